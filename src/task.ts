@@ -1,0 +1,107 @@
+// Types shared by the pipeline's stages: what a task-config.json holds, and a
+// task once it has been found, validated and resolved.
+
+export type ExecutionPermission = 'permissionRequired' | 'allUsers' | 'public'
+
+export interface RetryPolicy {
+  enabled: boolean
+  errorsToRetry?: string[]
+}
+
+export interface ExecutionCredentials {
+  permissions: string[]
+  email?: string
+}
+
+/** The fields of task-config.json, as the CLI's TaskConfig schema defines them. */
+export interface TaskConfig {
+  name: string
+  description?: string
+  path: string
+  entryPoint: string
+  runtime: string
+  timeLimit?: number
+  memoryLimit?: number
+  environment?: Record<string, string>
+  executionPermission?: ExecutionPermission
+  defaultPriority?: number
+  retryPolicy?: RetryPolicy
+  executionCredentials?: ExecutionCredentials
+}
+
+/** A task-config.json found on disk, with the searched folder it was found under. */
+export interface FoundConfig {
+  /** Absolute path of the task-config.json file. */
+  file: string
+  /** Absolute path of the folder that was searched (the file's own folder when a file was named). */
+  root: string
+}
+
+/** A selected, valid task: its config after substitution and overrides, and its code folder. */
+export interface TaskDefinition {
+  name: string
+  config: TaskConfig
+  /** task-config.json relative to the workspace, POSIX separators; absent for a task given by inputs alone. */
+  configFile?: string
+  /** Absolute path of the code folder. */
+  codeDir: string
+}
+
+/** One problem with the inputs or a config, located as precisely as we can. */
+export interface ConfigProblem {
+  /** File relative to the workspace (POSIX separators), or absent for a problem with an input. */
+  file?: string
+  /** 1-based line and column of the offending JSON node, when known. */
+  line?: number
+  column?: number
+  /** The field, dotted as in task-config.json (`timeLimit`, `environment.KEY`, `retryPolicy.errorsToRetry.0`), or the input name. */
+  field?: string
+  /** The rule that was broken, in words: `must be <= 300`. */
+  rule: string
+  /** Task name, when known. */
+  task?: string
+}
+
+/** `file:line: field: rule`, leaving out what is unknown. */
+export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.file
+    ? problem.line
+      ? `${problem.file}:${problem.line}`
+      : problem.file
+    : undefined
+  return [where, problem.field, problem.rule]
+    .filter((part): part is string => Boolean(part))
+    .join(': ')
+}
+
+/**
+ * The single-task inputs (`name`, `code`, `entry-point`, ...), parsed. Like the
+ * CLI's flags they override one config file's fields, or describe a task that
+ * has no config file.
+ */
+export interface TaskOverrides {
+  name?: string
+  /** Absolute path of the code folder (the `code` input resolved against the workspace). */
+  code?: string
+  entryPoint?: string
+  runtime?: string
+  description?: string
+  timeLimit?: number
+  memoryLimit?: number
+  /** When given, replaces the config's whole `environment` (as the CLI's --env). */
+  environment?: Record<string, string>
+  executionPermission?: ExecutionPermission
+  defaultPriority?: number
+}
+
+/** The reserved environment variable this action stores on every function it writes. */
+export const MARKER_VARIABLE = 'EXH_TASKS_ACTION_MARKER'
+
+/** Injected by executionCredentials; a config may not set them itself then. */
+export const CREDENTIAL_VARIABLES = [
+  'API_HOST',
+  'API_OAUTH_CONSUMER_KEY',
+  'API_OAUTH_CONSUMER_SECRET',
+  'API_OAUTH_TOKEN',
+  'API_OAUTH_TOKEN_SECRET'
+] as const
