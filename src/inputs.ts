@@ -1,0 +1,360 @@
+import * as path from 'node:path'
+import { isIP } from 'node:net'
+import type { ConfigProblem, ExecutionPermission, TaskOverrides } from './task.js'
+import { ValidationError } from './errors.js'
+import { RUNTIMES } from './runtimes.js'
+
+export type Command = 'sync' | 'list' | 'delete'
+
+export interface OAuthConsumer {
+  consumerKey: string
+  consumerSecret: string
+}
+
+export type Credentials =
+  | ({ kind: 'token'; token: string; tokenSecret: string } & OAuthConsumer)
+  | ({ kind: 'password'; email: string; password: string } & OAuthConsumer)
+
+/** What one run does, read and checked from the action's inputs. */
+export interface Settings {
+  command: Command
+  workspace: string
+  /** Absolute paths to search; the workspace when the input was not given. */
+  paths: string[]
+  /** The `path` input's lines as given (empty when not given). */
+  pathInput: string[]
+  /** `tasks` filter: names or `*` patterns. */
+  tasks: string[]
+  host?: string
+  credentials?: Credentials
+  /** Names of the credential inputs that are missing (empty when complete). */
+  missingCredentials: string[]
+  dryRun: boolean
+  concurrency: number
+  failFast: boolean
+  skipUnchanged: boolean
+  prune: boolean
+  pruneScope: string
+  requestTimeoutMs: number
+  buildCommand?: string
+  githubToken?: string
+  commentOnPr: boolean
+  repository: string
+  overrides?: TaskOverrides
+}
+
+/** Reads one input: `(name) => value`, '' when unset (as `core.getInput`). */
+export type InputGetter = (name: string) => string
+type Env = Record<string, string | undefined>
+
+export const DEFAULT_CONCURRENCY = 4
+
+/**
+ * Turns the raw inputs into Settings, collecting every problem. Pure: the
+ * getter and environment are passed in, secrets are handed to `mask` as soon
+ * as they are read.
+ */
+export function readInputs(
+  get: InputGetter,
+  env: Env,
+  mask: (secret: string) => void
+): Settings {
+  const problems: ConfigProblem[] = []
+  const fail = (field: string, rule: string): undefined => {
+    problems.push({ field, rule })
+    return undefined
+  }
+  const input = (name: string): string => get(name).trim()
+  const secret = (name: string, envName?: string): string | undefined => {
+    const value = input(name) || (envName ? env[envName]?.trim() : '') || ''
+    if (value) mask(value)
+    return value || undefined
+  }
+
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
+  const pathInput = lines(get('path'))
+  const command =
+    oneOf(input('command') || 'sync', ['sync', 'list', 'delete'] as const) ??
+    fail('command', 'must be one of: sync, list, delete')
+
+  const host = parseHost(input('host') || env.API_HOST?.trim() || '', fail)
+
+  const consumerKey = secret('consumer-key', 'API_OAUTH_CONSUMER_KEY')
+  const consumerSecret = secret('consumer-secret', 'API_OAUTH_CONSUMER_SECRET')
+  const token = secret('token', 'API_OAUTH_TOKEN')
+  const tokenSecret = secret('token-secret', 'API_OAUTH_TOKEN_SECRET')
+  const email = input('email') || undefined
+  const password = secret('password')
+  const { credentials, missing } = pickCredentials({
+    host,
+    consumerKey,
+    consumerSecret,
+    token,
+    tokenSecret,
+    email,
+    password
+  })
+
+  const settings: Settings = {
+    command: command ?? 'sync',
+    workspace,
+    paths: pathInput.length
+      ? pathInput.map(p => path.resolve(workspace, p))
+      : [workspace],
+    pathInput,
+    tasks: lines(get('tasks')),
+    host,
+    credentials,
+    missingCredentials: missing,
+    dryRun: parseBoolean('dry-run', get('dry-run'), false, fail),
+    concurrency:
+      parsePositiveInteger('concurrency', get('concurrency'), fail) ??
+      DEFAULT_CONCURRENCY,
+    failFast: parseBoolean('fail-fast', get('fail-fast'), false, fail),
+    skipUnchanged: parseBoolean(
+      'skip-unchanged',
+      get('skip-unchanged'),
+      true,
+      fail
+    ),
+    prune: parseBoolean('prune', get('prune'), false, fail),
+    pruneScope: input('prune-scope') || defaultScope(pathInput),
+    requestTimeoutMs:
+      (parsePositiveInteger('request-timeout', get('request-timeout'), fail) ??
+        60) * 1000,
+    buildCommand: input('build-command') || undefined,
+    githubToken: secret('github-token'),
+    commentOnPr: parseBoolean(
+      'comment-on-pr',
+      get('comment-on-pr'),
+      false,
+      fail
+    ),
+    repository: env.GITHUB_REPOSITORY ?? '',
+    overrides: readOverrides(get, workspace, fail)
+  }
+  // A dry-run of sync can still validate and package offline; nothing else can.
+  if (missing.length && (!settings.dryRun || settings.command !== 'sync')) {
+    fail(
+      missing.join(', '),
+      'is required (give the inputs, or the API_* environment variables)'
+    )
+  }
+  if (problems.length) throw new ValidationError(problems)
+  return settings
+}
+
+function pickCredentials(given: {
+  host?: string
+  consumerKey?: string
+  consumerSecret?: string
+  token?: string
+  tokenSecret?: string
+  email?: string
+  password?: string
+}): { credentials?: Credentials; missing: string[] } {
+  const missing: string[] = []
+  if (!given.host) missing.push('host')
+  if (!given.consumerKey) missing.push('consumer-key')
+  if (!given.consumerSecret) missing.push('consumer-secret')
+  const usesPassword = Boolean(given.email || given.password) && !given.token
+  if (usesPassword) {
+    if (!given.email) missing.push('email')
+    if (!given.password) missing.push('password')
+  } else {
+    if (!given.token) missing.push('token')
+    if (!given.tokenSecret) missing.push('token-secret')
+  }
+  if (missing.length || !given.consumerKey || !given.consumerSecret) {
+    return { missing }
+  }
+  const consumer = {
+    consumerKey: given.consumerKey,
+    consumerSecret: given.consumerSecret
+  }
+  if (usesPassword && given.email && given.password) {
+    return {
+      credentials: {
+        kind: 'password',
+        email: given.email,
+        password: given.password,
+        ...consumer
+      },
+      missing
+    }
+  }
+  if (given.token && given.tokenSecret) {
+    return {
+      credentials: {
+        kind: 'token',
+        token: given.token,
+        tokenSecret: given.tokenSecret,
+        ...consumer
+      },
+      missing
+    }
+  }
+  return { missing }
+}
+
+/**
+ * The SDK rewrites a host without `localhost` in it to `https://api.<host>`,
+ * so a bare IP address would become an unusable `https://api.<ip>`.
+ */
+export function parseHost(
+  raw: string,
+  fail: (field: string, rule: string) => undefined
+): string | undefined {
+  if (!raw) return undefined
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)
+    ? raw
+    : `https://${raw}`
+  let url: URL
+  try {
+    url = new URL(withScheme)
+  } catch {
+    return fail('host', 'must be a host name or an http(s) URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return fail('host', 'must use http or https')
+  }
+  if (/\s/.test(raw) || !url.hostname) {
+    return fail('host', 'must be a host name or an http(s) URL')
+  }
+  const hostname = url.hostname.replace(/^\[|\]$/g, '')
+  if (isIP(hostname) && !raw.includes('localhost')) {
+    return fail(
+      'host',
+      'must be a host name, not an IP address (the SDK would call https://api.<ip>); use http://localhost:<port> for a local API'
+    )
+  }
+  return raw.replace(/\/$/, '')
+}
+
+export function parseBoolean(
+  name: string,
+  raw: string,
+  fallback: boolean,
+  fail: (field: string, rule: string) => undefined
+): boolean {
+  const value = raw.trim()
+  if (value === '') return fallback
+  if (value === 'true') return true
+  if (value === 'false') return false
+  fail(name, `must be true or false, not "${value}"`)
+  return fallback
+}
+
+export function parsePositiveInteger(
+  name: string,
+  raw: string,
+  fail: (field: string, rule: string) => undefined
+): number | undefined {
+  const value = raw.trim()
+  if (value === '') return undefined
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    return fail(name, `must be a whole number of 1 or more, not "${value}"`)
+  }
+  return Number(value)
+}
+
+function parseInteger(
+  name: string,
+  raw: string,
+  fail: (field: string, rule: string) => undefined
+): number | undefined {
+  const value = raw.trim()
+  if (value === '') return undefined
+  if (!/^-?\d+$/.test(value)) {
+    return fail(name, `must be a whole number, not "${value}"`)
+  }
+  return Number(value)
+}
+
+/** The single-task inputs, which act as the CLI's flags. */
+function readOverrides(
+  get: InputGetter,
+  workspace: string,
+  fail: (field: string, rule: string) => undefined
+): TaskOverrides | undefined {
+  const text = (name: string): string | undefined =>
+    get(name).trim() || undefined
+  const overrides: TaskOverrides = {}
+  const assign = <K extends keyof TaskOverrides>(
+    key: K,
+    value: TaskOverrides[K] | undefined
+  ): void => {
+    if (value !== undefined) overrides[key] = value
+  }
+  assign('name', text('name'))
+  const code = text('code')
+  assign('code', code && path.resolve(workspace, code))
+  assign('entryPoint', text('entry-point'))
+  const runtime = text('runtime')
+  if (runtime && !RUNTIMES.includes(runtime)) {
+    fail('runtime', `must be one of the runtimes: ${RUNTIMES.join(', ')}`)
+  } else {
+    assign('runtime', runtime)
+  }
+  assign('description', text('description'))
+  assign('timeLimit', parseInteger('time-limit', get('time-limit'), fail))
+  assign('memoryLimit', parseInteger('memory-limit', get('memory-limit'), fail))
+  assign('environment', parseEnvLines(get('env'), fail))
+  const permission = text('execution-permission')
+  if (permission) {
+    assign(
+      'executionPermission',
+      oneOf(permission, ['permissionRequired', 'allUsers', 'public'] as const) ??
+        fail(
+          'execution-permission',
+          'must be one of: permissionRequired, allUsers, public'
+        )
+    )
+  }
+  assign(
+    'defaultPriority',
+    parseInteger('default-priority', get('default-priority'), fail)
+  )
+  return Object.keys(overrides).length ? overrides : undefined
+}
+
+/** KEY=value lines, split at the first `=` (unlike the CLI, a value may hold `=`). */
+function parseEnvLines(
+  raw: string,
+  fail: (field: string, rule: string) => undefined
+): Record<string, string> | undefined {
+  const entries = lines(raw)
+  if (!entries.length) return undefined
+  const environment: Record<string, string> = {}
+  for (const entry of entries) {
+    const at = entry.indexOf('=')
+    if (at < 1) {
+      fail('env', `each line must be KEY=value, not "${entry.slice(0, 40)}"`)
+      continue
+    }
+    environment[entry.slice(0, at).trim()] = entry.slice(at + 1)
+  }
+  return environment
+}
+
+function defaultScope(pathInput: string[]): string {
+  return pathInput.length
+    ? pathInput.map(p => path.posix.normalize(p.replace(/\\/g, '/'))).join(',')
+    : '.'
+}
+
+function lines(raw: string): string[] {
+  return raw
+    .split(/\r?\n/)
+    .map(line => line.trim())
+    .filter(Boolean)
+}
+
+function oneOf<T extends string>(
+  value: string,
+  allowed: readonly T[]
+): T | undefined {
+  return allowed.find(option => option === value)
+}
+
+export type { ExecutionPermission }

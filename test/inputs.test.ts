@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest'
+import { readInputs } from '../src/inputs.js'
+import { ValidationError } from '../src/errors.js'
+
+const complete = {
+  host: 'sandbox.extrahorizon.io',
+  'consumer-key': 'ck',
+  'consumer-secret': 'cs',
+  token: 'tok',
+  'token-secret': 'ts'
+}
+
+function read(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {}
+) {
+  const masked: string[] = []
+  const settings = readInputs(
+    name => inputs[name] ?? '',
+    { GITHUB_WORKSPACE: '/ws', ...env },
+    value => masked.push(value)
+  )
+  return { settings, masked }
+}
+
+function problemsOf(inputs: Record<string, string>): string {
+  try {
+    read(inputs)
+  } catch (error) {
+    if (error instanceof ValidationError) return error.message
+    throw error
+  }
+  throw new Error('expected a ValidationError')
+}
+
+describe('readInputs', () => {
+  it('reads defaults and masks every secret as it is read', () => {
+    const { settings, masked } = read(complete)
+    expect(settings).toMatchObject({
+      command: 'sync',
+      paths: ['/ws'],
+      pathInput: [],
+      dryRun: false,
+      concurrency: 4,
+      failFast: false,
+      skipUnchanged: true,
+      requestTimeoutMs: 60_000,
+      credentials: { kind: 'token', token: 'tok', tokenSecret: 'ts' }
+    })
+    expect(masked).toEqual(expect.arrayContaining(['ck', 'cs', 'tok', 'ts']))
+  })
+
+  it('falls back to the CLI environment variables', () => {
+    const { settings } = read(
+      {},
+      {
+        API_HOST: 'https://api.dev.example.com',
+        API_OAUTH_CONSUMER_KEY: 'k',
+        API_OAUTH_CONSUMER_SECRET: 's',
+        API_OAUTH_TOKEN: 't',
+        API_OAUTH_TOKEN_SECRET: 'x'
+      }
+    )
+    expect(settings.host).toBe('https://api.dev.example.com')
+    expect(settings.credentials).toMatchObject({ kind: 'token', token: 't' })
+  })
+
+  it('uses email and password when no token is given', () => {
+    const { settings, masked } = read({
+      host: 'h.example.com',
+      'consumer-key': 'k',
+      'consumer-secret': 's',
+      email: 'ci@example.com',
+      password: 'pw-123456'
+    })
+    expect(settings.credentials).toMatchObject({
+      kind: 'password',
+      email: 'ci@example.com'
+    })
+    expect(masked).toContain('pw-123456')
+  })
+
+  it('resolves several paths against the workspace', () => {
+    const { settings } = read({
+      ...complete,
+      path: 'a\n  b/task-config.json \n'
+    })
+    expect(settings.paths).toEqual(['/ws/a', '/ws/b/task-config.json'])
+    expect(settings.pruneScope).toBe('a,b/task-config.json')
+  })
+
+  it('lets a dry run go offline with credentials missing', () => {
+    const { settings } = read({ 'dry-run': 'true' })
+    expect(settings.credentials).toBeUndefined()
+    expect(settings.missingCredentials).toEqual([
+      'host',
+      'consumer-key',
+      'consumer-secret',
+      'token',
+      'token-secret'
+    ])
+  })
+
+  it.each<[string, Record<string, string>, string]>([
+    [
+      'missing credentials',
+      { host: 'h.example.com' },
+      'consumer-key, consumer-secret, token, token-secret: is required'
+    ],
+    [
+      'zero concurrency',
+      { ...complete, concurrency: '0' },
+      'concurrency: must be a whole number of 1 or more'
+    ],
+    [
+      'non-number concurrency',
+      { ...complete, concurrency: 'four' },
+      'concurrency: must be a whole number'
+    ],
+    [
+      'boolean yes',
+      { ...complete, 'dry-run': 'yes' },
+      'dry-run: must be true or false'
+    ],
+    [
+      'boolean TRUE',
+      { ...complete, prune: 'TRUE' },
+      'prune: must be true or false'
+    ],
+    [
+      'IP host',
+      { ...complete, host: 'http://127.0.0.1:8080' },
+      'host: must be a host name, not an IP address'
+    ],
+    [
+      'IPv6 host',
+      { ...complete, host: 'http://[::1]:8080' },
+      'host: must be a host name, not an IP address'
+    ],
+    [
+      'malformed host',
+      { ...complete, host: 'https://exa mple.com' },
+      'host: must be a host name or an http(s) URL'
+    ],
+    [
+      'ftp host',
+      { ...complete, host: 'ftp://example.com' },
+      'host: must use http or https'
+    ],
+    [
+      'unknown command',
+      { ...complete, command: 'deploy' },
+      'command: must be one of: sync, list, delete'
+    ],
+    [
+      'unknown runtime',
+      { ...complete, runtime: 'nodejs8.x' },
+      'runtime: must be one of the runtimes'
+    ],
+    [
+      'bad time-limit',
+      { ...complete, 'time-limit': '1.5' },
+      'time-limit: must be a whole number'
+    ],
+    [
+      'bad env line',
+      { ...complete, env: 'NOEQUALS' },
+      'env: each line must be KEY=value'
+    ],
+    [
+      'bad request-timeout',
+      { ...complete, 'request-timeout': '-1' },
+      'request-timeout: must be a whole number of 1 or more'
+    ],
+    [
+      'bad execution-permission',
+      { ...complete, 'execution-permission': 'everyone' },
+      'execution-permission: must be one of'
+    ]
+  ])('refuses %s, naming the input', (_label, inputs, message) => {
+    expect(problemsOf(inputs)).toContain(message)
+  })
+
+  it('accepts localhost hosts, including the IP path trick', () => {
+    expect(
+      read({ ...complete, host: 'http://localhost:8080/' }).settings.host
+    ).toBe('http://localhost:8080')
+    expect(
+      read({ ...complete, host: 'http://127.0.0.1:8080/localhost' }).settings
+        .host
+    ).toBe('http://127.0.0.1:8080/localhost')
+  })
+
+  it('lists every problem at once', () => {
+    const message = problemsOf({
+      ...complete,
+      concurrency: '0',
+      'fail-fast': 'no'
+    })
+    expect(message).toContain('concurrency')
+    expect(message).toContain('fail-fast')
+  })
+
+  it('parses the single-task inputs as overrides', () => {
+    const { settings } = read({
+      ...complete,
+      name: 'one',
+      code: 'tasks/one/build',
+      'time-limit': '60',
+      env: 'A=1\nB=x=y',
+      'default-priority': '0'
+    })
+    expect(settings.overrides).toEqual({
+      name: 'one',
+      code: '/ws/tasks/one/build',
+      timeLimit: 60,
+      environment: { A: '1', B: 'x=y' },
+      defaultPriority: 0
+    })
+  })
+})
