@@ -1,0 +1,285 @@
+import type { RetryPolicy, TaskConfig } from './task.js'
+import { CREDENTIAL_VARIABLES, MARKER_VARIABLE } from './task.js'
+import { encodeMarker, readMarker, type Marker } from './marker.js'
+
+/** A function as read back from Extra Horizon, environment flattened. */
+export interface RemoteFunction {
+  name: string
+  description?: string
+  entryPoint?: string
+  runtime?: string
+  timeLimit?: number
+  memoryLimit?: number
+  environment: Record<string, string>
+  executionOptions?: ExecutionOptions
+  retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
+}
+
+export interface ExecutionOptions {
+  permissionMode?: string
+  defaultPriority?: number
+}
+
+/** A create or update request as the Task Service takes it, without `code`. */
+export interface FunctionBody {
+  name?: string
+  description?: string
+  entryPoint?: string
+  runtime?: string
+  timeLimit?: number
+  memoryLimit?: number
+  environmentVariables?: Record<string, { value: string }>
+  executionOptions?: ExecutionOptions
+  retryPolicy?: RetryPolicy
+}
+
+export type TaskPlan =
+  | { action: 'create'; body: FunctionBody; uploadCode: true; changes: [] }
+  | {
+      action: 'update'
+      body: FunctionBody
+      uploadCode: boolean
+      changes: string[]
+    }
+  | { action: 'unchanged'; changes: [] }
+
+export interface PlanInput {
+  config: TaskConfig
+  fingerprint: string
+  /** The function as it is now; undefined when it does not exist. */
+  remote?: RemoteFunction
+  /** The marker to store (fingerprint, repository, scope). */
+  marker: Marker
+  skipUnchanged: boolean
+  /** Variables the action injects (executionCredentials). */
+  injected?: Record<string, string>
+  /** Changes found outside the function itself (role permissions). */
+  extraChanges?: string[]
+}
+
+/** The CLI sends this when a config has no description, on create only. */
+export const DEFAULT_DESCRIPTION = 'none'
+
+/**
+ * Decides what to do with one task, and the exact request for it. Only fields
+ * the config sets are compared (the CLI leaves the others alone); `code` is
+ * compared through the fingerprint in the remote marker.
+ */
+export function planTask(input: PlanInput): TaskPlan {
+  const { config, remote } = input
+  if (!remote) {
+    return {
+      action: 'create',
+      body: {
+        name: config.name,
+        ...configuredFields(config),
+        description: config.description ?? DEFAULT_DESCRIPTION,
+        executionOptions: configuredExecutionOptions(config),
+        environmentVariables: toVariables(desiredEnvironment(input))
+      },
+      uploadCode: true,
+      changes: []
+    }
+  }
+
+  const changes = [
+    ...fieldChanges(config, remote),
+    ...environmentChanges(config, remote, input.injected)
+  ]
+  const remoteMarker = readMarker(remote.environment)
+  const codeChanged = remoteMarker?.fingerprint !== input.fingerprint
+  if (codeChanged) changes.unshift('code')
+  changes.push(...(input.extraChanges ?? []))
+
+  const environment = desiredEnvironment(input)
+  const environmentStale = !sameRecord(environment, remote.environment)
+
+  if (!input.skipUnchanged) {
+    return {
+      action: 'update',
+      body: {
+        ...configuredFields(config),
+        executionOptions: mergedExecutionOptions(config, remote),
+        environmentVariables: toVariables(environment)
+      },
+      uploadCode: true,
+      changes
+    }
+  }
+  if (!codeChanged && !environmentStale && !changes.length) {
+    return { action: 'unchanged', changes: [] }
+  }
+
+  const configured = configuredFields(config)
+  const body: FunctionBody = {}
+  for (const field of FIELDS) {
+    if (changes.includes(field)) Object.assign(body, pick(configured, field))
+  }
+  if (
+    changes.includes('executionPermission') ||
+    changes.includes('defaultPriority')
+  ) {
+    body.executionOptions = mergedExecutionOptions(config, remote)
+  }
+  // The marker changes with the code, so a code upload always rewrites the
+  // environment; the whole set is sent because PUT replaces it.
+  if (environmentStale || codeChanged) {
+    body.environmentVariables = toVariables(environment)
+  }
+  return { action: 'update', body, uploadCode: codeChanged, changes }
+}
+
+/** Plain fields compared and sent as they are, named as in task-config.json. */
+const FIELDS = [
+  'description',
+  'entryPoint',
+  'runtime',
+  'timeLimit',
+  'memoryLimit',
+  'retryPolicy'
+] as const
+type PlainField = (typeof FIELDS)[number]
+
+function configuredFields(config: TaskConfig): FunctionBody {
+  const body: FunctionBody = {}
+  for (const field of FIELDS) Object.assign(body, pick(config, field))
+  return body
+}
+
+function pick(
+  source: Partial<Record<PlainField, unknown>>,
+  field: PlainField
+): Partial<FunctionBody> {
+  return source[field] === undefined ? {} : { [field]: source[field] }
+}
+
+function fieldChanges(config: TaskConfig, remote: RemoteFunction): string[] {
+  const changes: string[] = []
+  for (const field of FIELDS) {
+    const wanted = config[field]
+    if (wanted === undefined) continue
+    const same =
+      field === 'retryPolicy'
+        ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy)
+        : wanted === remote[field]
+    if (!same) changes.push(field)
+  }
+  const options = remote.executionOptions ?? {}
+  if (
+    config.executionPermission !== undefined &&
+    config.executionPermission !== options.permissionMode
+  ) {
+    changes.push('executionPermission')
+  }
+  if (
+    config.defaultPriority !== undefined &&
+    config.defaultPriority !== options.defaultPriority
+  ) {
+    changes.push('defaultPriority')
+  }
+  return changes
+}
+
+/** An absent list and an empty one both mean "retry every error". */
+function sameRetryPolicy(
+  wanted: RetryPolicy | undefined,
+  remote: RemoteFunction['retryPolicy']
+): boolean {
+  if (!wanted) return true
+  const list = (errors?: string[]): string =>
+    JSON.stringify([...(errors ?? [])].sort())
+  return (
+    wanted.enabled === Boolean(remote?.enabled) &&
+    list(wanted.errorsToRetry) === list(remote?.errorsToRetry)
+  )
+}
+
+function configuredExecutionOptions(
+  config: TaskConfig
+): ExecutionOptions | undefined {
+  const options: ExecutionOptions = {}
+  if (config.executionPermission !== undefined) {
+    options.permissionMode = config.executionPermission
+  }
+  if (config.defaultPriority !== undefined) {
+    options.defaultPriority = config.defaultPriority
+  }
+  return Object.keys(options).length ? options : undefined
+}
+
+/** Both options live in one object that the API replaces whole: merge over the remote one. */
+function mergedExecutionOptions(
+  config: TaskConfig,
+  remote: RemoteFunction
+): ExecutionOptions | undefined {
+  const configured = configuredExecutionOptions(config)
+  if (!configured) return undefined
+  return { ...remote.executionOptions, ...configured }
+}
+
+/** The variables the config manages: its own, without the action's. */
+function userVariables(
+  environment: Record<string, string>,
+  injected: Record<string, string> | undefined
+): Record<string, string> {
+  const result: Record<string, string> = {}
+  for (const [key, value] of Object.entries(environment)) {
+    if (key === MARKER_VARIABLE) continue
+    if (injected && (CREDENTIAL_VARIABLES as readonly string[]).includes(key))
+      continue
+    result[key] = value
+  }
+  return result
+}
+
+function environmentChanges(
+  config: TaskConfig,
+  remote: RemoteFunction,
+  injected: Record<string, string> | undefined
+): string[] {
+  if (!config.environment) return []
+  const current = userVariables(remote.environment, injected)
+  const keys = new Set([
+    ...Object.keys(config.environment),
+    ...Object.keys(current)
+  ])
+  return [...keys]
+    .filter(key => config.environment?.[key] !== current[key])
+    .sort()
+    .map(key => `environment.${key}`)
+}
+
+/**
+ * The whole environment to store. With an `environment` in the config it is
+ * the whole set; without one the function's existing variables are kept
+ * (unlike the CLI, which would wipe them).
+ */
+export function desiredEnvironment(input: PlanInput): Record<string, string> {
+  const base =
+    input.config.environment ??
+    userVariables(input.remote?.environment ?? {}, input.injected)
+  return {
+    ...base,
+    ...input.injected,
+    [MARKER_VARIABLE]: encodeMarker(input.marker)
+  }
+}
+
+function toVariables(
+  environment: Record<string, string>
+): Record<string, { value: string }> {
+  return Object.fromEntries(
+    Object.entries(environment).map(([key, value]) => [key, { value }])
+  )
+}
+
+function sameRecord(
+  a: Record<string, string>,
+  b: Record<string, string>
+): boolean {
+  const keys = Object.keys(a)
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every(key => Object.hasOwn(b, key) && a[key] === b[key])
+  )
+}
