@@ -1,0 +1,392 @@
+// The only module that talks to the Extra Horizon SDK. Every call goes
+// through one retry policy, with a deadline and the run's cancel signal.
+import {
+  createOAuth1Client,
+  type OAuth1Client,
+  type OptionsBase,
+  type FunctionDetails
+} from '@extrahorizon/javascript-sdk'
+import type { Credentials } from './inputs.js'
+import type { FunctionBody, RemoteFunction } from './plan.js'
+import {
+  DEFAULT_RETRY,
+  decideRetry,
+  isTransient,
+  parseRetryAfter,
+  type FailedAttempt,
+  type RetryOptions
+} from './retry.js'
+import { describeError } from './errors.js'
+
+export interface ExhClientOptions {
+  host: string
+  credentials: Credentials
+  requestTimeoutMs: number
+  /** The run's cancel signal: aborts every request in flight. */
+  signal: AbortSignal
+  /** Called with every secret the client learns (environment values read back). */
+  mask: (secret: string) => void
+  /** Where retries are reported (one line each, no secrets). */
+  log: (message: string) => void
+  retry?: RetryOptions
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
+}
+
+/** The Extra Horizon calls the pipeline needs, as plain data in and out. */
+export interface ExhClient {
+  listFunctions(): Promise<RemoteFunctionSummary[]>
+  /** undefined when the function does not exist. */
+  getFunction(name: string): Promise<RemoteFunction | undefined>
+  /** 'updated' when a create whose answer was lost had happened after all. */
+  createFunction(
+    body: FunctionBody & { code: string }
+  ): Promise<'created' | 'updated'>
+  updateFunction(
+    name: string,
+    body: FunctionBody & { code?: string }
+  ): Promise<void>
+  deleteFunction(name: string): Promise<void>
+  /** Time spent waiting on the API (for the benchmark), and calls made. */
+  readonly stats: { calls: number; retries: number; waitingMs: number }
+}
+
+/** One item of the function listing. */
+export interface RemoteFunctionSummary {
+  name: string
+  description?: string
+  updateTimestamp?: string
+}
+
+function toIso(value: unknown): string | undefined {
+  if (value instanceof Date) return value.toISOString()
+  return typeof value === 'string' ? value : undefined
+}
+
+/** A failure after the retry policy gave up, safe to print. */
+export class ExhApiError extends Error {
+  constructor(
+    readonly call: string,
+    message: string,
+    readonly failure: FailedAttempt
+  ) {
+    super(`${call} failed: ${message}`)
+    this.name = 'ExhApiError'
+  }
+
+  /** The request may have reached the API: its effect is unknown. */
+  get outcomeUnknown(): boolean {
+    return this.failure.noResponse || (this.failure.status ?? 0) >= 500
+  }
+}
+
+type CallOptions = OptionsBase & { timeout: number; signal: AbortSignal }
+
+/**
+ * Builds the SDK client and checks the credentials: with a token, one
+ * `users.me()` (authenticate() takes no options, so no deadline there); with
+ * an email and password, one login.
+ */
+export async function connectExh(
+  options: ExhClientOptions
+): Promise<ExhClient> {
+  const retryAfter = new WeakMap<AbortSignal, number>()
+  const { credentials } = options
+  const sdk: OAuth1Client = createOAuth1Client({
+    host: options.host,
+    consumerKey: credentials.consumerKey,
+    consumerSecret: credentials.consumerSecret,
+    ...(credentials.kind === 'token'
+      ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
+      : {}),
+    // SDK errors keep no headers: Retry-After is only visible here.
+    responseLogger: response => {
+      const raw = response as {
+        headers?: Record<string, unknown>
+        config?: { signal?: AbortSignal }
+        response?: { headers?: Record<string, unknown> }
+      }
+      const headers = raw.response?.headers ?? raw.headers
+      const wait = parseRetryAfter(headers?.['retry-after'])
+      const signal = raw.config?.signal
+      if (wait !== undefined && signal) retryAfter.set(signal, wait)
+    }
+  })
+  const retry = options.retry ?? DEFAULT_RETRY
+  const sleep = options.sleep ?? abortableSleep
+  const stats = { calls: 0, retries: 0, waitingMs: 0 }
+
+  async function call<T>(
+    label: string,
+    run: (callOptions: CallOptions) => Promise<T>,
+    policy: RetryOptions = retry
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const controller = new AbortController()
+      const cancel = (): void => {
+        controller.abort()
+      }
+      options.signal.addEventListener('abort', cancel, { once: true })
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        controller.abort()
+      }, options.requestTimeoutMs)
+      const started = performance.now()
+      stats.calls++
+      try {
+        return await run({
+          shouldRetry: false,
+          timeout: options.requestTimeoutMs,
+          signal: controller.signal
+        })
+      } catch (error) {
+        const failure = readFailure(error, {
+          timedOut,
+          cancelled: options.signal.aborted,
+          retryAfterMs: retryAfter.get(controller.signal)
+        })
+        const message = timedOut
+          ? `no answer within ${options.requestTimeoutMs / 1000} s (request-timeout)`
+          : failure.cancelled
+            ? 'cancelled'
+            : describeError(error)
+        const verdict = decideRetry(failure, attempt, policy)
+        if (!verdict.retry) {
+          const reason = verdict.reason ? ` (${verdict.reason})` : ''
+          throw new ExhApiError(label, message + reason, failure)
+        }
+        stats.retries++
+        options.log(
+          `${label}: ${message}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${policy.attempts})`
+        )
+        await sleep(verdict.delayMs, options.signal)
+      } finally {
+        clearTimeout(timer)
+        options.signal.removeEventListener('abort', cancel)
+        stats.waitingMs += performance.now() - started
+      }
+    }
+  }
+
+  if (credentials.kind === 'token') {
+    await call('checking the token (users.me)', o => sdk.users.me(o))
+  } else {
+    await call('logging in', () =>
+      withDeadline(
+        sdk.auth.authenticate({
+          email: credentials.email,
+          password: credentials.password
+        }),
+        options.requestTimeoutMs,
+        options.signal
+      )
+    )
+  }
+
+  async function getFunction(
+    name: string
+  ): Promise<RemoteFunction | undefined> {
+    try {
+      const details = await call(`reading function ${name}`, o =>
+        sdk.tasks.functions.getByName(name, o)
+      )
+      return toRemote(details, options.mask)
+    } catch (error) {
+      if (error instanceof ExhApiError && error.failure.status === 404) {
+        return undefined
+      }
+      throw error
+    }
+  }
+
+  async function updateFunction(
+    name: string,
+    body: FunctionBody & { code?: string }
+  ): Promise<void> {
+    const label = `updating function ${name}`
+    const result = await call(label, o =>
+      sdk.tasks.functions.update(name, body as never, o)
+    )
+    if (!result.affectedRecords) {
+      throw new ExhApiError(label, 'the API reported no record updated', {
+        noResponse: false
+      })
+    }
+  }
+
+  async function createFunction(
+    body: FunctionBody & { code: string }
+  ): Promise<'created' | 'updated'> {
+    const { name = '', ...rest } = body
+    const label = `creating function ${name}`
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await call(
+          label,
+          o => sdk.tasks.functions.create({ ...rest, name } as never, o),
+          { ...retry, attempts: 1 }
+        )
+        return 'created'
+      } catch (error) {
+        if (!(error instanceof ExhApiError) || !isTransient(error.failure)) {
+          throw error
+        }
+        // The create may have happened with its answer lost: look before
+        // trying again, so a retry never makes a duplicate.
+        if (await getFunction(name)) {
+          await updateFunction(name, rest)
+          return 'updated'
+        }
+        const verdict = decideRetry(error.failure, attempt, retry)
+        if (!verdict.retry) throw error
+        stats.retries++
+        options.log(
+          `${error.message}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s`
+        )
+        await sleep(verdict.delayMs, options.signal)
+      }
+    }
+  }
+
+  return {
+    stats,
+    async listFunctions() {
+      const page = await call('listing functions', o =>
+        sdk.tasks.functions.find(o)
+      )
+      return page.data.map(fn => ({
+        name: fn.name,
+        description: fn.description,
+        updateTimestamp: toIso(fn.updateTimestamp)
+      }))
+    },
+    getFunction,
+    createFunction,
+    updateFunction,
+    async deleteFunction(name) {
+      await call(`deleting function ${name}`, o =>
+        sdk.tasks.functions.remove(name, o)
+      )
+    }
+  }
+}
+
+/** Node and axios codes of a request that got no answer. */
+const NO_RESPONSE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_CANCELED',
+  'ERR_SOCKET_CONNECTION_TIMEOUT'
+])
+
+/** The SDK's error, read by duck typing: classes differ across versions. */
+function readFailure(
+  error: unknown,
+  context: { timedOut: boolean; cancelled: boolean; retryAfterMs?: number }
+): FailedAttempt {
+  const fields = (error ?? {}) as {
+    status?: unknown
+    response?: { code?: unknown; status?: unknown }
+    code?: unknown
+    message?: unknown
+  }
+  const status =
+    typeof fields.status === 'number'
+      ? fields.status
+      : typeof fields.response?.status === 'number'
+        ? fields.response.status
+        : undefined
+  const apiCode =
+    typeof fields.response?.code === 'number' ? fields.response.code : undefined
+  // The SDK's 104/108 errors carry no status either, so "no status" alone
+  // does not mean the request went unanswered.
+  const networkError =
+    status === undefined &&
+    ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
+      fields.message === 'socket hang up' ||
+      error instanceof DeadlineError)
+  return {
+    status,
+    apiCode,
+    noResponse: context.timedOut || networkError,
+    retryAfterMs: context.retryAfterMs,
+    cancelled: context.cancelled
+  }
+}
+
+/** Environment values read back may be secrets set elsewhere: mask them. */
+function toRemote(
+  details: FunctionDetails,
+  mask: (secret: string) => void
+): RemoteFunction {
+  const environment: Record<string, string> = {}
+  for (const [key, variable] of Object.entries(
+    details.environmentVariables ?? {}
+  )) {
+    environment[key] = variable.value
+    if (worthMasking(variable.value)) mask(variable.value)
+  }
+  return {
+    name: details.name,
+    description: details.description,
+    entryPoint: details.entryPoint,
+    runtime: details.runtime,
+    timeLimit: details.timeLimit,
+    memoryLimit: details.memoryLimit,
+    environment,
+    executionOptions: details.executionOptions,
+    retryPolicy: details.retryPolicy
+  }
+}
+
+/**
+ * Masking a value like `1` or `true` would blank out every such word in the
+ * log (and make the runner drop outputs holding it); such values are no
+ * secrets.
+ */
+export function worthMasking(value: string): boolean {
+  return value.length >= 4 && !/^(true|false|-?\d+(\.\d+)?)$/i.test(value)
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** For the one SDK call that takes no options (login). */
+function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  signal: AbortSignal
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const fail = (): void => {
+      reject(new DeadlineError())
+    }
+    const timer = setTimeout(fail, ms)
+    signal.addEventListener('abort', fail, { once: true })
+    promise.then(resolve, reject).finally(() => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', fail)
+    })
+  })
+}
+
+class DeadlineError extends Error {
+  constructor() {
+    super('no answer in time')
+    this.name = 'DeadlineError'
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The action's one retry policy for Extra Horizon calls (the SDK's own GET
+ * retries are switched off per call): connection errors, timeouts, 5xx and
+ * 429 are retried with capped exponential back-off and jitter; everything
+ * else (validation errors, 401s, failed logins) fails at once.
+ */
+export interface RetryOptions {
+  attempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** A longer Retry-After fails the call instead of waiting. */
+  maxRetryAfterMs: number
+}
+
+export const DEFAULT_RETRY: RetryOptions = {
+  attempts: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 8_000,
+  maxRetryAfterMs: 60_000
+}
+
+/** What is known of one failed attempt, read from the error without trusting it. */
+export interface FailedAttempt {
+  /** HTTP status, when a response came back. */
+  status?: number
+  /** The API's numeric error code (from the body), when known. */
+  apiCode?: number
+  /** True for a connection error or a timeout: the outcome is unknown. */
+  noResponse: boolean
+  /** Retry-After in milliseconds, when the response had one. */
+  retryAfterMs?: number
+  /** Cancelled by the run itself: never retried. */
+  cancelled?: boolean
+}
+
+export type RetryVerdict =
+  | { retry: true; delayMs: number }
+  | { retry: false; reason?: string }
+
+/** Login throttled (one login per second per user): wait at least 1 s. */
+const LOGIN_TOO_FAST = 211
+
+export function decideRetry(
+  failure: FailedAttempt,
+  attempt: number,
+  options: RetryOptions = DEFAULT_RETRY,
+  random: () => number = Math.random
+): RetryVerdict {
+  if (!isTransient(failure)) return { retry: false }
+  if (attempt >= options.attempts) {
+    return { retry: false, reason: `gave up after ${attempt} attempts` }
+  }
+  if (
+    failure.retryAfterMs !== undefined &&
+    failure.retryAfterMs > options.maxRetryAfterMs
+  ) {
+    const seconds = Math.ceil(failure.retryAfterMs / 1000)
+    return {
+      retry: false,
+      reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
+    }
+  }
+  const exponential = Math.min(
+    options.maxDelayMs,
+    options.baseDelayMs * 2 ** (attempt - 1)
+  )
+  // Full jitter spreads retries of concurrent tasks apart.
+  let delayMs = Math.round(exponential / 2 + random() * (exponential / 2))
+  if (failure.retryAfterMs !== undefined) {
+    delayMs = Math.max(delayMs, failure.retryAfterMs)
+  }
+  if (failure.apiCode === LOGIN_TOO_FAST) delayMs = Math.max(delayMs, 1_000)
+  return { retry: true, delayMs }
+}
+
+/** A failure that a later attempt may not have. */
+export function isTransient(failure: FailedAttempt): boolean {
+  if (failure.cancelled) return false
+  return (
+    failure.noResponse ||
+    failure.status === 429 ||
+    (failure.status !== undefined && failure.status >= 500) ||
+    failure.apiCode === LOGIN_TOO_FAST
+  )
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds. */
+export function parseRetryAfter(
+  value: unknown,
+  now: number = Date.now()
+): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined
+  if (/^\d+(\.\d+)?$/.test(value.trim())) {
+    return Math.round(Number(value) * 1000)
+  }
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
