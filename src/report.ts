@@ -1,0 +1,205 @@
+import { orderResult, type TaskAction, type TaskResult } from './result.js'
+
+/** Everything the report stage needs: pure data, no secrets. */
+export interface RunReport {
+  command: 'sync' | 'list' | 'delete'
+  dryRun: boolean
+  /** A dry-run without credentials: validated and packaged, remote not read. */
+  offline: boolean
+  missingCredentials: string[]
+  /** Shown by name only (never a path, credentials or query). */
+  host?: string
+  results: TaskResult[]
+  /** Every problem and failure, one line each. */
+  errors: string[]
+  warnings: string[]
+  durationMs: number
+  /** For `command: list`. */
+  functions?: RemoteFunctionRow[]
+}
+
+export interface RemoteFunctionRow {
+  name: string
+  description?: string
+  updateTimestamp?: string
+}
+
+/** The action's outputs. The host is left out (it may be a secret). */
+export function computeOutputs(report: RunReport): Record<string, string> {
+  const counted = (action: TaskAction): number =>
+    report.results.filter(
+      r =>
+        r.action === action && (r.status === 'done' || r.status === 'planned')
+    ).length
+  const outputs: Record<string, string> = {
+    result: JSON.stringify(report.results.map(orderResult)),
+    created: String(counted('create')),
+    updated: String(counted('update')),
+    unchanged: String(counted('unchanged')),
+    deleted: String(counted('delete')),
+    failed: String(report.results.filter(r => r.status === 'failed').length),
+    changed: report.offline ? '' : String(isChanged(report.results))
+  }
+  if (report.functions) outputs.functions = JSON.stringify(report.functions)
+  return outputs
+}
+
+function isChanged(results: TaskResult[]): boolean {
+  return results.some(
+    r =>
+      (r.status === 'done' || r.status === 'planned') &&
+      (r.action === 'create' ||
+        r.action === 'delete' ||
+        (r.action === 'update' && (r.changes?.length ?? 0) > 0))
+  )
+}
+
+export function hasFailed(report: RunReport): boolean {
+  return (
+    report.errors.length > 0 ||
+    report.results.some(r => r.status === 'failed')
+  )
+}
+
+/** Unchanged rows beyond this many collapse into one line. */
+const UNCHANGED_ROWS = 20
+/** The runner's limit is 1 MiB; stay well below it. */
+const SUMMARY_LIMIT = 900_000
+
+/** The step summary, as markdown: outcome, totals, one row per task, errors. */
+export function renderSummary(report: RunReport): string {
+  const parts = [
+    `## Extra Horizon tasks: ${outcome(report)}`,
+    totalsLine(report)
+  ]
+  if (report.offline) {
+    parts.push(
+      `> [!WARNING]\n> No request was made: ${report.missingCredentials.join(', ')} missing, so the remote functions were not compared. The configs were validated and packaged offline.`
+    )
+  }
+  if (report.functions) parts.push(functionsTable(report.functions))
+  if (report.results.length) parts.push(resultsTable(report.results))
+  if (report.errors.length) {
+    parts.push(
+      '### Errors\n\n' +
+        report.errors.map(line => `- ${inlineCode(line)}`).join('\n')
+    )
+  }
+  if (report.warnings.length) {
+    parts.push(
+      '### Warnings\n\n' +
+        report.warnings.map(line => `- ${escapeText(line)}`).join('\n')
+    )
+  }
+  if (report.command !== 'list') {
+    parts.push(
+      '<sub>Only functions are written or deleted; users and roles are never removed.</sub>'
+    )
+  }
+  const markdown = parts.join('\n\n') + '\n'
+  return markdown.length > SUMMARY_LIMIT
+    ? markdown.slice(0, SUMMARY_LIMIT) + '\n\n… (summary cut at the size limit)\n'
+    : markdown
+}
+
+function outcome(report: RunReport): string {
+  const failed = report.results.filter(r => r.status === 'failed').length
+  if (hasFailed(report)) {
+    return failed
+      ? `❌ failed (${failed} of ${report.results.length} tasks)`
+      : '❌ failed'
+  }
+  if (report.offline) return '🔍 validated offline'
+  if (report.dryRun) return '📝 plan (dry run)'
+  if (report.command === 'list') return '📋 functions'
+  return '✅ done'
+}
+
+function totalsLine(report: RunReport): string {
+  const count = (action: TaskAction): number =>
+    report.results.filter(
+      r =>
+        r.action === action && r.status !== 'failed' && r.status !== 'skipped'
+    ).length
+  const failed = report.results.filter(r => r.status === 'failed').length
+  const skipped = report.results.filter(r => r.status === 'skipped').length
+  const seconds = `${(report.durationMs / 1000).toFixed(1)} s`
+  const host = report.host ? ` on \`${report.host}\`` : ''
+  if (report.command === 'list') {
+    return `${report.functions?.length ?? 0} functions${host}.`
+  }
+  if (report.offline) {
+    return `${count('validate')} valid, ${failed} invalid, ${skipped} skipped (${seconds}).`
+  }
+  const pieces = report.dryRun
+    ? [
+        `${count('create')} to create`,
+        `${count('update')} to update`,
+        `${count('unchanged')} unchanged`,
+        ...(count('delete') ? [`${count('delete')} to delete`] : [])
+      ]
+    : [
+        `${count('create')} created`,
+        `${count('update')} updated`,
+        `${count('unchanged')} unchanged`,
+        ...(count('delete') ? [`${count('delete')} deleted`] : [])
+      ]
+  if (failed) pieces.push(`${failed} failed`)
+  if (skipped) pieces.push(`${skipped} skipped`)
+  return `**${report.dryRun ? 'Plan' : 'Totals'}**${host}: ${pieces.join(', ')} (${seconds}).`
+}
+
+function resultsTable(results: TaskResult[]): string {
+  const unchanged = results.filter(
+    r => r.action === 'unchanged' && r.status !== 'failed'
+  )
+  const collapse = unchanged.length > UNCHANGED_ROWS
+  const rows = collapse ? results.filter(r => !unchanged.includes(r)) : results
+  const lines = [
+    '| Task | Action | Status | Changes | Code | Time |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      r =>
+        `| ${cell(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${cell((r.changes ?? []).join(', '))} | ${codeCell(r)} | ${r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`} |`
+    )
+  ]
+  if (collapse) lines.push(`\n…and ${unchanged.length} unchanged tasks.`)
+  return lines.join('\n')
+}
+
+function functionsTable(functions: RemoteFunctionRow[]): string {
+  return [
+    '| Function | Description | Last updated |',
+    '| --- | --- | --- |',
+    ...functions.map(
+      f =>
+        `| ${cell(f.name)} | ${cell(f.description ?? '')} | ${f.updateTimestamp ?? ''} |`
+    )
+  ].join('\n')
+}
+
+function statusLabel(status: TaskResult['status']): string {
+  const icons = { done: '✅', planned: '📝', failed: '❌', skipped: '⏭️' }
+  return `${icons[status]} ${status}`
+}
+
+function codeCell(result: TaskResult): string {
+  if (result.bytes === undefined) return ''
+  const size =
+    result.bytes >= 1024 * 1024
+      ? `${(result.bytes / 1024 / 1024).toFixed(1)} MiB`
+      : `${(result.bytes / 1024).toFixed(1)} KiB`
+  return `${size} (${result.files ?? 0} files)`
+}
+
+function cell(text: string): string {
+  return escapeText(text).replace(/\|/g, '\\|').replace(/\n/g, ' ')
+}
+
+function escapeText(text: string): string {
+  return text.replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+function inlineCode(text: string): string {
+  return '`' + text.replace(/`/g, "'") + '`'
+}

@@ -1,0 +1,37 @@
+/** What happened to one task: one entry of the `result` output. */
+export type TaskAction = 'create' | 'update' | 'unchanged' | 'delete' | 'validate'
+export type TaskStatus = 'done' | 'planned' | 'failed' | 'skipped'
+
+export interface TaskResult {
+  name?: string
+  config?: string
+  action?: TaskAction
+  status: TaskStatus
+  changes?: string[]
+  bytes?: number
+  files?: number
+  fingerprint?: string
+  durationMs?: number
+  error?: string
+}
+
+/** The key order of a result entry, for readable JSON. */
+export function orderResult(result: TaskResult): TaskResult {
+  const ordered = {} as TaskResult
+  const keys: (keyof TaskResult)[] = [
+    'name',
+    'config',
+    'action',
+    'status',
+    'changes',
+    'bytes',
+    'files',
+    'fingerprint',
+    'durationMs',
+    'error'
+  ]
+  for (const key of keys) {
+    if (result[key] !== undefined) Object.assign(ordered, { [key]: result[key] })
+  }
+  return ordered
+}

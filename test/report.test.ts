@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest'
+import { computeOutputs, renderSummary, type RunReport } from '../src/report.js'
+import type { TaskResult } from '../src/result.js'
+
+function report(
+  results: TaskResult[],
+  fields: Partial<RunReport> = {}
+): RunReport {
+  return {
+    command: 'sync',
+    dryRun: false,
+    offline: false,
+    missingCredentials: [],
+    results,
+    errors: [],
+    warnings: [],
+    durationMs: 1234,
+    host: 'api.sandbox.example.com',
+    ...fields
+  }
+}
+
+const created: TaskResult = {
+  name: 'a',
+  action: 'create',
+  status: 'done',
+  bytes: 2048,
+  files: 3,
+  durationMs: 500
+}
+const updated: TaskResult = {
+  name: 'b',
+  action: 'update',
+  status: 'done',
+  changes: ['code', 'memoryLimit']
+}
+const unchanged = (name: string): TaskResult => ({
+  name,
+  action: 'unchanged',
+  status: 'done'
+})
+
+describe('computeOutputs', () => {
+  it('counts by action and says whether anything changed', () => {
+    const outputs = computeOutputs(report([created, updated, unchanged('c')]))
+    expect(outputs).toMatchObject({
+      created: '1',
+      updated: '1',
+      unchanged: '1',
+      deleted: '0',
+      failed: '0',
+      changed: 'true'
+    })
+    const result = JSON.parse(outputs.result ?? '') as TaskResult[]
+    expect(Object.keys(result[0] ?? {})).toEqual([
+      'name',
+      'action',
+      'status',
+      'bytes',
+      'files',
+      'durationMs'
+    ])
+  })
+
+  it.each<[string, TaskResult[], boolean, string]>([
+    ['only unchanged', [unchanged('a')], false, 'false'],
+    [
+      'update without changes',
+      [{ name: 'a', action: 'update', status: 'done', changes: [] }],
+      false,
+      'false'
+    ],
+    [
+      'planned create',
+      [{ name: 'a', action: 'create', status: 'planned' }],
+      false,
+      'true'
+    ],
+    [
+      'failed create',
+      [{ name: 'a', action: 'create', status: 'failed' }],
+      false,
+      'false'
+    ],
+    [
+      'offline',
+      [{ name: 'a', action: 'validate', status: 'planned' }],
+      true,
+      ''
+    ]
+  ])('changed for %s', (_label, results, offline, changed) => {
+    expect(computeOutputs(report(results, { offline })).changed).toBe(changed)
+  })
+
+  it('never includes the host', () => {
+    const outputs = computeOutputs(report([created]))
+    expect(JSON.stringify(outputs)).not.toContain('sandbox')
+  })
+})
+
+describe('renderSummary', () => {
+  it('reads as a plan in a dry run', () => {
+    const markdown = renderSummary(
+      report(
+        [
+          { name: 'a', action: 'create', status: 'planned' },
+          {
+            name: 'b',
+            action: 'update',
+            status: 'planned',
+            changes: ['timeLimit']
+          },
+          unchanged('c')
+        ].map(r => ({ ...r, status: 'planned' as const })),
+        { dryRun: true }
+      )
+    )
+    expect(markdown).toContain('1 to create, 1 to update, 1 unchanged')
+    expect(markdown).toContain('| b | update | 📝 planned | timeLimit |')
+  })
+
+  it('shows totals, a row per task with size and time, then errors', () => {
+    const markdown = renderSummary(
+      report(
+        [
+          created,
+          { name: 'x|y', action: 'update', status: 'failed', error: 'boom' }
+        ],
+        {
+          errors: ['tasks/a/task-config.json:3: timeLimit: must be <= 300']
+        }
+      )
+    )
+    expect(markdown).toContain(
+      '## Extra Horizon tasks: ❌ failed (1 of 2 tasks)'
+    )
+    expect(markdown).toContain('1 created, 0 updated, 0 unchanged, 1 failed')
+    expect(markdown).toContain(
+      '| a | create | ✅ done |  | 2.0 KiB (3 files) | 0.5 s |'
+    )
+    expect(markdown).toContain('x\\|y')
+    expect(markdown).toContain(
+      '- `tasks/a/task-config.json:3: timeLimit: must be <= 300`'
+    )
+  })
+
+  it('collapses many unchanged rows into a count', () => {
+    const many = Array.from({ length: 30 }, (_, i) => unchanged(`t${i}`))
+    const markdown = renderSummary(report([created, ...many]))
+    expect(markdown).toContain('…and 30 unchanged tasks.')
+    expect(markdown).not.toContain('| t29 |')
+  })
+
+  it('says which credentials were missing offline', () => {
+    const markdown = renderSummary(
+      report([{ name: 'a', action: 'validate', status: 'planned' }], {
+        dryRun: true,
+        offline: true,
+        missingCredentials: ['token', 'token-secret']
+      })
+    )
+    expect(markdown).toContain('validated offline')
+    expect(markdown).toContain('token, token-secret missing')
+  })
+
+  it('stays under the runner limit', () => {
+    const huge = Array.from({ length: 20_000 }, (_, i) => ({
+      name: `task-${i}-${'x'.repeat(40)}`,
+      action: 'create' as const,
+      status: 'done' as const
+    }))
+    expect(renderSummary(report(huge)).length).toBeLessThan(1024 * 1024)
+  })
+})
