@@ -1,0 +1,718 @@
+// Stage 3, load and validate: parse every task-config.json, check it against
+// the schema, substitute `$NAME` values of the selected ones, apply the
+// single-task inputs, and resolve each code folder. Every problem is collected.
+
+import { readFile, realpath, stat } from 'node:fs/promises'
+import * as path from 'node:path'
+import { Ajv, type ErrorObject } from 'ajv'
+import schema from '../schema/task-config.schema.json' with { type: 'json' }
+import {
+  parseJson,
+  type JsonDocument,
+  type JsonPath
+} from './json-locations.js'
+import {
+  isObject,
+  placeholderName,
+  substitute,
+  substituteLeniently,
+  type Environment
+} from './substitute.js'
+import {
+  CREDENTIAL_VARIABLES,
+  MARKER_VARIABLE,
+  type ConfigProblem,
+  type FoundConfig,
+  type TaskConfig,
+  type TaskDefinition,
+  type TaskOverrides
+} from './task.js'
+
+export interface LoadOptions {
+  /** Absolute. */
+  workspace: string
+  /** For `$NAME` substitution. */
+  env: Environment
+  /** The `tasks` filter. */
+  isSelected: (name: string) => boolean
+  /** The single-task inputs; applied only when exactly one config file is loaded. */
+  overrides?: TaskOverrides
+  /** Called with every value substituted from `$NAME`, the moment it is known. */
+  mask?: (secret: string) => void
+}
+
+export interface LoadResult {
+  /** The selected, valid tasks, in the order of `found`. */
+  tasks: TaskDefinition[]
+  /** Sorted by file, then line; problems with inputs (no file) first. */
+  problems: ConfigProblem[]
+  /** Every config's name as the filter sees it, for the filter's error. */
+  names: string[]
+}
+
+export interface InputTaskOptions {
+  /** Absolute. */
+  workspace: string
+}
+
+const SCHEMA_FILE = 'schema/task-config.schema.json'
+
+const validateSchema = new Ajv({ allErrors: true }).compile(schema)
+
+/** The single-task input that sets each config field, for problems with inputs. */
+const INPUT_NAMES: Record<string, string> = {
+  name: 'name',
+  path: 'code',
+  entryPoint: 'entry-point',
+  runtime: 'runtime',
+  description: 'description',
+  timeLimit: 'time-limit',
+  memoryLimit: 'memory-limit',
+  environment: 'env',
+  executionPermission: 'execution-permission',
+  defaultPriority: 'default-priority'
+}
+
+interface ParsedConfig {
+  found: FoundConfig
+  /** Relative to the workspace, POSIX separators. */
+  file: string
+  document: JsonDocument
+  /** The name the filter sees, when the config has one. */
+  name?: string
+}
+
+interface Checked {
+  problems: ConfigProblem[]
+  task?: TaskDefinition
+}
+
+export async function loadTaskConfigs(
+  found: FoundConfig[],
+  options: LoadOptions
+): Promise<LoadResult> {
+  const problems: ConfigProblem[] = []
+  // The caller refuses overrides with several files; never apply them to many.
+  const overrides = found.length === 1 ? options.overrides : undefined
+  const parsed: ParsedConfig[] = []
+  const reads = await Promise.all(
+    found.map(config => readConfig(config, options.workspace))
+  )
+  for (const read of reads) {
+    if ('rule' in read) problems.push(read)
+    else parsed.push(read)
+  }
+  for (const config of parsed) {
+    config.name = overrides?.name ?? nameOf(config.document.value, options.env)
+  }
+  problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env))
+
+  const roots = rootResolver(options.workspace)
+  const checks = await Promise.all(
+    parsed.map(async (config): Promise<Checked> => {
+      const selected =
+        config.name !== undefined && options.isSelected(config.name)
+      return selected
+        ? checkSelected(config, options, overrides, roots)
+        : { problems: checkUnselected(config) }
+    })
+  )
+  problems.push(...checks.flatMap(checked => checked.problems))
+  // A task with a problem anywhere in its file (a duplicate name) is not kept.
+  const failed = new Set(problems.map(problem => problem.file))
+  const tasks = checks.flatMap(({ task }) =>
+    task && !failed.has(task.configFile) ? [task] : []
+  )
+  const names = parsed.flatMap(config => (config.name ? [config.name] : []))
+  return { tasks, problems: sortProblems(problems), names: [...new Set(names)] }
+}
+
+/**
+ * A task with no config file, described by the single-task inputs alone. Like
+ * the CLI, it needs `name`, `code`, `entry-point` and `runtime`.
+ */
+export async function taskFromInputs(
+  overrides: TaskOverrides,
+  options: InputTaskOptions
+): Promise<TaskDefinition | ConfigProblem[]> {
+  const task = overrides.name
+  const problems: ConfigProblem[] = []
+  for (const field of ['name', 'path', 'entryPoint', 'runtime'] as const) {
+    const given = field === 'path' ? overrides.code : overrides[field]
+    if (given === undefined) {
+      problems.push({
+        field: inputName(field),
+        rule: 'is required when no task-config.json is given',
+        task
+      })
+    }
+  }
+  const config = overrideFields(overrides, options.workspace)
+  for (const issue of schemaIssues(config)) {
+    // Missing inputs are reported above, by their input names.
+    if (issue.keyword !== 'required') problems.push(inputProblem(issue, task))
+  }
+  for (const { key, rule } of reservedKeys(config.environment, false)) {
+    problems.push({ field: 'env', rule: `${key} ${rule}`, task })
+  }
+  if (overrides.code !== undefined) {
+    const rule = await checkCodeFolder(overrides.code, options.workspace, [
+      await realOrSame(options.workspace)
+    ])
+    if (rule) problems.push({ field: 'code', rule, task })
+  }
+  if (problems.length || overrides.code === undefined) return problems
+  return {
+    name: config.name as string,
+    config: config as unknown as TaskConfig,
+    codeDir: overrides.code
+  }
+}
+
+async function readConfig(
+  found: FoundConfig,
+  workspace: string
+): Promise<ParsedConfig | ConfigProblem> {
+  const file = relativePosix(workspace, found.file)
+  let text: string
+  try {
+    text = await readFile(found.file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error)
+    return { file, field: 'JSON', rule: `cannot be read (${code})` }
+  }
+  const parsed = parseJson(text)
+  if (!parsed.ok) {
+    return {
+      file,
+      ...parsed.position,
+      field: 'JSON',
+      rule: `invalid JSON: ${parsed.message}`
+    }
+  }
+  return { found, file, document: parsed.document }
+}
+
+/** The name, with a `$NAME` placeholder replaced when its variable is set. */
+function nameOf(value: unknown, env: Environment): string | undefined {
+  return isObject(value) && typeof value.name === 'string'
+    ? substituteLeniently(value.name, env)
+    : undefined
+}
+
+/** The task's name for problems: not a placeholder whose variable is unset. */
+function knownName(config: ParsedConfig): string | undefined {
+  return placeholderName(config.name) === undefined ? config.name : undefined
+}
+
+function duplicateNames(configs: ParsedConfig[]): ConfigProblem[] {
+  return duplicates(configs, config => config.name).map(
+    ({ config, others }) => ({
+      ...fileProblem(config, ['name']),
+      rule: `duplicate task name: also in ${others.map(other => other.file).join(', ')}`
+    })
+  )
+}
+
+/** Two tasks with one execution user would fight over its role and tokens. */
+function sharedEmails(configs: ParsedConfig[], env: Environment) {
+  return duplicates(configs, config => credentialsEmail(config, env)).map(
+    ({ config, others }) => {
+      const credentials = (config.document.value as Record<string, unknown>)
+        .executionCredentials as Record<string, unknown>
+      const field =
+        credentials.email === undefined
+          ? ['executionCredentials']
+          : ['executionCredentials', 'email']
+      const tasks = others.map(other => `${other.name ?? '?'} (${other.file})`)
+      return {
+        ...fileProblem(config, field),
+        rule: `the same execution user's email as task ${tasks.join(', ')}; each task needs its own`
+      }
+    }
+  )
+}
+
+/** As the CLI: the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
+function credentialsEmail(
+  config: ParsedConfig,
+  env: Environment
+): string | undefined {
+  const value = config.document.value
+  if (!isObject(value) || !isObject(value.executionCredentials)) return
+  const { email } = value.executionCredentials
+  if (typeof email === 'string') {
+    return substituteLeniently(email, env).toLowerCase()
+  }
+  if (email !== undefined || config.name === undefined) return
+  return `exh.tasks+${config.name}@extrahorizon.com`.toLowerCase()
+}
+
+/** Each config whose key is shared, with the others sharing it. */
+function duplicates(
+  configs: ParsedConfig[],
+  keyOf: (config: ParsedConfig) => string | undefined
+): { config: ParsedConfig; others: ParsedConfig[] }[] {
+  const groups = new Map<string, ParsedConfig[]>()
+  for (const config of configs) {
+    const key = keyOf(config)
+    if (key !== undefined) groups.set(key, [...(groups.get(key) ?? []), config])
+  }
+  return [...groups.values()]
+    .filter(group => group.length > 1)
+    .flatMap(group =>
+      group.map(config => ({
+        config,
+        others: group.filter(other => other !== config)
+      }))
+    )
+}
+
+/**
+ * A config that is not synced is only checked against the schema, without
+ * substitution: a value still reading `$NAME` may be anything once its
+ * variable is set, so it is not held against the config.
+ */
+function checkUnselected(config: ParsedConfig): ConfigProblem[] {
+  const value = config.document.value
+  return schemaIssues(value)
+    .filter(
+      issue => placeholderName(valueAt(value, issue.instance)) === undefined
+    )
+    .map(issue => issueProblem(config, issue))
+}
+
+async function checkSelected(
+  config: ParsedConfig,
+  options: LoadOptions,
+  overrides: TaskOverrides | undefined,
+  roots: (root: string) => Promise<string[]>
+): Promise<Checked> {
+  const problems: ConfigProblem[] = []
+  const substituted = substitute(
+    config.document.value,
+    options.env,
+    (secret, at) => {
+      // The name is the function's identity, shown in every report and
+      // output; masking it would hide the task everywhere (and drop outputs).
+      if (at.join('.') !== 'name') options.mask?.(secret)
+    }
+  )
+  for (const { path: at, variable } of substituted.missing) {
+    problems.push({
+      ...fileProblem(config, at),
+      rule: `variable ${variable} is not set (or empty) in the environment`
+    })
+  }
+  const unresolved = new Set(
+    substituted.missing.map(({ path: at }) => at.join('/'))
+  )
+  const configDir = path.dirname(config.found.file)
+  const value = isObject(substituted.value)
+    ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
+    : substituted.value
+
+  for (const issue of schemaIssues(value)) {
+    // Already reported as an unset variable.
+    if (unresolved.has(issue.instance.join('/'))) continue
+    const [top = ''] = issue.path
+    problems.push(
+      isOverridden(overrides, top)
+        ? inputProblem(issue, knownName(config))
+        : issueProblem(config, issue)
+    )
+  }
+  if (!isObject(value)) return { problems }
+
+  const unsupported = unsupportedCredentials(value)
+  if (unsupported) {
+    problems.push({
+      ...fileProblem(config, ['executionCredentials']),
+      rule: unsupported
+    })
+  }
+  const fromInput = overrides?.environment !== undefined
+  for (const { key, rule } of reservedKeys(
+    value.environment,
+    value.executionCredentials !== undefined
+  )) {
+    problems.push(
+      fromInput
+        ? { field: 'env', rule: `${key} ${rule}`, task: knownName(config) }
+        : { ...fileProblem(config, ['environment', key], true), rule }
+    )
+  }
+
+  const code = await codeFolderOf(config, value, overrides, {
+    unresolved,
+    allowed: await roots(config.found.root),
+    workspace: options.workspace
+  })
+  problems.push(...code.problems)
+  const { codeDir } = code
+  if (problems.length || codeDir === undefined) return { problems }
+  return {
+    problems,
+    task: {
+      name: value.name as string,
+      config: value as unknown as TaskConfig,
+      configFile: config.file,
+      codeDir
+    }
+  }
+}
+
+/**
+ * The code folder, checked: relative to the config's folder (or the `code`
+ * input), existing, a folder, and really inside the workspace or the searched
+ * folder.
+ */
+async function codeFolderOf(
+  config: ParsedConfig,
+  value: Record<string, unknown>,
+  overrides: TaskOverrides | undefined,
+  context: { unresolved: Set<string>; allowed: string[]; workspace: string }
+): Promise<{ codeDir?: string; problems: ConfigProblem[] }> {
+  const { unresolved, allowed, workspace } = context
+  if (overrides?.code !== undefined) {
+    const codeDir = overrides.code
+    const rule = await checkCodeFolder(codeDir, workspace, allowed)
+    const problems = rule
+      ? [{ field: 'code', rule, task: knownName(config) }]
+      : []
+    return { codeDir, problems }
+  }
+  if (typeof value.path !== 'string' || unresolved.has('path')) {
+    return { problems: [] } // reported by the schema or as an unset variable
+  }
+  if (path.isAbsolute(value.path)) {
+    const rule =
+      "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)"
+    return { problems: [{ ...fileProblem(config, ['path']), rule }] }
+  }
+  const codeDir = path.resolve(path.dirname(config.found.file), value.path)
+  const rule = await checkCodeFolder(codeDir, workspace, allowed)
+  const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : []
+  return { codeDir, problems }
+}
+
+/**
+ * executionCredentials is not supported yet (another change adds it). A task
+ * that has it is refused rather than synced without its user and credentials.
+ * Remove this check with that change.
+ */
+function unsupportedCredentials(
+  config: Record<string, unknown>
+): string | undefined {
+  return config.executionCredentials === undefined
+    ? undefined
+    : 'is not supported yet by this version of the action; such a task is never synced without its credentials'
+}
+
+/** Environment keys a config may not set, with the reason. */
+function reservedKeys(
+  environment: unknown,
+  hasCredentials: boolean
+): { key: string; rule: string }[] {
+  if (!isObject(environment)) return []
+  const reserved: { key: string; rule: string }[] = []
+  for (const key of Object.keys(environment)) {
+    if (key === MARKER_VARIABLE) {
+      reserved.push({
+        key,
+        rule: 'is reserved: this action stores its marker there'
+      })
+    } else if (
+      hasCredentials &&
+      (CREDENTIAL_VARIABLES as readonly string[]).includes(key)
+    ) {
+      reserved.push({
+        key,
+        rule: `may not be provided when using executionCredentials, which injects ${CREDENTIAL_VARIABLES.join(', ')}`
+      })
+    }
+  }
+  return reserved
+}
+
+/** Why `dir` cannot be a code folder, or undefined when it can. */
+async function checkCodeFolder(
+  dir: string,
+  workspace: string,
+  allowed: string[]
+): Promise<string | undefined> {
+  const shown = `code folder ${displayPath(workspace, dir)}`
+  let real: string
+  try {
+    if (!(await stat(dir)).isDirectory()) return `${shown} points to a file`
+    // The real path, so a symlinked folder cannot reach outside.
+    real = await realpath(dir)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'ENOENT' || code === 'ENOTDIR'
+      ? `${shown} not found`
+      : `${shown} cannot be read (${code ?? String(error)})`
+  }
+  if (allowed.some(root => isInside(real, root))) return
+  return `${shown} must be inside the workspace (its real path is ${real})`
+}
+
+/** The real paths of the workspace and of a searched folder, each resolved once. */
+function rootResolver(workspace: string): (root: string) => Promise<string[]> {
+  const cache = new Map<string, Promise<string>>()
+  const real = (dir: string) => {
+    let resolved = cache.get(dir)
+    if (!resolved) {
+      resolved = realOrSame(dir)
+      cache.set(dir, resolved)
+    }
+    return resolved
+  }
+  return root => Promise.all([real(workspace), real(root)])
+}
+
+async function realOrSame(dir: string): Promise<string> {
+  return realpath(dir).catch(() => path.resolve(dir))
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child)
+  return (
+    rel === '' ||
+    (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel))
+  )
+}
+
+/** The config fields the single-task inputs set (`code` as a path relative to `base`). */
+function overrideFields(
+  overrides: TaskOverrides,
+  base: string
+): Record<string, unknown> {
+  const { code, ...fields } = overrides
+  const all: Record<string, unknown> = {
+    ...fields,
+    path: code === undefined ? undefined : relativePosix(base, code)
+  }
+  return Object.fromEntries(
+    Object.entries(all).filter(([, value]) => value !== undefined)
+  )
+}
+
+function isOverridden(
+  overrides: TaskOverrides | undefined,
+  field: string
+): boolean {
+  if (!overrides) return false
+  const key = field === 'path' ? 'code' : field
+  return (overrides as Record<string, unknown>)[key] !== undefined
+}
+
+// ---- Schema errors, in words and located --------------------------------
+
+interface SchemaIssue {
+  keyword: string
+  /** The offending field. */
+  path: JsonPath
+  /** Where to point: the field itself, or its parent object for a missing one. */
+  locateAt: JsonPath
+  /** Point at the property name rather than its value. */
+  key: boolean
+  /** The value the error is about. */
+  instance: JsonPath
+  rule: string
+}
+
+function schemaIssues(value: unknown): SchemaIssue[] {
+  if (validateSchema(value)) return []
+  return (validateSchema.errors ?? []).flatMap(error => issueOf(error, value))
+}
+
+function issueOf(error: ErrorObject, value: unknown): SchemaIssue[] {
+  const instance = parsePointer(error.instancePath)
+  const params = error.params as Record<string, unknown>
+  const property = (name: unknown) => [...instance, String(name)]
+  // The failing inner keyword carries the property name; skip its wrapper.
+  if (error.keyword === 'propertyNames') return []
+  if (typeof error.propertyName === 'string') {
+    const at = property(error.propertyName)
+    const rule = `is not a valid name: ${describeRule(error, error.propertyName)}`
+    return [
+      {
+        keyword: error.keyword,
+        path: at,
+        locateAt: at,
+        key: true,
+        instance,
+        rule
+      }
+    ]
+  }
+  if (error.keyword === 'required') {
+    const at = property(params.missingProperty)
+    return [
+      {
+        keyword: error.keyword,
+        path: at,
+        locateAt: instance,
+        key: false,
+        instance,
+        rule: 'is required'
+      }
+    ]
+  }
+  if (error.keyword === 'additionalProperties') {
+    const at = property(params.additionalProperty)
+    return [
+      {
+        keyword: error.keyword,
+        path: at,
+        locateAt: at,
+        key: true,
+        instance,
+        rule: 'is not allowed (unknown property)'
+      }
+    ]
+  }
+  const rule = describeRule(error, valueAt(value, instance))
+  return [
+    {
+      keyword: error.keyword,
+      path: instance,
+      locateAt: instance,
+      key: false,
+      instance,
+      rule
+    }
+  ]
+}
+
+function describeRule(error: ErrorObject, actual: unknown): string {
+  const params = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'type':
+      return `must be ${String(params.type)}${actual === null ? ', not null' : ''}`
+    case 'enum':
+      return oneOf(
+        Array.isArray(params.allowedValues) ? params.allowedValues : [],
+        actual
+      )
+    case 'pattern':
+      return `must match pattern ${String(params.pattern)}`
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `must be ${String(params.comparison)} ${String(params.limit)}`
+    default:
+      return error.message ?? `is invalid (${error.keyword})`
+  }
+}
+
+/**
+ * `must be one of: …`. A long list (the runtimes) is cut to the values of the
+ * same family as the given one (`nodejs8.x` → the nodejs ones), or its start.
+ */
+function oneOf(allowed: unknown[], actual: unknown): string {
+  const values = allowed.map(String)
+  if (values.length <= 8) return `must be one of: ${values.join(', ')}`
+  const family = typeof actual === 'string' ? familyOf(actual) : ''
+  const near =
+    family.length >= 2
+      ? values.filter(candidate => familyOf(candidate).startsWith(family))
+      : []
+  const shown = near.length ? near : values.slice(0, 6)
+  return `must be one of: ${shown.join(', ')}, … (${values.length} values, all in ${SCHEMA_FILE})`
+}
+
+function familyOf(value: string): string {
+  return /^[a-z]+/i.exec(value)?.[0].toLowerCase() ?? ''
+}
+
+function parsePointer(pointer: string): string[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map(segment => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+}
+
+function valueAt(value: unknown, at: JsonPath): unknown {
+  let node = value
+  for (const segment of at) {
+    if (Array.isArray(node)) node = node[Number(segment)] as unknown
+    else if (isObject(node)) node = node[segment]
+    else return undefined
+  }
+  return node
+}
+
+// ---- Problems ------------------------------------------------------------
+
+function fileProblem(
+  config: ParsedConfig,
+  at: JsonPath,
+  key = false
+): Omit<ConfigProblem, 'rule'> {
+  return {
+    file: config.file,
+    ...config.document.locate(at, key),
+    field: dotted(at),
+    task: knownName(config)
+  }
+}
+
+function issueProblem(config: ParsedConfig, issue: SchemaIssue): ConfigProblem {
+  return {
+    file: config.file,
+    ...config.document.locate(issue.locateAt, issue.key),
+    field: dotted(issue.path),
+    rule: issue.rule,
+    task: knownName(config)
+  }
+}
+
+/** A problem with an input's value: named by the input, the rest of the path in the rule. */
+function inputProblem(
+  issue: SchemaIssue,
+  task: string | undefined
+): ConfigProblem {
+  const [top = '', ...rest] = issue.path
+  return {
+    field: inputName(top),
+    rule: rest.length ? `${rest.join('.')} ${issue.rule}` : issue.rule,
+    task
+  }
+}
+
+function inputName(field: string): string {
+  return INPUT_NAMES[field] ?? field
+}
+
+function dotted(at: JsonPath): string | undefined {
+  return at.length ? at.join('.') : undefined
+}
+
+function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort(
+    (a, b) =>
+      compare(a.file ?? '', b.file ?? '') ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.column ?? 0) - (b.column ?? 0)
+  )
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function relativePosix(from: string, to: string): string {
+  return path.relative(from, to).split(path.sep).join('/') || '.'
+}
+
+/** Relative to the workspace when inside it, else absolute. */
+function displayPath(workspace: string, target: string): string {
+  const rel = path.relative(workspace, target)
+  return rel.startsWith('..') || path.isAbsolute(rel)
+    ? target
+    : relativePosix(workspace, target)
+}
