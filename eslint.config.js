@@ -24,6 +24,9 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', 'eslint.config.js'],
-    ...tseslint.configs.disableTypeChecked
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly' }
+    }
   }
 )

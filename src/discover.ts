@@ -33,9 +33,7 @@ export async function findTaskConfigs(
     }
   }
   if (problems.length) {
-    throw new ValidationError(
-      problems.map(rule => ({ field: 'path', rule }))
-    )
+    throw new ValidationError(problems.map(rule => ({ field: 'path', rule })))
   }
   if (found.size === 0) {
     const where = paths.map(p => relative(workspace, p)).join(', ')

@@ -126,9 +126,9 @@ export async function connectExh(
         controller.abort()
       }
       options.signal.addEventListener('abort', cancel, { once: true })
-      let timedOut = false
+      const deadline = { passed: false }
       const timer = setTimeout(() => {
-        timedOut = true
+        deadline.passed = true
         controller.abort()
       }, options.requestTimeoutMs)
       const started = performance.now()
@@ -140,6 +140,7 @@ export async function connectExh(
           signal: controller.signal
         })
       } catch (error) {
+        const timedOut = deadline.passed
         const failure = readFailure(error, {
           timedOut,
           cancelled: options.signal.aborted,

@@ -1,6 +1,10 @@
 import * as path from 'node:path'
 import { isIP } from 'node:net'
-import type { ConfigProblem, ExecutionPermission, TaskOverrides } from './task.js'
+import type {
+  ConfigProblem,
+  ExecutionPermission,
+  TaskOverrides
+} from './task.js'
 import { ValidationError } from './errors.js'
 import { RUNTIMES } from './runtimes.js'
 
@@ -73,9 +77,12 @@ export function readInputs(
 
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
   const pathInput = lines(get('path'))
-  const command =
-    oneOf(input('command') || 'sync', ['sync', 'list', 'delete'] as const) ??
-    fail('command', 'must be one of: sync, list, delete')
+  const command = oneOf(input('command') || 'sync', [
+    'sync',
+    'list',
+    'delete'
+  ] as const)
+  if (!command) fail('command', 'must be one of: sync, list, delete')
 
   const host = parseHost(input('host') || env.API_HOST?.trim() || '', fail)
 
@@ -213,20 +220,24 @@ export function parseHost(
   try {
     url = new URL(withScheme)
   } catch {
-    return fail('host', 'must be a host name or an http(s) URL')
+    fail('host', 'must be a host name or an http(s) URL')
+    return undefined
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return fail('host', 'must use http or https')
+    fail('host', 'must use http or https')
+    return undefined
   }
   if (/\s/.test(raw) || !url.hostname) {
-    return fail('host', 'must be a host name or an http(s) URL')
+    fail('host', 'must be a host name or an http(s) URL')
+    return undefined
   }
   const hostname = url.hostname.replace(/^\[|\]$/g, '')
   if (isIP(hostname) && !raw.includes('localhost')) {
-    return fail(
+    fail(
       'host',
       'must be a host name, not an IP address (the SDK would call https://api.<ip>); use http://localhost:<port> for a local API'
     )
+    return undefined
   }
   return raw.replace(/\/$/, '')
 }
@@ -253,7 +264,8 @@ export function parsePositiveInteger(
   const value = raw.trim()
   if (value === '') return undefined
   if (!/^\d+$/.test(value) || Number(value) < 1) {
-    return fail(name, `must be a whole number of 1 or more, not "${value}"`)
+    fail(name, `must be a whole number of 1 or more, not "${value}"`)
+    return undefined
   }
   return Number(value)
 }
@@ -266,7 +278,8 @@ function parseInteger(
   const value = raw.trim()
   if (value === '') return undefined
   if (!/^-?\d+$/.test(value)) {
-    return fail(name, `must be a whole number, not "${value}"`)
+    fail(name, `must be a whole number, not "${value}"`)
+    return undefined
   }
   return Number(value)
 }
@@ -302,14 +315,18 @@ function readOverrides(
   assign('environment', parseEnvLines(get('env'), fail))
   const permission = text('execution-permission')
   if (permission) {
-    assign(
-      'executionPermission',
-      oneOf(permission, ['permissionRequired', 'allUsers', 'public'] as const) ??
-        fail(
-          'execution-permission',
-          'must be one of: permissionRequired, allUsers, public'
-        )
-    )
+    const mode = oneOf(permission, [
+      'permissionRequired',
+      'allUsers',
+      'public'
+    ] as const)
+    if (!mode) {
+      fail(
+        'execution-permission',
+        'must be one of: permissionRequired, allUsers, public'
+      )
+    }
+    assign('executionPermission', mode)
   }
   assign(
     'defaultPriority',

@@ -56,8 +56,7 @@ function isChanged(results: TaskResult[]): boolean {
 
 export function hasFailed(report: RunReport): boolean {
   return (
-    report.errors.length > 0 ||
-    report.results.some(r => r.status === 'failed')
+    report.errors.length > 0 || report.results.some(r => r.status === 'failed')
   )
 }
 
@@ -91,14 +90,15 @@ export function renderSummary(report: RunReport): string {
         report.warnings.map(line => `- ${escapeText(line)}`).join('\n')
     )
   }
-  if (report.command !== 'list') {
+  if (report.command === 'delete') {
     parts.push(
       '<sub>Only functions are written or deleted; users and roles are never removed.</sub>'
     )
   }
   const markdown = parts.join('\n\n') + '\n'
   return markdown.length > SUMMARY_LIMIT
-    ? markdown.slice(0, SUMMARY_LIMIT) + '\n\n… (summary cut at the size limit)\n'
+    ? markdown.slice(0, SUMMARY_LIMIT) +
+        '\n\n… (summary cut at the size limit)\n'
     : markdown
 }
 
@@ -189,7 +189,8 @@ function codeCell(result: TaskResult): string {
     result.bytes >= 1024 * 1024
       ? `${(result.bytes / 1024 / 1024).toFixed(1)} MiB`
       : `${(result.bytes / 1024).toFixed(1)} KiB`
-  return `${size} (${result.files ?? 0} files)`
+  const files = result.files ?? 0
+  return `${size} (${files} file${files === 1 ? '' : 's'})`
 }
 
 function cell(text: string): string {

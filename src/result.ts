@@ -1,5 +1,6 @@
 /** What happened to one task: one entry of the `result` output. */
-export type TaskAction = 'create' | 'update' | 'unchanged' | 'delete' | 'validate'
+export type TaskAction =
+  'create' | 'update' | 'unchanged' | 'delete' | 'validate'
 export type TaskStatus = 'done' | 'planned' | 'failed' | 'skipped'
 
 export interface TaskResult {
@@ -31,7 +32,8 @@ export function orderResult(result: TaskResult): TaskResult {
     'error'
   ]
   for (const key of keys) {
-    if (result[key] !== undefined) Object.assign(ordered, { [key]: result[key] })
+    if (result[key] !== undefined)
+      Object.assign(ordered, { [key]: result[key] })
   }
   return ordered
 }

@@ -10,9 +10,7 @@ export interface TaskFilter {
 export function createTaskFilter(patterns: readonly string[]): TaskFilter {
   const compiled = patterns.map(pattern => ({
     pattern,
-    regex: new RegExp(
-      `^${pattern.split('*').map(escapeRegExp).join('.*')}$`
-    )
+    regex: new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`)
   }))
   return {
     matches: name =>

@@ -110,8 +110,8 @@ describe('renderSummary', () => {
             status: 'planned',
             changes: ['timeLimit']
           },
-          unchanged('c')
-        ].map(r => ({ ...r, status: 'planned' as const })),
+          { ...unchanged('c'), status: 'planned' }
+        ] satisfies TaskResult[],
         { dryRun: true }
       )
     )
