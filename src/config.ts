@@ -324,11 +324,11 @@ async function checkSelected(
   }
   if (!isObject(value)) return { problems }
 
-  const unsupported = unsupportedCredentials(value)
-  if (unsupported) {
+  const badEmail = invalidCredentialsEmail(value)
+  if (badEmail) {
     problems.push({
-      ...fileProblem(config, ['executionCredentials']),
-      rule: unsupported
+      ...fileProblem(config, ['executionCredentials', 'email']),
+      rule: badEmail
     })
   }
   const fromInput = overrides?.environment !== undefined
@@ -396,17 +396,20 @@ async function codeFolderOf(
   return { codeDir, problems }
 }
 
-/**
- * executionCredentials is not supported yet (another change adds it). A task
- * that has it is refused rather than synced without its user and credentials.
- * Remove this check with that change.
- */
-function unsupportedCredentials(
+/** The user service's rule for emails, as the CLI checks it. */
+function invalidCredentialsEmail(
   config: Record<string, unknown>
 ): string | undefined {
-  return config.executionCredentials === undefined
-    ? undefined
-    : 'is not supported yet by this version of the action; such a task is never synced without its credentials'
+  const credentials = config.executionCredentials
+  if (!isObject(credentials) || typeof credentials.email !== 'string') return
+  const email = credentials.email
+  if (email.startsWith('$')) return
+  if (email.length < 3 || email.length > 256) {
+    return 'must be an email address of 3 to 256 characters'
+  }
+  if (!/.+@.+\..+/.test(email))
+    return 'must be an email address (name@domain.tld)'
+  return undefined
 }
 
 /** Environment keys a config may not set, with the reason. */

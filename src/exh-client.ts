@@ -2,6 +2,7 @@
 // through one retry policy, with a deadline and the run's cancel signal.
 import {
   createOAuth1Client,
+  rqlBuilder,
   type OAuth1Client,
   type OptionsBase,
   type FunctionDetails
@@ -10,6 +11,7 @@ import type { Credentials } from './inputs.js'
 import type { FunctionBody, RemoteFunction } from './plan.js'
 import {
   DEFAULT_RETRY,
+  credentialHint,
   decideRetry,
   isTransient,
   parseRetryAfter,
@@ -46,8 +48,55 @@ export interface ExhClient {
     body: FunctionBody & { code?: string }
   ): Promise<void>
   deleteFunction(name: string): Promise<void>
+  /** The executionCredentials calls (global roles and users). */
+  readonly users: ExhUsersApi
   /** Time spent waiting on the API (for the benchmark), and calls made. */
   readonly stats: { calls: number; retries: number; waitingMs: number }
+}
+
+/** A global role, permissions by name. */
+export interface RemoteRole {
+  id: string
+  name: string
+  permissions: string[]
+}
+
+export interface RemoteUser {
+  id: string
+  email: string
+  roleNames: string[]
+}
+
+export interface OAuthTokens {
+  token: string
+  tokenSecret: string
+}
+
+/** Stored credentials of a task user, as a function's environment holds them. */
+export interface StoredCredentials extends OAuthTokens {
+  host: string
+  consumerKey: string
+  consumerSecret: string
+}
+
+export interface ExhUsersApi {
+  findRole(name: string): Promise<RemoteRole | undefined>
+  createRole(name: string, description: string): Promise<RemoteRole>
+  addPermissions(roleName: string, permissions: string[]): Promise<void>
+  removePermissions(roleName: string, permissions: string[]): Promise<void>
+  findUser(email: string): Promise<RemoteUser | undefined>
+  /** Registers with manual activation; a lost answer then "email taken" is success. */
+  register(user: {
+    email: string
+    password: string
+    firstName: string
+    lastName: string
+  }): Promise<RemoteUser>
+  addRoleToUser(userId: string, roleId: string): Promise<void>
+  /** Logs in as that user with the action's consumer: its OAuth1 tokens. */
+  login(email: string, password: string): Promise<OAuthTokens>
+  /** `users.me()` with stored credentials: whose are they? */
+  whoseCredentials(stored: StoredCredentials): Promise<RemoteUser>
 }
 
 /** One item of the function listing. */
@@ -66,10 +115,12 @@ function toIso(value: unknown): string | undefined {
 export class ExhApiError extends Error {
   constructor(
     readonly call: string,
-    message: string,
-    readonly failure: FailedAttempt
+    /** What went wrong, without the call or the retry verdict. */
+    readonly detail: string,
+    readonly failure: FailedAttempt,
+    reason?: string
   ) {
-    super(`${call} failed: ${message}`)
+    super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`)
     this.name = 'ExhApiError'
   }
 
@@ -121,6 +172,13 @@ export async function connectExh(
     policy: RetryOptions = retry
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      // A retry whose wait was cut short by the cancel must not go out.
+      if (options.signal.aborted) {
+        throw new ExhApiError(label, 'cancelled', {
+          noResponse: attempt > 1,
+          cancelled: true
+        })
+      }
       const controller = new AbortController()
       const cancel = (): void => {
         controller.abort()
@@ -147,14 +205,13 @@ export async function connectExh(
           retryAfterMs: retryAfter.get(controller.signal)
         })
         const message = timedOut
-          ? `no answer within ${options.requestTimeoutMs / 1000} s (request-timeout)`
+          ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
           : failure.cancelled
             ? 'cancelled'
             : describeError(error)
         const verdict = decideRetry(failure, attempt, policy)
         if (!verdict.retry) {
-          const reason = verdict.reason ? ` (${verdict.reason})` : ''
-          throw new ExhApiError(label, message + reason, failure)
+          throw new ExhApiError(label, message, failure, verdict.reason)
         }
         stats.retries++
         options.log(
@@ -169,19 +226,26 @@ export async function connectExh(
     }
   }
 
-  if (credentials.kind === 'token') {
-    await call('checking the token (users.me)', o => sdk.users.me(o))
-  } else {
-    await call('logging in', () =>
-      withDeadline(
-        sdk.auth.authenticate({
-          email: credentials.email,
-          password: credentials.password
-        }),
-        options.requestTimeoutMs,
-        options.signal
+  try {
+    if (credentials.kind === 'token') {
+      await call('checking the token (users.me)', o => sdk.users.me(o))
+    } else {
+      await call('logging in', () =>
+        withDeadline(
+          sdk.auth.authenticate({
+            email: credentials.email,
+            password: credentials.password
+          }),
+          options.requestTimeoutMs,
+          options.signal
+        )
       )
-    )
+    }
+  } catch (error) {
+    if (!(error instanceof ExhApiError)) throw error
+    const hint = credentialHint(credentials.kind, error.failure)
+    if (!hint) throw error
+    throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure)
   }
 
   async function getFunction(
@@ -238,19 +302,30 @@ export async function connectExh(
           await updateFunction(name, rest)
           return 'updated'
         }
+        // The inner call made one attempt: the verdict is this loop's.
         const verdict = decideRetry(error.failure, attempt, retry)
-        if (!verdict.retry) throw error
+        if (!verdict.retry) {
+          throw new ExhApiError(
+            label,
+            error.detail,
+            error.failure,
+            verdict.reason
+          )
+        }
         stats.retries++
         options.log(
-          `${error.message}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s`
+          `${label}: ${error.detail}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`
         )
         await sleep(verdict.delayMs, options.signal)
       }
     }
   }
 
+  const users = usersApi(sdk, call, options)
+
   return {
     stats,
+    users,
     async listFunctions() {
       const page = await call('listing functions', o =>
         sdk.tasks.functions.find(o)
@@ -267,6 +342,141 @@ export async function connectExh(
     async deleteFunction(name) {
       await call(`deleting function ${name}`, o =>
         sdk.tasks.functions.remove(name, o)
+      )
+    }
+  }
+}
+
+type Call = <T>(
+  label: string,
+  run: (callOptions: CallOptions) => Promise<T>,
+  policy?: RetryOptions
+) => Promise<T>
+
+/** Users-service bodies are snake_cased by the SDK; RQL values double-encoded by rqlBuilder. */
+function usersApi(
+  sdk: OAuth1Client,
+  call: Call,
+  options: ExhClientOptions
+): ExhUsersApi {
+  const roles = sdk.users.globalRoles
+  const byName = (name: string) => rqlBuilder().eq('name', name).build()
+  const toRole = (role: {
+    id: string
+    name: string
+    permissions?: { name: string }[]
+  }): RemoteRole => ({
+    id: role.id,
+    name: role.name,
+    permissions: (role.permissions ?? []).map(p => p.name)
+  })
+  const toUser = (user: {
+    id: string
+    email: string
+    roles?: { name: string }[]
+  }): RemoteUser => ({
+    id: user.id,
+    email: user.email,
+    roleNames: (user.roles ?? []).map(r => r.name)
+  })
+  const findUser = async (email: string): Promise<RemoteUser | undefined> => {
+    const user = await call(`finding user ${email}`, o =>
+      sdk.users.findFirst({
+        ...o,
+        rql: rqlBuilder().eq('email', email).build()
+      })
+    )
+    return user ? toUser(user) : undefined
+  }
+  return {
+    async findRole(name) {
+      const role = await call(`finding role ${name}`, o =>
+        roles.findByName(name, o)
+      )
+      return role ? toRole(role) : undefined
+    },
+    async createRole(name, description) {
+      return toRole(
+        await call(`creating role ${name}`, o =>
+          roles.create({ name, description }, o)
+        )
+      )
+    },
+    async addPermissions(roleName, permissions) {
+      await call(`adding permissions to role ${roleName}`, o =>
+        roles.addPermissions(byName(roleName), { permissions }, o)
+      )
+    },
+    async removePermissions(roleName, permissions) {
+      await call(`removing permissions from role ${roleName}`, o =>
+        roles.removePermissions(byName(roleName), { permissions }, o)
+      )
+    },
+    findUser,
+    async register(user) {
+      const label = `registering user ${user.email}`
+      let attempts = 0
+      try {
+        const created = await call(label, o => {
+          attempts++
+          return sdk.users.createAccount(
+            {
+              ...user,
+              activationMode: 'manual',
+              phoneNumber: '0000000000',
+              language: 'EN'
+            },
+            o
+          )
+        })
+        return toUser(created)
+      } catch (error) {
+        // A retry told "email taken" after a lost answer: the first try worked.
+        const emailUsed =
+          error instanceof ExhApiError && error.failure.apiCode === 203
+        const found = emailUsed && attempts > 1 && (await findUser(user.email))
+        if (found) return found
+        throw error
+      }
+    },
+    async addRoleToUser(userId, roleId) {
+      await call(`adding role to user ${userId}`, o =>
+        roles.addToUsers(
+          rqlBuilder().eq('id', userId).build(),
+          { roles: [roleId] },
+          o
+        )
+      )
+    },
+    async login(email, password) {
+      const client = createOAuth1Client({
+        host: options.host,
+        consumerKey: options.credentials.consumerKey,
+        consumerSecret: options.credentials.consumerSecret
+      })
+      const tokens = await call(`logging in as ${email}`, () =>
+        withDeadline(
+          client.auth.authenticate({ email, password }),
+          options.requestTimeoutMs,
+          options.signal
+        )
+      )
+      options.mask(tokens.key)
+      options.mask(tokens.secret)
+      return { token: tokens.key, tokenSecret: tokens.secret }
+    },
+    async whoseCredentials(stored) {
+      const client = createOAuth1Client({
+        host: stored.host,
+        consumerKey: stored.consumerKey,
+        consumerSecret: stored.consumerSecret,
+        token: stored.token,
+        tokenSecret: stored.tokenSecret
+      })
+      return toUser(
+        await call('checking the stored task credentials (users.me)', o =>
+          client.users.me(o)
+        )
       )
     }
   }

@@ -217,6 +217,14 @@ function mergedExecutionOptions(
   return { ...remote.executionOptions, ...configured }
 }
 
+function withoutMarker(
+  environment: Record<string, string>
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).filter(([key]) => key !== MARKER_VARIABLE)
+  )
+}
+
 /** The variables the config manages: its own, without the action's. */
 function userVariables(
   environment: Record<string, string>,
@@ -232,19 +240,24 @@ function userVariables(
   return result
 }
 
+/**
+ * Variables that differ, by key. With an `environment` the config manages the
+ * whole set; without one only the injected credentials are compared.
+ */
 function environmentChanges(
   config: TaskConfig,
   remote: RemoteFunction,
   injected: Record<string, string> | undefined
 ): string[] {
-  if (!config.environment) return []
-  const current = userVariables(remote.environment, injected)
-  const keys = new Set([
-    ...Object.keys(config.environment),
-    ...Object.keys(current)
-  ])
+  if (!config.environment && !injected) return []
+  const managed = { ...config.environment, ...injected }
+  const current = withoutMarker(remote.environment)
+  const keys = new Set(Object.keys(managed))
+  if (config.environment) {
+    for (const key of Object.keys(current)) keys.add(key)
+  }
   return [...keys]
-    .filter(key => config.environment?.[key] !== current[key])
+    .filter(key => managed[key] !== current[key])
     .sort()
     .map(key => `environment.${key}`)
 }

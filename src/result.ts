@@ -9,6 +9,11 @@ export interface TaskResult {
   action?: TaskAction
   status: TaskStatus
   changes?: string[]
+  credentials?: {
+    user: 'create' | 'reuse'
+    permissionsAdded: string[]
+    permissionsRemoved: string[]
+  }
   bytes?: number
   files?: number
   fingerprint?: string
@@ -25,6 +30,7 @@ export function orderResult(result: TaskResult): TaskResult {
     'action',
     'status',
     'changes',
+    'credentials',
     'bytes',
     'files',
     'fingerprint',

@@ -95,3 +95,22 @@ export function parseRetryAfter(
   const date = Date.parse(value)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
+
+/**
+ * For a refused credential check: which inputs to look at (names only,
+ * never values). The SDK's 104/108 errors carry no status, hence `undefined`.
+ */
+export function credentialHint(
+  kind: 'token' | 'password',
+  failure: FailedAttempt
+): string | undefined {
+  if (failure.cancelled || failure.noResponse || isTransient(failure)) {
+    return undefined
+  }
+  if (failure.status !== undefined && failure.status !== 401) return undefined
+  const inputs =
+    kind === 'token'
+      ? 'consumer-key, consumer-secret, token and token-secret'
+      : 'consumer-key, consumer-secret, email and password'
+  return `the API refused these credentials: check the inputs ${inputs}`
+}

@@ -741,8 +741,7 @@ describe('loadTaskConfigs: reserved environment keys', () => {
     const result = await load([found])
     expect(result.problems.map(formatProblem)).toEqual([
       `${FILE}:${lineOf(FILE, '"API_OAUTH_TOKEN"')}: environment.API_OAUTH_TOKEN: may not be provided when using executionCredentials, which injects API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET`,
-      `${FILE}:${lineOf(FILE, '"API_OAUTH_TOKEN_SECRET"')}: environment.API_OAUTH_TOKEN_SECRET: may not be provided when using executionCredentials, which injects API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET`,
-      `${FILE}:${lineOf(FILE, '"executionCredentials"')}: executionCredentials: is not supported yet by this version of the action; such a task is never synced without its credentials`
+      `${FILE}:${lineOf(FILE, '"API_OAUTH_TOKEN_SECRET"')}: environment.API_OAUTH_TOKEN_SECRET: may not be provided when using executionCredentials, which injects API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET`
     ])
   })
 })
@@ -848,23 +847,41 @@ describe('loadTaskConfigs: across configs', () => {
 })
 
 describe('loadTaskConfigs: executionCredentials', () => {
-  it('refuses a selected task that has it', async () => {
+  it('loads a selected task that has it, permissions and email intact', async () => {
     const found = await writeConfig(
       FILE,
-      patched({ executionCredentials: { permissions: ['VIEW_DOCUMENTS'] } })
+      patched({
+        executionCredentials: {
+          permissions: ['VIEW_DOCUMENTS'],
+          email: 'Task.User@Example.com'
+        }
+      })
     )
     const result = await load([found])
-    expect(result.problems).toEqual([
-      {
-        file: FILE,
-        line: lineOf(FILE, '"executionCredentials"'),
-        column: 27,
-        field: 'executionCredentials',
-        rule: 'is not supported yet by this version of the action; such a task is never synced without its credentials',
-        task: 'my-task'
-      }
+    expect(result.problems).toEqual([])
+    expect(result.tasks[0]?.config.executionCredentials).toEqual({
+      permissions: ['VIEW_DOCUMENTS'],
+      email: 'Task.User@Example.com'
+    })
+  })
+
+  it.each([
+    ['a@', 'must be an email address of 3 to 256 characters'],
+    ['not-an-email', 'must be an email address (name@domain.tld)'],
+    ['user@localhost', 'must be an email address (name@domain.tld)'],
+    [
+      `${'x'.repeat(250)}@example.com`,
+      'must be an email address of 3 to 256 characters'
+    ]
+  ])('refuses the email %s as the user service would', async (email, rule) => {
+    const found = await writeConfig(
+      FILE,
+      patched({ executionCredentials: { permissions: [], email } })
+    )
+    const result = await load([found])
+    expect(result.problems.map(p => [p.field, p.rule])).toEqual([
+      ['executionCredentials.email', rule]
     ])
-    expect(result.tasks).toEqual([])
   })
 
   it('checks its shape', async () => {

@@ -1,0 +1,3 @@
+const { render } = require('./render')
+
+exports.handler = async task => ({ digest: render(task.data ?? {}) })

@@ -1,0 +1,1 @@
+exports.render = data => `Digest for ${data.day ?? 'today'}`

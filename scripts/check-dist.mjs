@@ -1,0 +1,54 @@
+// Fails when dist/ is not the bundle of src/: rebuilds into a temporary
+// folder and compares it file by file with the committed dist/.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+
+const out = mkdtempSync(join(tmpdir(), 'exh-dist-'))
+try {
+  execFileSync(
+    'npx',
+    [
+      'ncc',
+      'build',
+      'src/index.ts',
+      '-o',
+      out,
+      '--license',
+      'licenses.txt',
+      '--target',
+      'es2022',
+      '--quiet'
+    ],
+    { stdio: 'inherit' }
+  )
+  const list = dir =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter(entry => entry.isFile())
+      .map(entry =>
+        relative(dir, join(entry.parentPath ?? entry.path, entry.name))
+      )
+      .sort()
+  const fresh = list(out)
+  const committed = list('dist')
+  const stale = [...new Set([...fresh, ...committed])].filter(file => {
+    try {
+      return !readFileSync(join(out, file)).equals(
+        readFileSync(join('dist', file))
+      )
+    } catch {
+      return true
+    }
+  })
+  if (stale.length) {
+    console.error(
+      `dist/ is stale (differs from a fresh build of src/): ${stale.join(', ')}`
+    )
+    console.error('Run `npm run build` and commit dist/.')
+    process.exit(1)
+  }
+  console.log(`dist/ is the bundle of src/ (${fresh.length} files)`)
+} finally {
+  rmSync(out, { recursive: true, force: true })
+}

@@ -1,0 +1,141 @@
+import type { ExhClient } from './exh-client.js'
+import { ExhApiError } from './exh-client.js'
+import { describeError } from './errors.js'
+import type { TaskResult } from './result.js'
+import type { ReadyTask } from './uploads.js'
+import { mapPool } from './pool.js'
+import { applyCredentials, summarizeCredentials } from './credentials.js'
+import type { OAuthTokens } from './exh-client.js'
+import type { FunctionBody } from './plan.js'
+
+export interface ApplyOptions {
+  concurrency: number
+  failFast: boolean
+  /** The run's cancel signal: nothing new starts once it fires. */
+  signal: AbortSignal
+  mask: (secret: string) => void
+  /** Prints one task's log as one group, when the task ends. */
+  printTaskLog: (title: string, lines: string[]) => void
+}
+
+/**
+ * Stage 7: carry out the plan with bounded concurrency. One task failing does
+ * not stop the others (unless fail-fast); each ends as a result.
+ */
+export async function applyPlans(
+  client: ExhClient,
+  ready: ReadyTask[],
+  options: ApplyOptions
+): Promise<TaskResult[]> {
+  let failed = false
+  return mapPool(
+    ready,
+    options.concurrency,
+    async item => {
+      const result = await applyTask(client, item, options.mask)
+      if (result.status === 'failed') failed = true
+      options.printTaskLog(
+        `${item.task.name}: ${result.action ?? ''} ${result.status}`,
+        taskLog(item, result)
+      )
+      return result
+    },
+    {
+      canStart: () => !options.signal.aborted && !(options.failFast && failed),
+      skip: item => ({
+        ...baseResult(item),
+        status: 'skipped',
+        error: options.signal.aborted
+          ? 'not started: the run was cancelled'
+          : 'not started: an earlier task failed (fail-fast)'
+      })
+    }
+  )
+}
+
+async function applyTask(
+  client: ExhClient,
+  item: ReadyTask,
+  mask: (secret: string) => void
+): Promise<TaskResult> {
+  const started = performance.now()
+  const base = baseResult(item)
+  const finish = (result: Partial<TaskResult>): TaskResult => ({
+    ...base,
+    ...result,
+    durationMs: Math.round(
+      item.planMs + item.packageMs + performance.now() - started
+    )
+  })
+  const { plan } = item
+  if (!plan) {
+    return finish({ status: 'failed', error: item.error ?? 'not planned' })
+  }
+  try {
+    if (item.credentials) {
+      const tokens = await applyCredentials(
+        client.users,
+        item.credentials,
+        item.task.name,
+        mask
+      )
+      if (plan.action !== 'unchanged') withTokens(plan.body, tokens)
+    }
+    const code = item.pkg?.zip.toString('base64')
+    if (plan.action === 'create') {
+      if (code === undefined) throw new Error('internal: create without code')
+      await client.createFunction({ ...plan.body, code })
+    } else if (plan.action === 'update') {
+      await client.updateFunction(item.task.name, {
+        ...plan.body,
+        ...(plan.uploadCode && code !== undefined ? { code } : {})
+      })
+    }
+    return finish({ status: 'done' })
+  } catch (error) {
+    return finish({ status: 'failed', error: failureMessage(error) })
+  }
+}
+
+function failureMessage(error: unknown): string {
+  if (error instanceof ExhApiError && error.failure.cancelled) {
+    return 'outcome unknown (cancelled)'
+  }
+  return describeError(error)
+}
+
+/** The keys every result of a planned task has, whatever happens next. */
+export function baseResult(item: ReadyTask): TaskResult {
+  const plan = item.plan
+  return {
+    name: item.task.name,
+    config: item.task.configFile,
+    action: plan?.action,
+    status: 'planned',
+    changes: plan?.action === 'update' ? plan.changes : undefined,
+    credentials: item.credentials && summarizeCredentials(item.credentials),
+    bytes: item.pkg?.bytes,
+    files: item.pkg?.files,
+    fingerprint: item.folder.fingerprint
+  }
+}
+
+/** The new user's tokens replace the placeholders the plan held. */
+function withTokens(body: FunctionBody, tokens: OAuthTokens): void {
+  const variables = body.environmentVariables
+  if (!variables) return
+  variables.API_OAUTH_TOKEN = { value: tokens.token }
+  variables.API_OAUTH_TOKEN_SECRET = { value: tokens.tokenSecret }
+}
+
+function taskLog(item: ReadyTask, result: TaskResult): string[] {
+  const lines = [`config: ${item.task.configFile ?? '(inputs)'}`]
+  if (result.changes?.length)
+    lines.push(`changes: ${result.changes.join(', ')}`)
+  if (item.pkg) {
+    lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`)
+  }
+  for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)
+  if (result.error) lines.push(`error: ${result.error}`)
+  return lines
+}

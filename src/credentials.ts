@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto'
+import type {
+  ExhUsersApi,
+  OAuthTokens,
+  RemoteRole,
+  RemoteUser,
+  StoredCredentials
+} from './exh-client.js'
+import type { RemoteFunction } from './plan.js'
+import { CREDENTIAL_VARIABLES, type TaskDefinition } from './task.js'
+
+/**
+ * executionCredentials, as the CLI manages them: a global role
+ * `exh.tasks.<name>` holding exactly the listed permissions, a user with that
+ * role, and its OAuth1 tokens injected into the function's environment.
+ */
+export interface CredentialPlan {
+  email: string
+  roleName: string
+  /** The role as it is now; undefined when it will be created. */
+  role?: RemoteRole
+  permissionsAdded: string[]
+  permissionsRemoved: string[]
+  user:
+    | { kind: 'create' }
+    | {
+        kind: 'reuse'
+        user: RemoteUser
+        tokens: OAuthTokens
+        /** The user lacks the role (added on every run until it has it). */
+        needsRole: boolean
+      }
+  warnings: string[]
+}
+
+/** The `credentials` key of a task's result. */
+export interface CredentialSummary {
+  user: 'create' | 'reuse'
+  permissionsAdded: string[]
+  permissionsRemoved: string[]
+}
+
+/** What the action itself connects with: injected alongside the user's tokens. */
+export interface ActionConnection {
+  host: string
+  consumerKey: string
+  consumerSecret: string
+}
+
+/** Says what went wrong and the way out; fails only its own task. */
+export class CredentialsError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CredentialsError'
+  }
+}
+
+export function taskUserEmail(task: TaskDefinition): string {
+  const configured = task.config.executionCredentials?.email
+  return (configured ?? `exh.tasks+${task.name}@extrahorizon.com`).toLowerCase()
+}
+
+export function taskRoleName(name: string): string {
+  return `exh.tasks.${name}`
+}
+
+export function permissionDifference(
+  current: readonly string[],
+  target: readonly string[]
+): { added: string[]; removed: string[] } {
+  return {
+    added: [...new Set(target)].filter(p => !current.includes(p)),
+    removed: [...new Set(current)].filter(p => !target.includes(p))
+  }
+}
+
+/** Upper, lower, digit and symbol, 52 characters: fits any sane password policy. */
+export function generatePassword(bytes: Buffer = randomBytes(24)): string {
+  return `Aa1-${bytes.toString('hex')}`
+}
+
+/** The five variables of a stored task user, or which of them are missing. */
+export function storedCredentials(
+  environment: Readonly<Record<string, string>>
+): StoredCredentials | { missing: string[] } {
+  const missing = CREDENTIAL_VARIABLES.filter(key => !environment[key])
+  if (missing.length) return { missing }
+  const value = (key: (typeof CREDENTIAL_VARIABLES)[number]): string =>
+    environment[key] ?? ''
+  return {
+    host: value('API_HOST'),
+    consumerKey: value('API_OAUTH_CONSUMER_KEY'),
+    consumerSecret: value('API_OAUTH_CONSUMER_SECRET'),
+    token: value('API_OAUTH_TOKEN'),
+    tokenSecret: value('API_OAUTH_TOKEN_SECRET')
+  }
+}
+
+/** Stands in for tokens that only exist once the new user logs in (same length, for the size check). */
+export const PENDING_TOKEN = '0'.repeat(40)
+
+/**
+ * Reads what exists (role, user, and the user's stored tokens, checked with
+ * `users.me`) and decides what to write. Reads only: safe in a dry run.
+ */
+export async function planCredentials(
+  users: ExhUsersApi,
+  task: TaskDefinition,
+  remote: RemoteFunction | undefined
+): Promise<CredentialPlan> {
+  const wanted = task.config.executionCredentials?.permissions ?? []
+  const email = taskUserEmail(task)
+  const roleName = taskRoleName(task.name)
+  const warnings = wanted.length
+    ? []
+    : [
+        'executionCredentials.permissions is empty: the role gets no permissions'
+      ]
+  const role = await users.findRole(roleName)
+  const { added, removed } = permissionDifference(
+    role?.permissions ?? [],
+    wanted
+  )
+  const base = {
+    email,
+    roleName,
+    role,
+    permissionsAdded: added,
+    permissionsRemoved: removed,
+    warnings
+  }
+
+  const user = await users.findUser(email)
+  if (!user) return { ...base, user: { kind: 'create' } }
+
+  const way = `remove the user ${email}, or set a different executionCredentials.email`
+  const stored = storedCredentials(remote?.environment ?? {})
+  if ('missing' in stored) {
+    throw new CredentialsError(
+      `the user ${email} exists, but function ${task.name} holds no credentials for it (${remote ? `missing ${stored.missing.join(', ')}` : 'the function does not exist'}): ${way}`
+    )
+  }
+  let owner: RemoteUser
+  try {
+    owner = await users.whoseCredentials(stored)
+  } catch {
+    throw new CredentialsError(
+      `the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`
+    )
+  }
+  if (owner.id !== user.id) {
+    throw new CredentialsError(
+      `the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`
+    )
+  }
+  return {
+    ...base,
+    user: {
+      kind: 'reuse',
+      user,
+      tokens: { token: stored.token, tokenSecret: stored.tokenSecret },
+      needsRole: !user.roleNames.includes(roleName)
+    }
+  }
+}
+
+/** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
+export function injectedVariables(
+  plan: CredentialPlan,
+  connection: ActionConnection
+): Record<string, string> {
+  const tokens =
+    plan.user.kind === 'reuse'
+      ? plan.user.tokens
+      : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN }
+  return {
+    API_HOST: connection.host,
+    API_OAUTH_CONSUMER_KEY: connection.consumerKey,
+    API_OAUTH_CONSUMER_SECRET: connection.consumerSecret,
+    API_OAUTH_TOKEN: tokens.token,
+    API_OAUTH_TOKEN_SECRET: tokens.tokenSecret
+  }
+}
+
+export function summarizeCredentials(plan: CredentialPlan): CredentialSummary {
+  return {
+    user: plan.user.kind,
+    permissionsAdded: plan.permissionsAdded,
+    permissionsRemoved: plan.permissionsRemoved
+  }
+}
+
+/**
+ * Makes the role and user what the plan says, on every run (also when the
+ * function itself is unchanged), and returns the user's tokens.
+ */
+export async function applyCredentials(
+  users: ExhUsersApi,
+  plan: CredentialPlan,
+  taskName: string,
+  mask: (secret: string) => void
+): Promise<OAuthTokens> {
+  const role =
+    plan.role ??
+    (await users.createRole(
+      plan.roleName,
+      `A role created by exh-tasks-action for the execution of the task ${taskName}`
+    ))
+  if (plan.permissionsAdded.length) {
+    await users.addPermissions(plan.roleName, plan.permissionsAdded)
+  }
+  if (plan.permissionsRemoved.length) {
+    await users.removePermissions(plan.roleName, plan.permissionsRemoved)
+  }
+  if (plan.user.kind === 'reuse') {
+    if (plan.user.needsRole)
+      await users.addRoleToUser(plan.user.user.id, role.id)
+    return plan.user.tokens
+  }
+  const password = generatePassword()
+  mask(password)
+  const user = await users.register({
+    email: plan.email,
+    password,
+    firstName: taskName,
+    lastName: 'exh.tasks'
+  })
+  await users.addRoleToUser(user.id, role.id)
+  const tokens = await users.login(plan.email, password)
+  mask(tokens.token)
+  mask(tokens.tokenSecret)
+  return tokens
+}

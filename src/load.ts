@@ -1,0 +1,70 @@
+import { lstat } from 'node:fs/promises'
+import type { Settings } from './inputs.js'
+import type { ConfigProblem, FoundConfig, TaskDefinition } from './task.js'
+import { findTaskConfigs } from './discover.js'
+import { loadTaskConfigs, taskFromInputs } from './config.js'
+import { createTaskFilter } from './task-filter.js'
+
+export interface LoadedTasks {
+  /** Every config file found (empty for a task given by inputs alone). */
+  found: FoundConfig[]
+  /** The selected, valid tasks. */
+  tasks: TaskDefinition[]
+  problems: ConfigProblem[]
+}
+
+/**
+ * Stages 2 and 3: find the configs (or take the task from the single-task
+ * inputs), select them with the `tasks` filter, load and validate them.
+ */
+export async function loadTasks(
+  settings: Settings,
+  env: Record<string, string | undefined>,
+  mask: (secret: string) => void
+): Promise<LoadedTasks> {
+  const { overrides } = settings
+  if (!settings.pathInput.length && overrides?.code) {
+    const task = await taskFromInputs(overrides, {
+      workspace: settings.workspace
+    })
+    return Array.isArray(task)
+      ? { found: [], tasks: [], problems: task }
+      : { found: [], tasks: [task], problems: [] }
+  }
+
+  const found = await findTaskConfigs(settings.paths, settings.workspace)
+  const problems: ConfigProblem[] = []
+  if (overrides && !(await namesOneFile(settings, found))) {
+    problems.push({
+      field: Object.keys(overrides).join(', '),
+      rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
+    })
+  }
+  const filter = createTaskFilter(settings.tasks)
+  const loaded = await loadTaskConfigs(found, {
+    workspace: settings.workspace,
+    env,
+    isSelected: filter.matches,
+    overrides,
+    mask
+  })
+  problems.push(...loaded.problems)
+  const unmatched = filter.unmatched(loaded.names)
+  if (unmatched.length) {
+    problems.push({
+      field: 'tasks',
+      rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
+    })
+  }
+  return { found, tasks: loaded.tasks, problems }
+}
+
+async function namesOneFile(
+  settings: Settings,
+  found: FoundConfig[]
+): Promise<boolean> {
+  const [only] = settings.paths
+  if (settings.paths.length !== 1 || !only || found.length !== 1) return false
+  const stats = await lstat(only)
+  return !stats.isDirectory()
+}

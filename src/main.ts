@@ -1,0 +1,194 @@
+import * as core from '@actions/core'
+import { readInputs, type Settings } from './inputs.js'
+import { sync, type RunIo } from './sync.js'
+import { list, remove } from './commands.js'
+import { ValidationError, describeError } from './errors.js'
+import {
+  computeOutputs,
+  hasFailed,
+  renderSummary,
+  type RunReport
+} from './report.js'
+import { formatProblem, type ConfigProblem } from './task.js'
+
+/** GitHub shows at most 10 annotations of a kind per step. */
+const MAX_ANNOTATIONS = 10
+
+/** inputs → discover → load → fingerprint → plan → package → apply → report */
+export async function run(): Promise<void> {
+  const started = performance.now()
+  const cancel = cancelOnSignals()
+  const report: RunReport = {
+    command: 'sync',
+    dryRun: false,
+    offline: false,
+    missingCredentials: [],
+    results: [],
+    errors: [],
+    warnings: [],
+    durationMs: 0
+  }
+  try {
+    if (process.platform === 'win32') {
+      throw new Error(
+        'Windows runners are not supported: file modes and line endings would make packages differ between runners. Use ubuntu-latest or macos-latest.'
+      )
+    }
+    const settings = readInputs(
+      name => core.getInput(name),
+      process.env,
+      core.setSecret
+    )
+    Object.assign(report, describeRun(settings))
+    const io = actionsIo(cancel.signal)
+    if (report.offline) {
+      core.warning(
+        `Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`
+      )
+    }
+    await runCommand(settings, io, report)
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      addProblems(report, error.problems)
+    } else {
+      report.errors.push(describeError(error))
+    }
+  } finally {
+    cancel.dispose()
+  }
+  report.durationMs = Math.round(performance.now() - started)
+  await publish(report)
+}
+
+async function runCommand(
+  settings: Settings,
+  io: RunIo,
+  report: RunReport
+): Promise<void> {
+  if (settings.command === 'list') {
+    report.functions = await list(settings, io)
+    return
+  }
+  if (settings.command === 'delete') {
+    const outcome = await remove(settings, io)
+    report.results = outcome.results
+    report.warnings.push(...outcome.warnings)
+    return
+  }
+  const outcome = await sync(settings, io)
+  io.info(
+    `Stages: ${Object.entries(outcome.stages)
+      .map(([stage, ms]) => `${stage} ${ms} ms`)
+      .join(', ')}`
+  )
+  report.results = outcome.results
+  report.offline = outcome.offline
+  report.warnings.push(...outcome.warnings)
+  addProblems(report, outcome.problems)
+  for (const result of outcome.results) {
+    if (
+      result.status === 'failed' &&
+      result.error &&
+      !outcome.problems.length
+    ) {
+      report.errors.push(`${result.name ?? '?'}: ${result.error}`)
+    }
+  }
+}
+
+function describeRun(settings: Settings): Partial<RunReport> {
+  return {
+    command: settings.command,
+    dryRun: settings.dryRun,
+    offline: settings.dryRun && settings.missingCredentials.length > 0,
+    missingCredentials: settings.missingCredentials,
+    host: settings.host ? hostName(settings.host) : undefined
+  }
+}
+
+/** Only the host's name: never a path, a query or user info. */
+function hostName(host: string): string {
+  try {
+    return new URL(/:\/\//.test(host) ? host : `https://${host}`).host
+  } catch {
+    return ''
+  }
+}
+
+function addProblems(report: RunReport, problems: ConfigProblem[]): void {
+  report.errors.push(...problems.map(formatProblem))
+  let annotated = 0
+  for (const problem of problems) {
+    if (!problem.file || annotated >= MAX_ANNOTATIONS) continue
+    annotated++
+    core.error([problem.field, problem.rule].filter(Boolean).join(': '), {
+      title: 'Invalid task config',
+      file: problem.file,
+      startLine: problem.line,
+      startColumn: problem.column
+    })
+  }
+}
+
+function actionsIo(signal: AbortSignal): RunIo {
+  return {
+    env: process.env,
+    mask: core.setSecret,
+    signal,
+    info: core.info,
+    printTaskLog: (title, lines) => {
+      core.startGroup(title)
+      for (const line of lines) core.info(line)
+      core.endGroup()
+    }
+  }
+}
+
+/** Outputs and summary are written whatever happened, then the verdict. */
+async function publish(report: RunReport): Promise<void> {
+  for (const [name, value] of Object.entries(computeOutputs(report))) {
+    core.setOutput(name, value)
+  }
+  const markdown = renderSummary(report)
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary.addRaw(markdown).write()
+  } else {
+    core.info(markdown)
+  }
+  for (const warning of report.warnings) core.warning(warning)
+  if (hasFailed(report)) {
+    const failed = report.results.filter(r => r.status === 'failed').length
+    const lines = report.errors.length ? report.errors : []
+    core.setFailed(
+      [
+        failed
+          ? `exh-tasks-action: ${failed} task(s) failed`
+          : 'exh-tasks-action failed',
+        ...lines
+      ].join('\n')
+    )
+  }
+}
+
+/**
+ * GitHub sends SIGINT, then SIGTERM 7.5 s later: on the first, start nothing
+ * new and abort what is in flight, so outputs and summary still get written.
+ */
+function cancelOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController()
+  const onSignal = (): void => {
+    if (!controller.signal.aborted) {
+      core.warning('Cancelled: aborting requests in flight.')
+      controller.abort()
+    }
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}

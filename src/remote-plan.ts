@@ -1,0 +1,92 @@
+import type { ExhClient } from './exh-client.js'
+import type { Marker } from './marker.js'
+import { planTask, type RemoteFunction, type TaskPlan } from './plan.js'
+import { mapPool } from './pool.js'
+import { describeError } from './errors.js'
+import type { ScannedTask } from './scan.js'
+import {
+  injectedVariables,
+  planCredentials,
+  type ActionConnection,
+  type CredentialPlan
+} from './credentials.js'
+
+export interface PlannedTask extends ScannedTask {
+  /** Absent when reading the remote state failed (see `error`). */
+  plan?: TaskPlan
+  remote?: RemoteFunction
+  /** The role and user to sync, for a task with executionCredentials. */
+  credentials?: CredentialPlan
+  error?: string
+  /** Time spent planning this task (its reads), in ms. */
+  planMs: number
+}
+
+export interface PlanSettings {
+  concurrency: number
+  skipUnchanged: boolean
+  repository: string
+  scope: string
+  /** Injected with executionCredentials. */
+  connection: ActionConnection
+}
+
+/**
+ * Stage 5: one listing of the remote functions, then `getByName` for each
+ * task that exists (the listing holds only names and descriptions), the
+ * executionCredentials reads, then the pure plan per task. Reads only.
+ */
+export async function planAgainstRemote(
+  client: ExhClient,
+  scanned: ScannedTask[],
+  settings: PlanSettings
+): Promise<PlannedTask[]> {
+  const existing = new Set((await client.listFunctions()).map(fn => fn.name))
+  return mapPool(scanned, settings.concurrency, async item => {
+    const started = performance.now()
+    const { task, folder } = item
+    try {
+      const remote = existing.has(task.name)
+        ? await client.getFunction(task.name)
+        : undefined
+      const credentials = task.config.executionCredentials
+        ? await planCredentials(client.users, task, remote)
+        : undefined
+      const marker: Marker = {
+        fingerprint: folder.fingerprint,
+        repository: settings.repository,
+        scope: settings.scope
+      }
+      const permissionsChanged =
+        credentials &&
+        (credentials.permissionsAdded.length > 0 ||
+          credentials.permissionsRemoved.length > 0)
+      const plan = planTask({
+        config: task.config,
+        fingerprint: folder.fingerprint,
+        remote,
+        marker,
+        skipUnchanged: settings.skipUnchanged,
+        injected:
+          credentials && injectedVariables(credentials, settings.connection),
+        extraChanges: permissionsChanged
+          ? ['executionCredentials.permissions']
+          : []
+      })
+      return {
+        ...item,
+        plan,
+        remote,
+        credentials,
+        planMs: performance.now() - started
+      }
+    } catch (error) {
+      // One task whose remote state cannot be read fails alone.
+      return {
+        ...item,
+        error: describeError(error),
+        planMs: performance.now() - started
+      }
+    }
+  })
+}

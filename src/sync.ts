@@ -1,0 +1,213 @@
+import type { Credentials, Settings } from './inputs.js'
+import { CREDENTIAL_VARIABLES, type ConfigProblem } from './task.js'
+import { PENDING_TOKEN } from './credentials.js'
+import type { TaskResult } from './result.js'
+import { loadTasks, type LoadedTasks } from './load.js'
+import { scanTasks, type ScannedTask } from './scan.js'
+import { connectExh, type ExhClient } from './exh-client.js'
+import { planAgainstRemote, type PlannedTask } from './remote-plan.js'
+import { planTask } from './plan.js'
+import { packageUploads, type ReadyTask } from './uploads.js'
+import { applyPlans, baseResult } from './apply.js'
+import { relative } from './discover.js'
+
+/** The side effects the pipeline needs, passed in so it runs without @actions/*. */
+export interface RunIo {
+  env: Record<string, string | undefined>
+  mask: (secret: string) => void
+  signal: AbortSignal
+  info: (message: string) => void
+  printTaskLog: (title: string, lines: string[]) => void
+}
+
+export interface SyncOutcome {
+  results: TaskResult[]
+  problems: ConfigProblem[]
+  warnings: string[]
+  offline: boolean
+  /** Wall time per stage, in ms (for the log and the benchmark). */
+  stages: Partial<Record<Stage, number>>
+}
+
+export type Stage = 'load' | 'fingerprint' | 'plan' | 'package' | 'apply'
+
+/**
+ * `command: sync`, stage by stage. Every check that can fail a task runs
+ * before the first write; if any fails, nothing is written.
+ */
+export async function sync(
+  settings: Settings,
+  io: RunIo
+): Promise<SyncOutcome> {
+  const stages: SyncOutcome['stages'] = {}
+  const timed = async <T>(stage: Stage, work: Promise<T>): Promise<T> => {
+    const started = performance.now()
+    try {
+      return await work
+    } finally {
+      stages[stage] = Math.round(performance.now() - started)
+    }
+  }
+  const invalid = (problems: ConfigProblem[]): SyncOutcome => ({
+    ...invalidRun(settings, loaded, problems),
+    stages
+  })
+
+  const loaded = await timed('load', loadTasks(settings, io.env, io.mask))
+  if (loaded.problems.length) return invalid(loaded.problems)
+
+  const scan = await timed(
+    'fingerprint',
+    scanTasks(loaded.tasks, settings.concurrency)
+  )
+  if (scan.problems.length) return invalid(scan.problems)
+  const warnings = scan.scanned.flatMap(({ task, folder }) =>
+    folder.warnings.map(warning => `${task.name}: ${warning}`)
+  )
+
+  const credentials = settings.host ? settings.credentials : undefined
+  if (!credentials) {
+    const offline = await timed(
+      'package',
+      packageUploads(planOffline(scan.scanned, settings), {
+        concurrency: settings.concurrency
+      })
+    )
+    if (offline.problems.length) return invalid(offline.problems)
+    return {
+      results: offline.ready.map(item => ({
+        ...baseResult(item),
+        action: 'validate',
+        status: 'planned'
+      })),
+      problems: [],
+      warnings,
+      offline: true,
+      stages
+    }
+  }
+
+  const planned = await timed(
+    'plan',
+    connect(settings, credentials, io).then(async client => ({
+      client,
+      tasks: await planAgainstRemote(client, scan.scanned, {
+        concurrency: settings.concurrency,
+        skipUnchanged: settings.skipUnchanged,
+        repository: settings.repository,
+        scope: settings.pruneScope,
+        connection: {
+          host: settings.host ?? '',
+          consumerKey: credentials.consumerKey,
+          consumerSecret: credentials.consumerSecret
+        }
+      })
+    }))
+  )
+  const packaged = await timed(
+    'package',
+    packageUploads(planned.tasks, { concurrency: settings.concurrency })
+  )
+  if (packaged.problems.length) return invalid(packaged.problems)
+  const results = settings.dryRun
+    ? packaged.ready.map(plannedResult)
+    : await timed(
+        'apply',
+        applyPlans(planned.client, packaged.ready, {
+          concurrency: settings.concurrency,
+          failFast: settings.failFast,
+          signal: io.signal,
+          mask: io.mask,
+          printTaskLog: io.printTaskLog
+        })
+      )
+  return { results, problems: [], warnings, offline: false, stages }
+}
+
+function connect(
+  settings: Settings,
+  credentials: Credentials,
+  io: RunIo
+): Promise<ExhClient> {
+  return connectExh({
+    host: settings.host ?? '',
+    credentials,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    signal: io.signal,
+    mask: io.mask,
+    log: io.info
+  })
+}
+
+/** Offline, every task is planned as if new: that is what gets zipped and checked. */
+function planOffline(
+  scanned: ScannedTask[],
+  settings: Settings
+): PlannedTask[] {
+  return scanned.map(item => ({
+    ...item,
+    plan: planTask({
+      config: item.task.config,
+      fingerprint: item.folder.fingerprint,
+      marker: {
+        fingerprint: item.folder.fingerprint,
+        repository: settings.repository,
+        scope: settings.pruneScope
+      },
+      skipUnchanged: settings.skipUnchanged,
+      // Offline the tokens are unknown: stand-ins of the same size keep the
+      // environment size check honest.
+      injected: item.task.config.executionCredentials
+        ? Object.fromEntries(
+            CREDENTIAL_VARIABLES.map(key => [
+              key,
+              key === 'API_HOST' ? (settings.host ?? '') : PENDING_TOKEN
+            ])
+          )
+        : undefined
+    }),
+    planMs: 0
+  }))
+}
+
+function plannedResult(item: ReadyTask): TaskResult {
+  const durationMs = Math.round(item.planMs + item.packageMs)
+  return item.plan
+    ? { ...baseResult(item), status: 'planned', durationMs }
+    : { ...baseResult(item), status: 'failed', error: item.error, durationMs }
+}
+
+/**
+ * A run that failed validation: each config with a problem is `failed`,
+ * every other one `skipped`, and nothing was written.
+ */
+function invalidRun(
+  settings: Settings,
+  loaded: LoadedTasks,
+  problems: ConfigProblem[]
+): Omit<SyncOutcome, 'stages'> {
+  const names = new Map(
+    loaded.tasks.map(task => [task.configFile ?? '', task.name])
+  )
+  const results: TaskResult[] = loaded.found.map(found => {
+    const config = relative(settings.workspace, found.file)
+    const own = problems.filter(problem => problem.file === config)
+    const name = names.get(config) ?? own.find(p => p.task)?.task
+    return own.length
+      ? {
+          name,
+          config,
+          status: 'failed',
+          error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
+        }
+      : { name, config, status: 'skipped' }
+  })
+  if (!loaded.found.length && settings.overrides?.name) {
+    results.push({
+      name: settings.overrides.name,
+      status: 'failed',
+      error: problems.map(p => `${p.field ?? ''}: ${p.rule}`).join('; ')
+    })
+  }
+  return { results, problems, warnings: [], offline: false }
+}

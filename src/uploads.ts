@@ -1,0 +1,77 @@
+import type { ConfigProblem } from './task.js'
+import { MARKER_VARIABLE } from './task.js'
+import {
+  MAX_ENVIRONMENT_BYTES,
+  checkRequestSize,
+  environmentBytes,
+  packageCodeFolder,
+  type TaskPackage
+} from './package.js'
+import type { FunctionBody } from './plan.js'
+import type { PlannedTask } from './remote-plan.js'
+import { mapPool } from './pool.js'
+import { CodeFolderError } from './code-folder.js'
+import { codeFolderProblem } from './scan.js'
+
+export interface ReadyTask extends PlannedTask {
+  /** The zip, for tasks whose code is uploaded (or every task offline). */
+  pkg?: TaskPackage
+  packageMs: number
+}
+
+/**
+ * Stage 6: zip every task that will be uploaded and check what the API
+ * would refuse (request size, environment size) before the first write.
+ */
+export async function packageUploads(
+  planned: PlannedTask[],
+  options: { concurrency: number; all?: boolean }
+): Promise<{ ready: ReadyTask[]; problems: ConfigProblem[] }> {
+  const problems: ConfigProblem[] = []
+  const ready = await mapPool(planned, options.concurrency, async item => {
+    const started = performance.now()
+    const body = bodyOf(item)
+    const where = {
+      file: item.task.configFile,
+      task: item.task.name
+    }
+    const variables = body?.environmentVariables
+    if (variables) {
+      const bytes = environmentBytes(
+        Object.fromEntries(
+          Object.entries(variables).map(([key, { value }]) => [key, value])
+        )
+      )
+      if (bytes > MAX_ENVIRONMENT_BYTES) {
+        problems.push({
+          ...where,
+          field: 'environment',
+          rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+        })
+      }
+    }
+    const uploads =
+      options.all === true ||
+      item.plan?.action === 'create' ||
+      (item.plan?.action === 'update' && item.plan.uploadCode)
+    if (!uploads) return { ...item, packageMs: 0 }
+    let pkg: TaskPackage
+    try {
+      pkg = await packageCodeFolder(item.folder)
+    } catch (error) {
+      if (!(error instanceof CodeFolderError)) throw error
+      problems.push(codeFolderProblem(item.task, error))
+      return { ...item, packageMs: performance.now() - started }
+    }
+    const tooLarge = checkRequestSize(body ?? {}, pkg.bytes)
+    if (tooLarge) problems.push({ ...where, field: 'path', rule: tooLarge })
+    return { ...item, pkg, packageMs: performance.now() - started }
+  })
+  return { ready, problems }
+}
+
+function bodyOf(item: PlannedTask): FunctionBody | undefined {
+  return item.plan && item.plan.action !== 'unchanged'
+    ? item.plan.body
+    : undefined
+}

@@ -1,0 +1,58 @@
+import AdmZip from 'adm-zip'
+import type { FakeExh } from '../fake-exh/index.js'
+import { runAction, type RunOptions } from '../support/run-action.js'
+
+/** The inputs that point the action at the fake API with the admin token. */
+export function credentialInputs(fake: FakeExh): Record<string, string> {
+  return {
+    host: fake.url,
+    'consumer-key': fake.consumer.key,
+    'consumer-secret': fake.consumer.secret,
+    token: fake.admin.token,
+    'token-secret': fake.admin.tokenSecret
+  }
+}
+
+/** Runs the bundled action against the fake, as a push would. */
+export function syncWith(
+  fake: FakeExh,
+  workspace: string,
+  inputs: Record<string, string> = {},
+  extra: Partial<RunOptions> = {}
+) {
+  return runAction({
+    workspace,
+    inputs: { ...credentialInputs(fake), ...inputs },
+    ...extra
+  })
+}
+
+export interface ZipEntryView {
+  name: string
+  mode: number
+  type: 'file' | 'directory' | 'symlink'
+  data: string
+}
+
+/** What the fake received as a function's code, entry by entry. */
+export function zipEntries(code: Buffer): ZipEntryView[] {
+  return new AdmZip(code).getEntries().map(entry => {
+    const attr = entry.header.attr >>> 16
+    const kind = attr & 0o170000
+    return {
+      name: entry.entryName,
+      mode: attr & 0o777,
+      type:
+        kind === 0o120000
+          ? 'symlink'
+          : kind === 0o040000 || entry.isDirectory
+            ? 'directory'
+            : 'file',
+      data: entry.isDirectory ? '' : entry.getData().toString('utf8')
+    }
+  })
+}
+
+export function methods(fake: FakeExh): string[] {
+  return fake.requests.map(r => `${r.method} ${r.path}`)
+}
