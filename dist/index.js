@@ -58725,6 +58725,9 @@ async function checkSelected(config, options, overrides, roots) {
     });
     problems.push(...code.problems);
     const { codeDir } = code;
+    // Problems with the single-task inputs still belong to this config's task.
+    for (const problem of problems)
+        problem.config ??= config.file;
     if (problems.length || codeDir === undefined)
         return { problems };
     return {
@@ -58733,7 +58736,11 @@ async function checkSelected(config, options, overrides, roots) {
             name: value.name,
             config: value,
             configFile: config.file,
-            codeDir
+            codeDir,
+            locations: {
+                path: config.document.locate(['path']),
+                environment: config.document.locate(['environment'])
+            }
         }
     };
 }
@@ -59004,6 +59011,7 @@ function inputProblem(issue, task) {
         task
     };
 }
+/** The single-task input that sets a config field (`timeLimit` → `time-limit`). */
 function inputName(field) {
     return INPUT_NAMES[field] ?? field;
 }
@@ -59069,7 +59077,9 @@ async function loadTasks(settings, env, mask) {
     const problems = [];
     if (overrides && !(await namesOneFile(settings, found))) {
         problems.push({
-            field: Object.keys(overrides).join(', '),
+            field: Object.keys(overrides)
+                .map(key => inputName(key === 'code' ? 'path' : key))
+                .join(', '),
             rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
         });
     }
@@ -59392,6 +59402,7 @@ function codeOf(error) {
 ;// CONCATENATED MODULE: ./src/scan.ts
 
 
+
 /**
  * Stage 4: read and fingerprint every selected task's code folder. An
  * unchanged task costs exactly this: a read and a hash.
@@ -59414,12 +59425,17 @@ async function scanTasks(tasks, concurrency) {
         problems
     };
 }
-/** Names the entry relative to the code folder, never an absolute path. */
+/** Names the entry as the workspace sees it, never by an absolute path. */
 function codeFolderProblem(task, error) {
+    const folder = task.configFile
+        ? external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.dirname(task.configFile), task.config.path)
+        : undefined;
+    const entry = error.entry && folder ? external_node_path_namespaceObject.posix.join(folder, error.entry) : error.entry;
     return {
         file: task.configFile,
+        ...task.locations?.path,
         field: 'path',
-        rule: error.entry ? `${error.entry}: ${error.rule}` : error.rule,
+        rule: entry ? `${entry}: ${error.rule}` : error.rule,
         task: task.name
     };
 }
@@ -60317,6 +60333,7 @@ async function packageUploads(planned, options) {
             if (bytes > MAX_ENVIRONMENT_BYTES) {
                 problems.push({
                     ...where,
+                    ...item.task.locations?.environment,
                     field: 'environment',
                     rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
                 });
@@ -60338,8 +60355,14 @@ async function packageUploads(planned, options) {
             return { ...item, packageMs: performance.now() - started };
         }
         const tooLarge = checkRequestSize(body ?? {}, pkg.bytes);
-        if (tooLarge)
-            problems.push({ ...where, field: 'path', rule: tooLarge });
+        if (tooLarge) {
+            problems.push({
+                ...where,
+                ...item.task.locations?.path,
+                field: 'path',
+                rule: tooLarge
+            });
+        }
         return { ...item, pkg, packageMs: performance.now() - started };
     });
     return { ready, problems };
@@ -60403,10 +60426,14 @@ async function applyTask(client, item, mask) {
             await client.createFunction({ ...plan.body, code });
         }
         else if (plan.action === 'update') {
-            await client.updateFunction(item.task.name, {
+            const body = {
                 ...plan.body,
                 ...(plan.uploadCode && code !== undefined ? { code } : {})
-            });
+            };
+            // A permissions-only change touches the role, not the function.
+            if (Object.keys(body).length) {
+                await client.updateFunction(item.task.name, body);
+            }
         }
         return finish({ status: 'done' });
     }
@@ -60528,6 +60555,9 @@ async function sync(settings, io) {
         })
     })));
     const packaged = await timed('package', packageUploads(planned.tasks, { concurrency: settings.concurrency }));
+    for (const { task, credentials } of planned.tasks) {
+        warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
+    }
     if (packaged.problems.length)
         return invalid(packaged.problems);
     const results = settings.dryRun
@@ -60590,7 +60620,7 @@ function invalidRun(settings, loaded, problems) {
     const names = new Map(loaded.tasks.map(task => [task.configFile ?? '', task.name]));
     const results = loaded.found.map(found => {
         const config = relative(settings.workspace, found.file);
-        const own = problems.filter(problem => problem.file === config);
+        const own = problems.filter(problem => (problem.file ?? problem.config) === config);
         const name = names.get(config) ?? own.find(p => p.task)?.task;
         return own.length
             ? {
@@ -60848,8 +60878,11 @@ function inlineCode(text) {
 
 
 
-/** GitHub shows at most 10 annotations of a kind per step. */
-const MAX_ANNOTATIONS = 10;
+/**
+ * GitHub shows at most 10 error annotations per step; the run's own failure
+ * message is one of them, so config errors get the other nine.
+ */
+const MAX_ANNOTATIONS = 9;
 /** inputs → discover → load → fingerprint → plan → package → apply → report */
 async function run() {
     const started = performance.now();

@@ -86,10 +86,14 @@ async function applyTask(
       if (code === undefined) throw new Error('internal: create without code')
       await client.createFunction({ ...plan.body, code })
     } else if (plan.action === 'update') {
-      await client.updateFunction(item.task.name, {
+      const body = {
         ...plan.body,
         ...(plan.uploadCode && code !== undefined ? { code } : {})
-      })
+      }
+      // A permissions-only change touches the role, not the function.
+      if (Object.keys(body).length) {
+        await client.updateFunction(item.task.name, body)
+      }
     }
     return finish({ status: 'done' })
   } catch (error) {

@@ -350,6 +350,8 @@ async function checkSelected(
   })
   problems.push(...code.problems)
   const { codeDir } = code
+  // Problems with the single-task inputs still belong to this config's task.
+  for (const problem of problems) problem.config ??= config.file
   if (problems.length || codeDir === undefined) return { problems }
   return {
     problems,
@@ -357,7 +359,11 @@ async function checkSelected(
       name: value.name as string,
       config: value as unknown as TaskConfig,
       configFile: config.file,
-      codeDir
+      codeDir,
+      locations: {
+        path: config.document.locate(['path']),
+        environment: config.document.locate(['environment'])
+      }
     }
   }
 }
@@ -687,7 +693,8 @@ function inputProblem(
   }
 }
 
-function inputName(field: string): string {
+/** The single-task input that sets a config field (`timeLimit` → `time-limit`). */
+export function inputName(field: string): string {
   return INPUT_NAMES[field] ?? field
 }
 

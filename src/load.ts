@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises'
 import type { Settings } from './inputs.js'
 import type { ConfigProblem, FoundConfig, TaskDefinition } from './task.js'
 import { findTaskConfigs } from './discover.js'
-import { loadTaskConfigs, taskFromInputs } from './config.js'
+import { inputName, loadTaskConfigs, taskFromInputs } from './config.js'
 import { createTaskFilter } from './task-filter.js'
 
 export interface LoadedTasks {
@@ -36,7 +36,9 @@ export async function loadTasks(
   const problems: ConfigProblem[] = []
   if (overrides && !(await namesOneFile(settings, found))) {
     problems.push({
-      field: Object.keys(overrides).join(', '),
+      field: Object.keys(overrides)
+        .map(key => inputName(key === 'code' ? 'path' : key))
+        .join(', '),
       rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
     })
   }

@@ -11,8 +11,11 @@ import {
 } from './report.js'
 import { formatProblem, type ConfigProblem } from './task.js'
 
-/** GitHub shows at most 10 annotations of a kind per step. */
-const MAX_ANNOTATIONS = 10
+/**
+ * GitHub shows at most 10 error annotations per step; the run's own failure
+ * message is one of them, so config errors get the other nine.
+ */
+const MAX_ANNOTATIONS = 9
 
 /** inputs → discover → load → fingerprint → plan → package → apply → report */
 export async function run(): Promise<void> {

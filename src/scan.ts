@@ -1,3 +1,4 @@
+import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from './task.js'
 import {
   CodeFolderError,
@@ -35,15 +36,21 @@ export async function scanTasks(
   }
 }
 
-/** Names the entry relative to the code folder, never an absolute path. */
+/** Names the entry as the workspace sees it, never by an absolute path. */
 export function codeFolderProblem(
   task: TaskDefinition,
   error: CodeFolderError
 ): ConfigProblem {
+  const folder = task.configFile
+    ? path.posix.join(path.posix.dirname(task.configFile), task.config.path)
+    : undefined
+  const entry =
+    error.entry && folder ? path.posix.join(folder, error.entry) : error.entry
   return {
     file: task.configFile,
+    ...task.locations?.path,
     field: 'path',
-    rule: error.entry ? `${error.entry}: ${error.rule}` : error.rule,
+    rule: entry ? `${entry}: ${error.rule}` : error.rule,
     task: task.name
   }
 }

@@ -108,6 +108,11 @@ export async function sync(
     'package',
     packageUploads(planned.tasks, { concurrency: settings.concurrency })
   )
+  for (const { task, credentials } of planned.tasks) {
+    warnings.push(
+      ...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`)
+    )
+  }
   if (packaged.problems.length) return invalid(packaged.problems)
   const results = settings.dryRun
     ? packaged.ready.map(plannedResult)
@@ -191,7 +196,9 @@ function invalidRun(
   )
   const results: TaskResult[] = loaded.found.map(found => {
     const config = relative(settings.workspace, found.file)
-    const own = problems.filter(problem => problem.file === config)
+    const own = problems.filter(
+      problem => (problem.file ?? problem.config) === config
+    )
     const name = names.get(config) ?? own.find(p => p.task)?.task
     return own.length
       ? {

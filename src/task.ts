@@ -45,6 +45,13 @@ export interface TaskDefinition {
   configFile?: string
   /** Absolute path of the code folder. */
   codeDir: string
+  /** Where `path` and `environment` are in the config file, for later problems. */
+  locations?: Partial<Record<'path' | 'environment', SourcePosition>>
+}
+
+export interface SourcePosition {
+  line: number
+  column: number
 }
 
 /** One problem with the inputs or a config, located as precisely as we can. */
@@ -60,6 +67,8 @@ export interface ConfigProblem {
   rule: string
   /** Task name, when known. */
   task?: string
+  /** The config file a problem with an input concerns (its `file` stays unset). */
+  config?: string
 }
 
 /** `file:line: field: rule`, leaving out what is unknown. */

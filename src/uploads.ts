@@ -45,6 +45,7 @@ export async function packageUploads(
       if (bytes > MAX_ENVIRONMENT_BYTES) {
         problems.push({
           ...where,
+          ...item.task.locations?.environment,
           field: 'environment',
           rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
         })
@@ -64,7 +65,14 @@ export async function packageUploads(
       return { ...item, packageMs: performance.now() - started }
     }
     const tooLarge = checkRequestSize(body ?? {}, pkg.bytes)
-    if (tooLarge) problems.push({ ...where, field: 'path', rule: tooLarge })
+    if (tooLarge) {
+      problems.push({
+        ...where,
+        ...item.task.locations?.path,
+        field: 'path',
+        rule: tooLarge
+      })
+    }
     return { ...item, pkg, packageMs: performance.now() - started }
   })
   return { ready, problems }

@@ -1,0 +1,282 @@
+import { describe, expect, it } from 'vitest'
+import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
+import {
+  makeWorkspace,
+  taskConfig,
+  type Workspace
+} from '../support/workspace.js'
+import { CREDENTIAL_VARIABLES } from '../../src/task.js'
+import { syncWith } from './harness.js'
+import type { ActionRun } from '../support/run-action.js'
+
+const NAME = 'reporter'
+const ROLE = `exh.tasks.${NAME}`
+const DEFAULT_EMAIL = `exh.tasks+${NAME}@extrahorizon.com`
+
+function withCredentials(
+  permissions: string[],
+  extra: Record<string, unknown> = {}
+): Record<string, string> {
+  return {
+    'task-config.json': taskConfig(NAME, {
+      environment: { MODE: 'daily' },
+      executionCredentials: { permissions, ...extra }
+    }),
+    'build/index.js': 'exports.handler = async () => 1\n'
+  }
+}
+
+function roleOf(fake: FakeExh) {
+  return [...fake.roles.values()].find(role => role.name === ROLE)
+}
+
+function userOf(fake: FakeExh, email = DEFAULT_EMAIL) {
+  return [...fake.users.values()].find(user => user.email === email)
+}
+
+function variables(fake: FakeExh): Record<string, string> {
+  const env = fake.functions.get(NAME)?.environmentVariables ?? {}
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.value]))
+}
+
+/** Every secret this run could know, to search the output channels for. */
+function secretsOf(fake: FakeExh): string[] {
+  return [
+    fake.consumer.secret,
+    fake.admin.token,
+    fake.admin.tokenSecret,
+    ...[...fake.users.values()].map(user => user.password),
+    ...[...fake.tokens.values()].flatMap(token => [
+      token.token,
+      token.tokenSecret
+    ])
+  ]
+}
+
+function expectNoSecrets(run: ActionRun, secrets: string[]): void {
+  const channels = {
+    log: run.log.replace(/^::add-mask::.*$/gm, ''),
+    outputs: JSON.stringify(run.outputs),
+    summary: run.summary
+  }
+  for (const secret of secrets) {
+    for (const [channel, text] of Object.entries(channels)) {
+      expect(text.includes(secret), `a secret in ${channel}`).toBe(false)
+    }
+  }
+}
+
+async function firstSync(permissions: string[]) {
+  const fake = await startFakeExh()
+  const ws = await makeWorkspace(withCredentials(permissions))
+  const run = await syncWith(fake, ws.dir)
+  return {
+    fake,
+    ws,
+    run,
+    async [Symbol.asyncDispose]() {
+      await fake.close()
+      await ws[Symbol.asyncDispose]()
+    }
+  }
+}
+
+describe('executionCredentials end to end', () => {
+  it('creates the role, the user and the five variables on the first sync', async () => {
+    await using ctx = await firstSync([
+      'VIEW_DOCUMENTS:a',
+      'UPDATE_DOCUMENTS:b'
+    ])
+    const { fake, run } = ctx
+    expect(run.exitCode, run.log).toBe(0)
+
+    const role = roleOf(fake)
+    expect([...(role?.permissions ?? [])].sort()).toEqual([
+      'UPDATE_DOCUMENTS:b',
+      'VIEW_DOCUMENTS:a'
+    ])
+    const user = userOf(fake)
+    expect(user).toBeDefined()
+    expect(user?.roleIds).toContain(role?.id)
+    expect(fake.loginCount).toBe(1)
+
+    const env = variables(fake)
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining(['MODE', ...CREDENTIAL_VARIABLES])
+    )
+    expect(env.API_HOST).toBe(fake.url)
+    expect(env.API_OAUTH_CONSUMER_KEY).toBe(fake.consumer.key)
+    expect(env.API_OAUTH_CONSUMER_SECRET).toBe(fake.consumer.secret)
+    expect(fake.tokens.get(env.API_OAUTH_TOKEN ?? '')).toMatchObject({
+      userId: user?.id,
+      tokenSecret: env.API_OAUTH_TOKEN_SECRET
+    })
+    expect(run.result[0]).toMatchObject({
+      action: 'create',
+      status: 'done',
+      credentials: {
+        user: 'create',
+        permissionsAdded: ['VIEW_DOCUMENTS:a', 'UPDATE_DOCUMENTS:b'],
+        permissionsRemoved: []
+      }
+    })
+    expectNoSecrets(run, secretsOf(fake))
+  })
+
+  it('reuses the stored tokens on a second sync: no registration, no login', async () => {
+    await using ctx = await firstSync(['VIEW_DOCUMENTS:a'])
+    const { fake, ws } = ctx
+    const before = variables(fake)
+    fake.clearLog()
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.result[0]).toMatchObject({
+      action: 'unchanged',
+      credentials: {
+        user: 'reuse',
+        permissionsAdded: [],
+        permissionsRemoved: []
+      }
+    })
+    expect(fake.loginCount).toBe(1)
+    expect(fake.requests.map(r => `${r.method} ${r.path}`)).not.toContain(
+      'POST /users/v1/register'
+    )
+    expect(fake.writeRequests()).toEqual([])
+    expect(variables(fake)).toEqual(before)
+    expectNoSecrets(run, secretsOf(fake))
+  })
+
+  it('adds and removes exactly the difference when permissions change, without a code upload', async () => {
+    await using ctx = await firstSync([
+      'VIEW_DOCUMENTS:a',
+      'UPDATE_DOCUMENTS:b'
+    ])
+    const { fake, ws } = ctx
+    await ws.write(withCredentials(['VIEW_DOCUMENTS:a', 'DELETE_DOCUMENTS:c']))
+    fake.clearLog()
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.result[0]).toMatchObject({
+      action: 'update',
+      changes: ['executionCredentials.permissions'],
+      credentials: {
+        user: 'reuse',
+        permissionsAdded: ['DELETE_DOCUMENTS:c'],
+        permissionsRemoved: ['UPDATE_DOCUMENTS:b']
+      }
+    })
+    const writes = fake.writeRequests()
+    expect(writes.map(w => [w.path, w.body])).toEqual([
+      [
+        '/users/v1/roles/add_permissions',
+        { permissions: ['DELETE_DOCUMENTS:c'] }
+      ],
+      [
+        '/users/v1/roles/remove_permissions',
+        { permissions: ['UPDATE_DOCUMENTS:b'] }
+      ]
+    ])
+    expect([...(roleOf(fake)?.permissions ?? [])].sort()).toEqual([
+      'DELETE_DOCUMENTS:c',
+      'VIEW_DOCUMENTS:a'
+    ])
+    expect(run.result[0]?.bytes).toBeUndefined()
+  })
+
+  it('uses a configured email, lower-cased', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      withCredentials(['VIEW_DOCUMENTS:a'], {
+        email: 'Reports.Bot@Example.COM'
+      })
+    )
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode, run.log).toBe(0)
+    const register = fake.requests.find(r => r.path === '/users/v1/register')
+    expect(register?.body).toMatchObject({
+      email: 'reports.bot@example.com',
+      activation_mode: 'manual'
+    })
+    expect(userOf(fake, 'reports.bot@example.com')).toBeDefined()
+  })
+
+  it('fails the task, leaving the function as it was, when the user exists but the function holds no credentials', async () => {
+    await using fake = await startFakeExh()
+    await using ws: Workspace = await makeWorkspace(withCredentials(['X:y']))
+    fake.addUser({ email: DEFAULT_EMAIL, password: 'Existing-Passw0rd' })
+    const existing = fake.seedFunction({
+      name: NAME,
+      environmentVariables: { MODE: { value: 'daily' } }
+    })
+    const before = JSON.stringify(existing)
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode).toBe(1)
+    expect(run.result[0]).toMatchObject({ name: NAME, status: 'failed' })
+    expect(run.result[0]?.error).toContain(
+      `remove the user ${DEFAULT_EMAIL}, or set a different executionCredentials.email`
+    )
+    expect(fake.writeRequests()).toEqual([])
+    expect(JSON.stringify(fake.functions.get(NAME))).toBe(before)
+  })
+
+  it('fails the task, leaving the function as it was, when the stored tokens belong to another user', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(withCredentials(['X:y']))
+    fake.addUser({ email: DEFAULT_EMAIL, password: 'Existing-Passw0rd' })
+    const other = fake.addUser({
+      email: 'someone.else@example.com',
+      password: 'Other-Passw0rd1'
+    })
+    const token = fake.mintToken(other.id)
+    fake.seedFunction({
+      name: NAME,
+      environmentVariables: {
+        API_HOST: { value: fake.url },
+        API_OAUTH_CONSUMER_KEY: { value: fake.consumer.key },
+        API_OAUTH_CONSUMER_SECRET: { value: fake.consumer.secret },
+        API_OAUTH_TOKEN: { value: token.token },
+        API_OAUTH_TOKEN_SECRET: { value: token.tokenSecret }
+      }
+    })
+    const before = JSON.stringify(fake.functions.get(NAME))
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode).toBe(1)
+    expect(run.result[0]?.error).toContain('someone.else@example.com')
+    expect(run.result[0]?.error).toContain(
+      'or set a different executionCredentials.email'
+    )
+    expect(fake.writeRequests()).toEqual([])
+    expect(JSON.stringify(fake.functions.get(NAME))).toBe(before)
+    expectNoSecrets(run, [token.token, token.tokenSecret])
+  })
+
+  it('plans without writing in a dry run: no user, no role', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
+    const run = await syncWith(fake, ws.dir, { 'dry-run': 'true' })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(fake.requests.every(r => r.method === 'GET')).toBe(true)
+    expect(roleOf(fake)).toBeUndefined()
+    expect(userOf(fake)).toBeUndefined()
+    expect(run.result[0]).toMatchObject({
+      action: 'create',
+      status: 'planned',
+      credentials: {
+        user: 'create',
+        permissionsAdded: ['VIEW_DOCUMENTS:a'],
+        permissionsRemoved: []
+      }
+    })
+  })
+
+  it('warns about an empty permission list and adds nothing', async () => {
+    await using ctx = await firstSync([])
+    expect(ctx.run.exitCode, ctx.run.log).toBe(0)
+    expect(roleOf(ctx.fake)?.permissions).toEqual([])
+    expect(
+      ctx.fake.requests.some(r => r.path === '/users/v1/roles/add_permissions')
+    ).toBe(false)
+    expect(ctx.run.log).toContain('executionCredentials.permissions is empty')
+  })
+})
