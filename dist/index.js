@@ -54787,7 +54787,7 @@ function bufferIncludes(buffer, content) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2030);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7213);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -54796,7 +54796,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2030:
+/***/ 7213:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -60870,7 +60870,19 @@ function inlineCode(text) {
     return '`' + text.replace(/`/g, "'") + '`';
 }
 
+;// CONCATENATED MODULE: ./src/platform.ts
+/**
+ * Windows runners are refused: file modes and line endings would make the
+ * packages (and so the fingerprints) differ from those built on Linux/macOS.
+ */
+function unsupportedPlatform(platform) {
+    return platform === 'win32'
+        ? 'Windows runners are not supported: file modes and line endings would make packages differ between runners. Use a Linux or macOS runner (runs-on: ubuntu-latest).'
+        : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -60898,9 +60910,9 @@ async function run() {
         durationMs: 0
     };
     try {
-        if (process.platform === 'win32') {
-            throw new Error('Windows runners are not supported: file modes and line endings would make packages differ between runners. Use ubuntu-latest or macos-latest.');
-        }
+        const refusal = unsupportedPlatform(process.platform);
+        if (refusal)
+            throw new Error(refusal);
         const settings = readInputs(name => getInput(name), process.env, core_setSecret);
         Object.assign(report, describeRun(settings));
         const io = actionsIo(cancel.signal);

@@ -10,6 +10,7 @@ import {
   type RunReport
 } from './report.js'
 import { formatProblem, type ConfigProblem } from './task.js'
+import { unsupportedPlatform } from './platform.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -32,11 +33,8 @@ export async function run(): Promise<void> {
     durationMs: 0
   }
   try {
-    if (process.platform === 'win32') {
-      throw new Error(
-        'Windows runners are not supported: file modes and line endings would make packages differ between runners. Use ubuntu-latest or macos-latest.'
-      )
-    }
+    const refusal = unsupportedPlatform(process.platform)
+    if (refusal) throw new Error(refusal)
     const settings = readInputs(
       name => core.getInput(name),
       process.env,
