@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_RETRY,
+  credentialHint,
   decideRetry,
   parseRetryAfter,
   type FailedAttempt
@@ -92,5 +93,36 @@ describe('parseRetryAfter', () => {
     ['Thu, 01 Jan 1970 00:00:10 GMT', 10_000]
   ])('%j → %j', (value, expected) => {
     expect(parseRetryAfter(value, 0)).toBe(expected)
+  })
+})
+
+describe('credentialHint', () => {
+  it.each<[string, FailedAttempt]>([
+    ['bad signature', { status: 401, apiCode: 109, noResponse: false }],
+    ['unknown token (SDK error without status)', { noResponse: false }]
+  ])('names the token inputs for %s', (_label, failure) => {
+    expect(credentialHint('token', failure)).toBe(
+      'the API refused these credentials: check the inputs consumer-key, consumer-secret, token and token-secret'
+    )
+  })
+
+  it('names email and password for a refused login', () => {
+    expect(
+      credentialHint('password', {
+        status: 401,
+        apiCode: 106,
+        noResponse: false
+      })
+    ).toContain('consumer-key, consumer-secret, email and password')
+  })
+
+  it.each<[string, FailedAttempt]>([
+    ['a 500', { status: 500, noResponse: false }],
+    ['a timeout', { noResponse: true }],
+    ['a throttled login', { status: 401, apiCode: 211, noResponse: false }],
+    ['an MFA answer', { status: 403, apiCode: 129, noResponse: false }],
+    ['a cancel', { noResponse: false, cancelled: true }]
+  ])('has nothing to say about %s', (_label, failure) => {
+    expect(credentialHint('token', failure)).toBeUndefined()
   })
 })
