@@ -60495,6 +60495,7 @@ function taskLog(item, result) {
 
 
 
+
 /**
  * `command: sync`, stage by stage. Every check that can fail a task runs
  * before the first write; if any fails, nothing is written.
@@ -60540,20 +60541,43 @@ async function sync(settings, io) {
             stages
         };
     }
-    const planned = await timed('plan', connect(settings, credentials, io).then(async (client) => ({
-        client,
-        tasks: await planAgainstRemote(client, scan.scanned, {
-            concurrency: settings.concurrency,
-            skipUnchanged: settings.skipUnchanged,
-            repository: settings.repository,
-            scope: settings.pruneScope,
-            connection: {
-                host: settings.host ?? '',
-                consumerKey: credentials.consumerKey,
-                consumerSecret: credentials.consumerSecret
-            }
-        })
-    })));
+    let planned;
+    try {
+        planned = await timed('plan', connect(settings, credentials, io).then(async (client) => ({
+            client,
+            tasks: await planAgainstRemote(client, scan.scanned, {
+                concurrency: settings.concurrency,
+                skipUnchanged: settings.skipUnchanged,
+                repository: settings.repository,
+                scope: settings.pruneScope,
+                connection: {
+                    host: settings.host ?? '',
+                    consumerKey: credentials.consumerKey,
+                    consumerSecret: credentials.consumerSecret
+                }
+            })
+        })));
+    }
+    catch (error) {
+        // Login or the listing failed (or the run was cancelled): nothing was
+        // written, and every task says so.
+        const reason = io.signal.aborted
+            ? 'the run was cancelled'
+            : describeError(error);
+        return {
+            results: scan.scanned.map(({ task }) => ({
+                name: task.name,
+                config: task.configFile,
+                status: 'skipped',
+                error: `not started: ${reason}`
+            })),
+            problems: [],
+            warnings,
+            offline: false,
+            stages,
+            error: reason
+        };
+    }
     const packaged = await timed('package', packageUploads(planned.tasks, { concurrency: settings.concurrency }));
     for (const { task, credentials } of planned.tasks) {
         warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
@@ -60952,6 +60976,8 @@ async function runCommand(settings, io, report) {
         .join(', ')}`);
     report.results = outcome.results;
     report.offline = outcome.offline;
+    if (outcome.error)
+        report.errors.push(outcome.error);
     report.warnings.push(...outcome.warnings);
     addProblems(report, outcome.problems);
     for (const result of outcome.results) {

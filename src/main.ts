@@ -84,6 +84,7 @@ async function runCommand(
   )
   report.results = outcome.results
   report.offline = outcome.offline
+  if (outcome.error) report.errors.push(outcome.error)
   report.warnings.push(...outcome.warnings)
   addProblems(report, outcome.problems)
   for (const result of outcome.results) {

@@ -10,6 +10,7 @@ import { planTask } from './plan.js'
 import { packageUploads, type ReadyTask } from './uploads.js'
 import { applyPlans, baseResult } from './apply.js'
 import { relative } from './discover.js'
+import { describeError } from './errors.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -25,6 +26,8 @@ export interface SyncOutcome {
   problems: ConfigProblem[]
   warnings: string[]
   offline: boolean
+  /** A failure of the whole run (login, listing, cancellation). */
+  error?: string
   /** Wall time per stage, in ms (for the log and the benchmark). */
   stages: Partial<Record<Stage, number>>
 }
@@ -87,23 +90,45 @@ export async function sync(
     }
   }
 
-  const planned = await timed(
-    'plan',
-    connect(settings, credentials, io).then(async client => ({
-      client,
-      tasks: await planAgainstRemote(client, scan.scanned, {
-        concurrency: settings.concurrency,
-        skipUnchanged: settings.skipUnchanged,
-        repository: settings.repository,
-        scope: settings.pruneScope,
-        connection: {
-          host: settings.host ?? '',
-          consumerKey: credentials.consumerKey,
-          consumerSecret: credentials.consumerSecret
-        }
-      })
-    }))
-  )
+  let planned: { client: ExhClient; tasks: PlannedTask[] }
+  try {
+    planned = await timed(
+      'plan',
+      connect(settings, credentials, io).then(async client => ({
+        client,
+        tasks: await planAgainstRemote(client, scan.scanned, {
+          concurrency: settings.concurrency,
+          skipUnchanged: settings.skipUnchanged,
+          repository: settings.repository,
+          scope: settings.pruneScope,
+          connection: {
+            host: settings.host ?? '',
+            consumerKey: credentials.consumerKey,
+            consumerSecret: credentials.consumerSecret
+          }
+        })
+      }))
+    )
+  } catch (error) {
+    // Login or the listing failed (or the run was cancelled): nothing was
+    // written, and every task says so.
+    const reason = io.signal.aborted
+      ? 'the run was cancelled'
+      : describeError(error)
+    return {
+      results: scan.scanned.map(({ task }) => ({
+        name: task.name,
+        config: task.configFile,
+        status: 'skipped',
+        error: `not started: ${reason}`
+      })),
+      problems: [],
+      warnings,
+      offline: false,
+      stages,
+      error: reason
+    }
+  }
   const packaged = await timed(
     'package',
     packageUploads(planned.tasks, { concurrency: settings.concurrency })

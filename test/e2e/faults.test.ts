@@ -233,6 +233,10 @@ describe('faults and concurrency end to end (bundled action, fake API)', () => {
         fake.requests.map(r => `${r.method} ${r.path} ${r.status}`)
       ).toEqual(['GET /users/v1/me 401'])
       expect(fake.functions.size).toBe(0)
+      // Nothing was started, and the result says so for every task.
+      expect(run.result).toMatchObject([{ name: 'alpha', status: 'skipped' }])
+      expect(run.result[0]?.error).toMatch(/^not started: /)
+      expect(run.outputs.failed).toBe('0')
       const text = readable(run)
       for (const name of [
         'consumer-key',
