@@ -58726,8 +58726,10 @@ async function checkSelected(config, options, overrides, roots) {
     problems.push(...code.problems);
     const { codeDir } = code;
     // Problems with the single-task inputs still belong to this config's task.
-    for (const problem of problems)
-        problem.config ??= config.file;
+    for (const problem of problems) {
+        if (!problem.file)
+            problem.config = config.file;
+    }
     if (problems.length || codeDir === undefined)
         return { problems };
     return {

@@ -351,7 +351,9 @@ async function checkSelected(
   problems.push(...code.problems)
   const { codeDir } = code
   // Problems with the single-task inputs still belong to this config's task.
-  for (const problem of problems) problem.config ??= config.file
+  for (const problem of problems) {
+    if (!problem.file) problem.config = config.file
+  }
   if (problems.length || codeDir === undefined) return { problems }
   return {
     problems,

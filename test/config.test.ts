@@ -118,7 +118,17 @@ describe('loadTaskConfigs: a valid config', () => {
         name: 'my-task',
         config: FULL,
         configFile: FILE,
-        codeDir: path.join(workspace, 'tasks/a/build')
+        codeDir: path.join(workspace, 'tasks/a/build'),
+        locations: {
+          path: {
+            line: lineOf(FILE, '"path"'),
+            column: expect.any(Number) as number
+          },
+          environment: {
+            line: lineOf(FILE, '"environment"'),
+            column: expect.any(Number) as number
+          }
+        }
       }
     ])
   })
@@ -930,7 +940,8 @@ describe('loadTaskConfigs: single-task inputs as overrides', () => {
           defaultPriority: 0
         },
         configFile: FILE,
-        codeDir: code
+        codeDir: code,
+        locations: expect.any(Object) as object
       }
     ])
   })
@@ -966,8 +977,9 @@ describe('loadTaskConfigs: single-task inputs as overrides', () => {
     async (overrides, field, rule) => {
       const found = await writeConfig(FILE, BASE)
       const result = await load([found], { overrides })
+      // No file: the input is at fault; `config` still ties it to its task.
       expect(result.problems).toEqual([
-        { field, rule, task: overrides.name ?? 'my-task' }
+        { field, rule, task: overrides.name ?? 'my-task', config: FILE }
       ])
       expect(result.tasks).toEqual([])
     }
@@ -979,7 +991,12 @@ describe('loadTaskConfigs: single-task inputs as overrides', () => {
       overrides: { code: path.join(workspace, 'nope') }
     })
     expect(result.problems).toEqual([
-      { field: 'code', rule: 'code folder nope not found', task: 'my-task' }
+      {
+        field: 'code',
+        rule: 'code folder nope not found',
+        task: 'my-task',
+        config: FILE
+      }
     ])
   })
 
