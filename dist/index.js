@@ -54787,7 +54787,7 @@ function bufferIncludes(buffer, content) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7213);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1119);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -54796,7 +54796,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7213:
+/***/ 1119:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57311,14 +57311,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -58721,7 +58721,8 @@ async function checkSelected(config, options, overrides, roots) {
     const code = await codeFolderOf(config, value, overrides, {
         unresolved,
         allowed: await roots(config.found.root),
-        workspace: options.workspace
+        workspace: options.workspace,
+        builtLater: options.codeFoldersBuiltLater === true
     });
     problems.push(...code.problems);
     const { codeDir } = code;
@@ -58739,6 +58740,7 @@ async function checkSelected(config, options, overrides, roots) {
             config: value,
             configFile: config.file,
             codeDir,
+            searchRoot: config.found.root,
             locations: {
                 path: config.document.locate(['path']),
                 environment: config.document.locate(['environment'])
@@ -58752,7 +58754,7 @@ async function checkSelected(config, options, overrides, roots) {
  * folder.
  */
 async function codeFolderOf(config, value, overrides, context) {
-    const { unresolved, allowed, workspace } = context;
+    const { unresolved, allowed, workspace, builtLater } = context;
     if (overrides?.code !== undefined) {
         const codeDir = overrides.code;
         const rule = await checkCodeFolder(codeDir, workspace, allowed);
@@ -58769,6 +58771,8 @@ async function codeFolderOf(config, value, overrides, context) {
         return { problems: [{ ...fileProblem(config, ['path']), rule }] };
     }
     const codeDir = external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(config.found.file), value.path);
+    if (builtLater && !(await config_exists(codeDir)))
+        return { codeDir, problems: [] };
     const rule = await checkCodeFolder(codeDir, workspace, allowed);
     const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : [];
     return { codeDir, problems };
@@ -58829,6 +58833,23 @@ async function checkCodeFolder(dir, workspace, allowed) {
     if (allowed.some(root => isInside(real, root)))
         return;
     return `${shown} must be inside the workspace (its real path is ${real})`;
+}
+/** After a build: the code folder exists, is a folder, and stays inside. */
+async function checkTaskCodeFolder(task, workspace) {
+    const allowed = await Promise.all([workspace, task.searchRoot ?? workspace].map(realOrSame));
+    const rule = await checkCodeFolder(task.codeDir, workspace, allowed);
+    if (!rule)
+        return undefined;
+    return {
+        file: task.configFile,
+        ...task.locations?.path,
+        field: task.configFile ? 'path' : 'code',
+        rule,
+        task: task.name
+    };
+}
+async function config_exists(file) {
+    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
 }
 /** The real paths of the workspace and of a searched folder, each resolved once. */
 function rootResolver(workspace) {
@@ -59091,7 +59112,8 @@ async function loadTasks(settings, env, mask) {
         env,
         isSelected: filter.matches,
         overrides,
-        mask
+        mask,
+        codeFoldersBuiltLater: settings.buildCommand !== undefined
     });
     problems.push(...loaded.problems);
     const unmatched = filter.unmatched(loaded.names);
@@ -60486,7 +60508,41 @@ function taskLog(item, result) {
     return lines;
 }
 
+;// CONCATENATED MODULE: ./src/build.ts
+
+
+/**
+ * The `build-command` input, run in each selected task's config folder (the
+ * workspace for a task given by inputs alone) before its code is
+ * fingerprinted. One at a time, so each build's output reads as one block;
+ * a failing build fails the run before any write, like a config error.
+ */
+async function buildTasks(tasks, command, workspace, run) {
+    const problems = [];
+    for (const task of tasks) {
+        const cwd = task.configFile
+            ? external_node_path_namespaceObject.join(workspace, external_node_path_namespaceObject.dirname(task.configFile))
+            : workspace;
+        const code = await run(command, cwd, `build ${task.name}`);
+        if (code !== 0) {
+            problems.push({
+                file: task.configFile,
+                field: 'build-command',
+                rule: `exited with code ${code} in ${external_node_path_namespaceObject.relative(workspace, cwd) || '.'}`,
+                task: task.name
+            });
+            continue;
+        }
+        // The code folder may only exist now that the build has run.
+        const missing = await checkTaskCodeFolder(task, workspace);
+        if (missing)
+            problems.push(missing);
+    }
+    return problems;
+}
+
 ;// CONCATENATED MODULE: ./src/sync.ts
+
 
 
 
@@ -60520,6 +60576,11 @@ async function sync(settings, io) {
     const loaded = await timed('load', loadTasks(settings, io.env, io.mask));
     if (loaded.problems.length)
         return invalid(loaded.problems);
+    if (settings.buildCommand) {
+        const failed = await timed('build', buildTasks(loaded.tasks, settings.buildCommand, settings.workspace, io.runCommand));
+        if (failed.length)
+            return invalid(failed);
+    }
     const scan = await timed('fingerprint', scanTasks(loaded.tasks, settings.concurrency));
     if (scan.problems.length)
         return invalid(scan.problems);
@@ -60916,6 +60977,7 @@ function unsupportedPlatform(platform) {
 
 
 
+
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
  * message is one of them, so config errors get the other nine.
@@ -61034,7 +61096,8 @@ function actionsIo(signal) {
             for (const line of lines)
                 info(line);
             endGroup();
-        }
+        },
+        runCommand: (command, cwd, title) => group(title, () => exec_exec('sh', ['-c', command], { cwd, ignoreReturnCode: true }))
     };
 }
 /** Outputs and summary are written whatever happened, then the verdict. */

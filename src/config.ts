@@ -39,6 +39,11 @@ export interface LoadOptions {
   overrides?: TaskOverrides
   /** Called with every value substituted from `$NAME`, the moment it is known. */
   mask?: (secret: string) => void
+  /**
+   * A `build-command` will create the code folders: a missing one is checked
+   * after the build (`checkTaskCodeFolder`) instead of now.
+   */
+  codeFoldersBuiltLater?: boolean
 }
 
 export interface LoadResult {
@@ -346,7 +351,8 @@ async function checkSelected(
   const code = await codeFolderOf(config, value, overrides, {
     unresolved,
     allowed: await roots(config.found.root),
-    workspace: options.workspace
+    workspace: options.workspace,
+    builtLater: options.codeFoldersBuiltLater === true
   })
   problems.push(...code.problems)
   const { codeDir } = code
@@ -362,6 +368,7 @@ async function checkSelected(
       config: value as unknown as TaskConfig,
       configFile: config.file,
       codeDir,
+      searchRoot: config.found.root,
       locations: {
         path: config.document.locate(['path']),
         environment: config.document.locate(['environment'])
@@ -379,9 +386,14 @@ async function codeFolderOf(
   config: ParsedConfig,
   value: Record<string, unknown>,
   overrides: TaskOverrides | undefined,
-  context: { unresolved: Set<string>; allowed: string[]; workspace: string }
+  context: {
+    unresolved: Set<string>
+    allowed: string[]
+    workspace: string
+    builtLater: boolean
+  }
 ): Promise<{ codeDir?: string; problems: ConfigProblem[] }> {
-  const { unresolved, allowed, workspace } = context
+  const { unresolved, allowed, workspace, builtLater } = context
   if (overrides?.code !== undefined) {
     const codeDir = overrides.code
     const rule = await checkCodeFolder(codeDir, workspace, allowed)
@@ -399,6 +411,7 @@ async function codeFolderOf(
     return { problems: [{ ...fileProblem(config, ['path']), rule }] }
   }
   const codeDir = path.resolve(path.dirname(config.found.file), value.path)
+  if (builtLater && !(await exists(codeDir))) return { codeDir, problems: [] }
   const rule = await checkCodeFolder(codeDir, workspace, allowed)
   const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : []
   return { codeDir, problems }
@@ -466,6 +479,32 @@ async function checkCodeFolder(
   }
   if (allowed.some(root => isInside(real, root))) return
   return `${shown} must be inside the workspace (its real path is ${real})`
+}
+
+/** After a build: the code folder exists, is a folder, and stays inside. */
+export async function checkTaskCodeFolder(
+  task: TaskDefinition,
+  workspace: string
+): Promise<ConfigProblem | undefined> {
+  const allowed = await Promise.all(
+    [workspace, task.searchRoot ?? workspace].map(realOrSame)
+  )
+  const rule = await checkCodeFolder(task.codeDir, workspace, allowed)
+  if (!rule) return undefined
+  return {
+    file: task.configFile,
+    ...task.locations?.path,
+    field: task.configFile ? 'path' : 'code',
+    rule,
+    task: task.name
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false
+  )
 }
 
 /** The real paths of the workspace and of a searched folder, each resolved once. */

@@ -48,7 +48,8 @@ export async function loadTasks(
     env,
     isSelected: filter.matches,
     overrides,
-    mask
+    mask,
+    codeFoldersBuiltLater: settings.buildCommand !== undefined
   })
   problems.push(...loaded.problems)
   const unmatched = filter.unmatched(loaded.names)

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { exec } from '@actions/exec'
 import { readInputs, type Settings } from './inputs.js'
 import { sync, type RunIo } from './sync.js'
 import { list, remove } from './commands.js'
@@ -142,7 +143,11 @@ function actionsIo(signal: AbortSignal): RunIo {
       core.startGroup(title)
       for (const line of lines) core.info(line)
       core.endGroup()
-    }
+    },
+    runCommand: (command, cwd, title) =>
+      core.group(title, () =>
+        exec('sh', ['-c', command], { cwd, ignoreReturnCode: true })
+      )
   }
 }
 

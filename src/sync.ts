@@ -11,6 +11,7 @@ import { packageUploads, type ReadyTask } from './uploads.js'
 import { applyPlans, baseResult } from './apply.js'
 import { relative } from './discover.js'
 import { describeError } from './errors.js'
+import { buildTasks, type RunCommand } from './build.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -19,6 +20,8 @@ export interface RunIo {
   signal: AbortSignal
   info: (message: string) => void
   printTaskLog: (title: string, lines: string[]) => void
+  /** Runs `build-command` (a shell command) in a folder. */
+  runCommand: RunCommand
 }
 
 export interface SyncOutcome {
@@ -32,7 +35,8 @@ export interface SyncOutcome {
   stages: Partial<Record<Stage, number>>
 }
 
-export type Stage = 'load' | 'fingerprint' | 'plan' | 'package' | 'apply'
+export type Stage =
+  'load' | 'build' | 'fingerprint' | 'plan' | 'package' | 'apply'
 
 /**
  * `command: sync`, stage by stage. Every check that can fail a task runs
@@ -58,6 +62,19 @@ export async function sync(
 
   const loaded = await timed('load', loadTasks(settings, io.env, io.mask))
   if (loaded.problems.length) return invalid(loaded.problems)
+
+  if (settings.buildCommand) {
+    const failed = await timed(
+      'build',
+      buildTasks(
+        loaded.tasks,
+        settings.buildCommand,
+        settings.workspace,
+        io.runCommand
+      )
+    )
+    if (failed.length) return invalid(failed)
+  }
 
   const scan = await timed(
     'fingerprint',

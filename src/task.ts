@@ -45,6 +45,8 @@ export interface TaskDefinition {
   configFile?: string
   /** Absolute path of the code folder. */
   codeDir: string
+  /** The searched folder the config was found under (code may live inside it). */
+  searchRoot?: string
   /** Where `path` and `environment` are in the config file, for later problems. */
   locations?: Partial<Record<'path' | 'environment', SourcePosition>>
 }

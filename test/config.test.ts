@@ -119,6 +119,7 @@ describe('loadTaskConfigs: a valid config', () => {
         config: FULL,
         configFile: FILE,
         codeDir: path.join(workspace, 'tasks/a/build'),
+        searchRoot: found.root,
         locations: {
           path: {
             line: lineOf(FILE, '"path"'),
@@ -941,6 +942,7 @@ describe('loadTaskConfigs: single-task inputs as overrides', () => {
         },
         configFile: FILE,
         codeDir: code,
+        searchRoot: found.root,
         locations: expect.any(Object) as object
       }
     ])
