@@ -12,6 +12,11 @@ import {
 } from './report.js'
 import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
+import {
+  commentMarker,
+  renderComment,
+  upsertPullRequestComment
+} from './pr-comment.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -23,6 +28,7 @@ const MAX_ANNOTATIONS = 9
 export async function run(): Promise<void> {
   const started = performance.now()
   const cancel = cancelOnSignals()
+  let comment: { token: string; scope: string } | undefined
   const report: RunReport = {
     command: 'sync',
     dryRun: false,
@@ -42,6 +48,9 @@ export async function run(): Promise<void> {
       core.setSecret
     )
     Object.assign(report, describeRun(settings))
+    if (settings.commentOnPr && settings.githubToken) {
+      comment = { token: settings.githubToken, scope: settings.pruneScope }
+    }
     const io = actionsIo(cancel.signal)
     if (report.offline) {
       core.warning(
@@ -59,7 +68,7 @@ export async function run(): Promise<void> {
     cancel.dispose()
   }
   report.durationMs = Math.round(performance.now() - started)
-  await publish(report)
+  await publish(report, comment)
 }
 
 async function runCommand(
@@ -152,7 +161,10 @@ function actionsIo(signal: AbortSignal): RunIo {
 }
 
 /** Outputs and summary are written whatever happened, then the verdict. */
-async function publish(report: RunReport): Promise<void> {
+async function publish(
+  report: RunReport,
+  comment?: { token: string; scope: string }
+): Promise<void> {
   for (const [name, value] of Object.entries(computeOutputs(report))) {
     core.setOutput(name, value)
   }
@@ -163,6 +175,7 @@ async function publish(report: RunReport): Promise<void> {
     core.info(markdown)
   }
   for (const warning of report.warnings) core.warning(warning)
+  if (comment) await commentOnPullRequest(comment, markdown)
   if (hasFailed(report)) {
     const failed = report.results.filter(r => r.status === 'failed').length
     const lines = report.errors.length ? report.errors : []
@@ -174,6 +187,23 @@ async function publish(report: RunReport): Promise<void> {
         ...lines
       ].join('\n')
     )
+  }
+}
+
+/** A comment that cannot be posted (a fork's read-only token) only warns. */
+async function commentOnPullRequest(
+  comment: { token: string; scope: string },
+  summary: string
+): Promise<void> {
+  try {
+    const outcome = await upsertPullRequestComment(
+      comment.token,
+      renderComment(summary, comment.scope),
+      commentMarker(comment.scope)
+    )
+    core.info(`comment-on-pr: ${outcome}`)
+  } catch (error) {
+    core.warning(`comment-on-pr: could not comment (${describeError(error)})`)
   }
 }
 

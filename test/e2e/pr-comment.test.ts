@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { writeFile } from 'node:fs/promises'
+import { startFakeExh } from '../fake-exh/index.js'
+import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import { startFakeGitHub } from '../support/fake-github.js'
+import { syncWith } from './harness.js'
+
+const TOKEN = 'ghs_fake_github_token_0123456789'
+
+describe('comment-on-pr', () => {
+  it('posts one comment with the plan and updates it in place on the next run', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const event = ws.path('event.json')
+    await writeFile(event, JSON.stringify({ pull_request: { number: 7 } }))
+    const env = {
+      GITHUB_API_URL: gh.url,
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: event
+    }
+    const inputs = {
+      path: 'tasks',
+      'dry-run': 'true',
+      'comment-on-pr': 'true',
+      'github-token': TOKEN
+    }
+    const first = await syncWith(fake, ws.dir, inputs, { env })
+    expect(first.exitCode, first.log).toBe(0)
+    expect(gh.comments).toHaveLength(1)
+    expect(gh.comments[0]?.body).toContain(
+      '1 to create, 0 to update, 0 unchanged'
+    )
+    expect(gh.authorizations.every(a => a === `token ${TOKEN}`)).toBe(true)
+
+    await ws.write({
+      'tasks/b/task-config.json': taskConfig('b'),
+      'tasks/b/build/index.js': 'y'
+    })
+    const second = await syncWith(fake, ws.dir, inputs, { env })
+    expect(second.exitCode, second.log).toBe(0)
+    expect(gh.comments).toHaveLength(1)
+    expect(gh.comments[0]?.body).toContain('2 to create')
+    expect(second.log).toContain(
+      'comment-on-pr: updated the comment on pull request #7'
+    )
+    expect(gh.comments[0]?.body).not.toContain(fake.consumer.secret)
+    expect(fake.writeRequests()).toEqual([])
+  })
+
+  it('only warns when the comment cannot be posted', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const event = ws.path('event.json')
+    await writeFile(event, JSON.stringify({ pull_request: { number: 9 } }))
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { 'dry-run': 'true', 'comment-on-pr': 'true', 'github-token': TOKEN },
+      {
+        env: {
+          GITHUB_API_URL: 'http://localhost:9',
+          GITHUB_EVENT_NAME: 'pull_request',
+          GITHUB_EVENT_PATH: event
+        }
+      }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.log).toContain('::warning::comment-on-pr: could not comment')
+    expect(run.log.replace(/^::add-mask::.*$/gm, '')).not.toContain(TOKEN)
+  })
+})
