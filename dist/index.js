@@ -61066,8 +61066,6 @@ var yazl = __nccwpck_require__(3044);
 
 
 
-
-
 /** The API gateway's limit on one request body. */
 const MAX_REQUEST_BYTES = 10_000_000;
 /** The API's limit on a function's environment: keys and values, UTF-8. */
@@ -61086,12 +61084,8 @@ const COMPRESSION_LEVEL = 9;
 async function packageCodeFolder(folder) {
     const zip = new yazl/* ZipFile */.u();
     const common = { mtime: FIXED_TIME, forceDosTimestamp: true };
-    // Files are read a few at a time; yazl deflates each as it is added and
-    // writes them in the order added.
-    const contents = await mapPool(folder.entries, READ_CONCURRENCY, entry => entry.type === 'file' && entry.size <= STREAM_THRESHOLD
-        ? readChecked(folder.root, entry)
-        : Promise.resolve(undefined));
-    folder.entries.forEach((entry, index) => {
+    const reading = { path: '' };
+    for (const entry of folder.entries) {
         switch (entry.type) {
             case 'directory':
                 zip.addEmptyDirectory(entry.path, {
@@ -61107,32 +61101,31 @@ async function packageCodeFolder(folder) {
                     compress: false
                 });
                 break;
-            case 'file': {
-                const options = {
+            case 'file':
+                // Opened only when its turn comes: one file and one deflate stream in
+                // flight, so memory stays flat however large the folder. `size` makes
+                // yazl fail a file that changed since it was fingerprinted.
+                zip.addReadStreamLazy(entry.path, {
                     ...common,
                     mode: S_IFREG | entry.mode,
-                    compressionLevel: entry.size === 0 ? 0 : COMPRESSION_LEVEL
-                };
-                const bytes = contents[index];
-                if (bytes) {
-                    zip.addBuffer(bytes, entry.path, options);
-                }
-                else {
-                    // Large files stream through deflate and never sit whole in memory.
-                    zip.addReadStream((0,external_node_fs_namespaceObject.createReadStream)(external_node_path_default().join(folder.root, entry.path)), entry.path, { ...options, size: entry.size });
-                }
-            }
+                    compressionLevel: entry.size === 0 ? 0 : COMPRESSION_LEVEL,
+                    size: entry.size
+                }, open => {
+                    reading.path = entry.path;
+                    open(null, (0,external_node_fs_namespaceObject.createReadStream)(external_node_path_default().join(folder.root, entry.path)));
+                });
         }
-    });
-    const bytes = await collect(zip, folder.root);
+    }
+    const bytes = await collect(zip, folder.root, () => reading.path);
     return { zip: bytes, bytes: bytes.length, files: folder.files };
 }
 /** yazl reports a read failure (or a size that changed) on the ZipFile, not the stream. */
-function collect(zip, root) {
+function collect(zip, root, current) {
     return new Promise((resolve, reject) => {
         const chunks = [];
         zip.on('error', (error) => {
-            reject(new CodeFolderError(root, '', `could not be packaged: ${error.message}`));
+            // Most likely the file changed since it was fingerprinted.
+            reject(new CodeFolderError(root, current(), `could not be packaged (${error.message}); did it change during the run?`));
         });
         zip.outputStream.on('data', (chunk) => chunks.push(chunk));
         zip.outputStream.on('end', () => {
@@ -61141,14 +61134,6 @@ function collect(zip, root) {
         zip.outputStream.on('error', reject);
         zip.end();
     });
-}
-/** The scan fingerprinted these bytes: a file that changed since would not match. */
-async function readChecked(root, entry) {
-    const bytes = await guard(root, entry.path, () => (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, entry.path)));
-    if (bytes.length !== entry.size) {
-        throw new CodeFolderError(root, entry.path, 'changed while it was being packaged');
-    }
-    return bytes;
 }
 /** UTF-8 bytes of `JSON.stringify(body)`: what goes over the wire. */
 function requestBodyBytes(body) {

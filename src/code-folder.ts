@@ -55,7 +55,7 @@ export class CodeFolderError extends Error {
 const EXCLUDED_NAME = '.git'
 
 /** Files read at once; enough to keep libuv's 4 threads busy while we hash. */
-export const READ_CONCURRENCY = 8
+const READ_CONCURRENCY = 8
 
 /**
  * readdir/lstat/readlink calls at once. Unbounded fan-out over a large tree
@@ -65,7 +65,7 @@ export const READ_CONCURRENCY = 8
 const METADATA_CONCURRENCY = 16
 
 /** Files above this are streamed, so one large file never sits in memory. */
-export const STREAM_THRESHOLD = 1024 * 1024
+const STREAM_THRESHOLD = 1024 * 1024
 
 /** A zip without ZIP64 (what we write) counts entries and sizes in 16/32 bits. */
 const MAX_ENTRIES = 0xffff
@@ -353,7 +353,7 @@ async function digestFile(file: string, size: number): Promise<Buffer> {
 }
 
 /** Runs a file-system call, turning its failure into a CodeFolderError for `entry`. */
-export async function guard<T>(
+async function guard<T>(
   root: string,
   entry: string | undefined,
   call: () => Promise<T>

@@ -9,18 +9,9 @@
 // thread pool, writes entries in the order given, and takes modes as given.
 
 import { createReadStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ZipFile } from 'yazl'
-import {
-  CodeFolderError,
-  READ_CONCURRENCY,
-  STREAM_THRESHOLD,
-  guard,
-  type CodeEntry,
-  type CodeFolder
-} from './code-folder.js'
-import { mapPool } from './pool.js'
+import { CodeFolderError, type CodeFolder } from './code-folder.js'
 
 export interface TaskPackage {
   zip: Buffer
@@ -54,14 +45,8 @@ export async function packageCodeFolder(
 ): Promise<TaskPackage> {
   const zip = new ZipFile()
   const common = { mtime: FIXED_TIME, forceDosTimestamp: true }
-  // Files are read a few at a time; yazl deflates each as it is added and
-  // writes them in the order added.
-  const contents = await mapPool(folder.entries, READ_CONCURRENCY, entry =>
-    entry.type === 'file' && entry.size <= STREAM_THRESHOLD
-      ? readChecked(folder.root, entry)
-      : Promise.resolve(undefined)
-  )
-  folder.entries.forEach((entry, index) => {
+  const reading = { path: '' }
+  for (const entry of folder.entries) {
     switch (entry.type) {
       case 'directory':
         zip.addEmptyDirectory(entry.path, {
@@ -77,37 +62,45 @@ export async function packageCodeFolder(
           compress: false
         })
         break
-      case 'file': {
-        const options = {
-          ...common,
-          mode: S_IFREG | entry.mode,
-          compressionLevel: entry.size === 0 ? 0 : COMPRESSION_LEVEL
-        }
-        const bytes = contents[index]
-        if (bytes) {
-          zip.addBuffer(bytes, entry.path, options)
-        } else {
-          // Large files stream through deflate and never sit whole in memory.
-          zip.addReadStream(
-            createReadStream(path.join(folder.root, entry.path)),
-            entry.path,
-            { ...options, size: entry.size }
-          )
-        }
-      }
+      case 'file':
+        // Opened only when its turn comes: one file and one deflate stream in
+        // flight, so memory stays flat however large the folder. `size` makes
+        // yazl fail a file that changed since it was fingerprinted.
+        zip.addReadStreamLazy(
+          entry.path,
+          {
+            ...common,
+            mode: S_IFREG | entry.mode,
+            compressionLevel: entry.size === 0 ? 0 : COMPRESSION_LEVEL,
+            size: entry.size
+          },
+          open => {
+            reading.path = entry.path
+            open(null, createReadStream(path.join(folder.root, entry.path)))
+          }
+        )
     }
-  })
-  const bytes = await collect(zip, folder.root)
+  }
+  const bytes = await collect(zip, folder.root, () => reading.path)
   return { zip: bytes, bytes: bytes.length, files: folder.files }
 }
 
 /** yazl reports a read failure (or a size that changed) on the ZipFile, not the stream. */
-function collect(zip: ZipFile, root: string): Promise<Buffer> {
+function collect(
+  zip: ZipFile,
+  root: string,
+  current: () => string
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     zip.on('error', (error: Error) => {
+      // Most likely the file changed since it was fingerprinted.
       reject(
-        new CodeFolderError(root, '', `could not be packaged: ${error.message}`)
+        new CodeFolderError(
+          root,
+          current(),
+          `could not be packaged (${error.message}); did it change during the run?`
+        )
       )
     })
     zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -117,21 +110,6 @@ function collect(zip: ZipFile, root: string): Promise<Buffer> {
     zip.outputStream.on('error', reject)
     zip.end()
   })
-}
-
-/** The scan fingerprinted these bytes: a file that changed since would not match. */
-async function readChecked(root: string, entry: CodeEntry): Promise<Buffer> {
-  const bytes = await guard(root, entry.path, () =>
-    readFile(path.join(root, entry.path))
-  )
-  if (bytes.length !== entry.size) {
-    throw new CodeFolderError(
-      root,
-      entry.path,
-      'changed while it was being packaged'
-    )
-  }
-  return bytes
 }
 
 /** UTF-8 bytes of `JSON.stringify(body)`: what goes over the wire. */
