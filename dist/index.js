@@ -55628,16 +55628,19 @@ function bufferIncludes(buffer, content) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9264);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6323);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+// Everything is reported by now. A request abandoned at its deadline (the
+// SDK's login takes no abort signal) must not keep the process alive.
+setTimeout(() => process.exit(), 1000).unref();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 9264:
+/***/ 6323:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58661,6 +58664,18 @@ function describeError(error) {
 function firstLine(text) {
     return text.split('\n', 1)[0]?.trim() ?? '';
 }
+/**
+ * The host may be a secret (and an output holding it would be dropped by the
+ * runner): network errors name it (`getaddrinfo ENOTFOUND api.<host>`), so
+ * messages replace it, in every form the SDK may have used, with `<host>`.
+ */
+function scrubHost(text, host) {
+    const name = host.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+    const bare = name.replace(/^ap[ix]\./, '');
+    return [`api.${bare}`, `apx.${bare}`, name, bare]
+        .filter(form => form.length > 0)
+        .reduce((out, form) => out.split(form).join('<host>'), text);
+}
 
 ;// CONCATENATED MODULE: ./schema/task-config.schema.json
 const task_config_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/exh-tasks-action/schema/task-config.schema.json","title":"Extra Horizon task-config.json","description":"One Extra Horizon task (Task Service function), as synced by `exh tasks sync` and by exh-tasks-action. A string value starting with `$` is replaced by the environment variable of that name when the task is synced.","type":"object","required":["name","path","entryPoint","runtime"],"additionalProperties":false,"properties":{"$schema":{"description":"The JSON Schema this file follows, for editors.","type":"string"},"name":{"title":"Task name","description":"The function\'s name in the Task Service: letters, digits and `-`.","$comment":"The CLI\'s pattern. The docs show a name with `_`, but the CLI rejects it, so this schema does too.","type":"string","pattern":"^[A-Za-z0-9-]+$"},"description":{"title":"Description","description":"A description of the task. When absent, `none` is sent on create.","type":"string"},"path":{"title":"Code folder","description":"The folder with the built task, relative to this file\'s folder. Its contents are zipped and uploaded.","type":"string"},"entryPoint":{"title":"Entry point","description":"The code function to invoke, e.g. `index.handler` for Node.js.","type":"string"},"runtime":{"title":"Runtime","description":"The AWS Lambda runtime the task runs on.","$comment":"The CLI\'s runtime list as of exh-cli 1.13.6, dated 2026-11. This is the one place the action keeps it; update it when the CLI adds runtimes.","type":"string","enum":["nodejs24.x","nodejs22.x","nodejs20.x","nodejs18.x","nodejs16.x","python3.14","python3.13","python3.12","python3.11","python3.10","python3.9","python3.8","java25","java21","java17","java11","java8.al2","dotnet10","dotnet9","dotnet8","dotnet7","dotnet6","ruby4.0","ruby3.4","ruby3.3","ruby3.2","provided.al2023","provided.al2"]},"timeLimit":{"title":"Time limit (seconds)","description":"Seconds a run may take before it is stopped: 3 to 300. The Task Service\'s default is 30.","$comment":"The CLI\'s --timeLimit help says 900, but its schema, the API docs and the SDK say 300, and the CLI\'s schema rejects more.","type":"integer","minimum":3,"maximum":300},"memoryLimit":{"title":"Memory limit (MB)","description":"Memory allocated to a run, in MB: 128 to 10240. The Task Service\'s default is 128.","type":"integer","minimum":128,"maximum":10240},"environment":{"title":"Environment variables","description":"Environment variables of the function. When present, this is the whole set; a value such as `$MY_SECRET` is taken from the environment at sync time.","$comment":"Key names follow the AWS Lambda rule (letters, digits and `_`), which the function\'s variables end up under; a leading `_` is allowed as in POSIX shells. The CLI does not check keys, so a bad key would only fail at deploy time; here it is reported with its line.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"executionPermission":{"title":"Execution permission","description":"Who may execute the function. The Task Service\'s default is `permissionRequired`.","type":"string","enum":["permissionRequired","allUsers","public"]},"defaultPriority":{"title":"Default priority","description":"Priority of tasks created for this function when none is given. The Task Service\'s default is 0.","type":"integer"},"retryPolicy":{"title":"Retry policy","description":"Whether failed runs are retried (up to 3 times), and on which errors (all of them when the list is empty or absent).","type":"object","required":["enabled"],"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"errorsToRetry":{"type":"array","items":{"type":"string"}}}},"executionCredentials":{"title":"Execution credentials","description":"Creates a user and a global role `exh.tasks.<name>` with these permissions for the task, and injects its credentials into the environment (API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET).","type":"object","required":["permissions"],"additionalProperties":false,"properties":{"permissions":{"description":"The permissions of the task\'s global role.","type":"array","items":{"type":"string"}},"email":{"description":"The user\'s email. Default: `exh.tasks+<name>@extrahorizon.com`.","type":"string"}}}}}');
@@ -58739,8 +58754,7 @@ function readInputs(get, env, mask) {
         skipUnchanged: parseBoolean('skip-unchanged', get('skip-unchanged'), true, fail),
         prune: parseBoolean('prune', get('prune'), false, fail),
         pruneScope: input('prune-scope') || defaultScope(pathInput),
-        requestTimeoutMs: (parsePositiveInteger('request-timeout', get('request-timeout'), fail) ??
-            60) * 1000,
+        requestTimeoutMs: readTimeout(get('request-timeout'), fail) * 1000,
         buildCommand: input('build-command') || undefined,
         githubToken: secret('github-token'),
         commentOnPr: parseBoolean('comment-on-pr', get('comment-on-pr'), false, fail),
@@ -58871,6 +58885,15 @@ function parseInteger(name, raw, fail) {
     }
     return Number(value);
 }
+/** Seconds; the API cuts a call at 60 s, so an hour is more than enough. */
+const MAX_REQUEST_TIMEOUT = 3600;
+function readTimeout(raw, fail) {
+    const seconds = parsePositiveInteger('request-timeout', raw, fail) ?? 60;
+    if (seconds <= MAX_REQUEST_TIMEOUT)
+        return seconds;
+    fail('request-timeout', `must be at most ${MAX_REQUEST_TIMEOUT} seconds`);
+    return 60;
+}
 /** The single-task inputs, which act as the CLI's flags. */
 function readOverrides(get, workspace, fail) {
     const text = (name) => get(name).trim() || undefined;
@@ -58915,20 +58938,25 @@ function parseEnvLines(raw, fail) {
     if (!entries.length)
         return undefined;
     const environment = {};
-    for (const entry of entries) {
+    for (const [index, entry] of entries.entries()) {
         const at = entry.indexOf('=');
         if (at < 1) {
-            fail('env', `each line must be KEY=value, not "${entry.slice(0, 40)}"`);
+            // The line is not echoed: it may hold a secret.
+            fail('env', `line ${index + 1} must be KEY=value`);
             continue;
         }
         environment[entry.slice(0, at).trim()] = entry.slice(at + 1);
     }
     return environment;
 }
+/** `tasks`, `./tasks/` and `tasks/.` name one scope. */
 function defaultScope(pathInput) {
-    return pathInput.length
-        ? pathInput.map(p => external_node_path_namespaceObject.posix.normalize(p.replace(/\\/g, '/'))).join(',')
-        : '.';
+    if (!pathInput.length)
+        return '.';
+    return pathInput
+        .map(p => external_node_path_namespaceObject.posix.normalize(p.replace(/\\/g, '/')).replace(/(.)\/$/, '$1'))
+        .sort()
+        .join(',');
 }
 function lines(raw) {
     return raw
@@ -58942,7 +58970,481 @@ function oneOf(value, allowed) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
+var index_cjs = __nccwpck_require__(9955);
+;// CONCATENATED MODULE: ./src/retry.ts
+const DEFAULT_RETRY = {
+    attempts: 4,
+    baseDelayMs: 500,
+    maxDelayMs: 8_000,
+    maxRetryAfterMs: 60_000
+};
+/** Login throttled (one login per second per user): wait at least 1 s. */
+const LOGIN_TOO_FAST = 211;
+function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.random) {
+    if (!isTransient(failure))
+        return { retry: false };
+    if (attempt >= options.attempts) {
+        return { retry: false, reason: `gave up after ${attempt} attempts` };
+    }
+    if (failure.retryAfterMs !== undefined &&
+        failure.retryAfterMs > options.maxRetryAfterMs) {
+        const seconds = Math.ceil(failure.retryAfterMs / 1000);
+        return {
+            retry: false,
+            reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
+        };
+    }
+    const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+    // Full jitter spreads retries of concurrent tasks apart.
+    let delayMs = Math.round(exponential / 2 + random() * (exponential / 2));
+    if (failure.retryAfterMs !== undefined) {
+        delayMs = Math.max(delayMs, failure.retryAfterMs);
+    }
+    if (failure.apiCode === LOGIN_TOO_FAST)
+        delayMs = Math.max(delayMs, 1_000);
+    return { retry: true, delayMs };
+}
+/** A failure that a later attempt may not have. */
+function isTransient(failure) {
+    if (failure.cancelled)
+        return false;
+    return (failure.noResponse ||
+        failure.status === 429 ||
+        (failure.status !== undefined && failure.status >= 500) ||
+        failure.apiCode === LOGIN_TOO_FAST);
+}
+/** Retry-After as seconds or an HTTP date, in milliseconds. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (typeof value !== 'string' || value.trim() === '')
+        return undefined;
+    if (/^\d+(\.\d+)?$/.test(value.trim())) {
+        return Math.round(Number(value) * 1000);
+    }
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/**
+ * For a refused credential check: which inputs to look at (names only,
+ * never values). The SDK's 104/108 errors carry no status, hence `undefined`.
+ */
+function credentialHint(kind, failure) {
+    if (failure.cancelled || failure.noResponse || isTransient(failure)) {
+        return undefined;
+    }
+    if (failure.status !== undefined && failure.status !== 401)
+        return undefined;
+    const inputs = kind === 'token'
+        ? 'consumer-key, consumer-secret, token and token-secret'
+        : 'consumer-key, consumer-secret, email and password';
+    return `the API refused these credentials: check the inputs ${inputs}`;
+}
+
+;// CONCATENATED MODULE: ./src/secrets.ts
+/**
+ * Values too trivial to mask: masking `1`, `on` or `true` would blank out
+ * every such word in the log (and make the runner drop job outputs holding
+ * them). Such values are no secrets; anything longer is masked, numbers too.
+ */
+function worthMasking(value) {
+    return value.length >= 4 && !/^(true|false|null)$/i.test(value);
+}
+
+;// CONCATENATED MODULE: ./src/exh-client.ts
+// The only module that talks to the Extra Horizon SDK. Every call goes
+// through one retry policy, with a deadline and the run's cancel signal.
+
+
+
+
+function toIso(value) {
+    if (value instanceof Date)
+        return value.toISOString();
+    return typeof value === 'string' ? value : undefined;
+}
+/** A failure after the retry policy gave up, safe to print. */
+class ExhApiError extends Error {
+    call;
+    detail;
+    failure;
+    constructor(call, 
+    /** What went wrong, without the call or the retry verdict. */
+    detail, failure, reason) {
+        super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
+        this.call = call;
+        this.detail = detail;
+        this.failure = failure;
+        this.name = 'ExhApiError';
+    }
+}
+/** What a refused login means, and what to do about it. */
+const LOGIN_ADVICE = {
+    129: 'this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password',
+    212: 'logins for this user are frozen for a while after repeated failures: check the email and password inputs, then retry later',
+    213: 'this user is locked after too many failed logins: unlock it, or use the token and token-secret inputs'
+};
+/** A 401-class answer: the credentials themselves were refused. */
+function isRefusal(error) {
+    if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
+        return false;
+    }
+    const { status, noResponse, cancelled } = error.failure;
+    // The SDK's 104/108 errors carry no status at all.
+    return !noResponse && !cancelled && (status === undefined || status === 401);
+}
+/**
+ * Builds the SDK client and checks the credentials: with a token, one
+ * `users.me()` (authenticate() takes no options, so no deadline there); with
+ * an email and password, one login.
+ */
+async function connectExh(options) {
+    const retryAfter = new WeakMap();
+    const { credentials } = options;
+    const sdk = (0,index_cjs/* createOAuth1Client */.y)({
+        host: options.host,
+        consumerKey: credentials.consumerKey,
+        consumerSecret: credentials.consumerSecret,
+        ...(credentials.kind === 'token'
+            ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
+            : {}),
+        // SDK errors keep no headers: Retry-After is only visible here.
+        responseLogger: response => {
+            const raw = response;
+            const headers = raw.response?.headers ?? raw.headers;
+            const wait = parseRetryAfter(headers?.['retry-after']);
+            const signal = raw.config?.signal;
+            if (wait !== undefined && signal)
+                retryAfter.set(signal, wait);
+        }
+    });
+    const retry = options.retry ?? DEFAULT_RETRY;
+    const sleep = options.sleep ?? abortableSleep;
+    const stats = { calls: 0, retries: 0, waitingMs: 0 };
+    async function call(label, run, beforeRetry) {
+        for (let attempt = 1;; attempt++) {
+            // A retry whose wait was cut short by the cancel must not go out.
+            if (options.signal.aborted) {
+                throw new ExhApiError(label, 'cancelled', {
+                    noResponse: attempt > 1,
+                    cancelled: true
+                });
+            }
+            const controller = new AbortController();
+            const cancel = () => {
+                controller.abort();
+            };
+            options.signal.addEventListener('abort', cancel, { once: true });
+            const deadline = { passed: false };
+            const timer = setTimeout(() => {
+                deadline.passed = true;
+                controller.abort();
+            }, options.requestTimeoutMs);
+            const started = performance.now();
+            stats.calls++;
+            try {
+                return await run({
+                    shouldRetry: false,
+                    timeout: options.requestTimeoutMs,
+                    signal: controller.signal
+                });
+            }
+            catch (error) {
+                const timedOut = deadline.passed;
+                const failure = readFailure(error, {
+                    timedOut,
+                    cancelled: options.signal.aborted,
+                    retryAfterMs: retryAfter.get(controller.signal)
+                });
+                const message = timedOut
+                    ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
+                    : failure.cancelled
+                        ? 'cancelled'
+                        : describeError(error);
+                const verdict = decideRetry(failure, attempt, retry);
+                if (!verdict.retry) {
+                    throw new ExhApiError(label, scrubHost(message, options.host), failure, verdict.reason);
+                }
+                stats.retries++;
+                options.log(`${label}: ${scrubHost(message, options.host)}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
+                await sleep(verdict.delayMs, options.signal);
+            }
+            finally {
+                clearTimeout(timer);
+                options.signal.removeEventListener('abort', cancel);
+                stats.waitingMs += performance.now() - started;
+            }
+            // A create whose answer was lost may have happened: look before trying
+            // again, so a retry never makes a duplicate.
+            const done = await beforeRetry?.();
+            if (done !== undefined)
+                return done;
+        }
+    }
+    try {
+        if (credentials.kind === 'token') {
+            await call('checking the token (users.me)', o => sdk.users.me(o));
+        }
+        else {
+            await call('logging in', () => withDeadline(sdk.auth.authenticate({
+                email: credentials.email,
+                password: credentials.password
+            }), options.requestTimeoutMs, options.signal));
+        }
+    }
+    catch (error) {
+        if (!(error instanceof ExhApiError))
+            throw error;
+        const hint = LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
+            credentialHint(credentials.kind, error.failure);
+        if (!hint)
+            throw error;
+        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
+    }
+    async function getFunction(name) {
+        try {
+            const details = await call(`reading function ${name}`, o => sdk.tasks.functions.getByName(name, o));
+            return toRemote(details, options.mask);
+        }
+        catch (error) {
+            if (error instanceof ExhApiError && error.failure.status === 404) {
+                return undefined;
+            }
+            throw error;
+        }
+    }
+    async function updateFunction(name, body) {
+        const label = `updating function ${name}`;
+        const result = await call(label, o => sdk.tasks.functions.update(name, body, o));
+        if (!result.affectedRecords) {
+            throw new ExhApiError(label, 'the API reported no record updated', {
+                noResponse: false
+            });
+        }
+    }
+    async function createFunction(body) {
+        const { name = '', ...rest } = body;
+        const updateInstead = async () => {
+            if (!(await getFunction(name)))
+                return undefined;
+            await updateFunction(name, rest);
+            return true;
+        };
+        try {
+            await call(`creating function ${name}`, async (o) => {
+                await sdk.tasks.functions.create({ ...rest, name }, o);
+                return true;
+            }, updateInstead);
+        }
+        catch (error) {
+            // "Already exists" after a timed-out attempt: the first one finished
+            // late. Update it rather than fail.
+            const exists = error instanceof ExhApiError && error.failure.apiCode === 17;
+            if (!exists || !(await updateInstead()))
+                throw error;
+        }
+    }
+    const users = usersApi(sdk, call, options);
+    return {
+        stats,
+        users,
+        async listFunctions() {
+            const page = await call('listing functions', o => sdk.tasks.functions.find(o));
+            return page.data.map(fn => ({
+                name: fn.name,
+                description: fn.description,
+                updateTimestamp: toIso(fn.updateTimestamp)
+            }));
+        },
+        getFunction,
+        createFunction,
+        updateFunction,
+        async deleteFunction(name) {
+            await call(`deleting function ${name}`, o => sdk.tasks.functions.remove(name, o));
+        }
+    };
+}
+/** Users-service bodies are snake_cased by the SDK; RQL values double-encoded by rqlBuilder. */
+function usersApi(sdk, call, options) {
+    const roles = sdk.users.globalRoles;
+    const byName = (name) => (0,index_cjs/* rqlBuilder */.B$)().eq('name', name).build();
+    const toRole = (role) => ({
+        id: role.id,
+        name: role.name,
+        permissions: (role.permissions ?? []).map(p => p.name)
+    });
+    const toUser = (user) => ({
+        id: user.id,
+        email: user.email,
+        roleNames: (user.roles ?? []).map(r => r.name)
+    });
+    const findRole = async (name) => {
+        const role = await call(`finding role ${name}`, o => roles.findByName(name, o));
+        return role ? toRole(role) : undefined;
+    };
+    const findUser = async (email) => {
+        const user = await call(`finding user ${email}`, o => sdk.users.findFirst({
+            ...o,
+            rql: (0,index_cjs/* rqlBuilder */.B$)().eq('email', email).build()
+        }));
+        return user ? toUser(user) : undefined;
+    };
+    return {
+        findRole,
+        async createRole(name, description) {
+            const role = await call(`creating role ${name}`, async (o) => toRole(await roles.create({ name, description }, o)), 
+            // A lost answer may hide a role that now exists.
+            () => findRole(name));
+            return role;
+        },
+        async addPermissions(roleName, permissions) {
+            await call(`adding permissions to role ${roleName}`, o => roles.addPermissions(byName(roleName), { permissions }, o));
+        },
+        async removePermissions(roleName, permissions) {
+            await call(`removing permissions from role ${roleName}`, o => roles.removePermissions(byName(roleName), { permissions }, o));
+        },
+        findUser,
+        async register(user) {
+            const label = `registering user ${user.email}`;
+            let attempts = 0;
+            try {
+                return await call(label, async (o) => {
+                    attempts++;
+                    const created = await sdk.users.createAccount({
+                        ...user,
+                        activationMode: 'manual',
+                        phoneNumber: '0000000000',
+                        language: 'EN'
+                    }, o);
+                    return toUser(created);
+                }, 
+                // A lost answer may hide a registration that happened.
+                () => findUser(user.email));
+            }
+            catch (error) {
+                // "Email taken" on a retry: the first try worked after all, with the
+                // password just sent, so the caller can log in with it.
+                const emailUsed = error instanceof ExhApiError && error.failure.apiCode === 203;
+                const found = emailUsed && attempts > 1 && (await findUser(user.email));
+                if (found)
+                    return found;
+                throw error;
+            }
+        },
+        async addRoleToUser(userId, roleId) {
+            await call(`adding role to user ${userId}`, o => roles.addToUsers((0,index_cjs/* rqlBuilder */.B$)().eq('id', userId).build(), { roles: [roleId] }, o));
+        },
+        async login(email, password) {
+            const client = (0,index_cjs/* createOAuth1Client */.y)({
+                host: options.host,
+                consumerKey: options.credentials.consumerKey,
+                consumerSecret: options.credentials.consumerSecret
+            });
+            const tokens = await call(`logging in as ${email}`, () => withDeadline(client.auth.authenticate({ email, password }), options.requestTimeoutMs, options.signal));
+            options.mask(tokens.key);
+            options.mask(tokens.secret);
+            return { token: tokens.key, tokenSecret: tokens.secret };
+        },
+        async whoseCredentials(stored) {
+            const client = (0,index_cjs/* createOAuth1Client */.y)({
+                host: stored.host,
+                consumerKey: stored.consumerKey,
+                consumerSecret: stored.consumerSecret,
+                token: stored.token,
+                tokenSecret: stored.tokenSecret
+            });
+            return toUser(await call('checking the stored task credentials (users.me)', o => client.users.me(o)));
+        }
+    };
+}
+/** Node and axios codes of a request that got no answer. */
+const NO_RESPONSE_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'ERR_CANCELED',
+    'ERR_SOCKET_CONNECTION_TIMEOUT'
+]);
+/** The SDK's error, read by duck typing: classes differ across versions. */
+function readFailure(error, context) {
+    const fields = (error ?? {});
+    const status = typeof fields.status === 'number'
+        ? fields.status
+        : typeof fields.response?.status === 'number'
+            ? fields.response.status
+            : undefined;
+    const apiCode = typeof fields.response?.code === 'number' ? fields.response.code : undefined;
+    // The SDK's 104/108 errors carry no status either, so "no status" alone
+    // does not mean the request went unanswered.
+    const networkError = status === undefined &&
+        ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
+            fields.message === 'socket hang up' ||
+            error instanceof DeadlineError);
+    return {
+        status,
+        apiCode,
+        noResponse: context.timedOut || networkError,
+        retryAfterMs: context.retryAfterMs,
+        cancelled: context.cancelled
+    };
+}
+/** Environment values read back may be secrets set elsewhere: mask them. */
+function toRemote(details, mask) {
+    const environment = {};
+    for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
+        environment[key] = variable.value;
+        if (worthMasking(variable.value))
+            mask(variable.value);
+    }
+    return {
+        name: details.name,
+        description: details.description,
+        entryPoint: details.entryPoint,
+        runtime: details.runtime,
+        timeLimit: details.timeLimit,
+        memoryLimit: details.memoryLimit,
+        environment,
+        executionOptions: details.executionOptions,
+        retryPolicy: details.retryPolicy
+    };
+}
+function abortableSleep(ms, signal) {
+    return new Promise(resolve => {
+        const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
+    });
+}
+/** For the one SDK call that takes no options (login). */
+function withDeadline(promise, ms, signal) {
+    return new Promise((resolve, reject) => {
+        const fail = () => {
+            reject(new DeadlineError());
+        };
+        const timer = setTimeout(fail, ms);
+        signal.addEventListener('abort', fail, { once: true });
+        promise.then(resolve, reject).finally(() => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', fail);
+        });
+    });
+}
+class DeadlineError extends Error {
+    constructor() {
+        super('no answer in time');
+        this.name = 'DeadlineError';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/credentials.ts
+
 
 
 /** Says what went wrong and the way out; fails only its own task. */
@@ -59020,7 +59522,10 @@ async function planCredentials(users, task, remote) {
     try {
         owner = await users.whoseCredentials(stored);
     }
-    catch {
+    catch (error) {
+        // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
+        if (!isRefusal(error))
+            throw error;
         throw new CredentialsError(`the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`);
     }
     if (owner.id !== user.id) {
@@ -59159,6 +59664,15 @@ function relative(workspace, file) {
 }
 function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/paths.ts
+
+/** `candidate` is `root` itself or lies below it (both absolute, resolved). */
+function isInside(root, candidate) {
+    const rel = external_node_path_namespaceObject.relative(root, candidate);
+    return (rel === '' ||
+        (rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !external_node_path_namespaceObject.isAbsolute(rel)));
 }
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
@@ -59340,6 +59854,8 @@ function isObject(value) {
 // Stage 3, load and validate: parse every task-config.json, check it against
 // the schema, substitute `$NAME` values of the selected ones, apply the
 // single-task inputs, and resolve each code folder. Every problem is collected.
+
+
 
 
 
@@ -59529,8 +60045,9 @@ async function checkSelected(config, options, overrides, roots) {
     const substituted = substitute(config.document.value, options.env, (secret, at) => {
         // The name is the function's identity, shown in every report and
         // output; masking it would hide the task everywhere (and drop outputs).
-        if (at.join('.') !== 'name')
+        if (at.join('.') !== 'name' && worthMasking(secret)) {
             options.mask?.(secret);
+        }
     });
     for (const { path: at, variable } of substituted.missing) {
         problems.push({
@@ -59679,7 +60196,7 @@ async function checkCodeFolder(dir, workspace, allowed) {
             ? `${shown} not found`
             : `${shown} cannot be read (${code ?? String(error)})`;
     }
-    if (allowed.some(root => isInside(real, root)))
+    if (allowed.some(root => isInside(root, real)))
         return;
     return `${shown} must be inside the workspace (its real path is ${real})`;
 }
@@ -59715,11 +60232,6 @@ function rootResolver(workspace) {
 }
 async function realOrSame(dir) {
     return (0,promises_namespaceObject.realpath)(dir).catch(() => external_node_path_namespaceObject.resolve(dir));
-}
-function isInside(child, parent) {
-    const rel = external_node_path_namespaceObject.relative(parent, child);
-    return (rel === '' ||
-        (!rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && rel !== '..' && !external_node_path_namespaceObject.isAbsolute(rel)));
 }
 /** The config fields the single-task inputs set (`code` as a path relative to `base`). */
 function overrideFields(overrides, base) {
@@ -59942,8 +60454,8 @@ async function loadTasks(settings, env, mask) {
             workspace: settings.workspace
         });
         return Array.isArray(task)
-            ? { found: [], tasks: [], problems: task }
-            : { found: [], tasks: [task], problems: [] };
+            ? { found: [], tasks: [], names: [], problems: task }
+            : { found: [], tasks: [task], names: [task.name], problems: [] };
     }
     const found = await findTaskConfigs(settings.paths, settings.workspace);
     const problems = [];
@@ -59972,7 +60484,7 @@ async function loadTasks(settings, env, mask) {
             rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
         });
     }
-    return { found, tasks: loaded.tasks, problems };
+    return { found, tasks: loaded.tasks, names: loaded.names, problems };
 }
 async function namesOneFile(settings, found) {
     const [only] = settings.paths;
@@ -60013,6 +60525,7 @@ async function mapPool(items, limit, work, options = {}) {
 // Stage 4: read a task's code folder and fingerprint it. The scan keeps only
 // metadata (never file contents), so a large node_modules tree costs a read
 // and a hash, not memory.
+
 
 
 
@@ -60153,7 +60666,7 @@ async function checkLink(context, rel) {
     const parent = external_node_path_default().dirname(rel);
     const stored = external_node_path_default().isAbsolute(target)
         ? relativeInside([root, realRoot], parent, external_node_path_default().normalize(target))
-        : code_folder_isInside(root, external_node_path_default().resolve(root, parent, target))
+        : isInside(root, external_node_path_default().resolve(root, parent, target))
             ? target
             : undefined;
     if (stored === undefined)
@@ -60166,7 +60679,7 @@ async function checkLink(context, rel) {
         warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} is dangling (its target does not exist); kept as a link`);
     }
     else {
-        if (!code_folder_isInside(realRoot, real))
+        if (!isInside(realRoot, real))
             throw outside();
         if (external_node_path_default().relative(realRoot, real).split((external_node_path_default()).sep).includes(EXCLUDED_NAME)) {
             warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`);
@@ -60181,7 +60694,7 @@ async function checkLink(context, rel) {
  */
 function relativeInside(bases, parent, target) {
     for (const base of bases) {
-        if (code_folder_isInside(base, target)) {
+        if (isInside(base, target)) {
             return toPosix(external_node_path_default().relative(external_node_path_default().join(base, parent), target)) || '.';
         }
     }
@@ -60196,9 +60709,6 @@ async function realTarget(link) {
         // Missing, a loop, or unreadable: all dangling as far as the zip goes.
         return undefined;
     }
-}
-function code_folder_isInside(root, candidate) {
-    return candidate === root || candidate.startsWith(root + (external_node_path_default()).sep);
 }
 function toPosix(p) {
     return p.split((external_node_path_default()).sep).join('/');
@@ -60326,459 +60836,6 @@ function codeFolderProblem(task, error) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
-var index_cjs = __nccwpck_require__(9955);
-;// CONCATENATED MODULE: ./src/retry.ts
-const DEFAULT_RETRY = {
-    attempts: 4,
-    baseDelayMs: 500,
-    maxDelayMs: 8_000,
-    maxRetryAfterMs: 60_000
-};
-/** Login throttled (one login per second per user): wait at least 1 s. */
-const LOGIN_TOO_FAST = 211;
-function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.random) {
-    if (!isTransient(failure))
-        return { retry: false };
-    if (attempt >= options.attempts) {
-        return { retry: false, reason: `gave up after ${attempt} attempts` };
-    }
-    if (failure.retryAfterMs !== undefined &&
-        failure.retryAfterMs > options.maxRetryAfterMs) {
-        const seconds = Math.ceil(failure.retryAfterMs / 1000);
-        return {
-            retry: false,
-            reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
-        };
-    }
-    const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-    // Full jitter spreads retries of concurrent tasks apart.
-    let delayMs = Math.round(exponential / 2 + random() * (exponential / 2));
-    if (failure.retryAfterMs !== undefined) {
-        delayMs = Math.max(delayMs, failure.retryAfterMs);
-    }
-    if (failure.apiCode === LOGIN_TOO_FAST)
-        delayMs = Math.max(delayMs, 1_000);
-    return { retry: true, delayMs };
-}
-/** A failure that a later attempt may not have. */
-function isTransient(failure) {
-    if (failure.cancelled)
-        return false;
-    return (failure.noResponse ||
-        failure.status === 429 ||
-        (failure.status !== undefined && failure.status >= 500) ||
-        failure.apiCode === LOGIN_TOO_FAST);
-}
-/** Retry-After as seconds or an HTTP date, in milliseconds. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (typeof value !== 'string' || value.trim() === '')
-        return undefined;
-    if (/^\d+(\.\d+)?$/.test(value.trim())) {
-        return Math.round(Number(value) * 1000);
-    }
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/**
- * For a refused credential check: which inputs to look at (names only,
- * never values). The SDK's 104/108 errors carry no status, hence `undefined`.
- */
-function credentialHint(kind, failure) {
-    if (failure.cancelled || failure.noResponse || isTransient(failure)) {
-        return undefined;
-    }
-    if (failure.status !== undefined && failure.status !== 401)
-        return undefined;
-    const inputs = kind === 'token'
-        ? 'consumer-key, consumer-secret, token and token-secret'
-        : 'consumer-key, consumer-secret, email and password';
-    return `the API refused these credentials: check the inputs ${inputs}`;
-}
-
-;// CONCATENATED MODULE: ./src/exh-client.ts
-// The only module that talks to the Extra Horizon SDK. Every call goes
-// through one retry policy, with a deadline and the run's cancel signal.
-
-
-
-function toIso(value) {
-    if (value instanceof Date)
-        return value.toISOString();
-    return typeof value === 'string' ? value : undefined;
-}
-/** A failure after the retry policy gave up, safe to print. */
-class ExhApiError extends Error {
-    call;
-    detail;
-    failure;
-    constructor(call, 
-    /** What went wrong, without the call or the retry verdict. */
-    detail, failure, reason) {
-        super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
-        this.call = call;
-        this.detail = detail;
-        this.failure = failure;
-        this.name = 'ExhApiError';
-    }
-    /** The request may have reached the API: its effect is unknown. */
-    get outcomeUnknown() {
-        return this.failure.noResponse || (this.failure.status ?? 0) >= 500;
-    }
-}
-/**
- * Builds the SDK client and checks the credentials: with a token, one
- * `users.me()` (authenticate() takes no options, so no deadline there); with
- * an email and password, one login.
- */
-async function connectExh(options) {
-    const retryAfter = new WeakMap();
-    const { credentials } = options;
-    const sdk = (0,index_cjs/* createOAuth1Client */.y)({
-        host: options.host,
-        consumerKey: credentials.consumerKey,
-        consumerSecret: credentials.consumerSecret,
-        ...(credentials.kind === 'token'
-            ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
-            : {}),
-        // SDK errors keep no headers: Retry-After is only visible here.
-        responseLogger: response => {
-            const raw = response;
-            const headers = raw.response?.headers ?? raw.headers;
-            const wait = parseRetryAfter(headers?.['retry-after']);
-            const signal = raw.config?.signal;
-            if (wait !== undefined && signal)
-                retryAfter.set(signal, wait);
-        }
-    });
-    const retry = options.retry ?? DEFAULT_RETRY;
-    const sleep = options.sleep ?? abortableSleep;
-    const stats = { calls: 0, retries: 0, waitingMs: 0 };
-    async function call(label, run, policy = retry) {
-        for (let attempt = 1;; attempt++) {
-            // A retry whose wait was cut short by the cancel must not go out.
-            if (options.signal.aborted) {
-                throw new ExhApiError(label, 'cancelled', {
-                    noResponse: attempt > 1,
-                    cancelled: true
-                });
-            }
-            const controller = new AbortController();
-            const cancel = () => {
-                controller.abort();
-            };
-            options.signal.addEventListener('abort', cancel, { once: true });
-            const deadline = { passed: false };
-            const timer = setTimeout(() => {
-                deadline.passed = true;
-                controller.abort();
-            }, options.requestTimeoutMs);
-            const started = performance.now();
-            stats.calls++;
-            try {
-                return await run({
-                    shouldRetry: false,
-                    timeout: options.requestTimeoutMs,
-                    signal: controller.signal
-                });
-            }
-            catch (error) {
-                const timedOut = deadline.passed;
-                const failure = readFailure(error, {
-                    timedOut,
-                    cancelled: options.signal.aborted,
-                    retryAfterMs: retryAfter.get(controller.signal)
-                });
-                const message = timedOut
-                    ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
-                    : failure.cancelled
-                        ? 'cancelled'
-                        : describeError(error);
-                const verdict = decideRetry(failure, attempt, policy);
-                if (!verdict.retry) {
-                    throw new ExhApiError(label, message, failure, verdict.reason);
-                }
-                stats.retries++;
-                options.log(`${label}: ${message}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${policy.attempts})`);
-                await sleep(verdict.delayMs, options.signal);
-            }
-            finally {
-                clearTimeout(timer);
-                options.signal.removeEventListener('abort', cancel);
-                stats.waitingMs += performance.now() - started;
-            }
-        }
-    }
-    try {
-        if (credentials.kind === 'token') {
-            await call('checking the token (users.me)', o => sdk.users.me(o));
-        }
-        else {
-            await call('logging in', () => withDeadline(sdk.auth.authenticate({
-                email: credentials.email,
-                password: credentials.password
-            }), options.requestTimeoutMs, options.signal));
-        }
-    }
-    catch (error) {
-        if (!(error instanceof ExhApiError))
-            throw error;
-        const hint = credentialHint(credentials.kind, error.failure);
-        if (!hint)
-            throw error;
-        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
-    }
-    async function getFunction(name) {
-        try {
-            const details = await call(`reading function ${name}`, o => sdk.tasks.functions.getByName(name, o));
-            return toRemote(details, options.mask);
-        }
-        catch (error) {
-            if (error instanceof ExhApiError && error.failure.status === 404) {
-                return undefined;
-            }
-            throw error;
-        }
-    }
-    async function updateFunction(name, body) {
-        const label = `updating function ${name}`;
-        const result = await call(label, o => sdk.tasks.functions.update(name, body, o));
-        if (!result.affectedRecords) {
-            throw new ExhApiError(label, 'the API reported no record updated', {
-                noResponse: false
-            });
-        }
-    }
-    async function createFunction(body) {
-        const { name = '', ...rest } = body;
-        const label = `creating function ${name}`;
-        for (let attempt = 1;; attempt++) {
-            try {
-                await call(label, o => sdk.tasks.functions.create({ ...rest, name }, o), { ...retry, attempts: 1 });
-                return 'created';
-            }
-            catch (error) {
-                if (!(error instanceof ExhApiError) || !isTransient(error.failure)) {
-                    throw error;
-                }
-                // The create may have happened with its answer lost: look before
-                // trying again, so a retry never makes a duplicate.
-                if (await getFunction(name)) {
-                    await updateFunction(name, rest);
-                    return 'updated';
-                }
-                // The inner call made one attempt: the verdict is this loop's.
-                const verdict = decideRetry(error.failure, attempt, retry);
-                if (!verdict.retry) {
-                    throw new ExhApiError(label, error.detail, error.failure, verdict.reason);
-                }
-                stats.retries++;
-                options.log(`${label}: ${error.detail}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
-                await sleep(verdict.delayMs, options.signal);
-            }
-        }
-    }
-    const users = usersApi(sdk, call, options);
-    return {
-        stats,
-        users,
-        async listFunctions() {
-            const page = await call('listing functions', o => sdk.tasks.functions.find(o));
-            return page.data.map(fn => ({
-                name: fn.name,
-                description: fn.description,
-                updateTimestamp: toIso(fn.updateTimestamp)
-            }));
-        },
-        getFunction,
-        createFunction,
-        updateFunction,
-        async deleteFunction(name) {
-            await call(`deleting function ${name}`, o => sdk.tasks.functions.remove(name, o));
-        }
-    };
-}
-/** Users-service bodies are snake_cased by the SDK; RQL values double-encoded by rqlBuilder. */
-function usersApi(sdk, call, options) {
-    const roles = sdk.users.globalRoles;
-    const byName = (name) => (0,index_cjs/* rqlBuilder */.B$)().eq('name', name).build();
-    const toRole = (role) => ({
-        id: role.id,
-        name: role.name,
-        permissions: (role.permissions ?? []).map(p => p.name)
-    });
-    const toUser = (user) => ({
-        id: user.id,
-        email: user.email,
-        roleNames: (user.roles ?? []).map(r => r.name)
-    });
-    const findUser = async (email) => {
-        const user = await call(`finding user ${email}`, o => sdk.users.findFirst({
-            ...o,
-            rql: (0,index_cjs/* rqlBuilder */.B$)().eq('email', email).build()
-        }));
-        return user ? toUser(user) : undefined;
-    };
-    return {
-        async findRole(name) {
-            const role = await call(`finding role ${name}`, o => roles.findByName(name, o));
-            return role ? toRole(role) : undefined;
-        },
-        async createRole(name, description) {
-            return toRole(await call(`creating role ${name}`, o => roles.create({ name, description }, o)));
-        },
-        async addPermissions(roleName, permissions) {
-            await call(`adding permissions to role ${roleName}`, o => roles.addPermissions(byName(roleName), { permissions }, o));
-        },
-        async removePermissions(roleName, permissions) {
-            await call(`removing permissions from role ${roleName}`, o => roles.removePermissions(byName(roleName), { permissions }, o));
-        },
-        findUser,
-        async register(user) {
-            const label = `registering user ${user.email}`;
-            let attempts = 0;
-            try {
-                const created = await call(label, o => {
-                    attempts++;
-                    return sdk.users.createAccount({
-                        ...user,
-                        activationMode: 'manual',
-                        phoneNumber: '0000000000',
-                        language: 'EN'
-                    }, o);
-                });
-                return toUser(created);
-            }
-            catch (error) {
-                // A retry told "email taken" after a lost answer: the first try worked.
-                const emailUsed = error instanceof ExhApiError && error.failure.apiCode === 203;
-                const found = emailUsed && attempts > 1 && (await findUser(user.email));
-                if (found)
-                    return found;
-                throw error;
-            }
-        },
-        async addRoleToUser(userId, roleId) {
-            await call(`adding role to user ${userId}`, o => roles.addToUsers((0,index_cjs/* rqlBuilder */.B$)().eq('id', userId).build(), { roles: [roleId] }, o));
-        },
-        async login(email, password) {
-            const client = (0,index_cjs/* createOAuth1Client */.y)({
-                host: options.host,
-                consumerKey: options.credentials.consumerKey,
-                consumerSecret: options.credentials.consumerSecret
-            });
-            const tokens = await call(`logging in as ${email}`, () => withDeadline(client.auth.authenticate({ email, password }), options.requestTimeoutMs, options.signal));
-            options.mask(tokens.key);
-            options.mask(tokens.secret);
-            return { token: tokens.key, tokenSecret: tokens.secret };
-        },
-        async whoseCredentials(stored) {
-            const client = (0,index_cjs/* createOAuth1Client */.y)({
-                host: stored.host,
-                consumerKey: stored.consumerKey,
-                consumerSecret: stored.consumerSecret,
-                token: stored.token,
-                tokenSecret: stored.tokenSecret
-            });
-            return toUser(await call('checking the stored task credentials (users.me)', o => client.users.me(o)));
-        }
-    };
-}
-/** Node and axios codes of a request that got no answer. */
-const NO_RESPONSE_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'ERR_CANCELED',
-    'ERR_SOCKET_CONNECTION_TIMEOUT'
-]);
-/** The SDK's error, read by duck typing: classes differ across versions. */
-function readFailure(error, context) {
-    const fields = (error ?? {});
-    const status = typeof fields.status === 'number'
-        ? fields.status
-        : typeof fields.response?.status === 'number'
-            ? fields.response.status
-            : undefined;
-    const apiCode = typeof fields.response?.code === 'number' ? fields.response.code : undefined;
-    // The SDK's 104/108 errors carry no status either, so "no status" alone
-    // does not mean the request went unanswered.
-    const networkError = status === undefined &&
-        ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
-            fields.message === 'socket hang up' ||
-            error instanceof DeadlineError);
-    return {
-        status,
-        apiCode,
-        noResponse: context.timedOut || networkError,
-        retryAfterMs: context.retryAfterMs,
-        cancelled: context.cancelled
-    };
-}
-/** Environment values read back may be secrets set elsewhere: mask them. */
-function toRemote(details, mask) {
-    const environment = {};
-    for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
-        environment[key] = variable.value;
-        if (worthMasking(variable.value))
-            mask(variable.value);
-    }
-    return {
-        name: details.name,
-        description: details.description,
-        entryPoint: details.entryPoint,
-        runtime: details.runtime,
-        timeLimit: details.timeLimit,
-        memoryLimit: details.memoryLimit,
-        environment,
-        executionOptions: details.executionOptions,
-        retryPolicy: details.retryPolicy
-    };
-}
-/**
- * Masking a value like `1` or `true` would blank out every such word in the
- * log (and make the runner drop outputs holding it); such values are no
- * secrets.
- */
-function worthMasking(value) {
-    return value.length >= 4 && !/^(true|false|-?\d+(\.\d+)?)$/i.test(value);
-}
-function abortableSleep(ms, signal) {
-    return new Promise(resolve => {
-        const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal.addEventListener('abort', done, { once: true });
-    });
-}
-/** For the one SDK call that takes no options (login). */
-function withDeadline(promise, ms, signal) {
-    return new Promise((resolve, reject) => {
-        const fail = () => {
-            reject(new DeadlineError());
-        };
-        const timer = setTimeout(fail, ms);
-        signal.addEventListener('abort', fail, { once: true });
-        promise.then(resolve, reject).finally(() => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', fail);
-        });
-    });
-}
-class DeadlineError extends Error {
-    constructor() {
-        super('no answer in time');
-        this.name = 'DeadlineError';
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/marker.ts
 
 const VERSION = 1;
@@ -60842,7 +60899,7 @@ function planTask(input) {
         ...environmentChanges(config, remote, input.injected)
     ];
     const remoteMarker = readMarker(remote.environment);
-    const codeChanged = remoteMarker?.fingerprint !== input.fingerprint;
+    const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint;
     if (codeChanged)
         changes.unshift('code');
     changes.push(...(input.extraChanges ?? []));
@@ -61014,8 +61071,9 @@ function sameRecord(a, b) {
  * executionCredentials reads, then the pure plan per task. Reads only.
  */
 async function planAgainstRemote(client, scanned, settings) {
-    const existing = new Set((await client.listFunctions()).map(fn => fn.name));
-    return mapPool(scanned, settings.concurrency, async (item) => {
+    const remoteNames = (await client.listFunctions()).map(fn => fn.name);
+    const existing = new Set(remoteNames);
+    const tasks = await mapPool(scanned, settings.concurrency, async (item) => {
         const started = performance.now();
         const { task, folder } = item;
         try {
@@ -61035,7 +61093,6 @@ async function planAgainstRemote(client, scanned, settings) {
                     credentials.permissionsRemoved.length > 0);
             const plan = planTask({
                 config: task.config,
-                fingerprint: folder.fingerprint,
                 remote,
                 marker,
                 skipUnchanged: settings.skipUnchanged,
@@ -61061,6 +61118,7 @@ async function planAgainstRemote(client, scanned, settings) {
             };
         }
     });
+    return { tasks, remoteNames };
 }
 
 // EXTERNAL MODULE: ./node_modules/yazl/index.js
@@ -61210,8 +61268,7 @@ async function packageUploads(planned, options) {
                 });
             }
         }
-        const uploads = options.all === true ||
-            item.plan?.action === 'create' ||
+        const uploads = item.plan?.action === 'create' ||
             (item.plan?.action === 'update' && item.plan.uploadCode);
         if (!uploads)
             return { ...item, packageMs: 0 };
@@ -61388,7 +61445,69 @@ async function buildTasks(tasks, command, workspace, run) {
     return problems;
 }
 
+;// CONCATENATED MODULE: ./src/prune.ts
+
+
+/**
+ * The remote functions `prune` deletes: not described by any config, inside
+ * the `tasks` filter, and carrying this action's marker for the same
+ * repository and scope. A function without the marker (made by hand or by
+ * the CLI) is never touched.
+ */
+async function findPrunable(client, remoteNames, scope) {
+    const described = new Set(scope.configNames);
+    const candidates = remoteNames.filter(name => !described.has(name) && scope.matches(name));
+    const owned = await mapPool(candidates, scope.concurrency, async (name) => {
+        const remote = await client.getFunction(name);
+        return remote && isOurs(remote.environment, scope) ? name : undefined;
+    });
+    return owned.filter((name) => name !== undefined);
+}
+function isOurs(environment, scope) {
+    const marker = readMarker(environment);
+    return (marker !== undefined &&
+        marker.repository === scope.repository &&
+        marker.scope === scope.scope);
+}
+
+;// CONCATENATED MODULE: ./src/delete.ts
+
+
+/**
+ * Deletes functions (for `command: delete` and `prune`), each a result of
+ * its own; one failing does not stop the others. Users and roles stay.
+ */
+function deleteFunctions(client, names, options) {
+    return mapPool(names, options.concurrency, async (name) => {
+        const started = performance.now();
+        const result = { name, action: 'delete', status: 'planned' };
+        if (!options.dryRun) {
+            try {
+                await client.deleteFunction(name);
+                result.status = 'done';
+            }
+            catch (error) {
+                result.status = 'failed';
+                result.error = describeError(error);
+            }
+        }
+        result.durationMs = Math.round(performance.now() - started);
+        return result;
+    }, {
+        canStart: () => !options.signal.aborted,
+        skip: name => ({
+            name,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not started: the run was cancelled'
+        })
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/sync.ts
+
+
+
 
 
 
@@ -61432,8 +61551,25 @@ async function sync(settings, io) {
     if (scan.problems.length)
         return invalid(scan.problems);
     const warnings = scan.scanned.flatMap(({ task, folder }) => folder.warnings.map(warning => `${task.name}: ${warning}`));
+    const notStarted = (reason) => ({
+        results: scan.scanned.map(({ task }) => ({
+            name: task.name,
+            config: task.configFile,
+            status: 'skipped',
+            error: `not started: ${reason}`
+        })),
+        problems: [],
+        warnings,
+        offline: false,
+        stages,
+        // A cancel is reported once, by main.
+        error: io.signal.aborted ? undefined : reason
+    });
     const credentials = settings.host ? settings.credentials : undefined;
     if (!credentials) {
+        if (settings.prune) {
+            warnings.push('prune: the remote functions were not read, so nothing is pruned offline');
+        }
         const offline = await timed('package', packageUploads(planOffline(scan.scanned, settings), {
             concurrency: settings.concurrency
         }));
@@ -61453,9 +61589,8 @@ async function sync(settings, io) {
     }
     let planned;
     try {
-        planned = await timed('plan', connect(settings, credentials, io).then(async (client) => ({
-            client,
-            tasks: await planAgainstRemote(client, scan.scanned, {
+        planned = await timed('plan', connect(settings, io).then(async (client) => {
+            const { tasks, remoteNames } = await planAgainstRemote(client, scan.scanned, {
                 concurrency: settings.concurrency,
                 skipUnchanged: settings.skipUnchanged,
                 repository: settings.repository,
@@ -61465,29 +61600,26 @@ async function sync(settings, io) {
                     consumerKey: credentials.consumerKey,
                     consumerSecret: credentials.consumerSecret
                 }
-            })
-        })));
+            });
+            const prune = settings.prune
+                ? await findPrunable(client, remoteNames, {
+                    repository: settings.repository,
+                    scope: settings.pruneScope,
+                    configNames: loaded.names,
+                    matches: createTaskFilter(settings.tasks).matches,
+                    concurrency: settings.concurrency
+                })
+                : [];
+            return { client, tasks, prune };
+        }));
     }
     catch (error) {
-        // Login or the listing failed (or the run was cancelled): nothing was
+        // Login or the listing failed, or the run was cancelled: nothing was
         // written, and every task says so.
-        const reason = io.signal.aborted
-            ? 'the run was cancelled'
-            : describeError(error);
-        return {
-            results: scan.scanned.map(({ task }) => ({
-                name: task.name,
-                config: task.configFile,
-                status: 'skipped',
-                error: `not started: ${reason}`
-            })),
-            problems: [],
-            warnings,
-            offline: false,
-            stages,
-            error: reason
-        };
+        return notStarted(io.signal.aborted ? 'the run was cancelled' : describeError(error));
     }
+    if (io.signal.aborted)
+        return notStarted('the run was cancelled');
     const packaged = await timed('package', packageUploads(planned.tasks, { concurrency: settings.concurrency }));
     for (const { task, credentials } of planned.tasks) {
         warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
@@ -61503,11 +61635,37 @@ async function sync(settings, io) {
             mask: io.mask,
             printTaskLog: io.printTaskLog
         }));
-    return { results, problems: [], warnings, offline: false, stages };
+    // Deletions come last, and only after every task synced: a half-failed
+    // run leaves the rest as it is.
+    const failed = results.some(result => result.status === 'failed');
+    const deletions = failed
+        ? planned.prune.map((name) => ({
+            name,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not pruned: a task failed'
+        }))
+        : await deleteFunctions(planned.client, planned.prune, {
+            dryRun: settings.dryRun,
+            concurrency: settings.concurrency,
+            signal: io.signal
+        });
+    return {
+        results: [...results, ...deletions],
+        problems: [],
+        warnings,
+        offline: false,
+        stages
+    };
 }
-function connect(settings, credentials, io) {
+/** The client for this run; the commands that need credentials check them first. */
+function connect(settings, io) {
+    const { credentials, host } = settings;
+    if (!credentials || !host) {
+        return Promise.reject(new Error(`missing ${settings.missingCredentials.join(', ')}`));
+    }
     return connectExh({
-        host: settings.host ?? '',
+        host,
         credentials,
         requestTimeoutMs: settings.requestTimeoutMs,
         signal: io.signal,
@@ -61521,7 +61679,6 @@ function planOffline(scanned, settings) {
         ...item,
         plan: planTask({
             config: item.task.config,
-            fingerprint: item.folder.fingerprint,
             marker: {
                 fingerprint: item.folder.fingerprint,
                 repository: settings.repository,
@@ -61579,20 +61736,9 @@ function invalidRun(settings, loaded, problems) {
 
 
 
-
-function commands_connect(settings, io) {
-    return connectExh({
-        host: settings.host ?? '',
-        credentials: settings.credentials,
-        requestTimeoutMs: settings.requestTimeoutMs,
-        signal: io.signal,
-        mask: io.mask,
-        log: io.info
-    });
-}
 /** `command: list`: the remote functions. */
 async function commands_list(settings, io) {
-    const client = await commands_connect(settings, io);
+    const client = await connect(settings, io);
     return client.listFunctions();
 }
 /**
@@ -61600,7 +61746,7 @@ async function commands_list(settings, io) {
  * name that does not exist is reported, not a crash. Users and roles stay.
  */
 async function remove(settings, io) {
-    const client = await commands_connect(settings, io);
+    const client = await connect(settings, io);
     const patterns = [
         ...(settings.overrides?.name ? [settings.overrides.name] : []),
         ...settings.tasks
@@ -61611,21 +61757,10 @@ async function remove(settings, io) {
     const warnings = filter
         .unmatched(existing)
         .map(pattern => `no function matches "${pattern}": nothing to delete`);
-    const results = await mapPool(targets, settings.concurrency, async (name) => {
-        const started = performance.now();
-        const result = { name, action: 'delete', status: 'planned' };
-        if (!settings.dryRun) {
-            try {
-                await client.deleteFunction(name);
-                result.status = 'done';
-            }
-            catch (error) {
-                result.status = 'failed';
-                result.error = describeError(error);
-            }
-        }
-        result.durationMs = Math.round(performance.now() - started);
-        return result;
+    const results = await deleteFunctions(client, targets, {
+        dryRun: settings.dryRun,
+        concurrency: settings.concurrency,
+        signal: io.signal
     });
     return { results, warnings };
 }
@@ -61683,7 +61818,7 @@ function hasFailed(report) {
 }
 /** Unchanged rows beyond this many collapse into one line. */
 const UNCHANGED_ROWS = 20;
-/** The runner's limit is 1 MiB; stay well below it. */
+/** The runner's limit is 1 MiB (bytes, not characters); stay well below it. */
 const SUMMARY_LIMIT = 900_000;
 /** The step summary, as markdown: outcome, totals, one row per task, errors. */
 function renderSummary(report) {
@@ -61706,14 +61841,21 @@ function renderSummary(report) {
         parts.push('### Warnings\n\n' +
             report.warnings.map(line => `- ${escapeText(line)}`).join('\n'));
     }
-    if (report.command === 'delete') {
+    if (report.results.some(result => result.action === 'delete')) {
         parts.push('<sub>Only functions are written or deleted; users and roles are never removed.</sub>');
     }
     const markdown = parts.join('\n\n') + '\n';
-    return markdown.length > SUMMARY_LIMIT
-        ? markdown.slice(0, SUMMARY_LIMIT) +
+    return Buffer.byteLength(markdown) > SUMMARY_LIMIT
+        ? cutToBytes(markdown, SUMMARY_LIMIT) +
             '\n\n… (summary cut at the size limit)\n'
         : markdown;
+}
+/** At most `bytes` UTF-8 bytes, never splitting a character. */
+function cutToBytes(text, bytes) {
+    return Buffer.from(text)
+        .subarray(0, bytes)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
 }
 function outcome(report) {
     const failed = report.results.filter(r => r.status === 'failed').length;
@@ -66849,7 +66991,8 @@ async function upsertPullRequestComment(token, body, marker) {
         issue_number,
         per_page: 100
     });
-    const ours = comments.find(comment => comment.body?.includes(marker));
+    // Ours starts with the marker; a comment quoting it does not.
+    const ours = comments.find(comment => comment.body?.startsWith(marker));
     if (ours) {
         await octokit.rest.issues.updateComment({
             owner,
@@ -66903,6 +67046,9 @@ async function run() {
         if (settings.commentOnPr && settings.githubToken) {
             comment = { token: settings.githubToken, scope: settings.pruneScope };
         }
+        else if (settings.commentOnPr) {
+            report.warnings.push('comment-on-pr: no github-token, so no comment is posted');
+        }
         const io = actionsIo(cancel.signal);
         if (report.offline) {
             core_warning(`Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`);
@@ -66919,6 +67065,10 @@ async function run() {
     }
     finally {
         cancel.dispose();
+    }
+    // Whatever finished, a cancelled run did not do all it was asked: fail it.
+    if (cancel.signal.aborted) {
+        report.errors.push('the run was cancelled (SIGINT/SIGTERM)');
     }
     report.durationMs = Math.round(performance.now() - started);
     await publish(report, comment);
@@ -67014,8 +67164,10 @@ async function publish(report, comment) {
     }
     for (const warning of report.warnings)
         core_warning(warning);
-    if (comment)
-        await commentOnPullRequest(comment, markdown);
+    // A comment is public and unmasked: it leaves the host out.
+    if (comment) {
+        await commentOnPullRequest(comment, renderSummary({ ...report, host: undefined }));
+    }
     if (hasFailed(report)) {
         const failed = report.results.filter(r => r.status === 'failed').length;
         const lines = report.errors.length ? report.errors : [];

@@ -7,6 +7,7 @@ import { createReadStream, readFileSync, type Stats } from 'node:fs'
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { mapPool } from './pool.js'
+import { isInside } from './paths.js'
 
 export interface CodeEntry {
   /** POSIX path relative to the code folder, without a trailing `/`. */
@@ -272,10 +273,6 @@ async function realTarget(link: string): Promise<string | undefined> {
     // Missing, a loop, or unreadable: all dangling as far as the zip goes.
     return undefined
   }
-}
-
-function isInside(root: string, candidate: string): boolean {
-  return candidate === root || candidate.startsWith(root + path.sep)
 }
 
 function toPosix(p: string): string {

@@ -1,22 +1,9 @@
-import type { Credentials, Settings } from './inputs.js'
-import { connectExh } from './exh-client.js'
-import { describeError } from './errors.js'
+import type { Settings } from './inputs.js'
 import { createTaskFilter } from './task-filter.js'
 import type { TaskResult } from './result.js'
 import type { RemoteFunctionRow } from './report.js'
-import type { RunIo } from './sync.js'
-import { mapPool } from './pool.js'
-
-function connect(settings: Settings, io: RunIo) {
-  return connectExh({
-    host: settings.host ?? '',
-    credentials: settings.credentials as Credentials,
-    requestTimeoutMs: settings.requestTimeoutMs,
-    signal: io.signal,
-    mask: io.mask,
-    log: io.info
-  })
-}
+import { connect, type RunIo } from './sync.js'
+import { deleteFunctions } from './delete.js'
 
 /** `command: list`: the remote functions. */
 export async function list(
@@ -46,20 +33,10 @@ export async function remove(
   const warnings = filter
     .unmatched(existing)
     .map(pattern => `no function matches "${pattern}": nothing to delete`)
-  const results = await mapPool(targets, settings.concurrency, async name => {
-    const started = performance.now()
-    const result: TaskResult = { name, action: 'delete', status: 'planned' }
-    if (!settings.dryRun) {
-      try {
-        await client.deleteFunction(name)
-        result.status = 'done'
-      } catch (error) {
-        result.status = 'failed'
-        result.error = describeError(error)
-      }
-    }
-    result.durationMs = Math.round(performance.now() - started)
-    return result
+  const results = await deleteFunctions(client, targets, {
+    dryRun: settings.dryRun,
+    concurrency: settings.concurrency,
+    signal: io.signal
   })
   return { results, warnings }
 }

@@ -4,6 +4,8 @@
 
 import { readFile, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
+import { worthMasking } from './secrets.js'
+import { isInside } from './paths.js'
 import { Ajv, type ErrorObject } from 'ajv'
 import schema from '../schema/task-config.schema.json' with { type: 'json' }
 import {
@@ -300,7 +302,9 @@ async function checkSelected(
     (secret, at) => {
       // The name is the function's identity, shown in every report and
       // output; masking it would hide the task everywhere (and drop outputs).
-      if (at.join('.') !== 'name') options.mask?.(secret)
+      if (at.join('.') !== 'name' && worthMasking(secret)) {
+        options.mask?.(secret)
+      }
     }
   )
   for (const { path: at, variable } of substituted.missing) {
@@ -477,7 +481,7 @@ async function checkCodeFolder(
       ? `${shown} not found`
       : `${shown} cannot be read (${code ?? String(error)})`
   }
-  if (allowed.some(root => isInside(real, root))) return
+  if (allowed.some(root => isInside(root, real))) return
   return `${shown} must be inside the workspace (its real path is ${real})`
 }
 
@@ -523,14 +527,6 @@ function rootResolver(workspace: string): (root: string) => Promise<string[]> {
 
 async function realOrSame(dir: string): Promise<string> {
   return realpath(dir).catch(() => path.resolve(dir))
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child)
-  return (
-    rel === '' ||
-    (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel))
-  )
 }
 
 /** The config fields the single-task inputs set (`code` as a path relative to `base`). */

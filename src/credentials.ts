@@ -7,6 +7,7 @@ import type {
   StoredCredentials
 } from './exh-client.js'
 import type { RemoteFunction } from './plan.js'
+import { isRefusal } from './exh-client.js'
 import { CREDENTIAL_VARIABLES, type TaskDefinition } from './task.js'
 
 /**
@@ -143,7 +144,9 @@ export async function planCredentials(
   let owner: RemoteUser
   try {
     owner = await users.whoseCredentials(stored)
-  } catch {
+  } catch (error) {
+    // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
+    if (!isRefusal(error)) throw error
     throw new CredentialsError(
       `the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`
     )

@@ -37,3 +37,16 @@ export function describeError(error: unknown): string {
 function firstLine(text: string): string {
   return text.split('\n', 1)[0]?.trim() ?? ''
 }
+
+/**
+ * The host may be a secret (and an output holding it would be dropped by the
+ * runner): network errors name it (`getaddrinfo ENOTFOUND api.<host>`), so
+ * messages replace it, in every form the SDK may have used, with `<host>`.
+ */
+export function scrubHost(text: string, host: string): string {
+  const name = host.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')
+  const bare = name.replace(/^ap[ix]\./, '')
+  return [`api.${bare}`, `apx.${bare}`, name, bare]
+    .filter(form => form.length > 0)
+    .reduce((out, form) => out.split(form).join('<host>'), text)
+}

@@ -18,7 +18,8 @@ import {
   type FailedAttempt,
   type RetryOptions
 } from './retry.js'
-import { describeError } from './errors.js'
+import { describeError, scrubHost } from './errors.js'
+import { worthMasking } from './secrets.js'
 
 export interface ExhClientOptions {
   host: string
@@ -39,10 +40,8 @@ export interface ExhClient {
   listFunctions(): Promise<RemoteFunctionSummary[]>
   /** undefined when the function does not exist. */
   getFunction(name: string): Promise<RemoteFunction | undefined>
-  /** 'updated' when a create whose answer was lost had happened after all. */
-  createFunction(
-    body: FunctionBody & { code: string }
-  ): Promise<'created' | 'updated'>
+  /** A create whose answer was lost, or that turns out to exist, becomes an update. */
+  createFunction(body: FunctionBody & { code: string }): Promise<void>
   updateFunction(
     name: string,
     body: FunctionBody & { code?: string }
@@ -123,11 +122,23 @@ export class ExhApiError extends Error {
     super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`)
     this.name = 'ExhApiError'
   }
+}
 
-  /** The request may have reached the API: its effect is unknown. */
-  get outcomeUnknown(): boolean {
-    return this.failure.noResponse || (this.failure.status ?? 0) >= 500
+/** What a refused login means, and what to do about it. */
+const LOGIN_ADVICE: Record<number, string> = {
+  129: 'this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password',
+  212: 'logins for this user are frozen for a while after repeated failures: check the email and password inputs, then retry later',
+  213: 'this user is locked after too many failed logins: unlock it, or use the token and token-secret inputs'
+}
+
+/** A 401-class answer: the credentials themselves were refused. */
+export function isRefusal(error: unknown): boolean {
+  if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
+    return false
   }
+  const { status, noResponse, cancelled } = error.failure
+  // The SDK's 104/108 errors carry no status at all.
+  return !noResponse && !cancelled && (status === undefined || status === 401)
 }
 
 type CallOptions = OptionsBase & { timeout: number; signal: AbortSignal }
@@ -169,7 +180,7 @@ export async function connectExh(
   async function call<T>(
     label: string,
     run: (callOptions: CallOptions) => Promise<T>,
-    policy: RetryOptions = retry
+    beforeRetry?: () => Promise<T | undefined>
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       // A retry whose wait was cut short by the cancel must not go out.
@@ -209,13 +220,18 @@ export async function connectExh(
           : failure.cancelled
             ? 'cancelled'
             : describeError(error)
-        const verdict = decideRetry(failure, attempt, policy)
+        const verdict = decideRetry(failure, attempt, retry)
         if (!verdict.retry) {
-          throw new ExhApiError(label, message, failure, verdict.reason)
+          throw new ExhApiError(
+            label,
+            scrubHost(message, options.host),
+            failure,
+            verdict.reason
+          )
         }
         stats.retries++
         options.log(
-          `${label}: ${message}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${policy.attempts})`
+          `${label}: ${scrubHost(message, options.host)}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`
         )
         await sleep(verdict.delayMs, options.signal)
       } finally {
@@ -223,6 +239,10 @@ export async function connectExh(
         options.signal.removeEventListener('abort', cancel)
         stats.waitingMs += performance.now() - started
       }
+      // A create whose answer was lost may have happened: look before trying
+      // again, so a retry never makes a duplicate.
+      const done = await beforeRetry?.()
+      if (done !== undefined) return done
     }
   }
 
@@ -243,7 +263,9 @@ export async function connectExh(
     }
   } catch (error) {
     if (!(error instanceof ExhApiError)) throw error
-    const hint = credentialHint(credentials.kind, error.failure)
+    const hint =
+      LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
+      credentialHint(credentials.kind, error.failure)
     if (!hint) throw error
     throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure)
   }
@@ -281,43 +303,28 @@ export async function connectExh(
 
   async function createFunction(
     body: FunctionBody & { code: string }
-  ): Promise<'created' | 'updated'> {
+  ): Promise<void> {
     const { name = '', ...rest } = body
-    const label = `creating function ${name}`
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await call(
-          label,
-          o => sdk.tasks.functions.create({ ...rest, name } as never, o),
-          { ...retry, attempts: 1 }
-        )
-        return 'created'
-      } catch (error) {
-        if (!(error instanceof ExhApiError) || !isTransient(error.failure)) {
-          throw error
-        }
-        // The create may have happened with its answer lost: look before
-        // trying again, so a retry never makes a duplicate.
-        if (await getFunction(name)) {
-          await updateFunction(name, rest)
-          return 'updated'
-        }
-        // The inner call made one attempt: the verdict is this loop's.
-        const verdict = decideRetry(error.failure, attempt, retry)
-        if (!verdict.retry) {
-          throw new ExhApiError(
-            label,
-            error.detail,
-            error.failure,
-            verdict.reason
-          )
-        }
-        stats.retries++
-        options.log(
-          `${label}: ${error.detail}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`
-        )
-        await sleep(verdict.delayMs, options.signal)
-      }
+    const updateInstead = async (): Promise<true | undefined> => {
+      if (!(await getFunction(name))) return undefined
+      await updateFunction(name, rest)
+      return true
+    }
+    try {
+      await call(
+        `creating function ${name}`,
+        async o => {
+          await sdk.tasks.functions.create({ ...rest, name } as never, o)
+          return true as const
+        },
+        updateInstead
+      )
+    } catch (error) {
+      // "Already exists" after a timed-out attempt: the first one finished
+      // late. Update it rather than fail.
+      const exists =
+        error instanceof ExhApiError && error.failure.apiCode === 17
+      if (!exists || !(await updateInstead())) throw error
     }
   }
 
@@ -350,7 +357,7 @@ export async function connectExh(
 type Call = <T>(
   label: string,
   run: (callOptions: CallOptions) => Promise<T>,
-  policy?: RetryOptions
+  beforeRetry?: () => Promise<T | undefined>
 ) => Promise<T>
 
 /** Users-service bodies are snake_cased by the SDK; RQL values double-encoded by rqlBuilder. */
@@ -379,6 +386,12 @@ function usersApi(
     email: user.email,
     roleNames: (user.roles ?? []).map(r => r.name)
   })
+  const findRole = async (name: string): Promise<RemoteRole | undefined> => {
+    const role = await call(`finding role ${name}`, o =>
+      roles.findByName(name, o)
+    )
+    return role ? toRole(role) : undefined
+  }
   const findUser = async (email: string): Promise<RemoteUser | undefined> => {
     const user = await call(`finding user ${email}`, o =>
       sdk.users.findFirst({
@@ -389,18 +402,15 @@ function usersApi(
     return user ? toUser(user) : undefined
   }
   return {
-    async findRole(name) {
-      const role = await call(`finding role ${name}`, o =>
-        roles.findByName(name, o)
-      )
-      return role ? toRole(role) : undefined
-    },
+    findRole,
     async createRole(name, description) {
-      return toRole(
-        await call(`creating role ${name}`, o =>
-          roles.create({ name, description }, o)
-        )
+      const role = await call(
+        `creating role ${name}`,
+        async o => toRole(await roles.create({ name, description }, o)),
+        // A lost answer may hide a role that now exists.
+        () => findRole(name)
       )
+      return role
     },
     async addPermissions(roleName, permissions) {
       await call(`adding permissions to role ${roleName}`, o =>
@@ -417,21 +427,27 @@ function usersApi(
       const label = `registering user ${user.email}`
       let attempts = 0
       try {
-        const created = await call(label, o => {
-          attempts++
-          return sdk.users.createAccount(
-            {
-              ...user,
-              activationMode: 'manual',
-              phoneNumber: '0000000000',
-              language: 'EN'
-            },
-            o
-          )
-        })
-        return toUser(created)
+        return await call(
+          label,
+          async o => {
+            attempts++
+            const created = await sdk.users.createAccount(
+              {
+                ...user,
+                activationMode: 'manual',
+                phoneNumber: '0000000000',
+                language: 'EN'
+              },
+              o
+            )
+            return toUser(created)
+          },
+          // A lost answer may hide a registration that happened.
+          () => findUser(user.email)
+        )
       } catch (error) {
-        // A retry told "email taken" after a lost answer: the first try worked.
+        // "Email taken" on a retry: the first try worked after all, with the
+        // password just sent, so the caller can log in with it.
         const emailUsed =
           error instanceof ExhApiError && error.failure.apiCode === 203
         const found = emailUsed && attempts > 1 && (await findUser(user.email))
@@ -553,15 +569,6 @@ function toRemote(
     executionOptions: details.executionOptions,
     retryPolicy: details.retryPolicy
   }
-}
-
-/**
- * Masking a value like `1` or `true` would blank out every such word in the
- * log (and make the runner drop outputs holding it); such values are no
- * secrets.
- */
-export function worthMasking(value: string): boolean {
-  return value.length >= 4 && !/^(true|false|-?\d+(\.\d+)?)$/i.test(value)
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

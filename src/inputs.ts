@@ -126,9 +126,7 @@ export function readInputs(
     ),
     prune: parseBoolean('prune', get('prune'), false, fail),
     pruneScope: input('prune-scope') || defaultScope(pathInput),
-    requestTimeoutMs:
-      (parsePositiveInteger('request-timeout', get('request-timeout'), fail) ??
-        60) * 1000,
+    requestTimeoutMs: readTimeout(get('request-timeout'), fail) * 1000,
     buildCommand: input('build-command') || undefined,
     githubToken: secret('github-token'),
     commentOnPr: parseBoolean(
@@ -284,6 +282,19 @@ function parseInteger(
   return Number(value)
 }
 
+/** Seconds; the API cuts a call at 60 s, so an hour is more than enough. */
+const MAX_REQUEST_TIMEOUT = 3600
+
+function readTimeout(
+  raw: string,
+  fail: (field: string, rule: string) => undefined
+): number {
+  const seconds = parsePositiveInteger('request-timeout', raw, fail) ?? 60
+  if (seconds <= MAX_REQUEST_TIMEOUT) return seconds
+  fail('request-timeout', `must be at most ${MAX_REQUEST_TIMEOUT} seconds`)
+  return 60
+}
+
 /** The single-task inputs, which act as the CLI's flags. */
 function readOverrides(
   get: InputGetter,
@@ -343,10 +354,11 @@ function parseEnvLines(
   const entries = lines(raw)
   if (!entries.length) return undefined
   const environment: Record<string, string> = {}
-  for (const entry of entries) {
+  for (const [index, entry] of entries.entries()) {
     const at = entry.indexOf('=')
     if (at < 1) {
-      fail('env', `each line must be KEY=value, not "${entry.slice(0, 40)}"`)
+      // The line is not echoed: it may hold a secret.
+      fail('env', `line ${index + 1} must be KEY=value`)
       continue
     }
     environment[entry.slice(0, at).trim()] = entry.slice(at + 1)
@@ -354,10 +366,15 @@ function parseEnvLines(
   return environment
 }
 
+/** `tasks`, `./tasks/` and `tasks/.` name one scope. */
 function defaultScope(pathInput: string[]): string {
-  return pathInput.length
-    ? pathInput.map(p => path.posix.normalize(p.replace(/\\/g, '/'))).join(',')
-    : '.'
+  if (!pathInput.length) return '.'
+  return pathInput
+    .map(p =>
+      path.posix.normalize(p.replace(/\\/g, '/')).replace(/(.)\/$/, '$1')
+    )
+    .sort()
+    .join(',')
 }
 
 function lines(raw: string): string[] {

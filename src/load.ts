@@ -10,6 +10,8 @@ export interface LoadedTasks {
   found: FoundConfig[]
   /** The selected, valid tasks. */
   tasks: TaskDefinition[]
+  /** Every task name the configs describe, selected or not (for prune). */
+  names: string[]
   problems: ConfigProblem[]
 }
 
@@ -28,8 +30,8 @@ export async function loadTasks(
       workspace: settings.workspace
     })
     return Array.isArray(task)
-      ? { found: [], tasks: [], problems: task }
-      : { found: [], tasks: [task], problems: [] }
+      ? { found: [], tasks: [], names: [], problems: task }
+      : { found: [], tasks: [task], names: [task.name], problems: [] }
   }
 
   const found = await findTaskConfigs(settings.paths, settings.workspace)
@@ -59,7 +61,7 @@ export async function loadTasks(
       rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
     })
   }
-  return { found, tasks: loaded.tasks, problems }
+  return { found, tasks: loaded.tasks, names: loaded.names, problems }
 }
 
 async function namesOneFile(

@@ -50,6 +50,10 @@ export async function run(): Promise<void> {
     Object.assign(report, describeRun(settings))
     if (settings.commentOnPr && settings.githubToken) {
       comment = { token: settings.githubToken, scope: settings.pruneScope }
+    } else if (settings.commentOnPr) {
+      report.warnings.push(
+        'comment-on-pr: no github-token, so no comment is posted'
+      )
     }
     const io = actionsIo(cancel.signal)
     if (report.offline) {
@@ -66,6 +70,10 @@ export async function run(): Promise<void> {
     }
   } finally {
     cancel.dispose()
+  }
+  // Whatever finished, a cancelled run did not do all it was asked: fail it.
+  if (cancel.signal.aborted) {
+    report.errors.push('the run was cancelled (SIGINT/SIGTERM)')
   }
   report.durationMs = Math.round(performance.now() - started)
   await publish(report, comment)
@@ -175,7 +183,13 @@ async function publish(
     core.info(markdown)
   }
   for (const warning of report.warnings) core.warning(warning)
-  if (comment) await commentOnPullRequest(comment, markdown)
+  // A comment is public and unmasked: it leaves the host out.
+  if (comment) {
+    await commentOnPullRequest(
+      comment,
+      renderSummary({ ...report, host: undefined })
+    )
+  }
   if (hasFailed(report)) {
     const failed = report.results.filter(r => r.status === 'failed').length
     const lines = report.errors.length ? report.errors : []

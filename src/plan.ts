@@ -45,10 +45,9 @@ export type TaskPlan =
 
 export interface PlanInput {
   config: TaskConfig
-  fingerprint: string
   /** The function as it is now; undefined when it does not exist. */
   remote?: RemoteFunction
-  /** The marker to store (fingerprint, repository, scope). */
+  /** The marker to store: the local code's fingerprint, repository, scope. */
   marker: Marker
   skipUnchanged: boolean
   /** Variables the action injects (executionCredentials). */
@@ -87,7 +86,7 @@ export function planTask(input: PlanInput): TaskPlan {
     ...environmentChanges(config, remote, input.injected)
   ]
   const remoteMarker = readMarker(remote.environment)
-  const codeChanged = remoteMarker?.fingerprint !== input.fingerprint
+  const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint
   if (codeChanged) changes.unshift('code')
   changes.push(...(input.extraChanges ?? []))
 

@@ -41,7 +41,8 @@ export async function upsertPullRequestComment(
     issue_number,
     per_page: 100
   })
-  const ours = comments.find(comment => comment.body?.includes(marker))
+  // Ours starts with the marker; a comment quoting it does not.
+  const ours = comments.find(comment => comment.body?.startsWith(marker))
   if (ours) {
     await octokit.rest.issues.updateComment({
       owner,

@@ -40,9 +40,10 @@ export async function planAgainstRemote(
   client: ExhClient,
   scanned: ScannedTask[],
   settings: PlanSettings
-): Promise<PlannedTask[]> {
-  const existing = new Set((await client.listFunctions()).map(fn => fn.name))
-  return mapPool(scanned, settings.concurrency, async item => {
+): Promise<{ tasks: PlannedTask[]; remoteNames: string[] }> {
+  const remoteNames = (await client.listFunctions()).map(fn => fn.name)
+  const existing = new Set(remoteNames)
+  const tasks = await mapPool(scanned, settings.concurrency, async item => {
     const started = performance.now()
     const { task, folder } = item
     try {
@@ -63,7 +64,6 @@ export async function planAgainstRemote(
           credentials.permissionsRemoved.length > 0)
       const plan = planTask({
         config: task.config,
-        fingerprint: folder.fingerprint,
         remote,
         marker,
         skipUnchanged: settings.skipUnchanged,
@@ -89,4 +89,5 @@ export async function planAgainstRemote(
       }
     }
   })
+  return { tasks, remoteNames }
 }

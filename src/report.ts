@@ -62,7 +62,7 @@ export function hasFailed(report: RunReport): boolean {
 
 /** Unchanged rows beyond this many collapse into one line. */
 const UNCHANGED_ROWS = 20
-/** The runner's limit is 1 MiB; stay well below it. */
+/** The runner's limit is 1 MiB (bytes, not characters); stay well below it. */
 const SUMMARY_LIMIT = 900_000
 
 /** The step summary, as markdown: outcome, totals, one row per task, errors. */
@@ -90,16 +90,24 @@ export function renderSummary(report: RunReport): string {
         report.warnings.map(line => `- ${escapeText(line)}`).join('\n')
     )
   }
-  if (report.command === 'delete') {
+  if (report.results.some(result => result.action === 'delete')) {
     parts.push(
       '<sub>Only functions are written or deleted; users and roles are never removed.</sub>'
     )
   }
   const markdown = parts.join('\n\n') + '\n'
-  return markdown.length > SUMMARY_LIMIT
-    ? markdown.slice(0, SUMMARY_LIMIT) +
+  return Buffer.byteLength(markdown) > SUMMARY_LIMIT
+    ? cutToBytes(markdown, SUMMARY_LIMIT) +
         '\n\n… (summary cut at the size limit)\n'
     : markdown
+}
+
+/** At most `bytes` UTF-8 bytes, never splitting a character. */
+function cutToBytes(text: string, bytes: number): string {
+  return Buffer.from(text)
+    .subarray(0, bytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '')
 }
 
 function outcome(report: RunReport): string {

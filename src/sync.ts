@@ -1,4 +1,4 @@
-import type { Credentials, Settings } from './inputs.js'
+import type { Settings } from './inputs.js'
 import { CREDENTIAL_VARIABLES, type ConfigProblem } from './task.js'
 import { PENDING_TOKEN } from './credentials.js'
 import type { TaskResult } from './result.js'
@@ -12,6 +12,9 @@ import { applyPlans, baseResult } from './apply.js'
 import { relative } from './discover.js'
 import { describeError } from './errors.js'
 import { buildTasks, type RunCommand } from './build.js'
+import { findPrunable } from './prune.js'
+import { deleteFunctions } from './delete.js'
+import { createTaskFilter } from './task-filter.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -85,8 +88,28 @@ export async function sync(
     folder.warnings.map(warning => `${task.name}: ${warning}`)
   )
 
+  const notStarted = (reason: string): SyncOutcome => ({
+    results: scan.scanned.map(({ task }) => ({
+      name: task.name,
+      config: task.configFile,
+      status: 'skipped',
+      error: `not started: ${reason}`
+    })),
+    problems: [],
+    warnings,
+    offline: false,
+    stages,
+    // A cancel is reported once, by main.
+    error: io.signal.aborted ? undefined : reason
+  })
+
   const credentials = settings.host ? settings.credentials : undefined
   if (!credentials) {
+    if (settings.prune) {
+      warnings.push(
+        'prune: the remote functions were not read, so nothing is pruned offline'
+      )
+    }
     const offline = await timed(
       'package',
       packageUploads(planOffline(scan.scanned, settings), {
@@ -107,45 +130,46 @@ export async function sync(
     }
   }
 
-  let planned: { client: ExhClient; tasks: PlannedTask[] }
+  let planned: { client: ExhClient; tasks: PlannedTask[]; prune: string[] }
   try {
     planned = await timed(
       'plan',
-      connect(settings, credentials, io).then(async client => ({
-        client,
-        tasks: await planAgainstRemote(client, scan.scanned, {
-          concurrency: settings.concurrency,
-          skipUnchanged: settings.skipUnchanged,
-          repository: settings.repository,
-          scope: settings.pruneScope,
-          connection: {
-            host: settings.host ?? '',
-            consumerKey: credentials.consumerKey,
-            consumerSecret: credentials.consumerSecret
+      connect(settings, io).then(async client => {
+        const { tasks, remoteNames } = await planAgainstRemote(
+          client,
+          scan.scanned,
+          {
+            concurrency: settings.concurrency,
+            skipUnchanged: settings.skipUnchanged,
+            repository: settings.repository,
+            scope: settings.pruneScope,
+            connection: {
+              host: settings.host ?? '',
+              consumerKey: credentials.consumerKey,
+              consumerSecret: credentials.consumerSecret
+            }
           }
-        })
-      }))
+        )
+        const prune = settings.prune
+          ? await findPrunable(client, remoteNames, {
+              repository: settings.repository,
+              scope: settings.pruneScope,
+              configNames: loaded.names,
+              matches: createTaskFilter(settings.tasks).matches,
+              concurrency: settings.concurrency
+            })
+          : []
+        return { client, tasks, prune }
+      })
     )
   } catch (error) {
-    // Login or the listing failed (or the run was cancelled): nothing was
+    // Login or the listing failed, or the run was cancelled: nothing was
     // written, and every task says so.
-    const reason = io.signal.aborted
-      ? 'the run was cancelled'
-      : describeError(error)
-    return {
-      results: scan.scanned.map(({ task }) => ({
-        name: task.name,
-        config: task.configFile,
-        status: 'skipped',
-        error: `not started: ${reason}`
-      })),
-      problems: [],
-      warnings,
-      offline: false,
-      stages,
-      error: reason
-    }
+    return notStarted(
+      io.signal.aborted ? 'the run was cancelled' : describeError(error)
+    )
   }
+  if (io.signal.aborted) return notStarted('the run was cancelled')
   const packaged = await timed(
     'package',
     packageUploads(planned.tasks, { concurrency: settings.concurrency })
@@ -168,16 +192,40 @@ export async function sync(
           printTaskLog: io.printTaskLog
         })
       )
-  return { results, problems: [], warnings, offline: false, stages }
+  // Deletions come last, and only after every task synced: a half-failed
+  // run leaves the rest as it is.
+  const failed = results.some(result => result.status === 'failed')
+  const deletions = failed
+    ? planned.prune.map((name): TaskResult => ({
+        name,
+        action: 'delete',
+        status: 'skipped',
+        error: 'not pruned: a task failed'
+      }))
+    : await deleteFunctions(planned.client, planned.prune, {
+        dryRun: settings.dryRun,
+        concurrency: settings.concurrency,
+        signal: io.signal
+      })
+  return {
+    results: [...results, ...deletions],
+    problems: [],
+    warnings,
+    offline: false,
+    stages
+  }
 }
 
-function connect(
-  settings: Settings,
-  credentials: Credentials,
-  io: RunIo
-): Promise<ExhClient> {
+/** The client for this run; the commands that need credentials check them first. */
+export function connect(settings: Settings, io: RunIo): Promise<ExhClient> {
+  const { credentials, host } = settings
+  if (!credentials || !host) {
+    return Promise.reject(
+      new Error(`missing ${settings.missingCredentials.join(', ')}`)
+    )
+  }
   return connectExh({
-    host: settings.host ?? '',
+    host,
     credentials,
     requestTimeoutMs: settings.requestTimeoutMs,
     signal: io.signal,
@@ -195,7 +243,6 @@ function planOffline(
     ...item,
     plan: planTask({
       config: item.task.config,
-      fingerprint: item.folder.fingerprint,
       marker: {
         fingerprint: item.folder.fingerprint,
         repository: settings.repository,

@@ -25,7 +25,7 @@ export interface ReadyTask extends PlannedTask {
  */
 export async function packageUploads(
   planned: PlannedTask[],
-  options: { concurrency: number; all?: boolean }
+  options: { concurrency: number }
 ): Promise<{ ready: ReadyTask[]; problems: ConfigProblem[] }> {
   const problems: ConfigProblem[] = []
   const ready = await mapPool(planned, options.concurrency, async item => {
@@ -52,7 +52,6 @@ export async function packageUploads(
       }
     }
     const uploads =
-      options.all === true ||
       item.plan?.action === 'create' ||
       (item.plan?.action === 'update' && item.plan.uploadCode)
     if (!uploads) return { ...item, packageMs: 0 }

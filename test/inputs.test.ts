@@ -165,7 +165,7 @@ describe('readInputs', () => {
     [
       'bad env line',
       { ...complete, env: 'NOEQUALS' },
-      'env: each line must be KEY=value'
+      'env: line 1 must be KEY=value'
     ],
     [
       'bad request-timeout',
@@ -189,6 +189,31 @@ describe('readInputs', () => {
       read({ ...complete, host: 'http://127.0.0.1:8080/localhost' }).settings
         .host
     ).toBe('http://127.0.0.1:8080/localhost')
+  })
+
+  it('never echoes a malformed env line (it may hold a secret)', () => {
+    const message = problemsOf({ ...complete, env: 'A=1\nsecret-value-here' })
+    expect(message).toContain('env: line 2 must be KEY=value')
+    expect(message).not.toContain('secret-value-here')
+  })
+
+  it('caps request-timeout at an hour', () => {
+    expect(problemsOf({ ...complete, 'request-timeout': '3601' })).toContain(
+      'request-timeout: must be at most 3600 seconds'
+    )
+    expect(
+      read({ ...complete, 'request-timeout': '3600' }).settings.requestTimeoutMs
+    ).toBe(3_600_000)
+  })
+
+  it.each([
+    ['tasks', 'tasks'],
+    ['tasks/', 'tasks'],
+    ['./tasks', 'tasks'],
+    ['tasks/.', 'tasks'],
+    ['b\na', 'a,b']
+  ])('gives the path %j the scope %s', (path, scope) => {
+    expect(read({ ...complete, path }).settings.pruneScope).toBe(scope)
   })
 
   it('lists every problem at once', () => {

@@ -33,7 +33,6 @@ function remoteOf(
 function plan(input: Partial<PlanInput>) {
   return planTask({
     config,
-    fingerprint: 'f1',
     marker,
     skipUnchanged: true,
     ...input
@@ -182,7 +181,7 @@ describe('planTask', () => {
 
   it('keeps remote variables when the config has no environment', () => {
     const result = plan({
-      fingerprint: 'f2',
+      marker: { ...marker, fingerprint: 'f2' },
       remote: remoteOf({}, { SET_BY_HAND: 'keep-me' })
     })
     if (result.action !== 'update') throw new Error('expected update')

@@ -469,7 +469,7 @@ const inputRows: Row[] = [
     name: 'env input line without =',
     inputs: { path: A, env: 'A=1\nNOVALUE' },
     field: 'env',
-    rule: /each line must be KEY=value, not "NOVALUE"/,
+    rule: /line 2 must be KEY=value/,
     results: NO_RESULTS
   },
   {

@@ -251,6 +251,29 @@ describe('executionCredentials end to end', () => {
     expectNoSecrets(run, [token.token, token.tokenSecret])
   })
 
+  it('does not blame the stored tokens for a server error while checking them', async () => {
+    await using ctx = await firstSync(['VIEW_DOCUMENTS:a'])
+    const { fake, ws } = ctx
+    fake.fault({
+      method: 'GET',
+      path: '/users/v1/me',
+      status: 503,
+      times: Infinity
+    })
+    fake.clearLog()
+    // Log in with a password, so the only users.me calls check stored tokens.
+    const run = await syncWith(fake, ws.dir, {
+      token: '',
+      'token-secret': '',
+      email: fake.admin.email,
+      password: fake.admin.password
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.result[0]?.error).toContain('HTTP 503')
+    expect(run.result[0]?.error).not.toContain('remove the user')
+    expect(fake.writeRequests()).toEqual([])
+  })
+
   it('plans without writing in a dry run: no user, no role', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))

@@ -342,18 +342,17 @@ describe('faults and concurrency end to end (bundled action, fake API)', () => {
       status: 429,
       headers: { 'Retry-After': '30' }
     })
-    const checkPath = '/tasks/v1/functions/patient'
-    let checkedAt: number | undefined
+    let throttledAt: number | undefined
     const run = await syncWith(
       fake,
       ws.dir,
       { path: 'tasks' },
       {
-        // Into the 30 s wait: the 429 and the getByName check are answered.
+        // Into the 30 s wait: the 429 is answered, the retry not yet due.
         interruptWhen: () => {
-          if (!fake.requests.some(r => r.path === checkPath)) return false
-          checkedAt ??= performance.now()
-          return performance.now() - checkedAt > 300
+          if (!fake.requests.some(r => r.status === 429)) return false
+          throttledAt ??= performance.now()
+          return performance.now() - throttledAt > 300
         }
       }
     )
@@ -370,11 +369,7 @@ describe('faults and concurrency end to end (bundled action, fake API)', () => {
       fake.requests
         .filter(r => r.path.startsWith(CREATE))
         .map(r => `${r.method} ${r.path} ${r.status}`)
-    ).toEqual([
-      'GET /tasks/v1/functions/ 200',
-      'POST /tasks/v1/functions/ 429',
-      `GET ${checkPath} 404`
-    ])
+    ).toEqual(['GET /tasks/v1/functions/ 200', 'POST /tasks/v1/functions/ 429'])
     expect(fake.functions.size).toBe(0)
   })
 
@@ -434,5 +429,77 @@ describe('faults and concurrency end to end (bundled action, fake API)', () => {
     const creates = named(fake, 'POST', CREATE)
     expect(creates.map(bodyName)).toEqual(['first', 'first', 'first', 'first'])
     expect(fake.functions.size).toBe(0)
+  })
+})
+
+describe('faults found in review', () => {
+  it('on SIGINT while planning fails the run and starts nothing', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {}, b: {} }))
+    fake.seedFunction({ name: 'a' })
+    fake.seedFunction({ name: 'b' })
+    fake.fault({
+      method: 'GET',
+      path: /^\/tasks\/v1\/functions\/[ab]$/,
+      delayMs: 20_000,
+      times: 2
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks' },
+      {
+        interruptWhen: () =>
+          fake.requests.some(r => r.path === LIST) &&
+          fake.pendingFaults().length === 0
+      }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.exitAfterSignalMs).toBeLessThan(5_000)
+    expect(run.result.map(r => [r.name, r.status])).toEqual([
+      ['a', 'skipped'],
+      ['b', 'skipped']
+    ])
+    expect(run.summary).toContain('the run was cancelled')
+    expect(fake.writeRequests()).toEqual([])
+  })
+
+  it('turns a create that finished after its timeout into an update, never "already exists"', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ slow: {} }))
+    fake.fault({ method: 'POST', path: CREATE, delayMs: 1_500 })
+    const run = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      'request-timeout': '1'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    expect([...fake.functions.keys()]).toEqual(['slow'])
+    expect(run.log).not.toContain('RESOURCE_ALREADY_EXISTS')
+    expect(run.result[0]).toMatchObject({ action: 'create', status: 'done' })
+  })
+
+  it('exits soon after giving up on a login that never answers', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    fake.fault({
+      method: 'POST',
+      path: '/auth/v2/oauth1/tokens',
+      delayMs: 60_000,
+      times: Infinity
+    })
+    const started = performance.now()
+    const run = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      token: '',
+      'token-secret': '',
+      email: fake.admin.email,
+      password: fake.admin.password,
+      'request-timeout': '1'
+    })
+    // Four attempts of 1 s plus back-off, then at most a second to exit:
+    // nothing waits for the abandoned logins (60 s each).
+    expect(performance.now() - started).toBeLessThan(30_000)
+    expect(run.exitCode).toBe(1)
+    expect(run.log).toContain('timed out after 1 s (request-timeout)')
   })
 })

@@ -193,6 +193,40 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
     expect(run.summary + JSON.stringify(run.outputs)).not.toContain(secret)
   })
 
+  it('masks substituted and read-back values, but not trivial ones', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'a/task-config.json': taskConfig('a', {
+        environment: { FLAG: '$FLAG', WORKERS: '$WORKERS', KEY: '$KEY' }
+      }),
+      'a/build/index.js': 'x',
+      'b/task-config.json': taskConfig('b'),
+      'b/build/index.js': 'y'
+    })
+    fake.seedFunction({
+      name: 'b',
+      environmentVariables: { PIN: { value: '4111111111111111' } }
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      {},
+      {
+        env: { FLAG: 'true', WORKERS: '4', KEY: 'key-0123456789' }
+      }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    const masks = run.log
+      .split('\n')
+      .filter(line => line.startsWith('::add-mask::'))
+      .map(line => line.slice('::add-mask::'.length))
+    expect(masks).toEqual(
+      expect.arrayContaining(['key-0123456789', '4111111111111111'])
+    )
+    expect(masks).not.toContain('true')
+    expect(masks).not.toContain('4')
+  })
+
   it.each([
     ['unset', {}],
     ['empty', { SECRET_API_KEY: '' }]

@@ -1,0 +1,43 @@
+import type { ExhClient } from './exh-client.js'
+import { describeError } from './errors.js'
+import type { TaskResult } from './result.js'
+import { mapPool } from './pool.js'
+
+/**
+ * Deletes functions (for `command: delete` and `prune`), each a result of
+ * its own; one failing does not stop the others. Users and roles stay.
+ */
+export function deleteFunctions(
+  client: ExhClient,
+  names: readonly string[],
+  options: { dryRun: boolean; concurrency: number; signal: AbortSignal }
+): Promise<TaskResult[]> {
+  return mapPool(
+    names,
+    options.concurrency,
+    async name => {
+      const started = performance.now()
+      const result: TaskResult = { name, action: 'delete', status: 'planned' }
+      if (!options.dryRun) {
+        try {
+          await client.deleteFunction(name)
+          result.status = 'done'
+        } catch (error) {
+          result.status = 'failed'
+          result.error = describeError(error)
+        }
+      }
+      result.durationMs = Math.round(performance.now() - started)
+      return result
+    },
+    {
+      canStart: () => !options.signal.aborted,
+      skip: name => ({
+        name,
+        action: 'delete',
+        status: 'skipped',
+        error: 'not started: the run was cancelled'
+      })
+    }
+  )
+}

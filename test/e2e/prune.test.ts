@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest'
+import { startFakeExh } from '../fake-exh/index.js'
+import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import { syncWith } from './harness.js'
+import { MARKER_VARIABLE } from '../../src/task.js'
+
+function task(name: string): Record<string, string> {
+  return {
+    [`tasks/${name}/task-config.json`]: taskConfig(name),
+    [`tasks/${name}/build/index.js`]: `exports.handler = () => '${name}'\n`
+  }
+}
+
+/** a, b and c synced by the action; `manual` made by hand; `other` by another scope. */
+async function synced() {
+  const fake = await startFakeExh()
+  const ws = await makeWorkspace({ ...task('a'), ...task('b'), ...task('c') })
+  const first = await syncWith(fake, ws.dir, { path: 'tasks' })
+  expect(first.exitCode, first.log).toBe(0)
+  fake.seedFunction({ name: 'manual' })
+  const elsewhere = await syncWith(fake, ws.dir, {
+    path: 'tasks/a/task-config.json',
+    name: 'other'
+  })
+  expect(elsewhere.exitCode, elsewhere.log).toBe(0)
+  await ws.remove('tasks/b')
+  await ws.remove('tasks/c')
+  fake.clearLog()
+  return {
+    fake,
+    ws,
+    async [Symbol.asyncDispose]() {
+      await fake.close()
+      await ws[Symbol.asyncDispose]()
+    }
+  }
+}
+
+describe('prune', () => {
+  it('deletes only the functions this action manages in the same scope that no config describes', async () => {
+    await using ctx = await synced()
+    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+      path: 'tasks',
+      prune: 'true'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    expect([...ctx.fake.functions.keys()].sort()).toEqual([
+      'a',
+      'manual',
+      'other'
+    ])
+    expect(run.result.map(r => [r.name, r.action, r.status])).toEqual([
+      ['a', 'unchanged', 'done'],
+      ['b', 'delete', 'done'],
+      ['c', 'delete', 'done']
+    ])
+    expect(run.outputs).toMatchObject({ deleted: '2', changed: 'true' })
+    expect(run.summary).toContain('users and roles are never removed')
+    expect(
+      ctx.fake.functions.get('other')?.environmentVariables[MARKER_VARIABLE]
+    ).toBeDefined()
+  })
+
+  it('plans the deletions in a dry run without deleting', async () => {
+    await using ctx = await synced()
+    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+      path: 'tasks',
+      prune: 'true',
+      'dry-run': 'true'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.result.filter(r => r.action === 'delete')).toMatchObject([
+      { name: 'b', status: 'planned' },
+      { name: 'c', status: 'planned' }
+    ])
+    expect(ctx.fake.writeRequests()).toEqual([])
+    expect(run.summary).toContain('2 to delete')
+  })
+
+  it('leaves functions outside the tasks filter alone', async () => {
+    await using ctx = await synced()
+    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+      path: 'tasks',
+      prune: 'true',
+      tasks: 'a'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    // b and c are outside the filter: out of reach of this run.
+    expect(ctx.fake.functions.has('b')).toBe(true)
+    expect(ctx.fake.functions.has('c')).toBe(true)
+    expect(ctx.fake.writeRequests()).toEqual([])
+  })
+
+  it('prunes nothing when a task fails', async () => {
+    await using ctx = await synced()
+    await ctx.ws.write({ 'tasks/a/build/index.js': 'changed\n' })
+    ctx.fake.fault({
+      method: 'PUT',
+      path: '/tasks/v1/functions/a',
+      status: 500,
+      times: Infinity
+    })
+    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+      path: 'tasks',
+      prune: 'true'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(ctx.fake.functions.has('b')).toBe(true)
+    expect(run.result.filter(r => r.action === 'delete')).toMatchObject([
+      { name: 'b', status: 'skipped', error: 'not pruned: a task failed' },
+      { name: 'c', status: 'skipped', error: 'not pruned: a task failed' }
+    ])
+  })
+})
