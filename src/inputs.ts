@@ -259,27 +259,26 @@ export function parsePositiveInteger(
   raw: string,
   fail: (field: string, rule: string) => undefined
 ): number | undefined {
-  const value = raw.trim()
-  if (value === '') return undefined
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
-    fail(name, `must be a whole number of 1 or more, not "${value}"`)
-    return undefined
-  }
-  return Number(value)
+  return parseInteger(name, raw, fail, 1)
 }
 
+/** A whole number (at least `min`), or undefined when the input is empty. */
 function parseInteger(
   name: string,
   raw: string,
-  fail: (field: string, rule: string) => undefined
+  fail: (field: string, rule: string) => undefined,
+  min?: number
 ): number | undefined {
   const value = raw.trim()
   if (value === '') return undefined
-  if (!/^-?\d+$/.test(value)) {
-    fail(name, `must be a whole number, not "${value}"`)
-    return undefined
+  const number = /^-?\d+$/.test(value) ? Number(value) : NaN
+  if (!Number.isNaN(number) && (min === undefined || number >= min)) {
+    return number
   }
-  return Number(value)
+  const rule =
+    min === undefined ? 'a whole number' : `a whole number of ${min} or more`
+  fail(name, `must be ${rule}, not "${value}"`)
+  return undefined
 }
 
 /** Seconds; the API cuts a call at 60 s, so an hour is more than enough. */

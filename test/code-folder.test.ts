@@ -3,68 +3,21 @@ import {
   chmod,
   cp,
   mkdir,
-  mkdtemp,
   rename,
-  rm,
   symlink,
   unlink,
   utimes,
   writeFile
 } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { makeTree, tempDir, type Tree } from './support/tree.js'
 import {
   CodeFolderError,
   scanCodeFolder,
   type CodeEntry
 } from '../src/code-folder.js'
-
-/** A file (content, optional mode), a folder, or a symlink (target as given). */
-type Node =
-  | string
-  | { content: string | Buffer; mode?: number }
-  | { dir: true; mode?: number }
-  | { symlink: string }
-
-type Tree = Record<string, Node>
-
-const temps: string[] = []
-
-afterEach(async () => {
-  await Promise.all(
-    temps.splice(0).map(dir => rm(dir, { recursive: true, force: true }))
-  )
-})
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'code-folder-'))
-  temps.push(dir)
-  return dir
-}
-
-/** Creates `tree` under a new temp folder (`/code`), in the tree's own order. */
-async function makeTree(tree: Tree, base?: string): Promise<string> {
-  const root = path.join(base ?? (await tempDir()), 'code')
-  await mkdir(root, { recursive: true })
-  for (const [rel, node] of Object.entries(tree)) {
-    const full = path.join(root, rel)
-    await mkdir(path.dirname(full), { recursive: true })
-    if (typeof node === 'string') {
-      await writeFile(full, node)
-    } else if ('symlink' in node) {
-      await symlink(node.symlink.replace('<root>', root), full)
-    } else if ('dir' in node) {
-      await mkdir(full, { recursive: true })
-      if (node.mode !== undefined) await chmod(full, node.mode)
-    } else {
-      await writeFile(full, node.content)
-      if (node.mode !== undefined) await chmod(full, node.mode)
-    }
-  }
-  return root
-}
 
 function paths(entries: CodeEntry[]): string[] {
   return entries.map(entry => entry.path)

@@ -1,19 +1,10 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import {
-  chmod,
-  mkdir,
-  mkdtemp,
-  readFile,
-  rm,
-  symlink,
-  utimes,
-  writeFile
-} from 'node:fs/promises'
-import os from 'node:os'
+import { readFile, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import AdmZip from 'adm-zip'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { hasCommand, makeTree, tempDir, type Tree } from './support/tree.js'
 import { CodeFolderError, scanCodeFolder } from '../src/code-folder.js'
 import {
   MAX_ENVIRONMENT_BYTES,
@@ -23,59 +14,6 @@ import {
   packageCodeFolder,
   requestBodyBytes
 } from '../src/package.js'
-
-/** A file (content, optional mode), a folder, or a symlink (target as given). */
-type Node =
-  | string
-  | { content: string | Buffer; mode?: number }
-  | { dir: true; mode?: number }
-  | { symlink: string }
-
-type Tree = Record<string, Node>
-
-const temps: string[] = []
-
-afterEach(async () => {
-  await Promise.all(
-    temps.splice(0).map(dir => rm(dir, { recursive: true, force: true }))
-  )
-})
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'package-'))
-  temps.push(dir)
-  return dir
-}
-
-async function makeTree(tree: Tree): Promise<string> {
-  const root = path.join(await tempDir(), 'code')
-  await mkdir(root, { recursive: true })
-  for (const [rel, node] of Object.entries(tree)) {
-    const full = path.join(root, rel)
-    await mkdir(path.dirname(full), { recursive: true })
-    if (typeof node === 'string') {
-      await writeFile(full, node)
-    } else if ('symlink' in node) {
-      await symlink(node.symlink.replace('<root>', root), full)
-    } else if ('dir' in node) {
-      await mkdir(full, { recursive: true })
-      if (node.mode !== undefined) await chmod(full, node.mode)
-    } else {
-      await writeFile(full, node.content)
-      if (node.mode !== undefined) await chmod(full, node.mode)
-    }
-  }
-  return root
-}
-
-function hasCommand(command: string): boolean {
-  try {
-    execFileSync('which', [command], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Over 1 MiB, so packaging streams it; hex compresses to about half. */
 function largeContent(): Buffer {
