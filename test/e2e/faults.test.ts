@@ -3,6 +3,7 @@
 // timestamps; lower bounds only where the product guarantees them.
 import { describe, expect, it, vi } from 'vitest'
 import {
+  exhErrorBody,
   startFakeExh,
   type FakeExh,
   type LoggedRequest
@@ -501,5 +502,109 @@ describe('faults found in review', () => {
     expect(performance.now() - started).toBeLessThan(30_000)
     expect(run.exitCode).toBe(1)
     expect(run.log).toContain('timed out after 1 s (request-timeout)')
+  })
+})
+
+describe('logging in with email and password', () => {
+  const passwordInputs = (email: string, password: string) => ({
+    path: 'tasks',
+    token: '',
+    'token-secret': '',
+    email,
+    password
+  })
+
+  it('logs in once and syncs', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      passwordInputs(fake.admin.email, fake.admin.password)
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(fake.loginCount).toBe(1)
+    expect(fake.functions.has('a')).toBe(true)
+    expect(readable(run)).not.toContain(fake.admin.password)
+  })
+
+  it('stops at once on a wrong password, naming the inputs to check', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      passwordInputs(fake.admin.email, 'Wrong-Passw0rd')
+    )
+    expect(run.exitCode).toBe(1)
+    expect(named(fake, 'POST', '/auth/v2/oauth1/tokens')).toHaveLength(1)
+    expect(readable(run)).toContain('email and password')
+    expect(readable(run)).not.toContain('Wrong-Passw0rd')
+    expect(fake.writeRequests()).toEqual([])
+  })
+
+  it('says to use a token when the account requires MFA', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    fake.addUser({
+      email: 'ci.bot@example.com',
+      password: 'Ci-Passw0rd-123',
+      mfaRequired: true
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      passwordInputs('ci.bot@example.com', 'Ci-Passw0rd-123')
+    )
+    expect(run.exitCode).toBe(1)
+    expect(named(fake, 'POST', '/auth/v2/oauth1/tokens')).toHaveLength(1)
+    expect(readable(run)).toContain('requires multi-factor authentication')
+    expect(readable(run)).toContain('token and token-secret inputs')
+  })
+
+  it.each([
+    [212 as const, 'frozen'],
+    [213 as const, 'locked']
+  ])('stops at once on login code %i (%s)', async (code, word) => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    fake.fault({
+      method: 'POST',
+      path: '/auth/v2/oauth1/tokens',
+      status: 401,
+      body: exhErrorBody(code),
+      times: Infinity
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      passwordInputs(fake.admin.email, fake.admin.password)
+    )
+    expect(run.exitCode).toBe(1)
+    expect(named(fake, 'POST', '/auth/v2/oauth1/tokens')).toHaveLength(1)
+    expect(readable(run)).toContain(word)
+  })
+
+  it('waits at least a second after a login throttled with 211, then logs in', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    fake.fault({
+      method: 'POST',
+      path: '/auth/v2/oauth1/tokens',
+      status: 401,
+      body: exhErrorBody(211)
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      passwordInputs(fake.admin.email, fake.admin.password)
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    const logins = named(fake, 'POST', '/auth/v2/oauth1/tokens')
+    expect(logins.map(r => r.status)).toEqual([401, 200])
+    const [first, second] = logins
+    expect(
+      (second?.startedAt ?? 0) - (first?.endedAt ?? 0)
+    ).toBeGreaterThanOrEqual(1000)
   })
 })
