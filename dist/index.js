@@ -67022,42 +67022,19 @@ const MAX_ANNOTATIONS = 9;
 async function run() {
     const started = performance.now();
     const cancel = cancelOnSignals();
+    const report = emptyReport();
     let comment;
-    const report = {
-        command: 'sync',
-        dryRun: false,
-        offline: false,
-        missingCredentials: [],
-        results: [],
-        errors: [],
-        warnings: [],
-        durationMs: 0
-    };
     try {
         const refusal = unsupportedPlatform(process.platform);
         if (refusal)
             throw new Error(refusal);
         const settings = readInputs(name => getInput(name), process.env, core_setSecret);
         Object.assign(report, describeRun(settings));
-        if (settings.commentOnPr && settings.githubToken) {
-            comment = { token: settings.githubToken, scope: settings.pruneScope };
-        }
-        else if (settings.commentOnPr) {
-            report.warnings.push('comment-on-pr: no github-token, so no comment is posted');
-        }
-        const io = actionsIo(cancel.signal);
-        if (report.offline) {
-            core_warning(`Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`);
-        }
-        await runCommand(settings, io, report);
+        comment = commentTarget(settings, report);
+        await runCommand(settings, actionsIo(cancel.signal), report);
     }
     catch (error) {
-        if (error instanceof ValidationError) {
-            addProblems(report, error.problems);
-        }
-        else {
-            report.errors.push(describeError(error));
-        }
+        recordFailure(report, error);
     }
     finally {
         cancel.dispose();
@@ -67069,6 +67046,33 @@ async function run() {
     report.durationMs = Math.round(performance.now() - started);
     await publish(report, comment);
 }
+function emptyReport() {
+    return {
+        command: 'sync',
+        dryRun: false,
+        offline: false,
+        missingCredentials: [],
+        results: [],
+        errors: [],
+        warnings: [],
+        durationMs: 0
+    };
+}
+function recordFailure(report, error) {
+    if (error instanceof ValidationError)
+        addProblems(report, error.problems);
+    else
+        report.errors.push(describeError(error));
+}
+function commentTarget(settings, report) {
+    if (!settings.commentOnPr)
+        return undefined;
+    if (settings.githubToken) {
+        return { token: settings.githubToken, scope: settings.pruneScope };
+    }
+    report.warnings.push('comment-on-pr: no github-token, so no comment is posted');
+    return undefined;
+}
 async function runCommand(settings, io, report) {
     if (settings.command === 'list') {
         report.functions = await commands_list(settings, io);
@@ -67079,6 +67083,9 @@ async function runCommand(settings, io, report) {
         report.results = outcome.results;
         report.warnings.push(...outcome.warnings);
         return;
+    }
+    if (report.offline) {
+        report.warnings.push(`Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`);
     }
     const outcome = await sync(settings, io);
     io.info(`Stages: ${Object.entries(outcome.stages)

@@ -24,21 +24,14 @@ import {
  */
 const MAX_ANNOTATIONS = 9
 
+type CommentTarget = { token: string; scope: string } | undefined
+
 /** inputs → discover → load → fingerprint → plan → package → apply → report */
 export async function run(): Promise<void> {
   const started = performance.now()
   const cancel = cancelOnSignals()
-  let comment: { token: string; scope: string } | undefined
-  const report: RunReport = {
-    command: 'sync',
-    dryRun: false,
-    offline: false,
-    missingCredentials: [],
-    results: [],
-    errors: [],
-    warnings: [],
-    durationMs: 0
-  }
+  const report = emptyReport()
+  let comment: CommentTarget
   try {
     const refusal = unsupportedPlatform(process.platform)
     if (refusal) throw new Error(refusal)
@@ -48,26 +41,10 @@ export async function run(): Promise<void> {
       core.setSecret
     )
     Object.assign(report, describeRun(settings))
-    if (settings.commentOnPr && settings.githubToken) {
-      comment = { token: settings.githubToken, scope: settings.pruneScope }
-    } else if (settings.commentOnPr) {
-      report.warnings.push(
-        'comment-on-pr: no github-token, so no comment is posted'
-      )
-    }
-    const io = actionsIo(cancel.signal)
-    if (report.offline) {
-      core.warning(
-        `Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`
-      )
-    }
-    await runCommand(settings, io, report)
+    comment = commentTarget(settings, report)
+    await runCommand(settings, actionsIo(cancel.signal), report)
   } catch (error) {
-    if (error instanceof ValidationError) {
-      addProblems(report, error.problems)
-    } else {
-      report.errors.push(describeError(error))
-    }
+    recordFailure(report, error)
   } finally {
     cancel.dispose()
   }
@@ -77,6 +54,35 @@ export async function run(): Promise<void> {
   }
   report.durationMs = Math.round(performance.now() - started)
   await publish(report, comment)
+}
+
+function emptyReport(): RunReport {
+  return {
+    command: 'sync',
+    dryRun: false,
+    offline: false,
+    missingCredentials: [],
+    results: [],
+    errors: [],
+    warnings: [],
+    durationMs: 0
+  }
+}
+
+function recordFailure(report: RunReport, error: unknown): void {
+  if (error instanceof ValidationError) addProblems(report, error.problems)
+  else report.errors.push(describeError(error))
+}
+
+function commentTarget(settings: Settings, report: RunReport): CommentTarget {
+  if (!settings.commentOnPr) return undefined
+  if (settings.githubToken) {
+    return { token: settings.githubToken, scope: settings.pruneScope }
+  }
+  report.warnings.push(
+    'comment-on-pr: no github-token, so no comment is posted'
+  )
+  return undefined
 }
 
 async function runCommand(
@@ -93,6 +99,11 @@ async function runCommand(
     report.results = outcome.results
     report.warnings.push(...outcome.warnings)
     return
+  }
+  if (report.offline) {
+    report.warnings.push(
+      `Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`
+    )
   }
   const outcome = await sync(settings, io)
   io.info(
@@ -171,7 +182,7 @@ function actionsIo(signal: AbortSignal): RunIo {
 /** Outputs and summary are written whatever happened, then the verdict. */
 async function publish(
   report: RunReport,
-  comment?: { token: string; scope: string }
+  comment: CommentTarget
 ): Promise<void> {
   for (const [name, value] of Object.entries(computeOutputs(report))) {
     core.setOutput(name, value)
