@@ -274,6 +274,27 @@ describe('executionCredentials end to end', () => {
     expect(fake.writeRequests()).toEqual([])
   })
 
+  it('logs in with the password just sent when a registration answer was lost', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
+    fake.fault({ method: 'POST', path: '/users/v1/register', drop: 'after' })
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode, run.log).toBe(0)
+    const registrations = fake.requests.filter(
+      r => r.path === '/users/v1/register'
+    )
+    // The dropped answer is found by looking the user up: no second try.
+    expect(registrations.map(r => r.status)).toEqual([0])
+    expect(
+      [...fake.users.values()].filter(u => u.email === DEFAULT_EMAIL)
+    ).toHaveLength(1)
+    expect(fake.loginCount).toBe(1)
+    const env = variables(fake)
+    expect(fake.tokens.get(env.API_OAUTH_TOKEN ?? '')?.userId).toBe(
+      userOf(fake)?.id
+    )
+  })
+
   it('plans without writing in a dry run: no user, no role', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))

@@ -316,9 +316,6 @@ describe('faults and concurrency end to end (bundled action, fake API)', () => {
       { interruptWhen: () => fake.pendingFaults().length === 1 }
     )
     expect(run.exitCode).toBe(1)
-    console.info(
-      `exit ${Math.round(run.exitAfterSignalMs ?? -1)} ms after SIGINT`
-    )
     expect(run.exitAfterSignalMs).toBeLessThan(5000)
     expect(run.result.map(r => [r.name, r.status, r.error])).toEqual([
       ['four', 'failed', 'outcome unknown (cancelled)'],
