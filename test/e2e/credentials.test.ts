@@ -6,7 +6,7 @@ import {
   type Workspace
 } from '../support/workspace.js'
 import { CREDENTIAL_VARIABLES } from '../../src/task.js'
-import { syncWith } from './harness.js'
+import { fakeWithWorkspace, syncWith } from './harness.js'
 import type { ActionRun } from '../support/run-action.js'
 
 const NAME = 'reporter'
@@ -67,18 +67,9 @@ function expectNoSecrets(run: ActionRun, secrets: string[]): void {
 }
 
 async function firstSync(permissions: string[]) {
-  const fake = await startFakeExh()
-  const ws = await makeWorkspace(withCredentials(permissions))
-  const run = await syncWith(fake, ws.dir)
-  return {
-    fake,
-    ws,
-    run,
-    async [Symbol.asyncDispose]() {
-      await fake.close()
-      await ws[Symbol.asyncDispose]()
-    }
-  }
+  const ctx = await fakeWithWorkspace(withCredentials(permissions))
+  const run = await syncWith(ctx.fake, ctx.ws.dir)
+  return Object.assign(ctx, { run })
 }
 
 describe('executionCredentials end to end', () => {

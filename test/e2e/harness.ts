@@ -1,5 +1,10 @@
 import AdmZip from 'adm-zip'
-import type { FakeExh } from '../fake-exh/index.js'
+import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
+import {
+  makeWorkspace,
+  type FileSpec,
+  type Workspace
+} from '../support/workspace.js'
 import { runAction, type RunOptions } from '../support/run-action.js'
 
 /** The inputs that point the action at the fake API with the admin token. */
@@ -55,4 +60,20 @@ export function zipEntries(code: Buffer): ZipEntryView[] {
 
 export function methods(fake: FakeExh): string[] {
   return fake.requests.map(r => `${r.method} ${r.path}`)
+}
+
+/** A fresh fake API and a workspace with `files`, disposed together. */
+export async function fakeWithWorkspace(
+  files: Record<string, FileSpec>
+): Promise<{ fake: FakeExh; ws: Workspace } & AsyncDisposable> {
+  const fake = await startFakeExh()
+  const ws = await makeWorkspace(files)
+  return {
+    fake,
+    ws,
+    async [Symbol.asyncDispose]() {
+      await fake.close()
+      await ws[Symbol.asyncDispose]()
+    }
+  }
 }

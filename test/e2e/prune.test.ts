@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { startFakeExh } from '../fake-exh/index.js'
-import { makeWorkspace, taskConfig } from '../support/workspace.js'
-import { syncWith } from './harness.js'
+import { taskConfig } from '../support/workspace.js'
+import { fakeWithWorkspace, syncWith } from './harness.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 
 function task(name: string): Record<string, string> {
@@ -13,8 +12,12 @@ function task(name: string): Record<string, string> {
 
 /** a, b and c synced by the action; `manual` made by hand; `other` by another scope. */
 async function synced() {
-  const fake = await startFakeExh()
-  const ws = await makeWorkspace({ ...task('a'), ...task('b'), ...task('c') })
+  const ctx = await fakeWithWorkspace({
+    ...task('a'),
+    ...task('b'),
+    ...task('c')
+  })
+  const { fake, ws } = ctx
   const first = await syncWith(fake, ws.dir, { path: 'tasks' })
   expect(first.exitCode, first.log).toBe(0)
   fake.seedFunction({ name: 'manual' })
@@ -26,14 +29,7 @@ async function synced() {
   await ws.remove('tasks/b')
   await ws.remove('tasks/c')
   fake.clearLog()
-  return {
-    fake,
-    ws,
-    async [Symbol.asyncDispose]() {
-      await fake.close()
-      await ws[Symbol.asyncDispose]()
-    }
-  }
+  return ctx
 }
 
 describe('prune', () => {

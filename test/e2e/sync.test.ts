@@ -4,7 +4,7 @@ import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { runAction } from '../support/run-action.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
-import { syncWith, zipEntries } from './harness.js'
+import { fakeWithWorkspace, syncWith, zipEntries } from './harness.js'
 
 /** Three tasks in nested folders, one with an executable and a symlink. */
 function threeTasks() {
@@ -314,8 +314,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
 
 describe('plan: change detection, skip-unchanged and dry-run', () => {
   async function synced() {
-    const fake = await startFakeExh()
-    const ws = await makeWorkspace({
+    const ctx = await fakeWithWorkspace({
       'tasks/one/task-config.json': taskConfig('one', {
         memoryLimit: 256,
         environment: { MODE: 'fast', TOKEN: 'tok-very-secret-value-1' }
@@ -326,17 +325,10 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
       }),
       'tasks/two/build/index.js': 'exports.handler = () => 2\n'
     })
-    const first = await syncWith(fake, ws.dir)
+    const first = await syncWith(ctx.fake, ctx.ws.dir)
     expect(first.exitCode, first.log).toBe(0)
-    fake.clearLog()
-    return {
-      fake,
-      ws,
-      async [Symbol.asyncDispose]() {
-        await fake.close()
-        await ws[Symbol.asyncDispose]()
-      }
-    }
+    ctx.fake.clearLog()
+    return ctx
   }
 
   it('uploads nothing and reports all unchanged when nothing changed, even after touching files', async () => {
