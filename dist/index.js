@@ -58753,7 +58753,7 @@ function readInputs(get, env, mask) {
         failFast: parseBoolean('fail-fast', get('fail-fast'), false, fail),
         skipUnchanged: parseBoolean('skip-unchanged', get('skip-unchanged'), true, fail),
         prune: parseBoolean('prune', get('prune'), false, fail),
-        pruneScope: input('prune-scope') || defaultScope(pathInput),
+        pruneScope: input('prune-scope') || defaultScope(pathInput, input('code')),
         requestTimeoutMs: readTimeout(get('request-timeout'), fail) * 1000,
         buildCommand: input('build-command') || undefined,
         githubToken: secret('github-token'),
@@ -58945,14 +58945,16 @@ function parseEnvLines(raw, fail) {
     }
     return environment;
 }
-/** `tasks`, `./tasks/` and `tasks/.` name one scope. */
-function defaultScope(pathInput) {
-    if (!pathInput.length)
-        return '.';
-    return pathInput
-        .map(p => external_node_path_namespaceObject.posix.normalize(p.replace(/\\/g, '/')).replace(/(.)\/$/, '$1'))
-        .sort()
-        .join(',');
+/**
+ * `tasks`, `./tasks/` and `tasks/.` name one scope. A task given by inputs
+ * alone gets a scope of its own, so a whole-workspace run that prunes never
+ * takes it for one of its own.
+ */
+function defaultScope(pathInput, code) {
+    const normal = (p) => external_node_path_namespaceObject.posix.normalize(p.replace(/\\/g, '/')).replace(/(.)\/$/, '$1');
+    if (pathInput.length)
+        return pathInput.map(normal).sort().join(',');
+    return code ? `code:${normal(code)}` : '.';
 }
 function lines(raw) {
     return raw
@@ -59045,10 +59047,29 @@ function credentialHint(kind, failure) {
 function worthMasking(value) {
     return value.length >= 4 && !/^(true|false|null)$/i.test(value);
 }
+/**
+ * Every value masked in this run, to redact the texts the runner does not
+ * mask itself: the pull-request comment (posted through the API), and the
+ * summary and outputs (an output holding a masked value is dropped).
+ */
+class SecretRegistry {
+    values = new Set();
+    add(value) {
+        if (value)
+            this.values.add(value);
+    }
+    redact(text) {
+        // Longest first, so a secret containing another is replaced whole.
+        return [...this.values]
+            .sort((a, b) => b.length - a.length)
+            .reduce((out, secret) => out.split(secret).join('***'), text);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/exh-client.ts
 // The only module that talks to the Extra Horizon SDK. Every call goes
 // through one retry policy, with a deadline and the run's cancel signal.
+
 
 
 
@@ -59245,6 +59266,11 @@ async function connectExh(options) {
         users,
         async listFunctions() {
             const page = await call('listing functions', o => sdk.tasks.functions.find(o));
+            // The API returns every function in one page; a short page would plan
+            // existing functions as new.
+            if (page.page.total > page.data.length) {
+                throw new ExhApiError('listing functions', `the API listed ${page.data.length} of ${page.page.total} functions`, { noResponse: false });
+            }
             return page.data.map(fn => ({
                 name: fn.name,
                 description: fn.description,
@@ -59392,8 +59418,10 @@ function toRemote(details, mask) {
     const environment = {};
     for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
         environment[key] = variable.value;
-        if (worthMasking(variable.value))
+        // The marker is this action's own bookkeeping, not a secret.
+        if (key !== MARKER_VARIABLE && worthMasking(variable.value)) {
             mask(variable.value);
+        }
     }
     return {
         name: details.name,
@@ -59487,7 +59515,7 @@ const PENDING_TOKEN = '0'.repeat(40);
  * Reads what exists (role, user, and the user's stored tokens, checked with
  * `users.me`) and decides what to write. Reads only: safe in a dry run.
  */
-async function planCredentials(users, task, remote) {
+async function planCredentials(users, task, remote, connection) {
     const wanted = task.config.executionCredentials?.permissions ?? [];
     const email = taskUserEmail(task);
     const roleName = taskRoleName(task.name);
@@ -59516,7 +59544,9 @@ async function planCredentials(users, task, remote) {
     }
     let owner;
     try {
-        owner = await users.whoseCredentials(stored);
+        // Checked as they will be written: the stored tokens with this action's
+        // host and consumer (the CLI checks the stored ones, which may differ).
+        owner = await users.whoseCredentials({ ...stored, ...connection });
     }
     catch (error) {
         // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
@@ -59558,10 +59588,13 @@ function summarizeCredentials(plan) {
     };
 }
 /**
- * Makes the role and user what the plan says, on every run (also when the
- * function itself is unchanged), and returns the user's tokens.
+ * Makes the role what the plan says and gets the user's tokens (registering
+ * and logging in a new user), on every run, also when the function itself
+ * is unchanged. The role is given to a new user only after the function
+ * holds its tokens (`grantRole`): a failure before that leaves a user the
+ * next run cannot use, so it happens as late as possible.
  */
-async function applyCredentials(users, plan, taskName, mask) {
+async function prepareCredentials(users, plan, taskName, mask) {
     const role = plan.role ??
         (await users.createRole(plan.roleName, `A role created by exh-tasks-action for the execution of the task ${taskName}`));
     if (plan.permissionsAdded.length) {
@@ -59571,23 +59604,33 @@ async function applyCredentials(users, plan, taskName, mask) {
         await users.removePermissions(plan.roleName, plan.permissionsRemoved);
     }
     if (plan.user.kind === 'reuse') {
-        if (plan.user.needsRole)
-            await users.addRoleToUser(plan.user.user.id, role.id);
-        return plan.user.tokens;
+        return { tokens: plan.user.tokens, roleId: role.id };
     }
     const password = generatePassword();
     mask(password);
-    const user = await users.register({
+    const registered = await users.register({
         email: plan.email,
         password,
         firstName: taskName,
         lastName: 'exh.tasks'
     });
-    await users.addRoleToUser(user.id, role.id);
     const tokens = await users.login(plan.email, password);
     mask(tokens.token);
     mask(tokens.tokenSecret);
-    return tokens;
+    return { tokens, roleId: role.id, registered };
+}
+/** After the function write: the user gets its role (again, if it lacked it). */
+async function grantRole(users, plan, prepared) {
+    const user = prepared.registered ??
+        (plan.user.kind === 'reuse' ? plan.user.user : undefined);
+    const needsRole = prepared.registered !== undefined ||
+        (plan.user.kind === 'reuse' && plan.user.needsRole);
+    if (user && needsRole)
+        await users.addRoleToUser(user.id, prepared.roleId);
+}
+/** What to do when the function write failed after a user was registered. */
+function strandedUserAdvice(email) {
+    return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -61077,7 +61120,7 @@ async function planAgainstRemote(client, scanned, settings) {
                 ? await client.getFunction(task.name)
                 : undefined;
             const credentials = task.config.executionCredentials
-                ? await planCredentials(client.users, task, remote)
+                ? await planCredentials(client.users, task, remote, settings.connection)
                 : undefined;
             const marker = {
                 fingerprint: folder.fingerprint,
@@ -61337,11 +61380,12 @@ async function applyTask(client, item, mask) {
     if (!plan) {
         return finish({ status: 'failed', error: item.error ?? 'not planned' });
     }
+    let prepared;
     try {
         if (item.credentials) {
-            const tokens = await applyCredentials(client.users, item.credentials, item.task.name, mask);
+            prepared = await prepareCredentials(client.users, item.credentials, item.task.name, mask);
             if (plan.action !== 'unchanged')
-                withTokens(plan.body, tokens);
+                withTokens(plan.body, prepared.tokens);
         }
         const code = item.pkg?.zip.toString('base64');
         if (plan.action === 'create') {
@@ -61359,10 +61403,28 @@ async function applyTask(client, item, mask) {
                 await client.updateFunction(item.task.name, body);
             }
         }
+    }
+    catch (error) {
+        const stranded = prepared?.registered
+            ? `; ${strandedUserAdvice(prepared.registered.email)}`
+            : '';
+        return finish({
+            status: 'failed',
+            error: failureMessage(error) + stranded
+        });
+    }
+    try {
+        if (item.credentials && prepared) {
+            await grantRole(client.users, item.credentials, prepared);
+        }
         return finish({ status: 'done' });
     }
     catch (error) {
-        return finish({ status: 'failed', error: failureMessage(error) });
+        // The function holds the tokens: the next run gives the role again.
+        return finish({
+            status: 'failed',
+            error: `${failureMessage(error)} (the function was written; the next run adds the role)`
+        });
     }
 }
 function failureMessage(error) {
@@ -61597,7 +61659,13 @@ async function sync(settings, io) {
                     consumerSecret: credentials.consumerSecret
                 }
             });
-            const prune = settings.prune
+            // A config whose name is an unset $NAME hides which function it
+            // describes: pruning could delete it.
+            const unknownNames = loaded.names.filter(name => name.startsWith('$'));
+            if (settings.prune && unknownNames.length) {
+                warnings.push(`prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`);
+            }
+            const prune = settings.prune && !unknownNames.length
                 ? await findPrunable(client, remoteNames, {
                     repository: settings.repository,
                     scope: settings.pruneScope,
@@ -67013,6 +67081,7 @@ async function upsertPullRequestComment(token, body, marker) {
 
 
 
+
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
  * message is one of them, so config errors get the other nine.
@@ -67022,16 +67091,21 @@ const MAX_ANNOTATIONS = 9;
 async function run() {
     const started = performance.now();
     const cancel = cancelOnSignals();
+    const secrets = new SecretRegistry();
+    const mask = (secret) => {
+        secrets.add(secret);
+        core_setSecret(secret);
+    };
     const report = emptyReport();
     let comment;
     try {
         const refusal = unsupportedPlatform(process.platform);
         if (refusal)
             throw new Error(refusal);
-        const settings = readInputs(name => getInput(name), process.env, core_setSecret);
+        const settings = readInputs(name => getInput(name), process.env, mask);
         Object.assign(report, describeRun(settings));
         comment = commentTarget(settings, report);
-        await runCommand(settings, actionsIo(cancel.signal), report);
+        await runCommand(settings, actionsIo(cancel.signal, mask), report);
     }
     catch (error) {
         recordFailure(report, error);
@@ -67044,7 +67118,7 @@ async function run() {
         report.errors.push('the run was cancelled (SIGINT/SIGTERM)');
     }
     report.durationMs = Math.round(performance.now() - started);
-    await publish(report, comment);
+    await publish(report, comment, text => secrets.redact(text));
 }
 function emptyReport() {
     return {
@@ -67138,10 +67212,10 @@ function addProblems(report, problems) {
         });
     }
 }
-function actionsIo(signal) {
+function actionsIo(signal, mask) {
     return {
         env: process.env,
-        mask: core_setSecret,
+        mask,
         signal,
         info: info,
         printTaskLog: (title, lines) => {
@@ -67153,8 +67227,19 @@ function actionsIo(signal) {
         runCommand: (command, cwd, title) => group(title, () => exec_exec('sh', ['-c', command], { cwd, ignoreReturnCode: true }))
     };
 }
-/** Outputs and summary are written whatever happened, then the verdict. */
-async function publish(report, comment) {
+/**
+ * Outputs and summary are written whatever happened, then the verdict. The
+ * free-text parts (errors, warnings) are redacted of every masked value
+ * first: the comment is posted through the API, unmasked, and an output
+ * holding a masked value would be dropped. Names and keys are left whole.
+ */
+async function publish(raw, comment, redact) {
+    const report = {
+        ...raw,
+        errors: raw.errors.map(redact),
+        warnings: raw.warnings.map(redact),
+        results: raw.results.map(result => result.error ? { ...result, error: redact(result.error) } : result)
+    };
     for (const [name, value] of Object.entries(computeOutputs(report))) {
         setOutput(name, value);
     }
@@ -67167,18 +67252,17 @@ async function publish(report, comment) {
     }
     for (const warning of report.warnings)
         core_warning(warning);
-    // A comment is public and unmasked: it leaves the host out.
+    // The comment is public: it leaves the host out too.
     if (comment) {
         await commentOnPullRequest(comment, renderSummary({ ...report, host: undefined }));
     }
     if (hasFailed(report)) {
         const failed = report.results.filter(r => r.status === 'failed').length;
-        const lines = report.errors.length ? report.errors : [];
         setFailed([
             failed
                 ? `exh-tasks-action: ${failed} task(s) failed`
                 : 'exh-tasks-action failed',
-            ...lines
+            ...report.errors
         ].join('\n'));
     }
 }

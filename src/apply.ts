@@ -4,7 +4,13 @@ import { describeError } from './errors.js'
 import type { TaskResult } from './result.js'
 import type { ReadyTask } from './uploads.js'
 import { mapPool } from './pool.js'
-import { applyCredentials, summarizeCredentials } from './credentials.js'
+import {
+  grantRole,
+  prepareCredentials,
+  strandedUserAdvice,
+  summarizeCredentials,
+  type PreparedCredentials
+} from './credentials.js'
 import type { OAuthTokens } from './exh-client.js'
 import type { FunctionBody } from './plan.js'
 
@@ -71,15 +77,16 @@ async function applyTask(
   if (!plan) {
     return finish({ status: 'failed', error: item.error ?? 'not planned' })
   }
+  let prepared: PreparedCredentials | undefined
   try {
     if (item.credentials) {
-      const tokens = await applyCredentials(
+      prepared = await prepareCredentials(
         client.users,
         item.credentials,
         item.task.name,
         mask
       )
-      if (plan.action !== 'unchanged') withTokens(plan.body, tokens)
+      if (plan.action !== 'unchanged') withTokens(plan.body, prepared.tokens)
     }
     const code = item.pkg?.zip.toString('base64')
     if (plan.action === 'create') {
@@ -95,9 +102,26 @@ async function applyTask(
         await client.updateFunction(item.task.name, body)
       }
     }
+  } catch (error) {
+    const stranded = prepared?.registered
+      ? `; ${strandedUserAdvice(prepared.registered.email)}`
+      : ''
+    return finish({
+      status: 'failed',
+      error: failureMessage(error) + stranded
+    })
+  }
+  try {
+    if (item.credentials && prepared) {
+      await grantRole(client.users, item.credentials, prepared)
+    }
     return finish({ status: 'done' })
   } catch (error) {
-    return finish({ status: 'failed', error: failureMessage(error) })
+    // The function holds the tokens: the next run gives the role again.
+    return finish({
+      status: 'failed',
+      error: `${failureMessage(error)} (the function was written; the next run adds the role)`
+    })
   }
 }
 

@@ -107,7 +107,8 @@ export const PENDING_TOKEN = '0'.repeat(40)
 export async function planCredentials(
   users: ExhUsersApi,
   task: TaskDefinition,
-  remote: RemoteFunction | undefined
+  remote: RemoteFunction | undefined,
+  connection: ActionConnection
 ): Promise<CredentialPlan> {
   const wanted = task.config.executionCredentials?.permissions ?? []
   const email = taskUserEmail(task)
@@ -143,7 +144,9 @@ export async function planCredentials(
   }
   let owner: RemoteUser
   try {
-    owner = await users.whoseCredentials(stored)
+    // Checked as they will be written: the stored tokens with this action's
+    // host and consumer (the CLI checks the stored ones, which may differ).
+    owner = await users.whoseCredentials({ ...stored, ...connection })
   } catch (error) {
     // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
     if (!isRefusal(error)) throw error
@@ -193,16 +196,27 @@ export function summarizeCredentials(plan: CredentialPlan): CredentialSummary {
   }
 }
 
+/** The role and the user's tokens, ready for the function write. */
+export interface PreparedCredentials {
+  tokens: OAuthTokens
+  roleId: string
+  /** A user registered by this run: its tokens exist nowhere else yet. */
+  registered?: RemoteUser
+}
+
 /**
- * Makes the role and user what the plan says, on every run (also when the
- * function itself is unchanged), and returns the user's tokens.
+ * Makes the role what the plan says and gets the user's tokens (registering
+ * and logging in a new user), on every run, also when the function itself
+ * is unchanged. The role is given to a new user only after the function
+ * holds its tokens (`grantRole`): a failure before that leaves a user the
+ * next run cannot use, so it happens as late as possible.
  */
-export async function applyCredentials(
+export async function prepareCredentials(
   users: ExhUsersApi,
   plan: CredentialPlan,
   taskName: string,
   mask: (secret: string) => void
-): Promise<OAuthTokens> {
+): Promise<PreparedCredentials> {
   const role =
     plan.role ??
     (await users.createRole(
@@ -216,21 +230,38 @@ export async function applyCredentials(
     await users.removePermissions(plan.roleName, plan.permissionsRemoved)
   }
   if (plan.user.kind === 'reuse') {
-    if (plan.user.needsRole)
-      await users.addRoleToUser(plan.user.user.id, role.id)
-    return plan.user.tokens
+    return { tokens: plan.user.tokens, roleId: role.id }
   }
   const password = generatePassword()
   mask(password)
-  const user = await users.register({
+  const registered = await users.register({
     email: plan.email,
     password,
     firstName: taskName,
     lastName: 'exh.tasks'
   })
-  await users.addRoleToUser(user.id, role.id)
   const tokens = await users.login(plan.email, password)
   mask(tokens.token)
   mask(tokens.tokenSecret)
-  return tokens
+  return { tokens, roleId: role.id, registered }
+}
+
+/** After the function write: the user gets its role (again, if it lacked it). */
+export async function grantRole(
+  users: ExhUsersApi,
+  plan: CredentialPlan,
+  prepared: PreparedCredentials
+): Promise<void> {
+  const user =
+    prepared.registered ??
+    (plan.user.kind === 'reuse' ? plan.user.user : undefined)
+  const needsRole =
+    prepared.registered !== undefined ||
+    (plan.user.kind === 'reuse' && plan.user.needsRole)
+  if (user && needsRole) await users.addRoleToUser(user.id, prepared.roleId)
+}
+
+/** What to do when the function write failed after a user was registered. */
+export function strandedUserAdvice(email: string): string {
+  return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`
 }

@@ -20,6 +20,7 @@ import {
 } from './retry.js'
 import { describeError, scrubHost } from './errors.js'
 import { worthMasking } from './secrets.js'
+import { MARKER_VARIABLE } from './task.js'
 
 export interface ExhClientOptions {
   host: string
@@ -337,6 +338,15 @@ export async function connectExh(
       const page = await call('listing functions', o =>
         sdk.tasks.functions.find(o)
       )
+      // The API returns every function in one page; a short page would plan
+      // existing functions as new.
+      if (page.page.total > page.data.length) {
+        throw new ExhApiError(
+          'listing functions',
+          `the API listed ${page.data.length} of ${page.page.total} functions`,
+          { noResponse: false }
+        )
+      }
       return page.data.map(fn => ({
         name: fn.name,
         description: fn.description,
@@ -556,7 +566,10 @@ function toRemote(
     details.environmentVariables ?? {}
   )) {
     environment[key] = variable.value
-    if (worthMasking(variable.value)) mask(variable.value)
+    // The marker is this action's own bookkeeping, not a secret.
+    if (key !== MARKER_VARIABLE && worthMasking(variable.value)) {
+      mask(variable.value)
+    }
   }
   return {
     name: details.name,

@@ -125,7 +125,7 @@ export function readInputs(
       fail
     ),
     prune: parseBoolean('prune', get('prune'), false, fail),
-    pruneScope: input('prune-scope') || defaultScope(pathInput),
+    pruneScope: input('prune-scope') || defaultScope(pathInput, input('code')),
     requestTimeoutMs: readTimeout(get('request-timeout'), fail) * 1000,
     buildCommand: input('build-command') || undefined,
     githubToken: secret('github-token'),
@@ -365,15 +365,16 @@ function parseEnvLines(
   return environment
 }
 
-/** `tasks`, `./tasks/` and `tasks/.` name one scope. */
-function defaultScope(pathInput: string[]): string {
-  if (!pathInput.length) return '.'
-  return pathInput
-    .map(p =>
-      path.posix.normalize(p.replace(/\\/g, '/')).replace(/(.)\/$/, '$1')
-    )
-    .sort()
-    .join(',')
+/**
+ * `tasks`, `./tasks/` and `tasks/.` name one scope. A task given by inputs
+ * alone gets a scope of its own, so a whole-workspace run that prunes never
+ * takes it for one of its own.
+ */
+function defaultScope(pathInput: string[], code: string): string {
+  const normal = (p: string): string =>
+    path.posix.normalize(p.replace(/\\/g, '/')).replace(/(.)\/$/, '$1')
+  if (pathInput.length) return pathInput.map(normal).sort().join(',')
+  return code ? `code:${normal(code)}` : '.'
 }
 
 function lines(raw: string): string[] {

@@ -12,6 +12,7 @@ import {
 } from './report.js'
 import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
+import { SecretRegistry } from './secrets.js'
 import {
   commentMarker,
   renderComment,
@@ -30,19 +31,20 @@ type CommentTarget = { token: string; scope: string } | undefined
 export async function run(): Promise<void> {
   const started = performance.now()
   const cancel = cancelOnSignals()
+  const secrets = new SecretRegistry()
+  const mask = (secret: string): void => {
+    secrets.add(secret)
+    core.setSecret(secret)
+  }
   const report = emptyReport()
   let comment: CommentTarget
   try {
     const refusal = unsupportedPlatform(process.platform)
     if (refusal) throw new Error(refusal)
-    const settings = readInputs(
-      name => core.getInput(name),
-      process.env,
-      core.setSecret
-    )
+    const settings = readInputs(name => core.getInput(name), process.env, mask)
     Object.assign(report, describeRun(settings))
     comment = commentTarget(settings, report)
-    await runCommand(settings, actionsIo(cancel.signal), report)
+    await runCommand(settings, actionsIo(cancel.signal, mask), report)
   } catch (error) {
     recordFailure(report, error)
   } finally {
@@ -53,7 +55,7 @@ export async function run(): Promise<void> {
     report.errors.push('the run was cancelled (SIGINT/SIGTERM)')
   }
   report.durationMs = Math.round(performance.now() - started)
-  await publish(report, comment)
+  await publish(report, comment, text => secrets.redact(text))
 }
 
 function emptyReport(): RunReport {
@@ -161,10 +163,10 @@ function addProblems(report: RunReport, problems: ConfigProblem[]): void {
   }
 }
 
-function actionsIo(signal: AbortSignal): RunIo {
+function actionsIo(signal: AbortSignal, mask: (secret: string) => void): RunIo {
   return {
     env: process.env,
-    mask: core.setSecret,
+    mask,
     signal,
     info: core.info,
     printTaskLog: (title, lines) => {
@@ -179,11 +181,25 @@ function actionsIo(signal: AbortSignal): RunIo {
   }
 }
 
-/** Outputs and summary are written whatever happened, then the verdict. */
+/**
+ * Outputs and summary are written whatever happened, then the verdict. The
+ * free-text parts (errors, warnings) are redacted of every masked value
+ * first: the comment is posted through the API, unmasked, and an output
+ * holding a masked value would be dropped. Names and keys are left whole.
+ */
 async function publish(
-  report: RunReport,
-  comment: CommentTarget
+  raw: RunReport,
+  comment: CommentTarget,
+  redact: (text: string) => string
 ): Promise<void> {
+  const report: RunReport = {
+    ...raw,
+    errors: raw.errors.map(redact),
+    warnings: raw.warnings.map(redact),
+    results: raw.results.map(result =>
+      result.error ? { ...result, error: redact(result.error) } : result
+    )
+  }
   for (const [name, value] of Object.entries(computeOutputs(report))) {
     core.setOutput(name, value)
   }
@@ -194,7 +210,7 @@ async function publish(
     core.info(markdown)
   }
   for (const warning of report.warnings) core.warning(warning)
-  // A comment is public and unmasked: it leaves the host out.
+  // The comment is public: it leaves the host out too.
   if (comment) {
     await commentOnPullRequest(
       comment,
@@ -203,13 +219,12 @@ async function publish(
   }
   if (hasFailed(report)) {
     const failed = report.results.filter(r => r.status === 'failed').length
-    const lines = report.errors.length ? report.errors : []
     core.setFailed(
       [
         failed
           ? `exh-tasks-action: ${failed} task(s) failed`
           : 'exh-tasks-action failed',
-        ...lines
+        ...report.errors
       ].join('\n')
     )
   }

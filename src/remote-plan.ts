@@ -51,7 +51,7 @@ export async function planAgainstRemote(
         ? await client.getFunction(task.name)
         : undefined
       const credentials = task.config.executionCredentials
-        ? await planCredentials(client.users, task, remote)
+        ? await planCredentials(client.users, task, remote, settings.connection)
         : undefined
       const marker: Marker = {
         fingerprint: folder.fingerprint,

@@ -6,3 +6,23 @@
 export function worthMasking(value: string): boolean {
   return value.length >= 4 && !/^(true|false|null)$/i.test(value)
 }
+
+/**
+ * Every value masked in this run, to redact the texts the runner does not
+ * mask itself: the pull-request comment (posted through the API), and the
+ * summary and outputs (an output holding a masked value is dropped).
+ */
+export class SecretRegistry {
+  private readonly values = new Set<string>()
+
+  add(value: string): void {
+    if (value) this.values.add(value)
+  }
+
+  redact(text: string): string {
+    // Longest first, so a secret containing another is replaced whole.
+    return [...this.values]
+      .sort((a, b) => b.length - a.length)
+      .reduce((out, secret) => out.split(secret).join('***'), text)
+  }
+}

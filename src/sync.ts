@@ -150,15 +150,24 @@ export async function sync(
             }
           }
         )
-        const prune = settings.prune
-          ? await findPrunable(client, remoteNames, {
-              repository: settings.repository,
-              scope: settings.pruneScope,
-              configNames: loaded.names,
-              matches: createTaskFilter(settings.tasks).matches,
-              concurrency: settings.concurrency
-            })
-          : []
+        // A config whose name is an unset $NAME hides which function it
+        // describes: pruning could delete it.
+        const unknownNames = loaded.names.filter(name => name.startsWith('$'))
+        if (settings.prune && unknownNames.length) {
+          warnings.push(
+            `prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`
+          )
+        }
+        const prune =
+          settings.prune && !unknownNames.length
+            ? await findPrunable(client, remoteNames, {
+                repository: settings.repository,
+                scope: settings.pruneScope,
+                configNames: loaded.names,
+                matches: createTaskFilter(settings.tasks).matches,
+                concurrency: settings.concurrency
+              })
+            : []
         return { client, tasks, prune }
       })
     )

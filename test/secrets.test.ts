@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { worthMasking } from '../src/secrets.js'
+import { SecretRegistry, worthMasking } from '../src/secrets.js'
 
 describe('worthMasking', () => {
   it.each<[string, boolean]>([
@@ -15,5 +15,16 @@ describe('worthMasking', () => {
     ['sk-live-0123456789', true]
   ])('%j → %s', (value, masked) => {
     expect(worthMasking(value)).toBe(masked)
+  })
+})
+
+describe('SecretRegistry', () => {
+  it('redacts every value it holds, the longest first', () => {
+    const secrets = new SecretRegistry()
+    secrets.add('abcd')
+    secrets.add('abcdefgh')
+    secrets.add('')
+    expect(secrets.redact('x abcdefgh y abcd z')).toBe('x *** y *** z')
+    expect(secrets.redact('nothing here')).toBe('nothing here')
   })
 })

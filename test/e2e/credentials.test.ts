@@ -112,6 +112,18 @@ describe('executionCredentials end to end', () => {
       }
     })
     expectNoSecrets(run, secretsOf(fake))
+    // The generated password and the minted tokens are masked as they appear.
+    const masks = run.log
+      .split('\n')
+      .filter(line => line.startsWith('::add-mask::'))
+      .map(line => line.slice('::add-mask::'.length))
+    expect(masks).toEqual(
+      expect.arrayContaining([
+        user?.password,
+        env.API_OAUTH_TOKEN,
+        env.API_OAUTH_TOKEN_SECRET
+      ])
+    )
   })
 
   it('reuses the stored tokens on a second sync: no registration, no login', async () => {
@@ -284,6 +296,45 @@ describe('executionCredentials end to end', () => {
     expect(fake.tokens.get(env.API_OAUTH_TOKEN ?? '')?.userId).toBe(
       userOf(fake)?.id
     )
+  })
+
+  it('says to remove the user when the function write fails after registering it', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
+    fake.fault({
+      method: 'POST',
+      path: '/tasks/v1/functions/',
+      status: 400,
+      body: { code: 15, name: 'FIELD_FORMAT_EXCEPTION', message: 'bad' }
+    })
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode).toBe(1)
+    expect(run.result[0]?.error).toContain(
+      `the user ${DEFAULT_EMAIL} was registered, but its tokens could not be stored on the function: remove that user`
+    )
+    // The role is given only once the function holds the tokens.
+    expect(userOf(fake)?.roleIds).toEqual([])
+    expect(fake.functions.has(NAME)).toBe(false)
+  })
+
+  it('gives the role on the next run when granting it failed after the function was written', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
+    fake.fault({ method: 'POST', path: '/users/v1/add_roles', status: 403 })
+    const first = await syncWith(fake, ws.dir)
+    expect(first.exitCode).toBe(1)
+    expect(first.result[0]?.error).toContain('the next run adds the role')
+    expect(fake.functions.has(NAME)).toBe(true)
+    expect(userOf(fake)?.roleIds).toEqual([])
+
+    fake.clearLog()
+    const second = await syncWith(fake, ws.dir)
+    expect(second.exitCode, second.log).toBe(0)
+    expect(second.result[0]).toMatchObject({ credentials: { user: 'reuse' } })
+    expect(fake.writeRequests().map(w => w.path)).toEqual([
+      '/users/v1/add_roles'
+    ])
+    expect(userOf(fake)?.roleIds).toEqual([roleOf(fake)?.id])
   })
 
   it('plans without writing in a dry run: no user, no role', async () => {

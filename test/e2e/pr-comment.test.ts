@@ -51,6 +51,46 @@ describe('comment-on-pr', () => {
     expect(fake.writeRequests()).toEqual([])
   })
 
+  it('keeps every masked value out of the comment of a failing run', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    const email = 'svc-reporter-7f3k@internal.example.com'
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a', {
+        executionCredentials: { permissions: [], email: '$TASK_EMAIL' }
+      }),
+      'tasks/a/build/index.js': 'x'
+    })
+    // The user exists but the function holds no tokens: the error names it.
+    fake.addUser({ email, password: 'Existing-Passw0rd' })
+    const event = ws.path('event.json')
+    await writeFile(event, JSON.stringify({ pull_request: { number: 7 } }))
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { 'dry-run': 'true', 'comment-on-pr': 'true', 'github-token': TOKEN },
+      {
+        env: {
+          TASK_EMAIL: email,
+          GITHUB_API_URL: gh.url,
+          GITHUB_EVENT_NAME: 'pull_request',
+          GITHUB_EVENT_PATH: event
+        }
+      }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.log).toContain(`::add-mask::${email}`)
+    const comment = gh.comments[0]?.body ?? ''
+    expect(comment).toContain('remove the user ***')
+    for (const text of [comment, run.summary, JSON.stringify(run.outputs)]) {
+      expect(text).not.toContain(email)
+    }
+    // The summary names the host; the public comment and the outputs do not.
+    for (const text of [comment, JSON.stringify(run.outputs)]) {
+      expect(text).not.toContain(fake.url.replace('http://', ''))
+    }
+  })
+
   it('only warns when the comment cannot be posted', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({

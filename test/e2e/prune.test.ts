@@ -108,3 +108,61 @@ describe('prune', () => {
     ])
   })
 })
+
+describe('prune never reaches', () => {
+  it('a function of another repository with the same scope', async () => {
+    await using ctx = await fakeWithWorkspace({ ...task('mine') })
+    const { fake, ws } = ctx
+    await ws.write(task('theirs'))
+    const foreign = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks' },
+      { env: { GITHUB_REPOSITORY: 'org/another-repo' } }
+    )
+    expect(foreign.exitCode, foreign.log).toBe(0)
+    await ws.remove('tasks/theirs')
+    const run = await syncWith(fake, ws.dir, { path: 'tasks', prune: 'true' })
+    expect(run.exitCode, run.log).toBe(0)
+    expect([...fake.functions.keys()].sort()).toEqual(['mine', 'theirs'])
+  })
+
+  it('a task synced by the single-task inputs alone', async () => {
+    await using ctx = await fakeWithWorkspace({ ...task('a') })
+    const { fake, ws } = ctx
+    const solo = await syncWith(fake, ws.dir, {
+      name: 'solo',
+      code: 'tasks/a/build',
+      'entry-point': 'index.handler',
+      runtime: 'nodejs22.x'
+    })
+    expect(solo.exitCode, solo.log).toBe(0)
+    const run = await syncWith(fake, ws.dir, { prune: 'true' })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(fake.functions.has('solo')).toBe(true)
+  })
+
+  it('anything while a config name is an unset $NAME', async () => {
+    await using ctx = await fakeWithWorkspace({
+      ...task('a'),
+      'tasks/b/task-config.json': taskConfig('$FN_NAME'),
+      'tasks/b/build/index.js': 'b'
+    })
+    const { fake, ws } = ctx
+    const first = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks' },
+      { env: { FN_NAME: 'fn-b' } }
+    )
+    expect(first.exitCode, first.log).toBe(0)
+    const run = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      prune: 'true',
+      tasks: 'a'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(fake.functions.has('fn-b')).toBe(true)
+    expect(run.log).toContain('prune: nothing is pruned')
+  })
+})
