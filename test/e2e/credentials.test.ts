@@ -221,6 +221,7 @@ describe('executionCredentials end to end', () => {
     )
     expect(fake.writeRequests()).toEqual([])
     expect(JSON.stringify(fake.functions.get(NAME))).toBe(before)
+    expectNoSecrets(run, secretsOf(fake))
   })
 
   it('fails the task, leaving the function as it was, when the stored tokens belong to another user', async () => {
@@ -337,6 +338,33 @@ describe('executionCredentials end to end', () => {
     expect(userOf(fake)?.roleIds).toEqual([roleOf(fake)?.id])
   })
 
+  it('logs in when a retried registration is told the email is taken', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
+    // The answer is lost, and the look-up before the retry still misses the
+    // user (a lagging read): the retry then hears "email used".
+    fake.fault({ method: 'POST', path: '/users/v1/register', drop: 'after' })
+    fake.fault({
+      method: 'GET',
+      path: '/users/v1/',
+      status: 200,
+      body: { page: { total: 0, offset: 0, limit: 20 }, data: [] },
+      times: 2
+    })
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode, run.log).toBe(0)
+    expect(
+      fake.requests
+        .filter(r => r.path === '/users/v1/register')
+        .map(r => r.status)
+    ).toEqual([0, 400])
+    expect(fake.loginCount).toBe(1)
+    expect(fake.tokens.get(variables(fake).API_OAUTH_TOKEN ?? '')?.userId).toBe(
+      userOf(fake)?.id
+    )
+    expectNoSecrets(run, secretsOf(fake))
+  })
+
   it('plans without writing in a dry run: no user, no role', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
@@ -354,6 +382,7 @@ describe('executionCredentials end to end', () => {
         permissionsRemoved: []
       }
     })
+    expectNoSecrets(run, secretsOf(fake))
   })
 
   it('warns about an empty permission list and adds nothing', async () => {
