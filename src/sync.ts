@@ -41,6 +41,32 @@ export interface SyncOutcome {
 export type Stage =
   'load' | 'build' | 'fingerprint' | 'plan' | 'package' | 'apply'
 
+/** Wall time per stage, for the log line and the benchmark. */
+class StageClock {
+  readonly stages: SyncOutcome['stages'] = {}
+
+  async time<T>(stage: Stage, work: Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      return await work
+    } finally {
+      this.stages[stage] = Math.round(performance.now() - started)
+    }
+  }
+}
+
+/** What every stage after the fingerprint needs. */
+interface SyncContext {
+  settings: Settings
+  io: RunIo
+  loaded: LoadedTasks
+  scanned: ScannedTask[]
+  warnings: string[]
+  clock: StageClock
+  /** A run that failed validation: nothing written. */
+  invalid: (problems: ConfigProblem[]) => SyncOutcome
+}
+
 /**
  * `command: sync`, stage by stage. Every check that can fail a task runs
  * before the first write; if any fails, nothing is written.
@@ -49,25 +75,16 @@ export async function sync(
   settings: Settings,
   io: RunIo
 ): Promise<SyncOutcome> {
-  const stages: SyncOutcome['stages'] = {}
-  const timed = async <T>(stage: Stage, work: Promise<T>): Promise<T> => {
-    const started = performance.now()
-    try {
-      return await work
-    } finally {
-      stages[stage] = Math.round(performance.now() - started)
-    }
-  }
+  const clock = new StageClock()
+  const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask))
   const invalid = (problems: ConfigProblem[]): SyncOutcome => ({
     ...invalidRun(settings, loaded, problems),
-    stages
+    stages: clock.stages
   })
-
-  const loaded = await timed('load', loadTasks(settings, io.env, io.mask))
   if (loaded.problems.length) return invalid(loaded.problems)
 
   if (settings.buildCommand) {
-    const failed = await timed(
+    const failed = await clock.time(
       'build',
       buildTasks(
         loaded.tasks,
@@ -79,119 +96,81 @@ export async function sync(
     if (failed.length) return invalid(failed)
   }
 
-  const scan = await timed(
+  const scan = await clock.time(
     'fingerprint',
     scanTasks(loaded.tasks, settings.concurrency)
   )
   if (scan.problems.length) return invalid(scan.problems)
-  const warnings = scan.scanned.flatMap(({ task, folder }) =>
-    folder.warnings.map(warning => `${task.name}: ${warning}`)
-  )
+  const context: SyncContext = {
+    settings,
+    io,
+    loaded,
+    scanned: scan.scanned,
+    warnings: scan.scanned.flatMap(({ task, folder }) =>
+      folder.warnings.map(warning => `${task.name}: ${warning}`)
+    ),
+    clock,
+    invalid
+  }
+  return settings.host && settings.credentials
+    ? syncWithRemote(context)
+    : syncOffline(context)
+}
 
-  const notStarted = (reason: string): SyncOutcome => ({
-    results: scan.scanned.map(({ task }) => ({
-      name: task.name,
-      config: task.configFile,
-      status: 'skipped',
-      error: `not started: ${reason}`
+/** No credentials (a dry run from a fork): validate and package, read nothing. */
+async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
+  const { settings, warnings, clock } = context
+  if (settings.prune) {
+    warnings.push(
+      'prune: the remote functions were not read, so nothing is pruned offline'
+    )
+  }
+  const offline = await clock.time(
+    'package',
+    packageUploads(planOffline(context.scanned, settings), {
+      concurrency: settings.concurrency
+    })
+  )
+  if (offline.problems.length) return context.invalid(offline.problems)
+  return {
+    results: offline.ready.map(item => ({
+      ...baseResult(item),
+      action: 'validate',
+      status: 'planned'
     })),
     problems: [],
     warnings,
-    offline: false,
-    stages,
-    // A cancel is reported once, by main.
-    error: io.signal.aborted ? undefined : reason
-  })
-
-  const credentials = settings.host ? settings.credentials : undefined
-  if (!credentials) {
-    if (settings.prune) {
-      warnings.push(
-        'prune: the remote functions were not read, so nothing is pruned offline'
-      )
-    }
-    const offline = await timed(
-      'package',
-      packageUploads(planOffline(scan.scanned, settings), {
-        concurrency: settings.concurrency
-      })
-    )
-    if (offline.problems.length) return invalid(offline.problems)
-    return {
-      results: offline.ready.map(item => ({
-        ...baseResult(item),
-        action: 'validate',
-        status: 'planned'
-      })),
-      problems: [],
-      warnings,
-      offline: true,
-      stages
-    }
+    offline: true,
+    stages: clock.stages
   }
+}
 
+async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
+  const { settings, io, warnings, clock } = context
   let planned: { client: ExhClient; tasks: PlannedTask[]; prune: string[] }
   try {
-    planned = await timed(
-      'plan',
-      connect(settings, io).then(async client => {
-        const { tasks, remoteNames } = await planAgainstRemote(
-          client,
-          scan.scanned,
-          {
-            concurrency: settings.concurrency,
-            skipUnchanged: settings.skipUnchanged,
-            repository: settings.repository,
-            scope: settings.pruneScope,
-            connection: {
-              host: settings.host ?? '',
-              consumerKey: credentials.consumerKey,
-              consumerSecret: credentials.consumerSecret
-            }
-          }
-        )
-        // A config whose name is an unset $NAME hides which function it
-        // describes: pruning could delete it.
-        const unknownNames = loaded.names.filter(name => name.startsWith('$'))
-        if (settings.prune && unknownNames.length) {
-          warnings.push(
-            `prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`
-          )
-        }
-        const prune =
-          settings.prune && !unknownNames.length
-            ? await findPrunable(client, remoteNames, {
-                repository: settings.repository,
-                scope: settings.pruneScope,
-                configNames: loaded.names,
-                matches: createTaskFilter(settings.tasks).matches,
-                concurrency: settings.concurrency
-              })
-            : []
-        return { client, tasks, prune }
-      })
-    )
+    planned = await clock.time('plan', planRemote(context))
   } catch (error) {
     // Login or the listing failed, or the run was cancelled: nothing was
     // written, and every task says so.
-    return notStarted(
-      io.signal.aborted ? 'the run was cancelled' : describeError(error)
-    )
+    return notStarted(context, error)
   }
-  if (io.signal.aborted) return notStarted('the run was cancelled')
-  const packaged = await timed(
-    'package',
-    packageUploads(planned.tasks, { concurrency: settings.concurrency })
-  )
+  if (io.signal.aborted) return notStarted(context)
   for (const { task, credentials } of planned.tasks) {
     warnings.push(
       ...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`)
     )
   }
-  if (packaged.problems.length) return invalid(packaged.problems)
+
+  const packaged = await clock.time(
+    'package',
+    packageUploads(planned.tasks, { concurrency: settings.concurrency })
+  )
+  if (packaged.problems.length) return context.invalid(packaged.problems)
+
   const results = settings.dryRun
     ? packaged.ready.map(plannedResult)
-    : await timed(
+    : await clock.time(
         'apply',
         applyPlans(planned.client, packaged.ready, {
           concurrency: settings.concurrency,
@@ -201,27 +180,100 @@ export async function sync(
           printTaskLog: io.printTaskLog
         })
       )
-  // Deletions come last, and only after every task synced: a half-failed
-  // run leaves the rest as it is.
-  const failed = results.some(result => result.status === 'failed')
-  const deletions = failed
-    ? planned.prune.map((name): TaskResult => ({
-        name,
-        action: 'delete',
-        status: 'skipped',
-        error: 'not pruned: a task failed'
-      }))
-    : await deleteFunctions(planned.client, planned.prune, {
-        dryRun: settings.dryRun,
-        concurrency: settings.concurrency,
-        signal: io.signal
-      })
+  const deletions = await prune(context, planned, results)
   return {
     results: [...results, ...deletions],
     problems: [],
     warnings,
     offline: false,
-    stages
+    stages: clock.stages
+  }
+}
+
+/** Connect, list, read and plan every task; find what `prune` would delete. */
+async function planRemote(
+  context: SyncContext
+): Promise<{ client: ExhClient; tasks: PlannedTask[]; prune: string[] }> {
+  const { settings, io, loaded } = context
+  const client = await connect(settings, io)
+  const { tasks, remoteNames } = await planAgainstRemote(
+    client,
+    context.scanned,
+    {
+      concurrency: settings.concurrency,
+      skipUnchanged: settings.skipUnchanged,
+      repository: settings.repository,
+      scope: settings.pruneScope,
+      connection: {
+        host: settings.host ?? '',
+        consumerKey: settings.credentials?.consumerKey ?? '',
+        consumerSecret: settings.credentials?.consumerSecret ?? ''
+      }
+    }
+  )
+  if (!settings.prune) return { client, tasks, prune: [] }
+  // A config whose name is an unset $NAME hides which function it
+  // describes: pruning could delete it.
+  const unknownNames = loaded.names.filter(name => name.startsWith('$'))
+  if (unknownNames.length) {
+    context.warnings.push(
+      `prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`
+    )
+    return { client, tasks, prune: [] }
+  }
+  const prunable = await findPrunable(client, remoteNames, {
+    repository: settings.repository,
+    scope: settings.pruneScope,
+    configNames: loaded.names,
+    matches: createTaskFilter(settings.tasks).matches,
+    concurrency: settings.concurrency
+  })
+  return { client, tasks, prune: prunable }
+}
+
+/**
+ * Deletions come last, and only after every task synced: a half-failed run
+ * leaves the rest as it is.
+ */
+function prune(
+  context: SyncContext,
+  planned: { client: ExhClient; prune: string[] },
+  results: TaskResult[]
+): Promise<TaskResult[]> {
+  if (results.some(result => result.status === 'failed')) {
+    return Promise.resolve(
+      planned.prune.map(name => ({
+        name,
+        action: 'delete',
+        status: 'skipped',
+        error: 'not pruned: a task failed'
+      }))
+    )
+  }
+  return deleteFunctions(planned.client, planned.prune, {
+    dryRun: context.settings.dryRun,
+    concurrency: context.settings.concurrency,
+    signal: context.io.signal
+  })
+}
+
+/** Nothing was written: every task says why it did not start. */
+function notStarted(context: SyncContext, error?: unknown): SyncOutcome {
+  const cancelled = context.io.signal.aborted
+  const reason = cancelled ? 'the run was cancelled' : describeError(error)
+  return {
+    results: context.scanned.map(({ task }) => ({
+      name: task.name,
+      config: task.configFile,
+      status: 'skipped',
+      error: `not started: ${reason}`
+    })),
+    problems: [],
+    warnings: context.warnings,
+    offline: false,
+    stages: context.clock.stages,
+    // A cancel is reported once, by main.
+    error: cancelled ? undefined : reason
   }
 }
 
