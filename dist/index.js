@@ -55628,7 +55628,7 @@ function bufferIncludes(buffer, content) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6323);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(471);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Everything is reported by now. A request abandoned at its deadline (the
@@ -55640,7 +55640,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6323:
+/***/ 471:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58966,6 +58966,10 @@ function oneOf(value, allowed) {
     return allowed.find(option => option === value);
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
@@ -59633,8 +59637,6 @@ function strandedUserAdvice(email) {
     return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/discover.ts
 
 
@@ -61282,6 +61284,8 @@ function environmentBytes(env) {
 
 
 
+
+
 /**
  * Stage 6: zip every task that will be uploaded and check what the API
  * would refuse (request size, environment size) before the first write.
@@ -61330,7 +61334,15 @@ async function packageUploads(planned, options) {
                 rule: tooLarge
             });
         }
-        return { ...item, pkg, packageMs: performance.now() - started };
+        // Every zip is made before the first write, but only the uploads in
+        // flight need to be in memory.
+        const file = external_node_path_namespaceObject.join(options.spoolDir, `${item.task.name}.zip`);
+        await (0,promises_namespaceObject.writeFile)(file, pkg.zip);
+        return {
+            ...item,
+            pkg: { file, bytes: pkg.bytes, files: pkg.files },
+            packageMs: performance.now() - started
+        };
     });
     return { ready, problems };
 }
@@ -61341,6 +61353,7 @@ function bodyOf(item) {
 }
 
 ;// CONCATENATED MODULE: ./src/apply.ts
+
 
 
 
@@ -61387,7 +61400,9 @@ async function applyTask(client, item, mask) {
             if (plan.action !== 'unchanged')
                 withTokens(plan.body, prepared.tokens);
         }
-        const code = item.pkg?.zip.toString('base64');
+        const code = item.pkg
+            ? (await (0,promises_namespaceObject.readFile)(item.pkg.file)).toString('base64')
+            : undefined;
         if (plan.action === 'create') {
             if (code === undefined)
                 throw new Error('internal: create without code');
@@ -61578,6 +61593,9 @@ function deleteFunctions(client, names, options) {
 
 
 
+
+
+
 /** Wall time per stage, for the log line and the benchmark. */
 class StageClock {
     stages = {};
@@ -61612,6 +61630,7 @@ async function sync(settings, io) {
     const scan = await clock.time('fingerprint', scanTasks(loaded.tasks, settings.concurrency));
     if (scan.problems.length)
         return invalid(scan.problems);
+    const spoolDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(io.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'exh-tasks-'));
     const context = {
         settings,
         io,
@@ -61619,11 +61638,17 @@ async function sync(settings, io) {
         scanned: scan.scanned,
         warnings: scan.scanned.flatMap(({ task, folder }) => folder.warnings.map(warning => `${task.name}: ${warning}`)),
         clock,
+        spoolDir,
         invalid
     };
-    return settings.host && settings.credentials
-        ? syncWithRemote(context)
-        : syncOffline(context);
+    try {
+        return settings.host && settings.credentials
+            ? await syncWithRemote(context)
+            : await syncOffline(context);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(spoolDir, { recursive: true, force: true });
+    }
 }
 /** No credentials (a dry run from a fork): validate and package, read nothing. */
 async function syncOffline(context) {
@@ -61632,7 +61657,8 @@ async function syncOffline(context) {
         warnings.push('prune: the remote functions were not read, so nothing is pruned offline');
     }
     const offline = await clock.time('package', packageUploads(planOffline(context.scanned, settings), {
-        concurrency: settings.concurrency
+        concurrency: settings.concurrency,
+        spoolDir: context.spoolDir
     }));
     if (offline.problems.length)
         return context.invalid(offline.problems);
@@ -61664,7 +61690,10 @@ async function syncWithRemote(context) {
     for (const { task, credentials } of planned.tasks) {
         warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
     }
-    const packaged = await clock.time('package', packageUploads(planned.tasks, { concurrency: settings.concurrency }));
+    const packaged = await clock.time('package', packageUploads(planned.tasks, {
+        concurrency: settings.concurrency,
+        spoolDir: context.spoolDir
+    }));
     if (packaged.problems.length)
         return context.invalid(packaged.problems);
     const results = settings.dryRun

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import type { ExhClient } from './exh-client.js'
 import { ExhApiError } from './exh-client.js'
 import { describeError } from './errors.js'
@@ -88,7 +89,9 @@ async function applyTask(
       )
       if (plan.action !== 'unchanged') withTokens(plan.body, prepared.tokens)
     }
-    const code = item.pkg?.zip.toString('base64')
+    const code = item.pkg
+      ? (await readFile(item.pkg.file)).toString('base64')
+      : undefined
     if (plan.action === 'create') {
       if (code === undefined) throw new Error('internal: create without code')
       await client.createFunction({ ...plan.body, code })

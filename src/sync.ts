@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
 import type { Settings } from './inputs.js'
 import { CREDENTIAL_VARIABLES, type ConfigProblem } from './task.js'
 import { PENDING_TOKEN } from './credentials.js'
@@ -63,6 +66,8 @@ interface SyncContext {
   scanned: ScannedTask[]
   warnings: string[]
   clock: StageClock
+  /** Where the zips wait for their upload. */
+  spoolDir: string
   /** A run that failed validation: nothing written. */
   invalid: (problems: ConfigProblem[]) => SyncOutcome
 }
@@ -101,6 +106,9 @@ export async function sync(
     scanTasks(loaded.tasks, settings.concurrency)
   )
   if (scan.problems.length) return invalid(scan.problems)
+  const spoolDir = await mkdtemp(
+    path.join(io.env.RUNNER_TEMP || tmpdir(), 'exh-tasks-')
+  )
   const context: SyncContext = {
     settings,
     io,
@@ -110,11 +118,16 @@ export async function sync(
       folder.warnings.map(warning => `${task.name}: ${warning}`)
     ),
     clock,
+    spoolDir,
     invalid
   }
-  return settings.host && settings.credentials
-    ? syncWithRemote(context)
-    : syncOffline(context)
+  try {
+    return settings.host && settings.credentials
+      ? await syncWithRemote(context)
+      : await syncOffline(context)
+  } finally {
+    await rm(spoolDir, { recursive: true, force: true })
+  }
 }
 
 /** No credentials (a dry run from a fork): validate and package, read nothing. */
@@ -128,7 +141,8 @@ async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
   const offline = await clock.time(
     'package',
     packageUploads(planOffline(context.scanned, settings), {
-      concurrency: settings.concurrency
+      concurrency: settings.concurrency,
+      spoolDir: context.spoolDir
     })
   )
   if (offline.problems.length) return context.invalid(offline.problems)
@@ -164,7 +178,10 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
 
   const packaged = await clock.time(
     'package',
-    packageUploads(planned.tasks, { concurrency: settings.concurrency })
+    packageUploads(planned.tasks, {
+      concurrency: settings.concurrency,
+      spoolDir: context.spoolDir
+    })
   )
   if (packaged.problems.length) return context.invalid(packaged.problems)
 

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises'
+import * as path from 'node:path'
 import type { ConfigProblem } from './task.js'
 import { MARKER_VARIABLE } from './task.js'
 import {
@@ -13,9 +15,16 @@ import { mapPool } from './pool.js'
 import { CodeFolderError } from './code-folder.js'
 import { codeFolderProblem } from './scan.js'
 
+/** A zip waiting for its upload, on disk so memory does not grow with the tasks. */
+export interface SpooledPackage {
+  file: string
+  bytes: number
+  files: number
+}
+
 export interface ReadyTask extends PlannedTask {
   /** The zip, for tasks whose code is uploaded (or every task offline). */
-  pkg?: TaskPackage
+  pkg?: SpooledPackage
   packageMs: number
 }
 
@@ -25,7 +34,7 @@ export interface ReadyTask extends PlannedTask {
  */
 export async function packageUploads(
   planned: PlannedTask[],
-  options: { concurrency: number }
+  options: { concurrency: number; spoolDir: string }
 ): Promise<{ ready: ReadyTask[]; problems: ConfigProblem[] }> {
   const problems: ConfigProblem[] = []
   const ready = await mapPool(planned, options.concurrency, async item => {
@@ -72,7 +81,15 @@ export async function packageUploads(
         rule: tooLarge
       })
     }
-    return { ...item, pkg, packageMs: performance.now() - started }
+    // Every zip is made before the first write, but only the uploads in
+    // flight need to be in memory.
+    const file = path.join(options.spoolDir, `${item.task.name}.zip`)
+    await writeFile(file, pkg.zip)
+    return {
+      ...item,
+      pkg: { file, bytes: pkg.bytes, files: pkg.files },
+      packageMs: performance.now() - started
+    }
   })
   return { ready, problems }
 }
