@@ -59138,9 +59138,7 @@ async function connectExh(options) {
                 retryAfter.set(signal, wait);
         }
     });
-    const retry = options.retry ?? DEFAULT_RETRY;
-    const sleep = options.sleep ?? abortableSleep;
-    const stats = { calls: 0, retries: 0, waitingMs: 0 };
+    const retry = DEFAULT_RETRY;
     async function call(label, run, beforeRetry) {
         for (let attempt = 1;; attempt++) {
             // A retry whose wait was cut short by the cancel must not go out.
@@ -59160,8 +59158,6 @@ async function connectExh(options) {
                 deadline.passed = true;
                 controller.abort();
             }, options.requestTimeoutMs);
-            const started = performance.now();
-            stats.calls++;
             try {
                 return await run({
                     shouldRetry: false,
@@ -59185,14 +59181,12 @@ async function connectExh(options) {
                 if (!verdict.retry) {
                     throw new ExhApiError(label, scrubHost(message, options.host), failure, verdict.reason);
                 }
-                stats.retries++;
                 options.log(`${label}: ${scrubHost(message, options.host)}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
-                await sleep(verdict.delayMs, options.signal);
+                await abortableSleep(verdict.delayMs, options.signal);
             }
             finally {
                 clearTimeout(timer);
                 options.signal.removeEventListener('abort', cancel);
-                stats.waitingMs += performance.now() - started;
             }
             // A create whose answer was lost may have happened: look before trying
             // again, so a retry never makes a duplicate.
@@ -59266,7 +59260,6 @@ async function connectExh(options) {
     }
     const users = usersApi(sdk, call, options);
     return {
-        stats,
         users,
         async listFunctions() {
             const page = await call('listing functions', o => sdk.tasks.functions.find(o));
@@ -60298,60 +60291,32 @@ function issueOf(error, value) {
     const instance = parsePointer(error.instancePath);
     const params = error.params;
     const property = (name) => [...instance, String(name)];
-    // The failing inner keyword carries the property name; skip its wrapper.
-    if (error.keyword === 'propertyNames')
-        return [];
-    if (typeof error.propertyName === 'string') {
-        const at = property(error.propertyName);
-        const rule = `is not a valid name: ${describeRule(error, error.propertyName)}`;
-        return [
-            {
-                keyword: error.keyword,
-                path: at,
-                locateAt: at,
-                key: true,
-                instance,
-                rule
-            }
-        ];
-    }
-    if (error.keyword === 'required') {
-        const at = property(params.missingProperty);
-        return [
-            {
-                keyword: error.keyword,
-                path: at,
-                locateAt: instance,
-                key: false,
-                instance,
-                rule: 'is required'
-            }
-        ];
-    }
-    if (error.keyword === 'additionalProperties') {
-        const at = property(params.additionalProperty);
-        return [
-            {
-                keyword: error.keyword,
-                path: at,
-                locateAt: at,
-                key: true,
-                instance,
-                rule: 'is not allowed (unknown property)'
-            }
-        ];
-    }
-    const rule = describeRule(error, valueAt(value, instance));
-    return [
+    const issue = (path, rule, where = {}) => [
         {
             keyword: error.keyword,
-            path: instance,
-            locateAt: instance,
-            key: false,
+            path,
+            locateAt: where.locateAt ?? path,
+            key: where.key ?? false,
             instance,
             rule
         }
     ];
+    // The failing inner keyword carries the property name; skip its wrapper.
+    if (error.keyword === 'propertyNames')
+        return [];
+    if (typeof error.propertyName === 'string') {
+        return issue(property(error.propertyName), `is not a valid name: ${describeRule(error, error.propertyName)}`, { key: true });
+    }
+    if (error.keyword === 'required') {
+        // Pointed at the object that lacks it.
+        return issue(property(params.missingProperty), 'is required', {
+            locateAt: instance
+        });
+    }
+    if (error.keyword === 'additionalProperties') {
+        return issue(property(params.additionalProperty), 'is not allowed (unknown property)', { key: true });
+    }
+    return issue(instance, describeRule(error, valueAt(value, instance)));
 }
 function describeRule(error, actual) {
     const params = error.params;
@@ -61918,16 +61883,23 @@ function orderResult(result) {
 
 ;// CONCATENATED MODULE: ./src/report.ts
 
+/** Tasks with this action, done or planned (not failed, not skipped). */
+function countAction(results, action) {
+    return results.filter(r => r.action === action && (r.status === 'done' || r.status === 'planned')).length;
+}
+function countStatus(results, status) {
+    return results.filter(r => r.status === status).length;
+}
 /** The action's outputs. The host is left out (it may be a secret). */
 function computeOutputs(report) {
-    const counted = (action) => report.results.filter(r => r.action === action && (r.status === 'done' || r.status === 'planned')).length;
+    const counted = (action) => countAction(report.results, action);
     const outputs = {
         result: JSON.stringify(report.results.map(orderResult)),
         created: String(counted('create')),
         updated: String(counted('update')),
         unchanged: String(counted('unchanged')),
         deleted: String(counted('delete')),
-        failed: String(report.results.filter(r => r.status === 'failed').length),
+        failed: String(countStatus(report.results, 'failed')),
         changed: report.offline ? '' : String(isChanged(report.results))
     };
     if (report.functions)
@@ -61985,7 +61957,7 @@ function cutToBytes(text, bytes) {
         .replace(/\uFFFD$/, '');
 }
 function outcome(report) {
-    const failed = report.results.filter(r => r.status === 'failed').length;
+    const failed = countStatus(report.results, 'failed');
     if (hasFailed(report)) {
         return failed
             ? `❌ failed (${failed} of ${report.results.length} tasks)`
@@ -62000,9 +61972,9 @@ function outcome(report) {
     return '✅ done';
 }
 function totalsLine(report) {
-    const count = (action) => report.results.filter(r => r.action === action && r.status !== 'failed' && r.status !== 'skipped').length;
-    const failed = report.results.filter(r => r.status === 'failed').length;
-    const skipped = report.results.filter(r => r.status === 'skipped').length;
+    const count = (action) => countAction(report.results, action);
+    const failed = countStatus(report.results, 'failed');
+    const skipped = countStatus(report.results, 'skipped');
     const seconds = `${(report.durationMs / 1000).toFixed(1)} s`;
     const host = report.host ? ` on \`${report.host}\`` : '';
     if (report.command === 'list') {
@@ -67320,7 +67292,7 @@ async function publish(raw, comment, redact) {
         await commentOnPullRequest(comment, renderSummary({ ...report, host: undefined }));
     }
     if (hasFailed(report)) {
-        const failed = report.results.filter(r => r.status === 'failed').length;
+        const failed = countStatus(report.results, 'failed');
         setFailed([
             failed
                 ? `exh-tasks-action: ${failed} task(s) failed`

@@ -577,59 +577,43 @@ function issueOf(error: ErrorObject, value: unknown): SchemaIssue[] {
   const instance = parsePointer(error.instancePath)
   const params = error.params as Record<string, unknown>
   const property = (name: unknown) => [...instance, String(name)]
-  // The failing inner keyword carries the property name; skip its wrapper.
-  if (error.keyword === 'propertyNames') return []
-  if (typeof error.propertyName === 'string') {
-    const at = property(error.propertyName)
-    const rule = `is not a valid name: ${describeRule(error, error.propertyName)}`
-    return [
-      {
-        keyword: error.keyword,
-        path: at,
-        locateAt: at,
-        key: true,
-        instance,
-        rule
-      }
-    ]
-  }
-  if (error.keyword === 'required') {
-    const at = property(params.missingProperty)
-    return [
-      {
-        keyword: error.keyword,
-        path: at,
-        locateAt: instance,
-        key: false,
-        instance,
-        rule: 'is required'
-      }
-    ]
-  }
-  if (error.keyword === 'additionalProperties') {
-    const at = property(params.additionalProperty)
-    return [
-      {
-        keyword: error.keyword,
-        path: at,
-        locateAt: at,
-        key: true,
-        instance,
-        rule: 'is not allowed (unknown property)'
-      }
-    ]
-  }
-  const rule = describeRule(error, valueAt(value, instance))
-  return [
+  const issue = (
+    path: JsonPath,
+    rule: string,
+    where: { locateAt?: JsonPath; key?: boolean } = {}
+  ): SchemaIssue[] => [
     {
       keyword: error.keyword,
-      path: instance,
-      locateAt: instance,
-      key: false,
+      path,
+      locateAt: where.locateAt ?? path,
+      key: where.key ?? false,
       instance,
       rule
     }
   ]
+  // The failing inner keyword carries the property name; skip its wrapper.
+  if (error.keyword === 'propertyNames') return []
+  if (typeof error.propertyName === 'string') {
+    return issue(
+      property(error.propertyName),
+      `is not a valid name: ${describeRule(error, error.propertyName)}`,
+      { key: true }
+    )
+  }
+  if (error.keyword === 'required') {
+    // Pointed at the object that lacks it.
+    return issue(property(params.missingProperty), 'is required', {
+      locateAt: instance
+    })
+  }
+  if (error.keyword === 'additionalProperties') {
+    return issue(
+      property(params.additionalProperty),
+      'is not allowed (unknown property)',
+      { key: true }
+    )
+  }
+  return issue(instance, describeRule(error, valueAt(value, instance)))
 }
 
 function describeRule(error: ErrorObject, actual: unknown): string {

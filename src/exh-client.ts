@@ -15,8 +15,7 @@ import {
   decideRetry,
   isTransient,
   parseRetryAfter,
-  type FailedAttempt,
-  type RetryOptions
+  type FailedAttempt
 } from './retry.js'
 import { describeError, scrubHost } from './errors.js'
 import { worthMasking } from './secrets.js'
@@ -32,8 +31,6 @@ export interface ExhClientOptions {
   mask: (secret: string) => void
   /** Where retries are reported (one line each, no secrets). */
   log: (message: string) => void
-  retry?: RetryOptions
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
 }
 
 /** The Extra Horizon calls the pipeline needs, as plain data in and out. */
@@ -50,8 +47,6 @@ export interface ExhClient {
   deleteFunction(name: string): Promise<void>
   /** The executionCredentials calls (global roles and users). */
   readonly users: ExhUsersApi
-  /** Time spent waiting on the API (for the benchmark), and calls made. */
-  readonly stats: { calls: number; retries: number; waitingMs: number }
 }
 
 /** A global role, permissions by name. */
@@ -174,9 +169,7 @@ export async function connectExh(
       if (wait !== undefined && signal) retryAfter.set(signal, wait)
     }
   })
-  const retry = options.retry ?? DEFAULT_RETRY
-  const sleep = options.sleep ?? abortableSleep
-  const stats = { calls: 0, retries: 0, waitingMs: 0 }
+  const retry = DEFAULT_RETRY
 
   async function call<T>(
     label: string,
@@ -201,8 +194,6 @@ export async function connectExh(
         deadline.passed = true
         controller.abort()
       }, options.requestTimeoutMs)
-      const started = performance.now()
-      stats.calls++
       try {
         return await run({
           shouldRetry: false,
@@ -230,15 +221,13 @@ export async function connectExh(
             verdict.reason
           )
         }
-        stats.retries++
         options.log(
           `${label}: ${scrubHost(message, options.host)}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`
         )
-        await sleep(verdict.delayMs, options.signal)
+        await abortableSleep(verdict.delayMs, options.signal)
       } finally {
         clearTimeout(timer)
         options.signal.removeEventListener('abort', cancel)
-        stats.waitingMs += performance.now() - started
       }
       // A create whose answer was lost may have happened: look before trying
       // again, so a retry never makes a duplicate.
@@ -332,7 +321,6 @@ export async function connectExh(
   const users = usersApi(sdk, call, options)
 
   return {
-    stats,
     users,
     async listFunctions() {
       const page = await call('listing functions', o =>

@@ -6,6 +6,7 @@ import { list, remove } from './commands.js'
 import { ValidationError, describeError } from './errors.js'
 import {
   computeOutputs,
+  countStatus,
   hasFailed,
   renderSummary,
   type RunReport
@@ -218,7 +219,7 @@ async function publish(
     )
   }
   if (hasFailed(report)) {
-    const failed = report.results.filter(r => r.status === 'failed').length
+    const failed = countStatus(report.results, 'failed')
     core.setFailed(
       [
         failed

@@ -24,20 +24,31 @@ export interface RemoteFunctionRow {
   updateTimestamp?: string
 }
 
+/** Tasks with this action, done or planned (not failed, not skipped). */
+function countAction(results: TaskResult[], action: TaskAction): number {
+  return results.filter(
+    r => r.action === action && (r.status === 'done' || r.status === 'planned')
+  ).length
+}
+
+export function countStatus(
+  results: TaskResult[],
+  status: TaskResult['status']
+): number {
+  return results.filter(r => r.status === status).length
+}
+
 /** The action's outputs. The host is left out (it may be a secret). */
 export function computeOutputs(report: RunReport): Record<string, string> {
   const counted = (action: TaskAction): number =>
-    report.results.filter(
-      r =>
-        r.action === action && (r.status === 'done' || r.status === 'planned')
-    ).length
+    countAction(report.results, action)
   const outputs: Record<string, string> = {
     result: JSON.stringify(report.results.map(orderResult)),
     created: String(counted('create')),
     updated: String(counted('update')),
     unchanged: String(counted('unchanged')),
     deleted: String(counted('delete')),
-    failed: String(report.results.filter(r => r.status === 'failed').length),
+    failed: String(countStatus(report.results, 'failed')),
     changed: report.offline ? '' : String(isChanged(report.results))
   }
   if (report.functions) outputs.functions = JSON.stringify(report.functions)
@@ -111,7 +122,7 @@ function cutToBytes(text: string, bytes: number): string {
 }
 
 function outcome(report: RunReport): string {
-  const failed = report.results.filter(r => r.status === 'failed').length
+  const failed = countStatus(report.results, 'failed')
   if (hasFailed(report)) {
     return failed
       ? `❌ failed (${failed} of ${report.results.length} tasks)`
@@ -125,12 +136,9 @@ function outcome(report: RunReport): string {
 
 function totalsLine(report: RunReport): string {
   const count = (action: TaskAction): number =>
-    report.results.filter(
-      r =>
-        r.action === action && r.status !== 'failed' && r.status !== 'skipped'
-    ).length
-  const failed = report.results.filter(r => r.status === 'failed').length
-  const skipped = report.results.filter(r => r.status === 'skipped').length
+    countAction(report.results, action)
+  const failed = countStatus(report.results, 'failed')
+  const skipped = countStatus(report.results, 'skipped')
   const seconds = `${(report.durationMs / 1000).toFixed(1)} s`
   const host = report.host ? ` on \`${report.host}\`` : ''
   if (report.command === 'list') {

@@ -13,6 +13,15 @@ import type { ActionRun } from '../support/run-action.js'
 import { syncWith } from './harness.js'
 
 const LIST = '/tasks/v1/functions/'
+const LOGIN = '/auth/v2/oauth1/tokens'
+
+/** Inputs that log in with email and password instead of the admin token. */
+function passwordInputs(
+  email: string,
+  password: string
+): Record<string, string> {
+  return { path: 'tasks', token: '', 'token-secret': '', email, password }
+}
 const CREATE = '/tasks/v1/functions/'
 
 /** One folder per task under `tasks/`, each with a tiny handler. */
@@ -481,17 +490,13 @@ describe('faults found in review', () => {
     await using ws = await makeWorkspace(tasks({ a: {} }))
     fake.fault({
       method: 'POST',
-      path: '/auth/v2/oauth1/tokens',
+      path: LOGIN,
       delayMs: 60_000,
       times: Infinity
     })
     const started = performance.now()
     const run = await syncWith(fake, ws.dir, {
-      path: 'tasks',
-      token: '',
-      'token-secret': '',
-      email: fake.admin.email,
-      password: fake.admin.password,
+      ...passwordInputs(fake.admin.email, fake.admin.password),
       'request-timeout': '1'
     })
     // Four attempts of 1 s plus back-off, then at most a second to exit:
@@ -503,14 +508,6 @@ describe('faults found in review', () => {
 })
 
 describe('logging in with email and password', () => {
-  const passwordInputs = (email: string, password: string) => ({
-    path: 'tasks',
-    token: '',
-    'token-secret': '',
-    email,
-    password
-  })
-
   it('logs in once and syncs', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(tasks({ a: {} }))
@@ -534,7 +531,7 @@ describe('logging in with email and password', () => {
       passwordInputs(fake.admin.email, 'Wrong-Passw0rd')
     )
     expect(run.exitCode).toBe(1)
-    expect(named(fake, 'POST', '/auth/v2/oauth1/tokens')).toHaveLength(1)
+    expect(named(fake, 'POST', LOGIN)).toHaveLength(1)
     expect(readable(run)).toContain('email and password')
     expect(readable(run)).not.toContain('Wrong-Passw0rd')
     expect(fake.writeRequests()).toEqual([])
@@ -554,7 +551,7 @@ describe('logging in with email and password', () => {
       passwordInputs('ci.bot@example.com', 'Ci-Passw0rd-123')
     )
     expect(run.exitCode).toBe(1)
-    expect(named(fake, 'POST', '/auth/v2/oauth1/tokens')).toHaveLength(1)
+    expect(named(fake, 'POST', LOGIN)).toHaveLength(1)
     expect(readable(run)).toContain('requires multi-factor authentication')
     expect(readable(run)).toContain('token and token-secret inputs')
   })
@@ -567,7 +564,7 @@ describe('logging in with email and password', () => {
     await using ws = await makeWorkspace(tasks({ a: {} }))
     fake.fault({
       method: 'POST',
-      path: '/auth/v2/oauth1/tokens',
+      path: LOGIN,
       status: 401,
       body: exhErrorBody(code),
       times: Infinity
@@ -578,7 +575,7 @@ describe('logging in with email and password', () => {
       passwordInputs(fake.admin.email, fake.admin.password)
     )
     expect(run.exitCode).toBe(1)
-    expect(named(fake, 'POST', '/auth/v2/oauth1/tokens')).toHaveLength(1)
+    expect(named(fake, 'POST', LOGIN)).toHaveLength(1)
     expect(readable(run)).toContain(word)
   })
 
@@ -587,7 +584,7 @@ describe('logging in with email and password', () => {
     await using ws = await makeWorkspace(tasks({ a: {} }))
     fake.fault({
       method: 'POST',
-      path: '/auth/v2/oauth1/tokens',
+      path: LOGIN,
       status: 401,
       body: exhErrorBody(211)
     })
@@ -597,7 +594,7 @@ describe('logging in with email and password', () => {
       passwordInputs(fake.admin.email, fake.admin.password)
     )
     expect(run.exitCode, run.log).toBe(0)
-    const logins = named(fake, 'POST', '/auth/v2/oauth1/tokens')
+    const logins = named(fake, 'POST', LOGIN)
     expect(logins.map(r => r.status)).toEqual([401, 200])
     const [first, second] = logins
     expect(

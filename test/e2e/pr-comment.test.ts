@@ -1,11 +1,30 @@
 import { describe, expect, it } from 'vitest'
 import { writeFile } from 'node:fs/promises'
 import { startFakeExh } from '../fake-exh/index.js'
-import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import {
+  makeWorkspace,
+  taskConfig,
+  type Workspace
+} from '../support/workspace.js'
 import { startFakeGitHub } from '../support/fake-github.js'
 import { syncWith } from './harness.js'
 
 const TOKEN = 'ghs_fake_github_token_0123456789'
+
+/** The runner's environment for a pull_request event, with the API at `apiUrl`. */
+async function pullRequestEnv(
+  ws: Workspace,
+  apiUrl: string,
+  number: number
+): Promise<Record<string, string>> {
+  const event = ws.path('event.json')
+  await writeFile(event, JSON.stringify({ pull_request: { number } }))
+  return {
+    GITHUB_API_URL: apiUrl,
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: event
+  }
+}
 
 describe('comment-on-pr', () => {
   it('posts one comment with the plan and updates it in place on the next run', async () => {
@@ -15,13 +34,7 @@ describe('comment-on-pr', () => {
       'tasks/a/task-config.json': taskConfig('a'),
       'tasks/a/build/index.js': 'x'
     })
-    const event = ws.path('event.json')
-    await writeFile(event, JSON.stringify({ pull_request: { number: 7 } }))
-    const env = {
-      GITHUB_API_URL: gh.url,
-      GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: event
-    }
+    const env = await pullRequestEnv(ws, gh.url, 7)
     const inputs = {
       path: 'tasks',
       'dry-run': 'true',
@@ -63,8 +76,7 @@ describe('comment-on-pr', () => {
     })
     // The user exists but the function holds no tokens: the error names it.
     fake.addUser({ email, password: 'Existing-Passw0rd' })
-    const event = ws.path('event.json')
-    await writeFile(event, JSON.stringify({ pull_request: { number: 7 } }))
+    const prEnv = await pullRequestEnv(ws, gh.url, 7)
     const run = await syncWith(
       fake,
       ws.dir,
@@ -72,9 +84,7 @@ describe('comment-on-pr', () => {
       {
         env: {
           TASK_EMAIL: email,
-          GITHUB_API_URL: gh.url,
-          GITHUB_EVENT_NAME: 'pull_request',
-          GITHUB_EVENT_PATH: event
+          ...prEnv
         }
       }
     )
@@ -97,19 +107,13 @@ describe('comment-on-pr', () => {
       'tasks/a/task-config.json': taskConfig('a'),
       'tasks/a/build/index.js': 'x'
     })
-    const event = ws.path('event.json')
-    await writeFile(event, JSON.stringify({ pull_request: { number: 9 } }))
+    // Nothing listens on port 9: the comment cannot be posted.
+    const env = await pullRequestEnv(ws, 'http://localhost:9', 9)
     const run = await syncWith(
       fake,
       ws.dir,
       { 'dry-run': 'true', 'comment-on-pr': 'true', 'github-token': TOKEN },
-      {
-        env: {
-          GITHUB_API_URL: 'http://localhost:9',
-          GITHUB_EVENT_NAME: 'pull_request',
-          GITHUB_EVENT_PATH: event
-        }
-      }
+      { env }
     )
     expect(run.exitCode, run.log).toBe(0)
     expect(run.log).toContain('::warning::comment-on-pr: could not comment')
