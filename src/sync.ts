@@ -84,6 +84,7 @@ export async function sync(
   const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask))
   const invalid = (problems: ConfigProblem[]): SyncOutcome => ({
     ...invalidRun(settings, loaded, problems),
+    warnings: loaded.warnings,
     stages: clock.stages
   })
   if (loaded.problems.length) return invalid(loaded.problems)
@@ -114,9 +115,12 @@ export async function sync(
     io,
     loaded,
     scanned: scan.scanned,
-    warnings: scan.scanned.flatMap(({ task, folder }) =>
-      folder.warnings.map(warning => `${task.name}: ${warning}`)
-    ),
+    warnings: [
+      ...loaded.warnings,
+      ...scan.scanned.flatMap(({ task, folder }) =>
+        folder.warnings.map(warning => `${task.name}: ${warning}`)
+      )
+    ],
     clock,
     spoolDir,
     invalid

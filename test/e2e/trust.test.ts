@@ -1,0 +1,149 @@
+import { writeFile } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
+import { startFakeExh } from '../fake-exh/index.js'
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js'
+import {
+  makeWorkspace,
+  taskConfig,
+  type Workspace
+} from '../support/workspace.js'
+import { runAction, type ActionRun } from '../support/run-action.js'
+import { syncWith } from './harness.js'
+
+const GITHUB_TOKEN = 'ghs_fake_github_token_0123456789'
+
+/** The runner's environment for a pull_request event. */
+async function pullRequestEnv(
+  ws: Workspace,
+  gh: FakeGitHub
+): Promise<Record<string, string>> {
+  const event = ws.path('event.json')
+  await writeFile(event, JSON.stringify({ pull_request: { number: 7 } }))
+  return {
+    GITHUB_API_URL: gh.url,
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: event
+  }
+}
+
+/**
+ * Fails when a secret, raw or URL-encoded, is in any channel: stdout (its
+ * own `::add-mask::` lines aside), stderr, outputs, summary, comments.
+ */
+function expectNowhere(
+  run: ActionRun,
+  secrets: string[],
+  gh?: FakeGitHub
+): void {
+  const channels = {
+    stdout: run.stdout.replace(/^::add-mask::.*$/gm, ''),
+    stderr: run.stderr,
+    outputs: JSON.stringify(run.outputs),
+    summary: run.summary,
+    comment: (gh?.comments ?? []).map(c => c.body).join('\n')
+  }
+  for (const secret of secrets) {
+    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+      for (const [channel, text] of Object.entries(channels)) {
+        expect(text.includes(form), `${form} in ${channel}`).toBe(false)
+      }
+    }
+  }
+}
+
+describe('$NAME never reads the action credentials', () => {
+  it('refuses a task named after the token secret in a pull request dry run, leaking it nowhere', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('$INPUT_TOKEN-SECRET'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      {
+        path: 'tasks',
+        'dry-run': 'true',
+        'comment-on-pr': 'true',
+        'github-token': GITHUB_TOKEN
+      },
+      { env: await pullRequestEnv(ws, gh) }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain(
+      'tasks/a/task-config.json:2: name: $INPUT_TOKEN-SECRET may not be substituted'
+    )
+    expect(run.result).toMatchObject([
+      { config: 'tasks/a/task-config.json', status: 'failed' }
+    ])
+    expect(gh.comments).toHaveLength(1)
+    expectNowhere(run, [fake.admin.tokenSecret, fake.consumer.secret], gh)
+  })
+
+  it('refuses it offline too, where the secret would fail the name pattern', async () => {
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('$INPUT_CONSUMER-SECRET'),
+      'tasks/b/task-config.json': taskConfig('b'),
+      'tasks/a/build/index.js': 'x',
+      'tasks/b/build/index.js': 'x'
+    })
+    const secret = 'cs/with spaces+and=signs'
+    // Offline (no token): the run validates without the API.
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: {
+        path: 'tasks',
+        'consumer-key': 'key-1234',
+        'consumer-secret': secret,
+        'dry-run': 'true',
+        tasks: 'b',
+        'comment-on-pr': 'true',
+        'github-token': GITHUB_TOKEN
+      },
+      env: await pullRequestEnv(ws, gh)
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.result.map(r => [r.config, r.status])).toEqual([
+      ['tasks/a/task-config.json', 'failed'],
+      ['tasks/b/task-config.json', 'skipped']
+    ])
+    expectNowhere(run, [secret], gh)
+  })
+})
+
+describe('an unset $NAME', () => {
+  const files = {
+    'tasks/a/task-config.json': taskConfig('a', {
+      environment: { DB_PASSWORD: '$DB_PASSWORD' }
+    }),
+    'tasks/a/build/index.js': 'x'
+  }
+
+  it('is a warning in an offline dry run, where a fork has no secrets', async () => {
+    await using ws = await makeWorkspace(files)
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: { path: 'tasks', 'dry-run': 'true' }
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.stdout).toMatch(
+      /^::warning::tasks\/a\/task-config\.json:\d+: environment\.DB_PASSWORD: variable DB_PASSWORD is not set \(or empty\); counted as empty in this offline dry run, so the environment-size check is incomplete$/m
+    )
+    expect(run.result).toMatchObject([{ name: 'a', status: 'planned' }])
+  })
+
+  it('stays an error when the run has credentials', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(files)
+    const run = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      'dry-run': 'true'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(
+      /environment\.DB_PASSWORD: variable DB_PASSWORD is not set \(or empty\) in the environment/
+    )
+  })
+})
