@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import { exec } from '@actions/exec'
 import { readInputs, type Settings } from './inputs.js'
 import { sync, type RunIo } from './sync.js'
 import { list, remove } from './commands.js'
@@ -14,6 +13,8 @@ import {
 import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
+import { buildEnvironment, runShell } from './build.js'
+import { forLog } from './safe-text.js'
 import {
   commentMarker,
   renderComment,
@@ -176,8 +177,8 @@ function actionsIo(signal: AbortSignal, mask: (secret: string) => void): RunIo {
       core.endGroup()
     },
     runCommand: (command, cwd, title) =>
-      core.group(title, () =>
-        exec('sh', ['-c', command], { cwd, ignoreReturnCode: true })
+      core.group(forLog(title), () =>
+        runShell(command, { cwd, env: buildEnvironment(process.env), signal })
       )
   }
 }

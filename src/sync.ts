@@ -96,9 +96,11 @@ export async function sync(
         loaded.tasks,
         settings.buildCommand,
         settings.workspace,
-        io.runCommand
+        io.runCommand,
+        io.signal
       )
     )
+    if (io.signal.aborted) return cancelledBeforeSync(loaded, clock)
     if (failed.length) return invalid(failed)
   }
 
@@ -276,6 +278,25 @@ function prune(
     concurrency: context.settings.concurrency,
     signal: context.io.signal
   })
+}
+
+/** Cancelled during the builds: no task started. A cancel is reported once, by main. */
+function cancelledBeforeSync(
+  loaded: LoadedTasks,
+  clock: StageClock
+): SyncOutcome {
+  return {
+    results: loaded.tasks.map(task => ({
+      name: task.name,
+      config: task.configFile,
+      status: 'skipped',
+      error: 'not started: cancelled'
+    })),
+    problems: [],
+    warnings: loaded.warnings,
+    offline: false,
+    stages: clock.stages
+  }
 }
 
 /** Nothing was written: every task says why it did not start. */
