@@ -58,7 +58,9 @@ export function runShell(
     }
     const onAbort = (): void => {
       killGroup('SIGTERM')
-      killer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS)
+      killer = setTimeout(() => {
+        killGroup('SIGKILL')
+      }, KILL_GRACE_MS)
     }
     if (options.signal.aborted) onAbort()
     else options.signal.addEventListener('abort', onAbort, { once: true })
@@ -90,13 +92,15 @@ export async function buildTasks(
   signal: AbortSignal
 ): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = []
+  // A call, not a property read: the abort happens during the await.
+  const cancelled = (): boolean => signal.aborted
   for (const task of tasks) {
-    if (signal.aborted) break
+    if (cancelled()) break
     const cwd = task.configFile
       ? path.join(workspace, path.dirname(task.configFile))
       : workspace
     const code = await run(command, cwd, `build ${task.name}`)
-    if (signal.aborted) break
+    if (cancelled()) break
     if (code !== 0) {
       problems.push({
         file: task.configFile,

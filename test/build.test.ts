@@ -51,7 +51,9 @@ describe('runShell', () => {
       env: { PATH: process.env.PATH ?? '' },
       signal: controller.signal
     })
-    setTimeout(() => controller.abort(), 200)
+    setTimeout(() => {
+      controller.abort()
+    }, 200)
     const code = await running
     expect(code).not.toBe(0)
     // SIGTERM, then SIGKILL after the grace period: well under 30 s.
