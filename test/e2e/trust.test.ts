@@ -147,3 +147,65 @@ describe('an unset $NAME', () => {
     )
   })
 })
+
+/** Lines of stdout the runner would read as one of the injected commands. */
+function injectedCommands(stdout: string): string[] {
+  return stdout
+    .split(/\r?\n/)
+    .map(line => line.trimStart())
+    .filter(line =>
+      /^::(set-output|add-mask::done|stop-commands|warning::pwned)/.test(line)
+    )
+}
+
+describe('untrusted text in the log', () => {
+  const INJECTIONS = [
+    '\n::set-output name=x::y',
+    '\n::add-mask::done',
+    '\n::stop-commands::x',
+    '\n::warning::pwned'
+  ]
+
+  it('never forms a workflow command from a config path or a symlink target', async () => {
+    await using fake = await startFakeExh()
+    const files: Record<string, string | { symlink: string }> = {}
+    INJECTIONS.forEach((text, index) => {
+      const folder = `tasks/t${index}${text}`
+      files[`${folder}/task-config.json`] = taskConfig(`t${index}`)
+      files[`${folder}/build/index.js`] = 'x'
+      files[`${folder}/build/dangling`] = { symlink: text }
+    })
+    await using ws = await makeWorkspace(files)
+    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.stdout).toContain('\\n::add-mask::done')
+    expect(injectedCommands(run.stdout)).toEqual([])
+    expect(injectedCommands(run.stderr)).toEqual([])
+    // `done` was not masked: the outputs still carry it.
+    expect(run.result.map(r => r.status)).toEqual([
+      'done',
+      'done',
+      'done',
+      'done'
+    ])
+    expect(run.outputs.x).toBeUndefined()
+  })
+
+  it('never forms a workflow command from an executionCredentials email', async () => {
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a', {
+        executionCredentials: {
+          permissions: [],
+          email: `x${INJECTIONS.join('')}@example.com`
+        }
+      }),
+      'tasks/a/build/index.js': 'x'
+    })
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: { path: 'tasks', 'dry-run': 'true' }
+    })
+    expect(injectedCommands(run.stdout)).toEqual([])
+    expect(run.outputs.x).toBeUndefined()
+  })
+})
