@@ -209,3 +209,57 @@ describe('untrusted text in the log', () => {
     expect(run.outputs.x).toBeUndefined()
   })
 })
+
+describe('an API error that echoes the request', () => {
+  it('prints none of the password, consumer secret or task tokens it holds', async () => {
+    await using fake = await startFakeExh()
+    const credentialed = (name: string) =>
+      taskConfig(name, { executionCredentials: { permissions: [] } })
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': credentialed('a'),
+      'tasks/a/build/index.js': 'x',
+      'tasks/b/task-config.json': credentialed('b'),
+      'tasks/b/build/index.js': 'x'
+    })
+    // Task a's registration and task b's create are refused, quoting the body.
+    fake.fault({
+      method: 'POST',
+      path: '/users/v1/register',
+      status: 400,
+      echoBody: true
+    })
+    fake.fault({
+      method: 'POST',
+      path: '/tasks/v1/functions/',
+      status: 400,
+      echoBody: true
+    })
+    const run = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      concurrency: '1'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(fake.pendingFaults()).toEqual([])
+    const bodies = fake.requests
+      .filter(r => r.method === 'POST')
+      .map(r => r.body as Record<string, unknown>)
+    const passwords = bodies.flatMap(b =>
+      typeof b.password === 'string' ? [b.password] : []
+    )
+    const variables = bodies.flatMap(b =>
+      Object.entries(
+        (b.environmentVariables ?? {}) as Record<string, { value: string }>
+      )
+        .filter(([key]) => key !== 'API_HOST' && key.startsWith('API_'))
+        .map(([, v]) => v.value)
+    )
+    expect(passwords.length).toBeGreaterThanOrEqual(2)
+    expect(variables).toContain(fake.consumer.secret)
+    expect(variables.length).toBe(4)
+    expect(run.result.map(r => [r.name, r.status])).toEqual([
+      ['a', 'failed'],
+      ['b', 'failed']
+    ])
+    expectNowhere(run, [...passwords, ...variables, fake.admin.tokenSecret])
+  })
+})
