@@ -263,3 +263,43 @@ describe('an API error that echoes the request', () => {
     expectNowhere(run, [...passwords, ...variables, fake.admin.tokenSecret])
   })
 })
+
+describe('masking environment values read back', () => {
+  it('leaves values the config holds literally unmasked, and masks the rest', async () => {
+    await using fake = await startFakeExh()
+    const committed = {
+      LOG_LEVEL: 'error',
+      GREETING: 'Hello from tasks',
+      STAGE: 'production'
+    }
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('production', {
+        environment: committed
+      }),
+      'tasks/a/build/index.js': 'x'
+    })
+    fake.seedFunction({
+      name: 'production',
+      environmentVariables: {
+        LOG_LEVEL: { value: 'error' },
+        GREETING: { value: 'Hello from tasks' },
+        STAGE: { value: 'production' },
+        OLD_KEY: { value: 'remote-only-s3cret' }
+      }
+    })
+    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode, run.log).toBe(0)
+    const masks = run.stdout
+      .split('\n')
+      .filter(line => line.startsWith('::add-mask::'))
+    for (const value of Object.values(committed)) {
+      expect(masks).not.toContain(`::add-mask::${value}`)
+    }
+    expect(masks).toContain('::add-mask::remote-only-s3cret')
+    expect(run.result).toMatchObject([
+      { name: 'production', action: 'update', status: 'done' }
+    ])
+    expect(run.stdout).toContain('production')
+    expectNowhere(run, ['remote-only-s3cret'])
+  })
+})
