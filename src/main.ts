@@ -15,6 +15,7 @@ import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
 import { buildEnvironment, runShell } from './build.js'
 import { forLog } from './safe-text.js'
+import { isOfflineDryRun } from './load.js'
 import {
   commentMarker,
   renderComment,
@@ -171,7 +172,7 @@ function describeRun(settings: Settings): Partial<RunReport> {
   return {
     command: settings.command,
     dryRun: settings.dryRun,
-    offline: settings.dryRun && settings.missingCredentials.length > 0,
+    offline: isOfflineDryRun(settings),
     missingCredentials: settings.missingCredentials,
     host: settings.host ? hostName(settings.host) : undefined
   }
