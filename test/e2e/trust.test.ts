@@ -192,19 +192,22 @@ describe('untrusted text in the log', () => {
   })
 
   it('never forms a workflow command from an executionCredentials email', async () => {
+    const EMAIL = `x${INJECTIONS.join('')}@example.com`
     await using ws = await makeWorkspace({
       'tasks/a/task-config.json': taskConfig('a', {
         executionCredentials: {
           permissions: [],
-          email: `x${INJECTIONS.join('')}@example.com`
+          email: EMAIL
         }
       }),
       'tasks/a/build/index.js': 'x'
     })
-    const run = await runAction({
-      workspace: ws.dir,
-      inputs: { path: 'tasks', 'dry-run': 'true' }
-    })
+    await using fake = await startFakeExh()
+    // The user exists but no function holds its tokens: the error names it.
+    fake.addUser({ email: EMAIL.toLowerCase(), password: 'Existing-Passw0rd' })
+    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('the user x')
     expect(injectedCommands(run.stdout)).toEqual([])
     expect(run.outputs.x).toBeUndefined()
   })
