@@ -16,6 +16,7 @@ import {
 import {
   isObject,
   placeholderName,
+  deniedPlaceholders,
   substitute,
   substituteLeniently,
   type Environment
@@ -46,6 +47,11 @@ export interface LoadOptions {
    * after the build (`checkTaskCodeFolder`) instead of now.
    */
   codeFoldersBuiltLater?: boolean
+  /**
+   * An offline dry run (a fork's pull request has no secrets): an unset
+   * `$NAME` is a warning and counts as empty, instead of an error.
+   */
+  unsetVariablesWarn?: boolean
 }
 
 export interface LoadResult {
@@ -55,6 +61,8 @@ export interface LoadResult {
   problems: ConfigProblem[]
   /** Every config's name as the filter sees it, for the filter's error. */
   names: string[]
+  /** Unset `$NAME` values of an offline dry run. */
+  warnings: string[]
 }
 
 export interface InputTaskOptions {
@@ -91,6 +99,7 @@ interface ParsedConfig {
 
 interface Checked {
   problems: ConfigProblem[]
+  warnings?: string[]
   task?: TaskDefinition
 }
 
@@ -113,6 +122,8 @@ export async function loadTaskConfigs(
     config.name = overrides?.name ?? nameOf(config.document.value, options.env)
   }
   problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env))
+  // Every config, selected or not: its name is shown in the failed row too.
+  problems.push(...parsed.flatMap(deniedVariables))
 
   const roots = rootResolver(options.workspace)
   const checks = await Promise.all(
@@ -131,7 +142,33 @@ export async function loadTaskConfigs(
     task && !failed.has(task.configFile) ? [task] : []
   )
   const names = parsed.flatMap(config => (config.name ? [config.name] : []))
-  return { tasks, problems: sortProblems(problems), names: [...new Set(names)] }
+  return {
+    tasks,
+    problems: sortProblems(problems),
+    names: [...new Set(names)],
+    warnings: checks.flatMap(checked => checked.warnings ?? [])
+  }
+}
+
+/** Offline, a fork's pull request has no secrets: the run goes on without the value. */
+function unsetVariableWarning(
+  config: ParsedConfig,
+  at: JsonPath,
+  variable: string
+): string {
+  const where = config.document.locate(at)
+  const line = where.line ? `:${where.line}` : ''
+  return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`
+}
+
+/** `$NAME` placeholders that would read a credential or a runner token. */
+function deniedVariables(config: ParsedConfig): ConfigProblem[] {
+  return deniedPlaceholders(config.document.value).map(
+    ({ path: at, variable }) => ({
+      ...fileProblem(config, at),
+      rule: `$${variable} may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
+    })
+  )
 }
 
 /**
@@ -296,6 +333,8 @@ async function checkSelected(
   roots: (root: string) => Promise<string[]>
 ): Promise<Checked> {
   const problems: ConfigProblem[] = []
+  const warnings: string[] = []
+  const unsetAsEmpty = options.unsetVariablesWarn === true
   const substituted = substitute(
     config.document.value,
     options.env,
@@ -305,16 +344,23 @@ async function checkSelected(
       if (at.join('.') !== 'name' && worthMasking(secret)) {
         options.mask?.(secret)
       }
-    }
+    },
+    unsetAsEmpty
   )
   for (const { path: at, variable } of substituted.missing) {
-    problems.push({
-      ...fileProblem(config, at),
-      rule: `variable ${variable} is not set (or empty) in the environment`
-    })
+    if (unsetAsEmpty) warnings.push(unsetVariableWarning(config, at, variable))
+    else {
+      problems.push({
+        ...fileProblem(config, at),
+        rule: `variable ${variable} is not set (or empty) in the environment`
+      })
+    }
   }
+  // Reported for every config by `deniedVariables`, and left as written.
   const unresolved = new Set(
-    substituted.missing.map(({ path: at }) => at.join('/'))
+    [...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(
+      ({ path: at }) => at.join('/')
+    )
   )
   const configDir = path.dirname(config.found.file)
   const value = isObject(substituted.value)
@@ -331,7 +377,7 @@ async function checkSelected(
         : issueProblem(config, issue)
     )
   }
-  if (!isObject(value)) return { problems }
+  if (!isObject(value)) return { problems, warnings }
 
   const badEmail = invalidCredentialsEmail(value)
   if (badEmail) {
@@ -364,9 +410,10 @@ async function checkSelected(
   for (const problem of problems) {
     if (!problem.file) problem.config = config.file
   }
-  if (problems.length || codeDir === undefined) return { problems }
+  if (problems.length || codeDir === undefined) return { problems, warnings }
   return {
     problems,
+    warnings,
     task: {
       name: value.name as string,
       config: value as unknown as TaskConfig,

@@ -18,7 +18,7 @@ import {
   type FailedAttempt
 } from './retry.js'
 import { describeError, scrubHost } from './errors.js'
-import { worthMasking } from './secrets.js'
+import { maskReadBack } from './secrets.js'
 import { MARKER_VARIABLE } from './task.js'
 
 export interface ExhClientOptions {
@@ -36,8 +36,14 @@ export interface ExhClientOptions {
 /** The Extra Horizon calls the pipeline needs, as plain data in and out. */
 export interface ExhClient {
   listFunctions(): Promise<RemoteFunctionSummary[]>
-  /** undefined when the function does not exist. */
-  getFunction(name: string): Promise<RemoteFunction | undefined>
+  /**
+   * undefined when the function does not exist. Environment values read
+   * back are masked, except those in `committed` (the task config's own).
+   */
+  getFunction(
+    name: string,
+    committed?: ReadonlySet<string>
+  ): Promise<RemoteFunction | undefined>
   /** A create whose answer was lost, or that turns out to exist, becomes an update. */
   createFunction(body: FunctionBody & { code: string }): Promise<void>
   updateFunction(
@@ -261,13 +267,14 @@ export async function connectExh(
   }
 
   async function getFunction(
-    name: string
+    name: string,
+    committed: ReadonlySet<string> = new Set()
   ): Promise<RemoteFunction | undefined> {
     try {
       const details = await call(`reading function ${name}`, o =>
         sdk.tasks.functions.getByName(name, o)
       )
-      return toRemote(details, options.mask)
+      return toRemote(details, options.mask, committed)
     } catch (error) {
       if (error instanceof ExhApiError && error.failure.status === 404) {
         return undefined
@@ -547,7 +554,8 @@ function readFailure(
 /** Environment values read back may be secrets set elsewhere: mask them. */
 function toRemote(
   details: FunctionDetails,
-  mask: (secret: string) => void
+  mask: (secret: string) => void,
+  committed: ReadonlySet<string>
 ): RemoteFunction {
   const environment: Record<string, string> = {}
   for (const [key, variable] of Object.entries(
@@ -555,7 +563,7 @@ function toRemote(
   )) {
     environment[key] = variable.value
     // The marker is this action's own bookkeeping, not a secret.
-    if (key !== MARKER_VARIABLE && worthMasking(variable.value)) {
+    if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
       mask(variable.value)
     }
   }

@@ -13,6 +13,8 @@ export interface LoadedTasks {
   /** Every task name the configs describe, selected or not (for prune). */
   names: string[]
   problems: ConfigProblem[]
+  /** Unset `$NAME` values of an offline dry run. */
+  warnings: string[]
 }
 
 /**
@@ -30,8 +32,14 @@ export async function loadTasks(
       workspace: settings.workspace
     })
     return Array.isArray(task)
-      ? { found: [], tasks: [], names: [], problems: task }
-      : { found: [], tasks: [task], names: [task.name], problems: [] }
+      ? { found: [], tasks: [], names: [], problems: task, warnings: [] }
+      : {
+          found: [],
+          tasks: [task],
+          names: [task.name],
+          problems: [],
+          warnings: []
+        }
   }
 
   const found = await findTaskConfigs(settings.paths, settings.workspace)
@@ -51,7 +59,8 @@ export async function loadTasks(
     isSelected: filter.matches,
     overrides,
     mask,
-    codeFoldersBuiltLater: settings.buildCommand !== undefined
+    codeFoldersBuiltLater: settings.buildCommand !== undefined,
+    unsetVariablesWarn: isOfflineDryRun(settings)
   })
   problems.push(...loaded.problems)
   const unmatched = filter.unmatched(loaded.names)
@@ -61,7 +70,18 @@ export async function loadTasks(
       rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
     })
   }
-  return { found, tasks: loaded.tasks, names: loaded.names, problems }
+  return {
+    found,
+    tasks: loaded.tasks,
+    names: loaded.names,
+    problems,
+    warnings: loaded.warnings
+  }
+}
+
+/** A dry run missing a credential: validated and packaged without the API. */
+export function isOfflineDryRun(settings: Settings): boolean {
+  return settings.dryRun && settings.missingCredentials.length > 0
 }
 
 async function namesOneFile(

@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import { exec } from '@actions/exec'
 import { readInputs, type Settings } from './inputs.js'
 import { sync, type RunIo } from './sync.js'
 import { list, remove } from './commands.js'
@@ -14,6 +13,9 @@ import {
 import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
+import { buildEnvironment, runShell } from './build.js'
+import { forLog } from './safe-text.js'
+import { isOfflineDryRun } from './load.js'
 import {
   commentMarker,
   renderComment,
@@ -28,11 +30,47 @@ const MAX_ANNOTATIONS = 9
 
 type CommentTarget = { token: string; scope: string } | undefined
 
+/**
+ * The one way the action prints to the log: every message redacted of every
+ * secret known so far, then made one safe line (`forLog`), so no config
+ * path, symlink target, email or API message can form a workflow command.
+ */
+interface Log {
+  info: (message: string) => void
+  warning: (message: string) => void
+  /** One log group, printed at once so concurrent tasks never interleave. */
+  group: (title: string, lines: string[]) => void
+  /** A group around async work (a build). */
+  groupAround: <T>(title: string, work: () => Promise<T>) => Promise<T>
+  /** For values the action wrote itself (errors, warnings) before publishing. */
+  redact: (text: string) => string
+}
+
+function safeLog(secrets: SecretRegistry): Log {
+  const line = (text: string): string => forLog(secrets.redact(text))
+  return {
+    info: message => {
+      core.info(line(message))
+    },
+    warning: message => {
+      core.warning(line(message))
+    },
+    group: (title, lines) => {
+      core.startGroup(line(title))
+      for (const text of lines) core.info(line(text))
+      core.endGroup()
+    },
+    groupAround: (title, work) => core.group(line(title), work),
+    redact: text => secrets.redact(text)
+  }
+}
+
 /** inputs → discover → load → fingerprint → plan → package → apply → report */
 export async function run(): Promise<void> {
   const started = performance.now()
-  const cancel = cancelOnSignals()
   const secrets = new SecretRegistry()
+  const log = safeLog(secrets)
+  const cancel = cancelOnSignals(log)
   const mask = (secret: string): void => {
     secrets.add(secret)
     core.setSecret(secret)
@@ -45,7 +83,7 @@ export async function run(): Promise<void> {
     const settings = readInputs(name => core.getInput(name), process.env, mask)
     Object.assign(report, describeRun(settings))
     comment = commentTarget(settings, report)
-    await runCommand(settings, actionsIo(cancel.signal, mask), report)
+    await runCommand(settings, actionsIo(cancel.signal, mask, log), report)
   } catch (error) {
     recordFailure(report, error)
   } finally {
@@ -56,7 +94,7 @@ export async function run(): Promise<void> {
     report.errors.push('the run was cancelled (SIGINT/SIGTERM)')
   }
   report.durationMs = Math.round(performance.now() - started)
-  await publish(report, comment, text => secrets.redact(text))
+  await publish(report, comment, log)
 }
 
 function emptyReport(): RunReport {
@@ -134,7 +172,7 @@ function describeRun(settings: Settings): Partial<RunReport> {
   return {
     command: settings.command,
     dryRun: settings.dryRun,
-    offline: settings.dryRun && settings.missingCredentials.length > 0,
+    offline: isOfflineDryRun(settings),
     missingCredentials: settings.missingCredentials,
     host: settings.host ? hostName(settings.host) : undefined
   }
@@ -155,29 +193,32 @@ function addProblems(report: RunReport, problems: ConfigProblem[]): void {
   for (const problem of problems) {
     if (!problem.file || annotated >= MAX_ANNOTATIONS) continue
     annotated++
-    core.error([problem.field, problem.rule].filter(Boolean).join(': '), {
-      title: 'Invalid task config',
-      file: problem.file,
-      startLine: problem.line,
-      startColumn: problem.column
-    })
+    core.error(
+      forLog([problem.field, problem.rule].filter(Boolean).join(': ')),
+      {
+        title: 'Invalid task config',
+        file: problem.file,
+        startLine: problem.line,
+        startColumn: problem.column
+      }
+    )
   }
 }
 
-function actionsIo(signal: AbortSignal, mask: (secret: string) => void): RunIo {
+function actionsIo(
+  signal: AbortSignal,
+  mask: (secret: string) => void,
+  log: Log
+): RunIo {
   return {
     env: process.env,
     mask,
     signal,
-    info: core.info,
-    printTaskLog: (title, lines) => {
-      core.startGroup(title)
-      for (const line of lines) core.info(line)
-      core.endGroup()
-    },
+    info: log.info,
+    printTaskLog: log.group,
     runCommand: (command, cwd, title) =>
-      core.group(title, () =>
-        exec('sh', ['-c', command], { cwd, ignoreReturnCode: true })
+      log.groupAround(title, () =>
+        runShell(command, { cwd, env: buildEnvironment(process.env), signal })
       )
   }
 }
@@ -191,8 +232,9 @@ function actionsIo(signal: AbortSignal, mask: (secret: string) => void): RunIo {
 async function publish(
   raw: RunReport,
   comment: CommentTarget,
-  redact: (text: string) => string
+  log: Log
 ): Promise<void> {
+  const { redact } = log
   const report: RunReport = {
     ...raw,
     errors: raw.errors.map(redact),
@@ -208,14 +250,15 @@ async function publish(
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(markdown).write()
   } else {
-    core.info(markdown)
+    for (const line of markdown.split('\n')) log.info(line)
   }
-  for (const warning of report.warnings) core.warning(warning)
+  for (const warning of report.warnings) log.warning(warning)
   // The comment is public: it leaves the host out too.
   if (comment) {
     await commentOnPullRequest(
       comment,
-      renderSummary({ ...report, host: undefined })
+      renderSummary({ ...report, host: undefined }),
+      log
     )
   }
   if (hasFailed(report)) {
@@ -225,7 +268,7 @@ async function publish(
         failed
           ? `exh-tasks-action: ${failed} task(s) failed`
           : 'exh-tasks-action failed',
-        ...report.errors
+        ...report.errors.map(forLog)
       ].join('\n')
     )
   }
@@ -234,7 +277,8 @@ async function publish(
 /** A comment that cannot be posted (a fork's read-only token) only warns. */
 async function commentOnPullRequest(
   comment: { token: string; scope: string },
-  summary: string
+  summary: string,
+  log: Log
 ): Promise<void> {
   try {
     const outcome = await upsertPullRequestComment(
@@ -242,9 +286,9 @@ async function commentOnPullRequest(
       renderComment(summary, comment.scope),
       commentMarker(comment.scope)
     )
-    core.info(`comment-on-pr: ${outcome}`)
+    log.info(`comment-on-pr: ${outcome}`)
   } catch (error) {
-    core.warning(`comment-on-pr: could not comment (${describeError(error)})`)
+    log.warning(`comment-on-pr: could not comment (${describeError(error)})`)
   }
 }
 
@@ -252,11 +296,14 @@ async function commentOnPullRequest(
  * GitHub sends SIGINT, then SIGTERM 7.5 s later: on the first, start nothing
  * new and abort what is in flight, so outputs and summary still get written.
  */
-function cancelOnSignals(): { signal: AbortSignal; dispose: () => void } {
+function cancelOnSignals(log: Log): {
+  signal: AbortSignal
+  dispose: () => void
+} {
   const controller = new AbortController()
   const onSignal = (): void => {
     if (!controller.signal.aborted) {
-      core.warning('Cancelled: aborting requests in flight.')
+      log.warning('Cancelled: aborting requests in flight.')
       controller.abort()
     }
   }

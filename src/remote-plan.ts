@@ -48,7 +48,10 @@ export async function planAgainstRemote(
     const { task, folder } = item
     try {
       const remote = existing.has(task.name)
-        ? await client.getFunction(task.name)
+        ? await client.getFunction(
+            task.name,
+            new Set(Object.values(task.config.environment ?? {}))
+          )
         : undefined
       const credentials = task.config.executionCredentials
         ? await planCredentials(client.users, task, remote, settings.connection)

@@ -8,6 +8,20 @@ export function worthMasking(value: string): boolean {
 }
 
 /**
+ * An environment value read back from a function is masked unless the
+ * task's own config holds it literally: a value committed to the repository
+ * is no secret, and masking a common word (`error`, `production`) blanks it
+ * in every later log line and makes the runner drop any job output holding
+ * it. A value substituted from `$NAME` was masked when it was substituted.
+ */
+export function maskReadBack(
+  value: string,
+  committed: ReadonlySet<string>
+): boolean {
+  return worthMasking(value) && !committed.has(value)
+}
+
+/**
  * Every value masked in this run, to redact the texts the runner does not
  * mask itself: the pull-request comment (posted through the API), and the
  * summary and outputs (an output holding a masked value is dropped).

@@ -84,6 +84,7 @@ export async function sync(
   const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask))
   const invalid = (problems: ConfigProblem[]): SyncOutcome => ({
     ...invalidRun(settings, loaded, problems),
+    warnings: loaded.warnings,
     stages: clock.stages
   })
   if (loaded.problems.length) return invalid(loaded.problems)
@@ -95,9 +96,11 @@ export async function sync(
         loaded.tasks,
         settings.buildCommand,
         settings.workspace,
-        io.runCommand
+        io.runCommand,
+        io.signal
       )
     )
+    if (io.signal.aborted) return cancelledBeforeSync(loaded, clock)
     if (failed.length) return invalid(failed)
   }
 
@@ -114,9 +117,12 @@ export async function sync(
     io,
     loaded,
     scanned: scan.scanned,
-    warnings: scan.scanned.flatMap(({ task, folder }) =>
-      folder.warnings.map(warning => `${task.name}: ${warning}`)
-    ),
+    warnings: [
+      ...loaded.warnings,
+      ...scan.scanned.flatMap(({ task, folder }) =>
+        folder.warnings.map(warning => `${task.name}: ${warning}`)
+      )
+    ],
     clock,
     spoolDir,
     invalid
@@ -272,6 +278,25 @@ function prune(
     concurrency: context.settings.concurrency,
     signal: context.io.signal
   })
+}
+
+/** Cancelled during the builds: no task started. A cancel is reported once, by main. */
+function cancelledBeforeSync(
+  loaded: LoadedTasks,
+  clock: StageClock
+): SyncOutcome {
+  return {
+    results: loaded.tasks.map(task => ({
+      name: task.name,
+      config: task.configFile,
+      status: 'skipped',
+      error: 'not started: cancelled'
+    })),
+    problems: [],
+    warnings: loaded.warnings,
+    offline: false,
+    stages: clock.stages
+  }
 }
 
 /** Nothing was written: every task says why it did not start. */

@@ -611,6 +611,48 @@ describe('loadTaskConfigs: $NAME substitution', () => {
     expect(result.problems.map(problem => problem.field)).toEqual(['timeLimit'])
   })
 
+  it.each([
+    ['selected', true],
+    ['unselected', false]
+  ])(
+    'refuses a %s config that names a credential variable, without reading it',
+    async (_label, selected) => {
+      const found = await writeConfig(
+        FILE,
+        patched({
+          name: '$INPUT_TOKEN-SECRET',
+          environment: { RUNTIME: '$ACTIONS_RUNTIME_TOKEN' }
+        })
+      )
+      const result = await load([found], {
+        env: {
+          'INPUT_TOKEN-SECRET': 'leaked-secret',
+          ACTIONS_RUNTIME_TOKEN: 'leaked-token'
+        },
+        isSelected: () => selected
+      })
+      expect(result.problems.map(formatProblem)).toEqual([
+        `${FILE}:2: name: $INPUT_TOKEN-SECRET may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`,
+        `${FILE}:${lineOf(FILE, '"RUNTIME"')}: environment.RUNTIME: $ACTIONS_RUNTIME_TOKEN may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
+      ])
+      expect(result.names).toEqual(['$INPUT_TOKEN-SECRET'])
+      expect(JSON.stringify(result)).not.toContain('leaked')
+    }
+  )
+
+  it('warns about an unset variable in an offline dry run and counts it as empty', async () => {
+    const found = await writeConfig(
+      FILE,
+      patched({ environment: { SECRET: '$MY_SECRET' } })
+    )
+    const result = await load([found], { unsetVariablesWarn: true })
+    expect(result.problems).toEqual([])
+    expect(result.tasks[0]?.config.environment).toEqual({ SECRET: '' })
+    expect(result.warnings).toEqual([
+      `${FILE}:${lineOf(FILE, '"SECRET"')}: environment.SECRET: variable MY_SECRET is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`
+    ])
+  })
+
   it('treats an unset $NAME name as that literal name for selection', async () => {
     const found = await writeConfig(FILE, patched({ name: '$TASK_NAME' }))
     const all = await load([found])

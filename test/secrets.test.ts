@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SecretRegistry, worthMasking } from '../src/secrets.js'
+import { maskReadBack, SecretRegistry, worthMasking } from '../src/secrets.js'
 
 describe('worthMasking', () => {
   it.each<[string, boolean]>([
@@ -15,6 +15,21 @@ describe('worthMasking', () => {
     ['sk-live-0123456789', true]
   ])('%j → %s', (value, masked) => {
     expect(worthMasking(value)).toBe(masked)
+  })
+})
+
+describe('maskReadBack', () => {
+  const committed = new Set(['error', 'production', 'Hello from tasks'])
+  it.each<[string, boolean]>([
+    ['error', false],
+    ['production', false],
+    ['Hello from tasks', false],
+    ['staging', true],
+    ['sk-live-0123456789', true],
+    ['true', false],
+    ['abc', false]
+  ])('%j → %s', (value, masked) => {
+    expect(maskReadBack(value, committed)).toBe(masked)
   })
 })
 

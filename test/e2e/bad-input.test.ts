@@ -384,6 +384,52 @@ const configRows: Row[] = [
     at: '"API_KEY"',
     field: 'environment.API_KEY',
     rule: /variable EXH_TEST_EMPTY_VARIABLE is not set \(or empty\)/
+  },
+  // Never read, even by a config that is not selected.
+  {
+    name: '$INPUT_TOKEN-SECRET as the name of an unselected task',
+    files: a({ name: '$INPUT_TOKEN-SECRET' }),
+    inputs: { tasks: 'b' },
+    file: A,
+    at: '"name"',
+    field: 'name',
+    rule: /\$INPUT_TOKEN-SECRET may not be substituted/
+  },
+  {
+    name: '$INPUT_TOKEN-SECRET substituted',
+    files: a({ environment: { API_KEY: '$INPUT_TOKEN-SECRET' } }),
+    env: { 'INPUT_TOKEN-SECRET': 'must-not-be-read-0123' },
+    file: A,
+    at: '"API_KEY"',
+    field: 'environment.API_KEY',
+    rule: /\$INPUT_TOKEN-SECRET may not be substituted/
+  },
+  {
+    name: '$API_OAUTH_CONSUMER_SECRET substituted',
+    files: a({ environment: { API_KEY: '$API_OAUTH_CONSUMER_SECRET' } }),
+    env: { API_OAUTH_CONSUMER_SECRET: 'must-not-be-read-0123' },
+    file: A,
+    at: '"API_KEY"',
+    field: 'environment.API_KEY',
+    rule: /\$API_OAUTH_CONSUMER_SECRET may not be substituted/
+  },
+  {
+    name: '$GITHUB_TOKEN substituted',
+    files: a({ description: '$GITHUB_TOKEN' }),
+    env: { GITHUB_TOKEN: 'must-not-be-read-0123' },
+    file: A,
+    at: '"description"',
+    field: 'description',
+    rule: /\$GITHUB_TOKEN may not be substituted/
+  },
+  {
+    name: '$ACTIONS_ID_TOKEN_REQUEST_TOKEN substituted',
+    files: a({ environment: { API_KEY: '$ACTIONS_ID_TOKEN_REQUEST_TOKEN' } }),
+    env: { ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'must-not-be-read-0123' },
+    file: A,
+    at: '"API_KEY"',
+    field: 'environment.API_KEY',
+    rule: /\$ACTIONS_ID_TOKEN_REQUEST_TOKEN may not be substituted/
   }
 ]
 

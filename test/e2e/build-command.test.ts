@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
@@ -63,5 +65,76 @@ describe('build-command', () => {
       /tasks\/a\/task-config\.json:\d+: path: code folder tasks\/a\/build not found/
     )
     expect(fake.requests).toEqual([])
+  })
+
+  it('gives the build none of the credentials or runner tokens, but the step env', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const withheld = {
+      GITHUB_TOKEN: 'ghs-withheld-github-token',
+      ACTIONS_RUNTIME_TOKEN: 'withheld-runtime-token',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'withheld-oidc-token',
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://oidc.example/withheld',
+      API_HOST: fake.url,
+      API_OAUTH_CONSUMER_KEY: fake.consumer.key,
+      API_OAUTH_CONSUMER_SECRET: fake.consumer.secret,
+      API_OAUTH_TOKEN: fake.admin.token,
+      API_OAUTH_TOKEN_SECRET: fake.admin.tokenSecret,
+      'INPUT_GITHUB-TOKEN': 'withheld-input-github-token'
+    }
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { 'build-command': 'env > "$GITHUB_WORKSPACE/build-env.txt"' },
+      { env: { ...withheld, NPM_TOKEN: 'npm-token-passes' } }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    const seen = await readFile(ws.path('build-env.txt'), 'utf8')
+    expect(seen).toContain('NPM_TOKEN=npm-token-passes')
+    const names = seen.split('\n').map(line => line.split('=')[0])
+    for (const name of Object.keys(withheld)) expect(names).not.toContain(name)
+    expect(names.filter(name => /^INPUT_/i.test(name ?? ''))).toEqual([])
+    for (const value of [
+      ...Object.values(withheld),
+      fake.consumer.secret,
+      fake.admin.tokenSecret
+    ]) {
+      expect(seen).not.toContain(value)
+    }
+  })
+
+  it('stops the running build on SIGINT and starts no other, exiting 1 with outputs and summary', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/build/index.js': 'x',
+      'tasks/b/task-config.json': taskConfig('b'),
+      'tasks/b/build/index.js': 'x',
+      'tasks/c/task-config.json': taskConfig('c'),
+      'tasks/c/build/index.js': 'x'
+    })
+    const started = ws.path('builds.log')
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      {
+        'build-command':
+          'echo "$PWD" >> "$GITHUB_WORKSPACE/builds.log"; sleep 30'
+      },
+      { interruptWhen: () => existsSync(started) }
+    )
+    expect(run.exitCode, run.log).toBe(1)
+    expect(run.exitAfterSignalMs).toBeLessThan(5000)
+    expect((await readFile(started, 'utf8')).trim().split('\n')).toHaveLength(1)
+    expect(run.result.map(r => [r.name, r.status, r.error])).toEqual([
+      ['a', 'skipped', 'not started: cancelled'],
+      ['b', 'skipped', 'not started: cancelled'],
+      ['c', 'skipped', 'not started: cancelled']
+    ])
+    expect(run.summary).not.toBe('')
+    expect(fake.writeRequests()).toEqual([])
   })
 })

@@ -12,6 +12,11 @@ export interface FaultRule {
   status?: number
   /** Body for `status`; a string is sent as is (e.g. an HTML 502 page). */
   body?: unknown
+  /**
+   * With `status`: the error's message quotes the request body, as some
+   * validation errors do (to test that the client redacts what it prints).
+   */
+  echoBody?: boolean
   /** Extra response headers, e.g. `Retry-After`. */
   headers?: Record<string, string>
   /**

@@ -281,9 +281,16 @@ export async function startFakeExh(
       return
     }
     if (rule?.status !== undefined) {
+      const echoed = rule.echoBody
+        ? {
+            code: 17,
+            name: 'ValidationError',
+            message: `Invalid request body: ${rawBody.toString('utf8')}`
+          }
+        : undefined
       send(
         rule.status,
-        rule.body ?? defaultBodyForStatus(rule.status),
+        rule.body ?? echoed ?? defaultBodyForStatus(rule.status),
         rule.headers
       )
       return

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { buildEnvironment, runShell } from '../src/build.js'
+
+describe('buildEnvironment', () => {
+  it.each([
+    ['INPUT_TOKEN', false],
+    ['INPUT_TOKEN-SECRET', false],
+    ['INPUT_CONSUMER-SECRET', false],
+    ['INPUT_GITHUB-TOKEN', false],
+    ['input_password', false],
+    ['API_HOST', false],
+    ['API_OAUTH_CONSUMER_KEY', false],
+    ['API_OAUTH_CONSUMER_SECRET', false],
+    ['API_OAUTH_TOKEN', false],
+    ['API_OAUTH_TOKEN_SECRET', false],
+    ['GITHUB_TOKEN', false],
+    ['ACTIONS_RUNTIME_TOKEN', false],
+    ['ACTIONS_ID_TOKEN_REQUEST_TOKEN', false],
+    ['ACTIONS_ID_TOKEN_REQUEST_URL', false],
+    ['NPM_TOKEN', true],
+    ['PATH', true],
+    ['HOME', true],
+    ['GITHUB_WORKSPACE', true],
+    ['ACTIONS_CACHE_URL', true],
+    ['API_KEY', true]
+  ])('%s passes: %s', (name, passes) => {
+    const env = buildEnvironment({ [name]: 'value', KEEP: 'k' })
+    expect(env).toEqual(passes ? { [name]: 'value', KEEP: 'k' } : { KEEP: 'k' })
+  })
+
+  it('leaves out unset variables and does not change its argument', () => {
+    const step = { A: 'a', B: undefined, INPUT_X: 'x' }
+    expect(buildEnvironment(step)).toEqual({ A: 'a' })
+    expect(step).toEqual({ A: 'a', B: undefined, INPUT_X: 'x' })
+  })
+})
+
+describe('runShell', () => {
+  it('resolves with the exit code', async () => {
+    const signal = new AbortController().signal
+    await expect(
+      runShell('exit 3', { cwd: '.', env: {}, signal })
+    ).resolves.toBe(3)
+  })
+
+  it('stops the whole process group on abort, even a child ignoring SIGTERM', async () => {
+    const controller = new AbortController()
+    const started = performance.now()
+    const running = runShell("trap '' TERM; sleep 30 & wait", {
+      cwd: '.',
+      env: { PATH: process.env.PATH ?? '' },
+      signal: controller.signal
+    })
+    setTimeout(() => {
+      controller.abort()
+    }, 200)
+    const code = await running
+    expect(code).not.toBe(0)
+    // SIGTERM, then SIGKILL after the grace period: well under 30 s.
+    expect(performance.now() - started).toBeLessThan(10_000)
+  })
+})

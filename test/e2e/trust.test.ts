@@ -1,0 +1,308 @@
+import { writeFile } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
+import { startFakeExh } from '../fake-exh/index.js'
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js'
+import {
+  makeWorkspace,
+  taskConfig,
+  type Workspace
+} from '../support/workspace.js'
+import { runAction, type ActionRun } from '../support/run-action.js'
+import { syncWith } from './harness.js'
+
+const GITHUB_TOKEN = 'ghs_fake_github_token_0123456789'
+
+/** The runner's environment for a pull_request event. */
+async function pullRequestEnv(
+  ws: Workspace,
+  gh: FakeGitHub
+): Promise<Record<string, string>> {
+  const event = ws.path('event.json')
+  await writeFile(event, JSON.stringify({ pull_request: { number: 7 } }))
+  return {
+    GITHUB_API_URL: gh.url,
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: event
+  }
+}
+
+/**
+ * Fails when a secret, raw or URL-encoded, is in any channel: stdout (its
+ * own `::add-mask::` lines aside), stderr, outputs, summary, comments.
+ */
+function expectNowhere(
+  run: ActionRun,
+  secrets: string[],
+  gh?: FakeGitHub
+): void {
+  const channels = {
+    stdout: run.stdout.replace(/^::add-mask::.*$/gm, ''),
+    stderr: run.stderr,
+    outputs: JSON.stringify(run.outputs),
+    summary: run.summary,
+    comment: (gh?.comments ?? []).map(c => c.body).join('\n')
+  }
+  for (const secret of secrets) {
+    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+      for (const [channel, text] of Object.entries(channels)) {
+        expect(text.includes(form), `${form} in ${channel}`).toBe(false)
+      }
+    }
+  }
+}
+
+describe('$NAME never reads the action credentials', () => {
+  it('refuses a task named after the token secret in a pull request dry run, leaking it nowhere', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('$INPUT_TOKEN-SECRET'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      {
+        path: 'tasks',
+        'dry-run': 'true',
+        'comment-on-pr': 'true',
+        'github-token': GITHUB_TOKEN
+      },
+      { env: await pullRequestEnv(ws, gh) }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain(
+      'tasks/a/task-config.json:2: name: $INPUT_TOKEN-SECRET may not be substituted'
+    )
+    expect(run.result).toMatchObject([
+      { config: 'tasks/a/task-config.json', status: 'failed' }
+    ])
+    expect(gh.comments).toHaveLength(1)
+    expectNowhere(run, [fake.admin.tokenSecret, fake.consumer.secret], gh)
+  })
+
+  it('refuses it offline too, where the secret would fail the name pattern', async () => {
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('$INPUT_CONSUMER-SECRET'),
+      'tasks/b/task-config.json': taskConfig('b'),
+      'tasks/a/build/index.js': 'x',
+      'tasks/b/build/index.js': 'x'
+    })
+    const secret = 'cs/with spaces+and=signs'
+    // Offline (no token): the run validates without the API.
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: {
+        path: 'tasks',
+        'consumer-key': 'key-1234',
+        'consumer-secret': secret,
+        'dry-run': 'true',
+        tasks: 'b',
+        'comment-on-pr': 'true',
+        'github-token': GITHUB_TOKEN
+      },
+      env: await pullRequestEnv(ws, gh)
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.result.map(r => [r.config, r.status])).toEqual([
+      ['tasks/a/task-config.json', 'failed'],
+      ['tasks/b/task-config.json', 'skipped']
+    ])
+    expectNowhere(run, [secret], gh)
+  })
+})
+
+describe('an unset $NAME', () => {
+  const files = {
+    'tasks/a/task-config.json': taskConfig('a', {
+      environment: { DB_PASSWORD: '$DB_PASSWORD' }
+    }),
+    'tasks/a/build/index.js': 'x'
+  }
+
+  it('is a warning in an offline dry run, where a fork has no secrets', async () => {
+    await using ws = await makeWorkspace(files)
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: { path: 'tasks', 'dry-run': 'true' }
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.stdout).toMatch(
+      /^::warning::tasks\/a\/task-config\.json:\d+: environment\.DB_PASSWORD: variable DB_PASSWORD is not set \(or empty\); counted as empty in this offline dry run, so the environment-size check is incomplete$/m
+    )
+    expect(run.result).toMatchObject([{ name: 'a', status: 'planned' }])
+  })
+
+  it('stays an error when the run has credentials', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(files)
+    const run = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      'dry-run': 'true'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(
+      /environment\.DB_PASSWORD: variable DB_PASSWORD is not set \(or empty\) in the environment/
+    )
+  })
+})
+
+/** Lines of stdout the runner would read as one of the injected commands. */
+function injectedCommands(stdout: string): string[] {
+  return stdout
+    .split(/\r?\n/)
+    .map(line => line.trimStart())
+    .filter(line =>
+      /^::(set-output|add-mask::done|stop-commands|warning::pwned)/.test(line)
+    )
+}
+
+describe('untrusted text in the log', () => {
+  const INJECTIONS = [
+    '\n::set-output name=x::y',
+    '\n::add-mask::done',
+    '\n::stop-commands::x',
+    '\n::warning::pwned'
+  ]
+
+  it('never forms a workflow command from a config path or a symlink target', async () => {
+    await using fake = await startFakeExh()
+    const files: Record<string, string | { symlink: string }> = {}
+    INJECTIONS.forEach((text, index) => {
+      const folder = `tasks/t${index}${text}`
+      files[`${folder}/task-config.json`] = taskConfig(`t${index}`)
+      files[`${folder}/build/index.js`] = 'x'
+      files[`${folder}/build/dangling`] = { symlink: text }
+    })
+    await using ws = await makeWorkspace(files)
+    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.stdout).toContain('\\n::add-mask::done')
+    expect(injectedCommands(run.stdout)).toEqual([])
+    expect(injectedCommands(run.stderr)).toEqual([])
+    // `done` was not masked: the outputs still carry it.
+    expect(run.result.map(r => r.status)).toEqual([
+      'done',
+      'done',
+      'done',
+      'done'
+    ])
+    expect(run.outputs.x).toBeUndefined()
+  })
+
+  it('never forms a workflow command from an executionCredentials email', async () => {
+    const EMAIL = `x${INJECTIONS.join('')}@example.com`
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a', {
+        executionCredentials: {
+          permissions: [],
+          email: EMAIL
+        }
+      }),
+      'tasks/a/build/index.js': 'x'
+    })
+    await using fake = await startFakeExh()
+    // The user exists but no function holds its tokens: the error names it.
+    fake.addUser({ email: EMAIL.toLowerCase(), password: 'Existing-Passw0rd' })
+    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('the user x')
+    expect(injectedCommands(run.stdout)).toEqual([])
+    expect(run.outputs.x).toBeUndefined()
+  })
+})
+
+describe('an API error that echoes the request', () => {
+  it('prints none of the password, consumer secret or task tokens it holds', async () => {
+    await using fake = await startFakeExh()
+    const credentialed = (name: string) =>
+      taskConfig(name, { executionCredentials: { permissions: [] } })
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': credentialed('a'),
+      'tasks/a/build/index.js': 'x',
+      'tasks/b/task-config.json': credentialed('b'),
+      'tasks/b/build/index.js': 'x'
+    })
+    // Task a's registration and task b's create are refused, quoting the body.
+    fake.fault({
+      method: 'POST',
+      path: '/users/v1/register',
+      status: 400,
+      echoBody: true
+    })
+    fake.fault({
+      method: 'POST',
+      path: '/tasks/v1/functions/',
+      status: 400,
+      echoBody: true
+    })
+    const run = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      concurrency: '1'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(fake.pendingFaults()).toEqual([])
+    const bodies = fake.requests
+      .filter(r => r.method === 'POST')
+      .map(r => r.body as Record<string, unknown>)
+    const passwords = bodies.flatMap(b =>
+      typeof b.password === 'string' ? [b.password] : []
+    )
+    const variables = bodies.flatMap(b =>
+      Object.entries(
+        (b.environmentVariables ?? {}) as Record<string, { value: string }>
+      )
+        .filter(([key]) => key !== 'API_HOST' && key.startsWith('API_'))
+        .map(([, v]) => v.value)
+    )
+    expect(passwords.length).toBeGreaterThanOrEqual(2)
+    expect(variables).toContain(fake.consumer.secret)
+    expect(variables.length).toBe(4)
+    expect(run.result.map(r => [r.name, r.status])).toEqual([
+      ['a', 'failed'],
+      ['b', 'failed']
+    ])
+    expectNowhere(run, [...passwords, ...variables, fake.admin.tokenSecret])
+  })
+})
+
+describe('masking environment values read back', () => {
+  it('leaves values the config holds literally unmasked, and masks the rest', async () => {
+    await using fake = await startFakeExh()
+    const committed = {
+      LOG_LEVEL: 'error',
+      GREETING: 'Hello from tasks',
+      STAGE: 'production'
+    }
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('production', {
+        environment: committed
+      }),
+      'tasks/a/build/index.js': 'x'
+    })
+    fake.seedFunction({
+      name: 'production',
+      environmentVariables: {
+        LOG_LEVEL: { value: 'error' },
+        GREETING: { value: 'Hello from tasks' },
+        STAGE: { value: 'production' },
+        OLD_KEY: { value: 'remote-only-s3cret' }
+      }
+    })
+    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode, run.log).toBe(0)
+    const masks = run.stdout
+      .split('\n')
+      .filter(line => line.startsWith('::add-mask::'))
+    for (const value of Object.values(committed)) {
+      expect(masks).not.toContain(`::add-mask::${value}`)
+    }
+    expect(masks).toContain('::add-mask::remote-only-s3cret')
+    expect(run.result).toMatchObject([
+      { name: 'production', action: 'update', status: 'done' }
+    ])
+    expect(run.stdout).toContain('production')
+    expectNowhere(run, ['remote-only-s3cret'])
+  })
+})
