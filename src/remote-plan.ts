@@ -7,6 +7,7 @@ import {
   type Repository
 } from './marker.js'
 import { createTaskFilter } from './task-filter.js'
+import { forLog } from './safe-text.js'
 import { planTask, type RemoteFunction, type TaskPlan } from './plan.js'
 import { mapPool } from './pool.js'
 import { describeError } from './errors.js'
@@ -114,8 +115,11 @@ export function ownershipRefusal(
   const owner = remote && foreignOwner(remote.environment, settings.repository)
   if (!owner) return undefined
   if (mayAdopt(name, settings.adopt)) return undefined
-  const id = owner.repositoryId ? ` (id ${owner.repositoryId})` : ''
-  return `function ${name} is managed by the repository ${owner.repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${owner.repository}); to leave it there, remove this config`
+  // The marker is an API answer: anyone with write access to the function
+  // could have put anything in it.
+  const repository = forLog(owner.repository)
+  const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : ''
+  return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`
 }
 
 /** The `adopt` input selects nothing when empty (unlike `tasks`). */

@@ -97,6 +97,16 @@ describe('ownership before any write', () => {
       'function report is managed by the repository org/a (id 7), so it is not updated: to move it to this repository, set "adopt: report" in this workflow (and remove its config from org/a); to leave it there, remove this config'
     )
   })
+
+  it('escapes an owner name that could form a workflow command', () => {
+    const refusal = ownershipRefusal(
+      'report',
+      remoteMarked({ repository: 'org/a\n::add-mask::done' }),
+      { ...self, adopt: [] }
+    )
+    expect(refusal).not.toContain('\n')
+    expect(refusal).toContain('org/a\\n::add-mask::done')
+  })
 })
 
 describe('a version 1 marker of this repository', () => {
