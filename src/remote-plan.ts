@@ -131,7 +131,7 @@ function mayAdopt(name: string, adopt: readonly string[]): boolean {
  * The marker this run writes: this repository's. A run that does not know
  * the repository id keeps the one already stored on its own function.
  */
-function markerToWrite(
+export function markerToWrite(
   fingerprint: string,
   remote: RemoteFunction | undefined,
   settings: Pick<PlanSettings, 'repository' | 'scope'>

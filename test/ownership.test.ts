@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ownershipRefusal } from '../src/remote-plan.js'
+import { markerToWrite, ownershipRefusal } from '../src/remote-plan.js'
 import { planTask, type RemoteFunction } from '../src/plan.js'
 import { encodeMarker, type Marker } from '../src/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
@@ -156,5 +156,58 @@ describe('a version 1 marker of this repository', () => {
       v: 2,
       repositoryId: '42'
     })
+  })
+})
+
+describe('the marker a run writes', () => {
+  const stored = (marker: Partial<Marker>) =>
+    remoteMarked({ fingerprint: 'old', scope: 'tasks', ...marker })
+
+  it.each<
+    [string, { id?: string; name: string }, RemoteFunction | undefined, Marker]
+  >([
+    [
+      'a new function',
+      { id: '42', name: 'org/b' },
+      undefined,
+      {
+        fingerprint: 'f2',
+        repository: 'org/b',
+        repositoryId: '42',
+        scope: 'tasks'
+      }
+    ],
+    [
+      'an adopted function: this repository replaces the owner',
+      { id: '42', name: 'org/b' },
+      stored({ repository: 'org/a', repositoryId: '7' }),
+      {
+        fingerprint: 'f2',
+        repository: 'org/b',
+        repositoryId: '42',
+        scope: 'tasks'
+      }
+    ],
+    [
+      'a run without the id keeps the id stored on its own function',
+      { name: 'org/b' },
+      stored({ repository: 'org/b', repositoryId: '42' }),
+      {
+        fingerprint: 'f2',
+        repository: 'org/b',
+        repositoryId: '42',
+        scope: 'tasks'
+      }
+    ],
+    [
+      "a run without the id never takes another repository's id",
+      { name: 'org/b' },
+      stored({ repository: 'org/a', repositoryId: '7' }),
+      { fingerprint: 'f2', repository: 'org/b', scope: 'tasks' }
+    ]
+  ])('%s', (_label, repository, remote, expected) => {
+    expect(markerToWrite('f2', remote, { repository, scope: 'tasks' })).toEqual(
+      expected
+    )
   })
 })
