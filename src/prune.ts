@@ -34,7 +34,7 @@ export function findPrunable(
 
 /**
  * The names among `candidates` whose function (read one by one: the
- * listing holds no environment) passes `owned`.
+ * listing holds no environment) passes `owned`, sorted.
  */
 export async function keepOwned(
   client: ExhClient,
@@ -46,7 +46,9 @@ export async function keepOwned(
     const remote = await client.getFunction(name)
     return remote && owned(remote.environment) ? name : undefined
   })
-  return kept.filter((name): name is string => name !== undefined)
+  // Sorted: the listing's order is the order functions were created in,
+  // which concurrent creates make vary from run to run.
+  return kept.filter((name): name is string => name !== undefined).sort()
 }
 
 /** This repository's marker (any scope): what `tasks` deletes may touch. */
