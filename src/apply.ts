@@ -9,7 +9,9 @@ import {
   grantRole,
   prepareCredentials,
   strandedUserAdvice,
+  StrandedUserError,
   summarizeCredentials,
+  unloggedUserAdvice,
   type PreparedCredentials
 } from './credentials.js'
 import type { OAuthTokens } from './exh-client.js'
@@ -106,6 +108,12 @@ async function applyTask(
       }
     }
   } catch (error) {
+    if (error instanceof StrandedUserError) {
+      return finish({
+        status: 'failed',
+        error: `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`
+      })
+    }
     const stranded = prepared?.registered
       ? `; ${strandedUserAdvice(prepared.registered.email)}`
       : ''

@@ -1,9 +1,12 @@
 import type { Settings } from './inputs.js'
+import { ValidationError } from './errors.js'
 import { createTaskFilter } from './task-filter.js'
 import type { TaskResult } from './result.js'
 import type { RemoteFunctionRow } from './report.js'
-import { connect, type RunIo } from './sync.js'
+import { connect, repositoryOf, type RunIo } from './sync.js'
 import { deleteFunctions } from './delete.js'
+import { isOwnFunction, keepOwned } from './prune.js'
+import type { ExhClient } from './exh-client.js'
 
 /** `command: list`: the remote functions. */
 export async function list(
@@ -15,28 +18,78 @@ export async function list(
 }
 
 /**
- * `command: delete`: the functions named in `name` or matched by `tasks`. A
- * name that does not exist is reported, not a crash. Users and roles stay.
+ * `command: delete`: the function named exactly by `name` (any function, as
+ * the CLI's `--name`), and those `tasks` names or patterns match among this
+ * repository's functions. A name that does not exist is reported, not a
+ * crash. Users and roles stay.
  */
 export async function remove(
   settings: Settings,
   io: RunIo
 ): Promise<{ results: TaskResult[]; warnings: string[] }> {
+  const exactName = settings.overrides?.name
+  if (!exactName && !settings.tasks.length) {
+    throw new ValidationError([
+      {
+        field: 'name, tasks',
+        rule: "command: delete needs a function name (name) or names and patterns of this repository's functions (tasks)"
+      }
+    ])
+  }
   const client = await connect(settings, io)
-  const patterns = [
-    ...(settings.overrides?.name ? [settings.overrides.name] : []),
-    ...settings.tasks
-  ]
   const existing = (await client.listFunctions()).map(fn => fn.name)
-  const filter = createTaskFilter(patterns)
-  const targets = patterns.length ? existing.filter(filter.matches) : []
-  const warnings = filter
-    .unmatched(existing)
-    .map(pattern => `no function matches "${pattern}": nothing to delete`)
+  const selected = await selectOwnFunctions(client, existing, settings)
+  const found = exactName && existing.includes(exactName)
+  const targets = [
+    ...(found ? [exactName] : []),
+    ...selected.targets.filter(name => name !== exactName)
+  ]
   const results = await deleteFunctions(client, targets, {
     dryRun: settings.dryRun,
     concurrency: settings.concurrency,
     signal: io.signal
   })
+  if (exactName && !found) {
+    results.unshift({
+      name: exactName,
+      action: 'delete',
+      status: 'skipped',
+      error: 'not found'
+    })
+  }
+  const warnings = [
+    ...(exactName && !found
+      ? [`no function is named "${exactName}": nothing to delete`]
+      : []),
+    ...selected.warnings
+  ]
   return { results, warnings }
+}
+
+/**
+ * `tasks` selects only among functions that carry this repository's marker,
+ * so a pattern never deletes a function made by hand or by another
+ * repository.
+ */
+async function selectOwnFunctions(
+  client: ExhClient,
+  existing: readonly string[],
+  settings: Settings
+): Promise<{ targets: string[]; warnings: string[] }> {
+  if (!settings.tasks.length) return { targets: [], warnings: [] }
+  const filter = createTaskFilter(settings.tasks)
+  const repository = repositoryOf(settings)
+  const targets = await keepOwned(
+    client,
+    existing.filter(filter.matches),
+    settings.concurrency,
+    environment => isOwnFunction(environment, repository)
+  )
+  const warnings = filter
+    .unmatched(targets)
+    .map(
+      pattern =>
+        `no function of this repository matches "${pattern}": nothing to delete`
+    )
+  return { targets, warnings }
 }

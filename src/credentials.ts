@@ -8,6 +8,7 @@ import type {
 } from './exh-client.js'
 import type { RemoteFunction } from './plan.js'
 import { isRefusal } from './exh-client.js'
+import { describeError } from './errors.js'
 import { CREDENTIAL_VARIABLES, type TaskDefinition } from './task.js'
 
 /**
@@ -240,10 +241,44 @@ export async function prepareCredentials(
     firstName: taskName,
     lastName: 'exh.tasks'
   })
-  const tokens = await users.login(plan.email, password)
+  const tokens = await loginRegistered(users, plan.email, password)
   mask(tokens.token)
   mask(tokens.tokenSecret)
   return { tokens, roleId: role.id, registered }
+}
+
+/**
+ * The login right after a registration: if it fails or is cancelled, the
+ * user exists with a password nobody knows, and the next run finds it
+ * without tokens. The error says so, and what to do.
+ */
+async function loginRegistered(
+  users: ExhUsersApi,
+  email: string,
+  password: string
+): Promise<OAuthTokens> {
+  try {
+    return await users.login(email, password)
+  } catch (error) {
+    throw new StrandedUserError(email, error)
+  }
+}
+
+/** A user registered by this run whose tokens were never obtained. */
+export class StrandedUserError extends Error {
+  constructor(
+    readonly email: string,
+    /** Why the login failed (or that it was cancelled). */
+    readonly reason: unknown
+  ) {
+    super(`${describeError(reason)}; ${unloggedUserAdvice(email)}`)
+    this.name = 'StrandedUserError'
+  }
+}
+
+/** What to do when the login right after a registration failed. */
+export function unloggedUserAdvice(email: string): string {
+  return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`
 }
 
 /** After the function write: the user gets its role (again, if it lacked it). */

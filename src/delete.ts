@@ -1,4 +1,5 @@
 import type { ExhClient } from './exh-client.js'
+import { ExhApiError } from './exh-client.js'
 import { describeError } from './errors.js'
 import type { TaskResult } from './result.js'
 import { mapPool } from './pool.js'
@@ -23,8 +24,12 @@ export function deleteFunctions(
           await client.deleteFunction(name)
           result.status = 'done'
         } catch (error) {
-          result.status = 'failed'
-          result.error = describeError(error)
+          if (isGone(error)) {
+            result.status = 'done'
+          } else {
+            result.status = 'failed'
+            result.error = describeError(error)
+          }
         }
       }
       result.durationMs = Math.round(performance.now() - started)
@@ -40,4 +45,13 @@ export function deleteFunctions(
       })
     }
   )
+}
+
+/**
+ * A 404: the function was listed before this delete, so it is gone, most
+ * likely by an earlier attempt whose answer was lost. Deleting is
+ * idempotent: the outcome the user asked for holds.
+ */
+function isGone(error: unknown): boolean {
+  return error instanceof ExhApiError && error.failure.status === 404
 }

@@ -43,7 +43,12 @@ export interface Settings {
   buildCommand?: string
   githubToken?: string
   commentOnPr: boolean
+  /** `GITHUB_REPOSITORY`: owner/name. */
   repository: string
+  /** `GITHUB_REPOSITORY_ID`: survives a rename or a transfer. */
+  repositoryId?: string
+  /** Function names or `*` patterns this run may take over from another repository. */
+  adopt: string[]
   overrides?: TaskOverrides
 }
 
@@ -136,6 +141,8 @@ export function readInputs(
       fail
     ),
     repository: env.GITHUB_REPOSITORY ?? '',
+    repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
+    adopt: lines(get('adopt')),
     overrides: readOverrides(get, workspace, fail)
   }
   // A dry-run of sync can still validate and package offline; nothing else can.

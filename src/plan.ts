@@ -1,6 +1,11 @@
 import type { RetryPolicy, TaskConfig } from './task.js'
 import { CREDENTIAL_VARIABLES, MARKER_VARIABLE } from './task.js'
-import { encodeMarker, readMarker, type Marker } from './marker.js'
+import {
+  encodeMarker,
+  readMarker,
+  markerUpToDate,
+  type Marker
+} from './marker.js'
 
 /** A function as read back from Extra Horizon, environment flattened. */
 export interface RemoteFunction {
@@ -91,7 +96,11 @@ export function planTask(input: PlanInput): TaskPlan {
   changes.push(...(input.extraChanges ?? []))
 
   const environment = desiredEnvironment(input)
-  const environmentStale = !sameRecord(environment, remote.environment)
+  const environmentStale = !sameStoredEnvironment(
+    environment,
+    remote.environment,
+    input.marker
+  )
 
   if (!input.skipUnchanged) {
     return {
@@ -294,4 +303,18 @@ function sameRecord(
     keys.length === Object.keys(b).length &&
     keys.every(key => Object.hasOwn(b, key) && a[key] === b[key])
   )
+}
+
+/**
+ * The environment as stored matches the wanted one; a marker that only
+ * lacks the repository id (an earlier version's) does not force a write.
+ */
+function sameStoredEnvironment(
+  wanted: Record<string, string>,
+  stored: Record<string, string>,
+  marker: Marker
+): boolean {
+  if (!sameRecord(withoutMarker(wanted), withoutMarker(stored))) return false
+  const storedMarker = readMarker(stored)
+  return storedMarker !== undefined && markerUpToDate(storedMarker, marker)
 }

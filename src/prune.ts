@@ -1,9 +1,9 @@
 import type { ExhClient } from './exh-client.js'
-import { readMarker } from './marker.js'
+import { isOwnMarker, readMarker, type Repository } from './marker.js'
 import { mapPool } from './pool.js'
 
 export interface PruneScope {
-  repository: string
+  repository: Repository
   scope: string
   /** Every task name the configs describe (selected or not). */
   configNames: readonly string[]
@@ -14,11 +14,11 @@ export interface PruneScope {
 
 /**
  * The remote functions `prune` deletes: not described by any config, inside
- * the `tasks` filter, and carrying this action's marker for the same
- * repository and scope. A function without the marker (made by hand or by
- * the CLI) is never touched.
+ * the `tasks` filter, and carrying this repository's marker for the same
+ * scope. A function without the marker (made by hand or by the CLI) or of
+ * another repository is never touched.
  */
-export async function findPrunable(
+export function findPrunable(
   client: ExhClient,
   remoteNames: readonly string[],
   scope: PruneScope
@@ -27,13 +27,40 @@ export async function findPrunable(
   const candidates = remoteNames.filter(
     name => !described.has(name) && scope.matches(name)
   )
-  const owned = await mapPool(candidates, scope.concurrency, async name => {
-    const remote = await client.getFunction(name)
-    return remote && isOurs(remote.environment, scope) ? name : undefined
-  })
-  return owned.filter((name): name is string => name !== undefined)
+  return keepOwned(client, candidates, scope.concurrency, environment =>
+    isOurs(environment, scope)
+  )
 }
 
+/**
+ * The names among `candidates` whose function (read one by one: the
+ * listing holds no environment) passes `owned`, sorted.
+ */
+export async function keepOwned(
+  client: ExhClient,
+  candidates: readonly string[],
+  concurrency: number,
+  owned: (environment: Readonly<Record<string, string>>) => boolean
+): Promise<string[]> {
+  const kept = await mapPool(candidates, concurrency, async name => {
+    const remote = await client.getFunction(name)
+    return remote && owned(remote.environment) ? name : undefined
+  })
+  // Sorted: the listing's order is the order functions were created in,
+  // which concurrent creates make vary from run to run.
+  return kept.filter((name): name is string => name !== undefined).sort()
+}
+
+/** This repository's marker (any scope): what `tasks` deletes may touch. */
+export function isOwnFunction(
+  environment: Readonly<Record<string, string>>,
+  repository: Repository
+): boolean {
+  const marker = readMarker(environment)
+  return marker !== undefined && isOwnMarker(marker, repository)
+}
+
+/** This repository's marker for the same scope: what `prune` may touch. */
 export function isOurs(
   environment: Readonly<Record<string, string>>,
   scope: Pick<PruneScope, 'repository' | 'scope'>
@@ -41,7 +68,7 @@ export function isOurs(
   const marker = readMarker(environment)
   return (
     marker !== undefined &&
-    marker.repository === scope.repository &&
+    isOwnMarker(marker, scope.repository) &&
     marker.scope === scope.scope
   )
 }

@@ -1,5 +1,13 @@
 import type { ExhClient } from './exh-client.js'
-import type { Marker } from './marker.js'
+import {
+  foreignOwner,
+  markerFor,
+  readMarker,
+  type Marker,
+  type Repository
+} from './marker.js'
+import { createTaskFilter } from './task-filter.js'
+import { forLog } from './safe-text.js'
 import { planTask, type RemoteFunction, type TaskPlan } from './plan.js'
 import { mapPool } from './pool.js'
 import { describeError } from './errors.js'
@@ -25,7 +33,9 @@ export interface PlannedTask extends ScannedTask {
 export interface PlanSettings {
   concurrency: number
   skipUnchanged: boolean
-  repository: string
+  repository: Repository
+  /** The `adopt` input: names or `*` patterns this run may take over. */
+  adopt: readonly string[]
   scope: string
   /** Injected with executionCredentials. */
   connection: ActionConnection
@@ -53,14 +63,14 @@ export async function planAgainstRemote(
             new Set(Object.values(task.config.environment ?? {}))
           )
         : undefined
+      const refusal = ownershipRefusal(task.name, remote, settings)
+      if (refusal) {
+        return { ...item, error: refusal, planMs: performance.now() - started }
+      }
       const credentials = task.config.executionCredentials
         ? await planCredentials(client.users, task, remote, settings.connection)
         : undefined
-      const marker: Marker = {
-        fingerprint: folder.fingerprint,
-        repository: settings.repository,
-        scope: settings.scope
-      }
+      const marker = markerToWrite(folder.fingerprint, remote, settings)
       const permissionsChanged =
         credentials &&
         (credentials.permissionsAdded.length > 0 ||
@@ -93,4 +103,45 @@ export async function planAgainstRemote(
     }
   })
   return { tasks, remoteNames }
+}
+
+/**
+ * Ownership, checked before any write: a function whose marker names
+ * another repository is not updated unless `adopt` names it. A function
+ * without a marker (made by hand or by the CLI) is taken over.
+ */
+export function ownershipRefusal(
+  name: string,
+  remote: RemoteFunction | undefined,
+  settings: Pick<PlanSettings, 'repository' | 'adopt'>
+): string | undefined {
+  const owner = remote && foreignOwner(remote.environment, settings.repository)
+  if (!owner) return undefined
+  if (mayAdopt(name, settings.adopt)) return undefined
+  // The marker is an API answer: anyone with write access to the function
+  // could have put anything in it.
+  const repository = forLog(owner.repository)
+  const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : ''
+  return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`
+}
+
+/** The `adopt` input selects nothing when empty (unlike `tasks`). */
+function mayAdopt(name: string, adopt: readonly string[]): boolean {
+  return adopt.length > 0 && createTaskFilter(adopt).matches(name)
+}
+
+/**
+ * The marker this run writes: this repository's. A run that does not know
+ * the repository id keeps the one already stored on its own function.
+ */
+export function markerToWrite(
+  fingerprint: string,
+  remote: RemoteFunction | undefined,
+  settings: Pick<PlanSettings, 'repository' | 'scope'>
+): Marker {
+  const { id, name } = settings.repository
+  const stored = remote && readMarker(remote.environment)
+  const storedId =
+    !id && stored?.repository === name ? stored.repositoryId : undefined
+  return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope)
 }

@@ -18,6 +18,7 @@ import { buildTasks, type RunCommand } from './build.js'
 import { findPrunable } from './prune.js'
 import { deleteFunctions } from './delete.js'
 import { createTaskFilter } from './task-filter.js'
+import { markerFor, type Repository } from './marker.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -225,7 +226,8 @@ async function planRemote(
     {
       concurrency: settings.concurrency,
       skipUnchanged: settings.skipUnchanged,
-      repository: settings.repository,
+      repository: repositoryOf(settings),
+      adopt: settings.adopt,
       scope: settings.pruneScope,
       connection: {
         host: settings.host ?? '',
@@ -245,7 +247,7 @@ async function planRemote(
     return { client, tasks, prune: [] }
   }
   const prunable = await findPrunable(client, remoteNames, {
-    repository: settings.repository,
+    repository: repositoryOf(settings),
     scope: settings.pruneScope,
     configNames: loaded.names,
     matches: createTaskFilter(settings.tasks).matches,
@@ -346,11 +348,11 @@ function planOffline(
     ...item,
     plan: planTask({
       config: item.task.config,
-      marker: {
-        fingerprint: item.folder.fingerprint,
-        repository: settings.repository,
-        scope: settings.pruneScope
-      },
+      marker: markerFor(
+        repositoryOf(settings),
+        item.folder.fingerprint,
+        settings.pruneScope
+      ),
       skipUnchanged: settings.skipUnchanged,
       // Offline the tokens are unknown: stand-ins of the same size keep the
       // environment size check honest.
@@ -409,4 +411,9 @@ function invalidRun(
     })
   }
   return { results, problems, warnings: [], offline: false }
+}
+
+/** This run's repository, as markers name it. */
+export function repositoryOf(settings: Settings): Repository {
+  return { id: settings.repositoryId, name: settings.repository }
 }

@@ -86,14 +86,45 @@ describe('executionCredentials helpers', () => {
 })
 
 describe('isOurs (prune)', () => {
-  const scope = { repository: 'org/repo', scope: 'tasks' }
-  const marked = (fields: Partial<typeof scope>) => ({
-    [MARKER_VARIABLE]: encodeMarker({ fingerprint: 'f', ...scope, ...fields })
+  const repository = { id: '42', name: 'org/repo' }
+  const scope = { repository, scope: 'tasks' }
+  const marked = (fields: Record<string, string | undefined>) => ({
+    [MARKER_VARIABLE]: encodeMarker({
+      fingerprint: 'f',
+      repository: 'org/repo',
+      repositoryId: '42',
+      scope: 'tasks',
+      ...fields
+    })
   })
 
   it.each<[string, Record<string, string>, boolean]>([
     ['same repository and scope', marked({}), true],
-    ['another repository', marked({ repository: 'org/other' }), false],
+    [
+      'another repository',
+      marked({ repository: 'org/other', repositoryId: '7' }),
+      false
+    ],
+    [
+      'another repository that took over the name',
+      marked({ repositoryId: '7' }),
+      false
+    ],
+    [
+      'this repository before a rename',
+      marked({ repository: 'org/old' }),
+      true
+    ],
+    [
+      'an id-less marker of this name',
+      marked({ repositoryId: undefined }),
+      true
+    ],
+    [
+      'an id-less marker of another name',
+      marked({ repository: 'org/other', repositoryId: undefined }),
+      false
+    ],
     ['another scope', marked({ scope: 'elsewhere' }), false],
     ['no marker (by hand or the CLI)', {}, false],
     ['an unreadable marker', { [MARKER_VARIABLE]: 'not json' }, false]

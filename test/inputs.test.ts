@@ -34,6 +34,22 @@ function problemsOf(inputs: Record<string, string>): string {
 }
 
 describe('readInputs', () => {
+  it('reads adopt as names and patterns, one per line, and the repository by id and name', () => {
+    const { settings } = read(
+      { ...complete, adopt: ' report \n\nnightly-*\n' },
+      { GITHUB_REPOSITORY: 'org/repo', GITHUB_REPOSITORY_ID: '123' }
+    )
+    expect(settings).toMatchObject({
+      adopt: ['report', 'nightly-*'],
+      repository: 'org/repo',
+      repositoryId: '123'
+    })
+    expect(read(complete).settings).toMatchObject({
+      adopt: [],
+      repositoryId: undefined
+    })
+  })
+
   it('reads defaults and masks every secret as it is read', () => {
     const { settings, masked } = read(complete)
     expect(settings).toMatchObject({

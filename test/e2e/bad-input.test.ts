@@ -490,6 +490,13 @@ const inputRows: Row[] = [
     results: NO_RESULTS
   },
   {
+    name: 'delete with neither name nor tasks',
+    inputs: { command: 'delete' },
+    field: 'name, tasks',
+    rule: /command: delete needs a function name \(name\)/,
+    results: NO_RESULTS
+  },
+  {
     name: 'unknown runtime input',
     inputs: { path: A, runtime: 'nodejs8.x' },
     field: 'runtime',

@@ -318,6 +318,43 @@ describe('executionCredentials end to end', () => {
     expect(fake.functions.has(NAME)).toBe(false)
   })
 
+  it('says the user was registered and must be removed when the login right after fails', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
+    fake.fault({ method: 'POST', path: '/auth/v2/oauth1/tokens', status: 403 })
+    const run = await syncWith(fake, ws.dir)
+    expect(run.exitCode).toBe(1)
+    expect(userOf(fake)).toBeDefined()
+    expect(fake.functions.has(NAME)).toBe(false)
+    expect(run.result[0]?.status).toBe('failed')
+    expect(run.result[0]?.error).toContain(
+      `the user ${DEFAULT_EMAIL} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`
+    )
+    expectNoSecrets(run, secretsOf(fake))
+  })
+
+  it('says the user was registered and must be removed when the login right after is cancelled', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
+    fake.fault({
+      method: 'POST',
+      path: '/auth/v2/oauth1/tokens',
+      delayMs: 30_000
+    })
+    // The delayed login's rule is used up once the login is in flight.
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      {},
+      { interruptWhen: () => fake.pendingFaults().length === 0 }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.exitAfterSignalMs).toBeLessThan(5000)
+    expect(run.result[0]?.error).toBe(
+      `outcome unknown (cancelled); the user ${DEFAULT_EMAIL} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`
+    )
+  })
+
   it('gives the role on the next run when granting it failed after the function was written', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))

@@ -109,6 +109,64 @@ describe('prune', () => {
   })
 })
 
+describe('prune and the repository', () => {
+  const repoA = { GITHUB_REPOSITORY: 'org/a', GITHUB_REPOSITORY_ID: '101' }
+
+  async function syncedByA() {
+    const ctx = await fakeWithWorkspace({ ...task('keep'), ...task('old') })
+    const first = await syncWith(
+      ctx.fake,
+      ctx.ws.dir,
+      { path: 'tasks' },
+      { env: repoA }
+    )
+    expect(first.exitCode, first.log).toBe(0)
+    await ctx.ws.remove('tasks/old')
+    return ctx
+  }
+
+  it('still prunes its functions after the repository was renamed', async () => {
+    await using ctx = await syncedByA()
+    const run = await syncWith(
+      ctx.fake,
+      ctx.ws.dir,
+      { path: 'tasks', prune: 'true' },
+      { env: { ...repoA, GITHUB_REPOSITORY: 'org/a-renamed' } }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect([...ctx.fake.functions.keys()]).toEqual(['keep'])
+  })
+
+  it('never prunes for a new repository that took over the old name', async () => {
+    await using ctx = await syncedByA()
+    const run = await syncWith(
+      ctx.fake,
+      ctx.ws.dir,
+      { path: 'tasks', prune: 'true', adopt: 'keep' },
+      { env: { ...repoA, GITHUB_REPOSITORY_ID: '202' } }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.result.map(r => r.name)).toEqual(['keep'])
+    expect([...ctx.fake.functions.keys()].sort()).toEqual(['keep', 'old'])
+  })
+
+  it('reports a pruned function whose delete answer was lost as done', async () => {
+    await using ctx = await syncedByA()
+    ctx.fake.fault({ method: 'DELETE', path: /\/old$/, drop: 'after' })
+    const run = await syncWith(
+      ctx.fake,
+      ctx.ws.dir,
+      { path: 'tasks', prune: 'true' },
+      { env: repoA }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.result.filter(r => r.action === 'delete')).toMatchObject([
+      { name: 'old', status: 'done' }
+    ])
+    expect(ctx.fake.functions.has('old')).toBe(false)
+  })
+})
+
 describe('prune never reaches', () => {
   it('a function of another repository with the same scope', async () => {
     await using ctx = await fakeWithWorkspace({ ...task('mine') })
@@ -117,7 +175,7 @@ describe('prune never reaches', () => {
     const foreign = await syncWith(
       fake,
       ws.dir,
-      { path: 'tasks' },
+      { path: 'tasks', tasks: 'theirs' },
       { env: { GITHUB_REPOSITORY: 'org/another-repo' } }
     )
     expect(foreign.exitCode, foreign.log).toBe(0)

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest'
+import { markerToWrite, ownershipRefusal } from '../src/remote-plan.js'
+import { planTask, type RemoteFunction } from '../src/plan.js'
+import { encodeMarker, type Marker } from '../src/marker.js'
+import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
+
+const self = { repository: { id: '42', name: 'org/b' } }
+
+function remoteMarked(marker?: Partial<Marker> | string): RemoteFunction {
+  const value =
+    typeof marker === 'string'
+      ? marker
+      : marker &&
+        encodeMarker({
+          fingerprint: 'f1',
+          repository: '',
+          scope: 'tasks',
+          ...marker
+        })
+  return {
+    name: 'report',
+    environment: value ? { [MARKER_VARIABLE]: value } : {}
+  }
+}
+
+describe('ownership before any write', () => {
+  it.each<[string, RemoteFunction | undefined, string[], boolean]>([
+    ['a new function', undefined, [], false],
+    ['a function made by hand (no marker)', remoteMarked(), [], false],
+    [
+      'a function of this repository',
+      remoteMarked({ repository: 'org/b', repositoryId: '42' }),
+      [],
+      false
+    ],
+    [
+      'a function of this repository before its rename',
+      remoteMarked({ repository: 'org/old-b', repositoryId: '42' }),
+      [],
+      false
+    ],
+    [
+      'an id-less (version 1) marker of this repository',
+      remoteMarked(
+        JSON.stringify({
+          v: 1,
+          fingerprint: 'f',
+          repository: 'org/b',
+          scope: 's'
+        })
+      ),
+      [],
+      false
+    ],
+    [
+      'a function of another repository',
+      remoteMarked({ repository: 'org/a', repositoryId: '7' }),
+      [],
+      true
+    ],
+    [
+      'an id-less marker of another repository',
+      remoteMarked({ repository: 'org/a' }),
+      [],
+      true
+    ],
+    [
+      'a function of another repository named in adopt',
+      remoteMarked({ repository: 'org/a', repositoryId: '7' }),
+      ['report'],
+      false
+    ],
+    [
+      'a function of another repository matched by an adopt pattern',
+      remoteMarked({ repository: 'org/a', repositoryId: '7' }),
+      ['rep*'],
+      false
+    ],
+    [
+      'a function of another repository that adopt does not match',
+      remoteMarked({ repository: 'org/a', repositoryId: '7' }),
+      ['other', 'x*'],
+      true
+    ]
+  ])('%s → refused: %s', (_label, remote, adopt, refused) => {
+    const refusal = ownershipRefusal('report', remote, { ...self, adopt })
+    expect(refusal !== undefined).toBe(refused)
+  })
+
+  it('names the owner and the way out', () => {
+    const refusal = ownershipRefusal(
+      'report',
+      remoteMarked({ repository: 'org/a', repositoryId: '7' }),
+      { ...self, adopt: [] }
+    )
+    expect(refusal).toBe(
+      'function report is managed by the repository org/a (id 7), so it is not updated: to move it to this repository, set "adopt: report" in this workflow (and remove its config from org/a); to leave it there, remove this config'
+    )
+  })
+
+  it('escapes an owner name that could form a workflow command', () => {
+    const refusal = ownershipRefusal(
+      'report',
+      remoteMarked({ repository: 'org/a\n::add-mask::done' }),
+      { ...self, adopt: [] }
+    )
+    expect(refusal).not.toContain('\n')
+    expect(refusal).toContain('org/a\\n::add-mask::done')
+  })
+})
+
+describe('a version 1 marker of this repository', () => {
+  const config: TaskConfig = {
+    name: 'report',
+    path: 'build',
+    entryPoint: 'index.handler',
+    runtime: 'nodejs22.x'
+  }
+  const marker: Marker = {
+    fingerprint: 'f1',
+    repository: 'org/b',
+    repositoryId: '42',
+    scope: 'tasks'
+  }
+  const v1 = JSON.stringify({
+    v: 1,
+    fingerprint: 'f1',
+    repository: 'org/b',
+    scope: 'tasks'
+  })
+  const remote: RemoteFunction = {
+    name: 'report',
+    entryPoint: 'index.handler',
+    runtime: 'nodejs22.x',
+    environment: { MODE: 'a', [MARKER_VARIABLE]: v1 }
+  }
+
+  it('does not cause a write by itself', () => {
+    expect(planTask({ config, remote, marker, skipUnchanged: true })).toEqual({
+      action: 'unchanged',
+      changes: []
+    })
+  })
+
+  it('gets the id on the next write', () => {
+    const plan = planTask({
+      config: { ...config, environment: { MODE: 'b' } },
+      remote,
+      marker,
+      skipUnchanged: true
+    })
+    if (plan.action !== 'update') throw new Error('expected an update')
+    expect(plan.changes).toEqual(['environment.MODE'])
+    const written = plan.body.environmentVariables?.[MARKER_VARIABLE]?.value
+    expect(JSON.parse(written ?? '{}')).toMatchObject({
+      v: 2,
+      repositoryId: '42'
+    })
+  })
+})
+
+describe('the marker a run writes', () => {
+  const stored = (marker: Partial<Marker>) =>
+    remoteMarked({ fingerprint: 'old', scope: 'tasks', ...marker })
+
+  it.each<
+    [string, { id?: string; name: string }, RemoteFunction | undefined, Marker]
+  >([
+    [
+      'a new function',
+      { id: '42', name: 'org/b' },
+      undefined,
+      {
+        fingerprint: 'f2',
+        repository: 'org/b',
+        repositoryId: '42',
+        scope: 'tasks'
+      }
+    ],
+    [
+      'an adopted function: this repository replaces the owner',
+      { id: '42', name: 'org/b' },
+      stored({ repository: 'org/a', repositoryId: '7' }),
+      {
+        fingerprint: 'f2',
+        repository: 'org/b',
+        repositoryId: '42',
+        scope: 'tasks'
+      }
+    ],
+    [
+      'a run without the id keeps the id stored on its own function',
+      { name: 'org/b' },
+      stored({ repository: 'org/b', repositoryId: '42' }),
+      {
+        fingerprint: 'f2',
+        repository: 'org/b',
+        repositoryId: '42',
+        scope: 'tasks'
+      }
+    ],
+    [
+      "a run without the id never takes another repository's id",
+      { name: 'org/b' },
+      stored({ repository: 'org/a', repositoryId: '7' }),
+      { fingerprint: 'f2', repository: 'org/b', scope: 'tasks' }
+    ]
+  ])('%s', (_label, repository, remote, expected) => {
+    expect(markerToWrite('f2', remote, { repository, scope: 'tasks' })).toEqual(
+      expected
+    )
+  })
+})
