@@ -1,7 +1,7 @@
-import { lstat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import type { Settings } from './inputs.js'
 import type { ConfigProblem, FoundConfig, TaskDefinition } from './task.js'
-import { findTaskConfigs } from './discover.js'
+import { findTaskConfigs, unreadableWarnings } from './discover.js'
 import { inputName, loadTaskConfigs, taskFromInputs } from './config.js'
 import { createTaskFilter } from './task-filter.js'
 
@@ -13,6 +13,8 @@ export interface LoadedTasks {
   /** Every task name the configs describe, selected or not (for prune). */
   names: string[]
   problems: ConfigProblem[]
+  /** Discovery's warnings: skipped symlinks and unreadable folders. */
+  warnings: string[]
 }
 
 /**
@@ -30,11 +32,18 @@ export async function loadTasks(
       workspace: settings.workspace
     })
     return Array.isArray(task)
-      ? { found: [], tasks: [], names: [], problems: task }
-      : { found: [], tasks: [task], names: [task.name], problems: [] }
+      ? { found: [], tasks: [], names: [], problems: task, warnings: [] }
+      : {
+          found: [],
+          tasks: [task],
+          names: [task.name],
+          problems: [],
+          warnings: []
+        }
   }
 
-  const found = await findTaskConfigs(settings.paths, settings.workspace)
+  const discovery = await findTaskConfigs(settings.paths, settings.workspace)
+  const found = discovery.configs
   const problems: ConfigProblem[] = []
   if (overrides && !(await namesOneFile(settings, found))) {
     problems.push({
@@ -61,7 +70,15 @@ export async function loadTasks(
       rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
     })
   }
-  return { found, tasks: loaded.tasks, names: loaded.names, problems }
+  const warnings = [
+    ...discovery.warnings,
+    ...unreadableWarnings(
+      discovery.unreadable,
+      loaded.tasks.map(task => task.codeDir),
+      settings.workspace
+    )
+  ]
+  return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings }
 }
 
 async function namesOneFile(
@@ -70,6 +87,6 @@ async function namesOneFile(
 ): Promise<boolean> {
   const [only] = settings.paths
   if (settings.paths.length !== 1 || !only || found.length !== 1) return false
-  const stats = await lstat(only)
+  const stats = await stat(only)
   return !stats.isDirectory()
 }

@@ -114,9 +114,12 @@ export async function sync(
     io,
     loaded,
     scanned: scan.scanned,
-    warnings: scan.scanned.flatMap(({ task, folder }) =>
-      folder.warnings.map(warning => `${task.name}: ${warning}`)
-    ),
+    warnings: [
+      ...loaded.warnings,
+      ...scan.scanned.flatMap(({ task, folder }) =>
+        folder.warnings.map(warning => `${task.name}: ${warning}`)
+      )
+    ],
     clock,
     spoolDir,
     invalid
@@ -383,5 +386,5 @@ function invalidRun(
       error: problems.map(p => `${p.field ?? ''}: ${p.rule}`).join('; ')
     })
   }
-  return { results, problems, warnings: [], offline: false }
+  return { results, problems, warnings: loaded.warnings, offline: false }
 }
