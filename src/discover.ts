@@ -76,10 +76,14 @@ export async function findTaskConfigs(
   }
   if (state.found.size === 0) {
     const where = paths.map(p => forLog(relative(workspace, p))).join(', ')
+    const unread = state.result.unreadable.map(
+      ({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`
+    )
+    const skipped = unread.length ? `; could not read ${unread.join(', ')}` : ''
     throw new ValidationError([
       {
         field: 'path',
-        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders)`
+        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
       }
     ])
   }

@@ -192,6 +192,19 @@ describe('findTaskConfigs with symlinks, copies and unreadable folders', () => {
   })
 })
 
+describe('findTaskConfigs when nothing could be read', () => {
+  it('says which folders it could not read', async () => {
+    await using ws = await makeWorkspace({ 'tasks/x/task-config.json': config })
+    const denied = (): Promise<Dirent[]> =>
+      Promise.reject(Object.assign(new Error('EACCES'), { code: 'EACCES' }))
+    await expect(
+      findTaskConfigs([ws.path('tasks')], ws.dir, denied)
+    ).rejects.toThrow(
+      'path: no task-config.json found in tasks (searched recursively, skipping node_modules and dot-folders; could not read tasks (EACCES))'
+    )
+  })
+})
+
 describe('unreadableWarnings', () => {
   const ws = '/ws'
   it.each([
