@@ -70,9 +70,18 @@ export interface InputTaskOptions {
   workspace: string
 }
 
-const SCHEMA_FILE = 'schema/task-config.schema.json'
+// verbose: an error then carries its schema, whose known property names
+// give "did you mean" for an unknown one.
+const validateSchema = new Ajv({ allErrors: true, verbose: true }).compile(
+  schema
+)
 
-const validateSchema = new Ajv({ allErrors: true }).compile(schema)
+/** The schema's patterns, said in words (its file is not in the user's repository). */
+const PATTERN_RULES: Record<string, string> = {
+  '^[A-Za-z0-9-]+$': 'must be one or more letters, digits or -',
+  '^[A-Za-z_][A-Za-z0-9_]*$':
+    'must start with a letter or _ and hold only letters, digits and _'
+}
 
 /** The single-task input that sets each config field, for problems with inputs. */
 const INPUT_NAMES: Record<string, string> = {
@@ -366,6 +375,8 @@ async function checkSelected(
   const value = isObject(substituted.value)
     ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
     : substituted.value
+  // `""` is no description, as in the CLI: "none" on create, never a change.
+  if (isObject(value) && value.description === '') delete value.description
 
   for (const issue of schemaIssues(value)) {
     // Already reported as an unset variable.
@@ -654,10 +665,15 @@ function issueOf(error: ErrorObject, value: unknown): SchemaIssue[] {
     })
   }
   if (error.keyword === 'additionalProperties') {
+    const unknown = String(params.additionalProperty)
+    const guess = closestName(unknown, knownProperties(error))
+    const hint = guess ? `; did you mean \`${guess}\`?` : ''
     return issue(
-      property(params.additionalProperty),
-      'is not allowed (unknown property)',
-      { key: true }
+      property(unknown),
+      `is not allowed (unknown property)${hint}`,
+      {
+        key: true
+      }
     )
   }
   return issue(instance, describeRule(error, valueAt(value, instance)))
@@ -674,7 +690,10 @@ function describeRule(error: ErrorObject, actual: unknown): string {
         actual
       )
     case 'pattern':
-      return `must match pattern ${String(params.pattern)}`
+      return (
+        PATTERN_RULES[String(params.pattern)] ??
+        `must match the pattern ${String(params.pattern)}`
+      )
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -687,18 +706,61 @@ function describeRule(error: ErrorObject, actual: unknown): string {
 
 /**
  * `must be one of: …`. A long list (the runtimes) is cut to the values of the
- * same family as the given one (`nodejs8.x` → the nodejs ones), or its start.
+ * same family as the given one (`nodejs8.x` → the nodejs ones); with no such
+ * family the whole list is shown.
  */
 function oneOf(allowed: unknown[], actual: unknown): string {
   const values = allowed.map(String)
-  if (values.length <= 8) return `must be one of: ${values.join(', ')}`
   const family = typeof actual === 'string' ? familyOf(actual) : ''
   const near =
-    family.length >= 2
+    values.length > 8 && family.length >= 2
       ? values.filter(candidate => familyOf(candidate).startsWith(family))
       : []
-  const shown = near.length ? near : values.slice(0, 6)
-  return `must be one of: ${shown.join(', ')}, … (${values.length} values, all in ${SCHEMA_FILE})`
+  if (!near.length) return `must be one of: ${values.join(', ')}`
+  return `must be one of: ${near.join(', ')} (the ${family} ones of ${values.length} allowed values)`
+}
+
+/** The property names the schema object behind `error` allows. */
+function knownProperties(error: ErrorObject): string[] {
+  const parent = error.parentSchema as { properties?: object } | undefined
+  return parent?.properties ? Object.keys(parent.properties) : []
+}
+
+/**
+ * The known name closest to a misspelt one (`enviroment` → `environment`),
+ * within an edit distance of 2, ignoring case; undefined when none is.
+ */
+export function closestName(
+  unknown: string,
+  known: string[]
+): string | undefined {
+  let best: { name: string; distance: number } | undefined
+  for (const name of known) {
+    const distance = editDistance(unknown.toLowerCase(), name.toLowerCase())
+    if (distance <= 2 && (!best || distance < best.distance)) {
+      best = { name, distance }
+    }
+  }
+  return best?.name
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution =
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        substitution
+      )
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
 }
 
 function familyOf(value: string): string {

@@ -1,65 +1,235 @@
-import { lstat, readdir, realpath } from 'node:fs/promises'
+import type { Dirent } from 'node:fs'
+import { readdir, readFile, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { FoundConfig } from './task.js'
 import { ValidationError } from './errors.js'
+import { isInside } from './paths.js'
+import { forLog } from './safe-text.js'
 
 export const CONFIG_FILE_NAME = 'task-config.json'
 
+/** Reads a folder's entries; injectable so tests can simulate EACCES as root. */
+export type ReadFolder = (folder: string) => Promise<Dirent[]>
+
+/** A folder under `path` that could not be read, skipped. */
+export interface UnreadableFolder {
+  /** Absolute, as reached (through links). */
+  folder: string
+  /** The error code (`EACCES`). */
+  code: string
+}
+
+export interface Discovery {
+  /** Sorted by file; each real file once. */
+  configs: FoundConfig[]
+  unreadable: UnreadableFolder[]
+  /** Symlinks skipped (their target leaves the workspace), safe to print. */
+  warnings: string[]
+}
+
+interface WalkState {
+  workspace: string
+  /** The workspace's real path: links are followed only to targets below it. */
+  realWorkspace: string
+  /** Real folders already searched: each once, so link cycles end. */
+  visited: Set<string>
+  /** Real code folders of configs found: a copy of a config there is no task. */
+  codeFolders: Set<string>
+  found: Map<string, FoundConfig>
+  result: Discovery
+  readFolder: ReadFolder
+}
+
+const defaultReadFolder: ReadFolder = folder =>
+  readdir(folder, { withFileTypes: true })
+
 /**
  * Finds every task-config.json named by `paths` (files, or folders searched
- * recursively, skipping node_modules and dot-folders). Each file is found
- * once, even when paths overlap; the result is sorted by file.
+ * recursively, skipping node_modules and dot-folders). Symlinked files and
+ * folders are followed as the CLI follows them, but only to targets inside
+ * the workspace; each real folder is searched once and each real file found
+ * once, reported by the path it was reached through. A found config's code
+ * folder below its own folder is not searched (a build may copy the config
+ * there). Folders that cannot be read are skipped and listed.
  */
 export async function findTaskConfigs(
   paths: string[],
-  workspace: string
-): Promise<FoundConfig[]> {
-  const found = new Map<string, FoundConfig>()
+  workspace: string,
+  readFolder: ReadFolder = defaultReadFolder
+): Promise<Discovery> {
+  const state: WalkState = {
+    workspace,
+    realWorkspace: await realpath(workspace).catch(() => workspace),
+    visited: new Set(),
+    codeFolders: new Set(),
+    found: new Map(),
+    result: { configs: [], unreadable: [], warnings: [] },
+    readFolder
+  }
   const problems: string[] = []
   for (const searched of paths) {
-    const stats = await lstat(searched).catch(() => undefined)
-    if (!stats) {
-      problems.push(`${relative(workspace, searched)} does not exist`)
-    } else if (stats.isDirectory()) {
-      for (const file of await walk(searched)) {
-        const key = await realpath(file)
-        if (!found.has(key)) found.set(key, { file, root: searched })
-      }
-    } else if (stats.isFile() || stats.isSymbolicLink()) {
-      const key = await realpath(searched)
-      if (!found.has(key)) {
-        found.set(key, { file: searched, root: path.dirname(searched) })
-      }
-    }
+    const problem = await searchPath(searched, state)
+    if (problem) problems.push(problem)
   }
   if (problems.length) {
     throw new ValidationError(problems.map(rule => ({ field: 'path', rule })))
   }
-  if (found.size === 0) {
-    const where = paths.map(p => relative(workspace, p)).join(', ')
+  if (state.found.size === 0) {
+    const where = paths.map(p => forLog(relative(workspace, p))).join(', ')
+    const unread = state.result.unreadable.map(
+      ({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`
+    )
+    const skipped = unread.length ? `; could not read ${unread.join(', ')}` : ''
     throw new ValidationError([
       {
         field: 'path',
-        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders)`
+        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
       }
     ])
   }
-  return [...found.values()].sort((a, b) => compare(a.file, b.file))
+  const configs = [...state.found.values()].sort((a, b) =>
+    compare(a.file, b.file)
+  )
+  return { ...state.result, configs }
 }
 
-async function walk(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true })
-  const files: string[] = []
-  for (const entry of entries) {
-    const full = path.join(folder, entry.name)
-    if (entry.isDirectory()) {
-      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue
-      files.push(...(await walk(full)))
-    } else if (entry.name === CONFIG_FILE_NAME && entry.isFile()) {
-      files.push(full)
+/** One line of `path`: a config file or a folder to search. Returns a problem. */
+async function searchPath(
+  searched: string,
+  state: WalkState
+): Promise<string | undefined> {
+  const shown = forLog(relative(state.workspace, searched))
+  const stats = await stat(searched).catch(() => undefined)
+  if (!stats) return `${shown} does not exist`
+  const real = await realpath(searched)
+  // A link inside the workspace may not lead out of it (SPEC section 8).
+  if (
+    isInside(state.workspace, searched) &&
+    !isInside(state.realWorkspace, real)
+  ) {
+    return `${shown} is a symlink to a target outside the workspace`
+  }
+  if (stats.isDirectory()) {
+    await walk(searched, real, searched, state)
+  } else if (stats.isFile()) {
+    await addConfig(searched, real, path.dirname(searched), state)
+  } else {
+    return `${shown} is neither a file nor a folder`
+  }
+  return undefined
+}
+
+async function walk(
+  folder: string,
+  real: string,
+  root: string,
+  state: WalkState
+): Promise<void> {
+  if (state.visited.has(real)) return
+  state.visited.add(real)
+  let entries: Dirent[]
+  try {
+    entries = await state.readFolder(folder)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    state.result.unreadable.push({ folder, code })
+    return
+  }
+  entries.sort((a, b) => compare(a.name, b.name))
+  // The config first: its code folder below is then left out of the search.
+  const config = entries.find(entry => entry.name === CONFIG_FILE_NAME)
+  if (config && !config.isDirectory()) {
+    const target = await followed(path.join(folder, config.name), state)
+    if (target?.isFile) {
+      await addConfig(path.join(folder, config.name), target.real, root, state)
     }
   }
-  return files
+  for (const entry of entries) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue
+    if (entry === config) continue
+    const full = path.join(folder, entry.name)
+    const target = entry.isDirectory()
+      ? { real: path.join(real, entry.name), isDirectory: true }
+      : entry.isSymbolicLink()
+        ? await followed(full, state)
+        : undefined
+    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue
+    await walk(full, target.real, root, state)
+  }
+}
+
+/**
+ * Where a symlink (or plain entry) leads, when it stays inside the workspace.
+ * A dangling link is ignored, as the CLI ignores it; a link leaving the
+ * workspace is skipped with a warning.
+ */
+async function followed(
+  file: string,
+  state: WalkState
+): Promise<
+  { real: string; isFile: boolean; isDirectory: boolean } | undefined
+> {
+  const stats = await stat(file).catch(() => undefined)
+  if (!stats) return undefined
+  const real = await realpath(file)
+  if (!isInside(state.realWorkspace, real)) {
+    state.result.warnings.push(
+      `skipped ${forLog(relative(state.workspace, file))}: a symlink to a target outside the workspace`
+    )
+    return undefined
+  }
+  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() }
+}
+
+async function addConfig(
+  file: string,
+  real: string,
+  root: string,
+  state: WalkState
+): Promise<void> {
+  if (state.found.has(real)) return
+  state.found.set(real, { file, root })
+  const codeFolder = await codeFolderBelow(file)
+  if (codeFolder) state.codeFolders.add(codeFolder)
+}
+
+/**
+ * The real code folder a config names, when it lies below the config's own
+ * folder (`"path": "./build"`). Only a literal relative `path` counts; a bad
+ * config is reported when it is loaded, not here.
+ */
+async function codeFolderBelow(file: string): Promise<string | undefined> {
+  let config: unknown
+  try {
+    config = JSON.parse(await readFile(file, 'utf8')) as unknown
+  } catch {
+    return undefined
+  }
+  const value = (config as { path?: unknown } | null)?.path
+  if (typeof value !== 'string' || value.startsWith('$')) return undefined
+  if (path.isAbsolute(value)) return undefined
+  const folder = path.dirname(file)
+  const codeFolder = path.resolve(folder, value)
+  if (codeFolder === folder || !isInside(folder, codeFolder)) return undefined
+  return realpath(codeFolder).catch(() => undefined)
+}
+
+/**
+ * A warning for each unreadable folder, except a selected task's code folder:
+ * that task fails on its own, with its config named.
+ */
+export function unreadableWarnings(
+  unreadable: UnreadableFolder[],
+  codeFolders: string[],
+  workspace: string
+): string[] {
+  const used = new Set(codeFolders.map(folder => path.resolve(folder)))
+  return unreadable
+    .filter(({ folder }) => !used.has(path.resolve(folder)))
+    .map(
+      ({ folder, code }) =>
+        `skipped folder ${forLog(relative(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``
+    )
 }
 
 export function relative(workspace: string, file: string): string {

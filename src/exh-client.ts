@@ -17,7 +17,7 @@ import {
   parseRetryAfter,
   type FailedAttempt
 } from './retry.js'
-import { describeError, scrubHost } from './errors.js'
+import { apiErrorFacts, describeError, scrubHost } from './errors.js'
 import { maskReadBack } from './secrets.js'
 import { MARKER_VARIABLE } from './task.js'
 
@@ -533,8 +533,8 @@ function readFailure(
       : typeof fields.response?.status === 'number'
         ? fields.response.status
         : undefined
-  const apiCode =
-    typeof fields.response?.code === 'number' ? fields.response.code : undefined
+  // The SDK drops the code of its 104/108 errors; the error's name keeps it.
+  const { apiCode } = apiErrorFacts(error)
   // The SDK's 104/108 errors carry no status either, so "no status" alone
   // does not mean the request went unanswered.
   const networkError =

@@ -89,7 +89,8 @@ export function readInputs(
   ] as const)
   if (!command) fail('command', 'must be one of: sync, list, delete')
 
-  const host = parseHost(input('host') || env.API_HOST?.trim() || '', fail)
+  const rawHost = input('host') || env.API_HOST?.trim() || ''
+  const host = parseHost(rawHost, fail)
 
   const consumerKey = secret('consumer-key', 'API_OAUTH_CONSUMER_KEY')
   const consumerSecret = secret('consumer-secret', 'API_OAUTH_CONSUMER_SECRET')
@@ -98,7 +99,8 @@ export function readInputs(
   const email = input('email') || undefined
   const password = secret('password')
   const { credentials, missing } = pickCredentials({
-    host,
+    // A host given but refused is reported once, by parseHost, not as missing.
+    hostGiven: rawHost !== '',
     consumerKey,
     consumerSecret,
     token,
@@ -157,7 +159,7 @@ export function readInputs(
 }
 
 function pickCredentials(given: {
-  host?: string
+  hostGiven: boolean
   consumerKey?: string
   consumerSecret?: string
   token?: string
@@ -166,7 +168,7 @@ function pickCredentials(given: {
   password?: string
 }): { credentials?: Credentials; missing: string[] } {
   const missing: string[] = []
-  if (!given.host) missing.push('host')
+  if (!given.hostGiven) missing.push('host')
   if (!given.consumerKey) missing.push('consumer-key')
   if (!given.consumerSecret) missing.push('consumer-secret')
   const usesPassword = Boolean(given.email || given.password) && !given.token

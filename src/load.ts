@@ -1,7 +1,7 @@
-import { lstat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import type { Settings } from './inputs.js'
 import type { ConfigProblem, FoundConfig, TaskDefinition } from './task.js'
-import { findTaskConfigs } from './discover.js'
+import { findTaskConfigs, unreadableWarnings } from './discover.js'
 import { inputName, loadTaskConfigs, taskFromInputs } from './config.js'
 import { createTaskFilter } from './task-filter.js'
 
@@ -13,7 +13,7 @@ export interface LoadedTasks {
   /** Every task name the configs describe, selected or not (for prune). */
   names: string[]
   problems: ConfigProblem[]
-  /** Unset `$NAME` values of an offline dry run. */
+  /** Discovery's (skipped symlinks, unreadable folders) and unset `$NAME` values of an offline dry run. */
   warnings: string[]
 }
 
@@ -42,7 +42,8 @@ export async function loadTasks(
         }
   }
 
-  const found = await findTaskConfigs(settings.paths, settings.workspace)
+  const discovery = await findTaskConfigs(settings.paths, settings.workspace)
+  const found = discovery.configs
   const problems: ConfigProblem[] = []
   if (overrides && !(await namesOneFile(settings, found))) {
     problems.push({
@@ -70,13 +71,16 @@ export async function loadTasks(
       rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
     })
   }
-  return {
-    found,
-    tasks: loaded.tasks,
-    names: loaded.names,
-    problems,
-    warnings: loaded.warnings
-  }
+  const warnings = [
+    ...discovery.warnings,
+    ...loaded.warnings,
+    ...unreadableWarnings(
+      discovery.unreadable,
+      loaded.tasks.map(task => task.codeDir),
+      settings.workspace
+    )
+  ]
+  return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings }
 }
 
 /** A dry run missing a credential: validated and packaged without the API. */
@@ -90,6 +94,6 @@ async function namesOneFile(
 ): Promise<boolean> {
   const [only] = settings.paths
   if (settings.paths.length !== 1 || !only || found.length !== 1) return false
-  const stats = await lstat(only)
+  const stats = await stat(only)
   return !stats.isDirectory()
 }

@@ -97,8 +97,9 @@ export function parseRetryAfter(
 }
 
 /**
- * For a refused credential check: which inputs to look at (names only,
- * never values). The SDK's 104/108 errors carry no status, hence `undefined`.
+ * For a refused credential check: what to check, by the API's error code,
+ * in the inputs' names (never their values). The SDK's 104/108 errors carry
+ * no status, hence `undefined`.
  */
 export function credentialHint(
   kind: 'token' | 'password',
@@ -108,9 +109,22 @@ export function credentialHint(
     return undefined
   }
   if (failure.status !== undefined && failure.status !== 401) return undefined
-  const inputs =
-    kind === 'token'
-      ? 'consumer-key, consumer-secret, token and token-secret'
-      : 'consumer-key, consumer-secret, email and password'
-  return `the API refused these credentials: check the inputs ${inputs}`
+  const user =
+    kind === 'token' ? ['token', 'token-secret'] : ['email', 'password']
+  switch (failure.apiCode) {
+    case 101:
+    case 107:
+      return 'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)'
+    case 104:
+    case 108:
+      return kind === 'token'
+        ? 'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
+        : 'check that email and password are a user of this host'
+    case 106:
+      return 'check that email and password are a user of this host (the API knows no such combination)'
+    case 109:
+      return `check that consumer-secret${kind === 'token' ? ' and token-secret' : ''} belong to this host and match consumer-key${kind === 'token' ? ' and token' : ''} (the request's signature did not match)`
+    default:
+      return `check that consumer-key, consumer-secret, ${user.join(' and ')} belong to this host and to one another`
+  }
 }

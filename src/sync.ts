@@ -410,7 +410,7 @@ function invalidRun(
       error: problems.map(p => `${p.field ?? ''}: ${p.rule}`).join('; ')
     })
   }
-  return { results, problems, warnings: [], offline: false }
+  return { results, problems, warnings: loaded.warnings, offline: false }
 }
 
 /** This run's repository, as markers name it. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
+  closestName,
   loadTaskConfigs,
   taskFromInputs,
   type LoadOptions
@@ -134,6 +135,13 @@ describe('loadTaskConfigs: a valid config', () => {
     ])
   })
 
+  it('treats an empty description as none (the CLI sends "none" on create only)', async () => {
+    const found = await writeConfig(FILE, patched({ description: '' }))
+    const [task] = (await load([found])).tasks
+    expect(task?.config).toEqual(BASE)
+    expect(task?.config).not.toHaveProperty('description')
+  })
+
   it('leaves unset fields unset', async () => {
     const found = await writeConfig(FILE, BASE)
     const [task] = (await load([found])).tasks
@@ -173,7 +181,7 @@ describe('loadTaskConfigs: schema rules', () => {
   })
 
   const runtimeRule =
-    'must be one of: nodejs24.x, nodejs22.x, nodejs20.x, nodejs18.x, nodejs16.x, … (28 values, all in schema/task-config.schema.json)'
+    'must be one of: nodejs24.x, nodejs22.x, nodejs20.x, nodejs18.x, nodejs16.x (the nodejs ones of 28 allowed values)'
 
   it.each([
     [
@@ -236,7 +244,7 @@ describe('loadTaskConfigs: schema rules', () => {
       'an unknown runtime family',
       { runtime: 'go1.x' },
       'runtime',
-      'must be one of: nodejs24.x, nodejs22.x, nodejs20.x, nodejs18.x, nodejs16.x, python3.14, … (28 values, all in schema/task-config.schema.json)',
+      `must be one of: ${RUNTIMES.join(', ')}`,
       '"runtime"'
     ],
     [
@@ -250,28 +258,28 @@ describe('loadTaskConfigs: schema rules', () => {
       'an underscore in the name',
       { name: 'abcd_' },
       'name',
-      'must match pattern ^[A-Za-z0-9-]+$',
+      'must be one or more letters, digits or -',
       '"name"'
     ],
     [
       'a * first in the name',
       { name: '*abcd' },
       'name',
-      'must match pattern ^[A-Za-z0-9-]+$',
+      'must be one or more letters, digits or -',
       '"name"'
     ],
     [
       'a * inside the name',
       { name: 'ab*cd' },
       'name',
-      'must match pattern ^[A-Za-z0-9-]+$',
+      'must be one or more letters, digits or -',
       '"name"'
     ],
     [
       'an empty name',
       { name: '' },
       'name',
-      'must match pattern ^[A-Za-z0-9-]+$',
+      'must be one or more letters, digits or -',
       '"name"'
     ],
     ['no path', { path: undefined }, 'path', 'is required', '{'],
@@ -289,6 +297,20 @@ describe('loadTaskConfigs: schema rules', () => {
       'foo',
       'is not allowed (unknown property)',
       '"foo"'
+    ],
+    [
+      'a misspelt property, with the known one it is close to',
+      { enviroment: { A: 'x' } },
+      'enviroment',
+      'is not allowed (unknown property); did you mean `environment`?',
+      '"enviroment"'
+    ],
+    [
+      'a misspelt nested property, with the known one it is close to',
+      { retryPolicy: { enabled: true, errorToRetry: [] } },
+      'retryPolicy.errorToRetry',
+      'is not allowed (unknown property); did you mean `errorsToRetry`?',
+      '"errorToRetry"'
     ],
     [
       'a retryPolicy without enabled',
@@ -350,7 +372,7 @@ describe('loadTaskConfigs: schema rules', () => {
       'a bad environment key',
       { environment: { 'my-var': 'x' } },
       'environment.my-var',
-      'is not a valid name: must match pattern ^[A-Za-z_][A-Za-z0-9_]*$',
+      'is not a valid name: must start with a letter or _ and hold only letters, digits and _',
       '"my-var"'
     ],
     [
@@ -1000,7 +1022,7 @@ describe('loadTaskConfigs: single-task inputs as overrides', () => {
   it.each([
     [{ timeLimit: 500 }, 'time-limit', 'must be <= 300'],
     [{ memoryLimit: 64 }, 'memory-limit', 'must be >= 128'],
-    [{ name: 'bad name' }, 'name', 'must match pattern ^[A-Za-z0-9-]+$'],
+    [{ name: 'bad name' }, 'name', 'must be one or more letters, digits or -'],
     [
       { runtime: 'cobol' },
       'runtime',
@@ -1009,7 +1031,7 @@ describe('loadTaskConfigs: single-task inputs as overrides', () => {
     [
       { environment: { 'bad-key': 'x' } },
       'env',
-      'bad-key is not a valid name: must match pattern ^[A-Za-z_][A-Za-z0-9_]*$'
+      'bad-key is not a valid name: must start with a letter or _ and hold only letters, digits and _'
     ],
     [
       { environment: { [MARKER_VARIABLE]: 'x' } },
@@ -1113,7 +1135,7 @@ describe('taskFromInputs', () => {
     expect(result).toEqual([
       {
         field: 'name',
-        rule: 'must match pattern ^[A-Za-z0-9-]+$',
+        rule: 'must be one or more letters, digits or -',
         task: 'x_y'
       },
       { field: 'time-limit', rule: 'must be >= 3', task: 'x_y' },
@@ -1177,5 +1199,20 @@ describe('formatProblem', () => {
     expect(problem && formatProblem(problem)).toBe(
       `${FILE}:6: timeLimit: must be <= 300`
     )
+  })
+})
+
+describe('closestName', () => {
+  const known = ['name', 'path', 'environment', 'entryPoint', 'timeLimit']
+  it.each([
+    ['enviroment', 'environment'],
+    ['Environment', 'environment'],
+    ['enviromnent', 'environment'],
+    ['timelimit', 'timeLimit'],
+    ['nmae', 'name'],
+    ['timeout', undefined],
+    ['memory', undefined]
+  ])('%s → %s', (unknown, expected) => {
+    expect(closestName(unknown, known)).toBe(expected)
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeError, scrubHost } from '../src/errors.js'
+import { debugDescription, describeError, scrubHost } from '../src/errors.js'
 
 describe('scrubHost', () => {
   it.each([
@@ -25,10 +25,11 @@ describe('scrubHost', () => {
 })
 
 describe('describeError', () => {
-  it('keeps class, status and message, never the request', () => {
+  it('keeps status, API code and message, never the request', () => {
     const error = Object.assign(new Error('Requested resource is unknown'), {
-      name: 'ResourceUnknownError',
+      name: 'RESOURCE_UNKNOWN_EXCEPTION',
       status: 404,
+      response: { code: 16, name: 'RESOURCE_UNKNOWN_EXCEPTION' },
       request: {
         headers: { Authorization: 'OAuth secret' },
         payloadData: '{"x":"y"}'
@@ -36,12 +37,52 @@ describe('describeError', () => {
     })
     const line = describeError(error)
     expect(line).toBe(
-      'ResourceUnknownError, HTTP 404: Requested resource is unknown'
+      'HTTP 404, API error 16 RESOURCE_UNKNOWN_EXCEPTION: Requested resource is unknown'
     )
     expect(line).not.toContain('secret')
   })
 
-  it('uses only the first line of a message', () => {
-    expect(describeError(new Error('first\nsecond'))).toBe('Error: first')
+  class ExhLikeError extends Error {
+    constructor(message: string) {
+      super(message)
+      this.name = 'ExhApiError'
+    }
+  }
+
+  it.each([
+    ['a plain error, first line only', new Error('first\nsecond'), 'first'],
+    [
+      'an error class name',
+      new ExhLikeError('reading function a failed: HTTP 500'),
+      'reading function a failed: HTTP 500'
+    ],
+    [
+      "the SDK's token error, without status, code or the API's message",
+      Object.assign(
+        new Error(
+          'Looks like you are not authenticated yet. Please check the README file to get started.  \n  As example …'
+        ),
+        { name: 'OAUTH_TOKEN_EXCEPTION' }
+      ),
+      'HTTP 401, API error 108 OAUTH_TOKEN_EXCEPTION: The token is unknown'
+    ],
+    [
+      'a network error',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+        name: 'AxiosError',
+        code: 'ECONNREFUSED'
+      }),
+      'connect ECONNREFUSED 127.0.0.1:9'
+    ]
+  ])('words %s in the action’s terms', (_label, error, expected) => {
+    const line = describeError(error)
+    expect(line).toBe(expected)
+    expect(line).not.toMatch(/README|ExhApiError|AxiosError/)
+  })
+
+  it('keeps the class name for debug lines', () => {
+    expect(debugDescription(new ExhLikeError('x failed'))).toBe(
+      'ExhLikeError: x failed'
+    )
   })
 })

@@ -197,6 +197,22 @@ describe('readInputs', () => {
     expect(problemsOf(inputs)).toContain(message)
   })
 
+  it.each([
+    [
+      'an IP address',
+      '10.1.2.3',
+      'host: must be a host name, not an IP address'
+    ],
+    ['another scheme', 'ftp://example.com', 'host: must use http or https']
+  ])(
+    'refuses a host that is %s once, never also as missing',
+    (_label, host, message) => {
+      const problems = problemsOf({ ...complete, host }).split('\n')
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toContain(message)
+    }
+  )
+
   it('accepts localhost hosts, including the IP path trick', () => {
     expect(
       read({ ...complete, host: 'http://localhost:8080/' }).settings.host

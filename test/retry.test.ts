@@ -97,23 +97,39 @@ describe('parseRetryAfter', () => {
 })
 
 describe('credentialHint', () => {
-  it.each<[string, FailedAttempt]>([
-    ['bad signature', { status: 401, apiCode: 109, noResponse: false }],
-    ['unknown token (SDK error without status)', { noResponse: false }]
-  ])('names the token inputs for %s', (_label, failure) => {
-    expect(credentialHint('token', failure)).toBe(
-      'the API refused these credentials: check the inputs consumer-key, consumer-secret, token and token-secret'
-    )
-  })
-
-  it('names email and password for a refused login', () => {
-    expect(
-      credentialHint('password', {
-        status: 401,
-        apiCode: 106,
-        noResponse: false
-      })
-    ).toContain('consumer-key, consumer-secret, email and password')
+  it.each<[string, 'token' | 'password', FailedAttempt, string]>([
+    [
+      'an unknown consumer',
+      'token',
+      { status: 401, apiCode: 107, noResponse: false },
+      'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)'
+    ],
+    [
+      'an unknown token',
+      'token',
+      { apiCode: 108, noResponse: false },
+      'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
+    ],
+    [
+      'a bad signature',
+      'token',
+      { status: 401, apiCode: 109, noResponse: false },
+      "check that consumer-secret and token-secret belong to this host and match consumer-key and token (the request's signature did not match)"
+    ],
+    [
+      'an unknown email and password',
+      'password',
+      { status: 401, apiCode: 106, noResponse: false },
+      'check that email and password are a user of this host (the API knows no such combination)'
+    ],
+    [
+      'a refusal without a code',
+      'token',
+      { noResponse: false },
+      'check that consumer-key, consumer-secret, token and token-secret belong to this host and to one another'
+    ]
+  ])('says what to check for %s', (_label, kind, failure, hint) => {
+    expect(credentialHint(kind, failure)).toBe(hint)
   })
 
   it.each<[string, FailedAttempt]>([

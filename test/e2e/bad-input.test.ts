@@ -79,7 +79,7 @@ const MALFORMED = `{
 }
 `
 
-const NAME_PATTERN = /must match pattern \^\[A-Za-z0-9-\]\+\$/
+const NAME_PATTERN = /must be one or more letters, digits or -/
 
 /** Random bytes do not compress: their zip, base64-encoded, is over 10,000,000 bytes. */
 const OVERSIZED_BYTES = 7_600_000
@@ -206,7 +206,7 @@ const configRows: Row[] = [
     file: A,
     at: '"BAD-KEY"',
     field: 'environment.BAD-KEY',
-    rule: /is not a valid name: must match pattern/
+    rule: /is not a valid name: must start with a letter or _ and hold only letters, digits and _/
   },
   {
     name: 'unknown top-level property',
@@ -215,6 +215,14 @@ const configRows: Row[] = [
     at: '"timeout"',
     field: 'timeout',
     rule: /is not allowed \(unknown property\)/
+  },
+  {
+    name: 'misspelt property, with the known one it is close to',
+    files: a({ enviroment: { LEVEL: 'debug' } }),
+    file: A,
+    at: '"enviroment"',
+    field: 'enviroment',
+    rule: /is not allowed \(unknown property\); did you mean [`']environment[`']\?/
   },
   ...['my_task', 'my task', 'task*'].map((name): Row => ({
     name: `bad name "${name}"`,
@@ -559,6 +567,15 @@ const inputRows: Row[] = [
     inputs: { path: 'tasks\nnowhere' },
     field: 'path',
     rule: /nowhere does not exist/,
+    results: NO_RESULTS
+  },
+  {
+    name: 'path that is a symlink leading out of the workspace',
+    outside: { 'outside/x/task-config.json': taskConfig('x') },
+    files: { linked: { symlink: '../outside/x' } },
+    inputs: { path: 'linked' },
+    field: 'path',
+    rule: /linked is a symlink to a target outside the workspace/,
     results: NO_RESULTS
   },
   {
