@@ -13,7 +13,7 @@ import {
   type PreparedCredentials
 } from './credentials.js'
 import type { OAuthTokens } from './exh-client.js'
-import type { FunctionBody } from './plan.js'
+import { describeChanges, type FunctionBody } from './plan.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -138,16 +138,26 @@ function failureMessage(error: unknown): string {
 /** The keys every result of a planned task has, whatever happens next. */
 export function baseResult(item: ReadyTask): TaskResult {
   const plan = item.plan
+  const credentials = item.credentials && summarizeCredentials(item.credentials)
   return {
     name: item.task.name,
     config: item.task.configFile,
     action: plan?.action,
     status: 'planned',
     changes: plan?.action === 'update' ? plan.changes : undefined,
-    credentials: item.credentials && summarizeCredentials(item.credentials),
+    credentials,
     bytes: item.pkg?.bytes,
     files: item.pkg?.files,
-    fingerprint: item.folder.fingerprint
+    fingerprint: item.folder.fingerprint,
+    details:
+      plan?.action === 'update'
+        ? describeChanges(item.task.config, item.remote, plan.changes, {
+            fingerprint: item.folder.fingerprint,
+            bytes: item.pkg?.bytes,
+            permissionsAdded: credentials?.permissionsAdded,
+            permissionsRemoved: credentials?.permissionsRemoved
+          })
+        : undefined
   }
 }
 
