@@ -5,6 +5,7 @@ import { describeError } from './errors.js'
 import type { TaskResult } from './result.js'
 import type { ReadyTask } from './uploads.js'
 import { mapPool } from './pool.js'
+import { changeText } from './report.js'
 import {
   grantRole,
   prepareCredentials,
@@ -34,30 +35,43 @@ export async function applyPlans(
   ready: ReadyTask[],
   options: ApplyOptions
 ): Promise<TaskResult[]> {
-  let failed = false
+  let firstFailed: string | undefined
   return mapPool(
     ready,
     options.concurrency,
     async item => {
       const result = await applyTask(client, item, options.mask)
-      if (result.status === 'failed') failed = true
-      options.printTaskLog(
-        `${item.task.name}: ${result.action ?? ''} ${result.status}`,
-        taskLog(item, result)
-      )
+      if (result.status === 'failed') firstFailed ??= item.task.name
+      printResult(options.printTaskLog, item, result)
       return result
     },
     {
-      canStart: () => !options.signal.aborted && !(options.failFast && failed),
-      skip: item => ({
-        ...baseResult(item),
-        status: 'skipped',
-        error: options.signal.aborted
-          ? 'not started: the run was cancelled'
-          : 'not started: an earlier task failed (fail-fast)'
-      })
+      canStart: () =>
+        !options.signal.aborted &&
+        !(options.failFast && firstFailed !== undefined),
+      skip: item => {
+        const result: TaskResult = {
+          ...baseResult(item),
+          status: 'skipped',
+          error: options.signal.aborted
+            ? 'not started: cancelled'
+            : `not started: fail-fast after ${firstFailed ?? '?'} failed`
+        }
+        printResult(options.printTaskLog, item, result)
+        return result
+      }
     }
   )
+}
+
+/** One task's log group: its plan or outcome, before → after, why it failed. */
+export function printResult(
+  print: (title: string, lines: string[]) => void,
+  item: ReadyTask,
+  result: TaskResult
+): void {
+  const action = result.action === undefined ? '' : ` ${result.action}`
+  print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result))
 }
 
 async function applyTask(
@@ -171,8 +185,16 @@ function withTokens(body: FunctionBody, tokens: OAuthTokens): void {
 
 function taskLog(item: ReadyTask, result: TaskResult): string[] {
   const lines = [`config: ${item.task.configFile ?? '(inputs)'}`]
-  if (result.changes?.length)
+  if (result.details?.length) {
+    lines.push('changes:')
+    lines.push(...result.details.map(detail => `  ${changeText(detail)}`))
+  } else if (result.changes?.length) {
     lines.push(`changes: ${result.changes.join(', ')}`)
+  }
+  const credentials = result.credentials
+  if (credentials) {
+    lines.push(`executionCredentials: ${credentials.user} user`)
+  }
   if (item.pkg) {
     lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`)
   }

@@ -43,6 +43,8 @@ export interface Settings {
   buildCommand?: string
   githubToken?: string
   commentOnPr: boolean
+  /** A name for this deployment (`staging`), for the summary and comment; '' when not given. */
+  label: string
   repository: string
   overrides?: TaskOverrides
 }
@@ -135,6 +137,7 @@ export function readInputs(
       false,
       fail
     ),
+    label: input('label'),
     repository: env.GITHUB_REPOSITORY ?? '',
     overrides: readOverrides(get, workspace, fail)
   }

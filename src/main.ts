@@ -14,11 +14,14 @@ import {
 import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
+import * as github from '@actions/github'
 import {
-  commentMarker,
+  commentLinks,
   renderComment,
-  upsertPullRequestComment
+  upsertPullRequestComment,
+  type CommentKey
 } from './pr-comment.js'
+import { forLog } from './safe-text.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -26,7 +29,27 @@ import {
  */
 const MAX_ANNOTATIONS = 9
 
-type CommentTarget = { token: string; scope: string } | undefined
+type CommentTarget = ({ token: string } & CommentKey) | undefined
+
+/** What failed, as the annotation's title says it. */
+type FailureTitle =
+  | 'Invalid task config'
+  | 'Build failed'
+  | 'Invalid input'
+  | 'Sync failed'
+  | 'List failed'
+  | 'Delete failed'
+
+/** One problem of the run: one line in the summary, one annotation. */
+interface Failure {
+  text: string
+  title: FailureTitle
+  /** The annotation's own words, when it points at a file. */
+  annotation?: string
+  file?: string
+  line?: number
+  column?: number
+}
 
 /** inputs → discover → load → fingerprint → plan → package → apply → report */
 export async function run(): Promise<void> {
@@ -38,6 +61,7 @@ export async function run(): Promise<void> {
     core.setSecret(secret)
   }
   const report = emptyReport()
+  const failures: Failure[] = []
   let comment: CommentTarget
   try {
     const refusal = unsupportedPlatform(process.platform)
@@ -45,18 +69,32 @@ export async function run(): Promise<void> {
     const settings = readInputs(name => core.getInput(name), process.env, mask)
     Object.assign(report, describeRun(settings))
     comment = commentTarget(settings, report)
-    await runCommand(settings, actionsIo(cancel.signal, mask), report)
+    await runCommand(
+      settings,
+      actionsIo(cancel.signal, mask, secrets),
+      report,
+      failures
+    )
   } catch (error) {
-    recordFailure(report, error)
+    recordFailure(failures, error, failedTitle(report.command))
   } finally {
     cancel.dispose()
   }
   // Whatever finished, a cancelled run did not do all it was asked: fail it.
   if (cancel.signal.aborted) {
-    report.errors.push('the run was cancelled (SIGINT/SIGTERM)')
+    failures.push({
+      text: 'the run was cancelled (SIGINT/SIGTERM)',
+      title: failedTitle(report.command)
+    })
   }
   report.durationMs = Math.round(performance.now() - started)
-  await publish(report, comment, text => secrets.redact(text))
+  await publish(report, failures, comment, text => secrets.redact(text))
+}
+
+function failedTitle(command: RunReport['command']): FailureTitle {
+  if (command === 'list') return 'List failed'
+  if (command === 'delete') return 'Delete failed'
+  return 'Sync failed'
 }
 
 function emptyReport(): RunReport {
@@ -72,15 +110,47 @@ function emptyReport(): RunReport {
   }
 }
 
-function recordFailure(report: RunReport, error: unknown): void {
-  if (error instanceof ValidationError) addProblems(report, error.problems)
-  else report.errors.push(describeError(error))
+/** A thrown ValidationError comes from the inputs; anything else failed the run. */
+function recordFailure(
+  failures: Failure[],
+  error: unknown,
+  title: FailureTitle
+): void {
+  if (error instanceof ValidationError) {
+    failures.push(...error.problems.map(problemFailure))
+  } else {
+    failures.push({ text: describeError(error), title })
+  }
+}
+
+/** A config, build or input problem, annotated at its file when it has one. */
+function problemFailure(problem: ConfigProblem): Failure {
+  const title: FailureTitle =
+    problem.field === 'build-command'
+      ? 'Build failed'
+      : problem.file || problem.config || problem.task
+        ? 'Invalid task config'
+        : 'Invalid input'
+  return {
+    text: formatProblem(problem),
+    title,
+    annotation: problem.file
+      ? [problem.field, problem.rule].filter(Boolean).join(': ')
+      : undefined,
+    file: problem.file,
+    line: problem.line,
+    column: problem.column
+  }
 }
 
 function commentTarget(settings: Settings, report: RunReport): CommentTarget {
   if (!settings.commentOnPr) return undefined
   if (settings.githubToken) {
-    return { token: settings.githubToken, scope: settings.pruneScope }
+    return {
+      token: settings.githubToken,
+      label: settings.label,
+      scope: settings.pruneScope
+    }
   }
   report.warnings.push(
     'comment-on-pr: no github-token, so no comment is posted'
@@ -91,7 +161,8 @@ function commentTarget(settings: Settings, report: RunReport): CommentTarget {
 async function runCommand(
   settings: Settings,
   io: RunIo,
-  report: RunReport
+  report: RunReport,
+  failures: Failure[]
 ): Promise<void> {
   if (settings.command === 'list') {
     report.functions = await list(settings, io)
@@ -101,10 +172,12 @@ async function runCommand(
     const outcome = await remove(settings, io)
     report.results = outcome.results
     report.warnings.push(...outcome.warnings)
+    addFailedTasks(failures, outcome.results, 'Delete failed')
     return
   }
   if (report.offline) {
-    report.warnings.push(
+    // Once, here: the summary has its own banner.
+    core.warning(
       `Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`
     )
   }
@@ -115,18 +188,30 @@ async function runCommand(
       .join(', ')}`
   )
   report.results = outcome.results
-  report.offline = outcome.offline
-  if (outcome.error) report.errors.push(outcome.error)
+  // A run that failed validation offline is still an offline run.
+  report.offline ||= outcome.offline
+  if (outcome.error)
+    failures.push({ text: outcome.error, title: 'Sync failed' })
   report.warnings.push(...outcome.warnings)
-  addProblems(report, outcome.problems)
-  for (const result of outcome.results) {
-    if (
-      result.status === 'failed' &&
-      result.error &&
-      !outcome.problems.length
-    ) {
-      report.errors.push(`${result.name ?? '?'}: ${result.error}`)
-    }
+  failures.push(...outcome.problems.map(problemFailure))
+  if (!outcome.problems.length) {
+    addFailedTasks(failures, outcome.results, 'Sync failed')
+  }
+}
+
+/** Each failed task is one failure, annotated at its config. */
+function addFailedTasks(
+  failures: Failure[],
+  results: RunReport['results'],
+  title: FailureTitle
+): void {
+  for (const result of results) {
+    if (result.status !== 'failed' || !result.error) continue
+    failures.push({
+      text: `${result.name ?? '?'}: ${result.error}`,
+      title,
+      file: result.config
+    })
   }
 }
 
@@ -136,6 +221,7 @@ function describeRun(settings: Settings): Partial<RunReport> {
     dryRun: settings.dryRun,
     offline: settings.dryRun && settings.missingCredentials.length > 0,
     missingCredentials: settings.missingCredentials,
+    label: settings.label || undefined,
     host: settings.host ? hostName(settings.host) : undefined
   }
 }
@@ -149,34 +235,35 @@ function hostName(host: string): string {
   }
 }
 
-function addProblems(report: RunReport, problems: ConfigProblem[]): void {
-  report.errors.push(...problems.map(formatProblem))
-  let annotated = 0
-  for (const problem of problems) {
-    if (!problem.file || annotated >= MAX_ANNOTATIONS) continue
-    annotated++
-    core.error([problem.field, problem.rule].filter(Boolean).join(': '), {
-      title: 'Invalid task config',
-      file: problem.file,
-      startLine: problem.line,
-      startColumn: problem.column
-    })
-  }
+/** Step debugging: the runner sets RUNNER_DEBUG=1 for ACTIONS_STEP_DEBUG. */
+function stepDebugging(): boolean {
+  return core.isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true'
 }
 
-function actionsIo(signal: AbortSignal, mask: (secret: string) => void): RunIo {
+function actionsIo(
+  signal: AbortSignal,
+  mask: (secret: string) => void,
+  secrets: SecretRegistry
+): RunIo {
+  const debugging = stepDebugging()
   return {
     env: process.env,
     mask,
     signal,
     info: core.info,
+    // Redacted by the action itself too: a debug line may hold an API answer.
+    debug: debugging
+      ? message => {
+          core.debug(forLog(secrets.redact(message)))
+        }
+      : undefined,
     printTaskLog: (title, lines) => {
-      core.startGroup(title)
-      for (const line of lines) core.info(line)
+      core.startGroup(forLog(secrets.redact(title)))
+      for (const line of lines) core.info(forLog(secrets.redact(line)))
       core.endGroup()
     },
     runCommand: (command, cwd, title) =>
-      core.group(title, () =>
+      core.group(forLog(title), () =>
         exec('sh', ['-c', command], { cwd, ignoreReturnCode: true })
       )
   }
@@ -184,22 +271,27 @@ function actionsIo(signal: AbortSignal, mask: (secret: string) => void): RunIo {
 
 /**
  * Outputs and summary are written whatever happened, then the verdict. The
- * free-text parts (errors, warnings) are redacted of every masked value
- * first: the comment is posted through the API, unmasked, and an output
- * holding a masked value would be dropped. Names and keys are left whole.
+ * free-text parts (errors, warnings, before → after) are redacted of every
+ * masked value first: the comment is posted through the API, unmasked, and
+ * an output holding a masked value would be dropped. Names and keys are left
+ * whole.
  */
 async function publish(
   raw: RunReport,
+  rawFailures: Failure[],
   comment: CommentTarget,
   redact: (text: string) => string
 ): Promise<void> {
+  const failures = rawFailures.map(failure => ({
+    ...failure,
+    text: redact(failure.text),
+    annotation: failure.annotation && redact(failure.annotation)
+  }))
   const report: RunReport = {
     ...raw,
-    errors: raw.errors.map(redact),
+    errors: failures.map(failure => failure.text),
     warnings: raw.warnings.map(redact),
-    results: raw.results.map(result =>
-      result.error ? { ...result, error: redact(result.error) } : result
-    )
+    results: raw.results.map(result => redactResult(result, redact))
   }
   for (const [name, value] of Object.entries(computeOutputs(report))) {
     core.setOutput(name, value)
@@ -210,7 +302,7 @@ async function publish(
   } else {
     core.info(markdown)
   }
-  for (const warning of report.warnings) core.warning(warning)
+  for (const warning of report.warnings) core.warning(forLog(warning))
   // The comment is public: it leaves the host out too.
   if (comment) {
     await commentOnPullRequest(
@@ -218,33 +310,68 @@ async function publish(
       renderSummary({ ...report, host: undefined })
     )
   }
-  if (hasFailed(report)) {
-    const failed = countStatus(report.results, 'failed')
-    core.setFailed(
-      [
-        failed
-          ? `exh-tasks-action: ${failed} task(s) failed`
-          : 'exh-tasks-action failed',
-        ...report.errors
-      ].join('\n')
-    )
+  if (hasFailed(report)) annotate(report, failures)
+}
+
+function redactResult(
+  result: RunReport['results'][number],
+  redact: (text: string) => string
+): RunReport['results'][number] {
+  return {
+    ...result,
+    error: result.error === undefined ? undefined : redact(result.error),
+    details: result.details?.map(detail => ({
+      field: detail.field,
+      before: detail.before === undefined ? undefined : redact(detail.before),
+      after: detail.after === undefined ? undefined : redact(detail.after),
+      note: detail.note
+    }))
   }
+}
+
+/**
+ * One annotation per failure, titled by what failed; the final failure line
+ * only counts, and lists what the annotation limit left out.
+ */
+function annotate(report: RunReport, failures: Failure[]): void {
+  const shown = failures.slice(0, MAX_ANNOTATIONS)
+  for (const failure of shown) {
+    core.error(forLog(failure.annotation ?? failure.text), {
+      title: failure.title,
+      file: failure.file,
+      startLine: failure.line,
+      startColumn: failure.column
+    })
+  }
+  const failed = countStatus(report.results, 'failed')
+  const headline = failed
+    ? `exh-tasks-action: ${failed} task(s) failed`
+    : 'exh-tasks-action failed'
+  const rest = failures.slice(MAX_ANNOTATIONS).map(f => forLog(f.text))
+  core.setFailed([headline, ...rest].join('\n'))
 }
 
 /** A comment that cannot be posted (a fork's read-only token) only warns. */
 async function commentOnPullRequest(
-  comment: { token: string; scope: string },
+  comment: { token: string } & CommentKey,
   summary: string
 ): Promise<void> {
+  const key = { label: comment.label, scope: comment.scope }
   try {
     const outcome = await upsertPullRequestComment(
       comment.token,
-      renderComment(summary, comment.scope),
-      commentMarker(comment.scope)
+      renderComment(
+        summary,
+        key,
+        commentLinks(process.env, github.context.payload)
+      ),
+      key
     )
     core.info(`comment-on-pr: ${outcome}`)
   } catch (error) {
-    core.warning(`comment-on-pr: could not comment (${describeError(error)})`)
+    core.warning(
+      forLog(`comment-on-pr: could not comment (${describeError(error)})`)
+    )
   }
 }
 
