@@ -250,7 +250,10 @@ function actionsIo(
     env: process.env,
     mask,
     signal,
-    info: core.info,
+    // Retry lines name functions and emails from the configs: untrusted.
+    info: message => {
+      core.info(forLog(secrets.redact(message)))
+    },
     // Redacted by the action itself too: a debug line may hold an API answer.
     debug: debugging
       ? message => {
@@ -334,6 +337,9 @@ function redactResult(
  * only counts, and lists what the annotation limit left out.
  */
 function annotate(report: RunReport, failures: Failure[]): void {
+  // The log's own list, as the summary has it (plain lines, not annotations).
+  core.info('Errors:')
+  for (const failure of failures) core.info(`  ${forLog(failure.text)}`)
   const shown = failures.slice(0, MAX_ANNOTATIONS)
   for (const failure of shown) {
     core.error(forLog(failure.annotation ?? failure.text), {
