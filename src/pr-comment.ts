@@ -85,7 +85,7 @@ export function renderComment(
   const room = MAX_COMMENT - marker.length - 60
   const cut =
     body.length > room
-      ? `${body.slice(0, body.lastIndexOf('\n', room))}\n\n… (cut; the job's summary has it all)`
+      ? `${body.slice(0, Math.max(0, body.lastIndexOf('\n', room)))}\n\n… (cut; the job's summary has it all)`
       : body
   return `${marker}\n${cut}`
 }
