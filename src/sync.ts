@@ -84,10 +84,11 @@ export async function sync(
 ): Promise<SyncOutcome> {
   const clock = new StageClock()
   const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask))
-  const invalid = (problems: ConfigProblem[]): SyncOutcome => ({
-    ...invalidRun(settings, loaded, problems),
-    stages: clock.stages
-  })
+  const invalid = (problems: ConfigProblem[]): SyncOutcome => {
+    const outcome = invalidRun(settings, loaded, problems)
+    printUnplanned(io, outcome.results)
+    return { ...outcome, stages: clock.stages }
+  }
   io.debug?.(
     `load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`
   )
@@ -329,11 +330,7 @@ function notStarted(
     status: 'skipped',
     error: `not started: ${reason}`
   }))
-  for (const result of results) {
-    context.io.printTaskLog(`${result.name ?? '?'}: skipped`, [
-      `error: ${result.error ?? ''}`
-    ])
-  }
+  printUnplanned(context.io, results)
   return {
     results,
     problems: [],
@@ -342,6 +339,19 @@ function notStarted(
     stages: context.clock.stages,
     // A cancel is reported once, by main.
     error: cancelled || error === undefined ? undefined : describeError(error)
+  }
+}
+
+/** A group per task that was never planned: why it failed or did not start. */
+function printUnplanned(io: RunIo, results: TaskResult[]): void {
+  for (const result of results) {
+    io.printTaskLog(
+      `${result.name ?? result.config ?? '?'}: ${result.status}`,
+      [
+        ...(result.config ? [`config: ${result.config}`] : []),
+        `error: ${result.error ?? ''}`
+      ]
+    )
   }
 }
 

@@ -75,6 +75,16 @@ describe('the log tells the same story as the summary', () => {
     for (const text of [run.log, run.summary, gh.comments[0]?.body ?? '']) {
       expect(text).not.toContain(secretValue)
     }
+
+    // The real run logs the same before → after as it writes.
+    const real = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(real.exitCode, real.log).toBe(0)
+    expect(real.stdout).toContain(
+      '::group::a: update done\nconfig: tasks/a/task-config.json\nchanges:\n  timeLimit: 30 → 90\n  environment.GREETING: added\n'
+    )
+    expect(real.stdout).toContain('::group::b: unchanged done\n')
+    expect(real.summary).toContain(markdown)
+    expect(real.log).not.toContain(secretValue)
   })
 
   it('warns once about an offline dry run and still logs each task', async () => {
@@ -198,10 +208,22 @@ describe('annotations', () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
       'tasks/a/task-config.json': taskConfig('a', { timeLimit: 'soon' }),
-      'tasks/a/build/index.js': 'x'
+      'tasks/a/build/index.js': 'x',
+      'tasks/b/task-config.json': taskConfig('b'),
+      'tasks/b/build/index.js': 'x'
     })
     const run = await syncWith(fake, ws.dir, { path: 'tasks' })
     expect(run.exitCode).toBe(1)
+    // The other task says why it did not start, in the result, summary and log.
+    expect(run.result.find(r => r.name === 'b')?.error).toBe(
+      'not started: another config is invalid'
+    )
+    expect(run.summary).toContain(
+      '| `b` |  | ⏭️ skipped | error: `not started: another config is invalid` |'
+    )
+    expect(run.stdout).toContain(
+      '::group::b: skipped\nconfig: tasks/b/task-config.json\nerror: not started: another config is invalid\n::endgroup::'
+    )
     const errors = annotations(run)
     expect(errors).toHaveLength(2)
     expect(errors[0]).toMatch(
