@@ -5,6 +5,7 @@ import { describeError } from './errors.js'
 import type { TaskResult } from './result.js'
 import type { ReadyTask } from './uploads.js'
 import { mapPool } from './pool.js'
+import { changeText } from './report.js'
 import {
   grantRole,
   prepareCredentials,
@@ -15,7 +16,7 @@ import {
   type PreparedCredentials
 } from './credentials.js'
 import type { OAuthTokens } from './exh-client.js'
-import type { FunctionBody } from './plan.js'
+import { describeChanges, type FunctionBody } from './plan.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -36,30 +37,43 @@ export async function applyPlans(
   ready: ReadyTask[],
   options: ApplyOptions
 ): Promise<TaskResult[]> {
-  let failed = false
+  let firstFailed: string | undefined
   return mapPool(
     ready,
     options.concurrency,
     async item => {
       const result = await applyTask(client, item, options.mask)
-      if (result.status === 'failed') failed = true
-      options.printTaskLog(
-        `${item.task.name}: ${result.action ?? ''} ${result.status}`,
-        taskLog(item, result)
-      )
+      if (result.status === 'failed') firstFailed ??= item.task.name
+      printResult(options.printTaskLog, item, result)
       return result
     },
     {
-      canStart: () => !options.signal.aborted && !(options.failFast && failed),
-      skip: item => ({
-        ...baseResult(item),
-        status: 'skipped',
-        error: options.signal.aborted
-          ? 'not started: the run was cancelled'
-          : 'not started: an earlier task failed (fail-fast)'
-      })
+      canStart: () =>
+        !options.signal.aborted &&
+        !(options.failFast && firstFailed !== undefined),
+      skip: item => {
+        const result: TaskResult = {
+          ...baseResult(item),
+          status: 'skipped',
+          error: options.signal.aborted
+            ? 'not started: cancelled'
+            : `not started: fail-fast after ${firstFailed ?? '?'} failed`
+        }
+        printResult(options.printTaskLog, item, result)
+        return result
+      }
     }
   )
+}
+
+/** One task's log group: its plan or outcome, before → after, why it failed. */
+export function printResult(
+  print: (title: string, lines: string[]) => void,
+  item: ReadyTask,
+  result: TaskResult
+): void {
+  const action = result.action === undefined ? '' : ` ${result.action}`
+  print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result))
 }
 
 async function applyTask(
@@ -146,16 +160,26 @@ function failureMessage(error: unknown): string {
 /** The keys every result of a planned task has, whatever happens next. */
 export function baseResult(item: ReadyTask): TaskResult {
   const plan = item.plan
+  const credentials = item.credentials && summarizeCredentials(item.credentials)
   return {
     name: item.task.name,
     config: item.task.configFile,
     action: plan?.action,
     status: 'planned',
     changes: plan?.action === 'update' ? plan.changes : undefined,
-    credentials: item.credentials && summarizeCredentials(item.credentials),
+    credentials,
     bytes: item.pkg?.bytes,
     files: item.pkg?.files,
-    fingerprint: item.folder.fingerprint
+    fingerprint: item.folder.fingerprint,
+    details:
+      plan?.action === 'update'
+        ? describeChanges(item.task.config, item.remote, plan.changes, {
+            fingerprint: item.folder.fingerprint,
+            bytes: item.pkg?.bytes,
+            permissionsAdded: credentials?.permissionsAdded,
+            permissionsRemoved: credentials?.permissionsRemoved
+          })
+        : undefined
   }
 }
 
@@ -169,8 +193,16 @@ function withTokens(body: FunctionBody, tokens: OAuthTokens): void {
 
 function taskLog(item: ReadyTask, result: TaskResult): string[] {
   const lines = [`config: ${item.task.configFile ?? '(inputs)'}`]
-  if (result.changes?.length)
+  if (result.details?.length) {
+    lines.push('changes:')
+    lines.push(...result.details.map(detail => `  ${changeText(detail)}`))
+  } else if (result.changes?.length) {
     lines.push(`changes: ${result.changes.join(', ')}`)
+  }
+  const credentials = result.credentials
+  if (credentials) {
+    lines.push(`executionCredentials: ${credentials.user} user`)
+  }
   if (item.pkg) {
     lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`)
   }

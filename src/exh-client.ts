@@ -31,6 +31,35 @@ export interface ExhClientOptions {
   mask: (secret: string) => void
   /** Where retries are reported (one line each, no secrets). */
   log: (message: string) => void
+  /** Step debugging: one line per API call (method, path, status, attempt, ms). */
+  debug?: (message: string) => void
+}
+
+/** What the debug line says about one HTTP exchange: never a body, header or query. */
+interface Exchange {
+  method: string
+  path: string
+  status?: number
+}
+
+/** Method, path without its query, and status of an axios response or error. */
+function readExchange(raw: {
+  status?: unknown
+  config?: { method?: unknown; url?: unknown; baseURL?: unknown }
+  response?: { status?: unknown }
+}): Exchange | undefined {
+  const url = raw.config?.url
+  if (typeof url !== 'string') return undefined
+  const status = raw.response?.status ?? raw.status
+  return {
+    method:
+      typeof raw.config?.method === 'string'
+        ? raw.config.method.toUpperCase()
+        : '?',
+    // The query may hold an email (RQL): only the path is kept.
+    path: new URL(url, 'http://host.invalid').pathname,
+    status: typeof status === 'number' ? status : undefined
+  }
 }
 
 /** The Extra Horizon calls the pipeline needs, as plain data in and out. */
@@ -112,6 +141,21 @@ function toIso(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
+/** `api: GET /tasks/v1/functions → 200 (reading function a, attempt 1, 42 ms)` */
+function debugLine(
+  label: string,
+  attempt: number,
+  ms: number,
+  outcome: string,
+  seen: { exchange?: Exchange }
+): string {
+  const { exchange } = seen
+  const request = exchange
+    ? `${exchange.method} ${exchange.path} → ${exchange.status ?? 'no response'}`
+    : outcome
+  return `api: ${request} (${label}, attempt ${attempt}, ${Math.round(ms)} ms)`
+}
+
 /** A failure after the retry policy gave up, safe to print. */
 export class ExhApiError extends Error {
   constructor(
@@ -154,6 +198,7 @@ export async function connectExh(
   options: ExhClientOptions
 ): Promise<ExhClient> {
   const retryAfter = new WeakMap<AbortSignal, number>()
+  const exchanges = new WeakMap<AbortSignal, Exchange>()
   const { credentials } = options
   const sdk: OAuth1Client = createOAuth1Client({
     host: options.host,
@@ -166,13 +211,16 @@ export async function connectExh(
     responseLogger: response => {
       const raw = response as {
         headers?: Record<string, unknown>
-        config?: { signal?: AbortSignal }
-        response?: { headers?: Record<string, unknown> }
+        status?: unknown
+        config?: { signal?: AbortSignal; method?: unknown; url?: unknown }
+        response?: { headers?: Record<string, unknown>; status?: unknown }
       }
       const headers = raw.response?.headers ?? raw.headers
       const wait = parseRetryAfter(headers?.['retry-after'])
       const signal = raw.config?.signal
       if (wait !== undefined && signal) retryAfter.set(signal, wait)
+      const exchange = options.debug && readExchange(raw)
+      if (exchange && signal) exchanges.set(signal, exchange)
     }
   })
   const retry = DEFAULT_RETRY
@@ -200,6 +248,8 @@ export async function connectExh(
         deadline.passed = true
         controller.abort()
       }, options.requestTimeoutMs)
+      const started = performance.now()
+      let outcome = 'ok'
       try {
         return await run({
           shouldRetry: false,
@@ -207,6 +257,7 @@ export async function connectExh(
           signal: controller.signal
         })
       } catch (error) {
+        outcome = 'failed'
         const timedOut = deadline.passed
         const failure = readFailure(error, {
           timedOut,
@@ -234,6 +285,11 @@ export async function connectExh(
       } finally {
         clearTimeout(timer)
         options.signal.removeEventListener('abort', cancel)
+        options.debug?.(
+          debugLine(label, attempt, performance.now() - started, outcome, {
+            exchange: exchanges.get(controller.signal)
+          })
+        )
       }
       // A create whose answer was lost may have happened: look before trying
       // again, so a retry never makes a duplicate.

@@ -43,6 +43,8 @@ export interface Settings {
   buildCommand?: string
   githubToken?: string
   commentOnPr: boolean
+  /** A name for this deployment (`staging`), for the summary and comment; '' when not given. */
+  label: string
   /** `GITHUB_REPOSITORY`: owner/name. */
   repository: string
   /** `GITHUB_REPOSITORY_ID`: survives a rename or a transfer. */
@@ -142,6 +144,7 @@ export function readInputs(
       false,
       fail
     ),
+    label: input('label'),
     repository: env.GITHUB_REPOSITORY ?? '',
     repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
     adopt: lines(get('adopt')),

@@ -13,14 +13,17 @@ import {
 import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
-import { buildEnvironment, runShell } from './build.js'
-import { forLog } from './safe-text.js'
-import { isOfflineDryRun } from './load.js'
+import * as github from '@actions/github'
 import {
-  commentMarker,
+  commentLinks,
   renderComment,
-  upsertPullRequestComment
+  upsertPullRequestComment,
+  type CommentKey
 } from './pr-comment.js'
+import { forLog } from './safe-text.js'
+import { buildEnvironment, runShell } from './build.js'
+import { isOfflineDryRun } from './load.js'
+import { safeLog, type Log } from './log.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -28,41 +31,26 @@ import {
  */
 const MAX_ANNOTATIONS = 9
 
-type CommentTarget = { token: string; scope: string } | undefined
+type CommentTarget = ({ token: string } & CommentKey) | undefined
 
-/**
- * The one way the action prints to the log: every message redacted of every
- * secret known so far, then made one safe line (`forLog`), so no config
- * path, symlink target, email or API message can form a workflow command.
- */
-interface Log {
-  info: (message: string) => void
-  warning: (message: string) => void
-  /** One log group, printed at once so concurrent tasks never interleave. */
-  group: (title: string, lines: string[]) => void
-  /** A group around async work (a build). */
-  groupAround: <T>(title: string, work: () => Promise<T>) => Promise<T>
-  /** For values the action wrote itself (errors, warnings) before publishing. */
-  redact: (text: string) => string
-}
+/** What failed, as the annotation's title says it. */
+type FailureTitle =
+  | 'Invalid task config'
+  | 'Build failed'
+  | 'Invalid input'
+  | 'Sync failed'
+  | 'List failed'
+  | 'Delete failed'
 
-function safeLog(secrets: SecretRegistry): Log {
-  const line = (text: string): string => forLog(secrets.redact(text))
-  return {
-    info: message => {
-      core.info(line(message))
-    },
-    warning: message => {
-      core.warning(line(message))
-    },
-    group: (title, lines) => {
-      core.startGroup(line(title))
-      for (const text of lines) core.info(line(text))
-      core.endGroup()
-    },
-    groupAround: (title, work) => core.group(line(title), work),
-    redact: text => secrets.redact(text)
-  }
+/** One problem of the run: one line in the summary, one annotation. */
+interface Failure {
+  text: string
+  title: FailureTitle
+  /** The annotation's own words, when it points at a file. */
+  annotation?: string
+  file?: string
+  line?: number
+  column?: number
 }
 
 /** inputs → discover → load → fingerprint → plan → package → apply → report */
@@ -76,6 +64,7 @@ export async function run(): Promise<void> {
     core.setSecret(secret)
   }
   const report = emptyReport()
+  const failures: Failure[] = []
   let comment: CommentTarget
   try {
     const refusal = unsupportedPlatform(process.platform)
@@ -83,18 +72,32 @@ export async function run(): Promise<void> {
     const settings = readInputs(name => core.getInput(name), process.env, mask)
     Object.assign(report, describeRun(settings))
     comment = commentTarget(settings, report)
-    await runCommand(settings, actionsIo(cancel.signal, mask, log), report)
+    await runCommand(
+      settings,
+      actionsIo(cancel.signal, mask, log),
+      report,
+      failures
+    )
   } catch (error) {
-    recordFailure(report, error)
+    recordFailure(failures, error, failedTitle(report.command))
   } finally {
     cancel.dispose()
   }
   // Whatever finished, a cancelled run did not do all it was asked: fail it.
   if (cancel.signal.aborted) {
-    report.errors.push('the run was cancelled (SIGINT/SIGTERM)')
+    failures.push({
+      text: 'the run was cancelled (SIGINT/SIGTERM)',
+      title: failedTitle(report.command)
+    })
   }
   report.durationMs = Math.round(performance.now() - started)
-  await publish(report, comment, log)
+  await publish(report, failures, comment, log)
+}
+
+function failedTitle(command: RunReport['command']): FailureTitle {
+  if (command === 'list') return 'List failed'
+  if (command === 'delete') return 'Delete failed'
+  return 'Sync failed'
 }
 
 function emptyReport(): RunReport {
@@ -110,15 +113,47 @@ function emptyReport(): RunReport {
   }
 }
 
-function recordFailure(report: RunReport, error: unknown): void {
-  if (error instanceof ValidationError) addProblems(report, error.problems)
-  else report.errors.push(describeError(error))
+/** A thrown ValidationError comes from the inputs; anything else failed the run. */
+function recordFailure(
+  failures: Failure[],
+  error: unknown,
+  title: FailureTitle
+): void {
+  if (error instanceof ValidationError) {
+    failures.push(...error.problems.map(problemFailure))
+  } else {
+    failures.push({ text: describeError(error), title })
+  }
+}
+
+/** A config, build or input problem, annotated at its file when it has one. */
+function problemFailure(problem: ConfigProblem): Failure {
+  const title: FailureTitle =
+    problem.field === 'build-command'
+      ? 'Build failed'
+      : problem.file || problem.config || problem.task
+        ? 'Invalid task config'
+        : 'Invalid input'
+  return {
+    text: formatProblem(problem),
+    title,
+    annotation: problem.file
+      ? [problem.field, problem.rule].filter(Boolean).join(': ')
+      : undefined,
+    file: problem.file,
+    line: problem.line,
+    column: problem.column
+  }
 }
 
 function commentTarget(settings: Settings, report: RunReport): CommentTarget {
   if (!settings.commentOnPr) return undefined
   if (settings.githubToken) {
-    return { token: settings.githubToken, scope: settings.pruneScope }
+    return {
+      token: settings.githubToken,
+      label: settings.label,
+      scope: settings.pruneScope
+    }
   }
   report.warnings.push(
     'comment-on-pr: no github-token, so no comment is posted'
@@ -129,7 +164,8 @@ function commentTarget(settings: Settings, report: RunReport): CommentTarget {
 async function runCommand(
   settings: Settings,
   io: RunIo,
-  report: RunReport
+  report: RunReport,
+  failures: Failure[]
 ): Promise<void> {
   if (settings.command === 'list') {
     report.functions = await list(settings, io)
@@ -139,10 +175,12 @@ async function runCommand(
     const outcome = await remove(settings, io)
     report.results = outcome.results
     report.warnings.push(...outcome.warnings)
+    addFailedTasks(failures, outcome.results, 'Delete failed')
     return
   }
   if (report.offline) {
-    report.warnings.push(
+    // Once, here: the summary has its own banner.
+    io.warning(
       `Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`
     )
   }
@@ -153,18 +191,30 @@ async function runCommand(
       .join(', ')}`
   )
   report.results = outcome.results
-  report.offline = outcome.offline
-  if (outcome.error) report.errors.push(outcome.error)
+  // A run that failed validation offline is still an offline run.
+  report.offline ||= outcome.offline
+  if (outcome.error)
+    failures.push({ text: outcome.error, title: 'Sync failed' })
   report.warnings.push(...outcome.warnings)
-  addProblems(report, outcome.problems)
-  for (const result of outcome.results) {
-    if (
-      result.status === 'failed' &&
-      result.error &&
-      !outcome.problems.length
-    ) {
-      report.errors.push(`${result.name ?? '?'}: ${result.error}`)
-    }
+  failures.push(...outcome.problems.map(problemFailure))
+  if (!outcome.problems.length) {
+    addFailedTasks(failures, outcome.results, 'Sync failed')
+  }
+}
+
+/** Each failed task is one failure, annotated at its config. */
+function addFailedTasks(
+  failures: Failure[],
+  results: RunReport['results'],
+  title: FailureTitle
+): void {
+  for (const result of results) {
+    if (result.status !== 'failed' || !result.error) continue
+    failures.push({
+      text: `${result.name ?? '?'}: ${result.error}`,
+      title,
+      file: result.config
+    })
   }
 }
 
@@ -174,6 +224,7 @@ function describeRun(settings: Settings): Partial<RunReport> {
     dryRun: settings.dryRun,
     offline: isOfflineDryRun(settings),
     missingCredentials: settings.missingCredentials,
+    label: settings.label || undefined,
     host: settings.host ? hostName(settings.host) : undefined
   }
 }
@@ -187,24 +238,6 @@ function hostName(host: string): string {
   }
 }
 
-function addProblems(report: RunReport, problems: ConfigProblem[]): void {
-  report.errors.push(...problems.map(formatProblem))
-  let annotated = 0
-  for (const problem of problems) {
-    if (!problem.file || annotated >= MAX_ANNOTATIONS) continue
-    annotated++
-    core.error(
-      forLog([problem.field, problem.rule].filter(Boolean).join(': ')),
-      {
-        title: 'Invalid task config',
-        file: problem.file,
-        startLine: problem.line,
-        startColumn: problem.column
-      }
-    )
-  }
-}
-
 function actionsIo(
   signal: AbortSignal,
   mask: (secret: string) => void,
@@ -215,6 +248,8 @@ function actionsIo(
     mask,
     signal,
     info: log.info,
+    warning: log.warning,
+    debug: log.debug,
     printTaskLog: log.group,
     runCommand: (command, cwd, title) =>
       log.groupAround(title, () =>
@@ -225,23 +260,28 @@ function actionsIo(
 
 /**
  * Outputs and summary are written whatever happened, then the verdict. The
- * free-text parts (errors, warnings) are redacted of every masked value
- * first: the comment is posted through the API, unmasked, and an output
- * holding a masked value would be dropped. Names and keys are left whole.
+ * free-text parts (errors, warnings, before → after) are redacted of every
+ * masked value first: the comment is posted through the API, unmasked, and
+ * an output holding a masked value would be dropped. Names and keys are left
+ * whole.
  */
 async function publish(
   raw: RunReport,
+  rawFailures: Failure[],
   comment: CommentTarget,
   log: Log
 ): Promise<void> {
   const { redact } = log
+  const failures = rawFailures.map(failure => ({
+    ...failure,
+    text: redact(failure.text),
+    annotation: failure.annotation && redact(failure.annotation)
+  }))
   const report: RunReport = {
     ...raw,
-    errors: raw.errors.map(redact),
+    errors: failures.map(failure => failure.text),
     warnings: raw.warnings.map(redact),
-    results: raw.results.map(result =>
-      result.error ? { ...result, error: redact(result.error) } : result
-    )
+    results: raw.results.map(result => redactResult(result, redact))
   }
   for (const [name, value] of Object.entries(computeOutputs(report))) {
     core.setOutput(name, value)
@@ -261,30 +301,66 @@ async function publish(
       log
     )
   }
-  if (hasFailed(report)) {
-    const failed = countStatus(report.results, 'failed')
-    core.setFailed(
-      [
-        failed
-          ? `exh-tasks-action: ${failed} task(s) failed`
-          : 'exh-tasks-action failed',
-        ...report.errors.map(forLog)
-      ].join('\n')
-    )
+  if (hasFailed(report)) annotate(report, failures, log)
+}
+
+function redactResult(
+  result: RunReport['results'][number],
+  redact: (text: string) => string
+): RunReport['results'][number] {
+  return {
+    ...result,
+    error: result.error === undefined ? undefined : redact(result.error),
+    details: result.details?.map(detail => ({
+      field: detail.field,
+      before: detail.before === undefined ? undefined : redact(detail.before),
+      after: detail.after === undefined ? undefined : redact(detail.after),
+      note: detail.note
+    }))
   }
+}
+
+/**
+ * One annotation per failure, titled by what failed; the final failure line
+ * only counts, and lists what the annotation limit left out.
+ */
+function annotate(report: RunReport, failures: Failure[], log: Log): void {
+  // The log's own list, as the summary has it (plain lines, not annotations).
+  log.info('Errors:')
+  for (const failure of failures) log.info(`  ${failure.text}`)
+  const shown = failures.slice(0, MAX_ANNOTATIONS)
+  for (const failure of shown) {
+    core.error(forLog(failure.annotation ?? failure.text), {
+      title: failure.title,
+      file: failure.file,
+      startLine: failure.line,
+      startColumn: failure.column
+    })
+  }
+  const failed = countStatus(report.results, 'failed')
+  const headline = failed
+    ? `exh-tasks-action: ${failed} task(s) failed`
+    : 'exh-tasks-action failed'
+  const rest = failures.slice(MAX_ANNOTATIONS).map(f => forLog(f.text))
+  core.setFailed([headline, ...rest].join('\n'))
 }
 
 /** A comment that cannot be posted (a fork's read-only token) only warns. */
 async function commentOnPullRequest(
-  comment: { token: string; scope: string },
+  comment: { token: string } & CommentKey,
   summary: string,
   log: Log
 ): Promise<void> {
+  const key = { label: comment.label, scope: comment.scope }
   try {
     const outcome = await upsertPullRequestComment(
       comment.token,
-      renderComment(summary, comment.scope),
-      commentMarker(comment.scope)
+      renderComment(
+        summary,
+        key,
+        commentLinks(process.env, github.context.payload)
+      ),
+      key
     )
     log.info(`comment-on-pr: ${outcome}`)
   } catch (error) {

@@ -318,3 +318,114 @@ function sameStoredEnvironment(
   const storedMarker = readMarker(stored)
   return storedMarker !== undefined && markerUpToDate(storedMarker, marker)
 }
+
+/** One changed field with what it was and what it becomes, for people. */
+export interface ChangeDetail {
+  /** Named as in `result.changes` (`timeLimit`, `environment.KEY`, `code`). */
+  field: string
+  before?: string
+  after?: string
+  /** Instead of values: `added`, `removed`, `changed` (environment keys). */
+  note?: string
+}
+
+/** What `describeChanges` needs beyond the config and the remote function. */
+export interface ChangeContext {
+  /** The local code's fingerprint. */
+  fingerprint: string
+  /** The zip's size, when packaged. */
+  bytes?: number
+  permissionsAdded?: string[]
+  permissionsRemoved?: string[]
+}
+
+/**
+ * Before → after for each of `changes` (the plan's keys). Plain fields show
+ * their values; environment keys only whether they were added, removed or
+ * changed (values may be secrets); code its fingerprint prefix and size.
+ */
+export function describeChanges(
+  config: TaskConfig,
+  remote: RemoteFunction | undefined,
+  changes: readonly string[],
+  context: ChangeContext
+): ChangeDetail[] {
+  return changes.map(field => {
+    if (field === 'code') return codeChange(remote, context)
+    if (field.startsWith('environment.')) {
+      return environmentChange(config, remote, field)
+    }
+    if (field === 'executionCredentials.permissions') {
+      return {
+        field,
+        note: [
+          ...(context.permissionsAdded ?? []).map(p => `+${p}`),
+          ...(context.permissionsRemoved ?? []).map(p => `-${p}`)
+        ].join(' ')
+      }
+    }
+    return {
+      field,
+      before: showValue(remoteValue(remote, field)),
+      after: showValue(configValue(config, field))
+    }
+  })
+}
+
+function codeChange(
+  remote: RemoteFunction | undefined,
+  context: ChangeContext
+): ChangeDetail {
+  const previous = remote && readMarker(remote.environment)?.fingerprint
+  const size =
+    context.bytes === undefined
+      ? ''
+      : ` (${(context.bytes / 1024).toFixed(1)} KiB)`
+  return {
+    field: 'code',
+    before: previous ? previous.slice(0, 8) : 'unknown (no marker)',
+    after: `${context.fingerprint.slice(0, 8)}${size}`
+  }
+}
+
+function environmentChange(
+  config: TaskConfig,
+  remote: RemoteFunction | undefined,
+  field: string
+): ChangeDetail {
+  const key = field.slice('environment.'.length)
+  const wanted =
+    Object.hasOwn(config.environment ?? {}, key) ||
+    (config.executionCredentials !== undefined &&
+      (CREDENTIAL_VARIABLES as readonly string[]).includes(key))
+  const present = remote ? Object.hasOwn(remote.environment, key) : false
+  return {
+    field,
+    note: !present ? 'added' : wanted ? 'changed' : 'removed'
+  }
+}
+
+function remoteValue(
+  remote: RemoteFunction | undefined,
+  field: string
+): unknown {
+  if (!remote) return undefined
+  if (field === 'executionPermission') {
+    return remote.executionOptions?.permissionMode
+  }
+  if (field === 'defaultPriority') {
+    return remote.executionOptions?.defaultPriority
+  }
+  return (remote as unknown as Record<string, unknown>)[field]
+}
+
+function configValue(config: TaskConfig, field: string): unknown {
+  return (config as unknown as Record<string, unknown>)[field]
+}
+
+/** Values are one line and short: a long description is cut. */
+function showValue(value: unknown): string {
+  if (value === undefined) return '(unset)'
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text
+}

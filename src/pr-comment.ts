@@ -1,33 +1,120 @@
 import * as github from '@actions/github'
+import { markdownCode } from './safe-text.js'
 
 /** GitHub refuses comments over 65,536 characters; keep a margin. */
 const MAX_COMMENT = 65_000
 
-/** A hidden line that finds our comment again, one per scope. */
-export function commentMarker(scope: string): string {
+/** The login of the workflow's own token, which cannot call `GET /user`. */
+export const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]'
+
+/** Which comment is ours: one per label and scope. */
+export interface CommentKey {
+  label: string
+  scope: string
+}
+
+/** Where the comment points: the run and the commit it planned. */
+export interface CommentLinks {
+  runUrl?: string
+  commit?: string
+}
+
+/** Percent-encoded, `-` included, so no value can close the HTML comment. */
+function encodeKey(value: string): string {
+  return encodeURIComponent(value).replace(/-/g, '%2D')
+}
+
+/** The hidden first line that finds our comment again. */
+export function commentMarker(key: CommentKey): string {
+  return `<!-- exh-tasks-action label=${encodeKey(key.label)} scope=${encodeKey(key.scope)} -->`
+}
+
+/** The marker of versions before `label`: still ours for the same scope with no label. */
+function legacyMarker(scope: string): string {
   return `<!-- exh-tasks-action scope: ${scope.replace(/--/g, '- -')} -->`
 }
 
-/** The comment: the step summary under its marker, cut to GitHub's limit. */
-export function renderComment(summary: string, scope: string): string {
-  const marker = commentMarker(scope)
+/** Whether a comment body starts with our marker for this key. */
+export function hasMarker(body: string, key: CommentKey): boolean {
+  const firstLine = body.split('\n', 1)[0] ?? ''
+  return (
+    firstLine === commentMarker(key) ||
+    (key.label === '' && firstLine === legacyMarker(key.scope))
+  )
+}
+
+/**
+ * The run's page and the commit: the pull request's head (GITHUB_SHA is the
+ * merge commit there), else GITHUB_SHA.
+ */
+export function commentLinks(
+  env: Record<string, string | undefined>,
+  payload: { pull_request?: Record<string, unknown> }
+): CommentLinks {
+  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env
+  const head = (payload.pull_request?.head as { sha?: unknown } | undefined)
+    ?.sha
+  const commit = typeof head === 'string' && head ? head : env.GITHUB_SHA
+  return {
+    runUrl:
+      GITHUB_REPOSITORY && GITHUB_RUN_ID
+        ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
+        : undefined,
+    commit: commit ? commit.slice(0, 7) : undefined
+  }
+}
+
+/**
+ * The comment: marker, the summary's title (which holds the label), a line
+ * with the run and the commit, then the rest of the summary, cut to
+ * GitHub's limit.
+ */
+export function renderComment(
+  summary: string,
+  key: CommentKey,
+  links: CommentLinks
+): string {
+  const marker = commentMarker(key)
+  const [title = '', ...rest] = summary.split('\n')
+  const about = [
+    links.runUrl && `[View the run](<${encodeURI(links.runUrl)}>)`,
+    links.commit && `commit ${markdownCode(links.commit)}`
+  ].filter(Boolean)
+  const head = about.length ? `${title}\n\n${about.join(' · ')}` : title
+  const body = [head, ...rest].join('\n')
   const room = MAX_COMMENT - marker.length - 60
-  const body =
-    summary.length > room
-      ? `${summary.slice(0, room)}\n\n… (cut; the job's summary has it all)`
-      : summary
-  return `${marker}\n${body}`
+  const cut =
+    body.length > room
+      ? `${body.slice(0, Math.max(0, body.lastIndexOf('\n', room)))}\n\n… (cut; the job's summary has it all)`
+      : body
+  return `${marker}\n${cut}`
+}
+
+type Octokit = ReturnType<typeof github.getOctokit>
+
+/**
+ * The login the token acts as: `GET /user` where the token may call it (a
+ * personal or app user token); the workflow token may not, and is the bot.
+ */
+async function tokenLogin(octokit: Octokit): Promise<string> {
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated()
+    return data.login
+  } catch {
+    return WORKFLOW_TOKEN_LOGIN
+  }
 }
 
 /**
  * Posts the comment on the pull request, or updates the one this action left
- * there before (for the same scope), so a pull request holds one comment.
- * Returns what happened, for the log.
+ * there before for the same label and scope. Only comments written by the
+ * token's own identity are candidates: anyone can write our marker, and a
+ * comment by anyone else is never edited. Returns what happened, for the log.
  */
 export async function upsertPullRequestComment(
   token: string,
   body: string,
-  marker: string
+  key: CommentKey
 ): Promise<string> {
   const { context } = github
   const pullRequest = context.payload.pull_request
@@ -35,14 +122,17 @@ export async function upsertPullRequestComment(
   const octokit = github.getOctokit(token)
   const { owner, repo } = context.repo
   const issue_number = pullRequest.number
+  const login = await tokenLogin(octokit)
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {
     owner,
     repo,
     issue_number,
     per_page: 100
   })
-  // Ours starts with the marker; a comment quoting it does not.
-  const ours = comments.find(comment => comment.body?.startsWith(marker))
+  const ours = comments.find(
+    comment =>
+      comment.user?.login === login && hasMarker(comment.body ?? '', key)
+  )
   if (ours) {
     await octokit.rest.issues.updateComment({
       owner,

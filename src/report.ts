@@ -1,9 +1,13 @@
 import { orderResult, type TaskAction, type TaskResult } from './result.js'
+import type { ChangeDetail } from './plan.js'
+import { markdownCode, markdownText } from './safe-text.js'
 
 /** Everything the report stage needs: pure data, no secrets. */
 export interface RunReport {
   command: 'sync' | 'list' | 'delete'
   dryRun: boolean
+  /** The `label` input (`staging`, `production`), for the title. */
+  label?: string
   /** A dry-run without credentials: validated and packaged, remote not read. */
   offline: boolean
   missingCredentials: string[]
@@ -71,15 +75,16 @@ export function hasFailed(report: RunReport): boolean {
   )
 }
 
-/** Unchanged rows beyond this many collapse into one line. */
-const UNCHANGED_ROWS = 20
+/** Above this many tasks, unchanged rows collapse into one line. */
+const MAX_TASK_ROWS = 50
 /** The runner's limit is 1 MiB (bytes, not characters); stay well below it. */
 const SUMMARY_LIMIT = 900_000
 
 /** The step summary, as markdown: outcome, totals, one row per task, errors. */
 export function renderSummary(report: RunReport): string {
+  const label = report.label ? ` (${markdownText(report.label)})` : ''
   const parts = [
-    `## Extra Horizon tasks: ${outcome(report)}`,
+    `## Extra Horizon tasks${label}: ${outcome(report)}`,
     totalsLine(report)
   ]
   if (report.offline) {
@@ -92,13 +97,13 @@ export function renderSummary(report: RunReport): string {
   if (report.errors.length) {
     parts.push(
       '### Errors\n\n' +
-        report.errors.map(line => `- ${inlineCode(line)}`).join('\n')
+        report.errors.map(line => `- ${markdownCode(line)}`).join('\n')
     )
   }
   if (report.warnings.length) {
     parts.push(
       '### Warnings\n\n' +
-        report.warnings.map(line => `- ${escapeText(line)}`).join('\n')
+        report.warnings.map(line => `- ${markdownText(line)}`).join('\n')
     )
   }
   if (report.results.some(result => result.action === 'delete')) {
@@ -113,12 +118,13 @@ export function renderSummary(report: RunReport): string {
     : markdown
 }
 
-/** At most `bytes` UTF-8 bytes, never splitting a character. */
+/**
+ * At most `bytes` UTF-8 bytes, cut after a whole line: a line cut in half
+ * could leave a code span open.
+ */
 function cutToBytes(text: string, bytes: number): string {
-  return Buffer.from(text)
-    .subarray(0, bytes)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '')
+  const head = Buffer.from(text).subarray(0, bytes).toString('utf8')
+  return head.slice(0, Math.max(0, head.lastIndexOf('\n')))
 }
 
 function outcome(report: RunReport): string {
@@ -140,7 +146,7 @@ function totalsLine(report: RunReport): string {
   const failed = countStatus(report.results, 'failed')
   const skipped = countStatus(report.results, 'skipped')
   const seconds = `${(report.durationMs / 1000).toFixed(1)} s`
-  const host = report.host ? ` on \`${report.host}\`` : ''
+  const host = report.host ? ` on ${markdownCode(report.host)}` : ''
   if (report.command === 'list') {
     return `${report.functions?.length ?? 0} functions${host}.`
   }
@@ -169,18 +175,42 @@ function resultsTable(results: TaskResult[]): string {
   const unchanged = results.filter(
     r => r.action === 'unchanged' && r.status !== 'failed'
   )
-  const collapse = unchanged.length > UNCHANGED_ROWS
+  const collapse = results.length > MAX_TASK_ROWS && unchanged.length > 0
   const rows = collapse ? results.filter(r => !unchanged.includes(r)) : results
   const lines = [
-    '| Task | Action | Status | Changes | Code | Time |',
+    '| Task | Action | Status | Details | Code | Time |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       r =>
-        `| ${cell(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${cell((r.changes ?? []).join(', '))} | ${codeCell(r)} | ${r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`} |`
+        `| ${markdownCode(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`} |`
     )
   ]
   if (collapse) lines.push(`\n…and ${unchanged.length} unchanged tasks.`)
   return lines.join('\n')
+}
+
+/** Before → after of each change, or why the task failed or did not start. */
+function detailsCell(result: TaskResult): string {
+  if (result.status === 'failed' || result.status === 'skipped') {
+    return result.error ? `error: ${markdownCode(result.error)}` : ''
+  }
+  if (result.details?.length) {
+    return result.details.map(markdownChange).join('<br>')
+  }
+  return (result.changes ?? []).map(markdownCode).join(', ')
+}
+
+function markdownChange(change: ChangeDetail): string {
+  const field = markdownCode(change.field)
+  if (change.note !== undefined) return `${field} ${markdownText(change.note)}`
+  return `${field}: ${markdownCode(change.before ?? '')} → ${markdownCode(change.after ?? '')}`
+}
+
+/** `timeLimit: 30 → 60`, `environment.KEY: added`: one change for the log. */
+export function changeText(change: ChangeDetail): string {
+  return change.note !== undefined
+    ? `${change.field}: ${change.note}`
+    : `${change.field}: ${change.before ?? ''} → ${change.after ?? ''}`
 }
 
 function functionsTable(functions: RemoteFunctionRow[]): string {
@@ -189,7 +219,7 @@ function functionsTable(functions: RemoteFunctionRow[]): string {
     '| --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${cell(f.name)} | ${cell(f.description ?? '')} | ${f.updateTimestamp ?? ''} |`
+        `| ${markdownCode(f.name)} | ${markdownText(f.description ?? '')} | ${markdownText(f.updateTimestamp ?? '')} |`
     )
   ].join('\n')
 }
@@ -207,16 +237,4 @@ function codeCell(result: TaskResult): string {
       : `${(result.bytes / 1024).toFixed(1)} KiB`
   const files = result.files ?? 0
   return `${size} (${files} file${files === 1 ? '' : 's'})`
-}
-
-function cell(text: string): string {
-  return escapeText(text).replace(/\|/g, '\\|').replace(/\n/g, ' ')
-}
-
-function escapeText(text: string): string {
-  return text.replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
-
-function inlineCode(text: string): string {
-  return '`' + text.replace(/`/g, "'") + '`'
 }

@@ -1,3 +1,5 @@
+import type { ChangeDetail } from './plan.js'
+
 /** What happened to one task: one entry of the `result` output. */
 export type TaskAction =
   'create' | 'update' | 'unchanged' | 'delete' | 'validate'
@@ -19,6 +21,11 @@ export interface TaskResult {
   fingerprint?: string
   durationMs?: number
   error?: string
+  /**
+   * Before → after of each change, for the log, summary and comment only:
+   * `orderResult` leaves it out of the `result` output (keys only there).
+   */
+  details?: ChangeDetail[]
 }
 
 /** The key order of a result entry, for readable JSON. */

@@ -11,7 +11,7 @@ import { connectExh, type ExhClient } from './exh-client.js'
 import { planAgainstRemote, type PlannedTask } from './remote-plan.js'
 import { planTask } from './plan.js'
 import { packageUploads, type ReadyTask } from './uploads.js'
-import { applyPlans, baseResult } from './apply.js'
+import { applyPlans, baseResult, printResult } from './apply.js'
 import { relative } from './discover.js'
 import { describeError } from './errors.js'
 import { buildTasks, type RunCommand } from './build.js'
@@ -26,6 +26,9 @@ export interface RunIo {
   mask: (secret: string) => void
   signal: AbortSignal
   info: (message: string) => void
+  warning: (message: string) => void
+  /** Step debugging only (undefined otherwise): API calls, stage decisions. */
+  debug?: (message: string) => void
   printTaskLog: (title: string, lines: string[]) => void
   /** Runs `build-command` (a shell command) in a folder. */
   runCommand: RunCommand
@@ -83,11 +86,14 @@ export async function sync(
 ): Promise<SyncOutcome> {
   const clock = new StageClock()
   const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask))
-  const invalid = (problems: ConfigProblem[]): SyncOutcome => ({
-    ...invalidRun(settings, loaded, problems),
-    warnings: loaded.warnings,
-    stages: clock.stages
-  })
+  const invalid = (problems: ConfigProblem[]): SyncOutcome => {
+    const outcome = invalidRun(settings, loaded, problems)
+    printUnplanned(io, outcome.results)
+    return { ...outcome, warnings: loaded.warnings, stages: clock.stages }
+  }
+  io.debug?.(
+    `load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`
+  )
   if (loaded.problems.length) return invalid(loaded.problems)
 
   if (settings.buildCommand) {
@@ -110,6 +116,14 @@ export async function sync(
     scanTasks(loaded.tasks, settings.concurrency)
   )
   if (scan.problems.length) return invalid(scan.problems)
+  for (const { task, folder } of scan.scanned) {
+    io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`)
+  }
+  io.debug?.(
+    settings.host && settings.credentials
+      ? 'plan: comparing with the remote functions'
+      : 'plan: offline (no credentials), nothing is read'
+  )
   const spoolDir = await mkdtemp(
     path.join(io.env.RUNNER_TEMP || tmpdir(), 'exh-tasks-')
   )
@@ -153,12 +167,16 @@ async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
     })
   )
   if (offline.problems.length) return context.invalid(offline.problems)
+  const results = offline.ready.map((item): TaskResult => ({
+    ...baseResult(item),
+    action: 'validate',
+    status: 'planned'
+  }))
+  offline.ready.forEach((item, i) => {
+    printResult(context.io.printTaskLog, item, results[i] as TaskResult)
+  })
   return {
-    results: offline.ready.map(item => ({
-      ...baseResult(item),
-      action: 'validate',
-      status: 'planned'
-    })),
+    results,
     problems: [],
     warnings,
     offline: true,
@@ -168,15 +186,26 @@ async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
 
 async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   const { settings, io, warnings, clock } = context
+  let client: ExhClient
+  try {
+    client = await clock.time('plan', connect(settings, io))
+  } catch (error) {
+    return notStarted(context, 'login failed', error)
+  }
   let planned: { client: ExhClient; tasks: PlannedTask[]; prune: string[] }
   try {
-    planned = await clock.time('plan', planRemote(context))
+    planned = await clock.time('plan', planRemote(context, client))
   } catch (error) {
-    // Login or the listing failed, or the run was cancelled: nothing was
-    // written, and every task says so.
-    return notStarted(context, error)
+    // The listing failed, or the run was cancelled: nothing was written,
+    // and every task says so.
+    return notStarted(context, 'reading the remote functions failed', error)
   }
-  if (io.signal.aborted) return notStarted(context)
+  if (io.signal.aborted) return notStarted(context, 'cancelled')
+  for (const item of planned.tasks) {
+    io.debug?.(
+      `plan: ${item.task.name}: ${item.plan ? `${item.plan.action}${item.plan.changes.length ? ` (${item.plan.changes.join(', ')})` : ''}` : `failed: ${item.error ?? ''}`}`
+    )
+  }
   for (const { task, credentials } of planned.tasks) {
     warnings.push(
       ...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`)
@@ -193,7 +222,11 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   if (packaged.problems.length) return context.invalid(packaged.problems)
 
   const results = settings.dryRun
-    ? packaged.ready.map(plannedResult)
+    ? packaged.ready.map(item => {
+        const result = plannedResult(item)
+        printResult(io.printTaskLog, item, result)
+        return result
+      })
     : await clock.time(
         'apply',
         applyPlans(planned.client, packaged.ready, {
@@ -216,10 +249,10 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
 
 /** Connect, list, read and plan every task; find what `prune` would delete. */
 async function planRemote(
-  context: SyncContext
+  context: SyncContext,
+  client: ExhClient
 ): Promise<{ client: ExhClient; tasks: PlannedTask[]; prune: string[] }> {
   const { settings, io, loaded } = context
-  const client = await connect(settings, io)
   const { tasks, remoteNames } = await planAgainstRemote(
     client,
     context.scanned,
@@ -236,7 +269,10 @@ async function planRemote(
       }
     }
   )
-  if (!settings.prune) return { client, tasks, prune: [] }
+  if (!settings.prune) {
+    io.debug?.('prune: off')
+    return { client, tasks, prune: [] }
+  }
   // A config whose name is an unset $NAME hides which function it
   // describes: pruning could delete it.
   const unknownNames = loaded.names.filter(name => name.startsWith('$'))
@@ -253,6 +289,9 @@ async function planRemote(
     matches: createTaskFilter(settings.tasks).matches,
     concurrency: settings.concurrency
   })
+  io.debug?.(
+    `prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(', ')}` : ''}`
+  )
   return { client, tasks, prune: prunable }
 }
 
@@ -301,23 +340,45 @@ function cancelledBeforeSync(
   }
 }
 
-/** Nothing was written: every task says why it did not start. */
-function notStarted(context: SyncContext, error?: unknown): SyncOutcome {
+/**
+ * Nothing was written: every task says why it did not start (`login
+ * failed`, `cancelled`); the run's error says what happened.
+ */
+function notStarted(
+  context: SyncContext,
+  why: string,
+  error?: unknown
+): SyncOutcome {
   const cancelled = context.io.signal.aborted
-  const reason = cancelled ? 'the run was cancelled' : describeError(error)
+  const reason = cancelled ? 'cancelled' : why
+  const results = context.scanned.map(({ task }): TaskResult => ({
+    name: task.name,
+    config: task.configFile,
+    status: 'skipped',
+    error: `not started: ${reason}`
+  }))
+  printUnplanned(context.io, results)
   return {
-    results: context.scanned.map(({ task }) => ({
-      name: task.name,
-      config: task.configFile,
-      status: 'skipped',
-      error: `not started: ${reason}`
-    })),
+    results,
     problems: [],
     warnings: context.warnings,
     offline: false,
     stages: context.clock.stages,
     // A cancel is reported once, by main.
-    error: cancelled ? undefined : reason
+    error: cancelled || error === undefined ? undefined : describeError(error)
+  }
+}
+
+/** A group per task that was never planned: why it failed or did not start. */
+function printUnplanned(io: RunIo, results: TaskResult[]): void {
+  for (const result of results) {
+    io.printTaskLog(
+      `${result.name ?? result.config ?? '?'}: ${result.status}`,
+      [
+        ...(result.config ? [`config: ${result.config}`] : []),
+        `error: ${result.error ?? ''}`
+      ]
+    )
   }
 }
 
@@ -335,7 +396,8 @@ export function connect(settings: Settings, io: RunIo): Promise<ExhClient> {
     requestTimeoutMs: settings.requestTimeoutMs,
     signal: io.signal,
     mask: io.mask,
-    log: io.info
+    log: io.info,
+    debug: io.debug
   })
 }
 
@@ -388,6 +450,7 @@ function invalidRun(
   const names = new Map(
     loaded.tasks.map(task => [task.configFile ?? '', task.name])
   )
+  const buildFailed = problems.some(p => p.field === 'build-command')
   const results: TaskResult[] = loaded.found.map(found => {
     const config = relative(settings.workspace, found.file)
     const own = problems.filter(
@@ -401,7 +464,12 @@ function invalidRun(
           status: 'failed',
           error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
         }
-      : { name, config, status: 'skipped' }
+      : {
+          name,
+          config,
+          status: 'skipped',
+          error: `not started: ${buildFailed ? "another task's build failed" : 'another config is invalid'}`
+        }
   })
   if (!loaded.found.length && settings.overrides?.name) {
     results.push({

@@ -66,6 +66,13 @@ describe('readInputs', () => {
     expect(masked).toEqual(expect.arrayContaining(['ck', 'cs', 'tok', 'ts']))
   })
 
+  it.each([
+    ['', ''],
+    ['  production \n', 'production']
+  ])('reads the label %j trimmed', (label, expected) => {
+    expect(read({ ...complete, label }).settings.label).toBe(expected)
+  })
+
   it('falls back to the CLI environment variables', () => {
     const { settings } = read(
       {},

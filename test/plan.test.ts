@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { planTask, type PlanInput, type RemoteFunction } from '../src/plan.js'
+import {
+  describeChanges,
+  planTask,
+  type PlanInput,
+  type RemoteFunction
+} from '../src/plan.js'
 import { encodeMarker, readMarker } from '../src/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
 
@@ -225,5 +230,77 @@ describe('planTask', () => {
     if (result.action !== 'update') throw new Error('expected update')
     expect(result.body.entryPoint).toBe('index.handler')
     expect(result.body.environmentVariables?.[MARKER_VARIABLE]).toBeDefined()
+  })
+})
+
+describe('describeChanges', () => {
+  const changed: TaskConfig = {
+    ...config,
+    description: 'new words',
+    timeLimit: 60,
+    memoryLimit: 256,
+    runtime: 'nodejs24.x',
+    entryPoint: 'main.handler',
+    executionPermission: 'allUsers',
+    defaultPriority: 5,
+    retryPolicy: { enabled: true, errorsToRetry: ['X'] },
+    environment: { KEPT: 'new-value', ADDED: 'v' }
+  }
+  const remote = remoteOf(
+    { description: 'old words' },
+    { KEPT: 'old-value', GONE: 'secret-value' }
+  )
+
+  it.each([
+    ['timeLimit', { before: '30', after: '60' }],
+    ['memoryLimit', { before: '128', after: '256' }],
+    ['runtime', { before: 'nodejs22.x', after: 'nodejs24.x' }],
+    ['entryPoint', { before: 'index.handler', after: 'main.handler' }],
+    ['description', { before: 'old words', after: 'new words' }],
+    [
+      'executionPermission',
+      { before: 'permissionRequired', after: 'allUsers' }
+    ],
+    ['defaultPriority', { before: '(unset)', after: '5' }],
+    [
+      'retryPolicy',
+      {
+        before: '{"enabled":false,"errorsToRetry":[]}',
+        after: '{"enabled":true,"errorsToRetry":["X"]}'
+      }
+    ],
+    ['environment.ADDED', { note: 'added' }],
+    ['environment.KEPT', { note: 'changed' }],
+    ['environment.GONE', { note: 'removed' }]
+  ])('shows %s before and after', (field, expected) => {
+    const [detail] = describeChanges(changed, remote, [field], {
+      fingerprint: 'f2'
+    })
+    expect(detail).toEqual({ field, ...expected })
+  })
+
+  it('never shows an environment value', () => {
+    const details = describeChanges(
+      changed,
+      remote,
+      ['environment.ADDED', 'environment.KEPT', 'environment.GONE'],
+      { fingerprint: 'f2' }
+    )
+    const text = JSON.stringify(details)
+    for (const value of ['new-value', 'old-value', 'secret-value', '"v"']) {
+      expect(text).not.toContain(value)
+    }
+  })
+
+  it('shows code as fingerprint prefixes and size, never content', () => {
+    const [detail] = describeChanges(config, remote, ['code'], {
+      fingerprint: 'abcdef0123456789',
+      bytes: 2048
+    })
+    expect(detail).toEqual({
+      field: 'code',
+      before: 'f1',
+      after: 'abcdef01 (2.0 KiB)'
+    })
   })
 })

@@ -116,7 +116,7 @@ describe('renderSummary', () => {
       )
     )
     expect(markdown).toContain('1 to create, 1 to update, 1 unchanged')
-    expect(markdown).toContain('| b | update | 📝 planned | timeLimit |')
+    expect(markdown).toContain('| `b` | update | 📝 planned | `timeLimit` |')
   })
 
   it('shows totals, a row per task with size and time, then errors', () => {
@@ -136,19 +136,27 @@ describe('renderSummary', () => {
     )
     expect(markdown).toContain('1 created, 0 updated, 0 unchanged, 1 failed')
     expect(markdown).toContain(
-      '| a | create | ✅ done |  | 2.0 KiB (3 files) | 0.5 s |'
+      '| `a` | create | ✅ done |  | 2.0 KiB (3 files) | 0.5 s |'
     )
-    expect(markdown).toContain('x\\|y')
+    expect(markdown).toContain('`x\\|y`')
     expect(markdown).toContain(
       '- `tasks/a/task-config.json:3: timeLimit: must be <= 300`'
     )
   })
 
-  it('collapses many unchanged rows into a count', () => {
-    const many = Array.from({ length: 30 }, (_, i) => unchanged(`t${i}`))
+  it('collapses unchanged rows into a count above 50 tasks', () => {
+    const many = Array.from({ length: 50 }, (_, i) => unchanged(`t${i}`))
     const markdown = renderSummary(report([created, ...many]))
-    expect(markdown).toContain('…and 30 unchanged tasks.')
-    expect(markdown).not.toContain('| t29 |')
+    expect(markdown).toContain('…and 50 unchanged tasks.')
+    expect(markdown).not.toContain('| `t49` |')
+    expect(markdown).toContain('| `a` |')
+  })
+
+  it('lists every row up to 50 tasks', () => {
+    const many = Array.from({ length: 49 }, (_, i) => unchanged(`t${i}`))
+    const markdown = renderSummary(report([created, ...many]))
+    expect(markdown).toContain('| `t48` |')
+    expect(markdown).not.toContain('unchanged tasks.')
   })
 
   it('says which credentials were missing offline', () => {
@@ -170,5 +178,112 @@ describe('renderSummary', () => {
       status: 'done' as const
     }))
     expect(renderSummary(report(huge)).length).toBeLessThan(1024 * 1024)
+  })
+})
+
+/** What a rendered piece of Markdown must never contain, whatever went in. */
+function expectInert(markdown: string): void {
+  // A link or image needs `](`, outside a code span; a heading a line start.
+  const outsideCode = markdown.replace(/(`+)[^`]*?\1/g, '')
+  expect(outsideCode).not.toMatch(/\]\(/)
+  expect(outsideCode).not.toMatch(/<img|<a |<script/i)
+  expect(markdown).not.toMatch(/^#+ H/m)
+  expect(markdown).not.toMatch(/@team/)
+}
+
+describe('renderSummary with untrusted text', () => {
+  const hostile = [
+    '[x](https://evil.example)',
+    '![i](https://evil.example/i.png)',
+    '@team please merge',
+    'target\n\n# H\n<img src=x onerror=alert(1)>'
+  ]
+
+  it.each(hostile)(
+    'cannot render a link, image, heading, HTML or mention from %j',
+    text => {
+      const markdown = renderSummary(
+        report(
+          [
+            { name: text, action: 'create', status: 'planned' },
+            {
+              name: 'b',
+              config: text,
+              action: 'update',
+              status: 'planned',
+              changes: ['description'],
+              details: [{ field: 'description', before: text, after: text }]
+            },
+            { name: 'c', status: 'failed', error: text },
+            { config: text, status: 'skipped', error: `not started: ${text}` }
+          ],
+          {
+            dryRun: true,
+            label: text,
+            errors: [text],
+            warnings: [`tasks/a: symlink to ${text}`],
+            functions: [{ name: text, description: text }]
+          }
+        )
+      )
+      expectInert(markdown)
+    }
+  )
+})
+
+describe('renderSummary details', () => {
+  it('shows before → after of each change, environment keys without values', () => {
+    const markdown = renderSummary(
+      report(
+        [
+          {
+            name: 'b',
+            action: 'update',
+            status: 'planned',
+            changes: ['timeLimit', 'environment.API_KEY'],
+            details: [
+              { field: 'timeLimit', before: '30', after: '60' },
+              { field: 'environment.API_KEY', note: 'added' }
+            ]
+          }
+        ],
+        { dryRun: true }
+      )
+    )
+    expect(markdown).toContain(
+      '`timeLimit`: `30` → `60`<br>`environment.API_KEY` added'
+    )
+  })
+
+  it('says why a task was skipped, in its row', () => {
+    const markdown = renderSummary(
+      report([
+        { ...created, status: 'failed', error: 'boom' },
+        {
+          name: 'b',
+          status: 'skipped',
+          error: 'not started: fail-fast after a failed'
+        }
+      ])
+    )
+    expect(markdown).toContain(
+      '| `b` |  | ⏭️ skipped | error: `not started: fail-fast after a failed` |'
+    )
+  })
+
+  it('names the label in the title', () => {
+    const markdown = renderSummary(report([created], { label: 'staging' }))
+    expect(markdown).toMatch(/^## Extra Horizon tasks \(staging\): ✅ done/)
+  })
+
+  it('cuts an oversized summary after a whole line', () => {
+    const huge = Array.from({ length: 20_000 }, (_, i) => ({
+      name: `task-${i}-${'x'.repeat(40)}`,
+      action: 'create' as const,
+      status: 'done' as const
+    }))
+    const markdown = renderSummary(report(huge))
+    expect(Buffer.byteLength(markdown)).toBeLessThan(1024 * 1024)
+    expect(markdown).toMatch(/\|\n\n… \(summary cut at the size limit\)\n$/)
   })
 })

@@ -36,7 +36,7 @@ describe('command: list and delete', () => {
       ['beta', 'Second | piped']
     ])
     expect(functions[0]?.updateTimestamp).toMatch(/^\d{4}-\d\d-\d\dT/)
-    expect(run.summary).toContain('| alpha | First |')
+    expect(run.summary).toContain('| `alpha` | First |')
     expect(run.summary).toContain('Second \\| piped')
     expect(fake.writeRequests()).toEqual([])
   })

@@ -245,7 +245,7 @@ describe('faults and concurrency end to end (bundled action, fake API)', () => {
       expect(fake.functions.size).toBe(0)
       // Nothing was started, and the result says so for every task.
       expect(run.result).toMatchObject([{ name: 'alpha', status: 'skipped' }])
-      expect(run.result[0]?.error).toMatch(/^not started: /)
+      expect(run.result[0]?.error).toBe('not started: login failed')
       expect(run.outputs.failed).toBe('0')
       const text = readable(run)
       for (const name of [
@@ -329,8 +329,8 @@ describe('faults and concurrency end to end (bundled action, fake API)', () => {
     expect(run.result.map(r => [r.name, r.status, r.error])).toEqual([
       ['four', 'failed', 'outcome unknown (cancelled)'],
       ['one', 'failed', 'outcome unknown (cancelled)'],
-      ['three', 'skipped', 'not started: the run was cancelled'],
-      ['two', 'skipped', 'not started: the run was cancelled']
+      ['three', 'skipped', 'not started: cancelled'],
+      ['two', 'skipped', 'not started: cancelled']
     ])
     expect(run.outputs).toMatchObject({ failed: '2', created: '0' })
     expect(run.summary).toContain('outcome unknown (cancelled)')
@@ -431,8 +431,12 @@ describe('faults and concurrency end to end (bundled action, fake API)', () => {
       ['third', 'skipped']
     ])
     expect(run.result[1]?.error).toBe(
-      'not started: an earlier task failed (fail-fast)'
+      'not started: fail-fast after first failed'
     )
+    expect(run.summary).toContain(
+      '| `third` | create | ⏭️ skipped | error: `not started: fail-fast after first failed` |'
+    )
+    expect(run.log).toContain('::group::third: create skipped')
     const creates = named(fake, 'POST', CREATE)
     expect(creates.map(bodyName)).toEqual(['first', 'first', 'first', 'first'])
     expect(fake.functions.size).toBe(0)

@@ -15,10 +15,14 @@ const TOKEN = 'ghs_fake_github_token_0123456789'
 async function pullRequestEnv(
   ws: Workspace,
   apiUrl: string,
-  number: number
+  number: number,
+  headSha = 'feedc0de'.repeat(5)
 ): Promise<Record<string, string>> {
   const event = ws.path('event.json')
-  await writeFile(event, JSON.stringify({ pull_request: { number } }))
+  await writeFile(
+    event,
+    JSON.stringify({ pull_request: { number, head: { sha: headSha } } })
+  )
   return {
     GITHUB_API_URL: apiUrl,
     GITHUB_EVENT_NAME: 'pull_request',
@@ -118,5 +122,151 @@ describe('comment-on-pr', () => {
     expect(run.exitCode, run.log).toBe(0)
     expect(run.log).toContain('::warning::comment-on-pr: could not comment')
     expect(run.log.replace(/^::add-mask::.*$/gm, '')).not.toContain(TOKEN)
+  })
+})
+
+describe('comment-on-pr identity and content', () => {
+  const inputs = {
+    path: 'tasks',
+    'prune-scope': 'tasks',
+    'dry-run': 'true',
+    'comment-on-pr': 'true',
+    'github-token': TOKEN
+  }
+  const files = {
+    'tasks/a/task-config.json': taskConfig('a'),
+    'tasks/a/build/index.js': 'x'
+  }
+
+  it("never edits a stranger's comment that starts with our marker: it posts its own", async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    const forged = [
+      '<!-- exh-tasks-action label= scope=tasks -->\nnot yours',
+      '<!-- exh-tasks-action scope: tasks -->\nnot yours either'
+    ].map(body => gh.addComment('mallory', body))
+    const env = await pullRequestEnv(ws, gh.url, 7)
+    const run = await syncWith(fake, ws.dir, inputs, { env })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.log).toContain('comment-on-pr: commented on pull request #7')
+    expect(run.log).not.toContain('could not comment')
+    expect(gh.refusedEdits).toEqual([])
+    expect(forged.map(c => c.body)).toEqual([
+      '<!-- exh-tasks-action label= scope=tasks -->\nnot yours',
+      '<!-- exh-tasks-action scope: tasks -->\nnot yours either'
+    ])
+    const ours = gh.comments.filter(c => c.user.login === 'github-actions[bot]')
+    expect(ours).toHaveLength(1)
+    expect(ours[0]?.body).toContain('1 to create')
+  })
+
+  it('looks for its comment among those of the user the token acts as (GET /user)', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7, {
+      login: 'deploy-bot',
+      userEndpoint: true
+    })
+    await using ws = await makeWorkspace(files)
+    const bots = gh.addComment(
+      'github-actions[bot]',
+      '<!-- exh-tasks-action label= scope=tasks -->\nthe workflow token wrote this'
+    )
+    const mine = gh.addComment(
+      'deploy-bot',
+      '<!-- exh-tasks-action label= scope=tasks -->\nold plan'
+    )
+    const env = await pullRequestEnv(ws, gh.url, 7)
+    const run = await syncWith(fake, ws.dir, inputs, { env })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(gh.comments).toHaveLength(2)
+    expect(mine.body).toContain('1 to create')
+    expect(bots.body).toContain('the workflow token wrote this')
+    expect(gh.refusedEdits).toEqual([])
+  })
+
+  it('updates a comment written before labels existed, for the same scope', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    const old = gh.addComment(
+      'github-actions[bot]',
+      '<!-- exh-tasks-action scope: tasks -->\nold plan'
+    )
+    const env = await pullRequestEnv(ws, gh.url, 7)
+    const run = await syncWith(fake, ws.dir, inputs, { env })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(gh.comments).toHaveLength(1)
+    expect(old.body).toContain('1 to create')
+  })
+
+  it('keeps one comment per label: staging and production do not overwrite each other', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    const env = await pullRequestEnv(ws, gh.url, 7)
+    for (const label of ['staging', 'production', 'staging']) {
+      const run = await syncWith(fake, ws.dir, { ...inputs, label }, { env })
+      expect(run.exitCode, run.log).toBe(0)
+    }
+    expect(gh.comments).toHaveLength(2)
+    expect(gh.comments[0]?.body).toMatch(
+      /^<!--.*-->\n## Extra Horizon tasks \(staging\): /
+    )
+    expect(gh.comments[1]?.body).toMatch(
+      /^<!--.*-->\n## Extra Horizon tasks \(production\): /
+    )
+  })
+
+  it('links the run and names the pull request head commit', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    const env = {
+      ...(await pullRequestEnv(
+        ws,
+        gh.url,
+        7,
+        'abc1234def5678'.padEnd(40, '0')
+      )),
+      GITHUB_SERVER_URL: 'https://github.example.com',
+      GITHUB_RUN_ID: '987654',
+      GITHUB_SHA: '0123456789'.repeat(4)
+    }
+    const run = await syncWith(fake, ws.dir, inputs, { env })
+    expect(run.exitCode, run.log).toBe(0)
+    const body = gh.comments[0]?.body ?? ''
+    expect(body).toContain(
+      '(<https://github.example.com/org/tasks-repo/actions/runs/987654>)'
+    )
+    expect(body).toContain('commit `abc1234`')
+    expect(body).not.toContain('0123456')
+  })
+
+  it('posts the comment for a failed validation, with no live Markdown from the config', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('[x](https://evil.example) @team'),
+      'tasks/a/build/index.js': 'x',
+      'tasks/b/task-config.json': taskConfig('![i](https://evil.example/i)'),
+      'tasks/b/build/index.js': 'x'
+    })
+    const env = await pullRequestEnv(ws, gh.url, 7)
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { ...inputs, label: '<img src=x> @org/admins' },
+      { env }
+    )
+    expect(run.exitCode).toBe(1)
+    const body = gh.comments[0]?.body ?? ''
+    expect(body).toContain('❌ failed')
+    for (const text of [body, run.summary]) {
+      const outsideCode = text.replace(/(`+)[^`]*?\1/g, '')
+      expect(outsideCode).not.toMatch(/\]\(https/)
+      expect(outsideCode).not.toMatch(/<img/)
+      expect(text).not.toMatch(/@team|@org/)
+    }
   })
 })

@@ -103,7 +103,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
     expect(run.result[0]?.bytes).toBe(alpha?.code.length)
     expect(run.result[0]?.fingerprint).toMatch(/^[0-9a-f]{64}$/)
     expect(run.summary).toContain('3 created, 0 updated, 0 unchanged')
-    expect(run.summary).toContain('| alpha | create | ✅ done |')
+    expect(run.summary).toContain('| `alpha` | create | ✅ done |')
   })
 
   it('updates a changed field on the second run, and only that task', async () => {

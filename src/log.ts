@@ -1,0 +1,51 @@
+import * as core from '@actions/core'
+import { forLog } from './safe-text.js'
+import type { SecretRegistry } from './secrets.js'
+
+/**
+ * The one way the action prints to the log: every message redacted of every
+ * secret known so far, then made one safe line (`forLog`), so no config
+ * path, symlink target, email or API message can form a workflow command.
+ */
+export interface Log {
+  info: (message: string) => void
+  warning: (message: string) => void
+  /** `::debug::` lines, or undefined when step debugging is off. */
+  debug: ((message: string) => void) | undefined
+  /** One log group, printed at once so concurrent tasks never interleave. */
+  group: (title: string, lines: string[]) => void
+  /** A group around async work (a build). */
+  groupAround: <T>(title: string, work: () => Promise<T>) => Promise<T>
+  /** For values the action wrote itself (errors, warnings) before publishing. */
+  redact: (text: string) => string
+}
+
+/** Step debugging: the runner sets RUNNER_DEBUG=1 for ACTIONS_STEP_DEBUG. */
+function stepDebugging(): boolean {
+  return core.isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true'
+}
+
+export function safeLog(secrets: SecretRegistry): Log {
+  const line = (text: string): string => forLog(secrets.redact(text))
+  return {
+    info: message => {
+      core.info(line(message))
+    },
+    warning: message => {
+      core.warning(line(message))
+    },
+    // Redacted by the action itself too: a debug line may hold an API answer.
+    debug: stepDebugging()
+      ? message => {
+          core.debug(line(message))
+        }
+      : undefined,
+    group: (title, lines) => {
+      core.startGroup(line(title))
+      for (const text of lines) core.info(line(text))
+      core.endGroup()
+    },
+    groupAround: (title, work) => core.group(line(title), work),
+    redact: text => secrets.redact(text)
+  }
+}
