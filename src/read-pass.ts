@@ -183,7 +183,8 @@ function deflating(options: ReadOptions): {
         }
         // Waiting for each chunk to be taken keeps one chunk in flight.
         stream.write(bytes, error => {
-          error ? reject(error) : resolve()
+          if (error) reject(error)
+          else resolve()
         })
       }).then(() => {
         if (failure) throw failure
