@@ -332,6 +332,13 @@ export class Fingerprint {
   }
 }
 
+export async function fingerprintFolder(
+  folder: WalkedFolder,
+  signal?: AbortSignal
+): Promise<CodeFolder> {
+  return { ...folder, fingerprint: await fingerprintOf(folder, signal) }
+}
+
 async function fingerprintOf(
   folder: WalkedFolder,
   signal?: AbortSignal

@@ -2,7 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import type { Settings } from './inputs.js'
-import { CREDENTIAL_VARIABLES, type ConfigProblem } from './task.js'
+import {
+  CREDENTIAL_VARIABLES,
+  type ConfigProblem,
+  type TaskDefinition
+} from './task.js'
 import { PENDING_TOKEN } from './credentials.js'
 import type { TaskResult } from './result.js'
 import { loadTasks, type LoadedTasks } from './load.js'
@@ -11,6 +15,7 @@ import { connectExh, type ExhClient } from './exh-client.js'
 import { planAgainstRemote, type PlannedTask } from './remote-plan.js'
 import { planTask } from './plan.js'
 import { packageUploads, type ReadyTask } from './uploads.js'
+import { closeFileWorkers } from './file-workers.js'
 import { applyPlans, baseResult } from './apply.js'
 import { relative } from './discover.js'
 import { describeError } from './errors.js'
@@ -68,6 +73,8 @@ interface SyncContext {
   clock: StageClock
   /** Where the zips wait for their upload. */
   spoolDir: string
+  /** The login and listing, started before fingerprinting; none offline. */
+  listing?: Listing
   /** A run that failed validation: nothing written. */
   invalid: (problems: ConfigProblem[]) => SyncOutcome
 }
@@ -101,32 +108,87 @@ export async function sync(
     if (failed.length) return invalid(failed)
   }
 
-  const scan = await clock.time(
-    'fingerprint',
-    scanTasks(loaded.tasks, settings.concurrency)
-  )
-  if (scan.problems.length) return invalid(scan.problems)
   const spoolDir = await mkdtemp(
     path.join(io.env.RUNNER_TEMP || tmpdir(), 'exh-tasks-')
   )
+  try {
+    return await syncFromScan({
+      settings,
+      io,
+      loaded,
+      clock,
+      invalid,
+      spoolDir
+    })
+  } finally {
+    await rm(spoolDir, { recursive: true, force: true })
+    await closeFileWorkers()
+  }
+}
+
+/** Stage 4 onwards; the listing starts first and overlaps the fingerprints. */
+async function syncFromScan(
+  start: Omit<SyncContext, 'scanned' | 'warnings' | 'listing'>
+): Promise<SyncOutcome> {
+  const { settings, io, loaded, clock } = start
+  const listing =
+    settings.host && settings.credentials
+      ? startListing(settings, io)
+      : undefined
+  let scan: Awaited<ReturnType<typeof scanTasks>>
+  try {
+    scan = await clock.time(
+      'fingerprint',
+      scanTasks(loaded.tasks, {
+        concurrency: settings.concurrency,
+        signal: io.signal,
+        spoolDir: start.spoolDir,
+        certainUpload: certainUpload(settings, listing)
+      })
+    )
+  } catch (error) {
+    if (!io.signal.aborted) throw error
+    return notStarted({ ...start, scanned: [], warnings: [] }, loaded.tasks)
+  }
+  if (scan.problems.length) return start.invalid(scan.problems)
   const context: SyncContext = {
-    settings,
-    io,
-    loaded,
+    ...start,
     scanned: scan.scanned,
     warnings: scan.scanned.flatMap(({ task, folder }) =>
       folder.warnings.map(warning => `${task.name}: ${warning}`)
     ),
-    clock,
-    spoolDir,
-    invalid
+    listing
   }
-  try {
-    return settings.host && settings.credentials
-      ? await syncWithRemote(context)
-      : await syncOffline(context)
-  } finally {
-    await rm(spoolDir, { recursive: true, force: true })
+  return listing ? await syncWithRemote(context) : await syncOffline(context)
+}
+
+/** Login and the listing of remote functions, started before fingerprinting. */
+type Listing = Promise<
+  { client: ExhClient; names: string[] } | { error: unknown }
+>
+
+function startListing(settings: Settings, io: RunIo): Listing {
+  return connect(settings, io)
+    .then(async client => ({
+      client,
+      names: (await client.listFunctions()).map(fn => fn.name)
+    }))
+    .catch((error: unknown) => ({ error }))
+}
+
+/**
+ * A task is certainly uploaded when nothing is compared (offline, or
+ * `skip-unchanged: false`) or it does not exist remotely. A failed listing
+ * fails the run later; until then, fingerprint only.
+ */
+function certainUpload(
+  settings: Settings,
+  listing: Listing | undefined
+): (task: TaskDefinition) => Promise<boolean> {
+  return async task => {
+    if (!listing || !settings.skipUnchanged) return true
+    const listed = await listing
+    return 'names' in listed && !listed.names.includes(task.name)
   }
 }
 
@@ -142,7 +204,8 @@ async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
     'package',
     packageUploads(planOffline(context.scanned, settings), {
       concurrency: settings.concurrency,
-      spoolDir: context.spoolDir
+      spoolDir: context.spoolDir,
+      signal: context.io.signal
     })
   )
   if (offline.problems.length) return context.invalid(offline.problems)
@@ -167,9 +230,9 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   } catch (error) {
     // Login or the listing failed, or the run was cancelled: nothing was
     // written, and every task says so.
-    return notStarted(context, error)
+    return notStarted(context, scannedTasks(context), error)
   }
-  if (io.signal.aborted) return notStarted(context)
+  if (io.signal.aborted) return notStarted(context, scannedTasks(context))
   for (const { task, credentials } of planned.tasks) {
     warnings.push(
       ...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`)
@@ -180,7 +243,8 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     'package',
     packageUploads(planned.tasks, {
       concurrency: settings.concurrency,
-      spoolDir: context.spoolDir
+      spoolDir: context.spoolDir,
+      signal: context.io.signal
     })
   )
   if (packaged.problems.length) return context.invalid(packaged.problems)
@@ -211,11 +275,15 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
 async function planRemote(
   context: SyncContext
 ): Promise<{ client: ExhClient; tasks: PlannedTask[]; prune: string[] }> {
-  const { settings, io, loaded } = context
-  const client = await connect(settings, io)
+  const { settings, loaded } = context
+  const listed = await context.listing
+  if (!listed) throw new Error('no listing of the remote functions')
+  if ('error' in listed) throw listed.error
+  const { client } = listed
   const { tasks, remoteNames } = await planAgainstRemote(
     client,
     context.scanned,
+    listed.names,
     {
       concurrency: settings.concurrency,
       skipUnchanged: settings.skipUnchanged,
@@ -275,11 +343,15 @@ function prune(
 }
 
 /** Nothing was written: every task says why it did not start. */
-function notStarted(context: SyncContext, error?: unknown): SyncOutcome {
+function notStarted(
+  context: SyncContext,
+  tasks: TaskDefinition[],
+  error?: unknown
+): SyncOutcome {
   const cancelled = context.io.signal.aborted
   const reason = cancelled ? 'the run was cancelled' : describeError(error)
   return {
-    results: context.scanned.map(({ task }) => ({
+    results: tasks.map(task => ({
       name: task.name,
       config: task.configFile,
       status: 'skipped',
@@ -292,6 +364,10 @@ function notStarted(context: SyncContext, error?: unknown): SyncOutcome {
     // A cancel is reported once, by main.
     error: cancelled ? undefined : reason
   }
+}
+
+function scannedTasks(context: SyncContext): TaskDefinition[] {
+  return context.scanned.map(({ task }) => task)
 }
 
 /** The client for this run; the commands that need credentials check them first. */
