@@ -47,8 +47,23 @@ function one(file, hash, level) {
   }
   return result
 }
+// Own, exact-size copies, transferred: a Buffer is often a view into a
+// larger pooled ArrayBuffer, which a plain postMessage would copy whole.
+function own(bytes, transfer) {
+  if (!bytes) return undefined
+  const copy = new Uint8Array(bytes)
+  transfer.push(copy.buffer)
+  return copy
+}
 parentPort.on('message', ({ id, files, hash, level }) => {
-  parentPort.postMessage({ id, results: files.map(file => one(file, hash, level)) })
+  const transfer = []
+  const results = files.map(file => {
+    const result = one(file, hash, level)
+    result.sha = own(result.sha, transfer)
+    result.data = own(result.data, transfer)
+    return result
+  })
+  parentPort.postMessage({ id, results }, transfer)
 })
 `
 
@@ -96,7 +111,14 @@ class FileWorkers {
 
   private spawn(): Slot | undefined {
     if (this.slots.length >= this.size) return undefined
-    const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true }) }
+    const slot: Slot = {
+      worker: new Worker(WORKER_SOURCE, {
+        eval: true,
+        // File bytes live outside the heap; a small young generation keeps
+        // each worker's resident memory small.
+        resourceLimits: { maxYoungGenerationSizeMb: 4 }
+      })
+    }
     slot.worker.on('message', (message: { results: WireResult[] }) => {
       const pending = slot.busy?.pending
       slot.busy = undefined

@@ -65,8 +65,11 @@ export const MAX_ZIP_BYTES = Math.floor(MAX_REQUEST_BYTES / 4) * 3
 /** The API's limit on a function's environment: keys and values, UTF-8. */
 export const MAX_ENVIRONMENT_BYTES = 4096
 
-/** Level 9 as the CLI uses: a folder whose zip fits with the CLI fits here. */
-export const COMPRESSION_LEVEL = 9
+/**
+ * zlib's default. Level 9 took twice the CPU on the benchmark's node_modules
+ * trees for zips 0.5% smaller (docs/benchmark.md): not worth half the speed.
+ */
+export const COMPRESSION_LEVEL = 6
 
 export async function packageCodeFolder(
   folder: WalkedFolder,
