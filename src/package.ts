@@ -18,7 +18,7 @@ import {
   type CodeEntry,
   type WalkedFolder
 } from './code-folder.js'
-import { DeflatedTooLarge, readFiles } from './read-pass.js'
+import { DeflatedTooLarge, readFiles, type ReadOptions } from './read-pass.js'
 import type { FileResult } from './file-workers.js'
 
 export interface TaskPackage {
@@ -39,6 +39,8 @@ export interface PackageOptions {
   /** Also compute the fingerprint from the same read of each file. */
   hash?: boolean
   signal?: AbortSignal
+  /** How the reads are split (tests only; the bytes never depend on it). */
+  split?: ReadOptions['split']
 }
 
 /** A zip waiting for its upload, on disk so memory does not grow with the tasks. */
@@ -107,7 +109,8 @@ async function writeEntries(
     hash: Boolean(options.hash),
     level: COMPRESSION_LEVEL,
     signal: options.signal,
-    maxDeflated: options.maxBytes
+    maxDeflated: options.maxBytes,
+    split: options.split
   })
   for await (const { index, result } of results) {
     for (; done < index; done++) await other(entries[done] as CodeEntry)

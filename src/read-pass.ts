@@ -31,6 +31,8 @@ export interface ReadOptions {
   signal?: AbortSignal
   /** Deflated bytes a single file may reach before the pass gives up. */
   maxDeflated?: number
+  /** How work is split (tests vary it; the output never depends on it). */
+  split?: { jobsAhead: number; batchFiles: number }
 }
 
 /** Thrown when one file alone deflates past `maxDeflated`. */
@@ -43,7 +45,7 @@ export class DeflatedTooLarge extends Error {
 type Job = { large: number } | { batch: number[] }
 
 /** Groups the folder's files into jobs, in entry order. */
-function planJobs(entries: CodeEntry[]): Job[] {
+function planJobs(entries: CodeEntry[], batchFiles: number): Job[] {
   const jobs: Job[] = []
   let batch: number[] = []
   let bytes = 0
@@ -61,7 +63,7 @@ function planJobs(entries: CodeEntry[]): Job[] {
     }
     batch.push(index)
     bytes += entry.size
-    if (batch.length >= BATCH_FILES || bytes >= BATCH_BYTES) close()
+    if (batch.length >= batchFiles || bytes >= BATCH_BYTES) close()
   })
   close()
   return jobs
@@ -77,11 +79,15 @@ export async function* readFiles(
   entries: CodeEntry[],
   options: ReadOptions
 ): AsyncGenerator<{ index: number; result: FileResult }> {
-  const jobs = planJobs(entries)
+  const { jobsAhead, batchFiles } = options.split ?? {
+    jobsAhead: JOBS_AHEAD,
+    batchFiles: BATCH_FILES
+  }
+  const jobs = planJobs(entries, batchFiles)
   const running: Promise<FileResult[]>[] = []
   let next = 0
   const launch = (): void => {
-    while (next < jobs.length && running.length < JOBS_AHEAD) {
+    while (next < jobs.length && running.length < jobsAhead) {
       const started = startJob(root, entries, jobs[next++] as Job, options)
       started.catch(() => undefined)
       running.push(started)
