@@ -114,6 +114,9 @@ export async function spawnAction(
   inputs: Record<string, string>,
   during?: (pid: number, started: number) => void
 ): Promise<ActionRun> {
+  // GNU time ignores SIGINT while it waits: a run that is signalled is not
+  // wrapped, so the signal reaches the action itself.
+  const timed = during === undefined
   const dir = await mkdtemp(path.join(os.tmpdir(), 'exh-bench-'))
   const files = ['output', 'summary', 'time'].map(name => path.join(dir, name))
   const [outputFile = '', summaryFile = '', timeFile = ''] = files
@@ -142,11 +145,17 @@ export async function spawnAction(
   fake.clearLog()
   try {
     const started = performance.now()
-    const child = spawn(
-      '/usr/bin/time',
-      ['-f', '%M', '-o', timeFile, process.execPath, bundle],
-      { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] }
-    )
+    const child = timed
+      ? spawn(
+          '/usr/bin/time',
+          ['-f', '%M', '-o', timeFile, process.execPath, bundle],
+          { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] }
+        )
+      : spawn(process.execPath, [bundle], {
+          cwd: workspace,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe']
+        })
     let log = ''
     child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()))
