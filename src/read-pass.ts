@@ -132,10 +132,12 @@ async function streamFile(
   let size = 0
   let crc = 0
   try {
+    // The signal is checked per chunk rather than given to the stream: one
+    // abort listener per open file would pile up on the run's signal.
     for await (const chunk of createReadStream(file, {
-      highWaterMark: 256 * 1024,
-      signal: options.signal
+      highWaterMark: 256 * 1024
     })) {
+      options.signal?.throwIfAborted()
       const bytes = chunk as Buffer
       size += bytes.length
       hash?.update(bytes)
