@@ -372,13 +372,13 @@ export function maxZipBytes(body: unknown): number {
   return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3)
 }
 
-/** Why a zip abandoned at `passed` bytes cannot be sent with this body. */
+/**
+ * Why a zip abandoned at `passed` bytes cannot be sent with `body` (its
+ * other fields; unknown before planning, then counted as none).
+ */
 export function abandonedZipMessage(body: unknown, passed: number): string {
-  const most =
-    body === undefined
-      ? `a zip may be at most ${count(MAX_ZIP_BYTES)} bytes`
-      : `with this config the zip may be at most ${count(maxZipBytes(body))} bytes`
-  return `the zip passed ${count(passed)} bytes while it was being made (and was abandoned), so the request (the zip base64-encoded, plus the other fields) would be over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; ${most}`
+  const tooLarge = checkRequestSize(body ?? {}, passed) ?? ''
+  return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`
 }
 
 function withEmptyCode(body: unknown): unknown {

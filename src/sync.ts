@@ -171,7 +171,8 @@ function startListing(settings: Settings, io: RunIo): Listing {
   return connect(settings, io)
     .then(async client => ({
       client,
-      names: (await client.listFunctions()).map(fn => fn.name)
+      // Sorted: what is reported (prune) never depends on creation order.
+      names: (await client.listFunctions()).map(fn => fn.name).sort()
     }))
     .catch((error: unknown) => ({ error }))
 }
