@@ -201,14 +201,11 @@ async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
       'prune: the remote functions were not read, so nothing is pruned offline'
     )
   }
-  const offline = await clock.time(
-    'package',
-    packageUploads(planOffline(context.scanned, settings), {
-      concurrency: settings.concurrency,
-      spoolDir: context.spoolDir,
-      signal: context.io.signal
-    })
+  const offline = await packageStage(
+    context,
+    planOffline(context.scanned, settings)
   )
+  if (!offline) return notStarted(context, scannedTasks(context))
   if (offline.problems.length) return context.invalid(offline.problems)
   return {
     results: offline.ready.map(item => ({
@@ -240,14 +237,8 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     )
   }
 
-  const packaged = await clock.time(
-    'package',
-    packageUploads(planned.tasks, {
-      concurrency: settings.concurrency,
-      spoolDir: context.spoolDir,
-      signal: context.io.signal
-    })
-  )
+  const packaged = await packageStage(context, planned.tasks)
+  if (!packaged) return notStarted(context, scannedTasks(context))
   if (packaged.problems.length) return context.invalid(packaged.problems)
 
   const results = settings.dryRun
@@ -269,6 +260,26 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     warnings,
     offline: false,
     stages: clock.stages
+  }
+}
+
+/** Stage 6; undefined when a cancel stopped it (nothing was written). */
+async function packageStage(
+  context: SyncContext,
+  planned: PlannedTask[]
+): Promise<Awaited<ReturnType<typeof packageUploads>> | undefined> {
+  try {
+    return await context.clock.time(
+      'package',
+      packageUploads(planned, {
+        concurrency: context.settings.concurrency,
+        spoolDir: context.spoolDir,
+        signal: context.io.signal
+      })
+    )
+  } catch (error) {
+    if (!context.io.signal.aborted) throw error
+    return undefined
   }
 }
 
