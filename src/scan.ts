@@ -38,6 +38,14 @@ export interface ScanOptions {
 }
 
 /**
+ * Code folders read at once, whatever `concurrency`: the worker pool is the
+ * parallelism (one per core). Two keep it fed while the next folder is
+ * walked; more only held more bytes in flight (~13 MB each on the
+ * benchmark) for no gain in speed.
+ */
+export const FOLDERS_AT_ONCE = 2
+
+/**
  * Stage 4: walk every selected task's code folder once and fingerprint it.
  * An unchanged task costs exactly this: a walk, a read and a hash.
  */
@@ -46,7 +54,8 @@ export async function scanTasks(
   options: ScanOptions
 ): Promise<{ scanned: ScannedTask[]; problems: ConfigProblem[] }> {
   const problems: ConfigProblem[] = []
-  const scanned = await mapPool(tasks, options.concurrency, async task => {
+  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE)
+  const scanned = await mapPool(tasks, folders, async task => {
     try {
       return await scanTask(task, options)
     } catch (error) {

@@ -14,7 +14,7 @@ import type { FunctionBody } from './plan.js'
 import type { PlannedTask } from './remote-plan.js'
 import { mapPool } from './pool.js'
 import { CodeFolderError } from './code-folder.js'
-import { codeFolderProblem, spoolFile } from './scan.js'
+import { FOLDERS_AT_ONCE, codeFolderProblem, spoolFile } from './scan.js'
 
 export type { SpooledPackage } from './package.js'
 
@@ -33,7 +33,8 @@ export async function packageUploads(
   options: { concurrency: number; spoolDir: string; signal?: AbortSignal }
 ): Promise<{ ready: ReadyTask[]; problems: ConfigProblem[] }> {
   const problems: ConfigProblem[] = []
-  const ready = await mapPool(planned, options.concurrency, async item => {
+  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE)
+  const ready = await mapPool(planned, folders, async item => {
     const started = performance.now()
     const body = bodyOf(item)
     const where = {
