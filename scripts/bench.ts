@@ -6,8 +6,14 @@
 // stage times it logs (`Stages: ...`): zipping is the package stage, waiting
 // on the API is plan + apply.
 //
-//   npm run bench -- [--tasks 40] [--latency-ms 50] [--concurrency 4]
+//   npm run bench -- [--tasks 20] [--latency-ms 50] [--concurrency 4]
 //                    [--runs 1] [--json] [--regenerate]
+//                    [--big-file] [--plan-tasks 300]
+//
+// Beside the scenarios it prints, on the same bytes, the bounds the action is
+// measured against (deflate once on all cores; walk, lstat, read and sha256
+// once on one thread) and their ratios, start-up time, and a SIGINT during
+// packaging (see bench-extra.ts). docs/benchmark.md has the latest figures.
 //
 // `--concurrency` also takes a list (`1,4,8`) to compare values in one go.
 // The workspace is generated once under .bench/ (git-ignored) from packages
@@ -32,6 +38,8 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { startFakeExh, type FakeExh } from '../test/fake-exh/server.js'
 import { DIST, parseOutputs } from '../test/support/run-action.js'
+import { COMPRESSION_LEVEL } from '../src/package.js'
+import { measureBigFile, measureExtras, measurePlan } from './bench-extra.js'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const NODE_MODULES = path.join(REPO, 'node_modules')
@@ -50,21 +58,27 @@ interface Options {
   runs: number
   json: boolean
   regenerate: boolean
+  bigFile: boolean
+  planTasks: number
 }
 
 const USAGE = `Usage: npm run bench -- [options]
-  --tasks N          tasks in the generated workspace (default 40)
+  --tasks N          tasks in the generated workspace (default 20)
   --latency-ms N     delay the fake API adds to every request (default 50)
   --concurrency N    the action's concurrency input; a list (1,4,8) compares
                      several (default 4, the action's default)
   --runs N           repeat each scenario N times, report the median (default 1)
   --json             print the results as JSON instead of a table
-  --regenerate       rebuild the cached workspace under .bench/`
+  --regenerate       rebuild the cached workspace under .bench/
+  --big-file         also run one task holding a 2 GB random file
+  --plan-tasks N     also run N one-file tasks twice and report the plan stage`
 
 function readOptions(): Options {
   const { values } = parseArgs({
     options: {
-      tasks: { type: 'string', default: '40' },
+      tasks: { type: 'string', default: '20' },
+      'big-file': { type: 'boolean', default: false },
+      'plan-tasks': { type: 'string', default: '0' },
       'latency-ms': { type: 'string', default: '50' },
       concurrency: { type: 'string', default: '4' },
       runs: { type: 'string', default: '1' },
@@ -85,7 +99,9 @@ function readOptions(): Options {
       .map(value => integer('--concurrency', value.trim(), 1)),
     runs: integer('--runs', values.runs, 1),
     json: values.json,
-    regenerate: values.regenerate
+    regenerate: values.regenerate,
+    bigFile: values['big-file'],
+    planTasks: integer('--plan-tasks', values['plan-tasks'], 0)
   }
 }
 
@@ -500,6 +516,8 @@ interface Sample {
   serverMs: number
   /** Total zip bytes uploaded. */
   zipBytes: number
+  /** The largest zip uploaded. */
+  largestZip: number
 }
 
 async function detectMemoryMethod(): Promise<MemoryMethod> {
@@ -633,7 +651,8 @@ async function runAction(
         (sum, r) => sum + Math.max(0, r.endedAt - r.startedAt - latencyMs),
         0
       ),
-      zipBytes: result.reduce((sum, r) => sum + (r.bytes ?? 0), 0)
+      zipBytes: result.reduce((sum, r) => sum + (r.bytes ?? 0), 0),
+      largestZip: Math.max(0, ...result.map(r => r.bytes ?? 0))
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
@@ -997,6 +1016,59 @@ progress(
       ? ` (workspace generated once in ${(manifest.generatedMs / 1000).toFixed(1)} s)`
       : '')
 )
+const at = (scenario: Scenario): Row | undefined =>
+  rows.find(
+    row =>
+      row.scenario === scenario && row.concurrency === options.concurrency[0]
+  )
+const changedTask = manifest.perTask[Math.floor(options.tasks / 2)]
+const extras = await measureExtras({
+  bundle: SNAPSHOT,
+  tasksRoot: path.join(root, TASKS_FOLDER),
+  workspace: root,
+  scratch: BENCH_DIR,
+  level: COMPRESSION_LEVEL,
+  progress,
+  startFake: () =>
+    startFakeExh({ latencyMs: options.latencyMs, logBodies: false }),
+  figures: {
+    firstSyncMs: at('first sync')?.wallMs ?? NaN,
+    noChangeMs: at('no change')?.wallMs ?? NaN,
+    oneChangedMs: at('one changed')?.wallMs ?? NaN,
+    changedShare: (changedTask?.bytes ?? 0) / manifest.total.bytes,
+    peakRssMb: Math.max(...rows.map(row => row.peakRssMb ?? 0)),
+    largestZip: Math.max(
+      ...rows.flatMap(row => row.samples.map(s => s.largestZip))
+    )
+  }
+})
+if (options.bigFile || options.planTasks) {
+  const fake = await startFakeExh({
+    latencyMs: options.latencyMs,
+    logBodies: false
+  })
+  try {
+    if (options.bigFile) {
+      extras.lines.push(
+        await measureBigFile(SNAPSHOT, BENCH_DIR, fake, progress)
+      )
+    }
+    if (options.planTasks) {
+      extras.lines.push(
+        await measurePlan(
+          SNAPSHOT,
+          BENCH_DIR,
+          fake,
+          options.planTasks,
+          options.concurrency[0] ?? 4,
+          progress
+        )
+      )
+    }
+  } finally {
+    await fake.close()
+  }
+}
 conditions.loadAfter = os.loadavg()[0] ?? 0
 if (options.json) {
   console.log(
@@ -1014,7 +1086,8 @@ if (options.json) {
           ...manifest.total,
           perTask: manifest.perTask
         },
-        results: rows
+        results: rows,
+        extras: extras.json
       },
       null,
       2
@@ -1022,4 +1095,5 @@ if (options.json) {
   )
 } else {
   printReport(options, manifest, memory, conditions, rows)
+  console.log(['', ...extras.lines].join('\n'))
 }

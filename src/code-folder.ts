@@ -3,17 +3,23 @@
 // and a hash, not memory.
 
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream, readFileSync, type Stats } from 'node:fs'
-import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises'
+import { lstatSync, readdirSync, type Stats } from 'node:fs'
+import { readlink, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { mapPool } from './pool.js'
 import { isInside } from './paths.js'
+import { readFiles } from './read-pass.js'
+import type { FileResult } from './file-workers.js'
 
 export interface CodeEntry {
   /** POSIX path relative to the code folder, without a trailing `/`. */
   path: string
   type: 'file' | 'directory' | 'symlink'
-  /** Permission bits (`0o755`); always `0o777` for a symlink. */
+  /**
+   * Permission bits with setuid/setgid/sticky (`0o4755`), as the zip keeps
+   * them; always `0o777` for a symlink. The fingerprint hashes only the
+   * `0o777` part, as it always has (see `Fingerprint`).
+   */
   mode: number
   /** Bytes of a file, of a link's target; 0 for a directory. */
   size: number
@@ -21,16 +27,20 @@ export interface CodeEntry {
   linkTarget?: string
 }
 
-export interface CodeFolder {
+/** A code folder walked once: what fingerprinting and packaging both read. */
+export interface WalkedFolder {
   /** Absolute path of the code folder. */
   root: string
   /** Sorted by the UTF-8 bytes of `path`; a folder comes before its contents. */
   entries: CodeEntry[]
-  /** Hex sha256 of paths, types, modes, file bytes and link targets. */
-  fingerprint: string
   /** Files and symlinks (what the zip holds besides folders). */
   files: number
   warnings: string[]
+}
+
+export interface CodeFolder extends WalkedFolder {
+  /** Hex sha256 of paths, types, modes, file bytes and link targets. */
+  fingerprint: string
 }
 
 /** A code folder that cannot be packaged; the message names the entry and the rule. */
@@ -48,15 +58,8 @@ export class CodeFolderError extends Error {
 /** Left out at any depth: never part of the code, and often large. */
 const EXCLUDED_NAME = '.git'
 
-/**
- * readdir/lstat/readlink calls at once. Unbounded fan-out over a large tree
- * was slower and stalled the event loop for 100+ ms while thousands of
- * completions were handled in one turn; 16 keeps stalls near 10 ms.
- */
+/** Symlink checks (readlink, realpath) at once. */
 const METADATA_CONCURRENCY = 16
-
-/** Files above this are streamed, so one large file never sits in memory. */
-const STREAM_THRESHOLD = 1024 * 1024
 
 /** A zip without ZIP64 (what we write) counts entries and sizes in 16/32 bits. */
 const MAX_ENTRIES = 0xffff
@@ -77,7 +80,17 @@ interface ScanContext {
   warnings: string[]
 }
 
-export async function scanCodeFolder(root: string): Promise<CodeFolder> {
+/** Walks and fingerprints a code folder (one walk, one read of each file). */
+export async function scanCodeFolder(
+  root: string,
+  signal?: AbortSignal
+): Promise<CodeFolder> {
+  const walked = await walkCodeFolder(root)
+  return { ...walked, fingerprint: await fingerprintOf(walked, signal) }
+}
+
+/** Lists and checks a code folder's entries; reads no file contents. */
+export async function walkCodeFolder(root: string): Promise<WalkedFolder> {
   const folder = path.resolve(root)
   await checkRoot(folder)
   const found = await walk(folder)
@@ -105,8 +118,7 @@ export async function scanCodeFolder(root: string): Promise<CodeFolder> {
       `holds ${entries.length} files and folders, more than a zip without ZIP64 can hold (${MAX_ENTRIES})`
     )
   }
-  const fingerprint = await fingerprintOf(folder, entries)
-  return { root: folder, entries, fingerprint, files, warnings }
+  return { root: folder, entries, files, warnings }
 }
 
 async function checkRoot(folder: string): Promise<void> {
@@ -116,32 +128,30 @@ async function checkRoot(folder: string): Promise<void> {
   }
 }
 
-/** Every entry below `root`, level by level; symlinks not followed, `.git` left out. */
+/**
+ * Every entry below `root`, folder by folder; symlinks not followed, `.git`
+ * left out. Synchronous calls (a few microseconds each, where an async call
+ * costs a thread-pool round trip), yielding after each folder so the event
+ * loop (signals, worker messages, other tasks) keeps turning.
+ */
 async function walk(root: string): Promise<Found[]> {
   const found: Found[] = []
-  let dirs = ['']
-  while (dirs.length > 0) {
-    const listed = await mapPool(dirs, METADATA_CONCURRENCY, dir =>
-      list(root, dir)
-    )
-    const paths = listed.flat()
-    const stats = await mapPool(paths, METADATA_CONCURRENCY, rel =>
-      guard(root, rel, () => lstat(path.join(root, rel)))
-    )
-    const level = paths.map((rel, index) => ({
-      path: rel,
-      stats: stats[index] as Stats
-    }))
-    found.push(...level)
-    dirs = level.filter(item => item.stats.isDirectory()).map(item => item.path)
+  const dirs = ['']
+  for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
+    for (const rel of list(root, dir)) {
+      const stats = guardSync(root, rel, () => lstatSync(path.join(root, rel)))
+      found.push({ path: rel, stats })
+      if (stats.isDirectory()) dirs.push(rel)
+    }
+    await yieldToEventLoop()
   }
   return found
 }
 
 /** The relative paths of one folder's children, `.git` left out. */
-async function list(root: string, dir: string): Promise<string[]> {
-  const names = await guard(root, dir || undefined, () =>
-    readdir(path.join(root, dir))
+function list(root: string, dir: string): string[] {
+  const names = guardSync(root, dir || undefined, () =>
+    readdirSync(path.join(root, dir))
   )
   return names
     .filter(name => name !== EXCLUDED_NAME)
@@ -169,7 +179,7 @@ async function toEntry(
   { path: rel, stats }: Found
 ): Promise<CodeEntry> {
   const { root } = context
-  const mode = stats.mode & 0o777
+  const mode = stats.mode & 0o7777
   if (stats.isFile()) {
     if (stats.size > MAX_FILE_BYTES) {
       throw new CodeFolderError(
@@ -290,36 +300,88 @@ function sortByPath(entries: CodeEntry[]): CodeEntry[] {
 /**
  * sha256 over every entry's type, path, mode and content (a file's own
  * sha256, a link's target), each field length-prefixed so no two folders
- * hash the same stream. Entries are hashed in sorted order: deterministic,
- * one file in memory at a time.
+ * hash the same stream, entries in sorted order. Fed one entry at a time, so
+ * packaging can build it from the same read as the zip.
  */
-async function fingerprintOf(
-  root: string,
-  entries: CodeEntry[]
-): Promise<string> {
-  const hash = createHash('sha256')
-  field(hash, FINGERPRINT_VERSION)
-  let sliceStart = performance.now()
-  for (const entry of entries) {
-    field(hash, entry.type)
-    field(hash, entry.path)
-    field(hash, entry.mode.toString(8))
-    field(hash, await contentOf(root, entry))
-    if (performance.now() - sliceStart > SYNC_SLICE_MS) {
-      await yieldToEventLoop()
-      sliceStart = performance.now()
-    }
+export class Fingerprint {
+  private readonly hash = createHash('sha256')
+
+  constructor() {
+    field(this.hash, FINGERPRINT_VERSION)
   }
-  return hash.digest('hex')
+
+  /** `fileSha` is the file's own sha256, for a file entry. */
+  add(entry: CodeEntry, fileSha?: Buffer): void {
+    field(this.hash, entry.type)
+    field(this.hash, entry.path)
+    // Only the permission bits: setuid/setgid/sticky were never hashed, and
+    // hashing them now would change every fingerprint that has them.
+    field(this.hash, (entry.mode & 0o777).toString(8))
+    field(
+      this.hash,
+      entry.type === 'symlink'
+        ? (entry.linkTarget ?? '')
+        : entry.type === 'file'
+          ? (fileSha ?? Buffer.alloc(0))
+          : ''
+    )
+  }
+
+  digest(): string {
+    return this.hash.digest('hex')
+  }
 }
 
-/**
- * Small files are read synchronously: an async readFile costs four thread
- * pool round trips, which made hashing a node_modules tree about five times
- * slower (benchmark: ~100 µs a file). Yielding every few milliseconds keeps
- * the event loop responsive (signals, timers).
- */
-const SYNC_SLICE_MS = 8
+export async function fingerprintFolder(
+  folder: WalkedFolder,
+  signal?: AbortSignal
+): Promise<CodeFolder> {
+  return { ...folder, fingerprint: await fingerprintOf(folder, signal) }
+}
+
+async function fingerprintOf(
+  folder: WalkedFolder,
+  signal?: AbortSignal
+): Promise<string> {
+  const fingerprint = new Fingerprint()
+  const results = readFiles(folder.root, folder.entries, { hash: true, signal })
+  let done = 0
+  for await (const { index, result } of results) {
+    // Links and folders between the files, in order.
+    for (; done < index; done++) {
+      fingerprint.add(folder.entries[done] as CodeEntry)
+    }
+    const entry = folder.entries[done++] as CodeEntry
+    checkRead(folder.root, entry, result)
+    fingerprint.add(entry, result.sha)
+  }
+  for (; done < folder.entries.length; done++) {
+    fingerprint.add(folder.entries[done] as CodeEntry)
+  }
+  return fingerprint.digest()
+}
+
+/** A read that failed, or a file whose size changed since the walk. */
+export function checkRead(
+  root: string,
+  entry: CodeEntry,
+  result: FileResult
+): void {
+  if (result.error) {
+    throw new CodeFolderError(
+      root,
+      entry.path,
+      `cannot be read (${result.error})`
+    )
+  }
+  if (result.size !== entry.size) {
+    throw new CodeFolderError(
+      root,
+      entry.path,
+      'changed while it was read (its size differs from the listing); did a build run at the same time?'
+    )
+  }
+}
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise(resolve => setImmediate(resolve))
@@ -331,24 +393,17 @@ function field(hash: Hash, value: string | Buffer): void {
   hash.update(bytes)
 }
 
-async function contentOf(
+function guardSync<T>(
   root: string,
-  entry: CodeEntry
-): Promise<string | Buffer> {
-  if (entry.type === 'symlink') return entry.linkTarget ?? ''
-  if (entry.type === 'directory') return ''
-  const file = path.join(root, entry.path)
-  return guard(root, entry.path, async () => {
-    const hash = createHash('sha256')
-    if (entry.size <= STREAM_THRESHOLD) {
-      hash.update(readFileSync(file))
-    } else {
-      for await (const chunk of createReadStream(file)) {
-        hash.update(chunk as Buffer)
-      }
-    }
-    return hash.digest()
-  })
+  entry: string | undefined,
+  call: () => T
+): T {
+  try {
+    return call()
+  } catch (error) {
+    if (error instanceof CodeFolderError) throw error
+    throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`)
+  }
 }
 
 /** Runs a file-system call, turning its failure into a CodeFolderError for `entry`. */

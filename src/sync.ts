@@ -2,7 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import type { Settings } from './inputs.js'
-import { CREDENTIAL_VARIABLES, type ConfigProblem } from './task.js'
+import {
+  CREDENTIAL_VARIABLES,
+  type ConfigProblem,
+  type TaskDefinition
+} from './task.js'
 import { PENDING_TOKEN } from './credentials.js'
 import type { TaskResult } from './result.js'
 import { loadTasks, type LoadedTasks } from './load.js'
@@ -11,6 +15,7 @@ import { connectExh, type ExhClient } from './exh-client.js'
 import { planAgainstRemote, type PlannedTask } from './remote-plan.js'
 import { planTask } from './plan.js'
 import { packageUploads, type ReadyTask } from './uploads.js'
+import { closeFileWorkers } from './file-workers.js'
 import { applyPlans, baseResult, printResult } from './apply.js'
 import { relative } from './discover.js'
 import { describeError } from './errors.js'
@@ -74,6 +79,8 @@ interface SyncContext {
   spoolDir: string
   /** A run that failed validation: nothing written. */
   invalid: (problems: ConfigProblem[]) => SyncOutcome
+  /** Login and listing, started before fingerprinting; undefined offline. */
+  listing: Listing | undefined
 }
 
 /**
@@ -111,26 +118,60 @@ export async function sync(
     if (failed.length) return invalid(failed)
   }
 
-  const scan = await clock.time(
-    'fingerprint',
-    scanTasks(loaded.tasks, settings.concurrency)
-  )
-  if (scan.problems.length) return invalid(scan.problems)
-  for (const { task, folder } of scan.scanned) {
-    io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`)
-  }
-  io.debug?.(
-    settings.host && settings.credentials
-      ? 'plan: comparing with the remote functions'
-      : 'plan: offline (no credentials), nothing is read'
-  )
   const spoolDir = await mkdtemp(
     path.join(io.env.RUNNER_TEMP || tmpdir(), 'exh-tasks-')
   )
+  try {
+    return await syncFromScan({
+      settings,
+      io,
+      loaded,
+      clock,
+      invalid,
+      spoolDir
+    })
+  } finally {
+    await rm(spoolDir, { recursive: true, force: true })
+    await closeFileWorkers()
+  }
+}
+
+/** Stage 4 onwards; the listing starts first and overlaps the fingerprints. */
+async function syncFromScan(
+  start: Omit<SyncContext, 'scanned' | 'warnings' | 'listing'>
+): Promise<SyncOutcome> {
+  const { settings, io, loaded, clock } = start
+  const listing =
+    settings.host && settings.credentials
+      ? startListing(settings, io)
+      : undefined
+  io.debug?.(
+    listing
+      ? 'plan: comparing with the remote functions'
+      : 'plan: offline (no credentials), nothing is read'
+  )
+  let scan: Awaited<ReturnType<typeof scanTasks>>
+  try {
+    scan = await clock.time(
+      'fingerprint',
+      scanTasks(loaded.tasks, {
+        concurrency: settings.concurrency,
+        signal: io.signal,
+        spoolDir: start.spoolDir,
+        certainUpload: certainUpload(settings, listing)
+      })
+    )
+  } catch (error) {
+    if (!io.signal.aborted) throw error
+    const context = { ...start, scanned: [], warnings: [], listing }
+    return notStarted(context, 'cancelled', undefined, loaded.tasks)
+  }
+  if (scan.problems.length) return start.invalid(scan.problems)
+  for (const { task, folder } of scan.scanned) {
+    io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`)
+  }
   const context: SyncContext = {
-    settings,
-    io,
-    loaded,
+    ...start,
     scanned: scan.scanned,
     warnings: [
       ...loaded.warnings,
@@ -138,16 +179,48 @@ export async function sync(
         folder.warnings.map(warning => `${task.name}: ${warning}`)
       )
     ],
-    clock,
-    spoolDir,
-    invalid
+    listing
   }
-  try {
-    return settings.host && settings.credentials
-      ? await syncWithRemote(context)
-      : await syncOffline(context)
-  } finally {
-    await rm(spoolDir, { recursive: true, force: true })
+  return listing ? await syncWithRemote(context) : await syncOffline(context)
+}
+
+/** Login and the listing of remote functions, started before fingerprinting. */
+type Listing = Promise<
+  | { client: ExhClient; names: string[] }
+  | {
+      error: unknown
+      failed: 'login failed' | 'reading the remote functions failed'
+    }
+>
+
+function startListing(settings: Settings, io: RunIo): Listing {
+  return connect(settings, io).then(
+    client =>
+      client.listFunctions().then(
+        // Sorted: what is reported (prune) never depends on creation order.
+        functions => ({ client, names: functions.map(fn => fn.name).sort() }),
+        (error: unknown) => ({
+          error,
+          failed: 'reading the remote functions failed' as const
+        })
+      ),
+    (error: unknown) => ({ error, failed: 'login failed' as const })
+  )
+}
+
+/**
+ * A task is certainly uploaded when nothing is compared (offline, or
+ * `skip-unchanged: false`) or it does not exist remotely. A failed listing
+ * fails the run later; until then, fingerprint only.
+ */
+function certainUpload(
+  settings: Settings,
+  listing: Listing | undefined
+): (task: TaskDefinition) => Promise<boolean> {
+  return async task => {
+    if (!listing || !settings.skipUnchanged) return true
+    const listed = await listing
+    return 'names' in listed && !listed.names.includes(task.name)
   }
 }
 
@@ -159,13 +232,11 @@ async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
       'prune: the remote functions were not read, so nothing is pruned offline'
     )
   }
-  const offline = await clock.time(
-    'package',
-    packageUploads(planOffline(context.scanned, settings), {
-      concurrency: settings.concurrency,
-      spoolDir: context.spoolDir
-    })
+  const offline = await packageStage(
+    context,
+    planOffline(context.scanned, settings)
   )
+  if (!offline) return notStarted(context, 'cancelled')
   if (offline.problems.length) return context.invalid(offline.problems)
   const results = offline.ready.map((item): TaskResult => ({
     ...baseResult(item),
@@ -186,15 +257,14 @@ async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
 
 async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   const { settings, io, warnings, clock } = context
-  let client: ExhClient
-  try {
-    client = await clock.time('plan', connect(settings, io))
-  } catch (error) {
-    return notStarted(context, 'login failed', error)
-  }
+  const listed = await (context.listing as Listing)
+  if ('error' in listed) return notStarted(context, listed.failed, listed.error)
   let planned: { client: ExhClient; tasks: PlannedTask[]; prune: string[] }
   try {
-    planned = await clock.time('plan', planRemote(context, client))
+    planned = await clock.time(
+      'plan',
+      planRemote(context, listed.client, listed.names)
+    )
   } catch (error) {
     // The listing failed, or the run was cancelled: nothing was written,
     // and every task says so.
@@ -212,13 +282,8 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     )
   }
 
-  const packaged = await clock.time(
-    'package',
-    packageUploads(planned.tasks, {
-      concurrency: settings.concurrency,
-      spoolDir: context.spoolDir
-    })
-  )
+  const packaged = await packageStage(context, planned.tasks)
+  if (!packaged) return notStarted(context, 'cancelled')
   if (packaged.problems.length) return context.invalid(packaged.problems)
 
   const results = settings.dryRun
@@ -247,15 +312,37 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   }
 }
 
-/** Connect, list, read and plan every task; find what `prune` would delete. */
+/** Stage 6; undefined when a cancel stopped it (nothing was written). */
+async function packageStage(
+  context: SyncContext,
+  planned: PlannedTask[]
+): Promise<Awaited<ReturnType<typeof packageUploads>> | undefined> {
+  try {
+    return await context.clock.time(
+      'package',
+      packageUploads(planned, {
+        concurrency: context.settings.concurrency,
+        spoolDir: context.spoolDir,
+        signal: context.io.signal
+      })
+    )
+  } catch (error) {
+    if (!context.io.signal.aborted) throw error
+    return undefined
+  }
+}
+
+/** Read and plan every listed task; find what `prune` would delete. */
 async function planRemote(
   context: SyncContext,
-  client: ExhClient
+  client: ExhClient,
+  listedNames: string[]
 ): Promise<{ client: ExhClient; tasks: PlannedTask[]; prune: string[] }> {
   const { settings, io, loaded } = context
   const { tasks, remoteNames } = await planAgainstRemote(
     client,
     context.scanned,
+    listedNames,
     {
       concurrency: settings.concurrency,
       skipUnchanged: settings.skipUnchanged,
@@ -347,11 +434,12 @@ function cancelledBeforeSync(
 function notStarted(
   context: SyncContext,
   why: string,
-  error?: unknown
+  error?: unknown,
+  tasks: TaskDefinition[] = context.scanned.map(({ task }) => task)
 ): SyncOutcome {
   const cancelled = context.io.signal.aborted
   const reason = cancelled ? 'cancelled' : why
-  const results = context.scanned.map(({ task }): TaskResult => ({
+  const results = tasks.map((task): TaskResult => ({
     name: task.name,
     config: task.configFile,
     status: 'skipped',

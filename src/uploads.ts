@@ -1,26 +1,22 @@
-import { writeFile } from 'node:fs/promises'
-import * as path from 'node:path'
 import type { ConfigProblem } from './task.js'
 import { MARKER_VARIABLE } from './task.js'
 import {
   MAX_ENVIRONMENT_BYTES,
   checkRequestSize,
   environmentBytes,
+  abandonedZipMessage,
+  maxZipBytes,
   packageCodeFolder,
-  type TaskPackage
+  ZipTooLarge,
+  type SpooledPackage
 } from './package.js'
 import type { FunctionBody } from './plan.js'
 import type { PlannedTask } from './remote-plan.js'
 import { mapPool } from './pool.js'
 import { CodeFolderError } from './code-folder.js'
-import { codeFolderProblem } from './scan.js'
+import { FOLDERS_AT_ONCE, codeFolderProblem, spoolFile } from './scan.js'
 
-/** A zip waiting for its upload, on disk so memory does not grow with the tasks. */
-export interface SpooledPackage {
-  file: string
-  bytes: number
-  files: number
-}
+export type { SpooledPackage } from './package.js'
 
 export interface ReadyTask extends PlannedTask {
   /** The zip, for tasks whose code is uploaded (or every task offline). */
@@ -34,10 +30,11 @@ export interface ReadyTask extends PlannedTask {
  */
 export async function packageUploads(
   planned: PlannedTask[],
-  options: { concurrency: number; spoolDir: string }
+  options: { concurrency: number; spoolDir: string; signal?: AbortSignal }
 ): Promise<{ ready: ReadyTask[]; problems: ConfigProblem[] }> {
   const problems: ConfigProblem[] = []
-  const ready = await mapPool(planned, options.concurrency, async item => {
+  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE)
+  const ready = await mapPool(planned, folders, async item => {
     const started = performance.now()
     const body = bodyOf(item)
     const where = {
@@ -64,15 +61,20 @@ export async function packageUploads(
       item.plan?.action === 'create' ||
       (item.plan?.action === 'update' && item.plan.uploadCode)
     if (!uploads) return { ...item, packageMs: 0 }
-    let pkg: TaskPackage
-    try {
-      pkg = await packageCodeFolder(item.folder)
-    } catch (error) {
-      if (!(error instanceof CodeFolderError)) throw error
-      problems.push(codeFolderProblem(item.task, error))
-      return { ...item, packageMs: performance.now() - started }
+    const made = item.pkg
+      ? { pkg: item.pkg }
+      : await spool(item, body ?? {}, options)
+    const elapsed = { packageMs: performance.now() - started }
+    if ('rule' in made) {
+      problems.push({
+        ...where,
+        ...item.task.locations?.path,
+        field: 'path',
+        rule: made.rule
+      })
+      return { ...item, ...elapsed }
     }
-    const tooLarge = checkRequestSize(body ?? {}, pkg.bytes)
+    const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes)
     if (tooLarge) {
       problems.push({
         ...where,
@@ -81,17 +83,35 @@ export async function packageUploads(
         rule: tooLarge
       })
     }
-    // Every zip is made before the first write, but only the uploads in
-    // flight need to be in memory.
-    const file = path.join(options.spoolDir, `${item.task.name}.zip`)
-    await writeFile(file, pkg.zip)
-    return {
-      ...item,
-      pkg: { file, bytes: pkg.bytes, files: pkg.files },
-      packageMs: performance.now() - started
-    }
+    return { ...item, pkg: made.pkg, ...elapsed }
   })
   return { ready, problems }
+}
+
+/**
+ * Zips a task to its spool file. Every zip is made before the first write,
+ * but only the uploads in flight need to be in memory.
+ */
+async function spool(
+  item: PlannedTask,
+  body: FunctionBody | Record<string, never>,
+  options: { spoolDir: string; signal?: AbortSignal }
+): Promise<{ pkg: SpooledPackage } | { rule: string }> {
+  const file = spoolFile(options.spoolDir, item.task.name)
+  try {
+    const pkg = await packageCodeFolder(item.folder, {
+      file,
+      maxBytes: maxZipBytes(body),
+      signal: options.signal
+    })
+    return { pkg: { file, bytes: pkg.bytes, files: pkg.files } }
+  } catch (error) {
+    if (error instanceof ZipTooLarge) {
+      return { rule: abandonedZipMessage(body, error.passed) }
+    }
+    if (!(error instanceof CodeFolderError)) throw error
+    return { rule: codeFolderProblem(item.task, error).rule }
+  }
 }
 
 function bodyOf(item: PlannedTask): FunctionBody | undefined {

@@ -5,14 +5,20 @@ import path from 'node:path'
 import AdmZip from 'adm-zip'
 import { describe, expect, it } from 'vitest'
 import { hasCommand, makeTree, tempDir, type Tree } from './support/tree.js'
-import { CodeFolderError, scanCodeFolder } from '../src/code-folder.js'
+import {
+  CodeFolderError,
+  scanCodeFolder,
+  type WalkedFolder
+} from '../src/code-folder.js'
 import {
   MAX_ENVIRONMENT_BYTES,
   MAX_REQUEST_BYTES,
   checkRequestSize,
   environmentBytes,
   packageCodeFolder,
-  requestBodyBytes
+  requestBodyBytes,
+  type PackageOptions,
+  type TaskPackage
 } from '../src/package.js'
 
 /** Over 1 MiB, so packaging streams it; hex compresses to about half. */
@@ -39,11 +45,21 @@ const sample: Tree = {
 
 const DOS_1980_01_01 = 0x00210000
 
+/** Packaged in memory: the zip's bytes. */
+async function packaged(
+  folder: WalkedFolder,
+  options: PackageOptions = {}
+): Promise<TaskPackage & { zip: Buffer }> {
+  const pkg = await packageCodeFolder(folder, options)
+  if (!pkg.zip) throw new Error('no zip in memory')
+  return { ...pkg, zip: pkg.zip }
+}
+
 describe('packageCodeFolder', () => {
   it('writes a zip that reads back as the folder', async () => {
     const root = await makeTree(sample)
     const folder = await scanCodeFolder(root)
-    const pkg = await packageCodeFolder(folder)
+    const pkg = await packaged(folder)
     expect(pkg.bytes).toBe(pkg.zip.length)
     expect(pkg.files).toBe(folder.files)
 
@@ -64,7 +80,10 @@ describe('packageCodeFolder', () => {
         expect(zipped.getData()).toEqual(
           await readFile(path.join(root, entry.path))
         )
-        expect(zipped.header.method).toBe(entry.size === 0 ? 0 : 8)
+        // Deflated unless deflate would not make it smaller (tiny files).
+        const shrinks = zipped.header.compressedSize < entry.size
+        expect(zipped.header.method).toBe(shrinks ? 8 : 0)
+        if (!shrinks) expect(zipped.header.compressedSize).toBe(entry.size)
       } else if (entry.type === 'symlink') {
         expect(unix).toBe(0o120777)
         expect(zipped.header.method).toBe(0)
@@ -83,18 +102,14 @@ describe('packageCodeFolder', () => {
     ['a link', 'lib/alias.js', 0o120777],
     ['a link rewritten from absolute', 'lib/abs.js', 0o120777]
   ])('keeps the mode of %s', async (_name, entryName, expected) => {
-    const pkg = await packageCodeFolder(
-      await scanCodeFolder(await makeTree(sample))
-    )
+    const pkg = await packaged(await scanCodeFolder(await makeTree(sample)))
     const entry = new AdmZip(pkg.zip).getEntry(entryName)
     expect(entry).not.toBeNull()
     expect((entry?.header.attr ?? 0) >>> 16).toBe(expected)
   })
 
   it('stores links with relative targets and no wrapping folder', async () => {
-    const pkg = await packageCodeFolder(
-      await scanCodeFolder(await makeTree(sample))
-    )
+    const pkg = await packaged(await scanCodeFolder(await makeTree(sample)))
     const zip = new AdmZip(pkg.zip)
     expect(zip.readAsText('lib/abs.js')).toBe('../index.js')
     expect(zip.readAsText('lib/gone.js')).toBe('missing.js')
@@ -118,8 +133,8 @@ describe('packageCodeFolder', () => {
     'packages %s byte-identically, before and after a touch',
     async (_name, tree) => {
       const root = await makeTree(tree)
-      const first = await packageCodeFolder(await scanCodeFolder(root))
-      const again = await packageCodeFolder(await scanCodeFolder(root))
+      const first = await packaged(await scanCodeFolder(root))
+      const again = await packaged(await scanCodeFolder(root))
       expect(again.zip.equals(first.zip)).toBe(true)
       const later = new Date('2030-06-07T08:09:10Z')
       for (const rel of Object.keys(tree)) {
@@ -129,7 +144,7 @@ describe('packageCodeFolder', () => {
           )
         }
       }
-      const touched = await packageCodeFolder(await scanCodeFolder(root))
+      const touched = await packaged(await scanCodeFolder(root))
       expect(touched.zip.equals(first.zip)).toBe(true)
     }
   )
@@ -141,12 +156,12 @@ describe('packageCodeFolder', () => {
       'data/big.txt': { content: big }
     })
     const folder = await scanCodeFolder(root)
-    const pkg = await packageCodeFolder(folder)
+    const pkg = await packaged(folder)
     expect(pkg.bytes).toBeLessThan(big.length)
     const entry = new AdmZip(pkg.zip).getEntry('data/big.txt')
     expect(entry?.header.method).toBe(8)
     expect(entry?.getData().equals(big)).toBe(true)
-    const again = await packageCodeFolder(await scanCodeFolder(root))
+    const again = await packaged(await scanCodeFolder(root))
     expect(again.zip.equals(pkg.zip)).toBe(true)
   })
 
@@ -159,7 +174,7 @@ describe('packageCodeFolder', () => {
       )
     )
     const folder = await scanCodeFolder(root)
-    const pkg = await packageCodeFolder(folder)
+    const pkg = await packaged(folder)
     expect(new AdmZip(pkg.zip).getEntries()).toHaveLength(2502)
     expect(pkg.files).toBe(2501)
   })
@@ -168,7 +183,7 @@ describe('packageCodeFolder', () => {
     const root = await makeTree({ 'index.js': 'short' })
     const folder = await scanCodeFolder(root)
     await writeFile(path.join(root, 'index.js'), 'much longer now')
-    const error: unknown = await packageCodeFolder(folder).catch(
+    const error: unknown = await packaged(folder).catch(
       (thrown: unknown) => thrown
     )
     expect(error).toBeInstanceOf(CodeFolderError)
@@ -180,7 +195,7 @@ describe('packageCodeFolder', () => {
     async () => {
       const root = await makeTree(sample)
       const folder = await scanCodeFolder(root)
-      const pkg = await packageCodeFolder(folder)
+      const pkg = await packaged(folder)
       const work = await tempDir()
       const zipFile = path.join(work, 'code.zip')
       await writeFile(zipFile, pkg.zip)

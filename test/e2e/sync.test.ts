@@ -500,4 +500,22 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
       'consumer-secret, token, token-secret missing'
     )
   })
+
+  it('gives tasks whose names differ only in case their own code', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/upper/task-config.json': taskConfig('Report'),
+      'tasks/upper/build/index.js': 'exports.handler = async () => "upper"\n',
+      'tasks/lower/task-config.json': taskConfig('report'),
+      'tasks/lower/build/index.js': 'exports.handler = async () => "lower"\n'
+    })
+    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode, run.log).toBe(0)
+    const code = (name: string): string | undefined => {
+      const zip = fake.functions.get(name)?.code
+      return zip && zipEntries(zip).find(e => e.name === 'index.js')?.data
+    }
+    expect(code('Report')).toContain('"upper"')
+    expect(code('report')).toContain('"lower"')
+  })
 })
