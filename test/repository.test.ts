@@ -161,3 +161,34 @@ describe('versions and licence', () => {
     expect(pkg.engines.node).toBe('>=20')
   })
 })
+
+describe('README links', () => {
+  /** GitHub's heading anchors: lower case, punctuation dropped, spaces to `-`. */
+  const slug = (heading: string): string =>
+    heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-')
+
+  it('points every #anchor at a heading, and every file link at a file', () => {
+    const readme = read('README.md')
+    const anchors = new Set(
+      [...readme.matchAll(/^#{1,6} (.+)$/gm)].map(match => slug(match[1] ?? ''))
+    )
+    const broken = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map(match => match[1] ?? '')
+      .filter(target => {
+        if (target.startsWith('#')) return !anchors.has(target.slice(1))
+        if (/^[a-z]+:/.test(target)) return false
+        // docs/benchmark.md is written on another branch (the speed work).
+        if (target === 'docs/benchmark.md') return false
+        try {
+          read(target)
+          return false
+        } catch {
+          return true
+        }
+      })
+    expect(broken).toEqual([])
+  })
+})
