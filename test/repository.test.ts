@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { readInputs } from '../src/inputs.js'
 import { RUNTIMES } from '../src/runtimes.js'
+import { actionDefaults } from '../scripts/self-test.js'
 import {
   OWNER_FILES,
   ownersIn,
@@ -96,6 +97,24 @@ describe('inputs and outputs', () => {
       'in action.yml, never read by src/': [],
       'read by src/, not in action.yml': []
     })
+  })
+
+  it('README gives the defaults action.yml gives', () => {
+    const defaults = actionDefaults(read('action.yml'))
+    const section =
+      read('README.md')
+        .split(/^## Inputs$/m)[1]
+        ?.split(/^## /m)[0] ?? ''
+    const wrong = section
+      .split('\n')
+      .map(row => row.split('|').map(cell => cell.trim()))
+      .filter(cells => /^`[a-z-]+`$/.test(cells[1] ?? ''))
+      .map(cells => [(cells[1] ?? '').slice(1, -1), cells[2] ?? ''] as const)
+      .filter(([name, cell]) => {
+        const value = defaults[name]
+        return value !== undefined && cell !== `\`${value}\``
+      })
+    expect(wrong).toEqual([])
   })
 
   it('README and action.yml name the same outputs', () => {
