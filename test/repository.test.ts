@@ -153,7 +153,8 @@ describe('the schema for editors', () => {
   })
 
   it('is the one bundled into dist/ (the action validates with it)', () => {
-    expect(read('dist/index.js')).toContain(schema.$id)
+    const bundled = read('dist/index.js').includes(schema.$id)
+    expect(bundled, 'dist/ has another schema: run `npm run build`').toBe(true)
   })
 })
 
