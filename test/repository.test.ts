@@ -190,6 +190,12 @@ describe('README links', () => {
       .replace(/[^\p{L}\p{N}\s_-]/gu, '')
       .replace(/\s/g, '-')
 
+  it('keeps the two set-up commands', () => {
+    const readme = read('README.md')
+    expect(readme).toContain('npm ci && npm run demo')
+    expect(readme).toContain('npm ci && npm test')
+  })
+
   it('points every #anchor at a heading, and every file link at a file', () => {
     const readme = read('README.md')
     const anchors = new Set(
