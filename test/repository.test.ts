@@ -2,8 +2,15 @@
 // outputs documented in README.md and declared in action.yml are the ones
 // the code reads; the owner is one constant; the shipped schema is the one
 // the action validates with; versions and licence say what is true.
-import { readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { readInputs } from '../src/inputs.js'
@@ -13,7 +20,8 @@ import {
   OWNER_FILES,
   ownersIn,
   readOwner,
-  REPOSITORY_NAME
+  REPOSITORY_NAME,
+  setOwner
 } from '../scripts/set-owner.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -130,6 +138,26 @@ describe('the repository owner', () => {
       expect(others, file).toEqual([])
     }
     expect(ownersIn(read('README.md'))).toContain(owner)
+  })
+
+  it('changes everywhere with npm run set-owner', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'exh-owner-'))
+    for (const file of OWNER_FILES) {
+      mkdirSync(dirname(join(copy, file)), { recursive: true })
+      writeFileSync(join(copy, file), read(file))
+    }
+    setOwner('acme-tasks', copy)
+    expect(readOwner(copy)).toBe('acme-tasks')
+    for (const file of OWNER_FILES) {
+      const text = readFileSync(join(copy, file), 'utf8')
+      expect(
+        ownersIn(text).filter(o => o !== 'acme-tasks'),
+        file
+      ).toEqual([])
+    }
+    expect(() => {
+      setOwner('not an owner', copy)
+    }).toThrow('is not a GitHub owner name')
   })
 })
 
