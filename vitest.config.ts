@@ -1,26 +1,44 @@
 import { defineConfig } from 'vitest/config'
 
+const TIMING = ['test/e2e/faults.test.ts']
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Bundle tests mostly wait on child processes and the fake API, so
+    // three workers keep 2 cores busy (the default would be one worker).
+    maxWorkers: 3,
     projects: [
       {
         extends: true,
         test: {
-          // Pure logic and the fake API: no timing, so files run in parallel.
+          // Pure logic and the fake API, in parallel.
           name: 'unit',
-          include: ['test/*.test.ts']
+          include: ['test/*.test.ts'],
+          sequence: { groupOrder: 0 }
         }
       },
       {
         extends: true,
         test: {
-          // The bundle run as the runner runs it; several tests measure
-          // timing against the fake API, so files run one at a time.
+          // The bundle run as the runner runs it: each test has its own
+          // fake API and workspace, so files run in parallel too.
           name: 'bundle',
           include: ['test/e2e/**/*.test.ts'],
-          fileParallelism: false
+          exclude: TIMING,
+          sequence: { groupOrder: 0 }
+        }
+      },
+      {
+        extends: true,
+        test: {
+          // Retries, back-off, Retry-After and cancellation measured against
+          // the fake API: alone, after everything else, one file at a time.
+          name: 'timing',
+          include: TIMING,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 }
         }
       }
     ]

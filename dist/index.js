@@ -54790,845 +54790,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3044:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-var __webpack_unused_export__;
-var fs = __nccwpck_require__(9896);
-var Transform = (__nccwpck_require__(2203).Transform);
-var PassThrough = (__nccwpck_require__(2203).PassThrough);
-var zlib = __nccwpck_require__(3106);
-var util = __nccwpck_require__(9023);
-var EventEmitter = (__nccwpck_require__(4434).EventEmitter);
-var errorMonitor = (__nccwpck_require__(4434).errorMonitor);
-var crc32 = __nccwpck_require__(4928);
-
-exports.u = ZipFile;
-__webpack_unused_export__ = dateToDosDateTime;
-
-util.inherits(ZipFile, EventEmitter);
-function ZipFile() {
-  this.outputStream = new PassThrough();
-  this.entries = [];
-  this.outputStreamCursor = 0;
-  this.ended = false; // .end() sets this
-  this.allDone = false; // set when we've written the last bytes
-  this.forceZip64Eocd = false; // configurable in .end()
-  this.errored = false;
-  this.on(errorMonitor, function() {
-    this.errored = true;
-  });
-}
-
-ZipFile.prototype.addFile = function(realPath, metadataPath, options) {
-  var self = this;
-  metadataPath = validateMetadataPath(metadataPath, false);
-  if (options == null) options = {};
-
-  if (shouldIgnoreAdding(self)) return;
-  var entry = new Entry(metadataPath, false, options);
-  self.entries.push(entry);
-  fs.stat(realPath, function(err, stats) {
-    if (err) return self.emit("error", err);
-    if (!stats.isFile()) return self.emit("error", new Error("not a file: " + realPath));
-    entry.uncompressedSize = stats.size;
-    if (options.mtime == null) entry.setLastModDate(stats.mtime);
-    if (options.mode == null) entry.setFileAttributesMode(stats.mode);
-    entry.setFileDataPumpFunction(function() {
-      var readStream = fs.createReadStream(realPath);
-      entry.state = Entry.FILE_DATA_IN_PROGRESS;
-      readStream.on("error", function(err) {
-        self.emit("error", err);
-      });
-      pumpFileDataReadStream(self, entry, readStream);
-    });
-    pumpEntries(self);
-  });
-};
-
-ZipFile.prototype.addReadStream = function(readStream, metadataPath, options) {
-  this.addReadStreamLazy(metadataPath, options, function(cb) {
-    cb(null, readStream);
-  });
-};
-
-ZipFile.prototype.addReadStreamLazy = function(metadataPath, options, getReadStreamFunction) {
-  var self = this;
-  if (typeof options === "function") {
-    getReadStreamFunction = options;
-    options = null;
-  }
-  if (options == null) options = {};
-  metadataPath = validateMetadataPath(metadataPath, false);
-
-  if (shouldIgnoreAdding(self)) return;
-  var entry = new Entry(metadataPath, false, options);
-  self.entries.push(entry);
-  entry.setFileDataPumpFunction(function() {
-    entry.state = Entry.FILE_DATA_IN_PROGRESS;
-    getReadStreamFunction(function(err, readStream) {
-      if (err) return self.emit("error", err);
-      pumpFileDataReadStream(self, entry, readStream);
-    });
-  });
-  pumpEntries(self);
-};
-
-ZipFile.prototype.addBuffer = function(buffer, metadataPath, options) {
-  var self = this;
-  metadataPath = validateMetadataPath(metadataPath, false);
-  if (buffer.length > 0x3fffffff) throw new Error("buffer too large: " + buffer.length + " > " + 0x3fffffff);
-  if (options == null) options = {};
-  if (options.size != null) throw new Error("options.size not allowed");
-
-  if (shouldIgnoreAdding(self)) return;
-  var entry = new Entry(metadataPath, false, options);
-  entry.uncompressedSize = buffer.length;
-  entry.crc32 = crc32.unsigned(buffer);
-  entry.crcAndFileSizeKnown = true;
-  self.entries.push(entry);
-  if (entry.compressionLevel === 0) {
-    setCompressedBuffer(buffer);
-  } else {
-    zlib.deflateRaw(buffer, {level:entry.compressionLevel}, function(err, compressedBuffer) {
-      setCompressedBuffer(compressedBuffer);
-    });
-  }
-  function setCompressedBuffer(compressedBuffer) {
-    entry.compressedSize = compressedBuffer.length;
-    entry.setFileDataPumpFunction(function() {
-      writeToOutputStream(self, compressedBuffer);
-      writeToOutputStream(self, entry.getDataDescriptor());
-      entry.state = Entry.FILE_DATA_DONE;
-
-      // don't call pumpEntries() recursively.
-      // (also, don't call process.nextTick recursively.)
-      setImmediate(function() {
-        pumpEntries(self);
-      });
-    });
-    pumpEntries(self);
-  }
-};
-
-ZipFile.prototype.addEmptyDirectory = function(metadataPath, options) {
-  var self = this;
-  metadataPath = validateMetadataPath(metadataPath, true);
-  if (options == null) options = {};
-  if (options.size != null) throw new Error("options.size not allowed");
-  if (options.compress != null) throw new Error("options.compress not allowed");
-  if (options.compressionLevel != null) throw new Error("options.compressionLevel not allowed");
-
-  if (shouldIgnoreAdding(self)) return;
-  var entry = new Entry(metadataPath, true, options);
-  self.entries.push(entry);
-  entry.setFileDataPumpFunction(function() {
-    writeToOutputStream(self, entry.getDataDescriptor());
-    entry.state = Entry.FILE_DATA_DONE;
-    pumpEntries(self);
-  });
-  pumpEntries(self);
-};
-
-var eocdrSignatureBuffer = bufferFrom([0x50, 0x4b, 0x05, 0x06]);
-
-ZipFile.prototype.end = function(options, calculatedTotalSizeCallback) {
-  if (typeof options === "function") {
-    calculatedTotalSizeCallback = options;
-    options = null;
-  }
-  if (options == null) options = {};
-  if (this.ended) return;
-  this.ended = true;
-  if (this.errored) return;
-  this.calculatedTotalSizeCallback = calculatedTotalSizeCallback;
-  this.forceZip64Eocd = !!options.forceZip64Format;
-  if (options.comment) {
-    if (typeof options.comment === "string") {
-      this.comment = encodeCp437(options.comment);
-    } else {
-      // It should be a Buffer
-      this.comment = options.comment;
-    }
-    if (this.comment.length > 0xffff) throw new Error("comment is too large");
-    // gotta check for this, because the zipfile format is actually ambiguous.
-    if (bufferIncludes(this.comment, eocdrSignatureBuffer)) throw new Error("comment contains end of central directory record signature");
-  } else {
-    // no comment.
-    this.comment = EMPTY_BUFFER;
-  }
-  pumpEntries(this);
-};
-
-function writeToOutputStream(self, buffer) {
-  self.outputStream.write(buffer);
-  self.outputStreamCursor += buffer.length;
-}
-
-function pumpFileDataReadStream(self, entry, readStream) {
-  var crc32Watcher = new Crc32Watcher();
-  var uncompressedSizeCounter = new ByteCounter();
-  var compressor = entry.compressionLevel !== 0 ? new zlib.DeflateRaw({level:entry.compressionLevel}) : new PassThrough();
-  var compressedSizeCounter = new ByteCounter();
-  readStream.pipe(crc32Watcher)
-            .pipe(uncompressedSizeCounter)
-            .pipe(compressor)
-            .pipe(compressedSizeCounter)
-            .pipe(self.outputStream, {end: false});
-  compressedSizeCounter.on("end", function() {
-    entry.crc32 = crc32Watcher.crc32;
-    if (entry.uncompressedSize == null) {
-      entry.uncompressedSize = uncompressedSizeCounter.byteCount;
-    } else {
-      if (entry.uncompressedSize !== uncompressedSizeCounter.byteCount) return self.emit("error", new Error("file data stream has unexpected number of bytes"));
-    }
-    entry.compressedSize = compressedSizeCounter.byteCount;
-    self.outputStreamCursor += entry.compressedSize;
-    writeToOutputStream(self, entry.getDataDescriptor());
-    entry.state = Entry.FILE_DATA_DONE;
-    pumpEntries(self);
-  });
-}
-
-function determineCompressionLevel(options) {
-  if (options.compress != null && options.compressionLevel != null) {
-    if (!!options.compress !== !!options.compressionLevel) throw new Error("conflicting settings for compress and compressionLevel");
-  }
-  if (options.compressionLevel != null) return options.compressionLevel;
-  if (options.compress === false) return 0;
-  return 6;
-}
-
-function pumpEntries(self) {
-  if (self.allDone || self.errored) return;
-  // first check if calculatedTotalSize is finally known
-  if (self.ended && self.calculatedTotalSizeCallback != null) {
-    var calculatedTotalSize = calculateTotalSize(self);
-    if (calculatedTotalSize != null) {
-      // we have an answer
-      self.calculatedTotalSizeCallback(calculatedTotalSize);
-      self.calculatedTotalSizeCallback = null;
-    }
-  }
-
-  // pump entries
-  var entry = getFirstNotDoneEntry();
-  function getFirstNotDoneEntry() {
-    for (var i = 0; i < self.entries.length; i++) {
-      var entry = self.entries[i];
-      if (entry.state < Entry.FILE_DATA_DONE) return entry;
-    }
-    return null;
-  }
-  if (entry != null) {
-    // this entry is not done yet
-    if (entry.state < Entry.READY_TO_PUMP_FILE_DATA) return; // input file not open yet
-    if (entry.state === Entry.FILE_DATA_IN_PROGRESS) return; // we'll get there
-    // start with local file header
-    entry.relativeOffsetOfLocalHeader = self.outputStreamCursor;
-    var localFileHeader = entry.getLocalFileHeader();
-    writeToOutputStream(self, localFileHeader);
-    entry.doFileDataPump();
-  } else {
-    // all cought up on writing entries
-    if (self.ended) {
-      // head for the exit
-      self.offsetOfStartOfCentralDirectory = self.outputStreamCursor;
-      self.entries.forEach(function(entry) {
-        var centralDirectoryRecord = entry.getCentralDirectoryRecord();
-        writeToOutputStream(self, centralDirectoryRecord);
-      });
-      writeToOutputStream(self, getEndOfCentralDirectoryRecord(self));
-      self.outputStream.end();
-      self.allDone = true;
-    }
-  }
-}
-
-function calculateTotalSize(self) {
-  var pretendOutputCursor = 0;
-  var centralDirectorySize = 0;
-  for (var i = 0; i < self.entries.length; i++) {
-    var entry = self.entries[i];
-    // compression is too hard to predict
-    if (entry.compressionLevel !== 0) return -1;
-    if (entry.state >= Entry.READY_TO_PUMP_FILE_DATA) {
-      // if addReadStream was called without providing the size, we can't predict the total size
-      if (entry.uncompressedSize == null) return -1;
-    } else {
-      // if we're still waiting for fs.stat, we might learn the size someday
-      if (entry.uncompressedSize == null) return null;
-    }
-    // we know this for sure, and this is important to know if we need ZIP64 format.
-    entry.relativeOffsetOfLocalHeader = pretendOutputCursor;
-    var useZip64Format = entry.useZip64Format();
-
-    pretendOutputCursor += LOCAL_FILE_HEADER_FIXED_SIZE + entry.utf8FileName.length;
-    pretendOutputCursor += entry.uncompressedSize;
-    if (!entry.crcAndFileSizeKnown) {
-      // use a data descriptor
-      if (useZip64Format) {
-        pretendOutputCursor += ZIP64_DATA_DESCRIPTOR_SIZE;
-      } else {
-        pretendOutputCursor += DATA_DESCRIPTOR_SIZE;
-      }
-    }
-
-    centralDirectorySize += CENTRAL_DIRECTORY_RECORD_FIXED_SIZE + entry.utf8FileName.length + entry.fileComment.length;
-    if (!entry.forceDosTimestamp) {
-      centralDirectorySize += INFO_ZIP_UNIVERSAL_TIMESTAMP_EXTRA_FIELD_SIZE;
-    }
-    if (useZip64Format) {
-      centralDirectorySize += ZIP64_EXTENDED_INFORMATION_EXTRA_FIELD_SIZE;
-    }
-  }
-
-  var endOfCentralDirectorySize = 0;
-  if (self.forceZip64Eocd ||
-      self.entries.length >= 0xffff ||
-      centralDirectorySize >= 0xffff ||
-      pretendOutputCursor >= 0xffffffff) {
-    // use zip64 end of central directory stuff
-    endOfCentralDirectorySize += ZIP64_END_OF_CENTRAL_DIRECTORY_RECORD_SIZE + ZIP64_END_OF_CENTRAL_DIRECTORY_LOCATOR_SIZE;
-  }
-  endOfCentralDirectorySize += END_OF_CENTRAL_DIRECTORY_RECORD_SIZE + self.comment.length;
-  return pretendOutputCursor + centralDirectorySize + endOfCentralDirectorySize;
-}
-
-function shouldIgnoreAdding(self) {
-  if (self.ended) throw new Error("cannot add entries after calling end()");
-  if (self.errored) return true;
-  return false;
-}
-
-var ZIP64_END_OF_CENTRAL_DIRECTORY_RECORD_SIZE = 56;
-var ZIP64_END_OF_CENTRAL_DIRECTORY_LOCATOR_SIZE = 20;
-var END_OF_CENTRAL_DIRECTORY_RECORD_SIZE = 22;
-function getEndOfCentralDirectoryRecord(self, actuallyJustTellMeHowLongItWouldBe) {
-  var needZip64Format = false;
-  var normalEntriesLength = self.entries.length;
-  if (self.forceZip64Eocd || self.entries.length >= 0xffff) {
-    normalEntriesLength = 0xffff;
-    needZip64Format = true;
-  }
-  var sizeOfCentralDirectory = self.outputStreamCursor - self.offsetOfStartOfCentralDirectory;
-  var normalSizeOfCentralDirectory = sizeOfCentralDirectory;
-  if (self.forceZip64Eocd || sizeOfCentralDirectory >= 0xffffffff) {
-    normalSizeOfCentralDirectory = 0xffffffff;
-    needZip64Format = true;
-  }
-  var normalOffsetOfStartOfCentralDirectory = self.offsetOfStartOfCentralDirectory;
-  if (self.forceZip64Eocd || self.offsetOfStartOfCentralDirectory >= 0xffffffff) {
-    normalOffsetOfStartOfCentralDirectory = 0xffffffff;
-    needZip64Format = true;
-  }
-  if (actuallyJustTellMeHowLongItWouldBe) {
-    if (needZip64Format) {
-      return (
-        ZIP64_END_OF_CENTRAL_DIRECTORY_RECORD_SIZE +
-        ZIP64_END_OF_CENTRAL_DIRECTORY_LOCATOR_SIZE +
-        END_OF_CENTRAL_DIRECTORY_RECORD_SIZE
-      );
-    } else {
-      return END_OF_CENTRAL_DIRECTORY_RECORD_SIZE;
-    }
-  }
-
-  var eocdrBuffer = bufferAlloc(END_OF_CENTRAL_DIRECTORY_RECORD_SIZE + self.comment.length);
-  // end of central dir signature                       4 bytes  (0x06054b50)
-  eocdrBuffer.writeUInt32LE(0x06054b50, 0);
-  // number of this disk                                2 bytes
-  eocdrBuffer.writeUInt16LE(0, 4);
-  // number of the disk with the start of the central directory  2 bytes
-  eocdrBuffer.writeUInt16LE(0, 6);
-  // total number of entries in the central directory on this disk  2 bytes
-  eocdrBuffer.writeUInt16LE(normalEntriesLength, 8);
-  // total number of entries in the central directory   2 bytes
-  eocdrBuffer.writeUInt16LE(normalEntriesLength, 10);
-  // size of the central directory                      4 bytes
-  eocdrBuffer.writeUInt32LE(normalSizeOfCentralDirectory, 12);
-  // offset of start of central directory with respect to the starting disk number  4 bytes
-  eocdrBuffer.writeUInt32LE(normalOffsetOfStartOfCentralDirectory, 16);
-  // .ZIP file comment length                           2 bytes
-  eocdrBuffer.writeUInt16LE(self.comment.length, 20);
-  // .ZIP file comment                                  (variable size)
-  self.comment.copy(eocdrBuffer, 22);
-
-  if (!needZip64Format) return eocdrBuffer;
-
-  // ZIP64 format
-  // ZIP64 End of Central Directory Record
-  var zip64EocdrBuffer = bufferAlloc(ZIP64_END_OF_CENTRAL_DIRECTORY_RECORD_SIZE);
-  // zip64 end of central dir signature                                             4 bytes  (0x06064b50)
-  zip64EocdrBuffer.writeUInt32LE(0x06064b50, 0);
-  // size of zip64 end of central directory record                                  8 bytes
-  writeUInt64LE(zip64EocdrBuffer, ZIP64_END_OF_CENTRAL_DIRECTORY_RECORD_SIZE - 12, 4);
-  // version made by                                                                2 bytes
-  zip64EocdrBuffer.writeUInt16LE(VERSION_MADE_BY, 12);
-  // version needed to extract                                                      2 bytes
-  zip64EocdrBuffer.writeUInt16LE(VERSION_NEEDED_TO_EXTRACT_ZIP64, 14);
-  // number of this disk                                                            4 bytes
-  zip64EocdrBuffer.writeUInt32LE(0, 16);
-  // number of the disk with the start of the central directory                     4 bytes
-  zip64EocdrBuffer.writeUInt32LE(0, 20);
-  // total number of entries in the central directory on this disk                  8 bytes
-  writeUInt64LE(zip64EocdrBuffer, self.entries.length, 24);
-  // total number of entries in the central directory                               8 bytes
-  writeUInt64LE(zip64EocdrBuffer, self.entries.length, 32);
-  // size of the central directory                                                  8 bytes
-  writeUInt64LE(zip64EocdrBuffer, sizeOfCentralDirectory, 40);
-  // offset of start of central directory with respect to the starting disk number  8 bytes
-  writeUInt64LE(zip64EocdrBuffer, self.offsetOfStartOfCentralDirectory, 48);
-  // zip64 extensible data sector                                                   (variable size)
-  // nothing in the zip64 extensible data sector
-
-
-  // ZIP64 End of Central Directory Locator
-  var zip64EocdlBuffer = bufferAlloc(ZIP64_END_OF_CENTRAL_DIRECTORY_LOCATOR_SIZE);
-  // zip64 end of central dir locator signature                               4 bytes  (0x07064b50)
-  zip64EocdlBuffer.writeUInt32LE(0x07064b50, 0);
-  // number of the disk with the start of the zip64 end of central directory  4 bytes
-  zip64EocdlBuffer.writeUInt32LE(0, 4);
-  // relative offset of the zip64 end of central directory record             8 bytes
-  writeUInt64LE(zip64EocdlBuffer, self.outputStreamCursor, 8);
-  // total number of disks                                                    4 bytes
-  zip64EocdlBuffer.writeUInt32LE(1, 16);
-
-
-  return Buffer.concat([
-    zip64EocdrBuffer,
-    zip64EocdlBuffer,
-    eocdrBuffer,
-  ]);
-}
-
-function validateMetadataPath(metadataPath, isDirectory) {
-  if (metadataPath === "") throw new Error("empty metadataPath");
-  metadataPath = metadataPath.replace(/\\/g, "/");
-  if (/^[a-zA-Z]:/.test(metadataPath) || /^\//.test(metadataPath)) throw new Error("absolute path: " + metadataPath);
-  if (metadataPath.split("/").indexOf("..") !== -1) throw new Error("invalid relative path: " + metadataPath);
-  var looksLikeDirectory = /\/$/.test(metadataPath);
-  if (isDirectory) {
-    // append a trailing '/' if necessary.
-    if (!looksLikeDirectory) metadataPath += "/";
-  } else {
-    if (looksLikeDirectory) throw new Error("file path cannot end with '/': " + metadataPath);
-  }
-  return metadataPath;
-}
-
-var EMPTY_BUFFER = bufferAlloc(0);
-
-// this class is not part of the public API
-function Entry(metadataPath, isDirectory, options) {
-  this.utf8FileName = bufferFrom(metadataPath);
-  if (this.utf8FileName.length > 0xffff) throw new Error("utf8 file name too long. " + utf8FileName.length + " > " + 0xffff);
-  this.isDirectory = isDirectory;
-  this.state = Entry.WAITING_FOR_METADATA;
-  this.setLastModDate(options.mtime != null ? options.mtime : new Date());
-  this.forceDosTimestamp = !!options.forceDosTimestamp;
-  if (options.mode != null) {
-    this.setFileAttributesMode(options.mode);
-  } else {
-    this.setFileAttributesMode(isDirectory ? 0o40775 : 0o100664);
-  }
-  if (isDirectory) {
-    this.crcAndFileSizeKnown = true;
-    this.crc32 = 0;
-    this.uncompressedSize = 0;
-    this.compressedSize = 0;
-  } else {
-    // unknown so far
-    this.crcAndFileSizeKnown = false;
-    this.crc32 = null;
-    this.uncompressedSize = null;
-    this.compressedSize = null;
-    if (options.size != null) this.uncompressedSize = options.size;
-  }
-  if (isDirectory) {
-    this.compressionLevel = 0;
-  } else {
-    this.compressionLevel = determineCompressionLevel(options);
-  }
-  this.forceZip64Format = !!options.forceZip64Format;
-  if (options.fileComment) {
-    if (typeof options.fileComment === "string") {
-      this.fileComment = bufferFrom(options.fileComment, "utf-8");
-    } else {
-      // It should be a Buffer
-      this.fileComment = options.fileComment;
-    }
-    if (this.fileComment.length > 0xffff) throw new Error("fileComment is too large");
-  } else {
-    // no comment.
-    this.fileComment = EMPTY_BUFFER;
-  }
-}
-Entry.WAITING_FOR_METADATA = 0;
-Entry.READY_TO_PUMP_FILE_DATA = 1;
-Entry.FILE_DATA_IN_PROGRESS = 2;
-Entry.FILE_DATA_DONE = 3;
-Entry.prototype.setLastModDate = function(date) {
-  this.mtime = date;
-  var dosDateTime = dateToDosDateTime(date);
-  this.lastModFileTime = dosDateTime.time;
-  this.lastModFileDate = dosDateTime.date;
-};
-Entry.prototype.setFileAttributesMode = function(mode) {
-  if ((mode & 0xffff) !== mode) throw new Error("invalid mode. expected: 0 <= " + mode + " <= " + 0xffff);
-  // http://unix.stackexchange.com/questions/14705/the-zip-formats-external-file-attribute/14727#14727
-  this.externalFileAttributes = (mode << 16) >>> 0;
-};
-// doFileDataPump() should not call pumpEntries() directly. see issue #9.
-Entry.prototype.setFileDataPumpFunction = function(doFileDataPump) {
-  this.doFileDataPump = doFileDataPump;
-  this.state = Entry.READY_TO_PUMP_FILE_DATA;
-};
-Entry.prototype.useZip64Format = function() {
-  return (
-    (this.forceZip64Format) ||
-    (this.uncompressedSize != null && this.uncompressedSize > 0xfffffffe) ||
-    (this.compressedSize != null && this.compressedSize > 0xfffffffe) ||
-    (this.relativeOffsetOfLocalHeader != null && this.relativeOffsetOfLocalHeader > 0xfffffffe)
-  );
-}
-var LOCAL_FILE_HEADER_FIXED_SIZE = 30;
-var VERSION_NEEDED_TO_EXTRACT_UTF8 = 20;
-var VERSION_NEEDED_TO_EXTRACT_ZIP64 = 45;
-// 3 = unix. 63 = spec version 6.3
-var VERSION_MADE_BY = (3 << 8) | 63;
-var FILE_NAME_IS_UTF8 = 1 << 11;
-var UNKNOWN_CRC32_AND_FILE_SIZES = 1 << 3;
-Entry.prototype.getLocalFileHeader = function() {
-  var crc32 = 0;
-  var compressedSize = 0;
-  var uncompressedSize = 0;
-  if (this.crcAndFileSizeKnown) {
-    crc32 = this.crc32;
-    compressedSize = this.compressedSize;
-    uncompressedSize = this.uncompressedSize;
-  }
-
-  var fixedSizeStuff = bufferAlloc(LOCAL_FILE_HEADER_FIXED_SIZE);
-  var generalPurposeBitFlag = FILE_NAME_IS_UTF8;
-  if (!this.crcAndFileSizeKnown) generalPurposeBitFlag |= UNKNOWN_CRC32_AND_FILE_SIZES;
-
-  // local file header signature     4 bytes  (0x04034b50)
-  fixedSizeStuff.writeUInt32LE(0x04034b50, 0);
-  // version needed to extract       2 bytes
-  fixedSizeStuff.writeUInt16LE(VERSION_NEEDED_TO_EXTRACT_UTF8, 4);
-  // general purpose bit flag        2 bytes
-  fixedSizeStuff.writeUInt16LE(generalPurposeBitFlag, 6);
-  // compression method              2 bytes
-  fixedSizeStuff.writeUInt16LE(this.getCompressionMethod(), 8);
-  // last mod file time              2 bytes
-  fixedSizeStuff.writeUInt16LE(this.lastModFileTime, 10);
-  // last mod file date              2 bytes
-  fixedSizeStuff.writeUInt16LE(this.lastModFileDate, 12);
-  // crc-32                          4 bytes
-  fixedSizeStuff.writeUInt32LE(crc32, 14);
-  // compressed size                 4 bytes
-  fixedSizeStuff.writeUInt32LE(compressedSize, 18);
-  // uncompressed size               4 bytes
-  fixedSizeStuff.writeUInt32LE(uncompressedSize, 22);
-  // file name length                2 bytes
-  fixedSizeStuff.writeUInt16LE(this.utf8FileName.length, 26);
-  // extra field length              2 bytes
-  fixedSizeStuff.writeUInt16LE(0, 28);
-  return Buffer.concat([
-    fixedSizeStuff,
-    // file name (variable size)
-    this.utf8FileName,
-    // extra field (variable size)
-    // no extra fields
-  ]);
-};
-var DATA_DESCRIPTOR_SIZE = 16;
-var ZIP64_DATA_DESCRIPTOR_SIZE = 24;
-Entry.prototype.getDataDescriptor = function() {
-  if (this.crcAndFileSizeKnown) {
-    // the Mac Archive Utility requires this not be present unless we set general purpose bit 3
-    return EMPTY_BUFFER;
-  }
-  if (!this.useZip64Format()) {
-    var buffer = bufferAlloc(DATA_DESCRIPTOR_SIZE);
-    // optional signature (required according to Archive Utility)
-    buffer.writeUInt32LE(0x08074b50, 0);
-    // crc-32                          4 bytes
-    buffer.writeUInt32LE(this.crc32, 4);
-    // compressed size                 4 bytes
-    buffer.writeUInt32LE(this.compressedSize, 8);
-    // uncompressed size               4 bytes
-    buffer.writeUInt32LE(this.uncompressedSize, 12);
-    return buffer;
-  } else {
-    // ZIP64 format
-    var buffer = bufferAlloc(ZIP64_DATA_DESCRIPTOR_SIZE);
-    // optional signature (unknown if anyone cares about this)
-    buffer.writeUInt32LE(0x08074b50, 0);
-    // crc-32                          4 bytes
-    buffer.writeUInt32LE(this.crc32, 4);
-    // compressed size                 8 bytes
-    writeUInt64LE(buffer, this.compressedSize, 8);
-    // uncompressed size               8 bytes
-    writeUInt64LE(buffer, this.uncompressedSize, 16);
-    return buffer;
-  }
-};
-var CENTRAL_DIRECTORY_RECORD_FIXED_SIZE = 46;
-var INFO_ZIP_UNIVERSAL_TIMESTAMP_EXTRA_FIELD_SIZE = 9;
-var ZIP64_EXTENDED_INFORMATION_EXTRA_FIELD_SIZE = 28;
-Entry.prototype.getCentralDirectoryRecord = function() {
-  var fixedSizeStuff = bufferAlloc(CENTRAL_DIRECTORY_RECORD_FIXED_SIZE);
-  var generalPurposeBitFlag = FILE_NAME_IS_UTF8;
-  if (!this.crcAndFileSizeKnown) generalPurposeBitFlag |= UNKNOWN_CRC32_AND_FILE_SIZES;
-
-  var izutefBuffer = EMPTY_BUFFER;
-  if (!this.forceDosTimestamp) {
-    // Here is one specification for this: https://commons.apache.org/proper/commons-compress/apidocs/org/apache/commons/compress/archivers/zip/X5455_ExtendedTimestamp.html
-    // See also the Info-ZIP source code unix/unix.c:set_extra_field() and zipfile.c:ef_scan_ut_time().
-    izutefBuffer = bufferAlloc(INFO_ZIP_UNIVERSAL_TIMESTAMP_EXTRA_FIELD_SIZE);
-    // 0x5455        Short       tag for this extra block type ("UT")
-    izutefBuffer.writeUInt16LE(0x5455, 0);
-    // TSize         Short       total data size for this block
-    izutefBuffer.writeUInt16LE(INFO_ZIP_UNIVERSAL_TIMESTAMP_EXTRA_FIELD_SIZE - 4, 2);
-    // See Info-ZIP source code zip.h for these constant values:
-    var EB_UT_FL_MTIME = (1 << 0);
-    var EB_UT_FL_ATIME = (1 << 1);
-    // Note that we set the atime flag despite not providing the atime field.
-    // The central directory version of this extra field is specified to never contain the atime field even when the flag is set.
-    // We set it to match the Info-ZIP behavior in order to minimize incompatibility with zip file readers that may have rigid input expectations.
-    // Flags         Byte        info bits
-    izutefBuffer.writeUInt8(EB_UT_FL_MTIME | EB_UT_FL_ATIME, 4);
-    // (ModTime)     Long        time of last modification (UTC/GMT)
-    var timestamp = Math.floor(this.mtime.getTime() / 1000);
-    if (timestamp < -0x80000000) timestamp = -0x80000000; // 1901-12-13T20:45:52.000Z
-    if (timestamp >  0x7fffffff) timestamp =  0x7fffffff; // 2038-01-19T03:14:07.000Z
-    izutefBuffer.writeUInt32LE(timestamp, 5);
-  }
-
-  var normalCompressedSize = this.compressedSize;
-  var normalUncompressedSize = this.uncompressedSize;
-  var normalRelativeOffsetOfLocalHeader = this.relativeOffsetOfLocalHeader;
-  var versionNeededToExtract = VERSION_NEEDED_TO_EXTRACT_UTF8;
-  var zeiefBuffer = EMPTY_BUFFER;
-  if (this.useZip64Format()) {
-    normalCompressedSize = 0xffffffff;
-    normalUncompressedSize = 0xffffffff;
-    normalRelativeOffsetOfLocalHeader = 0xffffffff;
-    versionNeededToExtract = VERSION_NEEDED_TO_EXTRACT_ZIP64;
-
-    // ZIP64 extended information extra field
-    zeiefBuffer = bufferAlloc(ZIP64_EXTENDED_INFORMATION_EXTRA_FIELD_SIZE);
-    // 0x0001                  2 bytes    Tag for this "extra" block type
-    zeiefBuffer.writeUInt16LE(0x0001, 0);
-    // Size                    2 bytes    Size of this "extra" block
-    zeiefBuffer.writeUInt16LE(ZIP64_EXTENDED_INFORMATION_EXTRA_FIELD_SIZE - 4, 2);
-    // Original Size           8 bytes    Original uncompressed file size
-    writeUInt64LE(zeiefBuffer, this.uncompressedSize, 4);
-    // Compressed Size         8 bytes    Size of compressed data
-    writeUInt64LE(zeiefBuffer, this.compressedSize, 12);
-    // Relative Header Offset  8 bytes    Offset of local header record
-    writeUInt64LE(zeiefBuffer, this.relativeOffsetOfLocalHeader, 20);
-    // Disk Start Number       4 bytes    Number of the disk on which this file starts
-    // (omit)
-  }
-
-  // central file header signature   4 bytes  (0x02014b50)
-  fixedSizeStuff.writeUInt32LE(0x02014b50, 0);
-  // version made by                 2 bytes
-  fixedSizeStuff.writeUInt16LE(VERSION_MADE_BY, 4);
-  // version needed to extract       2 bytes
-  fixedSizeStuff.writeUInt16LE(versionNeededToExtract, 6);
-  // general purpose bit flag        2 bytes
-  fixedSizeStuff.writeUInt16LE(generalPurposeBitFlag, 8);
-  // compression method              2 bytes
-  fixedSizeStuff.writeUInt16LE(this.getCompressionMethod(), 10);
-  // last mod file time              2 bytes
-  fixedSizeStuff.writeUInt16LE(this.lastModFileTime, 12);
-  // last mod file date              2 bytes
-  fixedSizeStuff.writeUInt16LE(this.lastModFileDate, 14);
-  // crc-32                          4 bytes
-  fixedSizeStuff.writeUInt32LE(this.crc32, 16);
-  // compressed size                 4 bytes
-  fixedSizeStuff.writeUInt32LE(normalCompressedSize, 20);
-  // uncompressed size               4 bytes
-  fixedSizeStuff.writeUInt32LE(normalUncompressedSize, 24);
-  // file name length                2 bytes
-  fixedSizeStuff.writeUInt16LE(this.utf8FileName.length, 28);
-  // extra field length              2 bytes
-  fixedSizeStuff.writeUInt16LE(izutefBuffer.length + zeiefBuffer.length, 30);
-  // file comment length             2 bytes
-  fixedSizeStuff.writeUInt16LE(this.fileComment.length, 32);
-  // disk number start               2 bytes
-  fixedSizeStuff.writeUInt16LE(0, 34);
-  // internal file attributes        2 bytes
-  fixedSizeStuff.writeUInt16LE(0, 36);
-  // external file attributes        4 bytes
-  fixedSizeStuff.writeUInt32LE(this.externalFileAttributes, 38);
-  // relative offset of local header 4 bytes
-  fixedSizeStuff.writeUInt32LE(normalRelativeOffsetOfLocalHeader, 42);
-
-  return Buffer.concat([
-    fixedSizeStuff,
-    // file name (variable size)
-    this.utf8FileName,
-    // extra field (variable size)
-    izutefBuffer,
-    zeiefBuffer,
-    // file comment (variable size)
-    this.fileComment,
-  ]);
-};
-Entry.prototype.getCompressionMethod = function() {
-  var NO_COMPRESSION = 0;
-  var DEFLATE_COMPRESSION = 8;
-  return this.compressionLevel === 0 ? NO_COMPRESSION : DEFLATE_COMPRESSION;
-};
-
-// These are intentionally computed in the current system timezone
-// to match how the DOS encoding operates in this library.
-var minDosDate = new Date(1980, 0, 1);
-var maxDosDate = new Date(2107, 11, 31, 23, 59, 58);
-function dateToDosDateTime(jsDate) {
-  // Clamp out of bounds timestamps.
-  if (jsDate < minDosDate) jsDate = minDosDate;
-  else if (jsDate > maxDosDate) jsDate = maxDosDate;
-
-  var date = 0;
-  date |= jsDate.getDate() & 0x1f; // 1-31
-  date |= ((jsDate.getMonth() + 1) & 0xf) << 5; // 0-11, 1-12
-  date |= ((jsDate.getFullYear() - 1980) & 0x7f) << 9; // 0-128, 1980-2108
-
-  var time = 0;
-  time |= Math.floor(jsDate.getSeconds() / 2); // 0-59, 0-29 (lose odd numbers)
-  time |= (jsDate.getMinutes() & 0x3f) << 5; // 0-59
-  time |= (jsDate.getHours() & 0x1f) << 11; // 0-23
-
-  return {date: date, time: time};
-}
-
-function writeUInt64LE(buffer, n, offset) {
-  // can't use bitshift here, because JavaScript only allows bitshifting on 32-bit integers.
-  var high = Math.floor(n / 0x100000000);
-  var low = n % 0x100000000;
-  buffer.writeUInt32LE(low, offset);
-  buffer.writeUInt32LE(high, offset + 4);
-}
-
-function defaultCallback(err) {
-  if (err) throw err;
-}
-
-util.inherits(ByteCounter, Transform);
-function ByteCounter(options) {
-  Transform.call(this, options);
-  this.byteCount = 0;
-}
-ByteCounter.prototype._transform = function(chunk, encoding, cb) {
-  this.byteCount += chunk.length;
-  cb(null, chunk);
-};
-
-util.inherits(Crc32Watcher, Transform);
-function Crc32Watcher(options) {
-  Transform.call(this, options);
-  this.crc32 = 0;
-}
-Crc32Watcher.prototype._transform = function(chunk, encoding, cb) {
-  this.crc32 = crc32.unsigned(chunk, this.crc32);
-  cb(null, chunk);
-};
-
-var cp437 = '\u0000☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶§▬↨↑↓→←∟↔▲▼ !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~⌂ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■ ';
-if (cp437.length !== 256) throw new Error("assertion failure");
-var reverseCp437 = null;
-
-function encodeCp437(string) {
-  if (/^[\x20-\x7e]*$/.test(string)) {
-    // CP437, ASCII, and UTF-8 overlap in this range.
-    return bufferFrom(string, "utf-8");
-  }
-
-  // This is the slow path.
-  if (reverseCp437 == null) {
-    // cache this once
-    reverseCp437 = {};
-    for (var i = 0; i < cp437.length; i++) {
-      reverseCp437[cp437[i]] = i;
-    }
-  }
-
-  var result = bufferAlloc(string.length);
-  for (var i = 0; i < string.length; i++) {
-    var b = reverseCp437[string[i]];
-    if (b == null) throw new Error("character not encodable in CP437: " + JSON.stringify(string[i]));
-    result[i] = b;
-  }
-
-  return result;
-}
-
-function bufferAlloc(size) {
-  bufferAlloc = modern;
-  try {
-    return bufferAlloc(size);
-  } catch (e) {
-    bufferAlloc = legacy;
-    return bufferAlloc(size);
-  }
-  function modern(size) {
-    return Buffer.allocUnsafe(size);
-  }
-  function legacy(size) {
-    return new Buffer(size);
-  }
-}
-function bufferFrom(something, encoding) {
-  bufferFrom = modern;
-  try {
-    return bufferFrom(something, encoding);
-  } catch (e) {
-    bufferFrom = legacy;
-    return bufferFrom(something, encoding);
-  }
-  function modern(something, encoding) {
-    return Buffer.from(something, encoding);
-  }
-  function legacy(something, encoding) {
-    return new Buffer(something, encoding);
-  }
-}
-function bufferIncludes(buffer, content) {
-  bufferIncludes = modern;
-  try {
-    return bufferIncludes(buffer, content);
-  } catch (e) {
-    bufferIncludes = legacy;
-    return bufferIncludes(buffer, content);
-  }
-  function modern(buffer, content) {
-    return buffer.includes(content);
-  }
-  function legacy(buffer, content) {
-    for (var i = 0; i <= buffer.length - content.length; i++) {
-      for (var j = 0;; j++) {
-        if (j === content.length) return true;
-        if (buffer[i + j] !== content[j]) break;
-      }
-    }
-    return false;
-  }
-}
-
-
-/***/ }),
-
 /***/ 9407:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(471);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9360);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Everything is reported by now. A request abandoned at its deadline (the
@@ -55640,7 +54806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 471:
+/***/ 9360:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58163,14 +57329,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -58484,7 +57650,7 @@ function isDebug() {
  * @param message debug message
  */
 function core_debug(message) {
-    issueCommand('debug', {}, message);
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -58499,7 +57665,7 @@ function error(message, properties = {}) {
  * @param message warning issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function core_warning(message, properties = {}) {
+function warning(message, properties = {}) {
     command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -58644,22 +57810,59 @@ class ValidationError extends Error {
     }
 }
 /**
- * One line about an error, safe to print. SDK errors carry the whole request
- * (body with environment values, the Authorization header), so only the
- * class, the HTTP status and the API's message are kept: never the object.
+ * The SDK's 104 and 108 errors keep neither the HTTP status nor the API's
+ * code, and replace the API's message with boilerplate about "the README
+ * file" (a file the user does not have): put back what the API said.
+ */
+const BARE_AUTH_ERRORS = {
+    USER_NOT_AUTHENTICATED_EXCEPTION: {
+        code: 104,
+        message: 'The user is not authenticated'
+    },
+    OAUTH_TOKEN_EXCEPTION: { code: 108, message: 'The token is unknown' }
+};
+const SDK_BOILERPLATE = /not authenticated yet|check the README file/i;
+/** Reads an SDK or axios error by duck typing: classes differ across versions. */
+function apiErrorFacts(error) {
+    const fields = (error ?? {});
+    const name = typeof fields.name === 'string' ? fields.name : undefined;
+    // The SDK names its errors by the API's error name (`OAUTH_KEY_EXCEPTION`).
+    const apiName = name && /^[A-Z0-9_]+$/.test(name) ? name : undefined;
+    const bare = apiName ? BARE_AUTH_ERRORS[apiName] : undefined;
+    const status = typeof fields.status === 'number'
+        ? fields.status
+        : typeof fields.response?.status === 'number'
+            ? fields.response.status
+            : bare && 401;
+    const apiCode = typeof fields.response?.code === 'number'
+        ? fields.response.code
+        : bare?.code;
+    const text = error instanceof Error ? firstLine(error.message) : '';
+    const message = SDK_BOILERPLATE.test(text) ? (bare?.message ?? '') : text;
+    return { status, apiCode, apiName, message };
+}
+/**
+ * One line about an error, safe to print: the HTTP status, the API's error
+ * code and name, and its message. SDK errors carry the whole request (body
+ * with environment values, the Authorization header), so never the object;
+ * and never the error's class name, which means nothing to a user.
  */
 function describeError(error) {
     if (!(error instanceof Error))
         return String(error);
-    const fields = error;
-    const name = typeof fields.name === 'string' ? fields.name : 'Error';
-    const status = typeof fields.status === 'number' ? fields.status : undefined;
-    const code = typeof fields.code === 'string' ? fields.code : undefined;
-    const message = firstLine(error.message);
-    const label = [name, status && `HTTP ${status}`, code]
-        .filter(Boolean)
-        .join(', ');
+    const { status, apiCode, apiName, message } = apiErrorFacts(error);
+    const api = apiCode !== undefined
+        ? `API error ${apiCode}${apiName ? ` ${apiName}` : ''}`
+        : apiName;
+    const label = [status && `HTTP ${status}`, api].filter(Boolean).join(', ');
+    if (!label)
+        return message || 'unknown error';
     return message ? `${label}: ${message}` : label;
+}
+/** For a `::debug::` line only: the class name too, to find the code path. */
+function debugDescription(error) {
+    const name = error instanceof Error ? error.constructor.name : typeof error;
+    return `${name}: ${describeError(error)}`;
 }
 function firstLine(text) {
     return text.split('\n', 1)[0]?.trim() ?? '';
@@ -58678,7 +57881,7 @@ function scrubHost(text, host) {
 }
 
 ;// CONCATENATED MODULE: ./schema/task-config.schema.json
-const task_config_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/exh-tasks-action/schema/task-config.schema.json","title":"Extra Horizon task-config.json","description":"One Extra Horizon task (Task Service function), as synced by `exh tasks sync` and by exh-tasks-action. A string value starting with `$` is replaced by the environment variable of that name when the task is synced.","type":"object","required":["name","path","entryPoint","runtime"],"additionalProperties":false,"properties":{"$schema":{"description":"The JSON Schema this file follows, for editors.","type":"string"},"name":{"title":"Task name","description":"The function\'s name in the Task Service: letters, digits and `-`.","$comment":"The CLI\'s pattern. The docs show a name with `_`, but the CLI rejects it, so this schema does too.","type":"string","pattern":"^[A-Za-z0-9-]+$"},"description":{"title":"Description","description":"A description of the task. When absent, `none` is sent on create.","type":"string"},"path":{"title":"Code folder","description":"The folder with the built task, relative to this file\'s folder. Its contents are zipped and uploaded.","type":"string"},"entryPoint":{"title":"Entry point","description":"The code function to invoke, e.g. `index.handler` for Node.js.","type":"string"},"runtime":{"title":"Runtime","description":"The AWS Lambda runtime the task runs on.","$comment":"The CLI\'s runtime list as of exh-cli 1.13.6, dated 2026-11. This is the one place the action keeps it; update it when the CLI adds runtimes.","type":"string","enum":["nodejs24.x","nodejs22.x","nodejs20.x","nodejs18.x","nodejs16.x","python3.14","python3.13","python3.12","python3.11","python3.10","python3.9","python3.8","java25","java21","java17","java11","java8.al2","dotnet10","dotnet9","dotnet8","dotnet7","dotnet6","ruby4.0","ruby3.4","ruby3.3","ruby3.2","provided.al2023","provided.al2"]},"timeLimit":{"title":"Time limit (seconds)","description":"Seconds a run may take before it is stopped: 3 to 300. The Task Service\'s default is 30.","$comment":"The CLI\'s --timeLimit help says 900, but its schema, the API docs and the SDK say 300, and the CLI\'s schema rejects more.","type":"integer","minimum":3,"maximum":300},"memoryLimit":{"title":"Memory limit (MB)","description":"Memory allocated to a run, in MB: 128 to 10240. The Task Service\'s default is 128.","type":"integer","minimum":128,"maximum":10240},"environment":{"title":"Environment variables","description":"Environment variables of the function. When present, this is the whole set; a value such as `$MY_SECRET` is taken from the environment at sync time.","$comment":"Key names follow the AWS Lambda rule (letters, digits and `_`), which the function\'s variables end up under; a leading `_` is allowed as in POSIX shells. The CLI does not check keys, so a bad key would only fail at deploy time; here it is reported with its line.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"executionPermission":{"title":"Execution permission","description":"Who may execute the function. The Task Service\'s default is `permissionRequired`.","type":"string","enum":["permissionRequired","allUsers","public"]},"defaultPriority":{"title":"Default priority","description":"Priority of tasks created for this function when none is given. The Task Service\'s default is 0.","type":"integer"},"retryPolicy":{"title":"Retry policy","description":"Whether failed runs are retried (up to 3 times), and on which errors (all of them when the list is empty or absent).","type":"object","required":["enabled"],"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"errorsToRetry":{"type":"array","items":{"type":"string"}}}},"executionCredentials":{"title":"Execution credentials","description":"Creates a user and a global role `exh.tasks.<name>` with these permissions for the task, and injects its credentials into the environment (API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET).","type":"object","required":["permissions"],"additionalProperties":false,"properties":{"permissions":{"description":"The permissions of the task\'s global role.","type":"array","items":{"type":"string"}},"email":{"description":"The user\'s email. Default: `exh.tasks+<name>@extrahorizon.com`.","type":"string"}}}}}');
+const task_config_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/ExtraHorizon/exh-tasks-action/v1/schema/task-config.schema.json","title":"Extra Horizon task-config.json","description":"One Extra Horizon task (Task Service function), as synced by `exh tasks sync` and by exh-tasks-action. A string value starting with `$` is replaced by the environment variable of that name when the task is synced.","type":"object","required":["name","path","entryPoint","runtime"],"additionalProperties":false,"properties":{"$schema":{"description":"The JSON Schema this file follows, for editors.","type":"string"},"name":{"title":"Task name","description":"The function\'s name in the Task Service: letters, digits and `-`.","$comment":"The CLI\'s pattern. The docs show a name with `_`, but the CLI rejects it, so this schema does too.","type":"string","pattern":"^[A-Za-z0-9-]+$"},"description":{"title":"Description","description":"A description of the task. When absent, `none` is sent on create.","type":"string"},"path":{"title":"Code folder","description":"The folder with the built task, relative to this file\'s folder. Its contents are zipped and uploaded.","type":"string"},"entryPoint":{"title":"Entry point","description":"The code function to invoke, e.g. `index.handler` for Node.js.","type":"string"},"runtime":{"title":"Runtime","description":"The AWS Lambda runtime the task runs on.","$comment":"The CLI\'s runtime list as of exh-cli 1.13.6, dated 2026-11. This is the one place the action keeps it; update it when the CLI adds runtimes.","type":"string","enum":["nodejs24.x","nodejs22.x","nodejs20.x","nodejs18.x","nodejs16.x","python3.14","python3.13","python3.12","python3.11","python3.10","python3.9","python3.8","java25","java21","java17","java11","java8.al2","dotnet10","dotnet9","dotnet8","dotnet7","dotnet6","ruby4.0","ruby3.4","ruby3.3","ruby3.2","provided.al2023","provided.al2"]},"timeLimit":{"title":"Time limit (seconds)","description":"Seconds a run may take before it is stopped: 3 to 300. The Task Service\'s default is 30.","$comment":"The CLI\'s --timeLimit help says 900, but its schema, the API docs and the SDK say 300, and the CLI\'s schema rejects more.","type":"integer","minimum":3,"maximum":300},"memoryLimit":{"title":"Memory limit (MB)","description":"Memory allocated to a run, in MB: 128 to 10240. The Task Service\'s default is 128.","type":"integer","minimum":128,"maximum":10240},"environment":{"title":"Environment variables","description":"Environment variables of the function. When present, this is the whole set; a value such as `$MY_SECRET` is taken from the environment at sync time.","$comment":"Key names follow the AWS Lambda rule (letters, digits and `_`), which the function\'s variables end up under; a leading `_` is allowed as in POSIX shells. The CLI does not check keys, so a bad key would only fail at deploy time; here it is reported with its line.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"executionPermission":{"title":"Execution permission","description":"Who may execute the function. The Task Service\'s default is `permissionRequired`.","type":"string","enum":["permissionRequired","allUsers","public"]},"defaultPriority":{"title":"Default priority","description":"Priority of tasks created for this function when none is given. The Task Service\'s default is 0.","type":"integer"},"retryPolicy":{"title":"Retry policy","description":"Whether failed runs are retried (up to 3 times), and on which errors (all of them when the list is empty or absent).","type":"object","required":["enabled"],"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"errorsToRetry":{"type":"array","items":{"type":"string"}}}},"executionCredentials":{"title":"Execution credentials","description":"Creates a user and a global role `exh.tasks.<name>` with these permissions for the task, and injects its credentials into the environment (API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET).","type":"object","required":["permissions"],"additionalProperties":false,"properties":{"permissions":{"description":"The permissions of the task\'s global role.","type":"array","items":{"type":"string"}},"email":{"description":"The user\'s email. Default: `exh.tasks+<name>@extrahorizon.com`.","type":"string"}}}}}');
 ;// CONCATENATED MODULE: ./src/runtimes.ts
 
 /**
@@ -58720,7 +57923,8 @@ function readInputs(get, env, mask) {
     ]);
     if (!command)
         fail('command', 'must be one of: sync, list, delete');
-    const host = parseHost(input('host') || env.API_HOST?.trim() || '', fail);
+    const rawHost = input('host') || env.API_HOST?.trim() || '';
+    const host = parseHost(rawHost, fail);
     const consumerKey = secret('consumer-key', 'API_OAUTH_CONSUMER_KEY');
     const consumerSecret = secret('consumer-secret', 'API_OAUTH_CONSUMER_SECRET');
     const token = secret('token', 'API_OAUTH_TOKEN');
@@ -58728,7 +57932,8 @@ function readInputs(get, env, mask) {
     const email = input('email') || undefined;
     const password = secret('password');
     const { credentials, missing } = pickCredentials({
-        host,
+        // A host given but refused is reported once, by parseHost, not as missing.
+        hostGiven: rawHost !== '',
         consumerKey,
         consumerSecret,
         token,
@@ -58758,7 +57963,10 @@ function readInputs(get, env, mask) {
         buildCommand: input('build-command') || undefined,
         githubToken: secret('github-token'),
         commentOnPr: parseBoolean('comment-on-pr', get('comment-on-pr'), false, fail),
+        label: input('label'),
         repository: env.GITHUB_REPOSITORY ?? '',
+        repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
+        adopt: lines(get('adopt')),
         overrides: readOverrides(get, workspace, fail)
     };
     // A dry-run of sync can still validate and package offline; nothing else can.
@@ -58771,7 +57979,7 @@ function readInputs(get, env, mask) {
 }
 function pickCredentials(given) {
     const missing = [];
-    if (!given.host)
+    if (!given.hostGiven)
         missing.push('host');
     if (!given.consumerKey)
         missing.push('consumer-key');
@@ -59027,8 +58235,9 @@ function parseRetryAfter(value, now = Date.now()) {
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 /**
- * For a refused credential check: which inputs to look at (names only,
- * never values). The SDK's 104/108 errors carry no status, hence `undefined`.
+ * For a refused credential check: what to check, by the API's error code,
+ * in the inputs' names (never their values). The SDK's 104/108 errors carry
+ * no status, hence `undefined`.
  */
 function credentialHint(kind, failure) {
     if (failure.cancelled || failure.noResponse || isTransient(failure)) {
@@ -59036,10 +58245,23 @@ function credentialHint(kind, failure) {
     }
     if (failure.status !== undefined && failure.status !== 401)
         return undefined;
-    const inputs = kind === 'token'
-        ? 'consumer-key, consumer-secret, token and token-secret'
-        : 'consumer-key, consumer-secret, email and password';
-    return `the API refused these credentials: check the inputs ${inputs}`;
+    const user = kind === 'token' ? ['token', 'token-secret'] : ['email', 'password'];
+    switch (failure.apiCode) {
+        case 101:
+        case 107:
+            return 'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)';
+        case 104:
+        case 108:
+            return kind === 'token'
+                ? 'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
+                : 'check that email and password are a user of this host';
+        case 106:
+            return 'check that email and password are a user of this host (the API knows no such combination)';
+        case 109:
+            return `check that consumer-secret${kind === 'token' ? ' and token-secret' : ''} belong to this host and match consumer-key${kind === 'token' ? ' and token' : ''} (the request's signature did not match)`;
+        default:
+            return `check that consumer-key, consumer-secret, ${user.join(' and ')} belong to this host and to one another`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/secrets.ts
@@ -59050,6 +58272,16 @@ function credentialHint(kind, failure) {
  */
 function worthMasking(value) {
     return value.length >= 4 && !/^(true|false|null)$/i.test(value);
+}
+/**
+ * An environment value read back from a function is masked unless the
+ * task's own config holds it literally: a value committed to the repository
+ * is no secret, and masking a common word (`error`, `production`) blanks it
+ * in every later log line and makes the runner drop any job output holding
+ * it. A value substituted from `$NAME` was masked when it was substituted.
+ */
+function maskReadBack(value, committed) {
+    return worthMasking(value) && !committed.has(value);
 }
 /**
  * Every value masked in this run, to redact the texts the runner does not
@@ -59078,10 +58310,33 @@ class SecretRegistry {
 
 
 
+/** Method, path without its query, and status of an axios response or error. */
+function readExchange(raw) {
+    const url = raw.config?.url;
+    if (typeof url !== 'string')
+        return undefined;
+    const status = raw.response?.status ?? raw.status;
+    return {
+        method: typeof raw.config?.method === 'string'
+            ? raw.config.method.toUpperCase()
+            : '?',
+        // The query may hold an email (RQL): only the path is kept.
+        path: new URL(url, 'http://host.invalid').pathname,
+        status: typeof status === 'number' ? status : undefined
+    };
+}
 function toIso(value) {
     if (value instanceof Date)
         return value.toISOString();
     return typeof value === 'string' ? value : undefined;
+}
+/** `api: GET /tasks/v1/functions → 200 (reading function a, attempt 1, 42 ms)` */
+function debugLine(label, attempt, ms, outcome, seen) {
+    const { exchange } = seen;
+    const request = exchange
+        ? `${exchange.method} ${exchange.path} → ${exchange.status ?? 'no response'}`
+        : outcome;
+    return `api: ${request} (${label}, attempt ${attempt}, ${Math.round(ms)} ms)`;
 }
 /** A failure after the retry policy gave up, safe to print. */
 class ExhApiError extends Error {
@@ -59120,6 +58375,7 @@ function isRefusal(error) {
  */
 async function connectExh(options) {
     const retryAfter = new WeakMap();
+    const exchanges = new WeakMap();
     const { credentials } = options;
     const sdk = (0,index_cjs/* createOAuth1Client */.y)({
         host: options.host,
@@ -59136,6 +58392,9 @@ async function connectExh(options) {
             const signal = raw.config?.signal;
             if (wait !== undefined && signal)
                 retryAfter.set(signal, wait);
+            const exchange = options.debug && readExchange(raw);
+            if (exchange && signal)
+                exchanges.set(signal, exchange);
         }
     });
     const retry = DEFAULT_RETRY;
@@ -59158,6 +58417,8 @@ async function connectExh(options) {
                 deadline.passed = true;
                 controller.abort();
             }, options.requestTimeoutMs);
+            const started = performance.now();
+            let outcome = 'ok';
             try {
                 return await run({
                     shouldRetry: false,
@@ -59166,6 +58427,7 @@ async function connectExh(options) {
                 });
             }
             catch (error) {
+                outcome = 'failed';
                 const timedOut = deadline.passed;
                 const failure = readFailure(error, {
                     timedOut,
@@ -59187,6 +58449,9 @@ async function connectExh(options) {
             finally {
                 clearTimeout(timer);
                 options.signal.removeEventListener('abort', cancel);
+                options.debug?.(debugLine(label, attempt, performance.now() - started, outcome, {
+                    exchange: exchanges.get(controller.signal)
+                }));
             }
             // A create whose answer was lost may have happened: look before trying
             // again, so a retry never makes a duplicate.
@@ -59215,10 +58480,10 @@ async function connectExh(options) {
             throw error;
         throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
     }
-    async function getFunction(name) {
+    async function getFunction(name, committed = new Set()) {
         try {
             const details = await call(`reading function ${name}`, o => sdk.tasks.functions.getByName(name, o));
-            return toRemote(details, options.mask);
+            return toRemote(details, options.mask, committed);
         }
         catch (error) {
             if (error instanceof ExhApiError && error.failure.status === 404) {
@@ -59395,7 +58660,8 @@ function readFailure(error, context) {
         : typeof fields.response?.status === 'number'
             ? fields.response.status
             : undefined;
-    const apiCode = typeof fields.response?.code === 'number' ? fields.response.code : undefined;
+    // The SDK drops the code of its 104/108 errors; the error's name keeps it.
+    const { apiCode } = apiErrorFacts(error);
     // The SDK's 104/108 errors carry no status either, so "no status" alone
     // does not mean the request went unanswered.
     const networkError = status === undefined &&
@@ -59411,12 +58677,12 @@ function readFailure(error, context) {
     };
 }
 /** Environment values read back may be secrets set elsewhere: mask them. */
-function toRemote(details, mask) {
+function toRemote(details, mask, committed) {
     const environment = {};
     for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
         environment[key] = variable.value;
         // The marker is this action's own bookkeeping, not a secret.
-        if (key !== MARKER_VARIABLE && worthMasking(variable.value)) {
+        if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
             mask(variable.value);
         }
     }
@@ -59465,6 +58731,7 @@ class DeadlineError extends Error {
 }
 
 ;// CONCATENATED MODULE: ./src/credentials.ts
+
 
 
 
@@ -59611,10 +58878,40 @@ async function prepareCredentials(users, plan, taskName, mask) {
         firstName: taskName,
         lastName: 'exh.tasks'
     });
-    const tokens = await users.login(plan.email, password);
+    const tokens = await loginRegistered(users, plan.email, password);
     mask(tokens.token);
     mask(tokens.tokenSecret);
     return { tokens, roleId: role.id, registered };
+}
+/**
+ * The login right after a registration: if it fails or is cancelled, the
+ * user exists with a password nobody knows, and the next run finds it
+ * without tokens. The error says so, and what to do.
+ */
+async function loginRegistered(users, email, password) {
+    try {
+        return await users.login(email, password);
+    }
+    catch (error) {
+        throw new StrandedUserError(email, error);
+    }
+}
+/** A user registered by this run whose tokens were never obtained. */
+class StrandedUserError extends Error {
+    email;
+    reason;
+    constructor(email, 
+    /** Why the login failed (or that it was cancelled). */
+    reason) {
+        super(`${describeError(reason)}; ${unloggedUserAdvice(email)}`);
+        this.email = email;
+        this.reason = reason;
+        this.name = 'StrandedUserError';
+    }
+}
+/** What to do when the login right after a registration failed. */
+function unloggedUserAdvice(email) {
+    return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
 }
 /** After the function write: the user gets its role (again, if it lacked it). */
 async function grantRole(users, plan, prepared) {
@@ -59630,76 +58927,6 @@ function strandedUserAdvice(email) {
     return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
 }
 
-;// CONCATENATED MODULE: ./src/discover.ts
-
-
-
-const CONFIG_FILE_NAME = 'task-config.json';
-/**
- * Finds every task-config.json named by `paths` (files, or folders searched
- * recursively, skipping node_modules and dot-folders). Each file is found
- * once, even when paths overlap; the result is sorted by file.
- */
-async function findTaskConfigs(paths, workspace) {
-    const found = new Map();
-    const problems = [];
-    for (const searched of paths) {
-        const stats = await (0,promises_namespaceObject.lstat)(searched).catch(() => undefined);
-        if (!stats) {
-            problems.push(`${relative(workspace, searched)} does not exist`);
-        }
-        else if (stats.isDirectory()) {
-            for (const file of await walk(searched)) {
-                const key = await (0,promises_namespaceObject.realpath)(file);
-                if (!found.has(key))
-                    found.set(key, { file, root: searched });
-            }
-        }
-        else if (stats.isFile() || stats.isSymbolicLink()) {
-            const key = await (0,promises_namespaceObject.realpath)(searched);
-            if (!found.has(key)) {
-                found.set(key, { file: searched, root: external_node_path_namespaceObject.dirname(searched) });
-            }
-        }
-    }
-    if (problems.length) {
-        throw new ValidationError(problems.map(rule => ({ field: 'path', rule })));
-    }
-    if (found.size === 0) {
-        const where = paths.map(p => relative(workspace, p)).join(', ');
-        throw new ValidationError([
-            {
-                field: 'path',
-                rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders)`
-            }
-        ]);
-    }
-    return [...found.values()].sort((a, b) => compare(a.file, b.file));
-}
-async function walk(folder) {
-    const entries = await (0,promises_namespaceObject.readdir)(folder, { withFileTypes: true });
-    const files = [];
-    for (const entry of entries) {
-        const full = external_node_path_namespaceObject.join(folder, entry.name);
-        if (entry.isDirectory()) {
-            if (entry.name === 'node_modules' || entry.name.startsWith('.'))
-                continue;
-            files.push(...(await walk(full)));
-        }
-        else if (entry.name === CONFIG_FILE_NAME && entry.isFile()) {
-            files.push(full);
-        }
-    }
-    return files;
-}
-function relative(workspace, file) {
-    const rel = external_node_path_namespaceObject.relative(workspace, file).split(external_node_path_namespaceObject.sep).join('/');
-    return rel === '' ? '.' : rel;
-}
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
 ;// CONCATENATED MODULE: ./src/paths.ts
 
 /** `candidate` is `root` itself or lies below it (both absolute, resolved). */
@@ -59707,6 +58934,242 @@ function isInside(root, candidate) {
     const rel = external_node_path_namespaceObject.relative(root, candidate);
     return (rel === '' ||
         (rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !external_node_path_namespaceObject.isAbsolute(rel)));
+}
+
+;// CONCATENATED MODULE: ./src/safe-text.ts
+// Untrusted text (file names, config values, symlink targets, emails, API
+// messages) made safe to print (SPEC section 8). A pull request controls all
+// of it, so it must never form a workflow command in the log, nor a link,
+// image, heading, HTML or @mention in the step summary or the PR comment.
+const WORD_JOINER = '\u2060';
+/** C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+function escapeControl(char) {
+    if (char === '\n')
+        return '\\n';
+    if (char === '\r')
+        return '\\r';
+    if (char === '\t')
+        return '\\t';
+    return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+/**
+ * For the log (and annotations): one line, controls escaped, so the runner
+ * can never read a workflow command (`::add-mask::`, `::stop-commands::`)
+ * from it; a leading `::` is escaped too, for text printed at a line's start.
+ */
+function forLog(text) {
+    const line = text.replace(CONTROL, escapeControl);
+    return line.startsWith('::') ? `\\u003a${line.slice(1)}` : line;
+}
+/** Breaks `@mention`s: GitHub ignores a backslash before `@`, not a word joiner. */
+function breakMentions(text) {
+    return text.replace(/@/g, `@${WORD_JOINER}`);
+}
+/**
+ * Inline code for Markdown (a table cell included): one line, `|` escaped for
+ * tables, a fence longer than any run of backticks inside, so nothing in the
+ * text can close the span and render.
+ */
+function markdownCode(text) {
+    const line = breakMentions(text.replace(CONTROL, ' ')).replace(/\|/g, '\\|');
+    const longestRun = Math.max(0, ...(line.match(/`+/g) ?? []).map(run => run.length));
+    const fence = '`'.repeat(longestRun + 1);
+    // A span that starts or ends with a backtick needs a space inside the fence.
+    const pad = line.startsWith('`') || line.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${line}${pad}${fence}`;
+}
+/**
+ * Plain text for Markdown: every ASCII punctuation mark backslash-escaped
+ * (CommonMark allows it for all of them), `<`, `>` and `&` as entities,
+ * one line, mentions and bare-URL autolinks broken with a word joiner.
+ */
+function markdownText(text) {
+    return breakMentions(text.replace(CONTROL, ' '))
+        .replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, char => `\\${char}`)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`)
+        .replace(/www\\\./gi, match => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
+}
+
+;// CONCATENATED MODULE: ./src/discover.ts
+
+
+
+
+
+const CONFIG_FILE_NAME = 'task-config.json';
+const defaultReadFolder = folder => (0,promises_namespaceObject.readdir)(folder, { withFileTypes: true });
+/**
+ * Finds every task-config.json named by `paths` (files, or folders searched
+ * recursively, skipping node_modules and dot-folders). Symlinked files and
+ * folders are followed as the CLI follows them, but only to targets inside
+ * the workspace; each real folder is searched once and each real file found
+ * once, reported by the path it was reached through. A found config's code
+ * folder below its own folder is not searched (a build may copy the config
+ * there). Folders that cannot be read are skipped and listed.
+ */
+async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder) {
+    const state = {
+        workspace,
+        realWorkspace: await (0,promises_namespaceObject.realpath)(workspace).catch(() => workspace),
+        visited: new Set(),
+        codeFolders: new Set(),
+        found: new Map(),
+        result: { configs: [], unreadable: [], warnings: [] },
+        readFolder
+    };
+    const problems = [];
+    for (const searched of paths) {
+        const problem = await searchPath(searched, state);
+        if (problem)
+            problems.push(problem);
+    }
+    if (problems.length) {
+        throw new ValidationError(problems.map(rule => ({ field: 'path', rule })));
+    }
+    if (state.found.size === 0) {
+        const where = paths.map(p => forLog(relative(workspace, p))).join(', ');
+        const unread = state.result.unreadable.map(({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`);
+        const skipped = unread.length ? `; could not read ${unread.join(', ')}` : '';
+        throw new ValidationError([
+            {
+                field: 'path',
+                rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
+            }
+        ]);
+    }
+    const configs = [...state.found.values()].sort((a, b) => compare(a.file, b.file));
+    return { ...state.result, configs };
+}
+/** One line of `path`: a config file or a folder to search. Returns a problem. */
+async function searchPath(searched, state) {
+    const shown = forLog(relative(state.workspace, searched));
+    const stats = await (0,promises_namespaceObject.stat)(searched).catch(() => undefined);
+    if (!stats)
+        return `${shown} does not exist`;
+    const real = await (0,promises_namespaceObject.realpath)(searched);
+    // A link inside the workspace may not lead out of it (SPEC section 8).
+    if (isInside(state.workspace, searched) &&
+        !isInside(state.realWorkspace, real)) {
+        return `${shown} is a symlink to a target outside the workspace`;
+    }
+    if (stats.isDirectory()) {
+        await walk(searched, real, searched, state);
+    }
+    else if (stats.isFile()) {
+        await addConfig(searched, real, external_node_path_namespaceObject.dirname(searched), state);
+    }
+    else {
+        return `${shown} is neither a file nor a folder`;
+    }
+    return undefined;
+}
+async function walk(folder, real, root, state) {
+    if (state.visited.has(real))
+        return;
+    state.visited.add(real);
+    let entries;
+    try {
+        entries = await state.readFolder(folder);
+    }
+    catch (error) {
+        const code = error.code ?? 'error';
+        state.result.unreadable.push({ folder, code });
+        return;
+    }
+    entries.sort((a, b) => compare(a.name, b.name));
+    // The config first: its code folder below is then left out of the search.
+    const config = entries.find(entry => entry.name === CONFIG_FILE_NAME);
+    if (config && !config.isDirectory()) {
+        const target = await followed(external_node_path_namespaceObject.join(folder, config.name), state);
+        if (target?.isFile) {
+            await addConfig(external_node_path_namespaceObject.join(folder, config.name), target.real, root, state);
+        }
+    }
+    for (const entry of entries) {
+        if (entry.name === 'node_modules' || entry.name.startsWith('.'))
+            continue;
+        if (entry === config)
+            continue;
+        const full = external_node_path_namespaceObject.join(folder, entry.name);
+        const target = entry.isDirectory()
+            ? { real: external_node_path_namespaceObject.join(real, entry.name), isDirectory: true }
+            : entry.isSymbolicLink()
+                ? await followed(full, state)
+                : undefined;
+        if (!target?.isDirectory || state.codeFolders.has(target.real))
+            continue;
+        await walk(full, target.real, root, state);
+    }
+}
+/**
+ * Where a symlink (or plain entry) leads, when it stays inside the workspace.
+ * A dangling link is ignored, as the CLI ignores it; a link leaving the
+ * workspace is skipped with a warning.
+ */
+async function followed(file, state) {
+    const stats = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
+    if (!stats)
+        return undefined;
+    const real = await (0,promises_namespaceObject.realpath)(file);
+    if (!isInside(state.realWorkspace, real)) {
+        state.result.warnings.push(`skipped ${forLog(relative(state.workspace, file))}: a symlink to a target outside the workspace`);
+        return undefined;
+    }
+    return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
+}
+async function addConfig(file, real, root, state) {
+    if (state.found.has(real))
+        return;
+    state.found.set(real, { file, root });
+    const codeFolder = await codeFolderBelow(file);
+    if (codeFolder)
+        state.codeFolders.add(codeFolder);
+}
+/**
+ * The real code folder a config names, when it lies below the config's own
+ * folder (`"path": "./build"`). Only a literal relative `path` counts; a bad
+ * config is reported when it is loaded, not here.
+ */
+async function codeFolderBelow(file) {
+    let config;
+    try {
+        config = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const value = config?.path;
+    if (typeof value !== 'string' || value.startsWith('$'))
+        return undefined;
+    if (external_node_path_namespaceObject.isAbsolute(value))
+        return undefined;
+    const folder = external_node_path_namespaceObject.dirname(file);
+    const codeFolder = external_node_path_namespaceObject.resolve(folder, value);
+    if (codeFolder === folder || !isInside(folder, codeFolder))
+        return undefined;
+    return (0,promises_namespaceObject.realpath)(codeFolder).catch(() => undefined);
+}
+/**
+ * A warning for each unreadable folder, except a selected task's code folder:
+ * that task fails on its own, with its config named.
+ */
+function unreadableWarnings(unreadable, codeFolders, workspace) {
+    const used = new Set(codeFolders.map(folder => external_node_path_namespaceObject.resolve(folder)));
+    return unreadable
+        .filter(({ folder }) => !used.has(external_node_path_namespaceObject.resolve(folder)))
+        .map(({ folder, code }) => `skipped folder ${forLog(relative(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``);
+}
+function relative(workspace, file) {
+    const rel = external_node_path_namespaceObject.relative(workspace, file).split(external_node_path_namespaceObject.sep).join('/');
+    return rel === '' ? '.' : rel;
+}
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
 }
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
@@ -59838,6 +59301,37 @@ function describeParseError(error) {
 // first character is `$` is replaced by the environment variable of the rest's
 // name; recursively in objects and arrays, never in keys; no partial
 // interpolation and no escape for a literal leading `$`.
+
+/** The variables a build never gets either (SPEC section 8). */
+const RUNNER_TOKENS = [
+    'GITHUB_TOKEN',
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL'
+];
+// The CLI's five `API_*` variables are also the action's fallback inputs.
+const CREDENTIALS = new Set([...CREDENTIAL_VARIABLES, ...RUNNER_TOKENS]);
+/**
+ * The action's own inputs (`INPUT_TOKEN-SECRET`: any case, hyphens kept as
+ * on macOS), the API credentials and the runner's tokens: what neither a
+ * config nor a build may read.
+ */
+function isCredentialVariable(name) {
+    return /^input_/i.test(name) || CREDENTIALS.has(name);
+}
+/**
+ * Variables `$NAME` may never read: the credentials above, and every
+ * `ACTIONS_*` variable, since all of them are the runner's plumbing (cache
+ * and results URLs, debug switches, tokens added in later runner versions)
+ * and none is a value a task should be configured with.
+ */
+function isDeniedVariable(name) {
+    return isCredentialVariable(name) || /^ACTIONS_/i.test(name);
+}
+/** Every placeholder in `value` naming a denied variable, at any depth. */
+function deniedPlaceholders(value) {
+    return substitute(value, {}).denied;
+}
 /** The variable a value refers to, when it is a placeholder. */
 function placeholderName(value) {
     return typeof value === 'string' && value.startsWith('$')
@@ -59848,15 +59342,20 @@ function placeholderName(value) {
  * Replaces every placeholder in `value`, calling `onSubstituted` with each
  * value taken from the environment the moment it is known (to mask it).
  */
-function substitute(value, env, onSubstituted = () => undefined) {
+function substitute(value, env, onSubstituted = () => undefined, unsetAsEmpty = false) {
     const missing = [];
+    const denied = [];
     const walk = (node, path) => {
         const variable = placeholderName(node);
         if (variable !== undefined) {
+            if (isDeniedVariable(variable)) {
+                denied.push({ path, variable });
+                return node;
+            }
             const found = env[variable];
             if (!found) {
                 missing.push({ path, variable });
-                return node;
+                return unsetAsEmpty ? '' : node;
             }
             onSubstituted(found, path);
             return found;
@@ -59873,12 +59372,14 @@ function substitute(value, env, onSubstituted = () => undefined) {
         }
         return node;
     };
-    return { value: walk(value, []), missing };
+    return { value: walk(value, []), missing, denied };
 }
 /** A placeholder replaced when its variable is set, else kept as written: for names and emails of any config, selected or not. */
 function substituteLeniently(value, env) {
     const variable = placeholderName(value);
-    return (variable !== undefined && env[variable]) || value;
+    if (variable === undefined || isDeniedVariable(variable))
+        return value;
+    return env[variable] || value;
 }
 function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -59897,8 +59398,14 @@ function isObject(value) {
 
 
 
-const SCHEMA_FILE = 'schema/task-config.schema.json';
-const validateSchema = new ajv.Ajv({ allErrors: true }).compile(task_config_schema_namespaceObject);
+// verbose: an error then carries its schema, whose known property names
+// give "did you mean" for an unknown one.
+const validateSchema = new ajv.Ajv({ allErrors: true, verbose: true }).compile(task_config_schema_namespaceObject);
+/** The schema's patterns, said in words (its file is not in the user's repository). */
+const PATTERN_RULES = {
+    '^[A-Za-z0-9-]+$': 'must be one or more letters, digits or -',
+    '^[A-Za-z_][A-Za-z0-9_]*$': 'must start with a letter or _ and hold only letters, digits and _'
+};
 /** The single-task input that sets each config field, for problems with inputs. */
 const INPUT_NAMES = {
     name: 'name',
@@ -59928,6 +59435,8 @@ async function loadTaskConfigs(found, options) {
         config.name = overrides?.name ?? nameOf(config.document.value, options.env);
     }
     problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
+    // Every config, selected or not: its name is shown in the failed row too.
+    problems.push(...parsed.flatMap(deniedVariables));
     const roots = rootResolver(options.workspace);
     const checks = await Promise.all(parsed.map(async (config) => {
         const selected = config.name !== undefined && options.isSelected(config.name);
@@ -59940,7 +59449,25 @@ async function loadTaskConfigs(found, options) {
     const failed = new Set(problems.map(problem => problem.file));
     const tasks = checks.flatMap(({ task }) => task && !failed.has(task.configFile) ? [task] : []);
     const names = parsed.flatMap(config => (config.name ? [config.name] : []));
-    return { tasks, problems: sortProblems(problems), names: [...new Set(names)] };
+    return {
+        tasks,
+        problems: sortProblems(problems),
+        names: [...new Set(names)],
+        warnings: checks.flatMap(checked => checked.warnings ?? [])
+    };
+}
+/** Offline, a fork's pull request has no secrets: the run goes on without the value. */
+function unsetVariableWarning(config, at, variable) {
+    const where = config.document.locate(at);
+    const line = where.line ? `:${where.line}` : '';
+    return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
+}
+/** `$NAME` placeholders that would read a credential or a runner token. */
+function deniedVariables(config) {
+    return deniedPlaceholders(config.document.value).map(({ path: at, variable }) => ({
+        ...fileProblem(config, at),
+        rule: `$${variable} may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
+    }));
 }
 /**
  * A task with no config file, described by the single-task inputs alone. Like
@@ -60076,24 +59603,34 @@ function checkUnselected(config) {
 }
 async function checkSelected(config, options, overrides, roots) {
     const problems = [];
+    const warnings = [];
+    const unsetAsEmpty = options.unsetVariablesWarn === true;
     const substituted = substitute(config.document.value, options.env, (secret, at) => {
         // The name is the function's identity, shown in every report and
         // output; masking it would hide the task everywhere (and drop outputs).
         if (at.join('.') !== 'name' && worthMasking(secret)) {
             options.mask?.(secret);
         }
-    });
+    }, unsetAsEmpty);
     for (const { path: at, variable } of substituted.missing) {
-        problems.push({
-            ...fileProblem(config, at),
-            rule: `variable ${variable} is not set (or empty) in the environment`
-        });
+        if (unsetAsEmpty)
+            warnings.push(unsetVariableWarning(config, at, variable));
+        else {
+            problems.push({
+                ...fileProblem(config, at),
+                rule: `variable ${variable} is not set (or empty) in the environment`
+            });
+        }
     }
-    const unresolved = new Set(substituted.missing.map(({ path: at }) => at.join('/')));
+    // Reported for every config by `deniedVariables`, and left as written.
+    const unresolved = new Set([...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(({ path: at }) => at.join('/')));
     const configDir = external_node_path_namespaceObject.dirname(config.found.file);
     const value = isObject(substituted.value)
         ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
         : substituted.value;
+    // `""` is no description, as in the CLI: "none" on create, never a change.
+    if (isObject(value) && value.description === '')
+        delete value.description;
     for (const issue of schemaIssues(value)) {
         // Already reported as an unset variable.
         if (unresolved.has(issue.instance.join('/')))
@@ -60104,7 +59641,7 @@ async function checkSelected(config, options, overrides, roots) {
             : issueProblem(config, issue));
     }
     if (!isObject(value))
-        return { problems };
+        return { problems, warnings };
     const badEmail = invalidCredentialsEmail(value);
     if (badEmail) {
         problems.push({
@@ -60132,9 +59669,10 @@ async function checkSelected(config, options, overrides, roots) {
             problem.config = config.file;
     }
     if (problems.length || codeDir === undefined)
-        return { problems };
+        return { problems, warnings };
     return {
         problems,
+        warnings,
         task: {
             name: value.name,
             config: value,
@@ -60314,7 +59852,12 @@ function issueOf(error, value) {
         });
     }
     if (error.keyword === 'additionalProperties') {
-        return issue(property(params.additionalProperty), 'is not allowed (unknown property)', { key: true });
+        const unknown = String(params.additionalProperty);
+        const guess = closestName(unknown, knownProperties(error));
+        const hint = guess ? `; did you mean \`${guess}\`?` : '';
+        return issue(property(unknown), `is not allowed (unknown property)${hint}`, {
+            key: true
+        });
     }
     return issue(instance, describeRule(error, valueAt(value, instance)));
 }
@@ -60326,7 +59869,8 @@ function describeRule(error, actual) {
         case 'enum':
             return config_oneOf(Array.isArray(params.allowedValues) ? params.allowedValues : [], actual);
         case 'pattern':
-            return `must match pattern ${String(params.pattern)}`;
+            return (PATTERN_RULES[String(params.pattern)] ??
+                `must match the pattern ${String(params.pattern)}`);
         case 'minimum':
         case 'maximum':
         case 'exclusiveMinimum':
@@ -60338,18 +59882,50 @@ function describeRule(error, actual) {
 }
 /**
  * `must be one of: …`. A long list (the runtimes) is cut to the values of the
- * same family as the given one (`nodejs8.x` → the nodejs ones), or its start.
+ * same family as the given one (`nodejs8.x` → the nodejs ones); with no such
+ * family the whole list is shown.
  */
 function config_oneOf(allowed, actual) {
     const values = allowed.map(String);
-    if (values.length <= 8)
-        return `must be one of: ${values.join(', ')}`;
     const family = typeof actual === 'string' ? familyOf(actual) : '';
-    const near = family.length >= 2
+    const near = values.length > 8 && family.length >= 2
         ? values.filter(candidate => familyOf(candidate).startsWith(family))
         : [];
-    const shown = near.length ? near : values.slice(0, 6);
-    return `must be one of: ${shown.join(', ')}, … (${values.length} values, all in ${SCHEMA_FILE})`;
+    if (!near.length)
+        return `must be one of: ${values.join(', ')}`;
+    return `must be one of: ${near.join(', ')} (the ${family} ones of ${values.length} allowed values)`;
+}
+/** The property names the schema object behind `error` allows. */
+function knownProperties(error) {
+    const parent = error.parentSchema;
+    return parent?.properties ? Object.keys(parent.properties) : [];
+}
+/**
+ * The known name closest to a misspelt one (`enviroment` → `environment`),
+ * within an edit distance of 2, ignoring case; undefined when none is.
+ */
+function closestName(unknown, known) {
+    let best;
+    for (const name of known) {
+        const distance = editDistance(unknown.toLowerCase(), name.toLowerCase());
+        if (distance <= 2 && (!best || distance < best.distance)) {
+            best = { name, distance };
+        }
+    }
+    return best?.name;
+}
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+        }
+        previous = current;
+    }
+    return previous[b.length] ?? 0;
 }
 function familyOf(value) {
     return /^[a-z]+/i.exec(value)?.[0].toLowerCase() ?? '';
@@ -60460,10 +60036,17 @@ async function loadTasks(settings, env, mask) {
             workspace: settings.workspace
         });
         return Array.isArray(task)
-            ? { found: [], tasks: [], names: [], problems: task }
-            : { found: [], tasks: [task], names: [task.name], problems: [] };
+            ? { found: [], tasks: [], names: [], problems: task, warnings: [] }
+            : {
+                found: [],
+                tasks: [task],
+                names: [task.name],
+                problems: [],
+                warnings: []
+            };
     }
-    const found = await findTaskConfigs(settings.paths, settings.workspace);
+    const discovery = await findTaskConfigs(settings.paths, settings.workspace);
+    const found = discovery.configs;
     const problems = [];
     if (overrides && !(await namesOneFile(settings, found))) {
         problems.push({
@@ -60480,7 +60063,8 @@ async function loadTasks(settings, env, mask) {
         isSelected: filter.matches,
         overrides,
         mask,
-        codeFoldersBuiltLater: settings.buildCommand !== undefined
+        codeFoldersBuiltLater: settings.buildCommand !== undefined,
+        unsetVariablesWarn: isOfflineDryRun(settings)
     });
     problems.push(...loaded.problems);
     const unmatched = filter.unmatched(loaded.names);
@@ -60490,13 +60074,22 @@ async function loadTasks(settings, env, mask) {
             rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
         });
     }
-    return { found, tasks: loaded.tasks, names: loaded.names, problems };
+    const warnings = [
+        ...discovery.warnings,
+        ...loaded.warnings,
+        ...unreadableWarnings(discovery.unreadable, loaded.tasks.map(task => task.codeDir), settings.workspace)
+    ];
+    return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings };
+}
+/** A dry run missing a credential: validated and packaged without the API. */
+function isOfflineDryRun(settings) {
+    return settings.dryRun && settings.missingCredentials.length > 0;
 }
 async function namesOneFile(settings, found) {
     const [only] = settings.paths;
     if (settings.paths.length !== 1 || !only || found.length !== 1)
         return false;
-    const stats = await (0,promises_namespaceObject.lstat)(only);
+    const stats = await (0,promises_namespaceObject.stat)(only);
     return !stats.isDirectory();
 }
 
@@ -60527,10 +60120,348 @@ async function mapPool(items, limit, work, options = {}) {
     return results;
 }
 
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/file-workers.ts
+// Reading, hashing and deflating small files off the main thread. A worker
+// takes a batch of files (one message for many files, so per-file overhead
+// stays small) and does the whole job synchronously: readFileSync, sha256,
+// crc32, deflateRawSync. One worker per core keeps every core busy while
+// the main thread walks folders and writes zips in order.
+
+
+// Plain CommonJS so it runs from a string in the bundle and in tests alike.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { closeSync, openSync, readSync } = require('node:fs')
+const { createHash } = require('node:crypto')
+const zlib = require('node:zlib')
+// Every file is read into one reused buffer: a fresh Buffer per file is
+// freed only when the heap is collected, and tens of MB of them piled up.
+let scratch = Buffer.allocUnsafe(1024 * 1024)
+function readAll(file) {
+  const fd = openSync(file, 'r')
+  try {
+    let length = 0
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2)
+        scratch.copy(bigger)
+        scratch = bigger
+      }
+      const read = readSync(fd, scratch, length, scratch.length - length, null)
+      if (read === 0) return scratch.subarray(0, length)
+      length += read
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+function one(file, hash, level) {
+  let bytes
+  try { bytes = readAll(file) } catch (error) { return { size: 0, error: error.code || error.message } }
+  const result = { size: bytes.length }
+  if (hash) result.sha = createHash('sha256').update(bytes).digest()
+  if (level !== undefined) {
+    result.crc = zlib.crc32(bytes)
+    const deflated = level > 0 && bytes.length > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined
+    result.deflated = deflated !== undefined && deflated.length < bytes.length
+    result.data = result.deflated ? deflated : bytes
+  }
+  return result
+}
+// Own, exact-size copies, transferred: a Buffer is often a view into a
+// larger pooled ArrayBuffer, which a plain postMessage would copy whole.
+function own(bytes, transfer) {
+  if (!bytes) return undefined
+  const copy = new Uint8Array(bytes)
+  transfer.push(copy.buffer)
+  return copy
+}
+parentPort.on('message', ({ id, files, hash, level }) => {
+  const transfer = []
+  const results = files.map(file => {
+    const result = one(file, hash, level)
+    result.sha = own(result.sha, transfer)
+    result.data = own(result.data, transfer)
+    return result
+  })
+  parentPort.postMessage({ id, results }, transfer)
+})
+`;
+class FileWorkers {
+    size;
+    slots = [];
+    queue = [];
+    nextId = 0;
+    constructor(size) {
+        this.size = size;
+    }
+    run(job) {
+        return new Promise((resolve, reject) => {
+            this.queue.push({ id: this.nextId++, job, pending: { resolve, reject } });
+            this.dispatch();
+        });
+    }
+    async close() {
+        const slots = this.slots.splice(0);
+        await Promise.all(slots.map(slot => slot.worker.terminate()));
+    }
+    dispatch() {
+        while (this.queue.length > 0) {
+            const slot = this.slots.find(s => !s.busy) ?? this.spawn();
+            if (!slot)
+                return;
+            const next = this.queue.shift();
+            if (!next)
+                return;
+            slot.busy = { id: next.id, pending: next.pending };
+            // Referenced only while busy: an idle pool never keeps the process up.
+            slot.worker.ref();
+            slot.worker.postMessage({ id: next.id, ...next.job });
+        }
+    }
+    spawn() {
+        if (this.slots.length >= this.size)
+            return undefined;
+        const slot = {
+            worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, {
+                eval: true,
+                // File bytes live outside the heap; a small young generation keeps
+                // each worker's resident memory small.
+                resourceLimits: { maxYoungGenerationSizeMb: 4 }
+            })
+        };
+        slot.worker.on('message', (message) => {
+            const pending = slot.busy?.pending;
+            slot.busy = undefined;
+            slot.worker.unref();
+            pending?.resolve(message.results.map(fromWire));
+            this.dispatch();
+        });
+        slot.worker.on('error', error => {
+            this.fail(slot, error);
+        });
+        slot.worker.on('exit', () => {
+            this.fail(slot, new Error('worker exited'));
+        });
+        this.slots.push(slot);
+        return slot;
+    }
+    fail(slot, error) {
+        const index = this.slots.indexOf(slot);
+        if (index >= 0)
+            this.slots.splice(index, 1);
+        slot.busy?.pending.reject(error);
+        slot.busy = undefined;
+        this.dispatch();
+    }
+}
+/** Buffers arrive as plain Uint8Arrays; view them as Buffers without a copy. */
+function fromWire(result) {
+    const view = (bytes) => bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { ...result, sha: view(result.sha), data: view(result.data) };
+}
+let shared;
+/** The run's pool, started on first use: one worker per core. */
+function fileWorkers() {
+    shared ??= new FileWorkers(Math.max(1, (0,external_node_os_namespaceObject.availableParallelism)()));
+    return shared;
+}
+/** Stops the pool's workers (they are started again if needed). */
+async function closeFileWorkers() {
+    const pool = shared;
+    shared = undefined;
+    await pool?.close();
+}
+
+;// CONCATENATED MODULE: ./src/read-pass.ts
+// One read of every file of a code folder, in the folder's sorted order:
+// small files in batches on the worker pool, large ones streamed here (zlib
+// deflates them on the libuv pool). A few jobs run ahead of the one being
+// consumed, so reads, hashing and deflate overlap while the bytes in flight
+// stay bounded whatever the files.
+
+
+
+
+
+/** Files above this are streamed, so one large file never sits in memory. */
+const STREAM_THRESHOLD = 1024 * 1024;
+/** A batch closes at this many files or bytes: few messages, small memory. */
+const BATCH_FILES = 128;
+const BATCH_BYTES = 1024 * 1024;
+/**
+ * Jobs of one folder in flight at once. Each is at most ~1 MiB read (or a
+ * stream with 64 KiB chunks), so a task holds a few MiB whatever its files.
+ */
+const JOBS_AHEAD = 4;
+/** Thrown when one file alone deflates past `maxDeflated`. */
+class DeflatedTooLarge extends Error {
+    bytes;
+    constructor(bytes) {
+        super(`deflated past ${bytes} bytes`);
+        this.bytes = bytes;
+    }
+}
+/** Groups the folder's files into jobs, in entry order. */
+function planJobs(entries, batchFiles) {
+    const jobs = [];
+    let batch = [];
+    let bytes = 0;
+    const close = () => {
+        if (batch.length)
+            jobs.push({ batch });
+        batch = [];
+        bytes = 0;
+    };
+    entries.forEach((entry, index) => {
+        if (entry.type !== 'file')
+            return;
+        if (entry.size > STREAM_THRESHOLD) {
+            close();
+            jobs.push({ large: index });
+            return;
+        }
+        batch.push(index);
+        bytes += entry.size;
+        if (batch.length >= batchFiles || bytes >= BATCH_BYTES)
+            close();
+    });
+    close();
+    return jobs;
+}
+/**
+ * Yields each file entry's index and result, in entry order. Stopping early
+ * (a `return` or a throw in the consumer) leaves the jobs in flight to
+ * finish on their own; their results are dropped.
+ */
+async function* readFiles(root, entries, options) {
+    const { jobsAhead, batchFiles } = options.split ?? {
+        jobsAhead: JOBS_AHEAD,
+        batchFiles: BATCH_FILES
+    };
+    const jobs = planJobs(entries, batchFiles);
+    const running = [];
+    let next = 0;
+    const launch = () => {
+        while (next < jobs.length && running.length < jobsAhead) {
+            const started = startJob(root, entries, jobs[next++], options);
+            started.catch(() => undefined);
+            running.push(started);
+        }
+    };
+    for (const job of jobs) {
+        options.signal?.throwIfAborted();
+        launch();
+        const results = await running.shift();
+        options.signal?.throwIfAborted();
+        const indexes = 'large' in job ? [job.large] : job.batch;
+        for (const [i, index] of indexes.entries()) {
+            yield { index, result: results[i] };
+        }
+    }
+}
+function startJob(root, entries, job, options) {
+    const file = (index) => external_node_path_default().join(root, entries[index].path);
+    if ('large' in job)
+        return streamFile(file(job.large), options).then(r => [r]);
+    const work = {
+        files: job.batch.map(file),
+        hash: options.hash,
+        level: options.level
+    };
+    return fileWorkers().run(work);
+}
+/** One large file: sha256 and crc32 here, deflate on zlib's thread pool. */
+async function streamFile(file, options) {
+    const hash = options.hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
+    const zip = options.level === undefined ? undefined : deflating(options);
+    let size = 0;
+    let crc = 0;
+    try {
+        // The signal is checked per chunk rather than given to the stream: one
+        // abort listener per open file would pile up on the run's signal.
+        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, {
+            highWaterMark: 256 * 1024
+        })) {
+            options.signal?.throwIfAborted();
+            const bytes = chunk;
+            size += bytes.length;
+            hash?.update(bytes);
+            if (zip) {
+                crc = (0,external_node_zlib_.crc32)(bytes, crc);
+                await zip.write(bytes);
+            }
+        }
+    }
+    catch (error) {
+        zip?.destroy();
+        if (error instanceof DeflatedTooLarge)
+            throw error;
+        options.signal?.throwIfAborted();
+        return {
+            size,
+            error: error.code ?? String(error)
+        };
+    }
+    const data = zip ? await zip.end() : undefined;
+    return { size, sha: hash?.digest(), crc, data, deflated: Boolean(zip) };
+}
+/** A raw deflate stream whose output is kept (bounded by `maxDeflated`). */
+function deflating(options) {
+    const stream = (0,external_node_zlib_.createDeflateRaw)({ level: options.level });
+    const chunks = [];
+    let total = 0;
+    let failure;
+    const ended = new Promise((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('error', reject);
+    });
+    ended.catch(() => undefined);
+    stream.on('data', (chunk) => {
+        total += chunk.length;
+        if (options.maxDeflated !== undefined && total > options.maxDeflated) {
+            failure ??= new DeflatedTooLarge(options.maxDeflated);
+            return;
+        }
+        chunks.push(chunk);
+    });
+    return {
+        write: bytes => new Promise((resolve, reject) => {
+            if (failure) {
+                reject(failure);
+                return;
+            }
+            // Waiting for each chunk to be taken keeps one chunk in flight.
+            stream.write(bytes, error => {
+                if (error)
+                    reject(error);
+                else
+                    resolve();
+            });
+        }).then(() => {
+            if (failure)
+                throw failure;
+        }),
+        end: async () => {
+            stream.end();
+            await ended;
+            if (failure)
+                throw failure;
+            return Buffer.concat(chunks);
+        },
+        destroy: () => stream.destroy()
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/code-folder.ts
 // Stage 4: read a task's code folder and fingerprint it. The scan keeps only
 // metadata (never file contents), so a large node_modules tree costs a read
 // and a hash, not memory.
+
 
 
 
@@ -60552,20 +60483,20 @@ class CodeFolderError extends Error {
 }
 /** Left out at any depth: never part of the code, and often large. */
 const EXCLUDED_NAME = '.git';
-/**
- * readdir/lstat/readlink calls at once. Unbounded fan-out over a large tree
- * was slower and stalled the event loop for 100+ ms while thousands of
- * completions were handled in one turn; 16 keeps stalls near 10 ms.
- */
+/** Symlink checks (readlink, realpath) at once. */
 const METADATA_CONCURRENCY = 16;
-/** Files above this are streamed, so one large file never sits in memory. */
-const STREAM_THRESHOLD = 1024 * 1024;
 /** A zip without ZIP64 (what we write) counts entries and sizes in 16/32 bits. */
 const MAX_ENTRIES = 0xffff;
 const MAX_FILE_BYTES = 0xfffffffe;
 /** Bumped whenever the hashed layout changes, so old fingerprints never match. */
 const FINGERPRINT_VERSION = 'exh-tasks-action code v1';
-async function scanCodeFolder(root) {
+/** Walks and fingerprints a code folder (one walk, one read of each file). */
+async function scanCodeFolder(root, signal) {
+    const walked = await walkCodeFolder(root);
+    return { ...walked, fingerprint: await fingerprintOf(walked, signal) };
+}
+/** Lists and checks a code folder's entries; reads no file contents. */
+async function walkCodeFolder(root) {
     const folder = external_node_path_default().resolve(root);
     await checkRoot(folder);
     const found = await code_folder_walk(folder);
@@ -60583,8 +60514,7 @@ async function scanCodeFolder(root) {
     if (entries.length > MAX_ENTRIES) {
         throw new CodeFolderError(folder, undefined, `holds ${entries.length} files and folders, more than a zip without ZIP64 can hold (${MAX_ENTRIES})`);
     }
-    const fingerprint = await fingerprintOf(folder, entries);
-    return { root: folder, entries, fingerprint, files, warnings };
+    return { root: folder, entries, files, warnings };
 }
 async function checkRoot(folder) {
     const stats = await guard(folder, undefined, () => (0,promises_namespaceObject.stat)(folder));
@@ -60592,26 +60522,29 @@ async function checkRoot(folder) {
         throw new CodeFolderError(folder, undefined, 'is not a folder');
     }
 }
-/** Every entry below `root`, level by level; symlinks not followed, `.git` left out. */
+/**
+ * Every entry below `root`, folder by folder; symlinks not followed, `.git`
+ * left out. Synchronous calls (a few microseconds each, where an async call
+ * costs a thread-pool round trip), yielding after each folder so the event
+ * loop (signals, worker messages, other tasks) keeps turning.
+ */
 async function code_folder_walk(root) {
     const found = [];
-    let dirs = [''];
-    while (dirs.length > 0) {
-        const listed = await mapPool(dirs, METADATA_CONCURRENCY, dir => list(root, dir));
-        const paths = listed.flat();
-        const stats = await mapPool(paths, METADATA_CONCURRENCY, rel => guard(root, rel, () => (0,promises_namespaceObject.lstat)(external_node_path_default().join(root, rel))));
-        const level = paths.map((rel, index) => ({
-            path: rel,
-            stats: stats[index]
-        }));
-        found.push(...level);
-        dirs = level.filter(item => item.stats.isDirectory()).map(item => item.path);
+    const dirs = [''];
+    for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
+        for (const rel of list(root, dir)) {
+            const stats = guardSync(root, rel, () => (0,external_node_fs_namespaceObject.lstatSync)(external_node_path_default().join(root, rel)));
+            found.push({ path: rel, stats });
+            if (stats.isDirectory())
+                dirs.push(rel);
+        }
+        await yieldToEventLoop();
     }
     return found;
 }
 /** The relative paths of one folder's children, `.git` left out. */
-async function list(root, dir) {
-    const names = await guard(root, dir || undefined, () => (0,promises_namespaceObject.readdir)(external_node_path_default().join(root, dir)));
+function list(root, dir) {
+    const names = guardSync(root, dir || undefined, () => (0,external_node_fs_namespaceObject.readdirSync)(external_node_path_default().join(root, dir)));
     return names
         .filter(name => name !== EXCLUDED_NAME)
         .map(name => {
@@ -60629,7 +60562,7 @@ function checkName(root, rel, name) {
 }
 async function toEntry(context, { path: rel, stats }) {
     const { root } = context;
-    const mode = stats.mode & 0o777;
+    const mode = stats.mode & 0o7777;
     if (stats.isFile()) {
         if (stats.size > MAX_FILE_BYTES) {
             throw new CodeFolderError(root, rel, 'is larger than a zip without ZIP64 can hold (4 GiB)');
@@ -60729,32 +60662,61 @@ function sortByPath(entries) {
 /**
  * sha256 over every entry's type, path, mode and content (a file's own
  * sha256, a link's target), each field length-prefixed so no two folders
- * hash the same stream. Entries are hashed in sorted order: deterministic,
- * one file in memory at a time.
+ * hash the same stream, entries in sorted order. Fed one entry at a time, so
+ * packaging can build it from the same read as the zip.
  */
-async function fingerprintOf(root, entries) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    field(hash, FINGERPRINT_VERSION);
-    let sliceStart = performance.now();
-    for (const entry of entries) {
-        field(hash, entry.type);
-        field(hash, entry.path);
-        field(hash, entry.mode.toString(8));
-        field(hash, await contentOf(root, entry));
-        if (performance.now() - sliceStart > SYNC_SLICE_MS) {
-            await yieldToEventLoop();
-            sliceStart = performance.now();
-        }
+class Fingerprint {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    constructor() {
+        field(this.hash, FINGERPRINT_VERSION);
     }
-    return hash.digest('hex');
+    /** `fileSha` is the file's own sha256, for a file entry. */
+    add(entry, fileSha) {
+        field(this.hash, entry.type);
+        field(this.hash, entry.path);
+        // Only the permission bits: setuid/setgid/sticky were never hashed, and
+        // hashing them now would change every fingerprint that has them.
+        field(this.hash, (entry.mode & 0o777).toString(8));
+        field(this.hash, entry.type === 'symlink'
+            ? (entry.linkTarget ?? '')
+            : entry.type === 'file'
+                ? (fileSha ?? Buffer.alloc(0))
+                : '');
+    }
+    digest() {
+        return this.hash.digest('hex');
+    }
 }
-/**
- * Small files are read synchronously: an async readFile costs four thread
- * pool round trips, which made hashing a node_modules tree about five times
- * slower (benchmark: ~100 µs a file). Yielding every few milliseconds keeps
- * the event loop responsive (signals, timers).
- */
-const SYNC_SLICE_MS = 8;
+async function fingerprintFolder(folder, signal) {
+    return { ...folder, fingerprint: await fingerprintOf(folder, signal) };
+}
+async function fingerprintOf(folder, signal) {
+    const fingerprint = new Fingerprint();
+    const results = readFiles(folder.root, folder.entries, { hash: true, signal });
+    let done = 0;
+    for await (const { index, result } of results) {
+        // Links and folders between the files, in order.
+        for (; done < index; done++) {
+            fingerprint.add(folder.entries[done]);
+        }
+        const entry = folder.entries[done++];
+        checkRead(folder.root, entry, result);
+        fingerprint.add(entry, result.sha);
+    }
+    for (; done < folder.entries.length; done++) {
+        fingerprint.add(folder.entries[done]);
+    }
+    return fingerprint.digest();
+}
+/** A read that failed, or a file whose size changed since the walk. */
+function checkRead(root, entry, result) {
+    if (result.error) {
+        throw new CodeFolderError(root, entry.path, `cannot be read (${result.error})`);
+    }
+    if (result.size !== entry.size) {
+        throw new CodeFolderError(root, entry.path, 'changed while it was read (its size differs from the listing); did a build run at the same time?');
+    }
+}
 function yieldToEventLoop() {
     return new Promise(resolve => setImmediate(resolve));
 }
@@ -60763,24 +60725,15 @@ function field(hash, value) {
     hash.update(`${bytes.length}:`);
     hash.update(bytes);
 }
-async function contentOf(root, entry) {
-    if (entry.type === 'symlink')
-        return entry.linkTarget ?? '';
-    if (entry.type === 'directory')
-        return '';
-    const file = external_node_path_default().join(root, entry.path);
-    return guard(root, entry.path, async () => {
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        if (entry.size <= STREAM_THRESHOLD) {
-            hash.update((0,external_node_fs_namespaceObject.readFileSync)(file));
-        }
-        else {
-            for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file)) {
-                hash.update(chunk);
-            }
-        }
-        return hash.digest();
-    });
+function guardSync(root, entry, call) {
+    try {
+        return call();
+    }
+    catch (error) {
+        if (error instanceof CodeFolderError)
+            throw error;
+        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
+    }
 }
 /** Runs a file-system call, turning its failure into a CodeFolderError for `entry`. */
 async function guard(root, entry, call) {
@@ -60801,21 +60754,355 @@ function codeOf(error) {
     return String(error);
 }
 
+;// CONCATENATED MODULE: ./src/package.ts
+// Stage 6: zip a walked code folder deterministically, and the size checks
+// the API would otherwise fail a write on.
+//
+// The zip is written here rather than with a library: entries are deflated
+// in batches on one worker per core (see read-pass.ts) and written in sorted
+// order as they finish, which no zip library does (yazl deflates one entry at
+// a time; adm-zip's async writer overflows the stack on ~2,000 stored entries
+// in a row and its sync writer blocks the event loop). The format written is
+// the plain one every reader takes: local headers with sizes known, a central
+// directory, no ZIP64, no data descriptors. adm-zip still reads zips back in
+// the tests and the fake API.
+
+
+
+
+/** The zip passed `maxBytes` and was abandoned (nothing left on disk). */
+class ZipTooLarge extends Error {
+    passed;
+    constructor(passed) {
+        super(`the zip passed ${passed} bytes`);
+        this.passed = passed;
+        this.name = 'ZipTooLarge';
+    }
+}
+/** The API gateway's limit on one request body. */
+const MAX_REQUEST_BYTES = 10_000_000;
+/** The largest zip whose base64 alone fits one request. */
+const MAX_ZIP_BYTES = Math.floor(MAX_REQUEST_BYTES / 4) * 3;
+/** The API's limit on a function's environment: keys and values, UTF-8. */
+const MAX_ENVIRONMENT_BYTES = 4096;
+/**
+ * zlib's default. Level 9 took twice the CPU on the benchmark's node_modules
+ * trees for zips 0.5% smaller (docs/benchmark.md): not worth half the speed.
+ */
+const COMPRESSION_LEVEL = 6;
+async function packageCodeFolder(folder, options = {}) {
+    const sink = options.file
+        ? await FileSink.open(options.file)
+        : new MemorySink();
+    try {
+        const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
+        const fingerprint = await writeEntries(folder, zip, options);
+        const bytes = await zip.finish();
+        return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
+    }
+    catch (error) {
+        await sink.abandon();
+        if (error instanceof DeflatedTooLarge)
+            throw new ZipTooLarge(error.bytes);
+        throw error;
+    }
+}
+/** Every entry in sorted order; the fingerprint too when asked. */
+async function writeEntries(folder, zip, options) {
+    const { entries, root } = folder;
+    const fingerprint = options.hash ? new Fingerprint() : undefined;
+    let done = 0;
+    const other = async (entry) => {
+        fingerprint?.add(entry);
+        await zip.add(entry, undefined);
+    };
+    const results = readFiles(root, entries, {
+        hash: Boolean(options.hash),
+        level: COMPRESSION_LEVEL,
+        signal: options.signal,
+        maxDeflated: options.maxBytes,
+        split: options.split
+    });
+    for await (const { index, result } of results) {
+        for (; done < index; done++)
+            await other(entries[done]);
+        const entry = entries[done++];
+        checkRead(root, entry, result);
+        fingerprint?.add(entry, result.sha);
+        await zip.add(entry, result);
+    }
+    for (; done < entries.length; done++)
+        await other(entries[done]);
+    return fingerprint?.digest();
+}
+/**
+ * 1980-01-01 00:00, the earliest time a zip can hold: any fixed time makes
+ * packages reproducible, and DOS time has no time zone to differ by.
+ */
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+/** Made by Unix (so readers apply the modes), format version 2.0. */
+const VERSION_MADE_BY = (3 << 8) | 20;
+const VERSION_NEEDED = 20;
+/** Names are UTF-8. */
+const FLAG_UTF8 = 0x0800;
+const STORED = 0;
+const DEFLATED = 8;
+const MSDOS_DIRECTORY = 0x10;
+/** Local header and data per entry as it comes, the central directory last. */
+class ZipWriter {
+    sink;
+    maxBytes;
+    central = [];
+    offset = 0;
+    constructor(sink, maxBytes) {
+        this.sink = sink;
+        this.maxBytes = maxBytes;
+    }
+    async add(entry, result) {
+        const { data, written } = this.describe(entry, result);
+        const header = Buffer.alloc(30);
+        header.writeUInt32LE(0x04034b50, 0);
+        header.writeUInt16LE(VERSION_NEEDED, 4);
+        header.writeUInt16LE(FLAG_UTF8, 6);
+        header.writeUInt16LE(written.method, 8);
+        header.writeUInt16LE(DOS_TIME, 10);
+        header.writeUInt16LE(DOS_DATE, 12);
+        header.writeUInt32LE(written.crc, 14);
+        header.writeUInt32LE(written.compressed, 18);
+        header.writeUInt32LE(written.size, 22);
+        header.writeUInt16LE(written.name.length, 26);
+        header.writeUInt16LE(0, 28);
+        this.central.push(written);
+        await this.write([header, written.name, data]);
+    }
+    describe(entry, result) {
+        const base = { offset: this.offset };
+        if (entry.type === 'directory') {
+            const name = Buffer.from(`${entry.path}/`);
+            const attributes = toAttributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY;
+            const written = {
+                ...base,
+                name,
+                method: STORED,
+                crc: 0,
+                compressed: 0,
+                size: 0,
+                attributes
+            };
+            return { data: Buffer.alloc(0), written };
+        }
+        const name = Buffer.from(entry.path);
+        if (entry.type === 'symlink') {
+            // Zip readers take a link's data as its target; stored, not deflated.
+            const data = Buffer.from(entry.linkTarget ?? '');
+            const attributes = toAttributes(S_IFLNK | 0o777);
+            const written = {
+                ...base,
+                name,
+                method: STORED,
+                crc: crc32(data),
+                compressed: data.length,
+                size: data.length,
+                attributes
+            };
+            return { data, written };
+        }
+        const data = result?.data ?? Buffer.alloc(0);
+        const written = {
+            ...base,
+            name,
+            method: result?.deflated ? DEFLATED : STORED,
+            crc: result?.crc ?? 0,
+            compressed: data.length,
+            size: entry.size,
+            attributes: toAttributes(S_IFREG | entry.mode)
+        };
+        return { data, written };
+    }
+    /** Writes the central directory; returns the zip's size. */
+    async finish() {
+        const start = this.offset;
+        const records = this.central.map(centralRecord);
+        await this.write(records);
+        const end = Buffer.alloc(22);
+        end.writeUInt32LE(0x06054b50, 0);
+        end.writeUInt16LE(this.central.length, 8);
+        end.writeUInt16LE(this.central.length, 10);
+        end.writeUInt32LE(this.offset - start, 12);
+        end.writeUInt32LE(start, 16);
+        await this.write([end]);
+        return this.offset;
+    }
+    async write(parts) {
+        for (const part of parts)
+            this.offset += part.length;
+        if (this.offset > this.maxBytes)
+            throw new ZipTooLarge(this.maxBytes);
+        await this.sink.write(parts);
+    }
+}
+function centralRecord(entry) {
+    const record = Buffer.alloc(46 + entry.name.length);
+    record.writeUInt32LE(0x02014b50, 0);
+    record.writeUInt16LE(VERSION_MADE_BY, 4);
+    record.writeUInt16LE(VERSION_NEEDED, 6);
+    record.writeUInt16LE(FLAG_UTF8, 8);
+    record.writeUInt16LE(entry.method, 10);
+    record.writeUInt16LE(DOS_TIME, 12);
+    record.writeUInt16LE(DOS_DATE, 14);
+    record.writeUInt32LE(entry.crc, 16);
+    record.writeUInt32LE(entry.compressed, 20);
+    record.writeUInt32LE(entry.size, 24);
+    record.writeUInt16LE(entry.name.length, 28);
+    // Extra field, comment, disk number, internal attributes: all zero.
+    record.writeUInt32LE(entry.attributes, 38);
+    record.writeUInt32LE(entry.offset, 42);
+    entry.name.copy(record, 46);
+    return record;
+}
+/** Unix mode in the high 16 bits, as Info-ZIP writes it. */
+function toAttributes(mode) {
+    return (mode << 16) >>> 0;
+}
+function crc32(data) {
+    return (0,external_node_zlib_.crc32)(data);
+}
+class MemorySink {
+    parts = [];
+    write(parts) {
+        this.parts.push(...parts);
+        return Promise.resolve();
+    }
+    close() {
+        return Promise.resolve(Buffer.concat(this.parts));
+    }
+    abandon() {
+        this.parts.length = 0;
+        return Promise.resolve();
+    }
+}
+/** Writes in chunks of about 1 MiB: few system calls, little memory. */
+class FileSink {
+    file;
+    handle;
+    pending = [];
+    pendingBytes = 0;
+    constructor(file, handle) {
+        this.file = file;
+        this.handle = handle;
+    }
+    static async open(file) {
+        return new FileSink(file, await (0,promises_namespaceObject.open)(file, 'wx', 0o600));
+    }
+    async write(parts) {
+        for (const part of parts) {
+            this.pending.push(part);
+            this.pendingBytes += part.length;
+        }
+        if (this.pendingBytes >= 1024 * 1024)
+            await this.flush();
+    }
+    async close() {
+        await this.flush();
+        await this.handle.close();
+        return undefined;
+    }
+    async abandon() {
+        this.pending = [];
+        await this.handle.close().catch(() => undefined);
+        await (0,promises_namespaceObject.rm)(this.file, { force: true });
+    }
+    async flush() {
+        const parts = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        if (parts.length)
+            await this.handle.write(Buffer.concat(parts));
+    }
+}
+/** UTF-8 bytes of `JSON.stringify(body)`: what goes over the wire. */
+function requestBodyBytes(body) {
+    const text = JSON.stringify(body);
+    return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+}
+/**
+ * The create/update body once the zip is in it as base64 `code`, checked
+ * against the gateway's limit before any write. Counted without building the
+ * base64 string: its characters need no JSON escaping.
+ */
+function checkRequestSize(body, zipBytes) {
+    const others = requestBodyBytes(withEmptyCode(body));
+    const total = others + 4 * Math.ceil(zipBytes / 3);
+    if (total <= MAX_REQUEST_BYTES)
+        return undefined;
+    const maxZip = Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
+    return `the request would be ${count(total)} bytes (a ${count(zipBytes)}-byte zip, base64-encoded, plus the other fields), over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; with this config the zip may be at most ${count(maxZip)} bytes`;
+}
+/** The largest zip that keeps this body within the request limit. */
+function maxZipBytes(body) {
+    const others = requestBodyBytes(withEmptyCode(body));
+    return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
+}
+/**
+ * Why a zip abandoned at `passed` bytes cannot be sent with `body` (its
+ * other fields; unknown before planning, then counted as none).
+ */
+function abandonedZipMessage(body, passed) {
+    const tooLarge = checkRequestSize(body ?? {}, passed) ?? '';
+    return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`;
+}
+function withEmptyCode(body) {
+    return typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? { ...body, code: '' }
+        : body;
+}
+function count(value) {
+    return value.toLocaleString('en-US');
+}
+/** UTF-8 bytes of every key and value, as the API counts its 4 KB limit. */
+function environmentBytes(env) {
+    return Object.entries(env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'), 0);
+}
+
 ;// CONCATENATED MODULE: ./src/scan.ts
 
 
 
+
+
 /**
- * Stage 4: read and fingerprint every selected task's code folder. An
- * unchanged task costs exactly this: a read and a hash.
+ * Code folders read at once, whatever `concurrency`: the worker pool is the
+ * parallelism (one per core). Two keep it fed while the next folder is
+ * walked; more only held more bytes in flight (~13 MB each on the
+ * benchmark) for no gain in speed.
  */
-async function scanTasks(tasks, concurrency) {
+const FOLDERS_AT_ONCE = 2;
+/**
+ * Stage 4: walk every selected task's code folder once and fingerprint it.
+ * An unchanged task costs exactly this: a walk, a read and a hash.
+ */
+async function scanTasks(tasks, options) {
     const problems = [];
-    const scanned = await mapPool(tasks, concurrency, async (task) => {
+    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+    const scanned = await mapPool(tasks, folders, async (task) => {
         try {
-            return { task, folder: await scanCodeFolder(task.codeDir) };
+            return await scanTask(task, options);
         }
         catch (error) {
+            if (error instanceof ZipTooLarge) {
+                problems.push({
+                    file: task.configFile,
+                    ...task.locations?.path,
+                    field: 'path',
+                    rule: abandonedZipMessage(undefined, error.passed),
+                    task: task.name
+                });
+                return undefined;
+            }
             if (!(error instanceof CodeFolderError))
                 throw error;
             problems.push(codeFolderProblem(task, error));
@@ -60826,6 +61113,33 @@ async function scanTasks(tasks, concurrency) {
         scanned: scanned.filter((item) => Boolean(item)),
         problems
     };
+}
+async function scanTask(task, options) {
+    const walked = await walkCodeFolder(task.codeDir);
+    options.signal?.throwIfAborted();
+    if (!(await options.certainUpload(task))) {
+        return { task, folder: await fingerprintFolder(walked, options.signal) };
+    }
+    const file = spoolFile(options.spoolDir, task.name);
+    const pkg = await packageCodeFolder(walked, {
+        file,
+        hash: true,
+        maxBytes: MAX_ZIP_BYTES,
+        signal: options.signal
+    });
+    return {
+        task,
+        folder: { ...walked, fingerprint: pkg.fingerprint ?? '' },
+        pkg: { file, bytes: pkg.bytes, files: pkg.files }
+    };
+}
+/**
+ * The task's spool file: a hash of its name, so `Report` and `report` get
+ * files whose names differ on a case-insensitive file system too.
+ */
+function spoolFile(spoolDir, taskName) {
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(taskName).digest('hex');
+    return external_node_path_namespaceObject.join(spoolDir, `${digest.slice(0, 32)}.zip`);
 }
 /** Names the entry as the workspace sees it, never by an absolute path. */
 function codeFolderProblem(task, error) {
@@ -60844,34 +61158,87 @@ function codeFolderProblem(task, error) {
 
 ;// CONCATENATED MODULE: ./src/marker.ts
 
-const VERSION = 1;
+const VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 function encodeMarker(marker) {
     return JSON.stringify({
         v: VERSION,
         fingerprint: marker.fingerprint,
+        ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
         repository: marker.repository,
         scope: marker.scope
     });
 }
-/** The marker in a function's environment, or undefined when absent or unreadable. */
+/** The marker to write for a function of `repository`. */
+function markerFor(repository, fingerprint, scope) {
+    return {
+        fingerprint,
+        repository: repository.name,
+        ...(repository.id ? { repositoryId: repository.id } : {}),
+        scope
+    };
+}
+/**
+ * The marker in a function's environment (any version this action ever
+ * wrote), or undefined when absent or unreadable.
+ */
 function readMarker(environment) {
     const raw = environment[MARKER_VARIABLE];
     if (!raw)
         return undefined;
+    let parsed;
     try {
-        const parsed = JSON.parse(raw);
-        const { v, fingerprint, repository, scope } = parsed;
-        if (v !== VERSION ||
-            typeof fingerprint !== 'string' ||
-            typeof repository !== 'string' ||
-            typeof scope !== 'string') {
-            return undefined;
-        }
-        return { fingerprint, repository, scope };
+        parsed = JSON.parse(raw);
     }
     catch {
         return undefined;
     }
+    if (typeof parsed !== 'object' || parsed === null)
+        return undefined;
+    const { v, fingerprint, repository, repositoryId, scope } = parsed;
+    if (!READABLE_VERSIONS.includes(v) ||
+        typeof fingerprint !== 'string' ||
+        typeof repository !== 'string' ||
+        typeof scope !== 'string') {
+        return undefined;
+    }
+    const id = v === 1 || typeof repositoryId !== 'string' ? '' : repositoryId;
+    return { fingerprint, repository, ...(id ? { repositoryId: id } : {}), scope };
+}
+/**
+ * Whether a marker names this repository: by id when both know it (so a
+ * renamed or transferred repository keeps its functions, and a new
+ * repository under an old name gets none); by name otherwise (markers
+ * written before the id was recorded, or a run without the id).
+ */
+function isOwnMarker(marker, repository) {
+    if (marker.repositoryId && repository.id) {
+        return marker.repositoryId === repository.id;
+    }
+    return marker.repository === repository.name;
+}
+/**
+ * The repository that owns this function, when it is not `repository`;
+ * undefined for a function of this repository or one without a marker
+ * (made by hand or by the CLI, which this action takes over).
+ */
+function foreignOwner(environment, repository) {
+    const marker = readMarker(environment);
+    return marker && !isOwnMarker(marker, repository) ? marker : undefined;
+}
+/**
+ * The stored marker says what `wanted` says, so it alone causes no write:
+ * a marker without the id (an earlier version's) or with the repository's
+ * old name (a rename) gets the current ones with the next write.
+ */
+function markerUpToDate(stored, wanted) {
+    if (stored.fingerprint !== wanted.fingerprint ||
+        stored.scope !== wanted.scope) {
+        return false;
+    }
+    if (stored.repositoryId)
+        return stored.repositoryId === wanted.repositoryId;
+    return stored.repository === wanted.repository;
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
@@ -60910,7 +61277,7 @@ function planTask(input) {
         changes.unshift('code');
     changes.push(...(input.extraChanges ?? []));
     const environment = desiredEnvironment(input);
-    const environmentStale = !sameRecord(environment, remote.environment);
+    const environmentStale = !sameStoredEnvironment(environment, remote.environment, input.marker);
     if (!input.skipUnchanged) {
         return {
             action: 'update',
@@ -61065,35 +61432,129 @@ function sameRecord(a, b) {
     return (keys.length === Object.keys(b).length &&
         keys.every(key => Object.hasOwn(b, key) && a[key] === b[key]));
 }
+/**
+ * The environment as stored matches the wanted one; a marker that only
+ * lacks the repository id (an earlier version's) does not force a write.
+ */
+function sameStoredEnvironment(wanted, stored, marker) {
+    if (!sameRecord(withoutMarker(wanted), withoutMarker(stored)))
+        return false;
+    const storedMarker = readMarker(stored);
+    return storedMarker !== undefined && markerUpToDate(storedMarker, marker);
+}
+/**
+ * Before → after for each of `changes` (the plan's keys). Plain fields show
+ * their values; environment keys only whether they were added, removed or
+ * changed (values may be secrets); code its fingerprint prefix and size.
+ */
+function describeChanges(config, remote, changes, context) {
+    return changes.map(field => {
+        if (field === 'code')
+            return codeChange(remote, context);
+        if (field.startsWith('environment.')) {
+            return environmentChange(config, remote, field);
+        }
+        if (field === 'executionCredentials.permissions') {
+            return {
+                field,
+                note: [
+                    ...(context.permissionsAdded ?? []).map(p => `+${p}`),
+                    ...(context.permissionsRemoved ?? []).map(p => `-${p}`)
+                ].join(' ')
+            };
+        }
+        return {
+            field,
+            before: showValue(remoteValue(remote, field)),
+            after: showValue(configValue(config, field))
+        };
+    });
+}
+function codeChange(remote, context) {
+    const previous = remote && readMarker(remote.environment)?.fingerprint;
+    const size = context.bytes === undefined
+        ? ''
+        : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
+    return {
+        field: 'code',
+        before: previous ? previous.slice(0, 8) : 'unknown (no marker)',
+        after: `${context.fingerprint.slice(0, 8)}${size}`
+    };
+}
+function environmentChange(config, remote, field) {
+    const key = field.slice('environment.'.length);
+    const wanted = Object.hasOwn(config.environment ?? {}, key) ||
+        (config.executionCredentials !== undefined &&
+            CREDENTIAL_VARIABLES.includes(key));
+    const present = remote ? Object.hasOwn(remote.environment, key) : false;
+    return {
+        field,
+        note: !present ? 'added' : wanted ? 'changed' : 'removed'
+    };
+}
+function remoteValue(remote, field) {
+    if (!remote)
+        return undefined;
+    if (field === 'executionPermission') {
+        return remote.executionOptions?.permissionMode;
+    }
+    if (field === 'defaultPriority') {
+        return remote.executionOptions?.defaultPriority;
+    }
+    return remote[field];
+}
+function configValue(config, field) {
+    return config[field];
+}
+/** Values are one line and short: a long description is cut. */
+function showValue(value) {
+    if (value === undefined)
+        return '(unset)';
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
 
 ;// CONCATENATED MODULE: ./src/remote-plan.ts
 
 
 
 
+
+
+
 /**
- * Stage 5: one listing of the remote functions, then `getByName` for each
+ * Reads at once while planning, whatever `concurrency` (which bounds
+ * writes). Reads are small idempotent GETs: at 50 ms of latency, 300 tasks
+ * take ~4 s four at a time and ~1 s sixteen at a time, while sixteen sockets
+ * stay well inside what one client is expected to open (browsers allow six
+ * per host over HTTP/1.1; the SDK's agent pools them), and the plan does no
+ * writes that the API could be racing against.
+ */
+const READ_CONCURRENCY = 16;
+/**
+ * Stage 5: given the listing of the remote functions (made while
+ * fingerprinting), `getByName` for each
  * task that exists (the listing holds only names and descriptions), the
  * executionCredentials reads, then the pure plan per task. Reads only.
  */
-async function planAgainstRemote(client, scanned, settings) {
-    const remoteNames = (await client.listFunctions()).map(fn => fn.name);
+async function planAgainstRemote(client, scanned, remoteNames, settings) {
     const existing = new Set(remoteNames);
-    const tasks = await mapPool(scanned, settings.concurrency, async (item) => {
+    const readers = Math.max(settings.concurrency, READ_CONCURRENCY);
+    const tasks = await mapPool(scanned, readers, async (item) => {
         const started = performance.now();
         const { task, folder } = item;
         try {
             const remote = existing.has(task.name)
-                ? await client.getFunction(task.name)
+                ? await client.getFunction(task.name, new Set(Object.values(task.config.environment ?? {})))
                 : undefined;
+            const refusal = ownershipRefusal(task.name, remote, settings);
+            if (refusal) {
+                return { ...item, error: refusal, planMs: performance.now() - started };
+            }
             const credentials = task.config.executionCredentials
                 ? await planCredentials(client.users, task, remote, settings.connection)
                 : undefined;
-            const marker = {
-                fingerprint: folder.fingerprint,
-                repository: settings.repository,
-                scope: settings.scope
-            };
+            const marker = markerToWrite(folder.fingerprint, remote, settings);
             const permissionsChanged = credentials &&
                 (credentials.permissionsAdded.length > 0 ||
                     credentials.permissionsRemoved.length > 0);
@@ -61126,126 +61587,39 @@ async function planAgainstRemote(client, scanned, settings) {
     });
     return { tasks, remoteNames };
 }
-
-// EXTERNAL MODULE: ./node_modules/yazl/index.js
-var yazl = __nccwpck_require__(3044);
-;// CONCATENATED MODULE: ./src/package.ts
-// Stage 6: zip a scanned code folder deterministically, and the size checks
-// the API would otherwise fail a write on.
-//
-// The zip is written with yazl rather than adm-zip (which the tests and the
-// fake API still use to read zips back): adm-zip 0.6's async writer chains
-// stored entries (folders, empty files, links) through synchronous callbacks
-// and ~2,000 in a row overflow the stack in a zlib callback, an uncaught
-// crash; its sync writer blocks the event loop. yazl deflates on zlib's
-// thread pool, writes entries in the order given, and takes modes as given.
-
-
-
-
-/** The API gateway's limit on one request body. */
-const MAX_REQUEST_BYTES = 10_000_000;
-/** The API's limit on a function's environment: keys and values, UTF-8. */
-const MAX_ENVIRONMENT_BYTES = 4096;
 /**
- * 1980-01-01 00:00, the earliest time a zip can hold: any fixed time makes
- * packages reproducible. Built from local fields because the zip's DOS time
- * is local too, so every runner's time zone writes the same bytes.
+ * Ownership, checked before any write: a function whose marker names
+ * another repository is not updated unless `adopt` names it. A function
+ * without a marker (made by hand or by the CLI) is taken over.
  */
-const FIXED_TIME = new Date(1980, 0, 1, 0, 0, 0);
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-/** Level 9 as the CLI uses: a folder whose zip fits with the CLI fits here. */
-const COMPRESSION_LEVEL = 9;
-async function packageCodeFolder(folder) {
-    const zip = new yazl/* ZipFile */.u();
-    const common = { mtime: FIXED_TIME, forceDosTimestamp: true };
-    const reading = { path: '' };
-    for (const entry of folder.entries) {
-        switch (entry.type) {
-            case 'directory':
-                zip.addEmptyDirectory(entry.path, {
-                    ...common,
-                    mode: S_IFDIR | entry.mode
-                });
-                break;
-            case 'symlink':
-                // Zip readers take a link's data as its target; stored, not deflated.
-                zip.addBuffer(Buffer.from(entry.linkTarget ?? ''), entry.path, {
-                    ...common,
-                    mode: S_IFLNK | 0o777,
-                    compress: false
-                });
-                break;
-            case 'file':
-                // Opened only when its turn comes: one file and one deflate stream in
-                // flight, so memory stays flat however large the folder. `size` makes
-                // yazl fail a file that changed since it was fingerprinted.
-                zip.addReadStreamLazy(entry.path, {
-                    ...common,
-                    mode: S_IFREG | entry.mode,
-                    compressionLevel: entry.size === 0 ? 0 : COMPRESSION_LEVEL,
-                    size: entry.size
-                }, open => {
-                    reading.path = entry.path;
-                    open(null, (0,external_node_fs_namespaceObject.createReadStream)(external_node_path_default().join(folder.root, entry.path)));
-                });
-        }
-    }
-    const bytes = await collect(zip, folder.root, () => reading.path);
-    return { zip: bytes, bytes: bytes.length, files: folder.files };
-}
-/** yazl reports a read failure (or a size that changed) on the ZipFile, not the stream. */
-function collect(zip, root, current) {
-    return new Promise((resolve, reject) => {
-        const chunks = [];
-        zip.on('error', (error) => {
-            // Most likely the file changed since it was fingerprinted.
-            reject(new CodeFolderError(root, current(), `could not be packaged (${error.message}); did it change during the run?`));
-        });
-        zip.outputStream.on('data', (chunk) => chunks.push(chunk));
-        zip.outputStream.on('end', () => {
-            resolve(Buffer.concat(chunks));
-        });
-        zip.outputStream.on('error', reject);
-        zip.end();
-    });
-}
-/** UTF-8 bytes of `JSON.stringify(body)`: what goes over the wire. */
-function requestBodyBytes(body) {
-    const text = JSON.stringify(body);
-    return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
-}
-/**
- * The create/update body once the zip is in it as base64 `code`, checked
- * against the gateway's limit before any write. Counted without building the
- * base64 string: its characters need no JSON escaping.
- */
-function checkRequestSize(body, zipBytes) {
-    const others = requestBodyBytes(withEmptyCode(body));
-    const total = others + 4 * Math.ceil(zipBytes / 3);
-    if (total <= MAX_REQUEST_BYTES)
+function ownershipRefusal(name, remote, settings) {
+    const owner = remote && foreignOwner(remote.environment, settings.repository);
+    if (!owner)
         return undefined;
-    const maxZip = Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
-    return `the request would be ${count(total)} bytes (a ${count(zipBytes)}-byte zip, base64-encoded, plus the other fields), over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; with this config the zip may be at most ${count(maxZip)} bytes`;
+    if (mayAdopt(name, settings.adopt))
+        return undefined;
+    // The marker is an API answer: anyone with write access to the function
+    // could have put anything in it.
+    const repository = forLog(owner.repository);
+    const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : '';
+    return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
 }
-function withEmptyCode(body) {
-    return typeof body === 'object' && body !== null && !Array.isArray(body)
-        ? { ...body, code: '' }
-        : body;
+/** The `adopt` input selects nothing when empty (unlike `tasks`). */
+function mayAdopt(name, adopt) {
+    return adopt.length > 0 && createTaskFilter(adopt).matches(name);
 }
-function count(value) {
-    return value.toLocaleString('en-US');
-}
-/** UTF-8 bytes of every key and value, as the API counts its 4 KB limit. */
-function environmentBytes(env) {
-    return Object.entries(env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'), 0);
+/**
+ * The marker this run writes: this repository's. A run that does not know
+ * the repository id keeps the one already stored on its own function.
+ */
+function markerToWrite(fingerprint, remote, settings) {
+    const { id, name } = settings.repository;
+    const stored = remote && readMarker(remote.environment);
+    const storedId = !id && stored?.repository === name ? stored.repositoryId : undefined;
+    return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope);
 }
 
 ;// CONCATENATED MODULE: ./src/uploads.ts
-
-
 
 
 
@@ -61257,7 +61631,8 @@ function environmentBytes(env) {
  */
 async function packageUploads(planned, options) {
     const problems = [];
-    const ready = await mapPool(planned, options.concurrency, async (item) => {
+    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+    const ready = await mapPool(planned, folders, async (item) => {
         const started = performance.now();
         const body = bodyOf(item);
         const where = {
@@ -61280,17 +61655,20 @@ async function packageUploads(planned, options) {
             (item.plan?.action === 'update' && item.plan.uploadCode);
         if (!uploads)
             return { ...item, packageMs: 0 };
-        let pkg;
-        try {
-            pkg = await packageCodeFolder(item.folder);
+        const made = item.pkg
+            ? { pkg: item.pkg }
+            : await spool(item, body ?? {}, options);
+        const elapsed = { packageMs: performance.now() - started };
+        if ('rule' in made) {
+            problems.push({
+                ...where,
+                ...item.task.locations?.path,
+                field: 'path',
+                rule: made.rule
+            });
+            return { ...item, ...elapsed };
         }
-        catch (error) {
-            if (!(error instanceof CodeFolderError))
-                throw error;
-            problems.push(codeFolderProblem(item.task, error));
-            return { ...item, packageMs: performance.now() - started };
-        }
-        const tooLarge = checkRequestSize(body ?? {}, pkg.bytes);
+        const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
         if (tooLarge) {
             problems.push({
                 ...where,
@@ -61299,17 +61677,32 @@ async function packageUploads(planned, options) {
                 rule: tooLarge
             });
         }
-        // Every zip is made before the first write, but only the uploads in
-        // flight need to be in memory.
-        const file = external_node_path_namespaceObject.join(options.spoolDir, `${item.task.name}.zip`);
-        await (0,promises_namespaceObject.writeFile)(file, pkg.zip);
-        return {
-            ...item,
-            pkg: { file, bytes: pkg.bytes, files: pkg.files },
-            packageMs: performance.now() - started
-        };
+        return { ...item, pkg: made.pkg, ...elapsed };
     });
     return { ready, problems };
+}
+/**
+ * Zips a task to its spool file. Every zip is made before the first write,
+ * but only the uploads in flight need to be in memory.
+ */
+async function spool(item, body, options) {
+    const file = spoolFile(options.spoolDir, item.task.name);
+    try {
+        const pkg = await packageCodeFolder(item.folder, {
+            file,
+            maxBytes: maxZipBytes(body),
+            signal: options.signal
+        });
+        return { pkg: { file, bytes: pkg.bytes, files: pkg.files } };
+    }
+    catch (error) {
+        if (error instanceof ZipTooLarge) {
+            return { rule: abandonedZipMessage(body, error.passed) };
+        }
+        if (!(error instanceof CodeFolderError))
+            throw error;
+        return { rule: codeFolderProblem(item.task, error).rule };
+    }
 }
 function bodyOf(item) {
     return item.plan && item.plan.action !== 'unchanged'
@@ -61317,7 +61710,213 @@ function bodyOf(item) {
         : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/result.ts
+/** The key order of a result entry, for readable JSON. */
+function orderResult(result) {
+    const ordered = {};
+    const keys = [
+        'name',
+        'config',
+        'action',
+        'status',
+        'changes',
+        'credentials',
+        'bytes',
+        'files',
+        'fingerprint',
+        'durationMs',
+        'error'
+    ];
+    for (const key of keys) {
+        if (result[key] !== undefined)
+            Object.assign(ordered, { [key]: result[key] });
+    }
+    return ordered;
+}
+
+;// CONCATENATED MODULE: ./src/report.ts
+
+
+/** Tasks with this action, done or planned (not failed, not skipped). */
+function countAction(results, action) {
+    return results.filter(r => r.action === action && (r.status === 'done' || r.status === 'planned')).length;
+}
+function countStatus(results, status) {
+    return results.filter(r => r.status === status).length;
+}
+/** The action's outputs. The host is left out (it may be a secret). */
+function computeOutputs(report) {
+    const counted = (action) => countAction(report.results, action);
+    const outputs = {
+        result: JSON.stringify(report.results.map(orderResult)),
+        created: String(counted('create')),
+        updated: String(counted('update')),
+        unchanged: String(counted('unchanged')),
+        deleted: String(counted('delete')),
+        failed: String(countStatus(report.results, 'failed')),
+        changed: report.offline ? '' : String(isChanged(report.results))
+    };
+    if (report.functions)
+        outputs.functions = JSON.stringify(report.functions);
+    return outputs;
+}
+function isChanged(results) {
+    return results.some(r => (r.status === 'done' || r.status === 'planned') &&
+        (r.action === 'create' ||
+            r.action === 'delete' ||
+            (r.action === 'update' && (r.changes?.length ?? 0) > 0)));
+}
+function hasFailed(report) {
+    return (report.errors.length > 0 || report.results.some(r => r.status === 'failed'));
+}
+/** Above this many tasks, unchanged rows collapse into one line. */
+const MAX_TASK_ROWS = 50;
+/** The runner's limit is 1 MiB (bytes, not characters); stay well below it. */
+const SUMMARY_LIMIT = 900_000;
+/** The step summary, as markdown: outcome, totals, one row per task, errors. */
+function renderSummary(report) {
+    const label = report.label ? ` (${markdownText(report.label)})` : '';
+    const parts = [
+        `## Extra Horizon tasks${label}: ${outcome(report)}`,
+        totalsLine(report)
+    ];
+    if (report.offline) {
+        parts.push(`> [!WARNING]\n> No request was made: ${report.missingCredentials.join(', ')} missing, so the remote functions were not compared. The configs were validated and packaged offline.`);
+    }
+    if (report.functions)
+        parts.push(functionsTable(report.functions));
+    if (report.results.length)
+        parts.push(resultsTable(report.results));
+    if (report.errors.length) {
+        parts.push('### Errors\n\n' +
+            report.errors.map(line => `- ${markdownCode(line)}`).join('\n'));
+    }
+    if (report.warnings.length) {
+        parts.push('### Warnings\n\n' +
+            report.warnings.map(line => `- ${markdownText(line)}`).join('\n'));
+    }
+    if (report.results.some(result => result.action === 'delete')) {
+        parts.push('<sub>Only functions are written or deleted; users and roles are never removed.</sub>');
+    }
+    const markdown = parts.join('\n\n') + '\n';
+    return Buffer.byteLength(markdown) > SUMMARY_LIMIT
+        ? cutToBytes(markdown, SUMMARY_LIMIT) +
+            '\n\n… (summary cut at the size limit)\n'
+        : markdown;
+}
+/**
+ * At most `bytes` UTF-8 bytes, cut after a whole line: a line cut in half
+ * could leave a code span open.
+ */
+function cutToBytes(text, bytes) {
+    const head = Buffer.from(text).subarray(0, bytes).toString('utf8');
+    return head.slice(0, Math.max(0, head.lastIndexOf('\n')));
+}
+function outcome(report) {
+    const failed = countStatus(report.results, 'failed');
+    if (hasFailed(report)) {
+        return failed
+            ? `❌ failed (${failed} of ${report.results.length} tasks)`
+            : '❌ failed';
+    }
+    if (report.offline)
+        return '🔍 validated offline';
+    if (report.dryRun)
+        return '📝 plan (dry run)';
+    if (report.command === 'list')
+        return '📋 functions';
+    return '✅ done';
+}
+function totalsLine(report) {
+    const count = (action) => countAction(report.results, action);
+    const failed = countStatus(report.results, 'failed');
+    const skipped = countStatus(report.results, 'skipped');
+    const seconds = `${(report.durationMs / 1000).toFixed(1)} s`;
+    const host = report.host ? ` on ${markdownCode(report.host)}` : '';
+    if (report.command === 'list') {
+        return `${report.functions?.length ?? 0} functions${host}.`;
+    }
+    if (report.offline) {
+        return `${count('validate')} valid, ${failed} invalid, ${skipped} skipped (${seconds}).`;
+    }
+    const pieces = report.dryRun
+        ? [
+            `${count('create')} to create`,
+            `${count('update')} to update`,
+            `${count('unchanged')} unchanged`,
+            ...(count('delete') ? [`${count('delete')} to delete`] : [])
+        ]
+        : [
+            `${count('create')} created`,
+            `${count('update')} updated`,
+            `${count('unchanged')} unchanged`,
+            ...(count('delete') ? [`${count('delete')} deleted`] : [])
+        ];
+    if (failed)
+        pieces.push(`${failed} failed`);
+    if (skipped)
+        pieces.push(`${skipped} skipped`);
+    return `**${report.dryRun ? 'Plan' : 'Totals'}**${host}: ${pieces.join(', ')} (${seconds}).`;
+}
+function resultsTable(results) {
+    const unchanged = results.filter(r => r.action === 'unchanged' && r.status !== 'failed');
+    const collapse = results.length > MAX_TASK_ROWS && unchanged.length > 0;
+    const rows = collapse ? results.filter(r => !unchanged.includes(r)) : results;
+    const lines = [
+        '| Task | Action | Status | Details | Code | Time |',
+        '| --- | --- | --- | --- | --- | --- |',
+        ...rows.map(r => `| ${markdownCode(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`} |`)
+    ];
+    if (collapse)
+        lines.push(`\n…and ${unchanged.length} unchanged tasks.`);
+    return lines.join('\n');
+}
+/** Before → after of each change, or why the task failed or did not start. */
+function detailsCell(result) {
+    if (result.status === 'failed' || result.status === 'skipped') {
+        return result.error ? `error: ${markdownCode(result.error)}` : '';
+    }
+    if (result.details?.length) {
+        return result.details.map(markdownChange).join('<br>');
+    }
+    return (result.changes ?? []).map(markdownCode).join(', ');
+}
+function markdownChange(change) {
+    const field = markdownCode(change.field);
+    if (change.note !== undefined)
+        return `${field} ${markdownText(change.note)}`;
+    return `${field}: ${markdownCode(change.before ?? '')} → ${markdownCode(change.after ?? '')}`;
+}
+/** `timeLimit: 30 → 60`, `environment.KEY: added`: one change for the log. */
+function changeText(change) {
+    return change.note !== undefined
+        ? `${change.field}: ${change.note}`
+        : `${change.field}: ${change.before ?? ''} → ${change.after ?? ''}`;
+}
+function functionsTable(functions) {
+    return [
+        '| Function | Description | Last updated |',
+        '| --- | --- | --- |',
+        ...functions.map(f => `| ${markdownCode(f.name)} | ${markdownText(f.description ?? '')} | ${markdownText(f.updateTimestamp ?? '')} |`)
+    ].join('\n');
+}
+function statusLabel(status) {
+    const icons = { done: '✅', planned: '📝', failed: '❌', skipped: '⏭️' };
+    return `${icons[status]} ${status}`;
+}
+function codeCell(result) {
+    if (result.bytes === undefined)
+        return '';
+    const size = result.bytes >= 1024 * 1024
+        ? `${(result.bytes / 1024 / 1024).toFixed(1)} MiB`
+        : `${(result.bytes / 1024).toFixed(1)} KiB`;
+    const files = result.files ?? 0;
+    return `${size} (${files} file${files === 1 ? '' : 's'})`;
+}
+
 ;// CONCATENATED MODULE: ./src/apply.ts
+
+
 
 
 
@@ -61328,23 +61927,33 @@ function bodyOf(item) {
  * not stop the others (unless fail-fast); each ends as a result.
  */
 async function applyPlans(client, ready, options) {
-    let failed = false;
+    let firstFailed;
     return mapPool(ready, options.concurrency, async (item) => {
         const result = await applyTask(client, item, options.mask);
         if (result.status === 'failed')
-            failed = true;
-        options.printTaskLog(`${item.task.name}: ${result.action ?? ''} ${result.status}`, taskLog(item, result));
+            firstFailed ??= item.task.name;
+        printResult(options.printTaskLog, item, result);
         return result;
     }, {
-        canStart: () => !options.signal.aborted && !(options.failFast && failed),
-        skip: item => ({
-            ...baseResult(item),
-            status: 'skipped',
-            error: options.signal.aborted
-                ? 'not started: the run was cancelled'
-                : 'not started: an earlier task failed (fail-fast)'
-        })
+        canStart: () => !options.signal.aborted &&
+            !(options.failFast && firstFailed !== undefined),
+        skip: item => {
+            const result = {
+                ...baseResult(item),
+                status: 'skipped',
+                error: options.signal.aborted
+                    ? 'not started: cancelled'
+                    : `not started: fail-fast after ${firstFailed ?? '?'} failed`
+            };
+            printResult(options.printTaskLog, item, result);
+            return result;
+        }
     });
+}
+/** One task's log group: its plan or outcome, before → after, why it failed. */
+function printResult(print, item, result) {
+    const action = result.action === undefined ? '' : ` ${result.action}`;
+    print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
 }
 async function applyTask(client, item, mask) {
     const started = performance.now();
@@ -61385,6 +61994,12 @@ async function applyTask(client, item, mask) {
         }
     }
     catch (error) {
+        if (error instanceof StrandedUserError) {
+            return finish({
+                status: 'failed',
+                error: `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`
+            });
+        }
         const stranded = prepared?.registered
             ? `; ${strandedUserAdvice(prepared.registered.email)}`
             : '';
@@ -61416,16 +62031,25 @@ function failureMessage(error) {
 /** The keys every result of a planned task has, whatever happens next. */
 function baseResult(item) {
     const plan = item.plan;
+    const credentials = item.credentials && summarizeCredentials(item.credentials);
     return {
         name: item.task.name,
         config: item.task.configFile,
         action: plan?.action,
         status: 'planned',
         changes: plan?.action === 'update' ? plan.changes : undefined,
-        credentials: item.credentials && summarizeCredentials(item.credentials),
+        credentials,
         bytes: item.pkg?.bytes,
         files: item.pkg?.files,
-        fingerprint: item.folder.fingerprint
+        fingerprint: item.folder.fingerprint,
+        details: plan?.action === 'update'
+            ? describeChanges(item.task.config, item.remote, plan.changes, {
+                fingerprint: item.folder.fingerprint,
+                bytes: item.pkg?.bytes,
+                permissionsAdded: credentials?.permissionsAdded,
+                permissionsRemoved: credentials?.permissionsRemoved
+            })
+            : undefined
     };
 }
 /** The new user's tokens replace the placeholders the plan held. */
@@ -61438,8 +62062,17 @@ function withTokens(body, tokens) {
 }
 function taskLog(item, result) {
     const lines = [`config: ${item.task.configFile ?? '(inputs)'}`];
-    if (result.changes?.length)
+    if (result.details?.length) {
+        lines.push('changes:');
+        lines.push(...result.details.map(detail => `  ${changeText(detail)}`));
+    }
+    else if (result.changes?.length) {
         lines.push(`changes: ${result.changes.join(', ')}`);
+    }
+    const credentials = result.credentials;
+    if (credentials) {
+        lines.push(`executionCredentials: ${credentials.user} user`);
+    }
     if (item.pkg) {
         lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`);
     }
@@ -61450,22 +62083,89 @@ function taskLog(item, result) {
     return lines;
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/build.ts
 
 
+
+
+/** After SIGTERM, how long a build may take to exit before SIGKILL. */
+const KILL_GRACE_MS = 2000;
+/**
+ * What `build-command` sees: the step's environment minus the action's
+ * inputs, the API credentials and the runner's tokens (SPEC section 8), so
+ * a pull request's build script cannot read or mint them. Anything else the
+ * user put in the step's `env:` (an `NPM_TOKEN`, say) passes through.
+ */
+function buildEnvironment(env) {
+    return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== undefined && !isCredentialVariable(entry[0])));
+}
+/**
+ * `sh -c command` in its own process group, output to ours. On `signal`
+ * the whole group (the shell and whatever it started) gets SIGTERM, then
+ * SIGKILL if still running after a grace period. Resolves with the exit code
+ * (128 + signal number when killed).
+ */
+function runShell(command, options) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('sh', ['-c', command], {
+            cwd: options.cwd,
+            env: options.env,
+            stdio: ['ignore', 'inherit', 'inherit'],
+            detached: true
+        });
+        let killer;
+        const killGroup = (signal) => {
+            try {
+                if (child.pid)
+                    process.kill(-child.pid, signal);
+            }
+            catch {
+                // Already gone.
+            }
+        };
+        const onAbort = () => {
+            killGroup('SIGTERM');
+            killer = setTimeout(() => {
+                killGroup('SIGKILL');
+            }, KILL_GRACE_MS);
+        };
+        if (options.signal.aborted)
+            onAbort();
+        else
+            options.signal.addEventListener('abort', onAbort, { once: true });
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+            clearTimeout(killer);
+            options.signal.removeEventListener('abort', onAbort);
+            resolve(code ?? 128 + signalNumber(signal));
+        });
+    });
+}
+function signalNumber(signal) {
+    return signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15;
+}
 /**
  * The `build-command` input, run in each selected task's config folder (the
  * workspace for a task given by inputs alone) before its code is
  * fingerprinted. One at a time, so each build's output reads as one block;
- * a failing build fails the run before any write, like a config error.
+ * a failing build fails the run before any write, like a config error. After
+ * a cancel no further build starts (the caller reports the cancel).
  */
-async function buildTasks(tasks, command, workspace, run) {
+async function buildTasks(tasks, command, workspace, run, signal) {
     const problems = [];
+    // A call, not a property read: the abort happens during the await.
+    const cancelled = () => signal.aborted;
     for (const task of tasks) {
+        if (cancelled())
+            break;
         const cwd = task.configFile
             ? external_node_path_namespaceObject.join(workspace, external_node_path_namespaceObject.dirname(task.configFile))
             : workspace;
         const code = await run(command, cwd, `build ${task.name}`);
+        if (cancelled())
+            break;
         if (code !== 0) {
             problems.push({
                 file: task.configFile,
@@ -61488,27 +62188,43 @@ async function buildTasks(tasks, command, workspace, run) {
 
 /**
  * The remote functions `prune` deletes: not described by any config, inside
- * the `tasks` filter, and carrying this action's marker for the same
- * repository and scope. A function without the marker (made by hand or by
- * the CLI) is never touched.
+ * the `tasks` filter, and carrying this repository's marker for the same
+ * scope. A function without the marker (made by hand or by the CLI) or of
+ * another repository is never touched.
  */
-async function findPrunable(client, remoteNames, scope) {
+function findPrunable(client, remoteNames, scope) {
     const described = new Set(scope.configNames);
     const candidates = remoteNames.filter(name => !described.has(name) && scope.matches(name));
-    const owned = await mapPool(candidates, scope.concurrency, async (name) => {
-        const remote = await client.getFunction(name);
-        return remote && isOurs(remote.environment, scope) ? name : undefined;
-    });
-    return owned.filter((name) => name !== undefined);
+    return keepOwned(client, candidates, scope.concurrency, environment => isOurs(environment, scope));
 }
+/**
+ * The names among `candidates` whose function (read one by one: the
+ * listing holds no environment) passes `owned`, sorted.
+ */
+async function keepOwned(client, candidates, concurrency, owned) {
+    const kept = await mapPool(candidates, concurrency, async (name) => {
+        const remote = await client.getFunction(name);
+        return remote && owned(remote.environment) ? name : undefined;
+    });
+    // Sorted: the listing's order is the order functions were created in,
+    // which concurrent creates make vary from run to run.
+    return kept.filter((name) => name !== undefined).sort();
+}
+/** This repository's marker (any scope): what `tasks` deletes may touch. */
+function isOwnFunction(environment, repository) {
+    const marker = readMarker(environment);
+    return marker !== undefined && isOwnMarker(marker, repository);
+}
+/** This repository's marker for the same scope: what `prune` may touch. */
 function isOurs(environment, scope) {
     const marker = readMarker(environment);
     return (marker !== undefined &&
-        marker.repository === scope.repository &&
+        isOwnMarker(marker, scope.repository) &&
         marker.scope === scope.scope);
 }
 
 ;// CONCATENATED MODULE: ./src/delete.ts
+
 
 
 /**
@@ -61525,8 +62241,13 @@ function deleteFunctions(client, names, options) {
                 result.status = 'done';
             }
             catch (error) {
-                result.status = 'failed';
-                result.error = describeError(error);
+                if (isGone(error)) {
+                    result.status = 'done';
+                }
+                else {
+                    result.status = 'failed';
+                    result.error = describeError(error);
+                }
             }
         }
         result.durationMs = Math.round(performance.now() - started);
@@ -61541,8 +62262,18 @@ function deleteFunctions(client, names, options) {
         })
     });
 }
+/**
+ * A 404: the function was listed before this delete, so it is gone, most
+ * likely by an earlier attempt whose answer was lost. Deleting is
+ * idempotent: the outcome the user asked for holds.
+ */
+function isGone(error) {
+    return error instanceof ExhApiError && error.failure.status === 404;
+}
 
 ;// CONCATENATED MODULE: ./src/sync.ts
+
+
 
 
 
@@ -61581,39 +62312,97 @@ class StageClock {
 async function sync(settings, io) {
     const clock = new StageClock();
     const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask));
-    const invalid = (problems) => ({
-        ...invalidRun(settings, loaded, problems),
-        stages: clock.stages
-    });
+    const invalid = (problems) => {
+        const outcome = invalidRun(settings, loaded, problems);
+        printUnplanned(io, outcome.results);
+        return { ...outcome, warnings: loaded.warnings, stages: clock.stages };
+    };
+    io.debug?.(`load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`);
     if (loaded.problems.length)
         return invalid(loaded.problems);
     if (settings.buildCommand) {
-        const failed = await clock.time('build', buildTasks(loaded.tasks, settings.buildCommand, settings.workspace, io.runCommand));
+        const failed = await clock.time('build', buildTasks(loaded.tasks, settings.buildCommand, settings.workspace, io.runCommand, io.signal));
+        if (io.signal.aborted)
+            return cancelledBeforeSync(loaded, clock);
         if (failed.length)
             return invalid(failed);
     }
-    const scan = await clock.time('fingerprint', scanTasks(loaded.tasks, settings.concurrency));
-    if (scan.problems.length)
-        return invalid(scan.problems);
     const spoolDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(io.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'exh-tasks-'));
-    const context = {
-        settings,
-        io,
-        loaded,
-        scanned: scan.scanned,
-        warnings: scan.scanned.flatMap(({ task, folder }) => folder.warnings.map(warning => `${task.name}: ${warning}`)),
-        clock,
-        spoolDir,
-        invalid
-    };
     try {
-        return settings.host && settings.credentials
-            ? await syncWithRemote(context)
-            : await syncOffline(context);
+        return await syncFromScan({
+            settings,
+            io,
+            loaded,
+            clock,
+            invalid,
+            spoolDir
+        });
     }
     finally {
         await (0,promises_namespaceObject.rm)(spoolDir, { recursive: true, force: true });
+        await closeFileWorkers();
     }
+}
+/** Stage 4 onwards; the listing starts first and overlaps the fingerprints. */
+async function syncFromScan(start) {
+    const { settings, io, loaded, clock } = start;
+    const listing = settings.host && settings.credentials
+        ? startListing(settings, io)
+        : undefined;
+    io.debug?.(listing
+        ? 'plan: comparing with the remote functions'
+        : 'plan: offline (no credentials), nothing is read');
+    let scan;
+    try {
+        scan = await clock.time('fingerprint', scanTasks(loaded.tasks, {
+            concurrency: settings.concurrency,
+            signal: io.signal,
+            spoolDir: start.spoolDir,
+            certainUpload: certainUpload(settings, listing)
+        }));
+    }
+    catch (error) {
+        if (!io.signal.aborted)
+            throw error;
+        const context = { ...start, scanned: [], warnings: [], listing };
+        return notStarted(context, 'cancelled', undefined, loaded.tasks);
+    }
+    if (scan.problems.length)
+        return start.invalid(scan.problems);
+    for (const { task, folder } of scan.scanned) {
+        io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
+    }
+    const context = {
+        ...start,
+        scanned: scan.scanned,
+        warnings: [
+            ...loaded.warnings,
+            ...scan.scanned.flatMap(({ task, folder }) => folder.warnings.map(warning => `${task.name}: ${warning}`))
+        ],
+        listing
+    };
+    return listing ? await syncWithRemote(context) : await syncOffline(context);
+}
+function startListing(settings, io) {
+    return connect(settings, io).then(client => client.listFunctions().then(
+    // Sorted: what is reported (prune) never depends on creation order.
+    functions => ({ client, names: functions.map(fn => fn.name).sort() }), (error) => ({
+        error,
+        failed: 'reading the remote functions failed'
+    })), (error) => ({ error, failed: 'login failed' }));
+}
+/**
+ * A task is certainly uploaded when nothing is compared (offline, or
+ * `skip-unchanged: false`) or it does not exist remotely. A failed listing
+ * fails the run later; until then, fingerprint only.
+ */
+function certainUpload(settings, listing) {
+    return async (task) => {
+        if (!listing || !settings.skipUnchanged)
+            return true;
+        const listed = await listing;
+        return 'names' in listed && !listed.names.includes(task.name);
+    };
 }
 /** No credentials (a dry run from a fork): validate and package, read nothing. */
 async function syncOffline(context) {
@@ -61621,18 +62410,21 @@ async function syncOffline(context) {
     if (settings.prune) {
         warnings.push('prune: the remote functions were not read, so nothing is pruned offline');
     }
-    const offline = await clock.time('package', packageUploads(planOffline(context.scanned, settings), {
-        concurrency: settings.concurrency,
-        spoolDir: context.spoolDir
-    }));
+    const offline = await packageStage(context, planOffline(context.scanned, settings));
+    if (!offline)
+        return notStarted(context, 'cancelled');
     if (offline.problems.length)
         return context.invalid(offline.problems);
+    const results = offline.ready.map((item) => ({
+        ...baseResult(item),
+        action: 'validate',
+        status: 'planned'
+    }));
+    offline.ready.forEach((item, i) => {
+        printResult(context.io.printTaskLog, item, results[i]);
+    });
     return {
-        results: offline.ready.map(item => ({
-            ...baseResult(item),
-            action: 'validate',
-            status: 'planned'
-        })),
+        results,
         problems: [],
         warnings,
         offline: true,
@@ -61641,28 +62433,37 @@ async function syncOffline(context) {
 }
 async function syncWithRemote(context) {
     const { settings, io, warnings, clock } = context;
+    const listed = await context.listing;
+    if ('error' in listed)
+        return notStarted(context, listed.failed, listed.error);
     let planned;
     try {
-        planned = await clock.time('plan', planRemote(context));
+        planned = await clock.time('plan', planRemote(context, listed.client, listed.names));
     }
     catch (error) {
-        // Login or the listing failed, or the run was cancelled: nothing was
-        // written, and every task says so.
-        return notStarted(context, error);
+        // The listing failed, or the run was cancelled: nothing was written,
+        // and every task says so.
+        return notStarted(context, 'reading the remote functions failed', error);
     }
     if (io.signal.aborted)
-        return notStarted(context);
+        return notStarted(context, 'cancelled');
+    for (const item of planned.tasks) {
+        io.debug?.(`plan: ${item.task.name}: ${item.plan ? `${item.plan.action}${item.plan.changes.length ? ` (${item.plan.changes.join(', ')})` : ''}` : `failed: ${item.error ?? ''}`}`);
+    }
     for (const { task, credentials } of planned.tasks) {
         warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
     }
-    const packaged = await clock.time('package', packageUploads(planned.tasks, {
-        concurrency: settings.concurrency,
-        spoolDir: context.spoolDir
-    }));
+    const packaged = await packageStage(context, planned.tasks);
+    if (!packaged)
+        return notStarted(context, 'cancelled');
     if (packaged.problems.length)
         return context.invalid(packaged.problems);
     const results = settings.dryRun
-        ? packaged.ready.map(plannedResult)
+        ? packaged.ready.map(item => {
+            const result = plannedResult(item);
+            printResult(io.printTaskLog, item, result);
+            return result;
+        })
         : await clock.time('apply', applyPlans(planned.client, packaged.ready, {
             concurrency: settings.concurrency,
             failFast: settings.failFast,
@@ -61679,14 +62480,29 @@ async function syncWithRemote(context) {
         stages: clock.stages
     };
 }
-/** Connect, list, read and plan every task; find what `prune` would delete. */
-async function planRemote(context) {
+/** Stage 6; undefined when a cancel stopped it (nothing was written). */
+async function packageStage(context, planned) {
+    try {
+        return await context.clock.time('package', packageUploads(planned, {
+            concurrency: context.settings.concurrency,
+            spoolDir: context.spoolDir,
+            signal: context.io.signal
+        }));
+    }
+    catch (error) {
+        if (!context.io.signal.aborted)
+            throw error;
+        return undefined;
+    }
+}
+/** Read and plan every listed task; find what `prune` would delete. */
+async function planRemote(context, client, listedNames) {
     const { settings, io, loaded } = context;
-    const client = await connect(settings, io);
-    const { tasks, remoteNames } = await planAgainstRemote(client, context.scanned, {
+    const { tasks, remoteNames } = await planAgainstRemote(client, context.scanned, listedNames, {
         concurrency: settings.concurrency,
         skipUnchanged: settings.skipUnchanged,
-        repository: settings.repository,
+        repository: repositoryOf(settings),
+        adopt: settings.adopt,
         scope: settings.pruneScope,
         connection: {
             host: settings.host ?? '',
@@ -61694,8 +62510,10 @@ async function planRemote(context) {
             consumerSecret: settings.credentials?.consumerSecret ?? ''
         }
     });
-    if (!settings.prune)
+    if (!settings.prune) {
+        io.debug?.('prune: off');
         return { client, tasks, prune: [] };
+    }
     // A config whose name is an unset $NAME hides which function it
     // describes: pruning could delete it.
     const unknownNames = loaded.names.filter(name => name.startsWith('$'));
@@ -61704,12 +62522,13 @@ async function planRemote(context) {
         return { client, tasks, prune: [] };
     }
     const prunable = await findPrunable(client, remoteNames, {
-        repository: settings.repository,
+        repository: repositoryOf(settings),
         scope: settings.pruneScope,
         configNames: loaded.names,
         matches: createTaskFilter(settings.tasks).matches,
         concurrency: settings.concurrency
     });
+    io.debug?.(`prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(', ')}` : ''}`);
     return { client, tasks, prune: prunable };
 }
 /**
@@ -61731,24 +62550,53 @@ function prune(context, planned, results) {
         signal: context.io.signal
     });
 }
-/** Nothing was written: every task says why it did not start. */
-function notStarted(context, error) {
-    const cancelled = context.io.signal.aborted;
-    const reason = cancelled ? 'the run was cancelled' : describeError(error);
+/** Cancelled during the builds: no task started. A cancel is reported once, by main. */
+function cancelledBeforeSync(loaded, clock) {
     return {
-        results: context.scanned.map(({ task }) => ({
+        results: loaded.tasks.map(task => ({
             name: task.name,
             config: task.configFile,
             status: 'skipped',
-            error: `not started: ${reason}`
+            error: 'not started: cancelled'
         })),
+        problems: [],
+        warnings: loaded.warnings,
+        offline: false,
+        stages: clock.stages
+    };
+}
+/**
+ * Nothing was written: every task says why it did not start (`login
+ * failed`, `cancelled`); the run's error says what happened.
+ */
+function notStarted(context, why, error, tasks = context.scanned.map(({ task }) => task)) {
+    const cancelled = context.io.signal.aborted;
+    const reason = cancelled ? 'cancelled' : why;
+    const results = tasks.map((task) => ({
+        name: task.name,
+        config: task.configFile,
+        status: 'skipped',
+        error: `not started: ${reason}`
+    }));
+    printUnplanned(context.io, results);
+    return {
+        results,
         problems: [],
         warnings: context.warnings,
         offline: false,
         stages: context.clock.stages,
         // A cancel is reported once, by main.
-        error: cancelled ? undefined : reason
+        error: cancelled || error === undefined ? undefined : describeError(error)
     };
+}
+/** A group per task that was never planned: why it failed or did not start. */
+function printUnplanned(io, results) {
+    for (const result of results) {
+        io.printTaskLog(`${result.name ?? result.config ?? '?'}: ${result.status}`, [
+            ...(result.config ? [`config: ${result.config}`] : []),
+            `error: ${result.error ?? ''}`
+        ]);
+    }
 }
 /** The client for this run; the commands that need credentials check them first. */
 function connect(settings, io) {
@@ -61762,7 +62610,8 @@ function connect(settings, io) {
         requestTimeoutMs: settings.requestTimeoutMs,
         signal: io.signal,
         mask: io.mask,
-        log: io.info
+        log: io.info,
+        debug: io.debug
     });
 }
 /** Offline, every task is planned as if new: that is what gets zipped and checked. */
@@ -61771,11 +62620,7 @@ function planOffline(scanned, settings) {
         ...item,
         plan: planTask({
             config: item.task.config,
-            marker: {
-                fingerprint: item.folder.fingerprint,
-                repository: settings.repository,
-                scope: settings.pruneScope
-            },
+            marker: markerFor(repositoryOf(settings), item.folder.fingerprint, settings.pruneScope),
             skipUnchanged: settings.skipUnchanged,
             // Offline the tokens are unknown: stand-ins of the same size keep the
             // environment size check honest.
@@ -61801,6 +62646,7 @@ function plannedResult(item) {
  */
 function invalidRun(settings, loaded, problems) {
     const names = new Map(loaded.tasks.map(task => [task.configFile ?? '', task.name]));
+    const buildFailed = problems.some(p => p.field === 'build-command');
     const results = loaded.found.map(found => {
         const config = relative(settings.workspace, found.file);
         const own = problems.filter(problem => (problem.file ?? problem.config) === config);
@@ -61812,7 +62658,12 @@ function invalidRun(settings, loaded, problems) {
                 status: 'failed',
                 error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
             }
-            : { name, config, status: 'skipped' };
+            : {
+                name,
+                config,
+                status: 'skipped',
+                error: `not started: ${buildFailed ? "another task's build failed" : 'another config is invalid'}`
+            };
     });
     if (!loaded.found.length && settings.overrides?.name) {
         results.push({
@@ -61821,10 +62672,16 @@ function invalidRun(settings, loaded, problems) {
             error: problems.map(p => `${p.field ?? ''}: ${p.rule}`).join('; ')
         });
     }
-    return { results, problems, warnings: [], offline: false };
+    return { results, problems, warnings: loaded.warnings, offline: false };
+}
+/** This run's repository, as markers name it. */
+function repositoryOf(settings) {
+    return { id: settings.repositoryId, name: settings.repository };
 }
 
 ;// CONCATENATED MODULE: ./src/commands.ts
+
+
 
 
 
@@ -61834,215 +62691,65 @@ async function commands_list(settings, io) {
     return client.listFunctions();
 }
 /**
- * `command: delete`: the functions named in `name` or matched by `tasks`. A
- * name that does not exist is reported, not a crash. Users and roles stay.
+ * `command: delete`: the function named exactly by `name` (any function, as
+ * the CLI's `--name`), and those `tasks` names or patterns match among this
+ * repository's functions. A name that does not exist is reported, not a
+ * crash. Users and roles stay.
  */
 async function remove(settings, io) {
+    const exactName = settings.overrides?.name;
+    if (!exactName && !settings.tasks.length) {
+        throw new ValidationError([
+            {
+                field: 'name, tasks',
+                rule: "command: delete needs a function name (name) or names and patterns of this repository's functions (tasks)"
+            }
+        ]);
+    }
     const client = await connect(settings, io);
-    const patterns = [
-        ...(settings.overrides?.name ? [settings.overrides.name] : []),
-        ...settings.tasks
-    ];
     const existing = (await client.listFunctions()).map(fn => fn.name);
-    const filter = createTaskFilter(patterns);
-    const targets = patterns.length ? existing.filter(filter.matches) : [];
-    const warnings = filter
-        .unmatched(existing)
-        .map(pattern => `no function matches "${pattern}": nothing to delete`);
+    const selected = await selectOwnFunctions(client, existing, settings);
+    const found = exactName && existing.includes(exactName);
+    const targets = [
+        ...(found ? [exactName] : []),
+        ...selected.targets.filter(name => name !== exactName)
+    ];
     const results = await deleteFunctions(client, targets, {
         dryRun: settings.dryRun,
         concurrency: settings.concurrency,
         signal: io.signal
     });
+    if (exactName && !found) {
+        results.unshift({
+            name: exactName,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not found'
+        });
+    }
+    const warnings = [
+        ...(exactName && !found
+            ? [`no function is named "${exactName}": nothing to delete`]
+            : []),
+        ...selected.warnings
+    ];
     return { results, warnings };
 }
-
-;// CONCATENATED MODULE: ./src/result.ts
-/** The key order of a result entry, for readable JSON. */
-function orderResult(result) {
-    const ordered = {};
-    const keys = [
-        'name',
-        'config',
-        'action',
-        'status',
-        'changes',
-        'credentials',
-        'bytes',
-        'files',
-        'fingerprint',
-        'durationMs',
-        'error'
-    ];
-    for (const key of keys) {
-        if (result[key] !== undefined)
-            Object.assign(ordered, { [key]: result[key] });
-    }
-    return ordered;
-}
-
-;// CONCATENATED MODULE: ./src/report.ts
-
-/** Tasks with this action, done or planned (not failed, not skipped). */
-function countAction(results, action) {
-    return results.filter(r => r.action === action && (r.status === 'done' || r.status === 'planned')).length;
-}
-function countStatus(results, status) {
-    return results.filter(r => r.status === status).length;
-}
-/** The action's outputs. The host is left out (it may be a secret). */
-function computeOutputs(report) {
-    const counted = (action) => countAction(report.results, action);
-    const outputs = {
-        result: JSON.stringify(report.results.map(orderResult)),
-        created: String(counted('create')),
-        updated: String(counted('update')),
-        unchanged: String(counted('unchanged')),
-        deleted: String(counted('delete')),
-        failed: String(countStatus(report.results, 'failed')),
-        changed: report.offline ? '' : String(isChanged(report.results))
-    };
-    if (report.functions)
-        outputs.functions = JSON.stringify(report.functions);
-    return outputs;
-}
-function isChanged(results) {
-    return results.some(r => (r.status === 'done' || r.status === 'planned') &&
-        (r.action === 'create' ||
-            r.action === 'delete' ||
-            (r.action === 'update' && (r.changes?.length ?? 0) > 0)));
-}
-function hasFailed(report) {
-    return (report.errors.length > 0 || report.results.some(r => r.status === 'failed'));
-}
-/** Unchanged rows beyond this many collapse into one line. */
-const UNCHANGED_ROWS = 20;
-/** The runner's limit is 1 MiB (bytes, not characters); stay well below it. */
-const SUMMARY_LIMIT = 900_000;
-/** The step summary, as markdown: outcome, totals, one row per task, errors. */
-function renderSummary(report) {
-    const parts = [
-        `## Extra Horizon tasks: ${outcome(report)}`,
-        totalsLine(report)
-    ];
-    if (report.offline) {
-        parts.push(`> [!WARNING]\n> No request was made: ${report.missingCredentials.join(', ')} missing, so the remote functions were not compared. The configs were validated and packaged offline.`);
-    }
-    if (report.functions)
-        parts.push(functionsTable(report.functions));
-    if (report.results.length)
-        parts.push(resultsTable(report.results));
-    if (report.errors.length) {
-        parts.push('### Errors\n\n' +
-            report.errors.map(line => `- ${inlineCode(line)}`).join('\n'));
-    }
-    if (report.warnings.length) {
-        parts.push('### Warnings\n\n' +
-            report.warnings.map(line => `- ${escapeText(line)}`).join('\n'));
-    }
-    if (report.results.some(result => result.action === 'delete')) {
-        parts.push('<sub>Only functions are written or deleted; users and roles are never removed.</sub>');
-    }
-    const markdown = parts.join('\n\n') + '\n';
-    return Buffer.byteLength(markdown) > SUMMARY_LIMIT
-        ? cutToBytes(markdown, SUMMARY_LIMIT) +
-            '\n\n… (summary cut at the size limit)\n'
-        : markdown;
-}
-/** At most `bytes` UTF-8 bytes, never splitting a character. */
-function cutToBytes(text, bytes) {
-    return Buffer.from(text)
-        .subarray(0, bytes)
-        .toString('utf8')
-        .replace(/\uFFFD$/, '');
-}
-function outcome(report) {
-    const failed = countStatus(report.results, 'failed');
-    if (hasFailed(report)) {
-        return failed
-            ? `❌ failed (${failed} of ${report.results.length} tasks)`
-            : '❌ failed';
-    }
-    if (report.offline)
-        return '🔍 validated offline';
-    if (report.dryRun)
-        return '📝 plan (dry run)';
-    if (report.command === 'list')
-        return '📋 functions';
-    return '✅ done';
-}
-function totalsLine(report) {
-    const count = (action) => countAction(report.results, action);
-    const failed = countStatus(report.results, 'failed');
-    const skipped = countStatus(report.results, 'skipped');
-    const seconds = `${(report.durationMs / 1000).toFixed(1)} s`;
-    const host = report.host ? ` on \`${report.host}\`` : '';
-    if (report.command === 'list') {
-        return `${report.functions?.length ?? 0} functions${host}.`;
-    }
-    if (report.offline) {
-        return `${count('validate')} valid, ${failed} invalid, ${skipped} skipped (${seconds}).`;
-    }
-    const pieces = report.dryRun
-        ? [
-            `${count('create')} to create`,
-            `${count('update')} to update`,
-            `${count('unchanged')} unchanged`,
-            ...(count('delete') ? [`${count('delete')} to delete`] : [])
-        ]
-        : [
-            `${count('create')} created`,
-            `${count('update')} updated`,
-            `${count('unchanged')} unchanged`,
-            ...(count('delete') ? [`${count('delete')} deleted`] : [])
-        ];
-    if (failed)
-        pieces.push(`${failed} failed`);
-    if (skipped)
-        pieces.push(`${skipped} skipped`);
-    return `**${report.dryRun ? 'Plan' : 'Totals'}**${host}: ${pieces.join(', ')} (${seconds}).`;
-}
-function resultsTable(results) {
-    const unchanged = results.filter(r => r.action === 'unchanged' && r.status !== 'failed');
-    const collapse = unchanged.length > UNCHANGED_ROWS;
-    const rows = collapse ? results.filter(r => !unchanged.includes(r)) : results;
-    const lines = [
-        '| Task | Action | Status | Changes | Code | Time |',
-        '| --- | --- | --- | --- | --- | --- |',
-        ...rows.map(r => `| ${cell(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${cell((r.changes ?? []).join(', '))} | ${codeCell(r)} | ${r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`} |`)
-    ];
-    if (collapse)
-        lines.push(`\n…and ${unchanged.length} unchanged tasks.`);
-    return lines.join('\n');
-}
-function functionsTable(functions) {
-    return [
-        '| Function | Description | Last updated |',
-        '| --- | --- | --- |',
-        ...functions.map(f => `| ${cell(f.name)} | ${cell(f.description ?? '')} | ${f.updateTimestamp ?? ''} |`)
-    ].join('\n');
-}
-function statusLabel(status) {
-    const icons = { done: '✅', planned: '📝', failed: '❌', skipped: '⏭️' };
-    return `${icons[status]} ${status}`;
-}
-function codeCell(result) {
-    if (result.bytes === undefined)
-        return '';
-    const size = result.bytes >= 1024 * 1024
-        ? `${(result.bytes / 1024 / 1024).toFixed(1)} MiB`
-        : `${(result.bytes / 1024).toFixed(1)} KiB`;
-    const files = result.files ?? 0;
-    return `${size} (${files} file${files === 1 ? '' : 's'})`;
-}
-function cell(text) {
-    return escapeText(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-function escapeText(text) {
-    return text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-function inlineCode(text) {
-    return '`' + text.replace(/`/g, "'") + '`';
+/**
+ * `tasks` selects only among functions that carry this repository's marker,
+ * so a pattern never deletes a function made by hand or by another
+ * repository.
+ */
+async function selectOwnFunctions(client, existing, settings) {
+    if (!settings.tasks.length)
+        return { targets: [], warnings: [] };
+    const filter = createTaskFilter(settings.tasks);
+    const repository = repositoryOf(settings);
+    const targets = await keepOwned(client, existing.filter(filter.matches), settings.concurrency, environment => isOwnFunction(environment, repository));
+    const warnings = filter
+        .unmatched(targets)
+        .map(pattern => `no function of this repository matches "${pattern}": nothing to delete`);
+    return { targets, warnings };
 }
 
 ;// CONCATENATED MODULE: ./src/platform.ts
@@ -67056,27 +67763,85 @@ function getOctokit(token, options, ...additionalPlugins) {
 //# sourceMappingURL=github.js.map
 ;// CONCATENATED MODULE: ./src/pr-comment.ts
 
+
 /** GitHub refuses comments over 65,536 characters; keep a margin. */
 const MAX_COMMENT = 65_000;
-/** A hidden line that finds our comment again, one per scope. */
-function commentMarker(scope) {
+/** The login of the workflow's own token, which cannot call `GET /user`. */
+const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]';
+/** Percent-encoded, `-` included, so no value can close the HTML comment. */
+function encodeKey(value) {
+    return encodeURIComponent(value).replace(/-/g, '%2D');
+}
+/** The hidden first line that finds our comment again. */
+function commentMarker(key) {
+    return `<!-- exh-tasks-action label=${encodeKey(key.label)} scope=${encodeKey(key.scope)} -->`;
+}
+/** The marker of versions before `label`: still ours for the same scope with no label. */
+function legacyMarker(scope) {
     return `<!-- exh-tasks-action scope: ${scope.replace(/--/g, '- -')} -->`;
 }
-/** The comment: the step summary under its marker, cut to GitHub's limit. */
-function renderComment(summary, scope) {
-    const marker = commentMarker(scope);
+/** Whether a comment body starts with our marker for this key. */
+function hasMarker(body, key) {
+    const firstLine = body.split('\n', 1)[0] ?? '';
+    return (firstLine === commentMarker(key) ||
+        (key.label === '' && firstLine === legacyMarker(key.scope)));
+}
+/**
+ * The run's page and the commit: the pull request's head (GITHUB_SHA is the
+ * merge commit there), else GITHUB_SHA.
+ */
+function commentLinks(env, payload) {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env;
+    const head = payload.pull_request?.head
+        ?.sha;
+    const commit = typeof head === 'string' && head ? head : env.GITHUB_SHA;
+    return {
+        runUrl: GITHUB_REPOSITORY && GITHUB_RUN_ID
+            ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
+            : undefined,
+        commit: commit ? commit.slice(0, 7) : undefined
+    };
+}
+/**
+ * The comment: marker, the summary's title (which holds the label), a line
+ * with the run and the commit, then the rest of the summary, cut to
+ * GitHub's limit.
+ */
+function renderComment(summary, key, links) {
+    const marker = commentMarker(key);
+    const [title = '', ...rest] = summary.split('\n');
+    const about = [
+        links.runUrl && `[View the run](<${encodeURI(links.runUrl)}>)`,
+        links.commit && `commit ${markdownCode(links.commit)}`
+    ].filter(Boolean);
+    const head = about.length ? `${title}\n\n${about.join(' · ')}` : title;
+    const body = [head, ...rest].join('\n');
     const room = MAX_COMMENT - marker.length - 60;
-    const body = summary.length > room
-        ? `${summary.slice(0, room)}\n\n… (cut; the job's summary has it all)`
-        : summary;
-    return `${marker}\n${body}`;
+    const cut = body.length > room
+        ? `${body.slice(0, Math.max(0, body.lastIndexOf('\n', room)))}\n\n… (cut; the job's summary has it all)`
+        : body;
+    return `${marker}\n${cut}`;
+}
+/**
+ * The login the token acts as: `GET /user` where the token may call it (a
+ * personal or app user token); the workflow token may not, and is the bot.
+ */
+async function tokenLogin(octokit) {
+    try {
+        const { data } = await octokit.rest.users.getAuthenticated();
+        return data.login;
+    }
+    catch {
+        return WORKFLOW_TOKEN_LOGIN;
+    }
 }
 /**
  * Posts the comment on the pull request, or updates the one this action left
- * there before (for the same scope), so a pull request holds one comment.
- * Returns what happened, for the log.
+ * there before for the same label and scope. Only comments written by the
+ * token's own identity are candidates: anyone can write our marker, and a
+ * comment by anyone else is never edited. Returns what happened, for the log.
  */
-async function upsertPullRequestComment(token, body, marker) {
+async function upsertPullRequestComment(token, body, key) {
     const { /* context */ "_": context } = github_namespaceObject;
     const pullRequest = context.payload.pull_request;
     if (!pullRequest)
@@ -67084,14 +67849,14 @@ async function upsertPullRequestComment(token, body, marker) {
     const octokit = getOctokit(token);
     const { owner, repo } = context.repo;
     const issue_number = pullRequest.number;
+    const login = await tokenLogin(octokit);
     const comments = await octokit.paginate(octokit.rest.issues.listComments, {
         owner,
         repo,
         issue_number,
         per_page: 100
     });
-    // Ours starts with the marker; a comment quoting it does not.
-    const ours = comments.find(comment => comment.body?.startsWith(marker));
+    const ours = comments.find(comment => comment.user?.login === login && hasMarker(comment.body ?? '', key));
     if (ours) {
         await octokit.rest.issues.updateComment({
             owner,
@@ -67105,7 +67870,44 @@ async function upsertPullRequestComment(token, body, marker) {
     return `commented on pull request #${issue_number}`;
 }
 
+;// CONCATENATED MODULE: ./src/log.ts
+
+
+/** Step debugging: the runner sets RUNNER_DEBUG=1 for ACTIONS_STEP_DEBUG. */
+function stepDebugging() {
+    return isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true';
+}
+function safeLog(secrets) {
+    const line = (text) => forLog(secrets.redact(text));
+    return {
+        info: message => {
+            info(line(message));
+        },
+        warning: message => {
+            warning(line(message));
+        },
+        // Redacted by the action itself too: a debug line may hold an API answer.
+        debug: stepDebugging()
+            ? message => {
+                core_debug(line(message));
+            }
+            : undefined,
+        group: (title, lines) => {
+            startGroup(line(title));
+            for (const text of lines)
+                info(line(text));
+            endGroup();
+        },
+        groupAround: (title, work) => group(line(title), work),
+        redact: text => secrets.redact(text)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
 
 
 
@@ -67125,13 +67927,15 @@ const MAX_ANNOTATIONS = 9;
 /** inputs → discover → load → fingerprint → plan → package → apply → report */
 async function run() {
     const started = performance.now();
-    const cancel = cancelOnSignals();
     const secrets = new SecretRegistry();
+    const log = safeLog(secrets);
+    const cancel = cancelOnSignals(log);
     const mask = (secret) => {
         secrets.add(secret);
         core_setSecret(secret);
     };
     const report = emptyReport();
+    const failures = [];
     let comment;
     try {
         const refusal = unsupportedPlatform(process.platform);
@@ -67140,20 +67944,30 @@ async function run() {
         const settings = readInputs(name => getInput(name), process.env, mask);
         Object.assign(report, describeRun(settings));
         comment = commentTarget(settings, report);
-        await runCommand(settings, actionsIo(cancel.signal, mask), report);
+        await runCommand(settings, actionsIo(cancel.signal, mask, log), report, failures);
     }
     catch (error) {
-        recordFailure(report, error);
+        recordFailure(failures, error, failedTitle(report.command));
     }
     finally {
         cancel.dispose();
     }
     // Whatever finished, a cancelled run did not do all it was asked: fail it.
     if (cancel.signal.aborted) {
-        report.errors.push('the run was cancelled (SIGINT/SIGTERM)');
+        failures.push({
+            text: 'the run was cancelled (SIGINT/SIGTERM)',
+            title: failedTitle(report.command)
+        });
     }
     report.durationMs = Math.round(performance.now() - started);
-    await publish(report, comment, text => secrets.redact(text));
+    await publish(report, failures, comment, log);
+}
+function failedTitle(command) {
+    if (command === 'list')
+        return 'List failed';
+    if (command === 'delete')
+        return 'Delete failed';
+    return 'Sync failed';
 }
 function emptyReport() {
     return {
@@ -67167,22 +67981,47 @@ function emptyReport() {
         durationMs: 0
     };
 }
-function recordFailure(report, error) {
-    if (error instanceof ValidationError)
-        addProblems(report, error.problems);
-    else
-        report.errors.push(describeError(error));
+/** A thrown ValidationError comes from the inputs; anything else failed the run. */
+function recordFailure(failures, error, title) {
+    if (error instanceof ValidationError) {
+        failures.push(...error.problems.map(problemFailure));
+    }
+    else {
+        failures.push({ text: describeError(error), title });
+    }
+}
+/** A config, build or input problem, annotated at its file when it has one. */
+function problemFailure(problem) {
+    const title = problem.field === 'build-command'
+        ? 'Build failed'
+        : problem.file || problem.config || problem.task
+            ? 'Invalid task config'
+            : 'Invalid input';
+    return {
+        text: formatProblem(problem),
+        title,
+        annotation: problem.file
+            ? [problem.field, problem.rule].filter(Boolean).join(': ')
+            : undefined,
+        file: problem.file,
+        line: problem.line,
+        column: problem.column
+    };
 }
 function commentTarget(settings, report) {
     if (!settings.commentOnPr)
         return undefined;
     if (settings.githubToken) {
-        return { token: settings.githubToken, scope: settings.pruneScope };
+        return {
+            token: settings.githubToken,
+            label: settings.label,
+            scope: settings.pruneScope
+        };
     }
     report.warnings.push('comment-on-pr: no github-token, so no comment is posted');
     return undefined;
 }
-async function runCommand(settings, io, report) {
+async function runCommand(settings, io, report, failures) {
     if (settings.command === 'list') {
         report.functions = await commands_list(settings, io);
         return;
@@ -67191,35 +68030,47 @@ async function runCommand(settings, io, report) {
         const outcome = await remove(settings, io);
         report.results = outcome.results;
         report.warnings.push(...outcome.warnings);
+        addFailedTasks(failures, outcome.results, 'Delete failed');
         return;
     }
     if (report.offline) {
-        report.warnings.push(`Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`);
+        // Once, here: the summary has its own banner.
+        io.warning(`Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`);
     }
     const outcome = await sync(settings, io);
     io.info(`Stages: ${Object.entries(outcome.stages)
         .map(([stage, ms]) => `${stage} ${ms} ms`)
         .join(', ')}`);
     report.results = outcome.results;
-    report.offline = outcome.offline;
+    // A run that failed validation offline is still an offline run.
+    report.offline ||= outcome.offline;
     if (outcome.error)
-        report.errors.push(outcome.error);
+        failures.push({ text: outcome.error, title: 'Sync failed' });
     report.warnings.push(...outcome.warnings);
-    addProblems(report, outcome.problems);
-    for (const result of outcome.results) {
-        if (result.status === 'failed' &&
-            result.error &&
-            !outcome.problems.length) {
-            report.errors.push(`${result.name ?? '?'}: ${result.error}`);
-        }
+    failures.push(...outcome.problems.map(problemFailure));
+    if (!outcome.problems.length) {
+        addFailedTasks(failures, outcome.results, 'Sync failed');
+    }
+}
+/** Each failed task is one failure, annotated at its config. */
+function addFailedTasks(failures, results, title) {
+    for (const result of results) {
+        if (result.status !== 'failed' || !result.error)
+            continue;
+        failures.push({
+            text: `${result.name ?? '?'}: ${result.error}`,
+            title,
+            file: result.config
+        });
     }
 }
 function describeRun(settings) {
     return {
         command: settings.command,
         dryRun: settings.dryRun,
-        offline: settings.dryRun && settings.missingCredentials.length > 0,
+        offline: isOfflineDryRun(settings),
         missingCredentials: settings.missingCredentials,
+        label: settings.label || undefined,
         host: settings.host ? hostName(settings.host) : undefined
     };
 }
@@ -67232,48 +68083,37 @@ function hostName(host) {
         return '';
     }
 }
-function addProblems(report, problems) {
-    report.errors.push(...problems.map(formatProblem));
-    let annotated = 0;
-    for (const problem of problems) {
-        if (!problem.file || annotated >= MAX_ANNOTATIONS)
-            continue;
-        annotated++;
-        error([problem.field, problem.rule].filter(Boolean).join(': '), {
-            title: 'Invalid task config',
-            file: problem.file,
-            startLine: problem.line,
-            startColumn: problem.column
-        });
-    }
-}
-function actionsIo(signal, mask) {
+function actionsIo(signal, mask, log) {
     return {
         env: process.env,
         mask,
         signal,
-        info: info,
-        printTaskLog: (title, lines) => {
-            startGroup(title);
-            for (const line of lines)
-                info(line);
-            endGroup();
-        },
-        runCommand: (command, cwd, title) => group(title, () => exec_exec('sh', ['-c', command], { cwd, ignoreReturnCode: true }))
+        info: log.info,
+        warning: log.warning,
+        debug: log.debug,
+        printTaskLog: log.group,
+        runCommand: (command, cwd, title) => log.groupAround(title, () => runShell(command, { cwd, env: buildEnvironment(process.env), signal }))
     };
 }
 /**
  * Outputs and summary are written whatever happened, then the verdict. The
- * free-text parts (errors, warnings) are redacted of every masked value
- * first: the comment is posted through the API, unmasked, and an output
- * holding a masked value would be dropped. Names and keys are left whole.
+ * free-text parts (errors, warnings, before → after) are redacted of every
+ * masked value first: the comment is posted through the API, unmasked, and
+ * an output holding a masked value would be dropped. Names and keys are left
+ * whole.
  */
-async function publish(raw, comment, redact) {
+async function publish(raw, rawFailures, comment, log) {
+    const { redact } = log;
+    const failures = rawFailures.map(failure => ({
+        ...failure,
+        text: redact(failure.text),
+        annotation: failure.annotation && redact(failure.annotation)
+    }));
     const report = {
         ...raw,
-        errors: raw.errors.map(redact),
+        errors: failures.map(failure => failure.text),
         warnings: raw.warnings.map(redact),
-        results: raw.results.map(result => result.error ? { ...result, error: redact(result.error) } : result)
+        results: raw.results.map(result => redactResult(result, redact))
     };
     for (const [name, value] of Object.entries(computeOutputs(report))) {
         setOutput(name, value);
@@ -67283,43 +68123,75 @@ async function publish(raw, comment, redact) {
         await summary.addRaw(markdown).write();
     }
     else {
-        info(markdown);
+        for (const line of markdown.split('\n'))
+            log.info(line);
     }
     for (const warning of report.warnings)
-        core_warning(warning);
+        log.warning(warning);
     // The comment is public: it leaves the host out too.
     if (comment) {
-        await commentOnPullRequest(comment, renderSummary({ ...report, host: undefined }));
+        await commentOnPullRequest(comment, renderSummary({ ...report, host: undefined }), log);
     }
-    if (hasFailed(report)) {
-        const failed = countStatus(report.results, 'failed');
-        setFailed([
-            failed
-                ? `exh-tasks-action: ${failed} task(s) failed`
-                : 'exh-tasks-action failed',
-            ...report.errors
-        ].join('\n'));
+    if (hasFailed(report))
+        annotate(report, failures, log);
+}
+function redactResult(result, redact) {
+    return {
+        ...result,
+        error: result.error === undefined ? undefined : redact(result.error),
+        details: result.details?.map(detail => ({
+            field: detail.field,
+            before: detail.before === undefined ? undefined : redact(detail.before),
+            after: detail.after === undefined ? undefined : redact(detail.after),
+            note: detail.note
+        }))
+    };
+}
+/**
+ * One annotation per failure, titled by what failed; the final failure line
+ * only counts, and lists what the annotation limit left out.
+ */
+function annotate(report, failures, log) {
+    // The log's own list, as the summary has it (plain lines, not annotations).
+    log.info('Errors:');
+    for (const failure of failures)
+        log.info(`  ${failure.text}`);
+    const shown = failures.slice(0, MAX_ANNOTATIONS);
+    for (const failure of shown) {
+        error(forLog(failure.annotation ?? failure.text), {
+            title: failure.title,
+            file: failure.file,
+            startLine: failure.line,
+            startColumn: failure.column
+        });
     }
+    const failed = countStatus(report.results, 'failed');
+    const headline = failed
+        ? `exh-tasks-action: ${failed} task(s) failed`
+        : 'exh-tasks-action failed';
+    const rest = failures.slice(MAX_ANNOTATIONS).map(f => forLog(f.text));
+    setFailed([headline, ...rest].join('\n'));
 }
 /** A comment that cannot be posted (a fork's read-only token) only warns. */
-async function commentOnPullRequest(comment, summary) {
+async function commentOnPullRequest(comment, summary, log) {
+    const key = { label: comment.label, scope: comment.scope };
     try {
-        const outcome = await upsertPullRequestComment(comment.token, renderComment(summary, comment.scope), commentMarker(comment.scope));
-        info(`comment-on-pr: ${outcome}`);
+        const outcome = await upsertPullRequestComment(comment.token, renderComment(summary, key, commentLinks(process.env, github_context.payload)), key);
+        log.info(`comment-on-pr: ${outcome}`);
     }
     catch (error) {
-        core_warning(`comment-on-pr: could not comment (${describeError(error)})`);
+        log.warning(`comment-on-pr: could not comment (${describeError(error)})`);
     }
 }
 /**
  * GitHub sends SIGINT, then SIGTERM 7.5 s later: on the first, start nothing
  * new and abort what is in flight, so outputs and summary still get written.
  */
-function cancelOnSignals() {
+function cancelOnSignals(log) {
     const controller = new AbortController();
     const onSignal = () => {
         if (!controller.signal.aborted) {
-            core_warning('Cancelled: aborting requests in flight.');
+            log.warning('Cancelled: aborting requests in flight.');
             controller.abort();
         }
     };
@@ -69396,319 +70268,6 @@ module.exports = {
   normalizeIPv6,
   stringArrayToHexStripped
 }
-
-
-/***/ }),
-
-/***/ 4928:
-/***/ ((module) => {
-
-
-
-function getDefaultExportFromCjs (x) {
-	return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, 'default') ? x['default'] : x;
-}
-
-const CRC_TABLE = new Int32Array([
-  0,
-  1996959894,
-  3993919788,
-  2567524794,
-  124634137,
-  1886057615,
-  3915621685,
-  2657392035,
-  249268274,
-  2044508324,
-  3772115230,
-  2547177864,
-  162941995,
-  2125561021,
-  3887607047,
-  2428444049,
-  498536548,
-  1789927666,
-  4089016648,
-  2227061214,
-  450548861,
-  1843258603,
-  4107580753,
-  2211677639,
-  325883990,
-  1684777152,
-  4251122042,
-  2321926636,
-  335633487,
-  1661365465,
-  4195302755,
-  2366115317,
-  997073096,
-  1281953886,
-  3579855332,
-  2724688242,
-  1006888145,
-  1258607687,
-  3524101629,
-  2768942443,
-  901097722,
-  1119000684,
-  3686517206,
-  2898065728,
-  853044451,
-  1172266101,
-  3705015759,
-  2882616665,
-  651767980,
-  1373503546,
-  3369554304,
-  3218104598,
-  565507253,
-  1454621731,
-  3485111705,
-  3099436303,
-  671266974,
-  1594198024,
-  3322730930,
-  2970347812,
-  795835527,
-  1483230225,
-  3244367275,
-  3060149565,
-  1994146192,
-  31158534,
-  2563907772,
-  4023717930,
-  1907459465,
-  112637215,
-  2680153253,
-  3904427059,
-  2013776290,
-  251722036,
-  2517215374,
-  3775830040,
-  2137656763,
-  141376813,
-  2439277719,
-  3865271297,
-  1802195444,
-  476864866,
-  2238001368,
-  4066508878,
-  1812370925,
-  453092731,
-  2181625025,
-  4111451223,
-  1706088902,
-  314042704,
-  2344532202,
-  4240017532,
-  1658658271,
-  366619977,
-  2362670323,
-  4224994405,
-  1303535960,
-  984961486,
-  2747007092,
-  3569037538,
-  1256170817,
-  1037604311,
-  2765210733,
-  3554079995,
-  1131014506,
-  879679996,
-  2909243462,
-  3663771856,
-  1141124467,
-  855842277,
-  2852801631,
-  3708648649,
-  1342533948,
-  654459306,
-  3188396048,
-  3373015174,
-  1466479909,
-  544179635,
-  3110523913,
-  3462522015,
-  1591671054,
-  702138776,
-  2966460450,
-  3352799412,
-  1504918807,
-  783551873,
-  3082640443,
-  3233442989,
-  3988292384,
-  2596254646,
-  62317068,
-  1957810842,
-  3939845945,
-  2647816111,
-  81470997,
-  1943803523,
-  3814918930,
-  2489596804,
-  225274430,
-  2053790376,
-  3826175755,
-  2466906013,
-  167816743,
-  2097651377,
-  4027552580,
-  2265490386,
-  503444072,
-  1762050814,
-  4150417245,
-  2154129355,
-  426522225,
-  1852507879,
-  4275313526,
-  2312317920,
-  282753626,
-  1742555852,
-  4189708143,
-  2394877945,
-  397917763,
-  1622183637,
-  3604390888,
-  2714866558,
-  953729732,
-  1340076626,
-  3518719985,
-  2797360999,
-  1068828381,
-  1219638859,
-  3624741850,
-  2936675148,
-  906185462,
-  1090812512,
-  3747672003,
-  2825379669,
-  829329135,
-  1181335161,
-  3412177804,
-  3160834842,
-  628085408,
-  1382605366,
-  3423369109,
-  3138078467,
-  570562233,
-  1426400815,
-  3317316542,
-  2998733608,
-  733239954,
-  1555261956,
-  3268935591,
-  3050360625,
-  752459403,
-  1541320221,
-  2607071920,
-  3965973030,
-  1969922972,
-  40735498,
-  2617837225,
-  3943577151,
-  1913087877,
-  83908371,
-  2512341634,
-  3803740692,
-  2075208622,
-  213261112,
-  2463272603,
-  3855990285,
-  2094854071,
-  198958881,
-  2262029012,
-  4057260610,
-  1759359992,
-  534414190,
-  2176718541,
-  4139329115,
-  1873836001,
-  414664567,
-  2282248934,
-  4279200368,
-  1711684554,
-  285281116,
-  2405801727,
-  4167216745,
-  1634467795,
-  376229701,
-  2685067896,
-  3608007406,
-  1308918612,
-  956543938,
-  2808555105,
-  3495958263,
-  1231636301,
-  1047427035,
-  2932959818,
-  3654703836,
-  1088359270,
-  936918e3,
-  2847714899,
-  3736837829,
-  1202900863,
-  817233897,
-  3183342108,
-  3401237130,
-  1404277552,
-  615818150,
-  3134207493,
-  3453421203,
-  1423857449,
-  601450431,
-  3009837614,
-  3294710456,
-  1567103746,
-  711928724,
-  3020668471,
-  3272380065,
-  1510334235,
-  755167117
-]);
-function ensureBuffer(input) {
-  if (Buffer.isBuffer(input)) {
-    return input;
-  }
-  if (typeof input === "number") {
-    return Buffer.alloc(input);
-  } else if (typeof input === "string") {
-    return Buffer.from(input);
-  } else {
-    throw new Error("input must be buffer, number, or string, received " + typeof input);
-  }
-}
-function bufferizeInt(num) {
-  const tmp = ensureBuffer(4);
-  tmp.writeInt32BE(num, 0);
-  return tmp;
-}
-function _crc32(buf, previous) {
-  buf = ensureBuffer(buf);
-  if (Buffer.isBuffer(previous)) {
-    previous = previous.readUInt32BE(0);
-  }
-  let crc = ~~previous ^ -1;
-  for (var n = 0; n < buf.length; n++) {
-    crc = CRC_TABLE[(crc ^ buf[n]) & 255] ^ crc >>> 8;
-  }
-  return crc ^ -1;
-}
-function crc32() {
-  return bufferizeInt(_crc32.apply(null, arguments));
-}
-crc32.signed = function() {
-  return _crc32.apply(null, arguments);
-};
-crc32.unsigned = function() {
-  return _crc32.apply(null, arguments) >>> 0;
-};
-var bufferCrc32 = crc32;
-
-const index = /*@__PURE__*/getDefaultExportFromCjs(bufferCrc32);
-
-module.exports = index;
 
 
 /***/ }),

@@ -13,12 +13,16 @@ const TASK = {
   'tasks/a/build/index.js': 'exports.handler = async () => 1\n'
 }
 
-/** `::error …::message` lines of stdout, decoded enough to read. */
+/**
+ * The problems annotated (`::error …::message` lines of stdout, decoded
+ * enough to read), without the run's closing headline, which only counts.
+ */
 function errorLines(stdout: string): string[] {
   return stdout
     .split('\n')
     .filter(line => line.startsWith('::error'))
     .map(line => line.replace(/^::error[^:]*::/, '').replace(/%0A/g, '\n'))
+    .filter(message => !message.startsWith('exh-tasks-action'))
 }
 
 describe('messages in the action’s words', () => {
@@ -60,7 +64,7 @@ describe('messages in the action’s words', () => {
     expect(run.exitCode, run.log).toBe(1)
     const errors = errorLines(run.stdout)
     expect(errors, run.log).toEqual([
-      expect.stringMatching(/\nhost: must be a host name, not an IP address/)
+      expect.stringMatching(/^host: must be a host name, not an IP address/)
     ])
     expect(run.log).not.toMatch(/host: is required/)
   })
