@@ -62258,7 +62258,7 @@ function deleteFunctions(client, names, options) {
             name,
             action: 'delete',
             status: 'skipped',
-            error: 'not started: the run was cancelled'
+            error: 'not started: cancelled'
         })
     });
 }

@@ -41,7 +41,7 @@ export function deleteFunctions(
         name,
         action: 'delete',
         status: 'skipped',
-        error: 'not started: the run was cancelled'
+        error: 'not started: cancelled'
       })
     }
   )
