@@ -1,4 +1,5 @@
 import AdmZip from 'adm-zip'
+import { writeFile } from 'node:fs/promises'
 import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
 import {
   makeWorkspace,
@@ -75,5 +76,24 @@ export async function fakeWithWorkspace(
       await fake.close()
       await ws[Symbol.asyncDispose]()
     }
+  }
+}
+
+/** The runner's environment for a pull_request event, with the GitHub API at `apiUrl`. */
+export async function pullRequestEnv(
+  ws: Workspace,
+  apiUrl: string,
+  number: number,
+  headSha = 'feedc0de'.repeat(5)
+): Promise<Record<string, string>> {
+  const event = ws.path('event.json')
+  await writeFile(
+    event,
+    JSON.stringify({ pull_request: { number, head: { sha: headSha } } })
+  )
+  return {
+    GITHUB_API_URL: apiUrl,
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: event
   }
 }

@@ -1,34 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { writeFile } from 'node:fs/promises'
 import { startFakeExh } from '../fake-exh/index.js'
-import {
-  makeWorkspace,
-  taskConfig,
-  type Workspace
-} from '../support/workspace.js'
+import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { startFakeGitHub } from '../support/fake-github.js'
-import { syncWith } from './harness.js'
+import { pullRequestEnv, syncWith } from './harness.js'
 
 const TOKEN = 'ghs_fake_github_token_0123456789'
-
-/** The runner's environment for a pull_request event, with the API at `apiUrl`. */
-async function pullRequestEnv(
-  ws: Workspace,
-  apiUrl: string,
-  number: number,
-  headSha = 'feedc0de'.repeat(5)
-): Promise<Record<string, string>> {
-  const event = ws.path('event.json')
-  await writeFile(
-    event,
-    JSON.stringify({ pull_request: { number, head: { sha: headSha } } })
-  )
-  return {
-    GITHUB_API_URL: apiUrl,
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: event
-  }
-}
 
 describe('comment-on-pr', () => {
   it('posts one comment with the plan and updates it in place on the next run', async () => {

@@ -1,31 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { writeFile } from 'node:fs/promises'
 import { startFakeExh } from '../fake-exh/index.js'
-import {
-  makeWorkspace,
-  taskConfig,
-  type Workspace
-} from '../support/workspace.js'
+import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { startFakeGitHub } from '../support/fake-github.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
-import { syncWith } from './harness.js'
+import { pullRequestEnv, syncWith } from './harness.js'
 
 /** The `::error` workflow commands the run printed, one per annotation. */
 function annotations(run: ActionRun): string[] {
   return run.stdout.split('\n').filter(line => line.startsWith('::error'))
-}
-
-async function pullRequestEnv(
-  ws: Workspace,
-  apiUrl: string
-): Promise<Record<string, string>> {
-  const event = ws.path('event.json')
-  await writeFile(event, JSON.stringify({ pull_request: { number: 3 } }))
-  return {
-    GITHUB_API_URL: apiUrl,
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: event
-  }
 }
 
 describe('the log tells the same story as the summary', () => {
@@ -56,7 +38,7 @@ describe('the log tells the same story as the summary', () => {
         'comment-on-pr': 'true',
         'github-token': 'ghs_token'
       },
-      { env: await pullRequestEnv(ws, gh.url) }
+      { env: await pullRequestEnv(ws, gh.url, 3) }
     )
     expect(run.exitCode, run.log).toBe(0)
     expect(run.stdout).toContain(
@@ -135,7 +117,7 @@ describe('the log tells the same story as the summary', () => {
         'comment-on-pr': 'true',
         'github-token': 'ghs_token'
       },
-      { env: await pullRequestEnv(ws, gh.url) }
+      { env: await pullRequestEnv(ws, gh.url, 3) }
     )
     expect(run.exitCode, run.log).toBe(0)
     expect(run.summary).toContain('dangling')

@@ -1,30 +1,11 @@
-import { writeFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js'
-import {
-  makeWorkspace,
-  taskConfig,
-  type Workspace
-} from '../support/workspace.js'
+import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
-import { syncWith } from './harness.js'
+import { pullRequestEnv, syncWith } from './harness.js'
 
 const GITHUB_TOKEN = 'ghs_fake_github_token_0123456789'
-
-/** The runner's environment for a pull_request event. */
-async function pullRequestEnv(
-  ws: Workspace,
-  gh: FakeGitHub
-): Promise<Record<string, string>> {
-  const event = ws.path('event.json')
-  await writeFile(event, JSON.stringify({ pull_request: { number: 7 } }))
-  return {
-    GITHUB_API_URL: gh.url,
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: event
-  }
-}
 
 /**
  * Fails when a secret, raw or URL-encoded, is in any channel: stdout (its
@@ -68,7 +49,7 @@ describe('$NAME never reads the action credentials', () => {
         'comment-on-pr': 'true',
         'github-token': GITHUB_TOKEN
       },
-      { env: await pullRequestEnv(ws, gh) }
+      { env: await pullRequestEnv(ws, gh.url, 7) }
     )
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain(
@@ -102,7 +83,7 @@ describe('$NAME never reads the action credentials', () => {
         'comment-on-pr': 'true',
         'github-token': GITHUB_TOKEN
       },
-      env: await pullRequestEnv(ws, gh)
+      env: await pullRequestEnv(ws, gh.url, 7)
     })
     expect(run.exitCode).toBe(1)
     expect(run.result.map(r => [r.config, r.status])).toEqual([
