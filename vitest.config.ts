@@ -13,9 +13,10 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // Pure logic and the fake API, in parallel.
+          // Pure logic, the fake API, and the pipeline in-process against
+          // it through the real SDK (test/pipeline), in parallel.
           name: 'unit',
-          include: ['test/*.test.ts'],
+          include: ['test/*.test.ts', 'test/pipeline/**/*.test.ts'],
           sequence: { groupOrder: 0 }
         }
       },

@@ -54794,7 +54794,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9360);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3319);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Everything is reported by now. A request abandoned at its deadline (the
@@ -54806,7 +54806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9360:
+/***/ 3319:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58174,766 +58174,28 @@ function oneOf(value, allowed) {
     return allowed.find(option => option === value);
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
-var index_cjs = __nccwpck_require__(9955);
-;// CONCATENATED MODULE: ./src/retry.ts
-const DEFAULT_RETRY = {
-    attempts: 4,
-    baseDelayMs: 500,
-    maxDelayMs: 8_000,
-    maxRetryAfterMs: 60_000
-};
-/** Login throttled (one login per second per user): wait at least 1 s. */
-const LOGIN_TOO_FAST = 211;
-function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.random) {
-    if (!isTransient(failure))
-        return { retry: false };
-    if (attempt >= options.attempts) {
-        return { retry: false, reason: `gave up after ${attempt} attempts` };
+;// CONCATENATED MODULE: ./src/result.ts
+/** The key order of a result entry, for readable JSON. */
+function orderResult(result) {
+    const ordered = {};
+    const keys = [
+        'name',
+        'config',
+        'action',
+        'status',
+        'changes',
+        'credentials',
+        'bytes',
+        'files',
+        'fingerprint',
+        'durationMs',
+        'error'
+    ];
+    for (const key of keys) {
+        if (result[key] !== undefined)
+            Object.assign(ordered, { [key]: result[key] });
     }
-    if (failure.retryAfterMs !== undefined &&
-        failure.retryAfterMs > options.maxRetryAfterMs) {
-        const seconds = Math.ceil(failure.retryAfterMs / 1000);
-        return {
-            retry: false,
-            reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
-        };
-    }
-    const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-    // Full jitter spreads retries of concurrent tasks apart.
-    let delayMs = Math.round(exponential / 2 + random() * (exponential / 2));
-    if (failure.retryAfterMs !== undefined) {
-        delayMs = Math.max(delayMs, failure.retryAfterMs);
-    }
-    if (failure.apiCode === LOGIN_TOO_FAST)
-        delayMs = Math.max(delayMs, 1_000);
-    return { retry: true, delayMs };
-}
-/** A failure that a later attempt may not have. */
-function isTransient(failure) {
-    if (failure.cancelled)
-        return false;
-    return (failure.noResponse ||
-        failure.status === 429 ||
-        (failure.status !== undefined && failure.status >= 500) ||
-        failure.apiCode === LOGIN_TOO_FAST);
-}
-/** Retry-After as seconds or an HTTP date, in milliseconds. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (typeof value !== 'string' || value.trim() === '')
-        return undefined;
-    if (/^\d+(\.\d+)?$/.test(value.trim())) {
-        return Math.round(Number(value) * 1000);
-    }
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/**
- * For a refused credential check: what to check, by the API's error code,
- * in the inputs' names (never their values). The SDK's 104/108 errors carry
- * no status, hence `undefined`.
- */
-function credentialHint(kind, failure) {
-    if (failure.cancelled || failure.noResponse || isTransient(failure)) {
-        return undefined;
-    }
-    if (failure.status !== undefined && failure.status !== 401)
-        return undefined;
-    const user = kind === 'token' ? ['token', 'token-secret'] : ['email', 'password'];
-    switch (failure.apiCode) {
-        case 101:
-        case 107:
-            return 'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)';
-        case 104:
-        case 108:
-            return kind === 'token'
-                ? 'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
-                : 'check that email and password are a user of this host';
-        case 106:
-            return 'check that email and password are a user of this host (the API knows no such combination)';
-        case 109:
-            return `check that consumer-secret${kind === 'token' ? ' and token-secret' : ''} belong to this host and match consumer-key${kind === 'token' ? ' and token' : ''} (the request's signature did not match)`;
-        default:
-            return `check that consumer-key, consumer-secret, ${user.join(' and ')} belong to this host and to one another`;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/secrets.ts
-/**
- * Values too trivial to mask: masking `1`, `on` or `true` would blank out
- * every such word in the log (and make the runner drop job outputs holding
- * them). Such values are no secrets; anything longer is masked, numbers too.
- */
-function worthMasking(value) {
-    return value.length >= 4 && !/^(true|false|null)$/i.test(value);
-}
-/**
- * An environment value read back from a function is masked unless the
- * task's own config holds it literally: a value committed to the repository
- * is no secret, and masking a common word (`error`, `production`) blanks it
- * in every later log line and makes the runner drop any job output holding
- * it. A value substituted from `$NAME` was masked when it was substituted.
- */
-function maskReadBack(value, committed) {
-    return worthMasking(value) && !committed.has(value);
-}
-/**
- * Every value masked in this run, to redact the texts the runner does not
- * mask itself: the pull-request comment (posted through the API), and the
- * summary and outputs (an output holding a masked value is dropped).
- */
-class SecretRegistry {
-    values = new Set();
-    add(value) {
-        if (value)
-            this.values.add(value);
-    }
-    redact(text) {
-        // Longest first, so a secret containing another is replaced whole.
-        return [...this.values]
-            .sort((a, b) => b.length - a.length)
-            .reduce((out, secret) => out.split(secret).join('***'), text);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/exh-client.ts
-// The only module that talks to the Extra Horizon SDK. Every call goes
-// through one retry policy, with a deadline and the run's cancel signal.
-
-
-
-
-
-/** Method, path without its query, and status of an axios response or error. */
-function readExchange(raw) {
-    const url = raw.config?.url;
-    if (typeof url !== 'string')
-        return undefined;
-    const status = raw.response?.status ?? raw.status;
-    return {
-        method: typeof raw.config?.method === 'string'
-            ? raw.config.method.toUpperCase()
-            : '?',
-        // The query may hold an email (RQL): only the path is kept.
-        path: new URL(url, 'http://host.invalid').pathname,
-        status: typeof status === 'number' ? status : undefined
-    };
-}
-function toIso(value) {
-    if (value instanceof Date)
-        return value.toISOString();
-    return typeof value === 'string' ? value : undefined;
-}
-/** `api: GET /tasks/v1/functions → 200 (reading function a, attempt 1, 42 ms)` */
-function debugLine(label, attempt, ms, outcome, seen) {
-    const { exchange } = seen;
-    const request = exchange
-        ? `${exchange.method} ${exchange.path} → ${exchange.status ?? 'no response'}`
-        : outcome;
-    return `api: ${request} (${label}, attempt ${attempt}, ${Math.round(ms)} ms)`;
-}
-/** A failure after the retry policy gave up, safe to print. */
-class ExhApiError extends Error {
-    call;
-    detail;
-    failure;
-    constructor(call, 
-    /** What went wrong, without the call or the retry verdict. */
-    detail, failure, reason) {
-        super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
-        this.call = call;
-        this.detail = detail;
-        this.failure = failure;
-        this.name = 'ExhApiError';
-    }
-}
-/** What a refused login means, and what to do about it. */
-const LOGIN_ADVICE = {
-    129: 'this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password',
-    212: 'logins for this user are frozen for a while after repeated failures: check the email and password inputs, then retry later',
-    213: 'this user is locked after too many failed logins: unlock it, or use the token and token-secret inputs'
-};
-/** A 401-class answer: the credentials themselves were refused. */
-function isRefusal(error) {
-    if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
-        return false;
-    }
-    const { status, noResponse, cancelled } = error.failure;
-    // The SDK's 104/108 errors carry no status at all.
-    return !noResponse && !cancelled && (status === undefined || status === 401);
-}
-/**
- * Builds the SDK client and checks the credentials: with a token, one
- * `users.me()` (authenticate() takes no options, so no deadline there); with
- * an email and password, one login.
- */
-async function connectExh(options) {
-    const retryAfter = new WeakMap();
-    const exchanges = new WeakMap();
-    const { credentials } = options;
-    const sdk = (0,index_cjs/* createOAuth1Client */.y)({
-        host: options.host,
-        consumerKey: credentials.consumerKey,
-        consumerSecret: credentials.consumerSecret,
-        ...(credentials.kind === 'token'
-            ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
-            : {}),
-        // SDK errors keep no headers: Retry-After is only visible here.
-        responseLogger: response => {
-            const raw = response;
-            const headers = raw.response?.headers ?? raw.headers;
-            const wait = parseRetryAfter(headers?.['retry-after']);
-            const signal = raw.config?.signal;
-            if (wait !== undefined && signal)
-                retryAfter.set(signal, wait);
-            const exchange = options.debug && readExchange(raw);
-            if (exchange && signal)
-                exchanges.set(signal, exchange);
-        }
-    });
-    const retry = DEFAULT_RETRY;
-    async function call(label, run, beforeRetry) {
-        for (let attempt = 1;; attempt++) {
-            // A retry whose wait was cut short by the cancel must not go out.
-            if (options.signal.aborted) {
-                throw new ExhApiError(label, 'cancelled', {
-                    noResponse: attempt > 1,
-                    cancelled: true
-                });
-            }
-            const controller = new AbortController();
-            const cancel = () => {
-                controller.abort();
-            };
-            options.signal.addEventListener('abort', cancel, { once: true });
-            const deadline = { passed: false };
-            const timer = setTimeout(() => {
-                deadline.passed = true;
-                controller.abort();
-            }, options.requestTimeoutMs);
-            const started = performance.now();
-            let outcome = 'ok';
-            try {
-                return await run({
-                    shouldRetry: false,
-                    timeout: options.requestTimeoutMs,
-                    signal: controller.signal
-                });
-            }
-            catch (error) {
-                outcome = 'failed';
-                const timedOut = deadline.passed;
-                const failure = readFailure(error, {
-                    timedOut,
-                    cancelled: options.signal.aborted,
-                    retryAfterMs: retryAfter.get(controller.signal)
-                });
-                const message = timedOut
-                    ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
-                    : failure.cancelled
-                        ? 'cancelled'
-                        : describeError(error);
-                const verdict = decideRetry(failure, attempt, retry);
-                if (!verdict.retry) {
-                    throw new ExhApiError(label, scrubHost(message, options.host), failure, verdict.reason);
-                }
-                options.log(`${label}: ${scrubHost(message, options.host)}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
-                await abortableSleep(verdict.delayMs, options.signal);
-            }
-            finally {
-                clearTimeout(timer);
-                options.signal.removeEventListener('abort', cancel);
-                options.debug?.(debugLine(label, attempt, performance.now() - started, outcome, {
-                    exchange: exchanges.get(controller.signal)
-                }));
-            }
-            // A create whose answer was lost may have happened: look before trying
-            // again, so a retry never makes a duplicate.
-            const done = await beforeRetry?.();
-            if (done !== undefined)
-                return done;
-        }
-    }
-    try {
-        if (credentials.kind === 'token') {
-            await call('checking the token (users.me)', o => sdk.users.me(o));
-        }
-        else {
-            await call('logging in', () => withDeadline(sdk.auth.authenticate({
-                email: credentials.email,
-                password: credentials.password
-            }), options.requestTimeoutMs, options.signal));
-        }
-    }
-    catch (error) {
-        if (!(error instanceof ExhApiError))
-            throw error;
-        const hint = LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
-            credentialHint(credentials.kind, error.failure);
-        if (!hint)
-            throw error;
-        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
-    }
-    async function getFunction(name, committed = new Set()) {
-        try {
-            const details = await call(`reading function ${name}`, o => sdk.tasks.functions.getByName(name, o));
-            return toRemote(details, options.mask, committed);
-        }
-        catch (error) {
-            if (error instanceof ExhApiError && error.failure.status === 404) {
-                return undefined;
-            }
-            throw error;
-        }
-    }
-    async function updateFunction(name, body) {
-        const label = `updating function ${name}`;
-        const result = await call(label, o => sdk.tasks.functions.update(name, body, o));
-        if (!result.affectedRecords) {
-            throw new ExhApiError(label, 'the API reported no record updated', {
-                noResponse: false
-            });
-        }
-    }
-    async function createFunction(body) {
-        const { name = '', ...rest } = body;
-        const updateInstead = async () => {
-            if (!(await getFunction(name)))
-                return undefined;
-            await updateFunction(name, rest);
-            return true;
-        };
-        try {
-            await call(`creating function ${name}`, async (o) => {
-                await sdk.tasks.functions.create({ ...rest, name }, o);
-                return true;
-            }, updateInstead);
-        }
-        catch (error) {
-            // "Already exists" after a timed-out attempt: the first one finished
-            // late. Update it rather than fail.
-            const exists = error instanceof ExhApiError && error.failure.apiCode === 17;
-            if (!exists || !(await updateInstead()))
-                throw error;
-        }
-    }
-    const users = usersApi(sdk, call, options);
-    return {
-        users,
-        async listFunctions() {
-            const page = await call('listing functions', o => sdk.tasks.functions.find(o));
-            // The API returns every function in one page; a short page would plan
-            // existing functions as new.
-            if (page.page.total > page.data.length) {
-                throw new ExhApiError('listing functions', `the API listed ${page.data.length} of ${page.page.total} functions`, { noResponse: false });
-            }
-            return page.data.map(fn => ({
-                name: fn.name,
-                description: fn.description,
-                updateTimestamp: toIso(fn.updateTimestamp)
-            }));
-        },
-        getFunction,
-        createFunction,
-        updateFunction,
-        async deleteFunction(name) {
-            await call(`deleting function ${name}`, o => sdk.tasks.functions.remove(name, o));
-        }
-    };
-}
-/** Users-service bodies are snake_cased by the SDK; RQL values double-encoded by rqlBuilder. */
-function usersApi(sdk, call, options) {
-    const roles = sdk.users.globalRoles;
-    const byName = (name) => (0,index_cjs/* rqlBuilder */.B$)().eq('name', name).build();
-    const toRole = (role) => ({
-        id: role.id,
-        name: role.name,
-        permissions: (role.permissions ?? []).map(p => p.name)
-    });
-    const toUser = (user) => ({
-        id: user.id,
-        email: user.email,
-        roleNames: (user.roles ?? []).map(r => r.name)
-    });
-    const findRole = async (name) => {
-        const role = await call(`finding role ${name}`, o => roles.findByName(name, o));
-        return role ? toRole(role) : undefined;
-    };
-    const findUser = async (email) => {
-        const user = await call(`finding user ${email}`, o => sdk.users.findFirst({
-            ...o,
-            rql: (0,index_cjs/* rqlBuilder */.B$)().eq('email', email).build()
-        }));
-        return user ? toUser(user) : undefined;
-    };
-    return {
-        findRole,
-        async createRole(name, description) {
-            const role = await call(`creating role ${name}`, async (o) => toRole(await roles.create({ name, description }, o)), 
-            // A lost answer may hide a role that now exists.
-            () => findRole(name));
-            return role;
-        },
-        async addPermissions(roleName, permissions) {
-            await call(`adding permissions to role ${roleName}`, o => roles.addPermissions(byName(roleName), { permissions }, o));
-        },
-        async removePermissions(roleName, permissions) {
-            await call(`removing permissions from role ${roleName}`, o => roles.removePermissions(byName(roleName), { permissions }, o));
-        },
-        findUser,
-        async register(user) {
-            const label = `registering user ${user.email}`;
-            let attempts = 0;
-            try {
-                return await call(label, async (o) => {
-                    attempts++;
-                    const created = await sdk.users.createAccount({
-                        ...user,
-                        activationMode: 'manual',
-                        phoneNumber: '0000000000',
-                        language: 'EN'
-                    }, o);
-                    return toUser(created);
-                }, 
-                // A lost answer may hide a registration that happened.
-                () => findUser(user.email));
-            }
-            catch (error) {
-                // "Email taken" on a retry: the first try worked after all, with the
-                // password just sent, so the caller can log in with it.
-                const emailUsed = error instanceof ExhApiError && error.failure.apiCode === 203;
-                const found = emailUsed && attempts > 1 && (await findUser(user.email));
-                if (found)
-                    return found;
-                throw error;
-            }
-        },
-        async addRoleToUser(userId, roleId) {
-            await call(`adding role to user ${userId}`, o => roles.addToUsers((0,index_cjs/* rqlBuilder */.B$)().eq('id', userId).build(), { roles: [roleId] }, o));
-        },
-        async login(email, password) {
-            const client = (0,index_cjs/* createOAuth1Client */.y)({
-                host: options.host,
-                consumerKey: options.credentials.consumerKey,
-                consumerSecret: options.credentials.consumerSecret
-            });
-            const tokens = await call(`logging in as ${email}`, () => withDeadline(client.auth.authenticate({ email, password }), options.requestTimeoutMs, options.signal));
-            options.mask(tokens.key);
-            options.mask(tokens.secret);
-            return { token: tokens.key, tokenSecret: tokens.secret };
-        },
-        async whoseCredentials(stored) {
-            const client = (0,index_cjs/* createOAuth1Client */.y)({
-                host: stored.host,
-                consumerKey: stored.consumerKey,
-                consumerSecret: stored.consumerSecret,
-                token: stored.token,
-                tokenSecret: stored.tokenSecret
-            });
-            return toUser(await call('checking the stored task credentials (users.me)', o => client.users.me(o)));
-        }
-    };
-}
-/** Node and axios codes of a request that got no answer. */
-const NO_RESPONSE_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'ERR_CANCELED',
-    'ERR_SOCKET_CONNECTION_TIMEOUT'
-]);
-/** The SDK's error, read by duck typing: classes differ across versions. */
-function readFailure(error, context) {
-    const fields = (error ?? {});
-    const status = typeof fields.status === 'number'
-        ? fields.status
-        : typeof fields.response?.status === 'number'
-            ? fields.response.status
-            : undefined;
-    // The SDK drops the code of its 104/108 errors; the error's name keeps it.
-    const { apiCode } = apiErrorFacts(error);
-    // The SDK's 104/108 errors carry no status either, so "no status" alone
-    // does not mean the request went unanswered.
-    const networkError = status === undefined &&
-        ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
-            fields.message === 'socket hang up' ||
-            error instanceof DeadlineError);
-    return {
-        status,
-        apiCode,
-        noResponse: context.timedOut || networkError,
-        retryAfterMs: context.retryAfterMs,
-        cancelled: context.cancelled
-    };
-}
-/** Environment values read back may be secrets set elsewhere: mask them. */
-function toRemote(details, mask, committed) {
-    const environment = {};
-    for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
-        environment[key] = variable.value;
-        // The marker is this action's own bookkeeping, not a secret.
-        if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
-            mask(variable.value);
-        }
-    }
-    return {
-        name: details.name,
-        description: details.description,
-        entryPoint: details.entryPoint,
-        runtime: details.runtime,
-        timeLimit: details.timeLimit,
-        memoryLimit: details.memoryLimit,
-        environment,
-        executionOptions: details.executionOptions,
-        retryPolicy: details.retryPolicy
-    };
-}
-function abortableSleep(ms, signal) {
-    return new Promise(resolve => {
-        const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal.addEventListener('abort', done, { once: true });
-    });
-}
-/** For the one SDK call that takes no options (login). */
-function withDeadline(promise, ms, signal) {
-    return new Promise((resolve, reject) => {
-        const fail = () => {
-            reject(new DeadlineError());
-        };
-        const timer = setTimeout(fail, ms);
-        signal.addEventListener('abort', fail, { once: true });
-        promise.then(resolve, reject).finally(() => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', fail);
-        });
-    });
-}
-class DeadlineError extends Error {
-    constructor() {
-        super('no answer in time');
-        this.name = 'DeadlineError';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/credentials.ts
-
-
-
-
-/** Says what went wrong and the way out; fails only its own task. */
-class CredentialsError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'CredentialsError';
-    }
-}
-function taskUserEmail(task) {
-    const configured = task.config.executionCredentials?.email;
-    return (configured ?? `exh.tasks+${task.name}@extrahorizon.com`).toLowerCase();
-}
-function taskRoleName(name) {
-    return `exh.tasks.${name}`;
-}
-function permissionDifference(current, target) {
-    return {
-        added: [...new Set(target)].filter(p => !current.includes(p)),
-        removed: [...new Set(current)].filter(p => !target.includes(p))
-    };
-}
-/** Upper, lower, digit and symbol, 52 characters: fits any sane password policy. */
-function generatePassword(bytes = (0,external_node_crypto_.randomBytes)(24)) {
-    return `Aa1-${bytes.toString('hex')}`;
-}
-/** The five variables of a stored task user, or which of them are missing. */
-function storedCredentials(environment) {
-    const missing = CREDENTIAL_VARIABLES.filter(key => !environment[key]);
-    if (missing.length)
-        return { missing };
-    const value = (key) => environment[key] ?? '';
-    return {
-        host: value('API_HOST'),
-        consumerKey: value('API_OAUTH_CONSUMER_KEY'),
-        consumerSecret: value('API_OAUTH_CONSUMER_SECRET'),
-        token: value('API_OAUTH_TOKEN'),
-        tokenSecret: value('API_OAUTH_TOKEN_SECRET')
-    };
-}
-/** Stands in for tokens that only exist once the new user logs in (same length, for the size check). */
-const PENDING_TOKEN = '0'.repeat(40);
-/**
- * Reads what exists (role, user, and the user's stored tokens, checked with
- * `users.me`) and decides what to write. Reads only: safe in a dry run.
- */
-async function planCredentials(users, task, remote, connection) {
-    const wanted = task.config.executionCredentials?.permissions ?? [];
-    const email = taskUserEmail(task);
-    const roleName = taskRoleName(task.name);
-    const warnings = wanted.length
-        ? []
-        : [
-            'executionCredentials.permissions is empty: the role gets no permissions'
-        ];
-    const role = await users.findRole(roleName);
-    const { added, removed } = permissionDifference(role?.permissions ?? [], wanted);
-    const base = {
-        email,
-        roleName,
-        role,
-        permissionsAdded: added,
-        permissionsRemoved: removed,
-        warnings
-    };
-    const user = await users.findUser(email);
-    if (!user)
-        return { ...base, user: { kind: 'create' } };
-    const way = `remove the user ${email}, or set a different executionCredentials.email`;
-    const stored = storedCredentials(remote?.environment ?? {});
-    if ('missing' in stored) {
-        throw new CredentialsError(`the user ${email} exists, but function ${task.name} holds no credentials for it (${remote ? `missing ${stored.missing.join(', ')}` : 'the function does not exist'}): ${way}`);
-    }
-    let owner;
-    try {
-        // Checked as they will be written: the stored tokens with this action's
-        // host and consumer (the CLI checks the stored ones, which may differ).
-        owner = await users.whoseCredentials({ ...stored, ...connection });
-    }
-    catch (error) {
-        // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
-        if (!isRefusal(error))
-            throw error;
-        throw new CredentialsError(`the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`);
-    }
-    if (owner.id !== user.id) {
-        throw new CredentialsError(`the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`);
-    }
-    return {
-        ...base,
-        user: {
-            kind: 'reuse',
-            user,
-            tokens: { token: stored.token, tokenSecret: stored.tokenSecret },
-            needsRole: !user.roleNames.includes(roleName)
-        }
-    };
-}
-/** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
-function injectedVariables(plan, connection) {
-    const tokens = plan.user.kind === 'reuse'
-        ? plan.user.tokens
-        : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN };
-    return {
-        API_HOST: connection.host,
-        API_OAUTH_CONSUMER_KEY: connection.consumerKey,
-        API_OAUTH_CONSUMER_SECRET: connection.consumerSecret,
-        API_OAUTH_TOKEN: tokens.token,
-        API_OAUTH_TOKEN_SECRET: tokens.tokenSecret
-    };
-}
-function summarizeCredentials(plan) {
-    return {
-        user: plan.user.kind,
-        permissionsAdded: plan.permissionsAdded,
-        permissionsRemoved: plan.permissionsRemoved
-    };
-}
-/**
- * Makes the role what the plan says and gets the user's tokens (registering
- * and logging in a new user), on every run, also when the function itself
- * is unchanged. The role is given to a new user only after the function
- * holds its tokens (`grantRole`): a failure before that leaves a user the
- * next run cannot use, so it happens as late as possible.
- */
-async function prepareCredentials(users, plan, taskName, mask) {
-    const role = plan.role ??
-        (await users.createRole(plan.roleName, `A role created by exh-tasks-action for the execution of the task ${taskName}`));
-    if (plan.permissionsAdded.length) {
-        await users.addPermissions(plan.roleName, plan.permissionsAdded);
-    }
-    if (plan.permissionsRemoved.length) {
-        await users.removePermissions(plan.roleName, plan.permissionsRemoved);
-    }
-    if (plan.user.kind === 'reuse') {
-        return { tokens: plan.user.tokens, roleId: role.id };
-    }
-    const password = generatePassword();
-    mask(password);
-    const registered = await users.register({
-        email: plan.email,
-        password,
-        firstName: taskName,
-        lastName: 'exh.tasks'
-    });
-    const tokens = await loginRegistered(users, plan.email, password);
-    mask(tokens.token);
-    mask(tokens.tokenSecret);
-    return { tokens, roleId: role.id, registered };
-}
-/**
- * The login right after a registration: if it fails or is cancelled, the
- * user exists with a password nobody knows, and the next run finds it
- * without tokens. The error says so, and what to do.
- */
-async function loginRegistered(users, email, password) {
-    try {
-        return await users.login(email, password);
-    }
-    catch (error) {
-        throw new StrandedUserError(email, error);
-    }
-}
-/** A user registered by this run whose tokens were never obtained. */
-class StrandedUserError extends Error {
-    email;
-    reason;
-    constructor(email, 
-    /** Why the login failed (or that it was cancelled). */
-    reason) {
-        super(`${describeError(reason)}; ${unloggedUserAdvice(email)}`);
-        this.email = email;
-        this.reason = reason;
-        this.name = 'StrandedUserError';
-    }
-}
-/** What to do when the login right after a registration failed. */
-function unloggedUserAdvice(email) {
-    return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
-}
-/** After the function write: the user gets its role (again, if it lacked it). */
-async function grantRole(users, plan, prepared) {
-    const user = prepared.registered ??
-        (plan.user.kind === 'reuse' ? plan.user.user : undefined);
-    const needsRole = prepared.registered !== undefined ||
-        (plan.user.kind === 'reuse' && plan.user.needsRole);
-    if (user && needsRole)
-        await users.addRoleToUser(user.id, prepared.roleId);
-}
-/** What to do when the function write failed after a user was registered. */
-function strandedUserAdvice(email) {
-    return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
-}
-
-;// CONCATENATED MODULE: ./src/paths.ts
-
-/** `candidate` is `root` itself or lies below it (both absolute, resolved). */
-function isInside(root, candidate) {
-    const rel = external_node_path_namespaceObject.relative(root, candidate);
-    return (rel === '' ||
-        (rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !external_node_path_namespaceObject.isAbsolute(rel)));
+    return ordered;
 }
 
 ;// CONCATENATED MODULE: ./src/safe-text.ts
@@ -58993,2745 +58255,6 @@ function markdownText(text) {
         .replace(/>/g, '&gt;')
         .replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`)
         .replace(/www\\\./gi, match => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
-}
-
-;// CONCATENATED MODULE: ./src/discover.ts
-
-
-
-
-
-const CONFIG_FILE_NAME = 'task-config.json';
-const defaultReadFolder = folder => (0,promises_namespaceObject.readdir)(folder, { withFileTypes: true });
-/**
- * Finds every task-config.json named by `paths` (files, or folders searched
- * recursively, skipping node_modules and dot-folders). Symlinked files and
- * folders are followed as the CLI follows them, but only to targets inside
- * the workspace; each real folder is searched once and each real file found
- * once, reported by the path it was reached through. A found config's code
- * folder below its own folder is not searched (a build may copy the config
- * there). Folders that cannot be read are skipped and listed.
- */
-async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder) {
-    const state = {
-        workspace,
-        realWorkspace: await (0,promises_namespaceObject.realpath)(workspace).catch(() => workspace),
-        visited: new Set(),
-        codeFolders: new Set(),
-        found: new Map(),
-        result: { configs: [], unreadable: [], warnings: [] },
-        readFolder
-    };
-    const problems = [];
-    for (const searched of paths) {
-        const problem = await searchPath(searched, state);
-        if (problem)
-            problems.push(problem);
-    }
-    if (problems.length) {
-        throw new ValidationError(problems.map(rule => ({ field: 'path', rule })));
-    }
-    if (state.found.size === 0) {
-        const where = paths.map(p => forLog(relative(workspace, p))).join(', ');
-        const unread = state.result.unreadable.map(({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`);
-        const skipped = unread.length ? `; could not read ${unread.join(', ')}` : '';
-        throw new ValidationError([
-            {
-                field: 'path',
-                rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
-            }
-        ]);
-    }
-    const configs = [...state.found.values()].sort((a, b) => compare(a.file, b.file));
-    return { ...state.result, configs };
-}
-/** One line of `path`: a config file or a folder to search. Returns a problem. */
-async function searchPath(searched, state) {
-    const shown = forLog(relative(state.workspace, searched));
-    const stats = await (0,promises_namespaceObject.stat)(searched).catch(() => undefined);
-    if (!stats)
-        return `${shown} does not exist`;
-    const real = await (0,promises_namespaceObject.realpath)(searched);
-    // A link inside the workspace may not lead out of it (SPEC section 8).
-    if (isInside(state.workspace, searched) &&
-        !isInside(state.realWorkspace, real)) {
-        return `${shown} is a symlink to a target outside the workspace`;
-    }
-    if (stats.isDirectory()) {
-        await walk(searched, real, searched, state);
-    }
-    else if (stats.isFile()) {
-        await addConfig(searched, real, external_node_path_namespaceObject.dirname(searched), state);
-    }
-    else {
-        return `${shown} is neither a file nor a folder`;
-    }
-    return undefined;
-}
-async function walk(folder, real, root, state) {
-    if (state.visited.has(real))
-        return;
-    state.visited.add(real);
-    let entries;
-    try {
-        entries = await state.readFolder(folder);
-    }
-    catch (error) {
-        const code = error.code ?? 'error';
-        state.result.unreadable.push({ folder, code });
-        return;
-    }
-    entries.sort((a, b) => compare(a.name, b.name));
-    // The config first: its code folder below is then left out of the search.
-    const config = entries.find(entry => entry.name === CONFIG_FILE_NAME);
-    if (config && !config.isDirectory()) {
-        const target = await followed(external_node_path_namespaceObject.join(folder, config.name), state);
-        if (target?.isFile) {
-            await addConfig(external_node_path_namespaceObject.join(folder, config.name), target.real, root, state);
-        }
-    }
-    for (const entry of entries) {
-        if (entry.name === 'node_modules' || entry.name.startsWith('.'))
-            continue;
-        if (entry === config)
-            continue;
-        const full = external_node_path_namespaceObject.join(folder, entry.name);
-        const target = entry.isDirectory()
-            ? { real: external_node_path_namespaceObject.join(real, entry.name), isDirectory: true }
-            : entry.isSymbolicLink()
-                ? await followed(full, state)
-                : undefined;
-        if (!target?.isDirectory || state.codeFolders.has(target.real))
-            continue;
-        await walk(full, target.real, root, state);
-    }
-}
-/**
- * Where a symlink (or plain entry) leads, when it stays inside the workspace.
- * A dangling link is ignored, as the CLI ignores it; a link leaving the
- * workspace is skipped with a warning.
- */
-async function followed(file, state) {
-    const stats = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
-    if (!stats)
-        return undefined;
-    const real = await (0,promises_namespaceObject.realpath)(file);
-    if (!isInside(state.realWorkspace, real)) {
-        state.result.warnings.push(`skipped ${forLog(relative(state.workspace, file))}: a symlink to a target outside the workspace`);
-        return undefined;
-    }
-    return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
-}
-async function addConfig(file, real, root, state) {
-    if (state.found.has(real))
-        return;
-    state.found.set(real, { file, root });
-    const codeFolder = await codeFolderBelow(file);
-    if (codeFolder)
-        state.codeFolders.add(codeFolder);
-}
-/**
- * The real code folder a config names, when it lies below the config's own
- * folder (`"path": "./build"`). Only a literal relative `path` counts; a bad
- * config is reported when it is loaded, not here.
- */
-async function codeFolderBelow(file) {
-    let config;
-    try {
-        config = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-    const value = config?.path;
-    if (typeof value !== 'string' || value.startsWith('$'))
-        return undefined;
-    if (external_node_path_namespaceObject.isAbsolute(value))
-        return undefined;
-    const folder = external_node_path_namespaceObject.dirname(file);
-    const codeFolder = external_node_path_namespaceObject.resolve(folder, value);
-    if (codeFolder === folder || !isInside(folder, codeFolder))
-        return undefined;
-    return (0,promises_namespaceObject.realpath)(codeFolder).catch(() => undefined);
-}
-/**
- * A warning for each unreadable folder, except a selected task's code folder:
- * that task fails on its own, with its config named.
- */
-function unreadableWarnings(unreadable, codeFolders, workspace) {
-    const used = new Set(codeFolders.map(folder => external_node_path_namespaceObject.resolve(folder)));
-    return unreadable
-        .filter(({ folder }) => !used.has(external_node_path_namespaceObject.resolve(folder)))
-        .map(({ folder, code }) => `skipped folder ${forLog(relative(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``);
-}
-function relative(workspace, file) {
-    const rel = external_node_path_namespaceObject.relative(workspace, file).split(external_node_path_namespaceObject.sep).join('/');
-    return rel === '' ? '.' : rel;
-}
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
-var ajv = __nccwpck_require__(2463);
-// EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
-var main = __nccwpck_require__(9547);
-;// CONCATENATED MODULE: ./src/json-locations.ts
-// Parses a JSON file keeping node positions, so a problem found in the parsed
-// value (by a JSON path) can be reported at its line and column.
-
-/** Parses JSON as strictly as JSON.parse (no comments, no trailing commas). */
-function parseJson(source) {
-    // A byte-order mark is what some Windows editors write; it is not content.
-    const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
-    const position = positionFinder(text);
-    if (text.trim() === '') {
-        return { ok: false, position: position(0), message: 'the file is empty' };
-    }
-    const errors = [];
-    const tree = (0,main.parseTree)(text, errors, {
-        disallowComments: true,
-        allowTrailingComma: false,
-        allowEmptyContent: false
-    });
-    const first = errors[0];
-    if (first || !tree) {
-        return {
-            ok: false,
-            position: position(first?.offset ?? 0),
-            message: !first
-                ? 'not a JSON value'
-                : first.offset >= text.trimEnd().length
-                    ? 'the file ends too early (something is not closed)'
-                    : describeParseError(first)
-        };
-    }
-    let value;
-    try {
-        // The value comes from JSON.parse, as in the CLI: it keeps a `__proto__`
-        // key as a plain property, where a hand-built object would not.
-        value = JSON.parse(text);
-    }
-    catch (error) {
-        return { ok: false, message: error.message };
-    }
-    return {
-        ok: true,
-        document: {
-            value,
-            locate: (path, key = false) => {
-                const node = nodeAt(tree, path);
-                const keyNode = key ? keyOf(node) : undefined;
-                return position((keyNode ?? node).offset);
-            }
-        }
-    };
-}
-/** The deepest existing node along `path`. */
-function nodeAt(root, path) {
-    let node = root;
-    for (const segment of path) {
-        const child = childAt(node, segment);
-        if (!child)
-            return node;
-        node = child;
-    }
-    return node;
-}
-function childAt(node, segment) {
-    const children = node.children ?? [];
-    if (node.type === 'array') {
-        return /^\d+$/.test(segment) ? children[Number(segment)] : undefined;
-    }
-    if (node.type !== 'object')
-        return undefined;
-    // The last of duplicate keys wins, as in JSON.parse.
-    for (let i = children.length - 1; i >= 0; i--) {
-        const property = children[i];
-        if (property?.children?.[0]?.value === segment) {
-            return property.children[1] ?? property;
-        }
-    }
-    return undefined;
-}
-function keyOf(node) {
-    const parent = node.parent;
-    return parent?.type === 'property' ? parent.children?.[0] : undefined;
-}
-/** Maps an offset to a 1-based line and column. */
-function positionFinder(text) {
-    const lineStarts = [0];
-    for (let i = 0; i < text.length; i++) {
-        if (text[i] === '\n')
-            lineStarts.push(i + 1);
-    }
-    return offset => {
-        let line = 0;
-        while (line + 1 < lineStarts.length &&
-            (lineStarts[line + 1] ?? 0) <= offset)
-            line++;
-        return { line: line + 1, column: offset - (lineStarts[line] ?? 0) + 1 };
-    };
-}
-const PARSE_ERRORS = {
-    InvalidSymbol: 'unexpected character',
-    InvalidNumberFormat: 'invalid number',
-    PropertyNameExpected: 'a property name in double quotes is expected (JSON allows no trailing comma)',
-    ValueExpected: 'a value is expected',
-    ColonExpected: 'a colon is expected',
-    CommaExpected: 'a comma is expected',
-    CloseBraceExpected: 'a closing } is expected',
-    CloseBracketExpected: 'a closing ] is expected',
-    EndOfFileExpected: 'unexpected content after the end of the JSON value',
-    InvalidCommentToken: 'comments are not allowed in JSON',
-    UnexpectedEndOfComment: 'unexpected end of comment',
-    UnexpectedEndOfString: 'unexpected end of string',
-    UnexpectedEndOfNumber: 'unexpected end of number',
-    InvalidUnicode: 'invalid unicode escape',
-    InvalidEscapeCharacter: 'invalid escape character',
-    InvalidCharacter: 'invalid character in a string (control characters must be escaped)'
-};
-function describeParseError(error) {
-    const code = (0,main.printParseErrorCode)(error.error);
-    return PARSE_ERRORS[code] ?? code;
-}
-
-;// CONCATENATED MODULE: ./src/substitute.ts
-// `$NAME` substitution exactly as the CLI does it: a whole string value whose
-// first character is `$` is replaced by the environment variable of the rest's
-// name; recursively in objects and arrays, never in keys; no partial
-// interpolation and no escape for a literal leading `$`.
-
-/** The variables a build never gets either (SPEC section 8). */
-const RUNNER_TOKENS = [
-    'GITHUB_TOKEN',
-    'ACTIONS_RUNTIME_TOKEN',
-    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-    'ACTIONS_ID_TOKEN_REQUEST_URL'
-];
-// The CLI's five `API_*` variables are also the action's fallback inputs.
-const CREDENTIALS = new Set([...CREDENTIAL_VARIABLES, ...RUNNER_TOKENS]);
-/**
- * The action's own inputs (`INPUT_TOKEN-SECRET`: any case, hyphens kept as
- * on macOS), the API credentials and the runner's tokens: what neither a
- * config nor a build may read.
- */
-function isCredentialVariable(name) {
-    return /^input_/i.test(name) || CREDENTIALS.has(name);
-}
-/**
- * Variables `$NAME` may never read: the credentials above, and every
- * `ACTIONS_*` variable, since all of them are the runner's plumbing (cache
- * and results URLs, debug switches, tokens added in later runner versions)
- * and none is a value a task should be configured with.
- */
-function isDeniedVariable(name) {
-    return isCredentialVariable(name) || /^ACTIONS_/i.test(name);
-}
-/** Every placeholder in `value` naming a denied variable, at any depth. */
-function deniedPlaceholders(value) {
-    return substitute(value, {}).denied;
-}
-/** The variable a value refers to, when it is a placeholder. */
-function placeholderName(value) {
-    return typeof value === 'string' && value.startsWith('$')
-        ? value.slice(1)
-        : undefined;
-}
-/**
- * Replaces every placeholder in `value`, calling `onSubstituted` with each
- * value taken from the environment the moment it is known (to mask it).
- */
-function substitute(value, env, onSubstituted = () => undefined, unsetAsEmpty = false) {
-    const missing = [];
-    const denied = [];
-    const walk = (node, path) => {
-        const variable = placeholderName(node);
-        if (variable !== undefined) {
-            if (isDeniedVariable(variable)) {
-                denied.push({ path, variable });
-                return node;
-            }
-            const found = env[variable];
-            if (!found) {
-                missing.push({ path, variable });
-                return unsetAsEmpty ? '' : node;
-            }
-            onSubstituted(found, path);
-            return found;
-        }
-        if (Array.isArray(node)) {
-            return node.map((item, index) => walk(item, [...path, String(index)]));
-        }
-        // `null` is an object to typeof; the CLI crashes on it, here the schema reports it.
-        if (isObject(node)) {
-            return Object.fromEntries(Object.entries(node).map(([key, item]) => [
-                key,
-                walk(item, [...path, key])
-            ]));
-        }
-        return node;
-    };
-    return { value: walk(value, []), missing, denied };
-}
-/** A placeholder replaced when its variable is set, else kept as written: for names and emails of any config, selected or not. */
-function substituteLeniently(value, env) {
-    const variable = placeholderName(value);
-    if (variable === undefined || isDeniedVariable(variable))
-        return value;
-    return env[variable] || value;
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: ./src/config.ts
-// Stage 3, load and validate: parse every task-config.json, check it against
-// the schema, substitute `$NAME` values of the selected ones, apply the
-// single-task inputs, and resolve each code folder. Every problem is collected.
-
-
-
-
-
-
-
-
-
-// verbose: an error then carries its schema, whose known property names
-// give "did you mean" for an unknown one.
-const validateSchema = new ajv.Ajv({ allErrors: true, verbose: true }).compile(task_config_schema_namespaceObject);
-/** The schema's patterns, said in words (its file is not in the user's repository). */
-const PATTERN_RULES = {
-    '^[A-Za-z0-9-]+$': 'must be one or more letters, digits or -',
-    '^[A-Za-z_][A-Za-z0-9_]*$': 'must start with a letter or _ and hold only letters, digits and _'
-};
-/** The single-task input that sets each config field, for problems with inputs. */
-const INPUT_NAMES = {
-    name: 'name',
-    path: 'code',
-    entryPoint: 'entry-point',
-    runtime: 'runtime',
-    description: 'description',
-    timeLimit: 'time-limit',
-    memoryLimit: 'memory-limit',
-    environment: 'env',
-    executionPermission: 'execution-permission',
-    defaultPriority: 'default-priority'
-};
-async function loadTaskConfigs(found, options) {
-    const problems = [];
-    // The caller refuses overrides with several files; never apply them to many.
-    const overrides = found.length === 1 ? options.overrides : undefined;
-    const parsed = [];
-    const reads = await Promise.all(found.map(config => readConfig(config, options.workspace)));
-    for (const read of reads) {
-        if ('rule' in read)
-            problems.push(read);
-        else
-            parsed.push(read);
-    }
-    for (const config of parsed) {
-        config.name = overrides?.name ?? nameOf(config.document.value, options.env);
-    }
-    problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
-    // Every config, selected or not: its name is shown in the failed row too.
-    problems.push(...parsed.flatMap(deniedVariables));
-    const roots = rootResolver(options.workspace);
-    const checks = await Promise.all(parsed.map(async (config) => {
-        const selected = config.name !== undefined && options.isSelected(config.name);
-        return selected
-            ? checkSelected(config, options, overrides, roots)
-            : { problems: checkUnselected(config) };
-    }));
-    problems.push(...checks.flatMap(checked => checked.problems));
-    // A task with a problem anywhere in its file (a duplicate name) is not kept.
-    const failed = new Set(problems.map(problem => problem.file));
-    const tasks = checks.flatMap(({ task }) => task && !failed.has(task.configFile) ? [task] : []);
-    const names = parsed.flatMap(config => (config.name ? [config.name] : []));
-    return {
-        tasks,
-        problems: sortProblems(problems),
-        names: [...new Set(names)],
-        warnings: checks.flatMap(checked => checked.warnings ?? [])
-    };
-}
-/** Offline, a fork's pull request has no secrets: the run goes on without the value. */
-function unsetVariableWarning(config, at, variable) {
-    const where = config.document.locate(at);
-    const line = where.line ? `:${where.line}` : '';
-    return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
-}
-/** `$NAME` placeholders that would read a credential or a runner token. */
-function deniedVariables(config) {
-    return deniedPlaceholders(config.document.value).map(({ path: at, variable }) => ({
-        ...fileProblem(config, at),
-        rule: `$${variable} may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
-    }));
-}
-/**
- * A task with no config file, described by the single-task inputs alone. Like
- * the CLI, it needs `name`, `code`, `entry-point` and `runtime`.
- */
-async function taskFromInputs(overrides, options) {
-    const task = overrides.name;
-    const problems = [];
-    for (const field of ['name', 'path', 'entryPoint', 'runtime']) {
-        const given = field === 'path' ? overrides.code : overrides[field];
-        if (given === undefined) {
-            problems.push({
-                field: inputName(field),
-                rule: 'is required when no task-config.json is given',
-                task
-            });
-        }
-    }
-    const config = overrideFields(overrides, options.workspace);
-    for (const issue of schemaIssues(config)) {
-        // Missing inputs are reported above, by their input names.
-        if (issue.keyword !== 'required')
-            problems.push(inputProblem(issue, task));
-    }
-    for (const { key, rule } of reservedKeys(config.environment, false)) {
-        problems.push({ field: 'env', rule: `${key} ${rule}`, task });
-    }
-    if (overrides.code !== undefined) {
-        const rule = await checkCodeFolder(overrides.code, options.workspace, [
-            await realOrSame(options.workspace)
-        ]);
-        if (rule)
-            problems.push({ field: 'code', rule, task });
-    }
-    if (problems.length || overrides.code === undefined)
-        return problems;
-    return {
-        name: config.name,
-        config: config,
-        codeDir: overrides.code
-    };
-}
-async function readConfig(found, workspace) {
-    const file = relativePosix(workspace, found.file);
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(found.file, 'utf8');
-    }
-    catch (error) {
-        const code = error.code ?? String(error);
-        return { file, field: 'JSON', rule: `cannot be read (${code})` };
-    }
-    const parsed = parseJson(text);
-    if (!parsed.ok) {
-        return {
-            file,
-            ...parsed.position,
-            field: 'JSON',
-            rule: `invalid JSON: ${parsed.message}`
-        };
-    }
-    return { found, file, document: parsed.document };
-}
-/** The name, with a `$NAME` placeholder replaced when its variable is set. */
-function nameOf(value, env) {
-    return isObject(value) && typeof value.name === 'string'
-        ? substituteLeniently(value.name, env)
-        : undefined;
-}
-/** The task's name for problems: not a placeholder whose variable is unset. */
-function knownName(config) {
-    return placeholderName(config.name) === undefined ? config.name : undefined;
-}
-function duplicateNames(configs) {
-    return duplicates(configs, config => config.name).map(({ config, others }) => ({
-        ...fileProblem(config, ['name']),
-        rule: `duplicate task name: also in ${others.map(other => other.file).join(', ')}`
-    }));
-}
-/** Two tasks with one execution user would fight over its role and tokens. */
-function sharedEmails(configs, env) {
-    return duplicates(configs, config => credentialsEmail(config, env)).map(({ config, others }) => {
-        const credentials = config.document.value
-            .executionCredentials;
-        const field = credentials.email === undefined
-            ? ['executionCredentials']
-            : ['executionCredentials', 'email'];
-        const tasks = others.map(other => `${other.name ?? '?'} (${other.file})`);
-        return {
-            ...fileProblem(config, field),
-            rule: `the same execution user's email as task ${tasks.join(', ')}; each task needs its own`
-        };
-    });
-}
-/** As the CLI: the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
-function credentialsEmail(config, env) {
-    const value = config.document.value;
-    if (!isObject(value) || !isObject(value.executionCredentials))
-        return;
-    const { email } = value.executionCredentials;
-    if (typeof email === 'string') {
-        return substituteLeniently(email, env).toLowerCase();
-    }
-    if (email !== undefined || config.name === undefined)
-        return;
-    return `exh.tasks+${config.name}@extrahorizon.com`.toLowerCase();
-}
-/** Each config whose key is shared, with the others sharing it. */
-function duplicates(configs, keyOf) {
-    const groups = new Map();
-    for (const config of configs) {
-        const key = keyOf(config);
-        if (key !== undefined)
-            groups.set(key, [...(groups.get(key) ?? []), config]);
-    }
-    return [...groups.values()]
-        .filter(group => group.length > 1)
-        .flatMap(group => group.map(config => ({
-        config,
-        others: group.filter(other => other !== config)
-    })));
-}
-/**
- * A config that is not synced is only checked against the schema, without
- * substitution: a value still reading `$NAME` may be anything once its
- * variable is set, so it is not held against the config.
- */
-function checkUnselected(config) {
-    const value = config.document.value;
-    return schemaIssues(value)
-        .filter(issue => placeholderName(valueAt(value, issue.instance)) === undefined)
-        .map(issue => issueProblem(config, issue));
-}
-async function checkSelected(config, options, overrides, roots) {
-    const problems = [];
-    const warnings = [];
-    const unsetAsEmpty = options.unsetVariablesWarn === true;
-    const substituted = substitute(config.document.value, options.env, (secret, at) => {
-        // The name is the function's identity, shown in every report and
-        // output; masking it would hide the task everywhere (and drop outputs).
-        if (at.join('.') !== 'name' && worthMasking(secret)) {
-            options.mask?.(secret);
-        }
-    }, unsetAsEmpty);
-    for (const { path: at, variable } of substituted.missing) {
-        if (unsetAsEmpty)
-            warnings.push(unsetVariableWarning(config, at, variable));
-        else {
-            problems.push({
-                ...fileProblem(config, at),
-                rule: `variable ${variable} is not set (or empty) in the environment`
-            });
-        }
-    }
-    // Reported for every config by `deniedVariables`, and left as written.
-    const unresolved = new Set([...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(({ path: at }) => at.join('/')));
-    const configDir = external_node_path_namespaceObject.dirname(config.found.file);
-    const value = isObject(substituted.value)
-        ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
-        : substituted.value;
-    // `""` is no description, as in the CLI: "none" on create, never a change.
-    if (isObject(value) && value.description === '')
-        delete value.description;
-    for (const issue of schemaIssues(value)) {
-        // Already reported as an unset variable.
-        if (unresolved.has(issue.instance.join('/')))
-            continue;
-        const [top = ''] = issue.path;
-        problems.push(isOverridden(overrides, top)
-            ? inputProblem(issue, knownName(config))
-            : issueProblem(config, issue));
-    }
-    if (!isObject(value))
-        return { problems, warnings };
-    const badEmail = invalidCredentialsEmail(value);
-    if (badEmail) {
-        problems.push({
-            ...fileProblem(config, ['executionCredentials', 'email']),
-            rule: badEmail
-        });
-    }
-    const fromInput = overrides?.environment !== undefined;
-    for (const { key, rule } of reservedKeys(value.environment, value.executionCredentials !== undefined)) {
-        problems.push(fromInput
-            ? { field: 'env', rule: `${key} ${rule}`, task: knownName(config) }
-            : { ...fileProblem(config, ['environment', key], true), rule });
-    }
-    const code = await codeFolderOf(config, value, overrides, {
-        unresolved,
-        allowed: await roots(config.found.root),
-        workspace: options.workspace,
-        builtLater: options.codeFoldersBuiltLater === true
-    });
-    problems.push(...code.problems);
-    const { codeDir } = code;
-    // Problems with the single-task inputs still belong to this config's task.
-    for (const problem of problems) {
-        if (!problem.file)
-            problem.config = config.file;
-    }
-    if (problems.length || codeDir === undefined)
-        return { problems, warnings };
-    return {
-        problems,
-        warnings,
-        task: {
-            name: value.name,
-            config: value,
-            configFile: config.file,
-            codeDir,
-            searchRoot: config.found.root,
-            locations: {
-                path: config.document.locate(['path']),
-                environment: config.document.locate(['environment'])
-            }
-        }
-    };
-}
-/**
- * The code folder, checked: relative to the config's folder (or the `code`
- * input), existing, a folder, and really inside the workspace or the searched
- * folder.
- */
-async function codeFolderOf(config, value, overrides, context) {
-    const { unresolved, allowed, workspace, builtLater } = context;
-    if (overrides?.code !== undefined) {
-        const codeDir = overrides.code;
-        const rule = await checkCodeFolder(codeDir, workspace, allowed);
-        const problems = rule
-            ? [{ field: 'code', rule, task: knownName(config) }]
-            : [];
-        return { codeDir, problems };
-    }
-    if (typeof value.path !== 'string' || unresolved.has('path')) {
-        return { problems: [] }; // reported by the schema or as an unset variable
-    }
-    if (external_node_path_namespaceObject.isAbsolute(value.path)) {
-        const rule = "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)";
-        return { problems: [{ ...fileProblem(config, ['path']), rule }] };
-    }
-    const codeDir = external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(config.found.file), value.path);
-    if (builtLater && !(await config_exists(codeDir)))
-        return { codeDir, problems: [] };
-    const rule = await checkCodeFolder(codeDir, workspace, allowed);
-    const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : [];
-    return { codeDir, problems };
-}
-/** The user service's rule for emails, as the CLI checks it. */
-function invalidCredentialsEmail(config) {
-    const credentials = config.executionCredentials;
-    if (!isObject(credentials) || typeof credentials.email !== 'string')
-        return;
-    const email = credentials.email;
-    if (email.startsWith('$'))
-        return;
-    if (email.length < 3 || email.length > 256) {
-        return 'must be an email address of 3 to 256 characters';
-    }
-    if (!/.+@.+\..+/.test(email))
-        return 'must be an email address (name@domain.tld)';
-    return undefined;
-}
-/** Environment keys a config may not set, with the reason. */
-function reservedKeys(environment, hasCredentials) {
-    if (!isObject(environment))
-        return [];
-    const reserved = [];
-    for (const key of Object.keys(environment)) {
-        if (key === MARKER_VARIABLE) {
-            reserved.push({
-                key,
-                rule: 'is reserved: this action stores its marker there'
-            });
-        }
-        else if (hasCredentials &&
-            CREDENTIAL_VARIABLES.includes(key)) {
-            reserved.push({
-                key,
-                rule: `may not be provided when using executionCredentials, which injects ${CREDENTIAL_VARIABLES.join(', ')}`
-            });
-        }
-    }
-    return reserved;
-}
-/** Why `dir` cannot be a code folder, or undefined when it can. */
-async function checkCodeFolder(dir, workspace, allowed) {
-    const shown = `code folder ${displayPath(workspace, dir)}`;
-    let real;
-    try {
-        if (!(await (0,promises_namespaceObject.stat)(dir)).isDirectory())
-            return `${shown} points to a file`;
-        // The real path, so a symlinked folder cannot reach outside.
-        real = await (0,promises_namespaceObject.realpath)(dir);
-    }
-    catch (error) {
-        const code = error.code;
-        return code === 'ENOENT' || code === 'ENOTDIR'
-            ? `${shown} not found`
-            : `${shown} cannot be read (${code ?? String(error)})`;
-    }
-    if (allowed.some(root => isInside(root, real)))
-        return;
-    return `${shown} must be inside the workspace (its real path is ${real})`;
-}
-/** After a build: the code folder exists, is a folder, and stays inside. */
-async function checkTaskCodeFolder(task, workspace) {
-    const allowed = await Promise.all([workspace, task.searchRoot ?? workspace].map(realOrSame));
-    const rule = await checkCodeFolder(task.codeDir, workspace, allowed);
-    if (!rule)
-        return undefined;
-    return {
-        file: task.configFile,
-        ...task.locations?.path,
-        field: task.configFile ? 'path' : 'code',
-        rule,
-        task: task.name
-    };
-}
-async function config_exists(file) {
-    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
-}
-/** The real paths of the workspace and of a searched folder, each resolved once. */
-function rootResolver(workspace) {
-    const cache = new Map();
-    const real = (dir) => {
-        let resolved = cache.get(dir);
-        if (!resolved) {
-            resolved = realOrSame(dir);
-            cache.set(dir, resolved);
-        }
-        return resolved;
-    };
-    return root => Promise.all([real(workspace), real(root)]);
-}
-async function realOrSame(dir) {
-    return (0,promises_namespaceObject.realpath)(dir).catch(() => external_node_path_namespaceObject.resolve(dir));
-}
-/** The config fields the single-task inputs set (`code` as a path relative to `base`). */
-function overrideFields(overrides, base) {
-    const { code, ...fields } = overrides;
-    const all = {
-        ...fields,
-        path: code === undefined ? undefined : relativePosix(base, code)
-    };
-    return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
-}
-function isOverridden(overrides, field) {
-    if (!overrides)
-        return false;
-    const key = field === 'path' ? 'code' : field;
-    return overrides[key] !== undefined;
-}
-function schemaIssues(value) {
-    if (validateSchema(value))
-        return [];
-    return (validateSchema.errors ?? []).flatMap(error => issueOf(error, value));
-}
-function issueOf(error, value) {
-    const instance = parsePointer(error.instancePath);
-    const params = error.params;
-    const property = (name) => [...instance, String(name)];
-    const issue = (path, rule, where = {}) => [
-        {
-            keyword: error.keyword,
-            path,
-            locateAt: where.locateAt ?? path,
-            key: where.key ?? false,
-            instance,
-            rule
-        }
-    ];
-    // The failing inner keyword carries the property name; skip its wrapper.
-    if (error.keyword === 'propertyNames')
-        return [];
-    if (typeof error.propertyName === 'string') {
-        return issue(property(error.propertyName), `is not a valid name: ${describeRule(error, error.propertyName)}`, { key: true });
-    }
-    if (error.keyword === 'required') {
-        // Pointed at the object that lacks it.
-        return issue(property(params.missingProperty), 'is required', {
-            locateAt: instance
-        });
-    }
-    if (error.keyword === 'additionalProperties') {
-        const unknown = String(params.additionalProperty);
-        const guess = closestName(unknown, knownProperties(error));
-        const hint = guess ? `; did you mean \`${guess}\`?` : '';
-        return issue(property(unknown), `is not allowed (unknown property)${hint}`, {
-            key: true
-        });
-    }
-    return issue(instance, describeRule(error, valueAt(value, instance)));
-}
-function describeRule(error, actual) {
-    const params = error.params;
-    switch (error.keyword) {
-        case 'type':
-            return `must be ${String(params.type)}${actual === null ? ', not null' : ''}`;
-        case 'enum':
-            return config_oneOf(Array.isArray(params.allowedValues) ? params.allowedValues : [], actual);
-        case 'pattern':
-            return (PATTERN_RULES[String(params.pattern)] ??
-                `must match the pattern ${String(params.pattern)}`);
-        case 'minimum':
-        case 'maximum':
-        case 'exclusiveMinimum':
-        case 'exclusiveMaximum':
-            return `must be ${String(params.comparison)} ${String(params.limit)}`;
-        default:
-            return error.message ?? `is invalid (${error.keyword})`;
-    }
-}
-/**
- * `must be one of: …`. A long list (the runtimes) is cut to the values of the
- * same family as the given one (`nodejs8.x` → the nodejs ones); with no such
- * family the whole list is shown.
- */
-function config_oneOf(allowed, actual) {
-    const values = allowed.map(String);
-    const family = typeof actual === 'string' ? familyOf(actual) : '';
-    const near = values.length > 8 && family.length >= 2
-        ? values.filter(candidate => familyOf(candidate).startsWith(family))
-        : [];
-    if (!near.length)
-        return `must be one of: ${values.join(', ')}`;
-    return `must be one of: ${near.join(', ')} (the ${family} ones of ${values.length} allowed values)`;
-}
-/** The property names the schema object behind `error` allows. */
-function knownProperties(error) {
-    const parent = error.parentSchema;
-    return parent?.properties ? Object.keys(parent.properties) : [];
-}
-/**
- * The known name closest to a misspelt one (`enviroment` → `environment`),
- * within an edit distance of 2, ignoring case; undefined when none is.
- */
-function closestName(unknown, known) {
-    let best;
-    for (const name of known) {
-        const distance = editDistance(unknown.toLowerCase(), name.toLowerCase());
-        if (distance <= 2 && (!best || distance < best.distance)) {
-            best = { name, distance };
-        }
-    }
-    return best?.name;
-}
-/** Levenshtein distance: insertions, deletions and substitutions. */
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
-        }
-        previous = current;
-    }
-    return previous[b.length] ?? 0;
-}
-function familyOf(value) {
-    return /^[a-z]+/i.exec(value)?.[0].toLowerCase() ?? '';
-}
-function parsePointer(pointer) {
-    if (pointer === '')
-        return [];
-    return pointer
-        .slice(1)
-        .split('/')
-        .map(segment => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-function valueAt(value, at) {
-    let node = value;
-    for (const segment of at) {
-        if (Array.isArray(node))
-            node = node[Number(segment)];
-        else if (isObject(node))
-            node = node[segment];
-        else
-            return undefined;
-    }
-    return node;
-}
-// ---- Problems ------------------------------------------------------------
-function fileProblem(config, at, key = false) {
-    return {
-        file: config.file,
-        ...config.document.locate(at, key),
-        field: dotted(at),
-        task: knownName(config)
-    };
-}
-function issueProblem(config, issue) {
-    return {
-        file: config.file,
-        ...config.document.locate(issue.locateAt, issue.key),
-        field: dotted(issue.path),
-        rule: issue.rule,
-        task: knownName(config)
-    };
-}
-/** A problem with an input's value: named by the input, the rest of the path in the rule. */
-function inputProblem(issue, task) {
-    const [top = '', ...rest] = issue.path;
-    return {
-        field: inputName(top),
-        rule: rest.length ? `${rest.join('.')} ${issue.rule}` : issue.rule,
-        task
-    };
-}
-/** The single-task input that sets a config field (`timeLimit` → `time-limit`). */
-function inputName(field) {
-    return INPUT_NAMES[field] ?? field;
-}
-function dotted(at) {
-    return at.length ? at.join('.') : undefined;
-}
-function sortProblems(problems) {
-    return [...problems].sort((a, b) => config_compare(a.file ?? '', b.file ?? '') ||
-        (a.line ?? 0) - (b.line ?? 0) ||
-        (a.column ?? 0) - (b.column ?? 0));
-}
-function config_compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-function relativePosix(from, to) {
-    return external_node_path_namespaceObject.relative(from, to).split(external_node_path_namespaceObject.sep).join('/') || '.';
-}
-/** Relative to the workspace when inside it, else absolute. */
-function displayPath(workspace, target) {
-    const rel = external_node_path_namespaceObject.relative(workspace, target);
-    return rel.startsWith('..') || external_node_path_namespaceObject.isAbsolute(rel)
-        ? target
-        : relativePosix(workspace, target);
-}
-
-;// CONCATENATED MODULE: ./src/task-filter.ts
-function createTaskFilter(patterns) {
-    const compiled = patterns.map(pattern => ({
-        pattern,
-        regex: new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`)
-    }));
-    return {
-        matches: name => compiled.length === 0 || compiled.some(({ regex }) => regex.test(name)),
-        unmatched: names => compiled
-            .filter(({ regex }) => !names.some(name => regex.test(name)))
-            .map(({ pattern }) => pattern)
-    };
-}
-function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-;// CONCATENATED MODULE: ./src/load.ts
-
-
-
-
-/**
- * Stages 2 and 3: find the configs (or take the task from the single-task
- * inputs), select them with the `tasks` filter, load and validate them.
- */
-async function loadTasks(settings, env, mask) {
-    const { overrides } = settings;
-    if (!settings.pathInput.length && overrides?.code) {
-        const task = await taskFromInputs(overrides, {
-            workspace: settings.workspace
-        });
-        return Array.isArray(task)
-            ? { found: [], tasks: [], names: [], problems: task, warnings: [] }
-            : {
-                found: [],
-                tasks: [task],
-                names: [task.name],
-                problems: [],
-                warnings: []
-            };
-    }
-    const discovery = await findTaskConfigs(settings.paths, settings.workspace);
-    const found = discovery.configs;
-    const problems = [];
-    if (overrides && !(await namesOneFile(settings, found))) {
-        problems.push({
-            field: Object.keys(overrides)
-                .map(key => inputName(key === 'code' ? 'path' : key))
-                .join(', '),
-            rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
-        });
-    }
-    const filter = createTaskFilter(settings.tasks);
-    const loaded = await loadTaskConfigs(found, {
-        workspace: settings.workspace,
-        env,
-        isSelected: filter.matches,
-        overrides,
-        mask,
-        codeFoldersBuiltLater: settings.buildCommand !== undefined,
-        unsetVariablesWarn: isOfflineDryRun(settings)
-    });
-    problems.push(...loaded.problems);
-    const unmatched = filter.unmatched(loaded.names);
-    if (unmatched.length) {
-        problems.push({
-            field: 'tasks',
-            rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
-        });
-    }
-    const warnings = [
-        ...discovery.warnings,
-        ...loaded.warnings,
-        ...unreadableWarnings(discovery.unreadable, loaded.tasks.map(task => task.codeDir), settings.workspace)
-    ];
-    return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings };
-}
-/** A dry run missing a credential: validated and packaged without the API. */
-function isOfflineDryRun(settings) {
-    return settings.dryRun && settings.missingCredentials.length > 0;
-}
-async function namesOneFile(settings, found) {
-    const [only] = settings.paths;
-    if (settings.paths.length !== 1 || !only || found.length !== 1)
-        return false;
-    const stats = await (0,promises_namespaceObject.stat)(only);
-    return !stats.isDirectory();
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/pool.ts
-/**
- * Runs `work` over `items` with at most `limit` at once, keeping the results
- * in the items' order. `canStart` is asked before each item starts (fail-fast
- * and cancellation); an item it refuses gets `skip(item)` instead.
- */
-async function mapPool(items, limit, work, options = {}) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            const item = items[index];
-            if (options.canStart && !options.canStart() && options.skip) {
-                results[index] = options.skip(item);
-                continue;
-            }
-            results[index] = await work(item, index);
-        }
-    };
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
-    await Promise.all(workers);
-    return results;
-}
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-// EXTERNAL MODULE: external "node:worker_threads"
-var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./src/file-workers.ts
-// Reading, hashing and deflating small files off the main thread. A worker
-// takes a batch of files (one message for many files, so per-file overhead
-// stays small) and does the whole job synchronously: readFileSync, sha256,
-// crc32, deflateRawSync. One worker per core keeps every core busy while
-// the main thread walks folders and writes zips in order.
-
-
-// Plain CommonJS so it runs from a string in the bundle and in tests alike.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
-const { closeSync, openSync, readSync } = require('node:fs')
-const { createHash } = require('node:crypto')
-const zlib = require('node:zlib')
-// Every file is read into one reused buffer: a fresh Buffer per file is
-// freed only when the heap is collected, and tens of MB of them piled up.
-let scratch = Buffer.allocUnsafe(1024 * 1024)
-function readAll(file) {
-  const fd = openSync(file, 'r')
-  try {
-    let length = 0
-    for (;;) {
-      if (length === scratch.length) {
-        const bigger = Buffer.allocUnsafe(scratch.length * 2)
-        scratch.copy(bigger)
-        scratch = bigger
-      }
-      const read = readSync(fd, scratch, length, scratch.length - length, null)
-      if (read === 0) return scratch.subarray(0, length)
-      length += read
-    }
-  } finally {
-    closeSync(fd)
-  }
-}
-function one(file, hash, level) {
-  let bytes
-  try { bytes = readAll(file) } catch (error) { return { size: 0, error: error.code || error.message } }
-  const result = { size: bytes.length }
-  if (hash) result.sha = createHash('sha256').update(bytes).digest()
-  if (level !== undefined) {
-    result.crc = zlib.crc32(bytes)
-    const deflated = level > 0 && bytes.length > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined
-    result.deflated = deflated !== undefined && deflated.length < bytes.length
-    result.data = result.deflated ? deflated : bytes
-  }
-  return result
-}
-// Own, exact-size copies, transferred: a Buffer is often a view into a
-// larger pooled ArrayBuffer, which a plain postMessage would copy whole.
-function own(bytes, transfer) {
-  if (!bytes) return undefined
-  const copy = new Uint8Array(bytes)
-  transfer.push(copy.buffer)
-  return copy
-}
-parentPort.on('message', ({ id, files, hash, level }) => {
-  const transfer = []
-  const results = files.map(file => {
-    const result = one(file, hash, level)
-    result.sha = own(result.sha, transfer)
-    result.data = own(result.data, transfer)
-    return result
-  })
-  parentPort.postMessage({ id, results }, transfer)
-})
-`;
-class FileWorkers {
-    size;
-    slots = [];
-    queue = [];
-    nextId = 0;
-    constructor(size) {
-        this.size = size;
-    }
-    run(job) {
-        return new Promise((resolve, reject) => {
-            this.queue.push({ id: this.nextId++, job, pending: { resolve, reject } });
-            this.dispatch();
-        });
-    }
-    async close() {
-        const slots = this.slots.splice(0);
-        await Promise.all(slots.map(slot => slot.worker.terminate()));
-    }
-    dispatch() {
-        while (this.queue.length > 0) {
-            const slot = this.slots.find(s => !s.busy) ?? this.spawn();
-            if (!slot)
-                return;
-            const next = this.queue.shift();
-            if (!next)
-                return;
-            slot.busy = { id: next.id, pending: next.pending };
-            // Referenced only while busy: an idle pool never keeps the process up.
-            slot.worker.ref();
-            slot.worker.postMessage({ id: next.id, ...next.job });
-        }
-    }
-    spawn() {
-        if (this.slots.length >= this.size)
-            return undefined;
-        const slot = {
-            worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, {
-                eval: true,
-                // File bytes live outside the heap; a small young generation keeps
-                // each worker's resident memory small.
-                resourceLimits: { maxYoungGenerationSizeMb: 4 }
-            })
-        };
-        slot.worker.on('message', (message) => {
-            const pending = slot.busy?.pending;
-            slot.busy = undefined;
-            slot.worker.unref();
-            pending?.resolve(message.results.map(fromWire));
-            this.dispatch();
-        });
-        slot.worker.on('error', error => {
-            this.fail(slot, error);
-        });
-        slot.worker.on('exit', () => {
-            this.fail(slot, new Error('worker exited'));
-        });
-        this.slots.push(slot);
-        return slot;
-    }
-    fail(slot, error) {
-        const index = this.slots.indexOf(slot);
-        if (index >= 0)
-            this.slots.splice(index, 1);
-        slot.busy?.pending.reject(error);
-        slot.busy = undefined;
-        this.dispatch();
-    }
-}
-/** Buffers arrive as plain Uint8Arrays; view them as Buffers without a copy. */
-function fromWire(result) {
-    const view = (bytes) => bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return { ...result, sha: view(result.sha), data: view(result.data) };
-}
-let shared;
-/** The run's pool, started on first use: one worker per core. */
-function fileWorkers() {
-    shared ??= new FileWorkers(Math.max(1, (0,external_node_os_namespaceObject.availableParallelism)()));
-    return shared;
-}
-/** Stops the pool's workers (they are started again if needed). */
-async function closeFileWorkers() {
-    const pool = shared;
-    shared = undefined;
-    await pool?.close();
-}
-
-;// CONCATENATED MODULE: ./src/read-pass.ts
-// One read of every file of a code folder, in the folder's sorted order:
-// small files in batches on the worker pool, large ones streamed here (zlib
-// deflates them on the libuv pool). A few jobs run ahead of the one being
-// consumed, so reads, hashing and deflate overlap while the bytes in flight
-// stay bounded whatever the files.
-
-
-
-
-
-/** Files above this are streamed, so one large file never sits in memory. */
-const STREAM_THRESHOLD = 1024 * 1024;
-/** A batch closes at this many files or bytes: few messages, small memory. */
-const BATCH_FILES = 128;
-const BATCH_BYTES = 1024 * 1024;
-/**
- * Jobs of one folder in flight at once. Each is at most ~1 MiB read (or a
- * stream with 64 KiB chunks), so a task holds a few MiB whatever its files.
- */
-const JOBS_AHEAD = 4;
-/** Thrown when one file alone deflates past `maxDeflated`. */
-class DeflatedTooLarge extends Error {
-    bytes;
-    constructor(bytes) {
-        super(`deflated past ${bytes} bytes`);
-        this.bytes = bytes;
-    }
-}
-/** Groups the folder's files into jobs, in entry order. */
-function planJobs(entries, batchFiles) {
-    const jobs = [];
-    let batch = [];
-    let bytes = 0;
-    const close = () => {
-        if (batch.length)
-            jobs.push({ batch });
-        batch = [];
-        bytes = 0;
-    };
-    entries.forEach((entry, index) => {
-        if (entry.type !== 'file')
-            return;
-        if (entry.size > STREAM_THRESHOLD) {
-            close();
-            jobs.push({ large: index });
-            return;
-        }
-        batch.push(index);
-        bytes += entry.size;
-        if (batch.length >= batchFiles || bytes >= BATCH_BYTES)
-            close();
-    });
-    close();
-    return jobs;
-}
-/**
- * Yields each file entry's index and result, in entry order. Stopping early
- * (a `return` or a throw in the consumer) leaves the jobs in flight to
- * finish on their own; their results are dropped.
- */
-async function* readFiles(root, entries, options) {
-    const { jobsAhead, batchFiles } = options.split ?? {
-        jobsAhead: JOBS_AHEAD,
-        batchFiles: BATCH_FILES
-    };
-    const jobs = planJobs(entries, batchFiles);
-    const running = [];
-    let next = 0;
-    const launch = () => {
-        while (next < jobs.length && running.length < jobsAhead) {
-            const started = startJob(root, entries, jobs[next++], options);
-            started.catch(() => undefined);
-            running.push(started);
-        }
-    };
-    for (const job of jobs) {
-        options.signal?.throwIfAborted();
-        launch();
-        const results = await running.shift();
-        options.signal?.throwIfAborted();
-        const indexes = 'large' in job ? [job.large] : job.batch;
-        for (const [i, index] of indexes.entries()) {
-            yield { index, result: results[i] };
-        }
-    }
-}
-function startJob(root, entries, job, options) {
-    const file = (index) => external_node_path_default().join(root, entries[index].path);
-    if ('large' in job)
-        return streamFile(file(job.large), options).then(r => [r]);
-    const work = {
-        files: job.batch.map(file),
-        hash: options.hash,
-        level: options.level
-    };
-    return fileWorkers().run(work);
-}
-/** One large file: sha256 and crc32 here, deflate on zlib's thread pool. */
-async function streamFile(file, options) {
-    const hash = options.hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
-    const zip = options.level === undefined ? undefined : deflating(options);
-    let size = 0;
-    let crc = 0;
-    try {
-        // The signal is checked per chunk rather than given to the stream: one
-        // abort listener per open file would pile up on the run's signal.
-        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, {
-            highWaterMark: 256 * 1024
-        })) {
-            options.signal?.throwIfAborted();
-            const bytes = chunk;
-            size += bytes.length;
-            hash?.update(bytes);
-            if (zip) {
-                crc = (0,external_node_zlib_.crc32)(bytes, crc);
-                await zip.write(bytes);
-            }
-        }
-    }
-    catch (error) {
-        zip?.destroy();
-        if (error instanceof DeflatedTooLarge)
-            throw error;
-        options.signal?.throwIfAborted();
-        return {
-            size,
-            error: error.code ?? String(error)
-        };
-    }
-    const data = zip ? await zip.end() : undefined;
-    return { size, sha: hash?.digest(), crc, data, deflated: Boolean(zip) };
-}
-/** A raw deflate stream whose output is kept (bounded by `maxDeflated`). */
-function deflating(options) {
-    const stream = (0,external_node_zlib_.createDeflateRaw)({ level: options.level });
-    const chunks = [];
-    let total = 0;
-    let failure;
-    const ended = new Promise((resolve, reject) => {
-        stream.on('end', resolve);
-        stream.on('error', reject);
-    });
-    ended.catch(() => undefined);
-    stream.on('data', (chunk) => {
-        total += chunk.length;
-        if (options.maxDeflated !== undefined && total > options.maxDeflated) {
-            failure ??= new DeflatedTooLarge(options.maxDeflated);
-            return;
-        }
-        chunks.push(chunk);
-    });
-    return {
-        write: bytes => new Promise((resolve, reject) => {
-            if (failure) {
-                reject(failure);
-                return;
-            }
-            // Waiting for each chunk to be taken keeps one chunk in flight.
-            stream.write(bytes, error => {
-                if (error)
-                    reject(error);
-                else
-                    resolve();
-            });
-        }).then(() => {
-            if (failure)
-                throw failure;
-        }),
-        end: async () => {
-            stream.end();
-            await ended;
-            if (failure)
-                throw failure;
-            return Buffer.concat(chunks);
-        },
-        destroy: () => stream.destroy()
-    };
-}
-
-;// CONCATENATED MODULE: ./src/code-folder.ts
-// Stage 4: read a task's code folder and fingerprint it. The scan keeps only
-// metadata (never file contents), so a large node_modules tree costs a read
-// and a hash, not memory.
-
-
-
-
-
-
-
-/** A code folder that cannot be packaged; the message names the entry and the rule. */
-class CodeFolderError extends Error {
-    folder;
-    entry;
-    rule;
-    constructor(folder, entry, rule) {
-        super(`${entry ? external_node_path_default().join(folder, entry) : folder}: ${rule}`);
-        this.folder = folder;
-        this.entry = entry;
-        this.rule = rule;
-        this.name = 'CodeFolderError';
-    }
-}
-/** Left out at any depth: never part of the code, and often large. */
-const EXCLUDED_NAME = '.git';
-/** Symlink checks (readlink, realpath) at once. */
-const METADATA_CONCURRENCY = 16;
-/** A zip without ZIP64 (what we write) counts entries and sizes in 16/32 bits. */
-const MAX_ENTRIES = 0xffff;
-const MAX_FILE_BYTES = 0xfffffffe;
-/** Bumped whenever the hashed layout changes, so old fingerprints never match. */
-const FINGERPRINT_VERSION = 'exh-tasks-action code v1';
-/** Walks and fingerprints a code folder (one walk, one read of each file). */
-async function scanCodeFolder(root, signal) {
-    const walked = await walkCodeFolder(root);
-    return { ...walked, fingerprint: await fingerprintOf(walked, signal) };
-}
-/** Lists and checks a code folder's entries; reads no file contents. */
-async function walkCodeFolder(root) {
-    const folder = external_node_path_default().resolve(root);
-    await checkRoot(folder);
-    const found = await code_folder_walk(folder);
-    const context = {
-        root: folder,
-        realRoot: await (0,promises_namespaceObject.realpath)(folder),
-        warnings: []
-    };
-    const entries = sortByPath(await mapPool(found, METADATA_CONCURRENCY, item => toEntry(context, item)));
-    const warnings = context.warnings.sort();
-    const files = entries.filter(entry => entry.type !== 'directory').length;
-    if (files === 0) {
-        throw new CodeFolderError(folder, undefined, 'holds no files: the API refuses a function without code');
-    }
-    if (entries.length > MAX_ENTRIES) {
-        throw new CodeFolderError(folder, undefined, `holds ${entries.length} files and folders, more than a zip without ZIP64 can hold (${MAX_ENTRIES})`);
-    }
-    return { root: folder, entries, files, warnings };
-}
-async function checkRoot(folder) {
-    const stats = await guard(folder, undefined, () => (0,promises_namespaceObject.stat)(folder));
-    if (!stats.isDirectory()) {
-        throw new CodeFolderError(folder, undefined, 'is not a folder');
-    }
-}
-/**
- * Every entry below `root`, folder by folder; symlinks not followed, `.git`
- * left out. Synchronous calls (a few microseconds each, where an async call
- * costs a thread-pool round trip), yielding after each folder so the event
- * loop (signals, worker messages, other tasks) keeps turning.
- */
-async function code_folder_walk(root) {
-    const found = [];
-    const dirs = [''];
-    for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
-        for (const rel of list(root, dir)) {
-            const stats = guardSync(root, rel, () => (0,external_node_fs_namespaceObject.lstatSync)(external_node_path_default().join(root, rel)));
-            found.push({ path: rel, stats });
-            if (stats.isDirectory())
-                dirs.push(rel);
-        }
-        await yieldToEventLoop();
-    }
-    return found;
-}
-/** The relative paths of one folder's children, `.git` left out. */
-function list(root, dir) {
-    const names = guardSync(root, dir || undefined, () => (0,external_node_fs_namespaceObject.readdirSync)(external_node_path_default().join(root, dir)));
-    return names
-        .filter(name => name !== EXCLUDED_NAME)
-        .map(name => {
-        const rel = dir ? `${dir}/${name}` : name;
-        checkName(root, rel, name);
-        return rel;
-    });
-}
-function checkName(root, rel, name) {
-    // Zip readers (adm-zip, Windows tools) take `\` for a folder separator:
-    // the unpacked code would not be what was fingerprinted.
-    if (name.includes('\\')) {
-        throw new CodeFolderError(root, rel, 'has a `\\` in its name, which zip tools read as a folder separator');
-    }
-}
-async function toEntry(context, { path: rel, stats }) {
-    const { root } = context;
-    const mode = stats.mode & 0o7777;
-    if (stats.isFile()) {
-        if (stats.size > MAX_FILE_BYTES) {
-            throw new CodeFolderError(root, rel, 'is larger than a zip without ZIP64 can hold (4 GiB)');
-        }
-        return { path: rel, type: 'file', mode, size: stats.size };
-    }
-    if (stats.isDirectory())
-        return { path: rel, type: 'directory', mode, size: 0 };
-    if (stats.isSymbolicLink()) {
-        const linkTarget = await checkLink(context, rel);
-        return {
-            path: rel,
-            type: 'symlink',
-            mode: 0o777,
-            size: Buffer.byteLength(linkTarget),
-            linkTarget
-        };
-    }
-    throw new CodeFolderError(root, rel, `is a ${specialKind(stats)}; only files, folders and symlinks can be packaged`);
-}
-function specialKind(stats) {
-    if (stats.isFIFO())
-        return 'named pipe (fifo)';
-    if (stats.isSocket())
-        return 'socket';
-    if (stats.isCharacterDevice() || stats.isBlockDevice())
-        return 'device';
-    return 'special file';
-}
-/**
- * Returns the target to store for the link at `rel`: relative, as the CLI
- * stores it. A target outside the folder is an error (it would not exist
- * where the function runs, or would read the runner's files); a missing one
- * is kept with a warning, as the CLI keeps it.
- */
-async function checkLink(context, rel) {
-    const { root, realRoot, warnings } = context;
-    const target = await guard(root, rel, () => (0,promises_namespaceObject.readlink)(external_node_path_default().join(root, rel)));
-    const outside = () => new CodeFolderError(root, rel, `is a symlink to ${target}, which points outside the code folder`);
-    const parent = external_node_path_default().dirname(rel);
-    const stored = external_node_path_default().isAbsolute(target)
-        ? relativeInside([root, realRoot], parent, external_node_path_default().normalize(target))
-        : isInside(root, external_node_path_default().resolve(root, parent, target))
-            ? target
-            : undefined;
-    if (stored === undefined)
-        throw outside();
-    // The lexical check above can be fooled by `..` after another link
-    // (`self -> .`, `x -> self/..`): where the target exists, also check
-    // where it really leads.
-    const real = await realTarget(external_node_path_default().join(root, rel));
-    if (real === undefined) {
-        warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} is dangling (its target does not exist); kept as a link`);
-    }
-    else {
-        if (!isInside(realRoot, real))
-            throw outside();
-        if (external_node_path_default().relative(realRoot, real).split((external_node_path_default()).sep).includes(EXCLUDED_NAME)) {
-            warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`);
-        }
-    }
-    return stored;
-}
-/**
- * An absolute `target` inside the folder, made relative to the link's own
- * folder. The folder may be named through a symlink (macOS's /tmp), so its
- * real path counts as inside too.
- */
-function relativeInside(bases, parent, target) {
-    for (const base of bases) {
-        if (isInside(base, target)) {
-            return toPosix(external_node_path_default().relative(external_node_path_default().join(base, parent), target)) || '.';
-        }
-    }
-    return undefined;
-}
-async function realTarget(link) {
-    try {
-        await (0,promises_namespaceObject.stat)(link);
-        return await (0,promises_namespaceObject.realpath)(link);
-    }
-    catch {
-        // Missing, a loop, or unreadable: all dangling as far as the zip goes.
-        return undefined;
-    }
-}
-function toPosix(p) {
-    return p.split((external_node_path_default()).sep).join('/');
-}
-/** Byte-wise on UTF-8, so the order never depends on locale or readdir. */
-function sortByPath(entries) {
-    return entries
-        .map(entry => ({ entry, key: Buffer.from(entry.path) }))
-        .sort((a, b) => Buffer.compare(a.key, b.key))
-        .map(({ entry }) => entry);
-}
-/**
- * sha256 over every entry's type, path, mode and content (a file's own
- * sha256, a link's target), each field length-prefixed so no two folders
- * hash the same stream, entries in sorted order. Fed one entry at a time, so
- * packaging can build it from the same read as the zip.
- */
-class Fingerprint {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    constructor() {
-        field(this.hash, FINGERPRINT_VERSION);
-    }
-    /** `fileSha` is the file's own sha256, for a file entry. */
-    add(entry, fileSha) {
-        field(this.hash, entry.type);
-        field(this.hash, entry.path);
-        // Only the permission bits: setuid/setgid/sticky were never hashed, and
-        // hashing them now would change every fingerprint that has them.
-        field(this.hash, (entry.mode & 0o777).toString(8));
-        field(this.hash, entry.type === 'symlink'
-            ? (entry.linkTarget ?? '')
-            : entry.type === 'file'
-                ? (fileSha ?? Buffer.alloc(0))
-                : '');
-    }
-    digest() {
-        return this.hash.digest('hex');
-    }
-}
-async function fingerprintFolder(folder, signal) {
-    return { ...folder, fingerprint: await fingerprintOf(folder, signal) };
-}
-async function fingerprintOf(folder, signal) {
-    const fingerprint = new Fingerprint();
-    const results = readFiles(folder.root, folder.entries, { hash: true, signal });
-    let done = 0;
-    for await (const { index, result } of results) {
-        // Links and folders between the files, in order.
-        for (; done < index; done++) {
-            fingerprint.add(folder.entries[done]);
-        }
-        const entry = folder.entries[done++];
-        checkRead(folder.root, entry, result);
-        fingerprint.add(entry, result.sha);
-    }
-    for (; done < folder.entries.length; done++) {
-        fingerprint.add(folder.entries[done]);
-    }
-    return fingerprint.digest();
-}
-/** A read that failed, or a file whose size changed since the walk. */
-function checkRead(root, entry, result) {
-    if (result.error) {
-        throw new CodeFolderError(root, entry.path, `cannot be read (${result.error})`);
-    }
-    if (result.size !== entry.size) {
-        throw new CodeFolderError(root, entry.path, 'changed while it was read (its size differs from the listing); did a build run at the same time?');
-    }
-}
-function yieldToEventLoop() {
-    return new Promise(resolve => setImmediate(resolve));
-}
-function field(hash, value) {
-    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
-    hash.update(`${bytes.length}:`);
-    hash.update(bytes);
-}
-function guardSync(root, entry, call) {
-    try {
-        return call();
-    }
-    catch (error) {
-        if (error instanceof CodeFolderError)
-            throw error;
-        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
-    }
-}
-/** Runs a file-system call, turning its failure into a CodeFolderError for `entry`. */
-async function guard(root, entry, call) {
-    try {
-        return await call();
-    }
-    catch (error) {
-        if (error instanceof CodeFolderError)
-            throw error;
-        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
-    }
-}
-function codeOf(error) {
-    if (error instanceof Error) {
-        const code = error.code;
-        return code ?? error.message;
-    }
-    return String(error);
-}
-
-;// CONCATENATED MODULE: ./src/package.ts
-// Stage 6: zip a walked code folder deterministically, and the size checks
-// the API would otherwise fail a write on.
-//
-// The zip is written here rather than with a library: entries are deflated
-// in batches on one worker per core (see read-pass.ts) and written in sorted
-// order as they finish, which no zip library does (yazl deflates one entry at
-// a time; adm-zip's async writer overflows the stack on ~2,000 stored entries
-// in a row and its sync writer blocks the event loop). The format written is
-// the plain one every reader takes: local headers with sizes known, a central
-// directory, no ZIP64, no data descriptors. adm-zip still reads zips back in
-// the tests and the fake API.
-
-
-
-
-/** The zip passed `maxBytes` and was abandoned (nothing left on disk). */
-class ZipTooLarge extends Error {
-    passed;
-    constructor(passed) {
-        super(`the zip passed ${passed} bytes`);
-        this.passed = passed;
-        this.name = 'ZipTooLarge';
-    }
-}
-/** The API gateway's limit on one request body. */
-const MAX_REQUEST_BYTES = 10_000_000;
-/** The largest zip whose base64 alone fits one request. */
-const MAX_ZIP_BYTES = Math.floor(MAX_REQUEST_BYTES / 4) * 3;
-/** The API's limit on a function's environment: keys and values, UTF-8. */
-const MAX_ENVIRONMENT_BYTES = 4096;
-/**
- * zlib's default. Level 9 took twice the CPU on the benchmark's node_modules
- * trees for zips 0.5% smaller (docs/benchmark.md): not worth half the speed.
- */
-const COMPRESSION_LEVEL = 6;
-async function packageCodeFolder(folder, options = {}) {
-    const sink = options.file
-        ? await FileSink.open(options.file)
-        : new MemorySink();
-    try {
-        const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
-        const fingerprint = await writeEntries(folder, zip, options);
-        const bytes = await zip.finish();
-        return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
-    }
-    catch (error) {
-        await sink.abandon();
-        if (error instanceof DeflatedTooLarge)
-            throw new ZipTooLarge(error.bytes);
-        throw error;
-    }
-}
-/** Every entry in sorted order; the fingerprint too when asked. */
-async function writeEntries(folder, zip, options) {
-    const { entries, root } = folder;
-    const fingerprint = options.hash ? new Fingerprint() : undefined;
-    let done = 0;
-    const other = async (entry) => {
-        fingerprint?.add(entry);
-        await zip.add(entry, undefined);
-    };
-    const results = readFiles(root, entries, {
-        hash: Boolean(options.hash),
-        level: COMPRESSION_LEVEL,
-        signal: options.signal,
-        maxDeflated: options.maxBytes,
-        split: options.split
-    });
-    for await (const { index, result } of results) {
-        for (; done < index; done++)
-            await other(entries[done]);
-        const entry = entries[done++];
-        checkRead(root, entry, result);
-        fingerprint?.add(entry, result.sha);
-        await zip.add(entry, result);
-    }
-    for (; done < entries.length; done++)
-        await other(entries[done]);
-    return fingerprint?.digest();
-}
-/**
- * 1980-01-01 00:00, the earliest time a zip can hold: any fixed time makes
- * packages reproducible, and DOS time has no time zone to differ by.
- */
-const DOS_TIME = 0;
-const DOS_DATE = (0 << 9) | (1 << 5) | 1;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-/** Made by Unix (so readers apply the modes), format version 2.0. */
-const VERSION_MADE_BY = (3 << 8) | 20;
-const VERSION_NEEDED = 20;
-/** Names are UTF-8. */
-const FLAG_UTF8 = 0x0800;
-const STORED = 0;
-const DEFLATED = 8;
-const MSDOS_DIRECTORY = 0x10;
-/** Local header and data per entry as it comes, the central directory last. */
-class ZipWriter {
-    sink;
-    maxBytes;
-    central = [];
-    offset = 0;
-    constructor(sink, maxBytes) {
-        this.sink = sink;
-        this.maxBytes = maxBytes;
-    }
-    async add(entry, result) {
-        const { data, written } = this.describe(entry, result);
-        const header = Buffer.alloc(30);
-        header.writeUInt32LE(0x04034b50, 0);
-        header.writeUInt16LE(VERSION_NEEDED, 4);
-        header.writeUInt16LE(FLAG_UTF8, 6);
-        header.writeUInt16LE(written.method, 8);
-        header.writeUInt16LE(DOS_TIME, 10);
-        header.writeUInt16LE(DOS_DATE, 12);
-        header.writeUInt32LE(written.crc, 14);
-        header.writeUInt32LE(written.compressed, 18);
-        header.writeUInt32LE(written.size, 22);
-        header.writeUInt16LE(written.name.length, 26);
-        header.writeUInt16LE(0, 28);
-        this.central.push(written);
-        await this.write([header, written.name, data]);
-    }
-    describe(entry, result) {
-        const base = { offset: this.offset };
-        if (entry.type === 'directory') {
-            const name = Buffer.from(`${entry.path}/`);
-            const attributes = toAttributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY;
-            const written = {
-                ...base,
-                name,
-                method: STORED,
-                crc: 0,
-                compressed: 0,
-                size: 0,
-                attributes
-            };
-            return { data: Buffer.alloc(0), written };
-        }
-        const name = Buffer.from(entry.path);
-        if (entry.type === 'symlink') {
-            // Zip readers take a link's data as its target; stored, not deflated.
-            const data = Buffer.from(entry.linkTarget ?? '');
-            const attributes = toAttributes(S_IFLNK | 0o777);
-            const written = {
-                ...base,
-                name,
-                method: STORED,
-                crc: crc32(data),
-                compressed: data.length,
-                size: data.length,
-                attributes
-            };
-            return { data, written };
-        }
-        const data = result?.data ?? Buffer.alloc(0);
-        const written = {
-            ...base,
-            name,
-            method: result?.deflated ? DEFLATED : STORED,
-            crc: result?.crc ?? 0,
-            compressed: data.length,
-            size: entry.size,
-            attributes: toAttributes(S_IFREG | entry.mode)
-        };
-        return { data, written };
-    }
-    /** Writes the central directory; returns the zip's size. */
-    async finish() {
-        const start = this.offset;
-        const records = this.central.map(centralRecord);
-        await this.write(records);
-        const end = Buffer.alloc(22);
-        end.writeUInt32LE(0x06054b50, 0);
-        end.writeUInt16LE(this.central.length, 8);
-        end.writeUInt16LE(this.central.length, 10);
-        end.writeUInt32LE(this.offset - start, 12);
-        end.writeUInt32LE(start, 16);
-        await this.write([end]);
-        return this.offset;
-    }
-    async write(parts) {
-        for (const part of parts)
-            this.offset += part.length;
-        if (this.offset > this.maxBytes)
-            throw new ZipTooLarge(this.maxBytes);
-        await this.sink.write(parts);
-    }
-}
-function centralRecord(entry) {
-    const record = Buffer.alloc(46 + entry.name.length);
-    record.writeUInt32LE(0x02014b50, 0);
-    record.writeUInt16LE(VERSION_MADE_BY, 4);
-    record.writeUInt16LE(VERSION_NEEDED, 6);
-    record.writeUInt16LE(FLAG_UTF8, 8);
-    record.writeUInt16LE(entry.method, 10);
-    record.writeUInt16LE(DOS_TIME, 12);
-    record.writeUInt16LE(DOS_DATE, 14);
-    record.writeUInt32LE(entry.crc, 16);
-    record.writeUInt32LE(entry.compressed, 20);
-    record.writeUInt32LE(entry.size, 24);
-    record.writeUInt16LE(entry.name.length, 28);
-    // Extra field, comment, disk number, internal attributes: all zero.
-    record.writeUInt32LE(entry.attributes, 38);
-    record.writeUInt32LE(entry.offset, 42);
-    entry.name.copy(record, 46);
-    return record;
-}
-/** Unix mode in the high 16 bits, as Info-ZIP writes it. */
-function toAttributes(mode) {
-    return (mode << 16) >>> 0;
-}
-function crc32(data) {
-    return (0,external_node_zlib_.crc32)(data);
-}
-class MemorySink {
-    parts = [];
-    write(parts) {
-        this.parts.push(...parts);
-        return Promise.resolve();
-    }
-    close() {
-        return Promise.resolve(Buffer.concat(this.parts));
-    }
-    abandon() {
-        this.parts.length = 0;
-        return Promise.resolve();
-    }
-}
-/** Writes in chunks of about 1 MiB: few system calls, little memory. */
-class FileSink {
-    file;
-    handle;
-    pending = [];
-    pendingBytes = 0;
-    constructor(file, handle) {
-        this.file = file;
-        this.handle = handle;
-    }
-    static async open(file) {
-        return new FileSink(file, await (0,promises_namespaceObject.open)(file, 'wx', 0o600));
-    }
-    async write(parts) {
-        for (const part of parts) {
-            this.pending.push(part);
-            this.pendingBytes += part.length;
-        }
-        if (this.pendingBytes >= 1024 * 1024)
-            await this.flush();
-    }
-    async close() {
-        await this.flush();
-        await this.handle.close();
-        return undefined;
-    }
-    async abandon() {
-        this.pending = [];
-        await this.handle.close().catch(() => undefined);
-        await (0,promises_namespaceObject.rm)(this.file, { force: true });
-    }
-    async flush() {
-        const parts = this.pending;
-        this.pending = [];
-        this.pendingBytes = 0;
-        if (parts.length)
-            await this.handle.write(Buffer.concat(parts));
-    }
-}
-/** UTF-8 bytes of `JSON.stringify(body)`: what goes over the wire. */
-function requestBodyBytes(body) {
-    const text = JSON.stringify(body);
-    return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
-}
-/**
- * The create/update body once the zip is in it as base64 `code`, checked
- * against the gateway's limit before any write. Counted without building the
- * base64 string: its characters need no JSON escaping.
- */
-function checkRequestSize(body, zipBytes) {
-    const others = requestBodyBytes(withEmptyCode(body));
-    const total = others + 4 * Math.ceil(zipBytes / 3);
-    if (total <= MAX_REQUEST_BYTES)
-        return undefined;
-    const maxZip = Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
-    return `the request would be ${count(total)} bytes (a ${count(zipBytes)}-byte zip, base64-encoded, plus the other fields), over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; with this config the zip may be at most ${count(maxZip)} bytes`;
-}
-/** The largest zip that keeps this body within the request limit. */
-function maxZipBytes(body) {
-    const others = requestBodyBytes(withEmptyCode(body));
-    return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
-}
-/**
- * Why a zip abandoned at `passed` bytes cannot be sent with `body` (its
- * other fields; unknown before planning, then counted as none).
- */
-function abandonedZipMessage(body, passed) {
-    const tooLarge = checkRequestSize(body ?? {}, passed) ?? '';
-    return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`;
-}
-function withEmptyCode(body) {
-    return typeof body === 'object' && body !== null && !Array.isArray(body)
-        ? { ...body, code: '' }
-        : body;
-}
-function count(value) {
-    return value.toLocaleString('en-US');
-}
-/** UTF-8 bytes of every key and value, as the API counts its 4 KB limit. */
-function environmentBytes(env) {
-    return Object.entries(env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'), 0);
-}
-
-;// CONCATENATED MODULE: ./src/scan.ts
-
-
-
-
-
-/**
- * Code folders read at once, whatever `concurrency`: the worker pool is the
- * parallelism (one per core). Two keep it fed while the next folder is
- * walked; more only held more bytes in flight (~13 MB each on the
- * benchmark) for no gain in speed.
- */
-const FOLDERS_AT_ONCE = 2;
-/**
- * Stage 4: walk every selected task's code folder once and fingerprint it.
- * An unchanged task costs exactly this: a walk, a read and a hash.
- */
-async function scanTasks(tasks, options) {
-    const problems = [];
-    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-    const scanned = await mapPool(tasks, folders, async (task) => {
-        try {
-            return await scanTask(task, options);
-        }
-        catch (error) {
-            if (error instanceof ZipTooLarge) {
-                problems.push({
-                    file: task.configFile,
-                    ...task.locations?.path,
-                    field: 'path',
-                    rule: abandonedZipMessage(undefined, error.passed),
-                    task: task.name
-                });
-                return undefined;
-            }
-            if (!(error instanceof CodeFolderError))
-                throw error;
-            problems.push(codeFolderProblem(task, error));
-            return undefined;
-        }
-    });
-    return {
-        scanned: scanned.filter((item) => Boolean(item)),
-        problems
-    };
-}
-async function scanTask(task, options) {
-    const walked = await walkCodeFolder(task.codeDir);
-    options.signal?.throwIfAborted();
-    if (!(await options.certainUpload(task))) {
-        return { task, folder: await fingerprintFolder(walked, options.signal) };
-    }
-    const file = spoolFile(options.spoolDir, task.name);
-    const pkg = await packageCodeFolder(walked, {
-        file,
-        hash: true,
-        maxBytes: MAX_ZIP_BYTES,
-        signal: options.signal
-    });
-    return {
-        task,
-        folder: { ...walked, fingerprint: pkg.fingerprint ?? '' },
-        pkg: { file, bytes: pkg.bytes, files: pkg.files }
-    };
-}
-/**
- * The task's spool file: a hash of its name, so `Report` and `report` get
- * files whose names differ on a case-insensitive file system too.
- */
-function spoolFile(spoolDir, taskName) {
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(taskName).digest('hex');
-    return external_node_path_namespaceObject.join(spoolDir, `${digest.slice(0, 32)}.zip`);
-}
-/** Names the entry as the workspace sees it, never by an absolute path. */
-function codeFolderProblem(task, error) {
-    const folder = task.configFile
-        ? external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.dirname(task.configFile), task.config.path)
-        : undefined;
-    const entry = error.entry && folder ? external_node_path_namespaceObject.posix.join(folder, error.entry) : error.entry;
-    return {
-        file: task.configFile,
-        ...task.locations?.path,
-        field: 'path',
-        rule: entry ? `${entry}: ${error.rule}` : error.rule,
-        task: task.name
-    };
-}
-
-;// CONCATENATED MODULE: ./src/marker.ts
-
-const VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
-function encodeMarker(marker) {
-    return JSON.stringify({
-        v: VERSION,
-        fingerprint: marker.fingerprint,
-        ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
-        repository: marker.repository,
-        scope: marker.scope
-    });
-}
-/** The marker to write for a function of `repository`. */
-function markerFor(repository, fingerprint, scope) {
-    return {
-        fingerprint,
-        repository: repository.name,
-        ...(repository.id ? { repositoryId: repository.id } : {}),
-        scope
-    };
-}
-/**
- * The marker in a function's environment (any version this action ever
- * wrote), or undefined when absent or unreadable.
- */
-function readMarker(environment) {
-    const raw = environment[MARKER_VARIABLE];
-    if (!raw)
-        return undefined;
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    }
-    if (typeof parsed !== 'object' || parsed === null)
-        return undefined;
-    const { v, fingerprint, repository, repositoryId, scope } = parsed;
-    if (!READABLE_VERSIONS.includes(v) ||
-        typeof fingerprint !== 'string' ||
-        typeof repository !== 'string' ||
-        typeof scope !== 'string') {
-        return undefined;
-    }
-    const id = v === 1 || typeof repositoryId !== 'string' ? '' : repositoryId;
-    return { fingerprint, repository, ...(id ? { repositoryId: id } : {}), scope };
-}
-/**
- * Whether a marker names this repository: by id when both know it (so a
- * renamed or transferred repository keeps its functions, and a new
- * repository under an old name gets none); by name otherwise (markers
- * written before the id was recorded, or a run without the id).
- */
-function isOwnMarker(marker, repository) {
-    if (marker.repositoryId && repository.id) {
-        return marker.repositoryId === repository.id;
-    }
-    return marker.repository === repository.name;
-}
-/**
- * The repository that owns this function, when it is not `repository`;
- * undefined for a function of this repository or one without a marker
- * (made by hand or by the CLI, which this action takes over).
- */
-function foreignOwner(environment, repository) {
-    const marker = readMarker(environment);
-    return marker && !isOwnMarker(marker, repository) ? marker : undefined;
-}
-/**
- * The stored marker says what `wanted` says, so it alone causes no write:
- * a marker without the id (an earlier version's) or with the repository's
- * old name (a rename) gets the current ones with the next write.
- */
-function markerUpToDate(stored, wanted) {
-    if (stored.fingerprint !== wanted.fingerprint ||
-        stored.scope !== wanted.scope) {
-        return false;
-    }
-    if (stored.repositoryId)
-        return stored.repositoryId === wanted.repositoryId;
-    return stored.repository === wanted.repository;
-}
-
-;// CONCATENATED MODULE: ./src/plan.ts
-
-
-/** The CLI sends this when a config has no description, on create only. */
-const DEFAULT_DESCRIPTION = 'none';
-/**
- * Decides what to do with one task, and the exact request for it. Only fields
- * the config sets are compared (the CLI leaves the others alone); `code` is
- * compared through the fingerprint in the remote marker.
- */
-function planTask(input) {
-    const { config, remote } = input;
-    if (!remote) {
-        return {
-            action: 'create',
-            body: {
-                name: config.name,
-                ...configuredFields(config),
-                description: config.description ?? DEFAULT_DESCRIPTION,
-                executionOptions: configuredExecutionOptions(config),
-                environmentVariables: toVariables(desiredEnvironment(input))
-            },
-            uploadCode: true,
-            changes: []
-        };
-    }
-    const changes = [
-        ...fieldChanges(config, remote),
-        ...environmentChanges(config, remote, input.injected)
-    ];
-    const remoteMarker = readMarker(remote.environment);
-    const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint;
-    if (codeChanged)
-        changes.unshift('code');
-    changes.push(...(input.extraChanges ?? []));
-    const environment = desiredEnvironment(input);
-    const environmentStale = !sameStoredEnvironment(environment, remote.environment, input.marker);
-    if (!input.skipUnchanged) {
-        return {
-            action: 'update',
-            body: {
-                ...configuredFields(config),
-                executionOptions: mergedExecutionOptions(config, remote),
-                environmentVariables: toVariables(environment)
-            },
-            uploadCode: true,
-            changes
-        };
-    }
-    if (!codeChanged && !environmentStale && !changes.length) {
-        return { action: 'unchanged', changes: [] };
-    }
-    const configured = configuredFields(config);
-    const body = {};
-    for (const field of FIELDS) {
-        if (changes.includes(field))
-            Object.assign(body, pick(configured, field));
-    }
-    if (changes.includes('executionPermission') ||
-        changes.includes('defaultPriority')) {
-        body.executionOptions = mergedExecutionOptions(config, remote);
-    }
-    // The marker changes with the code, so a code upload always rewrites the
-    // environment; the whole set is sent because PUT replaces it.
-    if (environmentStale || codeChanged) {
-        body.environmentVariables = toVariables(environment);
-    }
-    return { action: 'update', body, uploadCode: codeChanged, changes };
-}
-/** Plain fields compared and sent as they are, named as in task-config.json. */
-const FIELDS = [
-    'description',
-    'entryPoint',
-    'runtime',
-    'timeLimit',
-    'memoryLimit',
-    'retryPolicy'
-];
-function configuredFields(config) {
-    const body = {};
-    for (const field of FIELDS)
-        Object.assign(body, pick(config, field));
-    return body;
-}
-function pick(source, field) {
-    return source[field] === undefined ? {} : { [field]: source[field] };
-}
-function fieldChanges(config, remote) {
-    const changes = [];
-    for (const field of FIELDS) {
-        const wanted = config[field];
-        if (wanted === undefined)
-            continue;
-        const same = field === 'retryPolicy'
-            ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy)
-            : wanted === remote[field];
-        if (!same)
-            changes.push(field);
-    }
-    const options = remote.executionOptions ?? {};
-    if (config.executionPermission !== undefined &&
-        config.executionPermission !== options.permissionMode) {
-        changes.push('executionPermission');
-    }
-    if (config.defaultPriority !== undefined &&
-        config.defaultPriority !== options.defaultPriority) {
-        changes.push('defaultPriority');
-    }
-    return changes;
-}
-/** An absent list and an empty one both mean "retry every error". */
-function sameRetryPolicy(wanted, remote) {
-    if (!wanted)
-        return true;
-    const list = (errors) => JSON.stringify([...(errors ?? [])].sort());
-    return (wanted.enabled === Boolean(remote?.enabled) &&
-        list(wanted.errorsToRetry) === list(remote?.errorsToRetry));
-}
-function configuredExecutionOptions(config) {
-    const options = {};
-    if (config.executionPermission !== undefined) {
-        options.permissionMode = config.executionPermission;
-    }
-    if (config.defaultPriority !== undefined) {
-        options.defaultPriority = config.defaultPriority;
-    }
-    return Object.keys(options).length ? options : undefined;
-}
-/** Both options live in one object that the API replaces whole: merge over the remote one. */
-function mergedExecutionOptions(config, remote) {
-    const configured = configuredExecutionOptions(config);
-    if (!configured)
-        return undefined;
-    return { ...remote.executionOptions, ...configured };
-}
-function withoutMarker(environment) {
-    return Object.fromEntries(Object.entries(environment).filter(([key]) => key !== MARKER_VARIABLE));
-}
-/** The variables the config manages: its own, without the action's. */
-function userVariables(environment, injected) {
-    const result = {};
-    for (const [key, value] of Object.entries(environment)) {
-        if (key === MARKER_VARIABLE)
-            continue;
-        if (injected && CREDENTIAL_VARIABLES.includes(key))
-            continue;
-        result[key] = value;
-    }
-    return result;
-}
-/**
- * Variables that differ, by key. With an `environment` the config manages the
- * whole set; without one only the injected credentials are compared.
- */
-function environmentChanges(config, remote, injected) {
-    if (!config.environment && !injected)
-        return [];
-    const managed = { ...config.environment, ...injected };
-    const current = withoutMarker(remote.environment);
-    const keys = new Set(Object.keys(managed));
-    if (config.environment) {
-        for (const key of Object.keys(current))
-            keys.add(key);
-    }
-    return [...keys]
-        .filter(key => managed[key] !== current[key])
-        .sort()
-        .map(key => `environment.${key}`);
-}
-/**
- * The whole environment to store. With an `environment` in the config it is
- * the whole set; without one the function's existing variables are kept
- * (unlike the CLI, which would wipe them).
- */
-function desiredEnvironment(input) {
-    const base = input.config.environment ??
-        userVariables(input.remote?.environment ?? {}, input.injected);
-    return {
-        ...base,
-        ...input.injected,
-        [MARKER_VARIABLE]: encodeMarker(input.marker)
-    };
-}
-function toVariables(environment) {
-    return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, { value }]));
-}
-function sameRecord(a, b) {
-    const keys = Object.keys(a);
-    return (keys.length === Object.keys(b).length &&
-        keys.every(key => Object.hasOwn(b, key) && a[key] === b[key]));
-}
-/**
- * The environment as stored matches the wanted one; a marker that only
- * lacks the repository id (an earlier version's) does not force a write.
- */
-function sameStoredEnvironment(wanted, stored, marker) {
-    if (!sameRecord(withoutMarker(wanted), withoutMarker(stored)))
-        return false;
-    const storedMarker = readMarker(stored);
-    return storedMarker !== undefined && markerUpToDate(storedMarker, marker);
-}
-/**
- * Before → after for each of `changes` (the plan's keys). Plain fields show
- * their values; environment keys only whether they were added, removed or
- * changed (values may be secrets); code its fingerprint prefix and size.
- */
-function describeChanges(config, remote, changes, context) {
-    return changes.map(field => {
-        if (field === 'code')
-            return codeChange(remote, context);
-        if (field.startsWith('environment.')) {
-            return environmentChange(config, remote, field);
-        }
-        if (field === 'executionCredentials.permissions') {
-            return {
-                field,
-                note: [
-                    ...(context.permissionsAdded ?? []).map(p => `+${p}`),
-                    ...(context.permissionsRemoved ?? []).map(p => `-${p}`)
-                ].join(' ')
-            };
-        }
-        return {
-            field,
-            before: showValue(remoteValue(remote, field)),
-            after: showValue(configValue(config, field))
-        };
-    });
-}
-function codeChange(remote, context) {
-    const previous = remote && readMarker(remote.environment)?.fingerprint;
-    const size = context.bytes === undefined
-        ? ''
-        : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
-    return {
-        field: 'code',
-        before: previous ? previous.slice(0, 8) : 'unknown (no marker)',
-        after: `${context.fingerprint.slice(0, 8)}${size}`
-    };
-}
-function environmentChange(config, remote, field) {
-    const key = field.slice('environment.'.length);
-    const wanted = Object.hasOwn(config.environment ?? {}, key) ||
-        (config.executionCredentials !== undefined &&
-            CREDENTIAL_VARIABLES.includes(key));
-    const present = remote ? Object.hasOwn(remote.environment, key) : false;
-    return {
-        field,
-        note: !present ? 'added' : wanted ? 'changed' : 'removed'
-    };
-}
-function remoteValue(remote, field) {
-    if (!remote)
-        return undefined;
-    if (field === 'executionPermission') {
-        return remote.executionOptions?.permissionMode;
-    }
-    if (field === 'defaultPriority') {
-        return remote.executionOptions?.defaultPriority;
-    }
-    return remote[field];
-}
-function configValue(config, field) {
-    return config[field];
-}
-/** Values are one line and short: a long description is cut. */
-function showValue(value) {
-    if (value === undefined)
-        return '(unset)';
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
-}
-
-;// CONCATENATED MODULE: ./src/remote-plan.ts
-
-
-
-
-
-
-
-/**
- * Reads at once while planning, whatever `concurrency` (which bounds
- * writes). Reads are small idempotent GETs: at 50 ms of latency, 300 tasks
- * take ~4 s four at a time and ~1 s sixteen at a time, while sixteen sockets
- * stay well inside what one client is expected to open (browsers allow six
- * per host over HTTP/1.1; the SDK's agent pools them), and the plan does no
- * writes that the API could be racing against.
- */
-const READ_CONCURRENCY = 16;
-/**
- * Stage 5: given the listing of the remote functions (made while
- * fingerprinting), `getByName` for each
- * task that exists (the listing holds only names and descriptions), the
- * executionCredentials reads, then the pure plan per task. Reads only.
- */
-async function planAgainstRemote(client, scanned, remoteNames, settings) {
-    const existing = new Set(remoteNames);
-    const readers = Math.max(settings.concurrency, READ_CONCURRENCY);
-    const tasks = await mapPool(scanned, readers, async (item) => {
-        const started = performance.now();
-        const { task, folder } = item;
-        try {
-            const remote = existing.has(task.name)
-                ? await client.getFunction(task.name, new Set(Object.values(task.config.environment ?? {})))
-                : undefined;
-            const refusal = ownershipRefusal(task.name, remote, settings);
-            if (refusal) {
-                return { ...item, error: refusal, planMs: performance.now() - started };
-            }
-            const credentials = task.config.executionCredentials
-                ? await planCredentials(client.users, task, remote, settings.connection)
-                : undefined;
-            const marker = markerToWrite(folder.fingerprint, remote, settings);
-            const permissionsChanged = credentials &&
-                (credentials.permissionsAdded.length > 0 ||
-                    credentials.permissionsRemoved.length > 0);
-            const plan = planTask({
-                config: task.config,
-                remote,
-                marker,
-                skipUnchanged: settings.skipUnchanged,
-                injected: credentials && injectedVariables(credentials, settings.connection),
-                extraChanges: permissionsChanged
-                    ? ['executionCredentials.permissions']
-                    : []
-            });
-            return {
-                ...item,
-                plan,
-                remote,
-                credentials,
-                planMs: performance.now() - started
-            };
-        }
-        catch (error) {
-            // One task whose remote state cannot be read fails alone.
-            return {
-                ...item,
-                error: describeError(error),
-                planMs: performance.now() - started
-            };
-        }
-    });
-    return { tasks, remoteNames };
-}
-/**
- * Ownership, checked before any write: a function whose marker names
- * another repository is not updated unless `adopt` names it. A function
- * without a marker (made by hand or by the CLI) is taken over.
- */
-function ownershipRefusal(name, remote, settings) {
-    const owner = remote && foreignOwner(remote.environment, settings.repository);
-    if (!owner)
-        return undefined;
-    if (mayAdopt(name, settings.adopt))
-        return undefined;
-    // The marker is an API answer: anyone with write access to the function
-    // could have put anything in it.
-    const repository = forLog(owner.repository);
-    const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : '';
-    return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
-}
-/** The `adopt` input selects nothing when empty (unlike `tasks`). */
-function mayAdopt(name, adopt) {
-    return adopt.length > 0 && createTaskFilter(adopt).matches(name);
-}
-/**
- * The marker this run writes: this repository's. A run that does not know
- * the repository id keeps the one already stored on its own function.
- */
-function markerToWrite(fingerprint, remote, settings) {
-    const { id, name } = settings.repository;
-    const stored = remote && readMarker(remote.environment);
-    const storedId = !id && stored?.repository === name ? stored.repositoryId : undefined;
-    return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope);
-}
-
-;// CONCATENATED MODULE: ./src/uploads.ts
-
-
-
-
-
-/**
- * Stage 6: zip every task that will be uploaded and check what the API
- * would refuse (request size, environment size) before the first write.
- */
-async function packageUploads(planned, options) {
-    const problems = [];
-    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-    const ready = await mapPool(planned, folders, async (item) => {
-        const started = performance.now();
-        const body = bodyOf(item);
-        const where = {
-            file: item.task.configFile,
-            task: item.task.name
-        };
-        const variables = body?.environmentVariables;
-        if (variables) {
-            const bytes = environmentBytes(Object.fromEntries(Object.entries(variables).map(([key, { value }]) => [key, value])));
-            if (bytes > MAX_ENVIRONMENT_BYTES) {
-                problems.push({
-                    ...where,
-                    ...item.task.locations?.environment,
-                    field: 'environment',
-                    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
-                });
-            }
-        }
-        const uploads = item.plan?.action === 'create' ||
-            (item.plan?.action === 'update' && item.plan.uploadCode);
-        if (!uploads)
-            return { ...item, packageMs: 0 };
-        const made = item.pkg
-            ? { pkg: item.pkg }
-            : await spool(item, body ?? {}, options);
-        const elapsed = { packageMs: performance.now() - started };
-        if ('rule' in made) {
-            problems.push({
-                ...where,
-                ...item.task.locations?.path,
-                field: 'path',
-                rule: made.rule
-            });
-            return { ...item, ...elapsed };
-        }
-        const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
-        if (tooLarge) {
-            problems.push({
-                ...where,
-                ...item.task.locations?.path,
-                field: 'path',
-                rule: tooLarge
-            });
-        }
-        return { ...item, pkg: made.pkg, ...elapsed };
-    });
-    return { ready, problems };
-}
-/**
- * Zips a task to its spool file. Every zip is made before the first write,
- * but only the uploads in flight need to be in memory.
- */
-async function spool(item, body, options) {
-    const file = spoolFile(options.spoolDir, item.task.name);
-    try {
-        const pkg = await packageCodeFolder(item.folder, {
-            file,
-            maxBytes: maxZipBytes(body),
-            signal: options.signal
-        });
-        return { pkg: { file, bytes: pkg.bytes, files: pkg.files } };
-    }
-    catch (error) {
-        if (error instanceof ZipTooLarge) {
-            return { rule: abandonedZipMessage(body, error.passed) };
-        }
-        if (!(error instanceof CodeFolderError))
-            throw error;
-        return { rule: codeFolderProblem(item.task, error).rule };
-    }
-}
-function bodyOf(item) {
-    return item.plan && item.plan.action !== 'unchanged'
-        ? item.plan.body
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/result.ts
-/** The key order of a result entry, for readable JSON. */
-function orderResult(result) {
-    const ordered = {};
-    const keys = [
-        'name',
-        'config',
-        'action',
-        'status',
-        'changes',
-        'credentials',
-        'bytes',
-        'files',
-        'fingerprint',
-        'durationMs',
-        'error'
-    ];
-    for (const key of keys) {
-        if (result[key] !== undefined)
-            Object.assign(ordered, { [key]: result[key] });
-    }
-    return ordered;
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -61914,844 +58437,6 @@ function codeCell(result) {
     return `${size} (${files} file${files === 1 ? '' : 's'})`;
 }
 
-;// CONCATENATED MODULE: ./src/apply.ts
-
-
-
-
-
-
-
-/**
- * Stage 7: carry out the plan with bounded concurrency. One task failing does
- * not stop the others (unless fail-fast); each ends as a result.
- */
-async function applyPlans(client, ready, options) {
-    let firstFailed;
-    return mapPool(ready, options.concurrency, async (item) => {
-        const result = await applyTask(client, item, options.mask);
-        if (result.status === 'failed')
-            firstFailed ??= item.task.name;
-        printResult(options.printTaskLog, item, result);
-        return result;
-    }, {
-        canStart: () => !options.signal.aborted &&
-            !(options.failFast && firstFailed !== undefined),
-        skip: item => {
-            const result = {
-                ...baseResult(item),
-                status: 'skipped',
-                error: options.signal.aborted
-                    ? 'not started: cancelled'
-                    : `not started: fail-fast after ${firstFailed ?? '?'} failed`
-            };
-            printResult(options.printTaskLog, item, result);
-            return result;
-        }
-    });
-}
-/** One task's log group: its plan or outcome, before → after, why it failed. */
-function printResult(print, item, result) {
-    const action = result.action === undefined ? '' : ` ${result.action}`;
-    print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
-}
-async function applyTask(client, item, mask) {
-    const started = performance.now();
-    const base = baseResult(item);
-    const finish = (result) => ({
-        ...base,
-        ...result,
-        durationMs: Math.round(item.planMs + item.packageMs + performance.now() - started)
-    });
-    const { plan } = item;
-    if (!plan) {
-        return finish({ status: 'failed', error: item.error ?? 'not planned' });
-    }
-    let prepared;
-    try {
-        if (item.credentials) {
-            prepared = await prepareCredentials(client.users, item.credentials, item.task.name, mask);
-            if (plan.action !== 'unchanged')
-                withTokens(plan.body, prepared.tokens);
-        }
-        const code = item.pkg
-            ? (await (0,promises_namespaceObject.readFile)(item.pkg.file)).toString('base64')
-            : undefined;
-        if (plan.action === 'create') {
-            if (code === undefined)
-                throw new Error('internal: create without code');
-            await client.createFunction({ ...plan.body, code });
-        }
-        else if (plan.action === 'update') {
-            const body = {
-                ...plan.body,
-                ...(plan.uploadCode && code !== undefined ? { code } : {})
-            };
-            // A permissions-only change touches the role, not the function.
-            if (Object.keys(body).length) {
-                await client.updateFunction(item.task.name, body);
-            }
-        }
-    }
-    catch (error) {
-        if (error instanceof StrandedUserError) {
-            return finish({
-                status: 'failed',
-                error: `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`
-            });
-        }
-        const stranded = prepared?.registered
-            ? `; ${strandedUserAdvice(prepared.registered.email)}`
-            : '';
-        return finish({
-            status: 'failed',
-            error: failureMessage(error) + stranded
-        });
-    }
-    try {
-        if (item.credentials && prepared) {
-            await grantRole(client.users, item.credentials, prepared);
-        }
-        return finish({ status: 'done' });
-    }
-    catch (error) {
-        // The function holds the tokens: the next run gives the role again.
-        return finish({
-            status: 'failed',
-            error: `${failureMessage(error)} (the function was written; the next run adds the role)`
-        });
-    }
-}
-function failureMessage(error) {
-    if (error instanceof ExhApiError && error.failure.cancelled) {
-        return 'outcome unknown (cancelled)';
-    }
-    return describeError(error);
-}
-/** The keys every result of a planned task has, whatever happens next. */
-function baseResult(item) {
-    const plan = item.plan;
-    const credentials = item.credentials && summarizeCredentials(item.credentials);
-    return {
-        name: item.task.name,
-        config: item.task.configFile,
-        action: plan?.action,
-        status: 'planned',
-        changes: plan?.action === 'update' ? plan.changes : undefined,
-        credentials,
-        bytes: item.pkg?.bytes,
-        files: item.pkg?.files,
-        fingerprint: item.folder.fingerprint,
-        details: plan?.action === 'update'
-            ? describeChanges(item.task.config, item.remote, plan.changes, {
-                fingerprint: item.folder.fingerprint,
-                bytes: item.pkg?.bytes,
-                permissionsAdded: credentials?.permissionsAdded,
-                permissionsRemoved: credentials?.permissionsRemoved
-            })
-            : undefined
-    };
-}
-/** The new user's tokens replace the placeholders the plan held. */
-function withTokens(body, tokens) {
-    const variables = body.environmentVariables;
-    if (!variables)
-        return;
-    variables.API_OAUTH_TOKEN = { value: tokens.token };
-    variables.API_OAUTH_TOKEN_SECRET = { value: tokens.tokenSecret };
-}
-function taskLog(item, result) {
-    const lines = [`config: ${item.task.configFile ?? '(inputs)'}`];
-    if (result.details?.length) {
-        lines.push('changes:');
-        lines.push(...result.details.map(detail => `  ${changeText(detail)}`));
-    }
-    else if (result.changes?.length) {
-        lines.push(`changes: ${result.changes.join(', ')}`);
-    }
-    const credentials = result.credentials;
-    if (credentials) {
-        lines.push(`executionCredentials: ${credentials.user} user`);
-    }
-    if (item.pkg) {
-        lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`);
-    }
-    for (const warning of item.folder.warnings)
-        lines.push(`warning: ${warning}`);
-    if (result.error)
-        lines.push(`error: ${result.error}`);
-    return lines;
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/build.ts
-
-
-
-
-/** After SIGTERM, how long a build may take to exit before SIGKILL. */
-const KILL_GRACE_MS = 2000;
-/**
- * What `build-command` sees: the step's environment minus the action's
- * inputs, the API credentials and the runner's tokens (SPEC section 8), so
- * a pull request's build script cannot read or mint them. Anything else the
- * user put in the step's `env:` (an `NPM_TOKEN`, say) passes through.
- */
-function buildEnvironment(env) {
-    return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== undefined && !isCredentialVariable(entry[0])));
-}
-/**
- * `sh -c command` in its own process group, output to ours. On `signal`
- * the whole group (the shell and whatever it started) gets SIGTERM, then
- * SIGKILL if still running after a grace period. Resolves with the exit code
- * (128 + signal number when killed).
- */
-function runShell(command, options) {
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('sh', ['-c', command], {
-            cwd: options.cwd,
-            env: options.env,
-            stdio: ['ignore', 'inherit', 'inherit'],
-            detached: true
-        });
-        let killer;
-        const killGroup = (signal) => {
-            try {
-                if (child.pid)
-                    process.kill(-child.pid, signal);
-            }
-            catch {
-                // Already gone.
-            }
-        };
-        const onAbort = () => {
-            killGroup('SIGTERM');
-            killer = setTimeout(() => {
-                killGroup('SIGKILL');
-            }, KILL_GRACE_MS);
-        };
-        if (options.signal.aborted)
-            onAbort();
-        else
-            options.signal.addEventListener('abort', onAbort, { once: true });
-        child.on('error', reject);
-        child.on('close', (code, signal) => {
-            clearTimeout(killer);
-            options.signal.removeEventListener('abort', onAbort);
-            resolve(code ?? 128 + signalNumber(signal));
-        });
-    });
-}
-function signalNumber(signal) {
-    return signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15;
-}
-/**
- * The `build-command` input, run in each selected task's config folder (the
- * workspace for a task given by inputs alone) before its code is
- * fingerprinted. One at a time, so each build's output reads as one block;
- * a failing build fails the run before any write, like a config error. After
- * a cancel no further build starts (the caller reports the cancel).
- */
-async function buildTasks(tasks, command, workspace, run, signal) {
-    const problems = [];
-    // A call, not a property read: the abort happens during the await.
-    const cancelled = () => signal.aborted;
-    for (const task of tasks) {
-        if (cancelled())
-            break;
-        const cwd = task.configFile
-            ? external_node_path_namespaceObject.join(workspace, external_node_path_namespaceObject.dirname(task.configFile))
-            : workspace;
-        const code = await run(command, cwd, `build ${task.name}`);
-        if (cancelled())
-            break;
-        if (code !== 0) {
-            problems.push({
-                file: task.configFile,
-                field: 'build-command',
-                rule: `exited with code ${code} in ${external_node_path_namespaceObject.relative(workspace, cwd) || '.'}`,
-                task: task.name
-            });
-            continue;
-        }
-        // The code folder may only exist now that the build has run.
-        const missing = await checkTaskCodeFolder(task, workspace);
-        if (missing)
-            problems.push(missing);
-    }
-    return problems;
-}
-
-;// CONCATENATED MODULE: ./src/prune.ts
-
-
-/**
- * The remote functions `prune` deletes: not described by any config, inside
- * the `tasks` filter, and carrying this repository's marker for the same
- * scope. A function without the marker (made by hand or by the CLI) or of
- * another repository is never touched.
- */
-function findPrunable(client, remoteNames, scope) {
-    const described = new Set(scope.configNames);
-    const candidates = remoteNames.filter(name => !described.has(name) && scope.matches(name));
-    return keepOwned(client, candidates, scope.concurrency, environment => isOurs(environment, scope));
-}
-/**
- * The names among `candidates` whose function (read one by one: the
- * listing holds no environment) passes `owned`, sorted.
- */
-async function keepOwned(client, candidates, concurrency, owned) {
-    const kept = await mapPool(candidates, concurrency, async (name) => {
-        const remote = await client.getFunction(name);
-        return remote && owned(remote.environment) ? name : undefined;
-    });
-    // Sorted: the listing's order is the order functions were created in,
-    // which concurrent creates make vary from run to run.
-    return kept.filter((name) => name !== undefined).sort();
-}
-/** This repository's marker (any scope): what `tasks` deletes may touch. */
-function isOwnFunction(environment, repository) {
-    const marker = readMarker(environment);
-    return marker !== undefined && isOwnMarker(marker, repository);
-}
-/** This repository's marker for the same scope: what `prune` may touch. */
-function isOurs(environment, scope) {
-    const marker = readMarker(environment);
-    return (marker !== undefined &&
-        isOwnMarker(marker, scope.repository) &&
-        marker.scope === scope.scope);
-}
-
-;// CONCATENATED MODULE: ./src/delete.ts
-
-
-
-/**
- * Deletes functions (for `command: delete` and `prune`), each a result of
- * its own; one failing does not stop the others. Users and roles stay.
- */
-function deleteFunctions(client, names, options) {
-    return mapPool(names, options.concurrency, async (name) => {
-        const started = performance.now();
-        const result = { name, action: 'delete', status: 'planned' };
-        if (!options.dryRun) {
-            try {
-                await client.deleteFunction(name);
-                result.status = 'done';
-            }
-            catch (error) {
-                if (isGone(error)) {
-                    result.status = 'done';
-                }
-                else {
-                    result.status = 'failed';
-                    result.error = describeError(error);
-                }
-            }
-        }
-        result.durationMs = Math.round(performance.now() - started);
-        return result;
-    }, {
-        canStart: () => !options.signal.aborted,
-        skip: name => ({
-            name,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not started: cancelled'
-        })
-    });
-}
-/**
- * A 404: the function was listed before this delete, so it is gone, most
- * likely by an earlier attempt whose answer was lost. Deleting is
- * idempotent: the outcome the user asked for holds.
- */
-function isGone(error) {
-    return error instanceof ExhApiError && error.failure.status === 404;
-}
-
-;// CONCATENATED MODULE: ./src/sync.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Wall time per stage, for the log line and the benchmark. */
-class StageClock {
-    stages = {};
-    async time(stage, work) {
-        const started = performance.now();
-        try {
-            return await work;
-        }
-        finally {
-            this.stages[stage] = Math.round(performance.now() - started);
-        }
-    }
-}
-/**
- * `command: sync`, stage by stage. Every check that can fail a task runs
- * before the first write; if any fails, nothing is written.
- */
-async function sync(settings, io) {
-    const clock = new StageClock();
-    const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask));
-    const invalid = (problems) => {
-        const outcome = invalidRun(settings, loaded, problems);
-        printUnplanned(io, outcome.results);
-        return { ...outcome, warnings: loaded.warnings, stages: clock.stages };
-    };
-    io.debug?.(`load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`);
-    if (loaded.problems.length)
-        return invalid(loaded.problems);
-    if (settings.buildCommand) {
-        const failed = await clock.time('build', buildTasks(loaded.tasks, settings.buildCommand, settings.workspace, io.runCommand, io.signal));
-        if (io.signal.aborted)
-            return cancelledBeforeSync(loaded, clock);
-        if (failed.length)
-            return invalid(failed);
-    }
-    const spoolDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(io.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'exh-tasks-'));
-    try {
-        return await syncFromScan({
-            settings,
-            io,
-            loaded,
-            clock,
-            invalid,
-            spoolDir
-        });
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(spoolDir, { recursive: true, force: true });
-        await closeFileWorkers();
-    }
-}
-/** Stage 4 onwards; the listing starts first and overlaps the fingerprints. */
-async function syncFromScan(start) {
-    const { settings, io, loaded, clock } = start;
-    const listing = settings.host && settings.credentials
-        ? startListing(settings, io)
-        : undefined;
-    io.debug?.(listing
-        ? 'plan: comparing with the remote functions'
-        : 'plan: offline (no credentials), nothing is read');
-    let scan;
-    try {
-        scan = await clock.time('fingerprint', scanTasks(loaded.tasks, {
-            concurrency: settings.concurrency,
-            signal: io.signal,
-            spoolDir: start.spoolDir,
-            certainUpload: certainUpload(settings, listing)
-        }));
-    }
-    catch (error) {
-        if (!io.signal.aborted)
-            throw error;
-        const context = { ...start, scanned: [], warnings: [], listing };
-        return notStarted(context, 'cancelled', undefined, loaded.tasks);
-    }
-    if (scan.problems.length)
-        return start.invalid(scan.problems);
-    for (const { task, folder } of scan.scanned) {
-        io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
-    }
-    const context = {
-        ...start,
-        scanned: scan.scanned,
-        warnings: [
-            ...loaded.warnings,
-            ...scan.scanned.flatMap(({ task, folder }) => folder.warnings.map(warning => `${task.name}: ${warning}`))
-        ],
-        listing
-    };
-    return listing ? await syncWithRemote(context) : await syncOffline(context);
-}
-function startListing(settings, io) {
-    return connect(settings, io).then(client => client.listFunctions().then(
-    // Sorted: what is reported (prune) never depends on creation order.
-    functions => ({ client, names: functions.map(fn => fn.name).sort() }), (error) => ({
-        error,
-        failed: 'reading the remote functions failed'
-    })), (error) => ({ error, failed: 'login failed' }));
-}
-/**
- * A task is certainly uploaded when nothing is compared (offline, or
- * `skip-unchanged: false`) or it does not exist remotely. A failed listing
- * fails the run later; until then, fingerprint only.
- */
-function certainUpload(settings, listing) {
-    return async (task) => {
-        if (!listing || !settings.skipUnchanged)
-            return true;
-        const listed = await listing;
-        return 'names' in listed && !listed.names.includes(task.name);
-    };
-}
-/** No credentials (a dry run from a fork): validate and package, read nothing. */
-async function syncOffline(context) {
-    const { settings, warnings, clock } = context;
-    if (settings.prune) {
-        warnings.push('prune: the remote functions were not read, so nothing is pruned offline');
-    }
-    const offline = await packageStage(context, planOffline(context.scanned, settings));
-    if (!offline)
-        return notStarted(context, 'cancelled');
-    if (offline.problems.length)
-        return context.invalid(offline.problems);
-    const results = offline.ready.map((item) => ({
-        ...baseResult(item),
-        action: 'validate',
-        status: 'planned'
-    }));
-    offline.ready.forEach((item, i) => {
-        printResult(context.io.printTaskLog, item, results[i]);
-    });
-    return {
-        results,
-        problems: [],
-        warnings,
-        offline: true,
-        stages: clock.stages
-    };
-}
-async function syncWithRemote(context) {
-    const { settings, io, warnings, clock } = context;
-    const listed = await context.listing;
-    if ('error' in listed)
-        return notStarted(context, listed.failed, listed.error);
-    let planned;
-    try {
-        planned = await clock.time('plan', planRemote(context, listed.client, listed.names));
-    }
-    catch (error) {
-        // The listing failed, or the run was cancelled: nothing was written,
-        // and every task says so.
-        return notStarted(context, 'reading the remote functions failed', error);
-    }
-    if (io.signal.aborted)
-        return notStarted(context, 'cancelled');
-    for (const item of planned.tasks) {
-        io.debug?.(`plan: ${item.task.name}: ${item.plan ? `${item.plan.action}${item.plan.changes.length ? ` (${item.plan.changes.join(', ')})` : ''}` : `failed: ${item.error ?? ''}`}`);
-    }
-    for (const { task, credentials } of planned.tasks) {
-        warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
-    }
-    const packaged = await packageStage(context, planned.tasks);
-    if (!packaged)
-        return notStarted(context, 'cancelled');
-    if (packaged.problems.length)
-        return context.invalid(packaged.problems);
-    const results = settings.dryRun
-        ? packaged.ready.map(item => {
-            const result = plannedResult(item);
-            printResult(io.printTaskLog, item, result);
-            return result;
-        })
-        : await clock.time('apply', applyPlans(planned.client, packaged.ready, {
-            concurrency: settings.concurrency,
-            failFast: settings.failFast,
-            signal: io.signal,
-            mask: io.mask,
-            printTaskLog: io.printTaskLog
-        }));
-    const deletions = await prune(context, planned, results);
-    return {
-        results: [...results, ...deletions],
-        problems: [],
-        warnings,
-        offline: false,
-        stages: clock.stages
-    };
-}
-/** Stage 6; undefined when a cancel stopped it (nothing was written). */
-async function packageStage(context, planned) {
-    try {
-        return await context.clock.time('package', packageUploads(planned, {
-            concurrency: context.settings.concurrency,
-            spoolDir: context.spoolDir,
-            signal: context.io.signal
-        }));
-    }
-    catch (error) {
-        if (!context.io.signal.aborted)
-            throw error;
-        return undefined;
-    }
-}
-/** Read and plan every listed task; find what `prune` would delete. */
-async function planRemote(context, client, listedNames) {
-    const { settings, io, loaded } = context;
-    const { tasks, remoteNames } = await planAgainstRemote(client, context.scanned, listedNames, {
-        concurrency: settings.concurrency,
-        skipUnchanged: settings.skipUnchanged,
-        repository: repositoryOf(settings),
-        adopt: settings.adopt,
-        scope: settings.pruneScope,
-        connection: {
-            host: settings.host ?? '',
-            consumerKey: settings.credentials?.consumerKey ?? '',
-            consumerSecret: settings.credentials?.consumerSecret ?? ''
-        }
-    });
-    if (!settings.prune) {
-        io.debug?.('prune: off');
-        return { client, tasks, prune: [] };
-    }
-    // A config whose name is an unset $NAME hides which function it
-    // describes: pruning could delete it.
-    const unknownNames = loaded.names.filter(name => name.startsWith('$'));
-    if (unknownNames.length) {
-        context.warnings.push(`prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`);
-        return { client, tasks, prune: [] };
-    }
-    const prunable = await findPrunable(client, remoteNames, {
-        repository: repositoryOf(settings),
-        scope: settings.pruneScope,
-        configNames: loaded.names,
-        matches: createTaskFilter(settings.tasks).matches,
-        concurrency: settings.concurrency
-    });
-    io.debug?.(`prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(', ')}` : ''}`);
-    return { client, tasks, prune: prunable };
-}
-/**
- * Deletions come last, and only after every task synced: a half-failed run
- * leaves the rest as it is.
- */
-function prune(context, planned, results) {
-    if (results.some(result => result.status === 'failed')) {
-        return Promise.resolve(planned.prune.map(name => ({
-            name,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not pruned: a task failed'
-        })));
-    }
-    return deleteFunctions(planned.client, planned.prune, {
-        dryRun: context.settings.dryRun,
-        concurrency: context.settings.concurrency,
-        signal: context.io.signal
-    });
-}
-/** Cancelled during the builds: no task started. A cancel is reported once, by main. */
-function cancelledBeforeSync(loaded, clock) {
-    return {
-        results: loaded.tasks.map(task => ({
-            name: task.name,
-            config: task.configFile,
-            status: 'skipped',
-            error: 'not started: cancelled'
-        })),
-        problems: [],
-        warnings: loaded.warnings,
-        offline: false,
-        stages: clock.stages
-    };
-}
-/**
- * Nothing was written: every task says why it did not start (`login
- * failed`, `cancelled`); the run's error says what happened.
- */
-function notStarted(context, why, error, tasks = context.scanned.map(({ task }) => task)) {
-    const cancelled = context.io.signal.aborted;
-    const reason = cancelled ? 'cancelled' : why;
-    const results = tasks.map((task) => ({
-        name: task.name,
-        config: task.configFile,
-        status: 'skipped',
-        error: `not started: ${reason}`
-    }));
-    printUnplanned(context.io, results);
-    return {
-        results,
-        problems: [],
-        warnings: context.warnings,
-        offline: false,
-        stages: context.clock.stages,
-        // A cancel is reported once, by main.
-        error: cancelled || error === undefined ? undefined : describeError(error)
-    };
-}
-/** A group per task that was never planned: why it failed or did not start. */
-function printUnplanned(io, results) {
-    for (const result of results) {
-        io.printTaskLog(`${result.name ?? result.config ?? '?'}: ${result.status}`, [
-            ...(result.config ? [`config: ${result.config}`] : []),
-            `error: ${result.error ?? ''}`
-        ]);
-    }
-}
-/** The client for this run; the commands that need credentials check them first. */
-function connect(settings, io) {
-    const { credentials, host } = settings;
-    if (!credentials || !host) {
-        return Promise.reject(new Error(`missing ${settings.missingCredentials.join(', ')}`));
-    }
-    return connectExh({
-        host,
-        credentials,
-        requestTimeoutMs: settings.requestTimeoutMs,
-        signal: io.signal,
-        mask: io.mask,
-        log: io.info,
-        debug: io.debug
-    });
-}
-/** Offline, every task is planned as if new: that is what gets zipped and checked. */
-function planOffline(scanned, settings) {
-    return scanned.map(item => ({
-        ...item,
-        plan: planTask({
-            config: item.task.config,
-            marker: markerFor(repositoryOf(settings), item.folder.fingerprint, settings.pruneScope),
-            skipUnchanged: settings.skipUnchanged,
-            // Offline the tokens are unknown: stand-ins of the same size keep the
-            // environment size check honest.
-            injected: item.task.config.executionCredentials
-                ? Object.fromEntries(CREDENTIAL_VARIABLES.map(key => [
-                    key,
-                    key === 'API_HOST' ? (settings.host ?? '') : PENDING_TOKEN
-                ]))
-                : undefined
-        }),
-        planMs: 0
-    }));
-}
-function plannedResult(item) {
-    const durationMs = Math.round(item.planMs + item.packageMs);
-    return item.plan
-        ? { ...baseResult(item), status: 'planned', durationMs }
-        : { ...baseResult(item), status: 'failed', error: item.error, durationMs };
-}
-/**
- * A run that failed validation: each config with a problem is `failed`,
- * every other one `skipped`, and nothing was written.
- */
-function invalidRun(settings, loaded, problems) {
-    const names = new Map(loaded.tasks.map(task => [task.configFile ?? '', task.name]));
-    const buildFailed = problems.some(p => p.field === 'build-command');
-    const results = loaded.found.map(found => {
-        const config = relative(settings.workspace, found.file);
-        const own = problems.filter(problem => (problem.file ?? problem.config) === config);
-        const name = names.get(config) ?? own.find(p => p.task)?.task;
-        return own.length
-            ? {
-                name,
-                config,
-                status: 'failed',
-                error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
-            }
-            : {
-                name,
-                config,
-                status: 'skipped',
-                error: `not started: ${buildFailed ? "another task's build failed" : 'another config is invalid'}`
-            };
-    });
-    if (!loaded.found.length && settings.overrides?.name) {
-        results.push({
-            name: settings.overrides.name,
-            status: 'failed',
-            error: problems.map(p => `${p.field ?? ''}: ${p.rule}`).join('; ')
-        });
-    }
-    return { results, problems, warnings: loaded.warnings, offline: false };
-}
-/** This run's repository, as markers name it. */
-function repositoryOf(settings) {
-    return { id: settings.repositoryId, name: settings.repository };
-}
-
-;// CONCATENATED MODULE: ./src/commands.ts
-
-
-
-
-
-/** `command: list`: the remote functions. */
-async function commands_list(settings, io) {
-    const client = await connect(settings, io);
-    return client.listFunctions();
-}
-/**
- * `command: delete`: the function named exactly by `name` (any function, as
- * the CLI's `--name`), and those `tasks` names or patterns match among this
- * repository's functions. A name that does not exist is reported, not a
- * crash. Users and roles stay.
- */
-async function remove(settings, io) {
-    const exactName = settings.overrides?.name;
-    if (!exactName && !settings.tasks.length) {
-        throw new ValidationError([
-            {
-                field: 'name, tasks',
-                rule: "command: delete needs a function name (name) or names and patterns of this repository's functions (tasks)"
-            }
-        ]);
-    }
-    const client = await connect(settings, io);
-    const existing = (await client.listFunctions()).map(fn => fn.name);
-    const selected = await selectOwnFunctions(client, existing, settings);
-    const found = exactName && existing.includes(exactName);
-    const targets = [
-        ...(found ? [exactName] : []),
-        ...selected.targets.filter(name => name !== exactName)
-    ];
-    const results = await deleteFunctions(client, targets, {
-        dryRun: settings.dryRun,
-        concurrency: settings.concurrency,
-        signal: io.signal
-    });
-    if (exactName && !found) {
-        results.unshift({
-            name: exactName,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not found'
-        });
-    }
-    const warnings = [
-        ...(exactName && !found
-            ? [`no function is named "${exactName}": nothing to delete`]
-            : []),
-        ...selected.warnings
-    ];
-    return { results, warnings };
-}
-/**
- * `tasks` selects only among functions that carry this repository's marker,
- * so a pattern never deletes a function made by hand or by another
- * repository.
- */
-async function selectOwnFunctions(client, existing, settings) {
-    if (!settings.tasks.length)
-        return { targets: [], warnings: [] };
-    const filter = createTaskFilter(settings.tasks);
-    const repository = repositoryOf(settings);
-    const targets = await keepOwned(client, existing.filter(filter.matches), settings.concurrency, environment => isOwnFunction(environment, repository));
-    const warnings = filter
-        .unmatched(targets)
-        .map(pattern => `no function of this repository matches "${pattern}": nothing to delete`);
-    return { targets, warnings };
-}
-
 ;// CONCATENATED MODULE: ./src/platform.ts
 /**
  * Windows runners are refused: file modes and line endings would make the
@@ -62761,6 +58446,44 @@ function unsupportedPlatform(platform) {
     return platform === 'win32'
         ? 'Windows runners are not supported: file modes and line endings would make packages differ between runners. Use a Linux or macOS runner (runs-on: ubuntu-latest).'
         : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/secrets.ts
+/**
+ * Values too trivial to mask: masking `1`, `on` or `true` would blank out
+ * every such word in the log (and make the runner drop job outputs holding
+ * them). Such values are no secrets; anything longer is masked, numbers too.
+ */
+function worthMasking(value) {
+    return value.length >= 4 && !/^(true|false|null)$/i.test(value);
+}
+/**
+ * An environment value read back from a function is masked unless the
+ * task's own config holds it literally: a value committed to the repository
+ * is no secret, and masking a common word (`error`, `production`) blanks it
+ * in every later log line and makes the runner drop any job output holding
+ * it. A value substituted from `$NAME` was masked when it was substituted.
+ */
+function maskReadBack(value, committed) {
+    return worthMasking(value) && !committed.has(value);
+}
+/**
+ * Every value masked in this run, to redact the texts the runner does not
+ * mask itself: the pull-request comment (posted through the API), and the
+ * summary and outputs (an output holding a masked value is dropped).
+ */
+class SecretRegistry {
+    values = new Set();
+    add(value) {
+        if (value)
+            this.values.add(value);
+    }
+    redact(text) {
+        // Longest first, so a secret containing another is replaced whole.
+        return [...this.values]
+            .sort((a, b) => b.length - a.length)
+            .reduce((out, secret) => out.split(secret).join('***'), text);
+    }
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -63036,10 +58759,10 @@ function Collection() {
 
 
 // pkg/dist-src/version.js
-var dist_bundle_VERSION = "0.0.0-development";
+var VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${dist_bundle_VERSION} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
 var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -64319,12 +60042,12 @@ class RequestError extends Error {
 
 
 // pkg/dist-src/version.js
-var request_dist_bundle_VERSION = "10.0.16";
+var dist_bundle_VERSION = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${request_dist_bundle_VERSION} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
   }
 };
 
@@ -67870,6 +63593,948 @@ async function upsertPullRequestComment(token, body, key) {
     return `commented on pull request #${issue_number}`;
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/paths.ts
+
+/** `candidate` is `root` itself or lies below it (both absolute, resolved). */
+function isInside(root, candidate) {
+    const rel = external_node_path_namespaceObject.relative(root, candidate);
+    return (rel === '' ||
+        (rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !external_node_path_namespaceObject.isAbsolute(rel)));
+}
+
+// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
+var ajv = __nccwpck_require__(2463);
+// EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
+var main = __nccwpck_require__(9547);
+;// CONCATENATED MODULE: ./src/json-locations.ts
+// Parses a JSON file keeping node positions, so a problem found in the parsed
+// value (by a JSON path) can be reported at its line and column.
+
+/** Parses JSON as strictly as JSON.parse (no comments, no trailing commas). */
+function parseJson(source) {
+    // A byte-order mark is what some Windows editors write; it is not content.
+    const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
+    const position = positionFinder(text);
+    if (text.trim() === '') {
+        return { ok: false, position: position(0), message: 'the file is empty' };
+    }
+    const errors = [];
+    const tree = (0,main.parseTree)(text, errors, {
+        disallowComments: true,
+        allowTrailingComma: false,
+        allowEmptyContent: false
+    });
+    const first = errors[0];
+    if (first || !tree) {
+        return {
+            ok: false,
+            position: position(first?.offset ?? 0),
+            message: !first
+                ? 'not a JSON value'
+                : first.offset >= text.trimEnd().length
+                    ? 'the file ends too early (something is not closed)'
+                    : describeParseError(first)
+        };
+    }
+    let value;
+    try {
+        // The value comes from JSON.parse, as in the CLI: it keeps a `__proto__`
+        // key as a plain property, where a hand-built object would not.
+        value = JSON.parse(text);
+    }
+    catch (error) {
+        return { ok: false, message: error.message };
+    }
+    return {
+        ok: true,
+        document: {
+            value,
+            locate: (path, key = false) => {
+                const node = nodeAt(tree, path);
+                const keyNode = key ? keyOf(node) : undefined;
+                return position((keyNode ?? node).offset);
+            }
+        }
+    };
+}
+/** The deepest existing node along `path`. */
+function nodeAt(root, path) {
+    let node = root;
+    for (const segment of path) {
+        const child = childAt(node, segment);
+        if (!child)
+            return node;
+        node = child;
+    }
+    return node;
+}
+function childAt(node, segment) {
+    const children = node.children ?? [];
+    if (node.type === 'array') {
+        return /^\d+$/.test(segment) ? children[Number(segment)] : undefined;
+    }
+    if (node.type !== 'object')
+        return undefined;
+    // The last of duplicate keys wins, as in JSON.parse.
+    for (let i = children.length - 1; i >= 0; i--) {
+        const property = children[i];
+        if (property?.children?.[0]?.value === segment) {
+            return property.children[1] ?? property;
+        }
+    }
+    return undefined;
+}
+function keyOf(node) {
+    const parent = node.parent;
+    return parent?.type === 'property' ? parent.children?.[0] : undefined;
+}
+/** Maps an offset to a 1-based line and column. */
+function positionFinder(text) {
+    const lineStarts = [0];
+    for (let i = 0; i < text.length; i++) {
+        if (text[i] === '\n')
+            lineStarts.push(i + 1);
+    }
+    return offset => {
+        let line = 0;
+        while (line + 1 < lineStarts.length &&
+            (lineStarts[line + 1] ?? 0) <= offset)
+            line++;
+        return { line: line + 1, column: offset - (lineStarts[line] ?? 0) + 1 };
+    };
+}
+const PARSE_ERRORS = {
+    InvalidSymbol: 'unexpected character',
+    InvalidNumberFormat: 'invalid number',
+    PropertyNameExpected: 'a property name in double quotes is expected (JSON allows no trailing comma)',
+    ValueExpected: 'a value is expected',
+    ColonExpected: 'a colon is expected',
+    CommaExpected: 'a comma is expected',
+    CloseBraceExpected: 'a closing } is expected',
+    CloseBracketExpected: 'a closing ] is expected',
+    EndOfFileExpected: 'unexpected content after the end of the JSON value',
+    InvalidCommentToken: 'comments are not allowed in JSON',
+    UnexpectedEndOfComment: 'unexpected end of comment',
+    UnexpectedEndOfString: 'unexpected end of string',
+    UnexpectedEndOfNumber: 'unexpected end of number',
+    InvalidUnicode: 'invalid unicode escape',
+    InvalidEscapeCharacter: 'invalid escape character',
+    InvalidCharacter: 'invalid character in a string (control characters must be escaped)'
+};
+function describeParseError(error) {
+    const code = (0,main.printParseErrorCode)(error.error);
+    return PARSE_ERRORS[code] ?? code;
+}
+
+;// CONCATENATED MODULE: ./src/substitute.ts
+// `$NAME` substitution exactly as the CLI does it: a whole string value whose
+// first character is `$` is replaced by the environment variable of the rest's
+// name; recursively in objects and arrays, never in keys; no partial
+// interpolation and no escape for a literal leading `$`.
+
+/** The variables a build never gets either (SPEC section 8). */
+const RUNNER_TOKENS = [
+    'GITHUB_TOKEN',
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL'
+];
+// The CLI's five `API_*` variables are also the action's fallback inputs.
+const CREDENTIALS = new Set([...CREDENTIAL_VARIABLES, ...RUNNER_TOKENS]);
+/**
+ * The action's own inputs (`INPUT_TOKEN-SECRET`: any case, hyphens kept as
+ * on macOS), the API credentials and the runner's tokens: what neither a
+ * config nor a build may read.
+ */
+function isCredentialVariable(name) {
+    return /^input_/i.test(name) || CREDENTIALS.has(name);
+}
+/**
+ * Variables `$NAME` may never read: the credentials above, and every
+ * `ACTIONS_*` variable, since all of them are the runner's plumbing (cache
+ * and results URLs, debug switches, tokens added in later runner versions)
+ * and none is a value a task should be configured with.
+ */
+function isDeniedVariable(name) {
+    return isCredentialVariable(name) || /^ACTIONS_/i.test(name);
+}
+/** Every placeholder in `value` naming a denied variable, at any depth. */
+function deniedPlaceholders(value) {
+    return substitute(value, {}).denied;
+}
+/** The variable a value refers to, when it is a placeholder. */
+function placeholderName(value) {
+    return typeof value === 'string' && value.startsWith('$')
+        ? value.slice(1)
+        : undefined;
+}
+/**
+ * Replaces every placeholder in `value`, calling `onSubstituted` with each
+ * value taken from the environment the moment it is known (to mask it).
+ */
+function substitute(value, env, onSubstituted = () => undefined, unsetAsEmpty = false) {
+    const missing = [];
+    const denied = [];
+    const walk = (node, path) => {
+        const variable = placeholderName(node);
+        if (variable !== undefined) {
+            if (isDeniedVariable(variable)) {
+                denied.push({ path, variable });
+                return node;
+            }
+            const found = env[variable];
+            if (!found) {
+                missing.push({ path, variable });
+                return unsetAsEmpty ? '' : node;
+            }
+            onSubstituted(found, path);
+            return found;
+        }
+        if (Array.isArray(node)) {
+            return node.map((item, index) => walk(item, [...path, String(index)]));
+        }
+        // `null` is an object to typeof; the CLI crashes on it, here the schema reports it.
+        if (isObject(node)) {
+            return Object.fromEntries(Object.entries(node).map(([key, item]) => [
+                key,
+                walk(item, [...path, key])
+            ]));
+        }
+        return node;
+    };
+    return { value: walk(value, []), missing, denied };
+}
+/** A placeholder replaced when its variable is set, else kept as written: for names and emails of any config, selected or not. */
+function substituteLeniently(value, env) {
+    const variable = placeholderName(value);
+    if (variable === undefined || isDeniedVariable(variable))
+        return value;
+    return env[variable] || value;
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: ./src/config.ts
+// Stage 3, load and validate: parse every task-config.json, check it against
+// the schema, substitute `$NAME` values of the selected ones, apply the
+// single-task inputs, and resolve each code folder. Every problem is collected.
+
+
+
+
+
+
+
+
+
+// verbose: an error then carries its schema, whose known property names
+// give "did you mean" for an unknown one.
+const validateSchema = new ajv.Ajv({ allErrors: true, verbose: true }).compile(task_config_schema_namespaceObject);
+/** The schema's patterns, said in words (its file is not in the user's repository). */
+const PATTERN_RULES = {
+    '^[A-Za-z0-9-]+$': 'must be one or more letters, digits or -',
+    '^[A-Za-z_][A-Za-z0-9_]*$': 'must start with a letter or _ and hold only letters, digits and _'
+};
+/** The single-task input that sets each config field, for problems with inputs. */
+const INPUT_NAMES = {
+    name: 'name',
+    path: 'code',
+    entryPoint: 'entry-point',
+    runtime: 'runtime',
+    description: 'description',
+    timeLimit: 'time-limit',
+    memoryLimit: 'memory-limit',
+    environment: 'env',
+    executionPermission: 'execution-permission',
+    defaultPriority: 'default-priority'
+};
+async function loadTaskConfigs(found, options) {
+    const problems = [];
+    // The caller refuses overrides with several files; never apply them to many.
+    const overrides = found.length === 1 ? options.overrides : undefined;
+    const parsed = [];
+    const reads = await Promise.all(found.map(config => readConfig(config, options.workspace)));
+    for (const read of reads) {
+        if ('rule' in read)
+            problems.push(read);
+        else
+            parsed.push(read);
+    }
+    for (const config of parsed) {
+        config.name = overrides?.name ?? nameOf(config.document.value, options.env);
+    }
+    problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
+    // Every config, selected or not: its name is shown in the failed row too.
+    problems.push(...parsed.flatMap(deniedVariables));
+    const roots = rootResolver(options.workspace);
+    const checks = await Promise.all(parsed.map(async (config) => {
+        const selected = config.name !== undefined && options.isSelected(config.name);
+        return selected
+            ? checkSelected(config, options, overrides, roots)
+            : { problems: checkUnselected(config) };
+    }));
+    problems.push(...checks.flatMap(checked => checked.problems));
+    // A task with a problem anywhere in its file (a duplicate name) is not kept.
+    const failed = new Set(problems.map(problem => problem.file));
+    const tasks = checks.flatMap(({ task }) => task && !failed.has(task.configFile) ? [task] : []);
+    const names = parsed.flatMap(config => (config.name ? [config.name] : []));
+    return {
+        tasks,
+        problems: sortProblems(problems),
+        names: [...new Set(names)],
+        warnings: checks.flatMap(checked => checked.warnings ?? [])
+    };
+}
+/** Offline, a fork's pull request has no secrets: the run goes on without the value. */
+function unsetVariableWarning(config, at, variable) {
+    const where = config.document.locate(at);
+    const line = where.line ? `:${where.line}` : '';
+    return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
+}
+/** `$NAME` placeholders that would read a credential or a runner token. */
+function deniedVariables(config) {
+    return deniedPlaceholders(config.document.value).map(({ path: at, variable }) => ({
+        ...fileProblem(config, at),
+        rule: `$${variable} may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
+    }));
+}
+/**
+ * A task with no config file, described by the single-task inputs alone. Like
+ * the CLI, it needs `name`, `code`, `entry-point` and `runtime`.
+ */
+async function taskFromInputs(overrides, options) {
+    const task = overrides.name;
+    const problems = [];
+    for (const field of ['name', 'path', 'entryPoint', 'runtime']) {
+        const given = field === 'path' ? overrides.code : overrides[field];
+        if (given === undefined) {
+            problems.push({
+                field: inputName(field),
+                rule: 'is required when no task-config.json is given',
+                task
+            });
+        }
+    }
+    const config = overrideFields(overrides, options.workspace);
+    for (const issue of schemaIssues(config)) {
+        // Missing inputs are reported above, by their input names.
+        if (issue.keyword !== 'required')
+            problems.push(inputProblem(issue, task));
+    }
+    for (const { key, rule } of reservedKeys(config.environment, false)) {
+        problems.push({ field: 'env', rule: `${key} ${rule}`, task });
+    }
+    if (overrides.code !== undefined) {
+        const rule = await checkCodeFolder(overrides.code, options.workspace, [
+            await realOrSame(options.workspace)
+        ]);
+        if (rule)
+            problems.push({ field: 'code', rule, task });
+    }
+    if (problems.length || overrides.code === undefined)
+        return problems;
+    return {
+        name: config.name,
+        config: config,
+        codeDir: overrides.code
+    };
+}
+async function readConfig(found, workspace) {
+    const file = relativePosix(workspace, found.file);
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(found.file, 'utf8');
+    }
+    catch (error) {
+        const code = error.code ?? String(error);
+        return { file, field: 'JSON', rule: `cannot be read (${code})` };
+    }
+    const parsed = parseJson(text);
+    if (!parsed.ok) {
+        return {
+            file,
+            ...parsed.position,
+            field: 'JSON',
+            rule: `invalid JSON: ${parsed.message}`
+        };
+    }
+    return { found, file, document: parsed.document };
+}
+/** The name, with a `$NAME` placeholder replaced when its variable is set. */
+function nameOf(value, env) {
+    return isObject(value) && typeof value.name === 'string'
+        ? substituteLeniently(value.name, env)
+        : undefined;
+}
+/** The task's name for problems: not a placeholder whose variable is unset. */
+function knownName(config) {
+    return placeholderName(config.name) === undefined ? config.name : undefined;
+}
+function duplicateNames(configs) {
+    return duplicates(configs, config => config.name).map(({ config, others }) => ({
+        ...fileProblem(config, ['name']),
+        rule: `duplicate task name: also in ${others.map(other => other.file).join(', ')}`
+    }));
+}
+/** Two tasks with one execution user would fight over its role and tokens. */
+function sharedEmails(configs, env) {
+    return duplicates(configs, config => credentialsEmail(config, env)).map(({ config, others }) => {
+        const credentials = config.document.value
+            .executionCredentials;
+        const field = credentials.email === undefined
+            ? ['executionCredentials']
+            : ['executionCredentials', 'email'];
+        const tasks = others.map(other => `${other.name ?? '?'} (${other.file})`);
+        return {
+            ...fileProblem(config, field),
+            rule: `the same execution user's email as task ${tasks.join(', ')}; each task needs its own`
+        };
+    });
+}
+/** As the CLI: the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
+function credentialsEmail(config, env) {
+    const value = config.document.value;
+    if (!isObject(value) || !isObject(value.executionCredentials))
+        return;
+    const { email } = value.executionCredentials;
+    if (typeof email === 'string') {
+        return substituteLeniently(email, env).toLowerCase();
+    }
+    if (email !== undefined || config.name === undefined)
+        return;
+    return `exh.tasks+${config.name}@extrahorizon.com`.toLowerCase();
+}
+/** Each config whose key is shared, with the others sharing it. */
+function duplicates(configs, keyOf) {
+    const groups = new Map();
+    for (const config of configs) {
+        const key = keyOf(config);
+        if (key !== undefined)
+            groups.set(key, [...(groups.get(key) ?? []), config]);
+    }
+    return [...groups.values()]
+        .filter(group => group.length > 1)
+        .flatMap(group => group.map(config => ({
+        config,
+        others: group.filter(other => other !== config)
+    })));
+}
+/**
+ * A config that is not synced is only checked against the schema, without
+ * substitution: a value still reading `$NAME` may be anything once its
+ * variable is set, so it is not held against the config.
+ */
+function checkUnselected(config) {
+    const value = config.document.value;
+    return schemaIssues(value)
+        .filter(issue => placeholderName(valueAt(value, issue.instance)) === undefined)
+        .map(issue => issueProblem(config, issue));
+}
+async function checkSelected(config, options, overrides, roots) {
+    const problems = [];
+    const warnings = [];
+    const unsetAsEmpty = options.unsetVariablesWarn === true;
+    const substituted = substitute(config.document.value, options.env, (secret, at) => {
+        // The name is the function's identity, shown in every report and
+        // output; masking it would hide the task everywhere (and drop outputs).
+        if (at.join('.') !== 'name' && worthMasking(secret)) {
+            options.mask?.(secret);
+        }
+    }, unsetAsEmpty);
+    for (const { path: at, variable } of substituted.missing) {
+        if (unsetAsEmpty)
+            warnings.push(unsetVariableWarning(config, at, variable));
+        else {
+            problems.push({
+                ...fileProblem(config, at),
+                rule: `variable ${variable} is not set (or empty) in the environment`
+            });
+        }
+    }
+    // Reported for every config by `deniedVariables`, and left as written.
+    const unresolved = new Set([...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(({ path: at }) => at.join('/')));
+    const configDir = external_node_path_namespaceObject.dirname(config.found.file);
+    const value = isObject(substituted.value)
+        ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
+        : substituted.value;
+    // `""` is no description, as in the CLI: "none" on create, never a change.
+    if (isObject(value) && value.description === '')
+        delete value.description;
+    for (const issue of schemaIssues(value)) {
+        // Already reported as an unset variable.
+        if (unresolved.has(issue.instance.join('/')))
+            continue;
+        const [top = ''] = issue.path;
+        problems.push(isOverridden(overrides, top)
+            ? inputProblem(issue, knownName(config))
+            : issueProblem(config, issue));
+    }
+    if (!isObject(value))
+        return { problems, warnings };
+    const badEmail = invalidCredentialsEmail(value);
+    if (badEmail) {
+        problems.push({
+            ...fileProblem(config, ['executionCredentials', 'email']),
+            rule: badEmail
+        });
+    }
+    const fromInput = overrides?.environment !== undefined;
+    for (const { key, rule } of reservedKeys(value.environment, value.executionCredentials !== undefined)) {
+        problems.push(fromInput
+            ? { field: 'env', rule: `${key} ${rule}`, task: knownName(config) }
+            : { ...fileProblem(config, ['environment', key], true), rule });
+    }
+    const code = await codeFolderOf(config, value, overrides, {
+        unresolved,
+        allowed: await roots(config.found.root),
+        workspace: options.workspace,
+        builtLater: options.codeFoldersBuiltLater === true
+    });
+    problems.push(...code.problems);
+    const { codeDir } = code;
+    // Problems with the single-task inputs still belong to this config's task.
+    for (const problem of problems) {
+        if (!problem.file)
+            problem.config = config.file;
+    }
+    if (problems.length || codeDir === undefined)
+        return { problems, warnings };
+    return {
+        problems,
+        warnings,
+        task: {
+            name: value.name,
+            config: value,
+            configFile: config.file,
+            codeDir,
+            searchRoot: config.found.root,
+            locations: {
+                path: config.document.locate(['path']),
+                environment: config.document.locate(['environment'])
+            }
+        }
+    };
+}
+/**
+ * The code folder, checked: relative to the config's folder (or the `code`
+ * input), existing, a folder, and really inside the workspace or the searched
+ * folder.
+ */
+async function codeFolderOf(config, value, overrides, context) {
+    const { unresolved, allowed, workspace, builtLater } = context;
+    if (overrides?.code !== undefined) {
+        const codeDir = overrides.code;
+        const rule = await checkCodeFolder(codeDir, workspace, allowed);
+        const problems = rule
+            ? [{ field: 'code', rule, task: knownName(config) }]
+            : [];
+        return { codeDir, problems };
+    }
+    if (typeof value.path !== 'string' || unresolved.has('path')) {
+        return { problems: [] }; // reported by the schema or as an unset variable
+    }
+    if (external_node_path_namespaceObject.isAbsolute(value.path)) {
+        const rule = "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)";
+        return { problems: [{ ...fileProblem(config, ['path']), rule }] };
+    }
+    const codeDir = external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(config.found.file), value.path);
+    if (builtLater && !(await config_exists(codeDir)))
+        return { codeDir, problems: [] };
+    const rule = await checkCodeFolder(codeDir, workspace, allowed);
+    const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : [];
+    return { codeDir, problems };
+}
+/** The user service's rule for emails, as the CLI checks it. */
+function invalidCredentialsEmail(config) {
+    const credentials = config.executionCredentials;
+    if (!isObject(credentials) || typeof credentials.email !== 'string')
+        return;
+    const email = credentials.email;
+    if (email.startsWith('$'))
+        return;
+    if (email.length < 3 || email.length > 256) {
+        return 'must be an email address of 3 to 256 characters';
+    }
+    if (!/.+@.+\..+/.test(email))
+        return 'must be an email address (name@domain.tld)';
+    return undefined;
+}
+/** Environment keys a config may not set, with the reason. */
+function reservedKeys(environment, hasCredentials) {
+    if (!isObject(environment))
+        return [];
+    const reserved = [];
+    for (const key of Object.keys(environment)) {
+        if (key === MARKER_VARIABLE) {
+            reserved.push({
+                key,
+                rule: 'is reserved: this action stores its marker there'
+            });
+        }
+        else if (hasCredentials &&
+            CREDENTIAL_VARIABLES.includes(key)) {
+            reserved.push({
+                key,
+                rule: `may not be provided when using executionCredentials, which injects ${CREDENTIAL_VARIABLES.join(', ')}`
+            });
+        }
+    }
+    return reserved;
+}
+/** Why `dir` cannot be a code folder, or undefined when it can. */
+async function checkCodeFolder(dir, workspace, allowed) {
+    const shown = `code folder ${displayPath(workspace, dir)}`;
+    let real;
+    try {
+        if (!(await (0,promises_namespaceObject.stat)(dir)).isDirectory())
+            return `${shown} points to a file`;
+        // The real path, so a symlinked folder cannot reach outside.
+        real = await (0,promises_namespaceObject.realpath)(dir);
+    }
+    catch (error) {
+        const code = error.code;
+        return code === 'ENOENT' || code === 'ENOTDIR'
+            ? `${shown} not found`
+            : `${shown} cannot be read (${code ?? String(error)})`;
+    }
+    if (allowed.some(root => isInside(root, real)))
+        return;
+    return `${shown} must be inside the workspace (its real path is ${real})`;
+}
+/** After a build: the code folder exists, is a folder, and stays inside. */
+async function checkTaskCodeFolder(task, workspace) {
+    const allowed = await Promise.all([workspace, task.searchRoot ?? workspace].map(realOrSame));
+    const rule = await checkCodeFolder(task.codeDir, workspace, allowed);
+    if (!rule)
+        return undefined;
+    return {
+        file: task.configFile,
+        ...task.locations?.path,
+        field: task.configFile ? 'path' : 'code',
+        rule,
+        task: task.name
+    };
+}
+async function config_exists(file) {
+    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
+}
+/** The real paths of the workspace and of a searched folder, each resolved once. */
+function rootResolver(workspace) {
+    const cache = new Map();
+    const real = (dir) => {
+        let resolved = cache.get(dir);
+        if (!resolved) {
+            resolved = realOrSame(dir);
+            cache.set(dir, resolved);
+        }
+        return resolved;
+    };
+    return root => Promise.all([real(workspace), real(root)]);
+}
+async function realOrSame(dir) {
+    return (0,promises_namespaceObject.realpath)(dir).catch(() => external_node_path_namespaceObject.resolve(dir));
+}
+/** The config fields the single-task inputs set (`code` as a path relative to `base`). */
+function overrideFields(overrides, base) {
+    const { code, ...fields } = overrides;
+    const all = {
+        ...fields,
+        path: code === undefined ? undefined : relativePosix(base, code)
+    };
+    return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
+}
+function isOverridden(overrides, field) {
+    if (!overrides)
+        return false;
+    const key = field === 'path' ? 'code' : field;
+    return overrides[key] !== undefined;
+}
+function schemaIssues(value) {
+    if (validateSchema(value))
+        return [];
+    return (validateSchema.errors ?? []).flatMap(error => issueOf(error, value));
+}
+function issueOf(error, value) {
+    const instance = parsePointer(error.instancePath);
+    const params = error.params;
+    const property = (name) => [...instance, String(name)];
+    const issue = (path, rule, where = {}) => [
+        {
+            keyword: error.keyword,
+            path,
+            locateAt: where.locateAt ?? path,
+            key: where.key ?? false,
+            instance,
+            rule
+        }
+    ];
+    // The failing inner keyword carries the property name; skip its wrapper.
+    if (error.keyword === 'propertyNames')
+        return [];
+    if (typeof error.propertyName === 'string') {
+        return issue(property(error.propertyName), `is not a valid name: ${describeRule(error, error.propertyName)}`, { key: true });
+    }
+    if (error.keyword === 'required') {
+        // Pointed at the object that lacks it.
+        return issue(property(params.missingProperty), 'is required', {
+            locateAt: instance
+        });
+    }
+    if (error.keyword === 'additionalProperties') {
+        const unknown = String(params.additionalProperty);
+        const guess = closestName(unknown, knownProperties(error));
+        const hint = guess ? `; did you mean \`${guess}\`?` : '';
+        return issue(property(unknown), `is not allowed (unknown property)${hint}`, {
+            key: true
+        });
+    }
+    return issue(instance, describeRule(error, valueAt(value, instance)));
+}
+function describeRule(error, actual) {
+    const params = error.params;
+    switch (error.keyword) {
+        case 'type':
+            return `must be ${String(params.type)}${actual === null ? ', not null' : ''}`;
+        case 'enum':
+            return config_oneOf(Array.isArray(params.allowedValues) ? params.allowedValues : [], actual);
+        case 'pattern':
+            return (PATTERN_RULES[String(params.pattern)] ??
+                `must match the pattern ${String(params.pattern)}`);
+        case 'minimum':
+        case 'maximum':
+        case 'exclusiveMinimum':
+        case 'exclusiveMaximum':
+            return `must be ${String(params.comparison)} ${String(params.limit)}`;
+        default:
+            return error.message ?? `is invalid (${error.keyword})`;
+    }
+}
+/**
+ * `must be one of: …`. A long list (the runtimes) is cut to the values of the
+ * same family as the given one (`nodejs8.x` → the nodejs ones); with no such
+ * family the whole list is shown.
+ */
+function config_oneOf(allowed, actual) {
+    const values = allowed.map(String);
+    const family = typeof actual === 'string' ? familyOf(actual) : '';
+    const near = values.length > 8 && family.length >= 2
+        ? values.filter(candidate => familyOf(candidate).startsWith(family))
+        : [];
+    if (!near.length)
+        return `must be one of: ${values.join(', ')}`;
+    return `must be one of: ${near.join(', ')} (the ${family} ones of ${values.length} allowed values)`;
+}
+/** The property names the schema object behind `error` allows. */
+function knownProperties(error) {
+    const parent = error.parentSchema;
+    return parent?.properties ? Object.keys(parent.properties) : [];
+}
+/**
+ * The known name closest to a misspelt one (`enviroment` → `environment`),
+ * within an edit distance of 2, ignoring case; undefined when none is.
+ */
+function closestName(unknown, known) {
+    let best;
+    for (const name of known) {
+        const distance = editDistance(unknown.toLowerCase(), name.toLowerCase());
+        if (distance <= 2 && (!best || distance < best.distance)) {
+            best = { name, distance };
+        }
+    }
+    return best?.name;
+}
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+        }
+        previous = current;
+    }
+    return previous[b.length] ?? 0;
+}
+function familyOf(value) {
+    return /^[a-z]+/i.exec(value)?.[0].toLowerCase() ?? '';
+}
+function parsePointer(pointer) {
+    if (pointer === '')
+        return [];
+    return pointer
+        .slice(1)
+        .split('/')
+        .map(segment => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+function valueAt(value, at) {
+    let node = value;
+    for (const segment of at) {
+        if (Array.isArray(node))
+            node = node[Number(segment)];
+        else if (isObject(node))
+            node = node[segment];
+        else
+            return undefined;
+    }
+    return node;
+}
+// ---- Problems ------------------------------------------------------------
+function fileProblem(config, at, key = false) {
+    return {
+        file: config.file,
+        ...config.document.locate(at, key),
+        field: dotted(at),
+        task: knownName(config)
+    };
+}
+function issueProblem(config, issue) {
+    return {
+        file: config.file,
+        ...config.document.locate(issue.locateAt, issue.key),
+        field: dotted(issue.path),
+        rule: issue.rule,
+        task: knownName(config)
+    };
+}
+/** A problem with an input's value: named by the input, the rest of the path in the rule. */
+function inputProblem(issue, task) {
+    const [top = '', ...rest] = issue.path;
+    return {
+        field: inputName(top),
+        rule: rest.length ? `${rest.join('.')} ${issue.rule}` : issue.rule,
+        task
+    };
+}
+/** The single-task input that sets a config field (`timeLimit` → `time-limit`). */
+function inputName(field) {
+    return INPUT_NAMES[field] ?? field;
+}
+function dotted(at) {
+    return at.length ? at.join('.') : undefined;
+}
+function sortProblems(problems) {
+    return [...problems].sort((a, b) => compare(a.file ?? '', b.file ?? '') ||
+        (a.line ?? 0) - (b.line ?? 0) ||
+        (a.column ?? 0) - (b.column ?? 0));
+}
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+function relativePosix(from, to) {
+    return external_node_path_namespaceObject.relative(from, to).split(external_node_path_namespaceObject.sep).join('/') || '.';
+}
+/** Relative to the workspace when inside it, else absolute. */
+function displayPath(workspace, target) {
+    const rel = external_node_path_namespaceObject.relative(workspace, target);
+    return rel.startsWith('..') || external_node_path_namespaceObject.isAbsolute(rel)
+        ? target
+        : relativePosix(workspace, target);
+}
+
+;// CONCATENATED MODULE: ./src/build.ts
+
+
+
+
+/** After SIGTERM, how long a build may take to exit before SIGKILL. */
+const KILL_GRACE_MS = 2000;
+/**
+ * What `build-command` sees: the step's environment minus the action's
+ * inputs, the API credentials and the runner's tokens (SPEC section 8), so
+ * a pull request's build script cannot read or mint them. Anything else the
+ * user put in the step's `env:` (an `NPM_TOKEN`, say) passes through.
+ */
+function buildEnvironment(env) {
+    return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== undefined && !isCredentialVariable(entry[0])));
+}
+/**
+ * `sh -c command` in its own process group, output to ours. On `signal`
+ * the whole group (the shell and whatever it started) gets SIGTERM, then
+ * SIGKILL if still running after a grace period. Resolves with the exit code
+ * (128 + signal number when killed).
+ */
+function runShell(command, options) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('sh', ['-c', command], {
+            cwd: options.cwd,
+            env: options.env,
+            stdio: ['ignore', 'inherit', 'inherit'],
+            detached: true
+        });
+        let killer;
+        const killGroup = (signal) => {
+            try {
+                if (child.pid)
+                    process.kill(-child.pid, signal);
+            }
+            catch {
+                // Already gone.
+            }
+        };
+        const onAbort = () => {
+            killGroup('SIGTERM');
+            killer = setTimeout(() => {
+                killGroup('SIGKILL');
+            }, KILL_GRACE_MS);
+        };
+        if (options.signal.aborted)
+            onAbort();
+        else
+            options.signal.addEventListener('abort', onAbort, { once: true });
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+            clearTimeout(killer);
+            options.signal.removeEventListener('abort', onAbort);
+            resolve(code ?? 128 + signalNumber(signal));
+        });
+    });
+}
+function signalNumber(signal) {
+    return signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15;
+}
+/**
+ * The `build-command` input, run in each selected task's config folder (the
+ * workspace for a task given by inputs alone) before its code is
+ * fingerprinted. One at a time, so each build's output reads as one block;
+ * a failing build fails the run before any write, like a config error. After
+ * a cancel no further build starts (the caller reports the cancel).
+ */
+async function buildTasks(tasks, command, workspace, run, signal) {
+    const problems = [];
+    // A call, not a property read: the abort happens during the await.
+    const cancelled = () => signal.aborted;
+    for (const task of tasks) {
+        if (cancelled())
+            break;
+        const cwd = task.configFile
+            ? external_node_path_namespaceObject.join(workspace, external_node_path_namespaceObject.dirname(task.configFile))
+            : workspace;
+        const code = await run(command, cwd, `build ${task.name}`);
+        if (cancelled())
+            break;
+        if (code !== 0) {
+            problems.push({
+                file: task.configFile,
+                field: 'build-command',
+                rule: `exited with code ${code} in ${external_node_path_namespaceObject.relative(workspace, cwd) || '.'}`,
+                task: task.name
+            });
+            continue;
+        }
+        // The code folder may only exist now that the build has run.
+        const missing = await checkTaskCodeFolder(task, workspace);
+        if (missing)
+            problems.push(missing);
+    }
+    return problems;
+}
+
 ;// CONCATENATED MODULE: ./src/log.ts
 
 
@@ -67903,7 +64568,1354 @@ function safeLog(secrets) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
+var index_cjs = __nccwpck_require__(9955);
+;// CONCATENATED MODULE: ./src/retry.ts
+const DEFAULT_RETRY = {
+    attempts: 4,
+    baseDelayMs: 500,
+    maxDelayMs: 8_000,
+    maxRetryAfterMs: 60_000
+};
+/** Login throttled (one login per second per user): wait at least 1 s. */
+const LOGIN_TOO_FAST = 211;
+function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.random) {
+    if (!isTransient(failure))
+        return { retry: false };
+    if (attempt >= options.attempts) {
+        return { retry: false, reason: `gave up after ${attempt} attempts` };
+    }
+    if (failure.retryAfterMs !== undefined &&
+        failure.retryAfterMs > options.maxRetryAfterMs) {
+        const seconds = Math.ceil(failure.retryAfterMs / 1000);
+        return {
+            retry: false,
+            reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
+        };
+    }
+    const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+    // Full jitter spreads retries of concurrent tasks apart.
+    let delayMs = Math.round(exponential / 2 + random() * (exponential / 2));
+    if (failure.retryAfterMs !== undefined) {
+        delayMs = Math.max(delayMs, failure.retryAfterMs);
+    }
+    if (failure.apiCode === LOGIN_TOO_FAST)
+        delayMs = Math.max(delayMs, 1_000);
+    return { retry: true, delayMs };
+}
+/** A failure that a later attempt may not have. */
+function isTransient(failure) {
+    if (failure.cancelled)
+        return false;
+    return (failure.noResponse ||
+        failure.status === 429 ||
+        (failure.status !== undefined && failure.status >= 500) ||
+        failure.apiCode === LOGIN_TOO_FAST);
+}
+/** Retry-After as seconds or an HTTP date, in milliseconds. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (typeof value !== 'string' || value.trim() === '')
+        return undefined;
+    if (/^\d+(\.\d+)?$/.test(value.trim())) {
+        return Math.round(Number(value) * 1000);
+    }
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/**
+ * For a refused credential check: what to check, by the API's error code,
+ * in the inputs' names (never their values). The SDK's 104/108 errors carry
+ * no status, hence `undefined`.
+ */
+function credentialHint(kind, failure) {
+    if (failure.cancelled || failure.noResponse || isTransient(failure)) {
+        return undefined;
+    }
+    if (failure.status !== undefined && failure.status !== 401)
+        return undefined;
+    const user = kind === 'token' ? ['token', 'token-secret'] : ['email', 'password'];
+    switch (failure.apiCode) {
+        case 101:
+        case 107:
+            return 'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)';
+        case 104:
+        case 108:
+            return kind === 'token'
+                ? 'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
+                : 'check that email and password are a user of this host';
+        case 106:
+            return 'check that email and password are a user of this host (the API knows no such combination)';
+        case 109:
+            return `check that consumer-secret${kind === 'token' ? ' and token-secret' : ''} belong to this host and match consumer-key${kind === 'token' ? ' and token' : ''} (the request's signature did not match)`;
+        default:
+            return `check that consumer-key, consumer-secret, ${user.join(' and ')} belong to this host and to one another`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/exh-client.ts
+// The only module that talks to the Extra Horizon SDK. Every call goes
+// through one retry policy, with a deadline and the run's cancel signal.
+
+
+
+
+
+/** Method, path without its query, and status of an axios response or error. */
+function readExchange(raw) {
+    const url = raw.config?.url;
+    if (typeof url !== 'string')
+        return undefined;
+    const status = raw.response?.status ?? raw.status;
+    return {
+        method: typeof raw.config?.method === 'string'
+            ? raw.config.method.toUpperCase()
+            : '?',
+        // The query may hold an email (RQL): only the path is kept.
+        path: new URL(url, 'http://host.invalid').pathname,
+        status: typeof status === 'number' ? status : undefined
+    };
+}
+function toIso(value) {
+    if (value instanceof Date)
+        return value.toISOString();
+    return typeof value === 'string' ? value : undefined;
+}
+/** `api: GET /tasks/v1/functions → 200 (reading function a, attempt 1, 42 ms)` */
+function debugLine(label, attempt, ms, outcome, seen) {
+    const { exchange } = seen;
+    const request = exchange
+        ? `${exchange.method} ${exchange.path} → ${exchange.status ?? 'no response'}`
+        : outcome;
+    return `api: ${request} (${label}, attempt ${attempt}, ${Math.round(ms)} ms)`;
+}
+/** A failure after the retry policy gave up, safe to print. */
+class ExhApiError extends Error {
+    call;
+    detail;
+    failure;
+    constructor(call, 
+    /** What went wrong, without the call or the retry verdict. */
+    detail, failure, reason) {
+        super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
+        this.call = call;
+        this.detail = detail;
+        this.failure = failure;
+        this.name = 'ExhApiError';
+    }
+}
+/** What a refused login means, and what to do about it. */
+const LOGIN_ADVICE = {
+    129: 'this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password',
+    212: 'logins for this user are frozen for a while after repeated failures: check the email and password inputs, then retry later',
+    213: 'this user is locked after too many failed logins: unlock it, or use the token and token-secret inputs'
+};
+/** A 401-class answer: the credentials themselves were refused. */
+function isRefusal(error) {
+    if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
+        return false;
+    }
+    const { status, noResponse, cancelled } = error.failure;
+    // The SDK's 104/108 errors carry no status at all.
+    return !noResponse && !cancelled && (status === undefined || status === 401);
+}
+/**
+ * Builds the SDK client and checks the credentials: with a token, one
+ * `users.me()` (authenticate() takes no options, so no deadline there); with
+ * an email and password, one login.
+ */
+async function connectExh(options) {
+    const retryAfter = new WeakMap();
+    const exchanges = new WeakMap();
+    const { credentials } = options;
+    const sdk = (0,index_cjs/* createOAuth1Client */.y)({
+        host: options.host,
+        consumerKey: credentials.consumerKey,
+        consumerSecret: credentials.consumerSecret,
+        ...(credentials.kind === 'token'
+            ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
+            : {}),
+        // SDK errors keep no headers: Retry-After is only visible here.
+        responseLogger: response => {
+            const raw = response;
+            const headers = raw.response?.headers ?? raw.headers;
+            const wait = parseRetryAfter(headers?.['retry-after']);
+            const signal = raw.config?.signal;
+            if (wait !== undefined && signal)
+                retryAfter.set(signal, wait);
+            const exchange = options.debug && readExchange(raw);
+            if (exchange && signal)
+                exchanges.set(signal, exchange);
+        }
+    });
+    const retry = DEFAULT_RETRY;
+    async function call(label, run, beforeRetry) {
+        for (let attempt = 1;; attempt++) {
+            // A retry whose wait was cut short by the cancel must not go out.
+            if (options.signal.aborted) {
+                throw new ExhApiError(label, 'cancelled', {
+                    noResponse: attempt > 1,
+                    cancelled: true
+                });
+            }
+            const controller = new AbortController();
+            const cancel = () => {
+                controller.abort();
+            };
+            options.signal.addEventListener('abort', cancel, { once: true });
+            const deadline = { passed: false };
+            const timer = setTimeout(() => {
+                deadline.passed = true;
+                controller.abort();
+            }, options.requestTimeoutMs);
+            const started = performance.now();
+            let outcome = 'ok';
+            try {
+                return await run({
+                    shouldRetry: false,
+                    timeout: options.requestTimeoutMs,
+                    signal: controller.signal
+                });
+            }
+            catch (error) {
+                outcome = 'failed';
+                const timedOut = deadline.passed;
+                const failure = readFailure(error, {
+                    timedOut,
+                    cancelled: options.signal.aborted,
+                    retryAfterMs: retryAfter.get(controller.signal)
+                });
+                const message = timedOut
+                    ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
+                    : failure.cancelled
+                        ? 'cancelled'
+                        : describeError(error);
+                const verdict = decideRetry(failure, attempt, retry);
+                if (!verdict.retry) {
+                    throw new ExhApiError(label, scrubHost(message, options.host), failure, verdict.reason);
+                }
+                options.log(`${label}: ${scrubHost(message, options.host)}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
+                await abortableSleep(verdict.delayMs, options.signal);
+            }
+            finally {
+                clearTimeout(timer);
+                options.signal.removeEventListener('abort', cancel);
+                options.debug?.(debugLine(label, attempt, performance.now() - started, outcome, {
+                    exchange: exchanges.get(controller.signal)
+                }));
+            }
+            // A create whose answer was lost may have happened: look before trying
+            // again, so a retry never makes a duplicate.
+            const done = await beforeRetry?.();
+            if (done !== undefined)
+                return done;
+        }
+    }
+    try {
+        if (credentials.kind === 'token') {
+            await call('checking the token (users.me)', o => sdk.users.me(o));
+        }
+        else {
+            await call('logging in', () => withDeadline(sdk.auth.authenticate({
+                email: credentials.email,
+                password: credentials.password
+            }), options.requestTimeoutMs, options.signal));
+        }
+    }
+    catch (error) {
+        if (!(error instanceof ExhApiError))
+            throw error;
+        const hint = LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
+            credentialHint(credentials.kind, error.failure);
+        if (!hint)
+            throw error;
+        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
+    }
+    async function getFunction(name, committed = new Set()) {
+        try {
+            const details = await call(`reading function ${name}`, o => sdk.tasks.functions.getByName(name, o));
+            return toRemote(details, options.mask, committed);
+        }
+        catch (error) {
+            if (error instanceof ExhApiError && error.failure.status === 404) {
+                return undefined;
+            }
+            throw error;
+        }
+    }
+    async function updateFunction(name, body) {
+        const label = `updating function ${name}`;
+        const result = await call(label, o => sdk.tasks.functions.update(name, body, o));
+        if (!result.affectedRecords) {
+            throw new ExhApiError(label, 'the API reported no record updated', {
+                noResponse: false
+            });
+        }
+    }
+    async function createFunction(body) {
+        const { name = '', ...rest } = body;
+        const updateInstead = async () => {
+            if (!(await getFunction(name)))
+                return undefined;
+            await updateFunction(name, rest);
+            return true;
+        };
+        try {
+            await call(`creating function ${name}`, async (o) => {
+                await sdk.tasks.functions.create({ ...rest, name }, o);
+                return true;
+            }, updateInstead);
+        }
+        catch (error) {
+            // "Already exists" after a timed-out attempt: the first one finished
+            // late. Update it rather than fail.
+            const exists = error instanceof ExhApiError && error.failure.apiCode === 17;
+            if (!exists || !(await updateInstead()))
+                throw error;
+        }
+    }
+    const users = usersApi(sdk, call, options);
+    return {
+        users,
+        async listFunctions() {
+            const page = await call('listing functions', o => sdk.tasks.functions.find(o));
+            // The API returns every function in one page; a short page would plan
+            // existing functions as new.
+            if (page.page.total > page.data.length) {
+                throw new ExhApiError('listing functions', `the API listed ${page.data.length} of ${page.page.total} functions`, { noResponse: false });
+            }
+            return page.data.map(fn => ({
+                name: fn.name,
+                description: fn.description,
+                updateTimestamp: toIso(fn.updateTimestamp)
+            }));
+        },
+        getFunction,
+        createFunction,
+        updateFunction,
+        async deleteFunction(name) {
+            await call(`deleting function ${name}`, o => sdk.tasks.functions.remove(name, o));
+        }
+    };
+}
+/** Users-service bodies are snake_cased by the SDK; RQL values double-encoded by rqlBuilder. */
+function usersApi(sdk, call, options) {
+    const roles = sdk.users.globalRoles;
+    const byName = (name) => (0,index_cjs/* rqlBuilder */.B$)().eq('name', name).build();
+    const toRole = (role) => ({
+        id: role.id,
+        name: role.name,
+        permissions: (role.permissions ?? []).map(p => p.name)
+    });
+    const toUser = (user) => ({
+        id: user.id,
+        email: user.email,
+        roleNames: (user.roles ?? []).map(r => r.name)
+    });
+    const findRole = async (name) => {
+        const role = await call(`finding role ${name}`, o => roles.findByName(name, o));
+        return role ? toRole(role) : undefined;
+    };
+    const findUser = async (email) => {
+        const user = await call(`finding user ${email}`, o => sdk.users.findFirst({
+            ...o,
+            rql: (0,index_cjs/* rqlBuilder */.B$)().eq('email', email).build()
+        }));
+        return user ? toUser(user) : undefined;
+    };
+    return {
+        findRole,
+        async createRole(name, description) {
+            const role = await call(`creating role ${name}`, async (o) => toRole(await roles.create({ name, description }, o)), 
+            // A lost answer may hide a role that now exists.
+            () => findRole(name));
+            return role;
+        },
+        async addPermissions(roleName, permissions) {
+            await call(`adding permissions to role ${roleName}`, o => roles.addPermissions(byName(roleName), { permissions }, o));
+        },
+        async removePermissions(roleName, permissions) {
+            await call(`removing permissions from role ${roleName}`, o => roles.removePermissions(byName(roleName), { permissions }, o));
+        },
+        findUser,
+        async register(user) {
+            const label = `registering user ${user.email}`;
+            let attempts = 0;
+            try {
+                return await call(label, async (o) => {
+                    attempts++;
+                    const created = await sdk.users.createAccount({
+                        ...user,
+                        activationMode: 'manual',
+                        phoneNumber: '0000000000',
+                        language: 'EN'
+                    }, o);
+                    return toUser(created);
+                }, 
+                // A lost answer may hide a registration that happened.
+                () => findUser(user.email));
+            }
+            catch (error) {
+                // "Email taken" on a retry: the first try worked after all, with the
+                // password just sent, so the caller can log in with it.
+                const emailUsed = error instanceof ExhApiError && error.failure.apiCode === 203;
+                const found = emailUsed && attempts > 1 && (await findUser(user.email));
+                if (found)
+                    return found;
+                throw error;
+            }
+        },
+        async addRoleToUser(userId, roleId) {
+            await call(`adding role to user ${userId}`, o => roles.addToUsers((0,index_cjs/* rqlBuilder */.B$)().eq('id', userId).build(), { roles: [roleId] }, o));
+        },
+        async login(email, password) {
+            const client = (0,index_cjs/* createOAuth1Client */.y)({
+                host: options.host,
+                consumerKey: options.credentials.consumerKey,
+                consumerSecret: options.credentials.consumerSecret
+            });
+            const tokens = await call(`logging in as ${email}`, () => withDeadline(client.auth.authenticate({ email, password }), options.requestTimeoutMs, options.signal));
+            options.mask(tokens.key);
+            options.mask(tokens.secret);
+            return { token: tokens.key, tokenSecret: tokens.secret };
+        },
+        async whoseCredentials(stored) {
+            const client = (0,index_cjs/* createOAuth1Client */.y)({
+                host: stored.host,
+                consumerKey: stored.consumerKey,
+                consumerSecret: stored.consumerSecret,
+                token: stored.token,
+                tokenSecret: stored.tokenSecret
+            });
+            return toUser(await call('checking the stored task credentials (users.me)', o => client.users.me(o)));
+        }
+    };
+}
+/** Node and axios codes of a request that got no answer. */
+const NO_RESPONSE_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'ERR_CANCELED',
+    'ERR_SOCKET_CONNECTION_TIMEOUT'
+]);
+/** The SDK's error, read by duck typing: classes differ across versions. */
+function readFailure(error, context) {
+    const fields = (error ?? {});
+    const status = typeof fields.status === 'number'
+        ? fields.status
+        : typeof fields.response?.status === 'number'
+            ? fields.response.status
+            : undefined;
+    // The SDK drops the code of its 104/108 errors; the error's name keeps it.
+    const { apiCode } = apiErrorFacts(error);
+    // The SDK's 104/108 errors carry no status either, so "no status" alone
+    // does not mean the request went unanswered.
+    const networkError = status === undefined &&
+        ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
+            fields.message === 'socket hang up' ||
+            error instanceof DeadlineError);
+    return {
+        status,
+        apiCode,
+        noResponse: context.timedOut || networkError,
+        retryAfterMs: context.retryAfterMs,
+        cancelled: context.cancelled
+    };
+}
+/** Environment values read back may be secrets set elsewhere: mask them. */
+function toRemote(details, mask, committed) {
+    const environment = {};
+    for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
+        environment[key] = variable.value;
+        // The marker is this action's own bookkeeping, not a secret.
+        if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
+            mask(variable.value);
+        }
+    }
+    return {
+        name: details.name,
+        description: details.description,
+        entryPoint: details.entryPoint,
+        runtime: details.runtime,
+        timeLimit: details.timeLimit,
+        memoryLimit: details.memoryLimit,
+        environment,
+        executionOptions: details.executionOptions,
+        retryPolicy: details.retryPolicy
+    };
+}
+function abortableSleep(ms, signal) {
+    return new Promise(resolve => {
+        const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
+    });
+}
+/** For the one SDK call that takes no options (login). */
+function withDeadline(promise, ms, signal) {
+    return new Promise((resolve, reject) => {
+        const fail = () => {
+            reject(new DeadlineError());
+        };
+        const timer = setTimeout(fail, ms);
+        signal.addEventListener('abort', fail, { once: true });
+        promise.then(resolve, reject).finally(() => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', fail);
+        });
+    });
+}
+class DeadlineError extends Error {
+    constructor() {
+        super('no answer in time');
+        this.name = 'DeadlineError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/credentials.ts
+
+
+
+
+/** Says what went wrong and the way out; fails only its own task. */
+class CredentialsError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'CredentialsError';
+    }
+}
+function taskUserEmail(task) {
+    const configured = task.config.executionCredentials?.email;
+    return (configured ?? `exh.tasks+${task.name}@extrahorizon.com`).toLowerCase();
+}
+function taskRoleName(name) {
+    return `exh.tasks.${name}`;
+}
+function permissionDifference(current, target) {
+    return {
+        added: [...new Set(target)].filter(p => !current.includes(p)),
+        removed: [...new Set(current)].filter(p => !target.includes(p))
+    };
+}
+/** Upper, lower, digit and symbol, 52 characters: fits any sane password policy. */
+function generatePassword(bytes = (0,external_node_crypto_.randomBytes)(24)) {
+    return `Aa1-${bytes.toString('hex')}`;
+}
+/** The five variables of a stored task user, or which of them are missing. */
+function storedCredentials(environment) {
+    const missing = CREDENTIAL_VARIABLES.filter(key => !environment[key]);
+    if (missing.length)
+        return { missing };
+    const value = (key) => environment[key] ?? '';
+    return {
+        host: value('API_HOST'),
+        consumerKey: value('API_OAUTH_CONSUMER_KEY'),
+        consumerSecret: value('API_OAUTH_CONSUMER_SECRET'),
+        token: value('API_OAUTH_TOKEN'),
+        tokenSecret: value('API_OAUTH_TOKEN_SECRET')
+    };
+}
+/** Stands in for tokens that only exist once the new user logs in (same length, for the size check). */
+const PENDING_TOKEN = '0'.repeat(40);
+/**
+ * Reads what exists (role, user, and the user's stored tokens, checked with
+ * `users.me`) and decides what to write. Reads only: safe in a dry run.
+ */
+async function planCredentials(users, task, remote, connection) {
+    const wanted = task.config.executionCredentials?.permissions ?? [];
+    const email = taskUserEmail(task);
+    const roleName = taskRoleName(task.name);
+    const warnings = wanted.length
+        ? []
+        : [
+            'executionCredentials.permissions is empty: the role gets no permissions'
+        ];
+    const role = await users.findRole(roleName);
+    const { added, removed } = permissionDifference(role?.permissions ?? [], wanted);
+    const base = {
+        email,
+        roleName,
+        role,
+        permissionsAdded: added,
+        permissionsRemoved: removed,
+        warnings
+    };
+    const user = await users.findUser(email);
+    if (!user)
+        return { ...base, user: { kind: 'create' } };
+    const way = `remove the user ${email}, or set a different executionCredentials.email`;
+    const stored = storedCredentials(remote?.environment ?? {});
+    if ('missing' in stored) {
+        throw new CredentialsError(`the user ${email} exists, but function ${task.name} holds no credentials for it (${remote ? `missing ${stored.missing.join(', ')}` : 'the function does not exist'}): ${way}`);
+    }
+    let owner;
+    try {
+        // Checked as they will be written: the stored tokens with this action's
+        // host and consumer (the CLI checks the stored ones, which may differ).
+        owner = await users.whoseCredentials({ ...stored, ...connection });
+    }
+    catch (error) {
+        // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
+        if (!isRefusal(error))
+            throw error;
+        throw new CredentialsError(`the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`);
+    }
+    if (owner.id !== user.id) {
+        throw new CredentialsError(`the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`);
+    }
+    return {
+        ...base,
+        user: {
+            kind: 'reuse',
+            user,
+            tokens: { token: stored.token, tokenSecret: stored.tokenSecret },
+            needsRole: !user.roleNames.includes(roleName)
+        }
+    };
+}
+/** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
+function injectedVariables(plan, connection) {
+    const tokens = plan.user.kind === 'reuse'
+        ? plan.user.tokens
+        : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN };
+    return {
+        API_HOST: connection.host,
+        API_OAUTH_CONSUMER_KEY: connection.consumerKey,
+        API_OAUTH_CONSUMER_SECRET: connection.consumerSecret,
+        API_OAUTH_TOKEN: tokens.token,
+        API_OAUTH_TOKEN_SECRET: tokens.tokenSecret
+    };
+}
+function summarizeCredentials(plan) {
+    return {
+        user: plan.user.kind,
+        permissionsAdded: plan.permissionsAdded,
+        permissionsRemoved: plan.permissionsRemoved
+    };
+}
+/**
+ * Makes the role what the plan says and gets the user's tokens (registering
+ * and logging in a new user), on every run, also when the function itself
+ * is unchanged. The role is given to a new user only after the function
+ * holds its tokens (`grantRole`): a failure before that leaves a user the
+ * next run cannot use, so it happens as late as possible.
+ */
+async function prepareCredentials(users, plan, taskName, mask) {
+    const role = plan.role ??
+        (await users.createRole(plan.roleName, `A role created by exh-tasks-action for the execution of the task ${taskName}`));
+    if (plan.permissionsAdded.length) {
+        await users.addPermissions(plan.roleName, plan.permissionsAdded);
+    }
+    if (plan.permissionsRemoved.length) {
+        await users.removePermissions(plan.roleName, plan.permissionsRemoved);
+    }
+    if (plan.user.kind === 'reuse') {
+        return { tokens: plan.user.tokens, roleId: role.id };
+    }
+    const password = generatePassword();
+    mask(password);
+    const registered = await users.register({
+        email: plan.email,
+        password,
+        firstName: taskName,
+        lastName: 'exh.tasks'
+    });
+    const tokens = await loginRegistered(users, plan.email, password);
+    mask(tokens.token);
+    mask(tokens.tokenSecret);
+    return { tokens, roleId: role.id, registered };
+}
+/**
+ * The login right after a registration: if it fails or is cancelled, the
+ * user exists with a password nobody knows, and the next run finds it
+ * without tokens. The error says so, and what to do.
+ */
+async function loginRegistered(users, email, password) {
+    try {
+        return await users.login(email, password);
+    }
+    catch (error) {
+        throw new StrandedUserError(email, error);
+    }
+}
+/** A user registered by this run whose tokens were never obtained. */
+class StrandedUserError extends Error {
+    email;
+    reason;
+    constructor(email, 
+    /** Why the login failed (or that it was cancelled). */
+    reason) {
+        super(`${describeError(reason)}; ${unloggedUserAdvice(email)}`);
+        this.email = email;
+        this.reason = reason;
+        this.name = 'StrandedUserError';
+    }
+}
+/** What to do when the login right after a registration failed. */
+function unloggedUserAdvice(email) {
+    return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
+}
+/** After the function write: the user gets its role (again, if it lacked it). */
+async function grantRole(users, plan, prepared) {
+    const user = prepared.registered ??
+        (plan.user.kind === 'reuse' ? plan.user.user : undefined);
+    const needsRole = prepared.registered !== undefined ||
+        (plan.user.kind === 'reuse' && plan.user.needsRole);
+    if (user && needsRole)
+        await users.addRoleToUser(user.id, prepared.roleId);
+}
+/** What to do when the function write failed after a user was registered. */
+function strandedUserAdvice(email) {
+    return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
+}
+
+;// CONCATENATED MODULE: ./src/discover.ts
+
+
+
+
+
+const CONFIG_FILE_NAME = 'task-config.json';
+const defaultReadFolder = folder => (0,promises_namespaceObject.readdir)(folder, { withFileTypes: true });
+/**
+ * Finds every task-config.json named by `paths` (files, or folders searched
+ * recursively, skipping node_modules and dot-folders). Symlinked files and
+ * folders are followed as the CLI follows them, but only to targets inside
+ * the workspace; each real folder is searched once and each real file found
+ * once, reported by the path it was reached through. A found config's code
+ * folder below its own folder is not searched (a build may copy the config
+ * there). Folders that cannot be read are skipped and listed.
+ */
+async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder) {
+    const state = {
+        workspace,
+        realWorkspace: await (0,promises_namespaceObject.realpath)(workspace).catch(() => workspace),
+        visited: new Set(),
+        codeFolders: new Set(),
+        found: new Map(),
+        result: { configs: [], unreadable: [], warnings: [] },
+        readFolder
+    };
+    const problems = [];
+    for (const searched of paths) {
+        const problem = await searchPath(searched, state);
+        if (problem)
+            problems.push(problem);
+    }
+    if (problems.length) {
+        throw new ValidationError(problems.map(rule => ({ field: 'path', rule })));
+    }
+    if (state.found.size === 0) {
+        const where = paths.map(p => forLog(relative(workspace, p))).join(', ');
+        const unread = state.result.unreadable.map(({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`);
+        const skipped = unread.length ? `; could not read ${unread.join(', ')}` : '';
+        throw new ValidationError([
+            {
+                field: 'path',
+                rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
+            }
+        ]);
+    }
+    const configs = [...state.found.values()].sort((a, b) => discover_compare(a.file, b.file));
+    return { ...state.result, configs };
+}
+/** One line of `path`: a config file or a folder to search. Returns a problem. */
+async function searchPath(searched, state) {
+    const shown = forLog(relative(state.workspace, searched));
+    const stats = await (0,promises_namespaceObject.stat)(searched).catch(() => undefined);
+    if (!stats)
+        return `${shown} does not exist`;
+    const real = await (0,promises_namespaceObject.realpath)(searched);
+    // A link inside the workspace may not lead out of it (SPEC section 8).
+    if (isInside(state.workspace, searched) &&
+        !isInside(state.realWorkspace, real)) {
+        return `${shown} is a symlink to a target outside the workspace`;
+    }
+    if (stats.isDirectory()) {
+        await walk(searched, real, searched, state);
+    }
+    else if (stats.isFile()) {
+        await addConfig(searched, real, external_node_path_namespaceObject.dirname(searched), state);
+    }
+    else {
+        return `${shown} is neither a file nor a folder`;
+    }
+    return undefined;
+}
+async function walk(folder, real, root, state) {
+    if (state.visited.has(real))
+        return;
+    state.visited.add(real);
+    let entries;
+    try {
+        entries = await state.readFolder(folder);
+    }
+    catch (error) {
+        const code = error.code ?? 'error';
+        state.result.unreadable.push({ folder, code });
+        return;
+    }
+    entries.sort((a, b) => discover_compare(a.name, b.name));
+    // The config first: its code folder below is then left out of the search.
+    const config = entries.find(entry => entry.name === CONFIG_FILE_NAME);
+    if (config && !config.isDirectory()) {
+        const target = await followed(external_node_path_namespaceObject.join(folder, config.name), state);
+        if (target?.isFile) {
+            await addConfig(external_node_path_namespaceObject.join(folder, config.name), target.real, root, state);
+        }
+    }
+    for (const entry of entries) {
+        if (entry.name === 'node_modules' || entry.name.startsWith('.'))
+            continue;
+        if (entry === config)
+            continue;
+        const full = external_node_path_namespaceObject.join(folder, entry.name);
+        const target = entry.isDirectory()
+            ? { real: external_node_path_namespaceObject.join(real, entry.name), isDirectory: true }
+            : entry.isSymbolicLink()
+                ? await followed(full, state)
+                : undefined;
+        if (!target?.isDirectory || state.codeFolders.has(target.real))
+            continue;
+        await walk(full, target.real, root, state);
+    }
+}
+/**
+ * Where a symlink (or plain entry) leads, when it stays inside the workspace.
+ * A dangling link is ignored, as the CLI ignores it; a link leaving the
+ * workspace is skipped with a warning.
+ */
+async function followed(file, state) {
+    const stats = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
+    if (!stats)
+        return undefined;
+    const real = await (0,promises_namespaceObject.realpath)(file);
+    if (!isInside(state.realWorkspace, real)) {
+        state.result.warnings.push(`skipped ${forLog(relative(state.workspace, file))}: a symlink to a target outside the workspace`);
+        return undefined;
+    }
+    return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
+}
+async function addConfig(file, real, root, state) {
+    if (state.found.has(real))
+        return;
+    state.found.set(real, { file, root });
+    const codeFolder = await codeFolderBelow(file);
+    if (codeFolder)
+        state.codeFolders.add(codeFolder);
+}
+/**
+ * The real code folder a config names, when it lies below the config's own
+ * folder (`"path": "./build"`). Only a literal relative `path` counts; a bad
+ * config is reported when it is loaded, not here.
+ */
+async function codeFolderBelow(file) {
+    let config;
+    try {
+        config = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const value = config?.path;
+    if (typeof value !== 'string' || value.startsWith('$'))
+        return undefined;
+    if (external_node_path_namespaceObject.isAbsolute(value))
+        return undefined;
+    const folder = external_node_path_namespaceObject.dirname(file);
+    const codeFolder = external_node_path_namespaceObject.resolve(folder, value);
+    if (codeFolder === folder || !isInside(folder, codeFolder))
+        return undefined;
+    return (0,promises_namespaceObject.realpath)(codeFolder).catch(() => undefined);
+}
+/**
+ * A warning for each unreadable folder, except a selected task's code folder:
+ * that task fails on its own, with its config named.
+ */
+function unreadableWarnings(unreadable, codeFolders, workspace) {
+    const used = new Set(codeFolders.map(folder => external_node_path_namespaceObject.resolve(folder)));
+    return unreadable
+        .filter(({ folder }) => !used.has(external_node_path_namespaceObject.resolve(folder)))
+        .map(({ folder, code }) => `skipped folder ${forLog(relative(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``);
+}
+function relative(workspace, file) {
+    const rel = external_node_path_namespaceObject.relative(workspace, file).split(external_node_path_namespaceObject.sep).join('/');
+    return rel === '' ? '.' : rel;
+}
+function discover_compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/task-filter.ts
+function createTaskFilter(patterns) {
+    const compiled = patterns.map(pattern => ({
+        pattern,
+        regex: new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`)
+    }));
+    return {
+        matches: name => compiled.length === 0 || compiled.some(({ regex }) => regex.test(name)),
+        unmatched: names => compiled
+            .filter(({ regex }) => !names.some(name => regex.test(name)))
+            .map(({ pattern }) => pattern)
+    };
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/load.ts
+
+
+
+
+/**
+ * Stages 2 and 3: find the configs (or take the task from the single-task
+ * inputs), select them with the `tasks` filter, load and validate them.
+ */
+async function loadTasks(settings, env, mask) {
+    const { overrides } = settings;
+    if (!settings.pathInput.length && overrides?.code) {
+        const task = await taskFromInputs(overrides, {
+            workspace: settings.workspace
+        });
+        return Array.isArray(task)
+            ? { found: [], tasks: [], names: [], problems: task, warnings: [] }
+            : {
+                found: [],
+                tasks: [task],
+                names: [task.name],
+                problems: [],
+                warnings: []
+            };
+    }
+    const discovery = await findTaskConfigs(settings.paths, settings.workspace);
+    const found = discovery.configs;
+    const problems = [];
+    if (overrides && !(await namesOneFile(settings, found))) {
+        problems.push({
+            field: Object.keys(overrides)
+                .map(key => inputName(key === 'code' ? 'path' : key))
+                .join(', '),
+            rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
+        });
+    }
+    const filter = createTaskFilter(settings.tasks);
+    const loaded = await loadTaskConfigs(found, {
+        workspace: settings.workspace,
+        env,
+        isSelected: filter.matches,
+        overrides,
+        mask,
+        codeFoldersBuiltLater: settings.buildCommand !== undefined,
+        unsetVariablesWarn: isOfflineDryRun(settings)
+    });
+    problems.push(...loaded.problems);
+    const unmatched = filter.unmatched(loaded.names);
+    if (unmatched.length) {
+        problems.push({
+            field: 'tasks',
+            rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
+        });
+    }
+    const warnings = [
+        ...discovery.warnings,
+        ...loaded.warnings,
+        ...unreadableWarnings(discovery.unreadable, loaded.tasks.map(task => task.codeDir), settings.workspace)
+    ];
+    return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings };
+}
+/** A dry run missing a credential: validated and packaged without the API. */
+function isOfflineDryRun(settings) {
+    return settings.dryRun && settings.missingCredentials.length > 0;
+}
+async function namesOneFile(settings, found) {
+    const [only] = settings.paths;
+    if (settings.paths.length !== 1 || !only || found.length !== 1)
+        return false;
+    const stats = await (0,promises_namespaceObject.stat)(only);
+    return !stats.isDirectory();
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/pool.ts
+/**
+ * Runs `work` over `items` with at most `limit` at once, keeping the results
+ * in the items' order. `canStart` is asked before each item starts (fail-fast
+ * and cancellation); an item it refuses gets `skip(item)` instead.
+ */
+async function mapPool(items, limit, work, options = {}) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            const item = items[index];
+            if (options.canStart && !options.canStart() && options.skip) {
+                results[index] = options.skip(item);
+                continue;
+            }
+            results[index] = await work(item, index);
+        }
+    };
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
+    await Promise.all(workers);
+    return results;
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/file-workers.ts
+// Reading, hashing and deflating small files off the main thread. A worker
+// takes a batch of files (one message for many files, so per-file overhead
+// stays small) and does the whole job synchronously: readFileSync, sha256,
+// crc32, deflateRawSync. One worker per core keeps every core busy while
+// the main thread walks folders and writes zips in order.
+
+
+// Plain CommonJS so it runs from a string in the bundle and in tests alike.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { closeSync, openSync, readSync } = require('node:fs')
+const { createHash } = require('node:crypto')
+const zlib = require('node:zlib')
+// Every file is read into one reused buffer: a fresh Buffer per file is
+// freed only when the heap is collected, and tens of MB of them piled up.
+let scratch = Buffer.allocUnsafe(1024 * 1024)
+function readAll(file) {
+  const fd = openSync(file, 'r')
+  try {
+    let length = 0
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2)
+        scratch.copy(bigger)
+        scratch = bigger
+      }
+      const read = readSync(fd, scratch, length, scratch.length - length, null)
+      if (read === 0) return scratch.subarray(0, length)
+      length += read
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+function one(file, hash, level) {
+  let bytes
+  try { bytes = readAll(file) } catch (error) { return { size: 0, error: error.code || error.message } }
+  const result = { size: bytes.length }
+  if (hash) result.sha = createHash('sha256').update(bytes).digest()
+  if (level !== undefined) {
+    result.crc = zlib.crc32(bytes)
+    const deflated = level > 0 && bytes.length > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined
+    result.deflated = deflated !== undefined && deflated.length < bytes.length
+    result.data = result.deflated ? deflated : bytes
+  }
+  return result
+}
+// Own, exact-size copies, transferred: a Buffer is often a view into a
+// larger pooled ArrayBuffer, which a plain postMessage would copy whole.
+function own(bytes, transfer) {
+  if (!bytes) return undefined
+  const copy = new Uint8Array(bytes)
+  transfer.push(copy.buffer)
+  return copy
+}
+parentPort.on('message', ({ id, files, hash, level }) => {
+  const transfer = []
+  const results = files.map(file => {
+    const result = one(file, hash, level)
+    result.sha = own(result.sha, transfer)
+    result.data = own(result.data, transfer)
+    return result
+  })
+  parentPort.postMessage({ id, results }, transfer)
+})
+`;
+class FileWorkers {
+    size;
+    slots = [];
+    queue = [];
+    nextId = 0;
+    constructor(size) {
+        this.size = size;
+    }
+    run(job) {
+        return new Promise((resolve, reject) => {
+            this.queue.push({ id: this.nextId++, job, pending: { resolve, reject } });
+            this.dispatch();
+        });
+    }
+    async close() {
+        const slots = this.slots.splice(0);
+        await Promise.all(slots.map(slot => slot.worker.terminate()));
+    }
+    dispatch() {
+        while (this.queue.length > 0) {
+            const slot = this.slots.find(s => !s.busy) ?? this.spawn();
+            if (!slot)
+                return;
+            const next = this.queue.shift();
+            if (!next)
+                return;
+            slot.busy = { id: next.id, pending: next.pending };
+            // Referenced only while busy: an idle pool never keeps the process up.
+            slot.worker.ref();
+            slot.worker.postMessage({ id: next.id, ...next.job });
+        }
+    }
+    spawn() {
+        if (this.slots.length >= this.size)
+            return undefined;
+        const slot = {
+            worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, {
+                eval: true,
+                // File bytes live outside the heap; a small young generation keeps
+                // each worker's resident memory small.
+                resourceLimits: { maxYoungGenerationSizeMb: 4 }
+            })
+        };
+        slot.worker.on('message', (message) => {
+            const pending = slot.busy?.pending;
+            slot.busy = undefined;
+            slot.worker.unref();
+            pending?.resolve(message.results.map(fromWire));
+            this.dispatch();
+        });
+        slot.worker.on('error', error => {
+            this.fail(slot, error);
+        });
+        slot.worker.on('exit', () => {
+            this.fail(slot, new Error('worker exited'));
+        });
+        this.slots.push(slot);
+        return slot;
+    }
+    fail(slot, error) {
+        const index = this.slots.indexOf(slot);
+        if (index >= 0)
+            this.slots.splice(index, 1);
+        slot.busy?.pending.reject(error);
+        slot.busy = undefined;
+        this.dispatch();
+    }
+}
+/** Buffers arrive as plain Uint8Arrays; view them as Buffers without a copy. */
+function fromWire(result) {
+    const view = (bytes) => bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { ...result, sha: view(result.sha), data: view(result.data) };
+}
+let shared;
+/** The run's pool, started on first use: one worker per core. */
+function fileWorkers() {
+    shared ??= new FileWorkers(Math.max(1, (0,external_node_os_namespaceObject.availableParallelism)()));
+    return shared;
+}
+/** Stops the pool's workers (they are started again if needed). */
+async function closeFileWorkers() {
+    const pool = shared;
+    shared = undefined;
+    await pool?.close();
+}
+
+;// CONCATENATED MODULE: ./src/read-pass.ts
+// One read of every file of a code folder, in the folder's sorted order:
+// small files in batches on the worker pool, large ones streamed here (zlib
+// deflates them on the libuv pool). A few jobs run ahead of the one being
+// consumed, so reads, hashing and deflate overlap while the bytes in flight
+// stay bounded whatever the files.
+
+
+
+
+
+/** Files above this are streamed, so one large file never sits in memory. */
+const STREAM_THRESHOLD = 1024 * 1024;
+/** A batch closes at this many files or bytes: few messages, small memory. */
+const BATCH_FILES = 128;
+const BATCH_BYTES = 1024 * 1024;
+/**
+ * Jobs of one folder in flight at once. Each is at most ~1 MiB read (or a
+ * stream with 64 KiB chunks), so a task holds a few MiB whatever its files.
+ */
+const JOBS_AHEAD = 4;
+/** Thrown when one file alone deflates past `maxDeflated`. */
+class DeflatedTooLarge extends Error {
+    bytes;
+    constructor(bytes) {
+        super(`deflated past ${bytes} bytes`);
+        this.bytes = bytes;
+    }
+}
+/** Groups the folder's files into jobs, in entry order. */
+function planJobs(entries, batchFiles) {
+    const jobs = [];
+    let batch = [];
+    let bytes = 0;
+    const close = () => {
+        if (batch.length)
+            jobs.push({ batch });
+        batch = [];
+        bytes = 0;
+    };
+    entries.forEach((entry, index) => {
+        if (entry.type !== 'file')
+            return;
+        if (entry.size > STREAM_THRESHOLD) {
+            close();
+            jobs.push({ large: index });
+            return;
+        }
+        batch.push(index);
+        bytes += entry.size;
+        if (batch.length >= batchFiles || bytes >= BATCH_BYTES)
+            close();
+    });
+    close();
+    return jobs;
+}
+/**
+ * Yields each file entry's index and result, in entry order. Stopping early
+ * (a `return` or a throw in the consumer) leaves the jobs in flight to
+ * finish on their own; their results are dropped.
+ */
+async function* readFiles(root, entries, options) {
+    const { jobsAhead, batchFiles } = options.split ?? {
+        jobsAhead: JOBS_AHEAD,
+        batchFiles: BATCH_FILES
+    };
+    const jobs = planJobs(entries, batchFiles);
+    const running = [];
+    let next = 0;
+    const launch = () => {
+        while (next < jobs.length && running.length < jobsAhead) {
+            const started = startJob(root, entries, jobs[next++], options);
+            started.catch(() => undefined);
+            running.push(started);
+        }
+    };
+    for (const job of jobs) {
+        options.signal?.throwIfAborted();
+        launch();
+        const results = await running.shift();
+        options.signal?.throwIfAborted();
+        const indexes = 'large' in job ? [job.large] : job.batch;
+        for (const [i, index] of indexes.entries()) {
+            yield { index, result: results[i] };
+        }
+    }
+}
+function startJob(root, entries, job, options) {
+    const file = (index) => external_node_path_default().join(root, entries[index].path);
+    if ('large' in job)
+        return streamFile(file(job.large), options).then(r => [r]);
+    const work = {
+        files: job.batch.map(file),
+        hash: options.hash,
+        level: options.level
+    };
+    return fileWorkers().run(work);
+}
+/** One large file: sha256 and crc32 here, deflate on zlib's thread pool. */
+async function streamFile(file, options) {
+    const hash = options.hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
+    const zip = options.level === undefined ? undefined : deflating(options);
+    let size = 0;
+    let crc = 0;
+    try {
+        // The signal is checked per chunk rather than given to the stream: one
+        // abort listener per open file would pile up on the run's signal.
+        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, {
+            highWaterMark: 256 * 1024
+        })) {
+            options.signal?.throwIfAborted();
+            const bytes = chunk;
+            size += bytes.length;
+            hash?.update(bytes);
+            if (zip) {
+                crc = (0,external_node_zlib_.crc32)(bytes, crc);
+                await zip.write(bytes);
+            }
+        }
+    }
+    catch (error) {
+        zip?.destroy();
+        if (error instanceof DeflatedTooLarge)
+            throw error;
+        options.signal?.throwIfAborted();
+        return {
+            size,
+            error: error.code ?? String(error)
+        };
+    }
+    const data = zip ? await zip.end() : undefined;
+    return { size, sha: hash?.digest(), crc, data, deflated: Boolean(zip) };
+}
+/** A raw deflate stream whose output is kept (bounded by `maxDeflated`). */
+function deflating(options) {
+    const stream = (0,external_node_zlib_.createDeflateRaw)({ level: options.level });
+    const chunks = [];
+    let total = 0;
+    let failure;
+    const ended = new Promise((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('error', reject);
+    });
+    ended.catch(() => undefined);
+    stream.on('data', (chunk) => {
+        total += chunk.length;
+        if (options.maxDeflated !== undefined && total > options.maxDeflated) {
+            failure ??= new DeflatedTooLarge(options.maxDeflated);
+            return;
+        }
+        chunks.push(chunk);
+    });
+    return {
+        write: bytes => new Promise((resolve, reject) => {
+            if (failure) {
+                reject(failure);
+                return;
+            }
+            // Waiting for each chunk to be taken keeps one chunk in flight.
+            stream.write(bytes, error => {
+                if (error)
+                    reject(error);
+                else
+                    resolve();
+            });
+        }).then(() => {
+            if (failure)
+                throw failure;
+        }),
+        end: async () => {
+            stream.end();
+            await ended;
+            if (failure)
+                throw failure;
+            return Buffer.concat(chunks);
+        },
+        destroy: () => stream.destroy()
+    };
+}
+
+;// CONCATENATED MODULE: ./src/code-folder.ts
+// Stage 4: read a task's code folder and fingerprint it. The scan keeps only
+// metadata (never file contents), so a large node_modules tree costs a read
+// and a hash, not memory.
 
 
 
@@ -67911,7 +65923,1053 @@ function safeLog(secrets) {
 
 
 
+/** A code folder that cannot be packaged; the message names the entry and the rule. */
+class CodeFolderError extends Error {
+    folder;
+    entry;
+    rule;
+    constructor(folder, entry, rule) {
+        super(`${entry ? external_node_path_default().join(folder, entry) : folder}: ${rule}`);
+        this.folder = folder;
+        this.entry = entry;
+        this.rule = rule;
+        this.name = 'CodeFolderError';
+    }
+}
+/** Left out at any depth: never part of the code, and often large. */
+const EXCLUDED_NAME = '.git';
+/** Symlink checks (readlink, realpath) at once. */
+const METADATA_CONCURRENCY = 16;
+/** A zip without ZIP64 (what we write) counts entries and sizes in 16/32 bits. */
+const MAX_ENTRIES = 0xffff;
+const MAX_FILE_BYTES = 0xfffffffe;
+/** Bumped whenever the hashed layout changes, so old fingerprints never match. */
+const FINGERPRINT_VERSION = 'exh-tasks-action code v1';
+/** Walks and fingerprints a code folder (one walk, one read of each file). */
+async function scanCodeFolder(root, signal) {
+    const walked = await walkCodeFolder(root);
+    return { ...walked, fingerprint: await fingerprintOf(walked, signal) };
+}
+/** Lists and checks a code folder's entries; reads no file contents. */
+async function walkCodeFolder(root) {
+    const folder = external_node_path_default().resolve(root);
+    await checkRoot(folder);
+    const found = await code_folder_walk(folder);
+    const context = {
+        root: folder,
+        realRoot: await (0,promises_namespaceObject.realpath)(folder),
+        warnings: []
+    };
+    const entries = sortByPath(await mapPool(found, METADATA_CONCURRENCY, item => toEntry(context, item)));
+    const warnings = context.warnings.sort();
+    const files = entries.filter(entry => entry.type !== 'directory').length;
+    if (files === 0) {
+        throw new CodeFolderError(folder, undefined, 'holds no files: the API refuses a function without code');
+    }
+    if (entries.length > MAX_ENTRIES) {
+        throw new CodeFolderError(folder, undefined, `holds ${entries.length} files and folders, more than a zip without ZIP64 can hold (${MAX_ENTRIES})`);
+    }
+    return { root: folder, entries, files, warnings };
+}
+async function checkRoot(folder) {
+    const stats = await guard(folder, undefined, () => (0,promises_namespaceObject.stat)(folder));
+    if (!stats.isDirectory()) {
+        throw new CodeFolderError(folder, undefined, 'is not a folder');
+    }
+}
+/**
+ * Every entry below `root`, folder by folder; symlinks not followed, `.git`
+ * left out. Synchronous calls (a few microseconds each, where an async call
+ * costs a thread-pool round trip), yielding after each folder so the event
+ * loop (signals, worker messages, other tasks) keeps turning.
+ */
+async function code_folder_walk(root) {
+    const found = [];
+    const dirs = [''];
+    for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
+        for (const rel of list(root, dir)) {
+            const stats = guardSync(root, rel, () => (0,external_node_fs_namespaceObject.lstatSync)(external_node_path_default().join(root, rel)));
+            found.push({ path: rel, stats });
+            if (stats.isDirectory())
+                dirs.push(rel);
+        }
+        await yieldToEventLoop();
+    }
+    return found;
+}
+/** The relative paths of one folder's children, `.git` left out. */
+function list(root, dir) {
+    const names = guardSync(root, dir || undefined, () => (0,external_node_fs_namespaceObject.readdirSync)(external_node_path_default().join(root, dir)));
+    return names
+        .filter(name => name !== EXCLUDED_NAME)
+        .map(name => {
+        const rel = dir ? `${dir}/${name}` : name;
+        checkName(root, rel, name);
+        return rel;
+    });
+}
+function checkName(root, rel, name) {
+    // Zip readers (adm-zip, Windows tools) take `\` for a folder separator:
+    // the unpacked code would not be what was fingerprinted.
+    if (name.includes('\\')) {
+        throw new CodeFolderError(root, rel, 'has a `\\` in its name, which zip tools read as a folder separator');
+    }
+}
+async function toEntry(context, { path: rel, stats }) {
+    const { root } = context;
+    const mode = stats.mode & 0o7777;
+    if (stats.isFile()) {
+        if (stats.size > MAX_FILE_BYTES) {
+            throw new CodeFolderError(root, rel, 'is larger than a zip without ZIP64 can hold (4 GiB)');
+        }
+        return { path: rel, type: 'file', mode, size: stats.size };
+    }
+    if (stats.isDirectory())
+        return { path: rel, type: 'directory', mode, size: 0 };
+    if (stats.isSymbolicLink()) {
+        const linkTarget = await checkLink(context, rel);
+        return {
+            path: rel,
+            type: 'symlink',
+            mode: 0o777,
+            size: Buffer.byteLength(linkTarget),
+            linkTarget
+        };
+    }
+    throw new CodeFolderError(root, rel, `is a ${specialKind(stats)}; only files, folders and symlinks can be packaged`);
+}
+function specialKind(stats) {
+    if (stats.isFIFO())
+        return 'named pipe (fifo)';
+    if (stats.isSocket())
+        return 'socket';
+    if (stats.isCharacterDevice() || stats.isBlockDevice())
+        return 'device';
+    return 'special file';
+}
+/**
+ * Returns the target to store for the link at `rel`: relative, as the CLI
+ * stores it. A target outside the folder is an error (it would not exist
+ * where the function runs, or would read the runner's files); a missing one
+ * is kept with a warning, as the CLI keeps it.
+ */
+async function checkLink(context, rel) {
+    const { root, realRoot, warnings } = context;
+    const target = await guard(root, rel, () => (0,promises_namespaceObject.readlink)(external_node_path_default().join(root, rel)));
+    const outside = () => new CodeFolderError(root, rel, `is a symlink to ${target}, which points outside the code folder`);
+    const parent = external_node_path_default().dirname(rel);
+    const stored = external_node_path_default().isAbsolute(target)
+        ? relativeInside([root, realRoot], parent, external_node_path_default().normalize(target))
+        : isInside(root, external_node_path_default().resolve(root, parent, target))
+            ? target
+            : undefined;
+    if (stored === undefined)
+        throw outside();
+    // The lexical check above can be fooled by `..` after another link
+    // (`self -> .`, `x -> self/..`): where the target exists, also check
+    // where it really leads.
+    const real = await realTarget(external_node_path_default().join(root, rel));
+    if (real === undefined) {
+        warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} is dangling (its target does not exist); kept as a link`);
+    }
+    else {
+        if (!isInside(realRoot, real))
+            throw outside();
+        if (external_node_path_default().relative(realRoot, real).split((external_node_path_default()).sep).includes(EXCLUDED_NAME)) {
+            warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`);
+        }
+    }
+    return stored;
+}
+/**
+ * An absolute `target` inside the folder, made relative to the link's own
+ * folder. The folder may be named through a symlink (macOS's /tmp), so its
+ * real path counts as inside too.
+ */
+function relativeInside(bases, parent, target) {
+    for (const base of bases) {
+        if (isInside(base, target)) {
+            return toPosix(external_node_path_default().relative(external_node_path_default().join(base, parent), target)) || '.';
+        }
+    }
+    return undefined;
+}
+async function realTarget(link) {
+    try {
+        await (0,promises_namespaceObject.stat)(link);
+        return await (0,promises_namespaceObject.realpath)(link);
+    }
+    catch {
+        // Missing, a loop, or unreadable: all dangling as far as the zip goes.
+        return undefined;
+    }
+}
+function toPosix(p) {
+    return p.split((external_node_path_default()).sep).join('/');
+}
+/** Byte-wise on UTF-8, so the order never depends on locale or readdir. */
+function sortByPath(entries) {
+    return entries
+        .map(entry => ({ entry, key: Buffer.from(entry.path) }))
+        .sort((a, b) => Buffer.compare(a.key, b.key))
+        .map(({ entry }) => entry);
+}
+/**
+ * sha256 over every entry's type, path, mode and content (a file's own
+ * sha256, a link's target), each field length-prefixed so no two folders
+ * hash the same stream, entries in sorted order. Fed one entry at a time, so
+ * packaging can build it from the same read as the zip.
+ */
+class Fingerprint {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    constructor() {
+        field(this.hash, FINGERPRINT_VERSION);
+    }
+    /** `fileSha` is the file's own sha256, for a file entry. */
+    add(entry, fileSha) {
+        field(this.hash, entry.type);
+        field(this.hash, entry.path);
+        // Only the permission bits: setuid/setgid/sticky were never hashed, and
+        // hashing them now would change every fingerprint that has them.
+        field(this.hash, (entry.mode & 0o777).toString(8));
+        field(this.hash, entry.type === 'symlink'
+            ? (entry.linkTarget ?? '')
+            : entry.type === 'file'
+                ? (fileSha ?? Buffer.alloc(0))
+                : '');
+    }
+    digest() {
+        return this.hash.digest('hex');
+    }
+}
+async function fingerprintFolder(folder, signal) {
+    return { ...folder, fingerprint: await fingerprintOf(folder, signal) };
+}
+async function fingerprintOf(folder, signal) {
+    const fingerprint = new Fingerprint();
+    const results = readFiles(folder.root, folder.entries, { hash: true, signal });
+    let done = 0;
+    for await (const { index, result } of results) {
+        // Links and folders between the files, in order.
+        for (; done < index; done++) {
+            fingerprint.add(folder.entries[done]);
+        }
+        const entry = folder.entries[done++];
+        checkRead(folder.root, entry, result);
+        fingerprint.add(entry, result.sha);
+    }
+    for (; done < folder.entries.length; done++) {
+        fingerprint.add(folder.entries[done]);
+    }
+    return fingerprint.digest();
+}
+/** A read that failed, or a file whose size changed since the walk. */
+function checkRead(root, entry, result) {
+    if (result.error) {
+        throw new CodeFolderError(root, entry.path, `cannot be read (${result.error})`);
+    }
+    if (result.size !== entry.size) {
+        throw new CodeFolderError(root, entry.path, 'changed while it was read (its size differs from the listing); did a build run at the same time?');
+    }
+}
+function yieldToEventLoop() {
+    return new Promise(resolve => setImmediate(resolve));
+}
+function field(hash, value) {
+    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+    hash.update(`${bytes.length}:`);
+    hash.update(bytes);
+}
+function guardSync(root, entry, call) {
+    try {
+        return call();
+    }
+    catch (error) {
+        if (error instanceof CodeFolderError)
+            throw error;
+        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
+    }
+}
+/** Runs a file-system call, turning its failure into a CodeFolderError for `entry`. */
+async function guard(root, entry, call) {
+    try {
+        return await call();
+    }
+    catch (error) {
+        if (error instanceof CodeFolderError)
+            throw error;
+        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
+    }
+}
+function codeOf(error) {
+    if (error instanceof Error) {
+        const code = error.code;
+        return code ?? error.message;
+    }
+    return String(error);
+}
 
+;// CONCATENATED MODULE: ./src/package.ts
+// Stage 6: zip a walked code folder deterministically, and the size checks
+// the API would otherwise fail a write on.
+//
+// The zip is written here rather than with a library: entries are deflated
+// in batches on one worker per core (see read-pass.ts) and written in sorted
+// order as they finish, which no zip library does (yazl deflates one entry at
+// a time; adm-zip's async writer overflows the stack on ~2,000 stored entries
+// in a row and its sync writer blocks the event loop). The format written is
+// the plain one every reader takes: local headers with sizes known, a central
+// directory, no ZIP64, no data descriptors. adm-zip still reads zips back in
+// the tests and the fake API.
+
+
+
+
+/** The zip passed `maxBytes` and was abandoned (nothing left on disk). */
+class ZipTooLarge extends Error {
+    passed;
+    constructor(passed) {
+        super(`the zip passed ${passed} bytes`);
+        this.passed = passed;
+        this.name = 'ZipTooLarge';
+    }
+}
+/** The API gateway's limit on one request body. */
+const MAX_REQUEST_BYTES = 10_000_000;
+/** The largest zip whose base64 alone fits one request. */
+const MAX_ZIP_BYTES = Math.floor(MAX_REQUEST_BYTES / 4) * 3;
+/** The API's limit on a function's environment: keys and values, UTF-8. */
+const MAX_ENVIRONMENT_BYTES = 4096;
+/**
+ * zlib's default. Level 9 took twice the CPU on the benchmark's node_modules
+ * trees for zips 0.5% smaller (docs/benchmark.md): not worth half the speed.
+ */
+const COMPRESSION_LEVEL = 6;
+async function packageCodeFolder(folder, options = {}) {
+    const sink = options.file
+        ? await FileSink.open(options.file)
+        : new MemorySink();
+    try {
+        const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
+        const fingerprint = await writeEntries(folder, zip, options);
+        const bytes = await zip.finish();
+        return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
+    }
+    catch (error) {
+        await sink.abandon();
+        if (error instanceof DeflatedTooLarge)
+            throw new ZipTooLarge(error.bytes);
+        throw error;
+    }
+}
+/** Every entry in sorted order; the fingerprint too when asked. */
+async function writeEntries(folder, zip, options) {
+    const { entries, root } = folder;
+    const fingerprint = options.hash ? new Fingerprint() : undefined;
+    let done = 0;
+    const other = async (entry) => {
+        fingerprint?.add(entry);
+        await zip.add(entry, undefined);
+    };
+    const results = readFiles(root, entries, {
+        hash: Boolean(options.hash),
+        level: COMPRESSION_LEVEL,
+        signal: options.signal,
+        maxDeflated: options.maxBytes,
+        split: options.split
+    });
+    for await (const { index, result } of results) {
+        for (; done < index; done++)
+            await other(entries[done]);
+        const entry = entries[done++];
+        checkRead(root, entry, result);
+        fingerprint?.add(entry, result.sha);
+        await zip.add(entry, result);
+    }
+    for (; done < entries.length; done++)
+        await other(entries[done]);
+    return fingerprint?.digest();
+}
+/**
+ * 1980-01-01 00:00, the earliest time a zip can hold: any fixed time makes
+ * packages reproducible, and DOS time has no time zone to differ by.
+ */
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+/** Made by Unix (so readers apply the modes), format version 2.0. */
+const VERSION_MADE_BY = (3 << 8) | 20;
+const VERSION_NEEDED = 20;
+/** Names are UTF-8. */
+const FLAG_UTF8 = 0x0800;
+const STORED = 0;
+const DEFLATED = 8;
+const MSDOS_DIRECTORY = 0x10;
+/** Local header and data per entry as it comes, the central directory last. */
+class ZipWriter {
+    sink;
+    maxBytes;
+    central = [];
+    offset = 0;
+    constructor(sink, maxBytes) {
+        this.sink = sink;
+        this.maxBytes = maxBytes;
+    }
+    async add(entry, result) {
+        const { data, written } = this.describe(entry, result);
+        const header = Buffer.alloc(30);
+        header.writeUInt32LE(0x04034b50, 0);
+        header.writeUInt16LE(VERSION_NEEDED, 4);
+        header.writeUInt16LE(FLAG_UTF8, 6);
+        header.writeUInt16LE(written.method, 8);
+        header.writeUInt16LE(DOS_TIME, 10);
+        header.writeUInt16LE(DOS_DATE, 12);
+        header.writeUInt32LE(written.crc, 14);
+        header.writeUInt32LE(written.compressed, 18);
+        header.writeUInt32LE(written.size, 22);
+        header.writeUInt16LE(written.name.length, 26);
+        header.writeUInt16LE(0, 28);
+        this.central.push(written);
+        await this.write([header, written.name, data]);
+    }
+    describe(entry, result) {
+        const base = { offset: this.offset };
+        if (entry.type === 'directory') {
+            const name = Buffer.from(`${entry.path}/`);
+            const attributes = toAttributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY;
+            const written = {
+                ...base,
+                name,
+                method: STORED,
+                crc: 0,
+                compressed: 0,
+                size: 0,
+                attributes
+            };
+            return { data: Buffer.alloc(0), written };
+        }
+        const name = Buffer.from(entry.path);
+        if (entry.type === 'symlink') {
+            // Zip readers take a link's data as its target; stored, not deflated.
+            const data = Buffer.from(entry.linkTarget ?? '');
+            const attributes = toAttributes(S_IFLNK | 0o777);
+            const written = {
+                ...base,
+                name,
+                method: STORED,
+                crc: crc32(data),
+                compressed: data.length,
+                size: data.length,
+                attributes
+            };
+            return { data, written };
+        }
+        const data = result?.data ?? Buffer.alloc(0);
+        const written = {
+            ...base,
+            name,
+            method: result?.deflated ? DEFLATED : STORED,
+            crc: result?.crc ?? 0,
+            compressed: data.length,
+            size: entry.size,
+            attributes: toAttributes(S_IFREG | entry.mode)
+        };
+        return { data, written };
+    }
+    /** Writes the central directory; returns the zip's size. */
+    async finish() {
+        const start = this.offset;
+        const records = this.central.map(centralRecord);
+        await this.write(records);
+        const end = Buffer.alloc(22);
+        end.writeUInt32LE(0x06054b50, 0);
+        end.writeUInt16LE(this.central.length, 8);
+        end.writeUInt16LE(this.central.length, 10);
+        end.writeUInt32LE(this.offset - start, 12);
+        end.writeUInt32LE(start, 16);
+        await this.write([end]);
+        return this.offset;
+    }
+    async write(parts) {
+        for (const part of parts)
+            this.offset += part.length;
+        if (this.offset > this.maxBytes)
+            throw new ZipTooLarge(this.maxBytes);
+        await this.sink.write(parts);
+    }
+}
+function centralRecord(entry) {
+    const record = Buffer.alloc(46 + entry.name.length);
+    record.writeUInt32LE(0x02014b50, 0);
+    record.writeUInt16LE(VERSION_MADE_BY, 4);
+    record.writeUInt16LE(VERSION_NEEDED, 6);
+    record.writeUInt16LE(FLAG_UTF8, 8);
+    record.writeUInt16LE(entry.method, 10);
+    record.writeUInt16LE(DOS_TIME, 12);
+    record.writeUInt16LE(DOS_DATE, 14);
+    record.writeUInt32LE(entry.crc, 16);
+    record.writeUInt32LE(entry.compressed, 20);
+    record.writeUInt32LE(entry.size, 24);
+    record.writeUInt16LE(entry.name.length, 28);
+    // Extra field, comment, disk number, internal attributes: all zero.
+    record.writeUInt32LE(entry.attributes, 38);
+    record.writeUInt32LE(entry.offset, 42);
+    entry.name.copy(record, 46);
+    return record;
+}
+/** Unix mode in the high 16 bits, as Info-ZIP writes it. */
+function toAttributes(mode) {
+    return (mode << 16) >>> 0;
+}
+function crc32(data) {
+    return (0,external_node_zlib_.crc32)(data);
+}
+class MemorySink {
+    parts = [];
+    write(parts) {
+        this.parts.push(...parts);
+        return Promise.resolve();
+    }
+    close() {
+        return Promise.resolve(Buffer.concat(this.parts));
+    }
+    abandon() {
+        this.parts.length = 0;
+        return Promise.resolve();
+    }
+}
+/** Writes in chunks of about 1 MiB: few system calls, little memory. */
+class FileSink {
+    file;
+    handle;
+    pending = [];
+    pendingBytes = 0;
+    constructor(file, handle) {
+        this.file = file;
+        this.handle = handle;
+    }
+    static async open(file) {
+        return new FileSink(file, await (0,promises_namespaceObject.open)(file, 'wx', 0o600));
+    }
+    async write(parts) {
+        for (const part of parts) {
+            this.pending.push(part);
+            this.pendingBytes += part.length;
+        }
+        if (this.pendingBytes >= 1024 * 1024)
+            await this.flush();
+    }
+    async close() {
+        await this.flush();
+        await this.handle.close();
+        return undefined;
+    }
+    async abandon() {
+        this.pending = [];
+        await this.handle.close().catch(() => undefined);
+        await (0,promises_namespaceObject.rm)(this.file, { force: true });
+    }
+    async flush() {
+        const parts = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        if (parts.length)
+            await this.handle.write(Buffer.concat(parts));
+    }
+}
+/** UTF-8 bytes of `JSON.stringify(body)`: what goes over the wire. */
+function requestBodyBytes(body) {
+    const text = JSON.stringify(body);
+    return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+}
+/**
+ * The create/update body once the zip is in it as base64 `code`, checked
+ * against the gateway's limit before any write. Counted without building the
+ * base64 string: its characters need no JSON escaping.
+ */
+function checkRequestSize(body, zipBytes) {
+    const others = requestBodyBytes(withEmptyCode(body));
+    const total = others + 4 * Math.ceil(zipBytes / 3);
+    if (total <= MAX_REQUEST_BYTES)
+        return undefined;
+    const maxZip = Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
+    return `the request would be ${count(total)} bytes (a ${count(zipBytes)}-byte zip, base64-encoded, plus the other fields), over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; with this config the zip may be at most ${count(maxZip)} bytes`;
+}
+/** The largest zip that keeps this body within the request limit. */
+function maxZipBytes(body) {
+    const others = requestBodyBytes(withEmptyCode(body));
+    return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
+}
+/**
+ * Why a zip abandoned at `passed` bytes cannot be sent with `body` (its
+ * other fields; unknown before planning, then counted as none).
+ */
+function abandonedZipMessage(body, passed) {
+    const tooLarge = checkRequestSize(body ?? {}, passed) ?? '';
+    return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`;
+}
+function withEmptyCode(body) {
+    return typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? { ...body, code: '' }
+        : body;
+}
+function count(value) {
+    return value.toLocaleString('en-US');
+}
+/** UTF-8 bytes of every key and value, as the API counts its 4 KB limit. */
+function environmentBytes(env) {
+    return Object.entries(env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'), 0);
+}
+
+;// CONCATENATED MODULE: ./src/scan.ts
+
+
+
+
+
+/**
+ * Code folders read at once, whatever `concurrency`: the worker pool is the
+ * parallelism (one per core). Two keep it fed while the next folder is
+ * walked; more only held more bytes in flight (~13 MB each on the
+ * benchmark) for no gain in speed.
+ */
+const FOLDERS_AT_ONCE = 2;
+/**
+ * Stage 4: walk every selected task's code folder once and fingerprint it.
+ * An unchanged task costs exactly this: a walk, a read and a hash.
+ */
+async function scanTasks(tasks, options) {
+    const problems = [];
+    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+    const scanned = await mapPool(tasks, folders, async (task) => {
+        try {
+            return await scanTask(task, options);
+        }
+        catch (error) {
+            if (error instanceof ZipTooLarge) {
+                problems.push({
+                    file: task.configFile,
+                    ...task.locations?.path,
+                    field: 'path',
+                    rule: abandonedZipMessage(undefined, error.passed),
+                    task: task.name
+                });
+                return undefined;
+            }
+            if (!(error instanceof CodeFolderError))
+                throw error;
+            problems.push(codeFolderProblem(task, error));
+            return undefined;
+        }
+    });
+    return {
+        scanned: scanned.filter((item) => Boolean(item)),
+        problems
+    };
+}
+async function scanTask(task, options) {
+    const walked = await walkCodeFolder(task.codeDir);
+    options.signal?.throwIfAborted();
+    if (!(await options.certainUpload(task))) {
+        return { task, folder: await fingerprintFolder(walked, options.signal) };
+    }
+    const file = spoolFile(options.spoolDir, task.name);
+    const pkg = await packageCodeFolder(walked, {
+        file,
+        hash: true,
+        maxBytes: MAX_ZIP_BYTES,
+        signal: options.signal
+    });
+    return {
+        task,
+        folder: { ...walked, fingerprint: pkg.fingerprint ?? '' },
+        pkg: { file, bytes: pkg.bytes, files: pkg.files }
+    };
+}
+/**
+ * The task's spool file: a hash of its name, so `Report` and `report` get
+ * files whose names differ on a case-insensitive file system too.
+ */
+function spoolFile(spoolDir, taskName) {
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(taskName).digest('hex');
+    return external_node_path_namespaceObject.join(spoolDir, `${digest.slice(0, 32)}.zip`);
+}
+/** Names the entry as the workspace sees it, never by an absolute path. */
+function codeFolderProblem(task, error) {
+    const folder = task.configFile
+        ? external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.dirname(task.configFile), task.config.path)
+        : undefined;
+    const entry = error.entry && folder ? external_node_path_namespaceObject.posix.join(folder, error.entry) : error.entry;
+    return {
+        file: task.configFile,
+        ...task.locations?.path,
+        field: 'path',
+        rule: entry ? `${entry}: ${error.rule}` : error.rule,
+        task: task.name
+    };
+}
+
+;// CONCATENATED MODULE: ./src/marker.ts
+
+const marker_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
+function encodeMarker(marker) {
+    return JSON.stringify({
+        v: marker_VERSION,
+        fingerprint: marker.fingerprint,
+        ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
+        repository: marker.repository,
+        scope: marker.scope
+    });
+}
+/** The marker to write for a function of `repository`. */
+function markerFor(repository, fingerprint, scope) {
+    return {
+        fingerprint,
+        repository: repository.name,
+        ...(repository.id ? { repositoryId: repository.id } : {}),
+        scope
+    };
+}
+/**
+ * The marker in a function's environment (any version this action ever
+ * wrote), or undefined when absent or unreadable.
+ */
+function readMarker(environment) {
+    const raw = environment[MARKER_VARIABLE];
+    if (!raw)
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    }
+    catch {
+        return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        return undefined;
+    const { v, fingerprint, repository, repositoryId, scope } = parsed;
+    if (!READABLE_VERSIONS.includes(v) ||
+        typeof fingerprint !== 'string' ||
+        typeof repository !== 'string' ||
+        typeof scope !== 'string') {
+        return undefined;
+    }
+    const id = v === 1 || typeof repositoryId !== 'string' ? '' : repositoryId;
+    return { fingerprint, repository, ...(id ? { repositoryId: id } : {}), scope };
+}
+/**
+ * Whether a marker names this repository: by id when both know it (so a
+ * renamed or transferred repository keeps its functions, and a new
+ * repository under an old name gets none); by name otherwise (markers
+ * written before the id was recorded, or a run without the id).
+ */
+function isOwnMarker(marker, repository) {
+    if (marker.repositoryId && repository.id) {
+        return marker.repositoryId === repository.id;
+    }
+    return marker.repository === repository.name;
+}
+/**
+ * The repository that owns this function, when it is not `repository`;
+ * undefined for a function of this repository or one without a marker
+ * (made by hand or by the CLI, which this action takes over).
+ */
+function foreignOwner(environment, repository) {
+    const marker = readMarker(environment);
+    return marker && !isOwnMarker(marker, repository) ? marker : undefined;
+}
+/**
+ * The stored marker says what `wanted` says, so it alone causes no write:
+ * a marker without the id (an earlier version's) or with the repository's
+ * old name (a rename) gets the current ones with the next write.
+ */
+function markerUpToDate(stored, wanted) {
+    if (stored.fingerprint !== wanted.fingerprint ||
+        stored.scope !== wanted.scope) {
+        return false;
+    }
+    if (stored.repositoryId)
+        return stored.repositoryId === wanted.repositoryId;
+    return stored.repository === wanted.repository;
+}
+
+;// CONCATENATED MODULE: ./src/plan.ts
+
+
+/** The CLI sends this when a config has no description, on create only. */
+const DEFAULT_DESCRIPTION = 'none';
+/**
+ * Decides what to do with one task, and the exact request for it. Only fields
+ * the config sets are compared (the CLI leaves the others alone); `code` is
+ * compared through the fingerprint in the remote marker.
+ */
+function planTask(input) {
+    const { config, remote } = input;
+    if (!remote) {
+        return {
+            action: 'create',
+            body: {
+                name: config.name,
+                ...configuredFields(config),
+                description: config.description ?? DEFAULT_DESCRIPTION,
+                executionOptions: configuredExecutionOptions(config),
+                environmentVariables: toVariables(desiredEnvironment(input))
+            },
+            uploadCode: true,
+            changes: []
+        };
+    }
+    const changes = [
+        ...fieldChanges(config, remote),
+        ...environmentChanges(config, remote, input.injected)
+    ];
+    const remoteMarker = readMarker(remote.environment);
+    const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint;
+    if (codeChanged)
+        changes.unshift('code');
+    changes.push(...(input.extraChanges ?? []));
+    const environment = desiredEnvironment(input);
+    const environmentStale = !sameStoredEnvironment(environment, remote.environment, input.marker);
+    if (!input.skipUnchanged) {
+        return {
+            action: 'update',
+            body: {
+                ...configuredFields(config),
+                executionOptions: mergedExecutionOptions(config, remote),
+                environmentVariables: toVariables(environment)
+            },
+            uploadCode: true,
+            changes
+        };
+    }
+    if (!codeChanged && !environmentStale && !changes.length) {
+        return { action: 'unchanged', changes: [] };
+    }
+    const configured = configuredFields(config);
+    const body = {};
+    for (const field of FIELDS) {
+        if (changes.includes(field))
+            Object.assign(body, pick(configured, field));
+    }
+    if (changes.includes('executionPermission') ||
+        changes.includes('defaultPriority')) {
+        body.executionOptions = mergedExecutionOptions(config, remote);
+    }
+    // The marker changes with the code, so a code upload always rewrites the
+    // environment; the whole set is sent because PUT replaces it.
+    if (environmentStale || codeChanged) {
+        body.environmentVariables = toVariables(environment);
+    }
+    return { action: 'update', body, uploadCode: codeChanged, changes };
+}
+/** Plain fields compared and sent as they are, named as in task-config.json. */
+const FIELDS = [
+    'description',
+    'entryPoint',
+    'runtime',
+    'timeLimit',
+    'memoryLimit',
+    'retryPolicy'
+];
+function configuredFields(config) {
+    const body = {};
+    for (const field of FIELDS)
+        Object.assign(body, pick(config, field));
+    return body;
+}
+function pick(source, field) {
+    return source[field] === undefined ? {} : { [field]: source[field] };
+}
+function fieldChanges(config, remote) {
+    const changes = [];
+    for (const field of FIELDS) {
+        const wanted = config[field];
+        if (wanted === undefined)
+            continue;
+        const same = field === 'retryPolicy'
+            ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy)
+            : wanted === remote[field];
+        if (!same)
+            changes.push(field);
+    }
+    const options = remote.executionOptions ?? {};
+    if (config.executionPermission !== undefined &&
+        config.executionPermission !== options.permissionMode) {
+        changes.push('executionPermission');
+    }
+    if (config.defaultPriority !== undefined &&
+        config.defaultPriority !== options.defaultPriority) {
+        changes.push('defaultPriority');
+    }
+    return changes;
+}
+/** An absent list and an empty one both mean "retry every error". */
+function sameRetryPolicy(wanted, remote) {
+    if (!wanted)
+        return true;
+    const list = (errors) => JSON.stringify([...(errors ?? [])].sort());
+    return (wanted.enabled === Boolean(remote?.enabled) &&
+        list(wanted.errorsToRetry) === list(remote?.errorsToRetry));
+}
+function configuredExecutionOptions(config) {
+    const options = {};
+    if (config.executionPermission !== undefined) {
+        options.permissionMode = config.executionPermission;
+    }
+    if (config.defaultPriority !== undefined) {
+        options.defaultPriority = config.defaultPriority;
+    }
+    return Object.keys(options).length ? options : undefined;
+}
+/** Both options live in one object that the API replaces whole: merge over the remote one. */
+function mergedExecutionOptions(config, remote) {
+    const configured = configuredExecutionOptions(config);
+    if (!configured)
+        return undefined;
+    return { ...remote.executionOptions, ...configured };
+}
+function withoutMarker(environment) {
+    return Object.fromEntries(Object.entries(environment).filter(([key]) => key !== MARKER_VARIABLE));
+}
+/** The variables the config manages: its own, without the action's. */
+function userVariables(environment, injected) {
+    const result = {};
+    for (const [key, value] of Object.entries(environment)) {
+        if (key === MARKER_VARIABLE)
+            continue;
+        if (injected && CREDENTIAL_VARIABLES.includes(key))
+            continue;
+        result[key] = value;
+    }
+    return result;
+}
+/**
+ * Variables that differ, by key. With an `environment` the config manages the
+ * whole set; without one only the injected credentials are compared.
+ */
+function environmentChanges(config, remote, injected) {
+    if (!config.environment && !injected)
+        return [];
+    const managed = { ...config.environment, ...injected };
+    const current = withoutMarker(remote.environment);
+    const keys = new Set(Object.keys(managed));
+    if (config.environment) {
+        for (const key of Object.keys(current))
+            keys.add(key);
+    }
+    return [...keys]
+        .filter(key => managed[key] !== current[key])
+        .sort()
+        .map(key => `environment.${key}`);
+}
+/**
+ * The whole environment to store. With an `environment` in the config it is
+ * the whole set; without one the function's existing variables are kept
+ * (unlike the CLI, which would wipe them).
+ */
+function desiredEnvironment(input) {
+    const base = input.config.environment ??
+        userVariables(input.remote?.environment ?? {}, input.injected);
+    return {
+        ...base,
+        ...input.injected,
+        [MARKER_VARIABLE]: encodeMarker(input.marker)
+    };
+}
+function toVariables(environment) {
+    return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, { value }]));
+}
+function sameRecord(a, b) {
+    const keys = Object.keys(a);
+    return (keys.length === Object.keys(b).length &&
+        keys.every(key => Object.hasOwn(b, key) && a[key] === b[key]));
+}
+/**
+ * The environment as stored matches the wanted one; a marker that only
+ * lacks the repository id (an earlier version's) does not force a write.
+ */
+function sameStoredEnvironment(wanted, stored, marker) {
+    if (!sameRecord(withoutMarker(wanted), withoutMarker(stored)))
+        return false;
+    const storedMarker = readMarker(stored);
+    return storedMarker !== undefined && markerUpToDate(storedMarker, marker);
+}
+/**
+ * Before → after for each of `changes` (the plan's keys). Plain fields show
+ * their values; environment keys only whether they were added, removed or
+ * changed (values may be secrets); code its fingerprint prefix and size.
+ */
+function describeChanges(config, remote, changes, context) {
+    return changes.map(field => {
+        if (field === 'code')
+            return codeChange(remote, context);
+        if (field.startsWith('environment.')) {
+            return environmentChange(config, remote, field);
+        }
+        if (field === 'executionCredentials.permissions') {
+            return {
+                field,
+                note: [
+                    ...(context.permissionsAdded ?? []).map(p => `+${p}`),
+                    ...(context.permissionsRemoved ?? []).map(p => `-${p}`)
+                ].join(' ')
+            };
+        }
+        return {
+            field,
+            before: showValue(remoteValue(remote, field)),
+            after: showValue(configValue(config, field))
+        };
+    });
+}
+function codeChange(remote, context) {
+    const previous = remote && readMarker(remote.environment)?.fingerprint;
+    const size = context.bytes === undefined
+        ? ''
+        : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
+    return {
+        field: 'code',
+        before: previous ? previous.slice(0, 8) : 'unknown (no marker)',
+        after: `${context.fingerprint.slice(0, 8)}${size}`
+    };
+}
+function environmentChange(config, remote, field) {
+    const key = field.slice('environment.'.length);
+    const wanted = Object.hasOwn(config.environment ?? {}, key) ||
+        (config.executionCredentials !== undefined &&
+            CREDENTIAL_VARIABLES.includes(key));
+    const present = remote ? Object.hasOwn(remote.environment, key) : false;
+    return {
+        field,
+        note: !present ? 'added' : wanted ? 'changed' : 'removed'
+    };
+}
+function remoteValue(remote, field) {
+    if (!remote)
+        return undefined;
+    if (field === 'executionPermission') {
+        return remote.executionOptions?.permissionMode;
+    }
+    if (field === 'defaultPriority') {
+        return remote.executionOptions?.defaultPriority;
+    }
+    return remote[field];
+}
+function configValue(config, field) {
+    return config[field];
+}
+/** Values are one line and short: a long description is cut. */
+function showValue(value) {
+    if (value === undefined)
+        return '(unset)';
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+;// CONCATENATED MODULE: ./src/remote-plan.ts
 
 
 
@@ -67920,47 +66978,965 @@ function safeLog(secrets) {
 
 
 /**
- * GitHub shows at most 10 error annotations per step; the run's own failure
- * message is one of them, so config errors get the other nine.
+ * Reads at once while planning, whatever `concurrency` (which bounds
+ * writes). Reads are small idempotent GETs: at 50 ms of latency, 300 tasks
+ * take ~4 s four at a time and ~1 s sixteen at a time, while sixteen sockets
+ * stay well inside what one client is expected to open (browsers allow six
+ * per host over HTTP/1.1; the SDK's agent pools them), and the plan does no
+ * writes that the API could be racing against.
  */
-const MAX_ANNOTATIONS = 9;
-/** inputs → discover → load → fingerprint → plan → package → apply → report */
-async function run() {
+const READ_CONCURRENCY = 16;
+/**
+ * Stage 5: given the listing of the remote functions (made while
+ * fingerprinting), `getByName` for each
+ * task that exists (the listing holds only names and descriptions), the
+ * executionCredentials reads, then the pure plan per task. Reads only.
+ */
+async function planAgainstRemote(client, scanned, remoteNames, settings) {
+    const existing = new Set(remoteNames);
+    const readers = Math.max(settings.concurrency, READ_CONCURRENCY);
+    const tasks = await mapPool(scanned, readers, async (item) => {
+        const started = performance.now();
+        const { task, folder } = item;
+        try {
+            const remote = existing.has(task.name)
+                ? await client.getFunction(task.name, new Set(Object.values(task.config.environment ?? {})))
+                : undefined;
+            const refusal = ownershipRefusal(task.name, remote, settings);
+            if (refusal) {
+                return { ...item, error: refusal, planMs: performance.now() - started };
+            }
+            const credentials = task.config.executionCredentials
+                ? await planCredentials(client.users, task, remote, settings.connection)
+                : undefined;
+            const marker = markerToWrite(folder.fingerprint, remote, settings);
+            const permissionsChanged = credentials &&
+                (credentials.permissionsAdded.length > 0 ||
+                    credentials.permissionsRemoved.length > 0);
+            const plan = planTask({
+                config: task.config,
+                remote,
+                marker,
+                skipUnchanged: settings.skipUnchanged,
+                injected: credentials && injectedVariables(credentials, settings.connection),
+                extraChanges: permissionsChanged
+                    ? ['executionCredentials.permissions']
+                    : []
+            });
+            return {
+                ...item,
+                plan,
+                remote,
+                credentials,
+                planMs: performance.now() - started
+            };
+        }
+        catch (error) {
+            // One task whose remote state cannot be read fails alone.
+            return {
+                ...item,
+                error: describeError(error),
+                planMs: performance.now() - started
+            };
+        }
+    });
+    return { tasks, remoteNames };
+}
+/**
+ * Ownership, checked before any write: a function whose marker names
+ * another repository is not updated unless `adopt` names it. A function
+ * without a marker (made by hand or by the CLI) is taken over.
+ */
+function ownershipRefusal(name, remote, settings) {
+    const owner = remote && foreignOwner(remote.environment, settings.repository);
+    if (!owner)
+        return undefined;
+    if (mayAdopt(name, settings.adopt))
+        return undefined;
+    // The marker is an API answer: anyone with write access to the function
+    // could have put anything in it.
+    const repository = forLog(owner.repository);
+    const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : '';
+    return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
+}
+/** The `adopt` input selects nothing when empty (unlike `tasks`). */
+function mayAdopt(name, adopt) {
+    return adopt.length > 0 && createTaskFilter(adopt).matches(name);
+}
+/**
+ * The marker this run writes: this repository's. A run that does not know
+ * the repository id keeps the one already stored on its own function.
+ */
+function markerToWrite(fingerprint, remote, settings) {
+    const { id, name } = settings.repository;
+    const stored = remote && readMarker(remote.environment);
+    const storedId = !id && stored?.repository === name ? stored.repositoryId : undefined;
+    return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope);
+}
+
+;// CONCATENATED MODULE: ./src/uploads.ts
+
+
+
+
+
+/**
+ * Stage 6: zip every task that will be uploaded and check what the API
+ * would refuse (request size, environment size) before the first write.
+ */
+async function packageUploads(planned, options) {
+    const problems = [];
+    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+    const ready = await mapPool(planned, folders, async (item) => {
+        const started = performance.now();
+        const body = bodyOf(item);
+        const where = {
+            file: item.task.configFile,
+            task: item.task.name
+        };
+        const variables = body?.environmentVariables;
+        if (variables) {
+            const bytes = environmentBytes(Object.fromEntries(Object.entries(variables).map(([key, { value }]) => [key, value])));
+            if (bytes > MAX_ENVIRONMENT_BYTES) {
+                problems.push({
+                    ...where,
+                    ...item.task.locations?.environment,
+                    field: 'environment',
+                    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+                });
+            }
+        }
+        const uploads = item.plan?.action === 'create' ||
+            (item.plan?.action === 'update' && item.plan.uploadCode);
+        if (!uploads)
+            return { ...item, packageMs: 0 };
+        const made = item.pkg
+            ? { pkg: item.pkg }
+            : await spool(item, body ?? {}, options);
+        const elapsed = { packageMs: performance.now() - started };
+        if ('rule' in made) {
+            problems.push({
+                ...where,
+                ...item.task.locations?.path,
+                field: 'path',
+                rule: made.rule
+            });
+            return { ...item, ...elapsed };
+        }
+        const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
+        if (tooLarge) {
+            problems.push({
+                ...where,
+                ...item.task.locations?.path,
+                field: 'path',
+                rule: tooLarge
+            });
+        }
+        return { ...item, pkg: made.pkg, ...elapsed };
+    });
+    return { ready, problems };
+}
+/**
+ * Zips a task to its spool file. Every zip is made before the first write,
+ * but only the uploads in flight need to be in memory.
+ */
+async function spool(item, body, options) {
+    const file = spoolFile(options.spoolDir, item.task.name);
+    try {
+        const pkg = await packageCodeFolder(item.folder, {
+            file,
+            maxBytes: maxZipBytes(body),
+            signal: options.signal
+        });
+        return { pkg: { file, bytes: pkg.bytes, files: pkg.files } };
+    }
+    catch (error) {
+        if (error instanceof ZipTooLarge) {
+            return { rule: abandonedZipMessage(body, error.passed) };
+        }
+        if (!(error instanceof CodeFolderError))
+            throw error;
+        return { rule: codeFolderProblem(item.task, error).rule };
+    }
+}
+function bodyOf(item) {
+    return item.plan && item.plan.action !== 'unchanged'
+        ? item.plan.body
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/apply.ts
+
+
+
+
+
+
+
+/**
+ * Stage 7: carry out the plan with bounded concurrency. One task failing does
+ * not stop the others (unless fail-fast); each ends as a result.
+ */
+async function applyPlans(client, ready, options) {
+    let firstFailed;
+    return mapPool(ready, options.concurrency, async (item) => {
+        const result = await applyTask(client, item, options.mask);
+        if (result.status === 'failed')
+            firstFailed ??= item.task.name;
+        printResult(options.printTaskLog, item, result);
+        return result;
+    }, {
+        canStart: () => !options.signal.aborted &&
+            !(options.failFast && firstFailed !== undefined),
+        skip: item => {
+            const result = {
+                ...baseResult(item),
+                status: 'skipped',
+                error: options.signal.aborted
+                    ? 'not started: cancelled'
+                    : `not started: fail-fast after ${firstFailed ?? '?'} failed`
+            };
+            printResult(options.printTaskLog, item, result);
+            return result;
+        }
+    });
+}
+/** One task's log group: its plan or outcome, before → after, why it failed. */
+function printResult(print, item, result) {
+    const action = result.action === undefined ? '' : ` ${result.action}`;
+    print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
+}
+async function applyTask(client, item, mask) {
     const started = performance.now();
-    const secrets = new SecretRegistry();
-    const log = safeLog(secrets);
-    const cancel = cancelOnSignals(log);
-    const mask = (secret) => {
-        secrets.add(secret);
-        core_setSecret(secret);
+    const base = baseResult(item);
+    const finish = (result) => ({
+        ...base,
+        ...result,
+        durationMs: Math.round(item.planMs + item.packageMs + performance.now() - started)
+    });
+    const { plan } = item;
+    if (!plan) {
+        return finish({ status: 'failed', error: item.error ?? 'not planned' });
+    }
+    let prepared;
+    try {
+        if (item.credentials) {
+            prepared = await prepareCredentials(client.users, item.credentials, item.task.name, mask);
+            if (plan.action !== 'unchanged')
+                withTokens(plan.body, prepared.tokens);
+        }
+        const code = item.pkg
+            ? (await (0,promises_namespaceObject.readFile)(item.pkg.file)).toString('base64')
+            : undefined;
+        if (plan.action === 'create') {
+            if (code === undefined)
+                throw new Error('internal: create without code');
+            await client.createFunction({ ...plan.body, code });
+        }
+        else if (plan.action === 'update') {
+            const body = {
+                ...plan.body,
+                ...(plan.uploadCode && code !== undefined ? { code } : {})
+            };
+            // A permissions-only change touches the role, not the function.
+            if (Object.keys(body).length) {
+                await client.updateFunction(item.task.name, body);
+            }
+        }
+    }
+    catch (error) {
+        if (error instanceof StrandedUserError) {
+            return finish({
+                status: 'failed',
+                error: `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`
+            });
+        }
+        const stranded = prepared?.registered
+            ? `; ${strandedUserAdvice(prepared.registered.email)}`
+            : '';
+        return finish({
+            status: 'failed',
+            error: failureMessage(error) + stranded
+        });
+    }
+    try {
+        if (item.credentials && prepared) {
+            await grantRole(client.users, item.credentials, prepared);
+        }
+        return finish({ status: 'done' });
+    }
+    catch (error) {
+        // The function holds the tokens: the next run gives the role again.
+        return finish({
+            status: 'failed',
+            error: `${failureMessage(error)} (the function was written; the next run adds the role)`
+        });
+    }
+}
+function failureMessage(error) {
+    if (error instanceof ExhApiError && error.failure.cancelled) {
+        return 'outcome unknown (cancelled)';
+    }
+    return describeError(error);
+}
+/** The keys every result of a planned task has, whatever happens next. */
+function baseResult(item) {
+    const plan = item.plan;
+    const credentials = item.credentials && summarizeCredentials(item.credentials);
+    return {
+        name: item.task.name,
+        config: item.task.configFile,
+        action: plan?.action,
+        status: 'planned',
+        changes: plan?.action === 'update' ? plan.changes : undefined,
+        credentials,
+        bytes: item.pkg?.bytes,
+        files: item.pkg?.files,
+        fingerprint: item.folder.fingerprint,
+        details: plan?.action === 'update'
+            ? describeChanges(item.task.config, item.remote, plan.changes, {
+                fingerprint: item.folder.fingerprint,
+                bytes: item.pkg?.bytes,
+                permissionsAdded: credentials?.permissionsAdded,
+                permissionsRemoved: credentials?.permissionsRemoved
+            })
+            : undefined
     };
+}
+/** The new user's tokens replace the placeholders the plan held. */
+function withTokens(body, tokens) {
+    const variables = body.environmentVariables;
+    if (!variables)
+        return;
+    variables.API_OAUTH_TOKEN = { value: tokens.token };
+    variables.API_OAUTH_TOKEN_SECRET = { value: tokens.tokenSecret };
+}
+function taskLog(item, result) {
+    const lines = [`config: ${item.task.configFile ?? '(inputs)'}`];
+    if (result.details?.length) {
+        lines.push('changes:');
+        lines.push(...result.details.map(detail => `  ${changeText(detail)}`));
+    }
+    else if (result.changes?.length) {
+        lines.push(`changes: ${result.changes.join(', ')}`);
+    }
+    const credentials = result.credentials;
+    if (credentials) {
+        lines.push(`executionCredentials: ${credentials.user} user`);
+    }
+    if (item.pkg) {
+        lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`);
+    }
+    for (const warning of item.folder.warnings)
+        lines.push(`warning: ${warning}`);
+    if (result.error)
+        lines.push(`error: ${result.error}`);
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/prune.ts
+
+
+/**
+ * The remote functions `prune` deletes: not described by any config, inside
+ * the `tasks` filter, and carrying this repository's marker for the same
+ * scope. A function without the marker (made by hand or by the CLI) or of
+ * another repository is never touched.
+ */
+function findPrunable(client, remoteNames, scope) {
+    const described = new Set(scope.configNames);
+    const candidates = remoteNames.filter(name => !described.has(name) && scope.matches(name));
+    return keepOwned(client, candidates, scope.concurrency, environment => isOurs(environment, scope));
+}
+/**
+ * The names among `candidates` whose function (read one by one: the
+ * listing holds no environment) passes `owned`, sorted.
+ */
+async function keepOwned(client, candidates, concurrency, owned) {
+    const kept = await mapPool(candidates, concurrency, async (name) => {
+        const remote = await client.getFunction(name);
+        return remote && owned(remote.environment) ? name : undefined;
+    });
+    // Sorted: the listing's order is the order functions were created in,
+    // which concurrent creates make vary from run to run.
+    return kept.filter((name) => name !== undefined).sort();
+}
+/** This repository's marker (any scope): what `tasks` deletes may touch. */
+function isOwnFunction(environment, repository) {
+    const marker = readMarker(environment);
+    return marker !== undefined && isOwnMarker(marker, repository);
+}
+/** This repository's marker for the same scope: what `prune` may touch. */
+function isOurs(environment, scope) {
+    const marker = readMarker(environment);
+    return (marker !== undefined &&
+        isOwnMarker(marker, scope.repository) &&
+        marker.scope === scope.scope);
+}
+
+;// CONCATENATED MODULE: ./src/delete.ts
+
+
+
+/**
+ * Deletes functions (for `command: delete` and `prune`), each a result of
+ * its own; one failing does not stop the others. Users and roles stay.
+ */
+function deleteFunctions(client, names, options) {
+    return mapPool(names, options.concurrency, async (name) => {
+        const started = performance.now();
+        const result = { name, action: 'delete', status: 'planned' };
+        if (!options.dryRun) {
+            try {
+                await client.deleteFunction(name);
+                result.status = 'done';
+            }
+            catch (error) {
+                if (isGone(error)) {
+                    result.status = 'done';
+                }
+                else {
+                    result.status = 'failed';
+                    result.error = describeError(error);
+                }
+            }
+        }
+        result.durationMs = Math.round(performance.now() - started);
+        return result;
+    }, {
+        canStart: () => !options.signal.aborted,
+        skip: name => ({
+            name,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not started: cancelled'
+        })
+    });
+}
+/**
+ * A 404: the function was listed before this delete, so it is gone, most
+ * likely by an earlier attempt whose answer was lost. Deleting is
+ * idempotent: the outcome the user asked for holds.
+ */
+function isGone(error) {
+    return error instanceof ExhApiError && error.failure.status === 404;
+}
+
+;// CONCATENATED MODULE: ./src/sync.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Wall time per stage, for the log line and the benchmark. */
+class StageClock {
+    stages = {};
+    async time(stage, work) {
+        const started = performance.now();
+        try {
+            return await work;
+        }
+        finally {
+            this.stages[stage] = Math.round(performance.now() - started);
+        }
+    }
+}
+/**
+ * `command: sync`, stage by stage. Every check that can fail a task runs
+ * before the first write; if any fails, nothing is written.
+ */
+async function sync(settings, io) {
+    const clock = new StageClock();
+    const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask));
+    const invalid = (problems) => {
+        const outcome = invalidRun(settings, loaded, problems);
+        printUnplanned(io, outcome.results);
+        return { ...outcome, warnings: loaded.warnings, stages: clock.stages };
+    };
+    io.debug?.(`load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`);
+    if (loaded.problems.length)
+        return invalid(loaded.problems);
+    if (settings.buildCommand) {
+        const failed = await clock.time('build', buildTasks(loaded.tasks, settings.buildCommand, settings.workspace, io.runCommand, io.signal));
+        if (io.signal.aborted)
+            return cancelledBeforeSync(loaded, clock);
+        if (failed.length)
+            return invalid(failed);
+    }
+    const spoolDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(io.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'exh-tasks-'));
+    try {
+        return await syncFromScan({
+            settings,
+            io,
+            loaded,
+            clock,
+            invalid,
+            spoolDir
+        });
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(spoolDir, { recursive: true, force: true });
+        await closeFileWorkers();
+    }
+}
+/** Stage 4 onwards; the listing starts first and overlaps the fingerprints. */
+async function syncFromScan(start) {
+    const { settings, io, loaded, clock } = start;
+    const listing = settings.host && settings.credentials
+        ? startListing(settings, io)
+        : undefined;
+    io.debug?.(listing
+        ? 'plan: comparing with the remote functions'
+        : 'plan: offline (no credentials), nothing is read');
+    let scan;
+    try {
+        scan = await clock.time('fingerprint', scanTasks(loaded.tasks, {
+            concurrency: settings.concurrency,
+            signal: io.signal,
+            spoolDir: start.spoolDir,
+            certainUpload: certainUpload(settings, listing)
+        }));
+    }
+    catch (error) {
+        if (!io.signal.aborted)
+            throw error;
+        const context = { ...start, scanned: [], warnings: [], listing };
+        return notStarted(context, 'cancelled', undefined, loaded.tasks);
+    }
+    if (scan.problems.length)
+        return start.invalid(scan.problems);
+    for (const { task, folder } of scan.scanned) {
+        io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
+    }
+    const context = {
+        ...start,
+        scanned: scan.scanned,
+        warnings: [
+            ...loaded.warnings,
+            ...scan.scanned.flatMap(({ task, folder }) => folder.warnings.map(warning => `${task.name}: ${warning}`))
+        ],
+        listing
+    };
+    return listing ? await syncWithRemote(context) : await syncOffline(context);
+}
+function startListing(settings, io) {
+    return connect(settings, io).then(client => client.listFunctions().then(
+    // Sorted: what is reported (prune) never depends on creation order.
+    functions => ({ client, names: functions.map(fn => fn.name).sort() }), (error) => ({
+        error,
+        failed: 'reading the remote functions failed'
+    })), (error) => ({ error, failed: 'login failed' }));
+}
+/**
+ * A task is certainly uploaded when nothing is compared (offline, or
+ * `skip-unchanged: false`) or it does not exist remotely. A failed listing
+ * fails the run later; until then, fingerprint only.
+ */
+function certainUpload(settings, listing) {
+    return async (task) => {
+        if (!listing || !settings.skipUnchanged)
+            return true;
+        const listed = await listing;
+        return 'names' in listed && !listed.names.includes(task.name);
+    };
+}
+/** No credentials (a dry run from a fork): validate and package, read nothing. */
+async function syncOffline(context) {
+    const { settings, warnings, clock } = context;
+    if (settings.prune) {
+        warnings.push('prune: the remote functions were not read, so nothing is pruned offline');
+    }
+    const offline = await packageStage(context, planOffline(context.scanned, settings));
+    if (!offline)
+        return notStarted(context, 'cancelled');
+    if (offline.problems.length)
+        return context.invalid(offline.problems);
+    const results = offline.ready.map((item) => ({
+        ...baseResult(item),
+        action: 'validate',
+        status: 'planned'
+    }));
+    offline.ready.forEach((item, i) => {
+        printResult(context.io.printTaskLog, item, results[i]);
+    });
+    return {
+        results,
+        problems: [],
+        warnings,
+        offline: true,
+        stages: clock.stages
+    };
+}
+async function syncWithRemote(context) {
+    const { settings, io, warnings, clock } = context;
+    const listed = await context.listing;
+    if ('error' in listed)
+        return notStarted(context, listed.failed, listed.error);
+    let planned;
+    try {
+        planned = await clock.time('plan', planRemote(context, listed.client, listed.names));
+    }
+    catch (error) {
+        // The listing failed, or the run was cancelled: nothing was written,
+        // and every task says so.
+        return notStarted(context, 'reading the remote functions failed', error);
+    }
+    if (io.signal.aborted)
+        return notStarted(context, 'cancelled');
+    for (const item of planned.tasks) {
+        io.debug?.(`plan: ${item.task.name}: ${item.plan ? `${item.plan.action}${item.plan.changes.length ? ` (${item.plan.changes.join(', ')})` : ''}` : `failed: ${item.error ?? ''}`}`);
+    }
+    for (const { task, credentials } of planned.tasks) {
+        warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
+    }
+    const packaged = await packageStage(context, planned.tasks);
+    if (!packaged)
+        return notStarted(context, 'cancelled');
+    if (packaged.problems.length)
+        return context.invalid(packaged.problems);
+    const results = settings.dryRun
+        ? packaged.ready.map(item => {
+            const result = plannedResult(item);
+            printResult(io.printTaskLog, item, result);
+            return result;
+        })
+        : await clock.time('apply', applyPlans(planned.client, packaged.ready, {
+            concurrency: settings.concurrency,
+            failFast: settings.failFast,
+            signal: io.signal,
+            mask: io.mask,
+            printTaskLog: io.printTaskLog
+        }));
+    const deletions = await prune(context, planned, results);
+    return {
+        results: [...results, ...deletions],
+        problems: [],
+        warnings,
+        offline: false,
+        stages: clock.stages
+    };
+}
+/** Stage 6; undefined when a cancel stopped it (nothing was written). */
+async function packageStage(context, planned) {
+    try {
+        return await context.clock.time('package', packageUploads(planned, {
+            concurrency: context.settings.concurrency,
+            spoolDir: context.spoolDir,
+            signal: context.io.signal
+        }));
+    }
+    catch (error) {
+        if (!context.io.signal.aborted)
+            throw error;
+        return undefined;
+    }
+}
+/** Read and plan every listed task; find what `prune` would delete. */
+async function planRemote(context, client, listedNames) {
+    const { settings, io, loaded } = context;
+    const { tasks, remoteNames } = await planAgainstRemote(client, context.scanned, listedNames, {
+        concurrency: settings.concurrency,
+        skipUnchanged: settings.skipUnchanged,
+        repository: repositoryOf(settings),
+        adopt: settings.adopt,
+        scope: settings.pruneScope,
+        connection: {
+            host: settings.host ?? '',
+            consumerKey: settings.credentials?.consumerKey ?? '',
+            consumerSecret: settings.credentials?.consumerSecret ?? ''
+        }
+    });
+    if (!settings.prune) {
+        io.debug?.('prune: off');
+        return { client, tasks, prune: [] };
+    }
+    // A config whose name is an unset $NAME hides which function it
+    // describes: pruning could delete it.
+    const unknownNames = loaded.names.filter(name => name.startsWith('$'));
+    if (unknownNames.length) {
+        context.warnings.push(`prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`);
+        return { client, tasks, prune: [] };
+    }
+    const prunable = await findPrunable(client, remoteNames, {
+        repository: repositoryOf(settings),
+        scope: settings.pruneScope,
+        configNames: loaded.names,
+        matches: createTaskFilter(settings.tasks).matches,
+        concurrency: settings.concurrency
+    });
+    io.debug?.(`prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(', ')}` : ''}`);
+    return { client, tasks, prune: prunable };
+}
+/**
+ * Deletions come last, and only after every task synced: a half-failed run
+ * leaves the rest as it is.
+ */
+function prune(context, planned, results) {
+    if (results.some(result => result.status === 'failed')) {
+        return Promise.resolve(planned.prune.map(name => ({
+            name,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not pruned: a task failed'
+        })));
+    }
+    return deleteFunctions(planned.client, planned.prune, {
+        dryRun: context.settings.dryRun,
+        concurrency: context.settings.concurrency,
+        signal: context.io.signal
+    });
+}
+/** Cancelled during the builds: no task started. A cancel is reported once, by main. */
+function cancelledBeforeSync(loaded, clock) {
+    return {
+        results: loaded.tasks.map(task => ({
+            name: task.name,
+            config: task.configFile,
+            status: 'skipped',
+            error: 'not started: cancelled'
+        })),
+        problems: [],
+        warnings: loaded.warnings,
+        offline: false,
+        stages: clock.stages
+    };
+}
+/**
+ * Nothing was written: every task says why it did not start (`login
+ * failed`, `cancelled`); the run's error says what happened.
+ */
+function notStarted(context, why, error, tasks = context.scanned.map(({ task }) => task)) {
+    const cancelled = context.io.signal.aborted;
+    const reason = cancelled ? 'cancelled' : why;
+    const results = tasks.map((task) => ({
+        name: task.name,
+        config: task.configFile,
+        status: 'skipped',
+        error: `not started: ${reason}`
+    }));
+    printUnplanned(context.io, results);
+    return {
+        results,
+        problems: [],
+        warnings: context.warnings,
+        offline: false,
+        stages: context.clock.stages,
+        // A cancel is reported once, by main.
+        error: cancelled || error === undefined ? undefined : describeError(error)
+    };
+}
+/** A group per task that was never planned: why it failed or did not start. */
+function printUnplanned(io, results) {
+    for (const result of results) {
+        io.printTaskLog(`${result.name ?? result.config ?? '?'}: ${result.status}`, [
+            ...(result.config ? [`config: ${result.config}`] : []),
+            `error: ${result.error ?? ''}`
+        ]);
+    }
+}
+/** The client for this run; the commands that need credentials check them first. */
+function connect(settings, io) {
+    const { credentials, host } = settings;
+    if (!credentials || !host) {
+        return Promise.reject(new Error(`missing ${settings.missingCredentials.join(', ')}`));
+    }
+    return connectExh({
+        host,
+        credentials,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        signal: io.signal,
+        mask: io.mask,
+        log: io.info,
+        debug: io.debug
+    });
+}
+/** Offline, every task is planned as if new: that is what gets zipped and checked. */
+function planOffline(scanned, settings) {
+    return scanned.map(item => ({
+        ...item,
+        plan: planTask({
+            config: item.task.config,
+            marker: markerFor(repositoryOf(settings), item.folder.fingerprint, settings.pruneScope),
+            skipUnchanged: settings.skipUnchanged,
+            // Offline the tokens are unknown: stand-ins of the same size keep the
+            // environment size check honest.
+            injected: item.task.config.executionCredentials
+                ? Object.fromEntries(CREDENTIAL_VARIABLES.map(key => [
+                    key,
+                    key === 'API_HOST' ? (settings.host ?? '') : PENDING_TOKEN
+                ]))
+                : undefined
+        }),
+        planMs: 0
+    }));
+}
+function plannedResult(item) {
+    const durationMs = Math.round(item.planMs + item.packageMs);
+    return item.plan
+        ? { ...baseResult(item), status: 'planned', durationMs }
+        : { ...baseResult(item), status: 'failed', error: item.error, durationMs };
+}
+/**
+ * A run that failed validation: each config with a problem is `failed`,
+ * every other one `skipped`, and nothing was written.
+ */
+function invalidRun(settings, loaded, problems) {
+    const names = new Map(loaded.tasks.map(task => [task.configFile ?? '', task.name]));
+    const buildFailed = problems.some(p => p.field === 'build-command');
+    const results = loaded.found.map(found => {
+        const config = relative(settings.workspace, found.file);
+        const own = problems.filter(problem => (problem.file ?? problem.config) === config);
+        const name = names.get(config) ?? own.find(p => p.task)?.task;
+        return own.length
+            ? {
+                name,
+                config,
+                status: 'failed',
+                error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
+            }
+            : {
+                name,
+                config,
+                status: 'skipped',
+                error: `not started: ${buildFailed ? "another task's build failed" : 'another config is invalid'}`
+            };
+    });
+    if (!loaded.found.length && settings.overrides?.name) {
+        results.push({
+            name: settings.overrides.name,
+            status: 'failed',
+            error: problems.map(p => `${p.field ?? ''}: ${p.rule}`).join('; ')
+        });
+    }
+    return { results, problems, warnings: loaded.warnings, offline: false };
+}
+/** This run's repository, as markers name it. */
+function repositoryOf(settings) {
+    return { id: settings.repositoryId, name: settings.repository };
+}
+
+;// CONCATENATED MODULE: ./src/commands.ts
+
+
+
+
+
+/** `command: list`: the remote functions. */
+async function commands_list(settings, io) {
+    const client = await connect(settings, io);
+    return client.listFunctions();
+}
+/**
+ * `command: delete`: the function named exactly by `name` (any function, as
+ * the CLI's `--name`), and those `tasks` names or patterns match among this
+ * repository's functions. A name that does not exist is reported, not a
+ * crash. Users and roles stay.
+ */
+async function remove(settings, io) {
+    const exactName = settings.overrides?.name;
+    if (!exactName && !settings.tasks.length) {
+        throw new ValidationError([
+            {
+                field: 'name, tasks',
+                rule: "command: delete needs a function name (name) or names and patterns of this repository's functions (tasks)"
+            }
+        ]);
+    }
+    const client = await connect(settings, io);
+    const existing = (await client.listFunctions()).map(fn => fn.name);
+    const selected = await selectOwnFunctions(client, existing, settings);
+    const found = exactName && existing.includes(exactName);
+    const targets = [
+        ...(found ? [exactName] : []),
+        ...selected.targets.filter(name => name !== exactName)
+    ];
+    const results = await deleteFunctions(client, targets, {
+        dryRun: settings.dryRun,
+        concurrency: settings.concurrency,
+        signal: io.signal
+    });
+    if (exactName && !found) {
+        results.unshift({
+            name: exactName,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not found'
+        });
+    }
+    const warnings = [
+        ...(exactName && !found
+            ? [`no function is named "${exactName}": nothing to delete`]
+            : []),
+        ...selected.warnings
+    ];
+    return { results, warnings };
+}
+/**
+ * `tasks` selects only among functions that carry this repository's marker,
+ * so a pattern never deletes a function made by hand or by another
+ * repository.
+ */
+async function selectOwnFunctions(client, existing, settings) {
+    if (!settings.tasks.length)
+        return { targets: [], warnings: [] };
+    const filter = createTaskFilter(settings.tasks);
+    const repository = repositoryOf(settings);
+    const targets = await keepOwned(client, existing.filter(filter.matches), settings.concurrency, environment => isOwnFunction(environment, repository));
+    const warnings = filter
+        .unmatched(targets)
+        .map(pattern => `no function of this repository matches "${pattern}": nothing to delete`);
+    return { targets, warnings };
+}
+
+;// CONCATENATED MODULE: ./src/pipeline.ts
+// The run without the runner: inputs read, the command carried out, and
+// everything the report needs collected. main.ts adds the runner's side
+// (reading inputs, masking, the log, outputs, summary, annotations, the
+// comment, signals); tests run this in-process against the fake API.
+
+
+
+
+
+/**
+ * inputs → discover → load → fingerprint → plan → package → apply, for one
+ * command; never throws: whatever failed is in `failures`.
+ */
+async function runPipeline(readSettings, io) {
     const report = emptyReport();
     const failures = [];
-    let comment;
+    let settings;
     try {
-        const refusal = unsupportedPlatform(process.platform);
-        if (refusal)
-            throw new Error(refusal);
-        const settings = readInputs(name => getInput(name), process.env, mask);
+        settings = readSettings();
         Object.assign(report, describeRun(settings));
-        comment = commentTarget(settings, report);
-        await runCommand(settings, actionsIo(cancel.signal, mask, log), report, failures);
+        await runCommand(settings, io, report, failures);
     }
     catch (error) {
         recordFailure(failures, error, failedTitle(report.command));
     }
-    finally {
-        cancel.dispose();
-    }
     // Whatever finished, a cancelled run did not do all it was asked: fail it.
-    if (cancel.signal.aborted) {
+    if (io.signal.aborted) {
         failures.push({
             text: 'the run was cancelled (SIGINT/SIGTERM)',
             title: failedTitle(report.command)
         });
     }
-    report.durationMs = Math.round(performance.now() - started);
-    await publish(report, failures, comment, log);
+    return { report, failures, settings };
 }
 function failedTitle(command) {
     if (command === 'list')
@@ -68007,19 +67983,6 @@ function problemFailure(problem) {
         line: problem.line,
         column: problem.column
     };
-}
-function commentTarget(settings, report) {
-    if (!settings.commentOnPr)
-        return undefined;
-    if (settings.githubToken) {
-        return {
-            token: settings.githubToken,
-            label: settings.label,
-            scope: settings.pruneScope
-        };
-    }
-    report.warnings.push('comment-on-pr: no github-token, so no comment is posted');
-    return undefined;
 }
 async function runCommand(settings, io, report, failures) {
     if (settings.command === 'list') {
@@ -68082,6 +68045,59 @@ function hostName(host) {
     catch {
         return '';
     }
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * GitHub shows at most 10 error annotations per step; the run's own failure
+ * message is one of them, so config errors get the other nine.
+ */
+const MAX_ANNOTATIONS = 9;
+/** The runner's side of a run: inputs, masks, the log, then the report. */
+async function run() {
+    const started = performance.now();
+    const secrets = new SecretRegistry();
+    const log = safeLog(secrets);
+    const cancel = cancelOnSignals(log);
+    const mask = (secret) => {
+        secrets.add(secret);
+        core_setSecret(secret);
+    };
+    const { report, failures, settings } = await runPipeline(() => {
+        const refusal = unsupportedPlatform(process.platform);
+        if (refusal)
+            throw new Error(refusal);
+        return readInputs(name => getInput(name), process.env, mask);
+    }, actionsIo(cancel.signal, mask, log));
+    cancel.dispose();
+    report.durationMs = Math.round(performance.now() - started);
+    const comment = settings && commentTarget(settings, report);
+    await publish(report, failures, comment, log);
+}
+function commentTarget(settings, report) {
+    if (!settings.commentOnPr)
+        return undefined;
+    if (settings.githubToken) {
+        return {
+            token: settings.githubToken,
+            label: settings.label,
+            scope: settings.pruneScope
+        };
+    }
+    report.warnings.push('comment-on-pr: no github-token, so no comment is posted');
+    return undefined;
 }
 function actionsIo(signal, mask, log) {
     return {

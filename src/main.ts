@@ -1,8 +1,7 @@
 import * as core from '@actions/core'
 import { readInputs, type Settings } from './inputs.js'
-import { sync, type RunIo } from './sync.js'
-import { list, remove } from './commands.js'
-import { ValidationError, describeError } from './errors.js'
+import type { RunIo } from './sync.js'
+import { describeError } from './errors.js'
 import {
   computeOutputs,
   countStatus,
@@ -10,7 +9,6 @@ import {
   renderSummary,
   type RunReport
 } from './report.js'
-import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
 import * as github from '@actions/github'
@@ -22,8 +20,8 @@ import {
 } from './pr-comment.js'
 import { forLog } from './safe-text.js'
 import { buildEnvironment, runShell } from './build.js'
-import { isOfflineDryRun } from './load.js'
 import { safeLog, type Log } from './log.js'
+import { runPipeline, type Failure } from './pipeline.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -33,27 +31,7 @@ const MAX_ANNOTATIONS = 9
 
 type CommentTarget = ({ token: string } & CommentKey) | undefined
 
-/** What failed, as the annotation's title says it. */
-type FailureTitle =
-  | 'Invalid task config'
-  | 'Build failed'
-  | 'Invalid input'
-  | 'Sync failed'
-  | 'List failed'
-  | 'Delete failed'
-
-/** One problem of the run: one line in the summary, one annotation. */
-interface Failure {
-  text: string
-  title: FailureTitle
-  /** The annotation's own words, when it points at a file. */
-  annotation?: string
-  file?: string
-  line?: number
-  column?: number
-}
-
-/** inputs → discover → load → fingerprint → plan → package → apply → report */
+/** The runner's side of a run: inputs, masks, the log, then the report. */
 export async function run(): Promise<void> {
   const started = performance.now()
   const secrets = new SecretRegistry()
@@ -63,87 +41,18 @@ export async function run(): Promise<void> {
     secrets.add(secret)
     core.setSecret(secret)
   }
-  const report = emptyReport()
-  const failures: Failure[] = []
-  let comment: CommentTarget
-  try {
-    const refusal = unsupportedPlatform(process.platform)
-    if (refusal) throw new Error(refusal)
-    const settings = readInputs(name => core.getInput(name), process.env, mask)
-    Object.assign(report, describeRun(settings))
-    comment = commentTarget(settings, report)
-    await runCommand(
-      settings,
-      actionsIo(cancel.signal, mask, log),
-      report,
-      failures
-    )
-  } catch (error) {
-    recordFailure(failures, error, failedTitle(report.command))
-  } finally {
-    cancel.dispose()
-  }
-  // Whatever finished, a cancelled run did not do all it was asked: fail it.
-  if (cancel.signal.aborted) {
-    failures.push({
-      text: 'the run was cancelled (SIGINT/SIGTERM)',
-      title: failedTitle(report.command)
-    })
-  }
+  const { report, failures, settings } = await runPipeline(
+    () => {
+      const refusal = unsupportedPlatform(process.platform)
+      if (refusal) throw new Error(refusal)
+      return readInputs(name => core.getInput(name), process.env, mask)
+    },
+    actionsIo(cancel.signal, mask, log)
+  )
+  cancel.dispose()
   report.durationMs = Math.round(performance.now() - started)
+  const comment = settings && commentTarget(settings, report)
   await publish(report, failures, comment, log)
-}
-
-function failedTitle(command: RunReport['command']): FailureTitle {
-  if (command === 'list') return 'List failed'
-  if (command === 'delete') return 'Delete failed'
-  return 'Sync failed'
-}
-
-function emptyReport(): RunReport {
-  return {
-    command: 'sync',
-    dryRun: false,
-    offline: false,
-    missingCredentials: [],
-    results: [],
-    errors: [],
-    warnings: [],
-    durationMs: 0
-  }
-}
-
-/** A thrown ValidationError comes from the inputs; anything else failed the run. */
-function recordFailure(
-  failures: Failure[],
-  error: unknown,
-  title: FailureTitle
-): void {
-  if (error instanceof ValidationError) {
-    failures.push(...error.problems.map(problemFailure))
-  } else {
-    failures.push({ text: describeError(error), title })
-  }
-}
-
-/** A config, build or input problem, annotated at its file when it has one. */
-function problemFailure(problem: ConfigProblem): Failure {
-  const title: FailureTitle =
-    problem.field === 'build-command'
-      ? 'Build failed'
-      : problem.file || problem.config || problem.task
-        ? 'Invalid task config'
-        : 'Invalid input'
-  return {
-    text: formatProblem(problem),
-    title,
-    annotation: problem.file
-      ? [problem.field, problem.rule].filter(Boolean).join(': ')
-      : undefined,
-    file: problem.file,
-    line: problem.line,
-    column: problem.column
-  }
 }
 
 function commentTarget(settings: Settings, report: RunReport): CommentTarget {
@@ -159,83 +68,6 @@ function commentTarget(settings: Settings, report: RunReport): CommentTarget {
     'comment-on-pr: no github-token, so no comment is posted'
   )
   return undefined
-}
-
-async function runCommand(
-  settings: Settings,
-  io: RunIo,
-  report: RunReport,
-  failures: Failure[]
-): Promise<void> {
-  if (settings.command === 'list') {
-    report.functions = await list(settings, io)
-    return
-  }
-  if (settings.command === 'delete') {
-    const outcome = await remove(settings, io)
-    report.results = outcome.results
-    report.warnings.push(...outcome.warnings)
-    addFailedTasks(failures, outcome.results, 'Delete failed')
-    return
-  }
-  if (report.offline) {
-    // Once, here: the summary has its own banner.
-    io.warning(
-      `Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`
-    )
-  }
-  const outcome = await sync(settings, io)
-  io.info(
-    `Stages: ${Object.entries(outcome.stages)
-      .map(([stage, ms]) => `${stage} ${ms} ms`)
-      .join(', ')}`
-  )
-  report.results = outcome.results
-  // A run that failed validation offline is still an offline run.
-  report.offline ||= outcome.offline
-  if (outcome.error)
-    failures.push({ text: outcome.error, title: 'Sync failed' })
-  report.warnings.push(...outcome.warnings)
-  failures.push(...outcome.problems.map(problemFailure))
-  if (!outcome.problems.length) {
-    addFailedTasks(failures, outcome.results, 'Sync failed')
-  }
-}
-
-/** Each failed task is one failure, annotated at its config. */
-function addFailedTasks(
-  failures: Failure[],
-  results: RunReport['results'],
-  title: FailureTitle
-): void {
-  for (const result of results) {
-    if (result.status !== 'failed' || !result.error) continue
-    failures.push({
-      text: `${result.name ?? '?'}: ${result.error}`,
-      title,
-      file: result.config
-    })
-  }
-}
-
-function describeRun(settings: Settings): Partial<RunReport> {
-  return {
-    command: settings.command,
-    dryRun: settings.dryRun,
-    offline: isOfflineDryRun(settings),
-    missingCredentials: settings.missingCredentials,
-    label: settings.label || undefined,
-    host: settings.host ? hostName(settings.host) : undefined
-  }
-}
-
-/** Only the host's name: never a path, a query or user info. */
-function hostName(host: string): string {
-  try {
-    return new URL(/:\/\//.test(host) ? host : `https://${host}`).host
-  } catch {
-    return ''
-  }
 }
 
 function actionsIo(

@@ -7,17 +7,7 @@ import {
   type Workspace
 } from '../support/workspace.js'
 import { runAction, type RunOptions } from '../support/run-action.js'
-
-/** The inputs that point the action at the fake API with the admin token. */
-export function credentialInputs(fake: FakeExh): Record<string, string> {
-  return {
-    host: fake.url,
-    'consumer-key': fake.consumer.key,
-    'consumer-secret': fake.consumer.secret,
-    token: fake.admin.token,
-    'token-secret': fake.admin.tokenSecret
-  }
-}
+import { credentialInputs } from '../support/fake-inputs.js'
 
 /** Runs the bundled action against the fake, as a push would. */
 export function syncWith(

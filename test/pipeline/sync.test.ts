@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { utimes } from 'node:fs/promises'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
-import { runAction } from '../support/run-action.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
-import { fakeWithWorkspace, syncWith, zipEntries } from './harness.js'
+import { fakeWithWorkspace, zipEntries } from '../e2e/harness.js'
+import { runInProcess, syncInProcess } from '../support/in-process.js'
 
 /** Three tasks in nested folders, one with an executable and a symlink. */
 function threeTasks() {
@@ -37,11 +37,11 @@ function threeTasks() {
   }
 }
 
-describe('sync end to end (bundled action, fake API, real SDK)', () => {
+describe('sync (the pipeline in-process, fake API, real SDK)', () => {
   it('creates three tasks from nested folders with the right fields, entries, modes and links', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(threeTasks())
-    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
     expect(run.exitCode, run.log).toBe(0)
 
     expect([...fake.functions.keys()].sort()).toEqual([
@@ -109,7 +109,9 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
   it('updates a changed field on the second run, and only that task', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(threeTasks())
-    expect((await syncWith(fake, ws.dir, { path: 'tasks' })).exitCode).toBe(0)
+    expect(
+      (await syncInProcess(fake, ws.dir, { path: 'tasks' })).exitCode
+    ).toBe(0)
     await ws.write({
       'tasks/alpha/task-config.json': taskConfig('alpha', {
         timeLimit: 90,
@@ -120,7 +122,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
       })
     })
     fake.clearLog()
-    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
     expect(run.exitCode, run.log).toBe(0)
     expect(fake.functions.get('alpha')?.timeLimit).toBe(90)
     expect(run.result.map(r => [r.name, r.action, r.changes])).toEqual([
@@ -138,7 +140,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
   it('syncs a single config file named by path', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(threeTasks())
-    const run = await syncWith(fake, ws.dir, {
+    const run = await syncInProcess(fake, ws.dir, {
       path: 'tasks/group/beta/task-config.json'
     })
     expect(run.exitCode, run.log).toBe(0)
@@ -148,7 +150,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
   it('syncs only the tasks the filter selects', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(threeTasks())
-    const run = await syncWith(fake, ws.dir, { tasks: 'a*\ngamma' })
+    const run = await syncInProcess(fake, ws.dir, { tasks: 'a*\ngamma' })
     expect(run.exitCode, run.log).toBe(0)
     expect([...fake.functions.keys()].sort()).toEqual(['alpha', 'gamma'])
     expect(run.result.map(r => r.name)).toEqual(['alpha', 'gamma'])
@@ -157,9 +159,9 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
   it('refuses a filter that matches nothing, writing nothing', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(threeTasks())
-    const run = await syncWith(fake, ws.dir, { tasks: 'alpha\nnope-*' })
+    const run = await syncInProcess(fake, ws.dir, { tasks: 'alpha\nnope-*' })
     expect(run.exitCode).toBe(1)
-    expect(run.log).toContain('tasks: matched no task: nope-*')
+    expect(run.errors).toContain('tasks: matched no task: nope-*')
     expect(fake.requests).toEqual([])
   })
 
@@ -173,7 +175,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
       'build/index.js': 'x'
     })
     const secret = 'sk-live-0123456789abcdef'
-    const run = await syncWith(
+    const run = await syncInProcess(
       fake,
       ws.dir,
       {},
@@ -189,7 +191,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
     expect(fn?.description).toBe('From the environment')
     expect(fn?.environmentVariables.API_KEY).toEqual({ value: secret })
     expect(fn?.environmentVariables.PLAIN).toEqual({ value: 'x$NOT' })
-    expect(run.log).toContain(`::add-mask::${secret}`)
+    expect(run.masked).toContain(secret)
     expect(run.summary + JSON.stringify(run.outputs)).not.toContain(secret)
   })
 
@@ -207,7 +209,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
       name: 'b',
       environmentVariables: { PIN: { value: '4111111111111111' } }
     })
-    const run = await syncWith(
+    const run = await syncInProcess(
       fake,
       ws.dir,
       {},
@@ -216,10 +218,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
       }
     )
     expect(run.exitCode, run.log).toBe(0)
-    const masks = run.log
-      .split('\n')
-      .filter(line => line.startsWith('::add-mask::'))
-      .map(line => line.slice('::add-mask::'.length))
+    const masks = run.masked
     expect(masks).toEqual(
       expect.arrayContaining(['key-0123456789', '4111111111111111'])
     )
@@ -240,9 +239,9 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
         }),
         'build/index.js': 'x'
       })
-      const run = await syncWith(fake, ws.dir, {}, { env })
+      const run = await syncInProcess(fake, ws.dir, {}, { env })
       expect(run.exitCode).toBe(1)
-      expect(run.log).toMatch(
+      expect(run.errors).toMatch(
         /task-config\.json:\d+: environment\.API_KEY: .*SECRET_API_KEY/
       )
       expect(fake.writeRequests()).toEqual([])
@@ -259,10 +258,10 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
       'tasks/zeta/task-config.json': taskConfig('zeta', { timeLimit: 301 }),
       'tasks/zeta/build/index.js': 'x'
     })
-    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
     expect(run.exitCode).toBe(1)
     expect(fake.writeRequests()).toEqual([])
-    expect(run.log).toMatch(
+    expect(run.errors).toMatch(
       /tasks\/zeta\/task-config\.json:\d+: timeLimit: must be <= 300/
     )
     expect(run.result.map(r => [r.config, r.status])).toEqual([
@@ -278,7 +277,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
   it('runs a task given by the single-task inputs alone, and overrides one config file', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(threeTasks())
-    const alone = await syncWith(fake, ws.dir, {
+    const alone = await syncInProcess(fake, ws.dir, {
       name: 'from-inputs',
       code: 'tasks/alpha/build',
       'entry-point': 'index.handler',
@@ -293,7 +292,7 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
     })
     expect(alone.result[0]?.config).toBeUndefined()
 
-    const overridden = await syncWith(fake, ws.dir, {
+    const overridden = await syncInProcess(fake, ws.dir, {
       path: 'tasks/group/beta/task-config.json',
       'memory-limit': '1024',
       name: 'beta-copy'
@@ -301,12 +300,12 @@ describe('sync end to end (bundled action, fake API, real SDK)', () => {
     expect(overridden.exitCode, overridden.log).toBe(0)
     expect(fake.functions.get('beta-copy')?.memoryLimit).toBe(1024)
 
-    const folder = await syncWith(fake, ws.dir, {
+    const folder = await syncInProcess(fake, ws.dir, {
       path: 'tasks',
       'memory-limit': '1024'
     })
     expect(folder.exitCode).toBe(1)
-    expect(folder.log).toContain(
+    expect(folder.errors).toContain(
       'single-task inputs need `path` to name one task-config.json file'
     )
   })
@@ -325,7 +324,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
       }),
       'tasks/two/build/index.js': 'exports.handler = () => 2\n'
     })
-    const first = await syncWith(ctx.fake, ctx.ws.dir)
+    const first = await syncInProcess(ctx.fake, ctx.ws.dir)
     expect(first.exitCode, first.log).toBe(0)
     ctx.fake.clearLog()
     return ctx
@@ -335,7 +334,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
     await using ctx = await synced()
     const later = new Date(Date.now() + 60_000)
     await utimes(ctx.ws.path('tasks/one/build/index.js'), later, later)
-    const run = await syncWith(ctx.fake, ctx.ws.dir)
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir)
     expect(run.exitCode, run.log).toBe(0)
     expect(run.result.map(r => r.action)).toEqual(['unchanged', 'unchanged'])
     expect(ctx.fake.writeRequests()).toEqual([])
@@ -350,7 +349,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
         environment: { MODE: 'fast', TOKEN: 'tok-very-secret-value-1' }
       })
     })
-    const run = await syncWith(ctx.fake, ctx.ws.dir)
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir)
     expect(run.result[0]).toMatchObject({
       action: 'update',
       changes: ['memoryLimit']
@@ -365,7 +364,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
     await ctx.ws.write({
       'tasks/one/build/index.js': 'exports.handler = () => 42\n'
     })
-    const run = await syncWith(ctx.fake, ctx.ws.dir)
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir)
     expect(run.result[0]).toMatchObject({ action: 'update', changes: ['code'] })
     expect(run.result[1]?.action).toBe('unchanged')
     const code = ctx.fake.functions.get('one')?.code ?? Buffer.alloc(0)
@@ -387,7 +386,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
         environment: { MODE: 'fast', TOKEN: newSecret }
       })
     })
-    const run = await syncWith(ctx.fake, ctx.ws.dir)
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir)
     expect(run.result[0]).toMatchObject({
       action: 'update',
       changes: ['environment.TOKEN']
@@ -399,7 +398,8 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
       expect(text).not.toContain(newSecret)
       expect(text).not.toContain('tok-very-secret-value-1')
     }
-    expect(run.log.replace(/::add-mask::.*\n/g, '')).not.toContain(newSecret)
+    // Values are never printed, masked or not.
+    expect(run.log).not.toContain(newSecret)
   })
 
   it('keeps a variable set on the server by hand when the config has no environment', async () => {
@@ -410,7 +410,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
     await ctx.ws.write({
       'tasks/two/build/index.js': 'exports.handler = () => 22\n'
     })
-    const run = await syncWith(ctx.fake, ctx.ws.dir)
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir)
     expect(run.result[1]).toMatchObject({ action: 'update', changes: ['code'] })
     expect(
       ctx.fake.functions.get('two')?.environmentVariables.SET_BY_HAND
@@ -424,7 +424,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
     await ctx.ws.write({
       'tasks/two/task-config.json': taskConfig('two', { defaultPriority: 9 })
     })
-    const run = await syncWith(ctx.fake, ctx.ws.dir)
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir)
     expect(run.result[1]).toMatchObject({
       action: 'update',
       changes: ['defaultPriority']
@@ -437,7 +437,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
 
   it('with skip-unchanged false uploads every task as update with no changes', async () => {
     await using ctx = await synced()
-    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir, {
       'skip-unchanged': 'false'
     })
     expect(run.result.map(r => [r.action, r.changes])).toEqual([
@@ -455,7 +455,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
       'tasks/three/task-config.json': taskConfig('three'),
       'tasks/three/build/index.js': 'x'
     })
-    const run = await syncWith(ctx.fake, ctx.ws.dir, { 'dry-run': 'true' })
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir, { 'dry-run': 'true' })
     expect(run.exitCode, run.log).toBe(0)
     expect(ctx.fake.requests.every(r => r.method === 'GET')).toBe(true)
     expect(ctx.fake.requests.length).toBeGreaterThan(0)
@@ -480,7 +480,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
       'tasks/one/task-config.json': taskConfig('one'),
       'tasks/one/build/index.js': 'x'
     })
-    const run = await runAction({
+    const run = await runInProcess({
       workspace: ws.dir,
       inputs: {
         'dry-run': 'true',
@@ -509,7 +509,7 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
       'tasks/lower/task-config.json': taskConfig('report'),
       'tasks/lower/build/index.js': 'exports.handler = async () => "lower"\n'
     })
-    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
     expect(run.exitCode, run.log).toBe(0)
     const code = (name: string): string | undefined => {
       const zip = fake.functions.get(name)?.code

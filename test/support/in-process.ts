@@ -1,0 +1,114 @@
+// The pipeline run in this process, as main.ts runs it but without the
+// runner: inputs read from a map, the log captured, the report computed.
+// The SDK talks to the fake API over HTTP as always; only the runner's
+// protocol (stdout commands, files, signals, exit codes) is left to the
+// bundle runs in test/e2e.
+
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
+import { readInputs } from '../../src/inputs.js'
+import { runPipeline, type Failure } from '../../src/pipeline.js'
+import {
+  computeOutputs,
+  hasFailed,
+  renderSummary,
+  type RunReport
+} from '../../src/report.js'
+import { buildEnvironment, runShell } from '../../src/build.js'
+import type { RunIo } from '../../src/sync.js'
+import type { ResultEntry } from './run-action.js'
+import type { FakeExh } from '../fake-exh/index.js'
+import { credentialInputs } from './fake-inputs.js'
+
+export interface PipelineRun {
+  /** 1 when the run failed, as the bundle would exit. */
+  exitCode: number
+  report: RunReport
+  failures: Failure[]
+  outputs: Record<string, string>
+  summary: string
+  /** Every line printed (info, warnings, task groups), in order. */
+  log: string
+  /** The run's failures, one line each, as the log's `Errors:` list has them. */
+  errors: string
+  /** Values handed to `mask`. */
+  masked: string[]
+  /** Parsed `result` output. */
+  result: ResultEntry[]
+}
+
+export interface PipelineOptions {
+  workspace: string
+  /** Action inputs by their action.yml names (`consumer-key`). */
+  inputs: Record<string, string>
+  env?: Record<string, string>
+  signal?: AbortSignal
+}
+
+export async function runInProcess(
+  options: PipelineOptions
+): Promise<PipelineRun> {
+  const temp = await mkdtemp(path.join(tmpdir(), 'exh-pipeline-'))
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    GITHUB_WORKSPACE: options.workspace,
+    GITHUB_REPOSITORY: 'org/tasks-repo',
+    RUNNER_TEMP: temp,
+    ...options.env
+  }
+  const lines: string[] = []
+  const masked: string[] = []
+  const mask = (value: string): void => {
+    masked.push(value)
+  }
+  const signal = options.signal ?? new AbortController().signal
+  const io: RunIo = {
+    env,
+    mask,
+    signal,
+    info: line => lines.push(line),
+    warning: line => lines.push(`warning: ${line}`),
+    printTaskLog: (title, group) => lines.push(title, ...group),
+    runCommand: (command, cwd) =>
+      runShell(command, { cwd, env: buildEnvironment(env), signal })
+  }
+  try {
+    const { report, failures } = await runPipeline(
+      () => readInputs(name => options.inputs[name] ?? '', env, mask),
+      io
+    )
+    report.errors = failures.map(failure => failure.text)
+    const outputs = computeOutputs(report)
+    return {
+      exitCode: hasFailed(report) ? 1 : 0,
+      report,
+      failures,
+      outputs,
+      summary: renderSummary(report),
+      log: lines.join('\n'),
+      errors: report.errors.join('\n'),
+      masked,
+      result: outputs.result
+        ? (JSON.parse(outputs.result) as ResultEntry[])
+        : []
+    }
+  } finally {
+    await rm(temp, { recursive: true, force: true })
+  }
+}
+
+/** Runs the pipeline against the fake, as a push would. */
+export function syncInProcess(
+  fake: FakeExh,
+  workspace: string,
+  inputs: Record<string, string> = {},
+  extra: Partial<PipelineOptions> = {}
+): Promise<PipelineRun> {
+  return runInProcess({
+    workspace,
+    inputs: { ...credentialInputs(fake), ...inputs },
+    ...extra
+  })
+}
