@@ -13,7 +13,7 @@ import {
 } from '../support/workspace.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
-import { credentialInputs } from '../support/fake-inputs.js'
+import { credentialInputs } from '../support/with-fake.js'
 
 /** Where the action runs: a folder of the temporary dir, so `outside` can exist beside it. */
 const REPO = 'repo'

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
-import { syncWith, zipEntries } from './harness.js'
+import { syncWith } from './harness.js'
+import { zipEntries } from '../support/with-fake.js'
 
 describe('build-command', () => {
   it('builds each selected task in its config folder before packaging, even when the build creates the code folder', async () => {

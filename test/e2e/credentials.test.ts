@@ -6,7 +6,8 @@ import {
   type Workspace
 } from '../support/workspace.js'
 import { CREDENTIAL_VARIABLES } from '../../src/task.js'
-import { fakeWithWorkspace, syncWith } from './harness.js'
+import { syncWith } from './harness.js'
+import { fakeWithWorkspace } from '../support/with-fake.js'
 import type { ActionRun } from '../support/run-action.js'
 
 const NAME = 'reporter'

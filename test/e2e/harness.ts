@@ -1,13 +1,11 @@
-import AdmZip from 'adm-zip'
+// Running the bundled action as the GitHub runner does, for the runner
+// contract: stdout commands, output and summary files, signals, exit codes.
+
 import { writeFile } from 'node:fs/promises'
-import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
-import {
-  makeWorkspace,
-  type FileSpec,
-  type Workspace
-} from '../support/workspace.js'
+import type { FakeExh } from '../fake-exh/index.js'
+import type { Workspace } from '../support/workspace.js'
 import { runAction, type RunOptions } from '../support/run-action.js'
-import { credentialInputs } from '../support/fake-inputs.js'
+import { credentialInputs } from '../support/with-fake.js'
 
 /** Runs the bundled action against the fake, as a push would. */
 export function syncWith(
@@ -21,52 +19,6 @@ export function syncWith(
     inputs: { ...credentialInputs(fake), ...inputs },
     ...extra
   })
-}
-
-export interface ZipEntryView {
-  name: string
-  mode: number
-  type: 'file' | 'directory' | 'symlink'
-  data: string
-}
-
-/** What the fake received as a function's code, entry by entry. */
-export function zipEntries(code: Buffer): ZipEntryView[] {
-  return new AdmZip(code).getEntries().map(entry => {
-    const attr = entry.header.attr >>> 16
-    const kind = attr & 0o170000
-    return {
-      name: entry.entryName,
-      mode: attr & 0o777,
-      type:
-        kind === 0o120000
-          ? 'symlink'
-          : kind === 0o040000 || entry.isDirectory
-            ? 'directory'
-            : 'file',
-      data: entry.isDirectory ? '' : entry.getData().toString('utf8')
-    }
-  })
-}
-
-export function methods(fake: FakeExh): string[] {
-  return fake.requests.map(r => `${r.method} ${r.path}`)
-}
-
-/** A fresh fake API and a workspace with `files`, disposed together. */
-export async function fakeWithWorkspace(
-  files: Record<string, FileSpec>
-): Promise<{ fake: FakeExh; ws: Workspace } & AsyncDisposable> {
-  const fake = await startFakeExh()
-  const ws = await makeWorkspace(files)
-  return {
-    fake,
-    ws,
-    async [Symbol.asyncDispose]() {
-      await fake.close()
-      await ws[Symbol.asyncDispose]()
-    }
-  }
 }
 
 /** The runner's environment for a pull_request event, with the GitHub API at `apiUrl`. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { runAction } from '../support/run-action.js'
-import { credentialInputs } from '../support/fake-inputs.js'
+import { credentialInputs } from '../support/with-fake.js'
 
 const TASK = {
   'tasks/a/task-config.json': taskConfig('a'),

@@ -3,7 +3,7 @@ import { utimes } from 'node:fs/promises'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
-import { fakeWithWorkspace, zipEntries } from '../e2e/harness.js'
+import { fakeWithWorkspace, zipEntries } from '../support/with-fake.js'
 import { runInProcess, syncInProcess } from '../support/in-process.js'
 
 /** Three tasks in nested folders, one with an executable and a symlink. */

@@ -19,7 +19,7 @@ import { buildEnvironment, runShell } from '../../src/build.js'
 import type { RunIo } from '../../src/sync.js'
 import type { ResultEntry } from './run-action.js'
 import type { FakeExh } from '../fake-exh/index.js'
-import { credentialInputs } from './fake-inputs.js'
+import { credentialInputs } from './with-fake.js'
 
 export interface PipelineRun {
   /** 1 when the run failed, as the bundle would exit. */
@@ -80,6 +80,8 @@ export async function runInProcess(
       io
     )
     report.errors = failures.map(failure => failure.text)
+    // The warnings main prints after the run, as the bundle's log has them.
+    lines.push(...report.warnings.map(warning => `warning: ${warning}`))
     const outputs = computeOutputs(report)
     return {
       exitCode: hasFailed(report) ? 1 : 0,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { taskConfig } from '../support/workspace.js'
-import { fakeWithWorkspace, syncWith } from './harness.js'
+import { syncInProcess } from '../support/in-process.js'
+import { fakeWithWorkspace } from '../support/with-fake.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 import { readMarker } from '../../src/marker.js'
 import type { FakeExh } from '../fake-exh/index.js'
@@ -25,7 +26,7 @@ function markerOf(fake: FakeExh, name: string) {
 /** Repository A syncs `report`; B then holds a config for it with other code. */
 async function ownedByA() {
   const ctx = await fakeWithWorkspace(files('exports.handler = () => "a"\n'))
-  const first = await syncWith(
+  const first = await syncInProcess(
     ctx.fake,
     ctx.ws.dir,
     { path: 'tasks' },
@@ -40,7 +41,7 @@ async function ownedByA() {
 describe('a function of another repository', () => {
   it('is not updated: the task fails naming the owner and the way out, nothing is written', async () => {
     await using ctx = await ownedByA()
-    const run = await syncWith(
+    const run = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks' },
@@ -61,7 +62,7 @@ describe('a function of another repository', () => {
 
   it('shows as a failed row in a dry run plan', async () => {
     await using ctx = await ownedByA()
-    const run = await syncWith(
+    const run = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks', 'dry-run': 'true' },
@@ -75,7 +76,7 @@ describe('a function of another repository', () => {
 
   it('is taken over when adopt names it: updated, and its marker now names this repository', async () => {
     await using ctx = await ownedByA()
-    const run = await syncWith(
+    const run = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks', adopt: 'rep*' },
@@ -90,7 +91,7 @@ describe('a function of another repository', () => {
       repositoryId: '2002'
     })
     // And from now on, A is the stranger.
-    const back = await syncWith(
+    const back = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks', 'dry-run': 'true' },
@@ -101,7 +102,7 @@ describe('a function of another repository', () => {
 
   it("is still this repository's after a rename (same id, new name)", async () => {
     await using ctx = await ownedByA()
-    const run = await syncWith(
+    const run = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks' },
@@ -118,7 +119,7 @@ describe('a function of another repository', () => {
   it('is taken over when it has no marker (made by hand or by the CLI)', async () => {
     await using ctx = await fakeWithWorkspace(files('exports.handler = 1\n'))
     ctx.fake.seedFunction({ name: 'report' })
-    const run = await syncWith(
+    const run = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks' },
@@ -133,7 +134,7 @@ describe('a marker written before the repository id was recorded', () => {
   it("is this repository's when the name matches, causes no write, and gets the id on the next write", async () => {
     await using ctx = await fakeWithWorkspace(files('exports.handler = 1\n'))
     const { fake, ws } = ctx
-    const first = await syncWith(
+    const first = await syncInProcess(
       fake,
       ws.dir,
       { path: 'tasks' },
@@ -146,7 +147,7 @@ describe('a marker written before the repository id was recorded', () => {
     if (!marker) throw new Error('no marker after the first sync')
     marker.value = JSON.stringify({ ...JSON.parse(marker.value), v: 1 })
     fake.clearLog()
-    const unchanged = await syncWith(
+    const unchanged = await syncInProcess(
       fake,
       ws.dir,
       { path: 'tasks' },
@@ -157,7 +158,7 @@ describe('a marker written before the repository id was recorded', () => {
     expect(fake.writeRequests()).toEqual([])
 
     await ws.write({ 'tasks/report/build/index.js': 'exports.handler = 2\n' })
-    const next = await syncWith(
+    const next = await syncInProcess(
       fake,
       ws.dir,
       { path: 'tasks' },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { taskConfig } from '../support/workspace.js'
-import { fakeWithWorkspace, syncWith } from './harness.js'
+import { syncInProcess } from '../support/in-process.js'
+import { fakeWithWorkspace } from '../support/with-fake.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 
 function task(name: string): Record<string, string> {
@@ -18,10 +19,10 @@ async function synced() {
     ...task('c')
   })
   const { fake, ws } = ctx
-  const first = await syncWith(fake, ws.dir, { path: 'tasks' })
+  const first = await syncInProcess(fake, ws.dir, { path: 'tasks' })
   expect(first.exitCode, first.log).toBe(0)
   fake.seedFunction({ name: 'manual' })
-  const elsewhere = await syncWith(fake, ws.dir, {
+  const elsewhere = await syncInProcess(fake, ws.dir, {
     path: 'tasks/a/task-config.json',
     name: 'other'
   })
@@ -35,7 +36,7 @@ async function synced() {
 describe('prune', () => {
   it('deletes only the functions this action manages in the same scope that no config describes', async () => {
     await using ctx = await synced()
-    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir, {
       path: 'tasks',
       prune: 'true'
     })
@@ -59,7 +60,7 @@ describe('prune', () => {
 
   it('plans the deletions in a dry run without deleting', async () => {
     await using ctx = await synced()
-    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir, {
       path: 'tasks',
       prune: 'true',
       'dry-run': 'true'
@@ -75,7 +76,7 @@ describe('prune', () => {
 
   it('leaves functions outside the tasks filter alone', async () => {
     await using ctx = await synced()
-    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir, {
       path: 'tasks',
       prune: 'true',
       tasks: 'a'
@@ -96,7 +97,7 @@ describe('prune', () => {
       status: 500,
       times: Infinity
     })
-    const run = await syncWith(ctx.fake, ctx.ws.dir, {
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir, {
       path: 'tasks',
       prune: 'true'
     })
@@ -114,7 +115,7 @@ describe('prune and the repository', () => {
 
   async function syncedByA() {
     const ctx = await fakeWithWorkspace({ ...task('keep'), ...task('old') })
-    const first = await syncWith(
+    const first = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks' },
@@ -127,7 +128,7 @@ describe('prune and the repository', () => {
 
   it('still prunes its functions after the repository was renamed', async () => {
     await using ctx = await syncedByA()
-    const run = await syncWith(
+    const run = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks', prune: 'true' },
@@ -139,7 +140,7 @@ describe('prune and the repository', () => {
 
   it('never prunes for a new repository that took over the old name', async () => {
     await using ctx = await syncedByA()
-    const run = await syncWith(
+    const run = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks', prune: 'true', adopt: 'keep' },
@@ -153,7 +154,7 @@ describe('prune and the repository', () => {
   it('reports a pruned function whose delete answer was lost as done', async () => {
     await using ctx = await syncedByA()
     ctx.fake.fault({ method: 'DELETE', path: /\/old$/, drop: 'after' })
-    const run = await syncWith(
+    const run = await syncInProcess(
       ctx.fake,
       ctx.ws.dir,
       { path: 'tasks', prune: 'true' },
@@ -172,7 +173,7 @@ describe('prune never reaches', () => {
     await using ctx = await fakeWithWorkspace({ ...task('mine') })
     const { fake, ws } = ctx
     await ws.write(task('theirs'))
-    const foreign = await syncWith(
+    const foreign = await syncInProcess(
       fake,
       ws.dir,
       { path: 'tasks', tasks: 'theirs' },
@@ -180,7 +181,10 @@ describe('prune never reaches', () => {
     )
     expect(foreign.exitCode, foreign.log).toBe(0)
     await ws.remove('tasks/theirs')
-    const run = await syncWith(fake, ws.dir, { path: 'tasks', prune: 'true' })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      prune: 'true'
+    })
     expect(run.exitCode, run.log).toBe(0)
     expect([...fake.functions.keys()].sort()).toEqual(['mine', 'theirs'])
   })
@@ -188,14 +192,14 @@ describe('prune never reaches', () => {
   it('a task synced by the single-task inputs alone', async () => {
     await using ctx = await fakeWithWorkspace({ ...task('a') })
     const { fake, ws } = ctx
-    const solo = await syncWith(fake, ws.dir, {
+    const solo = await syncInProcess(fake, ws.dir, {
       name: 'solo',
       code: 'tasks/a/build',
       'entry-point': 'index.handler',
       runtime: 'nodejs22.x'
     })
     expect(solo.exitCode, solo.log).toBe(0)
-    const run = await syncWith(fake, ws.dir, { prune: 'true' })
+    const run = await syncInProcess(fake, ws.dir, { prune: 'true' })
     expect(run.exitCode, run.log).toBe(0)
     expect(fake.functions.has('solo')).toBe(true)
   })
@@ -207,14 +211,14 @@ describe('prune never reaches', () => {
       'tasks/b/build/index.js': 'b'
     })
     const { fake, ws } = ctx
-    const first = await syncWith(
+    const first = await syncInProcess(
       fake,
       ws.dir,
       { path: 'tasks' },
       { env: { FN_NAME: 'fn-b' } }
     )
     expect(first.exitCode, first.log).toBe(0)
-    const run = await syncWith(fake, ws.dir, {
+    const run = await syncInProcess(fake, ws.dir, {
       path: 'tasks',
       prune: 'true',
       tasks: 'a'
