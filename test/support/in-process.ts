@@ -36,6 +36,8 @@ export interface PipelineRun {
   masked: string[]
   /** Parsed `result` output. */
   result: ResultEntry[]
+  /** Time from the cancel to the pipeline's end, when one was sent. */
+  endAfterCancelMs?: number
 }
 
 export interface PipelineOptions {
@@ -43,7 +45,8 @@ export interface PipelineOptions {
   /** Action inputs by their action.yml names (`consumer-key`). */
   inputs: Record<string, string>
   env?: Record<string, string>
-  signal?: AbortSignal
+  /** Cancel the run (as a SIGINT would) as soon as this returns true. */
+  interruptWhen?: () => boolean
 }
 
 export async function runInProcess(
@@ -63,7 +66,15 @@ export async function runInProcess(
   const mask = (value: string): void => {
     masked.push(value)
   }
-  const signal = options.signal ?? new AbortController().signal
+  const cancel = new AbortController()
+  const { signal } = cancel
+  const { interruptWhen } = options
+  let cancelledAt: number | undefined
+  const poll = setInterval(() => {
+    if (cancelledAt !== undefined || !interruptWhen?.()) return
+    cancelledAt = performance.now()
+    cancel.abort()
+  }, 10)
   const io: RunIo = {
     env,
     mask,
@@ -94,9 +105,12 @@ export async function runInProcess(
       masked,
       result: outputs.result
         ? (JSON.parse(outputs.result) as ResultEntry[])
-        : []
+        : [],
+      endAfterCancelMs:
+        cancelledAt === undefined ? undefined : performance.now() - cancelledAt
     }
   } finally {
+    clearInterval(poll)
     await rm(temp, { recursive: true, force: true })
   }
 }

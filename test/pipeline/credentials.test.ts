@@ -6,9 +6,9 @@ import {
   type Workspace
 } from '../support/workspace.js'
 import { CREDENTIAL_VARIABLES } from '../../src/task.js'
-import { syncWith } from './harness.js'
+import { syncInProcess } from '../support/in-process.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
-import type { ActionRun } from '../support/run-action.js'
+import type { PipelineRun } from '../support/in-process.js'
 
 const NAME = 'reporter'
 const ROLE = `exh.tasks.${NAME}`
@@ -54,9 +54,9 @@ function secretsOf(fake: FakeExh): string[] {
   ]
 }
 
-function expectNoSecrets(run: ActionRun, secrets: string[]): void {
+function expectNoSecrets(run: PipelineRun, secrets: string[]): void {
   const channels = {
-    log: run.log.replace(/^::add-mask::.*$/gm, ''),
+    log: run.log,
     outputs: JSON.stringify(run.outputs),
     summary: run.summary
   }
@@ -69,11 +69,11 @@ function expectNoSecrets(run: ActionRun, secrets: string[]): void {
 
 async function firstSync(permissions: string[]) {
   const ctx = await fakeWithWorkspace(withCredentials(permissions))
-  const run = await syncWith(ctx.fake, ctx.ws.dir)
+  const run = await syncInProcess(ctx.fake, ctx.ws.dir)
   return Object.assign(ctx, { run })
 }
 
-describe('executionCredentials end to end', () => {
+describe('executionCredentials (the pipeline in-process)', () => {
   it('creates the role, the user and the five variables on the first sync', async () => {
     await using ctx = await firstSync([
       'VIEW_DOCUMENTS:a',
@@ -114,11 +114,7 @@ describe('executionCredentials end to end', () => {
     })
     expectNoSecrets(run, secretsOf(fake))
     // The generated password and the minted tokens are masked as they appear.
-    const masks = run.log
-      .split('\n')
-      .filter(line => line.startsWith('::add-mask::'))
-      .map(line => line.slice('::add-mask::'.length))
-    expect(masks).toEqual(
+    expect(run.masked).toEqual(
       expect.arrayContaining([
         user?.password,
         env.API_OAUTH_TOKEN,
@@ -132,7 +128,7 @@ describe('executionCredentials end to end', () => {
     const { fake, ws } = ctx
     const before = variables(fake)
     fake.clearLog()
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode, run.log).toBe(0)
     expect(run.result[0]).toMatchObject({
       action: 'unchanged',
@@ -159,7 +155,7 @@ describe('executionCredentials end to end', () => {
     const { fake, ws } = ctx
     await ws.write(withCredentials(['VIEW_DOCUMENTS:a', 'DELETE_DOCUMENTS:c']))
     fake.clearLog()
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode, run.log).toBe(0)
     expect(run.result[0]).toMatchObject({
       action: 'update',
@@ -195,7 +191,7 @@ describe('executionCredentials end to end', () => {
         email: 'Reports.Bot@Example.COM'
       })
     )
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode, run.log).toBe(0)
     const register = fake.requests.find(r => r.path === '/users/v1/register')
     expect(register?.body).toMatchObject({
@@ -214,7 +210,7 @@ describe('executionCredentials end to end', () => {
       environmentVariables: { MODE: { value: 'daily' } }
     })
     const before = JSON.stringify(existing)
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode).toBe(1)
     expect(run.result[0]).toMatchObject({ name: NAME, status: 'failed' })
     expect(run.result[0]?.error).toContain(
@@ -245,7 +241,7 @@ describe('executionCredentials end to end', () => {
       }
     })
     const before = JSON.stringify(fake.functions.get(NAME))
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode).toBe(1)
     expect(run.result[0]?.error).toContain('someone.else@example.com')
     expect(run.result[0]?.error).toContain(
@@ -267,7 +263,7 @@ describe('executionCredentials end to end', () => {
     })
     fake.clearLog()
     // Log in with a password, so the only users.me calls check stored tokens.
-    const run = await syncWith(fake, ws.dir, {
+    const run = await syncInProcess(fake, ws.dir, {
       token: '',
       'token-secret': '',
       email: fake.admin.email,
@@ -283,7 +279,7 @@ describe('executionCredentials end to end', () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
     fake.fault({ method: 'POST', path: '/users/v1/register', drop: 'after' })
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode, run.log).toBe(0)
     const registrations = fake.requests.filter(
       r => r.path === '/users/v1/register'
@@ -309,7 +305,7 @@ describe('executionCredentials end to end', () => {
       status: 400,
       body: { code: 15, name: 'FIELD_FORMAT_EXCEPTION', message: 'bad' }
     })
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode).toBe(1)
     expect(run.result[0]?.error).toContain(
       `the user ${DEFAULT_EMAIL} was registered, but its tokens could not be stored on the function: remove that user`
@@ -323,7 +319,7 @@ describe('executionCredentials end to end', () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
     fake.fault({ method: 'POST', path: '/auth/v2/oauth1/tokens', status: 403 })
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode).toBe(1)
     expect(userOf(fake)).toBeDefined()
     expect(fake.functions.has(NAME)).toBe(false)
@@ -343,14 +339,14 @@ describe('executionCredentials end to end', () => {
       delayMs: 30_000
     })
     // The delayed login's rule is used up once the login is in flight.
-    const run = await syncWith(
+    const run = await syncInProcess(
       fake,
       ws.dir,
       {},
       { interruptWhen: () => fake.pendingFaults().length === 0 }
     )
     expect(run.exitCode).toBe(1)
-    expect(run.exitAfterSignalMs).toBeLessThan(5000)
+    expect(run.endAfterCancelMs).toBeLessThan(5000)
     expect(run.result[0]?.error).toBe(
       `outcome unknown (cancelled); the user ${DEFAULT_EMAIL} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`
     )
@@ -360,14 +356,14 @@ describe('executionCredentials end to end', () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
     fake.fault({ method: 'POST', path: '/users/v1/add_roles', status: 403 })
-    const first = await syncWith(fake, ws.dir)
+    const first = await syncInProcess(fake, ws.dir)
     expect(first.exitCode).toBe(1)
     expect(first.result[0]?.error).toContain('the next run adds the role')
     expect(fake.functions.has(NAME)).toBe(true)
     expect(userOf(fake)?.roleIds).toEqual([])
 
     fake.clearLog()
-    const second = await syncWith(fake, ws.dir)
+    const second = await syncInProcess(fake, ws.dir)
     expect(second.exitCode, second.log).toBe(0)
     expect(second.result[0]).toMatchObject({ credentials: { user: 'reuse' } })
     expect(fake.writeRequests().map(w => w.path)).toEqual([
@@ -389,7 +385,7 @@ describe('executionCredentials end to end', () => {
       body: { page: { total: 0, offset: 0, limit: 20 }, data: [] },
       times: 2
     })
-    const run = await syncWith(fake, ws.dir)
+    const run = await syncInProcess(fake, ws.dir)
     expect(run.exitCode, run.log).toBe(0)
     expect(
       fake.requests
@@ -406,7 +402,7 @@ describe('executionCredentials end to end', () => {
   it('plans without writing in a dry run: no user, no role', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(withCredentials(['VIEW_DOCUMENTS:a']))
-    const run = await syncWith(fake, ws.dir, { 'dry-run': 'true' })
+    const run = await syncInProcess(fake, ws.dir, { 'dry-run': 'true' })
     expect(run.exitCode, run.log).toBe(0)
     expect(fake.requests.every(r => r.method === 'GET')).toBe(true)
     expect(roleOf(fake)).toBeUndefined()
