@@ -65660,9 +65660,11 @@ class FileWorkers {
             this.dispatch();
         });
     }
+    /** Stops the idle workers; a busy one may serve another run in this process. */
     async close() {
-        const slots = this.slots.splice(0);
-        await Promise.all(slots.map(slot => slot.worker.terminate()));
+        const idle = this.slots.filter(slot => !slot.busy);
+        this.slots.splice(0, this.slots.length, ...this.slots.filter(s => s.busy));
+        await Promise.all(idle.map(slot => slot.worker.terminate()));
     }
     dispatch() {
         while (this.queue.length > 0) {
@@ -65725,11 +65727,9 @@ function fileWorkers() {
     shared ??= new FileWorkers(Math.max(1, (0,external_node_os_namespaceObject.availableParallelism)()));
     return shared;
 }
-/** Stops the pool's workers (they are started again if needed). */
+/** Stops the pool's idle workers (they are started again if needed). */
 async function closeFileWorkers() {
-    const pool = shared;
-    shared = undefined;
-    await pool?.close();
+    await shared?.close();
 }
 
 ;// CONCATENATED MODULE: ./src/read-pass.ts

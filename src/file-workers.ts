@@ -112,9 +112,11 @@ class FileWorkers {
     })
   }
 
+  /** Stops the idle workers; a busy one may serve another run in this process. */
   async close(): Promise<void> {
-    const slots = this.slots.splice(0)
-    await Promise.all(slots.map(slot => slot.worker.terminate()))
+    const idle = this.slots.filter(slot => !slot.busy)
+    this.slots.splice(0, this.slots.length, ...this.slots.filter(s => s.busy))
+    await Promise.all(idle.map(slot => slot.worker.terminate()))
   }
 
   private dispatch(): void {
@@ -186,9 +188,7 @@ export function fileWorkers(): FileWorkers {
   return shared
 }
 
-/** Stops the pool's workers (they are started again if needed). */
+/** Stops the pool's idle workers (they are started again if needed). */
 export async function closeFileWorkers(): Promise<void> {
-  const pool = shared
-  shared = undefined
-  await pool?.close()
+  await shared?.close()
 }

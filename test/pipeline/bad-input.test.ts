@@ -1,39 +1,30 @@
-// Issue 5, items 5 and 6: every kind of bad input or config, run through the
-// bundled action against the fake API. Each must fail with exit code 1, a
-// message naming the file and line (or the input), the field and the rule,
-// and nothing written on the server.
+// Every kind of bad input or config, run through the pipeline in-process
+// against the fake API. Each must fail with a message naming the file and
+// line (or the input), the field and the rule, and nothing written on the
+// server. (Exit codes and annotations are the bundle's: test/e2e.)
 
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
+import { startFakeExh } from '../fake-exh/index.js'
 import {
   makeWorkspace,
   taskConfig,
   type FileSpec
 } from '../support/workspace.js'
-import { runAction, type ActionRun } from '../support/run-action.js'
+import { runInProcess } from '../support/in-process.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 import { credentialInputs } from '../support/with-fake.js'
-
-/** Where the action runs: a folder of the temporary dir, so `outside` can exist beside it. */
-const REPO = 'repo'
-const A = 'tasks/a/task-config.json'
-const B = 'tasks/b/task-config.json'
-
-/** Two valid tasks; the rows break `a` (or an input). */
-function twoTasks(): Record<string, FileSpec> {
-  return {
-    [A]: taskConfig('a'),
-    'tasks/a/build/index.js': 'exports.handler = async () => 1\n',
-    [B]: taskConfig('b'),
-    'tasks/b/build/index.js': 'exports.handler = async () => 2\n'
-  }
-}
-
-/** `a` with these fields set (or removed, with `undefined`). */
-function a(fields: Record<string, unknown>): Record<string, FileSpec> {
-  return { [A]: taskConfig('a', fields) }
-}
+import {
+  A,
+  B,
+  REPO,
+  a,
+  escapeRegExp,
+  lineOf,
+  prefixed,
+  textOf,
+  twoTasks
+} from '../support/two-tasks.js'
 
 interface Row {
   name: string
@@ -608,7 +599,7 @@ describe('bad inputs and configs: exit 1, a precise message, nothing written', (
       const files = { ...tasks, ...extra }
       await ws.write(prefixed(files))
 
-      const run = await runAction({
+      const run = await runInProcess({
         workspace: ws.path(REPO),
         inputs: {
           ...(row.noCredentials ? {} : credentialInputs(fake)),
@@ -626,7 +617,7 @@ describe('bad inputs and configs: exit 1, a precise message, nothing written', (
       }
       // Soft from here on, so a row reports every way it falls short.
       const message = expectedMessage(row, files)
-      expect.soft(run.log).toMatch(message)
+      expect.soft(run.errors).toMatch(message)
       expect.soft(run.summary).toMatch(message)
       // Written even when the run fails early.
       expect.soft(run.outputs.result).toBeDefined()
@@ -654,7 +645,7 @@ describe('bad inputs and configs: exit 1, a precise message, nothing written', (
       }),
       [`${REPO}/tasks/b/build/index.js`]: 'x'
     })
-    const run = await runAction({
+    const run = await runInProcess({
       workspace: ws.path(REPO),
       inputs: { ...credentialInputs(fake), 'dry-run': 'true' }
     })
@@ -667,145 +658,10 @@ describe('bad inputs and configs: exit 1, a precise message, nothing written', (
   })
 })
 
-describe('GitHub annotations for config errors', () => {
-  it('points an ::error command at the offending line of the file', async () => {
-    await using fake = await startFakeExh()
-    const files = { ...twoTasks(), ...a({ timeLimit: 301 }) }
-    await using ws = await makeWorkspace(prefixed(files))
-    const run = await syncAt(fake, ws.path(REPO))
-    expect(run.exitCode).toBe(1)
-
-    const annotations = errorCommands(run.stdout).filter(c => c.props.file)
-    expect(annotations).toHaveLength(1)
-    expect(annotations[0]?.props).toMatchObject({
-      file: A,
-      line: String(lineOf(textOf(files, A), '"timeLimit"'))
-    })
-    expect(annotations[0]?.message).toContain('timeLimit: must be <= 300')
-  })
-
-  it('prints at most 10 annotations for 12 invalid configs, yet reports every error', async () => {
-    await using fake = await startFakeExh()
-    const bad: [string, unknown][] = [
-      ['timeLimit', 301],
-      ['memoryLimit', 127],
-      ['runtime', 'nodejs8.x'],
-      ['executionPermission', 'nobody'],
-      ['defaultPriority', 0.5],
-      ['timeout', 30]
-    ]
-    const files: Record<string, FileSpec> = {}
-    const configs: { file: string; field: string }[] = []
-    for (let i = 1; i <= 12; i++) {
-      const name = `t${String(i).padStart(2, '0')}`
-      const [field, value] = bad[i % bad.length] as [string, unknown]
-      // A few valid fields first, so the bad one is not always on one line.
-      const before = i % 3 ? { memoryLimit: 256 } : {}
-      const file = `tasks/${name}/task-config.json`
-      files[file] = taskConfig(name, {
-        ...(field === 'memoryLimit' ? {} : before),
-        [field]: value
-      })
-      files[`tasks/${name}/build/index.js`] = 'x'
-      configs.push({ file, field })
-    }
-    await using ws = await makeWorkspace(prefixed(files))
-    const run = await syncAt(fake, ws.path(REPO))
-    expect(run.exitCode).toBe(1)
-    expect(fake.requests).toEqual([])
-
-    const commands = errorCommands(run.stdout)
-    // GitHub shows at most 10 error annotations per step and drops the rest.
-    expect.soft(commands.length).toBeLessThanOrEqual(10)
-    const annotations = commands.filter(c => c.props.file)
-    expect(annotations.length).toBeGreaterThan(0)
-    for (const { props, message } of annotations) {
-      const field = message.split(': ')[0] ?? ''
-      const config = configs.find(c => c.file === props.file)
-      expect(config?.field, message).toBe(field)
-      expect(props.line).toBe(
-        String(lineOf(textOf(files, props.file ?? ''), `"${field}"`))
-      )
-    }
-    for (const { file, field } of configs) {
-      const line = lineOf(textOf(files, file), `"${field}"`)
-      const located = `${file}:${line}: ${field}: `
-      expect(run.log).toContain(located)
-      expect(run.summary).toContain(located)
-    }
-    expect(run.result.filter(r => r.status === 'failed')).toHaveLength(12)
-  })
-})
-
-function syncAt(fake: FakeExh, workspace: string): Promise<ActionRun> {
-  return runAction({ workspace, inputs: credentialInputs(fake) })
-}
-
-/** The files, under the folder the action runs in. */
-function prefixed(files: Record<string, FileSpec>): Record<string, FileSpec> {
-  return Object.fromEntries(
-    Object.entries(files).map(([file, spec]) => [`${REPO}/${file}`, spec])
-  )
-}
-
 /** `file:line: field: rule` for a config, `field: rule` for an input. */
 function expectedMessage(row: Row, files: Record<string, FileSpec>): RegExp {
   const field = `${escapeRegExp(row.field)}: ${row.rule.source}`
   if (!row.file) return new RegExp(field)
   const line = lineOf(textOf(files, row.file), row.at ?? '')
   return new RegExp(`${escapeRegExp(row.file)}:${line}: ${field}`)
-}
-
-function textOf(files: Record<string, FileSpec>, file: string): string {
-  const spec = files[file]
-  if (typeof spec !== 'string') throw new Error(`${file} is not text`)
-  return spec
-}
-
-/** The 1-based line of the first occurrence of `text`. */
-function lineOf(content: string, text: string): number {
-  const index = content.split('\n').findIndex(line => line.includes(text))
-  if (index < 0) throw new Error(`"${text}" is not in the file`)
-  return index + 1
-}
-
-interface ErrorCommand {
-  props: Record<string, string | undefined>
-  message: string
-}
-
-/** The `::error key=value,...::message` workflow commands, decoded. */
-function errorCommands(stdout: string): ErrorCommand[] {
-  return stdout
-    .split('\n')
-    .filter(line => line.startsWith('::error'))
-    .map(line => {
-      const match = /^::error(?: ([^:]*))?::(.*)$/.exec(line)
-      const [, props = '', message = ''] = match ?? []
-      return {
-        props: Object.fromEntries(
-          props
-            .split(',')
-            .filter(Boolean)
-            .map(pair => {
-              const at = pair.indexOf('=')
-              return [pair.slice(0, at), decode(pair.slice(at + 1))]
-            })
-        ),
-        message: decode(message)
-      }
-    })
-}
-
-function decode(text: string): string {
-  return text
-    .replace(/%0A/g, '\n')
-    .replace(/%0D/g, '\r')
-    .replace(/%3A/g, ':')
-    .replace(/%2C/g, ',')
-    .replace(/%25/g, '%')
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
