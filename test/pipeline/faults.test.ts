@@ -1,0 +1,376 @@
+// Faults the API can throw at a run (5xx, lost connections, 401s, timeouts,
+// refused logins), through the pipeline in-process against the fake API.
+// Waits, signals and concurrency are measured on the bundle (test/e2e).
+import { describe, expect, it, vi } from 'vitest'
+import {
+  exhErrorBody,
+  startFakeExh,
+  type FakeExh,
+  type LoggedRequest
+} from '../fake-exh/index.js'
+import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import { syncInProcess, type PipelineRun } from '../support/in-process.js'
+
+const LIST = '/tasks/v1/functions/'
+const LOGIN = '/auth/v2/oauth1/tokens'
+
+/** Inputs that log in with email and password instead of the admin token. */
+function passwordInputs(
+  email: string,
+  password: string
+): Record<string, string> {
+  return { path: 'tasks', token: '', 'token-secret': '', email, password }
+}
+const CREATE = '/tasks/v1/functions/'
+
+/** One folder per task under `tasks/`, each with a tiny handler. */
+function tasks(
+  fields: Record<string, Record<string, unknown>>
+): Record<string, string> {
+  const files: Record<string, string> = {}
+  for (const [name, config] of Object.entries(fields)) {
+    files[`tasks/${name}/task-config.json`] = taskConfig(name, config)
+    files[`tasks/${name}/build/index.js`] =
+      `exports.handler = async () => '${name}'\n`
+  }
+  return files
+}
+
+function named(fake: FakeExh, method: string, path: string): LoggedRequest[] {
+  return fake.requests
+    .filter(r => r.method === method && r.path === path)
+    .sort((a, b) => a.startedAt - b.startedAt)
+}
+
+function bodyName(request: LoggedRequest): unknown {
+  return (request.body as { name?: unknown } | undefined)?.name
+}
+
+/** Everything a user can read. */
+function readable(run: PipelineRun): string {
+  return [run.log, JSON.stringify(run.outputs), run.summary].join('\n')
+}
+
+describe('faults from the API', () => {
+  it('retries a listing that answers 503 twice, with the SDK retries off', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ alpha: {} }))
+    fake.fault({ method: 'GET', path: LIST, times: 2, status: 503 })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode, run.log).toBe(0)
+    // With the SDK's own GET retries on, each attempt would be 5 requests.
+    expect(named(fake, 'GET', LIST).map(r => r.status)).toEqual([503, 503, 200])
+    expect(fake.pendingFaults()).toEqual([])
+    expect([...fake.functions.keys()]).toEqual(['alpha'])
+    expect(run.result).toMatchObject([
+      { name: 'alpha', action: 'create', status: 'done' }
+    ])
+  })
+
+  it('retries an update that answers 500 once, and updates the function', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ alpha: { timeLimit: 60 } }))
+    fake.seedFunction({ name: 'alpha', timeLimit: 30 })
+    fake.fault({
+      method: 'PUT',
+      path: '/tasks/v1/functions/alpha',
+      status: 500
+    })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(
+      named(fake, 'PUT', '/tasks/v1/functions/alpha').map(r => r.status)
+    ).toEqual([500, 200])
+    expect(fake.functions.get('alpha')?.timeLimit).toBe(60)
+    expect(run.result).toMatchObject([
+      { name: 'alpha', action: 'update', status: 'done' }
+    ])
+    expect(run.result[0]?.changes).toContain('timeLimit')
+    expect(run.log).toMatch(/updating function alpha: .*HTTP 500.*retrying/)
+  })
+
+  it.each([
+    ['before', [0, 404, 200], ['POST', 'GET', 'POST']],
+    ['after', [0, 200, 200], ['POST', 'GET', 'PUT']]
+  ] as const)(
+    'makes exactly one function when a create loses its connection %s the API acted',
+    async (drop, statuses, methods) => {
+      await using fake = await startFakeExh()
+      await using ws = await makeWorkspace(
+        tasks({ alpha: { timeLimit: 42, environment: { MODE: 'prod' } } })
+      )
+      fake.fault({ method: 'POST', path: CREATE, drop })
+      const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+      expect(run.exitCode, run.log).toBe(0)
+      const writesAndChecks = fake.requests.filter(r =>
+        r.path.startsWith('/tasks/v1/functions/alpha')
+          ? true
+          : r.method === 'POST' && r.path === CREATE
+      )
+      expect(writesAndChecks.map(r => r.method)).toEqual(methods)
+      expect(writesAndChecks.map(r => r.status)).toEqual(statuses)
+      expect(fake.requests.filter(r => r.status === 400)).toEqual([])
+      expect(run.log).not.toMatch(/already exists|ALREADY_EXISTS/i)
+      expect([...fake.functions.keys()]).toEqual(['alpha'])
+      expect(fake.functions.get('alpha')).toMatchObject({
+        timeLimit: 42,
+        environmentVariables: { MODE: { value: 'prod' } }
+      })
+      expect(run.result).toMatchObject([
+        { name: 'alpha', action: 'create', status: 'done' }
+      ])
+    }
+  )
+
+  it('fails only the task whose create keeps failing, leaking none of its secrets', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      tasks({
+        secretive: {
+          environment: { API_KEY: '$SECRET_API_KEY', DB_URL: '$DB_URL' }
+        },
+        steady: { timeLimit: 60 }
+      })
+    )
+    fake.seedFunction({ name: 'steady', timeLimit: 30 })
+    fake.fault({ method: 'POST', path: CREATE, status: 500, times: Infinity })
+    const secrets = [
+      'sk-live-5ecr3t-api-key-0123456789',
+      'postgres://admin:hunter2-pw@db.internal/prod'
+    ]
+    const run = await syncInProcess(
+      fake,
+      ws.dir,
+      { path: 'tasks', concurrency: '2' },
+      { env: { SECRET_API_KEY: secrets[0] ?? '', DB_URL: secrets[1] ?? '' } }
+    )
+    expect(run.exitCode).toBe(1)
+    const [secretive, steady] = run.result
+    expect(secretive).toMatchObject({
+      name: 'secretive',
+      action: 'create',
+      status: 'failed'
+    })
+    expect(secretive?.error).toMatch(/HTTP 500/)
+    expect(secretive?.error).toMatch(/gave up after 4 attempts/)
+    expect(secretive?.error).not.toContain('\n')
+    expect(steady).toMatchObject({
+      name: 'steady',
+      action: 'update',
+      status: 'done'
+    })
+    expect(run.outputs).toMatchObject({ failed: '1', updated: '1' })
+    // The SDK's error held the request body with both values.
+    const posted = named(fake, 'POST', CREATE)
+    expect(posted).toHaveLength(4)
+    expect(JSON.stringify(posted[0]?.body)).toContain(secrets[0])
+    for (const secret of secrets) {
+      expect(run.masked).toContain(secret)
+      expect(readable(run)).not.toContain(secret)
+    }
+    expect(fake.functions.has('secretive')).toBe(false)
+    expect(fake.functions.get('steady')?.timeLimit).toBe(60)
+  })
+
+  it.each([
+    ['token-secret', 'wrong-token-secret-value'],
+    ['token', 'wrong-token-value-0123456789']
+  ])(
+    'stops at once on a 401 from the token check (bad %s), naming the inputs',
+    async (input, wrong) => {
+      await using fake = await startFakeExh()
+      await using ws = await makeWorkspace(tasks({ alpha: {} }))
+      const run = await syncInProcess(fake, ws.dir, {
+        path: 'tasks',
+        [input]: wrong
+      })
+      expect(run.exitCode).toBe(1)
+      expect(
+        fake.requests.map(r => `${r.method} ${r.path} ${r.status}`)
+      ).toEqual(['GET /users/v1/me 401'])
+      expect(fake.functions.size).toBe(0)
+      // Nothing was started, and the result says so for every task.
+      expect(run.result).toMatchObject([{ name: 'alpha', status: 'skipped' }])
+      expect(run.result[0]?.error).toBe('not started: login failed')
+      expect(run.outputs.failed).toBe('0')
+      const text = readable(run)
+      for (const name of [
+        'consumer-key',
+        'consumer-secret',
+        'token',
+        'token-secret'
+      ]) {
+        expect(text).toContain(name)
+      }
+      for (const secret of [
+        wrong,
+        fake.consumer.key,
+        fake.consumer.secret,
+        fake.admin.token,
+        fake.admin.tokenSecret
+      ]) {
+        expect(text).not.toContain(secret)
+      }
+    }
+  )
+
+  it('gives up on an API slower than request-timeout, saying so, without hanging', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      tasks({ quick: {}, slow: { timeLimit: 60 } })
+    )
+    fake.seedFunction({ name: 'slow', timeLimit: 30 })
+    const slowPath = '/tasks/v1/functions/slow'
+    fake.fault({
+      method: 'PUT',
+      path: slowPath,
+      delayMs: 3000,
+      times: Infinity
+    })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      'request-timeout': '1',
+      concurrency: '2'
+    })
+    expect(run.exitCode).toBe(1)
+    const [quick, slow] = run.result
+    expect(quick).toMatchObject({ name: 'quick', status: 'done' })
+    expect(slow).toMatchObject({ name: 'slow', status: 'failed' })
+    expect(slow?.error).toMatch(/timed out after 1 s/)
+    expect(slow?.error).toMatch(/gave up after 4 attempts/)
+    expect(fake.functions.has('quick')).toBe(true)
+    // The fake logs a request when it ends: its delay outlives the action.
+    await vi.waitFor(
+      () => {
+        expect(named(fake, 'PUT', slowPath)).toHaveLength(4)
+      },
+      { timeout: 5000, interval: 50 }
+    )
+    const starts = named(fake, 'PUT', slowPath).map(r => r.startedAt)
+    const gaps = starts.slice(1).map((at, i) => at - (starts[i] ?? 0))
+    console.info(
+      `request-timeout 1 s: attempts ${gaps.map(Math.round).join(', ')} ms apart`
+    )
+    // Each attempt was abandoned after 1 s, well before the fake answered.
+    expect(gaps[0]).toBeGreaterThanOrEqual(1000)
+    expect(gaps[0]).toBeLessThan(3000)
+  })
+
+  it('with fail-fast skips every task after the first failure', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      tasks({ first: {}, second: {}, third: {} })
+    )
+    fake.fault({ method: 'POST', path: CREATE, status: 500, times: Infinity })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      concurrency: '1',
+      'fail-fast': 'true'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.result.map(r => [r.name, r.status])).toEqual([
+      ['first', 'failed'],
+      ['second', 'skipped'],
+      ['third', 'skipped']
+    ])
+    expect(run.result[1]?.error).toBe(
+      'not started: fail-fast after first failed'
+    )
+    expect(run.summary).toContain(
+      '| `third` | create | ⏭️ skipped | error: `not started: fail-fast after first failed` |'
+    )
+    expect(run.log).toContain('third: create skipped')
+    const creates = named(fake, 'POST', CREATE)
+    expect(creates.map(bodyName)).toEqual(['first', 'first', 'first', 'first'])
+    expect(fake.functions.size).toBe(0)
+  })
+})
+
+describe('a create whose answer came too late', () => {
+  it('turns a create that finished after its timeout into an update, never "already exists"', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ slow: {} }))
+    fake.fault({ method: 'POST', path: CREATE, delayMs: 1_500 })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      'request-timeout': '1'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    expect([...fake.functions.keys()]).toEqual(['slow'])
+    expect(run.log).not.toContain('RESOURCE_ALREADY_EXISTS')
+    expect(run.result[0]).toMatchObject({ action: 'create', status: 'done' })
+  })
+})
+
+describe('logging in with email and password', () => {
+  it('logs in once and syncs', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    const run = await syncInProcess(
+      fake,
+      ws.dir,
+      passwordInputs(fake.admin.email, fake.admin.password)
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(fake.loginCount).toBe(1)
+    expect(fake.functions.has('a')).toBe(true)
+    expect(readable(run)).not.toContain(fake.admin.password)
+  })
+
+  it('stops at once on a wrong password, naming the inputs to check', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    const run = await syncInProcess(
+      fake,
+      ws.dir,
+      passwordInputs(fake.admin.email, 'Wrong-Passw0rd')
+    )
+    expect(run.exitCode).toBe(1)
+    expect(named(fake, 'POST', LOGIN)).toHaveLength(1)
+    expect(readable(run)).toContain('email and password')
+    expect(readable(run)).not.toContain('Wrong-Passw0rd')
+    expect(fake.writeRequests()).toEqual([])
+  })
+
+  it('says to use a token when the account requires MFA', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    fake.addUser({
+      email: 'ci.bot@example.com',
+      password: 'Ci-Passw0rd-123',
+      mfaRequired: true
+    })
+    const run = await syncInProcess(
+      fake,
+      ws.dir,
+      passwordInputs('ci.bot@example.com', 'Ci-Passw0rd-123')
+    )
+    expect(run.exitCode).toBe(1)
+    expect(named(fake, 'POST', LOGIN)).toHaveLength(1)
+    expect(readable(run)).toContain('requires multi-factor authentication')
+    expect(readable(run)).toContain('token and token-secret inputs')
+  })
+
+  it.each([
+    [212 as const, 'frozen'],
+    [213 as const, 'locked']
+  ])('stops at once on login code %i (%s)', async (code, word) => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ a: {} }))
+    fake.fault({
+      method: 'POST',
+      path: LOGIN,
+      status: 401,
+      body: exhErrorBody(code),
+      times: Infinity
+    })
+    const run = await syncInProcess(
+      fake,
+      ws.dir,
+      passwordInputs(fake.admin.email, fake.admin.password)
+    )
+    expect(run.exitCode).toBe(1)
+    expect(named(fake, 'POST', LOGIN)).toHaveLength(1)
+    expect(readable(run)).toContain(word)
+  })
+})
