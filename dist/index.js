@@ -54794,7 +54794,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3319);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5343);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Everything is reported by now. A request abandoned at its deadline (the
@@ -54806,7 +54806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3319:
+/***/ 5343:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64572,8 +64572,6 @@ function safeLog(secrets) {
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
-var index_cjs = __nccwpck_require__(9955);
 ;// CONCATENATED MODULE: ./src/retry.ts
 const DEFAULT_RETRY = {
     attempts: 4,
@@ -64656,42 +64654,12 @@ function credentialHint(kind, failure) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/exh-client.ts
-// The only module that talks to the Extra Horizon SDK. Every call goes
-// through one retry policy, with a deadline and the run's cancel signal.
+;// CONCATENATED MODULE: ./src/exh/failure.ts
+// The one error classifier for Extra Horizon calls: what an SDK or axios
+// error says (status, API code, answered or not), read by duck typing since
+// the SDK's classes differ across versions.
 
 
-
-
-
-/** Method, path without its query, and status of an axios response or error. */
-function readExchange(raw) {
-    const url = raw.config?.url;
-    if (typeof url !== 'string')
-        return undefined;
-    const status = raw.response?.status ?? raw.status;
-    return {
-        method: typeof raw.config?.method === 'string'
-            ? raw.config.method.toUpperCase()
-            : '?',
-        // The query may hold an email (RQL): only the path is kept.
-        path: new URL(url, 'http://host.invalid').pathname,
-        status: typeof status === 'number' ? status : undefined
-    };
-}
-function toIso(value) {
-    if (value instanceof Date)
-        return value.toISOString();
-    return typeof value === 'string' ? value : undefined;
-}
-/** `api: GET /tasks/v1/functions → 200 (reading function a, attempt 1, 42 ms)` */
-function debugLine(label, attempt, ms, outcome, seen) {
-    const { exchange } = seen;
-    const request = exchange
-        ? `${exchange.method} ${exchange.path} → ${exchange.status ?? 'no response'}`
-        : outcome;
-    return `api: ${request} (${label}, attempt ${attempt}, ${Math.round(ms)} ms)`;
-}
 /** A failure after the retry policy gave up, safe to print. */
 class ExhApiError extends Error {
     call;
@@ -64707,12 +64675,13 @@ class ExhApiError extends Error {
         this.name = 'ExhApiError';
     }
 }
-/** What a refused login means, and what to do about it. */
-const LOGIN_ADVICE = {
-    129: 'this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password',
-    212: 'logins for this user are frozen for a while after repeated failures: check the email and password inputs, then retry later',
-    213: 'this user is locked after too many failed logins: unlock it, or use the token and token-secret inputs'
-};
+/** A call that got no answer in time (for the SDK call that takes no options). */
+class DeadlineError extends Error {
+    constructor() {
+        super('no answer in time');
+        this.name = 'DeadlineError';
+    }
+}
 /** A 401-class answer: the credentials themselves were refused. */
 function isRefusal(error) {
     if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
@@ -64721,278 +64690,6 @@ function isRefusal(error) {
     const { status, noResponse, cancelled } = error.failure;
     // The SDK's 104/108 errors carry no status at all.
     return !noResponse && !cancelled && (status === undefined || status === 401);
-}
-/**
- * Builds the SDK client and checks the credentials: with a token, one
- * `users.me()` (authenticate() takes no options, so no deadline there); with
- * an email and password, one login.
- */
-async function connectExh(options) {
-    const retryAfter = new WeakMap();
-    const exchanges = new WeakMap();
-    const { credentials } = options;
-    const sdk = (0,index_cjs/* createOAuth1Client */.y)({
-        host: options.host,
-        consumerKey: credentials.consumerKey,
-        consumerSecret: credentials.consumerSecret,
-        ...(credentials.kind === 'token'
-            ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
-            : {}),
-        // SDK errors keep no headers: Retry-After is only visible here.
-        responseLogger: response => {
-            const raw = response;
-            const headers = raw.response?.headers ?? raw.headers;
-            const wait = parseRetryAfter(headers?.['retry-after']);
-            const signal = raw.config?.signal;
-            if (wait !== undefined && signal)
-                retryAfter.set(signal, wait);
-            const exchange = options.debug && readExchange(raw);
-            if (exchange && signal)
-                exchanges.set(signal, exchange);
-        }
-    });
-    const retry = DEFAULT_RETRY;
-    async function call(label, run, beforeRetry) {
-        for (let attempt = 1;; attempt++) {
-            // A retry whose wait was cut short by the cancel must not go out.
-            if (options.signal.aborted) {
-                throw new ExhApiError(label, 'cancelled', {
-                    noResponse: attempt > 1,
-                    cancelled: true
-                });
-            }
-            const controller = new AbortController();
-            const cancel = () => {
-                controller.abort();
-            };
-            options.signal.addEventListener('abort', cancel, { once: true });
-            const deadline = { passed: false };
-            const timer = setTimeout(() => {
-                deadline.passed = true;
-                controller.abort();
-            }, options.requestTimeoutMs);
-            const started = performance.now();
-            let outcome = 'ok';
-            try {
-                return await run({
-                    shouldRetry: false,
-                    timeout: options.requestTimeoutMs,
-                    signal: controller.signal
-                });
-            }
-            catch (error) {
-                outcome = 'failed';
-                const timedOut = deadline.passed;
-                const failure = readFailure(error, {
-                    timedOut,
-                    cancelled: options.signal.aborted,
-                    retryAfterMs: retryAfter.get(controller.signal)
-                });
-                const message = timedOut
-                    ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
-                    : failure.cancelled
-                        ? 'cancelled'
-                        : describeError(error);
-                const verdict = decideRetry(failure, attempt, retry);
-                if (!verdict.retry) {
-                    throw new ExhApiError(label, scrubHost(message, options.host), failure, verdict.reason);
-                }
-                options.log(`${label}: ${scrubHost(message, options.host)}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
-                await abortableSleep(verdict.delayMs, options.signal);
-            }
-            finally {
-                clearTimeout(timer);
-                options.signal.removeEventListener('abort', cancel);
-                options.debug?.(debugLine(label, attempt, performance.now() - started, outcome, {
-                    exchange: exchanges.get(controller.signal)
-                }));
-            }
-            // A create whose answer was lost may have happened: look before trying
-            // again, so a retry never makes a duplicate.
-            const done = await beforeRetry?.();
-            if (done !== undefined)
-                return done;
-        }
-    }
-    try {
-        if (credentials.kind === 'token') {
-            await call('checking the token (users.me)', o => sdk.users.me(o));
-        }
-        else {
-            await call('logging in', () => withDeadline(sdk.auth.authenticate({
-                email: credentials.email,
-                password: credentials.password
-            }), options.requestTimeoutMs, options.signal));
-        }
-    }
-    catch (error) {
-        if (!(error instanceof ExhApiError))
-            throw error;
-        const hint = LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
-            credentialHint(credentials.kind, error.failure);
-        if (!hint)
-            throw error;
-        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
-    }
-    async function getFunction(name, committed = new Set()) {
-        try {
-            const details = await call(`reading function ${name}`, o => sdk.tasks.functions.getByName(name, o));
-            return toRemote(details, options.mask, committed);
-        }
-        catch (error) {
-            if (error instanceof ExhApiError && error.failure.status === 404) {
-                return undefined;
-            }
-            throw error;
-        }
-    }
-    async function updateFunction(name, body) {
-        const label = `updating function ${name}`;
-        const result = await call(label, o => sdk.tasks.functions.update(name, body, o));
-        if (!result.affectedRecords) {
-            throw new ExhApiError(label, 'the API reported no record updated', {
-                noResponse: false
-            });
-        }
-    }
-    async function createFunction(body) {
-        const { name = '', ...rest } = body;
-        const updateInstead = async () => {
-            if (!(await getFunction(name)))
-                return undefined;
-            await updateFunction(name, rest);
-            return true;
-        };
-        try {
-            await call(`creating function ${name}`, async (o) => {
-                await sdk.tasks.functions.create({ ...rest, name }, o);
-                return true;
-            }, updateInstead);
-        }
-        catch (error) {
-            // "Already exists" after a timed-out attempt: the first one finished
-            // late. Update it rather than fail.
-            const exists = error instanceof ExhApiError && error.failure.apiCode === 17;
-            if (!exists || !(await updateInstead()))
-                throw error;
-        }
-    }
-    const users = usersApi(sdk, call, options);
-    return {
-        users,
-        async listFunctions() {
-            const page = await call('listing functions', o => sdk.tasks.functions.find(o));
-            // The API returns every function in one page; a short page would plan
-            // existing functions as new.
-            if (page.page.total > page.data.length) {
-                throw new ExhApiError('listing functions', `the API listed ${page.data.length} of ${page.page.total} functions`, { noResponse: false });
-            }
-            return page.data.map(fn => ({
-                name: fn.name,
-                description: fn.description,
-                updateTimestamp: toIso(fn.updateTimestamp)
-            }));
-        },
-        getFunction,
-        createFunction,
-        updateFunction,
-        async deleteFunction(name) {
-            await call(`deleting function ${name}`, o => sdk.tasks.functions.remove(name, o));
-        }
-    };
-}
-/** Users-service bodies are snake_cased by the SDK; RQL values double-encoded by rqlBuilder. */
-function usersApi(sdk, call, options) {
-    const roles = sdk.users.globalRoles;
-    const byName = (name) => (0,index_cjs/* rqlBuilder */.B$)().eq('name', name).build();
-    const toRole = (role) => ({
-        id: role.id,
-        name: role.name,
-        permissions: (role.permissions ?? []).map(p => p.name)
-    });
-    const toUser = (user) => ({
-        id: user.id,
-        email: user.email,
-        roleNames: (user.roles ?? []).map(r => r.name)
-    });
-    const findRole = async (name) => {
-        const role = await call(`finding role ${name}`, o => roles.findByName(name, o));
-        return role ? toRole(role) : undefined;
-    };
-    const findUser = async (email) => {
-        const user = await call(`finding user ${email}`, o => sdk.users.findFirst({
-            ...o,
-            rql: (0,index_cjs/* rqlBuilder */.B$)().eq('email', email).build()
-        }));
-        return user ? toUser(user) : undefined;
-    };
-    return {
-        findRole,
-        async createRole(name, description) {
-            const role = await call(`creating role ${name}`, async (o) => toRole(await roles.create({ name, description }, o)), 
-            // A lost answer may hide a role that now exists.
-            () => findRole(name));
-            return role;
-        },
-        async addPermissions(roleName, permissions) {
-            await call(`adding permissions to role ${roleName}`, o => roles.addPermissions(byName(roleName), { permissions }, o));
-        },
-        async removePermissions(roleName, permissions) {
-            await call(`removing permissions from role ${roleName}`, o => roles.removePermissions(byName(roleName), { permissions }, o));
-        },
-        findUser,
-        async register(user) {
-            const label = `registering user ${user.email}`;
-            let attempts = 0;
-            try {
-                return await call(label, async (o) => {
-                    attempts++;
-                    const created = await sdk.users.createAccount({
-                        ...user,
-                        activationMode: 'manual',
-                        phoneNumber: '0000000000',
-                        language: 'EN'
-                    }, o);
-                    return toUser(created);
-                }, 
-                // A lost answer may hide a registration that happened.
-                () => findUser(user.email));
-            }
-            catch (error) {
-                // "Email taken" on a retry: the first try worked after all, with the
-                // password just sent, so the caller can log in with it.
-                const emailUsed = error instanceof ExhApiError && error.failure.apiCode === 203;
-                const found = emailUsed && attempts > 1 && (await findUser(user.email));
-                if (found)
-                    return found;
-                throw error;
-            }
-        },
-        async addRoleToUser(userId, roleId) {
-            await call(`adding role to user ${userId}`, o => roles.addToUsers((0,index_cjs/* rqlBuilder */.B$)().eq('id', userId).build(), { roles: [roleId] }, o));
-        },
-        async login(email, password) {
-            const client = (0,index_cjs/* createOAuth1Client */.y)({
-                host: options.host,
-                consumerKey: options.credentials.consumerKey,
-                consumerSecret: options.credentials.consumerSecret
-            });
-            const tokens = await call(`logging in as ${email}`, () => withDeadline(client.auth.authenticate({ email, password }), options.requestTimeoutMs, options.signal));
-            options.mask(tokens.key);
-            options.mask(tokens.secret);
-            return { token: tokens.key, tokenSecret: tokens.secret };
-        },
-        async whoseCredentials(stored) {
-            const client = (0,index_cjs/* createOAuth1Client */.y)({
-                host: stored.host,
-                consumerKey: stored.consumerKey,
-                consumerSecret: stored.consumerSecret,
-                token: stored.token,
-                tokenSecret: stored.tokenSecret
-            });
-            return toUser(await call('checking the stored task credentials (users.me)', o => client.users.me(o)));
-        }
-    };
 }
 /** Node and axios codes of a request that got no answer. */
 const NO_RESPONSE_CODES = new Set([
@@ -65006,7 +64703,7 @@ const NO_RESPONSE_CODES = new Set([
     'ERR_CANCELED',
     'ERR_SOCKET_CONNECTION_TIMEOUT'
 ]);
-/** The SDK's error, read by duck typing: classes differ across versions. */
+/** What one failed attempt says, for the retry policy. */
 function readFailure(error, context) {
     const fields = (error ?? {});
     const status = typeof fields.status === 'number'
@@ -65029,59 +64726,6 @@ function readFailure(error, context) {
         retryAfterMs: context.retryAfterMs,
         cancelled: context.cancelled
     };
-}
-/** Environment values read back may be secrets set elsewhere: mask them. */
-function toRemote(details, mask, committed) {
-    const environment = {};
-    for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
-        environment[key] = variable.value;
-        // The marker is this action's own bookkeeping, not a secret.
-        if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
-            mask(variable.value);
-        }
-    }
-    return {
-        name: details.name,
-        description: details.description,
-        entryPoint: details.entryPoint,
-        runtime: details.runtime,
-        timeLimit: details.timeLimit,
-        memoryLimit: details.memoryLimit,
-        environment,
-        executionOptions: details.executionOptions,
-        retryPolicy: details.retryPolicy
-    };
-}
-function abortableSleep(ms, signal) {
-    return new Promise(resolve => {
-        const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal.addEventListener('abort', done, { once: true });
-    });
-}
-/** For the one SDK call that takes no options (login). */
-function withDeadline(promise, ms, signal) {
-    return new Promise((resolve, reject) => {
-        const fail = () => {
-            reject(new DeadlineError());
-        };
-        const timer = setTimeout(fail, ms);
-        signal.addEventListener('abort', fail, { once: true });
-        promise.then(resolve, reject).finally(() => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', fail);
-        });
-    });
-}
-class DeadlineError extends Error {
-    constructor() {
-        super('no answer in time');
-        this.name = 'DeadlineError';
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/credentials.ts
@@ -66609,6 +66253,429 @@ function codeFolderProblem(task, error) {
         rule: entry ? `${entry}: ${error.rule}` : error.rule,
         task: task.name
     };
+}
+
+;// CONCATENATED MODULE: ./src/exh/functions.ts
+// The Task Service's functions: list, read, create, update, delete.
+
+
+
+function functionsApi(sdk, call, mask) {
+    const functions = sdk.tasks.functions;
+    const getFunction = async (name, committed = new Set()) => {
+        try {
+            const details = await call(`reading function ${name}`, o => functions.getByName(name, o));
+            return toRemote(details, mask, committed);
+        }
+        catch (error) {
+            if (error instanceof ExhApiError && error.failure.status === 404) {
+                return undefined;
+            }
+            throw error;
+        }
+    };
+    const updateFunction = async (name, body) => {
+        const label = `updating function ${name}`;
+        const result = await call(label, o => functions.update(name, body, o));
+        if (!result.affectedRecords) {
+            throw new ExhApiError(label, 'the API reported no record updated', {
+                noResponse: false
+            });
+        }
+    };
+    return {
+        listFunctions: () => listFunctions(sdk, call),
+        getFunction,
+        updateFunction,
+        createFunction: body => createFunction(sdk, call, body, { getFunction, updateFunction }),
+        async deleteFunction(name) {
+            await call(`deleting function ${name}`, o => functions.remove(name, o));
+        }
+    };
+}
+async function listFunctions(sdk, call) {
+    const page = await call('listing functions', o => sdk.tasks.functions.find(o));
+    // The API returns every function in one page; a short page would plan
+    // existing functions as new.
+    if (page.page.total > page.data.length) {
+        throw new ExhApiError('listing functions', `the API listed ${page.data.length} of ${page.page.total} functions`, { noResponse: false });
+    }
+    return page.data.map(fn => ({
+        name: fn.name,
+        description: fn.description,
+        updateTimestamp: toIso(fn.updateTimestamp)
+    }));
+}
+/** A create whose answer was lost, or that finished late, becomes an update. */
+async function createFunction(sdk, call, body, api) {
+    const { name = '', ...rest } = body;
+    const updateInstead = async () => {
+        if (!(await api.getFunction(name)))
+            return undefined;
+        await api.updateFunction(name, rest);
+        return true;
+    };
+    try {
+        await call(`creating function ${name}`, async (o) => {
+            await sdk.tasks.functions.create({ ...rest, name }, o);
+            return true;
+        }, updateInstead);
+    }
+    catch (error) {
+        // "Already exists" after a timed-out attempt: the first one finished
+        // late. Update it rather than fail.
+        const exists = error instanceof ExhApiError && error.failure.apiCode === 17;
+        if (!exists || !(await updateInstead()))
+            throw error;
+    }
+}
+function toIso(value) {
+    if (value instanceof Date)
+        return value.toISOString();
+    return typeof value === 'string' ? value : undefined;
+}
+/** Environment values read back may be secrets set elsewhere: mask them. */
+function toRemote(details, mask, committed) {
+    const environment = {};
+    for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
+        environment[key] = variable.value;
+        // The marker is this action's own bookkeeping, not a secret.
+        if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
+            mask(variable.value);
+        }
+    }
+    return {
+        name: details.name,
+        description: details.description,
+        entryPoint: details.entryPoint,
+        runtime: details.runtime,
+        timeLimit: details.timeLimit,
+        memoryLimit: details.memoryLimit,
+        environment,
+        executionOptions: details.executionOptions,
+        retryPolicy: details.retryPolicy
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
+var index_cjs = __nccwpck_require__(9955);
+;// CONCATENATED MODULE: ./src/exh/request.ts
+// The one request function: every SDK call goes through `call`, which owns
+// the deadline (request-timeout), the run's cancel signal and the retry
+// policy (the SDK's own retries are switched off per call).
+
+
+
+
+/** The SDK client of this run, and `call` around it. */
+function createRequester(options) {
+    const seen = { retryAfter: new WeakMap(), exchanges: new WeakMap() };
+    const { credentials } = options;
+    const sdk = (0,index_cjs/* createOAuth1Client */.y)({
+        host: options.host,
+        consumerKey: credentials.consumerKey,
+        consumerSecret: credentials.consumerSecret,
+        ...(credentials.kind === 'token'
+            ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
+            : {}),
+        // SDK errors keep no headers: Retry-After is only visible here.
+        responseLogger: response => {
+            observe(response, seen, options.debug !== undefined);
+        }
+    });
+    return { sdk, call: retrying(options, seen) };
+}
+function observe(response, seen, debugging) {
+    const raw = response;
+    const signal = raw.config?.signal;
+    if (!signal)
+        return;
+    const headers = raw.response?.headers ?? raw.headers;
+    const wait = parseRetryAfter(headers?.['retry-after']);
+    if (wait !== undefined)
+        seen.retryAfter.set(signal, wait);
+    const exchange = debugging && readExchange(raw);
+    if (exchange)
+        seen.exchanges.set(signal, exchange);
+}
+/** Method, path without its query, and status of an axios response or error. */
+function readExchange(raw) {
+    const url = raw.config?.url;
+    if (typeof url !== 'string')
+        return undefined;
+    const status = raw.response?.status ?? raw.status;
+    return {
+        method: typeof raw.config?.method === 'string'
+            ? raw.config.method.toUpperCase()
+            : '?',
+        // The query may hold an email (RQL): only the path is kept.
+        path: new URL(url, 'http://host.invalid').pathname,
+        status: typeof status === 'number' ? status : undefined
+    };
+}
+function retrying(options, seen) {
+    const retry = DEFAULT_RETRY;
+    return async (label, run, beforeRetry) => {
+        for (let attempt = 1;; attempt++) {
+            // A retry whose wait was cut short by the cancel must not go out.
+            if (options.signal.aborted) {
+                throw new ExhApiError(label, 'cancelled', {
+                    noResponse: attempt > 1,
+                    cancelled: true
+                });
+            }
+            const outcome = await once(label, attempt, run, options, seen);
+            if (outcome.ok)
+                return outcome.value;
+            const message = scrubHost(outcome.message, options.host);
+            const verdict = decideRetry(outcome.failure, attempt, retry);
+            if (!verdict.retry) {
+                throw new ExhApiError(label, message, outcome.failure, verdict.reason);
+            }
+            options.log(`${label}: ${message}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
+            await abortableSleep(verdict.delayMs, options.signal);
+            const done = await beforeRetry?.();
+            if (done !== undefined)
+                return done;
+        }
+    };
+}
+/** One attempt with its own deadline, aborted by the run's cancel too. */
+async function once(label, attempt, run, options, seen) {
+    const controller = new AbortController();
+    const cancel = () => {
+        controller.abort();
+    };
+    options.signal.addEventListener('abort', cancel, { once: true });
+    const deadline = { passed: false };
+    const timer = setTimeout(() => {
+        deadline.passed = true;
+        controller.abort();
+    }, options.requestTimeoutMs);
+    const started = performance.now();
+    let outcome;
+    try {
+        const value = await run({
+            shouldRetry: false,
+            timeout: options.requestTimeoutMs,
+            signal: controller.signal
+        });
+        outcome = { ok: true, value };
+    }
+    catch (error) {
+        outcome = failedAttempt(error, deadline.passed, options, seen, controller);
+    }
+    finally {
+        clearTimeout(timer);
+        options.signal.removeEventListener('abort', cancel);
+    }
+    options.debug?.(debugLine(label, attempt, performance.now() - started, outcome.ok, {
+        exchange: seen.exchanges.get(controller.signal)
+    }));
+    return outcome;
+}
+function failedAttempt(error, timedOut, options, seen, controller) {
+    const failure = readFailure(error, {
+        timedOut,
+        cancelled: options.signal.aborted,
+        retryAfterMs: seen.retryAfter.get(controller.signal)
+    });
+    const message = timedOut
+        ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
+        : failure.cancelled
+            ? 'cancelled'
+            : describeError(error);
+    return { ok: false, failure, message };
+}
+/** `api: GET /tasks/v1/functions → 200 (reading function a, attempt 1, 42 ms)` */
+function debugLine(label, attempt, ms, ok, seen) {
+    const { exchange } = seen;
+    const request = exchange
+        ? `${exchange.method} ${exchange.path} → ${exchange.status ?? 'no response'}`
+        : ok
+            ? 'ok'
+            : 'failed';
+    return `api: ${request} (${label}, attempt ${attempt}, ${Math.round(ms)} ms)`;
+}
+function abortableSleep(ms, signal) {
+    return new Promise(resolve => {
+        const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
+    });
+}
+/** For the one SDK call that takes no options (login). */
+function withDeadline(promise, ms, signal) {
+    return new Promise((resolve, reject) => {
+        const fail = () => {
+            reject(new DeadlineError());
+        };
+        const timer = setTimeout(fail, ms);
+        signal.addEventListener('abort', fail, { once: true });
+        promise.then(resolve, reject).finally(() => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', fail);
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/exh/users.ts
+// The users service, for executionCredentials: global roles, task users,
+// their logins. Bodies are snake_cased by the SDK; RQL values are
+// double-encoded by rqlBuilder.
+
+
+
+function usersApi(sdk, call, options) {
+    const findUser = async (email) => {
+        const user = await call(`finding user ${email}`, o => sdk.users.findFirst({
+            ...o,
+            rql: (0,index_cjs/* rqlBuilder */.B$)().eq('email', email).build()
+        }));
+        return user ? toUser(user) : undefined;
+    };
+    return {
+        ...rolesApi(sdk, call),
+        findUser,
+        register: user => users_register(sdk, call, user, findUser),
+        async addRoleToUser(userId, roleId) {
+            await call(`adding role to user ${userId}`, o => sdk.users.globalRoles.addToUsers((0,index_cjs/* rqlBuilder */.B$)().eq('id', userId).build(), { roles: [roleId] }, o));
+        },
+        login: (email, password) => login(call, options, email, password),
+        async whoseCredentials(stored) {
+            const client = (0,index_cjs/* createOAuth1Client */.y)(stored);
+            return toUser(await call('checking the stored task credentials (users.me)', o => client.users.me(o)));
+        }
+    };
+}
+function rolesApi(sdk, call) {
+    const roles = sdk.users.globalRoles;
+    const byName = (name) => (0,index_cjs/* rqlBuilder */.B$)().eq('name', name).build();
+    const findRole = async (name) => {
+        const role = await call(`finding role ${name}`, o => roles.findByName(name, o));
+        return role ? toRole(role) : undefined;
+    };
+    return {
+        findRole,
+        createRole: (name, description) => call(`creating role ${name}`, async (o) => toRole(await roles.create({ name, description }, o)), 
+        // A lost answer may hide a role that now exists.
+        () => findRole(name)),
+        async addPermissions(roleName, permissions) {
+            await call(`adding permissions to role ${roleName}`, o => roles.addPermissions(byName(roleName), { permissions }, o));
+        },
+        async removePermissions(roleName, permissions) {
+            await call(`removing permissions from role ${roleName}`, o => roles.removePermissions(byName(roleName), { permissions }, o));
+        }
+    };
+}
+/** Manual activation; a lost answer then "email taken" means it worked. */
+async function users_register(sdk, call, user, findUser) {
+    let attempts = 0;
+    try {
+        return await call(`registering user ${user.email}`, async (o) => {
+            attempts++;
+            const created = await sdk.users.createAccount({
+                ...user,
+                activationMode: 'manual',
+                phoneNumber: '0000000000',
+                language: 'EN'
+            }, o);
+            return toUser(created);
+        }, 
+        // A lost answer may hide a registration that happened.
+        () => findUser(user.email));
+    }
+    catch (error) {
+        // "Email taken" on a retry: the first try worked after all, with the
+        // password just sent, so the caller can log in with it.
+        const emailUsed = error instanceof ExhApiError && error.failure.apiCode === 203;
+        const found = emailUsed && attempts > 1 && (await findUser(user.email));
+        if (found)
+            return found;
+        throw error;
+    }
+}
+/** Logs in as a task user with the action's consumer; the tokens are secrets. */
+async function login(call, options, email, password) {
+    const client = (0,index_cjs/* createOAuth1Client */.y)({
+        host: options.host,
+        consumerKey: options.credentials.consumerKey,
+        consumerSecret: options.credentials.consumerSecret
+    });
+    const tokens = await call(`logging in as ${email}`, () => withDeadline(client.auth.authenticate({ email, password }), options.requestTimeoutMs, options.signal));
+    options.mask(tokens.key);
+    options.mask(tokens.secret);
+    return { token: tokens.key, tokenSecret: tokens.secret };
+}
+function toRole(role) {
+    return {
+        id: role.id,
+        name: role.name,
+        permissions: (role.permissions ?? []).map(p => p.name)
+    };
+}
+function toUser(user) {
+    return {
+        id: user.id,
+        email: user.email,
+        roleNames: (user.roles ?? []).map(r => r.name)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/exh/client.ts
+// The Extra Horizon client of a run: the SDK behind one request function,
+// the credentials checked before anything else.
+
+
+
+
+
+/** What a refused login means, and what to do about it. */
+const LOGIN_ADVICE = {
+    129: 'this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password',
+    212: 'logins for this user are frozen for a while after repeated failures: check the email and password inputs, then retry later',
+    213: 'this user is locked after too many failed logins: unlock it, or use the token and token-secret inputs'
+};
+/**
+ * Builds the SDK client and checks the credentials: with a token, one
+ * `users.me()` (authenticate() takes no options, so no deadline there); with
+ * an email and password, one login.
+ */
+async function connectExh(options) {
+    const requester = createRequester(options);
+    await checkCredentials(requester, options);
+    const { sdk, call } = requester;
+    return {
+        ...functionsApi(sdk, call, options.mask),
+        users: usersApi(sdk, call, options)
+    };
+}
+async function checkCredentials({ sdk, call }, options) {
+    const { credentials } = options;
+    try {
+        if (credentials.kind === 'token') {
+            await call('checking the token (users.me)', o => sdk.users.me(o));
+        }
+        else {
+            await call('logging in', () => withDeadline(sdk.auth.authenticate({
+                email: credentials.email,
+                password: credentials.password
+            }), options.requestTimeoutMs, options.signal));
+        }
+    }
+    catch (error) {
+        if (!(error instanceof ExhApiError))
+            throw error;
+        const hint = LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
+            credentialHint(credentials.kind, error.failure);
+        if (!hint)
+            throw error;
+        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/marker.ts

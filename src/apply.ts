@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import type { ExhClient } from './exh-client.js'
-import { ExhApiError } from './exh-client.js'
+import type { ExhClient } from './exh/types.js'
+import { ExhApiError } from './exh/failure.js'
 import { describeError } from './errors.js'
 import type { TaskResult } from './result.js'
 import type { ReadyTask } from './uploads.js'
@@ -15,7 +15,7 @@ import {
   unloggedUserAdvice,
   type PreparedCredentials
 } from './credentials.js'
-import type { OAuthTokens } from './exh-client.js'
+import type { OAuthTokens } from './exh/types.js'
 import { describeChanges, type FunctionBody } from './plan.js'
 
 export interface ApplyOptions {

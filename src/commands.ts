@@ -6,7 +6,7 @@ import type { RemoteFunctionRow } from './report.js'
 import { connect, repositoryOf, type RunIo } from './sync.js'
 import { deleteFunctions } from './delete.js'
 import { isOwnFunction, keepOwned } from './prune.js'
-import type { ExhClient } from './exh-client.js'
+import type { ExhClient } from './exh/types.js'
 
 /** `command: list`: the remote functions. */
 export async function list(

@@ -5,9 +5,9 @@ import type {
   RemoteRole,
   RemoteUser,
   StoredCredentials
-} from './exh-client.js'
+} from './exh/types.js'
 import type { RemoteFunction } from './plan.js'
-import { isRefusal } from './exh-client.js'
+import { isRefusal } from './exh/failure.js'
 import { describeError } from './errors.js'
 import { CREDENTIAL_VARIABLES, type TaskDefinition } from './task.js'
 

@@ -1,5 +1,5 @@
-import type { ExhClient } from './exh-client.js'
-import { ExhApiError } from './exh-client.js'
+import type { ExhClient } from './exh/types.js'
+import { ExhApiError } from './exh/failure.js'
 import { describeError } from './errors.js'
 import type { TaskResult } from './result.js'
 import { mapPool } from './pool.js'

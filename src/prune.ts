@@ -1,4 +1,4 @@
-import type { ExhClient } from './exh-client.js'
+import type { ExhClient } from './exh/types.js'
 import { isOwnMarker, readMarker, type Repository } from './marker.js'
 import { mapPool } from './pool.js'
 

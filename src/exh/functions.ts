@@ -1,0 +1,145 @@
+// The Task Service's functions: list, read, create, update, delete.
+
+import type {
+  FunctionDetails,
+  OAuth1Client
+} from '@extrahorizon/javascript-sdk'
+import type { FunctionBody, RemoteFunction } from '../plan.js'
+import { maskReadBack } from '../secrets.js'
+import { MARKER_VARIABLE } from '../task.js'
+import { ExhApiError } from './failure.js'
+import type { Call } from './request.js'
+import type { ExhFunctionsApi, RemoteFunctionSummary } from './types.js'
+
+export function functionsApi(
+  sdk: OAuth1Client,
+  call: Call,
+  mask: (secret: string) => void
+): ExhFunctionsApi {
+  const functions = sdk.tasks.functions
+  const getFunction: ExhFunctionsApi['getFunction'] = async (
+    name,
+    committed = new Set()
+  ) => {
+    try {
+      const details = await call(`reading function ${name}`, o =>
+        functions.getByName(name, o)
+      )
+      return toRemote(details, mask, committed)
+    } catch (error) {
+      if (error instanceof ExhApiError && error.failure.status === 404) {
+        return undefined
+      }
+      throw error
+    }
+  }
+  const updateFunction: ExhFunctionsApi['updateFunction'] = async (
+    name,
+    body
+  ) => {
+    const label = `updating function ${name}`
+    const result = await call(label, o =>
+      functions.update(name, body as never, o)
+    )
+    if (!result.affectedRecords) {
+      throw new ExhApiError(label, 'the API reported no record updated', {
+        noResponse: false
+      })
+    }
+  }
+  return {
+    listFunctions: () => listFunctions(sdk, call),
+    getFunction,
+    updateFunction,
+    createFunction: body =>
+      createFunction(sdk, call, body, { getFunction, updateFunction }),
+    async deleteFunction(name) {
+      await call(`deleting function ${name}`, o => functions.remove(name, o))
+    }
+  }
+}
+
+async function listFunctions(
+  sdk: OAuth1Client,
+  call: Call
+): Promise<RemoteFunctionSummary[]> {
+  const page = await call('listing functions', o => sdk.tasks.functions.find(o))
+  // The API returns every function in one page; a short page would plan
+  // existing functions as new.
+  if (page.page.total > page.data.length) {
+    throw new ExhApiError(
+      'listing functions',
+      `the API listed ${page.data.length} of ${page.page.total} functions`,
+      { noResponse: false }
+    )
+  }
+  return page.data.map(fn => ({
+    name: fn.name,
+    description: fn.description,
+    updateTimestamp: toIso(fn.updateTimestamp)
+  }))
+}
+
+/** A create whose answer was lost, or that finished late, becomes an update. */
+async function createFunction(
+  sdk: OAuth1Client,
+  call: Call,
+  body: FunctionBody & { code: string },
+  api: Pick<ExhFunctionsApi, 'getFunction' | 'updateFunction'>
+): Promise<void> {
+  const { name = '', ...rest } = body
+  const updateInstead = async (): Promise<true | undefined> => {
+    if (!(await api.getFunction(name))) return undefined
+    await api.updateFunction(name, rest)
+    return true
+  }
+  try {
+    await call(
+      `creating function ${name}`,
+      async o => {
+        await sdk.tasks.functions.create({ ...rest, name } as never, o)
+        return true as const
+      },
+      updateInstead
+    )
+  } catch (error) {
+    // "Already exists" after a timed-out attempt: the first one finished
+    // late. Update it rather than fail.
+    const exists = error instanceof ExhApiError && error.failure.apiCode === 17
+    if (!exists || !(await updateInstead())) throw error
+  }
+}
+
+function toIso(value: unknown): string | undefined {
+  if (value instanceof Date) return value.toISOString()
+  return typeof value === 'string' ? value : undefined
+}
+
+/** Environment values read back may be secrets set elsewhere: mask them. */
+function toRemote(
+  details: FunctionDetails,
+  mask: (secret: string) => void,
+  committed: ReadonlySet<string>
+): RemoteFunction {
+  const environment: Record<string, string> = {}
+  for (const [key, variable] of Object.entries(
+    details.environmentVariables ?? {}
+  )) {
+    environment[key] = variable.value
+    // The marker is this action's own bookkeeping, not a secret.
+    if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
+      mask(variable.value)
+    }
+  }
+  return {
+    name: details.name,
+    description: details.description,
+    entryPoint: details.entryPoint,
+    runtime: details.runtime,
+    timeLimit: details.timeLimit,
+    memoryLimit: details.memoryLimit,
+    environment,
+    executionOptions: details.executionOptions,
+    retryPolicy: details.retryPolicy
+  }
+}

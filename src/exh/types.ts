@@ -1,0 +1,96 @@
+// What the pipeline sees of Extra Horizon: plain data in and out, no SDK
+// types, so every stage is testable without the SDK.
+
+import type { Credentials } from '../inputs.js'
+import type { FunctionBody, RemoteFunction } from '../plan.js'
+
+export interface ExhClientOptions {
+  host: string
+  credentials: Credentials
+  requestTimeoutMs: number
+  /** The run's cancel signal: aborts every request in flight. */
+  signal: AbortSignal
+  /** Called with every secret the client learns (environment values read back). */
+  mask: (secret: string) => void
+  /** Where retries are reported (one line each, no secrets). */
+  log: (message: string) => void
+  /** Step debugging: one line per API call (method, path, status, attempt, ms). */
+  debug?: (message: string) => void
+}
+
+/** The Extra Horizon calls the pipeline needs. */
+export interface ExhClient extends ExhFunctionsApi {
+  /** The executionCredentials calls (global roles and users). */
+  readonly users: ExhUsersApi
+}
+
+export interface ExhFunctionsApi {
+  listFunctions(): Promise<RemoteFunctionSummary[]>
+  /**
+   * undefined when the function does not exist. Environment values read
+   * back are masked, except those in `committed` (the task config's own).
+   */
+  getFunction(
+    name: string,
+    committed?: ReadonlySet<string>
+  ): Promise<RemoteFunction | undefined>
+  /** A create whose answer was lost, or that turns out to exist, becomes an update. */
+  createFunction(body: FunctionBody & { code: string }): Promise<void>
+  updateFunction(
+    name: string,
+    body: FunctionBody & { code?: string }
+  ): Promise<void>
+  deleteFunction(name: string): Promise<void>
+}
+
+/** One item of the function listing. */
+export interface RemoteFunctionSummary {
+  name: string
+  description?: string
+  updateTimestamp?: string
+}
+
+/** A global role, permissions by name. */
+export interface RemoteRole {
+  id: string
+  name: string
+  permissions: string[]
+}
+
+export interface RemoteUser {
+  id: string
+  email: string
+  roleNames: string[]
+}
+
+export interface OAuthTokens {
+  token: string
+  tokenSecret: string
+}
+
+/** Stored credentials of a task user, as a function's environment holds them. */
+export interface StoredCredentials extends OAuthTokens {
+  host: string
+  consumerKey: string
+  consumerSecret: string
+}
+
+export interface ExhUsersApi {
+  findRole(name: string): Promise<RemoteRole | undefined>
+  createRole(name: string, description: string): Promise<RemoteRole>
+  addPermissions(roleName: string, permissions: string[]): Promise<void>
+  removePermissions(roleName: string, permissions: string[]): Promise<void>
+  findUser(email: string): Promise<RemoteUser | undefined>
+  /** Registers with manual activation; a lost answer then "email taken" is success. */
+  register(user: {
+    email: string
+    password: string
+    firstName: string
+    lastName: string
+  }): Promise<RemoteUser>
+  addRoleToUser(userId: string, roleId: string): Promise<void>
+  /** Logs in as that user with the action's consumer: its OAuth1 tokens. */
+  login(email: string, password: string): Promise<OAuthTokens>
+  /** `users.me()` with stored credentials: whose are they? */
+  whoseCredentials(stored: StoredCredentials): Promise<RemoteUser>
+}
