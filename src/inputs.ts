@@ -60,6 +60,42 @@ type Env = Record<string, string | undefined>
 
 export const DEFAULT_CONCURRENCY = 4
 
+/** The raw inputs, read one way: trimmed, secrets masked, problems collected. */
+interface InputReader {
+  get: InputGetter
+  env: Env
+  input: (name: string) => string
+  /** The input, else the environment variable; masked the moment it is read. */
+  secret: (name: string, envName?: string) => string | undefined
+  flag: (name: string, fallback: boolean) => boolean
+  fail: (field: string, rule: string) => undefined
+}
+
+function inputReader(
+  get: InputGetter,
+  env: Env,
+  mask: (secret: string) => void,
+  problems: ConfigProblem[]
+): InputReader {
+  const fail = (field: string, rule: string): undefined => {
+    problems.push({ field, rule })
+    return undefined
+  }
+  const input = (name: string): string => get(name).trim()
+  return {
+    get,
+    env,
+    input,
+    fail,
+    secret: (name, envName) => {
+      const value = input(name) || (envName ? env[envName]?.trim() : '') || ''
+      if (value) mask(value)
+      return value || undefined
+    },
+    flag: (name, fallback) => parseBoolean(name, get(name), fallback, fail)
+  }
+}
+
 /**
  * Turns the raw inputs into Settings, collecting every problem. Pure: the
  * getter and environment are passed in, secrets are handed to `mask` as soon
@@ -71,35 +107,57 @@ export function readInputs(
   mask: (secret: string) => void
 ): Settings {
   const problems: ConfigProblem[] = []
-  const fail = (field: string, rule: string): undefined => {
-    problems.push({ field, rule })
-    return undefined
-  }
-  const input = (name: string): string => get(name).trim()
-  const secret = (name: string, envName?: string): string | undefined => {
-    const value = input(name) || (envName ? env[envName]?.trim() : '') || ''
-    if (value) mask(value)
-    return value || undefined
-  }
-
+  const read = inputReader(get, env, mask, problems)
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
   const pathInput = lines(get('path'))
-  const command = oneOf(input('command') || 'sync', [
+  const command = oneOf(read.input('command') || 'sync', [
     'sync',
     'list',
     'delete'
   ] as const)
-  if (!command) fail('command', 'must be one of: sync, list, delete')
+  if (!command) read.fail('command', 'must be one of: sync, list, delete')
+  const settings: Settings = {
+    command: command ?? 'sync',
+    workspace,
+    paths: pathInput.length
+      ? pathInput.map(p => path.resolve(workspace, p))
+      : [workspace],
+    pathInput,
+    tasks: lines(get('tasks')),
+    ...readConnection(read),
+    ...readRunOptions(read, pathInput),
+    repository: env.GITHUB_REPOSITORY ?? '',
+    repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
+    adopt: lines(get('adopt')),
+    overrides: readOverrides(get, workspace, read.fail)
+  }
+  const missing = settings.missingCredentials
+  // A dry-run of sync can still validate and package offline; nothing else can.
+  if (missing.length && (!settings.dryRun || settings.command !== 'sync')) {
+    read.fail(
+      missing.join(', '),
+      'is required (give the inputs, or the API_* environment variables)'
+    )
+  }
+  if (problems.length) throw new ValidationError(problems)
+  return settings
+}
 
-  const rawHost = input('host') || env.API_HOST?.trim() || ''
-  const host = parseHost(rawHost, fail)
-
-  const consumerKey = secret('consumer-key', 'API_OAUTH_CONSUMER_KEY')
-  const consumerSecret = secret('consumer-secret', 'API_OAUTH_CONSUMER_SECRET')
-  const token = secret('token', 'API_OAUTH_TOKEN')
-  const tokenSecret = secret('token-secret', 'API_OAUTH_TOKEN_SECRET')
-  const email = input('email') || undefined
-  const password = secret('password')
+/** Where to connect and as whom. */
+function readConnection(
+  read: InputReader
+): Pick<Settings, 'host' | 'credentials' | 'missingCredentials'> {
+  const rawHost = read.input('host') || read.env.API_HOST?.trim() || ''
+  const host = parseHost(rawHost, read.fail)
+  const consumerKey = read.secret('consumer-key', 'API_OAUTH_CONSUMER_KEY')
+  const consumerSecret = read.secret(
+    'consumer-secret',
+    'API_OAUTH_CONSUMER_SECRET'
+  )
+  const token = read.secret('token', 'API_OAUTH_TOKEN')
+  const tokenSecret = read.secret('token-secret', 'API_OAUTH_TOKEN_SECRET')
+  const email = read.input('email') || undefined
+  const password = read.secret('password')
   const { credentials, missing } = pickCredentials({
     // A host given but refused is reported once, by parseHost, not as missing.
     hostGiven: rawHost !== '',
@@ -110,55 +168,43 @@ export function readInputs(
     email,
     password
   })
+  return { host, credentials, missingCredentials: missing }
+}
 
-  const settings: Settings = {
-    command: command ?? 'sync',
-    workspace,
-    paths: pathInput.length
-      ? pathInput.map(p => path.resolve(workspace, p))
-      : [workspace],
-    pathInput,
-    tasks: lines(get('tasks')),
-    host,
-    credentials,
-    missingCredentials: missing,
-    dryRun: parseBoolean('dry-run', get('dry-run'), false, fail),
+/** How the run behaves: the switches, limits and reporting inputs. */
+function readRunOptions(
+  read: InputReader,
+  pathInput: string[]
+): Pick<
+  Settings,
+  | 'dryRun'
+  | 'concurrency'
+  | 'failFast'
+  | 'skipUnchanged'
+  | 'prune'
+  | 'pruneScope'
+  | 'requestTimeoutMs'
+  | 'buildCommand'
+  | 'githubToken'
+  | 'commentOnPr'
+  | 'label'
+> {
+  const { input, get, fail } = read
+  return {
+    dryRun: read.flag('dry-run', false),
     concurrency:
       parsePositiveInteger('concurrency', get('concurrency'), fail) ??
       DEFAULT_CONCURRENCY,
-    failFast: parseBoolean('fail-fast', get('fail-fast'), false, fail),
-    skipUnchanged: parseBoolean(
-      'skip-unchanged',
-      get('skip-unchanged'),
-      true,
-      fail
-    ),
-    prune: parseBoolean('prune', get('prune'), false, fail),
+    failFast: read.flag('fail-fast', false),
+    skipUnchanged: read.flag('skip-unchanged', true),
+    prune: read.flag('prune', false),
     pruneScope: input('prune-scope') || defaultScope(pathInput, input('code')),
     requestTimeoutMs: readTimeout(get('request-timeout'), fail) * 1000,
     buildCommand: input('build-command') || undefined,
-    githubToken: secret('github-token'),
-    commentOnPr: parseBoolean(
-      'comment-on-pr',
-      get('comment-on-pr'),
-      false,
-      fail
-    ),
-    label: input('label'),
-    repository: env.GITHUB_REPOSITORY ?? '',
-    repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
-    adopt: lines(get('adopt')),
-    overrides: readOverrides(get, workspace, fail)
+    githubToken: read.secret('github-token'),
+    commentOnPr: read.flag('comment-on-pr', false),
+    label: input('label')
   }
-  // A dry-run of sync can still validate and package offline; nothing else can.
-  if (missing.length && (!settings.dryRun || settings.command !== 'sync')) {
-    fail(
-      missing.join(', '),
-      'is required (give the inputs, or the API_* environment variables)'
-    )
-  }
-  if (problems.length) throw new ValidationError(problems)
-  return settings
 }
 
 function pickCredentials(given: {
