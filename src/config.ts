@@ -341,6 +341,64 @@ async function checkSelected(
   overrides: TaskOverrides | undefined,
   roots: (root: string) => Promise<string[]>
 ): Promise<Checked> {
+  const { problems, warnings, unresolved, ...substituted } = substituteSelected(
+    config,
+    options
+  )
+  const configDir = path.dirname(config.found.file)
+  const value = isObject(substituted.value)
+    ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
+    : substituted.value
+  // `""` is no description, as in the CLI: "none" on create, never a change.
+  if (isObject(value) && value.description === '') delete value.description
+  problems.push(...fieldProblems(config, value, overrides, unresolved))
+  if (!isObject(value)) return { problems, warnings }
+
+  const code = await codeFolderOf(config, value, overrides, {
+    unresolved,
+    allowed: await roots(config.found.root),
+    workspace: options.workspace,
+    builtLater: options.codeFoldersBuiltLater === true
+  })
+  problems.push(...code.problems)
+  const { codeDir } = code
+  // Problems with the single-task inputs still belong to this config's task.
+  for (const problem of problems) {
+    if (!problem.file) problem.config = config.file
+  }
+  if (problems.length || codeDir === undefined) return { problems, warnings }
+  return {
+    problems,
+    warnings,
+    task: {
+      name: value.name as string,
+      config: value as unknown as TaskConfig,
+      configFile: config.file,
+      codeDir,
+      searchRoot: config.found.root,
+      locations: {
+        path: config.document.locate(['path']),
+        environment: config.document.locate(['environment'])
+      }
+    }
+  }
+}
+
+/**
+ * `$NAME` values replaced, each masked the moment it is known; an unset one
+ * is a problem (a warning in an offline dry run, where it counts as empty).
+ * `unresolved` holds the places left as written, so the schema does not
+ * report them a second time.
+ */
+function substituteSelected(
+  config: ParsedConfig,
+  options: LoadOptions
+): {
+  value: unknown
+  problems: ConfigProblem[]
+  warnings: string[]
+  unresolved: Set<string>
+} {
   const problems: ConfigProblem[] = []
   const warnings: string[] = []
   const unsetAsEmpty = options.unsetVariablesWarn === true
@@ -371,13 +429,17 @@ async function checkSelected(
       ({ path: at }) => at.join('/')
     )
   )
-  const configDir = path.dirname(config.found.file)
-  const value = isObject(substituted.value)
-    ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
-    : substituted.value
-  // `""` is no description, as in the CLI: "none" on create, never a change.
-  if (isObject(value) && value.description === '') delete value.description
+  return { value: substituted.value, problems, warnings, unresolved }
+}
 
+/** The schema's rules, the credentials email and the reserved keys. */
+function fieldProblems(
+  config: ParsedConfig,
+  value: unknown,
+  overrides: TaskOverrides | undefined,
+  unresolved: Set<string>
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
   for (const issue of schemaIssues(value)) {
     // Already reported as an unset variable.
     if (unresolved.has(issue.instance.join('/'))) continue
@@ -388,8 +450,7 @@ async function checkSelected(
         : issueProblem(config, issue)
     )
   }
-  if (!isObject(value)) return { problems, warnings }
-
+  if (!isObject(value)) return problems
   const badEmail = invalidCredentialsEmail(value)
   if (badEmail) {
     problems.push({
@@ -408,35 +469,7 @@ async function checkSelected(
         : { ...fileProblem(config, ['environment', key], true), rule }
     )
   }
-
-  const code = await codeFolderOf(config, value, overrides, {
-    unresolved,
-    allowed: await roots(config.found.root),
-    workspace: options.workspace,
-    builtLater: options.codeFoldersBuiltLater === true
-  })
-  problems.push(...code.problems)
-  const { codeDir } = code
-  // Problems with the single-task inputs still belong to this config's task.
-  for (const problem of problems) {
-    if (!problem.file) problem.config = config.file
-  }
-  if (problems.length || codeDir === undefined) return { problems, warnings }
-  return {
-    problems,
-    warnings,
-    task: {
-      name: value.name as string,
-      config: value as unknown as TaskConfig,
-      configFile: config.file,
-      codeDir,
-      searchRoot: config.found.root,
-      locations: {
-        path: config.document.locate(['path']),
-        environment: config.document.locate(['environment'])
-      }
-    }
-  }
+  return problems
 }
 
 /**
