@@ -103,38 +103,10 @@ async function applyTask(
         item.task.name,
         mask
       )
-      if (plan.action !== 'unchanged') withTokens(plan.body, prepared.tokens)
     }
-    const code = item.pkg
-      ? (await readFile(item.pkg.file)).toString('base64')
-      : undefined
-    if (plan.action === 'create') {
-      if (code === undefined) throw new Error('internal: create without code')
-      await client.createFunction({ ...plan.body, code })
-    } else if (plan.action === 'update') {
-      const body = {
-        ...plan.body,
-        ...(plan.uploadCode && code !== undefined ? { code } : {})
-      }
-      // A permissions-only change touches the role, not the function.
-      if (Object.keys(body).length) {
-        await client.updateFunction(item.task.name, body)
-      }
-    }
+    await writeFunction(client, item, plan, prepared?.tokens)
   } catch (error) {
-    if (error instanceof StrandedUserError) {
-      return finish({
-        status: 'failed',
-        error: `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`
-      })
-    }
-    const stranded = prepared?.registered
-      ? `; ${strandedUserAdvice(prepared.registered.email)}`
-      : ''
-    return finish({
-      status: 'failed',
-      error: failureMessage(error) + stranded
-    })
+    return finish({ status: 'failed', error: writeFailure(error, prepared) })
   }
   try {
     if (item.credentials && prepared) {
@@ -148,6 +120,47 @@ async function applyTask(
       error: `${failureMessage(error)} (the function was written; the next run adds the role)`
     })
   }
+}
+
+/** Creates or updates the function as planned, with the task user's tokens. */
+async function writeFunction(
+  client: ExhClient,
+  item: ReadyTask,
+  plan: NonNullable<ReadyTask['plan']>,
+  tokens: OAuthTokens | undefined
+): Promise<void> {
+  if (plan.action === 'unchanged') return
+  const code = item.pkg
+    ? (await readFile(item.pkg.file)).toString('base64')
+    : undefined
+  const body = tokens ? withTokens(plan.body, tokens) : plan.body
+  if (plan.action === 'create') {
+    if (code === undefined) throw new Error('internal: create without code')
+    await client.createFunction({ ...body, code })
+    return
+  }
+  const update = {
+    ...body,
+    ...(plan.uploadCode && code !== undefined ? { code } : {})
+  }
+  // A permissions-only change touches the role, not the function.
+  if (Object.keys(update).length) {
+    await client.updateFunction(item.task.name, update)
+  }
+}
+
+/** Why a write failed, and what to do about a user it left registered. */
+function writeFailure(
+  error: unknown,
+  prepared: PreparedCredentials | undefined
+): string {
+  if (error instanceof StrandedUserError) {
+    return `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`
+  }
+  const stranded = prepared?.registered
+    ? `; ${strandedUserAdvice(prepared.registered.email)}`
+    : ''
+  return failureMessage(error) + stranded
 }
 
 function failureMessage(error: unknown): string {
@@ -183,12 +196,18 @@ export function baseResult(item: ReadyTask): TaskResult {
   }
 }
 
-/** The new user's tokens replace the placeholders the plan held. */
-function withTokens(body: FunctionBody, tokens: OAuthTokens): void {
+/** The body with the user's tokens in place of the placeholders the plan held. */
+function withTokens(body: FunctionBody, tokens: OAuthTokens): FunctionBody {
   const variables = body.environmentVariables
-  if (!variables) return
-  variables.API_OAUTH_TOKEN = { value: tokens.token }
-  variables.API_OAUTH_TOKEN_SECRET = { value: tokens.tokenSecret }
+  if (!variables) return body
+  return {
+    ...body,
+    environmentVariables: {
+      ...variables,
+      API_OAUTH_TOKEN: { value: tokens.token },
+      API_OAUTH_TOKEN_SECRET: { value: tokens.tokenSecret }
+    }
+  }
 }
 
 function taskLog(item: ReadyTask, result: TaskResult): string[] {
