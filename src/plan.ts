@@ -117,7 +117,26 @@ export function planTask(input: PlanInput): TaskPlan {
   if (!codeChanged && !environmentStale && !changes.length) {
     return { action: 'unchanged', changes: [] }
   }
+  // The marker changes with the code, so a code upload always rewrites the
+  // environment; the whole set is sent because PUT replaces it.
+  const sendEnvironment = environmentStale || codeChanged
+  return {
+    action: 'update',
+    body: changedFields(config, remote, changes, {
+      environment: sendEnvironment ? environment : undefined
+    }),
+    uploadCode: codeChanged,
+    changes
+  }
+}
 
+/** The request body of an update: only what changed. */
+function changedFields(
+  config: TaskConfig,
+  remote: RemoteFunction,
+  changes: readonly string[],
+  send: { environment?: Record<string, string> }
+): FunctionBody {
   const configured = configuredFields(config)
   const body: FunctionBody = {}
   for (const field of FIELDS) {
@@ -129,12 +148,10 @@ export function planTask(input: PlanInput): TaskPlan {
   ) {
     body.executionOptions = mergedExecutionOptions(config, remote)
   }
-  // The marker changes with the code, so a code upload always rewrites the
-  // environment; the whole set is sent because PUT replaces it.
-  if (environmentStale || codeChanged) {
-    body.environmentVariables = toVariables(environment)
+  if (send.environment) {
+    body.environmentVariables = toVariables(send.environment)
   }
-  return { action: 'update', body, uploadCode: codeChanged, changes }
+  return body
 }
 
 /** Plain fields compared and sent as they are, named as in task-config.json. */
