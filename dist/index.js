@@ -57896,6 +57896,26 @@ const RUNTIMES = task_config_schema_namespaceObject.properties.runtime["enum"];
 
 
 const DEFAULT_CONCURRENCY = 4;
+function inputReader(get, env, mask, problems) {
+    const fail = (field, rule) => {
+        problems.push({ field, rule });
+        return undefined;
+    };
+    const input = (name) => get(name).trim();
+    return {
+        get,
+        env,
+        input,
+        fail,
+        secret: (name, envName) => {
+            const value = input(name) || (envName ? env[envName]?.trim() : '') || '';
+            if (value)
+                mask(value);
+            return value || undefined;
+        },
+        flag: (name, fallback) => parseBoolean(name, get(name), fallback, fail)
+    };
+}
 /**
  * Turns the raw inputs into Settings, collecting every problem. Pure: the
  * getter and environment are passed in, secrets are handed to `mask` as soon
@@ -57903,34 +57923,50 @@ const DEFAULT_CONCURRENCY = 4;
  */
 function readInputs(get, env, mask) {
     const problems = [];
-    const fail = (field, rule) => {
-        problems.push({ field, rule });
-        return undefined;
-    };
-    const input = (name) => get(name).trim();
-    const secret = (name, envName) => {
-        const value = input(name) || (envName ? env[envName]?.trim() : '') || '';
-        if (value)
-            mask(value);
-        return value || undefined;
-    };
+    const read = inputReader(get, env, mask, problems);
     const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const pathInput = lines(get('path'));
-    const command = oneOf(input('command') || 'sync', [
+    const command = oneOf(read.input('command') || 'sync', [
         'sync',
         'list',
         'delete'
     ]);
     if (!command)
-        fail('command', 'must be one of: sync, list, delete');
-    const rawHost = input('host') || env.API_HOST?.trim() || '';
-    const host = parseHost(rawHost, fail);
-    const consumerKey = secret('consumer-key', 'API_OAUTH_CONSUMER_KEY');
-    const consumerSecret = secret('consumer-secret', 'API_OAUTH_CONSUMER_SECRET');
-    const token = secret('token', 'API_OAUTH_TOKEN');
-    const tokenSecret = secret('token-secret', 'API_OAUTH_TOKEN_SECRET');
-    const email = input('email') || undefined;
-    const password = secret('password');
+        read.fail('command', 'must be one of: sync, list, delete');
+    const settings = {
+        command: command ?? 'sync',
+        workspace,
+        paths: pathInput.length
+            ? pathInput.map(p => external_node_path_namespaceObject.resolve(workspace, p))
+            : [workspace],
+        pathInput,
+        tasks: lines(get('tasks')),
+        ...readConnection(read),
+        ...readRunOptions(read, pathInput),
+        repository: env.GITHUB_REPOSITORY ?? '',
+        repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
+        adopt: lines(get('adopt')),
+        overrides: readOverrides(get, workspace, read.fail)
+    };
+    const missing = settings.missingCredentials;
+    // A dry-run of sync can still validate and package offline; nothing else can.
+    if (missing.length && (!settings.dryRun || settings.command !== 'sync')) {
+        read.fail(missing.join(', '), 'is required (give the inputs, or the API_* environment variables)');
+    }
+    if (problems.length)
+        throw new ValidationError(problems);
+    return settings;
+}
+/** Where to connect and as whom. */
+function readConnection(read) {
+    const rawHost = read.input('host') || read.env.API_HOST?.trim() || '';
+    const host = parseHost(rawHost, read.fail);
+    const consumerKey = read.secret('consumer-key', 'API_OAUTH_CONSUMER_KEY');
+    const consumerSecret = read.secret('consumer-secret', 'API_OAUTH_CONSUMER_SECRET');
+    const token = read.secret('token', 'API_OAUTH_TOKEN');
+    const tokenSecret = read.secret('token-secret', 'API_OAUTH_TOKEN_SECRET');
+    const email = read.input('email') || undefined;
+    const password = read.secret('password');
     const { credentials, missing } = pickCredentials({
         // A host given but refused is reported once, by parseHost, not as missing.
         hostGiven: rawHost !== '',
@@ -57941,41 +57977,25 @@ function readInputs(get, env, mask) {
         email,
         password
     });
-    const settings = {
-        command: command ?? 'sync',
-        workspace,
-        paths: pathInput.length
-            ? pathInput.map(p => external_node_path_namespaceObject.resolve(workspace, p))
-            : [workspace],
-        pathInput,
-        tasks: lines(get('tasks')),
-        host,
-        credentials,
-        missingCredentials: missing,
-        dryRun: parseBoolean('dry-run', get('dry-run'), false, fail),
+    return { host, credentials, missingCredentials: missing };
+}
+/** How the run behaves: the switches, limits and reporting inputs. */
+function readRunOptions(read, pathInput) {
+    const { input, get, fail } = read;
+    return {
+        dryRun: read.flag('dry-run', false),
         concurrency: parsePositiveInteger('concurrency', get('concurrency'), fail) ??
             DEFAULT_CONCURRENCY,
-        failFast: parseBoolean('fail-fast', get('fail-fast'), false, fail),
-        skipUnchanged: parseBoolean('skip-unchanged', get('skip-unchanged'), true, fail),
-        prune: parseBoolean('prune', get('prune'), false, fail),
+        failFast: read.flag('fail-fast', false),
+        skipUnchanged: read.flag('skip-unchanged', true),
+        prune: read.flag('prune', false),
         pruneScope: input('prune-scope') || defaultScope(pathInput, input('code')),
         requestTimeoutMs: readTimeout(get('request-timeout'), fail) * 1000,
         buildCommand: input('build-command') || undefined,
-        githubToken: secret('github-token'),
-        commentOnPr: parseBoolean('comment-on-pr', get('comment-on-pr'), false, fail),
-        label: input('label'),
-        repository: env.GITHUB_REPOSITORY ?? '',
-        repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
-        adopt: lines(get('adopt')),
-        overrides: readOverrides(get, workspace, fail)
+        githubToken: read.secret('github-token'),
+        commentOnPr: read.flag('comment-on-pr', false),
+        label: input('label')
     };
-    // A dry-run of sync can still validate and package offline; nothing else can.
-    if (missing.length && (!settings.dryRun || settings.command !== 'sync')) {
-        fail(missing.join(', '), 'is required (give the inputs, or the API_* environment variables)');
-    }
-    if (problems.length)
-        throw new ValidationError(problems);
-    return settings;
 }
 function pickCredentials(given) {
     const missing = [];
@@ -64036,28 +64056,7 @@ function checkUnselected(config) {
         .map(issue => issueProblem(config, issue));
 }
 async function checkSelected(config, options, overrides, roots) {
-    const problems = [];
-    const warnings = [];
-    const unsetAsEmpty = options.unsetVariablesWarn === true;
-    const substituted = substitute(config.document.value, options.env, (secret, at) => {
-        // The name is the function's identity, shown in every report and
-        // output; masking it would hide the task everywhere (and drop outputs).
-        if (at.join('.') !== 'name' && worthMasking(secret)) {
-            options.mask?.(secret);
-        }
-    }, unsetAsEmpty);
-    for (const { path: at, variable } of substituted.missing) {
-        if (unsetAsEmpty)
-            warnings.push(unsetVariableWarning(config, at, variable));
-        else {
-            problems.push({
-                ...fileProblem(config, at),
-                rule: `variable ${variable} is not set (or empty) in the environment`
-            });
-        }
-    }
-    // Reported for every config by `deniedVariables`, and left as written.
-    const unresolved = new Set([...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(({ path: at }) => at.join('/')));
+    const { problems, warnings, unresolved, ...substituted } = substituteSelected(config, options);
     const configDir = external_node_path_namespaceObject.dirname(config.found.file);
     const value = isObject(substituted.value)
         ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
@@ -64065,30 +64064,9 @@ async function checkSelected(config, options, overrides, roots) {
     // `""` is no description, as in the CLI: "none" on create, never a change.
     if (isObject(value) && value.description === '')
         delete value.description;
-    for (const issue of schemaIssues(value)) {
-        // Already reported as an unset variable.
-        if (unresolved.has(issue.instance.join('/')))
-            continue;
-        const [top = ''] = issue.path;
-        problems.push(isOverridden(overrides, top)
-            ? inputProblem(issue, knownName(config))
-            : issueProblem(config, issue));
-    }
+    problems.push(...fieldProblems(config, value, overrides, unresolved));
     if (!isObject(value))
         return { problems, warnings };
-    const badEmail = invalidCredentialsEmail(value);
-    if (badEmail) {
-        problems.push({
-            ...fileProblem(config, ['executionCredentials', 'email']),
-            rule: badEmail
-        });
-    }
-    const fromInput = overrides?.environment !== undefined;
-    for (const { key, rule } of reservedKeys(value.environment, value.executionCredentials !== undefined)) {
-        problems.push(fromInput
-            ? { field: 'env', rule: `${key} ${rule}`, task: knownName(config) }
-            : { ...fileProblem(config, ['environment', key], true), rule });
-    }
     const code = await codeFolderOf(config, value, overrides, {
         unresolved,
         allowed: await roots(config.found.root),
@@ -64119,6 +64097,66 @@ async function checkSelected(config, options, overrides, roots) {
             }
         }
     };
+}
+/**
+ * `$NAME` values replaced, each masked the moment it is known; an unset one
+ * is a problem (a warning in an offline dry run, where it counts as empty).
+ * `unresolved` holds the places left as written, so the schema does not
+ * report them a second time.
+ */
+function substituteSelected(config, options) {
+    const problems = [];
+    const warnings = [];
+    const unsetAsEmpty = options.unsetVariablesWarn === true;
+    const substituted = substitute(config.document.value, options.env, (secret, at) => {
+        // The name is the function's identity, shown in every report and
+        // output; masking it would hide the task everywhere (and drop outputs).
+        if (at.join('.') !== 'name' && worthMasking(secret)) {
+            options.mask?.(secret);
+        }
+    }, unsetAsEmpty);
+    for (const { path: at, variable } of substituted.missing) {
+        if (unsetAsEmpty)
+            warnings.push(unsetVariableWarning(config, at, variable));
+        else {
+            problems.push({
+                ...fileProblem(config, at),
+                rule: `variable ${variable} is not set (or empty) in the environment`
+            });
+        }
+    }
+    // Reported for every config by `deniedVariables`, and left as written.
+    const unresolved = new Set([...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(({ path: at }) => at.join('/')));
+    return { value: substituted.value, problems, warnings, unresolved };
+}
+/** The schema's rules, the credentials email and the reserved keys. */
+function fieldProblems(config, value, overrides, unresolved) {
+    const problems = [];
+    for (const issue of schemaIssues(value)) {
+        // Already reported as an unset variable.
+        if (unresolved.has(issue.instance.join('/')))
+            continue;
+        const [top = ''] = issue.path;
+        problems.push(isOverridden(overrides, top)
+            ? inputProblem(issue, knownName(config))
+            : issueProblem(config, issue));
+    }
+    if (!isObject(value))
+        return problems;
+    const badEmail = invalidCredentialsEmail(value);
+    if (badEmail) {
+        problems.push({
+            ...fileProblem(config, ['executionCredentials', 'email']),
+            rule: badEmail
+        });
+    }
+    const fromInput = overrides?.environment !== undefined;
+    for (const { key, rule } of reservedKeys(value.environment, value.executionCredentials !== undefined)) {
+        problems.push(fromInput
+            ? { field: 'env', rule: `${key} ${rule}`, task: knownName(config) }
+            : { ...fileProblem(config, ['environment', key], true), rule });
+    }
+    return problems;
 }
 /**
  * The code folder, checked: relative to the config's folder (or the `code`
@@ -64799,6 +64837,26 @@ async function planCredentials(users, task, remote, connection) {
     const user = await users.findUser(email);
     if (!user)
         return { ...base, user: { kind: 'create' } };
+    const tokens = await checkStoredTokens(users, task, remote, {
+        user,
+        email,
+        connection
+    });
+    return {
+        ...base,
+        user: {
+            kind: 'reuse',
+            user,
+            tokens,
+            needsRole: !user.roleNames.includes(roleName)
+        }
+    };
+}
+/**
+ * An existing task user's tokens, as the function stores them, confirmed
+ * with `users.me` to be that user's; otherwise the way out.
+ */
+async function checkStoredTokens(users, task, remote, { user, email, connection }) {
     const way = `remove the user ${email}, or set a different executionCredentials.email`;
     const stored = storedCredentials(remote?.environment ?? {});
     if ('missing' in stored) {
@@ -64819,15 +64877,7 @@ async function planCredentials(users, task, remote, connection) {
     if (owner.id !== user.id) {
         throw new CredentialsError(`the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`);
     }
-    return {
-        ...base,
-        user: {
-            kind: 'reuse',
-            user,
-            tokens: { token: stored.token, tokenSecret: stored.tokenSecret },
-            needsRole: !user.roleNames.includes(roleName)
-        }
-    };
+    return { token: stored.token, tokenSecret: stored.tokenSecret };
 }
 /** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
 function injectedVariables(plan, connection) {
@@ -65131,18 +65181,7 @@ function escapeRegExp(text) {
 async function loadTasks(settings, env, mask) {
     const { overrides } = settings;
     if (!settings.pathInput.length && overrides?.code) {
-        const task = await taskFromInputs(overrides, {
-            workspace: settings.workspace
-        });
-        return Array.isArray(task)
-            ? { found: [], tasks: [], names: [], problems: task, warnings: [] }
-            : {
-                found: [],
-                tasks: [task],
-                names: [task.name],
-                problems: [],
-                warnings: []
-            };
+        return loadFromInputs(overrides, settings.workspace);
     }
     const discovery = await findTaskConfigs(settings.paths, settings.workspace);
     const found = discovery.configs;
@@ -65179,6 +65218,14 @@ async function loadTasks(settings, env, mask) {
         ...unreadableWarnings(discovery.unreadable, loaded.tasks.map(task => task.codeDir), settings.workspace)
     ];
     return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings };
+}
+/** A task given by the single-task inputs alone, with no config file. */
+async function loadFromInputs(overrides, workspace) {
+    const task = await taskFromInputs(overrides, { workspace });
+    const none = { found: [], problems: [], warnings: [] };
+    return Array.isArray(task)
+        ? { ...none, tasks: [], names: [], problems: task }
+        : { ...none, tasks: [task], names: [task.name] };
 }
 /** A dry run missing a credential: validated and packaged without the API. */
 function isOfflineDryRun(settings) {
@@ -66815,6 +66862,20 @@ function planTask(input) {
     if (!codeChanged && !environmentStale && !changes.length) {
         return { action: 'unchanged', changes: [] };
     }
+    // The marker changes with the code, so a code upload always rewrites the
+    // environment; the whole set is sent because PUT replaces it.
+    const sendEnvironment = environmentStale || codeChanged;
+    return {
+        action: 'update',
+        body: changedFields(config, remote, changes, {
+            environment: sendEnvironment ? environment : undefined
+        }),
+        uploadCode: codeChanged,
+        changes
+    };
+}
+/** The request body of an update: only what changed. */
+function changedFields(config, remote, changes, send) {
     const configured = configuredFields(config);
     const body = {};
     for (const field of FIELDS) {
@@ -66825,12 +66886,10 @@ function planTask(input) {
         changes.includes('defaultPriority')) {
         body.executionOptions = mergedExecutionOptions(config, remote);
     }
-    // The marker changes with the code, so a code upload always rewrites the
-    // environment; the whole set is sent because PUT replaces it.
-    if (environmentStale || codeChanged) {
-        body.environmentVariables = toVariables(environment);
+    if (send.environment) {
+        body.environmentVariables = toVariables(send.environment);
     }
-    return { action: 'update', body, uploadCode: codeChanged, changes };
+    return body;
 }
 /** Plain fields compared and sent as they are, named as in task-config.json. */
 const FIELDS = [
@@ -67289,42 +67348,11 @@ async function applyTask(client, item, mask) {
     try {
         if (item.credentials) {
             prepared = await prepareCredentials(client.users, item.credentials, item.task.name, mask);
-            if (plan.action !== 'unchanged')
-                withTokens(plan.body, prepared.tokens);
         }
-        const code = item.pkg
-            ? (await (0,promises_namespaceObject.readFile)(item.pkg.file)).toString('base64')
-            : undefined;
-        if (plan.action === 'create') {
-            if (code === undefined)
-                throw new Error('internal: create without code');
-            await client.createFunction({ ...plan.body, code });
-        }
-        else if (plan.action === 'update') {
-            const body = {
-                ...plan.body,
-                ...(plan.uploadCode && code !== undefined ? { code } : {})
-            };
-            // A permissions-only change touches the role, not the function.
-            if (Object.keys(body).length) {
-                await client.updateFunction(item.task.name, body);
-            }
-        }
+        await writeFunction(client, item, plan, prepared?.tokens);
     }
     catch (error) {
-        if (error instanceof StrandedUserError) {
-            return finish({
-                status: 'failed',
-                error: `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`
-            });
-        }
-        const stranded = prepared?.registered
-            ? `; ${strandedUserAdvice(prepared.registered.email)}`
-            : '';
-        return finish({
-            status: 'failed',
-            error: failureMessage(error) + stranded
-        });
+        return finish({ status: 'failed', error: writeFailure(error, prepared) });
     }
     try {
         if (item.credentials && prepared) {
@@ -67339,6 +67367,39 @@ async function applyTask(client, item, mask) {
             error: `${failureMessage(error)} (the function was written; the next run adds the role)`
         });
     }
+}
+/** Creates or updates the function as planned, with the task user's tokens. */
+async function writeFunction(client, item, plan, tokens) {
+    if (plan.action === 'unchanged')
+        return;
+    const code = item.pkg
+        ? (await (0,promises_namespaceObject.readFile)(item.pkg.file)).toString('base64')
+        : undefined;
+    const body = tokens ? withTokens(plan.body, tokens) : plan.body;
+    if (plan.action === 'create') {
+        if (code === undefined)
+            throw new Error('internal: create without code');
+        await client.createFunction({ ...body, code });
+        return;
+    }
+    const update = {
+        ...body,
+        ...(plan.uploadCode && code !== undefined ? { code } : {})
+    };
+    // A permissions-only change touches the role, not the function.
+    if (Object.keys(update).length) {
+        await client.updateFunction(item.task.name, update);
+    }
+}
+/** Why a write failed, and what to do about a user it left registered. */
+function writeFailure(error, prepared) {
+    if (error instanceof StrandedUserError) {
+        return `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`;
+    }
+    const stranded = prepared?.registered
+        ? `; ${strandedUserAdvice(prepared.registered.email)}`
+        : '';
+    return failureMessage(error) + stranded;
 }
 function failureMessage(error) {
     if (error instanceof ExhApiError && error.failure.cancelled) {
@@ -67370,13 +67431,19 @@ function baseResult(item) {
             : undefined
     };
 }
-/** The new user's tokens replace the placeholders the plan held. */
+/** The body with the user's tokens in place of the placeholders the plan held. */
 function withTokens(body, tokens) {
     const variables = body.environmentVariables;
     if (!variables)
-        return;
-    variables.API_OAUTH_TOKEN = { value: tokens.token };
-    variables.API_OAUTH_TOKEN_SECRET = { value: tokens.tokenSecret };
+        return body;
+    return {
+        ...body,
+        environmentVariables: {
+            ...variables,
+            API_OAUTH_TOKEN: { value: tokens.token },
+            API_OAUTH_TOKEN_SECRET: { value: tokens.tokenSecret }
+        }
+    };
 }
 function taskLog(item, result) {
     const lines = [`config: ${item.task.configFile ?? '(inputs)'}`];

@@ -135,7 +135,36 @@ export async function planCredentials(
 
   const user = await users.findUser(email)
   if (!user) return { ...base, user: { kind: 'create' } }
+  const tokens = await checkStoredTokens(users, task, remote, {
+    user,
+    email,
+    connection
+  })
+  return {
+    ...base,
+    user: {
+      kind: 'reuse',
+      user,
+      tokens,
+      needsRole: !user.roleNames.includes(roleName)
+    }
+  }
+}
 
+/**
+ * An existing task user's tokens, as the function stores them, confirmed
+ * with `users.me` to be that user's; otherwise the way out.
+ */
+async function checkStoredTokens(
+  users: ExhUsersApi,
+  task: TaskDefinition,
+  remote: RemoteFunction | undefined,
+  {
+    user,
+    email,
+    connection
+  }: { user: RemoteUser; email: string; connection: ActionConnection }
+): Promise<OAuthTokens> {
   const way = `remove the user ${email}, or set a different executionCredentials.email`
   const stored = storedCredentials(remote?.environment ?? {})
   if ('missing' in stored) {
@@ -160,15 +189,7 @@ export async function planCredentials(
       `the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`
     )
   }
-  return {
-    ...base,
-    user: {
-      kind: 'reuse',
-      user,
-      tokens: { token: stored.token, tokenSecret: stored.tokenSecret },
-      needsRole: !user.roleNames.includes(roleName)
-    }
-  }
+  return { token: stored.token, tokenSecret: stored.tokenSecret }
 }
 
 /** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */

@@ -28,18 +28,7 @@ export async function loadTasks(
 ): Promise<LoadedTasks> {
   const { overrides } = settings
   if (!settings.pathInput.length && overrides?.code) {
-    const task = await taskFromInputs(overrides, {
-      workspace: settings.workspace
-    })
-    return Array.isArray(task)
-      ? { found: [], tasks: [], names: [], problems: task, warnings: [] }
-      : {
-          found: [],
-          tasks: [task],
-          names: [task.name],
-          problems: [],
-          warnings: []
-        }
+    return loadFromInputs(overrides, settings.workspace)
   }
 
   const discovery = await findTaskConfigs(settings.paths, settings.workspace)
@@ -81,6 +70,18 @@ export async function loadTasks(
     )
   ]
   return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings }
+}
+
+/** A task given by the single-task inputs alone, with no config file. */
+async function loadFromInputs(
+  overrides: NonNullable<Settings['overrides']>,
+  workspace: string
+): Promise<LoadedTasks> {
+  const task = await taskFromInputs(overrides, { workspace })
+  const none = { found: [], problems: [], warnings: [] }
+  return Array.isArray(task)
+    ? { ...none, tasks: [], names: [], problems: task }
+    : { ...none, tasks: [task], names: [task.name] }
 }
 
 /** A dry run missing a credential: validated and packaged without the API. */
