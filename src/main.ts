@@ -23,7 +23,7 @@ import {
 import { forLog } from './safe-text.js'
 import { buildEnvironment, runShell } from './build.js'
 import { isOfflineDryRun } from './load.js'
-import { safeLog, type Log } from './log.js'
+import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -253,7 +253,13 @@ function actionsIo(
     printTaskLog: log.group,
     runCommand: (command, cwd, title) =>
       log.groupAround(title, () =>
-        runShell(command, { cwd, env: buildEnvironment(process.env), signal })
+        withoutWorkflowCommands(() =>
+          runShell(command, {
+            cwd,
+            env: buildEnvironment(process.env),
+            signal
+          })
+        )
       )
   }
 }
