@@ -58495,8 +58495,10 @@ function maskReadBack(value, committed) {
 class SecretRegistry {
     values = new Set();
     add(value) {
-        if (value)
-            this.values.add(value);
+        if (!value)
+            return;
+        for (const form of encodedForms(value))
+            this.values.add(form);
     }
     redact(text) {
         // Longest first, so a secret containing another is replaced whole.
@@ -58504,6 +58506,20 @@ class SecretRegistry {
             .sort((a, b) => b.length - a.length)
             .reduce((out, secret) => out.split(secret).join('***'), text);
     }
+}
+/**
+ * A secret as an API error may echo it: raw, URL-encoded (a query or a form
+ * body, `+` for a space too) and JSON-escaped. The runner masks these forms
+ * in the log; the summary, outputs and comment need them redacted too.
+ */
+function encodedForms(value) {
+    const uri = encodeURIComponent(value);
+    return [
+        value,
+        uri,
+        uri.replace(/%20/g, '+'),
+        JSON.stringify(value).slice(1, -1)
+    ];
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -64573,7 +64589,10 @@ async function buildTasks(tasks, command, workspace, run, signal) {
     return problems;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/log.ts
+
 
 
 /** Step debugging: the runner sets RUNNER_DEBUG=1 for ACTIONS_STEP_DEBUG. */
@@ -64605,11 +64624,26 @@ function safeLog(secrets) {
         redact: text => secrets.redact(text)
     };
 }
+/**
+ * Runs `work` (a build) with the runner's workflow commands off: a build
+ * script a pull request wrote prints straight to the log, and could
+ * otherwise print `::stop-commands::` (so the action's later masks are
+ * ignored), `::add-mask::`, or annotations in the action's name. The token
+ * that turns them back on is random, so the build cannot print it.
+ */
+async function withoutWorkflowCommands(work) {
+    const token = (0,external_node_crypto_.randomUUID)();
+    info(`::stop-commands::${token}`);
+    try {
+        return await work();
+    }
+    finally {
+        info(`::${token}::`);
+    }
+}
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/retry.ts
 const DEFAULT_RETRY = {
     attempts: 4,
@@ -67103,6 +67137,7 @@ function showValue(value) {
 
 
 
+
 /**
  * Reads at once while planning, whatever `concurrency` (which bounds
  * writes). Reads are small idempotent GETs: at 50 ms of latency, 300 tasks
@@ -67174,16 +67209,28 @@ async function planAgainstRemote(client, scanned, remoteNames, settings) {
  * without a marker (made by hand or by the CLI) is taken over.
  */
 function ownershipRefusal(name, remote, settings) {
-    const owner = remote && foreignOwner(remote.environment, settings.repository);
-    if (!owner)
+    if (!remote || mayAdopt(name, settings.adopt))
         return undefined;
-    if (mayAdopt(name, settings.adopt))
+    if (hasUnreadableMarker(remote.environment)) {
+        return `function ${name} carries a marker this version of the action cannot read (written by a later version, or damaged), so its owner is unknown and it is not updated: to take it over, set "adopt: ${name}" in this workflow`;
+    }
+    const owner = foreignOwner(remote.environment, settings.repository);
+    if (!owner)
         return undefined;
     // The marker is an API answer: anyone with write access to the function
     // could have put anything in it.
     const repository = forLog(owner.repository);
     const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : '';
     return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
+}
+/**
+ * A marker is there but unreadable: a later version's (another repository's
+ * for all this run can tell) or damaged. Taking it over as if made by hand
+ * would let an older action overwrite a function it cannot prove is its own.
+ */
+function hasUnreadableMarker(environment) {
+    return (Boolean(environment[MARKER_VARIABLE]) &&
+        readMarker(environment) === undefined);
 }
 /** The `adopt` input selects nothing when empty (unlike `tasks`). */
 function mayAdopt(name, adopt) {
@@ -67483,11 +67530,18 @@ function findPrunable(client, remoteNames, scope) {
     return keepOwned(client, candidates, scope.concurrency, environment => isOurs(environment, scope));
 }
 /**
+ * The only names this action writes (the config schema's pattern). A listed
+ * name outside it is none of ours, and may not even address itself: the SDK
+ * puts it in the path as it is, so `a?x` would read and delete `a`.
+ */
+const OWN_NAME = /^[A-Za-z0-9-]+$/;
+/**
  * The names among `candidates` whose function (read one by one: the
  * listing holds no environment) passes `owned`, sorted.
  */
 async function keepOwned(client, candidates, concurrency, owned) {
-    const kept = await mapPool(candidates, concurrency, async (name) => {
+    const writable = candidates.filter(name => OWN_NAME.test(name));
+    const kept = await mapPool(writable, concurrency, async (name) => {
         const remote = await client.getFunction(name);
         return remote && owned(remote.environment) ? name : undefined;
     });
@@ -68242,7 +68296,11 @@ function actionsIo(signal, mask, log) {
         warning: log.warning,
         debug: log.debug,
         printTaskLog: log.group,
-        runCommand: (command, cwd, title) => log.groupAround(title, () => runShell(command, { cwd, env: buildEnvironment(process.env), signal }))
+        runCommand: (command, cwd, title) => log.groupAround(title, () => withoutWorkflowCommands(() => runShell(command, {
+            cwd,
+            env: buildEnvironment(process.env),
+            signal
+        })))
     };
 }
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
 import { forLog } from './safe-text.js'
 import type { SecretRegistry } from './secrets.js'
@@ -47,5 +48,24 @@ export function safeLog(secrets: SecretRegistry): Log {
     },
     groupAround: (title, work) => core.group(line(title), work),
     redact: text => secrets.redact(text)
+  }
+}
+
+/**
+ * Runs `work` (a build) with the runner's workflow commands off: a build
+ * script a pull request wrote prints straight to the log, and could
+ * otherwise print `::stop-commands::` (so the action's later masks are
+ * ignored), `::add-mask::`, or annotations in the action's name. The token
+ * that turns them back on is random, so the build cannot print it.
+ */
+export async function withoutWorkflowCommands<T>(
+  work: () => Promise<T>
+): Promise<T> {
+  const token = randomUUID()
+  core.info(`::stop-commands::${token}`)
+  try {
+    return await work()
+  } finally {
+    core.info(`::${token}::`)
   }
 }

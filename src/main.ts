@@ -20,7 +20,7 @@ import {
 } from './pr-comment.js'
 import { forLog } from './safe-text.js'
 import { buildEnvironment, runShell } from './build.js'
-import { safeLog, type Log } from './log.js'
+import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 import { runPipeline, type Failure } from './pipeline.js'
 
 /**
@@ -85,7 +85,13 @@ function actionsIo(
     printTaskLog: log.group,
     runCommand: (command, cwd, title) =>
       log.groupAround(title, () =>
-        runShell(command, { cwd, env: buildEnvironment(process.env), signal })
+        withoutWorkflowCommands(() =>
+          runShell(command, {
+            cwd,
+            env: buildEnvironment(process.env),
+            signal
+          })
+        )
       )
   }
 }

@@ -33,6 +33,13 @@ export function findPrunable(
 }
 
 /**
+ * The only names this action writes (the config schema's pattern). A listed
+ * name outside it is none of ours, and may not even address itself: the SDK
+ * puts it in the path as it is, so `a?x` would read and delete `a`.
+ */
+const OWN_NAME = /^[A-Za-z0-9-]+$/
+
+/**
  * The names among `candidates` whose function (read one by one: the
  * listing holds no environment) passes `owned`, sorted.
  */
@@ -42,7 +49,8 @@ export async function keepOwned(
   concurrency: number,
   owned: (environment: Readonly<Record<string, string>>) => boolean
 ): Promise<string[]> {
-  const kept = await mapPool(candidates, concurrency, async name => {
+  const writable = candidates.filter(name => OWN_NAME.test(name))
+  const kept = await mapPool(writable, concurrency, async name => {
     const remote = await client.getFunction(name)
     return remote && owned(remote.environment) ? name : undefined
   })

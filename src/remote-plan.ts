@@ -7,6 +7,7 @@ import {
   type Repository
 } from './marker.js'
 import { createTaskFilter } from './task-filter.js'
+import { MARKER_VARIABLE } from './task.js'
 import { forLog } from './safe-text.js'
 import { planTask, type RemoteFunction, type TaskPlan } from './plan.js'
 import { mapPool } from './pool.js'
@@ -127,14 +128,31 @@ export function ownershipRefusal(
   remote: RemoteFunction | undefined,
   settings: Pick<PlanSettings, 'repository' | 'adopt'>
 ): string | undefined {
-  const owner = remote && foreignOwner(remote.environment, settings.repository)
+  if (!remote || mayAdopt(name, settings.adopt)) return undefined
+  if (hasUnreadableMarker(remote.environment)) {
+    return `function ${name} carries a marker this version of the action cannot read (written by a later version, or damaged), so its owner is unknown and it is not updated: to take it over, set "adopt: ${name}" in this workflow`
+  }
+  const owner = foreignOwner(remote.environment, settings.repository)
   if (!owner) return undefined
-  if (mayAdopt(name, settings.adopt)) return undefined
   // The marker is an API answer: anyone with write access to the function
   // could have put anything in it.
   const repository = forLog(owner.repository)
   const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : ''
   return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`
+}
+
+/**
+ * A marker is there but unreadable: a later version's (another repository's
+ * for all this run can tell) or damaged. Taking it over as if made by hand
+ * would let an older action overwrite a function it cannot prove is its own.
+ */
+function hasUnreadableMarker(
+  environment: Readonly<Record<string, string>>
+): boolean {
+  return (
+    Boolean(environment[MARKER_VARIABLE]) &&
+    readMarker(environment) === undefined
+  )
 }
 
 /** The `adopt` input selects nothing when empty (unlike `tasks`). */

@@ -30,7 +30,8 @@ export class SecretRegistry {
   private readonly values = new Set<string>()
 
   add(value: string): void {
-    if (value) this.values.add(value)
+    if (!value) return
+    for (const form of encodedForms(value)) this.values.add(form)
   }
 
   redact(text: string): string {
@@ -39,4 +40,19 @@ export class SecretRegistry {
       .sort((a, b) => b.length - a.length)
       .reduce((out, secret) => out.split(secret).join('***'), text)
   }
+}
+
+/**
+ * A secret as an API error may echo it: raw, URL-encoded (a query or a form
+ * body, `+` for a space too) and JSON-escaped. The runner masks these forms
+ * in the log; the summary, outputs and comment need them redacted too.
+ */
+function encodedForms(value: string): string[] {
+  const uri = encodeURIComponent(value)
+  return [
+    value,
+    uri,
+    uri.replace(/%20/g, '+'),
+    JSON.stringify(value).slice(1, -1)
+  ]
 }

@@ -77,6 +77,21 @@ describe('ownership before any write', () => {
       false
     ],
     [
+      'a marker of a later version (its owner unknown)',
+      remoteMarked(
+        JSON.stringify({ v: 3, fingerprint: 'f', repository: 'org/a' })
+      ),
+      [],
+      true
+    ],
+    ['a damaged marker', remoteMarked('{"v":2,'), [], true],
+    [
+      'a damaged marker named in adopt',
+      remoteMarked('not json'),
+      ['report'],
+      false
+    ],
+    [
       'a function of another repository that adopt does not match',
       remoteMarked({ repository: 'org/a', repositoryId: '7' }),
       ['other', 'x*'],

@@ -42,4 +42,14 @@ describe('SecretRegistry', () => {
     expect(secrets.redact('x abcdefgh y abcd z')).toBe('x *** y *** z')
     expect(secrets.redact('nothing here')).toBe('nothing here')
   })
+
+  it('redacts a secret echoed URL-encoded or JSON-escaped', () => {
+    const secrets = new SecretRegistry()
+    secrets.add('p@ss word/"x"')
+    expect(
+      secrets.redact(
+        'body password=p%40ss+word%2F%22x%22 q=p%40ss%20word%2F%22x%22 json "p@ss word/\\"x\\""'
+      )
+    ).toBe('body password=*** q=*** json "***"')
+  })
 })

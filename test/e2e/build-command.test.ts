@@ -107,6 +107,30 @@ describe('build-command', () => {
     }
   })
 
+  it('turns workflow commands off while the build prints, with a token the build cannot know', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const run = await syncWith(fake, ws.dir, {
+      'build-command':
+        'echo "::stop-commands::build-token"; echo "::warning::from the build"'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    const lines = run.stdout.split(/\r?\n/)
+    const forged = lines.indexOf('::warning::from the build')
+    expect(forged).toBeGreaterThan(0)
+    const stop = lines.findIndex(line =>
+      /^::stop-commands::[0-9a-f-]{36}$/.test(line)
+    )
+    expect(stop).toBeGreaterThan(-1)
+    expect(stop).toBeLessThan(forged)
+    const token = lines[stop]?.slice('::stop-commands::'.length)
+    // Turned back on right after the build, before anything else the action prints.
+    expect(lines.slice(forged).indexOf(`::${token}::`)).toBe(1)
+  })
+
   it('stops the running build on SIGINT and starts no other, exiting 1 with outputs and summary', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({

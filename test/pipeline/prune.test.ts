@@ -58,6 +58,25 @@ describe('prune', () => {
     ).toBeDefined()
   })
 
+  it('never deletes through a listed name that would address another function (a query or a path in the name)', async () => {
+    await using ctx = await synced()
+    const marker =
+      ctx.fake.functions.get('a')?.environmentVariables[MARKER_VARIABLE]
+    expect(marker).toBeDefined()
+    // A hostile listing: `a?x` reads and deletes /functions/a, which is ours.
+    ctx.fake.seedFunction({
+      name: 'a?x',
+      environmentVariables: { [MARKER_VARIABLE]: marker as { value: string } }
+    })
+    const run = await syncInProcess(ctx.fake, ctx.ws.dir, {
+      path: 'tasks',
+      prune: 'true'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(ctx.fake.functions.has('a')).toBe(true)
+    expect(run.result.map(r => r.name)).not.toContain('a?x')
+  })
+
   it('plans the deletions in a dry run without deleting', async () => {
     await using ctx = await synced()
     const run = await syncInProcess(ctx.fake, ctx.ws.dir, {
