@@ -54794,7 +54794,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5343);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4954);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Everything is reported by now. A request abandoned at its deadline (the
@@ -54806,7 +54806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5343:
+/***/ 4954:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57882,7 +57882,7 @@ function scrubHost(text, host) {
 
 ;// CONCATENATED MODULE: ./schema/task-config.schema.json
 const task_config_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://raw.githubusercontent.com/ExtraHorizon/exh-tasks-action/v1/schema/task-config.schema.json","title":"Extra Horizon task-config.json","description":"One Extra Horizon task (Task Service function), as synced by `exh tasks sync` and by exh-tasks-action. A string value starting with `$` is replaced by the environment variable of that name when the task is synced.","type":"object","required":["name","path","entryPoint","runtime"],"additionalProperties":false,"properties":{"$schema":{"description":"The JSON Schema this file follows, for editors.","type":"string"},"name":{"title":"Task name","description":"The function\'s name in the Task Service: letters, digits and `-`.","$comment":"The CLI\'s pattern. The docs show a name with `_`, but the CLI rejects it, so this schema does too.","type":"string","pattern":"^[A-Za-z0-9-]+$"},"description":{"title":"Description","description":"A description of the task. When absent, `none` is sent on create.","type":"string"},"path":{"title":"Code folder","description":"The folder with the built task, relative to this file\'s folder. Its contents are zipped and uploaded.","type":"string"},"entryPoint":{"title":"Entry point","description":"The code function to invoke, e.g. `index.handler` for Node.js.","type":"string"},"runtime":{"title":"Runtime","description":"The AWS Lambda runtime the task runs on.","$comment":"The CLI\'s runtime list as of exh-cli 1.13.6, dated 2026-11. This is the one place the action keeps it; update it when the CLI adds runtimes.","type":"string","enum":["nodejs24.x","nodejs22.x","nodejs20.x","nodejs18.x","nodejs16.x","python3.14","python3.13","python3.12","python3.11","python3.10","python3.9","python3.8","java25","java21","java17","java11","java8.al2","dotnet10","dotnet9","dotnet8","dotnet7","dotnet6","ruby4.0","ruby3.4","ruby3.3","ruby3.2","provided.al2023","provided.al2"]},"timeLimit":{"title":"Time limit (seconds)","description":"Seconds a run may take before it is stopped: 3 to 300. The Task Service\'s default is 30.","$comment":"The CLI\'s --timeLimit help says 900, but its schema, the API docs and the SDK say 300, and the CLI\'s schema rejects more.","type":"integer","minimum":3,"maximum":300},"memoryLimit":{"title":"Memory limit (MB)","description":"Memory allocated to a run, in MB: 128 to 10240. The Task Service\'s default is 128.","type":"integer","minimum":128,"maximum":10240},"environment":{"title":"Environment variables","description":"Environment variables of the function. When present, this is the whole set; a value such as `$MY_SECRET` is taken from the environment at sync time.","$comment":"Key names follow the AWS Lambda rule (letters, digits and `_`), which the function\'s variables end up under; a leading `_` is allowed as in POSIX shells. The CLI does not check keys, so a bad key would only fail at deploy time; here it is reported with its line.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"executionPermission":{"title":"Execution permission","description":"Who may execute the function. The Task Service\'s default is `permissionRequired`.","type":"string","enum":["permissionRequired","allUsers","public"]},"defaultPriority":{"title":"Default priority","description":"Priority of tasks created for this function when none is given. The Task Service\'s default is 0.","type":"integer"},"retryPolicy":{"title":"Retry policy","description":"Whether failed runs are retried (up to 3 times), and on which errors (all of them when the list is empty or absent).","type":"object","required":["enabled"],"additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"errorsToRetry":{"type":"array","items":{"type":"string"}}}},"executionCredentials":{"title":"Execution credentials","description":"Creates a user and a global role `exh.tasks.<name>` with these permissions for the task, and injects its credentials into the environment (API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET).","type":"object","required":["permissions"],"additionalProperties":false,"properties":{"permissions":{"description":"The permissions of the task\'s global role.","type":"array","items":{"type":"string"}},"email":{"description":"The user\'s email. Default: `exh.tasks+<name>@extrahorizon.com`.","type":"string"}}}}}');
-;// CONCATENATED MODULE: ./src/runtimes.ts
+;// CONCATENATED MODULE: ./src/config/runtimes.ts
 
 /**
  * The runtimes the CLI accepts. The list lives in the schema (with its date),
@@ -58194,7 +58194,7 @@ function oneOf(value, allowed) {
     return allowed.find(option => option === value);
 }
 
-;// CONCATENATED MODULE: ./src/result.ts
+;// CONCATENATED MODULE: ./src/report/result.ts
 /** The key order of a result entry, for readable JSON. */
 function orderResult(result) {
     const ordered = {};
@@ -58277,7 +58277,7 @@ function markdownText(text) {
         .replace(/www\\\./gi, match => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/report/summary.ts
 
 
 /** Tasks with this action, done or planned (not failed, not skipped). */
@@ -63520,7 +63520,7 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./src/pr-comment.ts
+;// CONCATENATED MODULE: ./src/report/pr-comment.ts
 
 
 /** GitHub refuses comments over 65,536 characters; keep a margin. */
@@ -63646,7 +63646,7 @@ function isInside(root, candidate) {
 var ajv = __nccwpck_require__(2463);
 // EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
 var main = __nccwpck_require__(9547);
-;// CONCATENATED MODULE: ./src/json-locations.ts
+;// CONCATENATED MODULE: ./src/config/json-locations.ts
 // Parses a JSON file keeping node positions, so a problem found in the parsed
 // value (by a JSON path) can be reported at its line and column.
 
@@ -63766,7 +63766,7 @@ function describeParseError(error) {
     return PARSE_ERRORS[code] ?? code;
 }
 
-;// CONCATENATED MODULE: ./src/substitute.ts
+;// CONCATENATED MODULE: ./src/config/substitute.ts
 // `$NAME` substitution exactly as the CLI does it: a whole string value whose
 // first character is `$` is replaced by the environment variable of the rest's
 // name; recursively in objects and arrays, never in keys; no partial
@@ -63855,7 +63855,7 @@ function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-;// CONCATENATED MODULE: ./src/config.ts
+;// CONCATENATED MODULE: ./src/config/validate.ts
 // Stage 3, load and validate: parse every task-config.json, check it against
 // the schema, substitute `$NAME` values of the selected ones, apply the
 // single-task inputs, and resolve each code folder. Every problem is collected.
@@ -64197,7 +64197,7 @@ async function codeFolderOf(config, value, overrides, context) {
         return { problems: [{ ...fileProblem(config, ['path']), rule }] };
     }
     const codeDir = external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(config.found.file), value.path);
-    if (builtLater && !(await config_exists(codeDir)))
+    if (builtLater && !(await validate_exists(codeDir)))
         return { codeDir, problems: [] };
     const rule = await checkCodeFolder(codeDir, workspace, allowed);
     const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : [];
@@ -64274,7 +64274,7 @@ async function checkTaskCodeFolder(task, workspace) {
         task: task.name
     };
 }
-async function config_exists(file) {
+async function validate_exists(file) {
     return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
 }
 /** The real paths of the workspace and of a searched folder, each resolved once. */
@@ -64355,7 +64355,7 @@ function describeRule(error, actual) {
         case 'type':
             return `must be ${String(params.type)}${actual === null ? ', not null' : ''}`;
         case 'enum':
-            return config_oneOf(Array.isArray(params.allowedValues) ? params.allowedValues : [], actual);
+            return validate_oneOf(Array.isArray(params.allowedValues) ? params.allowedValues : [], actual);
         case 'pattern':
             return (PATTERN_RULES[String(params.pattern)] ??
                 `must match the pattern ${String(params.pattern)}`);
@@ -64373,7 +64373,7 @@ function describeRule(error, actual) {
  * same family as the given one (`nodejs8.x` → the nodejs ones); with no such
  * family the whole list is shown.
  */
-function config_oneOf(allowed, actual) {
+function validate_oneOf(allowed, actual) {
     const values = allowed.map(String);
     const family = typeof actual === 'string' ? familyOf(actual) : '';
     const near = values.length > 8 && family.length >= 2
@@ -64800,7 +64800,7 @@ function readFailure(error, context) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/credentials.ts
+;// CONCATENATED MODULE: ./src/plan/credentials.ts
 
 
 
@@ -65186,7 +65186,7 @@ function discover_compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
-;// CONCATENATED MODULE: ./src/task-filter.ts
+;// CONCATENATED MODULE: ./src/config/task-filter.ts
 function createTaskFilter(patterns) {
     const compiled = patterns.map(pattern => ({
         pattern,
@@ -65203,7 +65203,7 @@ function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-;// CONCATENATED MODULE: ./src/load.ts
+;// CONCATENATED MODULE: ./src/config/load.ts
 
 
 
@@ -65304,7 +65304,7 @@ async function mapPool(items, limit, work, options = {}) {
 var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./src/file-workers.ts
+;// CONCATENATED MODULE: ./src/fingerprint/file-workers.ts
 // Reading, hashing and deflating small files off the main thread. A worker
 // takes a batch of files (one message for many files, so per-file overhead
 // stays small) and does the whole job synchronously: readFileSync, sha256,
@@ -65457,7 +65457,7 @@ async function closeFileWorkers() {
     await shared?.close();
 }
 
-;// CONCATENATED MODULE: ./src/read-pass.ts
+;// CONCATENATED MODULE: ./src/fingerprint/read-pass.ts
 // One read of every file of a code folder, in the folder's sorted order:
 // small files in batches on the worker pool, large ones streamed here (zlib
 // deflates them on the libuv pool). A few jobs run ahead of the one being
@@ -65637,7 +65637,7 @@ function deflating(options) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/code-folder.ts
+;// CONCATENATED MODULE: ./src/fingerprint/code-folder.ts
 // Stage 4: read a task's code folder and fingerprint it. The scan keeps only
 // metadata (never file contents), so a large node_modules tree costs a read
 // and a hash, not memory.
@@ -65934,7 +65934,7 @@ function codeOf(error) {
     return String(error);
 }
 
-;// CONCATENATED MODULE: ./src/package.ts
+;// CONCATENATED MODULE: ./src/package/zip.ts
 // Stage 6: zip a walked code folder deterministically, and the size checks
 // the API would otherwise fail a write on.
 //
@@ -66248,7 +66248,7 @@ function environmentBytes(env) {
     return Object.entries(env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'), 0);
 }
 
-;// CONCATENATED MODULE: ./src/scan.ts
+;// CONCATENATED MODULE: ./src/fingerprint/scan.ts
 
 
 
@@ -66759,7 +66759,7 @@ async function checkCredentials({ sdk, call }, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/marker.ts
+;// CONCATENATED MODULE: ./src/plan/marker.ts
 
 const marker_VERSION = 2;
 const READABLE_VERSIONS = [1, 2];
@@ -66844,7 +66844,7 @@ function markerUpToDate(stored, wanted) {
     return stored.repository === wanted.repository;
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
+;// CONCATENATED MODULE: ./src/plan/decide.ts
 
 
 /** The CLI sends this when a config has no description, on create only. */
@@ -67129,7 +67129,7 @@ function showValue(value) {
     return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
-;// CONCATENATED MODULE: ./src/remote-plan.ts
+;// CONCATENATED MODULE: ./src/plan/remote.ts
 
 
 
@@ -67247,7 +67247,7 @@ function markerToWrite(fingerprint, remote, settings) {
     return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope);
 }
 
-;// CONCATENATED MODULE: ./src/uploads.ts
+;// CONCATENATED MODULE: ./src/package/stage.ts
 
 
 
@@ -67338,7 +67338,7 @@ function bodyOf(item) {
         : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/apply.ts
+;// CONCATENATED MODULE: ./src/apply/apply.ts
 
 
 
@@ -67515,7 +67515,7 @@ function taskLog(item, result) {
     return lines;
 }
 
-;// CONCATENATED MODULE: ./src/prune.ts
+;// CONCATENATED MODULE: ./src/plan/prune.ts
 
 
 /**
@@ -67562,7 +67562,7 @@ function isOurs(environment, scope) {
         marker.scope === scope.scope);
 }
 
-;// CONCATENATED MODULE: ./src/delete.ts
+;// CONCATENATED MODULE: ./src/apply/delete.ts
 
 
 

@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { startFakeExh, type FakeExh } from '../test/fake-exh/server.js'
 import { DIST, parseOutputs } from '../test/support/run-action.js'
-import { COMPRESSION_LEVEL } from '../src/package.js'
+import { COMPRESSION_LEVEL } from '../src/package/zip.js'
 import { measureBigFile, measureExtras, measurePlan } from './bench-extra.js'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from './task.js'
-import { checkTaskCodeFolder } from './config.js'
-import { isCredentialVariable } from './substitute.js'
+import { checkTaskCodeFolder } from './config/validate.js'
+import { isCredentialVariable } from './config/substitute.js'
 
 /** Runs a shell command in a folder; resolves with its exit code. */
 export type RunCommand = (

@@ -1,11 +1,11 @@
 import type { Settings } from './inputs.js'
 import { ValidationError } from './errors.js'
-import { createTaskFilter } from './task-filter.js'
-import type { TaskResult } from './result.js'
-import type { RemoteFunctionRow } from './report.js'
+import { createTaskFilter } from './config/task-filter.js'
+import type { TaskResult } from './report/result.js'
+import type { RemoteFunctionRow } from './report/summary.js'
 import { connect, repositoryOf, type RunIo } from './sync.js'
-import { deleteFunctions } from './delete.js'
-import { isOwnFunction, keepOwned } from './prune.js'
+import { deleteFunctions } from './apply/delete.js'
+import { isOwnFunction, keepOwned } from './plan/prune.js'
 import type { ExhClient } from './exh/types.js'
 
 /** `command: list`: the remote functions. */

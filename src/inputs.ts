@@ -6,7 +6,7 @@ import type {
   TaskOverrides
 } from './task.js'
 import { ValidationError } from './errors.js'
-import { RUNTIMES } from './runtimes.js'
+import { RUNTIMES } from './config/runtimes.js'
 
 export type Command = 'sync' | 'list' | 'delete'
 

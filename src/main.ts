@@ -8,7 +8,7 @@ import {
   hasFailed,
   renderSummary,
   type RunReport
-} from './report.js'
+} from './report/summary.js'
 import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
 import * as github from '@actions/github'
@@ -17,7 +17,7 @@ import {
   renderComment,
   upsertPullRequestComment,
   type CommentKey
-} from './pr-comment.js'
+} from './report/pr-comment.js'
 import { forLog } from './safe-text.js'
 import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'

@@ -7,9 +7,9 @@ import type { Settings } from './inputs.js'
 import { sync, type RunIo } from './sync.js'
 import { list, remove } from './commands.js'
 import { ValidationError, describeError } from './errors.js'
-import type { RunReport } from './report.js'
+import type { RunReport } from './report/summary.js'
 import { formatProblem, type ConfigProblem } from './task.js'
-import { isOfflineDryRun } from './load.js'
+import { isOfflineDryRun } from './config/load.js'
 
 /** What failed, as the annotation's title says it. */
 export type FailureTitle =

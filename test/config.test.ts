@@ -14,8 +14,8 @@ import {
   loadTaskConfigs,
   taskFromInputs,
   type LoadOptions
-} from '../src/config.js'
-import { RUNTIMES } from '../src/runtimes.js'
+} from '../src/config/validate.js'
+import { RUNTIMES } from '../src/config/runtimes.js'
 import {
   formatProblem,
   MARKER_VARIABLE,

@@ -5,9 +5,9 @@ import {
   storedCredentials,
   taskRoleName,
   taskUserEmail
-} from '../src/credentials.js'
-import { isOurs } from '../src/prune.js'
-import { encodeMarker } from '../src/marker.js'
+} from '../src/plan/credentials.js'
+import { isOurs } from '../src/plan/prune.js'
+import { encodeMarker } from '../src/plan/marker.js'
 import { MARKER_VARIABLE, type TaskDefinition } from '../src/task.js'
 
 function task(name: string, email?: string): TaskDefinition {

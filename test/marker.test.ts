@@ -8,7 +8,7 @@ import {
   markerUpToDate,
   type Marker,
   type Repository
-} from '../src/marker.js'
+} from '../src/plan/marker.js'
 import { MARKER_VARIABLE } from '../src/task.js'
 
 const stored = (raw: string) => ({ [MARKER_VARIABLE]: raw })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { markerToWrite, ownershipRefusal } from '../src/remote-plan.js'
-import { planTask, type RemoteFunction } from '../src/plan.js'
-import { encodeMarker, type Marker } from '../src/marker.js'
+import { markerToWrite, ownershipRefusal } from '../src/plan/remote.js'
+import { planTask, type RemoteFunction } from '../src/plan/decide.js'
+import { encodeMarker, type Marker } from '../src/plan/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
 
 const self = { repository: { id: '42', name: 'org/b' } }

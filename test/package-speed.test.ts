@@ -5,9 +5,12 @@ import path from 'node:path'
 import AdmZip from 'adm-zip'
 import { describe, expect, it } from 'vitest'
 import { makeTree, tempDir, type Tree } from './support/tree.js'
-import { scanCodeFolder, walkCodeFolder } from '../src/code-folder.js'
-import { ZipTooLarge, packageCodeFolder } from '../src/package.js'
-import { spoolFile } from '../src/scan.js'
+import {
+  scanCodeFolder,
+  walkCodeFolder
+} from '../src/fingerprint/code-folder.js'
+import { ZipTooLarge, packageCodeFolder } from '../src/package/zip.js'
+import { spoolFile } from '../src/fingerprint/scan.js'
 
 /** Many small files, some empty, a few above the streaming threshold. */
 function mixedTree(): Tree {

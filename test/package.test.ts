@@ -9,7 +9,7 @@ import {
   CodeFolderError,
   scanCodeFolder,
   type WalkedFolder
-} from '../src/code-folder.js'
+} from '../src/fingerprint/code-folder.js'
 import {
   MAX_ENVIRONMENT_BYTES,
   MAX_REQUEST_BYTES,
@@ -19,7 +19,7 @@ import {
   requestBodyBytes,
   type PackageOptions,
   type TaskPackage
-} from '../src/package.js'
+} from '../src/package/zip.js'
 
 /** Over 1 MiB, so packaging streams it; hex compresses to about half. */
 function largeContent(): Buffer {

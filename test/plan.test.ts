@@ -4,8 +4,8 @@ import {
   planTask,
   type PlanInput,
   type RemoteFunction
-} from '../src/plan.js'
-import { encodeMarker, readMarker } from '../src/marker.js'
+} from '../src/plan/decide.js'
+import { encodeMarker, readMarker } from '../src/plan/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
 
 const marker = { fingerprint: 'f1', repository: 'org/repo', scope: 'tasks' }

@@ -4,7 +4,7 @@ import {
   commentMarker,
   hasMarker,
   renderComment
-} from '../src/pr-comment.js'
+} from '../src/report/pr-comment.js'
 
 describe('commentMarker', () => {
   it.each([

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { computeOutputs, renderSummary, type RunReport } from '../src/report.js'
-import type { TaskResult } from '../src/result.js'
+import {
+  computeOutputs,
+  renderSummary,
+  type RunReport
+} from '../src/report/summary.js'
+import type { TaskResult } from '../src/report/result.js'
 
 function report(
   results: TaskResult[],

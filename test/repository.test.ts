@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { readInputs } from '../src/inputs.js'
-import { RUNTIMES } from '../src/runtimes.js'
+import { RUNTIMES } from '../src/config/runtimes.js'
 import { actionDefaults } from '../scripts/self-test.js'
 import {
   OWNER_FILES,

@@ -3,7 +3,7 @@ import {
   isCredentialVariable,
   isDeniedVariable,
   substitute
-} from '../src/substitute.js'
+} from '../src/config/substitute.js'
 
 describe('isDeniedVariable: what `$NAME` may never read', () => {
   it.each([

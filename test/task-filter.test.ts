@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createTaskFilter } from '../src/task-filter.js'
+import { createTaskFilter } from '../src/config/task-filter.js'
 
 describe('createTaskFilter', () => {
   it.each<[string[], string, boolean]>([

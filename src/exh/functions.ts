@@ -4,7 +4,7 @@ import type {
   FunctionDetails,
   OAuth1Client
 } from '@extrahorizon/javascript-sdk'
-import type { FunctionBody, RemoteFunction } from '../plan.js'
+import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
 import { maskReadBack } from '../secrets.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { ExhApiError } from './failure.js'

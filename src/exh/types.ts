@@ -2,7 +2,7 @@
 // types, so every stage is testable without the SDK.
 
 import type { Credentials } from '../inputs.js'
-import type { FunctionBody, RemoteFunction } from '../plan.js'
+import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
 
 export interface ExhClientOptions {
   host: string

@@ -14,7 +14,7 @@ import {
   hasFailed,
   renderSummary,
   type RunReport
-} from '../../src/report.js'
+} from '../../src/report/summary.js'
 import { buildEnvironment, runShell } from '../../src/build.js'
 import type { RunIo } from '../../src/sync.js'
 import type { ResultEntry } from './run-action.js'

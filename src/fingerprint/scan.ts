@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import type { ConfigProblem, TaskDefinition } from './task.js'
+import type { ConfigProblem, TaskDefinition } from '../task.js'
 import { createHash } from 'node:crypto'
 import {
   CodeFolderError,
@@ -13,8 +13,8 @@ import {
   abandonedZipMessage,
   packageCodeFolder,
   type SpooledPackage
-} from './package.js'
-import { mapPool } from './pool.js'
+} from '../package/zip.js'
+import { mapPool } from '../pool.js'
 
 export interface ScannedTask {
   task: TaskDefinition

@@ -1,5 +1,5 @@
 import * as github from '@actions/github'
-import { markdownCode } from './safe-text.js'
+import { markdownCode } from '../safe-text.js'
 
 /** GitHub refuses comments over 65,536 characters; keep a margin. */
 const MAX_COMMENT = 65_000

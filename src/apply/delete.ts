@@ -1,8 +1,8 @@
-import type { ExhClient } from './exh/types.js'
-import { ExhApiError } from './exh/failure.js'
-import { describeError } from './errors.js'
-import type { TaskResult } from './result.js'
-import { mapPool } from './pool.js'
+import type { ExhClient } from '../exh/types.js'
+import { ExhApiError } from '../exh/failure.js'
+import { describeError } from '../errors.js'
+import type { TaskResult } from '../report/result.js'
+import { mapPool } from '../pool.js'
 
 /**
  * Deletes functions (for `command: delete` and `prune`), each a result of

@@ -1,4 +1,4 @@
-import type { ExhClient } from './exh/types.js'
+import type { ExhClient } from '../exh/types.js'
 import {
   foreignOwner,
   markerFor,
@@ -6,13 +6,13 @@ import {
   type Marker,
   type Repository
 } from './marker.js'
-import { createTaskFilter } from './task-filter.js'
-import { MARKER_VARIABLE } from './task.js'
-import { forLog } from './safe-text.js'
-import { planTask, type RemoteFunction, type TaskPlan } from './plan.js'
-import { mapPool } from './pool.js'
-import { describeError } from './errors.js'
-import type { ScannedTask } from './scan.js'
+import { createTaskFilter } from '../config/task-filter.js'
+import { MARKER_VARIABLE } from '../task.js'
+import { forLog } from '../safe-text.js'
+import { planTask, type RemoteFunction, type TaskPlan } from './decide.js'
+import { mapPool } from '../pool.js'
+import { describeError } from '../errors.js'
+import type { ScannedTask } from '../fingerprint/scan.js'
 import {
   injectedVariables,
   planCredentials,

@@ -1,4 +1,4 @@
-import type { ChangeDetail } from './plan.js'
+import type { ChangeDetail } from '../plan/decide.js'
 
 /** What happened to one task: one entry of the `result` output. */
 export type TaskAction =

@@ -1,5 +1,5 @@
-import type { ConfigProblem } from './task.js'
-import { MARKER_VARIABLE } from './task.js'
+import type { ConfigProblem } from '../task.js'
+import { MARKER_VARIABLE } from '../task.js'
 import {
   MAX_ENVIRONMENT_BYTES,
   checkRequestSize,
@@ -9,14 +9,18 @@ import {
   packageCodeFolder,
   ZipTooLarge,
   type SpooledPackage
-} from './package.js'
-import type { FunctionBody } from './plan.js'
-import type { PlannedTask } from './remote-plan.js'
-import { mapPool } from './pool.js'
-import { CodeFolderError } from './code-folder.js'
-import { FOLDERS_AT_ONCE, codeFolderProblem, spoolFile } from './scan.js'
+} from './zip.js'
+import type { FunctionBody } from '../plan/decide.js'
+import type { PlannedTask } from '../plan/remote.js'
+import { mapPool } from '../pool.js'
+import { CodeFolderError } from '../fingerprint/code-folder.js'
+import {
+  FOLDERS_AT_ONCE,
+  codeFolderProblem,
+  spoolFile
+} from '../fingerprint/scan.js'
 
-export type { SpooledPackage } from './package.js'
+export type { SpooledPackage } from './zip.js'
 
 export interface ReadyTask extends PlannedTask {
   /** The zip, for tasks whose code is uploaded (or every task offline). */

@@ -4,10 +4,10 @@
 
 import { readFile, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
-import { worthMasking } from './secrets.js'
-import { isInside } from './paths.js'
+import { worthMasking } from '../secrets.js'
+import { isInside } from '../paths.js'
 import { Ajv, type ErrorObject } from 'ajv'
-import schema from '../schema/task-config.schema.json' with { type: 'json' }
+import schema from '../../schema/task-config.schema.json' with { type: 'json' }
 import {
   parseJson,
   type JsonDocument,
@@ -29,7 +29,7 @@ import {
   type TaskConfig,
   type TaskDefinition,
   type TaskOverrides
-} from './task.js'
+} from '../task.js'
 
 export interface LoadOptions {
   /** Absolute. */

@@ -5,11 +5,11 @@ import type {
   RemoteRole,
   RemoteUser,
   StoredCredentials
-} from './exh/types.js'
-import type { RemoteFunction } from './plan.js'
-import { isRefusal } from './exh/failure.js'
-import { describeError } from './errors.js'
-import { CREDENTIAL_VARIABLES, type TaskDefinition } from './task.js'
+} from '../exh/types.js'
+import type { RemoteFunction } from './decide.js'
+import { isRefusal } from '../exh/failure.js'
+import { describeError } from '../errors.js'
+import { CREDENTIAL_VARIABLES, type TaskDefinition } from '../task.js'
 
 /**
  * executionCredentials, as the CLI manages them: a global role

@@ -17,9 +17,13 @@ import {
   checkRead,
   type CodeEntry,
   type WalkedFolder
-} from './code-folder.js'
-import { DeflatedTooLarge, readFiles, type ReadOptions } from './read-pass.js'
-import type { FileResult } from './file-workers.js'
+} from '../fingerprint/code-folder.js'
+import {
+  DeflatedTooLarge,
+  readFiles,
+  type ReadOptions
+} from '../fingerprint/read-pass.js'
+import type { FileResult } from '../fingerprint/file-workers.js'
 
 export interface TaskPackage {
   /** The zip itself, when no `file` was given. */

@@ -1,5 +1,5 @@
-import type { RetryPolicy, TaskConfig } from './task.js'
-import { CREDENTIAL_VARIABLES, MARKER_VARIABLE } from './task.js'
+import type { RetryPolicy, TaskConfig } from '../task.js'
+import { CREDENTIAL_VARIABLES, MARKER_VARIABLE } from '../task.js'
 import {
   encodeMarker,
   readMarker,

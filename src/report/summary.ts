@@ -1,6 +1,6 @@
 import { orderResult, type TaskAction, type TaskResult } from './result.js'
-import type { ChangeDetail } from './plan.js'
-import { markdownCode, markdownText } from './safe-text.js'
+import type { ChangeDetail } from '../plan/decide.js'
+import { markdownCode, markdownText } from '../safe-text.js'
 
 /** Everything the report stage needs: pure data, no secrets. */
 export interface RunReport {

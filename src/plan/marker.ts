@@ -1,4 +1,4 @@
-import { MARKER_VARIABLE } from './task.js'
+import { MARKER_VARIABLE } from '../task.js'
 
 /**
  * What this action stores on every function it writes, in the reserved

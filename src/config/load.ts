@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises'
-import type { Settings } from './inputs.js'
-import type { ConfigProblem, FoundConfig, TaskDefinition } from './task.js'
-import { findTaskConfigs, unreadableWarnings } from './discover.js'
-import { inputName, loadTaskConfigs, taskFromInputs } from './config.js'
+import type { Settings } from '../inputs.js'
+import type { ConfigProblem, FoundConfig, TaskDefinition } from '../task.js'
+import { findTaskConfigs, unreadableWarnings } from '../discover.js'
+import { inputName, loadTaskConfigs, taskFromInputs } from './validate.js'
 import { createTaskFilter } from './task-filter.js'
 
 export interface LoadedTasks {

@@ -1,6 +1,6 @@
-import type { ExhClient } from './exh/types.js'
+import type { ExhClient } from '../exh/types.js'
 import { isOwnMarker, readMarker, type Repository } from './marker.js'
-import { mapPool } from './pool.js'
+import { mapPool } from '../pool.js'
 
 export interface PruneScope {
   repository: Repository

@@ -4,7 +4,7 @@
 // interpolation and no escape for a literal leading `$`.
 
 import type { JsonPath } from './json-locations.js'
-import { CREDENTIAL_VARIABLES } from './task.js'
+import { CREDENTIAL_VARIABLES } from '../task.js'
 
 export type Environment = Record<string, string | undefined>
 

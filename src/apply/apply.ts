@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
-import type { ExhClient } from './exh/types.js'
-import { ExhApiError } from './exh/failure.js'
-import { describeError } from './errors.js'
-import type { TaskResult } from './result.js'
-import type { ReadyTask } from './uploads.js'
-import { mapPool } from './pool.js'
-import { changeText } from './report.js'
+import type { ExhClient } from '../exh/types.js'
+import { ExhApiError } from '../exh/failure.js'
+import { describeError } from '../errors.js'
+import type { TaskResult } from '../report/result.js'
+import type { ReadyTask } from '../package/stage.js'
+import { mapPool } from '../pool.js'
+import { changeText } from '../report/summary.js'
 import {
   grantRole,
   prepareCredentials,
@@ -14,9 +14,9 @@ import {
   summarizeCredentials,
   unloggedUserAdvice,
   type PreparedCredentials
-} from './credentials.js'
-import type { OAuthTokens } from './exh/types.js'
-import { describeChanges, type FunctionBody } from './plan.js'
+} from '../plan/credentials.js'
+import type { OAuthTokens } from '../exh/types.js'
+import { describeChanges, type FunctionBody } from '../plan/decide.js'
 
 export interface ApplyOptions {
   concurrency: number
