@@ -1,10 +1,6 @@
 import * as path from 'node:path'
 import { isIP } from 'node:net'
-import type {
-  ConfigProblem,
-  ExecutionPermission,
-  TaskOverrides
-} from './task.js'
+import type { ConfigProblem, TaskOverrides } from './task.js'
 import { ValidationError } from './errors.js'
 import { RUNTIMES } from './config/runtimes.js'
 
@@ -448,5 +444,3 @@ function oneOf<T extends string>(
 ): T | undefined {
   return allowed.find(option => option === value)
 }
-
-export type { ExecutionPermission }
