@@ -306,3 +306,38 @@ describe('masking environment values read back', () => {
     expectNowhere(run, ['remote-only-s3cret'])
   })
 })
+
+describe('a substituted value too long to show whole', () => {
+  it('is shown nowhere, not even its first characters', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const first = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(first.exitCode, first.log).toBe(0)
+    const secret = `s3cr3t-${'0123456789abcdef'.repeat(8)}`
+    await ws.write({
+      'tasks/a/task-config.json': taskConfig('a', {
+        description: '$LONG_SECRET'
+      })
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      {
+        path: 'tasks',
+        'dry-run': 'true',
+        'comment-on-pr': 'true',
+        'github-token': GITHUB_TOKEN
+      },
+      { env: { ...(await pullRequestEnv(ws, gh)), LONG_SECRET: secret } }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.result).toMatchObject([
+      { name: 'a', action: 'update', changes: ['description'] }
+    ])
+    expectNowhere(run, [secret.slice(0, 40)], gh)
+  })
+})
