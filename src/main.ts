@@ -12,7 +12,7 @@ import {
 } from './report.js'
 import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
-import { SecretRegistry } from './secrets.js'
+import { SecretRegistry, secretParts } from './secrets.js'
 import * as github from '@actions/github'
 import {
   commentLinks,
@@ -61,7 +61,7 @@ export async function run(): Promise<void> {
   const cancel = cancelOnSignals(log)
   const mask = (secret: string): void => {
     secrets.add(secret)
-    core.setSecret(secret)
+    for (const part of secretParts(secret)) core.setSecret(part)
   }
   const report = emptyReport()
   const failures: Failure[] = []

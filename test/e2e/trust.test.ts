@@ -341,3 +341,26 @@ describe('a substituted value too long to show whole', () => {
     expectNowhere(run, [secret.slice(0, 40)], gh)
   })
 })
+
+describe('a multi-line secret', () => {
+  it('is masked line by line, as the runner masks the log', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a', {
+        environment: { KEY: '$PEM_KEY' }
+      }),
+      'tasks/a/build/index.js': 'x'
+    })
+    const body = 'MIIEvQIBADANBgkqhkiG9w0BAQEF'
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks', 'dry-run': 'true' },
+      {
+        env: { PEM_KEY: `-----BEGIN KEY-----\n${body}\n-----END KEY-----` }
+      }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.stdout.split('\n')).toContain(`::add-mask::${body}`)
+  })
+})
