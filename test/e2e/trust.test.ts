@@ -191,6 +191,22 @@ describe('untrusted text in the log', () => {
     expect(run.outputs.x).toBeUndefined()
   })
 
+  it('never forms a workflow command from a config path printed indented', async () => {
+    await using fake = await startFakeExh()
+    // The runner trims leading spaces before it looks for `::`, and the
+    // list of errors is printed indented.
+    await using ws = await makeWorkspace({
+      '::add-mask::done/task-config.json': taskConfig('a', {
+        runtime: 'cobol'
+      }),
+      '::add-mask::done/build/index.js': 'x'
+    })
+    const run = await syncWith(fake, ws.dir, {})
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('add-mask::done/task-config.json')
+    expect(injectedCommands(run.stdout)).toEqual([])
+  })
+
   it('never forms a workflow command from an executionCredentials email', async () => {
     const EMAIL = `x${INJECTIONS.join('')}@example.com`
     await using ws = await makeWorkspace({
