@@ -10,7 +10,7 @@ import {
   type RunReport
 } from './report/summary.js'
 import { unsupportedPlatform } from './platform.js'
-import { SecretRegistry } from './secrets.js'
+import { SecretRegistry, secretParts } from './secrets.js'
 import * as github from '@actions/github'
 import {
   commentLinks,
@@ -39,7 +39,7 @@ export async function run(): Promise<void> {
   const cancel = cancelOnSignals(log)
   const mask = (secret: string): void => {
     secrets.add(secret)
-    core.setSecret(secret)
+    for (const part of secretParts(secret)) core.setSecret(part)
   }
   const { report, failures, settings } = await runPipeline(
     () => {

@@ -19,11 +19,15 @@ function escapeControl(char: string): string {
 /**
  * For the log (and annotations): one line, controls escaped, so the runner
  * can never read a workflow command (`::add-mask::`, `::stop-commands::`)
- * from it; a leading `::` is escaped too, for text printed at a line's start.
+ * from it; a leading `::` is escaped too, after any leading spaces, since
+ * the runner trims them before it looks (text printed indented).
  */
 export function forLog(text: string): string {
   const line = text.replace(CONTROL, escapeControl)
-  return line.startsWith('::') ? `\\u003a${line.slice(1)}` : line
+  const indent = /^\s*/.exec(line)?.[0] ?? ''
+  return line.startsWith('::', indent.length)
+    ? `${indent}\\u003a${line.slice(indent.length + 1)}`
+    : line
 }
 
 /** Breaks `@mention`s: GitHub ignores a backslash before `@`, not a word joiner. */

@@ -30,8 +30,9 @@ export class SecretRegistry {
   private readonly values = new Set<string>()
 
   add(value: string): void {
-    if (!value) return
-    for (const form of encodedForms(value)) this.values.add(form)
+    for (const part of secretParts(value)) {
+      for (const form of encodedForms(part)) this.values.add(form)
+    }
   }
 
   redact(text: string): string {
@@ -55,4 +56,15 @@ function encodedForms(value: string): string[] {
     uri.replace(/%20/g, '+'),
     JSON.stringify(value).slice(1, -1)
   ]
+}
+
+/**
+ * A secret and, when it spans lines (a PEM key, a JSON key file), each of
+ * its lines worth masking: the log is masked line by line, and an error's
+ * first line may hold only part of it.
+ */
+export function secretParts(value: string): string[] {
+  if (!value) return []
+  const lines = value.split(/\r?\n/).filter(line => worthMasking(line.trim()))
+  return lines.length > 1 ? [value, ...lines] : [value]
 }

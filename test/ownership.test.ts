@@ -124,6 +124,20 @@ describe('ownership before any write', () => {
   })
 })
 
+describe('a hostile marker', () => {
+  it('cuts a huge owner name from a hostile marker', () => {
+    const refusal = ownershipRefusal(
+      'report',
+      remoteMarked({
+        repository: 'x'.repeat(3000),
+        repositoryId: 'y'.repeat(500)
+      }),
+      { ...self, adopt: [] }
+    )
+    expect(refusal?.length).toBeLessThan(600)
+  })
+})
+
 describe('a version 1 marker of this repository', () => {
   const config: TaskConfig = {
     name: 'report',

@@ -9,6 +9,8 @@ describe('forLog', () => {
     ['x\n::add-mask::done', 'x\\n::add-mask::done'],
     ['x\r\n::stop-commands::t', 'x\\r\\n::stop-commands::t'],
     ['::set-output name=a::b', '\\u003a:set-output name=a::b'],
+    ['  ::add-mask::done', '  \\u003a:add-mask::done'],
+    ['\u00a0\u3000::warning::x', '\u00a0\u3000\\u003a:warning::x'],
     ['tab\there', 'tab\\there'],
     ['bell\u0007nul\u0000', 'bell\\u0007nul\\u0000'],
     ['line\u2028sep', 'line\\u2028sep'],

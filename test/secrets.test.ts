@@ -43,6 +43,16 @@ describe('SecretRegistry', () => {
     expect(secrets.redact('nothing here')).toBe('nothing here')
   })
 
+  it('redacts each line of a multi-line secret on its own', () => {
+    const secrets = new SecretRegistry()
+    secrets.add(
+      '-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-----END KEY-----'
+    )
+    expect(
+      secrets.redact('HTTP 400: bad key MIIEvQIBADANBgkqhkiG9w0BAQEF')
+    ).toBe('HTTP 400: bad key ***')
+  })
+
   it('redacts a secret echoed URL-encoded or JSON-escaped', () => {
     const secrets = new SecretRegistry()
     secrets.add('p@ss word/"x"')

@@ -440,9 +440,11 @@ function configValue(config: TaskConfig, field: string): unknown {
   return (config as unknown as Record<string, unknown>)[field]
 }
 
-/** Values are one line and short: a long description is cut. */
+/**
+ * Whole, not cut: a value may be a secret, and only a whole one is
+ * redacted. The summary cuts long values once they are redacted.
+ */
 function showValue(value: unknown): string {
   if (value === undefined) return '(unset)'
-  const text = typeof value === 'string' ? value : JSON.stringify(value)
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }

@@ -136,8 +136,8 @@ export function ownershipRefusal(
   if (!owner) return undefined
   // The marker is an API answer: anyone with write access to the function
   // could have put anything in it.
-  const repository = forLog(owner.repository)
-  const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : ''
+  const repository = shownOwner(owner.repository)
+  const id = owner.repositoryId ? ` (id ${shownOwner(owner.repositoryId)})` : ''
   return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`
 }
 
@@ -153,6 +153,15 @@ function hasUnreadableMarker(
     Boolean(environment[MARKER_VARIABLE]) &&
     readMarker(environment) === undefined
   )
+}
+
+/**
+ * A marker's repository, one safe line and short: a marker may hold up to
+ * the API's 4 KiB of anything, and the message names it twice per task.
+ */
+function shownOwner(text: string): string {
+  const line = forLog(text)
+  return line.length > 100 ? `${line.slice(0, 99)}…` : line
 }
 
 /** The `adopt` input selects nothing when empty (unlike `tasks`). */

@@ -203,7 +203,12 @@ function detailsCell(result: TaskResult): string {
 function markdownChange(change: ChangeDetail): string {
   const field = markdownCode(change.field)
   if (change.note !== undefined) return `${field} ${markdownText(change.note)}`
-  return `${field}: ${markdownCode(change.before ?? '')} → ${markdownCode(change.after ?? '')}`
+  return `${field}: ${markdownCode(short(change.before ?? ''))} → ${markdownCode(short(change.after ?? ''))}`
+}
+
+/** A long value (a description) cut for a table cell; redacted before this. */
+function short(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 79)}…` : value
 }
 
 /** `timeLimit: 30 → 60`, `environment.KEY: added`: one change for the log. */

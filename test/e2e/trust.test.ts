@@ -172,6 +172,22 @@ describe('untrusted text in the log', () => {
     expect(run.outputs.x).toBeUndefined()
   })
 
+  it('never forms a workflow command from a config path printed indented', async () => {
+    await using fake = await startFakeExh()
+    // The runner trims leading spaces before it looks for `::`, and the
+    // list of errors is printed indented.
+    await using ws = await makeWorkspace({
+      '::add-mask::done/task-config.json': taskConfig('a', {
+        runtime: 'cobol'
+      }),
+      '::add-mask::done/build/index.js': 'x'
+    })
+    const run = await syncWith(fake, ws.dir, {})
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('add-mask::done/task-config.json')
+    expect(injectedCommands(run.stdout)).toEqual([])
+  })
+
   it('never forms a workflow command from an executionCredentials email', async () => {
     const EMAIL = `x${INJECTIONS.join('')}@example.com`
     await using ws = await makeWorkspace({
@@ -285,5 +301,63 @@ describe('masking environment values read back', () => {
     ])
     expect(run.stdout).toContain('production')
     expectNowhere(run, ['remote-only-s3cret'])
+  })
+})
+
+describe('a substituted value too long to show whole', () => {
+  it('is shown nowhere, not even its first characters', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const first = await syncWith(fake, ws.dir, { path: 'tasks' })
+    expect(first.exitCode, first.log).toBe(0)
+    const secret = `s3cr3t-${'0123456789abcdef'.repeat(8)}`
+    await ws.write({
+      'tasks/a/task-config.json': taskConfig('a', {
+        description: '$LONG_SECRET'
+      })
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      {
+        path: 'tasks',
+        'dry-run': 'true',
+        'comment-on-pr': 'true',
+        'github-token': GITHUB_TOKEN
+      },
+      { env: { ...(await pullRequestEnv(ws, gh)), LONG_SECRET: secret } }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.result).toMatchObject([
+      { name: 'a', action: 'update', changes: ['description'] }
+    ])
+    expectNowhere(run, [secret.slice(0, 40)], gh)
+  })
+})
+
+describe('a multi-line secret', () => {
+  it('is masked line by line, as the runner masks the log', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a', {
+        environment: { KEY: '$PEM_KEY' }
+      }),
+      'tasks/a/build/index.js': 'x'
+    })
+    const body = 'MIIEvQIBADANBgkqhkiG9w0BAQEF'
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks', 'dry-run': 'true' },
+      {
+        env: { PEM_KEY: `-----BEGIN KEY-----\n${body}\n-----END KEY-----` }
+      }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.stdout.split('\n')).toContain(`::add-mask::${body}`)
   })
 })
