@@ -58239,11 +58239,15 @@ function escapeControl(char) {
 /**
  * For the log (and annotations): one line, controls escaped, so the runner
  * can never read a workflow command (`::add-mask::`, `::stop-commands::`)
- * from it; a leading `::` is escaped too, for text printed at a line's start.
+ * from it; a leading `::` is escaped too, after any leading spaces, since
+ * the runner trims them before it looks (text printed indented).
  */
 function forLog(text) {
     const line = text.replace(CONTROL, escapeControl);
-    return line.startsWith('::') ? `\\u003a${line.slice(1)}` : line;
+    const indent = /^\s*/.exec(line)?.[0] ?? '';
+    return line.startsWith('::', indent.length)
+        ? `${indent}\\u003a${line.slice(indent.length + 1)}`
+        : line;
 }
 /** Breaks `@mention`s: GitHub ignores a backslash before `@`, not a word joiner. */
 function breakMentions(text) {
@@ -58428,7 +58432,11 @@ function markdownChange(change) {
     const field = markdownCode(change.field);
     if (change.note !== undefined)
         return `${field} ${markdownText(change.note)}`;
-    return `${field}: ${markdownCode(change.before ?? '')} → ${markdownCode(change.after ?? '')}`;
+    return `${field}: ${markdownCode(summary_short(change.before ?? ''))} → ${markdownCode(summary_short(change.after ?? ''))}`;
+}
+/** A long value (a description) cut for a table cell; redacted before this. */
+function summary_short(value) {
+    return value.length > 80 ? `${value.slice(0, 79)}…` : value;
 }
 /** `timeLimit: 30 → 60`, `environment.KEY: added`: one change for the log. */
 function changeText(change) {
@@ -58495,10 +58503,10 @@ function maskReadBack(value, committed) {
 class SecretRegistry {
     values = new Set();
     add(value) {
-        if (!value)
-            return;
-        for (const form of encodedForms(value))
-            this.values.add(form);
+        for (const part of secretParts(value)) {
+            for (const form of encodedForms(part))
+                this.values.add(form);
+        }
     }
     redact(text) {
         // Longest first, so a secret containing another is replaced whole.
@@ -58520,6 +58528,17 @@ function encodedForms(value) {
         uri.replace(/%20/g, '+'),
         JSON.stringify(value).slice(1, -1)
     ];
+}
+/**
+ * A secret and, when it spans lines (a PEM key, a JSON key file), each of
+ * its lines worth masking: the log is masked line by line, and an error's
+ * first line may hold only part of it.
+ */
+function secretParts(value) {
+    if (!value)
+        return [];
+    const lines = value.split(/\r?\n/).filter(line => worthMasking(line.trim()));
+    return lines.length > 1 ? [value, ...lines] : [value];
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -67121,12 +67140,14 @@ function remoteValue(remote, field) {
 function configValue(config, field) {
     return config[field];
 }
-/** Values are one line and short: a long description is cut. */
+/**
+ * Whole, not cut: a value may be a secret, and only a whole one is
+ * redacted. The summary cuts long values once they are redacted.
+ */
 function showValue(value) {
     if (value === undefined)
         return '(unset)';
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+    return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/remote.ts
@@ -67219,8 +67240,8 @@ function ownershipRefusal(name, remote, settings) {
         return undefined;
     // The marker is an API answer: anyone with write access to the function
     // could have put anything in it.
-    const repository = forLog(owner.repository);
-    const id = owner.repositoryId ? ` (id ${forLog(owner.repositoryId)})` : '';
+    const repository = shownOwner(owner.repository);
+    const id = owner.repositoryId ? ` (id ${shownOwner(owner.repositoryId)})` : '';
     return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
 }
 /**
@@ -67231,6 +67252,14 @@ function ownershipRefusal(name, remote, settings) {
 function hasUnreadableMarker(environment) {
     return (Boolean(environment[MARKER_VARIABLE]) &&
         readMarker(environment) === undefined);
+}
+/**
+ * A marker's repository, one safe line and short: a marker may hold up to
+ * the API's 4 KiB of anything, and the message names it twice per task.
+ */
+function shownOwner(text) {
+    const line = forLog(text);
+    return line.length > 100 ? `${line.slice(0, 99)}…` : line;
 }
 /** The `adopt` input selects nothing when empty (unlike `tasks`). */
 function mayAdopt(name, adopt) {
@@ -68261,7 +68290,8 @@ async function run() {
     const cancel = cancelOnSignals(log);
     const mask = (secret) => {
         secrets.add(secret);
-        core_setSecret(secret);
+        for (const part of secretParts(secret))
+            core_setSecret(part);
     };
     const { report, failures, settings } = await runPipeline(() => {
         const refusal = unsupportedPlatform(process.platform);

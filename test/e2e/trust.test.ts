@@ -329,7 +329,7 @@ describe('a substituted value too long to show whole', () => {
         'comment-on-pr': 'true',
         'github-token': GITHUB_TOKEN
       },
-      { env: { ...(await pullRequestEnv(ws, gh)), LONG_SECRET: secret } }
+      { env: { ...(await pullRequestEnv(ws, gh.url, 7)), LONG_SECRET: secret } }
     )
     expect(run.exitCode, run.log).toBe(0)
     expect(run.result).toMatchObject([
