@@ -13,7 +13,6 @@ import {
 import { formatProblem, type ConfigProblem } from './task.js'
 import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
-import * as github from '@actions/github'
 import {
   commentLinks,
   renderComment,
@@ -358,7 +357,11 @@ async function commentOnPullRequest(
       renderComment(
         summary,
         key,
-        commentLinks(process.env, github.context.payload)
+        commentLinks(
+          process.env,
+          (await import(/* webpackMode: "eager" */ '@actions/github')).context
+            .payload
+        )
       ),
       key
     )
