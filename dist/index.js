@@ -54794,7 +54794,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4954);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8693);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Everything is reported by now. A request abandoned at its deadline (the
@@ -54806,7 +54806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4954:
+/***/ 8693:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54815,16 +54815,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-// NAMESPACE OBJECT: ./node_modules/@actions/github/lib/github.js
-var github_namespaceObject = {};
-__nccwpck_require__.r(github_namespaceObject);
-__nccwpck_require__.d(github_namespaceObject, {
-  _: () => (github_context),
-  Q: () => (getOctokit)
-});
-
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -54899,7 +54891,7 @@ function utils_toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -54973,7 +54965,7 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -54989,7 +54981,7 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
@@ -56071,7 +56063,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
+        return this.addRaw(external_os_.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -56795,13 +56787,13 @@ class ToolRunner extends external_events_.EventEmitter {
     _processLineBuffer(data, strBuffer, onLine) {
         try {
             let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
+            let n = s.indexOf(external_os_.EOL);
             while (n > -1) {
                 const line = s.substring(0, n);
                 onLine(line);
                 // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
             }
             return s;
         }
@@ -57092,7 +57084,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 }
                 const optionsNonNull = this._cloneExecOptions(this.options);
                 if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
                 }
                 const state = new ExecState(optionsNonNull, this.toolPath);
                 state.on('debug', (message) => {
@@ -57431,8 +57423,8 @@ const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
         version
     };
 });
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
+const platform = external_os_.platform();
+const arch = external_os_.arch();
 const isWindows = platform === 'win32';
 const isMacOS = platform === 'darwin';
 const isLinux = platform === 'linux';
@@ -57613,7 +57605,7 @@ function setOutput(name, value) {
     if (filePath) {
         return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(external_os_namespaceObject.EOL);
+    process.stdout.write(external_os_.EOL);
     command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
@@ -57681,7 +57673,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
+    process.stdout.write(message + external_os_.EOL);
 }
 /**
  * Begin an output group.
@@ -58541,6 +58533,7000 @@ function secretParts(value) {
     return lines.length > 1 ? [value, ...lines] : [value];
 }
 
+;// CONCATENATED MODULE: ./src/report/pr-comment.ts
+
+/** GitHub refuses comments over 65,536 characters; keep a margin. */
+const MAX_COMMENT = 65_000;
+/** The login of the workflow's own token, which cannot call `GET /user`. */
+const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]';
+/** Percent-encoded, `-` included, so no value can close the HTML comment. */
+function encodeKey(value) {
+    return encodeURIComponent(value).replace(/-/g, '%2D');
+}
+/** The hidden first line that finds our comment again. */
+function commentMarker(key) {
+    return `<!-- exh-tasks-action label=${encodeKey(key.label)} scope=${encodeKey(key.scope)} -->`;
+}
+/** The marker of versions before `label`: still ours for the same scope with no label. */
+function legacyMarker(scope) {
+    return `<!-- exh-tasks-action scope: ${scope.replace(/--/g, '- -')} -->`;
+}
+/** Whether a comment body starts with our marker for this key. */
+function hasMarker(body, key) {
+    const firstLine = body.split('\n', 1)[0] ?? '';
+    return (firstLine === commentMarker(key) ||
+        (key.label === '' && firstLine === legacyMarker(key.scope)));
+}
+/**
+ * The run's page and the commit: the pull request's head (GITHUB_SHA is the
+ * merge commit there), else GITHUB_SHA.
+ */
+function commentLinks(env, payload) {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env;
+    const head = payload.pull_request?.head
+        ?.sha;
+    const commit = typeof head === 'string' && head ? head : env.GITHUB_SHA;
+    return {
+        runUrl: GITHUB_REPOSITORY && GITHUB_RUN_ID
+            ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
+            : undefined,
+        commit: commit ? commit.slice(0, 7) : undefined
+    };
+}
+/**
+ * The comment: marker, the summary's title (which holds the label), a line
+ * with the run and the commit, then the rest of the summary, cut to
+ * GitHub's limit.
+ */
+function renderComment(summary, key, links) {
+    const marker = commentMarker(key);
+    const [title = '', ...rest] = summary.split('\n');
+    const about = [
+        links.runUrl && `[View the run](<${encodeURI(links.runUrl)}>)`,
+        links.commit && `commit ${markdownCode(links.commit)}`
+    ].filter(Boolean);
+    const head = about.length ? `${title}\n\n${about.join(' · ')}` : title;
+    const body = [head, ...rest].join('\n');
+    const room = MAX_COMMENT - marker.length - 60;
+    const cut = body.length > room
+        ? `${body.slice(0, Math.max(0, body.lastIndexOf('\n', room)))}\n\n… (cut; the job's summary has it all)`
+        : body;
+    return `${marker}\n${cut}`;
+}
+/**
+ * The login the token acts as: `GET /user` where the token may call it (a
+ * personal or app user token); the workflow token may not, and is the bot.
+ */
+async function tokenLogin(octokit) {
+    try {
+        const { data } = await octokit.rest.users.getAuthenticated();
+        return data.login;
+    }
+    catch {
+        return WORKFLOW_TOKEN_LOGIN;
+    }
+}
+/**
+ * Posts the comment on the pull request, or updates the one this action left
+ * there before for the same label and scope. Only comments written by the
+ * token's own identity are candidates: anyone can write our marker, and a
+ * comment by anyone else is never edited. Returns what happened, for the log.
+ */
+async function upsertPullRequestComment(token, body, key) {
+    const github = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
+    const { context } = github;
+    const pullRequest = context.payload.pull_request;
+    if (!pullRequest)
+        return 'not a pull request event: no comment posted';
+    const octokit = github.getOctokit(token);
+    const { owner, repo } = context.repo;
+    const issue_number = pullRequest.number;
+    const login = await tokenLogin(octokit);
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+        owner,
+        repo,
+        issue_number,
+        per_page: 100
+    });
+    const ours = comments.find(comment => comment.user?.login === login && hasMarker(comment.body ?? '', key));
+    if (ours) {
+        await octokit.rest.issues.updateComment({
+            owner,
+            repo,
+            comment_id: ours.id,
+            body
+        });
+        return `updated the comment on pull request #${issue_number}`;
+    }
+    await octokit.rest.issues.createComment({ owner, repo, issue_number, body });
+    return `commented on pull request #${issue_number}`;
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/paths.ts
+
+/** `candidate` is `root` itself or lies below it (both absolute, resolved). */
+function isInside(root, candidate) {
+    const rel = external_node_path_namespaceObject.relative(root, candidate);
+    return (rel === '' ||
+        (rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !external_node_path_namespaceObject.isAbsolute(rel)));
+}
+
+// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
+var ajv = __nccwpck_require__(2463);
+// EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
+var main = __nccwpck_require__(9547);
+;// CONCATENATED MODULE: ./src/config/json-locations.ts
+// Parses a JSON file keeping node positions, so a problem found in the parsed
+// value (by a JSON path) can be reported at its line and column.
+
+/** Parses JSON as strictly as JSON.parse (no comments, no trailing commas). */
+function parseJson(source) {
+    // A byte-order mark is what some Windows editors write; it is not content.
+    const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
+    const position = positionFinder(text);
+    if (text.trim() === '') {
+        return { ok: false, position: position(0), message: 'the file is empty' };
+    }
+    const errors = [];
+    const tree = (0,main.parseTree)(text, errors, {
+        disallowComments: true,
+        allowTrailingComma: false,
+        allowEmptyContent: false
+    });
+    const first = errors[0];
+    if (first || !tree) {
+        return {
+            ok: false,
+            position: position(first?.offset ?? 0),
+            message: !first
+                ? 'not a JSON value'
+                : first.offset >= text.trimEnd().length
+                    ? 'the file ends too early (something is not closed)'
+                    : describeParseError(first)
+        };
+    }
+    let value;
+    try {
+        // The value comes from JSON.parse, as in the CLI: it keeps a `__proto__`
+        // key as a plain property, where a hand-built object would not.
+        value = JSON.parse(text);
+    }
+    catch (error) {
+        return { ok: false, message: error.message };
+    }
+    return {
+        ok: true,
+        document: {
+            value,
+            locate: (path, key = false) => {
+                const node = nodeAt(tree, path);
+                const keyNode = key ? keyOf(node) : undefined;
+                return position((keyNode ?? node).offset);
+            }
+        }
+    };
+}
+/** The deepest existing node along `path`. */
+function nodeAt(root, path) {
+    let node = root;
+    for (const segment of path) {
+        const child = childAt(node, segment);
+        if (!child)
+            return node;
+        node = child;
+    }
+    return node;
+}
+function childAt(node, segment) {
+    const children = node.children ?? [];
+    if (node.type === 'array') {
+        return /^\d+$/.test(segment) ? children[Number(segment)] : undefined;
+    }
+    if (node.type !== 'object')
+        return undefined;
+    // The last of duplicate keys wins, as in JSON.parse.
+    for (let i = children.length - 1; i >= 0; i--) {
+        const property = children[i];
+        if (property?.children?.[0]?.value === segment) {
+            return property.children[1] ?? property;
+        }
+    }
+    return undefined;
+}
+function keyOf(node) {
+    const parent = node.parent;
+    return parent?.type === 'property' ? parent.children?.[0] : undefined;
+}
+/** Maps an offset to a 1-based line and column. */
+function positionFinder(text) {
+    const lineStarts = [0];
+    for (let i = 0; i < text.length; i++) {
+        if (text[i] === '\n')
+            lineStarts.push(i + 1);
+    }
+    return offset => {
+        let line = 0;
+        while (line + 1 < lineStarts.length &&
+            (lineStarts[line + 1] ?? 0) <= offset)
+            line++;
+        return { line: line + 1, column: offset - (lineStarts[line] ?? 0) + 1 };
+    };
+}
+const PARSE_ERRORS = {
+    InvalidSymbol: 'unexpected character',
+    InvalidNumberFormat: 'invalid number',
+    PropertyNameExpected: 'a property name in double quotes is expected (JSON allows no trailing comma)',
+    ValueExpected: 'a value is expected',
+    ColonExpected: 'a colon is expected',
+    CommaExpected: 'a comma is expected',
+    CloseBraceExpected: 'a closing } is expected',
+    CloseBracketExpected: 'a closing ] is expected',
+    EndOfFileExpected: 'unexpected content after the end of the JSON value',
+    InvalidCommentToken: 'comments are not allowed in JSON',
+    UnexpectedEndOfComment: 'unexpected end of comment',
+    UnexpectedEndOfString: 'unexpected end of string',
+    UnexpectedEndOfNumber: 'unexpected end of number',
+    InvalidUnicode: 'invalid unicode escape',
+    InvalidEscapeCharacter: 'invalid escape character',
+    InvalidCharacter: 'invalid character in a string (control characters must be escaped)'
+};
+function describeParseError(error) {
+    const code = (0,main.printParseErrorCode)(error.error);
+    return PARSE_ERRORS[code] ?? code;
+}
+
+;// CONCATENATED MODULE: ./src/config/substitute.ts
+// `$NAME` substitution exactly as the CLI does it: a whole string value whose
+// first character is `$` is replaced by the environment variable of the rest's
+// name; recursively in objects and arrays, never in keys; no partial
+// interpolation and no escape for a literal leading `$`.
+
+/** The variables a build never gets either (SPEC section 8). */
+const RUNNER_TOKENS = [
+    'GITHUB_TOKEN',
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL'
+];
+// The CLI's five `API_*` variables are also the action's fallback inputs.
+const CREDENTIALS = new Set([...CREDENTIAL_VARIABLES, ...RUNNER_TOKENS]);
+/**
+ * The action's own inputs (`INPUT_TOKEN-SECRET`: any case, hyphens kept as
+ * on macOS), the API credentials and the runner's tokens: what neither a
+ * config nor a build may read.
+ */
+function isCredentialVariable(name) {
+    return /^input_/i.test(name) || CREDENTIALS.has(name);
+}
+/**
+ * Variables `$NAME` may never read: the credentials above, and every
+ * `ACTIONS_*` variable, since all of them are the runner's plumbing (cache
+ * and results URLs, debug switches, tokens added in later runner versions)
+ * and none is a value a task should be configured with.
+ */
+function isDeniedVariable(name) {
+    return isCredentialVariable(name) || /^ACTIONS_/i.test(name);
+}
+/** Every placeholder in `value` naming a denied variable, at any depth. */
+function deniedPlaceholders(value) {
+    return substitute(value, {}).denied;
+}
+/** The variable a value refers to, when it is a placeholder. */
+function placeholderName(value) {
+    return typeof value === 'string' && value.startsWith('$')
+        ? value.slice(1)
+        : undefined;
+}
+/**
+ * Replaces every placeholder in `value`, calling `onSubstituted` with each
+ * value taken from the environment the moment it is known (to mask it).
+ */
+function substitute(value, env, onSubstituted = () => undefined, unsetAsEmpty = false) {
+    const missing = [];
+    const denied = [];
+    const walk = (node, path) => {
+        const variable = placeholderName(node);
+        if (variable !== undefined) {
+            if (isDeniedVariable(variable)) {
+                denied.push({ path, variable });
+                return node;
+            }
+            const found = env[variable];
+            if (!found) {
+                missing.push({ path, variable });
+                return unsetAsEmpty ? '' : node;
+            }
+            onSubstituted(found, path);
+            return found;
+        }
+        if (Array.isArray(node)) {
+            return node.map((item, index) => walk(item, [...path, String(index)]));
+        }
+        // `null` is an object to typeof; the CLI crashes on it, here the schema reports it.
+        if (isObject(node)) {
+            return Object.fromEntries(Object.entries(node).map(([key, item]) => [
+                key,
+                walk(item, [...path, key])
+            ]));
+        }
+        return node;
+    };
+    return { value: walk(value, []), missing, denied };
+}
+/** A placeholder replaced when its variable is set, else kept as written: for names and emails of any config, selected or not. */
+function substituteLeniently(value, env) {
+    const variable = placeholderName(value);
+    if (variable === undefined || isDeniedVariable(variable))
+        return value;
+    return env[variable] || value;
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: ./src/config/validate.ts
+// Stage 3, load and validate: parse every task-config.json, check it against
+// the schema, substitute `$NAME` values of the selected ones, apply the
+// single-task inputs, and resolve each code folder. Every problem is collected.
+
+
+
+
+
+
+
+
+
+// verbose: an error then carries its schema, whose known property names
+// give "did you mean" for an unknown one.
+const validateSchema = new ajv.Ajv({ allErrors: true, verbose: true }).compile(task_config_schema_namespaceObject);
+/** The schema's patterns, said in words (its file is not in the user's repository). */
+const PATTERN_RULES = {
+    '^[A-Za-z0-9-]+$': 'must be one or more letters, digits or -',
+    '^[A-Za-z_][A-Za-z0-9_]*$': 'must start with a letter or _ and hold only letters, digits and _'
+};
+/** The single-task input that sets each config field, for problems with inputs. */
+const INPUT_NAMES = {
+    name: 'name',
+    path: 'code',
+    entryPoint: 'entry-point',
+    runtime: 'runtime',
+    description: 'description',
+    timeLimit: 'time-limit',
+    memoryLimit: 'memory-limit',
+    environment: 'env',
+    executionPermission: 'execution-permission',
+    defaultPriority: 'default-priority'
+};
+async function loadTaskConfigs(found, options) {
+    const problems = [];
+    // The caller refuses overrides with several files; never apply them to many.
+    const overrides = found.length === 1 ? options.overrides : undefined;
+    const parsed = [];
+    const reads = await Promise.all(found.map(config => readConfig(config, options.workspace)));
+    for (const read of reads) {
+        if ('rule' in read)
+            problems.push(read);
+        else
+            parsed.push(read);
+    }
+    for (const config of parsed) {
+        config.name = overrides?.name ?? nameOf(config.document.value, options.env);
+    }
+    problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
+    // Every config, selected or not: its name is shown in the failed row too.
+    problems.push(...parsed.flatMap(deniedVariables));
+    const roots = rootResolver(options.workspace);
+    const checks = await Promise.all(parsed.map(async (config) => {
+        const selected = config.name !== undefined && options.isSelected(config.name);
+        return selected
+            ? checkSelected(config, options, overrides, roots)
+            : { problems: checkUnselected(config) };
+    }));
+    problems.push(...checks.flatMap(checked => checked.problems));
+    // A task with a problem anywhere in its file (a duplicate name) is not kept.
+    const failed = new Set(problems.map(problem => problem.file));
+    const tasks = checks.flatMap(({ task }) => task && !failed.has(task.configFile) ? [task] : []);
+    const names = parsed.flatMap(config => (config.name ? [config.name] : []));
+    return {
+        tasks,
+        problems: sortProblems(problems),
+        names: [...new Set(names)],
+        warnings: checks.flatMap(checked => checked.warnings ?? [])
+    };
+}
+/** Offline, a fork's pull request has no secrets: the run goes on without the value. */
+function unsetVariableWarning(config, at, variable) {
+    const where = config.document.locate(at);
+    const line = where.line ? `:${where.line}` : '';
+    return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
+}
+/** `$NAME` placeholders that would read a credential or a runner token. */
+function deniedVariables(config) {
+    return deniedPlaceholders(config.document.value).map(({ path: at, variable }) => ({
+        ...fileProblem(config, at),
+        rule: `$${variable} may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
+    }));
+}
+/**
+ * A task with no config file, described by the single-task inputs alone. Like
+ * the CLI, it needs `name`, `code`, `entry-point` and `runtime`.
+ */
+async function taskFromInputs(overrides, options) {
+    const task = overrides.name;
+    const problems = [];
+    for (const field of ['name', 'path', 'entryPoint', 'runtime']) {
+        const given = field === 'path' ? overrides.code : overrides[field];
+        if (given === undefined) {
+            problems.push({
+                field: inputName(field),
+                rule: 'is required when no task-config.json is given',
+                task
+            });
+        }
+    }
+    const config = overrideFields(overrides, options.workspace);
+    for (const issue of schemaIssues(config)) {
+        // Missing inputs are reported above, by their input names.
+        if (issue.keyword !== 'required')
+            problems.push(inputProblem(issue, task));
+    }
+    for (const { key, rule } of reservedKeys(config.environment, false)) {
+        problems.push({ field: 'env', rule: `${key} ${rule}`, task });
+    }
+    if (overrides.code !== undefined) {
+        const rule = await checkCodeFolder(overrides.code, options.workspace, [
+            await realOrSame(options.workspace)
+        ]);
+        if (rule)
+            problems.push({ field: 'code', rule, task });
+    }
+    if (problems.length || overrides.code === undefined)
+        return problems;
+    return {
+        name: config.name,
+        config: config,
+        codeDir: overrides.code
+    };
+}
+async function readConfig(found, workspace) {
+    const file = relativePosix(workspace, found.file);
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(found.file, 'utf8');
+    }
+    catch (error) {
+        const code = error.code ?? String(error);
+        return { file, field: 'JSON', rule: `cannot be read (${code})` };
+    }
+    const parsed = parseJson(text);
+    if (!parsed.ok) {
+        return {
+            file,
+            ...parsed.position,
+            field: 'JSON',
+            rule: `invalid JSON: ${parsed.message}`
+        };
+    }
+    return { found, file, document: parsed.document };
+}
+/** The name, with a `$NAME` placeholder replaced when its variable is set. */
+function nameOf(value, env) {
+    return isObject(value) && typeof value.name === 'string'
+        ? substituteLeniently(value.name, env)
+        : undefined;
+}
+/** The task's name for problems: not a placeholder whose variable is unset. */
+function knownName(config) {
+    return placeholderName(config.name) === undefined ? config.name : undefined;
+}
+function duplicateNames(configs) {
+    return duplicates(configs, config => config.name).map(({ config, others }) => ({
+        ...fileProblem(config, ['name']),
+        rule: `duplicate task name: also in ${others.map(other => other.file).join(', ')}`
+    }));
+}
+/** Two tasks with one execution user would fight over its role and tokens. */
+function sharedEmails(configs, env) {
+    return duplicates(configs, config => credentialsEmail(config, env)).map(({ config, others }) => {
+        const credentials = config.document.value
+            .executionCredentials;
+        const field = credentials.email === undefined
+            ? ['executionCredentials']
+            : ['executionCredentials', 'email'];
+        const tasks = others.map(other => `${other.name ?? '?'} (${other.file})`);
+        return {
+            ...fileProblem(config, field),
+            rule: `the same execution user's email as task ${tasks.join(', ')}; each task needs its own`
+        };
+    });
+}
+/** As the CLI: the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
+function credentialsEmail(config, env) {
+    const value = config.document.value;
+    if (!isObject(value) || !isObject(value.executionCredentials))
+        return;
+    const { email } = value.executionCredentials;
+    if (typeof email === 'string') {
+        return substituteLeniently(email, env).toLowerCase();
+    }
+    if (email !== undefined || config.name === undefined)
+        return;
+    return `exh.tasks+${config.name}@extrahorizon.com`.toLowerCase();
+}
+/** Each config whose key is shared, with the others sharing it. */
+function duplicates(configs, keyOf) {
+    const groups = new Map();
+    for (const config of configs) {
+        const key = keyOf(config);
+        if (key !== undefined)
+            groups.set(key, [...(groups.get(key) ?? []), config]);
+    }
+    return [...groups.values()]
+        .filter(group => group.length > 1)
+        .flatMap(group => group.map(config => ({
+        config,
+        others: group.filter(other => other !== config)
+    })));
+}
+/**
+ * A config that is not synced is only checked against the schema, without
+ * substitution: a value still reading `$NAME` may be anything once its
+ * variable is set, so it is not held against the config.
+ */
+function checkUnselected(config) {
+    const value = config.document.value;
+    return schemaIssues(value)
+        .filter(issue => placeholderName(valueAt(value, issue.instance)) === undefined)
+        .map(issue => issueProblem(config, issue));
+}
+async function checkSelected(config, options, overrides, roots) {
+    const { problems, warnings, unresolved, ...substituted } = substituteSelected(config, options);
+    const configDir = external_node_path_namespaceObject.dirname(config.found.file);
+    const value = isObject(substituted.value)
+        ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
+        : substituted.value;
+    // `""` is no description, as in the CLI: "none" on create, never a change.
+    if (isObject(value) && value.description === '')
+        delete value.description;
+    problems.push(...fieldProblems(config, value, overrides, unresolved));
+    if (!isObject(value))
+        return { problems, warnings };
+    const code = await codeFolderOf(config, value, overrides, {
+        unresolved,
+        allowed: await roots(config.found.root),
+        workspace: options.workspace,
+        builtLater: options.codeFoldersBuiltLater === true
+    });
+    problems.push(...code.problems);
+    const { codeDir } = code;
+    // Problems with the single-task inputs still belong to this config's task.
+    for (const problem of problems) {
+        if (!problem.file)
+            problem.config = config.file;
+    }
+    if (problems.length || codeDir === undefined)
+        return { problems, warnings };
+    return {
+        problems,
+        warnings,
+        task: {
+            name: value.name,
+            config: value,
+            configFile: config.file,
+            codeDir,
+            searchRoot: config.found.root,
+            locations: {
+                path: config.document.locate(['path']),
+                environment: config.document.locate(['environment'])
+            }
+        }
+    };
+}
+/**
+ * `$NAME` values replaced, each masked the moment it is known; an unset one
+ * is a problem (a warning in an offline dry run, where it counts as empty).
+ * `unresolved` holds the places left as written, so the schema does not
+ * report them a second time.
+ */
+function substituteSelected(config, options) {
+    const problems = [];
+    const warnings = [];
+    const unsetAsEmpty = options.unsetVariablesWarn === true;
+    const substituted = substitute(config.document.value, options.env, (secret, at) => {
+        // The name is the function's identity, shown in every report and
+        // output; masking it would hide the task everywhere (and drop outputs).
+        if (at.join('.') !== 'name' && worthMasking(secret)) {
+            options.mask?.(secret);
+        }
+    }, unsetAsEmpty);
+    for (const { path: at, variable } of substituted.missing) {
+        if (unsetAsEmpty)
+            warnings.push(unsetVariableWarning(config, at, variable));
+        else {
+            problems.push({
+                ...fileProblem(config, at),
+                rule: `variable ${variable} is not set (or empty) in the environment`
+            });
+        }
+    }
+    // Reported for every config by `deniedVariables`, and left as written.
+    const unresolved = new Set([...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(({ path: at }) => at.join('/')));
+    return { value: substituted.value, problems, warnings, unresolved };
+}
+/** The schema's rules, the credentials email and the reserved keys. */
+function fieldProblems(config, value, overrides, unresolved) {
+    const problems = [];
+    for (const issue of schemaIssues(value)) {
+        // Already reported as an unset variable.
+        if (unresolved.has(issue.instance.join('/')))
+            continue;
+        const [top = ''] = issue.path;
+        problems.push(isOverridden(overrides, top)
+            ? inputProblem(issue, knownName(config))
+            : issueProblem(config, issue));
+    }
+    if (!isObject(value))
+        return problems;
+    const badEmail = invalidCredentialsEmail(value);
+    if (badEmail) {
+        problems.push({
+            ...fileProblem(config, ['executionCredentials', 'email']),
+            rule: badEmail
+        });
+    }
+    const fromInput = overrides?.environment !== undefined;
+    for (const { key, rule } of reservedKeys(value.environment, value.executionCredentials !== undefined)) {
+        problems.push(fromInput
+            ? { field: 'env', rule: `${key} ${rule}`, task: knownName(config) }
+            : { ...fileProblem(config, ['environment', key], true), rule });
+    }
+    return problems;
+}
+/**
+ * The code folder, checked: relative to the config's folder (or the `code`
+ * input), existing, a folder, and really inside the workspace or the searched
+ * folder.
+ */
+async function codeFolderOf(config, value, overrides, context) {
+    const { unresolved, allowed, workspace, builtLater } = context;
+    if (overrides?.code !== undefined) {
+        const codeDir = overrides.code;
+        const rule = await checkCodeFolder(codeDir, workspace, allowed);
+        const problems = rule
+            ? [{ field: 'code', rule, task: knownName(config) }]
+            : [];
+        return { codeDir, problems };
+    }
+    if (typeof value.path !== 'string' || unresolved.has('path')) {
+        return { problems: [] }; // reported by the schema or as an unset variable
+    }
+    if (external_node_path_namespaceObject.isAbsolute(value.path)) {
+        const rule = "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)";
+        return { problems: [{ ...fileProblem(config, ['path']), rule }] };
+    }
+    const codeDir = external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(config.found.file), value.path);
+    if (builtLater && !(await validate_exists(codeDir)))
+        return { codeDir, problems: [] };
+    const rule = await checkCodeFolder(codeDir, workspace, allowed);
+    const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : [];
+    return { codeDir, problems };
+}
+/** The user service's rule for emails, as the CLI checks it. */
+function invalidCredentialsEmail(config) {
+    const credentials = config.executionCredentials;
+    if (!isObject(credentials) || typeof credentials.email !== 'string')
+        return;
+    const email = credentials.email;
+    if (email.startsWith('$'))
+        return;
+    if (email.length < 3 || email.length > 256) {
+        return 'must be an email address of 3 to 256 characters';
+    }
+    if (!/.+@.+\..+/.test(email))
+        return 'must be an email address (name@domain.tld)';
+    return undefined;
+}
+/** Environment keys a config may not set, with the reason. */
+function reservedKeys(environment, hasCredentials) {
+    if (!isObject(environment))
+        return [];
+    const reserved = [];
+    for (const key of Object.keys(environment)) {
+        if (key === MARKER_VARIABLE) {
+            reserved.push({
+                key,
+                rule: 'is reserved: this action stores its marker there'
+            });
+        }
+        else if (hasCredentials &&
+            CREDENTIAL_VARIABLES.includes(key)) {
+            reserved.push({
+                key,
+                rule: `may not be provided when using executionCredentials, which injects ${CREDENTIAL_VARIABLES.join(', ')}`
+            });
+        }
+    }
+    return reserved;
+}
+/** Why `dir` cannot be a code folder, or undefined when it can. */
+async function checkCodeFolder(dir, workspace, allowed) {
+    const shown = `code folder ${displayPath(workspace, dir)}`;
+    let real;
+    try {
+        if (!(await (0,promises_namespaceObject.stat)(dir)).isDirectory())
+            return `${shown} points to a file`;
+        // The real path, so a symlinked folder cannot reach outside.
+        real = await (0,promises_namespaceObject.realpath)(dir);
+    }
+    catch (error) {
+        const code = error.code;
+        return code === 'ENOENT' || code === 'ENOTDIR'
+            ? `${shown} not found`
+            : `${shown} cannot be read (${code ?? String(error)})`;
+    }
+    if (allowed.some(root => isInside(root, real)))
+        return;
+    return `${shown} must be inside the workspace (its real path is ${real})`;
+}
+/** After a build: the code folder exists, is a folder, and stays inside. */
+async function checkTaskCodeFolder(task, workspace) {
+    const allowed = await Promise.all([workspace, task.searchRoot ?? workspace].map(realOrSame));
+    const rule = await checkCodeFolder(task.codeDir, workspace, allowed);
+    if (!rule)
+        return undefined;
+    return {
+        file: task.configFile,
+        ...task.locations?.path,
+        field: task.configFile ? 'path' : 'code',
+        rule,
+        task: task.name
+    };
+}
+async function validate_exists(file) {
+    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
+}
+/** The real paths of the workspace and of a searched folder, each resolved once. */
+function rootResolver(workspace) {
+    const cache = new Map();
+    const real = (dir) => {
+        let resolved = cache.get(dir);
+        if (!resolved) {
+            resolved = realOrSame(dir);
+            cache.set(dir, resolved);
+        }
+        return resolved;
+    };
+    return root => Promise.all([real(workspace), real(root)]);
+}
+async function realOrSame(dir) {
+    return (0,promises_namespaceObject.realpath)(dir).catch(() => external_node_path_namespaceObject.resolve(dir));
+}
+/** The config fields the single-task inputs set (`code` as a path relative to `base`). */
+function overrideFields(overrides, base) {
+    const { code, ...fields } = overrides;
+    const all = {
+        ...fields,
+        path: code === undefined ? undefined : relativePosix(base, code)
+    };
+    return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
+}
+function isOverridden(overrides, field) {
+    if (!overrides)
+        return false;
+    const key = field === 'path' ? 'code' : field;
+    return overrides[key] !== undefined;
+}
+function schemaIssues(value) {
+    if (validateSchema(value))
+        return [];
+    return (validateSchema.errors ?? []).flatMap(error => issueOf(error, value));
+}
+function issueOf(error, value) {
+    const instance = parsePointer(error.instancePath);
+    const params = error.params;
+    const property = (name) => [...instance, String(name)];
+    const issue = (path, rule, where = {}) => [
+        {
+            keyword: error.keyword,
+            path,
+            locateAt: where.locateAt ?? path,
+            key: where.key ?? false,
+            instance,
+            rule
+        }
+    ];
+    // The failing inner keyword carries the property name; skip its wrapper.
+    if (error.keyword === 'propertyNames')
+        return [];
+    if (typeof error.propertyName === 'string') {
+        return issue(property(error.propertyName), `is not a valid name: ${describeRule(error, error.propertyName)}`, { key: true });
+    }
+    if (error.keyword === 'required') {
+        // Pointed at the object that lacks it.
+        return issue(property(params.missingProperty), 'is required', {
+            locateAt: instance
+        });
+    }
+    if (error.keyword === 'additionalProperties') {
+        const unknown = String(params.additionalProperty);
+        const guess = closestName(unknown, knownProperties(error));
+        const hint = guess ? `; did you mean \`${guess}\`?` : '';
+        return issue(property(unknown), `is not allowed (unknown property)${hint}`, {
+            key: true
+        });
+    }
+    return issue(instance, describeRule(error, valueAt(value, instance)));
+}
+function describeRule(error, actual) {
+    const params = error.params;
+    switch (error.keyword) {
+        case 'type':
+            return `must be ${String(params.type)}${actual === null ? ', not null' : ''}`;
+        case 'enum':
+            return validate_oneOf(Array.isArray(params.allowedValues) ? params.allowedValues : [], actual);
+        case 'pattern':
+            return (PATTERN_RULES[String(params.pattern)] ??
+                `must match the pattern ${String(params.pattern)}`);
+        case 'minimum':
+        case 'maximum':
+        case 'exclusiveMinimum':
+        case 'exclusiveMaximum':
+            return `must be ${String(params.comparison)} ${String(params.limit)}`;
+        default:
+            return error.message ?? `is invalid (${error.keyword})`;
+    }
+}
+/**
+ * `must be one of: …`. A long list (the runtimes) is cut to the values of the
+ * same family as the given one (`nodejs8.x` → the nodejs ones); with no such
+ * family the whole list is shown.
+ */
+function validate_oneOf(allowed, actual) {
+    const values = allowed.map(String);
+    const family = typeof actual === 'string' ? familyOf(actual) : '';
+    const near = values.length > 8 && family.length >= 2
+        ? values.filter(candidate => familyOf(candidate).startsWith(family))
+        : [];
+    if (!near.length)
+        return `must be one of: ${values.join(', ')}`;
+    return `must be one of: ${near.join(', ')} (the ${family} ones of ${values.length} allowed values)`;
+}
+/** The property names the schema object behind `error` allows. */
+function knownProperties(error) {
+    const parent = error.parentSchema;
+    return parent?.properties ? Object.keys(parent.properties) : [];
+}
+/**
+ * The known name closest to a misspelt one (`enviroment` → `environment`),
+ * within an edit distance of 2, ignoring case; undefined when none is.
+ */
+function closestName(unknown, known) {
+    let best;
+    for (const name of known) {
+        const distance = editDistance(unknown.toLowerCase(), name.toLowerCase());
+        if (distance <= 2 && (!best || distance < best.distance)) {
+            best = { name, distance };
+        }
+    }
+    return best?.name;
+}
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+        }
+        previous = current;
+    }
+    return previous[b.length] ?? 0;
+}
+function familyOf(value) {
+    return /^[a-z]+/i.exec(value)?.[0].toLowerCase() ?? '';
+}
+function parsePointer(pointer) {
+    if (pointer === '')
+        return [];
+    return pointer
+        .slice(1)
+        .split('/')
+        .map(segment => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+function valueAt(value, at) {
+    let node = value;
+    for (const segment of at) {
+        if (Array.isArray(node))
+            node = node[Number(segment)];
+        else if (isObject(node))
+            node = node[segment];
+        else
+            return undefined;
+    }
+    return node;
+}
+// ---- Problems ------------------------------------------------------------
+function fileProblem(config, at, key = false) {
+    return {
+        file: config.file,
+        ...config.document.locate(at, key),
+        field: dotted(at),
+        task: knownName(config)
+    };
+}
+function issueProblem(config, issue) {
+    return {
+        file: config.file,
+        ...config.document.locate(issue.locateAt, issue.key),
+        field: dotted(issue.path),
+        rule: issue.rule,
+        task: knownName(config)
+    };
+}
+/** A problem with an input's value: named by the input, the rest of the path in the rule. */
+function inputProblem(issue, task) {
+    const [top = '', ...rest] = issue.path;
+    return {
+        field: inputName(top),
+        rule: rest.length ? `${rest.join('.')} ${issue.rule}` : issue.rule,
+        task
+    };
+}
+/** The single-task input that sets a config field (`timeLimit` → `time-limit`). */
+function inputName(field) {
+    return INPUT_NAMES[field] ?? field;
+}
+function dotted(at) {
+    return at.length ? at.join('.') : undefined;
+}
+function sortProblems(problems) {
+    return [...problems].sort((a, b) => compare(a.file ?? '', b.file ?? '') ||
+        (a.line ?? 0) - (b.line ?? 0) ||
+        (a.column ?? 0) - (b.column ?? 0));
+}
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+function relativePosix(from, to) {
+    return external_node_path_namespaceObject.relative(from, to).split(external_node_path_namespaceObject.sep).join('/') || '.';
+}
+/** Relative to the workspace when inside it, else absolute. */
+function displayPath(workspace, target) {
+    const rel = external_node_path_namespaceObject.relative(workspace, target);
+    return rel.startsWith('..') || external_node_path_namespaceObject.isAbsolute(rel)
+        ? target
+        : relativePosix(workspace, target);
+}
+
+;// CONCATENATED MODULE: ./src/build.ts
+
+
+
+
+/** After SIGTERM, how long a build may take to exit before SIGKILL. */
+const KILL_GRACE_MS = 2000;
+/**
+ * What `build-command` sees: the step's environment minus the action's
+ * inputs, the API credentials and the runner's tokens (SPEC section 8), so
+ * a pull request's build script cannot read or mint them. Anything else the
+ * user put in the step's `env:` (an `NPM_TOKEN`, say) passes through.
+ */
+function buildEnvironment(env) {
+    return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== undefined && !isCredentialVariable(entry[0])));
+}
+/**
+ * `sh -c command` in its own process group, output to ours. On `signal`
+ * the whole group (the shell and whatever it started) gets SIGTERM, then
+ * SIGKILL if still running after a grace period. Resolves with the exit code
+ * (128 + signal number when killed).
+ */
+function runShell(command, options) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('sh', ['-c', command], {
+            cwd: options.cwd,
+            env: options.env,
+            stdio: ['ignore', 'inherit', 'inherit'],
+            detached: true
+        });
+        let killer;
+        const killGroup = (signal) => {
+            try {
+                if (child.pid)
+                    process.kill(-child.pid, signal);
+            }
+            catch {
+                // Already gone.
+            }
+        };
+        const onAbort = () => {
+            killGroup('SIGTERM');
+            killer = setTimeout(() => {
+                killGroup('SIGKILL');
+            }, KILL_GRACE_MS);
+        };
+        if (options.signal.aborted)
+            onAbort();
+        else
+            options.signal.addEventListener('abort', onAbort, { once: true });
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+            clearTimeout(killer);
+            options.signal.removeEventListener('abort', onAbort);
+            resolve(code ?? 128 + signalNumber(signal));
+        });
+    });
+}
+function signalNumber(signal) {
+    return signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15;
+}
+/**
+ * The `build-command` input, run in each selected task's config folder (the
+ * workspace for a task given by inputs alone) before its code is
+ * fingerprinted. One at a time, so each build's output reads as one block;
+ * a failing build fails the run before any write, like a config error. After
+ * a cancel no further build starts (the caller reports the cancel).
+ */
+async function buildTasks(tasks, command, workspace, run, signal) {
+    const problems = [];
+    // A call, not a property read: the abort happens during the await.
+    const cancelled = () => signal.aborted;
+    for (const task of tasks) {
+        if (cancelled())
+            break;
+        const cwd = task.configFile
+            ? external_node_path_namespaceObject.join(workspace, external_node_path_namespaceObject.dirname(task.configFile))
+            : workspace;
+        const code = await run(command, cwd, `build ${task.name}`);
+        if (cancelled())
+            break;
+        if (code !== 0) {
+            problems.push({
+                file: task.configFile,
+                field: 'build-command',
+                rule: `exited with code ${code} in ${external_node_path_namespaceObject.relative(workspace, cwd) || '.'}`,
+                task: task.name
+            });
+            continue;
+        }
+        // The code folder may only exist now that the build has run.
+        const missing = await checkTaskCodeFolder(task, workspace);
+        if (missing)
+            problems.push(missing);
+    }
+    return problems;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/log.ts
+
+
+
+/** Step debugging: the runner sets RUNNER_DEBUG=1 for ACTIONS_STEP_DEBUG. */
+function stepDebugging() {
+    return isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true';
+}
+function safeLog(secrets) {
+    const line = (text) => forLog(secrets.redact(text));
+    return {
+        info: message => {
+            info(line(message));
+        },
+        warning: message => {
+            warning(line(message));
+        },
+        // Redacted by the action itself too: a debug line may hold an API answer.
+        debug: stepDebugging()
+            ? message => {
+                core_debug(line(message));
+            }
+            : undefined,
+        group: (title, lines) => {
+            startGroup(line(title));
+            for (const text of lines)
+                info(line(text));
+            endGroup();
+        },
+        groupAround: (title, work) => group(line(title), work),
+        redact: text => secrets.redact(text)
+    };
+}
+/**
+ * Runs `work` (a build) with the runner's workflow commands off: a build
+ * script a pull request wrote prints straight to the log, and could
+ * otherwise print `::stop-commands::` (so the action's later masks are
+ * ignored), `::add-mask::`, or annotations in the action's name. The token
+ * that turns them back on is random, so the build cannot print it.
+ */
+async function withoutWorkflowCommands(work) {
+    const token = (0,external_node_crypto_.randomUUID)();
+    info(`::stop-commands::${token}`);
+    try {
+        return await work();
+    }
+    finally {
+        info(`::${token}::`);
+    }
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/retry.ts
+const DEFAULT_RETRY = {
+    attempts: 4,
+    baseDelayMs: 500,
+    maxDelayMs: 8_000,
+    maxRetryAfterMs: 60_000
+};
+/** Login throttled (one login per second per user): wait at least 1 s. */
+const LOGIN_TOO_FAST = 211;
+function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.random) {
+    if (!isTransient(failure))
+        return { retry: false };
+    if (attempt >= options.attempts) {
+        return { retry: false, reason: `gave up after ${attempt} attempts` };
+    }
+    if (failure.retryAfterMs !== undefined &&
+        failure.retryAfterMs > options.maxRetryAfterMs) {
+        const seconds = Math.ceil(failure.retryAfterMs / 1000);
+        return {
+            retry: false,
+            reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
+        };
+    }
+    const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+    // Full jitter spreads retries of concurrent tasks apart.
+    let delayMs = Math.round(exponential / 2 + random() * (exponential / 2));
+    if (failure.retryAfterMs !== undefined) {
+        delayMs = Math.max(delayMs, failure.retryAfterMs);
+    }
+    if (failure.apiCode === LOGIN_TOO_FAST)
+        delayMs = Math.max(delayMs, 1_000);
+    return { retry: true, delayMs };
+}
+/** A failure that a later attempt may not have. */
+function isTransient(failure) {
+    if (failure.cancelled)
+        return false;
+    return (failure.noResponse ||
+        failure.status === 429 ||
+        (failure.status !== undefined && failure.status >= 500) ||
+        failure.apiCode === LOGIN_TOO_FAST);
+}
+/** Retry-After as seconds or an HTTP date, in milliseconds. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (typeof value !== 'string' || value.trim() === '')
+        return undefined;
+    if (/^\d+(\.\d+)?$/.test(value.trim())) {
+        return Math.round(Number(value) * 1000);
+    }
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/**
+ * For a refused credential check: what to check, by the API's error code,
+ * in the inputs' names (never their values). The SDK's 104/108 errors carry
+ * no status, hence `undefined`.
+ */
+function credentialHint(kind, failure) {
+    if (failure.cancelled || failure.noResponse || isTransient(failure)) {
+        return undefined;
+    }
+    if (failure.status !== undefined && failure.status !== 401)
+        return undefined;
+    const user = kind === 'token' ? ['token', 'token-secret'] : ['email', 'password'];
+    switch (failure.apiCode) {
+        case 101:
+        case 107:
+            return 'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)';
+        case 104:
+        case 108:
+            return kind === 'token'
+                ? 'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
+                : 'check that email and password are a user of this host';
+        case 106:
+            return 'check that email and password are a user of this host (the API knows no such combination)';
+        case 109:
+            return `check that consumer-secret${kind === 'token' ? ' and token-secret' : ''} belong to this host and match consumer-key${kind === 'token' ? ' and token' : ''} (the request's signature did not match)`;
+        default:
+            return `check that consumer-key, consumer-secret, ${user.join(' and ')} belong to this host and to one another`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/exh/failure.ts
+// The one error classifier for Extra Horizon calls: what an SDK or axios
+// error says (status, API code, answered or not), read by duck typing since
+// the SDK's classes differ across versions.
+
+
+/** A failure after the retry policy gave up, safe to print. */
+class ExhApiError extends Error {
+    call;
+    detail;
+    failure;
+    constructor(call, 
+    /** What went wrong, without the call or the retry verdict. */
+    detail, failure, reason) {
+        super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
+        this.call = call;
+        this.detail = detail;
+        this.failure = failure;
+        this.name = 'ExhApiError';
+    }
+}
+/** A call that got no answer in time (for the SDK call that takes no options). */
+class DeadlineError extends Error {
+    constructor() {
+        super('no answer in time');
+        this.name = 'DeadlineError';
+    }
+}
+/** A 401-class answer: the credentials themselves were refused. */
+function isRefusal(error) {
+    if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
+        return false;
+    }
+    const { status, noResponse, cancelled } = error.failure;
+    // The SDK's 104/108 errors carry no status at all.
+    return !noResponse && !cancelled && (status === undefined || status === 401);
+}
+/** Node and axios codes of a request that got no answer. */
+const NO_RESPONSE_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'ERR_CANCELED',
+    'ERR_SOCKET_CONNECTION_TIMEOUT'
+]);
+/** What one failed attempt says, for the retry policy. */
+function readFailure(error, context) {
+    const fields = (error ?? {});
+    const status = typeof fields.status === 'number'
+        ? fields.status
+        : typeof fields.response?.status === 'number'
+            ? fields.response.status
+            : undefined;
+    // The SDK drops the code of its 104/108 errors; the error's name keeps it.
+    const { apiCode } = apiErrorFacts(error);
+    // The SDK's 104/108 errors carry no status either, so "no status" alone
+    // does not mean the request went unanswered.
+    const networkError = status === undefined &&
+        ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
+            fields.message === 'socket hang up' ||
+            error instanceof DeadlineError);
+    return {
+        status,
+        apiCode,
+        noResponse: context.timedOut || networkError,
+        retryAfterMs: context.retryAfterMs,
+        cancelled: context.cancelled
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/credentials.ts
+
+
+
+
+/** Says what went wrong and the way out; fails only its own task. */
+class CredentialsError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'CredentialsError';
+    }
+}
+function taskUserEmail(task) {
+    const configured = task.config.executionCredentials?.email;
+    return (configured ?? `exh.tasks+${task.name}@extrahorizon.com`).toLowerCase();
+}
+function taskRoleName(name) {
+    return `exh.tasks.${name}`;
+}
+function permissionDifference(current, target) {
+    return {
+        added: [...new Set(target)].filter(p => !current.includes(p)),
+        removed: [...new Set(current)].filter(p => !target.includes(p))
+    };
+}
+/** Upper, lower, digit and symbol, 52 characters: fits any sane password policy. */
+function generatePassword(bytes = (0,external_node_crypto_.randomBytes)(24)) {
+    return `Aa1-${bytes.toString('hex')}`;
+}
+/** The five variables of a stored task user, or which of them are missing. */
+function storedCredentials(environment) {
+    const missing = CREDENTIAL_VARIABLES.filter(key => !environment[key]);
+    if (missing.length)
+        return { missing };
+    const value = (key) => environment[key] ?? '';
+    return {
+        host: value('API_HOST'),
+        consumerKey: value('API_OAUTH_CONSUMER_KEY'),
+        consumerSecret: value('API_OAUTH_CONSUMER_SECRET'),
+        token: value('API_OAUTH_TOKEN'),
+        tokenSecret: value('API_OAUTH_TOKEN_SECRET')
+    };
+}
+/** Stands in for tokens that only exist once the new user logs in (same length, for the size check). */
+const PENDING_TOKEN = '0'.repeat(40);
+/**
+ * Reads what exists (role, user, and the user's stored tokens, checked with
+ * `users.me`) and decides what to write. Reads only: safe in a dry run.
+ */
+async function planCredentials(users, task, remote, connection) {
+    const wanted = task.config.executionCredentials?.permissions ?? [];
+    const email = taskUserEmail(task);
+    const roleName = taskRoleName(task.name);
+    const warnings = wanted.length
+        ? []
+        : [
+            'executionCredentials.permissions is empty: the role gets no permissions'
+        ];
+    const role = await users.findRole(roleName);
+    const { added, removed } = permissionDifference(role?.permissions ?? [], wanted);
+    const base = {
+        email,
+        roleName,
+        role,
+        permissionsAdded: added,
+        permissionsRemoved: removed,
+        warnings
+    };
+    const user = await users.findUser(email);
+    if (!user)
+        return { ...base, user: { kind: 'create' } };
+    const tokens = await checkStoredTokens(users, task, remote, {
+        user,
+        email,
+        connection
+    });
+    return {
+        ...base,
+        user: {
+            kind: 'reuse',
+            user,
+            tokens,
+            needsRole: !user.roleNames.includes(roleName)
+        }
+    };
+}
+/**
+ * An existing task user's tokens, as the function stores them, confirmed
+ * with `users.me` to be that user's; otherwise the way out.
+ */
+async function checkStoredTokens(users, task, remote, { user, email, connection }) {
+    const way = `remove the user ${email}, or set a different executionCredentials.email`;
+    const stored = storedCredentials(remote?.environment ?? {});
+    if ('missing' in stored) {
+        throw new CredentialsError(`the user ${email} exists, but function ${task.name} holds no credentials for it (${remote ? `missing ${stored.missing.join(', ')}` : 'the function does not exist'}): ${way}`);
+    }
+    let owner;
+    try {
+        // Checked as they will be written: the stored tokens with this action's
+        // host and consumer (the CLI checks the stored ones, which may differ).
+        owner = await users.whoseCredentials({ ...stored, ...connection });
+    }
+    catch (error) {
+        // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
+        if (!isRefusal(error))
+            throw error;
+        throw new CredentialsError(`the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`);
+    }
+    if (owner.id !== user.id) {
+        throw new CredentialsError(`the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`);
+    }
+    return { token: stored.token, tokenSecret: stored.tokenSecret };
+}
+/** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
+function injectedVariables(plan, connection) {
+    const tokens = plan.user.kind === 'reuse'
+        ? plan.user.tokens
+        : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN };
+    return {
+        API_HOST: connection.host,
+        API_OAUTH_CONSUMER_KEY: connection.consumerKey,
+        API_OAUTH_CONSUMER_SECRET: connection.consumerSecret,
+        API_OAUTH_TOKEN: tokens.token,
+        API_OAUTH_TOKEN_SECRET: tokens.tokenSecret
+    };
+}
+function summarizeCredentials(plan) {
+    return {
+        user: plan.user.kind,
+        permissionsAdded: plan.permissionsAdded,
+        permissionsRemoved: plan.permissionsRemoved
+    };
+}
+/**
+ * Makes the role what the plan says and gets the user's tokens (registering
+ * and logging in a new user), on every run, also when the function itself
+ * is unchanged. The role is given to a new user only after the function
+ * holds its tokens (`grantRole`): a failure before that leaves a user the
+ * next run cannot use, so it happens as late as possible.
+ */
+async function prepareCredentials(users, plan, taskName, mask) {
+    const role = plan.role ??
+        (await users.createRole(plan.roleName, `A role created by exh-tasks-action for the execution of the task ${taskName}`));
+    if (plan.permissionsAdded.length) {
+        await users.addPermissions(plan.roleName, plan.permissionsAdded);
+    }
+    if (plan.permissionsRemoved.length) {
+        await users.removePermissions(plan.roleName, plan.permissionsRemoved);
+    }
+    if (plan.user.kind === 'reuse') {
+        return { tokens: plan.user.tokens, roleId: role.id };
+    }
+    const password = generatePassword();
+    mask(password);
+    const registered = await users.register({
+        email: plan.email,
+        password,
+        firstName: taskName,
+        lastName: 'exh.tasks'
+    });
+    const tokens = await loginRegistered(users, plan.email, password);
+    mask(tokens.token);
+    mask(tokens.tokenSecret);
+    return { tokens, roleId: role.id, registered };
+}
+/**
+ * The login right after a registration: if it fails or is cancelled, the
+ * user exists with a password nobody knows, and the next run finds it
+ * without tokens. The error says so, and what to do.
+ */
+async function loginRegistered(users, email, password) {
+    try {
+        return await users.login(email, password);
+    }
+    catch (error) {
+        throw new StrandedUserError(email, error);
+    }
+}
+/** A user registered by this run whose tokens were never obtained. */
+class StrandedUserError extends Error {
+    email;
+    reason;
+    constructor(email, 
+    /** Why the login failed (or that it was cancelled). */
+    reason) {
+        super(`${describeError(reason)}; ${unloggedUserAdvice(email)}`);
+        this.email = email;
+        this.reason = reason;
+        this.name = 'StrandedUserError';
+    }
+}
+/** What to do when the login right after a registration failed. */
+function unloggedUserAdvice(email) {
+    return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
+}
+/** After the function write: the user gets its role (again, if it lacked it). */
+async function grantRole(users, plan, prepared) {
+    const user = prepared.registered ??
+        (plan.user.kind === 'reuse' ? plan.user.user : undefined);
+    const needsRole = prepared.registered !== undefined ||
+        (plan.user.kind === 'reuse' && plan.user.needsRole);
+    if (user && needsRole)
+        await users.addRoleToUser(user.id, prepared.roleId);
+}
+/** What to do when the function write failed after a user was registered. */
+function strandedUserAdvice(email) {
+    return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
+}
+
+;// CONCATENATED MODULE: ./src/discover.ts
+
+
+
+
+
+const CONFIG_FILE_NAME = 'task-config.json';
+const defaultReadFolder = folder => (0,promises_namespaceObject.readdir)(folder, { withFileTypes: true });
+/**
+ * Finds every task-config.json named by `paths` (files, or folders searched
+ * recursively, skipping node_modules and dot-folders). Symlinked files and
+ * folders are followed as the CLI follows them, but only to targets inside
+ * the workspace; each real folder is searched once and each real file found
+ * once, reported by the path it was reached through. A found config's code
+ * folder below its own folder is not searched (a build may copy the config
+ * there). Folders that cannot be read are skipped and listed.
+ */
+async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder) {
+    const state = {
+        workspace,
+        realWorkspace: await (0,promises_namespaceObject.realpath)(workspace).catch(() => workspace),
+        visited: new Set(),
+        codeFolders: new Set(),
+        found: new Map(),
+        result: { configs: [], unreadable: [], warnings: [] },
+        readFolder
+    };
+    const problems = [];
+    for (const searched of paths) {
+        const problem = await searchPath(searched, state);
+        if (problem)
+            problems.push(problem);
+    }
+    if (problems.length) {
+        throw new ValidationError(problems.map(rule => ({ field: 'path', rule })));
+    }
+    if (state.found.size === 0) {
+        const where = paths.map(p => forLog(relative(workspace, p))).join(', ');
+        const unread = state.result.unreadable.map(({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`);
+        const skipped = unread.length ? `; could not read ${unread.join(', ')}` : '';
+        throw new ValidationError([
+            {
+                field: 'path',
+                rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
+            }
+        ]);
+    }
+    const configs = [...state.found.values()].sort((a, b) => discover_compare(a.file, b.file));
+    return { ...state.result, configs };
+}
+/** One line of `path`: a config file or a folder to search. Returns a problem. */
+async function searchPath(searched, state) {
+    const shown = forLog(relative(state.workspace, searched));
+    const stats = await (0,promises_namespaceObject.stat)(searched).catch(() => undefined);
+    if (!stats)
+        return `${shown} does not exist`;
+    const real = await (0,promises_namespaceObject.realpath)(searched);
+    // A link inside the workspace may not lead out of it (SPEC section 8).
+    if (isInside(state.workspace, searched) &&
+        !isInside(state.realWorkspace, real)) {
+        return `${shown} is a symlink to a target outside the workspace`;
+    }
+    if (stats.isDirectory()) {
+        await walk(searched, real, searched, state);
+    }
+    else if (stats.isFile()) {
+        await addConfig(searched, real, external_node_path_namespaceObject.dirname(searched), state);
+    }
+    else {
+        return `${shown} is neither a file nor a folder`;
+    }
+    return undefined;
+}
+async function walk(folder, real, root, state) {
+    if (state.visited.has(real))
+        return;
+    state.visited.add(real);
+    let entries;
+    try {
+        entries = await state.readFolder(folder);
+    }
+    catch (error) {
+        const code = error.code ?? 'error';
+        state.result.unreadable.push({ folder, code });
+        return;
+    }
+    entries.sort((a, b) => discover_compare(a.name, b.name));
+    // The config first: its code folder below is then left out of the search.
+    const config = entries.find(entry => entry.name === CONFIG_FILE_NAME);
+    if (config && !config.isDirectory()) {
+        const target = await followed(external_node_path_namespaceObject.join(folder, config.name), state);
+        if (target?.isFile) {
+            await addConfig(external_node_path_namespaceObject.join(folder, config.name), target.real, root, state);
+        }
+    }
+    for (const entry of entries) {
+        if (entry.name === 'node_modules' || entry.name.startsWith('.'))
+            continue;
+        if (entry === config)
+            continue;
+        const full = external_node_path_namespaceObject.join(folder, entry.name);
+        const target = entry.isDirectory()
+            ? { real: external_node_path_namespaceObject.join(real, entry.name), isDirectory: true }
+            : entry.isSymbolicLink()
+                ? await followed(full, state)
+                : undefined;
+        if (!target?.isDirectory || state.codeFolders.has(target.real))
+            continue;
+        await walk(full, target.real, root, state);
+    }
+}
+/**
+ * Where a symlink (or plain entry) leads, when it stays inside the workspace.
+ * A dangling link is ignored, as the CLI ignores it; a link leaving the
+ * workspace is skipped with a warning.
+ */
+async function followed(file, state) {
+    const stats = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
+    if (!stats)
+        return undefined;
+    const real = await (0,promises_namespaceObject.realpath)(file);
+    if (!isInside(state.realWorkspace, real)) {
+        state.result.warnings.push(`skipped ${forLog(relative(state.workspace, file))}: a symlink to a target outside the workspace`);
+        return undefined;
+    }
+    return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
+}
+async function addConfig(file, real, root, state) {
+    if (state.found.has(real))
+        return;
+    state.found.set(real, { file, root });
+    const codeFolder = await codeFolderBelow(file);
+    if (codeFolder)
+        state.codeFolders.add(codeFolder);
+}
+/**
+ * The real code folder a config names, when it lies below the config's own
+ * folder (`"path": "./build"`). Only a literal relative `path` counts; a bad
+ * config is reported when it is loaded, not here.
+ */
+async function codeFolderBelow(file) {
+    let config;
+    try {
+        config = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const value = config?.path;
+    if (typeof value !== 'string' || value.startsWith('$'))
+        return undefined;
+    if (external_node_path_namespaceObject.isAbsolute(value))
+        return undefined;
+    const folder = external_node_path_namespaceObject.dirname(file);
+    const codeFolder = external_node_path_namespaceObject.resolve(folder, value);
+    if (codeFolder === folder || !isInside(folder, codeFolder))
+        return undefined;
+    return (0,promises_namespaceObject.realpath)(codeFolder).catch(() => undefined);
+}
+/**
+ * A warning for each unreadable folder, except a selected task's code folder:
+ * that task fails on its own, with its config named.
+ */
+function unreadableWarnings(unreadable, codeFolders, workspace) {
+    const used = new Set(codeFolders.map(folder => external_node_path_namespaceObject.resolve(folder)));
+    return unreadable
+        .filter(({ folder }) => !used.has(external_node_path_namespaceObject.resolve(folder)))
+        .map(({ folder, code }) => `skipped folder ${forLog(relative(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``);
+}
+function relative(workspace, file) {
+    const rel = external_node_path_namespaceObject.relative(workspace, file).split(external_node_path_namespaceObject.sep).join('/');
+    return rel === '' ? '.' : rel;
+}
+function discover_compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/config/task-filter.ts
+function createTaskFilter(patterns) {
+    const compiled = patterns.map(pattern => ({
+        pattern,
+        regex: new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`)
+    }));
+    return {
+        matches: name => compiled.length === 0 || compiled.some(({ regex }) => regex.test(name)),
+        unmatched: names => compiled
+            .filter(({ regex }) => !names.some(name => regex.test(name)))
+            .map(({ pattern }) => pattern)
+    };
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/config/load.ts
+
+
+
+
+/**
+ * Stages 2 and 3: find the configs (or take the task from the single-task
+ * inputs), select them with the `tasks` filter, load and validate them.
+ */
+async function loadTasks(settings, env, mask) {
+    const { overrides } = settings;
+    if (!settings.pathInput.length && overrides?.code) {
+        return loadFromInputs(overrides, settings.workspace);
+    }
+    const discovery = await findTaskConfigs(settings.paths, settings.workspace);
+    const found = discovery.configs;
+    const problems = [];
+    if (overrides && !(await namesOneFile(settings, found))) {
+        problems.push({
+            field: Object.keys(overrides)
+                .map(key => inputName(key === 'code' ? 'path' : key))
+                .join(', '),
+            rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
+        });
+    }
+    const filter = createTaskFilter(settings.tasks);
+    const loaded = await loadTaskConfigs(found, {
+        workspace: settings.workspace,
+        env,
+        isSelected: filter.matches,
+        overrides,
+        mask,
+        codeFoldersBuiltLater: settings.buildCommand !== undefined,
+        unsetVariablesWarn: isOfflineDryRun(settings)
+    });
+    problems.push(...loaded.problems);
+    const unmatched = filter.unmatched(loaded.names);
+    if (unmatched.length) {
+        problems.push({
+            field: 'tasks',
+            rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
+        });
+    }
+    const warnings = [
+        ...discovery.warnings,
+        ...loaded.warnings,
+        ...unreadableWarnings(discovery.unreadable, loaded.tasks.map(task => task.codeDir), settings.workspace)
+    ];
+    return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings };
+}
+/** A task given by the single-task inputs alone, with no config file. */
+async function loadFromInputs(overrides, workspace) {
+    const task = await taskFromInputs(overrides, { workspace });
+    const none = { found: [], problems: [], warnings: [] };
+    return Array.isArray(task)
+        ? { ...none, tasks: [], names: [], problems: task }
+        : { ...none, tasks: [task], names: [task.name] };
+}
+/** A dry run missing a credential: validated and packaged without the API. */
+function isOfflineDryRun(settings) {
+    return settings.dryRun && settings.missingCredentials.length > 0;
+}
+async function namesOneFile(settings, found) {
+    const [only] = settings.paths;
+    if (settings.paths.length !== 1 || !only || found.length !== 1)
+        return false;
+    const stats = await (0,promises_namespaceObject.stat)(only);
+    return !stats.isDirectory();
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/pool.ts
+/**
+ * Runs `work` over `items` with at most `limit` at once, keeping the results
+ * in the items' order. `canStart` is asked before each item starts (fail-fast
+ * and cancellation); an item it refuses gets `skip(item)` instead.
+ */
+async function mapPool(items, limit, work, options = {}) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            const item = items[index];
+            if (options.canStart && !options.canStart() && options.skip) {
+                results[index] = options.skip(item);
+                continue;
+            }
+            results[index] = await work(item, index);
+        }
+    };
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
+    await Promise.all(workers);
+    return results;
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/fingerprint/file-workers.ts
+// Reading, hashing and deflating small files off the main thread. A worker
+// takes a batch of files (one message for many files, so per-file overhead
+// stays small) and does the whole job synchronously: readFileSync, sha256,
+// crc32, deflateRawSync. One worker per core keeps every core busy while
+// the main thread walks folders and writes zips in order.
+
+
+// Plain CommonJS so it runs from a string in the bundle and in tests alike.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { closeSync, openSync, readSync } = require('node:fs')
+const { createHash } = require('node:crypto')
+const zlib = require('node:zlib')
+// Every file is read into one reused buffer: a fresh Buffer per file is
+// freed only when the heap is collected, and tens of MB of them piled up.
+let scratch = Buffer.allocUnsafe(1024 * 1024)
+function readAll(file) {
+  const fd = openSync(file, 'r')
+  try {
+    let length = 0
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2)
+        scratch.copy(bigger)
+        scratch = bigger
+      }
+      const read = readSync(fd, scratch, length, scratch.length - length, null)
+      if (read === 0) return scratch.subarray(0, length)
+      length += read
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+function one(file, hash, level) {
+  let bytes
+  try { bytes = readAll(file) } catch (error) { return { size: 0, error: error.code || error.message } }
+  const result = { size: bytes.length }
+  if (hash) result.sha = createHash('sha256').update(bytes).digest()
+  if (level !== undefined) {
+    result.crc = zlib.crc32(bytes)
+    const deflated = level > 0 && bytes.length > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined
+    result.deflated = deflated !== undefined && deflated.length < bytes.length
+    result.data = result.deflated ? deflated : bytes
+  }
+  return result
+}
+// Own, exact-size copies, transferred: a Buffer is often a view into a
+// larger pooled ArrayBuffer, which a plain postMessage would copy whole.
+function own(bytes, transfer) {
+  if (!bytes) return undefined
+  const copy = new Uint8Array(bytes)
+  transfer.push(copy.buffer)
+  return copy
+}
+parentPort.on('message', ({ id, files, hash, level }) => {
+  const transfer = []
+  const results = files.map(file => {
+    const result = one(file, hash, level)
+    result.sha = own(result.sha, transfer)
+    result.data = own(result.data, transfer)
+    return result
+  })
+  parentPort.postMessage({ id, results }, transfer)
+})
+`;
+class FileWorkers {
+    size;
+    slots = [];
+    queue = [];
+    nextId = 0;
+    constructor(size) {
+        this.size = size;
+    }
+    run(job) {
+        return new Promise((resolve, reject) => {
+            this.queue.push({ id: this.nextId++, job, pending: { resolve, reject } });
+            this.dispatch();
+        });
+    }
+    /** Stops the idle workers; a busy one may serve another run in this process. */
+    async close() {
+        const idle = this.slots.filter(slot => !slot.busy);
+        this.slots.splice(0, this.slots.length, ...this.slots.filter(s => s.busy));
+        await Promise.all(idle.map(slot => slot.worker.terminate()));
+    }
+    dispatch() {
+        while (this.queue.length > 0) {
+            const slot = this.slots.find(s => !s.busy) ?? this.spawn();
+            if (!slot)
+                return;
+            const next = this.queue.shift();
+            if (!next)
+                return;
+            slot.busy = { id: next.id, pending: next.pending };
+            // Referenced only while busy: an idle pool never keeps the process up.
+            slot.worker.ref();
+            slot.worker.postMessage({ id: next.id, ...next.job });
+        }
+    }
+    spawn() {
+        if (this.slots.length >= this.size)
+            return undefined;
+        const slot = {
+            worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, {
+                eval: true,
+                // File bytes live outside the heap; a small young generation keeps
+                // each worker's resident memory small.
+                resourceLimits: { maxYoungGenerationSizeMb: 4 }
+            })
+        };
+        slot.worker.on('message', (message) => {
+            const pending = slot.busy?.pending;
+            slot.busy = undefined;
+            slot.worker.unref();
+            pending?.resolve(message.results.map(fromWire));
+            this.dispatch();
+        });
+        slot.worker.on('error', error => {
+            this.fail(slot, error);
+        });
+        slot.worker.on('exit', () => {
+            this.fail(slot, new Error('worker exited'));
+        });
+        this.slots.push(slot);
+        return slot;
+    }
+    fail(slot, error) {
+        const index = this.slots.indexOf(slot);
+        if (index >= 0)
+            this.slots.splice(index, 1);
+        slot.busy?.pending.reject(error);
+        slot.busy = undefined;
+        this.dispatch();
+    }
+}
+/** Buffers arrive as plain Uint8Arrays; view them as Buffers without a copy. */
+function fromWire(result) {
+    const view = (bytes) => bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { ...result, sha: view(result.sha), data: view(result.data) };
+}
+let shared;
+/** The run's pool, started on first use: one worker per core. */
+function fileWorkers() {
+    shared ??= new FileWorkers(Math.max(1, (0,external_node_os_namespaceObject.availableParallelism)()));
+    return shared;
+}
+/** Stops the pool's idle workers (they are started again if needed). */
+async function closeFileWorkers() {
+    await shared?.close();
+}
+
+;// CONCATENATED MODULE: ./src/fingerprint/read-pass.ts
+// One read of every file of a code folder, in the folder's sorted order:
+// small files in batches on the worker pool, large ones streamed here (zlib
+// deflates them on the libuv pool). A few jobs run ahead of the one being
+// consumed, so reads, hashing and deflate overlap while the bytes in flight
+// stay bounded whatever the files.
+
+
+
+
+
+/** Files above this are streamed, so one large file never sits in memory. */
+const STREAM_THRESHOLD = 1024 * 1024;
+/** A batch closes at this many files or bytes: few messages, small memory. */
+const BATCH_FILES = 128;
+const BATCH_BYTES = 1024 * 1024;
+/**
+ * Jobs of one folder in flight at once. Each is at most ~1 MiB read (or a
+ * stream with 64 KiB chunks), so a task holds a few MiB whatever its files.
+ */
+const JOBS_AHEAD = 4;
+/** Thrown when one file alone deflates past `maxDeflated`. */
+class DeflatedTooLarge extends Error {
+    bytes;
+    constructor(bytes) {
+        super(`deflated past ${bytes} bytes`);
+        this.bytes = bytes;
+    }
+}
+/** Groups the folder's files into jobs, in entry order. */
+function planJobs(entries, batchFiles) {
+    const jobs = [];
+    let batch = [];
+    let bytes = 0;
+    const close = () => {
+        if (batch.length)
+            jobs.push({ batch });
+        batch = [];
+        bytes = 0;
+    };
+    entries.forEach((entry, index) => {
+        if (entry.type !== 'file')
+            return;
+        if (entry.size > STREAM_THRESHOLD) {
+            close();
+            jobs.push({ large: index });
+            return;
+        }
+        batch.push(index);
+        bytes += entry.size;
+        if (batch.length >= batchFiles || bytes >= BATCH_BYTES)
+            close();
+    });
+    close();
+    return jobs;
+}
+/**
+ * Yields each file entry's index and result, in entry order. Stopping early
+ * (a `return` or a throw in the consumer) leaves the jobs in flight to
+ * finish on their own; their results are dropped.
+ */
+async function* readFiles(root, entries, options) {
+    const { jobsAhead, batchFiles } = options.split ?? {
+        jobsAhead: JOBS_AHEAD,
+        batchFiles: BATCH_FILES
+    };
+    const jobs = planJobs(entries, batchFiles);
+    const running = [];
+    let next = 0;
+    const launch = () => {
+        while (next < jobs.length && running.length < jobsAhead) {
+            const started = startJob(root, entries, jobs[next++], options);
+            started.catch(() => undefined);
+            running.push(started);
+        }
+    };
+    for (const job of jobs) {
+        options.signal?.throwIfAborted();
+        launch();
+        const results = await running.shift();
+        options.signal?.throwIfAborted();
+        const indexes = 'large' in job ? [job.large] : job.batch;
+        for (const [i, index] of indexes.entries()) {
+            yield { index, result: results[i] };
+        }
+    }
+}
+function startJob(root, entries, job, options) {
+    const file = (index) => external_node_path_default().join(root, entries[index].path);
+    if ('large' in job)
+        return streamFile(file(job.large), options).then(r => [r]);
+    const work = {
+        files: job.batch.map(file),
+        hash: options.hash,
+        level: options.level
+    };
+    return fileWorkers().run(work);
+}
+/** One large file: sha256 and crc32 here, deflate on zlib's thread pool. */
+async function streamFile(file, options) {
+    const hash = options.hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
+    const zip = options.level === undefined ? undefined : deflating(options);
+    let size = 0;
+    let crc = 0;
+    try {
+        // The signal is checked per chunk rather than given to the stream: one
+        // abort listener per open file would pile up on the run's signal.
+        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, {
+            highWaterMark: 256 * 1024
+        })) {
+            options.signal?.throwIfAborted();
+            const bytes = chunk;
+            size += bytes.length;
+            hash?.update(bytes);
+            if (zip) {
+                crc = (0,external_node_zlib_.crc32)(bytes, crc);
+                await zip.write(bytes);
+            }
+        }
+    }
+    catch (error) {
+        zip?.destroy();
+        if (error instanceof DeflatedTooLarge)
+            throw error;
+        options.signal?.throwIfAborted();
+        return {
+            size,
+            error: error.code ?? String(error)
+        };
+    }
+    const data = zip ? await zip.end() : undefined;
+    return { size, sha: hash?.digest(), crc, data, deflated: Boolean(zip) };
+}
+/** A raw deflate stream whose output is kept (bounded by `maxDeflated`). */
+function deflating(options) {
+    const stream = (0,external_node_zlib_.createDeflateRaw)({ level: options.level });
+    const chunks = [];
+    let total = 0;
+    let failure;
+    const ended = new Promise((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('error', reject);
+    });
+    ended.catch(() => undefined);
+    stream.on('data', (chunk) => {
+        total += chunk.length;
+        if (options.maxDeflated !== undefined && total > options.maxDeflated) {
+            failure ??= new DeflatedTooLarge(options.maxDeflated);
+            return;
+        }
+        chunks.push(chunk);
+    });
+    return {
+        write: bytes => new Promise((resolve, reject) => {
+            if (failure) {
+                reject(failure);
+                return;
+            }
+            // Waiting for each chunk to be taken keeps one chunk in flight.
+            stream.write(bytes, error => {
+                if (error)
+                    reject(error);
+                else
+                    resolve();
+            });
+        }).then(() => {
+            if (failure)
+                throw failure;
+        }),
+        end: async () => {
+            stream.end();
+            await ended;
+            if (failure)
+                throw failure;
+            return Buffer.concat(chunks);
+        },
+        destroy: () => stream.destroy()
+    };
+}
+
+;// CONCATENATED MODULE: ./src/fingerprint/code-folder.ts
+// Stage 4: read a task's code folder and fingerprint it. The scan keeps only
+// metadata (never file contents), so a large node_modules tree costs a read
+// and a hash, not memory.
+
+
+
+
+
+
+
+/** A code folder that cannot be packaged; the message names the entry and the rule. */
+class CodeFolderError extends Error {
+    folder;
+    entry;
+    rule;
+    constructor(folder, entry, rule) {
+        super(`${entry ? external_node_path_default().join(folder, entry) : folder}: ${rule}`);
+        this.folder = folder;
+        this.entry = entry;
+        this.rule = rule;
+        this.name = 'CodeFolderError';
+    }
+}
+/** Left out at any depth: never part of the code, and often large. */
+const EXCLUDED_NAME = '.git';
+/** Symlink checks (readlink, realpath) at once. */
+const METADATA_CONCURRENCY = 16;
+/** A zip without ZIP64 (what we write) counts entries and sizes in 16/32 bits. */
+const MAX_ENTRIES = 0xffff;
+const MAX_FILE_BYTES = 0xfffffffe;
+/** Bumped whenever the hashed layout changes, so old fingerprints never match. */
+const FINGERPRINT_VERSION = 'exh-tasks-action code v1';
+/** Walks and fingerprints a code folder (one walk, one read of each file). */
+async function scanCodeFolder(root, signal) {
+    const walked = await walkCodeFolder(root);
+    return { ...walked, fingerprint: await fingerprintOf(walked, signal) };
+}
+/** Lists and checks a code folder's entries; reads no file contents. */
+async function walkCodeFolder(root) {
+    const folder = external_node_path_default().resolve(root);
+    await checkRoot(folder);
+    const found = await code_folder_walk(folder);
+    const context = {
+        root: folder,
+        realRoot: await (0,promises_namespaceObject.realpath)(folder),
+        warnings: []
+    };
+    const entries = sortByPath(await mapPool(found, METADATA_CONCURRENCY, item => toEntry(context, item)));
+    const warnings = context.warnings.sort();
+    const files = entries.filter(entry => entry.type !== 'directory').length;
+    if (files === 0) {
+        throw new CodeFolderError(folder, undefined, 'holds no files: the API refuses a function without code');
+    }
+    if (entries.length > MAX_ENTRIES) {
+        throw new CodeFolderError(folder, undefined, `holds ${entries.length} files and folders, more than a zip without ZIP64 can hold (${MAX_ENTRIES})`);
+    }
+    return { root: folder, entries, files, warnings };
+}
+async function checkRoot(folder) {
+    const stats = await guard(folder, undefined, () => (0,promises_namespaceObject.stat)(folder));
+    if (!stats.isDirectory()) {
+        throw new CodeFolderError(folder, undefined, 'is not a folder');
+    }
+}
+/**
+ * Every entry below `root`, folder by folder; symlinks not followed, `.git`
+ * left out. Synchronous calls (a few microseconds each, where an async call
+ * costs a thread-pool round trip), yielding after each folder so the event
+ * loop (signals, worker messages, other tasks) keeps turning.
+ */
+async function code_folder_walk(root) {
+    const found = [];
+    const dirs = [''];
+    for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
+        for (const rel of list(root, dir)) {
+            const stats = guardSync(root, rel, () => (0,external_node_fs_namespaceObject.lstatSync)(external_node_path_default().join(root, rel)));
+            found.push({ path: rel, stats });
+            if (stats.isDirectory())
+                dirs.push(rel);
+        }
+        await yieldToEventLoop();
+    }
+    return found;
+}
+/** The relative paths of one folder's children, `.git` left out. */
+function list(root, dir) {
+    const names = guardSync(root, dir || undefined, () => (0,external_node_fs_namespaceObject.readdirSync)(external_node_path_default().join(root, dir)));
+    return names
+        .filter(name => name !== EXCLUDED_NAME)
+        .map(name => {
+        const rel = dir ? `${dir}/${name}` : name;
+        checkName(root, rel, name);
+        return rel;
+    });
+}
+function checkName(root, rel, name) {
+    // Zip readers (adm-zip, Windows tools) take `\` for a folder separator:
+    // the unpacked code would not be what was fingerprinted.
+    if (name.includes('\\')) {
+        throw new CodeFolderError(root, rel, 'has a `\\` in its name, which zip tools read as a folder separator');
+    }
+}
+async function toEntry(context, { path: rel, stats }) {
+    const { root } = context;
+    const mode = stats.mode & 0o7777;
+    if (stats.isFile()) {
+        if (stats.size > MAX_FILE_BYTES) {
+            throw new CodeFolderError(root, rel, 'is larger than a zip without ZIP64 can hold (4 GiB)');
+        }
+        return { path: rel, type: 'file', mode, size: stats.size };
+    }
+    if (stats.isDirectory())
+        return { path: rel, type: 'directory', mode, size: 0 };
+    if (stats.isSymbolicLink()) {
+        const linkTarget = await checkLink(context, rel);
+        return {
+            path: rel,
+            type: 'symlink',
+            mode: 0o777,
+            size: Buffer.byteLength(linkTarget),
+            linkTarget
+        };
+    }
+    throw new CodeFolderError(root, rel, `is a ${specialKind(stats)}; only files, folders and symlinks can be packaged`);
+}
+function specialKind(stats) {
+    if (stats.isFIFO())
+        return 'named pipe (fifo)';
+    if (stats.isSocket())
+        return 'socket';
+    if (stats.isCharacterDevice() || stats.isBlockDevice())
+        return 'device';
+    return 'special file';
+}
+/**
+ * Returns the target to store for the link at `rel`: relative, as the CLI
+ * stores it. A target outside the folder is an error (it would not exist
+ * where the function runs, or would read the runner's files); a missing one
+ * is kept with a warning, as the CLI keeps it.
+ */
+async function checkLink(context, rel) {
+    const { root, realRoot, warnings } = context;
+    const target = await guard(root, rel, () => (0,promises_namespaceObject.readlink)(external_node_path_default().join(root, rel)));
+    const outside = () => new CodeFolderError(root, rel, `is a symlink to ${target}, which points outside the code folder`);
+    const parent = external_node_path_default().dirname(rel);
+    const stored = external_node_path_default().isAbsolute(target)
+        ? relativeInside([root, realRoot], parent, external_node_path_default().normalize(target))
+        : isInside(root, external_node_path_default().resolve(root, parent, target))
+            ? target
+            : undefined;
+    if (stored === undefined)
+        throw outside();
+    // The lexical check above can be fooled by `..` after another link
+    // (`self -> .`, `x -> self/..`): where the target exists, also check
+    // where it really leads.
+    const real = await realTarget(external_node_path_default().join(root, rel));
+    if (real === undefined) {
+        warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} is dangling (its target does not exist); kept as a link`);
+    }
+    else {
+        if (!isInside(realRoot, real))
+            throw outside();
+        if (external_node_path_default().relative(realRoot, real).split((external_node_path_default()).sep).includes(EXCLUDED_NAME)) {
+            warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`);
+        }
+    }
+    return stored;
+}
+/**
+ * An absolute `target` inside the folder, made relative to the link's own
+ * folder. The folder may be named through a symlink (macOS's /tmp), so its
+ * real path counts as inside too.
+ */
+function relativeInside(bases, parent, target) {
+    for (const base of bases) {
+        if (isInside(base, target)) {
+            return toPosix(external_node_path_default().relative(external_node_path_default().join(base, parent), target)) || '.';
+        }
+    }
+    return undefined;
+}
+async function realTarget(link) {
+    try {
+        await (0,promises_namespaceObject.stat)(link);
+        return await (0,promises_namespaceObject.realpath)(link);
+    }
+    catch {
+        // Missing, a loop, or unreadable: all dangling as far as the zip goes.
+        return undefined;
+    }
+}
+function toPosix(p) {
+    return p.split((external_node_path_default()).sep).join('/');
+}
+/** Byte-wise on UTF-8, so the order never depends on locale or readdir. */
+function sortByPath(entries) {
+    return entries
+        .map(entry => ({ entry, key: Buffer.from(entry.path) }))
+        .sort((a, b) => Buffer.compare(a.key, b.key))
+        .map(({ entry }) => entry);
+}
+/**
+ * sha256 over every entry's type, path, mode and content (a file's own
+ * sha256, a link's target), each field length-prefixed so no two folders
+ * hash the same stream, entries in sorted order. Fed one entry at a time, so
+ * packaging can build it from the same read as the zip.
+ */
+class Fingerprint {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    constructor() {
+        field(this.hash, FINGERPRINT_VERSION);
+    }
+    /** `fileSha` is the file's own sha256, for a file entry. */
+    add(entry, fileSha) {
+        field(this.hash, entry.type);
+        field(this.hash, entry.path);
+        // Only the permission bits: setuid/setgid/sticky were never hashed, and
+        // hashing them now would change every fingerprint that has them.
+        field(this.hash, (entry.mode & 0o777).toString(8));
+        field(this.hash, entry.type === 'symlink'
+            ? (entry.linkTarget ?? '')
+            : entry.type === 'file'
+                ? (fileSha ?? Buffer.alloc(0))
+                : '');
+    }
+    digest() {
+        return this.hash.digest('hex');
+    }
+}
+async function fingerprintFolder(folder, signal) {
+    return { ...folder, fingerprint: await fingerprintOf(folder, signal) };
+}
+async function fingerprintOf(folder, signal) {
+    const fingerprint = new Fingerprint();
+    const results = readFiles(folder.root, folder.entries, { hash: true, signal });
+    let done = 0;
+    for await (const { index, result } of results) {
+        // Links and folders between the files, in order.
+        for (; done < index; done++) {
+            fingerprint.add(folder.entries[done]);
+        }
+        const entry = folder.entries[done++];
+        checkRead(folder.root, entry, result);
+        fingerprint.add(entry, result.sha);
+    }
+    for (; done < folder.entries.length; done++) {
+        fingerprint.add(folder.entries[done]);
+    }
+    return fingerprint.digest();
+}
+/** A read that failed, or a file whose size changed since the walk. */
+function checkRead(root, entry, result) {
+    if (result.error) {
+        throw new CodeFolderError(root, entry.path, `cannot be read (${result.error})`);
+    }
+    if (result.size !== entry.size) {
+        throw new CodeFolderError(root, entry.path, 'changed while it was read (its size differs from the listing); did a build run at the same time?');
+    }
+}
+function yieldToEventLoop() {
+    return new Promise(resolve => setImmediate(resolve));
+}
+function field(hash, value) {
+    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+    hash.update(`${bytes.length}:`);
+    hash.update(bytes);
+}
+function guardSync(root, entry, call) {
+    try {
+        return call();
+    }
+    catch (error) {
+        if (error instanceof CodeFolderError)
+            throw error;
+        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
+    }
+}
+/** Runs a file-system call, turning its failure into a CodeFolderError for `entry`. */
+async function guard(root, entry, call) {
+    try {
+        return await call();
+    }
+    catch (error) {
+        if (error instanceof CodeFolderError)
+            throw error;
+        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
+    }
+}
+function codeOf(error) {
+    if (error instanceof Error) {
+        const code = error.code;
+        return code ?? error.message;
+    }
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/package/zip.ts
+// Stage 6: zip a walked code folder deterministically, and the size checks
+// the API would otherwise fail a write on.
+//
+// The zip is written here rather than with a library: entries are deflated
+// in batches on one worker per core (see read-pass.ts) and written in sorted
+// order as they finish, which no zip library does (yazl deflates one entry at
+// a time; adm-zip's async writer overflows the stack on ~2,000 stored entries
+// in a row and its sync writer blocks the event loop). The format written is
+// the plain one every reader takes: local headers with sizes known, a central
+// directory, no ZIP64, no data descriptors. adm-zip still reads zips back in
+// the tests and the fake API.
+
+
+
+
+/** The zip passed `maxBytes` and was abandoned (nothing left on disk). */
+class ZipTooLarge extends Error {
+    passed;
+    constructor(passed) {
+        super(`the zip passed ${passed} bytes`);
+        this.passed = passed;
+        this.name = 'ZipTooLarge';
+    }
+}
+/** The API gateway's limit on one request body. */
+const MAX_REQUEST_BYTES = 10_000_000;
+/** The largest zip whose base64 alone fits one request. */
+const MAX_ZIP_BYTES = Math.floor(MAX_REQUEST_BYTES / 4) * 3;
+/** The API's limit on a function's environment: keys and values, UTF-8. */
+const MAX_ENVIRONMENT_BYTES = 4096;
+/**
+ * zlib's default. Level 9 took twice the CPU on the benchmark's node_modules
+ * trees for zips 0.5% smaller (docs/benchmark.md): not worth half the speed.
+ */
+const COMPRESSION_LEVEL = 6;
+async function packageCodeFolder(folder, options = {}) {
+    const sink = options.file
+        ? await FileSink.open(options.file)
+        : new MemorySink();
+    try {
+        const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
+        const fingerprint = await writeEntries(folder, zip, options);
+        const bytes = await zip.finish();
+        return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
+    }
+    catch (error) {
+        await sink.abandon();
+        if (error instanceof DeflatedTooLarge)
+            throw new ZipTooLarge(error.bytes);
+        throw error;
+    }
+}
+/** Every entry in sorted order; the fingerprint too when asked. */
+async function writeEntries(folder, zip, options) {
+    const { entries, root } = folder;
+    const fingerprint = options.hash ? new Fingerprint() : undefined;
+    let done = 0;
+    const other = async (entry) => {
+        fingerprint?.add(entry);
+        await zip.add(entry, undefined);
+    };
+    const results = readFiles(root, entries, {
+        hash: Boolean(options.hash),
+        level: COMPRESSION_LEVEL,
+        signal: options.signal,
+        maxDeflated: options.maxBytes,
+        split: options.split
+    });
+    for await (const { index, result } of results) {
+        for (; done < index; done++)
+            await other(entries[done]);
+        const entry = entries[done++];
+        checkRead(root, entry, result);
+        fingerprint?.add(entry, result.sha);
+        await zip.add(entry, result);
+    }
+    for (; done < entries.length; done++)
+        await other(entries[done]);
+    return fingerprint?.digest();
+}
+/**
+ * 1980-01-01 00:00, the earliest time a zip can hold: any fixed time makes
+ * packages reproducible, and DOS time has no time zone to differ by.
+ */
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+/** Made by Unix (so readers apply the modes), format version 2.0. */
+const VERSION_MADE_BY = (3 << 8) | 20;
+const VERSION_NEEDED = 20;
+/** Names are UTF-8. */
+const FLAG_UTF8 = 0x0800;
+const STORED = 0;
+const DEFLATED = 8;
+const MSDOS_DIRECTORY = 0x10;
+/** Local header and data per entry as it comes, the central directory last. */
+class ZipWriter {
+    sink;
+    maxBytes;
+    central = [];
+    offset = 0;
+    constructor(sink, maxBytes) {
+        this.sink = sink;
+        this.maxBytes = maxBytes;
+    }
+    async add(entry, result) {
+        const { data, written } = this.describe(entry, result);
+        const header = Buffer.alloc(30);
+        header.writeUInt32LE(0x04034b50, 0);
+        header.writeUInt16LE(VERSION_NEEDED, 4);
+        header.writeUInt16LE(FLAG_UTF8, 6);
+        header.writeUInt16LE(written.method, 8);
+        header.writeUInt16LE(DOS_TIME, 10);
+        header.writeUInt16LE(DOS_DATE, 12);
+        header.writeUInt32LE(written.crc, 14);
+        header.writeUInt32LE(written.compressed, 18);
+        header.writeUInt32LE(written.size, 22);
+        header.writeUInt16LE(written.name.length, 26);
+        header.writeUInt16LE(0, 28);
+        this.central.push(written);
+        await this.write([header, written.name, data]);
+    }
+    describe(entry, result) {
+        const base = { offset: this.offset };
+        if (entry.type === 'directory') {
+            const name = Buffer.from(`${entry.path}/`);
+            const attributes = toAttributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY;
+            const written = {
+                ...base,
+                name,
+                method: STORED,
+                crc: 0,
+                compressed: 0,
+                size: 0,
+                attributes
+            };
+            return { data: Buffer.alloc(0), written };
+        }
+        const name = Buffer.from(entry.path);
+        if (entry.type === 'symlink') {
+            // Zip readers take a link's data as its target; stored, not deflated.
+            const data = Buffer.from(entry.linkTarget ?? '');
+            const attributes = toAttributes(S_IFLNK | 0o777);
+            const written = {
+                ...base,
+                name,
+                method: STORED,
+                crc: crc32(data),
+                compressed: data.length,
+                size: data.length,
+                attributes
+            };
+            return { data, written };
+        }
+        const data = result?.data ?? Buffer.alloc(0);
+        const written = {
+            ...base,
+            name,
+            method: result?.deflated ? DEFLATED : STORED,
+            crc: result?.crc ?? 0,
+            compressed: data.length,
+            size: entry.size,
+            attributes: toAttributes(S_IFREG | entry.mode)
+        };
+        return { data, written };
+    }
+    /** Writes the central directory; returns the zip's size. */
+    async finish() {
+        const start = this.offset;
+        const records = this.central.map(centralRecord);
+        await this.write(records);
+        const end = Buffer.alloc(22);
+        end.writeUInt32LE(0x06054b50, 0);
+        end.writeUInt16LE(this.central.length, 8);
+        end.writeUInt16LE(this.central.length, 10);
+        end.writeUInt32LE(this.offset - start, 12);
+        end.writeUInt32LE(start, 16);
+        await this.write([end]);
+        return this.offset;
+    }
+    async write(parts) {
+        for (const part of parts)
+            this.offset += part.length;
+        if (this.offset > this.maxBytes)
+            throw new ZipTooLarge(this.maxBytes);
+        await this.sink.write(parts);
+    }
+}
+function centralRecord(entry) {
+    const record = Buffer.alloc(46 + entry.name.length);
+    record.writeUInt32LE(0x02014b50, 0);
+    record.writeUInt16LE(VERSION_MADE_BY, 4);
+    record.writeUInt16LE(VERSION_NEEDED, 6);
+    record.writeUInt16LE(FLAG_UTF8, 8);
+    record.writeUInt16LE(entry.method, 10);
+    record.writeUInt16LE(DOS_TIME, 12);
+    record.writeUInt16LE(DOS_DATE, 14);
+    record.writeUInt32LE(entry.crc, 16);
+    record.writeUInt32LE(entry.compressed, 20);
+    record.writeUInt32LE(entry.size, 24);
+    record.writeUInt16LE(entry.name.length, 28);
+    // Extra field, comment, disk number, internal attributes: all zero.
+    record.writeUInt32LE(entry.attributes, 38);
+    record.writeUInt32LE(entry.offset, 42);
+    entry.name.copy(record, 46);
+    return record;
+}
+/** Unix mode in the high 16 bits, as Info-ZIP writes it. */
+function toAttributes(mode) {
+    return (mode << 16) >>> 0;
+}
+function crc32(data) {
+    return (0,external_node_zlib_.crc32)(data);
+}
+class MemorySink {
+    parts = [];
+    write(parts) {
+        this.parts.push(...parts);
+        return Promise.resolve();
+    }
+    close() {
+        return Promise.resolve(Buffer.concat(this.parts));
+    }
+    abandon() {
+        this.parts.length = 0;
+        return Promise.resolve();
+    }
+}
+/** Writes in chunks of about 1 MiB: few system calls, little memory. */
+class FileSink {
+    file;
+    handle;
+    pending = [];
+    pendingBytes = 0;
+    constructor(file, handle) {
+        this.file = file;
+        this.handle = handle;
+    }
+    static async open(file) {
+        return new FileSink(file, await (0,promises_namespaceObject.open)(file, 'wx', 0o600));
+    }
+    async write(parts) {
+        for (const part of parts) {
+            this.pending.push(part);
+            this.pendingBytes += part.length;
+        }
+        if (this.pendingBytes >= 1024 * 1024)
+            await this.flush();
+    }
+    async close() {
+        await this.flush();
+        await this.handle.close();
+        return undefined;
+    }
+    async abandon() {
+        this.pending = [];
+        await this.handle.close().catch(() => undefined);
+        await (0,promises_namespaceObject.rm)(this.file, { force: true });
+    }
+    async flush() {
+        const parts = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        if (parts.length)
+            await this.handle.write(Buffer.concat(parts));
+    }
+}
+/** UTF-8 bytes of `JSON.stringify(body)`: what goes over the wire. */
+function requestBodyBytes(body) {
+    const text = JSON.stringify(body);
+    return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+}
+/**
+ * The create/update body once the zip is in it as base64 `code`, checked
+ * against the gateway's limit before any write. Counted without building the
+ * base64 string: its characters need no JSON escaping.
+ */
+function checkRequestSize(body, zipBytes) {
+    const others = requestBodyBytes(withEmptyCode(body));
+    const total = others + 4 * Math.ceil(zipBytes / 3);
+    if (total <= MAX_REQUEST_BYTES)
+        return undefined;
+    const maxZip = Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
+    return `the request would be ${count(total)} bytes (a ${count(zipBytes)}-byte zip, base64-encoded, plus the other fields), over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; with this config the zip may be at most ${count(maxZip)} bytes`;
+}
+/** The largest zip that keeps this body within the request limit. */
+function maxZipBytes(body) {
+    const others = requestBodyBytes(withEmptyCode(body));
+    return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
+}
+/**
+ * Why a zip abandoned at `passed` bytes cannot be sent with `body` (its
+ * other fields; unknown before planning, then counted as none).
+ */
+function abandonedZipMessage(body, passed) {
+    const tooLarge = checkRequestSize(body ?? {}, passed) ?? '';
+    return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`;
+}
+function withEmptyCode(body) {
+    return typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? { ...body, code: '' }
+        : body;
+}
+function count(value) {
+    return value.toLocaleString('en-US');
+}
+/** UTF-8 bytes of every key and value, as the API counts its 4 KB limit. */
+function environmentBytes(env) {
+    return Object.entries(env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'), 0);
+}
+
+;// CONCATENATED MODULE: ./src/fingerprint/scan.ts
+
+
+
+
+
+/**
+ * Code folders read at once, whatever `concurrency`: the worker pool is the
+ * parallelism (one per core). Two keep it fed while the next folder is
+ * walked; more only held more bytes in flight (~13 MB each on the
+ * benchmark) for no gain in speed.
+ */
+const FOLDERS_AT_ONCE = 2;
+/**
+ * Stage 4: walk every selected task's code folder once and fingerprint it.
+ * An unchanged task costs exactly this: a walk, a read and a hash.
+ */
+async function scanTasks(tasks, options) {
+    const problems = [];
+    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+    const scanned = await mapPool(tasks, folders, async (task) => {
+        try {
+            return await scanTask(task, options);
+        }
+        catch (error) {
+            if (error instanceof ZipTooLarge) {
+                problems.push({
+                    file: task.configFile,
+                    ...task.locations?.path,
+                    field: 'path',
+                    rule: abandonedZipMessage(undefined, error.passed),
+                    task: task.name
+                });
+                return undefined;
+            }
+            if (!(error instanceof CodeFolderError))
+                throw error;
+            problems.push(codeFolderProblem(task, error));
+            return undefined;
+        }
+    });
+    return {
+        scanned: scanned.filter((item) => Boolean(item)),
+        problems
+    };
+}
+async function scanTask(task, options) {
+    const walked = await walkCodeFolder(task.codeDir);
+    options.signal?.throwIfAborted();
+    if (!(await options.certainUpload(task))) {
+        return { task, folder: await fingerprintFolder(walked, options.signal) };
+    }
+    const file = spoolFile(options.spoolDir, task.name);
+    const pkg = await packageCodeFolder(walked, {
+        file,
+        hash: true,
+        maxBytes: MAX_ZIP_BYTES,
+        signal: options.signal
+    });
+    return {
+        task,
+        folder: { ...walked, fingerprint: pkg.fingerprint ?? '' },
+        pkg: { file, bytes: pkg.bytes, files: pkg.files }
+    };
+}
+/**
+ * The task's spool file: a hash of its name, so `Report` and `report` get
+ * files whose names differ on a case-insensitive file system too.
+ */
+function spoolFile(spoolDir, taskName) {
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(taskName).digest('hex');
+    return external_node_path_namespaceObject.join(spoolDir, `${digest.slice(0, 32)}.zip`);
+}
+/** Names the entry as the workspace sees it, never by an absolute path. */
+function codeFolderProblem(task, error) {
+    const folder = task.configFile
+        ? external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.dirname(task.configFile), task.config.path)
+        : undefined;
+    const entry = error.entry && folder ? external_node_path_namespaceObject.posix.join(folder, error.entry) : error.entry;
+    return {
+        file: task.configFile,
+        ...task.locations?.path,
+        field: 'path',
+        rule: entry ? `${entry}: ${error.rule}` : error.rule,
+        task: task.name
+    };
+}
+
+;// CONCATENATED MODULE: ./src/exh/functions.ts
+// The Task Service's functions: list, read, create, update, delete.
+
+
+
+function functionsApi(sdk, call, mask) {
+    const functions = sdk.tasks.functions;
+    const getFunction = async (name, committed = new Set()) => {
+        try {
+            const details = await call(`reading function ${name}`, o => functions.getByName(name, o));
+            return toRemote(details, mask, committed);
+        }
+        catch (error) {
+            if (error instanceof ExhApiError && error.failure.status === 404) {
+                return undefined;
+            }
+            throw error;
+        }
+    };
+    const updateFunction = async (name, body) => {
+        const label = `updating function ${name}`;
+        const result = await call(label, o => functions.update(name, body, o));
+        if (!result.affectedRecords) {
+            throw new ExhApiError(label, 'the API reported no record updated', {
+                noResponse: false
+            });
+        }
+    };
+    return {
+        listFunctions: () => listFunctions(sdk, call),
+        getFunction,
+        updateFunction,
+        createFunction: body => createFunction(sdk, call, body, { getFunction, updateFunction }),
+        async deleteFunction(name) {
+            await call(`deleting function ${name}`, o => functions.remove(name, o));
+        }
+    };
+}
+async function listFunctions(sdk, call) {
+    const page = await call('listing functions', o => sdk.tasks.functions.find(o));
+    // The API returns every function in one page; a short page would plan
+    // existing functions as new.
+    if (page.page.total > page.data.length) {
+        throw new ExhApiError('listing functions', `the API listed ${page.data.length} of ${page.page.total} functions`, { noResponse: false });
+    }
+    return page.data.map(fn => ({
+        name: fn.name,
+        description: fn.description,
+        updateTimestamp: toIso(fn.updateTimestamp)
+    }));
+}
+/** A create whose answer was lost, or that finished late, becomes an update. */
+async function createFunction(sdk, call, body, api) {
+    const { name = '', ...rest } = body;
+    const updateInstead = async () => {
+        if (!(await api.getFunction(name)))
+            return undefined;
+        await api.updateFunction(name, rest);
+        return true;
+    };
+    try {
+        await call(`creating function ${name}`, async (o) => {
+            await sdk.tasks.functions.create({ ...rest, name }, o);
+            return true;
+        }, updateInstead);
+    }
+    catch (error) {
+        // "Already exists" after a timed-out attempt: the first one finished
+        // late. Update it rather than fail.
+        const exists = error instanceof ExhApiError && error.failure.apiCode === 17;
+        if (!exists || !(await updateInstead()))
+            throw error;
+    }
+}
+function toIso(value) {
+    if (value instanceof Date)
+        return value.toISOString();
+    return typeof value === 'string' ? value : undefined;
+}
+/** Environment values read back may be secrets set elsewhere: mask them. */
+function toRemote(details, mask, committed) {
+    const environment = {};
+    for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
+        environment[key] = variable.value;
+        // The marker is this action's own bookkeeping, not a secret.
+        if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
+            mask(variable.value);
+        }
+    }
+    return {
+        name: details.name,
+        description: details.description,
+        entryPoint: details.entryPoint,
+        runtime: details.runtime,
+        timeLimit: details.timeLimit,
+        memoryLimit: details.memoryLimit,
+        environment,
+        executionOptions: details.executionOptions,
+        retryPolicy: details.retryPolicy
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
+var index_cjs = __nccwpck_require__(9955);
+;// CONCATENATED MODULE: ./src/exh/request.ts
+// The one request function: every SDK call goes through `call`, which owns
+// the deadline (request-timeout), the run's cancel signal and the retry
+// policy (the SDK's own retries are switched off per call).
+
+
+
+
+/** The SDK client of this run, and `call` around it. */
+function createRequester(options) {
+    const seen = { retryAfter: new WeakMap(), exchanges: new WeakMap() };
+    const { credentials } = options;
+    const sdk = (0,index_cjs/* createOAuth1Client */.y)({
+        host: options.host,
+        consumerKey: credentials.consumerKey,
+        consumerSecret: credentials.consumerSecret,
+        ...(credentials.kind === 'token'
+            ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
+            : {}),
+        // SDK errors keep no headers: Retry-After is only visible here.
+        responseLogger: response => {
+            observe(response, seen, options.debug !== undefined);
+        }
+    });
+    return { sdk, call: retrying(options, seen) };
+}
+function observe(response, seen, debugging) {
+    const raw = response;
+    const signal = raw.config?.signal;
+    if (!signal)
+        return;
+    const headers = raw.response?.headers ?? raw.headers;
+    const wait = parseRetryAfter(headers?.['retry-after']);
+    if (wait !== undefined)
+        seen.retryAfter.set(signal, wait);
+    const exchange = debugging && readExchange(raw);
+    if (exchange)
+        seen.exchanges.set(signal, exchange);
+}
+/** Method, path without its query, and status of an axios response or error. */
+function readExchange(raw) {
+    const url = raw.config?.url;
+    if (typeof url !== 'string')
+        return undefined;
+    const status = raw.response?.status ?? raw.status;
+    return {
+        method: typeof raw.config?.method === 'string'
+            ? raw.config.method.toUpperCase()
+            : '?',
+        // The query may hold an email (RQL): only the path is kept.
+        path: new URL(url, 'http://host.invalid').pathname,
+        status: typeof status === 'number' ? status : undefined
+    };
+}
+function retrying(options, seen) {
+    const retry = DEFAULT_RETRY;
+    return async (label, run, beforeRetry) => {
+        for (let attempt = 1;; attempt++) {
+            // A retry whose wait was cut short by the cancel must not go out.
+            if (options.signal.aborted) {
+                throw new ExhApiError(label, 'cancelled', {
+                    noResponse: attempt > 1,
+                    cancelled: true
+                });
+            }
+            const outcome = await once(label, attempt, run, options, seen);
+            if (outcome.ok)
+                return outcome.value;
+            const message = scrubHost(outcome.message, options.host);
+            const verdict = decideRetry(outcome.failure, attempt, retry);
+            if (!verdict.retry) {
+                throw new ExhApiError(label, message, outcome.failure, verdict.reason);
+            }
+            options.log(`${label}: ${message}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
+            await abortableSleep(verdict.delayMs, options.signal);
+            const done = await beforeRetry?.();
+            if (done !== undefined)
+                return done;
+        }
+    };
+}
+/** One attempt with its own deadline, aborted by the run's cancel too. */
+async function once(label, attempt, run, options, seen) {
+    const controller = new AbortController();
+    const cancel = () => {
+        controller.abort();
+    };
+    options.signal.addEventListener('abort', cancel, { once: true });
+    const deadline = { passed: false };
+    const timer = setTimeout(() => {
+        deadline.passed = true;
+        controller.abort();
+    }, options.requestTimeoutMs);
+    const started = performance.now();
+    let outcome;
+    try {
+        const value = await run({
+            shouldRetry: false,
+            timeout: options.requestTimeoutMs,
+            signal: controller.signal
+        });
+        outcome = { ok: true, value };
+    }
+    catch (error) {
+        outcome = failedAttempt(error, deadline.passed, options, seen, controller);
+    }
+    finally {
+        clearTimeout(timer);
+        options.signal.removeEventListener('abort', cancel);
+    }
+    options.debug?.(debugLine(label, attempt, performance.now() - started, outcome.ok, {
+        exchange: seen.exchanges.get(controller.signal)
+    }));
+    return outcome;
+}
+function failedAttempt(error, timedOut, options, seen, controller) {
+    const failure = readFailure(error, {
+        timedOut,
+        cancelled: options.signal.aborted,
+        retryAfterMs: seen.retryAfter.get(controller.signal)
+    });
+    const message = timedOut
+        ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
+        : failure.cancelled
+            ? 'cancelled'
+            : describeError(error);
+    return { ok: false, failure, message };
+}
+/** `api: GET /tasks/v1/functions → 200 (reading function a, attempt 1, 42 ms)` */
+function debugLine(label, attempt, ms, ok, seen) {
+    const { exchange } = seen;
+    const request = exchange
+        ? `${exchange.method} ${exchange.path} → ${exchange.status ?? 'no response'}`
+        : ok
+            ? 'ok'
+            : 'failed';
+    return `api: ${request} (${label}, attempt ${attempt}, ${Math.round(ms)} ms)`;
+}
+function abortableSleep(ms, signal) {
+    return new Promise(resolve => {
+        const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
+    });
+}
+/** For the one SDK call that takes no options (login). */
+function withDeadline(promise, ms, signal) {
+    return new Promise((resolve, reject) => {
+        const fail = () => {
+            reject(new DeadlineError());
+        };
+        const timer = setTimeout(fail, ms);
+        signal.addEventListener('abort', fail, { once: true });
+        promise.then(resolve, reject).finally(() => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', fail);
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/exh/users.ts
+// The users service, for executionCredentials: global roles, task users,
+// their logins. Bodies are snake_cased by the SDK; RQL values are
+// double-encoded by rqlBuilder.
+
+
+
+function usersApi(sdk, call, options) {
+    const findUser = async (email) => {
+        const user = await call(`finding user ${email}`, o => sdk.users.findFirst({
+            ...o,
+            rql: (0,index_cjs/* rqlBuilder */.B$)().eq('email', email).build()
+        }));
+        return user ? toUser(user) : undefined;
+    };
+    return {
+        ...rolesApi(sdk, call),
+        findUser,
+        register: user => register(sdk, call, user, findUser),
+        async addRoleToUser(userId, roleId) {
+            await call(`adding role to user ${userId}`, o => sdk.users.globalRoles.addToUsers((0,index_cjs/* rqlBuilder */.B$)().eq('id', userId).build(), { roles: [roleId] }, o));
+        },
+        login: (email, password) => login(call, options, email, password),
+        async whoseCredentials(stored) {
+            const client = (0,index_cjs/* createOAuth1Client */.y)(stored);
+            return toUser(await call('checking the stored task credentials (users.me)', o => client.users.me(o)));
+        }
+    };
+}
+function rolesApi(sdk, call) {
+    const roles = sdk.users.globalRoles;
+    const byName = (name) => (0,index_cjs/* rqlBuilder */.B$)().eq('name', name).build();
+    const findRole = async (name) => {
+        const role = await call(`finding role ${name}`, o => roles.findByName(name, o));
+        return role ? toRole(role) : undefined;
+    };
+    return {
+        findRole,
+        createRole: (name, description) => call(`creating role ${name}`, async (o) => toRole(await roles.create({ name, description }, o)), 
+        // A lost answer may hide a role that now exists.
+        () => findRole(name)),
+        async addPermissions(roleName, permissions) {
+            await call(`adding permissions to role ${roleName}`, o => roles.addPermissions(byName(roleName), { permissions }, o));
+        },
+        async removePermissions(roleName, permissions) {
+            await call(`removing permissions from role ${roleName}`, o => roles.removePermissions(byName(roleName), { permissions }, o));
+        }
+    };
+}
+/** Manual activation; a lost answer then "email taken" means it worked. */
+async function register(sdk, call, user, findUser) {
+    let attempts = 0;
+    try {
+        return await call(`registering user ${user.email}`, async (o) => {
+            attempts++;
+            const created = await sdk.users.createAccount({
+                ...user,
+                activationMode: 'manual',
+                phoneNumber: '0000000000',
+                language: 'EN'
+            }, o);
+            return toUser(created);
+        }, 
+        // A lost answer may hide a registration that happened.
+        () => findUser(user.email));
+    }
+    catch (error) {
+        // "Email taken" on a retry: the first try worked after all, with the
+        // password just sent, so the caller can log in with it.
+        const emailUsed = error instanceof ExhApiError && error.failure.apiCode === 203;
+        const found = emailUsed && attempts > 1 && (await findUser(user.email));
+        if (found)
+            return found;
+        throw error;
+    }
+}
+/** Logs in as a task user with the action's consumer; the tokens are secrets. */
+async function login(call, options, email, password) {
+    const client = (0,index_cjs/* createOAuth1Client */.y)({
+        host: options.host,
+        consumerKey: options.credentials.consumerKey,
+        consumerSecret: options.credentials.consumerSecret
+    });
+    const tokens = await call(`logging in as ${email}`, () => withDeadline(client.auth.authenticate({ email, password }), options.requestTimeoutMs, options.signal));
+    options.mask(tokens.key);
+    options.mask(tokens.secret);
+    return { token: tokens.key, tokenSecret: tokens.secret };
+}
+function toRole(role) {
+    return {
+        id: role.id,
+        name: role.name,
+        permissions: (role.permissions ?? []).map(p => p.name)
+    };
+}
+function toUser(user) {
+    return {
+        id: user.id,
+        email: user.email,
+        roleNames: (user.roles ?? []).map(r => r.name)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/exh/client.ts
+// The Extra Horizon client of a run: the SDK behind one request function,
+// the credentials checked before anything else.
+
+
+
+
+
+/** What a refused login means, and what to do about it. */
+const LOGIN_ADVICE = {
+    129: 'this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password',
+    212: 'logins for this user are frozen for a while after repeated failures: check the email and password inputs, then retry later',
+    213: 'this user is locked after too many failed logins: unlock it, or use the token and token-secret inputs'
+};
+/**
+ * Builds the SDK client and checks the credentials: with a token, one
+ * `users.me()` (authenticate() takes no options, so no deadline there); with
+ * an email and password, one login.
+ */
+async function connectExh(options) {
+    const requester = createRequester(options);
+    await checkCredentials(requester, options);
+    const { sdk, call } = requester;
+    return {
+        ...functionsApi(sdk, call, options.mask),
+        users: usersApi(sdk, call, options)
+    };
+}
+async function checkCredentials({ sdk, call }, options) {
+    const { credentials } = options;
+    try {
+        if (credentials.kind === 'token') {
+            await call('checking the token (users.me)', o => sdk.users.me(o));
+        }
+        else {
+            await call('logging in', () => withDeadline(sdk.auth.authenticate({
+                email: credentials.email,
+                password: credentials.password
+            }), options.requestTimeoutMs, options.signal));
+        }
+    }
+    catch (error) {
+        if (!(error instanceof ExhApiError))
+            throw error;
+        const hint = LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
+            credentialHint(credentials.kind, error.failure);
+        if (!hint)
+            throw error;
+        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/plan/marker.ts
+
+const VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
+function encodeMarker(marker) {
+    return JSON.stringify({
+        v: VERSION,
+        fingerprint: marker.fingerprint,
+        ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
+        repository: marker.repository,
+        scope: marker.scope
+    });
+}
+/** The marker to write for a function of `repository`. */
+function markerFor(repository, fingerprint, scope) {
+    return {
+        fingerprint,
+        repository: repository.name,
+        ...(repository.id ? { repositoryId: repository.id } : {}),
+        scope
+    };
+}
+/**
+ * The marker in a function's environment (any version this action ever
+ * wrote), or undefined when absent or unreadable.
+ */
+function readMarker(environment) {
+    const raw = environment[MARKER_VARIABLE];
+    if (!raw)
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    }
+    catch {
+        return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        return undefined;
+    const { v, fingerprint, repository, repositoryId, scope } = parsed;
+    if (!READABLE_VERSIONS.includes(v) ||
+        typeof fingerprint !== 'string' ||
+        typeof repository !== 'string' ||
+        typeof scope !== 'string') {
+        return undefined;
+    }
+    const id = v === 1 || typeof repositoryId !== 'string' ? '' : repositoryId;
+    return { fingerprint, repository, ...(id ? { repositoryId: id } : {}), scope };
+}
+/**
+ * Whether a marker names this repository: by id when both know it (so a
+ * renamed or transferred repository keeps its functions, and a new
+ * repository under an old name gets none); by name otherwise (markers
+ * written before the id was recorded, or a run without the id).
+ */
+function isOwnMarker(marker, repository) {
+    if (marker.repositoryId && repository.id) {
+        return marker.repositoryId === repository.id;
+    }
+    return marker.repository === repository.name;
+}
+/**
+ * The repository that owns this function, when it is not `repository`;
+ * undefined for a function of this repository or one without a marker
+ * (made by hand or by the CLI, which this action takes over).
+ */
+function foreignOwner(environment, repository) {
+    const marker = readMarker(environment);
+    return marker && !isOwnMarker(marker, repository) ? marker : undefined;
+}
+/**
+ * The stored marker says what `wanted` says, so it alone causes no write:
+ * a marker without the id (an earlier version's) or with the repository's
+ * old name (a rename) gets the current ones with the next write.
+ */
+function markerUpToDate(stored, wanted) {
+    if (stored.fingerprint !== wanted.fingerprint ||
+        stored.scope !== wanted.scope) {
+        return false;
+    }
+    if (stored.repositoryId)
+        return stored.repositoryId === wanted.repositoryId;
+    return stored.repository === wanted.repository;
+}
+
+;// CONCATENATED MODULE: ./src/plan/decide.ts
+
+
+/** The CLI sends this when a config has no description, on create only. */
+const DEFAULT_DESCRIPTION = 'none';
+/**
+ * Decides what to do with one task, and the exact request for it. Only fields
+ * the config sets are compared (the CLI leaves the others alone); `code` is
+ * compared through the fingerprint in the remote marker.
+ */
+function planTask(input) {
+    const { config, remote } = input;
+    if (!remote) {
+        return {
+            action: 'create',
+            body: {
+                name: config.name,
+                ...configuredFields(config),
+                description: config.description ?? DEFAULT_DESCRIPTION,
+                executionOptions: configuredExecutionOptions(config),
+                environmentVariables: toVariables(desiredEnvironment(input))
+            },
+            uploadCode: true,
+            changes: []
+        };
+    }
+    const changes = [
+        ...fieldChanges(config, remote),
+        ...environmentChanges(config, remote, input.injected)
+    ];
+    const remoteMarker = readMarker(remote.environment);
+    const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint;
+    if (codeChanged)
+        changes.unshift('code');
+    changes.push(...(input.extraChanges ?? []));
+    const environment = desiredEnvironment(input);
+    const environmentStale = !sameStoredEnvironment(environment, remote.environment, input.marker);
+    if (!input.skipUnchanged) {
+        return {
+            action: 'update',
+            body: {
+                ...configuredFields(config),
+                executionOptions: mergedExecutionOptions(config, remote),
+                environmentVariables: toVariables(environment)
+            },
+            uploadCode: true,
+            changes
+        };
+    }
+    if (!codeChanged && !environmentStale && !changes.length) {
+        return { action: 'unchanged', changes: [] };
+    }
+    // The marker changes with the code, so a code upload always rewrites the
+    // environment; the whole set is sent because PUT replaces it.
+    const sendEnvironment = environmentStale || codeChanged;
+    return {
+        action: 'update',
+        body: changedFields(config, remote, changes, {
+            environment: sendEnvironment ? environment : undefined
+        }),
+        uploadCode: codeChanged,
+        changes
+    };
+}
+/** The request body of an update: only what changed. */
+function changedFields(config, remote, changes, send) {
+    const configured = configuredFields(config);
+    const body = {};
+    for (const field of FIELDS) {
+        if (changes.includes(field))
+            Object.assign(body, pick(configured, field));
+    }
+    if (changes.includes('executionPermission') ||
+        changes.includes('defaultPriority')) {
+        body.executionOptions = mergedExecutionOptions(config, remote);
+    }
+    if (send.environment) {
+        body.environmentVariables = toVariables(send.environment);
+    }
+    return body;
+}
+/** Plain fields compared and sent as they are, named as in task-config.json. */
+const FIELDS = [
+    'description',
+    'entryPoint',
+    'runtime',
+    'timeLimit',
+    'memoryLimit',
+    'retryPolicy'
+];
+function configuredFields(config) {
+    const body = {};
+    for (const field of FIELDS)
+        Object.assign(body, pick(config, field));
+    return body;
+}
+function pick(source, field) {
+    return source[field] === undefined ? {} : { [field]: source[field] };
+}
+function fieldChanges(config, remote) {
+    const changes = [];
+    for (const field of FIELDS) {
+        const wanted = config[field];
+        if (wanted === undefined)
+            continue;
+        const same = field === 'retryPolicy'
+            ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy)
+            : wanted === remote[field];
+        if (!same)
+            changes.push(field);
+    }
+    const options = remote.executionOptions ?? {};
+    if (config.executionPermission !== undefined &&
+        config.executionPermission !== options.permissionMode) {
+        changes.push('executionPermission');
+    }
+    if (config.defaultPriority !== undefined &&
+        config.defaultPriority !== options.defaultPriority) {
+        changes.push('defaultPriority');
+    }
+    return changes;
+}
+/** An absent list and an empty one both mean "retry every error". */
+function sameRetryPolicy(wanted, remote) {
+    if (!wanted)
+        return true;
+    const list = (errors) => JSON.stringify([...(errors ?? [])].sort());
+    return (wanted.enabled === Boolean(remote?.enabled) &&
+        list(wanted.errorsToRetry) === list(remote?.errorsToRetry));
+}
+function configuredExecutionOptions(config) {
+    const options = {};
+    if (config.executionPermission !== undefined) {
+        options.permissionMode = config.executionPermission;
+    }
+    if (config.defaultPriority !== undefined) {
+        options.defaultPriority = config.defaultPriority;
+    }
+    return Object.keys(options).length ? options : undefined;
+}
+/** Both options live in one object that the API replaces whole: merge over the remote one. */
+function mergedExecutionOptions(config, remote) {
+    const configured = configuredExecutionOptions(config);
+    if (!configured)
+        return undefined;
+    return { ...remote.executionOptions, ...configured };
+}
+function withoutMarker(environment) {
+    return Object.fromEntries(Object.entries(environment).filter(([key]) => key !== MARKER_VARIABLE));
+}
+/** The variables the config manages: its own, without the action's. */
+function userVariables(environment, injected) {
+    const result = {};
+    for (const [key, value] of Object.entries(environment)) {
+        if (key === MARKER_VARIABLE)
+            continue;
+        if (injected && CREDENTIAL_VARIABLES.includes(key))
+            continue;
+        result[key] = value;
+    }
+    return result;
+}
+/**
+ * Variables that differ, by key. With an `environment` the config manages the
+ * whole set; without one only the injected credentials are compared.
+ */
+function environmentChanges(config, remote, injected) {
+    if (!config.environment && !injected)
+        return [];
+    const managed = { ...config.environment, ...injected };
+    const current = withoutMarker(remote.environment);
+    const keys = new Set(Object.keys(managed));
+    if (config.environment) {
+        for (const key of Object.keys(current))
+            keys.add(key);
+    }
+    return [...keys]
+        .filter(key => managed[key] !== current[key])
+        .sort()
+        .map(key => `environment.${key}`);
+}
+/**
+ * The whole environment to store. With an `environment` in the config it is
+ * the whole set; without one the function's existing variables are kept
+ * (unlike the CLI, which would wipe them).
+ */
+function desiredEnvironment(input) {
+    const base = input.config.environment ??
+        userVariables(input.remote?.environment ?? {}, input.injected);
+    return {
+        ...base,
+        ...input.injected,
+        [MARKER_VARIABLE]: encodeMarker(input.marker)
+    };
+}
+function toVariables(environment) {
+    return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, { value }]));
+}
+function sameRecord(a, b) {
+    const keys = Object.keys(a);
+    return (keys.length === Object.keys(b).length &&
+        keys.every(key => Object.hasOwn(b, key) && a[key] === b[key]));
+}
+/**
+ * The environment as stored matches the wanted one; a marker that only
+ * lacks the repository id (an earlier version's) does not force a write.
+ */
+function sameStoredEnvironment(wanted, stored, marker) {
+    if (!sameRecord(withoutMarker(wanted), withoutMarker(stored)))
+        return false;
+    const storedMarker = readMarker(stored);
+    return storedMarker !== undefined && markerUpToDate(storedMarker, marker);
+}
+/**
+ * Before → after for each of `changes` (the plan's keys). Plain fields show
+ * their values; environment keys only whether they were added, removed or
+ * changed (values may be secrets); code its fingerprint prefix and size.
+ */
+function describeChanges(config, remote, changes, context) {
+    return changes.map(field => {
+        if (field === 'code')
+            return codeChange(remote, context);
+        if (field.startsWith('environment.')) {
+            return environmentChange(config, remote, field);
+        }
+        if (field === 'executionCredentials.permissions') {
+            return {
+                field,
+                note: [
+                    ...(context.permissionsAdded ?? []).map(p => `+${p}`),
+                    ...(context.permissionsRemoved ?? []).map(p => `-${p}`)
+                ].join(' ')
+            };
+        }
+        return {
+            field,
+            before: showValue(remoteValue(remote, field)),
+            after: showValue(configValue(config, field))
+        };
+    });
+}
+function codeChange(remote, context) {
+    const previous = remote && readMarker(remote.environment)?.fingerprint;
+    const size = context.bytes === undefined
+        ? ''
+        : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
+    return {
+        field: 'code',
+        before: previous ? previous.slice(0, 8) : 'unknown (no marker)',
+        after: `${context.fingerprint.slice(0, 8)}${size}`
+    };
+}
+function environmentChange(config, remote, field) {
+    const key = field.slice('environment.'.length);
+    const wanted = Object.hasOwn(config.environment ?? {}, key) ||
+        (config.executionCredentials !== undefined &&
+            CREDENTIAL_VARIABLES.includes(key));
+    const present = remote ? Object.hasOwn(remote.environment, key) : false;
+    return {
+        field,
+        note: !present ? 'added' : wanted ? 'changed' : 'removed'
+    };
+}
+function remoteValue(remote, field) {
+    if (!remote)
+        return undefined;
+    if (field === 'executionPermission') {
+        return remote.executionOptions?.permissionMode;
+    }
+    if (field === 'defaultPriority') {
+        return remote.executionOptions?.defaultPriority;
+    }
+    return remote[field];
+}
+function configValue(config, field) {
+    return config[field];
+}
+/**
+ * Whole, not cut: a value may be a secret, and only a whole one is
+ * redacted. The summary cuts long values once they are redacted.
+ */
+function showValue(value) {
+    if (value === undefined)
+        return '(unset)';
+    return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+;// CONCATENATED MODULE: ./src/plan/remote.ts
+
+
+
+
+
+
+
+
+/**
+ * Reads at once while planning, whatever `concurrency` (which bounds
+ * writes). Reads are small idempotent GETs: at 50 ms of latency, 300 tasks
+ * take ~4 s four at a time and ~1 s sixteen at a time, while sixteen sockets
+ * stay well inside what one client is expected to open (browsers allow six
+ * per host over HTTP/1.1; the SDK's agent pools them), and the plan does no
+ * writes that the API could be racing against.
+ */
+const READ_CONCURRENCY = 16;
+/**
+ * Stage 5: given the listing of the remote functions (made while
+ * fingerprinting), `getByName` for each
+ * task that exists (the listing holds only names and descriptions), the
+ * executionCredentials reads, then the pure plan per task. Reads only.
+ */
+async function planAgainstRemote(client, scanned, remoteNames, settings) {
+    const existing = new Set(remoteNames);
+    const readers = Math.max(settings.concurrency, READ_CONCURRENCY);
+    const tasks = await mapPool(scanned, readers, async (item) => {
+        const started = performance.now();
+        const { task, folder } = item;
+        try {
+            const remote = existing.has(task.name)
+                ? await client.getFunction(task.name, new Set(Object.values(task.config.environment ?? {})))
+                : undefined;
+            const refusal = ownershipRefusal(task.name, remote, settings);
+            if (refusal) {
+                return { ...item, error: refusal, planMs: performance.now() - started };
+            }
+            const credentials = task.config.executionCredentials
+                ? await planCredentials(client.users, task, remote, settings.connection)
+                : undefined;
+            const marker = markerToWrite(folder.fingerprint, remote, settings);
+            const permissionsChanged = credentials &&
+                (credentials.permissionsAdded.length > 0 ||
+                    credentials.permissionsRemoved.length > 0);
+            const plan = planTask({
+                config: task.config,
+                remote,
+                marker,
+                skipUnchanged: settings.skipUnchanged,
+                injected: credentials && injectedVariables(credentials, settings.connection),
+                extraChanges: permissionsChanged
+                    ? ['executionCredentials.permissions']
+                    : []
+            });
+            return {
+                ...item,
+                plan,
+                remote,
+                credentials,
+                planMs: performance.now() - started
+            };
+        }
+        catch (error) {
+            // One task whose remote state cannot be read fails alone.
+            return {
+                ...item,
+                error: describeError(error),
+                planMs: performance.now() - started
+            };
+        }
+    });
+    return { tasks, remoteNames };
+}
+/**
+ * Ownership, checked before any write: a function whose marker names
+ * another repository is not updated unless `adopt` names it. A function
+ * without a marker (made by hand or by the CLI) is taken over.
+ */
+function ownershipRefusal(name, remote, settings) {
+    if (!remote || mayAdopt(name, settings.adopt))
+        return undefined;
+    if (hasUnreadableMarker(remote.environment)) {
+        return `function ${name} carries a marker this version of the action cannot read (written by a later version, or damaged), so its owner is unknown and it is not updated: to take it over, set "adopt: ${name}" in this workflow`;
+    }
+    const owner = foreignOwner(remote.environment, settings.repository);
+    if (!owner)
+        return undefined;
+    // The marker is an API answer: anyone with write access to the function
+    // could have put anything in it.
+    const repository = shownOwner(owner.repository);
+    const id = owner.repositoryId ? ` (id ${shownOwner(owner.repositoryId)})` : '';
+    return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
+}
+/**
+ * A marker is there but unreadable: a later version's (another repository's
+ * for all this run can tell) or damaged. Taking it over as if made by hand
+ * would let an older action overwrite a function it cannot prove is its own.
+ */
+function hasUnreadableMarker(environment) {
+    return (Boolean(environment[MARKER_VARIABLE]) &&
+        readMarker(environment) === undefined);
+}
+/**
+ * A marker's repository, one safe line and short: a marker may hold up to
+ * the API's 4 KiB of anything, and the message names it twice per task.
+ */
+function shownOwner(text) {
+    const line = forLog(text);
+    return line.length > 100 ? `${line.slice(0, 99)}…` : line;
+}
+/** The `adopt` input selects nothing when empty (unlike `tasks`). */
+function mayAdopt(name, adopt) {
+    return adopt.length > 0 && createTaskFilter(adopt).matches(name);
+}
+/**
+ * The marker this run writes: this repository's. A run that does not know
+ * the repository id keeps the one already stored on its own function.
+ */
+function markerToWrite(fingerprint, remote, settings) {
+    const { id, name } = settings.repository;
+    const stored = remote && readMarker(remote.environment);
+    const storedId = !id && stored?.repository === name ? stored.repositoryId : undefined;
+    return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope);
+}
+
+;// CONCATENATED MODULE: ./src/package/stage.ts
+
+
+
+
+
+/**
+ * Stage 6: zip every task that will be uploaded and check what the API
+ * would refuse (request size, environment size) before the first write.
+ */
+async function packageUploads(planned, options) {
+    const problems = [];
+    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+    const ready = await mapPool(planned, folders, async (item) => {
+        const started = performance.now();
+        const body = bodyOf(item);
+        const where = {
+            file: item.task.configFile,
+            task: item.task.name
+        };
+        const variables = body?.environmentVariables;
+        if (variables) {
+            const bytes = environmentBytes(Object.fromEntries(Object.entries(variables).map(([key, { value }]) => [key, value])));
+            if (bytes > MAX_ENVIRONMENT_BYTES) {
+                problems.push({
+                    ...where,
+                    ...item.task.locations?.environment,
+                    field: 'environment',
+                    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+                });
+            }
+        }
+        const uploads = item.plan?.action === 'create' ||
+            (item.plan?.action === 'update' && item.plan.uploadCode);
+        if (!uploads)
+            return { ...item, packageMs: 0 };
+        const made = item.pkg
+            ? { pkg: item.pkg }
+            : await spool(item, body ?? {}, options);
+        const elapsed = { packageMs: performance.now() - started };
+        if ('rule' in made) {
+            problems.push({
+                ...where,
+                ...item.task.locations?.path,
+                field: 'path',
+                rule: made.rule
+            });
+            return { ...item, ...elapsed };
+        }
+        const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
+        if (tooLarge) {
+            problems.push({
+                ...where,
+                ...item.task.locations?.path,
+                field: 'path',
+                rule: tooLarge
+            });
+        }
+        return { ...item, pkg: made.pkg, ...elapsed };
+    });
+    return { ready, problems };
+}
+/**
+ * Zips a task to its spool file. Every zip is made before the first write,
+ * but only the uploads in flight need to be in memory.
+ */
+async function spool(item, body, options) {
+    const file = spoolFile(options.spoolDir, item.task.name);
+    try {
+        const pkg = await packageCodeFolder(item.folder, {
+            file,
+            maxBytes: maxZipBytes(body),
+            signal: options.signal
+        });
+        return { pkg: { file, bytes: pkg.bytes, files: pkg.files } };
+    }
+    catch (error) {
+        if (error instanceof ZipTooLarge) {
+            return { rule: abandonedZipMessage(body, error.passed) };
+        }
+        if (!(error instanceof CodeFolderError))
+            throw error;
+        return { rule: codeFolderProblem(item.task, error).rule };
+    }
+}
+function bodyOf(item) {
+    return item.plan && item.plan.action !== 'unchanged'
+        ? item.plan.body
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/apply/apply.ts
+
+
+
+
+
+
+
+/**
+ * Stage 7: carry out the plan with bounded concurrency. One task failing does
+ * not stop the others (unless fail-fast); each ends as a result.
+ */
+async function applyPlans(client, ready, options) {
+    let firstFailed;
+    return mapPool(ready, options.concurrency, async (item) => {
+        const result = await applyTask(client, item, options.mask);
+        if (result.status === 'failed')
+            firstFailed ??= item.task.name;
+        printResult(options.printTaskLog, item, result);
+        return result;
+    }, {
+        canStart: () => !options.signal.aborted &&
+            !(options.failFast && firstFailed !== undefined),
+        skip: item => {
+            const result = {
+                ...baseResult(item),
+                status: 'skipped',
+                error: options.signal.aborted
+                    ? 'not started: cancelled'
+                    : `not started: fail-fast after ${firstFailed ?? '?'} failed`
+            };
+            printResult(options.printTaskLog, item, result);
+            return result;
+        }
+    });
+}
+/** One task's log group: its plan or outcome, before → after, why it failed. */
+function printResult(print, item, result) {
+    const action = result.action === undefined ? '' : ` ${result.action}`;
+    print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
+}
+async function applyTask(client, item, mask) {
+    const started = performance.now();
+    const base = baseResult(item);
+    const finish = (result) => ({
+        ...base,
+        ...result,
+        durationMs: Math.round(item.planMs + item.packageMs + performance.now() - started)
+    });
+    const { plan } = item;
+    if (!plan) {
+        return finish({ status: 'failed', error: item.error ?? 'not planned' });
+    }
+    let prepared;
+    try {
+        if (item.credentials) {
+            prepared = await prepareCredentials(client.users, item.credentials, item.task.name, mask);
+        }
+        await writeFunction(client, item, plan, prepared?.tokens);
+    }
+    catch (error) {
+        return finish({ status: 'failed', error: writeFailure(error, prepared) });
+    }
+    try {
+        if (item.credentials && prepared) {
+            await grantRole(client.users, item.credentials, prepared);
+        }
+        return finish({ status: 'done' });
+    }
+    catch (error) {
+        // The function holds the tokens: the next run gives the role again.
+        return finish({
+            status: 'failed',
+            error: `${failureMessage(error)} (the function was written; the next run adds the role)`
+        });
+    }
+}
+/** Creates or updates the function as planned, with the task user's tokens. */
+async function writeFunction(client, item, plan, tokens) {
+    if (plan.action === 'unchanged')
+        return;
+    const code = item.pkg
+        ? (await (0,promises_namespaceObject.readFile)(item.pkg.file)).toString('base64')
+        : undefined;
+    const body = tokens ? withTokens(plan.body, tokens) : plan.body;
+    if (plan.action === 'create') {
+        if (code === undefined)
+            throw new Error('internal: create without code');
+        await client.createFunction({ ...body, code });
+        return;
+    }
+    const update = {
+        ...body,
+        ...(plan.uploadCode && code !== undefined ? { code } : {})
+    };
+    // A permissions-only change touches the role, not the function.
+    if (Object.keys(update).length) {
+        await client.updateFunction(item.task.name, update);
+    }
+}
+/** Why a write failed, and what to do about a user it left registered. */
+function writeFailure(error, prepared) {
+    if (error instanceof StrandedUserError) {
+        return `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`;
+    }
+    const stranded = prepared?.registered
+        ? `; ${strandedUserAdvice(prepared.registered.email)}`
+        : '';
+    return failureMessage(error) + stranded;
+}
+function failureMessage(error) {
+    if (error instanceof ExhApiError && error.failure.cancelled) {
+        return 'outcome unknown (cancelled)';
+    }
+    return describeError(error);
+}
+/** The keys every result of a planned task has, whatever happens next. */
+function baseResult(item) {
+    const plan = item.plan;
+    const credentials = item.credentials && summarizeCredentials(item.credentials);
+    return {
+        name: item.task.name,
+        config: item.task.configFile,
+        action: plan?.action,
+        status: 'planned',
+        changes: plan?.action === 'update' ? plan.changes : undefined,
+        credentials,
+        bytes: item.pkg?.bytes,
+        files: item.pkg?.files,
+        fingerprint: item.folder.fingerprint,
+        details: plan?.action === 'update'
+            ? describeChanges(item.task.config, item.remote, plan.changes, {
+                fingerprint: item.folder.fingerprint,
+                bytes: item.pkg?.bytes,
+                permissionsAdded: credentials?.permissionsAdded,
+                permissionsRemoved: credentials?.permissionsRemoved
+            })
+            : undefined
+    };
+}
+/** The body with the user's tokens in place of the placeholders the plan held. */
+function withTokens(body, tokens) {
+    const variables = body.environmentVariables;
+    if (!variables)
+        return body;
+    return {
+        ...body,
+        environmentVariables: {
+            ...variables,
+            API_OAUTH_TOKEN: { value: tokens.token },
+            API_OAUTH_TOKEN_SECRET: { value: tokens.tokenSecret }
+        }
+    };
+}
+function taskLog(item, result) {
+    const lines = [`config: ${item.task.configFile ?? '(inputs)'}`];
+    if (result.details?.length) {
+        lines.push('changes:');
+        lines.push(...result.details.map(detail => `  ${changeText(detail)}`));
+    }
+    else if (result.changes?.length) {
+        lines.push(`changes: ${result.changes.join(', ')}`);
+    }
+    const credentials = result.credentials;
+    if (credentials) {
+        lines.push(`executionCredentials: ${credentials.user} user`);
+    }
+    if (item.pkg) {
+        lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`);
+    }
+    for (const warning of item.folder.warnings)
+        lines.push(`warning: ${warning}`);
+    if (result.error)
+        lines.push(`error: ${result.error}`);
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/plan/prune.ts
+
+
+/**
+ * The remote functions `prune` deletes: not described by any config, inside
+ * the `tasks` filter, and carrying this repository's marker for the same
+ * scope. A function without the marker (made by hand or by the CLI) or of
+ * another repository is never touched.
+ */
+function findPrunable(client, remoteNames, scope) {
+    const described = new Set(scope.configNames);
+    const candidates = remoteNames.filter(name => !described.has(name) && scope.matches(name));
+    return keepOwned(client, candidates, scope.concurrency, environment => isOurs(environment, scope));
+}
+/**
+ * The only names this action writes (the config schema's pattern). A listed
+ * name outside it is none of ours, and may not even address itself: the SDK
+ * puts it in the path as it is, so `a?x` would read and delete `a`.
+ */
+const OWN_NAME = /^[A-Za-z0-9-]+$/;
+/**
+ * The names among `candidates` whose function (read one by one: the
+ * listing holds no environment) passes `owned`, sorted.
+ */
+async function keepOwned(client, candidates, concurrency, owned) {
+    const writable = candidates.filter(name => OWN_NAME.test(name));
+    const kept = await mapPool(writable, concurrency, async (name) => {
+        const remote = await client.getFunction(name);
+        return remote && owned(remote.environment) ? name : undefined;
+    });
+    // Sorted: the listing's order is the order functions were created in,
+    // which concurrent creates make vary from run to run.
+    return kept.filter((name) => name !== undefined).sort();
+}
+/** This repository's marker (any scope): what `tasks` deletes may touch. */
+function isOwnFunction(environment, repository) {
+    const marker = readMarker(environment);
+    return marker !== undefined && isOwnMarker(marker, repository);
+}
+/** This repository's marker for the same scope: what `prune` may touch. */
+function isOurs(environment, scope) {
+    const marker = readMarker(environment);
+    return (marker !== undefined &&
+        isOwnMarker(marker, scope.repository) &&
+        marker.scope === scope.scope);
+}
+
+;// CONCATENATED MODULE: ./src/apply/delete.ts
+
+
+
+/**
+ * Deletes functions (for `command: delete` and `prune`), each a result of
+ * its own; one failing does not stop the others. Users and roles stay.
+ */
+function deleteFunctions(client, names, options) {
+    return mapPool(names, options.concurrency, async (name) => {
+        const started = performance.now();
+        const result = { name, action: 'delete', status: 'planned' };
+        if (!options.dryRun) {
+            try {
+                await client.deleteFunction(name);
+                result.status = 'done';
+            }
+            catch (error) {
+                if (isGone(error)) {
+                    result.status = 'done';
+                }
+                else {
+                    result.status = 'failed';
+                    result.error = describeError(error);
+                }
+            }
+        }
+        result.durationMs = Math.round(performance.now() - started);
+        return result;
+    }, {
+        canStart: () => !options.signal.aborted,
+        skip: name => ({
+            name,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not started: cancelled'
+        })
+    });
+}
+/**
+ * A 404: the function was listed before this delete, so it is gone, most
+ * likely by an earlier attempt whose answer was lost. Deleting is
+ * idempotent: the outcome the user asked for holds.
+ */
+function isGone(error) {
+    return error instanceof ExhApiError && error.failure.status === 404;
+}
+
+;// CONCATENATED MODULE: ./src/sync.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Wall time per stage, for the log line and the benchmark. */
+class StageClock {
+    stages = {};
+    async time(stage, work) {
+        const started = performance.now();
+        try {
+            return await work;
+        }
+        finally {
+            this.stages[stage] = Math.round(performance.now() - started);
+        }
+    }
+}
+/**
+ * `command: sync`, stage by stage. Every check that can fail a task runs
+ * before the first write; if any fails, nothing is written.
+ */
+async function sync(settings, io) {
+    const clock = new StageClock();
+    const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask));
+    const invalid = (problems) => {
+        const outcome = invalidRun(settings, loaded, problems);
+        printUnplanned(io, outcome.results);
+        return { ...outcome, warnings: loaded.warnings, stages: clock.stages };
+    };
+    io.debug?.(`load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`);
+    if (loaded.problems.length)
+        return invalid(loaded.problems);
+    if (settings.buildCommand) {
+        const failed = await clock.time('build', buildTasks(loaded.tasks, settings.buildCommand, settings.workspace, io.runCommand, io.signal));
+        if (io.signal.aborted)
+            return cancelledBeforeSync(loaded, clock);
+        if (failed.length)
+            return invalid(failed);
+    }
+    const spoolDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(io.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'exh-tasks-'));
+    try {
+        return await syncFromScan({
+            settings,
+            io,
+            loaded,
+            clock,
+            invalid,
+            spoolDir
+        });
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(spoolDir, { recursive: true, force: true });
+        await closeFileWorkers();
+    }
+}
+/** Stage 4 onwards; the listing starts first and overlaps the fingerprints. */
+async function syncFromScan(start) {
+    const { settings, io, loaded, clock } = start;
+    const listing = settings.host && settings.credentials
+        ? startListing(settings, io)
+        : undefined;
+    io.debug?.(listing
+        ? 'plan: comparing with the remote functions'
+        : 'plan: offline (no credentials), nothing is read');
+    let scan;
+    try {
+        scan = await clock.time('fingerprint', scanTasks(loaded.tasks, {
+            concurrency: settings.concurrency,
+            signal: io.signal,
+            spoolDir: start.spoolDir,
+            certainUpload: certainUpload(settings, listing)
+        }));
+    }
+    catch (error) {
+        if (!io.signal.aborted)
+            throw error;
+        const context = { ...start, scanned: [], warnings: [], listing };
+        return notStarted(context, 'cancelled', undefined, loaded.tasks);
+    }
+    if (scan.problems.length)
+        return start.invalid(scan.problems);
+    for (const { task, folder } of scan.scanned) {
+        io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
+    }
+    const context = {
+        ...start,
+        scanned: scan.scanned,
+        warnings: [
+            ...loaded.warnings,
+            ...scan.scanned.flatMap(({ task, folder }) => folder.warnings.map(warning => `${task.name}: ${warning}`))
+        ],
+        listing
+    };
+    return listing ? await syncWithRemote(context) : await syncOffline(context);
+}
+function startListing(settings, io) {
+    return connect(settings, io).then(client => client.listFunctions().then(
+    // Sorted: what is reported (prune) never depends on creation order.
+    functions => ({ client, names: functions.map(fn => fn.name).sort() }), (error) => ({
+        error,
+        failed: 'reading the remote functions failed'
+    })), (error) => ({ error, failed: 'login failed' }));
+}
+/**
+ * A task is certainly uploaded when nothing is compared (offline, or
+ * `skip-unchanged: false`) or it does not exist remotely. A failed listing
+ * fails the run later; until then, fingerprint only.
+ */
+function certainUpload(settings, listing) {
+    return async (task) => {
+        if (!listing || !settings.skipUnchanged)
+            return true;
+        const listed = await listing;
+        return 'names' in listed && !listed.names.includes(task.name);
+    };
+}
+/** No credentials (a dry run from a fork): validate and package, read nothing. */
+async function syncOffline(context) {
+    const { settings, warnings, clock } = context;
+    if (settings.prune) {
+        warnings.push('prune: the remote functions were not read, so nothing is pruned offline');
+    }
+    const offline = await packageStage(context, planOffline(context.scanned, settings));
+    if (!offline)
+        return notStarted(context, 'cancelled');
+    if (offline.problems.length)
+        return context.invalid(offline.problems);
+    const results = offline.ready.map((item) => ({
+        ...baseResult(item),
+        action: 'validate',
+        status: 'planned'
+    }));
+    offline.ready.forEach((item, i) => {
+        printResult(context.io.printTaskLog, item, results[i]);
+    });
+    return {
+        results,
+        problems: [],
+        warnings,
+        offline: true,
+        stages: clock.stages
+    };
+}
+async function syncWithRemote(context) {
+    const { settings, io, warnings, clock } = context;
+    const listed = await context.listing;
+    if ('error' in listed)
+        return notStarted(context, listed.failed, listed.error);
+    let planned;
+    try {
+        planned = await clock.time('plan', planRemote(context, listed.client, listed.names));
+    }
+    catch (error) {
+        // The listing failed, or the run was cancelled: nothing was written,
+        // and every task says so.
+        return notStarted(context, 'reading the remote functions failed', error);
+    }
+    if (io.signal.aborted)
+        return notStarted(context, 'cancelled');
+    for (const item of planned.tasks) {
+        io.debug?.(`plan: ${item.task.name}: ${item.plan ? `${item.plan.action}${item.plan.changes.length ? ` (${item.plan.changes.join(', ')})` : ''}` : `failed: ${item.error ?? ''}`}`);
+    }
+    for (const { task, credentials } of planned.tasks) {
+        warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
+    }
+    const packaged = await packageStage(context, planned.tasks);
+    if (!packaged)
+        return notStarted(context, 'cancelled');
+    if (packaged.problems.length)
+        return context.invalid(packaged.problems);
+    const results = settings.dryRun
+        ? packaged.ready.map(item => {
+            const result = plannedResult(item);
+            printResult(io.printTaskLog, item, result);
+            return result;
+        })
+        : await clock.time('apply', applyPlans(planned.client, packaged.ready, {
+            concurrency: settings.concurrency,
+            failFast: settings.failFast,
+            signal: io.signal,
+            mask: io.mask,
+            printTaskLog: io.printTaskLog
+        }));
+    const deletions = await prune(context, planned, results);
+    return {
+        results: [...results, ...deletions],
+        problems: [],
+        warnings,
+        offline: false,
+        stages: clock.stages
+    };
+}
+/** Stage 6; undefined when a cancel stopped it (nothing was written). */
+async function packageStage(context, planned) {
+    try {
+        return await context.clock.time('package', packageUploads(planned, {
+            concurrency: context.settings.concurrency,
+            spoolDir: context.spoolDir,
+            signal: context.io.signal
+        }));
+    }
+    catch (error) {
+        if (!context.io.signal.aborted)
+            throw error;
+        return undefined;
+    }
+}
+/** Read and plan every listed task; find what `prune` would delete. */
+async function planRemote(context, client, listedNames) {
+    const { settings, io, loaded } = context;
+    const { tasks, remoteNames } = await planAgainstRemote(client, context.scanned, listedNames, {
+        concurrency: settings.concurrency,
+        skipUnchanged: settings.skipUnchanged,
+        repository: repositoryOf(settings),
+        adopt: settings.adopt,
+        scope: settings.pruneScope,
+        connection: {
+            host: settings.host ?? '',
+            consumerKey: settings.credentials?.consumerKey ?? '',
+            consumerSecret: settings.credentials?.consumerSecret ?? ''
+        }
+    });
+    if (!settings.prune) {
+        io.debug?.('prune: off');
+        return { client, tasks, prune: [] };
+    }
+    // A config whose name is an unset $NAME hides which function it
+    // describes: pruning could delete it.
+    const unknownNames = loaded.names.filter(name => name.startsWith('$'));
+    if (unknownNames.length) {
+        context.warnings.push(`prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`);
+        return { client, tasks, prune: [] };
+    }
+    const prunable = await findPrunable(client, remoteNames, {
+        repository: repositoryOf(settings),
+        scope: settings.pruneScope,
+        configNames: loaded.names,
+        matches: createTaskFilter(settings.tasks).matches,
+        concurrency: settings.concurrency
+    });
+    io.debug?.(`prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(', ')}` : ''}`);
+    return { client, tasks, prune: prunable };
+}
+/**
+ * Deletions come last, and only after every task synced: a half-failed run
+ * leaves the rest as it is.
+ */
+function prune(context, planned, results) {
+    if (results.some(result => result.status === 'failed')) {
+        return Promise.resolve(planned.prune.map(name => ({
+            name,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not pruned: a task failed'
+        })));
+    }
+    return deleteFunctions(planned.client, planned.prune, {
+        dryRun: context.settings.dryRun,
+        concurrency: context.settings.concurrency,
+        signal: context.io.signal
+    });
+}
+/** Cancelled during the builds: no task started. A cancel is reported once, by main. */
+function cancelledBeforeSync(loaded, clock) {
+    return {
+        results: loaded.tasks.map(task => ({
+            name: task.name,
+            config: task.configFile,
+            status: 'skipped',
+            error: 'not started: cancelled'
+        })),
+        problems: [],
+        warnings: loaded.warnings,
+        offline: false,
+        stages: clock.stages
+    };
+}
+/**
+ * Nothing was written: every task says why it did not start (`login
+ * failed`, `cancelled`); the run's error says what happened.
+ */
+function notStarted(context, why, error, tasks = context.scanned.map(({ task }) => task)) {
+    const cancelled = context.io.signal.aborted;
+    const reason = cancelled ? 'cancelled' : why;
+    const results = tasks.map((task) => ({
+        name: task.name,
+        config: task.configFile,
+        status: 'skipped',
+        error: `not started: ${reason}`
+    }));
+    printUnplanned(context.io, results);
+    return {
+        results,
+        problems: [],
+        warnings: context.warnings,
+        offline: false,
+        stages: context.clock.stages,
+        // A cancel is reported once, by main.
+        error: cancelled || error === undefined ? undefined : describeError(error)
+    };
+}
+/** A group per task that was never planned: why it failed or did not start. */
+function printUnplanned(io, results) {
+    for (const result of results) {
+        io.printTaskLog(`${result.name ?? result.config ?? '?'}: ${result.status}`, [
+            ...(result.config ? [`config: ${result.config}`] : []),
+            `error: ${result.error ?? ''}`
+        ]);
+    }
+}
+/** The client for this run; the commands that need credentials check them first. */
+function connect(settings, io) {
+    const { credentials, host } = settings;
+    if (!credentials || !host) {
+        return Promise.reject(new Error(`missing ${settings.missingCredentials.join(', ')}`));
+    }
+    return connectExh({
+        host,
+        credentials,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        signal: io.signal,
+        mask: io.mask,
+        log: io.info,
+        debug: io.debug
+    });
+}
+/** Offline, every task is planned as if new: that is what gets zipped and checked. */
+function planOffline(scanned, settings) {
+    return scanned.map(item => ({
+        ...item,
+        plan: planTask({
+            config: item.task.config,
+            marker: markerFor(repositoryOf(settings), item.folder.fingerprint, settings.pruneScope),
+            skipUnchanged: settings.skipUnchanged,
+            // Offline the tokens are unknown: stand-ins of the same size keep the
+            // environment size check honest.
+            injected: item.task.config.executionCredentials
+                ? Object.fromEntries(CREDENTIAL_VARIABLES.map(key => [
+                    key,
+                    key === 'API_HOST' ? (settings.host ?? '') : PENDING_TOKEN
+                ]))
+                : undefined
+        }),
+        planMs: 0
+    }));
+}
+function plannedResult(item) {
+    const durationMs = Math.round(item.planMs + item.packageMs);
+    return item.plan
+        ? { ...baseResult(item), status: 'planned', durationMs }
+        : { ...baseResult(item), status: 'failed', error: item.error, durationMs };
+}
+/**
+ * A run that failed validation: each config with a problem is `failed`,
+ * every other one `skipped`, and nothing was written.
+ */
+function invalidRun(settings, loaded, problems) {
+    const names = new Map(loaded.tasks.map(task => [task.configFile ?? '', task.name]));
+    const buildFailed = problems.some(p => p.field === 'build-command');
+    const results = loaded.found.map(found => {
+        const config = relative(settings.workspace, found.file);
+        const own = problems.filter(problem => (problem.file ?? problem.config) === config);
+        const name = names.get(config) ?? own.find(p => p.task)?.task;
+        return own.length
+            ? {
+                name,
+                config,
+                status: 'failed',
+                error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
+            }
+            : {
+                name,
+                config,
+                status: 'skipped',
+                error: `not started: ${buildFailed ? "another task's build failed" : 'another config is invalid'}`
+            };
+    });
+    if (!loaded.found.length && settings.overrides?.name) {
+        results.push({
+            name: settings.overrides.name,
+            status: 'failed',
+            error: problems.map(p => `${p.field ?? ''}: ${p.rule}`).join('; ')
+        });
+    }
+    return { results, problems, warnings: loaded.warnings, offline: false };
+}
+/** This run's repository, as markers name it. */
+function repositoryOf(settings) {
+    return { id: settings.repositoryId, name: settings.repository };
+}
+
+;// CONCATENATED MODULE: ./src/commands.ts
+
+
+
+
+
+/** `command: list`: the remote functions. */
+async function commands_list(settings, io) {
+    const client = await connect(settings, io);
+    return client.listFunctions();
+}
+/**
+ * `command: delete`: the function named exactly by `name` (any function, as
+ * the CLI's `--name`), and those `tasks` names or patterns match among this
+ * repository's functions. A name that does not exist is reported, not a
+ * crash. Users and roles stay.
+ */
+async function remove(settings, io) {
+    const exactName = settings.overrides?.name;
+    if (!exactName && !settings.tasks.length) {
+        throw new ValidationError([
+            {
+                field: 'name, tasks',
+                rule: "command: delete needs a function name (name) or names and patterns of this repository's functions (tasks)"
+            }
+        ]);
+    }
+    const client = await connect(settings, io);
+    const existing = (await client.listFunctions()).map(fn => fn.name);
+    const selected = await selectOwnFunctions(client, existing, settings);
+    const found = exactName && existing.includes(exactName);
+    const targets = [
+        ...(found ? [exactName] : []),
+        ...selected.targets.filter(name => name !== exactName)
+    ];
+    const results = await deleteFunctions(client, targets, {
+        dryRun: settings.dryRun,
+        concurrency: settings.concurrency,
+        signal: io.signal
+    });
+    if (exactName && !found) {
+        results.unshift({
+            name: exactName,
+            action: 'delete',
+            status: 'skipped',
+            error: 'not found'
+        });
+    }
+    const warnings = [
+        ...(exactName && !found
+            ? [`no function is named "${exactName}": nothing to delete`]
+            : []),
+        ...selected.warnings
+    ];
+    return { results, warnings };
+}
+/**
+ * `tasks` selects only among functions that carry this repository's marker,
+ * so a pattern never deletes a function made by hand or by another
+ * repository.
+ */
+async function selectOwnFunctions(client, existing, settings) {
+    if (!settings.tasks.length)
+        return { targets: [], warnings: [] };
+    const filter = createTaskFilter(settings.tasks);
+    const repository = repositoryOf(settings);
+    const targets = await keepOwned(client, existing.filter(filter.matches), settings.concurrency, environment => isOwnFunction(environment, repository));
+    const warnings = filter
+        .unmatched(targets)
+        .map(pattern => `no function of this repository matches "${pattern}": nothing to delete`);
+    return { targets, warnings };
+}
+
+;// CONCATENATED MODULE: ./src/pipeline.ts
+// The run without the runner: inputs read, the command carried out, and
+// everything the report needs collected. main.ts adds the runner's side
+// (reading inputs, masking, the log, outputs, summary, annotations, the
+// comment, signals); tests run this in-process against the fake API.
+
+
+
+
+
+/**
+ * inputs → discover → load → fingerprint → plan → package → apply, for one
+ * command; never throws: whatever failed is in `failures`.
+ */
+async function runPipeline(readSettings, io) {
+    const report = emptyReport();
+    const failures = [];
+    let settings;
+    try {
+        settings = readSettings();
+        Object.assign(report, describeRun(settings));
+        await runCommand(settings, io, report, failures);
+    }
+    catch (error) {
+        recordFailure(failures, error, failedTitle(report.command));
+    }
+    // Whatever finished, a cancelled run did not do all it was asked: fail it.
+    if (io.signal.aborted) {
+        failures.push({
+            text: 'the run was cancelled (SIGINT/SIGTERM)',
+            title: failedTitle(report.command)
+        });
+    }
+    return { report, failures, settings };
+}
+function failedTitle(command) {
+    if (command === 'list')
+        return 'List failed';
+    if (command === 'delete')
+        return 'Delete failed';
+    return 'Sync failed';
+}
+function emptyReport() {
+    return {
+        command: 'sync',
+        dryRun: false,
+        offline: false,
+        missingCredentials: [],
+        results: [],
+        errors: [],
+        warnings: [],
+        durationMs: 0
+    };
+}
+/** A thrown ValidationError comes from the inputs; anything else failed the run. */
+function recordFailure(failures, error, title) {
+    if (error instanceof ValidationError) {
+        failures.push(...error.problems.map(problemFailure));
+    }
+    else {
+        failures.push({ text: describeError(error), title });
+    }
+}
+/** A config, build or input problem, annotated at its file when it has one. */
+function problemFailure(problem) {
+    const title = problem.field === 'build-command'
+        ? 'Build failed'
+        : problem.file || problem.config || problem.task
+            ? 'Invalid task config'
+            : 'Invalid input';
+    return {
+        text: formatProblem(problem),
+        title,
+        annotation: problem.file
+            ? [problem.field, problem.rule].filter(Boolean).join(': ')
+            : undefined,
+        file: problem.file,
+        line: problem.line,
+        column: problem.column
+    };
+}
+async function runCommand(settings, io, report, failures) {
+    if (settings.command === 'list') {
+        report.functions = await commands_list(settings, io);
+        return;
+    }
+    if (settings.command === 'delete') {
+        const outcome = await remove(settings, io);
+        report.results = outcome.results;
+        report.warnings.push(...outcome.warnings);
+        addFailedTasks(failures, outcome.results, 'Delete failed');
+        return;
+    }
+    if (report.offline) {
+        // Once, here: the summary has its own banner.
+        io.warning(`Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`);
+    }
+    const outcome = await sync(settings, io);
+    io.info(`Stages: ${Object.entries(outcome.stages)
+        .map(([stage, ms]) => `${stage} ${ms} ms`)
+        .join(', ')}`);
+    report.results = outcome.results;
+    // A run that failed validation offline is still an offline run.
+    report.offline ||= outcome.offline;
+    if (outcome.error)
+        failures.push({ text: outcome.error, title: 'Sync failed' });
+    report.warnings.push(...outcome.warnings);
+    failures.push(...outcome.problems.map(problemFailure));
+    if (!outcome.problems.length) {
+        addFailedTasks(failures, outcome.results, 'Sync failed');
+    }
+}
+/** Each failed task is one failure, annotated at its config. */
+function addFailedTasks(failures, results, title) {
+    for (const result of results) {
+        if (result.status !== 'failed' || !result.error)
+            continue;
+        failures.push({
+            text: `${result.name ?? '?'}: ${result.error}`,
+            title,
+            file: result.config
+        });
+    }
+}
+function describeRun(settings) {
+    return {
+        command: settings.command,
+        dryRun: settings.dryRun,
+        offline: isOfflineDryRun(settings),
+        missingCredentials: settings.missingCredentials,
+        label: settings.label || undefined,
+        host: settings.host ? hostName(settings.host) : undefined
+    };
+}
+/** Only the host's name: never a path, a query or user info. */
+function hostName(host) {
+    try {
+        return new URL(/:\/\//.test(host) ? host : `https://${host}`).host;
+    }
+    catch {
+        return '';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * GitHub shows at most 10 error annotations per step; the run's own failure
+ * message is one of them, so config errors get the other nine.
+ */
+const MAX_ANNOTATIONS = 9;
+/** The runner's side of a run: inputs, masks, the log, then the report. */
+async function run() {
+    const started = performance.now();
+    const secrets = new SecretRegistry();
+    const log = safeLog(secrets);
+    const cancel = cancelOnSignals(log);
+    const mask = (secret) => {
+        secrets.add(secret);
+        for (const part of secretParts(secret))
+            core_setSecret(part);
+    };
+    const { report, failures, settings } = await runPipeline(() => {
+        const refusal = unsupportedPlatform(process.platform);
+        if (refusal)
+            throw new Error(refusal);
+        return readInputs(name => getInput(name), process.env, mask);
+    }, actionsIo(cancel.signal, mask, log));
+    cancel.dispose();
+    report.durationMs = Math.round(performance.now() - started);
+    const comment = settings && commentTarget(settings, report);
+    await publish(report, failures, comment, log);
+}
+function commentTarget(settings, report) {
+    if (!settings.commentOnPr)
+        return undefined;
+    if (settings.githubToken) {
+        return {
+            token: settings.githubToken,
+            label: settings.label,
+            scope: settings.pruneScope
+        };
+    }
+    report.warnings.push('comment-on-pr: no github-token, so no comment is posted');
+    return undefined;
+}
+function actionsIo(signal, mask, log) {
+    return {
+        env: process.env,
+        mask,
+        signal,
+        info: log.info,
+        warning: log.warning,
+        debug: log.debug,
+        printTaskLog: log.group,
+        runCommand: (command, cwd, title) => log.groupAround(title, () => withoutWorkflowCommands(() => runShell(command, {
+            cwd,
+            env: buildEnvironment(process.env),
+            signal
+        })))
+    };
+}
+/**
+ * Outputs and summary are written whatever happened, then the verdict. The
+ * free-text parts (errors, warnings, before → after) are redacted of every
+ * masked value first: the comment is posted through the API, unmasked, and
+ * an output holding a masked value would be dropped. Names and keys are left
+ * whole.
+ */
+async function publish(raw, rawFailures, comment, log) {
+    const { redact } = log;
+    const failures = rawFailures.map(failure => ({
+        ...failure,
+        text: redact(failure.text),
+        annotation: failure.annotation && redact(failure.annotation)
+    }));
+    const report = {
+        ...raw,
+        errors: failures.map(failure => failure.text),
+        warnings: raw.warnings.map(redact),
+        results: raw.results.map(result => redactResult(result, redact))
+    };
+    for (const [name, value] of Object.entries(computeOutputs(report))) {
+        setOutput(name, value);
+    }
+    const markdown = renderSummary(report);
+    if (process.env.GITHUB_STEP_SUMMARY) {
+        await summary.addRaw(markdown).write();
+    }
+    else {
+        for (const line of markdown.split('\n'))
+            log.info(line);
+    }
+    for (const warning of report.warnings)
+        log.warning(warning);
+    // The comment is public: it leaves the host out too.
+    if (comment) {
+        await commentOnPullRequest(comment, renderSummary({ ...report, host: undefined }), log);
+    }
+    if (hasFailed(report))
+        annotate(report, failures, log);
+}
+function redactResult(result, redact) {
+    return {
+        ...result,
+        error: result.error === undefined ? undefined : redact(result.error),
+        details: result.details?.map(detail => ({
+            field: detail.field,
+            before: detail.before === undefined ? undefined : redact(detail.before),
+            after: detail.after === undefined ? undefined : redact(detail.after),
+            note: detail.note
+        }))
+    };
+}
+/**
+ * One annotation per failure, titled by what failed; the final failure line
+ * only counts, and lists what the annotation limit left out.
+ */
+function annotate(report, failures, log) {
+    // The log's own list, as the summary has it (plain lines, not annotations).
+    log.info('Errors:');
+    for (const failure of failures)
+        log.info(`  ${failure.text}`);
+    const shown = failures.slice(0, MAX_ANNOTATIONS);
+    for (const failure of shown) {
+        error(forLog(failure.annotation ?? failure.text), {
+            title: failure.title,
+            file: failure.file,
+            startLine: failure.line,
+            startColumn: failure.column
+        });
+    }
+    const failed = countStatus(report.results, 'failed');
+    const headline = failed
+        ? `exh-tasks-action: ${failed} task(s) failed`
+        : 'exh-tasks-action failed';
+    const rest = failures.slice(MAX_ANNOTATIONS).map(f => forLog(f.text));
+    setFailed([headline, ...rest].join('\n'));
+}
+/** A comment that cannot be posted (a fork's read-only token) only warns. */
+async function commentOnPullRequest(comment, summary, log) {
+    const key = { label: comment.label, scope: comment.scope };
+    try {
+        const outcome = await upsertPullRequestComment(comment.token, renderComment(summary, key, commentLinks(process.env, (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 2413))).context
+            .payload)), key);
+        log.info(`comment-on-pr: ${outcome}`);
+    }
+    catch (error) {
+        log.warning(`comment-on-pr: could not comment (${describeError(error)})`);
+    }
+}
+/**
+ * GitHub sends SIGINT, then SIGTERM 7.5 s later: on the first, start nothing
+ * new and abort what is in flight, so outputs and summary still get written.
+ */
+function cancelOnSignals(log) {
+    const controller = new AbortController();
+    const onSignal = () => {
+        if (!controller.signal.aborted) {
+            log.warning('Cancelled: aborting requests in flight.');
+            controller.abort();
+        }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return {
+        signal: controller.signal,
+        dispose: () => {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+        }
+    };
+}
+
+
+/***/ }),
+
+/***/ 75:
+/***/ ((module) => {
+
+module.exports = eval("require")("supports-color");
+
+
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 3106:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+
+/***/ }),
+
+/***/ 4352:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(5077)
+const { SCHEMES, getSchemeHandler } = __nccwpck_require__(5300)
+
+const VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u
+const MALFORMED_SCHEME_ERROR = 'URI scheme is malformed.'
+const MALFORMED_HOST_ERROR = 'URI host is malformed.'
+// ASCII characters outside the RFC 3986 reg-name set (unreserved, sub-delims
+// and "%" for pct-encoded): C0 controls, space, DEL, and "#/:<>?@[\]^`{|}.
+const FORBIDDEN_DOMAIN_HOST_CHARACTER = /[\0-\x20"#/:<>?@[\\\]^`{|}\x7F]/u
+
+/**
+ * RFC 3986 section 3.1 does not allow percent-encoding in a scheme, so the
+ * scheme is validated as-is and never decoded. Decoding would let inert input
+ * such as `%6Aavascript:` become a live `javascript:` scheme.
+ *
+ * @param {string} scheme
+ * @returns {string}
+ */
+function validateScheme (scheme) {
+  const stringScheme = String(scheme)
+  if (!VALID_SCHEME.test(stringScheme)) {
+    throw new TypeError(MALFORMED_SCHEME_ERROR)
+  }
+  return stringScheme
+}
+
+/**
+ * @template {import('./types/index').URIComponent|string} T
+ * @param {T} uri
+ * @param {import('./types/index').Options} [options]
+ * @returns {T}
+ */
+function normalize (uri, options) {
+  if (typeof uri === 'string') {
+    uri = /** @type {T} */ (normalizeString(uri, options))
+  } else if (typeof uri === 'object') {
+    uri = /** @type {T} */ (parse(serialize(uri, options), options))
+  }
+  return uri
+}
+
+/**
+ * @param {string} baseURI
+ * @param {string} relativeURI
+ * @param {import('./types/index').Options} [options]
+ * @returns {string}
+ */
+function resolve (baseURI, relativeURI, options) {
+  const schemelessOptions = options ? Object.assign({ scheme: 'null' }, options) : { scheme: 'null' }
+  const {
+    parsed: baseParsed,
+    malformedAuthorityOrPort: baseMalformed,
+    malformedPercentEncoding: baseMalformedPercentEncoding,
+    malformedSchemeSpecific: baseMalformedSchemeSpecific,
+    malformedHost: baseMalformedHost,
+    malformedScheme: baseMalformedScheme
+  } = parseWithStatus(baseURI, schemelessOptions)
+  const {
+    parsed: relativeParsed,
+    malformedAuthorityOrPort: relativeMalformed,
+    malformedPercentEncoding: relativeMalformedPercentEncoding,
+    malformedSchemeSpecific: relativeMalformedSchemeSpecific,
+    malformedHost: relativeMalformedHost,
+    malformedScheme: relativeMalformedScheme
+  } = parseWithStatus(relativeURI, schemelessOptions)
+  if (
+    baseMalformed ||
+    relativeMalformed ||
+    baseMalformedPercentEncoding ||
+    relativeMalformedPercentEncoding ||
+    baseMalformedSchemeSpecific ||
+    relativeMalformedSchemeSpecific ||
+    baseMalformedHost ||
+    relativeMalformedHost ||
+    baseMalformedScheme ||
+    relativeMalformedScheme
+  ) {
+    throw new Error(baseParsed.error || relativeParsed.error || 'URI is malformed.')
+  }
+  const resolved = resolveComponent(baseParsed, relativeParsed, schemelessOptions, true)
+  const resolvedSchemeHandler = getSchemeHandler((options && options.scheme) || resolved.scheme)
+  const resolvedHost = resolved.host
+  const resolvedHostIsIP = resolvedHost !== undefined && resolvedHost !== '' &&
+    (isIPv4(resolvedHost) || normalizeIPv6(resolvedHost).isIPV6)
+  // Inputs are parsed scheme-neutrally, so delimiters and controls in a domain
+  // host are only detected here, once the final scheme is known. They always
+  // fail closed, including in percent-encoded hosts.
+  if (hasForbiddenDomainHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)) {
+    throw new Error(MALFORMED_HOST_ERROR)
+  }
+  canonicalizeHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)
+  // Percent escapes in an ASCII reg-name are encoded data. The WHATWG hostname
+  // parser can reject them even though fast-uri preserves them safely as RFC
+  // 3986 data. A raw non-ASCII host must still fail closed if conversion fails.
+  const encodedASCIIHost = resolvedHost && resolvedHost.indexOf('%') !== -1 &&
+    !/\P{ASCII}/u.test(resolvedHost)
+  if (resolved.error && !encodedASCIIHost) {
+    throw new Error(resolved.error)
+  }
+  schemelessOptions.skipEscape = true
+  return serialize(resolved, schemelessOptions)
+}
+
+/**
+ * @param {import ('./types/index').URIComponent} base
+ * @param {import ('./types/index').URIComponent} relative
+ * @param {import('./types/index').Options} [options]
+ * @param {boolean} [skipNormalization=false]
+ * @returns {import ('./types/index').URIComponent}
+ */
+function resolveComponent (base, relative, options, skipNormalization) {
+  /** @type {import('./types/index').URIComponent} */
+  const target = {}
+  if (!skipNormalization) {
+    base = parse(serialize(base, options), options) // normalize base component
+    relative = parse(serialize(relative, options), options) // normalize relative component
+  }
+  options = options || {}
+
+  if (!options.tolerant && relative.scheme) {
+    target.scheme = relative.scheme
+    // target.authority = relative.authority;
+    target.userinfo = relative.userinfo
+    target.host = relative.host
+    target.port = relative.port
+    target.path = removeDotSegments(relative.path || '')
+    target.query = relative.query
+  } else {
+    if (relative.userinfo !== undefined || relative.host !== undefined || relative.port !== undefined) {
+      // target.authority = relative.authority;
+      target.userinfo = relative.userinfo
+      target.host = relative.host
+      target.port = relative.port
+      target.path = removeDotSegments(relative.path || '')
+      target.query = relative.query
+    } else {
+      if (!relative.path) {
+        target.path = base.path
+        if (relative.query !== undefined) {
+          target.query = relative.query
+        } else {
+          target.query = base.query
+        }
+      } else {
+        if (relative.path[0] === '/') {
+          target.path = removeDotSegments(relative.path)
+        } else {
+          const baseHasAuthority = base.userinfo !== undefined || base.host !== undefined || base.port !== undefined
+          if (baseHasAuthority && !base.path) {
+            target.path = '/' + relative.path
+          } else if (!base.path) {
+            target.path = relative.path
+          } else {
+            target.path = base.path.slice(0, base.path.lastIndexOf('/') + 1) + relative.path
+          }
+          target.path = base.scheme === undefined && !baseHasAuthority && target.path[0] !== '/'
+            ? removeDotSegmentsRelative(target.path)
+            : removeDotSegments(target.path)
+        }
+        target.query = relative.query
+      }
+      // target.authority = base.authority;
+      target.userinfo = base.userinfo
+      target.host = base.host
+      target.port = base.port
+    }
+    target.scheme = base.scheme
+  }
+
+  target.fragment = relative.fragment
+
+  return target
+}
+
+/**
+ * @param {import ('./types/index').URIComponent|string} uriA
+ * @param {import ('./types/index').URIComponent|string} uriB
+ * @param {import ('./types/index').Options} options
+ * @returns {boolean}
+ */
+function equal (uriA, uriB, options) {
+  const normalizedA = normalizeComparableURI(uriA, options)
+  const normalizedB = normalizeComparableURI(uriB, options)
+
+  return normalizedA !== undefined && normalizedB !== undefined && normalizedA === normalizedB
+}
+
+/**
+ * @param {Readonly<import('./types/index').URIComponent>} cmpts
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string}
+ */
+function serialize (cmpts, opts) {
+  const component = {
+    host: cmpts.host,
+    scheme: cmpts.scheme,
+    userinfo: cmpts.userinfo,
+    port: cmpts.port,
+    path: cmpts.path,
+    query: cmpts.query,
+    nid: cmpts.nid,
+    nss: cmpts.nss,
+    uuid: cmpts.uuid,
+    fragment: cmpts.fragment,
+    reference: cmpts.reference,
+    resourceName: cmpts.resourceName,
+    secure: cmpts.secure,
+    error: ''
+  }
+  const options = Object.assign({}, opts)
+  const uriTokens = []
+
+  if (component.scheme) {
+    component.scheme = validateScheme(component.scheme)
+  }
+
+  // find scheme handler
+  const schemeHandler = getSchemeHandler(options.scheme || component.scheme)
+
+  // perform scheme specific serialization
+  if (schemeHandler && schemeHandler.serialize) schemeHandler.serialize(component, options)
+
+  const hasAuthority = component.userinfo !== undefined || component.host !== undefined || component.port !== undefined
+  // A reference with no emitted scheme is path-noscheme: a bare ':' in its
+  // first path segment would reparse as a scheme (RFC 3986 3.3/4.2). Enforced
+  // under skipEscape too (resolve()), so the reapply below gates on this flag.
+  const schemelessReference = (component.scheme === undefined || options.reference === 'suffix') && !hasAuthority
+  const pathNoScheme = !options.skipEscape && schemelessReference
+
+  if (component.path !== undefined) {
+    if (!options.skipEscape) {
+      component.path = serializePathEncoding(component.path, pathNoScheme)
+    } else {
+      component.path = normalizePercentEncoding(component.path)
+    }
+  }
+
+  if (options.reference !== 'suffix' && component.scheme) {
+    // Scheme handlers may replace the scheme during serialization.
+    component.scheme = validateScheme(component.scheme)
+    uriTokens.push(component.scheme, ':')
+  }
+
+  const authority = recomposeAuthority(component)
+  if (authority !== undefined) {
+    if (options.reference !== 'suffix') {
+      uriTokens.push('//')
+    }
+
+    uriTokens.push(authority)
+
+    if (component.path && component.path[0] !== '/') {
+      uriTokens.push('/')
+    }
+  }
+  if (component.path !== undefined) {
+    let s = component.path
+
+    if (!options.absolutePath && (!schemeHandler || !schemeHandler.absolutePath)) {
+      // A relative-path reference keeps its unresolvable leading ".." segments
+      // and must never become root-relative (RFC 3986 section 5.2.4 applies to
+      // merged target paths, not to the reference itself).
+      s = schemelessReference && s[0] !== '/'
+        ? removeDotSegmentsRelative(s)
+        : removeDotSegments(s)
+    }
+
+    // Dot-segment removal can expose a colon that was not originally in the
+    // first segment (for example, "./a:b"). Reapply path-noscheme encoding so
+    // the serialized relative reference cannot be reparsed as a URI scheme.
+    if (schemelessReference) {
+      s = serializePathEncoding(s, true)
+    }
+
+    if (
+      authority === undefined &&
+      s[0] === '/' &&
+      s[1] === '/'
+    ) {
+      // don't allow the path to start with "//"
+      s = '/%2F' + s.slice(2)
+    }
+
+    uriTokens.push(s)
+  }
+
+  if (component.query !== undefined) {
+    uriTokens.push('?', encodeQuery(component.query))
+  }
+
+  if (component.fragment !== undefined) {
+    uriTokens.push('#', encodeFragment(component.fragment))
+  }
+  return uriTokens.join('')
+}
+
+const URI_PARSE = /^(?:([^#/:?]+):)?(?:\/\/((?:([^#/?@]*)@)?(\[[^#/?\]]+\]|[^#/:?]*)(?::(\d*))?))?([^#?]*)(?:\?([^#]*))?(?:#((?:.|[\n\r])*))?/u
+
+// Captures the authority component (between "//" and the next "/", "?" or "#"),
+// with or without a scheme prefix, for the literal-backslash rejection below.
+const AUTHORITY_PREFIX = /^(?:[^#/:?]+:)?\/\/([^/?#]*)/
+
+// Captures the leading authority-introducer region after an optional scheme: a
+// run of forward slashes, backslashes, and the characters the WHATWG URL parser
+// removes before parsing (TAB U+0009, LF U+000A, CR U+000D). A valid introducer
+// is exactly "//". Node treats "\" as "/" on special schemes and strips those
+// characters first, so forms like "\\", "/\", "\/", "/<TAB>/", or a leading
+// "<TAB>//" reach an authority in Node while fast-uri's URI_PARSE folds them into
+// the path group (host confusion / SSRF / redirect bypass).
+const AUTHORITY_INTRODUCER_REGION = /^(?:[^#/:?]+:)?([/\\\t\n\r]*)/
+
+/**
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {RegExpMatchArray} matches
+ * @returns {string|undefined}
+ */
+function getParseError (parsed, matches) {
+  if (matches[2] !== undefined && parsed.path && parsed.path[0] !== '/') {
+    return 'URI path must start with "/" when authority is present.'
+  }
+
+  if (typeof parsed.port === 'number' && (parsed.port < 0 || parsed.port > 65535)) {
+    return 'URI port is malformed.'
+  }
+
+  return undefined
+}
+
+/**
+ * Checks percent syntax without decoding the represented octets. RFC 3986
+ * percent-encoding is byte-oriented, so sequences such as `%FF` are valid even
+ * though they are not independently valid UTF-8.
+ *
+ * @param {string|undefined} component
+ * @returns {boolean}
+ */
+function hasMalformedPercentEncoding (component) {
+  if (component === undefined) return false
+
+  let percent = component.indexOf('%')
+  while (percent !== -1) {
+    if (percent + 2 >= component.length || !/^[\da-f]{2}$/iu.test(component.slice(percent + 1, percent + 3))) {
+      return true
+    }
+    percent = component.indexOf('%', percent + 3)
+  }
+
+  return false
+}
+
+/**
+ * Whether the host is a bracketed IP literal (RFC 3986 `IP-literal`).
+ * An unterminated `[` is not a literal, so it must still be validated as a
+ * reg-name instead of being waved through as an IP.
+ *
+ * @param {string} host
+ * @returns {boolean}
+ */
+function isIPLiteral (host) {
+  return host[0] === '[' && host[host.length - 1] === ']'
+}
+
+/**
+ * @param {RegExpMatchArray} matches
+ * @returns {boolean}
+ */
+function hasMalformedComponentPercentEncoding (matches) {
+  // Bracketed IP literals use a raw "%" as the zone separator for historical
+  // compatibility. Their parsing is intentionally left to normalizeIPv6.
+  const host = matches[4]
+  return hasMalformedPercentEncoding(matches[3]) ||
+    (host !== undefined && !isIPLiteral(host) && hasMalformedPercentEncoding(host)) ||
+    hasMalformedPercentEncoding(matches[6]) ||
+    hasMalformedPercentEncoding(matches[7]) ||
+    hasMalformedPercentEncoding(matches[8])
+}
+
+/**
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {import('./types/index').Options} options
+ * @param {{ domainHost?: boolean, unicodeSupport?: boolean }|undefined} schemeHandler
+ * @param {boolean} isIP
+ * @returns {boolean} whether host conversion failed
+ */
+function canonicalizeHost (parsed, options, schemeHandler, isIP) {
+  if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP)) {
+    parsed.error = parsed.error || MALFORMED_HOST_ERROR
+    return true
+  }
+
+  if (
+    !options.unicodeSupport &&
+    (!schemeHandler || !schemeHandler.unicodeSupport) &&
+    parsed.host &&
+    !isIPLiteral(parsed.host) &&
+    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
+    isIP === false &&
+    nonSimpleDomain(parsed.host)
+  ) {
+    let url
+    try {
+      url = new URL('http://' + parsed.host)
+    } catch (e) {
+      parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e
+      return true
+    }
+    // The WHATWG parser must have read the whole input as a host. Anything
+    // else means it found a delimiter fast-uri did not, so its hostname would
+    // describe a different authority.
+    if (!isHostOnlyURL(url)) {
+      parsed.error = parsed.error || MALFORMED_HOST_ERROR
+      return true
+    }
+    parsed.host = url.hostname
+  }
+  return false
+}
+
+/**
+ * Whether a domain host contains an ASCII character that RFC 3986 does not
+ * allow in a reg-name (unreserved, sub-delims, or pct-encoded). Such a host is
+ * rejected instead of being handed to the WHATWG URL parser, which would treat
+ * "@" as a userinfo delimiter (silently dropping the data before it) and strip
+ * TAB, LF, and CR. Non-ASCII characters remain allowed for IDNs.
+ *
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {import('./types/index').Options} options
+ * @param {{ domainHost?: boolean }|undefined} schemeHandler
+ * @param {boolean} isIP
+ * @returns {boolean}
+ */
+function hasForbiddenDomainHost (parsed, options, schemeHandler, isIP) {
+  return Boolean(
+    parsed.host &&
+    isIP === false &&
+    !isIPLiteral(parsed.host) &&
+    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
+    FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
+  )
+}
+
+/**
+ * @param {URL} url
+ * @returns {boolean}
+ */
+function isHostOnlyURL (url) {
+  return url.username === '' &&
+    url.password === '' &&
+    url.port === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.hostname !== ''
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {{ parsed: import('./types/index').URIComponent, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
+ */
+function parseWithStatus (uri, opts) {
+  const options = Object.assign({}, opts)
+  /** @type {import('./types/index').URIComponent} */
+  const parsed = {
+    scheme: undefined,
+    userinfo: undefined,
+    host: '',
+    port: undefined,
+    path: '',
+    query: undefined,
+    fragment: undefined
+  }
+
+  let malformedAuthorityOrPort = false
+  let malformedPercentEncoding = false
+  let malformedSchemeSpecific = false
+  let malformedHost = false
+  let malformedIPLiteral = false
+  let malformedScheme = false
+
+  let isIP = false
+  if (options.reference === 'suffix') {
+    if (options.scheme) {
+      uri = options.scheme + ':' + uri
+    } else {
+      uri = '//' + uri
+    }
+  }
+
+  // A literal backslash (U+005C) is not a valid RFC 3986 URI character and is
+  // not an authority delimiter. Reject it in the authority rather than
+  // rewriting it: normalizing "\" -> "/" (WHATWG error recovery) could silently
+  // change the resource identified by an otherwise-invalid input, and lets "\"
+  // act as a host delimiter here while Node's native URL parses a different
+  // host (SSRF / redirect / origin-allowlist bypass). Percent-encoded %5C is
+  // untouched and remains valid encoded data.
+  const authorityMatch = uri.match(AUTHORITY_PREFIX)
+  if (authorityMatch !== null && authorityMatch[1].indexOf('\\') !== -1) {
+    parsed.error = 'URI authority must not contain a literal backslash.'
+    malformedAuthorityOrPort = true
+  }
+
+  // Reject a malformed or whitespace-smuggled authority introducer. fast-uri
+  // only recognizes a literal "//"; anything else in the leading separator run
+  // (a backslash, or a "//" that appears only after removing the TAB/LF/CR that
+  // Node strips) means the authority fast-uri parses differs from the one Node's
+  // URL resolves. Reject rather than rewrite, mirroring the literal-backslash
+  // guard above. Percent-encoded forms (%5C, %09) are untouched, valid data.
+  const introducerMatch = uri.match(AUTHORITY_INTRODUCER_REGION)
+  if (introducerMatch !== null) {
+    const region = introducerMatch[1]
+    const normalizedRegion = region.replace(/[\t\n\r]/g, '')
+    // Two or more leading separators introduce an authority.
+    if (normalizedRegion.length >= 2) {
+      if (normalizedRegion.slice(0, 2) !== '//') {
+        parsed.error = parsed.error || 'URI authority must not contain a literal backslash.'
+        malformedAuthorityOrPort = true
+      } else if (region.length !== normalizedRegion.length) {
+        parsed.error = parsed.error || 'URI authority introducer must not contain whitespace.'
+        malformedAuthorityOrPort = true
+      }
+    }
+  }
+
+  const matches = uri.match(URI_PARSE)
+
+  if (matches) {
+    // store each component
+    parsed.scheme = matches[1]
+    parsed.userinfo = matches[3]
+    parsed.host = matches[4]
+    parsed.port = parseInt(matches[5], 10)
+    parsed.path = matches[6] || ''
+    parsed.query = matches[7]
+    parsed.fragment = matches[8]
+
+    if (parsed.scheme !== undefined) {
+      if (VALID_SCHEME.test(parsed.scheme)) {
+        parsed.scheme = parsed.scheme.toLowerCase()
+      } else {
+        parsed.error = parsed.error || MALFORMED_SCHEME_ERROR
+        malformedScheme = true
+      }
+    }
+
+    malformedPercentEncoding = hasMalformedComponentPercentEncoding(matches)
+    if (malformedPercentEncoding) {
+      parsed.error = parsed.error || 'URI contains malformed percent-encoding.'
+    }
+
+    // fix port number
+    if (isNaN(parsed.port)) {
+      parsed.port = matches[5]
+    }
+
+    const parseError = getParseError(parsed, matches)
+    if (parseError !== undefined) {
+      parsed.error = parsed.error || parseError
+      malformedAuthorityOrPort = true
+    }
+
+    if (parsed.host) {
+      const ipv4result = isIPv4(parsed.host)
+      if (ipv4result === false) {
+        const bracketedIPLiteral = isIPLiteral(parsed.host)
+        const hasIPLiteralBracket = parsed.host.indexOf('[') !== -1 || parsed.host.indexOf(']') !== -1
+        const ipv6result = normalizeIPv6(parsed.host)
+        isIP = ipv6result.isIPV6 || ipv6result.isIPVFuture === true
+        malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true)
+        parsed.host = isIP ? ipv6result.host : ipv6result.host.toLowerCase()
+
+        if (malformedIPLiteral) {
+          parsed.error = parsed.error || MALFORMED_HOST_ERROR
+          malformedAuthorityOrPort = true
+        }
+      } else {
+        isIP = true
+      }
+    }
+    if (parsed.scheme === undefined && parsed.userinfo === undefined && parsed.host === undefined && parsed.port === undefined && parsed.query === undefined && !parsed.path) {
+      parsed.reference = 'same-document'
+    } else if (parsed.scheme === undefined) {
+      parsed.reference = 'relative'
+    } else if (parsed.fragment === undefined) {
+      parsed.reference = 'absolute'
+    } else {
+      parsed.reference = 'uri'
+    }
+
+    // check for reference errors
+    if (options.reference && options.reference !== 'suffix' && options.reference !== parsed.reference) {
+      parsed.error = parsed.error || 'URI is not a ' + options.reference + ' reference.'
+    }
+
+    // find scheme handler
+    const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme)
+
+    // convert Unicode IDN -> ASCII IDN when the effective scheme uses domain hosts
+    if (!malformedIPLiteral) {
+      malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP)
+    }
+
+    if (uri.indexOf('%') !== -1 && parsed.host !== undefined && !malformedIPLiteral) {
+      let host = isIP ? parsed.host : normalizePercentEncoding(parsed.host, true)
+      if (!isIP) {
+        // Fold reg-name case after decoding unreserved octets. The second
+        // pass only restores uppercase hex in escapes that remain encoded.
+        host = normalizePercentEncoding(host.toLowerCase())
+      }
+      // Resolution parses both inputs with the internal `null` scheme before
+      // the effective scheme is known. Keep raw host delimiters for that step
+      // so resolve() can reject them for domain-host schemes; the resolved
+      // authority is encoded when it is serialized.
+      parsed.host = isIP || options.scheme !== 'null' ? reescapeHostDelimiters(host, isIP) : host
+    }
+
+    if (!schemeHandler || (schemeHandler && !schemeHandler.skipNormalize)) {
+      if (parsed.path) {
+        parsed.path = normalizePathEncoding(parsed.path)
+      }
+      if (parsed.query) {
+        parsed.query = normalizeQueryFragmentEncoding(parsed.query)
+      }
+      if (parsed.fragment) {
+        parsed.fragment = normalizeQueryFragmentEncoding(parsed.fragment)
+      }
+    }
+
+    // perform scheme specific parsing
+    if (schemeHandler && schemeHandler.parse) {
+      schemeHandler.parse(parsed, options)
+      if (schemeHandler === SCHEMES.urn && parsed.nid === undefined) {
+        malformedSchemeSpecific = true
+      }
+    }
+  } else {
+    parsed.error = parsed.error || 'URI can not be parsed.'
+  }
+  return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme }
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns
+ */
+function parse (uri, opts) {
+  return parseWithStatus(uri, opts).parsed
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string}
+ */
+function normalizeString (uri, opts) {
+  return normalizeStringWithStatus(uri, opts).normalized
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {{ normalized: string, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
+ */
+function normalizeStringWithStatus (uri, opts) {
+  const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts)
+  return {
+    normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts),
+    malformedAuthorityOrPort,
+    malformedPercentEncoding,
+    malformedSchemeSpecific,
+    malformedHost,
+    malformedScheme
+  }
+}
+
+/**
+ * @param {import ('./types/index').URIComponent|string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string|undefined}
+ */
+function normalizeComparableURI (uri, opts) {
+  if (typeof uri !== 'string' && typeof uri !== 'object') {
+    return undefined
+  }
+
+  let value
+  try {
+    value = typeof uri === 'string' ? uri : serialize(uri, opts)
+  } catch {
+    return undefined
+  }
+  const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts)
+  return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? undefined : normalized
+}
+
+const fastUri = {
+  SCHEMES,
+  normalize,
+  resolve,
+  resolveComponent,
+  equal,
+  serialize,
+  parse
+}
+
+module.exports = fastUri
+module.exports["default"] = fastUri
+module.exports.fastUri = fastUri
+
+
+/***/ }),
+
+/***/ 5300:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { isUUID } = __nccwpck_require__(5077)
+const URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu
+
+const supportedSchemeNames = /** @type {const} */ (['http', 'https', 'ws',
+  'wss', 'urn', 'urn:uuid'])
+
+/** @typedef {supportedSchemeNames[number]} SchemeName */
+
+/**
+ * @param {string} name
+ * @returns {name is SchemeName}
+ */
+function isValidSchemeName (name) {
+  return supportedSchemeNames.indexOf(/** @type {*} */ (name)) !== -1
+}
+
+/**
+ * @callback SchemeFn
+ * @param {import('../types/index').URIComponent} component
+ * @param {import('../types/index').Options} options
+ * @returns {import('../types/index').URIComponent}
+ */
+
+/**
+ * @typedef {Object} SchemeHandler
+ * @property {SchemeName} scheme - The scheme name.
+ * @property {boolean} [domainHost] - Indicates if the scheme supports domain hosts.
+ * @property {SchemeFn} parse - Function to parse the URI component for this scheme.
+ * @property {SchemeFn} serialize - Function to serialize the URI component for this scheme.
+ * @property {boolean} [skipNormalize] - Indicates if normalization should be skipped for this scheme.
+ * @property {boolean} [absolutePath] - Indicates if the scheme uses absolute paths.
+ * @property {boolean} [unicodeSupport] - Indicates if the scheme supports Unicode.
+ */
+
+/**
+ * @param {import('../types/index').URIComponent} wsComponent
+ * @returns {boolean}
+ */
+function wsIsSecure (wsComponent) {
+  if (wsComponent.secure === true) {
+    return true
+  } else if (wsComponent.secure === false) {
+    return false
+  } else if (wsComponent.scheme) {
+    return (
+      wsComponent.scheme.length === 3 &&
+      (wsComponent.scheme[0] === 'w' || wsComponent.scheme[0] === 'W') &&
+      (wsComponent.scheme[1] === 's' || wsComponent.scheme[1] === 'S') &&
+      (wsComponent.scheme[2] === 's' || wsComponent.scheme[2] === 'S')
+    )
+  } else {
+    return false
+  }
+}
+
+/** @type {SchemeFn} */
+function httpParse (component) {
+  if (!component.host) {
+    component.error = component.error || 'HTTP URIs must have a host.'
+  }
+
+  return component
+}
+
+/** @type {SchemeFn} */
+function httpSerialize (component) {
+  const secure = String(component.scheme).toLowerCase() === 'https'
+
+  // normalize the default port
+  if (component.port === (secure ? 443 : 80) || component.port === '') {
+    component.port = undefined
+  }
+
+  // normalize the empty path
+  if (!component.path) {
+    component.path = '/'
+  }
+
+  // NOTE: We do not parse query strings for HTTP URIs
+  // as WWW Form Url Encoded query strings are part of the HTML4+ spec,
+  // and not the HTTP spec.
+
+  return component
+}
+
+/** @type {SchemeFn} */
+function wsParse (wsComponent) {
+// indicate if the secure flag is set
+  wsComponent.secure = wsIsSecure(wsComponent)
+
+  // construct resouce name
+  wsComponent.resourceName = (wsComponent.path || '/') + (wsComponent.query ? '?' + wsComponent.query : '')
+  wsComponent.path = undefined
+  wsComponent.query = undefined
+
+  return wsComponent
+}
+
+/** @type {SchemeFn} */
+function wsSerialize (wsComponent) {
+// normalize the default port
+  if (wsComponent.port === (wsIsSecure(wsComponent) ? 443 : 80) || wsComponent.port === '') {
+    wsComponent.port = undefined
+  }
+
+  // ensure scheme matches secure flag
+  if (typeof wsComponent.secure === 'boolean') {
+    wsComponent.scheme = (wsComponent.secure ? 'wss' : 'ws')
+    wsComponent.secure = undefined
+  }
+
+  // reconstruct path from resource name
+  if (wsComponent.resourceName) {
+    const queryIndex = wsComponent.resourceName.indexOf('?')
+    const path = queryIndex === -1
+      ? wsComponent.resourceName
+      : wsComponent.resourceName.slice(0, queryIndex)
+    wsComponent.path = (path && path !== '/' ? path : undefined)
+    wsComponent.query = queryIndex === -1
+      ? undefined
+      : wsComponent.resourceName.slice(queryIndex + 1)
+    wsComponent.resourceName = undefined
+  }
+
+  // forbid fragment component
+  wsComponent.fragment = undefined
+
+  return wsComponent
+}
+
+/** @type {SchemeFn} */
+function urnParse (urnComponent, options) {
+  if (!urnComponent.path) {
+    urnComponent.error = 'URN can not be parsed'
+    return urnComponent
+  }
+  const matches = urnComponent.path.match(URN_REG)
+  if (matches && matches[0] === urnComponent.path) {
+    const scheme = options.scheme || urnComponent.scheme || 'urn'
+    urnComponent.nid = matches[1].toLowerCase()
+    urnComponent.nss = matches[2]
+    const urnScheme = `${scheme}:${options.nid || urnComponent.nid}`
+    const schemeHandler = getSchemeHandler(urnScheme)
+    urnComponent.path = undefined
+
+    if (schemeHandler) {
+      urnComponent = schemeHandler.parse(urnComponent, options)
+    }
+  } else {
+    urnComponent.error = urnComponent.error || 'URN can not be parsed.'
+  }
+
+  return urnComponent
+}
+
+/** @type {SchemeFn} */
+function urnSerialize (urnComponent, options) {
+  if (urnComponent.nid === undefined) {
+    throw new Error('URN without nid cannot be serialized')
+  }
+  const scheme = options.scheme || urnComponent.scheme || 'urn'
+  const nid = urnComponent.nid.toLowerCase()
+  const urnScheme = `${scheme}:${options.nid || nid}`
+  const schemeHandler = getSchemeHandler(urnScheme)
+
+  if (schemeHandler) {
+    urnComponent = schemeHandler.serialize(urnComponent, options)
+  }
+
+  const uriComponent = urnComponent
+  const nss = urnComponent.nss
+  uriComponent.path = `${nid || options.nid}:${nss}`
+
+  options.skipEscape = true
+  return uriComponent
+}
+
+/** @type {SchemeFn} */
+function urnuuidParse (urnComponent, options) {
+  const uuidComponent = urnComponent
+  uuidComponent.uuid = uuidComponent.nss
+  uuidComponent.nss = undefined
+
+  if (!options.tolerant && (!uuidComponent.uuid || !isUUID(uuidComponent.uuid))) {
+    uuidComponent.error = uuidComponent.error || 'UUID is not valid.'
+  }
+
+  return uuidComponent
+}
+
+/** @type {SchemeFn} */
+function urnuuidSerialize (uuidComponent) {
+  const urnComponent = uuidComponent
+  // normalize UUID
+  urnComponent.nss = (uuidComponent.uuid || '').toLowerCase()
+  return urnComponent
+}
+
+const http = /** @type {SchemeHandler} */ ({
+  scheme: 'http',
+  domainHost: true,
+  parse: httpParse,
+  serialize: httpSerialize
+})
+
+const https = /** @type {SchemeHandler} */ ({
+  scheme: 'https',
+  domainHost: http.domainHost,
+  parse: httpParse,
+  serialize: httpSerialize
+})
+
+const ws = /** @type {SchemeHandler} */ ({
+  scheme: 'ws',
+  domainHost: true,
+  parse: wsParse,
+  serialize: wsSerialize
+})
+
+const wss = /** @type {SchemeHandler} */ ({
+  scheme: 'wss',
+  domainHost: ws.domainHost,
+  parse: ws.parse,
+  serialize: ws.serialize
+})
+
+const urn = /** @type {SchemeHandler} */ ({
+  scheme: 'urn',
+  parse: urnParse,
+  serialize: urnSerialize,
+  skipNormalize: true
+})
+
+const urnuuid = /** @type {SchemeHandler} */ ({
+  scheme: 'urn:uuid',
+  parse: urnuuidParse,
+  serialize: urnuuidSerialize,
+  skipNormalize: true
+})
+
+const SCHEMES = /** @type {Record<SchemeName, SchemeHandler>} */ ({
+  http,
+  https,
+  ws,
+  wss,
+  urn,
+  'urn:uuid': urnuuid
+})
+
+Object.setPrototypeOf(SCHEMES, null)
+
+/**
+ * @param {string|undefined} scheme
+ * @returns {SchemeHandler|undefined}
+ */
+function getSchemeHandler (scheme) {
+  return (
+    scheme && (
+      SCHEMES[/** @type {SchemeName} */ (scheme)] ||
+      SCHEMES[/** @type {SchemeName} */(scheme.toLowerCase())])
+  ) ||
+    undefined
+}
+
+module.exports = {
+  wsIsSecure,
+  SCHEMES,
+  isValidSchemeName,
+  getSchemeHandler,
+}
+
+
+/***/ }),
+
+/***/ 5077:
+/***/ ((module) => {
+
+
+
+/** @type {(value: string) => boolean} */
+const isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu)
+
+/** @type {(value: string) => boolean} */
+const isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u)
+
+/** @type {(value: string) => boolean} */
+const isPort = RegExp.prototype.test.bind(/^\d*$/u)
+
+/** @type {(value: string) => boolean} */
+const isHexPair = RegExp.prototype.test.bind(/^[\da-f]{2}$/iu)
+
+/** @type {(value: string) => boolean} */
+const isUnreserved = RegExp.prototype.test.bind(/^[\da-z\-._~]$/iu)
+
+/** @type {(value: string) => boolean} */
+const isPathCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/u)
+
+/** @type {(value: string) => boolean} */
+const isQueryFragmentCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/u)
+
+/** @type {(value: string) => boolean} */
+const isUserinfoCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:]$/u)
+
+const BYTE_HEX = new Array(256)
+{
+  const HEX_DIGITS = '0123456789ABCDEF'
+  for (let i = 0; i < 256; i++) {
+    BYTE_HEX[i] = '%' + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 0xF]
+  }
+}
+function percentEncodeNonAscii (cp) {
+  if (cp < 0x800) {
+    return BYTE_HEX[0xC0 | (cp >> 6)] +
+           BYTE_HEX[0x80 | (cp & 0x3F)]
+  }
+  if (cp < 0x10000) {
+    return BYTE_HEX[0xE0 | (cp >> 12)] +
+           BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
+           BYTE_HEX[0x80 | (cp & 0x3F)]
+  }
+  return BYTE_HEX[0xF0 | (cp >> 18)] +
+         BYTE_HEX[0x80 | ((cp >> 12) & 0x3F)] +
+         BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
+         BYTE_HEX[0x80 | (cp & 0x3F)]
+}
+
+/**
+ * @param {Array<string>} input
+ * @returns {string}
+ */
+function stringArrayToHexStripped (input) {
+  let acc = ''
+  let code = 0
+  let i = 0
+
+  for (i = 0; i < input.length; i++) {
+    code = input[i].charCodeAt(0)
+    if (code === 48) {
+      continue
+    }
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
+      return ''
+    }
+    acc += input[i]
+    break
+  }
+
+  for (i += 1; i < input.length; i++) {
+    code = input[i].charCodeAt(0)
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
+      return ''
+    }
+    acc += input[i]
+  }
+  return acc
+}
+
+/** @type {(value: string) => boolean} */
+const isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/)
+
+/** @type {(value: string) => boolean} */
+const isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/)
+
+/** @type {(value: string) => boolean} */
+const isZoneCharacter = RegExp.prototype.test.bind(/^[A-Za-z\d\-._~]$/)
+
+/**
+ * @param {string} value
+ * @returns {boolean}
+ */
+const nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u)
+
+/**
+ * @param {string} zone
+ * @returns {boolean}
+ */
+function isZoneIdentifier (zone) {
+  if (zone.length === 0) return false
+
+  for (let i = 0; i < zone.length; i++) {
+    if (isZoneCharacter(zone[i])) continue
+    if (zone[i] === '%' && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
+      i += 2
+      continue
+    }
+    return false
+  }
+
+  return true
+}
+
+/**
+ * Compresses the longest run of zero hextets to "::" per RFC 5952. A run of a
+ * single zero hextet is left uncompressed. On ties the leftmost run wins.
+ *
+ * @param {string[]} hextets
+ * @returns {string}
+ */
+function compressIPv6ZeroRun (hextets) {
+  let bestStart = -1
+  let bestLength = 0
+  let runStart = -1
+  let runLength = 0
+  for (let i = 0; i < hextets.length; i++) {
+    if (hextets[i] === '0') {
+      if (runStart === -1) runStart = i
+      runLength++
+      if (runLength > bestLength) {
+        bestLength = runLength
+        bestStart = runStart
+      }
+    } else {
+      runStart = -1
+      runLength = 0
+    }
+  }
+
+  if (bestLength < 2) return hextets.join(':')
+
+  const head = hextets.slice(0, bestStart).join(':')
+  const tail = hextets.slice(bestStart + bestLength).join(':')
+  return head + '::' + tail
+}
+
+/**
+ * Validates an IPv6 address against the alternatives in RFC 3986 section
+ * 3.2.2 and returns the same address with leading hextet zeroes removed.
+ * An embedded IPv4 address counts as two hextets and is only valid at the end.
+ *
+ * @param {string} input
+ * @returns {string|undefined}
+ */
+function normalizeIPv6Address (input) {
+  const compression = input.indexOf('::')
+  if (compression !== -1 && input.indexOf('::', compression + 1) !== -1) return undefined
+
+  const left = compression === -1 ? input.split(':') : input.slice(0, compression).split(':')
+  const right = compression === -1 ? [] : input.slice(compression + 2).split(':')
+  if (compression !== -1) {
+    if (left.length === 1 && left[0] === '') left.length = 0
+    if (right.length === 1 && right[0] === '') right.length = 0
+  }
+
+  const parts = left.concat(right)
+  let hextetCount = 0
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]
+    if (part === '') return undefined
+
+    if (part.indexOf('.') !== -1) {
+      if (i !== parts.length - 1 || (compression !== -1 && right.length === 0) || !isIPv4(part)) return undefined
+      hextetCount += 2
+      continue
+    }
+
+    if (!isHextet(part)) return undefined
+    parts[i] = parseInt(part, 16).toString(16)
+    hextetCount++
+  }
+
+  if (compression === -1) {
+    if (hextetCount !== 8) return undefined
+    return compressIPv6ZeroRun(parts)
+  }
+  if (hextetCount >= 8) return undefined
+
+  // expand "::" then re-compress the longest run for a canonical result
+  const expanded = parts.slice(0, left.length)
+  for (let i = hextetCount; i < 8; i++) expanded.push('0')
+  for (let i = left.length; i < parts.length; i++) expanded.push(parts[i])
+  return compressIPv6ZeroRun(expanded)
+}
+
+/**
+ * @typedef {Object} NormalizeIPv6Result
+ * @property {string} host - The normalized host.
+ * @property {string} [escapedHost] - The escaped host.
+ * @property {boolean} isIPV6 - Indicates if the host is an IPv6 address.
+ * @property {boolean} [isIPVFuture] - Indicates if the host is an IPvFuture literal.
+ * @property {boolean} [error] - Indicates if a bracketed IP literal is malformed.
+ */
+
+/**
+ * Validates and normalizes a bracketed IP literal. Raw zone separators remain
+ * accepted for backwards compatibility, while encoded separators and zone
+ * contents follow RFC 6874.
+ *
+ * @param {string} host
+ * @returns {NormalizeIPv6Result}
+ */
+function normalizeIPv6 (host) {
+  const bracketed = host[0] === '[' && host[host.length - 1] === ']'
+  const hasBracket = host[0] === '[' || host[host.length - 1] === ']'
+  if (hasBracket && !bracketed) return { host, isIPV6: false, error: true }
+
+  let input = bracketed ? host.slice(1, -1) : host
+  if (bracketed && isIPvFuture(input)) {
+    input = input.toLowerCase()
+    return { host: `[${input}]`, escapedHost: input, isIPV6: false, isIPVFuture: true }
+  }
+
+  if (findToken(input, ':') < 2) {
+    return { host, isIPV6: false, error: bracketed }
+  }
+
+  let zoneIdentifier = ''
+  const zoneSeparator = input.indexOf('%')
+  if (zoneSeparator !== -1) {
+    const separatorLength = input.slice(zoneSeparator, zoneSeparator + 3).toLowerCase() === '%25' ? 3 : 1
+    zoneIdentifier = input.slice(zoneSeparator + separatorLength)
+    if (!isZoneIdentifier(zoneIdentifier)) return { host, isIPV6: false, error: true }
+    input = input.slice(0, zoneSeparator)
+  }
+
+  const address = normalizeIPv6Address(input)
+  if (address === undefined) return { host, isIPV6: false, error: true }
+
+  return {
+    host: address + (zoneIdentifier ? '%' + zoneIdentifier : ''),
+    escapedHost: address + (zoneIdentifier ? '%25' + zoneIdentifier : ''),
+    isIPV6: true
+  }
+}
+
+/**
+ * @param {string} str
+ * @param {string} token
+ * @returns {number}
+ */
+function findToken (str, token) {
+  let ind = 0
+  for (let i = 0; i < str.length; i++) {
+    if (str[i] === token) ind++
+  }
+  return ind
+}
+
+/**
+ * @param {string} path
+ * @returns {string}
+ *
+ * @see https://datatracker.ietf.org/doc/html/rfc3986#section-5.2.4
+ */
+function removeDotSegments (path) {
+  let input = path
+  const output = []
+  let nextSlash = -1
+  let len = 0
+
+  // eslint-disable-next-line no-cond-assign
+  while (len = input.length) {
+    if (len === 1) {
+      if (input === '.') {
+        break
+      } else if (input === '/') {
+        output.push('/')
+        break
+      } else {
+        output.push(input)
+        break
+      }
+    } else if (len === 2) {
+      if (input[0] === '.') {
+        if (input[1] === '.') {
+          break
+        } else if (input[1] === '/') {
+          input = input.slice(2)
+          continue
+        }
+      } else if (input[0] === '/') {
+        if (input[1] === '.' || input[1] === '/') {
+          output.push('/')
+          break
+        }
+      }
+    } else if (len === 3) {
+      if (input === '/..') {
+        if (output.length !== 0) {
+          output.pop()
+        }
+        output.push('/')
+        break
+      }
+    }
+    if (input[0] === '.') {
+      if (input[1] === '.') {
+        if (input[2] === '/') {
+          input = input.slice(3)
+          continue
+        }
+      } else if (input[1] === '/') {
+        input = input.slice(2)
+        continue
+      }
+    } else if (input[0] === '/') {
+      if (input[1] === '.') {
+        if (input[2] === '/') {
+          input = input.slice(2)
+          continue
+        } else if (input[2] === '.') {
+          if (input[3] === '/') {
+            input = input.slice(3)
+            if (output.length !== 0) {
+              output.pop()
+            }
+            continue
+          }
+        }
+      }
+    }
+
+    // Rule 2E: Move normal path segment to output
+    if ((nextSlash = input.indexOf('/', 1)) === -1) {
+      output.push(input)
+      break
+    } else {
+      output.push(input.slice(0, nextSlash))
+      input = input.slice(nextSlash)
+    }
+  }
+
+  return output.join('')
+}
+
+/**
+ * Removes dot segments from the path of a relative reference (a path that does
+ * not start with "/") without changing what it resolves to against any base.
+ * Unlike `removeDotSegments`, leading ".." segments that cannot be collapsed
+ * are kept, the result never becomes root-relative, and a result that would be
+ * empty or start with an empty segment is prefixed with "." (an empty path
+ * means "same document" and a leading "//" would introduce an authority).
+ *
+ * @param {string} path
+ * @returns {string}
+ */
+function removeDotSegmentsRelative (path) {
+  if (path === '' || path[0] === '/') {
+    return removeDotSegments(path)
+  }
+
+  const segments = path.split('/')
+  const last = segments.length - 1
+  /** @type {string[]} */
+  const output = []
+  let trailingDirectory = false
+
+  for (let i = 0; i <= last; i++) {
+    const segment = segments[i]
+    if (segment === '.' || segment === '..') {
+      if (segment === '..') {
+        if (output.length !== 0 && output[output.length - 1] !== '..') {
+          output.pop()
+        } else {
+          output.push('..')
+        }
+      }
+      trailingDirectory = i === last
+    } else {
+      output.push(segment)
+    }
+  }
+
+  if (trailingDirectory && output[output.length - 1] !== '..') {
+    output.push('')
+  }
+  if (output.length === 0 || output[0] === '' || output[0].includes(':')) {
+    // An empty path, a leading empty segment ("//"), or a first segment
+    // containing ":" (which would be mistaken for a scheme, RFC 3986 section
+    // 4.2) must stay behind a "." segment so the reference keeps its meaning.
+    output.unshift('.')
+  }
+
+  return output.join('/')
+}
+
+/**
+ * Re-escape RFC 3986 gen-delims that must not appear literally in the host.
+ * After the URI regex parses, these characters cannot be literal in the host
+ * field, so any that appear after decoding came from percent-encoding and
+ * must be restored to prevent authority structure changes.
+ *
+ * @param {string} host
+ * @param {boolean} isIP - true for IPv4/IPv6 hosts (skip colon re-escaping)
+ * @returns {string}
+ */
+const HOST_DELIMS = { '@': '%40', '/': '%2F', '?': '%3F', '#': '%23', ':': '%3A' }
+const HOST_DELIM_RE = /[@/?#:]/g
+const HOST_DELIM_NO_COLON_RE = /[@/?#]/g
+
+function reescapeHostDelimiters (host, isIP) {
+  const re = isIP ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE
+  re.lastIndex = 0
+  return host.replace(re, (ch) => HOST_DELIMS[ch])
+}
+
+/**
+ * Normalizes percent escapes and optionally decodes only unreserved ASCII bytes.
+ * Reserved delimiters such as `%2F` stay escaped; `%2E` is unreserved.
+ *
+ * @param {string} input
+ * @param {boolean} [decodeUnreserved=false]
+ * @returns {string}
+ */
+function normalizePercentEncoding (input, decodeUnreserved = false) {
+  if (input.indexOf('%') === -1) {
+    return input
+  }
+
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (decodeUnreserved && isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    output += input[i]
+  }
+
+  return output
+}
+
+/**
+ * Normalizes path data without turning reserved escapes into live path syntax.
+ * Valid escapes are uppercased, raw unsafe characters are escaped, and only
+ * unreserved bytes that are not `.` are decoded.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function normalizePathEncoding (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (decoded !== '.' && isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    if (isPathCharacter(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Serializes a path without rewriting reserved data. Raw RFC 3986 path
+ * characters remain literal, valid escapes are preserved and uppercased, and
+ * everything else is UTF-8 percent-encoded. In a path-noscheme, a colon in the
+ * first segment must be escaped so the result cannot be parsed as a scheme.
+ *
+ * @param {string} input
+ * @param {boolean} [pathNoScheme=false]
+ * @returns {string}
+ */
+function serializePathEncoding (input, pathNoScheme = false) {
+  let output = ''
+  let firstSegment = pathNoScheme && input[0] !== '/'
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    if (ch === '/') {
+      firstSegment = false
+    }
+
+    if (isPathCharacter(ch) && (ch !== ':' || !firstSegment)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Percent-encodes a URI component using its RFC 3986 literal character set.
+ * Existing valid escapes are preserved and normalized to uppercase hex.
+ *
+ * @param {string} input
+ * @param {(value: string) => boolean} isAllowed
+ * @returns {string}
+ */
+function encodeComponent (input, isAllowed) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    if (isAllowed(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Encodes userinfo while preserving its RFC 3986 §3.2.1 literal characters.
+ * In particular, authority delimiters such as `@`, `/`, `?`, and `#` are data.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeUserinfo (input) {
+  return encodeComponent(input, isUserinfoCharacter)
+}
+
+/**
+ * Encodes query data using the RFC 3986 §3.4 grammar. A literal `#` must be
+ * escaped because it would otherwise begin the fragment component.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeQuery (input) {
+  return encodeComponent(input, isQueryFragmentCharacter)
+}
+
+/**
+ * Encodes fragment data using the RFC 3986 §3.5 grammar.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeFragment (input) {
+  return encodeComponent(input, isQueryFragmentCharacter)
+}
+
+function isEscapeSafe (cp) {
+  return (
+    (cp >= 0x30 && cp <= 0x39) ||
+    (cp >= 0x41 && cp <= 0x5A) ||
+    (cp >= 0x61 && cp <= 0x7A) ||
+    cp === 0x2A || cp === 0x2B || cp === 0x2D || cp === 0x2E ||
+    cp === 0x2F || cp === 0x40 || cp === 0x5F
+  )
+}
+
+/**
+ * Normalizes the percent-encoding of a query or fragment component.
+ *
+ * Like `normalizePathEncoding`, but uses the query/fragment character set
+ * (which additionally allows `?`) and decodes `.` since it has no dot-segment
+ * meaning outside of a path.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function normalizeQueryFragmentEncoding (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    if (isQueryFragmentCharacter(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Escapes a component while preserving existing valid percent escapes.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function escapePreservingEscapes (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    output += escape(input[i])
+  }
+
+  return output
+}
+
+/**
+ * @param {import('../types/index').URIComponent} component
+ * @returns {string|undefined}
+ */
+function recomposeAuthority (component) {
+  const uriTokens = []
+
+  if (component.userinfo !== undefined) {
+    uriTokens.push(encodeUserinfo(component.userinfo))
+    uriTokens.push('@')
+  }
+
+  if (component.host !== undefined) {
+    let host = component.host
+    if (!isIPv4(host)) {
+      let ipV6res = normalizeIPv6(host)
+      if (ipV6res.isIPV6 !== true && ipV6res.isIPVFuture !== true) {
+        // Decode only unreserved bytes, once. In particular, keep %25 encoded
+        // so it cannot introduce a second escape during recomposition.
+        host = normalizePercentEncoding(host, true)
+        ipV6res = normalizeIPv6(host)
+      }
+      if (ipV6res.isIPV6 === true || ipV6res.isIPVFuture === true) {
+        host = `[${ipV6res.escapedHost}]`
+      } else {
+        host = reescapeHostDelimiters(host, false)
+      }
+    }
+    uriTokens.push(host)
+  }
+
+  if (typeof component.port === 'number' || typeof component.port === 'string') {
+    const port = String(component.port)
+    if (!isPort(port)) {
+      throw new TypeError('URI port is malformed.')
+    }
+    uriTokens.push(':')
+    uriTokens.push(port)
+  }
+
+  return uriTokens.length ? uriTokens.join('') : undefined
+};
+
+module.exports = {
+  nonSimpleDomain,
+  recomposeAuthority,
+  reescapeHostDelimiters,
+  normalizePercentEncoding,
+  normalizePathEncoding,
+  serializePathEncoding,
+  normalizeQueryFragmentEncoding,
+  encodeUserinfo,
+  encodeQuery,
+  encodeFragment,
+  escapePreservingEscapes,
+  removeDotSegments,
+  removeDotSegmentsRelative,
+  isIPv4,
+  isUUID,
+  normalizeIPv6,
+  stringArrayToHexStripped
+}
+
+
+/***/ }),
+
+/***/ 2413:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  context: () => (/* binding */ github_context),
+  getOctokit: () => (/* binding */ getOctokit)
+});
+
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -58557,7 +65543,7 @@ class Context {
             }
             else {
                 const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
             }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -58596,8 +65582,10 @@ class Context {
 //# sourceMappingURL=context.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
-var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -58627,7 +65615,7 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
     const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
+    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
         return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
     });
     return proxyFetch;
@@ -58831,7 +65819,7 @@ var DEFAULTS = {
 };
 
 // pkg/dist-src/util/lowercase-keys.js
-function dist_bundle_lowercaseKeys(object) {
+function lowercaseKeys(object) {
   if (!object) {
     return {};
   }
@@ -58883,7 +65871,7 @@ function merge(defaults, route, options) {
   } else {
     options = Object.assign({}, route);
   }
-  options.headers = dist_bundle_lowercaseKeys(options.headers);
+  options.headers = lowercaseKeys(options.headers);
   removeUndefinedProperties(options);
   removeUndefinedProperties(options.headers);
   const mergedOptions = mergeDeep(defaults || {}, options);
@@ -63539,6974 +70527,6 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./src/report/pr-comment.ts
-
-
-/** GitHub refuses comments over 65,536 characters; keep a margin. */
-const MAX_COMMENT = 65_000;
-/** The login of the workflow's own token, which cannot call `GET /user`. */
-const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]';
-/** Percent-encoded, `-` included, so no value can close the HTML comment. */
-function encodeKey(value) {
-    return encodeURIComponent(value).replace(/-/g, '%2D');
-}
-/** The hidden first line that finds our comment again. */
-function commentMarker(key) {
-    return `<!-- exh-tasks-action label=${encodeKey(key.label)} scope=${encodeKey(key.scope)} -->`;
-}
-/** The marker of versions before `label`: still ours for the same scope with no label. */
-function legacyMarker(scope) {
-    return `<!-- exh-tasks-action scope: ${scope.replace(/--/g, '- -')} -->`;
-}
-/** Whether a comment body starts with our marker for this key. */
-function hasMarker(body, key) {
-    const firstLine = body.split('\n', 1)[0] ?? '';
-    return (firstLine === commentMarker(key) ||
-        (key.label === '' && firstLine === legacyMarker(key.scope)));
-}
-/**
- * The run's page and the commit: the pull request's head (GITHUB_SHA is the
- * merge commit there), else GITHUB_SHA.
- */
-function commentLinks(env, payload) {
-    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env;
-    const head = payload.pull_request?.head
-        ?.sha;
-    const commit = typeof head === 'string' && head ? head : env.GITHUB_SHA;
-    return {
-        runUrl: GITHUB_REPOSITORY && GITHUB_RUN_ID
-            ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
-            : undefined,
-        commit: commit ? commit.slice(0, 7) : undefined
-    };
-}
-/**
- * The comment: marker, the summary's title (which holds the label), a line
- * with the run and the commit, then the rest of the summary, cut to
- * GitHub's limit.
- */
-function renderComment(summary, key, links) {
-    const marker = commentMarker(key);
-    const [title = '', ...rest] = summary.split('\n');
-    const about = [
-        links.runUrl && `[View the run](<${encodeURI(links.runUrl)}>)`,
-        links.commit && `commit ${markdownCode(links.commit)}`
-    ].filter(Boolean);
-    const head = about.length ? `${title}\n\n${about.join(' · ')}` : title;
-    const body = [head, ...rest].join('\n');
-    const room = MAX_COMMENT - marker.length - 60;
-    const cut = body.length > room
-        ? `${body.slice(0, Math.max(0, body.lastIndexOf('\n', room)))}\n\n… (cut; the job's summary has it all)`
-        : body;
-    return `${marker}\n${cut}`;
-}
-/**
- * The login the token acts as: `GET /user` where the token may call it (a
- * personal or app user token); the workflow token may not, and is the bot.
- */
-async function tokenLogin(octokit) {
-    try {
-        const { data } = await octokit.rest.users.getAuthenticated();
-        return data.login;
-    }
-    catch {
-        return WORKFLOW_TOKEN_LOGIN;
-    }
-}
-/**
- * Posts the comment on the pull request, or updates the one this action left
- * there before for the same label and scope. Only comments written by the
- * token's own identity are candidates: anyone can write our marker, and a
- * comment by anyone else is never edited. Returns what happened, for the log.
- */
-async function upsertPullRequestComment(token, body, key) {
-    const { /* context */ "_": context } = github_namespaceObject;
-    const pullRequest = context.payload.pull_request;
-    if (!pullRequest)
-        return 'not a pull request event: no comment posted';
-    const octokit = getOctokit(token);
-    const { owner, repo } = context.repo;
-    const issue_number = pullRequest.number;
-    const login = await tokenLogin(octokit);
-    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-        owner,
-        repo,
-        issue_number,
-        per_page: 100
-    });
-    const ours = comments.find(comment => comment.user?.login === login && hasMarker(comment.body ?? '', key));
-    if (ours) {
-        await octokit.rest.issues.updateComment({
-            owner,
-            repo,
-            comment_id: ours.id,
-            body
-        });
-        return `updated the comment on pull request #${issue_number}`;
-    }
-    await octokit.rest.issues.createComment({ owner, repo, issue_number, body });
-    return `commented on pull request #${issue_number}`;
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/paths.ts
-
-/** `candidate` is `root` itself or lies below it (both absolute, resolved). */
-function isInside(root, candidate) {
-    const rel = external_node_path_namespaceObject.relative(root, candidate);
-    return (rel === '' ||
-        (rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !external_node_path_namespaceObject.isAbsolute(rel)));
-}
-
-// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
-var ajv = __nccwpck_require__(2463);
-// EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
-var main = __nccwpck_require__(9547);
-;// CONCATENATED MODULE: ./src/config/json-locations.ts
-// Parses a JSON file keeping node positions, so a problem found in the parsed
-// value (by a JSON path) can be reported at its line and column.
-
-/** Parses JSON as strictly as JSON.parse (no comments, no trailing commas). */
-function parseJson(source) {
-    // A byte-order mark is what some Windows editors write; it is not content.
-    const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
-    const position = positionFinder(text);
-    if (text.trim() === '') {
-        return { ok: false, position: position(0), message: 'the file is empty' };
-    }
-    const errors = [];
-    const tree = (0,main.parseTree)(text, errors, {
-        disallowComments: true,
-        allowTrailingComma: false,
-        allowEmptyContent: false
-    });
-    const first = errors[0];
-    if (first || !tree) {
-        return {
-            ok: false,
-            position: position(first?.offset ?? 0),
-            message: !first
-                ? 'not a JSON value'
-                : first.offset >= text.trimEnd().length
-                    ? 'the file ends too early (something is not closed)'
-                    : describeParseError(first)
-        };
-    }
-    let value;
-    try {
-        // The value comes from JSON.parse, as in the CLI: it keeps a `__proto__`
-        // key as a plain property, where a hand-built object would not.
-        value = JSON.parse(text);
-    }
-    catch (error) {
-        return { ok: false, message: error.message };
-    }
-    return {
-        ok: true,
-        document: {
-            value,
-            locate: (path, key = false) => {
-                const node = nodeAt(tree, path);
-                const keyNode = key ? keyOf(node) : undefined;
-                return position((keyNode ?? node).offset);
-            }
-        }
-    };
-}
-/** The deepest existing node along `path`. */
-function nodeAt(root, path) {
-    let node = root;
-    for (const segment of path) {
-        const child = childAt(node, segment);
-        if (!child)
-            return node;
-        node = child;
-    }
-    return node;
-}
-function childAt(node, segment) {
-    const children = node.children ?? [];
-    if (node.type === 'array') {
-        return /^\d+$/.test(segment) ? children[Number(segment)] : undefined;
-    }
-    if (node.type !== 'object')
-        return undefined;
-    // The last of duplicate keys wins, as in JSON.parse.
-    for (let i = children.length - 1; i >= 0; i--) {
-        const property = children[i];
-        if (property?.children?.[0]?.value === segment) {
-            return property.children[1] ?? property;
-        }
-    }
-    return undefined;
-}
-function keyOf(node) {
-    const parent = node.parent;
-    return parent?.type === 'property' ? parent.children?.[0] : undefined;
-}
-/** Maps an offset to a 1-based line and column. */
-function positionFinder(text) {
-    const lineStarts = [0];
-    for (let i = 0; i < text.length; i++) {
-        if (text[i] === '\n')
-            lineStarts.push(i + 1);
-    }
-    return offset => {
-        let line = 0;
-        while (line + 1 < lineStarts.length &&
-            (lineStarts[line + 1] ?? 0) <= offset)
-            line++;
-        return { line: line + 1, column: offset - (lineStarts[line] ?? 0) + 1 };
-    };
-}
-const PARSE_ERRORS = {
-    InvalidSymbol: 'unexpected character',
-    InvalidNumberFormat: 'invalid number',
-    PropertyNameExpected: 'a property name in double quotes is expected (JSON allows no trailing comma)',
-    ValueExpected: 'a value is expected',
-    ColonExpected: 'a colon is expected',
-    CommaExpected: 'a comma is expected',
-    CloseBraceExpected: 'a closing } is expected',
-    CloseBracketExpected: 'a closing ] is expected',
-    EndOfFileExpected: 'unexpected content after the end of the JSON value',
-    InvalidCommentToken: 'comments are not allowed in JSON',
-    UnexpectedEndOfComment: 'unexpected end of comment',
-    UnexpectedEndOfString: 'unexpected end of string',
-    UnexpectedEndOfNumber: 'unexpected end of number',
-    InvalidUnicode: 'invalid unicode escape',
-    InvalidEscapeCharacter: 'invalid escape character',
-    InvalidCharacter: 'invalid character in a string (control characters must be escaped)'
-};
-function describeParseError(error) {
-    const code = (0,main.printParseErrorCode)(error.error);
-    return PARSE_ERRORS[code] ?? code;
-}
-
-;// CONCATENATED MODULE: ./src/config/substitute.ts
-// `$NAME` substitution exactly as the CLI does it: a whole string value whose
-// first character is `$` is replaced by the environment variable of the rest's
-// name; recursively in objects and arrays, never in keys; no partial
-// interpolation and no escape for a literal leading `$`.
-
-/** The variables a build never gets either (SPEC section 8). */
-const RUNNER_TOKENS = [
-    'GITHUB_TOKEN',
-    'ACTIONS_RUNTIME_TOKEN',
-    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-    'ACTIONS_ID_TOKEN_REQUEST_URL'
-];
-// The CLI's five `API_*` variables are also the action's fallback inputs.
-const CREDENTIALS = new Set([...CREDENTIAL_VARIABLES, ...RUNNER_TOKENS]);
-/**
- * The action's own inputs (`INPUT_TOKEN-SECRET`: any case, hyphens kept as
- * on macOS), the API credentials and the runner's tokens: what neither a
- * config nor a build may read.
- */
-function isCredentialVariable(name) {
-    return /^input_/i.test(name) || CREDENTIALS.has(name);
-}
-/**
- * Variables `$NAME` may never read: the credentials above, and every
- * `ACTIONS_*` variable, since all of them are the runner's plumbing (cache
- * and results URLs, debug switches, tokens added in later runner versions)
- * and none is a value a task should be configured with.
- */
-function isDeniedVariable(name) {
-    return isCredentialVariable(name) || /^ACTIONS_/i.test(name);
-}
-/** Every placeholder in `value` naming a denied variable, at any depth. */
-function deniedPlaceholders(value) {
-    return substitute(value, {}).denied;
-}
-/** The variable a value refers to, when it is a placeholder. */
-function placeholderName(value) {
-    return typeof value === 'string' && value.startsWith('$')
-        ? value.slice(1)
-        : undefined;
-}
-/**
- * Replaces every placeholder in `value`, calling `onSubstituted` with each
- * value taken from the environment the moment it is known (to mask it).
- */
-function substitute(value, env, onSubstituted = () => undefined, unsetAsEmpty = false) {
-    const missing = [];
-    const denied = [];
-    const walk = (node, path) => {
-        const variable = placeholderName(node);
-        if (variable !== undefined) {
-            if (isDeniedVariable(variable)) {
-                denied.push({ path, variable });
-                return node;
-            }
-            const found = env[variable];
-            if (!found) {
-                missing.push({ path, variable });
-                return unsetAsEmpty ? '' : node;
-            }
-            onSubstituted(found, path);
-            return found;
-        }
-        if (Array.isArray(node)) {
-            return node.map((item, index) => walk(item, [...path, String(index)]));
-        }
-        // `null` is an object to typeof; the CLI crashes on it, here the schema reports it.
-        if (isObject(node)) {
-            return Object.fromEntries(Object.entries(node).map(([key, item]) => [
-                key,
-                walk(item, [...path, key])
-            ]));
-        }
-        return node;
-    };
-    return { value: walk(value, []), missing, denied };
-}
-/** A placeholder replaced when its variable is set, else kept as written: for names and emails of any config, selected or not. */
-function substituteLeniently(value, env) {
-    const variable = placeholderName(value);
-    if (variable === undefined || isDeniedVariable(variable))
-        return value;
-    return env[variable] || value;
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: ./src/config/validate.ts
-// Stage 3, load and validate: parse every task-config.json, check it against
-// the schema, substitute `$NAME` values of the selected ones, apply the
-// single-task inputs, and resolve each code folder. Every problem is collected.
-
-
-
-
-
-
-
-
-
-// verbose: an error then carries its schema, whose known property names
-// give "did you mean" for an unknown one.
-const validateSchema = new ajv.Ajv({ allErrors: true, verbose: true }).compile(task_config_schema_namespaceObject);
-/** The schema's patterns, said in words (its file is not in the user's repository). */
-const PATTERN_RULES = {
-    '^[A-Za-z0-9-]+$': 'must be one or more letters, digits or -',
-    '^[A-Za-z_][A-Za-z0-9_]*$': 'must start with a letter or _ and hold only letters, digits and _'
-};
-/** The single-task input that sets each config field, for problems with inputs. */
-const INPUT_NAMES = {
-    name: 'name',
-    path: 'code',
-    entryPoint: 'entry-point',
-    runtime: 'runtime',
-    description: 'description',
-    timeLimit: 'time-limit',
-    memoryLimit: 'memory-limit',
-    environment: 'env',
-    executionPermission: 'execution-permission',
-    defaultPriority: 'default-priority'
-};
-async function loadTaskConfigs(found, options) {
-    const problems = [];
-    // The caller refuses overrides with several files; never apply them to many.
-    const overrides = found.length === 1 ? options.overrides : undefined;
-    const parsed = [];
-    const reads = await Promise.all(found.map(config => readConfig(config, options.workspace)));
-    for (const read of reads) {
-        if ('rule' in read)
-            problems.push(read);
-        else
-            parsed.push(read);
-    }
-    for (const config of parsed) {
-        config.name = overrides?.name ?? nameOf(config.document.value, options.env);
-    }
-    problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
-    // Every config, selected or not: its name is shown in the failed row too.
-    problems.push(...parsed.flatMap(deniedVariables));
-    const roots = rootResolver(options.workspace);
-    const checks = await Promise.all(parsed.map(async (config) => {
-        const selected = config.name !== undefined && options.isSelected(config.name);
-        return selected
-            ? checkSelected(config, options, overrides, roots)
-            : { problems: checkUnselected(config) };
-    }));
-    problems.push(...checks.flatMap(checked => checked.problems));
-    // A task with a problem anywhere in its file (a duplicate name) is not kept.
-    const failed = new Set(problems.map(problem => problem.file));
-    const tasks = checks.flatMap(({ task }) => task && !failed.has(task.configFile) ? [task] : []);
-    const names = parsed.flatMap(config => (config.name ? [config.name] : []));
-    return {
-        tasks,
-        problems: sortProblems(problems),
-        names: [...new Set(names)],
-        warnings: checks.flatMap(checked => checked.warnings ?? [])
-    };
-}
-/** Offline, a fork's pull request has no secrets: the run goes on without the value. */
-function unsetVariableWarning(config, at, variable) {
-    const where = config.document.locate(at);
-    const line = where.line ? `:${where.line}` : '';
-    return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
-}
-/** `$NAME` placeholders that would read a credential or a runner token. */
-function deniedVariables(config) {
-    return deniedPlaceholders(config.document.value).map(({ path: at, variable }) => ({
-        ...fileProblem(config, at),
-        rule: `$${variable} may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
-    }));
-}
-/**
- * A task with no config file, described by the single-task inputs alone. Like
- * the CLI, it needs `name`, `code`, `entry-point` and `runtime`.
- */
-async function taskFromInputs(overrides, options) {
-    const task = overrides.name;
-    const problems = [];
-    for (const field of ['name', 'path', 'entryPoint', 'runtime']) {
-        const given = field === 'path' ? overrides.code : overrides[field];
-        if (given === undefined) {
-            problems.push({
-                field: inputName(field),
-                rule: 'is required when no task-config.json is given',
-                task
-            });
-        }
-    }
-    const config = overrideFields(overrides, options.workspace);
-    for (const issue of schemaIssues(config)) {
-        // Missing inputs are reported above, by their input names.
-        if (issue.keyword !== 'required')
-            problems.push(inputProblem(issue, task));
-    }
-    for (const { key, rule } of reservedKeys(config.environment, false)) {
-        problems.push({ field: 'env', rule: `${key} ${rule}`, task });
-    }
-    if (overrides.code !== undefined) {
-        const rule = await checkCodeFolder(overrides.code, options.workspace, [
-            await realOrSame(options.workspace)
-        ]);
-        if (rule)
-            problems.push({ field: 'code', rule, task });
-    }
-    if (problems.length || overrides.code === undefined)
-        return problems;
-    return {
-        name: config.name,
-        config: config,
-        codeDir: overrides.code
-    };
-}
-async function readConfig(found, workspace) {
-    const file = relativePosix(workspace, found.file);
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(found.file, 'utf8');
-    }
-    catch (error) {
-        const code = error.code ?? String(error);
-        return { file, field: 'JSON', rule: `cannot be read (${code})` };
-    }
-    const parsed = parseJson(text);
-    if (!parsed.ok) {
-        return {
-            file,
-            ...parsed.position,
-            field: 'JSON',
-            rule: `invalid JSON: ${parsed.message}`
-        };
-    }
-    return { found, file, document: parsed.document };
-}
-/** The name, with a `$NAME` placeholder replaced when its variable is set. */
-function nameOf(value, env) {
-    return isObject(value) && typeof value.name === 'string'
-        ? substituteLeniently(value.name, env)
-        : undefined;
-}
-/** The task's name for problems: not a placeholder whose variable is unset. */
-function knownName(config) {
-    return placeholderName(config.name) === undefined ? config.name : undefined;
-}
-function duplicateNames(configs) {
-    return duplicates(configs, config => config.name).map(({ config, others }) => ({
-        ...fileProblem(config, ['name']),
-        rule: `duplicate task name: also in ${others.map(other => other.file).join(', ')}`
-    }));
-}
-/** Two tasks with one execution user would fight over its role and tokens. */
-function sharedEmails(configs, env) {
-    return duplicates(configs, config => credentialsEmail(config, env)).map(({ config, others }) => {
-        const credentials = config.document.value
-            .executionCredentials;
-        const field = credentials.email === undefined
-            ? ['executionCredentials']
-            : ['executionCredentials', 'email'];
-        const tasks = others.map(other => `${other.name ?? '?'} (${other.file})`);
-        return {
-            ...fileProblem(config, field),
-            rule: `the same execution user's email as task ${tasks.join(', ')}; each task needs its own`
-        };
-    });
-}
-/** As the CLI: the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
-function credentialsEmail(config, env) {
-    const value = config.document.value;
-    if (!isObject(value) || !isObject(value.executionCredentials))
-        return;
-    const { email } = value.executionCredentials;
-    if (typeof email === 'string') {
-        return substituteLeniently(email, env).toLowerCase();
-    }
-    if (email !== undefined || config.name === undefined)
-        return;
-    return `exh.tasks+${config.name}@extrahorizon.com`.toLowerCase();
-}
-/** Each config whose key is shared, with the others sharing it. */
-function duplicates(configs, keyOf) {
-    const groups = new Map();
-    for (const config of configs) {
-        const key = keyOf(config);
-        if (key !== undefined)
-            groups.set(key, [...(groups.get(key) ?? []), config]);
-    }
-    return [...groups.values()]
-        .filter(group => group.length > 1)
-        .flatMap(group => group.map(config => ({
-        config,
-        others: group.filter(other => other !== config)
-    })));
-}
-/**
- * A config that is not synced is only checked against the schema, without
- * substitution: a value still reading `$NAME` may be anything once its
- * variable is set, so it is not held against the config.
- */
-function checkUnselected(config) {
-    const value = config.document.value;
-    return schemaIssues(value)
-        .filter(issue => placeholderName(valueAt(value, issue.instance)) === undefined)
-        .map(issue => issueProblem(config, issue));
-}
-async function checkSelected(config, options, overrides, roots) {
-    const { problems, warnings, unresolved, ...substituted } = substituteSelected(config, options);
-    const configDir = external_node_path_namespaceObject.dirname(config.found.file);
-    const value = isObject(substituted.value)
-        ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
-        : substituted.value;
-    // `""` is no description, as in the CLI: "none" on create, never a change.
-    if (isObject(value) && value.description === '')
-        delete value.description;
-    problems.push(...fieldProblems(config, value, overrides, unresolved));
-    if (!isObject(value))
-        return { problems, warnings };
-    const code = await codeFolderOf(config, value, overrides, {
-        unresolved,
-        allowed: await roots(config.found.root),
-        workspace: options.workspace,
-        builtLater: options.codeFoldersBuiltLater === true
-    });
-    problems.push(...code.problems);
-    const { codeDir } = code;
-    // Problems with the single-task inputs still belong to this config's task.
-    for (const problem of problems) {
-        if (!problem.file)
-            problem.config = config.file;
-    }
-    if (problems.length || codeDir === undefined)
-        return { problems, warnings };
-    return {
-        problems,
-        warnings,
-        task: {
-            name: value.name,
-            config: value,
-            configFile: config.file,
-            codeDir,
-            searchRoot: config.found.root,
-            locations: {
-                path: config.document.locate(['path']),
-                environment: config.document.locate(['environment'])
-            }
-        }
-    };
-}
-/**
- * `$NAME` values replaced, each masked the moment it is known; an unset one
- * is a problem (a warning in an offline dry run, where it counts as empty).
- * `unresolved` holds the places left as written, so the schema does not
- * report them a second time.
- */
-function substituteSelected(config, options) {
-    const problems = [];
-    const warnings = [];
-    const unsetAsEmpty = options.unsetVariablesWarn === true;
-    const substituted = substitute(config.document.value, options.env, (secret, at) => {
-        // The name is the function's identity, shown in every report and
-        // output; masking it would hide the task everywhere (and drop outputs).
-        if (at.join('.') !== 'name' && worthMasking(secret)) {
-            options.mask?.(secret);
-        }
-    }, unsetAsEmpty);
-    for (const { path: at, variable } of substituted.missing) {
-        if (unsetAsEmpty)
-            warnings.push(unsetVariableWarning(config, at, variable));
-        else {
-            problems.push({
-                ...fileProblem(config, at),
-                rule: `variable ${variable} is not set (or empty) in the environment`
-            });
-        }
-    }
-    // Reported for every config by `deniedVariables`, and left as written.
-    const unresolved = new Set([...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(({ path: at }) => at.join('/')));
-    return { value: substituted.value, problems, warnings, unresolved };
-}
-/** The schema's rules, the credentials email and the reserved keys. */
-function fieldProblems(config, value, overrides, unresolved) {
-    const problems = [];
-    for (const issue of schemaIssues(value)) {
-        // Already reported as an unset variable.
-        if (unresolved.has(issue.instance.join('/')))
-            continue;
-        const [top = ''] = issue.path;
-        problems.push(isOverridden(overrides, top)
-            ? inputProblem(issue, knownName(config))
-            : issueProblem(config, issue));
-    }
-    if (!isObject(value))
-        return problems;
-    const badEmail = invalidCredentialsEmail(value);
-    if (badEmail) {
-        problems.push({
-            ...fileProblem(config, ['executionCredentials', 'email']),
-            rule: badEmail
-        });
-    }
-    const fromInput = overrides?.environment !== undefined;
-    for (const { key, rule } of reservedKeys(value.environment, value.executionCredentials !== undefined)) {
-        problems.push(fromInput
-            ? { field: 'env', rule: `${key} ${rule}`, task: knownName(config) }
-            : { ...fileProblem(config, ['environment', key], true), rule });
-    }
-    return problems;
-}
-/**
- * The code folder, checked: relative to the config's folder (or the `code`
- * input), existing, a folder, and really inside the workspace or the searched
- * folder.
- */
-async function codeFolderOf(config, value, overrides, context) {
-    const { unresolved, allowed, workspace, builtLater } = context;
-    if (overrides?.code !== undefined) {
-        const codeDir = overrides.code;
-        const rule = await checkCodeFolder(codeDir, workspace, allowed);
-        const problems = rule
-            ? [{ field: 'code', rule, task: knownName(config) }]
-            : [];
-        return { codeDir, problems };
-    }
-    if (typeof value.path !== 'string' || unresolved.has('path')) {
-        return { problems: [] }; // reported by the schema or as an unset variable
-    }
-    if (external_node_path_namespaceObject.isAbsolute(value.path)) {
-        const rule = "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)";
-        return { problems: [{ ...fileProblem(config, ['path']), rule }] };
-    }
-    const codeDir = external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(config.found.file), value.path);
-    if (builtLater && !(await validate_exists(codeDir)))
-        return { codeDir, problems: [] };
-    const rule = await checkCodeFolder(codeDir, workspace, allowed);
-    const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : [];
-    return { codeDir, problems };
-}
-/** The user service's rule for emails, as the CLI checks it. */
-function invalidCredentialsEmail(config) {
-    const credentials = config.executionCredentials;
-    if (!isObject(credentials) || typeof credentials.email !== 'string')
-        return;
-    const email = credentials.email;
-    if (email.startsWith('$'))
-        return;
-    if (email.length < 3 || email.length > 256) {
-        return 'must be an email address of 3 to 256 characters';
-    }
-    if (!/.+@.+\..+/.test(email))
-        return 'must be an email address (name@domain.tld)';
-    return undefined;
-}
-/** Environment keys a config may not set, with the reason. */
-function reservedKeys(environment, hasCredentials) {
-    if (!isObject(environment))
-        return [];
-    const reserved = [];
-    for (const key of Object.keys(environment)) {
-        if (key === MARKER_VARIABLE) {
-            reserved.push({
-                key,
-                rule: 'is reserved: this action stores its marker there'
-            });
-        }
-        else if (hasCredentials &&
-            CREDENTIAL_VARIABLES.includes(key)) {
-            reserved.push({
-                key,
-                rule: `may not be provided when using executionCredentials, which injects ${CREDENTIAL_VARIABLES.join(', ')}`
-            });
-        }
-    }
-    return reserved;
-}
-/** Why `dir` cannot be a code folder, or undefined when it can. */
-async function checkCodeFolder(dir, workspace, allowed) {
-    const shown = `code folder ${displayPath(workspace, dir)}`;
-    let real;
-    try {
-        if (!(await (0,promises_namespaceObject.stat)(dir)).isDirectory())
-            return `${shown} points to a file`;
-        // The real path, so a symlinked folder cannot reach outside.
-        real = await (0,promises_namespaceObject.realpath)(dir);
-    }
-    catch (error) {
-        const code = error.code;
-        return code === 'ENOENT' || code === 'ENOTDIR'
-            ? `${shown} not found`
-            : `${shown} cannot be read (${code ?? String(error)})`;
-    }
-    if (allowed.some(root => isInside(root, real)))
-        return;
-    return `${shown} must be inside the workspace (its real path is ${real})`;
-}
-/** After a build: the code folder exists, is a folder, and stays inside. */
-async function checkTaskCodeFolder(task, workspace) {
-    const allowed = await Promise.all([workspace, task.searchRoot ?? workspace].map(realOrSame));
-    const rule = await checkCodeFolder(task.codeDir, workspace, allowed);
-    if (!rule)
-        return undefined;
-    return {
-        file: task.configFile,
-        ...task.locations?.path,
-        field: task.configFile ? 'path' : 'code',
-        rule,
-        task: task.name
-    };
-}
-async function validate_exists(file) {
-    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
-}
-/** The real paths of the workspace and of a searched folder, each resolved once. */
-function rootResolver(workspace) {
-    const cache = new Map();
-    const real = (dir) => {
-        let resolved = cache.get(dir);
-        if (!resolved) {
-            resolved = realOrSame(dir);
-            cache.set(dir, resolved);
-        }
-        return resolved;
-    };
-    return root => Promise.all([real(workspace), real(root)]);
-}
-async function realOrSame(dir) {
-    return (0,promises_namespaceObject.realpath)(dir).catch(() => external_node_path_namespaceObject.resolve(dir));
-}
-/** The config fields the single-task inputs set (`code` as a path relative to `base`). */
-function overrideFields(overrides, base) {
-    const { code, ...fields } = overrides;
-    const all = {
-        ...fields,
-        path: code === undefined ? undefined : relativePosix(base, code)
-    };
-    return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
-}
-function isOverridden(overrides, field) {
-    if (!overrides)
-        return false;
-    const key = field === 'path' ? 'code' : field;
-    return overrides[key] !== undefined;
-}
-function schemaIssues(value) {
-    if (validateSchema(value))
-        return [];
-    return (validateSchema.errors ?? []).flatMap(error => issueOf(error, value));
-}
-function issueOf(error, value) {
-    const instance = parsePointer(error.instancePath);
-    const params = error.params;
-    const property = (name) => [...instance, String(name)];
-    const issue = (path, rule, where = {}) => [
-        {
-            keyword: error.keyword,
-            path,
-            locateAt: where.locateAt ?? path,
-            key: where.key ?? false,
-            instance,
-            rule
-        }
-    ];
-    // The failing inner keyword carries the property name; skip its wrapper.
-    if (error.keyword === 'propertyNames')
-        return [];
-    if (typeof error.propertyName === 'string') {
-        return issue(property(error.propertyName), `is not a valid name: ${describeRule(error, error.propertyName)}`, { key: true });
-    }
-    if (error.keyword === 'required') {
-        // Pointed at the object that lacks it.
-        return issue(property(params.missingProperty), 'is required', {
-            locateAt: instance
-        });
-    }
-    if (error.keyword === 'additionalProperties') {
-        const unknown = String(params.additionalProperty);
-        const guess = closestName(unknown, knownProperties(error));
-        const hint = guess ? `; did you mean \`${guess}\`?` : '';
-        return issue(property(unknown), `is not allowed (unknown property)${hint}`, {
-            key: true
-        });
-    }
-    return issue(instance, describeRule(error, valueAt(value, instance)));
-}
-function describeRule(error, actual) {
-    const params = error.params;
-    switch (error.keyword) {
-        case 'type':
-            return `must be ${String(params.type)}${actual === null ? ', not null' : ''}`;
-        case 'enum':
-            return validate_oneOf(Array.isArray(params.allowedValues) ? params.allowedValues : [], actual);
-        case 'pattern':
-            return (PATTERN_RULES[String(params.pattern)] ??
-                `must match the pattern ${String(params.pattern)}`);
-        case 'minimum':
-        case 'maximum':
-        case 'exclusiveMinimum':
-        case 'exclusiveMaximum':
-            return `must be ${String(params.comparison)} ${String(params.limit)}`;
-        default:
-            return error.message ?? `is invalid (${error.keyword})`;
-    }
-}
-/**
- * `must be one of: …`. A long list (the runtimes) is cut to the values of the
- * same family as the given one (`nodejs8.x` → the nodejs ones); with no such
- * family the whole list is shown.
- */
-function validate_oneOf(allowed, actual) {
-    const values = allowed.map(String);
-    const family = typeof actual === 'string' ? familyOf(actual) : '';
-    const near = values.length > 8 && family.length >= 2
-        ? values.filter(candidate => familyOf(candidate).startsWith(family))
-        : [];
-    if (!near.length)
-        return `must be one of: ${values.join(', ')}`;
-    return `must be one of: ${near.join(', ')} (the ${family} ones of ${values.length} allowed values)`;
-}
-/** The property names the schema object behind `error` allows. */
-function knownProperties(error) {
-    const parent = error.parentSchema;
-    return parent?.properties ? Object.keys(parent.properties) : [];
-}
-/**
- * The known name closest to a misspelt one (`enviroment` → `environment`),
- * within an edit distance of 2, ignoring case; undefined when none is.
- */
-function closestName(unknown, known) {
-    let best;
-    for (const name of known) {
-        const distance = editDistance(unknown.toLowerCase(), name.toLowerCase());
-        if (distance <= 2 && (!best || distance < best.distance)) {
-            best = { name, distance };
-        }
-    }
-    return best?.name;
-}
-/** Levenshtein distance: insertions, deletions and substitutions. */
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
-        }
-        previous = current;
-    }
-    return previous[b.length] ?? 0;
-}
-function familyOf(value) {
-    return /^[a-z]+/i.exec(value)?.[0].toLowerCase() ?? '';
-}
-function parsePointer(pointer) {
-    if (pointer === '')
-        return [];
-    return pointer
-        .slice(1)
-        .split('/')
-        .map(segment => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-function valueAt(value, at) {
-    let node = value;
-    for (const segment of at) {
-        if (Array.isArray(node))
-            node = node[Number(segment)];
-        else if (isObject(node))
-            node = node[segment];
-        else
-            return undefined;
-    }
-    return node;
-}
-// ---- Problems ------------------------------------------------------------
-function fileProblem(config, at, key = false) {
-    return {
-        file: config.file,
-        ...config.document.locate(at, key),
-        field: dotted(at),
-        task: knownName(config)
-    };
-}
-function issueProblem(config, issue) {
-    return {
-        file: config.file,
-        ...config.document.locate(issue.locateAt, issue.key),
-        field: dotted(issue.path),
-        rule: issue.rule,
-        task: knownName(config)
-    };
-}
-/** A problem with an input's value: named by the input, the rest of the path in the rule. */
-function inputProblem(issue, task) {
-    const [top = '', ...rest] = issue.path;
-    return {
-        field: inputName(top),
-        rule: rest.length ? `${rest.join('.')} ${issue.rule}` : issue.rule,
-        task
-    };
-}
-/** The single-task input that sets a config field (`timeLimit` → `time-limit`). */
-function inputName(field) {
-    return INPUT_NAMES[field] ?? field;
-}
-function dotted(at) {
-    return at.length ? at.join('.') : undefined;
-}
-function sortProblems(problems) {
-    return [...problems].sort((a, b) => compare(a.file ?? '', b.file ?? '') ||
-        (a.line ?? 0) - (b.line ?? 0) ||
-        (a.column ?? 0) - (b.column ?? 0));
-}
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-function relativePosix(from, to) {
-    return external_node_path_namespaceObject.relative(from, to).split(external_node_path_namespaceObject.sep).join('/') || '.';
-}
-/** Relative to the workspace when inside it, else absolute. */
-function displayPath(workspace, target) {
-    const rel = external_node_path_namespaceObject.relative(workspace, target);
-    return rel.startsWith('..') || external_node_path_namespaceObject.isAbsolute(rel)
-        ? target
-        : relativePosix(workspace, target);
-}
-
-;// CONCATENATED MODULE: ./src/build.ts
-
-
-
-
-/** After SIGTERM, how long a build may take to exit before SIGKILL. */
-const KILL_GRACE_MS = 2000;
-/**
- * What `build-command` sees: the step's environment minus the action's
- * inputs, the API credentials and the runner's tokens (SPEC section 8), so
- * a pull request's build script cannot read or mint them. Anything else the
- * user put in the step's `env:` (an `NPM_TOKEN`, say) passes through.
- */
-function buildEnvironment(env) {
-    return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== undefined && !isCredentialVariable(entry[0])));
-}
-/**
- * `sh -c command` in its own process group, output to ours. On `signal`
- * the whole group (the shell and whatever it started) gets SIGTERM, then
- * SIGKILL if still running after a grace period. Resolves with the exit code
- * (128 + signal number when killed).
- */
-function runShell(command, options) {
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('sh', ['-c', command], {
-            cwd: options.cwd,
-            env: options.env,
-            stdio: ['ignore', 'inherit', 'inherit'],
-            detached: true
-        });
-        let killer;
-        const killGroup = (signal) => {
-            try {
-                if (child.pid)
-                    process.kill(-child.pid, signal);
-            }
-            catch {
-                // Already gone.
-            }
-        };
-        const onAbort = () => {
-            killGroup('SIGTERM');
-            killer = setTimeout(() => {
-                killGroup('SIGKILL');
-            }, KILL_GRACE_MS);
-        };
-        if (options.signal.aborted)
-            onAbort();
-        else
-            options.signal.addEventListener('abort', onAbort, { once: true });
-        child.on('error', reject);
-        child.on('close', (code, signal) => {
-            clearTimeout(killer);
-            options.signal.removeEventListener('abort', onAbort);
-            resolve(code ?? 128 + signalNumber(signal));
-        });
-    });
-}
-function signalNumber(signal) {
-    return signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15;
-}
-/**
- * The `build-command` input, run in each selected task's config folder (the
- * workspace for a task given by inputs alone) before its code is
- * fingerprinted. One at a time, so each build's output reads as one block;
- * a failing build fails the run before any write, like a config error. After
- * a cancel no further build starts (the caller reports the cancel).
- */
-async function buildTasks(tasks, command, workspace, run, signal) {
-    const problems = [];
-    // A call, not a property read: the abort happens during the await.
-    const cancelled = () => signal.aborted;
-    for (const task of tasks) {
-        if (cancelled())
-            break;
-        const cwd = task.configFile
-            ? external_node_path_namespaceObject.join(workspace, external_node_path_namespaceObject.dirname(task.configFile))
-            : workspace;
-        const code = await run(command, cwd, `build ${task.name}`);
-        if (cancelled())
-            break;
-        if (code !== 0) {
-            problems.push({
-                file: task.configFile,
-                field: 'build-command',
-                rule: `exited with code ${code} in ${external_node_path_namespaceObject.relative(workspace, cwd) || '.'}`,
-                task: task.name
-            });
-            continue;
-        }
-        // The code folder may only exist now that the build has run.
-        const missing = await checkTaskCodeFolder(task, workspace);
-        if (missing)
-            problems.push(missing);
-    }
-    return problems;
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/log.ts
-
-
-
-/** Step debugging: the runner sets RUNNER_DEBUG=1 for ACTIONS_STEP_DEBUG. */
-function stepDebugging() {
-    return isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true';
-}
-function safeLog(secrets) {
-    const line = (text) => forLog(secrets.redact(text));
-    return {
-        info: message => {
-            info(line(message));
-        },
-        warning: message => {
-            warning(line(message));
-        },
-        // Redacted by the action itself too: a debug line may hold an API answer.
-        debug: stepDebugging()
-            ? message => {
-                core_debug(line(message));
-            }
-            : undefined,
-        group: (title, lines) => {
-            startGroup(line(title));
-            for (const text of lines)
-                info(line(text));
-            endGroup();
-        },
-        groupAround: (title, work) => group(line(title), work),
-        redact: text => secrets.redact(text)
-    };
-}
-/**
- * Runs `work` (a build) with the runner's workflow commands off: a build
- * script a pull request wrote prints straight to the log, and could
- * otherwise print `::stop-commands::` (so the action's later masks are
- * ignored), `::add-mask::`, or annotations in the action's name. The token
- * that turns them back on is random, so the build cannot print it.
- */
-async function withoutWorkflowCommands(work) {
-    const token = (0,external_node_crypto_.randomUUID)();
-    info(`::stop-commands::${token}`);
-    try {
-        return await work();
-    }
-    finally {
-        info(`::${token}::`);
-    }
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/retry.ts
-const DEFAULT_RETRY = {
-    attempts: 4,
-    baseDelayMs: 500,
-    maxDelayMs: 8_000,
-    maxRetryAfterMs: 60_000
-};
-/** Login throttled (one login per second per user): wait at least 1 s. */
-const LOGIN_TOO_FAST = 211;
-function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.random) {
-    if (!isTransient(failure))
-        return { retry: false };
-    if (attempt >= options.attempts) {
-        return { retry: false, reason: `gave up after ${attempt} attempts` };
-    }
-    if (failure.retryAfterMs !== undefined &&
-        failure.retryAfterMs > options.maxRetryAfterMs) {
-        const seconds = Math.ceil(failure.retryAfterMs / 1000);
-        return {
-            retry: false,
-            reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
-        };
-    }
-    const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-    // Full jitter spreads retries of concurrent tasks apart.
-    let delayMs = Math.round(exponential / 2 + random() * (exponential / 2));
-    if (failure.retryAfterMs !== undefined) {
-        delayMs = Math.max(delayMs, failure.retryAfterMs);
-    }
-    if (failure.apiCode === LOGIN_TOO_FAST)
-        delayMs = Math.max(delayMs, 1_000);
-    return { retry: true, delayMs };
-}
-/** A failure that a later attempt may not have. */
-function isTransient(failure) {
-    if (failure.cancelled)
-        return false;
-    return (failure.noResponse ||
-        failure.status === 429 ||
-        (failure.status !== undefined && failure.status >= 500) ||
-        failure.apiCode === LOGIN_TOO_FAST);
-}
-/** Retry-After as seconds or an HTTP date, in milliseconds. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (typeof value !== 'string' || value.trim() === '')
-        return undefined;
-    if (/^\d+(\.\d+)?$/.test(value.trim())) {
-        return Math.round(Number(value) * 1000);
-    }
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/**
- * For a refused credential check: what to check, by the API's error code,
- * in the inputs' names (never their values). The SDK's 104/108 errors carry
- * no status, hence `undefined`.
- */
-function credentialHint(kind, failure) {
-    if (failure.cancelled || failure.noResponse || isTransient(failure)) {
-        return undefined;
-    }
-    if (failure.status !== undefined && failure.status !== 401)
-        return undefined;
-    const user = kind === 'token' ? ['token', 'token-secret'] : ['email', 'password'];
-    switch (failure.apiCode) {
-        case 101:
-        case 107:
-            return 'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)';
-        case 104:
-        case 108:
-            return kind === 'token'
-                ? 'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
-                : 'check that email and password are a user of this host';
-        case 106:
-            return 'check that email and password are a user of this host (the API knows no such combination)';
-        case 109:
-            return `check that consumer-secret${kind === 'token' ? ' and token-secret' : ''} belong to this host and match consumer-key${kind === 'token' ? ' and token' : ''} (the request's signature did not match)`;
-        default:
-            return `check that consumer-key, consumer-secret, ${user.join(' and ')} belong to this host and to one another`;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/exh/failure.ts
-// The one error classifier for Extra Horizon calls: what an SDK or axios
-// error says (status, API code, answered or not), read by duck typing since
-// the SDK's classes differ across versions.
-
-
-/** A failure after the retry policy gave up, safe to print. */
-class ExhApiError extends Error {
-    call;
-    detail;
-    failure;
-    constructor(call, 
-    /** What went wrong, without the call or the retry verdict. */
-    detail, failure, reason) {
-        super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
-        this.call = call;
-        this.detail = detail;
-        this.failure = failure;
-        this.name = 'ExhApiError';
-    }
-}
-/** A call that got no answer in time (for the SDK call that takes no options). */
-class DeadlineError extends Error {
-    constructor() {
-        super('no answer in time');
-        this.name = 'DeadlineError';
-    }
-}
-/** A 401-class answer: the credentials themselves were refused. */
-function isRefusal(error) {
-    if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
-        return false;
-    }
-    const { status, noResponse, cancelled } = error.failure;
-    // The SDK's 104/108 errors carry no status at all.
-    return !noResponse && !cancelled && (status === undefined || status === 401);
-}
-/** Node and axios codes of a request that got no answer. */
-const NO_RESPONSE_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'ERR_CANCELED',
-    'ERR_SOCKET_CONNECTION_TIMEOUT'
-]);
-/** What one failed attempt says, for the retry policy. */
-function readFailure(error, context) {
-    const fields = (error ?? {});
-    const status = typeof fields.status === 'number'
-        ? fields.status
-        : typeof fields.response?.status === 'number'
-            ? fields.response.status
-            : undefined;
-    // The SDK drops the code of its 104/108 errors; the error's name keeps it.
-    const { apiCode } = apiErrorFacts(error);
-    // The SDK's 104/108 errors carry no status either, so "no status" alone
-    // does not mean the request went unanswered.
-    const networkError = status === undefined &&
-        ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
-            fields.message === 'socket hang up' ||
-            error instanceof DeadlineError);
-    return {
-        status,
-        apiCode,
-        noResponse: context.timedOut || networkError,
-        retryAfterMs: context.retryAfterMs,
-        cancelled: context.cancelled
-    };
-}
-
-;// CONCATENATED MODULE: ./src/plan/credentials.ts
-
-
-
-
-/** Says what went wrong and the way out; fails only its own task. */
-class CredentialsError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'CredentialsError';
-    }
-}
-function taskUserEmail(task) {
-    const configured = task.config.executionCredentials?.email;
-    return (configured ?? `exh.tasks+${task.name}@extrahorizon.com`).toLowerCase();
-}
-function taskRoleName(name) {
-    return `exh.tasks.${name}`;
-}
-function permissionDifference(current, target) {
-    return {
-        added: [...new Set(target)].filter(p => !current.includes(p)),
-        removed: [...new Set(current)].filter(p => !target.includes(p))
-    };
-}
-/** Upper, lower, digit and symbol, 52 characters: fits any sane password policy. */
-function generatePassword(bytes = (0,external_node_crypto_.randomBytes)(24)) {
-    return `Aa1-${bytes.toString('hex')}`;
-}
-/** The five variables of a stored task user, or which of them are missing. */
-function storedCredentials(environment) {
-    const missing = CREDENTIAL_VARIABLES.filter(key => !environment[key]);
-    if (missing.length)
-        return { missing };
-    const value = (key) => environment[key] ?? '';
-    return {
-        host: value('API_HOST'),
-        consumerKey: value('API_OAUTH_CONSUMER_KEY'),
-        consumerSecret: value('API_OAUTH_CONSUMER_SECRET'),
-        token: value('API_OAUTH_TOKEN'),
-        tokenSecret: value('API_OAUTH_TOKEN_SECRET')
-    };
-}
-/** Stands in for tokens that only exist once the new user logs in (same length, for the size check). */
-const PENDING_TOKEN = '0'.repeat(40);
-/**
- * Reads what exists (role, user, and the user's stored tokens, checked with
- * `users.me`) and decides what to write. Reads only: safe in a dry run.
- */
-async function planCredentials(users, task, remote, connection) {
-    const wanted = task.config.executionCredentials?.permissions ?? [];
-    const email = taskUserEmail(task);
-    const roleName = taskRoleName(task.name);
-    const warnings = wanted.length
-        ? []
-        : [
-            'executionCredentials.permissions is empty: the role gets no permissions'
-        ];
-    const role = await users.findRole(roleName);
-    const { added, removed } = permissionDifference(role?.permissions ?? [], wanted);
-    const base = {
-        email,
-        roleName,
-        role,
-        permissionsAdded: added,
-        permissionsRemoved: removed,
-        warnings
-    };
-    const user = await users.findUser(email);
-    if (!user)
-        return { ...base, user: { kind: 'create' } };
-    const tokens = await checkStoredTokens(users, task, remote, {
-        user,
-        email,
-        connection
-    });
-    return {
-        ...base,
-        user: {
-            kind: 'reuse',
-            user,
-            tokens,
-            needsRole: !user.roleNames.includes(roleName)
-        }
-    };
-}
-/**
- * An existing task user's tokens, as the function stores them, confirmed
- * with `users.me` to be that user's; otherwise the way out.
- */
-async function checkStoredTokens(users, task, remote, { user, email, connection }) {
-    const way = `remove the user ${email}, or set a different executionCredentials.email`;
-    const stored = storedCredentials(remote?.environment ?? {});
-    if ('missing' in stored) {
-        throw new CredentialsError(`the user ${email} exists, but function ${task.name} holds no credentials for it (${remote ? `missing ${stored.missing.join(', ')}` : 'the function does not exist'}): ${way}`);
-    }
-    let owner;
-    try {
-        // Checked as they will be written: the stored tokens with this action's
-        // host and consumer (the CLI checks the stored ones, which may differ).
-        owner = await users.whoseCredentials({ ...stored, ...connection });
-    }
-    catch (error) {
-        // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
-        if (!isRefusal(error))
-            throw error;
-        throw new CredentialsError(`the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`);
-    }
-    if (owner.id !== user.id) {
-        throw new CredentialsError(`the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`);
-    }
-    return { token: stored.token, tokenSecret: stored.tokenSecret };
-}
-/** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
-function injectedVariables(plan, connection) {
-    const tokens = plan.user.kind === 'reuse'
-        ? plan.user.tokens
-        : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN };
-    return {
-        API_HOST: connection.host,
-        API_OAUTH_CONSUMER_KEY: connection.consumerKey,
-        API_OAUTH_CONSUMER_SECRET: connection.consumerSecret,
-        API_OAUTH_TOKEN: tokens.token,
-        API_OAUTH_TOKEN_SECRET: tokens.tokenSecret
-    };
-}
-function summarizeCredentials(plan) {
-    return {
-        user: plan.user.kind,
-        permissionsAdded: plan.permissionsAdded,
-        permissionsRemoved: plan.permissionsRemoved
-    };
-}
-/**
- * Makes the role what the plan says and gets the user's tokens (registering
- * and logging in a new user), on every run, also when the function itself
- * is unchanged. The role is given to a new user only after the function
- * holds its tokens (`grantRole`): a failure before that leaves a user the
- * next run cannot use, so it happens as late as possible.
- */
-async function prepareCredentials(users, plan, taskName, mask) {
-    const role = plan.role ??
-        (await users.createRole(plan.roleName, `A role created by exh-tasks-action for the execution of the task ${taskName}`));
-    if (plan.permissionsAdded.length) {
-        await users.addPermissions(plan.roleName, plan.permissionsAdded);
-    }
-    if (plan.permissionsRemoved.length) {
-        await users.removePermissions(plan.roleName, plan.permissionsRemoved);
-    }
-    if (plan.user.kind === 'reuse') {
-        return { tokens: plan.user.tokens, roleId: role.id };
-    }
-    const password = generatePassword();
-    mask(password);
-    const registered = await users.register({
-        email: plan.email,
-        password,
-        firstName: taskName,
-        lastName: 'exh.tasks'
-    });
-    const tokens = await loginRegistered(users, plan.email, password);
-    mask(tokens.token);
-    mask(tokens.tokenSecret);
-    return { tokens, roleId: role.id, registered };
-}
-/**
- * The login right after a registration: if it fails or is cancelled, the
- * user exists with a password nobody knows, and the next run finds it
- * without tokens. The error says so, and what to do.
- */
-async function loginRegistered(users, email, password) {
-    try {
-        return await users.login(email, password);
-    }
-    catch (error) {
-        throw new StrandedUserError(email, error);
-    }
-}
-/** A user registered by this run whose tokens were never obtained. */
-class StrandedUserError extends Error {
-    email;
-    reason;
-    constructor(email, 
-    /** Why the login failed (or that it was cancelled). */
-    reason) {
-        super(`${describeError(reason)}; ${unloggedUserAdvice(email)}`);
-        this.email = email;
-        this.reason = reason;
-        this.name = 'StrandedUserError';
-    }
-}
-/** What to do when the login right after a registration failed. */
-function unloggedUserAdvice(email) {
-    return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
-}
-/** After the function write: the user gets its role (again, if it lacked it). */
-async function grantRole(users, plan, prepared) {
-    const user = prepared.registered ??
-        (plan.user.kind === 'reuse' ? plan.user.user : undefined);
-    const needsRole = prepared.registered !== undefined ||
-        (plan.user.kind === 'reuse' && plan.user.needsRole);
-    if (user && needsRole)
-        await users.addRoleToUser(user.id, prepared.roleId);
-}
-/** What to do when the function write failed after a user was registered. */
-function strandedUserAdvice(email) {
-    return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
-}
-
-;// CONCATENATED MODULE: ./src/discover.ts
-
-
-
-
-
-const CONFIG_FILE_NAME = 'task-config.json';
-const defaultReadFolder = folder => (0,promises_namespaceObject.readdir)(folder, { withFileTypes: true });
-/**
- * Finds every task-config.json named by `paths` (files, or folders searched
- * recursively, skipping node_modules and dot-folders). Symlinked files and
- * folders are followed as the CLI follows them, but only to targets inside
- * the workspace; each real folder is searched once and each real file found
- * once, reported by the path it was reached through. A found config's code
- * folder below its own folder is not searched (a build may copy the config
- * there). Folders that cannot be read are skipped and listed.
- */
-async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder) {
-    const state = {
-        workspace,
-        realWorkspace: await (0,promises_namespaceObject.realpath)(workspace).catch(() => workspace),
-        visited: new Set(),
-        codeFolders: new Set(),
-        found: new Map(),
-        result: { configs: [], unreadable: [], warnings: [] },
-        readFolder
-    };
-    const problems = [];
-    for (const searched of paths) {
-        const problem = await searchPath(searched, state);
-        if (problem)
-            problems.push(problem);
-    }
-    if (problems.length) {
-        throw new ValidationError(problems.map(rule => ({ field: 'path', rule })));
-    }
-    if (state.found.size === 0) {
-        const where = paths.map(p => forLog(relative(workspace, p))).join(', ');
-        const unread = state.result.unreadable.map(({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`);
-        const skipped = unread.length ? `; could not read ${unread.join(', ')}` : '';
-        throw new ValidationError([
-            {
-                field: 'path',
-                rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
-            }
-        ]);
-    }
-    const configs = [...state.found.values()].sort((a, b) => discover_compare(a.file, b.file));
-    return { ...state.result, configs };
-}
-/** One line of `path`: a config file or a folder to search. Returns a problem. */
-async function searchPath(searched, state) {
-    const shown = forLog(relative(state.workspace, searched));
-    const stats = await (0,promises_namespaceObject.stat)(searched).catch(() => undefined);
-    if (!stats)
-        return `${shown} does not exist`;
-    const real = await (0,promises_namespaceObject.realpath)(searched);
-    // A link inside the workspace may not lead out of it (SPEC section 8).
-    if (isInside(state.workspace, searched) &&
-        !isInside(state.realWorkspace, real)) {
-        return `${shown} is a symlink to a target outside the workspace`;
-    }
-    if (stats.isDirectory()) {
-        await walk(searched, real, searched, state);
-    }
-    else if (stats.isFile()) {
-        await addConfig(searched, real, external_node_path_namespaceObject.dirname(searched), state);
-    }
-    else {
-        return `${shown} is neither a file nor a folder`;
-    }
-    return undefined;
-}
-async function walk(folder, real, root, state) {
-    if (state.visited.has(real))
-        return;
-    state.visited.add(real);
-    let entries;
-    try {
-        entries = await state.readFolder(folder);
-    }
-    catch (error) {
-        const code = error.code ?? 'error';
-        state.result.unreadable.push({ folder, code });
-        return;
-    }
-    entries.sort((a, b) => discover_compare(a.name, b.name));
-    // The config first: its code folder below is then left out of the search.
-    const config = entries.find(entry => entry.name === CONFIG_FILE_NAME);
-    if (config && !config.isDirectory()) {
-        const target = await followed(external_node_path_namespaceObject.join(folder, config.name), state);
-        if (target?.isFile) {
-            await addConfig(external_node_path_namespaceObject.join(folder, config.name), target.real, root, state);
-        }
-    }
-    for (const entry of entries) {
-        if (entry.name === 'node_modules' || entry.name.startsWith('.'))
-            continue;
-        if (entry === config)
-            continue;
-        const full = external_node_path_namespaceObject.join(folder, entry.name);
-        const target = entry.isDirectory()
-            ? { real: external_node_path_namespaceObject.join(real, entry.name), isDirectory: true }
-            : entry.isSymbolicLink()
-                ? await followed(full, state)
-                : undefined;
-        if (!target?.isDirectory || state.codeFolders.has(target.real))
-            continue;
-        await walk(full, target.real, root, state);
-    }
-}
-/**
- * Where a symlink (or plain entry) leads, when it stays inside the workspace.
- * A dangling link is ignored, as the CLI ignores it; a link leaving the
- * workspace is skipped with a warning.
- */
-async function followed(file, state) {
-    const stats = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
-    if (!stats)
-        return undefined;
-    const real = await (0,promises_namespaceObject.realpath)(file);
-    if (!isInside(state.realWorkspace, real)) {
-        state.result.warnings.push(`skipped ${forLog(relative(state.workspace, file))}: a symlink to a target outside the workspace`);
-        return undefined;
-    }
-    return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
-}
-async function addConfig(file, real, root, state) {
-    if (state.found.has(real))
-        return;
-    state.found.set(real, { file, root });
-    const codeFolder = await codeFolderBelow(file);
-    if (codeFolder)
-        state.codeFolders.add(codeFolder);
-}
-/**
- * The real code folder a config names, when it lies below the config's own
- * folder (`"path": "./build"`). Only a literal relative `path` counts; a bad
- * config is reported when it is loaded, not here.
- */
-async function codeFolderBelow(file) {
-    let config;
-    try {
-        config = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-    const value = config?.path;
-    if (typeof value !== 'string' || value.startsWith('$'))
-        return undefined;
-    if (external_node_path_namespaceObject.isAbsolute(value))
-        return undefined;
-    const folder = external_node_path_namespaceObject.dirname(file);
-    const codeFolder = external_node_path_namespaceObject.resolve(folder, value);
-    if (codeFolder === folder || !isInside(folder, codeFolder))
-        return undefined;
-    return (0,promises_namespaceObject.realpath)(codeFolder).catch(() => undefined);
-}
-/**
- * A warning for each unreadable folder, except a selected task's code folder:
- * that task fails on its own, with its config named.
- */
-function unreadableWarnings(unreadable, codeFolders, workspace) {
-    const used = new Set(codeFolders.map(folder => external_node_path_namespaceObject.resolve(folder)));
-    return unreadable
-        .filter(({ folder }) => !used.has(external_node_path_namespaceObject.resolve(folder)))
-        .map(({ folder, code }) => `skipped folder ${forLog(relative(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``);
-}
-function relative(workspace, file) {
-    const rel = external_node_path_namespaceObject.relative(workspace, file).split(external_node_path_namespaceObject.sep).join('/');
-    return rel === '' ? '.' : rel;
-}
-function discover_compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/config/task-filter.ts
-function createTaskFilter(patterns) {
-    const compiled = patterns.map(pattern => ({
-        pattern,
-        regex: new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`)
-    }));
-    return {
-        matches: name => compiled.length === 0 || compiled.some(({ regex }) => regex.test(name)),
-        unmatched: names => compiled
-            .filter(({ regex }) => !names.some(name => regex.test(name)))
-            .map(({ pattern }) => pattern)
-    };
-}
-function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-;// CONCATENATED MODULE: ./src/config/load.ts
-
-
-
-
-/**
- * Stages 2 and 3: find the configs (or take the task from the single-task
- * inputs), select them with the `tasks` filter, load and validate them.
- */
-async function loadTasks(settings, env, mask) {
-    const { overrides } = settings;
-    if (!settings.pathInput.length && overrides?.code) {
-        return loadFromInputs(overrides, settings.workspace);
-    }
-    const discovery = await findTaskConfigs(settings.paths, settings.workspace);
-    const found = discovery.configs;
-    const problems = [];
-    if (overrides && !(await namesOneFile(settings, found))) {
-        problems.push({
-            field: Object.keys(overrides)
-                .map(key => inputName(key === 'code' ? 'path' : key))
-                .join(', '),
-            rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
-        });
-    }
-    const filter = createTaskFilter(settings.tasks);
-    const loaded = await loadTaskConfigs(found, {
-        workspace: settings.workspace,
-        env,
-        isSelected: filter.matches,
-        overrides,
-        mask,
-        codeFoldersBuiltLater: settings.buildCommand !== undefined,
-        unsetVariablesWarn: isOfflineDryRun(settings)
-    });
-    problems.push(...loaded.problems);
-    const unmatched = filter.unmatched(loaded.names);
-    if (unmatched.length) {
-        problems.push({
-            field: 'tasks',
-            rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
-        });
-    }
-    const warnings = [
-        ...discovery.warnings,
-        ...loaded.warnings,
-        ...unreadableWarnings(discovery.unreadable, loaded.tasks.map(task => task.codeDir), settings.workspace)
-    ];
-    return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings };
-}
-/** A task given by the single-task inputs alone, with no config file. */
-async function loadFromInputs(overrides, workspace) {
-    const task = await taskFromInputs(overrides, { workspace });
-    const none = { found: [], problems: [], warnings: [] };
-    return Array.isArray(task)
-        ? { ...none, tasks: [], names: [], problems: task }
-        : { ...none, tasks: [task], names: [task.name] };
-}
-/** A dry run missing a credential: validated and packaged without the API. */
-function isOfflineDryRun(settings) {
-    return settings.dryRun && settings.missingCredentials.length > 0;
-}
-async function namesOneFile(settings, found) {
-    const [only] = settings.paths;
-    if (settings.paths.length !== 1 || !only || found.length !== 1)
-        return false;
-    const stats = await (0,promises_namespaceObject.stat)(only);
-    return !stats.isDirectory();
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/pool.ts
-/**
- * Runs `work` over `items` with at most `limit` at once, keeping the results
- * in the items' order. `canStart` is asked before each item starts (fail-fast
- * and cancellation); an item it refuses gets `skip(item)` instead.
- */
-async function mapPool(items, limit, work, options = {}) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            const item = items[index];
-            if (options.canStart && !options.canStart() && options.skip) {
-                results[index] = options.skip(item);
-                continue;
-            }
-            results[index] = await work(item, index);
-        }
-    };
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
-    await Promise.all(workers);
-    return results;
-}
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-// EXTERNAL MODULE: external "node:worker_threads"
-var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./src/fingerprint/file-workers.ts
-// Reading, hashing and deflating small files off the main thread. A worker
-// takes a batch of files (one message for many files, so per-file overhead
-// stays small) and does the whole job synchronously: readFileSync, sha256,
-// crc32, deflateRawSync. One worker per core keeps every core busy while
-// the main thread walks folders and writes zips in order.
-
-
-// Plain CommonJS so it runs from a string in the bundle and in tests alike.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
-const { closeSync, openSync, readSync } = require('node:fs')
-const { createHash } = require('node:crypto')
-const zlib = require('node:zlib')
-// Every file is read into one reused buffer: a fresh Buffer per file is
-// freed only when the heap is collected, and tens of MB of them piled up.
-let scratch = Buffer.allocUnsafe(1024 * 1024)
-function readAll(file) {
-  const fd = openSync(file, 'r')
-  try {
-    let length = 0
-    for (;;) {
-      if (length === scratch.length) {
-        const bigger = Buffer.allocUnsafe(scratch.length * 2)
-        scratch.copy(bigger)
-        scratch = bigger
-      }
-      const read = readSync(fd, scratch, length, scratch.length - length, null)
-      if (read === 0) return scratch.subarray(0, length)
-      length += read
-    }
-  } finally {
-    closeSync(fd)
-  }
-}
-function one(file, hash, level) {
-  let bytes
-  try { bytes = readAll(file) } catch (error) { return { size: 0, error: error.code || error.message } }
-  const result = { size: bytes.length }
-  if (hash) result.sha = createHash('sha256').update(bytes).digest()
-  if (level !== undefined) {
-    result.crc = zlib.crc32(bytes)
-    const deflated = level > 0 && bytes.length > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined
-    result.deflated = deflated !== undefined && deflated.length < bytes.length
-    result.data = result.deflated ? deflated : bytes
-  }
-  return result
-}
-// Own, exact-size copies, transferred: a Buffer is often a view into a
-// larger pooled ArrayBuffer, which a plain postMessage would copy whole.
-function own(bytes, transfer) {
-  if (!bytes) return undefined
-  const copy = new Uint8Array(bytes)
-  transfer.push(copy.buffer)
-  return copy
-}
-parentPort.on('message', ({ id, files, hash, level }) => {
-  const transfer = []
-  const results = files.map(file => {
-    const result = one(file, hash, level)
-    result.sha = own(result.sha, transfer)
-    result.data = own(result.data, transfer)
-    return result
-  })
-  parentPort.postMessage({ id, results }, transfer)
-})
-`;
-class FileWorkers {
-    size;
-    slots = [];
-    queue = [];
-    nextId = 0;
-    constructor(size) {
-        this.size = size;
-    }
-    run(job) {
-        return new Promise((resolve, reject) => {
-            this.queue.push({ id: this.nextId++, job, pending: { resolve, reject } });
-            this.dispatch();
-        });
-    }
-    /** Stops the idle workers; a busy one may serve another run in this process. */
-    async close() {
-        const idle = this.slots.filter(slot => !slot.busy);
-        this.slots.splice(0, this.slots.length, ...this.slots.filter(s => s.busy));
-        await Promise.all(idle.map(slot => slot.worker.terminate()));
-    }
-    dispatch() {
-        while (this.queue.length > 0) {
-            const slot = this.slots.find(s => !s.busy) ?? this.spawn();
-            if (!slot)
-                return;
-            const next = this.queue.shift();
-            if (!next)
-                return;
-            slot.busy = { id: next.id, pending: next.pending };
-            // Referenced only while busy: an idle pool never keeps the process up.
-            slot.worker.ref();
-            slot.worker.postMessage({ id: next.id, ...next.job });
-        }
-    }
-    spawn() {
-        if (this.slots.length >= this.size)
-            return undefined;
-        const slot = {
-            worker: new external_node_worker_threads_.Worker(WORKER_SOURCE, {
-                eval: true,
-                // File bytes live outside the heap; a small young generation keeps
-                // each worker's resident memory small.
-                resourceLimits: { maxYoungGenerationSizeMb: 4 }
-            })
-        };
-        slot.worker.on('message', (message) => {
-            const pending = slot.busy?.pending;
-            slot.busy = undefined;
-            slot.worker.unref();
-            pending?.resolve(message.results.map(fromWire));
-            this.dispatch();
-        });
-        slot.worker.on('error', error => {
-            this.fail(slot, error);
-        });
-        slot.worker.on('exit', () => {
-            this.fail(slot, new Error('worker exited'));
-        });
-        this.slots.push(slot);
-        return slot;
-    }
-    fail(slot, error) {
-        const index = this.slots.indexOf(slot);
-        if (index >= 0)
-            this.slots.splice(index, 1);
-        slot.busy?.pending.reject(error);
-        slot.busy = undefined;
-        this.dispatch();
-    }
-}
-/** Buffers arrive as plain Uint8Arrays; view them as Buffers without a copy. */
-function fromWire(result) {
-    const view = (bytes) => bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return { ...result, sha: view(result.sha), data: view(result.data) };
-}
-let shared;
-/** The run's pool, started on first use: one worker per core. */
-function fileWorkers() {
-    shared ??= new FileWorkers(Math.max(1, (0,external_node_os_namespaceObject.availableParallelism)()));
-    return shared;
-}
-/** Stops the pool's idle workers (they are started again if needed). */
-async function closeFileWorkers() {
-    await shared?.close();
-}
-
-;// CONCATENATED MODULE: ./src/fingerprint/read-pass.ts
-// One read of every file of a code folder, in the folder's sorted order:
-// small files in batches on the worker pool, large ones streamed here (zlib
-// deflates them on the libuv pool). A few jobs run ahead of the one being
-// consumed, so reads, hashing and deflate overlap while the bytes in flight
-// stay bounded whatever the files.
-
-
-
-
-
-/** Files above this are streamed, so one large file never sits in memory. */
-const STREAM_THRESHOLD = 1024 * 1024;
-/** A batch closes at this many files or bytes: few messages, small memory. */
-const BATCH_FILES = 128;
-const BATCH_BYTES = 1024 * 1024;
-/**
- * Jobs of one folder in flight at once. Each is at most ~1 MiB read (or a
- * stream with 64 KiB chunks), so a task holds a few MiB whatever its files.
- */
-const JOBS_AHEAD = 4;
-/** Thrown when one file alone deflates past `maxDeflated`. */
-class DeflatedTooLarge extends Error {
-    bytes;
-    constructor(bytes) {
-        super(`deflated past ${bytes} bytes`);
-        this.bytes = bytes;
-    }
-}
-/** Groups the folder's files into jobs, in entry order. */
-function planJobs(entries, batchFiles) {
-    const jobs = [];
-    let batch = [];
-    let bytes = 0;
-    const close = () => {
-        if (batch.length)
-            jobs.push({ batch });
-        batch = [];
-        bytes = 0;
-    };
-    entries.forEach((entry, index) => {
-        if (entry.type !== 'file')
-            return;
-        if (entry.size > STREAM_THRESHOLD) {
-            close();
-            jobs.push({ large: index });
-            return;
-        }
-        batch.push(index);
-        bytes += entry.size;
-        if (batch.length >= batchFiles || bytes >= BATCH_BYTES)
-            close();
-    });
-    close();
-    return jobs;
-}
-/**
- * Yields each file entry's index and result, in entry order. Stopping early
- * (a `return` or a throw in the consumer) leaves the jobs in flight to
- * finish on their own; their results are dropped.
- */
-async function* readFiles(root, entries, options) {
-    const { jobsAhead, batchFiles } = options.split ?? {
-        jobsAhead: JOBS_AHEAD,
-        batchFiles: BATCH_FILES
-    };
-    const jobs = planJobs(entries, batchFiles);
-    const running = [];
-    let next = 0;
-    const launch = () => {
-        while (next < jobs.length && running.length < jobsAhead) {
-            const started = startJob(root, entries, jobs[next++], options);
-            started.catch(() => undefined);
-            running.push(started);
-        }
-    };
-    for (const job of jobs) {
-        options.signal?.throwIfAborted();
-        launch();
-        const results = await running.shift();
-        options.signal?.throwIfAborted();
-        const indexes = 'large' in job ? [job.large] : job.batch;
-        for (const [i, index] of indexes.entries()) {
-            yield { index, result: results[i] };
-        }
-    }
-}
-function startJob(root, entries, job, options) {
-    const file = (index) => external_node_path_default().join(root, entries[index].path);
-    if ('large' in job)
-        return streamFile(file(job.large), options).then(r => [r]);
-    const work = {
-        files: job.batch.map(file),
-        hash: options.hash,
-        level: options.level
-    };
-    return fileWorkers().run(work);
-}
-/** One large file: sha256 and crc32 here, deflate on zlib's thread pool. */
-async function streamFile(file, options) {
-    const hash = options.hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
-    const zip = options.level === undefined ? undefined : deflating(options);
-    let size = 0;
-    let crc = 0;
-    try {
-        // The signal is checked per chunk rather than given to the stream: one
-        // abort listener per open file would pile up on the run's signal.
-        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, {
-            highWaterMark: 256 * 1024
-        })) {
-            options.signal?.throwIfAborted();
-            const bytes = chunk;
-            size += bytes.length;
-            hash?.update(bytes);
-            if (zip) {
-                crc = (0,external_node_zlib_.crc32)(bytes, crc);
-                await zip.write(bytes);
-            }
-        }
-    }
-    catch (error) {
-        zip?.destroy();
-        if (error instanceof DeflatedTooLarge)
-            throw error;
-        options.signal?.throwIfAborted();
-        return {
-            size,
-            error: error.code ?? String(error)
-        };
-    }
-    const data = zip ? await zip.end() : undefined;
-    return { size, sha: hash?.digest(), crc, data, deflated: Boolean(zip) };
-}
-/** A raw deflate stream whose output is kept (bounded by `maxDeflated`). */
-function deflating(options) {
-    const stream = (0,external_node_zlib_.createDeflateRaw)({ level: options.level });
-    const chunks = [];
-    let total = 0;
-    let failure;
-    const ended = new Promise((resolve, reject) => {
-        stream.on('end', resolve);
-        stream.on('error', reject);
-    });
-    ended.catch(() => undefined);
-    stream.on('data', (chunk) => {
-        total += chunk.length;
-        if (options.maxDeflated !== undefined && total > options.maxDeflated) {
-            failure ??= new DeflatedTooLarge(options.maxDeflated);
-            return;
-        }
-        chunks.push(chunk);
-    });
-    return {
-        write: bytes => new Promise((resolve, reject) => {
-            if (failure) {
-                reject(failure);
-                return;
-            }
-            // Waiting for each chunk to be taken keeps one chunk in flight.
-            stream.write(bytes, error => {
-                if (error)
-                    reject(error);
-                else
-                    resolve();
-            });
-        }).then(() => {
-            if (failure)
-                throw failure;
-        }),
-        end: async () => {
-            stream.end();
-            await ended;
-            if (failure)
-                throw failure;
-            return Buffer.concat(chunks);
-        },
-        destroy: () => stream.destroy()
-    };
-}
-
-;// CONCATENATED MODULE: ./src/fingerprint/code-folder.ts
-// Stage 4: read a task's code folder and fingerprint it. The scan keeps only
-// metadata (never file contents), so a large node_modules tree costs a read
-// and a hash, not memory.
-
-
-
-
-
-
-
-/** A code folder that cannot be packaged; the message names the entry and the rule. */
-class CodeFolderError extends Error {
-    folder;
-    entry;
-    rule;
-    constructor(folder, entry, rule) {
-        super(`${entry ? external_node_path_default().join(folder, entry) : folder}: ${rule}`);
-        this.folder = folder;
-        this.entry = entry;
-        this.rule = rule;
-        this.name = 'CodeFolderError';
-    }
-}
-/** Left out at any depth: never part of the code, and often large. */
-const EXCLUDED_NAME = '.git';
-/** Symlink checks (readlink, realpath) at once. */
-const METADATA_CONCURRENCY = 16;
-/** A zip without ZIP64 (what we write) counts entries and sizes in 16/32 bits. */
-const MAX_ENTRIES = 0xffff;
-const MAX_FILE_BYTES = 0xfffffffe;
-/** Bumped whenever the hashed layout changes, so old fingerprints never match. */
-const FINGERPRINT_VERSION = 'exh-tasks-action code v1';
-/** Walks and fingerprints a code folder (one walk, one read of each file). */
-async function scanCodeFolder(root, signal) {
-    const walked = await walkCodeFolder(root);
-    return { ...walked, fingerprint: await fingerprintOf(walked, signal) };
-}
-/** Lists and checks a code folder's entries; reads no file contents. */
-async function walkCodeFolder(root) {
-    const folder = external_node_path_default().resolve(root);
-    await checkRoot(folder);
-    const found = await code_folder_walk(folder);
-    const context = {
-        root: folder,
-        realRoot: await (0,promises_namespaceObject.realpath)(folder),
-        warnings: []
-    };
-    const entries = sortByPath(await mapPool(found, METADATA_CONCURRENCY, item => toEntry(context, item)));
-    const warnings = context.warnings.sort();
-    const files = entries.filter(entry => entry.type !== 'directory').length;
-    if (files === 0) {
-        throw new CodeFolderError(folder, undefined, 'holds no files: the API refuses a function without code');
-    }
-    if (entries.length > MAX_ENTRIES) {
-        throw new CodeFolderError(folder, undefined, `holds ${entries.length} files and folders, more than a zip without ZIP64 can hold (${MAX_ENTRIES})`);
-    }
-    return { root: folder, entries, files, warnings };
-}
-async function checkRoot(folder) {
-    const stats = await guard(folder, undefined, () => (0,promises_namespaceObject.stat)(folder));
-    if (!stats.isDirectory()) {
-        throw new CodeFolderError(folder, undefined, 'is not a folder');
-    }
-}
-/**
- * Every entry below `root`, folder by folder; symlinks not followed, `.git`
- * left out. Synchronous calls (a few microseconds each, where an async call
- * costs a thread-pool round trip), yielding after each folder so the event
- * loop (signals, worker messages, other tasks) keeps turning.
- */
-async function code_folder_walk(root) {
-    const found = [];
-    const dirs = [''];
-    for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
-        for (const rel of list(root, dir)) {
-            const stats = guardSync(root, rel, () => (0,external_node_fs_namespaceObject.lstatSync)(external_node_path_default().join(root, rel)));
-            found.push({ path: rel, stats });
-            if (stats.isDirectory())
-                dirs.push(rel);
-        }
-        await yieldToEventLoop();
-    }
-    return found;
-}
-/** The relative paths of one folder's children, `.git` left out. */
-function list(root, dir) {
-    const names = guardSync(root, dir || undefined, () => (0,external_node_fs_namespaceObject.readdirSync)(external_node_path_default().join(root, dir)));
-    return names
-        .filter(name => name !== EXCLUDED_NAME)
-        .map(name => {
-        const rel = dir ? `${dir}/${name}` : name;
-        checkName(root, rel, name);
-        return rel;
-    });
-}
-function checkName(root, rel, name) {
-    // Zip readers (adm-zip, Windows tools) take `\` for a folder separator:
-    // the unpacked code would not be what was fingerprinted.
-    if (name.includes('\\')) {
-        throw new CodeFolderError(root, rel, 'has a `\\` in its name, which zip tools read as a folder separator');
-    }
-}
-async function toEntry(context, { path: rel, stats }) {
-    const { root } = context;
-    const mode = stats.mode & 0o7777;
-    if (stats.isFile()) {
-        if (stats.size > MAX_FILE_BYTES) {
-            throw new CodeFolderError(root, rel, 'is larger than a zip without ZIP64 can hold (4 GiB)');
-        }
-        return { path: rel, type: 'file', mode, size: stats.size };
-    }
-    if (stats.isDirectory())
-        return { path: rel, type: 'directory', mode, size: 0 };
-    if (stats.isSymbolicLink()) {
-        const linkTarget = await checkLink(context, rel);
-        return {
-            path: rel,
-            type: 'symlink',
-            mode: 0o777,
-            size: Buffer.byteLength(linkTarget),
-            linkTarget
-        };
-    }
-    throw new CodeFolderError(root, rel, `is a ${specialKind(stats)}; only files, folders and symlinks can be packaged`);
-}
-function specialKind(stats) {
-    if (stats.isFIFO())
-        return 'named pipe (fifo)';
-    if (stats.isSocket())
-        return 'socket';
-    if (stats.isCharacterDevice() || stats.isBlockDevice())
-        return 'device';
-    return 'special file';
-}
-/**
- * Returns the target to store for the link at `rel`: relative, as the CLI
- * stores it. A target outside the folder is an error (it would not exist
- * where the function runs, or would read the runner's files); a missing one
- * is kept with a warning, as the CLI keeps it.
- */
-async function checkLink(context, rel) {
-    const { root, realRoot, warnings } = context;
-    const target = await guard(root, rel, () => (0,promises_namespaceObject.readlink)(external_node_path_default().join(root, rel)));
-    const outside = () => new CodeFolderError(root, rel, `is a symlink to ${target}, which points outside the code folder`);
-    const parent = external_node_path_default().dirname(rel);
-    const stored = external_node_path_default().isAbsolute(target)
-        ? relativeInside([root, realRoot], parent, external_node_path_default().normalize(target))
-        : isInside(root, external_node_path_default().resolve(root, parent, target))
-            ? target
-            : undefined;
-    if (stored === undefined)
-        throw outside();
-    // The lexical check above can be fooled by `..` after another link
-    // (`self -> .`, `x -> self/..`): where the target exists, also check
-    // where it really leads.
-    const real = await realTarget(external_node_path_default().join(root, rel));
-    if (real === undefined) {
-        warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} is dangling (its target does not exist); kept as a link`);
-    }
-    else {
-        if (!isInside(realRoot, real))
-            throw outside();
-        if (external_node_path_default().relative(realRoot, real).split((external_node_path_default()).sep).includes(EXCLUDED_NAME)) {
-            warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`);
-        }
-    }
-    return stored;
-}
-/**
- * An absolute `target` inside the folder, made relative to the link's own
- * folder. The folder may be named through a symlink (macOS's /tmp), so its
- * real path counts as inside too.
- */
-function relativeInside(bases, parent, target) {
-    for (const base of bases) {
-        if (isInside(base, target)) {
-            return toPosix(external_node_path_default().relative(external_node_path_default().join(base, parent), target)) || '.';
-        }
-    }
-    return undefined;
-}
-async function realTarget(link) {
-    try {
-        await (0,promises_namespaceObject.stat)(link);
-        return await (0,promises_namespaceObject.realpath)(link);
-    }
-    catch {
-        // Missing, a loop, or unreadable: all dangling as far as the zip goes.
-        return undefined;
-    }
-}
-function toPosix(p) {
-    return p.split((external_node_path_default()).sep).join('/');
-}
-/** Byte-wise on UTF-8, so the order never depends on locale or readdir. */
-function sortByPath(entries) {
-    return entries
-        .map(entry => ({ entry, key: Buffer.from(entry.path) }))
-        .sort((a, b) => Buffer.compare(a.key, b.key))
-        .map(({ entry }) => entry);
-}
-/**
- * sha256 over every entry's type, path, mode and content (a file's own
- * sha256, a link's target), each field length-prefixed so no two folders
- * hash the same stream, entries in sorted order. Fed one entry at a time, so
- * packaging can build it from the same read as the zip.
- */
-class Fingerprint {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    constructor() {
-        field(this.hash, FINGERPRINT_VERSION);
-    }
-    /** `fileSha` is the file's own sha256, for a file entry. */
-    add(entry, fileSha) {
-        field(this.hash, entry.type);
-        field(this.hash, entry.path);
-        // Only the permission bits: setuid/setgid/sticky were never hashed, and
-        // hashing them now would change every fingerprint that has them.
-        field(this.hash, (entry.mode & 0o777).toString(8));
-        field(this.hash, entry.type === 'symlink'
-            ? (entry.linkTarget ?? '')
-            : entry.type === 'file'
-                ? (fileSha ?? Buffer.alloc(0))
-                : '');
-    }
-    digest() {
-        return this.hash.digest('hex');
-    }
-}
-async function fingerprintFolder(folder, signal) {
-    return { ...folder, fingerprint: await fingerprintOf(folder, signal) };
-}
-async function fingerprintOf(folder, signal) {
-    const fingerprint = new Fingerprint();
-    const results = readFiles(folder.root, folder.entries, { hash: true, signal });
-    let done = 0;
-    for await (const { index, result } of results) {
-        // Links and folders between the files, in order.
-        for (; done < index; done++) {
-            fingerprint.add(folder.entries[done]);
-        }
-        const entry = folder.entries[done++];
-        checkRead(folder.root, entry, result);
-        fingerprint.add(entry, result.sha);
-    }
-    for (; done < folder.entries.length; done++) {
-        fingerprint.add(folder.entries[done]);
-    }
-    return fingerprint.digest();
-}
-/** A read that failed, or a file whose size changed since the walk. */
-function checkRead(root, entry, result) {
-    if (result.error) {
-        throw new CodeFolderError(root, entry.path, `cannot be read (${result.error})`);
-    }
-    if (result.size !== entry.size) {
-        throw new CodeFolderError(root, entry.path, 'changed while it was read (its size differs from the listing); did a build run at the same time?');
-    }
-}
-function yieldToEventLoop() {
-    return new Promise(resolve => setImmediate(resolve));
-}
-function field(hash, value) {
-    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
-    hash.update(`${bytes.length}:`);
-    hash.update(bytes);
-}
-function guardSync(root, entry, call) {
-    try {
-        return call();
-    }
-    catch (error) {
-        if (error instanceof CodeFolderError)
-            throw error;
-        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
-    }
-}
-/** Runs a file-system call, turning its failure into a CodeFolderError for `entry`. */
-async function guard(root, entry, call) {
-    try {
-        return await call();
-    }
-    catch (error) {
-        if (error instanceof CodeFolderError)
-            throw error;
-        throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error)})`);
-    }
-}
-function codeOf(error) {
-    if (error instanceof Error) {
-        const code = error.code;
-        return code ?? error.message;
-    }
-    return String(error);
-}
-
-;// CONCATENATED MODULE: ./src/package/zip.ts
-// Stage 6: zip a walked code folder deterministically, and the size checks
-// the API would otherwise fail a write on.
-//
-// The zip is written here rather than with a library: entries are deflated
-// in batches on one worker per core (see read-pass.ts) and written in sorted
-// order as they finish, which no zip library does (yazl deflates one entry at
-// a time; adm-zip's async writer overflows the stack on ~2,000 stored entries
-// in a row and its sync writer blocks the event loop). The format written is
-// the plain one every reader takes: local headers with sizes known, a central
-// directory, no ZIP64, no data descriptors. adm-zip still reads zips back in
-// the tests and the fake API.
-
-
-
-
-/** The zip passed `maxBytes` and was abandoned (nothing left on disk). */
-class ZipTooLarge extends Error {
-    passed;
-    constructor(passed) {
-        super(`the zip passed ${passed} bytes`);
-        this.passed = passed;
-        this.name = 'ZipTooLarge';
-    }
-}
-/** The API gateway's limit on one request body. */
-const MAX_REQUEST_BYTES = 10_000_000;
-/** The largest zip whose base64 alone fits one request. */
-const MAX_ZIP_BYTES = Math.floor(MAX_REQUEST_BYTES / 4) * 3;
-/** The API's limit on a function's environment: keys and values, UTF-8. */
-const MAX_ENVIRONMENT_BYTES = 4096;
-/**
- * zlib's default. Level 9 took twice the CPU on the benchmark's node_modules
- * trees for zips 0.5% smaller (docs/benchmark.md): not worth half the speed.
- */
-const COMPRESSION_LEVEL = 6;
-async function packageCodeFolder(folder, options = {}) {
-    const sink = options.file
-        ? await FileSink.open(options.file)
-        : new MemorySink();
-    try {
-        const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
-        const fingerprint = await writeEntries(folder, zip, options);
-        const bytes = await zip.finish();
-        return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
-    }
-    catch (error) {
-        await sink.abandon();
-        if (error instanceof DeflatedTooLarge)
-            throw new ZipTooLarge(error.bytes);
-        throw error;
-    }
-}
-/** Every entry in sorted order; the fingerprint too when asked. */
-async function writeEntries(folder, zip, options) {
-    const { entries, root } = folder;
-    const fingerprint = options.hash ? new Fingerprint() : undefined;
-    let done = 0;
-    const other = async (entry) => {
-        fingerprint?.add(entry);
-        await zip.add(entry, undefined);
-    };
-    const results = readFiles(root, entries, {
-        hash: Boolean(options.hash),
-        level: COMPRESSION_LEVEL,
-        signal: options.signal,
-        maxDeflated: options.maxBytes,
-        split: options.split
-    });
-    for await (const { index, result } of results) {
-        for (; done < index; done++)
-            await other(entries[done]);
-        const entry = entries[done++];
-        checkRead(root, entry, result);
-        fingerprint?.add(entry, result.sha);
-        await zip.add(entry, result);
-    }
-    for (; done < entries.length; done++)
-        await other(entries[done]);
-    return fingerprint?.digest();
-}
-/**
- * 1980-01-01 00:00, the earliest time a zip can hold: any fixed time makes
- * packages reproducible, and DOS time has no time zone to differ by.
- */
-const DOS_TIME = 0;
-const DOS_DATE = (0 << 9) | (1 << 5) | 1;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-/** Made by Unix (so readers apply the modes), format version 2.0. */
-const VERSION_MADE_BY = (3 << 8) | 20;
-const VERSION_NEEDED = 20;
-/** Names are UTF-8. */
-const FLAG_UTF8 = 0x0800;
-const STORED = 0;
-const DEFLATED = 8;
-const MSDOS_DIRECTORY = 0x10;
-/** Local header and data per entry as it comes, the central directory last. */
-class ZipWriter {
-    sink;
-    maxBytes;
-    central = [];
-    offset = 0;
-    constructor(sink, maxBytes) {
-        this.sink = sink;
-        this.maxBytes = maxBytes;
-    }
-    async add(entry, result) {
-        const { data, written } = this.describe(entry, result);
-        const header = Buffer.alloc(30);
-        header.writeUInt32LE(0x04034b50, 0);
-        header.writeUInt16LE(VERSION_NEEDED, 4);
-        header.writeUInt16LE(FLAG_UTF8, 6);
-        header.writeUInt16LE(written.method, 8);
-        header.writeUInt16LE(DOS_TIME, 10);
-        header.writeUInt16LE(DOS_DATE, 12);
-        header.writeUInt32LE(written.crc, 14);
-        header.writeUInt32LE(written.compressed, 18);
-        header.writeUInt32LE(written.size, 22);
-        header.writeUInt16LE(written.name.length, 26);
-        header.writeUInt16LE(0, 28);
-        this.central.push(written);
-        await this.write([header, written.name, data]);
-    }
-    describe(entry, result) {
-        const base = { offset: this.offset };
-        if (entry.type === 'directory') {
-            const name = Buffer.from(`${entry.path}/`);
-            const attributes = toAttributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY;
-            const written = {
-                ...base,
-                name,
-                method: STORED,
-                crc: 0,
-                compressed: 0,
-                size: 0,
-                attributes
-            };
-            return { data: Buffer.alloc(0), written };
-        }
-        const name = Buffer.from(entry.path);
-        if (entry.type === 'symlink') {
-            // Zip readers take a link's data as its target; stored, not deflated.
-            const data = Buffer.from(entry.linkTarget ?? '');
-            const attributes = toAttributes(S_IFLNK | 0o777);
-            const written = {
-                ...base,
-                name,
-                method: STORED,
-                crc: crc32(data),
-                compressed: data.length,
-                size: data.length,
-                attributes
-            };
-            return { data, written };
-        }
-        const data = result?.data ?? Buffer.alloc(0);
-        const written = {
-            ...base,
-            name,
-            method: result?.deflated ? DEFLATED : STORED,
-            crc: result?.crc ?? 0,
-            compressed: data.length,
-            size: entry.size,
-            attributes: toAttributes(S_IFREG | entry.mode)
-        };
-        return { data, written };
-    }
-    /** Writes the central directory; returns the zip's size. */
-    async finish() {
-        const start = this.offset;
-        const records = this.central.map(centralRecord);
-        await this.write(records);
-        const end = Buffer.alloc(22);
-        end.writeUInt32LE(0x06054b50, 0);
-        end.writeUInt16LE(this.central.length, 8);
-        end.writeUInt16LE(this.central.length, 10);
-        end.writeUInt32LE(this.offset - start, 12);
-        end.writeUInt32LE(start, 16);
-        await this.write([end]);
-        return this.offset;
-    }
-    async write(parts) {
-        for (const part of parts)
-            this.offset += part.length;
-        if (this.offset > this.maxBytes)
-            throw new ZipTooLarge(this.maxBytes);
-        await this.sink.write(parts);
-    }
-}
-function centralRecord(entry) {
-    const record = Buffer.alloc(46 + entry.name.length);
-    record.writeUInt32LE(0x02014b50, 0);
-    record.writeUInt16LE(VERSION_MADE_BY, 4);
-    record.writeUInt16LE(VERSION_NEEDED, 6);
-    record.writeUInt16LE(FLAG_UTF8, 8);
-    record.writeUInt16LE(entry.method, 10);
-    record.writeUInt16LE(DOS_TIME, 12);
-    record.writeUInt16LE(DOS_DATE, 14);
-    record.writeUInt32LE(entry.crc, 16);
-    record.writeUInt32LE(entry.compressed, 20);
-    record.writeUInt32LE(entry.size, 24);
-    record.writeUInt16LE(entry.name.length, 28);
-    // Extra field, comment, disk number, internal attributes: all zero.
-    record.writeUInt32LE(entry.attributes, 38);
-    record.writeUInt32LE(entry.offset, 42);
-    entry.name.copy(record, 46);
-    return record;
-}
-/** Unix mode in the high 16 bits, as Info-ZIP writes it. */
-function toAttributes(mode) {
-    return (mode << 16) >>> 0;
-}
-function crc32(data) {
-    return (0,external_node_zlib_.crc32)(data);
-}
-class MemorySink {
-    parts = [];
-    write(parts) {
-        this.parts.push(...parts);
-        return Promise.resolve();
-    }
-    close() {
-        return Promise.resolve(Buffer.concat(this.parts));
-    }
-    abandon() {
-        this.parts.length = 0;
-        return Promise.resolve();
-    }
-}
-/** Writes in chunks of about 1 MiB: few system calls, little memory. */
-class FileSink {
-    file;
-    handle;
-    pending = [];
-    pendingBytes = 0;
-    constructor(file, handle) {
-        this.file = file;
-        this.handle = handle;
-    }
-    static async open(file) {
-        return new FileSink(file, await (0,promises_namespaceObject.open)(file, 'wx', 0o600));
-    }
-    async write(parts) {
-        for (const part of parts) {
-            this.pending.push(part);
-            this.pendingBytes += part.length;
-        }
-        if (this.pendingBytes >= 1024 * 1024)
-            await this.flush();
-    }
-    async close() {
-        await this.flush();
-        await this.handle.close();
-        return undefined;
-    }
-    async abandon() {
-        this.pending = [];
-        await this.handle.close().catch(() => undefined);
-        await (0,promises_namespaceObject.rm)(this.file, { force: true });
-    }
-    async flush() {
-        const parts = this.pending;
-        this.pending = [];
-        this.pendingBytes = 0;
-        if (parts.length)
-            await this.handle.write(Buffer.concat(parts));
-    }
-}
-/** UTF-8 bytes of `JSON.stringify(body)`: what goes over the wire. */
-function requestBodyBytes(body) {
-    const text = JSON.stringify(body);
-    return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
-}
-/**
- * The create/update body once the zip is in it as base64 `code`, checked
- * against the gateway's limit before any write. Counted without building the
- * base64 string: its characters need no JSON escaping.
- */
-function checkRequestSize(body, zipBytes) {
-    const others = requestBodyBytes(withEmptyCode(body));
-    const total = others + 4 * Math.ceil(zipBytes / 3);
-    if (total <= MAX_REQUEST_BYTES)
-        return undefined;
-    const maxZip = Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
-    return `the request would be ${count(total)} bytes (a ${count(zipBytes)}-byte zip, base64-encoded, plus the other fields), over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; with this config the zip may be at most ${count(maxZip)} bytes`;
-}
-/** The largest zip that keeps this body within the request limit. */
-function maxZipBytes(body) {
-    const others = requestBodyBytes(withEmptyCode(body));
-    return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
-}
-/**
- * Why a zip abandoned at `passed` bytes cannot be sent with `body` (its
- * other fields; unknown before planning, then counted as none).
- */
-function abandonedZipMessage(body, passed) {
-    const tooLarge = checkRequestSize(body ?? {}, passed) ?? '';
-    return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`;
-}
-function withEmptyCode(body) {
-    return typeof body === 'object' && body !== null && !Array.isArray(body)
-        ? { ...body, code: '' }
-        : body;
-}
-function count(value) {
-    return value.toLocaleString('en-US');
-}
-/** UTF-8 bytes of every key and value, as the API counts its 4 KB limit. */
-function environmentBytes(env) {
-    return Object.entries(env).reduce((sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'), 0);
-}
-
-;// CONCATENATED MODULE: ./src/fingerprint/scan.ts
-
-
-
-
-
-/**
- * Code folders read at once, whatever `concurrency`: the worker pool is the
- * parallelism (one per core). Two keep it fed while the next folder is
- * walked; more only held more bytes in flight (~13 MB each on the
- * benchmark) for no gain in speed.
- */
-const FOLDERS_AT_ONCE = 2;
-/**
- * Stage 4: walk every selected task's code folder once and fingerprint it.
- * An unchanged task costs exactly this: a walk, a read and a hash.
- */
-async function scanTasks(tasks, options) {
-    const problems = [];
-    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-    const scanned = await mapPool(tasks, folders, async (task) => {
-        try {
-            return await scanTask(task, options);
-        }
-        catch (error) {
-            if (error instanceof ZipTooLarge) {
-                problems.push({
-                    file: task.configFile,
-                    ...task.locations?.path,
-                    field: 'path',
-                    rule: abandonedZipMessage(undefined, error.passed),
-                    task: task.name
-                });
-                return undefined;
-            }
-            if (!(error instanceof CodeFolderError))
-                throw error;
-            problems.push(codeFolderProblem(task, error));
-            return undefined;
-        }
-    });
-    return {
-        scanned: scanned.filter((item) => Boolean(item)),
-        problems
-    };
-}
-async function scanTask(task, options) {
-    const walked = await walkCodeFolder(task.codeDir);
-    options.signal?.throwIfAborted();
-    if (!(await options.certainUpload(task))) {
-        return { task, folder: await fingerprintFolder(walked, options.signal) };
-    }
-    const file = spoolFile(options.spoolDir, task.name);
-    const pkg = await packageCodeFolder(walked, {
-        file,
-        hash: true,
-        maxBytes: MAX_ZIP_BYTES,
-        signal: options.signal
-    });
-    return {
-        task,
-        folder: { ...walked, fingerprint: pkg.fingerprint ?? '' },
-        pkg: { file, bytes: pkg.bytes, files: pkg.files }
-    };
-}
-/**
- * The task's spool file: a hash of its name, so `Report` and `report` get
- * files whose names differ on a case-insensitive file system too.
- */
-function spoolFile(spoolDir, taskName) {
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(taskName).digest('hex');
-    return external_node_path_namespaceObject.join(spoolDir, `${digest.slice(0, 32)}.zip`);
-}
-/** Names the entry as the workspace sees it, never by an absolute path. */
-function codeFolderProblem(task, error) {
-    const folder = task.configFile
-        ? external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.dirname(task.configFile), task.config.path)
-        : undefined;
-    const entry = error.entry && folder ? external_node_path_namespaceObject.posix.join(folder, error.entry) : error.entry;
-    return {
-        file: task.configFile,
-        ...task.locations?.path,
-        field: 'path',
-        rule: entry ? `${entry}: ${error.rule}` : error.rule,
-        task: task.name
-    };
-}
-
-;// CONCATENATED MODULE: ./src/exh/functions.ts
-// The Task Service's functions: list, read, create, update, delete.
-
-
-
-function functionsApi(sdk, call, mask) {
-    const functions = sdk.tasks.functions;
-    const getFunction = async (name, committed = new Set()) => {
-        try {
-            const details = await call(`reading function ${name}`, o => functions.getByName(name, o));
-            return toRemote(details, mask, committed);
-        }
-        catch (error) {
-            if (error instanceof ExhApiError && error.failure.status === 404) {
-                return undefined;
-            }
-            throw error;
-        }
-    };
-    const updateFunction = async (name, body) => {
-        const label = `updating function ${name}`;
-        const result = await call(label, o => functions.update(name, body, o));
-        if (!result.affectedRecords) {
-            throw new ExhApiError(label, 'the API reported no record updated', {
-                noResponse: false
-            });
-        }
-    };
-    return {
-        listFunctions: () => listFunctions(sdk, call),
-        getFunction,
-        updateFunction,
-        createFunction: body => createFunction(sdk, call, body, { getFunction, updateFunction }),
-        async deleteFunction(name) {
-            await call(`deleting function ${name}`, o => functions.remove(name, o));
-        }
-    };
-}
-async function listFunctions(sdk, call) {
-    const page = await call('listing functions', o => sdk.tasks.functions.find(o));
-    // The API returns every function in one page; a short page would plan
-    // existing functions as new.
-    if (page.page.total > page.data.length) {
-        throw new ExhApiError('listing functions', `the API listed ${page.data.length} of ${page.page.total} functions`, { noResponse: false });
-    }
-    return page.data.map(fn => ({
-        name: fn.name,
-        description: fn.description,
-        updateTimestamp: toIso(fn.updateTimestamp)
-    }));
-}
-/** A create whose answer was lost, or that finished late, becomes an update. */
-async function createFunction(sdk, call, body, api) {
-    const { name = '', ...rest } = body;
-    const updateInstead = async () => {
-        if (!(await api.getFunction(name)))
-            return undefined;
-        await api.updateFunction(name, rest);
-        return true;
-    };
-    try {
-        await call(`creating function ${name}`, async (o) => {
-            await sdk.tasks.functions.create({ ...rest, name }, o);
-            return true;
-        }, updateInstead);
-    }
-    catch (error) {
-        // "Already exists" after a timed-out attempt: the first one finished
-        // late. Update it rather than fail.
-        const exists = error instanceof ExhApiError && error.failure.apiCode === 17;
-        if (!exists || !(await updateInstead()))
-            throw error;
-    }
-}
-function toIso(value) {
-    if (value instanceof Date)
-        return value.toISOString();
-    return typeof value === 'string' ? value : undefined;
-}
-/** Environment values read back may be secrets set elsewhere: mask them. */
-function toRemote(details, mask, committed) {
-    const environment = {};
-    for (const [key, variable] of Object.entries(details.environmentVariables ?? {})) {
-        environment[key] = variable.value;
-        // The marker is this action's own bookkeeping, not a secret.
-        if (key !== MARKER_VARIABLE && maskReadBack(variable.value, committed)) {
-            mask(variable.value);
-        }
-    }
-    return {
-        name: details.name,
-        description: details.description,
-        entryPoint: details.entryPoint,
-        runtime: details.runtime,
-        timeLimit: details.timeLimit,
-        memoryLimit: details.memoryLimit,
-        environment,
-        executionOptions: details.executionOptions,
-        retryPolicy: details.retryPolicy
-    };
-}
-
-// EXTERNAL MODULE: ./node_modules/@extrahorizon/javascript-sdk/build/index.cjs.js
-var index_cjs = __nccwpck_require__(9955);
-;// CONCATENATED MODULE: ./src/exh/request.ts
-// The one request function: every SDK call goes through `call`, which owns
-// the deadline (request-timeout), the run's cancel signal and the retry
-// policy (the SDK's own retries are switched off per call).
-
-
-
-
-/** The SDK client of this run, and `call` around it. */
-function createRequester(options) {
-    const seen = { retryAfter: new WeakMap(), exchanges: new WeakMap() };
-    const { credentials } = options;
-    const sdk = (0,index_cjs/* createOAuth1Client */.y)({
-        host: options.host,
-        consumerKey: credentials.consumerKey,
-        consumerSecret: credentials.consumerSecret,
-        ...(credentials.kind === 'token'
-            ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
-            : {}),
-        // SDK errors keep no headers: Retry-After is only visible here.
-        responseLogger: response => {
-            observe(response, seen, options.debug !== undefined);
-        }
-    });
-    return { sdk, call: retrying(options, seen) };
-}
-function observe(response, seen, debugging) {
-    const raw = response;
-    const signal = raw.config?.signal;
-    if (!signal)
-        return;
-    const headers = raw.response?.headers ?? raw.headers;
-    const wait = parseRetryAfter(headers?.['retry-after']);
-    if (wait !== undefined)
-        seen.retryAfter.set(signal, wait);
-    const exchange = debugging && readExchange(raw);
-    if (exchange)
-        seen.exchanges.set(signal, exchange);
-}
-/** Method, path without its query, and status of an axios response or error. */
-function readExchange(raw) {
-    const url = raw.config?.url;
-    if (typeof url !== 'string')
-        return undefined;
-    const status = raw.response?.status ?? raw.status;
-    return {
-        method: typeof raw.config?.method === 'string'
-            ? raw.config.method.toUpperCase()
-            : '?',
-        // The query may hold an email (RQL): only the path is kept.
-        path: new URL(url, 'http://host.invalid').pathname,
-        status: typeof status === 'number' ? status : undefined
-    };
-}
-function retrying(options, seen) {
-    const retry = DEFAULT_RETRY;
-    return async (label, run, beforeRetry) => {
-        for (let attempt = 1;; attempt++) {
-            // A retry whose wait was cut short by the cancel must not go out.
-            if (options.signal.aborted) {
-                throw new ExhApiError(label, 'cancelled', {
-                    noResponse: attempt > 1,
-                    cancelled: true
-                });
-            }
-            const outcome = await once(label, attempt, run, options, seen);
-            if (outcome.ok)
-                return outcome.value;
-            const message = scrubHost(outcome.message, options.host);
-            const verdict = decideRetry(outcome.failure, attempt, retry);
-            if (!verdict.retry) {
-                throw new ExhApiError(label, message, outcome.failure, verdict.reason);
-            }
-            options.log(`${label}: ${message}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${retry.attempts})`);
-            await abortableSleep(verdict.delayMs, options.signal);
-            const done = await beforeRetry?.();
-            if (done !== undefined)
-                return done;
-        }
-    };
-}
-/** One attempt with its own deadline, aborted by the run's cancel too. */
-async function once(label, attempt, run, options, seen) {
-    const controller = new AbortController();
-    const cancel = () => {
-        controller.abort();
-    };
-    options.signal.addEventListener('abort', cancel, { once: true });
-    const deadline = { passed: false };
-    const timer = setTimeout(() => {
-        deadline.passed = true;
-        controller.abort();
-    }, options.requestTimeoutMs);
-    const started = performance.now();
-    let outcome;
-    try {
-        const value = await run({
-            shouldRetry: false,
-            timeout: options.requestTimeoutMs,
-            signal: controller.signal
-        });
-        outcome = { ok: true, value };
-    }
-    catch (error) {
-        outcome = failedAttempt(error, deadline.passed, options, seen, controller);
-    }
-    finally {
-        clearTimeout(timer);
-        options.signal.removeEventListener('abort', cancel);
-    }
-    options.debug?.(debugLine(label, attempt, performance.now() - started, outcome.ok, {
-        exchange: seen.exchanges.get(controller.signal)
-    }));
-    return outcome;
-}
-function failedAttempt(error, timedOut, options, seen, controller) {
-    const failure = readFailure(error, {
-        timedOut,
-        cancelled: options.signal.aborted,
-        retryAfterMs: seen.retryAfter.get(controller.signal)
-    });
-    const message = timedOut
-        ? `timed out after ${options.requestTimeoutMs / 1000} s (request-timeout)`
-        : failure.cancelled
-            ? 'cancelled'
-            : describeError(error);
-    return { ok: false, failure, message };
-}
-/** `api: GET /tasks/v1/functions → 200 (reading function a, attempt 1, 42 ms)` */
-function debugLine(label, attempt, ms, ok, seen) {
-    const { exchange } = seen;
-    const request = exchange
-        ? `${exchange.method} ${exchange.path} → ${exchange.status ?? 'no response'}`
-        : ok
-            ? 'ok'
-            : 'failed';
-    return `api: ${request} (${label}, attempt ${attempt}, ${Math.round(ms)} ms)`;
-}
-function abortableSleep(ms, signal) {
-    return new Promise(resolve => {
-        const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal.addEventListener('abort', done, { once: true });
-    });
-}
-/** For the one SDK call that takes no options (login). */
-function withDeadline(promise, ms, signal) {
-    return new Promise((resolve, reject) => {
-        const fail = () => {
-            reject(new DeadlineError());
-        };
-        const timer = setTimeout(fail, ms);
-        signal.addEventListener('abort', fail, { once: true });
-        promise.then(resolve, reject).finally(() => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', fail);
-        });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/exh/users.ts
-// The users service, for executionCredentials: global roles, task users,
-// their logins. Bodies are snake_cased by the SDK; RQL values are
-// double-encoded by rqlBuilder.
-
-
-
-function usersApi(sdk, call, options) {
-    const findUser = async (email) => {
-        const user = await call(`finding user ${email}`, o => sdk.users.findFirst({
-            ...o,
-            rql: (0,index_cjs/* rqlBuilder */.B$)().eq('email', email).build()
-        }));
-        return user ? toUser(user) : undefined;
-    };
-    return {
-        ...rolesApi(sdk, call),
-        findUser,
-        register: user => users_register(sdk, call, user, findUser),
-        async addRoleToUser(userId, roleId) {
-            await call(`adding role to user ${userId}`, o => sdk.users.globalRoles.addToUsers((0,index_cjs/* rqlBuilder */.B$)().eq('id', userId).build(), { roles: [roleId] }, o));
-        },
-        login: (email, password) => login(call, options, email, password),
-        async whoseCredentials(stored) {
-            const client = (0,index_cjs/* createOAuth1Client */.y)(stored);
-            return toUser(await call('checking the stored task credentials (users.me)', o => client.users.me(o)));
-        }
-    };
-}
-function rolesApi(sdk, call) {
-    const roles = sdk.users.globalRoles;
-    const byName = (name) => (0,index_cjs/* rqlBuilder */.B$)().eq('name', name).build();
-    const findRole = async (name) => {
-        const role = await call(`finding role ${name}`, o => roles.findByName(name, o));
-        return role ? toRole(role) : undefined;
-    };
-    return {
-        findRole,
-        createRole: (name, description) => call(`creating role ${name}`, async (o) => toRole(await roles.create({ name, description }, o)), 
-        // A lost answer may hide a role that now exists.
-        () => findRole(name)),
-        async addPermissions(roleName, permissions) {
-            await call(`adding permissions to role ${roleName}`, o => roles.addPermissions(byName(roleName), { permissions }, o));
-        },
-        async removePermissions(roleName, permissions) {
-            await call(`removing permissions from role ${roleName}`, o => roles.removePermissions(byName(roleName), { permissions }, o));
-        }
-    };
-}
-/** Manual activation; a lost answer then "email taken" means it worked. */
-async function users_register(sdk, call, user, findUser) {
-    let attempts = 0;
-    try {
-        return await call(`registering user ${user.email}`, async (o) => {
-            attempts++;
-            const created = await sdk.users.createAccount({
-                ...user,
-                activationMode: 'manual',
-                phoneNumber: '0000000000',
-                language: 'EN'
-            }, o);
-            return toUser(created);
-        }, 
-        // A lost answer may hide a registration that happened.
-        () => findUser(user.email));
-    }
-    catch (error) {
-        // "Email taken" on a retry: the first try worked after all, with the
-        // password just sent, so the caller can log in with it.
-        const emailUsed = error instanceof ExhApiError && error.failure.apiCode === 203;
-        const found = emailUsed && attempts > 1 && (await findUser(user.email));
-        if (found)
-            return found;
-        throw error;
-    }
-}
-/** Logs in as a task user with the action's consumer; the tokens are secrets. */
-async function login(call, options, email, password) {
-    const client = (0,index_cjs/* createOAuth1Client */.y)({
-        host: options.host,
-        consumerKey: options.credentials.consumerKey,
-        consumerSecret: options.credentials.consumerSecret
-    });
-    const tokens = await call(`logging in as ${email}`, () => withDeadline(client.auth.authenticate({ email, password }), options.requestTimeoutMs, options.signal));
-    options.mask(tokens.key);
-    options.mask(tokens.secret);
-    return { token: tokens.key, tokenSecret: tokens.secret };
-}
-function toRole(role) {
-    return {
-        id: role.id,
-        name: role.name,
-        permissions: (role.permissions ?? []).map(p => p.name)
-    };
-}
-function toUser(user) {
-    return {
-        id: user.id,
-        email: user.email,
-        roleNames: (user.roles ?? []).map(r => r.name)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/exh/client.ts
-// The Extra Horizon client of a run: the SDK behind one request function,
-// the credentials checked before anything else.
-
-
-
-
-
-/** What a refused login means, and what to do about it. */
-const LOGIN_ADVICE = {
-    129: 'this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password',
-    212: 'logins for this user are frozen for a while after repeated failures: check the email and password inputs, then retry later',
-    213: 'this user is locked after too many failed logins: unlock it, or use the token and token-secret inputs'
-};
-/**
- * Builds the SDK client and checks the credentials: with a token, one
- * `users.me()` (authenticate() takes no options, so no deadline there); with
- * an email and password, one login.
- */
-async function connectExh(options) {
-    const requester = createRequester(options);
-    await checkCredentials(requester, options);
-    const { sdk, call } = requester;
-    return {
-        ...functionsApi(sdk, call, options.mask),
-        users: usersApi(sdk, call, options)
-    };
-}
-async function checkCredentials({ sdk, call }, options) {
-    const { credentials } = options;
-    try {
-        if (credentials.kind === 'token') {
-            await call('checking the token (users.me)', o => sdk.users.me(o));
-        }
-        else {
-            await call('logging in', () => withDeadline(sdk.auth.authenticate({
-                email: credentials.email,
-                password: credentials.password
-            }), options.requestTimeoutMs, options.signal));
-        }
-    }
-    catch (error) {
-        if (!(error instanceof ExhApiError))
-            throw error;
-        const hint = LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
-            credentialHint(credentials.kind, error.failure);
-        if (!hint)
-            throw error;
-        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/plan/marker.ts
-
-const marker_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
-function encodeMarker(marker) {
-    return JSON.stringify({
-        v: marker_VERSION,
-        fingerprint: marker.fingerprint,
-        ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
-        repository: marker.repository,
-        scope: marker.scope
-    });
-}
-/** The marker to write for a function of `repository`. */
-function markerFor(repository, fingerprint, scope) {
-    return {
-        fingerprint,
-        repository: repository.name,
-        ...(repository.id ? { repositoryId: repository.id } : {}),
-        scope
-    };
-}
-/**
- * The marker in a function's environment (any version this action ever
- * wrote), or undefined when absent or unreadable.
- */
-function readMarker(environment) {
-    const raw = environment[MARKER_VARIABLE];
-    if (!raw)
-        return undefined;
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    }
-    if (typeof parsed !== 'object' || parsed === null)
-        return undefined;
-    const { v, fingerprint, repository, repositoryId, scope } = parsed;
-    if (!READABLE_VERSIONS.includes(v) ||
-        typeof fingerprint !== 'string' ||
-        typeof repository !== 'string' ||
-        typeof scope !== 'string') {
-        return undefined;
-    }
-    const id = v === 1 || typeof repositoryId !== 'string' ? '' : repositoryId;
-    return { fingerprint, repository, ...(id ? { repositoryId: id } : {}), scope };
-}
-/**
- * Whether a marker names this repository: by id when both know it (so a
- * renamed or transferred repository keeps its functions, and a new
- * repository under an old name gets none); by name otherwise (markers
- * written before the id was recorded, or a run without the id).
- */
-function isOwnMarker(marker, repository) {
-    if (marker.repositoryId && repository.id) {
-        return marker.repositoryId === repository.id;
-    }
-    return marker.repository === repository.name;
-}
-/**
- * The repository that owns this function, when it is not `repository`;
- * undefined for a function of this repository or one without a marker
- * (made by hand or by the CLI, which this action takes over).
- */
-function foreignOwner(environment, repository) {
-    const marker = readMarker(environment);
-    return marker && !isOwnMarker(marker, repository) ? marker : undefined;
-}
-/**
- * The stored marker says what `wanted` says, so it alone causes no write:
- * a marker without the id (an earlier version's) or with the repository's
- * old name (a rename) gets the current ones with the next write.
- */
-function markerUpToDate(stored, wanted) {
-    if (stored.fingerprint !== wanted.fingerprint ||
-        stored.scope !== wanted.scope) {
-        return false;
-    }
-    if (stored.repositoryId)
-        return stored.repositoryId === wanted.repositoryId;
-    return stored.repository === wanted.repository;
-}
-
-;// CONCATENATED MODULE: ./src/plan/decide.ts
-
-
-/** The CLI sends this when a config has no description, on create only. */
-const DEFAULT_DESCRIPTION = 'none';
-/**
- * Decides what to do with one task, and the exact request for it. Only fields
- * the config sets are compared (the CLI leaves the others alone); `code` is
- * compared through the fingerprint in the remote marker.
- */
-function planTask(input) {
-    const { config, remote } = input;
-    if (!remote) {
-        return {
-            action: 'create',
-            body: {
-                name: config.name,
-                ...configuredFields(config),
-                description: config.description ?? DEFAULT_DESCRIPTION,
-                executionOptions: configuredExecutionOptions(config),
-                environmentVariables: toVariables(desiredEnvironment(input))
-            },
-            uploadCode: true,
-            changes: []
-        };
-    }
-    const changes = [
-        ...fieldChanges(config, remote),
-        ...environmentChanges(config, remote, input.injected)
-    ];
-    const remoteMarker = readMarker(remote.environment);
-    const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint;
-    if (codeChanged)
-        changes.unshift('code');
-    changes.push(...(input.extraChanges ?? []));
-    const environment = desiredEnvironment(input);
-    const environmentStale = !sameStoredEnvironment(environment, remote.environment, input.marker);
-    if (!input.skipUnchanged) {
-        return {
-            action: 'update',
-            body: {
-                ...configuredFields(config),
-                executionOptions: mergedExecutionOptions(config, remote),
-                environmentVariables: toVariables(environment)
-            },
-            uploadCode: true,
-            changes
-        };
-    }
-    if (!codeChanged && !environmentStale && !changes.length) {
-        return { action: 'unchanged', changes: [] };
-    }
-    // The marker changes with the code, so a code upload always rewrites the
-    // environment; the whole set is sent because PUT replaces it.
-    const sendEnvironment = environmentStale || codeChanged;
-    return {
-        action: 'update',
-        body: changedFields(config, remote, changes, {
-            environment: sendEnvironment ? environment : undefined
-        }),
-        uploadCode: codeChanged,
-        changes
-    };
-}
-/** The request body of an update: only what changed. */
-function changedFields(config, remote, changes, send) {
-    const configured = configuredFields(config);
-    const body = {};
-    for (const field of FIELDS) {
-        if (changes.includes(field))
-            Object.assign(body, pick(configured, field));
-    }
-    if (changes.includes('executionPermission') ||
-        changes.includes('defaultPriority')) {
-        body.executionOptions = mergedExecutionOptions(config, remote);
-    }
-    if (send.environment) {
-        body.environmentVariables = toVariables(send.environment);
-    }
-    return body;
-}
-/** Plain fields compared and sent as they are, named as in task-config.json. */
-const FIELDS = [
-    'description',
-    'entryPoint',
-    'runtime',
-    'timeLimit',
-    'memoryLimit',
-    'retryPolicy'
-];
-function configuredFields(config) {
-    const body = {};
-    for (const field of FIELDS)
-        Object.assign(body, pick(config, field));
-    return body;
-}
-function pick(source, field) {
-    return source[field] === undefined ? {} : { [field]: source[field] };
-}
-function fieldChanges(config, remote) {
-    const changes = [];
-    for (const field of FIELDS) {
-        const wanted = config[field];
-        if (wanted === undefined)
-            continue;
-        const same = field === 'retryPolicy'
-            ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy)
-            : wanted === remote[field];
-        if (!same)
-            changes.push(field);
-    }
-    const options = remote.executionOptions ?? {};
-    if (config.executionPermission !== undefined &&
-        config.executionPermission !== options.permissionMode) {
-        changes.push('executionPermission');
-    }
-    if (config.defaultPriority !== undefined &&
-        config.defaultPriority !== options.defaultPriority) {
-        changes.push('defaultPriority');
-    }
-    return changes;
-}
-/** An absent list and an empty one both mean "retry every error". */
-function sameRetryPolicy(wanted, remote) {
-    if (!wanted)
-        return true;
-    const list = (errors) => JSON.stringify([...(errors ?? [])].sort());
-    return (wanted.enabled === Boolean(remote?.enabled) &&
-        list(wanted.errorsToRetry) === list(remote?.errorsToRetry));
-}
-function configuredExecutionOptions(config) {
-    const options = {};
-    if (config.executionPermission !== undefined) {
-        options.permissionMode = config.executionPermission;
-    }
-    if (config.defaultPriority !== undefined) {
-        options.defaultPriority = config.defaultPriority;
-    }
-    return Object.keys(options).length ? options : undefined;
-}
-/** Both options live in one object that the API replaces whole: merge over the remote one. */
-function mergedExecutionOptions(config, remote) {
-    const configured = configuredExecutionOptions(config);
-    if (!configured)
-        return undefined;
-    return { ...remote.executionOptions, ...configured };
-}
-function withoutMarker(environment) {
-    return Object.fromEntries(Object.entries(environment).filter(([key]) => key !== MARKER_VARIABLE));
-}
-/** The variables the config manages: its own, without the action's. */
-function userVariables(environment, injected) {
-    const result = {};
-    for (const [key, value] of Object.entries(environment)) {
-        if (key === MARKER_VARIABLE)
-            continue;
-        if (injected && CREDENTIAL_VARIABLES.includes(key))
-            continue;
-        result[key] = value;
-    }
-    return result;
-}
-/**
- * Variables that differ, by key. With an `environment` the config manages the
- * whole set; without one only the injected credentials are compared.
- */
-function environmentChanges(config, remote, injected) {
-    if (!config.environment && !injected)
-        return [];
-    const managed = { ...config.environment, ...injected };
-    const current = withoutMarker(remote.environment);
-    const keys = new Set(Object.keys(managed));
-    if (config.environment) {
-        for (const key of Object.keys(current))
-            keys.add(key);
-    }
-    return [...keys]
-        .filter(key => managed[key] !== current[key])
-        .sort()
-        .map(key => `environment.${key}`);
-}
-/**
- * The whole environment to store. With an `environment` in the config it is
- * the whole set; without one the function's existing variables are kept
- * (unlike the CLI, which would wipe them).
- */
-function desiredEnvironment(input) {
-    const base = input.config.environment ??
-        userVariables(input.remote?.environment ?? {}, input.injected);
-    return {
-        ...base,
-        ...input.injected,
-        [MARKER_VARIABLE]: encodeMarker(input.marker)
-    };
-}
-function toVariables(environment) {
-    return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, { value }]));
-}
-function sameRecord(a, b) {
-    const keys = Object.keys(a);
-    return (keys.length === Object.keys(b).length &&
-        keys.every(key => Object.hasOwn(b, key) && a[key] === b[key]));
-}
-/**
- * The environment as stored matches the wanted one; a marker that only
- * lacks the repository id (an earlier version's) does not force a write.
- */
-function sameStoredEnvironment(wanted, stored, marker) {
-    if (!sameRecord(withoutMarker(wanted), withoutMarker(stored)))
-        return false;
-    const storedMarker = readMarker(stored);
-    return storedMarker !== undefined && markerUpToDate(storedMarker, marker);
-}
-/**
- * Before → after for each of `changes` (the plan's keys). Plain fields show
- * their values; environment keys only whether they were added, removed or
- * changed (values may be secrets); code its fingerprint prefix and size.
- */
-function describeChanges(config, remote, changes, context) {
-    return changes.map(field => {
-        if (field === 'code')
-            return codeChange(remote, context);
-        if (field.startsWith('environment.')) {
-            return environmentChange(config, remote, field);
-        }
-        if (field === 'executionCredentials.permissions') {
-            return {
-                field,
-                note: [
-                    ...(context.permissionsAdded ?? []).map(p => `+${p}`),
-                    ...(context.permissionsRemoved ?? []).map(p => `-${p}`)
-                ].join(' ')
-            };
-        }
-        return {
-            field,
-            before: showValue(remoteValue(remote, field)),
-            after: showValue(configValue(config, field))
-        };
-    });
-}
-function codeChange(remote, context) {
-    const previous = remote && readMarker(remote.environment)?.fingerprint;
-    const size = context.bytes === undefined
-        ? ''
-        : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
-    return {
-        field: 'code',
-        before: previous ? previous.slice(0, 8) : 'unknown (no marker)',
-        after: `${context.fingerprint.slice(0, 8)}${size}`
-    };
-}
-function environmentChange(config, remote, field) {
-    const key = field.slice('environment.'.length);
-    const wanted = Object.hasOwn(config.environment ?? {}, key) ||
-        (config.executionCredentials !== undefined &&
-            CREDENTIAL_VARIABLES.includes(key));
-    const present = remote ? Object.hasOwn(remote.environment, key) : false;
-    return {
-        field,
-        note: !present ? 'added' : wanted ? 'changed' : 'removed'
-    };
-}
-function remoteValue(remote, field) {
-    if (!remote)
-        return undefined;
-    if (field === 'executionPermission') {
-        return remote.executionOptions?.permissionMode;
-    }
-    if (field === 'defaultPriority') {
-        return remote.executionOptions?.defaultPriority;
-    }
-    return remote[field];
-}
-function configValue(config, field) {
-    return config[field];
-}
-/**
- * Whole, not cut: a value may be a secret, and only a whole one is
- * redacted. The summary cuts long values once they are redacted.
- */
-function showValue(value) {
-    if (value === undefined)
-        return '(unset)';
-    return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-;// CONCATENATED MODULE: ./src/plan/remote.ts
-
-
-
-
-
-
-
-
-/**
- * Reads at once while planning, whatever `concurrency` (which bounds
- * writes). Reads are small idempotent GETs: at 50 ms of latency, 300 tasks
- * take ~4 s four at a time and ~1 s sixteen at a time, while sixteen sockets
- * stay well inside what one client is expected to open (browsers allow six
- * per host over HTTP/1.1; the SDK's agent pools them), and the plan does no
- * writes that the API could be racing against.
- */
-const READ_CONCURRENCY = 16;
-/**
- * Stage 5: given the listing of the remote functions (made while
- * fingerprinting), `getByName` for each
- * task that exists (the listing holds only names and descriptions), the
- * executionCredentials reads, then the pure plan per task. Reads only.
- */
-async function planAgainstRemote(client, scanned, remoteNames, settings) {
-    const existing = new Set(remoteNames);
-    const readers = Math.max(settings.concurrency, READ_CONCURRENCY);
-    const tasks = await mapPool(scanned, readers, async (item) => {
-        const started = performance.now();
-        const { task, folder } = item;
-        try {
-            const remote = existing.has(task.name)
-                ? await client.getFunction(task.name, new Set(Object.values(task.config.environment ?? {})))
-                : undefined;
-            const refusal = ownershipRefusal(task.name, remote, settings);
-            if (refusal) {
-                return { ...item, error: refusal, planMs: performance.now() - started };
-            }
-            const credentials = task.config.executionCredentials
-                ? await planCredentials(client.users, task, remote, settings.connection)
-                : undefined;
-            const marker = markerToWrite(folder.fingerprint, remote, settings);
-            const permissionsChanged = credentials &&
-                (credentials.permissionsAdded.length > 0 ||
-                    credentials.permissionsRemoved.length > 0);
-            const plan = planTask({
-                config: task.config,
-                remote,
-                marker,
-                skipUnchanged: settings.skipUnchanged,
-                injected: credentials && injectedVariables(credentials, settings.connection),
-                extraChanges: permissionsChanged
-                    ? ['executionCredentials.permissions']
-                    : []
-            });
-            return {
-                ...item,
-                plan,
-                remote,
-                credentials,
-                planMs: performance.now() - started
-            };
-        }
-        catch (error) {
-            // One task whose remote state cannot be read fails alone.
-            return {
-                ...item,
-                error: describeError(error),
-                planMs: performance.now() - started
-            };
-        }
-    });
-    return { tasks, remoteNames };
-}
-/**
- * Ownership, checked before any write: a function whose marker names
- * another repository is not updated unless `adopt` names it. A function
- * without a marker (made by hand or by the CLI) is taken over.
- */
-function ownershipRefusal(name, remote, settings) {
-    if (!remote || mayAdopt(name, settings.adopt))
-        return undefined;
-    if (hasUnreadableMarker(remote.environment)) {
-        return `function ${name} carries a marker this version of the action cannot read (written by a later version, or damaged), so its owner is unknown and it is not updated: to take it over, set "adopt: ${name}" in this workflow`;
-    }
-    const owner = foreignOwner(remote.environment, settings.repository);
-    if (!owner)
-        return undefined;
-    // The marker is an API answer: anyone with write access to the function
-    // could have put anything in it.
-    const repository = shownOwner(owner.repository);
-    const id = owner.repositoryId ? ` (id ${shownOwner(owner.repositoryId)})` : '';
-    return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
-}
-/**
- * A marker is there but unreadable: a later version's (another repository's
- * for all this run can tell) or damaged. Taking it over as if made by hand
- * would let an older action overwrite a function it cannot prove is its own.
- */
-function hasUnreadableMarker(environment) {
-    return (Boolean(environment[MARKER_VARIABLE]) &&
-        readMarker(environment) === undefined);
-}
-/**
- * A marker's repository, one safe line and short: a marker may hold up to
- * the API's 4 KiB of anything, and the message names it twice per task.
- */
-function shownOwner(text) {
-    const line = forLog(text);
-    return line.length > 100 ? `${line.slice(0, 99)}…` : line;
-}
-/** The `adopt` input selects nothing when empty (unlike `tasks`). */
-function mayAdopt(name, adopt) {
-    return adopt.length > 0 && createTaskFilter(adopt).matches(name);
-}
-/**
- * The marker this run writes: this repository's. A run that does not know
- * the repository id keeps the one already stored on its own function.
- */
-function markerToWrite(fingerprint, remote, settings) {
-    const { id, name } = settings.repository;
-    const stored = remote && readMarker(remote.environment);
-    const storedId = !id && stored?.repository === name ? stored.repositoryId : undefined;
-    return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope);
-}
-
-;// CONCATENATED MODULE: ./src/package/stage.ts
-
-
-
-
-
-/**
- * Stage 6: zip every task that will be uploaded and check what the API
- * would refuse (request size, environment size) before the first write.
- */
-async function packageUploads(planned, options) {
-    const problems = [];
-    const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-    const ready = await mapPool(planned, folders, async (item) => {
-        const started = performance.now();
-        const body = bodyOf(item);
-        const where = {
-            file: item.task.configFile,
-            task: item.task.name
-        };
-        const variables = body?.environmentVariables;
-        if (variables) {
-            const bytes = environmentBytes(Object.fromEntries(Object.entries(variables).map(([key, { value }]) => [key, value])));
-            if (bytes > MAX_ENVIRONMENT_BYTES) {
-                problems.push({
-                    ...where,
-                    ...item.task.locations?.environment,
-                    field: 'environment',
-                    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
-                });
-            }
-        }
-        const uploads = item.plan?.action === 'create' ||
-            (item.plan?.action === 'update' && item.plan.uploadCode);
-        if (!uploads)
-            return { ...item, packageMs: 0 };
-        const made = item.pkg
-            ? { pkg: item.pkg }
-            : await spool(item, body ?? {}, options);
-        const elapsed = { packageMs: performance.now() - started };
-        if ('rule' in made) {
-            problems.push({
-                ...where,
-                ...item.task.locations?.path,
-                field: 'path',
-                rule: made.rule
-            });
-            return { ...item, ...elapsed };
-        }
-        const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
-        if (tooLarge) {
-            problems.push({
-                ...where,
-                ...item.task.locations?.path,
-                field: 'path',
-                rule: tooLarge
-            });
-        }
-        return { ...item, pkg: made.pkg, ...elapsed };
-    });
-    return { ready, problems };
-}
-/**
- * Zips a task to its spool file. Every zip is made before the first write,
- * but only the uploads in flight need to be in memory.
- */
-async function spool(item, body, options) {
-    const file = spoolFile(options.spoolDir, item.task.name);
-    try {
-        const pkg = await packageCodeFolder(item.folder, {
-            file,
-            maxBytes: maxZipBytes(body),
-            signal: options.signal
-        });
-        return { pkg: { file, bytes: pkg.bytes, files: pkg.files } };
-    }
-    catch (error) {
-        if (error instanceof ZipTooLarge) {
-            return { rule: abandonedZipMessage(body, error.passed) };
-        }
-        if (!(error instanceof CodeFolderError))
-            throw error;
-        return { rule: codeFolderProblem(item.task, error).rule };
-    }
-}
-function bodyOf(item) {
-    return item.plan && item.plan.action !== 'unchanged'
-        ? item.plan.body
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/apply/apply.ts
-
-
-
-
-
-
-
-/**
- * Stage 7: carry out the plan with bounded concurrency. One task failing does
- * not stop the others (unless fail-fast); each ends as a result.
- */
-async function applyPlans(client, ready, options) {
-    let firstFailed;
-    return mapPool(ready, options.concurrency, async (item) => {
-        const result = await applyTask(client, item, options.mask);
-        if (result.status === 'failed')
-            firstFailed ??= item.task.name;
-        printResult(options.printTaskLog, item, result);
-        return result;
-    }, {
-        canStart: () => !options.signal.aborted &&
-            !(options.failFast && firstFailed !== undefined),
-        skip: item => {
-            const result = {
-                ...baseResult(item),
-                status: 'skipped',
-                error: options.signal.aborted
-                    ? 'not started: cancelled'
-                    : `not started: fail-fast after ${firstFailed ?? '?'} failed`
-            };
-            printResult(options.printTaskLog, item, result);
-            return result;
-        }
-    });
-}
-/** One task's log group: its plan or outcome, before → after, why it failed. */
-function printResult(print, item, result) {
-    const action = result.action === undefined ? '' : ` ${result.action}`;
-    print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
-}
-async function applyTask(client, item, mask) {
-    const started = performance.now();
-    const base = baseResult(item);
-    const finish = (result) => ({
-        ...base,
-        ...result,
-        durationMs: Math.round(item.planMs + item.packageMs + performance.now() - started)
-    });
-    const { plan } = item;
-    if (!plan) {
-        return finish({ status: 'failed', error: item.error ?? 'not planned' });
-    }
-    let prepared;
-    try {
-        if (item.credentials) {
-            prepared = await prepareCredentials(client.users, item.credentials, item.task.name, mask);
-        }
-        await writeFunction(client, item, plan, prepared?.tokens);
-    }
-    catch (error) {
-        return finish({ status: 'failed', error: writeFailure(error, prepared) });
-    }
-    try {
-        if (item.credentials && prepared) {
-            await grantRole(client.users, item.credentials, prepared);
-        }
-        return finish({ status: 'done' });
-    }
-    catch (error) {
-        // The function holds the tokens: the next run gives the role again.
-        return finish({
-            status: 'failed',
-            error: `${failureMessage(error)} (the function was written; the next run adds the role)`
-        });
-    }
-}
-/** Creates or updates the function as planned, with the task user's tokens. */
-async function writeFunction(client, item, plan, tokens) {
-    if (plan.action === 'unchanged')
-        return;
-    const code = item.pkg
-        ? (await (0,promises_namespaceObject.readFile)(item.pkg.file)).toString('base64')
-        : undefined;
-    const body = tokens ? withTokens(plan.body, tokens) : plan.body;
-    if (plan.action === 'create') {
-        if (code === undefined)
-            throw new Error('internal: create without code');
-        await client.createFunction({ ...body, code });
-        return;
-    }
-    const update = {
-        ...body,
-        ...(plan.uploadCode && code !== undefined ? { code } : {})
-    };
-    // A permissions-only change touches the role, not the function.
-    if (Object.keys(update).length) {
-        await client.updateFunction(item.task.name, update);
-    }
-}
-/** Why a write failed, and what to do about a user it left registered. */
-function writeFailure(error, prepared) {
-    if (error instanceof StrandedUserError) {
-        return `${failureMessage(error.reason)}; ${unloggedUserAdvice(error.email)}`;
-    }
-    const stranded = prepared?.registered
-        ? `; ${strandedUserAdvice(prepared.registered.email)}`
-        : '';
-    return failureMessage(error) + stranded;
-}
-function failureMessage(error) {
-    if (error instanceof ExhApiError && error.failure.cancelled) {
-        return 'outcome unknown (cancelled)';
-    }
-    return describeError(error);
-}
-/** The keys every result of a planned task has, whatever happens next. */
-function baseResult(item) {
-    const plan = item.plan;
-    const credentials = item.credentials && summarizeCredentials(item.credentials);
-    return {
-        name: item.task.name,
-        config: item.task.configFile,
-        action: plan?.action,
-        status: 'planned',
-        changes: plan?.action === 'update' ? plan.changes : undefined,
-        credentials,
-        bytes: item.pkg?.bytes,
-        files: item.pkg?.files,
-        fingerprint: item.folder.fingerprint,
-        details: plan?.action === 'update'
-            ? describeChanges(item.task.config, item.remote, plan.changes, {
-                fingerprint: item.folder.fingerprint,
-                bytes: item.pkg?.bytes,
-                permissionsAdded: credentials?.permissionsAdded,
-                permissionsRemoved: credentials?.permissionsRemoved
-            })
-            : undefined
-    };
-}
-/** The body with the user's tokens in place of the placeholders the plan held. */
-function withTokens(body, tokens) {
-    const variables = body.environmentVariables;
-    if (!variables)
-        return body;
-    return {
-        ...body,
-        environmentVariables: {
-            ...variables,
-            API_OAUTH_TOKEN: { value: tokens.token },
-            API_OAUTH_TOKEN_SECRET: { value: tokens.tokenSecret }
-        }
-    };
-}
-function taskLog(item, result) {
-    const lines = [`config: ${item.task.configFile ?? '(inputs)'}`];
-    if (result.details?.length) {
-        lines.push('changes:');
-        lines.push(...result.details.map(detail => `  ${changeText(detail)}`));
-    }
-    else if (result.changes?.length) {
-        lines.push(`changes: ${result.changes.join(', ')}`);
-    }
-    const credentials = result.credentials;
-    if (credentials) {
-        lines.push(`executionCredentials: ${credentials.user} user`);
-    }
-    if (item.pkg) {
-        lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`);
-    }
-    for (const warning of item.folder.warnings)
-        lines.push(`warning: ${warning}`);
-    if (result.error)
-        lines.push(`error: ${result.error}`);
-    return lines;
-}
-
-;// CONCATENATED MODULE: ./src/plan/prune.ts
-
-
-/**
- * The remote functions `prune` deletes: not described by any config, inside
- * the `tasks` filter, and carrying this repository's marker for the same
- * scope. A function without the marker (made by hand or by the CLI) or of
- * another repository is never touched.
- */
-function findPrunable(client, remoteNames, scope) {
-    const described = new Set(scope.configNames);
-    const candidates = remoteNames.filter(name => !described.has(name) && scope.matches(name));
-    return keepOwned(client, candidates, scope.concurrency, environment => isOurs(environment, scope));
-}
-/**
- * The only names this action writes (the config schema's pattern). A listed
- * name outside it is none of ours, and may not even address itself: the SDK
- * puts it in the path as it is, so `a?x` would read and delete `a`.
- */
-const OWN_NAME = /^[A-Za-z0-9-]+$/;
-/**
- * The names among `candidates` whose function (read one by one: the
- * listing holds no environment) passes `owned`, sorted.
- */
-async function keepOwned(client, candidates, concurrency, owned) {
-    const writable = candidates.filter(name => OWN_NAME.test(name));
-    const kept = await mapPool(writable, concurrency, async (name) => {
-        const remote = await client.getFunction(name);
-        return remote && owned(remote.environment) ? name : undefined;
-    });
-    // Sorted: the listing's order is the order functions were created in,
-    // which concurrent creates make vary from run to run.
-    return kept.filter((name) => name !== undefined).sort();
-}
-/** This repository's marker (any scope): what `tasks` deletes may touch. */
-function isOwnFunction(environment, repository) {
-    const marker = readMarker(environment);
-    return marker !== undefined && isOwnMarker(marker, repository);
-}
-/** This repository's marker for the same scope: what `prune` may touch. */
-function isOurs(environment, scope) {
-    const marker = readMarker(environment);
-    return (marker !== undefined &&
-        isOwnMarker(marker, scope.repository) &&
-        marker.scope === scope.scope);
-}
-
-;// CONCATENATED MODULE: ./src/apply/delete.ts
-
-
-
-/**
- * Deletes functions (for `command: delete` and `prune`), each a result of
- * its own; one failing does not stop the others. Users and roles stay.
- */
-function deleteFunctions(client, names, options) {
-    return mapPool(names, options.concurrency, async (name) => {
-        const started = performance.now();
-        const result = { name, action: 'delete', status: 'planned' };
-        if (!options.dryRun) {
-            try {
-                await client.deleteFunction(name);
-                result.status = 'done';
-            }
-            catch (error) {
-                if (isGone(error)) {
-                    result.status = 'done';
-                }
-                else {
-                    result.status = 'failed';
-                    result.error = describeError(error);
-                }
-            }
-        }
-        result.durationMs = Math.round(performance.now() - started);
-        return result;
-    }, {
-        canStart: () => !options.signal.aborted,
-        skip: name => ({
-            name,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not started: cancelled'
-        })
-    });
-}
-/**
- * A 404: the function was listed before this delete, so it is gone, most
- * likely by an earlier attempt whose answer was lost. Deleting is
- * idempotent: the outcome the user asked for holds.
- */
-function isGone(error) {
-    return error instanceof ExhApiError && error.failure.status === 404;
-}
-
-;// CONCATENATED MODULE: ./src/sync.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Wall time per stage, for the log line and the benchmark. */
-class StageClock {
-    stages = {};
-    async time(stage, work) {
-        const started = performance.now();
-        try {
-            return await work;
-        }
-        finally {
-            this.stages[stage] = Math.round(performance.now() - started);
-        }
-    }
-}
-/**
- * `command: sync`, stage by stage. Every check that can fail a task runs
- * before the first write; if any fails, nothing is written.
- */
-async function sync(settings, io) {
-    const clock = new StageClock();
-    const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask));
-    const invalid = (problems) => {
-        const outcome = invalidRun(settings, loaded, problems);
-        printUnplanned(io, outcome.results);
-        return { ...outcome, warnings: loaded.warnings, stages: clock.stages };
-    };
-    io.debug?.(`load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`);
-    if (loaded.problems.length)
-        return invalid(loaded.problems);
-    if (settings.buildCommand) {
-        const failed = await clock.time('build', buildTasks(loaded.tasks, settings.buildCommand, settings.workspace, io.runCommand, io.signal));
-        if (io.signal.aborted)
-            return cancelledBeforeSync(loaded, clock);
-        if (failed.length)
-            return invalid(failed);
-    }
-    const spoolDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(io.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'exh-tasks-'));
-    try {
-        return await syncFromScan({
-            settings,
-            io,
-            loaded,
-            clock,
-            invalid,
-            spoolDir
-        });
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(spoolDir, { recursive: true, force: true });
-        await closeFileWorkers();
-    }
-}
-/** Stage 4 onwards; the listing starts first and overlaps the fingerprints. */
-async function syncFromScan(start) {
-    const { settings, io, loaded, clock } = start;
-    const listing = settings.host && settings.credentials
-        ? startListing(settings, io)
-        : undefined;
-    io.debug?.(listing
-        ? 'plan: comparing with the remote functions'
-        : 'plan: offline (no credentials), nothing is read');
-    let scan;
-    try {
-        scan = await clock.time('fingerprint', scanTasks(loaded.tasks, {
-            concurrency: settings.concurrency,
-            signal: io.signal,
-            spoolDir: start.spoolDir,
-            certainUpload: certainUpload(settings, listing)
-        }));
-    }
-    catch (error) {
-        if (!io.signal.aborted)
-            throw error;
-        const context = { ...start, scanned: [], warnings: [], listing };
-        return notStarted(context, 'cancelled', undefined, loaded.tasks);
-    }
-    if (scan.problems.length)
-        return start.invalid(scan.problems);
-    for (const { task, folder } of scan.scanned) {
-        io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
-    }
-    const context = {
-        ...start,
-        scanned: scan.scanned,
-        warnings: [
-            ...loaded.warnings,
-            ...scan.scanned.flatMap(({ task, folder }) => folder.warnings.map(warning => `${task.name}: ${warning}`))
-        ],
-        listing
-    };
-    return listing ? await syncWithRemote(context) : await syncOffline(context);
-}
-function startListing(settings, io) {
-    return connect(settings, io).then(client => client.listFunctions().then(
-    // Sorted: what is reported (prune) never depends on creation order.
-    functions => ({ client, names: functions.map(fn => fn.name).sort() }), (error) => ({
-        error,
-        failed: 'reading the remote functions failed'
-    })), (error) => ({ error, failed: 'login failed' }));
-}
-/**
- * A task is certainly uploaded when nothing is compared (offline, or
- * `skip-unchanged: false`) or it does not exist remotely. A failed listing
- * fails the run later; until then, fingerprint only.
- */
-function certainUpload(settings, listing) {
-    return async (task) => {
-        if (!listing || !settings.skipUnchanged)
-            return true;
-        const listed = await listing;
-        return 'names' in listed && !listed.names.includes(task.name);
-    };
-}
-/** No credentials (a dry run from a fork): validate and package, read nothing. */
-async function syncOffline(context) {
-    const { settings, warnings, clock } = context;
-    if (settings.prune) {
-        warnings.push('prune: the remote functions were not read, so nothing is pruned offline');
-    }
-    const offline = await packageStage(context, planOffline(context.scanned, settings));
-    if (!offline)
-        return notStarted(context, 'cancelled');
-    if (offline.problems.length)
-        return context.invalid(offline.problems);
-    const results = offline.ready.map((item) => ({
-        ...baseResult(item),
-        action: 'validate',
-        status: 'planned'
-    }));
-    offline.ready.forEach((item, i) => {
-        printResult(context.io.printTaskLog, item, results[i]);
-    });
-    return {
-        results,
-        problems: [],
-        warnings,
-        offline: true,
-        stages: clock.stages
-    };
-}
-async function syncWithRemote(context) {
-    const { settings, io, warnings, clock } = context;
-    const listed = await context.listing;
-    if ('error' in listed)
-        return notStarted(context, listed.failed, listed.error);
-    let planned;
-    try {
-        planned = await clock.time('plan', planRemote(context, listed.client, listed.names));
-    }
-    catch (error) {
-        // The listing failed, or the run was cancelled: nothing was written,
-        // and every task says so.
-        return notStarted(context, 'reading the remote functions failed', error);
-    }
-    if (io.signal.aborted)
-        return notStarted(context, 'cancelled');
-    for (const item of planned.tasks) {
-        io.debug?.(`plan: ${item.task.name}: ${item.plan ? `${item.plan.action}${item.plan.changes.length ? ` (${item.plan.changes.join(', ')})` : ''}` : `failed: ${item.error ?? ''}`}`);
-    }
-    for (const { task, credentials } of planned.tasks) {
-        warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
-    }
-    const packaged = await packageStage(context, planned.tasks);
-    if (!packaged)
-        return notStarted(context, 'cancelled');
-    if (packaged.problems.length)
-        return context.invalid(packaged.problems);
-    const results = settings.dryRun
-        ? packaged.ready.map(item => {
-            const result = plannedResult(item);
-            printResult(io.printTaskLog, item, result);
-            return result;
-        })
-        : await clock.time('apply', applyPlans(planned.client, packaged.ready, {
-            concurrency: settings.concurrency,
-            failFast: settings.failFast,
-            signal: io.signal,
-            mask: io.mask,
-            printTaskLog: io.printTaskLog
-        }));
-    const deletions = await prune(context, planned, results);
-    return {
-        results: [...results, ...deletions],
-        problems: [],
-        warnings,
-        offline: false,
-        stages: clock.stages
-    };
-}
-/** Stage 6; undefined when a cancel stopped it (nothing was written). */
-async function packageStage(context, planned) {
-    try {
-        return await context.clock.time('package', packageUploads(planned, {
-            concurrency: context.settings.concurrency,
-            spoolDir: context.spoolDir,
-            signal: context.io.signal
-        }));
-    }
-    catch (error) {
-        if (!context.io.signal.aborted)
-            throw error;
-        return undefined;
-    }
-}
-/** Read and plan every listed task; find what `prune` would delete. */
-async function planRemote(context, client, listedNames) {
-    const { settings, io, loaded } = context;
-    const { tasks, remoteNames } = await planAgainstRemote(client, context.scanned, listedNames, {
-        concurrency: settings.concurrency,
-        skipUnchanged: settings.skipUnchanged,
-        repository: repositoryOf(settings),
-        adopt: settings.adopt,
-        scope: settings.pruneScope,
-        connection: {
-            host: settings.host ?? '',
-            consumerKey: settings.credentials?.consumerKey ?? '',
-            consumerSecret: settings.credentials?.consumerSecret ?? ''
-        }
-    });
-    if (!settings.prune) {
-        io.debug?.('prune: off');
-        return { client, tasks, prune: [] };
-    }
-    // A config whose name is an unset $NAME hides which function it
-    // describes: pruning could delete it.
-    const unknownNames = loaded.names.filter(name => name.startsWith('$'));
-    if (unknownNames.length) {
-        context.warnings.push(`prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`);
-        return { client, tasks, prune: [] };
-    }
-    const prunable = await findPrunable(client, remoteNames, {
-        repository: repositoryOf(settings),
-        scope: settings.pruneScope,
-        configNames: loaded.names,
-        matches: createTaskFilter(settings.tasks).matches,
-        concurrency: settings.concurrency
-    });
-    io.debug?.(`prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(', ')}` : ''}`);
-    return { client, tasks, prune: prunable };
-}
-/**
- * Deletions come last, and only after every task synced: a half-failed run
- * leaves the rest as it is.
- */
-function prune(context, planned, results) {
-    if (results.some(result => result.status === 'failed')) {
-        return Promise.resolve(planned.prune.map(name => ({
-            name,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not pruned: a task failed'
-        })));
-    }
-    return deleteFunctions(planned.client, planned.prune, {
-        dryRun: context.settings.dryRun,
-        concurrency: context.settings.concurrency,
-        signal: context.io.signal
-    });
-}
-/** Cancelled during the builds: no task started. A cancel is reported once, by main. */
-function cancelledBeforeSync(loaded, clock) {
-    return {
-        results: loaded.tasks.map(task => ({
-            name: task.name,
-            config: task.configFile,
-            status: 'skipped',
-            error: 'not started: cancelled'
-        })),
-        problems: [],
-        warnings: loaded.warnings,
-        offline: false,
-        stages: clock.stages
-    };
-}
-/**
- * Nothing was written: every task says why it did not start (`login
- * failed`, `cancelled`); the run's error says what happened.
- */
-function notStarted(context, why, error, tasks = context.scanned.map(({ task }) => task)) {
-    const cancelled = context.io.signal.aborted;
-    const reason = cancelled ? 'cancelled' : why;
-    const results = tasks.map((task) => ({
-        name: task.name,
-        config: task.configFile,
-        status: 'skipped',
-        error: `not started: ${reason}`
-    }));
-    printUnplanned(context.io, results);
-    return {
-        results,
-        problems: [],
-        warnings: context.warnings,
-        offline: false,
-        stages: context.clock.stages,
-        // A cancel is reported once, by main.
-        error: cancelled || error === undefined ? undefined : describeError(error)
-    };
-}
-/** A group per task that was never planned: why it failed or did not start. */
-function printUnplanned(io, results) {
-    for (const result of results) {
-        io.printTaskLog(`${result.name ?? result.config ?? '?'}: ${result.status}`, [
-            ...(result.config ? [`config: ${result.config}`] : []),
-            `error: ${result.error ?? ''}`
-        ]);
-    }
-}
-/** The client for this run; the commands that need credentials check them first. */
-function connect(settings, io) {
-    const { credentials, host } = settings;
-    if (!credentials || !host) {
-        return Promise.reject(new Error(`missing ${settings.missingCredentials.join(', ')}`));
-    }
-    return connectExh({
-        host,
-        credentials,
-        requestTimeoutMs: settings.requestTimeoutMs,
-        signal: io.signal,
-        mask: io.mask,
-        log: io.info,
-        debug: io.debug
-    });
-}
-/** Offline, every task is planned as if new: that is what gets zipped and checked. */
-function planOffline(scanned, settings) {
-    return scanned.map(item => ({
-        ...item,
-        plan: planTask({
-            config: item.task.config,
-            marker: markerFor(repositoryOf(settings), item.folder.fingerprint, settings.pruneScope),
-            skipUnchanged: settings.skipUnchanged,
-            // Offline the tokens are unknown: stand-ins of the same size keep the
-            // environment size check honest.
-            injected: item.task.config.executionCredentials
-                ? Object.fromEntries(CREDENTIAL_VARIABLES.map(key => [
-                    key,
-                    key === 'API_HOST' ? (settings.host ?? '') : PENDING_TOKEN
-                ]))
-                : undefined
-        }),
-        planMs: 0
-    }));
-}
-function plannedResult(item) {
-    const durationMs = Math.round(item.planMs + item.packageMs);
-    return item.plan
-        ? { ...baseResult(item), status: 'planned', durationMs }
-        : { ...baseResult(item), status: 'failed', error: item.error, durationMs };
-}
-/**
- * A run that failed validation: each config with a problem is `failed`,
- * every other one `skipped`, and nothing was written.
- */
-function invalidRun(settings, loaded, problems) {
-    const names = new Map(loaded.tasks.map(task => [task.configFile ?? '', task.name]));
-    const buildFailed = problems.some(p => p.field === 'build-command');
-    const results = loaded.found.map(found => {
-        const config = relative(settings.workspace, found.file);
-        const own = problems.filter(problem => (problem.file ?? problem.config) === config);
-        const name = names.get(config) ?? own.find(p => p.task)?.task;
-        return own.length
-            ? {
-                name,
-                config,
-                status: 'failed',
-                error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
-            }
-            : {
-                name,
-                config,
-                status: 'skipped',
-                error: `not started: ${buildFailed ? "another task's build failed" : 'another config is invalid'}`
-            };
-    });
-    if (!loaded.found.length && settings.overrides?.name) {
-        results.push({
-            name: settings.overrides.name,
-            status: 'failed',
-            error: problems.map(p => `${p.field ?? ''}: ${p.rule}`).join('; ')
-        });
-    }
-    return { results, problems, warnings: loaded.warnings, offline: false };
-}
-/** This run's repository, as markers name it. */
-function repositoryOf(settings) {
-    return { id: settings.repositoryId, name: settings.repository };
-}
-
-;// CONCATENATED MODULE: ./src/commands.ts
-
-
-
-
-
-/** `command: list`: the remote functions. */
-async function commands_list(settings, io) {
-    const client = await connect(settings, io);
-    return client.listFunctions();
-}
-/**
- * `command: delete`: the function named exactly by `name` (any function, as
- * the CLI's `--name`), and those `tasks` names or patterns match among this
- * repository's functions. A name that does not exist is reported, not a
- * crash. Users and roles stay.
- */
-async function remove(settings, io) {
-    const exactName = settings.overrides?.name;
-    if (!exactName && !settings.tasks.length) {
-        throw new ValidationError([
-            {
-                field: 'name, tasks',
-                rule: "command: delete needs a function name (name) or names and patterns of this repository's functions (tasks)"
-            }
-        ]);
-    }
-    const client = await connect(settings, io);
-    const existing = (await client.listFunctions()).map(fn => fn.name);
-    const selected = await selectOwnFunctions(client, existing, settings);
-    const found = exactName && existing.includes(exactName);
-    const targets = [
-        ...(found ? [exactName] : []),
-        ...selected.targets.filter(name => name !== exactName)
-    ];
-    const results = await deleteFunctions(client, targets, {
-        dryRun: settings.dryRun,
-        concurrency: settings.concurrency,
-        signal: io.signal
-    });
-    if (exactName && !found) {
-        results.unshift({
-            name: exactName,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not found'
-        });
-    }
-    const warnings = [
-        ...(exactName && !found
-            ? [`no function is named "${exactName}": nothing to delete`]
-            : []),
-        ...selected.warnings
-    ];
-    return { results, warnings };
-}
-/**
- * `tasks` selects only among functions that carry this repository's marker,
- * so a pattern never deletes a function made by hand or by another
- * repository.
- */
-async function selectOwnFunctions(client, existing, settings) {
-    if (!settings.tasks.length)
-        return { targets: [], warnings: [] };
-    const filter = createTaskFilter(settings.tasks);
-    const repository = repositoryOf(settings);
-    const targets = await keepOwned(client, existing.filter(filter.matches), settings.concurrency, environment => isOwnFunction(environment, repository));
-    const warnings = filter
-        .unmatched(targets)
-        .map(pattern => `no function of this repository matches "${pattern}": nothing to delete`);
-    return { targets, warnings };
-}
-
-;// CONCATENATED MODULE: ./src/pipeline.ts
-// The run without the runner: inputs read, the command carried out, and
-// everything the report needs collected. main.ts adds the runner's side
-// (reading inputs, masking, the log, outputs, summary, annotations, the
-// comment, signals); tests run this in-process against the fake API.
-
-
-
-
-
-/**
- * inputs → discover → load → fingerprint → plan → package → apply, for one
- * command; never throws: whatever failed is in `failures`.
- */
-async function runPipeline(readSettings, io) {
-    const report = emptyReport();
-    const failures = [];
-    let settings;
-    try {
-        settings = readSettings();
-        Object.assign(report, describeRun(settings));
-        await runCommand(settings, io, report, failures);
-    }
-    catch (error) {
-        recordFailure(failures, error, failedTitle(report.command));
-    }
-    // Whatever finished, a cancelled run did not do all it was asked: fail it.
-    if (io.signal.aborted) {
-        failures.push({
-            text: 'the run was cancelled (SIGINT/SIGTERM)',
-            title: failedTitle(report.command)
-        });
-    }
-    return { report, failures, settings };
-}
-function failedTitle(command) {
-    if (command === 'list')
-        return 'List failed';
-    if (command === 'delete')
-        return 'Delete failed';
-    return 'Sync failed';
-}
-function emptyReport() {
-    return {
-        command: 'sync',
-        dryRun: false,
-        offline: false,
-        missingCredentials: [],
-        results: [],
-        errors: [],
-        warnings: [],
-        durationMs: 0
-    };
-}
-/** A thrown ValidationError comes from the inputs; anything else failed the run. */
-function recordFailure(failures, error, title) {
-    if (error instanceof ValidationError) {
-        failures.push(...error.problems.map(problemFailure));
-    }
-    else {
-        failures.push({ text: describeError(error), title });
-    }
-}
-/** A config, build or input problem, annotated at its file when it has one. */
-function problemFailure(problem) {
-    const title = problem.field === 'build-command'
-        ? 'Build failed'
-        : problem.file || problem.config || problem.task
-            ? 'Invalid task config'
-            : 'Invalid input';
-    return {
-        text: formatProblem(problem),
-        title,
-        annotation: problem.file
-            ? [problem.field, problem.rule].filter(Boolean).join(': ')
-            : undefined,
-        file: problem.file,
-        line: problem.line,
-        column: problem.column
-    };
-}
-async function runCommand(settings, io, report, failures) {
-    if (settings.command === 'list') {
-        report.functions = await commands_list(settings, io);
-        return;
-    }
-    if (settings.command === 'delete') {
-        const outcome = await remove(settings, io);
-        report.results = outcome.results;
-        report.warnings.push(...outcome.warnings);
-        addFailedTasks(failures, outcome.results, 'Delete failed');
-        return;
-    }
-    if (report.offline) {
-        // Once, here: the summary has its own banner.
-        io.warning(`Dry run without ${settings.missingCredentials.join(', ')}: validating and packaging offline; the remote functions are not compared.`);
-    }
-    const outcome = await sync(settings, io);
-    io.info(`Stages: ${Object.entries(outcome.stages)
-        .map(([stage, ms]) => `${stage} ${ms} ms`)
-        .join(', ')}`);
-    report.results = outcome.results;
-    // A run that failed validation offline is still an offline run.
-    report.offline ||= outcome.offline;
-    if (outcome.error)
-        failures.push({ text: outcome.error, title: 'Sync failed' });
-    report.warnings.push(...outcome.warnings);
-    failures.push(...outcome.problems.map(problemFailure));
-    if (!outcome.problems.length) {
-        addFailedTasks(failures, outcome.results, 'Sync failed');
-    }
-}
-/** Each failed task is one failure, annotated at its config. */
-function addFailedTasks(failures, results, title) {
-    for (const result of results) {
-        if (result.status !== 'failed' || !result.error)
-            continue;
-        failures.push({
-            text: `${result.name ?? '?'}: ${result.error}`,
-            title,
-            file: result.config
-        });
-    }
-}
-function describeRun(settings) {
-    return {
-        command: settings.command,
-        dryRun: settings.dryRun,
-        offline: isOfflineDryRun(settings),
-        missingCredentials: settings.missingCredentials,
-        label: settings.label || undefined,
-        host: settings.host ? hostName(settings.host) : undefined
-    };
-}
-/** Only the host's name: never a path, a query or user info. */
-function hostName(host) {
-    try {
-        return new URL(/:\/\//.test(host) ? host : `https://${host}`).host;
-    }
-    catch {
-        return '';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/main.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * GitHub shows at most 10 error annotations per step; the run's own failure
- * message is one of them, so config errors get the other nine.
- */
-const MAX_ANNOTATIONS = 9;
-/** The runner's side of a run: inputs, masks, the log, then the report. */
-async function run() {
-    const started = performance.now();
-    const secrets = new SecretRegistry();
-    const log = safeLog(secrets);
-    const cancel = cancelOnSignals(log);
-    const mask = (secret) => {
-        secrets.add(secret);
-        for (const part of secretParts(secret))
-            core_setSecret(part);
-    };
-    const { report, failures, settings } = await runPipeline(() => {
-        const refusal = unsupportedPlatform(process.platform);
-        if (refusal)
-            throw new Error(refusal);
-        return readInputs(name => getInput(name), process.env, mask);
-    }, actionsIo(cancel.signal, mask, log));
-    cancel.dispose();
-    report.durationMs = Math.round(performance.now() - started);
-    const comment = settings && commentTarget(settings, report);
-    await publish(report, failures, comment, log);
-}
-function commentTarget(settings, report) {
-    if (!settings.commentOnPr)
-        return undefined;
-    if (settings.githubToken) {
-        return {
-            token: settings.githubToken,
-            label: settings.label,
-            scope: settings.pruneScope
-        };
-    }
-    report.warnings.push('comment-on-pr: no github-token, so no comment is posted');
-    return undefined;
-}
-function actionsIo(signal, mask, log) {
-    return {
-        env: process.env,
-        mask,
-        signal,
-        info: log.info,
-        warning: log.warning,
-        debug: log.debug,
-        printTaskLog: log.group,
-        runCommand: (command, cwd, title) => log.groupAround(title, () => withoutWorkflowCommands(() => runShell(command, {
-            cwd,
-            env: buildEnvironment(process.env),
-            signal
-        })))
-    };
-}
-/**
- * Outputs and summary are written whatever happened, then the verdict. The
- * free-text parts (errors, warnings, before → after) are redacted of every
- * masked value first: the comment is posted through the API, unmasked, and
- * an output holding a masked value would be dropped. Names and keys are left
- * whole.
- */
-async function publish(raw, rawFailures, comment, log) {
-    const { redact } = log;
-    const failures = rawFailures.map(failure => ({
-        ...failure,
-        text: redact(failure.text),
-        annotation: failure.annotation && redact(failure.annotation)
-    }));
-    const report = {
-        ...raw,
-        errors: failures.map(failure => failure.text),
-        warnings: raw.warnings.map(redact),
-        results: raw.results.map(result => redactResult(result, redact))
-    };
-    for (const [name, value] of Object.entries(computeOutputs(report))) {
-        setOutput(name, value);
-    }
-    const markdown = renderSummary(report);
-    if (process.env.GITHUB_STEP_SUMMARY) {
-        await summary.addRaw(markdown).write();
-    }
-    else {
-        for (const line of markdown.split('\n'))
-            log.info(line);
-    }
-    for (const warning of report.warnings)
-        log.warning(warning);
-    // The comment is public: it leaves the host out too.
-    if (comment) {
-        await commentOnPullRequest(comment, renderSummary({ ...report, host: undefined }), log);
-    }
-    if (hasFailed(report))
-        annotate(report, failures, log);
-}
-function redactResult(result, redact) {
-    return {
-        ...result,
-        error: result.error === undefined ? undefined : redact(result.error),
-        details: result.details?.map(detail => ({
-            field: detail.field,
-            before: detail.before === undefined ? undefined : redact(detail.before),
-            after: detail.after === undefined ? undefined : redact(detail.after),
-            note: detail.note
-        }))
-    };
-}
-/**
- * One annotation per failure, titled by what failed; the final failure line
- * only counts, and lists what the annotation limit left out.
- */
-function annotate(report, failures, log) {
-    // The log's own list, as the summary has it (plain lines, not annotations).
-    log.info('Errors:');
-    for (const failure of failures)
-        log.info(`  ${failure.text}`);
-    const shown = failures.slice(0, MAX_ANNOTATIONS);
-    for (const failure of shown) {
-        error(forLog(failure.annotation ?? failure.text), {
-            title: failure.title,
-            file: failure.file,
-            startLine: failure.line,
-            startColumn: failure.column
-        });
-    }
-    const failed = countStatus(report.results, 'failed');
-    const headline = failed
-        ? `exh-tasks-action: ${failed} task(s) failed`
-        : 'exh-tasks-action failed';
-    const rest = failures.slice(MAX_ANNOTATIONS).map(f => forLog(f.text));
-    setFailed([headline, ...rest].join('\n'));
-}
-/** A comment that cannot be posted (a fork's read-only token) only warns. */
-async function commentOnPullRequest(comment, summary, log) {
-    const key = { label: comment.label, scope: comment.scope };
-    try {
-        const outcome = await upsertPullRequestComment(comment.token, renderComment(summary, key, commentLinks(process.env, github_context.payload)), key);
-        log.info(`comment-on-pr: ${outcome}`);
-    }
-    catch (error) {
-        log.warning(`comment-on-pr: could not comment (${describeError(error)})`);
-    }
-}
-/**
- * GitHub sends SIGINT, then SIGTERM 7.5 s later: on the first, start nothing
- * new and abort what is in flight, so outputs and summary still get written.
- */
-function cancelOnSignals(log) {
-    const controller = new AbortController();
-    const onSignal = () => {
-        if (!controller.signal.aborted) {
-            log.warning('Cancelled: aborting requests in flight.');
-            controller.abort();
-        }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    return {
-        signal: controller.signal,
-        dispose: () => {
-            process.off('SIGINT', onSignal);
-            process.off('SIGTERM', onSignal);
-        }
-    };
-}
-
-
-/***/ }),
-
-/***/ 75:
-/***/ ((module) => {
-
-module.exports = eval("require")("supports-color");
-
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 181:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 6982:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 6928:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-
-/***/ }),
-
-/***/ 2203:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-
-/***/ }),
-
-/***/ 3193:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 2018:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
-
-/***/ }),
-
-/***/ 7016:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 3106:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
-
-/***/ }),
-
-/***/ 4352:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(5077)
-const { SCHEMES, getSchemeHandler } = __nccwpck_require__(5300)
-
-const VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u
-const MALFORMED_SCHEME_ERROR = 'URI scheme is malformed.'
-const MALFORMED_HOST_ERROR = 'URI host is malformed.'
-// ASCII characters outside the RFC 3986 reg-name set (unreserved, sub-delims
-// and "%" for pct-encoded): C0 controls, space, DEL, and "#/:<>?@[\]^`{|}.
-const FORBIDDEN_DOMAIN_HOST_CHARACTER = /[\0-\x20"#/:<>?@[\\\]^`{|}\x7F]/u
-
-/**
- * RFC 3986 section 3.1 does not allow percent-encoding in a scheme, so the
- * scheme is validated as-is and never decoded. Decoding would let inert input
- * such as `%6Aavascript:` become a live `javascript:` scheme.
- *
- * @param {string} scheme
- * @returns {string}
- */
-function validateScheme (scheme) {
-  const stringScheme = String(scheme)
-  if (!VALID_SCHEME.test(stringScheme)) {
-    throw new TypeError(MALFORMED_SCHEME_ERROR)
-  }
-  return stringScheme
-}
-
-/**
- * @template {import('./types/index').URIComponent|string} T
- * @param {T} uri
- * @param {import('./types/index').Options} [options]
- * @returns {T}
- */
-function normalize (uri, options) {
-  if (typeof uri === 'string') {
-    uri = /** @type {T} */ (normalizeString(uri, options))
-  } else if (typeof uri === 'object') {
-    uri = /** @type {T} */ (parse(serialize(uri, options), options))
-  }
-  return uri
-}
-
-/**
- * @param {string} baseURI
- * @param {string} relativeURI
- * @param {import('./types/index').Options} [options]
- * @returns {string}
- */
-function resolve (baseURI, relativeURI, options) {
-  const schemelessOptions = options ? Object.assign({ scheme: 'null' }, options) : { scheme: 'null' }
-  const {
-    parsed: baseParsed,
-    malformedAuthorityOrPort: baseMalformed,
-    malformedPercentEncoding: baseMalformedPercentEncoding,
-    malformedSchemeSpecific: baseMalformedSchemeSpecific,
-    malformedHost: baseMalformedHost,
-    malformedScheme: baseMalformedScheme
-  } = parseWithStatus(baseURI, schemelessOptions)
-  const {
-    parsed: relativeParsed,
-    malformedAuthorityOrPort: relativeMalformed,
-    malformedPercentEncoding: relativeMalformedPercentEncoding,
-    malformedSchemeSpecific: relativeMalformedSchemeSpecific,
-    malformedHost: relativeMalformedHost,
-    malformedScheme: relativeMalformedScheme
-  } = parseWithStatus(relativeURI, schemelessOptions)
-  if (
-    baseMalformed ||
-    relativeMalformed ||
-    baseMalformedPercentEncoding ||
-    relativeMalformedPercentEncoding ||
-    baseMalformedSchemeSpecific ||
-    relativeMalformedSchemeSpecific ||
-    baseMalformedHost ||
-    relativeMalformedHost ||
-    baseMalformedScheme ||
-    relativeMalformedScheme
-  ) {
-    throw new Error(baseParsed.error || relativeParsed.error || 'URI is malformed.')
-  }
-  const resolved = resolveComponent(baseParsed, relativeParsed, schemelessOptions, true)
-  const resolvedSchemeHandler = getSchemeHandler((options && options.scheme) || resolved.scheme)
-  const resolvedHost = resolved.host
-  const resolvedHostIsIP = resolvedHost !== undefined && resolvedHost !== '' &&
-    (isIPv4(resolvedHost) || normalizeIPv6(resolvedHost).isIPV6)
-  // Inputs are parsed scheme-neutrally, so delimiters and controls in a domain
-  // host are only detected here, once the final scheme is known. They always
-  // fail closed, including in percent-encoded hosts.
-  if (hasForbiddenDomainHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)) {
-    throw new Error(MALFORMED_HOST_ERROR)
-  }
-  canonicalizeHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)
-  // Percent escapes in an ASCII reg-name are encoded data. The WHATWG hostname
-  // parser can reject them even though fast-uri preserves them safely as RFC
-  // 3986 data. A raw non-ASCII host must still fail closed if conversion fails.
-  const encodedASCIIHost = resolvedHost && resolvedHost.indexOf('%') !== -1 &&
-    !/\P{ASCII}/u.test(resolvedHost)
-  if (resolved.error && !encodedASCIIHost) {
-    throw new Error(resolved.error)
-  }
-  schemelessOptions.skipEscape = true
-  return serialize(resolved, schemelessOptions)
-}
-
-/**
- * @param {import ('./types/index').URIComponent} base
- * @param {import ('./types/index').URIComponent} relative
- * @param {import('./types/index').Options} [options]
- * @param {boolean} [skipNormalization=false]
- * @returns {import ('./types/index').URIComponent}
- */
-function resolveComponent (base, relative, options, skipNormalization) {
-  /** @type {import('./types/index').URIComponent} */
-  const target = {}
-  if (!skipNormalization) {
-    base = parse(serialize(base, options), options) // normalize base component
-    relative = parse(serialize(relative, options), options) // normalize relative component
-  }
-  options = options || {}
-
-  if (!options.tolerant && relative.scheme) {
-    target.scheme = relative.scheme
-    // target.authority = relative.authority;
-    target.userinfo = relative.userinfo
-    target.host = relative.host
-    target.port = relative.port
-    target.path = removeDotSegments(relative.path || '')
-    target.query = relative.query
-  } else {
-    if (relative.userinfo !== undefined || relative.host !== undefined || relative.port !== undefined) {
-      // target.authority = relative.authority;
-      target.userinfo = relative.userinfo
-      target.host = relative.host
-      target.port = relative.port
-      target.path = removeDotSegments(relative.path || '')
-      target.query = relative.query
-    } else {
-      if (!relative.path) {
-        target.path = base.path
-        if (relative.query !== undefined) {
-          target.query = relative.query
-        } else {
-          target.query = base.query
-        }
-      } else {
-        if (relative.path[0] === '/') {
-          target.path = removeDotSegments(relative.path)
-        } else {
-          const baseHasAuthority = base.userinfo !== undefined || base.host !== undefined || base.port !== undefined
-          if (baseHasAuthority && !base.path) {
-            target.path = '/' + relative.path
-          } else if (!base.path) {
-            target.path = relative.path
-          } else {
-            target.path = base.path.slice(0, base.path.lastIndexOf('/') + 1) + relative.path
-          }
-          target.path = base.scheme === undefined && !baseHasAuthority && target.path[0] !== '/'
-            ? removeDotSegmentsRelative(target.path)
-            : removeDotSegments(target.path)
-        }
-        target.query = relative.query
-      }
-      // target.authority = base.authority;
-      target.userinfo = base.userinfo
-      target.host = base.host
-      target.port = base.port
-    }
-    target.scheme = base.scheme
-  }
-
-  target.fragment = relative.fragment
-
-  return target
-}
-
-/**
- * @param {import ('./types/index').URIComponent|string} uriA
- * @param {import ('./types/index').URIComponent|string} uriB
- * @param {import ('./types/index').Options} options
- * @returns {boolean}
- */
-function equal (uriA, uriB, options) {
-  const normalizedA = normalizeComparableURI(uriA, options)
-  const normalizedB = normalizeComparableURI(uriB, options)
-
-  return normalizedA !== undefined && normalizedB !== undefined && normalizedA === normalizedB
-}
-
-/**
- * @param {Readonly<import('./types/index').URIComponent>} cmpts
- * @param {import('./types/index').Options} [opts]
- * @returns {string}
- */
-function serialize (cmpts, opts) {
-  const component = {
-    host: cmpts.host,
-    scheme: cmpts.scheme,
-    userinfo: cmpts.userinfo,
-    port: cmpts.port,
-    path: cmpts.path,
-    query: cmpts.query,
-    nid: cmpts.nid,
-    nss: cmpts.nss,
-    uuid: cmpts.uuid,
-    fragment: cmpts.fragment,
-    reference: cmpts.reference,
-    resourceName: cmpts.resourceName,
-    secure: cmpts.secure,
-    error: ''
-  }
-  const options = Object.assign({}, opts)
-  const uriTokens = []
-
-  if (component.scheme) {
-    component.scheme = validateScheme(component.scheme)
-  }
-
-  // find scheme handler
-  const schemeHandler = getSchemeHandler(options.scheme || component.scheme)
-
-  // perform scheme specific serialization
-  if (schemeHandler && schemeHandler.serialize) schemeHandler.serialize(component, options)
-
-  const hasAuthority = component.userinfo !== undefined || component.host !== undefined || component.port !== undefined
-  // A reference with no emitted scheme is path-noscheme: a bare ':' in its
-  // first path segment would reparse as a scheme (RFC 3986 3.3/4.2). Enforced
-  // under skipEscape too (resolve()), so the reapply below gates on this flag.
-  const schemelessReference = (component.scheme === undefined || options.reference === 'suffix') && !hasAuthority
-  const pathNoScheme = !options.skipEscape && schemelessReference
-
-  if (component.path !== undefined) {
-    if (!options.skipEscape) {
-      component.path = serializePathEncoding(component.path, pathNoScheme)
-    } else {
-      component.path = normalizePercentEncoding(component.path)
-    }
-  }
-
-  if (options.reference !== 'suffix' && component.scheme) {
-    // Scheme handlers may replace the scheme during serialization.
-    component.scheme = validateScheme(component.scheme)
-    uriTokens.push(component.scheme, ':')
-  }
-
-  const authority = recomposeAuthority(component)
-  if (authority !== undefined) {
-    if (options.reference !== 'suffix') {
-      uriTokens.push('//')
-    }
-
-    uriTokens.push(authority)
-
-    if (component.path && component.path[0] !== '/') {
-      uriTokens.push('/')
-    }
-  }
-  if (component.path !== undefined) {
-    let s = component.path
-
-    if (!options.absolutePath && (!schemeHandler || !schemeHandler.absolutePath)) {
-      // A relative-path reference keeps its unresolvable leading ".." segments
-      // and must never become root-relative (RFC 3986 section 5.2.4 applies to
-      // merged target paths, not to the reference itself).
-      s = schemelessReference && s[0] !== '/'
-        ? removeDotSegmentsRelative(s)
-        : removeDotSegments(s)
-    }
-
-    // Dot-segment removal can expose a colon that was not originally in the
-    // first segment (for example, "./a:b"). Reapply path-noscheme encoding so
-    // the serialized relative reference cannot be reparsed as a URI scheme.
-    if (schemelessReference) {
-      s = serializePathEncoding(s, true)
-    }
-
-    if (
-      authority === undefined &&
-      s[0] === '/' &&
-      s[1] === '/'
-    ) {
-      // don't allow the path to start with "//"
-      s = '/%2F' + s.slice(2)
-    }
-
-    uriTokens.push(s)
-  }
-
-  if (component.query !== undefined) {
-    uriTokens.push('?', encodeQuery(component.query))
-  }
-
-  if (component.fragment !== undefined) {
-    uriTokens.push('#', encodeFragment(component.fragment))
-  }
-  return uriTokens.join('')
-}
-
-const URI_PARSE = /^(?:([^#/:?]+):)?(?:\/\/((?:([^#/?@]*)@)?(\[[^#/?\]]+\]|[^#/:?]*)(?::(\d*))?))?([^#?]*)(?:\?([^#]*))?(?:#((?:.|[\n\r])*))?/u
-
-// Captures the authority component (between "//" and the next "/", "?" or "#"),
-// with or without a scheme prefix, for the literal-backslash rejection below.
-const AUTHORITY_PREFIX = /^(?:[^#/:?]+:)?\/\/([^/?#]*)/
-
-// Captures the leading authority-introducer region after an optional scheme: a
-// run of forward slashes, backslashes, and the characters the WHATWG URL parser
-// removes before parsing (TAB U+0009, LF U+000A, CR U+000D). A valid introducer
-// is exactly "//". Node treats "\" as "/" on special schemes and strips those
-// characters first, so forms like "\\", "/\", "\/", "/<TAB>/", or a leading
-// "<TAB>//" reach an authority in Node while fast-uri's URI_PARSE folds them into
-// the path group (host confusion / SSRF / redirect bypass).
-const AUTHORITY_INTRODUCER_REGION = /^(?:[^#/:?]+:)?([/\\\t\n\r]*)/
-
-/**
- * @param {import('./types/index').URIComponent} parsed
- * @param {RegExpMatchArray} matches
- * @returns {string|undefined}
- */
-function getParseError (parsed, matches) {
-  if (matches[2] !== undefined && parsed.path && parsed.path[0] !== '/') {
-    return 'URI path must start with "/" when authority is present.'
-  }
-
-  if (typeof parsed.port === 'number' && (parsed.port < 0 || parsed.port > 65535)) {
-    return 'URI port is malformed.'
-  }
-
-  return undefined
-}
-
-/**
- * Checks percent syntax without decoding the represented octets. RFC 3986
- * percent-encoding is byte-oriented, so sequences such as `%FF` are valid even
- * though they are not independently valid UTF-8.
- *
- * @param {string|undefined} component
- * @returns {boolean}
- */
-function hasMalformedPercentEncoding (component) {
-  if (component === undefined) return false
-
-  let percent = component.indexOf('%')
-  while (percent !== -1) {
-    if (percent + 2 >= component.length || !/^[\da-f]{2}$/iu.test(component.slice(percent + 1, percent + 3))) {
-      return true
-    }
-    percent = component.indexOf('%', percent + 3)
-  }
-
-  return false
-}
-
-/**
- * Whether the host is a bracketed IP literal (RFC 3986 `IP-literal`).
- * An unterminated `[` is not a literal, so it must still be validated as a
- * reg-name instead of being waved through as an IP.
- *
- * @param {string} host
- * @returns {boolean}
- */
-function isIPLiteral (host) {
-  return host[0] === '[' && host[host.length - 1] === ']'
-}
-
-/**
- * @param {RegExpMatchArray} matches
- * @returns {boolean}
- */
-function hasMalformedComponentPercentEncoding (matches) {
-  // Bracketed IP literals use a raw "%" as the zone separator for historical
-  // compatibility. Their parsing is intentionally left to normalizeIPv6.
-  const host = matches[4]
-  return hasMalformedPercentEncoding(matches[3]) ||
-    (host !== undefined && !isIPLiteral(host) && hasMalformedPercentEncoding(host)) ||
-    hasMalformedPercentEncoding(matches[6]) ||
-    hasMalformedPercentEncoding(matches[7]) ||
-    hasMalformedPercentEncoding(matches[8])
-}
-
-/**
- * @param {import('./types/index').URIComponent} parsed
- * @param {import('./types/index').Options} options
- * @param {{ domainHost?: boolean, unicodeSupport?: boolean }|undefined} schemeHandler
- * @param {boolean} isIP
- * @returns {boolean} whether host conversion failed
- */
-function canonicalizeHost (parsed, options, schemeHandler, isIP) {
-  if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP)) {
-    parsed.error = parsed.error || MALFORMED_HOST_ERROR
-    return true
-  }
-
-  if (
-    !options.unicodeSupport &&
-    (!schemeHandler || !schemeHandler.unicodeSupport) &&
-    parsed.host &&
-    !isIPLiteral(parsed.host) &&
-    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
-    isIP === false &&
-    nonSimpleDomain(parsed.host)
-  ) {
-    let url
-    try {
-      url = new URL('http://' + parsed.host)
-    } catch (e) {
-      parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e
-      return true
-    }
-    // The WHATWG parser must have read the whole input as a host. Anything
-    // else means it found a delimiter fast-uri did not, so its hostname would
-    // describe a different authority.
-    if (!isHostOnlyURL(url)) {
-      parsed.error = parsed.error || MALFORMED_HOST_ERROR
-      return true
-    }
-    parsed.host = url.hostname
-  }
-  return false
-}
-
-/**
- * Whether a domain host contains an ASCII character that RFC 3986 does not
- * allow in a reg-name (unreserved, sub-delims, or pct-encoded). Such a host is
- * rejected instead of being handed to the WHATWG URL parser, which would treat
- * "@" as a userinfo delimiter (silently dropping the data before it) and strip
- * TAB, LF, and CR. Non-ASCII characters remain allowed for IDNs.
- *
- * @param {import('./types/index').URIComponent} parsed
- * @param {import('./types/index').Options} options
- * @param {{ domainHost?: boolean }|undefined} schemeHandler
- * @param {boolean} isIP
- * @returns {boolean}
- */
-function hasForbiddenDomainHost (parsed, options, schemeHandler, isIP) {
-  return Boolean(
-    parsed.host &&
-    isIP === false &&
-    !isIPLiteral(parsed.host) &&
-    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
-    FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
-  )
-}
-
-/**
- * @param {URL} url
- * @returns {boolean}
- */
-function isHostOnlyURL (url) {
-  return url.username === '' &&
-    url.password === '' &&
-    url.port === '' &&
-    url.pathname === '/' &&
-    url.search === '' &&
-    url.hash === '' &&
-    url.hostname !== ''
-}
-
-/**
- * @param {string} uri
- * @param {import('./types/index').Options} [opts]
- * @returns {{ parsed: import('./types/index').URIComponent, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
- */
-function parseWithStatus (uri, opts) {
-  const options = Object.assign({}, opts)
-  /** @type {import('./types/index').URIComponent} */
-  const parsed = {
-    scheme: undefined,
-    userinfo: undefined,
-    host: '',
-    port: undefined,
-    path: '',
-    query: undefined,
-    fragment: undefined
-  }
-
-  let malformedAuthorityOrPort = false
-  let malformedPercentEncoding = false
-  let malformedSchemeSpecific = false
-  let malformedHost = false
-  let malformedIPLiteral = false
-  let malformedScheme = false
-
-  let isIP = false
-  if (options.reference === 'suffix') {
-    if (options.scheme) {
-      uri = options.scheme + ':' + uri
-    } else {
-      uri = '//' + uri
-    }
-  }
-
-  // A literal backslash (U+005C) is not a valid RFC 3986 URI character and is
-  // not an authority delimiter. Reject it in the authority rather than
-  // rewriting it: normalizing "\" -> "/" (WHATWG error recovery) could silently
-  // change the resource identified by an otherwise-invalid input, and lets "\"
-  // act as a host delimiter here while Node's native URL parses a different
-  // host (SSRF / redirect / origin-allowlist bypass). Percent-encoded %5C is
-  // untouched and remains valid encoded data.
-  const authorityMatch = uri.match(AUTHORITY_PREFIX)
-  if (authorityMatch !== null && authorityMatch[1].indexOf('\\') !== -1) {
-    parsed.error = 'URI authority must not contain a literal backslash.'
-    malformedAuthorityOrPort = true
-  }
-
-  // Reject a malformed or whitespace-smuggled authority introducer. fast-uri
-  // only recognizes a literal "//"; anything else in the leading separator run
-  // (a backslash, or a "//" that appears only after removing the TAB/LF/CR that
-  // Node strips) means the authority fast-uri parses differs from the one Node's
-  // URL resolves. Reject rather than rewrite, mirroring the literal-backslash
-  // guard above. Percent-encoded forms (%5C, %09) are untouched, valid data.
-  const introducerMatch = uri.match(AUTHORITY_INTRODUCER_REGION)
-  if (introducerMatch !== null) {
-    const region = introducerMatch[1]
-    const normalizedRegion = region.replace(/[\t\n\r]/g, '')
-    // Two or more leading separators introduce an authority.
-    if (normalizedRegion.length >= 2) {
-      if (normalizedRegion.slice(0, 2) !== '//') {
-        parsed.error = parsed.error || 'URI authority must not contain a literal backslash.'
-        malformedAuthorityOrPort = true
-      } else if (region.length !== normalizedRegion.length) {
-        parsed.error = parsed.error || 'URI authority introducer must not contain whitespace.'
-        malformedAuthorityOrPort = true
-      }
-    }
-  }
-
-  const matches = uri.match(URI_PARSE)
-
-  if (matches) {
-    // store each component
-    parsed.scheme = matches[1]
-    parsed.userinfo = matches[3]
-    parsed.host = matches[4]
-    parsed.port = parseInt(matches[5], 10)
-    parsed.path = matches[6] || ''
-    parsed.query = matches[7]
-    parsed.fragment = matches[8]
-
-    if (parsed.scheme !== undefined) {
-      if (VALID_SCHEME.test(parsed.scheme)) {
-        parsed.scheme = parsed.scheme.toLowerCase()
-      } else {
-        parsed.error = parsed.error || MALFORMED_SCHEME_ERROR
-        malformedScheme = true
-      }
-    }
-
-    malformedPercentEncoding = hasMalformedComponentPercentEncoding(matches)
-    if (malformedPercentEncoding) {
-      parsed.error = parsed.error || 'URI contains malformed percent-encoding.'
-    }
-
-    // fix port number
-    if (isNaN(parsed.port)) {
-      parsed.port = matches[5]
-    }
-
-    const parseError = getParseError(parsed, matches)
-    if (parseError !== undefined) {
-      parsed.error = parsed.error || parseError
-      malformedAuthorityOrPort = true
-    }
-
-    if (parsed.host) {
-      const ipv4result = isIPv4(parsed.host)
-      if (ipv4result === false) {
-        const bracketedIPLiteral = isIPLiteral(parsed.host)
-        const hasIPLiteralBracket = parsed.host.indexOf('[') !== -1 || parsed.host.indexOf(']') !== -1
-        const ipv6result = normalizeIPv6(parsed.host)
-        isIP = ipv6result.isIPV6 || ipv6result.isIPVFuture === true
-        malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true)
-        parsed.host = isIP ? ipv6result.host : ipv6result.host.toLowerCase()
-
-        if (malformedIPLiteral) {
-          parsed.error = parsed.error || MALFORMED_HOST_ERROR
-          malformedAuthorityOrPort = true
-        }
-      } else {
-        isIP = true
-      }
-    }
-    if (parsed.scheme === undefined && parsed.userinfo === undefined && parsed.host === undefined && parsed.port === undefined && parsed.query === undefined && !parsed.path) {
-      parsed.reference = 'same-document'
-    } else if (parsed.scheme === undefined) {
-      parsed.reference = 'relative'
-    } else if (parsed.fragment === undefined) {
-      parsed.reference = 'absolute'
-    } else {
-      parsed.reference = 'uri'
-    }
-
-    // check for reference errors
-    if (options.reference && options.reference !== 'suffix' && options.reference !== parsed.reference) {
-      parsed.error = parsed.error || 'URI is not a ' + options.reference + ' reference.'
-    }
-
-    // find scheme handler
-    const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme)
-
-    // convert Unicode IDN -> ASCII IDN when the effective scheme uses domain hosts
-    if (!malformedIPLiteral) {
-      malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP)
-    }
-
-    if (uri.indexOf('%') !== -1 && parsed.host !== undefined && !malformedIPLiteral) {
-      let host = isIP ? parsed.host : normalizePercentEncoding(parsed.host, true)
-      if (!isIP) {
-        // Fold reg-name case after decoding unreserved octets. The second
-        // pass only restores uppercase hex in escapes that remain encoded.
-        host = normalizePercentEncoding(host.toLowerCase())
-      }
-      // Resolution parses both inputs with the internal `null` scheme before
-      // the effective scheme is known. Keep raw host delimiters for that step
-      // so resolve() can reject them for domain-host schemes; the resolved
-      // authority is encoded when it is serialized.
-      parsed.host = isIP || options.scheme !== 'null' ? reescapeHostDelimiters(host, isIP) : host
-    }
-
-    if (!schemeHandler || (schemeHandler && !schemeHandler.skipNormalize)) {
-      if (parsed.path) {
-        parsed.path = normalizePathEncoding(parsed.path)
-      }
-      if (parsed.query) {
-        parsed.query = normalizeQueryFragmentEncoding(parsed.query)
-      }
-      if (parsed.fragment) {
-        parsed.fragment = normalizeQueryFragmentEncoding(parsed.fragment)
-      }
-    }
-
-    // perform scheme specific parsing
-    if (schemeHandler && schemeHandler.parse) {
-      schemeHandler.parse(parsed, options)
-      if (schemeHandler === SCHEMES.urn && parsed.nid === undefined) {
-        malformedSchemeSpecific = true
-      }
-    }
-  } else {
-    parsed.error = parsed.error || 'URI can not be parsed.'
-  }
-  return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme }
-}
-
-/**
- * @param {string} uri
- * @param {import('./types/index').Options} [opts]
- * @returns
- */
-function parse (uri, opts) {
-  return parseWithStatus(uri, opts).parsed
-}
-
-/**
- * @param {string} uri
- * @param {import('./types/index').Options} [opts]
- * @returns {string}
- */
-function normalizeString (uri, opts) {
-  return normalizeStringWithStatus(uri, opts).normalized
-}
-
-/**
- * @param {string} uri
- * @param {import('./types/index').Options} [opts]
- * @returns {{ normalized: string, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
- */
-function normalizeStringWithStatus (uri, opts) {
-  const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts)
-  return {
-    normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts),
-    malformedAuthorityOrPort,
-    malformedPercentEncoding,
-    malformedSchemeSpecific,
-    malformedHost,
-    malformedScheme
-  }
-}
-
-/**
- * @param {import ('./types/index').URIComponent|string} uri
- * @param {import('./types/index').Options} [opts]
- * @returns {string|undefined}
- */
-function normalizeComparableURI (uri, opts) {
-  if (typeof uri !== 'string' && typeof uri !== 'object') {
-    return undefined
-  }
-
-  let value
-  try {
-    value = typeof uri === 'string' ? uri : serialize(uri, opts)
-  } catch {
-    return undefined
-  }
-  const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts)
-  return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? undefined : normalized
-}
-
-const fastUri = {
-  SCHEMES,
-  normalize,
-  resolve,
-  resolveComponent,
-  equal,
-  serialize,
-  parse
-}
-
-module.exports = fastUri
-module.exports["default"] = fastUri
-module.exports.fastUri = fastUri
-
-
-/***/ }),
-
-/***/ 5300:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { isUUID } = __nccwpck_require__(5077)
-const URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu
-
-const supportedSchemeNames = /** @type {const} */ (['http', 'https', 'ws',
-  'wss', 'urn', 'urn:uuid'])
-
-/** @typedef {supportedSchemeNames[number]} SchemeName */
-
-/**
- * @param {string} name
- * @returns {name is SchemeName}
- */
-function isValidSchemeName (name) {
-  return supportedSchemeNames.indexOf(/** @type {*} */ (name)) !== -1
-}
-
-/**
- * @callback SchemeFn
- * @param {import('../types/index').URIComponent} component
- * @param {import('../types/index').Options} options
- * @returns {import('../types/index').URIComponent}
- */
-
-/**
- * @typedef {Object} SchemeHandler
- * @property {SchemeName} scheme - The scheme name.
- * @property {boolean} [domainHost] - Indicates if the scheme supports domain hosts.
- * @property {SchemeFn} parse - Function to parse the URI component for this scheme.
- * @property {SchemeFn} serialize - Function to serialize the URI component for this scheme.
- * @property {boolean} [skipNormalize] - Indicates if normalization should be skipped for this scheme.
- * @property {boolean} [absolutePath] - Indicates if the scheme uses absolute paths.
- * @property {boolean} [unicodeSupport] - Indicates if the scheme supports Unicode.
- */
-
-/**
- * @param {import('../types/index').URIComponent} wsComponent
- * @returns {boolean}
- */
-function wsIsSecure (wsComponent) {
-  if (wsComponent.secure === true) {
-    return true
-  } else if (wsComponent.secure === false) {
-    return false
-  } else if (wsComponent.scheme) {
-    return (
-      wsComponent.scheme.length === 3 &&
-      (wsComponent.scheme[0] === 'w' || wsComponent.scheme[0] === 'W') &&
-      (wsComponent.scheme[1] === 's' || wsComponent.scheme[1] === 'S') &&
-      (wsComponent.scheme[2] === 's' || wsComponent.scheme[2] === 'S')
-    )
-  } else {
-    return false
-  }
-}
-
-/** @type {SchemeFn} */
-function httpParse (component) {
-  if (!component.host) {
-    component.error = component.error || 'HTTP URIs must have a host.'
-  }
-
-  return component
-}
-
-/** @type {SchemeFn} */
-function httpSerialize (component) {
-  const secure = String(component.scheme).toLowerCase() === 'https'
-
-  // normalize the default port
-  if (component.port === (secure ? 443 : 80) || component.port === '') {
-    component.port = undefined
-  }
-
-  // normalize the empty path
-  if (!component.path) {
-    component.path = '/'
-  }
-
-  // NOTE: We do not parse query strings for HTTP URIs
-  // as WWW Form Url Encoded query strings are part of the HTML4+ spec,
-  // and not the HTTP spec.
-
-  return component
-}
-
-/** @type {SchemeFn} */
-function wsParse (wsComponent) {
-// indicate if the secure flag is set
-  wsComponent.secure = wsIsSecure(wsComponent)
-
-  // construct resouce name
-  wsComponent.resourceName = (wsComponent.path || '/') + (wsComponent.query ? '?' + wsComponent.query : '')
-  wsComponent.path = undefined
-  wsComponent.query = undefined
-
-  return wsComponent
-}
-
-/** @type {SchemeFn} */
-function wsSerialize (wsComponent) {
-// normalize the default port
-  if (wsComponent.port === (wsIsSecure(wsComponent) ? 443 : 80) || wsComponent.port === '') {
-    wsComponent.port = undefined
-  }
-
-  // ensure scheme matches secure flag
-  if (typeof wsComponent.secure === 'boolean') {
-    wsComponent.scheme = (wsComponent.secure ? 'wss' : 'ws')
-    wsComponent.secure = undefined
-  }
-
-  // reconstruct path from resource name
-  if (wsComponent.resourceName) {
-    const queryIndex = wsComponent.resourceName.indexOf('?')
-    const path = queryIndex === -1
-      ? wsComponent.resourceName
-      : wsComponent.resourceName.slice(0, queryIndex)
-    wsComponent.path = (path && path !== '/' ? path : undefined)
-    wsComponent.query = queryIndex === -1
-      ? undefined
-      : wsComponent.resourceName.slice(queryIndex + 1)
-    wsComponent.resourceName = undefined
-  }
-
-  // forbid fragment component
-  wsComponent.fragment = undefined
-
-  return wsComponent
-}
-
-/** @type {SchemeFn} */
-function urnParse (urnComponent, options) {
-  if (!urnComponent.path) {
-    urnComponent.error = 'URN can not be parsed'
-    return urnComponent
-  }
-  const matches = urnComponent.path.match(URN_REG)
-  if (matches && matches[0] === urnComponent.path) {
-    const scheme = options.scheme || urnComponent.scheme || 'urn'
-    urnComponent.nid = matches[1].toLowerCase()
-    urnComponent.nss = matches[2]
-    const urnScheme = `${scheme}:${options.nid || urnComponent.nid}`
-    const schemeHandler = getSchemeHandler(urnScheme)
-    urnComponent.path = undefined
-
-    if (schemeHandler) {
-      urnComponent = schemeHandler.parse(urnComponent, options)
-    }
-  } else {
-    urnComponent.error = urnComponent.error || 'URN can not be parsed.'
-  }
-
-  return urnComponent
-}
-
-/** @type {SchemeFn} */
-function urnSerialize (urnComponent, options) {
-  if (urnComponent.nid === undefined) {
-    throw new Error('URN without nid cannot be serialized')
-  }
-  const scheme = options.scheme || urnComponent.scheme || 'urn'
-  const nid = urnComponent.nid.toLowerCase()
-  const urnScheme = `${scheme}:${options.nid || nid}`
-  const schemeHandler = getSchemeHandler(urnScheme)
-
-  if (schemeHandler) {
-    urnComponent = schemeHandler.serialize(urnComponent, options)
-  }
-
-  const uriComponent = urnComponent
-  const nss = urnComponent.nss
-  uriComponent.path = `${nid || options.nid}:${nss}`
-
-  options.skipEscape = true
-  return uriComponent
-}
-
-/** @type {SchemeFn} */
-function urnuuidParse (urnComponent, options) {
-  const uuidComponent = urnComponent
-  uuidComponent.uuid = uuidComponent.nss
-  uuidComponent.nss = undefined
-
-  if (!options.tolerant && (!uuidComponent.uuid || !isUUID(uuidComponent.uuid))) {
-    uuidComponent.error = uuidComponent.error || 'UUID is not valid.'
-  }
-
-  return uuidComponent
-}
-
-/** @type {SchemeFn} */
-function urnuuidSerialize (uuidComponent) {
-  const urnComponent = uuidComponent
-  // normalize UUID
-  urnComponent.nss = (uuidComponent.uuid || '').toLowerCase()
-  return urnComponent
-}
-
-const http = /** @type {SchemeHandler} */ ({
-  scheme: 'http',
-  domainHost: true,
-  parse: httpParse,
-  serialize: httpSerialize
-})
-
-const https = /** @type {SchemeHandler} */ ({
-  scheme: 'https',
-  domainHost: http.domainHost,
-  parse: httpParse,
-  serialize: httpSerialize
-})
-
-const ws = /** @type {SchemeHandler} */ ({
-  scheme: 'ws',
-  domainHost: true,
-  parse: wsParse,
-  serialize: wsSerialize
-})
-
-const wss = /** @type {SchemeHandler} */ ({
-  scheme: 'wss',
-  domainHost: ws.domainHost,
-  parse: ws.parse,
-  serialize: ws.serialize
-})
-
-const urn = /** @type {SchemeHandler} */ ({
-  scheme: 'urn',
-  parse: urnParse,
-  serialize: urnSerialize,
-  skipNormalize: true
-})
-
-const urnuuid = /** @type {SchemeHandler} */ ({
-  scheme: 'urn:uuid',
-  parse: urnuuidParse,
-  serialize: urnuuidSerialize,
-  skipNormalize: true
-})
-
-const SCHEMES = /** @type {Record<SchemeName, SchemeHandler>} */ ({
-  http,
-  https,
-  ws,
-  wss,
-  urn,
-  'urn:uuid': urnuuid
-})
-
-Object.setPrototypeOf(SCHEMES, null)
-
-/**
- * @param {string|undefined} scheme
- * @returns {SchemeHandler|undefined}
- */
-function getSchemeHandler (scheme) {
-  return (
-    scheme && (
-      SCHEMES[/** @type {SchemeName} */ (scheme)] ||
-      SCHEMES[/** @type {SchemeName} */(scheme.toLowerCase())])
-  ) ||
-    undefined
-}
-
-module.exports = {
-  wsIsSecure,
-  SCHEMES,
-  isValidSchemeName,
-  getSchemeHandler,
-}
-
-
-/***/ }),
-
-/***/ 5077:
-/***/ ((module) => {
-
-
-
-/** @type {(value: string) => boolean} */
-const isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu)
-
-/** @type {(value: string) => boolean} */
-const isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u)
-
-/** @type {(value: string) => boolean} */
-const isPort = RegExp.prototype.test.bind(/^\d*$/u)
-
-/** @type {(value: string) => boolean} */
-const isHexPair = RegExp.prototype.test.bind(/^[\da-f]{2}$/iu)
-
-/** @type {(value: string) => boolean} */
-const isUnreserved = RegExp.prototype.test.bind(/^[\da-z\-._~]$/iu)
-
-/** @type {(value: string) => boolean} */
-const isPathCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/u)
-
-/** @type {(value: string) => boolean} */
-const isQueryFragmentCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/u)
-
-/** @type {(value: string) => boolean} */
-const isUserinfoCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:]$/u)
-
-const BYTE_HEX = new Array(256)
-{
-  const HEX_DIGITS = '0123456789ABCDEF'
-  for (let i = 0; i < 256; i++) {
-    BYTE_HEX[i] = '%' + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 0xF]
-  }
-}
-function percentEncodeNonAscii (cp) {
-  if (cp < 0x800) {
-    return BYTE_HEX[0xC0 | (cp >> 6)] +
-           BYTE_HEX[0x80 | (cp & 0x3F)]
-  }
-  if (cp < 0x10000) {
-    return BYTE_HEX[0xE0 | (cp >> 12)] +
-           BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
-           BYTE_HEX[0x80 | (cp & 0x3F)]
-  }
-  return BYTE_HEX[0xF0 | (cp >> 18)] +
-         BYTE_HEX[0x80 | ((cp >> 12) & 0x3F)] +
-         BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
-         BYTE_HEX[0x80 | (cp & 0x3F)]
-}
-
-/**
- * @param {Array<string>} input
- * @returns {string}
- */
-function stringArrayToHexStripped (input) {
-  let acc = ''
-  let code = 0
-  let i = 0
-
-  for (i = 0; i < input.length; i++) {
-    code = input[i].charCodeAt(0)
-    if (code === 48) {
-      continue
-    }
-    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
-      return ''
-    }
-    acc += input[i]
-    break
-  }
-
-  for (i += 1; i < input.length; i++) {
-    code = input[i].charCodeAt(0)
-    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
-      return ''
-    }
-    acc += input[i]
-  }
-  return acc
-}
-
-/** @type {(value: string) => boolean} */
-const isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/)
-
-/** @type {(value: string) => boolean} */
-const isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/)
-
-/** @type {(value: string) => boolean} */
-const isZoneCharacter = RegExp.prototype.test.bind(/^[A-Za-z\d\-._~]$/)
-
-/**
- * @param {string} value
- * @returns {boolean}
- */
-const nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u)
-
-/**
- * @param {string} zone
- * @returns {boolean}
- */
-function isZoneIdentifier (zone) {
-  if (zone.length === 0) return false
-
-  for (let i = 0; i < zone.length; i++) {
-    if (isZoneCharacter(zone[i])) continue
-    if (zone[i] === '%' && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
-      i += 2
-      continue
-    }
-    return false
-  }
-
-  return true
-}
-
-/**
- * Compresses the longest run of zero hextets to "::" per RFC 5952. A run of a
- * single zero hextet is left uncompressed. On ties the leftmost run wins.
- *
- * @param {string[]} hextets
- * @returns {string}
- */
-function compressIPv6ZeroRun (hextets) {
-  let bestStart = -1
-  let bestLength = 0
-  let runStart = -1
-  let runLength = 0
-  for (let i = 0; i < hextets.length; i++) {
-    if (hextets[i] === '0') {
-      if (runStart === -1) runStart = i
-      runLength++
-      if (runLength > bestLength) {
-        bestLength = runLength
-        bestStart = runStart
-      }
-    } else {
-      runStart = -1
-      runLength = 0
-    }
-  }
-
-  if (bestLength < 2) return hextets.join(':')
-
-  const head = hextets.slice(0, bestStart).join(':')
-  const tail = hextets.slice(bestStart + bestLength).join(':')
-  return head + '::' + tail
-}
-
-/**
- * Validates an IPv6 address against the alternatives in RFC 3986 section
- * 3.2.2 and returns the same address with leading hextet zeroes removed.
- * An embedded IPv4 address counts as two hextets and is only valid at the end.
- *
- * @param {string} input
- * @returns {string|undefined}
- */
-function normalizeIPv6Address (input) {
-  const compression = input.indexOf('::')
-  if (compression !== -1 && input.indexOf('::', compression + 1) !== -1) return undefined
-
-  const left = compression === -1 ? input.split(':') : input.slice(0, compression).split(':')
-  const right = compression === -1 ? [] : input.slice(compression + 2).split(':')
-  if (compression !== -1) {
-    if (left.length === 1 && left[0] === '') left.length = 0
-    if (right.length === 1 && right[0] === '') right.length = 0
-  }
-
-  const parts = left.concat(right)
-  let hextetCount = 0
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]
-    if (part === '') return undefined
-
-    if (part.indexOf('.') !== -1) {
-      if (i !== parts.length - 1 || (compression !== -1 && right.length === 0) || !isIPv4(part)) return undefined
-      hextetCount += 2
-      continue
-    }
-
-    if (!isHextet(part)) return undefined
-    parts[i] = parseInt(part, 16).toString(16)
-    hextetCount++
-  }
-
-  if (compression === -1) {
-    if (hextetCount !== 8) return undefined
-    return compressIPv6ZeroRun(parts)
-  }
-  if (hextetCount >= 8) return undefined
-
-  // expand "::" then re-compress the longest run for a canonical result
-  const expanded = parts.slice(0, left.length)
-  for (let i = hextetCount; i < 8; i++) expanded.push('0')
-  for (let i = left.length; i < parts.length; i++) expanded.push(parts[i])
-  return compressIPv6ZeroRun(expanded)
-}
-
-/**
- * @typedef {Object} NormalizeIPv6Result
- * @property {string} host - The normalized host.
- * @property {string} [escapedHost] - The escaped host.
- * @property {boolean} isIPV6 - Indicates if the host is an IPv6 address.
- * @property {boolean} [isIPVFuture] - Indicates if the host is an IPvFuture literal.
- * @property {boolean} [error] - Indicates if a bracketed IP literal is malformed.
- */
-
-/**
- * Validates and normalizes a bracketed IP literal. Raw zone separators remain
- * accepted for backwards compatibility, while encoded separators and zone
- * contents follow RFC 6874.
- *
- * @param {string} host
- * @returns {NormalizeIPv6Result}
- */
-function normalizeIPv6 (host) {
-  const bracketed = host[0] === '[' && host[host.length - 1] === ']'
-  const hasBracket = host[0] === '[' || host[host.length - 1] === ']'
-  if (hasBracket && !bracketed) return { host, isIPV6: false, error: true }
-
-  let input = bracketed ? host.slice(1, -1) : host
-  if (bracketed && isIPvFuture(input)) {
-    input = input.toLowerCase()
-    return { host: `[${input}]`, escapedHost: input, isIPV6: false, isIPVFuture: true }
-  }
-
-  if (findToken(input, ':') < 2) {
-    return { host, isIPV6: false, error: bracketed }
-  }
-
-  let zoneIdentifier = ''
-  const zoneSeparator = input.indexOf('%')
-  if (zoneSeparator !== -1) {
-    const separatorLength = input.slice(zoneSeparator, zoneSeparator + 3).toLowerCase() === '%25' ? 3 : 1
-    zoneIdentifier = input.slice(zoneSeparator + separatorLength)
-    if (!isZoneIdentifier(zoneIdentifier)) return { host, isIPV6: false, error: true }
-    input = input.slice(0, zoneSeparator)
-  }
-
-  const address = normalizeIPv6Address(input)
-  if (address === undefined) return { host, isIPV6: false, error: true }
-
-  return {
-    host: address + (zoneIdentifier ? '%' + zoneIdentifier : ''),
-    escapedHost: address + (zoneIdentifier ? '%25' + zoneIdentifier : ''),
-    isIPV6: true
-  }
-}
-
-/**
- * @param {string} str
- * @param {string} token
- * @returns {number}
- */
-function findToken (str, token) {
-  let ind = 0
-  for (let i = 0; i < str.length; i++) {
-    if (str[i] === token) ind++
-  }
-  return ind
-}
-
-/**
- * @param {string} path
- * @returns {string}
- *
- * @see https://datatracker.ietf.org/doc/html/rfc3986#section-5.2.4
- */
-function removeDotSegments (path) {
-  let input = path
-  const output = []
-  let nextSlash = -1
-  let len = 0
-
-  // eslint-disable-next-line no-cond-assign
-  while (len = input.length) {
-    if (len === 1) {
-      if (input === '.') {
-        break
-      } else if (input === '/') {
-        output.push('/')
-        break
-      } else {
-        output.push(input)
-        break
-      }
-    } else if (len === 2) {
-      if (input[0] === '.') {
-        if (input[1] === '.') {
-          break
-        } else if (input[1] === '/') {
-          input = input.slice(2)
-          continue
-        }
-      } else if (input[0] === '/') {
-        if (input[1] === '.' || input[1] === '/') {
-          output.push('/')
-          break
-        }
-      }
-    } else if (len === 3) {
-      if (input === '/..') {
-        if (output.length !== 0) {
-          output.pop()
-        }
-        output.push('/')
-        break
-      }
-    }
-    if (input[0] === '.') {
-      if (input[1] === '.') {
-        if (input[2] === '/') {
-          input = input.slice(3)
-          continue
-        }
-      } else if (input[1] === '/') {
-        input = input.slice(2)
-        continue
-      }
-    } else if (input[0] === '/') {
-      if (input[1] === '.') {
-        if (input[2] === '/') {
-          input = input.slice(2)
-          continue
-        } else if (input[2] === '.') {
-          if (input[3] === '/') {
-            input = input.slice(3)
-            if (output.length !== 0) {
-              output.pop()
-            }
-            continue
-          }
-        }
-      }
-    }
-
-    // Rule 2E: Move normal path segment to output
-    if ((nextSlash = input.indexOf('/', 1)) === -1) {
-      output.push(input)
-      break
-    } else {
-      output.push(input.slice(0, nextSlash))
-      input = input.slice(nextSlash)
-    }
-  }
-
-  return output.join('')
-}
-
-/**
- * Removes dot segments from the path of a relative reference (a path that does
- * not start with "/") without changing what it resolves to against any base.
- * Unlike `removeDotSegments`, leading ".." segments that cannot be collapsed
- * are kept, the result never becomes root-relative, and a result that would be
- * empty or start with an empty segment is prefixed with "." (an empty path
- * means "same document" and a leading "//" would introduce an authority).
- *
- * @param {string} path
- * @returns {string}
- */
-function removeDotSegmentsRelative (path) {
-  if (path === '' || path[0] === '/') {
-    return removeDotSegments(path)
-  }
-
-  const segments = path.split('/')
-  const last = segments.length - 1
-  /** @type {string[]} */
-  const output = []
-  let trailingDirectory = false
-
-  for (let i = 0; i <= last; i++) {
-    const segment = segments[i]
-    if (segment === '.' || segment === '..') {
-      if (segment === '..') {
-        if (output.length !== 0 && output[output.length - 1] !== '..') {
-          output.pop()
-        } else {
-          output.push('..')
-        }
-      }
-      trailingDirectory = i === last
-    } else {
-      output.push(segment)
-    }
-  }
-
-  if (trailingDirectory && output[output.length - 1] !== '..') {
-    output.push('')
-  }
-  if (output.length === 0 || output[0] === '' || output[0].includes(':')) {
-    // An empty path, a leading empty segment ("//"), or a first segment
-    // containing ":" (which would be mistaken for a scheme, RFC 3986 section
-    // 4.2) must stay behind a "." segment so the reference keeps its meaning.
-    output.unshift('.')
-  }
-
-  return output.join('/')
-}
-
-/**
- * Re-escape RFC 3986 gen-delims that must not appear literally in the host.
- * After the URI regex parses, these characters cannot be literal in the host
- * field, so any that appear after decoding came from percent-encoding and
- * must be restored to prevent authority structure changes.
- *
- * @param {string} host
- * @param {boolean} isIP - true for IPv4/IPv6 hosts (skip colon re-escaping)
- * @returns {string}
- */
-const HOST_DELIMS = { '@': '%40', '/': '%2F', '?': '%3F', '#': '%23', ':': '%3A' }
-const HOST_DELIM_RE = /[@/?#:]/g
-const HOST_DELIM_NO_COLON_RE = /[@/?#]/g
-
-function reescapeHostDelimiters (host, isIP) {
-  const re = isIP ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE
-  re.lastIndex = 0
-  return host.replace(re, (ch) => HOST_DELIMS[ch])
-}
-
-/**
- * Normalizes percent escapes and optionally decodes only unreserved ASCII bytes.
- * Reserved delimiters such as `%2F` stay escaped; `%2E` is unreserved.
- *
- * @param {string} input
- * @param {boolean} [decodeUnreserved=false]
- * @returns {string}
- */
-function normalizePercentEncoding (input, decodeUnreserved = false) {
-  if (input.indexOf('%') === -1) {
-    return input
-  }
-
-  let output = ''
-
-  for (let i = 0; i < input.length; i++) {
-    if (input[i] === '%' && i + 2 < input.length) {
-      const hex = input.slice(i + 1, i + 3)
-      if (isHexPair(hex)) {
-        const normalizedHex = hex.toUpperCase()
-        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
-
-        if (decodeUnreserved && isUnreserved(decoded)) {
-          output += decoded
-        } else {
-          output += '%' + normalizedHex
-        }
-
-        i += 2
-        continue
-      }
-    }
-
-    output += input[i]
-  }
-
-  return output
-}
-
-/**
- * Normalizes path data without turning reserved escapes into live path syntax.
- * Valid escapes are uppercased, raw unsafe characters are escaped, and only
- * unreserved bytes that are not `.` are decoded.
- *
- * @param {string} input
- * @returns {string}
- */
-function normalizePathEncoding (input) {
-  let output = ''
-
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i]
-    if (ch === '%' && i + 2 < input.length) {
-      const hex = input.slice(i + 1, i + 3)
-      if (isHexPair(hex)) {
-        const normalizedHex = hex.toUpperCase()
-        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
-
-        if (decoded !== '.' && isUnreserved(decoded)) {
-          output += decoded
-        } else {
-          output += '%' + normalizedHex
-        }
-
-        i += 2
-        continue
-      }
-    }
-
-    if (isPathCharacter(ch)) {
-      output += ch
-    } else {
-      const code = input.charCodeAt(i)
-      if (code < 0x80) {
-        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
-      } else if (code < 0xD800 || code > 0xDFFF) {
-        output += percentEncodeNonAscii(code)
-      } else if (code <= 0xDBFF && i + 1 < input.length) {
-        const low = input.charCodeAt(i + 1)
-        if (low >= 0xDC00 && low <= 0xDFFF) {
-          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
-          i++
-        } else {
-          output += percentEncodeNonAscii(0xFFFD)
-        }
-      } else {
-        output += percentEncodeNonAscii(0xFFFD)
-      }
-    }
-  }
-
-  return output
-}
-
-/**
- * Serializes a path without rewriting reserved data. Raw RFC 3986 path
- * characters remain literal, valid escapes are preserved and uppercased, and
- * everything else is UTF-8 percent-encoded. In a path-noscheme, a colon in the
- * first segment must be escaped so the result cannot be parsed as a scheme.
- *
- * @param {string} input
- * @param {boolean} [pathNoScheme=false]
- * @returns {string}
- */
-function serializePathEncoding (input, pathNoScheme = false) {
-  let output = ''
-  let firstSegment = pathNoScheme && input[0] !== '/'
-
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i]
-    if (ch === '%' && i + 2 < input.length) {
-      const hex = input.slice(i + 1, i + 3)
-      if (isHexPair(hex)) {
-        output += '%' + hex.toUpperCase()
-        i += 2
-        continue
-      }
-    }
-
-    if (ch === '/') {
-      firstSegment = false
-    }
-
-    if (isPathCharacter(ch) && (ch !== ':' || !firstSegment)) {
-      output += ch
-    } else {
-      const code = input.charCodeAt(i)
-      if (code < 0x80) {
-        output += BYTE_HEX[code]
-      } else if (code < 0xD800 || code > 0xDFFF) {
-        output += percentEncodeNonAscii(code)
-      } else if (code <= 0xDBFF && i + 1 < input.length) {
-        const low = input.charCodeAt(i + 1)
-        if (low >= 0xDC00 && low <= 0xDFFF) {
-          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
-          i++
-        } else {
-          output += percentEncodeNonAscii(0xFFFD)
-        }
-      } else {
-        output += percentEncodeNonAscii(0xFFFD)
-      }
-    }
-  }
-
-  return output
-}
-
-/**
- * Percent-encodes a URI component using its RFC 3986 literal character set.
- * Existing valid escapes are preserved and normalized to uppercase hex.
- *
- * @param {string} input
- * @param {(value: string) => boolean} isAllowed
- * @returns {string}
- */
-function encodeComponent (input, isAllowed) {
-  let output = ''
-
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i]
-    if (ch === '%' && i + 2 < input.length) {
-      const hex = input.slice(i + 1, i + 3)
-      if (isHexPair(hex)) {
-        output += '%' + hex.toUpperCase()
-        i += 2
-        continue
-      }
-    }
-
-    if (isAllowed(ch)) {
-      output += ch
-    } else {
-      const code = input.charCodeAt(i)
-      if (code < 0x80) {
-        output += BYTE_HEX[code]
-      } else if (code < 0xD800 || code > 0xDFFF) {
-        output += percentEncodeNonAscii(code)
-      } else if (code <= 0xDBFF && i + 1 < input.length) {
-        const low = input.charCodeAt(i + 1)
-        if (low >= 0xDC00 && low <= 0xDFFF) {
-          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
-          i++
-        } else {
-          output += percentEncodeNonAscii(0xFFFD)
-        }
-      } else {
-        output += percentEncodeNonAscii(0xFFFD)
-      }
-    }
-  }
-
-  return output
-}
-
-/**
- * Encodes userinfo while preserving its RFC 3986 §3.2.1 literal characters.
- * In particular, authority delimiters such as `@`, `/`, `?`, and `#` are data.
- *
- * @param {string} input
- * @returns {string}
- */
-function encodeUserinfo (input) {
-  return encodeComponent(input, isUserinfoCharacter)
-}
-
-/**
- * Encodes query data using the RFC 3986 §3.4 grammar. A literal `#` must be
- * escaped because it would otherwise begin the fragment component.
- *
- * @param {string} input
- * @returns {string}
- */
-function encodeQuery (input) {
-  return encodeComponent(input, isQueryFragmentCharacter)
-}
-
-/**
- * Encodes fragment data using the RFC 3986 §3.5 grammar.
- *
- * @param {string} input
- * @returns {string}
- */
-function encodeFragment (input) {
-  return encodeComponent(input, isQueryFragmentCharacter)
-}
-
-function isEscapeSafe (cp) {
-  return (
-    (cp >= 0x30 && cp <= 0x39) ||
-    (cp >= 0x41 && cp <= 0x5A) ||
-    (cp >= 0x61 && cp <= 0x7A) ||
-    cp === 0x2A || cp === 0x2B || cp === 0x2D || cp === 0x2E ||
-    cp === 0x2F || cp === 0x40 || cp === 0x5F
-  )
-}
-
-/**
- * Normalizes the percent-encoding of a query or fragment component.
- *
- * Like `normalizePathEncoding`, but uses the query/fragment character set
- * (which additionally allows `?`) and decodes `.` since it has no dot-segment
- * meaning outside of a path.
- *
- * @param {string} input
- * @returns {string}
- */
-function normalizeQueryFragmentEncoding (input) {
-  let output = ''
-
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i]
-    if (ch === '%' && i + 2 < input.length) {
-      const hex = input.slice(i + 1, i + 3)
-      if (isHexPair(hex)) {
-        const normalizedHex = hex.toUpperCase()
-        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
-
-        if (isUnreserved(decoded)) {
-          output += decoded
-        } else {
-          output += '%' + normalizedHex
-        }
-
-        i += 2
-        continue
-      }
-    }
-
-    if (isQueryFragmentCharacter(ch)) {
-      output += ch
-    } else {
-      const code = input.charCodeAt(i)
-      if (code < 0x80) {
-        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
-      } else if (code < 0xD800 || code > 0xDFFF) {
-        output += percentEncodeNonAscii(code)
-      } else if (code <= 0xDBFF && i + 1 < input.length) {
-        const low = input.charCodeAt(i + 1)
-        if (low >= 0xDC00 && low <= 0xDFFF) {
-          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
-          i++
-        } else {
-          output += percentEncodeNonAscii(0xFFFD)
-        }
-      } else {
-        output += percentEncodeNonAscii(0xFFFD)
-      }
-    }
-  }
-
-  return output
-}
-
-/**
- * Escapes a component while preserving existing valid percent escapes.
- *
- * @param {string} input
- * @returns {string}
- */
-function escapePreservingEscapes (input) {
-  let output = ''
-
-  for (let i = 0; i < input.length; i++) {
-    if (input[i] === '%' && i + 2 < input.length) {
-      const hex = input.slice(i + 1, i + 3)
-      if (isHexPair(hex)) {
-        output += '%' + hex.toUpperCase()
-        i += 2
-        continue
-      }
-    }
-
-    output += escape(input[i])
-  }
-
-  return output
-}
-
-/**
- * @param {import('../types/index').URIComponent} component
- * @returns {string|undefined}
- */
-function recomposeAuthority (component) {
-  const uriTokens = []
-
-  if (component.userinfo !== undefined) {
-    uriTokens.push(encodeUserinfo(component.userinfo))
-    uriTokens.push('@')
-  }
-
-  if (component.host !== undefined) {
-    let host = component.host
-    if (!isIPv4(host)) {
-      let ipV6res = normalizeIPv6(host)
-      if (ipV6res.isIPV6 !== true && ipV6res.isIPVFuture !== true) {
-        // Decode only unreserved bytes, once. In particular, keep %25 encoded
-        // so it cannot introduce a second escape during recomposition.
-        host = normalizePercentEncoding(host, true)
-        ipV6res = normalizeIPv6(host)
-      }
-      if (ipV6res.isIPV6 === true || ipV6res.isIPVFuture === true) {
-        host = `[${ipV6res.escapedHost}]`
-      } else {
-        host = reescapeHostDelimiters(host, false)
-      }
-    }
-    uriTokens.push(host)
-  }
-
-  if (typeof component.port === 'number' || typeof component.port === 'string') {
-    const port = String(component.port)
-    if (!isPort(port)) {
-      throw new TypeError('URI port is malformed.')
-    }
-    uriTokens.push(':')
-    uriTokens.push(port)
-  }
-
-  return uriTokens.length ? uriTokens.join('') : undefined
-};
-
-module.exports = {
-  nonSimpleDomain,
-  recomposeAuthority,
-  reescapeHostDelimiters,
-  normalizePercentEncoding,
-  normalizePathEncoding,
-  serializePathEncoding,
-  normalizeQueryFragmentEncoding,
-  encodeUserinfo,
-  encodeQuery,
-  encodeFragment,
-  escapePreservingEscapes,
-  removeDotSegments,
-  removeDotSegmentsRelative,
-  isIPv4,
-  isUUID,
-  normalizeIPv6,
-  stringArrayToHexStripped
-}
-
 
 /***/ }),
 

@@ -11,7 +11,6 @@ import {
 } from './report/summary.js'
 import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry, secretParts } from './secrets.js'
-import * as github from '@actions/github'
 import {
   commentLinks,
   renderComment,
@@ -196,7 +195,11 @@ async function commentOnPullRequest(
       renderComment(
         summary,
         key,
-        commentLinks(process.env, github.context.payload)
+        commentLinks(
+          process.env,
+          (await import(/* webpackMode: "eager" */ '@actions/github')).context
+            .payload
+        )
       ),
       key
     )

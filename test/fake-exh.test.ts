@@ -500,6 +500,33 @@ describe('fake EXH: functions', () => {
     expect(fake.functions.size).toBe(0)
   })
 
+  it.each([
+    { what: 'code that is not a zip', code: Buffer.from('hello') },
+    { what: 'an empty zip', code: new AdmZip().toBuffer() }
+  ])(
+    'checking only the zip directory still rejects $what',
+    async ({ code }) => {
+      await using fake = await startFakeExh({ zipCheck: 'directory' })
+      const body = { ...validCreation(), code: code.toString('base64') }
+      const error = await rejection(client(fake).tasks.functions.create(body))
+      expect(codeOf(error)).toBe(1401)
+    }
+  )
+
+  it('checking only the zip directory accepts a zip with corrupt data', async () => {
+    const zip = new AdmZip()
+    zip.addFile('index.js', Buffer.from('x'.repeat(1000)))
+    const bytes = zip.toBuffer()
+    bytes.fill(0xff, 40, 60) // inside the deflated data, before the directory
+    await using strict = await startFakeExh()
+    await using cheap = await startFakeExh({ zipCheck: 'directory' })
+    const body = { ...validCreation(), code: bytes.toString('base64') }
+    const error = await rejection(client(strict).tasks.functions.create(body))
+    expect(codeOf(error)).toBe(1401)
+    await client(cheap).tasks.functions.create(body)
+    expect(cheap.functions.get('my-fn')?.code).toEqual(bytes)
+  })
+
   it('accepts environment variables of exactly 4096 bytes', async () => {
     await using fake = await startFakeExh()
     await client(fake).tasks.functions.create({

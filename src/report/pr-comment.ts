@@ -1,4 +1,6 @@
-import * as github from '@actions/github'
+// Loaded when a comment is posted: octokit is a large part of the bundle,
+// and most runs never comment.
+import type * as GitHub from '@actions/github'
 import { markdownCode } from '../safe-text.js'
 
 /** GitHub refuses comments over 65,536 characters; keep a margin. */
@@ -90,7 +92,7 @@ export function renderComment(
   return `${marker}\n${cut}`
 }
 
-type Octokit = ReturnType<typeof github.getOctokit>
+type Octokit = ReturnType<typeof GitHub.getOctokit>
 
 /**
  * The login the token acts as: `GET /user` where the token may call it (a
@@ -116,6 +118,7 @@ export async function upsertPullRequestComment(
   body: string,
   key: CommentKey
 ): Promise<string> {
+  const github = await import(/* webpackMode: "eager" */ '@actions/github')
   const { context } = github
   const pullRequest = context.payload.pull_request
   if (!pullRequest) return 'not a pull request event: no comment posted'

@@ -4,7 +4,8 @@ import { isRecord, ok, paged, type Route, type RouteContext } from './routes.js'
 import type {
   FunctionDetails,
   PermissionMode,
-  StoredFunction
+  StoredFunction,
+  ZipCheck
 } from './state.js'
 
 /** The CLI's runtime list (reference section 7). */
@@ -200,13 +201,17 @@ function validateEnvironment(
 }
 
 /** Base64 of a readable zip with at least one entry, else 1401. */
-function decodeZip(value: unknown): Buffer {
+function decodeZip(value: unknown, check: ZipCheck): Buffer {
   if (typeof value !== 'string') throw formatError('code', 'must be a string')
   const compact = value.replace(/\s/g, '')
   if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) {
     throw exhError(1401)
   }
   const bytes = Buffer.from(compact, 'base64')
+  if (check === 'directory') {
+    if (directoryEntries(bytes) === 0) throw exhError(1401)
+    return bytes
+  }
   try {
     const entries = new AdmZip(bytes).getEntries()
     if (entries.length === 0) throw new Error('empty zip')
@@ -218,6 +223,25 @@ function decodeZip(value: unknown): Buffer {
     throw exhError(1401)
   }
   return bytes
+}
+
+const END_OF_DIRECTORY = 0x06054b50
+const END_OF_DIRECTORY_SIZE = 22
+
+/**
+ * Entries counted by the zip's end-of-central-directory record (searched
+ * back over a comment of up to 64 KiB), or 0 when there is none.
+ */
+function directoryEntries(bytes: Buffer): number {
+  const last = bytes.length - END_OF_DIRECTORY_SIZE
+  const first = Math.max(0, last - 0xffff)
+  for (let at = last; at >= first; at--) {
+    if (bytes.readUInt32LE(at) !== END_OF_DIRECTORY) continue
+    const commentLength = bytes.readUInt16LE(at + 20)
+    if (at + END_OF_DIRECTORY_SIZE + commentLength !== bytes.length) continue
+    return bytes.readUInt16LE(at + 10)
+  }
+  return 0
 }
 
 /** A timestamp later than `previous`, so every write visibly bumps it. */
@@ -302,7 +326,10 @@ export const functionRoutes: Route[] = [
       const patch = validateBody(body, true)
       const name = patch.name ?? ''
       if (ctx.state.functions.has(name)) throw exhError(17)
-      const fn = newStoredFunction({ ...patch, name }, decodeZip(body.code))
+      const fn = newStoredFunction(
+        { ...patch, name },
+        decodeZip(body.code, ctx.state.zipCheck)
+      )
       ctx.state.functions.set(name, fn)
       return ok(functionDetails(fn))
     }
@@ -323,7 +350,7 @@ export const functionRoutes: Route[] = [
       const body = requireBody(ctx)
       const patch = validateBody(body, false)
       if (body.code !== undefined && body.code !== null) {
-        patch.code = decodeZip(body.code)
+        patch.code = decodeZip(body.code, ctx.state.zipCheck)
       }
       // Each provided top-level field replaces the stored one whole.
       Object.assign(fn, patch, {

@@ -27,7 +27,8 @@ import {
   type FakeUser,
   type FunctionDetails,
   type NewUser,
-  type StoredFunction
+  type StoredFunction,
+  type ZipCheck
 } from './state.js'
 import { authRoutes, userRoutes } from './users.js'
 
@@ -40,6 +41,8 @@ export interface FakeExhOptions {
   latencyMs?: number
   /** Keep parsed bodies in `requests` (default true; off saves memory). */
   logBodies?: boolean
+  /** 'directory': check only a zip's end record (benchmarks); default 'entries'. */
+  zipCheck?: ZipCheck
   consumerKey?: string
   consumerSecret?: string
   /** Fixed admin token pair (random hex40 by default). */
@@ -140,6 +143,7 @@ export async function startFakeExh(
     secret: options.consumerSecret ?? hexId(20)
   }
   const state = new FakeState()
+  state.zipCheck = options.zipCheck ?? 'entries'
   const faults = new FaultRules()
   const requests: LoggedRequest[] = []
   const closing = new AbortController()

@@ -80,6 +80,8 @@ export interface NewUser {
 export const hexId = (bytes = 12): string => randomBytes(bytes).toString('hex')
 
 /** The mutable world of the fake; routes read and change it. */
+export type ZipCheck = 'entries' | 'directory'
+
 export class FakeState {
   readonly applicationId = hexId()
   readonly functions = new Map<string, StoredFunction>()
@@ -93,6 +95,12 @@ export class FakeState {
   readonly mfaTokens = new Map<string, string>()
   /** Successful logins (tokens minted by the login endpoints). */
   loginCount = 0
+  /**
+   * How uploaded zips are checked: 'entries' inflates every entry (the
+   * default, catches corrupt data); 'directory' reads only the end of the
+   * central directory, so a benchmark measures the action, not the fake.
+   */
+  zipCheck: ZipCheck = 'entries'
 
   userByEmail(email: string): FakeUser | undefined {
     const wanted = email.toLowerCase()
