@@ -62180,7 +62180,7 @@ async function planAgainstRemote(client, scanned, remoteNames, settings) {
                 : undefined;
             const refusal = ownershipRefusal(task.name, remote, settings);
             if (refusal) {
-                return { ...item, error: refusal, planMs: performance.now() - started };
+                return refused(item, refusal, started);
             }
             const credentials = task.config.executionCredentials
                 ? await planCredentials(client.users, task, remote, settings.connection)
@@ -62201,6 +62201,7 @@ async function planAgainstRemote(client, scanned, remoteNames, settings) {
             });
             return {
                 ...item,
+                outcome: 'planned',
                 plan,
                 remote,
                 credentials,
@@ -62209,14 +62210,18 @@ async function planAgainstRemote(client, scanned, remoteNames, settings) {
         }
         catch (error) {
             // One task whose remote state cannot be read fails alone.
-            return {
-                ...item,
-                error: describeError(error),
-                planMs: performance.now() - started
-            };
+            return refused(item, describeError(error), started);
         }
     });
     return { tasks, remoteNames };
+}
+function refused(item, error, started) {
+    return {
+        ...item,
+        outcome: 'refused',
+        error,
+        planMs: performance.now() - started
+    };
 }
 /**
  * Ownership, checked before any write: a function whose marker names
@@ -62302,8 +62307,9 @@ async function packageUploads(planned, options) {
                 });
             }
         }
-        const uploads = item.plan?.action === 'create' ||
-            (item.plan?.action === 'update' && item.plan.uploadCode);
+        const uploads = item.outcome === 'planned' &&
+            (item.plan.action === 'create' ||
+                (item.plan.action === 'update' && item.plan.uploadCode));
         if (!uploads)
             return { ...item, packageMs: 0 };
         const made = item.pkg
@@ -62356,7 +62362,7 @@ async function spool(item, body, options) {
     }
 }
 function bodyOf(item) {
-    return item.plan && item.plan.action !== 'unchanged'
+    return item.outcome === 'planned' && item.plan.action !== 'unchanged'
         ? item.plan.body
         : undefined;
 }
@@ -62410,10 +62416,10 @@ async function applyTask(client, item, mask) {
         ...result,
         durationMs: Math.round(item.planMs + item.packageMs + performance.now() - started)
     });
-    const { plan } = item;
-    if (!plan) {
-        return finish({ status: 'failed', error: item.error ?? 'not planned' });
+    if (item.outcome === 'refused') {
+        return finish({ status: 'failed', error: item.error });
     }
+    const { plan } = item;
     let prepared;
     try {
         if (item.credentials) {
@@ -62479,19 +62485,24 @@ function failureMessage(error) {
 }
 /** The keys every result of a planned task has, whatever happens next. */
 function baseResult(item) {
-    const plan = item.plan;
-    const credentials = item.credentials && summarizeCredentials(item.credentials);
-    return {
+    const common = {
         name: item.task.name,
         config: item.task.configFile,
-        action: plan?.action,
         status: 'planned',
-        changes: plan?.action === 'update' ? plan.changes : undefined,
-        credentials,
         bytes: item.pkg?.bytes,
         files: item.pkg?.files,
-        fingerprint: item.folder.fingerprint,
-        details: plan?.action === 'update'
+        fingerprint: item.folder.fingerprint
+    };
+    if (item.outcome === 'refused')
+        return common;
+    const { plan } = item;
+    const credentials = item.credentials && summarizeCredentials(item.credentials);
+    return {
+        ...common,
+        action: plan.action,
+        changes: plan.action === 'update' ? plan.changes : undefined,
+        credentials,
+        details: plan.action === 'update'
             ? describeChanges(item.task.config, item.remote, plan.changes, {
                 fingerprint: item.folder.fingerprint,
                 bytes: item.pkg?.bytes,
@@ -62810,10 +62821,10 @@ async function syncWithRemote(context) {
     if (io.signal.aborted)
         return notStarted(context, 'cancelled');
     for (const item of planned.tasks) {
-        io.debug?.(`plan: ${item.task.name}: ${item.plan ? `${item.plan.action}${item.plan.changes.length ? ` (${item.plan.changes.join(', ')})` : ''}` : `failed: ${item.error ?? ''}`}`);
-    }
-    for (const { task, credentials } of planned.tasks) {
-        warnings.push(...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`));
+        io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
+        if (item.outcome === 'refused')
+            continue;
+        warnings.push(...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`));
     }
     const packaged = await packageStage(context, planned.tasks);
     if (!packaged)
@@ -62980,6 +62991,7 @@ function connect(settings, io) {
 function planOffline(scanned, settings) {
     return scanned.map(item => ({
         ...item,
+        outcome: 'planned',
         plan: planTask({
             config: item.task.config,
             marker: markerFor(repositoryOf(settings), item.folder.fingerprint, settings.pruneScope),
@@ -62998,9 +63010,16 @@ function planOffline(scanned, settings) {
 }
 function plannedResult(item) {
     const durationMs = Math.round(item.planMs + item.packageMs);
-    return item.plan
+    return item.outcome === 'planned'
         ? { ...baseResult(item), status: 'planned', durationMs }
         : { ...baseResult(item), status: 'failed', error: item.error, durationMs };
+}
+/** `update (timeLimit, code)`, `unchanged`, or why the task was refused. */
+function planText(item) {
+    if (item.outcome === 'refused')
+        return `failed: ${item.error}`;
+    const { action, changes } = item.plan;
+    return changes.length ? `${action} (${changes.join(', ')})` : action;
 }
 /**
  * A run that failed validation: each config with a problem is `failed`,

@@ -273,13 +273,10 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   }
   if (io.signal.aborted) return notStarted(context, 'cancelled')
   for (const item of planned.tasks) {
-    io.debug?.(
-      `plan: ${item.task.name}: ${item.plan ? `${item.plan.action}${item.plan.changes.length ? ` (${item.plan.changes.join(', ')})` : ''}` : `failed: ${item.error ?? ''}`}`
-    )
-  }
-  for (const { task, credentials } of planned.tasks) {
+    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`)
+    if (item.outcome === 'refused') continue
     warnings.push(
-      ...(credentials?.warnings ?? []).map(w => `${task.name}: ${w}`)
+      ...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`)
     )
   }
 
@@ -497,6 +494,7 @@ function planOffline(
 ): PlannedTask[] {
   return scanned.map(item => ({
     ...item,
+    outcome: 'planned' as const,
     plan: planTask({
       config: item.task.config,
       marker: markerFor(
@@ -522,9 +520,16 @@ function planOffline(
 
 function plannedResult(item: ReadyTask): TaskResult {
   const durationMs = Math.round(item.planMs + item.packageMs)
-  return item.plan
+  return item.outcome === 'planned'
     ? { ...baseResult(item), status: 'planned', durationMs }
     : { ...baseResult(item), status: 'failed', error: item.error, durationMs }
+}
+
+/** `update (timeLimit, code)`, `unchanged`, or why the task was refused. */
+function planText(item: PlannedTask): string {
+  if (item.outcome === 'refused') return `failed: ${item.error}`
+  const { action, changes } = item.plan
+  return changes.length ? `${action} (${changes.join(', ')})` : action
 }
 
 /**

@@ -16,7 +16,11 @@ import {
   type PreparedCredentials
 } from '../plan/credentials.js'
 import type { OAuthTokens } from '../exh/types.js'
-import { describeChanges, type FunctionBody } from '../plan/decide.js'
+import {
+  describeChanges,
+  type FunctionBody,
+  type TaskPlan
+} from '../plan/decide.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -90,10 +94,10 @@ async function applyTask(
       item.planMs + item.packageMs + performance.now() - started
     )
   })
-  const { plan } = item
-  if (!plan) {
-    return finish({ status: 'failed', error: item.error ?? 'not planned' })
+  if (item.outcome === 'refused') {
+    return finish({ status: 'failed', error: item.error })
   }
+  const { plan } = item
   let prepared: PreparedCredentials | undefined
   try {
     if (item.credentials) {
@@ -126,7 +130,7 @@ async function applyTask(
 async function writeFunction(
   client: ExhClient,
   item: ReadyTask,
-  plan: NonNullable<ReadyTask['plan']>,
+  plan: TaskPlan,
   tokens: OAuthTokens | undefined
 ): Promise<void> {
   if (plan.action === 'unchanged') return
@@ -172,20 +176,24 @@ function failureMessage(error: unknown): string {
 
 /** The keys every result of a planned task has, whatever happens next. */
 export function baseResult(item: ReadyTask): TaskResult {
-  const plan = item.plan
-  const credentials = item.credentials && summarizeCredentials(item.credentials)
-  return {
+  const common: TaskResult = {
     name: item.task.name,
     config: item.task.configFile,
-    action: plan?.action,
     status: 'planned',
-    changes: plan?.action === 'update' ? plan.changes : undefined,
-    credentials,
     bytes: item.pkg?.bytes,
     files: item.pkg?.files,
-    fingerprint: item.folder.fingerprint,
+    fingerprint: item.folder.fingerprint
+  }
+  if (item.outcome === 'refused') return common
+  const { plan } = item
+  const credentials = item.credentials && summarizeCredentials(item.credentials)
+  return {
+    ...common,
+    action: plan.action,
+    changes: plan.action === 'update' ? plan.changes : undefined,
+    credentials,
     details:
-      plan?.action === 'update'
+      plan.action === 'update'
         ? describeChanges(item.task.config, item.remote, plan.changes, {
             fingerprint: item.folder.fingerprint,
             bytes: item.pkg?.bytes,

@@ -22,7 +22,8 @@ import {
 
 export type { SpooledPackage } from './zip.js'
 
-export interface ReadyTask extends PlannedTask {
+/** A task after stage 6: as planned, with its zip when its code is uploaded. */
+export type ReadyTask = PlannedTask & {
   /** The zip, for tasks whose code is uploaded (or every task offline). */
   pkg?: SpooledPackage
   packageMs: number
@@ -62,8 +63,9 @@ export async function packageUploads(
       }
     }
     const uploads =
-      item.plan?.action === 'create' ||
-      (item.plan?.action === 'update' && item.plan.uploadCode)
+      item.outcome === 'planned' &&
+      (item.plan.action === 'create' ||
+        (item.plan.action === 'update' && item.plan.uploadCode))
     if (!uploads) return { ...item, packageMs: 0 }
     const made = item.pkg
       ? { pkg: item.pkg }
@@ -119,7 +121,7 @@ async function spool(
 }
 
 function bodyOf(item: PlannedTask): FunctionBody | undefined {
-  return item.plan && item.plan.action !== 'unchanged'
+  return item.outcome === 'planned' && item.plan.action !== 'unchanged'
     ? item.plan.body
     : undefined
 }

@@ -20,16 +20,26 @@ import {
   type CredentialPlan
 } from './credentials.js'
 
-export interface PlannedTask extends ScannedTask {
-  /** Absent when reading the remote state failed (see `error`). */
-  plan?: TaskPlan
-  remote?: RemoteFunction
-  /** The role and user to sync, for a task with executionCredentials. */
-  credentials?: CredentialPlan
-  error?: string
+/** What planning read for a task, whatever it decided. */
+interface PlanReads extends ScannedTask {
   /** Time spent planning this task (its reads), in ms. */
   planMs: number
 }
+
+/**
+ * A task after stage 5: `planned` with its exact request, or `refused`
+ * (its remote state could not be read, or another repository owns it).
+ */
+export type PlannedTask =
+  | (PlanReads & {
+      outcome: 'planned'
+      plan: TaskPlan
+      /** The function as read, for before → after. */
+      remote?: RemoteFunction
+      /** The role and user to sync, for a task with executionCredentials. */
+      credentials?: CredentialPlan
+    })
+  | (PlanReads & { outcome: 'refused'; error: string })
 
 export interface PlanSettings {
   concurrency: number
@@ -78,7 +88,7 @@ export async function planAgainstRemote(
         : undefined
       const refusal = ownershipRefusal(task.name, remote, settings)
       if (refusal) {
-        return { ...item, error: refusal, planMs: performance.now() - started }
+        return refused(item, refusal, started)
       }
       const credentials = task.config.executionCredentials
         ? await planCredentials(client.users, task, remote, settings.connection)
@@ -101,6 +111,7 @@ export async function planAgainstRemote(
       })
       return {
         ...item,
+        outcome: 'planned' as const,
         plan,
         remote,
         credentials,
@@ -108,14 +119,23 @@ export async function planAgainstRemote(
       }
     } catch (error) {
       // One task whose remote state cannot be read fails alone.
-      return {
-        ...item,
-        error: describeError(error),
-        planMs: performance.now() - started
-      }
+      return refused(item, describeError(error), started)
     }
   })
   return { tasks, remoteNames }
+}
+
+function refused(
+  item: ScannedTask,
+  error: string,
+  started: number
+): PlannedTask {
+  return {
+    ...item,
+    outcome: 'refused',
+    error,
+    planMs: performance.now() - started
+  }
 }
 
 /**
