@@ -58209,6 +58209,19 @@ function orderResult(result) {
     }
     return ordered;
 }
+/** A task that never started, and why: `not started: <why>`. */
+function notStartedResult(task, why) {
+    return {
+        name: task.name,
+        config: task.configFile,
+        status: 'skipped',
+        error: `not started: ${why}`
+    };
+}
+/** One function to delete (prune or `command: delete`). */
+function deleteResult(name, status, error) {
+    return { name, action: 'delete', status, error };
+}
 
 ;// CONCATENATED MODULE: ./src/safe-text.ts
 // Untrusted text (file names, config values, symlink targets, emails, API
@@ -62600,6 +62613,7 @@ function isOurs(environment, scope) {
 
 
 
+
 /**
  * Deletes functions (for `command: delete` and `prune`), each a result of
  * its own; one failing does not stop the others. Users and roles stay.
@@ -62607,32 +62621,16 @@ function isOurs(environment, scope) {
 function deleteFunctions(client, names, options) {
     return mapPool(names, options.concurrency, async (name) => {
         const started = performance.now();
-        const result = { name, action: 'delete', status: 'planned' };
-        if (!options.dryRun) {
-            try {
-                await client.deleteFunction(name);
-                result.status = 'done';
-            }
-            catch (error) {
-                if (isGone(error)) {
-                    result.status = 'done';
-                }
-                else {
-                    result.status = 'failed';
-                    result.error = describeError(error);
-                }
-            }
-        }
-        result.durationMs = Math.round(performance.now() - started);
-        return result;
+        const result = options.dryRun
+            ? deleteResult(name, 'planned')
+            : await deleteOne(client, name);
+        return {
+            ...result,
+            durationMs: Math.round(performance.now() - started)
+        };
     }, {
         canStart: () => !options.signal.aborted,
-        skip: name => ({
-            name,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not started: cancelled'
-        })
+        skip: name => deleteResult(name, 'skipped', 'not started: cancelled')
     });
 }
 /**
@@ -62643,8 +62641,21 @@ function deleteFunctions(client, names, options) {
 function isGone(error) {
     return error instanceof ExhApiError && error.failure.status === 404;
 }
+/** A delete whose retry finds the function gone is done: it was the goal. */
+async function deleteOne(client, name) {
+    try {
+        await client.deleteFunction(name);
+        return deleteResult(name, 'done');
+    }
+    catch (error) {
+        return isGone(error)
+            ? deleteResult(name, 'done')
+            : deleteResult(name, 'failed', describeError(error));
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/sync.ts
+
 
 
 
@@ -62910,12 +62921,7 @@ async function planRemote(context, client, listedNames) {
  */
 function prune(context, planned, results) {
     if (results.some(result => result.status === 'failed')) {
-        return Promise.resolve(planned.prune.map(name => ({
-            name,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not pruned: a task failed'
-        })));
+        return Promise.resolve(planned.prune.map(name => deleteResult(name, 'skipped', 'not pruned: a task failed')));
     }
     return deleteFunctions(planned.client, planned.prune, {
         dryRun: context.settings.dryRun,
@@ -62926,12 +62932,7 @@ function prune(context, planned, results) {
 /** Cancelled during the builds: no task started. A cancel is reported once, by main. */
 function cancelledBeforeSync(loaded, clock) {
     return {
-        results: loaded.tasks.map(task => ({
-            name: task.name,
-            config: task.configFile,
-            status: 'skipped',
-            error: 'not started: cancelled'
-        })),
+        results: loaded.tasks.map(task => notStartedResult(task, 'cancelled')),
         problems: [],
         warnings: loaded.warnings,
         offline: false,
@@ -62945,12 +62946,7 @@ function cancelledBeforeSync(loaded, clock) {
 function notStarted(context, why, error, tasks = context.scanned.map(({ task }) => task)) {
     const cancelled = context.io.signal.aborted;
     const reason = cancelled ? 'cancelled' : why;
-    const results = tasks.map((task) => ({
-        name: task.name,
-        config: task.configFile,
-        status: 'skipped',
-        error: `not started: ${reason}`
-    }));
+    const results = tasks.map(task => notStartedResult(task, reason));
     printUnplanned(context.io, results);
     return {
         results,
@@ -63066,6 +63062,7 @@ function repositoryOf(settings) {
 
 
 
+
 /** `command: list`: the remote functions. */
 async function commands_list(settings, io) {
     const client = await connect(settings, io);
@@ -63101,12 +63098,7 @@ async function remove(settings, io) {
         signal: io.signal
     });
     if (exactName && !found) {
-        results.unshift({
-            name: exactName,
-            action: 'delete',
-            status: 'skipped',
-            error: 'not found'
-        });
+        results.unshift(deleteResult(exactName, 'skipped', 'not found'));
     }
     const warnings = [
         ...(exactName && !found

@@ -1,7 +1,7 @@
 import type { Settings } from './inputs.js'
 import { ValidationError } from './errors.js'
 import { createTaskFilter } from './config/task-filter.js'
-import type { TaskResult } from './report/result.js'
+import { deleteResult, type TaskResult } from './report/result.js'
 import type { RemoteFunctionRow } from './report/summary.js'
 import { connect, repositoryOf, type RunIo } from './sync.js'
 import { deleteFunctions } from './apply/delete.js'
@@ -50,12 +50,7 @@ export async function remove(
     signal: io.signal
   })
   if (exactName && !found) {
-    results.unshift({
-      name: exactName,
-      action: 'delete',
-      status: 'skipped',
-      error: 'not found'
-    })
+    results.unshift(deleteResult(exactName, 'skipped', 'not found'))
   }
   const warnings = [
     ...(exactName && !found

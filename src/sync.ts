@@ -8,7 +8,11 @@ import {
   type TaskDefinition
 } from './task.js'
 import { PENDING_TOKEN } from './plan/credentials.js'
-import type { TaskResult } from './report/result.js'
+import {
+  deleteResult,
+  notStartedResult,
+  type TaskResult
+} from './report/result.js'
 import { loadTasks, type LoadedTasks } from './config/load.js'
 import { scanTasks, type ScannedTask } from './fingerprint/scan.js'
 import { connectExh } from './exh/client.js'
@@ -391,12 +395,9 @@ function prune(
 ): Promise<TaskResult[]> {
   if (results.some(result => result.status === 'failed')) {
     return Promise.resolve(
-      planned.prune.map(name => ({
-        name,
-        action: 'delete',
-        status: 'skipped',
-        error: 'not pruned: a task failed'
-      }))
+      planned.prune.map(name =>
+        deleteResult(name, 'skipped', 'not pruned: a task failed')
+      )
     )
   }
   return deleteFunctions(planned.client, planned.prune, {
@@ -412,12 +413,7 @@ function cancelledBeforeSync(
   clock: StageClock
 ): SyncOutcome {
   return {
-    results: loaded.tasks.map(task => ({
-      name: task.name,
-      config: task.configFile,
-      status: 'skipped',
-      error: 'not started: cancelled'
-    })),
+    results: loaded.tasks.map(task => notStartedResult(task, 'cancelled')),
     problems: [],
     warnings: loaded.warnings,
     offline: false,
@@ -437,12 +433,7 @@ function notStarted(
 ): SyncOutcome {
   const cancelled = context.io.signal.aborted
   const reason = cancelled ? 'cancelled' : why
-  const results = tasks.map((task): TaskResult => ({
-    name: task.name,
-    config: task.configFile,
-    status: 'skipped',
-    error: `not started: ${reason}`
-  }))
+  const results = tasks.map(task => notStartedResult(task, reason))
   printUnplanned(context.io, results)
   return {
     results,

@@ -1,7 +1,7 @@
 import type { ExhClient } from '../exh/types.js'
 import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
-import type { TaskResult } from '../report/result.js'
+import { deleteResult, type TaskResult } from '../report/result.js'
 import { mapPool } from '../pool.js'
 
 /**
@@ -18,31 +18,17 @@ export function deleteFunctions(
     options.concurrency,
     async name => {
       const started = performance.now()
-      const result: TaskResult = { name, action: 'delete', status: 'planned' }
-      if (!options.dryRun) {
-        try {
-          await client.deleteFunction(name)
-          result.status = 'done'
-        } catch (error) {
-          if (isGone(error)) {
-            result.status = 'done'
-          } else {
-            result.status = 'failed'
-            result.error = describeError(error)
-          }
-        }
+      const result = options.dryRun
+        ? deleteResult(name, 'planned')
+        : await deleteOne(client, name)
+      return {
+        ...result,
+        durationMs: Math.round(performance.now() - started)
       }
-      result.durationMs = Math.round(performance.now() - started)
-      return result
     },
     {
       canStart: () => !options.signal.aborted,
-      skip: name => ({
-        name,
-        action: 'delete',
-        status: 'skipped',
-        error: 'not started: cancelled'
-      })
+      skip: name => deleteResult(name, 'skipped', 'not started: cancelled')
     }
   )
 }
@@ -54,4 +40,16 @@ export function deleteFunctions(
  */
 function isGone(error: unknown): boolean {
   return error instanceof ExhApiError && error.failure.status === 404
+}
+
+/** A delete whose retry finds the function gone is done: it was the goal. */
+async function deleteOne(client: ExhClient, name: string): Promise<TaskResult> {
+  try {
+    await client.deleteFunction(name)
+    return deleteResult(name, 'done')
+  } catch (error) {
+    return isGone(error)
+      ? deleteResult(name, 'done')
+      : deleteResult(name, 'failed', describeError(error))
+  }
 }

@@ -50,3 +50,25 @@ export function orderResult(result: TaskResult): TaskResult {
   }
   return ordered
 }
+
+/** A task that never started, and why: `not started: <why>`. */
+export function notStartedResult(
+  task: { name: string; configFile?: string },
+  why: string
+): TaskResult {
+  return {
+    name: task.name,
+    config: task.configFile,
+    status: 'skipped',
+    error: `not started: ${why}`
+  }
+}
+
+/** One function to delete (prune or `command: delete`). */
+export function deleteResult(
+  name: string,
+  status: TaskStatus,
+  error?: string
+): TaskResult {
+  return { name, action: 'delete', status, error }
+}
