@@ -18,7 +18,7 @@
 // `--concurrency` also takes a list (`1,4,8`) to compare values in one go.
 // The workspace is generated once under .bench/ (git-ignored) from packages
 // in this repository's node_modules, so no network is needed.
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import {
@@ -41,7 +41,7 @@ import {
   type FakeExh,
   type FakeExhOptions
 } from '../test/fake-exh/server.js'
-import { DIST, parseOutputs } from '../test/support/run-action.js'
+import { DIST, runAction } from '../test/support/run-action.js'
 import { COMPRESSION_LEVEL } from '../src/package/zip.js'
 import { measureBigFile, measureExtras, measurePlan } from './bench-extra.js'
 
@@ -554,7 +554,8 @@ const MEMORY_METHODS: Record<MemoryMethod, string> = {
   none: 'not measured on this platform'
 }
 
-async function runAction(
+/** One run of the bundle as the runner runs it (test support), measured. */
+async function measureRun(
   fake: FakeExh,
   workspace: string,
   concurrency: number,
@@ -562,74 +563,53 @@ async function runAction(
   latencyMs: number
 ): Promise<Sample> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'exh-bench-'))
-  const outputFile = path.join(dir, 'output')
   const timeFile = path.join(dir, 'time')
-  await writeFile(outputFile, '')
-  await writeFile(path.join(dir, 'summary'), '')
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: path.join(dir, 'summary'),
-    GITHUB_REPOSITORY: 'org/bench-tasks',
-    GITHUB_ACTIONS: 'true',
-    RUNNER_TEMP: dir,
-    NO_PROXY: 'localhost,127.0.0.1',
-    BENCH_SERVICE_API_KEY: 'bench-service-key-0123456789',
-    // As the runner names them: upper case, dashes kept.
-    INPUT_PATH: TASKS_FOLDER,
-    INPUT_HOST: fake.url,
-    'INPUT_CONSUMER-KEY': fake.consumer.key,
-    'INPUT_CONSUMER-SECRET': fake.consumer.secret,
-    INPUT_TOKEN: fake.admin.token,
-    'INPUT_TOKEN-SECRET': fake.admin.tokenSecret,
-    INPUT_CONCURRENCY: String(concurrency)
-  }
-  const [command, args] =
-    memory === 'gnu-time'
-      ? [
-          '/usr/bin/time',
-          ['-f', '%M %U %S', '-o', timeFile, process.execPath, SNAPSHOT]
-        ]
-      : [process.execPath, [SNAPSHOT]]
+  let polledKb = 0
+  let poll: NodeJS.Timeout | undefined
   fake.clearLog()
   try {
-    const started = performance.now()
-    const child = spawn(command, args, {
-      cwd: workspace,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe']
+    const run = await runAction({
+      workspace,
+      script: SNAPSHOT,
+      env: {
+        GITHUB_REPOSITORY: 'org/bench-tasks',
+        BENCH_SERVICE_API_KEY: 'bench-service-key-0123456789'
+      },
+      inputs: {
+        path: TASKS_FOLDER,
+        host: fake.url,
+        'consumer-key': fake.consumer.key,
+        'consumer-secret': fake.consumer.secret,
+        token: fake.admin.token,
+        'token-secret': fake.admin.tokenSecret,
+        concurrency: String(concurrency)
+      },
+      wrap:
+        memory === 'gnu-time'
+          ? (node, script) => [
+              '/usr/bin/time',
+              ['-f', '%M %U %S', '-o', timeFile, node, script]
+            ]
+          : undefined,
+      onStart: pid => {
+        if (memory !== 'proc-poll' || pid === undefined) return
+        poll = setInterval(() => {
+          readFile(`/proc/${pid}/status`, 'utf8')
+            .then(status => {
+              const kb = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0)
+              polledKb = Math.max(polledKb, kb)
+            })
+            .catch(() => undefined)
+        }, 20)
+      }
     })
-    let log = ''
-    child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()))
-    let polledKb = 0
-    const poll =
-      memory === 'proc-poll' && child.pid !== undefined
-        ? setInterval(
-            (pid: number) => {
-              readFile(`/proc/${pid}/status`, 'utf8')
-                .then(status => {
-                  const kb = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0)
-                  polledKb = Math.max(polledKb, kb)
-                })
-                .catch(() => undefined)
-            },
-            20,
-            child.pid
-          )
-        : undefined
-    const exitCode = await new Promise<number | null>(resolve => {
-      child.on('close', resolve)
-    })
-    const wallMs = performance.now() - started
     clearInterval(poll)
-    if (exitCode !== 0) {
-      throw new Error(`the action exited with ${exitCode}:\n${tail(log)}`)
+    if (run.exitCode !== 0) {
+      throw new Error(
+        `the action exited with ${run.exitCode}:\n${tail(run.log)}`
+      )
     }
-    const outputs = parseOutputs(await readFile(outputFile, 'utf8'))
-    const result = JSON.parse(outputs.result ?? '[]') as { bytes?: number }[]
+    const { outputs, result } = run
     let peakRssMb = polledKb ? polledKb / 1024 : undefined
     let cpuMs: number | undefined
     if (memory === 'gnu-time') {
@@ -641,10 +621,10 @@ async function runAction(
       cpuMs = (user + system) * 1000
     }
     return {
-      wallMs,
+      wallMs: run.wallMs,
       peakRssMb,
       cpuMs,
-      stages: parseStages(log),
+      stages: parseStages(run.log),
       created: Number(outputs.created ?? 0),
       updated: Number(outputs.updated ?? 0),
       unchanged: Number(outputs.unchanged ?? 0),
@@ -659,6 +639,7 @@ async function runAction(
       largestZip: Math.max(0, ...result.map(r => r.bytes ?? 0))
     }
   } finally {
+    clearInterval(poll)
     await rm(dir, { recursive: true, force: true })
   }
 }
@@ -719,7 +700,7 @@ async function round(
 ): Promise<Record<Scenario, Sample>> {
   const fake = await startFakeExh(fakeOptions(options))
   try {
-    const first = await runAction(
+    const first = await measureRun(
       fake,
       workspace,
       concurrency,
@@ -727,7 +708,7 @@ async function round(
       options.latencyMs
     )
     check('first sync', first, options.tasks)
-    const again = await runAction(
+    const again = await measureRun(
       fake,
       workspace,
       concurrency,
@@ -751,7 +732,7 @@ async function round(
         changed,
         Buffer.concat([original, Buffer.from(`// edit ${Date.now()}\n`)])
       )
-      one = await runAction(
+      one = await measureRun(
         fake,
         workspace,
         concurrency,

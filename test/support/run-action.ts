@@ -20,6 +20,8 @@ export interface ActionRun {
   result: ResultEntry[]
   /** Time from the SIGINT to the process closing, when one was sent. */
   exitAfterSignalMs?: number
+  /** Spawn to close of the process. */
+  wallMs: number
 }
 
 export interface ResultEntry {
@@ -44,6 +46,12 @@ export interface RunOptions {
   interruptAfterMs?: number
   /** Send SIGINT as soon as this returns true (polled every 10 ms). */
   interruptWhen?: () => boolean
+  /** The bundle to run; `dist/index.js` by default. */
+  script?: string
+  /** Wraps the node command (the benchmark runs it under /usr/bin/time). */
+  wrap?: (node: string, script: string) => [string, string[]]
+  /** Called with the child's pid as it starts (to sample its memory). */
+  onStart?: (pid: number | undefined) => void
 }
 
 /**
@@ -73,11 +81,16 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   }
   try {
-    const child = spawn(process.execPath, [DIST], {
+    const [command, args] = (
+      options.wrap ?? ((node, script) => [node, [script]])
+    )(process.execPath, options.script ?? DIST)
+    const started = performance.now()
+    const child = spawn(command, args, {
       cwd: options.workspace,
       env,
       stdio: ['ignore', 'pipe', 'pipe']
     })
+    options.onStart?.(child.pid)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -119,7 +132,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
         ? (JSON.parse(outputs.result) as ResultEntry[])
         : [],
       exitAfterSignalMs:
-        signalledAt === undefined ? undefined : closedAt - signalledAt
+        signalledAt === undefined ? undefined : closedAt - signalledAt,
+      wallMs: closedAt - started
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
