@@ -6,46 +6,19 @@ import { describe, expect, it } from 'vitest'
 import {
   exhErrorBody,
   startFakeExh,
-  type FakeExh,
   type LoggedRequest
 } from '../fake-exh/index.js'
-import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import { makeWorkspace } from '../support/workspace.js'
+import {
+  CREATE,
+  LIST,
+  LOGIN,
+  bodyName,
+  named,
+  passwordInputs,
+  tasks
+} from '../support/fault-helpers.js'
 import { syncWith } from './harness.js'
-
-const LIST = '/tasks/v1/functions/'
-const LOGIN = '/auth/v2/oauth1/tokens'
-
-/** Inputs that log in with email and password instead of the admin token. */
-function passwordInputs(
-  email: string,
-  password: string
-): Record<string, string> {
-  return { path: 'tasks', token: '', 'token-secret': '', email, password }
-}
-const CREATE = '/tasks/v1/functions/'
-
-/** One folder per task under `tasks/`, each with a tiny handler. */
-function tasks(
-  fields: Record<string, Record<string, unknown>>
-): Record<string, string> {
-  const files: Record<string, string> = {}
-  for (const [name, config] of Object.entries(fields)) {
-    files[`tasks/${name}/task-config.json`] = taskConfig(name, config)
-    files[`tasks/${name}/build/index.js`] =
-      `exports.handler = async () => '${name}'\n`
-  }
-  return files
-}
-
-function named(fake: FakeExh, method: string, path: string): LoggedRequest[] {
-  return fake.requests
-    .filter(r => r.method === method && r.path === path)
-    .sort((a, b) => a.startedAt - b.startedAt)
-}
-
-function bodyName(request: LoggedRequest): unknown {
-  return (request.body as { name?: unknown } | undefined)?.name
-}
 
 /** The most requests that were being handled at the same moment. */
 function maxOverlap(requests: LoggedRequest[]): number {

@@ -2,49 +2,18 @@
 // refused logins), through the pipeline in-process against the fake API.
 // Waits, signals and concurrency are measured on the bundle (test/e2e).
 import { describe, expect, it, vi } from 'vitest'
+import { exhErrorBody, startFakeExh } from '../fake-exh/index.js'
+import { makeWorkspace } from '../support/workspace.js'
 import {
-  exhErrorBody,
-  startFakeExh,
-  type FakeExh,
-  type LoggedRequest
-} from '../fake-exh/index.js'
-import { makeWorkspace, taskConfig } from '../support/workspace.js'
+  CREATE,
+  LIST,
+  LOGIN,
+  bodyName,
+  named,
+  passwordInputs,
+  tasks
+} from '../support/fault-helpers.js'
 import { syncInProcess, type PipelineRun } from '../support/in-process.js'
-
-const LIST = '/tasks/v1/functions/'
-const LOGIN = '/auth/v2/oauth1/tokens'
-
-/** Inputs that log in with email and password instead of the admin token. */
-function passwordInputs(
-  email: string,
-  password: string
-): Record<string, string> {
-  return { path: 'tasks', token: '', 'token-secret': '', email, password }
-}
-const CREATE = '/tasks/v1/functions/'
-
-/** One folder per task under `tasks/`, each with a tiny handler. */
-function tasks(
-  fields: Record<string, Record<string, unknown>>
-): Record<string, string> {
-  const files: Record<string, string> = {}
-  for (const [name, config] of Object.entries(fields)) {
-    files[`tasks/${name}/task-config.json`] = taskConfig(name, config)
-    files[`tasks/${name}/build/index.js`] =
-      `exports.handler = async () => '${name}'\n`
-  }
-  return files
-}
-
-function named(fake: FakeExh, method: string, path: string): LoggedRequest[] {
-  return fake.requests
-    .filter(r => r.method === method && r.path === path)
-    .sort((a, b) => a.startedAt - b.startedAt)
-}
-
-function bodyName(request: LoggedRequest): unknown {
-  return (request.body as { name?: unknown } | undefined)?.name
-}
 
 /** Everything a user can read. */
 function readable(run: PipelineRun): string {
