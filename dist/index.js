@@ -57789,6 +57789,10 @@ const CREDENTIAL_VARIABLES = [
     'API_OAUTH_TOKEN',
     'API_OAUTH_TOKEN_SECRET'
 ];
+/** As the CLI: the task user is the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
+function taskUserEmail(name, configured) {
+    return (configured ?? `exh.tasks+${name}@extrahorizon.com`).toLowerCase();
+}
 
 ;// CONCATENATED MODULE: ./src/errors.ts
 
@@ -58073,6 +58077,15 @@ function parseHost(raw, fail) {
         return undefined;
     }
     return raw.replace(/\/$/, '');
+}
+/** Only the host's name: never a path, a query or user info. */
+function hostNameOf(host) {
+    try {
+        return new URL(/:\/\//.test(host) ? host : `https://${host}`).host;
+    }
+    catch {
+        return '';
+    }
 }
 function parseBoolean(name, raw, fallback, fail) {
     const value = raw.trim();
@@ -58667,6 +58680,14 @@ function isInside(root, candidate) {
     return (rel === '' ||
         (rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !external_node_path_namespaceObject.isAbsolute(rel)));
 }
+/** A path with `/` separators, as configs, zips and reports write it. */
+function toPosix(p) {
+    return p.split(external_node_path_namespaceObject.sep).join('/');
+}
+/** `to` relative to `from` with `/` separators; `.` for the same folder. */
+function posixRelative(from, to) {
+    return toPosix(external_node_path_namespaceObject.relative(from, to)) || '.';
+}
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
@@ -59007,7 +59028,7 @@ async function taskFromInputs(overrides, options) {
     };
 }
 async function readConfig(found, workspace) {
-    const file = relativePosix(workspace, found.file);
+    const file = posixRelative(workspace, found.file);
     let text;
     try {
         text = await (0,promises_namespaceObject.readFile)(found.file, 'utf8');
@@ -59058,18 +59079,18 @@ function sharedEmails(configs, env) {
         };
     });
 }
-/** As the CLI: the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
+/** The task user's email (the rule is `taskUserEmail`), `$NAME` read leniently. */
 function credentialsEmail(config, env) {
     const value = config.document.value;
     if (!isObject(value) || !isObject(value.executionCredentials))
         return;
     const { email } = value.executionCredentials;
     if (typeof email === 'string') {
-        return substituteLeniently(email, env).toLowerCase();
+        return taskUserEmail(config.name ?? '', substituteLeniently(email, env));
     }
     if (email !== undefined || config.name === undefined)
         return;
-    return `exh.tasks+${config.name}@extrahorizon.com`.toLowerCase();
+    return taskUserEmail(config.name);
 }
 /** Each config whose key is shared, with the others sharing it. */
 function duplicates(configs, keyOf) {
@@ -59324,7 +59345,7 @@ function overrideFields(overrides, base) {
     const { code, ...fields } = overrides;
     const all = {
         ...fields,
-        path: code === undefined ? undefined : relativePosix(base, code)
+        path: code === undefined ? undefined : posixRelative(base, code)
     };
     return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
 }
@@ -59506,15 +59527,12 @@ function sortProblems(problems) {
 function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
-function relativePosix(from, to) {
-    return external_node_path_namespaceObject.relative(from, to).split(external_node_path_namespaceObject.sep).join('/') || '.';
-}
 /** Relative to the workspace when inside it, else absolute. */
 function displayPath(workspace, target) {
     const rel = external_node_path_namespaceObject.relative(workspace, target);
     return rel.startsWith('..') || external_node_path_namespaceObject.isAbsolute(rel)
         ? target
-        : relativePosix(workspace, target);
+        : posixRelative(workspace, target);
 }
 
 ;// CONCATENATED MODULE: ./src/build.ts
@@ -59838,9 +59856,8 @@ class CredentialsError extends Error {
         this.name = 'CredentialsError';
     }
 }
-function taskUserEmail(task) {
-    const configured = task.config.executionCredentials?.email;
-    return (configured ?? `exh.tasks+${task.name}@extrahorizon.com`).toLowerCase();
+function userEmailOf(task) {
+    return taskUserEmail(task.name, task.config.executionCredentials?.email);
 }
 function taskRoleName(name) {
     return `exh.tasks.${name}`;
@@ -59877,7 +59894,7 @@ const PENDING_TOKEN = '0'.repeat(40);
  */
 async function planCredentials(users, task, remote, connection) {
     const wanted = task.config.executionCredentials?.permissions ?? [];
-    const email = taskUserEmail(task);
+    const email = userEmailOf(task);
     const roleName = taskRoleName(task.name);
     const warnings = wanted.length
         ? []
@@ -60204,9 +60221,9 @@ function unreadableWarnings(unreadable, codeFolders, workspace) {
         .filter(({ folder }) => !used.has(external_node_path_namespaceObject.resolve(folder)))
         .map(({ folder, code }) => `skipped folder ${forLog(relative(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``);
 }
+/** A file as reports show it: relative to the workspace, `/` separators. */
 function relative(workspace, file) {
-    const rel = external_node_path_namespaceObject.relative(workspace, file).split(external_node_path_namespaceObject.sep).join('/');
-    return rel === '' ? '.' : rel;
+    return posixRelative(workspace, file);
 }
 function discover_compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
@@ -60840,7 +60857,7 @@ async function checkLink(context, rel) {
 function relativeInside(bases, parent, target) {
     for (const base of bases) {
         if (isInside(base, target)) {
-            return toPosix(external_node_path_default().relative(external_node_path_default().join(base, parent), target)) || '.';
+            return posixRelative(external_node_path_default().join(base, parent), target);
         }
     }
     return undefined;
@@ -60854,9 +60871,6 @@ async function realTarget(link) {
         // Missing, a loop, or unreadable: all dangling as far as the zip goes.
         return undefined;
     }
-}
-function toPosix(p) {
-    return p.split((external_node_path_default()).sep).join('/');
 }
 /** Byte-wise on UTF-8, so the order never depends on locale or readdir. */
 function sortByPath(entries) {
@@ -63135,6 +63149,7 @@ async function selectOwnFunctions(client, existing, settings) {
 
 
 
+
 /**
  * inputs → discover → load → fingerprint → plan → package → apply, for one
  * command; never throws: whatever failed is in `failures`.
@@ -63256,17 +63271,8 @@ function describeRun(settings) {
         offline: isOfflineDryRun(settings),
         missingCredentials: settings.missingCredentials,
         label: settings.label || undefined,
-        host: settings.host ? hostName(settings.host) : undefined
+        host: settings.host ? hostNameOf(settings.host) : undefined
     };
-}
-/** Only the host's name: never a path, a query or user info. */
-function hostName(host) {
-    try {
-        return new URL(/:\/\//.test(host) ? host : `https://${host}`).host;
-    }
-    catch {
-        return '';
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts

@@ -3,7 +3,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { FoundConfig } from './task.js'
 import { ValidationError } from './errors.js'
-import { isInside } from './paths.js'
+import { isInside, posixRelative } from './paths.js'
 import { forLog } from './safe-text.js'
 
 export const CONFIG_FILE_NAME = 'task-config.json'
@@ -232,9 +232,9 @@ export function unreadableWarnings(
     )
 }
 
+/** A file as reports show it: relative to the workspace, `/` separators. */
 export function relative(workspace: string, file: string): string {
-  const rel = path.relative(workspace, file).split(path.sep).join('/')
-  return rel === '' ? '.' : rel
+  return posixRelative(workspace, file)
 }
 
 function compare(a: string, b: string): number {

@@ -294,6 +294,15 @@ export function parseHost(
   return raw.replace(/\/$/, '')
 }
 
+/** Only the host's name: never a path, a query or user info. */
+export function hostNameOf(host: string): string {
+  try {
+    return new URL(/:\/\//.test(host) ? host : `https://${host}`).host
+  } catch {
+    return ''
+  }
+}
+
 export function parseBoolean(
   name: string,
   raw: string,

@@ -3,7 +3,7 @@
 // (reading inputs, masking, the log, outputs, summary, annotations, the
 // comment, signals); tests run this in-process against the fake API.
 
-import type { Settings } from './inputs.js'
+import { hostNameOf, type Settings } from './inputs.js'
 import { sync, type RunIo } from './sync.js'
 import { list, remove } from './commands.js'
 import { ValidationError, describeError } from './errors.js'
@@ -183,15 +183,6 @@ function describeRun(settings: Settings): Partial<RunReport> {
     offline: isOfflineDryRun(settings),
     missingCredentials: settings.missingCredentials,
     label: settings.label || undefined,
-    host: settings.host ? hostName(settings.host) : undefined
-  }
-}
-
-/** Only the host's name: never a path, a query or user info. */
-function hostName(host: string): string {
-  try {
-    return new URL(/:\/\//.test(host) ? host : `https://${host}`).host
-  } catch {
-    return ''
+    host: settings.host ? hostNameOf(settings.host) : undefined
   }
 }

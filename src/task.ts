@@ -116,3 +116,8 @@ export const CREDENTIAL_VARIABLES = [
   'API_OAUTH_TOKEN',
   'API_OAUTH_TOKEN_SECRET'
 ] as const
+
+/** As the CLI: the task user is the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
+export function taskUserEmail(name: string, configured?: string): string {
+  return (configured ?? `exh.tasks+${name}@extrahorizon.com`).toLowerCase()
+}

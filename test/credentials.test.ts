@@ -3,12 +3,15 @@ import {
   generatePassword,
   permissionDifference,
   storedCredentials,
-  taskRoleName,
-  taskUserEmail
+  taskRoleName
 } from '../src/plan/credentials.js'
 import { isOurs } from '../src/plan/prune.js'
 import { encodeMarker } from '../src/plan/marker.js'
-import { MARKER_VARIABLE, type TaskDefinition } from '../src/task.js'
+import {
+  MARKER_VARIABLE,
+  taskUserEmail,
+  type TaskDefinition
+} from '../src/task.js'
 
 function task(name: string, email?: string): TaskDefinition {
   return {
@@ -30,7 +33,10 @@ describe('executionCredentials helpers', () => {
     ['My-Fn', undefined, 'exh.tasks+my-fn@extrahorizon.com'],
     ['x', 'Bot.User@Example.COM', 'bot.user@example.com']
   ])('the user of %s (email %s) is %s', (name, email, expected) => {
-    expect(taskUserEmail(task(name, email))).toBe(expected)
+    const { config } = task(name, email)
+    expect(taskUserEmail(name, config.executionCredentials?.email)).toBe(
+      expected
+    )
   })
 
   it('names the role after the task', () => {

@@ -7,15 +7,13 @@ import {
   type Node,
   type ParseError
 } from 'jsonc-parser'
+import type { SourcePosition } from '../task.js'
 
 /** A path into a JSON value: property names, and array indices as strings (as in a JSON Pointer). */
 export type JsonPath = readonly string[]
 
 /** 1-based. */
-export interface Position {
-  line: number
-  column: number
-}
+type Position = SourcePosition
 
 export interface JsonDocument {
   value: unknown

@@ -5,7 +5,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import { worthMasking } from '../secrets.js'
-import { isInside } from '../paths.js'
+import { isInside, posixRelative } from '../paths.js'
 import { Ajv, type ErrorObject } from 'ajv'
 import schema from '../../schema/task-config.schema.json' with { type: 'json' }
 import {
@@ -28,7 +28,8 @@ import {
   type FoundConfig,
   type TaskConfig,
   type TaskDefinition,
-  type TaskOverrides
+  type TaskOverrides,
+  taskUserEmail
 } from '../task.js'
 
 export interface LoadOptions {
@@ -226,7 +227,7 @@ async function readConfig(
   found: FoundConfig,
   workspace: string
 ): Promise<ParsedConfig | ConfigProblem> {
-  const file = relativePosix(workspace, found.file)
+  const file = posixRelative(workspace, found.file)
   let text: string
   try {
     text = await readFile(found.file, 'utf8')
@@ -286,7 +287,7 @@ function sharedEmails(configs: ParsedConfig[], env: Environment) {
   )
 }
 
-/** As the CLI: the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
+/** The task user's email (the rule is `taskUserEmail`), `$NAME` read leniently. */
 function credentialsEmail(
   config: ParsedConfig,
   env: Environment
@@ -295,10 +296,10 @@ function credentialsEmail(
   if (!isObject(value) || !isObject(value.executionCredentials)) return
   const { email } = value.executionCredentials
   if (typeof email === 'string') {
-    return substituteLeniently(email, env).toLowerCase()
+    return taskUserEmail(config.name ?? '', substituteLeniently(email, env))
   }
   if (email !== undefined || config.name === undefined) return
-  return `exh.tasks+${config.name}@extrahorizon.com`.toLowerCase()
+  return taskUserEmail(config.name)
 }
 
 /** Each config whose key is shared, with the others sharing it. */
@@ -628,7 +629,7 @@ function overrideFields(
   const { code, ...fields } = overrides
   const all: Record<string, unknown> = {
     ...fields,
-    path: code === undefined ? undefined : relativePosix(base, code)
+    path: code === undefined ? undefined : posixRelative(base, code)
   }
   return Object.fromEntries(
     Object.entries(all).filter(([, value]) => value !== undefined)
@@ -878,14 +879,10 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-function relativePosix(from: string, to: string): string {
-  return path.relative(from, to).split(path.sep).join('/') || '.'
-}
-
 /** Relative to the workspace when inside it, else absolute. */
 function displayPath(workspace: string, target: string): string {
   const rel = path.relative(workspace, target)
   return rel.startsWith('..') || path.isAbsolute(rel)
     ? target
-    : relativePosix(workspace, target)
+    : posixRelative(workspace, target)
 }

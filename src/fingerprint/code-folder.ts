@@ -7,7 +7,7 @@ import { lstatSync, readdirSync, type Stats } from 'node:fs'
 import { readlink, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { mapPool } from '../pool.js'
-import { isInside } from '../paths.js'
+import { isInside, posixRelative } from '../paths.js'
 import { readFiles } from './read-pass.js'
 import type { FileResult } from './file-workers.js'
 
@@ -269,7 +269,7 @@ function relativeInside(
 ): string | undefined {
   for (const base of bases) {
     if (isInside(base, target)) {
-      return toPosix(path.relative(path.join(base, parent), target)) || '.'
+      return posixRelative(path.join(base, parent), target)
     }
   }
   return undefined
@@ -283,10 +283,6 @@ async function realTarget(link: string): Promise<string | undefined> {
     // Missing, a loop, or unreadable: all dangling as far as the zip goes.
     return undefined
   }
-}
-
-function toPosix(p: string): string {
-  return p.split(path.sep).join('/')
 }
 
 /** Byte-wise on UTF-8, so the order never depends on locale or readdir. */

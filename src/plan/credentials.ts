@@ -9,7 +9,11 @@ import type {
 import type { RemoteFunction } from './decide.js'
 import { isRefusal } from '../exh/failure.js'
 import { describeError } from '../errors.js'
-import { CREDENTIAL_VARIABLES, type TaskDefinition } from '../task.js'
+import {
+  CREDENTIAL_VARIABLES,
+  taskUserEmail,
+  type TaskDefinition
+} from '../task.js'
 
 /**
  * executionCredentials, as the CLI manages them: a global role
@@ -57,9 +61,8 @@ export class CredentialsError extends Error {
   }
 }
 
-export function taskUserEmail(task: TaskDefinition): string {
-  const configured = task.config.executionCredentials?.email
-  return (configured ?? `exh.tasks+${task.name}@extrahorizon.com`).toLowerCase()
+function userEmailOf(task: TaskDefinition): string {
+  return taskUserEmail(task.name, task.config.executionCredentials?.email)
 }
 
 export function taskRoleName(name: string): string {
@@ -112,7 +115,7 @@ export async function planCredentials(
   connection: ActionConnection
 ): Promise<CredentialPlan> {
   const wanted = task.config.executionCredentials?.permissions ?? []
-  const email = taskUserEmail(task)
+  const email = userEmailOf(task)
   const roleName = taskRoleName(task.name)
   const warnings = wanted.length
     ? []
