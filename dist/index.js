@@ -58199,7 +58199,749 @@ function oneOf(value, allowed) {
     return allowed.find(option => option === value);
 }
 
+;// CONCATENATED MODULE: ./src/plan/marker.ts
+
+const VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
+function encodeMarker(marker) {
+    return JSON.stringify({
+        v: VERSION,
+        fingerprint: marker.fingerprint,
+        ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
+        repository: marker.repository,
+        scope: marker.scope
+    });
+}
+/** The marker to write for a function of `repository`. */
+function markerFor(repository, fingerprint, scope) {
+    return {
+        fingerprint,
+        repository: repository.name,
+        ...(repository.id ? { repositoryId: repository.id } : {}),
+        scope
+    };
+}
+/**
+ * The marker in a function's environment (any version this action ever
+ * wrote), or undefined when absent or unreadable.
+ */
+function readMarker(environment) {
+    const raw = environment[MARKER_VARIABLE];
+    if (!raw)
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    }
+    catch {
+        return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        return undefined;
+    const { v, fingerprint, repository, repositoryId, scope } = parsed;
+    if (!READABLE_VERSIONS.includes(v) ||
+        typeof fingerprint !== 'string' ||
+        typeof repository !== 'string' ||
+        typeof scope !== 'string') {
+        return undefined;
+    }
+    const id = v === 1 || typeof repositoryId !== 'string' ? '' : repositoryId;
+    return { fingerprint, repository, ...(id ? { repositoryId: id } : {}), scope };
+}
+/**
+ * Whether a marker names this repository: by id when both know it (so a
+ * renamed or transferred repository keeps its functions, and a new
+ * repository under an old name gets none); by name otherwise (markers
+ * written before the id was recorded, or a run without the id).
+ */
+function isOwnMarker(marker, repository) {
+    if (marker.repositoryId && repository.id) {
+        return marker.repositoryId === repository.id;
+    }
+    return marker.repository === repository.name;
+}
+/**
+ * The repository that owns this function, when it is not `repository`;
+ * undefined for a function of this repository or one without a marker
+ * (made by hand or by the CLI, which this action takes over).
+ */
+function foreignOwner(environment, repository) {
+    const marker = readMarker(environment);
+    return marker && !isOwnMarker(marker, repository) ? marker : undefined;
+}
+/**
+ * The stored marker says what `wanted` says, so it alone causes no write:
+ * a marker without the id (an earlier version's) or with the repository's
+ * old name (a rename) gets the current ones with the next write.
+ */
+function markerUpToDate(stored, wanted) {
+    if (stored.fingerprint !== wanted.fingerprint ||
+        stored.scope !== wanted.scope) {
+        return false;
+    }
+    if (stored.repositoryId)
+        return stored.repositoryId === wanted.repositoryId;
+    return stored.repository === wanted.repository;
+}
+
+;// CONCATENATED MODULE: ./src/plan/decide.ts
+
+
+/** The CLI sends this when a config has no description, on create only. */
+const DEFAULT_DESCRIPTION = 'none';
+/**
+ * Decides what to do with one task, and the exact request for it. Only fields
+ * the config sets are compared (the CLI leaves the others alone); `code` is
+ * compared through the fingerprint in the remote marker.
+ */
+function planTask(input) {
+    const { config, remote } = input;
+    if (!remote) {
+        return {
+            action: 'create',
+            body: {
+                name: config.name,
+                ...configuredFields(config),
+                description: config.description ?? DEFAULT_DESCRIPTION,
+                executionOptions: configuredExecutionOptions(config),
+                environmentVariables: toVariables(desiredEnvironment(input))
+            },
+            uploadCode: true,
+            changes: []
+        };
+    }
+    const changes = [
+        ...fieldChanges(config, remote),
+        ...environmentChanges(config, remote, input.injected)
+    ];
+    const remoteMarker = readMarker(remote.environment);
+    const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint;
+    if (codeChanged)
+        changes.unshift('code');
+    changes.push(...(input.extraChanges ?? []));
+    const environment = desiredEnvironment(input);
+    const environmentStale = !sameStoredEnvironment(environment, remote.environment, input.marker);
+    if (!input.skipUnchanged) {
+        return {
+            action: 'update',
+            body: {
+                ...configuredFields(config),
+                executionOptions: mergedExecutionOptions(config, remote),
+                environmentVariables: toVariables(environment)
+            },
+            uploadCode: true,
+            changes
+        };
+    }
+    if (!codeChanged && !environmentStale && !changes.length) {
+        return { action: 'unchanged', changes: [] };
+    }
+    // The marker changes with the code, so a code upload always rewrites the
+    // environment; the whole set is sent because PUT replaces it.
+    const sendEnvironment = environmentStale || codeChanged;
+    return {
+        action: 'update',
+        body: changedFields(config, remote, changes, {
+            environment: sendEnvironment ? environment : undefined
+        }),
+        uploadCode: codeChanged,
+        changes
+    };
+}
+/** The request body of an update: only what changed. */
+function changedFields(config, remote, changes, send) {
+    const configured = configuredFields(config);
+    const body = {};
+    for (const field of FIELDS) {
+        if (changes.includes(field))
+            Object.assign(body, pick(configured, field));
+    }
+    if (changes.includes('executionPermission') ||
+        changes.includes('defaultPriority')) {
+        body.executionOptions = mergedExecutionOptions(config, remote);
+    }
+    if (send.environment) {
+        body.environmentVariables = toVariables(send.environment);
+    }
+    return body;
+}
+/** Plain fields compared and sent as they are, named as in task-config.json. */
+const FIELDS = [
+    'description',
+    'entryPoint',
+    'runtime',
+    'timeLimit',
+    'memoryLimit',
+    'retryPolicy'
+];
+function configuredFields(config) {
+    const body = {};
+    for (const field of FIELDS)
+        Object.assign(body, pick(config, field));
+    return body;
+}
+function pick(source, field) {
+    return source[field] === undefined ? {} : { [field]: source[field] };
+}
+function fieldChanges(config, remote) {
+    const changes = [];
+    for (const field of FIELDS) {
+        const wanted = config[field];
+        if (wanted === undefined)
+            continue;
+        const same = field === 'retryPolicy'
+            ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy)
+            : wanted === remote[field];
+        if (!same)
+            changes.push(field);
+    }
+    const options = remote.executionOptions ?? {};
+    if (config.executionPermission !== undefined &&
+        config.executionPermission !== options.permissionMode) {
+        changes.push('executionPermission');
+    }
+    if (config.defaultPriority !== undefined &&
+        config.defaultPriority !== options.defaultPriority) {
+        changes.push('defaultPriority');
+    }
+    return changes;
+}
+/** An absent list and an empty one both mean "retry every error". */
+function sameRetryPolicy(wanted, remote) {
+    if (!wanted)
+        return true;
+    const list = (errors) => JSON.stringify([...(errors ?? [])].sort());
+    return (wanted.enabled === Boolean(remote?.enabled) &&
+        list(wanted.errorsToRetry) === list(remote?.errorsToRetry));
+}
+function configuredExecutionOptions(config) {
+    const options = {};
+    if (config.executionPermission !== undefined) {
+        options.permissionMode = config.executionPermission;
+    }
+    if (config.defaultPriority !== undefined) {
+        options.defaultPriority = config.defaultPriority;
+    }
+    return Object.keys(options).length ? options : undefined;
+}
+/** Both options live in one object that the API replaces whole: merge over the remote one. */
+function mergedExecutionOptions(config, remote) {
+    const configured = configuredExecutionOptions(config);
+    if (!configured)
+        return undefined;
+    return { ...remote.executionOptions, ...configured };
+}
+function withoutMarker(environment) {
+    return Object.fromEntries(Object.entries(environment).filter(([key]) => key !== MARKER_VARIABLE));
+}
+/** The variables the config manages: its own, without the action's. */
+function userVariables(environment, injected) {
+    const result = {};
+    for (const [key, value] of Object.entries(environment)) {
+        if (key === MARKER_VARIABLE)
+            continue;
+        if (injected && CREDENTIAL_VARIABLES.includes(key))
+            continue;
+        result[key] = value;
+    }
+    return result;
+}
+/**
+ * Variables that differ, by key. With an `environment` the config manages the
+ * whole set; without one only the injected credentials are compared.
+ */
+function environmentChanges(config, remote, injected) {
+    if (!config.environment && !injected)
+        return [];
+    const managed = { ...config.environment, ...injected };
+    const current = withoutMarker(remote.environment);
+    const keys = new Set(Object.keys(managed));
+    if (config.environment) {
+        for (const key of Object.keys(current))
+            keys.add(key);
+    }
+    return [...keys]
+        .filter(key => managed[key] !== current[key])
+        .sort()
+        .map(key => `environment.${key}`);
+}
+/**
+ * The whole environment to store. With an `environment` in the config it is
+ * the whole set; without one the function's existing variables are kept
+ * (unlike the CLI, which would wipe them).
+ */
+function desiredEnvironment(input) {
+    const base = input.config.environment ??
+        userVariables(input.remote?.environment ?? {}, input.injected);
+    return {
+        ...base,
+        ...input.injected,
+        [MARKER_VARIABLE]: encodeMarker(input.marker)
+    };
+}
+function toVariables(environment) {
+    return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, { value }]));
+}
+function sameRecord(a, b) {
+    const keys = Object.keys(a);
+    return (keys.length === Object.keys(b).length &&
+        keys.every(key => Object.hasOwn(b, key) && a[key] === b[key]));
+}
+/**
+ * The environment as stored matches the wanted one; a marker that only
+ * lacks the repository id (an earlier version's) does not force a write.
+ */
+function sameStoredEnvironment(wanted, stored, marker) {
+    if (!sameRecord(withoutMarker(wanted), withoutMarker(stored)))
+        return false;
+    const storedMarker = readMarker(stored);
+    return storedMarker !== undefined && markerUpToDate(storedMarker, marker);
+}
+/**
+ * Before → after for each of `changes` (the plan's keys). Plain fields show
+ * their values; environment keys only whether they were added, removed or
+ * changed (values may be secrets); code its fingerprint prefix and size.
+ */
+function describeChanges(config, remote, changes, context) {
+    return changes.map(field => {
+        if (field === 'code')
+            return codeChange(remote, context);
+        if (field.startsWith('environment.')) {
+            return environmentChange(config, remote, field);
+        }
+        if (field === 'executionCredentials.permissions') {
+            return {
+                field,
+                note: [
+                    ...(context.permissionsAdded ?? []).map(p => `+${p}`),
+                    ...(context.permissionsRemoved ?? []).map(p => `-${p}`)
+                ].join(' ')
+            };
+        }
+        return {
+            field,
+            before: showValue(remoteValue(remote, field)),
+            after: showValue(configValue(config, field))
+        };
+    });
+}
+function codeChange(remote, context) {
+    const previous = remote && readMarker(remote.environment)?.fingerprint;
+    const size = context.bytes === undefined
+        ? ''
+        : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
+    return {
+        field: 'code',
+        before: previous ? previous.slice(0, 8) : 'unknown (no marker)',
+        after: `${context.fingerprint.slice(0, 8)}${size}`
+    };
+}
+function environmentChange(config, remote, field) {
+    const key = field.slice('environment.'.length);
+    const wanted = Object.hasOwn(config.environment ?? {}, key) ||
+        (config.executionCredentials !== undefined &&
+            CREDENTIAL_VARIABLES.includes(key));
+    const present = remote ? Object.hasOwn(remote.environment, key) : false;
+    return {
+        field,
+        note: !present ? 'added' : wanted ? 'changed' : 'removed'
+    };
+}
+function remoteValue(remote, field) {
+    if (!remote)
+        return undefined;
+    if (field === 'executionPermission') {
+        return remote.executionOptions?.permissionMode;
+    }
+    if (field === 'defaultPriority') {
+        return remote.executionOptions?.defaultPriority;
+    }
+    return remote[field];
+}
+function configValue(config, field) {
+    return config[field];
+}
+/**
+ * Whole, not cut: a value may be a secret, and only a whole one is
+ * redacted. The summary cuts long values once they are redacted.
+ */
+function showValue(value) {
+    if (value === undefined)
+        return '(unset)';
+    return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/retry.ts
+const DEFAULT_RETRY = {
+    attempts: 4,
+    baseDelayMs: 500,
+    maxDelayMs: 8_000,
+    maxRetryAfterMs: 60_000
+};
+/** Login throttled (one login per second per user): wait at least 1 s. */
+const LOGIN_TOO_FAST = 211;
+function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.random) {
+    if (!isTransient(failure))
+        return { retry: false };
+    if (attempt >= options.attempts) {
+        return { retry: false, reason: `gave up after ${attempt} attempts` };
+    }
+    if (failure.retryAfterMs !== undefined &&
+        failure.retryAfterMs > options.maxRetryAfterMs) {
+        const seconds = Math.ceil(failure.retryAfterMs / 1000);
+        return {
+            retry: false,
+            reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
+        };
+    }
+    const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+    // Full jitter spreads retries of concurrent tasks apart.
+    let delayMs = Math.round(exponential / 2 + random() * (exponential / 2));
+    if (failure.retryAfterMs !== undefined) {
+        delayMs = Math.max(delayMs, failure.retryAfterMs);
+    }
+    if (failure.apiCode === LOGIN_TOO_FAST)
+        delayMs = Math.max(delayMs, 1_000);
+    return { retry: true, delayMs };
+}
+/** A failure that a later attempt may not have. */
+function isTransient(failure) {
+    if (failure.cancelled)
+        return false;
+    return (failure.noResponse ||
+        failure.status === 429 ||
+        (failure.status !== undefined && failure.status >= 500) ||
+        failure.apiCode === LOGIN_TOO_FAST);
+}
+/** Retry-After as seconds or an HTTP date, in milliseconds. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (typeof value !== 'string' || value.trim() === '')
+        return undefined;
+    if (/^\d+(\.\d+)?$/.test(value.trim())) {
+        return Math.round(Number(value) * 1000);
+    }
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/**
+ * For a refused credential check: what to check, by the API's error code,
+ * in the inputs' names (never their values). The SDK's 104/108 errors carry
+ * no status, hence `undefined`.
+ */
+function credentialHint(kind, failure) {
+    if (failure.cancelled || failure.noResponse || isTransient(failure)) {
+        return undefined;
+    }
+    if (failure.status !== undefined && failure.status !== 401)
+        return undefined;
+    const user = kind === 'token' ? ['token', 'token-secret'] : ['email', 'password'];
+    switch (failure.apiCode) {
+        case 101:
+        case 107:
+            return 'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)';
+        case 104:
+        case 108:
+            return kind === 'token'
+                ? 'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
+                : 'check that email and password are a user of this host';
+        case 106:
+            return 'check that email and password are a user of this host (the API knows no such combination)';
+        case 109:
+            return `check that consumer-secret${kind === 'token' ? ' and token-secret' : ''} belong to this host and match consumer-key${kind === 'token' ? ' and token' : ''} (the request's signature did not match)`;
+        default:
+            return `check that consumer-key, consumer-secret, ${user.join(' and ')} belong to this host and to one another`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/exh/failure.ts
+// The one error classifier for Extra Horizon calls: what an SDK or axios
+// error says (status, API code, answered or not), read by duck typing since
+// the SDK's classes differ across versions.
+
+
+/** A failure after the retry policy gave up, safe to print. */
+class ExhApiError extends Error {
+    call;
+    detail;
+    failure;
+    constructor(call, 
+    /** What went wrong, without the call or the retry verdict. */
+    detail, failure, reason) {
+        super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
+        this.call = call;
+        this.detail = detail;
+        this.failure = failure;
+        this.name = 'ExhApiError';
+    }
+}
+/** A call that got no answer in time (for the SDK call that takes no options). */
+class DeadlineError extends Error {
+    constructor() {
+        super('no answer in time');
+        this.name = 'DeadlineError';
+    }
+}
+/** A 401-class answer: the credentials themselves were refused. */
+function isRefusal(error) {
+    if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
+        return false;
+    }
+    const { status, noResponse, cancelled } = error.failure;
+    // The SDK's 104/108 errors carry no status at all.
+    return !noResponse && !cancelled && (status === undefined || status === 401);
+}
+/** Node and axios codes of a request that got no answer. */
+const NO_RESPONSE_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'ERR_CANCELED',
+    'ERR_SOCKET_CONNECTION_TIMEOUT'
+]);
+/** What one failed attempt says, for the retry policy. */
+function readFailure(error, context) {
+    const fields = (error ?? {});
+    const status = typeof fields.status === 'number'
+        ? fields.status
+        : typeof fields.response?.status === 'number'
+            ? fields.response.status
+            : undefined;
+    // The SDK drops the code of its 104/108 errors; the error's name keeps it.
+    const { apiCode } = apiErrorFacts(error);
+    // The SDK's 104/108 errors carry no status either, so "no status" alone
+    // does not mean the request went unanswered.
+    const networkError = status === undefined &&
+        ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
+            fields.message === 'socket hang up' ||
+            error instanceof DeadlineError);
+    return {
+        status,
+        apiCode,
+        noResponse: context.timedOut || networkError,
+        retryAfterMs: context.retryAfterMs,
+        cancelled: context.cancelled
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/credentials.ts
+
+
+
+
+/** Says what went wrong and the way out; fails only its own task. */
+class CredentialsError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'CredentialsError';
+    }
+}
+function userEmailOf(task) {
+    return taskUserEmail(task.name, task.config.executionCredentials?.email);
+}
+function taskRoleName(name) {
+    return `exh.tasks.${name}`;
+}
+function permissionDifference(current, target) {
+    return {
+        added: [...new Set(target)].filter(p => !current.includes(p)),
+        removed: [...new Set(current)].filter(p => !target.includes(p))
+    };
+}
+/** Upper, lower, digit and symbol, 52 characters: fits any sane password policy. */
+function generatePassword(bytes = (0,external_node_crypto_.randomBytes)(24)) {
+    return `Aa1-${bytes.toString('hex')}`;
+}
+/** The five variables of a stored task user, or which of them are missing. */
+function storedCredentials(environment) {
+    const missing = CREDENTIAL_VARIABLES.filter(key => !environment[key]);
+    if (missing.length)
+        return { missing };
+    const value = (key) => environment[key] ?? '';
+    return {
+        host: value('API_HOST'),
+        consumerKey: value('API_OAUTH_CONSUMER_KEY'),
+        consumerSecret: value('API_OAUTH_CONSUMER_SECRET'),
+        token: value('API_OAUTH_TOKEN'),
+        tokenSecret: value('API_OAUTH_TOKEN_SECRET')
+    };
+}
+/** Stands in for tokens that only exist once the new user logs in (same length, for the size check). */
+const PENDING_TOKEN = '0'.repeat(40);
+/**
+ * Reads what exists (role, user, and the user's stored tokens, checked with
+ * `users.me`) and decides what to write. Reads only: safe in a dry run.
+ */
+async function planCredentials(users, task, remote, connection) {
+    const wanted = task.config.executionCredentials?.permissions ?? [];
+    const email = userEmailOf(task);
+    const roleName = taskRoleName(task.name);
+    const warnings = wanted.length
+        ? []
+        : [
+            'executionCredentials.permissions is empty: the role gets no permissions'
+        ];
+    const role = await users.findRole(roleName);
+    const { added, removed } = permissionDifference(role?.permissions ?? [], wanted);
+    const base = {
+        email,
+        roleName,
+        role,
+        permissionsAdded: added,
+        permissionsRemoved: removed,
+        warnings
+    };
+    const user = await users.findUser(email);
+    if (!user)
+        return { ...base, user: { kind: 'create' } };
+    const tokens = await checkStoredTokens(users, task, remote, {
+        user,
+        email,
+        connection
+    });
+    return {
+        ...base,
+        user: {
+            kind: 'reuse',
+            user,
+            tokens,
+            needsRole: !user.roleNames.includes(roleName)
+        }
+    };
+}
+/**
+ * An existing task user's tokens, as the function stores them, confirmed
+ * with `users.me` to be that user's; otherwise the way out.
+ */
+async function checkStoredTokens(users, task, remote, { user, email, connection }) {
+    const way = `remove the user ${email}, or set a different executionCredentials.email`;
+    const stored = storedCredentials(remote?.environment ?? {});
+    if ('missing' in stored) {
+        throw new CredentialsError(`the user ${email} exists, but function ${task.name} holds no credentials for it (${remote ? `missing ${stored.missing.join(', ')}` : 'the function does not exist'}): ${way}`);
+    }
+    let owner;
+    try {
+        // Checked as they will be written: the stored tokens with this action's
+        // host and consumer (the CLI checks the stored ones, which may differ).
+        owner = await users.whoseCredentials({ ...stored, ...connection });
+    }
+    catch (error) {
+        // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
+        if (!isRefusal(error))
+            throw error;
+        throw new CredentialsError(`the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`);
+    }
+    if (owner.id !== user.id) {
+        throw new CredentialsError(`the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`);
+    }
+    return { token: stored.token, tokenSecret: stored.tokenSecret };
+}
+/** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
+function injectedVariables(plan, connection) {
+    const tokens = plan.user.kind === 'reuse'
+        ? plan.user.tokens
+        : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN };
+    return {
+        API_HOST: connection.host,
+        API_OAUTH_CONSUMER_KEY: connection.consumerKey,
+        API_OAUTH_CONSUMER_SECRET: connection.consumerSecret,
+        API_OAUTH_TOKEN: tokens.token,
+        API_OAUTH_TOKEN_SECRET: tokens.tokenSecret
+    };
+}
+function summarizeCredentials(plan) {
+    return {
+        user: plan.user.kind,
+        permissionsAdded: plan.permissionsAdded,
+        permissionsRemoved: plan.permissionsRemoved
+    };
+}
+/**
+ * Makes the role what the plan says and gets the user's tokens (registering
+ * and logging in a new user), on every run, also when the function itself
+ * is unchanged. The role is given to a new user only after the function
+ * holds its tokens (`grantRole`): a failure before that leaves a user the
+ * next run cannot use, so it happens as late as possible.
+ */
+async function prepareCredentials(users, plan, taskName, mask) {
+    const role = plan.role ??
+        (await users.createRole(plan.roleName, `A role created by exh-tasks-action for the execution of the task ${taskName}`));
+    if (plan.permissionsAdded.length) {
+        await users.addPermissions(plan.roleName, plan.permissionsAdded);
+    }
+    if (plan.permissionsRemoved.length) {
+        await users.removePermissions(plan.roleName, plan.permissionsRemoved);
+    }
+    if (plan.user.kind === 'reuse') {
+        return { tokens: plan.user.tokens, roleId: role.id };
+    }
+    const password = generatePassword();
+    mask(password);
+    const registered = await users.register({
+        email: plan.email,
+        password,
+        firstName: taskName,
+        lastName: 'exh.tasks'
+    });
+    const tokens = await loginRegistered(users, plan.email, password);
+    mask(tokens.token);
+    mask(tokens.tokenSecret);
+    return { tokens, roleId: role.id, registered };
+}
+/**
+ * The login right after a registration: if it fails or is cancelled, the
+ * user exists with a password nobody knows, and the next run finds it
+ * without tokens. The error says so, and what to do.
+ */
+async function loginRegistered(users, email, password) {
+    try {
+        return await users.login(email, password);
+    }
+    catch (error) {
+        throw new StrandedUserError(email, error);
+    }
+}
+/** A user registered by this run whose tokens were never obtained. */
+class StrandedUserError extends Error {
+    email;
+    reason;
+    constructor(email, 
+    /** Why the login failed (or that it was cancelled). */
+    reason) {
+        super(`${describeError(reason)}; ${unloggedUserAdvice(email)}`);
+        this.email = email;
+        this.reason = reason;
+        this.name = 'StrandedUserError';
+    }
+}
+/** What to do when the login right after a registration failed. */
+function unloggedUserAdvice(email) {
+    return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
+}
+/** After the function write: the user gets its role (again, if it lacked it). */
+async function grantRole(users, plan, prepared) {
+    const user = prepared.registered ??
+        (plan.user.kind === 'reuse' ? plan.user.user : undefined);
+    const needsRole = prepared.registered !== undefined ||
+        (plan.user.kind === 'reuse' && plan.user.needsRole);
+    if (user && needsRole)
+        await users.addRoleToUser(user.id, prepared.roleId);
+}
+/** What to do when the function write failed after a user was registered. */
+function strandedUserAdvice(email) {
+    return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
+}
+
 ;// CONCATENATED MODULE: ./src/report/result.ts
+// Every entry of the `result` output is built here, whatever stage it
+// comes from.
+
+
 /** The key order of a result entry, for readable JSON. */
 function orderResult(result) {
     const ordered = {};
@@ -58234,6 +58976,50 @@ function notStartedResult(task, why) {
 /** One function to delete (prune or `command: delete`). */
 function deleteResult(name, status, error) {
     return { name, action: 'delete', status, error };
+}
+/** The keys every result of a planned task has, whatever happens next. */
+function taskResult(item) {
+    const common = {
+        name: item.task.name,
+        config: item.task.configFile,
+        status: 'planned',
+        bytes: item.pkg?.bytes,
+        files: item.pkg?.files,
+        fingerprint: item.folder.fingerprint
+    };
+    if (item.outcome === 'refused')
+        return common;
+    const { plan } = item;
+    const credentials = item.credentials && summarizeCredentials(item.credentials);
+    return {
+        ...common,
+        action: plan.action,
+        changes: plan.action === 'update' ? plan.changes : undefined,
+        credentials,
+        details: plan.action === 'update'
+            ? describeChanges(item.task.config, item.remote, plan.changes, {
+                fingerprint: item.folder.fingerprint,
+                bytes: item.pkg?.bytes,
+                permissionsAdded: credentials?.permissionsAdded,
+                permissionsRemoved: credentials?.permissionsRemoved
+            })
+            : undefined
+    };
+}
+/** A planned task in a dry run (or one refused while planning). */
+function plannedResult(item) {
+    const durationMs = Math.round(item.planMs + item.packageMs);
+    return item.outcome === 'planned'
+        ? { ...taskResult(item), status: 'planned', durationMs }
+        : { ...taskResult(item), status: 'failed', error: item.error, durationMs };
+}
+/** A config that failed validation: its problems, in one line. */
+function invalidConfigResult(at, problems) {
+    const count = `${problems.length} problem${problems.length > 1 ? 's' : ''}`;
+    const text = problems
+        .map(p => [p.field, p.rule].filter(Boolean).join(': '))
+        .join('; ');
+    return { ...at, status: 'failed', error: `${count}: ${text}` };
 }
 
 ;// CONCATENATED MODULE: ./src/safe-text.ts
@@ -59633,8 +60419,6 @@ async function buildTasks(tasks, command, workspace, run, signal) {
     return problems;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/log.ts
 
 
@@ -59688,370 +60472,6 @@ async function withoutWorkflowCommands(work) {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/retry.ts
-const DEFAULT_RETRY = {
-    attempts: 4,
-    baseDelayMs: 500,
-    maxDelayMs: 8_000,
-    maxRetryAfterMs: 60_000
-};
-/** Login throttled (one login per second per user): wait at least 1 s. */
-const LOGIN_TOO_FAST = 211;
-function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.random) {
-    if (!isTransient(failure))
-        return { retry: false };
-    if (attempt >= options.attempts) {
-        return { retry: false, reason: `gave up after ${attempt} attempts` };
-    }
-    if (failure.retryAfterMs !== undefined &&
-        failure.retryAfterMs > options.maxRetryAfterMs) {
-        const seconds = Math.ceil(failure.retryAfterMs / 1000);
-        return {
-            retry: false,
-            reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1000} s this action waits`
-        };
-    }
-    const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-    // Full jitter spreads retries of concurrent tasks apart.
-    let delayMs = Math.round(exponential / 2 + random() * (exponential / 2));
-    if (failure.retryAfterMs !== undefined) {
-        delayMs = Math.max(delayMs, failure.retryAfterMs);
-    }
-    if (failure.apiCode === LOGIN_TOO_FAST)
-        delayMs = Math.max(delayMs, 1_000);
-    return { retry: true, delayMs };
-}
-/** A failure that a later attempt may not have. */
-function isTransient(failure) {
-    if (failure.cancelled)
-        return false;
-    return (failure.noResponse ||
-        failure.status === 429 ||
-        (failure.status !== undefined && failure.status >= 500) ||
-        failure.apiCode === LOGIN_TOO_FAST);
-}
-/** Retry-After as seconds or an HTTP date, in milliseconds. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (typeof value !== 'string' || value.trim() === '')
-        return undefined;
-    if (/^\d+(\.\d+)?$/.test(value.trim())) {
-        return Math.round(Number(value) * 1000);
-    }
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/**
- * For a refused credential check: what to check, by the API's error code,
- * in the inputs' names (never their values). The SDK's 104/108 errors carry
- * no status, hence `undefined`.
- */
-function credentialHint(kind, failure) {
-    if (failure.cancelled || failure.noResponse || isTransient(failure)) {
-        return undefined;
-    }
-    if (failure.status !== undefined && failure.status !== 401)
-        return undefined;
-    const user = kind === 'token' ? ['token', 'token-secret'] : ['email', 'password'];
-    switch (failure.apiCode) {
-        case 101:
-        case 107:
-            return 'check that consumer-key and consumer-secret belong to this host (an OAuth1 application registered there)';
-        case 104:
-        case 108:
-            return kind === 'token'
-                ? 'check that token and token-secret belong to this host and to the consumer of consumer-key and consumer-secret'
-                : 'check that email and password are a user of this host';
-        case 106:
-            return 'check that email and password are a user of this host (the API knows no such combination)';
-        case 109:
-            return `check that consumer-secret${kind === 'token' ? ' and token-secret' : ''} belong to this host and match consumer-key${kind === 'token' ? ' and token' : ''} (the request's signature did not match)`;
-        default:
-            return `check that consumer-key, consumer-secret, ${user.join(' and ')} belong to this host and to one another`;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/exh/failure.ts
-// The one error classifier for Extra Horizon calls: what an SDK or axios
-// error says (status, API code, answered or not), read by duck typing since
-// the SDK's classes differ across versions.
-
-
-/** A failure after the retry policy gave up, safe to print. */
-class ExhApiError extends Error {
-    call;
-    detail;
-    failure;
-    constructor(call, 
-    /** What went wrong, without the call or the retry verdict. */
-    detail, failure, reason) {
-        super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
-        this.call = call;
-        this.detail = detail;
-        this.failure = failure;
-        this.name = 'ExhApiError';
-    }
-}
-/** A call that got no answer in time (for the SDK call that takes no options). */
-class DeadlineError extends Error {
-    constructor() {
-        super('no answer in time');
-        this.name = 'DeadlineError';
-    }
-}
-/** A 401-class answer: the credentials themselves were refused. */
-function isRefusal(error) {
-    if (!(error instanceof ExhApiError) || isTransient(error.failure)) {
-        return false;
-    }
-    const { status, noResponse, cancelled } = error.failure;
-    // The SDK's 104/108 errors carry no status at all.
-    return !noResponse && !cancelled && (status === undefined || status === 401);
-}
-/** Node and axios codes of a request that got no answer. */
-const NO_RESPONSE_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'ERR_CANCELED',
-    'ERR_SOCKET_CONNECTION_TIMEOUT'
-]);
-/** What one failed attempt says, for the retry policy. */
-function readFailure(error, context) {
-    const fields = (error ?? {});
-    const status = typeof fields.status === 'number'
-        ? fields.status
-        : typeof fields.response?.status === 'number'
-            ? fields.response.status
-            : undefined;
-    // The SDK drops the code of its 104/108 errors; the error's name keeps it.
-    const { apiCode } = apiErrorFacts(error);
-    // The SDK's 104/108 errors carry no status either, so "no status" alone
-    // does not mean the request went unanswered.
-    const networkError = status === undefined &&
-        ((typeof fields.code === 'string' && NO_RESPONSE_CODES.has(fields.code)) ||
-            fields.message === 'socket hang up' ||
-            error instanceof DeadlineError);
-    return {
-        status,
-        apiCode,
-        noResponse: context.timedOut || networkError,
-        retryAfterMs: context.retryAfterMs,
-        cancelled: context.cancelled
-    };
-}
-
-;// CONCATENATED MODULE: ./src/plan/credentials.ts
-
-
-
-
-/** Says what went wrong and the way out; fails only its own task. */
-class CredentialsError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'CredentialsError';
-    }
-}
-function userEmailOf(task) {
-    return taskUserEmail(task.name, task.config.executionCredentials?.email);
-}
-function taskRoleName(name) {
-    return `exh.tasks.${name}`;
-}
-function permissionDifference(current, target) {
-    return {
-        added: [...new Set(target)].filter(p => !current.includes(p)),
-        removed: [...new Set(current)].filter(p => !target.includes(p))
-    };
-}
-/** Upper, lower, digit and symbol, 52 characters: fits any sane password policy. */
-function generatePassword(bytes = (0,external_node_crypto_.randomBytes)(24)) {
-    return `Aa1-${bytes.toString('hex')}`;
-}
-/** The five variables of a stored task user, or which of them are missing. */
-function storedCredentials(environment) {
-    const missing = CREDENTIAL_VARIABLES.filter(key => !environment[key]);
-    if (missing.length)
-        return { missing };
-    const value = (key) => environment[key] ?? '';
-    return {
-        host: value('API_HOST'),
-        consumerKey: value('API_OAUTH_CONSUMER_KEY'),
-        consumerSecret: value('API_OAUTH_CONSUMER_SECRET'),
-        token: value('API_OAUTH_TOKEN'),
-        tokenSecret: value('API_OAUTH_TOKEN_SECRET')
-    };
-}
-/** Stands in for tokens that only exist once the new user logs in (same length, for the size check). */
-const PENDING_TOKEN = '0'.repeat(40);
-/**
- * Reads what exists (role, user, and the user's stored tokens, checked with
- * `users.me`) and decides what to write. Reads only: safe in a dry run.
- */
-async function planCredentials(users, task, remote, connection) {
-    const wanted = task.config.executionCredentials?.permissions ?? [];
-    const email = userEmailOf(task);
-    const roleName = taskRoleName(task.name);
-    const warnings = wanted.length
-        ? []
-        : [
-            'executionCredentials.permissions is empty: the role gets no permissions'
-        ];
-    const role = await users.findRole(roleName);
-    const { added, removed } = permissionDifference(role?.permissions ?? [], wanted);
-    const base = {
-        email,
-        roleName,
-        role,
-        permissionsAdded: added,
-        permissionsRemoved: removed,
-        warnings
-    };
-    const user = await users.findUser(email);
-    if (!user)
-        return { ...base, user: { kind: 'create' } };
-    const tokens = await checkStoredTokens(users, task, remote, {
-        user,
-        email,
-        connection
-    });
-    return {
-        ...base,
-        user: {
-            kind: 'reuse',
-            user,
-            tokens,
-            needsRole: !user.roleNames.includes(roleName)
-        }
-    };
-}
-/**
- * An existing task user's tokens, as the function stores them, confirmed
- * with `users.me` to be that user's; otherwise the way out.
- */
-async function checkStoredTokens(users, task, remote, { user, email, connection }) {
-    const way = `remove the user ${email}, or set a different executionCredentials.email`;
-    const stored = storedCredentials(remote?.environment ?? {});
-    if ('missing' in stored) {
-        throw new CredentialsError(`the user ${email} exists, but function ${task.name} holds no credentials for it (${remote ? `missing ${stored.missing.join(', ')}` : 'the function does not exist'}): ${way}`);
-    }
-    let owner;
-    try {
-        // Checked as they will be written: the stored tokens with this action's
-        // host and consumer (the CLI checks the stored ones, which may differ).
-        owner = await users.whoseCredentials({ ...stored, ...connection });
-    }
-    catch (error) {
-        // Only a refusal says the tokens are bad; a 5xx or a timeout says nothing.
-        if (!isRefusal(error))
-            throw error;
-        throw new CredentialsError(`the credentials stored on function ${task.name} are not accepted for the user ${email}: ${way}`);
-    }
-    if (owner.id !== user.id) {
-        throw new CredentialsError(`the credentials stored on function ${task.name} belong to ${owner.email}, not to ${email}: ${way}`);
-    }
-    return { token: stored.token, tokenSecret: stored.tokenSecret };
-}
-/** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
-function injectedVariables(plan, connection) {
-    const tokens = plan.user.kind === 'reuse'
-        ? plan.user.tokens
-        : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN };
-    return {
-        API_HOST: connection.host,
-        API_OAUTH_CONSUMER_KEY: connection.consumerKey,
-        API_OAUTH_CONSUMER_SECRET: connection.consumerSecret,
-        API_OAUTH_TOKEN: tokens.token,
-        API_OAUTH_TOKEN_SECRET: tokens.tokenSecret
-    };
-}
-function summarizeCredentials(plan) {
-    return {
-        user: plan.user.kind,
-        permissionsAdded: plan.permissionsAdded,
-        permissionsRemoved: plan.permissionsRemoved
-    };
-}
-/**
- * Makes the role what the plan says and gets the user's tokens (registering
- * and logging in a new user), on every run, also when the function itself
- * is unchanged. The role is given to a new user only after the function
- * holds its tokens (`grantRole`): a failure before that leaves a user the
- * next run cannot use, so it happens as late as possible.
- */
-async function prepareCredentials(users, plan, taskName, mask) {
-    const role = plan.role ??
-        (await users.createRole(plan.roleName, `A role created by exh-tasks-action for the execution of the task ${taskName}`));
-    if (plan.permissionsAdded.length) {
-        await users.addPermissions(plan.roleName, plan.permissionsAdded);
-    }
-    if (plan.permissionsRemoved.length) {
-        await users.removePermissions(plan.roleName, plan.permissionsRemoved);
-    }
-    if (plan.user.kind === 'reuse') {
-        return { tokens: plan.user.tokens, roleId: role.id };
-    }
-    const password = generatePassword();
-    mask(password);
-    const registered = await users.register({
-        email: plan.email,
-        password,
-        firstName: taskName,
-        lastName: 'exh.tasks'
-    });
-    const tokens = await loginRegistered(users, plan.email, password);
-    mask(tokens.token);
-    mask(tokens.tokenSecret);
-    return { tokens, roleId: role.id, registered };
-}
-/**
- * The login right after a registration: if it fails or is cancelled, the
- * user exists with a password nobody knows, and the next run finds it
- * without tokens. The error says so, and what to do.
- */
-async function loginRegistered(users, email, password) {
-    try {
-        return await users.login(email, password);
-    }
-    catch (error) {
-        throw new StrandedUserError(email, error);
-    }
-}
-/** A user registered by this run whose tokens were never obtained. */
-class StrandedUserError extends Error {
-    email;
-    reason;
-    constructor(email, 
-    /** Why the login failed (or that it was cancelled). */
-    reason) {
-        super(`${describeError(reason)}; ${unloggedUserAdvice(email)}`);
-        this.email = email;
-        this.reason = reason;
-        this.name = 'StrandedUserError';
-    }
-}
-/** What to do when the login right after a registration failed. */
-function unloggedUserAdvice(email) {
-    return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
-}
-/** After the function write: the user gets its role (again, if it lacked it). */
-async function grantRole(users, plan, prepared) {
-    const user = prepared.registered ??
-        (plan.user.kind === 'reuse' ? plan.user.user : undefined);
-    const needsRole = prepared.registered !== undefined ||
-        (plan.user.kind === 'reuse' && plan.user.needsRole);
-    if (user && needsRole)
-        await users.addRoleToUser(user.id, prepared.roleId);
-}
-/** What to do when the function write failed after a user was registered. */
-function strandedUserAdvice(email) {
-    return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
-}
-
 ;// CONCATENATED MODULE: ./src/discover.ts
 
 
@@ -61799,378 +62219,6 @@ async function checkCredentials({ sdk, call }, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/plan/marker.ts
-
-const VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
-function encodeMarker(marker) {
-    return JSON.stringify({
-        v: VERSION,
-        fingerprint: marker.fingerprint,
-        ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
-        repository: marker.repository,
-        scope: marker.scope
-    });
-}
-/** The marker to write for a function of `repository`. */
-function markerFor(repository, fingerprint, scope) {
-    return {
-        fingerprint,
-        repository: repository.name,
-        ...(repository.id ? { repositoryId: repository.id } : {}),
-        scope
-    };
-}
-/**
- * The marker in a function's environment (any version this action ever
- * wrote), or undefined when absent or unreadable.
- */
-function readMarker(environment) {
-    const raw = environment[MARKER_VARIABLE];
-    if (!raw)
-        return undefined;
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    }
-    if (typeof parsed !== 'object' || parsed === null)
-        return undefined;
-    const { v, fingerprint, repository, repositoryId, scope } = parsed;
-    if (!READABLE_VERSIONS.includes(v) ||
-        typeof fingerprint !== 'string' ||
-        typeof repository !== 'string' ||
-        typeof scope !== 'string') {
-        return undefined;
-    }
-    const id = v === 1 || typeof repositoryId !== 'string' ? '' : repositoryId;
-    return { fingerprint, repository, ...(id ? { repositoryId: id } : {}), scope };
-}
-/**
- * Whether a marker names this repository: by id when both know it (so a
- * renamed or transferred repository keeps its functions, and a new
- * repository under an old name gets none); by name otherwise (markers
- * written before the id was recorded, or a run without the id).
- */
-function isOwnMarker(marker, repository) {
-    if (marker.repositoryId && repository.id) {
-        return marker.repositoryId === repository.id;
-    }
-    return marker.repository === repository.name;
-}
-/**
- * The repository that owns this function, when it is not `repository`;
- * undefined for a function of this repository or one without a marker
- * (made by hand or by the CLI, which this action takes over).
- */
-function foreignOwner(environment, repository) {
-    const marker = readMarker(environment);
-    return marker && !isOwnMarker(marker, repository) ? marker : undefined;
-}
-/**
- * The stored marker says what `wanted` says, so it alone causes no write:
- * a marker without the id (an earlier version's) or with the repository's
- * old name (a rename) gets the current ones with the next write.
- */
-function markerUpToDate(stored, wanted) {
-    if (stored.fingerprint !== wanted.fingerprint ||
-        stored.scope !== wanted.scope) {
-        return false;
-    }
-    if (stored.repositoryId)
-        return stored.repositoryId === wanted.repositoryId;
-    return stored.repository === wanted.repository;
-}
-
-;// CONCATENATED MODULE: ./src/plan/decide.ts
-
-
-/** The CLI sends this when a config has no description, on create only. */
-const DEFAULT_DESCRIPTION = 'none';
-/**
- * Decides what to do with one task, and the exact request for it. Only fields
- * the config sets are compared (the CLI leaves the others alone); `code` is
- * compared through the fingerprint in the remote marker.
- */
-function planTask(input) {
-    const { config, remote } = input;
-    if (!remote) {
-        return {
-            action: 'create',
-            body: {
-                name: config.name,
-                ...configuredFields(config),
-                description: config.description ?? DEFAULT_DESCRIPTION,
-                executionOptions: configuredExecutionOptions(config),
-                environmentVariables: toVariables(desiredEnvironment(input))
-            },
-            uploadCode: true,
-            changes: []
-        };
-    }
-    const changes = [
-        ...fieldChanges(config, remote),
-        ...environmentChanges(config, remote, input.injected)
-    ];
-    const remoteMarker = readMarker(remote.environment);
-    const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint;
-    if (codeChanged)
-        changes.unshift('code');
-    changes.push(...(input.extraChanges ?? []));
-    const environment = desiredEnvironment(input);
-    const environmentStale = !sameStoredEnvironment(environment, remote.environment, input.marker);
-    if (!input.skipUnchanged) {
-        return {
-            action: 'update',
-            body: {
-                ...configuredFields(config),
-                executionOptions: mergedExecutionOptions(config, remote),
-                environmentVariables: toVariables(environment)
-            },
-            uploadCode: true,
-            changes
-        };
-    }
-    if (!codeChanged && !environmentStale && !changes.length) {
-        return { action: 'unchanged', changes: [] };
-    }
-    // The marker changes with the code, so a code upload always rewrites the
-    // environment; the whole set is sent because PUT replaces it.
-    const sendEnvironment = environmentStale || codeChanged;
-    return {
-        action: 'update',
-        body: changedFields(config, remote, changes, {
-            environment: sendEnvironment ? environment : undefined
-        }),
-        uploadCode: codeChanged,
-        changes
-    };
-}
-/** The request body of an update: only what changed. */
-function changedFields(config, remote, changes, send) {
-    const configured = configuredFields(config);
-    const body = {};
-    for (const field of FIELDS) {
-        if (changes.includes(field))
-            Object.assign(body, pick(configured, field));
-    }
-    if (changes.includes('executionPermission') ||
-        changes.includes('defaultPriority')) {
-        body.executionOptions = mergedExecutionOptions(config, remote);
-    }
-    if (send.environment) {
-        body.environmentVariables = toVariables(send.environment);
-    }
-    return body;
-}
-/** Plain fields compared and sent as they are, named as in task-config.json. */
-const FIELDS = [
-    'description',
-    'entryPoint',
-    'runtime',
-    'timeLimit',
-    'memoryLimit',
-    'retryPolicy'
-];
-function configuredFields(config) {
-    const body = {};
-    for (const field of FIELDS)
-        Object.assign(body, pick(config, field));
-    return body;
-}
-function pick(source, field) {
-    return source[field] === undefined ? {} : { [field]: source[field] };
-}
-function fieldChanges(config, remote) {
-    const changes = [];
-    for (const field of FIELDS) {
-        const wanted = config[field];
-        if (wanted === undefined)
-            continue;
-        const same = field === 'retryPolicy'
-            ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy)
-            : wanted === remote[field];
-        if (!same)
-            changes.push(field);
-    }
-    const options = remote.executionOptions ?? {};
-    if (config.executionPermission !== undefined &&
-        config.executionPermission !== options.permissionMode) {
-        changes.push('executionPermission');
-    }
-    if (config.defaultPriority !== undefined &&
-        config.defaultPriority !== options.defaultPriority) {
-        changes.push('defaultPriority');
-    }
-    return changes;
-}
-/** An absent list and an empty one both mean "retry every error". */
-function sameRetryPolicy(wanted, remote) {
-    if (!wanted)
-        return true;
-    const list = (errors) => JSON.stringify([...(errors ?? [])].sort());
-    return (wanted.enabled === Boolean(remote?.enabled) &&
-        list(wanted.errorsToRetry) === list(remote?.errorsToRetry));
-}
-function configuredExecutionOptions(config) {
-    const options = {};
-    if (config.executionPermission !== undefined) {
-        options.permissionMode = config.executionPermission;
-    }
-    if (config.defaultPriority !== undefined) {
-        options.defaultPriority = config.defaultPriority;
-    }
-    return Object.keys(options).length ? options : undefined;
-}
-/** Both options live in one object that the API replaces whole: merge over the remote one. */
-function mergedExecutionOptions(config, remote) {
-    const configured = configuredExecutionOptions(config);
-    if (!configured)
-        return undefined;
-    return { ...remote.executionOptions, ...configured };
-}
-function withoutMarker(environment) {
-    return Object.fromEntries(Object.entries(environment).filter(([key]) => key !== MARKER_VARIABLE));
-}
-/** The variables the config manages: its own, without the action's. */
-function userVariables(environment, injected) {
-    const result = {};
-    for (const [key, value] of Object.entries(environment)) {
-        if (key === MARKER_VARIABLE)
-            continue;
-        if (injected && CREDENTIAL_VARIABLES.includes(key))
-            continue;
-        result[key] = value;
-    }
-    return result;
-}
-/**
- * Variables that differ, by key. With an `environment` the config manages the
- * whole set; without one only the injected credentials are compared.
- */
-function environmentChanges(config, remote, injected) {
-    if (!config.environment && !injected)
-        return [];
-    const managed = { ...config.environment, ...injected };
-    const current = withoutMarker(remote.environment);
-    const keys = new Set(Object.keys(managed));
-    if (config.environment) {
-        for (const key of Object.keys(current))
-            keys.add(key);
-    }
-    return [...keys]
-        .filter(key => managed[key] !== current[key])
-        .sort()
-        .map(key => `environment.${key}`);
-}
-/**
- * The whole environment to store. With an `environment` in the config it is
- * the whole set; without one the function's existing variables are kept
- * (unlike the CLI, which would wipe them).
- */
-function desiredEnvironment(input) {
-    const base = input.config.environment ??
-        userVariables(input.remote?.environment ?? {}, input.injected);
-    return {
-        ...base,
-        ...input.injected,
-        [MARKER_VARIABLE]: encodeMarker(input.marker)
-    };
-}
-function toVariables(environment) {
-    return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, { value }]));
-}
-function sameRecord(a, b) {
-    const keys = Object.keys(a);
-    return (keys.length === Object.keys(b).length &&
-        keys.every(key => Object.hasOwn(b, key) && a[key] === b[key]));
-}
-/**
- * The environment as stored matches the wanted one; a marker that only
- * lacks the repository id (an earlier version's) does not force a write.
- */
-function sameStoredEnvironment(wanted, stored, marker) {
-    if (!sameRecord(withoutMarker(wanted), withoutMarker(stored)))
-        return false;
-    const storedMarker = readMarker(stored);
-    return storedMarker !== undefined && markerUpToDate(storedMarker, marker);
-}
-/**
- * Before → after for each of `changes` (the plan's keys). Plain fields show
- * their values; environment keys only whether they were added, removed or
- * changed (values may be secrets); code its fingerprint prefix and size.
- */
-function describeChanges(config, remote, changes, context) {
-    return changes.map(field => {
-        if (field === 'code')
-            return codeChange(remote, context);
-        if (field.startsWith('environment.')) {
-            return environmentChange(config, remote, field);
-        }
-        if (field === 'executionCredentials.permissions') {
-            return {
-                field,
-                note: [
-                    ...(context.permissionsAdded ?? []).map(p => `+${p}`),
-                    ...(context.permissionsRemoved ?? []).map(p => `-${p}`)
-                ].join(' ')
-            };
-        }
-        return {
-            field,
-            before: showValue(remoteValue(remote, field)),
-            after: showValue(configValue(config, field))
-        };
-    });
-}
-function codeChange(remote, context) {
-    const previous = remote && readMarker(remote.environment)?.fingerprint;
-    const size = context.bytes === undefined
-        ? ''
-        : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
-    return {
-        field: 'code',
-        before: previous ? previous.slice(0, 8) : 'unknown (no marker)',
-        after: `${context.fingerprint.slice(0, 8)}${size}`
-    };
-}
-function environmentChange(config, remote, field) {
-    const key = field.slice('environment.'.length);
-    const wanted = Object.hasOwn(config.environment ?? {}, key) ||
-        (config.executionCredentials !== undefined &&
-            CREDENTIAL_VARIABLES.includes(key));
-    const present = remote ? Object.hasOwn(remote.environment, key) : false;
-    return {
-        field,
-        note: !present ? 'added' : wanted ? 'changed' : 'removed'
-    };
-}
-function remoteValue(remote, field) {
-    if (!remote)
-        return undefined;
-    if (field === 'executionPermission') {
-        return remote.executionOptions?.permissionMode;
-    }
-    if (field === 'defaultPriority') {
-        return remote.executionOptions?.defaultPriority;
-    }
-    return remote[field];
-}
-function configValue(config, field) {
-    return config[field];
-}
-/**
- * Whole, not cut: a value may be a secret, and only a whole one is
- * redacted. The summary cuts long values once they are redacted.
- */
-function showValue(value) {
-    if (value === undefined)
-        return '(unset)';
-    return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
 ;// CONCATENATED MODULE: ./src/plan/remote.ts
 
 
@@ -62419,7 +62467,7 @@ async function applyPlans(client, ready, options) {
             !(options.failFast && firstFailed !== undefined),
         skip: item => {
             const result = {
-                ...baseResult(item),
+                ...taskResult(item),
                 status: 'skipped',
                 error: options.signal.aborted
                     ? 'not started: cancelled'
@@ -62437,7 +62485,7 @@ function printResult(print, item, result) {
 }
 async function applyTask(client, item, mask) {
     const started = performance.now();
-    const base = baseResult(item);
+    const base = taskResult(item);
     const finish = (result) => ({
         ...base,
         ...result,
@@ -62509,35 +62557,6 @@ function failureMessage(error) {
         return 'outcome unknown (cancelled)';
     }
     return describeError(error);
-}
-/** The keys every result of a planned task has, whatever happens next. */
-function baseResult(item) {
-    const common = {
-        name: item.task.name,
-        config: item.task.configFile,
-        status: 'planned',
-        bytes: item.pkg?.bytes,
-        files: item.pkg?.files,
-        fingerprint: item.folder.fingerprint
-    };
-    if (item.outcome === 'refused')
-        return common;
-    const { plan } = item;
-    const credentials = item.credentials && summarizeCredentials(item.credentials);
-    return {
-        ...common,
-        action: plan.action,
-        changes: plan.action === 'update' ? plan.changes : undefined,
-        credentials,
-        details: plan.action === 'update'
-            ? describeChanges(item.task.config, item.remote, plan.changes, {
-                fingerprint: item.folder.fingerprint,
-                bytes: item.pkg?.bytes,
-                permissionsAdded: credentials?.permissionsAdded,
-                permissionsRemoved: credentials?.permissionsRemoved
-            })
-            : undefined
-    };
 }
 /** The body with the user's tokens in place of the placeholders the plan held. */
 function withTokens(body, tokens) {
@@ -62814,7 +62833,7 @@ async function syncOffline(context) {
     if (offline.problems.length)
         return context.invalid(offline.problems);
     const results = offline.ready.map((item) => ({
-        ...baseResult(item),
+        ...taskResult(item),
         action: 'validate',
         status: 'planned'
     }));
@@ -63018,12 +63037,6 @@ function planOffline(scanned, settings) {
         planMs: 0
     }));
 }
-function plannedResult(item) {
-    const durationMs = Math.round(item.planMs + item.packageMs);
-    return item.outcome === 'planned'
-        ? { ...baseResult(item), status: 'planned', durationMs }
-        : { ...baseResult(item), status: 'failed', error: item.error, durationMs };
-}
 /** `update (timeLimit, code)`, `unchanged`, or why the task was refused. */
 function planText(item) {
     if (item.outcome === 'refused')
@@ -63043,18 +63056,10 @@ function invalidRun(settings, loaded, problems) {
         const own = problems.filter(problem => (problem.file ?? problem.config) === config);
         const name = names.get(config) ?? own.find(p => p.task)?.task;
         return own.length
-            ? {
-                name,
-                config,
-                status: 'failed',
-                error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
-            }
-            : {
-                name,
-                config,
-                status: 'skipped',
-                error: `not started: ${buildFailed ? "another task's build failed" : 'another config is invalid'}`
-            };
+            ? invalidConfigResult({ name, config }, own)
+            : notStartedResult({ name, configFile: config }, buildFailed
+                ? "another task's build failed"
+                : 'another config is invalid');
     });
     if (!loaded.found.length && settings.overrides?.name) {
         results.push({

@@ -10,7 +10,10 @@ import {
 import { PENDING_TOKEN } from './plan/credentials.js'
 import {
   deleteResult,
+  invalidConfigResult,
   notStartedResult,
+  plannedResult,
+  taskResult,
   type TaskResult
 } from './report/result.js'
 import { loadTasks, type LoadedTasks } from './config/load.js'
@@ -19,9 +22,9 @@ import { connectExh } from './exh/client.js'
 import type { ExhClient } from './exh/types.js'
 import { planAgainstRemote, type PlannedTask } from './plan/remote.js'
 import { planTask } from './plan/decide.js'
-import { packageUploads, type ReadyTask } from './package/stage.js'
+import { packageUploads } from './package/stage.js'
 import { closeFileWorkers } from './fingerprint/file-workers.js'
-import { applyPlans, baseResult, printResult } from './apply/apply.js'
+import { applyPlans, printResult } from './apply/apply.js'
 import { relative } from './discover.js'
 import { describeError } from './errors.js'
 import { buildTasks, type RunCommand } from './build.js'
@@ -244,7 +247,7 @@ async function syncOffline(context: SyncContext): Promise<SyncOutcome> {
   if (!offline) return notStarted(context, 'cancelled')
   if (offline.problems.length) return context.invalid(offline.problems)
   const results = offline.ready.map((item): TaskResult => ({
-    ...baseResult(item),
+    ...taskResult(item),
     action: 'validate',
     status: 'planned'
   }))
@@ -509,13 +512,6 @@ function planOffline(
   }))
 }
 
-function plannedResult(item: ReadyTask): TaskResult {
-  const durationMs = Math.round(item.planMs + item.packageMs)
-  return item.outcome === 'planned'
-    ? { ...baseResult(item), status: 'planned', durationMs }
-    : { ...baseResult(item), status: 'failed', error: item.error, durationMs }
-}
-
 /** `update (timeLimit, code)`, `unchanged`, or why the task was refused. */
 function planText(item: PlannedTask): string {
   if (item.outcome === 'refused') return `failed: ${item.error}`
@@ -543,18 +539,13 @@ function invalidRun(
     )
     const name = names.get(config) ?? own.find(p => p.task)?.task
     return own.length
-      ? {
-          name,
-          config,
-          status: 'failed',
-          error: `${own.length} problem${own.length > 1 ? 's' : ''}: ${own.map(p => [p.field, p.rule].filter(Boolean).join(': ')).join('; ')}`
-        }
-      : {
-          name,
-          config,
-          status: 'skipped',
-          error: `not started: ${buildFailed ? "another task's build failed" : 'another config is invalid'}`
-        }
+      ? invalidConfigResult({ name, config }, own)
+      : notStartedResult(
+          { name, configFile: config },
+          buildFailed
+            ? "another task's build failed"
+            : 'another config is invalid'
+        )
   })
   if (!loaded.found.length && settings.overrides?.name) {
     results.push({

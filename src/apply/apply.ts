@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { ExhClient } from '../exh/types.js'
 import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
-import type { TaskResult } from '../report/result.js'
+import { taskResult, type TaskResult } from '../report/result.js'
 import type { ReadyTask } from '../package/stage.js'
 import { mapPool } from '../pool.js'
 import { changeText } from '../report/summary.js'
@@ -11,16 +11,11 @@ import {
   prepareCredentials,
   strandedUserAdvice,
   StrandedUserError,
-  summarizeCredentials,
   unloggedUserAdvice,
   type PreparedCredentials
 } from '../plan/credentials.js'
 import type { OAuthTokens } from '../exh/types.js'
-import {
-  describeChanges,
-  type FunctionBody,
-  type TaskPlan
-} from '../plan/decide.js'
+import type { FunctionBody, TaskPlan } from '../plan/decide.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -57,7 +52,7 @@ export async function applyPlans(
         !(options.failFast && firstFailed !== undefined),
       skip: item => {
         const result: TaskResult = {
-          ...baseResult(item),
+          ...taskResult(item),
           status: 'skipped',
           error: options.signal.aborted
             ? 'not started: cancelled'
@@ -86,7 +81,7 @@ async function applyTask(
   mask: (secret: string) => void
 ): Promise<TaskResult> {
   const started = performance.now()
-  const base = baseResult(item)
+  const base = taskResult(item)
   const finish = (result: Partial<TaskResult>): TaskResult => ({
     ...base,
     ...result,
@@ -172,36 +167,6 @@ function failureMessage(error: unknown): string {
     return 'outcome unknown (cancelled)'
   }
   return describeError(error)
-}
-
-/** The keys every result of a planned task has, whatever happens next. */
-export function baseResult(item: ReadyTask): TaskResult {
-  const common: TaskResult = {
-    name: item.task.name,
-    config: item.task.configFile,
-    status: 'planned',
-    bytes: item.pkg?.bytes,
-    files: item.pkg?.files,
-    fingerprint: item.folder.fingerprint
-  }
-  if (item.outcome === 'refused') return common
-  const { plan } = item
-  const credentials = item.credentials && summarizeCredentials(item.credentials)
-  return {
-    ...common,
-    action: plan.action,
-    changes: plan.action === 'update' ? plan.changes : undefined,
-    credentials,
-    details:
-      plan.action === 'update'
-        ? describeChanges(item.task.config, item.remote, plan.changes, {
-            fingerprint: item.folder.fingerprint,
-            bytes: item.pkg?.bytes,
-            permissionsAdded: credentials?.permissionsAdded,
-            permissionsRemoved: credentials?.permissionsRemoved
-          })
-        : undefined
-  }
 }
 
 /** The body with the user's tokens in place of the placeholders the plan held. */

@@ -1,4 +1,10 @@
-import type { ChangeDetail } from '../plan/decide.js'
+// Every entry of the `result` output is built here, whatever stage it
+// comes from.
+
+import { describeChanges, type ChangeDetail } from '../plan/decide.js'
+import { summarizeCredentials } from '../plan/credentials.js'
+import type { ReadyTask } from '../package/stage.js'
+import type { ConfigProblem } from '../task.js'
 
 /** What happened to one task: one entry of the `result` output. */
 export type TaskAction =
@@ -53,7 +59,7 @@ export function orderResult(result: TaskResult): TaskResult {
 
 /** A task that never started, and why: `not started: <why>`. */
 export function notStartedResult(
-  task: { name: string; configFile?: string },
+  task: { name?: string; configFile?: string },
   why: string
 ): TaskResult {
   return {
@@ -71,4 +77,54 @@ export function deleteResult(
   error?: string
 ): TaskResult {
   return { name, action: 'delete', status, error }
+}
+
+/** The keys every result of a planned task has, whatever happens next. */
+export function taskResult(item: ReadyTask): TaskResult {
+  const common: TaskResult = {
+    name: item.task.name,
+    config: item.task.configFile,
+    status: 'planned',
+    bytes: item.pkg?.bytes,
+    files: item.pkg?.files,
+    fingerprint: item.folder.fingerprint
+  }
+  if (item.outcome === 'refused') return common
+  const { plan } = item
+  const credentials = item.credentials && summarizeCredentials(item.credentials)
+  return {
+    ...common,
+    action: plan.action,
+    changes: plan.action === 'update' ? plan.changes : undefined,
+    credentials,
+    details:
+      plan.action === 'update'
+        ? describeChanges(item.task.config, item.remote, plan.changes, {
+            fingerprint: item.folder.fingerprint,
+            bytes: item.pkg?.bytes,
+            permissionsAdded: credentials?.permissionsAdded,
+            permissionsRemoved: credentials?.permissionsRemoved
+          })
+        : undefined
+  }
+}
+
+/** A planned task in a dry run (or one refused while planning). */
+export function plannedResult(item: ReadyTask): TaskResult {
+  const durationMs = Math.round(item.planMs + item.packageMs)
+  return item.outcome === 'planned'
+    ? { ...taskResult(item), status: 'planned', durationMs }
+    : { ...taskResult(item), status: 'failed', error: item.error, durationMs }
+}
+
+/** A config that failed validation: its problems, in one line. */
+export function invalidConfigResult(
+  at: { name?: string; config: string },
+  problems: ConfigProblem[]
+): TaskResult {
+  const count = `${problems.length} problem${problems.length > 1 ? 's' : ''}`
+  const text = problems
+    .map(p => [p.field, p.rule].filter(Boolean).join(': '))
+    .join('; ')
+  return { ...at, status: 'failed', error: `${count}: ${text}` }
 }
