@@ -39,3 +39,23 @@ export async function pullRequestEnv(
     GITHUB_EVENT_PATH: event
   }
 }
+
+/** The plan of a pull request: a dry run that comments, tasks under `tasks/`. */
+export async function planPullRequest(
+  fake: FakeExh,
+  ws: Workspace,
+  pr: { apiUrl: string; number: number; token: string },
+  env: Record<string, string> = {}
+) {
+  return syncWith(
+    fake,
+    ws.dir,
+    {
+      path: 'tasks',
+      'dry-run': 'true',
+      'comment-on-pr': 'true',
+      'github-token': pr.token
+    },
+    { env: { ...(await pullRequestEnv(ws, pr.apiUrl, pr.number)), ...env } }
+  )
+}

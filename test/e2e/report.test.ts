@@ -3,7 +3,7 @@ import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { startFakeGitHub } from '../support/fake-github.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
-import { pullRequestEnv, syncWith } from './harness.js'
+import { planPullRequest, syncWith } from './harness.js'
 
 /** The `::error` workflow commands the run printed, one per annotation. */
 function annotations(run: ActionRun): string[] {
@@ -29,17 +29,11 @@ describe('the log tells the same story as the summary', () => {
         environment: { GREETING: secretValue }
       })
     })
-    const run = await syncWith(
-      fake,
-      ws.dir,
-      {
-        path: 'tasks',
-        'dry-run': 'true',
-        'comment-on-pr': 'true',
-        'github-token': 'ghs_token'
-      },
-      { env: await pullRequestEnv(ws, gh.url, 3) }
-    )
+    const run = await planPullRequest(fake, ws, {
+      apiUrl: gh.url,
+      number: 3,
+      token: 'ghs_token'
+    })
     expect(run.exitCode, run.log).toBe(0)
     expect(run.stdout).toContain(
       '::group::a: update planned\nconfig: tasks/a/task-config.json\nchanges:\n  timeLimit: 30 → 90\n  environment.GREETING: added\n'
@@ -108,17 +102,11 @@ describe('the log tells the same story as the summary', () => {
       'tasks/a/build/index.js': 'x',
       'tasks/a/build/link': { symlink: target }
     })
-    const run = await syncWith(
-      fake,
-      ws.dir,
-      {
-        path: 'tasks',
-        'dry-run': 'true',
-        'comment-on-pr': 'true',
-        'github-token': 'ghs_token'
-      },
-      { env: await pullRequestEnv(ws, gh.url, 3) }
-    )
+    const run = await planPullRequest(fake, ws, {
+      apiUrl: gh.url,
+      number: 3,
+      token: 'ghs_token'
+    })
     expect(run.exitCode, run.log).toBe(0)
     expect(run.summary).toContain('dangling')
     expect(run.stdout).not.toMatch(/^(# H|<img|::warning::forged)/m)

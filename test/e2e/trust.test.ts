@@ -3,7 +3,7 @@ import { startFakeExh } from '../fake-exh/index.js'
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
-import { pullRequestEnv, syncWith } from './harness.js'
+import { planPullRequest, pullRequestEnv, syncWith } from './harness.js'
 
 const GITHUB_TOKEN = 'ghs_fake_github_token_0123456789'
 
@@ -40,17 +40,11 @@ describe('$NAME never reads the action credentials', () => {
       'tasks/a/task-config.json': taskConfig('$INPUT_TOKEN-SECRET'),
       'tasks/a/build/index.js': 'x'
     })
-    const run = await syncWith(
-      fake,
-      ws.dir,
-      {
-        path: 'tasks',
-        'dry-run': 'true',
-        'comment-on-pr': 'true',
-        'github-token': GITHUB_TOKEN
-      },
-      { env: await pullRequestEnv(ws, gh.url, 7) }
-    )
+    const run = await planPullRequest(fake, ws, {
+      apiUrl: gh.url,
+      number: 7,
+      token: GITHUB_TOKEN
+    })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain(
       'tasks/a/task-config.json:2: name: $INPUT_TOKEN-SECRET may not be substituted'
@@ -320,16 +314,11 @@ describe('a substituted value too long to show whole', () => {
         description: '$LONG_SECRET'
       })
     })
-    const run = await syncWith(
+    const run = await planPullRequest(
       fake,
-      ws.dir,
-      {
-        path: 'tasks',
-        'dry-run': 'true',
-        'comment-on-pr': 'true',
-        'github-token': GITHUB_TOKEN
-      },
-      { env: { ...(await pullRequestEnv(ws, gh.url, 7)), LONG_SECRET: secret } }
+      ws,
+      { apiUrl: gh.url, number: 7, token: GITHUB_TOKEN },
+      { LONG_SECRET: secret }
     )
     expect(run.exitCode, run.log).toBe(0)
     expect(run.result).toMatchObject([
