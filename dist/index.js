@@ -59306,17 +59306,20 @@ function maskReadBack(value, committed) {
  */
 class SecretRegistry {
     values = new Set();
+    /** Longest first, so a secret containing another is replaced whole; sorted once per change, not per line. */
+    ordered = [];
     add(value) {
+        const before = this.values.size;
         for (const part of secretParts(value)) {
             for (const form of encodedForms(part))
                 this.values.add(form);
         }
+        if (this.values.size !== before) {
+            this.ordered = [...this.values].sort((a, b) => b.length - a.length);
+        }
     }
     redact(text) {
-        // Longest first, so a secret containing another is replaced whole.
-        return [...this.values]
-            .sort((a, b) => b.length - a.length)
-            .reduce((out, secret) => out.split(secret).join('***'), text);
+        return this.ordered.reduce((out, secret) => out.split(secret).join('***'), text);
     }
 }
 /**
