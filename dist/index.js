@@ -58666,13 +58666,17 @@ class ExhApiError extends Error {
     call;
     detail;
     failure;
+    reason;
     constructor(call, 
     /** What went wrong, without the call or the retry verdict. */
-    detail, failure, reason) {
+    detail, failure, 
+    /** The retry policy's verdict (`gave up after 4 attempts`). */
+    reason) {
         super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`);
         this.call = call;
         this.detail = detail;
         this.failure = failure;
+        this.reason = reason;
         this.name = 'ExhApiError';
     }
 }
@@ -59410,15 +59414,20 @@ function renderComment(summary, key, links) {
 }
 /**
  * The login the token acts as: `GET /user` where the token may call it (a
- * personal or app user token); the workflow token may not, and is the bot.
+ * personal or app user token); the workflow token is refused (403) and is
+ * the bot. Any other failure stops the comment: guessing the bot for a
+ * person's token could edit a bot comment that is not ours.
  */
 async function tokenLogin(octokit) {
     try {
         const { data } = await octokit.rest.users.getAuthenticated();
         return data.login;
     }
-    catch {
-        return WORKFLOW_TOKEN_LOGIN;
+    catch (error) {
+        if (error.status === 403) {
+            return WORKFLOW_TOKEN_LOGIN;
+        }
+        throw error;
     }
 }
 /**
@@ -61806,10 +61815,10 @@ function codeFolderProblem(task, error) {
 
 function functionsApi(sdk, call, mask) {
     const functions = sdk.tasks.functions;
-    const getFunction = async (name, committed = new Set()) => {
+    /** The function as the API holds it, unmasked: undefined when it does not exist. */
+    const read = async (name) => {
         try {
-            const details = await call(`reading function ${name}`, o => functions.getByName(name, o));
-            return toRemote(details, mask, committed);
+            return await call(`reading function ${name}`, o => functions.getByName(name, o));
         }
         catch (error) {
             if (error instanceof ExhApiError && error.failure.status === 404) {
@@ -61817,6 +61826,10 @@ function functionsApi(sdk, call, mask) {
             }
             throw error;
         }
+    };
+    const getFunction = async (name, committed = new Set()) => {
+        const details = await read(name);
+        return details && toRemote(details, mask, committed);
     };
     const updateFunction = async (name, body) => {
         const label = `updating function ${name}`;
@@ -61830,8 +61843,13 @@ function functionsApi(sdk, call, mask) {
     return {
         listFunctions: () => listFunctions(sdk, call),
         getFunction,
+        // The marker is no secret: read without masking the other values.
+        markerOf: async (name) => (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
         updateFunction,
-        createFunction: body => createFunction(sdk, call, body, { getFunction, updateFunction }),
+        createFunction: body => createFunction(sdk, call, body, {
+            exists: async (name) => (await read(name)) !== undefined,
+            updateFunction
+        }),
         async deleteFunction(name) {
             await call(`deleting function ${name}`, o => functions.remove(name, o));
         }
@@ -61854,7 +61872,7 @@ async function listFunctions(sdk, call) {
 async function createFunction(sdk, call, body, api) {
     const { name = '', ...rest } = body;
     const updateInstead = async () => {
-        if (!(await api.getFunction(name)))
+        if (!(await api.exists(name)))
             return undefined;
         await api.updateFunction(name, rest);
         return true;
@@ -62218,7 +62236,7 @@ async function checkCredentials({ sdk, call }, options) {
             credentialHint(credentials.kind, error.failure);
         if (!hint)
             throw error;
-        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure);
+        throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure, error.reason);
     }
 }
 
@@ -62601,6 +62619,7 @@ function taskLog(item, result) {
 ;// CONCATENATED MODULE: ./src/plan/prune.ts
 
 
+
 /**
  * The remote functions `prune` deletes: not described by any config, inside
  * the `tasks` filter, and carrying this repository's marker for the same
@@ -62625,8 +62644,10 @@ const OWN_NAME = /^[A-Za-z0-9-]+$/;
 async function keepOwned(client, candidates, concurrency, owned) {
     const writable = candidates.filter(name => OWN_NAME.test(name));
     const kept = await mapPool(writable, concurrency, async (name) => {
-        const remote = await client.getFunction(name);
-        return remote && owned(remote.environment) ? name : undefined;
+        const marker = await client.markerOf(name);
+        return marker !== undefined && owned({ [MARKER_VARIABLE]: marker })
+            ? name
+            : undefined;
     });
     // Sorted: the listing's order is the order functions were created in,
     // which concurrent creates make vary from run to run.
@@ -63369,7 +63390,12 @@ async function publish(raw, rawFailures, comment, log) {
         ...raw,
         errors: failures.map(failure => failure.text),
         warnings: raw.warnings.map(redact),
-        results: raw.results.map(result => redactResult(result, redact))
+        results: raw.results.map(result => redactResult(result, redact)),
+        // Descriptions come from the API and may hold a masked value.
+        functions: raw.functions?.map(fn => ({
+            ...fn,
+            description: fn.description && redact(fn.description)
+        }))
     };
     for (const [name, value] of Object.entries(computeOutputs(report))) {
         setOutput(name, value);

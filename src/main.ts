@@ -118,7 +118,12 @@ async function publish(
     ...raw,
     errors: failures.map(failure => failure.text),
     warnings: raw.warnings.map(redact),
-    results: raw.results.map(result => redactResult(result, redact))
+    results: raw.results.map(result => redactResult(result, redact)),
+    // Descriptions come from the API and may hold a masked value.
+    functions: raw.functions?.map(fn => ({
+      ...fn,
+      description: fn.description && redact(fn.description)
+    }))
   }
   for (const [name, value] of Object.entries(computeOutputs(report))) {
     core.setOutput(name, value)

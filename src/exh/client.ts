@@ -58,6 +58,11 @@ async function checkCredentials(
       LOGIN_ADVICE[error.failure.apiCode ?? 0] ??
       credentialHint(credentials.kind, error.failure)
     if (!hint) throw error
-    throw new ExhApiError(error.call, `${error.detail}; ${hint}`, error.failure)
+    throw new ExhApiError(
+      error.call,
+      `${error.detail}; ${hint}`,
+      error.failure,
+      error.reason
+    )
   }
 }

@@ -12,7 +12,8 @@ export class ExhApiError extends Error {
     /** What went wrong, without the call or the retry verdict. */
     readonly detail: string,
     readonly failure: FailedAttempt,
-    reason?: string
+    /** The retry policy's verdict (`gave up after 4 attempts`). */
+    readonly reason?: string
   ) {
     super(`${call} failed: ${detail}${reason ? ` (${reason})` : ''}`)
     this.name = 'ExhApiError'

@@ -17,21 +17,25 @@ export function functionsApi(
   mask: (secret: string) => void
 ): ExhFunctionsApi {
   const functions = sdk.tasks.functions
-  const getFunction: ExhFunctionsApi['getFunction'] = async (
-    name,
-    committed = new Set()
-  ) => {
+  /** The function as the API holds it, unmasked: undefined when it does not exist. */
+  const read = async (name: string): Promise<FunctionDetails | undefined> => {
     try {
-      const details = await call(`reading function ${name}`, o =>
+      return await call(`reading function ${name}`, o =>
         functions.getByName(name, o)
       )
-      return toRemote(details, mask, committed)
     } catch (error) {
       if (error instanceof ExhApiError && error.failure.status === 404) {
         return undefined
       }
       throw error
     }
+  }
+  const getFunction: ExhFunctionsApi['getFunction'] = async (
+    name,
+    committed = new Set()
+  ) => {
+    const details = await read(name)
+    return details && toRemote(details, mask, committed)
   }
   const updateFunction: ExhFunctionsApi['updateFunction'] = async (
     name,
@@ -50,9 +54,15 @@ export function functionsApi(
   return {
     listFunctions: () => listFunctions(sdk, call),
     getFunction,
+    // The marker is no secret: read without masking the other values.
+    markerOf: async name =>
+      (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
     updateFunction,
     createFunction: body =>
-      createFunction(sdk, call, body, { getFunction, updateFunction }),
+      createFunction(sdk, call, body, {
+        exists: async name => (await read(name)) !== undefined,
+        updateFunction
+      }),
     async deleteFunction(name) {
       await call(`deleting function ${name}`, o => functions.remove(name, o))
     }
@@ -85,11 +95,13 @@ async function createFunction(
   sdk: OAuth1Client,
   call: Call,
   body: FunctionBody & { code: string },
-  api: Pick<ExhFunctionsApi, 'getFunction' | 'updateFunction'>
+  api: Pick<ExhFunctionsApi, 'updateFunction'> & {
+    exists: (name: string) => Promise<boolean>
+  }
 ): Promise<void> {
   const { name = '', ...rest } = body
   const updateInstead = async (): Promise<true | undefined> => {
-    if (!(await api.getFunction(name))) return undefined
+    if (!(await api.exists(name))) return undefined
     await api.updateFunction(name, rest)
     return true
   }

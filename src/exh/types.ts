@@ -34,6 +34,8 @@ export interface ExhFunctionsApi {
     name: string,
     committed?: ReadonlySet<string>
   ): Promise<RemoteFunction | undefined>
+  /** The marker variable's value, read without masking anything; undefined without one (or no function). */
+  markerOf(name: string): Promise<string | undefined>
   /** A create whose answer was lost, or that turns out to exist, becomes an update. */
   createFunction(body: FunctionBody & { code: string }): Promise<void>
   updateFunction(

@@ -1,6 +1,7 @@
 import type { ExhClient } from '../exh/types.js'
 import { isOwnMarker, readMarker, type Repository } from './marker.js'
 import { mapPool } from '../pool.js'
+import { MARKER_VARIABLE } from '../task.js'
 
 export interface PruneScope {
   repository: Repository
@@ -51,8 +52,10 @@ export async function keepOwned(
 ): Promise<string[]> {
   const writable = candidates.filter(name => OWN_NAME.test(name))
   const kept = await mapPool(writable, concurrency, async name => {
-    const remote = await client.getFunction(name)
-    return remote && owned(remote.environment) ? name : undefined
+    const marker = await client.markerOf(name)
+    return marker !== undefined && owned({ [MARKER_VARIABLE]: marker })
+      ? name
+      : undefined
   })
   // Sorted: the listing's order is the order functions were created in,
   // which concurrent creates make vary from run to run.

@@ -7,7 +7,7 @@ import { markdownCode } from '../safe-text.js'
 const MAX_COMMENT = 65_000
 
 /** The login of the workflow's own token, which cannot call `GET /user`. */
-export const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]'
+const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]'
 
 /** Which comment is ours: one per label and scope. */
 export interface CommentKey {
@@ -96,14 +96,19 @@ type Octokit = ReturnType<typeof GitHub.getOctokit>
 
 /**
  * The login the token acts as: `GET /user` where the token may call it (a
- * personal or app user token); the workflow token may not, and is the bot.
+ * personal or app user token); the workflow token is refused (403) and is
+ * the bot. Any other failure stops the comment: guessing the bot for a
+ * person's token could edit a bot comment that is not ours.
  */
 async function tokenLogin(octokit: Octokit): Promise<string> {
   try {
     const { data } = await octokit.rest.users.getAuthenticated()
     return data.login
-  } catch {
-    return WORKFLOW_TOKEN_LOGIN
+  } catch (error) {
+    if ((error as { status?: unknown }).status === 403) {
+      return WORKFLOW_TOKEN_LOGIN
+    }
+    throw error
   }
 }
 

@@ -1,6 +1,7 @@
 import { orderResult, type TaskAction, type TaskResult } from './result.js'
 import type { ChangeDetail } from '../plan/decide.js'
 import { markdownCode, markdownText } from '../safe-text.js'
+import type { RemoteFunctionSummary } from '../exh/types.js'
 
 /** Everything the report stage needs: pure data, no secrets. */
 export interface RunReport {
@@ -22,11 +23,8 @@ export interface RunReport {
   functions?: RemoteFunctionRow[]
 }
 
-export interface RemoteFunctionRow {
-  name: string
-  description?: string
-  updateTimestamp?: string
-}
+/** One remote function, as `command: list` reports it. */
+export type RemoteFunctionRow = RemoteFunctionSummary
 
 /** Tasks with this action, done or planned (not failed, not skipped). */
 function countAction(results: TaskResult[], action: TaskAction): number {
