@@ -59048,10 +59048,14 @@ function escapeControl(char) {
  * For the log (and annotations): one line, controls escaped, so the runner
  * can never read a workflow command (`::add-mask::`, `::stop-commands::`)
  * from it; a leading `::` is escaped too, after any leading spaces, since
- * the runner trims them before it looks (text printed indented).
+ * the runner trims them before it looks (text printed indented), and so is
+ * `##[` wherever it stands.
  */
 function forLog(text) {
-    const line = text.replace(CONTROL, escapeControl);
+    // The runner also reads the older `##[command]` form anywhere in a line.
+    const line = text
+        .replace(CONTROL, escapeControl)
+        .replace(/##\[/g, '##\\u005b');
     const indent = /^\s*/.exec(line)?.[0] ?? '';
     return line.startsWith('::', indent.length)
         ? `${indent}\\u003a${line.slice(indent.length + 1)}`
@@ -60327,13 +60331,11 @@ function compare(a, b) {
 }
 /** Relative to the workspace when inside it, else absolute. */
 function displayPath(workspace, target) {
-    const rel = external_node_path_namespaceObject.relative(workspace, target);
-    return rel.startsWith('..') || external_node_path_namespaceObject.isAbsolute(rel)
-        ? target
-        : posixRelative(workspace, target);
+    return isInside(workspace, target) ? posixRelative(workspace, target) : target;
 }
 
 ;// CONCATENATED MODULE: ./src/build.ts
+
 
 
 
@@ -60343,8 +60345,10 @@ const KILL_GRACE_MS = 2000;
 /**
  * What `build-command` sees: the step's environment minus the action's
  * inputs, the API credentials and the runner's tokens (SPEC section 8), so
- * a pull request's build script cannot read or mint them. Anything else the
- * user put in the step's `env:` (an `NPM_TOKEN`, say) passes through.
+ * a build does not pass them on by accident. It does not stop a hostile
+ * build: one running as the same user can read the action's own process
+ * environment (the README says so). Anything else the user put in the
+ * step's `env:` (an `NPM_TOKEN`, say) passes through.
  */
 function buildEnvironment(env) {
     return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== undefined && !isCredentialVariable(entry[0])));
@@ -60386,6 +60390,9 @@ function runShell(command, options) {
         child.on('error', reject);
         child.on('close', (code, signal) => {
             clearTimeout(killer);
+            // A background job the build left behind would print after workflow
+            // commands are back on: the build's whole process group ends with it.
+            killGroup('SIGKILL');
             options.signal.removeEventListener('abort', onAbort);
             resolve(code ?? 128 + signalNumber(signal));
         });
@@ -60418,7 +60425,7 @@ async function buildTasks(tasks, command, workspace, run, signal) {
             problems.push({
                 file: task.configFile,
                 field: 'build-command',
-                rule: `exited with code ${code} in ${external_node_path_namespaceObject.relative(workspace, cwd) || '.'}`,
+                rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
                 task: task.name
             });
             continue;

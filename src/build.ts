@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from './task.js'
 import { checkTaskCodeFolder } from './config/validate.js'
 import { isCredentialVariable } from './config/substitute.js'
+import { posixRelative } from './paths.js'
 
 /** Runs a shell command in a folder; resolves with its exit code. */
 export type RunCommand = (
@@ -17,8 +18,10 @@ const KILL_GRACE_MS = 2000
 /**
  * What `build-command` sees: the step's environment minus the action's
  * inputs, the API credentials and the runner's tokens (SPEC section 8), so
- * a pull request's build script cannot read or mint them. Anything else the
- * user put in the step's `env:` (an `NPM_TOKEN`, say) passes through.
+ * a build does not pass them on by accident. It does not stop a hostile
+ * build: one running as the same user can read the action's own process
+ * environment (the README says so). Anything else the user put in the
+ * step's `env:` (an `NPM_TOKEN`, say) passes through.
  */
 export function buildEnvironment(
   env: Record<string, string | undefined>
@@ -67,6 +70,9 @@ export function runShell(
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(killer)
+      // A background job the build left behind would print after workflow
+      // commands are back on: the build's whole process group ends with it.
+      killGroup('SIGKILL')
       options.signal.removeEventListener('abort', onAbort)
       resolve(code ?? 128 + signalNumber(signal))
     })
@@ -105,7 +111,7 @@ export async function buildTasks(
       problems.push({
         file: task.configFile,
         field: 'build-command',
-        rule: `exited with code ${code} in ${path.relative(workspace, cwd) || '.'}`,
+        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
         task: task.name
       })
       continue

@@ -20,10 +20,14 @@ function escapeControl(char: string): string {
  * For the log (and annotations): one line, controls escaped, so the runner
  * can never read a workflow command (`::add-mask::`, `::stop-commands::`)
  * from it; a leading `::` is escaped too, after any leading spaces, since
- * the runner trims them before it looks (text printed indented).
+ * the runner trims them before it looks (text printed indented), and so is
+ * `##[` wherever it stands.
  */
 export function forLog(text: string): string {
-  const line = text.replace(CONTROL, escapeControl)
+  // The runner also reads the older `##[command]` form anywhere in a line.
+  const line = text
+    .replace(CONTROL, escapeControl)
+    .replace(/##\[/g, '##\\u005b')
   const indent = /^\s*/.exec(line)?.[0] ?? ''
   return line.startsWith('::', indent.length)
     ? `${indent}\\u003a${line.slice(indent.length + 1)}`

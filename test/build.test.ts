@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { buildEnvironment, runShell } from '../src/build.js'
 
 describe('buildEnvironment', () => {
@@ -58,5 +62,18 @@ describe('runShell', () => {
     expect(code).not.toBe(0)
     // SIGTERM, then SIGKILL after the grace period: well under 30 s.
     expect(performance.now() - started).toBeLessThan(10_000)
+  })
+
+  it('ends a background job the build left behind, so it cannot print later', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'exh-build-'))
+    const late = path.join(dir, 'late')
+    const code = await runShell(`(sleep 0.3; touch '${late}') & exit 0`, {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      signal: new AbortController().signal
+    })
+    expect(code).toBe(0)
+    await sleep(800)
+    expect(existsSync(late)).toBe(false)
   })
 })

@@ -14,7 +14,12 @@ describe('forLog', () => {
     ['tab\there', 'tab\\there'],
     ['bell\u0007nul\u0000', 'bell\\u0007nul\\u0000'],
     ['line\u2028sep', 'line\\u2028sep'],
-    ['café ✓', 'café ✓']
+    ['café ✓', 'café ✓'],
+    [
+      'apps/##[stop-commands]x/task-config.json',
+      'apps/##\\u005bstop-commands]x/task-config.json'
+    ],
+    ['##[add-mask]done', '##\\u005badd-mask]done']
   ])('%j → %j', (input, expected) => {
     expect(forLog(input)).toBe(expected)
   })

@@ -881,8 +881,5 @@ function compare(a: string, b: string): number {
 
 /** Relative to the workspace when inside it, else absolute. */
 function displayPath(workspace: string, target: string): string {
-  const rel = path.relative(workspace, target)
-  return rel.startsWith('..') || path.isAbsolute(rel)
-    ? target
-    : posixRelative(workspace, target)
+  return isInside(workspace, target) ? posixRelative(workspace, target) : target
 }
