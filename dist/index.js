@@ -60997,8 +60997,9 @@ function planJobs(entries, batchFiles) {
 }
 /**
  * Yields each file entry's index and result, in entry order. Stopping early
- * (a `return` or a throw in the consumer) leaves the jobs in flight to
- * finish on their own; their results are dropped.
+ * (a `return` or a throw in the consumer) stops the large files being read
+ * ahead; batches already in a worker finish on their own, their results
+ * dropped.
  */
 async function* readFiles(root, entries, options) {
     const { jobsAhead, batchFiles } = options.split ?? {
@@ -61007,23 +61008,37 @@ async function* readFiles(root, entries, options) {
     };
     const jobs = planJobs(entries, batchFiles);
     const running = [];
+    // Stops the large files already being read ahead when the reader stops
+    // early (a zip abandoned past the limit, a failed read), not only on a cancel.
+    const stop = new AbortController();
+    const jobOptions = {
+        ...options,
+        signal: options.signal
+            ? AbortSignal.any([options.signal, stop.signal])
+            : stop.signal
+    };
     let next = 0;
     const launch = () => {
         while (next < jobs.length && running.length < jobsAhead) {
-            const started = startJob(root, entries, jobs[next++], options);
+            const started = startJob(root, entries, jobs[next++], jobOptions);
             started.catch(() => undefined);
             running.push(started);
         }
     };
-    for (const job of jobs) {
-        options.signal?.throwIfAborted();
-        launch();
-        const results = await running.shift();
-        options.signal?.throwIfAborted();
-        const indexes = 'large' in job ? [job.large] : job.batch;
-        for (const [i, index] of indexes.entries()) {
-            yield { index, result: results[i] };
+    try {
+        for (const job of jobs) {
+            options.signal?.throwIfAborted();
+            launch();
+            const results = await running.shift();
+            options.signal?.throwIfAborted();
+            const indexes = 'large' in job ? [job.large] : job.batch;
+            for (const [i, index] of indexes.entries()) {
+                yield { index, result: results[i] };
+            }
         }
+    }
+    finally {
+        stop.abort();
     }
 }
 function startJob(root, entries, job, options) {

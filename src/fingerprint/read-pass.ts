@@ -71,8 +71,9 @@ function planJobs(entries: CodeEntry[], batchFiles: number): Job[] {
 
 /**
  * Yields each file entry's index and result, in entry order. Stopping early
- * (a `return` or a throw in the consumer) leaves the jobs in flight to
- * finish on their own; their results are dropped.
+ * (a `return` or a throw in the consumer) stops the large files being read
+ * ahead; batches already in a worker finish on their own, their results
+ * dropped.
  */
 export async function* readFiles(
   root: string,
@@ -85,23 +86,36 @@ export async function* readFiles(
   }
   const jobs = planJobs(entries, batchFiles)
   const running: Promise<FileResult[]>[] = []
+  // Stops the large files already being read ahead when the reader stops
+  // early (a zip abandoned past the limit, a failed read), not only on a cancel.
+  const stop = new AbortController()
+  const jobOptions = {
+    ...options,
+    signal: options.signal
+      ? AbortSignal.any([options.signal, stop.signal])
+      : stop.signal
+  }
   let next = 0
   const launch = (): void => {
     while (next < jobs.length && running.length < jobsAhead) {
-      const started = startJob(root, entries, jobs[next++] as Job, options)
+      const started = startJob(root, entries, jobs[next++] as Job, jobOptions)
       started.catch(() => undefined)
       running.push(started)
     }
   }
-  for (const job of jobs) {
-    options.signal?.throwIfAborted()
-    launch()
-    const results = await (running.shift() as Promise<FileResult[]>)
-    options.signal?.throwIfAborted()
-    const indexes = 'large' in job ? [job.large] : job.batch
-    for (const [i, index] of indexes.entries()) {
-      yield { index, result: results[i] as FileResult }
+  try {
+    for (const job of jobs) {
+      options.signal?.throwIfAborted()
+      launch()
+      const results = await (running.shift() as Promise<FileResult[]>)
+      options.signal?.throwIfAborted()
+      const indexes = 'large' in job ? [job.large] : job.batch
+      for (const [i, index] of indexes.entries()) {
+        yield { index, result: results[i] as FileResult }
+      }
     }
+  } finally {
+    stop.abort()
   }
 }
 
