@@ -57793,6 +57793,16 @@ const CREDENTIAL_VARIABLES = [
 function taskUserEmail(name, configured) {
     return (configured ?? `exh.tasks+${name}@extrahorizon.com`).toLowerCase();
 }
+/**
+ * Problems in the tasks' order: stages that work on several tasks at once
+ * collect them as tasks finish, and the report (and which problems are
+ * annotated) must not depend on timing.
+ */
+function inTaskOrder(problems, tasks) {
+    const order = new Map(tasks.map((task, index) => [task.name, index]));
+    const rank = (problem) => order.get(problem.task ?? '') ?? tasks.length;
+    return [...problems].sort((a, b) => rank(a) - rank(b));
+}
 
 ;// CONCATENATED MODULE: ./src/errors.ts
 
@@ -61748,6 +61758,7 @@ function environmentBytes(env) {
 
 
 
+
 /**
  * Code folders read at once, whatever `concurrency`: the worker pool is the
  * parallelism (one per core). Two keep it fed while the next folder is
@@ -61785,7 +61796,7 @@ async function scanTasks(tasks, options) {
     });
     return {
         scanned: scanned.filter((item) => Boolean(item)),
-        problems
+        problems: inTaskOrder(problems, tasks)
     };
 }
 async function scanTask(task, options) {
@@ -62454,7 +62465,10 @@ async function packageUploads(planned, options) {
         }
         return { ...item, pkg: made.pkg, ...elapsed };
     });
-    return { ready, problems };
+    return {
+        ready,
+        problems: inTaskOrder(problems, planned.map(item => item.task))
+    };
 }
 /**
  * Zips a task to its spool file. Every zip is made before the first write,

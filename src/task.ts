@@ -121,3 +121,18 @@ export const CREDENTIAL_VARIABLES = [
 export function taskUserEmail(name: string, configured?: string): string {
   return (configured ?? `exh.tasks+${name}@extrahorizon.com`).toLowerCase()
 }
+
+/**
+ * Problems in the tasks' order: stages that work on several tasks at once
+ * collect them as tasks finish, and the report (and which problems are
+ * annotated) must not depend on timing.
+ */
+export function inTaskOrder(
+  problems: readonly ConfigProblem[],
+  tasks: readonly { name: string }[]
+): ConfigProblem[] {
+  const order = new Map(tasks.map((task, index) => [task.name, index]))
+  const rank = (problem: ConfigProblem): number =>
+    order.get(problem.task ?? '') ?? tasks.length
+  return [...problems].sort((a, b) => rank(a) - rank(b))
+}

@@ -1,5 +1,9 @@
 import * as path from 'node:path'
-import type { ConfigProblem, TaskDefinition } from '../task.js'
+import {
+  inTaskOrder,
+  type ConfigProblem,
+  type TaskDefinition
+} from '../task.js'
 import { createHash } from 'node:crypto'
 import {
   CodeFolderError,
@@ -76,7 +80,7 @@ export async function scanTasks(
   })
   return {
     scanned: scanned.filter((item): item is ScannedTask => Boolean(item)),
-    problems
+    problems: inTaskOrder(problems, tasks)
   }
 }
 

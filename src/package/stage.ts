@@ -1,5 +1,4 @@
-import type { ConfigProblem } from '../task.js'
-import { MARKER_VARIABLE } from '../task.js'
+import { MARKER_VARIABLE, inTaskOrder, type ConfigProblem } from '../task.js'
 import {
   MAX_ENVIRONMENT_BYTES,
   checkRequestSize,
@@ -91,7 +90,13 @@ export async function packageUploads(
     }
     return { ...item, pkg: made.pkg, ...elapsed }
   })
-  return { ready, problems }
+  return {
+    ready,
+    problems: inTaskOrder(
+      problems,
+      planned.map(item => item.task)
+    )
+  }
 }
 
 /**
