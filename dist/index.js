@@ -58857,9 +58857,10 @@ async function checkStoredTokens(users, task, remote, { user, email, connection 
 }
 /** The five variables to inject; a new user's tokens are PENDING_TOKEN until it logs in. */
 function injectedVariables(plan, connection) {
-    const tokens = plan.user.kind === 'reuse'
-        ? plan.user.tokens
-        : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN };
+    return credentialVariables(connection, plan.user.kind === 'reuse' ? plan.user.tokens : undefined);
+}
+/** The five variables, with PENDING_TOKEN for tokens not known yet. */
+function credentialVariables(connection, tokens = { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN }) {
     return {
         API_HOST: connection.host,
         API_OAUTH_CONSUMER_KEY: connection.consumerKey,
@@ -62768,7 +62769,6 @@ async function deleteOne(client, name) {
 
 
 
-
 /** Wall time per stage, for the log line and the benchmark. */
 class StageClock {
     stages = {};
@@ -63088,10 +63088,11 @@ function planOffline(scanned, settings) {
             // Offline the tokens are unknown: stand-ins of the same size keep the
             // environment size check honest.
             injected: item.task.config.executionCredentials
-                ? Object.fromEntries(CREDENTIAL_VARIABLES.map(key => [
-                    key,
-                    key === 'API_HOST' ? (settings.host ?? '') : PENDING_TOKEN
-                ]))
+                ? credentialVariables({
+                    host: settings.host ?? '',
+                    consumerKey: PENDING_TOKEN,
+                    consumerSecret: PENDING_TOKEN
+                })
                 : undefined
         }),
         planMs: 0

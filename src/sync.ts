@@ -2,12 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import type { Settings } from './inputs.js'
-import {
-  CREDENTIAL_VARIABLES,
-  type ConfigProblem,
-  type TaskDefinition
-} from './task.js'
-import { PENDING_TOKEN } from './plan/credentials.js'
+import type { ConfigProblem, TaskDefinition } from './task.js'
+import { PENDING_TOKEN, credentialVariables } from './plan/credentials.js'
 import {
   deleteResult,
   invalidConfigResult,
@@ -500,12 +496,11 @@ function planOffline(
       // Offline the tokens are unknown: stand-ins of the same size keep the
       // environment size check honest.
       injected: item.task.config.executionCredentials
-        ? Object.fromEntries(
-            CREDENTIAL_VARIABLES.map(key => [
-              key,
-              key === 'API_HOST' ? (settings.host ?? '') : PENDING_TOKEN
-            ])
-          )
+        ? credentialVariables({
+            host: settings.host ?? '',
+            consumerKey: PENDING_TOKEN,
+            consumerSecret: PENDING_TOKEN
+          })
         : undefined
     }),
     planMs: 0

@@ -200,10 +200,17 @@ export function injectedVariables(
   plan: CredentialPlan,
   connection: ActionConnection
 ): Record<string, string> {
-  const tokens =
-    plan.user.kind === 'reuse'
-      ? plan.user.tokens
-      : { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN }
+  return credentialVariables(
+    connection,
+    plan.user.kind === 'reuse' ? plan.user.tokens : undefined
+  )
+}
+
+/** The five variables, with PENDING_TOKEN for tokens not known yet. */
+export function credentialVariables(
+  connection: ActionConnection,
+  tokens: OAuthTokens = { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN }
+): Record<string, string> {
   return {
     API_HOST: connection.host,
     API_OAUTH_CONSUMER_KEY: connection.consumerKey,
