@@ -61303,13 +61303,13 @@ async function checkLink(context, rel) {
     // where it really leads.
     const real = await realTarget(external_node_path_default().join(root, rel));
     if (real === undefined) {
-        warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} is dangling (its target does not exist); kept as a link`);
+        warnings.push(`${rel} (in the code folder): symlink to ${target} is dangling (its target does not exist); kept as a link`);
     }
     else {
         if (!isInside(realRoot, real))
             throw outside();
         if (external_node_path_default().relative(realRoot, real).split((external_node_path_default()).sep).includes(EXCLUDED_NAME)) {
-            warnings.push(`${external_node_path_default().join(root, rel)}: symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`);
+            warnings.push(`${rel} (in the code folder): symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`);
         }
     }
     return stored;

@@ -244,13 +244,13 @@ async function checkLink(context: ScanContext, rel: string): Promise<string> {
   const real = await realTarget(path.join(root, rel))
   if (real === undefined) {
     warnings.push(
-      `${path.join(root, rel)}: symlink to ${target} is dangling (its target does not exist); kept as a link`
+      `${rel} (in the code folder): symlink to ${target} is dangling (its target does not exist); kept as a link`
     )
   } else {
     if (!isInside(realRoot, real)) throw outside()
     if (path.relative(realRoot, real).split(path.sep).includes(EXCLUDED_NAME)) {
       warnings.push(
-        `${path.join(root, rel)}: symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`
+        `${rel} (in the code folder): symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`
       )
     }
   }
