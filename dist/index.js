@@ -54794,7 +54794,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8693);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8292);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 // Everything is reported by now. A request abandoned at its deadline (the
@@ -54806,7 +54806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8693:
+/***/ 8292:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54815,6 +54815,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -60793,77 +60795,380 @@ async function mapPool(items, limit, work, options = {}) {
     return results;
 }
 
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/fingerprint/segment-codec.ts
+// How a run of a code folder's entries becomes bytes: the fingerprint's input
+// and the zip's records. It is one self-contained function (no imports, no
+// outer names) because its source text also runs in the file workers
+// (file-workers.ts), which cannot load a module from the single-file bundle;
+// one definition keeps the zip format and the fingerprint in one place.
+// The main thread uses the same function through `codec` below.
+
+
+
+function segmentCodec(modules) {
+    const { fs, crypto, zlib } = modules;
+    /** Files above this are read and deflated in chunks, never whole. */
+    const STREAM_THRESHOLD = 1024 * 1024;
+    const CHUNK_BYTES = 256 * 1024;
+    /** Failure codes besides a read's errno. */
+    const SIZE_CHANGED = 'SIZE_CHANGED';
+    const TOO_LARGE = 'TOO_LARGE';
+    // Zip: 1980-01-01 00:00 (any fixed time makes zips reproducible), made by
+    // Unix (so readers apply the modes), version 2.0, UTF-8 names.
+    const DOS_TIME = 0;
+    const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+    const VERSION_MADE_BY = (3 << 8) | 20;
+    const VERSION_NEEDED = 20;
+    const FLAG_UTF8 = 0x0800;
+    const STORED = 0;
+    const DEFLATED = 8;
+    const S_IFDIR = 0o040000;
+    const S_IFREG = 0o100000;
+    const S_IFLNK = 0o120000;
+    const MSDOS_DIRECTORY = 0x10;
+    const LOCAL_HEADER = 30;
+    const CENTRAL_RECORD = 46;
+    /** A length-prefixed field, so no two entry lists hash the same stream. */
+    function field(value) {
+        const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+        return Buffer.concat([Buffer.from(`${bytes.length}:`), bytes]);
+    }
+    /**
+     * The fingerprint's input for one entry: type, path, permission bits
+     * (only `0o777`: setuid/setgid/sticky were never hashed) and content (a
+     * file's own sha256, a link's target, nothing for a folder).
+     */
+    function feedOf(entry, content) {
+        return Buffer.concat([
+            field(entry.type),
+            field(entry.path),
+            field((entry.mode & 0o777).toString(8)),
+            field(content)
+        ]);
+    }
+    function localHeader(record) {
+        const header = Buffer.alloc(LOCAL_HEADER);
+        header.writeUInt32LE(0x04034b50, 0);
+        header.writeUInt16LE(VERSION_NEEDED, 4);
+        header.writeUInt16LE(FLAG_UTF8, 6);
+        header.writeUInt16LE(record.method, 8);
+        header.writeUInt16LE(DOS_TIME, 10);
+        header.writeUInt16LE(DOS_DATE, 12);
+        header.writeUInt32LE(record.crc, 14);
+        header.writeUInt32LE(record.data.length, 18);
+        header.writeUInt32LE(record.size, 22);
+        header.writeUInt16LE(record.name.length, 26);
+        return header;
+    }
+    function centralRecord(record, offset) {
+        const central = Buffer.alloc(CENTRAL_RECORD + record.name.length);
+        central.writeUInt32LE(0x02014b50, 0);
+        central.writeUInt16LE(VERSION_MADE_BY, 4);
+        central.writeUInt16LE(VERSION_NEEDED, 6);
+        central.writeUInt16LE(FLAG_UTF8, 8);
+        central.writeUInt16LE(record.method, 10);
+        central.writeUInt16LE(DOS_TIME, 12);
+        central.writeUInt16LE(DOS_DATE, 14);
+        central.writeUInt32LE(record.crc, 16);
+        central.writeUInt32LE(record.data.length, 20);
+        central.writeUInt32LE(record.size, 24);
+        central.writeUInt16LE(record.name.length, 28);
+        // Extra field, comment, disk number, internal attributes: all zero.
+        central.writeUInt32LE(record.attributes, 38);
+        central.writeUInt32LE(offset, 42);
+        record.name.copy(central, CENTRAL_RECORD);
+        return central;
+    }
+    /** Adds `base` to the offset of every record of a segment's central bytes. */
+    function rebaseCentral(central, base) {
+        const records = Buffer.from(central.buffer, central.byteOffset, central.length);
+        for (let at = 0; at < records.length;) {
+            records.writeUInt32LE(records.readUInt32LE(at + 42) + base, at + 42);
+            at += CENTRAL_RECORD + records.readUInt16LE(at + 28);
+        }
+        return records;
+    }
+    /** The end-of-central-directory record of a zip without ZIP64. */
+    function endRecord(entries, size, start) {
+        const end = Buffer.alloc(22);
+        end.writeUInt32LE(0x06054b50, 0);
+        end.writeUInt16LE(entries, 8);
+        end.writeUInt16LE(entries, 10);
+        end.writeUInt32LE(size, 12);
+        end.writeUInt32LE(start, 16);
+        return end;
+    }
+    function attributes(mode) {
+        return (mode << 16) >>> 0;
+    }
+    // Small files are read into one reused buffer: a fresh Buffer per file is
+    // freed only when the heap is collected, and tens of MB of them piled up.
+    let scratch = Buffer.allocUnsafeSlow(STREAM_THRESHOLD);
+    function readSmall(file) {
+        const fd = fs.openSync(file, 'r');
+        try {
+            let length = 0;
+            for (;;) {
+                if (length === scratch.length) {
+                    const bigger = Buffer.allocUnsafeSlow(scratch.length * 2);
+                    scratch.copy(bigger);
+                    scratch = bigger;
+                }
+                const read = fs.readSync(fd, scratch, length, scratch.length - length, null);
+                if (read === 0)
+                    return scratch.subarray(0, length);
+                length += read;
+            }
+        }
+        finally {
+            fs.closeSync(fd);
+        }
+    }
+    // Tasks of one repository share much of their code (the same packages in
+    // each task's node_modules): a content already deflated here is reused,
+    // byte for byte what deflating it again would give. Bounded, so memory
+    // stays flat whatever the files; past the bound, contents are not kept.
+    const REUSE_BYTES = 16 * 1024 * 1024;
+    const deflatedContents = new Map();
+    let reusedBytes = 0;
+    /** A small file whole: sha256, crc32, deflated when that shrinks it. */
+    function smallFile(file, job) {
+        const bytes = readSmall(file);
+        const size = bytes.length;
+        const level = job.level;
+        if (level === undefined && !job.hash)
+            return { size, crc: 0, deflated: false };
+        const digest = crypto.createHash('sha256').update(bytes).digest();
+        const sha = job.hash ? digest : undefined;
+        if (level === undefined)
+            return { size, sha, crc: 0, deflated: false };
+        const key = `${level}:${digest.toString('base64')}`;
+        const known = deflatedContents.get(key);
+        if (known)
+            return { size, sha, ...known };
+        const crc = zlib.crc32(bytes);
+        const deflated = level > 0 && size > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined;
+        const shrinks = deflated !== undefined && deflated.length < size;
+        // `bytes` is the scratch buffer: keep a copy, not a view.
+        const zipped = {
+            crc,
+            data: shrinks ? deflated : Buffer.from(bytes),
+            deflated: shrinks
+        };
+        if (reusedBytes + zipped.data.length <= REUSE_BYTES) {
+            deflatedContents.set(key, zipped);
+            reusedBytes += zipped.data.length;
+        }
+        return { size, sha, ...zipped };
+    }
+    /** A large file in chunks; always deflated; stops once past `maxBytes`. */
+    async function largeFile(file, job) {
+        const hash = job.hash ? crypto.createHash('sha256') : undefined;
+        const zip = job.level === undefined ? undefined : deflating(job.level, job.maxBytes);
+        const fd = fs.openSync(file, 'r');
+        let size = 0;
+        let crc = 0;
+        // One chunk buffer, reused: each write is consumed before the next read.
+        const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+        try {
+            for (;;) {
+                const read = fs.readSync(fd, chunk, 0, CHUNK_BYTES, null);
+                if (read === 0)
+                    break;
+                const bytes = chunk.subarray(0, read);
+                size += read;
+                hash?.update(bytes);
+                if (!zip)
+                    continue;
+                crc = zlib.crc32(bytes, crc);
+                if (!(await zip.write(bytes)))
+                    return TOO_LARGE;
+            }
+            const data = zip ? await zip.end() : undefined;
+            if (data === null)
+                return TOO_LARGE;
+            return { size, sha: hash?.digest(), crc, data, deflated: Boolean(zip) };
+        }
+        finally {
+            zip?.destroy();
+            fs.closeSync(fd);
+        }
+    }
+    /** A raw deflate stream whose output is kept while within `maxBytes`. */
+    function deflating(level, maxBytes = Infinity) {
+        const stream = zlib.createDeflateRaw({ level });
+        const chunks = [];
+        let total = 0;
+        stream.on('data', (chunk) => {
+            total += chunk.length;
+            if (total <= maxBytes)
+                chunks.push(chunk);
+        });
+        const ended = new Promise((resolve, reject) => {
+            stream.on('end', resolve);
+            stream.on('error', reject);
+        });
+        return {
+            /** Resolves false once the output passed `maxBytes`. */
+            write: (bytes) => new Promise((resolve, reject) => {
+                // Waiting for each chunk to be taken keeps one chunk in flight.
+                stream.write(bytes, error => {
+                    if (error)
+                        reject(error);
+                    else
+                        resolve(total <= maxBytes);
+                });
+            }),
+            end: async () => {
+                stream.end();
+                await ended;
+                return total <= maxBytes ? Buffer.concat(chunks) : null;
+            },
+            destroy: () => stream.destroy()
+        };
+    }
+    /** One entry's zip record (name, method, data) from what was read. */
+    function recordOf(entry, read) {
+        if (entry.type === 'directory') {
+            return {
+                name: Buffer.from(`${entry.path}/`),
+                method: STORED,
+                crc: 0,
+                data: new Uint8Array(0),
+                size: 0,
+                attributes: attributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY
+            };
+        }
+        if (entry.type === 'symlink') {
+            // Zip readers take a link's data as its target; stored, not deflated.
+            const data = Buffer.from(entry.linkTarget ?? '');
+            return {
+                name: Buffer.from(entry.path),
+                method: STORED,
+                crc: zlib.crc32(data),
+                data,
+                size: data.length,
+                attributes: attributes(S_IFLNK | 0o777)
+            };
+        }
+        return {
+            name: Buffer.from(entry.path),
+            method: read?.deflated ? DEFLATED : STORED,
+            crc: read?.crc ?? 0,
+            data: read?.data ?? new Uint8Array(0),
+            size: entry.size,
+            attributes: attributes(S_IFREG | entry.mode)
+        };
+    }
+    /** Reads a file entry; a string is a failure code. */
+    async function readEntry(entry, job) {
+        const file = `${job.root}/${entry.path}`;
+        let read;
+        try {
+            read =
+                entry.size > STREAM_THRESHOLD
+                    ? await largeFile(file, job)
+                    : smallFile(file, job);
+        }
+        catch (error) {
+            const code = error.code;
+            return typeof code === 'string' ? code : String(error);
+        }
+        if (typeof read !== 'string' && read.size !== entry.size)
+            return SIZE_CHANGED;
+        return read;
+    }
+    /** One exact-size buffer of `parts`, so it can be transferred whole. */
+    function joined(parts) {
+        const total = parts.reduce((sum, part) => sum + part.length, 0);
+        const out = Buffer.allocUnsafeSlow(total);
+        let at = 0;
+        for (const part of parts) {
+            out.set(part, at);
+            at += part.length;
+        }
+        return out;
+    }
+    /** Encodes `job.entries` in order: fingerprint input and zip records. */
+    async function encodeSegment(job) {
+        const feed = [];
+        const local = [];
+        const central = [];
+        let offset = 0;
+        for (const [index, entry] of job.entries.entries()) {
+            const read = entry.type === 'file' ? await readEntry(entry, job) : undefined;
+            if (typeof read === 'string')
+                return { failure: { index, code: read } };
+            if (job.hash) {
+                const content = entry.type === 'symlink'
+                    ? (entry.linkTarget ?? '')
+                    : (read?.sha ?? new Uint8Array(0));
+                feed.push(feedOf(entry, content));
+            }
+            if (job.level === undefined)
+                continue;
+            const record = recordOf(entry, read);
+            local.push(localHeader(record), record.name, record.data);
+            central.push(centralRecord(record, offset));
+            offset += LOCAL_HEADER + record.name.length + record.data.length;
+        }
+        return {
+            feed: job.hash ? joined(feed) : undefined,
+            local: job.level === undefined ? undefined : joined(local),
+            central: job.level === undefined ? undefined : joined(central)
+        };
+    }
+    return {
+        STREAM_THRESHOLD,
+        SIZE_CHANGED,
+        TOO_LARGE,
+        field,
+        encodeSegment,
+        rebaseCentral,
+        endRecord
+    };
+}
+/** The codec on this thread. */
+const codec = segmentCodec({ fs: external_node_fs_namespaceObject, crypto: external_node_crypto_, zlib: external_node_zlib_ });
+
 ;// CONCATENATED MODULE: ./src/fingerprint/file-workers.ts
-// Reading, hashing and deflating small files off the main thread. A worker
-// takes a batch of files (one message for many files, so per-file overhead
-// stays small) and does the whole job synchronously: readFileSync, sha256,
-// crc32, deflateRawSync. One worker per core keeps every core busy while
-// the main thread walks folders and writes zips in order.
+// Reading, hashing and deflating off the main thread. A worker takes a
+// segment (a run of a folder's entries, see segment-codec.ts) and returns
+// its fingerprint input and zip records as a few transferred buffers, so
+// the main thread handles a segment, not a file. One worker per core keeps
+// every core busy while the main thread walks folders and writes zips.
 
 
-// Plain CommonJS so it runs from a string in the bundle and in tests alike.
+
+// The codec's own source, so the worker runs the very code the main thread
+// uses; `require` is only available to the eval'd CommonJS preamble.
+// esbuild (tsx, vitest) wraps named functions in a `__name` helper it
+// defines outside them; the no-op stands in for it here.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
-const { closeSync, openSync, readSync } = require('node:fs')
-const { createHash } = require('node:crypto')
-const zlib = require('node:zlib')
-// Every file is read into one reused buffer: a fresh Buffer per file is
-// freed only when the heap is collected, and tens of MB of them piled up.
-let scratch = Buffer.allocUnsafe(1024 * 1024)
-function readAll(file) {
-  const fd = openSync(file, 'r')
-  try {
-    let length = 0
-    for (;;) {
-      if (length === scratch.length) {
-        const bigger = Buffer.allocUnsafe(scratch.length * 2)
-        scratch.copy(bigger)
-        scratch = bigger
-      }
-      const read = readSync(fd, scratch, length, scratch.length - length, null)
-      if (read === 0) return scratch.subarray(0, length)
-      length += read
-    }
-  } finally {
-    closeSync(fd)
-  }
-}
-function one(file, hash, level) {
-  let bytes
-  try { bytes = readAll(file) } catch (error) { return { size: 0, error: error.code || error.message } }
-  const result = { size: bytes.length }
-  if (hash) result.sha = createHash('sha256').update(bytes).digest()
-  if (level !== undefined) {
-    result.crc = zlib.crc32(bytes)
-    const deflated = level > 0 && bytes.length > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined
-    result.deflated = deflated !== undefined && deflated.length < bytes.length
-    result.data = result.deflated ? deflated : bytes
-  }
-  return result
-}
-// Own, exact-size copies, transferred: a Buffer is often a view into a
-// larger pooled ArrayBuffer, which a plain postMessage would copy whole.
-function own(bytes, transfer) {
-  if (!bytes) return undefined
-  const copy = new Uint8Array(bytes)
-  transfer.push(copy.buffer)
-  return copy
-}
-parentPort.on('message', ({ id, files, hash, level }) => {
-  const transfer = []
-  const results = files.map(file => {
-    const result = one(file, hash, level)
-    result.sha = own(result.sha, transfer)
-    result.data = own(result.data, transfer)
-    return result
-  })
-  parentPort.postMessage({ id, results }, transfer)
+const __name = fn => fn
+const codec = (${segmentCodec.toString()})({
+  fs: require('node:fs'),
+  crypto: require('node:crypto'),
+  zlib: require('node:zlib')
+})
+parentPort.on('message', async ({ id, job }) => {
+  const result = await codec.encodeSegment(job)
+  const transfer = [result.feed, result.local, result.central]
+    .filter(Boolean)
+    .map(bytes => bytes.buffer)
+  parentPort.postMessage({ id, result }, transfer)
 })
 `;
+/** Why `signal` was aborted, as an Error (a DOMException unless told). */
+function abortReason(signal) {
+    const reason = signal?.reason;
+    return reason instanceof Error ? reason : new Error('aborted');
+}
 class FileWorkers {
     size;
     slots = [];
@@ -60872,9 +61177,31 @@ class FileWorkers {
     constructor(size) {
         this.size = size;
     }
-    run(job) {
+    /**
+     * Encodes a segment. Aborting `signal` drops a queued job and stops a
+     * running one at once (its worker is ended; a new one starts on demand).
+     */
+    run(job, signal) {
         return new Promise((resolve, reject) => {
-            this.queue.push({ id: this.nextId++, job, pending: { resolve, reject } });
+            if (signal?.aborted) {
+                reject(abortReason(signal));
+                return;
+            }
+            const queued = { id: this.nextId++, job, signal, resolve, reject };
+            const abort = () => {
+                this.abort(queued);
+            };
+            signal?.addEventListener('abort', abort, { once: true });
+            const settle = () => signal?.removeEventListener('abort', abort);
+            queued.resolve = result => {
+                settle();
+                resolve(result);
+            };
+            queued.reject = error => {
+                settle();
+                reject(error);
+            };
+            this.queue.push(queued);
             this.dispatch();
         });
     }
@@ -60884,18 +61211,33 @@ class FileWorkers {
         this.slots.splice(0, this.slots.length, ...this.slots.filter(s => s.busy));
         await Promise.all(idle.map(slot => slot.worker.terminate()));
     }
+    abort(queued) {
+        const reason = abortReason(queued.signal);
+        const waiting = this.queue.indexOf(queued);
+        if (waiting >= 0) {
+            this.queue.splice(waiting, 1);
+            queued.reject(reason);
+            return;
+        }
+        const slot = this.slots.find(s => s.busy === queued);
+        if (!slot)
+            return;
+        this.remove(slot);
+        slot.busy = undefined;
+        queued.reject(reason);
+        void slot.worker.terminate();
+        this.dispatch();
+    }
     dispatch() {
         while (this.queue.length > 0) {
             const slot = this.slots.find(s => !s.busy) ?? this.spawn();
             if (!slot)
                 return;
             const next = this.queue.shift();
-            if (!next)
-                return;
-            slot.busy = { id: next.id, pending: next.pending };
+            slot.busy = next;
             // Referenced only while busy: an idle pool never keeps the process up.
             slot.worker.ref();
-            slot.worker.postMessage({ id: next.id, ...next.job });
+            slot.worker.postMessage({ id: next.id, job: next.job });
         }
     }
     spawn() {
@@ -60910,10 +61252,10 @@ class FileWorkers {
             })
         };
         slot.worker.on('message', (message) => {
-            const pending = slot.busy?.pending;
+            const done = slot.busy;
             slot.busy = undefined;
             slot.worker.unref();
-            pending?.resolve(message.results.map(fromWire));
+            done?.resolve(message.result);
             this.dispatch();
         });
         slot.worker.on('error', error => {
@@ -60925,19 +61267,18 @@ class FileWorkers {
         this.slots.push(slot);
         return slot;
     }
-    fail(slot, error) {
+    remove(slot) {
         const index = this.slots.indexOf(slot);
         if (index >= 0)
             this.slots.splice(index, 1);
-        slot.busy?.pending.reject(error);
+    }
+    fail(slot, error) {
+        this.remove(slot);
+        const busy = slot.busy;
         slot.busy = undefined;
+        busy?.reject(error);
         this.dispatch();
     }
-}
-/** Buffers arrive as plain Uint8Arrays; view them as Buffers without a copy. */
-function fromWire(result) {
-    const view = (bytes) => bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return { ...result, sha: view(result.sha), data: view(result.data) };
 }
 let shared;
 /** The run's pool, started on first use: one worker per core. */
@@ -60951,204 +61292,99 @@ async function closeFileWorkers() {
 }
 
 ;// CONCATENATED MODULE: ./src/fingerprint/read-pass.ts
-// One read of every file of a code folder, in the folder's sorted order:
-// small files in batches on the worker pool, large ones streamed here (zlib
-// deflates them on the libuv pool). A few jobs run ahead of the one being
-// consumed, so reads, hashing and deflate overlap while the bytes in flight
-// stay bounded whatever the files.
+// One read of every entry of a code folder, in the folder's sorted order:
+// runs of entries (segments) encoded on the worker pool, a few ahead of the
+// one being consumed, so reads, hashing and deflate overlap on every core
+// while the bytes in flight stay bounded whatever the files.
 
 
-
-
-
-/** Files above this are streamed, so one large file never sits in memory. */
-const STREAM_THRESHOLD = 1024 * 1024;
-/** A batch closes at this many files or bytes: few messages, small memory. */
-const BATCH_FILES = 128;
-const BATCH_BYTES = 1024 * 1024;
+/** A segment closes at this many entries or file bytes: few messages, small memory. */
+const SEGMENT_ENTRIES = 128;
+const SEGMENT_BYTES = 1024 * 1024;
 /**
- * Jobs of one folder in flight at once. Each is at most ~1 MiB read (or a
- * stream with 64 KiB chunks), so a task holds a few MiB whatever its files.
+ * Segments of one folder in flight at once. Each reads at most ~1 MiB (a
+ * large file is read in chunks), so a folder holds a few MiB in flight.
  */
-const JOBS_AHEAD = 4;
-/** Thrown when one file alone deflates past `maxDeflated`. */
-class DeflatedTooLarge extends Error {
-    bytes;
-    constructor(bytes) {
-        super(`deflated past ${bytes} bytes`);
-        this.bytes = bytes;
-    }
-}
-/** Groups the folder's files into jobs, in entry order. */
-function planJobs(entries, batchFiles) {
-    const jobs = [];
-    let batch = [];
+const SEGMENTS_AHEAD = 4;
+/** Entry ranges `[start, end)`, in order; a large file is a range alone. */
+function planSegments(entries, maxEntries = SEGMENT_ENTRIES) {
+    const ranges = [];
+    let start = 0;
     let bytes = 0;
-    const close = () => {
-        if (batch.length)
-            jobs.push({ batch });
-        batch = [];
+    const close = (end) => {
+        if (end > start)
+            ranges.push([start, end]);
+        start = end;
         bytes = 0;
     };
     entries.forEach((entry, index) => {
-        if (entry.type !== 'file')
-            return;
-        if (entry.size > STREAM_THRESHOLD) {
-            close();
-            jobs.push({ large: index });
+        if (entry.type === 'file' && entry.size > codec.STREAM_THRESHOLD) {
+            close(index);
+            close(index + 1);
             return;
         }
-        batch.push(index);
         bytes += entry.size;
-        if (batch.length >= batchFiles || bytes >= BATCH_BYTES)
-            close();
+        if (index + 1 - start >= maxEntries || bytes >= SEGMENT_BYTES) {
+            close(index + 1);
+        }
     });
-    close();
-    return jobs;
+    close(entries.length);
+    return ranges;
 }
 /**
- * Yields each file entry's index and result, in entry order. Stopping early
- * (a `return` or a throw in the consumer) stops the large files being read
- * ahead; batches already in a worker finish on their own, their results
- * dropped.
+ * Yields each segment with the index of its first entry, in order.
+ * Stopping early (a `return` or a throw in the consumer) or a cancel stops
+ * the segments still queued or running for this folder.
  */
-async function* readFiles(root, entries, options) {
+async function* readSegments(folder, options) {
     const { jobsAhead, batchFiles } = options.split ?? {
-        jobsAhead: JOBS_AHEAD,
-        batchFiles: BATCH_FILES
+        jobsAhead: SEGMENTS_AHEAD,
+        batchFiles: SEGMENT_ENTRIES
     };
-    const jobs = planJobs(entries, batchFiles);
-    const running = [];
-    // Stops the large files already being read ahead when the reader stops
-    // early (a zip abandoned past the limit, a failed read), not only on a cancel.
+    const ranges = planSegments(folder.entries, batchFiles);
+    // One listener on the run's signal per folder, not one per segment.
     const stop = new AbortController();
-    const jobOptions = {
-        ...options,
-        signal: options.signal
-            ? AbortSignal.any([options.signal, stop.signal])
-            : stop.signal
+    const cancel = () => {
+        stop.abort(options.signal?.reason);
     };
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    const running = [];
     let next = 0;
     const launch = () => {
-        while (next < jobs.length && running.length < jobsAhead) {
-            const started = startJob(root, entries, jobs[next++], jobOptions);
+        while (next < ranges.length && running.length < jobsAhead) {
+            const [start, end] = ranges[next++];
+            const job = {
+                root: folder.root,
+                entries: folder.entries.slice(start, end),
+                hash: options.hash,
+                level: options.level,
+                maxBytes: options.maxBytes
+            };
+            const started = fileWorkers().run(job, stop.signal);
             started.catch(() => undefined);
             running.push(started);
         }
     };
     try {
-        for (const job of jobs) {
+        for (const [first] of ranges) {
             options.signal?.throwIfAborted();
             launch();
-            const results = await running.shift();
+            const segment = await running.shift();
             options.signal?.throwIfAborted();
-            const indexes = 'large' in job ? [job.large] : job.batch;
-            for (const [i, index] of indexes.entries()) {
-                yield { index, result: results[i] };
-            }
+            yield { first, segment };
         }
     }
     finally {
+        options.signal?.removeEventListener('abort', cancel);
         stop.abort();
     }
-}
-function startJob(root, entries, job, options) {
-    const file = (index) => external_node_path_default().join(root, entries[index].path);
-    if ('large' in job)
-        return streamFile(file(job.large), options).then(r => [r]);
-    const work = {
-        files: job.batch.map(file),
-        hash: options.hash,
-        level: options.level
-    };
-    return fileWorkers().run(work);
-}
-/** One large file: sha256 and crc32 here, deflate on zlib's thread pool. */
-async function streamFile(file, options) {
-    const hash = options.hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
-    const zip = options.level === undefined ? undefined : deflating(options);
-    let size = 0;
-    let crc = 0;
-    try {
-        // The signal is checked per chunk rather than given to the stream: one
-        // abort listener per open file would pile up on the run's signal.
-        for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, {
-            highWaterMark: 256 * 1024
-        })) {
-            options.signal?.throwIfAborted();
-            const bytes = chunk;
-            size += bytes.length;
-            hash?.update(bytes);
-            if (zip) {
-                crc = (0,external_node_zlib_.crc32)(bytes, crc);
-                await zip.write(bytes);
-            }
-        }
-    }
-    catch (error) {
-        zip?.destroy();
-        if (error instanceof DeflatedTooLarge)
-            throw error;
-        options.signal?.throwIfAborted();
-        return {
-            size,
-            error: error.code ?? String(error)
-        };
-    }
-    const data = zip ? await zip.end() : undefined;
-    return { size, sha: hash?.digest(), crc, data, deflated: Boolean(zip) };
-}
-/** A raw deflate stream whose output is kept (bounded by `maxDeflated`). */
-function deflating(options) {
-    const stream = (0,external_node_zlib_.createDeflateRaw)({ level: options.level });
-    const chunks = [];
-    let total = 0;
-    let failure;
-    const ended = new Promise((resolve, reject) => {
-        stream.on('end', resolve);
-        stream.on('error', reject);
-    });
-    ended.catch(() => undefined);
-    stream.on('data', (chunk) => {
-        total += chunk.length;
-        if (options.maxDeflated !== undefined && total > options.maxDeflated) {
-            failure ??= new DeflatedTooLarge(options.maxDeflated);
-            return;
-        }
-        chunks.push(chunk);
-    });
-    return {
-        write: bytes => new Promise((resolve, reject) => {
-            if (failure) {
-                reject(failure);
-                return;
-            }
-            // Waiting for each chunk to be taken keeps one chunk in flight.
-            stream.write(bytes, error => {
-                if (error)
-                    reject(error);
-                else
-                    resolve();
-            });
-        }).then(() => {
-            if (failure)
-                throw failure;
-        }),
-        end: async () => {
-            stream.end();
-            await ended;
-            if (failure)
-                throw failure;
-            return Buffer.concat(chunks);
-        },
-        destroy: () => stream.destroy()
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/fingerprint/code-folder.ts
 // Stage 4: read a task's code folder and fingerprint it. The scan keeps only
 // metadata (never file contents), so a large node_modules tree costs a read
 // and a hash, not memory.
+
 
 
 
@@ -61347,26 +61583,18 @@ function sortByPath(entries) {
 /**
  * sha256 over every entry's type, path, mode and content (a file's own
  * sha256, a link's target), each field length-prefixed so no two folders
- * hash the same stream, entries in sorted order. Fed one entry at a time, so
+ * hash the same stream, entries in sorted order. The workers encode each
+ * entry's part (segment-codec.ts); it is fed here a segment at a time, so
  * packaging can build it from the same read as the zip.
  */
 class Fingerprint {
     hash = (0,external_node_crypto_.createHash)('sha256');
     constructor() {
-        field(this.hash, FINGERPRINT_VERSION);
+        this.hash.update(codec.field(FINGERPRINT_VERSION));
     }
-    /** `fileSha` is the file's own sha256, for a file entry. */
-    add(entry, fileSha) {
-        field(this.hash, entry.type);
-        field(this.hash, entry.path);
-        // Only the permission bits: setuid/setgid/sticky were never hashed, and
-        // hashing them now would change every fingerprint that has them.
-        field(this.hash, (entry.mode & 0o777).toString(8));
-        field(this.hash, entry.type === 'symlink'
-            ? (entry.linkTarget ?? '')
-            : entry.type === 'file'
-                ? (fileSha ?? Buffer.alloc(0))
-                : '');
+    add(feed) {
+        if (feed)
+            this.hash.update(feed);
     }
     digest() {
         return this.hash.digest('hex');
@@ -61377,38 +61605,28 @@ async function fingerprintFolder(folder, signal) {
 }
 async function fingerprintOf(folder, signal) {
     const fingerprint = new Fingerprint();
-    const results = readFiles(folder.root, folder.entries, { hash: true, signal });
-    let done = 0;
-    for await (const { index, result } of results) {
-        // Links and folders between the files, in order.
-        for (; done < index; done++) {
-            fingerprint.add(folder.entries[done]);
-        }
-        const entry = folder.entries[done++];
-        checkRead(folder.root, entry, result);
-        fingerprint.add(entry, result.sha);
-    }
-    for (; done < folder.entries.length; done++) {
-        fingerprint.add(folder.entries[done]);
+    for await (const { first, segment } of readSegments(folder, {
+        hash: true,
+        signal
+    })) {
+        throwFailure(folder, first, segment);
+        fingerprint.add(segment.feed);
     }
     return fingerprint.digest();
 }
-/** A read that failed, or a file whose size changed since the walk. */
-function checkRead(root, entry, result) {
-    if (result.error) {
-        throw new CodeFolderError(root, entry.path, `cannot be read (${result.error})`);
-    }
-    if (result.size !== entry.size) {
-        throw new CodeFolderError(root, entry.path, 'changed while it was read (its size differs from the listing); did a build run at the same time?');
-    }
+/** A segment's failed read, or a file whose size changed since the walk. */
+function throwFailure(folder, first, segment) {
+    const { failure } = segment;
+    if (!failure)
+        return;
+    const entry = folder.entries[first + failure.index];
+    const rule = failure.code === codec.SIZE_CHANGED
+        ? 'changed while it was read (its size differs from the listing); did a build run at the same time?'
+        : `cannot be read (${failure.code})`;
+    throw new CodeFolderError(folder.root, entry.path, rule);
 }
 function yieldToEventLoop() {
     return new Promise(resolve => setImmediate(resolve));
-}
-function field(hash, value) {
-    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
-    hash.update(`${bytes.length}:`);
-    hash.update(bytes);
 }
 function guardSync(root, entry, call) {
     try {
@@ -61443,9 +61661,9 @@ function codeOf(error) {
 // Stage 6: zip a walked code folder deterministically, and the size checks
 // the API would otherwise fail a write on.
 //
-// The zip is written here rather than with a library: entries are deflated
-// in batches on one worker per core (see read-pass.ts) and written in sorted
-// order as they finish, which no zip library does (yazl deflates one entry at
+// The zip is written here rather than with a library: runs of entries are
+// read, deflated and encoded on one worker per core (see read-pass.ts and
+// segment-codec.ts) and written in sorted order as they finish, which no zip library does (yazl deflates one entry at
 // a time; adm-zip's async writer overflows the stack on ~2,000 stored entries
 // in a row and its sync writer blocks the event loop). The format written is
 // the plain one every reader takes: local headers with sizes known, a central
@@ -61482,62 +61700,38 @@ async function packageCodeFolder(folder, options = {}) {
     try {
         const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
         const fingerprint = await writeEntries(folder, zip, options);
-        const bytes = await zip.finish();
+        const bytes = await zip.finish(folder.entries.length);
         return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
     }
     catch (error) {
         await sink.abandon();
-        if (error instanceof DeflatedTooLarge)
-            throw new ZipTooLarge(error.bytes);
         throw error;
     }
 }
-/** Every entry in sorted order; the fingerprint too when asked. */
+/** Every entry in sorted order, a segment at a time; the fingerprint too when asked. */
 async function writeEntries(folder, zip, options) {
-    const { entries, root } = folder;
     const fingerprint = options.hash ? new Fingerprint() : undefined;
-    let done = 0;
-    const other = async (entry) => {
-        fingerprint?.add(entry);
-        await zip.add(entry, undefined);
-    };
-    const results = readFiles(root, entries, {
+    const segments = readSegments(folder, {
         hash: Boolean(options.hash),
         level: COMPRESSION_LEVEL,
         signal: options.signal,
-        maxDeflated: options.maxBytes,
+        maxBytes: options.maxBytes,
         split: options.split
     });
-    for await (const { index, result } of results) {
-        for (; done < index; done++)
-            await other(entries[done]);
-        const entry = entries[done++];
-        checkRead(root, entry, result);
-        fingerprint?.add(entry, result.sha);
-        await zip.add(entry, result);
+    for await (const { first, segment } of segments) {
+        if (segment.failure?.code === codec.TOO_LARGE) {
+            throw new ZipTooLarge(zip.maxBytes);
+        }
+        throwFailure(folder, first, segment);
+        fingerprint?.add(segment.feed);
+        await zip.add(segment);
     }
-    for (; done < entries.length; done++)
-        await other(entries[done]);
     return fingerprint?.digest();
 }
 /**
- * 1980-01-01 00:00, the earliest time a zip can hold: any fixed time makes
- * packages reproducible, and DOS time has no time zone to differ by.
+ * Local records as the segments come, the central directory last; the
+ * records themselves are encoded by the workers (segment-codec.ts).
  */
-const DOS_TIME = 0;
-const DOS_DATE = (0 << 9) | (1 << 5) | 1;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-/** Made by Unix (so readers apply the modes), format version 2.0. */
-const VERSION_MADE_BY = (3 << 8) | 20;
-const VERSION_NEEDED = 20;
-/** Names are UTF-8. */
-const FLAG_UTF8 = 0x0800;
-const STORED = 0;
-const DEFLATED = 8;
-const MSDOS_DIRECTORY = 0x10;
-/** Local header and data per entry as it comes, the central directory last. */
 class ZipWriter {
     sink;
     maxBytes;
@@ -61547,79 +61741,18 @@ class ZipWriter {
         this.sink = sink;
         this.maxBytes = maxBytes;
     }
-    async add(entry, result) {
-        const { data, written } = this.describe(entry, result);
-        const header = Buffer.alloc(30);
-        header.writeUInt32LE(0x04034b50, 0);
-        header.writeUInt16LE(VERSION_NEEDED, 4);
-        header.writeUInt16LE(FLAG_UTF8, 6);
-        header.writeUInt16LE(written.method, 8);
-        header.writeUInt16LE(DOS_TIME, 10);
-        header.writeUInt16LE(DOS_DATE, 12);
-        header.writeUInt32LE(written.crc, 14);
-        header.writeUInt32LE(written.compressed, 18);
-        header.writeUInt32LE(written.size, 22);
-        header.writeUInt16LE(written.name.length, 26);
-        header.writeUInt16LE(0, 28);
-        this.central.push(written);
-        await this.write([header, written.name, data]);
-    }
-    describe(entry, result) {
-        const base = { offset: this.offset };
-        if (entry.type === 'directory') {
-            const name = Buffer.from(`${entry.path}/`);
-            const attributes = toAttributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY;
-            const written = {
-                ...base,
-                name,
-                method: STORED,
-                crc: 0,
-                compressed: 0,
-                size: 0,
-                attributes
-            };
-            return { data: Buffer.alloc(0), written };
+    async add(segment) {
+        if (segment.central) {
+            this.central.push(codec.rebaseCentral(segment.central, this.offset));
         }
-        const name = Buffer.from(entry.path);
-        if (entry.type === 'symlink') {
-            // Zip readers take a link's data as its target; stored, not deflated.
-            const data = Buffer.from(entry.linkTarget ?? '');
-            const attributes = toAttributes(S_IFLNK | 0o777);
-            const written = {
-                ...base,
-                name,
-                method: STORED,
-                crc: crc32(data),
-                compressed: data.length,
-                size: data.length,
-                attributes
-            };
-            return { data, written };
-        }
-        const data = result?.data ?? Buffer.alloc(0);
-        const written = {
-            ...base,
-            name,
-            method: result?.deflated ? DEFLATED : STORED,
-            crc: result?.crc ?? 0,
-            compressed: data.length,
-            size: entry.size,
-            attributes: toAttributes(S_IFREG | entry.mode)
-        };
-        return { data, written };
+        if (segment.local)
+            await this.write([toBuffer(segment.local)]);
     }
     /** Writes the central directory; returns the zip's size. */
-    async finish() {
+    async finish(entries) {
         const start = this.offset;
-        const records = this.central.map(centralRecord);
-        await this.write(records);
-        const end = Buffer.alloc(22);
-        end.writeUInt32LE(0x06054b50, 0);
-        end.writeUInt16LE(this.central.length, 8);
-        end.writeUInt16LE(this.central.length, 10);
-        end.writeUInt32LE(this.offset - start, 12);
-        end.writeUInt32LE(start, 16);
-        await this.write([end]);
+        await this.write(this.central);
+        await this.write([codec.endRecord(entries, this.offset - start, start)]);
         return this.offset;
     }
     async write(parts) {
@@ -61630,31 +61763,8 @@ class ZipWriter {
         await this.sink.write(parts);
     }
 }
-function centralRecord(entry) {
-    const record = Buffer.alloc(46 + entry.name.length);
-    record.writeUInt32LE(0x02014b50, 0);
-    record.writeUInt16LE(VERSION_MADE_BY, 4);
-    record.writeUInt16LE(VERSION_NEEDED, 6);
-    record.writeUInt16LE(FLAG_UTF8, 8);
-    record.writeUInt16LE(entry.method, 10);
-    record.writeUInt16LE(DOS_TIME, 12);
-    record.writeUInt16LE(DOS_DATE, 14);
-    record.writeUInt32LE(entry.crc, 16);
-    record.writeUInt32LE(entry.compressed, 20);
-    record.writeUInt32LE(entry.size, 24);
-    record.writeUInt16LE(entry.name.length, 28);
-    // Extra field, comment, disk number, internal attributes: all zero.
-    record.writeUInt32LE(entry.attributes, 38);
-    record.writeUInt32LE(entry.offset, 42);
-    entry.name.copy(record, 46);
-    return record;
-}
-/** Unix mode in the high 16 bits, as Info-ZIP writes it. */
-function toAttributes(mode) {
-    return (mode << 16) >>> 0;
-}
-function crc32(data) {
-    return (0,external_node_zlib_.crc32)(data);
+function toBuffer(bytes) {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 class MemorySink {
     parts = [];
@@ -62931,6 +63041,9 @@ async function syncWithRemote(context) {
         warnings.push(...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`));
     }
     const packaged = await packageStage(context, planned.tasks);
+    // Every file is read by now: the workers' memory is not held through
+    // the uploads, which need their own.
+    await closeFileWorkers();
     if (!packaged)
         return notStarted(context, 'cancelled');
     if (packaged.problems.length)
@@ -63353,6 +63466,7 @@ function describeRun(settings) {
 
 
 
+
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
  * message is one of them, so config errors get the other nine.
@@ -63509,6 +63623,9 @@ async function commentOnPullRequest(comment, summary, log) {
  */
 function cancelOnSignals(log) {
     const controller = new AbortController();
+    // Every request, folder read and build in flight listens on this one
+    // signal (concurrency × a few): more than Node's default warning level.
+    (0,external_node_events_.setMaxListeners)(0, controller.signal);
     const onSignal = () => {
         if (!controller.signal.aborted) {
             log.warning('Cancelled: aborting requests in flight.');

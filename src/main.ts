@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import * as core from '@actions/core'
 import { readInputs, type Settings } from './inputs.js'
 import type { RunIo } from './sync.js'
@@ -223,6 +224,9 @@ function cancelOnSignals(log: Log): {
   dispose: () => void
 } {
   const controller = new AbortController()
+  // Every request, folder read and build in flight listens on this one
+  // signal (concurrency × a few): more than Node's default warning level.
+  setMaxListeners(0, controller.signal)
   const onSignal = (): void => {
     if (!controller.signal.aborted) {
       log.warning('Cancelled: aborting requests in flight.')

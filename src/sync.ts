@@ -284,6 +284,9 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   }
 
   const packaged = await packageStage(context, planned.tasks)
+  // Every file is read by now: the workers' memory is not held through
+  // the uploads, which need their own.
+  await closeFileWorkers()
   if (!packaged) return notStarted(context, 'cancelled')
   if (packaged.problems.length) return context.invalid(packaged.problems)
 

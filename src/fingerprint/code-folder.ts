@@ -2,14 +2,14 @@
 // metadata (never file contents), so a large node_modules tree costs a read
 // and a hash, not memory.
 
-import { createHash, type Hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { lstatSync, readdirSync, type Stats } from 'node:fs'
 import { readlink, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { mapPool } from '../pool.js'
 import { isInside, posixRelative } from '../paths.js'
-import { readFiles } from './read-pass.js'
-import type { FileResult } from './file-workers.js'
+import { readSegments } from './read-pass.js'
+import { codec, type EncodedSegment } from './segment-codec.js'
 
 export interface CodeEntry {
   /** POSIX path relative to the code folder, without a trailing `/`. */
@@ -296,31 +296,19 @@ function sortByPath(entries: CodeEntry[]): CodeEntry[] {
 /**
  * sha256 over every entry's type, path, mode and content (a file's own
  * sha256, a link's target), each field length-prefixed so no two folders
- * hash the same stream, entries in sorted order. Fed one entry at a time, so
+ * hash the same stream, entries in sorted order. The workers encode each
+ * entry's part (segment-codec.ts); it is fed here a segment at a time, so
  * packaging can build it from the same read as the zip.
  */
 export class Fingerprint {
   private readonly hash = createHash('sha256')
 
   constructor() {
-    field(this.hash, FINGERPRINT_VERSION)
+    this.hash.update(codec.field(FINGERPRINT_VERSION))
   }
 
-  /** `fileSha` is the file's own sha256, for a file entry. */
-  add(entry: CodeEntry, fileSha?: Buffer): void {
-    field(this.hash, entry.type)
-    field(this.hash, entry.path)
-    // Only the permission bits: setuid/setgid/sticky were never hashed, and
-    // hashing them now would change every fingerprint that has them.
-    field(this.hash, (entry.mode & 0o777).toString(8))
-    field(
-      this.hash,
-      entry.type === 'symlink'
-        ? (entry.linkTarget ?? '')
-        : entry.type === 'file'
-          ? (fileSha ?? Buffer.alloc(0))
-          : ''
-    )
+  add(feed: Uint8Array | undefined): void {
+    if (feed) this.hash.update(feed)
   }
 
   digest(): string {
@@ -340,53 +328,34 @@ async function fingerprintOf(
   signal?: AbortSignal
 ): Promise<string> {
   const fingerprint = new Fingerprint()
-  const results = readFiles(folder.root, folder.entries, { hash: true, signal })
-  let done = 0
-  for await (const { index, result } of results) {
-    // Links and folders between the files, in order.
-    for (; done < index; done++) {
-      fingerprint.add(folder.entries[done] as CodeEntry)
-    }
-    const entry = folder.entries[done++] as CodeEntry
-    checkRead(folder.root, entry, result)
-    fingerprint.add(entry, result.sha)
-  }
-  for (; done < folder.entries.length; done++) {
-    fingerprint.add(folder.entries[done] as CodeEntry)
+  for await (const { first, segment } of readSegments(folder, {
+    hash: true,
+    signal
+  })) {
+    throwFailure(folder, first, segment)
+    fingerprint.add(segment.feed)
   }
   return fingerprint.digest()
 }
 
-/** A read that failed, or a file whose size changed since the walk. */
-export function checkRead(
-  root: string,
-  entry: CodeEntry,
-  result: FileResult
+/** A segment's failed read, or a file whose size changed since the walk. */
+export function throwFailure(
+  folder: WalkedFolder,
+  first: number,
+  segment: EncodedSegment
 ): void {
-  if (result.error) {
-    throw new CodeFolderError(
-      root,
-      entry.path,
-      `cannot be read (${result.error})`
-    )
-  }
-  if (result.size !== entry.size) {
-    throw new CodeFolderError(
-      root,
-      entry.path,
-      'changed while it was read (its size differs from the listing); did a build run at the same time?'
-    )
-  }
+  const { failure } = segment
+  if (!failure) return
+  const entry = folder.entries[first + failure.index] as CodeEntry
+  const rule =
+    failure.code === codec.SIZE_CHANGED
+      ? 'changed while it was read (its size differs from the listing); did a build run at the same time?'
+      : `cannot be read (${failure.code})`
+  throw new CodeFolderError(folder.root, entry.path, rule)
 }
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise(resolve => setImmediate(resolve))
-}
-
-function field(hash: Hash, value: string | Buffer): void {
-  const bytes = typeof value === 'string' ? Buffer.from(value) : value
-  hash.update(`${bytes.length}:`)
-  hash.update(bytes)
 }
 
 function guardSync<T>(

@@ -1,113 +1,89 @@
-// Reading, hashing and deflating small files off the main thread. A worker
-// takes a batch of files (one message for many files, so per-file overhead
-// stays small) and does the whole job synchronously: readFileSync, sha256,
-// crc32, deflateRawSync. One worker per core keeps every core busy while
-// the main thread walks folders and writes zips in order.
+// Reading, hashing and deflating off the main thread. A worker takes a
+// segment (a run of a folder's entries, see segment-codec.ts) and returns
+// its fingerprint input and zip records as a few transferred buffers, so
+// the main thread handles a segment, not a file. One worker per core keeps
+// every core busy while the main thread walks folders and writes zips.
 
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import {
+  segmentCodec,
+  type EncodedSegment,
+  type SegmentJob
+} from './segment-codec.js'
 
-export interface FileJob {
-  /** Absolute paths. */
-  files: string[]
-  /** Return each file's sha256 (for the fingerprint). */
-  hash: boolean
-  /** Deflate level for the zip; absent when no zip is made. */
-  level?: number
-}
-
-export interface FileResult {
-  /** Bytes read: compared with the walk's size to catch a file that changed. */
-  size: number
-  sha?: Buffer
-  crc?: number
-  /** Deflated bytes, or the file's own bytes when deflate does not shrink it. */
-  data?: Buffer
-  deflated?: boolean
-  /** errno code of a failed read. */
-  error?: string
-}
-
-// Plain CommonJS so it runs from a string in the bundle and in tests alike.
+// The codec's own source, so the worker runs the very code the main thread
+// uses; `require` is only available to the eval'd CommonJS preamble.
+// esbuild (tsx, vitest) wraps named functions in a `__name` helper it
+// defines outside them; the no-op stands in for it here.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
-const { closeSync, openSync, readSync } = require('node:fs')
-const { createHash } = require('node:crypto')
-const zlib = require('node:zlib')
-// Every file is read into one reused buffer: a fresh Buffer per file is
-// freed only when the heap is collected, and tens of MB of them piled up.
-let scratch = Buffer.allocUnsafe(1024 * 1024)
-function readAll(file) {
-  const fd = openSync(file, 'r')
-  try {
-    let length = 0
-    for (;;) {
-      if (length === scratch.length) {
-        const bigger = Buffer.allocUnsafe(scratch.length * 2)
-        scratch.copy(bigger)
-        scratch = bigger
-      }
-      const read = readSync(fd, scratch, length, scratch.length - length, null)
-      if (read === 0) return scratch.subarray(0, length)
-      length += read
-    }
-  } finally {
-    closeSync(fd)
-  }
-}
-function one(file, hash, level) {
-  let bytes
-  try { bytes = readAll(file) } catch (error) { return { size: 0, error: error.code || error.message } }
-  const result = { size: bytes.length }
-  if (hash) result.sha = createHash('sha256').update(bytes).digest()
-  if (level !== undefined) {
-    result.crc = zlib.crc32(bytes)
-    const deflated = level > 0 && bytes.length > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined
-    result.deflated = deflated !== undefined && deflated.length < bytes.length
-    result.data = result.deflated ? deflated : bytes
-  }
-  return result
-}
-// Own, exact-size copies, transferred: a Buffer is often a view into a
-// larger pooled ArrayBuffer, which a plain postMessage would copy whole.
-function own(bytes, transfer) {
-  if (!bytes) return undefined
-  const copy = new Uint8Array(bytes)
-  transfer.push(copy.buffer)
-  return copy
-}
-parentPort.on('message', ({ id, files, hash, level }) => {
-  const transfer = []
-  const results = files.map(file => {
-    const result = one(file, hash, level)
-    result.sha = own(result.sha, transfer)
-    result.data = own(result.data, transfer)
-    return result
-  })
-  parentPort.postMessage({ id, results }, transfer)
+const __name = fn => fn
+const codec = (${segmentCodec.toString()})({
+  fs: require('node:fs'),
+  crypto: require('node:crypto'),
+  zlib: require('node:zlib')
+})
+parentPort.on('message', async ({ id, job }) => {
+  const result = await codec.encodeSegment(job)
+  const transfer = [result.feed, result.local, result.central]
+    .filter(Boolean)
+    .map(bytes => bytes.buffer)
+  parentPort.postMessage({ id, result }, transfer)
 })
 `
 
-interface Pending {
-  resolve: (results: FileResult[]) => void
+interface Queued {
+  id: number
+  job: SegmentJob
+  resolve: (result: EncodedSegment) => void
   reject: (error: Error) => void
+  signal?: AbortSignal
+}
+
+/** Why `signal` was aborted, as an Error (a DOMException unless told). */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason
+  return reason instanceof Error ? reason : new Error('aborted')
 }
 
 interface Slot {
   worker: Worker
-  busy?: { id: number; pending: Pending }
+  busy?: Queued
 }
 
 class FileWorkers {
   private readonly slots: Slot[] = []
-  private readonly queue: { id: number; job: FileJob; pending: Pending }[] = []
+  private readonly queue: Queued[] = []
   private nextId = 0
 
   constructor(private readonly size: number) {}
 
-  run(job: FileJob): Promise<FileResult[]> {
+  /**
+   * Encodes a segment. Aborting `signal` drops a queued job and stops a
+   * running one at once (its worker is ended; a new one starts on demand).
+   */
+  run(job: SegmentJob, signal?: AbortSignal): Promise<EncodedSegment> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, pending: { resolve, reject } })
+      if (signal?.aborted) {
+        reject(abortReason(signal))
+        return
+      }
+      const queued: Queued = { id: this.nextId++, job, signal, resolve, reject }
+      const abort = (): void => {
+        this.abort(queued)
+      }
+      signal?.addEventListener('abort', abort, { once: true })
+      const settle = (): void => signal?.removeEventListener('abort', abort)
+      queued.resolve = result => {
+        settle()
+        resolve(result)
+      }
+      queued.reject = error => {
+        settle()
+        reject(error)
+      }
+      this.queue.push(queued)
       this.dispatch()
     })
   }
@@ -119,16 +95,32 @@ class FileWorkers {
     await Promise.all(idle.map(slot => slot.worker.terminate()))
   }
 
+  private abort(queued: Queued): void {
+    const reason = abortReason(queued.signal)
+    const waiting = this.queue.indexOf(queued)
+    if (waiting >= 0) {
+      this.queue.splice(waiting, 1)
+      queued.reject(reason)
+      return
+    }
+    const slot = this.slots.find(s => s.busy === queued)
+    if (!slot) return
+    this.remove(slot)
+    slot.busy = undefined
+    queued.reject(reason)
+    void slot.worker.terminate()
+    this.dispatch()
+  }
+
   private dispatch(): void {
     while (this.queue.length > 0) {
       const slot = this.slots.find(s => !s.busy) ?? this.spawn()
       if (!slot) return
-      const next = this.queue.shift()
-      if (!next) return
-      slot.busy = { id: next.id, pending: next.pending }
+      const next = this.queue.shift() as Queued
+      slot.busy = next
       // Referenced only while busy: an idle pool never keeps the process up.
       slot.worker.ref()
-      slot.worker.postMessage({ id: next.id, ...next.job })
+      slot.worker.postMessage({ id: next.id, job: next.job })
     }
   }
 
@@ -142,11 +134,11 @@ class FileWorkers {
         resourceLimits: { maxYoungGenerationSizeMb: 4 }
       })
     }
-    slot.worker.on('message', (message: { results: WireResult[] }) => {
-      const pending = slot.busy?.pending
+    slot.worker.on('message', (message: { result: EncodedSegment }) => {
+      const done = slot.busy
       slot.busy = undefined
       slot.worker.unref()
-      pending?.resolve(message.results.map(fromWire))
+      done?.resolve(message.result)
       this.dispatch()
     })
     slot.worker.on('error', error => {
@@ -159,25 +151,18 @@ class FileWorkers {
     return slot
   }
 
-  private fail(slot: Slot, error: Error): void {
+  private remove(slot: Slot): void {
     const index = this.slots.indexOf(slot)
     if (index >= 0) this.slots.splice(index, 1)
-    slot.busy?.pending.reject(error)
+  }
+
+  private fail(slot: Slot, error: Error): void {
+    this.remove(slot)
+    const busy = slot.busy
     slot.busy = undefined
+    busy?.reject(error)
     this.dispatch()
   }
-}
-
-type WireResult = Omit<FileResult, 'sha' | 'data'> & {
-  sha?: Uint8Array
-  data?: Uint8Array
-}
-
-/** Buffers arrive as plain Uint8Arrays; view them as Buffers without a copy. */
-function fromWire(result: WireResult): FileResult {
-  const view = (bytes?: Uint8Array): Buffer | undefined =>
-    bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  return { ...result, sha: view(result.sha), data: view(result.data) }
 }
 
 let shared: FileWorkers | undefined

@@ -1,9 +1,9 @@
 // Stage 6: zip a walked code folder deterministically, and the size checks
 // the API would otherwise fail a write on.
 //
-// The zip is written here rather than with a library: entries are deflated
-// in batches on one worker per core (see read-pass.ts) and written in sorted
-// order as they finish, which no zip library does (yazl deflates one entry at
+// The zip is written here rather than with a library: runs of entries are
+// read, deflated and encoded on one worker per core (see read-pass.ts and
+// segment-codec.ts) and written in sorted order as they finish, which no zip library does (yazl deflates one entry at
 // a time; adm-zip's async writer overflows the stack on ~2,000 stored entries
 // in a row and its sync writer blocks the event loop). The format written is
 // the plain one every reader takes: local headers with sizes known, a central
@@ -11,19 +11,13 @@
 // the tests and the fake API.
 
 import { open, rm, type FileHandle } from 'node:fs/promises'
-import { crc32 as zlibCrc32 } from 'node:zlib'
 import {
   Fingerprint,
-  checkRead,
-  type CodeEntry,
+  throwFailure,
   type WalkedFolder
 } from '../fingerprint/code-folder.js'
-import {
-  DeflatedTooLarge,
-  readFiles,
-  type ReadOptions
-} from '../fingerprint/read-pass.js'
-import type { FileResult } from '../fingerprint/file-workers.js'
+import { readSegments, type ReadOptions } from '../fingerprint/read-pass.js'
+import { codec, type EncodedSegment } from '../fingerprint/segment-codec.js'
 
 export interface TaskPackage {
   /** The zip itself, when no `file` was given. */
@@ -87,163 +81,64 @@ export async function packageCodeFolder(
   try {
     const zip = new ZipWriter(sink, options.maxBytes ?? Infinity)
     const fingerprint = await writeEntries(folder, zip, options)
-    const bytes = await zip.finish()
+    const bytes = await zip.finish(folder.entries.length)
     return { zip: await sink.close(), bytes, files: folder.files, fingerprint }
   } catch (error) {
     await sink.abandon()
-    if (error instanceof DeflatedTooLarge) throw new ZipTooLarge(error.bytes)
     throw error
   }
 }
 
-/** Every entry in sorted order; the fingerprint too when asked. */
+/** Every entry in sorted order, a segment at a time; the fingerprint too when asked. */
 async function writeEntries(
   folder: WalkedFolder,
   zip: ZipWriter,
   options: PackageOptions
 ): Promise<string | undefined> {
-  const { entries, root } = folder
   const fingerprint = options.hash ? new Fingerprint() : undefined
-  let done = 0
-  const other = async (entry: CodeEntry): Promise<void> => {
-    fingerprint?.add(entry)
-    await zip.add(entry, undefined)
-  }
-  const results = readFiles(root, entries, {
+  const segments = readSegments(folder, {
     hash: Boolean(options.hash),
     level: COMPRESSION_LEVEL,
     signal: options.signal,
-    maxDeflated: options.maxBytes,
+    maxBytes: options.maxBytes,
     split: options.split
   })
-  for await (const { index, result } of results) {
-    for (; done < index; done++) await other(entries[done] as CodeEntry)
-    const entry = entries[done++] as CodeEntry
-    checkRead(root, entry, result)
-    fingerprint?.add(entry, result.sha)
-    await zip.add(entry, result)
+  for await (const { first, segment } of segments) {
+    if (segment.failure?.code === codec.TOO_LARGE) {
+      throw new ZipTooLarge(zip.maxBytes)
+    }
+    throwFailure(folder, first, segment)
+    fingerprint?.add(segment.feed)
+    await zip.add(segment)
   }
-  for (; done < entries.length; done++) await other(entries[done] as CodeEntry)
   return fingerprint?.digest()
 }
 
 /**
- * 1980-01-01 00:00, the earliest time a zip can hold: any fixed time makes
- * packages reproducible, and DOS time has no time zone to differ by.
+ * Local records as the segments come, the central directory last; the
+ * records themselves are encoded by the workers (segment-codec.ts).
  */
-const DOS_TIME = 0
-const DOS_DATE = (0 << 9) | (1 << 5) | 1
-
-const S_IFDIR = 0o040000
-const S_IFREG = 0o100000
-const S_IFLNK = 0o120000
-/** Made by Unix (so readers apply the modes), format version 2.0. */
-const VERSION_MADE_BY = (3 << 8) | 20
-const VERSION_NEEDED = 20
-/** Names are UTF-8. */
-const FLAG_UTF8 = 0x0800
-const STORED = 0
-const DEFLATED = 8
-const MSDOS_DIRECTORY = 0x10
-
-interface Written {
-  name: Buffer
-  method: number
-  crc: number
-  compressed: number
-  size: number
-  attributes: number
-  offset: number
-}
-
-/** Local header and data per entry as it comes, the central directory last. */
 class ZipWriter {
-  private readonly central: Written[] = []
+  private readonly central: Buffer[] = []
   private offset = 0
 
   constructor(
     private readonly sink: Sink,
-    private readonly maxBytes: number
+    readonly maxBytes: number
   ) {}
 
-  async add(entry: CodeEntry, result: FileResult | undefined): Promise<void> {
-    const { data, written } = this.describe(entry, result)
-    const header = Buffer.alloc(30)
-    header.writeUInt32LE(0x04034b50, 0)
-    header.writeUInt16LE(VERSION_NEEDED, 4)
-    header.writeUInt16LE(FLAG_UTF8, 6)
-    header.writeUInt16LE(written.method, 8)
-    header.writeUInt16LE(DOS_TIME, 10)
-    header.writeUInt16LE(DOS_DATE, 12)
-    header.writeUInt32LE(written.crc, 14)
-    header.writeUInt32LE(written.compressed, 18)
-    header.writeUInt32LE(written.size, 22)
-    header.writeUInt16LE(written.name.length, 26)
-    header.writeUInt16LE(0, 28)
-    this.central.push(written)
-    await this.write([header, written.name, data])
-  }
-
-  private describe(
-    entry: CodeEntry,
-    result: FileResult | undefined
-  ): { data: Buffer; written: Written } {
-    const base = { offset: this.offset }
-    if (entry.type === 'directory') {
-      const name = Buffer.from(`${entry.path}/`)
-      const attributes = toAttributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY
-      const written = {
-        ...base,
-        name,
-        method: STORED,
-        crc: 0,
-        compressed: 0,
-        size: 0,
-        attributes
-      }
-      return { data: Buffer.alloc(0), written }
+  async add(segment: EncodedSegment): Promise<void> {
+    if (segment.central) {
+      this.central.push(codec.rebaseCentral(segment.central, this.offset))
     }
-    const name = Buffer.from(entry.path)
-    if (entry.type === 'symlink') {
-      // Zip readers take a link's data as its target; stored, not deflated.
-      const data = Buffer.from(entry.linkTarget ?? '')
-      const attributes = toAttributes(S_IFLNK | 0o777)
-      const written = {
-        ...base,
-        name,
-        method: STORED,
-        crc: crc32(data),
-        compressed: data.length,
-        size: data.length,
-        attributes
-      }
-      return { data, written }
-    }
-    const data = result?.data ?? Buffer.alloc(0)
-    const written = {
-      ...base,
-      name,
-      method: result?.deflated ? DEFLATED : STORED,
-      crc: result?.crc ?? 0,
-      compressed: data.length,
-      size: entry.size,
-      attributes: toAttributes(S_IFREG | entry.mode)
-    }
-    return { data, written }
+    if (segment.local) await this.write([toBuffer(segment.local)])
   }
 
   /** Writes the central directory; returns the zip's size. */
-  async finish(): Promise<number> {
+  async finish(entries: number): Promise<number> {
     const start = this.offset
-    const records = this.central.map(centralRecord)
-    await this.write(records)
-    const end = Buffer.alloc(22)
-    end.writeUInt32LE(0x06054b50, 0)
-    end.writeUInt16LE(this.central.length, 8)
-    end.writeUInt16LE(this.central.length, 10)
-    end.writeUInt32LE(this.offset - start, 12)
-    end.writeUInt32LE(start, 16)
-    await this.write([end])
+    await this.write(this.central)
+    await this.write([codec.endRecord(entries, this.offset - start, start)])
     return this.offset
   }
 
@@ -254,33 +149,8 @@ class ZipWriter {
   }
 }
 
-function centralRecord(entry: Written): Buffer {
-  const record = Buffer.alloc(46 + entry.name.length)
-  record.writeUInt32LE(0x02014b50, 0)
-  record.writeUInt16LE(VERSION_MADE_BY, 4)
-  record.writeUInt16LE(VERSION_NEEDED, 6)
-  record.writeUInt16LE(FLAG_UTF8, 8)
-  record.writeUInt16LE(entry.method, 10)
-  record.writeUInt16LE(DOS_TIME, 12)
-  record.writeUInt16LE(DOS_DATE, 14)
-  record.writeUInt32LE(entry.crc, 16)
-  record.writeUInt32LE(entry.compressed, 20)
-  record.writeUInt32LE(entry.size, 24)
-  record.writeUInt16LE(entry.name.length, 28)
-  // Extra field, comment, disk number, internal attributes: all zero.
-  record.writeUInt32LE(entry.attributes, 38)
-  record.writeUInt32LE(entry.offset, 42)
-  entry.name.copy(record, 46)
-  return record
-}
-
-/** Unix mode in the high 16 bits, as Info-ZIP writes it. */
-function toAttributes(mode: number): number {
-  return (mode << 16) >>> 0
-}
-
-function crc32(data: Buffer): number {
-  return zlibCrc32(data)
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 interface Sink {
