@@ -7,22 +7,9 @@ import { join, relative } from 'node:path'
 
 const out = mkdtempSync(join(tmpdir(), 'exh-dist-'))
 try {
-  execFileSync(
-    'npx',
-    [
-      'ncc',
-      'build',
-      'src/index.ts',
-      '-o',
-      out,
-      '--license',
-      'licenses.txt',
-      '--target',
-      'es2022',
-      '--quiet'
-    ],
-    { stdio: 'inherit' }
-  )
+  execFileSync(process.execPath, ['scripts/build.mjs', out], {
+    stdio: 'inherit'
+  })
   const list = dir =>
     readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter(entry => entry.isFile())

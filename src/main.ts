@@ -203,8 +203,7 @@ async function commentOnPullRequest(
         key,
         commentLinks(
           process.env,
-          (await import(/* webpackMode: "eager" */ '@actions/github')).context
-            .payload
+          (await import('@actions/github')).context.payload
         )
       ),
       key

@@ -123,7 +123,7 @@ export async function upsertPullRequestComment(
   body: string,
   key: CommentKey
 ): Promise<string> {
-  const github = await import(/* webpackMode: "eager" */ '@actions/github')
+  const github = await import('@actions/github')
   const { context } = github
   const pullRequest = context.payload.pull_request
   if (!pullRequest) return 'not a pull request event: no comment posted'
