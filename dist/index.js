@@ -27085,9 +27085,16 @@ function isObject(value) {
 }
 
 // src/config/validate.ts
-var validateSchema = new import_ajv.Ajv({ allErrors: true, verbose: true }).compile(
-  task_config_schema_default
-);
+var compiled;
+function validateSchema(value) {
+  compiled ??= new import_ajv.Ajv({
+    allErrors: true,
+    verbose: true,
+    validateSchema: false,
+    meta: false
+  }).compile(task_config_schema_default);
+  return compiled(value) ? [] : compiled.errors ?? [];
+}
 var PATTERN_RULES = {
   "^[A-Za-z0-9-]+$": "must be one or more letters, digits or -",
   "^[A-Za-z_][A-Za-z0-9_]*$": "must start with a letter or _ and hold only letters, digits and _"
@@ -27473,8 +27480,7 @@ function isOverridden(overrides, field) {
   return overrides[key] !== void 0;
 }
 function schemaIssues(value) {
-  if (validateSchema(value)) return [];
-  return (validateSchema.errors ?? []).flatMap((error2) => issueOf(error2, value));
+  return validateSchema(value).flatMap((error2) => issueOf(error2, value));
 }
 function issueOf(error2, value) {
   const instance = parsePointer(error2.instancePath);
@@ -27880,13 +27886,13 @@ function compare2(a, b) {
 
 // src/config/task-filter.ts
 function createTaskFilter(patterns) {
-  const compiled = patterns.map((pattern) => ({
+  const compiled2 = patterns.map((pattern) => ({
     pattern,
     regex: new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`)
   }));
   return {
-    matches: (name) => compiled.length === 0 || compiled.some(({ regex }) => regex.test(name)),
-    unmatched: (names) => compiled.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
+    matches: (name) => compiled2.length === 0 || compiled2.some(({ regex }) => regex.test(name)),
+    unmatched: (names) => compiled2.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
   };
 }
 function escapeRegExp(text) {

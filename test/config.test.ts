@@ -1216,3 +1216,17 @@ describe('closestName', () => {
     expect(closestName(unknown, known)).toBe(expected)
   })
 })
+
+describe('the shipped schema', () => {
+  it('is a valid draft-07 schema (the action skips this check at run time)', async () => {
+    const { Ajv } = await import('ajv')
+    const { default: schema } = await import(
+      '../schema/task-config.schema.json',
+      { with: { type: 'json' } }
+    )
+    const ajv = new Ajv({ strict: true, allowUnionTypes: true })
+    expect(ajv.validateSchema(schema)).toBe(true)
+    expect(ajv.errors ?? null).toBeNull()
+    expect(() => ajv.compile(schema)).not.toThrow()
+  })
+})

@@ -6,7 +6,7 @@ import { readFile, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import { worthMasking } from '../secrets.js'
 import { isInside, posixRelative } from '../paths.js'
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import schema from '../../schema/task-config.schema.json' with { type: 'json' }
 import {
   parseJson,
@@ -71,11 +71,24 @@ export interface InputTaskOptions {
   workspace: string
 }
 
-// verbose: an error then carries its schema, whose known property names
-// give "did you mean" for an unknown one.
-const validateSchema = new Ajv({ allErrors: true, verbose: true }).compile(
-  schema
-)
+let compiled: ValidateFunction | undefined
+
+/**
+ * The schema's validator, compiled on first use: compiling is most of the
+ * action's start-up otherwise. The shipped schema is not checked against
+ * the meta-schema at run time (`validateSchema`, `meta`): a test does that.
+ * verbose: an error then carries its schema, whose known property names
+ * give "did you mean" for an unknown one.
+ */
+function validateSchema(value: unknown): readonly ErrorObject[] {
+  compiled ??= new Ajv({
+    allErrors: true,
+    verbose: true,
+    validateSchema: false,
+    meta: false
+  }).compile(schema)
+  return compiled(value) ? [] : (compiled.errors ?? [])
+}
 
 /** The schema's patterns, said in words (its file is not in the user's repository). */
 const PATTERN_RULES: Record<string, string> = {
@@ -661,8 +674,7 @@ interface SchemaIssue {
 }
 
 function schemaIssues(value: unknown): SchemaIssue[] {
-  if (validateSchema(value)) return []
-  return (validateSchema.errors ?? []).flatMap(error => issueOf(error, value))
+  return validateSchema(value).flatMap(error => issueOf(error, value))
 }
 
 function issueOf(error: ErrorObject, value: unknown): SchemaIssue[] {
