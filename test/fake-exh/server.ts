@@ -4,6 +4,7 @@ import {
   type IncomingMessage,
   type ServerResponse
 } from 'node:http'
+import { setMaxListeners } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -147,6 +148,8 @@ export async function startFakeExh(
   const faults = new FaultRules()
   const requests: LoggedRequest[] = []
   const closing = new AbortController()
+  // Every request waiting out the latency listens; the action reads 16 at once.
+  setMaxListeners(0, closing.signal)
 
   const adminRole = state.addRole(
     'fake-exh-admin',
