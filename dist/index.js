@@ -34574,17 +34574,39 @@ async function checkCredentials({ sdk, call }, options) {
 
 // src/plan/remote.ts
 var READ_CONCURRENCY = 16;
-async function planAgainstRemote(client, scanned, remoteNames, settings2) {
-  const existing = new Set(remoteNames);
+function readRemoteFunctions(client, tasks2, remoteNames, concurrency) {
+  const listed = new Set(remoteNames);
+  const reads = /* @__PURE__ */ new Map();
+  const starts = [];
+  for (const task of tasks2.filter((t) => listed.has(t.name))) {
+    const read = new Promise((resolve4, reject) => {
+      starts.push(() => {
+        const committed = new Set(Object.values(task.config.environment ?? {}));
+        client.getFunction(task.name, committed).then(resolve4, reject);
+      });
+    });
+    read.catch(() => void 0);
+    reads.set(task.name, read);
+  }
+  const pending = [...reads.values()];
+  void mapPool(starts, Math.max(concurrency, READ_CONCURRENCY), (start, i2) => {
+    start();
+    return pending[i2].catch(() => void 0);
+  });
+  return reads;
+}
+async function planAgainstRemote(client, scanned, remoteNames, settings2, reads = readRemoteFunctions(
+  client,
+  scanned.map((item) => item.task),
+  remoteNames,
+  settings2.concurrency
+)) {
   const readers = Math.max(settings2.concurrency, READ_CONCURRENCY);
   const tasks2 = await mapPool(scanned, readers, async (item) => {
     const started = performance.now();
     const { task, folder } = item;
     try {
-      const remote = existing.has(task.name) ? await client.getFunction(
-        task.name,
-        new Set(Object.values(task.config.environment ?? {}))
-      ) : void 0;
+      const remote = await reads.get(task.name);
       const refusal = ownershipRefusal(task.name, remote, settings2);
       if (refusal) {
         return refused(item, refusal, started);
@@ -34982,7 +35004,7 @@ async function sync(settings2, io) {
 }
 async function syncFromScan(start) {
   const { settings: settings2, io, loaded, clock } = start;
-  const listing = settings2.host && settings2.credentials ? startListing(settings2, io) : void 0;
+  const listing = settings2.host && settings2.credentials ? startListing(settings2, io, loaded.tasks) : void 0;
   io.debug?.(
     listing ? "plan: comparing with the remote functions" : "plan: offline (no credentials), nothing is read"
   );
@@ -35019,11 +35041,19 @@ async function syncFromScan(start) {
   };
   return listing ? await syncWithRemote(context) : await syncOffline(context);
 }
-function startListing(settings2, io) {
+function startListing(settings2, io, tasks2) {
   return connect(settings2, io).then(
     (client) => client.listFunctions().then(
-      // Sorted: what is reported (prune) never depends on creation order.
-      (functions2) => ({ client, names: functions2.map((fn) => fn.name).sort() }),
+      (functions2) => {
+        const names = functions2.map((fn) => fn.name).sort();
+        const reads = readRemoteFunctions(
+          client,
+          tasks2,
+          names,
+          settings2.concurrency
+        );
+        return { client, names, reads };
+      },
       (error2) => ({
         error: error2,
         failed: "reading the remote functions failed"
@@ -35074,10 +35104,7 @@ async function syncWithRemote(context) {
   if ("error" in listed) return notStarted(context, listed.failed, listed.error);
   let planned;
   try {
-    planned = await clock.time(
-      "plan",
-      planRemote(context, listed.client, listed.names)
-    );
+    planned = await clock.time("plan", planRemote(context, listed));
   } catch (error2) {
     return notStarted(context, "reading the remote functions failed", error2);
   }
@@ -35131,12 +35158,13 @@ async function packageStage(context, planned) {
     return void 0;
   }
 }
-async function planRemote(context, client, listedNames) {
+async function planRemote(context, listed) {
   const { settings: settings2, io, loaded } = context;
+  const { client } = listed;
   const { tasks: tasks2, remoteNames } = await planAgainstRemote(
     client,
     context.scanned,
-    listedNames,
+    listed.names,
     {
       concurrency: settings2.concurrency,
       skipUnchanged: settings2.skipUnchanged,
@@ -35148,7 +35176,8 @@ async function planRemote(context, client, listedNames) {
         consumerKey: settings2.credentials?.consumerKey ?? "",
         consumerSecret: settings2.credentials?.consumerSecret ?? ""
       }
-    }
+    },
+    listed.reads
   );
   if (!settings2.prune) {
     io.debug?.("prune: off");

@@ -16,7 +16,12 @@ import { loadTasks, type LoadedTasks } from './config/load.js'
 import { scanTasks, type ScannedTask } from './fingerprint/scan.js'
 import { connectExh } from './exh/client.js'
 import type { ExhClient } from './exh/types.js'
-import { planAgainstRemote, type PlannedTask } from './plan/remote.js'
+import {
+  planAgainstRemote,
+  readRemoteFunctions,
+  type PlannedTask,
+  type RemoteReads
+} from './plan/remote.js'
 import { planTask } from './plan/decide.js'
 import { packageUploads } from './package/stage.js'
 import { closeFileWorkers } from './fingerprint/file-workers.js'
@@ -147,7 +152,7 @@ async function syncFromScan(
   const { settings, io, loaded, clock } = start
   const listing =
     settings.host && settings.credentials
-      ? startListing(settings, io)
+      ? startListing(settings, io, loaded.tasks)
       : undefined
   io.debug?.(
     listing
@@ -188,21 +193,37 @@ async function syncFromScan(
   return listing ? await syncWithRemote(context) : await syncOffline(context)
 }
 
-/** Login and the listing of remote functions, started before fingerprinting. */
+/**
+ * Login and the listing of remote functions, then each listed task's
+ * function: all started before fingerprinting.
+ */
 type Listing = Promise<
-  | { client: ExhClient; names: string[] }
+  | { client: ExhClient; names: string[]; reads: RemoteReads }
   | {
       error: unknown
       failed: 'login failed' | 'reading the remote functions failed'
     }
 >
 
-function startListing(settings: Settings, io: RunIo): Listing {
+function startListing(
+  settings: Settings,
+  io: RunIo,
+  tasks: TaskDefinition[]
+): Listing {
   return connect(settings, io).then(
     client =>
       client.listFunctions().then(
-        // Sorted: what is reported (prune) never depends on creation order.
-        functions => ({ client, names: functions.map(fn => fn.name).sort() }),
+        functions => {
+          // Sorted: what is reported (prune) never depends on creation order.
+          const names = functions.map(fn => fn.name).sort()
+          const reads = readRemoteFunctions(
+            client,
+            tasks,
+            names,
+            settings.concurrency
+          )
+          return { client, names, reads }
+        },
         (error: unknown) => ({
           error,
           failed: 'reading the remote functions failed' as const
@@ -265,10 +286,7 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   if ('error' in listed) return notStarted(context, listed.failed, listed.error)
   let planned: { client: ExhClient; tasks: PlannedTask[]; prune: string[] }
   try {
-    planned = await clock.time(
-      'plan',
-      planRemote(context, listed.client, listed.names)
-    )
+    planned = await clock.time('plan', planRemote(context, listed))
   } catch (error) {
     // The listing failed, or the run was cancelled: nothing was written,
     // and every task says so.
@@ -339,14 +357,14 @@ async function packageStage(
 /** Read and plan every listed task; find what `prune` would delete. */
 async function planRemote(
   context: SyncContext,
-  client: ExhClient,
-  listedNames: string[]
+  listed: { client: ExhClient; names: string[]; reads: RemoteReads }
 ): Promise<{ client: ExhClient; tasks: PlannedTask[]; prune: string[] }> {
   const { settings, io, loaded } = context
+  const { client } = listed
   const { tasks, remoteNames } = await planAgainstRemote(
     client,
     context.scanned,
-    listedNames,
+    listed.names,
     {
       concurrency: settings.concurrency,
       skipUnchanged: settings.skipUnchanged,
@@ -358,7 +376,8 @@ async function planRemote(
         consumerKey: settings.credentials?.consumerKey ?? '',
         consumerSecret: settings.credentials?.consumerSecret ?? ''
       }
-    }
+    },
+    listed.reads
   )
   if (!settings.prune) {
     io.debug?.('prune: off')

@@ -13,6 +13,7 @@ import { planTask, type RemoteFunction, type TaskPlan } from './decide.js'
 import { mapPool } from '../pool.js'
 import { describeError } from '../errors.js'
 import type { ScannedTask } from '../fingerprint/scan.js'
+import type { TaskDefinition } from '../task.js'
 import {
   injectedVariables,
   planCredentials,
@@ -62,30 +63,68 @@ export interface PlanSettings {
  */
 const READ_CONCURRENCY = 16
 
+/** Each listed task's function as read (`getByName`), by task name. */
+export type RemoteReads = ReadonlyMap<
+  string,
+  Promise<RemoteFunction | undefined>
+>
+
 /**
- * Stage 5: given the listing of the remote functions (made while
- * fingerprinting), `getByName` for each
- * task that exists (the listing holds only names and descriptions), the
+ * Starts `getByName` for every task the listing holds, sixteen at a time:
+ * the reads need no fingerprint, so they run while the folders are read
+ * and planning finds them done. A failed read fails its task when planned.
+ */
+export function readRemoteFunctions(
+  client: ExhClient,
+  tasks: readonly TaskDefinition[],
+  remoteNames: readonly string[],
+  concurrency: number
+): RemoteReads {
+  const listed = new Set(remoteNames)
+  const reads = new Map<string, Promise<RemoteFunction | undefined>>()
+  const starts: (() => void)[] = []
+  for (const task of tasks.filter(t => listed.has(t.name))) {
+    const read = new Promise<RemoteFunction | undefined>((resolve, reject) => {
+      starts.push(() => {
+        const committed = new Set(Object.values(task.config.environment ?? {}))
+        client.getFunction(task.name, committed).then(resolve, reject)
+      })
+    })
+    // Awaited when planned; until then a failure is not unhandled.
+    read.catch(() => undefined)
+    reads.set(task.name, read)
+  }
+  const pending = [...reads.values()]
+  void mapPool(starts, Math.max(concurrency, READ_CONCURRENCY), (start, i) => {
+    start()
+    return (pending[i] as Promise<unknown>).catch(() => undefined)
+  })
+  return reads
+}
+
+/**
+ * Stage 5: given the listing of the remote functions and each listed
+ * task's function (both read while fingerprinting, `reads`), the
  * executionCredentials reads, then the pure plan per task. Reads only.
  */
 export async function planAgainstRemote(
   client: ExhClient,
   scanned: ScannedTask[],
   remoteNames: string[],
-  settings: PlanSettings
+  settings: PlanSettings,
+  reads: RemoteReads = readRemoteFunctions(
+    client,
+    scanned.map(item => item.task),
+    remoteNames,
+    settings.concurrency
+  )
 ): Promise<{ tasks: PlannedTask[]; remoteNames: string[] }> {
-  const existing = new Set(remoteNames)
   const readers = Math.max(settings.concurrency, READ_CONCURRENCY)
   const tasks = await mapPool(scanned, readers, async item => {
     const started = performance.now()
     const { task, folder } = item
     try {
-      const remote = existing.has(task.name)
-        ? await client.getFunction(
-            task.name,
-            new Set(Object.values(task.config.environment ?? {}))
-          )
-        : undefined
+      const remote = await reads.get(task.name)
       const refusal = ownershipRefusal(task.name, remote, settings)
       if (refusal) {
         return refused(item, refusal, started)
