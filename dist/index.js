@@ -28127,7 +28127,8 @@ function segmentCodec(modules) {
     const known = deflatedContents.get(key);
     if (known) return { size, sha, ...known };
     const crc2 = zlib2.crc32(bytes);
-    const deflated = level > 0 && size > 0 ? zlib2.deflateRawSync(bytes, { level }) : void 0;
+    const chunkSize = Math.max(64, size + 64);
+    const deflated = level > 0 && size > 0 ? zlib2.deflateRawSync(bytes, { level, chunkSize }) : void 0;
     const shrinks = deflated !== void 0 && deflated.length < size;
     const zipped = {
       crc: crc2,
@@ -28135,8 +28136,10 @@ function segmentCodec(modules) {
       deflated: shrinks
     };
     if (reusedBytes + zipped.data.length <= REUSE_BYTES) {
-      deflatedContents.set(key, zipped);
-      reusedBytes += zipped.data.length;
+      const kept = Buffer.allocUnsafeSlow(zipped.data.length);
+      kept.set(zipped.data);
+      deflatedContents.set(key, { ...zipped, data: kept });
+      reusedBytes += kept.length;
     }
     return { size, sha, ...zipped };
   }

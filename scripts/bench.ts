@@ -8,7 +8,7 @@
 //
 //   npm run bench -- [--tasks 20] [--latency-ms 50] [--concurrency 4]
 //                    [--runs 1] [--json] [--regenerate]
-//                    [--big-file] [--plan-tasks 300]
+//                    [--big-file] [--plan-tasks 300] [--distinct]
 //
 // Beside the scenarios it prints, on the same bytes, the bounds the action is
 // measured against (deflate once on all cores; walk, lstat, read and sha256
@@ -64,6 +64,7 @@ interface Options {
   regenerate: boolean
   bigFile: boolean
   planTasks: number
+  distinct: boolean
 }
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -75,7 +76,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --json             print the results as JSON instead of a table
   --regenerate       rebuild the cached workspace under .bench/
   --big-file         also run one task holding a 2 GB random file
-  --plan-tasks N     also run N one-file tasks twice and report the plan stage`
+  --plan-tasks N     also run N one-file tasks twice and report the plan stage
+  --distinct         every task's files differ from every other task's (a
+                     line naming the task is appended to each), so nothing
+                     is deflated once for several tasks`
 
 function readOptions(): Options {
   const { values } = parseArgs({
@@ -88,6 +92,7 @@ function readOptions(): Options {
       runs: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
       regenerate: { type: 'boolean', default: false },
+      distinct: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -105,7 +110,8 @@ function readOptions(): Options {
     json: values.json,
     regenerate: values.regenerate,
     bigFile: values['big-file'],
-    planTasks: integer('--plan-tasks', values['plan-tasks'], 0)
+    planTasks: integer('--plan-tasks', values['plan-tasks'], 0),
+    distinct: values.distinct
   }
 }
 
@@ -257,7 +263,7 @@ async function prepareWorkspace(options: Options): Promise<{
 }> {
   const root = path.join(
     BENCH_DIR,
-    `workspace-v${LAYOUT_VERSION}-${options.tasks}-tasks`
+    `workspace-v${LAYOUT_VERSION}-${options.tasks}-tasks${options.distinct ? '-distinct' : ''}`
   )
   const manifestFile = path.join(root, MANIFEST)
   if (!options.regenerate && existsSync(manifestFile)) {
@@ -301,7 +307,12 @@ async function prepareWorkspace(options: Options): Promise<{
     const build = path.join(taskDir, 'build')
     await writeTask(taskDir, name, index)
     await writeBundle(build, name, sources, next)
-    await copyPackages(build, chosen, nested)
+    await copyPackages(
+      build,
+      chosen,
+      nested,
+      options.distinct ? `\n// ${name}\n` : undefined
+    )
     perTask.push({
       name,
       packages: chosen.length + nested.length,
@@ -393,10 +404,12 @@ async function writeBundle(
   await writeFile(path.join(build, 'index.js'), parts.join(''))
 }
 
+/** `trailer`, when given, is appended to every copied file. */
 async function copyPackages(
   build: string,
   chosen: string[],
-  nested: { under: string; name: string }[]
+  nested: { under: string; name: string }[],
+  trailer?: string
 ): Promise<void> {
   const modules = path.join(build, 'node_modules')
   const copies = [
@@ -412,7 +425,12 @@ async function copyPackages(
   }
   await inPool(jobs, 32, async job => {
     await mkdir(path.dirname(job.to), { recursive: true })
-    await copyFile(job.from, job.to)
+    if (trailer === undefined) await copyFile(job.from, job.to)
+    else
+      await writeFile(
+        job.to,
+        Buffer.concat([await readFile(job.from), Buffer.from(trailer)])
+      )
   })
   // `.bin` links, as npm makes them: relative, inside the folder.
   for (const name of chosen) {
@@ -863,7 +881,7 @@ function printReport(
   console.log(`
 exh-tasks-action benchmark (the bundled action, run as the GitHub runner runs it)
   machine     ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}
-  workspace   ${manifest.tasks} tasks: ${count(total.files)} files + ${count(total.symlinks)} links in ${count(total.folders)} folders, ${mb(total.bytes)}
+  workspace   ${manifest.tasks} tasks: ${count(total.files)} files + ${count(total.symlinks)} links in ${count(total.folders)} folders, ${mb(total.bytes)}${options.distinct ? ', no file shared between tasks (--distinct)' : ''}
               per task (min–median–max): ${range(
                 perTask.map(t => t.files + t.symlinks),
                 count

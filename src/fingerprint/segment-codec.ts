@@ -223,8 +223,13 @@ export function segmentCodec(modules: CodecModules) {
     const known = deflatedContents.get(key)
     if (known) return { size, sha, ...known }
     const crc = zlib.crc32(bytes)
+    // Output chunks sized to the input: the default 16 KiB chunk would be
+    // allocated for every small file, and held by the view returned.
+    const chunkSize = Math.max(64, size + 64)
     const deflated =
-      level > 0 && size > 0 ? zlib.deflateRawSync(bytes, { level }) : undefined
+      level > 0 && size > 0
+        ? zlib.deflateRawSync(bytes, { level, chunkSize })
+        : undefined
     const shrinks = deflated !== undefined && deflated.length < size
     // `bytes` is the scratch buffer: keep a copy, not a view.
     const zipped = {
@@ -233,8 +238,11 @@ export function segmentCodec(modules: CodecModules) {
       deflated: shrinks
     }
     if (reusedBytes + zipped.data.length <= REUSE_BYTES) {
-      deflatedContents.set(key, zipped)
-      reusedBytes += zipped.data.length
+      // An exact copy: a view would keep its whole underlying buffer.
+      const kept = Buffer.allocUnsafeSlow(zipped.data.length)
+      kept.set(zipped.data)
+      deflatedContents.set(key, { ...zipped, data: kept })
+      reusedBytes += kept.length
     }
     return { size, sha, ...zipped }
   }
