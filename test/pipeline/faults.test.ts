@@ -36,6 +36,32 @@ describe('faults from the API', () => {
     ])
   })
 
+  it('fails only the task whose function cannot be read (read while fingerprinting), writing nothing for it', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      tasks({ alpha: { timeLimit: 60 }, beta: { timeLimit: 60 } })
+    )
+    fake.seedFunction({ name: 'alpha', timeLimit: 30 })
+    fake.seedFunction({ name: 'beta', timeLimit: 30 })
+    // A 400 is not retried: the read fails at once.
+    fake.fault({
+      method: 'GET',
+      path: '/tasks/v1/functions/alpha',
+      status: 400,
+      body: exhErrorBody(15)
+    })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode).toBe(1)
+    expect(named(fake, 'PUT', '/tasks/v1/functions/alpha')).toEqual([])
+    expect(fake.functions.get('alpha')?.timeLimit).toBe(30)
+    expect(fake.functions.get('beta')?.timeLimit).toBe(60)
+    expect(run.result).toMatchObject([
+      { name: 'alpha', status: 'failed' },
+      { name: 'beta', action: 'update', status: 'done' }
+    ])
+    expect(run.result[0]?.error).toMatch(/reading function alpha/)
+  })
+
   it('retries an update that answers 500 once, and updates the function', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(tasks({ alpha: { timeLimit: 60 } }))
