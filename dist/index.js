@@ -34757,6 +34757,24 @@ function bodyOf(item) {
 
 // src/apply/apply.ts
 import { readFile as readFile3 } from "node:fs/promises";
+
+// src/collect-garbage.ts
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+var gc;
+function collectGarbage() {
+  try {
+    if (!gc) {
+      setFlagsFromString("--expose-gc");
+      gc = runInNewContext("gc");
+    }
+    gc();
+  } catch {
+    gc = () => void 0;
+  }
+}
+
+// src/apply/apply.ts
 async function applyPlans(client, ready, options) {
   let firstFailed;
   return mapPool(
@@ -34813,6 +34831,8 @@ async function applyTask(client, item, mask) {
     await writeFunction(client, item, plan, prepared?.tokens);
   } catch (error2) {
     return finish({ status: "failed", error: writeFailure(error2, prepared) });
+  } finally {
+    if (plan.action !== "unchanged") collectGarbage();
   }
   try {
     if (item.credentials && prepared) {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { collectGarbage } from '../collect-garbage.js'
 import type { ExhClient } from '../exh/types.js'
 import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
@@ -106,6 +107,11 @@ async function applyTask(
     await writeFunction(client, item, plan, prepared?.tokens)
   } catch (error) {
     return finish({ status: 'failed', error: writeFailure(error, prepared) })
+  } finally {
+    // The upload's copies of the zip are garbage now: free them before the
+    // next upload adds its own (see collect-garbage.ts). An unchanged task
+    // uploaded nothing, and a no-change sync should not pay the pauses.
+    if (plan.action !== 'unchanged') collectGarbage()
   }
   try {
     if (item.credentials && prepared) {
