@@ -6929,7 +6929,7 @@ var require_utils2 = __commonJS({
     "use strict";
     var bind = require_bind();
     var toString = Object.prototype.toString;
-    var kindOf = /* @__PURE__ */ (function(cache) {
+    var kindOf2 = /* @__PURE__ */ (function(cache) {
       return function(thing) {
         var str = toString.call(thing);
         return cache[str] || (cache[str] = str.slice(8, -1).toLowerCase());
@@ -6938,7 +6938,7 @@ var require_utils2 = __commonJS({
     function kindOfTest(type) {
       type = type.toLowerCase();
       return function isKindOf(thing) {
-        return kindOf(thing) === type;
+        return kindOf2(thing) === type;
       };
     }
     function isArray(val) {
@@ -6970,7 +6970,7 @@ var require_utils2 = __commonJS({
       return val !== null && typeof val === "object";
     }
     function isPlainObject(val) {
-      if (kindOf(val) !== "object") {
+      if (kindOf2(val) !== "object") {
         return false;
       }
       var prototype = Object.getPrototypeOf(val);
@@ -7179,7 +7179,7 @@ var require_utils2 = __commonJS({
       stripBOM,
       inherits,
       toFlatObject,
-      kindOf,
+      kindOf: kindOf2,
       kindOfTest,
       endsWith,
       toArray,
@@ -28552,7 +28552,8 @@ async function walk2(root) {
   for (let dir = dirs.pop(); dir !== void 0; dir = dirs.pop()) {
     for (const rel of list(root, dir)) {
       const stats = guardSync(root, rel, () => lstatSync(path6.join(root, rel)));
-      found.push({ path: rel, stats });
+      const { mode, size } = stats;
+      found.push({ path: rel, kind: kindOf(stats), mode, size });
       if (stats.isDirectory()) dirs.push(rel);
     }
     await yieldToEventLoop();
@@ -28580,22 +28581,22 @@ function checkName(root, rel, name) {
     );
   }
 }
-async function toEntry(context, { path: rel, stats }) {
+async function toEntry(context, { path: rel, kind, size, ...found }) {
   const { root } = context;
-  const mode = stats.mode & 4095;
-  if (stats.isFile()) {
-    if (stats.size > MAX_FILE_BYTES) {
+  const mode = found.mode & 4095;
+  if (kind === "file") {
+    if (size > MAX_FILE_BYTES) {
       throw new CodeFolderError(
         root,
         rel,
         "is larger than a zip without ZIP64 can hold (4 GiB)"
       );
     }
-    return { path: rel, type: "file", mode, size: stats.size };
+    return { path: rel, type: "file", mode, size };
   }
-  if (stats.isDirectory())
+  if (kind === "directory")
     return { path: rel, type: "directory", mode, size: 0 };
-  if (stats.isSymbolicLink()) {
+  if (kind === "symlink") {
     const linkTarget = await checkLink(context, rel);
     return {
       path: rel,
@@ -28608,14 +28609,19 @@ async function toEntry(context, { path: rel, stats }) {
   throw new CodeFolderError(
     root,
     rel,
-    `is a ${specialKind(stats)}; only files, folders and symlinks can be packaged`
+    `is a ${kind.special}; only files, folders and symlinks can be packaged`
   );
 }
-function specialKind(stats) {
-  if (stats.isFIFO()) return "named pipe (fifo)";
-  if (stats.isSocket()) return "socket";
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return "device";
-  return "special file";
+function kindOf(stats) {
+  if (stats.isFile()) return "file";
+  if (stats.isDirectory()) return "directory";
+  if (stats.isSymbolicLink()) return "symlink";
+  if (stats.isFIFO()) return { special: "named pipe (fifo)" };
+  if (stats.isSocket()) return { special: "socket" };
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+    return { special: "device" };
+  }
+  return { special: "special file" };
 }
 async function checkLink(context, rel) {
   const { root, realRoot, warnings } = context;

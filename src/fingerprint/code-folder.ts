@@ -68,9 +68,17 @@ const MAX_FILE_BYTES = 0xfffffffe
 /** Bumped whenever the hashed layout changes, so old fingerprints never match. */
 const FINGERPRINT_VERSION = 'exh-tasks-action code v1'
 
+/**
+ * What the walk keeps of an entry's `lstat`: a Stats object (and, on Node
+ * 20, its four Dates) per entry, held until the folder is walked, grew the
+ * main thread's heap by tens of MB on a large folder.
+ */
 interface Found {
   path: string
-  stats: Stats
+  /** A file, folder or link; otherwise the kind of special file, in words. */
+  kind: CodeEntry['type'] | { special: string }
+  mode: number
+  size: number
 }
 
 /** What checking a link needs: the folder as named, its real path, the warnings. */
@@ -140,7 +148,8 @@ async function walk(root: string): Promise<Found[]> {
   for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
     for (const rel of list(root, dir)) {
       const stats = guardSync(root, rel, () => lstatSync(path.join(root, rel)))
-      found.push({ path: rel, stats })
+      const { mode, size } = stats
+      found.push({ path: rel, kind: kindOf(stats), mode, size })
       if (stats.isDirectory()) dirs.push(rel)
     }
     await yieldToEventLoop()
@@ -176,23 +185,23 @@ function checkName(root: string, rel: string, name: string): void {
 
 async function toEntry(
   context: ScanContext,
-  { path: rel, stats }: Found
+  { path: rel, kind, size, ...found }: Found
 ): Promise<CodeEntry> {
   const { root } = context
-  const mode = stats.mode & 0o7777
-  if (stats.isFile()) {
-    if (stats.size > MAX_FILE_BYTES) {
+  const mode = found.mode & 0o7777
+  if (kind === 'file') {
+    if (size > MAX_FILE_BYTES) {
       throw new CodeFolderError(
         root,
         rel,
         'is larger than a zip without ZIP64 can hold (4 GiB)'
       )
     }
-    return { path: rel, type: 'file', mode, size: stats.size }
+    return { path: rel, type: 'file', mode, size }
   }
-  if (stats.isDirectory())
+  if (kind === 'directory')
     return { path: rel, type: 'directory', mode, size: 0 }
-  if (stats.isSymbolicLink()) {
+  if (kind === 'symlink') {
     const linkTarget = await checkLink(context, rel)
     return {
       path: rel,
@@ -205,15 +214,20 @@ async function toEntry(
   throw new CodeFolderError(
     root,
     rel,
-    `is a ${specialKind(stats)}; only files, folders and symlinks can be packaged`
+    `is a ${kind.special}; only files, folders and symlinks can be packaged`
   )
 }
 
-function specialKind(stats: Stats): string {
-  if (stats.isFIFO()) return 'named pipe (fifo)'
-  if (stats.isSocket()) return 'socket'
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'device'
-  return 'special file'
+function kindOf(stats: Stats): Found['kind'] {
+  if (stats.isFile()) return 'file'
+  if (stats.isDirectory()) return 'directory'
+  if (stats.isSymbolicLink()) return 'symlink'
+  if (stats.isFIFO()) return { special: 'named pipe (fifo)' }
+  if (stats.isSocket()) return { special: 'socket' }
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+    return { special: 'device' }
+  }
+  return { special: 'special file' }
 }
 
 /**
