@@ -23994,7 +23994,7 @@ var require_dist = __commonJS({
 });
 
 // src/main.ts
-import { setMaxListeners } from "node:events";
+import { setMaxListeners as setMaxListeners2 } from "node:events";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -27745,6 +27745,7 @@ async function withoutWorkflowCommands(work) {
 }
 
 // src/sync.ts
+import { setMaxListeners } from "node:events";
 import { mkdtemp, rm as rm3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path8 from "node:path";
@@ -27999,12 +28000,13 @@ import { Worker } from "node:worker_threads";
 import * as fs3 from "node:fs";
 import * as crypto2 from "node:crypto";
 import * as zlib from "node:zlib";
-function segmentCodec(modules) {
+function segmentCodec(modules, options = {}) {
   const { fs: fs4, crypto: crypto3, zlib: zlib2 } = modules;
   const STREAM_THRESHOLD = 1024 * 1024;
   const CHUNK_BYTES = 256 * 1024;
   const SIZE_CHANGED = "SIZE_CHANGED";
   const TOO_LARGE = "TOO_LARGE";
+  const NOT_A_FILE = "NOT_A_FILE";
   const DOS_TIME = 0;
   const DOS_DATE = 0 << 9 | 1 << 5 | 1;
   const VERSION_MADE_BY = 3 << 8 | 20;
@@ -28086,36 +28088,34 @@ function segmentCodec(modules) {
   function attributes(mode) {
     return mode << 16 >>> 0;
   }
-  let scratch = Buffer.allocUnsafeSlow(STREAM_THRESHOLD);
-  function readSmall(file) {
-    const fd = fs4.openSync(file, "r");
+  function openRegular(file) {
+    const { O_RDONLY, O_NONBLOCK } = fs4.constants;
+    const fd = fs4.openSync(file, O_RDONLY | O_NONBLOCK);
+    if (fs4.fstatSync(fd).isFile()) return fd;
+    fs4.closeSync(fd);
+    throw Object.assign(new Error(NOT_A_FILE), { code: NOT_A_FILE });
+  }
+  const scratch = Buffer.allocUnsafeSlow(STREAM_THRESHOLD + 1);
+  function readSmall(file, expected) {
+    const fd = openRegular(file);
     try {
+      const limit = expected + 1;
       let length = 0;
       for (; ; ) {
-        if (length === scratch.length) {
-          const bigger = Buffer.allocUnsafeSlow(scratch.length * 2);
-          scratch.copy(bigger);
-          scratch = bigger;
-        }
-        const read = fs4.readSync(
-          fd,
-          scratch,
-          length,
-          scratch.length - length,
-          null
-        );
-        if (read === 0) return scratch.subarray(0, length);
+        const read = fs4.readSync(fd, scratch, length, limit - length, null);
         length += read;
+        if (read === 0 || length === limit) return scratch.subarray(0, length);
       }
     } finally {
       fs4.closeSync(fd);
     }
   }
-  const REUSE_BYTES = 16 * 1024 * 1024;
+  const REUSE_BYTES = options.reuseBytes ?? 16 * 1024 * 1024;
+  const ENTRY_OVERHEAD = 640;
   const deflatedContents = /* @__PURE__ */ new Map();
   let reusedBytes = 0;
-  function smallFile(file, job) {
-    const bytes = readSmall(file);
+  function smallFile(file, expected, job) {
+    const bytes = readSmall(file, expected);
     const size = bytes.length;
     const level = job.level;
     if (level === void 0 && !job.hash)
@@ -28135,18 +28135,19 @@ function segmentCodec(modules) {
       data: shrinks ? deflated : Buffer.from(bytes),
       deflated: shrinks
     };
-    if (reusedBytes + zipped.data.length <= REUSE_BYTES) {
+    const cost = zipped.data.length + ENTRY_OVERHEAD;
+    if (reusedBytes + cost <= REUSE_BYTES) {
       const kept = Buffer.allocUnsafeSlow(zipped.data.length);
       kept.set(zipped.data);
       deflatedContents.set(key, { ...zipped, data: kept });
-      reusedBytes += kept.length;
+      reusedBytes += cost;
     }
     return { size, sha, ...zipped };
   }
-  async function largeFile(file, job) {
+  async function largeFile(file, expected, job) {
+    const fd = openRegular(file);
     const hash = job.hash ? crypto3.createHash("sha256") : void 0;
     const zip = job.level === void 0 ? void 0 : deflating(job.level, job.maxBytes);
-    const fd = fs4.openSync(file, "r");
     let size = 0;
     let crc2 = 0;
     const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
@@ -28156,6 +28157,7 @@ function segmentCodec(modules) {
         if (read === 0) break;
         const bytes = chunk.subarray(0, read);
         size += read;
+        if (size > expected) return SIZE_CHANGED;
         hash?.update(bytes);
         if (!zip) continue;
         crc2 = zlib2.crc32(bytes, crc2);
@@ -28181,6 +28183,7 @@ function segmentCodec(modules) {
       stream.on("end", resolve4);
       stream.on("error", reject);
     });
+    ended.catch(() => void 0);
     return {
       /** Resolves false once the output passed `maxBytes`. */
       write: (bytes) => new Promise((resolve4, reject) => {
@@ -28232,7 +28235,7 @@ function segmentCodec(modules) {
     const file = `${job.root}/${entry.path}`;
     let read;
     try {
-      read = entry.size > STREAM_THRESHOLD ? await largeFile(file, job) : smallFile(file, job);
+      read = entry.size > STREAM_THRESHOLD ? await largeFile(file, entry.size, job) : smallFile(file, entry.size, job);
     } catch (error2) {
       const code = error2.code;
       return typeof code === "string" ? code : String(error2);
@@ -28279,6 +28282,7 @@ function segmentCodec(modules) {
     STREAM_THRESHOLD,
     SIZE_CHANGED,
     TOO_LARGE,
+    NOT_A_FILE,
     field,
     encodeSegment,
     rebaseCentral,
@@ -28289,13 +28293,13 @@ var codec = segmentCodec({ fs: fs3, crypto: crypto2, zlib });
 
 // src/fingerprint/file-workers.ts
 var WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
+const { parentPort, workerData } = require('node:worker_threads')
 const __name = fn => fn
 const codec = (${segmentCodec.toString()})({
   fs: require('node:fs'),
   crypto: require('node:crypto'),
   zlib: require('node:zlib')
-})
+}, workerData)
 parentPort.on('message', async ({ id, job }) => {
   const result = await codec.encodeSegment(job)
   const transfer = [result.feed, result.local, result.central]
@@ -28381,6 +28385,7 @@ var FileWorkers = class {
     const slot = {
       worker: new Worker(WORKER_SOURCE, {
         eval: true,
+        workerData: { reuseBytes: reuseBytesPerWorker(this.size) },
         // File bytes live outside the heap; a small young generation keeps
         // each worker's resident memory small.
         resourceLimits: { maxYoungGenerationSizeMb: 4 }
@@ -28414,6 +28419,10 @@ var FileWorkers = class {
     this.dispatch();
   }
 };
+var REUSE_BYTES_TOTAL = 32 * 1024 * 1024;
+function reuseBytesPerWorker(workers) {
+  return Math.max(4 * 1024 * 1024, Math.floor(REUSE_BYTES_TOTAL / workers));
+}
 var shared;
 function fileWorkers() {
   shared ??= new FileWorkers(Math.max(1, availableParallelism()));
@@ -28698,7 +28707,7 @@ function throwFailure(folder, first, segment) {
   const { failure } = segment;
   if (!failure) return;
   const entry = folder.entries[first + failure.index];
-  const rule = failure.code === codec.SIZE_CHANGED ? "changed while it was read (its size differs from the listing); did a build run at the same time?" : `cannot be read (${failure.code})`;
+  const rule = failure.code === codec.SIZE_CHANGED ? "changed while it was read (its size differs from the listing); did a build run at the same time?" : failure.code === codec.NOT_A_FILE ? "is no longer a regular file (it was replaced after the folder was listed); did a build run at the same time?" : `cannot be read (${failure.code})`;
   throw new CodeFolderError(folder.root, entry.path, rule);
 }
 function yieldToEventLoop() {
@@ -34838,7 +34847,9 @@ async function applyTask(client, item, mask) {
   } catch (error2) {
     return finish({ status: "failed", error: writeFailure(error2, prepared) });
   } finally {
-    if (plan.action !== "unchanged") collectGarbage();
+    if (item.pkg && plan.action !== "unchanged" && plan.uploadCode) {
+      collectGarbage();
+    }
   }
   try {
     if (item.credentials && prepared) {
@@ -35032,8 +35043,19 @@ async function sync(settings2, io) {
   }
 }
 async function syncFromScan(start) {
-  const { settings: settings2, io, loaded, clock } = start;
-  const listing = settings2.host && settings2.credentials ? startListing(settings2, io, loaded.tasks) : void 0;
+  const { settings: settings2, io, loaded } = start;
+  const stopReads = new AbortController();
+  const signal = AbortSignal.any([io.signal, stopReads.signal]);
+  setMaxListeners(0, signal);
+  const listing = settings2.host && settings2.credentials ? startListing(settings2, { ...io, signal }, loaded.tasks) : void 0;
+  try {
+    return await scanThenSync({ ...start, listing });
+  } finally {
+    stopReads.abort();
+  }
+}
+async function scanThenSync(start) {
+  const { settings: settings2, io, loaded, clock, listing } = start;
   io.debug?.(
     listing ? "plan: comparing with the remote functions" : "plan: offline (no credentials), nothing is read"
   );
@@ -35050,7 +35072,7 @@ async function syncFromScan(start) {
     );
   } catch (error2) {
     if (!io.signal.aborted) throw error2;
-    const context2 = { ...start, scanned: [], warnings: [], listing };
+    const context2 = { ...start, scanned: [], warnings: [] };
     return notStarted(context2, "cancelled", void 0, loaded.tasks);
   }
   if (scan.problems.length) return start.invalid(scan.problems);
@@ -35065,8 +35087,7 @@ async function syncFromScan(start) {
       ...scan.scanned.flatMap(
         ({ task, folder }) => folder.warnings.map((warning2) => `${task.name}: ${warning2}`)
       )
-    ],
-    listing
+    ]
   };
   return listing ? await syncWithRemote(context) : await syncOffline(context);
 }
@@ -35661,7 +35682,7 @@ async function commentOnPullRequest(comment, summary2, log) {
 }
 function cancelOnSignals(log) {
   const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
+  setMaxListeners2(0, controller.signal);
   const onSignal = () => {
     if (!controller.signal.aborted) {
       log.warning("Cancelled: aborting requests in flight.");

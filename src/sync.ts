@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
@@ -149,11 +150,28 @@ export async function sync(
 async function syncFromScan(
   start: Omit<SyncContext, 'scanned' | 'warnings' | 'listing'>
 ): Promise<SyncOutcome> {
-  const { settings, io, loaded, clock } = start
+  const { settings, io, loaded } = start
+  // A run that stops before planning (a folder that cannot be packaged, a
+  // cancel) stops the reads it started rather than leave them running past
+  // its report; after a full run there is nothing left to stop.
+  const stopReads = new AbortController()
+  const signal = AbortSignal.any([io.signal, stopReads.signal])
+  setMaxListeners(0, signal)
   const listing =
     settings.host && settings.credentials
-      ? startListing(settings, io, loaded.tasks)
+      ? startListing(settings, { ...io, signal }, loaded.tasks)
       : undefined
+  try {
+    return await scanThenSync({ ...start, listing })
+  } finally {
+    stopReads.abort()
+  }
+}
+
+async function scanThenSync(
+  start: Omit<SyncContext, 'scanned' | 'warnings'>
+): Promise<SyncOutcome> {
+  const { settings, io, loaded, clock, listing } = start
   io.debug?.(
     listing
       ? 'plan: comparing with the remote functions'
@@ -172,7 +190,7 @@ async function syncFromScan(
     )
   } catch (error) {
     if (!io.signal.aborted) throw error
-    const context = { ...start, scanned: [], warnings: [], listing }
+    const context = { ...start, scanned: [], warnings: [] }
     return notStarted(context, 'cancelled', undefined, loaded.tasks)
   }
   if (scan.problems.length) return start.invalid(scan.problems)
@@ -187,8 +205,7 @@ async function syncFromScan(
       ...scan.scanned.flatMap(({ task, folder }) =>
         folder.warnings.map(warning => `${task.name}: ${warning}`)
       )
-    ],
-    listing
+    ]
   }
   return listing ? await syncWithRemote(context) : await syncOffline(context)
 }

@@ -1,6 +1,8 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as zlib from 'node:zlib'
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { makeTree } from './support/tree.js'
 import type { CodeEntry } from '../src/fingerprint/code-folder.js'
@@ -79,6 +81,21 @@ describe('encodeSegment', () => {
       failure: { index: 0, code: 'SIZE_CHANGED' }
     },
     {
+      name: 'a file that grew since the listing',
+      entries: [file('a.js', 2)],
+      failure: { index: 0, code: 'SIZE_CHANGED' }
+    },
+    {
+      name: 'a large file that grew since the listing',
+      entries: [file('random.bin', MiB + 10)],
+      failure: { index: 0, code: 'SIZE_CHANGED' }
+    },
+    {
+      name: 'a file replaced by a named pipe (read without blocking)',
+      entries: [file('pipe', 3)],
+      failure: { index: 0, code: 'NOT_A_FILE' }
+    },
+    {
       name: 'a large file deflating past the limit',
       entries: [file('random.bin', 2 * MiB)],
       maxBytes: 100_000,
@@ -89,6 +106,7 @@ describe('encodeSegment', () => {
       'a.js': 'abc',
       'random.bin': { content: crypto.randomBytes(2 * MiB) }
     })
+    execFileSync('mkfifo', [path.join(root, 'pipe')])
     const encoded = await fresh().encodeSegment({
       root,
       entries,

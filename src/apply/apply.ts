@@ -109,9 +109,11 @@ async function applyTask(
     return finish({ status: 'failed', error: writeFailure(error, prepared) })
   } finally {
     // The upload's copies of the zip are garbage now: free them before the
-    // next upload adds its own (see collect-garbage.ts). An unchanged task
-    // uploaded nothing, and a no-change sync should not pay the pauses.
-    if (plan.action !== 'unchanged') collectGarbage()
+    // next upload adds its own (see collect-garbage.ts). A write without
+    // code left none, and should not pay the pause.
+    if (item.pkg && plan.action !== 'unchanged' && plan.uploadCode) {
+      collectGarbage()
+    }
   }
   try {
     if (item.credentials && prepared) {

@@ -364,7 +364,9 @@ export function throwFailure(
   const rule =
     failure.code === codec.SIZE_CHANGED
       ? 'changed while it was read (its size differs from the listing); did a build run at the same time?'
-      : `cannot be read (${failure.code})`
+      : failure.code === codec.NOT_A_FILE
+        ? 'is no longer a regular file (it was replaced after the folder was listed); did a build run at the same time?'
+        : `cannot be read (${failure.code})`
   throw new CodeFolderError(folder.root, entry.path, rule)
 }
 

@@ -17,13 +17,13 @@ import {
 // esbuild (tsx, vitest) wraps named functions in a `__name` helper it
 // defines outside them; the no-op stands in for it here.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
+const { parentPort, workerData } = require('node:worker_threads')
 const __name = fn => fn
 const codec = (${segmentCodec.toString()})({
   fs: require('node:fs'),
   crypto: require('node:crypto'),
   zlib: require('node:zlib')
-})
+}, workerData)
 parentPort.on('message', async ({ id, job }) => {
   const result = await codec.encodeSegment(job)
   const transfer = [result.feed, result.local, result.central]
@@ -129,6 +129,7 @@ class FileWorkers {
     const slot: Slot = {
       worker: new Worker(WORKER_SOURCE, {
         eval: true,
+        workerData: { reuseBytes: reuseBytesPerWorker(this.size) },
         // File bytes live outside the heap; a small young generation keeps
         // each worker's resident memory small.
         resourceLimits: { maxYoungGenerationSizeMb: 4 }
@@ -163,6 +164,16 @@ class FileWorkers {
     busy?.reject(error)
     this.dispatch()
   }
+}
+
+/**
+ * The reuse caches of all workers share one budget, so a runner with many
+ * cores does not keep many times the memory (at least 4 MiB each).
+ */
+const REUSE_BYTES_TOTAL = 32 * 1024 * 1024
+
+function reuseBytesPerWorker(workers: number): number {
+  return Math.max(4 * 1024 * 1024, Math.floor(REUSE_BYTES_TOTAL / workers))
 }
 
 let shared: FileWorkers | undefined

@@ -35,14 +35,25 @@ export interface EncodedSegment {
 }
 
 export interface CodecModules {
-  fs: Pick<typeof fs, 'openSync' | 'readSync' | 'closeSync'>
+  fs: Pick<
+    typeof fs,
+    'openSync' | 'readSync' | 'closeSync' | 'fstatSync' | 'constants'
+  >
   crypto: Pick<typeof crypto, 'createHash'>
   zlib: Pick<typeof zlib, 'crc32' | 'deflateRawSync' | 'createDeflateRaw'>
 }
 
 export type SegmentCodec = ReturnType<typeof segmentCodec>
 
-export function segmentCodec(modules: CodecModules) {
+export interface CodecOptions {
+  /** Bytes of deflated contents kept for reuse (default 16 MiB). */
+  reuseBytes?: number
+}
+
+export function segmentCodec(
+  modules: CodecModules,
+  options: CodecOptions = {}
+) {
   const { fs, crypto, zlib } = modules
   /** Files above this are read and deflated in chunks, never whole. */
   const STREAM_THRESHOLD = 1024 * 1024
@@ -50,6 +61,7 @@ export function segmentCodec(modules: CodecModules) {
   /** Failure codes besides a read's errno. */
   const SIZE_CHANGED = 'SIZE_CHANGED'
   const TOO_LARGE = 'TOO_LARGE'
+  const NOT_A_FILE = 'NOT_A_FILE'
 
   // Zip: 1980-01-01 00:00 (any fixed time makes zips reproducible), made by
   // Unix (so readers apply the modes), version 2.0, UTF-8 names.
@@ -161,29 +173,34 @@ export function segmentCodec(modules: CodecModules) {
     return (mode << 16) >>> 0
   }
 
+  /**
+   * Opens a file that must still be a regular file. Non-blocking: a file
+   * swapped for a named pipe after the walk would otherwise block the
+   * worker in `open` where no cancel can reach it.
+   */
+  function openRegular(file: string): number {
+    const { O_RDONLY, O_NONBLOCK } = fs.constants
+    const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK)
+    if (fs.fstatSync(fd).isFile()) return fd
+    fs.closeSync(fd)
+    throw Object.assign(new Error(NOT_A_FILE), { code: NOT_A_FILE })
+  }
+
   // Small files are read into one reused buffer: a fresh Buffer per file is
   // freed only when the heap is collected, and tens of MB of them piled up.
-  let scratch = Buffer.allocUnsafeSlow(STREAM_THRESHOLD)
+  // One byte more than the largest small file, to see one that grew.
+  const scratch = Buffer.allocUnsafeSlow(STREAM_THRESHOLD + 1)
 
-  function readSmall(file: string): Buffer {
-    const fd = fs.openSync(file, 'r')
+  /** At most `expected` + 1 bytes: a file that grew is seen, not followed. */
+  function readSmall(file: string, expected: number): Buffer {
+    const fd = openRegular(file)
     try {
+      const limit = expected + 1
       let length = 0
       for (;;) {
-        if (length === scratch.length) {
-          const bigger = Buffer.allocUnsafeSlow(scratch.length * 2)
-          scratch.copy(bigger)
-          scratch = bigger
-        }
-        const read = fs.readSync(
-          fd,
-          scratch,
-          length,
-          scratch.length - length,
-          null
-        )
-        if (read === 0) return scratch.subarray(0, length)
+        const read = fs.readSync(fd, scratch, length, limit - length, null)
         length += read
+        if (read === 0 || length === limit) return scratch.subarray(0, length)
       }
     } finally {
       fs.closeSync(fd)
@@ -202,7 +219,9 @@ export function segmentCodec(modules: CodecModules) {
   // each task's node_modules): a content already deflated here is reused,
   // byte for byte what deflating it again would give. Bounded, so memory
   // stays flat whatever the files; past the bound, contents are not kept.
-  const REUSE_BYTES = 16 * 1024 * 1024
+  const REUSE_BYTES = options.reuseBytes ?? 16 * 1024 * 1024
+  /** What a kept content costs besides its bytes (key, map slot, object, buffer), measured. */
+  const ENTRY_OVERHEAD = 640
   const deflatedContents = new Map<
     string,
     Pick<FileRead, 'crc' | 'data' | 'deflated'>
@@ -210,8 +229,12 @@ export function segmentCodec(modules: CodecModules) {
   let reusedBytes = 0
 
   /** A small file whole: sha256, crc32, deflated when that shrinks it. */
-  function smallFile(file: string, job: SegmentJob): FileRead {
-    const bytes = readSmall(file)
+  function smallFile(
+    file: string,
+    expected: number,
+    job: SegmentJob
+  ): FileRead {
+    const bytes = readSmall(file, expected)
     const size = bytes.length
     const level = job.level
     if (level === undefined && !job.hash)
@@ -237,25 +260,30 @@ export function segmentCodec(modules: CodecModules) {
       data: shrinks ? deflated : Buffer.from(bytes),
       deflated: shrinks
     }
-    if (reusedBytes + zipped.data.length <= REUSE_BYTES) {
+    const cost = zipped.data.length + ENTRY_OVERHEAD
+    if (reusedBytes + cost <= REUSE_BYTES) {
       // An exact copy: a view would keep its whole underlying buffer.
       const kept = Buffer.allocUnsafeSlow(zipped.data.length)
       kept.set(zipped.data)
       deflatedContents.set(key, { ...zipped, data: kept })
-      reusedBytes += kept.length
+      reusedBytes += cost
     }
     return { size, sha, ...zipped }
   }
 
-  /** A large file in chunks; always deflated; stops once past `maxBytes`. */
+  /**
+   * A large file in chunks; always deflated; stops once past `maxBytes`,
+   * or once past `expected` bytes (a file that keeps growing).
+   */
   async function largeFile(
     file: string,
+    expected: number,
     job: SegmentJob
   ): Promise<FileRead | string> {
+    const fd = openRegular(file)
     const hash = job.hash ? crypto.createHash('sha256') : undefined
     const zip =
       job.level === undefined ? undefined : deflating(job.level, job.maxBytes)
-    const fd = fs.openSync(file, 'r')
     let size = 0
     let crc = 0
     // One chunk buffer, reused: each write is consumed before the next read.
@@ -266,6 +294,7 @@ export function segmentCodec(modules: CodecModules) {
         if (read === 0) break
         const bytes = chunk.subarray(0, read)
         size += read
+        if (size > expected) return SIZE_CHANGED
         hash?.update(bytes)
         if (!zip) continue
         crc = zlib.crc32(bytes, crc)
@@ -293,6 +322,8 @@ export function segmentCodec(modules: CodecModules) {
       stream.on('end', resolve)
       stream.on('error', reject)
     })
+    // Awaited by `end`; a stream that fails before then is seen by `write`.
+    ended.catch(() => undefined)
     return {
       /** Resolves false once the output passed `maxBytes`. */
       write: (bytes: Buffer) =>
@@ -356,8 +387,8 @@ export function segmentCodec(modules: CodecModules) {
     try {
       read =
         entry.size > STREAM_THRESHOLD
-          ? await largeFile(file, job)
-          : smallFile(file, job)
+          ? await largeFile(file, entry.size, job)
+          : smallFile(file, entry.size, job)
     } catch (error) {
       const code = (error as { code?: unknown }).code
       return typeof code === 'string' ? code : String(error)
@@ -413,6 +444,7 @@ export function segmentCodec(modules: CodecModules) {
     STREAM_THRESHOLD,
     SIZE_CHANGED,
     TOO_LARGE,
+    NOT_A_FILE,
     field,
     encodeSegment,
     rebaseCentral,

@@ -62,6 +62,32 @@ describe('faults from the API', () => {
     expect(run.result[0]?.error).toMatch(/reading function alpha/)
   })
 
+  it('stops its remote reads when a code folder fails the run before planning', async () => {
+    await using fake = await startFakeExh()
+    const names = Array.from({ length: 40 }, (_, i) => `task-${i + 10}`)
+    await using ws = await makeWorkspace({
+      ...tasks(Object.fromEntries(names.map(name => [name, {}]))),
+      'tasks/task-10/build/leak.js': { symlink: '../../task-11/build/index.js' }
+    })
+    for (const name of names) fake.seedFunction({ name })
+    // Each read waits, so reads are still queued when the run fails.
+    fake.fault({
+      method: 'GET',
+      path: /^\/tasks\/v1\/functions\/task-/,
+      times: Infinity,
+      delayMs: 300
+    })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode).toBe(1)
+    expect(run.log).toMatch(/points outside the code folder/)
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const reads = fake.requests.filter(r =>
+      r.path.startsWith('/tasks/v1/functions/task-')
+    )
+    // Those in flight when it failed (16 at once), never the 40.
+    expect(reads.length).toBeLessThanOrEqual(16)
+  })
+
   it('retries an update that answers 500 once, and updates the function', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(tasks({ alpha: { timeLimit: 60 } }))

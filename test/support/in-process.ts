@@ -4,6 +4,7 @@
 // protocol (stdout commands, files, signals, exit codes) is left to the
 // bundle runs in test/e2e.
 
+import { setMaxListeners } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
@@ -68,6 +69,8 @@ export async function runInProcess(
   }
   const cancel = new AbortController()
   const { signal } = cancel
+  // As main.ts does: every request and folder read in flight listens.
+  setMaxListeners(0, signal)
   const { interruptWhen } = options
   let cancelledAt: number | undefined
   const poll = setInterval(() => {
