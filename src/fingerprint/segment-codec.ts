@@ -220,7 +220,7 @@ export function segmentCodec(
   // byte for byte what deflating it again would give. Bounded, so memory
   // stays flat whatever the files; past the bound, contents are not kept.
   const REUSE_BYTES = options.reuseBytes ?? 16 * 1024 * 1024
-  /** What a kept content costs besides its bytes (key, map slot, object, buffer), measured. */
+  /** What a kept content costs besides its bytes (key, slot, object), measured. */
   const ENTRY_OVERHEAD = 640
   const deflatedContents = new Map<
     string,
