@@ -27991,6 +27991,24 @@ async function mapPool(items, limit, work, options = {}) {
   await Promise.all(workers);
   return results;
 }
+function limitConcurrency(limit) {
+  let running = 0;
+  const waiting = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+  return async (work) => {
+    if (running < limit) running++;
+    else await new Promise((resolve4) => waiting.push(resolve4));
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  };
+}
 
 // src/fingerprint/file-workers.ts
 import { availableParallelism } from "node:os";
@@ -28032,33 +28050,28 @@ function segmentCodec(modules, options = {}) {
       field(content)
     ]);
   }
+  function writeEntryFields(out, at, record2) {
+    out.writeUInt16LE(VERSION_NEEDED, at);
+    out.writeUInt16LE(FLAG_UTF8, at + 2);
+    out.writeUInt16LE(record2.method, at + 4);
+    out.writeUInt16LE(DOS_TIME, at + 6);
+    out.writeUInt16LE(DOS_DATE, at + 8);
+    out.writeUInt32LE(record2.crc, at + 10);
+    out.writeUInt32LE(record2.data.length, at + 14);
+    out.writeUInt32LE(record2.size, at + 18);
+    out.writeUInt16LE(record2.name.length, at + 22);
+  }
   function localHeader(record2) {
     const header = Buffer.alloc(LOCAL_HEADER);
     header.writeUInt32LE(67324752, 0);
-    header.writeUInt16LE(VERSION_NEEDED, 4);
-    header.writeUInt16LE(FLAG_UTF8, 6);
-    header.writeUInt16LE(record2.method, 8);
-    header.writeUInt16LE(DOS_TIME, 10);
-    header.writeUInt16LE(DOS_DATE, 12);
-    header.writeUInt32LE(record2.crc, 14);
-    header.writeUInt32LE(record2.data.length, 18);
-    header.writeUInt32LE(record2.size, 22);
-    header.writeUInt16LE(record2.name.length, 26);
+    writeEntryFields(header, 4, record2);
     return header;
   }
   function centralRecord(record2, offset) {
     const central = Buffer.alloc(CENTRAL_RECORD + record2.name.length);
     central.writeUInt32LE(33639248, 0);
     central.writeUInt16LE(VERSION_MADE_BY, 4);
-    central.writeUInt16LE(VERSION_NEEDED, 6);
-    central.writeUInt16LE(FLAG_UTF8, 8);
-    central.writeUInt16LE(record2.method, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(record2.crc, 16);
-    central.writeUInt32LE(record2.data.length, 20);
-    central.writeUInt32LE(record2.size, 24);
-    central.writeUInt16LE(record2.name.length, 28);
+    writeEntryFields(central, 6, record2);
     central.writeUInt32LE(record2.attributes, 38);
     central.writeUInt32LE(offset, 42);
     record2.name.copy(central, CENTRAL_RECORD);
@@ -28460,11 +28473,11 @@ function planSegments(entries, maxEntries = SEGMENT_ENTRIES) {
   return ranges;
 }
 async function* readSegments(folder, options) {
-  const { jobsAhead, batchFiles } = options.split ?? {
+  const { jobsAhead, segmentEntries } = options.split ?? {
     jobsAhead: SEGMENTS_AHEAD,
-    batchFiles: SEGMENT_ENTRIES
+    segmentEntries: SEGMENT_ENTRIES
   };
-  const ranges = planSegments(folder.entries, batchFiles);
+  const ranges = planSegments(folder.entries, segmentEntries);
   const stop = new AbortController();
   const cancel = () => {
     stop.abort(options.signal?.reason);
@@ -34594,23 +34607,14 @@ async function checkCredentials({ sdk, call }, options) {
 var READ_CONCURRENCY = 16;
 function readRemoteFunctions(client, tasks2, remoteNames, concurrency) {
   const listed = new Set(remoteNames);
+  const limit = limitConcurrency(Math.max(concurrency, READ_CONCURRENCY));
   const reads = /* @__PURE__ */ new Map();
-  const starts = [];
   for (const task of tasks2.filter((t) => listed.has(t.name))) {
-    const read = new Promise((resolve4, reject) => {
-      starts.push(() => {
-        const committed = new Set(Object.values(task.config.environment ?? {}));
-        client.getFunction(task.name, committed).then(resolve4, reject);
-      });
-    });
+    const committed = new Set(Object.values(task.config.environment ?? {}));
+    const read = limit(() => client.getFunction(task.name, committed));
     read.catch(() => void 0);
     reads.set(task.name, read);
   }
-  const pending = [...reads.values()];
-  void mapPool(starts, Math.max(concurrency, READ_CONCURRENCY), (start, i2) => {
-    start();
-    return pending[i2].catch(() => void 0);
-  });
   return reads;
 }
 async function planAgainstRemote(client, scanned, remoteNames, settings2, reads = readRemoteFunctions(

@@ -29,3 +29,30 @@ export async function mapPool<T, R>(
   await Promise.all(workers)
   return results
 }
+
+/**
+ * A gate for work started one item at a time: each call runs `work` once
+ * fewer than `limit` are running, in call order, and gives its result.
+ */
+export function limitConcurrency(
+  limit: number
+): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0
+  const waiting: (() => void)[] = []
+  // A finished call hands its slot to the next waiting one, so no call
+  // made in between can take it too.
+  const release = (): void => {
+    const next = waiting.shift()
+    if (next) next()
+    else running--
+  }
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running < limit) running++
+    else await new Promise<void>(resolve => waiting.push(resolve))
+    try {
+      return await work()
+    } finally {
+      release()
+    }
+  }
+}

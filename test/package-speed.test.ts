@@ -32,9 +32,9 @@ describe('packaging in parallel', () => {
   it('writes the same bytes whatever the split and the concurrency', async () => {
     const folder = await walkCodeFolder(await makeTree(mixedTree()))
     const splits = [
-      { jobsAhead: 1, batchFiles: 1 },
-      { jobsAhead: 2, batchFiles: 7 },
-      { jobsAhead: 16, batchFiles: 512 }
+      { jobsAhead: 1, segmentEntries: 1 },
+      { jobsAhead: 2, segmentEntries: 7 },
+      { jobsAhead: 16, segmentEntries: 512 }
     ]
     const zips = await Promise.all([
       ...splits.map(split => packageCodeFolder(folder, { split })),

@@ -22,10 +22,10 @@ export interface ReadOptions {
   /** Deflate level when the bytes go into a zip. */
   level?: number
   signal?: AbortSignal
-  /** Deflated bytes a single file may reach before it fails `tooLarge`. */
+  /** Deflated bytes a single file may reach before it fails (TOO_LARGE). */
   maxBytes?: number
   /** How work is split (tests vary it; the output never depends on it). */
-  split?: { jobsAhead: number; batchFiles: number }
+  split?: { jobsAhead: number; segmentEntries: number }
 }
 
 /** Entry ranges `[start, end)`, in order; a large file is a range alone. */
@@ -65,11 +65,11 @@ export async function* readSegments(
   folder: WalkedFolder,
   options: ReadOptions
 ): AsyncGenerator<{ first: number; segment: EncodedSegment }> {
-  const { jobsAhead, batchFiles } = options.split ?? {
+  const { jobsAhead, segmentEntries } = options.split ?? {
     jobsAhead: SEGMENTS_AHEAD,
-    batchFiles: SEGMENT_ENTRIES
+    segmentEntries: SEGMENT_ENTRIES
   }
-  const ranges = planSegments(folder.entries, batchFiles)
+  const ranges = planSegments(folder.entries, segmentEntries)
   // One listener on the run's signal per folder, not one per segment.
   const stop = new AbortController()
   const cancel = (): void => {

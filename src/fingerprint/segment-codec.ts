@@ -109,18 +109,26 @@ export function segmentCodec(
     attributes: number
   }
 
+  /**
+   * The fields a local header and a central record share, in the same
+   * order (version needed … name length), written from `at`.
+   */
+  function writeEntryFields(out: Buffer, at: number, record: ZipRecord): void {
+    out.writeUInt16LE(VERSION_NEEDED, at)
+    out.writeUInt16LE(FLAG_UTF8, at + 2)
+    out.writeUInt16LE(record.method, at + 4)
+    out.writeUInt16LE(DOS_TIME, at + 6)
+    out.writeUInt16LE(DOS_DATE, at + 8)
+    out.writeUInt32LE(record.crc, at + 10)
+    out.writeUInt32LE(record.data.length, at + 14)
+    out.writeUInt32LE(record.size, at + 18)
+    out.writeUInt16LE(record.name.length, at + 22)
+  }
+
   function localHeader(record: ZipRecord): Buffer {
     const header = Buffer.alloc(LOCAL_HEADER)
     header.writeUInt32LE(0x04034b50, 0)
-    header.writeUInt16LE(VERSION_NEEDED, 4)
-    header.writeUInt16LE(FLAG_UTF8, 6)
-    header.writeUInt16LE(record.method, 8)
-    header.writeUInt16LE(DOS_TIME, 10)
-    header.writeUInt16LE(DOS_DATE, 12)
-    header.writeUInt32LE(record.crc, 14)
-    header.writeUInt32LE(record.data.length, 18)
-    header.writeUInt32LE(record.size, 22)
-    header.writeUInt16LE(record.name.length, 26)
+    writeEntryFields(header, 4, record)
     return header
   }
 
@@ -128,15 +136,7 @@ export function segmentCodec(
     const central = Buffer.alloc(CENTRAL_RECORD + record.name.length)
     central.writeUInt32LE(0x02014b50, 0)
     central.writeUInt16LE(VERSION_MADE_BY, 4)
-    central.writeUInt16LE(VERSION_NEEDED, 6)
-    central.writeUInt16LE(FLAG_UTF8, 8)
-    central.writeUInt16LE(record.method, 10)
-    central.writeUInt16LE(DOS_TIME, 12)
-    central.writeUInt16LE(DOS_DATE, 14)
-    central.writeUInt32LE(record.crc, 16)
-    central.writeUInt32LE(record.data.length, 20)
-    central.writeUInt32LE(record.size, 24)
-    central.writeUInt16LE(record.name.length, 28)
+    writeEntryFields(central, 6, record)
     // Extra field, comment, disk number, internal attributes: all zero.
     central.writeUInt32LE(record.attributes, 38)
     central.writeUInt32LE(offset, 42)

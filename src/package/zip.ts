@@ -3,9 +3,10 @@
 //
 // The zip is written here rather than with a library: runs of entries are
 // read, deflated and encoded on one worker per core (see read-pass.ts and
-// segment-codec.ts) and written in sorted order as they finish, which no zip library does (yazl deflates one entry at
-// a time; adm-zip's async writer overflows the stack on ~2,000 stored entries
-// in a row and its sync writer blocks the event loop). The format written is
+// segment-codec.ts) and written in sorted order as they finish, which no
+// zip library does (yazl deflates one entry at a time; adm-zip's async
+// writer overflows the stack on ~2,000 stored entries in a row and its sync
+// writer blocks the event loop). The format written is
 // the plain one every reader takes: local headers with sizes known, a central
 // directory, no ZIP64, no data descriptors. adm-zip still reads zips back in
 // the tests and the fake API.
@@ -89,7 +90,7 @@ export async function packageCodeFolder(
   }
 }
 
-/** Every entry in sorted order, a segment at a time; the fingerprint too when asked. */
+/** Every entry in sorted order, a segment at a time; the fingerprint if asked. */
 async function writeEntries(
   folder: WalkedFolder,
   zip: ZipWriter,

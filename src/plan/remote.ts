@@ -10,7 +10,7 @@ import { createTaskFilter } from '../config/task-filter.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { forLog } from '../safe-text.js'
 import { planTask, type RemoteFunction, type TaskPlan } from './decide.js'
-import { mapPool } from '../pool.js'
+import { limitConcurrency, mapPool } from '../pool.js'
 import { describeError } from '../errors.js'
 import type { ScannedTask } from '../fingerprint/scan.js'
 import type { TaskDefinition } from '../task.js'
@@ -81,24 +81,15 @@ export function readRemoteFunctions(
   concurrency: number
 ): RemoteReads {
   const listed = new Set(remoteNames)
+  const limit = limitConcurrency(Math.max(concurrency, READ_CONCURRENCY))
   const reads = new Map<string, Promise<RemoteFunction | undefined>>()
-  const starts: (() => void)[] = []
   for (const task of tasks.filter(t => listed.has(t.name))) {
-    const read = new Promise<RemoteFunction | undefined>((resolve, reject) => {
-      starts.push(() => {
-        const committed = new Set(Object.values(task.config.environment ?? {}))
-        client.getFunction(task.name, committed).then(resolve, reject)
-      })
-    })
+    const committed = new Set(Object.values(task.config.environment ?? {}))
+    const read = limit(() => client.getFunction(task.name, committed))
     // Awaited when planned; until then a failure is not unhandled.
     read.catch(() => undefined)
     reads.set(task.name, read)
   }
-  const pending = [...reads.values()]
-  void mapPool(starts, Math.max(concurrency, READ_CONCURRENCY), (start, i) => {
-    start()
-    return (pending[i] as Promise<unknown>).catch(() => undefined)
-  })
   return reads
 }
 
