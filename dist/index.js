@@ -28108,9 +28108,10 @@ function segmentCodec(modules, options = {}) {
     fs4.closeSync(fd);
     throw Object.assign(new Error(NOT_A_FILE), { code: NOT_A_FILE });
   }
-  const scratch = Buffer.allocUnsafeSlow(STREAM_THRESHOLD + 1);
+  let scratch;
   function readSmall(file, expected) {
     const fd = openRegular(file);
+    scratch ??= Buffer.allocUnsafeSlow(STREAM_THRESHOLD + 1);
     try {
       const limit = expected + 1;
       let length = 0;

@@ -189,11 +189,13 @@ export function segmentCodec(
   // Small files are read into one reused buffer: a fresh Buffer per file is
   // freed only when the heap is collected, and tens of MB of them piled up.
   // One byte more than the largest small file, to see one that grew.
-  const scratch = Buffer.allocUnsafeSlow(STREAM_THRESHOLD + 1)
+  // Made on first use: the main thread's codec never reads a file.
+  let scratch: Buffer | undefined
 
   /** At most `expected` + 1 bytes: a file that grew is seen, not followed. */
   function readSmall(file: string, expected: number): Buffer {
     const fd = openRegular(file)
+    scratch ??= Buffer.allocUnsafeSlow(STREAM_THRESHOLD + 1)
     try {
       const limit = expected + 1
       let length = 0
