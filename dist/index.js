@@ -28874,7 +28874,7 @@ var FileSink = class _FileSink {
     const parts = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    if (parts.length) await this.handle.write(Buffer.concat(parts));
+    if (parts.length) await this.handle.writev(parts);
   }
 };
 function requestBodyBytes(body) {

@@ -177,7 +177,7 @@ class MemorySink implements Sink {
   }
 }
 
-/** Writes in chunks of about 1 MiB: few system calls, little memory. */
+/** Writes about 1 MiB at a time: few system calls, no joined copies. */
 class FileSink implements Sink {
   private pending: Buffer[] = []
   private pendingBytes = 0
@@ -215,7 +215,8 @@ class FileSink implements Sink {
     const parts = this.pending
     this.pending = []
     this.pendingBytes = 0
-    if (parts.length) await this.handle.write(Buffer.concat(parts))
+    // One vectored write, no joined copy; libuv writes every buffer.
+    if (parts.length) await this.handle.writev(parts)
   }
 }
 
