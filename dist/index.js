@@ -23320,11 +23320,11 @@ var require_parse = __commonJS({
         segments[segments.length] = parent;
       }
       var n = key.length;
-      var open3 = first;
+      var open4 = first;
       var collected = 0;
-      while (open3 >= 0 && collected < options.depth) {
+      while (open4 >= 0 && collected < options.depth) {
         var level = 1;
-        var i2 = open3 + 1;
+        var i2 = open4 + 1;
         var close = -1;
         while (i2 < n && close < 0) {
           var cu = key.charCodeAt(i2);
@@ -23339,23 +23339,23 @@ var require_parse = __commonJS({
           i2 += 1;
         }
         if (close < 0) {
-          segments[segments.length] = "[" + key.slice(open3) + "]";
+          segments[segments.length] = "[" + key.slice(open4) + "]";
           return segments;
         }
-        var seg = key.slice(open3, close + 1);
+        var seg = key.slice(open4, close + 1);
         var content = seg.slice(1, -1);
         if (!options.plainObjects && has.call(Object.prototype, content) && !options.allowPrototypes) {
           return;
         }
         segments[segments.length] = seg;
         collected += 1;
-        open3 = key.indexOf("[", close + 1);
+        open4 = key.indexOf("[", close + 1);
       }
-      if (open3 >= 0) {
+      if (open4 >= 0) {
         if (options.strictDepth === true) {
           throw new RangeError("Input depth exceeded depth option of " + options.depth + " and strictDepth is true");
         }
-        segments[segments.length] = "[" + key.slice(open3) + "]";
+        segments[segments.length] = "[" + key.slice(open4) + "]";
       }
       return segments;
     };
@@ -28021,7 +28021,7 @@ import * as zlib from "node:zlib";
 function segmentCodec(modules, options = {}) {
   const { fs: fs4, crypto: crypto3, zlib: zlib2 } = modules;
   const STREAM_THRESHOLD = 1024 * 1024;
-  const CHUNK_BYTES = 256 * 1024;
+  const CHUNK_BYTES2 = 256 * 1024;
   const SIZE_CHANGED = "SIZE_CHANGED";
   const TOO_LARGE = "TOO_LARGE";
   const NOT_A_FILE = "NOT_A_FILE";
@@ -28164,10 +28164,10 @@ function segmentCodec(modules, options = {}) {
     const zip = job.level === void 0 ? void 0 : deflating(job.level, job.maxBytes);
     let size = 0;
     let crc2 = 0;
-    const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES2);
     try {
       for (; ; ) {
-        const read = fs4.readSync(fd, chunk, 0, CHUNK_BYTES, null);
+        const read = fs4.readSync(fd, chunk, 0, CHUNK_BYTES2, null);
         if (read === 0) break;
         const bytes = chunk.subarray(0, read);
         size += read;
@@ -28187,11 +28187,11 @@ function segmentCodec(modules, options = {}) {
   }
   function deflating(level, maxBytes = Infinity) {
     const stream = zlib2.createDeflateRaw({ level });
-    const chunks = [];
+    const chunks2 = [];
     let total = 0;
     stream.on("data", (chunk) => {
       total += chunk.length;
-      if (total <= maxBytes) chunks.push(chunk);
+      if (total <= maxBytes) chunks2.push(chunk);
     });
     const ended = new Promise((resolve4, reject) => {
       stream.on("end", resolve4);
@@ -28209,7 +28209,7 @@ function segmentCodec(modules, options = {}) {
       end: async () => {
         stream.end();
         await ended;
-        return total <= maxBytes ? Buffer.concat(chunks) : null;
+        return total <= maxBytes ? Buffer.concat(chunks2) : null;
       },
       destroy: () => stream.destroy()
     };
@@ -28973,7 +28973,60 @@ function codeFolderProblem(task, error2) {
   };
 }
 
+// src/exh/function-body.ts
+import { open as open3 } from "node:fs/promises";
+import { Readable } from "node:stream";
+var CHUNK_BYTES = 3 * 64 * 1024;
+function functionRequestBody(body, zip) {
+  if (!zip) {
+    const json2 = Buffer.from(JSON.stringify(body));
+    return { length: json2.length, open: () => Readable.from([json2]) };
+  }
+  const json = JSON.stringify({ ...body, code: "" });
+  const tail = '"}';
+  if (!json.endsWith(`"code":""}`)) throw new Error("internal: code not last");
+  const head = Buffer.from(json.slice(0, -tail.length));
+  return {
+    length: head.length + 4 * Math.ceil(zip.bytes / 3) + tail.length,
+    open: () => Readable.from(chunks(head, zip, Buffer.from(tail)))
+  };
+}
+async function* chunks(head, zip, tail) {
+  yield head;
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, zip.bytes));
+  for (let read = 0; read < zip.bytes; ) {
+    const want = chunk.subarray(0, Math.min(chunk.length, zip.bytes - read));
+    const filled = await readAt(zip.file, want, read);
+    if (filled === 0) {
+      throw new Error(`${zip.file}: shorter than when it was packaged`);
+    }
+    read += filled;
+    yield chunk.toString("base64", 0, filled);
+  }
+  yield tail;
+}
+async function readAt(file, target, position) {
+  const handle = await open3(file, "r");
+  try {
+    let filled = 0;
+    while (filled < target.length) {
+      const { bytesRead } = await handle.read(
+        target,
+        filled,
+        target.length - filled,
+        position + filled
+      );
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled;
+  } finally {
+    await handle.close();
+  }
+}
+
 // src/exh/functions.ts
+var TASKS_BASE = "/tasks/v1";
 function functionsApi(sdk, call, mask) {
   const functions2 = sdk.tasks.functions;
   const read = async (name) => {
@@ -28993,11 +29046,12 @@ function functionsApi(sdk, call, mask) {
     const details = await read(name);
     return details && toRemote(details, mask, committed);
   };
-  const updateFunction = async (name, body) => {
+  const updateFunction = async (name, body, code) => {
     const label = `updating function ${name}`;
+    const data = functionRequestBody(body, code);
     const result = await call(
       label,
-      (o) => functions2.update(name, body, o)
+      (o) => sendJson(sdk, "put", `/functions/${name}`, data, o)
     );
     if (!result.affectedRecords) {
       throw new ExhApiError(label, "the API reported no record updated", {
@@ -29011,10 +29065,15 @@ function functionsApi(sdk, call, mask) {
     // The marker is no secret: read without masking the other values.
     markerOf: async (name) => (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
     updateFunction,
-    createFunction: (body) => createFunction(sdk, call, body, {
-      exists: async (name) => await read(name) !== void 0,
-      updateFunction
-    }),
+    createFunction: (body, code) => createFunction(
+      sdk,
+      call,
+      { body, code },
+      {
+        exists: async (name) => await read(name) !== void 0,
+        updateFunction
+      }
+    ),
     async deleteFunction(name) {
       await call(`deleting function ${name}`, (o) => functions2.remove(name, o));
     }
@@ -29035,18 +29094,19 @@ async function listFunctions(sdk, call) {
     updateTimestamp: toIso(fn.updateTimestamp)
   }));
 }
-async function createFunction(sdk, call, body, api2) {
+async function createFunction(sdk, call, { body, code }, api2) {
   const { name = "", ...rest } = body;
   const updateInstead = async () => {
     if (!await api2.exists(name)) return void 0;
-    await api2.updateFunction(name, rest);
+    await api2.updateFunction(name, rest, code);
     return true;
   };
+  const data = functionRequestBody({ ...rest, name }, code);
   try {
     await call(
       `creating function ${name}`,
       async (o) => {
-        await sdk.tasks.functions.create({ ...rest, name }, o);
+        await sendJson(sdk, "post", "/functions/", data, o);
         return true;
       },
       updateInstead
@@ -29054,6 +29114,25 @@ async function createFunction(sdk, call, body, api2) {
   } catch (error2) {
     const exists3 = error2 instanceof ExhApiError && error2.failure.apiCode === 17;
     if (!exists3 || !await updateInstead()) throw error2;
+  }
+}
+async function sendJson(sdk, method, path9, body, options) {
+  const data = body.open();
+  try {
+    const response = await sdk.raw.request({
+      ...options,
+      method,
+      url: `${TASKS_BASE}${path9}`,
+      data,
+      headers: {
+        "Content-Type": "application/json",
+        "Content-Length": String(body.length)
+      },
+      maxRedirects: 0
+    });
+    return response.data;
+  } finally {
+    data.destroy();
   }
 }
 function toIso(value) {
@@ -30533,7 +30612,7 @@ var AUTH_BASE = "/auth/v2";
 var USER_BASE = "/users/v1";
 var DATA_BASE = "/data/v1";
 var FILES_BASE = "/files/v1";
-var TASKS_BASE = "/tasks/v1";
+var TASKS_BASE2 = "/tasks/v1";
 var CONFIGURATION_BASE = "/configurations/v2";
 var TEMPLATE_BASE = "/templates/v1";
 var TEMPLATES_V2_BASE = "/templates/v2";
@@ -32505,7 +32584,7 @@ var dataService = (httpWithAuth) => {
   };
 };
 function createCustomFormData(value, boundary) {
-  const chunks = [
+  const chunks2 = [
     `--${boundary}\r
 `,
     'Content-Disposition: form-data; name="file"; filename="data"\r\n',
@@ -32514,7 +32593,7 @@ function createCustomFormData(value, boundary) {
     "\r\n",
     `--${boundary}--`
   ];
-  return BufferModule.Buffer.from(chunks.join(""));
+  return BufferModule.Buffer.from(chunks2.join(""));
 }
 function generateBoundary() {
   let boundary = "--------------------------";
@@ -32839,7 +32918,7 @@ var tasks = (client, httpAuth) => ({
 });
 var tasksService = (httpWithAuth) => {
   const client = httpClient({
-    basePath: TASKS_BASE
+    basePath: TASKS_BASE2
   });
   return {
     ...tasks(client, httpWithAuth),
@@ -34776,25 +34855,6 @@ function bodyOf(item) {
 }
 
 // src/apply/apply.ts
-import { readFile as readFile3 } from "node:fs/promises";
-
-// src/collect-garbage.ts
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-var gc;
-function collectGarbage() {
-  try {
-    if (!gc) {
-      setFlagsFromString("--expose-gc");
-      gc = runInNewContext("gc");
-    }
-    gc();
-  } catch {
-    gc = () => void 0;
-  }
-}
-
-// src/apply/apply.ts
 async function applyPlans(client, ready, options) {
   let firstFailed;
   return mapPool(
@@ -34851,10 +34911,6 @@ async function applyTask(client, item, mask) {
     await writeFunction(client, item, plan, prepared?.tokens);
   } catch (error2) {
     return finish({ status: "failed", error: writeFailure(error2, prepared) });
-  } finally {
-    if (item.pkg && plan.action !== "unchanged" && plan.uploadCode) {
-      collectGarbage();
-    }
   }
   try {
     if (item.credentials && prepared) {
@@ -34870,19 +34926,15 @@ async function applyTask(client, item, mask) {
 }
 async function writeFunction(client, item, plan, tokens2) {
   if (plan.action === "unchanged") return;
-  const code = item.pkg ? (await readFile3(item.pkg.file)).toString("base64") : void 0;
   const body = tokens2 ? withTokens(plan.body, tokens2) : plan.body;
   if (plan.action === "create") {
-    if (code === void 0) throw new Error("internal: create without code");
-    await client.createFunction({ ...body, code });
+    if (!item.pkg) throw new Error("internal: create without code");
+    await client.createFunction(body, item.pkg);
     return;
   }
-  const update = {
-    ...body,
-    ...plan.uploadCode && code !== void 0 ? { code } : {}
-  };
-  if (Object.keys(update).length) {
-    await client.updateFunction(item.task.name, update);
+  const code = plan.uploadCode ? item.pkg : void 0;
+  if (Object.keys(body).length || code) {
+    await client.updateFunction(item.task.name, body, code);
   }
 }
 function writeFailure(error2, prepared) {

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-import { collectGarbage } from '../collect-garbage.js'
 import type { ExhClient } from '../exh/types.js'
 import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
@@ -107,13 +105,6 @@ async function applyTask(
     await writeFunction(client, item, plan, prepared?.tokens)
   } catch (error) {
     return finish({ status: 'failed', error: writeFailure(error, prepared) })
-  } finally {
-    // The upload's copies of the zip are garbage now: free them before the
-    // next upload adds its own (see collect-garbage.ts). A write without
-    // code left none, and should not pay the pause.
-    if (item.pkg && plan.action !== 'unchanged' && plan.uploadCode) {
-      collectGarbage()
-    }
   }
   try {
     if (item.credentials && prepared) {
@@ -137,22 +128,16 @@ async function writeFunction(
   tokens: OAuthTokens | undefined
 ): Promise<void> {
   if (plan.action === 'unchanged') return
-  const code = item.pkg
-    ? (await readFile(item.pkg.file)).toString('base64')
-    : undefined
   const body = tokens ? withTokens(plan.body, tokens) : plan.body
   if (plan.action === 'create') {
-    if (code === undefined) throw new Error('internal: create without code')
-    await client.createFunction({ ...body, code })
+    if (!item.pkg) throw new Error('internal: create without code')
+    await client.createFunction(body, item.pkg)
     return
   }
-  const update = {
-    ...body,
-    ...(plan.uploadCode && code !== undefined ? { code } : {})
-  }
+  const code = plan.uploadCode ? item.pkg : undefined
   // A permissions-only change touches the role, not the function.
-  if (Object.keys(update).length) {
-    await client.updateFunction(item.task.name, update)
+  if (Object.keys(body).length || code) {
+    await client.updateFunction(item.task.name, body, code)
   }
 }
 

@@ -8,8 +8,16 @@ import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
 import { maskReadBack } from '../secrets.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { ExhApiError } from './failure.js'
-import type { Call } from './request.js'
+import {
+  functionRequestBody,
+  type RequestBody,
+  type ZipUpload
+} from './function-body.js'
+import type { Call, CallOptions } from './request.js'
 import type { ExhFunctionsApi, RemoteFunctionSummary } from './types.js'
+
+/** Where the SDK's task functions live (its own `TASKS_BASE`). */
+const TASKS_BASE = '/tasks/v1'
 
 export function functionsApi(
   sdk: OAuth1Client,
@@ -39,13 +47,15 @@ export function functionsApi(
   }
   const updateFunction: ExhFunctionsApi['updateFunction'] = async (
     name,
-    body
+    body,
+    code
   ) => {
     const label = `updating function ${name}`
+    const data = functionRequestBody(body, code)
     const result = await call(label, o =>
-      functions.update(name, body as never, o)
+      sendJson(sdk, 'put', `/functions/${name}`, data, o)
     )
-    if (!result.affectedRecords) {
+    if (!(result as { affectedRecords?: number }).affectedRecords) {
       throw new ExhApiError(label, 'the API reported no record updated', {
         noResponse: false
       })
@@ -58,11 +68,16 @@ export function functionsApi(
     markerOf: async name =>
       (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
     updateFunction,
-    createFunction: body =>
-      createFunction(sdk, call, body, {
-        exists: async name => (await read(name)) !== undefined,
-        updateFunction
-      }),
+    createFunction: (body, code) =>
+      createFunction(
+        sdk,
+        call,
+        { body, code },
+        {
+          exists: async name => (await read(name)) !== undefined,
+          updateFunction
+        }
+      ),
     async deleteFunction(name) {
       await call(`deleting function ${name}`, o => functions.remove(name, o))
     }
@@ -94,7 +109,7 @@ async function listFunctions(
 async function createFunction(
   sdk: OAuth1Client,
   call: Call,
-  body: FunctionBody & { code: string },
+  { body, code }: { body: FunctionBody; code: ZipUpload },
   api: Pick<ExhFunctionsApi, 'updateFunction'> & {
     exists: (name: string) => Promise<boolean>
   }
@@ -102,14 +117,15 @@ async function createFunction(
   const { name = '', ...rest } = body
   const updateInstead = async (): Promise<true | undefined> => {
     if (!(await api.exists(name))) return undefined
-    await api.updateFunction(name, rest)
+    await api.updateFunction(name, rest, code)
     return true
   }
+  const data = functionRequestBody({ ...rest, name }, code)
   try {
     await call(
       `creating function ${name}`,
       async o => {
-        await sdk.tasks.functions.create({ ...rest, name } as never, o)
+        await sendJson(sdk, 'post', '/functions/', data, o)
         return true as const
       },
       updateInstead
@@ -119,6 +135,40 @@ async function createFunction(
     // late. Update it rather than fail.
     const exists = error instanceof ExhApiError && error.failure.apiCode === 17
     if (!exists || !(await updateInstead())) throw error
+  }
+}
+
+/**
+ * The typed `functions.create` / `update` calls with the body streamed
+ * (function-body.ts): the same paths, on the same authenticated axios
+ * instance and error handling (`sdk.raw`). Redirects are not followed, as in
+ * the SDK's own file uploads: following one replays a body held in memory,
+ * and a write has no reason to go elsewhere.
+ */
+async function sendJson(
+  sdk: OAuth1Client,
+  method: 'post' | 'put',
+  path: string,
+  body: RequestBody,
+  options: CallOptions
+): Promise<unknown> {
+  const data = body.open()
+  try {
+    const response = await sdk.raw.request({
+      ...options,
+      method,
+      url: `${TASKS_BASE}${path}`,
+      data,
+      headers: {
+        'Content-Type': 'application/json',
+        'Content-Length': String(body.length)
+      },
+      maxRedirects: 0
+    })
+    return response.data
+  } finally {
+    // Ends the reads of a request that failed half-way.
+    data.destroy()
   }
 }
 

@@ -3,6 +3,7 @@
 
 import type { Credentials } from '../inputs.js'
 import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
+import type { ZipUpload } from './function-body.js'
 
 export interface ExhClientOptions {
   host: string
@@ -37,10 +38,12 @@ export interface ExhFunctionsApi {
   /** The marker variable's value, read without masking anything; undefined without one (or no function). */
   markerOf(name: string): Promise<string | undefined>
   /** A create whose answer was lost, or that turns out to exist, becomes an update. */
-  createFunction(body: FunctionBody & { code: string }): Promise<void>
+  createFunction(body: FunctionBody, code: ZipUpload): Promise<void>
+  /** Writes `body`'s fields, and the code when `code` is given. */
   updateFunction(
     name: string,
-    body: FunctionBody & { code?: string }
+    body: FunctionBody,
+    code?: ZipUpload
   ): Promise<void>
   deleteFunction(name: string): Promise<void>
 }
