@@ -28010,6 +28010,22 @@ function limitConcurrency(limit) {
   };
 }
 
+// src/collect-garbage.ts
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+var gc;
+function collectGarbage() {
+  try {
+    if (!gc) {
+      setFlagsFromString("--expose-gc");
+      gc = runInNewContext("gc");
+    }
+    gc();
+  } catch {
+    gc = () => void 0;
+  }
+}
+
 // src/fingerprint/file-workers.ts
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -28450,6 +28466,16 @@ async function closeFileWorkers() {
 var SEGMENT_ENTRIES = 128;
 var SEGMENT_BYTES = 1024 * 1024;
 var SEGMENTS_AHEAD = 4;
+var COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
+var receivedBytes = 0;
+function received(segment) {
+  for (const bytes of [segment.feed, segment.local, segment.central]) {
+    receivedBytes += bytes?.byteLength ?? 0;
+  }
+  if (receivedBytes < COLLECT_EVERY_BYTES) return;
+  receivedBytes = 0;
+  collectGarbage();
+}
 function planSegments(entries, maxEntries = SEGMENT_ENTRIES) {
   const ranges = [];
   let start = 0;
@@ -28507,6 +28533,7 @@ async function* readSegments(folder, options) {
       launch();
       const segment = await running.shift();
       options.signal?.throwIfAborted();
+      received(segment);
       yield { first, segment };
     }
   } finally {
