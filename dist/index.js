@@ -28449,7 +28449,7 @@ var FileWorkers = class {
     this.dispatch();
   }
 };
-var REUSE_BYTES_TOTAL = 32 * 1024 * 1024;
+var REUSE_BYTES_TOTAL = 16 * 1024 * 1024;
 function reuseBytesPerWorker(workers) {
   return Math.max(4 * 1024 * 1024, Math.floor(REUSE_BYTES_TOTAL / workers));
 }

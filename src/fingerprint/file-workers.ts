@@ -170,7 +170,7 @@ class FileWorkers {
  * The reuse caches of all workers share one budget, so a runner with many
  * cores does not keep many times the memory (at least 4 MiB each).
  */
-const REUSE_BYTES_TOTAL = 32 * 1024 * 1024
+const REUSE_BYTES_TOTAL = 16 * 1024 * 1024
 
 function reuseBytesPerWorker(workers: number): number {
   return Math.max(4 * 1024 * 1024, Math.floor(REUSE_BYTES_TOTAL / workers))
