@@ -1,6 +1,8 @@
 // Faults the API can throw at a run (5xx, lost connections, 401s, timeouts,
 // refused logins), through the pipeline in-process against the fake API.
 // Waits, signals and concurrency are measured on the bundle (test/e2e).
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
 import { exhErrorBody, startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace } from '../support/workspace.js'
@@ -394,4 +396,44 @@ describe('logging in with email and password', () => {
     expect(named(fake, 'POST', LOGIN)).toHaveLength(1)
     expect(readable(run)).toContain(word)
   })
+})
+
+describe('a write answered with a redirect', () => {
+  it.each([
+    ['create', 'POST', CREATE],
+    ['update', 'PUT', `${CREATE}moved`]
+  ] as const)(
+    'fails the %s and sends its body nowhere else',
+    async (action, method, path) => {
+      const elsewhere: string[] = []
+      const trap = createServer((req, res) => {
+        elsewhere.push(`${req.method ?? ''} ${req.url ?? ''}`)
+        res.end('{}')
+      })
+      await new Promise<void>(resolve => trap.listen(0, '127.0.0.1', resolve))
+      const { port } = trap.address() as AddressInfo
+      try {
+        await using fake = await startFakeExh()
+        await using ws = await makeWorkspace(
+          tasks({ moved: { environment: { KEY: 'redirected-value' } } })
+        )
+        if (action === 'update') fake.seedFunction({ name: 'moved' })
+        fake.fault({
+          method,
+          path,
+          status: 307,
+          headers: { Location: `http://localhost:${port}/collect` },
+          times: Infinity
+        })
+        const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+        expect(run.exitCode).toBe(1)
+        expect(run.result[0]).toMatchObject({ action, status: 'failed' })
+        expect(run.result[0]?.error).toMatch(/307/)
+        expect(elsewhere).toEqual([])
+        expect(named(fake, method, path).length).toBeGreaterThan(0)
+      } finally {
+        await new Promise(resolve => trap.close(resolve))
+      }
+    }
+  )
 })
