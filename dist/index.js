@@ -25848,16 +25848,24 @@ function maskReadBack(value, committed) {
 }
 var SecretRegistry = class {
   values = /* @__PURE__ */ new Set();
+  /** The values' parts as given (`values` holds their encoded forms too). */
+  parts = /* @__PURE__ */ new Set();
   /** Longest first, so a secret containing another is replaced whole; sorted once per change, not per line. */
   ordered = [];
+  /**
+   * Holds `value`; returns its parts not held before, for the runner to mask
+   * (a key substituted into twenty tasks is one `::add-mask::` line).
+   */
   add(value) {
-    const before = this.values.size;
-    for (const part of secretParts(value)) {
+    const added = secretParts(value).filter((part) => !this.parts.has(part));
+    for (const part of added) {
+      this.parts.add(part);
       for (const form of encodedForms(part)) this.values.add(form);
     }
-    if (this.values.size !== before) {
+    if (added.length) {
       this.ordered = [...this.values].sort((a, b) => b.length - a.length);
     }
+    return added;
   }
   redact(text) {
     return this.ordered.reduce(
@@ -35627,8 +35635,7 @@ async function run() {
   const log = safeLog(secrets);
   const cancel = cancelOnSignals(log);
   const mask = (secret) => {
-    secrets.add(secret);
-    for (const part of secretParts(secret)) setSecret(part);
+    for (const part of secrets.add(secret)) setSecret(part);
   };
   const { report, failures, settings: settings2 } = await runPipeline(
     () => {

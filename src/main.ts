@@ -11,7 +11,7 @@ import {
   type RunReport
 } from './report/summary.js'
 import { unsupportedPlatform } from './platform.js'
-import { SecretRegistry, secretParts } from './secrets.js'
+import { SecretRegistry } from './secrets.js'
 import {
   commentLinks,
   renderComment,
@@ -38,8 +38,7 @@ export async function run(): Promise<void> {
   const log = safeLog(secrets)
   const cancel = cancelOnSignals(log)
   const mask = (secret: string): void => {
-    secrets.add(secret)
-    for (const part of secretParts(secret)) core.setSecret(part)
+    for (const part of secrets.add(secret)) core.setSecret(part)
   }
   const { report, failures, settings } = await runPipeline(
     () => {

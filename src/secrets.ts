@@ -28,17 +28,25 @@ export function maskReadBack(
  */
 export class SecretRegistry {
   private readonly values = new Set<string>()
+  /** The values' parts as given (`values` holds their encoded forms too). */
+  private readonly parts = new Set<string>()
   /** Longest first, so a secret containing another is replaced whole; sorted once per change, not per line. */
   private ordered: string[] = []
 
-  add(value: string): void {
-    const before = this.values.size
-    for (const part of secretParts(value)) {
+  /**
+   * Holds `value`; returns its parts not held before, for the runner to mask
+   * (a key substituted into twenty tasks is one `::add-mask::` line).
+   */
+  add(value: string): string[] {
+    const added = secretParts(value).filter(part => !this.parts.has(part))
+    for (const part of added) {
+      this.parts.add(part)
       for (const form of encodedForms(part)) this.values.add(form)
     }
-    if (this.values.size !== before) {
+    if (added.length) {
       this.ordered = [...this.values].sort((a, b) => b.length - a.length)
     }
+    return added
   }
 
   redact(text: string): string {

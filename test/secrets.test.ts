@@ -63,3 +63,22 @@ describe('SecretRegistry', () => {
     ).toBe('body password=*** q=*** json "***"')
   })
 })
+
+describe('SecretRegistry.add', () => {
+  it.each([
+    ['a new value', [], 'token-abcdef', ['token-abcdef']],
+    ['a value held before', ['token-abcdef'], 'token-abcdef', []],
+    ['an empty value', [], '', []],
+    [
+      'a multi-line value, one line held before',
+      ['line-two-secret'],
+      'line-one-secret\nline-two-secret',
+      ['line-one-secret\nline-two-secret', 'line-one-secret']
+    ]
+  ])('returns the parts of %s not held before', (_, held, value, added) => {
+    const secrets = new SecretRegistry()
+    for (const before of held) secrets.add(before)
+    expect(secrets.add(value)).toEqual(added)
+    expect(secrets.redact(`x ${value} y`)).toBe(value ? 'x *** y' : 'x  y')
+  })
+})

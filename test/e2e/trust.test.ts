@@ -350,3 +350,29 @@ describe('a multi-line secret', () => {
     expect(run.stdout.split('\n')).toContain(`::add-mask::${body}`)
   })
 })
+
+describe('a secret substituted into several tasks', () => {
+  it('is given to the runner to mask once', async () => {
+    await using fake = await startFakeExh()
+    const files: Record<string, string> = {}
+    for (const name of ['a', 'b', 'c']) {
+      files[`tasks/${name}/task-config.json`] = taskConfig(name, {
+        environment: { KEY: '$SHARED_KEY' }
+      })
+      files[`tasks/${name}/build/index.js`] = 'x'
+    }
+    await using ws = await makeWorkspace(files)
+    const secret = 'shared-service-key-0123456789'
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks', 'dry-run': 'true' },
+      { env: { SHARED_KEY: secret } }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    const masks = run.stdout
+      .split('\n')
+      .filter(line => line === `::add-mask::${secret}`)
+    expect(masks).toHaveLength(1)
+  })
+})
