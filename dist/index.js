@@ -28018,22 +28018,6 @@ function limitConcurrency(limit) {
   };
 }
 
-// src/collect-garbage.ts
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-var gc;
-function collectGarbage() {
-  try {
-    if (!gc) {
-      setFlagsFromString("--expose-gc");
-      gc = runInNewContext("gc");
-    }
-    gc();
-  } catch {
-    gc = () => void 0;
-  }
-}
-
 // src/fingerprint/file-workers.ts
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -28339,6 +28323,8 @@ const codec = (${segmentCodec.toString()})({
   zlib: require('node:zlib')
 }, workerData)
 parentPort.on('message', async ({ id, job }) => {
+  // Buffers handed back (releaseToWorkers) just become garbage here.
+  if (!job) return
   const result = await codec.encodeSegment(job)
   const transfer = [result.feed, result.local, result.central]
     .filter(Boolean)
@@ -28430,6 +28416,10 @@ var FileWorkers = class {
       })
     };
     slot.worker.on("message", (message) => {
+      const { feed, local, central } = message.result;
+      for (const bytes of [feed, local, central]) {
+        if (bytes) fromWorkers.add(bytes.buffer);
+      }
       const done = slot.busy;
       slot.busy = void 0;
       slot.worker.unref();
@@ -28444,6 +28434,11 @@ var FileWorkers = class {
     });
     this.slots.push(slot);
     return slot;
+  }
+  /** Hands buffers a worker sent back to one (see releaseToWorkers). */
+  release(buffers) {
+    const worker = this.slots[0]?.worker;
+    if (worker && buffers.length) worker.postMessage({ release: true }, buffers);
   }
   remove(slot) {
     const index = this.slots.indexOf(slot);
@@ -28461,6 +28456,18 @@ var REUSE_BYTES_TOTAL = 16 * 1024 * 1024;
 function reuseBytesPerWorker(workers) {
   return Math.max(4 * 1024 * 1024, Math.floor(REUSE_BYTES_TOTAL / workers));
 }
+var fromWorkers = /* @__PURE__ */ new WeakSet();
+function releaseToWorkers(parts) {
+  const buffers = /* @__PURE__ */ new Set();
+  for (const part of parts) {
+    const { buffer } = part;
+    if (fromWorkers.has(buffer) && buffer instanceof ArrayBuffer) {
+      fromWorkers.delete(buffer);
+      buffers.add(buffer);
+    }
+  }
+  shared?.release([...buffers]);
+}
 var shared;
 function fileWorkers() {
   shared ??= new FileWorkers(Math.max(1, availableParallelism()));
@@ -28474,16 +28481,6 @@ async function closeFileWorkers() {
 var SEGMENT_ENTRIES = 128;
 var SEGMENT_BYTES = 1024 * 1024;
 var SEGMENTS_AHEAD = 4;
-var COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
-var receivedBytes = 0;
-function received(segment) {
-  for (const bytes of [segment.feed, segment.local, segment.central]) {
-    receivedBytes += bytes?.byteLength ?? 0;
-  }
-  if (receivedBytes < COLLECT_EVERY_BYTES) return;
-  receivedBytes = 0;
-  collectGarbage();
-}
 function planSegments(entries, maxEntries = SEGMENT_ENTRIES) {
   const ranges = [];
   let start = 0;
@@ -28541,7 +28538,6 @@ async function* readSegments(folder, options) {
       launch();
       const segment = await running.shift();
       options.signal?.throwIfAborted();
-      received(segment);
       yield { first, segment };
     }
   } finally {
@@ -28749,6 +28745,7 @@ async function fingerprintOf(folder, signal) {
   })) {
     throwFailure(folder, first, segment);
     fingerprint.add(segment.feed);
+    if (segment.feed) releaseToWorkers([segment.feed]);
   }
   return fingerprint.digest();
 }
@@ -28827,6 +28824,7 @@ async function writeEntries(folder, zip, options) {
     }
     throwFailure(folder, first, segment);
     fingerprint?.add(segment.feed);
+    if (segment.feed) releaseToWorkers([segment.feed]);
     await zip.add(segment);
   }
   return fingerprint?.digest();
@@ -28910,6 +28908,7 @@ var FileSink = class _FileSink {
     this.pending = [];
     this.pendingBytes = 0;
     if (parts.length) await this.handle.writev(parts);
+    releaseToWorkers(parts);
   }
 };
 function requestBodyBytes(body) {

@@ -8,6 +8,7 @@ import { readlink, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { mapPool } from '../pool.js'
 import { isInside, posixRelative } from '../paths.js'
+import { releaseToWorkers } from './file-workers.js'
 import { readSegments } from './read-pass.js'
 import { codec, type EncodedSegment } from './segment-codec.js'
 
@@ -348,6 +349,7 @@ async function fingerprintOf(
   })) {
     throwFailure(folder, first, segment)
     fingerprint.add(segment.feed)
+    if (segment.feed) releaseToWorkers([segment.feed])
   }
   return fingerprint.digest()
 }

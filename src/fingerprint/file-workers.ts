@@ -25,6 +25,8 @@ const codec = (${segmentCodec.toString()})({
   zlib: require('node:zlib')
 }, workerData)
 parentPort.on('message', async ({ id, job }) => {
+  // Buffers handed back (releaseToWorkers) just become garbage here.
+  if (!job) return
   const result = await codec.encodeSegment(job)
   const transfer = [result.feed, result.local, result.central]
     .filter(Boolean)
@@ -136,6 +138,10 @@ class FileWorkers {
       })
     }
     slot.worker.on('message', (message: { result: EncodedSegment }) => {
+      const { feed, local, central } = message.result
+      for (const bytes of [feed, local, central]) {
+        if (bytes) fromWorkers.add(bytes.buffer)
+      }
       const done = slot.busy
       slot.busy = undefined
       slot.worker.unref()
@@ -150,6 +156,12 @@ class FileWorkers {
     })
     this.slots.push(slot)
     return slot
+  }
+
+  /** Hands buffers a worker sent back to one (see releaseToWorkers). */
+  release(buffers: ArrayBuffer[]): void {
+    const worker = this.slots[0]?.worker
+    if (worker && buffers.length) worker.postMessage({ release: true }, buffers)
   }
 
   private remove(slot: Slot): void {
@@ -174,6 +186,27 @@ const REUSE_BYTES_TOTAL = 16 * 1024 * 1024
 
 function reuseBytesPerWorker(workers: number): number {
   return Math.max(4 * 1024 * 1024, Math.floor(REUSE_BYTES_TOTAL / workers))
+}
+
+/** ArrayBuffers the workers sent: the only ones ever handed back. */
+const fromWorkers = new WeakSet<ArrayBufferLike>()
+
+/**
+ * Gives the workers back the buffers of `parts` that came from them, once
+ * written: the transfer frees them here at once. Left to the main thread's
+ * collector, V8 counts them as external memory and collects them only once
+ * tens of MB have built up. Other buffers (a Buffer pool slab) are kept.
+ */
+export function releaseToWorkers(parts: readonly Uint8Array[]): void {
+  const buffers = new Set<ArrayBuffer>()
+  for (const part of parts) {
+    const { buffer } = part
+    if (fromWorkers.has(buffer) && buffer instanceof ArrayBuffer) {
+      fromWorkers.delete(buffer)
+      buffers.add(buffer)
+    }
+  }
+  shared?.release([...buffers])
 }
 
 let shared: FileWorkers | undefined

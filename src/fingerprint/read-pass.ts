@@ -3,7 +3,6 @@
 // one being consumed, so reads, hashing and deflate overlap on every core
 // while the bytes in flight stay bounded whatever the files.
 
-import { collectGarbage } from '../collect-garbage.js'
 import { fileWorkers } from './file-workers.js'
 import { codec, type EncodedSegment } from './segment-codec.js'
 import type { CodeEntry, WalkedFolder } from './code-folder.js'
@@ -17,20 +16,6 @@ const SEGMENT_BYTES = 1024 * 1024
  * large file is read in chunks), so a folder holds a few MiB in flight.
  */
 const SEGMENTS_AHEAD = 4
-
-/** Segment bytes received between two collections (collect-garbage.ts). */
-const COLLECT_EVERY_BYTES = 4 * 1024 * 1024
-let receivedBytes = 0
-
-/** Counts a segment's buffers; collects once enough have arrived. */
-function received(segment: EncodedSegment): void {
-  for (const bytes of [segment.feed, segment.local, segment.central]) {
-    receivedBytes += bytes?.byteLength ?? 0
-  }
-  if (receivedBytes < COLLECT_EVERY_BYTES) return
-  receivedBytes = 0
-  collectGarbage()
-}
 
 export interface ReadOptions {
   hash: boolean
@@ -114,7 +99,6 @@ export async function* readSegments(
       launch()
       const segment = await (running.shift() as Promise<EncodedSegment>)
       options.signal?.throwIfAborted()
-      received(segment)
       yield { first, segment }
     }
   } finally {

@@ -17,6 +17,7 @@ import {
   throwFailure,
   type WalkedFolder
 } from '../fingerprint/code-folder.js'
+import { releaseToWorkers } from '../fingerprint/file-workers.js'
 import { readSegments, type ReadOptions } from '../fingerprint/read-pass.js'
 import { codec, type EncodedSegment } from '../fingerprint/segment-codec.js'
 
@@ -110,6 +111,7 @@ async function writeEntries(
     }
     throwFailure(folder, first, segment)
     fingerprint?.add(segment.feed)
+    if (segment.feed) releaseToWorkers([segment.feed])
     await zip.add(segment)
   }
   return fingerprint?.digest()
@@ -217,6 +219,7 @@ class FileSink implements Sink {
     this.pendingBytes = 0
     // One vectored write, no joined copy; libuv writes every buffer.
     if (parts.length) await this.handle.writev(parts)
+    releaseToWorkers(parts)
   }
 }
 
