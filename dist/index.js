@@ -3737,7 +3737,7 @@ var require_schemes = __commonJS({
       urnComponent.nss = (uuidComponent.uuid || "").toLowerCase();
       return urnComponent;
     }
-    var http = (
+    var http2 = (
       /** @type {SchemeHandler} */
       {
         scheme: "http",
@@ -3746,11 +3746,11 @@ var require_schemes = __commonJS({
         serialize: httpSerialize
       }
     );
-    var https = (
+    var https2 = (
       /** @type {SchemeHandler} */
       {
         scheme: "https",
-        domainHost: http.domainHost,
+        domainHost: http2.domainHost,
         parse: httpParse,
         serialize: httpSerialize
       }
@@ -3794,8 +3794,8 @@ var require_schemes = __commonJS({
     var SCHEMES = (
       /** @type {Record<SchemeName, SchemeHandler>} */
       {
-        http,
-        https,
+        http: http2,
+        https: https2,
         ws,
         wss,
         urn,
@@ -17329,8 +17329,8 @@ var require_form_data = __commonJS({
     var CombinedStream = require_combined_stream();
     var util = __require("util");
     var path9 = __require("path");
-    var http = __require("http");
-    var https = __require("https");
+    var http2 = __require("http");
+    var https2 = __require("https");
     var parseUrl = __require("url").parse;
     var fs4 = __require("fs");
     var Stream = __require("stream").Stream;
@@ -17602,9 +17602,9 @@ var require_form_data = __commonJS({
       }
       options.headers = this.getHeaders(params.headers);
       if (options.protocol === "https:") {
-        request = https.request(options);
+        request = https2.request(options);
       } else {
-        request = http.request(options);
+        request = http2.request(options);
       }
       this.getLength(function(err, length) {
         if (err && err !== "Unknown stream") {
@@ -19277,8 +19277,8 @@ var require_follow_redirects = __commonJS({
   "node_modules/follow-redirects/index.js"(exports, module) {
     var url = __require("url");
     var URL2 = url.URL;
-    var http = __require("http");
-    var https = __require("https");
+    var http2 = __require("http");
+    var https2 = __require("https");
     var Writable = __require("stream").Writable;
     var assert = __require("assert");
     var debug2 = require_debug();
@@ -19781,7 +19781,7 @@ var require_follow_redirects = __commonJS({
     function escapeRegex(regex) {
       return regex.replace(/[\^$\\.*+?()[\]{}|]/g, "\\$&");
     }
-    module.exports = wrap({ http, https });
+    module.exports = wrap({ http: http2, https: https2 });
     module.exports.wrap = wrap;
   }
 });
@@ -20053,8 +20053,8 @@ var require_http2 = __commonJS({
     var buildFullPath = require_buildFullPath();
     var buildURL = require_buildURL();
     var getProxyForUrl = require_proxy_from_env().getProxyForUrl;
-    var http = __require("http");
-    var https = __require("https");
+    var http2 = __require("http");
+    var https2 = __require("https");
     var httpFollow = require_http();
     var httpsFollow = require_https();
     var url = __require("url");
@@ -20395,7 +20395,7 @@ var require_http2 = __commonJS({
         if (utils.hasOwnProperty(config, "transport") && config.transport) {
           transport = config.transport;
         } else if (config.maxRedirects === 0) {
-          transport = isHttpsRequest ? https : http;
+          transport = isHttpsRequest ? https2 : http2;
         } else {
           if (config.maxRedirects) {
             options.maxRedirects = config.maxRedirects;
@@ -20589,7 +20589,7 @@ var require_http2 = __commonJS({
           data.on("error", function handleStreamError(err) {
             reject(AxiosError.from(err, config, null, req));
           });
-          var nativeTransport = transport === http || transport === https;
+          var nativeTransport = transport === http2 || transport === https2;
           if (nativeTransport && config.maxBodyLength > -1) {
             var maxBodyLength = config.maxBodyLength;
             var uploadedBytes = 0;
@@ -29007,6 +29007,10 @@ function codeFolderProblem(task, error2) {
   };
 }
 
+// src/exh/functions.ts
+import http from "node:http";
+import https from "node:https";
+
 // src/exh/function-body.ts
 import { open as open3 } from "node:fs/promises";
 import { Readable } from "node:stream";
@@ -29087,7 +29091,7 @@ function functionsApi(sdk, call, mask) {
       label,
       (o) => sendJson(sdk, "put", `/functions/${name}`, data, o)
     );
-    if (!result.affectedRecords) {
+    if (!result?.affectedRecords) {
       throw new ExhApiError(label, "the API reported no record updated", {
         noResponse: false
       });
@@ -29152,6 +29156,15 @@ async function createFunction(sdk, call, { body, code }, api2) {
 }
 async function sendJson(sdk, method, path9, body, options) {
   const data = body.open();
+  let request;
+  const transport = {
+    request(requestOptions, onResponse) {
+      const client = requestOptions.protocol === "https:" ? https : http;
+      request = client.request(requestOptions, onResponse);
+      return request;
+    }
+  };
+  const axiosOnly = { transport };
   try {
     const response = await sdk.raw.request({
       ...options,
@@ -29162,10 +29175,14 @@ async function sendJson(sdk, method, path9, body, options) {
         "Content-Type": "application/json",
         "Content-Length": String(body.length)
       },
-      maxRedirects: 0
+      maxRedirects: 0,
+      ...axiosOnly
     });
     return response.data;
+  } catch (error2) {
+    throw data.errored ?? error2;
   } finally {
+    if (!data.readableEnded) request?.destroy();
     data.destroy();
   }
 }
@@ -30963,7 +30980,7 @@ function map(obj) {
   return arr;
 }
 var TOKEN_ENDPOINT$1 = `${AUTH_BASE}/oauth1/tokens`;
-function createOAuth1HttpClient(http, options) {
+function createOAuth1HttpClient(http2, options) {
   const consumer = {
     key: options.consumerKey,
     secret: options.consumerSecret
@@ -30976,14 +30993,14 @@ function createOAuth1HttpClient(http, options) {
     };
   }
   const httpWithAuth = import_axios.default.create({
-    ...http.defaults,
+    ...http2.defaults,
     headers: {}
   });
-  httpWithAuth.defaults.headers = http.defaults.headers;
+  httpWithAuth.defaults.headers = http2.defaults.headers;
   const { requestLogger, responseLogger } = options;
   async function getMe() {
     const path9 = `${USER_BASE}/me`;
-    const { data: me } = await http.get(path9, {
+    const { data: me } = await http2.get(path9, {
       headers: {
         "Content-Type": "application/json",
         ...getOAuth1AuthorizationHeader({
@@ -31050,7 +31067,7 @@ function createOAuth1HttpClient(http, options) {
       email: data.email,
       password: data.password
     };
-    const tokenResult = await http.post(TOKEN_ENDPOINT$1, loginData, {
+    const tokenResult = await http2.post(TOKEN_ENDPOINT$1, loginData, {
       headers: {
         "Content-Type": "application/json",
         ...getOAuth1AuthorizationHeader({
@@ -31069,7 +31086,7 @@ function createOAuth1HttpClient(http, options) {
     return tokenResultData;
   }
   async function confirmMfa({ token, methodId, code }) {
-    const tokenResult = await http.post(`${TOKEN_ENDPOINT$1}/mfa`, {
+    const tokenResult = await http2.post(`${TOKEN_ENDPOINT$1}/mfa`, {
       token,
       code,
       methodId
@@ -31159,7 +31176,7 @@ function btoa2(input) {
   return out;
 }
 var TOKEN_ENDPOINT = `${AUTH_BASE}/oauth2/tokens`;
-function createOAuth2HttpClient(http, options) {
+function createOAuth2HttpClient(http2, options) {
   let tokenData;
   if ("refreshToken" in options && "accessToken" in options) {
     tokenData = {
@@ -31179,10 +31196,10 @@ function createOAuth2HttpClient(http, options) {
   }
   const clientCredentials = getClientCredentials(options);
   const httpWithAuth = import_axios.default.create({
-    ...http.defaults,
+    ...http2.defaults,
     headers: {}
   });
-  httpWithAuth.defaults.headers = http.defaults.headers;
+  httpWithAuth.defaults.headers = http2.defaults.headers;
   const { requestLogger, responseLogger } = options;
   if (requestLogger) {
     httpWithAuth.interceptors.request.use((config) => {
@@ -31252,7 +31269,7 @@ function createOAuth2HttpClient(http, options) {
   }
   async function authenticate(data) {
     const grantData = getGrantData(data);
-    const tokenResult = await http.post(TOKEN_ENDPOINT, {
+    const tokenResult = await http2.post(TOKEN_ENDPOINT, {
       ...clientCredentials,
       ...grantData
     }, clientCredentials.client_secret ? {
@@ -31264,7 +31281,7 @@ function createOAuth2HttpClient(http, options) {
     return await dateAndSetTokenData(tokenResult.data);
   }
   async function confirmMfa({ token, methodId, code }) {
-    const tokenResult = await http.post(TOKEN_ENDPOINT, {
+    const tokenResult = await http2.post(TOKEN_ENDPOINT, {
       ...clientCredentials,
       grant_type: "mfa",
       token,
@@ -31279,11 +31296,11 @@ function createOAuth2HttpClient(http, options) {
     return await dateAndSetTokenData(tokenResult.data);
   }
   async function generateOidcAuthenticationUrl(providerName, data) {
-    const response = await http.post(`${AUTH_BASE}/oidc/providers/${providerName}/generateAuthenticationUrl`, data);
+    const response = await http2.post(`${AUTH_BASE}/oidc/providers/${providerName}/generateAuthenticationUrl`, data);
     return response.data;
   }
   async function authenticateWithOidc(providerName, data) {
-    const response = await http.post(`${AUTH_BASE}/oidc/providers/${providerName}/oAuth2Login`, {
+    const response = await http2.post(`${AUTH_BASE}/oidc/providers/${providerName}/oAuth2Login`, {
       ...clientCredentials,
       ...data
     }, clientCredentials.client_secret ? {
@@ -31348,13 +31365,13 @@ function getGrantData(params) {
   }
   throw new Error("Invalid Oauth config");
 }
-function createProxyHttpClient(http, options) {
+function createProxyHttpClient(http2, options) {
   const httpWithAuth = import_axios.default.create({
-    ...http.defaults,
+    ...http2.defaults,
     headers: {},
     withCredentials: true
   });
-  httpWithAuth.defaults.headers = http.defaults.headers;
+  httpWithAuth.defaults.headers = http2.defaults.headers;
   const { requestLogger, responseLogger } = options;
   if (requestLogger) {
     httpWithAuth.interceptors.request.use((config) => {
@@ -31407,7 +31424,7 @@ function createProxyHttpClient(http, options) {
   });
 }
 function createHttpClient({ packageVersion, host, requestLogger, responseLogger, headers = {} }) {
-  const http = import_axios.default.create({
+  const http2 = import_axios.default.create({
     baseURL: host,
     headers: {
       ...headers,
@@ -31415,7 +31432,7 @@ function createHttpClient({ packageVersion, host, requestLogger, responseLogger,
     }
   });
   if (requestLogger) {
-    http.interceptors.request.use((config) => {
+    http2.interceptors.request.use((config) => {
       requestLogger(config);
       return config;
     }, (error2) => {
@@ -31424,7 +31441,7 @@ function createHttpClient({ packageVersion, host, requestLogger, responseLogger,
     });
   }
   if (responseLogger) {
-    http.interceptors.response.use((response) => {
+    http2.interceptors.response.use((response) => {
       responseLogger(response);
       return response;
     }, (error2) => {
@@ -31432,12 +31449,12 @@ function createHttpClient({ packageVersion, host, requestLogger, responseLogger,
       return Promise.reject(error2);
     });
   }
-  http.interceptors.response.use(null, retryInterceptor(http));
-  http.interceptors.response.use(null, typeReceivedErrorsInterceptor);
-  http.interceptors.response.use(camelizeResponseData);
-  http.interceptors.response.use(transformResponseData);
-  http.interceptors.response.use(transformKeysResponseData);
-  return http;
+  http2.interceptors.response.use(null, retryInterceptor(http2));
+  http2.interceptors.response.use(null, typeReceivedErrorsInterceptor);
+  http2.interceptors.response.use(camelizeResponseData);
+  http2.interceptors.response.use(transformResponseData);
+  http2.interceptors.response.use(transformKeysResponseData);
+  return http2;
 }
 var u8 = Uint8Array;
 var u16 = Uint16Array;
@@ -32493,14 +32510,14 @@ var indexes = (client, httpAuth) => ({
     return (await client.delete(httpAuth, `/${schemaIdOrName}/indexes/${indexId}`, options)).data;
   }
 });
-var infrastructure = (client, http) => ({
+var infrastructure = (client, http2) => ({
   /**
    * Perform a health check
    * @returns true if the service is available
    * @throws {ServerError}
    */
   async health() {
-    const result = await client.get(http, "/health");
+    const result = await client.get(http2, "/health");
     return result.status === Results.Success;
   }
 });
@@ -33123,7 +33140,7 @@ var settingsService = (client, httpWithAuth) => ({
     return response.data;
   }
 });
-var users$1 = (userClient, httpWithAuth, http) => {
+var users$1 = (userClient, httpWithAuth, http2) => {
   async function find(options) {
     return (await userClient.get(httpWithAuth, `/${(options === null || options === void 0 ? void 0 : options.rql) || ""}`, options)).data;
   }
@@ -33177,7 +33194,7 @@ var users$1 = (userClient, httpWithAuth, http) => {
       return (await userClient.delete(httpWithAuth, `/${userId}/patient_enlistments/${groupId}`, options)).data;
     },
     async createAccount(requestBody, options) {
-      return (await userClient.post(http, "/register", requestBody, options)).data;
+      return (await userClient.post(http2, "/register", requestBody, options)).data;
     },
     async changePassword(requestBody, options) {
       const response = await userClient.put(httpWithAuth, "/password", requestBody, options);
@@ -33199,7 +33216,7 @@ var users$1 = (userClient, httpWithAuth, http) => {
           clientOptions.params.mode = data.mode;
         }
       }
-      const response = await userClient.get(http, "/activation", clientOptions);
+      const response = await userClient.get(http2, "/activation", clientOptions);
       return response.status === Results.Success;
     },
     async validateEmailActivation(requestBody, options) {
@@ -33215,7 +33232,7 @@ var users$1 = (userClient, httpWithAuth, http) => {
           params.mode = data.mode;
         }
       }
-      const response = await userClient.get(http, "/forgot_password", { ...options, params });
+      const response = await userClient.get(http2, "/forgot_password", { ...options, params });
       return response.status === Results.Success;
     },
     async validatePasswordReset(requestBody, options) {
@@ -33227,7 +33244,7 @@ var users$1 = (userClient, httpWithAuth, http) => {
       return result.status === Results.Success;
     },
     async isEmailAvailable(email, options) {
-      return (await userClient.get(http, "/email_available", {
+      return (await userClient.get(http2, "/email_available", {
         ...options,
         params: {
           email
@@ -33288,17 +33305,17 @@ var users$1 = (userClient, httpWithAuth, http) => {
       return data;
     },
     async health() {
-      const result = await userClient.get(http, "/health");
+      const result = await userClient.get(http2, "/health");
       return result.status === 200;
     }
   };
 };
-var usersService = (httpWithAuth, http) => {
+var usersService = (httpWithAuth, http2) => {
   const userClient = httpClient({
     basePath: USER_BASE,
     transformRequestData: decamelizeRequestData
   });
-  const usersMethods = users$1(userClient, httpWithAuth, http);
+  const usersMethods = users$1(userClient, httpWithAuth, http2);
   const groupRolesMethods = groupRoles(userClient, httpWithAuth);
   const globalRolesMethods = globalRoles(userClient, httpWithAuth);
   const activationRequestsMethods = activationRequestsService(userClient, httpWithAuth);
@@ -34362,18 +34379,18 @@ var templatesV2Service = (httpWithAuth) => {
 var version = "8.14.1";
 function createClient(rawConfig) {
   const config = validateConfig(rawConfig);
-  const http = createHttpClient({ ...config, packageVersion: version });
+  const http2 = createHttpClient({ ...config, packageVersion: version });
   const httpWithAuth = (() => {
     if ("consumerKey" in config) {
-      return createOAuth1HttpClient(http, config);
+      return createOAuth1HttpClient(http2, config);
     }
     if ("clientId" in config) {
-      return createOAuth2HttpClient(http, config);
+      return createOAuth2HttpClient(http2, config);
     }
-    return createProxyHttpClient(http, config);
+    return createProxyHttpClient(http2, config);
   })();
   return {
-    users: usersService(httpWithAuth, http),
+    users: usersService(httpWithAuth, http2),
     data: dataService(httpWithAuth),
     files: filesService(httpWithAuth),
     tasks: tasksService(httpWithAuth),

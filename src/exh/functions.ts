@@ -1,5 +1,11 @@
 // The Task Service's functions: list, read, create, update, delete.
 
+import http, {
+  type ClientRequest,
+  type IncomingMessage,
+  type RequestOptions
+} from 'node:http'
+import https from 'node:https'
 import type {
   FunctionDetails,
   OAuth1Client
@@ -55,7 +61,7 @@ export function functionsApi(
     const result = await call(label, o =>
       sendJson(sdk, 'put', `/functions/${name}`, data, o)
     )
-    if (!(result as { affectedRecords?: number }).affectedRecords) {
+    if (!(result as { affectedRecords?: number } | null)?.affectedRecords) {
       throw new ExhApiError(label, 'the API reported no record updated', {
         noResponse: false
       })
@@ -141,9 +147,9 @@ async function createFunction(
 /**
  * The typed `functions.create` / `update` calls with the body streamed
  * (function-body.ts): the same paths, on the same authenticated axios
- * instance and error handling (`sdk.raw`). Redirects are not followed, as in
- * the SDK's own file uploads: following one replays a body held in memory,
- * and a write has no reason to go elsewhere.
+ * instance and error handling (`sdk.raw`). Redirects are not followed: the
+ * body holds the function's environment values, and a redirect would send
+ * them to wherever the answer points.
  */
 async function sendJson(
   sdk: OAuth1Client,
@@ -153,6 +159,21 @@ async function sendJson(
   options: CallOptions
 ): Promise<unknown> {
   const data = body.open()
+  // The request itself, kept to end it when its body did not go out whole
+  // (the zip could not be read, or an answer came first).
+  let request: ClientRequest | undefined
+  const transport = {
+    request(
+      requestOptions: RequestOptions,
+      onResponse: (response: IncomingMessage) => void
+    ): ClientRequest {
+      const client = requestOptions.protocol === 'https:' ? https : http
+      request = client.request(requestOptions, onResponse)
+      return request
+    }
+  }
+  // An axios option the SDK's config type leaves out.
+  const axiosOnly: Record<string, unknown> = { transport }
   try {
     const response = await sdk.raw.request({
       ...options,
@@ -163,11 +184,17 @@ async function sendJson(
         'Content-Type': 'application/json',
         'Content-Length': String(body.length)
       },
-      maxRedirects: 0
+      maxRedirects: 0,
+      ...axiosOnly
     })
     return response.data
+  } catch (error) {
+    // axios builds its error for a failed body without the request's
+    // config, which the SDK's interceptors then trip on: the body's own
+    // error (the zip unreadable) is the one to report.
+    throw data.errored ?? error
   } finally {
-    // Ends the reads of a request that failed half-way.
+    if (!data.readableEnded) request?.destroy()
     data.destroy()
   }
 }
