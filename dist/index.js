@@ -34431,6 +34431,14 @@ function createRequester(options) {
     consumerKey: credentials.consumerKey,
     consumerSecret: credentials.consumerSecret,
     ...credentials.kind === "token" ? { token: credentials.token, tokenSecret: credentials.tokenSecret } : {},
+    // The SDK has no redirect option; this hook sees every request's
+    // config before it goes, on both of its axios instances (the login and
+    // user registration included). A redirected login or write would send
+    // a password or environment values wherever the answer points.
+    requestLogger: (config) => {
+      ;
+      config.maxRedirects = 0;
+    },
     // SDK errors keep no headers: Retry-After is only visible here.
     responseLogger: (response) => {
       observe(response, seen, options.debug !== void 0);

@@ -398,21 +398,32 @@ describe('logging in with email and password', () => {
   })
 })
 
-describe('a write answered with a redirect', () => {
+/** A server that records whatever reaches it: where a redirect points. */
+async function withTrap(
+  test: (url: string, reached: string[]) => Promise<void>
+): Promise<void> {
+  const reached: string[] = []
+  const trap = createServer((req, res) => {
+    reached.push(`${req.method ?? ''} ${req.url ?? ''}`)
+    res.end('{}')
+  })
+  await new Promise<void>(resolve => trap.listen(0, '127.0.0.1', resolve))
+  const { port } = trap.address() as AddressInfo
+  try {
+    await test(`http://localhost:${port}/collect`, reached)
+  } finally {
+    await new Promise(resolve => trap.close(resolve))
+  }
+}
+
+describe('a request answered with a redirect', () => {
   it.each([
     ['create', 'POST', CREATE],
     ['update', 'PUT', `${CREATE}moved`]
   ] as const)(
     'fails the %s and sends its body nowhere else',
-    async (action, method, path) => {
-      const elsewhere: string[] = []
-      const trap = createServer((req, res) => {
-        elsewhere.push(`${req.method ?? ''} ${req.url ?? ''}`)
-        res.end('{}')
-      })
-      await new Promise<void>(resolve => trap.listen(0, '127.0.0.1', resolve))
-      const { port } = trap.address() as AddressInfo
-      try {
+    (action, method, path) =>
+      withTrap(async (location, reached) => {
         await using fake = await startFakeExh()
         await using ws = await makeWorkspace(
           tasks({ moved: { environment: { KEY: 'redirected-value' } } })
@@ -422,18 +433,37 @@ describe('a write answered with a redirect', () => {
           method,
           path,
           status: 307,
-          headers: { Location: `http://localhost:${port}/collect` },
+          headers: { Location: location },
           times: Infinity
         })
         const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
         expect(run.exitCode).toBe(1)
         expect(run.result[0]).toMatchObject({ action, status: 'failed' })
         expect(run.result[0]?.error).toMatch(/307/)
-        expect(elsewhere).toEqual([])
+        expect(reached).toEqual([])
         expect(named(fake, method, path).length).toBeGreaterThan(0)
-      } finally {
-        await new Promise(resolve => trap.close(resolve))
-      }
-    }
+      })
   )
+
+  it('fails the login and sends the password nowhere else', () =>
+    withTrap(async (location, reached) => {
+      await using fake = await startFakeExh()
+      await using ws = await makeWorkspace(tasks({ a: {} }))
+      fake.fault({
+        method: 'POST',
+        path: LOGIN,
+        status: 307,
+        headers: { Location: location },
+        times: Infinity
+      })
+      const run = await syncInProcess(
+        fake,
+        ws.dir,
+        passwordInputs(fake.admin.email, fake.admin.password)
+      )
+      expect(run.exitCode).toBe(1)
+      expect(reached).toEqual([])
+      expect(named(fake, 'POST', LOGIN).length).toBeGreaterThan(0)
+      expect(fake.writeRequests()).toEqual([])
+    }))
 })
