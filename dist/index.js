@@ -28907,7 +28907,14 @@ var FileSink = class _FileSink {
     const parts = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    if (parts.length) await this.handle.writev(parts);
+    if (!parts.length) return;
+    const { bytesWritten } = await this.handle.writev(parts);
+    const expected = parts.reduce((sum, part) => sum + part.length, 0);
+    if (bytesWritten !== expected) {
+      throw new Error(
+        `${this.file}: wrote ${bytesWritten} of ${expected} bytes; is the runner's disk full?`
+      );
+    }
     releaseToWorkers(parts);
   }
 };

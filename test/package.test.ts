@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { readFile, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import AdmZip from 'adm-zip'
@@ -178,6 +179,33 @@ describe('packageCodeFolder', () => {
     expect(new AdmZip(pkg.zip).getEntries()).toHaveLength(2502)
     expect(pkg.files).toBe(2501)
   })
+
+  it.skipIf(process.platform === 'win32')(
+    'fails a zip the disk took only part of, and leaves no file',
+    async () => {
+      const root = await makeTree({
+        'data.bin': { content: randomBytes(900_000) }
+      })
+      const zip = path.join(await tempDir(), 'cut.zip')
+      // A file size limit ends a write short without an error, as a full
+      // disk does (Node ignores SIGXFSZ). The whole zip goes in one last
+      // write here, so nothing after it would fail instead.
+      const out = execFileSync(
+        'bash',
+        [
+          '-c',
+          `ulimit -f 512 && exec "$0" --import tsx test/support/package-to-file.ts "$1" "$2"`,
+          process.execPath,
+          root,
+          zip
+        ],
+        { encoding: 'utf8' }
+      )
+      const outcome = JSON.parse(out) as { error?: string }
+      expect(outcome.error).toMatch(/wrote \d+ of \d+ bytes/)
+      expect(existsSync(zip)).toBe(false)
+    }
+  )
 
   it('refuses a file that changed after the scan', async () => {
     const root = await makeTree({ 'index.js': 'short' })

@@ -217,8 +217,16 @@ class FileSink implements Sink {
     const parts = this.pending
     this.pending = []
     this.pendingBytes = 0
-    // One vectored write, no joined copy; libuv writes every buffer.
-    if (parts.length) await this.handle.writev(parts)
+    if (!parts.length) return
+    // One vectored write, no joined copy. libuv writes every buffer, but a
+    // full disk (or a file size limit) ends it short without an error.
+    const { bytesWritten } = await this.handle.writev(parts)
+    const expected = parts.reduce((sum, part) => sum + part.length, 0)
+    if (bytesWritten !== expected) {
+      throw new Error(
+        `${this.file}: wrote ${bytesWritten} of ${expected} bytes; is the runner's disk full?`
+      )
+    }
     releaseToWorkers(parts)
   }
 }
