@@ -28132,7 +28132,7 @@ function segmentCodec(modules, options = {}) {
       fs4.closeSync(fd);
     }
   }
-  const REUSE_BYTES = options.reuseBytes ?? 16 * 1024 * 1024;
+  const REUSE_BYTES2 = options.reuseBytes ?? 16 * 1024 * 1024;
   const ENTRY_OVERHEAD = 640;
   const deflatedContents = /* @__PURE__ */ new Map();
   let reusedBytes = 0;
@@ -28158,7 +28158,7 @@ function segmentCodec(modules, options = {}) {
       deflated: shrinks
     };
     const cost = zipped.data.length + ENTRY_OVERHEAD;
-    if (reusedBytes + cost <= REUSE_BYTES) {
+    if (reusedBytes + cost <= REUSE_BYTES2) {
       const kept = Buffer.allocUnsafeSlow(zipped.data.length);
       kept.set(zipped.data);
       deflatedContents.set(key, { ...zipped, data: kept });
@@ -28452,9 +28452,11 @@ var FileWorkers = class {
     this.dispatch();
   }
 };
-var REUSE_BYTES_TOTAL = 16 * 1024 * 1024;
+var REUSE_BYTES = 8 * 1024 * 1024;
+var REUSE_BYTES_TOTAL = 64 * 1024 * 1024;
 function reuseBytesPerWorker(workers) {
-  return Math.max(4 * 1024 * 1024, Math.floor(REUSE_BYTES_TOTAL / workers));
+  const share = Math.floor(REUSE_BYTES_TOTAL / workers);
+  return Math.min(REUSE_BYTES, Math.max(4 * 1024 * 1024, share));
 }
 var fromWorkers = /* @__PURE__ */ new WeakSet();
 function releaseToWorkers(parts) {

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import {
   closeFileWorkers,
   fileWorkers,
-  releaseToWorkers
+  releaseToWorkers,
+  reuseBytesPerWorker
 } from '../src/fingerprint/file-workers.js'
 import { tempDir } from './support/tree.js'
 
@@ -53,5 +54,20 @@ describe('releaseToWorkers', () => {
     expect(() => {
       releaseToWorkers([part])
     }).not.toThrow()
+  })
+})
+
+describe('reuseBytesPerWorker', () => {
+  const MiB = 1024 * 1024
+  it.each([
+    [1, 8 * MiB],
+    [2, 8 * MiB],
+    [4, 8 * MiB],
+    [8, 8 * MiB],
+    [12, Math.floor((64 * MiB) / 12)],
+    [16, 4 * MiB],
+    [64, 4 * MiB]
+  ])('gives each of %i workers %i bytes', (workers, bytes) => {
+    expect(reuseBytesPerWorker(workers)).toBe(bytes)
   })
 })
