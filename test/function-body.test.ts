@@ -5,7 +5,11 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { functionRequestBody } from '../src/exh/function-body.js'
-import { checkRequestSize } from '../src/package/zip.js'
+import {
+  checkRequestSize,
+  MAX_REQUEST_BYTES,
+  maxZipBytes
+} from '../src/package/zip.js'
 import type { FunctionBody } from '../src/plan/decide.js'
 
 let dir: string
@@ -69,17 +73,17 @@ describe('functionRequestBody', () => {
     })
   }
 
-  it('has the length the request-size check counts', async () => {
-    // One byte of zip over what the check allows fails it; the body's
-    // length is what that check was about.
-    const body: FunctionBody = { name: 'sized', description: 'x'.repeat(99) }
-    const zip = await zipOf(randomBytes(1000))
-    const { length } = functionRequestBody(body, zip)
-    const others = length - 4 * Math.ceil(1000 / 3)
-    expect(others).toBe(
-      Buffer.byteLength(JSON.stringify({ ...body, code: '' }))
-    )
-    expect(checkRequestSize(body, 1000)).toBeUndefined()
+  it('is within the request limit exactly when the size check passes', () => {
+    // The length needs no file: the zip's size is enough.
+    const body: FunctionBody = { name: 'sized', description: 'é'.repeat(99) }
+    const largest = maxZipBytes(body)
+    const fits = functionRequestBody(body, { file: 'unread', bytes: largest })
+    expect(fits.length).toBeLessThanOrEqual(MAX_REQUEST_BYTES)
+    expect(checkRequestSize(body, largest)).toBeUndefined()
+    const over = largest + 3
+    const tooLarge = functionRequestBody(body, { file: 'unread', bytes: over })
+    expect(tooLarge.length).toBeGreaterThan(MAX_REQUEST_BYTES)
+    expect(checkRequestSize(body, over)).toMatch(/over the API's limit/)
   })
 
   it('gives a new stream per attempt, each the whole body', async () => {

@@ -100,8 +100,8 @@ export async function packageUploads(
 }
 
 /**
- * Zips a task to its spool file. Every zip is made before the first write,
- * but only the uploads in flight need to be in memory.
+ * Zips a task to its spool file. Every zip is made before the first write;
+ * none is held in memory, as the upload streams it from this file.
  */
 async function spool(
   item: PlannedTask,
