@@ -23,6 +23,31 @@ export default tseslint.config(
     }
   },
   {
+    // SDK clients come from sdkClient(), which refuses redirects.
+    files: ['src/**/*.ts'],
+    ignores: ['src/exh/request.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@extrahorizon/javascript-sdk',
+              importNames: [
+                'createClient',
+                'createOAuth1Client',
+                'createOAuth2Client',
+                'createProxyClient'
+              ],
+              message:
+                'make SDK clients with sdkClient() (src/exh/request.ts): it refuses redirects'
+            }
+          ]
+        }
+      ]
+    }
+  },
+  {
     files: ['**/*.mjs', 'eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -34435,25 +34435,27 @@ var exhCredentialsDecoder = (0, import_typescript_json_decoder.record)({
 function createRequester(options) {
   const seen = { retryAfter: /* @__PURE__ */ new WeakMap(), exchanges: /* @__PURE__ */ new WeakMap() };
   const { credentials } = options;
-  const sdk = createOAuth1Client({
+  const sdk = sdkClient({
     host: options.host,
     consumerKey: credentials.consumerKey,
     consumerSecret: credentials.consumerSecret,
     ...credentials.kind === "token" ? { token: credentials.token, tokenSecret: credentials.tokenSecret } : {},
-    // The SDK has no redirect option; this hook sees every request's
-    // config before it goes, on both of its axios instances (the login and
-    // user registration included). A redirected login or write would send
-    // a password or environment values wherever the answer points.
-    requestLogger: (config) => {
-      ;
-      config.maxRedirects = 0;
-    },
     // SDK errors keep no headers: Retry-After is only visible here.
     responseLogger: (response) => {
       observe(response, seen, options.debug !== void 0);
     }
   });
   return { sdk, call: retrying(options, seen) };
+}
+function sdkClient(config) {
+  return createOAuth1Client({
+    ...config,
+    requestLogger: refuseRedirects
+  });
+}
+function refuseRedirects(config) {
+  if (config instanceof Error || typeof config !== "object" || !config) return;
+  config.maxRedirects = 0;
 }
 function observe(response, seen, debugging) {
   const raw = response;
@@ -34602,7 +34604,7 @@ function usersApi(sdk, call, options) {
     },
     login: (email, password) => login(call, options, email, password),
     async whoseCredentials(stored) {
-      const client = createOAuth1Client(stored);
+      const client = sdkClient(stored);
       return toUser(
         await call(
           "checking the stored task credentials (users.me)",
@@ -34673,7 +34675,7 @@ async function register(sdk, call, user, findUser) {
   }
 }
 async function login(call, options, email, password) {
-  const client = createOAuth1Client({
+  const client = sdkClient({
     host: options.host,
     consumerKey: options.credentials.consumerKey,
     consumerSecret: options.credentials.consumerSecret
@@ -34686,9 +34688,13 @@ async function login(call, options, email, password) {
       options.signal
     )
   );
-  options.mask(tokens2.key);
-  options.mask(tokens2.secret);
-  return { token: tokens2.key, tokenSecret: tokens2.secret };
+  const { key, secret } = tokens2;
+  if (typeof key !== "string" || !key || typeof secret !== "string" || !secret) {
+    throw new Error(`logging in as ${email}: the answer held no tokens`);
+  }
+  options.mask(key);
+  options.mask(secret);
+  return { token: key, tokenSecret: secret };
 }
 function toRole(role) {
   return {

@@ -52,26 +52,41 @@ export interface Requester {
 export function createRequester(options: ExhClientOptions): Requester {
   const seen: Seen = { retryAfter: new WeakMap(), exchanges: new WeakMap() }
   const { credentials } = options
-  const sdk = createOAuth1Client({
+  const sdk = sdkClient({
     host: options.host,
     consumerKey: credentials.consumerKey,
     consumerSecret: credentials.consumerSecret,
     ...(credentials.kind === 'token'
       ? { token: credentials.token, tokenSecret: credentials.tokenSecret }
       : {}),
-    // The SDK has no redirect option; this hook sees every request's
-    // config before it goes, on both of its axios instances (the login and
-    // user registration included). A redirected login or write would send
-    // a password or environment values wherever the answer points.
-    requestLogger: config => {
-      ;(config as { maxRedirects?: number }).maxRedirects = 0
-    },
     // SDK errors keep no headers: Retry-After is only visible here.
     responseLogger: response => {
       observe(response, seen, options.debug !== undefined)
     }
   })
   return { sdk, call: retrying(options, seen) }
+}
+
+/**
+ * Every SDK client of a run is made here, so none follows a redirect: a
+ * redirected login, registration or write would send a password or
+ * environment values to wherever the answer points. The SDK has no option
+ * for it; its request hook sees each request's config before it goes, on
+ * both of its axios instances.
+ */
+export function sdkClient(
+  config: Parameters<typeof createOAuth1Client>[0]
+): OAuth1Client {
+  return createOAuth1Client({
+    ...config,
+    requestLogger: refuseRedirects
+  })
+}
+
+function refuseRedirects(config: unknown): void {
+  // The hook also sees a failed request's error; leave that alone.
+  if (config instanceof Error || typeof config !== 'object' || !config) return
+  ;(config as { maxRedirects?: number }).maxRedirects = 0
 }
 
 function observe(response: unknown, seen: Seen, debugging: boolean): void {

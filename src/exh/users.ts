@@ -2,13 +2,9 @@
 // their logins. Bodies are snake_cased by the SDK; RQL values are
 // double-encoded by rqlBuilder.
 
-import {
-  createOAuth1Client,
-  rqlBuilder,
-  type OAuth1Client
-} from '@extrahorizon/javascript-sdk'
+import { rqlBuilder, type OAuth1Client } from '@extrahorizon/javascript-sdk'
 import { ExhApiError } from './failure.js'
-import { withDeadline, type Call } from './request.js'
+import { sdkClient, withDeadline, type Call } from './request.js'
 import type {
   ExhClientOptions,
   ExhUsersApi,
@@ -45,7 +41,7 @@ export function usersApi(
     },
     login: (email, password) => login(call, options, email, password),
     async whoseCredentials(stored) {
-      const client = createOAuth1Client(stored)
+      const client = sdkClient(stored)
       return toUser(
         await call('checking the stored task credentials (users.me)', o =>
           client.users.me(o)
@@ -136,7 +132,7 @@ async function login(
   email: string,
   password: string
 ): Promise<{ token: string; tokenSecret: string }> {
-  const client = createOAuth1Client({
+  const client = sdkClient({
     host: options.host,
     consumerKey: options.credentials.consumerKey,
     consumerSecret: options.credentials.consumerSecret
@@ -148,9 +144,19 @@ async function login(
       options.signal
     )
   )
-  options.mask(tokens.key)
-  options.mask(tokens.secret)
-  return { token: tokens.key, tokenSecret: tokens.secret }
+  // The answer is untrusted: no tokens is a failed login, not empty ones.
+  const { key, secret } = tokens as { key?: unknown; secret?: unknown }
+  if (
+    typeof key !== 'string' ||
+    !key ||
+    typeof secret !== 'string' ||
+    !secret
+  ) {
+    throw new Error(`logging in as ${email}: the answer held no tokens`)
+  }
+  options.mask(key)
+  options.mask(secret)
+  return { token: key, tokenSecret: secret }
 }
 
 function toRole(role: {

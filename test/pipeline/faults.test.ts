@@ -410,42 +410,47 @@ async function withTrap(
   await new Promise<void>(resolve => trap.listen(0, '127.0.0.1', resolve))
   const { port } = trap.address() as AddressInfo
   try {
-    await test(`http://localhost:${port}/collect`, reached)
+    await test(`http://127.0.0.1:${port}/collect`, reached)
   } finally {
     await new Promise(resolve => trap.close(resolve))
   }
 }
 
+const REGISTER = '/users/v1/register'
+const taskUser = {
+  environment: { KEY: 'redirected-value' },
+  executionCredentials: { permissions: ['VIEW_DOCUMENTS'] }
+}
+
 describe('a request answered with a redirect', () => {
   it.each([
-    ['create', 'POST', CREATE],
-    ['update', 'PUT', `${CREATE}moved`]
-  ] as const)(
-    'fails the %s and sends its body nowhere else',
-    (action, method, path) =>
-      withTrap(async (location, reached) => {
-        await using fake = await startFakeExh()
-        await using ws = await makeWorkspace(
-          tasks({ moved: { environment: { KEY: 'redirected-value' } } })
-        )
-        if (action === 'update') fake.seedFunction({ name: 'moved' })
-        fake.fault({
-          method,
-          path,
-          status: 307,
-          headers: { Location: location },
-          times: Infinity
-        })
-        const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
-        expect(run.exitCode).toBe(1)
-        expect(run.result[0]).toMatchObject({ action, status: 'failed' })
-        expect(run.result[0]?.error).toMatch(/307/)
-        expect(reached).toEqual([])
-        expect(named(fake, method, path).length).toBeGreaterThan(0)
+    ['the listing', 'GET', LIST, {}],
+    ['a create', 'POST', CREATE, {}],
+    ['an update', 'PUT', `${CREATE}moved`, {}],
+    ["a task user's registration (its password)", 'POST', REGISTER, taskUser],
+    ["a task user's login (its password)", 'POST', LOGIN, taskUser]
+  ] as const)('fails %s and sends it nowhere else', (_, method, path, fields) =>
+    withTrap(async (location, reached) => {
+      await using fake = await startFakeExh()
+      await using ws = await makeWorkspace(tasks({ moved: fields }))
+      if (path.endsWith('moved')) fake.seedFunction({ name: 'moved' })
+      fake.fault({
+        method,
+        path,
+        status: 307,
+        headers: { Location: location },
+        times: Infinity
       })
+      const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+      expect(run.exitCode).toBe(1)
+      expect(readable(run)).toMatch(/307/)
+      expect(reached).toEqual([])
+      expect(named(fake, method, path).length).toBeGreaterThan(0)
+      expect(fake.functions.has('moved')).toBe(path.endsWith('moved'))
+    })
   )
 
-  it('fails the login and sends the password nowhere else', () =>
+  it("fails the login with the action's password and sends it nowhere else", () =>
     withTrap(async (location, reached) => {
       await using fake = await startFakeExh()
       await using ws = await makeWorkspace(tasks({ a: {} }))
@@ -462,8 +467,22 @@ describe('a request answered with a redirect', () => {
         passwordInputs(fake.admin.email, fake.admin.password)
       )
       expect(run.exitCode).toBe(1)
+      expect(readable(run)).toMatch(/307/)
       expect(reached).toEqual([])
       expect(named(fake, 'POST', LOGIN).length).toBeGreaterThan(0)
       expect(fake.writeRequests()).toEqual([])
     }))
+})
+
+describe("a task user's login answered without tokens", () => {
+  it('fails that task instead of storing empty tokens', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ moved: taskUser }))
+    fake.fault({ method: 'POST', path: LOGIN, status: 200, body: {} })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode).toBe(1)
+    expect(run.result[0]).toMatchObject({ name: 'moved', status: 'failed' })
+    expect(run.result[0]?.error).toMatch(/the answer held no tokens/)
+    expect(fake.functions.has('moved')).toBe(false)
+  })
 })
