@@ -29168,7 +29168,8 @@ async function sendJson(sdk, method, path9, body, options) {
   let request;
   const transport = {
     request(requestOptions, onResponse) {
-      const client = requestOptions.protocol === "https:" ? https : http;
+      const secure = /https:?/.test(requestOptions.protocol ?? "");
+      const client = secure ? https : http;
       request = client.request(requestOptions, onResponse);
       return request;
     }
@@ -29189,7 +29190,8 @@ async function sendJson(sdk, method, path9, body, options) {
     });
     return response.data;
   } catch (error2) {
-    throw data.errored ?? error2;
+    const answered = error2.response !== void 0;
+    throw data.errored && !answered ? data.errored : error2;
   } finally {
     if (!data.readableEnded) request?.destroy();
     data.destroy();

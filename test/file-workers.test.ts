@@ -33,7 +33,7 @@ describe('releaseToWorkers', () => {
     expect(central?.buffer.byteLength).toBe(0)
   })
 
-  it('keeps every other buffer, such as a slice of the Buffer pool', async () => {
+  it('keeps every other buffer, such as a slice of the Buffer pool', () => {
     const pooled = Buffer.from('a small buffer from the shared pool')
     const neighbour = Buffer.from('another slice of the same pool')
     const own = new Uint8Array([1, 2, 3])
@@ -41,10 +41,6 @@ describe('releaseToWorkers', () => {
     expect(pooled.toString()).toBe('a small buffer from the shared pool')
     expect(neighbour.toString()).toBe('another slice of the same pool')
     expect(own.buffer.byteLength).toBe(3)
-    // The pool still works once the workers have been handed buffers too.
-    const { local } = await encodedSegment()
-    releaseToWorkers([Buffer.from(local?.buffer ?? new ArrayBuffer(0))])
-    expect(Buffer.from('after').toString()).toBe('after')
   })
 
   it('hands a buffer back once: a second release is a no-op', async () => {

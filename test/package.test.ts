@@ -199,7 +199,7 @@ describe('packageCodeFolder', () => {
           root,
           zip
         ],
-        { encoding: 'utf8' }
+        { encoding: 'utf8', timeout: 60_000 }
       )
       const outcome = JSON.parse(out) as { error?: string }
       expect(outcome.error).toMatch(/wrote \d+ of \d+ bytes/)

@@ -167,7 +167,9 @@ async function sendJson(
       requestOptions: RequestOptions,
       onResponse: (response: IncomingMessage) => void
     ): ClientRequest {
-      const client = requestOptions.protocol === 'https:' ? https : http
+      // As axios itself tells them apart.
+      const secure = /https:?/.test(requestOptions.protocol ?? '')
+      const client = secure ? https : http
       request = client.request(requestOptions, onResponse)
       return request
     }
@@ -191,8 +193,9 @@ async function sendJson(
   } catch (error) {
     // axios builds its error for a failed body without the request's
     // config, which the SDK's interceptors then trip on: the body's own
-    // error (the zip unreadable) is the one to report.
-    throw data.errored ?? error
+    // error (the zip unreadable) is the one to report, unless an answer came.
+    const answered = (error as { response?: unknown }).response !== undefined
+    throw data.errored && !answered ? data.errored : error
   } finally {
     if (!data.readableEnded) request?.destroy()
     data.destroy()
