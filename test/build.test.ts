@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { tempDirSync } from './support/tree.js'
+import { existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildEnvironment, runShell } from '../src/build.js'
@@ -65,7 +65,7 @@ describe('runShell', () => {
   })
 
   it('ends a background job the build left behind, so it cannot print later', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'exh-build-'))
+    const dir = tempDirSync('exh-build-')
     const late = path.join(dir, 'late')
     const code = await runShell(`(sleep 0.3; touch '${late}') & exit 0`, {
       cwd: dir,

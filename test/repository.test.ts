@@ -2,17 +2,11 @@
 // outputs documented in README.md and declared in action.yml are the ones
 // the code reads; the owner is one constant; the shipped schema is the one
 // the action validates with; versions and licence say what is true.
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  writeFileSync
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { tempDirSync } from './support/tree.js'
 import { readInputs } from '../src/inputs.js'
 import { RUNTIMES } from '../src/config/runtimes.js'
 import { actionDefaults } from '../scripts/self-test.js'
@@ -141,7 +135,7 @@ describe('the repository owner', () => {
   })
 
   it('changes everywhere with npm run set-owner', () => {
-    const copy = mkdtempSync(join(tmpdir(), 'exh-owner-'))
+    const copy = tempDirSync('exh-owner-')
     for (const file of OWNER_FILES) {
       mkdirSync(dirname(join(copy, file)), { recursive: true })
       writeFileSync(join(copy, file), read(file))

@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { tempDirSync } from './support/tree.js'
 import {
   lintRepository,
   markdownWorkflows,
@@ -79,7 +79,7 @@ describe('the release workflow', () => {
     return { status: child.status, stdout: child.stdout + child.stderr }
   }
   const project = (version: string, changelog: string): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'exh-release-'))
+    const dir = tempDirSync('exh-release-')
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ version }))
     writeFileSync(join(dir, 'CHANGELOG.md'), changelog)
     writeFileSync(join(dir, 'out'), '')
@@ -107,7 +107,7 @@ describe('the release workflow', () => {
   )
 
   it('moves vX and vX.Y to the release commit on the remote', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'exh-release-git-'))
+    const dir = tempDirSync('exh-release-git-')
     const git = (...args: string[]): string =>
       execFileSync('git', args, { cwd: join(dir, 'work'), encoding: 'utf8' })
     execFileSync('git', ['init', '-q', '--bare', join(dir, 'origin.git')])

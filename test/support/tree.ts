@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,6 +25,13 @@ afterEach(async () => {
 
 export async function tempDir(prefix = 'exh-tree-'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix))
+  temps.push(dir)
+  return dir
+}
+
+/** `tempDir` for synchronous tests; removed after the test too. */
+export function tempDirSync(prefix = 'exh-tree-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
   temps.push(dir)
   return dir
 }
