@@ -28729,8 +28729,11 @@ var Fingerprint = class {
   constructor() {
     this.hash.update(codec.field(FINGERPRINT_VERSION));
   }
+  /** Hashes a segment's feed, then hands it back to the workers (hashed: not needed here). */
   add(feed) {
-    if (feed) this.hash.update(feed);
+    if (!feed) return;
+    this.hash.update(feed);
+    releaseToWorkers([feed]);
   }
   digest() {
     return this.hash.digest("hex");
@@ -28747,7 +28750,6 @@ async function fingerprintOf(folder, signal) {
   })) {
     throwFailure(folder, first, segment);
     fingerprint.add(segment.feed);
-    if (segment.feed) releaseToWorkers([segment.feed]);
   }
   return fingerprint.digest();
 }
@@ -28826,7 +28828,6 @@ async function writeEntries(folder, zip, options) {
     }
     throwFailure(folder, first, segment);
     fingerprint?.add(segment.feed);
-    if (segment.feed) releaseToWorkers([segment.feed]);
     await zip.add(segment);
   }
   return fingerprint?.digest();

@@ -322,8 +322,11 @@ export class Fingerprint {
     this.hash.update(codec.field(FINGERPRINT_VERSION))
   }
 
+  /** Hashes a segment's feed, then hands it back to the workers (hashed: not needed here). */
   add(feed: Uint8Array | undefined): void {
-    if (feed) this.hash.update(feed)
+    if (!feed) return
+    this.hash.update(feed)
+    releaseToWorkers([feed])
   }
 
   digest(): string {
@@ -349,7 +352,6 @@ async function fingerprintOf(
   })) {
     throwFailure(folder, first, segment)
     fingerprint.add(segment.feed)
-    if (segment.feed) releaseToWorkers([segment.feed])
   }
   return fingerprint.digest()
 }

@@ -111,7 +111,6 @@ async function writeEntries(
     }
     throwFailure(folder, first, segment)
     fingerprint?.add(segment.feed)
-    if (segment.feed) releaseToWorkers([segment.feed])
     await zip.add(segment)
   }
   return fingerprint?.digest()

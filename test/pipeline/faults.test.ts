@@ -4,7 +4,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
-import { exhErrorBody, startFakeExh } from '../fake-exh/index.js'
+import { exhErrorBody, startFakeExh, type FakeExh } from '../fake-exh/index.js'
 import { makeWorkspace } from '../support/workspace.js'
 import {
   CREATE,
@@ -416,6 +416,22 @@ async function withTrap(
   }
 }
 
+/** Every `method path` request is answered with a redirect to `location`. */
+function redirect(
+  fake: FakeExh,
+  method: string,
+  path: string,
+  location: string
+): void {
+  fake.fault({
+    method,
+    path,
+    status: 307,
+    headers: { Location: location },
+    times: Infinity
+  })
+}
+
 const REGISTER = '/users/v1/register'
 const taskUser = {
   environment: { KEY: 'redirected-value' },
@@ -434,13 +450,7 @@ describe('a request answered with a redirect', () => {
       await using fake = await startFakeExh()
       await using ws = await makeWorkspace(tasks({ moved: fields }))
       if (path.endsWith('moved')) fake.seedFunction({ name: 'moved' })
-      fake.fault({
-        method,
-        path,
-        status: 307,
-        headers: { Location: location },
-        times: Infinity
-      })
+      redirect(fake, method, path, location)
       const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
       expect(run.exitCode).toBe(1)
       expect(readable(run)).toMatch(/307/)
@@ -454,13 +464,7 @@ describe('a request answered with a redirect', () => {
     withTrap(async (location, reached) => {
       await using fake = await startFakeExh()
       await using ws = await makeWorkspace(tasks({ a: {} }))
-      fake.fault({
-        method: 'POST',
-        path: LOGIN,
-        status: 307,
-        headers: { Location: location },
-        times: Infinity
-      })
+      redirect(fake, 'POST', LOGIN, location)
       const run = await syncInProcess(
         fake,
         ws.dir,
