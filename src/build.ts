@@ -5,12 +5,18 @@ import { checkTaskCodeFolder } from './config/validate.js'
 import { isCredentialVariable } from './config/substitute.js'
 import { posixRelative } from './paths.js'
 
-/** Runs a shell command in a folder; resolves with its exit code. */
+/** How a build ended: its exit code and the last lines it printed. */
+export interface BuildExit {
+  code: number
+  lastLines: string[]
+}
+
+/** Runs a shell command in a folder. */
 export type RunCommand = (
   command: string,
   cwd: string,
   title: string
-) => Promise<number>
+) => Promise<BuildExit>
 
 /** After SIGTERM, how long a build may take to exit before SIGKILL. */
 const KILL_GRACE_MS = 2000
@@ -34,23 +40,47 @@ export function buildEnvironment(
   )
 }
 
+/** Output kept for the error: enough for a few lines, whatever the build prints. */
+const KEPT_OUTPUT = 4096
+/** Lines of it quoted in a failed build's error. */
+const QUOTED_LINES = 3
+/** After the shell exits, how long a process that escaped its group may hold the output open. */
+const OUTPUT_GRACE_MS = 500
+
+/** The last non-blank lines of a build's output. */
+export function lastLines(output: string, count = QUOTED_LINES): string[] {
+  return output
+    .split(/\r?\n/)
+    .map(line => line.trim())
+    .filter(Boolean)
+    .slice(-count)
+}
+
 /**
- * `sh -c command` in its own process group, output to ours. On `signal`
- * the whole group (the shell and whatever it started) gets SIGTERM, then
- * SIGKILL if still running after a grace period. Resolves with the exit code
- * (128 + signal number when killed).
+ * `sh -c command` in its own process group; its output goes to ours and the
+ * last of it is kept, so a failure can quote it (`sh: 1: yarn: not found`).
+ * On `signal` the whole group (the shell and whatever it started) gets
+ * SIGTERM, then SIGKILL if still running after a grace period. The code is
+ * 128 + the signal's number when killed.
  */
 export function runShell(
   command: string,
   options: { cwd: string; env: Record<string, string>; signal: AbortSignal }
-): Promise<number> {
+): Promise<BuildExit> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', command], {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     })
+    let kept = ''
+    const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
+      out.write(chunk)
+      kept = (kept + chunk.toString('utf8')).slice(-KEPT_OUTPUT)
+    }
+    child.stdout.on('data', keep(process.stdout))
+    child.stderr.on('data', keep(process.stderr))
     let killer: NodeJS.Timeout | undefined
     const killGroup = (signal: NodeJS.Signals): void => {
       try {
@@ -68,13 +98,26 @@ export function runShell(
     if (options.signal.aborted) onAbort()
     else options.signal.addEventListener('abort', onAbort, { once: true })
     child.on('error', reject)
-    child.on('close', (code, signal) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(killer)
       // A background job the build left behind would print after workflow
       // commands are back on: the build's whole process group ends with it.
       killGroup('SIGKILL')
       options.signal.removeEventListener('abort', onAbort)
-      resolve(code ?? 128 + signalNumber(signal))
+      const done = (): void => {
+        clearTimeout(grace)
+        resolve({
+          code: code ?? 128 + signalNumber(signal),
+          lastLines: lastLines(kept)
+        })
+      }
+      // One that left the group (setsid) may hold the pipes: stop reading.
+      const grace = setTimeout(() => {
+        child.stdout.destroy()
+        child.stderr.destroy()
+        done()
+      }, OUTPUT_GRACE_MS)
+      child.once('close', done)
     })
   })
 }
@@ -105,13 +148,16 @@ export async function buildTasks(
     const cwd = task.configFile
       ? path.join(workspace, path.dirname(task.configFile))
       : workspace
-    const code = await run(command, cwd, `build ${task.name}`)
+    const { code, lastLines } = await run(command, cwd, `build ${task.name}`)
     if (cancelled()) break
     if (code !== 0) {
+      const output = lastLines.length
+        ? `; its last output: ${lastLines.join(' | ')}`
+        : ''
       problems.push({
         file: task.configFile,
         field: 'build-command',
-        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
+        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}${output}`,
         task: task.name
       })
       continue

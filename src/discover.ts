@@ -93,6 +93,18 @@ export async function findTaskConfigs(
   return { ...state.result, configs }
 }
 
+/**
+ * A `path` line holding `*` reads as a pattern (`examples/*` then `/tasks`),
+ * but `path` takes files and folders: say so, and name the folder to give.
+ */
+function patternHint(workspace: string, searched: string): string {
+  const shown = relative(workspace, searched)
+  const at = shown.search(/[*?[]/)
+  if (at < 0) return ''
+  const folder = shown.slice(0, at).replace(/\/?[^/]*$/, '') || '.'
+  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${forLog(folder)})`
+}
+
 /** One line of `path`: a config file or a folder to search. Returns a problem. */
 async function searchPath(
   searched: string,
@@ -100,7 +112,8 @@ async function searchPath(
 ): Promise<string | undefined> {
   const shown = forLog(relative(state.workspace, searched))
   const stats = await stat(searched).catch(() => undefined)
-  if (!stats) return `${shown} does not exist`
+  if (!stats)
+    return `${shown} does not exist${patternHint(state.workspace, searched)}`
   const real = await realpath(searched)
   // A link inside the workspace may not lead out of it (SPEC section 8).
   if (

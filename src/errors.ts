@@ -47,8 +47,11 @@ export function apiErrorFacts(error: unknown): ApiErrorFacts {
   // The SDK names its errors by the API's error name (`OAUTH_KEY_EXCEPTION`).
   const apiName = name && /^[A-Z0-9_]+$/.test(name) ? name : undefined
   const bare = apiName ? BARE_AUTH_ERRORS[apiName] : undefined
-  const status =
-    typeof fields.status === 'number'
+  // Octokit gives a request that got no answer (a refused connection) 500.
+  const unanswered = name === 'HttpError' && fields.response === undefined
+  const status = unanswered
+    ? undefined
+    : typeof fields.status === 'number'
       ? fields.status
       : typeof fields.response?.status === 'number'
         ? fields.response.status

@@ -40,11 +40,23 @@ describe('buildEnvironment', () => {
 })
 
 describe('runShell', () => {
+  it('keeps the last lines of the output, stdout and stderr, for the error', async () => {
+    const signal = new AbortController().signal
+    const exit = await runShell(
+      'echo one; echo two >&2; printf "\\n\\n"; no-such-tool-here; exit 7',
+      { cwd: '.', env: { PATH: process.env.PATH ?? '' }, signal }
+    )
+    expect(exit.code).toBe(7)
+    expect(exit.lastLines).toHaveLength(3)
+    expect(exit.lastLines.slice(0, 2)).toEqual(['one', 'two'])
+    expect(exit.lastLines[2]).toMatch(/no-such-tool-here.*not found/)
+  })
+
   it('resolves with the exit code', async () => {
     const signal = new AbortController().signal
     await expect(
       runShell('exit 3', { cwd: '.', env: {}, signal })
-    ).resolves.toBe(3)
+    ).resolves.toMatchObject({ code: 3 })
   })
 
   it('stops the whole process group on abort, even a child ignoring SIGTERM', async () => {
@@ -58,7 +70,7 @@ describe('runShell', () => {
     setTimeout(() => {
       controller.abort()
     }, 200)
-    const code = await running
+    const { code } = await running
     expect(code).not.toBe(0)
     // SIGTERM, then SIGKILL after the grace period: well under 30 s.
     expect(performance.now() - started).toBeLessThan(10_000)
@@ -67,7 +79,7 @@ describe('runShell', () => {
   it('ends a background job the build left behind, so it cannot print later', async () => {
     const dir = tempDirSync('exh-build-')
     const late = path.join(dir, 'late')
-    const code = await runShell(`(sleep 0.3; touch '${late}') & exit 0`, {
+    const { code } = await runShell(`(sleep 0.3; touch '${late}') & exit 0`, {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '' },
       signal: new AbortController().signal

@@ -54,6 +54,26 @@ describe('findTaskConfigs', () => {
     )
   })
 
+  it.each([
+    ['examples/*/tasks', 'examples'],
+    ['examples/tasks-*', 'examples'],
+    ['*', '.']
+  ])(
+    'says that path %s is no pattern, and which folder to give',
+    async (given, folder) => {
+      await using ws = await makeWorkspace({
+        'examples/a/tasks/task-config.json': '{}'
+      })
+      const error: unknown = await findTaskConfigs(
+        [ws.path(given)],
+        ws.dir
+      ).catch((e: unknown) => e)
+      expect(String(error)).toContain(
+        `path: ${given} does not exist: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`
+      )
+    }
+  )
+
   it('refuses a path that does not exist', async () => {
     await using ws = await makeWorkspace()
     const error: unknown = await findTaskConfigs(

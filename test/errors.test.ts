@@ -86,3 +86,25 @@ describe('describeError', () => {
     )
   })
 })
+
+describe('describeError: a GitHub request that got no answer', () => {
+  it('is not called HTTP 500 (Octokit gives a refused connection that status)', async () => {
+    const { getOctokit } = await import('@actions/github')
+    // A port nothing listens on: the connection is refused at once.
+    const server = (await import('node:net')).createServer()
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise(resolve => server.close(resolve))
+    const octokit = getOctokit('token', {
+      baseUrl: `http://127.0.0.1:${port}`,
+      request: { retries: 0 }
+    })
+    const error = await octokit.rest.users
+      .getAuthenticated()
+      .catch((e: unknown) => e)
+    expect((error as { status?: number }).status).toBe(500)
+    const line = describeError(error)
+    expect(line).not.toMatch(/HTTP 500/)
+    expect(line).toMatch(/ECONNREFUSED/)
+  })
+})

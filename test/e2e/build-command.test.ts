@@ -41,11 +41,14 @@ describe('build-command', () => {
       'tasks/b/build/index.js': 'x'
     })
     const run = await syncWith(fake, ws.dir, {
-      'build-command': 'test "$(basename "$PWD")" != b'
+      // A tool the runner lacks, as a CLI project's `yarn build` would be.
+      'build-command':
+        'test "$(basename "$PWD")" != b || yarn-is-not-installed build'
     })
     expect(run.exitCode).toBe(1)
+    // The error quotes the build's last output: what went wrong, not just a code.
     expect(run.log).toMatch(
-      /tasks\/b\/task-config\.json: build-command: exited with code 1 in tasks\/b/
+      /tasks\/b\/task-config\.json: build-command: exited with code 127 in tasks\/b; its last output: .*yarn-is-not-installed: not found/
     )
     expect(fake.requests).toEqual([])
     expect(run.result.map(r => [r.config, r.status])).toEqual([
