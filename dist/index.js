@@ -24511,6 +24511,9 @@ var CREDENTIAL_VARIABLES = [
   "API_OAUTH_TOKEN",
   "API_OAUTH_TOKEN_SECRET"
 ];
+function isFunctionName(name) {
+  return /^[A-Za-z0-9-]+$/.test(name);
+}
 function taskUserEmail(name, configured) {
   return (configured ?? `exh.tasks+${name}@extrahorizon.com`).toLowerCase();
 }
@@ -24542,7 +24545,8 @@ function apiErrorFacts(error2) {
   const name = typeof fields.name === "string" ? fields.name : void 0;
   const apiName = name && /^[A-Z0-9_]+$/.test(name) ? name : void 0;
   const bare = apiName ? BARE_AUTH_ERRORS[apiName] : void 0;
-  const status = typeof fields.status === "number" ? fields.status : typeof fields.response?.status === "number" ? fields.response.status : bare && 401;
+  const unanswered = name === "HttpError" && fields.response === void 0;
+  const status = unanswered ? void 0 : typeof fields.status === "number" ? fields.status : typeof fields.response?.status === "number" ? fields.response.status : bare && 401;
   const apiCode = typeof fields.response?.code === "number" ? fields.response.code : bare?.code;
   const text = error2 instanceof Error ? firstLine(error2.message) : "";
   const message = SDK_BOILERPLATE.test(text) ? bare?.message ?? "" : text;
@@ -24796,7 +24800,10 @@ function readConnection(read) {
     email,
     password
   });
-  return { host, credentials, missingCredentials: missing };
+  const warnings = token && (email || password) ? [
+    "Both a token and email/password are given: the token is used and no login is made; remove email and password from this step"
+  ] : [];
+  return { host, credentials, missingCredentials: missing, warnings };
 }
 function readRunOptions(read, pathInput) {
   const { input, get, fail } = read;
@@ -25045,6 +25052,15 @@ function markerUpToDate(stored, wanted) {
 }
 
 // src/plan/decide.ts
+function followingDeployer(config, keys, remote) {
+  if (!keys?.length || !remote || !config.environment) return config;
+  const environment = { ...config.environment };
+  for (const key of keys) {
+    const held = remote.environment[key];
+    if (held !== void 0) environment[key] = held;
+  }
+  return { ...config, environment };
+}
 var DEFAULT_DESCRIPTION = "none";
 function planTask(input) {
   const { config, remote } = input;
@@ -25219,7 +25235,10 @@ function describeChanges(config, remote, changes, context) {
   return changes.map((field) => {
     if (field === "code") return codeChange(remote, context);
     if (field.startsWith("environment.")) {
-      return environmentChange(config, remote, field);
+      const change = environmentChange(config, remote, field);
+      const key = field.slice("environment.".length);
+      const follows = context.deployerKeys?.includes(key);
+      return follows ? { ...change, note: `${change.note} (the deploying credentials)` } : change;
     }
     if (field === "executionCredentials.permissions") {
       return {
@@ -25626,7 +25645,8 @@ function taskResult(item) {
       fingerprint: item.folder.fingerprint,
       bytes: item.pkg?.bytes,
       permissionsAdded: credentials?.permissionsAdded,
-      permissionsRemoved: credentials?.permissionsRemoved
+      permissionsRemoved: credentials?.permissionsRemoved,
+      deployerKeys: item.task.deployerKeys
     }) : void 0
   };
 }
@@ -25867,6 +25887,9 @@ var SecretRegistry = class {
     }
     return added;
   }
+  holds(value) {
+    return this.parts.has(value);
+  }
   redact(text) {
     return this.ordered.reduce(
       (out, secret) => out.split(secret).join("***"),
@@ -25972,6 +25995,37 @@ async function upsertPullRequestComment(token, body, key) {
   }
   await octokit.rest.issues.createComment({ owner, repo, issue_number, body });
   return `commented on pull request #${issue_number}`;
+}
+
+// src/report/names.ts
+function withNameRefs(report, hide) {
+  const pairs = Object.entries(report.nameRefs ?? {}).filter(
+    ([name]) => hide(name)
+  );
+  if (!pairs.length) return report;
+  pairs.sort(([a], [b]) => b.length - a.length);
+  const swap = (text) => pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text);
+  const maybe = (text) => text === void 0 ? void 0 : swap(text);
+  return {
+    ...report,
+    results: report.results.map((result) => ({
+      ...result,
+      name: maybe(result.name),
+      error: maybe(result.error),
+      details: result.details?.map((detail) => ({
+        ...detail,
+        before: maybe(detail.before),
+        after: maybe(detail.after)
+      }))
+    })),
+    errors: report.errors.map(swap),
+    warnings: report.warnings.map(swap)
+  };
+}
+function replaceWord(text, word, by) {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, "g");
+  return text.replace(pattern, () => by);
 }
 
 // src/build.ts
@@ -27045,28 +27099,54 @@ function isDeniedVariable(name) {
   return isCredentialVariable(name) || /^ACTIONS_/i.test(name);
 }
 function deniedPlaceholders(value) {
-  return substitute(value, {}).denied;
+  return substitute(value, { env: {} }).denied;
 }
 function placeholderName(value) {
   return typeof value === "string" && value.startsWith("$") ? value.slice(1) : void 0;
 }
-function substitute(value, env, onSubstituted = () => void 0, unsetAsEmpty = false) {
-  const missing = [];
-  const denied = [];
+function isDeployerVariable(name) {
+  return CREDENTIAL_VARIABLES.includes(name);
+}
+function isEnvironmentValue(path9) {
+  return path9.length === 2 && path9[0] === "environment";
+}
+function refusalOf(variable, path9) {
+  if (/^input_/i.test(variable)) return "is one of this action's inputs";
+  if (isDeployerVariable(variable)) {
+    return isEnvironmentValue(path9) ? void 0 : "is the deploying credentials: it may only be an environment value";
+  }
+  if (/^ACTIONS_/i.test(variable) || isCredentialVariable(variable)) {
+    return "is the runner's own (a token or its plumbing)";
+  }
+  return void 0;
+}
+function substitute(value, options) {
+  const { env, deployer = {}, unsetAsEmpty = false } = options;
+  const onSubstituted = options.onSubstituted ?? (() => void 0);
+  const result = {
+    missing: [],
+    denied: [],
+    deployer: []
+  };
+  const placeholder = (node, variable, path9) => {
+    const reason = refusalOf(variable, path9);
+    if (reason) {
+      result.denied.push({ path: path9, variable, reason });
+      return node;
+    }
+    const fromDeployer = isDeployerVariable(variable);
+    const found = fromDeployer ? deployer[variable] : env[variable];
+    if (fromDeployer) {
+      result.deployer.push({ path: path9, variable, known: Boolean(found) });
+    } else if (!found) result.missing.push({ path: path9, variable });
+    if (!found) return unsetAsEmpty ? "" : node;
+    onSubstituted(found, path9);
+    return found;
+  };
   const walk3 = (node, path9) => {
     const variable = placeholderName(node);
     if (variable !== void 0) {
-      if (isDeniedVariable(variable)) {
-        denied.push({ path: path9, variable });
-        return node;
-      }
-      const found = env[variable];
-      if (!found) {
-        missing.push({ path: path9, variable });
-        return unsetAsEmpty ? "" : node;
-      }
-      onSubstituted(found, path9);
-      return found;
+      return placeholder(node, variable, path9);
     }
     if (Array.isArray(node)) {
       return node.map((item, index) => walk3(item, [...path9, String(index)]));
@@ -27081,7 +27161,7 @@ function substitute(value, env, onSubstituted = () => void 0, unsetAsEmpty = fal
     }
     return node;
   };
-  return { value: walk3(value, []), missing, denied };
+  return { value: walk3(value, []), ...result };
 }
 function substituteLeniently(value, env) {
   const variable = placeholderName(value);
@@ -27132,6 +27212,7 @@ async function loadTaskConfigs(found, options) {
   }
   for (const config of parsed) {
     config.name = overrides?.name ?? nameOf(config.document.value, options.env);
+    config.nameRef = overrides?.name ? void 0 : nameRefOf(config);
   }
   problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
   problems.push(...parsed.flatMap(deniedVariables));
@@ -27152,6 +27233,11 @@ async function loadTaskConfigs(found, options) {
     tasks: tasks2,
     problems: sortProblems(problems),
     names: [...new Set(names)],
+    nameRefs: Object.fromEntries(
+      parsed.flatMap(
+        (config) => config.name && config.nameRef ? [[config.name, config.nameRef]] : []
+      )
+    ),
     warnings: checks.flatMap((checked) => checked.warnings ?? [])
   };
 }
@@ -27162,9 +27248,9 @@ function unsetVariableWarning(config, at, variable) {
 }
 function deniedVariables(config) {
   return deniedPlaceholders(config.document.value).map(
-    ({ path: at, variable }) => ({
+    ({ path: at, variable, reason }) => ({
       ...fileProblem(config, at),
-      rule: `$${variable} may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
+      rule: `$${variable} is never substituted here: it ${reason}`
     })
   );
 }
@@ -27224,7 +27310,15 @@ async function readConfig(found, workspace) {
 function nameOf(value, env) {
   return isObject(value) && typeof value.name === "string" ? substituteLeniently(value.name, env) : void 0;
 }
+function nameRefOf(config) {
+  const value = config.document.value;
+  if (!isObject(value) || typeof value.name !== "string") return void 0;
+  return config.name !== value.name ? value.name : void 0;
+}
 function knownName(config) {
+  if (config.nameRef && !isFunctionName(config.name ?? "")) {
+    return config.nameRef;
+  }
   return placeholderName(config.name) === void 0 ? config.name : void 0;
 }
 function duplicateNames(configs) {
@@ -27240,7 +27334,9 @@ function sharedEmails(configs, env) {
     ({ config, others }) => {
       const credentials = config.document.value.executionCredentials;
       const field = credentials.email === void 0 ? ["executionCredentials"] : ["executionCredentials", "email"];
-      const tasks2 = others.map((other) => `${other.name ?? "?"} (${other.file})`);
+      const tasks2 = others.map(
+        (other) => `${knownName(other) ?? "?"} (${other.file})`
+      );
       return {
         ...fileProblem(config, field),
         rule: `the same execution user's email as task ${tasks2.join(", ")}; each task needs its own`
@@ -27278,14 +27374,16 @@ function checkUnselected(config) {
   ).map((issue2) => issueProblem(config, issue2));
 }
 async function checkSelected(config, options, overrides, roots) {
-  const { problems, warnings, unresolved, ...substituted } = substituteSelected(
-    config,
-    options
-  );
+  const { problems, warnings, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
   const configDir = path3.dirname(config.found.file);
   const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
   if (isObject(value) && value.description === "") delete value.description;
-  problems.push(...fieldProblems(config, value, overrides, unresolved));
+  problems.push(
+    ...fieldProblems(config, value, overrides, {
+      unresolved,
+      sources: substituted.sources
+    })
+  );
   if (!isObject(value)) return { problems, warnings };
   const code = await codeFolderOf(config, value, overrides, {
     unresolved,
@@ -27304,8 +27402,10 @@ async function checkSelected(config, options, overrides, roots) {
     warnings,
     task: {
       name: value.name,
+      nameRef: config.nameRef,
       config: value,
       configFile: config.file,
+      deployerKeys: deployerKeys.length ? deployerKeys : void 0,
       codeDir,
       searchRoot: config.found.root,
       locations: {
@@ -27318,17 +27418,19 @@ async function checkSelected(config, options, overrides, roots) {
 function substituteSelected(config, options) {
   const problems = [];
   const warnings = [];
+  const sources = /* @__PURE__ */ new Map();
   const unsetAsEmpty = options.unsetVariablesWarn === true;
-  const substituted = substitute(
-    config.document.value,
-    options.env,
-    (secret, at) => {
+  const substituted = substitute(config.document.value, {
+    env: options.env,
+    deployer: options.deployer?.values,
+    unsetAsEmpty,
+    onSubstituted: (secret, at) => {
+      sources.set(at.join("/"), String(valueAt(config.document.value, at)));
       if (at.join(".") !== "name" && worthMasking(secret)) {
         options.mask?.(secret);
       }
-    },
-    unsetAsEmpty
-  );
+    }
+  });
   for (const { path: at, variable } of substituted.missing) {
     if (unsetAsEmpty) warnings.push(unsetVariableWarning(config, at, variable));
     else {
@@ -27338,21 +27440,61 @@ function substituteSelected(config, options) {
       });
     }
   }
+  const unknown = unknownDeployerValues(config, substituted.deployer, options);
+  problems.push(...unknown.problems);
+  warnings.push(...unknown.warnings);
   const unresolved = new Set(
-    [...unsetAsEmpty ? [] : substituted.missing, ...substituted.denied].map(
-      ({ path: at }) => at.join("/")
-    )
+    [
+      ...unsetAsEmpty ? [] : substituted.missing,
+      ...substituted.denied,
+      ...unknown.unresolved
+    ].map(({ path: at }) => at.join("/"))
   );
-  return { value: substituted.value, problems, warnings, unresolved };
+  return {
+    value: substituted.value,
+    problems,
+    warnings,
+    unresolved,
+    sources,
+    deployerKeys: substituted.deployer.map(({ path: at }) => at[1])
+  };
 }
-function fieldProblems(config, value, overrides, unresolved) {
+function unknownDeployerValues(config, found, options) {
+  const result = {
+    problems: [],
+    warnings: [],
+    unresolved: []
+  };
+  const deployer = options.deployer;
+  for (const item of found) {
+    if (item.known) continue;
+    const where = fileProblem(config, item.path);
+    if (!deployer || options.unsetVariablesWarn) {
+      const rule2 = `$${item.variable} is the deploying credentials, unknown in this offline dry run; counted as empty, so the environment-size check is incomplete`;
+      result.warnings.push(formatProblem({ ...where, rule: rule2 }));
+      continue;
+    }
+    const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`;
+    if (deployer.dryRun) {
+      result.warnings.push(
+        `${formatProblem({ ...where, rule })}; counted as unchanged in this plan`
+      );
+    } else {
+      result.problems.push({ ...where, rule });
+      result.unresolved.push(item);
+    }
+  }
+  return result;
+}
+function fieldProblems(config, value, overrides, substituted) {
   const problems = [];
   for (const issue2 of schemaIssues(value)) {
-    if (unresolved.has(issue2.instance.join("/"))) continue;
+    if (substituted.unresolved.has(issue2.instance.join("/"))) continue;
+    const source = substituted.sources.get(issue2.instance.join("/"));
     const [top = ""] = issue2.path;
-    problems.push(
-      isOverridden(overrides, top) ? inputProblem(issue2, knownName(config)) : issueProblem(config, issue2)
-    );
+    const problem = isOverridden(overrides, top) ? inputProblem(issue2, knownName(config)) : issueProblem(config, issue2);
+    if (source) problem.rule += ` (the value of ${source})`;
+    problems.push(problem);
   }
   if (!isObject(value)) return problems;
   const badEmail = invalidCredentialsEmail(value);
@@ -27418,7 +27560,7 @@ function reservedKeys(environment, hasCredentials) {
     } else if (hasCredentials && CREDENTIAL_VARIABLES.includes(key)) {
       reserved.push({
         key,
-        rule: `may not be provided when using executionCredentials, which injects ${CREDENTIAL_VARIABLES.join(", ")}`
+        rule: "is set by executionCredentials (the task user's own credentials): remove it from environment"
       });
     }
   }
@@ -27519,8 +27661,7 @@ function issueOf(error2, value) {
   }
   if (error2.keyword === "additionalProperties") {
     const unknown = String(params.additionalProperty);
-    const guess = closestName(unknown, knownProperties(error2));
-    const hint = guess ? `; did you mean \`${guess}\`?` : "";
+    const hint = unknownPropertyHint(unknown, instance, knownProperties(error2));
     return issue2(
       property(unknown),
       `is not allowed (unknown property)${hint}`,
@@ -27530,6 +27671,13 @@ function issueOf(error2, value) {
     );
   }
   return issue2(instance, describeRule(error2, valueAt(value, instance)));
+}
+function unknownPropertyHint(unknown, parent, known) {
+  if (unknown === "executionOptions" && parent.length === 0) {
+    return "; did you mean `executionPermission` / `defaultPriority`? (older CLI versions nested them in executionOptions as permissionMode and defaultPriority)";
+  }
+  const guess = closestName(unknown, known);
+  return guess ? `; did you mean \`${guess}\`?` : "";
 }
 function describeRule(error2, actual) {
   const params = error2.params;
@@ -27657,14 +27805,27 @@ function buildEnvironment(env) {
     )
   );
 }
+var KEPT_OUTPUT = 4096;
+var QUOTED_LINES = 3;
+var OUTPUT_GRACE_MS = 500;
+function lastLines(output, count2 = QUOTED_LINES) {
+  return output.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).slice(-count2);
+}
 function runShell(command, options) {
   return new Promise((resolve4, reject) => {
     const child = spawn("sh", ["-c", command], {
       cwd: options.cwd,
       env: options.env,
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
       detached: true
     });
+    let kept = "";
+    const keep = (out) => (chunk) => {
+      out.write(chunk);
+      kept = (kept + chunk.toString("utf8")).slice(-KEPT_OUTPUT);
+    };
+    child.stdout.on("data", keep(process.stdout));
+    child.stderr.on("data", keep(process.stderr));
     let killer;
     const killGroup = (signal) => {
       try {
@@ -27681,11 +27842,23 @@ function runShell(command, options) {
     if (options.signal.aborted) onAbort();
     else options.signal.addEventListener("abort", onAbort, { once: true });
     child.on("error", reject);
-    child.on("close", (code, signal) => {
+    child.on("exit", (code, signal) => {
       clearTimeout(killer);
       killGroup("SIGKILL");
       options.signal.removeEventListener("abort", onAbort);
-      resolve4(code ?? 128 + signalNumber(signal));
+      const done = () => {
+        clearTimeout(grace);
+        resolve4({
+          code: code ?? 128 + signalNumber(signal),
+          lastLines: lastLines(kept)
+        });
+      };
+      const grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        done();
+      }, OUTPUT_GRACE_MS);
+      child.once("close", done);
     });
   });
 }
@@ -27698,13 +27871,14 @@ async function buildTasks(tasks2, command, workspace, run2, signal) {
   for (const task of tasks2) {
     if (cancelled()) break;
     const cwd = task.configFile ? path4.join(workspace, path4.dirname(task.configFile)) : workspace;
-    const code = await run2(command, cwd, `build ${task.name}`);
+    const { code, lastLines: lastLines2 } = await run2(command, cwd, `build ${task.name}`);
     if (cancelled()) break;
     if (code !== 0) {
+      const output = lastLines2.length ? `; its last output: ${lastLines2.join(" | ")}` : "";
       problems.push({
         file: task.configFile,
         field: "build-command",
-        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
+        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}${output}`,
         task: task.name
       });
       continue;
@@ -27739,7 +27913,8 @@ function safeLog(secrets) {
       endGroup();
     },
     groupAround: (title, work) => group(line(title), work),
-    redact: (text) => secrets.redact(text)
+    redact: (text) => secrets.redact(text),
+    holds: (value) => secrets.holds(value)
   };
 }
 async function withoutWorkflowCommands(work) {
@@ -27802,10 +27977,18 @@ async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder)
   );
   return { ...state.result, configs };
 }
+function patternHint(workspace, searched) {
+  const shown = relative2(workspace, searched);
+  const at = shown.search(/[*?[]/);
+  if (at < 0) return "";
+  const folder = shown.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
+  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${forLog(folder)})`;
+}
 async function searchPath(searched, state) {
   const shown = forLog(relative2(state.workspace, searched));
   const stats = await stat3(searched).catch(() => void 0);
-  if (!stats) return `${shown} does not exist`;
+  if (!stats)
+    return `${shown} does not exist${patternHint(state.workspace, searched)}`;
   const real = await realpath2(searched);
   if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
     return `${shown} is a symlink to a target outside the workspace`;
@@ -27931,14 +28114,15 @@ async function loadTasks(settings2, env, mask) {
     overrides,
     mask,
     codeFoldersBuiltLater: settings2.buildCommand !== void 0,
-    unsetVariablesWarn: isOfflineDryRun(settings2)
+    unsetVariablesWarn: isOfflineDryRun(settings2),
+    deployer: deployerOf(settings2)
   });
   problems.push(...loaded.problems);
   const unmatched = filter.unmatched(loaded.names);
   if (unmatched.length) {
     problems.push({
       field: "tasks",
-      rule: `matched no task: ${unmatched.join(", ")} (known: ${loaded.names.join(", ") || "none"})`
+      rule: `matched no task: ${unmatched.join(", ")} (known: ${loaded.names.map((name) => shownName(name, loaded.nameRefs)).join(", ") || "none"})`
     });
   }
   const warnings = [
@@ -27950,12 +28134,40 @@ async function loadTasks(settings2, env, mask) {
       settings2.workspace
     )
   ];
-  return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings };
+  return {
+    found,
+    tasks: loaded.tasks,
+    names: loaded.names,
+    nameRefs: loaded.nameRefs,
+    problems,
+    warnings
+  };
+}
+function shownName(name, refs) {
+  const ref = refs[name];
+  return ref && !isFunctionName(name) ? ref : name;
 }
 async function loadFromInputs(overrides, workspace) {
   const task = await taskFromInputs(overrides, { workspace });
-  const none = { found: [], problems: [], warnings: [] };
+  const none = { found: [], problems: [], warnings: [], nameRefs: {} };
   return Array.isArray(task) ? { ...none, tasks: [], names: [], problems: task } : { ...none, tasks: [task], names: [task.name] };
+}
+function deployerOf(settings2) {
+  const { host, credentials } = settings2;
+  if (!host || !credentials || isOfflineDryRun(settings2)) return void 0;
+  const token = credentials.kind === "token" ? {
+    API_OAUTH_TOKEN: credentials.token,
+    API_OAUTH_TOKEN_SECRET: credentials.tokenSecret
+  } : {};
+  return {
+    values: {
+      API_HOST: host,
+      API_OAUTH_CONSUMER_KEY: credentials.consumerKey,
+      API_OAUTH_CONSUMER_SECRET: credentials.consumerSecret,
+      ...token
+    },
+    dryRun: settings2.dryRun
+  };
 }
 function isOfflineDryRun(settings2) {
   return settings2.dryRun && settings2.missingCredentials.length > 0;
@@ -34794,7 +35006,7 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
       const marker = markerToWrite(folder.fingerprint, remote, settings2);
       const permissionsChanged = credentials && (credentials.permissionsAdded.length > 0 || credentials.permissionsRemoved.length > 0);
       const plan = planTask({
-        config: task.config,
+        config: settings2.dryRun ? followingDeployer(task.config, task.deployerKeys, remote) : task.config,
         remote,
         marker,
         skipUnchanged: settings2.skipUnchanged,
@@ -35136,6 +35348,10 @@ var StageClock = class {
 async function sync(settings2, io) {
   const clock = new StageClock();
   const loaded = await clock.time("load", loadTasks(settings2, io.env, io.mask));
+  const outcome2 = await syncLoaded(settings2, io, loaded, clock);
+  return { ...outcome2, nameRefs: loaded.nameRefs };
+}
+async function syncLoaded(settings2, io, loaded, clock) {
   const invalid = (problems) => {
     const outcome2 = invalidRun(settings2, loaded, problems);
     printUnplanned(io, outcome2.results);
@@ -35243,7 +35459,11 @@ function startListing(settings2, io, tasks2) {
         failed: "reading the remote functions failed"
       })
     ),
-    (error2) => ({ error: error2, failed: "login failed" })
+    // A token is checked, not logged in with (SPEC section 3).
+    (error2) => ({
+      error: error2,
+      failed: settings2.credentials?.kind === "password" ? "login failed" : "credentials rejected"
+    })
   );
 }
 function certainUpload(settings2, listing) {
@@ -35304,6 +35524,11 @@ async function syncWithRemote(context) {
   await closeFileWorkers();
   if (!packaged) return notStarted(context, "cancelled");
   if (packaged.problems.length) return context.invalid(packaged.problems);
+  if (settings2.dryRun && planned.tasks.some((item) => item.task.deployerKeys)) {
+    io.info(
+      "Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)"
+    );
+  }
   const results = settings2.dryRun ? packaged.ready.map((item) => {
     const result = plannedResult(item);
     printResult(io.printTaskLog, item, result);
@@ -35355,6 +35580,7 @@ async function planRemote(context, listed) {
       repository: repositoryOf(settings2),
       adopt: settings2.adopt,
       scope: settings2.pruneScope,
+      dryRun: settings2.dryRun,
       connection: {
         host: settings2.host ?? "",
         consumerKey: settings2.credentials?.consumerKey ?? "",
@@ -35570,6 +35796,7 @@ async function runPipeline(readSettings, io) {
   try {
     settings2 = readSettings();
     Object.assign(report, describeRun(settings2));
+    report.warnings.push(...settings2.warnings);
     await runCommand(settings2, io, report, failures);
   } catch (error2) {
     recordFailure(failures, error2, failedTitle(report.command));
@@ -35639,6 +35866,7 @@ async function runCommand(settings2, io, report, failures) {
     `Stages: ${Object.entries(outcome2.stages).map(([stage, ms]) => `${stage} ${ms} ms`).join(", ")}`
   );
   report.results = outcome2.results;
+  report.nameRefs = outcome2.nameRefs;
   report.offline ||= outcome2.offline;
   if (outcome2.error)
     failures.push({ text: outcome2.error, title: "Sync failed" });
@@ -35734,7 +35962,7 @@ async function publish(raw, rawFailures, comment, log) {
     text: redact(failure.text),
     annotation: failure.annotation && redact(failure.annotation)
   }));
-  const report = {
+  const redacted = {
     ...raw,
     errors: failures.map((failure) => failure.text),
     warnings: raw.warnings.map(redact),
@@ -35745,9 +35973,13 @@ async function publish(raw, rawFailures, comment, log) {
       description: fn.description && redact(fn.description)
     }))
   };
-  for (const [name, value] of Object.entries(computeOutputs(report))) {
+  const outputs = computeOutputs(
+    withNameRefs(redacted, (name) => !isFunctionName(name) || log.holds(name))
+  );
+  for (const [name, value] of Object.entries(outputs)) {
     setOutput(name, value);
   }
+  const report = withNameRefs(redacted, () => true);
   const markdown = renderSummary(report);
   if (process.env.GITHUB_STEP_SUMMARY) {
     await summary.addRaw(markdown).write();
@@ -35768,11 +36000,17 @@ function redactResult(result, redact) {
   return {
     ...result,
     error: result.error === void 0 ? void 0 : redact(result.error),
+    // A permission may be substituted from `$NAME`: a secret like any.
+    credentials: result.credentials && {
+      ...result.credentials,
+      permissionsAdded: result.credentials.permissionsAdded.map(redact),
+      permissionsRemoved: result.credentials.permissionsRemoved.map(redact)
+    },
     details: result.details?.map((detail) => ({
       field: detail.field,
       before: detail.before === void 0 ? void 0 : redact(detail.before),
       after: detail.after === void 0 ? void 0 : redact(detail.after),
-      note: detail.note
+      note: detail.note === void 0 ? void 0 : redact(detail.note)
     }))
   };
 }

@@ -48,6 +48,8 @@ export interface Settings {
   /** Function names or `*` patterns this run may take over from another repository. */
   adopt: string[]
   overrides?: TaskOverrides
+  /** About inputs that work but not as they may look (a token and a password). */
+  warnings: string[]
 }
 
 /** Reads one input: `(name) => value`, '' when unset (as `core.getInput`). */
@@ -142,7 +144,7 @@ export function readInputs(
 /** Where to connect and as whom. */
 function readConnection(
   read: InputReader
-): Pick<Settings, 'host' | 'credentials' | 'missingCredentials'> {
+): Pick<Settings, 'host' | 'credentials' | 'missingCredentials' | 'warnings'> {
   const rawHost = read.input('host') || read.env.API_HOST?.trim() || ''
   const host = parseHost(rawHost, read.fail)
   const consumerKey = read.secret('consumer-key', 'API_OAUTH_CONSUMER_KEY')
@@ -164,7 +166,14 @@ function readConnection(
     email,
     password
   })
-  return { host, credentials, missingCredentials: missing }
+  // As the CLI would, the token wins; say so, since the step reads otherwise.
+  const warnings =
+    token && (email || password)
+      ? [
+          'Both a token and email/password are given: the token is used and no login is made; remove email and password from this step'
+        ]
+      : []
+  return { host, credentials, missingCredentials: missing, warnings }
 }
 
 /** How the run behaves: the switches, limits and reporting inputs. */

@@ -19,6 +19,8 @@ export interface Log {
   groupAround: <T>(title: string, work: () => Promise<T>) => Promise<T>
   /** For values the action wrote itself (errors, warnings) before publishing. */
   redact: (text: string) => string
+  /** Whether `value` is one of the secrets the action holds. */
+  holds: (value: string) => boolean
 }
 
 /** Step debugging: the runner sets RUNNER_DEBUG=1 for ACTIONS_STEP_DEBUG. */
@@ -47,7 +49,8 @@ export function safeLog(secrets: SecretRegistry): Log {
       core.endGroup()
     },
     groupAround: (title, work) => core.group(line(title), work),
-    redact: text => secrets.redact(text)
+    redact: text => secrets.redact(text),
+    holds: value => secrets.holds(value)
   }
 }
 

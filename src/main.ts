@@ -19,6 +19,8 @@ import {
   type CommentKey
 } from './report/pr-comment.js'
 import { forLog } from './safe-text.js'
+import { isFunctionName } from './task.js'
+import { withNameRefs } from './report/names.js'
 import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 import { runPipeline, type Failure } from './pipeline.js'
@@ -114,7 +116,7 @@ async function publish(
     text: redact(failure.text),
     annotation: failure.annotation && redact(failure.annotation)
   }))
-  const report: RunReport = {
+  const redacted: RunReport = {
     ...raw,
     errors: failures.map(failure => failure.text),
     warnings: raw.warnings.map(redact),
@@ -125,9 +127,15 @@ async function publish(
       description: fn.description && redact(fn.description)
     }))
   }
-  for (const [name, value] of Object.entries(computeOutputs(report))) {
+  // Outputs show a substituted name unless it may be a secret; the summary
+  // and the comment (posted unmasked) only ever show its reference.
+  const outputs = computeOutputs(
+    withNameRefs(redacted, name => !isFunctionName(name) || log.holds(name))
+  )
+  for (const [name, value] of Object.entries(outputs)) {
     core.setOutput(name, value)
   }
+  const report = withNameRefs(redacted, () => true)
   const markdown = renderSummary(report)
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(markdown).write()
@@ -153,11 +161,17 @@ function redactResult(
   return {
     ...result,
     error: result.error === undefined ? undefined : redact(result.error),
+    // A permission may be substituted from `$NAME`: a secret like any.
+    credentials: result.credentials && {
+      ...result.credentials,
+      permissionsAdded: result.credentials.permissionsAdded.map(redact),
+      permissionsRemoved: result.credentials.permissionsRemoved.map(redact)
+    },
     details: result.details?.map(detail => ({
       field: detail.field,
       before: detail.before === undefined ? undefined : redact(detail.before),
       after: detail.after === undefined ? undefined : redact(detail.after),
-      note: detail.note
+      note: detail.note === undefined ? undefined : redact(detail.note)
     }))
   }
 }

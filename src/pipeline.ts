@@ -53,6 +53,7 @@ export async function runPipeline(
   try {
     settings = readSettings()
     Object.assign(report, describeRun(settings))
+    report.warnings.push(...settings.warnings)
     await runCommand(settings, io, report, failures)
   } catch (error) {
     recordFailure(failures, error, failedTitle(report.command))
@@ -149,6 +150,7 @@ async function runCommand(
       .join(', ')}`
   )
   report.results = outcome.results
+  report.nameRefs = outcome.nameRefs
   // A run that failed validation offline is still an offline run.
   report.offline ||= outcome.offline
   if (outcome.error)

@@ -49,6 +49,10 @@ export class SecretRegistry {
     return added
   }
 
+  holds(value: string): boolean {
+    return this.parts.has(value)
+  }
+
   redact(text: string): string {
     return this.ordered.reduce(
       (out, secret) => out.split(secret).join('***'),

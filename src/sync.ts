@@ -58,6 +58,8 @@ export interface SyncOutcome {
   error?: string
   /** Wall time per stage, in ms (for the log and the benchmark). */
   stages: Partial<Record<Stage, number>>
+  /** Names substituted from `$VAR`: value → `$VAR`, for the report's edge. */
+  nameRefs?: Record<string, string>
 }
 
 export type Stage =
@@ -103,6 +105,16 @@ export async function sync(
 ): Promise<SyncOutcome> {
   const clock = new StageClock()
   const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask))
+  const outcome = await syncLoaded(settings, io, loaded, clock)
+  return { ...outcome, nameRefs: loaded.nameRefs }
+}
+
+async function syncLoaded(
+  settings: Settings,
+  io: RunIo,
+  loaded: LoadedTasks,
+  clock: StageClock
+): Promise<SyncOutcome> {
   const invalid = (problems: ConfigProblem[]): SyncOutcome => {
     const outcome = invalidRun(settings, loaded, problems)
     printUnplanned(io, outcome.results)
@@ -218,7 +230,10 @@ type Listing = Promise<
   | { client: ExhClient; names: string[]; reads: RemoteReads }
   | {
       error: unknown
-      failed: 'login failed' | 'reading the remote functions failed'
+      failed:
+        | 'login failed'
+        | 'credentials rejected'
+        | 'reading the remote functions failed'
     }
 >
 
@@ -246,7 +261,14 @@ function startListing(
           failed: 'reading the remote functions failed' as const
         })
       ),
-    (error: unknown) => ({ error, failed: 'login failed' as const })
+    // A token is checked, not logged in with (SPEC section 3).
+    (error: unknown) => ({
+      error,
+      failed:
+        settings.credentials?.kind === 'password'
+          ? ('login failed' as const)
+          : ('credentials rejected' as const)
+    })
   )
 }
 
@@ -325,6 +347,11 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   if (!packaged) return notStarted(context, 'cancelled')
   if (packaged.problems.length) return context.invalid(packaged.problems)
 
+  if (settings.dryRun && planned.tasks.some(item => item.task.deployerKeys)) {
+    io.info(
+      'Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)'
+    )
+  }
   const results = settings.dryRun
     ? packaged.ready.map(item => {
         const result = plannedResult(item)
@@ -388,6 +415,7 @@ async function planRemote(
       repository: repositoryOf(settings),
       adopt: settings.adopt,
       scope: settings.pruneScope,
+      dryRun: settings.dryRun,
       connection: {
         host: settings.host ?? '',
         consumerKey: settings.credentials?.consumerKey ?? '',

@@ -47,6 +47,13 @@ export interface TaskDefinition {
   codeDir: string
   /** The searched folder the config was found under (code may live inside it). */
   searchRoot?: string
+  /**
+   * `$VAR` when the name was substituted: the config's author chose the
+   * variable, so the summary and comment show this instead of the value.
+   */
+  nameRef?: string
+  /** Environment keys whose values are the deploying credentials (`$API_*`). */
+  deployerKeys?: string[]
   /** Where `path` and `environment` are in the config file, for later problems. */
   locations?: Partial<Record<'path' | 'environment', SourcePosition>>
 }
@@ -116,6 +123,13 @@ export const CREDENTIAL_VARIABLES = [
   'API_OAUTH_TOKEN',
   'API_OAUTH_TOKEN_SECRET'
 ] as const
+
+export type CredentialVariable = (typeof CREDENTIAL_VARIABLES)[number]
+
+/** The schema's rule for a function name (the CLI's pattern). */
+export function isFunctionName(name: string): boolean {
+  return /^[A-Za-z0-9-]+$/.test(name)
+}
 
 /** As the CLI: the task user is the configured email or `exh.tasks+<name>@extrahorizon.com`, lower-cased. */
 export function taskUserEmail(name: string, configured?: string): string {

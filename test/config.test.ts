@@ -306,6 +306,13 @@ describe('loadTaskConfigs: schema rules', () => {
       '"enviroment"'
     ],
     [
+      "an older CLI's executionOptions, with the fields it became",
+      { executionOptions: { permissionMode: 'allUsers', defaultPriority: 1 } },
+      'executionOptions',
+      'is not allowed (unknown property); did you mean `executionPermission` / `defaultPriority`? (older CLI versions nested them in executionOptions as permissionMode and defaultPriority)',
+      '"executionOptions"'
+    ],
+    [
       'a misspelt nested property, with the known one it is close to',
       { retryPolicy: { enabled: true, errorToRetry: [] } },
       'retryPolicy.errorToRetry',
@@ -595,7 +602,7 @@ describe('loadTaskConfigs: $NAME substitution', () => {
     const found = await writeConfig(FILE, patched({ timeLimit: '$LIMIT' }))
     const result = await load([found], { env: { LIMIT: '60' } })
     expect(result.problems.map(formatProblem)).toEqual([
-      `${FILE}:${lineOf(FILE, '"timeLimit"')}: timeLimit: must be integer`
+      `${FILE}:${lineOf(FILE, '"timeLimit"')}: timeLimit: must be integer (the value of $LIMIT)`
     ])
   })
 
@@ -654,8 +661,8 @@ describe('loadTaskConfigs: $NAME substitution', () => {
         isSelected: () => selected
       })
       expect(result.problems.map(formatProblem)).toEqual([
-        `${FILE}:2: name: $INPUT_TOKEN-SECRET may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`,
-        `${FILE}:${lineOf(FILE, '"RUNTIME"')}: environment.RUNTIME: $ACTIONS_RUNTIME_TOKEN may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
+        `${FILE}:2: name: $INPUT_TOKEN-SECRET is never substituted here: it is one of this action's inputs`,
+        `${FILE}:${lineOf(FILE, '"RUNTIME"')}: environment.RUNTIME: $ACTIONS_RUNTIME_TOKEN is never substituted here: it is the runner's own (a token or its plumbing)`
       ])
       expect(result.names).toEqual(['$INPUT_TOKEN-SECRET'])
       expect(JSON.stringify(result)).not.toContain('leaked')
@@ -815,8 +822,8 @@ describe('loadTaskConfigs: reserved environment keys', () => {
     )
     const result = await load([found])
     expect(result.problems.map(formatProblem)).toEqual([
-      `${FILE}:${lineOf(FILE, '"API_OAUTH_TOKEN"')}: environment.API_OAUTH_TOKEN: may not be provided when using executionCredentials, which injects API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET`,
-      `${FILE}:${lineOf(FILE, '"API_OAUTH_TOKEN_SECRET"')}: environment.API_OAUTH_TOKEN_SECRET: may not be provided when using executionCredentials, which injects API_HOST, API_OAUTH_CONSUMER_KEY, API_OAUTH_CONSUMER_SECRET, API_OAUTH_TOKEN, API_OAUTH_TOKEN_SECRET`
+      `${FILE}:${lineOf(FILE, '"API_OAUTH_TOKEN"')}: environment.API_OAUTH_TOKEN: is set by executionCredentials (the task user's own credentials): remove it from environment`,
+      `${FILE}:${lineOf(FILE, '"API_OAUTH_TOKEN_SECRET"')}: environment.API_OAUTH_TOKEN_SECRET: is set by executionCredentials (the task user's own credentials): remove it from environment`
     ])
   })
 })

@@ -1,8 +1,18 @@
 import { stat } from 'node:fs/promises'
 import type { Settings } from '../inputs.js'
-import type { ConfigProblem, FoundConfig, TaskDefinition } from '../task.js'
+import {
+  isFunctionName,
+  type ConfigProblem,
+  type FoundConfig,
+  type TaskDefinition
+} from '../task.js'
 import { findTaskConfigs, unreadableWarnings } from '../discover.js'
-import { inputName, loadTaskConfigs, taskFromInputs } from './validate.js'
+import {
+  inputName,
+  loadTaskConfigs,
+  taskFromInputs,
+  type Deployer
+} from './validate.js'
 import { createTaskFilter } from './task-filter.js'
 
 export interface LoadedTasks {
@@ -12,6 +22,8 @@ export interface LoadedTasks {
   tasks: TaskDefinition[]
   /** Every task name the configs describe, selected or not (for prune). */
   names: string[]
+  /** Names substituted from `$VAR`: value → `$VAR` (SPEC section 8). */
+  nameRefs: Record<string, string>
   problems: ConfigProblem[]
   /** Discovery's (skipped symlinks, unreadable folders) and unset `$NAME` values of an offline dry run. */
   warnings: string[]
@@ -50,14 +62,15 @@ export async function loadTasks(
     overrides,
     mask,
     codeFoldersBuiltLater: settings.buildCommand !== undefined,
-    unsetVariablesWarn: isOfflineDryRun(settings)
+    unsetVariablesWarn: isOfflineDryRun(settings),
+    deployer: deployerOf(settings)
   })
   problems.push(...loaded.problems)
   const unmatched = filter.unmatched(loaded.names)
   if (unmatched.length) {
     problems.push({
       field: 'tasks',
-      rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.join(', ') || 'none'})`
+      rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.map(name => shownName(name, loaded.nameRefs)).join(', ') || 'none'})`
     })
   }
   const warnings = [
@@ -69,7 +82,20 @@ export async function loadTasks(
       settings.workspace
     )
   ]
-  return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings }
+  return {
+    found,
+    tasks: loaded.tasks,
+    names: loaded.names,
+    nameRefs: loaded.nameRefs,
+    problems,
+    warnings
+  }
+}
+
+/** A substituted name that is no valid name may be any value: its reference. */
+function shownName(name: string, refs: Record<string, string>): string {
+  const ref = refs[name]
+  return ref && !isFunctionName(name) ? ref : name
 }
 
 /** A task given by the single-task inputs alone, with no config file. */
@@ -78,10 +104,35 @@ async function loadFromInputs(
   workspace: string
 ): Promise<LoadedTasks> {
   const task = await taskFromInputs(overrides, { workspace })
-  const none = { found: [], problems: [], warnings: [] }
+  const none = { found: [], problems: [], warnings: [], nameRefs: {} }
   return Array.isArray(task)
     ? { ...none, tasks: [], names: [], problems: task }
     : { ...none, tasks: [task], names: [task.name] }
+}
+
+/**
+ * The credentials this run deploys with, for `$API_*` environment values,
+ * as the CLI hands its own to a function; unknown offline.
+ */
+export function deployerOf(settings: Settings): Deployer | undefined {
+  const { host, credentials } = settings
+  if (!host || !credentials || isOfflineDryRun(settings)) return undefined
+  const token =
+    credentials.kind === 'token'
+      ? {
+          API_OAUTH_TOKEN: credentials.token,
+          API_OAUTH_TOKEN_SECRET: credentials.tokenSecret
+        }
+      : {}
+  return {
+    values: {
+      API_HOST: host,
+      API_OAUTH_CONSUMER_KEY: credentials.consumerKey,
+      API_OAUTH_CONSUMER_SECRET: credentials.consumerSecret,
+      ...token
+    },
+    dryRun: settings.dryRun
+  }
 }
 
 /** A dry run missing a credential: validated and packaged without the API. */

@@ -4,9 +4,25 @@
 // interpolation and no escape for a literal leading `$`.
 
 import type { JsonPath } from './json-locations.js'
-import { CREDENTIAL_VARIABLES } from '../task.js'
+import { CREDENTIAL_VARIABLES, type CredentialVariable } from '../task.js'
 
 export type Environment = Record<string, string | undefined>
+
+/**
+ * The credentials the action deploys with, by the CLI's variable names, for
+ * `$API_*` in an `environment` value; a name left out is unknown here (an
+ * offline dry run, or a token a password login has not minted yet).
+ */
+export type DeployerCredentials = Partial<Record<CredentialVariable, string>>
+
+export interface SubstitutionOptions {
+  env: Environment
+  deployer?: DeployerCredentials
+  /** Called with each value the moment it is known (to mask it). */
+  onSubstituted?: (value: string, path: JsonPath) => void
+  /** An unset or unknown variable becomes `''` (an offline dry run). */
+  unsetAsEmpty?: boolean
+}
 
 export interface SubstitutionResult {
   value: unknown
@@ -15,8 +31,13 @@ export interface SubstitutionResult {
    * were, or become `''` with `unsetAsEmpty`.
    */
   missing: { path: JsonPath; variable: string }[]
-  /** Placeholders naming a variable substitution may never read; kept as written. */
-  denied: { path: JsonPath; variable: string }[]
+  /** Placeholders naming a variable substitution may never read there; kept as written. */
+  denied: { path: JsonPath; variable: string; reason: string }[]
+  /**
+   * `$API_*` environment values: the deploying credentials. `known: false`
+   * ones stay as written (or `''` with `unsetAsEmpty`).
+   */
+  deployer: { path: JsonPath; variable: CredentialVariable; known: boolean }[]
 }
 
 /** The variables a build never gets either (SPEC section 8). */
@@ -49,11 +70,11 @@ export function isDeniedVariable(name: string): boolean {
   return isCredentialVariable(name) || /^ACTIONS_/i.test(name)
 }
 
-/** Every placeholder in `value` naming a denied variable, at any depth. */
+/** Every placeholder in `value` that may not be substituted where it is. */
 export function deniedPlaceholders(
   value: unknown
 ): SubstitutionResult['denied'] {
-  return substitute(value, {}).denied
+  return substitute(value, { env: {} }).denied
 }
 
 /** The variable a value refers to, when it is a placeholder. */
@@ -63,32 +84,72 @@ export function placeholderName(value: unknown): string | undefined {
     : undefined
 }
 
+/** `$API_HOST` and the four `$API_OAUTH_*`: the deploying credentials. */
+export function isDeployerVariable(name: string): name is CredentialVariable {
+  return (CREDENTIAL_VARIABLES as readonly string[]).includes(name)
+}
+
+/** The value of one environment variable of the function: `environment.KEY`. */
+function isEnvironmentValue(path: JsonPath): boolean {
+  return path.length === 2 && path[0] === 'environment'
+}
+
 /**
- * Replaces every placeholder in `value`, calling `onSubstituted` with each
- * value taken from the environment the moment it is known (to mask it).
+ * Why `$variable` may not be substituted at `path`, in a few words, or
+ * undefined when it may. The deploying credentials may only become a
+ * function's environment values, which are never shown (SPEC section 8).
+ */
+export function refusalOf(
+  variable: string,
+  path: JsonPath
+): string | undefined {
+  if (/^input_/i.test(variable)) return "is one of this action's inputs"
+  if (isDeployerVariable(variable)) {
+    return isEnvironmentValue(path)
+      ? undefined
+      : 'is the deploying credentials: it may only be an environment value'
+  }
+  if (/^ACTIONS_/i.test(variable) || isCredentialVariable(variable)) {
+    return "is the runner's own (a token or its plumbing)"
+  }
+  return undefined
+}
+
+/**
+ * Replaces every placeholder in `value`: from the environment, or for
+ * `$API_*` environment values from the deploying credentials; each value
+ * handed to `onSubstituted` the moment it is known (to mask it).
  */
 export function substitute(
   value: unknown,
-  env: Environment,
-  onSubstituted: (value: string, path: JsonPath) => void = () => undefined,
-  unsetAsEmpty = false
+  options: SubstitutionOptions
 ): SubstitutionResult {
-  const missing: SubstitutionResult['missing'] = []
-  const denied: SubstitutionResult['denied'] = []
+  const { env, deployer = {}, unsetAsEmpty = false } = options
+  const onSubstituted = options.onSubstituted ?? (() => undefined)
+  const result: Omit<SubstitutionResult, 'value'> = {
+    missing: [],
+    denied: [],
+    deployer: []
+  }
+  const placeholder = (node: string, variable: string, path: JsonPath) => {
+    const reason = refusalOf(variable, path)
+    if (reason) {
+      result.denied.push({ path, variable, reason })
+      return node
+    }
+    const fromDeployer = isDeployerVariable(variable)
+    const found = fromDeployer ? deployer[variable] : env[variable]
+    if (fromDeployer) {
+      result.deployer.push({ path, variable, known: Boolean(found) })
+    } else if (!found) result.missing.push({ path, variable })
+    if (!found) return unsetAsEmpty ? '' : node
+    onSubstituted(found, path)
+    return found
+  }
   const walk = (node: unknown, path: JsonPath): unknown => {
     const variable = placeholderName(node)
     if (variable !== undefined) {
-      if (isDeniedVariable(variable)) {
-        denied.push({ path, variable })
-        return node
-      }
-      const found = env[variable]
-      if (!found) {
-        missing.push({ path, variable })
-        return unsetAsEmpty ? '' : node
-      }
-      onSubstituted(found, path)
-      return found
+      return placeholder(node as string, variable, path)
     }
     if (Array.isArray(node)) {
       return node.map((item, index) => walk(item, [...path, String(index)]))
@@ -104,7 +165,7 @@ export function substitute(
     }
     return node
   }
-  return { value: walk(value, []), missing, denied }
+  return { value: walk(value, []), ...result }
 }
 
 /** A placeholder replaced when its variable is set, else kept as written: for names and emails of any config, selected or not. */

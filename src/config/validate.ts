@@ -19,11 +19,15 @@ import {
   deniedPlaceholders,
   substitute,
   substituteLeniently,
+  type DeployerCredentials,
+  type SubstitutionResult,
   type Environment
 } from './substitute.js'
 import {
   CREDENTIAL_VARIABLES,
   MARKER_VARIABLE,
+  formatProblem,
+  isFunctionName,
   type ConfigProblem,
   type FoundConfig,
   type TaskConfig,
@@ -53,6 +57,16 @@ export interface LoadOptions {
    * `$NAME` is a warning and counts as empty, instead of an error.
    */
   unsetVariablesWarn?: boolean
+  /** For `$API_*` environment values; all unknown when absent. */
+  deployer?: Deployer
+}
+
+/** The deploying credentials, and what it means when one is unknown. */
+export interface Deployer {
+  /** A token is left out when the run logs in with email and password. */
+  values: DeployerCredentials
+  /** A plan: an unknown token is a warning, not an error. */
+  dryRun: boolean
 }
 
 export interface LoadResult {
@@ -62,6 +76,8 @@ export interface LoadResult {
   problems: ConfigProblem[]
   /** Every config's name as the filter sees it, for the filter's error. */
   names: string[]
+  /** Each name substituted from `$VAR`: value → `$VAR`, for the report's edge. */
+  nameRefs: Record<string, string>
   /** Unset `$NAME` values of an offline dry run. */
   warnings: string[]
 }
@@ -118,6 +134,8 @@ interface ParsedConfig {
   document: JsonDocument
   /** The name the filter sees, when the config has one. */
   name?: string
+  /** `$VAR`, when the name was substituted. */
+  nameRef?: string
 }
 
 interface Checked {
@@ -143,6 +161,7 @@ export async function loadTaskConfigs(
   }
   for (const config of parsed) {
     config.name = overrides?.name ?? nameOf(config.document.value, options.env)
+    config.nameRef = overrides?.name ? undefined : nameRefOf(config)
   }
   problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env))
   // Every config, selected or not: its name is shown in the failed row too.
@@ -169,6 +188,11 @@ export async function loadTaskConfigs(
     tasks,
     problems: sortProblems(problems),
     names: [...new Set(names)],
+    nameRefs: Object.fromEntries(
+      parsed.flatMap(config =>
+        config.name && config.nameRef ? [[config.name, config.nameRef]] : []
+      )
+    ),
     warnings: checks.flatMap(checked => checked.warnings ?? [])
   }
 }
@@ -184,12 +208,12 @@ function unsetVariableWarning(
   return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`
 }
 
-/** `$NAME` placeholders that would read a credential or a runner token. */
+/** `$NAME` placeholders that would read a credential or a runner token, or show one. */
 function deniedVariables(config: ParsedConfig): ConfigProblem[] {
   return deniedPlaceholders(config.document.value).map(
-    ({ path: at, variable }) => ({
+    ({ path: at, variable, reason }) => ({
       ...fileProblem(config, at),
-      rule: `$${variable} may not be substituted: the action's inputs, the API_* credentials, GITHUB_TOKEN and the runner's ACTIONS_* variables are never read by a config`
+      rule: `$${variable} is never substituted here: it ${reason}`
     })
   )
 }
@@ -267,8 +291,22 @@ function nameOf(value: unknown, env: Environment): string | undefined {
     : undefined
 }
 
-/** The task's name for problems: not a placeholder whose variable is unset. */
+/** `$VAR` when the config's name is a placeholder whose variable is set. */
+function nameRefOf(config: ParsedConfig): string | undefined {
+  const value = config.document.value
+  if (!isObject(value) || typeof value.name !== 'string') return undefined
+  return config.name !== value.name ? value.name : undefined
+}
+
+/**
+ * The task's name for problems: not a placeholder whose variable is unset,
+ * and the reference when a substituted value is no valid name (it may be
+ * any variable's value, a secret too).
+ */
 function knownName(config: ParsedConfig): string | undefined {
+  if (config.nameRef && !isFunctionName(config.name ?? '')) {
+    return config.nameRef
+  }
   return placeholderName(config.name) === undefined ? config.name : undefined
 }
 
@@ -291,7 +329,9 @@ function sharedEmails(configs: ParsedConfig[], env: Environment) {
         credentials.email === undefined
           ? ['executionCredentials']
           : ['executionCredentials', 'email']
-      const tasks = others.map(other => `${other.name ?? '?'} (${other.file})`)
+      const tasks = others.map(
+        other => `${knownName(other) ?? '?'} (${other.file})`
+      )
       return {
         ...fileProblem(config, field),
         rule: `the same execution user's email as task ${tasks.join(', ')}; each task needs its own`
@@ -355,17 +395,20 @@ async function checkSelected(
   overrides: TaskOverrides | undefined,
   roots: (root: string) => Promise<string[]>
 ): Promise<Checked> {
-  const { problems, warnings, unresolved, ...substituted } = substituteSelected(
-    config,
-    options
-  )
+  const { problems, warnings, unresolved, deployerKeys, ...substituted } =
+    substituteSelected(config, options)
   const configDir = path.dirname(config.found.file)
   const value = isObject(substituted.value)
     ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
     : substituted.value
   // `""` is no description, as in the CLI: "none" on create, never a change.
   if (isObject(value) && value.description === '') delete value.description
-  problems.push(...fieldProblems(config, value, overrides, unresolved))
+  problems.push(
+    ...fieldProblems(config, value, overrides, {
+      unresolved,
+      sources: substituted.sources
+    })
+  )
   if (!isObject(value)) return { problems, warnings }
 
   const code = await codeFolderOf(config, value, overrides, {
@@ -386,8 +429,10 @@ async function checkSelected(
     warnings,
     task: {
       name: value.name as string,
+      nameRef: config.nameRef,
       config: value as unknown as TaskConfig,
       configFile: config.file,
+      deployerKeys: deployerKeys.length ? deployerKeys : undefined,
       codeDir,
       searchRoot: config.found.root,
       locations: {
@@ -398,36 +443,44 @@ async function checkSelected(
   }
 }
 
+interface Substituted {
+  value: unknown
+  problems: ConfigProblem[]
+  warnings: string[]
+  /** Places left as written: the schema does not report them again. */
+  unresolved: Set<string>
+  /** Each substituted place (`a/b`), with its `$VAR`: errors quote that, never the value. */
+  sources: Map<string, string>
+  /** Environment keys holding the deploying credentials. */
+  deployerKeys: string[]
+}
+
 /**
  * `$NAME` values replaced, each masked the moment it is known; an unset one
  * is a problem (a warning in an offline dry run, where it counts as empty).
- * `unresolved` holds the places left as written, so the schema does not
- * report them a second time.
+ * `$API_*` environment values are the deploying credentials.
  */
 function substituteSelected(
   config: ParsedConfig,
   options: LoadOptions
-): {
-  value: unknown
-  problems: ConfigProblem[]
-  warnings: string[]
-  unresolved: Set<string>
-} {
+): Substituted {
   const problems: ConfigProblem[] = []
   const warnings: string[] = []
+  const sources = new Map<string, string>()
   const unsetAsEmpty = options.unsetVariablesWarn === true
-  const substituted = substitute(
-    config.document.value,
-    options.env,
-    (secret, at) => {
+  const substituted = substitute(config.document.value, {
+    env: options.env,
+    deployer: options.deployer?.values,
+    unsetAsEmpty,
+    onSubstituted: (secret, at) => {
+      sources.set(at.join('/'), String(valueAt(config.document.value, at)))
       // The name is the function's identity, shown in every report and
       // output; masking it would hide the task everywhere (and drop outputs).
       if (at.join('.') !== 'name' && worthMasking(secret)) {
         options.mask?.(secret)
       }
-    },
-    unsetAsEmpty
-  )
+    }
+  })
   for (const { path: at, variable } of substituted.missing) {
     if (unsetAsEmpty) warnings.push(unsetVariableWarning(config, at, variable))
     else {
@@ -437,13 +490,62 @@ function substituteSelected(
       })
     }
   }
+  const unknown = unknownDeployerValues(config, substituted.deployer, options)
+  problems.push(...unknown.problems)
+  warnings.push(...unknown.warnings)
   // Reported for every config by `deniedVariables`, and left as written.
   const unresolved = new Set(
-    [...(unsetAsEmpty ? [] : substituted.missing), ...substituted.denied].map(
-      ({ path: at }) => at.join('/')
-    )
+    [
+      ...(unsetAsEmpty ? [] : substituted.missing),
+      ...substituted.denied,
+      ...unknown.unresolved
+    ].map(({ path: at }) => at.join('/'))
   )
-  return { value: substituted.value, problems, warnings, unresolved }
+  return {
+    value: substituted.value,
+    problems,
+    warnings,
+    unresolved,
+    sources,
+    deployerKeys: substituted.deployer.map(({ path: at }) => at[1] as string)
+  }
+}
+
+/**
+ * `$API_*` values the run does not know. Offline, none is: a warning, as
+ * for any unset variable. With an email and password login no token is
+ * known, and none would last: each login mints a new one.
+ */
+function unknownDeployerValues(
+  config: ParsedConfig,
+  found: SubstitutionResult['deployer'],
+  options: LoadOptions
+): { problems: ConfigProblem[]; warnings: string[]; unresolved: typeof found } {
+  const result = {
+    problems: [] as ConfigProblem[],
+    warnings: [] as string[],
+    unresolved: [] as typeof found
+  }
+  const deployer = options.deployer
+  for (const item of found) {
+    if (item.known) continue
+    const where = fileProblem(config, item.path)
+    if (!deployer || options.unsetVariablesWarn) {
+      const rule = `$${item.variable} is the deploying credentials, unknown in this offline dry run; counted as empty, so the environment-size check is incomplete`
+      result.warnings.push(formatProblem({ ...where, rule }))
+      continue
+    }
+    const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`
+    if (deployer.dryRun) {
+      result.warnings.push(
+        `${formatProblem({ ...where, rule })}; counted as unchanged in this plan`
+      )
+    } else {
+      result.problems.push({ ...where, rule })
+      result.unresolved.push(item)
+    }
+  }
+  return result
 }
 
 /** The schema's rules, the credentials email and the reserved keys. */
@@ -451,18 +553,20 @@ function fieldProblems(
   config: ParsedConfig,
   value: unknown,
   overrides: TaskOverrides | undefined,
-  unresolved: Set<string>
+  substituted: Pick<Substituted, 'unresolved' | 'sources'>
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = []
   for (const issue of schemaIssues(value)) {
     // Already reported as an unset variable.
-    if (unresolved.has(issue.instance.join('/'))) continue
+    if (substituted.unresolved.has(issue.instance.join('/'))) continue
+    const source = substituted.sources.get(issue.instance.join('/'))
     const [top = ''] = issue.path
-    problems.push(
-      isOverridden(overrides, top)
-        ? inputProblem(issue, knownName(config))
-        : issueProblem(config, issue)
-    )
+    const problem = isOverridden(overrides, top)
+      ? inputProblem(issue, knownName(config))
+      : issueProblem(config, issue)
+    // Whatever the value is, the message names where it came from.
+    if (source) problem.rule += ` (the value of ${source})`
+    problems.push(problem)
   }
   if (!isObject(value)) return problems
   const badEmail = invalidCredentialsEmail(value)
@@ -561,7 +665,7 @@ function reservedKeys(
     ) {
       reserved.push({
         key,
-        rule: `may not be provided when using executionCredentials, which injects ${CREDENTIAL_VARIABLES.join(', ')}`
+        rule: "is set by executionCredentials (the task user's own credentials): remove it from environment"
       })
     }
   }
@@ -712,8 +816,7 @@ function issueOf(error: ErrorObject, value: unknown): SchemaIssue[] {
   }
   if (error.keyword === 'additionalProperties') {
     const unknown = String(params.additionalProperty)
-    const guess = closestName(unknown, knownProperties(error))
-    const hint = guess ? `; did you mean \`${guess}\`?` : ''
+    const hint = unknownPropertyHint(unknown, instance, knownProperties(error))
     return issue(
       property(unknown),
       `is not allowed (unknown property)${hint}`,
@@ -723,6 +826,19 @@ function issueOf(error: ErrorObject, value: unknown): SchemaIssue[] {
     )
   }
   return issue(instance, describeRule(error, valueAt(value, instance)))
+}
+
+/** "did you mean": a near name, or the fields an older CLI's shape became. */
+function unknownPropertyHint(
+  unknown: string,
+  parent: JsonPath,
+  known: string[]
+): string {
+  if (unknown === 'executionOptions' && parent.length === 0) {
+    return '; did you mean `executionPermission` / `defaultPriority`? (older CLI versions nested them in executionOptions as permissionMode and defaultPriority)'
+  }
+  const guess = closestName(unknown, known)
+  return guess ? `; did you mean \`${guess}\`?` : ''
 }
 
 function describeRule(error: ErrorObject, actual: unknown): string {

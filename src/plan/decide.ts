@@ -61,6 +61,27 @@ export interface PlanInput {
   extraChanges?: string[]
 }
 
+/**
+ * The config as a plan compares it: each key holding the deploying
+ * credentials (`$API_*`) takes the function's own value where it has the
+ * key. A plan may run with other credentials than the deploy (a read-only
+ * plan account, or a login whose token is new each run), so their values
+ * say nothing about what the deploy will write (SPEC section 8).
+ */
+export function followingDeployer(
+  config: TaskConfig,
+  keys: readonly string[] | undefined,
+  remote: RemoteFunction | undefined
+): TaskConfig {
+  if (!keys?.length || !remote || !config.environment) return config
+  const environment = { ...config.environment }
+  for (const key of keys) {
+    const held = remote.environment[key]
+    if (held !== undefined) environment[key] = held
+  }
+  return { ...config, environment }
+}
+
 /** The CLI sends this when a config has no description, on create only. */
 export const DEFAULT_DESCRIPTION = 'none'
 
@@ -354,6 +375,8 @@ export interface ChangeContext {
   bytes?: number
   permissionsAdded?: string[]
   permissionsRemoved?: string[]
+  /** Environment keys holding the deploying credentials (`$API_*`). */
+  deployerKeys?: readonly string[]
 }
 
 /**
@@ -370,7 +393,12 @@ export function describeChanges(
   return changes.map(field => {
     if (field === 'code') return codeChange(remote, context)
     if (field.startsWith('environment.')) {
-      return environmentChange(config, remote, field)
+      const change = environmentChange(config, remote, field)
+      const key = field.slice('environment.'.length)
+      const follows = context.deployerKeys?.includes(key)
+      return follows
+        ? { ...change, note: `${change.note} (the deploying credentials)` }
+        : change
     }
     if (field === 'executionCredentials.permissions') {
       return {

@@ -9,7 +9,12 @@ import {
 import { createTaskFilter } from '../config/task-filter.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { forLog } from '../safe-text.js'
-import { planTask, type RemoteFunction, type TaskPlan } from './decide.js'
+import {
+  followingDeployer,
+  planTask,
+  type RemoteFunction,
+  type TaskPlan
+} from './decide.js'
 import { limitConcurrency, mapPool } from '../pool.js'
 import { describeError } from '../errors.js'
 import type { ScannedTask } from '../fingerprint/scan.js'
@@ -51,6 +56,11 @@ export interface PlanSettings {
   scope: string
   /** Injected with executionCredentials. */
   connection: ActionConnection
+  /**
+   * A plan, perhaps made with other credentials than the deploy's: `$API_*`
+   * environment values count as unchanged where the function holds the key.
+   */
+  dryRun?: boolean
 }
 
 /**
@@ -129,7 +139,9 @@ export async function planAgainstRemote(
         (credentials.permissionsAdded.length > 0 ||
           credentials.permissionsRemoved.length > 0)
       const plan = planTask({
-        config: task.config,
+        config: settings.dryRun
+          ? followingDeployer(task.config, task.deployerKeys, remote)
+          : task.config,
         remote,
         marker,
         skipUnchanged: settings.skipUnchanged,

@@ -103,7 +103,8 @@ export function taskResult(item: ReadyTask): TaskResult {
             fingerprint: item.folder.fingerprint,
             bytes: item.pkg?.bytes,
             permissionsAdded: credentials?.permissionsAdded,
-            permissionsRemoved: credentials?.permissionsRemoved
+            permissionsRemoved: credentials?.permissionsRemoved,
+            deployerKeys: item.task.deployerKeys
           })
         : undefined
   }

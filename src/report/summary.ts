@@ -21,6 +21,8 @@ export interface RunReport {
   durationMs: number
   /** For `command: list`. */
   functions?: RemoteFunctionRow[]
+  /** Names substituted from `$VAR`: value → `$VAR` (see `report/names.ts`). */
+  nameRefs?: Record<string, string>
 }
 
 /** One remote function, as `command: list` reports it. */

@@ -47,7 +47,7 @@ describe('$NAME never reads the action credentials', () => {
     })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain(
-      'tasks/a/task-config.json:2: name: $INPUT_TOKEN-SECRET may not be substituted'
+      'tasks/a/task-config.json:2: name: $INPUT_TOKEN-SECRET is never substituted here'
     )
     expect(run.result).toMatchObject([
       { config: 'tasks/a/task-config.json', status: 'failed' }

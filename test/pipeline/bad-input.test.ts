@@ -303,7 +303,7 @@ const configRows: Row[] = [
     file: A,
     at: '"API_OAUTH_TOKEN"',
     field: 'environment.API_OAUTH_TOKEN',
-    rule: /may not be provided when using executionCredentials/
+    rule: /is set by executionCredentials/
   },
   {
     name: 'one execution user email for two tasks',
@@ -394,7 +394,7 @@ const configRows: Row[] = [
     file: A,
     at: '"name"',
     field: 'name',
-    rule: /\$INPUT_TOKEN-SECRET may not be substituted/
+    rule: /\$INPUT_TOKEN-SECRET is never substituted here/
   },
   {
     name: '$INPUT_TOKEN-SECRET substituted',
@@ -403,16 +403,17 @@ const configRows: Row[] = [
     file: A,
     at: '"API_KEY"',
     field: 'environment.API_KEY',
-    rule: /\$INPUT_TOKEN-SECRET may not be substituted/
+    rule: /\$INPUT_TOKEN-SECRET is never substituted here/
   },
   {
     name: '$API_OAUTH_CONSUMER_SECRET substituted',
-    files: a({ environment: { API_KEY: '$API_OAUTH_CONSUMER_SECRET' } }),
+    // The deploying credentials, anywhere but an environment value.
+    files: a({ description: '$API_OAUTH_CONSUMER_SECRET' }),
     env: { API_OAUTH_CONSUMER_SECRET: 'must-not-be-read-0123' },
     file: A,
-    at: '"API_KEY"',
-    field: 'environment.API_KEY',
-    rule: /\$API_OAUTH_CONSUMER_SECRET may not be substituted/
+    at: '"description"',
+    field: 'description',
+    rule: /\$API_OAUTH_CONSUMER_SECRET is never substituted here/
   },
   {
     name: '$GITHUB_TOKEN substituted',
@@ -421,7 +422,7 @@ const configRows: Row[] = [
     file: A,
     at: '"description"',
     field: 'description',
-    rule: /\$GITHUB_TOKEN may not be substituted/
+    rule: /\$GITHUB_TOKEN is never substituted here/
   },
   {
     name: '$ACTIONS_ID_TOKEN_REQUEST_TOKEN substituted',
@@ -430,7 +431,7 @@ const configRows: Row[] = [
     file: A,
     at: '"API_KEY"',
     field: 'environment.API_KEY',
-    rule: /\$ACTIONS_ID_TOKEN_REQUEST_TOKEN may not be substituted/
+    rule: /\$ACTIONS_ID_TOKEN_REQUEST_TOKEN is never substituted here/
   }
 ]
 

@@ -214,7 +214,7 @@ describe('faults from the API', () => {
       expect(fake.functions.size).toBe(0)
       // Nothing was started, and the result says so for every task.
       expect(run.result).toMatchObject([{ name: 'alpha', status: 'skipped' }])
-      expect(run.result[0]?.error).toBe('not started: login failed')
+      expect(run.result[0]?.error).toBe('not started: credentials rejected')
       expect(run.outputs.failed).toBe('0')
       const text = readable(run)
       for (const name of [
