@@ -2,9 +2,15 @@
 // contract: stdout commands, output and summary files, signals, exit codes.
 
 import { writeFile } from 'node:fs/promises'
+import { expect } from 'vitest'
+import type { FakeGitHub } from '../support/fake-github.js'
 import type { FakeExh } from '../fake-exh/index.js'
 import type { Workspace } from '../support/workspace.js'
-import { runAction, type RunOptions } from '../support/run-action.js'
+import {
+  runAction,
+  type ActionRun,
+  type RunOptions
+} from '../support/run-action.js'
 import { credentialInputs } from '../support/with-fake.js'
 
 /** Runs the bundled action against the fake, as a push would. */
@@ -58,4 +64,29 @@ export async function planPullRequest(
     },
     { env: { ...(await pullRequestEnv(ws, pr.apiUrl, pr.number)), ...env } }
   )
+}
+
+/**
+ * Fails when a secret, raw or URL-encoded, is in any channel: stdout (its
+ * own `::add-mask::` lines aside), stderr, outputs, summary, comments.
+ */
+export function expectNowhere(
+  run: ActionRun,
+  secrets: string[],
+  gh?: FakeGitHub
+): void {
+  const channels = {
+    stdout: run.stdout.replace(/^::add-mask::.*$/gm, ''),
+    stderr: run.stderr,
+    outputs: JSON.stringify(run.outputs),
+    summary: run.summary,
+    comment: (gh?.comments ?? []).map(c => c.body).join('\n')
+  }
+  for (const secret of secrets) {
+    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+      for (const [channel, text] of Object.entries(channels)) {
+        expect(text.includes(form), `${form} in ${channel}`).toBe(false)
+      }
+    }
+  }
 }

@@ -1,36 +1,78 @@
 import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
-import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js'
+import { startFakeGitHub } from '../support/fake-github.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
-import { runAction, type ActionRun } from '../support/run-action.js'
-import { planPullRequest, pullRequestEnv, syncWith } from './harness.js'
+import { runAction } from '../support/run-action.js'
+import {
+  expectNowhere,
+  planPullRequest,
+  pullRequestEnv,
+  syncWith
+} from './harness.js'
 
 const GITHUB_TOKEN = 'ghs_fake_github_token_0123456789'
 
-/**
- * Fails when a secret, raw or URL-encoded, is in any channel: stdout (its
- * own `::add-mask::` lines aside), stderr, outputs, summary, comments.
- */
-function expectNowhere(
-  run: ActionRun,
-  secrets: string[],
-  gh?: FakeGitHub
-): void {
-  const channels = {
-    stdout: run.stdout.replace(/^::add-mask::.*$/gm, ''),
-    stderr: run.stderr,
-    outputs: JSON.stringify(run.outputs),
-    summary: run.summary,
-    comment: (gh?.comments ?? []).map(c => c.body).join('\n')
-  }
-  for (const secret of secrets) {
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
-      for (const [channel, text] of Object.entries(channels)) {
-        expect(text.includes(form), `${form} in ${channel}`).toBe(false)
+describe('a substituted value is a secret wherever it lands', () => {
+  it('shows a name from $VAR as its reference in the comment and summary, and in outputs when it is a secret; permissions from $VAR nowhere', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    const npmToken = 'npm_0123456789abcdefghijABCDEFGHIJ'
+    await using ws = await makeWorkspace({
+      // The job's env holds the token secret, as a common workflow does.
+      'tasks/a/task-config.json': taskConfig('$EXH_TOKEN_SECRET'),
+      'tasks/a/build/index.js': 'x',
+      'tasks/b/task-config.json': taskConfig('$TASK_NAME', {
+        executionCredentials: { permissions: ['VIEW_USER', '$NPM_TOKEN'] }
+      }),
+      'tasks/b/build/index.js': 'x'
+    })
+    const run = await planPullRequest(
+      fake,
+      ws,
+      { apiUrl: gh.url, number: 7, token: GITHUB_TOKEN },
+      {
+        EXH_TOKEN_SECRET: fake.admin.tokenSecret,
+        TASK_NAME: 'visible-task',
+        NPM_TOKEN: npmToken
       }
+    )
+    expect(run.exitCode, run.log).toBe(0)
+    // Outputs: the value when it is a valid name and no secret, else the reference.
+    expect(run.result.map(r => [r.name, r.action])).toEqual([
+      ['$EXH_TOKEN_SECRET', 'create'],
+      ['visible-task', 'create']
+    ])
+    const comment = gh.comments[0]?.body ?? ''
+    for (const text of [comment, run.summary]) {
+      expect(text).toContain('$EXH_TOKEN_SECRET')
+      expect(text).toContain('$TASK_NAME')
+      expect(text).not.toContain('visible-task')
     }
-  }
-}
+    expectNowhere(run, [fake.admin.tokenSecret, npmToken], gh)
+  })
+
+  it('quotes the reference, never the value, when a substituted name is refused', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    const npmToken = 'npm_0123456789abcdef+/=='
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('$NPM_TOKEN'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const run = await planPullRequest(
+      fake,
+      ws,
+      { apiUrl: gh.url, number: 7, token: GITHUB_TOKEN },
+      { NPM_TOKEN: npmToken }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toMatch(
+      /tasks\/a\/task-config\.json:2: name: must be one or more letters, digits or - \(the value of \$NPM_TOKEN\)/
+    )
+    expect(run.result).toMatchObject([{ name: '$NPM_TOKEN', status: 'failed' }])
+    expectNowhere(run, [npmToken, 'npm_0123456789abcdef'], gh)
+  })
+})
 
 describe('$NAME never reads the action credentials', () => {
   it('refuses a task named after the token secret in a pull request dry run, leaking it nowhere', async () => {
