@@ -3,6 +3,7 @@ import {
   foreignOwner,
   markerFor,
   readMarker,
+  type DeploymentRecord,
   type Marker,
   type Repository
 } from './marker.js'
@@ -46,6 +47,8 @@ export interface PlanSettings {
   concurrency: number
   skipUnchanged: boolean
   repository: Repository
+  /** The commit, ref and run this run deploys from, for the marker. */
+  record?: DeploymentRecord
   /** The `adopt` input: names or `*` patterns this run may take over. */
   adopt: readonly string[]
   scope: string
@@ -226,11 +229,16 @@ function mayAdopt(name: string, adopt: readonly string[]): boolean {
 export function markerToWrite(
   fingerprint: string,
   remote: RemoteFunction | undefined,
-  settings: Pick<PlanSettings, 'repository' | 'scope'>
+  settings: Pick<PlanSettings, 'repository' | 'scope' | 'record'>
 ): Marker {
   const { id, name } = settings.repository
   const stored = remote && readMarker(remote.environment)
   const storedId =
     !id && stored?.repository === name ? stored.repositoryId : undefined
-  return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope)
+  return markerFor(
+    { id: id ?? storedId, name },
+    fingerprint,
+    settings.scope,
+    settings.record
+  )
 }
