@@ -213,6 +213,7 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
   if (item.pkg) {
     lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`)
   }
+  if (result.driftNote) lines.push(`note: ${result.driftNote}`)
   for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)
   if (result.error) lines.push(`error: ${result.error}`)
   return lines

@@ -18,6 +18,8 @@ export interface RemoteFunction {
   environment: Record<string, string>
   executionOptions?: ExecutionOptions
   retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
+  /** When the API last changed it (ISO 8601), for the drift check. */
+  updateTimestamp?: string
 }
 
 export interface ExecutionOptions {

@@ -66,6 +66,11 @@ export interface PlanSettings {
  */
 const READ_CONCURRENCY = 16
 
+/** How many reads run at once for a run with `concurrency`. */
+export function readConcurrency(concurrency: number): number {
+  return Math.max(concurrency, READ_CONCURRENCY)
+}
+
 /** Each listed task's function as read (`getByName`), by task name. */
 export type RemoteReads = ReadonlyMap<
   string,
@@ -84,7 +89,7 @@ export function readRemoteFunctions(
   concurrency: number
 ): RemoteReads {
   const listed = new Set(remoteNames)
-  const limit = limitConcurrency(Math.max(concurrency, READ_CONCURRENCY))
+  const limit = limitConcurrency(readConcurrency(concurrency))
   const reads = new Map<string, Promise<RemoteFunction | undefined>>()
   for (const task of tasks.filter(t => listed.has(t.name))) {
     const committed = new Set(Object.values(task.config.environment ?? {}))
@@ -113,7 +118,7 @@ export async function planAgainstRemote(
     settings.concurrency
   )
 ): Promise<{ tasks: PlannedTask[]; remoteNames: string[] }> {
-  const readers = Math.max(settings.concurrency, READ_CONCURRENCY)
+  const readers = readConcurrency(settings.concurrency)
   const tasks = await mapPool(scanned, readers, async item => {
     const started = performance.now()
     const { task, folder } = item
