@@ -24723,6 +24723,108 @@ var task_config_schema_default = {
 // src/config/runtimes.ts
 var RUNTIMES = task_config_schema_default.properties.runtime.enum;
 
+// src/plan/marker.ts
+function recordFromEnv(env) {
+  const value = (name) => env[name]?.trim() || void 0;
+  return {
+    commit: value("GITHUB_SHA")?.toLowerCase(),
+    ref: value("GITHUB_REF"),
+    run: value("GITHUB_RUN_ID"),
+    attempt: value("GITHUB_RUN_ATTEMPT")
+  };
+}
+var VERSION = 2;
+var READABLE_VERSIONS = [1, 2];
+var MAX_REF = 100;
+var RECORD_FIELDS = {
+  commit: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
+  ref: new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${MAX_REF}}$`),
+  run: /^[0-9]{1,20}$/,
+  attempt: /^[0-9]{1,6}$/,
+  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/
+};
+function encodeMarker(marker) {
+  return JSON.stringify({
+    v: VERSION,
+    fingerprint: marker.fingerprint,
+    ...marker.repositoryId ? { repositoryId: marker.repositoryId } : {},
+    repository: marker.repository,
+    scope: marker.scope,
+    ...recordFields(marker)
+  });
+}
+function recordFields(source) {
+  const fields = {};
+  for (const key of Object.keys(RECORD_FIELDS)) {
+    const value = source[key];
+    if (typeof value !== "string" || !RECORD_FIELDS[key].test(value)) continue;
+    if (key === "at" && Number.isNaN(Date.parse(value))) continue;
+    fields[key] = value;
+  }
+  return fields;
+}
+function markerTime(date) {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+function markerFor(repository, fingerprint, scope, record2 = {}, now = /* @__PURE__ */ new Date()) {
+  return {
+    fingerprint,
+    repository: repository.name,
+    ...repository.id ? { repositoryId: repository.id } : {},
+    scope,
+    ...recordFields({
+      ...record2,
+      ref: record2.ref?.slice(0, MAX_REF),
+      at: markerTime(now)
+    })
+  };
+}
+function restampMarker(raw, now) {
+  const marker = readMarker({ [MARKER_VARIABLE]: raw });
+  return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw;
+}
+function readMarker(environment) {
+  const raw = environment[MARKER_VARIABLE];
+  if (!raw) return void 0;
+  let parsed;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return void 0;
+  }
+  if (typeof parsed !== "object" || parsed === null) return void 0;
+  const fields = parsed;
+  const { v, fingerprint, repository, repositoryId, scope } = fields;
+  if (!READABLE_VERSIONS.includes(v) || typeof fingerprint !== "string" || typeof repository !== "string" || typeof scope !== "string") {
+    return void 0;
+  }
+  const id = v === 1 || typeof repositoryId !== "string" ? "" : repositoryId;
+  return {
+    fingerprint,
+    repository,
+    ...id ? { repositoryId: id } : {},
+    scope,
+    ...v === 1 ? {} : recordFields(fields)
+  };
+}
+function isOwnMarker(marker, repository) {
+  if (marker.repositoryId && repository.id) {
+    return marker.repositoryId === repository.id;
+  }
+  return marker.repository === repository.name;
+}
+function foreignOwner(environment, repository) {
+  const marker = readMarker(environment);
+  return marker && !isOwnMarker(marker, repository) ? marker : void 0;
+}
+function markerUpToDate(stored, wanted) {
+  if (stored.fingerprint !== wanted.fingerprint || stored.scope !== wanted.scope) {
+    return false;
+  }
+  if (stored.repositoryId) return stored.repositoryId === wanted.repositoryId;
+  return stored.repository === wanted.repository;
+}
+
 // src/inputs.ts
 var DEFAULT_CONCURRENCY = 4;
 function inputReader(get, env, mask, problems) {
@@ -24765,6 +24867,7 @@ function readInputs(get, env, mask) {
     ...readRunOptions(read, pathInput),
     repository: env.GITHUB_REPOSITORY ?? "",
     repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || void 0,
+    record: recordFromEnv(env),
     adopt: lines(get("adopt")),
     overrides: readOverrides(get, workspace, read.fail)
   };
@@ -24996,61 +25099,6 @@ function oneOf(value, allowed) {
   return allowed.find((option) => option === value);
 }
 
-// src/plan/marker.ts
-var VERSION = 2;
-var READABLE_VERSIONS = [1, 2];
-function encodeMarker(marker) {
-  return JSON.stringify({
-    v: VERSION,
-    fingerprint: marker.fingerprint,
-    ...marker.repositoryId ? { repositoryId: marker.repositoryId } : {},
-    repository: marker.repository,
-    scope: marker.scope
-  });
-}
-function markerFor(repository, fingerprint, scope) {
-  return {
-    fingerprint,
-    repository: repository.name,
-    ...repository.id ? { repositoryId: repository.id } : {},
-    scope
-  };
-}
-function readMarker(environment) {
-  const raw = environment[MARKER_VARIABLE];
-  if (!raw) return void 0;
-  let parsed;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return void 0;
-  }
-  if (typeof parsed !== "object" || parsed === null) return void 0;
-  const { v, fingerprint, repository, repositoryId, scope } = parsed;
-  if (!READABLE_VERSIONS.includes(v) || typeof fingerprint !== "string" || typeof repository !== "string" || typeof scope !== "string") {
-    return void 0;
-  }
-  const id = v === 1 || typeof repositoryId !== "string" ? "" : repositoryId;
-  return { fingerprint, repository, ...id ? { repositoryId: id } : {}, scope };
-}
-function isOwnMarker(marker, repository) {
-  if (marker.repositoryId && repository.id) {
-    return marker.repositoryId === repository.id;
-  }
-  return marker.repository === repository.name;
-}
-function foreignOwner(environment, repository) {
-  const marker = readMarker(environment);
-  return marker && !isOwnMarker(marker, repository) ? marker : void 0;
-}
-function markerUpToDate(stored, wanted) {
-  if (stored.fingerprint !== wanted.fingerprint || stored.scope !== wanted.scope) {
-    return false;
-  }
-  if (stored.repositoryId) return stored.repositoryId === wanted.repositoryId;
-  return stored.repository === wanted.repository;
-}
-
 // src/plan/decide.ts
 function followingDeployer(config, keys, remote) {
   if (!keys?.length || !remote || !config.environment) return config;
@@ -25107,17 +25155,13 @@ function planTask(input) {
   if (!codeChanged && !environmentStale && !changes.length) {
     return { action: "unchanged", changes: [] };
   }
-  const sendEnvironment = environmentStale || codeChanged;
-  return {
-    action: "update",
-    body: changedFields(config, remote, changes, {
-      environment: sendEnvironment ? environment : void 0
-    }),
-    uploadCode: codeChanged,
-    changes
-  };
+  const body = changedFields(config, remote, changes);
+  if (environmentStale || codeChanged || Object.keys(body).length) {
+    body.environmentVariables = toVariables(environment);
+  }
+  return { action: "update", body, uploadCode: codeChanged, changes };
 }
-function changedFields(config, remote, changes, send) {
+function changedFields(config, remote, changes) {
   const configured = configuredFields(config);
   const body = {};
   for (const field of FIELDS) {
@@ -25125,9 +25169,6 @@ function changedFields(config, remote, changes, send) {
   }
   if (changes.includes("executionPermission") || changes.includes("defaultPriority")) {
     body.executionOptions = mergedExecutionOptions(config, remote);
-  }
-  if (send.environment) {
-    body.environmentVariables = toVariables(send.environment);
   }
   return body;
 }
@@ -25591,6 +25632,31 @@ function strandedUserAdvice(email) {
   return `the user ${email} was registered, but its tokens could not be stored on the function: remove that user before running again (or set a different executionCredentials.email)`;
 }
 
+// src/plan/drift.ts
+var DRIFT_TOLERANCE_MS = 10 * 60 * 1e3;
+function driftOf(rawMarker, updateTimestamp) {
+  if (!rawMarker) return "unmanaged";
+  const marker = readMarker({ [MARKER_VARIABLE]: rawMarker });
+  return marker ? markerDrift(marker, updateTimestamp) : "unknown";
+}
+function markerDrift(marker, updateTimestamp) {
+  const written = marker.at ? Date.parse(marker.at) : NaN;
+  const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN;
+  if (Number.isNaN(written) || Number.isNaN(updated)) return "unknown";
+  return updated - written > DRIFT_TOLERANCE_MS ? "changed outside" : "none";
+}
+function shortCommit(commit) {
+  return commit.slice(0, 7);
+}
+function driftNote(environment, updateTimestamp) {
+  const marker = readMarker(environment);
+  if (!marker || markerDrift(marker, updateTimestamp) !== "changed outside") {
+    return void 0;
+  }
+  const since = marker.commit ? shortCommit(marker.commit) : `the deploy of ${marker.at ?? "?"}`;
+  return `changed outside since ${since}`;
+}
+
 // src/report/result.ts
 function orderResult(result) {
   const ordered = {};
@@ -25652,7 +25718,21 @@ function taskResult(item) {
 }
 function plannedResult(item) {
   const durationMs = Math.round(item.planMs + item.packageMs);
-  return item.outcome === "planned" ? { ...taskResult(item), status: "planned", durationMs } : { ...taskResult(item), status: "failed", error: item.error, durationMs };
+  if (item.outcome !== "planned") {
+    return {
+      ...taskResult(item),
+      status: "failed",
+      error: item.error,
+      durationMs
+    };
+  }
+  const note = item.remote && driftNote(item.remote.environment, item.remote.updateTimestamp);
+  return {
+    ...taskResult(item),
+    status: "planned",
+    durationMs,
+    ...note ? { driftNote: note } : {}
+  };
 }
 function invalidConfigResult(at, problems) {
   const count2 = `${problems.length} problem${problems.length > 1 ? "s" : ""}`;
@@ -25818,10 +25898,12 @@ function detailsCell(result) {
   if (result.status === "failed" || result.status === "skipped") {
     return result.error ? `error: ${markdownCode(result.error)}` : "";
   }
+  const note = result.driftNote ? [`\u26A0\uFE0F ${markdownText(result.driftNote)}`] : [];
   if (result.details?.length) {
-    return result.details.map(markdownChange).join("<br>");
+    return [...note, ...result.details.map(markdownChange)].join("<br>");
   }
-  return (result.changes ?? []).map(markdownCode).join(", ");
+  const changes = (result.changes ?? []).map(markdownCode).join(", ");
+  return [...note, ...changes ? [changes] : []].join("<br>");
 }
 function markdownChange(change) {
   const field = markdownCode(change.field);
@@ -25836,12 +25918,25 @@ function changeText(change) {
 }
 function functionsTable(functions2) {
   return [
-    "| Function | Description | Last updated |",
-    "| --- | --- | --- |",
+    "| Function | Description | Last updated | Repository | Commit | Deployed | Drift |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...functions2.map(
-      (f) => `| ${markdownCode(f.name)} | ${markdownText(f.description ?? "")} | ${markdownText(f.updateTimestamp ?? "")} |`
+      (f) => `| ${markdownCode(f.name)} | ${markdownText(f.description ?? "")} | ${markdownText(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCode(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
     )
   ].join("\n");
+}
+function deployedCell(f) {
+  const at = markdownText(f.deployedAt ?? "");
+  return f.run ? `${at} ([run](${f.run}))`.trim() : at;
+}
+function driftLabel(drift) {
+  const icons = {
+    none: "\u2705",
+    "changed outside": "\u26A0\uFE0F",
+    unmanaged: "\u2796",
+    unknown: "\u2754"
+  };
+  return `${icons[drift]} ${drift}`;
 }
 function statusLabel(status) {
   const icons = { done: "\u2705", planned: "\u{1F4DD}", failed: "\u274C", skipped: "\u23ED\uFE0F" };
@@ -25949,11 +26044,11 @@ function renderComment(summary2, key, links) {
 ${about.join(" \xB7 ")}` : title;
   const body = [head, ...rest].join("\n");
   const room = MAX_COMMENT - marker.length - 60;
-  const cut = body.length > room ? `${body.slice(0, Math.max(0, body.lastIndexOf("\n", room)))}
+  const cut2 = body.length > room ? `${body.slice(0, Math.max(0, body.lastIndexOf("\n", room)))}
 
 \u2026 (cut; the job's summary has it all)` : body;
   return `${marker}
-${cut}`;
+${cut2}`;
 }
 async function tokenLogin(octokit) {
   try {
@@ -29433,7 +29528,8 @@ function toRemote(details, mask, committed) {
     memoryLimit: details.memoryLimit,
     environment,
     executionOptions: details.executionOptions,
-    retryPolicy: details.retryPolicy
+    retryPolicy: details.retryPolicy,
+    updateTimestamp: toIso(details.updateTimestamp)
   };
 }
 
@@ -34974,9 +35070,12 @@ async function checkCredentials({ sdk, call }, options) {
 
 // src/plan/remote.ts
 var READ_CONCURRENCY = 16;
+function readConcurrency(concurrency) {
+  return Math.max(concurrency, READ_CONCURRENCY);
+}
 function readRemoteFunctions(client, tasks2, remoteNames, concurrency) {
   const listed = new Set(remoteNames);
-  const limit = limitConcurrency(Math.max(concurrency, READ_CONCURRENCY));
+  const limit = limitConcurrency(readConcurrency(concurrency));
   const reads = /* @__PURE__ */ new Map();
   for (const task of tasks2.filter((t) => listed.has(t.name))) {
     const committed = new Set(Object.values(task.config.environment ?? {}));
@@ -34992,7 +35091,7 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
   remoteNames,
   settings2.concurrency
 )) {
-  const readers = Math.max(settings2.concurrency, READ_CONCURRENCY);
+  const readers = readConcurrency(settings2.concurrency);
   const tasks2 = await mapPool(scanned, readers, async (item) => {
     const started = performance.now();
     const { task, folder } = item;
@@ -35060,7 +35159,12 @@ function markerToWrite(fingerprint, remote, settings2) {
   const { id, name } = settings2.repository;
   const stored = remote && readMarker(remote.environment);
   const storedId = !id && stored?.repository === name ? stored.repositoryId : void 0;
-  return markerFor({ id: id ?? storedId, name }, fingerprint, settings2.scope);
+  return markerFor(
+    { id: id ?? storedId, name },
+    fingerprint,
+    settings2.scope,
+    settings2.record
+  );
 }
 
 // src/package/stage.ts
@@ -35215,7 +35319,10 @@ async function applyTask(client, item, mask) {
 }
 async function writeFunction(client, item, plan, tokens2) {
   if (plan.action === "unchanged") return;
-  const body = tokens2 ? withTokens(plan.body, tokens2) : plan.body;
+  const body = withWriteTime(
+    tokens2 ? withTokens(plan.body, tokens2) : plan.body,
+    /* @__PURE__ */ new Date()
+  );
   if (plan.action === "create") {
     if (!item.pkg) throw new Error("internal: create without code");
     await client.createFunction(body, item.pkg);
@@ -35251,6 +35358,17 @@ function withTokens(body, tokens2) {
     }
   };
 }
+function withWriteTime(body, now) {
+  const marker = body.environmentVariables?.[MARKER_VARIABLE];
+  if (!body.environmentVariables || !marker) return body;
+  return {
+    ...body,
+    environmentVariables: {
+      ...body.environmentVariables,
+      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
+    }
+  };
+}
 function taskLog(item, result) {
   const lines2 = [`config: ${item.task.configFile ?? "(inputs)"}`];
   if (result.details?.length) {
@@ -35266,6 +35384,7 @@ function taskLog(item, result) {
   if (item.pkg) {
     lines2.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`);
   }
+  if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
   for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
   if (result.error) lines2.push(`error: ${result.error}`);
   return lines2;
@@ -35286,12 +35405,22 @@ function findPrunable(client, remoteNames, scope) {
 }
 var OWN_NAME = /^[A-Za-z0-9-]+$/;
 async function keepOwned(client, candidates, concurrency, owned) {
-  const writable = candidates.filter((name) => OWN_NAME.test(name));
-  const kept = await mapPool(writable, concurrency, async (name) => {
-    const marker = await client.markerOf(name);
-    return marker !== void 0 && owned({ [MARKER_VARIABLE]: marker }) ? name : void 0;
+  const markers = await readMarkers(client, candidates, concurrency);
+  return [...markers].filter(([, marker]) => owned({ [MARKER_VARIABLE]: marker })).map(([name]) => name).sort();
+}
+async function readMarkers(client, names, concurrency) {
+  const writable = names.filter((name) => OWN_NAME.test(name));
+  const markers = await mapPool(
+    writable,
+    concurrency,
+    (name) => client.markerOf(name)
+  );
+  const found = /* @__PURE__ */ new Map();
+  writable.forEach((name, i2) => {
+    const marker = markers[i2];
+    if (marker !== void 0) found.set(name, marker);
   });
-  return kept.filter((name) => name !== void 0).sort();
+  return found;
 }
 function isOwnFunction(environment, repository) {
   const marker = readMarker(environment);
@@ -35578,6 +35707,7 @@ async function planRemote(context, listed) {
       concurrency: settings2.concurrency,
       skipUnchanged: settings2.skipUnchanged,
       repository: repositoryOf(settings2),
+      record: settings2.record,
       adopt: settings2.adopt,
       scope: settings2.pruneScope,
       dryRun: settings2.dryRun,
@@ -35687,7 +35817,8 @@ function planOffline(scanned, settings2) {
       marker: markerFor(
         repositoryOf(settings2),
         item.folder.fingerprint,
-        settings2.pruneScope
+        settings2.pruneScope,
+        settings2.record
       ),
       skipUnchanged: settings2.skipUnchanged,
       // Offline the tokens are unknown: stand-ins of the same size keep the
@@ -35735,10 +35866,51 @@ function repositoryOf(settings2) {
   return { id: settings2.repositoryId, name: settings2.repository };
 }
 
+// src/report/function-list.ts
+function listedFunction(fn, rawMarker, serverUrl) {
+  const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
+  const drift = driftOf(rawMarker, fn.updateTimestamp);
+  if (!marker) return { ...fn, drift };
+  const valid = isRepositoryName(marker.repository);
+  const run2 = valid && marker.run;
+  return {
+    ...fn,
+    repository: valid ? marker.repository : cut(forLog(marker.repository)),
+    ...marker.commit ? { commit: marker.commit } : {},
+    ...marker.at ? { deployedAt: marker.at } : {},
+    ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
+    drift
+  };
+}
+var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
+var NAME = /^[A-Za-z0-9._-]{1,100}$/;
+function isRepositoryName(text) {
+  const [owner = "", name = "", ...rest] = text.split("/");
+  return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
+}
+function serverOrigin(value) {
+  try {
+    const url = new URL(value ?? "");
+    if (url.protocol === "https:" || url.protocol === "http:") return url.origin;
+  } catch {
+  }
+  return "https://github.com";
+}
+function cut(text) {
+  return text.length > 100 ? `${text.slice(0, 99)}\u2026` : text;
+}
+
 // src/commands.ts
 async function list2(settings2, io) {
   const client = await connect(settings2, io);
-  return client.listFunctions();
+  const functions2 = await client.listFunctions();
+  const markers = await readMarkers(
+    client,
+    functions2.map((fn) => fn.name),
+    readConcurrency(settings2.concurrency)
+  );
+  const server = serverOrigin(io.env.GITHUB_SERVER_URL);
+  return functions2.map((fn) => listedFunction(fn, markers.get(fn.name), server));
 }
 async function remove(settings2, io) {
   const exactName = settings2.overrides?.name;
@@ -35967,10 +36139,11 @@ async function publish(raw, rawFailures, comment, log) {
     errors: failures.map((failure) => failure.text),
     warnings: raw.warnings.map(redact),
     results: raw.results.map((result) => redactResult(result, redact)),
-    // Descriptions come from the API and may hold a masked value.
+    // Descriptions and markers come from the API and may hold a masked value.
     functions: raw.functions?.map((fn) => ({
       ...fn,
-      description: fn.description && redact(fn.description)
+      description: fn.description && redact(fn.description),
+      repository: fn.repository && redact(fn.repository)
     }))
   };
   const outputs = computeOutputs(

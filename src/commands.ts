@@ -5,16 +5,29 @@ import { deleteResult, type TaskResult } from './report/result.js'
 import type { RemoteFunctionRow } from './report/summary.js'
 import { connect, repositoryOf, type RunIo } from './sync.js'
 import { deleteFunctions } from './apply/delete.js'
-import { isOwnFunction, keepOwned } from './plan/prune.js'
+import { isOwnFunction, keepOwned, readMarkers } from './plan/prune.js'
+import { readConcurrency } from './plan/remote.js'
+import { listedFunction, serverOrigin } from './report/function-list.js'
 import type { ExhClient } from './exh/types.js'
 
-/** `command: list`: the remote functions. */
+/**
+ * `command: list`: the remote functions, each with its deployment record
+ * and drift. Only the marker of each function is read (no other value is
+ * read back, so nothing is masked).
+ */
 export async function list(
   settings: Settings,
   io: RunIo
 ): Promise<RemoteFunctionRow[]> {
   const client = await connect(settings, io)
-  return client.listFunctions()
+  const functions = await client.listFunctions()
+  const markers = await readMarkers(
+    client,
+    functions.map(fn => fn.name),
+    readConcurrency(settings.concurrency)
+  )
+  const server = serverOrigin(io.env.GITHUB_SERVER_URL)
+  return functions.map(fn => listedFunction(fn, markers.get(fn.name), server))
 }
 
 /**

@@ -3,6 +3,7 @@ import { isIP } from 'node:net'
 import type { ConfigProblem, TaskOverrides } from './task.js'
 import { ValidationError } from './errors.js'
 import { RUNTIMES } from './config/runtimes.js'
+import { recordFromEnv, type DeploymentRecord } from './plan/marker.js'
 
 export type Command = 'sync' | 'list' | 'delete'
 
@@ -45,6 +46,8 @@ export interface Settings {
   repository: string
   /** `GITHUB_REPOSITORY_ID`: survives a rename or a transfer. */
   repositoryId?: string
+  /** The commit, ref and run this run deploys from, for the marker. */
+  record: DeploymentRecord
   /** Function names or `*` patterns this run may take over from another repository. */
   adopt: string[]
   overrides?: TaskOverrides
@@ -126,6 +129,7 @@ export function readInputs(
     ...readRunOptions(read, pathInput),
     repository: env.GITHUB_REPOSITORY ?? '',
     repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
+    record: recordFromEnv(env),
     adopt: lines(get('adopt')),
     overrides: readOverrides(get, workspace, read.fail)
   }

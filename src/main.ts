@@ -121,10 +121,11 @@ async function publish(
     errors: failures.map(failure => failure.text),
     warnings: raw.warnings.map(redact),
     results: raw.results.map(result => redactResult(result, redact)),
-    // Descriptions come from the API and may hold a masked value.
+    // Descriptions and markers come from the API and may hold a masked value.
     functions: raw.functions?.map(fn => ({
       ...fn,
-      description: fn.description && redact(fn.description)
+      description: fn.description && redact(fn.description),
+      repository: fn.repository && redact(fn.repository)
     }))
   }
   // Outputs show a substituted name unless it may be a secret; the summary

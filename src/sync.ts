@@ -413,6 +413,7 @@ async function planRemote(
       concurrency: settings.concurrency,
       skipUnchanged: settings.skipUnchanged,
       repository: repositoryOf(settings),
+      record: settings.record,
       adopt: settings.adopt,
       scope: settings.pruneScope,
       dryRun: settings.dryRun,
@@ -557,7 +558,8 @@ function planOffline(
       marker: markerFor(
         repositoryOf(settings),
         item.folder.fingerprint,
-        settings.pruneScope
+        settings.pruneScope,
+        settings.record
       ),
       skipUnchanged: settings.skipUnchanged,
       // Offline the tokens are unknown: stand-ins of the same size keep the

@@ -6,30 +6,158 @@ import {
   markerFor,
   readMarker,
   markerUpToDate,
+  recordFromEnv,
+  restampMarker,
   type Marker,
   type Repository
 } from '../src/plan/marker.js'
 import { MARKER_VARIABLE } from '../src/task.js'
+import { environmentBytes } from '../src/package/zip.js'
+import { previousReadMarker } from './support/previous-marker-reader.js'
 
 const stored = (raw: string) => ({ [MARKER_VARIABLE]: raw })
 const v1 = (repository: string) =>
   JSON.stringify({ v: 1, fingerprint: 'f1', repository, scope: 'tasks' })
 
+const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
+const NOW = new Date('2026-12-06T19:20:31.456Z')
+const ENV = {
+  GITHUB_SHA: SHA,
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_RUN_ID: '16000000001',
+  GITHUB_RUN_ATTEMPT: '2'
+}
+
 describe('marker format', () => {
-  it('writes version 2 with the repository id and name, the fingerprint and the scope', () => {
-    const marker = markerFor({ id: '42', name: 'org/a' }, 'f1', 'tasks')
+  it('writes version 2 with the repository, fingerprint, scope and the deployment record', () => {
+    const marker = markerFor(
+      { id: '42', name: 'org/a' },
+      'f1',
+      'tasks',
+      recordFromEnv(ENV),
+      NOW
+    )
     expect(JSON.parse(encodeMarker(marker))).toEqual({
+      v: 2,
+      fingerprint: 'f1',
+      repositoryId: '42',
+      repository: 'org/a',
+      scope: 'tasks',
+      commit: SHA,
+      ref: 'refs/heads/main',
+      run: '16000000001',
+      attempt: '2',
+      at: '2026-12-06T19:20:31Z'
+    })
+  })
+
+  it('leaves out what the run does not know', () => {
+    const marker = markerFor({ name: 'org/a' }, 'f1', 'tasks', {}, NOW)
+    expect(JSON.parse(encodeMarker(marker))).toEqual({
+      v: 2,
+      fingerprint: 'f1',
+      repository: 'org/a',
+      scope: 'tasks',
+      at: '2026-12-06T19:20:31Z'
+    })
+  })
+
+  it('reads back what it wrote (round trip)', () => {
+    const marker = markerFor(
+      { id: '42', name: 'org/a' },
+      'f1',
+      'tasks',
+      recordFromEnv(ENV),
+      NOW
+    )
+    expect(readMarker(stored(encodeMarker(marker)))).toEqual(marker)
+  })
+
+  it('cuts the ref to 100 characters and stays compact', () => {
+    const ref = `refs/heads/${'x'.repeat(300)}`
+    const marker = markerFor(
+      { id: '123456789', name: `${'o'.repeat(39)}/${'n'.repeat(100)}` },
+      'f'.repeat(64),
+      'a/long/prune/scope',
+      recordFromEnv({ ...ENV, GITHUB_REF: ref }),
+      NOW
+    )
+    expect(marker.ref).toBe(ref.slice(0, 100))
+    // The longest realistic marker, key included, in the 4,096-byte budget.
+    const bytes = environmentBytes({ [MARKER_VARIABLE]: encodeMarker(marker) })
+    expect(bytes).toBeLessThan(600)
+  })
+
+  it('restamps the time of the write, same length', () => {
+    const raw = encodeMarker(
+      markerFor({ name: 'org/a' }, 'f1', 'tasks', recordFromEnv(ENV), NOW)
+    )
+    const later = restampMarker(raw, new Date('2026-12-07T08:00:00.999Z'))
+    expect(readMarker(stored(later))?.at).toBe('2026-12-07T08:00:00Z')
+    expect(later.length).toBe(raw.length)
+    expect(restampMarker('not json', NOW)).toBe('not json')
+  })
+
+  // A marker as this version writes it, pinned: if this string changes,
+  // releases already out there may no longer read what is deployed.
+  const PINNED =
+    '{"v":2,"fingerprint":"f1","repositoryId":"42","repository":"org/a","scope":"tasks","commit":"a1b2c3d4e5f60718293a4b5c6d7e8f9012345678","ref":"refs/heads/main","run":"16000000001","attempt":"2","at":"2026-12-06T19:20:31Z"}'
+
+  it('writes the pinned format', () => {
+    expect(
+      encodeMarker(
+        markerFor(
+          { id: '42', name: 'org/a' },
+          'f1',
+          'tasks',
+          recordFromEnv(ENV),
+          NOW
+        )
+      )
+    ).toBe(PINNED)
+  })
+
+  it("is read by the previous release's reader: same owner, fingerprint and scope", () => {
+    const ownership = {
+      fingerprint: 'f1',
+      repository: 'org/a',
+      repositoryId: '42',
+      scope: 'tasks'
+    }
+    expect(previousReadMarker(stored(PINNED))).toEqual(ownership)
+    expect(readMarker(stored(PINNED))).toMatchObject(ownership)
+  })
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a commit that is not hex', { commit: 'main; rm -rf /' }],
+    ['a short commit', { commit: 'a1b2c3d' }],
+    ['a run id that is not digits', { run: '1/../../evil' }],
+    ['a time that is not ISO', { at: 'yesterday' }],
+    ['a time that is no date', { at: '2026-13-45T99:99:99Z' }],
+    ['a ref with a newline', { ref: 'refs/heads/a\nb' }],
+    ['a ref over 100 characters', { ref: 'r'.repeat(101) }],
+    ['a field of another type', { attempt: 2 }]
+  ])('drops %s, and keeps the marker', (_label, field) => {
+    const raw = JSON.stringify({ ...JSON.parse(PINNED), ...field })
+    const marker = readMarker(stored(raw))
+    expect(marker?.repository).toBe('org/a')
+    expect(marker).not.toHaveProperty(Object.keys(field)[0] as string)
+  })
+
+  it('reads a version 2 marker written before the record existed: no record', () => {
+    const before = JSON.stringify({
       v: 2,
       fingerprint: 'f1',
       repositoryId: '42',
       repository: 'org/a',
       scope: 'tasks'
     })
-  })
-
-  it('leaves the id out when the run does not know it', () => {
-    const marker = markerFor({ name: 'org/a' }, 'f1', 'tasks')
-    expect(JSON.parse(encodeMarker(marker))).not.toHaveProperty('repositoryId')
+    expect(readMarker(stored(before))).toEqual({
+      fingerprint: 'f1',
+      repository: 'org/a',
+      repositoryId: '42',
+      scope: 'tasks'
+    })
   })
 
   it.each<[string, string, Marker | undefined]>([
@@ -165,7 +293,12 @@ describe('a stored marker up to date enough to cause no write', () => {
       { repository: 'org/old', repositoryId: undefined },
       false
     ],
-    ['another id', { repositoryId: '7' }, false]
+    ['another id', { repositoryId: '7' }, false],
+    [
+      'another commit, run and time (the record alone causes no write)',
+      { commit: SHA, run: '9', attempt: '1', at: '2020-01-01T00:00:00Z' },
+      true
+    ]
   ])('%s → no write needed: %s', (_label, fields, same) => {
     expect(markerUpToDate({ ...wanted, ...fields }, wanted)).toBe(same)
   })

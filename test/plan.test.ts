@@ -139,7 +139,10 @@ describe('planTask', () => {
       uploadCode: false
     })
     if (result.action !== 'update') throw new Error('expected update')
-    expect(result.body.environmentVariables).toBeUndefined()
+    // Every write carries a fresh marker: the whole environment goes too.
+    expect(Object.keys(result.body.environmentVariables ?? {})).toEqual([
+      MARKER_VARIABLE
+    ])
   })
 
   it('never reports the description default as a change', () => {

@@ -226,7 +226,14 @@ describe('renderSummary with untrusted text', () => {
             label: text,
             errors: [text],
             warnings: [`tasks/a: symlink to ${text}`],
-            functions: [{ name: text, description: text }]
+            functions: [
+              {
+                name: text,
+                description: text,
+                repository: text,
+                drift: 'unknown'
+              }
+            ]
           }
         )
       )

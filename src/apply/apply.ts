@@ -15,6 +15,8 @@ import {
 } from '../plan/credentials.js'
 import type { OAuthTokens } from '../exh/types.js'
 import type { FunctionBody, TaskPlan } from '../plan/decide.js'
+import { restampMarker } from '../plan/marker.js'
+import { MARKER_VARIABLE } from '../task.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -128,7 +130,10 @@ async function writeFunction(
   tokens: OAuthTokens | undefined
 ): Promise<void> {
   if (plan.action === 'unchanged') return
-  const body = tokens ? withTokens(plan.body, tokens) : plan.body
+  const body = withWriteTime(
+    tokens ? withTokens(plan.body, tokens) : plan.body,
+    new Date()
+  )
   if (plan.action === 'create') {
     if (!item.pkg) throw new Error('internal: create without code')
     await client.createFunction(body, item.pkg)
@@ -176,6 +181,23 @@ function withTokens(body: FunctionBody, tokens: OAuthTokens): FunctionBody {
   }
 }
 
+/**
+ * The body with the marker stamped now: the record says when the function
+ * was written, not planned (the drift check compares it with the API's
+ * `updateTimestamp`).
+ */
+function withWriteTime(body: FunctionBody, now: Date): FunctionBody {
+  const marker = body.environmentVariables?.[MARKER_VARIABLE]
+  if (!body.environmentVariables || !marker) return body
+  return {
+    ...body,
+    environmentVariables: {
+      ...body.environmentVariables,
+      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
+    }
+  }
+}
+
 function taskLog(item: ReadyTask, result: TaskResult): string[] {
   const lines = [`config: ${item.task.configFile ?? '(inputs)'}`]
   if (result.details?.length) {
@@ -191,6 +213,7 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
   if (item.pkg) {
     lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`)
   }
+  if (result.driftNote) lines.push(`note: ${result.driftNote}`)
   for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)
   if (result.error) lines.push(`error: ${result.error}`)
   return lines

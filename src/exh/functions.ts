@@ -232,6 +232,7 @@ function toRemote(
     memoryLimit: details.memoryLimit,
     environment,
     executionOptions: details.executionOptions,
-    retryPolicy: details.retryPolicy
+    retryPolicy: details.retryPolicy,
+    updateTimestamp: toIso(details.updateTimestamp)
   }
 }

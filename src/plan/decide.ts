@@ -18,6 +18,8 @@ export interface RemoteFunction {
   environment: Record<string, string>
   executionOptions?: ExecutionOptions
   retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
+  /** When the API last changed it (ISO 8601), for the drift check. */
+  updateTimestamp?: string
 }
 
 export interface ExecutionOptions {
@@ -138,25 +140,22 @@ export function planTask(input: PlanInput): TaskPlan {
   if (!codeChanged && !environmentStale && !changes.length) {
     return { action: 'unchanged', changes: [] }
   }
-  // The marker changes with the code, so a code upload always rewrites the
-  // environment; the whole set is sent because PUT replaces it.
-  const sendEnvironment = environmentStale || codeChanged
-  return {
-    action: 'update',
-    body: changedFields(config, remote, changes, {
-      environment: sendEnvironment ? environment : undefined
-    }),
-    uploadCode: codeChanged,
-    changes
+  const body = changedFields(config, remote, changes)
+  // Every write carries a fresh marker (the code's fingerprint, and the
+  // deployment record: a description alone changes what was deployed
+  // when), so the environment goes with any field; the whole set, because
+  // PUT replaces it. A permissions-only change writes no function.
+  if (environmentStale || codeChanged || Object.keys(body).length) {
+    body.environmentVariables = toVariables(environment)
   }
+  return { action: 'update', body, uploadCode: codeChanged, changes }
 }
 
 /** The request body of an update: only what changed. */
 function changedFields(
   config: TaskConfig,
   remote: RemoteFunction,
-  changes: readonly string[],
-  send: { environment?: Record<string, string> }
+  changes: readonly string[]
 ): FunctionBody {
   const configured = configuredFields(config)
   const body: FunctionBody = {}
@@ -168,9 +167,6 @@ function changedFields(
     changes.includes('defaultPriority')
   ) {
     body.executionOptions = mergedExecutionOptions(config, remote)
-  }
-  if (send.environment) {
-    body.environmentVariables = toVariables(send.environment)
   }
   return body
 }

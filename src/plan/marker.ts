@@ -4,21 +4,55 @@ import { MARKER_VARIABLE } from '../task.js'
  * What this action stores on every function it writes, in the reserved
  * MARKER_VARIABLE: the code fingerprint (how `code` is compared next time),
  * the repository that owns the function (who may update, prune or delete
- * it) and the prune scope.
+ * it), the prune scope, and the deployment record (which commit, ref and
+ * run wrote it, and when).
  *
  * Format (JSON), version 2:
  *   {"v":2,"fingerprint":"<hex>","repositoryId":"<GITHUB_REPOSITORY_ID>",
- *    "repository":"<owner/name>","scope":"<prune scope>"}
- * `repositoryId` is absent when the run did not know it. Version 1 (before
- * the id was recorded) is the same without `repositoryId`.
+ *    "repository":"<owner/name>","scope":"<prune scope>",
+ *    "commit":"<GITHUB_SHA>","ref":"<GITHUB_REF, ≤100>","run":"<GITHUB_RUN_ID>",
+ *    "attempt":"<GITHUB_RUN_ATTEMPT>","at":"<time of the write, ISO, seconds>"}
+ * `repositoryId` and the record's fields are absent when the run did not
+ * know them. The record was added to version 2 without a new version: every
+ * release reads a version 2 marker and ignores fields it does not know, so
+ * a rollback keeps ownership and prune. Version 1 (before the id was
+ * recorded) is the same without `repositoryId`.
  */
-export interface Marker {
+export interface Marker extends DeploymentRecord {
   fingerprint: string
   /** The repository's name (`owner/name`) when the marker was written. */
   repository: string
   /** The repository's stable id: it survives a rename or a transfer. */
   repositoryId?: string
   scope: string
+  /** When the function was written (ISO 8601, whole seconds). */
+  at?: string
+}
+
+/** Where a write came from: the runner's `GITHUB_*` values. */
+export interface DeploymentRecord {
+  /** `GITHUB_SHA`: hex. */
+  commit?: string
+  /** `GITHUB_REF`, cut to `MAX_REF` characters. */
+  ref?: string
+  /** `GITHUB_RUN_ID`: digits. */
+  run?: string
+  /** `GITHUB_RUN_ATTEMPT`: digits. */
+  attempt?: string
+}
+
+/** This run's record, from the runner's variables (ill-formed ones are left out when written). */
+export function recordFromEnv(
+  env: Readonly<Record<string, string | undefined>>
+): DeploymentRecord {
+  const value = (name: string): string | undefined =>
+    env[name]?.trim() || undefined
+  return {
+    commit: value('GITHUB_SHA')?.toLowerCase(),
+    ref: value('GITHUB_REF'),
+    run: value('GITHUB_RUN_ID'),
+    attempt: value('GITHUB_RUN_ATTEMPT')
+  }
 }
 
 /** This run's repository: `GITHUB_REPOSITORY_ID` and `GITHUB_REPOSITORY`. */
@@ -29,6 +63,22 @@ export interface Repository {
 
 const VERSION = 2
 const READABLE_VERSIONS: readonly unknown[] = [1, 2]
+/** The environment holds 4,096 bytes in all: a long branch name is cut. */
+export const MAX_REF = 100
+
+/**
+ * What each record field must look like to be kept. A marker is an API
+ * answer (anyone who may update the function may write anything in it), so
+ * a field that does not fit is dropped when read, never printed or linked.
+ */
+const RECORD_FIELDS = {
+  commit: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
+  ref: new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${MAX_REF}}$`),
+  run: /^[0-9]{1,20}$/,
+  attempt: /^[0-9]{1,6}$/,
+  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/
+} as const
+type RecordField = keyof typeof RECORD_FIELDS
 
 export function encodeMarker(marker: Marker): string {
   return JSON.stringify({
@@ -36,27 +86,69 @@ export function encodeMarker(marker: Marker): string {
     fingerprint: marker.fingerprint,
     ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
     repository: marker.repository,
-    scope: marker.scope
+    scope: marker.scope,
+    ...recordFields(marker)
   })
 }
 
-/** The marker to write for a function of `repository`. */
+/** The record's fields that are set and well formed, in their fixed order. */
+function recordFields(
+  source: Partial<Record<RecordField, unknown>>
+): Partial<Record<RecordField, string>> {
+  const fields: Partial<Record<RecordField, string>> = {}
+  for (const key of Object.keys(RECORD_FIELDS) as RecordField[]) {
+    const value = source[key]
+    if (typeof value !== 'string' || !RECORD_FIELDS[key].test(value)) continue
+    if (key === 'at' && Number.isNaN(Date.parse(value))) continue
+    fields[key] = value
+  }
+  return fields
+}
+
+/** A time as the marker stores it: ISO 8601 in whole seconds (compact). */
+export function markerTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/**
+ * The marker to write for a function of `repository`, stamped `now` (the
+ * write restamps it: `restampMarker`).
+ */
 export function markerFor(
   repository: Repository,
   fingerprint: string,
-  scope: string
+  scope: string,
+  record: DeploymentRecord = {},
+  now: Date = new Date()
 ): Marker {
   return {
     fingerprint,
     repository: repository.name,
     ...(repository.id ? { repositoryId: repository.id } : {}),
-    scope
+    scope,
+    ...recordFields({
+      ...record,
+      ref: record.ref?.slice(0, MAX_REF),
+      at: markerTime(now)
+    })
   }
 }
 
 /**
+ * An encoded marker with its time set to `now`: the time of the write,
+ * not of the plan (packaging and other tasks' uploads come in between).
+ * Same length, so the environment-size check made on the plan holds.
+ */
+export function restampMarker(raw: string, now: Date): string {
+  const marker = readMarker({ [MARKER_VARIABLE]: raw })
+  return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw
+}
+
+/**
  * The marker in a function's environment (any version this action ever
- * wrote), or undefined when absent or unreadable.
+ * wrote), or undefined when absent or unreadable. The record's fields are
+ * kept only when well formed; a marker written before the record existed
+ * has none.
  */
 export function readMarker(
   environment: Readonly<Record<string, string>>
@@ -70,10 +162,8 @@ export function readMarker(
     return undefined
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined
-  const { v, fingerprint, repository, repositoryId, scope } = parsed as Record<
-    string,
-    unknown
-  >
+  const fields = parsed as Record<string, unknown>
+  const { v, fingerprint, repository, repositoryId, scope } = fields
   if (
     !READABLE_VERSIONS.includes(v) ||
     typeof fingerprint !== 'string' ||
@@ -83,7 +173,13 @@ export function readMarker(
     return undefined
   }
   const id = v === 1 || typeof repositoryId !== 'string' ? '' : repositoryId
-  return { fingerprint, repository, ...(id ? { repositoryId: id } : {}), scope }
+  return {
+    fingerprint,
+    repository,
+    ...(id ? { repositoryId: id } : {}),
+    scope,
+    ...(v === 1 ? {} : recordFields(fields))
+  }
 }
 
 /**

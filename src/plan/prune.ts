@@ -50,16 +50,35 @@ export async function keepOwned(
   concurrency: number,
   owned: (environment: Readonly<Record<string, string>>) => boolean
 ): Promise<string[]> {
-  const writable = candidates.filter(name => OWN_NAME.test(name))
-  const kept = await mapPool(writable, concurrency, async name => {
-    const marker = await client.markerOf(name)
-    return marker !== undefined && owned({ [MARKER_VARIABLE]: marker })
-      ? name
-      : undefined
-  })
+  const markers = await readMarkers(client, candidates, concurrency)
   // Sorted: the listing's order is the order functions were created in,
   // which concurrent creates make vary from run to run.
-  return kept.filter((name): name is string => name !== undefined).sort()
+  return [...markers]
+    .filter(([, marker]) => owned({ [MARKER_VARIABLE]: marker }))
+    .map(([name]) => name)
+    .sort()
+}
+
+/**
+ * The raw marker of each of `names` that has one (read one by one, at
+ * most `concurrency` at once: the listing holds no environment), by name.
+ * A name this action could never have written is not read.
+ */
+export async function readMarkers(
+  client: ExhClient,
+  names: readonly string[],
+  concurrency: number
+): Promise<Map<string, string>> {
+  const writable = names.filter(name => OWN_NAME.test(name))
+  const markers = await mapPool(writable, concurrency, name =>
+    client.markerOf(name)
+  )
+  const found = new Map<string, string>()
+  writable.forEach((name, i) => {
+    const marker = markers[i]
+    if (marker !== undefined) found.set(name, marker)
+  })
+  return found
 }
 
 /** This repository's marker (any scope): what `tasks` deletes may touch. */

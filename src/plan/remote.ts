@@ -3,6 +3,7 @@ import {
   foreignOwner,
   markerFor,
   readMarker,
+  type DeploymentRecord,
   type Marker,
   type Repository
 } from './marker.js'
@@ -51,6 +52,8 @@ export interface PlanSettings {
   concurrency: number
   skipUnchanged: boolean
   repository: Repository
+  /** The commit, ref and run this run deploys from, for the marker. */
+  record?: DeploymentRecord
   /** The `adopt` input: names or `*` patterns this run may take over. */
   adopt: readonly string[]
   scope: string
@@ -73,6 +76,11 @@ export interface PlanSettings {
  */
 const READ_CONCURRENCY = 16
 
+/** How many reads run at once for a run with `concurrency`. */
+export function readConcurrency(concurrency: number): number {
+  return Math.max(concurrency, READ_CONCURRENCY)
+}
+
 /** Each listed task's function as read (`getByName`), by task name. */
 export type RemoteReads = ReadonlyMap<
   string,
@@ -91,7 +99,7 @@ export function readRemoteFunctions(
   concurrency: number
 ): RemoteReads {
   const listed = new Set(remoteNames)
-  const limit = limitConcurrency(Math.max(concurrency, READ_CONCURRENCY))
+  const limit = limitConcurrency(readConcurrency(concurrency))
   const reads = new Map<string, Promise<RemoteFunction | undefined>>()
   for (const task of tasks.filter(t => listed.has(t.name))) {
     const committed = new Set(Object.values(task.config.environment ?? {}))
@@ -120,7 +128,7 @@ export async function planAgainstRemote(
     settings.concurrency
   )
 ): Promise<{ tasks: PlannedTask[]; remoteNames: string[] }> {
-  const readers = Math.max(settings.concurrency, READ_CONCURRENCY)
+  const readers = readConcurrency(settings.concurrency)
   const tasks = await mapPool(scanned, readers, async item => {
     const started = performance.now()
     const { task, folder } = item
@@ -238,11 +246,16 @@ function mayAdopt(name: string, adopt: readonly string[]): boolean {
 export function markerToWrite(
   fingerprint: string,
   remote: RemoteFunction | undefined,
-  settings: Pick<PlanSettings, 'repository' | 'scope'>
+  settings: Pick<PlanSettings, 'repository' | 'scope' | 'record'>
 ): Marker {
   const { id, name } = settings.repository
   const stored = remote && readMarker(remote.environment)
   const storedId =
     !id && stored?.repository === name ? stored.repositoryId : undefined
-  return markerFor({ id: id ?? storedId, name }, fingerprint, settings.scope)
+  return markerFor(
+    { id: id ?? storedId, name },
+    fingerprint,
+    settings.scope,
+    settings.record
+  )
 }

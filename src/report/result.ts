@@ -3,6 +3,7 @@
 
 import { describeChanges, type ChangeDetail } from '../plan/decide.js'
 import { summarizeCredentials } from '../plan/credentials.js'
+import { driftNote } from '../plan/drift.js'
 import type { ReadyTask } from '../package/stage.js'
 import type { ConfigProblem } from '../task.js'
 
@@ -32,6 +33,11 @@ export interface TaskResult {
    * `orderResult` leaves it out of the `result` output (keys only there).
    */
   details?: ChangeDetail[]
+  /**
+   * A dry run's `changed outside since <short sha>`, when the function
+   * changed after its last deploy: for the log, summary and comment only.
+   */
+  driftNote?: string
 }
 
 /** The key order of a result entry, for readable JSON. */
@@ -113,9 +119,23 @@ export function taskResult(item: ReadyTask): TaskResult {
 /** A planned task in a dry run (or one refused while planning). */
 export function plannedResult(item: ReadyTask): TaskResult {
   const durationMs = Math.round(item.planMs + item.packageMs)
-  return item.outcome === 'planned'
-    ? { ...taskResult(item), status: 'planned', durationMs }
-    : { ...taskResult(item), status: 'failed', error: item.error, durationMs }
+  if (item.outcome !== 'planned') {
+    return {
+      ...taskResult(item),
+      status: 'failed',
+      error: item.error,
+      durationMs
+    }
+  }
+  const note =
+    item.remote &&
+    driftNote(item.remote.environment, item.remote.updateTimestamp)
+  return {
+    ...taskResult(item),
+    status: 'planned',
+    durationMs,
+    ...(note ? { driftNote: note } : {})
+  }
 }
 
 /** A config that failed validation: its problems, in one line. */

@@ -1,7 +1,8 @@
 import { orderResult, type TaskAction, type TaskResult } from './result.js'
 import type { ChangeDetail } from '../plan/decide.js'
 import { markdownCode, markdownText } from '../safe-text.js'
-import type { RemoteFunctionSummary } from '../exh/types.js'
+import type { ListedFunction } from './function-list.js'
+import { shortCommit, type Drift } from '../plan/drift.js'
 
 /** Everything the report stage needs: pure data, no secrets. */
 export interface RunReport {
@@ -26,7 +27,7 @@ export interface RunReport {
 }
 
 /** One remote function, as `command: list` reports it. */
-export type RemoteFunctionRow = RemoteFunctionSummary
+export type RemoteFunctionRow = ListedFunction
 
 /** Tasks with this action, done or planned (not failed, not skipped). */
 function countAction(results: TaskResult[], action: TaskAction): number {
@@ -194,10 +195,12 @@ function detailsCell(result: TaskResult): string {
   if (result.status === 'failed' || result.status === 'skipped') {
     return result.error ? `error: ${markdownCode(result.error)}` : ''
   }
+  const note = result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : []
   if (result.details?.length) {
-    return result.details.map(markdownChange).join('<br>')
+    return [...note, ...result.details.map(markdownChange)].join('<br>')
   }
-  return (result.changes ?? []).map(markdownCode).join(', ')
+  const changes = (result.changes ?? []).map(markdownCode).join(', ')
+  return [...note, ...(changes ? [changes] : [])].join('<br>')
 }
 
 function markdownChange(change: ChangeDetail): string {
@@ -220,13 +223,33 @@ export function changeText(change: ChangeDetail): string {
 
 function functionsTable(functions: RemoteFunctionRow[]): string {
   return [
-    '| Function | Description | Last updated |',
-    '| --- | --- | --- |',
+    '| Function | Description | Last updated | Repository | Commit | Deployed | Drift |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${markdownCode(f.name)} | ${markdownText(f.description ?? '')} | ${markdownText(f.updateTimestamp ?? '')} |`
+        `| ${markdownCode(f.name)} | ${markdownText(f.description ?? '')} | ${markdownText(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCode(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
     )
   ].join('\n')
+}
+
+/**
+ * When, and a link to the run. The link is built only from a validated
+ * `owner/name`, a run id of digits and the server's origin
+ * (function-list.ts), so it cannot point anywhere else.
+ */
+function deployedCell(f: RemoteFunctionRow): string {
+  const at = markdownText(f.deployedAt ?? '')
+  return f.run ? `${at} ([run](${f.run}))`.trim() : at
+}
+
+function driftLabel(drift: Drift): string {
+  const icons: Record<Drift, string> = {
+    none: '✅',
+    'changed outside': '⚠️',
+    unmanaged: '➖',
+    unknown: '❔'
+  }
+  return `${icons[drift]} ${drift}`
 }
 
 function statusLabel(status: TaskResult['status']): string {

@@ -23,17 +23,26 @@ describe('command: list and delete', () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace()
     fake.seedFunction({ name: 'alpha', description: 'First' })
-    fake.seedFunction({ name: 'beta', description: 'Second | piped' })
+    fake.seedFunction({
+      name: 'beta',
+      description: 'Second | piped',
+      environmentVariables: ownMarker()
+    })
     const run = await syncWith(fake, ws.dir, { command: 'list' })
     expect(run.exitCode, run.log).toBe(0)
     const functions = JSON.parse(run.outputs.functions ?? '[]') as {
       name: string
       description: string
       updateTimestamp: string
+      repository?: string
+      drift: string
     }[]
-    expect(functions.map(f => [f.name, f.description])).toEqual([
-      ['alpha', 'First'],
-      ['beta', 'Second | piped']
+    expect(
+      functions.map(f => [f.name, f.description, f.repository, f.drift])
+    ).toEqual([
+      ['alpha', 'First', undefined, 'unmanaged'],
+      // A marker written before the deployment record: no commit, no run.
+      ['beta', 'Second | piped', 'org/tasks-repo', 'unknown']
     ])
     expect(functions[0]?.updateTimestamp).toMatch(/^\d{4}-\d\d-\d\dT/)
     expect(run.summary).toContain('| `alpha` | First |')

@@ -134,7 +134,15 @@ describe('sync (the pipeline in-process, fake API, real SDK)', () => {
     expect(writes.map(w => `${w.method} ${w.path}`)).toEqual([
       'PUT /tasks/v1/functions/alpha'
     ])
-    expect(writes[0]?.body).toEqual({ timeLimit: 90 })
+    // Every write carries a fresh marker, so the environment goes along.
+    expect(writes[0]?.body).toEqual({
+      timeLimit: 90,
+      environmentVariables: {
+        GREETING: { value: 'hi' },
+        LEVEL: { value: '3' },
+        [MARKER_VARIABLE]: { value: expect.any(String) as unknown }
+      }
+    })
   })
 
   it('syncs a single config file named by path', async () => {
@@ -356,7 +364,14 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
     })
     expect(run.result[0]?.bytes).toBeUndefined()
     expect(ctx.fake.functions.get('one')?.memoryLimit).toBe(512)
-    expect(ctx.fake.writeRequests()[0]?.body).toEqual({ memoryLimit: 512 })
+    expect(ctx.fake.writeRequests()[0]?.body).toEqual({
+      memoryLimit: 512,
+      environmentVariables: {
+        MODE: { value: 'fast' },
+        TOKEN: { value: 'tok-very-secret-value-1' },
+        [MARKER_VARIABLE]: { value: expect.any(String) as unknown }
+      }
+    })
   })
 
   it('reports code when one file changed, and uploads it', async () => {

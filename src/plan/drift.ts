@@ -1,0 +1,63 @@
+import { MARKER_VARIABLE } from '../task.js'
+import { readMarker, type Marker } from './marker.js'
+
+/**
+ * Whether a function still is what this action last wrote: `none`;
+ * `changed outside` (updated after the marker's write by more than the
+ * tolerance); `unmanaged` (no marker: never deployed by this action, or
+ * another tool rewrote its variables); `unknown` (a marker written before
+ * the record existed, one this version cannot read, or no time to compare).
+ */
+export type Drift = 'none' | 'changed outside' | 'unmanaged' | 'unknown'
+
+/**
+ * The API stamps `updateTimestamp` when the write lands: retries, back-offs
+ * (`Retry-After` up to 60 s each) and clock skew between the runner and
+ * the API all fit well inside ten minutes.
+ */
+export const DRIFT_TOLERANCE_MS = 10 * 60 * 1000
+
+/** The drift of a function from its raw marker value and `updateTimestamp`. */
+export function driftOf(
+  rawMarker: string | undefined,
+  updateTimestamp: string | undefined
+): Drift {
+  if (!rawMarker) return 'unmanaged'
+  const marker = readMarker({ [MARKER_VARIABLE]: rawMarker })
+  return marker ? markerDrift(marker, updateTimestamp) : 'unknown'
+}
+
+/** The drift of a function whose marker was read. */
+export function markerDrift(
+  marker: Marker,
+  updateTimestamp: string | undefined
+): Drift {
+  const written = marker.at ? Date.parse(marker.at) : NaN
+  const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN
+  if (Number.isNaN(written) || Number.isNaN(updated)) return 'unknown'
+  return updated - written > DRIFT_TOLERANCE_MS ? 'changed outside' : 'none'
+}
+
+/** A commit as people quote it. */
+export function shortCommit(commit: string): string {
+  return commit.slice(0, 7)
+}
+
+/**
+ * `changed outside since <short sha>` for a function changed after its
+ * last deploy, for a plan's task; undefined otherwise. Only well-formed
+ * record fields reach here (readMarker drops the rest).
+ */
+export function driftNote(
+  environment: Readonly<Record<string, string>>,
+  updateTimestamp: string | undefined
+): string | undefined {
+  const marker = readMarker(environment)
+  if (!marker || markerDrift(marker, updateTimestamp) !== 'changed outside') {
+    return undefined
+  }
+  const since = marker.commit
+    ? shortCommit(marker.commit)
+    : `the deploy of ${marker.at ?? '?'}`
+  return `changed outside since ${since}`
+}

@@ -1,0 +1,84 @@
+// `command: list`: each remote function with where its last deploy came
+// from (the marker's record) and whether it drifted since.
+
+import { MARKER_VARIABLE } from '../task.js'
+import { readMarker } from '../plan/marker.js'
+import { driftOf, type Drift } from '../plan/drift.js'
+import { forLog } from '../safe-text.js'
+import type { RemoteFunctionSummary } from '../exh/types.js'
+
+/** One entry of the `functions` output; absent fields are left out. */
+export interface ListedFunction extends RemoteFunctionSummary {
+  /** The repository that owns it (`owner/name`), from its marker. */
+  repository?: string
+  /** The commit of its last deploy. */
+  commit?: string
+  /** When the action last wrote it (ISO 8601). */
+  deployedAt?: string
+  /** The URL of the run that last wrote it. */
+  run?: string
+  drift: Drift
+}
+
+/**
+ * A function as listed, from the listing's entry and its raw marker value.
+ * The marker is an API answer: its repository becomes part of a URL only
+ * when it is a valid `owner/name`, and is otherwise shown escaped and cut.
+ */
+export function listedFunction(
+  fn: RemoteFunctionSummary,
+  rawMarker: string | undefined,
+  serverUrl: string
+): ListedFunction {
+  const marker = rawMarker
+    ? readMarker({ [MARKER_VARIABLE]: rawMarker })
+    : undefined
+  const drift = driftOf(rawMarker, fn.updateTimestamp)
+  if (!marker) return { ...fn, drift }
+  const valid = isRepositoryName(marker.repository)
+  // The run id is digits (readMarker keeps nothing else).
+  const run = valid && marker.run
+  return {
+    ...fn,
+    repository: valid ? marker.repository : cut(forLog(marker.repository)),
+    ...(marker.commit ? { commit: marker.commit } : {}),
+    ...(marker.at ? { deployedAt: marker.at } : {}),
+    ...(run
+      ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run}` }
+      : {}),
+    drift
+  }
+}
+
+/** GitHub's rules for an owner (39 characters) and a repository name. */
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/
+const NAME = /^[A-Za-z0-9._-]{1,100}$/
+
+export function isRepositoryName(text: string): boolean {
+  const [owner = '', name = '', ...rest] = text.split('/')
+  return (
+    rest.length === 0 &&
+    OWNER.test(owner) &&
+    NAME.test(name) &&
+    name !== '.' &&
+    name !== '..'
+  )
+}
+
+/**
+ * `GITHUB_SERVER_URL` as a URL's origin (`https://github.com` when unset
+ * or not http(s)), so nothing after it can change where a link points.
+ */
+export function serverOrigin(value: string | undefined): string {
+  try {
+    const url = new URL(value ?? '')
+    if (url.protocol === 'https:' || url.protocol === 'http:') return url.origin
+  } catch {
+    // not a URL: the default
+  }
+  return 'https://github.com'
+}
+
+function cut(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text
+}
