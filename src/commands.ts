@@ -7,14 +7,33 @@ import { connect, repositoryOf, type RunIo } from './sync.js'
 import { deleteFunctions } from './apply/delete.js'
 import { isOwnFunction, keepOwned } from './plan/prune.js'
 import type { ExhClient } from './exh/types.js'
+import { plural } from './words.js'
 
-/** `command: list`: the remote functions. */
+/** `command: list`: the remote functions, printed to the log as well. */
 export async function list(
   settings: Settings,
   io: RunIo
 ): Promise<RemoteFunctionRow[]> {
   const client = await connect(settings, io)
-  return client.listFunctions()
+  const functions = await client.listFunctions()
+  for (const line of functionLines(functions)) io.info(line)
+  return functions
+}
+
+/** The summary's table as log lines: name, last update, description. */
+export function functionLines(functions: RemoteFunctionRow[]): string[] {
+  return [
+    `${plural(functions.length, 'function')}${functions.length ? ':' : '.'}`,
+    ...functions.map(fn =>
+      [
+        `  ${fn.name}`,
+        fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
+        fn.description
+      ]
+        .filter(Boolean)
+        .join(' · ')
+    )
+  ]
 }
 
 /**

@@ -15,6 +15,7 @@ import {
 } from '../plan/credentials.js'
 import type { OAuthTokens } from '../exh/types.js'
 import type { FunctionBody, TaskPlan } from '../plan/decide.js'
+import { plural } from '../words.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -183,13 +184,17 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
     lines.push(...result.details.map(detail => `  ${changeText(detail)}`))
   } else if (result.changes?.length) {
     lines.push(`changes: ${result.changes.join(', ')}`)
+  } else if (result.sets?.length) {
+    lines.push(`sets: ${result.sets.join(', ')}`)
   }
   const credentials = result.credentials
   if (credentials) {
     lines.push(`executionCredentials: ${credentials.user} user`)
   }
   if (item.pkg) {
-    lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`)
+    lines.push(
+      `package: ${plural(item.pkg.files, 'file')}, ${plural(item.pkg.bytes, 'byte')}`
+    )
   }
   for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)
   if (result.error) lines.push(`error: ${result.error}`)
