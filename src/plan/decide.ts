@@ -340,7 +340,10 @@ function sameStoredEnvironment(
  * What a create sets, named as in task-config.json: its fields, then each
  * environment variable by name (never a value); the marker is left out.
  */
-export function createdFields(body: FunctionBody): string[] {
+export function createdFields(
+  body: FunctionBody,
+  withCredentials = false
+): string[] {
   const { environmentVariables, executionOptions, ...fields } = body
   const named = Object.keys(fields).filter(
     field =>
@@ -355,7 +358,8 @@ export function createdFields(body: FunctionBody): string[] {
   const variables = Object.keys(environmentVariables ?? {})
     .filter(key => key !== MARKER_VARIABLE)
     .map(key => `environment.${key}`)
-  return ['code', ...named, ...variables]
+  const role = withCredentials ? ['executionCredentials.permissions'] : []
+  return ['code', ...named, ...role, ...variables]
 }
 
 /** One changed field with what it was and what it becomes, for people. */

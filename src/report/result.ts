@@ -111,7 +111,13 @@ export function taskResult(item: ReadyTask): TaskResult {
     ...common,
     action: plan.action,
     changes: plan.action === 'update' ? plan.changes : undefined,
-    sets: plan.action === 'create' ? createdFields(plan.body) : undefined,
+    sets:
+      plan.action === 'create'
+        ? createdFields(
+            plan.body,
+            item.task.config.executionCredentials !== undefined
+          )
+        : undefined,
     credentials,
     details:
       plan.action === 'update'
