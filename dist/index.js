@@ -383,11 +383,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants3);
+          this.rhs = optimizeExpr(this.rhs, names, constants4);
         return this;
       }
       get names() {
@@ -404,10 +404,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants3);
+        this.rhs = optimizeExpr(this.rhs, names, constants4);
         return this;
       }
       get names() {
@@ -468,8 +468,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants3) {
-        this.code = optimizeExpr(this.code, names, constants3);
+      optimizeNames(names, constants4) {
+        this.code = optimizeExpr(this.code, names, constants4);
         return this;
       }
       get names() {
@@ -498,12 +498,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         const { nodes } = this;
         let i2 = nodes.length;
         while (i2--) {
           const n = nodes[i2];
-          if (n.optimizeNames(names, constants3))
+          if (n.optimizeNames(names, constants4))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i2, 1);
@@ -556,12 +556,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         var _a2;
-        this.else = (_a2 = this.else) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants3);
-        if (!(super.optimizeNames(names, constants3) || this.else))
+        this.else = (_a2 = this.else) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants4);
+        if (!(super.optimizeNames(names, constants4) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants3);
+        this.condition = optimizeExpr(this.condition, names, constants4);
         return this;
       }
       get names() {
@@ -584,10 +584,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants4) {
+        if (!super.optimizeNames(names, constants4))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants3);
+        this.iteration = optimizeExpr(this.iteration, names, constants4);
         return this;
       }
       get names() {
@@ -623,10 +623,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants4) {
+        if (!super.optimizeNames(names, constants4))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants3);
+        this.iterable = optimizeExpr(this.iterable, names, constants4);
         return this;
       }
       get names() {
@@ -668,11 +668,11 @@ var require_codegen = __commonJS({
         (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         var _a2, _b2;
-        super.optimizeNames(names, constants3);
-        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants3);
-        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNames(names, constants3);
+        super.optimizeNames(names, constants4);
+        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants4);
+        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNames(names, constants4);
         return this;
       }
       get names() {
@@ -973,7 +973,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants3) {
+    function optimizeExpr(expr, names, constants4) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -988,14 +988,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c = constants3[n.str];
+        const c = constants4[n.str];
         if (c === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants3[c.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants4[c.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -3884,50 +3884,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative3, options, skipNormalization) {
+    function resolveComponent(base, relative4, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse4(serialize(base, options), options);
-        relative3 = parse4(serialize(relative3, options), options);
+        relative4 = parse4(serialize(relative4, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative3.scheme) {
-        target.scheme = relative3.scheme;
-        target.userinfo = relative3.userinfo;
-        target.host = relative3.host;
-        target.port = relative3.port;
-        target.path = removeDotSegments(relative3.path || "");
-        target.query = relative3.query;
+      if (!options.tolerant && relative4.scheme) {
+        target.scheme = relative4.scheme;
+        target.userinfo = relative4.userinfo;
+        target.host = relative4.host;
+        target.port = relative4.port;
+        target.path = removeDotSegments(relative4.path || "");
+        target.query = relative4.query;
       } else {
-        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
-          target.userinfo = relative3.userinfo;
-          target.host = relative3.host;
-          target.port = relative3.port;
-          target.path = removeDotSegments(relative3.path || "");
-          target.query = relative3.query;
+        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
+          target.userinfo = relative4.userinfo;
+          target.host = relative4.host;
+          target.port = relative4.port;
+          target.path = removeDotSegments(relative4.path || "");
+          target.query = relative4.query;
         } else {
-          if (!relative3.path) {
+          if (!relative4.path) {
             target.path = base.path;
-            if (relative3.query !== void 0) {
-              target.query = relative3.query;
+            if (relative4.query !== void 0) {
+              target.query = relative4.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative3.path[0] === "/") {
-              target.path = removeDotSegments(relative3.path);
+            if (relative4.path[0] === "/") {
+              target.path = removeDotSegments(relative4.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative3.path;
+                target.path = "/" + relative4.path;
               } else if (!base.path) {
-                target.path = relative3.path;
+                target.path = relative4.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative3.query;
+            target.query = relative4.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -3935,7 +3935,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative3.fragment;
+      target.fragment = relative4.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -18700,20 +18700,20 @@ var require_ms = __commonJS({
     function fmtLong(ms) {
       var msAbs = Math.abs(ms);
       if (msAbs >= d) {
-        return plural(ms, msAbs, d, "day");
+        return plural2(ms, msAbs, d, "day");
       }
       if (msAbs >= h) {
-        return plural(ms, msAbs, h, "hour");
+        return plural2(ms, msAbs, h, "hour");
       }
       if (msAbs >= m) {
-        return plural(ms, msAbs, m, "minute");
+        return plural2(ms, msAbs, m, "minute");
       }
       if (msAbs >= s) {
-        return plural(ms, msAbs, s, "second");
+        return plural2(ms, msAbs, s, "second");
       }
       return ms + " ms";
     }
-    function plural(ms, msAbs, n, name) {
+    function plural2(ms, msAbs, n, name) {
       var isPlural = msAbs >= n * 1.5;
       return Math.round(ms / n) + " " + name + (isPlural ? "s" : "");
     }
@@ -19696,8 +19696,8 @@ var require_follow_redirects = __commonJS({
       }
       return parsed;
     }
-    function resolveUrl(relative3, base) {
-      return useNativeURL ? new URL2(relative3, base) : parseUrl(url.resolve(base, relative3));
+    function resolveUrl(relative4, base) {
+      return useNativeURL ? new URL2(relative4, base) : parseUrl(url.resolve(base, relative4));
     }
     function validateUrl(input) {
       if (/^\[/.test(input.hostname) && !/^\[[:0-9a-f]+\]$/i.test(input.hostname)) {
@@ -23320,11 +23320,11 @@ var require_parse = __commonJS({
         segments[segments.length] = parent;
       }
       var n = key.length;
-      var open4 = first;
+      var open5 = first;
       var collected = 0;
-      while (open4 >= 0 && collected < options.depth) {
+      while (open5 >= 0 && collected < options.depth) {
         var level = 1;
-        var i2 = open4 + 1;
+        var i2 = open5 + 1;
         var close = -1;
         while (i2 < n && close < 0) {
           var cu = key.charCodeAt(i2);
@@ -23339,23 +23339,23 @@ var require_parse = __commonJS({
           i2 += 1;
         }
         if (close < 0) {
-          segments[segments.length] = "[" + key.slice(open4) + "]";
+          segments[segments.length] = "[" + key.slice(open5) + "]";
           return segments;
         }
-        var seg = key.slice(open4, close + 1);
+        var seg = key.slice(open5, close + 1);
         var content = seg.slice(1, -1);
         if (!options.plainObjects && has.call(Object.prototype, content) && !options.allowPrototypes) {
           return;
         }
         segments[segments.length] = seg;
         collected += 1;
-        open4 = key.indexOf("[", close + 1);
+        open5 = key.indexOf("[", close + 1);
       }
-      if (open4 >= 0) {
+      if (open5 >= 0) {
         if (options.strictDepth === true) {
           throw new RangeError("Input depth exceeded depth option of " + options.depth + " and strictDepth is true");
         }
-        segments[segments.length] = "[" + key.slice(open4) + "]";
+        segments[segments.length] = "[" + key.slice(open5) + "]";
       }
       return segments;
     };
@@ -24503,6 +24503,7 @@ function formatProblem(problem) {
   const where = problem.file ? problem.line ? `${problem.file}:${problem.line}` : problem.file : void 0;
   return [where, problem.field, problem.rule].filter((part) => Boolean(part)).join(": ");
 }
+var MAX_CONFIG_BYTES = 1048576;
 var MARKER_VARIABLE = "EXH_TASKS_ACTION_MARKER";
 var CREDENTIAL_VARIABLES = [
   "API_HOST",
@@ -25272,6 +25273,21 @@ function sameStoredEnvironment(wanted, stored, marker) {
   const storedMarker = readMarker(stored);
   return storedMarker !== void 0 && markerUpToDate(storedMarker, marker);
 }
+function createdFields(body, withCredentials = false) {
+  const { environmentVariables, executionOptions, ...fields } = body;
+  const named = Object.keys(fields).filter(
+    (field) => field !== "name" && fields[field] !== void 0
+  );
+  if (executionOptions?.permissionMode !== void 0) {
+    named.push("executionPermission");
+  }
+  if (executionOptions?.defaultPriority !== void 0) {
+    named.push("defaultPriority");
+  }
+  const variables = Object.keys(environmentVariables ?? {}).filter((key) => key !== MARKER_VARIABLE).map((key) => `environment.${key}`);
+  const role = withCredentials ? ["executionCredentials.permissions"] : [];
+  return ["code", ...named, ...role, ...variables];
+}
 function describeChanges(config, remote, changes, context) {
   return changes.map((field) => {
     if (field === "code") return codeChange(remote, context);
@@ -25331,6 +25347,11 @@ function configValue(config, field) {
 function showValue(value) {
   if (value === void 0) return "(unset)";
   return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+// src/words.ts
+function plural(count2, singular, pluralForm = `${singular}s`) {
+  return `${count2} ${count2 === 1 ? singular : pluralForm}`;
 }
 
 // src/plan/credentials.ts
@@ -25706,6 +25727,10 @@ function taskResult(item) {
     ...common,
     action: plan.action,
     changes: plan.action === "update" ? plan.changes : void 0,
+    sets: plan.action === "create" ? createdFields(
+      plan.body,
+      item.task.config.executionCredentials !== void 0
+    ) : void 0,
     credentials,
     details: plan.action === "update" ? describeChanges(item.task.config, item.remote, plan.changes, {
       fingerprint: item.folder.fingerprint,
@@ -25735,22 +25760,40 @@ function plannedResult(item) {
   };
 }
 function invalidConfigResult(at, problems) {
-  const count2 = `${problems.length} problem${problems.length > 1 ? "s" : ""}`;
   const text = problems.map((p) => [p.field, p.rule].filter(Boolean).join(": ")).join("; ");
-  return { ...at, status: "failed", error: `${count2}: ${text}` };
+  return {
+    ...at,
+    status: "failed",
+    error: `${plural(problems.length, "problem")}: ${text}`,
+    problems: problems.length
+  };
 }
 
 // src/safe-text.ts
 var WORD_JOINER = "\u2060";
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+var FORMAT = new RegExp("\\p{Cf}", "gu");
 function escapeControl(char) {
   if (char === "\n") return "\\n";
   if (char === "\r") return "\\r";
   if (char === "	") return "\\t";
-  return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  return escapeCodePoint(char);
+}
+function escapeCodePoint(char) {
+  const code = char.codePointAt(0) ?? 0;
+  return code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+function escapeFormat(text, keepMentionJoiner = false) {
+  return text.replace(
+    FORMAT,
+    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text[offset - 1] === "@" ? char : escapeCodePoint(char)
+  );
 }
 function forLog(text) {
-  const line = text.replace(CONTROL, escapeControl).replace(/##\[/g, "##\\u005b");
+  const line = escapeFormat(text.replace(CONTROL, escapeControl), true).replace(
+    /##\[/g,
+    "##\\u005b"
+  );
   const indent = /^\s*/.exec(line)?.[0] ?? "";
   return line.startsWith("::", indent.length) ? `${indent}\\u003a${line.slice(indent.length + 1)}` : line;
 }
@@ -25758,7 +25801,10 @@ function breakMentions(text) {
   return text.replace(/@/g, `@${WORD_JOINER}`);
 }
 function markdownCode(text) {
-  const line = breakMentions(text.replace(CONTROL, " ")).replace(/\|/g, "\\|");
+  const line = breakMentions(escapeFormat(text.replace(CONTROL, " "))).replace(
+    /\|/g,
+    "\\|"
+  );
   const longestRun = Math.max(
     0,
     ...(line.match(/`+/g) ?? []).map((run2) => run2.length)
@@ -25768,7 +25814,25 @@ function markdownCode(text) {
   return `${fence}${pad}${line}${pad}${fence}`;
 }
 function markdownText(text) {
-  return breakMentions(text.replace(CONTROL, " ")).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
+  return breakMentions(escapeFormat(text.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
+}
+var CELL_LIMIT = 300;
+function cutText(text, limit = CELL_LIMIT) {
+  if (text.length <= limit) return { head: text, more: 0 };
+  const chars = Array.from(text);
+  if (chars.length <= limit) return { head: text, more: 0 };
+  return { head: chars.slice(0, limit).join(""), more: chars.length - limit };
+}
+function moreCharacters(more) {
+  return more ? ` \u2026 (${more} more character${more === 1 ? "" : "s"})` : "";
+}
+function markdownCodeCut(text, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text, limit);
+  return `${markdownCode(head)}${moreCharacters(more)}`;
+}
+function markdownTextCut(text, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text, limit);
+  return `${markdownText(head)}${moreCharacters(more)}`;
 }
 
 // src/report/summary.ts
@@ -25820,12 +25884,12 @@ function renderSummary(report) {
   if (report.results.length) parts.push(resultsTable(report.results));
   if (report.errors.length) {
     parts.push(
-      "### Errors\n\n" + report.errors.map((line) => `- ${markdownCode(line)}`).join("\n")
+      "### Errors\n\n" + limitPerSource(report.errors).map((line) => `- ${line}`).join("\n")
     );
   }
   if (report.warnings.length) {
     parts.push(
-      "### Warnings\n\n" + report.warnings.map((line) => `- ${markdownText(line)}`).join("\n")
+      "### Warnings\n\n" + report.warnings.map((line) => `- ${markdownTextCut(line)}`).join("\n")
     );
   }
   if (report.results.some((result) => result.action === "delete")) {
@@ -25857,7 +25921,7 @@ function totalsLine(report) {
   const seconds = `${(report.durationMs / 1e3).toFixed(1)} s`;
   const host = report.host ? ` on ${markdownCode(report.host)}` : "";
   if (report.command === "list") {
-    return `${report.functions?.length ?? 0} functions${host}.`;
+    return `${plural(report.functions?.length ?? 0, "function")}${host}.`;
   }
   if (report.offline) {
     return `${count2("validate")} valid, ${failed} invalid, ${skipped} skipped (${seconds}).`;
@@ -25887,7 +25951,7 @@ function resultsTable(results) {
     "| Task | Action | Status | Details | Code | Time |",
     "| --- | --- | --- | --- | --- | --- |",
     ...rows.map(
-      (r) => `| ${markdownCode(r.name ?? r.config ?? "?")} | ${r.action ?? ""} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${r.durationMs === void 0 ? "" : `${(r.durationMs / 1e3).toFixed(1)} s`} |`
+      (r) => `| ${markdownCodeCut(r.name ?? r.config ?? "?")} | ${r.action ?? ""} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${r.durationMs === void 0 ? "" : `${(r.durationMs / 1e3).toFixed(1)} s`} |`
     )
   ];
   if (collapse) lines2.push(`
@@ -25896,19 +25960,77 @@ function resultsTable(results) {
 }
 function detailsCell(result) {
   if (result.status === "failed" || result.status === "skipped") {
-    return result.error ? `error: ${markdownCode(result.error)}` : "";
+    if (result.problems) {
+      return `error: ${plural(result.problems, "problem")} (under Errors)`;
+    }
+    return result.error ? `error: ${markdownCodeCut(result.error)}` : "";
   }
   const note = result.driftNote ? [`\u26A0\uFE0F ${markdownText(result.driftNote)}`] : [];
   if (result.details?.length) {
-    return [...note, ...result.details.map(markdownChange)].join("<br>");
+    const changes2 = withinCell(
+      result.details,
+      changeText,
+      markdownChange,
+      "<br>"
+    );
+    return [...note, changes2].join("<br>");
   }
-  const changes = (result.changes ?? []).map(markdownCode).join(", ");
+  if (result.sets?.length) {
+    const sets = withinCell(result.sets, (field) => field, markdownCode, ", ");
+    return [...note, `sets ${sets}`].join("<br>");
+  }
+  const changes = withinCell(
+    result.changes ?? [],
+    (field) => field,
+    markdownCode,
+    ", "
+  );
   return [...note, ...changes ? [changes] : []].join("<br>");
 }
+function withinCell(items, raw, render, separator) {
+  const shown = [];
+  let used = 0;
+  for (const item of items) {
+    const length = raw(item).length;
+    if (shown.length && used + length > CELL_LIMIT) break;
+    used += length;
+    shown.push(shown.length ? render(item) : renderFirst(item, raw, render));
+  }
+  const more = items.length - shown.length;
+  return shown.join(separator) + (more ? ` \u2026 and ${more} more` : "");
+}
+function renderFirst(item, raw, render) {
+  if (raw(item).length <= CELL_LIMIT) return render(item);
+  return markdownCodeCut(raw(item));
+}
 function markdownChange(change) {
-  const field = markdownCode(change.field);
-  if (change.note !== void 0) return `${field} ${markdownText(change.note)}`;
+  const field = markdownCodeCut(change.field);
+  if (change.note !== void 0) {
+    return `${field} ${markdownTextCut(change.note)}`;
+  }
   return `${field}: ${markdownCode(short(change.before ?? ""))} \u2192 ${markdownCode(short(change.after ?? ""))}`;
+}
+var MAX_ERRORS_PER_SOURCE = 10;
+function limitPerSource(errors) {
+  const sourceOf = (error2) => error2.split(":", 1)[0] ?? "";
+  const totals = /* @__PURE__ */ new Map();
+  for (const error2 of errors) {
+    const source = sourceOf(error2);
+    totals.set(source, (totals.get(source) ?? 0) + 1);
+  }
+  const seen = /* @__PURE__ */ new Map();
+  const lines2 = [];
+  for (const error2 of errors) {
+    const source = sourceOf(error2);
+    const count2 = (seen.get(source) ?? 0) + 1;
+    seen.set(source, count2);
+    if (count2 <= MAX_ERRORS_PER_SOURCE) lines2.push(markdownCodeCut(error2));
+    const more = (totals.get(source) ?? 0) - MAX_ERRORS_PER_SOURCE;
+    if (count2 === MAX_ERRORS_PER_SOURCE && more > 0) {
+      lines2.push(`\u2026 and ${more} more (the log has them all)`);
+    }
+  }
+  return lines2;
 }
 function short(value) {
   return value.length > 80 ? `${value.slice(0, 79)}\u2026` : value;
@@ -25921,7 +26043,7 @@ function functionsTable(functions2) {
     "| Function | Description | Last updated | Repository | Commit | Deployed | Drift |",
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...functions2.map(
-      (f) => `| ${markdownCode(f.name)} | ${markdownText(f.description ?? "")} | ${markdownText(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCode(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
+      (f) => `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
     )
   ].join("\n");
 }
@@ -25946,7 +26068,7 @@ function codeCell(result) {
   if (result.bytes === void 0) return "";
   const size = result.bytes >= 1024 * 1024 ? `${(result.bytes / 1024 / 1024).toFixed(1)} MiB` : `${(result.bytes / 1024).toFixed(1)} KiB`;
   const files2 = result.files ?? 0;
-  return `${size} (${files2} file${files2 === 1 ? "" : "s"})`;
+  return `${size} (${plural(files2, "file")})`;
 }
 
 // src/platform.ts
@@ -26128,7 +26250,8 @@ import { spawn } from "node:child_process";
 import * as path4 from "node:path";
 
 // src/config/validate.ts
-import { readFile, realpath, stat as stat2 } from "node:fs/promises";
+import { constants as constants3 } from "node:fs";
+import { open as open2, realpath, stat as stat2 } from "node:fs/promises";
 import * as path3 from "node:path";
 
 // src/paths.ts
@@ -26643,11 +26766,11 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
       onValue({ type: getNodeType(value), offset, length, parent: currentParent, value });
       ensurePropertyComplete(offset + length);
     },
-    onSeparator: (sep2, offset, length) => {
+    onSeparator: (sep3, offset, length) => {
       if (currentParent.type === "property") {
-        if (sep2 === ":") {
+        if (sep3 === ":") {
           currentParent.colonOffset = offset;
-        } else if (sep2 === ",") {
+        } else if (sep3 === ",") {
           ensurePropertyComplete(offset);
         }
       }
@@ -27079,11 +27202,20 @@ function printParseErrorCode(code) {
 }
 
 // src/config/json-locations.ts
+var MAX_JSON_DEPTH = 64;
 function parseJson(source) {
   const text = source.startsWith("\uFEFF") ? source.slice(1) : source;
   const position = positionFinder(text);
   if (text.trim() === "") {
     return { ok: false, position: position(0), message: "the file is empty" };
+  }
+  const tooDeep = tooDeepAt(text, MAX_JSON_DEPTH);
+  if (tooDeep !== void 0) {
+    return {
+      ok: false,
+      position: position(tooDeep),
+      message: `nested deeper than ${MAX_JSON_DEPTH} levels (objects and arrays)`
+    };
   }
   const errors = [];
   const tree = parseTree2(text, errors, {
@@ -27116,6 +27248,21 @@ function parseJson(source) {
       }
     }
   };
+}
+function tooDeepAt(text, limit) {
+  let depth = 0;
+  let inString = false;
+  for (let i2 = 0; i2 < text.length; i2++) {
+    const char = text[i2];
+    if (inString) {
+      if (char === "\\") i2++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === "{" || char === "[") {
+      if (++depth > limit) return i2;
+    } else if (char === "}" || char === "]") depth--;
+  }
+  return void 0;
 }
 function nodeAt(root, path9) {
   let node = root;
@@ -27268,6 +27415,7 @@ function isObject(value) {
 }
 
 // src/config/validate.ts
+var NONBLOCK = constants3.O_NONBLOCK;
 var compiled;
 function validateSchema(value) {
   compiled ??= new import_ajv.Ajv({
@@ -27299,7 +27447,7 @@ async function loadTaskConfigs(found, options) {
   const overrides = found.length === 1 ? options.overrides : void 0;
   const parsed = [];
   const reads = await Promise.all(
-    found.map((config) => readConfig(config, options.workspace))
+    found.map((config) => readConfig(config, options.workspace, options.signal))
   );
   for (const read of reads) {
     if ("rule" in read) problems.push(read);
@@ -27382,16 +27530,11 @@ async function taskFromInputs(overrides, options) {
     codeDir: overrides.code
   };
 }
-async function readConfig(found, workspace) {
+async function readConfig(found, workspace, signal) {
   const file = posixRelative(workspace, found.file);
-  let text;
-  try {
-    text = await readFile(found.file, "utf8");
-  } catch (error2) {
-    const code = error2.code ?? String(error2);
-    return { file, field: "JSON", rule: `cannot be read (${code})` };
-  }
-  const parsed = parseJson(text);
+  const read = await readBounded(found.file, signal);
+  if (typeof read !== "string") return { file, field: "JSON", rule: read.rule };
+  const parsed = parseJson(read);
   if (!parsed.ok) {
     return {
       file,
@@ -27401,6 +27544,54 @@ async function readConfig(found, workspace) {
     };
   }
   return { found, file, document: parsed.document };
+}
+async function readBounded(file, signal) {
+  const tooBig = (bytes) => ({
+    rule: `is ${bytes.toLocaleString("en-US")} bytes, over the limit of ${MAX_CONFIG_BYTES.toLocaleString("en-US")} bytes (1 MB)`
+  });
+  try {
+    const stats = await stat2(file);
+    if (!stats.isFile()) {
+      return {
+        rule: `is not a regular file (${specialKind(stats)}), so it is not read`
+      };
+    }
+    if (stats.size > MAX_CONFIG_BYTES) return tooBig(stats.size);
+    signal?.throwIfAborted();
+    const text = await readAtMost(file, stats.size + 1);
+    return text.bytes > MAX_CONFIG_BYTES ? tooBig(text.bytes) : text.text;
+  } catch (error2) {
+    if (signal?.aborted) throw error2;
+    const code = error2.code ?? String(error2);
+    return { rule: `cannot be read (${code})` };
+  }
+}
+async function readAtMost(file, limit) {
+  const handle = await open2(file, constants3.O_RDONLY | NONBLOCK);
+  try {
+    const buffer = Buffer.alloc(Math.min(limit, MAX_CONFIG_BYTES + 1));
+    let bytes = 0;
+    while (bytes < buffer.length) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        bytes,
+        buffer.length - bytes,
+        bytes
+      );
+      if (bytesRead === 0) break;
+      bytes += bytesRead;
+    }
+    return { text: buffer.subarray(0, bytes).toString("utf8"), bytes };
+  } finally {
+    await handle.close();
+  }
+}
+function specialKind(stats) {
+  if (stats.isDirectory()) return "a folder";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return "a device";
+  return "not a file";
 }
 function nameOf(value, env) {
   return isObject(value) && typeof value.name === "string" ? substituteLeniently(value.name, env) : void 0;
@@ -27671,8 +27862,17 @@ async function checkCodeFolder(dir, workspace, allowed) {
     const code = error2.code;
     return code === "ENOENT" || code === "ENOTDIR" ? `${shown} not found` : `${shown} cannot be read (${code ?? String(error2)})`;
   }
-  if (allowed.some((root) => isInside(root, real))) return;
-  return `${shown} must be inside the workspace (its real path is ${real})`;
+  const root = allowed.find((dir2) => isInside(dir2, real));
+  if (root === void 0) {
+    return `${shown} must be inside the workspace (its real path is ${real})`;
+  }
+  if (inGitFolder(root, real)) {
+    return `${shown} is or lies inside a .git folder (its real path is ${displayPath(workspace, real)}): .git holds the checkout's credentials and is never packaged`;
+  }
+  return void 0;
+}
+function inGitFolder(root, real) {
+  return path3.relative(root, real).split(path3.sep).some((segment) => segment.toLowerCase() === ".git");
 }
 async function checkTaskCodeFolder(task, workspace) {
   const allowed = await Promise.all(
@@ -28032,11 +28232,11 @@ import * as path8 from "node:path";
 import { stat as stat4 } from "node:fs/promises";
 
 // src/discover.ts
-import { readdir as readdir2, readFile as readFile2, realpath as realpath2, stat as stat3 } from "node:fs/promises";
+import { readdir as readdir2, readFile, realpath as realpath2, stat as stat3 } from "node:fs/promises";
 import * as path5 from "node:path";
 var CONFIG_FILE_NAME = "task-config.json";
 var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
-async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder) {
+async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder, signal) {
   const state = {
     workspace,
     realWorkspace: await realpath2(workspace).catch(() => workspace),
@@ -28044,7 +28244,8 @@ async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder)
     codeFolders: /* @__PURE__ */ new Set(),
     found: /* @__PURE__ */ new Map(),
     result: { configs: [], unreadable: [], warnings: [] },
-    readFolder
+    readFolder,
+    signal
   };
   const problems = [];
   for (const searched of paths) {
@@ -28055,9 +28256,9 @@ async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder)
     throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
   }
   if (state.found.size === 0) {
-    const where = paths.map((p) => forLog(relative2(workspace, p))).join(", ");
+    const where = paths.map((p) => forLog(relative3(workspace, p))).join(", ");
     const unread = state.result.unreadable.map(
-      ({ folder, code }) => `${forLog(relative2(workspace, folder))} (${code})`
+      ({ folder, code }) => `${forLog(relative3(workspace, folder))} (${code})`
     );
     const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
     throw new ValidationError([
@@ -28073,14 +28274,14 @@ async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder)
   return { ...state.result, configs };
 }
 function patternHint(workspace, searched) {
-  const shown = relative2(workspace, searched);
+  const shown = relative3(workspace, searched);
   const at = shown.search(/[*?[]/);
   if (at < 0) return "";
   const folder = shown.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
   return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${forLog(folder)})`;
 }
 async function searchPath(searched, state) {
-  const shown = forLog(relative2(state.workspace, searched));
+  const shown = forLog(relative3(state.workspace, searched));
   const stats = await stat3(searched).catch(() => void 0);
   if (!stats)
     return `${shown} does not exist${patternHint(state.workspace, searched)}`;
@@ -28099,6 +28300,7 @@ async function searchPath(searched, state) {
 }
 async function walk(folder, real, root, state) {
   if (state.visited.has(real)) return;
+  state.signal?.throwIfAborted();
   state.visited.add(real);
   let entries;
   try {
@@ -28112,7 +28314,7 @@ async function walk(folder, real, root, state) {
   const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
   if (config && !config.isDirectory()) {
     const target = await followed(path5.join(folder, config.name), state);
-    if (target?.isFile) {
+    if (target && !target.isDirectory) {
       await addConfig(path5.join(folder, config.name), target.real, root, state);
     }
   }
@@ -28131,7 +28333,7 @@ async function followed(file, state) {
   const real = await realpath2(file);
   if (!isInside(state.realWorkspace, real)) {
     state.result.warnings.push(
-      `skipped ${forLog(relative2(state.workspace, file))}: a symlink to a target outside the workspace`
+      `skipped ${forLog(relative3(state.workspace, file))}: a symlink to a target outside the workspace`
     );
     return void 0;
   }
@@ -28146,7 +28348,9 @@ async function addConfig(file, real, root, state) {
 async function codeFolderBelow(file) {
   let config;
   try {
-    config = JSON.parse(await readFile2(file, "utf8"));
+    const stats = await stat3(file);
+    if (!stats.isFile() || stats.size > MAX_CONFIG_BYTES) return void 0;
+    config = JSON.parse(await readFile(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -28161,10 +28365,10 @@ async function codeFolderBelow(file) {
 function unreadableWarnings(unreadable, codeFolders, workspace) {
   const used = new Set(codeFolders.map((folder) => path5.resolve(folder)));
   return unreadable.filter(({ folder }) => !used.has(path5.resolve(folder))).map(
-    ({ folder, code }) => `skipped folder ${forLog(relative2(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``
+    ({ folder, code }) => `skipped folder ${forLog(relative3(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``
   );
 }
-function relative2(workspace, file) {
+function relative3(workspace, file) {
   return posixRelative(workspace, file);
 }
 function compare2(a, b) {
@@ -28187,12 +28391,17 @@ function escapeRegExp(text) {
 }
 
 // src/config/load.ts
-async function loadTasks(settings2, env, mask) {
+async function loadTasks(settings2, env, mask, signal) {
   const { overrides } = settings2;
   if (!settings2.pathInput.length && overrides?.code) {
     return loadFromInputs(overrides, settings2.workspace);
   }
-  const discovery = await findTaskConfigs(settings2.paths, settings2.workspace);
+  const discovery = await findTaskConfigs(
+    settings2.paths,
+    settings2.workspace,
+    void 0,
+    signal
+  );
   const found = discovery.configs;
   const problems = [];
   if (overrides && !await namesOneFile(settings2, found)) {
@@ -28210,7 +28419,8 @@ async function loadTasks(settings2, env, mask) {
     mask,
     codeFoldersBuiltLater: settings2.buildCommand !== void 0,
     unsetVariablesWarn: isOfflineDryRun(settings2),
-    deployer: deployerOf(settings2)
+    deployer: deployerOf(settings2),
+    signal
   });
   problems.push(...loaded.problems);
   const unmatched = filter.unmatched(loaded.names);
@@ -29095,7 +29305,7 @@ function codeOf(error2) {
 }
 
 // src/package/zip.ts
-import { open as open2, rm as rm2 } from "node:fs/promises";
+import { open as open3, rm as rm2 } from "node:fs/promises";
 var ZipTooLarge = class extends Error {
   constructor(passed) {
     super(`the zip passed ${passed} bytes`);
@@ -29194,7 +29404,7 @@ var FileSink = class _FileSink {
   pending = [];
   pendingBytes = 0;
   static async open(file) {
-    return new _FileSink(file, await open2(file, "wx", 384));
+    return new _FileSink(file, await open3(file, "wx", 384));
   }
   async write(parts) {
     for (const part of parts) {
@@ -29329,7 +29539,7 @@ import http from "node:http";
 import https from "node:https";
 
 // src/exh/function-body.ts
-import { open as open3 } from "node:fs/promises";
+import { open as open4 } from "node:fs/promises";
 import { Readable } from "node:stream";
 var CHUNK_BYTES = 3 * 64 * 1024;
 function functionRequestBody(body, zip) {
@@ -29361,7 +29571,7 @@ async function* chunks(head, zip, tail) {
   yield tail;
 }
 async function readAt(file, target, position) {
-  const handle = await open3(file, "r");
+  const handle = await open4(file, "r");
   try {
     let filled = 0;
     while (filled < target.length) {
@@ -35376,13 +35586,17 @@ function taskLog(item, result) {
     lines2.push(...result.details.map((detail) => `  ${changeText(detail)}`));
   } else if (result.changes?.length) {
     lines2.push(`changes: ${result.changes.join(", ")}`);
+  } else if (result.sets?.length) {
+    lines2.push(`sets: ${result.sets.join(", ")}`);
   }
   const credentials = result.credentials;
   if (credentials) {
     lines2.push(`executionCredentials: ${credentials.user} user`);
   }
   if (item.pkg) {
-    lines2.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`);
+    lines2.push(
+      `package: ${plural(item.pkg.files, "file")}, ${plural(item.pkg.bytes, "byte")}`
+    );
   }
   if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
   for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
@@ -35476,7 +35690,17 @@ var StageClock = class {
 };
 async function sync(settings2, io) {
   const clock = new StageClock();
-  const loaded = await clock.time("load", loadTasks(settings2, io.env, io.mask));
+  let loaded;
+  try {
+    loaded = await clock.time(
+      "load",
+      loadTasks(settings2, io.env, io.mask, io.signal)
+    );
+  } catch (error2) {
+    if (!io.signal.aborted) throw error2;
+    const none = { results: [], problems: [], warnings: [] };
+    return { ...none, offline: false, stages: clock.stages };
+  }
   const outcome2 = await syncLoaded(settings2, io, loaded, clock);
   return { ...outcome2, nameRefs: loaded.nameRefs };
 }
@@ -35786,7 +36010,8 @@ function printUnplanned(io, results) {
       `${result.name ?? result.config ?? "?"}: ${result.status}`,
       [
         ...result.config ? [`config: ${result.config}`] : [],
-        `error: ${result.error ?? ""}`
+        // Each problem is printed once, in the run's closing error list.
+        result.problems ? `error: ${plural(result.problems, "problem")}, listed under Errors below` : `error: ${result.error ?? ""}`
       ]
     );
   }
@@ -35843,7 +36068,7 @@ function invalidRun(settings2, loaded, problems) {
   );
   const buildFailed = problems.some((p) => p.field === "build-command");
   const results = loaded.found.map((found) => {
-    const config = relative2(settings2.workspace, found.file);
+    const config = relative3(settings2.workspace, found.file);
     const own = problems.filter(
       (problem) => (problem.file ?? problem.config) === config
     );
@@ -35910,7 +36135,25 @@ async function list2(settings2, io) {
     readConcurrency(settings2.concurrency)
   );
   const server = serverOrigin(io.env.GITHUB_SERVER_URL);
-  return functions2.map((fn) => listedFunction(fn, markers.get(fn.name), server));
+  const listed = functions2.map(
+    (fn) => listedFunction(fn, markers.get(fn.name), server)
+  );
+  for (const line of functionLines(listed)) io.info(line);
+  return listed;
+}
+function functionLines(functions2) {
+  return [
+    `${plural(functions2.length, "function")}${functions2.length ? ":" : "."}`,
+    ...functions2.map(
+      (fn) => [
+        `  ${fn.name}`,
+        `drift: ${fn.drift}`,
+        fn.repository && `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ""}`,
+        fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
+        fn.description
+      ].filter(Boolean).join(" \xB7 ")
+    )
+  ];
 }
 async function remove(settings2, io) {
   const exactName = settings2.overrides?.name;
@@ -36201,8 +36444,10 @@ function annotate(report, failures, log) {
   }
   const failed = countStatus(report.results, "failed");
   const headline = failed ? `exh-tasks-action: ${failed} task(s) failed` : "exh-tasks-action failed";
-  const rest = failures.slice(MAX_ANNOTATIONS).map((f) => forLog(f.text));
-  setFailed([headline, ...rest].join("\n"));
+  const rest = failures.length - shown.length;
+  setFailed(
+    rest ? `${headline}; ${plural(rest, "more problem")} not annotated, listed under Errors above` : headline
+  );
 }
 async function commentOnPullRequest(comment, summary2, log) {
   const key = { label: comment.label, scope: comment.scope };

@@ -9,11 +9,13 @@ import { isOwnFunction, keepOwned, readMarkers } from './plan/prune.js'
 import { readConcurrency } from './plan/remote.js'
 import { listedFunction, serverOrigin } from './report/function-list.js'
 import type { ExhClient } from './exh/types.js'
+import { plural } from './words.js'
+import { shortCommit } from './plan/drift.js'
 
 /**
  * `command: list`: the remote functions, each with its deployment record
- * and drift. Only the marker of each function is read (no other value is
- * read back, so nothing is masked).
+ * and drift, printed to the log as well. Only the marker of each function
+ * is read (no other value is read back, so nothing is masked).
  */
 export async function list(
   settings: Settings,
@@ -27,7 +29,30 @@ export async function list(
     readConcurrency(settings.concurrency)
   )
   const server = serverOrigin(io.env.GITHUB_SERVER_URL)
-  return functions.map(fn => listedFunction(fn, markers.get(fn.name), server))
+  const listed = functions.map(fn =>
+    listedFunction(fn, markers.get(fn.name), server)
+  )
+  for (const line of functionLines(listed)) io.info(line)
+  return listed
+}
+
+/** The summary's table as log lines: name, drift, last deploy, description. */
+export function functionLines(functions: RemoteFunctionRow[]): string[] {
+  return [
+    `${plural(functions.length, 'function')}${functions.length ? ':' : '.'}`,
+    ...functions.map(fn =>
+      [
+        `  ${fn.name}`,
+        `drift: ${fn.drift}`,
+        fn.repository &&
+          `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ''}`,
+        fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
+        fn.description
+      ]
+        .filter(Boolean)
+        .join(' · ')
+    )
+  ]
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs'
 import { readdir, readFile, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
-import type { FoundConfig } from './task.js'
+import { MAX_CONFIG_BYTES, type FoundConfig } from './task.js'
 import { ValidationError } from './errors.js'
 import { isInside, posixRelative } from './paths.js'
 import { forLog } from './safe-text.js'
@@ -38,6 +38,7 @@ interface WalkState {
   found: Map<string, FoundConfig>
   result: Discovery
   readFolder: ReadFolder
+  signal?: AbortSignal
 }
 
 const defaultReadFolder: ReadFolder = folder =>
@@ -55,7 +56,8 @@ const defaultReadFolder: ReadFolder = folder =>
 export async function findTaskConfigs(
   paths: string[],
   workspace: string,
-  readFolder: ReadFolder = defaultReadFolder
+  readFolder: ReadFolder = defaultReadFolder,
+  signal?: AbortSignal
 ): Promise<Discovery> {
   const state: WalkState = {
     workspace,
@@ -64,7 +66,8 @@ export async function findTaskConfigs(
     codeFolders: new Set(),
     found: new Map(),
     result: { configs: [], unreadable: [], warnings: [] },
-    readFolder
+    readFolder,
+    signal
   }
   const problems: string[] = []
   for (const searched of paths) {
@@ -139,6 +142,8 @@ async function walk(
   state: WalkState
 ): Promise<void> {
   if (state.visited.has(real)) return
+  // A cancel stops the search between folders (a tree may be huge).
+  state.signal?.throwIfAborted()
   state.visited.add(real)
   let entries: Dirent[]
   try {
@@ -150,10 +155,11 @@ async function walk(
   }
   entries.sort((a, b) => compare(a.name, b.name))
   // The config first: its code folder below is then left out of the search.
+  // One that is not a regular file (a FIFO) is found too, and fails its task.
   const config = entries.find(entry => entry.name === CONFIG_FILE_NAME)
   if (config && !config.isDirectory()) {
     const target = await followed(path.join(folder, config.name), state)
-    if (target?.isFile) {
+    if (target && !target.isDirectory) {
       await addConfig(path.join(folder, config.name), target.real, root, state)
     }
   }
@@ -214,6 +220,9 @@ async function addConfig(
 async function codeFolderBelow(file: string): Promise<string | undefined> {
   let config: unknown
   try {
+    // Only a regular file within the size limit (loading reports the rest).
+    const stats = await stat(file)
+    if (!stats.isFile() || stats.size > MAX_CONFIG_BYTES) return undefined
     config = JSON.parse(await readFile(file, 'utf8')) as unknown
   } catch {
     return undefined

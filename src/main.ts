@@ -24,6 +24,7 @@ import { withNameRefs } from './report/names.js'
 import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 import { runPipeline, type Failure } from './pipeline.js'
+import { plural } from './words.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -179,7 +180,9 @@ function redactResult(
 
 /**
  * One annotation per failure, titled by what failed; the final failure line
- * only counts, and lists what the annotation limit left out.
+ * only counts, and says how many the annotation limit left out. Each
+ * failure is printed once in the log, in the `Errors:` list (the task
+ * groups only count a config's problems).
  */
 function annotate(report: RunReport, failures: Failure[], log: Log): void {
   // The log's own list, as the summary has it (plain lines, not annotations).
@@ -198,8 +201,12 @@ function annotate(report: RunReport, failures: Failure[], log: Log): void {
   const headline = failed
     ? `exh-tasks-action: ${failed} task(s) failed`
     : 'exh-tasks-action failed'
-  const rest = failures.slice(MAX_ANNOTATIONS).map(f => forLog(f.text))
-  core.setFailed([headline, ...rest].join('\n'))
+  const rest = failures.length - shown.length
+  core.setFailed(
+    rest
+      ? `${headline}; ${plural(rest, 'more problem')} not annotated, listed under Errors above`
+      : headline
+  )
 }
 
 /** A comment that cannot be posted (a fork's read-only token) only warns. */

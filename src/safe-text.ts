@@ -9,11 +9,38 @@ const WORD_JOINER = '\u2060'
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
 
+/**
+ * Unicode format characters (category Cf): bidirectional overrides and
+ * isolates (U+202E turns `txt.exe` around), zero-width spaces and joiners,
+ * U+FEFF. Invisible, so a name could look like another; shown escaped.
+ */
+const FORMAT = /\p{Cf}/gu
+
 function escapeControl(char: string): string {
   if (char === '\n') return '\\n'
   if (char === '\r') return '\\r'
   if (char === '\t') return '\\t'
-  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
+  return escapeCodePoint(char)
+}
+
+/** `\u202e`, or `\u{e0001}` beyond the basic plane. */
+function escapeCodePoint(char: string): string {
+  const code = char.codePointAt(0) ?? 0
+  return code > 0xffff
+    ? `\\u{${code.toString(16)}}`
+    : `\\u${code.toString(16).padStart(4, '0')}`
+}
+
+/**
+ * Format characters escaped. The log keeps a word joiner right after `@`:
+ * it is the one `breakMentions` adds, when the summary is printed to the log.
+ */
+function escapeFormat(text: string, keepMentionJoiner = false): string {
+  return text.replace(FORMAT, (char: string, offset: number) =>
+    keepMentionJoiner && char === WORD_JOINER && text[offset - 1] === '@'
+      ? char
+      : escapeCodePoint(char)
+  )
 }
 
 /**
@@ -25,9 +52,10 @@ function escapeControl(char: string): string {
  */
 export function forLog(text: string): string {
   // The runner also reads the older `##[command]` form anywhere in a line.
-  const line = text
-    .replace(CONTROL, escapeControl)
-    .replace(/##\[/g, '##\\u005b')
+  const line = escapeFormat(text.replace(CONTROL, escapeControl), true).replace(
+    /##\[/g,
+    '##\\u005b'
+  )
   const indent = /^\s*/.exec(line)?.[0] ?? ''
   return line.startsWith('::', indent.length)
     ? `${indent}\\u003a${line.slice(indent.length + 1)}`
@@ -45,7 +73,10 @@ function breakMentions(text: string): string {
  * text can close the span and render.
  */
 export function markdownCode(text: string): string {
-  const line = breakMentions(text.replace(CONTROL, ' ')).replace(/\|/g, '\\|')
+  const line = breakMentions(escapeFormat(text.replace(CONTROL, ' '))).replace(
+    /\|/g,
+    '\\|'
+  )
   const longestRun = Math.max(
     0,
     ...(line.match(/`+/g) ?? []).map(run => run.length)
@@ -62,11 +93,46 @@ export function markdownCode(text: string): string {
  * one line, mentions and bare-URL autolinks broken with a word joiner.
  */
 export function markdownText(text: string): string {
-  return breakMentions(text.replace(CONTROL, ' '))
+  return breakMentions(escapeFormat(text.replace(CONTROL, ' ')))
     .replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, char => `\\${char}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`)
     .replace(/www\\\./gi, match => `${match.slice(0, 3)}${WORD_JOINER}\\.`)
+}
+
+/** The most raw characters a summary or comment table cell shows. */
+export const CELL_LIMIT = 300
+
+/**
+ * At most `limit` characters (code points) of `text`, and how many were
+ * left out. Cut in the raw text, before any escaping, so an escape or a
+ * code span is never broken.
+ */
+export function cutText(
+  text: string,
+  limit = CELL_LIMIT
+): { head: string; more: number } {
+  if (text.length <= limit) return { head: text, more: 0 }
+  const chars = Array.from(text)
+  if (chars.length <= limit) return { head: text, more: 0 }
+  return { head: chars.slice(0, limit).join(''), more: chars.length - limit }
+}
+
+/** `… (N more characters)`, or nothing when nothing was cut. */
+function moreCharacters(more: number): string {
+  return more ? ` … (${more} more character${more === 1 ? '' : 's'})` : ''
+}
+
+/** `markdownCode` of at most `limit` characters, then what was left out. */
+export function markdownCodeCut(text: string, limit = CELL_LIMIT): string {
+  const { head, more } = cutText(text, limit)
+  return `${markdownCode(head)}${moreCharacters(more)}`
+}
+
+/** `markdownText` of at most `limit` characters, then what was left out. */
+export function markdownTextCut(text: string, limit = CELL_LIMIT): string {
+  const { head, more } = cutText(text, limit)
+  return `${markdownText(head)}${moreCharacters(more)}`
 }

@@ -34,6 +34,7 @@ import { findPrunable } from './plan/prune.js'
 import { deleteFunctions } from './apply/delete.js'
 import { createTaskFilter } from './config/task-filter.js'
 import { markerFor, type Repository } from './plan/marker.js'
+import { plural } from './words.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -104,7 +105,19 @@ export async function sync(
   io: RunIo
 ): Promise<SyncOutcome> {
   const clock = new StageClock()
-  const loaded = await clock.time('load', loadTasks(settings, io.env, io.mask))
+  let loaded: LoadedTasks
+  try {
+    loaded = await clock.time(
+      'load',
+      loadTasks(settings, io.env, io.mask, io.signal)
+    )
+  } catch (error) {
+    if (!io.signal.aborted) throw error
+    // Cancelled while finding or reading configs: no task is known yet,
+    // and main reports the cancel.
+    const none = { results: [], problems: [], warnings: [] }
+    return { ...none, offline: false, stages: clock.stages }
+  }
   const outcome = await syncLoaded(settings, io, loaded, clock)
   return { ...outcome, nameRefs: loaded.nameRefs }
 }
@@ -520,7 +533,10 @@ function printUnplanned(io: RunIo, results: TaskResult[]): void {
       `${result.name ?? result.config ?? '?'}: ${result.status}`,
       [
         ...(result.config ? [`config: ${result.config}`] : []),
-        `error: ${result.error ?? ''}`
+        // Each problem is printed once, in the run's closing error list.
+        result.problems
+          ? `error: ${plural(result.problems, 'problem')}, listed under Errors below`
+          : `error: ${result.error ?? ''}`
       ]
     )
   }

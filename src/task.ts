@@ -112,6 +112,9 @@ export interface TaskOverrides {
   defaultPriority?: number
 }
 
+/** The largest task-config.json read: 1 MB (SPEC section 8, "Bounded input"). */
+export const MAX_CONFIG_BYTES = 1_048_576
+
 /** The reserved environment variable this action stores on every function it writes. */
 export const MARKER_VARIABLE = 'EXH_TASKS_ACTION_MARKER'
 

@@ -526,6 +526,26 @@ describe('loadTaskConfigs: malformed JSON', () => {
     ])
   })
 
+  it.each([
+    [64, false],
+    [65, true]
+  ])(
+    'refuses nesting deeper than 64 levels (the top-level object is 1): %i',
+    async (levels, refused) => {
+      // `{"x": [[…]]}`: the object is level 1, each `[` one more; `"[` in a
+      // string does not count.
+      const nested = `${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}`
+      const found = await writeConfig(
+        FILE,
+        `{"description": "[[[[", "x": ${nested}}`
+      )
+      const rules = (await load([found])).problems.map(p => p.rule)
+      expect(rules.some(rule => rule.includes('nested deeper than 64'))).toBe(
+        refused
+      )
+    }
+  )
+
   it('accepts a byte-order mark', async () => {
     const found = await writeConfig(FILE, `\uFEFF${JSON.stringify(BASE)}`)
     expect((await load([found])).problems).toEqual([])

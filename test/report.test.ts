@@ -298,3 +298,134 @@ describe('renderSummary details', () => {
     expect(markdown).toMatch(/\|\n\n… \(summary cut at the size limit\)\n$/)
   })
 })
+
+describe('renderSummary limits: one noisy task never pushes the others out', () => {
+  const config = 'tasks/noisy/task-config.json'
+  const problems = Array.from(
+    { length: 2000 },
+    (_, i) => `${config}:${i + 2}: key${i}: is not allowed (unknown property)`
+  )
+
+  it('counts a config’s problems in its row and lists ten of them under Errors', () => {
+    const markdown = renderSummary(
+      report(
+        [
+          {
+            name: 'noisy',
+            config,
+            status: 'failed',
+            error: `2000 problems: ${'key: is not allowed; '.repeat(2000)}`,
+            problems: 2000
+          },
+          {
+            name: 'ok',
+            config: 'tasks/ok/task-config.json',
+            status: 'skipped',
+            error: 'not started: another config is invalid'
+          }
+        ],
+        { errors: ['tasks: matched no task: x', ...problems] }
+      )
+    )
+    expect(markdown).toContain(
+      '| `noisy` |  | ❌ failed | error: 2000 problems (under Errors) |'
+    )
+    expect(markdown).toContain('| `ok` |')
+    expect(markdown).toContain('- `tasks: matched no task: x`')
+    expect(markdown).toContain(`- \`${config}:11: key9: `)
+    expect(markdown).not.toContain(`${config}:12: key10: `)
+    expect(markdown).toContain('- … and 1990 more (the log has them all)')
+    expect(markdown.length).toBeLessThan(5000)
+  })
+
+  it('cuts a long error, name or permissions note to 300 characters', () => {
+    const long = 'x'.repeat(1000)
+    const markdown = renderSummary(
+      report(
+        [
+          { name: `n${long}`, status: 'failed', error: `e${long}` },
+          {
+            name: 'b',
+            action: 'update',
+            status: 'planned',
+            changes: ['executionCredentials.permissions'],
+            details: [
+              {
+                field: 'executionCredentials.permissions',
+                note: Array.from({ length: 500 }, (_, i) => `+P${i}`).join(' ')
+              }
+            ]
+          }
+        ],
+        { dryRun: true, warnings: [`w${long}`] }
+      )
+    )
+    expect(markdown).toContain(
+      `\`n${'x'.repeat(299)}\` … (701 more characters)`
+    )
+    expect(markdown).toContain(
+      `\`e${'x'.repeat(299)}\` … (701 more characters)`
+    )
+    expect(markdown).toContain(`w${'x'.repeat(299)} … (701 more characters)`)
+    expect(markdown).toMatch(
+      /`executionCredentials\.permissions: \+P0 \+P1 [^`]*` … \(2623 more characters\) \|/
+    )
+    for (const line of markdown.split('\n')) {
+      expect(line.length).toBeLessThan(1000)
+    }
+  })
+
+  it('keeps at most 300 raw characters of changes in a cell', () => {
+    const changes = Array.from(
+      { length: 200 },
+      (_, i) => `environment.KEY_${i}`
+    )
+    const markdown = renderSummary(
+      report(
+        [
+          {
+            name: 'b',
+            action: 'update',
+            status: 'planned',
+            changes,
+            details: changes.map(field => ({ field, note: 'added' }))
+          }
+        ],
+        { dryRun: true }
+      )
+    )
+    expect(markdown).toContain('`environment.KEY_0` added<br>')
+    expect(markdown).toMatch(/ … and 1\d\d more \|/)
+  })
+
+  it('lists what a create sets, by field and variable name, and says 1 file', () => {
+    const markdown = renderSummary(
+      report(
+        [
+          {
+            name: 'a',
+            action: 'create',
+            status: 'planned',
+            sets: ['code', 'entryPoint', 'environment.API_KEY'],
+            bytes: 10,
+            files: 1
+          }
+        ],
+        { dryRun: true }
+      )
+    )
+    expect(markdown).toContain(
+      '| sets `code`, `entryPoint`, `environment.API_KEY` | 0.0 KiB (1 file) |'
+    )
+  })
+
+  it('says 1 function for a list of one', () => {
+    const markdown = renderSummary(
+      report([], {
+        command: 'list',
+        functions: [{ name: 'a', drift: 'unmanaged' }]
+      })
+    )
+    expect(markdown).toContain('1 function on ')
+  })
+})

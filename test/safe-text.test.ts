@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { forLog, markdownCode, markdownText } from '../src/safe-text.js'
+import {
+  cutText,
+  forLog,
+  markdownCode,
+  markdownCodeCut,
+  markdownText
+} from '../src/safe-text.js'
 
 const WJ = '\u2060'
 
@@ -72,5 +78,54 @@ describe('markdownText', () => {
     ['*bold* _it_ ~s~ `c`', '\\*bold\\* \\_it\\_ \\~s\\~ \\`c\\`']
   ])('%j → %j', (input, expected) => {
     expect(markdownText(input)).toBe(expected)
+  })
+})
+
+describe('Unicode format characters (category Cf)', () => {
+  // Right-to-left override: `exe.txt` with U+202E reads as `txt.exe`.
+  const spoofed = 'tasks/\u202etxt.exe/task-config.json'
+
+  it.each<[string, string]>([
+    [spoofed, 'tasks/\\u202etxt.exe/task-config.json'],
+    ['a\u2066b\u2069c', 'a\\u2066b\\u2069c'],
+    ['zero\u200bwidth\u200f', 'zero\\u200bwidth\\u200f'],
+    ['\u061c\ufeffx', '\\u061c\\ufeffx'],
+    ['tag\u{e0041}', 'tag\\u{e0041}'],
+    // The word joiner the summary puts after `@` stays when it is printed.
+    [`@${WJ}org`, `@${WJ}org`],
+    [`a${WJ}b`, 'a\\u2060b']
+  ])('forLog %j → %j', (input, expected) => {
+    expect(forLog(input)).toBe(expected)
+  })
+
+  it('escapes them in Markdown code and text, and keeps its own word joiner', () => {
+    expect(markdownCode(spoofed)).toBe(
+      '`tasks/\\u202etxt.exe/task-config.json`'
+    )
+    expect(markdownText('a\u202eb')).toBe('a\\\\u202eb')
+    // An untrusted word joiner is escaped; the one after `@` is added.
+    expect(markdownCode(`x${WJ}@team`)).toBe(`\`x\\u2060@${WJ}team\``)
+    for (const text of [markdownCode(spoofed), markdownText(spoofed)]) {
+      expect(text).not.toMatch(/\p{Cf}/u)
+    }
+  })
+})
+
+describe('cutting a cell', () => {
+  it.each<[string, number, string, number]>([
+    ['short', 300, 'short', 0],
+    ['x'.repeat(301), 300, 'x'.repeat(300), 1],
+    // Code points, not UTF-16 units: an emoji is never split in half.
+    ['😀'.repeat(5), 3, '😀😀😀', 2]
+  ])('cutText(%j, %i)', (text, limit, head, more) => {
+    expect(cutText(text, limit)).toEqual({ head, more })
+  })
+
+  it('cuts before escaping, so the code span stays whole', () => {
+    // Cut after escaping, the span's closing fence would be lost.
+    const text = `${'a'.repeat(299)}\`\`\`${'b'.repeat(2000)}`
+    expect(markdownCodeCut(text)).toBe(
+      `\`\` ${'a'.repeat(299)}\` \`\` … (2002 more characters)`
+    )
   })
 })

@@ -17,6 +17,7 @@ import type { OAuthTokens } from '../exh/types.js'
 import type { FunctionBody, TaskPlan } from '../plan/decide.js'
 import { restampMarker } from '../plan/marker.js'
 import { MARKER_VARIABLE } from '../task.js'
+import { plural } from '../words.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -205,13 +206,17 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
     lines.push(...result.details.map(detail => `  ${changeText(detail)}`))
   } else if (result.changes?.length) {
     lines.push(`changes: ${result.changes.join(', ')}`)
+  } else if (result.sets?.length) {
+    lines.push(`sets: ${result.sets.join(', ')}`)
   }
   const credentials = result.credentials
   if (credentials) {
     lines.push(`executionCredentials: ${credentials.user} user`)
   }
   if (item.pkg) {
-    lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`)
+    lines.push(
+      `package: ${plural(item.pkg.files, 'file')}, ${plural(item.pkg.bytes, 'byte')}`
+    )
   }
   if (result.driftNote) lines.push(`note: ${result.driftNote}`)
   for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)

@@ -28,13 +28,28 @@ export type ParseOutcome =
   | { ok: true; document: JsonDocument }
   | { ok: false; position?: Position; message: string }
 
-/** Parses JSON as strictly as JSON.parse (no comments, no trailing commas). */
+/** The deepest nesting a config may have; the top-level object is level 1. */
+export const MAX_JSON_DEPTH = 64
+
+/**
+ * Parses JSON as strictly as JSON.parse (no comments, no trailing commas),
+ * refusing nesting deeper than MAX_JSON_DEPTH before the (recursive) parser
+ * sees it: 100,000 `[` would overflow its stack.
+ */
 export function parseJson(source: string): ParseOutcome {
   // A byte-order mark is what some Windows editors write; it is not content.
   const text = source.startsWith('\uFEFF') ? source.slice(1) : source
   const position = positionFinder(text)
   if (text.trim() === '') {
     return { ok: false, position: position(0), message: 'the file is empty' }
+  }
+  const tooDeep = tooDeepAt(text, MAX_JSON_DEPTH)
+  if (tooDeep !== undefined) {
+    return {
+      ok: false,
+      position: position(tooDeep),
+      message: `nested deeper than ${MAX_JSON_DEPTH} levels (objects and arrays)`
+    }
   }
   const errors: ParseError[] = []
   const tree = parseTree(text, errors, {
@@ -73,6 +88,27 @@ export function parseJson(source: string): ParseOutcome {
       }
     }
   }
+}
+
+/**
+ * The offset of the first `{` or `[` nested deeper than `limit`, or
+ * undefined; one pass, no recursion, strings skipped. Invalid JSON is left
+ * to the parser.
+ */
+export function tooDeepAt(text: string, limit: number): number | undefined {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]
+    if (inString) {
+      if (char === '\\') i++
+      else if (char === '"') inString = false
+    } else if (char === '"') inString = true
+    else if (char === '{' || char === '[') {
+      if (++depth > limit) return i
+    } else if (char === '}' || char === ']') depth--
+  }
+  return undefined
 }
 
 /** The deepest existing node along `path`. */

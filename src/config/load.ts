@@ -36,14 +36,20 @@ export interface LoadedTasks {
 export async function loadTasks(
   settings: Settings,
   env: Record<string, string | undefined>,
-  mask: (secret: string) => void
+  mask: (secret: string) => void,
+  signal?: AbortSignal
 ): Promise<LoadedTasks> {
   const { overrides } = settings
   if (!settings.pathInput.length && overrides?.code) {
     return loadFromInputs(overrides, settings.workspace)
   }
 
-  const discovery = await findTaskConfigs(settings.paths, settings.workspace)
+  const discovery = await findTaskConfigs(
+    settings.paths,
+    settings.workspace,
+    undefined,
+    signal
+  )
   const found = discovery.configs
   const problems: ConfigProblem[] = []
   if (overrides && !(await namesOneFile(settings, found))) {
@@ -63,7 +69,8 @@ export async function loadTasks(
     mask,
     codeFoldersBuiltLater: settings.buildCommand !== undefined,
     unsetVariablesWarn: isOfflineDryRun(settings),
-    deployer: deployerOf(settings)
+    deployer: deployerOf(settings),
+    signal
   })
   problems.push(...loaded.problems)
   const unmatched = filter.unmatched(loaded.names)

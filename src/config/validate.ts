@@ -2,7 +2,8 @@
 // the schema, substitute `$NAME` values of the selected ones, apply the
 // single-task inputs, and resolve each code folder. Every problem is collected.
 
-import { readFile, realpath, stat } from 'node:fs/promises'
+import { constants, type Stats } from 'node:fs'
+import { open, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import { worthMasking } from '../secrets.js'
 import { isInside, posixRelative } from '../paths.js'
@@ -28,6 +29,7 @@ import {
   MARKER_VARIABLE,
   formatProblem,
   isFunctionName,
+  MAX_CONFIG_BYTES,
   type ConfigProblem,
   type FoundConfig,
   type TaskConfig,
@@ -59,6 +61,8 @@ export interface LoadOptions {
   unsetVariablesWarn?: boolean
   /** For `$API_*` environment values; all unknown when absent. */
   deployer?: Deployer
+  /** The run's cancel: stops reading configs (SPEC section 8). */
+  signal?: AbortSignal
 }
 
 /** The deploying credentials, and what it means when one is unknown. */
@@ -86,6 +90,9 @@ export interface InputTaskOptions {
   /** Absolute. */
   workspace: string
 }
+
+/** Opened without blocking: a file swapped for a FIFO after the check never hangs. */
+const NONBLOCK = constants.O_NONBLOCK
 
 let compiled: ValidateFunction | undefined
 
@@ -153,7 +160,7 @@ export async function loadTaskConfigs(
   const overrides = found.length === 1 ? options.overrides : undefined
   const parsed: ParsedConfig[] = []
   const reads = await Promise.all(
-    found.map(config => readConfig(config, options.workspace))
+    found.map(config => readConfig(config, options.workspace, options.signal))
   )
   for (const read of reads) {
     if ('rule' in read) problems.push(read)
@@ -262,17 +269,13 @@ export async function taskFromInputs(
 
 async function readConfig(
   found: FoundConfig,
-  workspace: string
+  workspace: string,
+  signal?: AbortSignal
 ): Promise<ParsedConfig | ConfigProblem> {
   const file = posixRelative(workspace, found.file)
-  let text: string
-  try {
-    text = await readFile(found.file, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error)
-    return { file, field: 'JSON', rule: `cannot be read (${code})` }
-  }
-  const parsed = parseJson(text)
+  const read = await readBounded(found.file, signal)
+  if (typeof read !== 'string') return { file, field: 'JSON', rule: read.rule }
+  const parsed = parseJson(read)
   if (!parsed.ok) {
     return {
       file,
@@ -282,6 +285,71 @@ async function readConfig(
     }
   }
   return { found, file, document: parsed.document }
+}
+
+/**
+ * A config's text, or why it is not read: it is checked with `stat` (links
+ * followed) before it is opened, so a FIFO or a device is never opened and
+ * a file over the limit never read whole; the limit is checked again on
+ * the open file, in case it changed in between.
+ */
+async function readBounded(
+  file: string,
+  signal?: AbortSignal
+): Promise<string | { rule: string }> {
+  const tooBig = (bytes: number) => ({
+    rule: `is ${bytes.toLocaleString('en-US')} bytes, over the limit of ${MAX_CONFIG_BYTES.toLocaleString('en-US')} bytes (1 MB)`
+  })
+  try {
+    const stats = await stat(file)
+    if (!stats.isFile()) {
+      return {
+        rule: `is not a regular file (${specialKind(stats)}), so it is not read`
+      }
+    }
+    if (stats.size > MAX_CONFIG_BYTES) return tooBig(stats.size)
+    signal?.throwIfAborted()
+    const text = await readAtMost(file, stats.size + 1)
+    return text.bytes > MAX_CONFIG_BYTES ? tooBig(text.bytes) : text.text
+  } catch (error) {
+    if (signal?.aborted) throw error
+    const code = (error as NodeJS.ErrnoException).code ?? String(error)
+    return { rule: `cannot be read (${code})` }
+  }
+}
+
+/** At most `limit` bytes of a file (one more than expected: a file that grew shows it). */
+async function readAtMost(
+  file: string,
+  limit: number
+): Promise<{ text: string; bytes: number }> {
+  const handle = await open(file, constants.O_RDONLY | NONBLOCK)
+  try {
+    const buffer = Buffer.alloc(Math.min(limit, MAX_CONFIG_BYTES + 1))
+    let bytes = 0
+    while (bytes < buffer.length) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        bytes,
+        buffer.length - bytes,
+        bytes
+      )
+      if (bytesRead === 0) break
+      bytes += bytesRead
+    }
+    return { text: buffer.subarray(0, bytes).toString('utf8'), bytes }
+  } finally {
+    await handle.close()
+  }
+}
+
+/** What a file that is not a regular one is, in words. */
+function specialKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'a folder'
+  if (stats.isFIFO()) return 'a FIFO'
+  if (stats.isSocket()) return 'a socket'
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device'
+  return 'not a file'
 }
 
 /** The name, with a `$NAME` placeholder replaced when its variable is set. */
@@ -690,8 +758,26 @@ async function checkCodeFolder(
       ? `${shown} not found`
       : `${shown} cannot be read (${code ?? String(error)})`
   }
-  if (allowed.some(root => isInside(root, real))) return
-  return `${shown} must be inside the workspace (its real path is ${real})`
+  const root = allowed.find(dir => isInside(dir, real))
+  if (root === undefined) {
+    return `${shown} must be inside the workspace (its real path is ${real})`
+  }
+  if (inGitFolder(root, real)) {
+    return `${shown} is or lies inside a .git folder (its real path is ${displayPath(workspace, real)}): .git holds the checkout's credentials and is never packaged`
+  }
+  return undefined
+}
+
+/**
+ * Whether `real` is a `.git` folder or lies inside one, below `root` (a
+ * link such as `build -> ../../.git` included: `real` is resolved). Any
+ * case: on a case-insensitive file system `.GIT` is the same folder.
+ */
+function inGitFolder(root: string, real: string): boolean {
+  return path
+    .relative(root, real)
+    .split(path.sep)
+    .some(segment => segment.toLowerCase() === '.git')
 }
 
 /** After a build: the code folder exists, is a folder, and stays inside. */

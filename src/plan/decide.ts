@@ -353,6 +353,32 @@ function sameStoredEnvironment(
   return storedMarker !== undefined && markerUpToDate(storedMarker, marker)
 }
 
+/**
+ * What a create sets, named as in task-config.json: its fields, then each
+ * environment variable by name (never a value); the marker is left out.
+ */
+export function createdFields(
+  body: FunctionBody,
+  withCredentials = false
+): string[] {
+  const { environmentVariables, executionOptions, ...fields } = body
+  const named = Object.keys(fields).filter(
+    field =>
+      field !== 'name' && fields[field as keyof typeof fields] !== undefined
+  )
+  if (executionOptions?.permissionMode !== undefined) {
+    named.push('executionPermission')
+  }
+  if (executionOptions?.defaultPriority !== undefined) {
+    named.push('defaultPriority')
+  }
+  const variables = Object.keys(environmentVariables ?? {})
+    .filter(key => key !== MARKER_VARIABLE)
+    .map(key => `environment.${key}`)
+  const role = withCredentials ? ['executionCredentials.permissions'] : []
+  return ['code', ...named, ...role, ...variables]
+}
+
 /** One changed field with what it was and what it becomes, for people. */
 export interface ChangeDetail {
   /** Named as in `result.changes` (`timeLimit`, `environment.KEY`, `code`). */

@@ -1,7 +1,12 @@
 // Every entry of the `result` output is built here, whatever stage it
 // comes from.
 
-import { describeChanges, type ChangeDetail } from '../plan/decide.js'
+import {
+  createdFields,
+  describeChanges,
+  type ChangeDetail
+} from '../plan/decide.js'
+import { plural } from '../words.js'
 import { summarizeCredentials } from '../plan/credentials.js'
 import { driftNote } from '../plan/drift.js'
 import type { ReadyTask } from '../package/stage.js'
@@ -38,6 +43,16 @@ export interface TaskResult {
    * changed after its last deploy: for the log, summary and comment only.
    */
   driftNote?: string
+  /**
+   * For a config that failed validation: how many problems. The summary and
+   * the task's log group count them; the list is printed once, under Errors.
+   */
+  problems?: number
+  /**
+   * For a create: the fields and environment variable names it sets (never
+   * values), for the log, summary and comment only.
+   */
+  sets?: string[]
 }
 
 /** The key order of a result entry, for readable JSON. */
@@ -102,6 +117,13 @@ export function taskResult(item: ReadyTask): TaskResult {
     ...common,
     action: plan.action,
     changes: plan.action === 'update' ? plan.changes : undefined,
+    sets:
+      plan.action === 'create'
+        ? createdFields(
+            plan.body,
+            item.task.config.executionCredentials !== undefined
+          )
+        : undefined,
     credentials,
     details:
       plan.action === 'update'
@@ -143,9 +165,13 @@ export function invalidConfigResult(
   at: { name?: string; config: string },
   problems: ConfigProblem[]
 ): TaskResult {
-  const count = `${problems.length} problem${problems.length > 1 ? 's' : ''}`
   const text = problems
     .map(p => [p.field, p.rule].filter(Boolean).join(': '))
     .join('; ')
-  return { ...at, status: 'failed', error: `${count}: ${text}` }
+  return {
+    ...at,
+    status: 'failed',
+    error: `${plural(problems.length, 'problem')}: ${text}`,
+    problems: problems.length
+  }
 }

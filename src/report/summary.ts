@@ -1,6 +1,13 @@
 import { orderResult, type TaskAction, type TaskResult } from './result.js'
 import type { ChangeDetail } from '../plan/decide.js'
-import { markdownCode, markdownText } from '../safe-text.js'
+import {
+  CELL_LIMIT,
+  markdownCode,
+  markdownCodeCut,
+  markdownText,
+  markdownTextCut
+} from '../safe-text.js'
+import { plural } from '../words.js'
 import type { ListedFunction } from './function-list.js'
 import { shortCommit, type Drift } from '../plan/drift.js'
 
@@ -98,13 +105,15 @@ export function renderSummary(report: RunReport): string {
   if (report.errors.length) {
     parts.push(
       '### Errors\n\n' +
-        report.errors.map(line => `- ${markdownCode(line)}`).join('\n')
+        limitPerSource(report.errors)
+          .map(line => `- ${line}`)
+          .join('\n')
     )
   }
   if (report.warnings.length) {
     parts.push(
       '### Warnings\n\n' +
-        report.warnings.map(line => `- ${markdownText(line)}`).join('\n')
+        report.warnings.map(line => `- ${markdownTextCut(line)}`).join('\n')
     )
   }
   if (report.results.some(result => result.action === 'delete')) {
@@ -149,7 +158,7 @@ function totalsLine(report: RunReport): string {
   const seconds = `${(report.durationMs / 1000).toFixed(1)} s`
   const host = report.host ? ` on ${markdownCode(report.host)}` : ''
   if (report.command === 'list') {
-    return `${report.functions?.length ?? 0} functions${host}.`
+    return `${plural(report.functions?.length ?? 0, 'function')}${host}.`
   }
   if (report.offline) {
     return `${count('validate')} valid, ${failed} invalid, ${skipped} skipped (${seconds}).`
@@ -183,30 +192,117 @@ function resultsTable(results: TaskResult[]): string {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       r =>
-        `| ${markdownCode(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`} |`
+        `| ${markdownCodeCut(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`} |`
     )
   ]
   if (collapse) lines.push(`\n…and ${unchanged.length} unchanged tasks.`)
   return lines.join('\n')
 }
 
-/** Before → after of each change, or why the task failed or did not start. */
+/**
+ * Before → after of each change, what a create sets, or why the task failed
+ * or did not start. Each validation problem is listed once, under Errors:
+ * the row only counts them.
+ */
 function detailsCell(result: TaskResult): string {
   if (result.status === 'failed' || result.status === 'skipped') {
-    return result.error ? `error: ${markdownCode(result.error)}` : ''
+    if (result.problems) {
+      return `error: ${plural(result.problems, 'problem')} (under Errors)`
+    }
+    return result.error ? `error: ${markdownCodeCut(result.error)}` : ''
   }
   const note = result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : []
   if (result.details?.length) {
-    return [...note, ...result.details.map(markdownChange)].join('<br>')
+    const changes = withinCell(
+      result.details,
+      changeText,
+      markdownChange,
+      '<br>'
+    )
+    return [...note, changes].join('<br>')
   }
-  const changes = (result.changes ?? []).map(markdownCode).join(', ')
+  if (result.sets?.length) {
+    const sets = withinCell(result.sets, field => field, markdownCode, ', ')
+    return [...note, `sets ${sets}`].join('<br>')
+  }
+  const changes = withinCell(
+    result.changes ?? [],
+    field => field,
+    markdownCode,
+    ', '
+  )
   return [...note, ...(changes ? [changes] : [])].join('<br>')
 }
 
+/**
+ * As many items as fit in a cell's CELL_LIMIT raw characters (at least
+ * one, itself cut), then `… and N more`.
+ */
+function withinCell<T>(
+  items: T[],
+  raw: (item: T) => string,
+  render: (item: T) => string,
+  separator: string
+): string {
+  const shown: string[] = []
+  let used = 0
+  for (const item of items) {
+    const length = raw(item).length
+    if (shown.length && used + length > CELL_LIMIT) break
+    used += length
+    shown.push(shown.length ? render(item) : renderFirst(item, raw, render))
+  }
+  const more = items.length - shown.length
+  return shown.join(separator) + (more ? ` … and ${more} more` : '')
+}
+
+/** The first item alone may be over the limit: its raw text is cut. */
+function renderFirst<T>(
+  item: T,
+  raw: (item: T) => string,
+  render: (item: T) => string
+): string {
+  if (raw(item).length <= CELL_LIMIT) return render(item)
+  return markdownCodeCut(raw(item))
+}
+
 function markdownChange(change: ChangeDetail): string {
-  const field = markdownCode(change.field)
-  if (change.note !== undefined) return `${field} ${markdownText(change.note)}`
+  const field = markdownCodeCut(change.field)
+  if (change.note !== undefined) {
+    return `${field} ${markdownTextCut(change.note)}`
+  }
   return `${field}: ${markdownCode(short(change.before ?? ''))} → ${markdownCode(short(change.after ?? ''))}`
+}
+
+/** Above this many, a source's further errors are counted, not listed. */
+const MAX_ERRORS_PER_SOURCE = 10
+
+/**
+ * The error lines, each cut to a cell's length, at most ten per source
+ * (the config file or task a line starts with, up to its first `:`), so
+ * one noisy config never pushes the others out of the comment.
+ */
+function limitPerSource(errors: string[]): string[] {
+  const sourceOf = (error: string): string => error.split(':', 1)[0] ?? ''
+  const totals = new Map<string, number>()
+  for (const error of errors) {
+    const source = sourceOf(error)
+    totals.set(source, (totals.get(source) ?? 0) + 1)
+  }
+  const seen = new Map<string, number>()
+  const lines: string[] = []
+  for (const error of errors) {
+    const source = sourceOf(error)
+    const count = (seen.get(source) ?? 0) + 1
+    seen.set(source, count)
+    if (count <= MAX_ERRORS_PER_SOURCE) lines.push(markdownCodeCut(error))
+    const more = (totals.get(source) ?? 0) - MAX_ERRORS_PER_SOURCE
+    // The count stands where the source's eleventh line would be.
+    if (count === MAX_ERRORS_PER_SOURCE && more > 0) {
+      lines.push(`… and ${more} more (the log has them all)`)
+    }
+  }
+  return lines
 }
 
 /** A long value (a description) cut for a table cell; redacted before this. */
@@ -227,7 +323,7 @@ function functionsTable(functions: RemoteFunctionRow[]): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${markdownCode(f.name)} | ${markdownText(f.description ?? '')} | ${markdownText(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCode(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
+        `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
     )
   ].join('\n')
 }
@@ -264,5 +360,5 @@ function codeCell(result: TaskResult): string {
       ? `${(result.bytes / 1024 / 1024).toFixed(1)} MiB`
       : `${(result.bytes / 1024).toFixed(1)} KiB`
   const files = result.files ?? 0
-  return `${size} (${files} file${files === 1 ? '' : 's'})`
+  return `${size} (${plural(files, 'file')})`
 }

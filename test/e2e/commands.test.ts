@@ -47,6 +47,11 @@ describe('command: list and delete', () => {
     expect(functions[0]?.updateTimestamp).toMatch(/^\d{4}-\d\d-\d\dT/)
     expect(run.summary).toContain('| `alpha` | First |')
     expect(run.summary).toContain('Second \\| piped')
+    // The log has the table too, one line per function.
+    expect(run.stdout).toMatch(/^2 functions:$/m)
+    expect(run.stdout).toMatch(
+      /^ {2}alpha · drift: unmanaged · updated \d{4}-[^ ]+ · First$/m
+    )
     expect(fake.writeRequests()).toEqual([])
   })
 

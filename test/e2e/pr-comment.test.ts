@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { startFakeGitHub } from '../support/fake-github.js'
-import { pullRequestEnv, syncWith } from './harness.js'
+import { planPullRequest, pullRequestEnv, syncWith } from './harness.js'
 
 const TOKEN = 'ghs_fake_github_token_0123456789'
 
@@ -244,5 +244,55 @@ describe('comment-on-pr identity and content', () => {
       expect(outsideCode).not.toMatch(/<img/)
       expect(text).not.toMatch(/@team|@org/)
     }
+  })
+
+  it('keeps every row of a noisy pull request, and escapes format characters in the comment, summary and log', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    const rlo = '\u202e'
+    const noisy = Object.fromEntries(
+      Array.from({ length: 2000 }, (_, i) => [`unknownKey${i}`, i])
+    )
+    await using ws = await makeWorkspace({
+      'tasks/ok/task-config.json': taskConfig('ok'),
+      'tasks/ok/build/index.js': 'x',
+      'tasks/noisy/task-config.json': taskConfig('noisy', noisy),
+      'tasks/noisy/build/index.js': 'x',
+      // Reads as `evil.json`-something once the override turns it around.
+      [`tasks/${rlo}nosj.live/task-config.json`]: taskConfig('spoof', {
+        timeLimit: 301
+      }),
+      [`tasks/${rlo}nosj.live/build/index.js`]: 'x',
+      // A symlink out of the workspace: skipped with a ::warning:: line.
+      [`tasks/${rlo}link`]: { symlink: '/' }
+    })
+    const run = await planPullRequest(fake, ws, {
+      apiUrl: gh.url,
+      number: 7,
+      token: TOKEN
+    })
+
+    expect(run.exitCode, run.log).toBe(1)
+    const comment = gh.comments[0]?.body ?? ''
+    for (const markdown of [comment, run.summary]) {
+      for (const name of ['ok', 'noisy', 'spoof']) {
+        expect(markdown).toContain(`| \`${name}\` |`)
+      }
+      expect(markdown).toContain('error: 2000 problems (under Errors)')
+      expect(markdown).toContain('… and 1990 more (the log has them all)')
+      expect(markdown).toContain('tasks/\\u202enosj.live/task-config.json')
+      expect(markdown).not.toContain(rlo)
+      expect(markdown).not.toContain('(cut;')
+    }
+    expect(run.stdout).toContain('::warning::skipped tasks/\\u202elink')
+    expect(run.stdout).not.toContain(rlo)
+    // Each problem once in the log: the Errors list (the task's group and
+    // the closing line only count them).
+    expect(run.stdout.split('unknownKey1500:')).toHaveLength(2)
+    expect(run.result.map(r => [r.name, r.status])).toEqual([
+      ['noisy', 'failed'],
+      ['ok', 'skipped'],
+      ['spoof', 'failed']
+    ])
   })
 })

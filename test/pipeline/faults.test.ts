@@ -81,7 +81,7 @@ describe('faults from the API', () => {
     })
     const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
     expect(run.exitCode).toBe(1)
-    expect(run.log).toMatch(/points outside the code folder/)
+    expect(run.errors).toMatch(/points outside the code folder/)
     await new Promise(resolve => setTimeout(resolve, 1000))
     const reads = fake.requests.filter(r =>
       r.path.startsWith('/tasks/v1/functions/task-')

@@ -486,6 +486,11 @@ describe('plan: change detection, skip-unchanged and dry-run', () => {
       changed: 'true'
     })
     expect(run.summary).toContain('1 to create, 1 to update, 1 unchanged')
+    // A create says what it sets, by field and variable name, no value.
+    expect(run.log).toMatch(
+      /^sets: code, description, entryPoint, runtime(, [\w.]+)*$/m
+    )
+    expect(run.summary).toMatch(/\| sets `code`, `description`, `entryPoint`/)
     expect(ctx.fake.functions.has('three')).toBe(false)
   })
 

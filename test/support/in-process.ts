@@ -48,6 +48,8 @@ export interface PipelineOptions {
   env?: Record<string, string>
   /** Cancel the run (as a SIGINT would) as soon as this returns true. */
   interruptWhen?: () => boolean
+  /** Cancel before the run starts: each stage must stop at its first check. */
+  cancelledBeforeStart?: boolean
 }
 
 export async function runInProcess(
@@ -73,6 +75,10 @@ export async function runInProcess(
   setMaxListeners(0, signal)
   const { interruptWhen } = options
   let cancelledAt: number | undefined
+  if (options.cancelledBeforeStart) {
+    cancelledAt = performance.now()
+    cancel.abort()
+  }
   const poll = setInterval(() => {
     if (cancelledAt !== undefined || !interruptWhen?.()) return
     cancelledAt = performance.now()
