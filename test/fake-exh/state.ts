@@ -93,6 +93,8 @@ export class FakeState {
   readonly tokens = new Map<string, FakeToken>()
   /** Pending MFA logins: MFA token → user id. */
   readonly mfaTokens = new Map<string, string>()
+  /** Log lines of each directly executed task, by task id. */
+  readonly taskLogs = new Map<string, string[]>()
   /** Successful logins (tokens minted by the login endpoints). */
   loginCount = 0
   /**
