@@ -15,6 +15,8 @@ import {
 } from '../plan/credentials.js'
 import type { OAuthTokens } from '../exh/types.js'
 import type { FunctionBody, TaskPlan } from '../plan/decide.js'
+import type { VerifyMode } from '../inputs.js'
+import { shouldVerify, verifyTask } from '../verify/run.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -24,6 +26,8 @@ export interface ApplyOptions {
   mask: (secret: string) => void
   /** Prints one task's log as one group, when the task ends. */
   printTaskLog: (title: string, lines: string[]) => void
+  /** Which written (or unchanged) tasks are executed once after their write. */
+  verify: VerifyMode
 }
 
 /**
@@ -40,7 +44,8 @@ export async function applyPlans(
     ready,
     options.concurrency,
     async item => {
-      const result = await applyTask(client, item, options.mask)
+      const written = await applyTask(client, item, options.mask)
+      const result = await verifyApplied(client, item, written, options)
       if (result.status === 'failed') firstFailed ??= item.task.name
       printResult(options.printTaskLog, item, result)
       return result
@@ -62,6 +67,38 @@ export async function applyPlans(
       }
     }
   )
+}
+
+/** `verify`: a done task with a task-verify.json executed once, when asked for. */
+async function verifyApplied(
+  client: ExhClient,
+  item: ReadyTask,
+  result: TaskResult,
+  options: ApplyOptions
+): Promise<TaskResult> {
+  const spec = item.task.verify
+  if (result.status !== 'done' || options.signal.aborted) return result
+  if (!shouldVerify(options.verify, result.action, spec)) return result
+  const started = performance.now()
+  const outcome = await verifyTask(client.verify, {
+    name: item.task.name,
+    timeLimit: item.task.config.timeLimit,
+    spec,
+    written: result.action !== 'unchanged',
+    // Lead: `readMarker(item.remote?.environment)?.commit` once the marker
+    // records the commit (issue 19, the deployment record).
+    previousCommit: undefined
+  })
+  return {
+    ...result,
+    status: outcome.verified ? 'done' : 'failed',
+    verified: outcome.verified,
+    verifyMs: outcome.verifyMs,
+    error: outcome.error,
+    verifyLog: outcome.log,
+    durationMs:
+      (result.durationMs ?? 0) + Math.round(performance.now() - started)
+  }
 }
 
 /** One task's log group: its plan or outcome, before → after, why it failed. */
@@ -192,6 +229,8 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
     lines.push(`package: ${item.pkg.files} files, ${item.pkg.bytes} bytes`)
   }
   for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)
-  if (result.error) lines.push(`error: ${result.error}`)
+  // A failed verify's log starts with its error, then the function's lines.
+  if (result.verifyLog) lines.push(...result.verifyLog)
+  else if (result.error) lines.push(`error: ${result.error}`)
   return lines
 }

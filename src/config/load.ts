@@ -4,6 +4,7 @@ import type { ConfigProblem, FoundConfig, TaskDefinition } from '../task.js'
 import { findTaskConfigs, unreadableWarnings } from '../discover.js'
 import { inputName, loadTaskConfigs, taskFromInputs } from './validate.js'
 import { createTaskFilter } from './task-filter.js'
+import { loadVerifySpecs } from '../verify/load.js'
 
 export interface LoadedTasks {
   /** Every config file found (empty for a task given by inputs alone). */
@@ -53,6 +54,12 @@ export async function loadTasks(
     unsetVariablesWarn: isOfflineDryRun(settings)
   })
   problems.push(...loaded.problems)
+  // task-verify.json is read only when it will be used (a dry run checks it).
+  const verified =
+    settings.verify === 'false'
+      ? { tasks: loaded.tasks, problems: [] }
+      : await loadVerifySpecs(loaded.tasks, settings.workspace)
+  problems.push(...verified.problems)
   const unmatched = filter.unmatched(loaded.names)
   if (unmatched.length) {
     problems.push({
@@ -69,7 +76,13 @@ export async function loadTasks(
       settings.workspace
     )
   ]
-  return { found, tasks: loaded.tasks, names: loaded.names, problems, warnings }
+  return {
+    found,
+    tasks: verified.tasks,
+    names: loaded.names,
+    problems,
+    warnings
+  }
 }
 
 /** A task given by the single-task inputs alone, with no config file. */

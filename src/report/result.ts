@@ -1,6 +1,7 @@
 // Every entry of the `result` output is built here, whatever stage it
 // comes from.
 
+import * as path from 'node:path'
 import { describeChanges, type ChangeDetail } from '../plan/decide.js'
 import { summarizeCredentials } from '../plan/credentials.js'
 import type { ReadyTask } from '../package/stage.js'
@@ -26,12 +27,18 @@ export interface TaskResult {
   files?: number
   fingerprint?: string
   durationMs?: number
+  /** `verify`: whether the execution passed; absent when not executed. */
+  verified?: boolean
+  /** How long the execution (and reading its log) took. */
+  verifyMs?: number
   error?: string
   /**
    * Before → after of each change, for the log, summary and comment only:
    * `orderResult` leaves it out of the `result` output (keys only there).
    */
   details?: ChangeDetail[]
+  /** The verify lines of the task's log group (log only, never an output). */
+  verifyLog?: string[]
 }
 
 /** The key order of a result entry, for readable JSON. */
@@ -48,6 +55,8 @@ export function orderResult(result: TaskResult): TaskResult {
     'files',
     'fingerprint',
     'durationMs',
+    'verified',
+    'verifyMs',
     'error'
   ]
   for (const key of keys) {
@@ -123,8 +132,11 @@ export function invalidConfigResult(
   problems: ConfigProblem[]
 ): TaskResult {
   const count = `${problems.length} problem${problems.length > 1 ? 's' : ''}`
+  // A problem in another file of the task (task-verify.json) names it.
+  const fileOf = (p: ConfigProblem) =>
+    p.file && p.file !== at.config ? path.posix.basename(p.file) : undefined
   const text = problems
-    .map(p => [p.field, p.rule].filter(Boolean).join(': '))
+    .map(p => [fileOf(p), p.field, p.rule].filter(Boolean).join(': '))
     .join('; ')
   return { ...at, status: 'failed', error: `${count}: ${text}` }
 }
