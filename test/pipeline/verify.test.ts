@@ -137,6 +137,48 @@ describe('verify (in-process, the fake executes the handlers)', () => {
     expect(executions(fake)).toEqual(['good'])
   })
 
+  it('honours a cancel during an execution, and never retries it', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/slow/task-config.json': taskConfig('slow'),
+      'tasks/slow/task-verify.json': '{}',
+      'tasks/slow/build/index.js': 'exports.handler = async () => 1\n'
+    })
+    // The execution's rule is used up once it is in flight.
+    fake.fault({ method: 'POST', path: /\/execute$/, delayMs: 30_000 })
+    const run = await syncInProcess(
+      fake,
+      ws.dir,
+      { path: 'tasks', verify: 'true' },
+      { interruptWhen: () => fake.pendingFaults().length === 0 }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.endAfterCancelMs).toBeLessThan(5000)
+    expect(run.result[0]).toMatchObject({
+      status: 'failed',
+      verified: false,
+      error: 'verify: outcome unknown (cancelled) (the function stays deployed)'
+    })
+  })
+
+  it('does not retry an execution whose answer was lost', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/once/task-config.json': taskConfig('once'),
+      'tasks/once/task-verify.json': '{}',
+      'tasks/once/build/index.js': 'exports.handler = async () => 1\n'
+    })
+    fake.fault({ method: 'POST', path: /\/execute$/, drop: 'after' })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true'
+    })
+    expect(run.result[0]?.error).toMatch(
+      /^verify: executing function once failed: /
+    )
+    expect(executions(fake)).toEqual(['once'])
+  })
+
   it('keeps the verify error when the log cannot be read, and says why', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
