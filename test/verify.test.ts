@@ -66,7 +66,8 @@ describe('executionFailure', () => {
         taskId: 't',
         runtimeError: {
           name: 'Runtime.ImportModuleError',
-          message: "Error: Cannot find module 'x'"
+          message:
+            "Error: Cannot find module 'x'\nRequire stack:\n- /var/task/index.js"
         }
       },
       { value: 1 },

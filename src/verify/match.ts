@@ -21,7 +21,9 @@ export function executionFailure(
   const { runtimeError } = execution
   if (runtimeError) {
     const name = runtimeError.name || 'Error'
-    return `the function failed: ${name}: ${runtimeError.message ?? ''}`.trim()
+    // One line: the rest (a require stack) is in the function's log.
+    const message = (runtimeError.message ?? '').split('\n', 1)[0] ?? ''
+    return `the function failed: ${name}: ${shortened(message, 300)}`.trim()
   }
   if (execution.status !== 'complete') {
     return `the execution ended ${JSON.stringify(execution.status ?? null)}, not "complete"`
@@ -65,6 +67,9 @@ function keyPath(key: string): string {
 
 /** A value as JSON, cut short: it is one line of an error. */
 function shown(value: unknown): string {
-  const text = value === undefined ? 'nothing' : JSON.stringify(value)
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text
+  return shortened(value === undefined ? 'nothing' : JSON.stringify(value), 80)
+}
+
+function shortened(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text
 }
