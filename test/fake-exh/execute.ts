@@ -5,7 +5,7 @@
 // with a null result.
 
 import AdmZip from 'adm-zip'
-import { fork } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
@@ -44,7 +44,7 @@ async function execute(ctx: RouteContext): Promise<ReturnType<typeof ok>> {
     createdByUserId: ctx.user?.id
   }
   const outcome = fn.runtime.startsWith('nodejs')
-    ? await runHandler(fn, task)
+    ? await runHandler(fn, task, ctx.state.executions)
     : { result: null, log: [] }
   ctx.state.taskLogs.set(task.id, outcome.log)
   if (outcome.error) {
@@ -56,7 +56,8 @@ async function execute(ctx: RouteContext): Promise<ReturnType<typeof ok>> {
 /** One child process per execution, killed at the function's time limit. */
 async function runHandler(
   fn: StoredFunction,
-  task: Record<string, unknown>
+  task: Record<string, unknown>,
+  running: Set<ChildProcess>
 ): Promise<RunOutcome> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fake-exh-lambda-'))
   try {
@@ -73,6 +74,7 @@ async function runHandler(
         execArgv: [],
         stdio: ['ignore', 'pipe', 'pipe', 'ipc']
       })
+      running.add(child)
       const collect = (chunk: Buffer): void => {
         log.push(...chunk.toString('utf8').split('\n').filter(Boolean))
       }
@@ -94,6 +96,7 @@ async function runHandler(
       })
       child.on('close', code => {
         clearTimeout(timer)
+        running.delete(child)
         resolve({
           ...(answer ?? {
             error: {

@@ -347,6 +347,7 @@ export async function startFakeExh(
   const close = () => {
     closed ??= new Promise<void>(resolve => {
       closing.abort()
+      for (const child of state.executions) child.kill('SIGKILL')
       server.close(() => {
         resolve()
       })

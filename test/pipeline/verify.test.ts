@@ -161,6 +161,23 @@ describe('verify (in-process, the fake executes the handlers)', () => {
     })
   })
 
+  it('gives an execution its timeLimit on top of request-timeout', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/runs/task-config.json': taskConfig('runs', { timeLimit: 5 }),
+      'tasks/runs/task-verify.json': '{}',
+      'tasks/runs/build/index.js': 'exports.handler = async () => 1\n'
+    })
+    // Longer than request-timeout, well within timeLimit + request-timeout.
+    fake.fault({ method: 'POST', path: /\/execute$/, delayMs: 1100 })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true',
+      'request-timeout': '1'
+    })
+    expect(run.result[0], run.log).toMatchObject({ verified: true })
+  })
+
   it('does not retry an execution whose answer was lost', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
