@@ -10,7 +10,11 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs']
+          allowDefaultProject: [
+            'eslint.config.js',
+            'scripts/*.mjs',
+            'test/fake-exh/*.mjs'
+          ]
         },
         tsconfigRootDir: import.meta.dirname
       }

@@ -3235,8 +3235,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path9) {
-      let input = path9;
+    function removeDotSegments(path12) {
+      let input = path12;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3310,11 +3310,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path9) {
-      if (path9 === "" || path9[0] === "/") {
-        return removeDotSegments(path9);
+    function removeDotSegmentsRelative(path12) {
+      if (path12 === "" || path12[0] === "/") {
+        return removeDotSegments(path12);
       }
-      const segments = path9.split("/");
+      const segments = path12.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3677,8 +3677,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path9 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path9 && path9 !== "/" ? path9 : void 0;
+        const path12 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path12 && path12 !== "/" ? path12 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -6988,7 +6988,7 @@ var require_utils2 = __commonJS({
       return true;
     }
     var isDate = kindOfTest("Date");
-    var isFile = kindOfTest("File");
+    var isFile2 = kindOfTest("File");
     var isBlob = kindOfTest("Blob");
     var isFileList = kindOfTest("FileList");
     function isFunction(val) {
@@ -7166,7 +7166,7 @@ var require_utils2 = __commonJS({
       isEmptyObject,
       isUndefined,
       isDate,
-      isFile,
+      isFile: isFile2,
       isBlob,
       isFunction,
       isStream,
@@ -16184,11 +16184,11 @@ var require_mime_types = __commonJS({
       }
       return exts[0];
     }
-    function lookup(path9) {
-      if (!path9 || typeof path9 !== "string") {
+    function lookup(path12) {
+      if (!path12 || typeof path12 !== "string") {
         return false;
       }
-      var extension2 = extname("x." + path9).toLowerCase().substr(1);
+      var extension2 = extname("x." + path12).toLowerCase().substr(1);
       if (!extension2) {
         return false;
       }
@@ -17328,7 +17328,7 @@ var require_form_data = __commonJS({
     "use strict";
     var CombinedStream = require_combined_stream();
     var util = __require("util");
-    var path9 = __require("path");
+    var path12 = __require("path");
     var http2 = __require("http");
     var https2 = __require("https");
     var parseUrl = __require("url").parse;
@@ -17402,12 +17402,12 @@ var require_form_data = __commonJS({
         if (value.end != void 0 && value.end != Infinity && value.start != void 0) {
           callback(null, value.end + 1 - (value.start ? value.start : 0));
         } else {
-          fs4.stat(value.path, function(err, stat6) {
+          fs4.stat(value.path, function(err, stat7) {
             if (err) {
               callback(err);
               return;
             }
-            var fileSize = stat6.size - (value.start ? value.start : 0);
+            var fileSize = stat7.size - (value.start ? value.start : 0);
             callback(null, fileSize);
           });
         }
@@ -17459,11 +17459,11 @@ var require_form_data = __commonJS({
     FormData3.prototype._getContentDisposition = function(value, options) {
       var filename;
       if (typeof options.filepath === "string") {
-        filename = path9.normalize(options.filepath).replace(/\\/g, "/");
+        filename = path12.normalize(options.filepath).replace(/\\/g, "/");
       } else if (options.filename || value && (value.name || value.path)) {
-        filename = path9.basename(options.filename || value && (value.name || value.path));
+        filename = path12.basename(options.filename || value && (value.name || value.path));
       } else if (value && value.readable && hasOwn(value, "httpVersion")) {
-        filename = path9.basename(value.client._httpMessage.path || "");
+        filename = path12.basename(value.client._httpMessage.path || "");
       }
       if (filename) {
         return 'filename="' + escapeHeaderParam(filename) + '"';
@@ -17664,9 +17664,9 @@ var require_toFormData = __commonJS({
     function removeBrackets(key) {
       return utils.endsWith(key, "[]") ? key.slice(0, -2) : key;
     }
-    function renderKey(path9, key, dots) {
-      if (!path9) return key;
-      return path9.concat(key).map(function each(token, i2) {
+    function renderKey(path12, key, dots) {
+      if (!path12) return key;
+      return path12.concat(key).map(function each(token, i2) {
         token = removeBrackets(token);
         return !dots && i2 ? "[" + token + "]" : token;
       }).join(dots ? "." : "");
@@ -17732,9 +17732,9 @@ var require_toFormData = __commonJS({
         });
         stack.pop();
       }
-      function defaultVisitor(value, key, path9) {
+      function defaultVisitor(value, key, path12) {
         var arr = value;
-        if (value && !path9 && typeof value === "object") {
+        if (value && !path12 && typeof value === "object") {
           if (utils.endsWith(key, "{}")) {
             key = metaTokens ? key : key.slice(0, -2);
             assertValueDepth(value, 1);
@@ -17754,7 +17754,7 @@ var require_toFormData = __commonJS({
         if (isVisitable(value)) {
           return true;
         }
-        formData.append(renderKey(path9, key, dots), convertValue(value));
+        formData.append(renderKey(path12, key, dots), convertValue(value));
         return false;
       }
       var exposedHelpers = Object.assign(predicates, {
@@ -17762,7 +17762,7 @@ var require_toFormData = __commonJS({
         convertValue,
         isVisitable
       });
-      function build(value, path9, depth) {
+      function build(value, path12, depth) {
         if (utils.isUndefined(value)) return;
         depth = depth || 0;
         if (depth > maxDepth) {
@@ -17772,7 +17772,7 @@ var require_toFormData = __commonJS({
           );
         }
         if (stack.indexOf(value) !== -1) {
-          throw Error("Circular reference detected in " + path9.join("."));
+          throw Error("Circular reference detected in " + path12.join("."));
         }
         stack.push(value);
         utils.forEach(value, function each(el, key) {
@@ -17780,11 +17780,11 @@ var require_toFormData = __commonJS({
             formData,
             el,
             utils.isString(key) ? key.trim() : key,
-            path9,
+            path12,
             exposedHelpers
           );
           if (result === true) {
-            build(el, path9 ? path9.concat(key) : [key], depth + 1);
+            build(el, path12 ? path12.concat(key) : [key], depth + 1);
           }
         });
         stack.pop();
@@ -17997,7 +17997,7 @@ var require_toURLEncodedForm = __commonJS({
     var platform3 = require_platform();
     module.exports = function toURLEncodedForm(data, options) {
       return toFormData(data, new platform3.classes.URLSearchParams(), Object.assign({
-        visitor: function(value, key, path9, helpers) {
+        visitor: function(value, key, path12, helpers) {
           if (platform3.isNode && utils.isBuffer(value)) {
             this.append(key, value.toString("base64"));
             return false;
@@ -18016,8 +18016,8 @@ var require_formDataToJSON = __commonJS({
     var utils = require_utils2();
     var AxiosError = require_AxiosError();
     var MAX_FORM_DATA_TO_JSON_DEPTH = 100;
-    function assertPathDepth(path9) {
-      var depth = path9.length - 1;
+    function assertPathDepth(path12) {
+      var depth = path12.length - 1;
       if (depth > MAX_FORM_DATA_TO_JSON_DEPTH) {
         throw new AxiosError(
           "Maximum object depth of " + MAX_FORM_DATA_TO_JSON_DEPTH + " exceeded (got " + depth + " levels)",
@@ -18043,11 +18043,11 @@ var require_formDataToJSON = __commonJS({
       return obj;
     }
     function formDataToJSON(formData) {
-      function buildPath(path9, value, target, index) {
-        var name = path9[index++];
+      function buildPath(path12, value, target, index) {
+        var name = path12[index++];
         if (name === "__proto__") return true;
         var isNumericKey = Number.isFinite(+name);
-        var isLast = index >= path9.length;
+        var isLast = index >= path12.length;
         name = !name && utils.isArray(target) ? target.length : name;
         if (isLast) {
           if (utils.hasOwnProperty(target, name)) {
@@ -18060,7 +18060,7 @@ var require_formDataToJSON = __commonJS({
         if (!target[name] || !utils.isObject(target[name])) {
           target[name] = [];
         }
-        var result = buildPath(path9, value, target[name], index);
+        var result = buildPath(path12, value, target[name], index);
         if (result && utils.isArray(target[name])) {
           target[name] = arrayToObject(target[name]);
         }
@@ -18069,9 +18069,9 @@ var require_formDataToJSON = __commonJS({
       if (utils.isFormData(formData) && utils.isFunction(formData.entries)) {
         var obj = {};
         utils.forEachEntry(formData, function(name, value) {
-          var path9 = parsePropPath(name);
-          assertPathDepth(path9);
-          buildPath(path9, value, obj, 0);
+          var path12 = parsePropPath(name);
+          assertPathDepth(path12);
+          buildPath(path12, value, obj, 0);
         });
         return obj;
       }
@@ -18112,14 +18112,14 @@ var require_cookies = __commonJS({
       // Standard browser envs support document.cookie
       /* @__PURE__ */ (function standardBrowserEnv() {
         return {
-          write: function write(name, value, expires, path9, domain, secure) {
+          write: function write(name, value, expires, path12, domain, secure) {
             var cookie = [];
             cookie.push(name + "=" + encodeURIComponent(value));
             if (utils.isNumber(expires)) {
               cookie.push("expires=" + new Date(expires).toGMTString());
             }
-            if (utils.isString(path9)) {
-              cookie.push("path=" + path9);
+            if (utils.isString(path12)) {
+              cookie.push("path=" + path12);
             }
             if (utils.isString(domain)) {
               cookie.push("domain=" + domain);
@@ -20058,7 +20058,7 @@ var require_http2 = __commonJS({
     var httpFollow = require_http();
     var httpsFollow = require_https();
     var url = __require("url");
-    var path9 = __require("path");
+    var path12 = __require("path");
     var zlib2 = __require("zlib");
     var VERSION2 = require_data2().version;
     var transitionalDefaults = require_transitional();
@@ -20092,7 +20092,7 @@ var require_http2 = __commonJS({
       if (/^\\\\[.?]\\pipe\\/i.test(socketPath)) {
         return socketPath;
       }
-      return path9.resolve(socketPath);
+      return path12.resolve(socketPath);
     }
     function getAllowedSocketPaths(config) {
       var allowedSocketPaths = config.allowedSocketPaths;
@@ -24922,8 +24922,15 @@ function readRunOptions(read, pathInput) {
     buildCommand: input("build-command") || void 0,
     githubToken: read.secret("github-token"),
     commentOnPr: read.flag("comment-on-pr", false),
-    label: input("label")
+    label: input("label"),
+    verify: readVerify(input("verify"), fail)
   };
+}
+function readVerify(raw, fail) {
+  const mode = oneOf(raw || "false", ["false", "true", "all"]);
+  if (mode) return mode;
+  fail("verify", `must be false, true or all, not "${raw}"`);
+  return "false";
 }
 function pickCredentials(given) {
   const missing = [];
@@ -25028,8 +25035,8 @@ function parseInteger(name, raw, fail, min) {
 }
 var MAX_REQUEST_TIMEOUT = 3600;
 function readTimeout(raw, fail) {
-  const seconds = parsePositiveInteger("request-timeout", raw, fail) ?? 60;
-  if (seconds <= MAX_REQUEST_TIMEOUT) return seconds;
+  const seconds2 = parsePositiveInteger("request-timeout", raw, fail) ?? 60;
+  if (seconds2 <= MAX_REQUEST_TIMEOUT) return seconds2;
   fail("request-timeout", `must be at most ${MAX_REQUEST_TIMEOUT} seconds`);
   return 60;
 }
@@ -25099,6 +25106,9 @@ function lines(raw) {
 function oneOf(value, allowed) {
   return allowed.find((option) => option === value);
 }
+
+// src/report/result.ts
+import * as path2 from "node:path";
 
 // src/plan/decide.ts
 function followingDeployer(config, keys, remote) {
@@ -25371,10 +25381,10 @@ function decideRetry(failure, attempt, options = DEFAULT_RETRY, random = Math.ra
     return { retry: false, reason: `gave up after ${attempt} attempts` };
   }
   if (failure.retryAfterMs !== void 0 && failure.retryAfterMs > options.maxRetryAfterMs) {
-    const seconds = Math.ceil(failure.retryAfterMs / 1e3);
+    const seconds2 = Math.ceil(failure.retryAfterMs / 1e3);
     return {
       retry: false,
-      reason: `the API asked to wait ${seconds} s (Retry-After), more than the ${options.maxRetryAfterMs / 1e3} s this action waits`
+      reason: `the API asked to wait ${seconds2} s (Retry-After), more than the ${options.maxRetryAfterMs / 1e3} s this action waits`
     };
   }
   const exponential = Math.min(
@@ -25692,6 +25702,8 @@ function orderResult(result) {
     "files",
     "fingerprint",
     "durationMs",
+    "verified",
+    "verifyMs",
     "error"
   ];
   for (const key of keys) {
@@ -25760,7 +25772,8 @@ function plannedResult(item) {
   };
 }
 function invalidConfigResult(at, problems) {
-  const text = problems.map((p) => [p.field, p.rule].filter(Boolean).join(": ")).join("; ");
+  const fileOf = (p) => p.file && p.file !== at.config ? path2.posix.basename(p.file) : void 0;
+  const text = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
   return {
     ...at,
     status: "failed",
@@ -25905,9 +25918,9 @@ function cutToBytes(text, bytes) {
   return head.slice(0, Math.max(0, head.lastIndexOf("\n")));
 }
 function outcome(report) {
-  const failed = countStatus(report.results, "failed");
+  const failed2 = countStatus(report.results, "failed");
   if (hasFailed(report)) {
-    return failed ? `\u274C failed (${failed} of ${report.results.length} tasks)` : "\u274C failed";
+    return failed2 ? `\u274C failed (${failed2} of ${report.results.length} tasks)` : "\u274C failed";
   }
   if (report.offline) return "\u{1F50D} validated offline";
   if (report.dryRun) return "\u{1F4DD} plan (dry run)";
@@ -25916,15 +25929,15 @@ function outcome(report) {
 }
 function totalsLine(report) {
   const count2 = (action) => countAction(report.results, action);
-  const failed = countStatus(report.results, "failed");
+  const failed2 = countStatus(report.results, "failed");
   const skipped = countStatus(report.results, "skipped");
-  const seconds = `${(report.durationMs / 1e3).toFixed(1)} s`;
+  const seconds2 = `${(report.durationMs / 1e3).toFixed(1)} s`;
   const host = report.host ? ` on ${markdownCode(report.host)}` : "";
   if (report.command === "list") {
     return `${plural(report.functions?.length ?? 0, "function")}${host}.`;
   }
   if (report.offline) {
-    return `${count2("validate")} valid, ${failed} invalid, ${skipped} skipped (${seconds}).`;
+    return `${count2("validate")} valid, ${failed2} invalid, ${skipped} skipped (${seconds2}).`;
   }
   const pieces = report.dryRun ? [
     `${count2("create")} to create`,
@@ -25937,9 +25950,9 @@ function totalsLine(report) {
     `${count2("unchanged")} unchanged`,
     ...count2("delete") ? [`${count2("delete")} deleted`] : []
   ];
-  if (failed) pieces.push(`${failed} failed`);
+  if (failed2) pieces.push(`${failed2} failed`);
   if (skipped) pieces.push(`${skipped} skipped`);
-  return `**${report.dryRun ? "Plan" : "Totals"}**${host}: ${pieces.join(", ")} (${seconds}).`;
+  return `**${report.dryRun ? "Plan" : "Totals"}**${host}: ${pieces.join(", ")} (${seconds2}).`;
 }
 function resultsTable(results) {
   const unchanged = results.filter(
@@ -25947,16 +25960,24 @@ function resultsTable(results) {
   );
   const collapse = results.length > MAX_TASK_ROWS && unchanged.length > 0;
   const rows = collapse ? results.filter((r) => !unchanged.includes(r)) : results;
+  const verify = results.some((r) => r.verified !== void 0);
   const lines2 = [
-    "| Task | Action | Status | Details | Code | Time |",
-    "| --- | --- | --- | --- | --- | --- |",
+    `| Task | Action | Status | Details | Code | Time |${verify ? " Verify |" : ""}`,
+    `| --- | --- | --- | --- | --- | --- |${verify ? " --- |" : ""}`,
     ...rows.map(
-      (r) => `| ${markdownCodeCut(r.name ?? r.config ?? "?")} | ${r.action ?? ""} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${r.durationMs === void 0 ? "" : `${(r.durationMs / 1e3).toFixed(1)} s`} |`
+      (r) => `| ${markdownCodeCut(r.name ?? r.config ?? "?")} | ${r.action ?? ""} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${seconds(r.durationMs)} |${verify ? ` ${verifyCell(r)} |` : ""}`
     )
   ];
   if (collapse) lines2.push(`
 \u2026and ${unchanged.length} unchanged tasks.`);
   return lines2.join("\n");
+}
+function seconds(ms) {
+  return ms === void 0 ? "" : `${(ms / 1e3).toFixed(1)} s`;
+}
+function verifyCell(result) {
+  if (result.verified === void 0) return "";
+  return `${result.verified ? "\u2705" : "\u274C"} ${seconds(result.verifyMs)}`;
 }
 function detailsCell(result) {
   if (result.status === "failed" || result.status === "skipped") {
@@ -25988,16 +26009,16 @@ function detailsCell(result) {
   return [...note, ...changes ? [changes] : []].join("<br>");
 }
 function withinCell(items, raw, render, separator) {
-  const shown = [];
+  const shown2 = [];
   let used = 0;
   for (const item of items) {
     const length = raw(item).length;
-    if (shown.length && used + length > CELL_LIMIT) break;
+    if (shown2.length && used + length > CELL_LIMIT) break;
     used += length;
-    shown.push(shown.length ? render(item) : renderFirst(item, raw, render));
+    shown2.push(shown2.length ? render(item) : renderFirst(item, raw, render));
   }
-  const more = items.length - shown.length;
-  return shown.join(separator) + (more ? ` \u2026 and ${more} more` : "");
+  const more = items.length - shown2.length;
+  return shown2.join(separator) + (more ? ` \u2026 and ${more} more` : "");
 }
 function renderFirst(item, raw, render) {
   if (raw(item).length <= CELL_LIMIT) return render(item);
@@ -26247,24 +26268,24 @@ function replaceWord(text, word, by) {
 
 // src/build.ts
 import { spawn } from "node:child_process";
-import * as path4 from "node:path";
+import * as path5 from "node:path";
 
 // src/config/validate.ts
 import { constants as constants3 } from "node:fs";
 import { open as open2, realpath, stat as stat2 } from "node:fs/promises";
-import * as path3 from "node:path";
+import * as path4 from "node:path";
 
 // src/paths.ts
-import * as path2 from "node:path";
+import * as path3 from "node:path";
 function isInside(root, candidate) {
-  const rel = path2.relative(root, candidate);
-  return rel === "" || rel !== ".." && !rel.startsWith(`..${path2.sep}`) && !path2.isAbsolute(rel);
+  const rel = path3.relative(root, candidate);
+  return rel === "" || rel !== ".." && !rel.startsWith(`..${path3.sep}`) && !path3.isAbsolute(rel);
 }
 function toPosix(p) {
-  return p.split(path2.sep).join("/");
+  return p.split(path3.sep).join("/");
 }
 function posixRelative(from, to) {
-  return toPosix(path2.relative(from, to)) || ".";
+  return toPosix(path3.relative(from, to)) || ".";
 }
 
 // src/config/validate.ts
@@ -27241,8 +27262,8 @@ function parseJson(source) {
     ok: true,
     document: {
       value,
-      locate: (path9, key = false) => {
-        const node = nodeAt(tree, path9);
+      locate: (path12, key = false) => {
+        const node = nodeAt(tree, path12);
         const keyNode = key ? keyOf(node) : void 0;
         return position((keyNode ?? node).offset);
       }
@@ -27264,9 +27285,9 @@ function tooDeepAt(text, limit) {
   }
   return void 0;
 }
-function nodeAt(root, path9) {
+function nodeAt(root, path12) {
   let node = root;
-  for (const segment of path9) {
+  for (const segment of path12) {
     const child = childAt(node, segment);
     if (!child) return node;
     node = child;
@@ -27349,13 +27370,13 @@ function placeholderName(value) {
 function isDeployerVariable(name) {
   return CREDENTIAL_VARIABLES.includes(name);
 }
-function isEnvironmentValue(path9) {
-  return path9.length === 2 && path9[0] === "environment";
+function isEnvironmentValue(path12) {
+  return path12.length === 2 && path12[0] === "environment";
 }
-function refusalOf(variable, path9) {
+function refusalOf(variable, path12) {
   if (/^input_/i.test(variable)) return "is one of this action's inputs";
   if (isDeployerVariable(variable)) {
-    return isEnvironmentValue(path9) ? void 0 : "is the deploying credentials: it may only be an environment value";
+    return isEnvironmentValue(path12) ? void 0 : "is the deploying credentials: it may only be an environment value";
   }
   if (/^ACTIONS_/i.test(variable) || isCredentialVariable(variable)) {
     return "is the runner's own (a token or its plumbing)";
@@ -27370,34 +27391,34 @@ function substitute(value, options) {
     denied: [],
     deployer: []
   };
-  const placeholder = (node, variable, path9) => {
-    const reason = refusalOf(variable, path9);
+  const placeholder = (node, variable, path12) => {
+    const reason = refusalOf(variable, path12);
     if (reason) {
-      result.denied.push({ path: path9, variable, reason });
+      result.denied.push({ path: path12, variable, reason });
       return node;
     }
     const fromDeployer = isDeployerVariable(variable);
     const found = fromDeployer ? deployer[variable] : env[variable];
     if (fromDeployer) {
-      result.deployer.push({ path: path9, variable, known: Boolean(found) });
-    } else if (!found) result.missing.push({ path: path9, variable });
+      result.deployer.push({ path: path12, variable, known: Boolean(found) });
+    } else if (!found) result.missing.push({ path: path12, variable });
     if (!found) return unsetAsEmpty ? "" : node;
-    onSubstituted(found, path9);
+    onSubstituted(found, path12);
     return found;
   };
-  const walk3 = (node, path9) => {
+  const walk3 = (node, path12) => {
     const variable = placeholderName(node);
     if (variable !== void 0) {
-      return placeholder(node, variable, path9);
+      return placeholder(node, variable, path12);
     }
     if (Array.isArray(node)) {
-      return node.map((item, index) => walk3(item, [...path9, String(index)]));
+      return node.map((item, index) => walk3(item, [...path12, String(index)]));
     }
     if (isObject(node)) {
       return Object.fromEntries(
         Object.entries(node).map(([key, item]) => [
           key,
-          walk3(item, [...path9, key])
+          walk3(item, [...path12, key])
         ])
       );
     }
@@ -27416,16 +27437,19 @@ function isObject(value) {
 
 // src/config/validate.ts
 var NONBLOCK = constants3.O_NONBLOCK;
-var compiled;
-function validateSchema(value) {
-  compiled ??= new import_ajv.Ajv({
-    allErrors: true,
-    verbose: true,
-    validateSchema: false,
-    meta: false
-  }).compile(task_config_schema_default);
-  return compiled(value) ? [] : compiled.errors ?? [];
+function schemaValidator(shipped) {
+  let compiled;
+  return (value) => {
+    compiled ??= new import_ajv.Ajv({
+      allErrors: true,
+      verbose: true,
+      validateSchema: false,
+      meta: false
+    }).compile(shipped);
+    return compiled(value) ? [] : compiled.errors ?? [];
+  };
 }
+var validateSchema = schemaValidator(task_config_schema_default);
 var PATTERN_RULES = {
   "^[A-Za-z0-9-]+$": "must be one or more letters, digits or -",
   "^[A-Za-z_][A-Za-z0-9_]*$": "must start with a letter or _ and hold only letters, digits and _"
@@ -27467,9 +27491,9 @@ async function loadTaskConfigs(found, options) {
     })
   );
   problems.push(...checks.flatMap((checked) => checked.problems));
-  const failed = new Set(problems.map((problem) => problem.file));
+  const failed2 = new Set(problems.map((problem) => problem.file));
   const tasks2 = checks.flatMap(
-    ({ task }) => task && !failed.has(task.configFile) ? [task] : []
+    ({ task }) => task && !failed2.has(task.configFile) ? [task] : []
   );
   const names = parsed.flatMap((config) => config.name ? [config.name] : []);
   return {
@@ -27661,7 +27685,7 @@ function checkUnselected(config) {
 }
 async function checkSelected(config, options, overrides, roots) {
   const { problems, warnings, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
-  const configDir = path3.dirname(config.found.file);
+  const configDir = path4.dirname(config.found.file);
   const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
   if (isObject(value) && value.description === "") delete value.description;
   problems.push(
@@ -27696,7 +27720,9 @@ async function checkSelected(config, options, overrides, roots) {
       searchRoot: config.found.root,
       locations: {
         path: config.document.locate(["path"]),
-        environment: config.document.locate(["environment"])
+        environment: config.document.locate(["environment"]),
+        entryPoint: config.document.locate(["entryPoint"]),
+        timeLimit: config.document.locate(["timeLimit"])
       }
     }
   };
@@ -27812,11 +27838,11 @@ async function codeFolderOf(config, value, overrides, context) {
   if (typeof value.path !== "string" || unresolved.has("path")) {
     return { problems: [] };
   }
-  if (path3.isAbsolute(value.path)) {
+  if (path4.isAbsolute(value.path)) {
     const rule2 = "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)";
     return { problems: [{ ...fileProblem(config, ["path"]), rule: rule2 }] };
   }
-  const codeDir = path3.resolve(path3.dirname(config.found.file), value.path);
+  const codeDir = path4.resolve(path4.dirname(config.found.file), value.path);
   if (builtLater && !await exists2(codeDir)) return { codeDir, problems: [] };
   const rule = await checkCodeFolder(codeDir, workspace, allowed);
   const problems = rule ? [{ ...fileProblem(config, ["path"]), rule }] : [];
@@ -27853,26 +27879,26 @@ function reservedKeys(environment, hasCredentials) {
   return reserved;
 }
 async function checkCodeFolder(dir, workspace, allowed) {
-  const shown = `code folder ${displayPath(workspace, dir)}`;
+  const shown2 = `code folder ${displayPath(workspace, dir)}`;
   let real;
   try {
-    if (!(await stat2(dir)).isDirectory()) return `${shown} points to a file`;
+    if (!(await stat2(dir)).isDirectory()) return `${shown2} points to a file`;
     real = await realpath(dir);
   } catch (error2) {
     const code = error2.code;
-    return code === "ENOENT" || code === "ENOTDIR" ? `${shown} not found` : `${shown} cannot be read (${code ?? String(error2)})`;
+    return code === "ENOENT" || code === "ENOTDIR" ? `${shown2} not found` : `${shown2} cannot be read (${code ?? String(error2)})`;
   }
   const root = allowed.find((dir2) => isInside(dir2, real));
   if (root === void 0) {
-    return `${shown} must be inside the workspace (its real path is ${real})`;
+    return `${shown2} must be inside the workspace (its real path is ${real})`;
   }
   if (inGitFolder(root, real)) {
-    return `${shown} is or lies inside a .git folder (its real path is ${displayPath(workspace, real)}): .git holds the checkout's credentials and is never packaged`;
+    return `${shown2} is or lies inside a .git folder (its real path is ${displayPath(workspace, real)}): .git holds the checkout's credentials and is never packaged`;
   }
   return void 0;
 }
 function inGitFolder(root, real) {
-  return path3.relative(root, real).split(path3.sep).some((segment) => segment.toLowerCase() === ".git");
+  return path4.relative(root, real).split(path4.sep).some((segment) => segment.toLowerCase() === ".git");
 }
 async function checkTaskCodeFolder(task, workspace) {
   const allowed = await Promise.all(
@@ -27907,7 +27933,7 @@ function rootResolver(workspace) {
   return (root) => Promise.all([real(workspace), real(root)]);
 }
 async function realOrSame(dir) {
-  return realpath(dir).catch(() => path3.resolve(dir));
+  return realpath(dir).catch(() => path4.resolve(dir));
 }
 function overrideFields(overrides, base) {
   const { code, ...fields } = overrides;
@@ -27924,18 +27950,18 @@ function isOverridden(overrides, field) {
   const key = field === "path" ? "code" : field;
   return overrides[key] !== void 0;
 }
-function schemaIssues(value) {
-  return validateSchema(value).flatMap((error2) => issueOf(error2, value));
+function schemaIssues(value, validate = validateSchema) {
+  return validate(value).flatMap((error2) => issueOf(error2, value));
 }
 function issueOf(error2, value) {
   const instance = parsePointer(error2.instancePath);
   const params = error2.params;
   const property = (name) => [...instance, String(name)];
-  const issue2 = (path9, rule, where = {}) => [
+  const issue2 = (path12, rule, where = {}) => [
     {
       keyword: error2.keyword,
-      path: path9,
-      locateAt: where.locateAt ?? path9,
+      path: path12,
+      locateAt: where.locateAt ?? path12,
       key: where.key ?? false,
       instance,
       rule
@@ -28165,7 +28191,7 @@ async function buildTasks(tasks2, command, workspace, run2, signal) {
   const cancelled = () => signal.aborted;
   for (const task of tasks2) {
     if (cancelled()) break;
-    const cwd = task.configFile ? path4.join(workspace, path4.dirname(task.configFile)) : workspace;
+    const cwd = task.configFile ? path5.join(workspace, path5.dirname(task.configFile)) : workspace;
     const { code, lastLines: lastLines2 } = await run2(command, cwd, `build ${task.name}`);
     if (cancelled()) break;
     if (code !== 0) {
@@ -28226,14 +28252,14 @@ async function withoutWorkflowCommands(work) {
 import { setMaxListeners } from "node:events";
 import { mkdtemp, rm as rm3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import * as path8 from "node:path";
+import * as path11 from "node:path";
 
 // src/config/load.ts
 import { stat as stat4 } from "node:fs/promises";
 
 // src/discover.ts
 import { readdir as readdir2, readFile, realpath as realpath2, stat as stat3 } from "node:fs/promises";
-import * as path5 from "node:path";
+import * as path6 from "node:path";
 var CONFIG_FILE_NAME = "task-config.json";
 var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
 async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder, signal) {
@@ -28274,27 +28300,27 @@ async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder,
   return { ...state.result, configs };
 }
 function patternHint(workspace, searched) {
-  const shown = relative3(workspace, searched);
-  const at = shown.search(/[*?[]/);
+  const shown2 = relative3(workspace, searched);
+  const at = shown2.search(/[*?[]/);
   if (at < 0) return "";
-  const folder = shown.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
+  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
   return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${forLog(folder)})`;
 }
 async function searchPath(searched, state) {
-  const shown = forLog(relative3(state.workspace, searched));
+  const shown2 = forLog(relative3(state.workspace, searched));
   const stats = await stat3(searched).catch(() => void 0);
   if (!stats)
-    return `${shown} does not exist${patternHint(state.workspace, searched)}`;
+    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
   const real = await realpath2(searched);
   if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
-    return `${shown} is a symlink to a target outside the workspace`;
+    return `${shown2} is a symlink to a target outside the workspace`;
   }
   if (stats.isDirectory()) {
     await walk(searched, real, searched, state);
   } else if (stats.isFile()) {
-    await addConfig(searched, real, path5.dirname(searched), state);
+    await addConfig(searched, real, path6.dirname(searched), state);
   } else {
-    return `${shown} is neither a file nor a folder`;
+    return `${shown2} is neither a file nor a folder`;
   }
   return void 0;
 }
@@ -28313,16 +28339,16 @@ async function walk(folder, real, root, state) {
   entries.sort((a, b) => compare2(a.name, b.name));
   const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
   if (config && !config.isDirectory()) {
-    const target = await followed(path5.join(folder, config.name), state);
+    const target = await followed(path6.join(folder, config.name), state);
     if (target && !target.isDirectory) {
-      await addConfig(path5.join(folder, config.name), target.real, root, state);
+      await addConfig(path6.join(folder, config.name), target.real, root, state);
     }
   }
   for (const entry of entries) {
     if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
     if (entry === config) continue;
-    const full = path5.join(folder, entry.name);
-    const target = entry.isDirectory() ? { real: path5.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
+    const full = path6.join(folder, entry.name);
+    const target = entry.isDirectory() ? { real: path6.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
     if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
     await walk(full, target.real, root, state);
   }
@@ -28356,15 +28382,15 @@ async function codeFolderBelow(file) {
   }
   const value = config?.path;
   if (typeof value !== "string" || value.startsWith("$")) return void 0;
-  if (path5.isAbsolute(value)) return void 0;
-  const folder = path5.dirname(file);
-  const codeFolder = path5.resolve(folder, value);
+  if (path6.isAbsolute(value)) return void 0;
+  const folder = path6.dirname(file);
+  const codeFolder = path6.resolve(folder, value);
   if (codeFolder === folder || !isInside(folder, codeFolder)) return void 0;
   return realpath2(codeFolder).catch(() => void 0);
 }
 function unreadableWarnings(unreadable, codeFolders, workspace) {
-  const used = new Set(codeFolders.map((folder) => path5.resolve(folder)));
-  return unreadable.filter(({ folder }) => !used.has(path5.resolve(folder))).map(
+  const used = new Set(codeFolders.map((folder) => path6.resolve(folder)));
+  return unreadable.filter(({ folder }) => !used.has(path6.resolve(folder))).map(
     ({ folder, code }) => `skipped folder ${forLog(relative3(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``
   );
 }
@@ -28377,17 +28403,127 @@ function compare2(a, b) {
 
 // src/config/task-filter.ts
 function createTaskFilter(patterns) {
-  const compiled2 = patterns.map((pattern) => ({
+  const compiled = patterns.map((pattern) => ({
     pattern,
     regex: new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`)
   }));
   return {
-    matches: (name) => compiled2.length === 0 || compiled2.some(({ regex }) => regex.test(name)),
-    unmatched: (names) => compiled2.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
+    matches: (name) => compiled.length === 0 || compiled.some(({ regex }) => regex.test(name)),
+    unmatched: (names) => compiled.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
   };
 }
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// src/verify/load.ts
+import { readFile as readFile2 } from "node:fs/promises";
+import * as path7 from "node:path";
+
+// schema/task-verify.schema.json
+var task_verify_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://raw.githubusercontent.com/ExtraHorizon/exh-tasks-action/v1/schema/task-verify.schema.json",
+  title: "exh-tasks-action task-verify.json",
+  description: "How exh-tasks-action verifies a deployed task (input `verify`): the function is executed once with `data`, and must end `complete` with a result that contains `expect.result`. A file of its own beside task-config.json, whose schema allows no extra property. No `$NAME` substitution here.",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    $schema: {
+      description: "The JSON Schema this file follows, for editors.",
+      type: "string"
+    },
+    data: {
+      description: "Any JSON, sent as the execution's data (the task's `data`). Default: {}."
+    },
+    expect: {
+      description: "What the execution must give. Without it, the execution only has to end `complete`.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        result: {
+          description: "JSON the execution's result must contain: objects match when every listed key matches, arrays and scalars by equality."
+        }
+      }
+    }
+  }
+};
+
+// src/verify/load.ts
+var VERIFY_FILE = "task-verify.json";
+var MAX_VERIFY_TIME_LIMIT = 30;
+var DEFAULT_TIME_LIMIT = 30;
+var validateVerify = schemaValidator(task_verify_schema_default);
+async function loadVerifySpecs(tasks2, workspace) {
+  const loaded = await Promise.all(tasks2.map((task) => loadOne(task, workspace)));
+  return {
+    tasks: loaded.map(({ task }) => task),
+    problems: loaded.flatMap(({ problems }) => problems)
+  };
+}
+async function loadOne(task, workspace) {
+  if (!task.configFile) return { task, problems: [] };
+  const file = path7.posix.join(path7.posix.dirname(task.configFile), VERIFY_FILE);
+  const at = { file, task: task.name, config: task.configFile };
+  let text;
+  try {
+    text = await readFile2(path7.join(workspace, file), "utf8");
+  } catch (error2) {
+    const code = error2.code ?? String(error2);
+    if (code === "ENOENT") return { task, problems: [] };
+    return {
+      task,
+      problems: [{ ...at, field: "JSON", rule: `cannot be read (${code})` }]
+    };
+  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    const rule = `invalid JSON: ${parsed.message}`;
+    return {
+      task,
+      problems: [{ ...at, ...parsed.position, field: "JSON", rule }]
+    };
+  }
+  const problems = [
+    ...schemaProblems(parsed.document, at),
+    ...timeLimitProblems(task)
+  ];
+  if (problems.length) return { task, problems };
+  return {
+    task: { ...task, verify: specOf(file, parsed.document.value) },
+    problems
+  };
+}
+function schemaProblems(document2, at) {
+  const problems = schemaIssues(document2.value, validateVerify).map((issue2) => ({
+    ...at,
+    ...document2.locate(issue2.locateAt, issue2.key),
+    field: issue2.path.length ? issue2.path.join(".") : void 0,
+    rule: issue2.rule
+  }));
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+function timeLimitProblems(task) {
+  const limit = task.config.timeLimit ?? DEFAULT_TIME_LIMIT;
+  if (limit <= MAX_VERIFY_TIME_LIMIT) return [];
+  return [
+    {
+      file: task.configFile,
+      ...task.locations?.timeLimit,
+      field: "timeLimit",
+      rule: `must be at most ${MAX_VERIFY_TIME_LIMIT} for a task with ${VERIFY_FILE}, not ${limit}: the API executes a function directly only up to ${MAX_VERIFY_TIME_LIMIT} s (remove ${VERIFY_FILE}, or lower timeLimit)`,
+      task: task.name
+    }
+  ];
+}
+function specOf(file, value) {
+  const spec = isObject(value) ? value : {};
+  const expect = isObject(spec.expect) ? spec.expect : {};
+  return {
+    file,
+    data: spec.data === void 0 ? {} : spec.data,
+    ..."result" in expect ? { expectResult: { value: expect.result } } : {}
+  };
 }
 
 // src/config/load.ts
@@ -28423,6 +28559,8 @@ async function loadTasks(settings2, env, mask, signal) {
     signal
   });
   problems.push(...loaded.problems);
+  const verified = settings2.verify === "false" ? { tasks: loaded.tasks, problems: [] } : await loadVerifySpecs(loaded.tasks, settings2.workspace);
+  problems.push(...verified.problems);
   const unmatched = filter.unmatched(loaded.names);
   if (unmatched.length) {
     problems.push({
@@ -28441,7 +28579,7 @@ async function loadTasks(settings2, env, mask, signal) {
   ];
   return {
     found,
-    tasks: loaded.tasks,
+    tasks: verified.tasks,
     names: loaded.names,
     nameRefs: loaded.nameRefs,
     problems,
@@ -28485,14 +28623,14 @@ async function namesOneFile(settings2, found) {
 }
 
 // src/fingerprint/scan.ts
-import * as path7 from "node:path";
+import * as path9 from "node:path";
 import { createHash as createHash2 } from "node:crypto";
 
 // src/fingerprint/code-folder.ts
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
 import { readlink as readlink2, realpath as realpath3, stat as stat5 } from "node:fs/promises";
-import path6 from "node:path";
+import path8 from "node:path";
 
 // src/pool.ts
 async function mapPool(items, limit, work, options = {}) {
@@ -29068,7 +29206,7 @@ async function* readSegments(folder, options) {
 // src/fingerprint/code-folder.ts
 var CodeFolderError = class extends Error {
   constructor(folder, entry, rule) {
-    super(`${entry ? path6.join(folder, entry) : folder}: ${rule}`);
+    super(`${entry ? path8.join(folder, entry) : folder}: ${rule}`);
     this.folder = folder;
     this.entry = entry;
     this.rule = rule;
@@ -29084,7 +29222,7 @@ var MAX_ENTRIES = 65535;
 var MAX_FILE_BYTES = 4294967294;
 var FINGERPRINT_VERSION = "exh-tasks-action code v1";
 async function walkCodeFolder(root) {
-  const folder = path6.resolve(root);
+  const folder = path8.resolve(root);
   await checkRoot(folder);
   const found = await walk2(folder);
   const context = {
@@ -29124,7 +29262,7 @@ async function walk2(root) {
   const dirs = [""];
   for (let dir = dirs.pop(); dir !== void 0; dir = dirs.pop()) {
     for (const rel of list(root, dir)) {
-      const stats = guardSync(root, rel, () => lstatSync(path6.join(root, rel)));
+      const stats = guardSync(root, rel, () => lstatSync(path8.join(root, rel)));
       const { mode, size } = stats;
       found.push({ path: rel, kind: kindOf(stats), mode, size });
       if (stats.isDirectory()) dirs.push(rel);
@@ -29137,7 +29275,7 @@ function list(root, dir) {
   const names = guardSync(
     root,
     dir || void 0,
-    () => readdirSync(path6.join(root, dir))
+    () => readdirSync(path8.join(root, dir))
   );
   return names.filter((name) => name !== EXCLUDED_NAME).map((name) => {
     const rel = dir ? `${dir}/${name}` : name;
@@ -29198,23 +29336,23 @@ function kindOf(stats) {
 }
 async function checkLink(context, rel) {
   const { root, realRoot, warnings } = context;
-  const target = await guard(root, rel, () => readlink2(path6.join(root, rel)));
+  const target = await guard(root, rel, () => readlink2(path8.join(root, rel)));
   const outside = () => new CodeFolderError(
     root,
     rel,
     `is a symlink to ${target}, which points outside the code folder`
   );
-  const parent = path6.dirname(rel);
-  const stored = path6.isAbsolute(target) ? relativeInside([root, realRoot], parent, path6.normalize(target)) : isInside(root, path6.resolve(root, parent, target)) ? target : void 0;
+  const parent = path8.dirname(rel);
+  const stored = path8.isAbsolute(target) ? relativeInside([root, realRoot], parent, path8.normalize(target)) : isInside(root, path8.resolve(root, parent, target)) ? target : void 0;
   if (stored === void 0) throw outside();
-  const real = await realTarget(path6.join(root, rel));
+  const real = await realTarget(path8.join(root, rel));
   if (real === void 0) {
     warnings.push(
       `${rel} (in the code folder): symlink to ${target} is dangling (its target does not exist); kept as a link`
     );
   } else {
     if (!isInside(realRoot, real)) throw outside();
-    if (path6.relative(realRoot, real).split(path6.sep).includes(EXCLUDED_NAME)) {
+    if (path8.relative(realRoot, real).split(path8.sep).includes(EXCLUDED_NAME)) {
       warnings.push(
         `${rel} (in the code folder): symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`
       );
@@ -29225,7 +29363,7 @@ async function checkLink(context, rel) {
 function relativeInside(bases, parent, target) {
   for (const base of bases) {
     if (isInside(base, target)) {
-      return posixRelative(path6.join(base, parent), target);
+      return posixRelative(path8.join(base, parent), target);
     }
   }
   return void 0;
@@ -29520,11 +29658,11 @@ async function scanTask(task, options) {
 }
 function spoolFile(spoolDir, taskName) {
   const digest = createHash2("sha256").update(taskName).digest("hex");
-  return path7.join(spoolDir, `${digest.slice(0, 32)}.zip`);
+  return path9.join(spoolDir, `${digest.slice(0, 32)}.zip`);
 }
 function codeFolderProblem(task, error2) {
-  const folder = task.configFile ? path7.posix.join(path7.posix.dirname(task.configFile), task.config.path) : void 0;
-  const entry = error2.entry && folder ? path7.posix.join(folder, error2.entry) : error2.entry;
+  const folder = task.configFile ? path9.posix.join(path9.posix.dirname(task.configFile), task.config.path) : void 0;
+  const entry = error2.entry && folder ? path9.posix.join(folder, error2.entry) : error2.entry;
   return {
     file: task.configFile,
     ...task.locations?.path,
@@ -29681,7 +29819,7 @@ async function createFunction(sdk, call, { body, code }, api2) {
     if (!exists3 || !await updateInstead()) throw error2;
   }
 }
-async function sendJson(sdk, method, path9, body, options) {
+async function sendJson(sdk, method, path12, body, options) {
   const data = body.open();
   let request;
   const transport = {
@@ -29697,7 +29835,7 @@ async function sendJson(sdk, method, path9, body, options) {
     const response = await sdk.raw.request({
       ...options,
       method,
-      url: `${TASKS_BASE}${path9}`,
+      url: `${TASKS_BASE}${path12}`,
       data,
       headers: {
         "Content-Type": "application/json",
@@ -31529,12 +31667,12 @@ function createOAuth1HttpClient(http2, options) {
   httpWithAuth.defaults.headers = http2.defaults.headers;
   const { requestLogger, responseLogger } = options;
   async function getMe() {
-    const path9 = `${USER_BASE}/me`;
-    const { data: me } = await http2.get(path9, {
+    const path12 = `${USER_BASE}/me`;
+    const { data: me } = await http2.get(path12, {
       headers: {
         "Content-Type": "application/json",
         ...getOAuth1AuthorizationHeader({
-          url: options.host + path9,
+          url: options.host + path12,
           method: "get",
           consumer,
           tokenData
@@ -33303,28 +33441,28 @@ var filesService = (httpWithAuth) => {
   };
 };
 var api = (client, httpAuth) => {
-  function normalizePath(path9) {
-    return path9.startsWith("/") ? path9 : `/${path9}`;
+  function normalizePath(path12) {
+    return path12.startsWith("/") ? path12 : `/${path12}`;
   }
   return {
-    async get(functionName, path9, options) {
-      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path9)}`, { ...options, customKeys: ["*"] });
+    async get(functionName, path12, options) {
+      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path12)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async post(functionName, path9, data, options) {
-      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path9)}`, data, { ...options, customKeys: ["*"] });
+    async post(functionName, path12, data, options) {
+      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path12)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async put(functionName, path9, data, options) {
-      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path9)}`, data, { ...options, customKeys: ["*"] });
+    async put(functionName, path12, data, options) {
+      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path12)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async delete(functionName, path9, options) {
-      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path9)}`, { ...options, customKeys: ["*"] });
+    async delete(functionName, path12, options) {
+      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path12)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async patch(functionName, path9, data, options) {
-      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path9)}`, data, { ...options, customKeys: ["*"] });
+    async patch(functionName, path12, data, options) {
+      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path12)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     }
   };
@@ -35001,7 +35139,7 @@ function readExchange(raw) {
 }
 function retrying(options, seen) {
   const retry = DEFAULT_RETRY;
-  return async (label, run2, beforeRetry) => {
+  return async (label, run2, beforeRetry, policy = {}) => {
     for (let attempt = 1; ; attempt++) {
       if (options.signal.aborted) {
         throw new ExhApiError(label, "cancelled", {
@@ -35009,10 +35147,10 @@ function retrying(options, seen) {
           cancelled: true
         });
       }
-      const outcome2 = await once(label, attempt, run2, options, seen);
+      const outcome2 = await once(label, attempt, run2, options, seen, policy);
       if (outcome2.ok) return outcome2.value;
       const message = scrubHost(outcome2.message, options.host);
-      const verdict = decideRetry(outcome2.failure, attempt, retry);
+      const verdict = policy.retryable && !policy.retryable(outcome2.failure) ? { retry: false } : decideRetry(outcome2.failure, attempt, retry);
       if (!verdict.retry) {
         throw new ExhApiError(label, message, outcome2.failure, verdict.reason);
       }
@@ -35025,7 +35163,8 @@ function retrying(options, seen) {
     }
   };
 }
-async function once(label, attempt, run2, options, seen) {
+async function once(label, attempt, run2, options, seen, policy) {
+  const timeoutMs = policy.timeoutMs ?? options.requestTimeoutMs;
   const controller = new AbortController();
   const cancel = () => {
     controller.abort();
@@ -35035,18 +35174,21 @@ async function once(label, attempt, run2, options, seen) {
   const timer = setTimeout(() => {
     deadline.passed = true;
     controller.abort();
-  }, options.requestTimeoutMs);
+  }, timeoutMs);
   const started = performance.now();
   let outcome2;
   try {
     const value = await run2({
       shouldRetry: false,
-      timeout: options.requestTimeoutMs,
+      timeout: timeoutMs,
       signal: controller.signal
     });
     outcome2 = { ok: true, value };
   } catch (error2) {
     outcome2 = failedAttempt(error2, deadline.passed, options, seen, controller);
+    if (deadline.passed && policy.timeoutMs !== void 0) {
+      outcome2.message = `timed out after ${timeoutMs / 1e3} s`;
+    }
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener("abort", cancel);
@@ -35232,6 +35374,62 @@ function toUser(user) {
   };
 }
 
+// src/exh/verify.ts
+var LAMBDA_RUNTIME = 1406;
+function verifyApi(sdk, call, requestTimeoutMs) {
+  return {
+    execute: (name, data, timeLimitSeconds) => call(
+      `executing function ${name}`,
+      async (o) => {
+        try {
+          const task = await sdk.tasks.functions.execute(name, data, o);
+          return executionOf(task);
+        } catch (error2) {
+          const failure = runtimeFailure(error2);
+          if (failure) return failure;
+          throw error2;
+        }
+      },
+      void 0,
+      {
+        // The function runs before the API answers.
+        timeoutMs: timeLimitSeconds * 1e3 + requestTimeoutMs,
+        // A 429 was refused before anything ran; anything else may have run.
+        retryable: (failure) => failure.status === 429
+      }
+    ),
+    taskLog: async (taskId) => {
+      const lines2 = await call(
+        `reading the log of task ${taskId}`,
+        (o) => sdk.tasks.logs.find(taskId, o)
+      );
+      const read = lines2;
+      return (Array.isArray(read) ? read : []).map(
+        (line) => typeof line.message === "string" ? line.message : ""
+      );
+    }
+  };
+}
+function executionOf(task) {
+  return {
+    taskId: typeof task.id === "string" ? task.id : void 0,
+    status: typeof task.status === "string" ? task.status : void 0,
+    result: task.result
+  };
+}
+function runtimeFailure(error2) {
+  if (apiErrorFacts(error2).apiCode !== LAMBDA_RUNTIME) return void 0;
+  const body = error2.response ?? {};
+  const runtime = body.runtimeError ?? {};
+  return {
+    taskId: typeof body.taskId === "string" ? body.taskId : void 0,
+    runtimeError: {
+      name: typeof runtime.name === "string" ? runtime.name : void 0,
+      message: typeof runtime.message === "string" ? runtime.message : void 0
+    }
+  };
+}
+
 // src/exh/client.ts
 var LOGIN_ADVICE = {
   129: "this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password",
@@ -35244,7 +35442,8 @@ async function connectExh(options) {
   const { sdk, call } = requester;
   return {
     ...functionsApi(sdk, call, options.mask),
-    users: usersApi(sdk, call, options)
+    users: usersApi(sdk, call, options),
+    verify: verifyApi(sdk, call, options.requestTimeoutMs)
   };
 }
 async function checkCredentials({ sdk, call }, options) {
@@ -35457,6 +35656,124 @@ function bodyOf(item) {
   return item.outcome === "planned" && item.plan.action !== "unchanged" ? item.plan.body : void 0;
 }
 
+// src/verify/match.ts
+import { isDeepStrictEqual } from "node:util";
+function executionFailure(execution, expected) {
+  const { runtimeError } = execution;
+  if (runtimeError) {
+    const name = runtimeError.name || "Error";
+    const message = (runtimeError.message ?? "").split("\n", 1)[0] ?? "";
+    return `the function failed: ${name}: ${shortened(message, 300)}`.trim();
+  }
+  if (execution.status !== "complete") {
+    return `the execution ended ${JSON.stringify(execution.status ?? null)}, not "complete"`;
+  }
+  if (!expected) return void 0;
+  return firstDifference(expected.value, execution.result);
+}
+function firstDifference(expected, actual, at = "result") {
+  if (isObject(expected)) {
+    if (!isObject(actual)) {
+      return `${at}: expected an object, got ${shown(actual)}`;
+    }
+    for (const [key, value] of Object.entries(expected)) {
+      const where = `${at}${keyPath(key)}`;
+      if (!Object.hasOwn(actual, key)) {
+        return `${where}: expected ${shown(value)}, got no such key`;
+      }
+      const difference = firstDifference(value, actual[key], where);
+      if (difference) return difference;
+    }
+    return void 0;
+  }
+  if (isDeepStrictEqual(expected, actual)) return void 0;
+  return `${at}: expected ${shown(expected)}, got ${shown(actual)}`;
+}
+function keyPath(key) {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+function shown(value) {
+  return shortened(value === void 0 ? "nothing" : JSON.stringify(value), 80);
+}
+function shortened(text, length) {
+  return text.length > length ? `${text.slice(0, length - 1)}\u2026` : text;
+}
+
+// src/verify/run.ts
+var LOG_LINES = 20;
+function shouldVerify(mode, action, spec) {
+  if (!spec || mode === "false") return false;
+  return mode === "all" || action === "create" || action === "update";
+}
+async function verifyTask(api2, target) {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  let execution;
+  try {
+    execution = await api2.execute(
+      target.name,
+      target.spec.data,
+      target.timeLimit ?? DEFAULT_TIME_LIMIT
+    );
+  } catch (error2) {
+    const reason2 = executeError(error2);
+    return failed(target, reason2, elapsed(), []);
+  }
+  const reason = executionFailure(execution, target.spec.expectResult);
+  const verifyMs = elapsed();
+  if (reason === void 0) {
+    return {
+      verified: true,
+      verifyMs,
+      log: [`verify: ${target.spec.file}: passed (${verifyMs} ms)`]
+    };
+  }
+  const log = execution.taskId ? await logLines(api2, execution.taskId) : ["(no log lines: the API named no task)"];
+  return failed(target, reason, verifyMs, log);
+}
+function failed(target, reason, verifyMs, log) {
+  const error2 = verifyError(reason, target);
+  return { verified: false, verifyMs, error: error2, log: [`error: ${error2}`, ...log] };
+}
+function verifyError(reason, context) {
+  if (!context.written) return `verify: ${reason}`;
+  const rollback = context.previousCommit ? `; to roll back, redeploy commit ${context.previousCommit.slice(0, 7)}` : "";
+  return `verify: ${reason} (the function stays deployed${rollback})`;
+}
+function executeError(error2) {
+  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
+    return "outcome unknown (cancelled)";
+  }
+  return describeError(error2);
+}
+async function logLines(api2, taskId) {
+  let messages;
+  try {
+    messages = await api2.taskLog(taskId);
+  } catch (error2) {
+    return [`(no log lines: ${logError(error2)})`];
+  }
+  const lines2 = messages.flatMap(
+    (message) => message.replace(/\n$/, "").split("\n")
+  );
+  if (!lines2.length) return [`(the function's log for task ${taskId} is empty)`];
+  const last = lines2.slice(-LOG_LINES);
+  return [
+    `function log, task ${taskId} (last ${last.length} of ${lines2.length} lines):`,
+    ...last.map((line) => `  | ${line}`)
+  ];
+}
+function logError(error2) {
+  const failure = error2 instanceof ExhApiError ? error2.failure : void 0;
+  if (failure?.apiCode === 1408) {
+    return "the API has no log for this task (1408)";
+  }
+  if (failure?.status === 403 || failure?.apiCode === 10) {
+    return `reading the log needs the VIEW_TASK_LOGS permission (${describeError(error2)})`;
+  }
+  return `the log could not be read (${describeError(error2)})`;
+}
+
 // src/apply/apply.ts
 async function applyPlans(client, ready, options) {
   let firstFailed;
@@ -35464,7 +35781,8 @@ async function applyPlans(client, ready, options) {
     ready,
     options.concurrency,
     async (item) => {
-      const result = await applyTask(client, item, options.mask);
+      const written = await applyTask(client, item, options.mask);
+      const result = await verifyApplied(client, item, written, options);
       if (result.status === "failed") firstFailed ??= item.task.name;
       printResult(options.printTaskLog, item, result);
       return result;
@@ -35482,6 +35800,34 @@ async function applyPlans(client, ready, options) {
       }
     }
   );
+}
+function previousCommit(item) {
+  if (item.outcome !== "planned" || !item.remote) return void 0;
+  return readMarker(item.remote.environment)?.commit;
+}
+async function verifyApplied(client, item, result, options) {
+  const spec = item.task.verify;
+  if (result.status !== "done" || options.signal.aborted) return result;
+  if (!shouldVerify(options.verify, result.action, spec)) return result;
+  const started = performance.now();
+  const written = result.action !== "unchanged";
+  const outcome2 = await verifyTask(client.verify, {
+    name: item.task.name,
+    timeLimit: item.task.config.timeLimit,
+    spec,
+    written,
+    // The deploy this write replaced: what to redeploy to roll back.
+    previousCommit: written ? previousCommit(item) : void 0
+  });
+  return {
+    ...result,
+    status: outcome2.verified ? "done" : "failed",
+    verified: outcome2.verified,
+    verifyMs: outcome2.verifyMs,
+    error: outcome2.error,
+    verifyLog: outcome2.log,
+    durationMs: (result.durationMs ?? 0) + Math.round(performance.now() - started)
+  };
 }
 function printResult(print, item, result) {
   const action = result.action === void 0 ? "" : ` ${result.action}`;
@@ -35600,7 +35946,8 @@ function taskLog(item, result) {
   }
   if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
   for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
-  if (result.error) lines2.push(`error: ${result.error}`);
+  if (result.verifyLog) lines2.push(...result.verifyLog);
+  else if (result.error) lines2.push(`error: ${result.error}`);
   return lines2;
 }
 
@@ -35676,6 +36023,54 @@ async function deleteOne(client, name) {
   }
 }
 
+// src/verify/entry-point.ts
+import { stat as stat6 } from "node:fs/promises";
+import * as path10 from "node:path";
+var MODULE_EXTENSIONS = [".js", ".mjs", ".cjs"];
+function entryPointFiles(entryPoint) {
+  const dot = entryPoint.lastIndexOf(".");
+  if (dot <= 0 || entryPoint.slice(dot).includes("/")) {
+    return { kind: "no-export" };
+  }
+  const module = entryPoint.slice(0, dot);
+  return { kind: "module", files: MODULE_EXTENSIONS.map((ext) => module + ext) };
+}
+function entryPointWarning(task, codeFolder, exists3) {
+  if (!task.config.runtime.startsWith("nodejs")) return void 0;
+  const { entryPoint } = task.config;
+  const where = task.configFile ? `${task.configFile}${task.locations?.entryPoint ? `:${task.locations.entryPoint.line}` : ""}: entryPoint` : "entry-point";
+  const check = entryPointFiles(entryPoint);
+  if (check.kind === "no-export") {
+    return `${where}: \`${entryPoint}\` names no export (write <module>.<export>, like index.handler): the function will fail to start`;
+  }
+  if (check.files.some(exists3)) return void 0;
+  return `${where}: \`${entryPoint}\` needs one of ${check.files.join(", ")} in the code folder ${codeFolder}, and none is there: the function will fail to load`;
+}
+async function entryPointWarnings(tasks2, workspace) {
+  const warnings = await Promise.all(
+    tasks2.map(async (task) => {
+      const check = entryPointFiles(task.config.entryPoint);
+      const files2 = check.kind === "module" ? check.files : [];
+      const found = new Set(
+        (await Promise.all(
+          files2.map(
+            async (file) => await isFile(path10.join(task.codeDir, file)) ? [file] : []
+          )
+        )).flat()
+      );
+      const shown2 = posixRelative(workspace, task.codeDir) || ".";
+      return entryPointWarning(task, shown2, (file) => found.has(file)) ?? [];
+    })
+  );
+  return warnings.flat();
+}
+async function isFile(file) {
+  return stat6(file).then(
+    (stats) => stats.isFile(),
+    () => false
+  );
+}
+
 // src/sync.ts
 var StageClock = class {
   stages = {};
@@ -35715,7 +36110,7 @@ async function syncLoaded(settings2, io, loaded, clock) {
   );
   if (loaded.problems.length) return invalid(loaded.problems);
   if (settings2.buildCommand) {
-    const failed = await clock.time(
+    const failed2 = await clock.time(
       "build",
       buildTasks(
         loaded.tasks,
@@ -35726,10 +36121,13 @@ async function syncLoaded(settings2, io, loaded, clock) {
       )
     );
     if (io.signal.aborted) return cancelledBeforeSync(loaded, clock);
-    if (failed.length) return invalid(failed);
+    if (failed2.length) return invalid(failed2);
   }
+  loaded.warnings.push(
+    ...await entryPointWarnings(loaded.tasks, settings2.workspace)
+  );
   const spoolDir = await mkdtemp(
-    path8.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
+    path11.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
   );
   try {
     return await syncFromScan({
@@ -35893,7 +36291,8 @@ async function syncWithRemote(context) {
       failFast: settings2.failFast,
       signal: io.signal,
       mask: io.mask,
-      printTaskLog: io.printTaskLog
+      printTaskLog: io.printTaskLog,
+      verify: settings2.verify
     })
   );
   const deletions = await prune(context, planned, results);
@@ -36070,7 +36469,7 @@ function invalidRun(settings2, loaded, problems) {
   const results = loaded.found.map((found) => {
     const config = relative3(settings2.workspace, found.file);
     const own = problems.filter(
-      (problem) => (problem.file ?? problem.config) === config
+      (problem) => (problem.file ?? problem.config) === config || problem.config === config
     );
     const name = names.get(config) ?? own.find((p) => p.task)?.task;
     return own.length ? invalidConfigResult({ name, config }, own) : notStartedResult(
@@ -36433,8 +36832,8 @@ function redactResult(result, redact) {
 function annotate(report, failures, log) {
   log.info("Errors:");
   for (const failure of failures) log.info(`  ${failure.text}`);
-  const shown = failures.slice(0, MAX_ANNOTATIONS);
-  for (const failure of shown) {
+  const shown2 = failures.slice(0, MAX_ANNOTATIONS);
+  for (const failure of shown2) {
     error(forLog(failure.annotation ?? failure.text), {
       title: failure.title,
       file: failure.file,
@@ -36442,9 +36841,9 @@ function annotate(report, failures, log) {
       startColumn: failure.column
     });
   }
-  const failed = countStatus(report.results, "failed");
-  const headline = failed ? `exh-tasks-action: ${failed} task(s) failed` : "exh-tasks-action failed";
-  const rest = failures.length - shown.length;
+  const failed2 = countStatus(report.results, "failed");
+  const headline = failed2 ? `exh-tasks-action: ${failed2} task(s) failed` : "exh-tasks-action failed";
+  const rest = failures.length - shown2.length;
   setFailed(
     rest ? `${headline}; ${plural(rest, "more problem")} not annotated, listed under Errors above` : headline
   );

@@ -1,6 +1,8 @@
 // `npm run demo`: starts the local fake Extra Horizon API, syncs the example
-// tasks in examples/ with the bundled action (as the GitHub runner runs it),
-// then runs it again as a dry run to show the plan, and prints both summaries.
+// tasks in examples/ with the bundled action (as the GitHub runner runs it)
+// with `verify: true` (the fake really runs hello-world, which has a
+// task-verify.json), then runs it again as a dry run to show the plan, and
+// prints both summaries.
 import { fileURLToPath } from 'node:url'
 import { startFakeExh } from '../test/fake-exh/server.js'
 import { runAction } from '../test/support/run-action.js'
@@ -18,8 +20,14 @@ const inputs = {
 }
 const env = { DIGEST_MAIL_API_KEY: 'demo-mail-key-0123456789' }
 
-const first = await runAction({ workspace, inputs, env })
-console.log('── First sync (the local fake API starts empty) ──\n')
+const first = await runAction({
+  workspace,
+  inputs: { ...inputs, verify: 'true' },
+  env
+})
+console.log(
+  '── First sync (the local fake API starts empty), hello-world verified ──\n'
+)
 console.log(first.summary)
 const plan = await runAction({
   workspace,

@@ -17,7 +17,8 @@ export const OWNER_FILES = [
   'CONTRIBUTING.md',
   'SECURITY.md',
   'action.yml',
-  'schema/task-config.schema.json'
+  'schema/task-config.schema.json',
+  'schema/task-verify.schema.json'
 ]
 
 /** The owner in package.json's `repository` URL. */

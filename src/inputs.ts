@@ -7,6 +7,9 @@ import { recordFromEnv, type DeploymentRecord } from './plan/marker.js'
 
 export type Command = 'sync' | 'list' | 'delete'
 
+/** `verify`: execute nothing, the created and updated tasks, or every selected one. */
+export type VerifyMode = 'false' | 'true' | 'all'
+
 export interface OAuthConsumer {
   consumerKey: string
   consumerSecret: string
@@ -42,6 +45,8 @@ export interface Settings {
   commentOnPr: boolean
   /** A name for this deployment (`staging`), for the summary and comment; '' when not given. */
   label: string
+  /** Which tasks with a task-verify.json are executed after the sync. */
+  verify: VerifyMode
   /** `GITHUB_REPOSITORY`: owner/name. */
   repository: string
   /** `GITHUB_REPOSITORY_ID`: survives a rename or a transfer. */
@@ -197,6 +202,7 @@ function readRunOptions(
   | 'githubToken'
   | 'commentOnPr'
   | 'label'
+  | 'verify'
 > {
   const { input, get, fail } = read
   return {
@@ -212,8 +218,19 @@ function readRunOptions(
     buildCommand: input('build-command') || undefined,
     githubToken: read.secret('github-token'),
     commentOnPr: read.flag('comment-on-pr', false),
-    label: input('label')
+    label: input('label'),
+    verify: readVerify(input('verify'), fail)
   }
+}
+
+function readVerify(
+  raw: string,
+  fail: (field: string, rule: string) => undefined
+): VerifyMode {
+  const mode = oneOf(raw || 'false', ['false', 'true', 'all'] as const)
+  if (mode) return mode
+  fail('verify', `must be false, true or all, not "${raw}"`)
+  return 'false'
 }
 
 function pickCredentials(given: {

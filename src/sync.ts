@@ -35,6 +35,7 @@ import { deleteFunctions } from './apply/delete.js'
 import { createTaskFilter } from './config/task-filter.js'
 import { markerFor, type Repository } from './plan/marker.js'
 import { plural } from './words.js'
+import { entryPointWarnings } from './verify/entry-point.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -152,6 +153,10 @@ async function syncLoaded(
     if (io.signal.aborted) return cancelledBeforeSync(loaded, clock)
     if (failed.length) return invalid(failed)
   }
+  // After the build, which may create the code folders.
+  loaded.warnings.push(
+    ...(await entryPointWarnings(loaded.tasks, settings.workspace))
+  )
 
   const spoolDir = await mkdtemp(
     path.join(io.env.RUNNER_TEMP || tmpdir(), 'exh-tasks-')
@@ -378,7 +383,8 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
           failFast: settings.failFast,
           signal: io.signal,
           mask: io.mask,
-          printTaskLog: io.printTaskLog
+          printTaskLog: io.printTaskLog,
+          verify: settings.verify
         })
       )
   const deletions = await prune(context, planned, results)
@@ -615,7 +621,8 @@ function invalidRun(
   const results: TaskResult[] = loaded.found.map(found => {
     const config = relative(settings.workspace, found.file)
     const own = problems.filter(
-      problem => (problem.file ?? problem.config) === config
+      problem =>
+        (problem.file ?? problem.config) === config || problem.config === config
     )
     const name = names.get(config) ?? own.find(p => p.task)?.task
     return own.length

@@ -54,8 +54,22 @@ export interface TaskDefinition {
   nameRef?: string
   /** Environment keys whose values are the deploying credentials (`$API_*`). */
   deployerKeys?: string[]
-  /** Where `path` and `environment` are in the config file, for later problems. */
-  locations?: Partial<Record<'path' | 'environment', SourcePosition>>
+  /** Where these fields are in the config file, for later problems and warnings. */
+  locations?: Partial<
+    Record<'path' | 'environment' | 'entryPoint' | 'timeLimit', SourcePosition>
+  >
+  /** Its task-verify.json, when `verify` is on and the task has one. */
+  verify?: VerifySpec
+}
+
+/** A task-verify.json, checked: what to send, and what the result must contain. */
+export interface VerifySpec {
+  /** Relative to the workspace, POSIX separators. */
+  file: string
+  /** Any JSON; `{}` when the file gives none. */
+  data: unknown
+  /** Absent: the execution only has to end `complete`. */
+  expectResult?: { value: unknown }
 }
 
 export interface SourcePosition {

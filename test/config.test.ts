@@ -129,6 +129,14 @@ describe('loadTaskConfigs: a valid config', () => {
           environment: {
             line: lineOf(FILE, '"environment"'),
             column: expect.any(Number) as number
+          },
+          entryPoint: {
+            line: lineOf(FILE, '"entryPoint"'),
+            column: expect.any(Number) as number
+          },
+          timeLimit: {
+            line: lineOf(FILE, '"timeLimit"'),
+            column: expect.any(Number) as number
           }
         }
       }

@@ -577,6 +577,120 @@ describe('fake EXH: functions', () => {
   })
 })
 
+describe('fake EXH: direct execution runs Node.js handlers', () => {
+  const zip = (files: Record<string, string>) =>
+    Buffer.from(zipBase64(files), 'base64')
+
+  it('answers complete with the result, the data and environment seen, and keeps the console as the log', async () => {
+    await using fake = await startFakeExh()
+    fake.seedFunction(
+      { name: 'ok', environmentVariables: { GREETING: { value: 'hi' } } },
+      zip({
+        'index.js':
+          "exports.handler = async task => { console.log('got', task.data.n); return { greeting: process.env.GREETING, n: task.data.n, fn: task.functionName } }"
+      })
+    )
+    const sdk = client(fake)
+    const task = await sdk.tasks.functions.execute('ok', { n: 2 })
+    expect(task).toMatchObject({
+      status: 'complete',
+      functionName: 'ok',
+      data: { n: 2 },
+      result: { greeting: 'hi', n: 2, fn: 'ok' }
+    })
+    const log = await sdk.tasks.logs.find(task.id as string)
+    expect(log.map(line => line.message)).toEqual(['got 2'])
+  })
+
+  it('fails as the runtime does: a throwing handler, a missing dependency, a wrong entry point, no export', async () => {
+    await using fake = await startFakeExh()
+    const cases: {
+      name: string
+      files: Record<string, string>
+      entryPoint?: string
+      runtimeError: { name: string; message: string }
+    }[] = [
+      {
+        name: 'throws',
+        files: {
+          'index.mjs':
+            "export const handler = () => { throw new TypeError('boom') }"
+        },
+        runtimeError: { name: 'TypeError', message: 'boom' }
+      },
+      {
+        name: 'missing',
+        files: { 'index.js': "require('left-pad'); exports.handler = () => 1" },
+        runtimeError: {
+          name: 'Runtime.ImportModuleError',
+          message: "Error: Cannot find module 'left-pad'"
+        }
+      },
+      {
+        name: 'wrong',
+        entryPoint: 'build/index.handler',
+        files: { 'index.js': 'exports.handler = () => 1' },
+        runtimeError: {
+          name: 'Runtime.ImportModuleError',
+          message: "Error: Cannot find module 'build/index'"
+        }
+      },
+      {
+        name: 'noexport',
+        entryPoint: 'index.main',
+        files: { 'index.cjs': 'exports.handler = () => 1' },
+        runtimeError: {
+          name: 'Runtime.HandlerNotFound',
+          message: 'index.main is undefined or not exported'
+        }
+      }
+    ]
+    for (const { name, files, entryPoint } of cases) {
+      fake.seedFunction({ name, entryPoint }, zip(files))
+    }
+    const sdk = client(fake)
+    await Promise.all(
+      cases.map(async ({ name, runtimeError }) => {
+        const error = await rejection(sdk.tasks.functions.execute(name, {}))
+        expect(error, name).toMatchObject({
+          status: 400,
+          response: {
+            code: 1406,
+            name: 'LAMBDA_RUNTIME_EXCEPTION',
+            runtimeError
+          }
+        })
+        const { taskId } = (error as { response: { taskId: string } }).response
+        const log = await sdk.tasks.logs.find(taskId)
+        expect(log.map(line => line.message).join('\n'), name).toContain(
+          runtimeError.message
+        )
+      })
+    )
+  })
+
+  it('answers complete with a null result for other runtimes, 1404 over 30 s, 1408 for an unknown task log', async () => {
+    await using fake = await startFakeExh()
+    fake.seedFunction({
+      name: 'py',
+      runtime: 'python3.12',
+      entryPoint: 'main.handler'
+    })
+    fake.seedFunction({ name: 'long', timeLimit: 60 })
+    const sdk = client(fake)
+    expect(await sdk.tasks.functions.execute('py')).toMatchObject({
+      status: 'complete',
+      result: null
+    })
+    expect(await rejection(sdk.tasks.functions.execute('long'))).toMatchObject({
+      response: { code: 1404 }
+    })
+    expect(
+      await rejection(sdk.tasks.logs.find('0123456789abcdef01234567'))
+    ).toMatchObject({ response: { code: 1408 } })
+  })
+})
+
 describe('fake EXH: users and global roles', () => {
   it('runs the executionCredentials flow of the CLI', async () => {
     await using fake = await startFakeExh()

@@ -255,6 +255,21 @@ describe('readInputs', () => {
     expect(read({ ...complete, path }).settings.pruneScope).toBe(scope)
   })
 
+  it.each([
+    ['', 'false'],
+    ['false', 'false'],
+    ['true', 'true'],
+    ['all', 'all']
+  ])('reads verify %j as %s', (given, mode) => {
+    expect(read({ ...complete, verify: given }).settings.verify).toBe(mode)
+  })
+
+  it('refuses another verify value, naming the input', () => {
+    expect(problemsOf({ ...complete, verify: 'yes' })).toContain(
+      'verify: must be false, true or all, not "yes"'
+    )
+  })
+
   it('lists every problem at once', () => {
     const message = problemsOf({
       ...complete,

@@ -15,9 +15,11 @@ import {
 } from '../plan/credentials.js'
 import type { OAuthTokens } from '../exh/types.js'
 import type { FunctionBody, TaskPlan } from '../plan/decide.js'
-import { restampMarker } from '../plan/marker.js'
+import { readMarker, restampMarker } from '../plan/marker.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { plural } from '../words.js'
+import type { VerifyMode } from '../inputs.js'
+import { shouldVerify, verifyTask } from '../verify/run.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -27,6 +29,8 @@ export interface ApplyOptions {
   mask: (secret: string) => void
   /** Prints one task's log as one group, when the task ends. */
   printTaskLog: (title: string, lines: string[]) => void
+  /** Which written (or unchanged) tasks are executed once after their write. */
+  verify: VerifyMode
 }
 
 /**
@@ -43,7 +47,8 @@ export async function applyPlans(
     ready,
     options.concurrency,
     async item => {
-      const result = await applyTask(client, item, options.mask)
+      const written = await applyTask(client, item, options.mask)
+      const result = await verifyApplied(client, item, written, options)
       if (result.status === 'failed') firstFailed ??= item.task.name
       printResult(options.printTaskLog, item, result)
       return result
@@ -65,6 +70,44 @@ export async function applyPlans(
       }
     }
   )
+}
+
+/** The commit of the deploy a write replaced, from the function's marker. */
+function previousCommit(item: ReadyTask): string | undefined {
+  if (item.outcome !== 'planned' || !item.remote) return undefined
+  return readMarker(item.remote.environment)?.commit
+}
+
+/** `verify`: a done task with a task-verify.json executed once, when asked for. */
+async function verifyApplied(
+  client: ExhClient,
+  item: ReadyTask,
+  result: TaskResult,
+  options: ApplyOptions
+): Promise<TaskResult> {
+  const spec = item.task.verify
+  if (result.status !== 'done' || options.signal.aborted) return result
+  if (!shouldVerify(options.verify, result.action, spec)) return result
+  const started = performance.now()
+  const written = result.action !== 'unchanged'
+  const outcome = await verifyTask(client.verify, {
+    name: item.task.name,
+    timeLimit: item.task.config.timeLimit,
+    spec,
+    written,
+    // The deploy this write replaced: what to redeploy to roll back.
+    previousCommit: written ? previousCommit(item) : undefined
+  })
+  return {
+    ...result,
+    status: outcome.verified ? 'done' : 'failed',
+    verified: outcome.verified,
+    verifyMs: outcome.verifyMs,
+    error: outcome.error,
+    verifyLog: outcome.log,
+    durationMs:
+      (result.durationMs ?? 0) + Math.round(performance.now() - started)
+  }
 }
 
 /** One task's log group: its plan or outcome, before → after, why it failed. */
@@ -220,6 +263,8 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
   }
   if (result.driftNote) lines.push(`note: ${result.driftNote}`)
   for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)
-  if (result.error) lines.push(`error: ${result.error}`)
+  // A failed verify's log starts with its error, then the function's lines.
+  if (result.verifyLog) lines.push(...result.verifyLog)
+  else if (result.error) lines.push(`error: ${result.error}`)
   return lines
 }

@@ -14,6 +14,7 @@ import {
   type Deployer
 } from './validate.js'
 import { createTaskFilter } from './task-filter.js'
+import { loadVerifySpecs } from '../verify/load.js'
 
 export interface LoadedTasks {
   /** Every config file found (empty for a task given by inputs alone). */
@@ -73,6 +74,12 @@ export async function loadTasks(
     signal
   })
   problems.push(...loaded.problems)
+  // task-verify.json is read only when it will be used (a dry run checks it).
+  const verified =
+    settings.verify === 'false'
+      ? { tasks: loaded.tasks, problems: [] }
+      : await loadVerifySpecs(loaded.tasks, settings.workspace)
+  problems.push(...verified.problems)
   const unmatched = filter.unmatched(loaded.names)
   if (unmatched.length) {
     problems.push({
@@ -91,7 +98,7 @@ export async function loadTasks(
   ]
   return {
     found,
-    tasks: loaded.tasks,
+    tasks: verified.tasks,
     names: loaded.names,
     nameRefs: loaded.nameRefs,
     problems,

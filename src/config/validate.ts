@@ -94,24 +94,30 @@ export interface InputTaskOptions {
 /** Opened without blocking: a file swapped for a FIFO after the check never hangs. */
 const NONBLOCK = constants.O_NONBLOCK
 
-let compiled: ValidateFunction | undefined
+/** A schema's errors for a value (none when it is valid). */
+export type SchemaValidator = (value: unknown) => readonly ErrorObject[]
 
 /**
- * The schema's validator, compiled on first use: compiling is most of the
- * action's start-up otherwise. The shipped schema is not checked against
+ * A schema's validator, compiled on first use: compiling is most of the
+ * action's start-up otherwise. The shipped schemas are not checked against
  * the meta-schema at run time (`validateSchema`, `meta`): a test does that.
  * verbose: an error then carries its schema, whose known property names
  * give "did you mean" for an unknown one.
  */
-function validateSchema(value: unknown): readonly ErrorObject[] {
-  compiled ??= new Ajv({
-    allErrors: true,
-    verbose: true,
-    validateSchema: false,
-    meta: false
-  }).compile(schema)
-  return compiled(value) ? [] : (compiled.errors ?? [])
+export function schemaValidator(shipped: object): SchemaValidator {
+  let compiled: ValidateFunction | undefined
+  return value => {
+    compiled ??= new Ajv({
+      allErrors: true,
+      verbose: true,
+      validateSchema: false,
+      meta: false
+    }).compile(shipped)
+    return compiled(value) ? [] : (compiled.errors ?? [])
+  }
 }
+
+const validateSchema = schemaValidator(schema)
 
 /** The schema's patterns, said in words (its file is not in the user's repository). */
 const PATTERN_RULES: Record<string, string> = {
@@ -505,7 +511,9 @@ async function checkSelected(
       searchRoot: config.found.root,
       locations: {
         path: config.document.locate(['path']),
-        environment: config.document.locate(['environment'])
+        environment: config.document.locate(['environment']),
+        entryPoint: config.document.locate(['entryPoint']),
+        timeLimit: config.document.locate(['timeLimit'])
       }
     }
   }
@@ -850,7 +858,7 @@ function isOverridden(
 
 // ---- Schema errors, in words and located --------------------------------
 
-interface SchemaIssue {
+export interface SchemaIssue {
   keyword: string
   /** The offending field. */
   path: JsonPath
@@ -863,8 +871,12 @@ interface SchemaIssue {
   rule: string
 }
 
-function schemaIssues(value: unknown): SchemaIssue[] {
-  return validateSchema(value).flatMap(error => issueOf(error, value))
+/** Every violation of a schema (task-config.json's by default), in words. */
+export function schemaIssues(
+  value: unknown,
+  validate: SchemaValidator = validateSchema
+): SchemaIssue[] {
+  return validate(value).flatMap(error => issueOf(error, value))
 }
 
 function issueOf(error: ErrorObject, value: unknown): SchemaIssue[] {

@@ -6,6 +6,7 @@ import { ExhApiError } from './failure.js'
 import { functionsApi } from './functions.js'
 import { createRequester, withDeadline, type Requester } from './request.js'
 import { usersApi } from './users.js'
+import { verifyApi } from './verify.js'
 import type { ExhClient, ExhClientOptions } from './types.js'
 
 /** What a refused login means, and what to do about it. */
@@ -28,7 +29,8 @@ export async function connectExh(
   const { sdk, call } = requester
   return {
     ...functionsApi(sdk, call, options.mask),
-    users: usersApi(sdk, call, options)
+    users: usersApi(sdk, call, options),
+    verify: verifyApi(sdk, call, options.requestTimeoutMs)
   }
 }
 

@@ -27,8 +27,20 @@ export type CallOptions = OptionsBase & { timeout: number; signal: AbortSignal }
 export type Call = <T>(
   label: string,
   run: (callOptions: CallOptions) => Promise<T>,
-  beforeRetry?: () => Promise<T | undefined>
+  beforeRetry?: () => Promise<T | undefined>,
+  policy?: CallPolicy
 ) => Promise<T>
+
+/** What one call does differently from the others. */
+export interface CallPolicy {
+  /** Its own deadline per attempt (an execution runs the function first). */
+  timeoutMs?: number
+  /**
+   * Which failures may be tried again, narrowing the retry policy: a call
+   * that must not run twice retries only what certainly never started.
+   */
+  retryable?: (failure: FailedAttempt) => boolean
+}
 
 /** What the debug line says about one HTTP exchange: never a body, header or query. */
 interface Exchange {
@@ -131,7 +143,7 @@ type Attempt<T> =
 
 function retrying(options: ExhClientOptions, seen: Seen): Call {
   const retry = DEFAULT_RETRY
-  return async (label, run, beforeRetry) => {
+  return async (label, run, beforeRetry, policy = {}) => {
     for (let attempt = 1; ; attempt++) {
       // A retry whose wait was cut short by the cancel must not go out.
       if (options.signal.aborted) {
@@ -140,10 +152,13 @@ function retrying(options: ExhClientOptions, seen: Seen): Call {
           cancelled: true
         })
       }
-      const outcome = await once(label, attempt, run, options, seen)
+      const outcome = await once(label, attempt, run, options, seen, policy)
       if (outcome.ok) return outcome.value
       const message = scrubHost(outcome.message, options.host)
-      const verdict = decideRetry(outcome.failure, attempt, retry)
+      const verdict =
+        policy.retryable && !policy.retryable(outcome.failure)
+          ? { retry: false as const }
+          : decideRetry(outcome.failure, attempt, retry)
       if (!verdict.retry) {
         throw new ExhApiError(label, message, outcome.failure, verdict.reason)
       }
@@ -163,8 +178,10 @@ async function once<T>(
   attempt: number,
   run: (callOptions: CallOptions) => Promise<T>,
   options: ExhClientOptions,
-  seen: Seen
+  seen: Seen,
+  policy: CallPolicy
 ): Promise<Attempt<T>> {
+  const timeoutMs = policy.timeoutMs ?? options.requestTimeoutMs
   const controller = new AbortController()
   const cancel = (): void => {
     controller.abort()
@@ -174,18 +191,21 @@ async function once<T>(
   const timer = setTimeout(() => {
     deadline.passed = true
     controller.abort()
-  }, options.requestTimeoutMs)
+  }, timeoutMs)
   const started = performance.now()
   let outcome: Attempt<T>
   try {
     const value = await run({
       shouldRetry: false,
-      timeout: options.requestTimeoutMs,
+      timeout: timeoutMs,
       signal: controller.signal
     })
     outcome = { ok: true, value }
   } catch (error) {
     outcome = failedAttempt(error, deadline.passed, options, seen, controller)
+    if (deadline.passed && policy.timeoutMs !== undefined) {
+      outcome.message = `timed out after ${timeoutMs / 1000} s`
+    }
   } finally {
     clearTimeout(timer)
     options.signal.removeEventListener('abort', cancel)

@@ -4,6 +4,7 @@
 import type { Credentials } from '../inputs.js'
 import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
 import type { ZipUpload } from './function-body.js'
+import type { ExhVerifyApi } from './verify.js'
 
 export interface ExhClientOptions {
   host: string
@@ -23,6 +24,8 @@ export interface ExhClientOptions {
 export interface ExhClient extends ExhFunctionsApi {
   /** The executionCredentials calls (global roles and users). */
   readonly users: ExhUsersApi
+  /** `verify`: direct executions and task logs. */
+  readonly verify: ExhVerifyApi
 }
 
 export interface ExhFunctionsApi {

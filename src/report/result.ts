@@ -1,6 +1,7 @@
 // Every entry of the `result` output is built here, whatever stage it
 // comes from.
 
+import * as path from 'node:path'
 import {
   createdFields,
   describeChanges,
@@ -32,6 +33,10 @@ export interface TaskResult {
   files?: number
   fingerprint?: string
   durationMs?: number
+  /** `verify`: whether the execution passed; absent when not executed. */
+  verified?: boolean
+  /** How long the execution (and reading its log) took. */
+  verifyMs?: number
   error?: string
   /**
    * Before → after of each change, for the log, summary and comment only:
@@ -53,6 +58,8 @@ export interface TaskResult {
    * values), for the log, summary and comment only.
    */
   sets?: string[]
+  /** The verify lines of the task's log group (log only, never an output). */
+  verifyLog?: string[]
 }
 
 /** The key order of a result entry, for readable JSON. */
@@ -69,6 +76,8 @@ export function orderResult(result: TaskResult): TaskResult {
     'files',
     'fingerprint',
     'durationMs',
+    'verified',
+    'verifyMs',
     'error'
   ]
   for (const key of keys) {
@@ -165,8 +174,11 @@ export function invalidConfigResult(
   at: { name?: string; config: string },
   problems: ConfigProblem[]
 ): TaskResult {
+  // A problem in another file of the task (task-verify.json) names it.
+  const fileOf = (p: ConfigProblem) =>
+    p.file && p.file !== at.config ? path.posix.basename(p.file) : undefined
   const text = problems
-    .map(p => [p.field, p.rule].filter(Boolean).join(': '))
+    .map(p => [fileOf(p), p.field, p.rule].filter(Boolean).join(': '))
     .join('; ')
   return {
     ...at,

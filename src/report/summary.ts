@@ -187,16 +187,28 @@ function resultsTable(results: TaskResult[]): string {
   )
   const collapse = results.length > MAX_TASK_ROWS && unchanged.length > 0
   const rows = collapse ? results.filter(r => !unchanged.includes(r)) : results
+  // The column is there only when `verify` executed something.
+  const verify = results.some(r => r.verified !== undefined)
   const lines = [
-    '| Task | Action | Status | Details | Code | Time |',
-    '| --- | --- | --- | --- | --- | --- |',
+    `| Task | Action | Status | Details | Code | Time |${verify ? ' Verify |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- |${verify ? ' --- |' : ''}`,
     ...rows.map(
       r =>
-        `| ${markdownCodeCut(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`} |`
+        `| ${markdownCodeCut(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${seconds(r.durationMs)} |${verify ? ` ${verifyCell(r)} |` : ''}`
     )
   ]
   if (collapse) lines.push(`\n…and ${unchanged.length} unchanged tasks.`)
   return lines.join('\n')
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`
+}
+
+/** `✅ 0.4 s` passed, `❌ 0.4 s` failed (the error is in Details), empty when not executed. */
+function verifyCell(result: TaskResult): string {
+  if (result.verified === undefined) return ''
+  return `${result.verified ? '✅' : '❌'} ${seconds(result.verifyMs)}`
 }
 
 /**

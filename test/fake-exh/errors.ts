@@ -68,7 +68,13 @@ export const knownErrors = {
     400,
     'TIME_LIMIT_EXCEEDS_DIRECT_EXECUTION_MAXIMUM_EXCEPTION',
     'The time limit of the function exceeds the direct execution maximum'
-  ]
+  ],
+  1406: [
+    400,
+    'LAMBDA_RUNTIME_EXCEPTION',
+    'An error occurred during the execution of the function'
+  ],
+  1408: [400, 'NO_TASK_LOGS_FOUND_EXCEPTION', 'No logs were found for the task']
 } as const satisfies Record<number, readonly [number, string, string]>
 
 export type KnownErrorCode = keyof typeof knownErrors

@@ -385,32 +385,5 @@ export const functionRoutes: Route[] = [
       fn.updateTimestamp = nextTimestamp(fn.updateTimestamp)
       return ok(affected)
     }
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`${one}/execute$`),
-    auth: 'user',
-    handle: ctx => {
-      // Enough of a Task for a smoke call; nothing is really run.
-      const fn = requireFunction(ctx)
-      if (fn.timeLimit > 30) throw exhError(1404)
-      const now = new Date().toISOString()
-      const data = isRecord(ctx.body) ? ctx.body.data : undefined
-      return ok({
-        id: crypto.randomUUID().replace(/-/g, '').slice(0, 24),
-        status: 'complete',
-        functionName: fn.name,
-        data: data ?? {},
-        tags: [],
-        priority: fn.executionOptions.defaultPriority ?? 0,
-        statusChangedTimestamp: now,
-        startTimestamp: now,
-        creationTimestamp: now,
-        updateTimestamp: now,
-        createdByApplicationId: ctx.state.applicationId,
-        createdByUserId: ctx.user?.id,
-        result: {}
-      })
-    }
   }
 ]

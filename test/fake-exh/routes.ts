@@ -24,7 +24,7 @@ export interface Route {
   method: string
   pattern: RegExp
   auth: RouteAuth
-  handle(ctx: RouteContext): RouteResult
+  handle(ctx: RouteContext): RouteResult | Promise<RouteResult>
 }
 
 export const ok = (body: unknown, status = 200): RouteResult => ({

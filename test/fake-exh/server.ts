@@ -17,6 +17,7 @@ import {
 } from './errors.js'
 import { FaultRules, type FaultRule } from './faults.js'
 import { functionRoutes, newStoredFunction } from './functions.js'
+import { executeRoutes } from './execute.js'
 import { verifyOAuth1 } from './oauth1.js'
 import { percentDecode } from './query.js'
 import type { Route, RouteResult } from './routes.js'
@@ -117,7 +118,13 @@ export function placeholderZip(): Buffer {
   return zip.toBuffer()
 }
 
-const routes: Route[] = [...authRoutes, ...functionRoutes, ...userRoutes]
+// The task-log route after the functions', which it would otherwise shadow.
+const routes: Route[] = [
+  ...authRoutes,
+  ...functionRoutes,
+  ...executeRoutes,
+  ...userRoutes
+]
 const adminPermissions = [
   'VIEW_TASK_FUNCTIONS',
   'VIEW_TASK_FUNCTION_DETAILS',
@@ -178,13 +185,13 @@ export async function startFakeExh(
   }
 
   /** Runs the route for a request, turning thrown EXH errors into answers. */
-  function dispatch(
+  async function dispatch(
     req: IncomingMessage,
     path: string,
     query: string,
     { body, badJson }: ParsedBody,
     entry: LoggedRequest
-  ): RouteResult {
+  ): Promise<RouteResult> {
     const method = req.method ?? 'GET'
     let params: string[] = []
     const route = routes.find(r => {
@@ -212,7 +219,7 @@ export async function startFakeExh(
     }
 
     if (badJson) throw exhError(22)
-    return route.handle({ state, params, query, body, user })
+    return await route.handle({ state, params, query, body, user })
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse) {
@@ -309,7 +316,7 @@ export async function startFakeExh(
 
     let result: RouteResult
     try {
-      result = dispatch(req, path, entry.query, parsed, entry)
+      result = await dispatch(req, path, entry.query, parsed, entry)
     } catch (error) {
       if (!(error instanceof ExhError)) console.error('fake-exh:', error)
       result =
@@ -340,6 +347,7 @@ export async function startFakeExh(
   const close = () => {
     closed ??= new Promise<void>(resolve => {
       closing.abort()
+      for (const child of state.executions) child.kill('SIGKILL')
       server.close(() => {
         resolve()
       })

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 
 export type PermissionMode = 'permissionRequired' | 'allUsers' | 'public'
@@ -93,6 +94,10 @@ export class FakeState {
   readonly tokens = new Map<string, FakeToken>()
   /** Pending MFA logins: MFA token → user id. */
   readonly mfaTokens = new Map<string, string>()
+  /** Handlers running now (direct executions), killed when the fake closes. */
+  readonly executions = new Set<ChildProcess>()
+  /** Log lines of each directly executed task, by task id. */
+  readonly taskLogs = new Map<string, string[]>()
   /** Successful logins (tokens minted by the login endpoints). */
   loginCount = 0
   /**

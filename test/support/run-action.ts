@@ -34,6 +34,8 @@ export interface ResultEntry {
   files?: number
   fingerprint?: string
   durationMs?: number
+  verified?: boolean
+  verifyMs?: number
   error?: string
 }
 

@@ -1,0 +1,137 @@
+// `verify` for one task: execute it once, judge the answer, and on a
+// failure read the function's log for the task's log group.
+
+import { describeError } from '../errors.js'
+import { ExhApiError } from '../exh/failure.js'
+import type { ExhVerifyApi } from '../exh/verify.js'
+import type { VerifyMode } from '../inputs.js'
+import type { TaskAction } from '../report/result.js'
+import type { VerifySpec } from '../task.js'
+import { DEFAULT_TIME_LIMIT } from './load.js'
+import { executionFailure, type Execution } from './match.js'
+
+/** How many of the function's last log lines a failure shows. */
+export const LOG_LINES = 20
+
+export interface VerifyOutcome {
+  verified: boolean
+  verifyMs: number
+  /** `verify: …`, when not verified. */
+  error?: string
+  /** For the task's log group: what happened, and the function's log lines. */
+  log: string[]
+}
+
+/** Whether this task is executed: it has a task-verify.json, and the mode asks for it. */
+export function shouldVerify(
+  mode: VerifyMode,
+  action: TaskAction | undefined,
+  spec: VerifySpec | undefined
+): spec is VerifySpec {
+  if (!spec || mode === 'false') return false
+  return mode === 'all' || action === 'create' || action === 'update'
+}
+
+export interface VerifyTarget {
+  name: string
+  timeLimit?: number
+  spec: VerifySpec
+  /** Whether this run wrote the function (the message then says what to redeploy). */
+  written: boolean
+  /** The commit the replaced marker recorded, when it had one. */
+  previousCommit?: string
+}
+
+export async function verifyTask(
+  api: ExhVerifyApi,
+  target: VerifyTarget
+): Promise<VerifyOutcome> {
+  const started = performance.now()
+  const elapsed = (): number => Math.round(performance.now() - started)
+  let execution: Execution
+  try {
+    execution = await api.execute(
+      target.name,
+      target.spec.data,
+      target.timeLimit ?? DEFAULT_TIME_LIMIT
+    )
+  } catch (error) {
+    const reason = executeError(error)
+    return failed(target, reason, elapsed(), [])
+  }
+  const reason = executionFailure(execution, target.spec.expectResult)
+  const verifyMs = elapsed()
+  if (reason === undefined) {
+    return {
+      verified: true,
+      verifyMs,
+      log: [`verify: ${target.spec.file}: passed (${verifyMs} ms)`]
+    }
+  }
+  const log = execution.taskId
+    ? await logLines(api, execution.taskId)
+    : ['(no log lines: the API named no task)']
+  return failed(target, reason, verifyMs, log)
+}
+
+function failed(
+  target: VerifyTarget,
+  reason: string,
+  verifyMs: number,
+  log: string[]
+): VerifyOutcome {
+  const error = verifyError(reason, target)
+  return { verified: false, verifyMs, error, log: [`error: ${error}`, ...log] }
+}
+
+/**
+ * `verify: <why>`, and when this run replaced the function, that it stays
+ * deployed (the API keeps no earlier code) and which commit to redeploy.
+ */
+export function verifyError(
+  reason: string,
+  context: { written: boolean; previousCommit?: string }
+): string {
+  if (!context.written) return `verify: ${reason}`
+  const rollback = context.previousCommit
+    ? `; to roll back, redeploy commit ${context.previousCommit.slice(0, 7)}`
+    : ''
+  return `verify: ${reason} (the function stays deployed${rollback})`
+}
+
+function executeError(error: unknown): string {
+  if (error instanceof ExhApiError && error.failure.cancelled) {
+    return 'outcome unknown (cancelled)'
+  }
+  return describeError(error)
+}
+
+/** The last lines of the function's log, or why there are none. */
+async function logLines(api: ExhVerifyApi, taskId: string): Promise<string[]> {
+  let messages: string[]
+  try {
+    messages = await api.taskLog(taskId)
+  } catch (error) {
+    return [`(no log lines: ${logError(error)})`]
+  }
+  const lines = messages.flatMap(message =>
+    message.replace(/\n$/, '').split('\n')
+  )
+  if (!lines.length) return [`(the function's log for task ${taskId} is empty)`]
+  const last = lines.slice(-LOG_LINES)
+  return [
+    `function log, task ${taskId} (last ${last.length} of ${lines.length} lines):`,
+    ...last.map(line => `  | ${line}`)
+  ]
+}
+
+function logError(error: unknown): string {
+  const failure = error instanceof ExhApiError ? error.failure : undefined
+  if (failure?.apiCode === 1408) {
+    return 'the API has no log for this task (1408)'
+  }
+  if (failure?.status === 403 || failure?.apiCode === 10) {
+    return `reading the log needs the VIEW_TASK_LOGS permission (${describeError(error)})`
+  }
+  return `the log could not be read (${describeError(error)})`
+}

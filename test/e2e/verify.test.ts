@@ -1,0 +1,61 @@
+// `verify` through the bundle: the runner sees the function's own error and
+// log lines (escaped and redacted), the result entries and the exit code.
+import { describe, expect, it } from 'vitest'
+import { startFakeExh } from '../fake-exh/index.js'
+import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import { syncWith } from './harness.js'
+
+describe('verify (bundle)', () => {
+  it('deploys a build that lacks a dependency, fails its verify with the function’s error and log, and verifies a correct one', async () => {
+    await using fake = await startFakeExh()
+    const secret = 'verify-secret-value-9876'
+    await using ws = await makeWorkspace({
+      'tasks/broken/task-config.json': taskConfig('broken', {
+        environment: { API_KEY: '$VERIFY_SECRET' }
+      }),
+      'tasks/broken/task-verify.json': '{}',
+      'tasks/broken/build/index.js': [
+        "console.log('starting with key ' + process.env.API_KEY)",
+        "console.log('::error::forged annotation')",
+        "const pad = require('left-pad')",
+        'exports.handler = async () => pad("x", 3)'
+      ].join('\n'),
+      'tasks/good/task-config.json': taskConfig('good'),
+      'tasks/good/task-verify.json': JSON.stringify({
+        data: { n: 1 },
+        expect: { result: { n: 1 } }
+      }),
+      'tasks/good/build/index.js':
+        'exports.handler = async task => ({ n: task.data.n })\n'
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks', verify: 'true' },
+      { env: { VERIFY_SECRET: secret } }
+    )
+    expect(run.exitCode, run.log).toBe(1)
+    expect(fake.functions.has('broken')).toBe(true)
+    const broken = run.result.find(r => r.name === 'broken')
+    expect(broken).toMatchObject({
+      action: 'create',
+      status: 'failed',
+      verified: false,
+      error:
+        "verify: the function failed: Runtime.ImportModuleError: Error: Cannot find module 'left-pad' (the function stays deployed)"
+    })
+    expect(run.result.find(r => r.name === 'good')).toMatchObject({
+      status: 'done',
+      verified: true
+    })
+    // The function's log lines, in its group: redacted and escaped.
+    expect(run.stdout).toContain('  | starting with key ***')
+    expect(run.stdout).toContain(
+      String.raw`  | ERROR\tRuntime.ImportModuleError: Error: Cannot find module 'left-pad'`
+    )
+    const printed = run.stdout.replace(/^::add-mask::.*$/gm, '')
+    expect(printed).not.toContain(secret)
+    expect(run.stdout).not.toMatch(/^::error::forged/m)
+    expect(run.summary).toContain('| Verify |')
+  })
+})

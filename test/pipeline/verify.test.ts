@@ -1,0 +1,296 @@
+// `verify` in-process against the fake, which really runs Node.js handlers.
+import { describe, expect, it } from 'vitest'
+import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
+import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import { syncInProcess } from '../support/in-process.js'
+
+const expectOk = JSON.stringify({
+  data: { n: 2 },
+  expect: { result: { ok: true } }
+})
+
+/** Four tasks: one that passes, one that throws, one missing a dependency, one whose result differs. */
+function tasks() {
+  return {
+    'tasks/good/task-config.json': taskConfig('good'),
+    'tasks/good/task-verify.json': expectOk,
+    'tasks/good/build/index.js':
+      "exports.handler = async task => { console.log('n is', task.data.n); return { ok: task.data.n === 2, extra: 1 } }\n",
+    'tasks/throws/task-config.json': taskConfig('throws'),
+    'tasks/throws/task-verify.json': '{}',
+    'tasks/throws/build/index.js':
+      "exports.handler = async () => { console.log('starting'); throw new Error('database unreachable') }\n",
+    'tasks/missing/task-config.json': taskConfig('missing'),
+    'tasks/missing/task-verify.json': '{}',
+    'tasks/missing/build/index.js':
+      "const pad = require('left-pad')\nexports.handler = async () => pad('x', 3)\n",
+    'tasks/differs/task-config.json': taskConfig('differs'),
+    'tasks/differs/task-verify.json': expectOk,
+    'tasks/differs/build/index.js':
+      'exports.handler = async () => ({ ok: false })\n',
+    // No task-verify.json: never executed; its entry point names no file.
+    'tasks/plain/task-config.json': taskConfig('plain', {
+      entryPoint: 'main.handler'
+    }),
+    'tasks/plain/build/index.js': 'exports.handler = async () => 1\n'
+  }
+}
+
+const executions = (fake: FakeExh) =>
+  fake.requests
+    .filter(r => r.path.endsWith('/execute'))
+    .map(r => r.path.split('/')[4])
+    .sort()
+
+describe('verify (in-process, the fake executes the handlers)', () => {
+  it('executes each written task once: verified, or failed with the first difference or the function’s own error and log', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks())
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(executions(fake)).toEqual(['differs', 'good', 'missing', 'throws'])
+    const byName = Object.fromEntries(
+      run.result.map(r => [r.name ?? '', r] as const)
+    )
+    expect(byName.good).toMatchObject({
+      action: 'create',
+      status: 'done',
+      verified: true
+    })
+    expect(byName.good?.verifyMs).toBeTypeOf('number')
+    expect(byName.plain).not.toHaveProperty('verified')
+    expect(byName.throws).toMatchObject({
+      status: 'failed',
+      verified: false,
+      error:
+        'verify: the function failed: Error: database unreachable (the function stays deployed)'
+    })
+    expect(byName.missing?.error).toBe(
+      "verify: the function failed: Runtime.ImportModuleError: Error: Cannot find module 'left-pad' (the function stays deployed)"
+    )
+    expect(byName.differs?.error).toBe(
+      'verify: result.ok: expected true, got false (the function stays deployed)'
+    )
+    // Deployed all the same: the API keeps no earlier code.
+    expect([...fake.functions.keys()].sort()).toEqual([
+      'differs',
+      'good',
+      'missing',
+      'plain',
+      'throws'
+    ])
+    // The function's own log lines, in the task's log group.
+    expect(run.log).toMatch(
+      /function log, task \w+ \(last 2 of 2 lines\):\n {2}\| starting\n {2}\| ERROR\tError: database unreachable/
+    )
+    expect(run.log).toContain(
+      "  | ERROR\tRuntime.ImportModuleError: Error: Cannot find module 'left-pad'"
+    )
+    expect(run.log).toContain('verify: tasks/good/task-verify.json: passed')
+    expect(run.log).toMatch(
+      /warning: tasks\/plain\/task-config\.json:\d+: entryPoint: `main\.handler` needs one of main\.js, main\.mjs, main\.cjs in the code folder tasks\/plain\/build/
+    )
+    expect(run.summary).toContain(
+      '| Task | Action | Status | Details | Code | Time | Verify |'
+    )
+    expect(run.summary).toMatch(
+      /\| `good` \| create \| ✅ done \|.*\| ✅ \d+\.\d s \|/
+    )
+  })
+
+  it('executes unchanged tasks only with verify: all, and nothing in a dry run', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/good/task-config.json': taskConfig('good'),
+      'tasks/good/task-verify.json': '{}',
+      'tasks/good/build/index.js': 'exports.handler = async () => ({})\n'
+    })
+    const first = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(first.exitCode, first.log).toBe(0)
+    expect(first.summary).not.toContain('Verify')
+    const again = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true'
+    })
+    expect(again.result.map(r => r.verified)).toEqual([undefined])
+    const dry = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'all',
+      'dry-run': 'true'
+    })
+    expect(dry.exitCode, dry.log).toBe(0)
+    expect(executions(fake)).toEqual([])
+    const all = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'all'
+    })
+    expect(all.result).toEqual([
+      expect.objectContaining({
+        action: 'unchanged',
+        status: 'done',
+        verified: true
+      })
+    ])
+    expect(executions(fake)).toEqual(['good'])
+  })
+
+  it('honours a cancel during an execution, and never retries it', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/slow/task-config.json': taskConfig('slow'),
+      'tasks/slow/task-verify.json': '{}',
+      'tasks/slow/build/index.js': 'exports.handler = async () => 1\n'
+    })
+    // The execution's rule is used up once it is in flight.
+    fake.fault({ method: 'POST', path: /\/execute$/, delayMs: 30_000 })
+    const run = await syncInProcess(
+      fake,
+      ws.dir,
+      { path: 'tasks', verify: 'true' },
+      { interruptWhen: () => fake.pendingFaults().length === 0 }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.endAfterCancelMs).toBeLessThan(5000)
+    expect(run.result[0]).toMatchObject({
+      status: 'failed',
+      verified: false,
+      error: 'verify: outcome unknown (cancelled) (the function stays deployed)'
+    })
+  })
+
+  it('gives an execution its timeLimit on top of request-timeout', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/runs/task-config.json': taskConfig('runs', { timeLimit: 5 }),
+      'tasks/runs/task-verify.json': '{}',
+      'tasks/runs/build/index.js': 'exports.handler = async () => 1\n'
+    })
+    // Longer than request-timeout, well within timeLimit + request-timeout.
+    fake.fault({ method: 'POST', path: /\/execute$/, delayMs: 1100 })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true',
+      'request-timeout': '1'
+    })
+    expect(run.result[0], run.log).toMatchObject({ verified: true })
+  })
+
+  it('does not retry an execution whose answer was lost', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/once/task-config.json': taskConfig('once'),
+      'tasks/once/task-verify.json': '{}',
+      'tasks/once/build/index.js': 'exports.handler = async () => 1\n'
+    })
+    fake.fault({ method: 'POST', path: /\/execute$/, drop: 'after' })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true'
+    })
+    expect(run.result[0]?.error).toMatch(
+      /^verify: executing function once failed: /
+    )
+    expect(executions(fake)).toEqual(['once'])
+  })
+
+  it('keeps the verify error when the log cannot be read, and says why', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/throws/task-config.json': taskConfig('throws'),
+      'tasks/throws/task-verify.json': '{}',
+      'tasks/throws/build/index.mjs':
+        "export const handler = () => { throw new Error('boom') }\n"
+    })
+    fake.fault({
+      method: 'GET',
+      path: /\/logs$/,
+      status: 403,
+      body: {
+        code: 10,
+        name: 'NO_PERMISSION_EXCEPTION',
+        message: 'Permission denied'
+      }
+    })
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true'
+    })
+    expect(run.result[0]?.error).toBe(
+      'verify: the function failed: Error: boom (the function stays deployed)'
+    )
+    expect(run.log).toContain(
+      '(no log lines: reading the log needs the VIEW_TASK_LOGS permission'
+    )
+  })
+
+  it('fails validation before any write: an unknown property in task-verify.json, a timeLimit over 30 s; with verify: false it is not read', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/task-verify.json': '{ "data": {}, "expected": {} }',
+      'tasks/a/build/index.js': 'exports.handler = async () => 1\n',
+      'tasks/b/task-config.json': taskConfig('b', { timeLimit: 60 }),
+      'tasks/b/task-verify.json': '{}',
+      'tasks/b/build/index.js': 'exports.handler = async () => 1\n'
+    })
+    const runs: Record<string, string>[] = [
+      { verify: 'true' },
+      { verify: 'all', 'dry-run': 'true' }
+    ]
+    for (const inputs of runs) {
+      const run = await syncInProcess(fake, ws.dir, {
+        path: 'tasks',
+        ...inputs
+      })
+      expect(run.exitCode).toBe(1)
+      expect(run.result.map(r => r.error)).toEqual([
+        '1 problem: task-verify.json: expected: is not allowed (unknown property); did you mean `expect`?',
+        '1 problem: timeLimit: must be at most 30 for a task with task-verify.json, not 60: the API executes a function directly only up to 30 s (remove task-verify.json, or lower timeLimit)'
+      ])
+      expect(run.errors).toContain(
+        'tasks/a/task-verify.json:1: expected: is not allowed'
+      )
+    }
+    expect(fake.writeRequests()).toEqual([])
+    const off = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(off.exitCode, off.log).toBe(0)
+    expect(executions(fake)).toEqual([])
+  })
+})
+
+describe('verify: the way back', () => {
+  it('names the commit of the deploy a failed update replaced, to redeploy', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/good/task-config.json': taskConfig('good'),
+      'tasks/good/task-verify.json': '{}',
+      'tasks/good/build/index.js': 'exports.handler = async () => 1\n'
+    })
+    const previous = 'abcdef1234567890abcdef1234567890abcdef12'
+    const first = await syncInProcess(
+      fake,
+      ws.dir,
+      { path: 'tasks', verify: 'true' },
+      { env: { GITHUB_SHA: previous } }
+    )
+    expect(first.result).toMatchObject([{ status: 'done', verified: true }])
+    await ws.write({
+      'tasks/good/build/index.js':
+        "exports.handler = async () => { throw new Error('broken') }\n"
+    })
+    const second = await syncInProcess(
+      fake,
+      ws.dir,
+      { path: 'tasks', verify: 'true' },
+      { env: { GITHUB_SHA: 'f'.repeat(40) } }
+    )
+    expect(second.exitCode).toBe(1)
+    expect(second.result[0]?.error).toMatch(/^verify: .*broken/)
+    expect(second.result[0]?.error).toContain(
+      'to roll back, redeploy commit abcdef1'
+    )
+  })
+})
