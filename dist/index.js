@@ -36207,7 +36207,7 @@ function startListing(settings2, io, tasks2) {
       },
       (error2) => ({
         error: error2,
-        failed: "reading the remote functions failed"
+        failed: "listing failed"
       })
     ),
     // A token is checked, not logged in with (SPEC section 3).
@@ -36261,7 +36261,7 @@ async function syncWithRemote(context) {
   try {
     planned = await clock.time("plan", planRemote(context, listed));
   } catch (error2) {
-    return notStarted(context, "reading the remote functions failed", error2);
+    return notStarted(context, "listing failed", error2);
   }
   if (io.signal.aborted) return notStarted(context, "cancelled");
   for (const item of planned.tasks) {

@@ -248,10 +248,7 @@ type Listing = Promise<
   | { client: ExhClient; names: string[]; reads: RemoteReads }
   | {
       error: unknown
-      failed:
-        | 'login failed'
-        | 'credentials rejected'
-        | 'reading the remote functions failed'
+      failed: 'login failed' | 'credentials rejected' | 'listing failed'
     }
 >
 
@@ -276,7 +273,7 @@ function startListing(
         },
         (error: unknown) => ({
           error,
-          failed: 'reading the remote functions failed' as const
+          failed: 'listing failed' as const
         })
       ),
     // A token is checked, not logged in with (SPEC section 3).
@@ -347,7 +344,7 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
   } catch (error) {
     // The listing failed, or the run was cancelled: nothing was written,
     // and every task says so.
-    return notStarted(context, 'reading the remote functions failed', error)
+    return notStarted(context, 'listing failed', error)
   }
   if (io.signal.aborted) return notStarted(context, 'cancelled')
   for (const item of planned.tasks) {
