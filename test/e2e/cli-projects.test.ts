@@ -2,22 +2,19 @@
 // deploys them (`exh sync --tasks` with the five API_* variables on the
 // step): the configs move to the action unchanged (SPEC section 8).
 import { describe, expect, it } from 'vitest'
-import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
+import { startFakeExh } from '../fake-exh/index.js'
 import { startFakeGitHub } from '../support/fake-github.js'
+import {
+  DEPLOYER_ENVIRONMENT,
+  deployerVariables,
+  storedVariables
+} from '../support/deployer.js'
 import { makeWorkspace } from '../support/workspace.js'
 import { runAction } from '../support/run-action.js'
 import { expectNowhere, pullRequestEnv } from './harness.js'
 
 const CLI_SCHEMA =
   'https://swagger.extrahorizon.com/cli/1.13.1/config-json-schemas/TaskConfig.json'
-
-const DEPLOYER_ENVIRONMENT = {
-  API_HOST: '$API_HOST',
-  API_OAUTH_CONSUMER_KEY: '$API_OAUTH_CONSUMER_KEY',
-  API_OAUTH_CONSUMER_SECRET: '$API_OAUTH_CONSUMER_SECRET',
-  API_OAUTH_TOKEN: '$API_OAUTH_TOKEN',
-  API_OAUTH_TOKEN_SECRET: '$API_OAUTH_TOKEN_SECRET'
-}
 
 const json = (value: unknown): string => JSON.stringify(value, null, 4)
 
@@ -59,29 +56,11 @@ const PROJECT = {
   'build/index.js': 'exports.handler = async () => ({})\n'
 }
 
-/** The five variables tap-power-demo's deploy workflow sets on the step. */
-function stepCredentials(fake: FakeExh): Record<string, string> {
-  return {
-    API_HOST: fake.url,
-    API_OAUTH_CONSUMER_KEY: fake.consumer.key,
-    API_OAUTH_CONSUMER_SECRET: fake.consumer.secret,
-    API_OAUTH_TOKEN: fake.admin.token,
-    API_OAUTH_TOKEN_SECRET: fake.admin.tokenSecret
-  }
-}
-
-function variables(fake: FakeExh, name: string): Record<string, string> {
-  const stored = fake.functions.get(name)?.environmentVariables ?? {}
-  return Object.fromEntries(
-    Object.entries(stored).map(([key, { value }]) => [key, value])
-  )
-}
-
 describe('a project deployed with the CLI moves to the action unchanged', () => {
   it("deploys every config with the step's API_* credentials; the same run again writes nothing", async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(PROJECT)
-    const credentials = stepCredentials(fake)
+    const credentials = deployerVariables(fake)
     const first = await runAction({
       workspace: ws.dir,
       inputs: {},
@@ -101,12 +80,14 @@ describe('a project deployed with the CLI moves to the action unchanged', () => 
       ],
       ['task-config.json', 'root-task', 'create']
     ])
-    expect(variables(fake, 'vitals-processing')).toMatchObject(credentials)
-    expect(variables(fake, 'reports-mailer')).toMatchObject({
+    expect(storedVariables(fake, 'vitals-processing')).toMatchObject(
+      credentials
+    )
+    expect(storedVariables(fake, 'reports-mailer')).toMatchObject({
       ...credentials,
       TEMPLATE: 'weekly-report'
     })
-    expect(variables(fake, 'root-task')).toMatchObject({
+    expect(storedVariables(fake, 'root-task')).toMatchObject({
       API_HOST: fake.url
     })
     const secrets = Object.values(credentials).slice(1)
@@ -128,7 +109,7 @@ describe('a project deployed with the CLI moves to the action unchanged', () => 
     await using fake = await startFakeExh()
     await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
     await using ws = await makeWorkspace(PROJECT)
-    const credentials = stepCredentials(fake)
+    const credentials = deployerVariables(fake)
     const run = await runAction({
       workspace: ws.dir,
       inputs: {

@@ -3,18 +3,14 @@
 // Extra Horizon's own example projects.
 import { describe, expect, it } from 'vitest'
 import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
+import {
+  DEPLOYER_ENVIRONMENT,
+  deployerVariables,
+  storedVariables
+} from '../support/deployer.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { runInProcess, syncInProcess } from '../support/in-process.js'
 import { credentialInputs } from '../support/with-fake.js'
-
-/** The block of Extra Horizon's examples (`"API_HOST": "$API_HOST"`, …). */
-const DEPLOYER_ENVIRONMENT = {
-  API_HOST: '$API_HOST',
-  API_OAUTH_CONSUMER_KEY: '$API_OAUTH_CONSUMER_KEY',
-  API_OAUTH_CONSUMER_SECRET: '$API_OAUTH_CONSUMER_SECRET',
-  API_OAUTH_TOKEN: '$API_OAUTH_TOKEN',
-  API_OAUTH_TOKEN_SECRET: '$API_OAUTH_TOKEN_SECRET'
-}
 
 function project(fields: Record<string, unknown> = {}) {
   return {
@@ -23,23 +19,6 @@ function project(fields: Record<string, unknown> = {}) {
       ...fields
     }),
     'tasks/report/build/index.js': 'exports.handler = async () => ({})\n'
-  }
-}
-
-function variables(fake: FakeExh, name: string): Record<string, string> {
-  const stored = fake.functions.get(name)?.environmentVariables ?? {}
-  return Object.fromEntries(
-    Object.entries(stored).map(([key, { value }]) => [key, value])
-  )
-}
-
-function deployer(fake: FakeExh) {
-  return {
-    API_HOST: fake.url,
-    API_OAUTH_CONSUMER_KEY: fake.consumer.key,
-    API_OAUTH_CONSUMER_SECRET: fake.consumer.secret,
-    API_OAUTH_TOKEN: fake.admin.token,
-    API_OAUTH_TOKEN_SECRET: fake.admin.tokenSecret
   }
 }
 
@@ -57,7 +36,7 @@ describe('$API_* environment values are the deploying credentials', () => {
     async (_label, source) => {
       await using fake = await startFakeExh()
       await using ws = await makeWorkspace(project())
-      const given = deployer(fake)
+      const given = deployerVariables(fake)
       const options =
         source === 'inputs'
           ? { workspace: ws.dir, inputs: credentialInputs(fake) }
@@ -65,7 +44,7 @@ describe('$API_* environment values are the deploying credentials', () => {
       const first = await runInProcess({ ...options })
       expect(first.exitCode).toBe(0)
       expect(first.result).toMatchObject([{ name: 'report', action: 'create' }])
-      expect(variables(fake, 'report')).toMatchObject({
+      expect(storedVariables(fake, 'report')).toMatchObject({
         ...given,
         MODE: 'production'
       })
@@ -239,6 +218,8 @@ describe('$API_* environment values are the deploying credentials', () => {
       'warning: Both a token and email/password are given: the token is used and no login is made'
     )
     expect(fake.requests.some(r => r.path.includes('/auth/'))).toBe(false)
-    expect(variables(fake, 'report').API_OAUTH_TOKEN).toBe(fake.admin.token)
+    expect(storedVariables(fake, 'report').API_OAUTH_TOKEN).toBe(
+      fake.admin.token
+    )
   })
 })
