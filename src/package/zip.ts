@@ -255,10 +255,12 @@ export function maxZipBytes(body: unknown): number {
 
 /**
  * Why a zip abandoned at `passed` bytes cannot be sent with `body` (its
- * other fields; unknown before planning, then counted as none).
+ * other fields; unknown before planning, then counted as none). The zip
+ * is one byte more at least: `passed` itself may just fit, when it was
+ * the largest zip this body allows.
  */
 export function abandonedZipMessage(body: unknown, passed: number): string {
-  const tooLarge = checkRequestSize(body ?? {}, passed) ?? ''
+  const tooLarge = checkRequestSize(body ?? {}, passed + 1) ?? ''
   return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`
 }
 
