@@ -342,11 +342,11 @@ export async function fingerprintFolder(
   return { ...folder, fingerprint: await fingerprintOf(folder, signal) }
 }
 
-function fingerprintOf(
+async function fingerprintOf(
   folder: WalkedFolder,
   signal?: AbortSignal
 ): Promise<string> {
-  return readFolder(folder, { hash: true, signal }) as Promise<string>
+  return (await readFolder(folder, { hash: true, signal })) ?? ''
 }
 
 /** Where `readFolder` hands each segment: the zip writer. */

@@ -1,8 +1,9 @@
 // Reading, hashing and deflating off the main thread. A worker
 // (file-worker.ts) takes a segment (a run of a folder's entries, see
 // segment-codec.ts) and returns its fingerprint input and zip records as a
-// few transferred buffers, so the main thread handles a segment, not a file. One worker per core keeps
-// every core busy while the main thread walks folders and writes zips.
+// few transferred buffers, so the main thread handles a segment, not a
+// file. One worker per core keeps every core busy while the main thread
+// walks folders and writes zips.
 
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
