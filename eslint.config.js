@@ -13,7 +13,8 @@ export default tseslint.config(
           allowDefaultProject: [
             'eslint.config.js',
             'scripts/*.mjs',
-            'test/fake-exh/*.mjs'
+            'test/fake-exh/*.mjs',
+            'scripts/*.cjs'
           ]
         },
         tsconfigRootDir: import.meta.dirname
@@ -56,6 +57,23 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       globals: { console: 'readonly', process: 'readonly' }
+    }
+  },
+  {
+    files: ['**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        __dirname: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        require: 'readonly'
+      }
+    },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      '@typescript-eslint/no-require-imports': 'off'
     }
   }
 )

@@ -1,6 +1,15 @@
 import { createRequire as __createRequire } from 'node:module'
 const require = __createRequire(import.meta.url)
 import {
+  NOT_A_FILE,
+  SIZE_CHANGED,
+  STREAM_THRESHOLD,
+  TOO_LARGE,
+  endRecord,
+  field,
+  rebaseCentral
+} from "./chunk-75EVL624.js";
+import {
   __commonJS,
   __require,
   __toESM
@@ -17332,9 +17341,9 @@ var require_form_data = __commonJS({
     var http2 = __require("http");
     var https2 = __require("https");
     var parseUrl = __require("url").parse;
-    var fs4 = __require("fs");
+    var fs3 = __require("fs");
     var Stream = __require("stream").Stream;
-    var crypto3 = __require("crypto");
+    var crypto2 = __require("crypto");
     var mime = require_mime_types();
     var asynckit = require_asynckit();
     var setToStringTag = require_es_set_tostringtag();
@@ -17359,7 +17368,7 @@ var require_form_data = __commonJS({
     util.inherits(FormData3, CombinedStream);
     FormData3.LINE_BREAK = "\r\n";
     FormData3.DEFAULT_CONTENT_TYPE = "application/octet-stream";
-    FormData3.prototype.append = function(field, value, options) {
+    FormData3.prototype.append = function(field2, value, options) {
       options = options || {};
       if (typeof options === "string") {
         options = { filename: options };
@@ -17372,7 +17381,7 @@ var require_form_data = __commonJS({
         this._error(new Error("Arrays are not supported."));
         return;
       }
-      var header = this._multiPartHeader(field, value, options);
+      var header = this._multiPartHeader(field2, value, options);
       var footer = this._multiPartFooter();
       append(header);
       append(value);
@@ -17402,7 +17411,7 @@ var require_form_data = __commonJS({
         if (value.end != void 0 && value.end != Infinity && value.start != void 0) {
           callback(null, value.end + 1 - (value.start ? value.start : 0));
         } else {
-          fs4.stat(value.path, function(err, stat7) {
+          fs3.stat(value.path, function(err, stat7) {
             if (err) {
               callback(err);
               return;
@@ -17423,7 +17432,7 @@ var require_form_data = __commonJS({
         callback("Unknown stream");
       }
     };
-    FormData3.prototype._multiPartHeader = function(field, value, options) {
+    FormData3.prototype._multiPartHeader = function(field2, value, options) {
       if (typeof options.header === "string") {
         return options.header;
       }
@@ -17432,7 +17441,7 @@ var require_form_data = __commonJS({
       var contents = "";
       var headers = {
         // add custom disposition as third element or keep it two elements if not
-        "Content-Disposition": ["form-data", 'name="' + escapeHeaderParam(field) + '"'].concat(contentDisposition || []),
+        "Content-Disposition": ["form-data", 'name="' + escapeHeaderParam(field2) + '"'].concat(contentDisposition || []),
         // if no content type. allow it to be empty array
         "Content-Type": [].concat(contentType || [])
       };
@@ -17543,7 +17552,7 @@ var require_form_data = __commonJS({
       return Buffer.concat([dataBuffer, Buffer.from(this._lastBoundary())]);
     };
     FormData3.prototype._generateBoundary = function() {
-      this._boundary = "--------------------------" + crypto3.randomBytes(12).toString("hex");
+      this._boundary = "--------------------------" + crypto2.randomBytes(12).toString("hex");
     };
     FormData3.prototype.getLengthSync = function() {
       var knownLength = this._overheadLength + this._valueLength;
@@ -20059,7 +20068,7 @@ var require_http2 = __commonJS({
     var httpsFollow = require_https();
     var url = __require("url");
     var path12 = __require("path");
-    var zlib2 = __require("zlib");
+    var zlib = __require("zlib");
     var VERSION2 = require_data2().version;
     var transitionalDefaults = require_transitional();
     var AxiosError = require_AxiosError();
@@ -20426,7 +20435,7 @@ var require_http2 = __commonJS({
               case "gzip":
               case "compress":
               case "deflate":
-                responseStream = responseStream.pipe(zlib2.createUnzip());
+                responseStream = responseStream.pipe(zlib.createUnzip());
                 delete res.headers["content-encoding"];
                 break;
             }
@@ -23566,13 +23575,13 @@ var require_literal_decoders = __commonJS({
       return dec;
     };
     exports.fields = fields;
-    var field = function(key, decoder) {
+    var field2 = function(key, decoder) {
       var _a2;
       return exports.fields((_a2 = {}, _a2[key] = decoder, _a2), function(x2) {
         return x2[key];
       });
     };
-    exports.field = field;
+    exports.field = field2;
     var record2 = function(s) {
       return function(value) {
         pojo_1.assert_is_pojo(value);
@@ -24829,8 +24838,8 @@ function markerUpToDate(stored, wanted) {
 // src/inputs.ts
 var DEFAULT_CONCURRENCY = 4;
 function inputReader(get, env, mask, problems) {
-  const fail = (field, rule) => {
-    problems.push({ field, rule });
+  const fail = (field2, rule) => {
+    problems.push({ field: field2, rule });
     return void 0;
   };
   const input = (name) => get(name).trim();
@@ -25175,8 +25184,8 @@ function planTask(input) {
 function changedFields(config, remote, changes) {
   const configured = configuredFields(config);
   const body = {};
-  for (const field of FIELDS) {
-    if (changes.includes(field)) Object.assign(body, pick(configured, field));
+  for (const field2 of FIELDS) {
+    if (changes.includes(field2)) Object.assign(body, pick(configured, field2));
   }
   if (changes.includes("executionPermission") || changes.includes("defaultPriority")) {
     body.executionOptions = mergedExecutionOptions(config, remote);
@@ -25193,19 +25202,19 @@ var FIELDS = [
 ];
 function configuredFields(config) {
   const body = {};
-  for (const field of FIELDS) Object.assign(body, pick(config, field));
+  for (const field2 of FIELDS) Object.assign(body, pick(config, field2));
   return body;
 }
-function pick(source, field) {
-  return source[field] === void 0 ? {} : { [field]: source[field] };
+function pick(source, field2) {
+  return source[field2] === void 0 ? {} : { [field2]: source[field2] };
 }
 function fieldChanges(config, remote) {
   const changes = [];
-  for (const field of FIELDS) {
-    const wanted = config[field];
+  for (const field2 of FIELDS) {
+    const wanted = config[field2];
     if (wanted === void 0) continue;
-    const same = field === "retryPolicy" ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy) : wanted === remote[field];
-    if (!same) changes.push(field);
+    const same = field2 === "retryPolicy" ? sameRetryPolicy(config.retryPolicy, remote.retryPolicy) : wanted === remote[field2];
+    if (!same) changes.push(field2);
   }
   const options = remote.executionOptions ?? {};
   if (config.executionPermission !== void 0 && config.executionPermission !== options.permissionMode) {
@@ -25286,7 +25295,7 @@ function sameStoredEnvironment(wanted, stored, marker) {
 function createdFields(body, withCredentials = false) {
   const { environmentVariables, executionOptions, ...fields } = body;
   const named = Object.keys(fields).filter(
-    (field) => field !== "name" && fields[field] !== void 0
+    (field2) => field2 !== "name" && fields[field2] !== void 0
   );
   if (executionOptions?.permissionMode !== void 0) {
     named.push("executionPermission");
@@ -25299,17 +25308,17 @@ function createdFields(body, withCredentials = false) {
   return ["code", ...named, ...role, ...variables];
 }
 function describeChanges(config, remote, changes, context) {
-  return changes.map((field) => {
-    if (field === "code") return codeChange(remote, context);
-    if (field.startsWith("environment.")) {
-      const change = environmentChange(config, remote, field);
-      const key = field.slice("environment.".length);
+  return changes.map((field2) => {
+    if (field2 === "code") return codeChange(remote, context);
+    if (field2.startsWith("environment.")) {
+      const change = environmentChange(config, remote, field2);
+      const key = field2.slice("environment.".length);
       const follows = context.deployerKeys?.includes(key);
       return follows ? { ...change, note: `${change.note} (the deploying credentials)` } : change;
     }
-    if (field === "executionCredentials.permissions") {
+    if (field2 === "executionCredentials.permissions") {
       return {
-        field,
+        field: field2,
         note: [
           ...(context.permissionsAdded ?? []).map((p) => `+${p}`),
           ...(context.permissionsRemoved ?? []).map((p) => `-${p}`)
@@ -25317,9 +25326,9 @@ function describeChanges(config, remote, changes, context) {
       };
     }
     return {
-      field,
-      before: showValue(remoteValue(remote, field)),
-      after: showValue(configValue(config, field))
+      field: field2,
+      before: showValue(remoteValue(remote, field2)),
+      after: showValue(configValue(config, field2))
     };
   });
 }
@@ -25332,27 +25341,27 @@ function codeChange(remote, context) {
     after: `${context.fingerprint.slice(0, 8)}${size}`
   };
 }
-function environmentChange(config, remote, field) {
-  const key = field.slice("environment.".length);
+function environmentChange(config, remote, field2) {
+  const key = field2.slice("environment.".length);
   const wanted = Object.hasOwn(config.environment ?? {}, key) || config.executionCredentials !== void 0 && CREDENTIAL_VARIABLES.includes(key);
   const present = remote ? Object.hasOwn(remote.environment, key) : false;
   return {
-    field,
+    field: field2,
     note: !present ? "added" : wanted ? "changed" : "removed"
   };
 }
-function remoteValue(remote, field) {
+function remoteValue(remote, field2) {
   if (!remote) return void 0;
-  if (field === "executionPermission") {
+  if (field2 === "executionPermission") {
     return remote.executionOptions?.permissionMode;
   }
-  if (field === "defaultPriority") {
+  if (field2 === "defaultPriority") {
     return remote.executionOptions?.defaultPriority;
   }
-  return remote[field];
+  return remote[field2];
 }
-function configValue(config, field) {
-  return config[field];
+function configValue(config, field2) {
+  return config[field2];
 }
 function showValue(value) {
   if (value === void 0) return "(unset)";
@@ -25997,12 +26006,12 @@ function detailsCell(result) {
     return [...note, changes2].join("<br>");
   }
   if (result.sets?.length) {
-    const sets = withinCell(result.sets, (field) => field, markdownCode, ", ");
+    const sets = withinCell(result.sets, (field2) => field2, markdownCode, ", ");
     return [...note, `sets ${sets}`].join("<br>");
   }
   const changes = withinCell(
     result.changes ?? [],
-    (field) => field,
+    (field2) => field2,
     markdownCode,
     ", "
   );
@@ -26025,11 +26034,11 @@ function renderFirst(item, raw, render) {
   return markdownCodeCut(raw(item));
 }
 function markdownChange(change) {
-  const field = markdownCodeCut(change.field);
+  const field2 = markdownCodeCut(change.field);
   if (change.note !== void 0) {
-    return `${field} ${markdownTextCut(change.note)}`;
+    return `${field2} ${markdownTextCut(change.note)}`;
   }
-  return `${field}: ${markdownCode(short(change.before ?? ""))} \u2192 ${markdownCode(short(change.after ?? ""))}`;
+  return `${field2}: ${markdownCode(short(change.before ?? ""))} \u2192 ${markdownCode(short(change.after ?? ""))}`;
 }
 var MAX_ERRORS_PER_SOURCE = 10;
 function limitPerSource(errors) {
@@ -27524,11 +27533,11 @@ function deniedVariables(config) {
 async function taskFromInputs(overrides, options) {
   const task = overrides.name;
   const problems = [];
-  for (const field of ["name", "path", "entryPoint", "runtime"]) {
-    const given = field === "path" ? overrides.code : overrides[field];
+  for (const field2 of ["name", "path", "entryPoint", "runtime"]) {
+    const given = field2 === "path" ? overrides.code : overrides[field2];
     if (given === void 0) {
       problems.push({
-        field: inputName(field),
+        field: inputName(field2),
         rule: "is required when no task-config.json is given",
         task
       });
@@ -27643,12 +27652,12 @@ function sharedEmails(configs, env) {
   return duplicates(configs, (config) => credentialsEmail(config, env)).map(
     ({ config, others }) => {
       const credentials = config.document.value.executionCredentials;
-      const field = credentials.email === void 0 ? ["executionCredentials"] : ["executionCredentials", "email"];
+      const field2 = credentials.email === void 0 ? ["executionCredentials"] : ["executionCredentials", "email"];
       const tasks2 = others.map(
         (other) => `${knownName(other) ?? "?"} (${other.file})`
       );
       return {
-        ...fileProblem(config, field),
+        ...fileProblem(config, field2),
         rule: `the same execution user's email as task ${tasks2.join(", ")}; each task needs its own`
       };
     }
@@ -27945,9 +27954,9 @@ function overrideFields(overrides, base) {
     Object.entries(all).filter(([, value]) => value !== void 0)
   );
 }
-function isOverridden(overrides, field) {
+function isOverridden(overrides, field2) {
   if (!overrides) return false;
-  const key = field === "path" ? "code" : field;
+  const key = field2 === "path" ? "code" : field2;
   return overrides[key] !== void 0;
 }
 function schemaIssues(value, validate = validateSchema) {
@@ -28099,8 +28108,8 @@ function inputProblem(issue2, task) {
     task
   };
 }
-function inputName(field) {
-  return INPUT_NAMES[field] ?? field;
+function inputName(field2) {
+  return INPUT_NAMES[field2] ?? field2;
 }
 function dotted(at) {
   return at.length ? at.join(".") : void 0;
@@ -28262,7 +28271,7 @@ import { readdir as readdir2, readFile, realpath as realpath2, stat as stat3 } f
 import * as path6 from "node:path";
 var CONFIG_FILE_NAME = "task-config.json";
 var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
-async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder, signal) {
+async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
   const state = {
     workspace,
     realWorkspace: await realpath2(workspace).catch(() => workspace),
@@ -28270,7 +28279,7 @@ async function findTaskConfigs(paths, workspace, readFolder = defaultReadFolder,
     codeFolders: /* @__PURE__ */ new Set(),
     found: /* @__PURE__ */ new Map(),
     result: { configs: [], unreadable: [], warnings: [] },
-    readFolder,
+    readFolder: readFolder2,
     signal
   };
   const problems = [];
@@ -28622,10 +28631,6 @@ async function namesOneFile(settings2, found) {
   return !stats.isDirectory();
 }
 
-// src/fingerprint/scan.ts
-import * as path9 from "node:path";
-import { createHash as createHash2 } from "node:crypto";
-
 // src/fingerprint/code-folder.ts
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
@@ -28674,319 +28679,19 @@ function limitConcurrency(limit) {
 }
 
 // src/fingerprint/file-workers.ts
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-
-// src/fingerprint/segment-codec.ts
-import * as fs3 from "node:fs";
-import * as crypto2 from "node:crypto";
-import * as zlib from "node:zlib";
-function segmentCodec(modules, options = {}) {
-  const { fs: fs4, crypto: crypto3, zlib: zlib2 } = modules;
-  const STREAM_THRESHOLD = 1024 * 1024;
-  const CHUNK_BYTES2 = 256 * 1024;
-  const SIZE_CHANGED = "SIZE_CHANGED";
-  const TOO_LARGE = "TOO_LARGE";
-  const NOT_A_FILE = "NOT_A_FILE";
-  const DOS_TIME = 0;
-  const DOS_DATE = 0 << 9 | 1 << 5 | 1;
-  const VERSION_MADE_BY = 3 << 8 | 20;
-  const VERSION_NEEDED = 20;
-  const FLAG_UTF8 = 2048;
-  const STORED = 0;
-  const DEFLATED = 8;
-  const S_IFDIR = 16384;
-  const S_IFREG = 32768;
-  const S_IFLNK = 40960;
-  const MSDOS_DIRECTORY = 16;
-  const LOCAL_HEADER = 30;
-  const CENTRAL_RECORD = 46;
-  function field(value) {
-    const bytes = typeof value === "string" ? Buffer.from(value) : value;
-    return Buffer.concat([Buffer.from(`${bytes.length}:`), bytes]);
+function workerModule() {
+  if (!import.meta.url.endsWith(".ts")) {
+    return new URL("./file-worker.js", import.meta.url);
   }
-  function feedOf(entry, content) {
-    return Buffer.concat([
-      field(entry.type),
-      field(entry.path),
-      field((entry.mode & 511).toString(8)),
-      field(content)
-    ]);
-  }
-  function writeEntryFields(out, at, record2) {
-    out.writeUInt16LE(VERSION_NEEDED, at);
-    out.writeUInt16LE(FLAG_UTF8, at + 2);
-    out.writeUInt16LE(record2.method, at + 4);
-    out.writeUInt16LE(DOS_TIME, at + 6);
-    out.writeUInt16LE(DOS_DATE, at + 8);
-    out.writeUInt32LE(record2.crc, at + 10);
-    out.writeUInt32LE(record2.data.length, at + 14);
-    out.writeUInt32LE(record2.size, at + 18);
-    out.writeUInt16LE(record2.name.length, at + 22);
-  }
-  function localHeader(record2) {
-    const header = Buffer.alloc(LOCAL_HEADER);
-    header.writeUInt32LE(67324752, 0);
-    writeEntryFields(header, 4, record2);
-    return header;
-  }
-  function centralRecord(record2, offset) {
-    const central = Buffer.alloc(CENTRAL_RECORD + record2.name.length);
-    central.writeUInt32LE(33639248, 0);
-    central.writeUInt16LE(VERSION_MADE_BY, 4);
-    writeEntryFields(central, 6, record2);
-    central.writeUInt32LE(record2.attributes, 38);
-    central.writeUInt32LE(offset, 42);
-    record2.name.copy(central, CENTRAL_RECORD);
-    return central;
-  }
-  function rebaseCentral(central, base) {
-    const records = Buffer.from(
-      central.buffer,
-      central.byteOffset,
-      central.length
-    );
-    for (let at = 0; at < records.length; ) {
-      records.writeUInt32LE(records.readUInt32LE(at + 42) + base, at + 42);
-      at += CENTRAL_RECORD + records.readUInt16LE(at + 28);
-    }
-    return records;
-  }
-  function endRecord(entries, size, start) {
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(101010256, 0);
-    end.writeUInt16LE(entries, 8);
-    end.writeUInt16LE(entries, 10);
-    end.writeUInt32LE(size, 12);
-    end.writeUInt32LE(start, 16);
-    return end;
-  }
-  function attributes(mode) {
-    return mode << 16 >>> 0;
-  }
-  function openRegular(file) {
-    const { O_RDONLY, O_NONBLOCK } = fs4.constants;
-    const fd = fs4.openSync(file, O_RDONLY | O_NONBLOCK);
-    if (fs4.fstatSync(fd).isFile()) return fd;
-    fs4.closeSync(fd);
-    throw Object.assign(new Error(NOT_A_FILE), { code: NOT_A_FILE });
-  }
-  let scratch;
-  function readSmall(file, expected) {
-    const fd = openRegular(file);
-    scratch ??= Buffer.allocUnsafeSlow(STREAM_THRESHOLD + 1);
-    try {
-      const limit = expected + 1;
-      let length = 0;
-      for (; ; ) {
-        const read = fs4.readSync(fd, scratch, length, limit - length, null);
-        length += read;
-        if (read === 0 || length === limit) return scratch.subarray(0, length);
-      }
-    } finally {
-      fs4.closeSync(fd);
-    }
-  }
-  const REUSE_BYTES2 = options.reuseBytes ?? 16 * 1024 * 1024;
-  const ENTRY_OVERHEAD = 640;
-  const deflatedContents = /* @__PURE__ */ new Map();
-  let reusedBytes = 0;
-  function smallFile(file, expected, job) {
-    const bytes = readSmall(file, expected);
-    const size = bytes.length;
-    const level = job.level;
-    if (level === void 0 && !job.hash)
-      return { size, crc: 0, deflated: false };
-    const digest = crypto3.createHash("sha256").update(bytes).digest();
-    const sha = job.hash ? digest : void 0;
-    if (level === void 0) return { size, sha, crc: 0, deflated: false };
-    const key = `${level}:${digest.toString("base64")}`;
-    const known = deflatedContents.get(key);
-    if (known) return { size, sha, ...known };
-    const crc2 = zlib2.crc32(bytes);
-    const chunkSize = Math.max(64, size + 64);
-    const deflated = level > 0 && size > 0 ? zlib2.deflateRawSync(bytes, { level, chunkSize }) : void 0;
-    const shrinks = deflated !== void 0 && deflated.length < size;
-    const zipped = {
-      crc: crc2,
-      data: shrinks ? deflated : Buffer.from(bytes),
-      deflated: shrinks
-    };
-    const cost = zipped.data.length + ENTRY_OVERHEAD;
-    if (reusedBytes + cost <= REUSE_BYTES2) {
-      const kept = Buffer.allocUnsafeSlow(zipped.data.length);
-      kept.set(zipped.data);
-      deflatedContents.set(key, { ...zipped, data: kept });
-      reusedBytes += cost;
-    }
-    return { size, sha, ...zipped };
-  }
-  async function largeFile(file, expected, job) {
-    const fd = openRegular(file);
-    const hash = job.hash ? crypto3.createHash("sha256") : void 0;
-    const zip = job.level === void 0 ? void 0 : deflating(job.level, job.maxBytes);
-    let size = 0;
-    let crc2 = 0;
-    const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES2);
-    try {
-      for (; ; ) {
-        const read = fs4.readSync(fd, chunk, 0, CHUNK_BYTES2, null);
-        if (read === 0) break;
-        const bytes = chunk.subarray(0, read);
-        size += read;
-        if (size > expected) return SIZE_CHANGED;
-        hash?.update(bytes);
-        if (!zip) continue;
-        crc2 = zlib2.crc32(bytes, crc2);
-        if (!await zip.write(bytes)) return TOO_LARGE;
-      }
-      const data = zip ? await zip.end() : void 0;
-      if (data === null) return TOO_LARGE;
-      return { size, sha: hash?.digest(), crc: crc2, data, deflated: Boolean(zip) };
-    } finally {
-      zip?.destroy();
-      fs4.closeSync(fd);
-    }
-  }
-  function deflating(level, maxBytes = Infinity) {
-    const stream = zlib2.createDeflateRaw({ level });
-    const chunks2 = [];
-    let total = 0;
-    stream.on("data", (chunk) => {
-      total += chunk.length;
-      if (total <= maxBytes) chunks2.push(chunk);
-    });
-    const ended = new Promise((resolve4, reject) => {
-      stream.on("end", resolve4);
-      stream.on("error", reject);
-    });
-    ended.catch(() => void 0);
-    return {
-      /** Resolves false once the output passed `maxBytes`. */
-      write: (bytes) => new Promise((resolve4, reject) => {
-        stream.write(bytes, (error2) => {
-          if (error2) reject(error2);
-          else resolve4(total <= maxBytes);
-        });
-      }),
-      end: async () => {
-        stream.end();
-        await ended;
-        return total <= maxBytes ? Buffer.concat(chunks2) : null;
-      },
-      destroy: () => stream.destroy()
-    };
-  }
-  function recordOf(entry, read) {
-    if (entry.type === "directory") {
-      return {
-        name: Buffer.from(`${entry.path}/`),
-        method: STORED,
-        crc: 0,
-        data: new Uint8Array(0),
-        size: 0,
-        attributes: attributes(S_IFDIR | entry.mode) | MSDOS_DIRECTORY
-      };
-    }
-    if (entry.type === "symlink") {
-      const data = Buffer.from(entry.linkTarget ?? "");
-      return {
-        name: Buffer.from(entry.path),
-        method: STORED,
-        crc: zlib2.crc32(data),
-        data,
-        size: data.length,
-        attributes: attributes(S_IFLNK | 511)
-      };
-    }
-    return {
-      name: Buffer.from(entry.path),
-      method: read?.deflated ? DEFLATED : STORED,
-      crc: read?.crc ?? 0,
-      data: read?.data ?? new Uint8Array(0),
-      size: entry.size,
-      attributes: attributes(S_IFREG | entry.mode)
-    };
-  }
-  async function readEntry(entry, job) {
-    const file = `${job.root}/${entry.path}`;
-    let read;
-    try {
-      read = entry.size > STREAM_THRESHOLD ? await largeFile(file, entry.size, job) : smallFile(file, entry.size, job);
-    } catch (error2) {
-      const code = error2.code;
-      return typeof code === "string" ? code : String(error2);
-    }
-    if (typeof read !== "string" && read.size !== entry.size)
-      return SIZE_CHANGED;
-    return read;
-  }
-  function joined(parts) {
-    const total = parts.reduce((sum, part) => sum + part.length, 0);
-    const out = Buffer.allocUnsafeSlow(total);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
-  }
-  async function encodeSegment(job) {
-    const feed = [];
-    const local = [];
-    const central = [];
-    let offset = 0;
-    for (const [index, entry] of job.entries.entries()) {
-      const read = entry.type === "file" ? await readEntry(entry, job) : void 0;
-      if (typeof read === "string") return { failure: { index, code: read } };
-      if (job.hash) {
-        const content = entry.type === "symlink" ? entry.linkTarget ?? "" : read?.sha ?? new Uint8Array(0);
-        feed.push(feedOf(entry, content));
-      }
-      if (job.level === void 0) continue;
-      const record2 = recordOf(entry, read);
-      local.push(localHeader(record2), record2.name, record2.data);
-      central.push(centralRecord(record2, offset));
-      offset += LOCAL_HEADER + record2.name.length + record2.data.length;
-    }
-    return {
-      feed: job.hash ? joined(feed) : void 0,
-      local: job.level === void 0 ? void 0 : joined(local),
-      central: job.level === void 0 ? void 0 : joined(central)
-    };
-  }
-  return {
-    STREAM_THRESHOLD,
-    SIZE_CHANGED,
-    TOO_LARGE,
-    NOT_A_FILE,
-    field,
-    encodeSegment,
-    rebaseCentral,
-    endRecord
-  };
+  const load = createRequire(import.meta.url);
+  const { workerFromSource } = load("../../scripts/worker-from-source.cjs");
+  const entry = fileURLToPath(new URL("./file-worker.ts", import.meta.url));
+  return pathToFileURL(workerFromSource(entry));
 }
-var codec = segmentCodec({ fs: fs3, crypto: crypto2, zlib });
-
-// src/fingerprint/file-workers.ts
-var WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const __name = fn => fn
-const codec = (${segmentCodec.toString()})({
-  fs: require('node:fs'),
-  crypto: require('node:crypto'),
-  zlib: require('node:zlib')
-}, workerData)
-parentPort.on('message', async ({ id, job }) => {
-  // Buffers handed back (releaseToWorkers) just become garbage here.
-  if (!job) return
-  const result = await codec.encodeSegment(job)
-  const transfer = [result.feed, result.local, result.central]
-    .filter(Boolean)
-    .map(bytes => bytes.buffer)
-  parentPort.postMessage({ id, result }, transfer)
-})
-`;
 function abortReason(signal) {
   const reason = signal?.reason;
   return reason instanceof Error ? reason : new Error("aborted");
@@ -29061,10 +28766,12 @@ var FileWorkers = class {
   }
   spawn() {
     if (this.slots.length >= this.size) return void 0;
+    const workerData = {
+      reuseBytes: reuseBytesPerWorker(this.size)
+    };
     const slot = {
-      worker: new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { reuseBytes: reuseBytesPerWorker(this.size) },
+      worker: new Worker(workerModule(), {
+        workerData,
         // File bytes live outside the heap; a small young generation keeps
         // each worker's resident memory small.
         resourceLimits: { maxYoungGenerationSizeMb: 4 }
@@ -29148,7 +28855,7 @@ function planSegments(entries, maxEntries = SEGMENT_ENTRIES) {
     bytes = 0;
   };
   entries.forEach((entry, index) => {
-    if (entry.type === "file" && entry.size > codec.STREAM_THRESHOLD) {
+    if (entry.type === "file" && entry.size > STREAM_THRESHOLD) {
       close(index);
       close(index + 1);
       return;
@@ -29382,7 +29089,7 @@ function sortByPath(entries) {
 var Fingerprint = class {
   hash = createHash("sha256");
   constructor() {
-    this.hash.update(codec.field(FINGERPRINT_VERSION));
+    this.hash.update(field(FINGERPRINT_VERSION));
   }
   /** Hashes a segment's feed, then hands it back to the workers (hashed: not needed here). */
   add(feed) {
@@ -29398,21 +29105,23 @@ async function fingerprintFolder(folder, signal) {
   return { ...folder, fingerprint: await fingerprintOf(folder, signal) };
 }
 async function fingerprintOf(folder, signal) {
-  const fingerprint = new Fingerprint();
-  for await (const { first, segment } of readSegments(folder, {
-    hash: true,
-    signal
-  })) {
+  return await readFolder(folder, { hash: true, signal }) ?? "";
+}
+async function readFolder(folder, options, sink) {
+  const fingerprint = options.hash ? new Fingerprint() : void 0;
+  for await (const { first, segment } of readSegments(folder, options)) {
+    if (sink && segment.failure?.code === TOO_LARGE) throw sink.tooLarge();
     throwFailure(folder, first, segment);
-    fingerprint.add(segment.feed);
+    fingerprint?.add(segment.feed);
+    await sink?.add(segment);
   }
-  return fingerprint.digest();
+  return fingerprint?.digest();
 }
 function throwFailure(folder, first, segment) {
   const { failure } = segment;
   if (!failure) return;
   const entry = folder.entries[first + failure.index];
-  const rule = failure.code === codec.SIZE_CHANGED ? "changed while it was read (its size differs from the listing); did a build run at the same time?" : failure.code === codec.NOT_A_FILE ? "is no longer a regular file (it was replaced after the folder was listed); did a build run at the same time?" : `cannot be read (${failure.code})`;
+  const rule = failure.code === SIZE_CHANGED ? "changed while it was read (its size differs from the listing); did a build run at the same time?" : failure.code === NOT_A_FILE ? "is no longer a regular file (it was replaced after the folder was listed); did a build run at the same time?" : `cannot be read (${failure.code})`;
   throw new CodeFolderError(folder.root, entry.path, rule);
 }
 function yieldToEventLoop() {
@@ -29442,6 +29151,10 @@ function codeOf(error2) {
   return String(error2);
 }
 
+// src/package/spool.ts
+import { createHash as createHash2 } from "node:crypto";
+import * as path9 from "node:path";
+
 // src/package/zip.ts
 import { open as open3, rm as rm2 } from "node:fs/promises";
 var ZipTooLarge = class extends Error {
@@ -29468,24 +29181,15 @@ async function packageCodeFolder(folder, options = {}) {
     throw error2;
   }
 }
-async function writeEntries(folder, zip, options) {
-  const fingerprint = options.hash ? new Fingerprint() : void 0;
-  const segments = readSegments(folder, {
+function writeEntries(folder, zip, options) {
+  const read = {
     hash: Boolean(options.hash),
     level: COMPRESSION_LEVEL,
     signal: options.signal,
     maxBytes: options.maxBytes,
     split: options.split
-  });
-  for await (const { first, segment } of segments) {
-    if (segment.failure?.code === codec.TOO_LARGE) {
-      throw new ZipTooLarge(zip.maxBytes);
-    }
-    throwFailure(folder, first, segment);
-    fingerprint?.add(segment.feed);
-    await zip.add(segment);
-  }
-  return fingerprint?.digest();
+  };
+  return readFolder(folder, read, zip);
 }
 var ZipWriter = class {
   constructor(sink, maxBytes) {
@@ -29498,15 +29202,18 @@ var ZipWriter = class {
   offset = 0;
   async add(segment) {
     if (segment.central) {
-      this.central.push(codec.rebaseCentral(segment.central, this.offset));
+      this.central.push(rebaseCentral(segment.central, this.offset));
     }
     if (segment.local) await this.write([toBuffer(segment.local)]);
+  }
+  tooLarge() {
+    return new ZipTooLarge(this.maxBytes);
   }
   /** Writes the central directory; returns the zip's size. */
   async finish(entries) {
     const start = this.offset;
     await this.write(this.central);
-    await this.write([codec.endRecord(entries, this.offset - start, start)]);
+    await this.write([endRecord(entries, this.offset - start, start)]);
     return this.offset;
   }
   async write(parts) {
@@ -29592,7 +29299,7 @@ function maxZipBytes(body) {
   return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
 }
 function abandonedZipMessage(body, passed) {
-  const tooLarge = checkRequestSize(body ?? {}, passed) ?? "";
+  const tooLarge = checkRequestSize(body ?? {}, passed + 1) ?? "";
   return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`;
 }
 function withEmptyCode(body) {
@@ -29608,6 +29315,46 @@ function environmentBytes(env) {
   );
 }
 
+// src/package/spool.ts
+async function spoolZip(task, folder, options) {
+  const { body } = options;
+  const file = spoolFile(options.spoolDir, task.name);
+  try {
+    const { bytes, files: files2, fingerprint } = await packageCodeFolder(folder, {
+      file,
+      hash: options.hash,
+      maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
+      signal: options.signal
+    });
+    return { pkg: { file, bytes, files: files2 }, fingerprint };
+  } catch (error2) {
+    if (error2 instanceof ZipTooLarge) {
+      const rule = abandonedZipMessage(body, error2.passed);
+      return { problem: pathProblem(task, rule) };
+    }
+    if (!(error2 instanceof CodeFolderError)) throw error2;
+    return { problem: codeFolderProblem(task, error2) };
+  }
+}
+function spoolFile(spoolDir, taskName) {
+  const digest = createHash2("sha256").update(taskName).digest("hex");
+  return path9.join(spoolDir, `${digest.slice(0, 32)}.zip`);
+}
+function pathProblem(task, rule) {
+  return {
+    file: task.configFile,
+    ...task.locations?.path,
+    field: "path",
+    rule,
+    task: task.name
+  };
+}
+function codeFolderProblem(task, error2) {
+  const folder = task.configFile ? path9.posix.join(path9.posix.dirname(task.configFile), task.config.path) : void 0;
+  const entry = error2.entry && folder ? path9.posix.join(folder, error2.entry) : error2.entry;
+  return pathProblem(task, entry ? `${entry}: ${error2.rule}` : error2.rule);
+}
+
 // src/fingerprint/scan.ts
 var FOLDERS_AT_ONCE = 2;
 async function scanTasks(tasks2, options) {
@@ -29615,22 +29362,14 @@ async function scanTasks(tasks2, options) {
   const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
   const scanned = await mapPool(tasks2, folders, async (task) => {
     try {
-      return await scanTask(task, options);
+      const scan = await scanTask(task, options);
+      if ("task" in scan) return scan;
+      problems.push(scan.problem);
     } catch (error2) {
-      if (error2 instanceof ZipTooLarge) {
-        problems.push({
-          file: task.configFile,
-          ...task.locations?.path,
-          field: "path",
-          rule: abandonedZipMessage(void 0, error2.passed),
-          task: task.name
-        });
-        return void 0;
-      }
       if (!(error2 instanceof CodeFolderError)) throw error2;
       problems.push(codeFolderProblem(task, error2));
-      return void 0;
     }
+    return void 0;
   });
   return {
     scanned: scanned.filter((item) => Boolean(item)),
@@ -29643,33 +29382,14 @@ async function scanTask(task, options) {
   if (!await options.certainUpload(task)) {
     return { task, folder: await fingerprintFolder(walked, options.signal) };
   }
-  const file = spoolFile(options.spoolDir, task.name);
-  const pkg = await packageCodeFolder(walked, {
-    file,
+  const spooled = await spoolZip(task, walked, {
+    spoolDir: options.spoolDir,
     hash: true,
-    maxBytes: MAX_ZIP_BYTES,
     signal: options.signal
   });
-  return {
-    task,
-    folder: { ...walked, fingerprint: pkg.fingerprint ?? "" },
-    pkg: { file, bytes: pkg.bytes, files: pkg.files }
-  };
-}
-function spoolFile(spoolDir, taskName) {
-  const digest = createHash2("sha256").update(taskName).digest("hex");
-  return path9.join(spoolDir, `${digest.slice(0, 32)}.zip`);
-}
-function codeFolderProblem(task, error2) {
-  const folder = task.configFile ? path9.posix.join(path9.posix.dirname(task.configFile), task.config.path) : void 0;
-  const entry = error2.entry && folder ? path9.posix.join(folder, error2.entry) : error2.entry;
-  return {
-    file: task.configFile,
-    ...task.locations?.path,
-    field: "path",
-    rule: entry ? `${entry}: ${error2.rule}` : error2.rule,
-    task: task.name
-  };
+  if ("problem" in spooled) return spooled;
+  const fingerprint = spooled.fingerprint ?? "";
+  return { task, folder: { ...walked, fingerprint }, pkg: spooled.pkg };
 }
 
 // src/exh/functions.ts
@@ -30159,13 +29879,13 @@ var rqlBuilder = (input) => {
     sort(fields) {
       return processQuery("sort", typeof fields === "string" ? fields : fields.join(","));
     },
-    out(field, values) {
+    out(field2, values) {
       const encodedValues = values.map((value) => processValue(value));
-      return processQuery("out", `${field},${encodedValues.join(",")}`);
+      return processQuery("out", `${field2},${encodedValues.join(",")}`);
     },
-    in(field, values) {
+    in(field2, values) {
       const encodedValues = values.map((value) => processValue(value));
-      return processQuery("in", `${field},${encodedValues.join(",")}`);
+      return processQuery("in", `${field2},${encodedValues.join(",")}`);
     },
     or(...expressions) {
       return processQuery("or", `${expressions.join(",")}`);
@@ -30173,32 +29893,32 @@ var rqlBuilder = (input) => {
     and(...expressions) {
       return processQuery("and", `${expressions.join(",")}`);
     },
-    ge(field, value) {
-      return processQuery("ge", `${field},${processValue(value)}`);
+    ge(field2, value) {
+      return processQuery("ge", `${field2},${processValue(value)}`);
     },
-    eq(field, value) {
-      return processQuery("eq", `${field},${processValue(value)}`);
+    eq(field2, value) {
+      return processQuery("eq", `${field2},${processValue(value)}`);
     },
-    le(field, value) {
-      return processQuery("le", `${field},${processValue(value)}`);
+    le(field2, value) {
+      return processQuery("le", `${field2},${processValue(value)}`);
     },
-    ne(field, value) {
-      return processQuery("ne", `${field},${processValue(value)}`);
+    ne(field2, value) {
+      return processQuery("ne", `${field2},${processValue(value)}`);
     },
-    like(field, value) {
-      return processQuery("like", `${field},${processValue(value)}`);
+    like(field2, value) {
+      return processQuery("like", `${field2},${processValue(value)}`);
     },
-    lt(field, value) {
-      return processQuery("lt", `${field},${processValue(value)}`);
+    lt(field2, value) {
+      return processQuery("lt", `${field2},${processValue(value)}`);
     },
-    gt(field, value) {
-      return processQuery("gt", `${field},${processValue(value)}`);
+    gt(field2, value) {
+      return processQuery("gt", `${field2},${processValue(value)}`);
     },
-    contains(field, ...conditions) {
-      return processQuery("contains", conditions.length > 0 ? `${field},${rqlBuilder().and(...conditions).intermediate()}` : field);
+    contains(field2, ...conditions) {
+      return processQuery("contains", conditions.length > 0 ? `${field2},${rqlBuilder().and(...conditions).intermediate()}` : field2);
     },
-    excludes(field, ...conditions) {
-      return processQuery("excludes", conditions.length > 0 ? `${field},${rqlBuilder().and(...conditions).intermediate()}` : field);
+    excludes(field2, ...conditions) {
+      return processQuery("excludes", conditions.length > 0 ? `${field2},${rqlBuilder().and(...conditions).intermediate()}` : field2);
     },
     skipCount() {
       return processQuery("skipCount", "");
@@ -35580,53 +35300,11 @@ function markerToWrite(fingerprint, remote, settings2) {
 async function packageUploads(planned, options) {
   const problems = [];
   const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-  const ready = await mapPool(planned, folders, async (item) => {
-    const started = performance.now();
-    const body = bodyOf(item);
-    const where = {
-      file: item.task.configFile,
-      task: item.task.name
-    };
-    const variables = body?.environmentVariables;
-    if (variables) {
-      const bytes = environmentBytes(
-        Object.fromEntries(
-          Object.entries(variables).map(([key, { value }]) => [key, value])
-        )
-      );
-      if (bytes > MAX_ENVIRONMENT_BYTES) {
-        problems.push({
-          ...where,
-          ...item.task.locations?.environment,
-          field: "environment",
-          rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
-        });
-      }
-    }
-    const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
-    if (!uploads) return { ...item, packageMs: 0 };
-    const made = item.pkg ? { pkg: item.pkg } : await spool(item, body ?? {}, options);
-    const elapsed = { packageMs: performance.now() - started };
-    if ("rule" in made) {
-      problems.push({
-        ...where,
-        ...item.task.locations?.path,
-        field: "path",
-        rule: made.rule
-      });
-      return { ...item, ...elapsed };
-    }
-    const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
-    if (tooLarge) {
-      problems.push({
-        ...where,
-        ...item.task.locations?.path,
-        field: "path",
-        rule: tooLarge
-      });
-    }
-    return { ...item, pkg: made.pkg, ...elapsed };
-  });
+  const ready = await mapPool(
+    planned,
+    folders,
+    (item) => packageTask(item, options, problems)
+  );
   return {
     ready,
     problems: inTaskOrder(
@@ -35635,22 +35313,39 @@ async function packageUploads(planned, options) {
     )
   };
 }
-async function spool(item, body, options) {
-  const file = spoolFile(options.spoolDir, item.task.name);
-  try {
-    const pkg = await packageCodeFolder(item.folder, {
-      file,
-      maxBytes: maxZipBytes(body),
-      signal: options.signal
-    });
-    return { pkg: { file, bytes: pkg.bytes, files: pkg.files } };
-  } catch (error2) {
-    if (error2 instanceof ZipTooLarge) {
-      return { rule: abandonedZipMessage(body, error2.passed) };
-    }
-    if (!(error2 instanceof CodeFolderError)) throw error2;
-    return { rule: codeFolderProblem(item.task, error2).rule };
+async function packageTask(item, options, problems) {
+  const started = performance.now();
+  const body = bodyOf(item);
+  const environment = environmentProblem(item, body);
+  if (environment) problems.push(environment);
+  const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
+  if (!uploads) return { ...item, packageMs: 0 };
+  const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
+  const elapsed = { packageMs: performance.now() - started };
+  if ("problem" in made) {
+    problems.push(made.problem);
+    return { ...item, ...elapsed };
   }
+  const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
+  if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
+  return { ...item, pkg: made.pkg, ...elapsed };
+}
+function environmentProblem(item, body) {
+  const variables = body?.environmentVariables;
+  if (!variables) return void 0;
+  const bytes = environmentBytes(
+    Object.fromEntries(
+      Object.entries(variables).map(([key, { value }]) => [key, value])
+    )
+  );
+  if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
+  return {
+    file: item.task.configFile,
+    task: item.task.name,
+    ...item.task.locations?.environment,
+    field: "environment",
+    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+  };
 }
 function bodyOf(item) {
   return item.outcome === "planned" && item.plan.action !== "unchanged" ? item.plan.body : void 0;

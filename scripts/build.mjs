@@ -1,6 +1,9 @@
 // `npm run build`: bundles src/index.ts into dist/index.js (an ES module,
 // what action.yml runs; `import()`ed code such as @actions/github goes in
-// chunks beside it, read only when used) and writes dist/licenses.txt, the
+// chunks beside it, read only when used), the file worker
+// src/fingerprint/file-worker.ts into dist/file-worker.js (started by
+// file-workers.ts from beside the bundle; code both use goes in a shared
+// chunk), and writes dist/licenses.txt, the
 // licenses of every package in the bundle. esbuild replaced ncc: the same
 // source reached its first request ~85 ms sooner (docs/benchmark.md).
 //
@@ -20,7 +23,11 @@ const outdir = process.argv[2] ?? 'dist'
 rmSync(outdir, { recursive: true, force: true })
 
 const result = await build({
-  entryPoints: ['src/index.ts'],
+  // Named entries keep dist/ flat: each file finds the others beside it.
+  entryPoints: {
+    index: 'src/index.ts',
+    'file-worker': 'src/fingerprint/file-worker.ts'
+  },
   outdir,
   splitting: true,
   chunkNames: '[name]-[hash]',

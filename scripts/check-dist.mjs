@@ -1,5 +1,7 @@
 // Fails when dist/ is not the bundle of src/: rebuilds into a temporary
-// folder and compares it file by file with the committed dist/.
+// folder and compares it file by file with the committed dist/. Every file
+// counts (index.js, the file worker, the chunks, licenses.txt): one that
+// differs, is missing, or is left over from an earlier build is stale.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -10,7 +10,7 @@ import {
   walkCodeFolder
 } from '../src/fingerprint/code-folder.js'
 import { ZipTooLarge, packageCodeFolder } from '../src/package/zip.js'
-import { spoolFile } from '../src/fingerprint/scan.js'
+import { spoolFile } from '../src/package/spool.js'
 
 /** Many small files, some empty, a few above the streaming threshold. */
 function mixedTree(): Tree {

@@ -1,13 +1,11 @@
 import * as crypto from 'node:crypto'
-import * as fs from 'node:fs'
-import * as zlib from 'node:zlib'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { makeTree } from './support/tree.js'
 import type { CodeEntry } from '../src/fingerprint/code-folder.js'
 import { planSegments } from '../src/fingerprint/read-pass.js'
-import { segmentCodec } from '../src/fingerprint/segment-codec.js'
+import { segmentEncoder } from '../src/fingerprint/segment-codec.js'
 
 const MiB = 1024 * 1024
 
@@ -67,7 +65,7 @@ describe('planSegments', () => {
 })
 
 describe('encodeSegment', () => {
-  const fresh = () => segmentCodec({ fs, crypto, zlib })
+  const fresh = () => segmentEncoder()
 
   it.each([
     {

@@ -9,8 +9,9 @@ import path from 'node:path'
 import { mapPool } from '../pool.js'
 import { isInside, posixRelative } from '../paths.js'
 import { releaseToWorkers } from './file-workers.js'
-import { readSegments } from './read-pass.js'
-import { codec, type EncodedSegment } from './segment-codec.js'
+import { NOT_A_FILE, SIZE_CHANGED, TOO_LARGE } from './file-read.js'
+import { readSegments, type ReadOptions } from './read-pass.js'
+import { field, type EncodedSegment } from './segment-codec.js'
 
 export interface CodeEntry {
   /** POSIX path relative to the code folder, without a trailing `/`. */
@@ -312,14 +313,14 @@ function sortByPath(entries: CodeEntry[]): CodeEntry[] {
  * sha256 over every entry's type, path, mode and content (a file's own
  * sha256, a link's target), each field length-prefixed so no two folders
  * hash the same stream, entries in sorted order. The workers encode each
- * entry's part (segment-codec.ts); it is fed here a segment at a time, so
- * packaging can build it from the same read as the zip.
+ * entry's part (`feedOf` in segment-codec.ts); it is fed here a segment at a
+ * time (`readFolder`), so packaging builds it from the same read as the zip.
  */
 export class Fingerprint {
   private readonly hash = createHash('sha256')
 
   constructor() {
-    this.hash.update(codec.field(FINGERPRINT_VERSION))
+    this.hash.update(field(FINGERPRINT_VERSION))
   }
 
   /** Hashes a segment's feed, then hands it back to the workers (hashed: not needed here). */
@@ -345,19 +346,39 @@ async function fingerprintOf(
   folder: WalkedFolder,
   signal?: AbortSignal
 ): Promise<string> {
-  const fingerprint = new Fingerprint()
-  for await (const { first, segment } of readSegments(folder, {
-    hash: true,
-    signal
-  })) {
+  return (await readFolder(folder, { hash: true, signal })) ?? ''
+}
+
+/** Where `readFolder` hands each segment: the zip writer. */
+export interface SegmentSink {
+  add(segment: EncodedSegment): Promise<void>
+  /** The error for a file that deflated past `maxBytes`. */
+  tooLarge(): Error
+}
+
+/**
+ * The one pass over a walked folder that fingerprinting and zipping share:
+ * every segment in order, a failed read thrown as its entry's
+ * CodeFolderError, the fingerprint (when `hash`) fed as the segments come,
+ * each segment then handed to `sink`. Returns the fingerprint.
+ */
+export async function readFolder(
+  folder: WalkedFolder,
+  options: ReadOptions,
+  sink?: SegmentSink
+): Promise<string | undefined> {
+  const fingerprint = options.hash ? new Fingerprint() : undefined
+  for await (const { first, segment } of readSegments(folder, options)) {
+    if (sink && segment.failure?.code === TOO_LARGE) throw sink.tooLarge()
     throwFailure(folder, first, segment)
-    fingerprint.add(segment.feed)
+    fingerprint?.add(segment.feed)
+    await sink?.add(segment)
   }
-  return fingerprint.digest()
+  return fingerprint?.digest()
 }
 
 /** A segment's failed read, or a file whose size changed since the walk. */
-export function throwFailure(
+function throwFailure(
   folder: WalkedFolder,
   first: number,
   segment: EncodedSegment
@@ -366,9 +387,9 @@ export function throwFailure(
   if (!failure) return
   const entry = folder.entries[first + failure.index] as CodeEntry
   const rule =
-    failure.code === codec.SIZE_CHANGED
+    failure.code === SIZE_CHANGED
       ? 'changed while it was read (its size differs from the listing); did a build run at the same time?'
-      : failure.code === codec.NOT_A_FILE
+      : failure.code === NOT_A_FILE
         ? 'is no longer a regular file (it was replaced after the folder was listed); did a build run at the same time?'
         : `cannot be read (${failure.code})`
   throw new CodeFolderError(folder.root, entry.path, rule)

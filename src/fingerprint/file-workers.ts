@@ -1,39 +1,34 @@
-// Reading, hashing and deflating off the main thread. A worker takes a
-// segment (a run of a folder's entries, see segment-codec.ts) and returns
-// its fingerprint input and zip records as a few transferred buffers, so
-// the main thread handles a segment, not a file. One worker per core keeps
-// every core busy while the main thread walks folders and writes zips.
+// Reading, hashing and deflating off the main thread. A worker
+// (file-worker.ts) takes a segment (a run of a folder's entries, see
+// segment-codec.ts) and returns its fingerprint input and zip records as a
+// few transferred buffers, so the main thread handles a segment, not a
+// file. One worker per core keeps every core busy while the main thread
+// walks folders and writes zips.
 
+import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import {
-  segmentCodec,
-  type EncodedSegment,
-  type SegmentJob
-} from './segment-codec.js'
+import type { EncodedSegment, SegmentJob } from './segment-codec.js'
+import type { WorkerData } from './file-worker.js'
 
-// The codec's own source, so the worker runs the very code the main thread
-// uses; `require` is only available to the eval'd CommonJS preamble.
-// esbuild (tsx, vitest) wraps named functions in a `__name` helper it
-// defines outside them; the no-op stands in for it here.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads')
-const __name = fn => fn
-const codec = (${segmentCodec.toString()})({
-  fs: require('node:fs'),
-  crypto: require('node:crypto'),
-  zlib: require('node:zlib')
-}, workerData)
-parentPort.on('message', async ({ id, job }) => {
-  // Buffers handed back (releaseToWorkers) just become garbage here.
-  if (!job) return
-  const result = await codec.encodeSegment(job)
-  const transfer = [result.feed, result.local, result.central]
-    .filter(Boolean)
-    .map(bytes => bytes.buffer)
-  parentPort.postMessage({ id, result }, transfer)
-})
-`
+/**
+ * The worker's module. In the bundle: file-worker.js, its own entry, beside
+ * the chunk holding this code. Run from source (vitest, tsx): file-worker.ts
+ * bundled by scripts/worker-from-source.cjs, as the build bundles it (Node
+ * 20 applies no loader hooks to a worker's first module).
+ */
+function workerModule(): URL {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new URL('./file-worker.js', import.meta.url)
+  }
+  const load = createRequire(import.meta.url)
+  const { workerFromSource } = load('../../scripts/worker-from-source.cjs') as {
+    workerFromSource: (entry: string) => string
+  }
+  const entry = fileURLToPath(new URL('./file-worker.ts', import.meta.url))
+  return pathToFileURL(workerFromSource(entry))
+}
 
 interface Queued {
   id: number
@@ -128,10 +123,12 @@ class FileWorkers {
 
   private spawn(): Slot | undefined {
     if (this.slots.length >= this.size) return undefined
+    const workerData: WorkerData = {
+      reuseBytes: reuseBytesPerWorker(this.size)
+    }
     const slot: Slot = {
-      worker: new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { reuseBytes: reuseBytesPerWorker(this.size) },
+      worker: new Worker(workerModule(), {
+        workerData,
         // File bytes live outside the heap; a small young generation keeps
         // each worker's resident memory small.
         resourceLimits: { maxYoungGenerationSizeMb: 4 }

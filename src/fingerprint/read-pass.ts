@@ -4,7 +4,8 @@
 // while the bytes in flight stay bounded whatever the files.
 
 import { fileWorkers } from './file-workers.js'
-import { codec, type EncodedSegment } from './segment-codec.js'
+import { STREAM_THRESHOLD } from './file-read.js'
+import type { EncodedSegment } from './segment-codec.js'
 import type { CodeEntry, WalkedFolder } from './code-folder.js'
 
 /** A segment closes at this many entries or file bytes: few messages, small memory. */
@@ -42,7 +43,7 @@ export function planSegments(
     bytes = 0
   }
   entries.forEach((entry, index) => {
-    if (entry.type === 'file' && entry.size > codec.STREAM_THRESHOLD) {
+    if (entry.type === 'file' && entry.size > STREAM_THRESHOLD) {
       close(index)
       close(index + 1)
       return

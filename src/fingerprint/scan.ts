@@ -1,23 +1,16 @@
-import * as path from 'node:path'
 import {
   inTaskOrder,
   type ConfigProblem,
   type TaskDefinition
 } from '../task.js'
-import { createHash } from 'node:crypto'
 import {
   CodeFolderError,
   fingerprintFolder,
   walkCodeFolder,
   type CodeFolder
 } from './code-folder.js'
-import {
-  MAX_ZIP_BYTES,
-  ZipTooLarge,
-  abandonedZipMessage,
-  packageCodeFolder,
-  type SpooledPackage
-} from '../package/zip.js'
+import type { SpooledPackage } from '../package/zip.js'
+import { codeFolderProblem, spoolZip } from '../package/spool.js'
 import { mapPool } from '../pool.js'
 
 export interface ScannedTask {
@@ -61,22 +54,14 @@ export async function scanTasks(
   const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE)
   const scanned = await mapPool(tasks, folders, async task => {
     try {
-      return await scanTask(task, options)
+      const scan = await scanTask(task, options)
+      if ('task' in scan) return scan
+      problems.push(scan.problem)
     } catch (error) {
-      if (error instanceof ZipTooLarge) {
-        problems.push({
-          file: task.configFile,
-          ...task.locations?.path,
-          field: 'path',
-          rule: abandonedZipMessage(undefined, error.passed),
-          task: task.name
-        })
-        return undefined
-      }
       if (!(error instanceof CodeFolderError)) throw error
       problems.push(codeFolderProblem(task, error))
-      return undefined
     }
+    return undefined
   })
   return {
     scanned: scanned.filter((item): item is ScannedTask => Boolean(item)),
@@ -87,50 +72,18 @@ export async function scanTasks(
 async function scanTask(
   task: TaskDefinition,
   options: ScanOptions
-): Promise<ScannedTask> {
+): Promise<ScannedTask | { problem: ConfigProblem }> {
   const walked = await walkCodeFolder(task.codeDir)
   options.signal?.throwIfAborted()
   if (!(await options.certainUpload(task))) {
     return { task, folder: await fingerprintFolder(walked, options.signal) }
   }
-  const file = spoolFile(options.spoolDir, task.name)
-  const pkg = await packageCodeFolder(walked, {
-    file,
+  const spooled = await spoolZip(task, walked, {
+    spoolDir: options.spoolDir,
     hash: true,
-    maxBytes: MAX_ZIP_BYTES,
     signal: options.signal
   })
-  return {
-    task,
-    folder: { ...walked, fingerprint: pkg.fingerprint ?? '' },
-    pkg: { file, bytes: pkg.bytes, files: pkg.files }
-  }
-}
-
-/**
- * The task's spool file: a hash of its name, so `Report` and `report` get
- * files whose names differ on a case-insensitive file system too.
- */
-export function spoolFile(spoolDir: string, taskName: string): string {
-  const digest = createHash('sha256').update(taskName).digest('hex')
-  return path.join(spoolDir, `${digest.slice(0, 32)}.zip`)
-}
-
-/** Names the entry as the workspace sees it, never by an absolute path. */
-export function codeFolderProblem(
-  task: TaskDefinition,
-  error: CodeFolderError
-): ConfigProblem {
-  const folder = task.configFile
-    ? path.posix.join(path.posix.dirname(task.configFile), task.config.path)
-    : undefined
-  const entry =
-    error.entry && folder ? path.posix.join(folder, error.entry) : error.entry
-  return {
-    file: task.configFile,
-    ...task.locations?.path,
-    field: 'path',
-    rule: entry ? `${entry}: ${error.rule}` : error.rule,
-    task: task.name
-  }
+  if ('problem' in spooled) return spooled
+  const fingerprint = spooled.fingerprint ?? ''
+  return { task, folder: { ...walked, fingerprint }, pkg: spooled.pkg }
 }

@@ -3,21 +3,13 @@ import {
   MAX_ENVIRONMENT_BYTES,
   checkRequestSize,
   environmentBytes,
-  abandonedZipMessage,
-  maxZipBytes,
-  packageCodeFolder,
-  ZipTooLarge,
   type SpooledPackage
 } from './zip.js'
 import type { FunctionBody } from '../plan/decide.js'
 import type { PlannedTask } from '../plan/remote.js'
 import { mapPool } from '../pool.js'
-import { CodeFolderError } from '../fingerprint/code-folder.js'
-import {
-  FOLDERS_AT_ONCE,
-  codeFolderProblem,
-  spoolFile
-} from '../fingerprint/scan.js'
+import { FOLDERS_AT_ONCE } from '../fingerprint/scan.js'
+import { pathProblem, spoolZip } from './spool.js'
 
 export type { SpooledPackage } from './zip.js'
 
@@ -28,68 +20,25 @@ export type ReadyTask = PlannedTask & {
   packageMs: number
 }
 
+interface StageOptions {
+  concurrency: number
+  spoolDir: string
+  signal?: AbortSignal
+}
+
 /**
  * Stage 6: zip every task that will be uploaded and check what the API
  * would refuse (request size, environment size) before the first write.
  */
 export async function packageUploads(
   planned: PlannedTask[],
-  options: { concurrency: number; spoolDir: string; signal?: AbortSignal }
+  options: StageOptions
 ): Promise<{ ready: ReadyTask[]; problems: ConfigProblem[] }> {
   const problems: ConfigProblem[] = []
   const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE)
-  const ready = await mapPool(planned, folders, async item => {
-    const started = performance.now()
-    const body = bodyOf(item)
-    const where = {
-      file: item.task.configFile,
-      task: item.task.name
-    }
-    const variables = body?.environmentVariables
-    if (variables) {
-      const bytes = environmentBytes(
-        Object.fromEntries(
-          Object.entries(variables).map(([key, { value }]) => [key, value])
-        )
-      )
-      if (bytes > MAX_ENVIRONMENT_BYTES) {
-        problems.push({
-          ...where,
-          ...item.task.locations?.environment,
-          field: 'environment',
-          rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
-        })
-      }
-    }
-    const uploads =
-      item.outcome === 'planned' &&
-      (item.plan.action === 'create' ||
-        (item.plan.action === 'update' && item.plan.uploadCode))
-    if (!uploads) return { ...item, packageMs: 0 }
-    const made = item.pkg
-      ? { pkg: item.pkg }
-      : await spool(item, body ?? {}, options)
-    const elapsed = { packageMs: performance.now() - started }
-    if ('rule' in made) {
-      problems.push({
-        ...where,
-        ...item.task.locations?.path,
-        field: 'path',
-        rule: made.rule
-      })
-      return { ...item, ...elapsed }
-    }
-    const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes)
-    if (tooLarge) {
-      problems.push({
-        ...where,
-        ...item.task.locations?.path,
-        field: 'path',
-        rule: tooLarge
-      })
-    }
-    return { ...item, pkg: made.pkg, ...elapsed }
-  })
+  const ready = await mapPool(planned, folders, item =>
+    packageTask(item, options, problems)
+  )
   return {
     ready,
     problems: inTaskOrder(
@@ -99,29 +48,55 @@ export async function packageUploads(
   }
 }
 
-/**
- * Zips a task to its spool file. Every zip is made before the first write;
- * none is held in memory, as the upload streams it from this file.
- */
-async function spool(
+/** One task: its environment checked, then its zip made (or reused) and checked. */
+async function packageTask(
   item: PlannedTask,
-  body: FunctionBody | Record<string, never>,
-  options: { spoolDir: string; signal?: AbortSignal }
-): Promise<{ pkg: SpooledPackage } | { rule: string }> {
-  const file = spoolFile(options.spoolDir, item.task.name)
-  try {
-    const pkg = await packageCodeFolder(item.folder, {
-      file,
-      maxBytes: maxZipBytes(body),
-      signal: options.signal
-    })
-    return { pkg: { file, bytes: pkg.bytes, files: pkg.files } }
-  } catch (error) {
-    if (error instanceof ZipTooLarge) {
-      return { rule: abandonedZipMessage(body, error.passed) }
-    }
-    if (!(error instanceof CodeFolderError)) throw error
-    return { rule: codeFolderProblem(item.task, error).rule }
+  options: StageOptions,
+  problems: ConfigProblem[]
+): Promise<ReadyTask> {
+  const started = performance.now()
+  const body = bodyOf(item)
+  const environment = environmentProblem(item, body)
+  if (environment) problems.push(environment)
+  const uploads =
+    item.outcome === 'planned' &&
+    (item.plan.action === 'create' ||
+      (item.plan.action === 'update' && item.plan.uploadCode))
+  if (!uploads) return { ...item, packageMs: 0 }
+  // Every zip is made before the first write; none is held in memory, as
+  // the upload streams it from its spool file.
+  const made = item.pkg
+    ? { pkg: item.pkg }
+    : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} })
+  const elapsed = { packageMs: performance.now() - started }
+  if ('problem' in made) {
+    problems.push(made.problem)
+    return { ...item, ...elapsed }
+  }
+  const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes)
+  if (tooLarge) problems.push(pathProblem(item.task, tooLarge))
+  return { ...item, pkg: made.pkg, ...elapsed }
+}
+
+/** The final environment over the API's size limit, marker included. */
+function environmentProblem(
+  item: PlannedTask,
+  body: FunctionBody | undefined
+): ConfigProblem | undefined {
+  const variables = body?.environmentVariables
+  if (!variables) return undefined
+  const bytes = environmentBytes(
+    Object.fromEntries(
+      Object.entries(variables).map(([key, { value }]) => [key, value])
+    )
+  )
+  if (bytes <= MAX_ENVIRONMENT_BYTES) return undefined
+  return {
+    file: item.task.configFile,
+    task: item.task.name,
+    ...item.task.locations?.environment,
+    field: 'environment',
+    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
   }
 }
 

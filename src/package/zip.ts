@@ -6,20 +6,20 @@
 // segment-codec.ts) and written in sorted order as they finish, which no
 // zip library does (yazl deflates one entry at a time; adm-zip's async
 // writer overflows the stack on ~2,000 stored entries in a row and its sync
-// writer blocks the event loop). The format written is
-// the plain one every reader takes: local headers with sizes known, a central
-// directory, no ZIP64, no data descriptors. adm-zip still reads zips back in
-// the tests and the fake API.
+// writer blocks the event loop). The format is defined once, in
+// fingerprint/zip-records.ts. adm-zip still reads zips back in the tests
+// and the fake API.
 
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import {
-  Fingerprint,
-  throwFailure,
+  readFolder,
+  type SegmentSink,
   type WalkedFolder
 } from '../fingerprint/code-folder.js'
 import { releaseToWorkers } from '../fingerprint/file-workers.js'
-import { readSegments, type ReadOptions } from '../fingerprint/read-pass.js'
-import { codec, type EncodedSegment } from '../fingerprint/segment-codec.js'
+import type { ReadOptions } from '../fingerprint/read-pass.js'
+import type { EncodedSegment } from '../fingerprint/segment-codec.js'
+import { endRecord, rebaseCentral } from '../fingerprint/zip-records.js'
 
 export interface TaskPackage {
   /** The zip itself, when no `file` was given. */
@@ -92,35 +92,26 @@ export async function packageCodeFolder(
 }
 
 /** Every entry in sorted order, a segment at a time; the fingerprint if asked. */
-async function writeEntries(
+function writeEntries(
   folder: WalkedFolder,
   zip: ZipWriter,
   options: PackageOptions
 ): Promise<string | undefined> {
-  const fingerprint = options.hash ? new Fingerprint() : undefined
-  const segments = readSegments(folder, {
+  const read = {
     hash: Boolean(options.hash),
     level: COMPRESSION_LEVEL,
     signal: options.signal,
     maxBytes: options.maxBytes,
     split: options.split
-  })
-  for await (const { first, segment } of segments) {
-    if (segment.failure?.code === codec.TOO_LARGE) {
-      throw new ZipTooLarge(zip.maxBytes)
-    }
-    throwFailure(folder, first, segment)
-    fingerprint?.add(segment.feed)
-    await zip.add(segment)
   }
-  return fingerprint?.digest()
+  return readFolder(folder, read, zip)
 }
 
 /**
  * Local records as the segments come, the central directory last; the
  * records themselves are encoded by the workers (segment-codec.ts).
  */
-class ZipWriter {
+class ZipWriter implements SegmentSink {
   private readonly central: Buffer[] = []
   private offset = 0
 
@@ -131,16 +122,20 @@ class ZipWriter {
 
   async add(segment: EncodedSegment): Promise<void> {
     if (segment.central) {
-      this.central.push(codec.rebaseCentral(segment.central, this.offset))
+      this.central.push(rebaseCentral(segment.central, this.offset))
     }
     if (segment.local) await this.write([toBuffer(segment.local)])
+  }
+
+  tooLarge(): Error {
+    return new ZipTooLarge(this.maxBytes)
   }
 
   /** Writes the central directory; returns the zip's size. */
   async finish(entries: number): Promise<number> {
     const start = this.offset
     await this.write(this.central)
-    await this.write([codec.endRecord(entries, this.offset - start, start)])
+    await this.write([endRecord(entries, this.offset - start, start)])
     return this.offset
   }
 
@@ -260,10 +255,12 @@ export function maxZipBytes(body: unknown): number {
 
 /**
  * Why a zip abandoned at `passed` bytes cannot be sent with `body` (its
- * other fields; unknown before planning, then counted as none).
+ * other fields; unknown before planning, then counted as none). The zip
+ * is one byte more at least: `passed` itself may just fit, when it was
+ * the largest zip this body allows.
  */
 export function abandonedZipMessage(body: unknown, passed: number): string {
-  const tooLarge = checkRequestSize(body ?? {}, passed) ?? ''
+  const tooLarge = checkRequestSize(body ?? {}, passed + 1) ?? ''
   return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`
 }
 
