@@ -7,12 +7,9 @@ import {
   type TaskDefinition
 } from '../task.js'
 import { findTaskConfigs, unreadableWarnings } from '../discover.js'
-import {
-  inputName,
-  loadTaskConfigs,
-  taskFromInputs,
-  type Deployer
-} from './validate.js'
+import { loadTaskConfigs, taskFromInputs } from './validate.js'
+import { inputName } from './problems.js'
+import type { Deployer } from './substitute-selected.js'
 import { createTaskFilter } from './task-filter.js'
 import { loadVerifySpecs } from '../verify/load.js'
 
