@@ -1,7 +1,8 @@
 import type { Dirent } from 'node:fs'
-import { readdir, readFile, realpath, stat } from 'node:fs/promises'
+import { readdir, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
-import { MAX_CONFIG_BYTES, type FoundConfig } from './task.js'
+import type { FoundConfig } from './task.js'
+import { readConfigFile } from './config/read.js'
 import { ValidationError } from './errors.js'
 import { isInside, posixRelative } from './paths.js'
 import { forLog } from './safe-text.js'
@@ -207,26 +208,24 @@ async function addConfig(
   state: WalkState
 ): Promise<void> {
   if (state.found.has(real)) return
-  state.found.set(real, { file, root })
-  const codeFolder = await codeFolderBelow(file)
+  // Read once, within the bounds; validation takes the result as it is.
+  const read = await readConfigFile(file, state.signal)
+  state.found.set(real, { file, root, read })
+  const codeFolder = read.ok
+    ? await codeFolderBelow(file, read.document.value)
+    : undefined
   if (codeFolder) state.codeFolders.add(codeFolder)
 }
 
 /**
  * The real code folder a config names, when it lies below the config's own
  * folder (`"path": "./build"`). Only a literal relative `path` counts; a bad
- * config is reported when it is loaded, not here.
+ * config is reported when it is validated, not here.
  */
-async function codeFolderBelow(file: string): Promise<string | undefined> {
-  let config: unknown
-  try {
-    // Only a regular file within the size limit (loading reports the rest).
-    const stats = await stat(file)
-    if (!stats.isFile() || stats.size > MAX_CONFIG_BYTES) return undefined
-    config = JSON.parse(await readFile(file, 'utf8')) as unknown
-  } catch {
-    return undefined
-  }
+async function codeFolderBelow(
+  file: string,
+  config: unknown
+): Promise<string | undefined> {
   const value = (config as { path?: unknown } | null)?.path
   if (typeof value !== 'string' || value.startsWith('$')) return undefined
   if (path.isAbsolute(value)) return undefined

@@ -25,24 +25,51 @@ export interface ParsedConfig {
   nameRef?: string
 }
 
+/**
+ * A config file read once: its parsed document, or why it is not one (with
+ * the position of a JSON error). Discovery reads each config it finds (it
+ * needs `path` to leave the code folder out) and hands this on.
+ */
+export type ConfigRead =
+  | { ok: true; document: JsonDocument }
+  | { ok: false; rule: string; line?: number; column?: number }
+
+/** Reads and parses a config within the bounds (SPEC section 8). */
+export async function readConfigFile(
+  file: string,
+  signal?: AbortSignal
+): Promise<ConfigRead> {
+  const read = await readBounded(file, signal)
+  if (typeof read !== 'string') return { ok: false, rule: read.rule }
+  const parsed = parseJson(read)
+  if (!parsed.ok) {
+    return {
+      ok: false,
+      ...parsed.position,
+      rule: `invalid JSON: ${parsed.message}`
+    }
+  }
+  return { ok: true, document: parsed.document }
+}
+
+/** A found config as validation sees it, read now unless discovery read it. */
 export async function readConfig(
   found: FoundConfig,
   workspace: string,
   signal?: AbortSignal
 ): Promise<ParsedConfig | ConfigProblem> {
   const file = posixRelative(workspace, found.file)
-  const read = await readBounded(found.file, signal)
-  if (typeof read !== 'string') return { file, field: 'JSON', rule: read.rule }
-  const parsed = parseJson(read)
-  if (!parsed.ok) {
+  const read = found.read ?? (await readConfigFile(found.file, signal))
+  if (!read.ok) {
     return {
       file,
-      ...parsed.position,
+      line: read.line,
+      column: read.column,
       field: 'JSON',
-      rule: `invalid JSON: ${parsed.message}`
+      rule: read.rule
     }
   }
-  return { found, file, document: parsed.document }
+  return { found, file, document: read.document }
 }
 
 /**
