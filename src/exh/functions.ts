@@ -13,6 +13,7 @@ import type {
 import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
 import { maskReadBack } from '../secrets.js'
 import { MARKER_VARIABLE } from '../task.js'
+import { withMarker } from '../plan/marker.js'
 import { ExhApiError } from './failure.js'
 import {
   functionRequestBody,
@@ -223,7 +224,7 @@ function toRemote(
       mask(variable.value)
     }
   }
-  return {
+  return withMarker({
     name: details.name,
     description: details.description,
     entryPoint: details.entryPoint,
@@ -234,5 +235,5 @@ function toRemote(
     executionOptions: details.executionOptions,
     retryPolicy: details.retryPolicy,
     updateTimestamp: toIso(details.updateTimestamp)
-  }
+  })
 }
