@@ -1,5 +1,5 @@
 // Loaded when a comment is posted: octokit is a large part of the bundle,
-// and most runs never comment.
+// and most runs never comment. The one module that imports @actions/github.
 import type * as GitHub from '@actions/github'
 import { markdownCode } from '../safe-text.js'
 
@@ -110,6 +110,11 @@ async function tokenLogin(octokit: Octokit): Promise<string> {
     }
     throw error
   }
+}
+
+/** The event that started the run (its pull request, head commit), loaded with octokit. */
+export async function eventPayload(): Promise<typeof GitHub.context.payload> {
+  return (await import('@actions/github')).context.payload
 }
 
 /**
