@@ -112,9 +112,12 @@ async function tokenLogin(octokit: Octokit): Promise<string> {
   }
 }
 
-/** The event that started the run (its pull request, head commit), loaded with octokit. */
+/** @actions/github, loaded on first use (once: the module cache keeps it). */
+const loadGitHub = (): Promise<typeof GitHub> => import('@actions/github')
+
+/** The event that started the run (its pull request, head commit). */
 export async function eventPayload(): Promise<typeof GitHub.context.payload> {
-  return (await import('@actions/github')).context.payload
+  return (await loadGitHub()).context.payload
 }
 
 /**
@@ -128,7 +131,7 @@ export async function upsertPullRequestComment(
   body: string,
   key: CommentKey
 ): Promise<string> {
-  const github = await import('@actions/github')
+  const github = await loadGitHub()
   const { context } = github
   const pullRequest = context.payload.pull_request
   if (!pullRequest) return 'not a pull request event: no comment posted'
