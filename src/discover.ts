@@ -24,7 +24,7 @@ export interface Discovery {
   /** Sorted by file; each real file once. */
   configs: FoundConfig[]
   unreadable: UnreadableFolder[]
-  /** Symlinks skipped (their target leaves the workspace), safe to print. */
+  /** Symlinks skipped (their target leaves the workspace); escaped where printed. */
   warnings: string[]
 }
 
@@ -79,9 +79,9 @@ export async function findTaskConfigs(
     throw new ValidationError(problems.map(rule => ({ field: 'path', rule })))
   }
   if (state.found.size === 0) {
-    const where = paths.map(p => forLog(relative(workspace, p))).join(', ')
+    const where = paths.map(p => relative(workspace, p)).join(', ')
     const unread = state.result.unreadable.map(
-      ({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`
+      ({ folder, code }) => `${relative(workspace, folder)} (${code})`
     )
     const skipped = unread.length ? `; could not read ${unread.join(', ')}` : ''
     throw new ValidationError([
@@ -106,7 +106,7 @@ function patternHint(workspace: string, searched: string): string {
   const at = shown.search(/[*?[]/)
   if (at < 0) return ''
   const folder = shown.slice(0, at).replace(/\/?[^/]*$/, '') || '.'
-  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${forLog(folder)})`
+  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`
 }
 
 /** One line of `path`: a config file or a folder to search. Returns a problem. */
@@ -114,7 +114,7 @@ async function searchPath(
   searched: string,
   state: WalkState
 ): Promise<string | undefined> {
-  const shown = forLog(relative(state.workspace, searched))
+  const shown = relative(state.workspace, searched)
   const stats = await stat(searched).catch(() => undefined)
   if (!stats)
     return `${shown} does not exist${patternHint(state.workspace, searched)}`
@@ -194,7 +194,7 @@ async function followed(
   const real = await realpath(file)
   if (!isInside(state.realWorkspace, real)) {
     state.result.warnings.push(
-      `skipped ${forLog(relative(state.workspace, file))}: a symlink to a target outside the workspace`
+      `skipped ${relative(state.workspace, file)}: a symlink to a target outside the workspace`
     )
     return undefined
   }
