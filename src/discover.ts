@@ -3,6 +3,7 @@ import { readdir, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { FoundConfig } from './task.js'
 import { readConfigFile } from './config/read.js'
+import { codeFolderPath } from './config/code-folder.js'
 import { ValidationError } from './errors.js'
 import { isInside, posixRelative } from './paths.js'
 import { forLog } from './safe-text.js'
@@ -228,10 +229,10 @@ async function codeFolderBelow(
 ): Promise<string | undefined> {
   const value = (config as { path?: unknown } | null)?.path
   if (typeof value !== 'string' || value.startsWith('$')) return undefined
-  if (path.isAbsolute(value)) return undefined
   const folder = path.dirname(file)
-  const codeFolder = path.resolve(folder, value)
-  if (codeFolder === folder || !isInside(folder, codeFolder)) return undefined
+  const codeFolder = codeFolderPath(file, value)
+  if (codeFolder === undefined || codeFolder === folder) return undefined
+  if (!isInside(folder, codeFolder)) return undefined
   return realpath(codeFolder).catch(() => undefined)
 }
 

@@ -36,16 +36,29 @@ export async function codeFolderOf(
   if (typeof value.path !== 'string' || unresolved.has('path')) {
     return { problems: [] } // reported by the schema or as an unset variable
   }
-  if (path.isAbsolute(value.path)) {
+  const codeDir = codeFolderPath(config.found.file, value.path)
+  if (codeDir === undefined) {
     const rule =
       "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)"
     return { problems: [{ ...fileProblem(config, ['path']), rule }] }
   }
-  const codeDir = path.resolve(path.dirname(config.found.file), value.path)
   if (builtLater && !(await exists(codeDir))) return { codeDir, problems: [] }
   const rule = await checkCodeFolder(codeDir, workspace, allowed)
   const problems = rule ? [{ ...fileProblem(config, ['path']), rule }] : []
   return { codeDir, problems }
+}
+
+/**
+ * The `path` rule, for discovery and validation alike: relative to the
+ * config's own folder; undefined when absolute (refused: the CLI would
+ * silently join it under that folder).
+ */
+export function codeFolderPath(
+  configFile: string,
+  value: string
+): string | undefined {
+  if (path.isAbsolute(value)) return undefined
+  return path.resolve(path.dirname(configFile), value)
 }
 
 /** Why `dir` cannot be a code folder, or undefined when it can. */

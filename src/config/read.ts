@@ -14,6 +14,7 @@ import {
 /** Opened without blocking: a file swapped for a FIFO after the check never hangs. */
 const NONBLOCK = constants.O_NONBLOCK
 
+/** A config read and parsed, as the checks see it. */
 export interface ParsedConfig {
   found: FoundConfig
   /** Relative to the workspace, POSIX separators. */
