@@ -3244,8 +3244,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path12) {
-      let input = path12;
+    function removeDotSegments(path13) {
+      let input = path13;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3319,11 +3319,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path12) {
-      if (path12 === "" || path12[0] === "/") {
-        return removeDotSegments(path12);
+    function removeDotSegmentsRelative(path13) {
+      if (path13 === "" || path13[0] === "/") {
+        return removeDotSegments(path13);
       }
-      const segments = path12.split("/");
+      const segments = path13.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3686,8 +3686,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path12 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path12 && path12 !== "/" ? path12 : void 0;
+        const path13 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path13 && path13 !== "/" ? path13 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -16193,11 +16193,11 @@ var require_mime_types = __commonJS({
       }
       return exts[0];
     }
-    function lookup(path12) {
-      if (!path12 || typeof path12 !== "string") {
+    function lookup(path13) {
+      if (!path13 || typeof path13 !== "string") {
         return false;
       }
-      var extension2 = extname("x." + path12).toLowerCase().substr(1);
+      var extension2 = extname("x." + path13).toLowerCase().substr(1);
       if (!extension2) {
         return false;
       }
@@ -17337,7 +17337,7 @@ var require_form_data = __commonJS({
     "use strict";
     var CombinedStream = require_combined_stream();
     var util = __require("util");
-    var path12 = __require("path");
+    var path13 = __require("path");
     var http2 = __require("http");
     var https2 = __require("https");
     var parseUrl = __require("url").parse;
@@ -17411,12 +17411,12 @@ var require_form_data = __commonJS({
         if (value.end != void 0 && value.end != Infinity && value.start != void 0) {
           callback(null, value.end + 1 - (value.start ? value.start : 0));
         } else {
-          fs3.stat(value.path, function(err, stat7) {
+          fs3.stat(value.path, function(err, stat8) {
             if (err) {
               callback(err);
               return;
             }
-            var fileSize = stat7.size - (value.start ? value.start : 0);
+            var fileSize = stat8.size - (value.start ? value.start : 0);
             callback(null, fileSize);
           });
         }
@@ -17468,11 +17468,11 @@ var require_form_data = __commonJS({
     FormData3.prototype._getContentDisposition = function(value, options) {
       var filename;
       if (typeof options.filepath === "string") {
-        filename = path12.normalize(options.filepath).replace(/\\/g, "/");
+        filename = path13.normalize(options.filepath).replace(/\\/g, "/");
       } else if (options.filename || value && (value.name || value.path)) {
-        filename = path12.basename(options.filename || value && (value.name || value.path));
+        filename = path13.basename(options.filename || value && (value.name || value.path));
       } else if (value && value.readable && hasOwn(value, "httpVersion")) {
-        filename = path12.basename(value.client._httpMessage.path || "");
+        filename = path13.basename(value.client._httpMessage.path || "");
       }
       if (filename) {
         return 'filename="' + escapeHeaderParam(filename) + '"';
@@ -17673,9 +17673,9 @@ var require_toFormData = __commonJS({
     function removeBrackets(key) {
       return utils.endsWith(key, "[]") ? key.slice(0, -2) : key;
     }
-    function renderKey(path12, key, dots) {
-      if (!path12) return key;
-      return path12.concat(key).map(function each(token, i2) {
+    function renderKey(path13, key, dots) {
+      if (!path13) return key;
+      return path13.concat(key).map(function each(token, i2) {
         token = removeBrackets(token);
         return !dots && i2 ? "[" + token + "]" : token;
       }).join(dots ? "." : "");
@@ -17741,9 +17741,9 @@ var require_toFormData = __commonJS({
         });
         stack.pop();
       }
-      function defaultVisitor(value, key, path12) {
+      function defaultVisitor(value, key, path13) {
         var arr = value;
-        if (value && !path12 && typeof value === "object") {
+        if (value && !path13 && typeof value === "object") {
           if (utils.endsWith(key, "{}")) {
             key = metaTokens ? key : key.slice(0, -2);
             assertValueDepth(value, 1);
@@ -17763,7 +17763,7 @@ var require_toFormData = __commonJS({
         if (isVisitable(value)) {
           return true;
         }
-        formData.append(renderKey(path12, key, dots), convertValue(value));
+        formData.append(renderKey(path13, key, dots), convertValue(value));
         return false;
       }
       var exposedHelpers = Object.assign(predicates, {
@@ -17771,7 +17771,7 @@ var require_toFormData = __commonJS({
         convertValue,
         isVisitable
       });
-      function build(value, path12, depth) {
+      function build(value, path13, depth) {
         if (utils.isUndefined(value)) return;
         depth = depth || 0;
         if (depth > maxDepth) {
@@ -17781,7 +17781,7 @@ var require_toFormData = __commonJS({
           );
         }
         if (stack.indexOf(value) !== -1) {
-          throw Error("Circular reference detected in " + path12.join("."));
+          throw Error("Circular reference detected in " + path13.join("."));
         }
         stack.push(value);
         utils.forEach(value, function each(el, key) {
@@ -17789,11 +17789,11 @@ var require_toFormData = __commonJS({
             formData,
             el,
             utils.isString(key) ? key.trim() : key,
-            path12,
+            path13,
             exposedHelpers
           );
           if (result === true) {
-            build(el, path12 ? path12.concat(key) : [key], depth + 1);
+            build(el, path13 ? path13.concat(key) : [key], depth + 1);
           }
         });
         stack.pop();
@@ -18006,7 +18006,7 @@ var require_toURLEncodedForm = __commonJS({
     var platform3 = require_platform();
     module.exports = function toURLEncodedForm(data, options) {
       return toFormData(data, new platform3.classes.URLSearchParams(), Object.assign({
-        visitor: function(value, key, path12, helpers) {
+        visitor: function(value, key, path13, helpers) {
           if (platform3.isNode && utils.isBuffer(value)) {
             this.append(key, value.toString("base64"));
             return false;
@@ -18025,8 +18025,8 @@ var require_formDataToJSON = __commonJS({
     var utils = require_utils2();
     var AxiosError = require_AxiosError();
     var MAX_FORM_DATA_TO_JSON_DEPTH = 100;
-    function assertPathDepth(path12) {
-      var depth = path12.length - 1;
+    function assertPathDepth(path13) {
+      var depth = path13.length - 1;
       if (depth > MAX_FORM_DATA_TO_JSON_DEPTH) {
         throw new AxiosError(
           "Maximum object depth of " + MAX_FORM_DATA_TO_JSON_DEPTH + " exceeded (got " + depth + " levels)",
@@ -18052,11 +18052,11 @@ var require_formDataToJSON = __commonJS({
       return obj;
     }
     function formDataToJSON(formData) {
-      function buildPath(path12, value, target, index) {
-        var name = path12[index++];
+      function buildPath(path13, value, target, index) {
+        var name = path13[index++];
         if (name === "__proto__") return true;
         var isNumericKey = Number.isFinite(+name);
-        var isLast = index >= path12.length;
+        var isLast = index >= path13.length;
         name = !name && utils.isArray(target) ? target.length : name;
         if (isLast) {
           if (utils.hasOwnProperty(target, name)) {
@@ -18069,7 +18069,7 @@ var require_formDataToJSON = __commonJS({
         if (!target[name] || !utils.isObject(target[name])) {
           target[name] = [];
         }
-        var result = buildPath(path12, value, target[name], index);
+        var result = buildPath(path13, value, target[name], index);
         if (result && utils.isArray(target[name])) {
           target[name] = arrayToObject(target[name]);
         }
@@ -18078,9 +18078,9 @@ var require_formDataToJSON = __commonJS({
       if (utils.isFormData(formData) && utils.isFunction(formData.entries)) {
         var obj = {};
         utils.forEachEntry(formData, function(name, value) {
-          var path12 = parsePropPath(name);
-          assertPathDepth(path12);
-          buildPath(path12, value, obj, 0);
+          var path13 = parsePropPath(name);
+          assertPathDepth(path13);
+          buildPath(path13, value, obj, 0);
         });
         return obj;
       }
@@ -18121,14 +18121,14 @@ var require_cookies = __commonJS({
       // Standard browser envs support document.cookie
       /* @__PURE__ */ (function standardBrowserEnv() {
         return {
-          write: function write(name, value, expires, path12, domain, secure) {
+          write: function write(name, value, expires, path13, domain, secure) {
             var cookie = [];
             cookie.push(name + "=" + encodeURIComponent(value));
             if (utils.isNumber(expires)) {
               cookie.push("expires=" + new Date(expires).toGMTString());
             }
-            if (utils.isString(path12)) {
-              cookie.push("path=" + path12);
+            if (utils.isString(path13)) {
+              cookie.push("path=" + path13);
             }
             if (utils.isString(domain)) {
               cookie.push("domain=" + domain);
@@ -20067,7 +20067,7 @@ var require_http2 = __commonJS({
     var httpFollow = require_http();
     var httpsFollow = require_https();
     var url = __require("url");
-    var path12 = __require("path");
+    var path13 = __require("path");
     var zlib = __require("zlib");
     var VERSION2 = require_data2().version;
     var transitionalDefaults = require_transitional();
@@ -20101,7 +20101,7 @@ var require_http2 = __commonJS({
       if (/^\\\\[.?]\\pipe\\/i.test(socketPath)) {
         return socketPath;
       }
-      return path12.resolve(socketPath);
+      return path13.resolve(socketPath);
     }
     function getAllowedSocketPaths(config) {
       var allowedSocketPaths = config.allowedSocketPaths;
@@ -24505,7 +24505,45 @@ function group(name, fn) {
 
 // src/inputs.ts
 import * as path from "node:path";
+
+// src/host.ts
 import { isIP } from "node:net";
+var SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+function hostUrl(host) {
+  try {
+    return new URL(SCHEME.test(host) ? host : `https://${host}`);
+  } catch {
+    return void 0;
+  }
+}
+function hostProblem(raw) {
+  const url = hostUrl(raw);
+  if (!url) return "must be a host name or an http(s) URL";
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return "must use http or https";
+  }
+  if (/\s/.test(raw) || !url.hostname) {
+    return "must be a host name or an http(s) URL";
+  }
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  if (isIP(hostname) && !raw.includes("localhost")) {
+    return "must be a host name, not an IP address (the SDK would call https://api.<ip>); use http://localhost:<port> for a local API";
+  }
+  return void 0;
+}
+function authorityOf(host) {
+  return host.replace(SCHEME, "").replace(/[/?#].*$/s, "");
+}
+function hostNameOf(host) {
+  return authorityOf(host).replace(/^.*@/s, "");
+}
+function hostForms(host) {
+  const names = [.../* @__PURE__ */ new Set([authorityOf(host), hostNameOf(host)])];
+  return names.flatMap((name) => {
+    const bare = name.replace(/^ap[ix]\./, "");
+    return [`api.${bare}`, `apx.${bare}`, name, bare];
+  });
+}
 
 // src/task.ts
 function formatProblem(problem) {
@@ -24574,9 +24612,7 @@ function firstLine(text) {
   return text.split("\n", 1)[0]?.trim() ?? "";
 }
 function scrubHost(text, host) {
-  const name = host.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "");
-  const bare = name.replace(/^ap[ix]\./, "");
-  return [`api.${bare}`, `apx.${bare}`, name, bare].filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text);
+  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text);
 }
 
 // schema/task-config.schema.json
@@ -24793,6 +24829,9 @@ function restampMarker(raw, now) {
   const marker = readMarker({ [MARKER_VARIABLE]: raw });
   return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw;
 }
+function withMarker(fn) {
+  return { ...fn, marker: readMarker(fn.environment) };
+}
 function readMarker(environment) {
   const raw = environment[MARKER_VARIABLE];
   if (!raw) return void 0;
@@ -24823,8 +24862,7 @@ function isOwnMarker(marker, repository) {
   }
   return marker.repository === repository.name;
 }
-function foreignOwner(environment, repository) {
-  const marker = readMarker(environment);
+function foreignOwner(marker, repository) {
   return marker && !isOwnMarker(marker, repository) ? marker : void 0;
 }
 function markerUpToDate(stored, wanted) {
@@ -24987,38 +25025,12 @@ function pickCredentials(given) {
 }
 function parseHost(raw, fail) {
   if (!raw) return void 0;
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`;
-  let url;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    fail("host", "must be a host name or an http(s) URL");
-    return void 0;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    fail("host", "must use http or https");
-    return void 0;
-  }
-  if (/\s/.test(raw) || !url.hostname) {
-    fail("host", "must be a host name or an http(s) URL");
-    return void 0;
-  }
-  const hostname = url.hostname.replace(/^\[|\]$/g, "");
-  if (isIP(hostname) && !raw.includes("localhost")) {
-    fail(
-      "host",
-      "must be a host name, not an IP address (the SDK would call https://api.<ip>); use http://localhost:<port> for a local API"
-    );
+  const problem = hostProblem(raw);
+  if (problem) {
+    fail("host", problem);
     return void 0;
   }
   return raw.replace(/\/$/, "");
-}
-function hostNameOf(host) {
-  try {
-    return new URL(/:\/\//.test(host) ? host : `https://${host}`).host;
-  } catch {
-    return "";
-  }
 }
 function parseBoolean(name, raw, fallback, fail) {
   const value = raw.trim();
@@ -25150,14 +25162,13 @@ function planTask(input) {
     ...fieldChanges(config, remote),
     ...environmentChanges(config, remote, input.injected)
   ];
-  const remoteMarker = readMarker(remote.environment);
-  const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint;
+  const codeChanged = remote.marker?.fingerprint !== input.marker.fingerprint;
   if (codeChanged) changes.unshift("code");
   changes.push(...input.extraChanges ?? []);
   const environment = desiredEnvironment(input);
   const environmentStale = !sameStoredEnvironment(
     environment,
-    remote.environment,
+    remote,
     input.marker
   );
   if (!input.skipUnchanged) {
@@ -25288,9 +25299,10 @@ function sameRecord(a, b) {
   return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
 }
 function sameStoredEnvironment(wanted, stored, marker) {
-  if (!sameRecord(withoutMarker(wanted), withoutMarker(stored))) return false;
-  const storedMarker = readMarker(stored);
-  return storedMarker !== void 0 && markerUpToDate(storedMarker, marker);
+  if (!sameRecord(withoutMarker(wanted), withoutMarker(stored.environment))) {
+    return false;
+  }
+  return stored.marker !== void 0 && markerUpToDate(stored.marker, marker);
 }
 function createdFields(body, withCredentials = false) {
   const { environmentVariables, executionOptions, ...fields } = body;
@@ -25333,7 +25345,7 @@ function describeChanges(config, remote, changes, context) {
   });
 }
 function codeChange(remote, context) {
-  const previous = remote && readMarker(remote.environment)?.fingerprint;
+  const previous = remote?.marker?.fingerprint;
   const size = context.bytes === void 0 ? "" : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
   return {
     field: "code",
@@ -25674,9 +25686,8 @@ function strandedUserAdvice(email) {
 
 // src/plan/drift.ts
 var DRIFT_TOLERANCE_MS = 10 * 60 * 1e3;
-function driftOf(rawMarker, updateTimestamp) {
+function driftOf(rawMarker, updateTimestamp, marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0) {
   if (!rawMarker) return "unmanaged";
-  const marker = readMarker({ [MARKER_VARIABLE]: rawMarker });
   return marker ? markerDrift(marker, updateTimestamp) : "unknown";
 }
 function markerDrift(marker, updateTimestamp) {
@@ -25688,8 +25699,7 @@ function markerDrift(marker, updateTimestamp) {
 function shortCommit(commit) {
   return commit.slice(0, 7);
 }
-function driftNote(environment, updateTimestamp) {
-  const marker = readMarker(environment);
+function driftNote(marker, updateTimestamp) {
   if (!marker || markerDrift(marker, updateTimestamp) !== "changed outside") {
     return void 0;
   }
@@ -25772,7 +25782,7 @@ function plannedResult(item) {
       durationMs
     };
   }
-  const note = item.remote && driftNote(item.remote.environment, item.remote.updateTimestamp);
+  const note = item.remote && driftNote(item.remote.marker, item.remote.updateTimestamp);
   return {
     ...taskResult(item),
     status: "planned",
@@ -26213,8 +26223,12 @@ async function tokenLogin(octokit) {
     throw error2;
   }
 }
+var loadGitHub = () => import("./github-DOMA5U2M.js");
+async function eventPayload() {
+  return (await loadGitHub()).context.payload;
+}
 async function upsertPullRequestComment(token, body, key) {
-  const github = await import("./github-DOMA5U2M.js");
+  const github = await loadGitHub();
   const { context } = github;
   const pullRequest = context.payload.pull_request;
   if (!pullRequest) return "not a pull request event: no comment posted";
@@ -26279,9 +26293,8 @@ function replaceWord(text, word, by) {
 import { spawn } from "node:child_process";
 import * as path5 from "node:path";
 
-// src/config/validate.ts
-import { constants as constants3 } from "node:fs";
-import { open as open2, realpath, stat as stat2 } from "node:fs/promises";
+// src/config/code-folder.ts
+import { realpath, stat as stat2 } from "node:fs/promises";
 import * as path4 from "node:path";
 
 // src/paths.ts
@@ -26297,8 +26310,387 @@ function posixRelative(from, to) {
   return toPosix(path3.relative(from, to)) || ".";
 }
 
-// src/config/validate.ts
-var import_ajv = __toESM(require_ajv(), 1);
+// src/config/substitute.ts
+var RUNNER_TOKENS = [
+  "GITHUB_TOKEN",
+  "ACTIONS_RUNTIME_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_URL"
+];
+var CREDENTIALS = /* @__PURE__ */ new Set([...CREDENTIAL_VARIABLES, ...RUNNER_TOKENS]);
+function isCredentialVariable(name) {
+  return /^input_/i.test(name) || CREDENTIALS.has(name);
+}
+function isDeniedVariable(name) {
+  return isCredentialVariable(name) || /^ACTIONS_/i.test(name);
+}
+function deniedPlaceholders(value) {
+  return substitute(value, { env: {} }).denied;
+}
+function placeholderName(value) {
+  return typeof value === "string" && value.startsWith("$") ? value.slice(1) : void 0;
+}
+function isDeployerVariable(name) {
+  return CREDENTIAL_VARIABLES.includes(name);
+}
+function isEnvironmentValue(path13) {
+  return path13.length === 2 && path13[0] === "environment";
+}
+function refusalOf(variable, path13) {
+  if (/^input_/i.test(variable)) return "is one of this action's inputs";
+  if (isDeployerVariable(variable)) {
+    return isEnvironmentValue(path13) ? void 0 : "is the deploying credentials: it may only be an environment value";
+  }
+  if (/^ACTIONS_/i.test(variable) || isCredentialVariable(variable)) {
+    return "is the runner's own (a token or its plumbing)";
+  }
+  return void 0;
+}
+function substitute(value, options) {
+  const { env, deployer = {}, unsetAsEmpty = false } = options;
+  const onSubstituted = options.onSubstituted ?? (() => void 0);
+  const result = {
+    missing: [],
+    denied: [],
+    deployer: []
+  };
+  const placeholder = (node, variable, path13) => {
+    const reason = refusalOf(variable, path13);
+    if (reason) {
+      result.denied.push({ path: path13, variable, reason });
+      return node;
+    }
+    const fromDeployer = isDeployerVariable(variable);
+    const found = fromDeployer ? deployer[variable] : env[variable];
+    if (fromDeployer) {
+      result.deployer.push({ path: path13, variable, known: Boolean(found) });
+    } else if (!found) result.missing.push({ path: path13, variable });
+    if (!found) return unsetAsEmpty ? "" : node;
+    onSubstituted(found, path13);
+    return found;
+  };
+  const walk3 = (node, path13) => {
+    const variable = placeholderName(node);
+    if (variable !== void 0) {
+      return placeholder(node, variable, path13);
+    }
+    if (Array.isArray(node)) {
+      return node.map((item, index) => walk3(item, [...path13, String(index)]));
+    }
+    if (isObject(node)) {
+      return Object.fromEntries(
+        Object.entries(node).map(([key, item]) => [
+          key,
+          walk3(item, [...path13, key])
+        ])
+      );
+    }
+    return node;
+  };
+  return { value: walk3(value, []), ...result };
+}
+function substituteLeniently(value, env) {
+  const variable = placeholderName(value);
+  if (variable === void 0 || isDeniedVariable(variable)) return value;
+  return env[variable] || value;
+}
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// src/config/problems.ts
+var INPUT_NAMES = {
+  name: "name",
+  path: "code",
+  entryPoint: "entry-point",
+  runtime: "runtime",
+  description: "description",
+  timeLimit: "time-limit",
+  memoryLimit: "memory-limit",
+  environment: "env",
+  executionPermission: "execution-permission",
+  defaultPriority: "default-priority"
+};
+function knownName(config) {
+  if (config.nameRef && !isFunctionName(config.name ?? "")) {
+    return config.nameRef;
+  }
+  return placeholderName(config.name) === void 0 ? config.name : void 0;
+}
+function fileProblem(config, at, key = false) {
+  return {
+    file: config.file,
+    ...config.document.locate(at, key),
+    field: dotted(at),
+    task: knownName(config)
+  };
+}
+function issueProblem(config, issue2) {
+  return {
+    file: config.file,
+    ...config.document.locate(issue2.locateAt, issue2.key),
+    field: dotted(issue2.path),
+    rule: issue2.rule,
+    task: knownName(config)
+  };
+}
+function inputProblem(issue2, task) {
+  const [top = "", ...rest] = issue2.path;
+  return {
+    field: inputName(top),
+    rule: rest.length ? `${rest.join(".")} ${issue2.rule}` : issue2.rule,
+    task
+  };
+}
+function inputName(field2) {
+  return INPUT_NAMES[field2] ?? field2;
+}
+function dotted(at) {
+  return at.length ? at.join(".") : void 0;
+}
+function sortProblems(problems) {
+  return [...problems].sort(
+    (a, b) => compare(a.file ?? "", b.file ?? "") || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
+  );
+}
+function compare(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/config/code-folder.ts
+async function codeFolderOf(config, value, overrides, context) {
+  const { unresolved, allowed, workspace, builtLater } = context;
+  if (overrides?.code !== void 0) {
+    const codeDir2 = overrides.code;
+    const rule2 = await checkCodeFolder(codeDir2, workspace, allowed);
+    const problems2 = rule2 ? [{ field: "code", rule: rule2, task: knownName(config) }] : [];
+    return { codeDir: codeDir2, problems: problems2 };
+  }
+  if (typeof value.path !== "string" || unresolved.has("path")) {
+    return { problems: [] };
+  }
+  const codeDir = codeFolderPath(config.found.file, value.path);
+  if (codeDir === void 0) {
+    const rule2 = "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)";
+    return { problems: [{ ...fileProblem(config, ["path"]), rule: rule2 }] };
+  }
+  if (builtLater && !await exists2(codeDir)) return { codeDir, problems: [] };
+  const rule = await checkCodeFolder(codeDir, workspace, allowed);
+  const problems = rule ? [{ ...fileProblem(config, ["path"]), rule }] : [];
+  return { codeDir, problems };
+}
+function codeFolderPath(configFile, value) {
+  if (path4.isAbsolute(value)) return void 0;
+  return path4.resolve(path4.dirname(configFile), value);
+}
+async function checkCodeFolder(dir, workspace, allowed) {
+  const shown2 = `code folder ${displayPath(workspace, dir)}`;
+  let real;
+  try {
+    if (!(await stat2(dir)).isDirectory()) return `${shown2} points to a file`;
+    real = await realpath(dir);
+  } catch (error2) {
+    const code = error2.code;
+    return code === "ENOENT" || code === "ENOTDIR" ? `${shown2} not found` : `${shown2} cannot be read (${code ?? String(error2)})`;
+  }
+  const root = allowed.find((dir2) => isInside(dir2, real));
+  if (root === void 0) {
+    return `${shown2} must be inside the workspace (its real path is ${real})`;
+  }
+  if (inGitFolder(root, real)) {
+    return `${shown2} is or lies inside a .git folder (its real path is ${displayPath(workspace, real)}): .git holds the checkout's credentials and is never packaged`;
+  }
+  return void 0;
+}
+function inGitFolder(root, real) {
+  return path4.relative(root, real).split(path4.sep).some((segment) => segment.toLowerCase() === ".git");
+}
+async function checkTaskCodeFolder(task, workspace) {
+  const allowed = await Promise.all(
+    [workspace, task.searchRoot ?? workspace].map(realOrSame)
+  );
+  const rule = await checkCodeFolder(task.codeDir, workspace, allowed);
+  if (!rule) return void 0;
+  return {
+    file: task.configFile,
+    ...task.locations?.path,
+    field: task.configFile ? "path" : "code",
+    rule,
+    task: task.name
+  };
+}
+async function exists2(file) {
+  return stat2(file).then(
+    () => true,
+    () => false
+  );
+}
+function rootResolver(workspace) {
+  const cache = /* @__PURE__ */ new Map();
+  const real = (dir) => {
+    let resolved = cache.get(dir);
+    if (!resolved) {
+      resolved = realOrSame(dir);
+      cache.set(dir, resolved);
+    }
+    return resolved;
+  };
+  return (root) => Promise.all([real(workspace), real(root)]);
+}
+async function realOrSame(dir) {
+  return realpath(dir).catch(() => path4.resolve(dir));
+}
+function displayPath(workspace, target) {
+  return isInside(workspace, target) ? posixRelative(workspace, target) : target;
+}
+
+// src/build.ts
+var KILL_GRACE_MS = 2e3;
+function buildEnvironment(env) {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry) => entry[1] !== void 0 && !isCredentialVariable(entry[0])
+    )
+  );
+}
+var KEPT_OUTPUT = 4096;
+var QUOTED_LINES = 3;
+var OUTPUT_GRACE_MS = 500;
+function lastLines(output, count2 = QUOTED_LINES) {
+  return output.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).slice(-count2);
+}
+function runShell(command, options) {
+  return new Promise((resolve4, reject) => {
+    const child = spawn("sh", ["-c", command], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true
+    });
+    let kept = "";
+    const keep = (out) => (chunk) => {
+      out.write(chunk);
+      kept = (kept + chunk.toString("utf8")).slice(-KEPT_OUTPUT);
+    };
+    child.stdout.on("data", keep(process.stdout));
+    child.stderr.on("data", keep(process.stderr));
+    let killer;
+    const killGroup = (signal) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+      }
+    };
+    const onAbort = () => {
+      killGroup("SIGTERM");
+      killer = setTimeout(() => {
+        killGroup("SIGKILL");
+      }, KILL_GRACE_MS);
+    };
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener("abort", onAbort, { once: true });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      clearTimeout(killer);
+      killGroup("SIGKILL");
+      options.signal.removeEventListener("abort", onAbort);
+      const done = () => {
+        clearTimeout(grace);
+        resolve4({
+          code: code ?? 128 + signalNumber(signal),
+          lastLines: lastLines(kept)
+        });
+      };
+      const grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        done();
+      }, OUTPUT_GRACE_MS);
+      child.once("close", done);
+    });
+  });
+}
+function signalNumber(signal) {
+  return signal === "SIGKILL" ? 9 : signal === "SIGINT" ? 2 : 15;
+}
+async function buildTasks(tasks2, command, workspace, run2, signal) {
+  const problems = [];
+  const cancelled = () => signal.aborted;
+  for (const task of tasks2) {
+    if (cancelled()) break;
+    const cwd = task.configFile ? path5.join(workspace, path5.dirname(task.configFile)) : workspace;
+    const { code, lastLines: lastLines2 } = await run2(command, cwd, `build ${task.name}`);
+    if (cancelled()) break;
+    if (code !== 0) {
+      const output = lastLines2.length ? `; its last output: ${lastLines2.join(" | ")}` : "";
+      problems.push({
+        file: task.configFile,
+        field: "build-command",
+        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}${output}`,
+        task: task.name
+      });
+      continue;
+    }
+    const missing = await checkTaskCodeFolder(task, workspace);
+    if (missing) problems.push(missing);
+  }
+  return problems;
+}
+
+// src/log.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+function stepDebugging() {
+  return isDebug() || process.env.ACTIONS_STEP_DEBUG === "true";
+}
+function safeLog(secrets) {
+  const line = (text) => forLog(secrets.redact(text));
+  return {
+    info: (message) => {
+      info(line(message));
+    },
+    warning: (message) => {
+      warning(line(message));
+    },
+    // Redacted by the action itself too: a debug line may hold an API answer.
+    debug: stepDebugging() ? (message) => {
+      debug(line(message));
+    } : void 0,
+    group: (title, lines2) => {
+      startGroup(line(title));
+      for (const text of lines2) info(line(text));
+      endGroup();
+    },
+    groupAround: (title, work) => group(line(title), work),
+    redact: (text) => secrets.redact(text),
+    holds: (value) => secrets.holds(value)
+  };
+}
+async function withoutWorkflowCommands(work) {
+  const token = randomUUID2();
+  info(`::stop-commands::${token}`);
+  try {
+    return await work();
+  } finally {
+    info(`::${token}::`);
+  }
+}
+
+// src/sync.ts
+import { setMaxListeners } from "node:events";
+import { mkdtemp, rm as rm3 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path12 from "node:path";
+
+// src/config/load.ts
+import { stat as stat5 } from "node:fs/promises";
+
+// src/discover.ts
+import { readdir as readdir2, realpath as realpath2, stat as stat4 } from "node:fs/promises";
+import * as path6 from "node:path";
+
+// src/config/read.ts
+import { constants as constants3 } from "node:fs";
+import { open as open2, stat as stat3 } from "node:fs/promises";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
 function createScanner(text, ignoreTrivia = false) {
@@ -27271,8 +27663,8 @@ function parseJson(source) {
     ok: true,
     document: {
       value,
-      locate: (path12, key = false) => {
-        const node = nodeAt(tree, path12);
+      locate: (path13, key = false) => {
+        const node = nodeAt(tree, path13);
         const keyNode = key ? keyOf(node) : void 0;
         return position((keyNode ?? node).offset);
       }
@@ -27294,9 +27686,9 @@ function tooDeepAt(text, limit) {
   }
   return void 0;
 }
-function nodeAt(root, path12) {
+function nodeAt(root, path13) {
   let node = root;
-  for (const segment of path12) {
+  for (const segment of path13) {
     const child = childAt(node, segment);
     if (!child) return node;
     node = child;
@@ -27356,234 +27748,41 @@ function describeParseError(error2) {
   return PARSE_ERRORS[code] ?? code;
 }
 
-// src/config/substitute.ts
-var RUNNER_TOKENS = [
-  "GITHUB_TOKEN",
-  "ACTIONS_RUNTIME_TOKEN",
-  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-  "ACTIONS_ID_TOKEN_REQUEST_URL"
-];
-var CREDENTIALS = /* @__PURE__ */ new Set([...CREDENTIAL_VARIABLES, ...RUNNER_TOKENS]);
-function isCredentialVariable(name) {
-  return /^input_/i.test(name) || CREDENTIALS.has(name);
-}
-function isDeniedVariable(name) {
-  return isCredentialVariable(name) || /^ACTIONS_/i.test(name);
-}
-function deniedPlaceholders(value) {
-  return substitute(value, { env: {} }).denied;
-}
-function placeholderName(value) {
-  return typeof value === "string" && value.startsWith("$") ? value.slice(1) : void 0;
-}
-function isDeployerVariable(name) {
-  return CREDENTIAL_VARIABLES.includes(name);
-}
-function isEnvironmentValue(path12) {
-  return path12.length === 2 && path12[0] === "environment";
-}
-function refusalOf(variable, path12) {
-  if (/^input_/i.test(variable)) return "is one of this action's inputs";
-  if (isDeployerVariable(variable)) {
-    return isEnvironmentValue(path12) ? void 0 : "is the deploying credentials: it may only be an environment value";
-  }
-  if (/^ACTIONS_/i.test(variable) || isCredentialVariable(variable)) {
-    return "is the runner's own (a token or its plumbing)";
-  }
-  return void 0;
-}
-function substitute(value, options) {
-  const { env, deployer = {}, unsetAsEmpty = false } = options;
-  const onSubstituted = options.onSubstituted ?? (() => void 0);
-  const result = {
-    missing: [],
-    denied: [],
-    deployer: []
-  };
-  const placeholder = (node, variable, path12) => {
-    const reason = refusalOf(variable, path12);
-    if (reason) {
-      result.denied.push({ path: path12, variable, reason });
-      return node;
-    }
-    const fromDeployer = isDeployerVariable(variable);
-    const found = fromDeployer ? deployer[variable] : env[variable];
-    if (fromDeployer) {
-      result.deployer.push({ path: path12, variable, known: Boolean(found) });
-    } else if (!found) result.missing.push({ path: path12, variable });
-    if (!found) return unsetAsEmpty ? "" : node;
-    onSubstituted(found, path12);
-    return found;
-  };
-  const walk3 = (node, path12) => {
-    const variable = placeholderName(node);
-    if (variable !== void 0) {
-      return placeholder(node, variable, path12);
-    }
-    if (Array.isArray(node)) {
-      return node.map((item, index) => walk3(item, [...path12, String(index)]));
-    }
-    if (isObject(node)) {
-      return Object.fromEntries(
-        Object.entries(node).map(([key, item]) => [
-          key,
-          walk3(item, [...path12, key])
-        ])
-      );
-    }
-    return node;
-  };
-  return { value: walk3(value, []), ...result };
-}
-function substituteLeniently(value, env) {
-  const variable = placeholderName(value);
-  if (variable === void 0 || isDeniedVariable(variable)) return value;
-  return env[variable] || value;
-}
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-// src/config/validate.ts
+// src/config/read.ts
 var NONBLOCK = constants3.O_NONBLOCK;
-function schemaValidator(shipped) {
-  let compiled;
-  return (value) => {
-    compiled ??= new import_ajv.Ajv({
-      allErrors: true,
-      verbose: true,
-      validateSchema: false,
-      meta: false
-    }).compile(shipped);
-    return compiled(value) ? [] : compiled.errors ?? [];
-  };
-}
-var validateSchema = schemaValidator(task_config_schema_default);
-var PATTERN_RULES = {
-  "^[A-Za-z0-9-]+$": "must be one or more letters, digits or -",
-  "^[A-Za-z_][A-Za-z0-9_]*$": "must start with a letter or _ and hold only letters, digits and _"
-};
-var INPUT_NAMES = {
-  name: "name",
-  path: "code",
-  entryPoint: "entry-point",
-  runtime: "runtime",
-  description: "description",
-  timeLimit: "time-limit",
-  memoryLimit: "memory-limit",
-  environment: "env",
-  executionPermission: "execution-permission",
-  defaultPriority: "default-priority"
-};
-async function loadTaskConfigs(found, options) {
-  const problems = [];
-  const overrides = found.length === 1 ? options.overrides : void 0;
-  const parsed = [];
-  const reads = await Promise.all(
-    found.map((config) => readConfig(config, options.workspace, options.signal))
-  );
-  for (const read of reads) {
-    if ("rule" in read) problems.push(read);
-    else parsed.push(read);
-  }
-  for (const config of parsed) {
-    config.name = overrides?.name ?? nameOf(config.document.value, options.env);
-    config.nameRef = overrides?.name ? void 0 : nameRefOf(config);
-  }
-  problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
-  problems.push(...parsed.flatMap(deniedVariables));
-  const roots = rootResolver(options.workspace);
-  const checks = await Promise.all(
-    parsed.map(async (config) => {
-      const selected = config.name !== void 0 && options.isSelected(config.name);
-      return selected ? checkSelected(config, options, overrides, roots) : { problems: checkUnselected(config) };
-    })
-  );
-  problems.push(...checks.flatMap((checked) => checked.problems));
-  const failed2 = new Set(problems.map((problem) => problem.file));
-  const tasks2 = checks.flatMap(
-    ({ task }) => task && !failed2.has(task.configFile) ? [task] : []
-  );
-  const names = parsed.flatMap((config) => config.name ? [config.name] : []);
-  return {
-    tasks: tasks2,
-    problems: sortProblems(problems),
-    names: [...new Set(names)],
-    nameRefs: Object.fromEntries(
-      parsed.flatMap(
-        (config) => config.name && config.nameRef ? [[config.name, config.nameRef]] : []
-      )
-    ),
-    warnings: checks.flatMap((checked) => checked.warnings ?? [])
-  };
-}
-function unsetVariableWarning(config, at, variable) {
-  const where = config.document.locate(at);
-  const line = where.line ? `:${where.line}` : "";
-  return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
-}
-function deniedVariables(config) {
-  return deniedPlaceholders(config.document.value).map(
-    ({ path: at, variable, reason }) => ({
-      ...fileProblem(config, at),
-      rule: `$${variable} is never substituted here: it ${reason}`
-    })
-  );
-}
-async function taskFromInputs(overrides, options) {
-  const task = overrides.name;
-  const problems = [];
-  for (const field2 of ["name", "path", "entryPoint", "runtime"]) {
-    const given = field2 === "path" ? overrides.code : overrides[field2];
-    if (given === void 0) {
-      problems.push({
-        field: inputName(field2),
-        rule: "is required when no task-config.json is given",
-        task
-      });
-    }
-  }
-  const config = overrideFields(overrides, options.workspace);
-  for (const issue2 of schemaIssues(config)) {
-    if (issue2.keyword !== "required") problems.push(inputProblem(issue2, task));
-  }
-  for (const { key, rule } of reservedKeys(config.environment, false)) {
-    problems.push({ field: "env", rule: `${key} ${rule}`, task });
-  }
-  if (overrides.code !== void 0) {
-    const rule = await checkCodeFolder(overrides.code, options.workspace, [
-      await realOrSame(options.workspace)
-    ]);
-    if (rule) problems.push({ field: "code", rule, task });
-  }
-  if (problems.length || overrides.code === void 0) return problems;
-  return {
-    name: config.name,
-    config,
-    codeDir: overrides.code
-  };
-}
-async function readConfig(found, workspace, signal) {
-  const file = posixRelative(workspace, found.file);
-  const read = await readBounded(found.file, signal);
-  if (typeof read !== "string") return { file, field: "JSON", rule: read.rule };
+async function readConfigFile(file, signal) {
+  const read = await readBounded(file, signal);
+  if (typeof read !== "string") return { ok: false, rule: read.rule };
   const parsed = parseJson(read);
   if (!parsed.ok) {
     return {
-      file,
+      ok: false,
       ...parsed.position,
-      field: "JSON",
       rule: `invalid JSON: ${parsed.message}`
     };
   }
-  return { found, file, document: parsed.document };
+  return { ok: true, document: parsed.document };
+}
+async function readConfig(found, workspace, signal) {
+  const file = posixRelative(workspace, found.file);
+  const read = found.read ?? await readConfigFile(found.file, signal);
+  if (!read.ok) {
+    return {
+      file,
+      line: read.line,
+      column: read.column,
+      field: "JSON",
+      rule: read.rule
+    };
+  }
+  return { found, file, document: read.document };
 }
 async function readBounded(file, signal) {
   const tooBig = (bytes) => ({
     rule: `is ${bytes.toLocaleString("en-US")} bytes, over the limit of ${MAX_CONFIG_BYTES.toLocaleString("en-US")} bytes (1 MB)`
   });
   try {
-    const stats = await stat2(file);
+    const stats = await stat3(file);
     if (!stats.isFile()) {
       return {
         rule: `is not a regular file (${specialKind(stats)}), so it is not read`
@@ -27626,351 +27825,175 @@ function specialKind(stats) {
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return "a device";
   return "not a file";
 }
-function nameOf(value, env) {
-  return isObject(value) && typeof value.name === "string" ? substituteLeniently(value.name, env) : void 0;
-}
-function nameRefOf(config) {
-  const value = config.document.value;
-  if (!isObject(value) || typeof value.name !== "string") return void 0;
-  return config.name !== value.name ? value.name : void 0;
-}
-function knownName(config) {
-  if (config.nameRef && !isFunctionName(config.name ?? "")) {
-    return config.nameRef;
-  }
-  return placeholderName(config.name) === void 0 ? config.name : void 0;
-}
-function duplicateNames(configs) {
-  return duplicates(configs, (config) => config.name).map(
-    ({ config, others }) => ({
-      ...fileProblem(config, ["name"]),
-      rule: `duplicate task name: also in ${others.map((other) => other.file).join(", ")}`
-    })
-  );
-}
-function sharedEmails(configs, env) {
-  return duplicates(configs, (config) => credentialsEmail(config, env)).map(
-    ({ config, others }) => {
-      const credentials = config.document.value.executionCredentials;
-      const field2 = credentials.email === void 0 ? ["executionCredentials"] : ["executionCredentials", "email"];
-      const tasks2 = others.map(
-        (other) => `${knownName(other) ?? "?"} (${other.file})`
-      );
-      return {
-        ...fileProblem(config, field2),
-        rule: `the same execution user's email as task ${tasks2.join(", ")}; each task needs its own`
-      };
-    }
-  );
-}
-function credentialsEmail(config, env) {
-  const value = config.document.value;
-  if (!isObject(value) || !isObject(value.executionCredentials)) return;
-  const { email } = value.executionCredentials;
-  if (typeof email === "string") {
-    return taskUserEmail(config.name ?? "", substituteLeniently(email, env));
-  }
-  if (email !== void 0 || config.name === void 0) return;
-  return taskUserEmail(config.name);
-}
-function duplicates(configs, keyOf2) {
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const config of configs) {
-    const key = keyOf2(config);
-    if (key !== void 0) groups2.set(key, [...groups2.get(key) ?? [], config]);
-  }
-  return [...groups2.values()].filter((group2) => group2.length > 1).flatMap(
-    (group2) => group2.map((config) => ({
-      config,
-      others: group2.filter((other) => other !== config)
-    }))
-  );
-}
-function checkUnselected(config) {
-  const value = config.document.value;
-  return schemaIssues(value).filter(
-    (issue2) => placeholderName(valueAt(value, issue2.instance)) === void 0
-  ).map((issue2) => issueProblem(config, issue2));
-}
-async function checkSelected(config, options, overrides, roots) {
-  const { problems, warnings, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
-  const configDir = path4.dirname(config.found.file);
-  const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
-  if (isObject(value) && value.description === "") delete value.description;
-  problems.push(
-    ...fieldProblems(config, value, overrides, {
-      unresolved,
-      sources: substituted.sources
-    })
-  );
-  if (!isObject(value)) return { problems, warnings };
-  const code = await codeFolderOf(config, value, overrides, {
-    unresolved,
-    allowed: await roots(config.found.root),
-    workspace: options.workspace,
-    builtLater: options.codeFoldersBuiltLater === true
-  });
-  problems.push(...code.problems);
-  const { codeDir } = code;
-  for (const problem of problems) {
-    if (!problem.file) problem.config = config.file;
-  }
-  if (problems.length || codeDir === void 0) return { problems, warnings };
-  return {
-    problems,
-    warnings,
-    task: {
-      name: value.name,
-      nameRef: config.nameRef,
-      config: value,
-      configFile: config.file,
-      deployerKeys: deployerKeys.length ? deployerKeys : void 0,
-      codeDir,
-      searchRoot: config.found.root,
-      locations: {
-        path: config.document.locate(["path"]),
-        environment: config.document.locate(["environment"]),
-        entryPoint: config.document.locate(["entryPoint"]),
-        timeLimit: config.document.locate(["timeLimit"])
-      }
-    }
+
+// src/discover.ts
+var CONFIG_FILE_NAME = "task-config.json";
+var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
+async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
+  const state = {
+    workspace,
+    realWorkspace: await realpath2(workspace).catch(() => workspace),
+    visited: /* @__PURE__ */ new Set(),
+    codeFolders: /* @__PURE__ */ new Set(),
+    found: /* @__PURE__ */ new Map(),
+    result: { configs: [], unreadable: [], warnings: [] },
+    readFolder: readFolder2,
+    signal
   };
-}
-function substituteSelected(config, options) {
   const problems = [];
-  const warnings = [];
-  const sources = /* @__PURE__ */ new Map();
-  const unsetAsEmpty = options.unsetVariablesWarn === true;
-  const substituted = substitute(config.document.value, {
-    env: options.env,
-    deployer: options.deployer?.values,
-    unsetAsEmpty,
-    onSubstituted: (secret, at) => {
-      sources.set(at.join("/"), String(valueAt(config.document.value, at)));
-      if (at.join(".") !== "name" && worthMasking(secret)) {
-        options.mask?.(secret);
-      }
-    }
-  });
-  for (const { path: at, variable } of substituted.missing) {
-    if (unsetAsEmpty) warnings.push(unsetVariableWarning(config, at, variable));
-    else {
-      problems.push({
-        ...fileProblem(config, at),
-        rule: `variable ${variable} is not set (or empty) in the environment`
-      });
-    }
+  for (const searched of paths) {
+    const problem = await searchPath(searched, state);
+    if (problem) problems.push(problem);
   }
-  const unknown = unknownDeployerValues(config, substituted.deployer, options);
-  problems.push(...unknown.problems);
-  warnings.push(...unknown.warnings);
-  const unresolved = new Set(
-    [
-      ...unsetAsEmpty ? [] : substituted.missing,
-      ...substituted.denied,
-      ...unknown.unresolved
-    ].map(({ path: at }) => at.join("/"))
-  );
-  return {
-    value: substituted.value,
-    problems,
-    warnings,
-    unresolved,
-    sources,
-    deployerKeys: substituted.deployer.map(({ path: at }) => at[1])
-  };
-}
-function unknownDeployerValues(config, found, options) {
-  const result = {
-    problems: [],
-    warnings: [],
-    unresolved: []
-  };
-  const deployer = options.deployer;
-  for (const item of found) {
-    if (item.known) continue;
-    const where = fileProblem(config, item.path);
-    if (!deployer || options.unsetVariablesWarn) {
-      const rule2 = `$${item.variable} is the deploying credentials, unknown in this offline dry run; counted as empty, so the environment-size check is incomplete`;
-      result.warnings.push(formatProblem({ ...where, rule: rule2 }));
-      continue;
-    }
-    const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`;
-    if (deployer.dryRun) {
-      result.warnings.push(
-        `${formatProblem({ ...where, rule })}; counted as unchanged in this plan`
-      );
-    } else {
-      result.problems.push({ ...where, rule });
-      result.unresolved.push(item);
-    }
+  if (problems.length) {
+    throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
   }
-  return result;
-}
-function fieldProblems(config, value, overrides, substituted) {
-  const problems = [];
-  for (const issue2 of schemaIssues(value)) {
-    if (substituted.unresolved.has(issue2.instance.join("/"))) continue;
-    const source = substituted.sources.get(issue2.instance.join("/"));
-    const [top = ""] = issue2.path;
-    const problem = isOverridden(overrides, top) ? inputProblem(issue2, knownName(config)) : issueProblem(config, issue2);
-    if (source) problem.rule += ` (the value of ${source})`;
-    problems.push(problem);
-  }
-  if (!isObject(value)) return problems;
-  const badEmail = invalidCredentialsEmail(value);
-  if (badEmail) {
-    problems.push({
-      ...fileProblem(config, ["executionCredentials", "email"]),
-      rule: badEmail
-    });
-  }
-  const fromInput = overrides?.environment !== void 0;
-  for (const { key, rule } of reservedKeys(
-    value.environment,
-    value.executionCredentials !== void 0
-  )) {
-    problems.push(
-      fromInput ? { field: "env", rule: `${key} ${rule}`, task: knownName(config) } : { ...fileProblem(config, ["environment", key], true), rule }
+  if (state.found.size === 0) {
+    const where = paths.map((p) => relative3(workspace, p)).join(", ");
+    const unread = state.result.unreadable.map(
+      ({ folder, code }) => `${relative3(workspace, folder)} (${code})`
     );
+    const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
+    throw new ValidationError([
+      {
+        field: "path",
+        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
+      }
+    ]);
   }
-  return problems;
+  const configs = [...state.found.values()].sort(
+    (a, b) => compare2(a.file, b.file)
+  );
+  return { ...state.result, configs };
 }
-async function codeFolderOf(config, value, overrides, context) {
-  const { unresolved, allowed, workspace, builtLater } = context;
-  if (overrides?.code !== void 0) {
-    const codeDir2 = overrides.code;
-    const rule2 = await checkCodeFolder(codeDir2, workspace, allowed);
-    const problems2 = rule2 ? [{ field: "code", rule: rule2, task: knownName(config) }] : [];
-    return { codeDir: codeDir2, problems: problems2 };
-  }
-  if (typeof value.path !== "string" || unresolved.has("path")) {
-    return { problems: [] };
-  }
-  if (path4.isAbsolute(value.path)) {
-    const rule2 = "must be relative to the config's folder, not absolute (the CLI would silently join it under that folder)";
-    return { problems: [{ ...fileProblem(config, ["path"]), rule: rule2 }] };
-  }
-  const codeDir = path4.resolve(path4.dirname(config.found.file), value.path);
-  if (builtLater && !await exists2(codeDir)) return { codeDir, problems: [] };
-  const rule = await checkCodeFolder(codeDir, workspace, allowed);
-  const problems = rule ? [{ ...fileProblem(config, ["path"]), rule }] : [];
-  return { codeDir, problems };
+function patternHint(workspace, searched) {
+  const shown2 = relative3(workspace, searched);
+  const at = shown2.search(/[*?[]/);
+  if (at < 0) return "";
+  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
+  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`;
 }
-function invalidCredentialsEmail(config) {
-  const credentials = config.executionCredentials;
-  if (!isObject(credentials) || typeof credentials.email !== "string") return;
-  const email = credentials.email;
-  if (email.startsWith("$")) return;
-  if (email.length < 3 || email.length > 256) {
-    return "must be an email address of 3 to 256 characters";
+async function searchPath(searched, state) {
+  const shown2 = relative3(state.workspace, searched);
+  const stats = await stat4(searched).catch(() => void 0);
+  if (!stats)
+    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
+  const real = await realpath2(searched);
+  if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
+    return `${shown2} is a symlink to a target outside the workspace`;
   }
-  if (!/.+@.+\..+/.test(email))
-    return "must be an email address (name@domain.tld)";
+  if (stats.isDirectory()) {
+    await walk(searched, real, searched, state);
+  } else if (stats.isFile()) {
+    await addConfig(searched, real, path6.dirname(searched), state);
+  } else {
+    return `${shown2} is neither a file nor a folder`;
+  }
   return void 0;
 }
-function reservedKeys(environment, hasCredentials) {
-  if (!isObject(environment)) return [];
-  const reserved = [];
-  for (const key of Object.keys(environment)) {
-    if (key === MARKER_VARIABLE) {
-      reserved.push({
-        key,
-        rule: "is reserved: this action stores its marker there"
-      });
-    } else if (hasCredentials && CREDENTIAL_VARIABLES.includes(key)) {
-      reserved.push({
-        key,
-        rule: "is set by executionCredentials (the task user's own credentials): remove it from environment"
-      });
-    }
-  }
-  return reserved;
-}
-async function checkCodeFolder(dir, workspace, allowed) {
-  const shown2 = `code folder ${displayPath(workspace, dir)}`;
-  let real;
+async function walk(folder, real, root, state) {
+  if (state.visited.has(real)) return;
+  state.signal?.throwIfAborted();
+  state.visited.add(real);
+  let entries;
   try {
-    if (!(await stat2(dir)).isDirectory()) return `${shown2} points to a file`;
-    real = await realpath(dir);
+    entries = await state.readFolder(folder);
   } catch (error2) {
-    const code = error2.code;
-    return code === "ENOENT" || code === "ENOTDIR" ? `${shown2} not found` : `${shown2} cannot be read (${code ?? String(error2)})`;
+    const code = error2.code ?? "error";
+    state.result.unreadable.push({ folder, code });
+    return;
   }
-  const root = allowed.find((dir2) => isInside(dir2, real));
-  if (root === void 0) {
-    return `${shown2} must be inside the workspace (its real path is ${real})`;
-  }
-  if (inGitFolder(root, real)) {
-    return `${shown2} is or lies inside a .git folder (its real path is ${displayPath(workspace, real)}): .git holds the checkout's credentials and is never packaged`;
-  }
-  return void 0;
-}
-function inGitFolder(root, real) {
-  return path4.relative(root, real).split(path4.sep).some((segment) => segment.toLowerCase() === ".git");
-}
-async function checkTaskCodeFolder(task, workspace) {
-  const allowed = await Promise.all(
-    [workspace, task.searchRoot ?? workspace].map(realOrSame)
-  );
-  const rule = await checkCodeFolder(task.codeDir, workspace, allowed);
-  if (!rule) return void 0;
-  return {
-    file: task.configFile,
-    ...task.locations?.path,
-    field: task.configFile ? "path" : "code",
-    rule,
-    task: task.name
-  };
-}
-async function exists2(file) {
-  return stat2(file).then(
-    () => true,
-    () => false
-  );
-}
-function rootResolver(workspace) {
-  const cache = /* @__PURE__ */ new Map();
-  const real = (dir) => {
-    let resolved = cache.get(dir);
-    if (!resolved) {
-      resolved = realOrSame(dir);
-      cache.set(dir, resolved);
+  entries.sort((a, b) => compare2(a.name, b.name));
+  const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
+  if (config && !config.isDirectory()) {
+    const target = await followed(path6.join(folder, config.name), state);
+    if (target && !target.isDirectory) {
+      await addConfig(path6.join(folder, config.name), target.real, root, state);
     }
-    return resolved;
-  };
-  return (root) => Promise.all([real(workspace), real(root)]);
+  }
+  for (const entry of entries) {
+    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+    if (entry === config) continue;
+    const full = path6.join(folder, entry.name);
+    const target = entry.isDirectory() ? { real: path6.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
+    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
+    await walk(full, target.real, root, state);
+  }
 }
-async function realOrSame(dir) {
-  return realpath(dir).catch(() => path4.resolve(dir));
+async function followed(file, state) {
+  const stats = await stat4(file).catch(() => void 0);
+  if (!stats) return void 0;
+  const real = await realpath2(file);
+  if (!isInside(state.realWorkspace, real)) {
+    state.result.warnings.push(
+      `skipped ${relative3(state.workspace, file)}: a symlink to a target outside the workspace`
+    );
+    return void 0;
+  }
+  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
 }
-function overrideFields(overrides, base) {
-  const { code, ...fields } = overrides;
-  const all = {
-    ...fields,
-    path: code === void 0 ? void 0 : posixRelative(base, code)
-  };
-  return Object.fromEntries(
-    Object.entries(all).filter(([, value]) => value !== void 0)
+async function addConfig(file, real, root, state) {
+  if (state.found.has(real)) return;
+  const read = await readConfigFile(file, state.signal);
+  state.found.set(real, { file, root, read });
+  const codeFolder = read.ok ? await codeFolderBelow(file, read.document.value) : void 0;
+  if (codeFolder) state.codeFolders.add(codeFolder);
+}
+async function codeFolderBelow(file, config) {
+  const value = config?.path;
+  if (typeof value !== "string" || value.startsWith("$")) return void 0;
+  const folder = path6.dirname(file);
+  const codeFolder = codeFolderPath(file, value);
+  if (codeFolder === void 0 || codeFolder === folder) return void 0;
+  if (!isInside(folder, codeFolder)) return void 0;
+  return realpath2(codeFolder).catch(() => void 0);
+}
+function unreadableWarnings(unreadable, codeFolders, workspace) {
+  const used = new Set(codeFolders.map((folder) => path6.resolve(folder)));
+  return unreadable.filter(({ folder }) => !used.has(path6.resolve(folder))).map(
+    ({ folder, code }) => `skipped folder ${forLog(relative3(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``
   );
 }
-function isOverridden(overrides, field2) {
-  if (!overrides) return false;
-  const key = field2 === "path" ? "code" : field2;
-  return overrides[key] !== void 0;
+function relative3(workspace, file) {
+  return posixRelative(workspace, file);
 }
-function schemaIssues(value, validate = validateSchema) {
+function compare2(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/config/validate.ts
+import * as path7 from "node:path";
+
+// src/config/schema-wording.ts
+var import_ajv = __toESM(require_ajv(), 1);
+function schemaValidator(shipped) {
+  let compiled;
+  return (value) => {
+    compiled ??= new import_ajv.Ajv({
+      allErrors: true,
+      verbose: true,
+      validateSchema: false,
+      meta: false
+    }).compile(shipped);
+    return compiled(value) ? [] : compiled.errors ?? [];
+  };
+}
+var PATTERN_RULES = {
+  "^[A-Za-z0-9-]+$": "must be one or more letters, digits or -",
+  "^[A-Za-z_][A-Za-z0-9_]*$": "must start with a letter or _ and hold only letters, digits and _"
+};
+function schemaIssues(value, validate) {
   return validate(value).flatMap((error2) => issueOf(error2, value));
 }
 function issueOf(error2, value) {
   const instance = parsePointer(error2.instancePath);
   const params = error2.params;
   const property = (name) => [...instance, String(name)];
-  const issue2 = (path12, rule, where = {}) => [
+  const issue2 = (path13, rule, where = {}) => [
     {
       keyword: error2.keyword,
-      path: path12,
-      locateAt: where.locateAt ?? path12,
+      path: path13,
+      locateAt: where.locateAt ?? path13,
       key: where.key ?? false,
       instance,
       rule
@@ -28083,331 +28106,350 @@ function valueAt(value, at) {
   }
   return node;
 }
-function fileProblem(config, at, key = false) {
-  return {
-    file: config.file,
-    ...config.document.locate(at, key),
-    field: dotted(at),
-    task: knownName(config)
-  };
-}
-function issueProblem(config, issue2) {
-  return {
-    file: config.file,
-    ...config.document.locate(issue2.locateAt, issue2.key),
-    field: dotted(issue2.path),
-    rule: issue2.rule,
-    task: knownName(config)
-  };
-}
-function inputProblem(issue2, task) {
-  const [top = "", ...rest] = issue2.path;
-  return {
-    field: inputName(top),
-    rule: rest.length ? `${rest.join(".")} ${issue2.rule}` : issue2.rule,
-    task
-  };
-}
-function inputName(field2) {
-  return INPUT_NAMES[field2] ?? field2;
-}
-function dotted(at) {
-  return at.length ? at.join(".") : void 0;
-}
-function sortProblems(problems) {
-  return [...problems].sort(
-    (a, b) => compare(a.file ?? "", b.file ?? "") || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
-  );
-}
-function compare(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function displayPath(workspace, target) {
-  return isInside(workspace, target) ? posixRelative(workspace, target) : target;
-}
 
-// src/build.ts
-var KILL_GRACE_MS = 2e3;
-function buildEnvironment(env) {
-  return Object.fromEntries(
-    Object.entries(env).filter(
-      (entry) => entry[1] !== void 0 && !isCredentialVariable(entry[0])
-    )
-  );
-}
-var KEPT_OUTPUT = 4096;
-var QUOTED_LINES = 3;
-var OUTPUT_GRACE_MS = 500;
-function lastLines(output, count2 = QUOTED_LINES) {
-  return output.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).slice(-count2);
-}
-function runShell(command, options) {
-  return new Promise((resolve4, reject) => {
-    const child = spawn("sh", ["-c", command], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true
-    });
-    let kept = "";
-    const keep = (out) => (chunk) => {
-      out.write(chunk);
-      kept = (kept + chunk.toString("utf8")).slice(-KEPT_OUTPUT);
-    };
-    child.stdout.on("data", keep(process.stdout));
-    child.stderr.on("data", keep(process.stderr));
-    let killer;
-    const killGroup = (signal) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-      }
-    };
-    const onAbort = () => {
-      killGroup("SIGTERM");
-      killer = setTimeout(() => {
-        killGroup("SIGKILL");
-      }, KILL_GRACE_MS);
-    };
-    if (options.signal.aborted) onAbort();
-    else options.signal.addEventListener("abort", onAbort, { once: true });
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      clearTimeout(killer);
-      killGroup("SIGKILL");
-      options.signal.removeEventListener("abort", onAbort);
-      const done = () => {
-        clearTimeout(grace);
-        resolve4({
-          code: code ?? 128 + signalNumber(signal),
-          lastLines: lastLines(kept)
-        });
-      };
-      const grace = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        done();
-      }, OUTPUT_GRACE_MS);
-      child.once("close", done);
-    });
-  });
-}
-function signalNumber(signal) {
-  return signal === "SIGKILL" ? 9 : signal === "SIGINT" ? 2 : 15;
-}
-async function buildTasks(tasks2, command, workspace, run2, signal) {
+// src/config/substitute-selected.ts
+function substituteSelected(config, options) {
   const problems = [];
-  const cancelled = () => signal.aborted;
-  for (const task of tasks2) {
-    if (cancelled()) break;
-    const cwd = task.configFile ? path5.join(workspace, path5.dirname(task.configFile)) : workspace;
-    const { code, lastLines: lastLines2 } = await run2(command, cwd, `build ${task.name}`);
-    if (cancelled()) break;
-    if (code !== 0) {
-      const output = lastLines2.length ? `; its last output: ${lastLines2.join(" | ")}` : "";
+  const warnings = [];
+  const sources = /* @__PURE__ */ new Map();
+  const unsetAsEmpty = options.unsetVariablesWarn === true;
+  const substituted = substitute(config.document.value, {
+    env: options.env,
+    deployer: options.deployer?.values,
+    unsetAsEmpty,
+    onSubstituted: (secret, at) => {
+      sources.set(at.join("/"), String(valueAt(config.document.value, at)));
+      if (at.join(".") !== "name" && worthMasking(secret)) {
+        options.mask?.(secret);
+      }
+    }
+  });
+  for (const { path: at, variable } of substituted.missing) {
+    if (unsetAsEmpty) warnings.push(unsetVariableWarning(config, at, variable));
+    else {
       problems.push({
-        file: task.configFile,
-        field: "build-command",
-        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}${output}`,
-        task: task.name
+        ...fileProblem(config, at),
+        rule: `variable ${variable} is not set (or empty) in the environment`
       });
+    }
+  }
+  const unknown = unknownDeployerValues(config, substituted.deployer, options);
+  problems.push(...unknown.problems);
+  warnings.push(...unknown.warnings);
+  const unresolved = new Set(
+    [
+      ...unsetAsEmpty ? [] : substituted.missing,
+      ...substituted.denied,
+      ...unknown.unresolved
+    ].map(({ path: at }) => at.join("/"))
+  );
+  return {
+    value: substituted.value,
+    problems,
+    warnings,
+    unresolved,
+    sources,
+    deployerKeys: substituted.deployer.map(({ path: at }) => at[1])
+  };
+}
+function unknownDeployerValues(config, found, options) {
+  const result = {
+    problems: [],
+    warnings: [],
+    unresolved: []
+  };
+  const deployer = options.deployer;
+  for (const item of found) {
+    if (item.known) continue;
+    const where = fileProblem(config, item.path);
+    if (!deployer || options.unsetVariablesWarn) {
+      const rule2 = `$${item.variable} is the deploying credentials, unknown in this offline dry run; counted as empty, so the environment-size check is incomplete`;
+      result.warnings.push(formatProblem({ ...where, rule: rule2 }));
       continue;
     }
-    const missing = await checkTaskCodeFolder(task, workspace);
-    if (missing) problems.push(missing);
+    const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`;
+    if (deployer.dryRun) {
+      result.warnings.push(
+        `${formatProblem({ ...where, rule })}; counted as unchanged in this plan`
+      );
+    } else {
+      result.problems.push({ ...where, rule });
+      result.unresolved.push(item);
+    }
+  }
+  return result;
+}
+function deniedVariables(config) {
+  return deniedPlaceholders(config.document.value).map(
+    ({ path: at, variable, reason }) => ({
+      ...fileProblem(config, at),
+      rule: `$${variable} is never substituted here: it ${reason}`
+    })
+  );
+}
+function unsetVariableWarning(config, at, variable) {
+  const where = config.document.locate(at);
+  const line = where.line ? `:${where.line}` : "";
+  return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
+}
+
+// src/config/across-configs.ts
+function duplicateNames(configs) {
+  return duplicates(configs, (config) => config.name).map(
+    ({ config, others }) => ({
+      ...fileProblem(config, ["name"]),
+      rule: `duplicate task name: also in ${others.map((other) => other.file).join(", ")}`
+    })
+  );
+}
+function sharedEmails(configs, env) {
+  return duplicates(configs, (config) => credentialsEmail(config, env)).map(
+    ({ config, others }) => {
+      const credentials = config.document.value.executionCredentials;
+      const field2 = credentials.email === void 0 ? ["executionCredentials"] : ["executionCredentials", "email"];
+      const tasks2 = others.map(
+        (other) => `${knownName(other) ?? "?"} (${other.file})`
+      );
+      return {
+        ...fileProblem(config, field2),
+        rule: `the same execution user's email as task ${tasks2.join(", ")}; each task needs its own`
+      };
+    }
+  );
+}
+function credentialsEmail(config, env) {
+  const value = config.document.value;
+  if (!isObject(value) || !isObject(value.executionCredentials)) return;
+  const { email } = value.executionCredentials;
+  if (typeof email === "string") {
+    return taskUserEmail(config.name ?? "", substituteLeniently(email, env));
+  }
+  if (email !== void 0 || config.name === void 0) return;
+  return taskUserEmail(config.name);
+}
+function duplicates(configs, keyOf2) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const config of configs) {
+    const key = keyOf2(config);
+    if (key !== void 0) groups2.set(key, [...groups2.get(key) ?? [], config]);
+  }
+  return [...groups2.values()].filter((group2) => group2.length > 1).flatMap(
+    (group2) => group2.map((config) => ({
+      config,
+      others: group2.filter((other) => other !== config)
+    }))
+  );
+}
+
+// src/config/validate.ts
+var validateSchema = schemaValidator(task_config_schema_default);
+var taskSchemaIssues = (value) => schemaIssues(value, validateSchema);
+async function loadTaskConfigs(found, options) {
+  const problems = [];
+  const overrides = found.length === 1 ? options.overrides : void 0;
+  const parsed = [];
+  const reads = await Promise.all(
+    found.map((config) => readConfig(config, options.workspace, options.signal))
+  );
+  for (const read of reads) {
+    if ("rule" in read) problems.push(read);
+    else parsed.push(read);
+  }
+  for (const config of parsed) {
+    config.name = overrides?.name ?? nameOf(config.document.value, options.env);
+    config.nameRef = overrides?.name ? void 0 : nameRefOf(config);
+  }
+  problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
+  problems.push(...parsed.flatMap(deniedVariables));
+  const roots = rootResolver(options.workspace);
+  const checks = await Promise.all(
+    parsed.map(async (config) => {
+      const selected = config.name !== void 0 && options.isSelected(config.name);
+      return selected ? checkSelected(config, options, overrides, roots) : { problems: checkUnselected(config) };
+    })
+  );
+  problems.push(...checks.flatMap((checked) => checked.problems));
+  const failed2 = new Set(problems.map((problem) => problem.file));
+  const tasks2 = checks.flatMap(
+    ({ task }) => task && !failed2.has(task.configFile) ? [task] : []
+  );
+  const names = parsed.flatMap((config) => config.name ? [config.name] : []);
+  return {
+    tasks: tasks2,
+    problems: sortProblems(problems),
+    names: [...new Set(names)],
+    nameRefs: Object.fromEntries(
+      parsed.flatMap(
+        (config) => config.name && config.nameRef ? [[config.name, config.nameRef]] : []
+      )
+    ),
+    warnings: checks.flatMap((checked) => checked.warnings ?? [])
+  };
+}
+async function taskFromInputs(overrides, options) {
+  const task = overrides.name;
+  const problems = [];
+  for (const field2 of ["name", "path", "entryPoint", "runtime"]) {
+    const given = field2 === "path" ? overrides.code : overrides[field2];
+    if (given === void 0) {
+      problems.push({
+        field: inputName(field2),
+        rule: "is required when no task-config.json is given",
+        task
+      });
+    }
+  }
+  const config = overrideFields(overrides, options.workspace);
+  for (const issue2 of taskSchemaIssues(config)) {
+    if (issue2.keyword !== "required") problems.push(inputProblem(issue2, task));
+  }
+  for (const { key, rule } of reservedKeys(config.environment, false)) {
+    problems.push({ field: "env", rule: `${key} ${rule}`, task });
+  }
+  if (overrides.code !== void 0) {
+    const rule = await checkCodeFolder(overrides.code, options.workspace, [
+      await realOrSame(options.workspace)
+    ]);
+    if (rule) problems.push({ field: "code", rule, task });
+  }
+  if (problems.length || overrides.code === void 0) return problems;
+  return {
+    name: config.name,
+    config,
+    codeDir: overrides.code
+  };
+}
+function nameOf(value, env) {
+  return isObject(value) && typeof value.name === "string" ? substituteLeniently(value.name, env) : void 0;
+}
+function nameRefOf(config) {
+  const value = config.document.value;
+  if (!isObject(value) || typeof value.name !== "string") return void 0;
+  return config.name !== value.name ? value.name : void 0;
+}
+function checkUnselected(config) {
+  const value = config.document.value;
+  return taskSchemaIssues(value).filter(
+    (issue2) => placeholderName(valueAt(value, issue2.instance)) === void 0
+  ).map((issue2) => issueProblem(config, issue2));
+}
+async function checkSelected(config, options, overrides, roots) {
+  const { problems, warnings, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
+  const configDir = path7.dirname(config.found.file);
+  const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
+  if (isObject(value) && value.description === "") delete value.description;
+  problems.push(
+    ...fieldProblems(config, value, overrides, {
+      unresolved,
+      sources: substituted.sources
+    })
+  );
+  if (!isObject(value)) return { problems, warnings };
+  const code = await codeFolderOf(config, value, overrides, {
+    unresolved,
+    allowed: await roots(config.found.root),
+    workspace: options.workspace,
+    builtLater: options.codeFoldersBuiltLater === true
+  });
+  problems.push(...code.problems);
+  const { codeDir } = code;
+  for (const problem of problems) {
+    if (!problem.file) problem.config = config.file;
+  }
+  if (problems.length || codeDir === void 0) return { problems, warnings };
+  return {
+    problems,
+    warnings,
+    task: {
+      name: value.name,
+      nameRef: config.nameRef,
+      config: value,
+      configFile: config.file,
+      deployerKeys: deployerKeys.length ? deployerKeys : void 0,
+      codeDir,
+      searchRoot: config.found.root,
+      locations: {
+        path: config.document.locate(["path"]),
+        environment: config.document.locate(["environment"]),
+        entryPoint: config.document.locate(["entryPoint"]),
+        timeLimit: config.document.locate(["timeLimit"])
+      }
+    }
+  };
+}
+function fieldProblems(config, value, overrides, substituted) {
+  const problems = [];
+  for (const issue2 of taskSchemaIssues(value)) {
+    if (substituted.unresolved.has(issue2.instance.join("/"))) continue;
+    const source = substituted.sources.get(issue2.instance.join("/"));
+    const [top = ""] = issue2.path;
+    const problem = isOverridden(overrides, top) ? inputProblem(issue2, knownName(config)) : issueProblem(config, issue2);
+    if (source) problem.rule += ` (the value of ${source})`;
+    problems.push(problem);
+  }
+  if (!isObject(value)) return problems;
+  const badEmail = invalidCredentialsEmail(value);
+  if (badEmail) {
+    problems.push({
+      ...fileProblem(config, ["executionCredentials", "email"]),
+      rule: badEmail
+    });
+  }
+  const fromInput = overrides?.environment !== void 0;
+  for (const { key, rule } of reservedKeys(
+    value.environment,
+    value.executionCredentials !== void 0
+  )) {
+    problems.push(
+      fromInput ? { field: "env", rule: `${key} ${rule}`, task: knownName(config) } : { ...fileProblem(config, ["environment", key], true), rule }
+    );
   }
   return problems;
 }
-
-// src/log.ts
-import { randomUUID as randomUUID2 } from "node:crypto";
-function stepDebugging() {
-  return isDebug() || process.env.ACTIONS_STEP_DEBUG === "true";
-}
-function safeLog(secrets) {
-  const line = (text) => forLog(secrets.redact(text));
-  return {
-    info: (message) => {
-      info(line(message));
-    },
-    warning: (message) => {
-      warning(line(message));
-    },
-    // Redacted by the action itself too: a debug line may hold an API answer.
-    debug: stepDebugging() ? (message) => {
-      debug(line(message));
-    } : void 0,
-    group: (title, lines2) => {
-      startGroup(line(title));
-      for (const text of lines2) info(line(text));
-      endGroup();
-    },
-    groupAround: (title, work) => group(line(title), work),
-    redact: (text) => secrets.redact(text),
-    holds: (value) => secrets.holds(value)
-  };
-}
-async function withoutWorkflowCommands(work) {
-  const token = randomUUID2();
-  info(`::stop-commands::${token}`);
-  try {
-    return await work();
-  } finally {
-    info(`::${token}::`);
+function invalidCredentialsEmail(config) {
+  const credentials = config.executionCredentials;
+  if (!isObject(credentials) || typeof credentials.email !== "string") return;
+  const email = credentials.email;
+  if (email.startsWith("$")) return;
+  if (email.length < 3 || email.length > 256) {
+    return "must be an email address of 3 to 256 characters";
   }
-}
-
-// src/sync.ts
-import { setMaxListeners } from "node:events";
-import { mkdtemp, rm as rm3 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import * as path11 from "node:path";
-
-// src/config/load.ts
-import { stat as stat4 } from "node:fs/promises";
-
-// src/discover.ts
-import { readdir as readdir2, readFile, realpath as realpath2, stat as stat3 } from "node:fs/promises";
-import * as path6 from "node:path";
-var CONFIG_FILE_NAME = "task-config.json";
-var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
-async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
-  const state = {
-    workspace,
-    realWorkspace: await realpath2(workspace).catch(() => workspace),
-    visited: /* @__PURE__ */ new Set(),
-    codeFolders: /* @__PURE__ */ new Set(),
-    found: /* @__PURE__ */ new Map(),
-    result: { configs: [], unreadable: [], warnings: [] },
-    readFolder: readFolder2,
-    signal
-  };
-  const problems = [];
-  for (const searched of paths) {
-    const problem = await searchPath(searched, state);
-    if (problem) problems.push(problem);
-  }
-  if (problems.length) {
-    throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
-  }
-  if (state.found.size === 0) {
-    const where = paths.map((p) => forLog(relative3(workspace, p))).join(", ");
-    const unread = state.result.unreadable.map(
-      ({ folder, code }) => `${forLog(relative3(workspace, folder))} (${code})`
-    );
-    const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
-    throw new ValidationError([
-      {
-        field: "path",
-        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
-      }
-    ]);
-  }
-  const configs = [...state.found.values()].sort(
-    (a, b) => compare2(a.file, b.file)
-  );
-  return { ...state.result, configs };
-}
-function patternHint(workspace, searched) {
-  const shown2 = relative3(workspace, searched);
-  const at = shown2.search(/[*?[]/);
-  if (at < 0) return "";
-  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
-  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${forLog(folder)})`;
-}
-async function searchPath(searched, state) {
-  const shown2 = forLog(relative3(state.workspace, searched));
-  const stats = await stat3(searched).catch(() => void 0);
-  if (!stats)
-    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
-  const real = await realpath2(searched);
-  if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
-    return `${shown2} is a symlink to a target outside the workspace`;
-  }
-  if (stats.isDirectory()) {
-    await walk(searched, real, searched, state);
-  } else if (stats.isFile()) {
-    await addConfig(searched, real, path6.dirname(searched), state);
-  } else {
-    return `${shown2} is neither a file nor a folder`;
-  }
+  if (!/.+@.+\..+/.test(email))
+    return "must be an email address (name@domain.tld)";
   return void 0;
 }
-async function walk(folder, real, root, state) {
-  if (state.visited.has(real)) return;
-  state.signal?.throwIfAborted();
-  state.visited.add(real);
-  let entries;
-  try {
-    entries = await state.readFolder(folder);
-  } catch (error2) {
-    const code = error2.code ?? "error";
-    state.result.unreadable.push({ folder, code });
-    return;
-  }
-  entries.sort((a, b) => compare2(a.name, b.name));
-  const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
-  if (config && !config.isDirectory()) {
-    const target = await followed(path6.join(folder, config.name), state);
-    if (target && !target.isDirectory) {
-      await addConfig(path6.join(folder, config.name), target.real, root, state);
+function reservedKeys(environment, hasCredentials) {
+  if (!isObject(environment)) return [];
+  const reserved = [];
+  for (const key of Object.keys(environment)) {
+    if (key === MARKER_VARIABLE) {
+      reserved.push({
+        key,
+        rule: "is reserved: this action stores its marker there"
+      });
+    } else if (hasCredentials && CREDENTIAL_VARIABLES.includes(key)) {
+      reserved.push({
+        key,
+        rule: "is set by executionCredentials (the task user's own credentials): remove it from environment"
+      });
     }
   }
-  for (const entry of entries) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    if (entry === config) continue;
-    const full = path6.join(folder, entry.name);
-    const target = entry.isDirectory() ? { real: path6.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
-    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
-    await walk(full, target.real, root, state);
-  }
+  return reserved;
 }
-async function followed(file, state) {
-  const stats = await stat3(file).catch(() => void 0);
-  if (!stats) return void 0;
-  const real = await realpath2(file);
-  if (!isInside(state.realWorkspace, real)) {
-    state.result.warnings.push(
-      `skipped ${forLog(relative3(state.workspace, file))}: a symlink to a target outside the workspace`
-    );
-    return void 0;
-  }
-  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
-}
-async function addConfig(file, real, root, state) {
-  if (state.found.has(real)) return;
-  state.found.set(real, { file, root });
-  const codeFolder = await codeFolderBelow(file);
-  if (codeFolder) state.codeFolders.add(codeFolder);
-}
-async function codeFolderBelow(file) {
-  let config;
-  try {
-    const stats = await stat3(file);
-    if (!stats.isFile() || stats.size > MAX_CONFIG_BYTES) return void 0;
-    config = JSON.parse(await readFile(file, "utf8"));
-  } catch {
-    return void 0;
-  }
-  const value = config?.path;
-  if (typeof value !== "string" || value.startsWith("$")) return void 0;
-  if (path6.isAbsolute(value)) return void 0;
-  const folder = path6.dirname(file);
-  const codeFolder = path6.resolve(folder, value);
-  if (codeFolder === folder || !isInside(folder, codeFolder)) return void 0;
-  return realpath2(codeFolder).catch(() => void 0);
-}
-function unreadableWarnings(unreadable, codeFolders, workspace) {
-  const used = new Set(codeFolders.map((folder) => path6.resolve(folder)));
-  return unreadable.filter(({ folder }) => !used.has(path6.resolve(folder))).map(
-    ({ folder, code }) => `skipped folder ${forLog(relative3(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``
+function overrideFields(overrides, base) {
+  const { code, ...fields } = overrides;
+  const all = {
+    ...fields,
+    path: code === void 0 ? void 0 : posixRelative(base, code)
+  };
+  return Object.fromEntries(
+    Object.entries(all).filter(([, value]) => value !== void 0)
   );
 }
-function relative3(workspace, file) {
-  return posixRelative(workspace, file);
-}
-function compare2(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
+function isOverridden(overrides, field2) {
+  if (!overrides) return false;
+  const key = field2 === "path" ? "code" : field2;
+  return overrides[key] !== void 0;
 }
 
 // src/config/task-filter.ts
@@ -28426,8 +28468,8 @@ function escapeRegExp(text) {
 }
 
 // src/verify/load.ts
-import { readFile as readFile2 } from "node:fs/promises";
-import * as path7 from "node:path";
+import { readFile } from "node:fs/promises";
+import * as path8 from "node:path";
 
 // schema/task-verify.schema.json
 var task_verify_schema_default = {
@@ -28472,11 +28514,11 @@ async function loadVerifySpecs(tasks2, workspace) {
 }
 async function loadOne(task, workspace) {
   if (!task.configFile) return { task, problems: [] };
-  const file = path7.posix.join(path7.posix.dirname(task.configFile), VERIFY_FILE);
+  const file = path8.posix.join(path8.posix.dirname(task.configFile), VERIFY_FILE);
   const at = { file, task: task.name, config: task.configFile };
   let text;
   try {
-    text = await readFile2(path7.join(workspace, file), "utf8");
+    text = await readFile(path8.join(workspace, file), "utf8");
   } catch (error2) {
     const code = error2.code ?? String(error2);
     if (code === "ENOENT") return { task, problems: [] };
@@ -28548,13 +28590,7 @@ async function loadTasks(settings2, env, mask, signal) {
     signal
   );
   const found = discovery.configs;
-  const problems = [];
-  if (overrides && !await namesOneFile(settings2, found)) {
-    problems.push({
-      field: Object.keys(overrides).map((key) => inputName(key === "code" ? "path" : key)).join(", "),
-      rule: "single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks"
-    });
-  }
+  const problems = await overridesProblems(settings2, found);
   const filter = createTaskFilter(settings2.tasks);
   const loaded = await loadTaskConfigs(found, {
     workspace: settings2.workspace,
@@ -28569,14 +28605,7 @@ async function loadTasks(settings2, env, mask, signal) {
   });
   problems.push(...loaded.problems);
   const verified = settings2.verify === "false" ? { tasks: loaded.tasks, problems: [] } : await loadVerifySpecs(loaded.tasks, settings2.workspace);
-  problems.push(...verified.problems);
-  const unmatched = filter.unmatched(loaded.names);
-  if (unmatched.length) {
-    problems.push({
-      field: "tasks",
-      rule: `matched no task: ${unmatched.join(", ")} (known: ${loaded.names.map((name) => shownName(name, loaded.nameRefs)).join(", ") || "none"})`
-    });
-  }
+  problems.push(...verified.problems, ...unmatchedProblems(filter, loaded));
   const warnings = [
     ...discovery.warnings,
     ...loaded.warnings,
@@ -28594,6 +28623,27 @@ async function loadTasks(settings2, env, mask, signal) {
     problems,
     warnings
   };
+}
+async function overridesProblems(settings2, found) {
+  const { overrides } = settings2;
+  if (!overrides || await namesOneFile(settings2, found)) return [];
+  return [
+    {
+      field: Object.keys(overrides).map((key) => inputName(key === "code" ? "path" : key)).join(", "),
+      rule: "single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks"
+    }
+  ];
+}
+function unmatchedProblems(filter, loaded) {
+  const unmatched = filter.unmatched(loaded.names);
+  if (!unmatched.length) return [];
+  const known = loaded.names.map((name) => shownName(name, loaded.nameRefs));
+  return [
+    {
+      field: "tasks",
+      rule: `matched no task: ${unmatched.join(", ")} (known: ${known.join(", ") || "none"})`
+    }
+  ];
 }
 function shownName(name, refs) {
   const ref = refs[name];
@@ -28627,15 +28677,15 @@ function isOfflineDryRun(settings2) {
 async function namesOneFile(settings2, found) {
   const [only] = settings2.paths;
   if (settings2.paths.length !== 1 || !only || found.length !== 1) return false;
-  const stats = await stat4(only);
+  const stats = await stat5(only);
   return !stats.isDirectory();
 }
 
 // src/fingerprint/code-folder.ts
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
-import { readlink as readlink2, realpath as realpath3, stat as stat5 } from "node:fs/promises";
-import path8 from "node:path";
+import { readlink as readlink2, realpath as realpath3, stat as stat6 } from "node:fs/promises";
+import path9 from "node:path";
 
 // src/pool.ts
 async function mapPool(items, limit, work, options = {}) {
@@ -28913,7 +28963,7 @@ async function* readSegments(folder, options) {
 // src/fingerprint/code-folder.ts
 var CodeFolderError = class extends Error {
   constructor(folder, entry, rule) {
-    super(`${entry ? path8.join(folder, entry) : folder}: ${rule}`);
+    super(`${entry ? path9.join(folder, entry) : folder}: ${rule}`);
     this.folder = folder;
     this.entry = entry;
     this.rule = rule;
@@ -28929,7 +28979,7 @@ var MAX_ENTRIES = 65535;
 var MAX_FILE_BYTES = 4294967294;
 var FINGERPRINT_VERSION = "exh-tasks-action code v1";
 async function walkCodeFolder(root) {
-  const folder = path8.resolve(root);
+  const folder = path9.resolve(root);
   await checkRoot(folder);
   const found = await walk2(folder);
   const context = {
@@ -28959,7 +29009,7 @@ async function walkCodeFolder(root) {
   return { root: folder, entries, files: files2, warnings };
 }
 async function checkRoot(folder) {
-  const stats = await guard(folder, void 0, () => stat5(folder));
+  const stats = await guard(folder, void 0, () => stat6(folder));
   if (!stats.isDirectory()) {
     throw new CodeFolderError(folder, void 0, "is not a folder");
   }
@@ -28969,7 +29019,7 @@ async function walk2(root) {
   const dirs = [""];
   for (let dir = dirs.pop(); dir !== void 0; dir = dirs.pop()) {
     for (const rel of list(root, dir)) {
-      const stats = guardSync(root, rel, () => lstatSync(path8.join(root, rel)));
+      const stats = guardSync(root, rel, () => lstatSync(path9.join(root, rel)));
       const { mode, size } = stats;
       found.push({ path: rel, kind: kindOf(stats), mode, size });
       if (stats.isDirectory()) dirs.push(rel);
@@ -28982,7 +29032,7 @@ function list(root, dir) {
   const names = guardSync(
     root,
     dir || void 0,
-    () => readdirSync(path8.join(root, dir))
+    () => readdirSync(path9.join(root, dir))
   );
   return names.filter((name) => name !== EXCLUDED_NAME).map((name) => {
     const rel = dir ? `${dir}/${name}` : name;
@@ -29043,23 +29093,23 @@ function kindOf(stats) {
 }
 async function checkLink(context, rel) {
   const { root, realRoot, warnings } = context;
-  const target = await guard(root, rel, () => readlink2(path8.join(root, rel)));
+  const target = await guard(root, rel, () => readlink2(path9.join(root, rel)));
   const outside = () => new CodeFolderError(
     root,
     rel,
     `is a symlink to ${target}, which points outside the code folder`
   );
-  const parent = path8.dirname(rel);
-  const stored = path8.isAbsolute(target) ? relativeInside([root, realRoot], parent, path8.normalize(target)) : isInside(root, path8.resolve(root, parent, target)) ? target : void 0;
+  const parent = path9.dirname(rel);
+  const stored = path9.isAbsolute(target) ? relativeInside([root, realRoot], parent, path9.normalize(target)) : isInside(root, path9.resolve(root, parent, target)) ? target : void 0;
   if (stored === void 0) throw outside();
-  const real = await realTarget(path8.join(root, rel));
+  const real = await realTarget(path9.join(root, rel));
   if (real === void 0) {
     warnings.push(
       `${rel} (in the code folder): symlink to ${target} is dangling (its target does not exist); kept as a link`
     );
   } else {
     if (!isInside(realRoot, real)) throw outside();
-    if (path8.relative(realRoot, real).split(path8.sep).includes(EXCLUDED_NAME)) {
+    if (path9.relative(realRoot, real).split(path9.sep).includes(EXCLUDED_NAME)) {
       warnings.push(
         `${rel} (in the code folder): symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`
       );
@@ -29070,14 +29120,14 @@ async function checkLink(context, rel) {
 function relativeInside(bases, parent, target) {
   for (const base of bases) {
     if (isInside(base, target)) {
-      return posixRelative(path8.join(base, parent), target);
+      return posixRelative(path9.join(base, parent), target);
     }
   }
   return void 0;
 }
 async function realTarget(link) {
   try {
-    await stat5(link);
+    await stat6(link);
     return await realpath3(link);
   } catch {
     return void 0;
@@ -29153,7 +29203,7 @@ function codeOf(error2) {
 
 // src/package/spool.ts
 import { createHash as createHash2 } from "node:crypto";
-import * as path9 from "node:path";
+import * as path10 from "node:path";
 
 // src/package/zip.ts
 import { open as open3, rm as rm2 } from "node:fs/promises";
@@ -29338,7 +29388,7 @@ async function spoolZip(task, folder, options) {
 }
 function spoolFile(spoolDir, taskName) {
   const digest = createHash2("sha256").update(taskName).digest("hex");
-  return path9.join(spoolDir, `${digest.slice(0, 32)}.zip`);
+  return path10.join(spoolDir, `${digest.slice(0, 32)}.zip`);
 }
 function pathProblem(task, rule) {
   return {
@@ -29350,8 +29400,8 @@ function pathProblem(task, rule) {
   };
 }
 function codeFolderProblem(task, error2) {
-  const folder = task.configFile ? path9.posix.join(path9.posix.dirname(task.configFile), task.config.path) : void 0;
-  const entry = error2.entry && folder ? path9.posix.join(folder, error2.entry) : error2.entry;
+  const folder = task.configFile ? path10.posix.join(path10.posix.dirname(task.configFile), task.config.path) : void 0;
+  const entry = error2.entry && folder ? path10.posix.join(folder, error2.entry) : error2.entry;
   return pathProblem(task, entry ? `${entry}: ${error2.rule}` : error2.rule);
 }
 
@@ -29451,40 +29501,14 @@ async function readAt(file, target, position) {
 // src/exh/functions.ts
 var TASKS_BASE = "/tasks/v1";
 function functionsApi(sdk, call, mask) {
-  const functions2 = sdk.tasks.functions;
-  const read = async (name) => {
-    try {
-      return await call(
-        `reading function ${name}`,
-        (o) => functions2.getByName(name, o)
-      );
-    } catch (error2) {
-      if (error2 instanceof ExhApiError && error2.failure.status === 404) {
-        return void 0;
-      }
-      throw error2;
-    }
-  };
-  const getFunction = async (name, committed = /* @__PURE__ */ new Set()) => {
-    const details = await read(name);
-    return details && toRemote(details, mask, committed);
-  };
-  const updateFunction = async (name, body, code) => {
-    const label = `updating function ${name}`;
-    const data = functionRequestBody(body, code);
-    const result = await call(
-      label,
-      (o) => sendJson(sdk, "put", `/functions/${name}`, data, o)
-    );
-    if (!result?.affectedRecords) {
-      throw new ExhApiError(label, "the API reported no record updated", {
-        noResponse: false
-      });
-    }
-  };
+  const read = (name) => readFunction(sdk, call, name);
+  const updateFunction = (name, body, code) => writeUpdate(sdk, call, name, { body, code });
   return {
     listFunctions: () => listFunctions(sdk, call),
-    getFunction,
+    getFunction: async (name, committed = /* @__PURE__ */ new Set()) => {
+      const details = await read(name);
+      return details && toRemote(details, mask, committed);
+    },
     // The marker is no secret: read without masking the other values.
     markerOf: async (name) => (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
     updateFunction,
@@ -29498,9 +29522,38 @@ function functionsApi(sdk, call, mask) {
       }
     ),
     async deleteFunction(name) {
-      await call(`deleting function ${name}`, (o) => functions2.remove(name, o));
+      await call(
+        `deleting function ${name}`,
+        (o) => sdk.tasks.functions.remove(name, o)
+      );
     }
   };
+}
+async function readFunction(sdk, call, name) {
+  try {
+    return await call(
+      `reading function ${name}`,
+      (o) => sdk.tasks.functions.getByName(name, o)
+    );
+  } catch (error2) {
+    if (error2 instanceof ExhApiError && error2.failure.status === 404) {
+      return void 0;
+    }
+    throw error2;
+  }
+}
+async function writeUpdate(sdk, call, name, { body, code }) {
+  const label = `updating function ${name}`;
+  const data = functionRequestBody(body, code);
+  const result = await call(
+    label,
+    (o) => sendJson(sdk, "put", `/functions/${name}`, data, o)
+  );
+  if (!result?.affectedRecords) {
+    throw new ExhApiError(label, "the API reported no record updated", {
+      noResponse: false
+    });
+  }
 }
 async function listFunctions(sdk, call) {
   const page = await call("listing functions", (o) => sdk.tasks.functions.find(o));
@@ -29539,7 +29592,7 @@ async function createFunction(sdk, call, { body, code }, api2) {
     if (!exists3 || !await updateInstead()) throw error2;
   }
 }
-async function sendJson(sdk, method, path12, body, options) {
+async function sendJson(sdk, method, path13, body, options) {
   const data = body.open();
   let request;
   const transport = {
@@ -29555,7 +29608,7 @@ async function sendJson(sdk, method, path12, body, options) {
     const response = await sdk.raw.request({
       ...options,
       method,
-      url: `${TASKS_BASE}${path12}`,
+      url: `${TASKS_BASE}${path13}`,
       data,
       headers: {
         "Content-Type": "application/json",
@@ -29587,7 +29640,7 @@ function toRemote(details, mask, committed) {
       mask(variable.value);
     }
   }
-  return {
+  return withMarker({
     name: details.name,
     description: details.description,
     entryPoint: details.entryPoint,
@@ -29598,7 +29651,7 @@ function toRemote(details, mask, committed) {
     executionOptions: details.executionOptions,
     retryPolicy: details.retryPolicy,
     updateTimestamp: toIso(details.updateTimestamp)
-  };
+  });
 }
 
 // node_modules/@extrahorizon/javascript-sdk/build/index.mjs
@@ -31387,12 +31440,12 @@ function createOAuth1HttpClient(http2, options) {
   httpWithAuth.defaults.headers = http2.defaults.headers;
   const { requestLogger, responseLogger } = options;
   async function getMe() {
-    const path12 = `${USER_BASE}/me`;
-    const { data: me } = await http2.get(path12, {
+    const path13 = `${USER_BASE}/me`;
+    const { data: me } = await http2.get(path13, {
       headers: {
         "Content-Type": "application/json",
         ...getOAuth1AuthorizationHeader({
-          url: options.host + path12,
+          url: options.host + path13,
           method: "get",
           consumer,
           tokenData
@@ -33161,28 +33214,28 @@ var filesService = (httpWithAuth) => {
   };
 };
 var api = (client, httpAuth) => {
-  function normalizePath(path12) {
-    return path12.startsWith("/") ? path12 : `/${path12}`;
+  function normalizePath(path13) {
+    return path13.startsWith("/") ? path13 : `/${path13}`;
   }
   return {
-    async get(functionName, path12, options) {
-      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path12)}`, { ...options, customKeys: ["*"] });
+    async get(functionName, path13, options) {
+      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path13)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async post(functionName, path12, data, options) {
-      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path12)}`, data, { ...options, customKeys: ["*"] });
+    async post(functionName, path13, data, options) {
+      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async put(functionName, path12, data, options) {
-      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path12)}`, data, { ...options, customKeys: ["*"] });
+    async put(functionName, path13, data, options) {
+      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async delete(functionName, path12, options) {
-      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path12)}`, { ...options, customKeys: ["*"] });
+    async delete(functionName, path13, options) {
+      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path13)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async patch(functionName, path12, data, options) {
-      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path12)}`, data, { ...options, customKeys: ["*"] });
+    async patch(functionName, path13, data, options) {
+      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     }
   };
@@ -35265,17 +35318,17 @@ function refused(item, error2, started) {
 }
 function ownershipRefusal(name, remote, settings2) {
   if (!remote || mayAdopt(name, settings2.adopt)) return void 0;
-  if (hasUnreadableMarker(remote.environment)) {
+  if (hasUnreadableMarker(remote)) {
     return `function ${name} carries a marker this version of the action cannot read (written by a later version, or damaged), so its owner is unknown and it is not updated: to take it over, set "adopt: ${name}" in this workflow`;
   }
-  const owner = foreignOwner(remote.environment, settings2.repository);
+  const owner = foreignOwner(remote.marker, settings2.repository);
   if (!owner) return void 0;
   const repository = shownOwner(owner.repository);
   const id = owner.repositoryId ? ` (id ${shownOwner(owner.repositoryId)})` : "";
   return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
 }
-function hasUnreadableMarker(environment) {
-  return Boolean(environment[MARKER_VARIABLE]) && readMarker(environment) === void 0;
+function hasUnreadableMarker(remote) {
+  return Boolean(remote.environment[MARKER_VARIABLE]) && remote.marker === void 0;
 }
 function shownOwner(text) {
   const line = forLog(text);
@@ -35286,7 +35339,7 @@ function mayAdopt(name, adopt) {
 }
 function markerToWrite(fingerprint, remote, settings2) {
   const { id, name } = settings2.repository;
-  const stored = remote && readMarker(remote.environment);
+  const stored = remote?.marker;
   const storedId = !id && stored?.repository === name ? stored.repositoryId : void 0;
   return markerFor(
     { id: id ?? storedId, name },
@@ -35498,7 +35551,7 @@ async function applyPlans(client, ready, options) {
 }
 function previousCommit(item) {
   if (item.outcome !== "planned" || !item.remote) return void 0;
-  return readMarker(item.remote.environment)?.commit;
+  return item.remote.marker?.commit;
 }
 async function verifyApplied(client, item, result, options) {
   const spec = item.task.verify;
@@ -35719,8 +35772,8 @@ async function deleteOne(client, name) {
 }
 
 // src/verify/entry-point.ts
-import { stat as stat6 } from "node:fs/promises";
-import * as path10 from "node:path";
+import { stat as stat7 } from "node:fs/promises";
+import * as path11 from "node:path";
 var MODULE_EXTENSIONS = [".js", ".mjs", ".cjs"];
 function entryPointFiles(entryPoint) {
   const dot = entryPoint.lastIndexOf(".");
@@ -35749,7 +35802,7 @@ async function entryPointWarnings(tasks2, workspace) {
       const found = new Set(
         (await Promise.all(
           files2.map(
-            async (file) => await isFile(path10.join(task.codeDir, file)) ? [file] : []
+            async (file) => await isFile(path11.join(task.codeDir, file)) ? [file] : []
           )
         )).flat()
       );
@@ -35760,7 +35813,7 @@ async function entryPointWarnings(tasks2, workspace) {
   return warnings.flat();
 }
 async function isFile(file) {
-  return stat6(file).then(
+  return stat7(file).then(
     (stats) => stats.isFile(),
     () => false
   );
@@ -35822,7 +35875,7 @@ async function syncLoaded(settings2, io, loaded, clock) {
     ...await entryPointWarnings(loaded.tasks, settings2.workspace)
   );
   const spoolDir = await mkdtemp(
-    path11.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
+    path12.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
   );
   try {
     return await syncFromScan({
@@ -36188,7 +36241,7 @@ function repositoryOf(settings2) {
 // src/report/function-list.ts
 function listedFunction(fn, rawMarker, serverUrl) {
   const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
-  const drift = driftOf(rawMarker, fn.updateTimestamp);
+  const drift = driftOf(rawMarker, fn.updateTimestamp, marker);
   if (!marker) return { ...fn, drift };
   const valid = isRepositoryName(marker.repository);
   const run2 = valid && marker.run;
@@ -36551,10 +36604,7 @@ async function commentOnPullRequest(comment, summary2, log) {
       renderComment(
         summary2,
         key,
-        commentLinks(
-          process.env,
-          (await import("./github-DOMA5U2M.js")).context.payload
-        )
+        commentLinks(process.env, await eventPayload())
       ),
       key
     );

@@ -8,7 +8,8 @@ const CHECKS = [
   'lint',
   'typecheck',
   'lint:workflows',
-  'check-dist'
+  'check-dist',
+  'long-functions'
 ]
 
 function run(script) {

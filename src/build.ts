@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from './task.js'
-import { checkTaskCodeFolder } from './config/validate.js'
+import { checkTaskCodeFolder } from './config/code-folder.js'
 import { isCredentialVariable } from './config/substitute.js'
 import { posixRelative } from './paths.js'
 

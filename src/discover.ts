@@ -1,7 +1,9 @@
 import type { Dirent } from 'node:fs'
-import { readdir, readFile, realpath, stat } from 'node:fs/promises'
+import { readdir, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
-import { MAX_CONFIG_BYTES, type FoundConfig } from './task.js'
+import type { FoundConfig } from './task.js'
+import { readConfigFile } from './config/read.js'
+import { codeFolderPath } from './config/code-folder.js'
 import { ValidationError } from './errors.js'
 import { isInside, posixRelative } from './paths.js'
 import { forLog } from './safe-text.js'
@@ -23,7 +25,7 @@ export interface Discovery {
   /** Sorted by file; each real file once. */
   configs: FoundConfig[]
   unreadable: UnreadableFolder[]
-  /** Symlinks skipped (their target leaves the workspace), safe to print. */
+  /** Symlinks skipped (their target leaves the workspace); escaped where printed. */
   warnings: string[]
 }
 
@@ -78,9 +80,9 @@ export async function findTaskConfigs(
     throw new ValidationError(problems.map(rule => ({ field: 'path', rule })))
   }
   if (state.found.size === 0) {
-    const where = paths.map(p => forLog(relative(workspace, p))).join(', ')
+    const where = paths.map(p => relative(workspace, p)).join(', ')
     const unread = state.result.unreadable.map(
-      ({ folder, code }) => `${forLog(relative(workspace, folder))} (${code})`
+      ({ folder, code }) => `${relative(workspace, folder)} (${code})`
     )
     const skipped = unread.length ? `; could not read ${unread.join(', ')}` : ''
     throw new ValidationError([
@@ -105,7 +107,7 @@ function patternHint(workspace: string, searched: string): string {
   const at = shown.search(/[*?[]/)
   if (at < 0) return ''
   const folder = shown.slice(0, at).replace(/\/?[^/]*$/, '') || '.'
-  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${forLog(folder)})`
+  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`
 }
 
 /** One line of `path`: a config file or a folder to search. Returns a problem. */
@@ -113,7 +115,7 @@ async function searchPath(
   searched: string,
   state: WalkState
 ): Promise<string | undefined> {
-  const shown = forLog(relative(state.workspace, searched))
+  const shown = relative(state.workspace, searched)
   const stats = await stat(searched).catch(() => undefined)
   if (!stats)
     return `${shown} does not exist${patternHint(state.workspace, searched)}`
@@ -193,7 +195,7 @@ async function followed(
   const real = await realpath(file)
   if (!isInside(state.realWorkspace, real)) {
     state.result.warnings.push(
-      `skipped ${forLog(relative(state.workspace, file))}: a symlink to a target outside the workspace`
+      `skipped ${relative(state.workspace, file)}: a symlink to a target outside the workspace`
     )
     return undefined
   }
@@ -207,32 +209,30 @@ async function addConfig(
   state: WalkState
 ): Promise<void> {
   if (state.found.has(real)) return
-  state.found.set(real, { file, root })
-  const codeFolder = await codeFolderBelow(file)
+  // Read once, within the bounds; validation takes the result as it is.
+  const read = await readConfigFile(file, state.signal)
+  state.found.set(real, { file, root, read })
+  const codeFolder = read.ok
+    ? await codeFolderBelow(file, read.document.value)
+    : undefined
   if (codeFolder) state.codeFolders.add(codeFolder)
 }
 
 /**
  * The real code folder a config names, when it lies below the config's own
  * folder (`"path": "./build"`). Only a literal relative `path` counts; a bad
- * config is reported when it is loaded, not here.
+ * config is reported when it is validated, not here.
  */
-async function codeFolderBelow(file: string): Promise<string | undefined> {
-  let config: unknown
-  try {
-    // Only a regular file within the size limit (loading reports the rest).
-    const stats = await stat(file)
-    if (!stats.isFile() || stats.size > MAX_CONFIG_BYTES) return undefined
-    config = JSON.parse(await readFile(file, 'utf8')) as unknown
-  } catch {
-    return undefined
-  }
+async function codeFolderBelow(
+  file: string,
+  config: unknown
+): Promise<string | undefined> {
   const value = (config as { path?: unknown } | null)?.path
   if (typeof value !== 'string' || value.startsWith('$')) return undefined
-  if (path.isAbsolute(value)) return undefined
   const folder = path.dirname(file)
-  const codeFolder = path.resolve(folder, value)
-  if (codeFolder === folder || !isInside(folder, codeFolder)) return undefined
+  const codeFolder = codeFolderPath(file, value)
+  if (codeFolder === undefined || codeFolder === folder) return undefined
+  if (!isInside(folder, codeFolder)) return undefined
   return realpath(codeFolder).catch(() => undefined)
 }
 

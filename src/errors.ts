@@ -1,4 +1,5 @@
 import { formatProblem, type ConfigProblem } from './task.js'
+import { hostForms } from './host.js'
 
 /** Bad inputs or configs: everything wrong, found before any write. */
 export class ValidationError extends Error {
@@ -99,9 +100,7 @@ function firstLine(text: string): string {
  * messages replace it, in every form the SDK may have used, with `<host>`.
  */
 export function scrubHost(text: string, host: string): string {
-  const name = host.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')
-  const bare = name.replace(/^ap[ix]\./, '')
-  return [`api.${bare}`, `apx.${bare}`, name, bare]
+  return hostForms(host)
     .filter(form => form.length > 0)
     .reduce((out, form) => out.split(form).join('<host>'), text)
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { isIP } from 'node:net'
+import { hostProblem } from './host.js'
 import type { ConfigProblem, TaskOverrides } from './task.js'
 import { ValidationError } from './errors.js'
 import { RUNTIMES } from './config/runtimes.js'
@@ -286,51 +286,18 @@ function pickCredentials(given: {
   return { missing }
 }
 
-/**
- * The SDK rewrites a host without `localhost` in it to `https://api.<host>`,
- * so a bare IP address would become an unusable `https://api.<ip>`.
- */
+/** The `host` input, or undefined (reported by `fail`) when it is refused. */
 export function parseHost(
   raw: string,
   fail: (field: string, rule: string) => undefined
 ): string | undefined {
   if (!raw) return undefined
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)
-    ? raw
-    : `https://${raw}`
-  let url: URL
-  try {
-    url = new URL(withScheme)
-  } catch {
-    fail('host', 'must be a host name or an http(s) URL')
-    return undefined
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    fail('host', 'must use http or https')
-    return undefined
-  }
-  if (/\s/.test(raw) || !url.hostname) {
-    fail('host', 'must be a host name or an http(s) URL')
-    return undefined
-  }
-  const hostname = url.hostname.replace(/^\[|\]$/g, '')
-  if (isIP(hostname) && !raw.includes('localhost')) {
-    fail(
-      'host',
-      'must be a host name, not an IP address (the SDK would call https://api.<ip>); use http://localhost:<port> for a local API'
-    )
+  const problem = hostProblem(raw)
+  if (problem) {
+    fail('host', problem)
     return undefined
   }
   return raw.replace(/\/$/, '')
-}
-
-/** Only the host's name: never a path, a query or user info. */
-export function hostNameOf(host: string): string {
-  try {
-    return new URL(/:\/\//.test(host) ? host : `https://${host}`).host
-  } catch {
-    return ''
-  }
 }
 
 export function parseBoolean(

@@ -14,6 +14,7 @@ import { unsupportedPlatform } from './platform.js'
 import { SecretRegistry } from './secrets.js'
 import {
   commentLinks,
+  eventPayload,
   renderComment,
   upsertPullRequestComment,
   type CommentKey
@@ -222,10 +223,7 @@ async function commentOnPullRequest(
       renderComment(
         summary,
         key,
-        commentLinks(
-          process.env,
-          (await import('@actions/github')).context.payload
-        )
+        commentLinks(process.env, await eventPayload())
       ),
       key
     )

@@ -3,7 +3,8 @@
 // (reading inputs, masking, the log, outputs, summary, annotations, the
 // comment, signals); tests run this in-process against the fake API.
 
-import { hostNameOf, type Settings } from './inputs.js'
+import type { Settings } from './inputs.js'
+import { hostNameOf } from './host.js'
 import { sync, type RunIo } from './sync.js'
 import { list, remove } from './commands.js'
 import { ValidationError, describeError } from './errors.js'

@@ -1,6 +1,8 @@
 // Types shared by the pipeline's stages: what a task-config.json holds, and a
 // task once it has been found, validated and resolved.
 
+import type { ConfigRead } from './config/read.js'
+
 export type ExecutionPermission = 'permissionRequired' | 'allUsers' | 'public'
 
 export interface RetryPolicy {
@@ -35,6 +37,8 @@ export interface FoundConfig {
   file: string
   /** Absolute path of the folder that was searched (the file's own folder when a file was named). */
   root: string
+  /** The file read and parsed by discovery; validation reads it when absent. */
+  read?: ConfigRead
 }
 
 /** A selected, valid task: its config after substitution and overrides, and its code folder. */

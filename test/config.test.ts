@@ -9,8 +9,8 @@ import {
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { closestName } from '../src/config/schema-wording.js'
 import {
-  closestName,
   loadTaskConfigs,
   taskFromInputs,
   type LoadOptions

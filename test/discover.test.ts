@@ -190,6 +190,21 @@ describe('findTaskConfigs with symlinks, copies and unreadable folders', () => {
     ])
   })
 
+  it('reads each config once, as validation reads it, and hands it on', async () => {
+    await using ws = await makeWorkspace({
+      // A byte-order mark (some Windows editors write one) is no content.
+      'tasks/a/task-config.json': `\uFEFF${task('./build')}`,
+      'tasks/a/build/task-config.json': task('./build'),
+      'tasks/b/task-config.json': '{ "path": '
+    })
+    const found = await findTaskConfigs([ws.path('tasks')], ws.dir)
+    expect(configsIn(ws, found).map(c => c.file)).toEqual([
+      'tasks/a/task-config.json',
+      'tasks/b/task-config.json'
+    ])
+    expect(found.configs.map(c => c.read?.ok)).toEqual([true, false])
+  })
+
   it('skips a folder that cannot be read and lists it, finding the rest', async () => {
     await using ws = await makeWorkspace({
       'tasks/a/task-config.json': config,

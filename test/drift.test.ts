@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { driftNote, driftOf, type Drift } from '../src/plan/drift.js'
-import { encodeMarker, type Marker } from '../src/plan/marker.js'
+import { encodeMarker, readMarker, type Marker } from '../src/plan/marker.js'
 import {
   isRepositoryName,
   listedFunction,
@@ -93,7 +93,9 @@ describe('drift', () => {
       undefined
     ]
   ])("a plan's note: %s", (_label, marker, updateTimestamp, note) => {
-    expect(driftNote({ [MARKER_VARIABLE]: marker }, updateTimestamp)).toBe(note)
+    expect(
+      driftNote(readMarker({ [MARKER_VARIABLE]: marker }), updateTimestamp)
+    ).toBe(note)
   })
 })
 

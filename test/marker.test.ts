@@ -267,7 +267,7 @@ describe('whose function a marker says it is', () => {
     ['a version 1 marker of this repository', stored(v1('org/a')), undefined],
     ['a version 1 marker of another repository', stored(v1('org/b')), 'org/b']
   ])('the foreign owner of %s', (_label, environment, owner) => {
-    expect(foreignOwner(environment, self)?.repository).toBe(owner)
+    expect(foreignOwner(readMarker(environment), self)?.repository).toBe(owner)
   })
 })
 

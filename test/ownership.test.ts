@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { markerToWrite, ownershipRefusal } from '../src/plan/remote.js'
 import { planTask, type RemoteFunction } from '../src/plan/decide.js'
-import { encodeMarker, type Marker } from '../src/plan/marker.js'
+import { encodeMarker, withMarker, type Marker } from '../src/plan/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
 
 const self = { repository: { id: '42', name: 'org/b' } }
@@ -17,10 +17,10 @@ function remoteMarked(marker?: Partial<Marker> | string): RemoteFunction {
           scope: 'tasks',
           ...marker
         })
-  return {
+  return withMarker({
     name: 'report',
     environment: value ? { [MARKER_VARIABLE]: value } : {}
-  }
+  })
 }
 
 describe('ownership before any write', () => {
@@ -157,12 +157,12 @@ describe('a version 1 marker of this repository', () => {
     repository: 'org/b',
     scope: 'tasks'
   })
-  const remote: RemoteFunction = {
+  const remote: RemoteFunction = withMarker({
     name: 'report',
     entryPoint: 'index.handler',
     runtime: 'nodejs22.x',
     environment: { MODE: 'a', [MARKER_VARIABLE]: v1 }
-  }
+  })
 
   it('does not cause a write by itself', () => {
     expect(planTask({ config, remote, marker, skipUnchanged: true })).toEqual({

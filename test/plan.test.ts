@@ -5,7 +5,7 @@ import {
   type PlanInput,
   type RemoteFunction
 } from '../src/plan/decide.js'
-import { encodeMarker, readMarker } from '../src/plan/marker.js'
+import { encodeMarker, readMarker, withMarker } from '../src/plan/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
 
 const marker = { fingerprint: 'f1', repository: 'org/repo', scope: 'tasks' }
@@ -21,7 +21,7 @@ function remoteOf(
   fields: Partial<RemoteFunction> = {},
   environment: Record<string, string> = {}
 ): RemoteFunction {
-  return {
+  return withMarker({
     name: 'fn',
     description: 'none',
     entryPoint: 'index.handler',
@@ -32,7 +32,7 @@ function remoteOf(
     retryPolicy: { enabled: false, errorsToRetry: [] },
     ...fields,
     environment: { ...environment, [MARKER_VARIABLE]: encodeMarker(marker) }
-  }
+  })
 }
 
 function plan(input: Partial<PlanInput>) {
@@ -201,8 +201,7 @@ describe('planTask', () => {
   })
 
   it('uploads code once for a function without the marker (last synced by the CLI)', () => {
-    const remote = remoteOf()
-    remote.environment = {}
+    const remote = withMarker({ ...remoteOf(), environment: {} })
     const result = plan({ remote })
     expect(result).toMatchObject({
       action: 'update',

@@ -15,7 +15,7 @@ import {
 } from '../plan/credentials.js'
 import type { OAuthTokens } from '../exh/types.js'
 import type { FunctionBody, TaskPlan } from '../plan/decide.js'
-import { readMarker, restampMarker } from '../plan/marker.js'
+import { restampMarker } from '../plan/marker.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { plural } from '../words.js'
 import type { VerifyMode } from '../inputs.js'
@@ -75,7 +75,7 @@ export async function applyPlans(
 /** The commit of the deploy a write replaced, from the function's marker. */
 function previousCommit(item: ReadyTask): string | undefined {
   if (item.outcome !== 'planned' || !item.remote) return undefined
-  return readMarker(item.remote.environment)?.commit
+  return item.remote.marker?.commit
 }
 
 /** `verify`: a done task with a task-verify.json executed once, when asked for. */

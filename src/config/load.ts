@@ -7,12 +7,9 @@ import {
   type TaskDefinition
 } from '../task.js'
 import { findTaskConfigs, unreadableWarnings } from '../discover.js'
-import {
-  inputName,
-  loadTaskConfigs,
-  taskFromInputs,
-  type Deployer
-} from './validate.js'
+import { loadTaskConfigs, taskFromInputs, type LoadResult } from './validate.js'
+import { inputName } from './problems.js'
+import type { Deployer } from './substitute-selected.js'
 import { createTaskFilter } from './task-filter.js'
 import { loadVerifySpecs } from '../verify/load.js'
 
@@ -52,15 +49,7 @@ export async function loadTasks(
     signal
   )
   const found = discovery.configs
-  const problems: ConfigProblem[] = []
-  if (overrides && !(await namesOneFile(settings, found))) {
-    problems.push({
-      field: Object.keys(overrides)
-        .map(key => inputName(key === 'code' ? 'path' : key))
-        .join(', '),
-      rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
-    })
-  }
+  const problems = await overridesProblems(settings, found)
   const filter = createTaskFilter(settings.tasks)
   const loaded = await loadTaskConfigs(found, {
     workspace: settings.workspace,
@@ -79,14 +68,7 @@ export async function loadTasks(
     settings.verify === 'false'
       ? { tasks: loaded.tasks, problems: [] }
       : await loadVerifySpecs(loaded.tasks, settings.workspace)
-  problems.push(...verified.problems)
-  const unmatched = filter.unmatched(loaded.names)
-  if (unmatched.length) {
-    problems.push({
-      field: 'tasks',
-      rule: `matched no task: ${unmatched.join(', ')} (known: ${loaded.names.map(name => shownName(name, loaded.nameRefs)).join(', ') || 'none'})`
-    })
-  }
+  problems.push(...verified.problems, ...unmatchedProblems(filter, loaded))
   const warnings = [
     ...discovery.warnings,
     ...loaded.warnings,
@@ -104,6 +86,39 @@ export async function loadTasks(
     problems,
     warnings
   }
+}
+
+/** The single-task inputs need `path` to name one config file. */
+async function overridesProblems(
+  settings: Settings,
+  found: FoundConfig[]
+): Promise<ConfigProblem[]> {
+  const { overrides } = settings
+  if (!overrides || (await namesOneFile(settings, found))) return []
+  return [
+    {
+      field: Object.keys(overrides)
+        .map(key => inputName(key === 'code' ? 'path' : key))
+        .join(', '),
+      rule: 'single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks'
+    }
+  ]
+}
+
+/** The `tasks` filter's names that match no config. */
+function unmatchedProblems(
+  filter: ReturnType<typeof createTaskFilter>,
+  loaded: Pick<LoadResult, 'names' | 'nameRefs'>
+): ConfigProblem[] {
+  const unmatched = filter.unmatched(loaded.names)
+  if (!unmatched.length) return []
+  const known = loaded.names.map(name => shownName(name, loaded.nameRefs))
+  return [
+    {
+      field: 'tasks',
+      rule: `matched no task: ${unmatched.join(', ')} (known: ${known.join(', ') || 'none'})`
+    }
+  ]
 }
 
 /** A substituted name that is no valid name may be any value: its reference. */

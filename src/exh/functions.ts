@@ -13,6 +13,7 @@ import type {
 import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
 import { maskReadBack } from '../secrets.js'
 import { MARKER_VARIABLE } from '../task.js'
+import { withMarker } from '../plan/marker.js'
 import { ExhApiError } from './failure.js'
 import {
   functionRequestBody,
@@ -30,46 +31,18 @@ export function functionsApi(
   call: Call,
   mask: (secret: string) => void
 ): ExhFunctionsApi {
-  const functions = sdk.tasks.functions
-  /** The function as the API holds it, unmasked: undefined when it does not exist. */
-  const read = async (name: string): Promise<FunctionDetails | undefined> => {
-    try {
-      return await call(`reading function ${name}`, o =>
-        functions.getByName(name, o)
-      )
-    } catch (error) {
-      if (error instanceof ExhApiError && error.failure.status === 404) {
-        return undefined
-      }
-      throw error
-    }
-  }
-  const getFunction: ExhFunctionsApi['getFunction'] = async (
-    name,
-    committed = new Set()
-  ) => {
-    const details = await read(name)
-    return details && toRemote(details, mask, committed)
-  }
-  const updateFunction: ExhFunctionsApi['updateFunction'] = async (
+  const read = (name: string) => readFunction(sdk, call, name)
+  const updateFunction: ExhFunctionsApi['updateFunction'] = (
     name,
     body,
     code
-  ) => {
-    const label = `updating function ${name}`
-    const data = functionRequestBody(body, code)
-    const result = await call(label, o =>
-      sendJson(sdk, 'put', `/functions/${name}`, data, o)
-    )
-    if (!(result as { affectedRecords?: number } | null)?.affectedRecords) {
-      throw new ExhApiError(label, 'the API reported no record updated', {
-        noResponse: false
-      })
-    }
-  }
+  ) => writeUpdate(sdk, call, name, { body, code })
   return {
     listFunctions: () => listFunctions(sdk, call),
-    getFunction,
+    getFunction: async (name, committed = new Set()) => {
+      const details = await read(name)
+      return details && toRemote(details, mask, committed)
+    },
     // The marker is no secret: read without masking the other values.
     markerOf: async name =>
       (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
@@ -85,8 +58,47 @@ export function functionsApi(
         }
       ),
     async deleteFunction(name) {
-      await call(`deleting function ${name}`, o => functions.remove(name, o))
+      await call(`deleting function ${name}`, o =>
+        sdk.tasks.functions.remove(name, o)
+      )
     }
+  }
+}
+
+/** The function as the API holds it, unmasked: undefined when it does not exist. */
+async function readFunction(
+  sdk: OAuth1Client,
+  call: Call,
+  name: string
+): Promise<FunctionDetails | undefined> {
+  try {
+    return await call(`reading function ${name}`, o =>
+      sdk.tasks.functions.getByName(name, o)
+    )
+  } catch (error) {
+    if (error instanceof ExhApiError && error.failure.status === 404) {
+      return undefined
+    }
+    throw error
+  }
+}
+
+/** An update that the API says changed no record failed. */
+async function writeUpdate(
+  sdk: OAuth1Client,
+  call: Call,
+  name: string,
+  { body, code }: { body: FunctionBody; code?: ZipUpload }
+): Promise<void> {
+  const label = `updating function ${name}`
+  const data = functionRequestBody(body, code)
+  const result = await call(label, o =>
+    sendJson(sdk, 'put', `/functions/${name}`, data, o)
+  )
+  if (!(result as { affectedRecords?: number } | null)?.affectedRecords) {
+    throw new ExhApiError(label, 'the API reported no record updated', {
+      noResponse: false
+    })
   }
 }
 
@@ -223,7 +235,7 @@ function toRemote(
       mask(variable.value)
     }
   }
-  return {
+  return withMarker({
     name: details.name,
     description: details.description,
     entryPoint: details.entryPoint,
@@ -234,5 +246,5 @@ function toRemote(
     executionOptions: details.executionOptions,
     retryPolicy: details.retryPolicy,
     updateTimestamp: toIso(details.updateTimestamp)
-  }
+  })
 }

@@ -1,11 +1,6 @@
 import type { RetryPolicy, TaskConfig } from '../task.js'
 import { CREDENTIAL_VARIABLES, MARKER_VARIABLE } from '../task.js'
-import {
-  encodeMarker,
-  readMarker,
-  markerUpToDate,
-  type Marker
-} from './marker.js'
+import { encodeMarker, markerUpToDate, type Marker } from './marker.js'
 
 /** A function as read back from Extra Horizon, environment flattened. */
 export interface RemoteFunction {
@@ -20,6 +15,11 @@ export interface RemoteFunction {
   retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
   /** When the API last changed it (ISO 8601), for the drift check. */
   updateTimestamp?: string
+  /**
+   * Its marker, parsed once when the function is read (`withMarker`):
+   * undefined when there is none or it cannot be read.
+   */
+  marker: Marker | undefined
 }
 
 export interface ExecutionOptions {
@@ -113,15 +113,14 @@ export function planTask(input: PlanInput): TaskPlan {
     ...fieldChanges(config, remote),
     ...environmentChanges(config, remote, input.injected)
   ]
-  const remoteMarker = readMarker(remote.environment)
-  const codeChanged = remoteMarker?.fingerprint !== input.marker.fingerprint
+  const codeChanged = remote.marker?.fingerprint !== input.marker.fingerprint
   if (codeChanged) changes.unshift('code')
   changes.push(...(input.extraChanges ?? []))
 
   const environment = desiredEnvironment(input)
   const environmentStale = !sameStoredEnvironment(
     environment,
-    remote.environment,
+    remote,
     input.marker
   )
 
@@ -345,12 +344,13 @@ function sameRecord(
  */
 function sameStoredEnvironment(
   wanted: Record<string, string>,
-  stored: Record<string, string>,
+  stored: Pick<RemoteFunction, 'environment' | 'marker'>,
   marker: Marker
 ): boolean {
-  if (!sameRecord(withoutMarker(wanted), withoutMarker(stored))) return false
-  const storedMarker = readMarker(stored)
-  return storedMarker !== undefined && markerUpToDate(storedMarker, marker)
+  if (!sameRecord(withoutMarker(wanted), withoutMarker(stored.environment))) {
+    return false
+  }
+  return stored.marker !== undefined && markerUpToDate(stored.marker, marker)
 }
 
 /**
@@ -443,7 +443,7 @@ function codeChange(
   remote: RemoteFunction | undefined,
   context: ChangeContext
 ): ChangeDetail {
-  const previous = remote && readMarker(remote.environment)?.fingerprint
+  const previous = remote?.marker?.fingerprint
   const size =
     context.bytes === undefined
       ? ''

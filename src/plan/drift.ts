@@ -17,13 +17,16 @@ export type Drift = 'none' | 'changed outside' | 'unmanaged' | 'unknown'
  */
 export const DRIFT_TOLERANCE_MS = 10 * 60 * 1000
 
-/** The drift of a function from its raw marker value and `updateTimestamp`. */
+/**
+ * The drift of a function from its raw marker value and `updateTimestamp`
+ * (the marker parsed here unless the caller has it).
+ */
 export function driftOf(
   rawMarker: string | undefined,
-  updateTimestamp: string | undefined
+  updateTimestamp: string | undefined,
+  marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : undefined
 ): Drift {
   if (!rawMarker) return 'unmanaged'
-  const marker = readMarker({ [MARKER_VARIABLE]: rawMarker })
   return marker ? markerDrift(marker, updateTimestamp) : 'unknown'
 }
 
@@ -49,10 +52,9 @@ export function shortCommit(commit: string): string {
  * record fields reach here (readMarker drops the rest).
  */
 export function driftNote(
-  environment: Readonly<Record<string, string>>,
+  marker: Marker | undefined,
   updateTimestamp: string | undefined
 ): string | undefined {
-  const marker = readMarker(environment)
   if (!marker || markerDrift(marker, updateTimestamp) !== 'changed outside') {
     return undefined
   }

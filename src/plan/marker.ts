@@ -1,4 +1,5 @@
 import { MARKER_VARIABLE } from '../task.js'
+import type { RemoteFunction } from './decide.js'
 
 /**
  * What this action stores on every function it writes, in the reserved
@@ -144,6 +145,11 @@ export function restampMarker(raw: string, now: Date): string {
   return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw
 }
 
+/** A function as read, with its marker parsed once for every stage after. */
+export function withMarker(fn: Omit<RemoteFunction, 'marker'>): RemoteFunction {
+  return { ...fn, marker: readMarker(fn.environment) }
+}
+
 /**
  * The marker in a function's environment (any version this action ever
  * wrote), or undefined when absent or unreadable. The record's fields are
@@ -201,10 +207,9 @@ export function isOwnMarker(marker: Marker, repository: Repository): boolean {
  * (made by hand or by the CLI, which this action takes over).
  */
 export function foreignOwner(
-  environment: Readonly<Record<string, string>>,
+  marker: Marker | undefined,
   repository: Repository
 ): Marker | undefined {
-  const marker = readMarker(environment)
   return marker && !isOwnMarker(marker, repository) ? marker : undefined
 }
 

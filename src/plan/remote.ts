@@ -2,7 +2,6 @@ import type { ExhClient } from '../exh/types.js'
 import {
   foreignOwner,
   markerFor,
-  readMarker,
   type DeploymentRecord,
   type Marker,
   type Repository
@@ -199,10 +198,10 @@ export function ownershipRefusal(
   settings: Pick<PlanSettings, 'repository' | 'adopt'>
 ): string | undefined {
   if (!remote || mayAdopt(name, settings.adopt)) return undefined
-  if (hasUnreadableMarker(remote.environment)) {
+  if (hasUnreadableMarker(remote)) {
     return `function ${name} carries a marker this version of the action cannot read (written by a later version, or damaged), so its owner is unknown and it is not updated: to take it over, set "adopt: ${name}" in this workflow`
   }
-  const owner = foreignOwner(remote.environment, settings.repository)
+  const owner = foreignOwner(remote.marker, settings.repository)
   if (!owner) return undefined
   // The marker is an API answer: anyone with write access to the function
   // could have put anything in it.
@@ -216,12 +215,9 @@ export function ownershipRefusal(
  * for all this run can tell) or damaged. Taking it over as if made by hand
  * would let an older action overwrite a function it cannot prove is its own.
  */
-function hasUnreadableMarker(
-  environment: Readonly<Record<string, string>>
-): boolean {
+function hasUnreadableMarker(remote: RemoteFunction): boolean {
   return (
-    Boolean(environment[MARKER_VARIABLE]) &&
-    readMarker(environment) === undefined
+    Boolean(remote.environment[MARKER_VARIABLE]) && remote.marker === undefined
   )
 }
 
@@ -249,7 +245,7 @@ export function markerToWrite(
   settings: Pick<PlanSettings, 'repository' | 'scope' | 'record'>
 ): Marker {
   const { id, name } = settings.repository
-  const stored = remote && readMarker(remote.environment)
+  const stored = remote?.marker
   const storedId =
     !id && stored?.repository === name ? stored.repositoryId : undefined
   return markerFor(

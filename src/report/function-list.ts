@@ -33,7 +33,7 @@ export function listedFunction(
   const marker = rawMarker
     ? readMarker({ [MARKER_VARIABLE]: rawMarker })
     : undefined
-  const drift = driftOf(rawMarker, fn.updateTimestamp)
+  const drift = driftOf(rawMarker, fn.updateTimestamp, marker)
   if (!marker) return { ...fn, drift }
   const valid = isRepositoryName(marker.repository)
   // The run id is digits (readMarker keeps nothing else).

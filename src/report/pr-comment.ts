@@ -1,5 +1,5 @@
 // Loaded when a comment is posted: octokit is a large part of the bundle,
-// and most runs never comment.
+// and most runs never comment. The one module that imports @actions/github.
 import type * as GitHub from '@actions/github'
 import { markdownCode } from '../safe-text.js'
 
@@ -112,6 +112,14 @@ async function tokenLogin(octokit: Octokit): Promise<string> {
   }
 }
 
+/** @actions/github, loaded on first use (once: the module cache keeps it). */
+const loadGitHub = (): Promise<typeof GitHub> => import('@actions/github')
+
+/** The event that started the run (its pull request, head commit). */
+export async function eventPayload(): Promise<typeof GitHub.context.payload> {
+  return (await loadGitHub()).context.payload
+}
+
 /**
  * Posts the comment on the pull request, or updates the one this action left
  * there before for the same label and scope. Only comments written by the
@@ -123,7 +131,7 @@ export async function upsertPullRequestComment(
   body: string,
   key: CommentKey
 ): Promise<string> {
-  const github = await import('@actions/github')
+  const github = await loadGitHub()
   const { context } = github
   const pullRequest = context.payload.pull_request
   if (!pullRequest) return 'not a pull request event: no comment posted'

@@ -159,8 +159,7 @@ export function plannedResult(item: ReadyTask): TaskResult {
     }
   }
   const note =
-    item.remote &&
-    driftNote(item.remote.environment, item.remote.updateTimestamp)
+    item.remote && driftNote(item.remote.marker, item.remote.updateTimestamp)
   return {
     ...taskResult(item),
     status: 'planned',

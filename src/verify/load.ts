@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import schema from '../../schema/task-verify.schema.json' with { type: 'json' }
 import { parseJson, type JsonDocument } from '../config/json-locations.js'
-import { schemaIssues, schemaValidator } from '../config/validate.js'
+import { schemaIssues, schemaValidator } from '../config/schema-wording.js'
 import { isObject } from '../config/substitute.js'
 import type { ConfigProblem, TaskDefinition, VerifySpec } from '../task.js'
 
