@@ -26258,15 +26258,9 @@ async function upsertPullRequestComment(token, body, key) {
   return `commented on pull request #${issue_number}`;
 }
 
-// src/report/names.ts
-function withNameRefs(report, hide) {
-  const pairs = Object.entries(report.nameRefs ?? {}).filter(
-    ([name]) => hide(name)
-  );
-  if (!pairs.length) return report;
-  pairs.sort(([a], [b]) => b.length - a.length);
-  const swap = (text) => pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text);
-  const maybe = (text) => text === void 0 ? void 0 : swap(text);
+// src/report/shown-texts.ts
+function mapTexts(report, change) {
+  const maybe = (text) => text === void 0 ? void 0 : change(text);
   return {
     ...report,
     results: report.results.map((result) => ({
@@ -26279,9 +26273,25 @@ function withNameRefs(report, hide) {
         after: maybe(detail.after)
       }))
     })),
-    errors: report.errors.map(swap),
-    warnings: report.warnings.map(swap)
+    errors: report.errors.map(change),
+    warnings: report.warnings.map(change)
   };
+}
+function withNameRefs(report, hide) {
+  const pairs = Object.entries(report.nameRefs ?? {}).filter(
+    ([name]) => hide(name)
+  );
+  if (!pairs.length) return report;
+  pairs.sort(([a], [b]) => b.length - a.length);
+  return mapTexts(
+    report,
+    (text) => pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text)
+  );
+}
+function withoutHost(report) {
+  const { host } = report;
+  if (!host) return report;
+  return { ...mapTexts(report, (text) => scrubHost(text, host)), host: void 0 };
 }
 function replaceWord(text, word, by) {
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -26556,6 +26566,10 @@ function buildEnvironment(env) {
 var KEPT_OUTPUT = 4096;
 var QUOTED_LINES = 3;
 var OUTPUT_GRACE_MS = 500;
+function wholeLines(window2) {
+  const end = window2.indexOf("\n");
+  return end < 0 ? "" : window2.slice(end + 1);
+}
 function lastLines(output, count2 = QUOTED_LINES) {
   return output.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).slice(-count2);
 }
@@ -26568,9 +26582,12 @@ function runShell(command, options) {
       detached: true
     });
     let kept = "";
+    let cut2 = false;
     const keep = (out) => (chunk) => {
       out.write(chunk);
-      kept = (kept + chunk.toString("utf8")).slice(-KEPT_OUTPUT);
+      const all = kept + chunk.toString("utf8");
+      cut2 ||= all.length > KEPT_OUTPUT;
+      kept = all.slice(-KEPT_OUTPUT);
     };
     child.stdout.on("data", keep(process.stdout));
     child.stderr.on("data", keep(process.stderr));
@@ -26598,7 +26615,7 @@ function runShell(command, options) {
         clearTimeout(grace);
         resolve4({
           code: code ?? 128 + signalNumber(signal),
-          lastLines: lastLines(kept)
+          lastLines: lastLines(cut2 ? wholeLines(kept) : kept)
         });
       };
       const grace = setTimeout(() => {
@@ -26642,8 +26659,12 @@ import { randomUUID as randomUUID2 } from "node:crypto";
 function stepDebugging() {
   return isDebug() || process.env.ACTIONS_STEP_DEBUG === "true";
 }
+var LOG_LINE_LIMIT = 16384;
 function safeLog(secrets) {
-  const line = (text) => forLog(secrets.redact(text));
+  const line = (text) => {
+    const { head, more } = cutText(secrets.redact(text), LOG_LINE_LIMIT);
+    return forLog(head) + (more ? ` \u2026 (${more} more characters)` : "");
+  };
   return {
     info: (message) => {
       info(line(message));
@@ -27833,6 +27854,7 @@ async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder
   const state = {
     workspace,
     realWorkspace: await realpath2(workspace).catch(() => workspace),
+    realRoots: [],
     visited: /* @__PURE__ */ new Set(),
     codeFolders: /* @__PURE__ */ new Set(),
     found: /* @__PURE__ */ new Map(),
@@ -27882,6 +27904,7 @@ async function searchPath(searched, state) {
   if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
     return `${shown2} is a symlink to a target outside the workspace`;
   }
+  if (!isInside(state.realWorkspace, real)) state.realRoots.push(real);
   if (stats.isDirectory()) {
     await walk(searched, real, searched, state);
   } else if (stats.isFile()) {
@@ -27924,7 +27947,8 @@ async function followed(file, state) {
   const stats = await stat4(file).catch(() => void 0);
   if (!stats) return void 0;
   const real = await realpath2(file);
-  if (!isInside(state.realWorkspace, real)) {
+  const allowed = [state.realWorkspace, ...state.realRoots];
+  if (!allowed.some((root) => isInside(root, real))) {
     state.result.warnings.push(
       `skipped ${relative3(state.workspace, file)}: a symlink to a target outside the workspace`
     );
@@ -29627,7 +29651,9 @@ async function sendJson(sdk, method, path13, body, options) {
   }
 }
 function toIso(value) {
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? void 0 : value.toISOString();
+  }
   return typeof value === "string" ? value : void 0;
 }
 function toRemote(details, mask, committed) {
@@ -35411,7 +35437,7 @@ function executionFailure(execution, expected) {
   if (runtimeError) {
     const name = runtimeError.name || "Error";
     const message = (runtimeError.message ?? "").split("\n", 1)[0] ?? "";
-    return `the function failed: ${name}: ${shortened(message, 300)}`.trim();
+    return `the function failed: ${name}: ${message}`.trim();
   }
   if (execution.status !== "complete") {
     return `the execution ended ${JSON.stringify(execution.status ?? null)}, not "complete"`;
@@ -35441,10 +35467,7 @@ function keyPath(key) {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 function shown(value) {
-  return shortened(value === void 0 ? "nothing" : JSON.stringify(value), 80);
-}
-function shortened(text, length) {
-  return text.length > length ? `${text.slice(0, length - 1)}\u2026` : text;
+  return value === void 0 ? "nothing" : JSON.stringify(value);
 }
 
 // src/verify/run.ts
@@ -36537,7 +36560,9 @@ async function publish(raw, rawFailures, comment, log) {
     }))
   };
   const outputs = computeOutputs(
-    withNameRefs(redacted, (name) => !isFunctionName(name) || log.holds(name))
+    withoutHost(
+      withNameRefs(redacted, (name) => !isFunctionName(name) || log.holds(name))
+    )
   );
   for (const [name, value] of Object.entries(outputs)) {
     setOutput(name, value);
@@ -36551,11 +36576,7 @@ async function publish(raw, rawFailures, comment, log) {
   }
   for (const warning2 of report.warnings) log.warning(warning2);
   if (comment) {
-    await commentOnPullRequest(
-      comment,
-      renderSummary({ ...report, host: void 0 }),
-      log
-    );
+    await commentOnPullRequest(comment, renderSummary(withoutHost(report)), log);
   }
   if (hasFailed(report)) annotate(report, failures, log);
 }
@@ -36582,12 +36603,16 @@ function annotate(report, failures, log) {
   for (const failure of failures) log.info(`  ${failure.text}`);
   const shown2 = failures.slice(0, MAX_ANNOTATIONS);
   for (const failure of shown2) {
-    error(forLog(failure.annotation ?? failure.text), {
-      title: failure.title,
-      file: failure.file,
-      startLine: failure.line,
-      startColumn: failure.column
-    });
+    const pointable = failure.file !== void 0 && forLog(failure.file) === failure.file;
+    error(
+      forLog((pointable ? failure.annotation : void 0) ?? failure.text),
+      pointable ? {
+        title: failure.title,
+        file: failure.file,
+        startLine: failure.line,
+        startColumn: failure.column
+      } : { title: failure.title }
+    );
   }
   const failed2 = countStatus(report.results, "failed");
   const headline = failed2 ? `exh-tasks-action: ${failed2} task(s) failed` : "exh-tasks-action failed";

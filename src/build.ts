@@ -47,6 +47,15 @@ const QUOTED_LINES = 3
 /** After the shell exits, how long a process that escaped its group may hold the output open. */
 const OUTPUT_GRACE_MS = 500
 
+/**
+ * Output kept from its end, without the line the window starts in: a part
+ * of a line may be part of a secret, which redaction would then miss.
+ */
+export function wholeLines(window: string): string {
+  const end = window.indexOf('\n')
+  return end < 0 ? '' : window.slice(end + 1)
+}
+
 /** The last non-blank lines of a build's output. */
 export function lastLines(output: string, count = QUOTED_LINES): string[] {
   return output
@@ -75,9 +84,12 @@ export function runShell(
       detached: true
     })
     let kept = ''
+    let cut = false
     const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
       out.write(chunk)
-      kept = (kept + chunk.toString('utf8')).slice(-KEPT_OUTPUT)
+      const all = kept + chunk.toString('utf8')
+      cut ||= all.length > KEPT_OUTPUT
+      kept = all.slice(-KEPT_OUTPUT)
     }
     child.stdout.on('data', keep(process.stdout))
     child.stderr.on('data', keep(process.stderr))
@@ -108,7 +120,7 @@ export function runShell(
         clearTimeout(grace)
         resolve({
           code: code ?? 128 + signalNumber(signal),
-          lastLines: lastLines(kept)
+          lastLines: lastLines(cut ? wholeLines(kept) : kept)
         })
       }
       // One that left the group (setsid) may hold the pipes: stop reading.

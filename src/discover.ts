@@ -33,6 +33,11 @@ interface WalkState {
   workspace: string
   /** The workspace's real path: links are followed only to targets below it. */
   realWorkspace: string
+  /**
+   * Real paths of searched folders outside the workspace (a second
+   * checkout): the workflow named them, so links may lead into them too.
+   */
+  realRoots: string[]
   /** Real folders already searched: each once, so link cycles end. */
   visited: Set<string>
   /** Real code folders of configs found: a copy of a config there is no task. */
@@ -50,7 +55,7 @@ const defaultReadFolder: ReadFolder = folder =>
  * Finds every task-config.json named by `paths` (files, or folders searched
  * recursively, skipping node_modules and dot-folders). Symlinked files and
  * folders are followed as the CLI follows them, but only to targets inside
- * the workspace; each real folder is searched once and each real file found
+ * the workspace (or inside a searched folder outside it); each real folder is searched once and each real file found
  * once, reported by the path it was reached through. A found config's code
  * folder below its own folder is not searched (a build may copy the config
  * there). Folders that cannot be read are skipped and listed.
@@ -64,6 +69,7 @@ export async function findTaskConfigs(
   const state: WalkState = {
     workspace,
     realWorkspace: await realpath(workspace).catch(() => workspace),
+    realRoots: [],
     visited: new Set(),
     codeFolders: new Set(),
     found: new Map(),
@@ -127,6 +133,7 @@ async function searchPath(
   ) {
     return `${shown} is a symlink to a target outside the workspace`
   }
+  if (!isInside(state.realWorkspace, real)) state.realRoots.push(real)
   if (stats.isDirectory()) {
     await walk(searched, real, searched, state)
   } else if (stats.isFile()) {
@@ -193,7 +200,8 @@ async function followed(
   const stats = await stat(file).catch(() => undefined)
   if (!stats) return undefined
   const real = await realpath(file)
-  if (!isInside(state.realWorkspace, real)) {
+  const allowed = [state.realWorkspace, ...state.realRoots]
+  if (!allowed.some(root => isInside(root, real))) {
     state.result.warnings.push(
       `skipped ${relative(state.workspace, file)}: a symlink to a target outside the workspace`
     )

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
-import { forLog } from './safe-text.js'
+import { cutText, forLog } from './safe-text.js'
 import type { SecretRegistry } from './secrets.js'
 
 /**
@@ -28,8 +28,19 @@ function stepDebugging(): boolean {
   return core.isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true'
 }
 
+/**
+ * A log line's most characters: any message of the action's fits whole; an
+ * API answer quoted in one (an execution's result) cannot flood the log.
+ */
+export const LOG_LINE_LIMIT = 16_384
+
 export function safeLog(secrets: SecretRegistry): Log {
-  const line = (text: string): string => forLog(secrets.redact(text))
+  // Cut once redacted: a cut first could split a secret and so hide it
+  // from the redaction, printing its first characters.
+  const line = (text: string): string => {
+    const { head, more } = cutText(secrets.redact(text), LOG_LINE_LIMIT)
+    return forLog(head) + (more ? ` … (${more} more characters)` : '')
+  }
   return {
     info: message => {
       core.info(line(message))

@@ -21,7 +21,7 @@ import {
 } from './report/pr-comment.js'
 import { forLog } from './safe-text.js'
 import { isFunctionName } from './task.js'
-import { withNameRefs } from './report/names.js'
+import { withNameRefs, withoutHost } from './report/shown-texts.js'
 import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 import { runPipeline, type Failure } from './pipeline.js'
@@ -104,7 +104,7 @@ function actionsIo(
  * free-text parts (errors, warnings, before → after) are redacted of every
  * masked value first: the comment is posted through the API, unmasked, and
  * an output holding a masked value would be dropped. Names and keys are left
- * whole.
+ * whole, except names from `$VAR` and the host (`report/shown-texts.ts`).
  */
 async function publish(
   raw: RunReport,
@@ -133,7 +133,9 @@ async function publish(
   // Outputs show a substituted name unless it may be a secret; the summary
   // and the comment (posted unmasked) only ever show its reference.
   const outputs = computeOutputs(
-    withNameRefs(redacted, name => !isFunctionName(name) || log.holds(name))
+    withoutHost(
+      withNameRefs(redacted, name => !isFunctionName(name) || log.holds(name))
+    )
   )
   for (const [name, value] of Object.entries(outputs)) {
     core.setOutput(name, value)
@@ -148,11 +150,7 @@ async function publish(
   for (const warning of report.warnings) log.warning(warning)
   // The comment is public: it leaves the host out too.
   if (comment) {
-    await commentOnPullRequest(
-      comment,
-      renderSummary({ ...report, host: undefined }),
-      log
-    )
+    await commentOnPullRequest(comment, renderSummary(withoutHost(report)), log)
   }
   if (hasFailed(report)) annotate(report, failures, log)
 }
@@ -191,12 +189,21 @@ function annotate(report: RunReport, failures: Failure[], log: Log): void {
   for (const failure of failures) log.info(`  ${failure.text}`)
   const shown = failures.slice(0, MAX_ANNOTATIONS)
   for (const failure of shown) {
-    core.error(forLog(failure.annotation ?? failure.text), {
-      title: failure.title,
-      file: failure.file,
-      startLine: failure.line,
-      startColumn: failure.column
-    })
+    // `file` is a property the runner prints as it is: a name that needs
+    // escaping (U+202E, a control character) is left to the message.
+    const pointable =
+      failure.file !== undefined && forLog(failure.file) === failure.file
+    core.error(
+      forLog((pointable ? failure.annotation : undefined) ?? failure.text),
+      pointable
+        ? {
+            title: failure.title,
+            file: failure.file,
+            startLine: failure.line,
+            startColumn: failure.column
+          }
+        : { title: failure.title }
+    )
   }
   const failed = countStatus(report.results, 'failed')
   const headline = failed

@@ -3,7 +3,7 @@ import { tempDirSync } from './support/tree.js'
 import { existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { buildEnvironment, runShell } from '../src/build.js'
+import { buildEnvironment, runShell, wholeLines } from '../src/build.js'
 
 describe('buildEnvironment', () => {
   it.each([
@@ -87,5 +87,15 @@ describe('runShell', () => {
     expect(code).toBe(0)
     await sleep(800)
     expect(existsSync(late)).toBe(false)
+  })
+})
+
+describe('wholeLines: the kept end of a build output, from its first whole line', () => {
+  it.each([
+    ['tail-of-a-secret\nsh: 1: yarn: not found\n', 'sh: 1: yarn: not found\n'],
+    ['one line, cut at both ends', ''],
+    ['\nstarts whole', 'starts whole']
+  ])('%j → %j', (window, whole) => {
+    expect(wholeLines(window)).toBe(whole)
   })
 })

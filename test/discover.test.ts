@@ -269,3 +269,18 @@ describe('unreadableWarnings', () => {
     }
   )
 })
+
+describe('a path outside the workspace (a second checkout)', () => {
+  it('finds its configs: the workflow named that folder', async () => {
+    await using ws = await makeWorkspace()
+    await using other = await makeWorkspace({
+      'tasks/a/task-config.json': '{}',
+      'tasks/a/build/index.js': 'x'
+    })
+    const found = await findTaskConfigs([other.path('tasks')], ws.dir)
+    expect(found.configs.map(config => config.file)).toEqual([
+      other.path('tasks/a/task-config.json')
+    ])
+    expect(found.warnings).toEqual([])
+  })
+})

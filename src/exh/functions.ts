@@ -214,8 +214,11 @@ async function sendJson(
   }
 }
 
+/** An API answer: a time the SDK could not read is no time (toISOString would throw). */
 function toIso(value: unknown): string | undefined {
-  if (value instanceof Date) return value.toISOString()
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? undefined : value.toISOString()
+  }
   return typeof value === 'string' ? value : undefined
 }
 

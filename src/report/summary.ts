@@ -29,7 +29,7 @@ export interface RunReport {
   durationMs: number
   /** For `command: list`. */
   functions?: RemoteFunctionRow[]
-  /** Names substituted from `$VAR`: value → `$VAR` (see `report/names.ts`). */
+  /** Names substituted from `$VAR`: value → `$VAR` (see `report/shown-texts.ts`). */
   nameRefs?: Record<string, string>
 }
 

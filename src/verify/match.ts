@@ -23,7 +23,7 @@ export function executionFailure(
     const name = runtimeError.name || 'Error'
     // One line: the rest (a require stack) is in the function's log.
     const message = (runtimeError.message ?? '').split('\n', 1)[0] ?? ''
-    return `the function failed: ${name}: ${shortened(message, 300)}`.trim()
+    return `the function failed: ${name}: ${message}`.trim()
   }
   if (execution.status !== 'complete') {
     return `the execution ended ${JSON.stringify(execution.status ?? null)}, not "complete"`
@@ -65,11 +65,10 @@ function keyPath(key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
 }
 
-/** A value as JSON, cut short: it is one line of an error. */
+/**
+ * A value as JSON, whole: it may hold a secret, and only a whole one is
+ * redacted. The printing edges cut long text once it is redacted.
+ */
 function shown(value: unknown): string {
-  return shortened(value === undefined ? 'nothing' : JSON.stringify(value), 80)
-}
-
-function shortened(text: string, length: number): string {
-  return text.length > length ? `${text.slice(0, length - 1)}…` : text
+  return value === undefined ? 'nothing' : JSON.stringify(value)
 }

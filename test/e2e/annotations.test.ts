@@ -130,3 +130,25 @@ function decode(text: string): string {
     .replace(/%2C/g, ',')
     .replace(/%25/g, '%')
 }
+
+describe('format characters in a file name', () => {
+  it('never prints U+202E raw, not even in an annotation’s file property', async () => {
+    const folder = 'tasks/\u202etxt.exe'
+    await using ws = await makeWorkspace({
+      [`${folder}/task-config.json`]: taskConfig('a', { timeLimit: 'x' }),
+      [`${folder}/build/index.js`]: 'x'
+    })
+    const run = await runAction({
+      workspace: ws.dir,
+      inputs: {
+        path: 'tasks',
+        'consumer-key': 'key-1234',
+        'consumer-secret': 'secret-5678',
+        'dry-run': 'true'
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    const raw = run.stdout.split('\n').filter(line => line.includes('\u202e'))
+    expect(raw).toEqual([])
+  })
+})

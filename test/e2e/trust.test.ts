@@ -418,3 +418,114 @@ describe('a secret substituted into several tasks', () => {
     expect(masks).toHaveLength(1)
   })
 })
+
+// A fine-grained GitHub token is 93 characters.
+const LONG_SECRET_VALUE = `github_pat_${'A1b2C3d4E5'.repeat(8)}xy`
+
+describe('a verify error longer than a cell, holding a secret', () => {
+  it('leaks no part of a secret the function returns or throws', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/thrown/task-config.json': taskConfig('thrown', {
+        environment: { KEY: '$LONG_SECRET' }
+      }),
+      'tasks/thrown/task-verify.json': '{}',
+      'tasks/thrown/build/index.js':
+        "exports.handler = async () => { throw new Error('x'.repeat(260) + process.env.KEY) }\n",
+      'tasks/returned/task-config.json': taskConfig('returned', {
+        environment: { KEY: '$LONG_SECRET' }
+      }),
+      'tasks/returned/task-verify.json': JSON.stringify({
+        expect: { result: { key: 'expected' } }
+      }),
+      'tasks/returned/build/index.js':
+        'exports.handler = async () => ({ key: process.env.KEY })\n'
+    })
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks', verify: 'true' },
+      { env: { LONG_SECRET: LONG_SECRET_VALUE } }
+    )
+    expect(run.exitCode, run.log).toBe(1)
+    expect(run.result.map(r => r.verified)).toEqual([false, false])
+    const head = LONG_SECRET_VALUE.slice(0, 30)
+    const printed = run.stdout.replace(/^::add-mask::.*$/gm, '')
+    for (const [channel, text] of Object.entries({
+      stdout: printed,
+      outputs: JSON.stringify(run.outputs),
+      summary: run.summary
+    })) {
+      expect(text.includes(head), `${head} in ${channel}`).toBe(false)
+    }
+  })
+})
+
+describe('a failed build’s quoted output, cut across a secret', () => {
+  it('leaks no part of a masked secret the build printed', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      // The secret is substituted into the config, so the action masks it.
+      'tasks/a/task-config.json': taskConfig('a', {
+        environment: { KEY: '$LONG_SECRET' }
+      }),
+      'tasks/a/build/index.js': 'x'
+    })
+    // One long line: the 4,096 characters kept start 30 characters into
+    // the secret (100 + 93 + 4,032 + newline = 4,226).
+    const build = `printf '%s%s%s\\n' "$(printf 'x%.0s' $(seq 100))" "$LONG_SECRET" "$(printf 'y%.0s' $(seq 4032))"; exit 1`
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      { path: 'tasks', 'build-command': build },
+      { env: { LONG_SECRET: LONG_SECRET_VALUE } }
+    )
+    expect(run.exitCode, run.log).toBe(1)
+    expect(run.result[0]?.error ?? '').toMatch(/exited with code 1/)
+    const tail = LONG_SECRET_VALUE.slice(40)
+    const printed = run.stdout.replace(/^::add-mask::.*$/gm, '')
+    // The build's own output is masked by the runner line by line (the
+    // whole secret is on it); the action's error quotes only its tail.
+    for (const [channel, text] of Object.entries({
+      outputs: JSON.stringify(run.outputs),
+      summary: run.summary,
+      errors: printed.split('Errors:')[1] ?? ''
+    })) {
+      expect(text.includes(tail), `${tail} in ${channel}`).toBe(false)
+    }
+  })
+})
+
+describe('the host in a function’s own error', () => {
+  it('leaves the host out of the outputs and the comment when the function’s error names it', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    const host = new URL(fake.url).host
+    await using ws = await makeWorkspace({
+      // executionCredentials hands the function API_HOST, as the CLI does.
+      'tasks/a/task-config.json': taskConfig('a', {
+        executionCredentials: { permissions: [] }
+      }),
+      'tasks/a/task-verify.json': '{}',
+      'tasks/a/build/index.js':
+        "exports.handler = async () => { throw new Error('getaddrinfo ENOTFOUND ' + new URL(process.env.API_HOST).host) }\n"
+    })
+    // A deploy to staging from a pull request, with its plan as a comment.
+    const run = await syncWith(
+      fake,
+      ws.dir,
+      {
+        path: 'tasks',
+        verify: 'true',
+        'comment-on-pr': 'true',
+        'github-token': 'ghs_review_token_0123456789'
+      },
+      { env: await pullRequestEnv(ws, gh.url, 7) }
+    )
+    expect(run.result, run.log).toMatchObject([
+      { name: 'a', status: 'failed', verified: false }
+    ])
+    expect.soft(JSON.stringify(run.outputs)).not.toContain(host)
+    expect(gh.comments.map(c => c.body).join('\n')).not.toContain(host)
+  })
+})
