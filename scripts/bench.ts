@@ -65,6 +65,8 @@ interface Options {
   bigFile: boolean
   planTasks: number
   distinct: boolean
+  /** A git revision whose committed `dist/` runs the same rounds, interleaved. */
+  baseline?: string
 }
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -79,7 +81,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --plan-tasks N     also run N one-file tasks twice and report the plan stage
   --distinct         every task's files differ from every other task's (a
                      line naming the task is appended to each), so nothing
-                     is deflated once for several tasks`
+                     is deflated once for several tasks
+  --baseline REV     also run the committed dist/ of git revision REV (the
+                     previous commit: HEAD~1), round by round in turns with
+                     this bundle, and print both side by side`
 
 function readOptions(): Options {
   const { values } = parseArgs({
@@ -93,6 +98,7 @@ function readOptions(): Options {
       json: { type: 'boolean', default: false },
       regenerate: { type: 'boolean', default: false },
       distinct: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -111,7 +117,8 @@ function readOptions(): Options {
     regenerate: values.regenerate,
     bigFile: values['big-file'],
     planTasks: integer('--plan-tasks', values['plan-tasks'], 0),
-    distinct: values.distinct
+    distinct: values.distinct,
+    baseline: values.baseline
   }
 }
 
@@ -578,7 +585,8 @@ async function measureRun(
   workspace: string,
   concurrency: number,
   memory: MemoryMethod,
-  latencyMs: number
+  latencyMs: number,
+  script: string
 ): Promise<Sample> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'exh-bench-'))
   const timeFile = path.join(dir, 'time')
@@ -588,7 +596,7 @@ async function measureRun(
   try {
     const run = await runAction({
       workspace,
-      script: SNAPSHOT,
+      script,
       env: {
         GITHUB_REPOSITORY: 'org/bench-tasks',
         BENCH_SERVICE_API_KEY: 'bench-service-key-0123456789'
@@ -714,7 +722,8 @@ async function round(
   workspace: string,
   options: Options,
   concurrency: number,
-  memory: MemoryMethod
+  memory: MemoryMethod,
+  script = SNAPSHOT
 ): Promise<Record<Scenario, Sample>> {
   const fake = await startFakeExh(fakeOptions(options))
   try {
@@ -723,7 +732,8 @@ async function round(
       workspace,
       concurrency,
       memory,
-      options.latencyMs
+      options.latencyMs,
+      script
     )
     check('first sync', first, options.tasks)
     const again = await measureRun(
@@ -731,7 +741,8 @@ async function round(
       workspace,
       concurrency,
       memory,
-      options.latencyMs
+      options.latencyMs,
+      script
     )
     check('no change', again, options.tasks)
     // One rebuilt bundle in the middle task; restored afterwards so the cache
@@ -755,7 +766,8 @@ async function round(
         workspace,
         concurrency,
         memory,
-        options.latencyMs
+        options.latencyMs,
+        script
       )
     } finally {
       await writeFile(changed, original)
@@ -973,6 +985,57 @@ async function snapshotDist(): Promise<string> {
     .slice(0, 12)
 }
 
+/**
+ * The bundle revision `revision` committed (its `dist/` is the bundle of
+ * its `src/`), under .bench/baseline-<sha>/: what the previous commit shipped.
+ */
+async function baselineDist(revision: string): Promise<string> {
+  const run = promisify(execFile)
+  const { stdout } = await run(
+    'git',
+    ['rev-parse', '--verify', `${revision}^{commit}`],
+    { cwd: REPO }
+  )
+  const sha = stdout.trim()
+  const dir = path.join(BENCH_DIR, `baseline-${sha.slice(0, 12)}`)
+  const script = path.join(dir, 'dist', 'index.js')
+  if (!existsSync(script)) {
+    await rm(dir, { recursive: true, force: true })
+    await mkdir(dir, { recursive: true })
+    // `sha` is what git printed for a commit: 40 hex digits.
+    await run('sh', ['-c', `git archive ${sha} dist | tar -x -C "$0"`, dir], {
+      cwd: REPO
+    })
+  }
+  return script
+}
+
+/** This bundle beside the baseline's, scenario by scenario (same run, same bytes). */
+function comparison(rows: Row[], base: Row[], revision: string): string {
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
+  const rss = (row: Row | undefined): string =>
+    row?.peakRssMb === undefined ? 'n/a' : row.peakRssMb.toFixed(0)
+  const lines = rows.map(row => {
+    const before = base.find(
+      b => b.scenario === row.scenario && b.concurrency === row.concurrency
+    )
+    return [
+      `${row.scenario} (c=${row.concurrency})`,
+      seconds(row.wallMs),
+      before ? seconds(before.wallMs) : 'n/a',
+      before ? `${(row.wallMs / before.wallMs).toFixed(2)} ×` : 'n/a',
+      `${rss(row)} / ${rss(before)} MB`
+    ]
+  })
+  return [
+    `\nThis bundle against ${revision}'s (medians, rounds taken in turns):`,
+    table(
+      ['scenario', 'this', revision, 'ratio', 'peak RSS this / base'],
+      lines
+    )
+  ].join('\n')
+}
+
 /** The bench alone keeps the load under ~1 per core on average. */
 function busy(conditions: Conditions): boolean {
   return conditions.loadBefore > Math.max(1, os.cpus().length / 2)
@@ -994,9 +1057,19 @@ const conditions: Conditions = {
   loadAfter: 0
 }
 const rows: Row[] = []
+const baselineRows: Row[] = []
+const baseline =
+  options.baseline === undefined
+    ? undefined
+    : await baselineDist(options.baseline)
 const started = performance.now()
 for (const concurrency of options.concurrency) {
   const samples: Record<Scenario, Sample[]> = {
+    'first sync': [],
+    'no change': [],
+    'one changed': []
+  }
+  const baseSamples: Record<Scenario, Sample[]> = {
     'first sync': [],
     'no change': [],
     'one changed': []
@@ -1005,7 +1078,14 @@ for (const concurrency of options.concurrency) {
     progress(
       `concurrency ${concurrency}, run ${run}/${options.runs}: first sync, no change, one changed...`
     )
+    // In turns, the baseline first every other run: neither gets the warmer cache.
+    if (baseline && run % 2 === 1) {
+      await baselineRound(baseline, concurrency, baseSamples)
+    }
     const result = await round(root, options, concurrency, memory)
+    if (baseline && run % 2 === 0) {
+      await baselineRound(baseline, concurrency, baseSamples)
+    }
     for (const scenario of SCENARIOS) {
       const sample = result[scenario]
       samples[scenario].push(sample)
@@ -1020,7 +1100,22 @@ for (const concurrency of options.concurrency) {
   }
   for (const scenario of SCENARIOS) {
     rows.push(summarize(concurrency, scenario, samples[scenario]))
+    if (baseline) {
+      baselineRows.push(summarize(concurrency, scenario, baseSamples[scenario]))
+    }
   }
+}
+
+async function baselineRound(
+  script: string,
+  concurrency: number,
+  into: Record<Scenario, Sample[]>
+): Promise<void> {
+  const result = await round(root, options, concurrency, memory, script)
+  for (const scenario of SCENARIOS) into[scenario].push(result[scenario])
+  progress(
+    `  baseline: ${SCENARIOS.map(s => `${s} ${(result[s].wallMs / 1000).toFixed(2)} s`).join(', ')}`
+  )
 }
 progress(
   `Measured in ${((performance.now() - started) / 1000).toFixed(1)} s` +
@@ -1095,6 +1190,9 @@ if (options.json) {
           perTask: manifest.perTask
         },
         results: rows,
+        ...(options.baseline
+          ? { baseline: { revision: options.baseline, results: baselineRows } }
+          : {}),
         extras: extras.json
       },
       null,
@@ -1103,5 +1201,8 @@ if (options.json) {
   )
 } else {
   printReport(options, manifest, memory, conditions, rows)
+  if (options.baseline) {
+    console.log(comparison(rows, baselineRows, options.baseline))
+  }
   console.log(['', ...extras.lines].join('\n'))
 }
