@@ -2,13 +2,18 @@
 // run; task-verify.json's schema in words; the entry-point warning.
 import { describe, expect, it } from 'vitest'
 import { executionFailure, firstDifference } from '../src/verify/match.js'
-import { shouldVerify, verifyError } from '../src/verify/run.js'
-import { loadVerifySpecs } from '../src/verify/load.js'
+import {
+  executionTimeLimit,
+  shouldVerify,
+  verifyError
+} from '../src/verify/run.js'
+import { keptTimeLimitRefusal, loadVerifySpecs } from '../src/verify/load.js'
 import {
   entryPointFiles,
   entryPointWarning
 } from '../src/verify/entry-point.js'
 import { formatProblem, type TaskDefinition } from '../src/task.js'
+import { writesFunction, type TaskPlan } from '../src/plan/decide.js'
 import { makeWorkspace } from './support/workspace.js'
 
 describe('firstDifference: expect.result against the result', () => {
@@ -109,6 +114,48 @@ describe('verifyError and shouldVerify', () => {
     'verify: %s, %s, spec %j → %s',
     (mode, action, given, expected) => {
       expect(shouldVerify(mode, action, given)).toBe(expected)
+    }
+  )
+})
+
+describe('which function verify executes, and how long it waits', () => {
+  it.each([
+    [{ action: 'create', body: {}, uploadCode: true, changes: [] }, true],
+    [{ action: 'update', body: {}, uploadCode: true, changes: [] }, true],
+    [{ action: 'update', body: { timeLimit: 5 }, uploadCode: false }, true],
+    // Only the role's permissions changed: the function is not written.
+    [{ action: 'update', body: {}, uploadCode: false }, false],
+    [{ action: 'unchanged' }, false]
+  ] as const)('writesFunction(%j) → %s', (plan, expected) => {
+    expect(writesFunction({ changes: [], ...plan } as TaskPlan)).toBe(expected)
+  })
+
+  it.each([
+    [10, 60, 10],
+    [undefined, 20, 20],
+    [undefined, undefined, 30]
+  ])(
+    'the deadline counts on timeLimit %s (config), %s (kept) → %s s',
+    (configured, kept, expected) => {
+      expect(executionTimeLimit(configured, kept)).toBe(expected)
+    }
+  )
+
+  it.each([
+    [{}, 60, true, 'refused'],
+    [{}, 30, true, undefined],
+    [{}, undefined, true, undefined],
+    // The config's own timeLimit is what the update writes (checked at load).
+    [{ timeLimit: 20 }, 60, true, undefined],
+    // No task-verify.json, or verify: false (it is then not loaded).
+    [{}, 60, false, undefined]
+  ] as const)(
+    'config %j, the function keeps %s, verify spec %s → %s',
+    (fields, kept, hasSpec, expected) => {
+      const spec = { file: 'tasks/a/task-verify.json', data: {} }
+      const given = { ...task(fields), ...(hasSpec ? { verify: spec } : {}) }
+      const refusal = keptTimeLimitRefusal(given, kept)
+      expect(refusal === undefined ? undefined : 'refused').toBe(expected)
     }
   )
 })

@@ -14,12 +14,16 @@ import {
   type PreparedCredentials
 } from '../plan/credentials.js'
 import type { OAuthTokens } from '../exh/types.js'
-import type { FunctionBody, TaskPlan } from '../plan/decide.js'
+import {
+  writesFunction,
+  type FunctionBody,
+  type TaskPlan
+} from '../plan/decide.js'
 import { restampMarker } from '../plan/marker.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { plural } from '../words.js'
 import type { VerifyMode } from '../inputs.js'
-import { shouldVerify, verifyTask } from '../verify/run.js'
+import { executionTimeLimit, shouldVerify, verifyTask } from '../verify/run.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -89,10 +93,13 @@ async function verifyApplied(
   if (result.status !== 'done' || options.signal.aborted) return result
   if (!shouldVerify(options.verify, result.action, spec)) return result
   const started = performance.now()
-  const written = result.action !== 'unchanged'
+  const written = item.outcome === 'planned' && writesFunction(item.plan)
   const outcome = await verifyTask(client.verify, {
     name: item.task.name,
-    timeLimit: item.task.config.timeLimit,
+    timeLimit: executionTimeLimit(
+      item.task.config.timeLimit,
+      item.outcome === 'planned' ? item.remote?.timeLimit : undefined
+    ),
     spec,
     written,
     // The deploy this write replaced: what to redeploy to roll back.
@@ -173,7 +180,7 @@ async function writeFunction(
   plan: TaskPlan,
   tokens: OAuthTokens | undefined
 ): Promise<void> {
-  if (plan.action === 'unchanged') return
+  if (plan.action === 'unchanged' || !writesFunction(plan)) return
   const body = withWriteTime(
     tokens ? withTokens(plan.body, tokens) : plan.body,
     new Date()
@@ -184,10 +191,7 @@ async function writeFunction(
     return
   }
   const code = plan.uploadCode ? item.pkg : undefined
-  // A permissions-only change touches the role, not the function.
-  if (Object.keys(body).length || code) {
-    await client.updateFunction(item.task.name, body, code)
-  }
+  await client.updateFunction(item.task.name, body, code)
 }
 
 /** Why a write failed, and what to do about a user it left registered. */

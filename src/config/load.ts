@@ -67,7 +67,7 @@ export async function loadTasks(
   const verified =
     settings.verify === 'false'
       ? { tasks: loaded.tasks, problems: [] }
-      : await loadVerifySpecs(loaded.tasks, settings.workspace)
+      : await loadVerifySpecs(loaded.tasks, settings.workspace, signal)
   problems.push(...verified.problems, ...unmatchedProblems(filter, loaded))
   const warnings = [
     ...discovery.warnings,

@@ -50,6 +50,16 @@ export type TaskPlan =
     }
   | { action: 'unchanged'; changes: [] }
 
+/**
+ * Whether carrying out the plan writes the function: a permissions-only
+ * update touches the role, not the function (its code and marker stay).
+ */
+export function writesFunction(plan: TaskPlan): boolean {
+  if (plan.action === 'unchanged') return false
+  if (plan.action === 'create') return true
+  return Object.keys(plan.body).length > 0 || plan.uploadCode
+}
+
 export interface PlanInput {
   config: TaskConfig
   /** The function as it is now; undefined when it does not exist. */

@@ -19,6 +19,7 @@ import { limitConcurrency, mapPool } from '../pool.js'
 import { describeError } from '../errors.js'
 import type { ScannedTask } from '../fingerprint/scan.js'
 import type { TaskDefinition } from '../task.js'
+import { keptTimeLimitRefusal } from '../verify/load.js'
 import {
   injectedVariables,
   planCredentials,
@@ -133,7 +134,9 @@ export async function planAgainstRemote(
     const { task, folder } = item
     try {
       const remote = await reads.get(task.name)
-      const refusal = ownershipRefusal(task.name, remote, settings)
+      const refusal =
+        ownershipRefusal(task.name, remote, settings) ??
+        keptTimeLimitRefusal(task, remote?.timeLimit)
       if (refusal) {
         return refused(item, refusal, started)
       }

@@ -1,11 +1,15 @@
-// task-verify.json: found beside a task's config, parsed, checked against
-// its shipped schema (in the words the config's problems use), and checked
-// against the task's timeLimit. Read only when `verify` is not `false`.
+// task-verify.json: found beside a task's config, read within the config's
+// bounds (SPEC section 8), checked against its shipped schema (in the words
+// the config's problems use), and checked against the task's timeLimit.
+// Read only when `verify` is not `false`.
 
-import { readFile } from 'node:fs/promises'
+import { realpath } from 'node:fs/promises'
 import * as path from 'node:path'
 import schema from '../../schema/task-verify.schema.json' with { type: 'json' }
-import { parseJson, type JsonDocument } from '../config/json-locations.js'
+import { rootResolver } from '../config/code-folder.js'
+import type { JsonDocument } from '../config/json-locations.js'
+import { readConfigFile, type ConfigRead } from '../config/read.js'
+import { isInside } from '../paths.js'
 import { schemaIssues, schemaValidator } from '../config/schema-wording.js'
 import { isObject } from '../config/substitute.js'
 import type { ConfigProblem, TaskDefinition, VerifySpec } from '../task.js'
@@ -28,9 +32,13 @@ export interface LoadedVerify {
 /** Every selected task's task-verify.json, when it has one. */
 export async function loadVerifySpecs(
   tasks: TaskDefinition[],
-  workspace: string
+  workspace: string,
+  signal?: AbortSignal
 ): Promise<LoadedVerify> {
-  const loaded = await Promise.all(tasks.map(task => loadOne(task, workspace)))
+  const roots = rootResolver(workspace)
+  const loaded = await Promise.all(
+    tasks.map(task => loadOne(task, workspace, roots, signal))
+  )
   return {
     tasks: loaded.map(({ task }) => task),
     problems: loaded.flatMap(({ problems }) => problems)
@@ -39,40 +47,58 @@ export async function loadVerifySpecs(
 
 async function loadOne(
   task: TaskDefinition,
-  workspace: string
+  workspace: string,
+  roots: (root: string) => Promise<string[]>,
+  signal?: AbortSignal
 ): Promise<{ task: TaskDefinition; problems: ConfigProblem[] }> {
   // A task given by inputs alone has no folder to hold one.
   if (!task.configFile) return { task, problems: [] }
   const file = path.posix.join(path.posix.dirname(task.configFile), VERIFY_FILE)
   const at = { file, task: task.name, config: task.configFile }
-  let text: string
-  try {
-    text = await readFile(path.join(workspace, file), 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error)
-    if (code === 'ENOENT') return { task, problems: [] }
-    return {
-      task,
-      problems: [{ ...at, field: 'JSON', rule: `cannot be read (${code})` }]
-    }
-  }
-  const parsed = parseJson(text)
-  if (!parsed.ok) {
-    const rule = `invalid JSON: ${parsed.message}`
-    return {
-      task,
-      problems: [{ ...at, ...parsed.position, field: 'JSON', rule }]
-    }
+  const allowed = await roots(task.searchRoot ?? workspace)
+  const read = await readVerifyFile(path.join(workspace, file), allowed, signal)
+  if (read === undefined) return { task, problems: [] }
+  if (!read.ok) {
+    const { rule, line, column } = read
+    return { task, problems: [{ ...at, line, column, field: 'JSON', rule }] }
   }
   const problems = [
-    ...schemaProblems(parsed.document, at),
+    ...schemaProblems(read.document, at),
     ...timeLimitProblems(task)
   ]
   if (problems.length) return { task, problems }
   return {
-    task: { ...task, verify: specOf(file, parsed.document.value) },
+    task: { ...task, verify: specOf(file, read.document.value) },
     problems
   }
+}
+
+/**
+ * The file read as a config is (a regular file after links, at most 1 MB,
+ * 64 levels deep, a cancel honoured), only when its real path stays inside
+ * the workspace or the searched folder, as a config's must; undefined when
+ * there is none (a dangling link included, as discovery ignores one).
+ */
+async function readVerifyFile(
+  file: string,
+  allowed: string[],
+  signal?: AbortSignal
+): Promise<ConfigRead | undefined> {
+  let real: string
+  try {
+    real = await realpath(file)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error)
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    return { ok: false, rule: `cannot be read (${code})` }
+  }
+  if (!allowed.some(root => isInside(root, real))) {
+    return {
+      ok: false,
+      rule: `is a symlink to a target outside the workspace (its real path is ${real}), so it is not read`
+    }
+  }
+  return readConfigFile(file, signal)
 }
 
 function schemaProblems(
@@ -102,6 +128,21 @@ function timeLimitProblems(task: TaskDefinition): ConfigProblem[] {
       task: task.name
     }
   ]
+}
+
+/**
+ * The same rule at plan time, for a config that sets no timeLimit: the
+ * function keeps the one it has (set by hand or by the CLI), known only once
+ * it is read. Refused before any write, as validation refuses the config's.
+ */
+export function keptTimeLimitRefusal(
+  task: TaskDefinition,
+  remoteTimeLimit: number | undefined
+): string | undefined {
+  if (!task.verify || task.config.timeLimit !== undefined) return undefined
+  if (remoteTimeLimit === undefined) return undefined
+  if (remoteTimeLimit <= MAX_VERIFY_TIME_LIMIT) return undefined
+  return `function ${task.name} has a timeLimit of ${remoteTimeLimit} s, which it keeps as the config sets none, and direct execution (${VERIFY_FILE}) allows at most ${MAX_VERIFY_TIME_LIMIT} s: set timeLimit to ${MAX_VERIFY_TIME_LIMIT} or less in the config (or remove ${VERIFY_FILE})`
 }
 
 function specOf(file: string, value: unknown): VerifySpec {

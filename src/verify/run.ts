@@ -32,9 +32,21 @@ export function shouldVerify(
   return mode === 'all' || action === 'create' || action === 'update'
 }
 
+/**
+ * The timeLimit an execution's deadline counts on: the config's, else the
+ * one the function keeps (a config without timeLimit leaves it alone), else
+ * the API's default.
+ */
+export function executionTimeLimit(
+  configured: number | undefined,
+  kept: number | undefined
+): number {
+  return configured ?? kept ?? DEFAULT_TIME_LIMIT
+}
+
 export interface VerifyTarget {
   name: string
-  timeLimit?: number
+  timeLimit: number
   spec: VerifySpec
   /** Whether this run wrote the function (the message then says what to redeploy). */
   written: boolean
@@ -53,7 +65,7 @@ export async function verifyTask(
     execution = await api.execute(
       target.name,
       target.spec.data,
-      target.timeLimit ?? DEFAULT_TIME_LIMIT
+      target.timeLimit
     )
   } catch (error) {
     const reason = executeError(error)

@@ -1,8 +1,13 @@
 // `verify` in-process against the fake, which really runs Node.js handlers.
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { syncInProcess } from '../support/in-process.js'
+import { MAX_CONFIG_BYTES } from '../../src/task.js'
 
 const expectOk = JSON.stringify({
   data: { n: 2 },
@@ -292,5 +297,147 @@ describe('verify: the way back', () => {
     expect(second.result[0]?.error).toContain(
       'to roll back, redeploy commit abcdef1'
     )
+  })
+})
+
+describe('task-verify.json: read within the bounds of task-config.json (SPEC section 8)', () => {
+  it('fails a FIFO, a link out of the workspace and a file over 1 MB each on its own task, naming task-verify.json, without reading them', async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), 'exh-outside-'))
+    try {
+      // A JSON file of the runner's, outside the checkout.
+      const secret = path.join(outside, 'secret.json')
+      await writeFile(secret, JSON.stringify({ data: {}, leakedKeyName: 1 }))
+      await using fake = await startFakeExh()
+      const files: Record<string, string | { symlink: string }> = {
+        'tasks/big/task-verify.json': '{}' + ' '.repeat(MAX_CONFIG_BYTES - 1),
+        'tasks/out/task-verify.json': { symlink: secret },
+        // A link that stays inside is followed: its problem is reported.
+        'shared/verify.json': '{ "dta": 1 }',
+        'tasks/in/task-verify.json': { symlink: '../../shared/verify.json' }
+      }
+      for (const name of ['big', 'fifo', 'in', 'out']) {
+        files[`tasks/${name}/task-config.json`] = taskConfig(name)
+        files[`tasks/${name}/build/index.js`] = 'exports.handler = () => 1\n'
+      }
+      await using ws = await makeWorkspace(files)
+      // Opening a FIFO nobody writes to for reading would hang the run.
+      execFileSync('mkfifo', [ws.path('tasks/fifo/task-verify.json')])
+      for (const dryRun of ['true', 'false']) {
+        const run = await syncInProcess(fake, ws.dir, {
+          path: 'tasks',
+          verify: 'true',
+          'dry-run': dryRun
+        })
+        expect(run.exitCode, run.log).toBe(1)
+        expect(run.log).not.toContain('leakedKeyName')
+        expect(run.result.map(r => [r.name, r.status, r.error])).toEqual([
+          [
+            'big',
+            'failed',
+            '1 problem: task-verify.json: JSON: is 1,048,577 bytes, over the limit of 1,048,576 bytes (1 MB)'
+          ],
+          [
+            'fifo',
+            'failed',
+            '1 problem: task-verify.json: JSON: is not a regular file (a FIFO), so it is not read'
+          ],
+          [
+            'in',
+            'failed',
+            '1 problem: task-verify.json: dta: is not allowed (unknown property); did you mean `data`?'
+          ],
+          [
+            'out',
+            'failed',
+            expect.stringMatching(
+              /^1 problem: task-verify\.json: JSON: is a symlink to a target outside the workspace \(its real path is .*secret\.json\), so it is not read$/
+            )
+          ]
+        ])
+        expect(run.errors).toContain(
+          'tasks/fifo/task-verify.json: JSON: is not a regular file (a FIFO)'
+        )
+      }
+      expect(fake.writeRequests()).toEqual([])
+    } finally {
+      await rm(outside, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('verify and the timeLimit the function keeps', () => {
+  it('refuses before any write a task whose function keeps a timeLimit over 30 s the config does not set; with verify: false it deploys', async () => {
+    await using fake = await startFakeExh()
+    // Made by hand (or by the CLI) with timeLimit 60; a config without
+    // timeLimit leaves it alone, as the CLI does.
+    fake.seedFunction({ name: 'a', timeLimit: 60 })
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/task-verify.json': '{}',
+      'tasks/a/build/index.js': 'exports.handler = async () => ({})\n'
+    })
+    for (const dryRun of ['false', 'true']) {
+      const run = await syncInProcess(fake, ws.dir, {
+        path: 'tasks',
+        verify: 'true',
+        'dry-run': dryRun
+      })
+      expect(run.exitCode).toBe(1)
+      expect(run.result, run.log).toMatchObject([
+        {
+          name: 'a',
+          status: 'failed',
+          error:
+            'function a has a timeLimit of 60 s, which it keeps as the config sets none, and direct execution (task-verify.json) allows at most 30 s: set timeLimit to 30 or less in the config (or remove task-verify.json)'
+        }
+      ])
+    }
+    expect(fake.writeRequests()).toEqual([])
+    const off = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(off.result, off.log).toMatchObject([
+      { action: 'update', status: 'done' }
+    ])
+    expect(fake.functions.get('a')?.timeLimit).toBe(60)
+  })
+})
+
+describe('verify after a permissions-only update', () => {
+  it('does not tell to roll back a function this run did not write', async () => {
+    await using fake = await startFakeExh()
+    const files = (permissions: string[]) => ({
+      'tasks/a/task-config.json': taskConfig('a', {
+        executionCredentials: { permissions }
+      }),
+      'tasks/a/task-verify.json': expectOk,
+      'tasks/a/build/index.js':
+        'exports.handler = async () => ({ ok: false })\n'
+    })
+    await using ws = await makeWorkspace(files(['VIEW_USER']))
+    const sha = (c: string) => ({ env: { GITHUB_SHA: c.repeat(40) } })
+    const first = await syncInProcess(fake, ws.dir, { path: 'tasks' }, sha('a'))
+    expect(first.result, first.log).toMatchObject([{ status: 'done' }])
+    await ws.write(files(['VIEW_USER', 'VIEW_TASKS']))
+    fake.clearLog()
+    const second = await syncInProcess(
+      fake,
+      ws.dir,
+      { path: 'tasks', verify: 'true' },
+      sha('b')
+    )
+    // Only the role changed: no function write, but an execution.
+    const functionWrites = fake
+      .writeRequests()
+      .filter(r => r.path.startsWith('/tasks/v1/functions'))
+      .map(r => `${r.method} ${r.path}`)
+    expect(functionWrites).toEqual(['POST /tasks/v1/functions/a/execute'])
+    // The function still runs commit aaaaaaa: nothing to roll back to.
+    expect(second.result, second.log).toMatchObject([
+      {
+        action: 'update',
+        status: 'failed',
+        verified: false,
+        error: 'verify: result.ok: expected true, got false'
+      }
+    ])
   })
 })
