@@ -25132,6 +25132,11 @@ function oneOf(value, allowed) {
 import * as path2 from "node:path";
 
 // src/plan/decide.ts
+function writesFunction(plan) {
+  if (plan.action === "unchanged") return false;
+  if (plan.action === "create") return true;
+  return Object.keys(plan.body).length > 0 || plan.uploadCode;
+}
 function followingDeployer(config, keys, remote) {
   if (!keys?.length || !remote || !config.environment) return config;
   const environment = { ...config.environment };
@@ -26581,16 +26586,7 @@ function runShell(command, options) {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true
     });
-    let kept = "";
-    let cut2 = false;
-    const keep = (out) => (chunk) => {
-      out.write(chunk);
-      const all = kept + chunk.toString("utf8");
-      cut2 ||= all.length > KEPT_OUTPUT;
-      kept = all.slice(-KEPT_OUTPUT);
-    };
-    child.stdout.on("data", keep(process.stdout));
-    child.stderr.on("data", keep(process.stderr));
+    const output = passThrough(child);
     let killer;
     const killGroup = (signal) => {
       try {
@@ -26615,7 +26611,7 @@ function runShell(command, options) {
         clearTimeout(grace);
         resolve4({
           code: code ?? 128 + signalNumber(signal),
-          lastLines: lastLines(cut2 ? wholeLines(kept) : kept)
+          lastLines: output.lastLines()
         });
       };
       const grace = setTimeout(() => {
@@ -26626,6 +26622,19 @@ function runShell(command, options) {
       child.once("close", done);
     });
   });
+}
+function passThrough(child) {
+  let kept = "";
+  let cut2 = false;
+  const keep = (out) => (chunk) => {
+    out.write(chunk);
+    const all = kept + chunk.toString("utf8");
+    cut2 ||= all.length > KEPT_OUTPUT;
+    kept = all.slice(-KEPT_OUTPUT);
+  };
+  child.stdout.on("data", keep(process.stdout));
+  child.stderr.on("data", keep(process.stderr));
+  return { lastLines: () => lastLines(cut2 ? wholeLines(kept) : kept) };
 }
 function signalNumber(signal) {
   return signal === "SIGKILL" ? 9 : signal === "SIGINT" ? 2 : 15;
@@ -28492,7 +28501,7 @@ function escapeRegExp(text) {
 }
 
 // src/verify/load.ts
-import { readFile } from "node:fs/promises";
+import { realpath as realpath3 } from "node:fs/promises";
 import * as path8 from "node:path";
 
 // schema/task-verify.schema.json
@@ -28529,45 +28538,53 @@ var VERIFY_FILE = "task-verify.json";
 var MAX_VERIFY_TIME_LIMIT = 30;
 var DEFAULT_TIME_LIMIT = 30;
 var validateVerify = schemaValidator(task_verify_schema_default);
-async function loadVerifySpecs(tasks2, workspace) {
-  const loaded = await Promise.all(tasks2.map((task) => loadOne(task, workspace)));
+async function loadVerifySpecs(tasks2, workspace, signal) {
+  const roots = rootResolver(workspace);
+  const loaded = await Promise.all(
+    tasks2.map((task) => loadOne(task, workspace, roots, signal))
+  );
   return {
     tasks: loaded.map(({ task }) => task),
     problems: loaded.flatMap(({ problems }) => problems)
   };
 }
-async function loadOne(task, workspace) {
+async function loadOne(task, workspace, roots, signal) {
   if (!task.configFile) return { task, problems: [] };
   const file = path8.posix.join(path8.posix.dirname(task.configFile), VERIFY_FILE);
   const at = { file, task: task.name, config: task.configFile };
-  let text;
-  try {
-    text = await readFile(path8.join(workspace, file), "utf8");
-  } catch (error2) {
-    const code = error2.code ?? String(error2);
-    if (code === "ENOENT") return { task, problems: [] };
-    return {
-      task,
-      problems: [{ ...at, field: "JSON", rule: `cannot be read (${code})` }]
-    };
-  }
-  const parsed = parseJson(text);
-  if (!parsed.ok) {
-    const rule = `invalid JSON: ${parsed.message}`;
-    return {
-      task,
-      problems: [{ ...at, ...parsed.position, field: "JSON", rule }]
-    };
+  const allowed = await roots(task.searchRoot ?? workspace);
+  const read = await readVerifyFile(path8.join(workspace, file), allowed, signal);
+  if (read === void 0) return { task, problems: [] };
+  if (!read.ok) {
+    const { rule, line, column } = read;
+    return { task, problems: [{ ...at, line, column, field: "JSON", rule }] };
   }
   const problems = [
-    ...schemaProblems(parsed.document, at),
+    ...schemaProblems(read.document, at),
     ...timeLimitProblems(task)
   ];
   if (problems.length) return { task, problems };
   return {
-    task: { ...task, verify: specOf(file, parsed.document.value) },
+    task: { ...task, verify: specOf(file, read.document.value) },
     problems
   };
+}
+async function readVerifyFile(file, allowed, signal) {
+  let real;
+  try {
+    real = await realpath3(file);
+  } catch (error2) {
+    const code = error2.code ?? String(error2);
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
+    return { ok: false, rule: `cannot be read (${code})` };
+  }
+  if (!allowed.some((root) => isInside(root, real))) {
+    return {
+      ok: false,
+      rule: `is a symlink to a target outside the workspace (its real path is ${real}), so it is not read`
+    };
+  }
+  return readConfigFile(file, signal);
 }
 function schemaProblems(document2, at) {
   const problems = schemaIssues(document2.value, validateVerify).map((issue2) => ({
@@ -28590,6 +28607,12 @@ function timeLimitProblems(task) {
       task: task.name
     }
   ];
+}
+function keptTimeLimitRefusal(task, remoteTimeLimit) {
+  if (!task.verify || task.config.timeLimit !== void 0) return void 0;
+  if (remoteTimeLimit === void 0) return void 0;
+  if (remoteTimeLimit <= MAX_VERIFY_TIME_LIMIT) return void 0;
+  return `function ${task.name} has a timeLimit of ${remoteTimeLimit} s, which it keeps as the config sets none, and direct execution (${VERIFY_FILE}) allows at most ${MAX_VERIFY_TIME_LIMIT} s: set timeLimit to ${MAX_VERIFY_TIME_LIMIT} or less in the config (or remove ${VERIFY_FILE})`;
 }
 function specOf(file, value) {
   const spec = isObject(value) ? value : {};
@@ -28628,7 +28651,7 @@ async function loadTasks(settings2, env, mask, signal) {
     signal
   });
   problems.push(...loaded.problems);
-  const verified = settings2.verify === "false" ? { tasks: loaded.tasks, problems: [] } : await loadVerifySpecs(loaded.tasks, settings2.workspace);
+  const verified = settings2.verify === "false" ? { tasks: loaded.tasks, problems: [] } : await loadVerifySpecs(loaded.tasks, settings2.workspace, signal);
   problems.push(...verified.problems, ...unmatchedProblems(filter, loaded));
   const warnings = [
     ...discovery.warnings,
@@ -28708,7 +28731,7 @@ async function namesOneFile(settings2, found) {
 // src/fingerprint/code-folder.ts
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
-import { readlink as readlink2, realpath as realpath3, stat as stat6 } from "node:fs/promises";
+import { readlink as readlink2, realpath as realpath4, stat as stat6 } from "node:fs/promises";
 import path9 from "node:path";
 
 // src/pool.ts
@@ -29008,7 +29031,7 @@ async function walkCodeFolder(root) {
   const found = await walk2(folder);
   const context = {
     root: folder,
-    realRoot: await realpath3(folder),
+    realRoot: await realpath4(folder),
     warnings: []
   };
   const entries = sortByPath(
@@ -29152,7 +29175,7 @@ function relativeInside(bases, parent, target) {
 async function realTarget(link) {
   try {
     await stat6(link);
-    return await realpath3(link);
+    return await realpath4(link);
   } catch {
     return void 0;
   }
@@ -35305,7 +35328,7 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
     const { task, folder } = item;
     try {
       const remote = await reads.get(task.name);
-      const refusal = ownershipRefusal(task.name, remote, settings2);
+      const refusal = ownershipRefusal(task.name, remote, settings2) ?? keptTimeLimitRefusal(task, remote?.timeLimit);
       if (refusal) {
         return refused(item, refusal, started);
       }
@@ -35476,6 +35499,9 @@ function shouldVerify(mode, action, spec) {
   if (!spec || mode === "false") return false;
   return mode === "all" || action === "create" || action === "update";
 }
+function executionTimeLimit(configured, kept) {
+  return configured ?? kept ?? DEFAULT_TIME_LIMIT;
+}
 async function verifyTask(api2, target) {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -35484,7 +35510,7 @@ async function verifyTask(api2, target) {
     execution = await api2.execute(
       target.name,
       target.spec.data,
-      target.timeLimit ?? DEFAULT_TIME_LIMIT
+      target.timeLimit
     );
   } catch (error2) {
     const reason2 = executeError(error2);
@@ -35581,10 +35607,13 @@ async function verifyApplied(client, item, result, options) {
   if (result.status !== "done" || options.signal.aborted) return result;
   if (!shouldVerify(options.verify, result.action, spec)) return result;
   const started = performance.now();
-  const written = result.action !== "unchanged";
+  const written = item.outcome === "planned" && writesFunction(item.plan);
   const outcome2 = await verifyTask(client.verify, {
     name: item.task.name,
-    timeLimit: item.task.config.timeLimit,
+    timeLimit: executionTimeLimit(
+      item.task.config.timeLimit,
+      item.outcome === "planned" ? item.remote?.timeLimit : void 0
+    ),
     spec,
     written,
     // The deploy this write replaced: what to redeploy to roll back.
@@ -35645,7 +35674,7 @@ async function applyTask(client, item, mask) {
   }
 }
 async function writeFunction(client, item, plan, tokens2) {
-  if (plan.action === "unchanged") return;
+  if (plan.action === "unchanged" || !writesFunction(plan)) return;
   const body = withWriteTime(
     tokens2 ? withTokens(plan.body, tokens2) : plan.body,
     /* @__PURE__ */ new Date()
@@ -35656,9 +35685,7 @@ async function writeFunction(client, item, plan, tokens2) {
     return;
   }
   const code = plan.uploadCode ? item.pkg : void 0;
-  if (Object.keys(body).length || code) {
-    await client.updateFunction(item.task.name, body, code);
-  }
+  await client.updateFunction(item.task.name, body, code);
 }
 function writeFailure(error2, prepared) {
   if (error2 instanceof StrandedUserError) {

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from './task.js'
 import { checkTaskCodeFolder } from './config/code-folder.js'
@@ -83,16 +84,7 @@ export function runShell(
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     })
-    let kept = ''
-    let cut = false
-    const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
-      out.write(chunk)
-      const all = kept + chunk.toString('utf8')
-      cut ||= all.length > KEPT_OUTPUT
-      kept = all.slice(-KEPT_OUTPUT)
-    }
-    child.stdout.on('data', keep(process.stdout))
-    child.stderr.on('data', keep(process.stderr))
+    const output = passThrough(child)
     let killer: NodeJS.Timeout | undefined
     const killGroup = (signal: NodeJS.Signals): void => {
       try {
@@ -120,7 +112,7 @@ export function runShell(
         clearTimeout(grace)
         resolve({
           code: code ?? 128 + signalNumber(signal),
-          lastLines: lastLines(cut ? wholeLines(kept) : kept)
+          lastLines: output.lastLines()
         })
       }
       // One that left the group (setsid) may hold the pipes: stop reading.
@@ -132,6 +124,26 @@ export function runShell(
       child.once('close', done)
     })
   })
+}
+
+/**
+ * A child's output, passed on to ours as it comes, its end kept (at most
+ * KEPT_OUTPUT characters) for the lines a failure quotes.
+ */
+function passThrough(child: ChildProcessByStdio<null, Readable, Readable>): {
+  lastLines: () => string[]
+} {
+  let kept = ''
+  let cut = false
+  const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
+    out.write(chunk)
+    const all = kept + chunk.toString('utf8')
+    cut ||= all.length > KEPT_OUTPUT
+    kept = all.slice(-KEPT_OUTPUT)
+  }
+  child.stdout.on('data', keep(process.stdout))
+  child.stderr.on('data', keep(process.stderr))
+  return { lastLines: () => lastLines(cut ? wholeLines(kept) : kept) }
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
