@@ -26228,7 +26228,7 @@ async function tokenLogin(octokit) {
     throw error2;
   }
 }
-var loadGitHub = () => import("./github-DOMA5U2M.js");
+var loadGitHub = () => import("./github-MV6UUXIK.js");
 async function eventPayload() {
   return (await loadGitHub()).context.payload;
 }
