@@ -25992,8 +25992,10 @@ function resultsTable(results) {
       (r) => `| ${markdownCodeCut(r.name ?? r.config ?? "?")} | ${r.action ?? ""} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${seconds(r.durationMs)} |${verify ? ` ${verifyCell(r)} |` : ""}`
     )
   ];
-  if (collapse) lines2.push(`
-\u2026and ${unchanged.length} unchanged tasks.`);
+  if (collapse) {
+    lines2.push(`
+\u2026and ${plural(unchanged.length, "unchanged task")}.`);
+  }
   return lines2.join("\n");
 }
 function seconds(ms) {
@@ -35556,7 +35558,7 @@ async function logLines(api2, taskId) {
   if (!lines2.length) return [`(the function's log for task ${taskId} is empty)`];
   const last = lines2.slice(-LOG_LINES);
   return [
-    `function log, task ${taskId} (last ${last.length} of ${lines2.length} lines):`,
+    `function log, task ${taskId} (last ${last.length} of ${plural(lines2.length, "line")}):`,
     ...last.map((line) => `  | ${line}`)
   ];
 }

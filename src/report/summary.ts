@@ -197,7 +197,9 @@ function resultsTable(results: TaskResult[]): string {
         `| ${markdownCodeCut(r.name ?? r.config ?? '?')} | ${r.action ?? ''} | ${statusLabel(r.status)} | ${detailsCell(r)} | ${codeCell(r)} | ${seconds(r.durationMs)} |${verify ? ` ${verifyCell(r)} |` : ''}`
     )
   ]
-  if (collapse) lines.push(`\n…and ${unchanged.length} unchanged tasks.`)
+  if (collapse) {
+    lines.push(`\n…and ${plural(unchanged.length, 'unchanged task')}.`)
+  }
   return lines.join('\n')
 }
 

@@ -9,6 +9,7 @@ import type { TaskAction } from '../report/result.js'
 import type { VerifySpec } from '../task.js'
 import { DEFAULT_TIME_LIMIT } from './load.js'
 import { executionFailure, type Execution } from './match.js'
+import { plural } from '../words.js'
 
 /** How many of the function's last log lines a failure shows. */
 export const LOG_LINES = 20
@@ -132,7 +133,7 @@ async function logLines(api: ExhVerifyApi, taskId: string): Promise<string[]> {
   if (!lines.length) return [`(the function's log for task ${taskId} is empty)`]
   const last = lines.slice(-LOG_LINES)
   return [
-    `function log, task ${taskId} (last ${last.length} of ${lines.length} lines):`,
+    `function log, task ${taskId} (last ${last.length} of ${plural(lines.length, 'line')}):`,
     ...last.map(line => `  | ${line}`)
   ]
 }
