@@ -26213,11 +26213,11 @@ function renderComment(summary2, key, links) {
 ${about.join(" \xB7 ")}` : title;
   const body = [head, ...rest].join("\n");
   const room = MAX_COMMENT - marker.length - 60;
-  const cut2 = body.length > room ? `${body.slice(0, Math.max(0, body.lastIndexOf("\n", room)))}
+  const cut = body.length > room ? `${body.slice(0, Math.max(0, body.lastIndexOf("\n", room)))}
 
 \u2026 (cut; the job's summary has it all)` : body;
   return `${marker}
-${cut2}`;
+${cut}`;
 }
 async function tokenLogin(octokit) {
   try {
@@ -26281,7 +26281,13 @@ function mapTexts(report, change) {
       }))
     })),
     errors: report.errors.map(change),
-    warnings: report.warnings.map(change)
+    warnings: report.warnings.map(change),
+    // command list: descriptions and markers are the API's free text.
+    functions: report.functions?.map((fn) => ({
+      ...fn,
+      description: maybe(fn.description),
+      repository: maybe(fn.repository)
+    }))
   };
 }
 function withNameRefs(report, hide) {
@@ -26627,16 +26633,16 @@ function runShell(command, options) {
 }
 function passThrough(child) {
   let kept = "";
-  let cut2 = false;
+  let cut = false;
   const keep = (out) => (chunk) => {
     out.write(chunk);
     const all = kept + chunk.toString("utf8");
-    cut2 ||= all.length > KEPT_OUTPUT;
+    cut ||= all.length > KEPT_OUTPUT;
     kept = all.slice(-KEPT_OUTPUT);
   };
   child.stdout.on("data", keep(process.stdout));
   child.stderr.on("data", keep(process.stderr));
-  return { lastLines: () => lastLines(cut2 ? wholeLines(kept) : kept) };
+  return { lastLines: () => lastLines(cut ? wholeLines(kept) : kept) };
 }
 function signalNumber(signal) {
   return signal === "SIGKILL" ? 9 : signal === "SIGINT" ? 2 : 15;
@@ -26650,11 +26656,13 @@ async function buildTasks(tasks2, command, workspace, run2, signal) {
     const { code, lastLines: lastLines2 } = await run2(command, cwd, `build ${task.name}`);
     if (cancelled()) break;
     if (code !== 0) {
-      const output = lastLines2.length ? `; its last output: ${lastLines2.join(" | ")}` : "";
       problems.push({
         file: task.configFile,
         field: "build-command",
-        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}${output}`,
+        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
+        // The build's output may hold a value of the step's environment
+        // that only the runner knows to mask: the log and annotations only.
+        logDetail: lastLines2.length ? `its last output: ${lastLines2.join(" | ")}` : void 0,
         task: task.name
       });
       continue;
@@ -27567,6 +27575,7 @@ function getNodeType(value) {
 }
 
 // node_modules/jsonc-parser/lib/esm/main.js
+var createScanner2 = createScanner;
 var ScanError;
 (function(ScanError2) {
   ScanError2[ScanError2["None"] = 0] = "None";
@@ -27704,20 +27713,22 @@ function parseJson(source) {
   };
 }
 function tooDeepAt(text, limit) {
+  const scanner = createScanner2(text, false);
   let depth = 0;
-  let inString = false;
-  for (let i2 = 0; i2 < text.length; i2++) {
-    const char = text[i2];
-    if (inString) {
-      if (char === "\\") i2++;
-      else if (char === '"') inString = false;
-    } else if (char === '"') inString = true;
-    else if (char === "{" || char === "[") {
-      if (++depth > limit) return i2;
-    } else if (char === "}" || char === "]") depth--;
+  for (let token = scanner.scan(); token !== EOF; token = scanner.scan()) {
+    if (token === OPEN_BRACE || token === OPEN_BRACKET) {
+      if (++depth > limit) return scanner.getTokenOffset();
+    } else if (token === CLOSE_BRACE || token === CLOSE_BRACKET) {
+      depth--;
+    }
   }
   return void 0;
 }
+var OPEN_BRACE = 1;
+var CLOSE_BRACE = 2;
+var OPEN_BRACKET = 3;
+var CLOSE_BRACKET = 4;
+var EOF = 17;
 function nodeAt(root, path13) {
   let node = root;
   for (const segment of path13) {
@@ -27785,7 +27796,13 @@ var NONBLOCK = constants3.O_NONBLOCK;
 async function readConfigFile(file, signal) {
   const read = await readBounded(file, signal);
   if (typeof read !== "string") return { ok: false, rule: read.rule };
-  const parsed = parseJson(read);
+  let parsed;
+  try {
+    parsed = parseJson(read);
+  } catch (error2) {
+    const why = error2 instanceof RangeError ? "nested too deeply" : "error";
+    return { ok: false, rule: `invalid JSON: could not be parsed (${why})` };
+  }
   if (!parsed.ok) {
     return {
       ok: false,
@@ -35374,16 +35391,12 @@ function ownershipRefusal(name, remote, settings2) {
   }
   const owner = foreignOwner(remote.marker, settings2.repository);
   if (!owner) return void 0;
-  const repository = shownOwner(owner.repository);
-  const id = owner.repositoryId ? ` (id ${shownOwner(owner.repositoryId)})` : "";
+  const repository = owner.repository;
+  const id = owner.repositoryId ? ` (id ${owner.repositoryId})` : "";
   return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
 }
 function hasUnreadableMarker(remote) {
   return Boolean(remote.environment[MARKER_VARIABLE]) && remote.marker === void 0;
-}
-function shownOwner(text) {
-  const line = forLog(text);
-  return line.length > 100 ? `${line.slice(0, 99)}\u2026` : line;
 }
 function mayAdopt(name, adopt) {
   return adopt.length > 0 && createTaskFilter(adopt).matches(name);
@@ -36299,7 +36312,9 @@ function listedFunction(fn, rawMarker, serverUrl) {
   const run2 = valid && marker.run;
   return {
     ...fn,
-    repository: valid ? marker.repository : cut(forLog(marker.repository)),
+    // As the marker holds it: escaped and cut where printed, once redacted
+    // (a cut here could split a secret and so hide it from the redaction).
+    repository: marker.repository,
     ...marker.commit ? { commit: marker.commit } : {},
     ...marker.at ? { deployedAt: marker.at } : {},
     ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
@@ -36319,9 +36334,6 @@ function serverOrigin(value) {
   } catch {
   }
   return "https://github.com";
-}
-function cut(text) {
-  return text.length > 100 ? `${text.slice(0, 99)}\u2026` : text;
 }
 
 // src/commands.ts
@@ -36411,7 +36423,12 @@ async function runPipeline(readSettings, io) {
     settings2 = readSettings();
     Object.assign(report, describeRun(settings2));
     report.warnings.push(...settings2.warnings);
-    await runCommand(settings2, io, report, failures);
+    await runCommand(
+      settings2,
+      hostWatched(io, settings2, report),
+      report,
+      failures
+    );
   } catch (error2) {
     recordFailure(failures, error2, failedTitle(report.command));
   }
@@ -36422,6 +36439,15 @@ async function runPipeline(readSettings, io) {
     });
   }
   return { report, failures, settings: settings2 };
+}
+function hostWatched(io, settings2, report) {
+  return {
+    ...io,
+    mask: (secret) => {
+      if (secret === settings2.host) report.host = void 0;
+      io.mask(secret);
+    }
+  };
 }
 function failedTitle(command) {
   if (command === "list") return "List failed";
@@ -36449,10 +36475,12 @@ function recordFailure(failures, error2, title) {
 }
 function problemFailure(problem) {
   const title = problem.field === "build-command" ? "Build failed" : problem.file || problem.config || problem.task ? "Invalid task config" : "Invalid input";
+  const detail = problem.logDetail ? `; ${problem.logDetail}` : "";
   return {
     text: formatProblem(problem),
+    logText: detail ? `${formatProblem(problem)}${detail}` : void 0,
     title,
-    annotation: problem.file ? [problem.field, problem.rule].filter(Boolean).join(": ") : void 0,
+    annotation: problem.file ? `${[problem.field, problem.rule].filter(Boolean).join(": ")}${detail}` : void 0,
     file: problem.file,
     line: problem.line,
     column: problem.column
@@ -36574,6 +36602,7 @@ async function publish(raw, rawFailures, comment, log) {
   const failures = rawFailures.map((failure) => ({
     ...failure,
     text: redact(failure.text),
+    logText: failure.logText && redact(failure.logText),
     annotation: failure.annotation && redact(failure.annotation)
   }));
   const redacted = {
@@ -36629,12 +36658,16 @@ function redactResult(result, redact) {
 }
 function annotate(report, failures, log) {
   log.info("Errors:");
-  for (const failure of failures) log.info(`  ${failure.text}`);
+  for (const failure of failures) {
+    log.info(`  ${failure.logText ?? failure.text}`);
+  }
   const shown2 = failures.slice(0, MAX_ANNOTATIONS);
   for (const failure of shown2) {
     const pointable = failure.file !== void 0 && forLog(failure.file) === failure.file;
     error(
-      forLog((pointable ? failure.annotation : void 0) ?? failure.text),
+      forLog(
+        (pointable ? failure.annotation : void 0) ?? failure.logText ?? failure.text
+      ),
       pointable ? {
         title: failure.title,
         file: failure.file,

@@ -175,13 +175,15 @@ export async function buildTasks(
     const { code, lastLines } = await run(command, cwd, `build ${task.name}`)
     if (cancelled()) break
     if (code !== 0) {
-      const output = lastLines.length
-        ? `; its last output: ${lastLines.join(' | ')}`
-        : ''
       problems.push({
         file: task.configFile,
         field: 'build-command',
-        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}${output}`,
+        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
+        // The build's output may hold a value of the step's environment
+        // that only the runner knows to mask: the log and annotations only.
+        logDetail: lastLines.length
+          ? `its last output: ${lastLines.join(' | ')}`
+          : undefined,
         task: task.name
       })
       continue

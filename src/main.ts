@@ -116,6 +116,7 @@ async function publish(
   const failures = rawFailures.map(failure => ({
     ...failure,
     text: redact(failure.text),
+    logText: failure.logText && redact(failure.logText),
     annotation: failure.annotation && redact(failure.annotation)
   }))
   const redacted: RunReport = {
@@ -186,7 +187,9 @@ function redactResult(
 function annotate(report: RunReport, failures: Failure[], log: Log): void {
   // The log's own list, as the summary has it (plain lines, not annotations).
   log.info('Errors:')
-  for (const failure of failures) log.info(`  ${failure.text}`)
+  for (const failure of failures) {
+    log.info(`  ${failure.logText ?? failure.text}`)
+  }
   const shown = failures.slice(0, MAX_ANNOTATIONS)
   for (const failure of shown) {
     // `file` is a property the runner prints as it is: a name that needs
@@ -194,7 +197,11 @@ function annotate(report: RunReport, failures: Failure[], log: Log): void {
     const pointable =
       failure.file !== undefined && forLog(failure.file) === failure.file
     core.error(
-      forLog((pointable ? failure.annotation : undefined) ?? failure.text),
+      forLog(
+        (pointable ? failure.annotation : undefined) ??
+          failure.logText ??
+          failure.text
+      ),
       pointable
         ? {
             title: failure.title,

@@ -24,6 +24,8 @@ export type FailureTitle =
 /** One problem of the run: one line in the summary, one annotation. */
 export interface Failure {
   text: string
+  /** The log's and annotation's fuller text (`ConfigProblem.logDetail` added). */
+  logText?: string
   title: FailureTitle
   /** The annotation's own words, when it points at a file. */
   annotation?: string
@@ -55,7 +57,12 @@ export async function runPipeline(
     settings = readSettings()
     Object.assign(report, describeRun(settings))
     report.warnings.push(...settings.warnings)
-    await runCommand(settings, io, report, failures)
+    await runCommand(
+      settings,
+      hostWatched(io, settings, report),
+      report,
+      failures
+    )
   } catch (error) {
     recordFailure(failures, error, failedTitle(report.command))
   }
@@ -67,6 +74,20 @@ export async function runPipeline(
     })
   }
   return { report, failures, settings }
+}
+
+/**
+ * The report names the host only while it is no secret: `$API_HOST` hands
+ * it to a function, and every substituted value is masked (SPEC section 8).
+ */
+function hostWatched(io: RunIo, settings: Settings, report: RunReport): RunIo {
+  return {
+    ...io,
+    mask: secret => {
+      if (secret === settings.host) report.host = undefined
+      io.mask(secret)
+    }
+  }
 }
 
 function failedTitle(command: RunReport['command']): FailureTitle {
@@ -109,11 +130,13 @@ function problemFailure(problem: ConfigProblem): Failure {
       : problem.file || problem.config || problem.task
         ? 'Invalid task config'
         : 'Invalid input'
+  const detail = problem.logDetail ? `; ${problem.logDetail}` : ''
   return {
     text: formatProblem(problem),
+    logText: detail ? `${formatProblem(problem)}${detail}` : undefined,
     title,
     annotation: problem.file
-      ? [problem.field, problem.rule].filter(Boolean).join(': ')
+      ? `${[problem.field, problem.rule].filter(Boolean).join(': ')}${detail}`
       : undefined,
     file: problem.file,
     line: problem.line,

@@ -94,6 +94,11 @@ export interface ConfigProblem {
   rule: string
   /** Task name, when known. */
   task?: string
+  /**
+   * Words for the log and annotations only, which the runner masks: never
+   * in the summary, the comment or an output (a failed build's last output).
+   */
+  logDetail?: string
   /** The config file a problem with an input concerns (its `file` stays unset). */
   config?: string
 }

@@ -10,6 +10,14 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { closestName } from '../src/config/schema-wording.js'
+import { createScanner } from 'jsonc-parser'
+import {
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  EOF,
+  OPEN_BRACE,
+  OPEN_BRACKET
+} from '../src/config/json-locations.js'
 import {
   loadTaskConfigs,
   taskFromInputs,
@@ -553,6 +561,34 @@ describe('loadTaskConfigs: malformed JSON', () => {
       )
     }
   )
+
+  it.each([
+    ['a comment holding a quote', '{"x": [/*"*/ BRACKETS /*"*/]}'],
+    ['a line comment', '{"x": // "\n BRACKETS }'],
+    ['brackets in a string, then real ones', '{"d": "[[[[\\"", "x": BRACKETS}']
+  ])(
+    'counts nesting as the parser reads it, past %s',
+    async (_label, template) => {
+      const deep = `${'['.repeat(200)}${']'.repeat(200)}`
+      const found = await writeConfig(FILE, template.replace('BRACKETS', deep))
+      const rules = (await load([found])).problems.map(p => p.rule)
+      expect(rules.some(rule => rule.includes('nested deeper than 64'))).toBe(
+        true
+      )
+    }
+  )
+
+  it("names jsonc-parser's token kinds as its SyntaxKind does", () => {
+    const scanner = createScanner('{[]}', false)
+    const tokens = Array.from({ length: 5 }, () => scanner.scan())
+    expect(tokens).toEqual([
+      OPEN_BRACE,
+      OPEN_BRACKET,
+      CLOSE_BRACKET,
+      CLOSE_BRACE,
+      EOF
+    ])
+  })
 
   it('accepts a byte-order mark', async () => {
     const found = await writeConfig(FILE, `\uFEFF${JSON.stringify(BASE)}`)

@@ -3,6 +3,7 @@ import { markerToWrite, ownershipRefusal } from '../src/plan/remote.js'
 import { planTask, type RemoteFunction } from '../src/plan/decide.js'
 import { encodeMarker, withMarker, type Marker } from '../src/plan/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
+import { forLog, markdownCodeCut } from '../src/safe-text.js'
 
 const self = { repository: { id: '42', name: 'org/b' } }
 
@@ -113,19 +114,21 @@ describe('ownership before any write', () => {
     )
   })
 
-  it('escapes an owner name that could form a workflow command', () => {
+  it('names an owner as the marker holds it: the log and Markdown escape it where they print it', () => {
     const refusal = ownershipRefusal(
       'report',
       remoteMarked({ repository: 'org/a\n::add-mask::done' }),
       { ...self, adopt: [] }
     )
-    expect(refusal).not.toContain('\n')
-    expect(refusal).toContain('org/a\\n::add-mask::done')
+    expect(refusal).toContain('org/a\n::add-mask::done')
+    expect(forLog(refusal ?? '')).not.toContain('\n')
   })
 })
 
 describe('a hostile marker', () => {
-  it('cuts a huge owner name from a hostile marker', () => {
+  it('keeps a huge owner name whole: cut only where printed, once redacted', () => {
+    // A cut here could split a secret the marker holds, and the redaction
+    // would then miss the part left.
     const refusal = ownershipRefusal(
       'report',
       remoteMarked({
@@ -134,7 +137,8 @@ describe('a hostile marker', () => {
       }),
       { ...self, adopt: [] }
     )
-    expect(refusal?.length).toBeLessThan(600)
+    expect(refusal).toContain('x'.repeat(3000))
+    expect(markdownCodeCut(refusal ?? '')).toMatch(/… \(\d+ more characters\)/)
   })
 })
 

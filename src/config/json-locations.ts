@@ -2,6 +2,7 @@
 // value (by a JSON path) can be reported at its line and column.
 
 import {
+  createScanner,
   parseTree,
   printParseErrorCode,
   type Node,
@@ -91,25 +92,36 @@ export function parseJson(source: string): ParseOutcome {
 }
 
 /**
- * The offset of the first `{` or `[` nested deeper than `limit`, or
- * undefined; one pass, no recursion, strings skipped. Invalid JSON is left
- * to the parser.
+ * Where `text` first nests objects and arrays deeper than `limit`, without
+ * recursion: read with the parser's own tokenizer, so a comment or a string
+ * is skipped exactly as the parser skips it (a `"` inside a comment must not
+ * hide brackets the parser would then recurse into).
  */
 export function tooDeepAt(text: string, limit: number): number | undefined {
+  const scanner = createScanner(text, false)
   let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]
-    if (inString) {
-      if (char === '\\') i++
-      else if (char === '"') inString = false
-    } else if (char === '"') inString = true
-    else if (char === '{' || char === '[') {
-      if (++depth > limit) return i
-    } else if (char === '}' || char === ']') depth--
+  // Plain numbers: the const enum cannot be imported (below).
+  for (
+    let token: number = scanner.scan();
+    token !== EOF;
+    token = scanner.scan()
+  ) {
+    if (token === OPEN_BRACE || token === OPEN_BRACKET) {
+      if (++depth > limit) return scanner.getTokenOffset()
+    } else if (token === CLOSE_BRACE || token === CLOSE_BRACKET) {
+      depth--
+    }
   }
   return undefined
 }
+
+// jsonc-parser's SyntaxKind values: a `const enum` in its types, which
+// verbatimModuleSyntax cannot import, so named here (tested against it).
+export const OPEN_BRACE = 1
+export const CLOSE_BRACE = 2
+export const OPEN_BRACKET = 3
+export const CLOSE_BRACKET = 4
+export const EOF = 17
 
 /** The deepest existing node along `path`. */
 function nodeAt(root: Node, path: JsonPath): Node {

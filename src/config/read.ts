@@ -42,7 +42,14 @@ export async function readConfigFile(
 ): Promise<ConfigRead> {
   const read = await readBounded(file, signal)
   if (typeof read !== 'string') return { ok: false, rule: read.rule }
-  const parsed = parseJson(read)
+  let parsed: ReturnType<typeof parseJson>
+  try {
+    parsed = parseJson(read)
+  } catch (error) {
+    // A backstop: whatever the text, its own task fails, never the run.
+    const why = error instanceof RangeError ? 'nested too deeply' : 'error'
+    return { ok: false, rule: `invalid JSON: could not be parsed (${why})` }
+  }
   if (!parsed.ok) {
     return {
       ok: false,

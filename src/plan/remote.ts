@@ -8,7 +8,6 @@ import {
 } from './marker.js'
 import { createTaskFilter } from '../config/task-filter.js'
 import { MARKER_VARIABLE } from '../task.js'
-import { forLog } from '../safe-text.js'
 import {
   followingDeployer,
   planTask,
@@ -207,9 +206,10 @@ export function ownershipRefusal(
   const owner = foreignOwner(remote.marker, settings.repository)
   if (!owner) return undefined
   // The marker is an API answer: anyone with write access to the function
-  // could have put anything in it.
-  const repository = shownOwner(owner.repository)
-  const id = owner.repositoryId ? ` (id ${shownOwner(owner.repositoryId)})` : ''
+  // could have put anything in it. Escaped and cut where printed, once
+  // redacted: a cut here could split a secret and hide it from redaction.
+  const repository = owner.repository
+  const id = owner.repositoryId ? ` (id ${owner.repositoryId})` : ''
   return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`
 }
 
@@ -222,15 +222,6 @@ function hasUnreadableMarker(remote: RemoteFunction): boolean {
   return (
     Boolean(remote.environment[MARKER_VARIABLE]) && remote.marker === undefined
   )
-}
-
-/**
- * A marker's repository, one safe line and short: a marker may hold up to
- * the API's 4 KiB of anything, and the message names it twice per task.
- */
-function shownOwner(text: string): string {
-  const line = forLog(text)
-  return line.length > 100 ? `${line.slice(0, 99)}…` : line
 }
 
 /** The `adopt` input selects nothing when empty (unlike `tasks`). */

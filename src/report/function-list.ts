@@ -4,7 +4,6 @@
 import { MARKER_VARIABLE } from '../task.js'
 import { readMarker } from '../plan/marker.js'
 import { driftOf, type Drift } from '../plan/drift.js'
-import { forLog } from '../safe-text.js'
 import type { RemoteFunctionSummary } from '../exh/types.js'
 
 /** One entry of the `functions` output; absent fields are left out. */
@@ -40,7 +39,9 @@ export function listedFunction(
   const run = valid && marker.run
   return {
     ...fn,
-    repository: valid ? marker.repository : cut(forLog(marker.repository)),
+    // As the marker holds it: escaped and cut where printed, once redacted
+    // (a cut here could split a secret and so hide it from the redaction).
+    repository: marker.repository,
     ...(marker.commit ? { commit: marker.commit } : {}),
     ...(marker.at ? { deployedAt: marker.at } : {}),
     ...(run
@@ -77,8 +78,4 @@ export function serverOrigin(value: string | undefined): string {
     // not a URL: the default
   }
   return 'https://github.com'
-}
-
-function cut(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 99)}…` : text
 }

@@ -15,7 +15,8 @@ export type NameRefs = Readonly<Record<string, string>>
 
 /**
  * Every free text of the report through `change`: the errors and warnings,
- * and each task's name, error and before → after.
+ * each task's name, error and before → after, each listed function's
+ * description and owner.
  */
 function mapTexts(
   report: RunReport,
@@ -36,7 +37,13 @@ function mapTexts(
       }))
     })),
     errors: report.errors.map(change),
-    warnings: report.warnings.map(change)
+    warnings: report.warnings.map(change),
+    // command list: descriptions and markers are the API's free text.
+    functions: report.functions?.map(fn => ({
+      ...fn,
+      description: maybe(fn.description),
+      repository: maybe(fn.repository)
+    }))
   }
 }
 

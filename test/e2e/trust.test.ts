@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { MARKER_VARIABLE } from '../../src/task.js'
 import { startFakeExh } from '../fake-exh/index.js'
 import { startFakeGitHub } from '../support/fake-github.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
@@ -527,5 +528,85 @@ describe('the host in a function’s own error', () => {
     ])
     expect.soft(JSON.stringify(run.outputs)).not.toContain(host)
     expect(gh.comments.map(c => c.body).join('\n')).not.toContain(host)
+  })
+})
+
+// A marker is the API's free text: anyone who may update a function writes it.
+describe('command: list, a marker whose repository is no owner/name', () => {
+  it('never prints the start of a secret the action holds (cut only after redaction)', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace()
+    // Anyone who may update a function writes its marker: here a
+    // repository that is no `owner/name`, with a held secret at 90.
+    const secret = fake.admin.tokenSecret
+    const repository = `${'x '.repeat(45)}${secret}`
+    fake.seedFunction({
+      name: 'alpha',
+      description: 'First',
+      environmentVariables: {
+        [MARKER_VARIABLE]: {
+          value: JSON.stringify({
+            v: 2,
+            fingerprint: 'f',
+            repository,
+            scope: 'tasks'
+          })
+        }
+      }
+    })
+    const run = await syncWith(fake, ws.dir, { command: 'list' })
+    expect(run.exitCode, run.log).toBe(0)
+    const start = secret.slice(0, 9)
+    const channels = {
+      log: run.stdout.replace(/^::add-mask::.*$/gm, ''),
+      functions: run.outputs.functions ?? '',
+      summary: run.summary
+    }
+    for (const [channel, text] of Object.entries(channels)) {
+      expect(text, channel).not.toContain(start)
+    }
+  })
+
+  it('leaves the host out of the functions output, as every output does (SPEC section 3)', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace()
+    const host = new URL(fake.url).host
+    fake.seedFunction({ name: 'alpha', description: `Calls ${fake.url}/files` })
+    const run = await syncWith(fake, ws.dir, { command: 'list' })
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.outputs.functions).toContain('alpha')
+    expect(run.outputs.functions).not.toContain(host)
+  })
+})
+
+describe("sync: another owner's marker, quoted in the refusal", () => {
+  it('never shows the start of a secret the action holds (the owner is cut only after redaction)', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/a/task-config.json': taskConfig('a'),
+      'tasks/a/build/index.js': 'x'
+    })
+    const secret = fake.admin.tokenSecret
+    fake.seedFunction({
+      name: 'a',
+      environmentVariables: {
+        [MARKER_VARIABLE]: {
+          value: JSON.stringify({
+            v: 2,
+            fingerprint: 'f',
+            repository: `${'x '.repeat(45)}${secret}`,
+            scope: 'tasks'
+          })
+        }
+      }
+    })
+    const run = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      'dry-run': 'true'
+    })
+    expect(run.result[0]?.status, run.log).toBe('failed')
+    const start = secret.slice(0, 9)
+    expect(run.summary).not.toContain(start)
+    expect(run.outputs.result).not.toContain(start)
   })
 })

@@ -115,3 +115,30 @@ describe('bounded input', () => {
     expect(run.summary).toContain('the run was cancelled')
   })
 })
+
+describe('bounded input: the depth check and the parser see the same tokens', () => {
+  // tooDeepAt reads `"` inside a comment as the start of a string and skips
+  // the nesting after it; jsonc-parser reads the comment as a comment (an
+  // error it recovers from) and recurses 100,000 deep.
+  const DEEP = 'tasks/deep/task-config.json'
+  const n = 100_000
+  const hidden = `{"name": "deep", "x": [/*"*/${'['.repeat(n)}${']'.repeat(n)}/*"*/]}`
+
+  it('fails a config whose nesting a comment hides on its own task, naming its file; the others are reported', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      prefixed({ ...twoTasks(), [DEEP]: hidden })
+    )
+    const run = await runInProcess({
+      workspace: ws.path(REPO),
+      inputs: credentialInputs(fake)
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors).not.toContain('Maximum call stack size exceeded')
+    expect(run.errors).toContain(DEEP)
+    expect(run.result.map(r => [r.config, r.status])).toContainEqual([
+      A,
+      'skipped'
+    ])
+  })
+})

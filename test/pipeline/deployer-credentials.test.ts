@@ -223,3 +223,28 @@ describe('$API_* environment values are the deploying credentials', () => {
     )
   })
 })
+
+describe('$API_HOST and the summary’s host line', () => {
+  it('shows no value it masked: the host given bare (SPEC section 2’s form) is masked by $API_HOST, then printed by the summary', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/b/task-config.json': taskConfig('b', {
+        environment: { API_HOST: '$API_HOST' }
+      }),
+      'tasks/b/build/index.js': 'x'
+    })
+    // A bare host (no scheme), as the README's workflows give one; the
+    // token check fails at once (nothing listens), after substitution.
+    const run = await runInProcess({
+      workspace: ws.dir,
+      inputs: {
+        ...credentialInputs(fake),
+        host: 'localhost:1',
+        'dry-run': 'true',
+        'request-timeout': '1'
+      }
+    })
+    expect(run.masked).toContain('localhost:1')
+    expect(run.summary).not.toContain('localhost:1')
+  })
+})
