@@ -58,4 +58,45 @@ describe('verify (bundle)', () => {
     expect(run.stdout).not.toMatch(/^::error::forged/m)
     expect(run.summary).toContain('| Verify |')
   })
+
+  it('reports a mismatch as its first difference; runs unchanged tasks only with verify: all, and nothing in a dry run', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace({
+      'tasks/differs/task-config.json': taskConfig('differs'),
+      'tasks/differs/task-verify.json': JSON.stringify({
+        expect: { result: { ok: true, count: 2 } }
+      }),
+      'tasks/differs/build/index.js':
+        'exports.handler = async () => ({ ok: true, count: 3 })\n'
+    })
+    const executed = () =>
+      fake.requests.filter(r => r.path.endsWith('/execute')).length
+    const first = await syncWith(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true'
+    })
+    expect(first.exitCode, first.log).toBe(1)
+    expect(first.result[0]?.error).toBe(
+      'verify: result.count: expected 2, got 3 (the function stays deployed)'
+    )
+    expect(executed()).toBe(1)
+    // Unchanged now: `true` leaves it alone, a dry run executes nothing.
+    for (const inputs of [
+      { verify: 'true' },
+      { verify: 'all', 'dry-run': 'true' }
+    ]) {
+      const again = await syncWith(fake, ws.dir, { path: 'tasks', ...inputs })
+      expect(again.exitCode, again.log).toBe(0)
+      expect(again.result[0]).not.toHaveProperty('verified')
+    }
+    expect(executed()).toBe(1)
+    const all = await syncWith(fake, ws.dir, { path: 'tasks', verify: 'all' })
+    expect(all.result[0]).toMatchObject({
+      action: 'unchanged',
+      status: 'failed',
+      verified: false,
+      error: 'verify: result.count: expected 2, got 3'
+    })
+    expect(executed()).toBe(2)
+  })
 })
