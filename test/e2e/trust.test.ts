@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { MARKER_VARIABLE } from '../../src/task.js'
 import { startFakeExh } from '../fake-exh/index.js'
 import { startFakeGitHub } from '../support/fake-github.js'
-import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import {
+  makeWorkspace,
+  taskConfig,
+  verifiedTask
+} from '../support/workspace.js'
 import { runAction } from '../support/run-action.js'
 import {
   expectNowhere,
@@ -427,20 +431,27 @@ describe('a verify error longer than a cell, holding a secret', () => {
   it('leaks no part of a secret the function returns or throws', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
-      'tasks/thrown/task-config.json': taskConfig('thrown', {
-        environment: { KEY: '$LONG_SECRET' }
-      }),
-      'tasks/thrown/task-verify.json': '{}',
-      'tasks/thrown/build/index.js':
+      ...verifiedTask(
+        'thrown',
         "exports.handler = async () => { throw new Error('x'.repeat(260) + process.env.KEY) }\n",
-      'tasks/returned/task-config.json': taskConfig('returned', {
-        environment: { KEY: '$LONG_SECRET' }
-      }),
-      'tasks/returned/task-verify.json': JSON.stringify({
-        expect: { result: { key: 'expected' } }
-      }),
-      'tasks/returned/build/index.js':
-        'exports.handler = async () => ({ key: process.env.KEY })\n'
+        {
+          config: {
+            environment: { KEY: '$LONG_SECRET' }
+          }
+        }
+      ),
+      ...verifiedTask(
+        'returned',
+        'exports.handler = async () => ({ key: process.env.KEY })\n',
+        {
+          verify: JSON.stringify({
+            expect: { result: { key: 'expected' } }
+          }),
+          config: {
+            environment: { KEY: '$LONG_SECRET' }
+          }
+        }
+      )
     })
     const run = await syncWith(
       fake,
@@ -504,12 +515,15 @@ describe('the host in a function’s own error', () => {
     const host = new URL(fake.url).host
     await using ws = await makeWorkspace({
       // executionCredentials hands the function API_HOST, as the CLI does.
-      'tasks/a/task-config.json': taskConfig('a', {
-        executionCredentials: { permissions: [] }
-      }),
-      'tasks/a/task-verify.json': '{}',
-      'tasks/a/build/index.js':
-        "exports.handler = async () => { throw new Error('getaddrinfo ENOTFOUND ' + new URL(process.env.API_HOST).host) }\n"
+      ...verifiedTask(
+        'a',
+        "exports.handler = async () => { throw new Error('getaddrinfo ENOTFOUND ' + new URL(process.env.API_HOST).host) }\n",
+        {
+          config: {
+            executionCredentials: { permissions: [] }
+          }
+        }
+      )
     })
     // A deploy to staging from a pull request, with its plan as a comment.
     const run = await syncWith(

@@ -2,7 +2,11 @@
 // log lines (escaped and redacted), the result entries and the exit code.
 import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
-import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import {
+  makeWorkspace,
+  taskConfig,
+  verifiedTask
+} from '../support/workspace.js'
 import { syncWith } from './harness.js'
 
 describe('verify (bundle)', () => {
@@ -20,13 +24,16 @@ describe('verify (bundle)', () => {
         "const pad = require('left-pad')",
         'exports.handler = async () => pad("x", 3)'
       ].join('\n'),
-      'tasks/good/task-config.json': taskConfig('good'),
-      'tasks/good/task-verify.json': JSON.stringify({
-        data: { n: 1 },
-        expect: { result: { n: 1 } }
-      }),
-      'tasks/good/build/index.js':
-        'exports.handler = async task => ({ n: task.data.n })\n'
+      ...verifiedTask(
+        'good',
+        'exports.handler = async task => ({ n: task.data.n })\n',
+        {
+          verify: JSON.stringify({
+            data: { n: 1 },
+            expect: { result: { n: 1 } }
+          })
+        }
+      )
     })
     const run = await syncWith(
       fake,
@@ -62,12 +69,15 @@ describe('verify (bundle)', () => {
   it('reports a mismatch as its first difference; runs unchanged tasks only with verify: all, and nothing in a dry run', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
-      'tasks/differs/task-config.json': taskConfig('differs'),
-      'tasks/differs/task-verify.json': JSON.stringify({
-        expect: { result: { ok: true, count: 2 } }
-      }),
-      'tasks/differs/build/index.js':
-        'exports.handler = async () => ({ ok: true, count: 3 })\n'
+      ...verifiedTask(
+        'differs',
+        'exports.handler = async () => ({ ok: true, count: 3 })\n',
+        {
+          verify: JSON.stringify({
+            expect: { result: { ok: true, count: 2 } }
+          })
+        }
+      )
     })
     const executed = () =>
       fake.requests.filter(r => r.path.endsWith('/execute')).length
@@ -81,10 +91,11 @@ describe('verify (bundle)', () => {
     )
     expect(executed()).toBe(1)
     // Unchanged now: `true` leaves it alone, a dry run executes nothing.
-    for (const inputs of [
+    const quiet: Record<string, string>[] = [
       { verify: 'true' },
       { verify: 'all', 'dry-run': 'true' }
-    ]) {
+    ]
+    for (const inputs of quiet) {
       const again = await syncWith(fake, ws.dir, { path: 'tasks', ...inputs })
       expect(again.exitCode, again.log).toBe(0)
       expect(again.result[0]).not.toHaveProperty('verified')

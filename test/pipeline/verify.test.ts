@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
-import { makeWorkspace, taskConfig } from '../support/workspace.js'
+import {
+  makeWorkspace,
+  taskConfig,
+  verifiedTask
+} from '../support/workspace.js'
 import { syncInProcess } from '../support/in-process.js'
 import { MAX_CONFIG_BYTES } from '../../src/task.js'
 
@@ -21,14 +25,14 @@ function tasks() {
     'tasks/good/task-verify.json': expectOk,
     'tasks/good/build/index.js':
       "exports.handler = async task => { console.log('n is', task.data.n); return { ok: task.data.n === 2, extra: 1 } }\n",
-    'tasks/throws/task-config.json': taskConfig('throws'),
-    'tasks/throws/task-verify.json': '{}',
-    'tasks/throws/build/index.js':
-      "exports.handler = async () => { console.log('starting'); throw new Error('database unreachable') }\n",
-    'tasks/missing/task-config.json': taskConfig('missing'),
-    'tasks/missing/task-verify.json': '{}',
-    'tasks/missing/build/index.js':
-      "const pad = require('left-pad')\nexports.handler = async () => pad('x', 3)\n",
+    ...verifiedTask(
+      'throws',
+      "exports.handler = async () => { console.log('starting'); throw new Error('database unreachable') }\n"
+    ),
+    ...verifiedTask(
+      'missing',
+      "const pad = require('left-pad')\nexports.handler = async () => pad('x', 3)\n"
+    ),
     'tasks/differs/task-config.json': taskConfig('differs'),
     'tasks/differs/task-verify.json': expectOk,
     'tasks/differs/build/index.js':
@@ -109,9 +113,7 @@ describe('verify (in-process, the fake executes the handlers)', () => {
   it('executes unchanged tasks only with verify: all, and nothing in a dry run', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
-      'tasks/good/task-config.json': taskConfig('good'),
-      'tasks/good/task-verify.json': '{}',
-      'tasks/good/build/index.js': 'exports.handler = async () => ({})\n'
+      ...verifiedTask('good', 'exports.handler = async () => ({})\n')
     })
     const first = await syncInProcess(fake, ws.dir, { path: 'tasks' })
     expect(first.exitCode, first.log).toBe(0)
@@ -145,9 +147,7 @@ describe('verify (in-process, the fake executes the handlers)', () => {
   it('honours a cancel during an execution, and never retries it', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
-      'tasks/slow/task-config.json': taskConfig('slow'),
-      'tasks/slow/task-verify.json': '{}',
-      'tasks/slow/build/index.js': 'exports.handler = async () => 1\n'
+      ...verifiedTask('slow', 'exports.handler = async () => 1\n')
     })
     // The execution's rule is used up once it is in flight.
     fake.fault({ method: 'POST', path: /\/execute$/, delayMs: 30_000 })
@@ -169,9 +169,9 @@ describe('verify (in-process, the fake executes the handlers)', () => {
   it('gives an execution its timeLimit on top of request-timeout', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
-      'tasks/runs/task-config.json': taskConfig('runs', { timeLimit: 5 }),
-      'tasks/runs/task-verify.json': '{}',
-      'tasks/runs/build/index.js': 'exports.handler = async () => 1\n'
+      ...verifiedTask('runs', 'exports.handler = async () => 1\n', {
+        config: { timeLimit: 5 }
+      })
     })
     // Longer than request-timeout, well within timeLimit + request-timeout.
     fake.fault({ method: 'POST', path: /\/execute$/, delayMs: 1100 })
@@ -186,9 +186,7 @@ describe('verify (in-process, the fake executes the handlers)', () => {
   it('does not retry an execution whose answer was lost', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
-      'tasks/once/task-config.json': taskConfig('once'),
-      'tasks/once/task-verify.json': '{}',
-      'tasks/once/build/index.js': 'exports.handler = async () => 1\n'
+      ...verifiedTask('once', 'exports.handler = async () => 1\n')
     })
     fake.fault({ method: 'POST', path: /\/execute$/, drop: 'after' })
     const run = await syncInProcess(fake, ws.dir, {
@@ -234,12 +232,12 @@ describe('verify (in-process, the fake executes the handlers)', () => {
   it('fails validation before any write: an unknown property in task-verify.json, a timeLimit over 30 s; with verify: false it is not read', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
-      'tasks/a/task-config.json': taskConfig('a'),
-      'tasks/a/task-verify.json': '{ "data": {}, "expected": {} }',
-      'tasks/a/build/index.js': 'exports.handler = async () => 1\n',
-      'tasks/b/task-config.json': taskConfig('b', { timeLimit: 60 }),
-      'tasks/b/task-verify.json': '{}',
-      'tasks/b/build/index.js': 'exports.handler = async () => 1\n'
+      ...verifiedTask('a', 'exports.handler = async () => 1\n', {
+        verify: '{ "data": {}, "expected": {} }'
+      }),
+      ...verifiedTask('b', 'exports.handler = async () => 1\n', {
+        config: { timeLimit: 60 }
+      })
     })
     const runs: Record<string, string>[] = [
       { verify: 'true' },
@@ -270,9 +268,7 @@ describe('verify: the way back', () => {
   it('names the commit of the deploy a failed update replaced, to redeploy', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
-      'tasks/good/task-config.json': taskConfig('good'),
-      'tasks/good/task-verify.json': '{}',
-      'tasks/good/build/index.js': 'exports.handler = async () => 1\n'
+      ...verifiedTask('good', 'exports.handler = async () => 1\n')
     })
     const previous = 'abcdef1234567890abcdef1234567890abcdef12'
     const first = await syncInProcess(
@@ -372,9 +368,7 @@ describe('verify and the timeLimit the function keeps', () => {
     // timeLimit leaves it alone, as the CLI does.
     fake.seedFunction({ name: 'a', timeLimit: 60 })
     await using ws = await makeWorkspace({
-      'tasks/a/task-config.json': taskConfig('a'),
-      'tasks/a/task-verify.json': '{}',
-      'tasks/a/build/index.js': 'exports.handler = async () => ({})\n'
+      ...verifiedTask('a', 'exports.handler = async () => ({})\n')
     })
     for (const dryRun of ['false', 'true']) {
       const run = await syncInProcess(fake, ws.dir, {

@@ -67,3 +67,16 @@ export function taskConfig(
     ) + '\n'
   )
 }
+
+/** A task with a task-verify.json (`{}` unless given) and its handler in build/index.js. */
+export function verifiedTask(
+  name: string,
+  handler: string,
+  options: { verify?: string; config?: Record<string, unknown> } = {}
+): Record<string, string> {
+  return {
+    [`tasks/${name}/task-config.json`]: taskConfig(name, options.config),
+    [`tasks/${name}/task-verify.json`]: options.verify ?? '{}',
+    [`tasks/${name}/build/index.js`]: handler
+  }
+}
