@@ -36023,12 +36023,12 @@ function startListing(settings2, io, tasks2) {
         failed: "listing failed"
       })
     ),
-    // A token is checked, not logged in with (SPEC section 3).
-    (error2) => ({
-      error: error2,
-      failed: settings2.credentials?.kind === "password" ? "login failed" : "credentials rejected"
-    })
+    (error2) => ({ error: error2, failed: connectFailure(settings2, error2) })
   );
+}
+function connectFailure(settings2, error2) {
+  if (settings2.credentials?.kind === "password") return "login failed";
+  return isRefusal(error2) ? "credentials rejected" : "the token could not be checked";
 }
 function certainUpload(settings2, listing) {
   return async (task) => {

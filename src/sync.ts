@@ -29,6 +29,7 @@ import { closeFileWorkers } from './fingerprint/file-workers.js'
 import { applyPlans, printResult } from './apply/apply.js'
 import { relative } from './discover.js'
 import { describeError } from './errors.js'
+import { isRefusal } from './exh/failure.js'
 import { buildTasks, type RunCommand } from './build.js'
 import { findPrunable } from './plan/prune.js'
 import { deleteFunctions } from './apply/delete.js'
@@ -248,7 +249,7 @@ type Listing = Promise<
   | { client: ExhClient; names: string[]; reads: RemoteReads }
   | {
       error: unknown
-      failed: 'login failed' | 'credentials rejected' | 'listing failed'
+      failed: ConnectFailure | 'listing failed'
     }
 >
 
@@ -276,15 +277,23 @@ function startListing(
           failed: 'listing failed' as const
         })
       ),
-    // A token is checked, not logged in with (SPEC section 3).
-    (error: unknown) => ({
-      error,
-      failed:
-        settings.credentials?.kind === 'password'
-          ? ('login failed' as const)
-          : ('credentials rejected' as const)
-    })
+    (error: unknown) => ({ error, failed: connectFailure(settings, error) })
   )
+}
+
+type ConnectFailure =
+  'login failed' | 'credentials rejected' | 'the token could not be checked'
+
+/**
+ * SPEC section 3's reason: a password login failed; a token is checked, not
+ * logged in with, and it is `rejected` only when the API refused it (an
+ * unreachable host or a 5xx says nothing about the token).
+ */
+function connectFailure(settings: Settings, error: unknown): ConnectFailure {
+  if (settings.credentials?.kind === 'password') return 'login failed'
+  return isRefusal(error)
+    ? 'credentials rejected'
+    : 'the token could not be checked'
 }
 
 /**

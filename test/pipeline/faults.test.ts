@@ -195,6 +195,18 @@ describe('faults from the API', () => {
     expect(fake.functions.get('steady')?.timeLimit).toBe(60)
   })
 
+  it('says the token could not be checked, not that it was rejected, when the API refuses for another reason', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(tasks({ alpha: {} }))
+    fake.fault({ method: 'GET', path: '/users/v1/me', status: 403 })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(run.exitCode).toBe(1)
+    expect(run.result[0]?.error).toBe(
+      'not started: the token could not be checked'
+    )
+    expect(fake.writeRequests()).toEqual([])
+  })
+
   it.each([
     ['token-secret', 'wrong-token-secret-value'],
     ['token', 'wrong-token-value-0123456789']
