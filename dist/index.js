@@ -28003,7 +28003,7 @@ async function codeFolderBelow(file, config) {
 function unreadableWarnings(unreadable, codeFolders, workspace) {
   const used = new Set(codeFolders.map((folder) => path6.resolve(folder)));
   return unreadable.filter(({ folder }) => !used.has(path6.resolve(folder))).map(
-    ({ folder, code }) => `skipped folder ${forLog(relative3(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``
+    ({ folder, code }) => `skipped folder ${relative3(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
   );
 }
 function relative3(workspace, file) {

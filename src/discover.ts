@@ -6,7 +6,6 @@ import { readConfigFile } from './config/read.js'
 import { codeFolderPath } from './config/code-folder.js'
 import { ValidationError } from './errors.js'
 import { isInside, posixRelative } from './paths.js'
-import { forLog } from './safe-text.js'
 
 export const CONFIG_FILE_NAME = 'task-config.json'
 
@@ -258,7 +257,7 @@ export function unreadableWarnings(
     .filter(({ folder }) => !used.has(path.resolve(folder)))
     .map(
       ({ folder, code }) =>
-        `skipped folder ${forLog(relative(workspace, folder))}: it cannot be read (${forLog(code)}); check its permissions, or leave it out of \`path\``
+        `skipped folder ${relative(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
     )
 }
 
