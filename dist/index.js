@@ -25956,7 +25956,8 @@ function totalsLine(report) {
   const failed2 = countStatus(report.results, "failed");
   const skipped = countStatus(report.results, "skipped");
   const seconds2 = `${(report.durationMs / 1e3).toFixed(1)} s`;
-  const host = report.host ? ` on ${markdownCode(report.host)}` : "";
+  const shown2 = report.hostMasked ? void 0 : report.host;
+  const host = shown2 ? ` on ${markdownCode(shown2)}` : "";
   if (report.command === "list") {
     return `${plural(report.functions?.length ?? 0, "function")}${host}.`;
   }
@@ -26314,6 +26315,61 @@ function replaceWord(text, word, by) {
 
 // src/build.ts
 import { spawn } from "node:child_process";
+
+// src/output-tail.ts
+import { StringDecoder } from "node:string_decoder";
+var OutputTail = class {
+  /**
+   * @param count how many non-blank lines to keep
+   * @param longest the longest line kept; a longer one is left out
+   */
+  constructor(count2, longest) {
+    this.count = count2;
+    this.longest = longest;
+  }
+  count;
+  longest;
+  kept = [];
+  /** The last non-blank lines, trimmed, in the order they ended. */
+  lines() {
+    return [...this.kept];
+  }
+  stream() {
+    const decoder = new StringDecoder("utf8");
+    let partial = "";
+    let dropping = false;
+    const take = (text) => {
+      const parts = (partial + text).split("\n");
+      partial = parts.pop() ?? "";
+      for (const line of parts) {
+        if (dropping) dropping = false;
+        else if (line.length <= this.longest) this.keep(line);
+      }
+      if (partial.length > this.longest) {
+        partial = "";
+        dropping = true;
+      }
+    };
+    return {
+      write: (chunk) => {
+        take(decoder.write(chunk));
+      },
+      end: () => {
+        take(decoder.end());
+        if (!dropping) this.keep(partial);
+        partial = "";
+      }
+    };
+  }
+  keep(line) {
+    const text = line.trim();
+    if (!text) return;
+    this.kept.push(text);
+    if (this.kept.length > this.count) this.kept.shift();
+  }
+};
+
+// src/build.ts
 import * as path5 from "node:path";
 
 // src/config/code-folder.ts
@@ -26579,13 +26635,6 @@ function buildEnvironment(env) {
 var KEPT_OUTPUT = 4096;
 var QUOTED_LINES = 3;
 var OUTPUT_GRACE_MS = 500;
-function wholeLines(window2) {
-  const end = window2.indexOf("\n");
-  return end < 0 ? "" : window2.slice(end + 1);
-}
-function lastLines(output, count2 = QUOTED_LINES) {
-  return output.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).slice(-count2);
-}
 function runShell(command, options) {
   return new Promise((resolve4, reject) => {
     const child = spawn("sh", ["-c", command], {
@@ -26632,17 +26681,19 @@ function runShell(command, options) {
   });
 }
 function passThrough(child) {
-  let kept = "";
-  let cut = false;
-  const keep = (out) => (chunk) => {
-    out.write(chunk);
-    const all = kept + chunk.toString("utf8");
-    cut ||= all.length > KEPT_OUTPUT;
-    kept = all.slice(-KEPT_OUTPUT);
-  };
-  child.stdout.on("data", keep(process.stdout));
-  child.stderr.on("data", keep(process.stderr));
-  return { lastLines: () => lastLines(cut ? wholeLines(kept) : kept) };
+  const tail = new OutputTail(QUOTED_LINES, KEPT_OUTPUT);
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr]
+  ]) {
+    const stream = tail.stream();
+    from.on("data", (chunk) => {
+      to.write(chunk);
+      stream.write(chunk);
+    });
+    from.on("end", stream.end);
+  }
+  return { lastLines: () => tail.lines() };
 }
 function signalNumber(signal) {
   return signal === "SIGKILL" ? 9 : signal === "SIGINT" ? 2 : 15;
@@ -26653,7 +26704,7 @@ async function buildTasks(tasks2, command, workspace, run2, signal) {
   for (const task of tasks2) {
     if (cancelled()) break;
     const cwd = task.configFile ? path5.join(workspace, path5.dirname(task.configFile)) : workspace;
-    const { code, lastLines: lastLines2 } = await run2(command, cwd, `build ${task.name}`);
+    const { code, lastLines } = await run2(command, cwd, `build ${task.name}`);
     if (cancelled()) break;
     if (code !== 0) {
       problems.push({
@@ -26662,7 +26713,7 @@ async function buildTasks(tasks2, command, workspace, run2, signal) {
         rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
         // The build's output may hold a value of the step's environment
         // that only the runner knows to mask: the log and annotations only.
-        logDetail: lastLines2.length ? `its last output: ${lastLines2.join(" | ")}` : void 0,
+        logDetail: lastLines.length ? `its last output: ${lastLines.join(" | ")}` : void 0,
         task: task.name
       });
       continue;
@@ -27714,12 +27765,13 @@ function parseJson(source) {
 }
 function tooDeepAt(text, limit) {
   const scanner = createScanner2(text, false);
-  let depth = 0;
+  const open5 = [];
   for (let token = scanner.scan(); token !== EOF; token = scanner.scan()) {
     if (token === OPEN_BRACE || token === OPEN_BRACKET) {
-      if (++depth > limit) return scanner.getTokenOffset();
-    } else if (token === CLOSE_BRACE || token === CLOSE_BRACKET) {
-      depth--;
+      open5.push(token === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
+      if (open5.length > limit) return scanner.getTokenOffset();
+    } else if (token === open5.at(-1)) {
+      open5.pop();
     }
   }
   return void 0;
@@ -36444,7 +36496,7 @@ function hostWatched(io, settings2, report) {
   return {
     ...io,
     mask: (secret) => {
-      if (secret === settings2.host) report.host = void 0;
+      if (secret === settings2.host) report.hostMasked = true;
       io.mask(secret);
     }
   };

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
+import { OutputTail } from './output-tail.js'
 import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from './task.js'
 import { checkTaskCodeFolder } from './config/code-folder.js'
@@ -41,30 +42,12 @@ export function buildEnvironment(
   )
 }
 
-/** Output kept for the error: enough for a few lines, whatever the build prints. */
+/** The longest line of a build's output an error quotes. */
 const KEPT_OUTPUT = 4096
 /** Lines of it quoted in a failed build's error. */
 const QUOTED_LINES = 3
 /** After the shell exits, how long a process that escaped its group may hold the output open. */
 const OUTPUT_GRACE_MS = 500
-
-/**
- * Output kept from its end, without the line the window starts in: a part
- * of a line may be part of a secret, which redaction would then miss.
- */
-export function wholeLines(window: string): string {
-  const end = window.indexOf('\n')
-  return end < 0 ? '' : window.slice(end + 1)
-}
-
-/** The last non-blank lines of a build's output. */
-export function lastLines(output: string, count = QUOTED_LINES): string[] {
-  return output
-    .split(/\r?\n/)
-    .map(line => line.trim())
-    .filter(Boolean)
-    .slice(-count)
-}
 
 /**
  * `sh -c command` in its own process group; its output goes to ours and the
@@ -127,23 +110,25 @@ export function runShell(
 }
 
 /**
- * A child's output, passed on to ours as it comes, its end kept (at most
- * KEPT_OUTPUT characters) for the lines a failure quotes.
+ * A child's output, passed on to ours as it comes, its last lines kept for
+ * the error (a line longer than KEPT_OUTPUT is left out).
  */
 function passThrough(child: ChildProcessByStdio<null, Readable, Readable>): {
   lastLines: () => string[]
 } {
-  let kept = ''
-  let cut = false
-  const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
-    out.write(chunk)
-    const all = kept + chunk.toString('utf8')
-    cut ||= all.length > KEPT_OUTPUT
-    kept = all.slice(-KEPT_OUTPUT)
+  const tail = new OutputTail(QUOTED_LINES, KEPT_OUTPUT)
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr]
+  ] as const) {
+    const stream = tail.stream()
+    from.on('data', (chunk: Buffer) => {
+      to.write(chunk)
+      stream.write(chunk)
+    })
+    from.on('end', stream.end)
   }
-  child.stdout.on('data', keep(process.stdout))
-  child.stderr.on('data', keep(process.stderr))
-  return { lastLines: () => lastLines(cut ? wholeLines(kept) : kept) }
+  return { lastLines: () => tail.lines() }
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {

@@ -84,7 +84,8 @@ function hostWatched(io: RunIo, settings: Settings, report: RunReport): RunIo {
   return {
     ...io,
     mask: secret => {
-      if (secret === settings.host) report.host = undefined
+      // Still known to the report, which scrubs it from outputs and the comment.
+      if (secret === settings.host) report.hostMasked = true
       io.mask(secret)
     }
   }

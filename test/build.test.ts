@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { tempDirSync } from './support/tree.js'
 import { existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { buildEnvironment, runShell, wholeLines } from '../src/build.js'
+import { buildEnvironment, runShell } from '../src/build.js'
 
 describe('buildEnvironment', () => {
   it.each([
@@ -90,12 +90,28 @@ describe('runShell', () => {
   })
 })
 
-describe('wholeLines: the kept end of a build output, from its first whole line', () => {
-  it.each([
-    ['tail-of-a-secret\nsh: 1: yarn: not found\n', 'sh: 1: yarn: not found\n'],
-    ['one line, cut at both ends', ''],
-    ['\nstarts whole', 'starts whole']
-  ])('%j → %j', (window, whole) => {
-    expect(wholeLines(window)).toBe(whole)
+describe("runShell's kept output", () => {
+  it('decodes a character split between two reads of the pipe whole', async () => {
+    // 64 KiB is what one read of the pipe takes: the 2-byte `ä` is written
+    // across that boundary, in one write.
+    const script = [
+      "const line = 'x'.repeat(99) + '\\n'",
+      "const head = line.repeat(655) + 'token p'",
+      "const out = Buffer.concat([Buffer.from(head), Buffer.alloc(65535 - Buffer.byteLength(head), 'y'), Buffer.from('\\u00e4ssword\\n')])",
+      'process.stdout.write(out)'
+    ].join(';')
+    // The build's output passes through to ours: 64 KiB kept out of the test log.
+    const quiet = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation(() => true)
+    const exit = await runShell(`node -e "${script}"; exit 1`, {
+      cwd: '.',
+      env: { PATH: process.env.PATH ?? '' },
+      signal: new AbortController().signal
+    }).finally(() => {
+      quiet.mockRestore()
+    })
+    expect(exit.code).toBe(1)
+    expect(exit.lastLines.at(-1)).toMatch(/y\u00e4ssword$/)
   })
 })

@@ -15,8 +15,11 @@ import {
   CLOSE_BRACE,
   CLOSE_BRACKET,
   EOF,
+  MAX_JSON_DEPTH,
   OPEN_BRACE,
-  OPEN_BRACKET
+  OPEN_BRACKET,
+  parseJson,
+  tooDeepAt
 } from '../src/config/json-locations.js'
 import {
   loadTaskConfigs,
@@ -1299,5 +1302,22 @@ describe('the shipped schema', () => {
     expect(ajv.validateSchema(schema)).toBe(true)
     expect(ajv.errors ?? null).toBeNull()
     expect(() => ajv.compile(schema)).not.toThrow()
+  })
+})
+
+describe('tooDeepAt counts nesting as the parser recurses', () => {
+  // The parser skips a `}` inside an array (it looks for `]` or `,`) without
+  // leaving the array; counting it as a close hid the brackets after it.
+  const closers = 100_000
+  const text = `[${'}'.repeat(closers)},${'['.repeat(closers + 10)}`
+
+  it('finds the nesting past the skipped closers', () => {
+    expect(tooDeepAt(text, MAX_JSON_DEPTH)).toBeDefined()
+  })
+
+  it('parseJson refuses it with its position instead of overflowing the stack', () => {
+    const outcome = parseJson(text)
+    expect(outcome).toMatchObject({ ok: false })
+    expect(outcome.ok || outcome.message).toMatch(/nested deeper than 64/)
   })
 })

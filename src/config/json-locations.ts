@@ -99,7 +99,9 @@ export function parseJson(source: string): ParseOutcome {
  */
 export function tooDeepAt(text: string, limit: number): number | undefined {
   const scanner = createScanner(text, false)
-  let depth = 0
+  // The closer each open bracket waits for: the parser skips one that does
+  // not match (a `}` in an array) without leaving, so only a match counts.
+  const open: number[] = []
   // Plain numbers: the const enum cannot be imported (below).
   for (
     let token: number = scanner.scan();
@@ -107,9 +109,10 @@ export function tooDeepAt(text: string, limit: number): number | undefined {
     token = scanner.scan()
   ) {
     if (token === OPEN_BRACE || token === OPEN_BRACKET) {
-      if (++depth > limit) return scanner.getTokenOffset()
-    } else if (token === CLOSE_BRACE || token === CLOSE_BRACKET) {
-      depth--
+      open.push(token === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET)
+      if (open.length > limit) return scanner.getTokenOffset()
+    } else if (token === open.at(-1)) {
+      open.pop()
     }
   }
   return undefined

@@ -22,6 +22,8 @@ export interface RunReport {
   missingCredentials: string[]
   /** Shown by name only (never a path, credentials or query). */
   host?: string
+  /** The host became a secret (`$API_HOST`): the summary does not name it. */
+  hostMasked?: boolean
   results: TaskResult[]
   /** Every problem and failure, one line each. */
   errors: string[]
@@ -156,7 +158,8 @@ function totalsLine(report: RunReport): string {
   const failed = countStatus(report.results, 'failed')
   const skipped = countStatus(report.results, 'skipped')
   const seconds = `${(report.durationMs / 1000).toFixed(1)} s`
-  const host = report.host ? ` on ${markdownCode(report.host)}` : ''
+  const shown = report.hostMasked ? undefined : report.host
+  const host = shown ? ` on ${markdownCode(shown)}` : ''
   if (report.command === 'list') {
     return `${plural(report.functions?.length ?? 0, 'function')}${host}.`
   }

@@ -2,6 +2,10 @@
 // action deploys with, as the CLI does (SPEC section 8): the pattern of
 // Extra Horizon's own example projects.
 import { describe, expect, it } from 'vitest'
+import { writeFile } from 'node:fs/promises'
+import * as path from 'node:path'
+import { renderSummary } from '../../src/report/summary.js'
+import { withoutHost } from '../../src/report/shown-texts.js'
 import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
 import {
   DEPLOYER_ENVIRONMENT,
@@ -246,5 +250,29 @@ describe('$API_HOST and the summary’s host line', () => {
     })
     expect(run.masked).toContain('localhost:1')
     expect(run.summary).not.toContain('localhost:1')
+  })
+})
+
+describe('the host once $API_HOST made it a secret', () => {
+  it('still scrubs the host from the comment once $API_HOST masked it (host given as a URL)', async () => {
+    await using fake = await startFakeExh()
+    const name = new URL(fake.url).host // localhost:PORT
+    const config = (description: string) =>
+      taskConfig('b', { description, environment: { API_HOST: '$API_HOST' } })
+    await using ws = await makeWorkspace({
+      'tasks/b/task-config.json': config('first'),
+      'tasks/b/build/index.js': 'x'
+    })
+    expect((await syncInProcess(fake, ws.dir)).exitCode).toBe(0)
+    await writeFile(
+      path.join(ws.dir, 'tasks/b/task-config.json'),
+      config(`reports to ${name}`)
+    )
+    const run = await syncInProcess(fake, ws.dir)
+    expect(run.masked).toContain(fake.url)
+    // As main.ts's publish renders the (public) pull-request comment.
+    const comment = renderSummary(withoutHost(run.report))
+    expect(comment).toContain('reports to')
+    expect(comment).not.toContain(name)
   })
 })

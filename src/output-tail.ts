@@ -1,0 +1,69 @@
+// The last lines a command printed, kept as it prints them, for an error to
+// quote. Each stream is decoded on its own (a character split between two
+// reads stays whole) and cut into lines on its own (one stream's partial
+// line never joins another's), and a line too long to keep is left out
+// whole: a part of a line may be part of a secret, which redaction and the
+// runner's masking would then miss.
+
+import { StringDecoder } from 'node:string_decoder'
+
+/** One stream's bytes, as they come. */
+export interface TailStream {
+  write: (chunk: Buffer) => void
+  /** The stream ended: its last line counts even without a newline. */
+  end: () => void
+}
+
+export class OutputTail {
+  private readonly kept: string[] = []
+
+  /**
+   * @param count how many non-blank lines to keep
+   * @param longest the longest line kept; a longer one is left out
+   */
+  constructor(
+    private readonly count: number,
+    private readonly longest: number
+  ) {}
+
+  /** The last non-blank lines, trimmed, in the order they ended. */
+  lines(): string[] {
+    return [...this.kept]
+  }
+
+  stream(): TailStream {
+    const decoder = new StringDecoder('utf8')
+    let partial = ''
+    // The line being read grew past `longest`: the rest of it is left out.
+    let dropping = false
+    const take = (text: string): void => {
+      const parts = (partial + text).split('\n')
+      partial = parts.pop() ?? ''
+      for (const line of parts) {
+        if (dropping) dropping = false
+        else if (line.length <= this.longest) this.keep(line)
+      }
+      if (partial.length > this.longest) {
+        partial = ''
+        dropping = true
+      }
+    }
+    return {
+      write: chunk => {
+        take(decoder.write(chunk))
+      },
+      end: () => {
+        take(decoder.end())
+        if (!dropping) this.keep(partial)
+        partial = ''
+      }
+    }
+  }
+
+  private keep(line: string): void {
+    const text = line.trim()
+    if (!text) return
+    this.kept.push(text)
+    if (this.kept.length > this.count) this.kept.shift()
+  }
+}

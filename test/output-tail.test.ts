@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { OutputTail } from '../src/output-tail.js'
+
+/** Feeds each stream's chunks in the given order (stream index, text or bytes). */
+function tailOf(
+  chunks: [number, string | Buffer][],
+  options = { count: 3, longest: 40 }
+): string[] {
+  const tail = new OutputTail(options.count, options.longest)
+  const streams = [tail.stream(), tail.stream()]
+  for (const [index, chunk] of chunks) {
+    streams[index]?.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  }
+  for (const stream of streams) stream.end()
+  return tail.lines()
+}
+
+const ae = Buffer.from('ä')
+
+describe('OutputTail: the last lines a command printed', () => {
+  it.each<[string, [number, string | Buffer][], string[]]>([
+    [
+      'the last three non-blank lines',
+      [[0, 'a\nb\n\n  c  \nd\n']],
+      ['b', 'c', 'd']
+    ],
+    [
+      'a last line without a newline',
+      [[0, 'a\nsh: 1: yarn: not found']],
+      ['a', 'sh: 1: yarn: not found']
+    ],
+    [
+      'a character split between two reads, whole',
+      [
+        [0, Buffer.concat([Buffer.from('p'), ae.subarray(0, 1)])],
+        [0, Buffer.concat([ae.subarray(1), Buffer.from('ssword\n')])]
+      ],
+      ['pässword']
+    ],
+    [
+      "one stream's partial line never joined to another's",
+      [
+        [0, 'pass'],
+        [1, 'error\n'],
+        [0, 'word\n']
+      ],
+      ['error', 'password']
+    ],
+    [
+      'a line longer than kept left out whole, in one write or several',
+      [
+        [0, `short\n${'x'.repeat(50)}tail-of-a-secret\nafter\n`],
+        [1, 'y'.repeat(25)],
+        [1, 'y'.repeat(25)],
+        [1, 'rest\nlast']
+      ],
+      ['short', 'after', 'last']
+    ]
+  ])('%s', (_label, chunks, lines) => {
+    expect(tailOf(chunks)).toEqual(lines)
+  })
+})
