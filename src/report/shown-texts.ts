@@ -10,9 +10,6 @@ import type { RunReport } from './summary.js'
 import type { TaskResult } from './result.js'
 import { scrubHost } from '../errors.js'
 
-/** value → `$VAR`, for the names that were substituted. */
-export type NameRefs = Readonly<Record<string, string>>
-
 /**
  * Every free text of the report through `change`: the errors and warnings,
  * each task's name, error and before → after, each listed function's
