@@ -40,6 +40,8 @@ export type PlannedTask =
   | (PlanReads & {
       outcome: 'planned'
       plan: TaskPlan
+      /** The marker this run writes (a verify's flag or pass restamps it). */
+      marker: Marker
       /** The function as read, for before → after. */
       remote?: RemoteFunction
       /** The role and user to sync, for a task with executionCredentials. */
@@ -142,7 +144,12 @@ export async function planAgainstRemote(
       const credentials = task.config.executionCredentials
         ? await planCredentials(client.users, task, remote, settings.connection)
         : undefined
-      const marker = markerToWrite(folder.fingerprint, remote, settings)
+      const marker = markerToWrite(
+        folder.fingerprint,
+        remote,
+        settings,
+        task.substituted
+      )
       const permissionsChanged =
         credentials &&
         (credentials.permissionsAdded.length > 0 ||
@@ -164,6 +171,7 @@ export async function planAgainstRemote(
         ...item,
         outcome: 'planned' as const,
         plan,
+        marker,
         remote,
         credentials,
         planMs: performance.now() - started
@@ -236,7 +244,8 @@ function mayAdopt(name: string, adopt: readonly string[]): boolean {
 export function markerToWrite(
   fingerprint: string,
   remote: RemoteFunction | undefined,
-  settings: Pick<PlanSettings, 'repository' | 'scope' | 'record'>
+  settings: Pick<PlanSettings, 'repository' | 'scope' | 'record'>,
+  substituted: readonly string[] = []
 ): Marker {
   const { id, name } = settings.repository
   const stored = remote?.marker
@@ -246,6 +255,8 @@ export function markerToWrite(
     { id: id ?? storedId, name },
     fingerprint,
     settings.scope,
-    settings.record
+    settings.record,
+    new Date(),
+    substituted
   )
 }
