@@ -35519,7 +35519,7 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
   const readers = readConcurrency(settings2.concurrency);
   const tasks2 = await mapPool(scanned, readers, async (item) => {
     const started = performance.now();
-    const { task, folder } = item;
+    const { task } = item;
     try {
       const remote = await reads.get(task.name);
       const refusal = ownershipRefusal(task.name, remote, settings2) ?? keptTimeLimitRefusal(task, remote?.timeLimit);
@@ -35527,28 +35527,9 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
         return refused(item, refusal, started);
       }
       const credentials = task.config.executionCredentials ? await planCredentials(client.users, task, remote, settings2.connection) : void 0;
-      const marker = markerToWrite(
-        folder.fingerprint,
-        remote,
-        settings2,
-        task.substituted
-      );
-      const permissionsChanged = credentials && (credentials.permissionsAdded.length > 0 || credentials.permissionsRemoved.length > 0);
-      const plan = planTask({
-        config: settings2.dryRun ? followingDeployer(task.config, task.deployerKeys, remote) : task.config,
-        remote,
-        marker,
-        skipUnchanged: settings2.skipUnchanged,
-        injected: credentials && injectedVariables(credentials, settings2.connection),
-        extraChanges: permissionsChanged ? ["executionCredentials.permissions"] : []
-      });
       return {
         ...item,
-        outcome: "planned",
-        plan,
-        marker,
-        remote,
-        credentials,
+        ...planOne(item, remote, credentials, settings2),
         planMs: performance.now() - started
       };
     } catch (error2) {
@@ -35556,6 +35537,24 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
     }
   });
   return { tasks: tasks2, remoteNames };
+}
+function planOne({ task, folder }, remote, credentials, settings2) {
+  const marker = markerToWrite(
+    folder.fingerprint,
+    remote,
+    settings2,
+    task.substituted
+  );
+  const permissionsChanged = credentials && (credentials.permissionsAdded.length > 0 || credentials.permissionsRemoved.length > 0);
+  const plan = planTask({
+    config: settings2.dryRun ? followingDeployer(task.config, task.deployerKeys, remote) : task.config,
+    remote,
+    marker,
+    skipUnchanged: settings2.skipUnchanged,
+    injected: credentials && injectedVariables(credentials, settings2.connection),
+    extraChanges: permissionsChanged ? ["executionCredentials.permissions"] : []
+  });
+  return { outcome: "planned", plan, marker, remote, credentials };
 }
 function refused(item, error2, started) {
   return {
@@ -35821,7 +35820,13 @@ async function verifyApplied(client, item, written, options) {
     error: outcome2.error,
     verifyLog: outcome2.log
   };
-  const recorded = options.signal.aborted ? verified : await recordOutcome(client, item, written, verified);
+  const recorded = await recordOutcome(
+    client,
+    item,
+    written,
+    verified,
+    options.signal
+  );
   return {
     ...recorded,
     durationMs: (result.durationMs ?? 0) + Math.round(performance.now() - started)
@@ -35831,8 +35836,8 @@ function previousCommit(item) {
   if (item.outcome !== "planned") return void 0;
   return rollbackCommit(item.remote?.marker);
 }
-async function recordOutcome(client, item, written, result) {
-  if (item.outcome !== "planned") return result;
+async function recordOutcome(client, item, written, result, signal) {
+  if (item.outcome !== "planned" || signal.aborted) return result;
   const flagged = isFlagged(item);
   const wrote = written.environment !== void 0;
   if (result.verified === true) {
@@ -36379,16 +36384,7 @@ async function syncWithRemote(context) {
     return notStarted(context, "listing failed", error2);
   }
   if (io.signal.aborted) return notStarted(context, "cancelled");
-  for (const item of planned.tasks) {
-    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
-    if (item.outcome === "refused") continue;
-    warnings.push(
-      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
-    );
-  }
-  warnings.push(
-    ...lastFailedWarnings(flaggedTasks(planned.tasks), settings2.verify)
-  );
+  warnings.push(...planWarnings(planned.tasks, settings2, io));
   const packaged = await packageStage(context, planned.tasks);
   await closeFileWorkers();
   if (!packaged) return notStarted(context, "cancelled");
@@ -36421,6 +36417,18 @@ async function syncWithRemote(context) {
     offline: false,
     stages: clock.stages
   };
+}
+function planWarnings(tasks2, settings2, io) {
+  const warnings = [];
+  for (const item of tasks2) {
+    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
+    if (item.outcome === "refused") continue;
+    warnings.push(
+      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
+    );
+  }
+  warnings.push(...lastFailedWarnings(flaggedTasks(tasks2), settings2.verify));
+  return warnings;
 }
 function flaggedTasks(tasks2) {
   return tasks2.flatMap(

@@ -360,16 +360,7 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     return notStarted(context, 'listing failed', error)
   }
   if (io.signal.aborted) return notStarted(context, 'cancelled')
-  for (const item of planned.tasks) {
-    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`)
-    if (item.outcome === 'refused') continue
-    warnings.push(
-      ...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`)
-    )
-  }
-  warnings.push(
-    ...lastFailedWarnings(flaggedTasks(planned.tasks), settings.verify)
-  )
+  warnings.push(...planWarnings(planned.tasks, settings, io))
 
   const packaged = await packageStage(context, planned.tasks)
   // Every file is read by now: the workers' memory is not held through
@@ -408,6 +399,24 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     offline: false,
     stages: clock.stages
   }
+}
+
+/** Each task's plan in a debug line; the plan's warnings. */
+function planWarnings(
+  tasks: PlannedTask[],
+  settings: Settings,
+  io: RunIo
+): string[] {
+  const warnings: string[] = []
+  for (const item of tasks) {
+    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`)
+    if (item.outcome === 'refused') continue
+    warnings.push(
+      ...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`)
+    )
+  }
+  warnings.push(...lastFailedWarnings(flaggedTasks(tasks), settings.verify))
+  return warnings
 }
 
 /** The planned tasks as `lastFailedWarnings` reads them. */

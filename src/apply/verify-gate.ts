@@ -73,10 +73,13 @@ export async function verifyApplied(
     error: outcome.error,
     verifyLog: outcome.log
   }
-  // A cancelled execution's outcome is unknown: nothing to record.
-  const recorded = options.signal.aborted
-    ? verified
-    : await recordOutcome(client, item, written, verified)
+  const recorded = await recordOutcome(
+    client,
+    item,
+    written,
+    verified,
+    options.signal
+  )
   return {
     ...recorded,
     durationMs:
@@ -99,9 +102,11 @@ async function recordOutcome(
   client: ExhClient,
   item: ReadyTask,
   written: Written,
-  result: TaskResult
+  result: TaskResult,
+  signal: AbortSignal
 ): Promise<TaskResult> {
-  if (item.outcome !== 'planned') return result
+  // A cancelled execution's outcome is unknown: nothing to record.
+  if (item.outcome !== 'planned' || signal.aborted) return result
   const flagged = isFlagged(item)
   const wrote = written.environment !== undefined
   if (result.verified === true) {
