@@ -3244,8 +3244,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path13) {
-      let input = path13;
+    function removeDotSegments(path14) {
+      let input = path14;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3319,11 +3319,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path13) {
-      if (path13 === "" || path13[0] === "/") {
-        return removeDotSegments(path13);
+    function removeDotSegmentsRelative(path14) {
+      if (path14 === "" || path14[0] === "/") {
+        return removeDotSegments(path14);
       }
-      const segments = path13.split("/");
+      const segments = path14.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3686,8 +3686,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path13 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path13 && path13 !== "/" ? path13 : void 0;
+        const path14 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path14 && path14 !== "/" ? path14 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -16193,11 +16193,11 @@ var require_mime_types = __commonJS({
       }
       return exts[0];
     }
-    function lookup(path13) {
-      if (!path13 || typeof path13 !== "string") {
+    function lookup(path14) {
+      if (!path14 || typeof path14 !== "string") {
         return false;
       }
-      var extension2 = extname("x." + path13).toLowerCase().substr(1);
+      var extension2 = extname("x." + path14).toLowerCase().substr(1);
       if (!extension2) {
         return false;
       }
@@ -17337,7 +17337,7 @@ var require_form_data = __commonJS({
     "use strict";
     var CombinedStream = require_combined_stream();
     var util = __require("util");
-    var path13 = __require("path");
+    var path14 = __require("path");
     var http2 = __require("http");
     var https2 = __require("https");
     var parseUrl = __require("url").parse;
@@ -17468,11 +17468,11 @@ var require_form_data = __commonJS({
     FormData3.prototype._getContentDisposition = function(value, options) {
       var filename;
       if (typeof options.filepath === "string") {
-        filename = path13.normalize(options.filepath).replace(/\\/g, "/");
+        filename = path14.normalize(options.filepath).replace(/\\/g, "/");
       } else if (options.filename || value && (value.name || value.path)) {
-        filename = path13.basename(options.filename || value && (value.name || value.path));
+        filename = path14.basename(options.filename || value && (value.name || value.path));
       } else if (value && value.readable && hasOwn(value, "httpVersion")) {
-        filename = path13.basename(value.client._httpMessage.path || "");
+        filename = path14.basename(value.client._httpMessage.path || "");
       }
       if (filename) {
         return 'filename="' + escapeHeaderParam(filename) + '"';
@@ -17673,9 +17673,9 @@ var require_toFormData = __commonJS({
     function removeBrackets(key) {
       return utils.endsWith(key, "[]") ? key.slice(0, -2) : key;
     }
-    function renderKey(path13, key, dots) {
-      if (!path13) return key;
-      return path13.concat(key).map(function each(token, i2) {
+    function renderKey(path14, key, dots) {
+      if (!path14) return key;
+      return path14.concat(key).map(function each(token, i2) {
         token = removeBrackets(token);
         return !dots && i2 ? "[" + token + "]" : token;
       }).join(dots ? "." : "");
@@ -17741,9 +17741,9 @@ var require_toFormData = __commonJS({
         });
         stack.pop();
       }
-      function defaultVisitor(value, key, path13) {
+      function defaultVisitor(value, key, path14) {
         var arr = value;
-        if (value && !path13 && typeof value === "object") {
+        if (value && !path14 && typeof value === "object") {
           if (utils.endsWith(key, "{}")) {
             key = metaTokens ? key : key.slice(0, -2);
             assertValueDepth(value, 1);
@@ -17763,7 +17763,7 @@ var require_toFormData = __commonJS({
         if (isVisitable(value)) {
           return true;
         }
-        formData.append(renderKey(path13, key, dots), convertValue(value));
+        formData.append(renderKey(path14, key, dots), convertValue(value));
         return false;
       }
       var exposedHelpers = Object.assign(predicates, {
@@ -17771,7 +17771,7 @@ var require_toFormData = __commonJS({
         convertValue,
         isVisitable
       });
-      function build(value, path13, depth) {
+      function build(value, path14, depth) {
         if (utils.isUndefined(value)) return;
         depth = depth || 0;
         if (depth > maxDepth) {
@@ -17781,7 +17781,7 @@ var require_toFormData = __commonJS({
           );
         }
         if (stack.indexOf(value) !== -1) {
-          throw Error("Circular reference detected in " + path13.join("."));
+          throw Error("Circular reference detected in " + path14.join("."));
         }
         stack.push(value);
         utils.forEach(value, function each(el, key) {
@@ -17789,11 +17789,11 @@ var require_toFormData = __commonJS({
             formData,
             el,
             utils.isString(key) ? key.trim() : key,
-            path13,
+            path14,
             exposedHelpers
           );
           if (result === true) {
-            build(el, path13 ? path13.concat(key) : [key], depth + 1);
+            build(el, path14 ? path14.concat(key) : [key], depth + 1);
           }
         });
         stack.pop();
@@ -18006,7 +18006,7 @@ var require_toURLEncodedForm = __commonJS({
     var platform3 = require_platform();
     module.exports = function toURLEncodedForm(data, options) {
       return toFormData(data, new platform3.classes.URLSearchParams(), Object.assign({
-        visitor: function(value, key, path13, helpers) {
+        visitor: function(value, key, path14, helpers) {
           if (platform3.isNode && utils.isBuffer(value)) {
             this.append(key, value.toString("base64"));
             return false;
@@ -18025,8 +18025,8 @@ var require_formDataToJSON = __commonJS({
     var utils = require_utils2();
     var AxiosError = require_AxiosError();
     var MAX_FORM_DATA_TO_JSON_DEPTH = 100;
-    function assertPathDepth(path13) {
-      var depth = path13.length - 1;
+    function assertPathDepth(path14) {
+      var depth = path14.length - 1;
       if (depth > MAX_FORM_DATA_TO_JSON_DEPTH) {
         throw new AxiosError(
           "Maximum object depth of " + MAX_FORM_DATA_TO_JSON_DEPTH + " exceeded (got " + depth + " levels)",
@@ -18052,11 +18052,11 @@ var require_formDataToJSON = __commonJS({
       return obj;
     }
     function formDataToJSON(formData) {
-      function buildPath(path13, value, target, index) {
-        var name = path13[index++];
+      function buildPath(path14, value, target, index) {
+        var name = path14[index++];
         if (name === "__proto__") return true;
         var isNumericKey = Number.isFinite(+name);
-        var isLast = index >= path13.length;
+        var isLast = index >= path14.length;
         name = !name && utils.isArray(target) ? target.length : name;
         if (isLast) {
           if (utils.hasOwnProperty(target, name)) {
@@ -18069,7 +18069,7 @@ var require_formDataToJSON = __commonJS({
         if (!target[name] || !utils.isObject(target[name])) {
           target[name] = [];
         }
-        var result = buildPath(path13, value, target[name], index);
+        var result = buildPath(path14, value, target[name], index);
         if (result && utils.isArray(target[name])) {
           target[name] = arrayToObject(target[name]);
         }
@@ -18078,9 +18078,9 @@ var require_formDataToJSON = __commonJS({
       if (utils.isFormData(formData) && utils.isFunction(formData.entries)) {
         var obj = {};
         utils.forEachEntry(formData, function(name, value) {
-          var path13 = parsePropPath(name);
-          assertPathDepth(path13);
-          buildPath(path13, value, obj, 0);
+          var path14 = parsePropPath(name);
+          assertPathDepth(path14);
+          buildPath(path14, value, obj, 0);
         });
         return obj;
       }
@@ -18121,14 +18121,14 @@ var require_cookies = __commonJS({
       // Standard browser envs support document.cookie
       /* @__PURE__ */ (function standardBrowserEnv() {
         return {
-          write: function write(name, value, expires, path13, domain, secure) {
+          write: function write(name, value, expires, path14, domain, secure) {
             var cookie = [];
             cookie.push(name + "=" + encodeURIComponent(value));
             if (utils.isNumber(expires)) {
               cookie.push("expires=" + new Date(expires).toGMTString());
             }
-            if (utils.isString(path13)) {
-              cookie.push("path=" + path13);
+            if (utils.isString(path14)) {
+              cookie.push("path=" + path14);
             }
             if (utils.isString(domain)) {
               cookie.push("domain=" + domain);
@@ -20067,7 +20067,7 @@ var require_http2 = __commonJS({
     var httpFollow = require_http();
     var httpsFollow = require_https();
     var url = __require("url");
-    var path13 = __require("path");
+    var path14 = __require("path");
     var zlib = __require("zlib");
     var VERSION2 = require_data2().version;
     var transitionalDefaults = require_transitional();
@@ -20101,7 +20101,7 @@ var require_http2 = __commonJS({
       if (/^\\\\[.?]\\pipe\\/i.test(socketPath)) {
         return socketPath;
       }
-      return path13.resolve(socketPath);
+      return path14.resolve(socketPath);
     }
     function getAllowedSocketPaths(config) {
       var allowedSocketPaths = config.allowedSocketPaths;
@@ -24787,7 +24787,8 @@ var RECORD_FIELDS = {
   ref: new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${MAX_REF}}$`),
   run: /^[0-9]{1,20}$/,
   attempt: /^[0-9]{1,6}$/,
-  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/
+  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
+  zip: /^[0-9a-f]{64}$/
 };
 function encodeMarker(marker) {
   return JSON.stringify({
@@ -24828,6 +24829,10 @@ function markerFor(repository, fingerprint, scope, record2 = {}, now = /* @__PUR
 function restampMarker(raw, now) {
   const marker = readMarker({ [MARKER_VARIABLE]: raw });
   return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw;
+}
+function withZipDigest(raw, zip) {
+  const marker = readMarker({ [MARKER_VARIABLE]: raw });
+  return marker ? encodeMarker({ ...marker, zip }) : raw;
 }
 function withMarker(fn) {
   return { ...fn, marker: readMarker(fn.environment) };
@@ -25872,6 +25877,43 @@ function markdownTextCut(text, limit = CELL_LIMIT) {
   return `${markdownText(head)}${moreCharacters(more)}`;
 }
 
+// src/report/function-list.ts
+function listedFunction(fn, rawMarker, serverUrl) {
+  const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
+  const drift = driftOf(rawMarker, fn.updateTimestamp, marker);
+  if (!marker) return { ...fn, drift };
+  const valid = isRepositoryName(marker.repository);
+  const run2 = valid && marker.run;
+  return {
+    ...fn,
+    // As the marker holds it: escaped and cut where printed, once redacted
+    // (a cut here could split a secret and so hide it from the redaction).
+    repository: marker.repository,
+    ...marker.commit ? { commit: marker.commit } : {},
+    ...marker.at ? { deployedAt: marker.at } : {},
+    ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
+    ...marker.zip ? { zipSha256: marker.zip } : {},
+    drift
+  };
+}
+var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
+var NAME = /^[A-Za-z0-9._-]{1,100}$/;
+function isRepositoryName(text) {
+  const [owner = "", name = "", ...rest] = text.split("/");
+  return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
+}
+function serverOrigin(value) {
+  try {
+    const url = new URL(value ?? "");
+    if (url.protocol === "https:" || url.protocol === "http:") return url.origin;
+  } catch {
+  }
+  return "https://github.com";
+}
+function shortZip(sha256) {
+  return `sha256:${sha256.slice(0, 12)}`;
+}
+
 // src/report/summary.ts
 function countAction(results, action) {
   return results.filter(
@@ -26061,10 +26103,10 @@ function markdownChange(change) {
 var MAX_ERRORS_PER_SOURCE = 10;
 function limitPerSource(errors) {
   const sourceOf = (error2) => error2.split(":", 1)[0] ?? "";
-  const totals = /* @__PURE__ */ new Map();
+  const totals2 = /* @__PURE__ */ new Map();
   for (const error2 of errors) {
     const source = sourceOf(error2);
-    totals.set(source, (totals.get(source) ?? 0) + 1);
+    totals2.set(source, (totals2.get(source) ?? 0) + 1);
   }
   const seen = /* @__PURE__ */ new Map();
   const lines2 = [];
@@ -26073,7 +26115,7 @@ function limitPerSource(errors) {
     const count2 = (seen.get(source) ?? 0) + 1;
     seen.set(source, count2);
     if (count2 <= MAX_ERRORS_PER_SOURCE) lines2.push(markdownCodeCut(error2));
-    const more = (totals.get(source) ?? 0) - MAX_ERRORS_PER_SOURCE;
+    const more = (totals2.get(source) ?? 0) - MAX_ERRORS_PER_SOURCE;
     if (count2 === MAX_ERRORS_PER_SOURCE && more > 0) {
       lines2.push(`\u2026 and ${more} more (the log has them all)`);
     }
@@ -26088,10 +26130,10 @@ function changeText(change) {
 }
 function functionsTable(functions2) {
   return [
-    "| Function | Description | Last updated | Repository | Commit | Deployed | Drift |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| Function | Description | Last updated | Repository | Commit | Zip | Deployed | Drift |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...functions2.map(
-      (f) => `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
+      (f) => `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${f.zipSha256 ? markdownCode(shortZip(f.zipSha256)) : ""} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
     )
   ].join("\n");
 }
@@ -26412,13 +26454,13 @@ function placeholderName(value) {
 function isDeployerVariable(name) {
   return CREDENTIAL_VARIABLES.includes(name);
 }
-function isEnvironmentValue(path13) {
-  return path13.length === 2 && path13[0] === "environment";
+function isEnvironmentValue(path14) {
+  return path14.length === 2 && path14[0] === "environment";
 }
-function refusalOf(variable, path13) {
+function refusalOf(variable, path14) {
   if (/^input_/i.test(variable)) return "is one of this action's inputs";
   if (isDeployerVariable(variable)) {
-    return isEnvironmentValue(path13) ? void 0 : "is the deploying credentials: it may only be an environment value";
+    return isEnvironmentValue(path14) ? void 0 : "is the deploying credentials: it may only be an environment value";
   }
   if (/^ACTIONS_/i.test(variable) || isCredentialVariable(variable)) {
     return "is the runner's own (a token or its plumbing)";
@@ -26433,34 +26475,34 @@ function substitute(value, options) {
     denied: [],
     deployer: []
   };
-  const placeholder = (node, variable, path13) => {
-    const reason = refusalOf(variable, path13);
+  const placeholder = (node, variable, path14) => {
+    const reason = refusalOf(variable, path14);
     if (reason) {
-      result.denied.push({ path: path13, variable, reason });
+      result.denied.push({ path: path14, variable, reason });
       return node;
     }
     const fromDeployer = isDeployerVariable(variable);
     const found = fromDeployer ? deployer[variable] : env[variable];
     if (fromDeployer) {
-      result.deployer.push({ path: path13, variable, known: Boolean(found) });
-    } else if (!found) result.missing.push({ path: path13, variable });
+      result.deployer.push({ path: path14, variable, known: Boolean(found) });
+    } else if (!found) result.missing.push({ path: path14, variable });
     if (!found) return unsetAsEmpty ? "" : node;
-    onSubstituted(found, path13);
+    onSubstituted(found, path14);
     return found;
   };
-  const walk3 = (node, path13) => {
+  const walk3 = (node, path14) => {
     const variable = placeholderName(node);
     if (variable !== void 0) {
-      return placeholder(node, variable, path13);
+      return placeholder(node, variable, path14);
     }
     if (Array.isArray(node)) {
-      return node.map((item, index) => walk3(item, [...path13, String(index)]));
+      return node.map((item, index) => walk3(item, [...path14, String(index)]));
     }
     if (isObject(node)) {
       return Object.fromEntries(
         Object.entries(node).map(([key, item]) => [
           key,
-          walk3(item, [...path13, key])
+          walk3(item, [...path14, key])
         ])
       );
     }
@@ -27755,8 +27797,8 @@ function parseJson(source) {
     ok: true,
     document: {
       value,
-      locate: (path13, key = false) => {
-        const node = nodeAt(tree, path13);
+      locate: (path14, key = false) => {
+        const node = nodeAt(tree, path14);
         const keyNode = key ? keyOf(node) : void 0;
         return position((keyNode ?? node).offset);
       }
@@ -27781,9 +27823,9 @@ var CLOSE_BRACE = 2;
 var OPEN_BRACKET = 3;
 var CLOSE_BRACKET = 4;
 var EOF = 17;
-function nodeAt(root, path13) {
+function nodeAt(root, path14) {
   let node = root;
-  for (const segment of path13) {
+  for (const segment of path14) {
     const child = childAt(node, segment);
     if (!child) return node;
     node = child;
@@ -28093,11 +28135,11 @@ function issueOf(error2, value) {
   const instance = parsePointer(error2.instancePath);
   const params = error2.params;
   const property = (name) => [...instance, String(name)];
-  const issue2 = (path13, rule, where = {}) => [
+  const issue2 = (path14, rule, where = {}) => [
     {
       keyword: error2.keyword,
-      path: path13,
-      locateAt: where.locateAt ?? path13,
+      path: path14,
+      locateAt: where.locateAt ?? path14,
       key: where.key ?? false,
       instance,
       rule
@@ -29320,10 +29362,11 @@ function codeOf(error2) {
 }
 
 // src/package/spool.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import * as path10 from "node:path";
 
 // src/package/zip.ts
+import { createHash as createHash2 } from "node:crypto";
 import { open as open3, rm as rm2 } from "node:fs/promises";
 var ZipTooLarge = class extends Error {
   constructor(passed) {
@@ -29343,7 +29386,13 @@ async function packageCodeFolder(folder, options = {}) {
     const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
     const fingerprint = await writeEntries(folder, zip, options);
     const bytes = await zip.finish(folder.entries.length);
-    return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
+    return {
+      zip: await sink.close(),
+      bytes,
+      files: folder.files,
+      fingerprint,
+      sha256: zip.sha256()
+    };
   } catch (error2) {
     await sink.abandon();
     throw error2;
@@ -29367,6 +29416,7 @@ var ZipWriter = class {
   sink;
   maxBytes;
   central = [];
+  hash = createHash2("sha256");
   offset = 0;
   async add(segment) {
     if (segment.central) {
@@ -29384,9 +29434,14 @@ var ZipWriter = class {
     await this.write([endRecord(entries, this.offset - start, start)]);
     return this.offset;
   }
+  /** The hex sha256 of every byte written; once, after `finish`. */
+  sha256() {
+    return this.hash.digest("hex");
+  }
   async write(parts) {
     for (const part of parts) this.offset += part.length;
     if (this.offset > this.maxBytes) throw new ZipTooLarge(this.maxBytes);
+    for (const part of parts) this.hash.update(part);
     await this.sink.write(parts);
   }
 };
@@ -29488,13 +29543,16 @@ async function spoolZip(task, folder, options) {
   const { body } = options;
   const file = spoolFile(options.spoolDir, task.name);
   try {
-    const { bytes, files: files2, fingerprint } = await packageCodeFolder(folder, {
-      file,
-      hash: options.hash,
-      maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
-      signal: options.signal
-    });
-    return { pkg: { file, bytes, files: files2 }, fingerprint };
+    const { bytes, files: files2, fingerprint, sha256 } = await packageCodeFolder(
+      folder,
+      {
+        file,
+        hash: options.hash,
+        maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
+        signal: options.signal
+      }
+    );
+    return { pkg: { file, bytes, files: files2, sha256 }, fingerprint };
   } catch (error2) {
     if (error2 instanceof ZipTooLarge) {
       const rule = abandonedZipMessage(body, error2.passed);
@@ -29505,7 +29563,7 @@ async function spoolZip(task, folder, options) {
   }
 }
 function spoolFile(spoolDir, taskName) {
-  const digest = createHash2("sha256").update(taskName).digest("hex");
+  const digest = createHash3("sha256").update(taskName).digest("hex");
   return path10.join(spoolDir, `${digest.slice(0, 32)}.zip`);
 }
 function pathProblem(task, rule) {
@@ -29710,7 +29768,7 @@ async function createFunction(sdk, call, { body, code }, api2) {
     if (!exists3 || !await updateInstead()) throw error2;
   }
 }
-async function sendJson(sdk, method, path13, body, options) {
+async function sendJson(sdk, method, path14, body, options) {
   const data = body.open();
   let request;
   const transport = {
@@ -29726,7 +29784,7 @@ async function sendJson(sdk, method, path13, body, options) {
     const response = await sdk.raw.request({
       ...options,
       method,
-      url: `${TASKS_BASE}${path13}`,
+      url: `${TASKS_BASE}${path14}`,
       data,
       headers: {
         "Content-Type": "application/json",
@@ -31560,12 +31618,12 @@ function createOAuth1HttpClient(http2, options) {
   httpWithAuth.defaults.headers = http2.defaults.headers;
   const { requestLogger, responseLogger } = options;
   async function getMe() {
-    const path13 = `${USER_BASE}/me`;
-    const { data: me } = await http2.get(path13, {
+    const path14 = `${USER_BASE}/me`;
+    const { data: me } = await http2.get(path14, {
       headers: {
         "Content-Type": "application/json",
         ...getOAuth1AuthorizationHeader({
-          url: options.host + path13,
+          url: options.host + path14,
           method: "get",
           consumer,
           tokenData
@@ -33334,28 +33392,28 @@ var filesService = (httpWithAuth) => {
   };
 };
 var api = (client, httpAuth) => {
-  function normalizePath(path13) {
-    return path13.startsWith("/") ? path13 : `/${path13}`;
+  function normalizePath(path14) {
+    return path14.startsWith("/") ? path14 : `/${path14}`;
   }
   return {
-    async get(functionName, path13, options) {
-      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path13)}`, { ...options, customKeys: ["*"] });
+    async get(functionName, path14, options) {
+      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path14)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async post(functionName, path13, data, options) {
-      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async post(functionName, path14, data, options) {
+      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async put(functionName, path13, data, options) {
-      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async put(functionName, path14, data, options) {
+      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async delete(functionName, path13, options) {
-      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path13)}`, { ...options, customKeys: ["*"] });
+    async delete(functionName, path14, options) {
+      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path14)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async patch(functionName, path13, data, options) {
-      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async patch(functionName, path14, data, options) {
+      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     }
   };
@@ -35457,12 +35515,11 @@ function markerToWrite(fingerprint, remote, settings2) {
   const { id, name } = settings2.repository;
   const stored = remote?.marker;
   const storedId = !id && stored?.repository === name ? stored.repositoryId : void 0;
-  return markerFor(
-    { id: id ?? storedId, name },
-    fingerprint,
-    settings2.scope,
-    settings2.record
-  );
+  const zip = stored?.fingerprint === fingerprint ? stored.zip : void 0;
+  return markerFor({ id: id ?? storedId, name }, fingerprint, settings2.scope, {
+    ...settings2.record,
+    zip
+  });
 }
 
 // src/package/stage.ts
@@ -35485,19 +35542,39 @@ async function packageUploads(planned, options) {
 async function packageTask(item, options, problems) {
   const started = performance.now();
   const body = bodyOf(item);
-  const environment = environmentProblem(item, body);
-  if (environment) problems.push(environment);
   const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
-  if (!uploads) return { ...item, packageMs: 0 };
+  if (!uploads) {
+    addEnvironmentProblem(problems, item, body);
+    return { ...item, packageMs: 0 };
+  }
   const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
   const elapsed = { packageMs: performance.now() - started };
   if ("problem" in made) {
+    addEnvironmentProblem(problems, item, body);
     problems.push(made.problem);
     return { ...item, ...elapsed };
   }
-  const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
+  const stamped = withZipInMarker(item, made.pkg.sha256);
+  addEnvironmentProblem(problems, stamped, bodyOf(stamped));
+  const tooLarge = checkRequestSize(bodyOf(stamped) ?? {}, made.pkg.bytes);
   if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
-  return { ...item, pkg: made.pkg, ...elapsed };
+  return { ...stamped, pkg: made.pkg, ...elapsed };
+}
+function withZipInMarker(item, sha256) {
+  if (item.outcome !== "planned" || item.plan.action === "unchanged") {
+    return item;
+  }
+  const variables = item.plan.body.environmentVariables;
+  const marker = variables?.[MARKER_VARIABLE];
+  if (!variables || !marker) return item;
+  const value = withZipDigest(marker.value, sha256);
+  const environmentVariables = { ...variables, [MARKER_VARIABLE]: { value } };
+  const body = { ...item.plan.body, environmentVariables };
+  return { ...item, plan: { ...item.plan, body } };
+}
+function addEnvironmentProblem(problems, item, body) {
+  const problem = environmentProblem(item, body);
+  if (problem) problems.push(problem);
 }
 function environmentProblem(item, body) {
   const variables = body?.environmentVariables;
@@ -35715,6 +35792,7 @@ async function applyTask(client, item, mask) {
   }
   const { plan } = item;
   let prepared;
+  let uploaded;
   try {
     if (item.credentials) {
       prepared = await prepareCredentials(
@@ -35724,7 +35802,7 @@ async function applyTask(client, item, mask) {
         mask
       );
     }
-    await writeFunction(client, item, plan, prepared?.tokens);
+    uploaded = await writeFunction(client, item, plan, prepared?.tokens);
   } catch (error2) {
     return finish({ status: "failed", error: writeFailure(error2, prepared) });
   }
@@ -35732,16 +35810,17 @@ async function applyTask(client, item, mask) {
     if (item.credentials && prepared) {
       await grantRole(client.users, item.credentials, prepared);
     }
-    return finish({ status: "done" });
+    return finish({ status: "done", ...uploaded });
   } catch (error2) {
     return finish({
       status: "failed",
+      ...uploaded,
       error: `${failureMessage(error2)} (the function was written; the next run adds the role)`
     });
   }
 }
 async function writeFunction(client, item, plan, tokens2) {
-  if (plan.action === "unchanged" || !writesFunction(plan)) return;
+  if (plan.action === "unchanged" || !writesFunction(plan)) return {};
   const body = withWriteTime(
     tokens2 ? withTokens(plan.body, tokens2) : plan.body,
     /* @__PURE__ */ new Date()
@@ -35749,10 +35828,11 @@ async function writeFunction(client, item, plan, tokens2) {
   if (plan.action === "create") {
     if (!item.pkg) throw new Error("internal: create without code");
     await client.createFunction(body, item.pkg);
-    return;
+    return { zipSha256: item.pkg.sha256 };
   }
   const code = plan.uploadCode ? item.pkg : void 0;
   await client.updateFunction(item.task.name, body, code);
+  return code ? { zipSha256: code.sha256 } : {};
 }
 function writeFailure(error2, prepared) {
   if (error2 instanceof StrandedUserError) {
@@ -36355,39 +36435,6 @@ function repositoryOf(settings2) {
   return { id: settings2.repositoryId, name: settings2.repository };
 }
 
-// src/report/function-list.ts
-function listedFunction(fn, rawMarker, serverUrl) {
-  const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
-  const drift = driftOf(rawMarker, fn.updateTimestamp, marker);
-  if (!marker) return { ...fn, drift };
-  const valid = isRepositoryName(marker.repository);
-  const run2 = valid && marker.run;
-  return {
-    ...fn,
-    // As the marker holds it: escaped and cut where printed, once redacted
-    // (a cut here could split a secret and so hide it from the redaction).
-    repository: marker.repository,
-    ...marker.commit ? { commit: marker.commit } : {},
-    ...marker.at ? { deployedAt: marker.at } : {},
-    ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
-    drift
-  };
-}
-var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
-var NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function isRepositoryName(text) {
-  const [owner = "", name = "", ...rest] = text.split("/");
-  return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
-}
-function serverOrigin(value) {
-  try {
-    const url = new URL(value ?? "");
-    if (url.protocol === "https:" || url.protocol === "http:") return url.origin;
-  } catch {
-  }
-  return "https://github.com";
-}
-
 // src/commands.ts
 async function list2(settings2, io) {
   const client = await connect(settings2, io);
@@ -36412,6 +36459,7 @@ function functionLines(functions2) {
         `  ${fn.name}`,
         `drift: ${fn.drift}`,
         fn.repository && `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ""}`,
+        fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
         fn.description
       ].filter(Boolean).join(" \xB7 ")
@@ -36591,10 +36639,234 @@ function describeRun(settings2) {
   };
 }
 
+// src/report/report-files.ts
+var ACTION_VERSION = "1.0.0";
+var REPORT_VERSION = 1;
+function runFacts(env, startedAt, endedAt) {
+  const value = (name) => env[name]?.trim() || void 0;
+  const id = value("GITHUB_RUN_ID");
+  const repository = value("GITHUB_REPOSITORY");
+  const linkable = id && /^[0-9]{1,20}$/.test(id) && repository && isRepositoryName(repository);
+  return {
+    id,
+    attempt: value("GITHUB_RUN_ATTEMPT"),
+    url: linkable ? `${serverOrigin(env.GITHUB_SERVER_URL)}/${repository}/actions/runs/${id}` : void 0,
+    actor: value("GITHUB_ACTOR"),
+    event: value("GITHUB_EVENT_NAME"),
+    repository,
+    ref: value("GITHUB_REF"),
+    commit: value("GITHUB_SHA"),
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString()
+  };
+}
+function buildDeploymentReport(report, context) {
+  const isDelete = (r) => r.action === "delete";
+  return withoutUndefined({
+    reportVersion: REPORT_VERSION,
+    action: { name: "exh-tasks-action", version: ACTION_VERSION },
+    run: context.run,
+    command: report.command,
+    dryRun: report.dryRun,
+    offline: report.offline,
+    outcome: context.cancelled ? "cancelled" : hasFailed(report) ? "failed" : "succeeded",
+    host: report.hostMasked ? void 0 : report.host,
+    label: report.label,
+    pullRequest: context.pullRequest,
+    reviewedPlan: context.reviewedPlan ?? {
+      required: false,
+      failureReason: ""
+    },
+    tasks: report.results.filter((r) => !isDelete(r)).map(reportTask),
+    deletes: report.results.filter(isDelete).map((r) => ({
+      name: r.name,
+      status: r.status,
+      error: r.error
+    })),
+    functions: report.functions?.map((fn) => ({
+      name: fn.name,
+      repository: fn.repository,
+      commit: fn.commit,
+      deployedAt: fn.deployedAt,
+      zipSha256: fn.zipSha256,
+      drift: fn.drift
+    })),
+    totals: totals(report.results),
+    errors: report.errors,
+    warnings: report.warnings
+  });
+}
+function reportTask(result) {
+  return {
+    name: result.name,
+    config: result.config,
+    action: result.action,
+    status: result.status,
+    changes: result.changes,
+    fingerprint: result.fingerprint,
+    zipSha256: result.zipSha256,
+    verify: {
+      executed: result.verified !== void 0,
+      passed: result.verified,
+      ms: result.verifyMs
+    },
+    error: result.error
+  };
+}
+function totals(results) {
+  return {
+    create: countAction(results, "create"),
+    update: countAction(results, "update"),
+    unchanged: countAction(results, "unchanged"),
+    delete: countAction(results, "delete"),
+    validate: countAction(results, "validate"),
+    failed: countStatus(results, "failed"),
+    skipped: countStatus(results, "skipped")
+  };
+}
+function checksumsText(doc) {
+  return doc.tasks.filter((task) => task.zipSha256 !== void 0).map((task) => `${task.zipSha256 ?? ""}  ${task.name ?? "?"}.zip
+`).join("");
+}
+function withoutUndefined(value) {
+  return JSON.parse(JSON.stringify(value));
+}
+function renderReportMarkdown(doc) {
+  const label = doc.label ? ` (${markdownText(doc.label)})` : "";
+  const parts = [
+    `# Extra Horizon tasks: deployment report${label}`,
+    `**Outcome:** ${outcomeText(doc)} \xB7 exh-tasks-action ${markdownCode(doc.action.version)}`,
+    runTable(doc),
+    reviewSection(doc),
+    totalsLine2(doc)
+  ];
+  if (doc.tasks.length) parts.push(tasksTable(doc.tasks));
+  if (doc.deletes.length) parts.push(deletesTable(doc.deletes));
+  if (doc.functions) parts.push(functionsTable2(doc.functions));
+  if (doc.errors.length) parts.push(listSection("Errors", doc.errors));
+  if (doc.warnings.length) parts.push(listSection("Warnings", doc.warnings));
+  return parts.join("\n\n") + "\n";
+}
+function outcomeText(doc) {
+  const kind = doc.offline ? "offline dry run" : doc.dryRun ? "dry run" : `command ${doc.command}`;
+  return `${doc.outcome} (${kind})`;
+}
+function runTable(doc) {
+  const { run: run2 } = doc;
+  const code = (text) => text === void 0 ? "" : markdownCode(text);
+  const rows = [
+    ["Run", run2.url ? `[${code(run2.id)}](<${run2.url}>)` : code(run2.id)],
+    ["Attempt", code(run2.attempt)],
+    ["Repository", code(run2.repository)],
+    ["Ref", code(run2.ref)],
+    ["Commit", code(run2.commit)],
+    ["Event", code(run2.event)],
+    ["Actor", code(run2.actor)],
+    ["Started", code(run2.startedAt)],
+    ["Ended", code(run2.endedAt)],
+    ["Host", code(doc.host)]
+  ];
+  return [
+    "| | |",
+    "| --- | --- |",
+    ...rows.map(([key, value]) => `| ${key} | ${value} |`)
+  ].join("\n");
+}
+function reviewSection(doc) {
+  const { reviewedPlan: plan, pullRequest: pr } = doc;
+  const lines2 = [
+    `**Reviewed plan:** ${plan.required ? "required" : "not required"}` + (plan.matched === void 0 ? "" : plan.matched ? ", matched" : ", did not match") + (plan.failureReason ? ` (${markdownCode(plan.failureReason)})` : "")
+  ];
+  if (pr) {
+    lines2.push(
+      `**Pull request:** ${markdownCode(`#${pr.number}`)} ${markdownCode(pr.url)}, head ${markdownCode(pr.head)}`
+    );
+    for (const review of pr.approvals) {
+      lines2.push(
+        `- approved by ${markdownCode(review.user)} at ${markdownCode(review.submittedAt)} on ${markdownCode(review.commit)}`
+      );
+    }
+  }
+  return lines2.join("\n\n");
+}
+function totalsLine2(doc) {
+  const shown2 = Object.entries(doc.totals).filter(([, count2]) => count2 > 0).map(([key, count2]) => `${key} ${count2}`);
+  return `**Totals:** ${shown2.length ? shown2.join(", ") : "nothing"}`;
+}
+function tasksTable(tasks2) {
+  return [
+    "## Tasks",
+    "",
+    "| Task | Config | Action | Status | Changes | Fingerprint | Zip sha256 | Verify |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...tasks2.map(
+      (task) => `| ${markdownCodeCut(task.name ?? "?")} | ${task.config ? markdownCodeCut(task.config) : ""} | ${task.action ?? ""} | ${task.status} | ${(task.changes ?? []).map((field2) => markdownCodeCut(field2)).join(", ")} | ${task.fingerprint ? markdownCode(task.fingerprint) : ""} | ${task.zipSha256 ? markdownCode(task.zipSha256) : ""} | ${verifyText(task.verify)} |`
+    )
+  ].join("\n");
+}
+function verifyText(verify) {
+  if (!verify.executed) return "not executed";
+  return `${verify.passed ? "passed" : "failed"} (${verify.ms ?? 0} ms)`;
+}
+function deletesTable(deletes) {
+  return [
+    "## Deletes",
+    "",
+    "| Function | Status |",
+    "| --- | --- |",
+    ...deletes.map((d) => `| ${markdownCodeCut(d.name ?? "?")} | ${d.status} |`)
+  ].join("\n");
+}
+function functionsTable2(functions2) {
+  return [
+    "## Functions",
+    "",
+    "| Function | Repository | Commit | Deployed | Zip sha256 | Drift |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...functions2.map(
+      (fn) => `| ${markdownCodeCut(fn.name)} | ${fn.repository ? markdownCodeCut(fn.repository) : ""} | ${fn.commit ? markdownCode(fn.commit) : ""} | ${fn.deployedAt ? markdownCode(fn.deployedAt) : ""} | ${fn.zipSha256 ? markdownCode(fn.zipSha256) : ""} | ${fn.drift} |`
+    )
+  ].join("\n");
+}
+function listSection(title, lines2) {
+  return [
+    `## ${title}`,
+    "",
+    ...lines2.map((line) => `- ${markdownCodeCut(line)}`)
+  ].join("\n");
+}
+var DIGEST_KEYS = /* @__PURE__ */ new Set(["fingerprint", "zipSha256", "commit", "head"]);
+function redactReport(doc, redact) {
+  return JSON.parse(
+    JSON.stringify(doc),
+    (key, value) => typeof value === "string" && !DIGEST_KEYS.has(key) ? redact(value) : value
+  );
+}
+
+// src/report/report-writer.ts
+import { mkdtemp as mkdtemp2, writeFile as writeFile2 } from "node:fs/promises";
+import { tmpdir as tmpdir2 } from "node:os";
+import * as path13 from "node:path";
+var REPORT_JSON = "exh-tasks-report.json";
+var REPORT_MARKDOWN = "exh-tasks-report.md";
+var CHECKSUMS = "exh-tasks-checksums.txt";
+async function writeReportFiles(doc, runnerTemp) {
+  const folder = await mkdtemp2(
+    path13.join(runnerTemp || tmpdir2(), "exh-tasks-report-")
+  );
+  const write = (name, text) => writeFile2(path13.join(folder, name), text, { mode: 384, flag: "wx" });
+  await write(REPORT_JSON, `${JSON.stringify(doc, null, 2)}
+`);
+  await write(REPORT_MARKDOWN, renderReportMarkdown(doc));
+  await write(CHECKSUMS, checksumsText(doc));
+  return { folder, checksums: path13.join(folder, CHECKSUMS) };
+}
+
 // src/main.ts
 var MAX_ANNOTATIONS = 9;
 async function run() {
   const started = performance.now();
+  const startedAt = /* @__PURE__ */ new Date();
   const secrets = new SecretRegistry();
   const log = safeLog(secrets);
   const cancel = cancelOnSignals(log);
@@ -36612,7 +36884,8 @@ async function run() {
   cancel.dispose();
   report.durationMs = Math.round(performance.now() - started);
   const comment = settings2 && commentTarget(settings2, report);
-  await publish(report, failures, comment, log);
+  const run2 = { startedAt, cancelled: cancel.signal.aborted };
+  await publish(report, failures, comment, log, run2);
 }
 function commentTarget(settings2, report) {
   if (!settings2.commentOnPr) return void 0;
@@ -36649,7 +36922,7 @@ function actionsIo(signal, mask, log) {
     )
   };
 }
-async function publish(raw, rawFailures, comment, log) {
+async function publish(raw, rawFailures, comment, log, run2) {
   const { redact } = log;
   const failures = rawFailures.map((failure) => ({
     ...failure,
@@ -36678,6 +36951,7 @@ async function publish(raw, rawFailures, comment, log) {
     setOutput(name, value);
   }
   const report = withNameRefs(redacted, () => true);
+  await writeReport(report, run2, log);
   const markdown = renderSummary(report);
   if (process.env.GITHUB_STEP_SUMMARY) {
     await summary.addRaw(markdown).write();
@@ -36689,6 +36963,28 @@ async function publish(raw, rawFailures, comment, log) {
     await commentOnPullRequest(comment, renderSummary(withoutHost(report)), log);
   }
   if (hasFailed(report)) annotate(report, failures, log);
+}
+async function writeReport(report, run2, log) {
+  try {
+    const doc = buildDeploymentReport(report, {
+      run: runFacts(process.env, run2.startedAt, /* @__PURE__ */ new Date()),
+      cancelled: run2.cancelled,
+      ...reviewEvidence()
+    });
+    const written = await writeReportFiles(
+      redactReport(doc, log.redact),
+      process.env.RUNNER_TEMP
+    );
+    setOutput("report-path", written.folder);
+    setOutput("checksums-path", written.checksums);
+  } catch (error2) {
+    log.warning(
+      `report: could not write the report files (${describeError(error2)})`
+    );
+  }
+}
+function reviewEvidence() {
+  return { reviewedPlan: { required: false, failureReason: "" } };
 }
 function redactResult(result, redact) {
   return {

@@ -7,7 +7,11 @@ import { connect, repositoryOf, type RunIo } from './sync.js'
 import { deleteFunctions } from './apply/delete.js'
 import { isOwnFunction, keepOwned, readMarkers } from './plan/prune.js'
 import { readConcurrency } from './plan/remote.js'
-import { listedFunction, serverOrigin } from './report/function-list.js'
+import {
+  listedFunction,
+  serverOrigin,
+  shortZip
+} from './report/function-list.js'
 import type { ExhClient } from './exh/types.js'
 import { plural } from './words.js'
 import { shortCommit } from './plan/drift.js'
@@ -46,6 +50,7 @@ export function functionLines(functions: RemoteFunctionRow[]): string[] {
         `drift: ${fn.drift}`,
         fn.repository &&
           `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ''}`,
+        fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
         fn.description
       ]

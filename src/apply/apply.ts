@@ -146,6 +146,7 @@ async function applyTask(
   }
   const { plan } = item
   let prepared: PreparedCredentials | undefined
+  let uploaded: Pick<TaskResult, 'zipSha256'>
   try {
     if (item.credentials) {
       prepared = await prepareCredentials(
@@ -155,7 +156,7 @@ async function applyTask(
         mask
       )
     }
-    await writeFunction(client, item, plan, prepared?.tokens)
+    uploaded = await writeFunction(client, item, plan, prepared?.tokens)
   } catch (error) {
     return finish({ status: 'failed', error: writeFailure(error, prepared) })
   }
@@ -163,24 +164,28 @@ async function applyTask(
     if (item.credentials && prepared) {
       await grantRole(client.users, item.credentials, prepared)
     }
-    return finish({ status: 'done' })
+    return finish({ status: 'done', ...uploaded })
   } catch (error) {
     // The function holds the tokens: the next run gives the role again.
     return finish({
       status: 'failed',
+      ...uploaded,
       error: `${failureMessage(error)} (the function was written; the next run adds the role)`
     })
   }
 }
 
-/** Creates or updates the function as planned, with the task user's tokens. */
+/**
+ * Creates or updates the function as planned, with the task user's tokens;
+ * the digest of the zip the API accepted, when the write uploaded one.
+ */
 async function writeFunction(
   client: ExhClient,
   item: ReadyTask,
   plan: TaskPlan,
   tokens: OAuthTokens | undefined
-): Promise<void> {
-  if (plan.action === 'unchanged' || !writesFunction(plan)) return
+): Promise<Pick<TaskResult, 'zipSha256'>> {
+  if (plan.action === 'unchanged' || !writesFunction(plan)) return {}
   const body = withWriteTime(
     tokens ? withTokens(plan.body, tokens) : plan.body,
     new Date()
@@ -188,10 +193,11 @@ async function writeFunction(
   if (plan.action === 'create') {
     if (!item.pkg) throw new Error('internal: create without code')
     await client.createFunction(body, item.pkg)
-    return
+    return { zipSha256: item.pkg.sha256 }
   }
   const code = plan.uploadCode ? item.pkg : undefined
   await client.updateFunction(item.task.name, body, code)
+  return code ? { zipSha256: code.sha256 } : {}
 }
 
 /** Why a write failed, and what to do about a user it left registered. */

@@ -12,9 +12,11 @@ import type { RemoteFunction } from './decide.js'
  *   {"v":2,"fingerprint":"<hex>","repositoryId":"<GITHUB_REPOSITORY_ID>",
  *    "repository":"<owner/name>","scope":"<prune scope>",
  *    "commit":"<GITHUB_SHA>","ref":"<GITHUB_REF, ≤100>","run":"<GITHUB_RUN_ID>",
- *    "attempt":"<GITHUB_RUN_ATTEMPT>","at":"<time of the write, ISO, seconds>"}
+ *    "attempt":"<GITHUB_RUN_ATTEMPT>","at":"<time of the write, ISO, seconds>",
+ *    "zip":"<sha256 of the zip the function runs>"}
  * `repositoryId` and the record's fields are absent when the run did not
- * know them. The record was added to version 2 without a new version: every
+ * know them; `zip` too, until a write of this action uploads the code (a
+ * write that uploads no code keeps the earlier marker's). The record was added to version 2 without a new version: every
  * release reads a version 2 marker and ignores fields it does not know, so
  * a rollback keeps ownership and prune. Version 1 (before the id was
  * recorded) is the same without `repositoryId`.
@@ -28,6 +30,8 @@ export interface Marker extends DeploymentRecord {
   scope: string
   /** When the function was written (ISO 8601, whole seconds). */
   at?: string
+  /** sha256 (hex) of the zip the function runs: the bytes the API received. */
+  zip?: string
 }
 
 /** Where a write came from: the runner's `GITHUB_*` values. */
@@ -77,7 +81,8 @@ const RECORD_FIELDS = {
   ref: new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${MAX_REF}}$`),
   run: /^[0-9]{1,20}$/,
   attempt: /^[0-9]{1,6}$/,
-  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/
+  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
+  zip: /^[0-9a-f]{64}$/
 } as const
 type RecordField = keyof typeof RECORD_FIELDS
 
@@ -119,7 +124,7 @@ export function markerFor(
   repository: Repository,
   fingerprint: string,
   scope: string,
-  record: DeploymentRecord = {},
+  record: DeploymentRecord & Pick<Marker, 'zip'> = {},
   now: Date = new Date()
 ): Marker {
   return {
@@ -143,6 +148,16 @@ export function markerFor(
 export function restampMarker(raw: string, now: Date): string {
   const marker = readMarker({ [MARKER_VARIABLE]: raw })
   return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw
+}
+
+/**
+ * An encoded marker that records `zip` as the code it goes with: set by
+ * the package stage once the zip to upload is written, before the
+ * environment-size check.
+ */
+export function withZipDigest(raw: string, zip: string): string {
+  const marker = readMarker({ [MARKER_VARIABLE]: raw })
+  return marker ? encodeMarker({ ...marker, zip }) : raw
 }
 
 /** A function as read, with its marker parsed once for every stage after. */

@@ -8,7 +8,7 @@ import {
   markdownTextCut
 } from '../safe-text.js'
 import { plural } from '../words.js'
-import type { ListedFunction } from './function-list.js'
+import { shortZip, type ListedFunction } from './function-list.js'
 import { shortCommit, type Drift } from '../plan/drift.js'
 
 /** Everything the report stage needs: pure data, no secrets. */
@@ -39,7 +39,7 @@ export interface RunReport {
 export type RemoteFunctionRow = ListedFunction
 
 /** Tasks with this action, done or planned (not failed, not skipped). */
-function countAction(results: TaskResult[], action: TaskAction): number {
+export function countAction(results: TaskResult[], action: TaskAction): number {
   return results.filter(
     r => r.action === action && (r.status === 'done' || r.status === 'planned')
   ).length
@@ -336,11 +336,11 @@ export function changeText(change: ChangeDetail): string {
 
 function functionsTable(functions: RemoteFunctionRow[]): string {
   return [
-    '| Function | Description | Last updated | Repository | Commit | Deployed | Drift |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| Function | Description | Last updated | Repository | Commit | Zip | Deployed | Drift |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
+        `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${f.zipSha256 ? markdownCode(shortZip(f.zipSha256)) : ''} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
     )
   ].join('\n')
 }
