@@ -1,5 +1,6 @@
 // The deployment record (SPEC section 9): what the marker records of each
 // deploy, `command: list` with drift, and a dry run's drift note.
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { taskConfig } from '../support/workspace.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
@@ -85,6 +86,10 @@ describe('the deployment record', () => {
       commit: SHA,
       deployedAt: storedMarker(fake, 'kept')?.at,
       run: 'https://github.com/org/tasks-repo/actions/runs/4242',
+      // The sha256 of the zip the function runs: the bytes the fake received.
+      zipSha256: createHash('sha256')
+        .update(fake.functions.get('kept')?.code ?? '')
+        .digest('hex'),
       drift: 'none'
     })
     expect(byName.get('drifted')).toMatchObject({
@@ -98,7 +103,7 @@ describe('the deployment record', () => {
     })
     expect(run.summary).toContain('| `kept` | The kept task |')
     expect(run.summary).toMatch(
-      /\| `kept` \|.* \| `org\/tasks-repo` \| `a1b2c3d` \| \S+ \(\[run\]\(https:\/\/github\.com\/org\/tasks-repo\/actions\/runs\/4242\)\) \| ✅ none \|/
+      /\| `kept` \|.* \| `org\/tasks-repo` \| `a1b2c3d` \| `sha256:[0-9a-f]{12}` \| \S+ \(\[run\]\(https:\/\/github\.com\/org\/tasks-repo\/actions\/runs\/4242\)\) \| ✅ none \|/
     )
     expect(run.summary).toMatch(/`drifted` .*⚠️ changed outside \|/)
     expect(run.summary).toMatch(/`by-hand` .*➖ unmanaged \|/)
