@@ -232,4 +232,48 @@ describe('the deployment record', () => {
     ).map(f => f.drift)
     expect(drift).toEqual(['unknown', 'unknown'])
   })
+
+  it('records the digest of each zip uploaded: replaced by new code, kept by a write without code', async () => {
+    await using ctx = await fakeWithWorkspace(twoTasks())
+    const { fake, ws } = ctx
+    const digestOf = (name: string): string =>
+      createHash('sha256')
+        .update(fake.functions.get(name)?.code ?? '')
+        .digest('hex')
+    // A function last synced by the CLI (no marker): its code is uploaded.
+    fake.seedFunction({ name: 'kept' })
+    const deploy = await syncInProcess(fake, ws.dir, {}, { env: runner() })
+    expect(deploy.exitCode, deploy.log).toBe(0)
+    const first = digestOf('kept')
+    expect(storedMarker(fake, 'kept')?.zip).toBe(first)
+    expect(storedMarker(fake, 'drifted')?.zip).toBe(digestOf('drifted'))
+
+    await ws.write({
+      'tasks/kept/build/index.js': 'exports.handler = () => 3\n',
+      'tasks/drifted/task-config.json': taskConfig('drifted', {
+        timeLimit: 120
+      })
+    })
+    const next = await syncInProcess(
+      fake,
+      ws.dir,
+      {},
+      { env: runner(NEXT_SHA) }
+    )
+    expect(next.exitCode, next.log).toBe(0)
+    expect(next.result.map(r => [r.name, r.changes])).toEqual([
+      ['drifted', ['timeLimit']],
+      ['kept', ['code']]
+    ])
+    expect(digestOf('kept')).not.toBe(first)
+    expect(storedMarker(fake, 'kept')).toMatchObject({
+      commit: NEXT_SHA,
+      zip: digestOf('kept')
+    })
+    // No code sent: the digest of the code it still runs.
+    expect(storedMarker(fake, 'drifted')).toMatchObject({
+      commit: NEXT_SHA,
+      zip: digestOf('drifted')
+    })
+  })
 })
