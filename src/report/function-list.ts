@@ -20,6 +20,8 @@ export interface ListedFunction extends RemoteFunctionSummary {
   /** sha256 of the zip it runs, as its last upload by the action recorded it. */
   zipSha256?: string
   drift: Drift
+  /** `failed` while its last verify failed (until one passes). */
+  verify?: 'failed'
 }
 
 /**
@@ -51,7 +53,8 @@ export function listedFunction(
       ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run}` }
       : {}),
     ...(marker.zip ? { zipSha256: marker.zip } : {}),
-    drift
+    drift,
+    ...(marker.verify ? { verify: marker.verify } : {})
   }
 }
 
