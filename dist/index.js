@@ -36980,7 +36980,8 @@ function buildDeploymentReport(report, context) {
       commit: fn.commit,
       deployedAt: fn.deployedAt,
       zipSha256: fn.zipSha256,
-      drift: fn.drift
+      drift: fn.drift,
+      verify: fn.verify
     })),
     totals: totals(report.results),
     errors: report.errors,
@@ -37112,10 +37113,10 @@ function functionsTable2(functions2) {
   return [
     "## Functions",
     "",
-    "| Function | Repository | Commit | Deployed | Zip sha256 | Drift |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| Function | Repository | Commit | Deployed | Zip sha256 | Drift | Last verify |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...functions2.map(
-      (fn) => `| ${markdownCodeCut(fn.name)} | ${fn.repository ? markdownCodeCut(fn.repository) : ""} | ${fn.commit ? markdownCode(fn.commit) : ""} | ${fn.deployedAt ? markdownCode(fn.deployedAt) : ""} | ${fn.zipSha256 ? markdownCode(fn.zipSha256) : ""} | ${fn.drift} |`
+      (fn) => `| ${markdownCodeCut(fn.name)} | ${fn.repository ? markdownCodeCut(fn.repository) : ""} | ${fn.commit ? markdownCode(fn.commit) : ""} | ${fn.deployedAt ? markdownCode(fn.deployedAt) : ""} | ${fn.zipSha256 ? markdownCode(fn.zipSha256) : ""} | ${fn.drift} | ${fn.verify ?? ""} |`
     )
   ].join("\n");
 }

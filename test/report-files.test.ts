@@ -233,7 +233,8 @@ describe('buildDeploymentReport', () => {
             commit: 'f'.repeat(40),
             deployedAt: '2026-12-07T16:00:01Z',
             zipSha256: SHA_A,
-            drift: 'none'
+            drift: 'none',
+            verify: 'failed'
           }
         ]
       }),
@@ -246,7 +247,8 @@ describe('buildDeploymentReport', () => {
             commit: 'f'.repeat(40),
             deployedAt: '2026-12-07T16:00:01Z',
             zipSha256: SHA_A,
-            drift: 'none'
+            drift: 'none',
+            verify: 'failed'
           }
         ]
       }

@@ -75,6 +75,8 @@ export interface ReportFunction {
   deployedAt?: string
   zipSha256?: string
   drift: string
+  /** `failed` while its last verify failed. */
+  verify?: 'failed'
 }
 
 /** The JSON file: exh-tasks-report.json. */
@@ -185,7 +187,8 @@ export function buildDeploymentReport(
       commit: fn.commit,
       deployedAt: fn.deployedAt,
       zipSha256: fn.zipSha256,
-      drift: fn.drift
+      drift: fn.drift,
+      verify: fn.verify
     })),
     totals: totals(report.results),
     errors: report.errors,
@@ -357,11 +360,11 @@ function functionsTable(functions: ReportFunction[]): string {
   return [
     '## Functions',
     '',
-    '| Function | Repository | Commit | Deployed | Zip sha256 | Drift |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| Function | Repository | Commit | Deployed | Zip sha256 | Drift | Last verify |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       fn =>
-        `| ${markdownCodeCut(fn.name)} | ${fn.repository ? markdownCodeCut(fn.repository) : ''} | ${fn.commit ? markdownCode(fn.commit) : ''} | ${fn.deployedAt ? markdownCode(fn.deployedAt) : ''} | ${fn.zipSha256 ? markdownCode(fn.zipSha256) : ''} | ${fn.drift} |`
+        `| ${markdownCodeCut(fn.name)} | ${fn.repository ? markdownCodeCut(fn.repository) : ''} | ${fn.commit ? markdownCode(fn.commit) : ''} | ${fn.deployedAt ? markdownCode(fn.deployedAt) : ''} | ${fn.zipSha256 ? markdownCode(fn.zipSha256) : ''} | ${fn.drift} | ${fn.verify ?? ''} |`
     )
   ].join('\n')
 }
