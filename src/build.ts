@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 import { OutputTail } from './output-tail.js'
 import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from './task.js'
-import { checkTaskCodeFolder } from './config/code-folder.js'
+import { checkTaskCodeFolder } from './config/code-folder-rules.js'
 import { isCredentialVariable } from './config/substitute.js'
 import { posixRelative } from './paths.js'
 

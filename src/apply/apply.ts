@@ -4,7 +4,6 @@ import { describeError } from '../errors.js'
 import { taskResult, type TaskResult } from '../report/result.js'
 import type { ReadyTask } from '../package/stage.js'
 import { mapPool } from '../pool.js'
-import { changeText } from '../report/summary.js'
 import {
   grantRole,
   prepareCredentials,
@@ -13,13 +12,9 @@ import {
   unloggedUserAdvice,
   type PreparedCredentials
 } from '../plan/credentials.js'
-import type { OAuthTokens } from '../exh/types.js'
-import {
-  writesFunction,
-  type FunctionBody,
-  type TaskPlan
-} from '../plan/decide.js'
-import { restampMarker } from '../plan/marker.js'
+import type { FunctionBody, OAuthTokens } from '../exh/types.js'
+import { changeText, writesFunction, type TaskPlan } from '../plan/decide.js'
+import { restampMarker } from '../marker.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { plural } from '../words.js'
 import type { VerifyMode } from '../inputs.js'

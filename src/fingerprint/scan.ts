@@ -8,7 +8,7 @@ import {
   fingerprintFolder,
   walkCodeFolder,
   type CodeFolder
-} from './code-folder.js'
+} from './walk.js'
 import type { SpooledPackage } from '../package/zip.js'
 import { codeFolderProblem, spoolZip } from '../package/spool.js'
 import { mapPool } from '../pool.js'

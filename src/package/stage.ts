@@ -5,7 +5,7 @@ import {
   environmentBytes,
   type SpooledPackage
 } from './zip.js'
-import type { FunctionBody } from '../plan/decide.js'
+import type { FunctionBody } from '../exh/types.js'
 import type { PlannedTask } from '../plan/remote.js'
 import { mapPool } from '../pool.js'
 import { FOLDERS_AT_ONCE } from '../fingerprint/scan.js'

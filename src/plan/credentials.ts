@@ -4,9 +4,9 @@ import type {
   OAuthTokens,
   RemoteRole,
   RemoteUser,
+  RemoteFunction,
   StoredCredentials
 } from '../exh/types.js'
-import type { RemoteFunction } from './decide.js'
 import { isRefusal } from '../exh/failure.js'
 import { describeError } from '../errors.js'
 import {

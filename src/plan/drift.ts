@@ -1,5 +1,5 @@
 import { MARKER_VARIABLE } from '../task.js'
-import { readMarker, type Marker } from './marker.js'
+import { readMarker, type Marker } from '../marker.js'
 
 /**
  * Whether a function still is what this action last wrote: `none`;

@@ -1,5 +1,5 @@
 import type { ExhClient } from '../exh/types.js'
-import { isOwnMarker, readMarker, type Repository } from './marker.js'
+import { isOwnMarker, readMarker, type Repository } from '../marker.js'
 import { mapPool } from '../pool.js'
 import { MARKER_VARIABLE } from '../task.js'
 

@@ -5,20 +5,16 @@ import {
   type DeploymentRecord,
   type Marker,
   type Repository
-} from './marker.js'
+} from '../marker.js'
 import { createTaskFilter } from '../config/task-filter.js'
 import { MARKER_VARIABLE } from '../task.js'
-import {
-  followingDeployer,
-  planTask,
-  type RemoteFunction,
-  type TaskPlan
-} from './decide.js'
+import { followingDeployer, planTask, type TaskPlan } from './decide.js'
+import type { RemoteFunction } from '../exh/types.js'
 import { limitConcurrency, mapPool } from '../pool.js'
 import { describeError } from '../errors.js'
 import type { ScannedTask } from '../fingerprint/scan.js'
 import type { TaskDefinition } from '../task.js'
-import { keptTimeLimitRefusal } from '../verify/load.js'
+import { keptTimeLimitRefusal } from '../config/verify-file.js'
 import {
   injectedVariables,
   planCredentials,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace } from '../support/workspace.js'
 import { syncWith } from './harness.js'
-import { encodeMarker } from '../../src/plan/marker.js'
+import { encodeMarker } from '../../src/marker.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 
 /** The marker the action leaves on a function of the test repository. */

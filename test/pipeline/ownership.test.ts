@@ -3,7 +3,7 @@ import { taskConfig } from '../support/workspace.js'
 import { syncInProcess } from '../support/in-process.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
-import { readMarker } from '../../src/plan/marker.js'
+import { readMarker } from '../../src/marker.js'
 import type { FakeExh } from '../fake-exh/index.js'
 
 const REPO_A = { GITHUB_REPOSITORY: 'org/repo-a', GITHUB_REPOSITORY_ID: '1001' }

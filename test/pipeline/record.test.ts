@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { taskConfig } from '../support/workspace.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
 import { syncInProcess } from '../support/in-process.js'
-import { readMarker } from '../../src/plan/marker.js'
+import { readMarker } from '../../src/marker.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 import type { FakeExh } from '../fake-exh/index.js'
 

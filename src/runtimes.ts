@@ -1,4 +1,4 @@
-import schema from '../../schema/task-config.schema.json' with { type: 'json' }
+import schema from '../schema/task-config.schema.json' with { type: 'json' }
 
 /**
  * The runtimes the CLI accepts. The list lives in the schema (with its date),
