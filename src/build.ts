@@ -1,3 +1,6 @@
+// `build-command`: run in each config's folder, one shell at a time, with
+// its own environment; killed on cancel, its last lines kept for the report.
+
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { OutputTail } from './output-tail.js'

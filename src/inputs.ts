@@ -1,10 +1,17 @@
+// Stage 1: the action's inputs (`INPUT_*`) and `API_*` → Settings, checked
+// and with every secret masked as it is read.
+
 import * as path from 'node:path'
 import { hostProblem } from './host.js'
 import type { ConfigProblem, TaskOverrides } from './task.js'
 import { ValidationError } from './errors.js'
 import type { Credentials } from './exh/types.js'
 import { RUNTIMES } from './runtimes.js'
-import { recordFromEnv, type DeploymentRecord } from './marker.js'
+import {
+  recordFromEnv,
+  type DeploymentRecord,
+  type Repository
+} from './marker.js'
 
 export type Command = 'sync' | 'list' | 'delete'
 
@@ -441,4 +448,9 @@ function oneOf<T extends string>(
   allowed: readonly T[]
 ): T | undefined {
   return allowed.find(option => option === value)
+}
+
+/** This run's repository, as markers name it. */
+export function repositoryOf(settings: Settings): Repository {
+  return { id: settings.repositoryId, name: settings.repository }
 }

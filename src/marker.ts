@@ -1,3 +1,7 @@
+// The marker this action stores on every function it writes: its format,
+// the deployment record, reading every earlier version, and ownership. Read
+// by the API edge (exh/) and inputs, written by the plan.
+
 import { MARKER_VARIABLE } from './task.js'
 
 /**

@@ -1,3 +1,5 @@
+// The runtimes a task may name, read from the shipped config schema.
+
 import schema from '../schema/task-config.schema.json' with { type: 'json' }
 
 /**

@@ -1,7 +1,10 @@
+// Stage 7: the writes, with bounded concurrency (fail-fast stops new starts);
+// each task's log group, and `verify` after a task's write.
+
 import type { ExhClient } from '../exh/types.js'
 import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
-import { taskResult, type TaskResult } from '../report/result.js'
+import { plannedResult, taskResult, type TaskResult } from '../report/result.js'
 import type { ReadyTask } from '../package/stage.js'
 import { mapPool } from '../pool.js'
 import {
@@ -113,6 +116,18 @@ async function verifyApplied(
 }
 
 /** One task's log group: its plan or outcome, before → after, why it failed. */
+/** A dry run: each task's plan printed and reported, nothing written. */
+export function planOnly(
+  ready: ReadyTask[],
+  printTaskLog: ApplyOptions['printTaskLog']
+): TaskResult[] {
+  return ready.map(item => {
+    const result = plannedResult(item)
+    printResult(printTaskLog, item, result)
+    return result
+  })
+}
+
 export function printResult(
   print: (title: string, lines: string[]) => void,
   item: ReadyTask,

@@ -1,3 +1,6 @@
+// Stage 2: find the task-config.json files under `path` (symlinks, copies,
+// unreadable folders), each read and parsed once for the stages after.
+
 import type { Dirent } from 'node:fs'
 import { readdir, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'

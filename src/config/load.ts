@@ -1,3 +1,6 @@
+// Stage 3: discovery, selection and the single-task inputs → LoadedTasks
+// (each selected task's definition, and every problem found).
+
 import { stat } from 'node:fs/promises'
 import type { Settings } from '../inputs.js'
 import {

@@ -1,3 +1,6 @@
+// Stage 4: every selected task's code folder walked and fingerprinted; the
+// zip made in the same read when the task is certainly uploaded.
+
 import {
   inTaskOrder,
   type ConfigProblem,

@@ -1,3 +1,6 @@
+// Stage 6: zips for the tasks that will be uploaded, and the request-size
+// checks made before the first write.
+
 import { MARKER_VARIABLE, inTaskOrder, type ConfigProblem } from '../task.js'
 import {
   MAX_ENVIRONMENT_BYTES,

@@ -1,3 +1,6 @@
+// `executionCredentials`: the role, the user and its tokens: planned from
+// what is remote, then prepared and granted at the write.
+
 import { randomBytes } from 'node:crypto'
 import type {
   ExhUsersApi,

@@ -1,3 +1,6 @@
+// Stage 5's pure decision: create, update (the exact changes, before →
+// after) or unchanged, from a config, the remote function and the marker.
+
 import type { RetryPolicy, TaskConfig } from '../task.js'
 import type {
   ExecutionOptions,

@@ -1,3 +1,6 @@
+// Drift: a function changed since its last deploy (command list, a dry
+// run's note).
+
 import { MARKER_VARIABLE } from '../task.js'
 import { readMarker, type Marker } from '../marker.js'
 

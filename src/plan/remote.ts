@@ -1,3 +1,6 @@
+// Stage 5: each task's remote function read, ownership checked, the plan and
+// the credentials plan made per task.
+
 import type { ExhClient } from '../exh/types.js'
 import {
   foreignOwner,
@@ -244,4 +247,11 @@ export function markerToWrite(
     settings.scope,
     settings.record
   )
+}
+
+/** `update (timeLimit, code)`, `unchanged`, or why the task was refused. */
+export function planText(item: PlannedTask): string {
+  if (item.outcome === 'refused') return `failed: ${item.error}`
+  const { action, changes } = item.plan
+  return changes.length ? `${action} (${changes.join(', ')})` : action
 }

@@ -1,3 +1,5 @@
+// Stage 8: the action's outputs and the step summary.
+
 import { orderResult, type TaskAction, type TaskResult } from './result.js'
 import { changeText, type ChangeDetail } from '../plan/decide.js'
 import {

@@ -17,7 +17,7 @@ import {
   type RunReport
 } from '../../src/report/summary.js'
 import { buildEnvironment, runShell } from '../../src/build.js'
-import type { RunIo } from '../../src/sync.js'
+import type { RunIo } from '../../src/run-io.js'
 import type { ResultEntry } from './run-action.js'
 import type { FakeExh } from '../fake-exh/index.js'
 import { credentialInputs } from './with-fake.js'
