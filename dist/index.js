@@ -35433,7 +35433,7 @@ function readExchange(raw) {
   };
 }
 function retrying(options, seen) {
-  const retry = DEFAULT_RETRY;
+  const retry = options.retry ?? DEFAULT_RETRY;
   return async (label, run2, beforeRetry, policy = {}) => {
     for (let attempt = 1; ; attempt++) {
       if (options.signal.aborted) {
@@ -35985,7 +35985,8 @@ function connect(settings2, io) {
     signal: io.signal,
     mask: io.mask,
     log: io.info,
-    debug: io.debug
+    debug: io.debug,
+    retry: io.retry
   });
 }
 async function planListed(settings2, scanned, listed, run2) {

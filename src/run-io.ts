@@ -2,6 +2,7 @@
 // pipeline runs without @actions/*) and what `command: sync` hands back.
 
 import type { RunCommand } from './build.js'
+import type { RetryOptions } from './retry.js'
 import type { TaskResult } from './report/result.js'
 import type { ConfigProblem } from './task.js'
 
@@ -17,6 +18,12 @@ export interface RunIo {
   printTaskLog: (title: string, lines: string[]) => void
   /** Runs `build-command` (a shell command) in a folder. */
   runCommand: RunCommand
+  /**
+   * The API client's retry policy: the action's own (retry.ts) unless a
+   * test in-process shortens its back-off (real waits are the timing
+   * tests' business).
+   */
+  retry?: RetryOptions
 }
 
 export interface SyncOutcome {

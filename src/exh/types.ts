@@ -2,6 +2,7 @@
 // types, so every stage is testable without the SDK.
 
 import type { Marker } from '../marker.js'
+import type { RetryOptions } from '../retry.js'
 import type { RetryPolicy } from '../task.js'
 
 export interface OAuthConsumer {
@@ -25,6 +26,11 @@ export interface ExhClientOptions {
   log: (message: string) => void
   /** Step debugging: one line per API call (method, path, status, attempt, ms). */
   debug?: (message: string) => void
+  /**
+   * The retry policy: DEFAULT_RETRY (retry.ts) unless a test in-process
+   * shortens its back-off; the runner never sets it.
+   */
+  retry?: RetryOptions
 }
 
 /** The Extra Horizon calls the pipeline needs. */

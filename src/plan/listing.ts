@@ -5,6 +5,7 @@ import { connectExh } from '../exh/client.js'
 import { isRefusal } from '../exh/failure.js'
 import type { ExhClient } from '../exh/types.js'
 import type { Settings } from '../inputs.js'
+import type { RetryOptions } from '../retry.js'
 import type { TaskDefinition } from '../task.js'
 import type { ScannedTask } from '../fingerprint/scan.js'
 import { repositoryOf } from '../inputs.js'
@@ -22,6 +23,7 @@ export interface ConnectIo {
   mask: (secret: string) => void
   info: (message: string) => void
   debug?: (message: string) => void
+  retry?: RetryOptions
 }
 
 /** The listing as it came: the client, the sorted names, the reads started. */
@@ -120,7 +122,8 @@ export function connect(settings: Settings, io: ConnectIo): Promise<ExhClient> {
     signal: io.signal,
     mask: io.mask,
     log: io.info,
-    debug: io.debug
+    debug: io.debug,
+    retry: io.retry
   })
 }
 

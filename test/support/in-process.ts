@@ -18,6 +18,7 @@ import {
 } from '../../src/report/summary.js'
 import { buildEnvironment, runShell } from '../../src/build.js'
 import type { RunIo } from '../../src/run-io.js'
+import { DEFAULT_RETRY, type RetryOptions } from '../../src/retry.js'
 import type { ResultEntry } from './run-action.js'
 import type { FakeExh } from '../fake-exh/index.js'
 import { credentialInputs } from './with-fake.js'
@@ -50,6 +51,19 @@ export interface PipelineOptions {
   interruptWhen?: () => boolean
   /** Cancel before the run starts: each stage must stop at its first check. */
   cancelledBeforeStart?: boolean
+  /** The action's own back-off, waited for real (the timing project only). */
+  realWaits?: boolean
+}
+
+/**
+ * The action's retry policy with its back-off cut to milliseconds: as many
+ * attempts and the same decisions, without the seconds of waiting (the
+ * timing project measures those).
+ */
+const QUICK_RETRY: RetryOptions = {
+  ...DEFAULT_RETRY,
+  baseDelayMs: 1,
+  maxDelayMs: 8
 }
 
 export async function runInProcess(
@@ -92,7 +106,8 @@ export async function runInProcess(
     warning: line => lines.push(`warning: ${line}`),
     printTaskLog: (title, group) => lines.push(title, ...group),
     runCommand: (command, cwd) =>
-      runShell(command, { cwd, env: buildEnvironment(env), signal })
+      runShell(command, { cwd, env: buildEnvironment(env), signal }),
+    retry: options.realWaits ? undefined : QUICK_RETRY
   }
   try {
     const { report, failures } = await runPipeline(
