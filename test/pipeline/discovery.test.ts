@@ -7,7 +7,7 @@ import { chmod } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
-import { syncInProcess } from '../support/in-process.js'
+import { expectNothingWritten, syncInProcess } from '../support/in-process.js'
 
 const CODE = 'exports.handler = async () => 1\n'
 
@@ -124,8 +124,9 @@ describe('an empty description', () => {
     expect(first.exitCode, first.log).toBe(0)
     expect(fake.functions.get('a')?.description).toBe('none')
 
-    const second = await syncInProcess(fake, ws.dir, { path: 'tasks' })
-    expect(second.exitCode, second.log).toBe(0)
+    const second = await expectNothingWritten(fake, 1, () =>
+      syncInProcess(fake, ws.dir, { path: 'tasks' })
+    )
     expect(second.result).toMatchObject([{ name: 'a', action: 'unchanged' }])
     expect(fake.functions.get('a')?.description).toBe('none')
   })

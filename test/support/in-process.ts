@@ -5,6 +5,7 @@
 // bundle runs in test/e2e.
 
 import { setMaxListeners } from 'node:events'
+import { expect } from 'vitest'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
@@ -151,4 +152,25 @@ export function syncInProcess(
     inputs: { ...credentialInputs(fake), ...inputs },
     ...extra
   })
+}
+
+/**
+ * The shape many tests end with: run again with nothing changed and check
+ * that it wrote nothing (exit 0, each of `tasks` tasks unchanged, no write
+ * request since the log was cleared). The run is returned for the checks a
+ * test adds.
+ */
+export async function expectNothingWritten(
+  fake: FakeExh,
+  tasks: number,
+  runAgain: () => Promise<PipelineRun>
+): Promise<PipelineRun> {
+  fake.clearLog()
+  const run = await runAgain()
+  expect(run.exitCode, run.log).toBe(0)
+  expect(run.result.map(r => r.action)).toEqual(
+    Array.from({ length: tasks }, () => 'unchanged')
+  )
+  expect(fake.writeRequests()).toEqual([])
+  return run
 }
