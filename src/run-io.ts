@@ -18,6 +18,8 @@ export interface RunIo {
   printTaskLog: (title: string, lines: string[]) => void
   /** Runs `build-command` (a shell command) in a folder. */
   runCommand: RunCommand
+  /** Names substituted from `$VAR` (value → `$VAR`): the log shows the reference. */
+  referNames?: (refs: Readonly<Record<string, string>>) => void
   /**
    * The API client's retry policy: the action's own (retry.ts) unless a
    * test in-process shortens its back-off (real waits are the timing

@@ -1,7 +1,6 @@
-// `command: sync`, stage by stage: sync() is the run's table of contents;
-// each stage below it either carries on with its result or stops the run
-// with its outcome. Every check that can fail a task runs before the first
-// write; if any fails, nothing is written.
+// `command: sync`, stage by stage: sync() is the run's table of contents, and
+// each stage gives its result or stops the run with its outcome. Every check
+// that can fail a task runs before the first write: if one fails, none is made.
 
 import { setMaxListeners } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -34,6 +33,7 @@ import {
 } from './sync-stops.js'
 import type { TaskDefinition } from './task.js'
 import { entryPointWarnings } from './verify/entry-point.js'
+import { flaggedTasks, lastFailedWarnings } from './verify/last-failed.js'
 
 // Kept here too: RunIo and SyncOutcome were sync's before run-io.ts held them.
 export type { RunIo, SyncOutcome } from './run-io.js'
@@ -101,6 +101,7 @@ async function load(
       'load',
       loadTasks(settings, io.env, io.mask, io.signal)
     )
+    io.referNames?.(loaded.nameRefs)
     io.debug?.(
       `load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`
     )
@@ -269,6 +270,9 @@ async function plan(
       ...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`)
     )
   }
+  run.warnings.push(
+    ...lastFailedWarnings(flaggedTasks(planned.tasks), settings.verify)
+  )
   return { next: planned }
 }
 

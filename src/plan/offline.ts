@@ -3,7 +3,7 @@
 
 import type { ScannedTask } from '../fingerprint/scan.js'
 import { repositoryOf, type Settings } from '../inputs.js'
-import { markerFor } from '../marker.js'
+import { markerFor, type Marker } from '../marker.js'
 import { PENDING_TOKEN, credentialVariables } from './credentials.js'
 import { planTask } from './decide.js'
 import type { PlannedTask } from './remote.js'
@@ -13,17 +13,31 @@ export function planOffline(
   scanned: ScannedTask[],
   settings: Settings
 ): PlannedTask[] {
-  return scanned.map(item => ({
+  return scanned.map(item => {
+    const marker = markerFor(
+      repositoryOf(settings),
+      item.folder.fingerprint,
+      settings.pruneScope,
+      settings.record,
+      new Date(),
+      item.task.substituted
+    )
+    return planOfflineTask(item, marker, settings)
+  })
+}
+
+function planOfflineTask(
+  item: ScannedTask,
+  marker: Marker,
+  settings: Settings
+): PlannedTask {
+  return {
     ...item,
     outcome: 'planned' as const,
+    marker,
     plan: planTask({
       config: item.task.config,
-      marker: markerFor(
-        repositoryOf(settings),
-        item.folder.fingerprint,
-        settings.pruneScope,
-        settings.record
-      ),
+      marker,
       skipUnchanged: settings.skipUnchanged,
       // Offline the tokens are unknown: stand-ins of the same size keep the
       // environment size check honest.
@@ -36,5 +50,5 @@ export function planOffline(
         : undefined
     }),
     planMs: 0
-  }))
+  }
 }
