@@ -3,7 +3,7 @@
 // drifted since.
 
 import { MARKER_VARIABLE } from '../task.js'
-import { readMarker } from '../plan/marker.js'
+import { readMarker } from '../marker.js'
 import { driftOf, type Drift } from '../plan/drift.js'
 import type { RemoteFunctionSummary } from '../exh/types.js'
 

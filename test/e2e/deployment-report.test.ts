@@ -15,7 +15,7 @@ import {
   verifiedTask
 } from '../support/workspace.js'
 import type { ActionRun, ReportFolder } from '../support/run-action.js'
-import { readMarker } from '../../src/plan/marker.js'
+import { readMarker } from '../../src/marker.js'
 import { expectNowhere, syncWith } from './harness.js'
 
 const validate = new Ajv({ allErrors: true, strict: true }).compile(
