@@ -15,7 +15,7 @@ import { connectExh } from '../../src/exh/client.js'
 import { ExhApiError, isRefusal } from '../../src/exh/failure.js'
 import type { ExhClient } from '../../src/exh/types.js'
 import { closeFileWorkers } from '../../src/fingerprint/file-workers.js'
-import type { FunctionBody } from '../../src/plan/decide.js'
+import type { FunctionBody } from '../../src/exh/types.js'
 import {
   MAX_ENVIRONMENT_BYTES,
   MAX_REQUEST_BYTES,

@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import type { ZipUpload } from '../../src/exh/function-body.js'
+import type { ZipUpload } from '../../src/exh/types.js'
 import { functionRequestBody } from '../../src/exh/function-body.js'
-import { walkCodeFolder } from '../../src/fingerprint/code-folder.js'
-import { encodeMarker, markerFor } from '../../src/plan/marker.js'
-import type { FunctionBody } from '../../src/plan/decide.js'
+import { walkCodeFolder } from '../../src/fingerprint/walk.js'
+import { encodeMarker, markerFor } from '../../src/marker.js'
+import type { FunctionBody } from '../../src/exh/types.js'
 import {
   MAX_REQUEST_BYTES,
   checkRequestSize,
