@@ -5,11 +5,10 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import type { ZipUpload } from '../../src/exh/types.js'
+import type { FunctionBody, ZipUpload } from '../../src/exh/types.js'
 import { functionRequestBody } from '../../src/exh/function-body.js'
 import { walkCodeFolder } from '../../src/fingerprint/walk.js'
 import { encodeMarker, markerFor } from '../../src/marker.js'
-import type { FunctionBody } from '../../src/exh/types.js'
 import {
   MAX_REQUEST_BYTES,
   checkRequestSize,
