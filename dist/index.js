@@ -4663,7 +4663,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -6975,7 +6975,7 @@ var require_utils2 = __commonJS({
     function isNumber(val) {
       return typeof val === "number";
     }
-    function isObject2(val) {
+    function isObject3(val) {
       return val !== null && typeof val === "object";
     }
     function isPlainObject(val) {
@@ -7004,13 +7004,13 @@ var require_utils2 = __commonJS({
       return toString.call(val) === "[object Function]";
     }
     function isStream(val) {
-      return isObject2(val) && isFunction(val.pipe);
+      return isObject3(val) && isFunction(val.pipe);
     }
     function isFormData(thing) {
       var pattern = "[object FormData]";
       if (!thing) return false;
       if (typeof FormData === "function" && thing instanceof FormData) return true;
-      if (!isObject2(thing)) return false;
+      if (!isObject3(thing)) return false;
       var proto = Object.getPrototypeOf(thing);
       if (!proto || proto === Object.prototype) return false;
       if (!isFunction(thing.append)) return false;
@@ -7170,7 +7170,7 @@ var require_utils2 = __commonJS({
       isArrayBufferView,
       isString,
       isNumber,
-      isObject: isObject2,
+      isObject: isObject3,
       isPlainObject,
       isEmptyObject,
       isUndefined,
@@ -23851,10 +23851,10 @@ var require_higher_order_decoders = __commonJS({
       return exports.union(primitive_decoders_1.nil, decoder);
     };
     exports.nullable = nullable;
-    var optional = function(decoder) {
+    var optional2 = function(decoder) {
       return exports.union(primitive_decoders_1.undef, decoder);
     };
-    exports.optional = optional;
+    exports.optional = optional2;
     function array(decoder) {
       return function(xs) {
         pojo_1.assert_is_pojo(xs);
@@ -24245,8 +24245,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -24342,10 +24342,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24374,9 +24374,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24387,8 +24387,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -24596,8 +24596,8 @@ function apiErrorFacts(error2) {
   const unanswered = name === "HttpError" && fields.response === void 0;
   const status = unanswered ? void 0 : typeof fields.status === "number" ? fields.status : typeof fields.response?.status === "number" ? fields.response.status : bare && 401;
   const apiCode = typeof fields.response?.code === "number" ? fields.response.code : bare?.code;
-  const text = error2 instanceof Error ? firstLine(error2.message) : "";
-  const message = SDK_BOILERPLATE.test(text) ? bare?.message ?? "" : text;
+  const text2 = error2 instanceof Error ? firstLine(error2.message) : "";
+  const message = SDK_BOILERPLATE.test(text2) ? bare?.message ?? "" : text2;
   return { status, apiCode, apiName, message };
 }
 function describeError(error2) {
@@ -24608,11 +24608,11 @@ function describeError(error2) {
   if (!label) return message || "unknown error";
   return message ? `${label}: ${message}` : label;
 }
-function firstLine(text) {
-  return text.split("\n", 1)[0]?.trim() ?? "";
+function firstLine(text2) {
+  return text2.split("\n", 1)[0]?.trim() ?? "";
 }
-function scrubHost(text, host) {
-  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text);
+function scrubHost(text2, host) {
+  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text2);
 }
 
 // schema/task-config.schema.json
@@ -24874,6 +24874,7 @@ function markerUpToDate(stored, wanted) {
 }
 
 // src/inputs.ts
+var PLAN_INPUTS = ["tasks", "prune", "prune-scope", "adopt"];
 var DEFAULT_CONCURRENCY = 4;
 function inputReader(get, env, mask, problems) {
   const fail = (field2, rule) => {
@@ -24917,7 +24918,8 @@ function readInputs(get, env, mask) {
     repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || void 0,
     record: recordFromEnv(env),
     adopt: lines(get("adopt")),
-    overrides: readOverrides(get, workspace, read.fail)
+    overrides: readOverrides(get, workspace, read.fail),
+    ...readReviewedPlan(read)
   };
   const missing = settings2.missingCredentials;
   if (missing.length && (!settings2.dryRun || settings2.command !== "sync")) {
@@ -24971,6 +24973,18 @@ function readRunOptions(read, pathInput) {
     commentOnPr: read.flag("comment-on-pr", false),
     label: input("label"),
     verify: readVerify(input("verify"), fail)
+  };
+}
+function readReviewedPlan(read) {
+  const raw = read.input("reviewed-plan");
+  const mode = oneOf(raw || "off", ["off", "required"]);
+  if (!mode) read.fail("reviewed-plan", `must be off or required, not "${raw}"`);
+  return {
+    reviewedPlan: mode ?? "off",
+    requireApproval: read.flag("require-approval", false),
+    planInputs: Object.fromEntries(
+      PLAN_INPUTS.map((name) => [name, lines(read.get(name)).join("\n")])
+    )
   };
 }
 function readVerify(raw, fail) {
@@ -25062,26 +25076,26 @@ function readTimeout(raw, fail) {
   return 60;
 }
 function readOverrides(get, workspace, fail) {
-  const text = (name) => get(name).trim() || void 0;
+  const text2 = (name) => get(name).trim() || void 0;
   const overrides = {};
   const assign = (key, value) => {
     if (value !== void 0) overrides[key] = value;
   };
-  assign("name", text("name"));
-  const code = text("code");
+  assign("name", text2("name"));
+  const code = text2("code");
   assign("code", code && path.resolve(workspace, code));
-  assign("entryPoint", text("entry-point"));
-  const runtime = text("runtime");
+  assign("entryPoint", text2("entry-point"));
+  const runtime = text2("runtime");
   if (runtime && !RUNTIMES.includes(runtime)) {
     fail("runtime", `must be one of the runtimes: ${RUNTIMES.join(", ")}`);
   } else {
     assign("runtime", runtime);
   }
-  assign("description", text("description"));
+  assign("description", text2("description"));
   assign("timeLimit", parseInteger("time-limit", get("time-limit"), fail));
   assign("memoryLimit", parseInteger("memory-limit", get("memory-limit"), fail));
   assign("environment", parseEnvLines(get("env"), fail));
-  const permission = text("execution-permission");
+  const permission = text2("execution-permission");
   if (permission) {
     const mode = oneOf(permission, [
       "permissionRequired",
@@ -25797,11 +25811,11 @@ function plannedResult(item) {
 }
 function invalidConfigResult(at, problems) {
   const fileOf = (p) => p.file && p.file !== at.config ? path2.posix.basename(p.file) : void 0;
-  const text = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
+  const text2 = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
   return {
     ...at,
     status: "failed",
-    error: `${plural(problems.length, "problem")}: ${text}`,
+    error: `${plural(problems.length, "problem")}: ${text2}`,
     problems: problems.length
   };
 }
@@ -25820,25 +25834,25 @@ function escapeCodePoint(char) {
   const code = char.codePointAt(0) ?? 0;
   return code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
-function escapeFormat(text, keepMentionJoiner = false) {
-  return text.replace(
+function escapeFormat(text2, keepMentionJoiner = false) {
+  return text2.replace(
     FORMAT,
-    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text[offset - 1] === "@" ? char : escapeCodePoint(char)
+    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text2[offset - 1] === "@" ? char : escapeCodePoint(char)
   );
 }
-function forLog(text) {
-  const line = escapeFormat(text.replace(CONTROL, escapeControl), true).replace(
+function forLog(text2) {
+  const line = escapeFormat(text2.replace(CONTROL, escapeControl), true).replace(
     /##\[/g,
     "##\\u005b"
   );
   const indent = /^\s*/.exec(line)?.[0] ?? "";
   return line.startsWith("::", indent.length) ? `${indent}\\u003a${line.slice(indent.length + 1)}` : line;
 }
-function breakMentions(text) {
-  return text.replace(/@/g, `@${WORD_JOINER}`);
+function breakMentions(text2) {
+  return text2.replace(/@/g, `@${WORD_JOINER}`);
 }
-function markdownCode(text) {
-  const line = breakMentions(escapeFormat(text.replace(CONTROL, " "))).replace(
+function markdownCode(text2) {
+  const line = breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(
     /\|/g,
     "\\|"
   );
@@ -25850,25 +25864,25 @@ function markdownCode(text) {
   const pad = line.startsWith("`") || line.endsWith("`") ? " " : "";
   return `${fence}${pad}${line}${pad}${fence}`;
 }
-function markdownText(text) {
-  return breakMentions(escapeFormat(text.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
+function markdownText(text2) {
+  return breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
 }
 var CELL_LIMIT = 300;
-function cutText(text, limit = CELL_LIMIT) {
-  if (text.length <= limit) return { head: text, more: 0 };
-  const chars = Array.from(text);
-  if (chars.length <= limit) return { head: text, more: 0 };
+function cutText(text2, limit = CELL_LIMIT) {
+  if (text2.length <= limit) return { head: text2, more: 0 };
+  const chars = Array.from(text2);
+  if (chars.length <= limit) return { head: text2, more: 0 };
   return { head: chars.slice(0, limit).join(""), more: chars.length - limit };
 }
 function moreCharacters(more) {
   return more ? ` \u2026 (${more} more character${more === 1 ? "" : "s"})` : "";
 }
-function markdownCodeCut(text, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text, limit);
+function markdownCodeCut(text2, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text2, limit);
   return `${markdownCode(head)}${moreCharacters(more)}`;
 }
-function markdownTextCut(text, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text, limit);
+function markdownTextCut(text2, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text2, limit);
   return `${markdownText(head)}${moreCharacters(more)}`;
 }
 
@@ -25890,7 +25904,8 @@ function computeOutputs(report) {
     unchanged: String(counted("unchanged")),
     deleted: String(counted("delete")),
     failed: String(countStatus(report.results, "failed")),
-    changed: report.offline ? "" : String(isChanged(report.results))
+    changed: report.offline ? "" : String(isChanged(report.results)),
+    "failure-reason": report.reviewedPlan?.failureReason ?? ""
   };
   if (report.functions) outputs.functions = JSON.stringify(report.functions);
   return outputs;
@@ -25937,14 +25952,14 @@ function renderSummary(report) {
   const markdown = parts.join("\n\n") + "\n";
   return Buffer.byteLength(markdown) > SUMMARY_LIMIT ? cutToBytes(markdown, SUMMARY_LIMIT) + "\n\n\u2026 (summary cut at the size limit)\n" : markdown;
 }
-function cutToBytes(text, bytes) {
-  const head = Buffer.from(text).subarray(0, bytes).toString("utf8");
+function cutToBytes(text2, bytes) {
+  const head = Buffer.from(text2).subarray(0, bytes).toString("utf8");
   return head.slice(0, Math.max(0, head.lastIndexOf("\n")));
 }
 function outcome(report) {
-  const failed2 = countStatus(report.results, "failed");
+  const failed3 = countStatus(report.results, "failed");
   if (hasFailed(report)) {
-    return failed2 ? `\u274C failed (${failed2} of ${report.results.length} tasks)` : "\u274C failed";
+    return failed3 ? `\u274C failed (${failed3} of ${report.results.length} tasks)` : "\u274C failed";
   }
   if (report.offline) return "\u{1F50D} validated offline";
   if (report.dryRun) return "\u{1F4DD} plan (dry run)";
@@ -25953,7 +25968,7 @@ function outcome(report) {
 }
 function totalsLine(report) {
   const count2 = (action) => countAction(report.results, action);
-  const failed2 = countStatus(report.results, "failed");
+  const failed3 = countStatus(report.results, "failed");
   const skipped = countStatus(report.results, "skipped");
   const seconds2 = `${(report.durationMs / 1e3).toFixed(1)} s`;
   const shown2 = report.hostMasked ? void 0 : report.host;
@@ -25962,7 +25977,7 @@ function totalsLine(report) {
     return `${plural(report.functions?.length ?? 0, "function")}${host}.`;
   }
   if (report.offline) {
-    return `${count2("validate")} valid, ${failed2} invalid, ${skipped} skipped (${seconds2}).`;
+    return `${count2("validate")} valid, ${failed3} invalid, ${skipped} skipped (${seconds2}).`;
   }
   const pieces = report.dryRun ? [
     `${count2("create")} to create`,
@@ -25975,7 +25990,7 @@ function totalsLine(report) {
     `${count2("unchanged")} unchanged`,
     ...count2("delete") ? [`${count2("delete")} deleted`] : []
   ];
-  if (failed2) pieces.push(`${failed2} failed`);
+  if (failed3) pieces.push(`${failed3} failed`);
   if (skipped) pieces.push(`${skipped} skipped`);
   return `**${report.dryRun ? "Plan" : "Totals"}**${host}: ${pieces.join(", ")} (${seconds2}).`;
 }
@@ -26155,10 +26170,10 @@ var SecretRegistry = class {
   holds(value) {
     return this.parts.has(value);
   }
-  redact(text) {
+  redact(text2) {
     return this.ordered.reduce(
       (out, secret) => out.split(secret).join("***"),
-      text
+      text2
     );
   }
 };
@@ -26202,8 +26217,9 @@ function commentLinks(env, payload) {
     commit: commit ? commit.slice(0, 7) : void 0
   };
 }
-function renderComment(summary2, key, links) {
-  const marker = commentMarker(key);
+function renderComment(summary2, key, links, record2) {
+  const marker = record2 ? `${commentMarker(key)}
+${record2}` : commentMarker(key);
   const [title = "", ...rest] = summary2.split("\n");
   const about = [
     links.runUrl && `[View the run](<${encodeURI(links.runUrl)}>)`,
@@ -26235,24 +26251,28 @@ var loadGitHub = () => import("./github-MV6UUXIK.js");
 async function eventPayload() {
   return (await loadGitHub()).context.payload;
 }
-async function upsertPullRequestComment(token, body, key) {
+async function githubFor(token) {
   const github = await loadGitHub();
-  const { context } = github;
-  const pullRequest = context.payload.pull_request;
-  if (!pullRequest) return "not a pull request event: no comment posted";
-  const octokit = github.getOctokit(token);
-  const { owner, repo } = context.repo;
-  const issue_number = pullRequest.number;
+  return { octokit: github.getOctokit(token), ...github.context.repo };
+}
+async function findOwnComment(octokit, where, key) {
   const login2 = await tokenLogin(octokit);
   const comments2 = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner,
-    repo,
-    issue_number,
+    ...where,
     per_page: 100
   });
   const ours = comments2.find(
     (comment) => comment.user?.login === login2 && hasMarker(comment.body ?? "", key)
   );
+  return ours && { id: ours.id, body: ours.body ?? "" };
+}
+async function upsertPullRequestComment(token, body, key) {
+  const github = await loadGitHub();
+  const pullRequest = github.context.payload.pull_request;
+  if (!pullRequest) return "not a pull request event: no comment posted";
+  const { octokit, owner, repo } = await githubFor(token);
+  const issue_number = pullRequest.number;
+  const ours = await findOwnComment(octokit, { owner, repo, issue_number }, key);
   if (ours) {
     await octokit.rest.issues.updateComment({
       owner,
@@ -26268,7 +26288,7 @@ async function upsertPullRequestComment(token, body, key) {
 
 // src/report/shown-texts.ts
 function mapTexts(report, change) {
-  const maybe = (text) => text === void 0 ? void 0 : change(text);
+  const maybe = (text2) => text2 === void 0 ? void 0 : change(text2);
   return {
     ...report,
     results: report.results.map((result) => ({
@@ -26299,18 +26319,18 @@ function withNameRefs(report, hide) {
   pairs.sort(([a], [b]) => b.length - a.length);
   return mapTexts(
     report,
-    (text) => pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text)
+    (text2) => pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text2)
   );
 }
 function withoutHost(report) {
   const { host } = report;
   if (!host) return report;
-  return { ...mapTexts(report, (text) => scrubHost(text, host)), host: void 0 };
+  return { ...mapTexts(report, (text2) => scrubHost(text2, host)), host: void 0 };
 }
-function replaceWord(text, word, by) {
+function replaceWord(text2, word, by) {
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, "g");
-  return text.replace(pattern, () => by);
+  return text2.replace(pattern, () => by);
 }
 
 // src/build.ts
@@ -26338,8 +26358,8 @@ var OutputTail = class {
     const decoder = new StringDecoder("utf8");
     let partial = "";
     let dropping = false;
-    const take = (text) => {
-      const parts = (partial + text).split("\n");
+    const take = (text2) => {
+      const parts = (partial + text2).split("\n");
       partial = parts.pop() ?? "";
       for (const line of parts) {
         if (dropping) dropping = false;
@@ -26362,9 +26382,9 @@ var OutputTail = class {
     };
   }
   keep(line) {
-    const text = line.trim();
-    if (!text) return;
-    this.kept.push(text);
+    const text2 = line.trim();
+    if (!text2) return;
+    this.kept.push(text2);
     if (this.kept.length > this.count) this.kept.shift();
   }
 };
@@ -26731,8 +26751,8 @@ function stepDebugging() {
 }
 var LOG_LINE_LIMIT = 16384;
 function safeLog(secrets) {
-  const line = (text) => {
-    const { head, more } = cutText(secrets.redact(text), LOG_LINE_LIMIT);
+  const line = (text2) => {
+    const { head, more } = cutText(secrets.redact(text2), LOG_LINE_LIMIT);
     return forLog(head) + (more ? ` \u2026 (${more} more characters)` : "");
   };
   return {
@@ -26748,11 +26768,11 @@ function safeLog(secrets) {
     } : void 0,
     group: (title, lines2) => {
       startGroup(line(title));
-      for (const text of lines2) info(line(text));
+      for (const text2 of lines2) info(line(text2));
       endGroup();
     },
     groupAround: (title, work) => group(line(title), work),
-    redact: (text) => secrets.redact(text),
+    redact: (text2) => secrets.redact(text2),
     holds: (value) => secrets.holds(value)
   };
 }
@@ -26784,14 +26804,14 @@ import { constants as constants3 } from "node:fs";
 import { open as open2, stat as stat3 } from "node:fs/promises";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
-function createScanner(text, ignoreTrivia = false) {
-  const len = text.length;
+function createScanner(text2, ignoreTrivia = false) {
+  const len = text2.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
   function scanHexDigits(count2, exact) {
     let digits = 0;
     let value2 = 0;
     while (digits < count2 || !exact) {
-      let ch = text.charCodeAt(pos);
+      let ch = text2.charCodeAt(pos);
       if (ch >= 48 && ch <= 57) {
         value2 = value2 * 16 + ch - 48;
       } else if (ch >= 65 && ch <= 70) {
@@ -26818,35 +26838,35 @@ function createScanner(text, ignoreTrivia = false) {
   }
   function scanNumber() {
     let start = pos;
-    if (text.charCodeAt(pos) === 48) {
+    if (text2.charCodeAt(pos) === 48) {
       pos++;
     } else {
       pos++;
-      while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
       }
     }
-    if (pos < text.length && text.charCodeAt(pos) === 46) {
+    if (pos < text2.length && text2.charCodeAt(pos) === 46) {
       pos++;
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
           pos++;
         }
       } else {
         scanError = 3;
-        return text.substring(start, pos);
+        return text2.substring(start, pos);
       }
     }
     let end = pos;
-    if (pos < text.length && (text.charCodeAt(pos) === 69 || text.charCodeAt(pos) === 101)) {
+    if (pos < text2.length && (text2.charCodeAt(pos) === 69 || text2.charCodeAt(pos) === 101)) {
       pos++;
-      if (pos < text.length && text.charCodeAt(pos) === 43 || text.charCodeAt(pos) === 45) {
+      if (pos < text2.length && text2.charCodeAt(pos) === 43 || text2.charCodeAt(pos) === 45) {
         pos++;
       }
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
           pos++;
         }
         end = pos;
@@ -26854,30 +26874,30 @@ function createScanner(text, ignoreTrivia = false) {
         scanError = 3;
       }
     }
-    return text.substring(start, end);
+    return text2.substring(start, end);
   }
   function scanString() {
     let result = "", start = pos;
     while (true) {
       if (pos >= len) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         scanError = 2;
         break;
       }
-      const ch = text.charCodeAt(pos);
+      const ch = text2.charCodeAt(pos);
       if (ch === 34) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         pos++;
         break;
       }
       if (ch === 92) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         pos++;
         if (pos >= len) {
           scanError = 2;
           break;
         }
-        const ch2 = text.charCodeAt(pos++);
+        const ch2 = text2.charCodeAt(pos++);
         switch (ch2) {
           case 34:
             result += '"';
@@ -26919,7 +26939,7 @@ function createScanner(text, ignoreTrivia = false) {
       }
       if (ch >= 0 && ch <= 31) {
         if (isLineBreak(ch)) {
-          result += text.substring(start, pos);
+          result += text2.substring(start, pos);
           scanError = 2;
           break;
         } else {
@@ -26940,19 +26960,19 @@ function createScanner(text, ignoreTrivia = false) {
       tokenOffset = len;
       return token = 17;
     }
-    let code = text.charCodeAt(pos);
+    let code = text2.charCodeAt(pos);
     if (isWhiteSpace(code)) {
       do {
         pos++;
         value += String.fromCharCode(code);
-        code = text.charCodeAt(pos);
+        code = text2.charCodeAt(pos);
       } while (isWhiteSpace(code));
       return token = 15;
     }
     if (isLineBreak(code)) {
       pos++;
       value += String.fromCharCode(code);
-      if (code === 13 && text.charCodeAt(pos) === 10) {
+      if (code === 13 && text2.charCodeAt(pos) === 10) {
         pos++;
         value += "\n";
       }
@@ -26988,31 +27008,31 @@ function createScanner(text, ignoreTrivia = false) {
       // comments
       case 47:
         const start = pos - 1;
-        if (text.charCodeAt(pos + 1) === 47) {
+        if (text2.charCodeAt(pos + 1) === 47) {
           pos += 2;
           while (pos < len) {
-            if (isLineBreak(text.charCodeAt(pos))) {
+            if (isLineBreak(text2.charCodeAt(pos))) {
               break;
             }
             pos++;
           }
-          value = text.substring(start, pos);
+          value = text2.substring(start, pos);
           return token = 12;
         }
-        if (text.charCodeAt(pos + 1) === 42) {
+        if (text2.charCodeAt(pos + 1) === 42) {
           pos += 2;
           const safeLength = len - 1;
           let commentClosed = false;
           while (pos < safeLength) {
-            const ch = text.charCodeAt(pos);
-            if (ch === 42 && text.charCodeAt(pos + 1) === 47) {
+            const ch = text2.charCodeAt(pos);
+            if (ch === 42 && text2.charCodeAt(pos + 1) === 47) {
               pos += 2;
               commentClosed = true;
               break;
             }
             pos++;
             if (isLineBreak(ch)) {
-              if (ch === 13 && text.charCodeAt(pos) === 10) {
+              if (ch === 13 && text2.charCodeAt(pos) === 10) {
                 pos++;
               }
               lineNumber++;
@@ -27023,7 +27043,7 @@ function createScanner(text, ignoreTrivia = false) {
             pos++;
             scanError = 1;
           }
-          value = text.substring(start, pos);
+          value = text2.substring(start, pos);
           return token = 13;
         }
         value += String.fromCharCode(code);
@@ -27033,7 +27053,7 @@ function createScanner(text, ignoreTrivia = false) {
       case 45:
         value += String.fromCharCode(code);
         pos++;
-        if (pos === len || !isDigit(text.charCodeAt(pos))) {
+        if (pos === len || !isDigit(text2.charCodeAt(pos))) {
           return token = 16;
         }
       // found a minus, followed by a number so
@@ -27055,10 +27075,10 @@ function createScanner(text, ignoreTrivia = false) {
       default:
         while (pos < len && isUnknownContentCharacter(code)) {
           pos++;
-          code = text.charCodeAt(pos);
+          code = text2.charCodeAt(pos);
         }
         if (tokenOffset !== pos) {
-          value = text.substring(tokenOffset, pos);
+          value = text2.substring(tokenOffset, pos);
           switch (value) {
             case "true":
               return token = 8;
@@ -27241,7 +27261,7 @@ var ParseOptions;
     allowTrailingComma: false
   };
 })(ParseOptions || (ParseOptions = {}));
-function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
+function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -27292,15 +27312,15 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error2, offset, length });
     }
   };
-  visit(text, visitor, options);
+  visit(text2, visitor, options);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
   }
   return result;
 }
-function visit(text, visitor, options = ParseOptions.DEFAULT) {
-  const _scanner = createScanner(text, false);
+function visit(text2, visitor, options = ParseOptions.DEFAULT) {
+  const _scanner = createScanner(text2, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
   function toNoArgVisit(visitFunction) {
@@ -27718,12 +27738,12 @@ function printParseErrorCode(code) {
 // src/config/json-locations.ts
 var MAX_JSON_DEPTH = 64;
 function parseJson(source) {
-  const text = source.startsWith("\uFEFF") ? source.slice(1) : source;
-  const position = positionFinder(text);
-  if (text.trim() === "") {
+  const text2 = source.startsWith("\uFEFF") ? source.slice(1) : source;
+  const position = positionFinder(text2);
+  if (text2.trim() === "") {
     return { ok: false, position: position(0), message: "the file is empty" };
   }
-  const tooDeep = tooDeepAt(text, MAX_JSON_DEPTH);
+  const tooDeep = tooDeepAt(text2, MAX_JSON_DEPTH);
   if (tooDeep !== void 0) {
     return {
       ok: false,
@@ -27732,7 +27752,7 @@ function parseJson(source) {
     };
   }
   const errors = [];
-  const tree = parseTree2(text, errors, {
+  const tree = parseTree2(text2, errors, {
     disallowComments: true,
     allowTrailingComma: false,
     allowEmptyContent: false
@@ -27742,12 +27762,12 @@ function parseJson(source) {
     return {
       ok: false,
       position: position(first?.offset ?? 0),
-      message: !first ? "not a JSON value" : first.offset >= text.trimEnd().length ? "the file ends too early (something is not closed)" : describeParseError(first)
+      message: !first ? "not a JSON value" : first.offset >= text2.trimEnd().length ? "the file ends too early (something is not closed)" : describeParseError(first)
     };
   }
   let value;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text2);
   } catch (error2) {
     return { ok: false, message: error2.message };
   }
@@ -27763,8 +27783,8 @@ function parseJson(source) {
     }
   };
 }
-function tooDeepAt(text, limit) {
-  const scanner = createScanner2(text, false);
+function tooDeepAt(text2, limit) {
+  const scanner = createScanner2(text2, false);
   const open5 = [];
   for (let token = scanner.scan(); token !== EOF; token = scanner.scan()) {
     if (token === OPEN_BRACE || token === OPEN_BRACKET) {
@@ -27808,10 +27828,10 @@ function keyOf(node) {
   const parent = node.parent;
   return parent?.type === "property" ? parent.children?.[0] : void 0;
 }
-function positionFinder(text) {
+function positionFinder(text2) {
   const lineStarts = [0];
-  for (let i2 = 0; i2 < text.length; i2++) {
-    if (text[i2] === "\n") lineStarts.push(i2 + 1);
+  for (let i2 = 0; i2 < text2.length; i2++) {
+    if (text2[i2] === "\n") lineStarts.push(i2 + 1);
   }
   return (offset) => {
     let line = 0;
@@ -27891,8 +27911,8 @@ async function readBounded(file, signal) {
     }
     if (stats.size > MAX_CONFIG_BYTES) return tooBig(stats.size);
     signal?.throwIfAborted();
-    const text = await readAtMost(file, stats.size + 1);
-    return text.bytes > MAX_CONFIG_BYTES ? tooBig(text.bytes) : text.text;
+    const text2 = await readAtMost(file, stats.size + 1);
+    return text2.bytes > MAX_CONFIG_BYTES ? tooBig(text2.bytes) : text2.text;
   } catch (error2) {
     if (signal?.aborted) throw error2;
     const code = error2.code ?? String(error2);
@@ -28373,9 +28393,9 @@ async function loadTaskConfigs(found, options) {
     })
   );
   problems.push(...checks.flatMap((checked) => checked.problems));
-  const failed2 = new Set(problems.map((problem) => problem.file));
+  const failed3 = new Set(problems.map((problem) => problem.file));
   const tasks2 = checks.flatMap(
-    ({ task }) => task && !failed2.has(task.configFile) ? [task] : []
+    ({ task }) => task && !failed3.has(task.configFile) ? [task] : []
   );
   const names = parsed.flatMap((config) => config.name ? [config.name] : []);
   return {
@@ -28468,6 +28488,7 @@ async function checkSelected(config, options, overrides, roots) {
       name: value.name,
       nameRef: config.nameRef,
       config: value,
+      asWritten: asWritten(config, overrides, configDir),
       configFile: config.file,
       deployerKeys: deployerKeys.length ? deployerKeys : void 0,
       codeDir,
@@ -28480,6 +28501,16 @@ async function checkSelected(config, options, overrides, roots) {
       }
     }
   };
+}
+function asWritten(config, overrides, configDir) {
+  const raw = isObject(config.document.value) ? config.document.value : {};
+  const fields = overrideFields(overrides ?? {}, configDir);
+  if (overrides?.environment) {
+    fields.environment = Object.fromEntries(
+      Object.keys(overrides.environment).map((key) => [key, "(env input)"])
+    );
+  }
+  return { ...raw, ...fields };
 }
 function fieldProblems(config, value, overrides, substituted) {
   const problems = [];
@@ -28567,8 +28598,8 @@ function createTaskFilter(patterns) {
     unmatched: (names) => compiled.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
   };
 }
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegExp(text2) {
+  return text2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 // src/verify/load.ts
@@ -29452,8 +29483,8 @@ var FileSink = class _FileSink {
   }
 };
 function requestBodyBytes(body) {
-  const text = JSON.stringify(body);
-  return text === void 0 ? 0 : Buffer.byteLength(text, "utf8");
+  const text2 = JSON.stringify(body);
+  return text2 === void 0 ? 0 : Buffer.byteLength(text2, "utf8");
 }
 function checkRequestSize(body, zipBytes) {
   const others = requestBodyBytes(withEmptyCode(body));
@@ -33229,9 +33260,9 @@ var files = (client, httpAuth) => ({
   async findAll(options) {
     return await findAllGeneric(this.find, options);
   },
-  async createFromText(text, options) {
+  async createFromText(text2, options) {
     const boundary = generateBoundary();
-    const formData = createCustomFormData(text, boundary);
+    const formData = createCustomFormData(text2, boundary);
     const config = {
       headers: {}
     };
@@ -35936,6 +35967,128 @@ async function isFile(file) {
   );
 }
 
+// src/reviewed-plan/digest.ts
+import { createHash as createHash3 } from "node:crypto";
+function canonicalJson(value) {
+  return JSON.stringify(sortKeys(value));
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object") return value;
+  const object = value;
+  return Object.fromEntries(
+    Object.keys(object).sort().map((key) => [key, sortKeys(object[key])])
+  );
+}
+function saltedDigest(salt, text2) {
+  return createHash3("sha256").update(`${salt.length}:${salt}
+`).update(text2).digest("hex");
+}
+function isReference(value) {
+  return typeof value === "string" && value.startsWith("$");
+}
+function holdsReference(value) {
+  if (isReference(value)) return true;
+  if (Array.isArray(value)) return value.some(holdsReference);
+  if (value !== null && typeof value === "object") {
+    return Object.values(value).some(holdsReference);
+  }
+  return false;
+}
+function referencedFields(written) {
+  const fields = [];
+  for (const [key, value] of Object.entries(written)) {
+    if (key === "environment" && value !== null && typeof value === "object") {
+      for (const [name, item] of Object.entries(value)) {
+        if (isReference(item)) fields.push(`environment.${name}`);
+      }
+    } else if (key === "executionCredentials") {
+      const permissions = value?.permissions;
+      if (holdsReference(permissions)) {
+        fields.push("executionCredentials.permissions");
+      }
+    } else if (holdsReference(value)) {
+      fields.push(key);
+    }
+  }
+  return fields.sort();
+}
+
+// src/reviewed-plan/fresh-plan.ts
+function freshPlan(settings2, ready, deletes) {
+  const tasks2 = ready.map((item) => {
+    const written = writtenConfig(item.task);
+    const planned = item.outcome === "planned" ? item.plan : void 0;
+    return {
+      name: item.task.nameRef ?? item.task.name,
+      action: planned?.action ?? "refused",
+      changes: [...planned?.changes ?? []],
+      desired: desiredState(written, item.folder.fingerprint),
+      referenced: referencedFields(written)
+    };
+  });
+  for (const name of deletes) {
+    tasks2.push({
+      name,
+      action: "delete",
+      changes: [],
+      desired: canonicalJson({ delete: name }),
+      referenced: []
+    });
+  }
+  return {
+    host: settings2.host ?? "",
+    inputs: canonicalJson(settings2.planInputs),
+    tasks: tasks2
+  };
+}
+function desiredState(written, fingerprint) {
+  const credentials = written.executionCredentials;
+  const permissions = Array.isArray(credentials?.permissions) ? credentials.permissions.map(String).sort() : void 0;
+  return canonicalJson({ config: written, fingerprint, permissions });
+}
+function writtenConfig(task) {
+  if (task.asWritten) return task.asWritten;
+  const { environment, ...rest } = task.config;
+  return environment ? {
+    ...rest,
+    environment: Object.fromEntries(
+      Object.keys(environment).map((key) => [key, "(env input)"])
+    )
+  } : { ...rest };
+}
+
+// src/reviewed-plan/gate.ts
+async function reviewedPlanGate(settings2, check, ready, deletes) {
+  const plan = freshPlan(settings2, ready, deletes);
+  if (settings2.dryRun || settings2.reviewedPlan !== "required") return { plan };
+  if (!check) {
+    return {
+      plan,
+      outcome: {
+        matched: false,
+        lines: ["reviewed-plan: required, but GitHub cannot be read here"]
+      }
+    };
+  }
+  try {
+    return { plan, outcome: await check(plan, settings2) };
+  } catch (error2) {
+    return {
+      plan,
+      outcome: {
+        matched: false,
+        lines: [
+          `reviewed-plan: the pull request could not be read from GitHub (${describeError(error2)})`
+        ]
+      }
+    };
+  }
+}
+function refusalReason(outcome2) {
+  return `the reviewed-plan check failed${outcome2.failureReason ? ` (${outcome2.failureReason})` : ""}`;
+}
+
 // src/sync.ts
 var StageClock = class {
   stages = {};
@@ -35975,7 +36128,7 @@ async function syncLoaded(settings2, io, loaded, clock) {
   );
   if (loaded.problems.length) return invalid(loaded.problems);
   if (settings2.buildCommand) {
-    const failed2 = await clock.time(
+    const failed3 = await clock.time(
       "build",
       buildTasks(
         loaded.tasks,
@@ -35986,7 +36139,7 @@ async function syncLoaded(settings2, io, loaded, clock) {
       )
     );
     if (io.signal.aborted) return cancelledBeforeSync(loaded, clock);
-    if (failed2.length) return invalid(failed2);
+    if (failed3.length) return invalid(failed3);
   }
   loaded.warnings.push(
     ...await entryPointWarnings(loaded.tasks, settings2.workspace)
@@ -36129,13 +36282,7 @@ async function syncWithRemote(context) {
     return notStarted(context, "listing failed", error2);
   }
   if (io.signal.aborted) return notStarted(context, "cancelled");
-  for (const item of planned.tasks) {
-    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
-    if (item.outcome === "refused") continue;
-    warnings.push(
-      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
-    );
-  }
+  notePlans(context, planned.tasks);
   const packaged = await packageStage(context, planned.tasks);
   await closeFileWorkers();
   if (!packaged) return notStarted(context, "cancelled");
@@ -36145,6 +36292,8 @@ async function syncWithRemote(context) {
       "Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)"
     );
   }
+  const gate = await gateWrites(context, packaged.ready, planned.prune);
+  if ("refused" in gate) return gate.refused;
   const results = settings2.dryRun ? packaged.ready.map((item) => {
     const result = plannedResult(item);
     printResult(io.printTaskLog, item, result);
@@ -36166,8 +36315,30 @@ async function syncWithRemote(context) {
     problems: [],
     warnings,
     offline: false,
-    stages: clock.stages
+    stages: clock.stages,
+    ...gate
   };
+}
+function notePlans(context, tasks2) {
+  for (const item of tasks2) {
+    context.io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
+    if (item.outcome === "refused") continue;
+    context.warnings.push(
+      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
+    );
+  }
+}
+async function gateWrites(context, ready, deletes) {
+  const { settings: settings2, io } = context;
+  const { plan, outcome: outcome2 } = await reviewedPlanGate(
+    settings2,
+    io.reviewedPlan,
+    ready,
+    deletes
+  );
+  if (!outcome2 || outcome2.matched) return { plan, reviewedPlan: outcome2 };
+  const refused2 = notStarted(context, refusalReason(outcome2));
+  return { refused: { ...refused2, plan, reviewedPlan: outcome2 } };
 }
 async function packageStage(context, planned) {
   try {
@@ -36375,8 +36546,8 @@ function listedFunction(fn, rawMarker, serverUrl) {
 }
 var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
 var NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function isRepositoryName(text) {
-  const [owner = "", name = "", ...rest] = text.split("/");
+function isRepositoryName(text2) {
+  const [owner = "", name = "", ...rest] = text2.split("/");
   return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
 }
 function serverOrigin(value) {
@@ -36471,11 +36642,12 @@ async function runPipeline(readSettings, io) {
   const report = emptyReport();
   const failures = [];
   let settings2;
+  let plan;
   try {
     settings2 = readSettings();
     Object.assign(report, describeRun(settings2));
     report.warnings.push(...settings2.warnings);
-    await runCommand(
+    plan = await runCommand(
       settings2,
       hostWatched(io, settings2, report),
       report,
@@ -36490,7 +36662,7 @@ async function runPipeline(readSettings, io) {
       title: failedTitle(report.command)
     });
   }
-  return { report, failures, settings: settings2 };
+  return { report, failures, settings: settings2, plan };
 }
 function hostWatched(io, settings2, report) {
   return {
@@ -36569,6 +36741,16 @@ async function runCommand(settings2, io, report, failures) {
   if (!outcome2.problems.length) {
     addFailedTasks(failures, outcome2.results, "Sync failed");
   }
+  recordReviewedPlan(report, failures, outcome2.reviewedPlan);
+  return outcome2.plan;
+}
+function recordReviewedPlan(report, failures, outcome2) {
+  if (!outcome2) return;
+  const { matched, failureReason, lines: lines2, pullRequest } = outcome2;
+  report.reviewedPlan = { matched, failureReason, lines: lines2, pullRequest };
+  for (const line of outcome2.lines) {
+    failures.push({ text: line, title: "Sync failed" });
+  }
 }
 function addFailedTasks(failures, results, title) {
   for (const result of results) {
@@ -36591,6 +36773,367 @@ function describeRun(settings2) {
   };
 }
 
+// src/reviewed-plan/compare.ts
+function describe(task) {
+  return task.changes.length ? `${task.action} [${task.changes.join(", ")}]` : task.action;
+}
+function compared(task, referenced) {
+  const changes = task.changes.filter((field2) => !referenced.has(field2));
+  const action = task.action === "update" && task.changes.length && !changes.length ? "unchanged" : task.action;
+  return { action, changes: [...changes].sort() };
+}
+function comparePlans(reviewed, fresh, referenced) {
+  const lines2 = [];
+  if (reviewed.host !== fresh.host) {
+    lines2.push("the host differs from the reviewed plan's");
+  }
+  if (reviewed.inputs !== fresh.inputs) {
+    lines2.push("the inputs that choose the tasks differ");
+  }
+  const before = new Map(reviewed.tasks.map((task) => [task.name, task]));
+  for (const task of fresh.tasks) {
+    const old = before.get(task.name);
+    before.delete(task.name);
+    if (!old) {
+      lines2.push(`${task.name}: not in the reviewed plan`);
+      continue;
+    }
+    const line = taskDifference(
+      old,
+      task,
+      new Set(referenced.get(task.name) ?? [])
+    );
+    if (line) lines2.push(`${task.name}: ${line}`);
+  }
+  for (const old of before.values()) {
+    lines2.push(`${old.name}: reviewed ${describe(old)}; now not in the plan`);
+  }
+  return lines2;
+}
+function taskDifference(old, now, referenced) {
+  const a = compared(old, referenced);
+  const b = compared(now, referenced);
+  const sameSteps = a.action === b.action && a.changes.join("\n") === b.changes.join("\n");
+  if (sameSteps && old.desired === now.desired) return void 0;
+  const words = `reviewed ${describe(old)}; now ${describe(now)}`;
+  return old.desired === now.desired ? words : `${words} (its config or code is not the one reviewed)`;
+}
+
+// src/reviewed-plan/record.ts
+var RECORD_VERSION = 1;
+var PREFIX = "<!-- exh-tasks-action plan ";
+var SUFFIX = " -->";
+var MAX_RECORD_LINE = 4e4;
+function makeRecord(plan, about) {
+  const digest = (text2) => saltedDigest(about.salt, text2);
+  return {
+    v: RECORD_VERSION,
+    head: about.head,
+    label: about.label,
+    scope: about.scope,
+    host: digest(plan.host),
+    inputs: digest(plan.inputs),
+    tasks: plan.tasks.map((task) => ({
+      name: task.name,
+      action: task.action,
+      changes: task.changes,
+      desired: digest(task.desired)
+    }))
+  };
+}
+function recordLine(record2) {
+  const json = JSON.stringify(record2).replace(
+    /[-<>&]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+  return `${PREFIX}${json}${SUFFIX}`;
+}
+function findRecord(body) {
+  const [, line = ""] = body.slice(0, MAX_RECORD_LINE + 1024).split("\n", 2);
+  return parseRecordLine(line);
+}
+function replaceRecord(body, record2) {
+  const lines2 = body.split("\n");
+  if (!parseRecordLine(lines2[1] ?? "")) return body;
+  lines2[1] = recordLine(record2);
+  return lines2.join("\n");
+}
+function parseRecordLine(line) {
+  if (line.length > MAX_RECORD_LINE) return void 0;
+  if (!line.startsWith(PREFIX) || !line.endsWith(SUFFIX)) return void 0;
+  let value;
+  try {
+    value = JSON.parse(line.slice(PREFIX.length, -SUFFIX.length));
+  } catch {
+    return void 0;
+  }
+  return asRecord(value);
+}
+var HEX64 = /^[0-9a-f]{64}$/;
+var ACTIONS = ["create", "update", "unchanged", "delete", "refused"];
+var isText = (value, max = 1e3) => typeof value === "string" && value.length <= max;
+function asRecord(value) {
+  if (!isObject2(value) || value.v !== RECORD_VERSION) return void 0;
+  const { head, label, scope, host, inputs, tasks: tasks2, applied } = value;
+  if (!isText(head, 64) || !/^[0-9a-f]{7,64}$/.test(head)) return void 0;
+  if (!isText(label) || !isText(scope)) return void 0;
+  if (!isText(host) || !HEX64.test(host)) return void 0;
+  if (!isText(inputs) || !HEX64.test(inputs)) return void 0;
+  if (!Array.isArray(tasks2)) return void 0;
+  const parsed = tasks2.map(asTask);
+  if (parsed.some((task) => task === void 0)) return void 0;
+  const record2 = {
+    v: RECORD_VERSION,
+    head,
+    label,
+    scope,
+    host,
+    inputs,
+    tasks: parsed
+  };
+  if (applied !== void 0) {
+    if (!isObject2(applied) || !isText(applied.run, 40)) return void 0;
+    record2.applied = { run: applied.run };
+  }
+  return record2;
+}
+function asTask(value) {
+  if (!isObject2(value)) return void 0;
+  const { name, action, changes, desired } = value;
+  if (!isText(name, 300) || !isText(action) || !ACTIONS.includes(action)) {
+    return void 0;
+  }
+  if (!isText(desired) || !HEX64.test(desired)) return void 0;
+  if (!Array.isArray(changes) || !changes.every((c) => isText(c, 300))) {
+    return void 0;
+  }
+  return { name, action, changes, desired };
+}
+function isObject2(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+// src/reviewed-plan/check.ts
+var failed2 = (failureReason, lines2, pull) => ({
+  matched: false,
+  failureReason,
+  lines: lines2,
+  pullRequest: pull && {
+    number: pull.number,
+    url: pull.url,
+    head: pull.head,
+    approvals: []
+  }
+});
+async function checkReviewedPlan(source, fresh, context) {
+  if (context.event !== "push") {
+    return failed2("plan-missing", [
+      `reviewed-plan: required needs a push that merges a pull request; this run is a ${context.event || "run without an event"}`
+    ]);
+  }
+  const merged = mergedPull(await source.pullsOf(context.sha), context);
+  if ("failure" in merged) return failed2("plan-missing", [merged.failure]);
+  const { pull } = merged;
+  const comment = await source.ourComment(pull.number);
+  const record2 = comment && findRecord(comment.body);
+  const problem = recordProblem(record2, pull, context);
+  if (problem) return failed2(problem.reason, [problem.text], pull);
+  const found = record2;
+  const now = makeRecord(fresh, { ...context, salt: pull.url, head: pull.head });
+  const referenced = new Map(fresh.tasks.map((t) => [t.name, t.referenced]));
+  const differences = comparePlans(found, now, referenced);
+  if (differences.length) {
+    return failed2(
+      "plan-changed",
+      [
+        `the plan differs from the one reviewed on pull request #${pull.number}:`,
+        ...differences
+      ],
+      pull
+    );
+  }
+  const approvals = approvalsOf(await source.reviews(pull.number), pull);
+  const outcome2 = {
+    matched: true,
+    lines: [],
+    pullRequest: {
+      number: pull.number,
+      url: pull.url,
+      head: pull.head,
+      approvals
+    },
+    comment: comment && { ...comment, record: found }
+  };
+  if (context.requireApproval && !approvals.length) {
+    return {
+      ...outcome2,
+      matched: false,
+      failureReason: "not-approved",
+      lines: [
+        `pull request #${pull.number} has no approving review by someone other than its author on its head commit ${pull.head.slice(0, 7)}`
+      ],
+      comment: void 0
+    };
+  }
+  return outcome2;
+}
+function mergedPull(pulls, context) {
+  const branch = context.ref.replace(/^refs\/heads\//, "");
+  const merged = pulls.filter(
+    (pull) => pull.mergedAt !== void 0 && pull.mergeCommit === context.sha && pull.base === branch
+  );
+  if (merged.length === 1) return { pull: merged[0] };
+  if (!merged.length) {
+    return {
+      failure: `no pull request merged into ${branch} has ${context.sha.slice(0, 7)} as its merge commit: was it pushed directly?`
+    };
+  }
+  return {
+    failure: `several pull requests were merged as ${context.sha.slice(0, 7)}: ${merged.map((p) => `#${p.number}`).join(", ")}`
+  };
+}
+function recordProblem(record2, pull, context) {
+  const where = `pull request #${pull.number}`;
+  if (!record2) {
+    return {
+      reason: "plan-missing",
+      text: `${where} has no plan record of this action for this label and scope among the token's own comments (a plan is a dry run with comment-on-pr)`
+    };
+  }
+  if (record2.label !== context.label || record2.scope !== context.scope) {
+    return {
+      reason: "plan-missing",
+      text: `the plan record on ${where} is for another label or scope`
+    };
+  }
+  if (record2.applied && record2.applied.run !== context.runId) {
+    return {
+      reason: "plan-missing",
+      text: `the plan of ${where} was deployed already, by run ${record2.applied.run}`
+    };
+  }
+  if (record2.head !== pull.head) {
+    return {
+      reason: "plan-stale",
+      text: `the plan on ${where} was made on ${record2.head.slice(0, 7)}, not on its last commit ${pull.head.slice(0, 7)}`
+    };
+  }
+  return void 0;
+}
+function approvalsOf(reviews, pull) {
+  const last = /* @__PURE__ */ new Map();
+  for (const review of reviews) {
+    if (["APPROVED", "CHANGES_REQUESTED", "DISMISSED"].includes(review.state)) {
+      last.set(review.user, review);
+    }
+  }
+  return [...last.values()].filter(
+    (review) => review.state === "APPROVED" && review.user !== pull.author && review.commit === pull.head
+  );
+}
+
+// src/github/reviewed-plan.ts
+var text = (value) => typeof value === "string" ? value : "";
+var optional = (value) => typeof value === "string" && value ? value : void 0;
+async function gitHubReviewSource(token, key) {
+  const { octokit, owner, repo } = await githubFor(token);
+  return {
+    async pullsOf(sha) {
+      const pulls = await octokit.paginate(
+        octokit.rest.repos.listPullRequestsAssociatedWithCommit,
+        { owner, repo, commit_sha: sha, per_page: 100 }
+      );
+      return pulls.map(pullFacts);
+    },
+    ourComment: (pull) => findOwnComment(octokit, { owner, repo, issue_number: pull }, key),
+    async reviews(pull) {
+      const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
+        owner,
+        repo,
+        pull_number: pull,
+        per_page: 100
+      });
+      return reviews.map((review) => ({
+        user: text(review.user?.login),
+        state: text(review.state),
+        commit: text(review.commit_id),
+        submittedAt: optional(review.submitted_at)
+      }));
+    }
+  };
+}
+function pullFacts(pull) {
+  return {
+    number: typeof pull.number === "number" ? pull.number : 0,
+    url: text(pull.html_url),
+    head: text(pull.head?.sha),
+    author: text(pull.user?.login),
+    base: text(pull.base?.ref),
+    mergedAt: optional(pull.merged_at),
+    mergeCommit: optional(pull.merge_commit_sha)
+  };
+}
+function deployedBody(body, record2, deployed) {
+  const withRecord = replaceRecord(body, {
+    ...record2,
+    applied: { run: deployed.runId }
+  });
+  const run2 = deployed.runUrl ? `[run ${deployed.runId}](<${encodeURI(deployed.runUrl)}>)` : `run ${deployed.runId}`;
+  const verb = deployed.failed ? "Deploy failed" : "Deployed";
+  const line = `${verb} in ${run2} at ${markdownCode(deployed.sha.slice(0, 7))}`;
+  const lines2 = withRecord.split("\n");
+  const title = lines2.findIndex((item) => item.startsWith("## "));
+  lines2.splice(title < 0 ? lines2.length : title + 1, 0, "", line);
+  return lines2.join("\n");
+}
+async function markPlanDeployed(token, comment, deployed) {
+  const { octokit, owner, repo } = await githubFor(token);
+  await octokit.rest.issues.updateComment({
+    owner,
+    repo,
+    comment_id: comment.id,
+    body: deployedBody(comment.body, comment.record, deployed)
+  });
+  return `marked the reviewed plan deployed by run ${deployed.runId}`;
+}
+function runnerPlanCheck(env) {
+  let matched;
+  return {
+    async check(fresh, settings2) {
+      const key = { label: settings2.label, scope: settings2.pruneScope };
+      if (!settings2.githubToken) {
+        return {
+          matched: false,
+          lines: ["reviewed-plan: required needs the github-token input"]
+        };
+      }
+      const outcome2 = await checkReviewedPlan(
+        await gitHubReviewSource(settings2.githubToken, key),
+        fresh,
+        {
+          ...key,
+          event: env.GITHUB_EVENT_NAME ?? "",
+          sha: env.GITHUB_SHA ?? "",
+          ref: env.GITHUB_REF ?? "",
+          runId: env.GITHUB_RUN_ID ?? "",
+          requireApproval: settings2.requireApproval
+        }
+      );
+      if (outcome2.matched) matched = outcome2.comment;
+      return outcome2;
+    },
+    matched: () => matched
+  };
+}
+function planRecordLine(plan, key, payload) {
+  const pull = payload.pull_request;
+  const head = pull?.head?.sha;
+  const url = pull?.html_url;
+  if (!plan || typeof head !== "string" || typeof url !== "string") return;
+  const line = recordLine(makeRecord(plan, { ...key, salt: url, head }));
+  return line.length <= MAX_RECORD_LINE ? line : void 0;
+}
+
 // src/main.ts
 var MAX_ANNOTATIONS = 9;
 async function run() {
@@ -36601,18 +37144,45 @@ async function run() {
   const mask = (secret) => {
     for (const part of secrets.add(secret)) setSecret(part);
   };
-  const { report, failures, settings: settings2 } = await runPipeline(
+  const planCheck = runnerPlanCheck(process.env);
+  const { report, failures, settings: settings2, plan } = await runPipeline(
     () => {
       const refusal = unsupportedPlatform(process.platform);
       if (refusal) throw new Error(refusal);
       return readInputs((name) => getInput(name), process.env, mask);
     },
-    actionsIo(cancel.signal, mask, log)
+    { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck.check }
   );
   cancel.dispose();
   report.durationMs = Math.round(performance.now() - started);
   const comment = settings2 && commentTarget(settings2, report);
-  await publish(report, failures, comment, log);
+  const recorded = settings2?.dryRun && !failures.length ? plan : void 0;
+  await publish(
+    report,
+    failures,
+    comment && { ...comment, plan: recorded },
+    log
+  );
+  await markDeployed(planCheck, settings2?.githubToken, report, log);
+}
+async function markDeployed(planCheck, token, report, log) {
+  const matched = planCheck.matched();
+  if (!matched || !token) return;
+  try {
+    const { runUrl } = commentLinks(process.env, {});
+    log.info(
+      `reviewed-plan: ${await markPlanDeployed(token, matched, {
+        runId: process.env.GITHUB_RUN_ID ?? "",
+        runUrl,
+        sha: process.env.GITHUB_SHA ?? "",
+        failed: hasFailed(report)
+      })}`
+    );
+  } catch (error2) {
+    log.warning(
+      `reviewed-plan: could not mark the plan deployed (${describeError(error2)})`
+    );
+  }
 }
 function commentTarget(settings2, report) {
   if (!settings2.commentOnPr) return void 0;
@@ -36728,8 +37298,8 @@ function annotate(report, failures, log) {
       } : { title: failure.title }
     );
   }
-  const failed2 = countStatus(report.results, "failed");
-  const headline = failed2 ? `exh-tasks-action: ${failed2} task(s) failed` : "exh-tasks-action failed";
+  const failed3 = countStatus(report.results, "failed");
+  const headline = failed3 ? `exh-tasks-action: ${failed3} task(s) failed` : "exh-tasks-action failed";
   const rest = failures.length - shown2.length;
   setFailed(
     rest ? `${headline}; ${plural(rest, "more problem")} not annotated, listed under Errors above` : headline
@@ -36738,12 +37308,14 @@ function annotate(report, failures, log) {
 async function commentOnPullRequest(comment, summary2, log) {
   const key = { label: comment.label, scope: comment.scope };
   try {
+    const payload = await eventPayload();
     const outcome2 = await upsertPullRequestComment(
       comment.token,
       renderComment(
         summary2,
         key,
-        commentLinks(process.env, await eventPayload())
+        commentLinks(process.env, payload),
+        planRecordLine(comment.plan, key, payload)
       ),
       key
     );

@@ -26,6 +26,13 @@ import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 import { runPipeline, type Failure } from './pipeline.js'
 import { plural } from './words.js'
+import {
+  markPlanDeployed,
+  planRecordLine,
+  runnerPlanCheck,
+  type RunnerPlanCheck
+} from './github/reviewed-plan.js'
+import type { FreshPlan } from './reviewed-plan/fresh-plan.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -33,7 +40,8 @@ import { plural } from './words.js'
  */
 const MAX_ANNOTATIONS = 9
 
-type CommentTarget = ({ token: string } & CommentKey) | undefined
+type CommentTarget =
+  ({ token: string; plan?: FreshPlan } & CommentKey) | undefined
 
 /** The runner's side of a run: inputs, masks, the log, then the report. */
 export async function run(): Promise<void> {
@@ -44,18 +52,53 @@ export async function run(): Promise<void> {
   const mask = (secret: string): void => {
     for (const part of secrets.add(secret)) core.setSecret(part)
   }
-  const { report, failures, settings } = await runPipeline(
+  const planCheck = runnerPlanCheck(process.env)
+  const { report, failures, settings, plan } = await runPipeline(
     () => {
       const refusal = unsupportedPlatform(process.platform)
       if (refusal) throw new Error(refusal)
       return readInputs(name => core.getInput(name), process.env, mask)
     },
-    actionsIo(cancel.signal, mask, log)
+    { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck.check }
   )
   cancel.dispose()
   report.durationMs = Math.round(performance.now() - started)
   const comment = settings && commentTarget(settings, report)
-  await publish(report, failures, comment, log)
+  // Only a dry run that planned without a failure records a plan to deploy.
+  const recorded = settings?.dryRun && !failures.length ? plan : undefined
+  await publish(
+    report,
+    failures,
+    comment && { ...comment, plan: recorded },
+    log
+  )
+  await markDeployed(planCheck, settings?.githubToken, report, log)
+}
+
+/** After a deploy that matched its reviewed plan, its comment says so (SPEC section 10). */
+async function markDeployed(
+  planCheck: RunnerPlanCheck,
+  token: string | undefined,
+  report: RunReport,
+  log: Log
+): Promise<void> {
+  const matched = planCheck.matched()
+  if (!matched || !token) return
+  try {
+    const { runUrl } = commentLinks(process.env, {})
+    log.info(
+      `reviewed-plan: ${await markPlanDeployed(token, matched, {
+        runId: process.env.GITHUB_RUN_ID ?? '',
+        runUrl,
+        sha: process.env.GITHUB_SHA ?? '',
+        failed: hasFailed(report)
+      })}`
+    )
+  } catch (error) {
+    log.warning(
+      `reviewed-plan: could not mark the plan deployed (${describeError(error)})`
+    )
+  }
 }
 
 function commentTarget(settings: Settings, report: RunReport): CommentTarget {
@@ -226,18 +269,20 @@ function annotate(report: RunReport, failures: Failure[], log: Log): void {
 
 /** A comment that cannot be posted (a fork's read-only token) only warns. */
 async function commentOnPullRequest(
-  comment: { token: string } & CommentKey,
+  comment: NonNullable<CommentTarget>,
   summary: string,
   log: Log
 ): Promise<void> {
   const key = { label: comment.label, scope: comment.scope }
   try {
+    const payload = await eventPayload()
     const outcome = await upsertPullRequestComment(
       comment.token,
       renderComment(
         summary,
         key,
-        commentLinks(process.env, await eventPayload())
+        commentLinks(process.env, payload),
+        planRecordLine(comment.plan, key, payload)
       ),
       key
     )

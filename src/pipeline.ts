@@ -5,12 +5,13 @@
 
 import type { Settings } from './inputs.js'
 import { hostNameOf } from './host.js'
-import { sync, type RunIo } from './sync.js'
+import { sync, type RunIo, type SyncOutcome } from './sync.js'
 import { list, remove } from './commands.js'
 import { ValidationError, describeError } from './errors.js'
 import type { RunReport } from './report/summary.js'
 import { formatProblem, type ConfigProblem } from './task.js'
 import { isOfflineDryRun } from './config/load.js'
+import type { FreshPlan } from './reviewed-plan/fresh-plan.js'
 
 /** What failed, as the annotation's title says it. */
 export type FailureTitle =
@@ -40,6 +41,8 @@ export interface RunOutcome {
   failures: Failure[]
   /** Undefined when the inputs themselves were refused. */
   settings?: Settings
+  /** The plan compared with the remote: a pull request's plan record. */
+  plan?: FreshPlan
 }
 
 /**
@@ -53,11 +56,12 @@ export async function runPipeline(
   const report = emptyReport()
   const failures: Failure[] = []
   let settings: Settings | undefined
+  let plan: FreshPlan | undefined
   try {
     settings = readSettings()
     Object.assign(report, describeRun(settings))
     report.warnings.push(...settings.warnings)
-    await runCommand(
+    plan = await runCommand(
       settings,
       hostWatched(io, settings, report),
       report,
@@ -73,7 +77,7 @@ export async function runPipeline(
       title: failedTitle(report.command)
     })
   }
-  return { report, failures, settings }
+  return { report, failures, settings, plan }
 }
 
 /**
@@ -145,12 +149,13 @@ function problemFailure(problem: ConfigProblem): Failure {
   }
 }
 
+/** Carries out the command; a sync gives back the plan it made. */
 async function runCommand(
   settings: Settings,
   io: RunIo,
   report: RunReport,
   failures: Failure[]
-): Promise<void> {
+): Promise<FreshPlan | undefined> {
   if (settings.command === 'list') {
     report.functions = await list(settings, io)
     return
@@ -184,6 +189,22 @@ async function runCommand(
   failures.push(...outcome.problems.map(problemFailure))
   if (!outcome.problems.length) {
     addFailedTasks(failures, outcome.results, 'Sync failed')
+  }
+  recordReviewedPlan(report, failures, outcome.reviewedPlan)
+  return outcome.plan
+}
+
+/** The check's outcome in the report (its comment stays with the runner); its lines as failures. */
+function recordReviewedPlan(
+  report: RunReport,
+  failures: Failure[],
+  outcome: SyncOutcome['reviewedPlan']
+): void {
+  if (!outcome) return
+  const { matched, failureReason, lines, pullRequest } = outcome
+  report.reviewedPlan = { matched, failureReason, lines, pullRequest }
+  for (const line of outcome.lines) {
+    failures.push({ text: line, title: 'Sync failed' })
   }
 }
 

@@ -24,7 +24,7 @@ import {
   type RemoteReads
 } from './plan/remote.js'
 import { planTask } from './plan/decide.js'
-import { packageUploads } from './package/stage.js'
+import { packageUploads, type ReadyTask } from './package/stage.js'
 import { closeFileWorkers } from './fingerprint/file-workers.js'
 import { applyPlans, printResult } from './apply/apply.js'
 import { relative } from './discover.js'
@@ -37,6 +37,13 @@ import { createTaskFilter } from './config/task-filter.js'
 import { markerFor, type Repository } from './plan/marker.js'
 import { plural } from './words.js'
 import { entryPointWarnings } from './verify/entry-point.js'
+import {
+  refusalReason,
+  reviewedPlanGate,
+  type ReviewedPlanCheck
+} from './reviewed-plan/gate.js'
+import type { FreshPlan } from './reviewed-plan/fresh-plan.js'
+import type { ReviewedPlanOutcome } from './reviewed-plan/check.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -50,6 +57,8 @@ export interface RunIo {
   printTaskLog: (title: string, lines: string[]) => void
   /** Runs `build-command` (a shell command) in a folder. */
   runCommand: RunCommand
+  /** `reviewed-plan: required`: the GitHub side of the check (SPEC section 10). */
+  reviewedPlan?: ReviewedPlanCheck
 }
 
 export interface SyncOutcome {
@@ -63,6 +72,10 @@ export interface SyncOutcome {
   stages: Partial<Record<Stage, number>>
   /** Names substituted from `$VAR`: value → `$VAR`, for the report's edge. */
   nameRefs?: Record<string, string>
+  /** The plan compared with the remote, for a pull request's plan record. */
+  plan?: FreshPlan
+  /** The reviewed-plan check, when it ran. */
+  reviewedPlan?: ReviewedPlanOutcome
 }
 
 export type Stage =
@@ -356,13 +369,7 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     return notStarted(context, 'listing failed', error)
   }
   if (io.signal.aborted) return notStarted(context, 'cancelled')
-  for (const item of planned.tasks) {
-    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`)
-    if (item.outcome === 'refused') continue
-    warnings.push(
-      ...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`)
-    )
-  }
+  notePlans(context, planned.tasks)
 
   const packaged = await packageStage(context, planned.tasks)
   // Every file is read by now: the workers' memory is not held through
@@ -376,6 +383,8 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
       'Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)'
     )
   }
+  const gate = await gateWrites(context, packaged.ready, planned.prune)
+  if ('refused' in gate) return gate.refused
   const results = settings.dryRun
     ? packaged.ready.map(item => {
         const result = plannedResult(item)
@@ -399,8 +408,43 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     problems: [],
     warnings,
     offline: false,
-    stages: clock.stages
+    stages: clock.stages,
+    ...gate
   }
+}
+
+/** Each plan in the debug log; the credentials' warnings in the report. */
+function notePlans(context: SyncContext, tasks: PlannedTask[]): void {
+  for (const item of tasks) {
+    context.io.debug?.(`plan: ${item.task.name}: ${planText(item)}`)
+    if (item.outcome === 'refused') continue
+    context.warnings.push(
+      ...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`)
+    )
+  }
+}
+
+/**
+ * The plan just made, and the reviewed-plan check before the first write:
+ * a plan that does not match writes nothing (SPEC section 10).
+ */
+async function gateWrites(
+  context: SyncContext,
+  ready: ReadyTask[],
+  deletes: string[]
+): Promise<
+  Pick<SyncOutcome, 'plan' | 'reviewedPlan'> | { refused: SyncOutcome }
+> {
+  const { settings, io } = context
+  const { plan, outcome } = await reviewedPlanGate(
+    settings,
+    io.reviewedPlan,
+    ready,
+    deletes
+  )
+  if (!outcome || outcome.matched) return { plan, reviewedPlan: outcome }
+  const refused = notStarted(context, refusalReason(outcome))
+  return { refused: { ...refused, plan, reviewedPlan: outcome } }
 }
 
 /** Stage 6; undefined when a cancel stopped it (nothing was written). */

@@ -56,6 +56,12 @@ export interface TaskDefinition {
    * variable, so the summary and comment show this instead of the value.
    */
   nameRef?: string
+  /**
+   * The config's fields as written, each `$NAME` still its reference, the
+   * single-task inputs applied (an `env` input's values left out: they may
+   * be secrets): what a reviewed plan's digest covers (SPEC section 10).
+   */
+  asWritten?: Record<string, unknown>
   /** Environment keys whose values are the deploying credentials (`$API_*`). */
   deployerKeys?: string[]
   /** Where these fields are in the config file, for later problems and warnings. */

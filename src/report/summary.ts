@@ -10,6 +10,7 @@ import {
 import { plural } from '../words.js'
 import type { ListedFunction } from './function-list.js'
 import { shortCommit, type Drift } from '../plan/drift.js'
+import type { ReviewedPlanOutcome } from '../reviewed-plan/check.js'
 
 /** Everything the report stage needs: pure data, no secrets. */
 export interface RunReport {
@@ -33,6 +34,8 @@ export interface RunReport {
   functions?: RemoteFunctionRow[]
   /** Names substituted from `$VAR`: value → `$VAR` (see `report/shown-texts.ts`). */
   nameRefs?: Record<string, string>
+  /** `reviewed-plan: required` on a deploy: the check's outcome (SPEC section 10). */
+  reviewedPlan?: Omit<ReviewedPlanOutcome, 'comment'>
 }
 
 /** One remote function, as `command: list` reports it. */
@@ -63,7 +66,8 @@ export function computeOutputs(report: RunReport): Record<string, string> {
     unchanged: String(counted('unchanged')),
     deleted: String(counted('delete')),
     failed: String(countStatus(report.results, 'failed')),
-    changed: report.offline ? '' : String(isChanged(report.results))
+    changed: report.offline ? '' : String(isChanged(report.results)),
+    'failure-reason': report.reviewedPlan?.failureReason ?? ''
   }
   if (report.functions) outputs.functions = JSON.stringify(report.functions)
   return outputs
