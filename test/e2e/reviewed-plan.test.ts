@@ -177,8 +177,8 @@ describe('reviewed-plan: required refuses before any write', () => {
 
   /** Runs the deploy with a change made first and undone after. */
   async function refused(
-    change: () => Promise<unknown> | unknown,
-    undo: () => Promise<unknown> | unknown,
+    change: () => unknown,
+    undo: () => unknown,
     options: Parameters<typeof deployOn>[3] = {}
   ): Promise<ActionRun> {
     await change()

@@ -50,6 +50,8 @@ export interface PipelineOptions {
   interruptWhen?: () => boolean
   /** Cancel before the run starts: each stage must stop at its first check. */
   cancelledBeforeStart?: boolean
+  /** The GitHub side of `reviewed-plan: required`, as main.ts passes it. */
+  reviewedPlan?: RunIo['reviewedPlan']
 }
 
 export async function runInProcess(
@@ -92,7 +94,8 @@ export async function runInProcess(
     warning: line => lines.push(`warning: ${line}`),
     printTaskLog: (title, group) => lines.push(title, ...group),
     runCommand: (command, cwd) =>
-      runShell(command, { cwd, env: buildEnvironment(env), signal })
+      runShell(command, { cwd, env: buildEnvironment(env), signal }),
+    reviewedPlan: options.reviewedPlan
   }
   try {
     const { report, failures } = await runPipeline(
