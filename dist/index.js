@@ -37163,9 +37163,9 @@ async function run() {
     comment && { ...comment, plan: recorded },
     log
   );
-  await markDeployed(planCheck, settings2?.githubToken, report, log);
+  await markDeployed(planCheck, settings2?.githubToken, failures.length > 0, log);
 }
-async function markDeployed(planCheck, token, report, log) {
+async function markDeployed(planCheck, token, failed3, log) {
   const matched = planCheck.matched();
   if (!matched || !token) return;
   try {
@@ -37175,7 +37175,7 @@ async function markDeployed(planCheck, token, report, log) {
         runId: process.env.GITHUB_RUN_ID ?? "",
         runUrl,
         sha: process.env.GITHUB_SHA ?? "",
-        failed: hasFailed(report)
+        failed: failed3
       })}`
     );
   } catch (error2) {

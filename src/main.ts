@@ -72,14 +72,14 @@ export async function run(): Promise<void> {
     comment && { ...comment, plan: recorded },
     log
   )
-  await markDeployed(planCheck, settings?.githubToken, report, log)
+  await markDeployed(planCheck, settings?.githubToken, failures.length > 0, log)
 }
 
 /** After a deploy that matched its reviewed plan, its comment says so (SPEC section 10). */
 async function markDeployed(
   planCheck: RunnerPlanCheck,
   token: string | undefined,
-  report: RunReport,
+  failed: boolean,
   log: Log
 ): Promise<void> {
   const matched = planCheck.matched()
@@ -91,7 +91,7 @@ async function markDeployed(
         runId: process.env.GITHUB_RUN_ID ?? '',
         runUrl,
         sha: process.env.GITHUB_SHA ?? '',
-        failed: hasFailed(report)
+        failed
       })}`
     )
   } catch (error) {

@@ -70,7 +70,7 @@ describe('the reviewed-plan check in the pipeline', () => {
       asked++
       return Promise.resolve({ matched: true, lines: [] })
     }
-    for (const inputs of [
+    for (const inputs of <Record<string, string>[]>[
       { 'dry-run': 'true', 'reviewed-plan': 'required' },
       { 'reviewed-plan': 'off' }
     ]) {
