@@ -36088,6 +36088,13 @@ async function reviewedPlanGate(settings2, check, ready, deletes) {
 function refusalReason(outcome2) {
   return `the reviewed-plan check failed${outcome2.failureReason ? ` (${outcome2.failureReason})` : ""}`;
 }
+function matchedLine(outcome2) {
+  const pull = outcome2.pullRequest;
+  if (!pull) return "reviewed-plan: the plan matches the one reviewed";
+  const approvers = pull.approvals.map((review) => review.user);
+  const approved = approvers.length ? `, approved by ${approvers.join(", ")}` : "";
+  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${pull.head.slice(0, 7)}${approved}`;
+}
 
 // src/sync.ts
 var StageClock = class {
@@ -36336,6 +36343,7 @@ async function gateWrites(context, ready, deletes) {
     ready,
     deletes
   );
+  if (outcome2?.matched) io.info(matchedLine(outcome2));
   if (!outcome2 || outcome2.matched) return { plan, reviewedPlan: outcome2 };
   const refused2 = notStarted(context, refusalReason(outcome2));
   return { refused: { ...refused2, plan, reviewedPlan: outcome2 } };
@@ -37309,14 +37317,15 @@ async function commentOnPullRequest(comment, summary2, log) {
   const key = { label: comment.label, scope: comment.scope };
   try {
     const payload = await eventPayload();
+    const record2 = planRecordLine(comment.plan, key, payload);
+    if (comment.plan && payload.pull_request && !record2) {
+      log.warning(
+        "comment-on-pr: the plan could not be recorded in the comment (too large, or the event names no pull request head); a deploy with reviewed-plan: required will not find it"
+      );
+    }
     const outcome2 = await upsertPullRequestComment(
       comment.token,
-      renderComment(
-        summary2,
-        key,
-        commentLinks(process.env, payload),
-        planRecordLine(comment.plan, key, payload)
-      ),
+      renderComment(summary2, key, commentLinks(process.env, payload), record2),
       key
     );
     log.info(`comment-on-pr: ${outcome2}`);

@@ -276,14 +276,15 @@ async function commentOnPullRequest(
   const key = { label: comment.label, scope: comment.scope }
   try {
     const payload = await eventPayload()
+    const record = planRecordLine(comment.plan, key, payload)
+    if (comment.plan && payload.pull_request && !record) {
+      log.warning(
+        'comment-on-pr: the plan could not be recorded in the comment (too large, or the event names no pull request head); a deploy with reviewed-plan: required will not find it'
+      )
+    }
     const outcome = await upsertPullRequestComment(
       comment.token,
-      renderComment(
-        summary,
-        key,
-        commentLinks(process.env, payload),
-        planRecordLine(comment.plan, key, payload)
-      ),
+      renderComment(summary, key, commentLinks(process.env, payload), record),
       key
     )
     log.info(`comment-on-pr: ${outcome}`)

@@ -38,6 +38,7 @@ import { markerFor, type Repository } from './plan/marker.js'
 import { plural } from './words.js'
 import { entryPointWarnings } from './verify/entry-point.js'
 import {
+  matchedLine,
   refusalReason,
   reviewedPlanGate,
   type ReviewedPlanCheck
@@ -442,6 +443,7 @@ async function gateWrites(
     ready,
     deletes
   )
+  if (outcome?.matched) io.info(matchedLine(outcome))
   if (!outcome || outcome.matched) return { plan, reviewedPlan: outcome }
   const refused = notStarted(context, refusalReason(outcome))
   return { refused: { ...refused, plan, reviewedPlan: outcome } }

@@ -58,3 +58,14 @@ export async function reviewedPlanGate(
 export function refusalReason(outcome: ReviewedPlanOutcome): string {
   return `the reviewed-plan check failed${outcome.failureReason ? ` (${outcome.failureReason})` : ''}`
 }
+
+/** The log's line for a plan that matched: which pull request, approved by whom. */
+export function matchedLine(outcome: ReviewedPlanOutcome): string {
+  const pull = outcome.pullRequest
+  if (!pull) return 'reviewed-plan: the plan matches the one reviewed'
+  const approvers = pull.approvals.map(review => review.user)
+  const approved = approvers.length
+    ? `, approved by ${approvers.join(', ')}`
+    : ''
+  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${pull.head.slice(0, 7)}${approved}`
+}

@@ -93,6 +93,10 @@ describe('reviewed-plan: required', () => {
     })
     expect(run.exitCode, run.log).toBe(0)
     expect(run.outputs['failure-reason']).toBe('')
+    expect(run.log).toContain(
+      'reviewed-plan: the plan matches the one reviewed on pull request #7 at feedc0d, approved by bob'
+    )
+    expect(run.log).toContain('marked the reviewed plan deployed by run 5001')
     expect(run.result.map(r => [r.name, r.action, r.status])).toEqual([
       ['a', 'create', 'done']
     ])
