@@ -17,6 +17,8 @@ export interface ListedFunction extends RemoteFunctionSummary {
   /** The URL of the run that last wrote it. */
   run?: string
   drift: Drift
+  /** `failed` while its last verify failed (until one passes). */
+  verify?: 'failed'
 }
 
 /**
@@ -47,7 +49,8 @@ export function listedFunction(
     ...(run
       ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run}` }
       : {}),
-    drift
+    drift,
+    ...(marker.verify ? { verify: marker.verify } : {})
   }
 }
 

@@ -60,6 +60,13 @@ export interface TaskResult {
   sets?: string[]
   /** The verify lines of the task's log group (log only, never an output). */
   verifyLog?: string[]
+  /**
+   * This run wrote the function, whatever failed after (a verify, a role):
+   * it counts in `created`/`updated` (never an output key of its own).
+   */
+  written?: boolean
+  /** A function whose last verify had failed passed this time. */
+  verifiedAgain?: boolean
 }
 
 /** The key order of a result entry, for readable JSON. */
