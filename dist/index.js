@@ -37075,7 +37075,7 @@ function compared(task, referenced) {
   const action = task.action === "update" && task.changes.length && !changes.length ? "unchanged" : task.action;
   return { action, changes: [...changes].sort() };
 }
-function comparePlans(reviewed, fresh, referenced) {
+function comparePlans(reviewed, fresh, referenced, resumed = false) {
   const lines2 = [];
   if (reviewed.host !== fresh.host) {
     lines2.push("the host differs from the reviewed plan's");
@@ -37091,6 +37091,7 @@ function comparePlans(reviewed, fresh, referenced) {
       lines2.push(`${task.name}: not in the reviewed plan`);
       continue;
     }
+    if (resumed && alreadyWritten(old, task)) continue;
     const line = taskDifference(
       old,
       task,
@@ -37099,9 +37100,13 @@ function comparePlans(reviewed, fresh, referenced) {
     if (line) lines2.push(`${task.name}: ${line}`);
   }
   for (const old of before.values()) {
+    if (resumed && old.action === "delete") continue;
     lines2.push(`${old.name}: reviewed ${describe(old)}; now not in the plan`);
   }
   return lines2;
+}
+function alreadyWritten(old, now) {
+  return (old.action === "create" || old.action === "update") && now.action === "unchanged" && old.desired === now.desired;
 }
 function taskDifference(old, now, referenced) {
   const a = compared(old, referenced);
@@ -37234,7 +37239,8 @@ async function checkReviewedPlan(source, fresh, context) {
   const found = record2;
   const now = makeRecord(fresh, { ...context, salt: pull.url, head: pull.head });
   const referenced = new Map(fresh.tasks.map((t) => [t.name, t.referenced]));
-  const differences = comparePlans(found, now, referenced);
+  const resumed = found.applied?.run === context.runId;
+  const differences = comparePlans(found, now, referenced, resumed);
   if (differences.length) {
     return failed2(
       "plan-changed",

@@ -250,6 +250,41 @@ describe('comparing with the reviewed plan', () => {
   })
 })
 
+describe('comparing in a re-run of the run that applied the plan', () => {
+  const reviewed = plan([
+    task('a', 'create'),
+    task('b', 'update', ['code']),
+    task('old', 'delete')
+  ])
+  it.each<[string, PlanRecord, boolean, string[]]>([
+    [
+      'what it wrote is no difference',
+      plan([task('a', 'unchanged'), task('b', 'unchanged')]),
+      true,
+      []
+    ],
+    [
+      'in another run it is',
+      plan([task('a', 'unchanged'), task('b', 'update', ['code'])]),
+      false,
+      [
+        'a: reviewed create; now unchanged',
+        'old: reviewed delete; now not in the plan'
+      ]
+    ],
+    [
+      'other code still is',
+      plan([task('a', 'unchanged', [], D(2)), task('b', 'unchanged')]),
+      true,
+      [
+        'a: reviewed create; now unchanged (its config or code is not the one reviewed)'
+      ]
+    ]
+  ])('%s', (_, now, resumed, lines) => {
+    expect(comparePlans(reviewed, now, new Map(), resumed)).toEqual(lines)
+  })
+})
+
 const pull = (over: Partial<PullFacts> = {}): PullFacts => ({
   number: 7,
   url: 'https://github.com/o/r/pull/7',

@@ -103,7 +103,9 @@ export async function checkReviewedPlan(
   const found = record as PlanRecord
   const now = makeRecord(fresh, { ...context, salt: pull.url, head: pull.head })
   const referenced = new Map(fresh.tasks.map(t => [t.name, t.referenced]))
-  const differences = comparePlans(found, now, referenced)
+  // A re-run attempt of the run that applied it finishes what it started.
+  const resumed = found.applied?.run === context.runId
+  const differences = comparePlans(found, now, referenced, resumed)
   if (differences.length) {
     return failed(
       'plan-changed',

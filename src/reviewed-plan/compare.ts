@@ -37,7 +37,13 @@ function compared(
 export function comparePlans(
   reviewed: PlanRecord,
   fresh: PlanRecord,
-  referenced: ReadonlyMap<string, readonly string[]>
+  referenced: ReadonlyMap<string, readonly string[]>,
+  /**
+   * A re-run of the run that applied this plan: what that run already
+   * wrote (a create or update now unchanged with the same desired state, a
+   * delete done) is no difference.
+   */
+  resumed = false
 ): string[] {
   const lines: string[] = []
   if (reviewed.host !== fresh.host) {
@@ -54,6 +60,7 @@ export function comparePlans(
       lines.push(`${task.name}: not in the reviewed plan`)
       continue
     }
+    if (resumed && alreadyWritten(old, task)) continue
     const line = taskDifference(
       old,
       task,
@@ -62,9 +69,18 @@ export function comparePlans(
     if (line) lines.push(`${task.name}: ${line}`)
   }
   for (const old of before.values()) {
+    if (resumed && old.action === 'delete') continue
     lines.push(`${old.name}: reviewed ${describe(old)}; now not in the plan`)
   }
   return lines
+}
+
+function alreadyWritten(old: RecordedTask, now: RecordedTask): boolean {
+  return (
+    (old.action === 'create' || old.action === 'update') &&
+    now.action === 'unchanged' &&
+    old.desired === now.desired
+  )
 }
 
 function taskDifference(

@@ -118,6 +118,35 @@ describe('reviewed-plan: required', () => {
     expect(fake.writeRequests()).toEqual([])
   })
 
+  it('lets a re-run attempt of the run that applied the plan finish it', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace({
+      ...files,
+      'tasks/b/task-config.json': taskConfig('b'),
+      'tasks/b/build/index.js': 'exports.handler = async () => 2\n'
+    })
+    await planOn(fake, ws, gh)
+    gh.merge(MERGE)
+    // One task at a time: the first create (a) fails, b is created.
+    fake.fault({ method: 'POST', path: '/tasks/v1/functions/', status: 400 })
+    const inputs = { concurrency: '1' }
+    const failed = await deployOn(fake, ws, gh, { inputs, runId: '6001' })
+    expect(failed.exitCode).toBe(1)
+    expect(failed.result.map(r => [r.name, r.status])).toEqual([
+      ['a', 'failed'],
+      ['b', 'done']
+    ])
+    expect(gh.comments[0]?.body).toContain('Deploy failed in [run 6001]')
+    const rerun = await deployOn(fake, ws, gh, { inputs, runId: '6001' })
+    expect(rerun.exitCode, rerun.log).toBe(0)
+    expect(rerun.result.map(r => [r.name, r.action, r.status])).toEqual([
+      ['a', 'create', 'done'],
+      ['b', 'unchanged', 'done']
+    ])
+    expect(gh.comments[0]?.body).toContain('Deployed in [run 6001]')
+  })
+
   it('deploys when a secret was rotated between review and merge', async () => {
     await using fake = await startFakeExh()
     await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
