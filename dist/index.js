@@ -26007,6 +26007,7 @@ function renderSummary(report) {
 > No request was made: ${report.missingCredentials.join(", ")} missing, so the remote functions were not compared. The configs were validated and packaged offline.`
     );
   }
+  if (report.reviewedPlan) parts.push(reviewedPlanLine(report.reviewedPlan));
   if (report.functions) parts.push(functionsTable(report.functions));
   if (report.results.length) parts.push(resultsTable(report.results));
   if (report.errors.length) {
@@ -26040,6 +26041,19 @@ function outcome(report) {
   if (report.dryRun) return "\u{1F4DD} plan (dry run)";
   if (report.command === "list") return "\u{1F4CB} functions";
   return "\u2705 done";
+}
+function reviewedPlanLine(outcome2) {
+  const pull = outcome2.pullRequest;
+  const where = pull ? ` on pull request #${pull.number} at ${markdownCode(pull.head.slice(0, 7))}` : "";
+  if (!outcome2.matched) {
+    const reason = outcome2.failureReason ? ` (${markdownCode(outcome2.failureReason)})` : "";
+    return `Reviewed plan${where}: not deployed${reason}; nothing was written.`;
+  }
+  const approvers = (pull?.approvals ?? []).map(
+    (review) => markdownCode(review.user)
+  );
+  const approved = approvers.length ? `, approved by ${approvers.join(", ")}` : "";
+  return `Reviewed plan: deploys the plan reviewed${where}${approved}.`;
 }
 function totalsLine(report) {
   const count2 = (action) => countAction(report.results, action);

@@ -128,6 +128,7 @@ export function renderSummary(report: RunReport): string {
       `> [!WARNING]\n> No request was made: ${report.missingCredentials.join(', ')} missing, so the remote functions were not compared. The configs were validated and packaged offline.`
     )
   }
+  if (report.reviewedPlan) parts.push(reviewedPlanLine(report.reviewedPlan))
   if (report.functions) parts.push(functionsTable(report.functions))
   if (report.results.length) parts.push(resultsTable(report.results))
   if (report.errors.length) {
@@ -176,6 +177,29 @@ function outcome(report: RunReport): string {
   if (report.dryRun) return '📝 plan (dry run)'
   if (report.command === 'list') return '📋 functions'
   return '✅ done'
+}
+
+/** What the reviewed-plan check found (SPEC section 10); its lines are under Errors. */
+function reviewedPlanLine(
+  outcome: NonNullable<RunReport['reviewedPlan']>
+): string {
+  const pull = outcome.pullRequest
+  const where = pull
+    ? ` on pull request #${pull.number} at ${markdownCode(pull.head.slice(0, 7))}`
+    : ''
+  if (!outcome.matched) {
+    const reason = outcome.failureReason
+      ? ` (${markdownCode(outcome.failureReason)})`
+      : ''
+    return `Reviewed plan${where}: not deployed${reason}; nothing was written.`
+  }
+  const approvers = (pull?.approvals ?? []).map(review =>
+    markdownCode(review.user)
+  )
+  const approved = approvers.length
+    ? `, approved by ${approvers.join(', ')}`
+    : ''
+  return `Reviewed plan: deploys the plan reviewed${where}${approved}.`
 }
 
 function totalsLine(report: RunReport): string {

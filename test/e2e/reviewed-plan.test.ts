@@ -97,6 +97,9 @@ describe('reviewed-plan: required', () => {
       'reviewed-plan: the plan matches the one reviewed on pull request #7 at feedc0d, approved by bob'
     )
     expect(run.log).toContain('marked the reviewed plan deployed by run 5001')
+    expect(run.summary).toContain(
+      'Reviewed plan: deploys the plan reviewed on pull request #7 at `feedc0d`, approved by `bob`.'
+    )
     expect(run.result.map(r => [r.name, r.action, r.status])).toEqual([
       ['a', 'create', 'done']
     ])
@@ -244,6 +247,9 @@ describe('reviewed-plan: required refuses before any write', () => {
       () => (pull.head.sha = HEAD)
     )
     expect(run.outputs['failure-reason']).toBe('plan-stale')
+    expect(run.summary).toContain(
+      'Reviewed plan on pull request #7 at `c0ffee0`: not deployed (`plan-stale`); nothing was written.'
+    )
     expect(run.log).toContain('made on feedc0d, not on its last commit c0ffee0')
   })
 
