@@ -82,11 +82,13 @@ export async function remove(
     ...(found ? [exactName] : []),
     ...selected.targets.filter(name => name !== exactName)
   ]
-  const results = await deleteFunctions(client, targets, {
+  const deleted = await deleteFunctions(client, targets, {
     dryRun: settings.dryRun,
     concurrency: settings.concurrency,
-    signal: io.signal
+    signal: io.signal,
+    forceDelete: settings.forceDelete
   })
+  const { results } = deleted
   if (exactName && !found) {
     results.unshift(deleteResult(exactName, 'skipped', 'not found'))
   }
@@ -94,7 +96,8 @@ export async function remove(
     ...(exactName && !found
       ? [`no function is named "${exactName}": nothing to delete`]
       : []),
-    ...selected.warnings
+    ...selected.warnings,
+    ...deleted.warnings
   ]
   return { results, warnings }
 }

@@ -480,23 +480,24 @@ async function planRemote(
  * Deletions come last, and only after every task synced: a half-failed run
  * leaves the rest as it is.
  */
-function prune(
+async function prune(
   context: SyncContext,
   planned: { client: ExhClient; prune: string[] },
   results: TaskResult[]
 ): Promise<TaskResult[]> {
   if (results.some(result => result.status === 'failed')) {
-    return Promise.resolve(
-      planned.prune.map(name =>
-        deleteResult(name, 'skipped', 'not pruned: a task failed')
-      )
+    return planned.prune.map(name =>
+      deleteResult(name, 'skipped', 'not pruned: a task failed')
     )
   }
-  return deleteFunctions(planned.client, planned.prune, {
+  const deleted = await deleteFunctions(planned.client, planned.prune, {
     dryRun: context.settings.dryRun,
     concurrency: context.settings.concurrency,
-    signal: context.io.signal
+    signal: context.io.signal,
+    forceDelete: context.settings.forceDelete
   })
+  context.warnings.push(...deleted.warnings)
+  return deleted.results
 }
 
 /** Cancelled during the builds: no task started. A cancel is reported once, by main. */

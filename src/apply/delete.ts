@@ -3,24 +3,45 @@ import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
 import { deleteResult, type TaskResult } from '../report/result.js'
 import { mapPool } from '../pool.js'
+import {
+  deleteWarning,
+  judgeDelete,
+  plannedNote,
+  type DeleteVerdict
+} from '../plan/still-used.js'
+
+export interface DeleteOptions {
+  dryRun: boolean
+  concurrency: number
+  signal: AbortSignal
+  /** Delete a function that something still runs (SPEC section 12). */
+  forceDelete: boolean
+}
 
 /**
  * Deletes functions (for `command: delete` and `prune`), each a result of
  * its own; one failing does not stop the others. Users and roles stay.
+ * What still runs them is read first, once, and only when there is
+ * something to delete; a dry run reads it too, to show a blocked delete.
  */
-export function deleteFunctions(
+export async function deleteFunctions(
   client: ExhClient,
   names: readonly string[],
-  options: { dryRun: boolean; concurrency: number; signal: AbortSignal }
-): Promise<TaskResult[]> {
-  return mapPool(
-    names,
+  options: DeleteOptions
+): Promise<{ results: TaskResult[]; warnings: string[] }> {
+  const found =
+    names.length && !options.signal.aborted
+      ? await client.references.readUses()
+      : { uses: [], unreadable: [] }
+  const verdicts = names.map(name =>
+    judgeDelete(name, found, options.forceDelete)
+  )
+  const results = await mapPool(
+    names.map((name, i) => ({ name, verdict: verdicts[i] as DeleteVerdict })),
     options.concurrency,
-    async name => {
+    async ({ name, verdict }) => {
       const started = performance.now()
-      const result = options.dryRun
-        ? deleteResult(name, 'planned')
-        : await deleteOne(client, name)
+      const result = await deleteChecked(client, name, verdict, options.dryRun)
       return {
         ...result,
         durationMs: Math.round(performance.now() - started)
@@ -28,9 +49,42 @@ export function deleteFunctions(
     },
     {
       canStart: () => !options.signal.aborted,
-      skip: name => deleteResult(name, 'skipped', 'not started: cancelled')
+      skip: ({ name }) =>
+        deleteResult(name, 'skipped', 'not started: cancelled')
     }
   )
+  // Only for a delete that went ahead (or is planned), in the names' order.
+  const warnings = names.flatMap((name, i) => {
+    const went = ['done', 'planned'].includes(results[i]?.status ?? '')
+    const warning =
+      went && deleteWarning(name, verdicts[i] as DeleteVerdict, options.dryRun)
+    return warning ? [warning] : []
+  })
+  return { results, warnings }
+}
+
+/** A dry run plans (a blocked delete noted); a run deletes what may go. */
+async function deleteChecked(
+  client: ExhClient,
+  name: string,
+  verdict: DeleteVerdict,
+  dryRun: boolean
+): Promise<TaskResult> {
+  if (dryRun) {
+    const note = plannedNote(verdict)
+    const planned = deleteResult(name, 'planned')
+    return note ? { ...planned, details: [{ field: 'delete', note }] } : planned
+  }
+  if (verdict.verdict === 'blocked') {
+    return deleteResult(name, 'failed', verdict.why)
+  }
+  const result = await deleteOne(client, name)
+  return verdict.verdict === 'forced' && result.status === 'done'
+    ? {
+        ...result,
+        details: [{ field: 'delete', note: `forced although ${verdict.why}` }]
+      }
+    : result
 }
 
 /**

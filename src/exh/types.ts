@@ -5,6 +5,7 @@ import type { Credentials } from '../inputs.js'
 import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
 import type { ZipUpload } from './function-body.js'
 import type { ExhVerifyApi } from './verify.js'
+import type { ExhReferencesApi } from './references.js'
 
 export interface ExhClientOptions {
   host: string
@@ -26,6 +27,8 @@ export interface ExhClient extends ExhFunctionsApi {
   readonly users: ExhUsersApi
   /** `verify`: direct executions and task logs. */
   readonly verify: ExhVerifyApi
+  /** What still runs a function (read before a delete). */
+  readonly references: ExhReferencesApi
 }
 
 export interface ExhFunctionsApi {
