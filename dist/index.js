@@ -4663,7 +4663,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -24245,8 +24245,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -24342,10 +24342,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24374,9 +24374,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24387,8 +24387,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -24596,8 +24596,8 @@ function apiErrorFacts(error2) {
   const unanswered = name === "HttpError" && fields.response === void 0;
   const status = unanswered ? void 0 : typeof fields.status === "number" ? fields.status : typeof fields.response?.status === "number" ? fields.response.status : bare && 401;
   const apiCode = typeof fields.response?.code === "number" ? fields.response.code : bare?.code;
-  const text = error2 instanceof Error ? firstLine(error2.message) : "";
-  const message = SDK_BOILERPLATE.test(text) ? bare?.message ?? "" : text;
+  const text2 = error2 instanceof Error ? firstLine(error2.message) : "";
+  const message = SDK_BOILERPLATE.test(text2) ? bare?.message ?? "" : text2;
   return { status, apiCode, apiName, message };
 }
 function describeError(error2) {
@@ -24608,11 +24608,11 @@ function describeError(error2) {
   if (!label) return message || "unknown error";
   return message ? `${label}: ${message}` : label;
 }
-function firstLine(text) {
-  return text.split("\n", 1)[0]?.trim() ?? "";
+function firstLine(text2) {
+  return text2.split("\n", 1)[0]?.trim() ?? "";
 }
-function scrubHost(text, host) {
-  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text);
+function scrubHost(text2, host) {
+  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text2);
 }
 
 // schema/task-config.schema.json
@@ -24965,6 +24965,7 @@ function readRunOptions(read, pathInput) {
     skipUnchanged: read.flag("skip-unchanged", true),
     prune: read.flag("prune", false),
     pruneScope: input("prune-scope") || defaultScope(pathInput, input("code")),
+    forceDelete: read.flag("force-delete", false),
     requestTimeoutMs: readTimeout(get("request-timeout"), fail) * 1e3,
     buildCommand: input("build-command") || void 0,
     githubToken: read.secret("github-token"),
@@ -25062,26 +25063,26 @@ function readTimeout(raw, fail) {
   return 60;
 }
 function readOverrides(get, workspace, fail) {
-  const text = (name) => get(name).trim() || void 0;
+  const text2 = (name) => get(name).trim() || void 0;
   const overrides = {};
   const assign = (key, value) => {
     if (value !== void 0) overrides[key] = value;
   };
-  assign("name", text("name"));
-  const code = text("code");
+  assign("name", text2("name"));
+  const code = text2("code");
   assign("code", code && path.resolve(workspace, code));
-  assign("entryPoint", text("entry-point"));
-  const runtime = text("runtime");
+  assign("entryPoint", text2("entry-point"));
+  const runtime = text2("runtime");
   if (runtime && !RUNTIMES.includes(runtime)) {
     fail("runtime", `must be one of the runtimes: ${RUNTIMES.join(", ")}`);
   } else {
     assign("runtime", runtime);
   }
-  assign("description", text("description"));
+  assign("description", text2("description"));
   assign("timeLimit", parseInteger("time-limit", get("time-limit"), fail));
   assign("memoryLimit", parseInteger("memory-limit", get("memory-limit"), fail));
   assign("environment", parseEnvLines(get("env"), fail));
-  const permission = text("execution-permission");
+  const permission = text2("execution-permission");
   if (permission) {
     const mode = oneOf(permission, [
       "permissionRequired",
@@ -25797,11 +25798,11 @@ function plannedResult(item) {
 }
 function invalidConfigResult(at, problems) {
   const fileOf = (p) => p.file && p.file !== at.config ? path2.posix.basename(p.file) : void 0;
-  const text = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
+  const text2 = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
   return {
     ...at,
     status: "failed",
-    error: `${plural(problems.length, "problem")}: ${text}`,
+    error: `${plural(problems.length, "problem")}: ${text2}`,
     problems: problems.length
   };
 }
@@ -25820,25 +25821,25 @@ function escapeCodePoint(char) {
   const code = char.codePointAt(0) ?? 0;
   return code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
-function escapeFormat(text, keepMentionJoiner = false) {
-  return text.replace(
+function escapeFormat(text2, keepMentionJoiner = false) {
+  return text2.replace(
     FORMAT,
-    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text[offset - 1] === "@" ? char : escapeCodePoint(char)
+    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text2[offset - 1] === "@" ? char : escapeCodePoint(char)
   );
 }
-function forLog(text) {
-  const line = escapeFormat(text.replace(CONTROL, escapeControl), true).replace(
+function forLog(text2) {
+  const line = escapeFormat(text2.replace(CONTROL, escapeControl), true).replace(
     /##\[/g,
     "##\\u005b"
   );
   const indent = /^\s*/.exec(line)?.[0] ?? "";
   return line.startsWith("::", indent.length) ? `${indent}\\u003a${line.slice(indent.length + 1)}` : line;
 }
-function breakMentions(text) {
-  return text.replace(/@/g, `@${WORD_JOINER}`);
+function breakMentions(text2) {
+  return text2.replace(/@/g, `@${WORD_JOINER}`);
 }
-function markdownCode(text) {
-  const line = breakMentions(escapeFormat(text.replace(CONTROL, " "))).replace(
+function markdownCode(text2) {
+  const line = breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(
     /\|/g,
     "\\|"
   );
@@ -25850,25 +25851,25 @@ function markdownCode(text) {
   const pad = line.startsWith("`") || line.endsWith("`") ? " " : "";
   return `${fence}${pad}${line}${pad}${fence}`;
 }
-function markdownText(text) {
-  return breakMentions(escapeFormat(text.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
+function markdownText(text2) {
+  return breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
 }
 var CELL_LIMIT = 300;
-function cutText(text, limit = CELL_LIMIT) {
-  if (text.length <= limit) return { head: text, more: 0 };
-  const chars = Array.from(text);
-  if (chars.length <= limit) return { head: text, more: 0 };
+function cutText(text2, limit = CELL_LIMIT) {
+  if (text2.length <= limit) return { head: text2, more: 0 };
+  const chars = Array.from(text2);
+  if (chars.length <= limit) return { head: text2, more: 0 };
   return { head: chars.slice(0, limit).join(""), more: chars.length - limit };
 }
 function moreCharacters(more) {
   return more ? ` \u2026 (${more} more character${more === 1 ? "" : "s"})` : "";
 }
-function markdownCodeCut(text, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text, limit);
+function markdownCodeCut(text2, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text2, limit);
   return `${markdownCode(head)}${moreCharacters(more)}`;
 }
-function markdownTextCut(text, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text, limit);
+function markdownTextCut(text2, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text2, limit);
   return `${markdownText(head)}${moreCharacters(more)}`;
 }
 
@@ -25937,8 +25938,8 @@ function renderSummary(report) {
   const markdown = parts.join("\n\n") + "\n";
   return Buffer.byteLength(markdown) > SUMMARY_LIMIT ? cutToBytes(markdown, SUMMARY_LIMIT) + "\n\n\u2026 (summary cut at the size limit)\n" : markdown;
 }
-function cutToBytes(text, bytes) {
-  const head = Buffer.from(text).subarray(0, bytes).toString("utf8");
+function cutToBytes(text2, bytes) {
+  const head = Buffer.from(text2).subarray(0, bytes).toString("utf8");
   return head.slice(0, Math.max(0, head.lastIndexOf("\n")));
 }
 function outcome(report) {
@@ -26155,10 +26156,10 @@ var SecretRegistry = class {
   holds(value) {
     return this.parts.has(value);
   }
-  redact(text) {
+  redact(text2) {
     return this.ordered.reduce(
       (out, secret) => out.split(secret).join("***"),
-      text
+      text2
     );
   }
 };
@@ -26268,7 +26269,7 @@ async function upsertPullRequestComment(token, body, key) {
 
 // src/report/shown-texts.ts
 function mapTexts(report, change) {
-  const maybe = (text) => text === void 0 ? void 0 : change(text);
+  const maybe = (text2) => text2 === void 0 ? void 0 : change(text2);
   return {
     ...report,
     results: report.results.map((result) => ({
@@ -26299,18 +26300,18 @@ function withNameRefs(report, hide) {
   pairs.sort(([a], [b]) => b.length - a.length);
   return mapTexts(
     report,
-    (text) => pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text)
+    (text2) => pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text2)
   );
 }
 function withoutHost(report) {
   const { host } = report;
   if (!host) return report;
-  return { ...mapTexts(report, (text) => scrubHost(text, host)), host: void 0 };
+  return { ...mapTexts(report, (text2) => scrubHost(text2, host)), host: void 0 };
 }
-function replaceWord(text, word, by) {
+function replaceWord(text2, word, by) {
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, "g");
-  return text.replace(pattern, () => by);
+  return text2.replace(pattern, () => by);
 }
 
 // src/build.ts
@@ -26338,8 +26339,8 @@ var OutputTail = class {
     const decoder = new StringDecoder("utf8");
     let partial = "";
     let dropping = false;
-    const take = (text) => {
-      const parts = (partial + text).split("\n");
+    const take = (text2) => {
+      const parts = (partial + text2).split("\n");
       partial = parts.pop() ?? "";
       for (const line of parts) {
         if (dropping) dropping = false;
@@ -26362,9 +26363,9 @@ var OutputTail = class {
     };
   }
   keep(line) {
-    const text = line.trim();
-    if (!text) return;
-    this.kept.push(text);
+    const text2 = line.trim();
+    if (!text2) return;
+    this.kept.push(text2);
     if (this.kept.length > this.count) this.kept.shift();
   }
 };
@@ -26731,8 +26732,8 @@ function stepDebugging() {
 }
 var LOG_LINE_LIMIT = 16384;
 function safeLog(secrets) {
-  const line = (text) => {
-    const { head, more } = cutText(secrets.redact(text), LOG_LINE_LIMIT);
+  const line = (text2) => {
+    const { head, more } = cutText(secrets.redact(text2), LOG_LINE_LIMIT);
     return forLog(head) + (more ? ` \u2026 (${more} more characters)` : "");
   };
   return {
@@ -26748,11 +26749,11 @@ function safeLog(secrets) {
     } : void 0,
     group: (title, lines2) => {
       startGroup(line(title));
-      for (const text of lines2) info(line(text));
+      for (const text2 of lines2) info(line(text2));
       endGroup();
     },
     groupAround: (title, work) => group(line(title), work),
-    redact: (text) => secrets.redact(text),
+    redact: (text2) => secrets.redact(text2),
     holds: (value) => secrets.holds(value)
   };
 }
@@ -26784,14 +26785,14 @@ import { constants as constants3 } from "node:fs";
 import { open as open2, stat as stat3 } from "node:fs/promises";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
-function createScanner(text, ignoreTrivia = false) {
-  const len = text.length;
+function createScanner(text2, ignoreTrivia = false) {
+  const len = text2.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
   function scanHexDigits(count2, exact) {
     let digits = 0;
     let value2 = 0;
     while (digits < count2 || !exact) {
-      let ch = text.charCodeAt(pos);
+      let ch = text2.charCodeAt(pos);
       if (ch >= 48 && ch <= 57) {
         value2 = value2 * 16 + ch - 48;
       } else if (ch >= 65 && ch <= 70) {
@@ -26818,35 +26819,35 @@ function createScanner(text, ignoreTrivia = false) {
   }
   function scanNumber() {
     let start = pos;
-    if (text.charCodeAt(pos) === 48) {
+    if (text2.charCodeAt(pos) === 48) {
       pos++;
     } else {
       pos++;
-      while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
       }
     }
-    if (pos < text.length && text.charCodeAt(pos) === 46) {
+    if (pos < text2.length && text2.charCodeAt(pos) === 46) {
       pos++;
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
           pos++;
         }
       } else {
         scanError = 3;
-        return text.substring(start, pos);
+        return text2.substring(start, pos);
       }
     }
     let end = pos;
-    if (pos < text.length && (text.charCodeAt(pos) === 69 || text.charCodeAt(pos) === 101)) {
+    if (pos < text2.length && (text2.charCodeAt(pos) === 69 || text2.charCodeAt(pos) === 101)) {
       pos++;
-      if (pos < text.length && text.charCodeAt(pos) === 43 || text.charCodeAt(pos) === 45) {
+      if (pos < text2.length && text2.charCodeAt(pos) === 43 || text2.charCodeAt(pos) === 45) {
         pos++;
       }
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
           pos++;
         }
         end = pos;
@@ -26854,30 +26855,30 @@ function createScanner(text, ignoreTrivia = false) {
         scanError = 3;
       }
     }
-    return text.substring(start, end);
+    return text2.substring(start, end);
   }
   function scanString() {
     let result = "", start = pos;
     while (true) {
       if (pos >= len) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         scanError = 2;
         break;
       }
-      const ch = text.charCodeAt(pos);
+      const ch = text2.charCodeAt(pos);
       if (ch === 34) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         pos++;
         break;
       }
       if (ch === 92) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         pos++;
         if (pos >= len) {
           scanError = 2;
           break;
         }
-        const ch2 = text.charCodeAt(pos++);
+        const ch2 = text2.charCodeAt(pos++);
         switch (ch2) {
           case 34:
             result += '"';
@@ -26919,7 +26920,7 @@ function createScanner(text, ignoreTrivia = false) {
       }
       if (ch >= 0 && ch <= 31) {
         if (isLineBreak(ch)) {
-          result += text.substring(start, pos);
+          result += text2.substring(start, pos);
           scanError = 2;
           break;
         } else {
@@ -26940,19 +26941,19 @@ function createScanner(text, ignoreTrivia = false) {
       tokenOffset = len;
       return token = 17;
     }
-    let code = text.charCodeAt(pos);
+    let code = text2.charCodeAt(pos);
     if (isWhiteSpace(code)) {
       do {
         pos++;
         value += String.fromCharCode(code);
-        code = text.charCodeAt(pos);
+        code = text2.charCodeAt(pos);
       } while (isWhiteSpace(code));
       return token = 15;
     }
     if (isLineBreak(code)) {
       pos++;
       value += String.fromCharCode(code);
-      if (code === 13 && text.charCodeAt(pos) === 10) {
+      if (code === 13 && text2.charCodeAt(pos) === 10) {
         pos++;
         value += "\n";
       }
@@ -26988,31 +26989,31 @@ function createScanner(text, ignoreTrivia = false) {
       // comments
       case 47:
         const start = pos - 1;
-        if (text.charCodeAt(pos + 1) === 47) {
+        if (text2.charCodeAt(pos + 1) === 47) {
           pos += 2;
           while (pos < len) {
-            if (isLineBreak(text.charCodeAt(pos))) {
+            if (isLineBreak(text2.charCodeAt(pos))) {
               break;
             }
             pos++;
           }
-          value = text.substring(start, pos);
+          value = text2.substring(start, pos);
           return token = 12;
         }
-        if (text.charCodeAt(pos + 1) === 42) {
+        if (text2.charCodeAt(pos + 1) === 42) {
           pos += 2;
           const safeLength = len - 1;
           let commentClosed = false;
           while (pos < safeLength) {
-            const ch = text.charCodeAt(pos);
-            if (ch === 42 && text.charCodeAt(pos + 1) === 47) {
+            const ch = text2.charCodeAt(pos);
+            if (ch === 42 && text2.charCodeAt(pos + 1) === 47) {
               pos += 2;
               commentClosed = true;
               break;
             }
             pos++;
             if (isLineBreak(ch)) {
-              if (ch === 13 && text.charCodeAt(pos) === 10) {
+              if (ch === 13 && text2.charCodeAt(pos) === 10) {
                 pos++;
               }
               lineNumber++;
@@ -27023,7 +27024,7 @@ function createScanner(text, ignoreTrivia = false) {
             pos++;
             scanError = 1;
           }
-          value = text.substring(start, pos);
+          value = text2.substring(start, pos);
           return token = 13;
         }
         value += String.fromCharCode(code);
@@ -27033,7 +27034,7 @@ function createScanner(text, ignoreTrivia = false) {
       case 45:
         value += String.fromCharCode(code);
         pos++;
-        if (pos === len || !isDigit(text.charCodeAt(pos))) {
+        if (pos === len || !isDigit(text2.charCodeAt(pos))) {
           return token = 16;
         }
       // found a minus, followed by a number so
@@ -27055,10 +27056,10 @@ function createScanner(text, ignoreTrivia = false) {
       default:
         while (pos < len && isUnknownContentCharacter(code)) {
           pos++;
-          code = text.charCodeAt(pos);
+          code = text2.charCodeAt(pos);
         }
         if (tokenOffset !== pos) {
-          value = text.substring(tokenOffset, pos);
+          value = text2.substring(tokenOffset, pos);
           switch (value) {
             case "true":
               return token = 8;
@@ -27241,7 +27242,7 @@ var ParseOptions;
     allowTrailingComma: false
   };
 })(ParseOptions || (ParseOptions = {}));
-function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
+function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -27292,15 +27293,15 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error2, offset, length });
     }
   };
-  visit(text, visitor, options);
+  visit(text2, visitor, options);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
   }
   return result;
 }
-function visit(text, visitor, options = ParseOptions.DEFAULT) {
-  const _scanner = createScanner(text, false);
+function visit(text2, visitor, options = ParseOptions.DEFAULT) {
+  const _scanner = createScanner(text2, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
   function toNoArgVisit(visitFunction) {
@@ -27718,12 +27719,12 @@ function printParseErrorCode(code) {
 // src/config/json-locations.ts
 var MAX_JSON_DEPTH = 64;
 function parseJson(source) {
-  const text = source.startsWith("\uFEFF") ? source.slice(1) : source;
-  const position = positionFinder(text);
-  if (text.trim() === "") {
+  const text2 = source.startsWith("\uFEFF") ? source.slice(1) : source;
+  const position = positionFinder(text2);
+  if (text2.trim() === "") {
     return { ok: false, position: position(0), message: "the file is empty" };
   }
-  const tooDeep = tooDeepAt(text, MAX_JSON_DEPTH);
+  const tooDeep = tooDeepAt(text2, MAX_JSON_DEPTH);
   if (tooDeep !== void 0) {
     return {
       ok: false,
@@ -27732,7 +27733,7 @@ function parseJson(source) {
     };
   }
   const errors = [];
-  const tree = parseTree2(text, errors, {
+  const tree = parseTree2(text2, errors, {
     disallowComments: true,
     allowTrailingComma: false,
     allowEmptyContent: false
@@ -27742,12 +27743,12 @@ function parseJson(source) {
     return {
       ok: false,
       position: position(first?.offset ?? 0),
-      message: !first ? "not a JSON value" : first.offset >= text.trimEnd().length ? "the file ends too early (something is not closed)" : describeParseError(first)
+      message: !first ? "not a JSON value" : first.offset >= text2.trimEnd().length ? "the file ends too early (something is not closed)" : describeParseError(first)
     };
   }
   let value;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text2);
   } catch (error2) {
     return { ok: false, message: error2.message };
   }
@@ -27763,8 +27764,8 @@ function parseJson(source) {
     }
   };
 }
-function tooDeepAt(text, limit) {
-  const scanner = createScanner2(text, false);
+function tooDeepAt(text2, limit) {
+  const scanner = createScanner2(text2, false);
   const open5 = [];
   for (let token = scanner.scan(); token !== EOF; token = scanner.scan()) {
     if (token === OPEN_BRACE || token === OPEN_BRACKET) {
@@ -27808,10 +27809,10 @@ function keyOf(node) {
   const parent = node.parent;
   return parent?.type === "property" ? parent.children?.[0] : void 0;
 }
-function positionFinder(text) {
+function positionFinder(text2) {
   const lineStarts = [0];
-  for (let i2 = 0; i2 < text.length; i2++) {
-    if (text[i2] === "\n") lineStarts.push(i2 + 1);
+  for (let i2 = 0; i2 < text2.length; i2++) {
+    if (text2[i2] === "\n") lineStarts.push(i2 + 1);
   }
   return (offset) => {
     let line = 0;
@@ -27891,8 +27892,8 @@ async function readBounded(file, signal) {
     }
     if (stats.size > MAX_CONFIG_BYTES) return tooBig(stats.size);
     signal?.throwIfAborted();
-    const text = await readAtMost(file, stats.size + 1);
-    return text.bytes > MAX_CONFIG_BYTES ? tooBig(text.bytes) : text.text;
+    const text2 = await readAtMost(file, stats.size + 1);
+    return text2.bytes > MAX_CONFIG_BYTES ? tooBig(text2.bytes) : text2.text;
   } catch (error2) {
     if (signal?.aborted) throw error2;
     const code = error2.code ?? String(error2);
@@ -28052,9 +28053,9 @@ async function codeFolderBelow(file, config) {
   if (!isInside(folder, codeFolder)) return void 0;
   return realpath2(codeFolder).catch(() => void 0);
 }
-function unreadableWarnings(unreadable, codeFolders, workspace) {
+function unreadableWarnings(unreadable2, codeFolders, workspace) {
   const used = new Set(codeFolders.map((folder) => path6.resolve(folder)));
-  return unreadable.filter(({ folder }) => !used.has(path6.resolve(folder))).map(
+  return unreadable2.filter(({ folder }) => !used.has(path6.resolve(folder))).map(
     ({ folder, code }) => `skipped folder ${relative3(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
   );
 }
@@ -28567,8 +28568,8 @@ function createTaskFilter(patterns) {
     unmatched: (names) => compiled.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
   };
 }
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegExp(text2) {
+  return text2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 // src/verify/load.ts
@@ -29452,8 +29453,8 @@ var FileSink = class _FileSink {
   }
 };
 function requestBodyBytes(body) {
-  const text = JSON.stringify(body);
-  return text === void 0 ? 0 : Buffer.byteLength(text, "utf8");
+  const text2 = JSON.stringify(body);
+  return text2 === void 0 ? 0 : Buffer.byteLength(text2, "utf8");
 }
 function checkRequestSize(body, zipBytes) {
   const others = requestBodyBytes(withEmptyCode(body));
@@ -33229,9 +33230,9 @@ var files = (client, httpAuth) => ({
   async findAll(options) {
     return await findAllGeneric(this.find, options);
   },
-  async createFromText(text, options) {
+  async createFromText(text2, options) {
     const boundary = generateBoundary();
-    const formData = createCustomFormData(text, boundary);
+    const formData = createCustomFormData(text2, boundary);
     const config = {
       headers: {}
     };
@@ -35323,6 +35324,108 @@ function runtimeFailure(error2) {
   };
 }
 
+// src/exh/references.ts
+var NO_PERMISSION = 10;
+var PERMISSIONS = {
+  schedules: "VIEW_TASK_SCHEDULES",
+  dispatchers: "VIEW_DISPATCHERS",
+  schemas: void 0
+};
+function referencesApi(sdk, call) {
+  let read;
+  return {
+    readUses: () => read ??= readAll(sdk, call)
+  };
+}
+async function readAll(sdk, call) {
+  const lists = [
+    {
+      list: "schedules",
+      read: () => call("listing schedules", (o) => sdk.tasks.schedules.findAll(o)).then(
+        schedulesUses
+      )
+    },
+    {
+      list: "dispatchers",
+      read: () => call("listing dispatchers", (o) => sdk.dispatchers.findAll(o)).then(
+        dispatcherUses
+      )
+    },
+    {
+      list: "schemas",
+      read: () => call("listing data schemas", (o) => sdk.data.schemas.findAll(o)).then(
+        schemaUses
+      )
+    }
+  ];
+  const settled = await Promise.allSettled(lists.map(({ read }) => read()));
+  const found = { uses: [], unreadable: [] };
+  settled.forEach((outcome2, i2) => {
+    const { list: list3 } = lists[i2];
+    if (outcome2.status === "fulfilled") found.uses.push(...outcome2.value);
+    else found.unreadable.push(unreadable(list3, outcome2.reason));
+  });
+  return found;
+}
+function unreadable(list3, error2) {
+  const denied = error2 instanceof ExhApiError && error2.failure.apiCode === NO_PERMISSION;
+  const permission = denied ? PERMISSIONS[list3] : void 0;
+  return {
+    list: list3,
+    ...permission ? { permission } : {},
+    error: describeError(error2)
+  };
+}
+var text = (value) => typeof value === "string" ? value : void 0;
+var records = (value) => Array.isArray(value) ? value.filter((item) => typeof item === "object" && !!item) : [];
+function schedulesUses(schedules2) {
+  return records(schedules2).flatMap((schedule) => {
+    const functionName = text(schedule.functionName);
+    const id = text(schedule.id) ?? "?";
+    const by = { kind: "schedule", id };
+    return functionName ? [{ functionName, by }] : [];
+  });
+}
+function taskFunctions(actions2) {
+  return records(actions2).flatMap((action) => {
+    const functionName = text(action.functionName);
+    return action.type === "task" && functionName ? [functionName] : [];
+  });
+}
+function dispatcherUses(dispatchers2) {
+  return records(dispatchers2).flatMap((dispatcher) => {
+    const name = text(dispatcher.name) || text(dispatcher.id) || "?";
+    return unique(taskFunctions(dispatcher.actions)).map((functionName) => ({
+      functionName,
+      by: { kind: "dispatcher", name }
+    }));
+  });
+}
+function schemaUses(schemas2) {
+  return records(schemas2).flatMap((schema) => {
+    const name = text(schema.name) || text(schema.id) || "?";
+    const transitions2 = [
+      { label: "creation", transition: schema.creationTransition },
+      ...records(schema.transitions).map((transition) => ({
+        label: text(transition.name) || text(transition.id) || "?",
+        transition
+      }))
+    ];
+    return transitions2.flatMap(({ label, transition }) => {
+      const fields = transition ?? {};
+      const names = unique([
+        ...taskFunctions(fields.actions),
+        ...taskFunctions(fields.afterActions)
+      ]);
+      return names.map((functionName) => ({
+        functionName,
+        by: { kind: "schema", schema: name, transition: label }
+      }));
+    });
+  });
+}
+var unique = (names) => [...new Set(names)];
+
 // src/exh/client.ts
 var LOGIN_ADVICE = {
   129: "this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password",
@@ -35336,7 +35439,8 @@ async function connectExh(options) {
   return {
     ...functionsApi(sdk, call, options.mask),
     users: usersApi(sdk, call, options),
-    verify: verifyApi(sdk, call, options.requestTimeoutMs)
+    verify: verifyApi(sdk, call, options.requestTimeoutMs),
+    references: referencesApi(sdk, call)
   };
 }
 async function checkCredentials({ sdk, call }, options) {
@@ -35857,14 +35961,67 @@ function isOurs(environment, scope) {
   return marker !== void 0 && isOwnMarker(marker, scope.repository) && marker.scope === scope.scope;
 }
 
+// src/plan/still-used.ts
+var MAX_NAMED_USERS = 5;
+function judgeDelete(name, found, forceDelete) {
+  const users2 = found.uses.filter((use) => use.functionName === name).map((use) => userText(use.by));
+  const reasons = [
+    ...users2.length ? [stillUsedText(users2)] : [],
+    ...found.unreadable.length ? [uncheckedText(found.unreadable)] : []
+  ];
+  if (!reasons.length) return { verdict: "free" };
+  const why = reasons.join("; ");
+  return forceDelete ? { verdict: "forced", why } : { verdict: "blocked", why };
+}
+function userText(user) {
+  switch (user.kind) {
+    case "schedule":
+      return `schedule ${user.id}`;
+    case "dispatcher":
+      return `dispatcher ${user.name}`;
+    case "schema":
+      return user.transition === "creation" ? `schema ${user.schema} creation transition` : `schema ${user.schema} transition ${user.transition}`;
+  }
+}
+function stillUsedText(users2) {
+  const distinct = [...new Set(users2)];
+  const named = distinct.slice(0, MAX_NAMED_USERS).join(", ");
+  const more = distinct.length - MAX_NAMED_USERS;
+  return `still used by ${named}${more > 0 ? ` and ${more} more` : ""}`;
+}
+function uncheckedText(unreadable2) {
+  const parts = unreadable2.map(
+    (list3) => list3.permission ? `the token lacks ${list3.permission} to list ${list3.list} (NO_PERMISSION_EXCEPTION)` : list3.error
+  );
+  return `could not check what still uses it: ${parts.join("; ")}`;
+}
+function deleteDetail(verdict) {
+  if (verdict.verdict === "free") return void 0;
+  return {
+    field: verdict.verdict === "blocked" ? "blocked" : "force-delete",
+    note: verdict.why
+  };
+}
+function deleteWarning(name, verdict, dryRun) {
+  if (verdict.verdict === "free") return void 0;
+  if (verdict.verdict === "blocked") {
+    return dryRun ? `${name}: the delete is blocked: ${verdict.why} (force-delete: true deletes it anyway)` : void 0;
+  }
+  return `${name}: ${dryRun ? "would be deleted" : "deleted"} with force-delete (${verdict.why})`;
+}
+
 // src/apply/delete.ts
-function deleteFunctions(client, names, options) {
-  return mapPool(
-    names,
+async function deleteFunctions(client, names, options) {
+  const found = names.length && !options.signal.aborted ? await client.references.readUses() : { uses: [], unreadable: [] };
+  const verdicts = names.map(
+    (name) => judgeDelete(name, found, options.forceDelete)
+  );
+  const results = await mapPool(
+    names.map((name, i2) => ({ name, verdict: verdicts[i2] })),
     options.concurrency,
-    async (name) => {
+    async ({ name, verdict }) => {
       const started = performance.now();
-      const result = options.dryRun ? deleteResult(name, "planned") : await deleteOne(client, name);
+      const result = await deleteChecked(client, name, verdict, options.dryRun);
       return {
         ...result,
         durationMs: Math.round(performance.now() - started)
@@ -35872,9 +36029,28 @@ function deleteFunctions(client, names, options) {
     },
     {
       canStart: () => !options.signal.aborted,
-      skip: (name) => deleteResult(name, "skipped", "not started: cancelled")
+      skip: ({ name }) => deleteResult(name, "skipped", "not started: cancelled")
     }
   );
+  const warnings = names.flatMap((name, i2) => {
+    const went = ["done", "planned"].includes(results[i2]?.status ?? "");
+    const warning2 = went && deleteWarning(name, verdicts[i2], options.dryRun);
+    return warning2 ? [warning2] : [];
+  });
+  return { results, warnings };
+}
+async function deleteChecked(client, name, verdict, dryRun) {
+  if (dryRun) {
+    const detail2 = deleteDetail(verdict);
+    const planned = deleteResult(name, "planned");
+    return detail2 ? { ...planned, details: [detail2] } : planned;
+  }
+  if (verdict.verdict === "blocked") {
+    return deleteResult(name, "failed", verdict.why);
+  }
+  const result = await deleteOne(client, name);
+  const detail = deleteDetail(verdict);
+  return detail && result.status === "done" ? { ...result, details: [detail] } : result;
 }
 function isGone(error2) {
   return error2 instanceof ExhApiError && error2.failure.status === 404;
@@ -36230,19 +36406,20 @@ async function planRemote(context, listed) {
   );
   return { client, tasks: tasks2, prune: prunable };
 }
-function prune(context, planned, results) {
+async function prune(context, planned, results) {
   if (results.some((result) => result.status === "failed")) {
-    return Promise.resolve(
-      planned.prune.map(
-        (name) => deleteResult(name, "skipped", "not pruned: a task failed")
-      )
+    return planned.prune.map(
+      (name) => deleteResult(name, "skipped", "not pruned: a task failed")
     );
   }
-  return deleteFunctions(planned.client, planned.prune, {
+  const deleted = await deleteFunctions(planned.client, planned.prune, {
     dryRun: context.settings.dryRun,
     concurrency: context.settings.concurrency,
-    signal: context.io.signal
+    signal: context.io.signal,
+    forceDelete: context.settings.forceDelete
   });
+  context.warnings.push(...deleted.warnings);
+  return deleted.results;
 }
 function cancelledBeforeSync(loaded, clock) {
   return {
@@ -36375,8 +36552,8 @@ function listedFunction(fn, rawMarker, serverUrl) {
 }
 var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
 var NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function isRepositoryName(text) {
-  const [owner = "", name = "", ...rest] = text.split("/");
+function isRepositoryName(text2) {
+  const [owner = "", name = "", ...rest] = text2.split("/");
   return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
 }
 function serverOrigin(value) {
@@ -36436,17 +36613,20 @@ async function remove(settings2, io) {
     ...found ? [exactName] : [],
     ...selected.targets.filter((name) => name !== exactName)
   ];
-  const results = await deleteFunctions(client, targets, {
+  const deleted = await deleteFunctions(client, targets, {
     dryRun: settings2.dryRun,
     concurrency: settings2.concurrency,
-    signal: io.signal
+    signal: io.signal,
+    forceDelete: settings2.forceDelete
   });
+  const { results } = deleted;
   if (exactName && !found) {
     results.unshift(deleteResult(exactName, "skipped", "not found"));
   }
   const warnings = [
     ...exactName && !found ? [`no function is named "${exactName}": nothing to delete`] : [],
-    ...selected.warnings
+    ...selected.warnings,
+    ...deleted.warnings
   ];
   return { results, warnings };
 }

@@ -4,9 +4,9 @@ import { describeError } from '../errors.js'
 import { deleteResult, type TaskResult } from '../report/result.js'
 import { mapPool } from '../pool.js'
 import {
+  deleteDetail,
   deleteWarning,
   judgeDelete,
-  plannedNote,
   type DeleteVerdict
 } from '../plan/still-used.js'
 
@@ -71,19 +71,17 @@ async function deleteChecked(
   dryRun: boolean
 ): Promise<TaskResult> {
   if (dryRun) {
-    const note = plannedNote(verdict)
+    const detail = deleteDetail(verdict)
     const planned = deleteResult(name, 'planned')
-    return note ? { ...planned, details: [{ field: 'delete', note }] } : planned
+    return detail ? { ...planned, details: [detail] } : planned
   }
   if (verdict.verdict === 'blocked') {
     return deleteResult(name, 'failed', verdict.why)
   }
   const result = await deleteOne(client, name)
-  return verdict.verdict === 'forced' && result.status === 'done'
-    ? {
-        ...result,
-        details: [{ field: 'delete', note: `forced although ${verdict.why}` }]
-      }
+  const detail = deleteDetail(verdict)
+  return detail && result.status === 'done'
+    ? { ...result, details: [detail] }
     : result
 }
 

@@ -61,25 +61,31 @@ export function stillUsedText(users: readonly string[]): string {
 }
 
 /**
- * `what still uses it could not be read (schedules: the token lacks
- * VIEW_TASK_SCHEDULES)`: the permission when the API named it a missing
- * one, the failure otherwise.
+ * `could not check what still uses it: the token lacks VIEW_TASK_SCHEDULES
+ * to list schedules (NO_PERMISSION_EXCEPTION)`: the permission when the API
+ * answered that one is missing, the failure otherwise.
  */
 export function uncheckedText(unreadable: readonly UnreadableList[]): string {
   const parts = unreadable.map(list =>
     list.permission
-      ? `${list.list}: the token lacks ${list.permission} (NO_PERMISSION_EXCEPTION)`
-      : `${list.list}: ${list.error}`
+      ? `the token lacks ${list.permission} to list ${list.list} (NO_PERMISSION_EXCEPTION)`
+      : list.error
   )
-  return `what still uses it could not be read (${parts.join('; ')})`
+  return `could not check what still uses it: ${parts.join('; ')}`
 }
 
-/** The note a dry run's delete carries (its status stays `planned`). */
-export function plannedNote(verdict: DeleteVerdict): string | undefined {
+/**
+ * The detail a delete's row carries (the plan's, or a forced delete's):
+ * `blocked` or `force-delete`, and why.
+ */
+export function deleteDetail(
+  verdict: DeleteVerdict
+): { field: string; note: string } | undefined {
   if (verdict.verdict === 'free') return undefined
-  return verdict.verdict === 'blocked'
-    ? `blocked: ${verdict.why}`
-    : `force-delete: deleted although ${verdict.why}`
+  return {
+    field: verdict.verdict === 'blocked' ? 'blocked' : 'force-delete',
+    note: verdict.why
+  }
 }
 
 /** The warning for a delete `force-delete` let through, or a dry run's block. */
@@ -94,5 +100,5 @@ export function deleteWarning(
       ? `${name}: the delete is blocked: ${verdict.why} (force-delete: true deletes it anyway)`
       : undefined
   }
-  return `${name}: ${dryRun ? 'would be deleted' : 'deleted'} with force-delete although ${verdict.why}`
+  return `${name}: ${dryRun ? 'would be deleted' : 'deleted'} with force-delete (${verdict.why})`
 }
