@@ -25762,6 +25762,7 @@ function taskResult(item) {
   const credentials = item.credentials && summarizeCredentials(item.credentials);
   return {
     ...common,
+    ...item.remote?.enabled === false ? { disabled: true } : {},
     action: plan.action,
     changes: plan.action === "update" ? plan.changes : void 0,
     sets: plan.action === "create" ? createdFields(
@@ -26014,7 +26015,10 @@ function detailsCell(result) {
     }
     return result.error ? `error: ${markdownCodeCut(result.error)}` : "";
   }
-  const note = result.driftNote ? [`\u26A0\uFE0F ${markdownText(result.driftNote)}`] : [];
+  const note = [
+    ...result.disabled ? ["\u23F8\uFE0F disabled"] : [],
+    ...result.driftNote ? [`\u26A0\uFE0F ${markdownText(result.driftNote)}`] : []
+  ];
   if (result.details?.length) {
     const changes2 = withinCell(
       result.details,
@@ -26092,7 +26096,7 @@ function functionsTable(functions2) {
     "| Function | Description | Last updated | Repository | Commit | Deployed | Drift |",
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...functions2.map(
-      (f) => `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
+      (f) => `| ${markdownCodeCut(f.name)}${f.enabled === false ? " \u23F8\uFE0F disabled" : ""} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
     )
   ].join("\n");
 }
@@ -29630,6 +29634,15 @@ function functionsApi(sdk, call, mask) {
     },
     // The marker is no secret: read without masking the other values.
     markerOf: async (name) => (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
+    stateOf: async (name) => {
+      const details = await read(name);
+      if (!details) return void 0;
+      const marker = details.environmentVariables?.[MARKER_VARIABLE]?.value;
+      return {
+        ...marker === void 0 ? {} : { marker },
+        ...enabledOf(details)
+      };
+    },
     updateFunction,
     createFunction: (body, code) => createFunction(
       sdk,
@@ -29751,6 +29764,10 @@ function toIso(value) {
   }
   return typeof value === "string" ? value : void 0;
 }
+function enabledOf(details) {
+  const { enabled } = details;
+  return typeof enabled === "boolean" ? { enabled } : {};
+}
 function toRemote(details, mask, committed) {
   const environment = {};
   for (const [key, variable] of Object.entries(
@@ -29771,7 +29788,8 @@ function toRemote(details, mask, committed) {
     environment,
     executionOptions: details.executionOptions,
     retryPolicy: details.retryPolicy,
-    updateTimestamp: toIso(details.updateTimestamp)
+    updateTimestamp: toIso(details.updateTimestamp),
+    ...enabledOf(details)
   });
 }
 
@@ -35913,6 +35931,9 @@ function taskLog(item, result) {
       `package: ${plural(item.pkg.files, "file")}, ${plural(item.pkg.bytes, "byte")}`
     );
   }
+  if (result.disabled) {
+    lines2.push("note: the function is disabled (the action never enables it)");
+  }
   if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
   for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
   if (result.verifyLog) lines2.push(...result.verifyLog);
@@ -35939,16 +35960,24 @@ async function keepOwned(client, candidates, concurrency, owned) {
   return [...markers].filter(([, marker]) => owned({ [MARKER_VARIABLE]: marker })).map(([name]) => name).sort();
 }
 async function readMarkers(client, names, concurrency) {
+  const states = await readStates(client, names, concurrency);
+  const found = /* @__PURE__ */ new Map();
+  for (const [name, { marker }] of states) {
+    if (marker !== void 0) found.set(name, marker);
+  }
+  return found;
+}
+async function readStates(client, names, concurrency) {
   const writable = names.filter((name) => OWN_NAME.test(name));
-  const markers = await mapPool(
+  const states = await mapPool(
     writable,
     concurrency,
-    (name) => client.markerOf(name)
+    (name) => client.stateOf(name)
   );
   const found = /* @__PURE__ */ new Map();
   writable.forEach((name, i2) => {
-    const marker = markers[i2];
-    if (marker !== void 0) found.set(name, marker);
+    const state = states[i2];
+    if (state !== void 0) found.set(name, state);
   });
   return found;
 }
@@ -36533,14 +36562,15 @@ function repositoryOf(settings2) {
 }
 
 // src/report/function-list.ts
-function listedFunction(fn, rawMarker, serverUrl) {
+function listedFunction(fn, rawMarker, serverUrl, enabled) {
   const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
   const drift = driftOf(rawMarker, fn.updateTimestamp, marker);
-  if (!marker) return { ...fn, drift };
+  const listed = { ...fn, ...enabled === void 0 ? {} : { enabled } };
+  if (!marker) return { ...listed, drift };
   const valid = isRepositoryName(marker.repository);
   const run2 = valid && marker.run;
   return {
-    ...fn,
+    ...listed,
     // As the marker holds it: escaped and cut where printed, once redacted
     // (a cut here could split a secret and so hide it from the redaction).
     repository: marker.repository,
@@ -36569,15 +36599,16 @@ function serverOrigin(value) {
 async function list2(settings2, io) {
   const client = await connect(settings2, io);
   const functions2 = await client.listFunctions();
-  const markers = await readMarkers(
+  const states = await readStates(
     client,
     functions2.map((fn) => fn.name),
     readConcurrency(settings2.concurrency)
   );
   const server = serverOrigin(io.env.GITHUB_SERVER_URL);
-  const listed = functions2.map(
-    (fn) => listedFunction(fn, markers.get(fn.name), server)
-  );
+  const listed = functions2.map((fn) => {
+    const state = states.get(fn.name);
+    return listedFunction(fn, state?.marker, server, state?.enabled);
+  });
   for (const line of functionLines(listed)) io.info(line);
   return listed;
 }
@@ -36587,6 +36618,7 @@ function functionLines(functions2) {
     ...functions2.map(
       (fn) => [
         `  ${fn.name}`,
+        fn.enabled === false && "disabled",
         `drift: ${fn.drift}`,
         fn.repository && `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ""}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,

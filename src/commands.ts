@@ -5,7 +5,7 @@ import { deleteResult, type TaskResult } from './report/result.js'
 import type { RemoteFunctionRow } from './report/summary.js'
 import { connect, repositoryOf, type RunIo } from './sync.js'
 import { deleteFunctions } from './apply/delete.js'
-import { isOwnFunction, keepOwned, readMarkers } from './plan/prune.js'
+import { isOwnFunction, keepOwned, readStates } from './plan/prune.js'
 import { readConcurrency } from './plan/remote.js'
 import { listedFunction, serverOrigin } from './report/function-list.js'
 import type { ExhClient } from './exh/types.js'
@@ -23,15 +23,16 @@ export async function list(
 ): Promise<RemoteFunctionRow[]> {
   const client = await connect(settings, io)
   const functions = await client.listFunctions()
-  const markers = await readMarkers(
+  const states = await readStates(
     client,
     functions.map(fn => fn.name),
     readConcurrency(settings.concurrency)
   )
   const server = serverOrigin(io.env.GITHUB_SERVER_URL)
-  const listed = functions.map(fn =>
-    listedFunction(fn, markers.get(fn.name), server)
-  )
+  const listed = functions.map(fn => {
+    const state = states.get(fn.name)
+    return listedFunction(fn, state?.marker, server, state?.enabled)
+  })
   for (const line of functionLines(listed)) io.info(line)
   return listed
 }
@@ -43,6 +44,7 @@ export function functionLines(functions: RemoteFunctionRow[]): string[] {
     ...functions.map(fn =>
       [
         `  ${fn.name}`,
+        fn.enabled === false && 'disabled',
         `drift: ${fn.drift}`,
         fn.repository &&
           `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ''}`,

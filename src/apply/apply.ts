@@ -265,6 +265,9 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
       `package: ${plural(item.pkg.files, 'file')}, ${plural(item.pkg.bytes, 'byte')}`
     )
   }
+  if (result.disabled) {
+    lines.push('note: the function is disabled (the action never enables it)')
+  }
   if (result.driftNote) lines.push(`note: ${result.driftNote}`)
   for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)
   // A failed verify's log starts with its error, then the function's lines.

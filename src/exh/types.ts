@@ -43,6 +43,8 @@ export interface ExhFunctionsApi {
   ): Promise<RemoteFunction | undefined>
   /** The marker variable's value, read without masking anything; undefined without one (or no function). */
   markerOf(name: string): Promise<string | undefined>
+  /** The marker and `enabled` (for `list`), masking nothing; undefined without a function. */
+  stateOf(name: string): Promise<FunctionState | undefined>
   /** A create whose answer was lost, or that turns out to exist, becomes an update. */
   createFunction(body: FunctionBody, code: ZipUpload): Promise<void>
   /** Writes `body`'s fields, and the code when `code` is given. */
@@ -52,6 +54,12 @@ export interface ExhFunctionsApi {
     code?: ZipUpload
   ): Promise<void>
   deleteFunction(name: string): Promise<void>
+}
+
+/** What `list` shows of a function beyond the listing. */
+export interface FunctionState {
+  marker?: string
+  enabled?: boolean
 }
 
 /** One item of the function listing. */

@@ -15,6 +15,8 @@ export interface RemoteFunction {
   retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
   /** When the API last changed it (ISO 8601), for the drift check. */
   updateTimestamp?: string
+  /** `false` for a disabled function: shown, never changed by the action. */
+  enabled?: boolean
   /**
    * Its marker, parsed once when the function is read (`withMarker`):
    * undefined when there is none or it cannot be read.

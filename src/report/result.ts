@@ -60,6 +60,11 @@ export interface TaskResult {
   sets?: string[]
   /** The verify lines of the task's log group (log only, never an output). */
   verifyLog?: string[]
+  /**
+   * The remote function is disabled (`enabled: false`): for the log,
+   * summary and comment only. The action never enables or disables one.
+   */
+  disabled?: true
 }
 
 /** The key order of a result entry, for readable JSON. */
@@ -124,6 +129,7 @@ export function taskResult(item: ReadyTask): TaskResult {
   const credentials = item.credentials && summarizeCredentials(item.credentials)
   return {
     ...common,
+    ...(item.remote?.enabled === false ? { disabled: true as const } : {}),
     action: plan.action,
     changes: plan.action === 'update' ? plan.changes : undefined,
     sets:

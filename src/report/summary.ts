@@ -228,7 +228,10 @@ function detailsCell(result: TaskResult): string {
     }
     return result.error ? `error: ${markdownCodeCut(result.error)}` : ''
   }
-  const note = result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : []
+  const note = [
+    ...(result.disabled ? ['⏸️ disabled'] : []),
+    ...(result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : [])
+  ]
   if (result.details?.length) {
     const changes = withinCell(
       result.details,
@@ -340,7 +343,7 @@ function functionsTable(functions: RemoteFunctionRow[]): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
+        `| ${markdownCodeCut(f.name)}${f.enabled === false ? ' ⏸️ disabled' : ''} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
     )
   ].join('\n')
 }
