@@ -166,4 +166,31 @@ describe('the lookups before a delete', () => {
     ])
     expect(fake.functions.has('busy')).toBe(true)
   })
+
+  it('fail a delete naming VIEW_DISPATCHERS when the token may not list dispatchers, and plan it blocked', async () => {
+    await using ctx = await fakeWithWorkspace({})
+    const { fake, ws } = ctx
+    fake.seedFunction({ name: 'x' })
+    fake.revokeAdminPermission('VIEW_DISPATCHERS')
+    const why =
+      'could not check what still uses it: the token lacks VIEW_DISPATCHERS to list dispatchers (NO_PERMISSION_EXCEPTION)'
+    const plan = await syncInProcess(fake, ws.dir, {
+      command: 'delete',
+      name: 'x',
+      'dry-run': 'true'
+    })
+    expect(plan.exitCode, plan.log).toBe(0)
+    expect(plan.result).toMatchObject([{ name: 'x', status: 'planned' }])
+    expect(plan.report.results[0]?.details).toEqual([
+      { field: 'blocked', note: why }
+    ])
+    const run = await syncInProcess(fake, ws.dir, {
+      command: 'delete',
+      name: 'x'
+    })
+    expect(run.result).toMatchObject([
+      { name: 'x', status: 'failed', error: why }
+    ])
+    expect(fake.functions.has('x')).toBe(true)
+  })
 })
