@@ -3893,50 +3893,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative4, options, skipNormalization) {
+    function resolveComponent(base, relative5, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse4(serialize(base, options), options);
-        relative4 = parse4(serialize(relative4, options), options);
+        relative5 = parse4(serialize(relative5, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative4.scheme) {
-        target.scheme = relative4.scheme;
-        target.userinfo = relative4.userinfo;
-        target.host = relative4.host;
-        target.port = relative4.port;
-        target.path = removeDotSegments(relative4.path || "");
-        target.query = relative4.query;
+      if (!options.tolerant && relative5.scheme) {
+        target.scheme = relative5.scheme;
+        target.userinfo = relative5.userinfo;
+        target.host = relative5.host;
+        target.port = relative5.port;
+        target.path = removeDotSegments(relative5.path || "");
+        target.query = relative5.query;
       } else {
-        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
-          target.userinfo = relative4.userinfo;
-          target.host = relative4.host;
-          target.port = relative4.port;
-          target.path = removeDotSegments(relative4.path || "");
-          target.query = relative4.query;
+        if (relative5.userinfo !== void 0 || relative5.host !== void 0 || relative5.port !== void 0) {
+          target.userinfo = relative5.userinfo;
+          target.host = relative5.host;
+          target.port = relative5.port;
+          target.path = removeDotSegments(relative5.path || "");
+          target.query = relative5.query;
         } else {
-          if (!relative4.path) {
+          if (!relative5.path) {
             target.path = base.path;
-            if (relative4.query !== void 0) {
-              target.query = relative4.query;
+            if (relative5.query !== void 0) {
+              target.query = relative5.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative4.path[0] === "/") {
-              target.path = removeDotSegments(relative4.path);
+            if (relative5.path[0] === "/") {
+              target.path = removeDotSegments(relative5.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative4.path;
+                target.path = "/" + relative5.path;
               } else if (!base.path) {
-                target.path = relative4.path;
+                target.path = relative5.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative5.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative4.query;
+            target.query = relative5.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -3944,7 +3944,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative4.fragment;
+      target.fragment = relative5.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -19705,8 +19705,8 @@ var require_follow_redirects = __commonJS({
       }
       return parsed;
     }
-    function resolveUrl(relative4, base) {
-      return useNativeURL ? new URL2(relative4, base) : parseUrl(url.resolve(base, relative4));
+    function resolveUrl(relative5, base) {
+      return useNativeURL ? new URL2(relative5, base) : parseUrl(url.resolve(base, relative5));
     }
     function validateUrl(input) {
       if (/^\[/.test(input.hostname) && !/^\[[:0-9a-f]+\]$/i.test(input.hostname)) {
@@ -24787,7 +24787,9 @@ var RECORD_FIELDS = {
   ref: new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${MAX_REF}}$`),
   run: /^[0-9]{1,20}$/,
   attempt: /^[0-9]{1,6}$/,
-  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/
+  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
+  verify: /^failed$/,
+  rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/
 };
 function encodeMarker(marker) {
   return JSON.stringify({
@@ -24796,7 +24798,8 @@ function encodeMarker(marker) {
     ...marker.repositoryId ? { repositoryId: marker.repositoryId } : {},
     repository: marker.repository,
     scope: marker.scope,
-    ...recordFields(marker)
+    ...recordFields(marker),
+    ...marker.substituted?.length ? { substituted: marker.substituted } : {}
   });
 }
 function recordFields(source) {
@@ -24812,7 +24815,7 @@ function recordFields(source) {
 function markerTime(date) {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
-function markerFor(repository, fingerprint, scope, record2 = {}, now = /* @__PURE__ */ new Date()) {
+function markerFor(repository, fingerprint, scope, record2 = {}, now = /* @__PURE__ */ new Date(), substituted = []) {
   return {
     fingerprint,
     repository: repository.name,
@@ -24822,8 +24825,23 @@ function markerFor(repository, fingerprint, scope, record2 = {}, now = /* @__PUR
       ...record2,
       ref: record2.ref?.slice(0, MAX_REF),
       at: markerTime(now)
-    })
+    }),
+    ...substituted.length ? { substituted: [...substituted] } : {}
   };
+}
+function flaggedMarker(marker, rollback, now) {
+  const rest = { ...marker };
+  delete rest.rollback;
+  return {
+    ...rest,
+    verify: "failed",
+    ...rollback ? { rollback } : {},
+    at: markerTime(now)
+  };
+}
+function rollbackCommit(marker) {
+  if (!marker) return void 0;
+  return marker.verify === "failed" ? marker.rollback : marker.commit;
 }
 function restampMarker(raw, now) {
   const marker = readMarker({ [MARKER_VARIABLE]: raw });
@@ -24853,8 +24871,17 @@ function readMarker(environment) {
     repository,
     ...id ? { repositoryId: id } : {},
     scope,
-    ...v === 1 ? {} : recordFields(fields)
+    ...v === 1 ? {} : recordFields(fields),
+    ...v === 1 ? {} : substitutedFields(fields.substituted)
   };
+}
+var FIELD_NAME = /^[A-Za-z][A-Za-z.]{0,63}$/;
+function substitutedFields(value) {
+  if (!Array.isArray(value) || value.length > 32) return {};
+  const names = value.filter(
+    (name) => typeof name === "string" && FIELD_NAME.test(name)
+  );
+  return names.length ? { substituted: names } : {};
 }
 function isOwnMarker(marker, repository) {
   if (marker.repositoryId && repository.id) {
@@ -25031,7 +25058,7 @@ function parseHost(raw, fail) {
     fail("host", problem);
     return void 0;
   }
-  return raw.replace(/\/$/, "");
+  return raw;
 }
 function parseBoolean(name, raw, fallback, fail) {
   const value = raw.trim();
@@ -25127,6 +25154,72 @@ function lines(raw) {
 }
 function oneOf(value, allowed) {
   return allowed.find((option) => option === value);
+}
+
+// src/safe-text.ts
+var WORD_JOINER = "\u2060";
+var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+var FORMAT = new RegExp("\\p{Cf}", "gu");
+function escapeControl(char) {
+  if (char === "\n") return "\\n";
+  if (char === "\r") return "\\r";
+  if (char === "	") return "\\t";
+  return escapeCodePoint(char);
+}
+function escapeCodePoint(char) {
+  const code = char.codePointAt(0) ?? 0;
+  return code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+function escapeFormat(text2, keepMentionJoiner = false) {
+  return text2.replace(
+    FORMAT,
+    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text2[offset - 1] === "@" ? char : escapeCodePoint(char)
+  );
+}
+function forLog(text2) {
+  const line = escapeFormat(text2.replace(CONTROL, escapeControl), true).replace(
+    /##\[/g,
+    "##\\u005b"
+  );
+  const indent = /^\s*/.exec(line)?.[0] ?? "";
+  return line.startsWith("::", indent.length) ? `${indent}\\u003a${line.slice(indent.length + 1)}` : line;
+}
+function breakMentions(text2) {
+  return text2.replace(/@/g, `@${WORD_JOINER}`);
+}
+function markdownCode(text2) {
+  const line = breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(
+    /\|/g,
+    "\\|"
+  );
+  const longestRun = Math.max(
+    0,
+    ...(line.match(/`+/g) ?? []).map((run2) => run2.length)
+  );
+  const fence = "`".repeat(longestRun + 1);
+  const pad = line.startsWith("`") || line.endsWith("`") ? " " : "";
+  return `${fence}${pad}${line}${pad}${fence}`;
+}
+function markdownText(text2) {
+  return breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
+}
+var CELL_LIMIT = 300;
+function cutText(text2, limit = CELL_LIMIT) {
+  if (text2.length <= limit) return { head: text2, more: 0 };
+  const chars = Array.from(text2);
+  if (chars.length <= limit) return { head: text2, more: 0 };
+  return { head: chars.slice(0, limit).join(""), more: chars.length - limit };
+}
+function moreCharacters(more) {
+  return more ? ` \u2026 (${more} more character${more === 1 ? "" : "s"})` : "";
+}
+function markdownCodeCut(text2, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text2, limit);
+  return `${markdownCode(head)}${moreCharacters(more)}`;
+}
+function markdownTextCut(text2, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text2, limit);
+  return `${markdownText(head)}${moreCharacters(more)}`;
 }
 
 // src/report/result.ts
@@ -25343,13 +25436,15 @@ function describeChanges(config, remote, changes, context) {
         ].join(" ")
       };
     }
+    const wasSubstituted = remote?.marker?.substituted?.includes(field2);
     return {
       field: field2,
-      before: showValue(remoteValue(remote, field2)),
+      before: wasSubstituted ? SUBSTITUTED_VALUE : showValue(remoteValue(remote, field2)),
       after: showValue(configValue(config, field2))
     };
   });
 }
+var SUBSTITUTED_VALUE = "(a substituted value)";
 function codeChange(remote, context) {
   const previous = remote?.marker?.fingerprint;
   const size = context.bytes === void 0 ? "" : ` (${(context.bytes / 1024).toFixed(1)} KiB)`;
@@ -25700,12 +25795,22 @@ function markerDrift(marker, updateTimestamp) {
   const written = marker.at ? Date.parse(marker.at) : NaN;
   const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN;
   if (Number.isNaN(written) || Number.isNaN(updated)) return "unknown";
+  if (written - updated > DRIFT_TOLERANCE_MS) return "unknown";
   return updated - written > DRIFT_TOLERANCE_MS ? "changed outside" : "none";
+}
+var FUTURE_RECORD_NOTE = "the record's time is later than the function's last change";
+function isFutureRecord(at, updateTimestamp) {
+  const written = at ? Date.parse(at) : NaN;
+  const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN;
+  return written - updated > DRIFT_TOLERANCE_MS;
 }
 function shortCommit(commit) {
   return commit.slice(0, 7);
 }
 function driftNote(marker, updateTimestamp) {
+  if (marker && isFutureRecord(marker.at, updateTimestamp)) {
+    return `drift unknown: ${FUTURE_RECORD_NOTE}`;
+  }
   if (!marker || markerDrift(marker, updateTimestamp) !== "changed outside") {
     return void 0;
   }
@@ -25808,77 +25913,47 @@ function invalidConfigResult(at, problems) {
   };
 }
 
-// src/safe-text.ts
-var WORD_JOINER = "\u2060";
-var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-var FORMAT = new RegExp("\\p{Cf}", "gu");
-function escapeControl(char) {
-  if (char === "\n") return "\\n";
-  if (char === "\r") return "\\r";
-  if (char === "	") return "\\t";
-  return escapeCodePoint(char);
-}
-function escapeCodePoint(char) {
-  const code = char.codePointAt(0) ?? 0;
-  return code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
-}
-function escapeFormat(text2, keepMentionJoiner = false) {
-  return text2.replace(
-    FORMAT,
-    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text2[offset - 1] === "@" ? char : escapeCodePoint(char)
-  );
-}
-function forLog(text2) {
-  const line = escapeFormat(text2.replace(CONTROL, escapeControl), true).replace(
-    /##\[/g,
-    "##\\u005b"
-  );
-  const indent = /^\s*/.exec(line)?.[0] ?? "";
-  return line.startsWith("::", indent.length) ? `${indent}\\u003a${line.slice(indent.length + 1)}` : line;
-}
-function breakMentions(text2) {
-  return text2.replace(/@/g, `@${WORD_JOINER}`);
-}
-function markdownCode(text2) {
-  const line = breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(
-    /\|/g,
-    "\\|"
-  );
-  const longestRun = Math.max(
-    0,
-    ...(line.match(/`+/g) ?? []).map((run2) => run2.length)
-  );
-  const fence = "`".repeat(longestRun + 1);
-  const pad = line.startsWith("`") || line.endsWith("`") ? " " : "";
-  return `${fence}${pad}${line}${pad}${fence}`;
-}
-function markdownText(text2) {
-  return breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
-}
-var CELL_LIMIT = 300;
-function cutText(text2, limit = CELL_LIMIT) {
-  if (text2.length <= limit) return { head: text2, more: 0 };
-  const chars = Array.from(text2);
-  if (chars.length <= limit) return { head: text2, more: 0 };
-  return { head: chars.slice(0, limit).join(""), more: chars.length - limit };
-}
-function moreCharacters(more) {
-  return more ? ` \u2026 (${more} more character${more === 1 ? "" : "s"})` : "";
-}
-function markdownCodeCut(text2, limit = CELL_LIMIT) {
+// src/report/output-limits.ts
+var OUTPUT_ERROR_LIMIT = 1e3;
+var OUTPUT_LIMIT = 1e6;
+var TEXT_LIMITS = [OUTPUT_ERROR_LIMIT, 200, 40, 0];
+function boundText(text2, limit) {
   const { head, more } = cutText(text2, limit);
-  return `${markdownCode(head)}${moreCharacters(more)}`;
+  return more ? `${head}\u2026 (${more} more characters)` : head;
 }
-function markdownTextCut(text2, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text2, limit);
-  return `${markdownText(head)}${moreCharacters(more)}`;
+function resultOutput(results) {
+  return fitted(
+    (limit) => results.map((result) => {
+      const entry = orderResult(result);
+      return entry.error === void 0 ? entry : { ...entry, error: boundText(entry.error, limit) };
+    })
+  );
+}
+function functionsOutput(functions2) {
+  return fitted(
+    (limit) => functions2.map(
+      (fn) => fn.description === void 0 ? fn : { ...fn, description: boundText(fn.description, limit) }
+    )
+  );
+}
+function fitted(entries) {
+  let json = "";
+  for (const limit of TEXT_LIMITS) {
+    json = JSON.stringify(entries(limit));
+    if (Buffer.byteLength(json) <= OUTPUT_LIMIT) return json;
+  }
+  return json;
 }
 
 // src/report/summary.ts
+function counts(result) {
+  return result.status === "done" || result.status === "planned" || result.status === "failed" && result.written === true;
+}
 function countAction(results, action) {
-  return results.filter(
-    (r) => r.action === action && (r.status === "done" || r.status === "planned")
-  ).length;
+  return results.filter((r) => r.action === action && counts(r)).length;
+}
+function countFailedVerify(results) {
+  return results.filter((r) => r.status === "failed" && r.verified === false).length;
 }
 function countStatus(results, status) {
   return results.filter((r) => r.status === status).length;
@@ -25886,7 +25961,7 @@ function countStatus(results, status) {
 function computeOutputs(report) {
   const counted = (action) => countAction(report.results, action);
   const outputs = {
-    result: JSON.stringify(report.results.map(orderResult)),
+    result: resultOutput(report.results),
     created: String(counted("create")),
     updated: String(counted("update")),
     unchanged: String(counted("unchanged")),
@@ -25894,12 +25969,12 @@ function computeOutputs(report) {
     failed: String(countStatus(report.results, "failed")),
     changed: report.offline ? "" : String(isChanged(report.results))
   };
-  if (report.functions) outputs.functions = JSON.stringify(report.functions);
+  if (report.functions) outputs.functions = functionsOutput(report.functions);
   return outputs;
 }
 function isChanged(results) {
   return results.some(
-    (r) => (r.status === "done" || r.status === "planned") && (r.action === "create" || r.action === "delete" || r.action === "update" && (r.changes?.length ?? 0) > 0)
+    (r) => counts(r) && (r.action === "create" || r.action === "delete" || r.action === "update" && (r.changes?.length ?? 0) > 0)
   );
 }
 function hasFailed(report) {
@@ -25977,7 +26052,9 @@ function totalsLine(report) {
     `${count2("unchanged")} unchanged`,
     ...count2("delete") ? [`${count2("delete")} deleted`] : []
   ];
-  if (failed2) pieces.push(`${failed2} failed`);
+  const failedVerify = countFailedVerify(report.results);
+  if (failed2 > failedVerify) pieces.push(`${failed2 - failedVerify} failed`);
+  if (failedVerify) pieces.push(`${failedVerify} failed verify`);
   if (skipped) pieces.push(`${skipped} skipped`);
   return `**${report.dryRun ? "Plan" : "Totals"}**${host}: ${pieces.join(", ")} (${seconds2}).`;
 }
@@ -26017,7 +26094,8 @@ function detailsCell(result) {
   }
   const note = [
     ...result.disabled ? ["\u23F8\uFE0F disabled"] : [],
-    ...result.driftNote ? [`\u26A0\uFE0F ${markdownText(result.driftNote)}`] : []
+    ...result.driftNote ? [`\u26A0\uFE0F ${markdownText(result.driftNote)}`] : [],
+    ...result.verifiedAgain ? ["\u2705 verified again"] : []
   ];
   if (result.details?.length) {
     const changes2 = withinCell(
@@ -26096,13 +26174,20 @@ function functionsTable(functions2) {
     "| Function | Description | Last updated | Repository | Commit | Deployed | Drift |",
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...functions2.map(
-      (f) => `| ${markdownCodeCut(f.name)}${f.enabled === false ? " \u23F8\uFE0F disabled" : ""} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
+      (f) => `| ${markdownCodeCut(f.name)}${f.enabled === false ? " \u23F8\uFE0F disabled" : ""} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftCell(f)} |`
     )
   ].join("\n");
 }
 function deployedCell(f) {
   const at = markdownText(f.deployedAt ?? "");
   return f.run ? `${at} ([run](${f.run}))`.trim() : at;
+}
+function driftCell(f) {
+  const future = f.drift === "unknown" && isFutureRecord(f.deployedAt, f.updateTimestamp);
+  return [
+    driftLabel(f.drift) + (future ? ` (${FUTURE_RECORD_NOTE})` : ""),
+    ...f.verify === "failed" ? ["\u274C verify: failed"] : []
+  ].join("<br>");
 }
 function driftLabel(drift) {
   const icons = {
@@ -26195,8 +26280,8 @@ function legacyMarker(scope) {
   return `<!-- exh-tasks-action scope: ${scope.replace(/--/g, "- -")} -->`;
 }
 function hasMarker(body, key) {
-  const firstLine2 = body.split("\n", 1)[0] ?? "";
-  return firstLine2 === commentMarker(key) || key.label === "" && firstLine2 === legacyMarker(key.scope);
+  const firstLine3 = body.split("\n", 1)[0] ?? "";
+  return firstLine3 === commentMarker(key) || key.label === "" && firstLine3 === legacyMarker(key.scope);
 }
 function commentLinks(env, payload) {
   const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env;
@@ -26271,6 +26356,18 @@ async function upsertPullRequestComment(token, body, key) {
   return `commented on pull request #${issue_number}`;
 }
 
+// src/name-refs.ts
+function replaceNames(text2, refs) {
+  const pairs = Object.entries(refs).sort(([a], [b]) => b.length - a.length);
+  return pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text2);
+}
+function replaceWord(text2, word, by) {
+  if (!word || !text2.includes(word)) return text2;
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, "g");
+  return text2.replace(pattern, () => by);
+}
+
 // src/report/shown-texts.ts
 function mapTexts(report, change) {
   const maybe = (text2) => text2 === void 0 ? void 0 : change(text2);
@@ -26296,26 +26393,15 @@ function mapTexts(report, change) {
     }))
   };
 }
-function withNameRefs(report, hide) {
-  const pairs = Object.entries(report.nameRefs ?? {}).filter(
-    ([name]) => hide(name)
-  );
-  if (!pairs.length) return report;
-  pairs.sort(([a], [b]) => b.length - a.length);
-  return mapTexts(
-    report,
-    (text2) => pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text2)
-  );
+function withNameRefs(report) {
+  const refs = report.nameRefs ?? {};
+  if (!Object.keys(refs).length) return report;
+  return mapTexts(report, (text2) => replaceNames(text2, refs));
 }
 function withoutHost(report) {
   const { host } = report;
   if (!host) return report;
   return { ...mapTexts(report, (text2) => scrubHost(text2, host)), host: void 0 };
-}
-function replaceWord(text2, word, by) {
-  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, "g");
-  return text2.replace(pattern, () => by);
 }
 
 // src/build.ts
@@ -26450,7 +26536,7 @@ function substitute(value, options) {
       result.deployer.push({ path: path13, variable, known: Boolean(found) });
     } else if (!found) result.missing.push({ path: path13, variable });
     if (!found) return unsetAsEmpty ? "" : node;
-    onSubstituted(found, path13);
+    onSubstituted(found, path13, variable);
     return found;
   };
   const walk3 = (node, path13) => {
@@ -26736,8 +26822,10 @@ function stepDebugging() {
 }
 var LOG_LINE_LIMIT = 16384;
 function safeLog(secrets) {
+  let names = {};
   const line = (text2) => {
-    const { head, more } = cutText(secrets.redact(text2), LOG_LINE_LIMIT);
+    const shown2 = secrets.redact(replaceNames(text2, names));
+    const { head, more } = cutText(shown2, LOG_LINE_LIMIT);
     return forLog(head) + (more ? ` \u2026 (${more} more characters)` : "");
   };
   return {
@@ -26757,8 +26845,11 @@ function safeLog(secrets) {
       endGroup();
     },
     groupAround: (title, work) => group(line(title), work),
-    redact: (text2) => secrets.redact(text2),
-    holds: (value) => secrets.holds(value)
+    redact: (text2) => secrets.redact(replaceNames(text2, names)),
+    holds: (value) => secrets.holds(value),
+    referNames: (refs) => {
+      names = { ...names, ...refs };
+    }
   };
 }
 async function withoutWorkflowCommands(work) {
@@ -28226,9 +28317,10 @@ function substituteSelected(config, options) {
     env: options.env,
     deployer: options.deployer?.values,
     unsetAsEmpty,
-    onSubstituted: (secret, at) => {
+    onSubstituted: (secret, at, variable) => {
       sources.set(at.join("/"), String(valueAt(config.document.value, at)));
-      if (at.join(".") !== "name" && worthMasking(secret)) {
+      const shown2 = at.join(".") === "name" || variable === "API_HOST";
+      if (!shown2 && worthMasking(secret)) {
         options.mask?.(secret);
       }
     }
@@ -28475,6 +28567,7 @@ async function checkSelected(config, options, overrides, roots) {
       config: value,
       configFile: config.file,
       deployerKeys: deployerKeys.length ? deployerKeys : void 0,
+      ...substitutedFields2(substituted.sources, overrides),
       codeDir,
       searchRoot: config.found.root,
       locations: {
@@ -28485,6 +28578,24 @@ async function checkSelected(config, options, overrides, roots) {
       }
     }
   };
+}
+var VALUE_FIELDS = /* @__PURE__ */ new Set([
+  "description",
+  "entryPoint",
+  "runtime",
+  "timeLimit",
+  "memoryLimit",
+  "executionPermission",
+  "defaultPriority",
+  "retryPolicy"
+]);
+function substitutedFields2(sources, overrides) {
+  const fields = /* @__PURE__ */ new Set();
+  for (const place of sources.keys()) {
+    const [top = ""] = place.split("/");
+    if (VALUE_FIELDS.has(top) && !isOverridden(overrides, top)) fields.add(top);
+  }
+  return fields.size ? { substituted: [...fields].sort() } : {};
 }
 function fieldProblems(config, value, overrides, substituted) {
   const problems = [];
@@ -28654,10 +28765,17 @@ async function readVerifyFile(file, allowed, signal) {
     if (code === "ENOENT" || code === "ENOTDIR") return void 0;
     return { ok: false, rule: `cannot be read (${code})` };
   }
-  if (!allowed.some((root) => isInside(root, real))) {
+  const root = allowed.find((candidate) => isInside(candidate, real));
+  if (root === void 0) {
     return {
       ok: false,
       rule: `is a symlink to a target outside the workspace (its real path is ${real}), so it is not read`
+    };
+  }
+  if (inGitFolder(root, real)) {
+    return {
+      ok: false,
+      rule: `is a symlink into a .git folder (its real path is ${path8.relative(root, real)}), so it is not read`
     };
   }
   return readConfigFile(file, signal);
@@ -35021,6 +35139,9 @@ function createRequester(options) {
 function sdkClient(config) {
   return createOAuth1Client({
     ...config,
+    // Stored as the user gave it (`$API_HOST`, as the CLI stores it); the
+    // requests go to the host without its trailing `/`.
+    host: config.host.replace(/\/+$/, ""),
     requestLogger: refuseRedirects
   });
 }
@@ -35518,7 +35639,7 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
   const readers = readConcurrency(settings2.concurrency);
   const tasks2 = await mapPool(scanned, readers, async (item) => {
     const started = performance.now();
-    const { task, folder } = item;
+    const { task } = item;
     try {
       const remote = await reads.get(task.name);
       const refusal = ownershipRefusal(task.name, remote, settings2) ?? keptTimeLimitRefusal(task, remote?.timeLimit);
@@ -35526,22 +35647,9 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
         return refused(item, refusal, started);
       }
       const credentials = task.config.executionCredentials ? await planCredentials(client.users, task, remote, settings2.connection) : void 0;
-      const marker = markerToWrite(folder.fingerprint, remote, settings2);
-      const permissionsChanged = credentials && (credentials.permissionsAdded.length > 0 || credentials.permissionsRemoved.length > 0);
-      const plan = planTask({
-        config: settings2.dryRun ? followingDeployer(task.config, task.deployerKeys, remote) : task.config,
-        remote,
-        marker,
-        skipUnchanged: settings2.skipUnchanged,
-        injected: credentials && injectedVariables(credentials, settings2.connection),
-        extraChanges: permissionsChanged ? ["executionCredentials.permissions"] : []
-      });
       return {
         ...item,
-        outcome: "planned",
-        plan,
-        remote,
-        credentials,
+        ...planOne(item, remote, credentials, settings2),
         planMs: performance.now() - started
       };
     } catch (error2) {
@@ -35549,6 +35657,24 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
     }
   });
   return { tasks: tasks2, remoteNames };
+}
+function planOne({ task, folder }, remote, credentials, settings2) {
+  const marker = markerToWrite(
+    folder.fingerprint,
+    remote,
+    settings2,
+    task.substituted
+  );
+  const permissionsChanged = credentials && (credentials.permissionsAdded.length > 0 || credentials.permissionsRemoved.length > 0);
+  const plan = planTask({
+    config: settings2.dryRun ? followingDeployer(task.config, task.deployerKeys, remote) : task.config,
+    remote,
+    marker,
+    skipUnchanged: settings2.skipUnchanged,
+    injected: credentials && injectedVariables(credentials, settings2.connection),
+    extraChanges: permissionsChanged ? ["executionCredentials.permissions"] : []
+  });
+  return { outcome: "planned", plan, marker, remote, credentials };
 }
 function refused(item, error2, started) {
   return {
@@ -35575,7 +35701,7 @@ function hasUnreadableMarker(remote) {
 function mayAdopt(name, adopt) {
   return adopt.length > 0 && createTaskFilter(adopt).matches(name);
 }
-function markerToWrite(fingerprint, remote, settings2) {
+function markerToWrite(fingerprint, remote, settings2, substituted = []) {
   const { id, name } = settings2.repository;
   const stored = remote?.marker;
   const storedId = !id && stored?.repository === name ? stored.repositoryId : void 0;
@@ -35583,7 +35709,9 @@ function markerToWrite(fingerprint, remote, settings2) {
     { id: id ?? storedId, name },
     fingerprint,
     settings2.scope,
-    settings2.record
+    settings2.record,
+    /* @__PURE__ */ new Date(),
+    substituted
   );
 }
 
@@ -35647,15 +35775,34 @@ import { isDeepStrictEqual } from "node:util";
 function executionFailure(execution, expected) {
   const { runtimeError } = execution;
   if (runtimeError) {
-    const name = runtimeError.name || "Error";
-    const message = (runtimeError.message ?? "").split("\n", 1)[0] ?? "";
+    const name = firstLine2(runtimeError.name ?? "") || "Error";
+    const message = firstLine2(runtimeError.message ?? "");
     return `the function failed: ${name}: ${message}`.trim();
   }
   if (execution.status !== "complete") {
-    return `the execution ended ${JSON.stringify(execution.status ?? null)}, not "complete"`;
+    return `the execution ended ${JSON.stringify(firstLine2(String(execution.status ?? null)))}, not "complete"`;
+  }
+  if (nestedDeeperThan(execution.result, MAX_RESULT_DEPTH)) {
+    return `result: nested too deep (more than ${MAX_RESULT_DEPTH} levels), not compared`;
   }
   if (!expected) return void 0;
   return firstDifference(expected.value, execution.result);
+}
+var MAX_RESULT_DEPTH = 64;
+function firstLine2(text2) {
+  return text2.split(/\r?\n|\r/, 1)[0] ?? "";
+}
+function nestedDeeperThan(value, limit) {
+  const stack = [{ value, depth: 1 }];
+  while (stack.length) {
+    const { value: next, depth } = stack.pop();
+    if (typeof next !== "object" || next === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(next)) {
+      stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return false;
 }
 function firstDifference(expected, actual, at = "result") {
   if (isObject(expected)) {
@@ -35684,9 +35831,9 @@ function shown(value) {
 
 // src/verify/run.ts
 var LOG_LINES = 20;
-function shouldVerify(mode, action, spec) {
+function shouldVerify(mode, action, spec, flagged = false) {
   if (!spec || mode === "false") return false;
-  return mode === "all" || action === "create" || action === "update";
+  return flagged || mode === "all" || action === "create" || action === "update";
 }
 function executionTimeLimit(configured, kept) {
   return configured ?? kept ?? DEFAULT_TIME_LIMIT;
@@ -35695,17 +35842,17 @@ async function verifyTask(api2, target) {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   let execution;
+  let reason;
   try {
     execution = await api2.execute(
       target.name,
       target.spec.data,
       target.timeLimit
     );
+    reason = executionFailure(execution, target.spec.expectResult);
   } catch (error2) {
-    const reason2 = executeError(error2);
-    return failed(target, reason2, elapsed(), []);
+    return failed(target, executeError(error2), elapsed(), []);
   }
-  const reason = executionFailure(execution, target.spec.expectResult);
   const verifyMs = elapsed();
   if (reason === void 0) {
     return {
@@ -35760,6 +35907,103 @@ function logError(error2) {
   return `the log could not be read (${describeError(error2)})`;
 }
 
+// src/apply/verify-gate.ts
+function isFlagged(item) {
+  return item.outcome === "planned" && item.remote?.marker?.verify === "failed";
+}
+async function verifyApplied(client, item, written, options) {
+  const { result } = written;
+  const spec = item.task.verify;
+  const flagged = isFlagged(item);
+  if (result.status !== "done" || options.signal.aborted) return result;
+  if (!shouldVerify(options.verify, result.action, spec, flagged)) {
+    return result;
+  }
+  const started = performance.now();
+  const wrote = written.environment !== void 0 || flagged;
+  const outcome2 = await verifyTask(client.verify, {
+    name: item.task.name,
+    timeLimit: executionTimeLimit(
+      item.task.config.timeLimit,
+      item.outcome === "planned" ? item.remote?.timeLimit : void 0
+    ),
+    spec,
+    written: wrote,
+    // The deploy this write replaced: what to redeploy to roll back.
+    previousCommit: wrote ? previousCommit(item) : void 0
+  });
+  const verified = {
+    ...result,
+    status: outcome2.verified ? "done" : "failed",
+    verified: outcome2.verified,
+    verifyMs: outcome2.verifyMs,
+    error: outcome2.error,
+    verifyLog: outcome2.log
+  };
+  const recorded = await recordOutcome(
+    client,
+    item,
+    written,
+    verified,
+    options.signal
+  );
+  return {
+    ...recorded,
+    durationMs: (result.durationMs ?? 0) + Math.round(performance.now() - started)
+  };
+}
+function previousCommit(item) {
+  if (item.outcome !== "planned") return void 0;
+  return rollbackCommit(item.remote?.marker);
+}
+async function recordOutcome(client, item, written, result, signal) {
+  if (item.outcome !== "planned" || signal.aborted) return result;
+  const flagged = isFlagged(item);
+  const wrote = written.environment !== void 0;
+  if (result.verified === true) {
+    if (!flagged) return result;
+    if (wrote) return { ...result, verifiedAgain: true };
+    const again = await writeMarker(client, item, item.remote?.environment, {
+      ...item.marker,
+      at: markerTime(/* @__PURE__ */ new Date())
+    });
+    return again ? {
+      ...result,
+      status: "failed",
+      error: `verified again, but the record could not be written: ${again}`
+    } : { ...result, action: "update", changes: [], verifiedAgain: true };
+  }
+  if (flagged && !wrote) return result;
+  const stored = wrote ? written.environment : item.remote?.environment;
+  const current = wrote ? item.marker : item.remote?.marker;
+  if (!current) return result;
+  const rollback = wrote ? previousCommit(item) : current.rollback;
+  const failure = await writeMarker(
+    client,
+    item,
+    stored,
+    flaggedMarker(current, rollback, /* @__PURE__ */ new Date())
+  );
+  return failure ? {
+    ...result,
+    error: `${result.error ?? "verify failed"}; the failed verify could not be recorded on the function (${failure}), so a re-run may not execute it again`
+  } : result;
+}
+async function writeMarker(client, item, environment, marker) {
+  if (!environment) return "the function was not read";
+  const variables = { ...environment, [MARKER_VARIABLE]: encodeMarker(marker) };
+  try {
+    await client.updateFunction(item.task.name, {
+      environmentVariables: Object.fromEntries(
+        Object.entries(variables).map(([key, value]) => [key, { value }])
+      )
+    });
+    return void 0;
+  } catch (error2) {
+    return describeError(error2);
+  }
+}
+
 // src/apply/apply.ts
 async function applyPlans(client, ready, options) {
   let firstFailed;
@@ -35768,7 +36012,15 @@ async function applyPlans(client, ready, options) {
     options.concurrency,
     async (item) => {
       const written = await applyTask(client, item, options.mask);
-      const result = await verifyApplied(client, item, written, options);
+      const result = await verifyApplied(client, item, written, options).catch(
+        (error2) => ({
+          // Nothing one task's verify does may take the report with it.
+          ...written.result,
+          status: "failed",
+          verified: false,
+          error: `verify: ${describeError(error2)}`
+        })
+      );
       if (result.status === "failed") firstFailed ??= item.task.name;
       printResult(options.printTaskLog, item, result);
       return result;
@@ -35787,37 +36039,6 @@ async function applyPlans(client, ready, options) {
     }
   );
 }
-function previousCommit(item) {
-  if (item.outcome !== "planned" || !item.remote) return void 0;
-  return item.remote.marker?.commit;
-}
-async function verifyApplied(client, item, result, options) {
-  const spec = item.task.verify;
-  if (result.status !== "done" || options.signal.aborted) return result;
-  if (!shouldVerify(options.verify, result.action, spec)) return result;
-  const started = performance.now();
-  const written = item.outcome === "planned" && writesFunction(item.plan);
-  const outcome2 = await verifyTask(client.verify, {
-    name: item.task.name,
-    timeLimit: executionTimeLimit(
-      item.task.config.timeLimit,
-      item.outcome === "planned" ? item.remote?.timeLimit : void 0
-    ),
-    spec,
-    written,
-    // The deploy this write replaced: what to redeploy to roll back.
-    previousCommit: written ? previousCommit(item) : void 0
-  });
-  return {
-    ...result,
-    status: outcome2.verified ? "done" : "failed",
-    verified: outcome2.verified,
-    verifyMs: outcome2.verifyMs,
-    error: outcome2.error,
-    verifyLog: outcome2.log,
-    durationMs: (result.durationMs ?? 0) + Math.round(performance.now() - started)
-  };
-}
 function printResult(print, item, result) {
   const action = result.action === void 0 ? "" : ` ${result.action}`;
   print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
@@ -35833,10 +36054,11 @@ async function applyTask(client, item, mask) {
     )
   });
   if (item.outcome === "refused") {
-    return finish({ status: "failed", error: item.error });
+    return { result: finish({ status: "failed", error: item.error }) };
   }
   const { plan } = item;
   let prepared;
+  let environment;
   try {
     if (item.credentials) {
       prepared = await prepareCredentials(
@@ -35846,24 +36068,30 @@ async function applyTask(client, item, mask) {
         mask
       );
     }
-    await writeFunction(client, item, plan, prepared?.tokens);
+    environment = await writeFunction(client, item, plan, prepared?.tokens);
   } catch (error2) {
-    return finish({ status: "failed", error: writeFailure(error2, prepared) });
+    const failed2 = { status: "failed" };
+    return {
+      result: finish({ ...failed2, error: writeFailure(error2, prepared) })
+    };
   }
+  const wrote = environment ? { written: true } : {};
   try {
     if (item.credentials && prepared) {
       await grantRole(client.users, item.credentials, prepared);
     }
-    return finish({ status: "done" });
+    return { result: finish({ status: "done", ...wrote }), environment };
   } catch (error2) {
-    return finish({
+    const result = finish({
       status: "failed",
+      ...wrote,
       error: `${failureMessage(error2)} (the function was written; the next run adds the role)`
     });
+    return { result, environment };
   }
 }
 async function writeFunction(client, item, plan, tokens2) {
-  if (plan.action === "unchanged" || !writesFunction(plan)) return;
+  if (plan.action === "unchanged" || !writesFunction(plan)) return void 0;
   const body = withWriteTime(
     tokens2 ? withTokens(plan.body, tokens2) : plan.body,
     /* @__PURE__ */ new Date()
@@ -35871,10 +36099,16 @@ async function writeFunction(client, item, plan, tokens2) {
   if (plan.action === "create") {
     if (!item.pkg) throw new Error("internal: create without code");
     await client.createFunction(body, item.pkg);
-    return;
+  } else {
+    const code = plan.uploadCode ? item.pkg : void 0;
+    await client.updateFunction(item.task.name, body, code);
   }
-  const code = plan.uploadCode ? item.pkg : void 0;
-  await client.updateFunction(item.task.name, body, code);
+  return Object.fromEntries(
+    Object.entries(body.environmentVariables ?? {}).map(([key, v]) => [
+      key,
+      v.value
+    ])
+  );
 }
 function writeFailure(error2, prepared) {
   if (error2 instanceof StrandedUserError) {
@@ -35935,6 +36169,9 @@ function taskLog(item, result) {
     lines2.push("note: the function is disabled (the action never enables it)");
   }
   if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
+  if (result.verifiedAgain) {
+    lines2.push("verify: verified again (the last verify had failed)");
+  }
   for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
   if (result.verifyLog) lines2.push(...result.verifyLog);
   else if (result.error) lines2.push(`error: ${result.error}`);
@@ -36141,6 +36378,21 @@ async function isFile(file) {
   );
 }
 
+// src/verify/last-failed.ts
+function lastFailedWarnings(tasks2, mode) {
+  const warnings = [];
+  for (const { name, marker, hasVerify } of tasks2) {
+    if (marker?.verify !== "failed") continue;
+    if (mode === "false") {
+      const at = marker.commit ? ` (${marker.commit.slice(0, 7)})` : "";
+      warnings.push(`${name}: last verify failed${at}`);
+    } else if (!hasVerify) {
+      warnings.push(`${name}: last verify failed; nothing to verify it with`);
+    }
+  }
+  return warnings;
+}
+
 // src/sync.ts
 var StageClock = class {
   stages = {};
@@ -36166,6 +36418,7 @@ async function sync(settings2, io) {
     const none = { results: [], problems: [], warnings: [] };
     return { ...none, offline: false, stages: clock.stages };
   }
+  io.referNames?.(loaded.nameRefs);
   const outcome2 = await syncLoaded(settings2, io, loaded, clock);
   return { ...outcome2, nameRefs: loaded.nameRefs };
 }
@@ -36334,13 +36587,7 @@ async function syncWithRemote(context) {
     return notStarted(context, "listing failed", error2);
   }
   if (io.signal.aborted) return notStarted(context, "cancelled");
-  for (const item of planned.tasks) {
-    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
-    if (item.outcome === "refused") continue;
-    warnings.push(
-      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
-    );
-  }
+  warnings.push(...planWarnings(planned.tasks, settings2, io));
   const packaged = await packageStage(context, planned.tasks);
   await closeFileWorkers();
   if (!packaged) return notStarted(context, "cancelled");
@@ -36373,6 +36620,29 @@ async function syncWithRemote(context) {
     offline: false,
     stages: clock.stages
   };
+}
+function planWarnings(tasks2, settings2, io) {
+  const warnings = [];
+  for (const item of tasks2) {
+    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
+    if (item.outcome === "refused") continue;
+    warnings.push(
+      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
+    );
+  }
+  warnings.push(...lastFailedWarnings(flaggedTasks(tasks2), settings2.verify));
+  return warnings;
+}
+function flaggedTasks(tasks2) {
+  return tasks2.flatMap(
+    (item) => item.outcome === "planned" ? [
+      {
+        name: item.task.name,
+        marker: item.remote?.marker,
+        hasVerify: item.task.verify !== void 0
+      }
+    ] : []
+  );
 }
 async function packageStage(context, planned) {
   try {
@@ -36504,17 +36774,26 @@ function connect(settings2, io) {
   });
 }
 function planOffline(scanned, settings2) {
-  return scanned.map((item) => ({
+  return scanned.map((item) => {
+    const marker = markerFor(
+      repositoryOf(settings2),
+      item.folder.fingerprint,
+      settings2.pruneScope,
+      settings2.record,
+      /* @__PURE__ */ new Date(),
+      item.task.substituted
+    );
+    return planOfflineTask(item, marker, settings2);
+  });
+}
+function planOfflineTask(item, marker, settings2) {
+  return {
     ...item,
     outcome: "planned",
+    marker,
     plan: planTask({
       config: item.task.config,
-      marker: markerFor(
-        repositoryOf(settings2),
-        item.folder.fingerprint,
-        settings2.pruneScope,
-        settings2.record
-      ),
+      marker,
       skipUnchanged: settings2.skipUnchanged,
       // Offline the tokens are unknown: stand-ins of the same size keep the
       // environment size check honest.
@@ -36525,7 +36804,7 @@ function planOffline(scanned, settings2) {
       }) : void 0
     }),
     planMs: 0
-  }));
+  };
 }
 function planText(item) {
   if (item.outcome === "refused") return `failed: ${item.error}`;
@@ -36577,7 +36856,8 @@ function listedFunction(fn, rawMarker, serverUrl, enabled) {
     ...marker.commit ? { commit: marker.commit } : {},
     ...marker.at ? { deployedAt: marker.at } : {},
     ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
-    drift
+    drift,
+    ...marker.verify ? { verify: marker.verify } : {}
   };
 }
 var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
@@ -36620,6 +36900,7 @@ function functionLines(functions2) {
         `  ${fn.name}`,
         fn.enabled === false && "disabled",
         `drift: ${fn.drift}`,
+        fn.verify === "failed" && "verify: failed",
         fn.repository && `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ""}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
         fn.description
@@ -36762,6 +37043,11 @@ async function runCommand(settings2, io, report, failures) {
     addFailedTasks(failures, outcome3.results, "Delete failed");
     return;
   }
+  if (!settings2.dryRun && !settings2.repository) {
+    throw new Error(
+      "GITHUB_REPOSITORY is not set: the deployment record needs the repository that owns these functions (a dry run, list and command: delete work without it)"
+    );
+  }
   if (report.offline) {
     io.warning(
       `Dry run without ${settings2.missingCredentials.join(", ")}: validating and packaging offline; the remote functions are not compared.`
@@ -36805,6 +37091,7 @@ function describeRun(settings2) {
 
 // src/main.ts
 var MAX_ANNOTATIONS = 9;
+var ANNOTATION_LIMIT = 4e3;
 async function run() {
   const started = performance.now();
   const secrets = new SecretRegistry();
@@ -36849,6 +37136,7 @@ function actionsIo(signal, mask, log) {
     warning: log.warning,
     debug: log.debug,
     printTaskLog: log.group,
+    referNames: log.referNames,
     runCommand: (command, cwd, title) => log.groupAround(
       title,
       () => withoutWorkflowCommands(
@@ -36881,15 +37169,11 @@ async function publish(raw, rawFailures, comment, log) {
       repository: fn.repository && redact(fn.repository)
     }))
   };
-  const outputs = computeOutputs(
-    withoutHost(
-      withNameRefs(redacted, (name) => !isFunctionName(name) || log.holds(name))
-    )
-  );
+  const report = withNameRefs(redacted);
+  const outputs = computeOutputs(withoutHost(report));
   for (const [name, value] of Object.entries(outputs)) {
     setOutput(name, value);
   }
-  const report = withNameRefs(redacted, () => true);
   const markdown = renderSummary(report);
   if (process.env.GITHUB_STEP_SUMMARY) {
     await summary.addRaw(markdown).write();
@@ -36928,10 +37212,9 @@ function annotate(report, failures, log) {
   const shown2 = failures.slice(0, MAX_ANNOTATIONS);
   for (const failure of shown2) {
     const pointable = failure.file !== void 0 && forLog(failure.file) === failure.file;
+    const message = (pointable ? failure.annotation : void 0) ?? failure.logText ?? failure.text;
     error(
-      forLog(
-        (pointable ? failure.annotation : void 0) ?? failure.logText ?? failure.text
-      ),
+      forLog(boundText(message, ANNOTATION_LIMIT)),
       pointable ? {
         title: failure.title,
         file: failure.file,

@@ -46,6 +46,7 @@ export function functionLines(functions: RemoteFunctionRow[]): string[] {
         `  ${fn.name}`,
         fn.enabled === false && 'disabled',
         `drift: ${fn.drift}`,
+        fn.verify === 'failed' && 'verify: failed',
         fn.repository &&
           `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ''}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,

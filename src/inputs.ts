@@ -301,7 +301,9 @@ export function parseHost(
     fail('host', problem)
     return undefined
   }
-  return raw.replace(/\/$/, '')
+  // As given: `$API_HOST` and executionCredentials store it so, as the
+  // CLI does; the SDK client takes it without a trailing `/`.
+  return raw
 }
 
 export function parseBoolean(

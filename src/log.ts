@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
 import { cutText, forLog } from './safe-text.js'
 import type { SecretRegistry } from './secrets.js'
+import { replaceNames } from './name-refs.js'
 
 /**
  * The one way the action prints to the log: every message redacted of every
@@ -21,6 +22,8 @@ export interface Log {
   redact: (text: string) => string
   /** Whether `value` is one of the secrets the action holds. */
   holds: (value: string) => boolean
+  /** From now on, each of these names (value → `$VAR`) is shown as its reference. */
+  referNames: (refs: Readonly<Record<string, string>>) => void
 }
 
 /** Step debugging: the runner sets RUNNER_DEBUG=1 for ACTIONS_STEP_DEBUG. */
@@ -35,10 +38,12 @@ function stepDebugging(): boolean {
 export const LOG_LINE_LIMIT = 16_384
 
 export function safeLog(secrets: SecretRegistry): Log {
+  let names: Readonly<Record<string, string>> = {}
   // Cut once redacted: a cut first could split a secret and so hide it
   // from the redaction, printing its first characters.
   const line = (text: string): string => {
-    const { head, more } = cutText(secrets.redact(text), LOG_LINE_LIMIT)
+    const shown = secrets.redact(replaceNames(text, names))
+    const { head, more } = cutText(shown, LOG_LINE_LIMIT)
     return forLog(head) + (more ? ` … (${more} more characters)` : '')
   }
   return {
@@ -60,8 +65,11 @@ export function safeLog(secrets: SecretRegistry): Log {
       core.endGroup()
     },
     groupAround: (title, work) => core.group(line(title), work),
-    redact: text => secrets.redact(text),
-    holds: value => secrets.holds(value)
+    redact: text => secrets.redact(replaceNames(text, names)),
+    holds: value => secrets.holds(value),
+    referNames: refs => {
+      names = { ...names, ...refs }
+    }
   }
 }
 

@@ -20,7 +20,7 @@ import {
   type CommentKey
 } from './report/pr-comment.js'
 import { forLog } from './safe-text.js'
-import { isFunctionName } from './task.js'
+import { boundText } from './report/output-limits.js'
 import { withNameRefs, withoutHost } from './report/shown-texts.js'
 import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
@@ -32,6 +32,9 @@ import { plural } from './words.js'
  * message is one of them, so config errors get the other nine.
  */
 const MAX_ANNOTATIONS = 9
+
+/** An annotation's most characters (cut after redaction): a function's error may be megabytes. */
+const ANNOTATION_LIMIT = 4_000
 
 type CommentTarget = ({ token: string } & CommentKey) | undefined
 
@@ -86,6 +89,7 @@ function actionsIo(
     warning: log.warning,
     debug: log.debug,
     printTaskLog: log.group,
+    referNames: log.referNames,
     runCommand: (command, cwd, title) =>
       log.groupAround(title, () =>
         withoutWorkflowCommands(() =>
@@ -131,17 +135,12 @@ async function publish(
       repository: fn.repository && redact(fn.repository)
     }))
   }
-  // Outputs show a substituted name unless it may be a secret; the summary
-  // and the comment (posted unmasked) only ever show its reference.
-  const outputs = computeOutputs(
-    withoutHost(
-      withNameRefs(redacted, name => !isFunctionName(name) || log.holds(name))
-    )
-  )
+  // A substituted name is shown as its reference in every channel.
+  const report = withNameRefs(redacted)
+  const outputs = computeOutputs(withoutHost(report))
   for (const [name, value] of Object.entries(outputs)) {
     core.setOutput(name, value)
   }
-  const report = withNameRefs(redacted, () => true)
   const markdown = renderSummary(report)
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(markdown).write()
@@ -196,12 +195,12 @@ function annotate(report: RunReport, failures: Failure[], log: Log): void {
     // escaping (U+202E, a control character) is left to the message.
     const pointable =
       failure.file !== undefined && forLog(failure.file) === failure.file
+    const message =
+      (pointable ? failure.annotation : undefined) ??
+      failure.logText ??
+      failure.text
     core.error(
-      forLog(
-        (pointable ? failure.annotation : undefined) ??
-          failure.logText ??
-          failure.text
-      ),
+      forLog(boundText(message, ANNOTATION_LIMIT)),
       pointable
         ? {
             title: failure.title,

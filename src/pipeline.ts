@@ -162,6 +162,13 @@ async function runCommand(
     addFailedTasks(failures, outcome.results, 'Delete failed')
     return
   }
+  if (!settings.dryRun && !settings.repository) {
+    // Every write stores the record of who owns the function: a marker
+    // without an owner would lock the next real run out of it.
+    throw new Error(
+      'GITHUB_REPOSITORY is not set: the deployment record needs the repository that owns these functions (a dry run, list and command: delete work without it)'
+    )
+  }
   if (report.offline) {
     // Once, here: the summary has its own banner.
     io.warning(

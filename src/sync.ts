@@ -34,9 +34,10 @@ import { buildTasks, type RunCommand } from './build.js'
 import { findPrunable } from './plan/prune.js'
 import { deleteFunctions } from './apply/delete.js'
 import { createTaskFilter } from './config/task-filter.js'
-import { markerFor, type Repository } from './plan/marker.js'
+import { markerFor, type Marker, type Repository } from './plan/marker.js'
 import { plural } from './words.js'
 import { entryPointWarnings } from './verify/entry-point.js'
+import { lastFailedWarnings, type FlaggedTask } from './verify/last-failed.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -50,6 +51,8 @@ export interface RunIo {
   printTaskLog: (title: string, lines: string[]) => void
   /** Runs `build-command` (a shell command) in a folder. */
   runCommand: RunCommand
+  /** Names substituted from `$VAR` (value → `$VAR`): the log shows the reference. */
+  referNames?: (refs: Readonly<Record<string, string>>) => void
 }
 
 export interface SyncOutcome {
@@ -120,6 +123,7 @@ export async function sync(
     const none = { results: [], problems: [], warnings: [] }
     return { ...none, offline: false, stages: clock.stages }
   }
+  io.referNames?.(loaded.nameRefs)
   const outcome = await syncLoaded(settings, io, loaded, clock)
   return { ...outcome, nameRefs: loaded.nameRefs }
 }
@@ -356,13 +360,7 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     return notStarted(context, 'listing failed', error)
   }
   if (io.signal.aborted) return notStarted(context, 'cancelled')
-  for (const item of planned.tasks) {
-    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`)
-    if (item.outcome === 'refused') continue
-    warnings.push(
-      ...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`)
-    )
-  }
+  warnings.push(...planWarnings(planned.tasks, settings, io))
 
   const packaged = await packageStage(context, planned.tasks)
   // Every file is read by now: the workers' memory is not held through
@@ -401,6 +399,39 @@ async function syncWithRemote(context: SyncContext): Promise<SyncOutcome> {
     offline: false,
     stages: clock.stages
   }
+}
+
+/** Each task's plan in a debug line; the plan's warnings. */
+function planWarnings(
+  tasks: PlannedTask[],
+  settings: Settings,
+  io: RunIo
+): string[] {
+  const warnings: string[] = []
+  for (const item of tasks) {
+    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`)
+    if (item.outcome === 'refused') continue
+    warnings.push(
+      ...(item.credentials?.warnings ?? []).map(w => `${item.task.name}: ${w}`)
+    )
+  }
+  warnings.push(...lastFailedWarnings(flaggedTasks(tasks), settings.verify))
+  return warnings
+}
+
+/** The planned tasks as `lastFailedWarnings` reads them. */
+function flaggedTasks(tasks: PlannedTask[]): FlaggedTask[] {
+  return tasks.flatMap(item =>
+    item.outcome === 'planned'
+      ? [
+          {
+            name: item.task.name,
+            marker: item.remote?.marker,
+            hasVerify: item.task.verify !== undefined
+          }
+        ]
+      : []
+  )
 }
 
 /** Stage 6; undefined when a cancel stopped it (nothing was written). */
@@ -579,17 +610,31 @@ function planOffline(
   scanned: ScannedTask[],
   settings: Settings
 ): PlannedTask[] {
-  return scanned.map(item => ({
+  return scanned.map(item => {
+    const marker = markerFor(
+      repositoryOf(settings),
+      item.folder.fingerprint,
+      settings.pruneScope,
+      settings.record,
+      new Date(),
+      item.task.substituted
+    )
+    return planOfflineTask(item, marker, settings)
+  })
+}
+
+function planOfflineTask(
+  item: ScannedTask,
+  marker: Marker,
+  settings: Settings
+): PlannedTask {
+  return {
     ...item,
     outcome: 'planned' as const,
+    marker,
     plan: planTask({
       config: item.task.config,
-      marker: markerFor(
-        repositoryOf(settings),
-        item.folder.fingerprint,
-        settings.pruneScope,
-        settings.record
-      ),
+      marker,
       skipUnchanged: settings.skipUnchanged,
       // Offline the tokens are unknown: stand-ins of the same size keep the
       // environment size check honest.
@@ -602,7 +647,7 @@ function planOffline(
         : undefined
     }),
     planMs: 0
-  }))
+  }
 }
 
 /** `update (timeLimit, code)`, `unchanged`, or why the task was refused. */

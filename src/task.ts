@@ -58,6 +58,8 @@ export interface TaskDefinition {
   nameRef?: string
   /** Environment keys whose values are the deploying credentials (`$API_*`). */
   deployerKeys?: string[]
+  /** Configured fields whose value came from `$VAR` (recorded in the marker). */
+  substituted?: string[]
   /** Where these fields are in the config file, for later problems and warnings. */
   locations?: Partial<
     Record<'path' | 'environment' | 'entryPoint' | 'timeLimit', SourcePosition>

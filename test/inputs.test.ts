@@ -220,10 +220,10 @@ describe('readInputs', () => {
     }
   )
 
-  it('accepts localhost hosts, including the IP path trick', () => {
+  it('accepts localhost hosts, including the IP path trick, kept as given (a trailing / too, as the CLI stores it)', () => {
     expect(
       read({ ...complete, host: 'http://localhost:8080/' }).settings.host
-    ).toBe('http://localhost:8080')
+    ).toBe('http://localhost:8080/')
     expect(
       read({ ...complete, host: 'http://127.0.0.1:8080/localhost' }).settings
         .host

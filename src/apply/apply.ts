@@ -23,7 +23,7 @@ import { restampMarker } from '../plan/marker.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { plural } from '../words.js'
 import type { VerifyMode } from '../inputs.js'
-import { executionTimeLimit, shouldVerify, verifyTask } from '../verify/run.js'
+import { verifyApplied, type Written } from './verify-gate.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -52,7 +52,15 @@ export async function applyPlans(
     options.concurrency,
     async item => {
       const written = await applyTask(client, item, options.mask)
-      const result = await verifyApplied(client, item, written, options)
+      const result = await verifyApplied(client, item, written, options).catch(
+        (error: unknown): TaskResult => ({
+          // Nothing one task's verify does may take the report with it.
+          ...written.result,
+          status: 'failed',
+          verified: false,
+          error: `verify: ${describeError(error)}`
+        })
+      )
       if (result.status === 'failed') firstFailed ??= item.task.name
       printResult(options.printTaskLog, item, result)
       return result
@@ -76,47 +84,6 @@ export async function applyPlans(
   )
 }
 
-/** The commit of the deploy a write replaced, from the function's marker. */
-function previousCommit(item: ReadyTask): string | undefined {
-  if (item.outcome !== 'planned' || !item.remote) return undefined
-  return item.remote.marker?.commit
-}
-
-/** `verify`: a done task with a task-verify.json executed once, when asked for. */
-async function verifyApplied(
-  client: ExhClient,
-  item: ReadyTask,
-  result: TaskResult,
-  options: ApplyOptions
-): Promise<TaskResult> {
-  const spec = item.task.verify
-  if (result.status !== 'done' || options.signal.aborted) return result
-  if (!shouldVerify(options.verify, result.action, spec)) return result
-  const started = performance.now()
-  const written = item.outcome === 'planned' && writesFunction(item.plan)
-  const outcome = await verifyTask(client.verify, {
-    name: item.task.name,
-    timeLimit: executionTimeLimit(
-      item.task.config.timeLimit,
-      item.outcome === 'planned' ? item.remote?.timeLimit : undefined
-    ),
-    spec,
-    written,
-    // The deploy this write replaced: what to redeploy to roll back.
-    previousCommit: written ? previousCommit(item) : undefined
-  })
-  return {
-    ...result,
-    status: outcome.verified ? 'done' : 'failed',
-    verified: outcome.verified,
-    verifyMs: outcome.verifyMs,
-    error: outcome.error,
-    verifyLog: outcome.log,
-    durationMs:
-      (result.durationMs ?? 0) + Math.round(performance.now() - started)
-  }
-}
-
 /** One task's log group: its plan or outcome, before → after, why it failed. */
 export function printResult(
   print: (title: string, lines: string[]) => void,
@@ -131,7 +98,7 @@ async function applyTask(
   client: ExhClient,
   item: ReadyTask,
   mask: (secret: string) => void
-): Promise<TaskResult> {
+): Promise<Written> {
   const started = performance.now()
   const base = taskResult(item)
   const finish = (result: Partial<TaskResult>): TaskResult => ({
@@ -142,10 +109,11 @@ async function applyTask(
     )
   })
   if (item.outcome === 'refused') {
-    return finish({ status: 'failed', error: item.error })
+    return { result: finish({ status: 'failed', error: item.error }) }
   }
   const { plan } = item
   let prepared: PreparedCredentials | undefined
+  let environment: Record<string, string> | undefined
   try {
     if (item.credentials) {
       prepared = await prepareCredentials(
@@ -155,32 +123,42 @@ async function applyTask(
         mask
       )
     }
-    await writeFunction(client, item, plan, prepared?.tokens)
+    environment = await writeFunction(client, item, plan, prepared?.tokens)
   } catch (error) {
-    return finish({ status: 'failed', error: writeFailure(error, prepared) })
+    const failed = { status: 'failed' as const }
+    return {
+      result: finish({ ...failed, error: writeFailure(error, prepared) })
+    }
   }
+  // Counted as written whatever follows (a role, a verify): it is live.
+  const wrote = environment ? { written: true } : {}
   try {
     if (item.credentials && prepared) {
       await grantRole(client.users, item.credentials, prepared)
     }
-    return finish({ status: 'done' })
+    return { result: finish({ status: 'done', ...wrote }), environment }
   } catch (error) {
     // The function holds the tokens: the next run gives the role again.
-    return finish({
+    const result = finish({
       status: 'failed',
+      ...wrote,
       error: `${failureMessage(error)} (the function was written; the next run adds the role)`
     })
+    return { result, environment }
   }
 }
 
-/** Creates or updates the function as planned, with the task user's tokens. */
+/**
+ * Creates or updates the function as planned, with the task user's tokens;
+ * the environment it stored, or undefined when nothing was written.
+ */
 async function writeFunction(
   client: ExhClient,
   item: ReadyTask,
   plan: TaskPlan,
   tokens: OAuthTokens | undefined
-): Promise<void> {
-  if (plan.action === 'unchanged' || !writesFunction(plan)) return
+): Promise<Record<string, string> | undefined> {
+  if (plan.action === 'unchanged' || !writesFunction(plan)) return undefined
   const body = withWriteTime(
     tokens ? withTokens(plan.body, tokens) : plan.body,
     new Date()
@@ -188,10 +166,16 @@ async function writeFunction(
   if (plan.action === 'create') {
     if (!item.pkg) throw new Error('internal: create without code')
     await client.createFunction(body, item.pkg)
-    return
+  } else {
+    const code = plan.uploadCode ? item.pkg : undefined
+    await client.updateFunction(item.task.name, body, code)
   }
-  const code = plan.uploadCode ? item.pkg : undefined
-  await client.updateFunction(item.task.name, body, code)
+  return Object.fromEntries(
+    Object.entries(body.environmentVariables ?? {}).map(([key, v]) => [
+      key,
+      v.value
+    ])
+  )
 }
 
 /** Why a write failed, and what to do about a user it left registered. */
@@ -269,6 +253,9 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
     lines.push('note: the function is disabled (the action never enables it)')
   }
   if (result.driftNote) lines.push(`note: ${result.driftNote}`)
+  if (result.verifiedAgain) {
+    lines.push('verify: verified again (the last verify had failed)')
+  }
   for (const warning of item.folder.warnings) lines.push(`warning: ${warning}`)
   // A failed verify's log starts with its error, then the function's lines.
   if (result.verifyLog) lines.push(...result.verifyLog)

@@ -94,7 +94,7 @@ export async function checkCodeFolder(
  * link such as `build -> ../../.git` included: `real` is resolved). Any
  * case: on a case-insensitive file system `.GIT` is the same folder.
  */
-function inGitFolder(root: string, real: string): boolean {
+export function inGitFolder(root: string, real: string): boolean {
   return path
     .relative(root, real)
     .split(path.sep)

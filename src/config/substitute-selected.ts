@@ -67,11 +67,13 @@ export function substituteSelected(
     env: options.env,
     deployer: options.deployer?.values,
     unsetAsEmpty,
-    onSubstituted: (secret, at) => {
+    onSubstituted: (secret, at, variable) => {
       sources.set(at.join('/'), String(valueAt(config.document.value, at)))
       // The name is the function's identity, shown in every report and
       // output; masking it would hide the task everywhere (and drop outputs).
-      if (at.join('.') !== 'name' && worthMasking(secret)) {
+      // `$API_HOST` is the host the summary names as the target: no secret.
+      const shown = at.join('.') === 'name' || variable === 'API_HOST'
+      if (!shown && worthMasking(secret)) {
         options.mask?.(secret)
       }
     }

@@ -19,7 +19,7 @@ export interface SubstitutionOptions {
   env: Environment
   deployer?: DeployerCredentials
   /** Called with each value the moment it is known (to mask it). */
-  onSubstituted?: (value: string, path: JsonPath) => void
+  onSubstituted?: (value: string, path: JsonPath, variable: string) => void
   /** An unset or unknown variable becomes `''` (an offline dry run). */
   unsetAsEmpty?: boolean
 }
@@ -143,7 +143,7 @@ export function substitute(
       result.deployer.push({ path, variable, known: Boolean(found) })
     } else if (!found) result.missing.push({ path, variable })
     if (!found) return unsetAsEmpty ? '' : node
-    onSubstituted(found, path)
+    onSubstituted(found, path, variable)
     return found
   }
   const walk = (node: unknown, path: JsonPath): unknown => {

@@ -257,6 +257,7 @@ async function checkSelected(
       config: value as unknown as TaskConfig,
       configFile: config.file,
       deployerKeys: deployerKeys.length ? deployerKeys : undefined,
+      ...substitutedFields(substituted.sources, overrides),
       codeDir,
       searchRoot: config.found.root,
       locations: {
@@ -267,6 +268,34 @@ async function checkSelected(
       }
     }
   }
+}
+
+/** Fields whose before → after shows values (environment keys never do). */
+const VALUE_FIELDS = new Set([
+  'description',
+  'entryPoint',
+  'runtime',
+  'timeLimit',
+  'memoryLimit',
+  'executionPermission',
+  'defaultPriority',
+  'retryPolicy'
+])
+
+/**
+ * The configured fields whose value came from `$VAR`, for the marker: a
+ * later plan must not show the value read back as their before.
+ */
+function substitutedFields(
+  sources: Substituted['sources'],
+  overrides: TaskOverrides | undefined
+): Pick<TaskDefinition, 'substituted'> {
+  const fields = new Set<string>()
+  for (const place of sources.keys()) {
+    const [top = ''] = place.split('/')
+    if (VALUE_FIELDS.has(top) && !isOverridden(overrides, top)) fields.add(top)
+  }
+  return fields.size ? { substituted: [...fields].sort() } : {}
 }
 
 /** The schema's rules, the credentials email and the reserved keys. */

@@ -91,6 +91,9 @@ export function sdkClient(
 ): OAuth1Client {
   return createOAuth1Client({
     ...config,
+    // Stored as the user gave it (`$API_HOST`, as the CLI stores it); the
+    // requests go to the host without its trailing `/`.
+    host: config.host.replace(/\/+$/, ''),
     requestLogger: refuseRedirects
   })
 }

@@ -443,13 +443,21 @@ export function describeChanges(
         ].join(' ')
       }
     }
+    // A value deployed from `$VAR` may be a secret no longer set (or
+    // masked) in this run: its read-back value is never shown.
+    const wasSubstituted = remote?.marker?.substituted?.includes(field)
     return {
       field,
-      before: showValue(remoteValue(remote, field)),
+      before: wasSubstituted
+        ? SUBSTITUTED_VALUE
+        : showValue(remoteValue(remote, field)),
       after: showValue(configValue(config, field))
     }
   })
 }
+
+/** What a plan shows instead of a value that was deployed from `$VAR`. */
+export const SUBSTITUTED_VALUE = '(a substituted value)'
 
 function codeChange(
   remote: RemoteFunction | undefined,

@@ -38,7 +38,25 @@ export function markerDrift(
   const written = marker.at ? Date.parse(marker.at) : NaN
   const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN
   if (Number.isNaN(written) || Number.isNaN(updated)) return 'unknown'
+  // A record dated after the function's last change was not written by
+  // that change: anyone who may update the function can write one, and a
+  // time in the future would otherwise say `none` forever.
+  if (written - updated > DRIFT_TOLERANCE_MS) return 'unknown'
   return updated - written > DRIFT_TOLERANCE_MS ? 'changed outside' : 'none'
+}
+
+/** Why a record's drift is `unknown` although it has a time. */
+export const FUTURE_RECORD_NOTE =
+  "the record's time is later than the function's last change"
+
+/** Whether the record's time lies after the function's last change, beyond the tolerance. */
+export function isFutureRecord(
+  at: string | undefined,
+  updateTimestamp: string | undefined
+): boolean {
+  const written = at ? Date.parse(at) : NaN
+  const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN
+  return written - updated > DRIFT_TOLERANCE_MS
 }
 
 /** A commit as people quote it. */
@@ -55,6 +73,9 @@ export function driftNote(
   marker: Marker | undefined,
   updateTimestamp: string | undefined
 ): string | undefined {
+  if (marker && isFutureRecord(marker.at, updateTimestamp)) {
+    return `drift unknown: ${FUTURE_RECORD_NOTE}`
+  }
   if (!marker || markerDrift(marker, updateTimestamp) !== 'changed outside') {
     return undefined
   }

@@ -12,7 +12,8 @@ import type { RemoteFunction } from './decide.js'
  *   {"v":2,"fingerprint":"<hex>","repositoryId":"<GITHUB_REPOSITORY_ID>",
  *    "repository":"<owner/name>","scope":"<prune scope>",
  *    "commit":"<GITHUB_SHA>","ref":"<GITHUB_REF, ≤100>","run":"<GITHUB_RUN_ID>",
- *    "attempt":"<GITHUB_RUN_ATTEMPT>","at":"<time of the write, ISO, seconds>"}
+ *    "attempt":"<GITHUB_RUN_ATTEMPT>","at":"<time of the write, ISO, seconds>",
+ *    "substituted":["description"],"verify":"failed","rollback":"<sha>"}
  * `repositoryId` and the record's fields are absent when the run did not
  * know them. The record was added to version 2 without a new version: every
  * release reads a version 2 marker and ignores fields it does not know, so
@@ -28,6 +29,18 @@ export interface Marker extends DeploymentRecord {
   scope: string
   /** When the function was written (ISO 8601, whole seconds). */
   at?: string
+  /**
+   * The configured fields whose value came from `$VAR` (names only): a
+   * plan never shows such a field's read-back value as its before.
+   */
+  substituted?: string[]
+  /**
+   * `failed`: the last verify of this function failed, and it stays
+   * flagged until a verify passes (a re-run must not turn green).
+   */
+  verify?: 'failed'
+  /** With `verify: "failed"`: the commit of the deploy before, to redeploy. */
+  rollback?: string
 }
 
 /** Where a write came from: the runner's `GITHUB_*` values. */
@@ -77,7 +90,9 @@ const RECORD_FIELDS = {
   ref: new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${MAX_REF}}$`),
   run: /^[0-9]{1,20}$/,
   attempt: /^[0-9]{1,6}$/,
-  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/
+  at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
+  verify: /^failed$/,
+  rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/
 } as const
 type RecordField = keyof typeof RECORD_FIELDS
 
@@ -88,14 +103,15 @@ export function encodeMarker(marker: Marker): string {
     ...(marker.repositoryId ? { repositoryId: marker.repositoryId } : {}),
     repository: marker.repository,
     scope: marker.scope,
-    ...recordFields(marker)
+    ...recordFields(marker),
+    ...(marker.substituted?.length ? { substituted: marker.substituted } : {})
   })
 }
 
 /** The record's fields that are set and well formed, in their fixed order. */
 function recordFields(
   source: Partial<Record<RecordField, unknown>>
-): Partial<Record<RecordField, string>> {
+): Partial<Pick<Marker, RecordField>> {
   const fields: Partial<Record<RecordField, string>> = {}
   for (const key of Object.keys(RECORD_FIELDS) as RecordField[]) {
     const value = source[key]
@@ -103,7 +119,8 @@ function recordFields(
     if (key === 'at' && Number.isNaN(Date.parse(value))) continue
     fields[key] = value
   }
-  return fields
+  // `verify` passed its pattern: it is `failed`.
+  return fields as Partial<Pick<Marker, RecordField>>
 }
 
 /** A time as the marker stores it: ISO 8601 in whole seconds (compact). */
@@ -120,7 +137,8 @@ export function markerFor(
   fingerprint: string,
   scope: string,
   record: DeploymentRecord = {},
-  now: Date = new Date()
+  now: Date = new Date(),
+  substituted: readonly string[] = []
 ): Marker {
   return {
     fingerprint,
@@ -131,8 +149,35 @@ export function markerFor(
       ...record,
       ref: record.ref?.slice(0, MAX_REF),
       at: markerTime(now)
-    })
+    }),
+    ...(substituted.length ? { substituted: [...substituted] } : {})
   }
+}
+
+/**
+ * The marker of a function whose verify failed: flagged, so the next run
+ * executes it again, and naming the commit to redeploy (`rollback`: the
+ * deploy before the one that failed, kept when it fails again).
+ */
+export function flaggedMarker(
+  marker: Marker,
+  rollback: string | undefined,
+  now: Date
+): Marker {
+  const rest = { ...marker }
+  delete rest.rollback
+  return {
+    ...rest,
+    verify: 'failed',
+    ...(rollback ? { rollback } : {}),
+    at: markerTime(now)
+  }
+}
+
+/** The commit to redeploy when a verify fails: the deploy before this one. */
+export function rollbackCommit(marker: Marker | undefined): string | undefined {
+  if (!marker) return undefined
+  return marker.verify === 'failed' ? marker.rollback : marker.commit
 }
 
 /**
@@ -184,8 +229,21 @@ export function readMarker(
     repository,
     ...(id ? { repositoryId: id } : {}),
     scope,
-    ...(v === 1 ? {} : recordFields(fields))
+    ...(v === 1 ? {} : recordFields(fields)),
+    ...(v === 1 ? {} : substitutedFields(fields.substituted))
   }
+}
+
+/** A configured field's name, as `result.changes` names it. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z.]{0,63}$/
+
+/** `substituted` when it is a short list of field names; dropped otherwise. */
+function substitutedFields(value: unknown): Pick<Marker, 'substituted'> {
+  if (!Array.isArray(value) || value.length > 32) return {}
+  const names = value.filter(
+    (name): name is string => typeof name === 'string' && FIELD_NAME.test(name)
+  )
+  return names.length ? { substituted: names } : {}
 }
 
 /**

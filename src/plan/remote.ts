@@ -40,6 +40,8 @@ export type PlannedTask =
   | (PlanReads & {
       outcome: 'planned'
       plan: TaskPlan
+      /** The marker this run writes (a verify's flag or pass restamps it). */
+      marker: Marker
       /** The function as read, for before → after. */
       remote?: RemoteFunction
       /** The role and user to sync, for a task with executionCredentials. */
@@ -130,7 +132,7 @@ export async function planAgainstRemote(
   const readers = readConcurrency(settings.concurrency)
   const tasks = await mapPool(scanned, readers, async item => {
     const started = performance.now()
-    const { task, folder } = item
+    const { task } = item
     try {
       const remote = await reads.get(task.name)
       const refusal =
@@ -142,30 +144,9 @@ export async function planAgainstRemote(
       const credentials = task.config.executionCredentials
         ? await planCredentials(client.users, task, remote, settings.connection)
         : undefined
-      const marker = markerToWrite(folder.fingerprint, remote, settings)
-      const permissionsChanged =
-        credentials &&
-        (credentials.permissionsAdded.length > 0 ||
-          credentials.permissionsRemoved.length > 0)
-      const plan = planTask({
-        config: settings.dryRun
-          ? followingDeployer(task.config, task.deployerKeys, remote)
-          : task.config,
-        remote,
-        marker,
-        skipUnchanged: settings.skipUnchanged,
-        injected:
-          credentials && injectedVariables(credentials, settings.connection),
-        extraChanges: permissionsChanged
-          ? ['executionCredentials.permissions']
-          : []
-      })
       return {
         ...item,
-        outcome: 'planned' as const,
-        plan,
-        remote,
-        credentials,
+        ...planOne(item, remote, credentials, settings),
         planMs: performance.now() - started
       }
     } catch (error) {
@@ -174,6 +155,40 @@ export async function planAgainstRemote(
     }
   })
   return { tasks, remoteNames }
+}
+
+/** The pure plan of a task whose remote state is read: the marker, the request. */
+function planOne(
+  { task, folder }: ScannedTask,
+  remote: RemoteFunction | undefined,
+  credentials: CredentialPlan | undefined,
+  settings: PlanSettings
+): Pick<
+  PlannedTask & { outcome: 'planned' },
+  'outcome' | 'plan' | 'marker' | 'remote' | 'credentials'
+> {
+  const marker = markerToWrite(
+    folder.fingerprint,
+    remote,
+    settings,
+    task.substituted
+  )
+  const permissionsChanged =
+    credentials &&
+    (credentials.permissionsAdded.length > 0 ||
+      credentials.permissionsRemoved.length > 0)
+  const plan = planTask({
+    config: settings.dryRun
+      ? followingDeployer(task.config, task.deployerKeys, remote)
+      : task.config,
+    remote,
+    marker,
+    skipUnchanged: settings.skipUnchanged,
+    injected:
+      credentials && injectedVariables(credentials, settings.connection),
+    extraChanges: permissionsChanged ? ['executionCredentials.permissions'] : []
+  })
+  return { outcome: 'planned', plan, marker, remote, credentials }
 }
 
 function refused(
@@ -236,7 +251,8 @@ function mayAdopt(name: string, adopt: readonly string[]): boolean {
 export function markerToWrite(
   fingerprint: string,
   remote: RemoteFunction | undefined,
-  settings: Pick<PlanSettings, 'repository' | 'scope' | 'record'>
+  settings: Pick<PlanSettings, 'repository' | 'scope' | 'record'>,
+  substituted: readonly string[] = []
 ): Marker {
   const { id, name } = settings.repository
   const stored = remote?.marker
@@ -246,6 +262,8 @@ export function markerToWrite(
     { id: id ?? storedId, name },
     fingerprint,
     settings.scope,
-    settings.record
+    settings.record,
+    new Date(),
+    substituted
   )
 }

@@ -19,6 +19,8 @@ export interface ListedFunction extends RemoteFunctionSummary {
   /** `false` for a disabled function; absent when it was not read. */
   enabled?: boolean
   drift: Drift
+  /** `failed` while its last verify failed (until one passes). */
+  verify?: 'failed'
 }
 
 /**
@@ -51,7 +53,8 @@ export function listedFunction(
     ...(run
       ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run}` }
       : {}),
-    drift
+    drift,
+    ...(marker.verify ? { verify: marker.verify } : {})
   }
 }
 

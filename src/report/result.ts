@@ -65,6 +65,13 @@ export interface TaskResult {
    * summary and comment only. The action never enables or disables one.
    */
   disabled?: true
+  /**
+   * This run wrote the function, whatever failed after (a verify, a role):
+   * it counts in `created`/`updated` (never an output key of its own).
+   */
+  written?: boolean
+  /** A function whose last verify had failed passed this time. */
+  verifiedAgain?: boolean
 }
 
 /** The key order of a result entry, for readable JSON. */

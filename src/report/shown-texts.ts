@@ -1,14 +1,14 @@
 // What each channel may show of the report's free texts (SPEC sections 3
 // and 8). Names substituted from `$VAR` are the functions' real names, but
 // the config's author chose the variable, so its value may be anything in
-// the step's environment, a secret too: the summary and the comment show
-// the reference, the log and outputs the value only when it is a valid
-// function name and no secret the action holds. Outputs and the comment
-// leave the host out (teams keep it secret; a function's error may name it).
+// the step's environment, a secret too: every channel shows the reference.
+// Outputs and the comment leave the host out (teams keep it secret; a
+// function's error may name it).
 
 import type { RunReport } from './summary.js'
 import type { TaskResult } from './result.js'
 import { scrubHost } from '../errors.js'
+import { replaceNames } from '../name-refs.js'
 
 /**
  * Every free text of the report through `change`: the errors and warnings,
@@ -45,24 +45,13 @@ function mapTexts(
 }
 
 /**
- * The report with each substituted name for which `hide` holds replaced by
- * its reference, wherever a text may quote it. A name is replaced as a
- * whole word only (`[A-Za-z0-9-]` around it), so `api` never changes
- * `api-gateway`.
+ * The report with each substituted name replaced by its reference,
+ * wherever a text may quote it (`name-refs.ts`).
  */
-export function withNameRefs(
-  report: RunReport,
-  hide: (name: string) => boolean
-): RunReport {
-  const pairs = Object.entries(report.nameRefs ?? {}).filter(([name]) =>
-    hide(name)
-  )
-  if (!pairs.length) return report
-  // Longest first: a name holding another is replaced whole.
-  pairs.sort(([a], [b]) => b.length - a.length)
-  return mapTexts(report, text =>
-    pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text)
-  )
+export function withNameRefs(report: RunReport): RunReport {
+  const refs = report.nameRefs ?? {}
+  if (!Object.keys(refs).length) return report
+  return mapTexts(report, text => replaceNames(text, refs))
 }
 
 /** The report with the host, in every form a message may name it, as `<host>`. */
@@ -70,10 +59,4 @@ export function withoutHost(report: RunReport): RunReport {
   const { host } = report
   if (!host) return report
   return { ...mapTexts(report, text => scrubHost(text, host)), host: undefined }
-}
-
-function replaceWord(text: string, word: string, by: string): string {
-  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, 'g')
-  return text.replace(pattern, () => by)
 }

@@ -1,4 +1,5 @@
-import { orderResult, type TaskAction, type TaskResult } from './result.js'
+import type { TaskAction, TaskResult } from './result.js'
+import { functionsOutput, resultOutput } from './output-limits.js'
 import type { ChangeDetail } from '../plan/decide.js'
 import {
   CELL_LIMIT,
@@ -9,7 +10,12 @@ import {
 } from '../safe-text.js'
 import { plural } from '../words.js'
 import type { ListedFunction } from './function-list.js'
-import { shortCommit, type Drift } from '../plan/drift.js'
+import {
+  FUTURE_RECORD_NOTE,
+  isFutureRecord,
+  shortCommit,
+  type Drift
+} from '../plan/drift.js'
 
 /** Everything the report stage needs: pure data, no secrets. */
 export interface RunReport {
@@ -38,11 +44,27 @@ export interface RunReport {
 /** One remote function, as `command: list` reports it. */
 export type RemoteFunctionRow = ListedFunction
 
-/** Tasks with this action, done or planned (not failed, not skipped). */
+/**
+ * Whether a task's action counts: done or planned, or written and then
+ * failed (a verify, a role): counts count what was written.
+ */
+function counts(result: TaskResult): boolean {
+  return (
+    result.status === 'done' ||
+    result.status === 'planned' ||
+    (result.status === 'failed' && result.written === true)
+  )
+}
+
+/** Tasks with this action that count (see `counts`). */
 function countAction(results: TaskResult[], action: TaskAction): number {
-  return results.filter(
-    r => r.action === action && (r.status === 'done' || r.status === 'planned')
-  ).length
+  return results.filter(r => r.action === action && counts(r)).length
+}
+
+/** Failed tasks whose verify failed (the rest failed otherwise). */
+function countFailedVerify(results: TaskResult[]): number {
+  return results.filter(r => r.status === 'failed' && r.verified === false)
+    .length
 }
 
 export function countStatus(
@@ -57,7 +79,7 @@ export function computeOutputs(report: RunReport): Record<string, string> {
   const counted = (action: TaskAction): number =>
     countAction(report.results, action)
   const outputs: Record<string, string> = {
-    result: JSON.stringify(report.results.map(orderResult)),
+    result: resultOutput(report.results),
     created: String(counted('create')),
     updated: String(counted('update')),
     unchanged: String(counted('unchanged')),
@@ -65,14 +87,14 @@ export function computeOutputs(report: RunReport): Record<string, string> {
     failed: String(countStatus(report.results, 'failed')),
     changed: report.offline ? '' : String(isChanged(report.results))
   }
-  if (report.functions) outputs.functions = JSON.stringify(report.functions)
+  if (report.functions) outputs.functions = functionsOutput(report.functions)
   return outputs
 }
 
 function isChanged(results: TaskResult[]): boolean {
   return results.some(
     r =>
-      (r.status === 'done' || r.status === 'planned') &&
+      counts(r) &&
       (r.action === 'create' ||
         r.action === 'delete' ||
         (r.action === 'update' && (r.changes?.length ?? 0) > 0))
@@ -179,7 +201,9 @@ function totalsLine(report: RunReport): string {
         `${count('unchanged')} unchanged`,
         ...(count('delete') ? [`${count('delete')} deleted`] : [])
       ]
-  if (failed) pieces.push(`${failed} failed`)
+  const failedVerify = countFailedVerify(report.results)
+  if (failed > failedVerify) pieces.push(`${failed - failedVerify} failed`)
+  if (failedVerify) pieces.push(`${failedVerify} failed verify`)
   if (skipped) pieces.push(`${skipped} skipped`)
   return `**${report.dryRun ? 'Plan' : 'Totals'}**${host}: ${pieces.join(', ')} (${seconds}).`
 }
@@ -230,7 +254,8 @@ function detailsCell(result: TaskResult): string {
   }
   const note = [
     ...(result.disabled ? ['⏸️ disabled'] : []),
-    ...(result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : [])
+    ...(result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : []),
+    ...(result.verifiedAgain ? ['✅ verified again'] : [])
   ]
   if (result.details?.length) {
     const changes = withinCell(
@@ -343,7 +368,7 @@ function functionsTable(functions: RemoteFunctionRow[]): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${markdownCodeCut(f.name)}${f.enabled === false ? ' ⏸️ disabled' : ''} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftLabel(f.drift)} |`
+        `| ${markdownCodeCut(f.name)}${f.enabled === false ? ' ⏸️ disabled' : ''} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftCell(f)} |`
     )
   ].join('\n')
 }
@@ -356,6 +381,16 @@ function functionsTable(functions: RemoteFunctionRow[]): string {
 function deployedCell(f: RemoteFunctionRow): string {
   const at = markdownText(f.deployedAt ?? '')
   return f.run ? `${at} ([run](${f.run}))`.trim() : at
+}
+
+/** The drift, why it is unknown when the record lies, and a failed verify. */
+function driftCell(f: RemoteFunctionRow): string {
+  const future =
+    f.drift === 'unknown' && isFutureRecord(f.deployedAt, f.updateTimestamp)
+  return [
+    driftLabel(f.drift) + (future ? ` (${FUTURE_RECORD_NOTE})` : ''),
+    ...(f.verify === 'failed' ? ['❌ verify: failed'] : [])
+  ].join('<br>')
 }
 
 function driftLabel(drift: Drift): string {

@@ -6,7 +6,7 @@
 import { realpath } from 'node:fs/promises'
 import * as path from 'node:path'
 import schema from '../../schema/task-verify.schema.json' with { type: 'json' }
-import { rootResolver } from '../config/code-folder.js'
+import { inGitFolder, rootResolver } from '../config/code-folder.js'
 import type { JsonDocument } from '../config/json-locations.js'
 import { readConfigFile, type ConfigRead } from '../config/read.js'
 import { isInside } from '../paths.js'
@@ -92,10 +92,18 @@ async function readVerifyFile(
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
     return { ok: false, rule: `cannot be read (${code})` }
   }
-  if (!allowed.some(root => isInside(root, real))) {
+  const root = allowed.find(candidate => isInside(candidate, real))
+  if (root === undefined) {
     return {
       ok: false,
       rule: `is a symlink to a target outside the workspace (its real path is ${real}), so it is not read`
+    }
+  }
+  // `.git` holds the checkout's credentials: never read, as for code folders.
+  if (inGitFolder(root, real)) {
+    return {
+      ok: false,
+      rule: `is a symlink into a .git folder (its real path is ${path.relative(root, real)}), so it is not read`
     }
   }
   return readConfigFile(file, signal)

@@ -20,16 +20,42 @@ export function executionFailure(
 ): string | undefined {
   const { runtimeError } = execution
   if (runtimeError) {
-    const name = runtimeError.name || 'Error'
-    // One line: the rest (a require stack) is in the function's log.
-    const message = (runtimeError.message ?? '').split('\n', 1)[0] ?? ''
+    // First lines only: the rest (a require stack) is in the function's log.
+    const name = firstLine(runtimeError.name ?? '') || 'Error'
+    const message = firstLine(runtimeError.message ?? '')
     return `the function failed: ${name}: ${message}`.trim()
   }
   if (execution.status !== 'complete') {
-    return `the execution ended ${JSON.stringify(execution.status ?? null)}, not "complete"`
+    return `the execution ended ${JSON.stringify(firstLine(String(execution.status ?? null)))}, not "complete"`
+  }
+  // An API answer: nothing deeper is compared or printed (recursion on it
+  // could overflow the stack), whatever `expect` lists.
+  if (nestedDeeperThan(execution.result, MAX_RESULT_DEPTH)) {
+    return `result: nested too deep (more than ${MAX_RESULT_DEPTH} levels), not compared`
   }
   if (!expected) return undefined
   return firstDifference(expected.value, execution.result)
+}
+
+/** The deepest result compared or printed; the top-level value is level 1. */
+export const MAX_RESULT_DEPTH = 64
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n|\r/, 1)[0] ?? ''
+}
+
+/** Whether `value` nests objects or arrays deeper than `limit`, without recursion. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }]
+  while (stack.length) {
+    const { value: next, depth } = stack.pop() as (typeof stack)[number]
+    if (typeof next !== 'object' || next === null) continue
+    if (depth > limit) return true
+    for (const child of Object.values(next)) {
+      stack.push({ value: child, depth: depth + 1 })
+    }
+  }
+  return false
 }
 
 /**

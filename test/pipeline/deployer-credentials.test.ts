@@ -229,7 +229,7 @@ describe('$API_* environment values are the deploying credentials', () => {
 })
 
 describe('$API_HOST and the summary’s host line', () => {
-  it('shows no value it masked: the host given bare (SPEC section 2’s form) is masked by $API_HOST, then printed by the summary', async () => {
+  it('keeps the summary’s host line: the host given bare (SPEC section 2’s form) is no secret for $API_HOST', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({
       'tasks/b/task-config.json': taskConfig('b', {
@@ -248,13 +248,13 @@ describe('$API_HOST and the summary’s host line', () => {
         'request-timeout': '1'
       }
     })
-    expect(run.masked).toContain('localhost:1')
-    expect(run.summary).not.toContain('localhost:1')
+    expect(run.masked).not.toContain('localhost:1')
+    expect(run.summary).toContain('on `localhost:1`')
   })
 })
 
-describe('the host once $API_HOST made it a secret', () => {
-  it('still scrubs the host from the comment once $API_HOST masked it (host given as a URL)', async () => {
+describe('the host with $API_HOST', () => {
+  it('is not masked, and still scrubbed from the comment (host given as a URL)', async () => {
     await using fake = await startFakeExh()
     const name = new URL(fake.url).host // localhost:PORT
     const config = (description: string) =>
@@ -269,7 +269,7 @@ describe('the host once $API_HOST made it a secret', () => {
       config(`reports to ${name}`)
     )
     const run = await syncInProcess(fake, ws.dir)
-    expect(run.masked).toContain(fake.url)
+    expect(run.masked).not.toContain(fake.url)
     // As main.ts's publish renders the (public) pull-request comment.
     const comment = renderSummary(withoutHost(run.report))
     expect(comment).toContain('reports to')

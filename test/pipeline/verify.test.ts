@@ -12,6 +12,8 @@ import {
 } from '../support/workspace.js'
 import { syncInProcess } from '../support/in-process.js'
 import { MAX_CONFIG_BYTES } from '../../src/task.js'
+import { readMarker } from '../../src/plan/marker.js'
+import { storedVariables } from '../support/deployer.js'
 
 const expectOk = JSON.stringify({
   data: { n: 2 },
@@ -418,12 +420,22 @@ describe('verify after a permissions-only update', () => {
       { path: 'tasks', verify: 'true' },
       sha('b')
     )
-    // Only the role changed: no function write, but an execution.
+    // Only the role changed: no write of the function, an execution, and
+    // then the failed verify recorded in its marker (environment only).
     const functionWrites = fake
       .writeRequests()
       .filter(r => r.path.startsWith('/tasks/v1/functions'))
-      .map(r => `${r.method} ${r.path}`)
-    expect(functionWrites).toEqual(['POST /tasks/v1/functions/a/execute'])
+    expect(functionWrites.map(r => `${r.method} ${r.path}`)).toEqual([
+      'POST /tasks/v1/functions/a/execute',
+      'PUT /tasks/v1/functions/a'
+    ])
+    expect(Object.keys(functionWrites[1]?.body as object)).toEqual([
+      'environmentVariables'
+    ])
+    const marker = readMarker(storedVariables(fake, 'a'))
+    // The commit whose code runs is still aaaaaaa: no rollback to name.
+    expect(marker).toMatchObject({ verify: 'failed', commit: 'a'.repeat(40) })
+    expect(marker?.rollback).toBeUndefined()
     // The function still runs commit aaaaaaa: nothing to roll back to.
     expect(second.result, second.log).toMatchObject([
       {

@@ -1,0 +1,34 @@
+// What a plan says of a function whose last verify failed (its marker says
+// `verify: "failed"`) when this run will not execute it again.
+
+import type { VerifyMode } from '../inputs.js'
+import type { Marker } from '../plan/marker.js'
+
+export interface FlaggedTask {
+  name: string
+  marker: Marker | undefined
+  /** The task has a task-verify.json (read only when `verify` is on). */
+  hasVerify: boolean
+}
+
+/**
+ * One warning per flagged function that stays unverified: with `verify:
+ * false`, `last verify failed (<sha7>)`; without a task-verify.json,
+ * nothing to verify it with (the flag stays until its next write).
+ */
+export function lastFailedWarnings(
+  tasks: readonly FlaggedTask[],
+  mode: VerifyMode
+): string[] {
+  const warnings: string[] = []
+  for (const { name, marker, hasVerify } of tasks) {
+    if (marker?.verify !== 'failed') continue
+    if (mode === 'false') {
+      const at = marker.commit ? ` (${marker.commit.slice(0, 7)})` : ''
+      warnings.push(`${name}: last verify failed${at}`)
+    } else if (!hasVerify) {
+      warnings.push(`${name}: last verify failed; nothing to verify it with`)
+    }
+  }
+  return warnings
+}
