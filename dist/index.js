@@ -35544,7 +35544,7 @@ function schemaUses(schemas2) {
   return records(schemas2).flatMap((schema) => {
     const name = text(schema.name) || text(schema.id) || "?";
     const transitions2 = [
-      { label: "creation", transition: schema.creationTransition },
+      { label: void 0, transition: schema.creationTransition },
       ...records(schema.transitions).map((transition) => ({
         label: text(transition.name) || text(transition.id) || "?",
         transition
@@ -36246,7 +36246,7 @@ function userText(user) {
     case "dispatcher":
       return `dispatcher ${user.name}`;
     case "schema":
-      return user.transition === "creation" ? `schema ${user.schema} creation transition` : `schema ${user.schema} transition ${user.transition}`;
+      return user.transition === void 0 ? `schema ${user.schema} creation transition` : `schema ${user.schema} transition ${user.transition}`;
   }
 }
 function stillUsedText(users2) {

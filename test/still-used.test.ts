@@ -79,7 +79,7 @@ describe('judgeDelete', () => {
       found([
         schedule('fn', 's1'),
         dispatcher('fn', 'd1'),
-        transition('fn', 'm', 'creation')
+        { functionName: 'fn', by: { kind: 'schema', schema: 'm' } }
       ]),
       false,
       {
@@ -149,9 +149,11 @@ describe('userText', () => {
       { kind: 'schema' as const, schema: 's', transition: 't' },
       'schema s transition t'
     ],
+    [{ kind: 'schema' as const, schema: 's' }, 'schema s creation transition'],
+    // A transition may be named `creation`: still a transition of that name.
     [
       { kind: 'schema' as const, schema: 's', transition: 'creation' },
-      'schema s creation transition'
+      'schema s transition creation'
     ]
   ])('%j → %s', (user, text) => {
     expect(userText(user)).toBe(text)

@@ -11,7 +11,8 @@ import type { Call } from './request.js'
 export type FunctionUser =
   | { kind: 'schedule'; id: string }
   | { kind: 'dispatcher'; name: string }
-  | { kind: 'schema'; schema: string; transition: string }
+  /** `transition` undefined: the creation transition, which has no name. */
+  | { kind: 'schema'; schema: string; transition?: string }
 
 /** A `task` action found somewhere: which function, started by what. */
 export interface FunctionUse {
@@ -154,7 +155,7 @@ function schemaUses(schemas: unknown): FunctionUse[] {
   return records(schemas).flatMap(schema => {
     const name = text(schema.name) || text(schema.id) || '?'
     const transitions = [
-      { label: 'creation', transition: schema.creationTransition },
+      { label: undefined, transition: schema.creationTransition },
       ...records(schema.transitions).map(transition => ({
         label: text(transition.name) || text(transition.id) || '?',
         transition

@@ -46,7 +46,7 @@ export function userText(user: FunctionUser): string {
       return `dispatcher ${user.name}`
     case 'schema':
       // The creation transition has no name of its own.
-      return user.transition === 'creation'
+      return user.transition === undefined
         ? `schema ${user.schema} creation transition`
         : `schema ${user.schema} transition ${user.transition}`
   }
