@@ -3244,8 +3244,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path13) {
-      let input = path13;
+    function removeDotSegments(path14) {
+      let input = path14;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3319,11 +3319,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path13) {
-      if (path13 === "" || path13[0] === "/") {
-        return removeDotSegments(path13);
+    function removeDotSegmentsRelative(path14) {
+      if (path14 === "" || path14[0] === "/") {
+        return removeDotSegments(path14);
       }
-      const segments = path13.split("/");
+      const segments = path14.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3686,8 +3686,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path13 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path13 && path13 !== "/" ? path13 : void 0;
+        const path14 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path14 && path14 !== "/" ? path14 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -16193,11 +16193,11 @@ var require_mime_types = __commonJS({
       }
       return exts[0];
     }
-    function lookup(path13) {
-      if (!path13 || typeof path13 !== "string") {
+    function lookup(path14) {
+      if (!path14 || typeof path14 !== "string") {
         return false;
       }
-      var extension2 = extname("x." + path13).toLowerCase().substr(1);
+      var extension2 = extname("x." + path14).toLowerCase().substr(1);
       if (!extension2) {
         return false;
       }
@@ -17337,7 +17337,7 @@ var require_form_data = __commonJS({
     "use strict";
     var CombinedStream = require_combined_stream();
     var util = __require("util");
-    var path13 = __require("path");
+    var path14 = __require("path");
     var http2 = __require("http");
     var https2 = __require("https");
     var parseUrl = __require("url").parse;
@@ -17468,11 +17468,11 @@ var require_form_data = __commonJS({
     FormData3.prototype._getContentDisposition = function(value, options) {
       var filename;
       if (typeof options.filepath === "string") {
-        filename = path13.normalize(options.filepath).replace(/\\/g, "/");
+        filename = path14.normalize(options.filepath).replace(/\\/g, "/");
       } else if (options.filename || value && (value.name || value.path)) {
-        filename = path13.basename(options.filename || value && (value.name || value.path));
+        filename = path14.basename(options.filename || value && (value.name || value.path));
       } else if (value && value.readable && hasOwn(value, "httpVersion")) {
-        filename = path13.basename(value.client._httpMessage.path || "");
+        filename = path14.basename(value.client._httpMessage.path || "");
       }
       if (filename) {
         return 'filename="' + escapeHeaderParam(filename) + '"';
@@ -17673,9 +17673,9 @@ var require_toFormData = __commonJS({
     function removeBrackets(key) {
       return utils.endsWith(key, "[]") ? key.slice(0, -2) : key;
     }
-    function renderKey(path13, key, dots) {
-      if (!path13) return key;
-      return path13.concat(key).map(function each(token, i2) {
+    function renderKey(path14, key, dots) {
+      if (!path14) return key;
+      return path14.concat(key).map(function each(token, i2) {
         token = removeBrackets(token);
         return !dots && i2 ? "[" + token + "]" : token;
       }).join(dots ? "." : "");
@@ -17741,9 +17741,9 @@ var require_toFormData = __commonJS({
         });
         stack.pop();
       }
-      function defaultVisitor(value, key, path13) {
+      function defaultVisitor(value, key, path14) {
         var arr = value;
-        if (value && !path13 && typeof value === "object") {
+        if (value && !path14 && typeof value === "object") {
           if (utils.endsWith(key, "{}")) {
             key = metaTokens ? key : key.slice(0, -2);
             assertValueDepth(value, 1);
@@ -17763,7 +17763,7 @@ var require_toFormData = __commonJS({
         if (isVisitable(value)) {
           return true;
         }
-        formData.append(renderKey(path13, key, dots), convertValue(value));
+        formData.append(renderKey(path14, key, dots), convertValue(value));
         return false;
       }
       var exposedHelpers = Object.assign(predicates, {
@@ -17771,7 +17771,7 @@ var require_toFormData = __commonJS({
         convertValue,
         isVisitable
       });
-      function build(value, path13, depth) {
+      function build2(value, path14, depth) {
         if (utils.isUndefined(value)) return;
         depth = depth || 0;
         if (depth > maxDepth) {
@@ -17781,7 +17781,7 @@ var require_toFormData = __commonJS({
           );
         }
         if (stack.indexOf(value) !== -1) {
-          throw Error("Circular reference detected in " + path13.join("."));
+          throw Error("Circular reference detected in " + path14.join("."));
         }
         stack.push(value);
         utils.forEach(value, function each(el, key) {
@@ -17789,11 +17789,11 @@ var require_toFormData = __commonJS({
             formData,
             el,
             utils.isString(key) ? key.trim() : key,
-            path13,
+            path14,
             exposedHelpers
           );
           if (result === true) {
-            build(el, path13 ? path13.concat(key) : [key], depth + 1);
+            build2(el, path14 ? path14.concat(key) : [key], depth + 1);
           }
         });
         stack.pop();
@@ -17801,7 +17801,7 @@ var require_toFormData = __commonJS({
       if (!utils.isObject(obj)) {
         throw new TypeError("data must be an object");
       }
-      build(obj, null, 0);
+      build2(obj, null, 0);
       return formData;
     }
     module.exports = toFormData;
@@ -18006,7 +18006,7 @@ var require_toURLEncodedForm = __commonJS({
     var platform3 = require_platform();
     module.exports = function toURLEncodedForm(data, options) {
       return toFormData(data, new platform3.classes.URLSearchParams(), Object.assign({
-        visitor: function(value, key, path13, helpers) {
+        visitor: function(value, key, path14, helpers) {
           if (platform3.isNode && utils.isBuffer(value)) {
             this.append(key, value.toString("base64"));
             return false;
@@ -18025,8 +18025,8 @@ var require_formDataToJSON = __commonJS({
     var utils = require_utils2();
     var AxiosError = require_AxiosError();
     var MAX_FORM_DATA_TO_JSON_DEPTH = 100;
-    function assertPathDepth(path13) {
-      var depth = path13.length - 1;
+    function assertPathDepth(path14) {
+      var depth = path14.length - 1;
       if (depth > MAX_FORM_DATA_TO_JSON_DEPTH) {
         throw new AxiosError(
           "Maximum object depth of " + MAX_FORM_DATA_TO_JSON_DEPTH + " exceeded (got " + depth + " levels)",
@@ -18052,11 +18052,11 @@ var require_formDataToJSON = __commonJS({
       return obj;
     }
     function formDataToJSON(formData) {
-      function buildPath(path13, value, target, index) {
-        var name = path13[index++];
+      function buildPath(path14, value, target, index) {
+        var name = path14[index++];
         if (name === "__proto__") return true;
         var isNumericKey = Number.isFinite(+name);
-        var isLast = index >= path13.length;
+        var isLast = index >= path14.length;
         name = !name && utils.isArray(target) ? target.length : name;
         if (isLast) {
           if (utils.hasOwnProperty(target, name)) {
@@ -18069,7 +18069,7 @@ var require_formDataToJSON = __commonJS({
         if (!target[name] || !utils.isObject(target[name])) {
           target[name] = [];
         }
-        var result = buildPath(path13, value, target[name], index);
+        var result = buildPath(path14, value, target[name], index);
         if (result && utils.isArray(target[name])) {
           target[name] = arrayToObject(target[name]);
         }
@@ -18078,9 +18078,9 @@ var require_formDataToJSON = __commonJS({
       if (utils.isFormData(formData) && utils.isFunction(formData.entries)) {
         var obj = {};
         utils.forEachEntry(formData, function(name, value) {
-          var path13 = parsePropPath(name);
-          assertPathDepth(path13);
-          buildPath(path13, value, obj, 0);
+          var path14 = parsePropPath(name);
+          assertPathDepth(path14);
+          buildPath(path14, value, obj, 0);
         });
         return obj;
       }
@@ -18121,14 +18121,14 @@ var require_cookies = __commonJS({
       // Standard browser envs support document.cookie
       /* @__PURE__ */ (function standardBrowserEnv() {
         return {
-          write: function write(name, value, expires, path13, domain, secure) {
+          write: function write(name, value, expires, path14, domain, secure) {
             var cookie = [];
             cookie.push(name + "=" + encodeURIComponent(value));
             if (utils.isNumber(expires)) {
               cookie.push("expires=" + new Date(expires).toGMTString());
             }
-            if (utils.isString(path13)) {
-              cookie.push("path=" + path13);
+            if (utils.isString(path14)) {
+              cookie.push("path=" + path14);
             }
             if (utils.isString(domain)) {
               cookie.push("domain=" + domain);
@@ -18911,7 +18911,7 @@ var require_browser = __commonJS({
   "node_modules/debug/src/browser.js"(exports, module) {
     exports.formatArgs = formatArgs;
     exports.save = save;
-    exports.load = load;
+    exports.load = load2;
     exports.useColors = useColors;
     exports.storage = localstorage();
     exports.destroy = /* @__PURE__ */ (() => {
@@ -19047,7 +19047,7 @@ var require_browser = __commonJS({
       } catch (error2) {
       }
     }
-    function load() {
+    function load2() {
       let r;
       try {
         r = exports.storage.getItem("debug") || exports.storage.getItem("DEBUG");
@@ -19085,7 +19085,7 @@ var require_node2 = __commonJS({
     exports.log = log;
     exports.formatArgs = formatArgs;
     exports.save = save;
-    exports.load = load;
+    exports.load = load2;
     exports.useColors = useColors;
     exports.destroy = util.deprecate(
       () => {
@@ -19227,7 +19227,7 @@ var require_node2 = __commonJS({
         delete process.env.DEBUG;
       }
     }
-    function load() {
+    function load2() {
       return process.env.DEBUG;
     }
     function init(debug2) {
@@ -20067,7 +20067,7 @@ var require_http2 = __commonJS({
     var httpFollow = require_http();
     var httpsFollow = require_https();
     var url = __require("url");
-    var path13 = __require("path");
+    var path14 = __require("path");
     var zlib = __require("zlib");
     var VERSION2 = require_data2().version;
     var transitionalDefaults = require_transitional();
@@ -20101,7 +20101,7 @@ var require_http2 = __commonJS({
       if (/^\\\\[.?]\\pipe\\/i.test(socketPath)) {
         return socketPath;
       }
-      return path13.resolve(socketPath);
+      return path14.resolve(socketPath);
     }
     function getAllowedSocketPaths(config) {
       var allowedSocketPaths = config.allowedSocketPaths;
@@ -24766,10 +24766,10 @@ var task_config_schema_default = {
   }
 };
 
-// src/config/runtimes.ts
+// src/runtimes.ts
 var RUNTIMES = task_config_schema_default.properties.runtime.enum;
 
-// src/plan/marker.ts
+// src/marker.ts
 function recordFromEnv(env) {
   const value = (name) => env[name]?.trim() || void 0;
   return {
@@ -24789,7 +24789,8 @@ var RECORD_FIELDS = {
   attempt: /^[0-9]{1,6}$/,
   at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
   verify: /^failed$/,
-  rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/
+  rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
+  zip: /^[0-9a-f]{64}$/
 };
 function encodeMarker(marker) {
   return JSON.stringify({
@@ -24815,9 +24816,9 @@ function recordFields(source) {
 function markerTime(date) {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
-function markerFor(repository, fingerprint, scope, record2 = {}, now = /* @__PURE__ */ new Date(), substituted = []) {
+function markerFor(repository, fingerprint2, scope, record2 = {}, now = /* @__PURE__ */ new Date(), substituted = []) {
   return {
-    fingerprint,
+    fingerprint: fingerprint2,
     repository: repository.name,
     ...repository.id ? { repositoryId: repository.id } : {},
     scope,
@@ -24847,6 +24848,10 @@ function restampMarker(raw, now) {
   const marker = readMarker({ [MARKER_VARIABLE]: raw });
   return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw;
 }
+function withZipDigest(raw, zip) {
+  const marker = readMarker({ [MARKER_VARIABLE]: raw });
+  return marker ? encodeMarker({ ...marker, zip }) : raw;
+}
 function withMarker(fn) {
   return { ...fn, marker: readMarker(fn.environment) };
 }
@@ -24861,13 +24866,13 @@ function readMarker(environment) {
   }
   if (typeof parsed !== "object" || parsed === null) return void 0;
   const fields = parsed;
-  const { v, fingerprint, repository, repositoryId, scope } = fields;
-  if (!READABLE_VERSIONS.includes(v) || typeof fingerprint !== "string" || typeof repository !== "string" || typeof scope !== "string") {
+  const { v, fingerprint: fingerprint2, repository, repositoryId, scope } = fields;
+  if (!READABLE_VERSIONS.includes(v) || typeof fingerprint2 !== "string" || typeof repository !== "string" || typeof scope !== "string") {
     return void 0;
   }
   const id = v === 1 || typeof repositoryId !== "string" ? "" : repositoryId;
   return {
-    fingerprint,
+    fingerprint: fingerprint2,
     repository,
     ...id ? { repositoryId: id } : {},
     scope,
@@ -25155,6 +25160,9 @@ function lines(raw) {
 function oneOf(value, allowed) {
   return allowed.find((option) => option === value);
 }
+function repositoryOf(settings2) {
+  return { id: settings2.repositoryId, name: settings2.repository };
+}
 
 // src/safe-text.ts
 var WORD_JOINER = "\u2060";
@@ -25226,10 +25234,10 @@ function markdownTextCut(text2, limit = CELL_LIMIT) {
 import * as path2 from "node:path";
 
 // src/plan/decide.ts
-function writesFunction(plan) {
-  if (plan.action === "unchanged") return false;
-  if (plan.action === "create") return true;
-  return Object.keys(plan.body).length > 0 || plan.uploadCode;
+function writesFunction(plan2) {
+  if (plan2.action === "unchanged") return false;
+  if (plan2.action === "create") return true;
+  return Object.keys(plan2.body).length > 0 || plan2.uploadCode;
 }
 function followingDeployer(config, keys, remote) {
   if (!keys?.length || !remote || !config.environment) return config;
@@ -25417,6 +25425,9 @@ function createdFields(body, withCredentials = false) {
   const variables = Object.keys(environmentVariables ?? {}).filter((key) => key !== MARKER_VARIABLE).map((key) => `environment.${key}`);
   const role = withCredentials ? ["executionCredentials.permissions"] : [];
   return ["code", ...named, ...role, ...variables];
+}
+function changeText(change) {
+  return change.note !== void 0 ? `${change.field}: ${change.note}` : `${change.field}: ${change.before ?? ""} \u2192 ${change.after ?? ""}`;
 }
 function describeChanges(config, remote, changes, context) {
   return changes.map((field2) => {
@@ -25707,10 +25718,10 @@ async function checkStoredTokens(users2, task, remote, {
   }
   return { token: stored.token, tokenSecret: stored.tokenSecret };
 }
-function injectedVariables(plan, connection) {
+function injectedVariables(plan2, connection) {
   return credentialVariables(
     connection,
-    plan.user.kind === "reuse" ? plan.user.tokens : void 0
+    plan2.user.kind === "reuse" ? plan2.user.tokens : void 0
   );
 }
 function credentialVariables(connection, tokens2 = { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN }) {
@@ -25722,36 +25733,36 @@ function credentialVariables(connection, tokens2 = { token: PENDING_TOKEN, token
     API_OAUTH_TOKEN_SECRET: tokens2.tokenSecret
   };
 }
-function summarizeCredentials(plan) {
+function summarizeCredentials(plan2) {
   return {
-    user: plan.user.kind,
-    permissionsAdded: plan.permissionsAdded,
-    permissionsRemoved: plan.permissionsRemoved
+    user: plan2.user.kind,
+    permissionsAdded: plan2.permissionsAdded,
+    permissionsRemoved: plan2.permissionsRemoved
   };
 }
-async function prepareCredentials(users2, plan, taskName, mask) {
-  const role = plan.role ?? await users2.createRole(
-    plan.roleName,
+async function prepareCredentials(users2, plan2, taskName, mask) {
+  const role = plan2.role ?? await users2.createRole(
+    plan2.roleName,
     `A role created by exh-tasks-action for the execution of the task ${taskName}`
   );
-  if (plan.permissionsAdded.length) {
-    await users2.addPermissions(plan.roleName, plan.permissionsAdded);
+  if (plan2.permissionsAdded.length) {
+    await users2.addPermissions(plan2.roleName, plan2.permissionsAdded);
   }
-  if (plan.permissionsRemoved.length) {
-    await users2.removePermissions(plan.roleName, plan.permissionsRemoved);
+  if (plan2.permissionsRemoved.length) {
+    await users2.removePermissions(plan2.roleName, plan2.permissionsRemoved);
   }
-  if (plan.user.kind === "reuse") {
-    return { tokens: plan.user.tokens, roleId: role.id };
+  if (plan2.user.kind === "reuse") {
+    return { tokens: plan2.user.tokens, roleId: role.id };
   }
   const password = generatePassword();
   mask(password);
   const registered = await users2.register({
-    email: plan.email,
+    email: plan2.email,
     password,
     firstName: taskName,
     lastName: "exh.tasks"
   });
-  const tokens2 = await loginRegistered(users2, plan.email, password);
+  const tokens2 = await loginRegistered(users2, plan2.email, password);
   mask(tokens2.token);
   mask(tokens2.tokenSecret);
   return { tokens: tokens2, roleId: role.id, registered };
@@ -25776,9 +25787,9 @@ var StrandedUserError = class extends Error {
 function unloggedUserAdvice(email) {
   return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
 }
-async function grantRole(users2, plan, prepared) {
-  const user = prepared.registered ?? (plan.user.kind === "reuse" ? plan.user.user : void 0);
-  const needsRole = prepared.registered !== void 0 || plan.user.kind === "reuse" && plan.user.needsRole;
+async function grantRole(users2, plan2, prepared) {
+  const user = prepared.registered ?? (plan2.user.kind === "reuse" ? plan2.user.user : void 0);
+  const needsRole = prepared.registered !== void 0 || plan2.user.kind === "reuse" && plan2.user.needsRole;
   if (user && needsRole) await users2.addRoleToUser(user.id, prepared.roleId);
 }
 function strandedUserAdvice(email) {
@@ -25863,19 +25874,19 @@ function taskResult(item) {
     fingerprint: item.folder.fingerprint
   };
   if (item.outcome === "refused") return common;
-  const { plan } = item;
+  const { plan: plan2 } = item;
   const credentials = item.credentials && summarizeCredentials(item.credentials);
   return {
     ...common,
     ...item.remote?.enabled === false ? { disabled: true } : {},
-    action: plan.action,
-    changes: plan.action === "update" ? plan.changes : void 0,
-    sets: plan.action === "create" ? createdFields(
-      plan.body,
+    action: plan2.action,
+    changes: plan2.action === "update" ? plan2.changes : void 0,
+    sets: plan2.action === "create" ? createdFields(
+      plan2.body,
       item.task.config.executionCredentials !== void 0
     ) : void 0,
     credentials,
-    details: plan.action === "update" ? describeChanges(item.task.config, item.remote, plan.changes, {
+    details: plan2.action === "update" ? describeChanges(item.task.config, item.remote, plan2.changes, {
       fingerprint: item.folder.fingerprint,
       bytes: item.pkg?.bytes,
       permissionsAdded: credentials?.permissionsAdded,
@@ -25943,6 +25954,45 @@ function fitted(entries) {
     if (Buffer.byteLength(json) <= OUTPUT_LIMIT) return json;
   }
   return json;
+}
+
+// src/report/function-list.ts
+function listedFunction(fn, rawMarker, serverUrl, enabled) {
+  const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
+  const drift = driftOf(rawMarker, fn.updateTimestamp, marker);
+  const listed = { ...fn, ...enabled === void 0 ? {} : { enabled } };
+  if (!marker) return { ...listed, drift };
+  const valid = isRepositoryName(marker.repository);
+  const run2 = valid && marker.run;
+  return {
+    ...listed,
+    // As the marker holds it: escaped and cut where printed, once redacted
+    // (a cut here could split a secret and so hide it from the redaction).
+    repository: marker.repository,
+    ...marker.commit ? { commit: marker.commit } : {},
+    ...marker.at ? { deployedAt: marker.at } : {},
+    ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
+    ...marker.zip ? { zipSha256: marker.zip } : {},
+    drift,
+    ...marker.verify ? { verify: marker.verify } : {}
+  };
+}
+var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
+var NAME = /^[A-Za-z0-9._-]{1,100}$/;
+function isRepositoryName(text2) {
+  const [owner = "", name = "", ...rest] = text2.split("/");
+  return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
+}
+function serverOrigin(value) {
+  try {
+    const url = new URL(value ?? "");
+    if (url.protocol === "https:" || url.protocol === "http:") return url.origin;
+  } catch {
+  }
+  return "https://github.com";
+}
+function shortZip(sha256) {
+  return `sha256:${sha256.slice(0, 12)}`;
 }
 
 // src/report/summary.ts
@@ -26144,10 +26194,10 @@ function markdownChange(change) {
 var MAX_ERRORS_PER_SOURCE = 10;
 function limitPerSource(errors) {
   const sourceOf = (error2) => error2.split(":", 1)[0] ?? "";
-  const totals = /* @__PURE__ */ new Map();
+  const totals2 = /* @__PURE__ */ new Map();
   for (const error2 of errors) {
     const source = sourceOf(error2);
-    totals.set(source, (totals.get(source) ?? 0) + 1);
+    totals2.set(source, (totals2.get(source) ?? 0) + 1);
   }
   const seen = /* @__PURE__ */ new Map();
   const lines2 = [];
@@ -26156,7 +26206,7 @@ function limitPerSource(errors) {
     const count2 = (seen.get(source) ?? 0) + 1;
     seen.set(source, count2);
     if (count2 <= MAX_ERRORS_PER_SOURCE) lines2.push(markdownCodeCut(error2));
-    const more = (totals.get(source) ?? 0) - MAX_ERRORS_PER_SOURCE;
+    const more = (totals2.get(source) ?? 0) - MAX_ERRORS_PER_SOURCE;
     if (count2 === MAX_ERRORS_PER_SOURCE && more > 0) {
       lines2.push(`\u2026 and ${more} more (the log has them all)`);
     }
@@ -26166,15 +26216,12 @@ function limitPerSource(errors) {
 function short(value) {
   return value.length > 80 ? `${value.slice(0, 79)}\u2026` : value;
 }
-function changeText(change) {
-  return change.note !== void 0 ? `${change.field}: ${change.note}` : `${change.field}: ${change.before ?? ""} \u2192 ${change.after ?? ""}`;
-}
 function functionsTable(functions2) {
   return [
-    "| Function | Description | Last updated | Repository | Commit | Deployed | Drift |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| Function | Description | Last updated | Repository | Commit | Zip | Deployed | Drift |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...functions2.map(
-      (f) => `| ${markdownCodeCut(f.name)}${f.enabled === false ? " \u23F8\uFE0F disabled" : ""} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftCell(f)} |`
+      (f) => `| ${markdownCodeCut(f.name)}${f.enabled === false ? " \u23F8\uFE0F disabled" : ""} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${f.zipSha256 ? markdownCode(shortZip(f.zipSha256)) : ""} | ${deployedCell(f)} | ${driftCell(f)} |`
     )
   ].join("\n");
 }
@@ -26463,7 +26510,7 @@ var OutputTail = class {
 // src/build.ts
 import * as path5 from "node:path";
 
-// src/config/code-folder.ts
+// src/config/code-folder-rules.ts
 import { realpath, stat as stat2 } from "node:fs/promises";
 import * as path4 from "node:path";
 
@@ -26478,6 +26525,11 @@ function toPosix(p) {
 }
 function posixRelative(from, to) {
   return toPosix(path3.relative(from, to)) || ".";
+}
+
+// src/helpers.ts
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // src/config/substitute.ts
@@ -26503,13 +26555,13 @@ function placeholderName(value) {
 function isDeployerVariable(name) {
   return CREDENTIAL_VARIABLES.includes(name);
 }
-function isEnvironmentValue(path13) {
-  return path13.length === 2 && path13[0] === "environment";
+function isEnvironmentValue(path14) {
+  return path14.length === 2 && path14[0] === "environment";
 }
-function refusalOf(variable, path13) {
+function refusalOf(variable, path14) {
   if (/^input_/i.test(variable)) return "is one of this action's inputs";
   if (isDeployerVariable(variable)) {
-    return isEnvironmentValue(path13) ? void 0 : "is the deploying credentials: it may only be an environment value";
+    return isEnvironmentValue(path14) ? void 0 : "is the deploying credentials: it may only be an environment value";
   }
   if (/^ACTIONS_/i.test(variable) || isCredentialVariable(variable)) {
     return "is the runner's own (a token or its plumbing)";
@@ -26524,34 +26576,34 @@ function substitute(value, options) {
     denied: [],
     deployer: []
   };
-  const placeholder = (node, variable, path13) => {
-    const reason = refusalOf(variable, path13);
+  const placeholder = (node, variable, path14) => {
+    const reason = refusalOf(variable, path14);
     if (reason) {
-      result.denied.push({ path: path13, variable, reason });
+      result.denied.push({ path: path14, variable, reason });
       return node;
     }
     const fromDeployer = isDeployerVariable(variable);
     const found = fromDeployer ? deployer[variable] : env[variable];
     if (fromDeployer) {
-      result.deployer.push({ path: path13, variable, known: Boolean(found) });
-    } else if (!found) result.missing.push({ path: path13, variable });
+      result.deployer.push({ path: path14, variable, known: Boolean(found) });
+    } else if (!found) result.missing.push({ path: path14, variable });
     if (!found) return unsetAsEmpty ? "" : node;
-    onSubstituted(found, path13, variable);
+    onSubstituted(found, path14, variable);
     return found;
   };
-  const walk3 = (node, path13) => {
+  const walk3 = (node, path14) => {
     const variable = placeholderName(node);
     if (variable !== void 0) {
-      return placeholder(node, variable, path13);
+      return placeholder(node, variable, path14);
     }
     if (Array.isArray(node)) {
-      return node.map((item, index) => walk3(item, [...path13, String(index)]));
+      return node.map((item, index) => walk3(item, [...path14, String(index)]));
     }
     if (isObject(node)) {
       return Object.fromEntries(
         Object.entries(node).map(([key, item]) => [
           key,
-          walk3(item, [...path13, key])
+          walk3(item, [...path14, key])
         ])
       );
     }
@@ -26563,9 +26615,6 @@ function substituteLeniently(value, env) {
   const variable = placeholderName(value);
   if (variable === void 0 || isDeniedVariable(variable)) return value;
   return env[variable] || value;
-}
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // src/config/problems.ts
@@ -26627,7 +26676,7 @@ function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-// src/config/code-folder.ts
+// src/config/code-folder-rules.ts
 async function codeFolderOf(config, value, overrides, context) {
   const { unresolved, allowed, workspace, builtLater } = context;
   if (overrides?.code !== void 0) {
@@ -26868,12 +26917,79 @@ import { mkdtemp, rm as rm3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path12 from "node:path";
 
-// src/config/load.ts
-import { stat as stat5 } from "node:fs/promises";
+// src/pool.ts
+async function mapPool(items, limit, work, options = {}) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      const item = items[index];
+      if (options.canStart && !options.canStart() && options.skip) {
+        results[index] = options.skip(item);
+        continue;
+      }
+      results[index] = await work(item, index);
+    }
+  };
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(limit, items.length)) },
+    worker
+  );
+  await Promise.all(workers);
+  return results;
+}
+function limitConcurrency(limit) {
+  let running = 0;
+  const waiting = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+  return async (work) => {
+    if (running < limit) running++;
+    else await new Promise((resolve4) => waiting.push(resolve4));
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  };
+}
 
-// src/discover.ts
-import { readdir as readdir2, realpath as realpath2, stat as stat4 } from "node:fs/promises";
+// src/config/verify-file.ts
+import { realpath as realpath2 } from "node:fs/promises";
 import * as path6 from "node:path";
+
+// schema/task-verify.schema.json
+var task_verify_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://raw.githubusercontent.com/ExtraHorizon/exh-tasks-action/v1/schema/task-verify.schema.json",
+  title: "exh-tasks-action task-verify.json",
+  description: "How exh-tasks-action verifies a deployed task (input `verify`): the function is executed once with `data`, and must end `complete` with a result that contains `expect.result`. A file of its own beside task-config.json, whose schema allows no extra property. No `$NAME` substitution here.",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    $schema: {
+      description: "The JSON Schema this file follows, for editors.",
+      type: "string"
+    },
+    data: {
+      description: "Any JSON, sent as the execution's data (the task's `data`). Default: {}."
+    },
+    expect: {
+      description: "What the execution must give. Without it, the execution only has to end `complete`.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        result: {
+          description: "JSON the execution's result must contain: objects match when every listed key matches, arrays and scalars by equality."
+        }
+      }
+    }
+  }
+};
 
 // src/config/read.ts
 import { constants as constants3 } from "node:fs";
@@ -27851,8 +27967,8 @@ function parseJson(source) {
     ok: true,
     document: {
       value,
-      locate: (path13, key = false) => {
-        const node = nodeAt(tree, path13);
+      locate: (path14, key = false) => {
+        const node = nodeAt(tree, path14);
         const keyNode = key ? keyOf(node) : void 0;
         return position((keyNode ?? node).offset);
       }
@@ -27877,9 +27993,9 @@ var CLOSE_BRACE = 2;
 var OPEN_BRACKET = 3;
 var CLOSE_BRACKET = 4;
 var EOF = 17;
-function nodeAt(root, path13) {
+function nodeAt(root, path14) {
   let node = root;
-  for (const segment of path13) {
+  for (const segment of path14) {
     const child = childAt(node, segment);
     if (!child) return node;
     node = child;
@@ -28023,147 +28139,6 @@ function specialKind(stats) {
   return "not a file";
 }
 
-// src/discover.ts
-var CONFIG_FILE_NAME = "task-config.json";
-var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
-async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
-  const state = {
-    workspace,
-    realWorkspace: await realpath2(workspace).catch(() => workspace),
-    realRoots: [],
-    visited: /* @__PURE__ */ new Set(),
-    codeFolders: /* @__PURE__ */ new Set(),
-    found: /* @__PURE__ */ new Map(),
-    result: { configs: [], unreadable: [], warnings: [] },
-    readFolder: readFolder2,
-    signal
-  };
-  const problems = [];
-  for (const searched of paths) {
-    const problem = await searchPath(searched, state);
-    if (problem) problems.push(problem);
-  }
-  if (problems.length) {
-    throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
-  }
-  if (state.found.size === 0) {
-    const where = paths.map((p) => relative3(workspace, p)).join(", ");
-    const unread = state.result.unreadable.map(
-      ({ folder, code }) => `${relative3(workspace, folder)} (${code})`
-    );
-    const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
-    throw new ValidationError([
-      {
-        field: "path",
-        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
-      }
-    ]);
-  }
-  const configs = [...state.found.values()].sort(
-    (a, b) => compare2(a.file, b.file)
-  );
-  return { ...state.result, configs };
-}
-function patternHint(workspace, searched) {
-  const shown2 = relative3(workspace, searched);
-  const at = shown2.search(/[*?[]/);
-  if (at < 0) return "";
-  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
-  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`;
-}
-async function searchPath(searched, state) {
-  const shown2 = relative3(state.workspace, searched);
-  const stats = await stat4(searched).catch(() => void 0);
-  if (!stats)
-    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
-  const real = await realpath2(searched);
-  if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
-    return `${shown2} is a symlink to a target outside the workspace`;
-  }
-  if (!isInside(state.realWorkspace, real)) state.realRoots.push(real);
-  if (stats.isDirectory()) {
-    await walk(searched, real, searched, state);
-  } else if (stats.isFile()) {
-    await addConfig(searched, real, path6.dirname(searched), state);
-  } else {
-    return `${shown2} is neither a file nor a folder`;
-  }
-  return void 0;
-}
-async function walk(folder, real, root, state) {
-  if (state.visited.has(real)) return;
-  state.signal?.throwIfAborted();
-  state.visited.add(real);
-  let entries;
-  try {
-    entries = await state.readFolder(folder);
-  } catch (error2) {
-    const code = error2.code ?? "error";
-    state.result.unreadable.push({ folder, code });
-    return;
-  }
-  entries.sort((a, b) => compare2(a.name, b.name));
-  const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
-  if (config && !config.isDirectory()) {
-    const target = await followed(path6.join(folder, config.name), state);
-    if (target && !target.isDirectory) {
-      await addConfig(path6.join(folder, config.name), target.real, root, state);
-    }
-  }
-  for (const entry of entries) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    if (entry === config) continue;
-    const full = path6.join(folder, entry.name);
-    const target = entry.isDirectory() ? { real: path6.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
-    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
-    await walk(full, target.real, root, state);
-  }
-}
-async function followed(file, state) {
-  const stats = await stat4(file).catch(() => void 0);
-  if (!stats) return void 0;
-  const real = await realpath2(file);
-  const allowed = [state.realWorkspace, ...state.realRoots];
-  if (!allowed.some((root) => isInside(root, real))) {
-    state.result.warnings.push(
-      `skipped ${relative3(state.workspace, file)}: a symlink to a target outside the workspace`
-    );
-    return void 0;
-  }
-  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
-}
-async function addConfig(file, real, root, state) {
-  if (state.found.has(real)) return;
-  const read = await readConfigFile(file, state.signal);
-  state.found.set(real, { file, root, read });
-  const codeFolder = read.ok ? await codeFolderBelow(file, read.document.value) : void 0;
-  if (codeFolder) state.codeFolders.add(codeFolder);
-}
-async function codeFolderBelow(file, config) {
-  const value = config?.path;
-  if (typeof value !== "string" || value.startsWith("$")) return void 0;
-  const folder = path6.dirname(file);
-  const codeFolder = codeFolderPath(file, value);
-  if (codeFolder === void 0 || codeFolder === folder) return void 0;
-  if (!isInside(folder, codeFolder)) return void 0;
-  return realpath2(codeFolder).catch(() => void 0);
-}
-function unreadableWarnings(unreadable2, codeFolders, workspace) {
-  const used = new Set(codeFolders.map((folder) => path6.resolve(folder)));
-  return unreadable2.filter(({ folder }) => !used.has(path6.resolve(folder))).map(
-    ({ folder, code }) => `skipped folder ${relative3(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
-  );
-}
-function relative3(workspace, file) {
-  return posixRelative(workspace, file);
-}
-function compare2(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// src/config/validate.ts
-import * as path7 from "node:path";
-
 // src/config/schema-wording.ts
 var import_ajv = __toESM(require_ajv(), 1);
 function schemaValidator(shipped) {
@@ -28189,11 +28164,11 @@ function issueOf(error2, value) {
   const instance = parsePointer(error2.instancePath);
   const params = error2.params;
   const property = (name) => [...instance, String(name)];
-  const issue2 = (path13, rule, where = {}) => [
+  const issue2 = (path14, rule, where = {}) => [
     {
       keyword: error2.keyword,
-      path: path13,
-      locateAt: where.locateAt ?? path13,
+      path: path14,
+      locateAt: where.locateAt ?? path14,
       key: where.key ?? false,
       instance,
       rule
@@ -28306,6 +28281,783 @@ function valueAt(value, at) {
   }
   return node;
 }
+
+// src/config/verify-file.ts
+var VERIFY_FILE = "task-verify.json";
+var MAX_VERIFY_TIME_LIMIT = 30;
+var DEFAULT_TIME_LIMIT = 30;
+var validateVerify = schemaValidator(task_verify_schema_default);
+async function loadVerifySpecs(tasks2, workspace, signal) {
+  const roots = rootResolver(workspace);
+  const loaded = await Promise.all(
+    tasks2.map((task) => loadOne(task, workspace, roots, signal))
+  );
+  return {
+    tasks: loaded.map(({ task }) => task),
+    problems: loaded.flatMap(({ problems }) => problems)
+  };
+}
+async function loadOne(task, workspace, roots, signal) {
+  if (!task.configFile) return { task, problems: [] };
+  const file = path6.posix.join(path6.posix.dirname(task.configFile), VERIFY_FILE);
+  const at = { file, task: task.name, config: task.configFile };
+  const allowed = await roots(task.searchRoot ?? workspace);
+  const read = await readVerifyFile(path6.join(workspace, file), allowed, signal);
+  if (read === void 0) return { task, problems: [] };
+  if (!read.ok) {
+    const { rule, line, column } = read;
+    return { task, problems: [{ ...at, line, column, field: "JSON", rule }] };
+  }
+  const problems = [
+    ...schemaProblems(read.document, at),
+    ...timeLimitProblems(task)
+  ];
+  if (problems.length) return { task, problems };
+  return {
+    task: { ...task, verify: specOf(file, read.document.value) },
+    problems
+  };
+}
+async function readVerifyFile(file, allowed, signal) {
+  let real;
+  try {
+    real = await realpath2(file);
+  } catch (error2) {
+    const code = error2.code ?? String(error2);
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
+    return { ok: false, rule: `cannot be read (${code})` };
+  }
+  const root = allowed.find((candidate) => isInside(candidate, real));
+  if (root === void 0) {
+    return {
+      ok: false,
+      rule: `is a symlink to a target outside the workspace (its real path is ${real}), so it is not read`
+    };
+  }
+  if (inGitFolder(root, real)) {
+    return {
+      ok: false,
+      rule: `is a symlink into a .git folder (its real path is ${path6.relative(root, real)}), so it is not read`
+    };
+  }
+  return readConfigFile(file, signal);
+}
+function schemaProblems(document2, at) {
+  const problems = schemaIssues(document2.value, validateVerify).map((issue2) => ({
+    ...at,
+    ...document2.locate(issue2.locateAt, issue2.key),
+    field: issue2.path.length ? issue2.path.join(".") : void 0,
+    rule: issue2.rule
+  }));
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+function timeLimitProblems(task) {
+  const limit = task.config.timeLimit ?? DEFAULT_TIME_LIMIT;
+  if (limit <= MAX_VERIFY_TIME_LIMIT) return [];
+  return [
+    {
+      file: task.configFile,
+      ...task.locations?.timeLimit,
+      field: "timeLimit",
+      rule: `must be at most ${MAX_VERIFY_TIME_LIMIT} for a task with ${VERIFY_FILE}, not ${limit}: the API executes a function directly only up to ${MAX_VERIFY_TIME_LIMIT} s (remove ${VERIFY_FILE}, or lower timeLimit)`,
+      task: task.name
+    }
+  ];
+}
+function keptTimeLimitRefusal(task, remoteTimeLimit) {
+  if (!task.verify || task.config.timeLimit !== void 0) return void 0;
+  if (remoteTimeLimit === void 0) return void 0;
+  if (remoteTimeLimit <= MAX_VERIFY_TIME_LIMIT) return void 0;
+  return `function ${task.name} has a timeLimit of ${remoteTimeLimit} s, which it keeps as the config sets none, and direct execution (${VERIFY_FILE}) allows at most ${MAX_VERIFY_TIME_LIMIT} s: set timeLimit to ${MAX_VERIFY_TIME_LIMIT} or less in the config (or remove ${VERIFY_FILE})`;
+}
+function specOf(file, value) {
+  const spec = isObject(value) ? value : {};
+  const expect = isObject(spec.expect) ? spec.expect : {};
+  return {
+    file,
+    data: spec.data === void 0 ? {} : spec.data,
+    ..."result" in expect ? { expectResult: { value: expect.result } } : {}
+  };
+}
+
+// src/verify/match.ts
+import { isDeepStrictEqual } from "node:util";
+function executionFailure(execution, expected) {
+  const { runtimeError } = execution;
+  if (runtimeError) {
+    const name = firstLine2(runtimeError.name ?? "") || "Error";
+    const message = firstLine2(runtimeError.message ?? "");
+    return `the function failed: ${name}: ${message}`.trim();
+  }
+  if (execution.status !== "complete") {
+    return `the execution ended ${JSON.stringify(firstLine2(String(execution.status ?? null)))}, not "complete"`;
+  }
+  if (nestedDeeperThan(execution.result, MAX_RESULT_DEPTH)) {
+    return `result: nested too deep (more than ${MAX_RESULT_DEPTH} levels), not compared`;
+  }
+  if (!expected) return void 0;
+  return firstDifference(expected.value, execution.result);
+}
+var MAX_RESULT_DEPTH = 64;
+function firstLine2(text2) {
+  return text2.split(/\r?\n|\r/, 1)[0] ?? "";
+}
+function nestedDeeperThan(value, limit) {
+  const stack = [{ value, depth: 1 }];
+  while (stack.length) {
+    const { value: next, depth } = stack.pop();
+    if (typeof next !== "object" || next === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(next)) {
+      stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+function firstDifference(expected, actual, at = "result") {
+  if (isObject(expected)) {
+    if (!isObject(actual)) {
+      return `${at}: expected an object, got ${shown(actual)}`;
+    }
+    for (const [key, value] of Object.entries(expected)) {
+      const where = `${at}${keyPath(key)}`;
+      if (!Object.hasOwn(actual, key)) {
+        return `${where}: expected ${shown(value)}, got no such key`;
+      }
+      const difference = firstDifference(value, actual[key], where);
+      if (difference) return difference;
+    }
+    return void 0;
+  }
+  if (isDeepStrictEqual(expected, actual)) return void 0;
+  return `${at}: expected ${shown(expected)}, got ${shown(actual)}`;
+}
+function keyPath(key) {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+function shown(value) {
+  return value === void 0 ? "nothing" : JSON.stringify(value);
+}
+
+// src/verify/run.ts
+var LOG_LINES = 20;
+function shouldVerify(mode, action, spec, flagged = false) {
+  if (!spec || mode === "false") return false;
+  return flagged || mode === "all" || action === "create" || action === "update";
+}
+function executionTimeLimit(configured, kept) {
+  return configured ?? kept ?? DEFAULT_TIME_LIMIT;
+}
+async function verifyTask(api2, target) {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  let execution;
+  let reason;
+  try {
+    execution = await api2.execute(
+      target.name,
+      target.spec.data,
+      target.timeLimit
+    );
+    reason = executionFailure(execution, target.spec.expectResult);
+  } catch (error2) {
+    return failed(target, executeError(error2), elapsed(), []);
+  }
+  const verifyMs = elapsed();
+  if (reason === void 0) {
+    return {
+      verified: true,
+      verifyMs,
+      log: [`verify: ${target.spec.file}: passed (${verifyMs} ms)`]
+    };
+  }
+  const log = execution.taskId ? await logLines(api2, execution.taskId) : ["(no log lines: the API named no task)"];
+  return failed(target, reason, verifyMs, log);
+}
+function failed(target, reason, verifyMs, log) {
+  const error2 = verifyError(reason, target);
+  return { verified: false, verifyMs, error: error2, log: [`error: ${error2}`, ...log] };
+}
+function verifyError(reason, context) {
+  if (!context.written) return `verify: ${reason}`;
+  const rollback = context.previousCommit ? `; to roll back, redeploy commit ${context.previousCommit.slice(0, 7)}` : "";
+  return `verify: ${reason} (the function stays deployed${rollback})`;
+}
+function executeError(error2) {
+  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
+    return "outcome unknown (cancelled)";
+  }
+  return describeError(error2);
+}
+async function logLines(api2, taskId) {
+  let messages;
+  try {
+    messages = await api2.taskLog(taskId);
+  } catch (error2) {
+    return [`(no log lines: ${logError(error2)})`];
+  }
+  const lines2 = messages.flatMap(
+    (message) => message.replace(/\n$/, "").split("\n")
+  );
+  if (!lines2.length) return [`(the function's log for task ${taskId} is empty)`];
+  const last = lines2.slice(-LOG_LINES);
+  return [
+    `function log, task ${taskId} (last ${last.length} of ${plural(lines2.length, "line")}):`,
+    ...last.map((line) => `  | ${line}`)
+  ];
+}
+function logError(error2) {
+  const failure = error2 instanceof ExhApiError ? error2.failure : void 0;
+  if (failure?.apiCode === 1408) {
+    return "the API has no log for this task (1408)";
+  }
+  if (failure?.status === 403 || failure?.apiCode === 10) {
+    return `reading the log needs the VIEW_TASK_LOGS permission (${describeError(error2)})`;
+  }
+  return `the log could not be read (${describeError(error2)})`;
+}
+
+// src/apply/verify-gate.ts
+function isFlagged(item) {
+  return item.outcome === "planned" && item.remote?.marker?.verify === "failed";
+}
+async function verifyApplied(client, item, written, options) {
+  const { result } = written;
+  const spec = item.task.verify;
+  const flagged = isFlagged(item);
+  if (result.status !== "done" || options.signal.aborted) return result;
+  if (!shouldVerify(options.verify, result.action, spec, flagged)) {
+    return result;
+  }
+  const started = performance.now();
+  const wrote = written.environment !== void 0 || flagged;
+  const outcome2 = await verifyTask(client.verify, {
+    name: item.task.name,
+    timeLimit: executionTimeLimit(
+      item.task.config.timeLimit,
+      item.outcome === "planned" ? item.remote?.timeLimit : void 0
+    ),
+    spec,
+    written: wrote,
+    // The deploy this write replaced: what to redeploy to roll back.
+    previousCommit: wrote ? previousCommit(item) : void 0
+  });
+  const verified = {
+    ...result,
+    status: outcome2.verified ? "done" : "failed",
+    verified: outcome2.verified,
+    verifyMs: outcome2.verifyMs,
+    error: outcome2.error,
+    verifyLog: outcome2.log
+  };
+  const recorded = await recordOutcome(
+    client,
+    item,
+    written,
+    verified,
+    options.signal
+  );
+  return {
+    ...recorded,
+    durationMs: (result.durationMs ?? 0) + Math.round(performance.now() - started)
+  };
+}
+function previousCommit(item) {
+  if (item.outcome !== "planned") return void 0;
+  return rollbackCommit(item.remote?.marker);
+}
+async function recordOutcome(client, item, written, result, signal) {
+  if (item.outcome !== "planned" || signal.aborted) return result;
+  const flagged = isFlagged(item);
+  const wrote = written.environment !== void 0;
+  if (result.verified === true) {
+    if (!flagged) return result;
+    if (wrote) return { ...result, verifiedAgain: true };
+    const again = await writeMarker(client, item, item.remote?.environment, {
+      ...item.marker,
+      at: markerTime(/* @__PURE__ */ new Date())
+    });
+    return again ? {
+      ...result,
+      status: "failed",
+      error: `verified again, but the record could not be written: ${again}`
+    } : { ...result, action: "update", changes: [], verifiedAgain: true };
+  }
+  if (flagged && !wrote) return result;
+  const stored = wrote ? written.environment : item.remote?.environment;
+  const current = wrote ? item.marker : item.remote?.marker;
+  if (!current) return result;
+  const rollback = wrote ? previousCommit(item) : current.rollback;
+  const failure = await writeMarker(
+    client,
+    item,
+    stored,
+    flaggedMarker(current, rollback, /* @__PURE__ */ new Date())
+  );
+  return failure ? {
+    ...result,
+    error: `${result.error ?? "verify failed"}; the failed verify could not be recorded on the function (${failure}), so a re-run may not execute it again`
+  } : result;
+}
+async function writeMarker(client, item, environment, marker) {
+  if (!environment) return "the function was not read";
+  const variables = { ...environment, [MARKER_VARIABLE]: encodeMarker(marker) };
+  try {
+    await client.updateFunction(item.task.name, {
+      environmentVariables: Object.fromEntries(
+        Object.entries(variables).map(([key, value]) => [key, { value }])
+      )
+    });
+    return void 0;
+  } catch (error2) {
+    return describeError(error2);
+  }
+}
+
+// src/apply/apply.ts
+async function applyPlans(client, ready, options) {
+  let firstFailed;
+  return mapPool(
+    ready,
+    options.concurrency,
+    async (item) => {
+      const written = await applyTask(client, item, options.mask);
+      const result = await verifyApplied(client, item, written, options).catch(
+        (error2) => ({
+          // Nothing one task's verify does may take the report with it.
+          ...written.result,
+          status: "failed",
+          verified: false,
+          error: `verify: ${describeError(error2)}`
+        })
+      );
+      if (result.status === "failed") firstFailed ??= item.task.name;
+      printResult(options.printTaskLog, item, result);
+      return result;
+    },
+    {
+      canStart: () => !options.signal.aborted && !(options.failFast && firstFailed !== void 0),
+      skip: (item) => {
+        const result = {
+          ...taskResult(item),
+          status: "skipped",
+          error: options.signal.aborted ? "not started: cancelled" : `not started: fail-fast after ${firstFailed ?? "?"} failed`
+        };
+        printResult(options.printTaskLog, item, result);
+        return result;
+      }
+    }
+  );
+}
+function planOnly(ready, printTaskLog) {
+  return ready.map((item) => {
+    const result = plannedResult(item);
+    printResult(printTaskLog, item, result);
+    return result;
+  });
+}
+function printResult(print, item, result) {
+  const action = result.action === void 0 ? "" : ` ${result.action}`;
+  print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
+}
+async function applyTask(client, item, mask) {
+  const started = performance.now();
+  const base = taskResult(item);
+  const finish = (result) => ({
+    ...base,
+    ...result,
+    durationMs: Math.round(
+      item.planMs + item.packageMs + performance.now() - started
+    )
+  });
+  if (item.outcome === "refused") {
+    return { result: finish({ status: "failed", error: item.error }) };
+  }
+  const { plan: plan2 } = item;
+  let prepared;
+  let environment;
+  try {
+    if (item.credentials) {
+      prepared = await prepareCredentials(
+        client.users,
+        item.credentials,
+        item.task.name,
+        mask
+      );
+    }
+    environment = await writeFunction(client, item, plan2, prepared?.tokens);
+  } catch (error2) {
+    const failed2 = { status: "failed" };
+    return {
+      result: finish({ ...failed2, error: writeFailure(error2, prepared) })
+    };
+  }
+  const wrote = environment ? { written: true, ...uploadedZip(item.pkg, plan2) } : {};
+  try {
+    if (item.credentials && prepared) {
+      await grantRole(client.users, item.credentials, prepared);
+    }
+    return { result: finish({ status: "done", ...wrote }), environment };
+  } catch (error2) {
+    const result = finish({
+      status: "failed",
+      ...wrote,
+      error: `${failureMessage(error2)} (the function was written; the next run adds the role)`
+    });
+    return { result, environment };
+  }
+}
+async function writeFunction(client, item, plan2, tokens2) {
+  if (plan2.action === "unchanged" || !writesFunction(plan2)) return void 0;
+  const body = withWriteTime(
+    tokens2 ? withTokens(plan2.body, tokens2) : plan2.body,
+    /* @__PURE__ */ new Date()
+  );
+  if (plan2.action === "create") {
+    if (!item.pkg) throw new Error("internal: create without code");
+    await client.createFunction(body, item.pkg);
+  } else {
+    const code = plan2.uploadCode ? item.pkg : void 0;
+    await client.updateFunction(item.task.name, body, code);
+  }
+  return Object.fromEntries(
+    Object.entries(body.environmentVariables ?? {}).map(([key, v]) => [
+      key,
+      v.value
+    ])
+  );
+}
+function uploadedZip(pkg, plan2) {
+  const sent = plan2.action === "create" || plan2.action === "update" && plan2.uploadCode;
+  return sent && pkg ? { zipSha256: pkg.sha256 } : {};
+}
+function writeFailure(error2, prepared) {
+  if (error2 instanceof StrandedUserError) {
+    return `${failureMessage(error2.reason)}; ${unloggedUserAdvice(error2.email)}`;
+  }
+  const stranded = prepared?.registered ? `; ${strandedUserAdvice(prepared.registered.email)}` : "";
+  return failureMessage(error2) + stranded;
+}
+function failureMessage(error2) {
+  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
+    return "outcome unknown (cancelled)";
+  }
+  return describeError(error2);
+}
+function withTokens(body, tokens2) {
+  const variables = body.environmentVariables;
+  if (!variables) return body;
+  return {
+    ...body,
+    environmentVariables: {
+      ...variables,
+      API_OAUTH_TOKEN: { value: tokens2.token },
+      API_OAUTH_TOKEN_SECRET: { value: tokens2.tokenSecret }
+    }
+  };
+}
+function withWriteTime(body, now) {
+  const marker = body.environmentVariables?.[MARKER_VARIABLE];
+  if (!body.environmentVariables || !marker) return body;
+  return {
+    ...body,
+    environmentVariables: {
+      ...body.environmentVariables,
+      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
+    }
+  };
+}
+function taskLog(item, result) {
+  const lines2 = [`config: ${item.task.configFile ?? "(inputs)"}`];
+  if (result.details?.length) {
+    lines2.push("changes:");
+    lines2.push(...result.details.map((detail) => `  ${changeText(detail)}`));
+  } else if (result.changes?.length) {
+    lines2.push(`changes: ${result.changes.join(", ")}`);
+  } else if (result.sets?.length) {
+    lines2.push(`sets: ${result.sets.join(", ")}`);
+  }
+  const credentials = result.credentials;
+  if (credentials) {
+    lines2.push(`executionCredentials: ${credentials.user} user`);
+  }
+  if (item.pkg) {
+    lines2.push(
+      `package: ${plural(item.pkg.files, "file")}, ${plural(item.pkg.bytes, "byte")}`
+    );
+  }
+  if (result.disabled) {
+    lines2.push("note: the function is disabled (the action never enables it)");
+  }
+  if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
+  if (result.verifiedAgain) {
+    lines2.push("verify: verified again (the last verify had failed)");
+  }
+  for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
+  if (result.verifyLog) lines2.push(...result.verifyLog);
+  else if (result.error) lines2.push(`error: ${result.error}`);
+  return lines2;
+}
+
+// src/plan/still-used.ts
+var MAX_NAMED_USERS = 5;
+function judgeDelete(name, found, forceDelete) {
+  const users2 = found.uses.filter((use) => use.functionName === name).map((use) => userText(use.by));
+  const reasons = [
+    ...users2.length ? [stillUsedText(users2)] : [],
+    ...found.unreadable.length ? [uncheckedText(found.unreadable)] : []
+  ];
+  if (!reasons.length) return { verdict: "free" };
+  const why = reasons.join("; ");
+  return forceDelete ? { verdict: "forced", why } : { verdict: "blocked", why };
+}
+function userText(user) {
+  switch (user.kind) {
+    case "schedule":
+      return `schedule ${user.id}`;
+    case "dispatcher":
+      return `dispatcher ${user.name}`;
+    case "schema":
+      return user.transition === void 0 ? `schema ${user.schema} creation transition` : `schema ${user.schema} transition ${user.transition}`;
+  }
+}
+function stillUsedText(users2) {
+  const distinct = [...new Set(users2)];
+  const named = distinct.slice(0, MAX_NAMED_USERS).join(", ");
+  const more = distinct.length - MAX_NAMED_USERS;
+  return `still used by ${named}${more > 0 ? ` and ${more} more` : ""}`;
+}
+function uncheckedText(unreadable2) {
+  const parts = unreadable2.map(
+    (list3) => list3.permission ? `the token lacks ${list3.permission} to list ${list3.list} (NO_PERMISSION_EXCEPTION)` : list3.error
+  );
+  return `could not check what still uses it: ${parts.join("; ")}`;
+}
+function deleteDetail(verdict) {
+  if (verdict.verdict === "free") return void 0;
+  return {
+    field: verdict.verdict === "blocked" ? "blocked" : "force-delete",
+    note: verdict.why
+  };
+}
+function deleteWarning(name, verdict, dryRun) {
+  if (verdict.verdict === "free") return void 0;
+  if (verdict.verdict === "blocked") {
+    return dryRun ? `${name}: the delete is blocked: ${verdict.why} (force-delete: true deletes it anyway)` : void 0;
+  }
+  return `${name}: ${dryRun ? "would be deleted" : "deleted"} with force-delete (${verdict.why})`;
+}
+
+// src/apply/delete.ts
+function pruneFunctions({ client, prune: names }, results, options) {
+  if (results.some((result) => result.status === "failed")) {
+    return Promise.resolve({
+      results: names.map(
+        (name) => deleteResult(name, "skipped", "not pruned: a task failed")
+      ),
+      warnings: []
+    });
+  }
+  return deleteFunctions(client, names, options);
+}
+async function deleteFunctions(client, names, options) {
+  const found = names.length && !options.signal.aborted ? await client.references.readUses() : { uses: [], unreadable: [] };
+  const verdicts = names.map(
+    (name) => judgeDelete(name, found, options.forceDelete)
+  );
+  const results = await mapPool(
+    names.map((name, i2) => ({ name, verdict: verdicts[i2] })),
+    options.concurrency,
+    async ({ name, verdict }) => {
+      const started = performance.now();
+      const result = await deleteChecked(client, name, verdict, options.dryRun);
+      return {
+        ...result,
+        durationMs: Math.round(performance.now() - started)
+      };
+    },
+    {
+      canStart: () => !options.signal.aborted,
+      skip: ({ name }) => deleteResult(name, "skipped", "not started: cancelled")
+    }
+  );
+  const warnings = names.flatMap((name, i2) => {
+    const went = ["done", "planned"].includes(results[i2]?.status ?? "");
+    const warning2 = went && deleteWarning(name, verdicts[i2], options.dryRun);
+    return warning2 ? [warning2] : [];
+  });
+  return { results, warnings };
+}
+async function deleteChecked(client, name, verdict, dryRun) {
+  if (dryRun) {
+    const detail2 = deleteDetail(verdict);
+    const planned = deleteResult(name, "planned");
+    return detail2 ? { ...planned, details: [detail2] } : planned;
+  }
+  if (verdict.verdict === "blocked") {
+    return deleteResult(name, "failed", verdict.why);
+  }
+  const result = await deleteOne(client, name);
+  const detail = deleteDetail(verdict);
+  return detail && result.status === "done" ? { ...result, details: [detail] } : result;
+}
+function isGone(error2) {
+  return error2 instanceof ExhApiError && error2.failure.status === 404;
+}
+async function deleteOne(client, name) {
+  try {
+    await client.deleteFunction(name);
+    return deleteResult(name, "done");
+  } catch (error2) {
+    return isGone(error2) ? deleteResult(name, "done") : deleteResult(name, "failed", describeError(error2));
+  }
+}
+
+// src/config/load.ts
+import { stat as stat5 } from "node:fs/promises";
+
+// src/config/discover.ts
+import { readdir as readdir2, realpath as realpath3, stat as stat4 } from "node:fs/promises";
+import * as path7 from "node:path";
+var CONFIG_FILE_NAME = "task-config.json";
+var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
+async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
+  const state = {
+    workspace,
+    realWorkspace: await realpath3(workspace).catch(() => workspace),
+    realRoots: [],
+    visited: /* @__PURE__ */ new Set(),
+    codeFolders: /* @__PURE__ */ new Set(),
+    found: /* @__PURE__ */ new Map(),
+    result: { configs: [], unreadable: [], warnings: [] },
+    readFolder: readFolder2,
+    signal
+  };
+  const problems = [];
+  for (const searched of paths) {
+    const problem = await searchPath(searched, state);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length) {
+    throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
+  }
+  if (state.found.size === 0) {
+    const where = paths.map((p) => relative4(workspace, p)).join(", ");
+    const unread = state.result.unreadable.map(
+      ({ folder, code }) => `${relative4(workspace, folder)} (${code})`
+    );
+    const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
+    throw new ValidationError([
+      {
+        field: "path",
+        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
+      }
+    ]);
+  }
+  const configs = [...state.found.values()].sort(
+    (a, b) => compare2(a.file, b.file)
+  );
+  return { ...state.result, configs };
+}
+function patternHint(workspace, searched) {
+  const shown2 = relative4(workspace, searched);
+  const at = shown2.search(/[*?[]/);
+  if (at < 0) return "";
+  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
+  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`;
+}
+async function searchPath(searched, state) {
+  const shown2 = relative4(state.workspace, searched);
+  const stats = await stat4(searched).catch(() => void 0);
+  if (!stats)
+    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
+  const real = await realpath3(searched);
+  if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
+    return `${shown2} is a symlink to a target outside the workspace`;
+  }
+  if (!isInside(state.realWorkspace, real)) state.realRoots.push(real);
+  if (stats.isDirectory()) {
+    await walk(searched, real, searched, state);
+  } else if (stats.isFile()) {
+    await addConfig(searched, real, path7.dirname(searched), state);
+  } else {
+    return `${shown2} is neither a file nor a folder`;
+  }
+  return void 0;
+}
+async function walk(folder, real, root, state) {
+  if (state.visited.has(real)) return;
+  state.signal?.throwIfAborted();
+  state.visited.add(real);
+  let entries;
+  try {
+    entries = await state.readFolder(folder);
+  } catch (error2) {
+    const code = error2.code ?? "error";
+    state.result.unreadable.push({ folder, code });
+    return;
+  }
+  entries.sort((a, b) => compare2(a.name, b.name));
+  const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
+  if (config && !config.isDirectory()) {
+    const target = await followed(path7.join(folder, config.name), state);
+    if (target && !target.isDirectory) {
+      await addConfig(path7.join(folder, config.name), target.real, root, state);
+    }
+  }
+  for (const entry of entries) {
+    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+    if (entry === config) continue;
+    const full = path7.join(folder, entry.name);
+    const target = entry.isDirectory() ? { real: path7.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
+    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
+    await walk(full, target.real, root, state);
+  }
+}
+async function followed(file, state) {
+  const stats = await stat4(file).catch(() => void 0);
+  if (!stats) return void 0;
+  const real = await realpath3(file);
+  const allowed = [state.realWorkspace, ...state.realRoots];
+  if (!allowed.some((root) => isInside(root, real))) {
+    state.result.warnings.push(
+      `skipped ${relative4(state.workspace, file)}: a symlink to a target outside the workspace`
+    );
+    return void 0;
+  }
+  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
+}
+async function addConfig(file, real, root, state) {
+  if (state.found.has(real)) return;
+  const read = await readConfigFile(file, state.signal);
+  state.found.set(real, { file, root, read });
+  const codeFolder = read.ok ? await codeFolderBelow(file, read.document.value) : void 0;
+  if (codeFolder) state.codeFolders.add(codeFolder);
+}
+async function codeFolderBelow(file, config) {
+  const value = config?.path;
+  if (typeof value !== "string" || value.startsWith("$")) return void 0;
+  const folder = path7.dirname(file);
+  const codeFolder = codeFolderPath(file, value);
+  if (codeFolder === void 0 || codeFolder === folder) return void 0;
+  if (!isInside(folder, codeFolder)) return void 0;
+  return realpath3(codeFolder).catch(() => void 0);
+}
+function unreadableWarnings(unreadable2, codeFolders, workspace) {
+  const used = new Set(codeFolders.map((folder) => path7.resolve(folder)));
+  return unreadable2.filter(({ folder }) => !used.has(path7.resolve(folder))).map(
+    ({ folder, code }) => `skipped folder ${relative4(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
+  );
+}
+function relative4(workspace, file) {
+  return posixRelative(workspace, file);
+}
+function compare2(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/config/validate.ts
+import * as path8 from "node:path";
 
 // src/config/substitute-selected.ts
 function substituteSelected(config, options) {
@@ -28536,7 +29288,7 @@ function checkUnselected(config) {
 }
 async function checkSelected(config, options, overrides, roots) {
   const { problems, warnings, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
-  const configDir = path7.dirname(config.found.file);
+  const configDir = path8.dirname(config.found.file);
   const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
   if (isObject(value) && value.description === "") delete value.description;
   problems.push(
@@ -28687,137 +29439,6 @@ function escapeRegExp(text2) {
   return text2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-// src/verify/load.ts
-import { realpath as realpath3 } from "node:fs/promises";
-import * as path8 from "node:path";
-
-// schema/task-verify.schema.json
-var task_verify_schema_default = {
-  $schema: "http://json-schema.org/draft-07/schema#",
-  $id: "https://raw.githubusercontent.com/ExtraHorizon/exh-tasks-action/v1/schema/task-verify.schema.json",
-  title: "exh-tasks-action task-verify.json",
-  description: "How exh-tasks-action verifies a deployed task (input `verify`): the function is executed once with `data`, and must end `complete` with a result that contains `expect.result`. A file of its own beside task-config.json, whose schema allows no extra property. No `$NAME` substitution here.",
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    $schema: {
-      description: "The JSON Schema this file follows, for editors.",
-      type: "string"
-    },
-    data: {
-      description: "Any JSON, sent as the execution's data (the task's `data`). Default: {}."
-    },
-    expect: {
-      description: "What the execution must give. Without it, the execution only has to end `complete`.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        result: {
-          description: "JSON the execution's result must contain: objects match when every listed key matches, arrays and scalars by equality."
-        }
-      }
-    }
-  }
-};
-
-// src/verify/load.ts
-var VERIFY_FILE = "task-verify.json";
-var MAX_VERIFY_TIME_LIMIT = 30;
-var DEFAULT_TIME_LIMIT = 30;
-var validateVerify = schemaValidator(task_verify_schema_default);
-async function loadVerifySpecs(tasks2, workspace, signal) {
-  const roots = rootResolver(workspace);
-  const loaded = await Promise.all(
-    tasks2.map((task) => loadOne(task, workspace, roots, signal))
-  );
-  return {
-    tasks: loaded.map(({ task }) => task),
-    problems: loaded.flatMap(({ problems }) => problems)
-  };
-}
-async function loadOne(task, workspace, roots, signal) {
-  if (!task.configFile) return { task, problems: [] };
-  const file = path8.posix.join(path8.posix.dirname(task.configFile), VERIFY_FILE);
-  const at = { file, task: task.name, config: task.configFile };
-  const allowed = await roots(task.searchRoot ?? workspace);
-  const read = await readVerifyFile(path8.join(workspace, file), allowed, signal);
-  if (read === void 0) return { task, problems: [] };
-  if (!read.ok) {
-    const { rule, line, column } = read;
-    return { task, problems: [{ ...at, line, column, field: "JSON", rule }] };
-  }
-  const problems = [
-    ...schemaProblems(read.document, at),
-    ...timeLimitProblems(task)
-  ];
-  if (problems.length) return { task, problems };
-  return {
-    task: { ...task, verify: specOf(file, read.document.value) },
-    problems
-  };
-}
-async function readVerifyFile(file, allowed, signal) {
-  let real;
-  try {
-    real = await realpath3(file);
-  } catch (error2) {
-    const code = error2.code ?? String(error2);
-    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
-    return { ok: false, rule: `cannot be read (${code})` };
-  }
-  const root = allowed.find((candidate) => isInside(candidate, real));
-  if (root === void 0) {
-    return {
-      ok: false,
-      rule: `is a symlink to a target outside the workspace (its real path is ${real}), so it is not read`
-    };
-  }
-  if (inGitFolder(root, real)) {
-    return {
-      ok: false,
-      rule: `is a symlink into a .git folder (its real path is ${path8.relative(root, real)}), so it is not read`
-    };
-  }
-  return readConfigFile(file, signal);
-}
-function schemaProblems(document2, at) {
-  const problems = schemaIssues(document2.value, validateVerify).map((issue2) => ({
-    ...at,
-    ...document2.locate(issue2.locateAt, issue2.key),
-    field: issue2.path.length ? issue2.path.join(".") : void 0,
-    rule: issue2.rule
-  }));
-  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
-}
-function timeLimitProblems(task) {
-  const limit = task.config.timeLimit ?? DEFAULT_TIME_LIMIT;
-  if (limit <= MAX_VERIFY_TIME_LIMIT) return [];
-  return [
-    {
-      file: task.configFile,
-      ...task.locations?.timeLimit,
-      field: "timeLimit",
-      rule: `must be at most ${MAX_VERIFY_TIME_LIMIT} for a task with ${VERIFY_FILE}, not ${limit}: the API executes a function directly only up to ${MAX_VERIFY_TIME_LIMIT} s (remove ${VERIFY_FILE}, or lower timeLimit)`,
-      task: task.name
-    }
-  ];
-}
-function keptTimeLimitRefusal(task, remoteTimeLimit) {
-  if (!task.verify || task.config.timeLimit !== void 0) return void 0;
-  if (remoteTimeLimit === void 0) return void 0;
-  if (remoteTimeLimit <= MAX_VERIFY_TIME_LIMIT) return void 0;
-  return `function ${task.name} has a timeLimit of ${remoteTimeLimit} s, which it keeps as the config sets none, and direct execution (${VERIFY_FILE}) allows at most ${MAX_VERIFY_TIME_LIMIT} s: set timeLimit to ${MAX_VERIFY_TIME_LIMIT} or less in the config (or remove ${VERIFY_FILE})`;
-}
-function specOf(file, value) {
-  const spec = isObject(value) ? value : {};
-  const expect = isObject(spec.expect) ? spec.expect : {};
-  return {
-    file,
-    data: spec.data === void 0 ? {} : spec.data,
-    ..."result" in expect ? { expectResult: { value: expect.result } } : {}
-  };
-}
-
 // src/config/load.ts
 async function loadTasks(settings2, env, mask, signal) {
   const { overrides } = settings2;
@@ -28922,53 +29543,6 @@ async function namesOneFile(settings2, found) {
   return !stats.isDirectory();
 }
 
-// src/fingerprint/code-folder.ts
-import { createHash } from "node:crypto";
-import { lstatSync, readdirSync } from "node:fs";
-import { readlink as readlink2, realpath as realpath4, stat as stat6 } from "node:fs/promises";
-import path9 from "node:path";
-
-// src/pool.ts
-async function mapPool(items, limit, work, options = {}) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      const item = items[index];
-      if (options.canStart && !options.canStart() && options.skip) {
-        results[index] = options.skip(item);
-        continue;
-      }
-      results[index] = await work(item, index);
-    }
-  };
-  const workers = Array.from(
-    { length: Math.max(1, Math.min(limit, items.length)) },
-    worker
-  );
-  await Promise.all(workers);
-  return results;
-}
-function limitConcurrency(limit) {
-  let running = 0;
-  const waiting = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  };
-  return async (work) => {
-    if (running < limit) running++;
-    else await new Promise((resolve4) => waiting.push(resolve4));
-    try {
-      return await work();
-    } finally {
-      release();
-    }
-  };
-}
-
 // src/fingerprint/file-workers.ts
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -28978,8 +29552,8 @@ function workerModule() {
   if (!import.meta.url.endsWith(".ts")) {
     return new URL("./file-worker.js", import.meta.url);
   }
-  const load = createRequire(import.meta.url);
-  const { workerFromSource } = load("../../scripts/worker-from-source.cjs");
+  const load2 = createRequire(import.meta.url);
+  const { workerFromSource } = load2("../../scripts/worker-from-source.cjs");
   const entry = fileURLToPath(new URL("./file-worker.ts", import.meta.url));
   return pathToFileURL(workerFromSource(entry));
 }
@@ -29132,6 +29706,12 @@ async function closeFileWorkers() {
   await shared?.close();
 }
 
+// src/fingerprint/walk.ts
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync } from "node:fs";
+import { readlink as readlink2, realpath as realpath4, stat as stat6 } from "node:fs/promises";
+import path9 from "node:path";
+
 // src/fingerprint/read-pass.ts
 var SEGMENT_ENTRIES = 128;
 var SEGMENT_BYTES = 1024 * 1024;
@@ -29201,7 +29781,7 @@ async function* readSegments(folder, options) {
   }
 }
 
-// src/fingerprint/code-folder.ts
+// src/fingerprint/walk.ts
 var CodeFolderError = class extends Error {
   constructor(folder, entry, rule) {
     super(`${entry ? path9.join(folder, entry) : folder}: ${rule}`);
@@ -29399,14 +29979,14 @@ async function fingerprintOf(folder, signal) {
   return await readFolder(folder, { hash: true, signal }) ?? "";
 }
 async function readFolder(folder, options, sink) {
-  const fingerprint = options.hash ? new Fingerprint() : void 0;
+  const fingerprint2 = options.hash ? new Fingerprint() : void 0;
   for await (const { first, segment } of readSegments(folder, options)) {
     if (sink && segment.failure?.code === TOO_LARGE) throw sink.tooLarge();
     throwFailure(folder, first, segment);
-    fingerprint?.add(segment.feed);
+    fingerprint2?.add(segment.feed);
     await sink?.add(segment);
   }
-  return fingerprint?.digest();
+  return fingerprint2?.digest();
 }
 function throwFailure(folder, first, segment) {
   const { failure } = segment;
@@ -29443,10 +30023,11 @@ function codeOf(error2) {
 }
 
 // src/package/spool.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import * as path10 from "node:path";
 
 // src/package/zip.ts
+import { createHash as createHash2 } from "node:crypto";
 import { open as open3, rm as rm2 } from "node:fs/promises";
 var ZipTooLarge = class extends Error {
   constructor(passed) {
@@ -29464,9 +30045,15 @@ async function packageCodeFolder(folder, options = {}) {
   const sink = options.file ? await FileSink.open(options.file) : new MemorySink();
   try {
     const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
-    const fingerprint = await writeEntries(folder, zip, options);
+    const fingerprint2 = await writeEntries(folder, zip, options);
     const bytes = await zip.finish(folder.entries.length);
-    return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
+    return {
+      zip: await sink.close(),
+      bytes,
+      files: folder.files,
+      fingerprint: fingerprint2,
+      sha256: zip.sha256()
+    };
   } catch (error2) {
     await sink.abandon();
     throw error2;
@@ -29490,6 +30077,7 @@ var ZipWriter = class {
   sink;
   maxBytes;
   central = [];
+  hash = createHash2("sha256");
   offset = 0;
   async add(segment) {
     if (segment.central) {
@@ -29507,9 +30095,14 @@ var ZipWriter = class {
     await this.write([endRecord(entries, this.offset - start, start)]);
     return this.offset;
   }
+  /** The hex sha256 of every byte written; once, after `finish`. */
+  sha256() {
+    return this.hash.digest("hex");
+  }
   async write(parts) {
     for (const part of parts) this.offset += part.length;
     if (this.offset > this.maxBytes) throw new ZipTooLarge(this.maxBytes);
+    for (const part of parts) this.hash.update(part);
     await this.sink.write(parts);
   }
 };
@@ -29611,13 +30204,16 @@ async function spoolZip(task, folder, options) {
   const { body } = options;
   const file = spoolFile(options.spoolDir, task.name);
   try {
-    const { bytes, files: files2, fingerprint } = await packageCodeFolder(folder, {
-      file,
-      hash: options.hash,
-      maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
-      signal: options.signal
-    });
-    return { pkg: { file, bytes, files: files2 }, fingerprint };
+    const { bytes, files: files2, fingerprint: fingerprint2, sha256 } = await packageCodeFolder(
+      folder,
+      {
+        file,
+        hash: options.hash,
+        maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
+        signal: options.signal
+      }
+    );
+    return { pkg: { file, bytes, files: files2, sha256 }, fingerprint: fingerprint2 };
   } catch (error2) {
     if (error2 instanceof ZipTooLarge) {
       const rule = abandonedZipMessage(body, error2.passed);
@@ -29628,7 +30224,7 @@ async function spoolZip(task, folder, options) {
   }
 }
 function spoolFile(spoolDir, taskName) {
-  const digest = createHash2("sha256").update(taskName).digest("hex");
+  const digest = createHash3("sha256").update(taskName).digest("hex");
   return path10.join(spoolDir, `${digest.slice(0, 32)}.zip`);
 }
 function pathProblem(task, rule) {
@@ -29679,8 +30275,83 @@ async function scanTask(task, options) {
     signal: options.signal
   });
   if ("problem" in spooled) return spooled;
-  const fingerprint = spooled.fingerprint ?? "";
-  return { task, folder: { ...walked, fingerprint }, pkg: spooled.pkg };
+  const fingerprint2 = spooled.fingerprint ?? "";
+  return { task, folder: { ...walked, fingerprint: fingerprint2 }, pkg: spooled.pkg };
+}
+
+// src/package/stage.ts
+async function packageUploads(planned, options) {
+  const problems = [];
+  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+  const ready = await mapPool(
+    planned,
+    folders,
+    (item) => packageTask(item, options, problems)
+  );
+  return {
+    ready,
+    problems: inTaskOrder(
+      problems,
+      planned.map((item) => item.task)
+    )
+  };
+}
+async function packageTask(item, options, problems) {
+  const started = performance.now();
+  const body = bodyOf(item);
+  const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
+  if (!uploads) {
+    addEnvironmentProblem(problems, item, body);
+    return { ...item, packageMs: 0 };
+  }
+  const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
+  const elapsed = { packageMs: performance.now() - started };
+  if ("problem" in made) {
+    addEnvironmentProblem(problems, item, body);
+    problems.push(made.problem);
+    return { ...item, ...elapsed };
+  }
+  const stamped = withZipInMarker(item, made.pkg.sha256);
+  addEnvironmentProblem(problems, stamped, bodyOf(stamped));
+  const tooLarge = checkRequestSize(bodyOf(stamped) ?? {}, made.pkg.bytes);
+  if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
+  return { ...stamped, pkg: made.pkg, ...elapsed };
+}
+function withZipInMarker(item, sha256) {
+  if (item.outcome !== "planned" || item.plan.action === "unchanged") {
+    return item;
+  }
+  const variables = item.plan.body.environmentVariables;
+  const marker = variables?.[MARKER_VARIABLE];
+  if (!variables || !marker) return item;
+  const value = withZipDigest(marker.value, sha256);
+  const environmentVariables = { ...variables, [MARKER_VARIABLE]: { value } };
+  const body = { ...item.plan.body, environmentVariables };
+  return { ...item, plan: { ...item.plan, body } };
+}
+function addEnvironmentProblem(problems, item, body) {
+  const problem = environmentProblem(item, body);
+  if (problem) problems.push(problem);
+}
+function environmentProblem(item, body) {
+  const variables = body?.environmentVariables;
+  if (!variables) return void 0;
+  const bytes = environmentBytes(
+    Object.fromEntries(
+      Object.entries(variables).map(([key, { value }]) => [key, value])
+    )
+  );
+  if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
+  return {
+    file: item.task.configFile,
+    task: item.task.name,
+    ...item.task.locations?.environment,
+    field: "environment",
+    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+  };
+}
+function bodyOf(item) {
+  return item.outcome === "planned" && item.plan.action !== "unchanged" ? item.plan.body : void 0;
 }
 
 // src/exh/functions.ts
@@ -29842,7 +30513,7 @@ async function createFunction(sdk, call, { body, code }, api2) {
     if (!exists3 || !await updateInstead()) throw error2;
   }
 }
-async function sendJson(sdk, method, path13, body, options) {
+async function sendJson(sdk, method, path14, body, options) {
   const data = body.open();
   let request;
   const transport = {
@@ -29858,7 +30529,7 @@ async function sendJson(sdk, method, path13, body, options) {
     const response = await sdk.raw.request({
       ...options,
       method,
-      url: `${TASKS_BASE}${path13}`,
+      url: `${TASKS_BASE}${path14}`,
       data,
       headers: {
         "Content-Type": "application/json",
@@ -31697,12 +32368,12 @@ function createOAuth1HttpClient(http2, options) {
   httpWithAuth.defaults.headers = http2.defaults.headers;
   const { requestLogger, responseLogger } = options;
   async function getMe() {
-    const path13 = `${USER_BASE}/me`;
-    const { data: me } = await http2.get(path13, {
+    const path14 = `${USER_BASE}/me`;
+    const { data: me } = await http2.get(path14, {
       headers: {
         "Content-Type": "application/json",
         ...getOAuth1AuthorizationHeader({
-          url: options.host + path13,
+          url: options.host + path14,
           method: "get",
           consumer,
           tokenData
@@ -33471,28 +34142,28 @@ var filesService = (httpWithAuth) => {
   };
 };
 var api = (client, httpAuth) => {
-  function normalizePath(path13) {
-    return path13.startsWith("/") ? path13 : `/${path13}`;
+  function normalizePath(path14) {
+    return path14.startsWith("/") ? path14 : `/${path14}`;
   }
   return {
-    async get(functionName, path13, options) {
-      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path13)}`, { ...options, customKeys: ["*"] });
+    async get(functionName, path14, options) {
+      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path14)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async post(functionName, path13, data, options) {
-      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async post(functionName, path14, data, options) {
+      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async put(functionName, path13, data, options) {
-      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async put(functionName, path14, data, options) {
+      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async delete(functionName, path13, options) {
-      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path13)}`, { ...options, customKeys: ["*"] });
+    async delete(functionName, path14, options) {
+      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path14)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async patch(functionName, path13, data, options) {
-      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async patch(functionName, path14, data, options) {
+      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     }
   };
@@ -35171,7 +35842,7 @@ function readExchange(raw) {
   };
 }
 function retrying(options, seen) {
-  const retry = DEFAULT_RETRY;
+  const retry = options.retry ?? DEFAULT_RETRY;
   return async (label, run2, beforeRetry, policy = {}) => {
     for (let attempt = 1; ; attempt++) {
       if (options.signal.aborted) {
@@ -35407,7 +36078,7 @@ function toUser(user) {
   };
 }
 
-// src/exh/verify.ts
+// src/exh/executions.ts
 var LAMBDA_RUNTIME = 1406;
 function verifyApi(sdk, call, requestTimeoutMs) {
   return {
@@ -35613,6 +36284,80 @@ async function checkCredentials({ sdk, call }, options) {
   }
 }
 
+// src/plan/prune.ts
+async function pruneList(client, remoteNames, run2) {
+  const { settings: settings2, configNames } = run2;
+  if (!settings2.prune) {
+    run2.debug?.("prune: off");
+    return [];
+  }
+  const unknownNames = configNames.filter((name) => name.startsWith("$"));
+  if (unknownNames.length) {
+    run2.warnings.push(
+      `prune: nothing is pruned, because the names ${unknownNames.join(", ")} are not set in the environment`
+    );
+    return [];
+  }
+  const prunable = await findPrunable(client, remoteNames, {
+    repository: repositoryOf(settings2),
+    scope: settings2.pruneScope,
+    configNames,
+    matches: createTaskFilter(settings2.tasks).matches,
+    concurrency: settings2.concurrency
+  });
+  run2.debug?.(
+    `prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(", ")}` : ""}`
+  );
+  return prunable;
+}
+function findPrunable(client, remoteNames, scope) {
+  const described = new Set(scope.configNames);
+  const candidates = remoteNames.filter(
+    (name) => !described.has(name) && scope.matches(name)
+  );
+  return keepOwned(
+    client,
+    candidates,
+    scope.concurrency,
+    (environment) => isOurs(environment, scope)
+  );
+}
+var OWN_NAME = /^[A-Za-z0-9-]+$/;
+async function keepOwned(client, candidates, concurrency, owned) {
+  const markers = await readMarkers(client, candidates, concurrency);
+  return [...markers].filter(([, marker]) => owned({ [MARKER_VARIABLE]: marker })).map(([name]) => name).sort();
+}
+async function readMarkers(client, names, concurrency) {
+  const states = await readStates(client, names, concurrency);
+  const found = /* @__PURE__ */ new Map();
+  for (const [name, { marker }] of states) {
+    if (marker !== void 0) found.set(name, marker);
+  }
+  return found;
+}
+async function readStates(client, names, concurrency) {
+  const writable = names.filter((name) => OWN_NAME.test(name));
+  const states = await mapPool(
+    writable,
+    concurrency,
+    (name) => client.stateOf(name)
+  );
+  const found = /* @__PURE__ */ new Map();
+  writable.forEach((name, i2) => {
+    const state = states[i2];
+    if (state !== void 0) found.set(name, state);
+  });
+  return found;
+}
+function isOwnFunction(environment, repository) {
+  const marker = readMarker(environment);
+  return marker !== void 0 && isOwnMarker(marker, repository);
+}
+function isOurs(environment, scope) {
+  const marker = readMarker(environment);
+  return marker !== void 0 && isOwnMarker(marker, scope.repository) && marker.scope === scope.scope;
+}
+
 // src/plan/remote.ts
 var READ_CONCURRENCY = 16;
 function readConcurrency(concurrency) {
@@ -35666,7 +36411,7 @@ function planOne({ task, folder }, remote, credentials, settings2) {
     task.substituted
   );
   const permissionsChanged = credentials && (credentials.permissionsAdded.length > 0 || credentials.permissionsRemoved.length > 0);
-  const plan = planTask({
+  const plan2 = planTask({
     config: settings2.dryRun ? followingDeployer(task.config, task.deployerKeys, remote) : task.config,
     remote,
     marker,
@@ -35674,7 +36419,7 @@ function planOne({ task, folder }, remote, credentials, settings2) {
     injected: credentials && injectedVariables(credentials, settings2.connection),
     extraChanges: permissionsChanged ? ["executionCredentials.permissions"] : []
   });
-  return { outcome: "planned", plan, marker, remote, credentials };
+  return { outcome: "planned", plan: plan2, marker, remote, credentials };
 }
 function refused(item, error2, started) {
   return {
@@ -35701,632 +36446,222 @@ function hasUnreadableMarker(remote) {
 function mayAdopt(name, adopt) {
   return adopt.length > 0 && createTaskFilter(adopt).matches(name);
 }
-function markerToWrite(fingerprint, remote, settings2, substituted = []) {
+function markerToWrite(fingerprint2, remote, settings2, substituted = []) {
   const { id, name } = settings2.repository;
   const stored = remote?.marker;
   const storedId = !id && stored?.repository === name ? stored.repositoryId : void 0;
+  const zip = stored?.fingerprint === fingerprint2 ? stored.zip : void 0;
   return markerFor(
     { id: id ?? storedId, name },
-    fingerprint,
+    fingerprint2,
     settings2.scope,
-    settings2.record,
+    { ...settings2.record, zip },
     /* @__PURE__ */ new Date(),
     substituted
   );
 }
-
-// src/package/stage.ts
-async function packageUploads(planned, options) {
-  const problems = [];
-  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-  const ready = await mapPool(
-    planned,
-    folders,
-    (item) => packageTask(item, options, problems)
-  );
-  return {
-    ready,
-    problems: inTaskOrder(
-      problems,
-      planned.map((item) => item.task)
-    )
-  };
-}
-async function packageTask(item, options, problems) {
-  const started = performance.now();
-  const body = bodyOf(item);
-  const environment = environmentProblem(item, body);
-  if (environment) problems.push(environment);
-  const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
-  if (!uploads) return { ...item, packageMs: 0 };
-  const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
-  const elapsed = { packageMs: performance.now() - started };
-  if ("problem" in made) {
-    problems.push(made.problem);
-    return { ...item, ...elapsed };
-  }
-  const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
-  if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
-  return { ...item, pkg: made.pkg, ...elapsed };
-}
-function environmentProblem(item, body) {
-  const variables = body?.environmentVariables;
-  if (!variables) return void 0;
-  const bytes = environmentBytes(
-    Object.fromEntries(
-      Object.entries(variables).map(([key, { value }]) => [key, value])
-    )
-  );
-  if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
-  return {
-    file: item.task.configFile,
-    task: item.task.name,
-    ...item.task.locations?.environment,
-    field: "environment",
-    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
-  };
-}
-function bodyOf(item) {
-  return item.outcome === "planned" && item.plan.action !== "unchanged" ? item.plan.body : void 0;
+function planText(item) {
+  if (item.outcome === "refused") return `failed: ${item.error}`;
+  const { action, changes } = item.plan;
+  return changes.length ? `${action} (${changes.join(", ")})` : action;
 }
 
-// src/verify/match.ts
-import { isDeepStrictEqual } from "node:util";
-function executionFailure(execution, expected) {
-  const { runtimeError } = execution;
-  if (runtimeError) {
-    const name = firstLine2(runtimeError.name ?? "") || "Error";
-    const message = firstLine2(runtimeError.message ?? "");
-    return `the function failed: ${name}: ${message}`.trim();
-  }
-  if (execution.status !== "complete") {
-    return `the execution ended ${JSON.stringify(firstLine2(String(execution.status ?? null)))}, not "complete"`;
-  }
-  if (nestedDeeperThan(execution.result, MAX_RESULT_DEPTH)) {
-    return `result: nested too deep (more than ${MAX_RESULT_DEPTH} levels), not compared`;
-  }
-  if (!expected) return void 0;
-  return firstDifference(expected.value, execution.result);
-}
-var MAX_RESULT_DEPTH = 64;
-function firstLine2(text2) {
-  return text2.split(/\r?\n|\r/, 1)[0] ?? "";
-}
-function nestedDeeperThan(value, limit) {
-  const stack = [{ value, depth: 1 }];
-  while (stack.length) {
-    const { value: next, depth } = stack.pop();
-    if (typeof next !== "object" || next === null) continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(next)) {
-      stack.push({ value: child, depth: depth + 1 });
-    }
-  }
-  return false;
-}
-function firstDifference(expected, actual, at = "result") {
-  if (isObject(expected)) {
-    if (!isObject(actual)) {
-      return `${at}: expected an object, got ${shown(actual)}`;
-    }
-    for (const [key, value] of Object.entries(expected)) {
-      const where = `${at}${keyPath(key)}`;
-      if (!Object.hasOwn(actual, key)) {
-        return `${where}: expected ${shown(value)}, got no such key`;
-      }
-      const difference = firstDifference(value, actual[key], where);
-      if (difference) return difference;
-    }
-    return void 0;
-  }
-  if (isDeepStrictEqual(expected, actual)) return void 0;
-  return `${at}: expected ${shown(expected)}, got ${shown(actual)}`;
-}
-function keyPath(key) {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-}
-function shown(value) {
-  return value === void 0 ? "nothing" : JSON.stringify(value);
-}
-
-// src/verify/run.ts
-var LOG_LINES = 20;
-function shouldVerify(mode, action, spec, flagged = false) {
-  if (!spec || mode === "false") return false;
-  return flagged || mode === "all" || action === "create" || action === "update";
-}
-function executionTimeLimit(configured, kept) {
-  return configured ?? kept ?? DEFAULT_TIME_LIMIT;
-}
-async function verifyTask(api2, target) {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  let execution;
-  let reason;
-  try {
-    execution = await api2.execute(
-      target.name,
-      target.spec.data,
-      target.timeLimit
-    );
-    reason = executionFailure(execution, target.spec.expectResult);
-  } catch (error2) {
-    return failed(target, executeError(error2), elapsed(), []);
-  }
-  const verifyMs = elapsed();
-  if (reason === void 0) {
-    return {
-      verified: true,
-      verifyMs,
-      log: [`verify: ${target.spec.file}: passed (${verifyMs} ms)`]
-    };
-  }
-  const log = execution.taskId ? await logLines(api2, execution.taskId) : ["(no log lines: the API named no task)"];
-  return failed(target, reason, verifyMs, log);
-}
-function failed(target, reason, verifyMs, log) {
-  const error2 = verifyError(reason, target);
-  return { verified: false, verifyMs, error: error2, log: [`error: ${error2}`, ...log] };
-}
-function verifyError(reason, context) {
-  if (!context.written) return `verify: ${reason}`;
-  const rollback = context.previousCommit ? `; to roll back, redeploy commit ${context.previousCommit.slice(0, 7)}` : "";
-  return `verify: ${reason} (the function stays deployed${rollback})`;
-}
-function executeError(error2) {
-  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
-    return "outcome unknown (cancelled)";
-  }
-  return describeError(error2);
-}
-async function logLines(api2, taskId) {
-  let messages;
-  try {
-    messages = await api2.taskLog(taskId);
-  } catch (error2) {
-    return [`(no log lines: ${logError(error2)})`];
-  }
-  const lines2 = messages.flatMap(
-    (message) => message.replace(/\n$/, "").split("\n")
-  );
-  if (!lines2.length) return [`(the function's log for task ${taskId} is empty)`];
-  const last = lines2.slice(-LOG_LINES);
-  return [
-    `function log, task ${taskId} (last ${last.length} of ${plural(lines2.length, "line")}):`,
-    ...last.map((line) => `  | ${line}`)
-  ];
-}
-function logError(error2) {
-  const failure = error2 instanceof ExhApiError ? error2.failure : void 0;
-  if (failure?.apiCode === 1408) {
-    return "the API has no log for this task (1408)";
-  }
-  if (failure?.status === 403 || failure?.apiCode === 10) {
-    return `reading the log needs the VIEW_TASK_LOGS permission (${describeError(error2)})`;
-  }
-  return `the log could not be read (${describeError(error2)})`;
-}
-
-// src/apply/verify-gate.ts
-function isFlagged(item) {
-  return item.outcome === "planned" && item.remote?.marker?.verify === "failed";
-}
-async function verifyApplied(client, item, written, options) {
-  const { result } = written;
-  const spec = item.task.verify;
-  const flagged = isFlagged(item);
-  if (result.status !== "done" || options.signal.aborted) return result;
-  if (!shouldVerify(options.verify, result.action, spec, flagged)) {
-    return result;
-  }
-  const started = performance.now();
-  const wrote = written.environment !== void 0 || flagged;
-  const outcome2 = await verifyTask(client.verify, {
-    name: item.task.name,
-    timeLimit: executionTimeLimit(
-      item.task.config.timeLimit,
-      item.outcome === "planned" ? item.remote?.timeLimit : void 0
+// src/plan/listing.ts
+function startListing(settings2, io, tasks2) {
+  return connect(settings2, io).then(
+    (client) => client.listFunctions().then(
+      (functions2) => {
+        const names = functions2.map((fn) => fn.name).sort();
+        const reads = readRemoteFunctions(
+          client,
+          tasks2,
+          names,
+          settings2.concurrency
+        );
+        return { client, names, reads };
+      },
+      (error2) => ({
+        error: error2,
+        failed: "listing failed"
+      })
     ),
-    spec,
-    written: wrote,
-    // The deploy this write replaced: what to redeploy to roll back.
-    previousCommit: wrote ? previousCommit(item) : void 0
-  });
-  const verified = {
-    ...result,
-    status: outcome2.verified ? "done" : "failed",
-    verified: outcome2.verified,
-    verifyMs: outcome2.verifyMs,
-    error: outcome2.error,
-    verifyLog: outcome2.log
-  };
-  const recorded = await recordOutcome(
-    client,
-    item,
-    written,
-    verified,
-    options.signal
+    (error2) => ({ error: error2, failed: connectFailure(settings2, error2) })
   );
-  return {
-    ...recorded,
-    durationMs: (result.durationMs ?? 0) + Math.round(performance.now() - started)
+}
+function connectFailure(settings2, error2) {
+  if (settings2.credentials?.kind === "password") return "login failed";
+  return isRefusal(error2) ? "credentials rejected" : "the token could not be checked";
+}
+function certainUpload(settings2, listing) {
+  return async (task) => {
+    if (!listing || !settings2.skipUnchanged) return true;
+    const listed = await listing;
+    return "names" in listed && !listed.names.includes(task.name);
   };
 }
-function previousCommit(item) {
-  if (item.outcome !== "planned") return void 0;
-  return rollbackCommit(item.remote?.marker);
-}
-async function recordOutcome(client, item, written, result, signal) {
-  if (item.outcome !== "planned" || signal.aborted) return result;
-  const flagged = isFlagged(item);
-  const wrote = written.environment !== void 0;
-  if (result.verified === true) {
-    if (!flagged) return result;
-    if (wrote) return { ...result, verifiedAgain: true };
-    const again = await writeMarker(client, item, item.remote?.environment, {
-      ...item.marker,
-      at: markerTime(/* @__PURE__ */ new Date())
-    });
-    return again ? {
-      ...result,
-      status: "failed",
-      error: `verified again, but the record could not be written: ${again}`
-    } : { ...result, action: "update", changes: [], verifiedAgain: true };
-  }
-  if (flagged && !wrote) return result;
-  const stored = wrote ? written.environment : item.remote?.environment;
-  const current = wrote ? item.marker : item.remote?.marker;
-  if (!current) return result;
-  const rollback = wrote ? previousCommit(item) : current.rollback;
-  const failure = await writeMarker(
-    client,
-    item,
-    stored,
-    flaggedMarker(current, rollback, /* @__PURE__ */ new Date())
-  );
-  return failure ? {
-    ...result,
-    error: `${result.error ?? "verify failed"}; the failed verify could not be recorded on the function (${failure}), so a re-run may not execute it again`
-  } : result;
-}
-async function writeMarker(client, item, environment, marker) {
-  if (!environment) return "the function was not read";
-  const variables = { ...environment, [MARKER_VARIABLE]: encodeMarker(marker) };
-  try {
-    await client.updateFunction(item.task.name, {
-      environmentVariables: Object.fromEntries(
-        Object.entries(variables).map(([key, value]) => [key, { value }])
-      )
-    });
-    return void 0;
-  } catch (error2) {
-    return describeError(error2);
-  }
-}
-
-// src/apply/apply.ts
-async function applyPlans(client, ready, options) {
-  let firstFailed;
-  return mapPool(
-    ready,
-    options.concurrency,
-    async (item) => {
-      const written = await applyTask(client, item, options.mask);
-      const result = await verifyApplied(client, item, written, options).catch(
-        (error2) => ({
-          // Nothing one task's verify does may take the report with it.
-          ...written.result,
-          status: "failed",
-          verified: false,
-          error: `verify: ${describeError(error2)}`
-        })
-      );
-      if (result.status === "failed") firstFailed ??= item.task.name;
-      printResult(options.printTaskLog, item, result);
-      return result;
-    },
-    {
-      canStart: () => !options.signal.aborted && !(options.failFast && firstFailed !== void 0),
-      skip: (item) => {
-        const result = {
-          ...taskResult(item),
-          status: "skipped",
-          error: options.signal.aborted ? "not started: cancelled" : `not started: fail-fast after ${firstFailed ?? "?"} failed`
-        };
-        printResult(options.printTaskLog, item, result);
-        return result;
-      }
-    }
-  );
-}
-function printResult(print, item, result) {
-  const action = result.action === void 0 ? "" : ` ${result.action}`;
-  print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
-}
-async function applyTask(client, item, mask) {
-  const started = performance.now();
-  const base = taskResult(item);
-  const finish = (result) => ({
-    ...base,
-    ...result,
-    durationMs: Math.round(
-      item.planMs + item.packageMs + performance.now() - started
-    )
-  });
-  if (item.outcome === "refused") {
-    return { result: finish({ status: "failed", error: item.error }) };
-  }
-  const { plan } = item;
-  let prepared;
-  let environment;
-  try {
-    if (item.credentials) {
-      prepared = await prepareCredentials(
-        client.users,
-        item.credentials,
-        item.task.name,
-        mask
-      );
-    }
-    environment = await writeFunction(client, item, plan, prepared?.tokens);
-  } catch (error2) {
-    const failed2 = { status: "failed" };
-    return {
-      result: finish({ ...failed2, error: writeFailure(error2, prepared) })
-    };
-  }
-  const wrote = environment ? { written: true } : {};
-  try {
-    if (item.credentials && prepared) {
-      await grantRole(client.users, item.credentials, prepared);
-    }
-    return { result: finish({ status: "done", ...wrote }), environment };
-  } catch (error2) {
-    const result = finish({
-      status: "failed",
-      ...wrote,
-      error: `${failureMessage(error2)} (the function was written; the next run adds the role)`
-    });
-    return { result, environment };
-  }
-}
-async function writeFunction(client, item, plan, tokens2) {
-  if (plan.action === "unchanged" || !writesFunction(plan)) return void 0;
-  const body = withWriteTime(
-    tokens2 ? withTokens(plan.body, tokens2) : plan.body,
-    /* @__PURE__ */ new Date()
-  );
-  if (plan.action === "create") {
-    if (!item.pkg) throw new Error("internal: create without code");
-    await client.createFunction(body, item.pkg);
-  } else {
-    const code = plan.uploadCode ? item.pkg : void 0;
-    await client.updateFunction(item.task.name, body, code);
-  }
-  return Object.fromEntries(
-    Object.entries(body.environmentVariables ?? {}).map(([key, v]) => [
-      key,
-      v.value
-    ])
-  );
-}
-function writeFailure(error2, prepared) {
-  if (error2 instanceof StrandedUserError) {
-    return `${failureMessage(error2.reason)}; ${unloggedUserAdvice(error2.email)}`;
-  }
-  const stranded = prepared?.registered ? `; ${strandedUserAdvice(prepared.registered.email)}` : "";
-  return failureMessage(error2) + stranded;
-}
-function failureMessage(error2) {
-  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
-    return "outcome unknown (cancelled)";
-  }
-  return describeError(error2);
-}
-function withTokens(body, tokens2) {
-  const variables = body.environmentVariables;
-  if (!variables) return body;
-  return {
-    ...body,
-    environmentVariables: {
-      ...variables,
-      API_OAUTH_TOKEN: { value: tokens2.token },
-      API_OAUTH_TOKEN_SECRET: { value: tokens2.tokenSecret }
-    }
-  };
-}
-function withWriteTime(body, now) {
-  const marker = body.environmentVariables?.[MARKER_VARIABLE];
-  if (!body.environmentVariables || !marker) return body;
-  return {
-    ...body,
-    environmentVariables: {
-      ...body.environmentVariables,
-      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
-    }
-  };
-}
-function taskLog(item, result) {
-  const lines2 = [`config: ${item.task.configFile ?? "(inputs)"}`];
-  if (result.details?.length) {
-    lines2.push("changes:");
-    lines2.push(...result.details.map((detail) => `  ${changeText(detail)}`));
-  } else if (result.changes?.length) {
-    lines2.push(`changes: ${result.changes.join(", ")}`);
-  } else if (result.sets?.length) {
-    lines2.push(`sets: ${result.sets.join(", ")}`);
-  }
-  const credentials = result.credentials;
-  if (credentials) {
-    lines2.push(`executionCredentials: ${credentials.user} user`);
-  }
-  if (item.pkg) {
-    lines2.push(
-      `package: ${plural(item.pkg.files, "file")}, ${plural(item.pkg.bytes, "byte")}`
+function connect(settings2, io) {
+  const { credentials, host } = settings2;
+  if (!credentials || !host) {
+    return Promise.reject(
+      new Error(`missing ${settings2.missingCredentials.join(", ")}`)
     );
   }
-  if (result.disabled) {
-    lines2.push("note: the function is disabled (the action never enables it)");
-  }
-  if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
-  if (result.verifiedAgain) {
-    lines2.push("verify: verified again (the last verify had failed)");
-  }
-  for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
-  if (result.verifyLog) lines2.push(...result.verifyLog);
-  else if (result.error) lines2.push(`error: ${result.error}`);
-  return lines2;
-}
-
-// src/plan/prune.ts
-function findPrunable(client, remoteNames, scope) {
-  const described = new Set(scope.configNames);
-  const candidates = remoteNames.filter(
-    (name) => !described.has(name) && scope.matches(name)
-  );
-  return keepOwned(
-    client,
-    candidates,
-    scope.concurrency,
-    (environment) => isOurs(environment, scope)
-  );
-}
-var OWN_NAME = /^[A-Za-z0-9-]+$/;
-async function keepOwned(client, candidates, concurrency, owned) {
-  const markers = await readMarkers(client, candidates, concurrency);
-  return [...markers].filter(([, marker]) => owned({ [MARKER_VARIABLE]: marker })).map(([name]) => name).sort();
-}
-async function readMarkers(client, names, concurrency) {
-  const states = await readStates(client, names, concurrency);
-  const found = /* @__PURE__ */ new Map();
-  for (const [name, { marker }] of states) {
-    if (marker !== void 0) found.set(name, marker);
-  }
-  return found;
-}
-async function readStates(client, names, concurrency) {
-  const writable = names.filter((name) => OWN_NAME.test(name));
-  const states = await mapPool(
-    writable,
-    concurrency,
-    (name) => client.stateOf(name)
-  );
-  const found = /* @__PURE__ */ new Map();
-  writable.forEach((name, i2) => {
-    const state = states[i2];
-    if (state !== void 0) found.set(name, state);
+  return connectExh({
+    host,
+    credentials,
+    requestTimeoutMs: settings2.requestTimeoutMs,
+    signal: io.signal,
+    mask: io.mask,
+    log: io.info,
+    debug: io.debug,
+    retry: io.retry
   });
-  return found;
 }
-function isOwnFunction(environment, repository) {
-  const marker = readMarker(environment);
-  return marker !== void 0 && isOwnMarker(marker, repository);
-}
-function isOurs(environment, scope) {
-  const marker = readMarker(environment);
-  return marker !== void 0 && isOwnMarker(marker, scope.repository) && marker.scope === scope.scope;
+async function planListed(settings2, scanned, listed, run2) {
+  const { client } = listed;
+  const { tasks: tasks2, remoteNames } = await planAgainstRemote(
+    client,
+    scanned,
+    listed.names,
+    {
+      concurrency: settings2.concurrency,
+      skipUnchanged: settings2.skipUnchanged,
+      repository: repositoryOf(settings2),
+      record: settings2.record,
+      adopt: settings2.adopt,
+      scope: settings2.pruneScope,
+      dryRun: settings2.dryRun,
+      connection: {
+        host: settings2.host ?? "",
+        consumerKey: settings2.credentials?.consumerKey ?? "",
+        consumerSecret: settings2.credentials?.consumerSecret ?? ""
+      }
+    },
+    listed.reads
+  );
+  const prune = await pruneList(client, remoteNames, { settings: settings2, ...run2 });
+  return { client, tasks: tasks2, prune };
 }
 
-// src/plan/still-used.ts
-var MAX_NAMED_USERS = 5;
-function judgeDelete(name, found, forceDelete) {
-  const users2 = found.uses.filter((use) => use.functionName === name).map((use) => userText(use.by));
-  const reasons = [
-    ...users2.length ? [stillUsedText(users2)] : [],
-    ...found.unreadable.length ? [uncheckedText(found.unreadable)] : []
-  ];
-  if (!reasons.length) return { verdict: "free" };
-  const why = reasons.join("; ");
-  return forceDelete ? { verdict: "forced", why } : { verdict: "blocked", why };
+// src/plan/offline.ts
+function planOffline(scanned, settings2) {
+  return scanned.map((item) => {
+    const marker = markerFor(
+      repositoryOf(settings2),
+      item.folder.fingerprint,
+      settings2.pruneScope,
+      settings2.record,
+      /* @__PURE__ */ new Date(),
+      item.task.substituted
+    );
+    return planOfflineTask(item, marker, settings2);
+  });
 }
-function userText(user) {
-  switch (user.kind) {
-    case "schedule":
-      return `schedule ${user.id}`;
-    case "dispatcher":
-      return `dispatcher ${user.name}`;
-    case "schema":
-      return user.transition === void 0 ? `schema ${user.schema} creation transition` : `schema ${user.schema} transition ${user.transition}`;
-  }
-}
-function stillUsedText(users2) {
-  const distinct = [...new Set(users2)];
-  const named = distinct.slice(0, MAX_NAMED_USERS).join(", ");
-  const more = distinct.length - MAX_NAMED_USERS;
-  return `still used by ${named}${more > 0 ? ` and ${more} more` : ""}`;
-}
-function uncheckedText(unreadable2) {
-  const parts = unreadable2.map(
-    (list3) => list3.permission ? `the token lacks ${list3.permission} to list ${list3.list} (NO_PERMISSION_EXCEPTION)` : list3.error
-  );
-  return `could not check what still uses it: ${parts.join("; ")}`;
-}
-function deleteDetail(verdict) {
-  if (verdict.verdict === "free") return void 0;
+function planOfflineTask(item, marker, settings2) {
   return {
-    field: verdict.verdict === "blocked" ? "blocked" : "force-delete",
-    note: verdict.why
+    ...item,
+    outcome: "planned",
+    marker,
+    plan: planTask({
+      config: item.task.config,
+      marker,
+      skipUnchanged: settings2.skipUnchanged,
+      // Offline the tokens are unknown: stand-ins of the same size keep the
+      // environment size check honest.
+      injected: item.task.config.executionCredentials ? credentialVariables({
+        host: settings2.host ?? "",
+        consumerKey: PENDING_TOKEN,
+        consumerSecret: PENDING_TOKEN
+      }) : void 0
+    }),
+    planMs: 0
   };
 }
-function deleteWarning(name, verdict, dryRun) {
-  if (verdict.verdict === "free") return void 0;
-  if (verdict.verdict === "blocked") {
-    return dryRun ? `${name}: the delete is blocked: ${verdict.why} (force-delete: true deletes it anyway)` : void 0;
-  }
-  return `${name}: ${dryRun ? "would be deleted" : "deleted"} with force-delete (${verdict.why})`;
-}
 
-// src/apply/delete.ts
-async function deleteFunctions(client, names, options) {
-  const found = names.length && !options.signal.aborted ? await client.references.readUses() : { uses: [], unreadable: [] };
-  const verdicts = names.map(
-    (name) => judgeDelete(name, found, options.forceDelete)
-  );
-  const results = await mapPool(
-    names.map((name, i2) => ({ name, verdict: verdicts[i2] })),
-    options.concurrency,
-    async ({ name, verdict }) => {
-      const started = performance.now();
-      const result = await deleteChecked(client, name, verdict, options.dryRun);
-      return {
-        ...result,
-        durationMs: Math.round(performance.now() - started)
-      };
-    },
-    {
-      canStart: () => !options.signal.aborted,
-      skip: ({ name }) => deleteResult(name, "skipped", "not started: cancelled")
+// src/run-io.ts
+var StageClock = class {
+  stages = {};
+  async time(stage, work) {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      this.stages[stage] = Math.round(performance.now() - started);
     }
+  }
+};
+
+// src/sync-stops.ts
+function invalidRun(run2, problems) {
+  const { settings: settings2, loaded } = run2;
+  const names = new Map(
+    loaded.tasks.map((task) => [task.configFile ?? "", task.name])
   );
-  const warnings = names.flatMap((name, i2) => {
-    const went = ["done", "planned"].includes(results[i2]?.status ?? "");
-    const warning2 = went && deleteWarning(name, verdicts[i2], options.dryRun);
-    return warning2 ? [warning2] : [];
+  const buildFailed = problems.some((p) => p.field === "build-command");
+  const results = loaded.found.map((found) => {
+    const config = relative4(settings2.workspace, found.file);
+    const own = problems.filter(
+      (problem) => (problem.file ?? problem.config) === config || problem.config === config
+    );
+    const name = names.get(config) ?? own.find((p) => p.task)?.task;
+    return own.length ? invalidConfigResult({ name, config }, own) : notStartedResult(
+      { name, configFile: config },
+      buildFailed ? "another task's build failed" : "another config is invalid"
+    );
   });
-  return { results, warnings };
-}
-async function deleteChecked(client, name, verdict, dryRun) {
-  if (dryRun) {
-    const detail2 = deleteDetail(verdict);
-    const planned = deleteResult(name, "planned");
-    return detail2 ? { ...planned, details: [detail2] } : planned;
+  if (!loaded.found.length && settings2.overrides?.name) {
+    results.push({
+      name: settings2.overrides.name,
+      status: "failed",
+      error: problems.map((p) => `${p.field ?? ""}: ${p.rule}`).join("; ")
+    });
   }
-  if (verdict.verdict === "blocked") {
-    return deleteResult(name, "failed", verdict.why);
-  }
-  const result = await deleteOne(client, name);
-  const detail = deleteDetail(verdict);
-  return detail && result.status === "done" ? { ...result, details: [detail] } : result;
+  printUnplanned(run2.io, results);
+  return {
+    results,
+    problems,
+    warnings: loaded.warnings,
+    offline: false,
+    stages: run2.clock.stages,
+    nameRefs: loaded.nameRefs
+  };
 }
-function isGone(error2) {
-  return error2 instanceof ExhApiError && error2.failure.status === 404;
+function cancelledBeforeSync(run2) {
+  return {
+    results: run2.loaded.tasks.map((task) => notStartedResult(task, "cancelled")),
+    problems: [],
+    warnings: run2.loaded.warnings,
+    offline: false,
+    stages: run2.clock.stages,
+    nameRefs: run2.loaded.nameRefs
+  };
 }
-async function deleteOne(client, name) {
-  try {
-    await client.deleteFunction(name);
-    return deleteResult(name, "done");
-  } catch (error2) {
-    return isGone(error2) ? deleteResult(name, "done") : deleteResult(name, "failed", describeError(error2));
+function notStarted(run2, tasks2, why, error2) {
+  const cancelled = run2.io.signal.aborted;
+  const reason = cancelled ? "cancelled" : why;
+  const results = tasks2.map((task) => notStartedResult(task, reason));
+  printUnplanned(run2.io, results);
+  return {
+    results,
+    problems: [],
+    warnings: run2.warnings,
+    offline: false,
+    stages: run2.clock.stages,
+    nameRefs: run2.loaded.nameRefs,
+    // A cancel is reported once, by main.
+    error: cancelled || error2 === void 0 ? void 0 : describeError(error2)
+  };
+}
+function printUnplanned(io, results) {
+  for (const result of results) {
+    io.printTaskLog(
+      `${result.name ?? result.config ?? "?"}: ${result.status}`,
+      [
+        ...result.config ? [`config: ${result.config}`] : [],
+        // Each problem is printed once, in the run's closing error list.
+        result.problems ? `error: ${plural(result.problems, "problem")}, listed under Errors below` : `error: ${result.error ?? ""}`
+      ]
+    );
   }
 }
 
@@ -36392,247 +36727,6 @@ function lastFailedWarnings(tasks2, mode) {
   }
   return warnings;
 }
-
-// src/sync.ts
-var StageClock = class {
-  stages = {};
-  async time(stage, work) {
-    const started = performance.now();
-    try {
-      return await work;
-    } finally {
-      this.stages[stage] = Math.round(performance.now() - started);
-    }
-  }
-};
-async function sync(settings2, io) {
-  const clock = new StageClock();
-  let loaded;
-  try {
-    loaded = await clock.time(
-      "load",
-      loadTasks(settings2, io.env, io.mask, io.signal)
-    );
-  } catch (error2) {
-    if (!io.signal.aborted) throw error2;
-    const none = { results: [], problems: [], warnings: [] };
-    return { ...none, offline: false, stages: clock.stages };
-  }
-  io.referNames?.(loaded.nameRefs);
-  const outcome2 = await syncLoaded(settings2, io, loaded, clock);
-  return { ...outcome2, nameRefs: loaded.nameRefs };
-}
-async function syncLoaded(settings2, io, loaded, clock) {
-  const invalid = (problems) => {
-    const outcome2 = invalidRun(settings2, loaded, problems);
-    printUnplanned(io, outcome2.results);
-    return { ...outcome2, warnings: loaded.warnings, stages: clock.stages };
-  };
-  io.debug?.(
-    `load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`
-  );
-  if (loaded.problems.length) return invalid(loaded.problems);
-  if (settings2.buildCommand) {
-    const failed2 = await clock.time(
-      "build",
-      buildTasks(
-        loaded.tasks,
-        settings2.buildCommand,
-        settings2.workspace,
-        io.runCommand,
-        io.signal
-      )
-    );
-    if (io.signal.aborted) return cancelledBeforeSync(loaded, clock);
-    if (failed2.length) return invalid(failed2);
-  }
-  loaded.warnings.push(
-    ...await entryPointWarnings(loaded.tasks, settings2.workspace)
-  );
-  const spoolDir = await mkdtemp(
-    path12.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
-  );
-  try {
-    return await syncFromScan({
-      settings: settings2,
-      io,
-      loaded,
-      clock,
-      invalid,
-      spoolDir
-    });
-  } finally {
-    await rm3(spoolDir, { recursive: true, force: true });
-    await closeFileWorkers();
-  }
-}
-async function syncFromScan(start) {
-  const { settings: settings2, io, loaded } = start;
-  const stopReads = new AbortController();
-  const signal = AbortSignal.any([io.signal, stopReads.signal]);
-  setMaxListeners(0, signal);
-  const listing = settings2.host && settings2.credentials ? startListing(settings2, { ...io, signal }, loaded.tasks) : void 0;
-  try {
-    return await scanThenSync({ ...start, listing });
-  } finally {
-    stopReads.abort();
-  }
-}
-async function scanThenSync(start) {
-  const { settings: settings2, io, loaded, clock, listing } = start;
-  io.debug?.(
-    listing ? "plan: comparing with the remote functions" : "plan: offline (no credentials), nothing is read"
-  );
-  let scan;
-  try {
-    scan = await clock.time(
-      "fingerprint",
-      scanTasks(loaded.tasks, {
-        concurrency: settings2.concurrency,
-        signal: io.signal,
-        spoolDir: start.spoolDir,
-        certainUpload: certainUpload(settings2, listing)
-      })
-    );
-  } catch (error2) {
-    if (!io.signal.aborted) throw error2;
-    const context2 = { ...start, scanned: [], warnings: [] };
-    return notStarted(context2, "cancelled", void 0, loaded.tasks);
-  }
-  if (scan.problems.length) return start.invalid(scan.problems);
-  for (const { task, folder } of scan.scanned) {
-    io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
-  }
-  const context = {
-    ...start,
-    scanned: scan.scanned,
-    warnings: [
-      ...loaded.warnings,
-      ...scan.scanned.flatMap(
-        ({ task, folder }) => folder.warnings.map((warning2) => `${task.name}: ${warning2}`)
-      )
-    ]
-  };
-  return listing ? await syncWithRemote(context) : await syncOffline(context);
-}
-function startListing(settings2, io, tasks2) {
-  return connect(settings2, io).then(
-    (client) => client.listFunctions().then(
-      (functions2) => {
-        const names = functions2.map((fn) => fn.name).sort();
-        const reads = readRemoteFunctions(
-          client,
-          tasks2,
-          names,
-          settings2.concurrency
-        );
-        return { client, names, reads };
-      },
-      (error2) => ({
-        error: error2,
-        failed: "listing failed"
-      })
-    ),
-    (error2) => ({ error: error2, failed: connectFailure(settings2, error2) })
-  );
-}
-function connectFailure(settings2, error2) {
-  if (settings2.credentials?.kind === "password") return "login failed";
-  return isRefusal(error2) ? "credentials rejected" : "the token could not be checked";
-}
-function certainUpload(settings2, listing) {
-  return async (task) => {
-    if (!listing || !settings2.skipUnchanged) return true;
-    const listed = await listing;
-    return "names" in listed && !listed.names.includes(task.name);
-  };
-}
-async function syncOffline(context) {
-  const { settings: settings2, warnings, clock } = context;
-  if (settings2.prune) {
-    warnings.push(
-      "prune: the remote functions were not read, so nothing is pruned offline"
-    );
-  }
-  const offline = await packageStage(
-    context,
-    planOffline(context.scanned, settings2)
-  );
-  if (!offline) return notStarted(context, "cancelled");
-  if (offline.problems.length) return context.invalid(offline.problems);
-  const results = offline.ready.map((item) => ({
-    ...taskResult(item),
-    action: "validate",
-    status: "planned"
-  }));
-  offline.ready.forEach((item, i2) => {
-    printResult(context.io.printTaskLog, item, results[i2]);
-  });
-  return {
-    results,
-    problems: [],
-    warnings,
-    offline: true,
-    stages: clock.stages
-  };
-}
-async function syncWithRemote(context) {
-  const { settings: settings2, io, warnings, clock } = context;
-  const listed = await context.listing;
-  if ("error" in listed) return notStarted(context, listed.failed, listed.error);
-  let planned;
-  try {
-    planned = await clock.time("plan", planRemote(context, listed));
-  } catch (error2) {
-    return notStarted(context, "listing failed", error2);
-  }
-  if (io.signal.aborted) return notStarted(context, "cancelled");
-  warnings.push(...planWarnings(planned.tasks, settings2, io));
-  const packaged = await packageStage(context, planned.tasks);
-  await closeFileWorkers();
-  if (!packaged) return notStarted(context, "cancelled");
-  if (packaged.problems.length) return context.invalid(packaged.problems);
-  if (settings2.dryRun && planned.tasks.some((item) => item.task.deployerKeys)) {
-    io.info(
-      "Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)"
-    );
-  }
-  const results = settings2.dryRun ? packaged.ready.map((item) => {
-    const result = plannedResult(item);
-    printResult(io.printTaskLog, item, result);
-    return result;
-  }) : await clock.time(
-    "apply",
-    applyPlans(planned.client, packaged.ready, {
-      concurrency: settings2.concurrency,
-      failFast: settings2.failFast,
-      signal: io.signal,
-      mask: io.mask,
-      printTaskLog: io.printTaskLog,
-      verify: settings2.verify
-    })
-  );
-  const deletions = await prune(context, planned, results);
-  return {
-    results: [...results, ...deletions],
-    problems: [],
-    warnings,
-    offline: false,
-    stages: clock.stages
-  };
-}
-function planWarnings(tasks2, settings2, io) {
-  const warnings = [];
-  for (const item of tasks2) {
-    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
-    if (item.outcome === "refused") continue;
-    warnings.push(
-      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
-    );
-  }
-  warnings.push(...lastFailedWarnings(flaggedTasks(tasks2), settings2.verify));
-  return warnings;
-}
 function flaggedTasks(tasks2) {
   return tasks2.flatMap(
     (item) => item.outcome === "planned" ? [
@@ -36644,235 +36738,235 @@ function flaggedTasks(tasks2) {
     ] : []
   );
 }
-async function packageStage(context, planned) {
+
+// src/sync.ts
+async function sync(settings2, io) {
+  const clock = new StageClock();
+  const loaded = await load(settings2, io, clock);
+  if ("stop" in loaded) return loaded.stop;
+  const built = await build({ settings: settings2, io, clock, loaded: loaded.next });
+  if ("stop" in built) return built.stop;
+  const run2 = await openRun(built.next);
   try {
-    return await context.clock.time(
-      "package",
-      packageUploads(planned, {
-        concurrency: context.settings.concurrency,
-        spoolDir: context.spoolDir,
-        signal: context.io.signal
+    const scanned = await fingerprint(run2);
+    if ("stop" in scanned) return scanned.stop;
+    if (!run2.listing) return await syncOffline(run2, scanned.next);
+    const planned = await plan(run2, run2.listing, scanned.next);
+    if ("stop" in planned) return planned.stop;
+    const packaged = await packageStage(run2, planned.next.tasks);
+    if ("stop" in packaged) return packaged.stop;
+    const results = await apply(run2, planned.next, packaged.next);
+    const { dryRun, concurrency } = settings2;
+    const deletions = await pruneFunctions(planned.next, results, {
+      dryRun,
+      concurrency,
+      signal: io.signal,
+      forceDelete: settings2.forceDelete
+    });
+    run2.warnings.push(...deletions.warnings);
+    return finished(run2, [...results, ...deletions.results], false);
+  } finally {
+    await closeRun(run2);
+  }
+}
+async function load(settings2, io, clock) {
+  try {
+    const loaded = await clock.time(
+      "load",
+      loadTasks(settings2, io.env, io.mask, io.signal)
+    );
+    io.referNames?.(loaded.nameRefs);
+    io.debug?.(
+      `load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`
+    );
+    return { next: loaded };
+  } catch (error2) {
+    if (!io.signal.aborted) throw error2;
+    const none = { results: [], problems: [], warnings: [] };
+    return { stop: { ...none, offline: false, stages: clock.stages } };
+  }
+}
+async function build(run2) {
+  const { settings: settings2, io, loaded } = run2;
+  if (loaded.problems.length) return { stop: invalidRun(run2, loaded.problems) };
+  if (settings2.buildCommand) {
+    const failed2 = await run2.clock.time(
+      "build",
+      buildTasks(
+        loaded.tasks,
+        settings2.buildCommand,
+        settings2.workspace,
+        io.runCommand,
+        io.signal
+      )
+    );
+    if (io.signal.aborted) return { stop: cancelledBeforeSync(run2) };
+    if (failed2.length) return { stop: invalidRun(run2, failed2) };
+  }
+  loaded.warnings.push(
+    ...await entryPointWarnings(loaded.tasks, settings2.workspace)
+  );
+  return { next: run2 };
+}
+async function openRun(run2) {
+  const { settings: settings2, io, loaded } = run2;
+  const spoolDir = await mkdtemp(
+    path12.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
+  );
+  const stopReads = new AbortController();
+  const signal = AbortSignal.any([io.signal, stopReads.signal]);
+  setMaxListeners(0, signal);
+  const listing = settings2.host && settings2.credentials ? startListing(settings2, { ...io, signal }, loaded.tasks) : void 0;
+  return {
+    ...run2,
+    spoolDir,
+    stopReads,
+    listing,
+    warnings: loaded.warnings,
+    scanned: []
+  };
+}
+async function closeRun(run2) {
+  run2.stopReads.abort();
+  await rm3(run2.spoolDir, { recursive: true, force: true });
+  await closeFileWorkers();
+}
+async function fingerprint(run2) {
+  const { settings: settings2, io, loaded } = run2;
+  io.debug?.(
+    run2.listing ? "plan: comparing with the remote functions" : "plan: offline (no credentials), nothing is read"
+  );
+  let scan;
+  try {
+    scan = await run2.clock.time(
+      "fingerprint",
+      scanTasks(loaded.tasks, {
+        concurrency: settings2.concurrency,
+        signal: io.signal,
+        spoolDir: run2.spoolDir,
+        certainUpload: certainUpload(settings2, run2.listing)
       })
     );
   } catch (error2) {
-    if (!context.io.signal.aborted) throw error2;
-    return void 0;
+    if (!io.signal.aborted) throw error2;
+    const stop = notStarted({ ...run2, warnings: [] }, loaded.tasks, "cancelled");
+    return { stop };
   }
+  if (scan.problems.length) return { stop: invalidRun(run2, scan.problems) };
+  for (const { task, folder } of scan.scanned) {
+    io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
+  }
+  run2.scanned = scan.scanned.map(({ task }) => task);
+  run2.warnings = [
+    ...loaded.warnings,
+    ...scan.scanned.flatMap(
+      ({ task, folder }) => folder.warnings.map((warning2) => `${task.name}: ${warning2}`)
+    )
+  ];
+  return { next: scan.scanned };
 }
-async function planRemote(context, listed) {
-  const { settings: settings2, io, loaded } = context;
-  const { client } = listed;
-  const { tasks: tasks2, remoteNames } = await planAgainstRemote(
-    client,
-    context.scanned,
-    listed.names,
-    {
+async function syncOffline(run2, scanned) {
+  if (run2.settings.prune) {
+    run2.warnings.push(
+      "prune: the remote functions were not read, so nothing is pruned offline"
+    );
+  }
+  const packaged = await packageStage(run2, planOffline(scanned, run2.settings));
+  if ("stop" in packaged) return packaged.stop;
+  const results = packaged.next.map((item) => ({
+    ...taskResult(item),
+    action: "validate",
+    status: "planned"
+  }));
+  packaged.next.forEach((item, i2) => {
+    printResult(run2.io.printTaskLog, item, results[i2]);
+  });
+  return finished(run2, results, true);
+}
+async function plan(run2, listing, scanned) {
+  const { settings: settings2, io } = run2;
+  const tasks2 = run2.scanned;
+  const listed = await listing;
+  if ("error" in listed) {
+    return { stop: notStarted(run2, tasks2, listed.failed, listed.error) };
+  }
+  let planned;
+  try {
+    planned = await run2.clock.time(
+      "plan",
+      planListed(settings2, scanned, listed, {
+        configNames: run2.loaded.names,
+        warnings: run2.warnings,
+        debug: io.debug
+      })
+    );
+  } catch (error2) {
+    return { stop: notStarted(run2, tasks2, "listing failed", error2) };
+  }
+  if (io.signal.aborted) return { stop: notStarted(run2, tasks2, "cancelled") };
+  for (const item of planned.tasks) {
+    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
+    if (item.outcome === "refused") continue;
+    run2.warnings.push(
+      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
+    );
+  }
+  run2.warnings.push(
+    ...lastFailedWarnings(flaggedTasks(planned.tasks), settings2.verify)
+  );
+  return { next: planned };
+}
+async function packageStage(run2, planned) {
+  const { settings: settings2, io } = run2;
+  let packaged;
+  try {
+    packaged = await run2.clock.time(
+      "package",
+      packageUploads(planned, {
+        concurrency: settings2.concurrency,
+        spoolDir: run2.spoolDir,
+        signal: io.signal
+      })
+    );
+  } catch (error2) {
+    if (!io.signal.aborted) throw error2;
+  }
+  if (run2.listing) await closeFileWorkers();
+  if (!packaged) return { stop: notStarted(run2, run2.scanned, "cancelled") };
+  if (packaged.problems.length) {
+    return { stop: invalidRun(run2, packaged.problems) };
+  }
+  return { next: packaged.ready };
+}
+async function apply(run2, planned, ready) {
+  const { settings: settings2, io } = run2;
+  if (settings2.dryRun && planned.tasks.some((item) => item.task.deployerKeys)) {
+    io.info(
+      "Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)"
+    );
+  }
+  if (settings2.dryRun) return planOnly(ready, io.printTaskLog);
+  return await run2.clock.time(
+    "apply",
+    applyPlans(planned.client, ready, {
       concurrency: settings2.concurrency,
-      skipUnchanged: settings2.skipUnchanged,
-      repository: repositoryOf(settings2),
-      record: settings2.record,
-      adopt: settings2.adopt,
-      scope: settings2.pruneScope,
-      dryRun: settings2.dryRun,
-      connection: {
-        host: settings2.host ?? "",
-        consumerKey: settings2.credentials?.consumerKey ?? "",
-        consumerSecret: settings2.credentials?.consumerSecret ?? ""
-      }
-    },
-    listed.reads
+      failFast: settings2.failFast,
+      signal: io.signal,
+      mask: io.mask,
+      printTaskLog: io.printTaskLog,
+      verify: settings2.verify
+    })
   );
-  if (!settings2.prune) {
-    io.debug?.("prune: off");
-    return { client, tasks: tasks2, prune: [] };
-  }
-  const unknownNames = loaded.names.filter((name) => name.startsWith("$"));
-  if (unknownNames.length) {
-    context.warnings.push(
-      `prune: nothing is pruned, because the names ${unknownNames.join(", ")} are not set in the environment`
-    );
-    return { client, tasks: tasks2, prune: [] };
-  }
-  const prunable = await findPrunable(client, remoteNames, {
-    repository: repositoryOf(settings2),
-    scope: settings2.pruneScope,
-    configNames: loaded.names,
-    matches: createTaskFilter(settings2.tasks).matches,
-    concurrency: settings2.concurrency
-  });
-  io.debug?.(
-    `prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(", ")}` : ""}`
-  );
-  return { client, tasks: tasks2, prune: prunable };
 }
-async function prune(context, planned, results) {
-  if (results.some((result) => result.status === "failed")) {
-    return planned.prune.map(
-      (name) => deleteResult(name, "skipped", "not pruned: a task failed")
-    );
-  }
-  const deleted = await deleteFunctions(planned.client, planned.prune, {
-    dryRun: context.settings.dryRun,
-    concurrency: context.settings.concurrency,
-    signal: context.io.signal,
-    forceDelete: context.settings.forceDelete
-  });
-  context.warnings.push(...deleted.warnings);
-  return deleted.results;
-}
-function cancelledBeforeSync(loaded, clock) {
-  return {
-    results: loaded.tasks.map((task) => notStartedResult(task, "cancelled")),
-    problems: [],
-    warnings: loaded.warnings,
-    offline: false,
-    stages: clock.stages
-  };
-}
-function notStarted(context, why, error2, tasks2 = context.scanned.map(({ task }) => task)) {
-  const cancelled = context.io.signal.aborted;
-  const reason = cancelled ? "cancelled" : why;
-  const results = tasks2.map((task) => notStartedResult(task, reason));
-  printUnplanned(context.io, results);
+function finished(run2, results, offline) {
   return {
     results,
     problems: [],
-    warnings: context.warnings,
-    offline: false,
-    stages: context.clock.stages,
-    // A cancel is reported once, by main.
-    error: cancelled || error2 === void 0 ? void 0 : describeError(error2)
+    warnings: run2.warnings,
+    offline,
+    stages: run2.clock.stages,
+    nameRefs: run2.loaded.nameRefs
   };
-}
-function printUnplanned(io, results) {
-  for (const result of results) {
-    io.printTaskLog(
-      `${result.name ?? result.config ?? "?"}: ${result.status}`,
-      [
-        ...result.config ? [`config: ${result.config}`] : [],
-        // Each problem is printed once, in the run's closing error list.
-        result.problems ? `error: ${plural(result.problems, "problem")}, listed under Errors below` : `error: ${result.error ?? ""}`
-      ]
-    );
-  }
-}
-function connect(settings2, io) {
-  const { credentials, host } = settings2;
-  if (!credentials || !host) {
-    return Promise.reject(
-      new Error(`missing ${settings2.missingCredentials.join(", ")}`)
-    );
-  }
-  return connectExh({
-    host,
-    credentials,
-    requestTimeoutMs: settings2.requestTimeoutMs,
-    signal: io.signal,
-    mask: io.mask,
-    log: io.info,
-    debug: io.debug
-  });
-}
-function planOffline(scanned, settings2) {
-  return scanned.map((item) => {
-    const marker = markerFor(
-      repositoryOf(settings2),
-      item.folder.fingerprint,
-      settings2.pruneScope,
-      settings2.record,
-      /* @__PURE__ */ new Date(),
-      item.task.substituted
-    );
-    return planOfflineTask(item, marker, settings2);
-  });
-}
-function planOfflineTask(item, marker, settings2) {
-  return {
-    ...item,
-    outcome: "planned",
-    marker,
-    plan: planTask({
-      config: item.task.config,
-      marker,
-      skipUnchanged: settings2.skipUnchanged,
-      // Offline the tokens are unknown: stand-ins of the same size keep the
-      // environment size check honest.
-      injected: item.task.config.executionCredentials ? credentialVariables({
-        host: settings2.host ?? "",
-        consumerKey: PENDING_TOKEN,
-        consumerSecret: PENDING_TOKEN
-      }) : void 0
-    }),
-    planMs: 0
-  };
-}
-function planText(item) {
-  if (item.outcome === "refused") return `failed: ${item.error}`;
-  const { action, changes } = item.plan;
-  return changes.length ? `${action} (${changes.join(", ")})` : action;
-}
-function invalidRun(settings2, loaded, problems) {
-  const names = new Map(
-    loaded.tasks.map((task) => [task.configFile ?? "", task.name])
-  );
-  const buildFailed = problems.some((p) => p.field === "build-command");
-  const results = loaded.found.map((found) => {
-    const config = relative3(settings2.workspace, found.file);
-    const own = problems.filter(
-      (problem) => (problem.file ?? problem.config) === config || problem.config === config
-    );
-    const name = names.get(config) ?? own.find((p) => p.task)?.task;
-    return own.length ? invalidConfigResult({ name, config }, own) : notStartedResult(
-      { name, configFile: config },
-      buildFailed ? "another task's build failed" : "another config is invalid"
-    );
-  });
-  if (!loaded.found.length && settings2.overrides?.name) {
-    results.push({
-      name: settings2.overrides.name,
-      status: "failed",
-      error: problems.map((p) => `${p.field ?? ""}: ${p.rule}`).join("; ")
-    });
-  }
-  return { results, problems, warnings: loaded.warnings, offline: false };
-}
-function repositoryOf(settings2) {
-  return { id: settings2.repositoryId, name: settings2.repository };
-}
-
-// src/report/function-list.ts
-function listedFunction(fn, rawMarker, serverUrl, enabled) {
-  const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
-  const drift = driftOf(rawMarker, fn.updateTimestamp, marker);
-  const listed = { ...fn, ...enabled === void 0 ? {} : { enabled } };
-  if (!marker) return { ...listed, drift };
-  const valid = isRepositoryName(marker.repository);
-  const run2 = valid && marker.run;
-  return {
-    ...listed,
-    // As the marker holds it: escaped and cut where printed, once redacted
-    // (a cut here could split a secret and so hide it from the redaction).
-    repository: marker.repository,
-    ...marker.commit ? { commit: marker.commit } : {},
-    ...marker.at ? { deployedAt: marker.at } : {},
-    ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
-    drift,
-    ...marker.verify ? { verify: marker.verify } : {}
-  };
-}
-var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
-var NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function isRepositoryName(text2) {
-  const [owner = "", name = "", ...rest] = text2.split("/");
-  return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
-}
-function serverOrigin(value) {
-  try {
-    const url = new URL(value ?? "");
-    if (url.protocol === "https:" || url.protocol === "http:") return url.origin;
-  } catch {
-  }
-  return "https://github.com";
 }
 
 // src/commands.ts
@@ -36902,6 +36996,7 @@ function functionLines(functions2) {
         `drift: ${fn.drift}`,
         fn.verify === "failed" && "verify: failed",
         fn.repository && `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ""}`,
+        fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
         fn.description
       ].filter(Boolean).join(" \xB7 ")
@@ -37089,11 +37184,236 @@ function describeRun(settings2) {
   };
 }
 
+// src/report/report-files.ts
+var ACTION_VERSION = "1.0.0";
+var REPORT_VERSION = 1;
+function runFacts(env, startedAt, endedAt) {
+  const value = (name) => env[name]?.trim() || void 0;
+  const id = value("GITHUB_RUN_ID");
+  const repository = value("GITHUB_REPOSITORY");
+  const linkable = id && /^[0-9]{1,20}$/.test(id) && repository && isRepositoryName(repository);
+  return {
+    id,
+    attempt: value("GITHUB_RUN_ATTEMPT"),
+    url: linkable ? `${serverOrigin(env.GITHUB_SERVER_URL)}/${repository}/actions/runs/${id}` : void 0,
+    actor: value("GITHUB_ACTOR"),
+    event: value("GITHUB_EVENT_NAME"),
+    repository,
+    ref: value("GITHUB_REF"),
+    commit: value("GITHUB_SHA"),
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString()
+  };
+}
+function buildDeploymentReport(report, context) {
+  const isDelete = (r) => r.action === "delete";
+  return withoutUndefined({
+    reportVersion: REPORT_VERSION,
+    action: { name: "exh-tasks-action", version: ACTION_VERSION },
+    run: context.run,
+    command: report.command,
+    dryRun: report.dryRun,
+    offline: report.offline,
+    outcome: context.cancelled ? "cancelled" : hasFailed(report) ? "failed" : "succeeded",
+    host: report.hostMasked ? void 0 : report.host,
+    label: report.label,
+    pullRequest: context.pullRequest,
+    reviewedPlan: context.reviewedPlan ?? {
+      required: false,
+      failureReason: ""
+    },
+    tasks: report.results.filter((r) => !isDelete(r)).map(reportTask),
+    deletes: report.results.filter(isDelete).map((r) => ({
+      name: r.name,
+      status: r.status,
+      error: r.error
+    })),
+    functions: report.functions?.map((fn) => ({
+      name: fn.name,
+      repository: fn.repository,
+      commit: fn.commit,
+      deployedAt: fn.deployedAt,
+      zipSha256: fn.zipSha256,
+      drift: fn.drift,
+      verify: fn.verify
+    })),
+    totals: totals(report.results),
+    errors: report.errors,
+    warnings: report.warnings
+  });
+}
+function reportTask(result) {
+  return {
+    name: result.name,
+    config: result.config,
+    action: result.action,
+    status: result.status,
+    changes: result.changes,
+    fingerprint: result.fingerprint,
+    zipSha256: result.zipSha256,
+    verify: {
+      executed: result.verified !== void 0,
+      passed: result.verified,
+      ms: result.verifyMs
+    },
+    error: result.error
+  };
+}
+function totals(results) {
+  return {
+    create: countAction(results, "create"),
+    update: countAction(results, "update"),
+    unchanged: countAction(results, "unchanged"),
+    delete: countAction(results, "delete"),
+    validate: countAction(results, "validate"),
+    failed: countStatus(results, "failed"),
+    skipped: countStatus(results, "skipped")
+  };
+}
+function checksumsText(doc) {
+  return doc.tasks.filter((task) => task.zipSha256 !== void 0).map((task) => `${task.zipSha256 ?? ""}  ${task.name ?? "?"}.zip
+`).join("");
+}
+function withoutUndefined(value) {
+  return JSON.parse(JSON.stringify(value));
+}
+function renderReportMarkdown(doc) {
+  const label = doc.label ? ` (${markdownText(doc.label)})` : "";
+  const parts = [
+    `# Extra Horizon tasks: deployment report${label}`,
+    `**Outcome:** ${outcomeText(doc)} \xB7 exh-tasks-action ${markdownCode(doc.action.version)}`,
+    runTable(doc),
+    reviewSection(doc),
+    totalsLine2(doc)
+  ];
+  if (doc.tasks.length) parts.push(tasksTable(doc.tasks));
+  if (doc.deletes.length) parts.push(deletesTable(doc.deletes));
+  if (doc.functions) parts.push(functionsTable2(doc.functions));
+  if (doc.errors.length) parts.push(listSection("Errors", doc.errors));
+  if (doc.warnings.length) parts.push(listSection("Warnings", doc.warnings));
+  return parts.join("\n\n") + "\n";
+}
+function outcomeText(doc) {
+  const kind = doc.offline ? "offline dry run" : doc.dryRun ? "dry run" : `command ${doc.command}`;
+  return `${doc.outcome} (${kind})`;
+}
+function runTable(doc) {
+  const { run: run2 } = doc;
+  const code = (text2) => text2 === void 0 ? "" : markdownCode(text2);
+  const rows = [
+    ["Run", run2.url ? `[${code(run2.id)}](<${run2.url}>)` : code(run2.id)],
+    ["Attempt", code(run2.attempt)],
+    ["Repository", code(run2.repository)],
+    ["Ref", code(run2.ref)],
+    ["Commit", code(run2.commit)],
+    ["Event", code(run2.event)],
+    ["Actor", code(run2.actor)],
+    ["Started", code(run2.startedAt)],
+    ["Ended", code(run2.endedAt)],
+    ["Host", code(doc.host)]
+  ];
+  return [
+    "| | |",
+    "| --- | --- |",
+    ...rows.map(([key, value]) => `| ${key} | ${value} |`)
+  ].join("\n");
+}
+function reviewSection(doc) {
+  const { reviewedPlan: plan2, pullRequest: pr } = doc;
+  const lines2 = [
+    `**Reviewed plan:** ${plan2.required ? "required" : "not required"}` + (plan2.matched === void 0 ? "" : plan2.matched ? ", matched" : ", did not match") + (plan2.failureReason ? ` (${markdownCode(plan2.failureReason)})` : "")
+  ];
+  if (pr) {
+    lines2.push(
+      `**Pull request:** ${markdownCode(`#${pr.number}`)} ${markdownCode(pr.url)}, head ${markdownCode(pr.head)}`
+    );
+    for (const review of pr.approvals) {
+      lines2.push(
+        `- approved by ${markdownCode(review.user)} at ${markdownCode(review.submittedAt)} on ${markdownCode(review.commit)}`
+      );
+    }
+  }
+  return lines2.join("\n\n");
+}
+function totalsLine2(doc) {
+  const shown2 = Object.entries(doc.totals).filter(([, count2]) => count2 > 0).map(([key, count2]) => `${key} ${count2}`);
+  return `**Totals:** ${shown2.length ? shown2.join(", ") : "nothing"}`;
+}
+function tasksTable(tasks2) {
+  return [
+    "## Tasks",
+    "",
+    "| Task | Config | Action | Status | Changes | Fingerprint | Zip sha256 | Verify |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...tasks2.map(
+      (task) => `| ${markdownCodeCut(task.name ?? "?")} | ${task.config ? markdownCodeCut(task.config) : ""} | ${task.action ?? ""} | ${task.status} | ${(task.changes ?? []).map((field2) => markdownCodeCut(field2)).join(", ")} | ${task.fingerprint ? markdownCode(task.fingerprint) : ""} | ${task.zipSha256 ? markdownCode(task.zipSha256) : ""} | ${verifyText(task.verify)} |`
+    )
+  ].join("\n");
+}
+function verifyText(verify) {
+  if (!verify.executed) return "not executed";
+  return `${verify.passed ? "passed" : "failed"} (${verify.ms ?? 0} ms)`;
+}
+function deletesTable(deletes) {
+  return [
+    "## Deletes",
+    "",
+    "| Function | Status |",
+    "| --- | --- |",
+    ...deletes.map((d) => `| ${markdownCodeCut(d.name ?? "?")} | ${d.status} |`)
+  ].join("\n");
+}
+function functionsTable2(functions2) {
+  return [
+    "## Functions",
+    "",
+    "| Function | Repository | Commit | Deployed | Zip sha256 | Drift | Last verify |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...functions2.map(
+      (fn) => `| ${markdownCodeCut(fn.name)} | ${fn.repository ? markdownCodeCut(fn.repository) : ""} | ${fn.commit ? markdownCode(fn.commit) : ""} | ${fn.deployedAt ? markdownCode(fn.deployedAt) : ""} | ${fn.zipSha256 ? markdownCode(fn.zipSha256) : ""} | ${fn.drift} | ${fn.verify ?? ""} |`
+    )
+  ].join("\n");
+}
+function listSection(title, lines2) {
+  return [
+    `## ${title}`,
+    "",
+    ...lines2.map((line) => `- ${markdownCodeCut(line)}`)
+  ].join("\n");
+}
+var DIGEST_KEYS = /* @__PURE__ */ new Set(["fingerprint", "zipSha256", "commit", "head"]);
+function redactReport(doc, redact) {
+  return JSON.parse(
+    JSON.stringify(doc),
+    (key, value) => typeof value === "string" && !DIGEST_KEYS.has(key) ? redact(value) : value
+  );
+}
+
+// src/report/report-writer.ts
+import { mkdtemp as mkdtemp2, writeFile as writeFile2 } from "node:fs/promises";
+import { tmpdir as tmpdir2 } from "node:os";
+import * as path13 from "node:path";
+var REPORT_JSON = "exh-tasks-report.json";
+var REPORT_MARKDOWN = "exh-tasks-report.md";
+var CHECKSUMS = "exh-tasks-checksums.txt";
+async function writeReportFiles(doc, runnerTemp) {
+  const folder = await mkdtemp2(
+    path13.join(runnerTemp || tmpdir2(), "exh-tasks-report-")
+  );
+  const write = (name, text2) => writeFile2(path13.join(folder, name), text2, { mode: 384, flag: "wx" });
+  await write(REPORT_JSON, `${JSON.stringify(doc, null, 2)}
+`);
+  await write(REPORT_MARKDOWN, renderReportMarkdown(doc));
+  await write(CHECKSUMS, checksumsText(doc));
+  return { folder, checksums: path13.join(folder, CHECKSUMS) };
+}
+
 // src/main.ts
 var MAX_ANNOTATIONS = 9;
 var ANNOTATION_LIMIT = 4e3;
 async function run() {
   const started = performance.now();
+  const startedAt = /* @__PURE__ */ new Date();
   const secrets = new SecretRegistry();
   const log = safeLog(secrets);
   const cancel = cancelOnSignals(log);
@@ -37111,7 +37431,8 @@ async function run() {
   cancel.dispose();
   report.durationMs = Math.round(performance.now() - started);
   const comment = settings2 && commentTarget(settings2, report);
-  await publish(report, failures, comment, log);
+  const run2 = { startedAt, cancelled: cancel.signal.aborted };
+  await publish(report, failures, comment, log, run2);
 }
 function commentTarget(settings2, report) {
   if (!settings2.commentOnPr) return void 0;
@@ -37149,7 +37470,7 @@ function actionsIo(signal, mask, log) {
     )
   };
 }
-async function publish(raw, rawFailures, comment, log) {
+async function publish(raw, rawFailures, comment, log, run2) {
   const { redact } = log;
   const failures = rawFailures.map((failure) => ({
     ...failure,
@@ -37174,6 +37495,7 @@ async function publish(raw, rawFailures, comment, log) {
   for (const [name, value] of Object.entries(outputs)) {
     setOutput(name, value);
   }
+  await writeReport(report, run2, log);
   const markdown = renderSummary(report);
   if (process.env.GITHUB_STEP_SUMMARY) {
     await summary.addRaw(markdown).write();
@@ -37185,6 +37507,28 @@ async function publish(raw, rawFailures, comment, log) {
     await commentOnPullRequest(comment, renderSummary(withoutHost(report)), log);
   }
   if (hasFailed(report)) annotate(report, failures, log);
+}
+async function writeReport(report, run2, log) {
+  try {
+    const doc = buildDeploymentReport(report, {
+      run: runFacts(process.env, run2.startedAt, /* @__PURE__ */ new Date()),
+      cancelled: run2.cancelled,
+      ...reviewEvidence()
+    });
+    const written = await writeReportFiles(
+      redactReport(doc, log.redact),
+      process.env.RUNNER_TEMP
+    );
+    setOutput("report-path", written.folder);
+    setOutput("checksums-path", written.checksums);
+  } catch (error2) {
+    log.warning(
+      `report: could not write the report files (${describeError(error2)})`
+    );
+  }
+}
+function reviewEvidence() {
+  return { reviewedPlan: { required: false, failureReason: "" } };
 }
 function redactResult(result, redact) {
   return {

@@ -1,13 +1,20 @@
-import type { Settings } from './inputs.js'
+// `command: list` and `command: delete`: the commands beside sync.
+
 import { ValidationError } from './errors.js'
 import { createTaskFilter } from './config/task-filter.js'
 import { deleteResult, type TaskResult } from './report/result.js'
 import type { RemoteFunctionRow } from './report/summary.js'
-import { connect, repositoryOf, type RunIo } from './sync.js'
+import { repositoryOf, type Settings } from './inputs.js'
+import { connect } from './plan/listing.js'
+import type { RunIo } from './run-io.js'
 import { deleteFunctions } from './apply/delete.js'
 import { isOwnFunction, keepOwned, readStates } from './plan/prune.js'
 import { readConcurrency } from './plan/remote.js'
-import { listedFunction, serverOrigin } from './report/function-list.js'
+import {
+  listedFunction,
+  serverOrigin,
+  shortZip
+} from './report/function-list.js'
 import type { ExhClient } from './exh/types.js'
 import { plural } from './words.js'
 import { shortCommit } from './plan/drift.js'
@@ -49,6 +56,7 @@ export function functionLines(functions: RemoteFunctionRow[]): string[] {
         fn.verify === 'failed' && 'verify: failed',
         fn.repository &&
           `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ''}`,
+        fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
         fn.description
       ]

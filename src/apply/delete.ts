@@ -1,3 +1,6 @@
+// Deletes for prune and `command: delete`: one result per function, one
+// failing does not stop the others.
+
 import type { ExhClient } from '../exh/types.js'
 import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
@@ -16,6 +19,26 @@ export interface DeleteOptions {
   signal: AbortSignal
   /** Delete a function that something still runs (SPEC section 12). */
   forceDelete: boolean
+}
+
+/**
+ * Prune's deletions come last, and only after every task synced: a
+ * half-failed run leaves the rest as it is.
+ */
+export function pruneFunctions(
+  { client, prune: names }: { client: ExhClient; prune: readonly string[] },
+  results: readonly TaskResult[],
+  options: DeleteOptions
+): Promise<{ results: TaskResult[]; warnings: string[] }> {
+  if (results.some(result => result.status === 'failed')) {
+    return Promise.resolve({
+      results: names.map(name =>
+        deleteResult(name, 'skipped', 'not pruned: a task failed')
+      ),
+      warnings: []
+    })
+  }
+  return deleteFunctions(client, names, options)
 }
 
 /**

@@ -6,10 +6,7 @@
 import { createHash } from 'node:crypto'
 import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from '../task.js'
-import {
-  CodeFolderError,
-  type WalkedFolder
-} from '../fingerprint/code-folder.js'
+import { CodeFolderError, type WalkedFolder } from '../fingerprint/walk.js'
 import {
   MAX_ZIP_BYTES,
   ZipTooLarge,
@@ -43,13 +40,16 @@ export async function spoolZip(
   const { body } = options
   const file = spoolFile(options.spoolDir, task.name)
   try {
-    const { bytes, files, fingerprint } = await packageCodeFolder(folder, {
-      file,
-      hash: options.hash,
-      maxBytes: body === undefined ? MAX_ZIP_BYTES : maxZipBytes(body),
-      signal: options.signal
-    })
-    return { pkg: { file, bytes, files }, fingerprint }
+    const { bytes, files, fingerprint, sha256 } = await packageCodeFolder(
+      folder,
+      {
+        file,
+        hash: options.hash,
+        maxBytes: body === undefined ? MAX_ZIP_BYTES : maxZipBytes(body),
+        signal: options.signal
+      }
+    )
+    return { pkg: { file, bytes, files, sha256 }, fingerprint }
   } catch (error) {
     if (error instanceof ZipTooLarge) {
       const rule = abandonedZipMessage(body, error.passed)

@@ -1,3 +1,6 @@
+// Stage 5: each task's remote function read, ownership checked, the plan and
+// the credentials plan made per task.
+
 import type { ExhClient } from '../exh/types.js'
 import {
   foreignOwner,
@@ -5,20 +8,16 @@ import {
   type DeploymentRecord,
   type Marker,
   type Repository
-} from './marker.js'
+} from '../marker.js'
 import { createTaskFilter } from '../config/task-filter.js'
 import { MARKER_VARIABLE } from '../task.js'
-import {
-  followingDeployer,
-  planTask,
-  type RemoteFunction,
-  type TaskPlan
-} from './decide.js'
+import { followingDeployer, planTask, type TaskPlan } from './decide.js'
+import type { RemoteFunction } from '../exh/types.js'
 import { limitConcurrency, mapPool } from '../pool.js'
 import { describeError } from '../errors.js'
 import type { ScannedTask } from '../fingerprint/scan.js'
 import type { TaskDefinition } from '../task.js'
-import { keptTimeLimitRefusal } from '../verify/load.js'
+import { keptTimeLimitRefusal } from '../config/verify-file.js'
 import {
   injectedVariables,
   planCredentials,
@@ -246,7 +245,9 @@ function mayAdopt(name: string, adopt: readonly string[]): boolean {
 
 /**
  * The marker this run writes: this repository's. A run that does not know
- * the repository id keeps the one already stored on its own function.
+ * the repository id keeps the one already stored on its own function. The
+ * stored zip digest is kept while the code is the same (a write that
+ * uploads no code); an upload replaces it (package stage, `withZipDigest`).
  */
 export function markerToWrite(
   fingerprint: string,
@@ -258,12 +259,20 @@ export function markerToWrite(
   const stored = remote?.marker
   const storedId =
     !id && stored?.repository === name ? stored.repositoryId : undefined
+  const zip = stored?.fingerprint === fingerprint ? stored.zip : undefined
   return markerFor(
     { id: id ?? storedId, name },
     fingerprint,
     settings.scope,
-    settings.record,
+    { ...settings.record, zip },
     new Date(),
     substituted
   )
+}
+
+/** `update (timeLimit, code)`, `unchanged`, or why the task was refused. */
+export function planText(item: PlannedTask): string {
+  if (item.outcome === 'refused') return `failed: ${item.error}`
+  const { action, changes } = item.plan
+  return changes.length ? `${action} (${changes.join(', ')})` : action
 }

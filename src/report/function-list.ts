@@ -1,8 +1,9 @@
 // `command: list`: each remote function with where its last deploy came
-// from (the marker's record) and whether it drifted since.
+// from (the marker's record), the digest of the zip it runs, and whether it
+// drifted since.
 
 import { MARKER_VARIABLE } from '../task.js'
-import { readMarker } from '../plan/marker.js'
+import { readMarker } from '../marker.js'
 import { driftOf, type Drift } from '../plan/drift.js'
 import type { RemoteFunctionSummary } from '../exh/types.js'
 
@@ -18,6 +19,8 @@ export interface ListedFunction extends RemoteFunctionSummary {
   run?: string
   /** `false` for a disabled function; absent when it was not read. */
   enabled?: boolean
+  /** sha256 of the zip it runs, as its last upload by the action recorded it. */
+  zipSha256?: string
   drift: Drift
   /** `failed` while its last verify failed (until one passes). */
   verify?: 'failed'
@@ -53,6 +56,7 @@ export function listedFunction(
     ...(run
       ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run}` }
       : {}),
+    ...(marker.zip ? { zipSha256: marker.zip } : {}),
     drift,
     ...(marker.verify ? { verify: marker.verify } : {})
   }
@@ -85,4 +89,9 @@ export function serverOrigin(value: string | undefined): string {
     // not a URL: the default
   }
   return 'https://github.com'
+}
+
+/** A zip digest as `list` shows it: `sha256:` and 12 hex digits. */
+export function shortZip(sha256: string): string {
+  return `sha256:${sha256.slice(0, 12)}`
 }

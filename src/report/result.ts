@@ -33,6 +33,11 @@ export interface TaskResult {
   files?: number
   fingerprint?: string
   durationMs?: number
+  /**
+   * sha256 of the zip this run uploaded for the task (the API accepted the
+   * write): for the report files only, not the `result` output.
+   */
+  zipSha256?: string
   /** `verify`: whether the execution passed; absent when not executed. */
   verified?: boolean
   /** How long the execution (and reading its log) took. */

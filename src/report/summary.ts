@@ -1,6 +1,8 @@
+// Stage 8: the action's outputs and the step summary.
+
 import type { TaskAction, TaskResult } from './result.js'
 import { functionsOutput, resultOutput } from './output-limits.js'
-import type { ChangeDetail } from '../plan/decide.js'
+import { changeText, type ChangeDetail } from '../plan/decide.js'
 import {
   CELL_LIMIT,
   markdownCode,
@@ -9,7 +11,7 @@ import {
   markdownTextCut
 } from '../safe-text.js'
 import { plural } from '../words.js'
-import type { ListedFunction } from './function-list.js'
+import { shortZip, type ListedFunction } from './function-list.js'
 import {
   FUTURE_RECORD_NOTE,
   isFutureRecord,
@@ -57,7 +59,7 @@ function counts(result: TaskResult): boolean {
 }
 
 /** Tasks with this action that count (see `counts`). */
-function countAction(results: TaskResult[], action: TaskAction): number {
+export function countAction(results: TaskResult[], action: TaskAction): number {
   return results.filter(r => r.action === action && counts(r)).length
 }
 
@@ -355,20 +357,13 @@ function short(value: string): string {
   return value.length > 80 ? `${value.slice(0, 79)}…` : value
 }
 
-/** `timeLimit: 30 → 60`, `environment.KEY: added`: one change for the log. */
-export function changeText(change: ChangeDetail): string {
-  return change.note !== undefined
-    ? `${change.field}: ${change.note}`
-    : `${change.field}: ${change.before ?? ''} → ${change.after ?? ''}`
-}
-
 function functionsTable(functions: RemoteFunctionRow[]): string {
   return [
-    '| Function | Description | Last updated | Repository | Commit | Deployed | Drift |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| Function | Description | Last updated | Repository | Commit | Zip | Deployed | Drift |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${markdownCodeCut(f.name)}${f.enabled === false ? ' ⏸️ disabled' : ''} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftCell(f)} |`
+        `| ${markdownCodeCut(f.name)}${f.enabled === false ? ' ⏸️ disabled' : ''} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${f.zipSha256 ? markdownCode(shortZip(f.zipSha256)) : ''} | ${deployedCell(f)} | ${driftCell(f)} |`
     )
   ].join('\n')
 }

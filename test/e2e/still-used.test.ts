@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
 import { syncWith } from './harness.js'
-import { encodeMarker } from '../../src/plan/marker.js'
+import { encodeMarker } from '../../src/marker.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 import { markdownText } from '../../src/safe-text.js'
 

@@ -7,7 +7,7 @@ import { taskConfig } from '../support/workspace.js'
 import { syncInProcess } from '../support/in-process.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
 import type { FakeExh } from '../fake-exh/index.js'
-import { encodeMarker } from '../../src/plan/marker.js'
+import { encodeMarker } from '../../src/marker.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 
 /** The marker of a function this repository deployed from `tasks`. */
