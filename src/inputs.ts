@@ -38,6 +38,8 @@ export interface Settings {
   skipUnchanged: boolean
   prune: boolean
   pruneScope: string
+  /** Delete (prune or `command: delete`) a function something still runs. */
+  forceDelete: boolean
   requestTimeoutMs: number
   buildCommand?: string
   githubToken?: string
@@ -69,7 +71,13 @@ export interface Settings {
  * The inputs that choose what is deployed: a plan reviewed with other
  * values is not the plan deployed. Adding an input is adding its name.
  */
-export const PLAN_INPUTS = ['tasks', 'prune', 'prune-scope', 'adopt'] as const
+export const PLAN_INPUTS = [
+  'tasks',
+  'prune',
+  'prune-scope',
+  'adopt',
+  'force-delete'
+] as const
 
 /** Reads one input: `(name) => value`, '' when unset (as `core.getInput`). */
 export type InputGetter = (name: string) => string
@@ -209,6 +217,7 @@ function readRunOptions(
   | 'skipUnchanged'
   | 'prune'
   | 'pruneScope'
+  | 'forceDelete'
   | 'requestTimeoutMs'
   | 'buildCommand'
   | 'githubToken'
@@ -226,6 +235,7 @@ function readRunOptions(
     skipUnchanged: read.flag('skip-unchanged', true),
     prune: read.flag('prune', false),
     pruneScope: input('prune-scope') || defaultScope(pathInput, input('code')),
+    forceDelete: read.flag('force-delete', false),
     requestTimeoutMs: readTimeout(get('request-timeout'), fail) * 1000,
     buildCommand: input('build-command') || undefined,
     githubToken: read.secret('github-token'),

@@ -36,6 +36,13 @@ import {
   type RunnerPlanCheck
 } from './github/reviewed-plan.js'
 import type { FreshPlan } from './reviewed-plan/fresh-plan.js'
+import {
+  buildDeploymentReport,
+  redactReport,
+  runFacts,
+  type ReportContext
+} from './report/report-files.js'
+import { writeReportFiles } from './report/report-writer.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -52,6 +59,7 @@ type CommentTarget =
 /** The runner's side of a run: inputs, masks, the log, then the report. */
 export async function run(): Promise<void> {
   const started = performance.now()
+  const startedAt = new Date()
   const secrets = new SecretRegistry()
   const log = safeLog(secrets)
   const cancel = cancelOnSignals(log)
@@ -72,11 +80,13 @@ export async function run(): Promise<void> {
   const comment = settings && commentTarget(settings, report)
   // Only a dry run that planned without a failure records a plan to deploy.
   const recorded = settings?.dryRun && !failures.length ? plan : undefined
+  const run = { startedAt, cancelled: cancel.signal.aborted }
   await publish(
     report,
     failures,
     comment && { ...comment, plan: recorded },
-    log
+    log,
+    run
   )
   await markDeployed(planCheck, settings?.githubToken, failures.length > 0, log)
 }
@@ -160,7 +170,8 @@ async function publish(
   raw: RunReport,
   rawFailures: Failure[],
   comment: CommentTarget,
-  log: Log
+  log: Log,
+  run: RunTimes
 ): Promise<void> {
   const { redact } = log
   const failures = rawFailures.map(failure => ({
@@ -187,6 +198,7 @@ async function publish(
   for (const [name, value] of Object.entries(outputs)) {
     core.setOutput(name, value)
   }
+  await writeReport(report, run, log)
   const markdown = renderSummary(report)
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(markdown).write()
@@ -199,6 +211,69 @@ async function publish(
     await commentOnPullRequest(comment, renderSummary(withoutHost(report)), log)
   }
   if (hasFailed(report)) annotate(report, failures, log)
+}
+
+interface RunTimes {
+  startedAt: Date
+  cancelled: boolean
+}
+
+/**
+ * The report files (SPEC section 11) from the report the summary shows,
+ * every free text redacted once more; outputs `report-path` and
+ * `checksums-path`. A folder that cannot be written is a warning: the
+ * run's own outcome stands.
+ */
+async function writeReport(
+  report: RunReport,
+  run: RunTimes,
+  log: Log
+): Promise<void> {
+  try {
+    const doc = buildDeploymentReport(report, {
+      run: runFacts(process.env, run.startedAt, new Date()),
+      cancelled: run.cancelled,
+      ...reviewEvidence(report)
+    })
+    const written = await writeReportFiles(
+      redactReport(doc, log.redact),
+      process.env.RUNNER_TEMP
+    )
+    core.setOutput('report-path', written.folder)
+    core.setOutput('checksums-path', written.checksums)
+  } catch (error) {
+    log.warning(
+      `report: could not write the report files (${describeError(error)})`
+    )
+  }
+}
+
+/**
+ * The reviewed-plan check's evidence (SPEC sections 10 and 11): the pull
+ * request it found, its approving reviews and its verdict.
+ */
+function reviewEvidence(
+  report: RunReport
+): Pick<ReportContext, 'pullRequest' | 'reviewedPlan'> {
+  const checked = report.reviewedPlan
+  const pull = checked?.pullRequest
+  return {
+    pullRequest: pull && {
+      number: pull.number,
+      url: pull.url,
+      head: pull.head,
+      approvals: pull.approvals.map(review => ({
+        user: review.user,
+        submittedAt: review.submittedAt ?? '',
+        commit: review.commit
+      }))
+    },
+    reviewedPlan: {
+      required: report.reviewedPlanRequired === true,
+      matched: checked?.matched,
+      failureReason: checked?.failureReason ?? ''
+    }
+  }
 }
 
 function redactResult(

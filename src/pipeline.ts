@@ -239,6 +239,10 @@ function describeRun(settings: Settings): Partial<RunReport> {
     offline: isOfflineDryRun(settings),
     missingCredentials: settings.missingCredentials,
     label: settings.label || undefined,
+    reviewedPlanRequired:
+      settings.command === 'sync' &&
+      !settings.dryRun &&
+      settings.reviewedPlan === 'required',
     host: settings.host ? hostNameOf(settings.host) : undefined
   }
 }

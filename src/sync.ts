@@ -89,10 +89,12 @@ export async function sync(
     const deletions = await pruneFunctions(planned.next, results, {
       dryRun,
       concurrency,
-      signal: io.signal
+      signal: io.signal,
+      forceDelete: settings.forceDelete
     })
+    run.warnings.push(...deletions.warnings)
     return {
-      ...finished(run, [...results, ...deletions], false),
+      ...finished(run, [...results, ...deletions.results], false),
       ...reviewed.next
     }
   } finally {

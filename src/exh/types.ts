@@ -1,6 +1,7 @@
 // What the pipeline sees of Extra Horizon: plain data in and out, no SDK
 // types, so every stage is testable without the SDK.
 
+import type { ExhReferencesApi } from './references.js'
 import type { Marker } from '../marker.js'
 import type { RetryOptions } from '../retry.js'
 import type { RetryPolicy } from '../task.js'
@@ -39,6 +40,8 @@ export interface ExhClient extends ExhFunctionsApi {
   readonly users: ExhUsersApi
   /** `verify`: direct executions and task logs. */
   readonly verify: ExhVerifyApi
+  /** What still runs a function (read before a delete). */
+  readonly references: ExhReferencesApi
 }
 
 export interface ExhFunctionsApi {
@@ -53,6 +56,8 @@ export interface ExhFunctionsApi {
   ): Promise<RemoteFunction | undefined>
   /** The marker variable's value, read without masking anything; undefined without one (or no function). */
   markerOf(name: string): Promise<string | undefined>
+  /** The marker and `enabled` (for `list`), masking nothing; undefined without a function. */
+  stateOf(name: string): Promise<FunctionState | undefined>
   /** A create whose answer was lost, or that turns out to exist, becomes an update. */
   createFunction(body: FunctionBody, code: ZipUpload): Promise<void>
   /** Writes `body`'s fields, and the code when `code` is given. */
@@ -62,6 +67,12 @@ export interface ExhFunctionsApi {
     code?: ZipUpload
   ): Promise<void>
   deleteFunction(name: string): Promise<void>
+}
+
+/** What `list` shows of a function beyond the listing. */
+export interface FunctionState {
+  marker?: string
+  enabled?: boolean
 }
 
 /** One item of the function listing. */
@@ -129,6 +140,8 @@ export interface RemoteFunction {
   retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
   /** When the API last changed it (ISO 8601), for the drift check. */
   updateTimestamp?: string
+  /** `false` for a disabled function: shown, never changed by the action. */
+  enabled?: boolean
   /**
    * Its marker, parsed once when the function is read (`withMarker`):
    * undefined when there is none or it cannot be read.

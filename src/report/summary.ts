@@ -11,7 +11,7 @@ import {
   markdownTextCut
 } from '../safe-text.js'
 import { plural } from '../words.js'
-import type { ListedFunction } from './function-list.js'
+import { shortZip, type ListedFunction } from './function-list.js'
 import {
   FUTURE_RECORD_NOTE,
   isFutureRecord,
@@ -42,6 +42,8 @@ export interface RunReport {
   functions?: RemoteFunctionRow[]
   /** Names substituted from `$VAR`: value → `$VAR` (see `report/shown-texts.ts`). */
   nameRefs?: Record<string, string>
+  /** `reviewed-plan: required` on a sync that writes: the check is due. */
+  reviewedPlanRequired?: boolean
   /** `reviewed-plan: required` on a deploy: the check's outcome (SPEC section 10). */
   reviewedPlan?: Omit<ReviewedPlanOutcome, 'comment'>
 }
@@ -62,7 +64,7 @@ function counts(result: TaskResult): boolean {
 }
 
 /** Tasks with this action that count (see `counts`). */
-function countAction(results: TaskResult[], action: TaskAction): number {
+export function countAction(results: TaskResult[], action: TaskAction): number {
   return results.filter(r => r.action === action && counts(r)).length
 }
 
@@ -283,6 +285,7 @@ function detailsCell(result: TaskResult): string {
     return result.error ? `error: ${markdownCodeCut(result.error)}` : ''
   }
   const note = [
+    ...(result.disabled ? ['⏸️ disabled'] : []),
     ...(result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : []),
     ...(result.verifiedAgain ? ['✅ verified again'] : [])
   ]
@@ -386,11 +389,11 @@ function short(value: string): string {
 
 function functionsTable(functions: RemoteFunctionRow[]): string {
   return [
-    '| Function | Description | Last updated | Repository | Commit | Deployed | Drift |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| Function | Description | Last updated | Repository | Commit | Zip | Deployed | Drift |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftCell(f)} |`
+        `| ${markdownCodeCut(f.name)}${f.enabled === false ? ' ⏸️ disabled' : ''} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${f.zipSha256 ? markdownCode(shortZip(f.zipSha256)) : ''} | ${deployedCell(f)} | ${driftCell(f)} |`
     )
   ].join('\n')
 }
