@@ -18,6 +18,16 @@ const HEAD = 'feedc0de'.repeat(5)
 const MERGE = 'a11ce0de'.repeat(5)
 const SECRET = 'rotating-secret-value-0001'
 
+/** The deployment report's evidence of the check (SPEC section 11). */
+function evidence(run: ActionRun): {
+  pullRequest?: unknown
+  reviewedPlan: unknown
+} {
+  const text = run.report?.files['exh-tasks-report.json']?.text
+  if (!text) throw new Error(`no report:\n${run.log}`)
+  return JSON.parse(text) as { pullRequest?: unknown; reviewedPlan: unknown }
+}
+
 const base = {
   path: 'tasks',
   label: 'production',
@@ -111,6 +121,15 @@ describe('reviewed-plan: required', () => {
       /\nDeployed in \[run 5001\]\(<https:\/\/github\.com\/org\/tasks-repo\/actions\/runs\/5001>\) at `a11ce0d`\n/
     )
     expect(deployed.split('\n')[1]).toContain('"applied":{"run":"5001"}')
+    expect(evidence(run)).toMatchObject({
+      pullRequest: {
+        number: 7,
+        url: 'https://github.com/org/tasks-repo/pull/7',
+        head: HEAD,
+        approvals: [{ user: 'bob', commit: HEAD }]
+      },
+      reviewedPlan: { required: true, matched: true, failureReason: '' }
+    })
     expectNowhere(run, [SECRET], gh)
 
     fake.clearLog()
@@ -247,6 +266,11 @@ describe('reviewed-plan: required refuses before any write', () => {
       () => (pull.head.sha = HEAD)
     )
     expect(run.outputs['failure-reason']).toBe('plan-stale')
+    expect(evidence(run).reviewedPlan).toEqual({
+      required: true,
+      matched: false,
+      failureReason: 'plan-stale'
+    })
     expect(run.summary).toContain(
       'Reviewed plan on pull request #7 at `c0ffee0`: not deployed (`plan-stale`); nothing was written.'
     )
