@@ -12,7 +12,7 @@ import type {
   FunctionUse,
   FunctionUses,
   UnreadableList
-} from '../src/exh/references.js'
+} from '../src/exh/types.js'
 
 const schedule = (functionName: string, id: string): FunctionUse => ({
   functionName,

@@ -6,42 +6,13 @@ import type { OAuth1Client } from '@extrahorizon/javascript-sdk'
 import { describeError } from '../errors.js'
 import { ExhApiError } from './failure.js'
 import type { Call } from './request.js'
-
-/** One thing that starts a function, named as the message names it. */
-export type FunctionUser =
-  | { kind: 'schedule'; id: string }
-  | { kind: 'dispatcher'; name: string }
-  /** `transition` undefined: the creation transition, which has no name. */
-  | { kind: 'schema'; schema: string; transition?: string }
-
-/** A `task` action found somewhere: which function, started by what. */
-export interface FunctionUse {
-  functionName: string
-  by: FunctionUser
-}
-
-/** A list the token could not read: why, and the permission it lacks. */
-export interface UnreadableList {
-  list: 'schedules' | 'dispatchers' | 'schemas'
-  /** The permission named when the API answered NO_PERMISSION_EXCEPTION. */
-  permission?: string
-  /** What went wrong, in the action's words. */
-  error: string
-}
-
-/** Every use found, and the lists that could not be read. */
-export interface FunctionUses {
-  uses: FunctionUse[]
-  unreadable: UnreadableList[]
-}
-
-export interface ExhReferencesApi {
-  /**
-   * Reads the three lists (at once) the first time it is called; later
-   * calls get the same answer, so a run reads each list at most once.
-   */
-  readUses(): Promise<FunctionUses>
-}
+import type {
+  ExhReferencesApi,
+  FunctionUse,
+  FunctionUser,
+  FunctionUses,
+  UnreadableList
+} from './types.js'
 
 /** NO_PERMISSION_EXCEPTION. */
 const NO_PERMISSION = 10

@@ -1,7 +1,6 @@
 // What the pipeline sees of Extra Horizon: plain data in and out, no SDK
 // types, so every stage is testable without the SDK.
 
-import type { ExhReferencesApi } from './references.js'
 import type { Marker } from '../marker.js'
 import type { RetryOptions } from '../retry.js'
 import type { RetryPolicy } from '../task.js'
@@ -191,4 +190,40 @@ export interface Execution {
   result?: unknown
   /** A handler that threw, a module that did not load, a time-out (1406). */
   runtimeError?: { name?: string; message?: string }
+}
+
+/** One thing that starts a function, named as the message names it. */
+export type FunctionUser =
+  | { kind: 'schedule'; id: string }
+  | { kind: 'dispatcher'; name: string }
+  /** `transition` undefined: the creation transition, which has no name. */
+  | { kind: 'schema'; schema: string; transition?: string }
+
+/** A `task` action found somewhere: which function, started by what. */
+export interface FunctionUse {
+  functionName: string
+  by: FunctionUser
+}
+
+/** A list the token could not read: why, and the permission it lacks. */
+export interface UnreadableList {
+  list: 'schedules' | 'dispatchers' | 'schemas'
+  /** The permission named when the API answered NO_PERMISSION_EXCEPTION. */
+  permission?: string
+  /** What went wrong, in the action's words. */
+  error: string
+}
+
+/** Every use found, and the lists that could not be read. */
+export interface FunctionUses {
+  uses: FunctionUse[]
+  unreadable: UnreadableList[]
+}
+
+export interface ExhReferencesApi {
+  /**
+   * Reads the three lists (at once) the first time it is called; later
+   * calls get the same answer, so a run reads each list at most once.
+   */
+  readUses(): Promise<FunctionUses>
 }

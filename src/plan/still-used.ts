@@ -7,7 +7,7 @@ import type {
   FunctionUser,
   FunctionUses,
   UnreadableList
-} from '../exh/references.js'
+} from '../exh/types.js'
 
 /** At most this many users are named; the rest are counted. */
 export const MAX_NAMED_USERS = 5
