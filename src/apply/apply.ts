@@ -271,6 +271,9 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
       `package: ${plural(item.pkg.files, 'file')}, ${plural(item.pkg.bytes, 'byte')}`
     )
   }
+  if (result.disabled) {
+    lines.push('note: the function is disabled (the action never enables it)')
+  }
   if (result.driftNote) lines.push(`note: ${result.driftNote}`)
   if (result.verifiedAgain) {
     lines.push('verify: verified again (the last verify had failed)')

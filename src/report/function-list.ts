@@ -17,6 +17,8 @@ export interface ListedFunction extends RemoteFunctionSummary {
   deployedAt?: string
   /** The URL of the run that last wrote it. */
   run?: string
+  /** `false` for a disabled function; absent when it was not read. */
+  enabled?: boolean
   /** sha256 of the zip it runs, as its last upload by the action recorded it. */
   zipSha256?: string
   drift: Drift
@@ -32,18 +34,20 @@ export interface ListedFunction extends RemoteFunctionSummary {
 export function listedFunction(
   fn: RemoteFunctionSummary,
   rawMarker: string | undefined,
-  serverUrl: string
+  serverUrl: string,
+  enabled?: boolean
 ): ListedFunction {
   const marker = rawMarker
     ? readMarker({ [MARKER_VARIABLE]: rawMarker })
     : undefined
   const drift = driftOf(rawMarker, fn.updateTimestamp, marker)
-  if (!marker) return { ...fn, drift }
+  const listed = { ...fn, ...(enabled === undefined ? {} : { enabled }) }
+  if (!marker) return { ...listed, drift }
   const valid = isRepositoryName(marker.repository)
   // The run id is digits (readMarker keeps nothing else).
   const run = valid && marker.run
   return {
-    ...fn,
+    ...listed,
     // As the marker holds it: escaped and cut where printed, once redacted
     // (a cut here could split a secret and so hide it from the redaction).
     repository: marker.repository,

@@ -66,6 +66,11 @@ export interface TaskResult {
   /** The verify lines of the task's log group (log only, never an output). */
   verifyLog?: string[]
   /**
+   * The remote function is disabled (`enabled: false`): for the log,
+   * summary and comment only. The action never enables or disables one.
+   */
+  disabled?: true
+  /**
    * This run wrote the function, whatever failed after (a verify, a role):
    * it counts in `created`/`updated` (never an output key of its own).
    */
@@ -136,6 +141,7 @@ export function taskResult(item: ReadyTask): TaskResult {
   const credentials = item.credentials && summarizeCredentials(item.credentials)
   return {
     ...common,
+    ...(item.remote?.enabled === false ? { disabled: true as const } : {}),
     action: plan.action,
     changes: plan.action === 'update' ? plan.changes : undefined,
     sets:

@@ -82,6 +82,7 @@ describe('the deployment record', () => {
       name: 'kept',
       description: 'The kept task',
       updateTimestamp: expect.any(String) as unknown,
+      enabled: true,
       repository: 'org/tasks-repo',
       commit: SHA,
       deployedAt: storedMarker(fake, 'kept')?.at,
@@ -99,6 +100,7 @@ describe('the deployment record', () => {
     expect(byName.get('by-hand')).toEqual({
       name: 'by-hand',
       updateTimestamp: expect.any(String) as unknown,
+      enabled: true,
       drift: 'unmanaged'
     })
     expect(run.summary).toContain('| `kept` | The kept task |')
