@@ -2,7 +2,9 @@
 // fake, as `npm test` runs: where the fake and the suite disagree, one of
 // them is wrong. It also holds the suite to its clean-up: nothing of the run
 // is left, a live function untouched for a day is deleted, a fresh one
-// (another run's) and anything not named as the suite's are kept.
+// (another run's) and anything not named as the suite's are kept. The
+// fake holds schedules (over a page), a dispatcher and a schema that run a
+// function, for the listings a delete reads.
 
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { startFakeExh, type FakeExh } from './fake-exh/index.js'
@@ -27,6 +29,15 @@ describe('the live contract suite against the fake API', () => {
     fake.seedFunction({ name: OLD, updateTimestamp: ago(DAY + 60_000) })
     fake.seedFunction({ name: FRESH, updateTimestamp: ago(DAY - 60_000) })
     fake.seedFunction({ name: OTHER, updateTimestamp: ago(10 * DAY) })
+    // What a delete reads (SPEC 12): more schedules than one page holds.
+    for (let i = 0; i < 55; i++) fake.seedSchedule({ functionName: OTHER })
+    const task = { type: 'task', functionName: OTHER }
+    fake.seedDispatcher({ name: 'on-login', actions: [task] })
+    fake.seedSchema({
+      name: 'measurements',
+      creationActions: [task],
+      transitions: [{ name: 'analyse', afterActions: [task] }]
+    })
   })
 
   contractSuite(

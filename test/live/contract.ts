@@ -143,6 +143,9 @@ export function contractSuite(
     it(`the execution's log: all ${LOG_LINES} lines, in order, in one read right after`, async () => {
       await readLogLines(current())
     })
+    it('the listings a delete reads (SPEC 12): schedules, dispatchers and data schemas, each read whole', async () => {
+      await readReferenceLists(current())
+    })
     it('delete: a function is deleted, and a second delete answers not found', async () => {
       await deleteTwice(current())
     })
@@ -232,6 +235,7 @@ async function readBack(run: Run, name: string) {
     memoryLimit: fn.memoryLimit,
     environment: fn.environment,
     permissionMode: fn.executionOptions?.permissionMode,
+    enabled: fn.enabled,
     markerRead: fn.marker !== undefined,
     updateTimestamp: fn.updateTimestamp
   }
@@ -253,6 +257,8 @@ function expectedReadBack(body: FunctionBody) {
     ),
     // The API's default, which a plan compares an unset field with.
     permissionMode: 'permissionRequired',
+    // A new function is enabled; `list` and the plan read it (SPEC 12).
+    enabled: true,
     markerRead: true
   }
 }
@@ -564,6 +570,33 @@ function linesInOrder(wanted: string[], lines: string[]): number {
       at++
   }
   return at
+}
+
+/**
+ * The three lists the delete guard reads, through its own module: each
+ * readable with the permissions CONTRIBUTING names, paged to the end, and
+ * every task action found naming what holds it. Nothing is written: a
+ * schedule or dispatcher of the suite's own would touch more than its
+ * functions.
+ */
+async function readReferenceLists(run: Run): Promise<void> {
+  const { uses, unreadable } = await run.client.references.readUses()
+  expectContract(
+    'the schedules, dispatchers and data-schema listings are read whole',
+    [],
+    unreadable
+  )
+  const unnamed = uses.filter(
+    ({ by }) =>
+      (by.kind === 'schedule' && by.id === '?') ||
+      (by.kind === 'dispatcher' && by.name === '?') ||
+      (by.kind === 'schema' && (by.schema === '?' || by.transition === '?'))
+  )
+  expectContract(
+    'every task action found names its schedule (id), dispatcher (name or id), schema and transition (name or id)',
+    [],
+    unnamed.slice(0, 5)
+  )
 }
 
 async function deleteTwice(run: Run): Promise<void> {
