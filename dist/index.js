@@ -36229,19 +36229,19 @@ async function readAll(sdk, call) {
     {
       list: "schedules",
       read: () => call("listing schedules", (o) => sdk.tasks.schedules.findAll(o)).then(
-        schedulesUses
+        (answer) => schedulesUses(wholeList(answer))
       )
     },
     {
       list: "dispatchers",
       read: () => call("listing dispatchers", (o) => sdk.dispatchers.findAll(o)).then(
-        dispatcherUses
+        (answer) => dispatcherUses(wholeList(answer))
       )
     },
     {
       list: "schemas",
       read: () => call("listing data schemas", (o) => sdk.data.schemas.findAll(o)).then(
-        schemaUses
+        (answer) => schemaUses(wholeList(answer))
       )
     }
   ];
@@ -36262,6 +36262,12 @@ function unreadable(list3, error2) {
     ...permission ? { permission } : {},
     error: describeError(error2)
   };
+}
+function wholeList(answer) {
+  if (!Array.isArray(answer)) {
+    throw new Error("the API did not answer with a list");
+  }
+  return answer;
 }
 var text = (value) => typeof value === "string" ? value : void 0;
 var records = (value) => Array.isArray(value) ? value.filter((item) => typeof item === "object" && !!item) : [];
