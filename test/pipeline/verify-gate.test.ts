@@ -165,8 +165,8 @@ describe('a failed verify is recorded, and holds', () => {
     const inputs = { path: 'tasks', verify: 'true' }
     const first = await syncInProcess(fake, ws.dir, inputs, {
       ...sha('b'),
-      interruptWhen: () =>
-        fake.writeRequests().some(r => r.path.endsWith('/execute'))
+      // Once the function is written: its verify (2 s) has not ended.
+      interruptWhen: () => fake.functions.has('a')
     })
     expect(first.exitCode).toBe(1)
     // Written with the verify to follow: pending, never clean.
