@@ -36847,7 +36847,8 @@ function freshPlan(settings2, ready, deletes) {
       action: planned?.action ?? "refused",
       changes: [...planned?.changes ?? []],
       desired: desiredState(written, item.folder.fingerprint),
-      referenced: referencedFields(written)
+      referenced: referencedFields(written),
+      ...outsideOf(item)
     };
   });
   for (const name of deletes) {
@@ -36864,6 +36865,12 @@ function freshPlan(settings2, ready, deletes) {
     inputs: canonicalJson(settings2.planInputs),
     tasks: tasks2
   };
+}
+function outsideOf(item) {
+  const remote = item.outcome === "planned" ? item.remote : void 0;
+  if (!remote?.marker || !remote.updateTimestamp) return {};
+  const drift = markerDrift(remote.marker, remote.updateTimestamp);
+  return drift === "changed outside" ? { outside: remote.updateTimestamp } : {};
 }
 function desiredState(written, fingerprint2) {
   const credentials = written.executionCredentials;
@@ -37417,6 +37424,10 @@ function comparePlans(reviewed, fresh, referenced, resumed = false) {
       lines2.push(`${task.name}: not in the reviewed plan`);
       continue;
     }
+    if (changedOutsideSince(old, task)) {
+      lines2.push(`${task.name}: changed outside since the review`);
+      continue;
+    }
     if (resumed && alreadyWritten(old, task)) continue;
     const line = taskDifference(
       old,
@@ -37430,6 +37441,9 @@ function comparePlans(reviewed, fresh, referenced, resumed = false) {
     lines2.push(`${old.name}: reviewed ${describe(old)}; now not in the plan`);
   }
   return lines2;
+}
+function changedOutsideSince(old, now) {
+  return now.outside !== void 0 && now.outside !== old.outside;
 }
 function alreadyWritten(old, now) {
   return (old.action === "create" || old.action === "update") && now.action === "unchanged" && old.desired === now.desired;
@@ -37461,7 +37475,8 @@ function makeRecord(plan2, about) {
       name: task.name,
       action: task.action,
       changes: task.changes,
-      desired: digest(task.desired)
+      desired: digest(task.desired),
+      ...task.outside ? { outside: digest(task.outside) } : {}
     }))
   };
 }
@@ -37523,7 +37538,7 @@ function asRecord(value) {
 }
 function asTask(value) {
   if (!isObject2(value)) return void 0;
-  const { name, action, changes, desired } = value;
+  const { name, action, changes, desired, outside } = value;
   if (!isText(name, 300) || !isText(action) || !ACTIONS.includes(action)) {
     return void 0;
   }
@@ -37531,7 +37546,9 @@ function asTask(value) {
   if (!Array.isArray(changes) || !changes.every((c) => isText(c, 300))) {
     return void 0;
   }
-  return { name, action, changes, desired };
+  if (outside === void 0) return { name, action, changes, desired };
+  if (!isText(outside) || !HEX64.test(outside)) return void 0;
+  return { name, action, changes, desired, outside };
 }
 function isObject2(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
