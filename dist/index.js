@@ -37555,6 +37555,7 @@ function isObject2(value) {
 }
 
 // src/reviewed-plan/check.ts
+var APPROVING_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR"];
 var failed2 = (failureReason, lines2, pull) => ({
   matched: false,
   failureReason,
@@ -37612,7 +37613,7 @@ async function checkReviewedPlan(source, fresh, context) {
       matched: false,
       failureReason: "not-approved",
       lines: [
-        `pull request #${pull.number} has no approving review by someone other than its author on its head commit ${pull.head.slice(0, 7)}`
+        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${pull.head.slice(0, 7)}`
       ],
       comment: void 0
     };
@@ -37670,7 +37671,7 @@ function approvalsOf(reviews, pull) {
     }
   }
   return [...last.values()].filter(
-    (review) => review.state === "APPROVED" && review.user !== pull.author && review.commit === pull.head
+    (review) => review.state === "APPROVED" && review.user !== pull.author && APPROVING_ASSOCIATIONS.includes(review.association) && review.commit === pull.head
   );
 }
 
@@ -37699,7 +37700,8 @@ async function gitHubReviewSource(token, key) {
         user: text2(review.user?.login),
         state: text2(review.state),
         commit: text2(review.commit_id),
-        submittedAt: optional(review.submitted_at)
+        submittedAt: optional(review.submitted_at),
+        association: text2(review.author_association)
       }));
     }
   };

@@ -412,11 +412,42 @@ describe('approvals', () => {
   const review = (
     user: string,
     state: string,
-    commit = 'ab'.repeat(20)
-  ): ReviewFacts => ({ user, state, commit })
+    commit = 'ab'.repeat(20),
+    association = 'MEMBER'
+  ): ReviewFacts => ({ user, state, commit, association })
   it.each<[string, ReviewFacts[], string[]]>([
     ['by another, on the head', [review('bob', 'APPROVED')], ['bob']],
     ['by the author', [review('alice', 'APPROVED')], []],
+    [
+      'by the owner, a member and a collaborator',
+      [
+        review('olga', 'APPROVED', undefined, 'OWNER'),
+        review('bob', 'APPROVED', undefined, 'MEMBER'),
+        review('cleo', 'APPROVED', undefined, 'COLLABORATOR')
+      ],
+      ['olga', 'bob', 'cleo']
+    ],
+    [
+      'by someone without write access (a public repository)',
+      [
+        review('mallory', 'APPROVED', undefined, 'NONE'),
+        review('carl', 'APPROVED', undefined, 'CONTRIBUTOR'),
+        review('fay', 'APPROVED', undefined, 'FIRST_TIME_CONTRIBUTOR'),
+        review('tim', 'APPROVED', undefined, 'FIRST_TIMER'),
+        review('max', 'APPROVED', undefined, 'MANNEQUIN')
+      ],
+      []
+    ],
+    [
+      'with no association given (GitHub said nothing)',
+      [review('bob', 'APPROVED', undefined, '')],
+      []
+    ],
+    [
+      'with an association in other case',
+      [review('bob', 'APPROVED', undefined, 'member')],
+      []
+    ],
     ['on an older commit', [review('bob', 'APPROVED', 'o'.repeat(40))], []],
     ['a comment only', [review('bob', 'COMMENTED')], []],
     [

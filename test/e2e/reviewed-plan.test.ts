@@ -374,6 +374,21 @@ describe('reviewed-plan: required refuses before any write', () => {
     expect(run.outputs['failure-reason']).toBe('not-approved')
   })
 
+  it('an approval by someone without write access: not-approved', async () => {
+    const run = await refused(
+      // Anyone may review a public repository's pull request.
+      () => {
+        gh.addReview('mallory', 'APPROVED', undefined, 'NONE')
+      },
+      () => gh.reviews.splice(0),
+      { inputs: { 'require-approval': 'true' } }
+    )
+    expect(run.outputs['failure-reason']).toBe('not-approved')
+    expect(run.log).toContain(
+      'has no approving review by an owner, member or collaborator other than its author'
+    )
+  })
+
   it('the record in a comment by another identity: plan-missing', async () => {
     const ours = gh.comments[0]
     if (!ours) throw new Error('no comment')
