@@ -36880,7 +36880,8 @@ function freshPlan(settings2, ready, deletes) {
       action: planned?.action ?? "refused",
       changes: [...planned?.changes ?? []],
       desired: desiredState(written, item.folder.fingerprint),
-      referenced: referencedFields(written)
+      referenced: referencedFields(written),
+      ...outsideOf(item)
     };
   });
   for (const name of deletes) {
@@ -36897,6 +36898,12 @@ function freshPlan(settings2, ready, deletes) {
     inputs: canonicalJson(settings2.planInputs),
     tasks: tasks2
   };
+}
+function outsideOf(item) {
+  const remote = item.outcome === "planned" ? item.remote : void 0;
+  if (!remote?.marker || !remote.updateTimestamp) return {};
+  const drift = markerDrift(remote.marker, remote.updateTimestamp);
+  return drift === "changed outside" ? { outside: remote.updateTimestamp } : {};
 }
 function desiredState(written, fingerprint2) {
   const credentials = written.executionCredentials;
@@ -37450,6 +37457,10 @@ function comparePlans(reviewed, fresh, referenced, resumed = false) {
       lines2.push(`${task.name}: not in the reviewed plan`);
       continue;
     }
+    if (changedOutsideSince(old, task)) {
+      lines2.push(`${task.name}: changed outside since the review`);
+      continue;
+    }
     if (resumed && alreadyWritten(old, task)) continue;
     const line = taskDifference(
       old,
@@ -37463,6 +37474,9 @@ function comparePlans(reviewed, fresh, referenced, resumed = false) {
     lines2.push(`${old.name}: reviewed ${describe(old)}; now not in the plan`);
   }
   return lines2;
+}
+function changedOutsideSince(old, now) {
+  return now.outside !== void 0 && now.outside !== old.outside;
 }
 function alreadyWritten(old, now) {
   return (old.action === "create" || old.action === "update") && now.action === "unchanged" && old.desired === now.desired;
@@ -37494,7 +37508,8 @@ function makeRecord(plan2, about) {
       name: task.name,
       action: task.action,
       changes: task.changes,
-      desired: digest(task.desired)
+      desired: digest(task.desired),
+      ...task.outside ? { outside: digest(task.outside) } : {}
     }))
   };
 }
@@ -37556,7 +37571,7 @@ function asRecord(value) {
 }
 function asTask(value) {
   if (!isObject2(value)) return void 0;
-  const { name, action, changes, desired } = value;
+  const { name, action, changes, desired, outside } = value;
   if (!isText(name, 300) || !isText(action) || !ACTIONS.includes(action)) {
     return void 0;
   }
@@ -37564,13 +37579,16 @@ function asTask(value) {
   if (!Array.isArray(changes) || !changes.every((c) => isText(c, 300))) {
     return void 0;
   }
-  return { name, action, changes, desired };
+  if (outside === void 0) return { name, action, changes, desired };
+  if (!isText(outside) || !HEX64.test(outside)) return void 0;
+  return { name, action, changes, desired, outside };
 }
 function isObject2(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 // src/reviewed-plan/check.ts
+var APPROVING_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR"];
 var failed2 = (failureReason, lines2, pull) => ({
   matched: false,
   failureReason,
@@ -37628,7 +37646,7 @@ async function checkReviewedPlan(source, fresh, context) {
       matched: false,
       failureReason: "not-approved",
       lines: [
-        `pull request #${pull.number} has no approving review by someone other than its author on its head commit ${pull.head.slice(0, 7)}`
+        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${pull.head.slice(0, 7)}`
       ],
       comment: void 0
     };
@@ -37686,7 +37704,7 @@ function approvalsOf(reviews, pull) {
     }
   }
   return [...last.values()].filter(
-    (review) => review.state === "APPROVED" && review.user !== pull.author && review.commit === pull.head
+    (review) => review.state === "APPROVED" && review.user !== pull.author && APPROVING_ASSOCIATIONS.includes(review.association) && review.commit === pull.head
   );
 }
 
@@ -37715,7 +37733,8 @@ async function gitHubReviewSource(token, key) {
         user: text2(review.user?.login),
         state: text2(review.state),
         commit: text2(review.commit_id),
-        submittedAt: optional(review.submitted_at)
+        submittedAt: optional(review.submitted_at),
+        association: text2(review.author_association)
       }));
     }
   };
