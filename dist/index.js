@@ -24788,7 +24788,7 @@ var RECORD_FIELDS = {
   run: /^[0-9]{1,20}$/,
   attempt: /^[0-9]{1,6}$/,
   at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
-  verify: /^failed$/,
+  verify: /^(?:failed|pending)$/,
   rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
   zip: /^[0-9a-f]{64}$/
 };
@@ -24830,19 +24830,25 @@ function markerFor(repository, fingerprint2, scope, record2 = {}, now = /* @__PU
     ...substituted.length ? { substituted: [...substituted] } : {}
   };
 }
-function flaggedMarker(marker, rollback, now) {
+function flaggedMarker(marker, rollback, now, flag = "failed") {
   const rest = { ...marker };
   delete rest.rollback;
   return {
     ...rest,
-    verify: "failed",
+    verify: flag,
     ...rollback ? { rollback } : {},
     at: markerTime(now)
   };
 }
+function clearedMarker(marker, now) {
+  const fresh = { ...marker, at: markerTime(now) };
+  delete fresh.verify;
+  delete fresh.rollback;
+  return fresh;
+}
 function rollbackCommit(marker) {
   if (!marker) return void 0;
-  return marker.verify === "failed" ? marker.rollback : marker.commit;
+  return marker.verify ? marker.rollback : marker.commit;
 }
 function restampMarker(raw, now) {
   const marker = readMarker({ [MARKER_VARIABLE]: raw });
@@ -25211,6 +25217,13 @@ function forLog(text3) {
   );
   const indent = /^\s*/.exec(line)?.[0] ?? "";
   return line.startsWith("::", indent.length) ? `${indent}\\u003a${line.slice(indent.length + 1)}` : line;
+}
+function forLogCut(text3, limit) {
+  const { head, more } = cutText(forLog(text3), limit);
+  if (!more) return head;
+  const whole = head.replace(/\\(?:u[0-9a-fA-F]{0,3}|x[0-9a-fA-F]?)?$/, "");
+  const left = more + Array.from(head).length - Array.from(whole).length;
+  return `${whole} \u2026 (${left} more characters)`;
 }
 function breakMentions(text3) {
   return text3.replace(/@/g, `@${WORD_JOINER}`);
@@ -26268,7 +26281,7 @@ function driftCell(f) {
   const future = f.drift === "unknown" && isFutureRecord(f.deployedAt, f.updateTimestamp);
   return [
     driftLabel(f.drift) + (future ? ` (${FUTURE_RECORD_NOTE})` : ""),
-    ...f.verify === "failed" ? ["\u274C verify: failed"] : []
+    ...f.verify ? [`\u274C verify: ${f.verify}`] : []
   ].join("<br>");
 }
 function driftLabel(drift) {
@@ -26449,9 +26462,12 @@ function replaceNames(text3, refs) {
   return pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text3);
 }
 function replaceWord(text3, word, by) {
-  if (!word || !text3.includes(word)) return text3;
+  if (!word || !text3.toLowerCase().includes(word.toLowerCase())) return text3;
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, "g");
+  const pattern = new RegExp(
+    `(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`,
+    "gi"
+  );
   return text3.replace(pattern, () => by);
 }
 
@@ -26912,11 +26928,7 @@ function stepDebugging() {
 var LOG_LINE_LIMIT = 16384;
 function safeLog(secrets) {
   let names = {};
-  const line = (text3) => {
-    const shown2 = secrets.redact(replaceNames(text3, names));
-    const { head, more } = cutText(shown2, LOG_LINE_LIMIT);
-    return forLog(head) + (more ? ` \u2026 (${more} more characters)` : "");
-  };
+  const line = (text3) => forLogCut(secrets.redact(replaceNames(text3, names)), LOG_LINE_LIMIT);
   return {
     info: (message) => {
       info(line(message));
@@ -28559,7 +28571,16 @@ function logError(error2) {
 
 // src/apply/verify-gate.ts
 function isFlagged(item) {
-  return item.outcome === "planned" && item.remote?.marker?.verify === "failed";
+  return item.outcome === "planned" && item.remote?.marker?.verify !== void 0;
+}
+function verifiesAfterWrite(item, mode) {
+  if (item.outcome !== "planned" || item.plan.action === "unchanged") {
+    return false;
+  }
+  return shouldVerify(mode, item.plan.action, item.task.verify, isFlagged(item));
+}
+function pendingMarker(item, marker) {
+  return flaggedMarker(marker, previousCommit(item), /* @__PURE__ */ new Date(), "pending");
 }
 async function verifyApplied(client, item, written, options) {
   const { result } = written;
@@ -28609,25 +28630,25 @@ function previousCommit(item) {
 async function recordOutcome(client, item, written, result, signal) {
   if (item.outcome !== "planned" || signal.aborted) return result;
   const flagged = isFlagged(item);
-  const wrote = written.environment !== void 0;
+  const sent = written.environment && readMarker(written.environment);
+  const stored = sent ? written.environment : item.remote?.environment;
   if (result.verified === true) {
+    if (!flagged && !sent) return result;
+    const fresh = sent ? clearedMarker(sent, /* @__PURE__ */ new Date()) : { ...item.marker, at: markerTime(/* @__PURE__ */ new Date()) };
+    const cleared = await writeMarker(client, item, stored, fresh);
+    if (cleared) {
+      return {
+        ...result,
+        status: "failed",
+        error: `verified, but the record could not be written (${cleared}): the next run executes it again`
+      };
+    }
     if (!flagged) return result;
-    if (wrote) return { ...result, verifiedAgain: true };
-    const again = await writeMarker(client, item, item.remote?.environment, {
-      ...item.marker,
-      at: markerTime(/* @__PURE__ */ new Date())
-    });
-    return again ? {
-      ...result,
-      status: "failed",
-      error: `verified again, but the record could not be written: ${again}`
-    } : { ...result, action: "update", changes: [], verifiedAgain: true };
+    return sent ? { ...result, verifiedAgain: true } : { ...result, action: "update", changes: [], verifiedAgain: true };
   }
-  if (flagged && !wrote) return result;
-  const stored = wrote ? written.environment : item.remote?.environment;
-  const current = wrote ? item.marker : item.remote?.marker;
-  if (!current) return result;
-  const rollback = wrote ? previousCommit(item) : current.rollback;
+  const current = sent ?? item.remote?.marker;
+  if (!current || !sent && current.verify === "failed") return result;
+  const rollback = sent ? previousCommit(item) : current.rollback;
   const failure = await writeMarker(
     client,
     item,
@@ -28661,7 +28682,8 @@ async function applyPlans(client, ready, options) {
     ready,
     options.concurrency,
     async (item) => {
-      const written = await applyTask(client, item, options.mask);
+      const pending = verifiesAfterWrite(item, options.verify);
+      const written = await applyTask(client, item, options.mask, pending);
       const result = await verifyApplied(client, item, written, options).catch(
         (error2) => ({
           // Nothing one task's verify does may take the report with it.
@@ -28700,7 +28722,7 @@ function printResult(print, item, result) {
   const action = result.action === void 0 ? "" : ` ${result.action}`;
   print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
 }
-async function applyTask(client, item, mask) {
+async function applyTask(client, item, mask, pending) {
   const started = performance.now();
   const base = taskResult(item);
   const finish = (result) => ({
@@ -28725,7 +28747,7 @@ async function applyTask(client, item, mask) {
         mask
       );
     }
-    environment = await writeFunction(client, item, plan2, prepared?.tokens);
+    environment = await writeFunction(client, item, prepared?.tokens, pending);
   } catch (error2) {
     const failed3 = { status: "failed" };
     return {
@@ -28747,11 +28769,13 @@ async function applyTask(client, item, mask) {
     return { result, environment };
   }
 }
-async function writeFunction(client, item, plan2, tokens2) {
+async function writeFunction(client, item, tokens2, pending) {
+  const { plan: plan2 } = item;
   if (plan2.action === "unchanged" || !writesFunction(plan2)) return void 0;
   const body = withWriteTime(
     tokens2 ? withTokens(plan2.body, tokens2) : plan2.body,
-    /* @__PURE__ */ new Date()
+    /* @__PURE__ */ new Date(),
+    pending ? (marker) => pendingMarker(item, marker) : void 0
   );
   if (plan2.action === "create") {
     if (!item.pkg) throw new Error("internal: create without code");
@@ -28796,14 +28820,16 @@ function withTokens(body, tokens2) {
     }
   };
 }
-function withWriteTime(body, now) {
+function withWriteTime(body, now, flag) {
   const marker = body.environmentVariables?.[MARKER_VARIABLE];
   if (!body.environmentVariables || !marker) return body;
+  const stamped = restampMarker(marker.value, now);
+  const read = flag && readMarker({ [MARKER_VARIABLE]: stamped });
   return {
     ...body,
     environmentVariables: {
       ...body.environmentVariables,
-      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
+      [MARKER_VARIABLE]: { value: read ? encodeMarker(flag(read)) : stamped }
     }
   };
 }
@@ -36203,19 +36229,19 @@ async function readAll(sdk, call) {
     {
       list: "schedules",
       read: () => call("listing schedules", (o) => sdk.tasks.schedules.findAll(o)).then(
-        schedulesUses
+        (answer) => schedulesUses(wholeList(answer))
       )
     },
     {
       list: "dispatchers",
       read: () => call("listing dispatchers", (o) => sdk.dispatchers.findAll(o)).then(
-        dispatcherUses
+        (answer) => dispatcherUses(wholeList(answer))
       )
     },
     {
       list: "schemas",
       read: () => call("listing data schemas", (o) => sdk.data.schemas.findAll(o)).then(
-        schemaUses
+        (answer) => schemaUses(wholeList(answer))
       )
     }
   ];
@@ -36236,6 +36262,12 @@ function unreadable(list3, error2) {
     ...permission ? { permission } : {},
     error: describeError(error2)
   };
+}
+function wholeList(answer) {
+  if (!Array.isArray(answer)) {
+    throw new Error("the API did not answer with a list");
+  }
+  return answer;
 }
 var text = (value) => typeof value === "string" ? value : void 0;
 var records = (value) => Array.isArray(value) ? value.filter((item) => typeof item === "object" && !!item) : [];
@@ -36768,10 +36800,11 @@ async function isFile(file) {
 function lastFailedWarnings(tasks2, mode) {
   const warnings = [];
   for (const { name, marker, hasVerify } of tasks2) {
-    if (marker?.verify !== "failed") continue;
+    if (!marker?.verify) continue;
     if (mode === "false") {
       const at = marker.commit ? ` (${marker.commit.slice(0, 7)})` : "";
-      warnings.push(`${name}: last verify failed${at}`);
+      const what = marker.verify === "failed" ? "failed" : "did not finish";
+      warnings.push(`${name}: last verify ${what}${at}`);
     } else if (!hasVerify) {
       warnings.push(`${name}: last verify failed; nothing to verify it with`);
     }
@@ -36847,7 +36880,8 @@ function freshPlan(settings2, ready, deletes) {
       action: planned?.action ?? "refused",
       changes: [...planned?.changes ?? []],
       desired: desiredState(written, item.folder.fingerprint),
-      referenced: referencedFields(written)
+      referenced: referencedFields(written),
+      ...outsideOf(item)
     };
   });
   for (const name of deletes) {
@@ -36864,6 +36898,12 @@ function freshPlan(settings2, ready, deletes) {
     inputs: canonicalJson(settings2.planInputs),
     tasks: tasks2
   };
+}
+function outsideOf(item) {
+  const remote = item.outcome === "planned" ? item.remote : void 0;
+  if (!remote?.marker || !remote.updateTimestamp) return {};
+  const drift = markerDrift(remote.marker, remote.updateTimestamp);
+  return drift === "changed outside" ? { outside: remote.updateTimestamp } : {};
 }
 function desiredState(written, fingerprint2) {
   const credentials = written.executionCredentials;
@@ -37190,7 +37230,7 @@ function functionLines(functions2) {
         `  ${fn.name}`,
         fn.enabled === false && "disabled",
         `drift: ${fn.drift}`,
-        fn.verify === "failed" && "verify: failed",
+        fn.verify && `verify: ${fn.verify}`,
         fn.repository && `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ""}`,
         fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
@@ -37417,6 +37457,10 @@ function comparePlans(reviewed, fresh, referenced, resumed = false) {
       lines2.push(`${task.name}: not in the reviewed plan`);
       continue;
     }
+    if (changedOutsideSince(old, task)) {
+      lines2.push(`${task.name}: changed outside since the review`);
+      continue;
+    }
     if (resumed && alreadyWritten(old, task)) continue;
     const line = taskDifference(
       old,
@@ -37430,6 +37474,9 @@ function comparePlans(reviewed, fresh, referenced, resumed = false) {
     lines2.push(`${old.name}: reviewed ${describe(old)}; now not in the plan`);
   }
   return lines2;
+}
+function changedOutsideSince(old, now) {
+  return now.outside !== void 0 && now.outside !== old.outside;
 }
 function alreadyWritten(old, now) {
   return (old.action === "create" || old.action === "update") && now.action === "unchanged" && old.desired === now.desired;
@@ -37461,7 +37508,8 @@ function makeRecord(plan2, about) {
       name: task.name,
       action: task.action,
       changes: task.changes,
-      desired: digest(task.desired)
+      desired: digest(task.desired),
+      ...task.outside ? { outside: digest(task.outside) } : {}
     }))
   };
 }
@@ -37523,7 +37571,7 @@ function asRecord(value) {
 }
 function asTask(value) {
   if (!isObject2(value)) return void 0;
-  const { name, action, changes, desired } = value;
+  const { name, action, changes, desired, outside } = value;
   if (!isText(name, 300) || !isText(action) || !ACTIONS.includes(action)) {
     return void 0;
   }
@@ -37531,13 +37579,16 @@ function asTask(value) {
   if (!Array.isArray(changes) || !changes.every((c) => isText(c, 300))) {
     return void 0;
   }
-  return { name, action, changes, desired };
+  if (outside === void 0) return { name, action, changes, desired };
+  if (!isText(outside) || !HEX64.test(outside)) return void 0;
+  return { name, action, changes, desired, outside };
 }
 function isObject2(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 // src/reviewed-plan/check.ts
+var APPROVING_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR"];
 var failed2 = (failureReason, lines2, pull) => ({
   matched: false,
   failureReason,
@@ -37595,7 +37646,7 @@ async function checkReviewedPlan(source, fresh, context) {
       matched: false,
       failureReason: "not-approved",
       lines: [
-        `pull request #${pull.number} has no approving review by someone other than its author on its head commit ${pull.head.slice(0, 7)}`
+        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${pull.head.slice(0, 7)}`
       ],
       comment: void 0
     };
@@ -37653,7 +37704,7 @@ function approvalsOf(reviews, pull) {
     }
   }
   return [...last.values()].filter(
-    (review) => review.state === "APPROVED" && review.user !== pull.author && review.commit === pull.head
+    (review) => review.state === "APPROVED" && review.user !== pull.author && APPROVING_ASSOCIATIONS.includes(review.association) && review.commit === pull.head
   );
 }
 
@@ -37682,7 +37733,8 @@ async function gitHubReviewSource(token, key) {
         user: text2(review.user?.login),
         state: text2(review.state),
         commit: text2(review.commit_id),
-        submittedAt: optional(review.submitted_at)
+        submittedAt: optional(review.submitted_at),
+        association: text2(review.author_association)
       }));
     }
   };
@@ -37801,7 +37853,7 @@ function buildDeploymentReport(report, context) {
     deletes: report.results.filter(isDelete).map((r) => ({
       name: r.name,
       status: r.status,
-      error: r.error
+      error: bounded(r.error)
     })),
     functions: report.functions?.map((fn) => ({
       name: fn.name,
@@ -37813,9 +37865,13 @@ function buildDeploymentReport(report, context) {
       verify: fn.verify
     })),
     totals: totals(report.results),
-    errors: report.errors,
-    warnings: report.warnings
+    // A function's error or result may be megabytes: cut like the outputs.
+    errors: report.errors.map((text3) => boundText(text3, OUTPUT_ERROR_LIMIT)),
+    warnings: report.warnings.map((text3) => boundText(text3, OUTPUT_ERROR_LIMIT))
   });
+}
+function bounded(text3) {
+  return text3 === void 0 ? void 0 : boundText(text3, OUTPUT_ERROR_LIMIT);
 }
 function reportTask(result) {
   return {
@@ -37831,7 +37887,7 @@ function reportTask(result) {
       passed: result.verified,
       ms: result.verifyMs
     },
-    error: result.error
+    error: bounded(result.error)
   };
 }
 function totals(results) {
@@ -38179,7 +38235,7 @@ function annotate(report, failures, log) {
     const pointable = failure.file !== void 0 && forLog(failure.file) === failure.file;
     const message = (pointable ? failure.annotation : void 0) ?? failure.logText ?? failure.text;
     error(
-      forLog(boundText(message, ANNOTATION_LIMIT)),
+      forLogCut(message, ANNOTATION_LIMIT),
       pointable ? {
         title: failure.title,
         file: failure.file,

@@ -22,8 +22,7 @@ import {
   upsertPullRequestComment,
   type CommentKey
 } from './report/pr-comment.js'
-import { forLog } from './safe-text.js'
-import { boundText } from './report/output-limits.js'
+import { forLog, forLogCut } from './safe-text.js'
 import { withNameRefs, withoutHost } from './report/shown-texts.js'
 import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
@@ -321,7 +320,7 @@ function annotate(report: RunReport, failures: Failure[], log: Log): void {
       failure.logText ??
       failure.text
     core.error(
-      forLog(boundText(message, ANNOTATION_LIMIT)),
+      forLogCut(message, ANNOTATION_LIMIT),
       pointable
         ? {
             title: failure.title,

@@ -108,6 +108,22 @@ describe('the record', () => {
     expect(findRecord(`<!-- marker -->\n${line}\n## title`)).toEqual(record)
   })
 
+  it('digests the time of an outside change, and reads a record without one as none', () => {
+    const changedAt = '2026-12-07T17:00:00.000Z'
+    const drifted = makeRecord(
+      { ...fresh, tasks: fresh.tasks.map(t => ({ ...t, outside: changedAt })) },
+      about
+    )
+    const line = recordLine(drifted)
+    expect(line).not.toContain(changedAt)
+    expect(parseRecordLine(line)?.tasks[0]?.outside).toBe(
+      saltedDigest(about.salt, changedAt)
+    )
+    // Records written before the field existed: not changed outside.
+    const older = parseRecordLine(recordLine(makeRecord(fresh, about)))
+    expect(older?.tasks[0]).not.toHaveProperty('outside')
+  })
+
   const valid = JSON.parse(JSON.stringify(makeRecord(fresh, about))) as Record<
     string,
     unknown
@@ -138,6 +154,21 @@ describe('the record', () => {
       }
     ],
     ['an applied run that is no string', { ...valid, applied: { run: 5 } }],
+    [
+      'an outside change that is no sha256',
+      {
+        ...valid,
+        tasks: [
+          {
+            name: 'a',
+            action: 'update',
+            changes: [],
+            desired: D(1),
+            outside: 'yes'
+          }
+        ]
+      }
+    ],
     ['an array', [valid]],
     ['null', null]
   ])('is no record with %s', (_, value) => {
@@ -158,8 +189,15 @@ const task = (
   name: string,
   action: string,
   changes: string[] = [],
-  desired = D(1)
-): RecordedTask => ({ name, action, changes, desired })
+  desired = D(1),
+  outside?: string
+): RecordedTask => ({
+  name,
+  action,
+  changes,
+  desired,
+  ...(outside ? { outside } : {})
+})
 const plan = (tasks: RecordedTask[], extra: Partial<PlanRecord> = {}) => ({
   v: 1,
   head: 'feedc0de'.repeat(5),
@@ -233,6 +271,34 @@ describe('comparing with the reviewed plan', () => {
         ]
       ],
       [
+        'code replaced outside since the review (the marker kept: same steps and digest)',
+        plan([task('a', 'unchanged')]),
+        plan([task('a', 'unchanged', [], D(1), D(5))]),
+        {},
+        ['a: changed outside since the review']
+      ],
+      [
+        'changed outside already at the review, and not since',
+        plan([task('a', 'update', ['code'], D(1), D(5))]),
+        plan([task('a', 'update', ['code'], D(1), D(5))]),
+        {},
+        []
+      ],
+      [
+        'changed outside at the review, and again since',
+        plan([task('a', 'update', ['code'], D(1), D(5))]),
+        plan([task('a', 'update', ['code'], D(1), D(6))]),
+        {},
+        ['a: changed outside since the review']
+      ],
+      [
+        'changed outside at the review, redeployed since by someone else',
+        plan([task('a', 'update', ['code'], D(1), D(5))]),
+        plan([task('a', 'unchanged')]),
+        {},
+        ['a: reviewed update [code]; now unchanged']
+      ],
+      [
         'another host and other inputs',
         plan([]),
         plan([], { host: D(3), inputs: D(4) }),
@@ -271,6 +337,12 @@ describe('comparing in a re-run of the run that applied the plan', () => {
         'a: reviewed create; now unchanged',
         'old: reviewed delete; now not in the plan'
       ]
+    ],
+    [
+      'a function changed outside since the review still is',
+      plan([task('a', 'unchanged'), task('b', 'unchanged', [], D(1), D(5))]),
+      true,
+      ['b: changed outside since the review']
     ],
     [
       'other code still is',
@@ -340,11 +412,42 @@ describe('approvals', () => {
   const review = (
     user: string,
     state: string,
-    commit = 'ab'.repeat(20)
-  ): ReviewFacts => ({ user, state, commit })
+    commit = 'ab'.repeat(20),
+    association = 'MEMBER'
+  ): ReviewFacts => ({ user, state, commit, association })
   it.each<[string, ReviewFacts[], string[]]>([
     ['by another, on the head', [review('bob', 'APPROVED')], ['bob']],
     ['by the author', [review('alice', 'APPROVED')], []],
+    [
+      'by the owner, a member and a collaborator',
+      [
+        review('olga', 'APPROVED', undefined, 'OWNER'),
+        review('bob', 'APPROVED', undefined, 'MEMBER'),
+        review('cleo', 'APPROVED', undefined, 'COLLABORATOR')
+      ],
+      ['olga', 'bob', 'cleo']
+    ],
+    [
+      'by someone without write access (a public repository)',
+      [
+        review('mallory', 'APPROVED', undefined, 'NONE'),
+        review('carl', 'APPROVED', undefined, 'CONTRIBUTOR'),
+        review('fay', 'APPROVED', undefined, 'FIRST_TIME_CONTRIBUTOR'),
+        review('tim', 'APPROVED', undefined, 'FIRST_TIMER'),
+        review('max', 'APPROVED', undefined, 'MANNEQUIN')
+      ],
+      []
+    ],
+    [
+      'with no association given (GitHub said nothing)',
+      [review('bob', 'APPROVED', undefined, '')],
+      []
+    ],
+    [
+      'with an association in other case',
+      [review('bob', 'APPROVED', undefined, 'member')],
+      []
+    ],
     ['on an older commit', [review('bob', 'APPROVED', 'o'.repeat(40))], []],
     ['a comment only', [review('bob', 'COMMENTED')], []],
     [

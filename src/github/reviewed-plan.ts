@@ -59,7 +59,8 @@ export async function gitHubReviewSource(
         user: text(review.user?.login),
         state: text(review.state),
         commit: text(review.commit_id),
-        submittedAt: optional(review.submitted_at)
+        submittedAt: optional(review.submitted_at),
+        association: text(review.author_association)
       }))
     }
   }

@@ -414,7 +414,7 @@ function driftCell(f: RemoteFunctionRow): string {
     f.drift === 'unknown' && isFutureRecord(f.deployedAt, f.updateTimestamp)
   return [
     driftLabel(f.drift) + (future ? ` (${FUTURE_RECORD_NOTE})` : ''),
-    ...(f.verify === 'failed' ? ['❌ verify: failed'] : [])
+    ...(f.verify ? [`❌ verify: ${f.verify}`] : [])
   ].join('<br>')
 }
 

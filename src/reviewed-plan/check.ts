@@ -29,7 +29,17 @@ export interface ReviewFacts {
   state: string
   commit: string
   submittedAt?: string
+  /** GitHub's `author_association`: the reviewer's standing in the repository. */
+  association: string
 }
+
+/**
+ * The associations whose approval counts: the repository's owner, a member
+ * of its organisation, an invited collaborator. On a public repository
+ * anyone can submit an `APPROVED` review; `CONTRIBUTOR`, `FIRST_TIMER`,
+ * `NONE` and the like have no write access.
+ */
+const APPROVING_ASSOCIATIONS = ['OWNER', 'MEMBER', 'COLLABORATOR']
 
 /** The check's outcome, for the report (and the deployment report). */
 export interface ReviewedPlanOutcome {
@@ -134,7 +144,7 @@ export async function checkReviewedPlan(
       matched: false,
       failureReason: 'not-approved',
       lines: [
-        `pull request #${pull.number} has no approving review by someone other than its author on its head commit ${pull.head.slice(0, 7)}`
+        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${pull.head.slice(0, 7)}`
       ],
       comment: undefined
     }
@@ -200,7 +210,8 @@ function recordProblem(
 }
 
 /**
- * Approving reviews by someone other than the author, on the head commit.
+ * Approving reviews by someone other than the author, with standing in the
+ * repository (`APPROVING_ASSOCIATIONS`), on the head commit.
  * Each reviewer's last verdict counts (GitHub lists reviews oldest first):
  * an approval later dismissed or followed by a request for changes is none.
  */
@@ -218,6 +229,7 @@ export function approvalsOf(
     review =>
       review.state === 'APPROVED' &&
       review.user !== pull.author &&
+      APPROVING_ASSOCIATIONS.includes(review.association) &&
       review.commit === pull.head
   )
 }

@@ -60,6 +60,12 @@ export function comparePlans(
       lines.push(`${task.name}: not in the reviewed plan`)
       continue
     }
+    // Before the re-run's leniency: a function this run wrote is no longer
+    // changed outside, so only someone else's change is caught here.
+    if (changedOutsideSince(old, task)) {
+      lines.push(`${task.name}: changed outside since the review`)
+      continue
+    }
     if (resumed && alreadyWritten(old, task)) continue
     const line = taskDifference(
       old,
@@ -73,6 +79,15 @@ export function comparePlans(
     lines.push(`${old.name}: reviewed ${describe(old)}; now not in the plan`)
   }
   return lines
+}
+
+/**
+ * A function changed outside now, and not (or at another time) when the
+ * plan was reviewed. A code-only write keeps the marker and its
+ * fingerprint, so the steps and the desired digest alone would match.
+ */
+function changedOutsideSince(old: RecordedTask, now: RecordedTask): boolean {
+  return now.outside !== undefined && now.outside !== old.outside
 }
 
 function alreadyWritten(old: RecordedTask, now: RecordedTask): boolean {

@@ -7,6 +7,7 @@
 import type { Settings } from '../inputs.js'
 import type { ReadyTask } from '../package/stage.js'
 import type { TaskDefinition } from '../task.js'
+import { markerDrift } from '../plan/drift.js'
 import { canonicalJson, referencedFields } from './digest.js'
 
 /** One task of the plan, or one function `prune` deletes. */
@@ -20,6 +21,13 @@ export interface FreshTask {
   desired: string
   /** Changed-field names whose value is a `$NAME` reference. */
   referenced: string[]
+  /**
+   * The function's `updateTimestamp` when it was changed outside since this
+   * action last wrote it (digested, never shown). Code is compared through
+   * the marker's fingerprint, which a code-only write by someone else keeps:
+   * the drift is what shows such a change.
+   */
+  outside?: string
 }
 
 export interface FreshPlan {
@@ -44,7 +52,8 @@ export function freshPlan(
       action: planned?.action ?? 'refused',
       changes: [...(planned?.changes ?? [])],
       desired: desiredState(written, item.folder.fingerprint),
-      referenced: referencedFields(written)
+      referenced: referencedFields(written),
+      ...outsideOf(item)
     }
   })
   for (const name of deletes) {
@@ -61,6 +70,14 @@ export function freshPlan(
     inputs: canonicalJson(settings.planInputs),
     tasks
   }
+}
+
+/** `outside` for a function changed outside since its last deploy. */
+function outsideOf(item: ReadyTask): { outside?: string } {
+  const remote = item.outcome === 'planned' ? item.remote : undefined
+  if (!remote?.marker || !remote.updateTimestamp) return {}
+  const drift = markerDrift(remote.marker, remote.updateTimestamp)
+  return drift === 'changed outside' ? { outside: remote.updateTimestamp } : {}
 }
 
 /**

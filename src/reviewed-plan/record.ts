@@ -15,6 +15,12 @@ export interface RecordedTask {
   changes: string[]
   /** Salted sha256 of the desired state. */
   desired: string
+  /**
+   * Salted sha256 of the function's `updateTimestamp` when it was changed
+   * outside since the action's last deploy; absent when it was not (and in
+   * records written before the field existed).
+   */
+  outside?: string
 }
 
 export interface PlanRecord {
@@ -55,7 +61,8 @@ export function makeRecord(
       name: task.name,
       action: task.action,
       changes: task.changes,
-      desired: digest(task.desired)
+      desired: digest(task.desired),
+      ...(task.outside ? { outside: digest(task.outside) } : {})
     }))
   }
 }
@@ -133,7 +140,7 @@ function asRecord(value: unknown): PlanRecord | undefined {
 
 function asTask(value: unknown): RecordedTask | undefined {
   if (!isObject(value)) return undefined
-  const { name, action, changes, desired } = value
+  const { name, action, changes, desired, outside } = value
   if (!isText(name, 300) || !isText(action) || !ACTIONS.includes(action)) {
     return undefined
   }
@@ -141,7 +148,9 @@ function asTask(value: unknown): RecordedTask | undefined {
   if (!Array.isArray(changes) || !changes.every(c => isText(c, 300))) {
     return undefined
   }
-  return { name, action, changes, desired }
+  if (outside === undefined) return { name, action, changes, desired }
+  if (!isText(outside) || !HEX64.test(outside)) return undefined
+  return { name, action, changes, desired, outside }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -210,6 +210,53 @@ describe('reviewed-plan: required', () => {
     expect(run.log).toContain('a: reviewed unchanged; now update [description]')
     expect(fake.writeRequests()).toEqual([])
   })
+
+  it('fails as plan-changed when only the code was replaced outside since the review, its marker kept', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    const first = await syncWith(fake, ws.dir, base, {
+      env: { MY_SECRET: SECRET }
+    })
+    expect(first.exitCode, first.log).toBe(0)
+    await planOn(fake, ws, gh)
+    gh.merge(MERGE)
+    // A code-only upload by someone else with the API: the variables, and
+    // so the marker and its fingerprint, stay; only the time moves on.
+    const stored = fake.functions.get('a')
+    if (!stored) throw new Error('no function a')
+    const outside = Buffer.from('PK\u0003\u0004 other code')
+    stored.code = outside
+    stored.updateTimestamp = new Date(Date.now() + 60 * 60 * 1000).toISOString()
+    fake.clearLog()
+    const run = await deployOn(fake, ws, gh)
+    expect(run.exitCode, run.log).toBe(1)
+    expect(run.outputs['failure-reason']).toBe('plan-changed')
+    expect(run.log).toContain('a: changed outside since the review')
+    expect(run.log).not.toContain('the plan matches')
+    expect(fake.writeRequests()).toEqual([])
+    expect(fake.functions.get('a')?.code).toBe(outside)
+  })
+
+  it('deploys a plan whose function was already changed outside when it was reviewed', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    const first = await syncWith(fake, ws.dir, base, {
+      env: { MY_SECRET: SECRET }
+    })
+    expect(first.exitCode, first.log).toBe(0)
+    const stored = fake.functions.get('a')
+    if (!stored) throw new Error('no function a')
+    stored.updateTimestamp = new Date(Date.now() + 60 * 60 * 1000).toISOString()
+    const planned = await planOn(fake, ws, gh)
+    expect(planned.log).toContain('changed outside since')
+    expect(gh.comments[0]?.body).toContain('"outside":')
+    gh.merge(MERGE)
+    const run = await deployOn(fake, ws, gh)
+    expect(run.exitCode, run.log).toBe(0)
+    expect(run.log).toContain('the plan matches the one reviewed')
+  })
 })
 
 describe('reviewed-plan: required refuses before any write', () => {
@@ -325,6 +372,21 @@ describe('reviewed-plan: required refuses before any write', () => {
       { inputs: { 'require-approval': 'true' } }
     )
     expect(run.outputs['failure-reason']).toBe('not-approved')
+  })
+
+  it('an approval by someone without write access: not-approved', async () => {
+    const run = await refused(
+      // Anyone may review a public repository's pull request.
+      () => {
+        gh.addReview('mallory', 'APPROVED', undefined, 'NONE')
+      },
+      () => gh.reviews.splice(0),
+      { inputs: { 'require-approval': 'true' } }
+    )
+    expect(run.outputs['failure-reason']).toBe('not-approved')
+    expect(run.log).toContain(
+      'has no approving review by an owner, member or collaborator other than its author'
+    )
   })
 
   it('the record in a comment by another identity: plan-missing', async () => {

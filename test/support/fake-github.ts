@@ -64,7 +64,13 @@ export interface FakeGitHub extends AsyncDisposable {
   pulls: FakePull[]
   /** Reviews of the first pull request, oldest first. */
   reviews: FakeReview[]
-  addReview(login: string, state: FakeReview['state'], commit?: string): void
+  /** A review; by a member of the organisation unless `association` says otherwise. */
+  addReview(
+    login: string,
+    state: FakeReview['state'],
+    commit?: string,
+    association?: string
+  ): void
   /** Merges a pull request into `base` as `mergeSha` (the push's GITHUB_SHA). */
   merge(mergeSha: string, number?: number, base?: string): void
   /** Another pull request (not commented on). */
@@ -174,7 +180,7 @@ export async function startFakeGitHub(
     reviews,
     writes,
     addPull,
-    addReview(author, state, commit) {
+    addReview(author, state, commit, association = 'MEMBER') {
       reviews.push({
         id: 9000 + reviews.length,
         user: { login: author, type: 'User' },
@@ -182,7 +188,7 @@ export async function startFakeGitHub(
         state,
         commit_id: commit ?? (pulls[0] as FakePull).head.sha,
         submitted_at: new Date(Date.UTC(2026, 0, 1)).toISOString(),
-        author_association: 'MEMBER'
+        author_association: association
       })
     },
     merge(mergeSha, number = pull, base = 'main') {
