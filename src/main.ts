@@ -56,6 +56,8 @@ export async function run(): Promise<void> {
     actionsIo(cancel.signal, mask, log)
   )
   cancel.dispose()
+  // Refused inputs leave no settings: the title still names the target.
+  report.label ??= core.getInput('label').trim() || undefined
   report.durationMs = Math.round(performance.now() - started)
   const comment = settings && commentTarget(settings, report)
   await publish(report, failures, comment, log)

@@ -128,7 +128,7 @@ describe('readInputs', () => {
     [
       'missing credentials',
       { host: 'h.example.com' },
-      'consumer-key, consumer-secret, token, token-secret: is required'
+      'consumer-key (or API_OAUTH_CONSUMER_KEY) is required outside a dry run'
     ],
     [
       'zero concurrency',
