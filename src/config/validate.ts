@@ -39,6 +39,7 @@ import {
 } from './code-folder.js'
 import {
   deniedVariables,
+  offlineCredentialsWarning,
   substituteSelected,
   type Substituted,
   type SubstitutionOptions
@@ -87,6 +88,8 @@ const taskSchemaIssues = (value: unknown) => schemaIssues(value, validateSchema)
 interface Checked {
   problems: ConfigProblem[]
   warnings?: string[]
+  /** `$API_*` references an offline dry run could not resolve. */
+  offlineRefs?: string[]
   task?: TaskDefinition
 }
 
@@ -139,7 +142,12 @@ export async function loadTaskConfigs(
         config.name && config.nameRef ? [[config.name, config.nameRef]] : []
       )
     ),
-    warnings: checks.flatMap(checked => checked.warnings ?? [])
+    warnings: [
+      ...checks.flatMap(checked => checked.warnings ?? []),
+      ...offlineCredentialsWarning(
+        checks.flatMap(checked => checked.offlineRefs ?? [])
+      )
+    ]
   }
 }
 
@@ -219,8 +227,14 @@ async function checkSelected(
   overrides: TaskOverrides | undefined,
   roots: (root: string) => Promise<string[]>
 ): Promise<Checked> {
-  const { problems, warnings, unresolved, deployerKeys, ...substituted } =
-    substituteSelected(config, options)
+  const {
+    problems,
+    warnings,
+    unresolved,
+    deployerKeys,
+    offlineRefs,
+    ...substituted
+  } = substituteSelected(config, options)
   const configDir = path.dirname(config.found.file)
   const value = isObject(substituted.value)
     ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
@@ -233,7 +247,7 @@ async function checkSelected(
       sources: substituted.sources
     })
   )
-  if (!isObject(value)) return { problems, warnings }
+  if (!isObject(value)) return { problems, warnings, offlineRefs }
 
   const code = await codeFolderOf(config, value, overrides, {
     unresolved,
@@ -247,10 +261,12 @@ async function checkSelected(
   for (const problem of problems) {
     if (!problem.file) problem.config = config.file
   }
-  if (problems.length || codeDir === undefined) return { problems, warnings }
+  if (problems.length || codeDir === undefined)
+    return { problems, warnings, offlineRefs }
   return {
     problems,
     warnings,
+    offlineRefs,
     task: {
       name: value.name as string,
       nameRef: config.nameRef,
