@@ -147,7 +147,7 @@ export function readInputs(
         ? 'outside a dry run'
         : `for command: ${settings.command}`
     for (const name of missing) {
-      const fallback = CREDENTIAL_VARIABLES[name] as string | undefined
+      const fallback = CREDENTIAL_VARIABLES[name]
       const input = fallback ? `${name} (or ${fallback})` : name
       problems.push({ rule: `${input} is required ${when}` })
     }

@@ -143,8 +143,49 @@ async function syncLoaded(
     `load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`
   )
   if (loaded.problems.length) return invalid(loaded.problems)
+  // A run that stops before planning (a failed build, a folder that cannot
+  // be packaged, a cancel) stops the reads it started rather than leave
+  // them running past its report; after a full run there is nothing left.
+  const stopReads = new AbortController()
+  const signal = AbortSignal.any([io.signal, stopReads.signal])
+  setMaxListeners(0, signal)
+  // Started before any build: a rejected token fails in seconds, not after
+  // minutes of `npm ci` (SPEC section 13).
+  const connecting =
+    settings.host && settings.credentials
+      ? startConnect(settings, { ...io, signal })
+      : undefined
+  const stop = (): void => {
+    stopReads.abort()
+  }
+  try {
+    return await buildThenSync(
+      { settings, io, loaded, clock, invalid },
+      { connecting, stopReads: stop }
+    )
+  } finally {
+    stop()
+  }
+}
 
+/** `build-command` once the credentials are known good, then stage 4 onwards. */
+async function buildThenSync(
+  start: Omit<SyncContext, 'scanned' | 'warnings' | 'listing' | 'spoolDir'>,
+  remote: { connecting: Connecting | undefined; stopReads: () => void }
+): Promise<SyncOutcome> {
+  const { settings, io, loaded, clock, invalid } = start
+  const { connecting } = remote
   if (settings.buildCommand) {
+    const connected = await connecting
+    if (connected && 'error' in connected) {
+      const context = { ...start, warnings: loaded.warnings }
+      return notStarted(
+        context,
+        connected.failed,
+        connected.error,
+        loaded.tasks
+      )
+    }
     const failed = await clock.time(
       'build',
       buildTasks(
@@ -167,39 +208,15 @@ async function syncLoaded(
     path.join(io.env.RUNNER_TEMP || tmpdir(), 'exh-tasks-')
   )
   try {
-    return await syncFromScan({
-      settings,
-      io,
-      loaded,
-      clock,
-      invalid,
-      spoolDir
-    })
+    // The listing starts first and overlaps the fingerprints.
+    const listing =
+      connecting && startListing(connecting, settings, loaded.tasks)
+    return await scanThenSync({ ...start, spoolDir, listing })
   } finally {
+    // Before the clean-up, which takes a while: no read outlives the run.
+    remote.stopReads()
     await rm(spoolDir, { recursive: true, force: true })
     await closeFileWorkers()
-  }
-}
-
-/** Stage 4 onwards; the listing starts first and overlaps the fingerprints. */
-async function syncFromScan(
-  start: Omit<SyncContext, 'scanned' | 'warnings' | 'listing'>
-): Promise<SyncOutcome> {
-  const { settings, io, loaded } = start
-  // A run that stops before planning (a folder that cannot be packaged, a
-  // cancel) stops the reads it started rather than leave them running past
-  // its report; after a full run there is nothing left to stop.
-  const stopReads = new AbortController()
-  const signal = AbortSignal.any([io.signal, stopReads.signal])
-  setMaxListeners(0, signal)
-  const listing =
-    settings.host && settings.credentials
-      ? startListing(settings, { ...io, signal }, loaded.tasks)
-      : undefined
-  try {
-    return await scanThenSync({ ...start, listing })
-  } finally {
-    stopReads.abort()
   }
 }
 
@@ -257,32 +274,44 @@ type Listing = Promise<
     }
 >
 
-function startListing(
-  settings: Settings,
-  io: RunIo,
-  tasks: TaskDefinition[]
-): Listing {
+/** The credentials checked (a token check or a login); never rejects. */
+type Connecting = Promise<
+  { client: ExhClient } | { error: unknown; failed: ConnectFailure }
+>
+
+function startConnect(settings: Settings, io: RunIo): Connecting {
   return connect(settings, io).then(
-    client =>
-      client.listFunctions().then(
-        functions => {
-          // Sorted: what is reported (prune) never depends on creation order.
-          const names = functions.map(fn => fn.name).sort()
-          const reads = readRemoteFunctions(
-            client,
-            tasks,
-            names,
-            settings.concurrency
-          )
-          return { client, names, reads }
-        },
-        (error: unknown) => ({
-          error,
-          failed: 'listing failed' as const
-        })
-      ),
+    client => ({ client }),
     (error: unknown) => ({ error, failed: connectFailure(settings, error) })
   )
+}
+
+function startListing(
+  connecting: Connecting,
+  settings: Settings,
+  tasks: TaskDefinition[]
+): Listing {
+  return connecting.then((connected): Listing => {
+    if ('error' in connected) return Promise.resolve(connected)
+    const { client } = connected
+    return client.listFunctions().then(
+      functions => {
+        // Sorted: what is reported (prune) never depends on creation order.
+        const names = functions.map(fn => fn.name).sort()
+        const reads = readRemoteFunctions(
+          client,
+          tasks,
+          names,
+          settings.concurrency
+        )
+        return { client, names, reads }
+      },
+      (error: unknown) => ({
+        error,
+        failed: 'listing failed' as const
+      })
+    )
+  })
 }
 
 type ConnectFailure =
@@ -549,10 +578,11 @@ function cancelledBeforeSync(
  * failed`, `cancelled`); the run's error says what happened.
  */
 function notStarted(
-  context: SyncContext,
+  context: Pick<SyncContext, 'io' | 'warnings' | 'clock'> &
+    Partial<Pick<SyncContext, 'scanned'>>,
   why: string,
   error?: unknown,
-  tasks: TaskDefinition[] = context.scanned.map(({ task }) => task)
+  tasks: TaskDefinition[] = (context.scanned ?? []).map(({ task }) => task)
 ): SyncOutcome {
   const cancelled = context.io.signal.aborted
   const reason = cancelled ? 'cancelled' : why

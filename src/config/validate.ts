@@ -227,14 +227,9 @@ async function checkSelected(
   overrides: TaskOverrides | undefined,
   roots: (root: string) => Promise<string[]>
 ): Promise<Checked> {
-  const {
-    problems,
-    warnings,
-    unresolved,
-    deployerKeys,
-    offlineRefs,
-    ...substituted
-  } = substituteSelected(config, options)
+  const { problems, unresolved, deployerKeys, ...substituted } =
+    substituteSelected(config, options)
+  const { warnings, offlineRefs } = substituted
   const configDir = path.dirname(config.found.file)
   const value = isObject(substituted.value)
     ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
@@ -261,8 +256,9 @@ async function checkSelected(
   for (const problem of problems) {
     if (!problem.file) problem.config = config.file
   }
-  if (problems.length || codeDir === undefined)
+  if (problems.length || codeDir === undefined) {
     return { problems, warnings, offlineRefs }
+  }
   return {
     problems,
     warnings,
