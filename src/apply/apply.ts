@@ -249,6 +249,7 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
       `package: ${plural(item.pkg.files, 'file')}, ${plural(item.pkg.bytes, 'byte')}`
     )
   }
+  if (result.adoptedNote) lines.push(`note: ${result.adoptedNote}`)
   if (result.driftNote) lines.push(`note: ${result.driftNote}`)
   if (result.verifiedAgain) {
     lines.push('verify: verified again (the last verify had failed)')

@@ -49,6 +49,11 @@ export interface TaskResult {
    */
   driftNote?: string
   /**
+   * `adopted from <owner/name>` or `adopted (no owner)`: whose function this
+   * run took over with `adopt`, for the log, summary and comment only.
+   */
+  adoptedNote?: string
+  /**
    * For a config that failed validation: how many problems. The summary and
    * the task's log group count them; the list is printed once, under Errors.
    */
@@ -131,6 +136,7 @@ export function taskResult(item: ReadyTask): TaskResult {
   const credentials = item.credentials && summarizeCredentials(item.credentials)
   return {
     ...common,
+    ...(item.adopted ? { adoptedNote: item.adopted } : {}),
     action: plan.action,
     changes: plan.action === 'update' ? plan.changes : undefined,
     sets:

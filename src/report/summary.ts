@@ -253,6 +253,7 @@ function detailsCell(result: TaskResult): string {
     return result.error ? `error: ${markdownCodeCut(result.error)}` : ''
   }
   const note = [
+    ...(result.adoptedNote ? [markdownText(result.adoptedNote)] : []),
     ...(result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : []),
     ...(result.verifiedAgain ? ['✅ verified again'] : [])
   ]
