@@ -35873,7 +35873,7 @@ async function verifyApplied(client, item, written, options) {
     return result;
   }
   const started = performance.now();
-  const wrote = written.environment !== void 0;
+  const wrote = written.environment !== void 0 || flagged;
   const outcome2 = await verifyTask(client.verify, {
     name: item.task.name,
     timeLimit: executionTimeLimit(

@@ -71,6 +71,24 @@ describe('drift', () => {
       after(99 * MIN),
       'unknown'
     ],
+    [
+      'a record dated 10 minutes after the last change (skew)',
+      raw(),
+      after(-10 * MIN),
+      'none'
+    ],
+    [
+      'a record dated 10 minutes and 1 ms after the last change: not written by it',
+      raw(),
+      after(-10 * MIN - 1),
+      'unknown'
+    ],
+    [
+      'a record forged with a time years ahead',
+      raw({ at: '2099-01-01T00:00:00Z' }),
+      after(0),
+      'unknown'
+    ],
     ['no updateTimestamp', raw(), undefined, 'unknown'],
     ['an updateTimestamp that is no date', raw(), 'soon', 'unknown']
   ])('%s → %s', (_label, marker, updateTimestamp, drift) => {
@@ -86,6 +104,12 @@ describe('drift', () => {
       `changed outside since the deploy of ${AT}`
     ],
     ['not drifted', raw(), after(MIN), undefined],
+    [
+      'a record dated after the last change',
+      raw({ at: '2099-01-01T00:00:00Z' }),
+      after(0),
+      "drift unknown: the record's time is later than the function's last change"
+    ],
     [
       'an old marker (upgrade): never drifted',
       JSON.stringify({ v: 2, ...ownership }),
@@ -121,6 +145,15 @@ describe('a listed function', () => {
       repository: 'org/a',
       drift: 'unknown'
     })
+  })
+
+  it('says when its last verify failed', () => {
+    const flagged = raw({ verify: 'failed', rollback: 'b'.repeat(40) })
+    expect(listedFunction(fn, flagged, server)).toMatchObject({
+      verify: 'failed',
+      drift: 'none'
+    })
+    expect(listedFunction(fn, raw(), server)).not.toHaveProperty('verify')
   })
 
   it('is unmanaged without a marker', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   encodeMarker,
+  flaggedMarker,
   foreignOwner,
   isOwnMarker,
   markerFor,
@@ -8,6 +9,7 @@ import {
   markerUpToDate,
   recordFromEnv,
   restampMarker,
+  rollbackCommit,
   type Marker,
   type Repository
 } from '../src/plan/marker.js'
@@ -301,5 +303,76 @@ describe('a stored marker up to date enough to cause no write', () => {
     ]
   ])('%s → no write needed: %s', (_label, fields, same) => {
     expect(markerUpToDate({ ...wanted, ...fields }, wanted)).toBe(same)
+  })
+})
+
+describe('the verify flag and the substituted fields', () => {
+  const base = markerFor(
+    { name: 'org/a' },
+    'f1',
+    'tasks',
+    recordFromEnv(ENV),
+    NOW
+  )
+  const OTHER = 'b'.repeat(40)
+
+  it('reads back the flag, the commit to redeploy and the substituted fields', () => {
+    const flagged = flaggedMarker(
+      { ...base, substituted: ['description', 'timeLimit'] },
+      OTHER,
+      NOW
+    )
+    const read = readMarker(stored(encodeMarker(flagged)))
+    expect(read).toMatchObject({
+      verify: 'failed',
+      rollback: OTHER,
+      commit: SHA,
+      substituted: ['description', 'timeLimit']
+    })
+    // The previous release's reader still reads the owner and fingerprint.
+    expect(previousReadMarker(stored(encodeMarker(flagged)))).toMatchObject({
+      repository: 'org/a',
+      fingerprint: 'f1'
+    })
+  })
+
+  it.each<[string, Record<string, unknown>, Partial<Marker>]>([
+    ['a flag other than failed', { verify: 'passed' }, {}],
+    [
+      'a rollback that is no commit',
+      { verify: 'failed', rollback: 'HEAD~1' },
+      { verify: 'failed' }
+    ],
+    ['substituted that is no list', { substituted: 'description' }, {}],
+    [
+      'substituted entries that are no field names',
+      { substituted: ['description', '<img src=x>', 3] },
+      { substituted: ['description'] }
+    ],
+    ['too many substituted entries', { substituted: Array(33).fill('a') }, {}]
+  ])('drops what does not fit: %s', (_label, fields, kept) => {
+    const raw = JSON.stringify({ ...JSON.parse(encodeMarker(base)), ...fields })
+    const read = readMarker(stored(raw))
+    expect(read?.verify).toBe(kept.verify)
+    expect(read?.rollback).toBe(kept.rollback)
+    expect(read?.substituted).toEqual(kept.substituted)
+  })
+
+  it.each<[string, Marker | undefined, string | undefined]>([
+    ['no marker', undefined, undefined],
+    ['a deploy that passed: its own commit', base, SHA],
+    [
+      'a flagged deploy: the commit before it',
+      { ...base, verify: 'failed', rollback: OTHER },
+      OTHER
+    ],
+    ['a flagged first deploy: none', { ...base, verify: 'failed' }, undefined]
+  ])('the commit to redeploy: %s', (_label, marker, commit) => {
+    expect(rollbackCommit(marker)).toBe(commit)
+  })
+
+  it('a flag written again replaces the commit to redeploy, and keeps none when there is none', () => {
+    const once = flaggedMarker(base, OTHER, NOW)
+    expect(flaggedMarker(once, undefined, NOW).rollback).toBeUndefined()
   })
 })

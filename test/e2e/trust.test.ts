@@ -18,7 +18,7 @@ import {
 const GITHUB_TOKEN = 'ghs_fake_github_token_0123456789'
 
 describe('a substituted value is a secret wherever it lands', () => {
-  it('shows a name from $VAR as its reference in the comment and summary, and in outputs when it is a secret; permissions from $VAR nowhere', async () => {
+  it('shows a name from $VAR as its reference in the comment, summary, outputs and log; permissions from $VAR nowhere', async () => {
     await using fake = await startFakeExh()
     await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
     const npmToken = 'npm_0123456789abcdefghijABCDEFGHIJ'
@@ -42,13 +42,13 @@ describe('a substituted value is a secret wherever it lands', () => {
       }
     )
     expect(run.exitCode, run.log).toBe(0)
-    // Outputs: the value when it is a valid name and no secret, else the reference.
+    // Outputs too: any value of the step's env may be a valid name.
     expect(run.result.map(r => [r.name, r.action])).toEqual([
       ['$EXH_TOKEN_SECRET', 'create'],
-      ['visible-task', 'create']
+      ['$TASK_NAME', 'create']
     ])
     const comment = gh.comments[0]?.body ?? ''
-    for (const text of [comment, run.summary]) {
+    for (const text of [comment, run.summary, run.stdout]) {
       expect(text).toContain('$EXH_TOKEN_SECRET')
       expect(text).toContain('$TASK_NAME')
       expect(text).not.toContain('visible-task')
