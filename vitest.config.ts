@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
-const TIMING = ['test/e2e/faults.test.ts']
+// Tests that wait for real (back-off, Retry-After, deadlines, cancels).
+const TIMING = ['test/e2e/faults.test.ts', 'test/pipeline/timing.test.ts']
 
 export default defineConfig({
   test: {
@@ -17,6 +18,10 @@ export default defineConfig({
           // it through the real SDK (test/pipeline), in parallel.
           name: 'unit',
           include: ['test/*.test.ts', 'test/pipeline/**/*.test.ts'],
+          exclude: TIMING,
+          // One module graph per worker, not per file: no test relies on a
+          // fresh import (each makes its own fake API and workspace).
+          isolate: false,
           sequence: { groupOrder: 0 }
         }
       },
@@ -28,6 +33,7 @@ export default defineConfig({
           name: 'bundle',
           include: ['test/e2e/**/*.test.ts'],
           exclude: TIMING,
+          isolate: false,
           sequence: { groupOrder: 0 }
         }
       },
@@ -35,11 +41,12 @@ export default defineConfig({
         extends: true,
         test: {
           // Retries, back-off, Retry-After and cancellation measured against
-          // the fake API: alone, after everything else, one file at a time.
+          // the fake API: one file at a time (SPEC section 7), beside the
+          // other projects rather than after them.
           name: 'timing',
           include: TIMING,
           fileParallelism: false,
-          sequence: { groupOrder: 1 }
+          sequence: { groupOrder: 0 }
         }
       }
     ]

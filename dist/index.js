@@ -17771,7 +17771,7 @@ var require_toFormData = __commonJS({
         convertValue,
         isVisitable
       });
-      function build(value, path13, depth) {
+      function build2(value, path13, depth) {
         if (utils.isUndefined(value)) return;
         depth = depth || 0;
         if (depth > maxDepth) {
@@ -17793,7 +17793,7 @@ var require_toFormData = __commonJS({
             exposedHelpers
           );
           if (result === true) {
-            build(el, path13 ? path13.concat(key) : [key], depth + 1);
+            build2(el, path13 ? path13.concat(key) : [key], depth + 1);
           }
         });
         stack.pop();
@@ -17801,7 +17801,7 @@ var require_toFormData = __commonJS({
       if (!utils.isObject(obj)) {
         throw new TypeError("data must be an object");
       }
-      build(obj, null, 0);
+      build2(obj, null, 0);
       return formData;
     }
     module.exports = toFormData;
@@ -18911,7 +18911,7 @@ var require_browser = __commonJS({
   "node_modules/debug/src/browser.js"(exports, module) {
     exports.formatArgs = formatArgs;
     exports.save = save;
-    exports.load = load;
+    exports.load = load2;
     exports.useColors = useColors;
     exports.storage = localstorage();
     exports.destroy = /* @__PURE__ */ (() => {
@@ -19047,7 +19047,7 @@ var require_browser = __commonJS({
       } catch (error2) {
       }
     }
-    function load() {
+    function load2() {
       let r;
       try {
         r = exports.storage.getItem("debug") || exports.storage.getItem("DEBUG");
@@ -19085,7 +19085,7 @@ var require_node2 = __commonJS({
     exports.log = log;
     exports.formatArgs = formatArgs;
     exports.save = save;
-    exports.load = load;
+    exports.load = load2;
     exports.useColors = useColors;
     exports.destroy = util.deprecate(
       () => {
@@ -19227,7 +19227,7 @@ var require_node2 = __commonJS({
         delete process.env.DEBUG;
       }
     }
-    function load() {
+    function load2() {
       return process.env.DEBUG;
     }
     function init(debug2) {
@@ -24766,10 +24766,10 @@ var task_config_schema_default = {
   }
 };
 
-// src/config/runtimes.ts
+// src/runtimes.ts
 var RUNTIMES = task_config_schema_default.properties.runtime.enum;
 
-// src/plan/marker.ts
+// src/marker.ts
 function recordFromEnv(env) {
   const value = (name) => env[name]?.trim() || void 0;
   return {
@@ -24815,9 +24815,9 @@ function recordFields(source) {
 function markerTime(date) {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
-function markerFor(repository, fingerprint, scope, record2 = {}, now = /* @__PURE__ */ new Date(), substituted = []) {
+function markerFor(repository, fingerprint2, scope, record2 = {}, now = /* @__PURE__ */ new Date(), substituted = []) {
   return {
-    fingerprint,
+    fingerprint: fingerprint2,
     repository: repository.name,
     ...repository.id ? { repositoryId: repository.id } : {},
     scope,
@@ -24861,13 +24861,13 @@ function readMarker(environment) {
   }
   if (typeof parsed !== "object" || parsed === null) return void 0;
   const fields = parsed;
-  const { v, fingerprint, repository, repositoryId, scope } = fields;
-  if (!READABLE_VERSIONS.includes(v) || typeof fingerprint !== "string" || typeof repository !== "string" || typeof scope !== "string") {
+  const { v, fingerprint: fingerprint2, repository, repositoryId, scope } = fields;
+  if (!READABLE_VERSIONS.includes(v) || typeof fingerprint2 !== "string" || typeof repository !== "string" || typeof scope !== "string") {
     return void 0;
   }
   const id = v === 1 || typeof repositoryId !== "string" ? "" : repositoryId;
   return {
-    fingerprint,
+    fingerprint: fingerprint2,
     repository,
     ...id ? { repositoryId: id } : {},
     scope,
@@ -25169,6 +25169,9 @@ function lines(raw) {
 function oneOf(value, allowed) {
   return allowed.find((option) => option === value);
 }
+function repositoryOf(settings2) {
+  return { id: settings2.repositoryId, name: settings2.repository };
+}
 
 // src/safe-text.ts
 var WORD_JOINER = "\u2060";
@@ -25240,10 +25243,10 @@ function markdownTextCut(text, limit = CELL_LIMIT) {
 import * as path2 from "node:path";
 
 // src/plan/decide.ts
-function writesFunction(plan) {
-  if (plan.action === "unchanged") return false;
-  if (plan.action === "create") return true;
-  return Object.keys(plan.body).length > 0 || plan.uploadCode;
+function writesFunction(plan2) {
+  if (plan2.action === "unchanged") return false;
+  if (plan2.action === "create") return true;
+  return Object.keys(plan2.body).length > 0 || plan2.uploadCode;
 }
 function followingDeployer(config, keys, remote) {
   if (!keys?.length || !remote || !config.environment) return config;
@@ -25431,6 +25434,9 @@ function createdFields(body, withCredentials = false) {
   const variables = Object.keys(environmentVariables ?? {}).filter((key) => key !== MARKER_VARIABLE).map((key) => `environment.${key}`);
   const role = withCredentials ? ["executionCredentials.permissions"] : [];
   return ["code", ...named, ...role, ...variables];
+}
+function changeText(change) {
+  return change.note !== void 0 ? `${change.field}: ${change.note}` : `${change.field}: ${change.before ?? ""} \u2192 ${change.after ?? ""}`;
 }
 function describeChanges(config, remote, changes, context) {
   return changes.map((field2) => {
@@ -25721,10 +25727,10 @@ async function checkStoredTokens(users2, task, remote, {
   }
   return { token: stored.token, tokenSecret: stored.tokenSecret };
 }
-function injectedVariables(plan, connection) {
+function injectedVariables(plan2, connection) {
   return credentialVariables(
     connection,
-    plan.user.kind === "reuse" ? plan.user.tokens : void 0
+    plan2.user.kind === "reuse" ? plan2.user.tokens : void 0
   );
 }
 function credentialVariables(connection, tokens2 = { token: PENDING_TOKEN, tokenSecret: PENDING_TOKEN }) {
@@ -25736,36 +25742,36 @@ function credentialVariables(connection, tokens2 = { token: PENDING_TOKEN, token
     API_OAUTH_TOKEN_SECRET: tokens2.tokenSecret
   };
 }
-function summarizeCredentials(plan) {
+function summarizeCredentials(plan2) {
   return {
-    user: plan.user.kind,
-    permissionsAdded: plan.permissionsAdded,
-    permissionsRemoved: plan.permissionsRemoved
+    user: plan2.user.kind,
+    permissionsAdded: plan2.permissionsAdded,
+    permissionsRemoved: plan2.permissionsRemoved
   };
 }
-async function prepareCredentials(users2, plan, taskName, mask) {
-  const role = plan.role ?? await users2.createRole(
-    plan.roleName,
+async function prepareCredentials(users2, plan2, taskName, mask) {
+  const role = plan2.role ?? await users2.createRole(
+    plan2.roleName,
     `A role created by exh-tasks-action for the execution of the task ${taskName}`
   );
-  if (plan.permissionsAdded.length) {
-    await users2.addPermissions(plan.roleName, plan.permissionsAdded);
+  if (plan2.permissionsAdded.length) {
+    await users2.addPermissions(plan2.roleName, plan2.permissionsAdded);
   }
-  if (plan.permissionsRemoved.length) {
-    await users2.removePermissions(plan.roleName, plan.permissionsRemoved);
+  if (plan2.permissionsRemoved.length) {
+    await users2.removePermissions(plan2.roleName, plan2.permissionsRemoved);
   }
-  if (plan.user.kind === "reuse") {
-    return { tokens: plan.user.tokens, roleId: role.id };
+  if (plan2.user.kind === "reuse") {
+    return { tokens: plan2.user.tokens, roleId: role.id };
   }
   const password = generatePassword();
   mask(password);
   const registered = await users2.register({
-    email: plan.email,
+    email: plan2.email,
     password,
     firstName: taskName,
     lastName: "exh.tasks"
   });
-  const tokens2 = await loginRegistered(users2, plan.email, password);
+  const tokens2 = await loginRegistered(users2, plan2.email, password);
   mask(tokens2.token);
   mask(tokens2.tokenSecret);
   return { tokens: tokens2, roleId: role.id, registered };
@@ -25790,9 +25796,9 @@ var StrandedUserError = class extends Error {
 function unloggedUserAdvice(email) {
   return `the user ${email} was registered, but the login right after did not complete, so no function holds its tokens: remove that user (or set a different executionCredentials.email) before the next run`;
 }
-async function grantRole(users2, plan, prepared) {
-  const user = prepared.registered ?? (plan.user.kind === "reuse" ? plan.user.user : void 0);
-  const needsRole = prepared.registered !== void 0 || plan.user.kind === "reuse" && plan.user.needsRole;
+async function grantRole(users2, plan2, prepared) {
+  const user = prepared.registered ?? (plan2.user.kind === "reuse" ? plan2.user.user : void 0);
+  const needsRole = prepared.registered !== void 0 || plan2.user.kind === "reuse" && plan2.user.needsRole;
   if (user && needsRole) await users2.addRoleToUser(user.id, prepared.roleId);
 }
 function strandedUserAdvice(email) {
@@ -25877,19 +25883,19 @@ function taskResult(item) {
     fingerprint: item.folder.fingerprint
   };
   if (item.outcome === "refused") return common;
-  const { plan } = item;
+  const { plan: plan2 } = item;
   const credentials = item.credentials && summarizeCredentials(item.credentials);
   return {
     ...common,
     ...item.adopted ? { adoptedNote: item.adopted } : {},
-    action: plan.action,
-    changes: plan.action === "update" ? plan.changes : void 0,
-    sets: plan.action === "create" ? createdFields(
-      plan.body,
+    action: plan2.action,
+    changes: plan2.action === "update" ? plan2.changes : void 0,
+    sets: plan2.action === "create" ? createdFields(
+      plan2.body,
       item.task.config.executionCredentials !== void 0
     ) : void 0,
     credentials,
-    details: plan.action === "update" ? describeChanges(item.task.config, item.remote, plan.changes, {
+    details: plan2.action === "update" ? describeChanges(item.task.config, item.remote, plan2.changes, {
       fingerprint: item.folder.fingerprint,
       bytes: item.pkg?.bytes,
       permissionsAdded: credentials?.permissionsAdded,
@@ -26179,9 +26185,6 @@ function limitPerSource(errors) {
 }
 function short(value) {
   return value.length > 80 ? `${value.slice(0, 79)}\u2026` : value;
-}
-function changeText(change) {
-  return change.note !== void 0 ? `${change.field}: ${change.note}` : `${change.field}: ${change.before ?? ""} \u2192 ${change.after ?? ""}`;
 }
 function functionsTable(functions2) {
   return [
@@ -26495,7 +26498,7 @@ var OutputTail = class {
 // src/build.ts
 import * as path5 from "node:path";
 
-// src/config/code-folder.ts
+// src/config/code-folder-rules.ts
 import { realpath, stat as stat2 } from "node:fs/promises";
 import * as path4 from "node:path";
 
@@ -26510,6 +26513,11 @@ function toPosix(p) {
 }
 function posixRelative(from, to) {
   return toPosix(path3.relative(from, to)) || ".";
+}
+
+// src/helpers.ts
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // src/config/substitute.ts
@@ -26596,9 +26604,6 @@ function substituteLeniently(value, env) {
   if (variable === void 0 || isDeniedVariable(variable)) return value;
   return env[variable] || value;
 }
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 // src/config/problems.ts
 var INPUT_NAMES = {
@@ -26659,7 +26664,7 @@ function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-// src/config/code-folder.ts
+// src/config/code-folder-rules.ts
 async function codeFolderOf(config, value, overrides, context) {
   const { unresolved, allowed, workspace, builtLater } = context;
   if (overrides?.code !== void 0) {
@@ -26912,12 +26917,79 @@ import { mkdtemp, rm as rm3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path12 from "node:path";
 
-// src/config/load.ts
-import { stat as stat5 } from "node:fs/promises";
+// src/pool.ts
+async function mapPool(items, limit, work, options = {}) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      const item = items[index];
+      if (options.canStart && !options.canStart() && options.skip) {
+        results[index] = options.skip(item);
+        continue;
+      }
+      results[index] = await work(item, index);
+    }
+  };
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(limit, items.length)) },
+    worker
+  );
+  await Promise.all(workers);
+  return results;
+}
+function limitConcurrency(limit) {
+  let running = 0;
+  const waiting = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+  return async (work) => {
+    if (running < limit) running++;
+    else await new Promise((resolve4) => waiting.push(resolve4));
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  };
+}
 
-// src/discover.ts
-import { readdir as readdir2, realpath as realpath2, stat as stat4 } from "node:fs/promises";
+// src/config/verify-file.ts
+import { realpath as realpath2 } from "node:fs/promises";
 import * as path6 from "node:path";
+
+// schema/task-verify.schema.json
+var task_verify_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://raw.githubusercontent.com/ExtraHorizon/exh-tasks-action/v1/schema/task-verify.schema.json",
+  title: "exh-tasks-action task-verify.json",
+  description: "How exh-tasks-action verifies a deployed task (input `verify`): the function is executed once with `data`, and must end `complete` with a result that contains `expect.result`. A file of its own beside task-config.json, whose schema allows no extra property. No `$NAME` substitution here.",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    $schema: {
+      description: "The JSON Schema this file follows, for editors.",
+      type: "string"
+    },
+    data: {
+      description: "Any JSON, sent as the execution's data (the task's `data`). Default: {}."
+    },
+    expect: {
+      description: "What the execution must give. Without it, the execution only has to end `complete`.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        result: {
+          description: "JSON the execution's result must contain: objects match when every listed key matches, arrays and scalars by equality."
+        }
+      }
+    }
+  }
+};
 
 // src/config/read.ts
 import { constants as constants3 } from "node:fs";
@@ -28067,147 +28139,6 @@ function specialKind(stats) {
   return "not a file";
 }
 
-// src/discover.ts
-var CONFIG_FILE_NAME = "task-config.json";
-var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
-async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
-  const state = {
-    workspace,
-    realWorkspace: await realpath2(workspace).catch(() => workspace),
-    realRoots: [],
-    visited: /* @__PURE__ */ new Set(),
-    codeFolders: /* @__PURE__ */ new Set(),
-    found: /* @__PURE__ */ new Map(),
-    result: { configs: [], unreadable: [], warnings: [] },
-    readFolder: readFolder2,
-    signal
-  };
-  const problems = [];
-  for (const searched of paths) {
-    const problem = await searchPath(searched, state);
-    if (problem) problems.push(problem);
-  }
-  if (problems.length) {
-    throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
-  }
-  if (state.found.size === 0) {
-    const where = paths.map((p) => relative3(workspace, p)).join(", ");
-    const unread = state.result.unreadable.map(
-      ({ folder, code }) => `${relative3(workspace, folder)} (${code})`
-    );
-    const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
-    throw new ValidationError([
-      {
-        field: "path",
-        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
-      }
-    ]);
-  }
-  const configs = [...state.found.values()].sort(
-    (a, b) => compare2(a.file, b.file)
-  );
-  return { ...state.result, configs };
-}
-function patternHint(workspace, searched) {
-  const shown2 = relative3(workspace, searched);
-  const at = shown2.search(/[*?[]/);
-  if (at < 0) return "";
-  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
-  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`;
-}
-async function searchPath(searched, state) {
-  const shown2 = relative3(state.workspace, searched);
-  const stats = await stat4(searched).catch(() => void 0);
-  if (!stats)
-    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
-  const real = await realpath2(searched);
-  if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
-    return `${shown2} is a symlink to a target outside the workspace`;
-  }
-  if (!isInside(state.realWorkspace, real)) state.realRoots.push(real);
-  if (stats.isDirectory()) {
-    await walk(searched, real, searched, state);
-  } else if (stats.isFile()) {
-    await addConfig(searched, real, path6.dirname(searched), state);
-  } else {
-    return `${shown2} is neither a file nor a folder`;
-  }
-  return void 0;
-}
-async function walk(folder, real, root, state) {
-  if (state.visited.has(real)) return;
-  state.signal?.throwIfAborted();
-  state.visited.add(real);
-  let entries;
-  try {
-    entries = await state.readFolder(folder);
-  } catch (error2) {
-    const code = error2.code ?? "error";
-    state.result.unreadable.push({ folder, code });
-    return;
-  }
-  entries.sort((a, b) => compare2(a.name, b.name));
-  const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
-  if (config && !config.isDirectory()) {
-    const target = await followed(path6.join(folder, config.name), state);
-    if (target && !target.isDirectory) {
-      await addConfig(path6.join(folder, config.name), target.real, root, state);
-    }
-  }
-  for (const entry of entries) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    if (entry === config) continue;
-    const full = path6.join(folder, entry.name);
-    const target = entry.isDirectory() ? { real: path6.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
-    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
-    await walk(full, target.real, root, state);
-  }
-}
-async function followed(file, state) {
-  const stats = await stat4(file).catch(() => void 0);
-  if (!stats) return void 0;
-  const real = await realpath2(file);
-  const allowed = [state.realWorkspace, ...state.realRoots];
-  if (!allowed.some((root) => isInside(root, real))) {
-    state.result.warnings.push(
-      `skipped ${relative3(state.workspace, file)}: a symlink to a target outside the workspace`
-    );
-    return void 0;
-  }
-  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
-}
-async function addConfig(file, real, root, state) {
-  if (state.found.has(real)) return;
-  const read = await readConfigFile(file, state.signal);
-  state.found.set(real, { file, root, read });
-  const codeFolder = read.ok ? await codeFolderBelow(file, read.document.value) : void 0;
-  if (codeFolder) state.codeFolders.add(codeFolder);
-}
-async function codeFolderBelow(file, config) {
-  const value = config?.path;
-  if (typeof value !== "string" || value.startsWith("$")) return void 0;
-  const folder = path6.dirname(file);
-  const codeFolder = codeFolderPath(file, value);
-  if (codeFolder === void 0 || codeFolder === folder) return void 0;
-  if (!isInside(folder, codeFolder)) return void 0;
-  return realpath2(codeFolder).catch(() => void 0);
-}
-function unreadableWarnings(unreadable, codeFolders, workspace) {
-  const used = new Set(codeFolders.map((folder) => path6.resolve(folder)));
-  return unreadable.filter(({ folder }) => !used.has(path6.resolve(folder))).map(
-    ({ folder, code }) => `skipped folder ${relative3(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
-  );
-}
-function relative3(workspace, file) {
-  return posixRelative(workspace, file);
-}
-function compare2(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// src/config/validate.ts
-import * as path7 from "node:path";
-
 // src/config/schema-wording.ts
 var import_ajv = __toESM(require_ajv(), 1);
 function schemaValidator(shipped) {
@@ -28350,6 +28281,704 @@ function valueAt(value, at) {
   }
   return node;
 }
+
+// src/config/verify-file.ts
+var VERIFY_FILE = "task-verify.json";
+var MAX_VERIFY_TIME_LIMIT = 30;
+var DEFAULT_TIME_LIMIT = 30;
+var validateVerify = schemaValidator(task_verify_schema_default);
+async function loadVerifySpecs(tasks2, workspace, signal) {
+  const roots = rootResolver(workspace);
+  const loaded = await Promise.all(
+    tasks2.map((task) => loadOne(task, workspace, roots, signal))
+  );
+  return {
+    tasks: loaded.map(({ task }) => task),
+    problems: loaded.flatMap(({ problems }) => problems)
+  };
+}
+async function loadOne(task, workspace, roots, signal) {
+  if (!task.configFile) return { task, problems: [] };
+  const file = path6.posix.join(path6.posix.dirname(task.configFile), VERIFY_FILE);
+  const at = { file, task: task.name, config: task.configFile };
+  const allowed = await roots(task.searchRoot ?? workspace);
+  const read = await readVerifyFile(path6.join(workspace, file), allowed, signal);
+  if (read === void 0) return { task, problems: [] };
+  if (!read.ok) {
+    const { rule, line, column } = read;
+    return { task, problems: [{ ...at, line, column, field: "JSON", rule }] };
+  }
+  const problems = [
+    ...schemaProblems(read.document, at),
+    ...timeLimitProblems(task)
+  ];
+  if (problems.length) return { task, problems };
+  return {
+    task: { ...task, verify: specOf(file, read.document.value) },
+    problems
+  };
+}
+async function readVerifyFile(file, allowed, signal) {
+  let real;
+  try {
+    real = await realpath2(file);
+  } catch (error2) {
+    const code = error2.code ?? String(error2);
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
+    return { ok: false, rule: `cannot be read (${code})` };
+  }
+  const root = allowed.find((candidate) => isInside(candidate, real));
+  if (root === void 0) {
+    return {
+      ok: false,
+      rule: `is a symlink to a target outside the workspace (its real path is ${real}), so it is not read`
+    };
+  }
+  if (inGitFolder(root, real)) {
+    return {
+      ok: false,
+      rule: `is a symlink into a .git folder (its real path is ${path6.relative(root, real)}), so it is not read`
+    };
+  }
+  return readConfigFile(file, signal);
+}
+function schemaProblems(document2, at) {
+  const problems = schemaIssues(document2.value, validateVerify).map((issue2) => ({
+    ...at,
+    ...document2.locate(issue2.locateAt, issue2.key),
+    field: issue2.path.length ? issue2.path.join(".") : void 0,
+    rule: issue2.rule
+  }));
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+function timeLimitProblems(task) {
+  const limit = task.config.timeLimit ?? DEFAULT_TIME_LIMIT;
+  if (limit <= MAX_VERIFY_TIME_LIMIT) return [];
+  return [
+    {
+      file: task.configFile,
+      ...task.locations?.timeLimit,
+      field: "timeLimit",
+      rule: `must be at most ${MAX_VERIFY_TIME_LIMIT} for a task with ${VERIFY_FILE}, not ${limit}: the API executes a function directly only up to ${MAX_VERIFY_TIME_LIMIT} s (remove ${VERIFY_FILE}, or lower timeLimit)`,
+      task: task.name
+    }
+  ];
+}
+function keptTimeLimitRefusal(task, remoteTimeLimit) {
+  if (!task.verify || task.config.timeLimit !== void 0) return void 0;
+  if (remoteTimeLimit === void 0) return void 0;
+  if (remoteTimeLimit <= MAX_VERIFY_TIME_LIMIT) return void 0;
+  return `function ${task.name} has a timeLimit of ${remoteTimeLimit} s, which it keeps as the config sets none, and direct execution (${VERIFY_FILE}) allows at most ${MAX_VERIFY_TIME_LIMIT} s: set timeLimit to ${MAX_VERIFY_TIME_LIMIT} or less in the config (or remove ${VERIFY_FILE})`;
+}
+function specOf(file, value) {
+  const spec = isObject(value) ? value : {};
+  const expect = isObject(spec.expect) ? spec.expect : {};
+  return {
+    file,
+    data: spec.data === void 0 ? {} : spec.data,
+    ..."result" in expect ? { expectResult: { value: expect.result } } : {}
+  };
+}
+
+// src/verify/match.ts
+import { isDeepStrictEqual } from "node:util";
+function executionFailure(execution, expected) {
+  const { runtimeError } = execution;
+  if (runtimeError) {
+    const name = firstLine2(runtimeError.name ?? "") || "Error";
+    const message = firstLine2(runtimeError.message ?? "");
+    return `the function failed: ${name}: ${message}`.trim();
+  }
+  if (execution.status !== "complete") {
+    return `the execution ended ${JSON.stringify(firstLine2(String(execution.status ?? null)))}, not "complete"`;
+  }
+  if (nestedDeeperThan(execution.result, MAX_RESULT_DEPTH)) {
+    return `result: nested too deep (more than ${MAX_RESULT_DEPTH} levels), not compared`;
+  }
+  if (!expected) return void 0;
+  return firstDifference(expected.value, execution.result);
+}
+var MAX_RESULT_DEPTH = 64;
+function firstLine2(text) {
+  return text.split(/\r?\n|\r/, 1)[0] ?? "";
+}
+function nestedDeeperThan(value, limit) {
+  const stack = [{ value, depth: 1 }];
+  while (stack.length) {
+    const { value: next, depth } = stack.pop();
+    if (typeof next !== "object" || next === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(next)) {
+      stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+function firstDifference(expected, actual, at = "result") {
+  if (isObject(expected)) {
+    if (!isObject(actual)) {
+      return `${at}: expected an object, got ${shown(actual)}`;
+    }
+    for (const [key, value] of Object.entries(expected)) {
+      const where = `${at}${keyPath(key)}`;
+      if (!Object.hasOwn(actual, key)) {
+        return `${where}: expected ${shown(value)}, got no such key`;
+      }
+      const difference = firstDifference(value, actual[key], where);
+      if (difference) return difference;
+    }
+    return void 0;
+  }
+  if (isDeepStrictEqual(expected, actual)) return void 0;
+  return `${at}: expected ${shown(expected)}, got ${shown(actual)}`;
+}
+function keyPath(key) {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+function shown(value) {
+  return value === void 0 ? "nothing" : JSON.stringify(value);
+}
+
+// src/verify/run.ts
+var LOG_LINES = 20;
+function shouldVerify(mode, action, spec, flagged = false) {
+  if (!spec || mode === "false") return false;
+  return flagged || mode === "all" || action === "create" || action === "update";
+}
+function executionTimeLimit(configured, kept) {
+  return configured ?? kept ?? DEFAULT_TIME_LIMIT;
+}
+async function verifyTask(api2, target) {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  let execution;
+  let reason;
+  try {
+    execution = await api2.execute(
+      target.name,
+      target.spec.data,
+      target.timeLimit
+    );
+    reason = executionFailure(execution, target.spec.expectResult);
+  } catch (error2) {
+    return failed(target, executeError(error2), elapsed(), []);
+  }
+  const verifyMs = elapsed();
+  if (reason === void 0) {
+    return {
+      verified: true,
+      verifyMs,
+      log: [`verify: ${target.spec.file}: passed (${verifyMs} ms)`]
+    };
+  }
+  const log = execution.taskId ? await logLines(api2, execution.taskId) : ["(no log lines: the API named no task)"];
+  return failed(target, reason, verifyMs, log);
+}
+function failed(target, reason, verifyMs, log) {
+  const error2 = verifyError(reason, target);
+  return { verified: false, verifyMs, error: error2, log: [`error: ${error2}`, ...log] };
+}
+function verifyError(reason, context) {
+  if (!context.written) return `verify: ${reason}`;
+  const rollback = context.previousCommit ? `; to roll back, redeploy commit ${context.previousCommit.slice(0, 7)}` : "";
+  return `verify: ${reason} (the function stays deployed${rollback})`;
+}
+function executeError(error2) {
+  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
+    return "outcome unknown (cancelled)";
+  }
+  return describeError(error2);
+}
+async function logLines(api2, taskId) {
+  let messages;
+  try {
+    messages = await api2.taskLog(taskId);
+  } catch (error2) {
+    return [`(no log lines: ${logError(error2)})`];
+  }
+  const lines2 = messages.flatMap(
+    (message) => message.replace(/\n$/, "").split("\n")
+  );
+  if (!lines2.length) return [`(the function's log for task ${taskId} is empty)`];
+  const last = lines2.slice(-LOG_LINES);
+  return [
+    `function log, task ${taskId} (last ${last.length} of ${plural(lines2.length, "line")}):`,
+    ...last.map((line) => `  | ${line}`)
+  ];
+}
+function logError(error2) {
+  const failure = error2 instanceof ExhApiError ? error2.failure : void 0;
+  if (failure?.apiCode === 1408) {
+    return "the API has no log for this task (1408)";
+  }
+  if (failure?.status === 403 || failure?.apiCode === 10) {
+    return `reading the log needs the VIEW_TASK_LOGS permission (${describeError(error2)})`;
+  }
+  return `the log could not be read (${describeError(error2)})`;
+}
+
+// src/apply/verify-gate.ts
+function isFlagged(item) {
+  return item.outcome === "planned" && item.remote?.marker?.verify === "failed";
+}
+async function verifyApplied(client, item, written, options) {
+  const { result } = written;
+  const spec = item.task.verify;
+  const flagged = isFlagged(item);
+  if (result.status !== "done" || options.signal.aborted) return result;
+  if (!shouldVerify(options.verify, result.action, spec, flagged)) {
+    return result;
+  }
+  const started = performance.now();
+  const wrote = written.environment !== void 0 || flagged;
+  const outcome2 = await verifyTask(client.verify, {
+    name: item.task.name,
+    timeLimit: executionTimeLimit(
+      item.task.config.timeLimit,
+      item.outcome === "planned" ? item.remote?.timeLimit : void 0
+    ),
+    spec,
+    written: wrote,
+    // The deploy this write replaced: what to redeploy to roll back.
+    previousCommit: wrote ? previousCommit(item) : void 0
+  });
+  const verified = {
+    ...result,
+    status: outcome2.verified ? "done" : "failed",
+    verified: outcome2.verified,
+    verifyMs: outcome2.verifyMs,
+    error: outcome2.error,
+    verifyLog: outcome2.log
+  };
+  const recorded = await recordOutcome(
+    client,
+    item,
+    written,
+    verified,
+    options.signal
+  );
+  return {
+    ...recorded,
+    durationMs: (result.durationMs ?? 0) + Math.round(performance.now() - started)
+  };
+}
+function previousCommit(item) {
+  if (item.outcome !== "planned") return void 0;
+  return rollbackCommit(item.remote?.marker);
+}
+async function recordOutcome(client, item, written, result, signal) {
+  if (item.outcome !== "planned" || signal.aborted) return result;
+  const flagged = isFlagged(item);
+  const wrote = written.environment !== void 0;
+  if (result.verified === true) {
+    if (!flagged) return result;
+    if (wrote) return { ...result, verifiedAgain: true };
+    const again = await writeMarker(client, item, item.remote?.environment, {
+      ...item.marker,
+      at: markerTime(/* @__PURE__ */ new Date())
+    });
+    return again ? {
+      ...result,
+      status: "failed",
+      error: `verified again, but the record could not be written: ${again}`
+    } : { ...result, action: "update", changes: [], verifiedAgain: true };
+  }
+  if (flagged && !wrote) return result;
+  const stored = wrote ? written.environment : item.remote?.environment;
+  const current = wrote ? item.marker : item.remote?.marker;
+  if (!current) return result;
+  const rollback = wrote ? previousCommit(item) : current.rollback;
+  const failure = await writeMarker(
+    client,
+    item,
+    stored,
+    flaggedMarker(current, rollback, /* @__PURE__ */ new Date())
+  );
+  return failure ? {
+    ...result,
+    error: `${result.error ?? "verify failed"}; the failed verify could not be recorded on the function (${failure}), so a re-run may not execute it again`
+  } : result;
+}
+async function writeMarker(client, item, environment, marker) {
+  if (!environment) return "the function was not read";
+  const variables = { ...environment, [MARKER_VARIABLE]: encodeMarker(marker) };
+  try {
+    await client.updateFunction(item.task.name, {
+      environmentVariables: Object.fromEntries(
+        Object.entries(variables).map(([key, value]) => [key, { value }])
+      )
+    });
+    return void 0;
+  } catch (error2) {
+    return describeError(error2);
+  }
+}
+
+// src/apply/apply.ts
+async function applyPlans(client, ready, options) {
+  let firstFailed;
+  return mapPool(
+    ready,
+    options.concurrency,
+    async (item) => {
+      const written = await applyTask(client, item, options.mask);
+      const result = await verifyApplied(client, item, written, options).catch(
+        (error2) => ({
+          // Nothing one task's verify does may take the report with it.
+          ...written.result,
+          status: "failed",
+          verified: false,
+          error: `verify: ${describeError(error2)}`
+        })
+      );
+      if (result.status === "failed") firstFailed ??= item.task.name;
+      printResult(options.printTaskLog, item, result);
+      return result;
+    },
+    {
+      canStart: () => !options.signal.aborted && !(options.failFast && firstFailed !== void 0),
+      skip: (item) => {
+        const result = {
+          ...taskResult(item),
+          status: "skipped",
+          error: options.signal.aborted ? "not started: cancelled" : `not started: fail-fast after ${firstFailed ?? "?"} failed`
+        };
+        printResult(options.printTaskLog, item, result);
+        return result;
+      }
+    }
+  );
+}
+function planOnly(ready, printTaskLog) {
+  return ready.map((item) => {
+    const result = plannedResult(item);
+    printResult(printTaskLog, item, result);
+    return result;
+  });
+}
+function printResult(print, item, result) {
+  const action = result.action === void 0 ? "" : ` ${result.action}`;
+  print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
+}
+async function applyTask(client, item, mask) {
+  const started = performance.now();
+  const base = taskResult(item);
+  const finish = (result) => ({
+    ...base,
+    ...result,
+    durationMs: Math.round(
+      item.planMs + item.packageMs + performance.now() - started
+    )
+  });
+  if (item.outcome === "refused") {
+    return { result: finish({ status: "failed", error: item.error }) };
+  }
+  const { plan: plan2 } = item;
+  let prepared;
+  let environment;
+  try {
+    if (item.credentials) {
+      prepared = await prepareCredentials(
+        client.users,
+        item.credentials,
+        item.task.name,
+        mask
+      );
+    }
+    environment = await writeFunction(client, item, plan2, prepared?.tokens);
+  } catch (error2) {
+    const failed2 = { status: "failed" };
+    return {
+      result: finish({ ...failed2, error: writeFailure(error2, prepared) })
+    };
+  }
+  const wrote = environment ? { written: true } : {};
+  try {
+    if (item.credentials && prepared) {
+      await grantRole(client.users, item.credentials, prepared);
+    }
+    return { result: finish({ status: "done", ...wrote }), environment };
+  } catch (error2) {
+    const result = finish({
+      status: "failed",
+      ...wrote,
+      error: `${failureMessage(error2)} (the function was written; the next run adds the role)`
+    });
+    return { result, environment };
+  }
+}
+async function writeFunction(client, item, plan2, tokens2) {
+  if (plan2.action === "unchanged" || !writesFunction(plan2)) return void 0;
+  const body = withWriteTime(
+    tokens2 ? withTokens(plan2.body, tokens2) : plan2.body,
+    /* @__PURE__ */ new Date()
+  );
+  if (plan2.action === "create") {
+    if (!item.pkg) throw new Error("internal: create without code");
+    await client.createFunction(body, item.pkg);
+  } else {
+    const code = plan2.uploadCode ? item.pkg : void 0;
+    await client.updateFunction(item.task.name, body, code);
+  }
+  return Object.fromEntries(
+    Object.entries(body.environmentVariables ?? {}).map(([key, v]) => [
+      key,
+      v.value
+    ])
+  );
+}
+function writeFailure(error2, prepared) {
+  if (error2 instanceof StrandedUserError) {
+    return `${failureMessage(error2.reason)}; ${unloggedUserAdvice(error2.email)}`;
+  }
+  const stranded = prepared?.registered ? `; ${strandedUserAdvice(prepared.registered.email)}` : "";
+  return failureMessage(error2) + stranded;
+}
+function failureMessage(error2) {
+  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
+    return "outcome unknown (cancelled)";
+  }
+  return describeError(error2);
+}
+function withTokens(body, tokens2) {
+  const variables = body.environmentVariables;
+  if (!variables) return body;
+  return {
+    ...body,
+    environmentVariables: {
+      ...variables,
+      API_OAUTH_TOKEN: { value: tokens2.token },
+      API_OAUTH_TOKEN_SECRET: { value: tokens2.tokenSecret }
+    }
+  };
+}
+function withWriteTime(body, now) {
+  const marker = body.environmentVariables?.[MARKER_VARIABLE];
+  if (!body.environmentVariables || !marker) return body;
+  return {
+    ...body,
+    environmentVariables: {
+      ...body.environmentVariables,
+      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
+    }
+  };
+}
+function taskLog(item, result) {
+  const lines2 = [`config: ${item.task.configFile ?? "(inputs)"}`];
+  if (result.details?.length) {
+    lines2.push("changes:");
+    lines2.push(...result.details.map((detail) => `  ${changeText(detail)}`));
+  } else if (result.changes?.length) {
+    lines2.push(`changes: ${result.changes.join(", ")}`);
+  } else if (result.sets?.length) {
+    lines2.push(`sets: ${result.sets.join(", ")}`);
+  }
+  const credentials = result.credentials;
+  if (credentials) {
+    lines2.push(`executionCredentials: ${credentials.user} user`);
+  }
+  if (item.pkg) {
+    lines2.push(
+      `package: ${plural(item.pkg.files, "file")}, ${plural(item.pkg.bytes, "byte")}`
+    );
+  }
+  if (result.adoptedNote) lines2.push(`note: ${result.adoptedNote}`);
+  if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
+  if (result.verifiedAgain) {
+    lines2.push("verify: verified again (the last verify had failed)");
+  }
+  for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
+  if (result.verifyLog) lines2.push(...result.verifyLog);
+  else if (result.error) lines2.push(`error: ${result.error}`);
+  return lines2;
+}
+
+// src/apply/delete.ts
+function pruneFunctions({ client, prune: names }, results, options) {
+  if (results.some((result) => result.status === "failed")) {
+    return Promise.resolve(
+      names.map(
+        (name) => deleteResult(name, "skipped", "not pruned: a task failed")
+      )
+    );
+  }
+  return deleteFunctions(client, names, options);
+}
+function deleteFunctions(client, names, options) {
+  return mapPool(
+    names,
+    options.concurrency,
+    async (name) => {
+      const started = performance.now();
+      const result = options.dryRun ? deleteResult(name, "planned") : await deleteOne(client, name);
+      return {
+        ...result,
+        durationMs: Math.round(performance.now() - started)
+      };
+    },
+    {
+      canStart: () => !options.signal.aborted,
+      skip: (name) => deleteResult(name, "skipped", "not started: cancelled")
+    }
+  );
+}
+function isGone(error2) {
+  return error2 instanceof ExhApiError && error2.failure.status === 404;
+}
+async function deleteOne(client, name) {
+  try {
+    await client.deleteFunction(name);
+    return deleteResult(name, "done");
+  } catch (error2) {
+    return isGone(error2) ? deleteResult(name, "done") : deleteResult(name, "failed", describeError(error2));
+  }
+}
+
+// src/config/load.ts
+import { stat as stat5 } from "node:fs/promises";
+
+// src/config/discover.ts
+import { readdir as readdir2, realpath as realpath3, stat as stat4 } from "node:fs/promises";
+import * as path7 from "node:path";
+var CONFIG_FILE_NAME = "task-config.json";
+var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
+async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
+  const state = {
+    workspace,
+    realWorkspace: await realpath3(workspace).catch(() => workspace),
+    realRoots: [],
+    visited: /* @__PURE__ */ new Set(),
+    codeFolders: /* @__PURE__ */ new Set(),
+    found: /* @__PURE__ */ new Map(),
+    result: { configs: [], unreadable: [], warnings: [] },
+    readFolder: readFolder2,
+    signal
+  };
+  const problems = [];
+  for (const searched of paths) {
+    const problem = await searchPath(searched, state);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length) {
+    throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
+  }
+  if (state.found.size === 0) {
+    const where = paths.map((p) => relative4(workspace, p)).join(", ");
+    const unread = state.result.unreadable.map(
+      ({ folder, code }) => `${relative4(workspace, folder)} (${code})`
+    );
+    const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
+    throw new ValidationError([
+      {
+        field: "path",
+        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
+      }
+    ]);
+  }
+  const configs = [...state.found.values()].sort(
+    (a, b) => compare2(a.file, b.file)
+  );
+  return { ...state.result, configs };
+}
+function patternHint(workspace, searched) {
+  const shown2 = relative4(workspace, searched);
+  const at = shown2.search(/[*?[]/);
+  if (at < 0) return "";
+  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
+  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`;
+}
+async function searchPath(searched, state) {
+  const shown2 = relative4(state.workspace, searched);
+  const stats = await stat4(searched).catch(() => void 0);
+  if (!stats)
+    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
+  const real = await realpath3(searched);
+  if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
+    return `${shown2} is a symlink to a target outside the workspace`;
+  }
+  if (!isInside(state.realWorkspace, real)) state.realRoots.push(real);
+  if (stats.isDirectory()) {
+    await walk(searched, real, searched, state);
+  } else if (stats.isFile()) {
+    await addConfig(searched, real, path7.dirname(searched), state);
+  } else {
+    return `${shown2} is neither a file nor a folder`;
+  }
+  return void 0;
+}
+async function walk(folder, real, root, state) {
+  if (state.visited.has(real)) return;
+  state.signal?.throwIfAborted();
+  state.visited.add(real);
+  let entries;
+  try {
+    entries = await state.readFolder(folder);
+  } catch (error2) {
+    const code = error2.code ?? "error";
+    state.result.unreadable.push({ folder, code });
+    return;
+  }
+  entries.sort((a, b) => compare2(a.name, b.name));
+  const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
+  if (config && !config.isDirectory()) {
+    const target = await followed(path7.join(folder, config.name), state);
+    if (target && !target.isDirectory) {
+      await addConfig(path7.join(folder, config.name), target.real, root, state);
+    }
+  }
+  for (const entry of entries) {
+    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+    if (entry === config) continue;
+    const full = path7.join(folder, entry.name);
+    const target = entry.isDirectory() ? { real: path7.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
+    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
+    await walk(full, target.real, root, state);
+  }
+}
+async function followed(file, state) {
+  const stats = await stat4(file).catch(() => void 0);
+  if (!stats) return void 0;
+  const real = await realpath3(file);
+  const allowed = [state.realWorkspace, ...state.realRoots];
+  if (!allowed.some((root) => isInside(root, real))) {
+    state.result.warnings.push(
+      `skipped ${relative4(state.workspace, file)}: a symlink to a target outside the workspace`
+    );
+    return void 0;
+  }
+  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
+}
+async function addConfig(file, real, root, state) {
+  if (state.found.has(real)) return;
+  const read = await readConfigFile(file, state.signal);
+  state.found.set(real, { file, root, read });
+  const codeFolder = read.ok ? await codeFolderBelow(file, read.document.value) : void 0;
+  if (codeFolder) state.codeFolders.add(codeFolder);
+}
+async function codeFolderBelow(file, config) {
+  const value = config?.path;
+  if (typeof value !== "string" || value.startsWith("$")) return void 0;
+  const folder = path7.dirname(file);
+  const codeFolder = codeFolderPath(file, value);
+  if (codeFolder === void 0 || codeFolder === folder) return void 0;
+  if (!isInside(folder, codeFolder)) return void 0;
+  return realpath3(codeFolder).catch(() => void 0);
+}
+function unreadableWarnings(unreadable, codeFolders, workspace) {
+  const used = new Set(codeFolders.map((folder) => path7.resolve(folder)));
+  return unreadable.filter(({ folder }) => !used.has(path7.resolve(folder))).map(
+    ({ folder, code }) => `skipped folder ${relative4(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
+  );
+}
+function relative4(workspace, file) {
+  return posixRelative(workspace, file);
+}
+function compare2(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/config/validate.ts
+import * as path8 from "node:path";
 
 // src/config/substitute-selected.ts
 function substituteSelected(config, options) {
@@ -28594,7 +29223,7 @@ function checkUnselected(config) {
 async function checkSelected(config, options, overrides, roots) {
   const { problems, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
   const { warnings, offlineRefs } = substituted;
-  const configDir = path7.dirname(config.found.file);
+  const configDir = path8.dirname(config.found.file);
   const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
   if (isObject(value) && value.description === "") delete value.description;
   problems.push(
@@ -28748,137 +29377,6 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-// src/verify/load.ts
-import { realpath as realpath3 } from "node:fs/promises";
-import * as path8 from "node:path";
-
-// schema/task-verify.schema.json
-var task_verify_schema_default = {
-  $schema: "http://json-schema.org/draft-07/schema#",
-  $id: "https://raw.githubusercontent.com/ExtraHorizon/exh-tasks-action/v1/schema/task-verify.schema.json",
-  title: "exh-tasks-action task-verify.json",
-  description: "How exh-tasks-action verifies a deployed task (input `verify`): the function is executed once with `data`, and must end `complete` with a result that contains `expect.result`. A file of its own beside task-config.json, whose schema allows no extra property. No `$NAME` substitution here.",
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    $schema: {
-      description: "The JSON Schema this file follows, for editors.",
-      type: "string"
-    },
-    data: {
-      description: "Any JSON, sent as the execution's data (the task's `data`). Default: {}."
-    },
-    expect: {
-      description: "What the execution must give. Without it, the execution only has to end `complete`.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        result: {
-          description: "JSON the execution's result must contain: objects match when every listed key matches, arrays and scalars by equality."
-        }
-      }
-    }
-  }
-};
-
-// src/verify/load.ts
-var VERIFY_FILE = "task-verify.json";
-var MAX_VERIFY_TIME_LIMIT = 30;
-var DEFAULT_TIME_LIMIT = 30;
-var validateVerify = schemaValidator(task_verify_schema_default);
-async function loadVerifySpecs(tasks2, workspace, signal) {
-  const roots = rootResolver(workspace);
-  const loaded = await Promise.all(
-    tasks2.map((task) => loadOne(task, workspace, roots, signal))
-  );
-  return {
-    tasks: loaded.map(({ task }) => task),
-    problems: loaded.flatMap(({ problems }) => problems)
-  };
-}
-async function loadOne(task, workspace, roots, signal) {
-  if (!task.configFile) return { task, problems: [] };
-  const file = path8.posix.join(path8.posix.dirname(task.configFile), VERIFY_FILE);
-  const at = { file, task: task.name, config: task.configFile };
-  const allowed = await roots(task.searchRoot ?? workspace);
-  const read = await readVerifyFile(path8.join(workspace, file), allowed, signal);
-  if (read === void 0) return { task, problems: [] };
-  if (!read.ok) {
-    const { rule, line, column } = read;
-    return { task, problems: [{ ...at, line, column, field: "JSON", rule }] };
-  }
-  const problems = [
-    ...schemaProblems(read.document, at),
-    ...timeLimitProblems(task)
-  ];
-  if (problems.length) return { task, problems };
-  return {
-    task: { ...task, verify: specOf(file, read.document.value) },
-    problems
-  };
-}
-async function readVerifyFile(file, allowed, signal) {
-  let real;
-  try {
-    real = await realpath3(file);
-  } catch (error2) {
-    const code = error2.code ?? String(error2);
-    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
-    return { ok: false, rule: `cannot be read (${code})` };
-  }
-  const root = allowed.find((candidate) => isInside(candidate, real));
-  if (root === void 0) {
-    return {
-      ok: false,
-      rule: `is a symlink to a target outside the workspace (its real path is ${real}), so it is not read`
-    };
-  }
-  if (inGitFolder(root, real)) {
-    return {
-      ok: false,
-      rule: `is a symlink into a .git folder (its real path is ${path8.relative(root, real)}), so it is not read`
-    };
-  }
-  return readConfigFile(file, signal);
-}
-function schemaProblems(document2, at) {
-  const problems = schemaIssues(document2.value, validateVerify).map((issue2) => ({
-    ...at,
-    ...document2.locate(issue2.locateAt, issue2.key),
-    field: issue2.path.length ? issue2.path.join(".") : void 0,
-    rule: issue2.rule
-  }));
-  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
-}
-function timeLimitProblems(task) {
-  const limit = task.config.timeLimit ?? DEFAULT_TIME_LIMIT;
-  if (limit <= MAX_VERIFY_TIME_LIMIT) return [];
-  return [
-    {
-      file: task.configFile,
-      ...task.locations?.timeLimit,
-      field: "timeLimit",
-      rule: `must be at most ${MAX_VERIFY_TIME_LIMIT} for a task with ${VERIFY_FILE}, not ${limit}: the API executes a function directly only up to ${MAX_VERIFY_TIME_LIMIT} s (remove ${VERIFY_FILE}, or lower timeLimit)`,
-      task: task.name
-    }
-  ];
-}
-function keptTimeLimitRefusal(task, remoteTimeLimit) {
-  if (!task.verify || task.config.timeLimit !== void 0) return void 0;
-  if (remoteTimeLimit === void 0) return void 0;
-  if (remoteTimeLimit <= MAX_VERIFY_TIME_LIMIT) return void 0;
-  return `function ${task.name} has a timeLimit of ${remoteTimeLimit} s, which it keeps as the config sets none, and direct execution (${VERIFY_FILE}) allows at most ${MAX_VERIFY_TIME_LIMIT} s: set timeLimit to ${MAX_VERIFY_TIME_LIMIT} or less in the config (or remove ${VERIFY_FILE})`;
-}
-function specOf(file, value) {
-  const spec = isObject(value) ? value : {};
-  const expect = isObject(spec.expect) ? spec.expect : {};
-  return {
-    file,
-    data: spec.data === void 0 ? {} : spec.data,
-    ..."result" in expect ? { expectResult: { value: expect.result } } : {}
-  };
-}
-
 // src/config/load.ts
 async function loadTasks(settings2, env, mask, signal) {
   const { overrides } = settings2;
@@ -28983,53 +29481,6 @@ async function namesOneFile(settings2, found) {
   return !stats.isDirectory();
 }
 
-// src/fingerprint/code-folder.ts
-import { createHash } from "node:crypto";
-import { lstatSync, readdirSync } from "node:fs";
-import { readlink as readlink2, realpath as realpath4, stat as stat6 } from "node:fs/promises";
-import path9 from "node:path";
-
-// src/pool.ts
-async function mapPool(items, limit, work, options = {}) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      const item = items[index];
-      if (options.canStart && !options.canStart() && options.skip) {
-        results[index] = options.skip(item);
-        continue;
-      }
-      results[index] = await work(item, index);
-    }
-  };
-  const workers = Array.from(
-    { length: Math.max(1, Math.min(limit, items.length)) },
-    worker
-  );
-  await Promise.all(workers);
-  return results;
-}
-function limitConcurrency(limit) {
-  let running = 0;
-  const waiting = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  };
-  return async (work) => {
-    if (running < limit) running++;
-    else await new Promise((resolve4) => waiting.push(resolve4));
-    try {
-      return await work();
-    } finally {
-      release();
-    }
-  };
-}
-
 // src/fingerprint/file-workers.ts
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -29039,8 +29490,8 @@ function workerModule() {
   if (!import.meta.url.endsWith(".ts")) {
     return new URL("./file-worker.js", import.meta.url);
   }
-  const load = createRequire(import.meta.url);
-  const { workerFromSource } = load("../../scripts/worker-from-source.cjs");
+  const load2 = createRequire(import.meta.url);
+  const { workerFromSource } = load2("../../scripts/worker-from-source.cjs");
   const entry = fileURLToPath(new URL("./file-worker.ts", import.meta.url));
   return pathToFileURL(workerFromSource(entry));
 }
@@ -29193,6 +29644,12 @@ async function closeFileWorkers() {
   await shared?.close();
 }
 
+// src/fingerprint/walk.ts
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync } from "node:fs";
+import { readlink as readlink2, realpath as realpath4, stat as stat6 } from "node:fs/promises";
+import path9 from "node:path";
+
 // src/fingerprint/read-pass.ts
 var SEGMENT_ENTRIES = 128;
 var SEGMENT_BYTES = 1024 * 1024;
@@ -29262,7 +29719,7 @@ async function* readSegments(folder, options) {
   }
 }
 
-// src/fingerprint/code-folder.ts
+// src/fingerprint/walk.ts
 var CodeFolderError = class extends Error {
   constructor(folder, entry, rule) {
     super(`${entry ? path9.join(folder, entry) : folder}: ${rule}`);
@@ -29460,14 +29917,14 @@ async function fingerprintOf(folder, signal) {
   return await readFolder(folder, { hash: true, signal }) ?? "";
 }
 async function readFolder(folder, options, sink) {
-  const fingerprint = options.hash ? new Fingerprint() : void 0;
+  const fingerprint2 = options.hash ? new Fingerprint() : void 0;
   for await (const { first, segment } of readSegments(folder, options)) {
     if (sink && segment.failure?.code === TOO_LARGE) throw sink.tooLarge();
     throwFailure(folder, first, segment);
-    fingerprint?.add(segment.feed);
+    fingerprint2?.add(segment.feed);
     await sink?.add(segment);
   }
-  return fingerprint?.digest();
+  return fingerprint2?.digest();
 }
 function throwFailure(folder, first, segment) {
   const { failure } = segment;
@@ -29525,9 +29982,9 @@ async function packageCodeFolder(folder, options = {}) {
   const sink = options.file ? await FileSink.open(options.file) : new MemorySink();
   try {
     const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
-    const fingerprint = await writeEntries(folder, zip, options);
+    const fingerprint2 = await writeEntries(folder, zip, options);
     const bytes = await zip.finish(folder.entries.length);
-    return { zip: await sink.close(), bytes, files: folder.files, fingerprint };
+    return { zip: await sink.close(), bytes, files: folder.files, fingerprint: fingerprint2 };
   } catch (error2) {
     await sink.abandon();
     throw error2;
@@ -29672,13 +30129,13 @@ async function spoolZip(task, folder, options) {
   const { body } = options;
   const file = spoolFile(options.spoolDir, task.name);
   try {
-    const { bytes, files: files2, fingerprint } = await packageCodeFolder(folder, {
+    const { bytes, files: files2, fingerprint: fingerprint2 } = await packageCodeFolder(folder, {
       file,
       hash: options.hash,
       maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
       signal: options.signal
     });
-    return { pkg: { file, bytes, files: files2 }, fingerprint };
+    return { pkg: { file, bytes, files: files2 }, fingerprint: fingerprint2 };
   } catch (error2) {
     if (error2 instanceof ZipTooLarge) {
       const rule = abandonedZipMessage(body, error2.passed);
@@ -29740,8 +30197,63 @@ async function scanTask(task, options) {
     signal: options.signal
   });
   if ("problem" in spooled) return spooled;
-  const fingerprint = spooled.fingerprint ?? "";
-  return { task, folder: { ...walked, fingerprint }, pkg: spooled.pkg };
+  const fingerprint2 = spooled.fingerprint ?? "";
+  return { task, folder: { ...walked, fingerprint: fingerprint2 }, pkg: spooled.pkg };
+}
+
+// src/package/stage.ts
+async function packageUploads(planned, options) {
+  const problems = [];
+  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+  const ready = await mapPool(
+    planned,
+    folders,
+    (item) => packageTask(item, options, problems)
+  );
+  return {
+    ready,
+    problems: inTaskOrder(
+      problems,
+      planned.map((item) => item.task)
+    )
+  };
+}
+async function packageTask(item, options, problems) {
+  const started = performance.now();
+  const body = bodyOf(item);
+  const environment = environmentProblem(item, body);
+  if (environment) problems.push(environment);
+  const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
+  if (!uploads) return { ...item, packageMs: 0 };
+  const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
+  const elapsed = { packageMs: performance.now() - started };
+  if ("problem" in made) {
+    problems.push(made.problem);
+    return { ...item, ...elapsed };
+  }
+  const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
+  if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
+  return { ...item, pkg: made.pkg, ...elapsed };
+}
+function environmentProblem(item, body) {
+  const variables = body?.environmentVariables;
+  if (!variables) return void 0;
+  const bytes = environmentBytes(
+    Object.fromEntries(
+      Object.entries(variables).map(([key, { value }]) => [key, value])
+    )
+  );
+  if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
+  return {
+    file: item.task.configFile,
+    task: item.task.name,
+    ...item.task.locations?.environment,
+    field: "environment",
+    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+  };
+}
+function bodyOf(item) {
+  return item.outcome === "planned" && item.plan.action !== "unchanged" ? item.plan.body : void 0;
 }
 
 // src/exh/functions.ts
@@ -35218,7 +35730,7 @@ function readExchange(raw) {
   };
 }
 function retrying(options, seen) {
-  const retry = DEFAULT_RETRY;
+  const retry = options.retry ?? DEFAULT_RETRY;
   return async (label, run2, beforeRetry, policy = {}) => {
     for (let attempt = 1; ; attempt++) {
       if (options.signal.aborted) {
@@ -35454,7 +35966,7 @@ function toUser(user) {
   };
 }
 
-// src/exh/verify.ts
+// src/exh/executions.ts
 var LAMBDA_RUNTIME = 1406;
 function verifyApi(sdk, call, requestTimeoutMs) {
   return {
@@ -35557,6 +36069,72 @@ async function checkCredentials({ sdk, call }, options) {
   }
 }
 
+// src/plan/prune.ts
+async function pruneList(client, remoteNames, run2) {
+  const { settings: settings2, configNames } = run2;
+  if (!settings2.prune) {
+    run2.debug?.("prune: off");
+    return [];
+  }
+  const unknownNames = configNames.filter((name) => name.startsWith("$"));
+  if (unknownNames.length) {
+    run2.warnings.push(
+      `prune: nothing is pruned, because the names ${unknownNames.join(", ")} are not set in the environment`
+    );
+    return [];
+  }
+  const prunable = await findPrunable(client, remoteNames, {
+    repository: repositoryOf(settings2),
+    scope: settings2.pruneScope,
+    configNames,
+    matches: createTaskFilter(settings2.tasks).matches,
+    concurrency: settings2.concurrency
+  });
+  run2.debug?.(
+    `prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(", ")}` : ""}`
+  );
+  return prunable;
+}
+function findPrunable(client, remoteNames, scope) {
+  const described = new Set(scope.configNames);
+  const candidates = remoteNames.filter(
+    (name) => !described.has(name) && scope.matches(name)
+  );
+  return keepOwned(
+    client,
+    candidates,
+    scope.concurrency,
+    (environment) => isOurs(environment, scope)
+  );
+}
+var OWN_NAME = /^[A-Za-z0-9-]+$/;
+async function keepOwned(client, candidates, concurrency, owned) {
+  const markers = await readMarkers(client, candidates, concurrency);
+  return [...markers].filter(([, marker]) => owned({ [MARKER_VARIABLE]: marker })).map(([name]) => name).sort();
+}
+async function readMarkers(client, names, concurrency) {
+  const writable = names.filter((name) => OWN_NAME.test(name));
+  const markers = await mapPool(
+    writable,
+    concurrency,
+    (name) => client.markerOf(name)
+  );
+  const found = /* @__PURE__ */ new Map();
+  writable.forEach((name, i2) => {
+    const marker = markers[i2];
+    if (marker !== void 0) found.set(name, marker);
+  });
+  return found;
+}
+function isOwnFunction(environment, repository) {
+  const marker = readMarker(environment);
+  return marker !== void 0 && isOwnMarker(marker, repository);
+}
+function isOurs(environment, scope) {
+  const marker = readMarker(environment);
+  return marker !== void 0 && isOwnMarker(marker, scope.repository) && marker.scope === scope.scope;
+}
+
 // src/plan/remote.ts
 var READ_CONCURRENCY = 16;
 function readConcurrency(concurrency) {
@@ -35611,7 +36189,7 @@ function planOne({ task, folder }, remote, credentials, settings2) {
     task.substituted
   );
   const permissionsChanged = credentials && (credentials.permissionsAdded.length > 0 || credentials.permissionsRemoved.length > 0);
-  const plan = planTask({
+  const plan2 = planTask({
     config: settings2.dryRun ? followingDeployer(task.config, task.deployerKeys, remote) : task.config,
     remote,
     marker,
@@ -35619,7 +36197,7 @@ function planOne({ task, folder }, remote, credentials, settings2) {
     injected: credentials && injectedVariables(credentials, settings2.connection),
     extraChanges: permissionsChanged ? ["executionCredentials.permissions"] : []
   });
-  return { outcome: "planned", plan, marker, remote, credentials };
+  return { outcome: "planned", plan: plan2, marker, remote, credentials };
 }
 function refused(item, error2, started) {
   return {
@@ -35654,550 +36232,228 @@ function hasUnreadableMarker(remote) {
 function mayAdopt(name, adopt) {
   return adopt.length > 0 && createTaskFilter(adopt).matches(name);
 }
-function markerToWrite(fingerprint, remote, settings2, substituted = []) {
+function markerToWrite(fingerprint2, remote, settings2, substituted = []) {
   const { id, name } = settings2.repository;
   const stored = remote?.marker;
   const storedId = !id && stored?.repository === name ? stored.repositoryId : void 0;
   return markerFor(
     { id: id ?? storedId, name },
-    fingerprint,
+    fingerprint2,
     settings2.scope,
     settings2.record,
     /* @__PURE__ */ new Date(),
     substituted
   );
 }
+function planText(item) {
+  if (item.outcome === "refused") return `failed: ${item.error}`;
+  const { action, changes } = item.plan;
+  return changes.length ? `${action} (${changes.join(", ")})` : action;
+}
 
-// src/package/stage.ts
-async function packageUploads(planned, options) {
-  const problems = [];
-  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-  const ready = await mapPool(
-    planned,
-    folders,
-    (item) => packageTask(item, options, problems)
+// src/plan/listing.ts
+function startConnect(settings2, io) {
+  return connect(settings2, io).then(
+    (client) => ({ client }),
+    (error2) => ({ error: error2, failed: connectFailure(settings2, error2) })
   );
-  return {
-    ready,
-    problems: inTaskOrder(
-      problems,
-      planned.map((item) => item.task)
-    )
-  };
 }
-async function packageTask(item, options, problems) {
-  const started = performance.now();
-  const body = bodyOf(item);
-  const environment = environmentProblem(item, body);
-  if (environment) problems.push(environment);
-  const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
-  if (!uploads) return { ...item, packageMs: 0 };
-  const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
-  const elapsed = { packageMs: performance.now() - started };
-  if ("problem" in made) {
-    problems.push(made.problem);
-    return { ...item, ...elapsed };
-  }
-  const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
-  if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
-  return { ...item, pkg: made.pkg, ...elapsed };
-}
-function environmentProblem(item, body) {
-  const variables = body?.environmentVariables;
-  if (!variables) return void 0;
-  const bytes = environmentBytes(
-    Object.fromEntries(
-      Object.entries(variables).map(([key, { value }]) => [key, value])
-    )
-  );
-  if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
-  return {
-    file: item.task.configFile,
-    task: item.task.name,
-    ...item.task.locations?.environment,
-    field: "environment",
-    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
-  };
-}
-function bodyOf(item) {
-  return item.outcome === "planned" && item.plan.action !== "unchanged" ? item.plan.body : void 0;
-}
-
-// src/verify/match.ts
-import { isDeepStrictEqual } from "node:util";
-function executionFailure(execution, expected) {
-  const { runtimeError } = execution;
-  if (runtimeError) {
-    const name = firstLine2(runtimeError.name ?? "") || "Error";
-    const message = firstLine2(runtimeError.message ?? "");
-    return `the function failed: ${name}: ${message}`.trim();
-  }
-  if (execution.status !== "complete") {
-    return `the execution ended ${JSON.stringify(firstLine2(String(execution.status ?? null)))}, not "complete"`;
-  }
-  if (nestedDeeperThan(execution.result, MAX_RESULT_DEPTH)) {
-    return `result: nested too deep (more than ${MAX_RESULT_DEPTH} levels), not compared`;
-  }
-  if (!expected) return void 0;
-  return firstDifference(expected.value, execution.result);
-}
-var MAX_RESULT_DEPTH = 64;
-function firstLine2(text) {
-  return text.split(/\r?\n|\r/, 1)[0] ?? "";
-}
-function nestedDeeperThan(value, limit) {
-  const stack = [{ value, depth: 1 }];
-  while (stack.length) {
-    const { value: next, depth } = stack.pop();
-    if (typeof next !== "object" || next === null) continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(next)) {
-      stack.push({ value: child, depth: depth + 1 });
-    }
-  }
-  return false;
-}
-function firstDifference(expected, actual, at = "result") {
-  if (isObject(expected)) {
-    if (!isObject(actual)) {
-      return `${at}: expected an object, got ${shown(actual)}`;
-    }
-    for (const [key, value] of Object.entries(expected)) {
-      const where = `${at}${keyPath(key)}`;
-      if (!Object.hasOwn(actual, key)) {
-        return `${where}: expected ${shown(value)}, got no such key`;
-      }
-      const difference = firstDifference(value, actual[key], where);
-      if (difference) return difference;
-    }
-    return void 0;
-  }
-  if (isDeepStrictEqual(expected, actual)) return void 0;
-  return `${at}: expected ${shown(expected)}, got ${shown(actual)}`;
-}
-function keyPath(key) {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-}
-function shown(value) {
-  return value === void 0 ? "nothing" : JSON.stringify(value);
-}
-
-// src/verify/run.ts
-var LOG_LINES = 20;
-function shouldVerify(mode, action, spec, flagged = false) {
-  if (!spec || mode === "false") return false;
-  return flagged || mode === "all" || action === "create" || action === "update";
-}
-function executionTimeLimit(configured, kept) {
-  return configured ?? kept ?? DEFAULT_TIME_LIMIT;
-}
-async function verifyTask(api2, target) {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  let execution;
-  let reason;
-  try {
-    execution = await api2.execute(
-      target.name,
-      target.spec.data,
-      target.timeLimit
+function startListing(connecting, settings2, tasks2) {
+  return connecting.then((connected) => {
+    if ("error" in connected) return Promise.resolve(connected);
+    const { client } = connected;
+    return client.listFunctions().then(
+      (functions2) => {
+        const names = functions2.map((fn) => fn.name).sort();
+        const reads = readRemoteFunctions(
+          client,
+          tasks2,
+          names,
+          settings2.concurrency
+        );
+        return { client, names, reads };
+      },
+      (error2) => ({
+        error: error2,
+        failed: "listing failed"
+      })
     );
-    reason = executionFailure(execution, target.spec.expectResult);
-  } catch (error2) {
-    return failed(target, executeError(error2), elapsed(), []);
-  }
-  const verifyMs = elapsed();
-  if (reason === void 0) {
-    return {
-      verified: true,
-      verifyMs,
-      log: [`verify: ${target.spec.file}: passed (${verifyMs} ms)`]
-    };
-  }
-  const log = execution.taskId ? await logLines(api2, execution.taskId) : ["(no log lines: the API named no task)"];
-  return failed(target, reason, verifyMs, log);
-}
-function failed(target, reason, verifyMs, log) {
-  const error2 = verifyError(reason, target);
-  return { verified: false, verifyMs, error: error2, log: [`error: ${error2}`, ...log] };
-}
-function verifyError(reason, context) {
-  if (!context.written) return `verify: ${reason}`;
-  const rollback = context.previousCommit ? `; to roll back, redeploy commit ${context.previousCommit.slice(0, 7)}` : "";
-  return `verify: ${reason} (the function stays deployed${rollback})`;
-}
-function executeError(error2) {
-  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
-    return "outcome unknown (cancelled)";
-  }
-  return describeError(error2);
-}
-async function logLines(api2, taskId) {
-  let messages;
-  try {
-    messages = await api2.taskLog(taskId);
-  } catch (error2) {
-    return [`(no log lines: ${logError(error2)})`];
-  }
-  const lines2 = messages.flatMap(
-    (message) => message.replace(/\n$/, "").split("\n")
-  );
-  if (!lines2.length) return [`(the function's log for task ${taskId} is empty)`];
-  const last = lines2.slice(-LOG_LINES);
-  return [
-    `function log, task ${taskId} (last ${last.length} of ${plural(lines2.length, "line")}):`,
-    ...last.map((line) => `  | ${line}`)
-  ];
-}
-function logError(error2) {
-  const failure = error2 instanceof ExhApiError ? error2.failure : void 0;
-  if (failure?.apiCode === 1408) {
-    return "the API has no log for this task (1408)";
-  }
-  if (failure?.status === 403 || failure?.apiCode === 10) {
-    return `reading the log needs the VIEW_TASK_LOGS permission (${describeError(error2)})`;
-  }
-  return `the log could not be read (${describeError(error2)})`;
-}
-
-// src/apply/verify-gate.ts
-function isFlagged(item) {
-  return item.outcome === "planned" && item.remote?.marker?.verify === "failed";
-}
-async function verifyApplied(client, item, written, options) {
-  const { result } = written;
-  const spec = item.task.verify;
-  const flagged = isFlagged(item);
-  if (result.status !== "done" || options.signal.aborted) return result;
-  if (!shouldVerify(options.verify, result.action, spec, flagged)) {
-    return result;
-  }
-  const started = performance.now();
-  const wrote = written.environment !== void 0 || flagged;
-  const outcome2 = await verifyTask(client.verify, {
-    name: item.task.name,
-    timeLimit: executionTimeLimit(
-      item.task.config.timeLimit,
-      item.outcome === "planned" ? item.remote?.timeLimit : void 0
-    ),
-    spec,
-    written: wrote,
-    // The deploy this write replaced: what to redeploy to roll back.
-    previousCommit: wrote ? previousCommit(item) : void 0
   });
-  const verified = {
-    ...result,
-    status: outcome2.verified ? "done" : "failed",
-    verified: outcome2.verified,
-    verifyMs: outcome2.verifyMs,
-    error: outcome2.error,
-    verifyLog: outcome2.log
-  };
-  const recorded = await recordOutcome(
-    client,
-    item,
-    written,
-    verified,
-    options.signal
-  );
-  return {
-    ...recorded,
-    durationMs: (result.durationMs ?? 0) + Math.round(performance.now() - started)
+}
+function connectFailure(settings2, error2) {
+  if (settings2.credentials?.kind === "password") return "login failed";
+  return isRefusal(error2) ? "credentials rejected" : "the token could not be checked";
+}
+function certainUpload(settings2, listing) {
+  return async (task) => {
+    if (!listing || !settings2.skipUnchanged) return true;
+    const listed = await listing;
+    return "names" in listed && !listed.names.includes(task.name);
   };
 }
-function previousCommit(item) {
-  if (item.outcome !== "planned") return void 0;
-  return rollbackCommit(item.remote?.marker);
-}
-async function recordOutcome(client, item, written, result, signal) {
-  if (item.outcome !== "planned" || signal.aborted) return result;
-  const flagged = isFlagged(item);
-  const wrote = written.environment !== void 0;
-  if (result.verified === true) {
-    if (!flagged) return result;
-    if (wrote) return { ...result, verifiedAgain: true };
-    const again = await writeMarker(client, item, item.remote?.environment, {
-      ...item.marker,
-      at: markerTime(/* @__PURE__ */ new Date())
-    });
-    return again ? {
-      ...result,
-      status: "failed",
-      error: `verified again, but the record could not be written: ${again}`
-    } : { ...result, action: "update", changes: [], verifiedAgain: true };
-  }
-  if (flagged && !wrote) return result;
-  const stored = wrote ? written.environment : item.remote?.environment;
-  const current = wrote ? item.marker : item.remote?.marker;
-  if (!current) return result;
-  const rollback = wrote ? previousCommit(item) : current.rollback;
-  const failure = await writeMarker(
-    client,
-    item,
-    stored,
-    flaggedMarker(current, rollback, /* @__PURE__ */ new Date())
-  );
-  return failure ? {
-    ...result,
-    error: `${result.error ?? "verify failed"}; the failed verify could not be recorded on the function (${failure}), so a re-run may not execute it again`
-  } : result;
-}
-async function writeMarker(client, item, environment, marker) {
-  if (!environment) return "the function was not read";
-  const variables = { ...environment, [MARKER_VARIABLE]: encodeMarker(marker) };
-  try {
-    await client.updateFunction(item.task.name, {
-      environmentVariables: Object.fromEntries(
-        Object.entries(variables).map(([key, value]) => [key, { value }])
-      )
-    });
-    return void 0;
-  } catch (error2) {
-    return describeError(error2);
-  }
-}
-
-// src/apply/apply.ts
-async function applyPlans(client, ready, options) {
-  let firstFailed;
-  return mapPool(
-    ready,
-    options.concurrency,
-    async (item) => {
-      const written = await applyTask(client, item, options.mask);
-      const result = await verifyApplied(client, item, written, options).catch(
-        (error2) => ({
-          // Nothing one task's verify does may take the report with it.
-          ...written.result,
-          status: "failed",
-          verified: false,
-          error: `verify: ${describeError(error2)}`
-        })
-      );
-      if (result.status === "failed") firstFailed ??= item.task.name;
-      printResult(options.printTaskLog, item, result);
-      return result;
-    },
-    {
-      canStart: () => !options.signal.aborted && !(options.failFast && firstFailed !== void 0),
-      skip: (item) => {
-        const result = {
-          ...taskResult(item),
-          status: "skipped",
-          error: options.signal.aborted ? "not started: cancelled" : `not started: fail-fast after ${firstFailed ?? "?"} failed`
-        };
-        printResult(options.printTaskLog, item, result);
-        return result;
-      }
-    }
-  );
-}
-function printResult(print, item, result) {
-  const action = result.action === void 0 ? "" : ` ${result.action}`;
-  print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
-}
-async function applyTask(client, item, mask) {
-  const started = performance.now();
-  const base = taskResult(item);
-  const finish = (result) => ({
-    ...base,
-    ...result,
-    durationMs: Math.round(
-      item.planMs + item.packageMs + performance.now() - started
-    )
-  });
-  if (item.outcome === "refused") {
-    return { result: finish({ status: "failed", error: item.error }) };
-  }
-  const { plan } = item;
-  let prepared;
-  let environment;
-  try {
-    if (item.credentials) {
-      prepared = await prepareCredentials(
-        client.users,
-        item.credentials,
-        item.task.name,
-        mask
-      );
-    }
-    environment = await writeFunction(client, item, plan, prepared?.tokens);
-  } catch (error2) {
-    const failed2 = { status: "failed" };
-    return {
-      result: finish({ ...failed2, error: writeFailure(error2, prepared) })
-    };
-  }
-  const wrote = environment ? { written: true } : {};
-  try {
-    if (item.credentials && prepared) {
-      await grantRole(client.users, item.credentials, prepared);
-    }
-    return { result: finish({ status: "done", ...wrote }), environment };
-  } catch (error2) {
-    const result = finish({
-      status: "failed",
-      ...wrote,
-      error: `${failureMessage(error2)} (the function was written; the next run adds the role)`
-    });
-    return { result, environment };
-  }
-}
-async function writeFunction(client, item, plan, tokens2) {
-  if (plan.action === "unchanged" || !writesFunction(plan)) return void 0;
-  const body = withWriteTime(
-    tokens2 ? withTokens(plan.body, tokens2) : plan.body,
-    /* @__PURE__ */ new Date()
-  );
-  if (plan.action === "create") {
-    if (!item.pkg) throw new Error("internal: create without code");
-    await client.createFunction(body, item.pkg);
-  } else {
-    const code = plan.uploadCode ? item.pkg : void 0;
-    await client.updateFunction(item.task.name, body, code);
-  }
-  return Object.fromEntries(
-    Object.entries(body.environmentVariables ?? {}).map(([key, v]) => [
-      key,
-      v.value
-    ])
-  );
-}
-function writeFailure(error2, prepared) {
-  if (error2 instanceof StrandedUserError) {
-    return `${failureMessage(error2.reason)}; ${unloggedUserAdvice(error2.email)}`;
-  }
-  const stranded = prepared?.registered ? `; ${strandedUserAdvice(prepared.registered.email)}` : "";
-  return failureMessage(error2) + stranded;
-}
-function failureMessage(error2) {
-  if (error2 instanceof ExhApiError && error2.failure.cancelled) {
-    return "outcome unknown (cancelled)";
-  }
-  return describeError(error2);
-}
-function withTokens(body, tokens2) {
-  const variables = body.environmentVariables;
-  if (!variables) return body;
-  return {
-    ...body,
-    environmentVariables: {
-      ...variables,
-      API_OAUTH_TOKEN: { value: tokens2.token },
-      API_OAUTH_TOKEN_SECRET: { value: tokens2.tokenSecret }
-    }
-  };
-}
-function withWriteTime(body, now) {
-  const marker = body.environmentVariables?.[MARKER_VARIABLE];
-  if (!body.environmentVariables || !marker) return body;
-  return {
-    ...body,
-    environmentVariables: {
-      ...body.environmentVariables,
-      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
-    }
-  };
-}
-function taskLog(item, result) {
-  const lines2 = [`config: ${item.task.configFile ?? "(inputs)"}`];
-  if (result.details?.length) {
-    lines2.push("changes:");
-    lines2.push(...result.details.map((detail) => `  ${changeText(detail)}`));
-  } else if (result.changes?.length) {
-    lines2.push(`changes: ${result.changes.join(", ")}`);
-  } else if (result.sets?.length) {
-    lines2.push(`sets: ${result.sets.join(", ")}`);
-  }
-  const credentials = result.credentials;
-  if (credentials) {
-    lines2.push(`executionCredentials: ${credentials.user} user`);
-  }
-  if (item.pkg) {
-    lines2.push(
-      `package: ${plural(item.pkg.files, "file")}, ${plural(item.pkg.bytes, "byte")}`
+function connect(settings2, io) {
+  const { credentials, host } = settings2;
+  if (!credentials || !host) {
+    return Promise.reject(
+      new Error(`missing ${settings2.missingCredentials.join(", ")}`)
     );
   }
-  if (result.adoptedNote) lines2.push(`note: ${result.adoptedNote}`);
-  if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
-  if (result.verifiedAgain) {
-    lines2.push("verify: verified again (the last verify had failed)");
-  }
-  for (const warning2 of item.folder.warnings) lines2.push(`warning: ${warning2}`);
-  if (result.verifyLog) lines2.push(...result.verifyLog);
-  else if (result.error) lines2.push(`error: ${result.error}`);
-  return lines2;
-}
-
-// src/plan/prune.ts
-function findPrunable(client, remoteNames, scope) {
-  const described = new Set(scope.configNames);
-  const candidates = remoteNames.filter(
-    (name) => !described.has(name) && scope.matches(name)
-  );
-  return keepOwned(
-    client,
-    candidates,
-    scope.concurrency,
-    (environment) => isOurs(environment, scope)
-  );
-}
-var OWN_NAME = /^[A-Za-z0-9-]+$/;
-async function keepOwned(client, candidates, concurrency, owned) {
-  const markers = await readMarkers(client, candidates, concurrency);
-  return [...markers].filter(([, marker]) => owned({ [MARKER_VARIABLE]: marker })).map(([name]) => name).sort();
-}
-async function readMarkers(client, names, concurrency) {
-  const writable = names.filter((name) => OWN_NAME.test(name));
-  const markers = await mapPool(
-    writable,
-    concurrency,
-    (name) => client.markerOf(name)
-  );
-  const found = /* @__PURE__ */ new Map();
-  writable.forEach((name, i2) => {
-    const marker = markers[i2];
-    if (marker !== void 0) found.set(name, marker);
+  return connectExh({
+    host,
+    credentials,
+    requestTimeoutMs: settings2.requestTimeoutMs,
+    signal: io.signal,
+    mask: io.mask,
+    log: io.info,
+    debug: io.debug,
+    retry: io.retry
   });
-  return found;
 }
-function isOwnFunction(environment, repository) {
-  const marker = readMarker(environment);
-  return marker !== void 0 && isOwnMarker(marker, repository);
-}
-function isOurs(environment, scope) {
-  const marker = readMarker(environment);
-  return marker !== void 0 && isOwnMarker(marker, scope.repository) && marker.scope === scope.scope;
+async function planListed(settings2, scanned, listed, run2) {
+  const { client } = listed;
+  const { tasks: tasks2, remoteNames } = await planAgainstRemote(
+    client,
+    scanned,
+    listed.names,
+    {
+      concurrency: settings2.concurrency,
+      skipUnchanged: settings2.skipUnchanged,
+      repository: repositoryOf(settings2),
+      record: settings2.record,
+      adopt: settings2.adopt,
+      scope: settings2.pruneScope,
+      dryRun: settings2.dryRun,
+      connection: {
+        host: settings2.host ?? "",
+        consumerKey: settings2.credentials?.consumerKey ?? "",
+        consumerSecret: settings2.credentials?.consumerSecret ?? ""
+      }
+    },
+    listed.reads
+  );
+  const prune = await pruneList(client, remoteNames, { settings: settings2, ...run2 });
+  return { client, tasks: tasks2, prune };
 }
 
-// src/apply/delete.ts
-function deleteFunctions(client, names, options) {
-  return mapPool(
-    names,
-    options.concurrency,
-    async (name) => {
-      const started = performance.now();
-      const result = options.dryRun ? deleteResult(name, "planned") : await deleteOne(client, name);
-      return {
-        ...result,
-        durationMs: Math.round(performance.now() - started)
-      };
-    },
-    {
-      canStart: () => !options.signal.aborted,
-      skip: (name) => deleteResult(name, "skipped", "not started: cancelled")
+// src/plan/offline.ts
+function planOffline(scanned, settings2) {
+  return scanned.map((item) => {
+    const marker = markerFor(
+      repositoryOf(settings2),
+      item.folder.fingerprint,
+      settings2.pruneScope,
+      settings2.record,
+      /* @__PURE__ */ new Date(),
+      item.task.substituted
+    );
+    return planOfflineTask(item, marker, settings2);
+  });
+}
+function planOfflineTask(item, marker, settings2) {
+  return {
+    ...item,
+    outcome: "planned",
+    marker,
+    plan: planTask({
+      config: item.task.config,
+      marker,
+      skipUnchanged: settings2.skipUnchanged,
+      // Offline the tokens are unknown: stand-ins of the same size keep the
+      // environment size check honest.
+      injected: item.task.config.executionCredentials ? credentialVariables({
+        host: settings2.host ?? "",
+        consumerKey: PENDING_TOKEN,
+        consumerSecret: PENDING_TOKEN
+      }) : void 0
+    }),
+    planMs: 0
+  };
+}
+
+// src/run-io.ts
+var StageClock = class {
+  stages = {};
+  async time(stage, work) {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      this.stages[stage] = Math.round(performance.now() - started);
     }
+  }
+};
+
+// src/sync-stops.ts
+function invalidRun(run2, problems) {
+  const { settings: settings2, loaded } = run2;
+  const names = new Map(
+    loaded.tasks.map((task) => [task.configFile ?? "", task.name])
   );
+  const buildFailed = problems.some((p) => p.field === "build-command");
+  const results = loaded.found.map((found) => {
+    const config = relative4(settings2.workspace, found.file);
+    const own = problems.filter(
+      (problem) => (problem.file ?? problem.config) === config || problem.config === config
+    );
+    const name = names.get(config) ?? own.find((p) => p.task)?.task;
+    return own.length ? invalidConfigResult({ name, config }, own) : notStartedResult(
+      { name, configFile: config },
+      buildFailed ? "another task's build failed" : "another config is invalid"
+    );
+  });
+  if (!loaded.found.length && settings2.overrides?.name) {
+    results.push({
+      name: settings2.overrides.name,
+      status: "failed",
+      error: problems.map((p) => `${p.field ?? ""}: ${p.rule}`).join("; ")
+    });
+  }
+  printUnplanned(run2.io, results);
+  return {
+    results,
+    problems,
+    warnings: loaded.warnings,
+    offline: false,
+    stages: run2.clock.stages,
+    nameRefs: loaded.nameRefs
+  };
 }
-function isGone(error2) {
-  return error2 instanceof ExhApiError && error2.failure.status === 404;
+function cancelledBeforeSync(run2) {
+  return {
+    results: run2.loaded.tasks.map((task) => notStartedResult(task, "cancelled")),
+    problems: [],
+    warnings: run2.loaded.warnings,
+    offline: false,
+    stages: run2.clock.stages,
+    nameRefs: run2.loaded.nameRefs
+  };
 }
-async function deleteOne(client, name) {
-  try {
-    await client.deleteFunction(name);
-    return deleteResult(name, "done");
-  } catch (error2) {
-    return isGone(error2) ? deleteResult(name, "done") : deleteResult(name, "failed", describeError(error2));
+function notStarted(run2, tasks2, why, error2) {
+  const cancelled = run2.io.signal.aborted;
+  const reason = cancelled ? "cancelled" : why;
+  const results = tasks2.map((task) => notStartedResult(task, reason));
+  printUnplanned(run2.io, results);
+  return {
+    results,
+    problems: [],
+    warnings: run2.warnings,
+    offline: false,
+    stages: run2.clock.stages,
+    nameRefs: run2.loaded.nameRefs,
+    // A cancel is reported once, by main.
+    error: cancelled || error2 === void 0 ? void 0 : describeError(error2)
+  };
+}
+function printUnplanned(io, results) {
+  for (const result of results) {
+    io.printTaskLog(
+      `${result.name ?? result.config ?? "?"}: ${result.status}`,
+      [
+        ...result.config ? [`config: ${result.config}`] : [],
+        // Each problem is printed once, in the run's closing error list.
+        result.problems ? `error: ${plural(result.problems, "problem")}, listed under Errors below` : `error: ${result.error ?? ""}`
+      ]
+    );
   }
 }
 
@@ -36263,266 +36519,6 @@ function lastFailedWarnings(tasks2, mode) {
   }
   return warnings;
 }
-
-// src/sync.ts
-var StageClock = class {
-  stages = {};
-  async time(stage, work) {
-    const started = performance.now();
-    try {
-      return await work;
-    } finally {
-      this.stages[stage] = Math.round(performance.now() - started);
-    }
-  }
-};
-async function sync(settings2, io) {
-  const clock = new StageClock();
-  let loaded;
-  try {
-    loaded = await clock.time(
-      "load",
-      loadTasks(settings2, io.env, io.mask, io.signal)
-    );
-  } catch (error2) {
-    if (!io.signal.aborted) throw error2;
-    const none = { results: [], problems: [], warnings: [] };
-    return { ...none, offline: false, stages: clock.stages };
-  }
-  io.referNames?.(loaded.nameRefs);
-  const outcome2 = await syncLoaded(settings2, io, loaded, clock);
-  return { ...outcome2, nameRefs: loaded.nameRefs };
-}
-async function syncLoaded(settings2, io, loaded, clock) {
-  const invalid = (problems) => {
-    const outcome2 = invalidRun(settings2, loaded, problems);
-    printUnplanned(io, outcome2.results);
-    return { ...outcome2, warnings: loaded.warnings, stages: clock.stages };
-  };
-  io.debug?.(
-    `load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`
-  );
-  if (loaded.problems.length) return invalid(loaded.problems);
-  const stopReads = new AbortController();
-  const signal = AbortSignal.any([io.signal, stopReads.signal]);
-  setMaxListeners(0, signal);
-  const connecting = settings2.host && settings2.credentials ? startConnect(settings2, { ...io, signal }) : void 0;
-  const stop = () => {
-    stopReads.abort();
-  };
-  try {
-    return await buildThenSync(
-      { settings: settings2, io, loaded, clock, invalid },
-      { connecting, stopReads: stop }
-    );
-  } finally {
-    stop();
-  }
-}
-async function buildThenSync(start, remote) {
-  const { settings: settings2, io, loaded, clock, invalid } = start;
-  const { connecting } = remote;
-  if (settings2.buildCommand) {
-    const connected = await connecting;
-    if (connected && "error" in connected) {
-      const context = { ...start, warnings: loaded.warnings };
-      return notStarted(
-        context,
-        connected.failed,
-        connected.error,
-        loaded.tasks
-      );
-    }
-    const failed2 = await clock.time(
-      "build",
-      buildTasks(
-        loaded.tasks,
-        settings2.buildCommand,
-        settings2.workspace,
-        io.runCommand,
-        io.signal
-      )
-    );
-    if (io.signal.aborted) return cancelledBeforeSync(loaded, clock);
-    if (failed2.length) return invalid(failed2);
-  }
-  loaded.warnings.push(
-    ...await entryPointWarnings(loaded.tasks, settings2.workspace)
-  );
-  const spoolDir = await mkdtemp(
-    path12.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
-  );
-  try {
-    const listing = connecting && startListing(connecting, settings2, loaded.tasks);
-    return await scanThenSync({ ...start, spoolDir, listing });
-  } finally {
-    remote.stopReads();
-    await rm3(spoolDir, { recursive: true, force: true });
-    await closeFileWorkers();
-  }
-}
-async function scanThenSync(start) {
-  const { settings: settings2, io, loaded, clock, listing } = start;
-  io.debug?.(
-    listing ? "plan: comparing with the remote functions" : "plan: offline (no credentials), nothing is read"
-  );
-  let scan;
-  try {
-    scan = await clock.time(
-      "fingerprint",
-      scanTasks(loaded.tasks, {
-        concurrency: settings2.concurrency,
-        signal: io.signal,
-        spoolDir: start.spoolDir,
-        certainUpload: certainUpload(settings2, listing)
-      })
-    );
-  } catch (error2) {
-    if (!io.signal.aborted) throw error2;
-    const context2 = { ...start, scanned: [], warnings: [] };
-    return notStarted(context2, "cancelled", void 0, loaded.tasks);
-  }
-  if (scan.problems.length) return start.invalid(scan.problems);
-  for (const { task, folder } of scan.scanned) {
-    io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
-  }
-  const context = {
-    ...start,
-    scanned: scan.scanned,
-    warnings: [
-      ...loaded.warnings,
-      ...scan.scanned.flatMap(
-        ({ task, folder }) => folder.warnings.map((warning2) => `${task.name}: ${warning2}`)
-      )
-    ]
-  };
-  return listing ? await syncWithRemote(context) : await syncOffline(context);
-}
-function startConnect(settings2, io) {
-  return connect(settings2, io).then(
-    (client) => ({ client }),
-    (error2) => ({ error: error2, failed: connectFailure(settings2, error2) })
-  );
-}
-function startListing(connecting, settings2, tasks2) {
-  return connecting.then((connected) => {
-    if ("error" in connected) return Promise.resolve(connected);
-    const { client } = connected;
-    return client.listFunctions().then(
-      (functions2) => {
-        const names = functions2.map((fn) => fn.name).sort();
-        const reads = readRemoteFunctions(
-          client,
-          tasks2,
-          names,
-          settings2.concurrency
-        );
-        return { client, names, reads };
-      },
-      (error2) => ({
-        error: error2,
-        failed: "listing failed"
-      })
-    );
-  });
-}
-function connectFailure(settings2, error2) {
-  if (settings2.credentials?.kind === "password") return "login failed";
-  return isRefusal(error2) ? "credentials rejected" : "the token could not be checked";
-}
-function certainUpload(settings2, listing) {
-  return async (task) => {
-    if (!listing || !settings2.skipUnchanged) return true;
-    const listed = await listing;
-    return "names" in listed && !listed.names.includes(task.name);
-  };
-}
-async function syncOffline(context) {
-  const { settings: settings2, warnings, clock } = context;
-  if (settings2.prune) {
-    warnings.push(
-      "prune: the remote functions were not read, so nothing is pruned offline"
-    );
-  }
-  const offline = await packageStage(
-    context,
-    planOffline(context.scanned, settings2)
-  );
-  if (!offline) return notStarted(context, "cancelled");
-  if (offline.problems.length) return context.invalid(offline.problems);
-  const results = offline.ready.map((item) => ({
-    ...taskResult(item),
-    action: "validate",
-    status: "planned"
-  }));
-  offline.ready.forEach((item, i2) => {
-    printResult(context.io.printTaskLog, item, results[i2]);
-  });
-  return {
-    results,
-    problems: [],
-    warnings,
-    offline: true,
-    stages: clock.stages
-  };
-}
-async function syncWithRemote(context) {
-  const { settings: settings2, io, warnings, clock } = context;
-  const listed = await context.listing;
-  if ("error" in listed) return notStarted(context, listed.failed, listed.error);
-  let planned;
-  try {
-    planned = await clock.time("plan", planRemote(context, listed));
-  } catch (error2) {
-    return notStarted(context, "listing failed", error2);
-  }
-  if (io.signal.aborted) return notStarted(context, "cancelled");
-  warnings.push(...planWarnings(planned.tasks, settings2, io));
-  const packaged = await packageStage(context, planned.tasks);
-  await closeFileWorkers();
-  if (!packaged) return notStarted(context, "cancelled");
-  if (packaged.problems.length) return context.invalid(packaged.problems);
-  if (settings2.dryRun && planned.tasks.some((item) => item.task.deployerKeys)) {
-    io.info(
-      "Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)"
-    );
-  }
-  const results = settings2.dryRun ? packaged.ready.map((item) => {
-    const result = plannedResult(item);
-    printResult(io.printTaskLog, item, result);
-    return result;
-  }) : await clock.time(
-    "apply",
-    applyPlans(planned.client, packaged.ready, {
-      concurrency: settings2.concurrency,
-      failFast: settings2.failFast,
-      signal: io.signal,
-      mask: io.mask,
-      printTaskLog: io.printTaskLog,
-      verify: settings2.verify
-    })
-  );
-  const deletions = await prune(context, planned, results);
-  return {
-    results: [...results, ...deletions],
-    problems: [],
-    warnings,
-    offline: false,
-    stages: clock.stages
-  };
-}
-function planWarnings(tasks2, settings2, io) {
-  const warnings = [];
-  for (const item of tasks2) {
-    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
-    if (item.outcome === "refused") continue;
-    warnings.push(
-      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
-    );
-  }
-  warnings.push(...lastFailedWarnings(flaggedTasks(tasks2), settings2.verify));
-  return warnings;
-}
 function flaggedTasks(tasks2) {
   return tasks2.flatMap(
     (item) => item.outcome === "planned" ? [
@@ -36534,199 +36530,250 @@ function flaggedTasks(tasks2) {
     ] : []
   );
 }
-async function packageStage(context, planned) {
+
+// src/sync.ts
+async function sync(settings2, io) {
+  const clock = new StageClock();
+  const loaded = await load(settings2, io, clock);
+  if ("stop" in loaded) return loaded.stop;
+  const built = await build({ settings: settings2, io, clock, loaded: loaded.next });
+  if ("stop" in built) return built.stop;
+  const run2 = await openRun(built.next);
   try {
-    return await context.clock.time(
-      "package",
-      packageUploads(planned, {
-        concurrency: context.settings.concurrency,
-        spoolDir: context.spoolDir,
-        signal: context.io.signal
+    const scanned = await fingerprint(run2);
+    if ("stop" in scanned) return scanned.stop;
+    if (!run2.listing) return await syncOffline(run2, scanned.next);
+    const planned = await plan(run2, run2.listing, scanned.next);
+    if ("stop" in planned) return planned.stop;
+    const packaged = await packageStage(run2, planned.next.tasks);
+    if ("stop" in packaged) return packaged.stop;
+    const results = await apply(run2, planned.next, packaged.next);
+    const { dryRun, concurrency } = settings2;
+    const deletions = await pruneFunctions(planned.next, results, {
+      dryRun,
+      concurrency,
+      signal: io.signal
+    });
+    return finished(run2, [...results, ...deletions], false);
+  } finally {
+    await closeRun(run2);
+  }
+}
+async function load(settings2, io, clock) {
+  try {
+    const loaded = await clock.time(
+      "load",
+      loadTasks(settings2, io.env, io.mask, io.signal)
+    );
+    io.referNames?.(loaded.nameRefs);
+    io.debug?.(
+      `load: ${loaded.found.length} configs found, ${loaded.tasks.length} selected, ${loaded.problems.length} problems`
+    );
+    return { next: loaded };
+  } catch (error2) {
+    if (!io.signal.aborted) throw error2;
+    const none = { results: [], problems: [], warnings: [] };
+    return { stop: { ...none, offline: false, stages: clock.stages } };
+  }
+}
+async function build(run2) {
+  const { settings: settings2, io, loaded } = run2;
+  if (loaded.problems.length) return { stop: invalidRun(run2, loaded.problems) };
+  const remote = connectFirst(settings2, io);
+  const built = await buildAfterConnect(run2, remote.connecting);
+  if ("stop" in built) remote.stopReads.abort();
+  return "stop" in built ? built : { next: { ...run2, ...remote } };
+}
+function connectFirst(settings2, io) {
+  const stopReads = new AbortController();
+  const signal = AbortSignal.any([io.signal, stopReads.signal]);
+  setMaxListeners(0, signal);
+  const connecting = settings2.host && settings2.credentials ? startConnect(settings2, { ...io, signal }) : void 0;
+  return { stopReads, connecting };
+}
+async function buildAfterConnect(run2, connecting) {
+  const { settings: settings2, io, loaded } = run2;
+  if (settings2.buildCommand) {
+    const connected = await connecting;
+    if (connected && "error" in connected) {
+      const { failed: failed3, error: error2 } = connected;
+      const context = { ...run2, warnings: loaded.warnings };
+      return { stop: notStarted(context, loaded.tasks, failed3, error2) };
+    }
+    const failed2 = await run2.clock.time(
+      "build",
+      buildTasks(
+        loaded.tasks,
+        settings2.buildCommand,
+        settings2.workspace,
+        io.runCommand,
+        io.signal
+      )
+    );
+    if (io.signal.aborted) return { stop: cancelledBeforeSync(run2) };
+    if (failed2.length) return { stop: invalidRun(run2, failed2) };
+  }
+  loaded.warnings.push(
+    ...await entryPointWarnings(loaded.tasks, settings2.workspace)
+  );
+  return { next: void 0 };
+}
+async function openRun(run2) {
+  const { settings: settings2, io, loaded, connecting, stopReads } = run2;
+  const spoolDir = await mkdtemp(
+    path12.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
+  );
+  const listing = connecting && startListing(connecting, settings2, loaded.tasks);
+  return {
+    ...run2,
+    spoolDir,
+    stopReads,
+    listing,
+    warnings: loaded.warnings,
+    scanned: []
+  };
+}
+async function closeRun(run2) {
+  run2.stopReads.abort();
+  await rm3(run2.spoolDir, { recursive: true, force: true });
+  await closeFileWorkers();
+}
+async function fingerprint(run2) {
+  const { settings: settings2, io, loaded } = run2;
+  io.debug?.(
+    run2.listing ? "plan: comparing with the remote functions" : "plan: offline (no credentials), nothing is read"
+  );
+  let scan;
+  try {
+    scan = await run2.clock.time(
+      "fingerprint",
+      scanTasks(loaded.tasks, {
+        concurrency: settings2.concurrency,
+        signal: io.signal,
+        spoolDir: run2.spoolDir,
+        certainUpload: certainUpload(settings2, run2.listing)
       })
     );
   } catch (error2) {
-    if (!context.io.signal.aborted) throw error2;
-    return void 0;
+    if (!io.signal.aborted) throw error2;
+    const stop = notStarted({ ...run2, warnings: [] }, loaded.tasks, "cancelled");
+    return { stop };
   }
+  if (scan.problems.length) return { stop: invalidRun(run2, scan.problems) };
+  for (const { task, folder } of scan.scanned) {
+    io.debug?.(`fingerprint: ${task.name}: ${folder.fingerprint}`);
+  }
+  run2.scanned = scan.scanned.map(({ task }) => task);
+  run2.warnings = [
+    ...loaded.warnings,
+    ...scan.scanned.flatMap(
+      ({ task, folder }) => folder.warnings.map((warning2) => `${task.name}: ${warning2}`)
+    )
+  ];
+  return { next: scan.scanned };
 }
-async function planRemote(context, listed) {
-  const { settings: settings2, io, loaded } = context;
-  const { client } = listed;
-  const { tasks: tasks2, remoteNames } = await planAgainstRemote(
-    client,
-    context.scanned,
-    listed.names,
-    {
+async function syncOffline(run2, scanned) {
+  if (run2.settings.prune) {
+    run2.warnings.push(
+      "prune: the remote functions were not read, so nothing is pruned offline"
+    );
+  }
+  const packaged = await packageStage(run2, planOffline(scanned, run2.settings));
+  if ("stop" in packaged) return packaged.stop;
+  const results = packaged.next.map((item) => ({
+    ...taskResult(item),
+    action: "validate",
+    status: "planned"
+  }));
+  packaged.next.forEach((item, i2) => {
+    printResult(run2.io.printTaskLog, item, results[i2]);
+  });
+  return finished(run2, results, true);
+}
+async function plan(run2, listing, scanned) {
+  const { settings: settings2, io } = run2;
+  const tasks2 = run2.scanned;
+  const listed = await listing;
+  if ("error" in listed) {
+    return { stop: notStarted(run2, tasks2, listed.failed, listed.error) };
+  }
+  let planned;
+  try {
+    planned = await run2.clock.time(
+      "plan",
+      planListed(settings2, scanned, listed, {
+        configNames: run2.loaded.names,
+        warnings: run2.warnings,
+        debug: io.debug
+      })
+    );
+  } catch (error2) {
+    return { stop: notStarted(run2, tasks2, "listing failed", error2) };
+  }
+  if (io.signal.aborted) return { stop: notStarted(run2, tasks2, "cancelled") };
+  for (const item of planned.tasks) {
+    io.debug?.(`plan: ${item.task.name}: ${planText(item)}`);
+    if (item.outcome === "refused") continue;
+    run2.warnings.push(
+      ...(item.credentials?.warnings ?? []).map((w) => `${item.task.name}: ${w}`)
+    );
+  }
+  run2.warnings.push(
+    ...lastFailedWarnings(flaggedTasks(planned.tasks), settings2.verify)
+  );
+  return { next: planned };
+}
+async function packageStage(run2, planned) {
+  const { settings: settings2, io } = run2;
+  let packaged;
+  try {
+    packaged = await run2.clock.time(
+      "package",
+      packageUploads(planned, {
+        concurrency: settings2.concurrency,
+        spoolDir: run2.spoolDir,
+        signal: io.signal
+      })
+    );
+  } catch (error2) {
+    if (!io.signal.aborted) throw error2;
+  }
+  if (run2.listing) await closeFileWorkers();
+  if (!packaged) return { stop: notStarted(run2, run2.scanned, "cancelled") };
+  if (packaged.problems.length) {
+    return { stop: invalidRun(run2, packaged.problems) };
+  }
+  return { next: packaged.ready };
+}
+async function apply(run2, planned, ready) {
+  const { settings: settings2, io } = run2;
+  if (settings2.dryRun && planned.tasks.some((item) => item.task.deployerKeys)) {
+    io.info(
+      "Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)"
+    );
+  }
+  if (settings2.dryRun) return planOnly(ready, io.printTaskLog);
+  return await run2.clock.time(
+    "apply",
+    applyPlans(planned.client, ready, {
       concurrency: settings2.concurrency,
-      skipUnchanged: settings2.skipUnchanged,
-      repository: repositoryOf(settings2),
-      record: settings2.record,
-      adopt: settings2.adopt,
-      scope: settings2.pruneScope,
-      dryRun: settings2.dryRun,
-      connection: {
-        host: settings2.host ?? "",
-        consumerKey: settings2.credentials?.consumerKey ?? "",
-        consumerSecret: settings2.credentials?.consumerSecret ?? ""
-      }
-    },
-    listed.reads
+      failFast: settings2.failFast,
+      signal: io.signal,
+      mask: io.mask,
+      printTaskLog: io.printTaskLog,
+      verify: settings2.verify
+    })
   );
-  if (!settings2.prune) {
-    io.debug?.("prune: off");
-    return { client, tasks: tasks2, prune: [] };
-  }
-  const unknownNames = loaded.names.filter((name) => name.startsWith("$"));
-  if (unknownNames.length) {
-    context.warnings.push(
-      `prune: nothing is pruned, because the names ${unknownNames.join(", ")} are not set in the environment`
-    );
-    return { client, tasks: tasks2, prune: [] };
-  }
-  const prunable = await findPrunable(client, remoteNames, {
-    repository: repositoryOf(settings2),
-    scope: settings2.pruneScope,
-    configNames: loaded.names,
-    matches: createTaskFilter(settings2.tasks).matches,
-    concurrency: settings2.concurrency
-  });
-  io.debug?.(
-    `prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(", ")}` : ""}`
-  );
-  return { client, tasks: tasks2, prune: prunable };
 }
-function prune(context, planned, results) {
-  if (results.some((result) => result.status === "failed")) {
-    return Promise.resolve(
-      planned.prune.map(
-        (name) => deleteResult(name, "skipped", "not pruned: a task failed")
-      )
-    );
-  }
-  return deleteFunctions(planned.client, planned.prune, {
-    dryRun: context.settings.dryRun,
-    concurrency: context.settings.concurrency,
-    signal: context.io.signal
-  });
-}
-function cancelledBeforeSync(loaded, clock) {
-  return {
-    results: loaded.tasks.map((task) => notStartedResult(task, "cancelled")),
-    problems: [],
-    warnings: loaded.warnings,
-    offline: false,
-    stages: clock.stages
-  };
-}
-function notStarted(context, why, error2, tasks2 = (context.scanned ?? []).map(({ task }) => task)) {
-  const cancelled = context.io.signal.aborted;
-  const reason = cancelled ? "cancelled" : why;
-  const results = tasks2.map((task) => notStartedResult(task, reason));
-  printUnplanned(context.io, results);
+function finished(run2, results, offline) {
   return {
     results,
     problems: [],
-    warnings: context.warnings,
-    offline: false,
-    stages: context.clock.stages,
-    // A cancel is reported once, by main.
-    error: cancelled || error2 === void 0 ? void 0 : describeError(error2)
+    warnings: run2.warnings,
+    offline,
+    stages: run2.clock.stages,
+    nameRefs: run2.loaded.nameRefs
   };
-}
-function printUnplanned(io, results) {
-  for (const result of results) {
-    io.printTaskLog(
-      `${result.name ?? result.config ?? "?"}: ${result.status}`,
-      [
-        ...result.config ? [`config: ${result.config}`] : [],
-        // Each problem is printed once, in the run's closing error list.
-        result.problems ? `error: ${plural(result.problems, "problem")}, listed under Errors below` : `error: ${result.error ?? ""}`
-      ]
-    );
-  }
-}
-function connect(settings2, io) {
-  const { credentials, host } = settings2;
-  if (!credentials || !host) {
-    return Promise.reject(
-      new Error(`missing ${settings2.missingCredentials.join(", ")}`)
-    );
-  }
-  return connectExh({
-    host,
-    credentials,
-    requestTimeoutMs: settings2.requestTimeoutMs,
-    signal: io.signal,
-    mask: io.mask,
-    log: io.info,
-    debug: io.debug
-  });
-}
-function planOffline(scanned, settings2) {
-  return scanned.map((item) => {
-    const marker = markerFor(
-      repositoryOf(settings2),
-      item.folder.fingerprint,
-      settings2.pruneScope,
-      settings2.record,
-      /* @__PURE__ */ new Date(),
-      item.task.substituted
-    );
-    return planOfflineTask(item, marker, settings2);
-  });
-}
-function planOfflineTask(item, marker, settings2) {
-  return {
-    ...item,
-    outcome: "planned",
-    marker,
-    plan: planTask({
-      config: item.task.config,
-      marker,
-      skipUnchanged: settings2.skipUnchanged,
-      // Offline the tokens are unknown: stand-ins of the same size keep the
-      // environment size check honest.
-      injected: item.task.config.executionCredentials ? credentialVariables({
-        host: settings2.host ?? "",
-        consumerKey: PENDING_TOKEN,
-        consumerSecret: PENDING_TOKEN
-      }) : void 0
-    }),
-    planMs: 0
-  };
-}
-function planText(item) {
-  if (item.outcome === "refused") return `failed: ${item.error}`;
-  const { action, changes } = item.plan;
-  return changes.length ? `${action} (${changes.join(", ")})` : action;
-}
-function invalidRun(settings2, loaded, problems) {
-  const names = new Map(
-    loaded.tasks.map((task) => [task.configFile ?? "", task.name])
-  );
-  const buildFailed = problems.some((p) => p.field === "build-command");
-  const results = loaded.found.map((found) => {
-    const config = relative3(settings2.workspace, found.file);
-    const own = problems.filter(
-      (problem) => (problem.file ?? problem.config) === config || problem.config === config
-    );
-    const name = names.get(config) ?? own.find((p) => p.task)?.task;
-    return own.length ? invalidConfigResult({ name, config }, own) : notStartedResult(
-      { name, configFile: config },
-      buildFailed ? "another task's build failed" : "another config is invalid"
-    );
-  });
-  if (!loaded.found.length && settings2.overrides?.name) {
-    results.push({
-      name: settings2.overrides.name,
-      status: "failed",
-      error: problems.map((p) => `${p.field ?? ""}: ${p.rule}`).join("; ")
-    });
-  }
-  return { results, problems, warnings: loaded.warnings, offline: false };
-}
-function repositoryOf(settings2) {
-  return { id: settings2.repositoryId, name: settings2.repository };
 }
 
 // src/report/function-list.ts

@@ -1,6 +1,8 @@
 // The static checks of `npm test`, run at once: each is mostly one thread, so
-// together they use both cores of a CI machine. Each check's output is
-// printed whole when it ends; the run fails if any check fails.
+// together they use both cores of a CI machine. With --tests the vitest
+// suite runs beside them rather than after them (the checks are mostly
+// cached on a re-run, and the tests' waits leave cores idle). Each job's
+// output is printed whole when it ends; the run fails if any job fails.
 import { spawn } from 'node:child_process'
 
 const CHECKS = [
@@ -12,10 +14,20 @@ const CHECKS = [
   'long-functions'
 ]
 
-function run(script) {
+const JOBS = [
+  ...CHECKS.map(script => ({
+    name: script,
+    argv: ['npm', 'run', '--silent', script]
+  })),
+  ...(process.argv.includes('--tests')
+    ? [{ name: 'vitest', argv: ['npx', 'vitest', 'run'] }]
+    : [])
+]
+
+function run({ name: script, argv: [command, ...args] }) {
   const started = Date.now()
   return new Promise(resolve => {
-    const child = spawn('npm', ['run', '--silent', script], {
+    const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let output = ''
@@ -31,5 +43,5 @@ function run(script) {
   })
 }
 
-const results = await Promise.all(CHECKS.map(run))
+const results = await Promise.all(JOBS.map(run))
 if (results.includes(false)) process.exit(1)

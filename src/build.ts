@@ -1,9 +1,12 @@
+// `build-command`: run in each config's folder, one shell at a time, with
+// its own environment; killed on cancel, its last lines kept for the report.
+
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { OutputTail } from './output-tail.js'
 import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from './task.js'
-import { checkTaskCodeFolder } from './config/code-folder.js'
+import { checkTaskCodeFolder } from './config/code-folder-rules.js'
 import { isCredentialVariable } from './config/substitute.js'
 import { posixRelative } from './paths.js'
 

@@ -1,9 +1,12 @@
-import type { Settings } from './inputs.js'
+// `command: list` and `command: delete`: the commands beside sync.
+
 import { ValidationError } from './errors.js'
 import { createTaskFilter } from './config/task-filter.js'
 import { deleteResult, type TaskResult } from './report/result.js'
 import type { RemoteFunctionRow } from './report/summary.js'
-import { connect, repositoryOf, type RunIo } from './sync.js'
+import { repositoryOf, type Settings } from './inputs.js'
+import { connect } from './plan/listing.js'
+import type { RunIo } from './run-io.js'
 import { deleteFunctions } from './apply/delete.js'
 import { isOwnFunction, keepOwned, readMarkers } from './plan/prune.js'
 import { readConcurrency } from './plan/remote.js'

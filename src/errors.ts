@@ -1,3 +1,6 @@
+// Errors in the action's words: what a failure of the run or of a task
+// says in the log and the report.
+
 import { formatProblem, type ConfigProblem } from './task.js'
 import { hostForms } from './host.js'
 

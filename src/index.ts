@@ -1,3 +1,5 @@
+// The bundle's entry (dist/index.js): runs the action.
+
 import { run } from './main.js'
 
 await run()

@@ -1,23 +1,22 @@
+// Stage 1: the action's inputs (`INPUT_*`) and `API_*` → Settings, checked
+// and with every secret masked as it is read.
+
 import * as path from 'node:path'
 import { hostProblem } from './host.js'
 import type { ConfigProblem, TaskOverrides } from './task.js'
 import { ValidationError } from './errors.js'
-import { RUNTIMES } from './config/runtimes.js'
-import { recordFromEnv, type DeploymentRecord } from './plan/marker.js'
+import type { Credentials } from './exh/types.js'
+import { RUNTIMES } from './runtimes.js'
+import {
+  recordFromEnv,
+  type DeploymentRecord,
+  type Repository
+} from './marker.js'
 
 export type Command = 'sync' | 'list' | 'delete'
 
 /** `verify`: execute nothing, the created and updated tasks, or every selected one. */
 export type VerifyMode = 'false' | 'true' | 'all'
-
-export interface OAuthConsumer {
-  consumerKey: string
-  consumerSecret: string
-}
-
-export type Credentials =
-  | ({ kind: 'token'; token: string; tokenSecret: string } & OAuthConsumer)
-  | ({ kind: 'password'; email: string; password: string } & OAuthConsumer)
 
 /** What one run does, read and checked from the action's inputs. */
 export interface Settings {
@@ -472,4 +471,9 @@ function oneOf<T extends string>(
   allowed: readonly T[]
 ): T | undefined {
   return allowed.find(option => option === value)
+}
+
+/** This run's repository, as markers name it. */
+export function repositoryOf(settings: Settings): Repository {
+  return { id: settings.repositoryId, name: settings.repository }
 }

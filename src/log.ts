@@ -1,3 +1,6 @@
+// The only way to print: each message redacted and made one safe line
+// (messages are built plain and escaped here).
+
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
 import { cutText, forLog } from './safe-text.js'

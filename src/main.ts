@@ -1,7 +1,10 @@
+// The runner's side of a run: inputs, masks, the log, outputs, the step
+// summary, annotations, the pull-request comment and the exit code.
+
 import { setMaxListeners } from 'node:events'
 import * as core from '@actions/core'
 import { readInputs, type Settings } from './inputs.js'
-import type { RunIo } from './sync.js'
+import type { RunIo } from './run-io.js'
 import { describeError } from './errors.js'
 import {
   computeOutputs,

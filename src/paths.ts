@@ -1,3 +1,5 @@
+// Path rules shared by the stages: inside a folder, POSIX relative paths.
+
 import * as path from 'node:path'
 
 /** `candidate` is `root` itself or lies below it (both absolute, resolved). */

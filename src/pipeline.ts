@@ -5,7 +5,8 @@
 
 import type { Settings } from './inputs.js'
 import { hostNameOf } from './host.js'
-import { sync, type RunIo } from './sync.js'
+import type { RunIo } from './run-io.js'
+import { sync } from './sync.js'
 import { list, remove } from './commands.js'
 import { ValidationError, describeError } from './errors.js'
 import type { RunReport } from './report/summary.js'

@@ -1,8 +1,6 @@
 // Types shared by the pipeline's stages: what a task-config.json holds, and a
 // task once it has been found, validated and resolved.
 
-import type { ConfigRead } from './config/read.js'
-
 export type ExecutionPermission = 'permissionRequired' | 'allUsers' | 'public'
 
 export interface RetryPolicy {
@@ -29,16 +27,6 @@ export interface TaskConfig {
   defaultPriority?: number
   retryPolicy?: RetryPolicy
   executionCredentials?: ExecutionCredentials
-}
-
-/** A task-config.json found on disk, with the searched folder it was found under. */
-export interface FoundConfig {
-  /** Absolute path of the task-config.json file. */
-  file: string
-  /** Absolute path of the folder that was searched (the file's own folder when a file was named). */
-  root: string
-  /** The file read and parsed by discovery; validation reads it when absent. */
-  read?: ConfigRead
 }
 
 /** A selected, valid task: its config after substitution and overrides, and its code folder. */

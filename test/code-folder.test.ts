@@ -17,7 +17,7 @@ import {
   CodeFolderError,
   scanCodeFolder,
   type CodeEntry
-} from '../src/fingerprint/code-folder.js'
+} from '../src/fingerprint/walk.js'
 
 function paths(entries: CodeEntry[]): string[] {
   return entries.map(entry => entry.path)

@@ -26,11 +26,11 @@ import {
   taskFromInputs,
   type LoadOptions
 } from '../src/config/validate.js'
-import { RUNTIMES } from '../src/config/runtimes.js'
+import { RUNTIMES } from '../src/runtimes.js'
+import type { FoundConfig } from '../src/config/read.js'
 import {
   formatProblem,
   MARKER_VARIABLE,
-  type FoundConfig,
   type TaskOverrides
 } from '../src/task.js'
 

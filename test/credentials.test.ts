@@ -6,7 +6,7 @@ import {
   taskRoleName
 } from '../src/plan/credentials.js'
 import { isOurs } from '../src/plan/prune.js'
-import { encodeMarker } from '../src/plan/marker.js'
+import { encodeMarker } from '../src/marker.js'
 import {
   MARKER_VARIABLE,
   taskUserEmail,

@@ -6,7 +6,7 @@ import {
   findTaskConfigs,
   unreadableWarnings,
   type Discovery
-} from '../src/discover.js'
+} from '../src/config/discover.js'
 import { ValidationError } from '../src/errors.js'
 import { makeWorkspace } from './support/workspace.js'
 

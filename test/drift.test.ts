@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { driftNote, driftOf, type Drift } from '../src/plan/drift.js'
-import { encodeMarker, readMarker, type Marker } from '../src/plan/marker.js'
+import { encodeMarker, readMarker, type Marker } from '../src/marker.js'
 import {
   isRepositoryName,
   listedFunction,

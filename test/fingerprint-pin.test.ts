@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { makeTree, type Tree } from './support/tree.js'
-import { scanCodeFolder } from '../src/fingerprint/code-folder.js'
+import { scanCodeFolder } from '../src/fingerprint/walk.js'
 
 /** Bytes that are the same on every run, larger than any read buffer. */
 function fixedBytes(length: number): Buffer {

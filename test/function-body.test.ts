@@ -10,7 +10,7 @@ import {
   MAX_REQUEST_BYTES,
   maxZipBytes
 } from '../src/package/zip.js'
-import type { FunctionBody } from '../src/plan/decide.js'
+import type { FunctionBody } from '../src/exh/types.js'
 
 let dir: string
 beforeAll(async () => {

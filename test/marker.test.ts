@@ -12,7 +12,7 @@ import {
   rollbackCommit,
   type Marker,
   type Repository
-} from '../src/plan/marker.js'
+} from '../src/marker.js'
 import { MARKER_VARIABLE } from '../src/task.js'
 import { environmentBytes } from '../src/package/zip.js'
 import { previousReadMarker } from './support/previous-marker-reader.js'

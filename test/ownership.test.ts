@@ -4,8 +4,9 @@ import {
   markerToWrite,
   ownershipRefusal
 } from '../src/plan/remote.js'
-import { planTask, type RemoteFunction } from '../src/plan/decide.js'
-import { encodeMarker, withMarker, type Marker } from '../src/plan/marker.js'
+import { planTask } from '../src/plan/decide.js'
+import type { RemoteFunction } from '../src/exh/types.js'
+import { encodeMarker, withMarker, type Marker } from '../src/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
 import { forLog, markdownCodeCut } from '../src/safe-text.js'
 

@@ -5,10 +5,7 @@ import path from 'node:path'
 import AdmZip from 'adm-zip'
 import { describe, expect, it } from 'vitest'
 import { makeTree, tempDir, type Tree } from './support/tree.js'
-import {
-  scanCodeFolder,
-  walkCodeFolder
-} from '../src/fingerprint/code-folder.js'
+import { scanCodeFolder, walkCodeFolder } from '../src/fingerprint/walk.js'
 import { ZipTooLarge, packageCodeFolder } from '../src/package/zip.js'
 import { spoolFile } from '../src/package/spool.js'
 

@@ -10,7 +10,7 @@ import {
   CodeFolderError,
   scanCodeFolder,
   type WalkedFolder
-} from '../src/fingerprint/code-folder.js'
+} from '../src/fingerprint/walk.js'
 import {
   MAX_ENVIRONMENT_BYTES,
   MAX_REQUEST_BYTES,

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 import {
   describeChanges,
   planTask,
-  type PlanInput,
-  type RemoteFunction
+  type PlanInput
 } from '../src/plan/decide.js'
-import { encodeMarker, readMarker, withMarker } from '../src/plan/marker.js'
+import type { RemoteFunction } from '../src/exh/types.js'
+import { encodeMarker, readMarker, withMarker } from '../src/marker.js'
 import { MARKER_VARIABLE, type TaskConfig } from '../src/task.js'
 
 const marker = { fingerprint: 'f1', repository: 'org/repo', scope: 'tasks' }

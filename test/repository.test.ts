@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { tempDirSync } from './support/tree.js'
 import { readInputs } from '../src/inputs.js'
-import { RUNTIMES } from '../src/config/runtimes.js'
+import { RUNTIMES } from '../src/runtimes.js'
 import { actionDefaults } from '../scripts/self-test.js'
 import {
   OWNER_FILES,

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { makeTree } from './support/tree.js'
-import type { CodeEntry } from '../src/fingerprint/code-folder.js'
+import type { CodeEntry } from '../src/fingerprint/walk.js'
 import { planSegments } from '../src/fingerprint/read-pass.js'
 import { segmentEncoder } from '../src/fingerprint/segment-codec.js'
 

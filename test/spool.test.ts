@@ -8,7 +8,7 @@ import {
   readFolder,
   scanCodeFolder,
   walkCodeFolder
-} from '../src/fingerprint/code-folder.js'
+} from '../src/fingerprint/walk.js'
 import type { EncodedSegment } from '../src/fingerprint/segment-codec.js'
 import { spoolZip } from '../src/package/spool.js'
 import type { TaskDefinition } from '../src/task.js'

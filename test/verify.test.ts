@@ -7,7 +7,10 @@ import {
   shouldVerify,
   verifyError
 } from '../src/verify/run.js'
-import { keptTimeLimitRefusal, loadVerifySpecs } from '../src/verify/load.js'
+import {
+  keptTimeLimitRefusal,
+  loadVerifySpecs
+} from '../src/config/verify-file.js'
 import {
   entryPointFiles,
   entryPointWarning

@@ -1,10 +1,12 @@
+// Stage 7: the writes, with bounded concurrency (fail-fast stops new starts);
+// each task's log group, and `verify` after a task's write.
+
 import type { ExhClient } from '../exh/types.js'
 import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
-import { taskResult, type TaskResult } from '../report/result.js'
+import { plannedResult, taskResult, type TaskResult } from '../report/result.js'
 import type { ReadyTask } from '../package/stage.js'
 import { mapPool } from '../pool.js'
-import { changeText } from '../report/summary.js'
 import {
   grantRole,
   prepareCredentials,
@@ -13,13 +15,9 @@ import {
   unloggedUserAdvice,
   type PreparedCredentials
 } from '../plan/credentials.js'
-import type { OAuthTokens } from '../exh/types.js'
-import {
-  writesFunction,
-  type FunctionBody,
-  type TaskPlan
-} from '../plan/decide.js'
-import { restampMarker } from '../plan/marker.js'
+import type { FunctionBody, OAuthTokens } from '../exh/types.js'
+import { changeText, writesFunction, type TaskPlan } from '../plan/decide.js'
+import { restampMarker } from '../marker.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { plural } from '../words.js'
 import type { VerifyMode } from '../inputs.js'
@@ -85,6 +83,18 @@ export async function applyPlans(
 }
 
 /** One task's log group: its plan or outcome, before → after, why it failed. */
+/** A dry run: each task's plan printed and reported, nothing written. */
+export function planOnly(
+  ready: ReadyTask[],
+  printTaskLog: ApplyOptions['printTaskLog']
+): TaskResult[] {
+  return ready.map(item => {
+    const result = plannedResult(item)
+    printResult(printTaskLog, item, result)
+    return result
+  })
+}
+
 export function printResult(
   print: (title: string, lines: string[]) => void,
   item: ReadyTask,

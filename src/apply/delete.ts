@@ -1,8 +1,30 @@
+// Deletes for prune and `command: delete`: one result per function, one
+// failing does not stop the others.
+
 import type { ExhClient } from '../exh/types.js'
 import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
 import { deleteResult, type TaskResult } from '../report/result.js'
 import { mapPool } from '../pool.js'
+
+/**
+ * Prune's deletions come last, and only after every task synced: a
+ * half-failed run leaves the rest as it is.
+ */
+export function pruneFunctions(
+  { client, prune: names }: { client: ExhClient; prune: readonly string[] },
+  results: readonly TaskResult[],
+  options: { dryRun: boolean; concurrency: number; signal: AbortSignal }
+): Promise<TaskResult[]> {
+  if (results.some(result => result.status === 'failed')) {
+    return Promise.resolve(
+      names.map(name =>
+        deleteResult(name, 'skipped', 'not pruned: a task failed')
+      )
+    )
+  }
+  return deleteFunctions(client, names, options)
+}
 
 /**
  * Deletes functions (for `command: delete` and `prune`), each a result of

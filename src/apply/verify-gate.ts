@@ -14,7 +14,7 @@ import {
   markerTime,
   rollbackCommit,
   type Marker
-} from '../plan/marker.js'
+} from '../marker.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { executionTimeLimit, shouldVerify, verifyTask } from '../verify/run.js'
 

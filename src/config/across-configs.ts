@@ -2,11 +2,8 @@
 
 import type { ConfigProblem } from '../task.js'
 import { taskUserEmail } from '../task.js'
-import {
-  isObject,
-  substituteLeniently,
-  type Environment
-} from './substitute.js'
+import { isObject } from '../helpers.js'
+import { substituteLeniently, type Environment } from './substitute.js'
 import type { ParsedConfig } from './read.js'
 import { fileProblem, knownName } from './problems.js'
 

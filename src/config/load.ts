@@ -1,17 +1,20 @@
+// Stage 3: discovery, selection and the single-task inputs → LoadedTasks
+// (each selected task's definition, and every problem found).
+
 import { stat } from 'node:fs/promises'
 import type { Settings } from '../inputs.js'
 import {
   isFunctionName,
   type ConfigProblem,
-  type FoundConfig,
   type TaskDefinition
 } from '../task.js'
-import { findTaskConfigs, unreadableWarnings } from '../discover.js'
+import type { FoundConfig } from './read.js'
+import { findTaskConfigs, unreadableWarnings } from './discover.js'
 import { loadTaskConfigs, taskFromInputs, type LoadResult } from './validate.js'
 import { inputName } from './problems.js'
 import type { Deployer } from './substitute-selected.js'
 import { createTaskFilter } from './task-filter.js'
-import { loadVerifySpecs } from '../verify/load.js'
+import { loadVerifySpecs } from './verify-file.js'
 
 export interface LoadedTasks {
   /** Every config file found (empty for a task given by inputs alone). */

@@ -5,11 +5,7 @@ import { constants, type Stats } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import { posixRelative } from '../paths.js'
 import { parseJson, type JsonDocument } from './json-locations.js'
-import {
-  MAX_CONFIG_BYTES,
-  type ConfigProblem,
-  type FoundConfig
-} from '../task.js'
+import { MAX_CONFIG_BYTES, type ConfigProblem } from '../task.js'
 
 /** Opened without blocking: a file swapped for a FIFO after the check never hangs. */
 const NONBLOCK = constants.O_NONBLOCK
@@ -24,6 +20,16 @@ export interface ParsedConfig {
   name?: string
   /** `$VAR`, when the name was substituted. */
   nameRef?: string
+}
+
+/** A task-config.json found on disk, with the searched folder it was found under. */
+export interface FoundConfig {
+  /** Absolute path of the task-config.json file. */
+  file: string
+  /** Absolute path of the folder that was searched (the file's own folder when a file was named). */
+  root: string
+  /** The file read and parsed by discovery; validation reads it when absent. */
+  read?: ConfigRead
 }
 
 /**

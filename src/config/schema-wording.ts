@@ -4,7 +4,7 @@
 
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { JsonPath } from './json-locations.js'
-import { isObject } from './substitute.js'
+import { isObject } from '../helpers.js'
 
 /** A schema's errors for a value (none when it is valid). */
 export type SchemaValidator = (value: unknown) => readonly ErrorObject[]

@@ -4,6 +4,7 @@
 // interpolation and no escape for a literal leading `$`.
 
 import type { JsonPath } from './json-locations.js'
+import { isObject } from '../helpers.js'
 import { CREDENTIAL_VARIABLES, type CredentialVariable } from '../task.js'
 
 export type Environment = Record<string, string | undefined>
@@ -173,8 +174,4 @@ export function substituteLeniently(value: string, env: Environment): string {
   const variable = placeholderName(value)
   if (variable === undefined || isDeniedVariable(variable)) return value
   return env[variable] || value
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

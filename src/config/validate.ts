@@ -5,8 +5,8 @@
 
 import * as path from 'node:path'
 import schema from '../../schema/task-config.schema.json' with { type: 'json' }
+import { isObject } from '../helpers.js'
 import {
-  isObject,
   placeholderName,
   substituteLeniently,
   type Environment
@@ -15,14 +15,13 @@ import {
   CREDENTIAL_VARIABLES,
   MARKER_VARIABLE,
   type ConfigProblem,
-  type FoundConfig,
   type TaskConfig,
   type TaskDefinition,
   type TaskOverrides
 } from '../task.js'
 import { posixRelative } from '../paths.js'
 import { schemaIssues, schemaValidator, valueAt } from './schema-wording.js'
-import { readConfig, type ParsedConfig } from './read.js'
+import { readConfig, type FoundConfig, type ParsedConfig } from './read.js'
 import {
   fileProblem,
   inputName,
@@ -36,7 +35,7 @@ import {
   codeFolderOf,
   realOrSame,
   rootResolver
-} from './code-folder.js'
+} from './code-folder-rules.js'
 import {
   deniedVariables,
   offlineCredentialsWarning,

@@ -6,7 +6,7 @@ import { ExhApiError } from './failure.js'
 import { functionsApi } from './functions.js'
 import { createRequester, withDeadline, type Requester } from './request.js'
 import { usersApi } from './users.js'
-import { verifyApi } from './verify.js'
+import { verifyApi } from './executions.js'
 import type { ExhClient, ExhClientOptions } from './types.js'
 
 /** What a refused login means, and what to do about it. */

@@ -5,13 +5,7 @@
 
 import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-import type { FunctionBody } from '../plan/decide.js'
-
-/** A zip the package stage wrote, read when its write is sent. */
-export interface ZipUpload {
-  file: string
-  bytes: number
-}
+import type { FunctionBody, ZipUpload } from './types.js'
 
 /** A write's JSON body: its length, and a new stream of it per attempt. */
 export interface RequestBody {

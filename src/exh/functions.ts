@@ -10,18 +10,19 @@ import type {
   FunctionDetails,
   OAuth1Client
 } from '@extrahorizon/javascript-sdk'
-import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
 import { maskReadBack } from '../secrets.js'
 import { MARKER_VARIABLE } from '../task.js'
-import { withMarker } from '../plan/marker.js'
+import { withMarker } from '../marker.js'
 import { ExhApiError } from './failure.js'
-import {
-  functionRequestBody,
-  type RequestBody,
-  type ZipUpload
-} from './function-body.js'
+import { functionRequestBody, type RequestBody } from './function-body.js'
 import type { Call, CallOptions } from './request.js'
-import type { ExhFunctionsApi, RemoteFunctionSummary } from './types.js'
+import type {
+  ExhFunctionsApi,
+  FunctionBody,
+  RemoteFunction,
+  RemoteFunctionSummary,
+  ZipUpload
+} from './types.js'
 
 /** Where the SDK's task functions live (its own `TASKS_BASE`). */
 const TASKS_BASE = '/tasks/v1'

@@ -145,7 +145,7 @@ type Attempt<T> =
   | { ok: false; failure: FailedAttempt; message: string }
 
 function retrying(options: ExhClientOptions, seen: Seen): Call {
-  const retry = DEFAULT_RETRY
+  const retry = options.retry ?? DEFAULT_RETRY
   return async (label, run, beforeRetry, policy = {}) => {
     for (let attempt = 1; ; attempt++) {
       // A retry whose wait was cut short by the cancel must not go out.

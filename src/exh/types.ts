@@ -1,10 +1,18 @@
 // What the pipeline sees of Extra Horizon: plain data in and out, no SDK
 // types, so every stage is testable without the SDK.
 
-import type { Credentials } from '../inputs.js'
-import type { FunctionBody, RemoteFunction } from '../plan/decide.js'
-import type { ZipUpload } from './function-body.js'
-import type { ExhVerifyApi } from './verify.js'
+import type { Marker } from '../marker.js'
+import type { RetryOptions } from '../retry.js'
+import type { RetryPolicy } from '../task.js'
+
+export interface OAuthConsumer {
+  consumerKey: string
+  consumerSecret: string
+}
+
+export type Credentials =
+  | ({ kind: 'token'; token: string; tokenSecret: string } & OAuthConsumer)
+  | ({ kind: 'password'; email: string; password: string } & OAuthConsumer)
 
 export interface ExhClientOptions {
   host: string
@@ -18,6 +26,11 @@ export interface ExhClientOptions {
   log: (message: string) => void
   /** Step debugging: one line per API call (method, path, status, attempt, ms). */
   debug?: (message: string) => void
+  /**
+   * The retry policy: DEFAULT_RETRY (retry.ts) unless a test in-process
+   * shortens its back-off; the runner never sets it.
+   */
+  retry?: RetryOptions
 }
 
 /** The Extra Horizon calls the pipeline needs. */
@@ -101,4 +114,68 @@ export interface ExhUsersApi {
   login(email: string, password: string): Promise<OAuthTokens>
   /** `users.me()` with stored credentials: whose are they? */
   whoseCredentials(stored: StoredCredentials): Promise<RemoteUser>
+}
+
+/** A function as read back from Extra Horizon, environment flattened. */
+export interface RemoteFunction {
+  name: string
+  description?: string
+  entryPoint?: string
+  runtime?: string
+  timeLimit?: number
+  memoryLimit?: number
+  environment: Record<string, string>
+  executionOptions?: ExecutionOptions
+  retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
+  /** When the API last changed it (ISO 8601), for the drift check. */
+  updateTimestamp?: string
+  /**
+   * Its marker, parsed once when the function is read (`withMarker`):
+   * undefined when there is none or it cannot be read.
+   */
+  marker: Marker | undefined
+}
+
+export interface ExecutionOptions {
+  permissionMode?: string
+  defaultPriority?: number
+}
+
+/** A zip the package stage wrote, read when its write is sent. */
+export interface ZipUpload {
+  file: string
+  bytes: number
+}
+
+/** A create or update request as the Task Service takes it, without `code`. */
+export interface FunctionBody {
+  name?: string
+  description?: string
+  entryPoint?: string
+  runtime?: string
+  timeLimit?: number
+  memoryLimit?: number
+  environmentVariables?: Record<string, { value: string }>
+  executionOptions?: ExecutionOptions
+  retryPolicy?: RetryPolicy
+}
+
+export interface ExhVerifyApi {
+  /** One direct execution; a 1406 answer is an execution, not an error. */
+  execute(
+    name: string,
+    data: unknown,
+    timeLimitSeconds: number
+  ): Promise<Execution>
+  /** The messages of a task's log, oldest first. */
+  taskLog(taskId: string): Promise<string[]>
+}
+
+/** What an execution gave, as the adapter reads it. */
+export interface Execution {
+  taskId?: string
+  status?: string
+  result?: unknown
+  /** A handler that threw, a module that did not load, a time-out (1406). */
+  runtimeError?: { name?: string; message?: string }
 }

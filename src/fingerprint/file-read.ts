@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib'
-import type { CodeEntry } from './code-folder.js'
+import type { CodeEntry } from './entries.js'
 import type { FileData } from './zip-records.js'
 
 /** Files above this are read and deflated in chunks, never whole. */

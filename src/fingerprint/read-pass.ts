@@ -6,7 +6,7 @@
 import { fileWorkers } from './file-workers.js'
 import { STREAM_THRESHOLD } from './file-read.js'
 import type { EncodedSegment } from './segment-codec.js'
-import type { CodeEntry, WalkedFolder } from './code-folder.js'
+import type { CodeEntry, WalkedFolder } from './entries.js'
 
 /** A segment closes at this many entries or file bytes: few messages, small memory. */
 const SEGMENT_ENTRIES = 128

@@ -1,3 +1,6 @@
+// Stage 4: every selected task's code folder walked and fingerprinted; the
+// zip made in the same read when the task is certainly uploaded.
+
 import {
   inTaskOrder,
   type ConfigProblem,
@@ -8,7 +11,7 @@ import {
   fingerprintFolder,
   walkCodeFolder,
   type CodeFolder
-} from './code-folder.js'
+} from './walk.js'
 import type { SpooledPackage } from '../package/zip.js'
 import { codeFolderProblem, spoolZip } from '../package/spool.js'
 import { mapPool } from '../pool.js'

@@ -10,7 +10,7 @@ import {
   localHeader,
   recordOf
 } from './zip-records.js'
-import type { CodeEntry } from './code-folder.js'
+import type { CodeEntry } from './entries.js'
 
 /** A contiguous run of a folder's entries, encoded by one worker. */
 export interface SegmentJob extends ReadJob {

@@ -4,7 +4,7 @@
 // sizes known, a central directory, no ZIP64, no data descriptors.
 
 import { crc32 } from 'node:zlib'
-import type { CodeEntry } from './code-folder.js'
+import type { CodeEntry } from './entries.js'
 
 // 1980-01-01 00:00 (any fixed time makes zips reproducible), made by Unix
 // (so readers apply the modes), version 2.0, UTF-8 names.

@@ -6,10 +6,7 @@
 import { createHash } from 'node:crypto'
 import * as path from 'node:path'
 import type { ConfigProblem, TaskDefinition } from '../task.js'
-import {
-  CodeFolderError,
-  type WalkedFolder
-} from '../fingerprint/code-folder.js'
+import { CodeFolderError, type WalkedFolder } from '../fingerprint/walk.js'
 import {
   MAX_ZIP_BYTES,
   ZipTooLarge,

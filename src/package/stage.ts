@@ -1,3 +1,6 @@
+// Stage 6: zips for the tasks that will be uploaded, and the request-size
+// checks made before the first write.
+
 import { MARKER_VARIABLE, inTaskOrder, type ConfigProblem } from '../task.js'
 import {
   MAX_ENVIRONMENT_BYTES,
@@ -5,7 +8,7 @@ import {
   environmentBytes,
   type SpooledPackage
 } from './zip.js'
-import type { FunctionBody } from '../plan/decide.js'
+import type { FunctionBody } from '../exh/types.js'
 import type { PlannedTask } from '../plan/remote.js'
 import { mapPool } from '../pool.js'
 import { FOLDERS_AT_ONCE } from '../fingerprint/scan.js'

@@ -15,7 +15,7 @@ import {
   readFolder,
   type SegmentSink,
   type WalkedFolder
-} from '../fingerprint/code-folder.js'
+} from '../fingerprint/walk.js'
 import { releaseToWorkers } from '../fingerprint/file-workers.js'
 import type { ReadOptions } from '../fingerprint/read-pass.js'
 import type { EncodedSegment } from '../fingerprint/segment-codec.js'

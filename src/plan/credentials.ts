@@ -1,12 +1,15 @@
+// `executionCredentials`: the role, the user and its tokens: planned from
+// what is remote, then prepared and granted at the write.
+
 import { randomBytes } from 'node:crypto'
 import type {
   ExhUsersApi,
   OAuthTokens,
   RemoteRole,
   RemoteUser,
+  RemoteFunction,
   StoredCredentials
 } from '../exh/types.js'
-import type { RemoteFunction } from './decide.js'
 import { isRefusal } from '../exh/failure.js'
 import { describeError } from '../errors.js'
 import {

@@ -1,44 +1,15 @@
+// Stage 5's pure decision: create, update (the exact changes, before →
+// after) or unchanged, from a config, the remote function and the marker.
+
 import type { RetryPolicy, TaskConfig } from '../task.js'
+import type {
+  ExecutionOptions,
+  FunctionBody,
+  RemoteFunction
+} from '../exh/types.js'
+import type { Marker } from '../marker.js'
 import { CREDENTIAL_VARIABLES, MARKER_VARIABLE } from '../task.js'
-import { encodeMarker, markerUpToDate, type Marker } from './marker.js'
-
-/** A function as read back from Extra Horizon, environment flattened. */
-export interface RemoteFunction {
-  name: string
-  description?: string
-  entryPoint?: string
-  runtime?: string
-  timeLimit?: number
-  memoryLimit?: number
-  environment: Record<string, string>
-  executionOptions?: ExecutionOptions
-  retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
-  /** When the API last changed it (ISO 8601), for the drift check. */
-  updateTimestamp?: string
-  /**
-   * Its marker, parsed once when the function is read (`withMarker`):
-   * undefined when there is none or it cannot be read.
-   */
-  marker: Marker | undefined
-}
-
-export interface ExecutionOptions {
-  permissionMode?: string
-  defaultPriority?: number
-}
-
-/** A create or update request as the Task Service takes it, without `code`. */
-export interface FunctionBody {
-  name?: string
-  description?: string
-  entryPoint?: string
-  runtime?: string
-  timeLimit?: number
-  memoryLimit?: number
-  environmentVariables?: Record<string, { value: string }>
-  executionOptions?: ExecutionOptions
-  retryPolicy?: RetryPolicy
-}
+import { encodeMarker, markerUpToDate } from '../marker.js'
 
 export type TaskPlan =
   | { action: 'create'; body: FunctionBody; uploadCode: true; changes: [] }
@@ -397,6 +368,13 @@ export interface ChangeDetail {
   after?: string
   /** Instead of values: `added`, `removed`, `changed` (environment keys). */
   note?: string
+}
+
+/** `timeLimit: 30 → 60`, `environment.KEY: added`: one change for the log. */
+export function changeText(change: ChangeDetail): string {
+  return change.note !== undefined
+    ? `${change.field}: ${change.note}`
+    : `${change.field}: ${change.before ?? ''} → ${change.after ?? ''}`
 }
 
 /** What `describeChanges` needs beyond the config and the remote function. */

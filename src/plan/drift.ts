@@ -1,5 +1,8 @@
+// Drift: a function changed since its last deploy (command list, a dry
+// run's note).
+
 import { MARKER_VARIABLE } from '../task.js'
-import { readMarker, type Marker } from './marker.js'
+import { readMarker, type Marker } from '../marker.js'
 
 /**
  * Whether a function still is what this action last wrote: `none`;

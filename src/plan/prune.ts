@@ -1,5 +1,10 @@
+// Prune: which remote functions it may delete (this repository's, in its
+// scope, described by no config, inside the `tasks` filter).
+
+import { createTaskFilter } from '../config/task-filter.js'
 import type { ExhClient } from '../exh/types.js'
-import { isOwnMarker, readMarker, type Repository } from './marker.js'
+import { repositoryOf, type Settings } from '../inputs.js'
+import { isOwnMarker, readMarker, type Repository } from '../marker.js'
 import { mapPool } from '../pool.js'
 import { MARKER_VARIABLE } from '../task.js'
 
@@ -11,6 +16,47 @@ export interface PruneScope {
   /** The `tasks` filter: a function it does not match is out of reach. */
   matches: (name: string) => boolean
   concurrency: number
+}
+
+/**
+ * What `prune` will delete once every task is written: nothing when it is
+ * off, or when a config's name is an unset $NAME (it hides which function
+ * it describes, so pruning could delete it: a warning says so).
+ */
+export async function pruneList(
+  client: ExhClient,
+  remoteNames: readonly string[],
+  run: {
+    settings: Settings
+    /** Every task name the configs describe (selected or not). */
+    configNames: readonly string[]
+    warnings: string[]
+    debug?: (message: string) => void
+  }
+): Promise<string[]> {
+  const { settings, configNames } = run
+  if (!settings.prune) {
+    run.debug?.('prune: off')
+    return []
+  }
+  const unknownNames = configNames.filter(name => name.startsWith('$'))
+  if (unknownNames.length) {
+    run.warnings.push(
+      `prune: nothing is pruned, because the names ${unknownNames.join(', ')} are not set in the environment`
+    )
+    return []
+  }
+  const prunable = await findPrunable(client, remoteNames, {
+    repository: repositoryOf(settings),
+    scope: settings.pruneScope,
+    configNames,
+    matches: createTaskFilter(settings.tasks).matches,
+    concurrency: settings.concurrency
+  })
+  run.debug?.(
+    `prune: ${remoteNames.length} remote functions, ${prunable.length} to delete${prunable.length ? `: ${prunable.join(', ')}` : ''}`
+  )
+  return prunable
 }
 
 /**

@@ -1,3 +1,6 @@
+// Stage 5: each task's remote function read, ownership checked, the plan and
+// the credentials plan made per task.
+
 import type { ExhClient } from '../exh/types.js'
 import {
   foreignOwner,
@@ -5,20 +8,16 @@ import {
   type DeploymentRecord,
   type Marker,
   type Repository
-} from './marker.js'
+} from '../marker.js'
 import { createTaskFilter } from '../config/task-filter.js'
 import { MARKER_VARIABLE } from '../task.js'
-import {
-  followingDeployer,
-  planTask,
-  type RemoteFunction,
-  type TaskPlan
-} from './decide.js'
+import { followingDeployer, planTask, type TaskPlan } from './decide.js'
+import type { RemoteFunction } from '../exh/types.js'
 import { limitConcurrency, mapPool } from '../pool.js'
 import { describeError } from '../errors.js'
 import type { ScannedTask } from '../fingerprint/scan.js'
 import type { TaskDefinition } from '../task.js'
-import { keptTimeLimitRefusal } from '../verify/load.js'
+import { keptTimeLimitRefusal } from '../config/verify-file.js'
 import {
   injectedVariables,
   planCredentials,
@@ -287,4 +286,11 @@ export function markerToWrite(
     new Date(),
     substituted
   )
+}
+
+/** `update (timeLimit, code)`, `unchanged`, or why the task was refused. */
+export function planText(item: PlannedTask): string {
+  if (item.outcome === 'refused') return `failed: ${item.error}`
+  const { action, changes } = item.plan
+  return changes.length ? `${action} (${changes.join(', ')})` : action
 }

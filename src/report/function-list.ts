@@ -2,7 +2,7 @@
 // from (the marker's record) and whether it drifted since.
 
 import { MARKER_VARIABLE } from '../task.js'
-import { readMarker } from '../plan/marker.js'
+import { readMarker } from '../marker.js'
 import { driftOf, type Drift } from '../plan/drift.js'
 import type { RemoteFunctionSummary } from '../exh/types.js'
 

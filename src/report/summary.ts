@@ -1,6 +1,8 @@
+// Stage 8: the action's outputs and the step summary.
+
 import type { TaskAction, TaskResult } from './result.js'
 import { functionsOutput, resultOutput } from './output-limits.js'
-import type { ChangeDetail } from '../plan/decide.js'
+import { changeText, type ChangeDetail } from '../plan/decide.js'
 import {
   CELL_LIMIT,
   markdownCode,
@@ -353,13 +355,6 @@ function limitPerSource(errors: string[]): string[] {
 /** A long value (a description) cut for a table cell; redacted before this. */
 function short(value: string): string {
   return value.length > 80 ? `${value.slice(0, 79)}…` : value
-}
-
-/** `timeLimit: 30 → 60`, `environment.KEY: added`: one change for the log. */
-export function changeText(change: ChangeDetail): string {
-  return change.note !== undefined
-    ? `${change.field}: ${change.note}`
-    : `${change.field}: ${change.before ?? ''} → ${change.after ?? ''}`
 }
 
 function functionsTable(functions: RemoteFunctionRow[]): string {

@@ -2,7 +2,8 @@
 // `verify: "failed"`) when this run will not execute it again.
 
 import type { VerifyMode } from '../inputs.js'
-import type { Marker } from '../plan/marker.js'
+import type { Marker } from '../marker.js'
+import type { PlannedTask } from '../plan/remote.js'
 
 export interface FlaggedTask {
   name: string
@@ -31,4 +32,19 @@ export function lastFailedWarnings(
     }
   }
   return warnings
+}
+
+/** The planned tasks as `lastFailedWarnings` reads them. */
+export function flaggedTasks(tasks: readonly PlannedTask[]): FlaggedTask[] {
+  return tasks.flatMap(item =>
+    item.outcome === 'planned'
+      ? [
+          {
+            name: item.task.name,
+            marker: item.remote?.marker,
+            hasVerify: item.task.verify !== undefined
+          }
+        ]
+      : []
+  )
 }

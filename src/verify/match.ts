@@ -1,17 +1,9 @@
 // Whether an execution passed, in words: the pure half of `verify`.
 
 import { isDeepStrictEqual } from 'node:util'
-import { isObject } from '../config/substitute.js'
+import { isObject } from '../helpers.js'
+import type { Execution } from '../exh/types.js'
 import type { VerifySpec } from '../task.js'
-
-/** What an execution gave, as the adapter reads it. */
-export interface Execution {
-  taskId?: string
-  status?: string
-  result?: unknown
-  /** A handler that threw, a module that did not load, a time-out (1406). */
-  runtimeError?: { name?: string; message?: string }
-}
 
 /** Why an execution failed verification, or undefined when it passed. */
 export function executionFailure(

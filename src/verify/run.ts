@@ -3,12 +3,12 @@
 
 import { describeError } from '../errors.js'
 import { ExhApiError } from '../exh/failure.js'
-import type { ExhVerifyApi } from '../exh/verify.js'
+import type { Execution, ExhVerifyApi } from '../exh/types.js'
 import type { VerifyMode } from '../inputs.js'
 import type { TaskAction } from '../report/result.js'
 import type { VerifySpec } from '../task.js'
-import { DEFAULT_TIME_LIMIT } from './load.js'
-import { executionFailure, type Execution } from './match.js'
+import { DEFAULT_TIME_LIMIT } from '../config/verify-file.js'
+import { executionFailure } from './match.js'
 import { plural } from '../words.js'
 
 /** How many of the function's last log lines a failure shows. */

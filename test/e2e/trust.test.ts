@@ -135,41 +135,6 @@ describe('$NAME never reads the action credentials', () => {
   })
 })
 
-describe('an unset $NAME', () => {
-  const files = {
-    'tasks/a/task-config.json': taskConfig('a', {
-      environment: { DB_PASSWORD: '$DB_PASSWORD' }
-    }),
-    'tasks/a/build/index.js': 'x'
-  }
-
-  it('is a warning in an offline dry run, where a fork has no secrets', async () => {
-    await using ws = await makeWorkspace(files)
-    const run = await runAction({
-      workspace: ws.dir,
-      inputs: { path: 'tasks', 'dry-run': 'true' }
-    })
-    expect(run.exitCode, run.log).toBe(0)
-    expect(run.stdout).toMatch(
-      /^::warning::tasks\/a\/task-config\.json:\d+: environment\.DB_PASSWORD: variable DB_PASSWORD is not set \(or empty\); counted as empty in this offline dry run, so the environment-size check is incomplete$/m
-    )
-    expect(run.result).toMatchObject([{ name: 'a', status: 'planned' }])
-  })
-
-  it('stays an error when the run has credentials', async () => {
-    await using fake = await startFakeExh()
-    await using ws = await makeWorkspace(files)
-    const run = await syncWith(fake, ws.dir, {
-      path: 'tasks',
-      'dry-run': 'true'
-    })
-    expect(run.exitCode).toBe(1)
-    expect(run.stdout).toMatch(
-      /environment\.DB_PASSWORD: variable DB_PASSWORD is not set \(or empty\) in the environment/
-    )
-  })
-})
-
 /** Lines of stdout the runner would read as one of the injected commands. */
 function injectedCommands(stdout: string): string[] {
   return stdout

@@ -26,6 +26,12 @@ export interface FaultRule {
   drop?: 'before' | 'after'
   /** Wait this long before handling the request. */
   delayMs?: number
+  /**
+   * Hold the request until this settles (the test releases it): a request
+   * kept in flight for as long as the test needs, whatever the machine's
+   * speed.
+   */
+  hold?: Promise<unknown>
 }
 
 interface ActiveRule {

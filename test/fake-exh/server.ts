@@ -290,6 +290,10 @@ export async function startFakeExh(
         return
       }
     }
+    if (rule?.hold && !(await heldUntilReleased(rule.hold, closing.signal))) {
+      drop() // the fake is closing
+      return
+    }
     if (rule?.drop === 'before') {
       drop()
       return
@@ -435,4 +439,26 @@ async function readBody(
     if (size <= limit) chunks.push(chunk)
   }
   return { bytes: Buffer.concat(chunks), tooLarge: size > limit }
+}
+
+/** Waits for a held request's release; false when the fake closes first. */
+async function heldUntilReleased(
+  hold: Promise<unknown>,
+  closing: AbortSignal
+): Promise<boolean> {
+  if (closing.aborted) return false
+  let onClose = (): void => {}
+  const closed = new Promise<void>(resolve => {
+    onClose = resolve
+    closing.addEventListener('abort', onClose, { once: true })
+  })
+  await Promise.race([
+    hold.then(
+      () => undefined,
+      () => undefined
+    ),
+    closed
+  ])
+  closing.removeEventListener('abort', onClose)
+  return !closing.aborted
 }

@@ -13,7 +13,11 @@ import {
   storedVariables
 } from '../support/deployer.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
-import { runInProcess, syncInProcess } from '../support/in-process.js'
+import {
+  expectNothingWritten,
+  runInProcess,
+  syncInProcess
+} from '../support/in-process.js'
 import { credentialInputs } from '../support/with-fake.js'
 
 function project(fields: Record<string, unknown> = {}) {
@@ -58,11 +62,7 @@ describe('$API_* environment values are the deploying credentials', () => {
         expect(printed(first)).not.toContain(value)
       }
 
-      fake.clearLog()
-      const second = await runInProcess({ ...options })
-      expect(second.exitCode).toBe(0)
-      expect(second.result).toMatchObject([{ action: 'unchanged' }])
-      expect(fake.writeRequests()).toEqual([])
+      await expectNothingWritten(fake, 1, () => runInProcess({ ...options }))
     }
   )
 

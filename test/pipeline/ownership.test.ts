@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { taskConfig } from '../support/workspace.js'
-import { syncInProcess } from '../support/in-process.js'
+import { expectNothingWritten, syncInProcess } from '../support/in-process.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
-import { readMarker } from '../../src/plan/marker.js'
+import { readMarker } from '../../src/marker.js'
 import type { FakeExh } from '../fake-exh/index.js'
 
 const REPO_A = { GITHUB_REPOSITORY: 'org/repo-a', GITHUB_REPOSITORY_ID: '1001' }
@@ -146,16 +146,9 @@ describe('a marker written before the repository id was recorded', () => {
     const marker = stored[MARKER_VARIABLE]
     if (!marker) throw new Error('no marker after the first sync')
     marker.value = JSON.stringify({ ...JSON.parse(marker.value), v: 1 })
-    fake.clearLog()
-    const unchanged = await syncInProcess(
-      fake,
-      ws.dir,
-      { path: 'tasks' },
-      { env: REPO_A }
+    await expectNothingWritten(fake, 1, () =>
+      syncInProcess(fake, ws.dir, { path: 'tasks' }, { env: REPO_A })
     )
-    expect(unchanged.exitCode, unchanged.log).toBe(0)
-    expect(unchanged.result).toMatchObject([{ action: 'unchanged' }])
-    expect(fake.writeRequests()).toEqual([])
 
     await ws.write({ 'tasks/report/build/index.js': 'exports.handler = 2\n' })
     const next = await syncInProcess(

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import { taskConfig } from '../support/workspace.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
-import { syncInProcess } from '../support/in-process.js'
-import { readMarker } from '../../src/plan/marker.js'
+import { expectNothingWritten, syncInProcess } from '../support/in-process.js'
+import { readMarker } from '../../src/marker.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 import type { FakeExh } from '../fake-exh/index.js'
 
@@ -202,16 +202,9 @@ describe('the deployment record', () => {
     }
     const snapshot = (): string => JSON.stringify([...fake.functions.values()])
     const before = snapshot()
-    fake.clearLog()
-    const sync = await syncInProcess(
-      fake,
-      ws.dir,
-      {},
-      { env: runner(NEXT_SHA) }
+    await expectNothingWritten(fake, 2, () =>
+      syncInProcess(fake, ws.dir, {}, { env: runner(NEXT_SHA) })
     )
-    expect(sync.exitCode, sync.log).toBe(0)
-    expect(sync.result.map(r => r.action)).toEqual(['unchanged', 'unchanged'])
-    expect(fake.writeRequests()).toEqual([])
     expect(snapshot()).toBe(before)
 
     const plan = await syncInProcess(

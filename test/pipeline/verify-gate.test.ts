@@ -12,7 +12,7 @@ import {
 } from '../support/workspace.js'
 import { syncInProcess } from '../support/in-process.js'
 import { storedVariables } from '../support/deployer.js'
-import { readMarker } from '../../src/plan/marker.js'
+import { readMarker } from '../../src/marker.js'
 
 const expectOk = (ok: boolean) => JSON.stringify({ expect: { result: { ok } } })
 const failing = 'exports.handler = async () => ({ ok: false })\n'

@@ -12,7 +12,7 @@ import {
 } from '../support/workspace.js'
 import { syncInProcess } from '../support/in-process.js'
 import { MAX_CONFIG_BYTES } from '../../src/task.js'
-import { readMarker } from '../../src/plan/marker.js'
+import { readMarker } from '../../src/marker.js'
 import { storedVariables } from '../support/deployer.js'
 
 const expectOk = JSON.stringify({

@@ -5,6 +5,7 @@
 // bundle runs in test/e2e.
 
 import { setMaxListeners } from 'node:events'
+import { expect } from 'vitest'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
@@ -17,7 +18,8 @@ import {
   type RunReport
 } from '../../src/report/summary.js'
 import { buildEnvironment, runShell } from '../../src/build.js'
-import type { RunIo } from '../../src/sync.js'
+import type { RunIo } from '../../src/run-io.js'
+import { DEFAULT_RETRY, type RetryOptions } from '../../src/retry.js'
 import type { ResultEntry } from './run-action.js'
 import type { FakeExh } from '../fake-exh/index.js'
 import { credentialInputs } from './with-fake.js'
@@ -50,6 +52,19 @@ export interface PipelineOptions {
   interruptWhen?: () => boolean
   /** Cancel before the run starts: each stage must stop at its first check. */
   cancelledBeforeStart?: boolean
+  /** The action's own back-off, waited for real (the timing project only). */
+  realWaits?: boolean
+}
+
+/**
+ * The action's retry policy with its back-off cut to milliseconds: as many
+ * attempts and the same decisions, without the seconds of waiting (the
+ * timing project measures those).
+ */
+const QUICK_RETRY: RetryOptions = {
+  ...DEFAULT_RETRY,
+  baseDelayMs: 1,
+  maxDelayMs: 8
 }
 
 export async function runInProcess(
@@ -92,7 +107,8 @@ export async function runInProcess(
     warning: line => lines.push(`warning: ${line}`),
     printTaskLog: (title, group) => lines.push(title, ...group),
     runCommand: (command, cwd) =>
-      runShell(command, { cwd, env: buildEnvironment(env), signal })
+      runShell(command, { cwd, env: buildEnvironment(env), signal }),
+    retry: options.realWaits ? undefined : QUICK_RETRY
   }
   try {
     const { report, failures } = await runPipeline(
@@ -136,4 +152,25 @@ export function syncInProcess(
     inputs: { ...credentialInputs(fake), ...inputs },
     ...extra
   })
+}
+
+/**
+ * The shape many tests end with: run again with nothing changed and check
+ * that it wrote nothing (exit 0, each of `tasks` tasks unchanged, no write
+ * request since the log was cleared). The run is returned for the checks a
+ * test adds.
+ */
+export async function expectNothingWritten(
+  fake: FakeExh,
+  tasks: number,
+  runAgain: () => Promise<PipelineRun>
+): Promise<PipelineRun> {
+  fake.clearLog()
+  const run = await runAgain()
+  expect(run.exitCode, run.log).toBe(0)
+  expect(run.result.map(r => r.action)).toEqual(
+    Array.from({ length: tasks }, () => 'unchanged')
+  )
+  expect(fake.writeRequests()).toEqual([])
+  return run
 }

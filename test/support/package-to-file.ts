@@ -1,6 +1,6 @@
 // Packages a folder into a zip file and prints the outcome as one JSON line:
 // a child process for tests that need their own limits (`ulimit -f`).
-import { walkCodeFolder } from '../../src/fingerprint/code-folder.js'
+import { walkCodeFolder } from '../../src/fingerprint/walk.js'
 import { closeFileWorkers } from '../../src/fingerprint/file-workers.js'
 import { packageCodeFolder } from '../../src/package/zip.js'
 

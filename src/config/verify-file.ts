@@ -6,12 +6,12 @@
 import { realpath } from 'node:fs/promises'
 import * as path from 'node:path'
 import schema from '../../schema/task-verify.schema.json' with { type: 'json' }
-import { inGitFolder, rootResolver } from '../config/code-folder.js'
-import type { JsonDocument } from '../config/json-locations.js'
-import { readConfigFile, type ConfigRead } from '../config/read.js'
+import { inGitFolder, rootResolver } from './code-folder-rules.js'
+import type { JsonDocument } from './json-locations.js'
+import { readConfigFile, type ConfigRead } from './read.js'
 import { isInside } from '../paths.js'
-import { schemaIssues, schemaValidator } from '../config/schema-wording.js'
-import { isObject } from '../config/substitute.js'
+import { schemaIssues, schemaValidator } from './schema-wording.js'
+import { isObject } from '../helpers.js'
 import type { ConfigProblem, TaskDefinition, VerifySpec } from '../task.js'
 
 export const VERIFY_FILE = 'task-verify.json'

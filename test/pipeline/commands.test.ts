@@ -1,8 +1,10 @@
+// command: list and delete through the pipeline in-process: the outputs,
+// the summary and the log's words (the runner's channel is not the point).
 import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace } from '../support/workspace.js'
-import { syncWith } from './harness.js'
-import { encodeMarker } from '../../src/plan/marker.js'
+import { syncInProcess } from '../support/in-process.js'
+import { encodeMarker } from '../../src/marker.js'
 import { MARKER_VARIABLE } from '../../src/task.js'
 
 /** The marker the action leaves on a function of the test repository. */
@@ -28,7 +30,7 @@ describe('command: list and delete', () => {
       description: 'Second | piped',
       environmentVariables: ownMarker()
     })
-    const run = await syncWith(fake, ws.dir, { command: 'list' })
+    const run = await syncInProcess(fake, ws.dir, { command: 'list' })
     expect(run.exitCode, run.log).toBe(0)
     const functions = JSON.parse(run.outputs.functions ?? '[]') as {
       name: string
@@ -48,8 +50,8 @@ describe('command: list and delete', () => {
     expect(run.summary).toContain('| `alpha` | First |')
     expect(run.summary).toContain('Second \\| piped')
     // The log has the table too, one line per function.
-    expect(run.stdout).toMatch(/^2 functions:$/m)
-    expect(run.stdout).toMatch(
+    expect(run.log).toMatch(/^2 functions:$/m)
+    expect(run.log).toMatch(
       /^ {2}alpha · drift: unmanaged · updated \d{4}-[^ ]+ · First$/m
     )
     expect(fake.writeRequests()).toEqual([])
@@ -63,7 +65,7 @@ describe('command: list and delete', () => {
     }
     const roles = fake.roles.size
     const users = fake.users.size
-    const run = await syncWith(fake, ws.dir, {
+    const run = await syncInProcess(fake, ws.dir, {
       command: 'delete',
       tasks: 'old-*\nnever-existed'
     })
@@ -85,7 +87,7 @@ describe('command: list and delete', () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace()
     fake.seedFunction({ name: 'gone' })
-    const run = await syncWith(fake, ws.dir, {
+    const run = await syncInProcess(fake, ws.dir, {
       command: 'delete',
       name: 'gone',
       'dry-run': 'true'
@@ -103,7 +105,7 @@ describe('command: list and delete', () => {
     await using ws = await makeWorkspace()
     fake.seedFunction({ name: 'by-hand' })
     fake.seedFunction({ name: 'by-hand-2' })
-    const run = await syncWith(fake, ws.dir, {
+    const run = await syncInProcess(fake, ws.dir, {
       command: 'delete',
       name: 'by-hand'
     })
@@ -118,14 +120,17 @@ describe('command: list and delete', () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace()
     for (const name of ['a', 'b']) fake.seedFunction({ name })
-    const run = await syncWith(fake, ws.dir, { command: 'delete', name: '*' })
+    const run = await syncInProcess(fake, ws.dir, {
+      command: 'delete',
+      name: '*'
+    })
     expect(run.exitCode, run.log).toBe(0)
     expect([...fake.functions.keys()]).toEqual(['a', 'b'])
     expect(fake.writeRequests()).toEqual([])
     expect(run.result).toEqual([
       { name: '*', action: 'delete', status: 'skipped', error: 'not found' }
     ])
-    expect(run.stdout).toContain('::warning')
+    expect(run.log).toMatch(/^warning: /m)
     expect(run.log).toContain('no function is named "*"')
   })
 
@@ -147,7 +152,10 @@ describe('command: list and delete', () => {
         }
       }
     })
-    const run = await syncWith(fake, ws.dir, { command: 'delete', tasks: '*' })
+    const run = await syncInProcess(fake, ws.dir, {
+      command: 'delete',
+      tasks: '*'
+    })
     expect(run.exitCode, run.log).toBe(0)
     expect([...fake.functions.keys()].sort()).toEqual(['by-hand', 'theirs'])
     expect(run.result.map(r => [r.name, r.status])).toEqual([['ours', 'done']])
@@ -157,9 +165,9 @@ describe('command: list and delete', () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace()
     fake.seedFunction({ name: 'a' })
-    const run = await syncWith(fake, ws.dir, { command: 'delete' })
+    const run = await syncInProcess(fake, ws.dir, { command: 'delete' })
     expect(run.exitCode).toBe(1)
-    expect(run.stdout).toMatch(/::error.*name, tasks: command: delete needs/)
+    expect(run.errors).toMatch(/name, tasks: command: delete needs/)
     expect(fake.requests).toEqual([])
     expect(fake.functions.has('a')).toBe(true)
   })
@@ -173,7 +181,7 @@ describe('command: list and delete', () => {
       path: /gone-twice$/,
       drop: 'after'
     })
-    const run = await syncWith(fake, ws.dir, {
+    const run = await syncInProcess(fake, ws.dir, {
       command: 'delete',
       name: 'gone-twice'
     })

@@ -12,38 +12,10 @@ import { releaseToWorkers } from './file-workers.js'
 import { NOT_A_FILE, SIZE_CHANGED, TOO_LARGE } from './file-read.js'
 import { readSegments, type ReadOptions } from './read-pass.js'
 import { field, type EncodedSegment } from './segment-codec.js'
+import type { CodeEntry, CodeFolder, WalkedFolder } from './entries.js'
 
-export interface CodeEntry {
-  /** POSIX path relative to the code folder, without a trailing `/`. */
-  path: string
-  type: 'file' | 'directory' | 'symlink'
-  /**
-   * Permission bits with setuid/setgid/sticky (`0o4755`), as the zip keeps
-   * them; always `0o777` for a symlink. The fingerprint hashes only the
-   * `0o777` part, as it always has (see `Fingerprint`).
-   */
-  mode: number
-  /** Bytes of a file, of a link's target; 0 for a directory. */
-  size: number
-  /** A symlink's target as stored in the zip: relative, or as read when it already was. */
-  linkTarget?: string
-}
-
-/** A code folder walked once: what fingerprinting and packaging both read. */
-export interface WalkedFolder {
-  /** Absolute path of the code folder. */
-  root: string
-  /** Sorted by the UTF-8 bytes of `path`; a folder comes before its contents. */
-  entries: CodeEntry[]
-  /** Files and symlinks (what the zip holds besides folders). */
-  files: number
-  warnings: string[]
-}
-
-export interface CodeFolder extends WalkedFolder {
-  /** Hex sha256 of paths, types, modes, file bytes and link targets. */
-  fingerprint: string
-}
+// Callers outside the read pass take the walk's types from the walk.
+export type { CodeEntry, CodeFolder, WalkedFolder } from './entries.js'
 
 /** A code folder that cannot be packaged; the message names the entry and the rule. */
 export class CodeFolderError extends Error {

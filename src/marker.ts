@@ -1,5 +1,8 @@
-import { MARKER_VARIABLE } from '../task.js'
-import type { RemoteFunction } from './decide.js'
+// The marker this action stores on every function it writes: its format,
+// the deployment record, reading every earlier version, and ownership. Read
+// by the API edge (exh/) and inputs, written by the plan.
+
+import { MARKER_VARIABLE } from './task.js'
 
 /**
  * What this action stores on every function it writes, in the reserved
@@ -190,8 +193,16 @@ export function restampMarker(raw: string, now: Date): string {
   return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw
 }
 
+/** What withMarker adds to a function as read (exh/types' RemoteFunction). */
+interface Marked {
+  environment: Record<string, string>
+  marker: Marker | undefined
+}
+
 /** A function as read, with its marker parsed once for every stage after. */
-export function withMarker(fn: Omit<RemoteFunction, 'marker'>): RemoteFunction {
+export function withMarker<T extends object>(
+  fn: T & { environment: Record<string, string> }
+): Omit<T, 'environment' | 'marker'> & Marked {
   return { ...fn, marker: readMarker(fn.environment) }
 }
 

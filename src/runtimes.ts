@@ -1,4 +1,6 @@
-import schema from '../../schema/task-config.schema.json' with { type: 'json' }
+// The runtimes a task may name, read from the shipped config schema.
+
+import schema from '../schema/task-config.schema.json' with { type: 'json' }
 
 /**
  * The runtimes the CLI accepts. The list lives in the schema (with its date),

@@ -3,22 +3,11 @@
 
 import type { OAuth1Client } from '@extrahorizon/javascript-sdk'
 import { apiErrorFacts } from '../errors.js'
-import type { Execution } from '../verify/match.js'
 import type { Call } from './request.js'
+import type { Execution, ExhVerifyApi } from './types.js'
 
 /** LAMBDA_RUNTIME_EXCEPTION: the function ran and failed (threw, did not load, timed out). */
 const LAMBDA_RUNTIME = 1406
-
-export interface ExhVerifyApi {
-  /** One direct execution; a 1406 answer is an execution, not an error. */
-  execute(
-    name: string,
-    data: unknown,
-    timeLimitSeconds: number
-  ): Promise<Execution>
-  /** The messages of a task's log, oldest first. */
-  taskLog(taskId: string): Promise<string[]>
-}
 
 export function verifyApi(
   sdk: OAuth1Client,

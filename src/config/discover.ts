@@ -1,11 +1,14 @@
+// Stage 2: find the task-config.json files under `path` (symlinks, copies,
+// unreadable folders), each read and parsed once for the stages after.
+
 import type { Dirent } from 'node:fs'
 import { readdir, realpath, stat } from 'node:fs/promises'
 import * as path from 'node:path'
-import type { FoundConfig } from './task.js'
-import { readConfigFile } from './config/read.js'
-import { codeFolderPath } from './config/code-folder.js'
-import { ValidationError } from './errors.js'
-import { isInside, posixRelative } from './paths.js'
+import type { FoundConfig } from './read.js'
+import { readConfigFile } from './read.js'
+import { codeFolderPath } from './code-folder-rules.js'
+import { ValidationError } from '../errors.js'
+import { isInside, posixRelative } from '../paths.js'
 
 export const CONFIG_FILE_NAME = 'task-config.json'
 

@@ -1,20 +1,22 @@
-// Discovery on the bundle, compared with what the Extra Horizon CLI syncs:
-// symlinked configs, task folders and `path`; a config a build copied into
-// its code folder; an unreadable folder; an empty description.
+// Discovery through the pipeline in-process (what is synced, not the
+// channel), compared with what the Extra Horizon CLI syncs: symlinked
+// configs, task folders and `path`; a config a build copied into its code
+// folder; an unreadable folder; an empty description.
 
 import { chmod } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { startFakeExh } from '../fake-exh/index.js'
 import { makeWorkspace, taskConfig } from '../support/workspace.js'
-import { syncWith } from './harness.js'
+import { expectNothingWritten, syncInProcess } from '../support/in-process.js'
 
 const CODE = 'exports.handler = async () => 1\n'
 
-function warnings(stdout: string): string[] {
-  return stdout
+/** The warnings of a run, as its log has them (the runner's annotations on the bundle). */
+function warnings(log: string): string[] {
+  return log
     .split('\n')
-    .filter(line => line.startsWith('::warning'))
-    .map(line => line.replace(/^::warning[^:]*::/, ''))
+    .filter(line => line.startsWith('warning: '))
+    .map(line => line.slice('warning: '.length))
 }
 
 describe('discovery follows symlinks as the CLI does', () => {
@@ -36,7 +38,7 @@ describe('discovery follows symlinks as the CLI does', () => {
       'real/c/build/index.js': CODE,
       more: { symlink: 'real' }
     })
-    const run = await syncWith(fake, ws.dir, { path: 'tasks\nmore' })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks\nmore' })
     expect(run.exitCode, run.log).toBe(0)
     expect(run.result.map(r => [r.name, r.config, r.status]).sort()).toEqual([
       ['a', 'tasks/a/task-config.json', 'done'],
@@ -57,10 +59,10 @@ describe('discovery follows symlinks as the CLI does', () => {
       'tasks/a/build/index.js': CODE,
       'tasks/x': { symlink: outside.path('x') }
     })
-    const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
     expect(run.exitCode, run.log).toBe(0)
     expect(run.result.map(r => r.name)).toEqual(['a'])
-    expect(warnings(run.stdout)).toEqual([
+    expect(warnings(run.log)).toEqual([
       'skipped tasks/x: a symlink to a target outside the workspace'
     ])
     expect(fake.functions.has('x')).toBe(false)
@@ -75,7 +77,7 @@ describe('discovery leaves copies and unreadable folders alone', () => {
       'tasks/a/build/index.js': CODE,
       'tasks/a/build/task-config.json': taskConfig('a')
     })
-    const run = await syncWith(fake, ws.dir, { path: 'tasks\ntasks/a' })
+    const run = await syncInProcess(fake, ws.dir, { path: 'tasks\ntasks/a' })
     expect(run.exitCode, run.log).toBe(0)
     expect(run.result.map(r => [r.config, r.status])).toEqual([
       ['tasks/a/task-config.json', 'done']
@@ -95,10 +97,10 @@ describe('discovery leaves copies and unreadable folders alone', () => {
       })
       await chmod(ws.path('tasks/data'), 0o000)
       try {
-        const run = await syncWith(fake, ws.dir, { path: 'tasks' })
+        const run = await syncInProcess(fake, ws.dir, { path: 'tasks' })
         expect(run.exitCode, run.log).toBe(0)
         expect(run.result.map(r => r.name)).toEqual(['a'])
-        expect(warnings(run.stdout)).toEqual([
+        expect(warnings(run.log)).toEqual([
           expect.stringMatching(
             /^skipped folder tasks\/data: it cannot be read \(EACCES\)/
           )
@@ -118,12 +120,13 @@ describe('an empty description', () => {
       'tasks/a/task-config.json': taskConfig('a', { description: '' }),
       'tasks/a/build/index.js': CODE
     })
-    const first = await syncWith(fake, ws.dir, { path: 'tasks' })
+    const first = await syncInProcess(fake, ws.dir, { path: 'tasks' })
     expect(first.exitCode, first.log).toBe(0)
     expect(fake.functions.get('a')?.description).toBe('none')
 
-    const second = await syncWith(fake, ws.dir, { path: 'tasks' })
-    expect(second.exitCode, second.log).toBe(0)
+    const second = await expectNothingWritten(fake, 1, () =>
+      syncInProcess(fake, ws.dir, { path: 'tasks' })
+    )
     expect(second.result).toMatchObject([{ name: 'a', action: 'unchanged' }])
     expect(fake.functions.get('a')?.description).toBe('none')
   })
