@@ -269,6 +269,58 @@ describe('README recipes, deployed through the bundle', () => {
     ])
   })
 
+  it("redeploying a given commit: the checked-out ref is deployed, the record names the run's GITHUB_SHA", async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(ROOT_BUILD_PROJECT)
+    await exec('node', ['scripts/build.js'], { cwd: ws.dir })
+    const git = async (...args: string[]): Promise<string> =>
+      (await exec('git', args, { cwd: ws.dir })).stdout.trim()
+    const commit = async (message: string): Promise<string> => {
+      await git('add', '-A')
+      await git(
+        '-c',
+        'user.name=t',
+        '-c',
+        'user.email=t@example.com',
+        'commit',
+        '-qm',
+        message
+      )
+      return git('rev-parse', 'HEAD')
+    }
+    await git('init', '-q')
+    const old = await commit('v1')
+    await ws.write({
+      'tasks/create-pdf/build/index.js': 'exports.handler = async () => 2\n'
+    })
+    const head = await commit('v2')
+    const { steps } = recipe('Redeploying a given commit')
+    const [checkout] = steps.filter(step =>
+      step.uses?.startsWith('actions/checkout@')
+    )
+    expect(checkout?.with.ref).toBe('${{ inputs.ref }}')
+    const [step] = actionSteps(steps)
+    const inputs = resolveInputs(step?.with ?? {}, fake)
+    const env = { ...NPM_OFFLINE, GITHUB_SHA: head }
+    const deployed = await runAction({ workspace: ws.dir, inputs, env })
+    expect(deployed.outputs.created, deployed.log).toBe('3')
+
+    // What actions/checkout does with `ref: <old sha>`; the run's SHA stays the branch's.
+    await git('checkout', '-q', old)
+    const redeployed = await runAction({ workspace: ws.dir, inputs, env })
+    expect(redeployed.exitCode, redeployed.log).toBe(0)
+    expect(redeployed.result.map(r => [r.name, r.action])).toEqual([
+      ['analyze-blood-pressure', 'unchanged'],
+      ['create-pdf', 'update'],
+      ['notify-patient', 'unchanged']
+    ])
+    const code = fake.functions.get('create-pdf')?.code ?? Buffer.alloc(0)
+    expect(zipEntries(code)[0]?.data).toContain("task: 'create-pdf'")
+    // As the README says: the record names GITHUB_SHA, not the ref deployed.
+    const marker = storedVariables(fake, 'create-pdf').EXH_TASKS_ACTION_MARKER
+    expect(JSON.parse(marker ?? '{}')).toMatchObject({ commit: head })
+  })
+
   it('on a workstation: the documented variables are enough, and a write needs GITHUB_REPOSITORY', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace(ROOT_BUILD_PROJECT)
