@@ -131,6 +131,16 @@ describe('readInputs', () => {
       'consumer-key (or API_OAUTH_CONSUMER_KEY) is required outside a dry run'
     ],
     [
+      'a missing token for command: list, where a dry run does not help',
+      { ...complete, command: 'list', token: '' },
+      'token (or API_OAUTH_TOKEN) is required for command: list'
+    ],
+    [
+      'a missing password for a login (no variable for it)',
+      { ...complete, token: '', 'token-secret': '', email: 'a@example.com' },
+      'password is required outside a dry run'
+    ],
+    [
       'zero concurrency',
       { ...complete, concurrency: '0' },
       'concurrency: must be a whole number of 1 or more'
