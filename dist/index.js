@@ -3244,8 +3244,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path13) {
-      let input = path13;
+    function removeDotSegments(path14) {
+      let input = path14;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3319,11 +3319,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path13) {
-      if (path13 === "" || path13[0] === "/") {
-        return removeDotSegments(path13);
+    function removeDotSegmentsRelative(path14) {
+      if (path14 === "" || path14[0] === "/") {
+        return removeDotSegments(path14);
       }
-      const segments = path13.split("/");
+      const segments = path14.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3686,8 +3686,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path13 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path13 && path13 !== "/" ? path13 : void 0;
+        const path14 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path14 && path14 !== "/" ? path14 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -4663,7 +4663,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -16193,11 +16193,11 @@ var require_mime_types = __commonJS({
       }
       return exts[0];
     }
-    function lookup(path13) {
-      if (!path13 || typeof path13 !== "string") {
+    function lookup(path14) {
+      if (!path14 || typeof path14 !== "string") {
         return false;
       }
-      var extension2 = extname("x." + path13).toLowerCase().substr(1);
+      var extension2 = extname("x." + path14).toLowerCase().substr(1);
       if (!extension2) {
         return false;
       }
@@ -17337,7 +17337,7 @@ var require_form_data = __commonJS({
     "use strict";
     var CombinedStream = require_combined_stream();
     var util = __require("util");
-    var path13 = __require("path");
+    var path14 = __require("path");
     var http2 = __require("http");
     var https2 = __require("https");
     var parseUrl = __require("url").parse;
@@ -17468,11 +17468,11 @@ var require_form_data = __commonJS({
     FormData3.prototype._getContentDisposition = function(value, options) {
       var filename;
       if (typeof options.filepath === "string") {
-        filename = path13.normalize(options.filepath).replace(/\\/g, "/");
+        filename = path14.normalize(options.filepath).replace(/\\/g, "/");
       } else if (options.filename || value && (value.name || value.path)) {
-        filename = path13.basename(options.filename || value && (value.name || value.path));
+        filename = path14.basename(options.filename || value && (value.name || value.path));
       } else if (value && value.readable && hasOwn(value, "httpVersion")) {
-        filename = path13.basename(value.client._httpMessage.path || "");
+        filename = path14.basename(value.client._httpMessage.path || "");
       }
       if (filename) {
         return 'filename="' + escapeHeaderParam(filename) + '"';
@@ -17673,9 +17673,9 @@ var require_toFormData = __commonJS({
     function removeBrackets(key) {
       return utils.endsWith(key, "[]") ? key.slice(0, -2) : key;
     }
-    function renderKey(path13, key, dots) {
-      if (!path13) return key;
-      return path13.concat(key).map(function each(token, i2) {
+    function renderKey(path14, key, dots) {
+      if (!path14) return key;
+      return path14.concat(key).map(function each(token, i2) {
         token = removeBrackets(token);
         return !dots && i2 ? "[" + token + "]" : token;
       }).join(dots ? "." : "");
@@ -17741,9 +17741,9 @@ var require_toFormData = __commonJS({
         });
         stack.pop();
       }
-      function defaultVisitor(value, key, path13) {
+      function defaultVisitor(value, key, path14) {
         var arr = value;
-        if (value && !path13 && typeof value === "object") {
+        if (value && !path14 && typeof value === "object") {
           if (utils.endsWith(key, "{}")) {
             key = metaTokens ? key : key.slice(0, -2);
             assertValueDepth(value, 1);
@@ -17763,7 +17763,7 @@ var require_toFormData = __commonJS({
         if (isVisitable(value)) {
           return true;
         }
-        formData.append(renderKey(path13, key, dots), convertValue(value));
+        formData.append(renderKey(path14, key, dots), convertValue(value));
         return false;
       }
       var exposedHelpers = Object.assign(predicates, {
@@ -17771,7 +17771,7 @@ var require_toFormData = __commonJS({
         convertValue,
         isVisitable
       });
-      function build2(value, path13, depth) {
+      function build2(value, path14, depth) {
         if (utils.isUndefined(value)) return;
         depth = depth || 0;
         if (depth > maxDepth) {
@@ -17781,7 +17781,7 @@ var require_toFormData = __commonJS({
           );
         }
         if (stack.indexOf(value) !== -1) {
-          throw Error("Circular reference detected in " + path13.join("."));
+          throw Error("Circular reference detected in " + path14.join("."));
         }
         stack.push(value);
         utils.forEach(value, function each(el, key) {
@@ -17789,11 +17789,11 @@ var require_toFormData = __commonJS({
             formData,
             el,
             utils.isString(key) ? key.trim() : key,
-            path13,
+            path14,
             exposedHelpers
           );
           if (result === true) {
-            build2(el, path13 ? path13.concat(key) : [key], depth + 1);
+            build2(el, path14 ? path14.concat(key) : [key], depth + 1);
           }
         });
         stack.pop();
@@ -18006,7 +18006,7 @@ var require_toURLEncodedForm = __commonJS({
     var platform3 = require_platform();
     module.exports = function toURLEncodedForm(data, options) {
       return toFormData(data, new platform3.classes.URLSearchParams(), Object.assign({
-        visitor: function(value, key, path13, helpers) {
+        visitor: function(value, key, path14, helpers) {
           if (platform3.isNode && utils.isBuffer(value)) {
             this.append(key, value.toString("base64"));
             return false;
@@ -18025,8 +18025,8 @@ var require_formDataToJSON = __commonJS({
     var utils = require_utils2();
     var AxiosError = require_AxiosError();
     var MAX_FORM_DATA_TO_JSON_DEPTH = 100;
-    function assertPathDepth(path13) {
-      var depth = path13.length - 1;
+    function assertPathDepth(path14) {
+      var depth = path14.length - 1;
       if (depth > MAX_FORM_DATA_TO_JSON_DEPTH) {
         throw new AxiosError(
           "Maximum object depth of " + MAX_FORM_DATA_TO_JSON_DEPTH + " exceeded (got " + depth + " levels)",
@@ -18052,11 +18052,11 @@ var require_formDataToJSON = __commonJS({
       return obj;
     }
     function formDataToJSON(formData) {
-      function buildPath(path13, value, target, index) {
-        var name = path13[index++];
+      function buildPath(path14, value, target, index) {
+        var name = path14[index++];
         if (name === "__proto__") return true;
         var isNumericKey = Number.isFinite(+name);
-        var isLast = index >= path13.length;
+        var isLast = index >= path14.length;
         name = !name && utils.isArray(target) ? target.length : name;
         if (isLast) {
           if (utils.hasOwnProperty(target, name)) {
@@ -18069,7 +18069,7 @@ var require_formDataToJSON = __commonJS({
         if (!target[name] || !utils.isObject(target[name])) {
           target[name] = [];
         }
-        var result = buildPath(path13, value, target[name], index);
+        var result = buildPath(path14, value, target[name], index);
         if (result && utils.isArray(target[name])) {
           target[name] = arrayToObject(target[name]);
         }
@@ -18078,9 +18078,9 @@ var require_formDataToJSON = __commonJS({
       if (utils.isFormData(formData) && utils.isFunction(formData.entries)) {
         var obj = {};
         utils.forEachEntry(formData, function(name, value) {
-          var path13 = parsePropPath(name);
-          assertPathDepth(path13);
-          buildPath(path13, value, obj, 0);
+          var path14 = parsePropPath(name);
+          assertPathDepth(path14);
+          buildPath(path14, value, obj, 0);
         });
         return obj;
       }
@@ -18121,14 +18121,14 @@ var require_cookies = __commonJS({
       // Standard browser envs support document.cookie
       /* @__PURE__ */ (function standardBrowserEnv() {
         return {
-          write: function write(name, value, expires, path13, domain, secure) {
+          write: function write(name, value, expires, path14, domain, secure) {
             var cookie = [];
             cookie.push(name + "=" + encodeURIComponent(value));
             if (utils.isNumber(expires)) {
               cookie.push("expires=" + new Date(expires).toGMTString());
             }
-            if (utils.isString(path13)) {
-              cookie.push("path=" + path13);
+            if (utils.isString(path14)) {
+              cookie.push("path=" + path14);
             }
             if (utils.isString(domain)) {
               cookie.push("domain=" + domain);
@@ -20067,7 +20067,7 @@ var require_http2 = __commonJS({
     var httpFollow = require_http();
     var httpsFollow = require_https();
     var url = __require("url");
-    var path13 = __require("path");
+    var path14 = __require("path");
     var zlib = __require("zlib");
     var VERSION2 = require_data2().version;
     var transitionalDefaults = require_transitional();
@@ -20101,7 +20101,7 @@ var require_http2 = __commonJS({
       if (/^\\\\[.?]\\pipe\\/i.test(socketPath)) {
         return socketPath;
       }
-      return path13.resolve(socketPath);
+      return path14.resolve(socketPath);
     }
     function getAllowedSocketPaths(config) {
       var allowedSocketPaths = config.allowedSocketPaths;
@@ -24245,8 +24245,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -24342,10 +24342,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24374,9 +24374,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24387,8 +24387,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -24596,8 +24596,8 @@ function apiErrorFacts(error2) {
   const unanswered = name === "HttpError" && fields.response === void 0;
   const status = unanswered ? void 0 : typeof fields.status === "number" ? fields.status : typeof fields.response?.status === "number" ? fields.response.status : bare && 401;
   const apiCode = typeof fields.response?.code === "number" ? fields.response.code : bare?.code;
-  const text = error2 instanceof Error ? firstLine(error2.message) : "";
-  const message = SDK_BOILERPLATE.test(text) ? bare?.message ?? "" : text;
+  const text2 = error2 instanceof Error ? firstLine(error2.message) : "";
+  const message = SDK_BOILERPLATE.test(text2) ? bare?.message ?? "" : text2;
   return { status, apiCode, apiName, message };
 }
 function describeError(error2) {
@@ -24608,11 +24608,11 @@ function describeError(error2) {
   if (!label) return message || "unknown error";
   return message ? `${label}: ${message}` : label;
 }
-function firstLine(text) {
-  return text.split("\n", 1)[0]?.trim() ?? "";
+function firstLine(text2) {
+  return text2.split("\n", 1)[0]?.trim() ?? "";
 }
-function scrubHost(text, host) {
-  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text);
+function scrubHost(text2, host) {
+  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text2);
 }
 
 // schema/task-config.schema.json
@@ -24789,7 +24789,8 @@ var RECORD_FIELDS = {
   attempt: /^[0-9]{1,6}$/,
   at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
   verify: /^failed$/,
-  rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/
+  rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
+  zip: /^[0-9a-f]{64}$/
 };
 function encodeMarker(marker) {
   return JSON.stringify({
@@ -24846,6 +24847,10 @@ function rollbackCommit(marker) {
 function restampMarker(raw, now) {
   const marker = readMarker({ [MARKER_VARIABLE]: raw });
   return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw;
+}
+function withZipDigest(raw, zip) {
+  const marker = readMarker({ [MARKER_VARIABLE]: raw });
+  return marker ? encodeMarker({ ...marker, zip }) : raw;
 }
 function withMarker(fn) {
   return { ...fn, marker: readMarker(fn.environment) };
@@ -25007,6 +25012,7 @@ function readRunOptions(read, pathInput) {
     skipUnchanged: read.flag("skip-unchanged", true),
     prune: read.flag("prune", false),
     pruneScope: input("prune-scope") || defaultScope(pathInput, input("code")),
+    forceDelete: read.flag("force-delete", false),
     requestTimeoutMs: readTimeout(get("request-timeout"), fail) * 1e3,
     buildCommand: input("build-command") || void 0,
     githubToken: read.secret("github-token"),
@@ -25104,26 +25110,26 @@ function readTimeout(raw, fail) {
   return 60;
 }
 function readOverrides(get, workspace, fail) {
-  const text = (name) => get(name).trim() || void 0;
+  const text2 = (name) => get(name).trim() || void 0;
   const overrides = {};
   const assign = (key, value) => {
     if (value !== void 0) overrides[key] = value;
   };
-  assign("name", text("name"));
-  const code = text("code");
+  assign("name", text2("name"));
+  const code = text2("code");
   assign("code", code && path.resolve(workspace, code));
-  assign("entryPoint", text("entry-point"));
-  const runtime = text("runtime");
+  assign("entryPoint", text2("entry-point"));
+  const runtime = text2("runtime");
   if (runtime && !RUNTIMES.includes(runtime)) {
     fail("runtime", `must be one of the runtimes: ${RUNTIMES.join(", ")}`);
   } else {
     assign("runtime", runtime);
   }
-  assign("description", text("description"));
+  assign("description", text2("description"));
   assign("timeLimit", parseInteger("time-limit", get("time-limit"), fail));
   assign("memoryLimit", parseInteger("memory-limit", get("memory-limit"), fail));
   assign("environment", parseEnvLines(get("env"), fail));
-  const permission = text("execution-permission");
+  const permission = text2("execution-permission");
   if (permission) {
     const mode = oneOf(permission, [
       "permissionRequired",
@@ -25187,25 +25193,25 @@ function escapeCodePoint(char) {
   const code = char.codePointAt(0) ?? 0;
   return code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
-function escapeFormat(text, keepMentionJoiner = false) {
-  return text.replace(
+function escapeFormat(text2, keepMentionJoiner = false) {
+  return text2.replace(
     FORMAT,
-    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text[offset - 1] === "@" ? char : escapeCodePoint(char)
+    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text2[offset - 1] === "@" ? char : escapeCodePoint(char)
   );
 }
-function forLog(text) {
-  const line = escapeFormat(text.replace(CONTROL, escapeControl), true).replace(
+function forLog(text2) {
+  const line = escapeFormat(text2.replace(CONTROL, escapeControl), true).replace(
     /##\[/g,
     "##\\u005b"
   );
   const indent = /^\s*/.exec(line)?.[0] ?? "";
   return line.startsWith("::", indent.length) ? `${indent}\\u003a${line.slice(indent.length + 1)}` : line;
 }
-function breakMentions(text) {
-  return text.replace(/@/g, `@${WORD_JOINER}`);
+function breakMentions(text2) {
+  return text2.replace(/@/g, `@${WORD_JOINER}`);
 }
-function markdownCode(text) {
-  const line = breakMentions(escapeFormat(text.replace(CONTROL, " "))).replace(
+function markdownCode(text2) {
+  const line = breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(
     /\|/g,
     "\\|"
   );
@@ -25217,25 +25223,25 @@ function markdownCode(text) {
   const pad = line.startsWith("`") || line.endsWith("`") ? " " : "";
   return `${fence}${pad}${line}${pad}${fence}`;
 }
-function markdownText(text) {
-  return breakMentions(escapeFormat(text.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
+function markdownText(text2) {
+  return breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
 }
 var CELL_LIMIT = 300;
-function cutText(text, limit = CELL_LIMIT) {
-  if (text.length <= limit) return { head: text, more: 0 };
-  const chars = Array.from(text);
-  if (chars.length <= limit) return { head: text, more: 0 };
+function cutText(text2, limit = CELL_LIMIT) {
+  if (text2.length <= limit) return { head: text2, more: 0 };
+  const chars = Array.from(text2);
+  if (chars.length <= limit) return { head: text2, more: 0 };
   return { head: chars.slice(0, limit).join(""), more: chars.length - limit };
 }
 function moreCharacters(more) {
   return more ? ` \u2026 (${more} more character${more === 1 ? "" : "s"})` : "";
 }
-function markdownCodeCut(text, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text, limit);
+function markdownCodeCut(text2, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text2, limit);
   return `${markdownCode(head)}${moreCharacters(more)}`;
 }
-function markdownTextCut(text, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text, limit);
+function markdownTextCut(text2, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text2, limit);
   return `${markdownText(head)}${moreCharacters(more)}`;
 }
 
@@ -25888,6 +25894,7 @@ function taskResult(item) {
   return {
     ...common,
     ...item.adopted ? { adoptedNote: item.adopted } : {},
+    ...item.remote?.enabled === false ? { disabled: true } : {},
     action: plan2.action,
     changes: plan2.action === "update" ? plan2.changes : void 0,
     sets: plan2.action === "create" ? createdFields(
@@ -25924,11 +25931,11 @@ function plannedResult(item) {
 }
 function invalidConfigResult(at, problems) {
   const fileOf = (p) => p.file && p.file !== at.config ? path2.posix.basename(p.file) : void 0;
-  const text = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
+  const text2 = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
   return {
     ...at,
     status: "failed",
-    error: `${plural(problems.length, "problem")}: ${text}`,
+    error: `${plural(problems.length, "problem")}: ${text2}`,
     problems: problems.length
   };
 }
@@ -25937,8 +25944,8 @@ function invalidConfigResult(at, problems) {
 var OUTPUT_ERROR_LIMIT = 1e3;
 var OUTPUT_LIMIT = 1e6;
 var TEXT_LIMITS = [OUTPUT_ERROR_LIMIT, 200, 40, 0];
-function boundText(text, limit) {
-  const { head, more } = cutText(text, limit);
+function boundText(text2, limit) {
+  const { head, more } = cutText(text2, limit);
   return more ? `${head}\u2026 (${more} more characters)` : head;
 }
 function resultOutput(results) {
@@ -25963,6 +25970,45 @@ function fitted(entries) {
     if (Buffer.byteLength(json) <= OUTPUT_LIMIT) return json;
   }
   return json;
+}
+
+// src/report/function-list.ts
+function listedFunction(fn, rawMarker, serverUrl, enabled) {
+  const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
+  const drift = driftOf(rawMarker, fn.updateTimestamp, marker);
+  const listed = { ...fn, ...enabled === void 0 ? {} : { enabled } };
+  if (!marker) return { ...listed, drift };
+  const valid = isRepositoryName(marker.repository);
+  const run2 = valid && marker.run;
+  return {
+    ...listed,
+    // As the marker holds it: escaped and cut where printed, once redacted
+    // (a cut here could split a secret and so hide it from the redaction).
+    repository: marker.repository,
+    ...marker.commit ? { commit: marker.commit } : {},
+    ...marker.at ? { deployedAt: marker.at } : {},
+    ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
+    ...marker.zip ? { zipSha256: marker.zip } : {},
+    drift,
+    ...marker.verify ? { verify: marker.verify } : {}
+  };
+}
+var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
+var NAME = /^[A-Za-z0-9._-]{1,100}$/;
+function isRepositoryName(text2) {
+  const [owner = "", name = "", ...rest] = text2.split("/");
+  return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
+}
+function serverOrigin(value) {
+  try {
+    const url = new URL(value ?? "");
+    if (url.protocol === "https:" || url.protocol === "http:") return url.origin;
+  } catch {
+  }
+  return "https://github.com";
+}
+function shortZip(sha256) {
+  return `sha256:${sha256.slice(0, 12)}`;
 }
 
 // src/report/summary.ts
@@ -26034,8 +26080,8 @@ function renderSummary(report) {
   const markdown = parts.join("\n\n") + "\n";
   return Buffer.byteLength(markdown) > SUMMARY_LIMIT ? cutToBytes(markdown, SUMMARY_LIMIT) + "\n\n\u2026 (summary cut at the size limit)\n" : markdown;
 }
-function cutToBytes(text, bytes) {
-  const head = Buffer.from(text).subarray(0, bytes).toString("utf8");
+function cutToBytes(text2, bytes) {
+  const head = Buffer.from(text2).subarray(0, bytes).toString("utf8");
   return head.slice(0, Math.max(0, head.lastIndexOf("\n")));
 }
 function outcome(report) {
@@ -26114,6 +26160,7 @@ function detailsCell(result) {
   }
   const note = [
     ...result.adoptedNote ? [markdownText(result.adoptedNote)] : [],
+    ...result.disabled ? ["\u23F8\uFE0F disabled"] : [],
     ...result.driftNote ? [`\u26A0\uFE0F ${markdownText(result.driftNote)}`] : [],
     ...result.verifiedAgain ? ["\u2705 verified again"] : []
   ];
@@ -26164,10 +26211,10 @@ function markdownChange(change) {
 var MAX_ERRORS_PER_SOURCE = 10;
 function limitPerSource(errors) {
   const sourceOf = (error2) => error2.split(":", 1)[0] ?? "";
-  const totals = /* @__PURE__ */ new Map();
+  const totals2 = /* @__PURE__ */ new Map();
   for (const error2 of errors) {
     const source = sourceOf(error2);
-    totals.set(source, (totals.get(source) ?? 0) + 1);
+    totals2.set(source, (totals2.get(source) ?? 0) + 1);
   }
   const seen = /* @__PURE__ */ new Map();
   const lines2 = [];
@@ -26176,7 +26223,7 @@ function limitPerSource(errors) {
     const count2 = (seen.get(source) ?? 0) + 1;
     seen.set(source, count2);
     if (count2 <= MAX_ERRORS_PER_SOURCE) lines2.push(markdownCodeCut(error2));
-    const more = (totals.get(source) ?? 0) - MAX_ERRORS_PER_SOURCE;
+    const more = (totals2.get(source) ?? 0) - MAX_ERRORS_PER_SOURCE;
     if (count2 === MAX_ERRORS_PER_SOURCE && more > 0) {
       lines2.push(`\u2026 and ${more} more (the log has them all)`);
     }
@@ -26188,10 +26235,10 @@ function short(value) {
 }
 function functionsTable(functions2) {
   return [
-    "| Function | Description | Last updated | Repository | Commit | Deployed | Drift |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| Function | Description | Last updated | Repository | Commit | Zip | Deployed | Drift |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...functions2.map(
-      (f) => `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${deployedCell(f)} | ${driftCell(f)} |`
+      (f) => `| ${markdownCodeCut(f.name)}${f.enabled === false ? " \u23F8\uFE0F disabled" : ""} | ${markdownTextCut(f.description ?? "")} | ${markdownTextCut(f.updateTimestamp ?? "")} | ${f.repository === void 0 ? "" : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ""} | ${f.zipSha256 ? markdownCode(shortZip(f.zipSha256)) : ""} | ${deployedCell(f)} | ${driftCell(f)} |`
     )
   ].join("\n");
 }
@@ -26262,10 +26309,10 @@ var SecretRegistry = class {
   holds(value) {
     return this.parts.has(value);
   }
-  redact(text) {
+  redact(text2) {
     return this.ordered.reduce(
       (out, secret) => out.split(secret).join("***"),
-      text
+      text2
     );
   }
 };
@@ -26374,20 +26421,20 @@ async function upsertPullRequestComment(token, body, key) {
 }
 
 // src/name-refs.ts
-function replaceNames(text, refs) {
+function replaceNames(text2, refs) {
   const pairs = Object.entries(refs).sort(([a], [b]) => b.length - a.length);
-  return pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text);
+  return pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text2);
 }
-function replaceWord(text, word, by) {
-  if (!word || !text.includes(word)) return text;
+function replaceWord(text2, word, by) {
+  if (!word || !text2.includes(word)) return text2;
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, "g");
-  return text.replace(pattern, () => by);
+  return text2.replace(pattern, () => by);
 }
 
 // src/report/shown-texts.ts
 function mapTexts(report, change) {
-  const maybe = (text) => text === void 0 ? void 0 : change(text);
+  const maybe = (text2) => text2 === void 0 ? void 0 : change(text2);
   return {
     ...report,
     results: report.results.map((result) => ({
@@ -26413,12 +26460,12 @@ function mapTexts(report, change) {
 function withNameRefs(report) {
   const refs = report.nameRefs ?? {};
   if (!Object.keys(refs).length) return report;
-  return mapTexts(report, (text) => replaceNames(text, refs));
+  return mapTexts(report, (text2) => replaceNames(text2, refs));
 }
 function withoutHost(report) {
   const { host } = report;
   if (!host) return report;
-  return { ...mapTexts(report, (text) => scrubHost(text, host)), host: void 0 };
+  return { ...mapTexts(report, (text2) => scrubHost(text2, host)), host: void 0 };
 }
 
 // src/build.ts
@@ -26460,8 +26507,8 @@ var OutputTail = class {
     const decoder = new StringDecoder("utf8");
     let partial = "";
     let dropping = false;
-    const take = (text) => {
-      const parts = (partial + text).split("\n");
+    const take = (text2) => {
+      const parts = (partial + text2).split("\n");
       partial = parts.pop() ?? "";
       for (const line of parts) {
         if (dropping) dropping = false;
@@ -26484,13 +26531,13 @@ var OutputTail = class {
     };
   }
   keep(line) {
-    const text = line.trim();
-    if (!text) return;
-    if (!this.firstError && ERROR_LINE.test(text)) {
-      this.firstError = { line: text, index: this.seen };
+    const text2 = line.trim();
+    if (!text2) return;
+    if (!this.firstError && ERROR_LINE.test(text2)) {
+      this.firstError = { line: text2, index: this.seen };
     }
     this.seen++;
-    this.kept.push(text);
+    this.kept.push(text2);
     if (this.kept.length > this.count) this.kept.shift();
   }
 };
@@ -26543,13 +26590,13 @@ function placeholderName(value) {
 function isDeployerVariable(name) {
   return CREDENTIAL_VARIABLES.includes(name);
 }
-function isEnvironmentValue(path13) {
-  return path13.length === 2 && path13[0] === "environment";
+function isEnvironmentValue(path14) {
+  return path14.length === 2 && path14[0] === "environment";
 }
-function refusalOf(variable, path13) {
+function refusalOf(variable, path14) {
   if (/^input_/i.test(variable)) return "is one of this action's inputs";
   if (isDeployerVariable(variable)) {
-    return isEnvironmentValue(path13) ? void 0 : "is the deploying credentials: it may only be an environment value";
+    return isEnvironmentValue(path14) ? void 0 : "is the deploying credentials: it may only be an environment value";
   }
   if (/^ACTIONS_/i.test(variable) || isCredentialVariable(variable)) {
     return "is the runner's own (a token or its plumbing)";
@@ -26564,34 +26611,34 @@ function substitute(value, options) {
     denied: [],
     deployer: []
   };
-  const placeholder = (node, variable, path13) => {
-    const reason = refusalOf(variable, path13);
+  const placeholder = (node, variable, path14) => {
+    const reason = refusalOf(variable, path14);
     if (reason) {
-      result.denied.push({ path: path13, variable, reason });
+      result.denied.push({ path: path14, variable, reason });
       return node;
     }
     const fromDeployer = isDeployerVariable(variable);
     const found = fromDeployer ? deployer[variable] : env[variable];
     if (fromDeployer) {
-      result.deployer.push({ path: path13, variable, known: Boolean(found) });
-    } else if (!found) result.missing.push({ path: path13, variable });
+      result.deployer.push({ path: path14, variable, known: Boolean(found) });
+    } else if (!found) result.missing.push({ path: path14, variable });
     if (!found) return unsetAsEmpty ? "" : node;
-    onSubstituted(found, path13, variable);
+    onSubstituted(found, path14, variable);
     return found;
   };
-  const walk3 = (node, path13) => {
+  const walk3 = (node, path14) => {
     const variable = placeholderName(node);
     if (variable !== void 0) {
-      return placeholder(node, variable, path13);
+      return placeholder(node, variable, path14);
     }
     if (Array.isArray(node)) {
-      return node.map((item, index) => walk3(item, [...path13, String(index)]));
+      return node.map((item, index) => walk3(item, [...path14, String(index)]));
     }
     if (isObject(node)) {
       return Object.fromEntries(
         Object.entries(node).map(([key, item]) => [
           key,
-          walk3(item, [...path13, key])
+          walk3(item, [...path14, key])
         ])
       );
     }
@@ -26872,8 +26919,8 @@ function stepDebugging() {
 var LOG_LINE_LIMIT = 16384;
 function safeLog(secrets) {
   let names = {};
-  const line = (text) => {
-    const shown2 = secrets.redact(replaceNames(text, names));
+  const line = (text2) => {
+    const shown2 = secrets.redact(replaceNames(text2, names));
     const { head, more } = cutText(shown2, LOG_LINE_LIMIT);
     return forLog(head) + (more ? ` \u2026 (${more} more characters)` : "");
   };
@@ -26890,11 +26937,11 @@ function safeLog(secrets) {
     } : void 0,
     group: (title, lines2) => {
       startGroup(line(title));
-      for (const text of lines2) info(line(text));
+      for (const text2 of lines2) info(line(text2));
       endGroup();
     },
     groupAround: (title, work) => group(line(title), work),
-    redact: (text) => secrets.redact(replaceNames(text, names)),
+    redact: (text2) => secrets.redact(replaceNames(text2, names)),
     holds: (value) => secrets.holds(value),
     referNames: (refs) => {
       names = { ...names, ...refs };
@@ -26996,14 +27043,14 @@ import { constants as constants3 } from "node:fs";
 import { open as open2, stat as stat3 } from "node:fs/promises";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
-function createScanner(text, ignoreTrivia = false) {
-  const len = text.length;
+function createScanner(text2, ignoreTrivia = false) {
+  const len = text2.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
   function scanHexDigits(count2, exact) {
     let digits = 0;
     let value2 = 0;
     while (digits < count2 || !exact) {
-      let ch = text.charCodeAt(pos);
+      let ch = text2.charCodeAt(pos);
       if (ch >= 48 && ch <= 57) {
         value2 = value2 * 16 + ch - 48;
       } else if (ch >= 65 && ch <= 70) {
@@ -27030,35 +27077,35 @@ function createScanner(text, ignoreTrivia = false) {
   }
   function scanNumber() {
     let start = pos;
-    if (text.charCodeAt(pos) === 48) {
+    if (text2.charCodeAt(pos) === 48) {
       pos++;
     } else {
       pos++;
-      while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
       }
     }
-    if (pos < text.length && text.charCodeAt(pos) === 46) {
+    if (pos < text2.length && text2.charCodeAt(pos) === 46) {
       pos++;
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
           pos++;
         }
       } else {
         scanError = 3;
-        return text.substring(start, pos);
+        return text2.substring(start, pos);
       }
     }
     let end = pos;
-    if (pos < text.length && (text.charCodeAt(pos) === 69 || text.charCodeAt(pos) === 101)) {
+    if (pos < text2.length && (text2.charCodeAt(pos) === 69 || text2.charCodeAt(pos) === 101)) {
       pos++;
-      if (pos < text.length && text.charCodeAt(pos) === 43 || text.charCodeAt(pos) === 45) {
+      if (pos < text2.length && text2.charCodeAt(pos) === 43 || text2.charCodeAt(pos) === 45) {
         pos++;
       }
-      if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
         pos++;
-        while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
           pos++;
         }
         end = pos;
@@ -27066,30 +27113,30 @@ function createScanner(text, ignoreTrivia = false) {
         scanError = 3;
       }
     }
-    return text.substring(start, end);
+    return text2.substring(start, end);
   }
   function scanString() {
     let result = "", start = pos;
     while (true) {
       if (pos >= len) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         scanError = 2;
         break;
       }
-      const ch = text.charCodeAt(pos);
+      const ch = text2.charCodeAt(pos);
       if (ch === 34) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         pos++;
         break;
       }
       if (ch === 92) {
-        result += text.substring(start, pos);
+        result += text2.substring(start, pos);
         pos++;
         if (pos >= len) {
           scanError = 2;
           break;
         }
-        const ch2 = text.charCodeAt(pos++);
+        const ch2 = text2.charCodeAt(pos++);
         switch (ch2) {
           case 34:
             result += '"';
@@ -27131,7 +27178,7 @@ function createScanner(text, ignoreTrivia = false) {
       }
       if (ch >= 0 && ch <= 31) {
         if (isLineBreak(ch)) {
-          result += text.substring(start, pos);
+          result += text2.substring(start, pos);
           scanError = 2;
           break;
         } else {
@@ -27152,19 +27199,19 @@ function createScanner(text, ignoreTrivia = false) {
       tokenOffset = len;
       return token = 17;
     }
-    let code = text.charCodeAt(pos);
+    let code = text2.charCodeAt(pos);
     if (isWhiteSpace(code)) {
       do {
         pos++;
         value += String.fromCharCode(code);
-        code = text.charCodeAt(pos);
+        code = text2.charCodeAt(pos);
       } while (isWhiteSpace(code));
       return token = 15;
     }
     if (isLineBreak(code)) {
       pos++;
       value += String.fromCharCode(code);
-      if (code === 13 && text.charCodeAt(pos) === 10) {
+      if (code === 13 && text2.charCodeAt(pos) === 10) {
         pos++;
         value += "\n";
       }
@@ -27200,31 +27247,31 @@ function createScanner(text, ignoreTrivia = false) {
       // comments
       case 47:
         const start = pos - 1;
-        if (text.charCodeAt(pos + 1) === 47) {
+        if (text2.charCodeAt(pos + 1) === 47) {
           pos += 2;
           while (pos < len) {
-            if (isLineBreak(text.charCodeAt(pos))) {
+            if (isLineBreak(text2.charCodeAt(pos))) {
               break;
             }
             pos++;
           }
-          value = text.substring(start, pos);
+          value = text2.substring(start, pos);
           return token = 12;
         }
-        if (text.charCodeAt(pos + 1) === 42) {
+        if (text2.charCodeAt(pos + 1) === 42) {
           pos += 2;
           const safeLength = len - 1;
           let commentClosed = false;
           while (pos < safeLength) {
-            const ch = text.charCodeAt(pos);
-            if (ch === 42 && text.charCodeAt(pos + 1) === 47) {
+            const ch = text2.charCodeAt(pos);
+            if (ch === 42 && text2.charCodeAt(pos + 1) === 47) {
               pos += 2;
               commentClosed = true;
               break;
             }
             pos++;
             if (isLineBreak(ch)) {
-              if (ch === 13 && text.charCodeAt(pos) === 10) {
+              if (ch === 13 && text2.charCodeAt(pos) === 10) {
                 pos++;
               }
               lineNumber++;
@@ -27235,7 +27282,7 @@ function createScanner(text, ignoreTrivia = false) {
             pos++;
             scanError = 1;
           }
-          value = text.substring(start, pos);
+          value = text2.substring(start, pos);
           return token = 13;
         }
         value += String.fromCharCode(code);
@@ -27245,7 +27292,7 @@ function createScanner(text, ignoreTrivia = false) {
       case 45:
         value += String.fromCharCode(code);
         pos++;
-        if (pos === len || !isDigit(text.charCodeAt(pos))) {
+        if (pos === len || !isDigit(text2.charCodeAt(pos))) {
           return token = 16;
         }
       // found a minus, followed by a number so
@@ -27267,10 +27314,10 @@ function createScanner(text, ignoreTrivia = false) {
       default:
         while (pos < len && isUnknownContentCharacter(code)) {
           pos++;
-          code = text.charCodeAt(pos);
+          code = text2.charCodeAt(pos);
         }
         if (tokenOffset !== pos) {
-          value = text.substring(tokenOffset, pos);
+          value = text2.substring(tokenOffset, pos);
           switch (value) {
             case "true":
               return token = 8;
@@ -27453,7 +27500,7 @@ var ParseOptions;
     allowTrailingComma: false
   };
 })(ParseOptions || (ParseOptions = {}));
-function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
+function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -27504,15 +27551,15 @@ function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error2, offset, length });
     }
   };
-  visit(text, visitor, options);
+  visit(text2, visitor, options);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
   }
   return result;
 }
-function visit(text, visitor, options = ParseOptions.DEFAULT) {
-  const _scanner = createScanner(text, false);
+function visit(text2, visitor, options = ParseOptions.DEFAULT) {
+  const _scanner = createScanner(text2, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
   function toNoArgVisit(visitFunction) {
@@ -27930,12 +27977,12 @@ function printParseErrorCode(code) {
 // src/config/json-locations.ts
 var MAX_JSON_DEPTH = 64;
 function parseJson(source) {
-  const text = source.startsWith("\uFEFF") ? source.slice(1) : source;
-  const position = positionFinder(text);
-  if (text.trim() === "") {
+  const text2 = source.startsWith("\uFEFF") ? source.slice(1) : source;
+  const position = positionFinder(text2);
+  if (text2.trim() === "") {
     return { ok: false, position: position(0), message: "the file is empty" };
   }
-  const tooDeep = tooDeepAt(text, MAX_JSON_DEPTH);
+  const tooDeep = tooDeepAt(text2, MAX_JSON_DEPTH);
   if (tooDeep !== void 0) {
     return {
       ok: false,
@@ -27944,7 +27991,7 @@ function parseJson(source) {
     };
   }
   const errors = [];
-  const tree = parseTree2(text, errors, {
+  const tree = parseTree2(text2, errors, {
     disallowComments: true,
     allowTrailingComma: false,
     allowEmptyContent: false
@@ -27954,12 +28001,12 @@ function parseJson(source) {
     return {
       ok: false,
       position: position(first?.offset ?? 0),
-      message: !first ? "not a JSON value" : first.offset >= text.trimEnd().length ? "the file ends too early (something is not closed)" : describeParseError(first)
+      message: !first ? "not a JSON value" : first.offset >= text2.trimEnd().length ? "the file ends too early (something is not closed)" : describeParseError(first)
     };
   }
   let value;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text2);
   } catch (error2) {
     return { ok: false, message: error2.message };
   }
@@ -27967,16 +28014,16 @@ function parseJson(source) {
     ok: true,
     document: {
       value,
-      locate: (path13, key = false) => {
-        const node = nodeAt(tree, path13);
+      locate: (path14, key = false) => {
+        const node = nodeAt(tree, path14);
         const keyNode = key ? keyOf(node) : void 0;
         return position((keyNode ?? node).offset);
       }
     }
   };
 }
-function tooDeepAt(text, limit) {
-  const scanner = createScanner2(text, false);
+function tooDeepAt(text2, limit) {
+  const scanner = createScanner2(text2, false);
   const open5 = [];
   for (let token = scanner.scan(); token !== EOF; token = scanner.scan()) {
     if (token === OPEN_BRACE || token === OPEN_BRACKET) {
@@ -27993,9 +28040,9 @@ var CLOSE_BRACE = 2;
 var OPEN_BRACKET = 3;
 var CLOSE_BRACKET = 4;
 var EOF = 17;
-function nodeAt(root, path13) {
+function nodeAt(root, path14) {
   let node = root;
-  for (const segment of path13) {
+  for (const segment of path14) {
     const child = childAt(node, segment);
     if (!child) return node;
     node = child;
@@ -28020,10 +28067,10 @@ function keyOf(node) {
   const parent = node.parent;
   return parent?.type === "property" ? parent.children?.[0] : void 0;
 }
-function positionFinder(text) {
+function positionFinder(text2) {
   const lineStarts = [0];
-  for (let i2 = 0; i2 < text.length; i2++) {
-    if (text[i2] === "\n") lineStarts.push(i2 + 1);
+  for (let i2 = 0; i2 < text2.length; i2++) {
+    if (text2[i2] === "\n") lineStarts.push(i2 + 1);
   }
   return (offset) => {
     let line = 0;
@@ -28103,8 +28150,8 @@ async function readBounded(file, signal) {
     }
     if (stats.size > MAX_CONFIG_BYTES) return tooBig(stats.size);
     signal?.throwIfAborted();
-    const text = await readAtMost(file, stats.size + 1);
-    return text.bytes > MAX_CONFIG_BYTES ? tooBig(text.bytes) : text.text;
+    const text2 = await readAtMost(file, stats.size + 1);
+    return text2.bytes > MAX_CONFIG_BYTES ? tooBig(text2.bytes) : text2.text;
   } catch (error2) {
     if (signal?.aborted) throw error2;
     const code = error2.code ?? String(error2);
@@ -28164,11 +28211,11 @@ function issueOf(error2, value) {
   const instance = parsePointer(error2.instancePath);
   const params = error2.params;
   const property = (name) => [...instance, String(name)];
-  const issue2 = (path13, rule, where = {}) => [
+  const issue2 = (path14, rule, where = {}) => [
     {
       keyword: error2.keyword,
-      path: path13,
-      locateAt: where.locateAt ?? path13,
+      path: path14,
+      locateAt: where.locateAt ?? path14,
       key: where.key ?? false,
       instance,
       rule
@@ -28399,8 +28446,8 @@ function executionFailure(execution, expected) {
   return firstDifference(expected.value, execution.result);
 }
 var MAX_RESULT_DEPTH = 64;
-function firstLine2(text) {
-  return text.split(/\r?\n|\r/, 1)[0] ?? "";
+function firstLine2(text2) {
+  return text2.split(/\r?\n|\r/, 1)[0] ?? "";
 }
 function nestedDeeperThan(value, limit) {
   const stack = [{ value, depth: 1 }];
@@ -28692,7 +28739,7 @@ async function applyTask(client, item, mask) {
       result: finish({ ...failed2, error: writeFailure(error2, prepared) })
     };
   }
-  const wrote = environment ? { written: true } : {};
+  const wrote = environment ? { written: true, ...uploadedZip(item.pkg, plan2) } : {};
   try {
     if (item.credentials && prepared) {
       await grantRole(client.users, item.credentials, prepared);
@@ -28726,6 +28773,10 @@ async function writeFunction(client, item, plan2, tokens2) {
       v.value
     ])
   );
+}
+function uploadedZip(pkg, plan2) {
+  const sent = plan2.action === "create" || plan2.action === "update" && plan2.uploadCode;
+  return sent && pkg ? { zipSha256: pkg.sha256 } : {};
 }
 function writeFailure(error2, prepared) {
   if (error2 instanceof StrandedUserError) {
@@ -28783,6 +28834,9 @@ function taskLog(item, result) {
     );
   }
   if (result.adoptedNote) lines2.push(`note: ${result.adoptedNote}`);
+  if (result.disabled) {
+    lines2.push("note: the function is disabled (the action never enables it)");
+  }
   if (result.driftNote) lines2.push(`note: ${result.driftNote}`);
   if (result.verifiedAgain) {
     lines2.push("verify: verified again (the last verify had failed)");
@@ -28793,24 +28847,78 @@ function taskLog(item, result) {
   return lines2;
 }
 
+// src/plan/still-used.ts
+var MAX_NAMED_USERS = 5;
+function judgeDelete(name, found, forceDelete) {
+  const users2 = found.uses.filter((use) => use.functionName === name).map((use) => userText(use.by));
+  const reasons = [
+    ...users2.length ? [stillUsedText(users2)] : [],
+    ...found.unreadable.length ? [uncheckedText(found.unreadable)] : []
+  ];
+  if (!reasons.length) return { verdict: "free" };
+  const why = reasons.join("; ");
+  return forceDelete ? { verdict: "forced", why } : { verdict: "blocked", why };
+}
+function userText(user) {
+  switch (user.kind) {
+    case "schedule":
+      return `schedule ${user.id}`;
+    case "dispatcher":
+      return `dispatcher ${user.name}`;
+    case "schema":
+      return user.transition === void 0 ? `schema ${user.schema} creation transition` : `schema ${user.schema} transition ${user.transition}`;
+  }
+}
+function stillUsedText(users2) {
+  const distinct = [...new Set(users2)];
+  const named = distinct.slice(0, MAX_NAMED_USERS).join(", ");
+  const more = distinct.length - MAX_NAMED_USERS;
+  return `still used by ${named}${more > 0 ? ` and ${more} more` : ""}`;
+}
+function uncheckedText(unreadable2) {
+  const parts = unreadable2.map(
+    (list3) => list3.permission ? `the token lacks ${list3.permission} to list ${list3.list} (NO_PERMISSION_EXCEPTION)` : list3.error
+  );
+  return `could not check what still uses it: ${parts.join("; ")}`;
+}
+function deleteDetail(verdict) {
+  if (verdict.verdict === "free") return void 0;
+  return {
+    field: verdict.verdict === "blocked" ? "blocked" : "force-delete",
+    note: verdict.why
+  };
+}
+function deleteWarning(name, verdict, dryRun) {
+  if (verdict.verdict === "free") return void 0;
+  if (verdict.verdict === "blocked") {
+    return dryRun ? `${name}: the delete is blocked: ${verdict.why} (force-delete: true deletes it anyway)` : void 0;
+  }
+  return `${name}: ${dryRun ? "would be deleted" : "deleted"} with force-delete (${verdict.why})`;
+}
+
 // src/apply/delete.ts
 function pruneFunctions({ client, prune: names }, results, options) {
   if (results.some((result) => result.status === "failed")) {
-    return Promise.resolve(
-      names.map(
+    return Promise.resolve({
+      results: names.map(
         (name) => deleteResult(name, "skipped", "not pruned: a task failed")
-      )
-    );
+      ),
+      warnings: []
+    });
   }
   return deleteFunctions(client, names, options);
 }
-function deleteFunctions(client, names, options) {
-  return mapPool(
-    names,
+async function deleteFunctions(client, names, options) {
+  const found = names.length && !options.signal.aborted ? await client.references.readUses() : { uses: [], unreadable: [] };
+  const verdicts = names.map(
+    (name) => judgeDelete(name, found, options.forceDelete)
+  );
+  const results = await mapPool(
+    names.map((name, i2) => ({ name, verdict: verdicts[i2] })),
     options.concurrency,
-    async (name) => {
+    async ({ name, verdict }) => {
       const started = performance.now();
-      const result = options.dryRun ? deleteResult(name, "planned") : await deleteOne(client, name);
+      const result = await deleteChecked(client, name, verdict, options.dryRun);
       return {
         ...result,
         durationMs: Math.round(performance.now() - started)
@@ -28818,9 +28926,28 @@ function deleteFunctions(client, names, options) {
     },
     {
       canStart: () => !options.signal.aborted,
-      skip: (name) => deleteResult(name, "skipped", "not started: cancelled")
+      skip: ({ name }) => deleteResult(name, "skipped", "not started: cancelled")
     }
   );
+  const warnings = names.flatMap((name, i2) => {
+    const went = ["done", "planned"].includes(results[i2]?.status ?? "");
+    const warning2 = went && deleteWarning(name, verdicts[i2], options.dryRun);
+    return warning2 ? [warning2] : [];
+  });
+  return { results, warnings };
+}
+async function deleteChecked(client, name, verdict, dryRun) {
+  if (dryRun) {
+    const detail2 = deleteDetail(verdict);
+    const planned = deleteResult(name, "planned");
+    return detail2 ? { ...planned, details: [detail2] } : planned;
+  }
+  if (verdict.verdict === "blocked") {
+    return deleteResult(name, "failed", verdict.why);
+  }
+  const result = await deleteOne(client, name);
+  const detail = deleteDetail(verdict);
+  return detail && result.status === "done" ? { ...result, details: [detail] } : result;
 }
 function isGone(error2) {
   return error2 instanceof ExhApiError && error2.failure.status === 404;
@@ -28964,9 +29091,9 @@ async function codeFolderBelow(file, config) {
   if (!isInside(folder, codeFolder)) return void 0;
   return realpath3(codeFolder).catch(() => void 0);
 }
-function unreadableWarnings(unreadable, codeFolders, workspace) {
+function unreadableWarnings(unreadable2, codeFolders, workspace) {
   const used = new Set(codeFolders.map((folder) => path7.resolve(folder)));
-  return unreadable.filter(({ folder }) => !used.has(path7.resolve(folder))).map(
+  return unreadable2.filter(({ folder }) => !used.has(path7.resolve(folder))).map(
     ({ folder, code }) => `skipped folder ${relative4(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
   );
 }
@@ -29373,8 +29500,8 @@ function createTaskFilter(patterns) {
     unmatched: (names) => compiled.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
   };
 }
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegExp(text2) {
+  return text2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 // src/config/load.ts
@@ -29961,10 +30088,11 @@ function codeOf(error2) {
 }
 
 // src/package/spool.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import * as path10 from "node:path";
 
 // src/package/zip.ts
+import { createHash as createHash2 } from "node:crypto";
 import { open as open3, rm as rm2 } from "node:fs/promises";
 var ZipTooLarge = class extends Error {
   constructor(passed) {
@@ -29984,7 +30112,13 @@ async function packageCodeFolder(folder, options = {}) {
     const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
     const fingerprint2 = await writeEntries(folder, zip, options);
     const bytes = await zip.finish(folder.entries.length);
-    return { zip: await sink.close(), bytes, files: folder.files, fingerprint: fingerprint2 };
+    return {
+      zip: await sink.close(),
+      bytes,
+      files: folder.files,
+      fingerprint: fingerprint2,
+      sha256: zip.sha256()
+    };
   } catch (error2) {
     await sink.abandon();
     throw error2;
@@ -30008,6 +30142,7 @@ var ZipWriter = class {
   sink;
   maxBytes;
   central = [];
+  hash = createHash2("sha256");
   offset = 0;
   async add(segment) {
     if (segment.central) {
@@ -30025,9 +30160,14 @@ var ZipWriter = class {
     await this.write([endRecord(entries, this.offset - start, start)]);
     return this.offset;
   }
+  /** The hex sha256 of every byte written; once, after `finish`. */
+  sha256() {
+    return this.hash.digest("hex");
+  }
   async write(parts) {
     for (const part of parts) this.offset += part.length;
     if (this.offset > this.maxBytes) throw new ZipTooLarge(this.maxBytes);
+    for (const part of parts) this.hash.update(part);
     await this.sink.write(parts);
   }
 };
@@ -30093,8 +30233,8 @@ var FileSink = class _FileSink {
   }
 };
 function requestBodyBytes(body) {
-  const text = JSON.stringify(body);
-  return text === void 0 ? 0 : Buffer.byteLength(text, "utf8");
+  const text2 = JSON.stringify(body);
+  return text2 === void 0 ? 0 : Buffer.byteLength(text2, "utf8");
 }
 function checkRequestSize(body, zipBytes) {
   const others = requestBodyBytes(withEmptyCode(body));
@@ -30129,13 +30269,16 @@ async function spoolZip(task, folder, options) {
   const { body } = options;
   const file = spoolFile(options.spoolDir, task.name);
   try {
-    const { bytes, files: files2, fingerprint: fingerprint2 } = await packageCodeFolder(folder, {
-      file,
-      hash: options.hash,
-      maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
-      signal: options.signal
-    });
-    return { pkg: { file, bytes, files: files2 }, fingerprint: fingerprint2 };
+    const { bytes, files: files2, fingerprint: fingerprint2, sha256 } = await packageCodeFolder(
+      folder,
+      {
+        file,
+        hash: options.hash,
+        maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
+        signal: options.signal
+      }
+    );
+    return { pkg: { file, bytes, files: files2, sha256 }, fingerprint: fingerprint2 };
   } catch (error2) {
     if (error2 instanceof ZipTooLarge) {
       const rule = abandonedZipMessage(body, error2.passed);
@@ -30146,7 +30289,7 @@ async function spoolZip(task, folder, options) {
   }
 }
 function spoolFile(spoolDir, taskName) {
-  const digest = createHash2("sha256").update(taskName).digest("hex");
+  const digest = createHash3("sha256").update(taskName).digest("hex");
   return path10.join(spoolDir, `${digest.slice(0, 32)}.zip`);
 }
 function pathProblem(task, rule) {
@@ -30221,19 +30364,39 @@ async function packageUploads(planned, options) {
 async function packageTask(item, options, problems) {
   const started = performance.now();
   const body = bodyOf(item);
-  const environment = environmentProblem(item, body);
-  if (environment) problems.push(environment);
   const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
-  if (!uploads) return { ...item, packageMs: 0 };
+  if (!uploads) {
+    addEnvironmentProblem(problems, item, body);
+    return { ...item, packageMs: 0 };
+  }
   const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
   const elapsed = { packageMs: performance.now() - started };
   if ("problem" in made) {
+    addEnvironmentProblem(problems, item, body);
     problems.push(made.problem);
     return { ...item, ...elapsed };
   }
-  const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes);
+  const stamped = withZipInMarker(item, made.pkg.sha256);
+  addEnvironmentProblem(problems, stamped, bodyOf(stamped));
+  const tooLarge = checkRequestSize(bodyOf(stamped) ?? {}, made.pkg.bytes);
   if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
-  return { ...item, pkg: made.pkg, ...elapsed };
+  return { ...stamped, pkg: made.pkg, ...elapsed };
+}
+function withZipInMarker(item, sha256) {
+  if (item.outcome !== "planned" || item.plan.action === "unchanged") {
+    return item;
+  }
+  const variables = item.plan.body.environmentVariables;
+  const marker = variables?.[MARKER_VARIABLE];
+  if (!variables || !marker) return item;
+  const value = withZipDigest(marker.value, sha256);
+  const environmentVariables = { ...variables, [MARKER_VARIABLE]: { value } };
+  const body = { ...item.plan.body, environmentVariables };
+  return { ...item, plan: { ...item.plan, body } };
+}
+function addEnvironmentProblem(problems, item, body) {
+  const problem = environmentProblem(item, body);
+  if (problem) problems.push(problem);
 }
 function environmentProblem(item, body) {
   const variables = body?.environmentVariables;
@@ -30325,6 +30488,15 @@ function functionsApi(sdk, call, mask) {
     },
     // The marker is no secret: read without masking the other values.
     markerOf: async (name) => (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
+    stateOf: async (name) => {
+      const details = await read(name);
+      if (!details) return void 0;
+      const marker = details.environmentVariables?.[MARKER_VARIABLE]?.value;
+      return {
+        ...marker === void 0 ? {} : { marker },
+        ...enabledOf(details)
+      };
+    },
     updateFunction,
     createFunction: (body, code) => createFunction(
       sdk,
@@ -30406,7 +30578,7 @@ async function createFunction(sdk, call, { body, code }, api2) {
     if (!exists3 || !await updateInstead()) throw error2;
   }
 }
-async function sendJson(sdk, method, path13, body, options) {
+async function sendJson(sdk, method, path14, body, options) {
   const data = body.open();
   let request;
   const transport = {
@@ -30422,7 +30594,7 @@ async function sendJson(sdk, method, path13, body, options) {
     const response = await sdk.raw.request({
       ...options,
       method,
-      url: `${TASKS_BASE}${path13}`,
+      url: `${TASKS_BASE}${path14}`,
       data,
       headers: {
         "Content-Type": "application/json",
@@ -30446,6 +30618,10 @@ function toIso(value) {
   }
   return typeof value === "string" ? value : void 0;
 }
+function enabledOf(details) {
+  const { enabled } = details;
+  return typeof enabled === "boolean" ? { enabled } : {};
+}
 function toRemote(details, mask, committed) {
   const environment = {};
   for (const [key, variable] of Object.entries(
@@ -30466,7 +30642,8 @@ function toRemote(details, mask, committed) {
     environment,
     executionOptions: details.executionOptions,
     retryPolicy: details.retryPolicy,
-    updateTimestamp: toIso(details.updateTimestamp)
+    updateTimestamp: toIso(details.updateTimestamp),
+    ...enabledOf(details)
   });
 }
 
@@ -32256,12 +32433,12 @@ function createOAuth1HttpClient(http2, options) {
   httpWithAuth.defaults.headers = http2.defaults.headers;
   const { requestLogger, responseLogger } = options;
   async function getMe() {
-    const path13 = `${USER_BASE}/me`;
-    const { data: me } = await http2.get(path13, {
+    const path14 = `${USER_BASE}/me`;
+    const { data: me } = await http2.get(path14, {
       headers: {
         "Content-Type": "application/json",
         ...getOAuth1AuthorizationHeader({
-          url: options.host + path13,
+          url: options.host + path14,
           method: "get",
           consumer,
           tokenData
@@ -33925,9 +34102,9 @@ var files = (client, httpAuth) => ({
   async findAll(options) {
     return await findAllGeneric(this.find, options);
   },
-  async createFromText(text, options) {
+  async createFromText(text2, options) {
     const boundary = generateBoundary();
-    const formData = createCustomFormData(text, boundary);
+    const formData = createCustomFormData(text2, boundary);
     const config = {
       headers: {}
     };
@@ -34030,28 +34207,28 @@ var filesService = (httpWithAuth) => {
   };
 };
 var api = (client, httpAuth) => {
-  function normalizePath(path13) {
-    return path13.startsWith("/") ? path13 : `/${path13}`;
+  function normalizePath(path14) {
+    return path14.startsWith("/") ? path14 : `/${path14}`;
   }
   return {
-    async get(functionName, path13, options) {
-      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path13)}`, { ...options, customKeys: ["*"] });
+    async get(functionName, path14, options) {
+      const { data } = await client.get(httpAuth, `/api/${functionName}${normalizePath(path14)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async post(functionName, path13, data, options) {
-      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async post(functionName, path14, data, options) {
+      const response = await client.post(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async put(functionName, path13, data, options) {
-      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async put(functionName, path14, data, options) {
+      const response = await client.put(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     },
-    async delete(functionName, path13, options) {
-      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path13)}`, { ...options, customKeys: ["*"] });
+    async delete(functionName, path14, options) {
+      const { data } = await client.delete(httpAuth, `/api/${functionName}${normalizePath(path14)}`, { ...options, customKeys: ["*"] });
       return data;
     },
-    async patch(functionName, path13, data, options) {
-      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path13)}`, data, { ...options, customKeys: ["*"] });
+    async patch(functionName, path14, data, options) {
+      const response = await client.patch(httpAuth, `/api/${functionName}${normalizePath(path14)}`, data, { ...options, customKeys: ["*"] });
       return response.data;
     }
   };
@@ -36022,6 +36199,108 @@ function runtimeFailure(error2) {
   };
 }
 
+// src/exh/references.ts
+var NO_PERMISSION = 10;
+var PERMISSIONS = {
+  schedules: "VIEW_TASK_SCHEDULES",
+  dispatchers: "VIEW_DISPATCHERS",
+  schemas: void 0
+};
+function referencesApi(sdk, call) {
+  let read;
+  return {
+    readUses: () => read ??= readAll(sdk, call)
+  };
+}
+async function readAll(sdk, call) {
+  const lists = [
+    {
+      list: "schedules",
+      read: () => call("listing schedules", (o) => sdk.tasks.schedules.findAll(o)).then(
+        schedulesUses
+      )
+    },
+    {
+      list: "dispatchers",
+      read: () => call("listing dispatchers", (o) => sdk.dispatchers.findAll(o)).then(
+        dispatcherUses
+      )
+    },
+    {
+      list: "schemas",
+      read: () => call("listing data schemas", (o) => sdk.data.schemas.findAll(o)).then(
+        schemaUses
+      )
+    }
+  ];
+  const settled = await Promise.allSettled(lists.map(({ read }) => read()));
+  const found = { uses: [], unreadable: [] };
+  settled.forEach((outcome2, i2) => {
+    const { list: list3 } = lists[i2];
+    if (outcome2.status === "fulfilled") found.uses.push(...outcome2.value);
+    else found.unreadable.push(unreadable(list3, outcome2.reason));
+  });
+  return found;
+}
+function unreadable(list3, error2) {
+  const denied = error2 instanceof ExhApiError && error2.failure.apiCode === NO_PERMISSION;
+  const permission = denied ? PERMISSIONS[list3] : void 0;
+  return {
+    list: list3,
+    ...permission ? { permission } : {},
+    error: describeError(error2)
+  };
+}
+var text = (value) => typeof value === "string" ? value : void 0;
+var records = (value) => Array.isArray(value) ? value.filter((item) => typeof item === "object" && !!item) : [];
+function schedulesUses(schedules2) {
+  return records(schedules2).flatMap((schedule) => {
+    const functionName = text(schedule.functionName);
+    const id = text(schedule.id) ?? "?";
+    const by = { kind: "schedule", id };
+    return functionName ? [{ functionName, by }] : [];
+  });
+}
+function taskFunctions(actions2) {
+  return records(actions2).flatMap((action) => {
+    const functionName = text(action.functionName);
+    return action.type === "task" && functionName ? [functionName] : [];
+  });
+}
+function dispatcherUses(dispatchers2) {
+  return records(dispatchers2).flatMap((dispatcher) => {
+    const name = text(dispatcher.name) || text(dispatcher.id) || "?";
+    return unique(taskFunctions(dispatcher.actions)).map((functionName) => ({
+      functionName,
+      by: { kind: "dispatcher", name }
+    }));
+  });
+}
+function schemaUses(schemas2) {
+  return records(schemas2).flatMap((schema) => {
+    const name = text(schema.name) || text(schema.id) || "?";
+    const transitions2 = [
+      { label: void 0, transition: schema.creationTransition },
+      ...records(schema.transitions).map((transition) => ({
+        label: text(transition.name) || text(transition.id) || "?",
+        transition
+      }))
+    ];
+    return transitions2.flatMap(({ label, transition }) => {
+      const fields = transition ?? {};
+      const names = unique([
+        ...taskFunctions(fields.actions),
+        ...taskFunctions(fields.afterActions)
+      ]);
+      return names.map((functionName) => ({
+        functionName,
+        by: { kind: "schema", schema: name, transition: label }
+      }));
+    });
+  });
+}
+var unique = (names) => [...new Set(names)];
+
 // src/exh/client.ts
 var LOGIN_ADVICE = {
   129: "this account requires multi-factor authentication: use the token and token-secret inputs instead of email and password",
@@ -36035,7 +36314,8 @@ async function connectExh(options) {
   return {
     ...functionsApi(sdk, call, options.mask),
     users: usersApi(sdk, call, options),
-    verify: verifyApi(sdk, call, options.requestTimeoutMs)
+    verify: verifyApi(sdk, call, options.requestTimeoutMs),
+    references: referencesApi(sdk, call)
   };
 }
 async function checkCredentials({ sdk, call }, options) {
@@ -36113,16 +36393,24 @@ async function keepOwned(client, candidates, concurrency, owned) {
   return [...markers].filter(([, marker]) => owned({ [MARKER_VARIABLE]: marker })).map(([name]) => name).sort();
 }
 async function readMarkers(client, names, concurrency) {
+  const states = await readStates(client, names, concurrency);
+  const found = /* @__PURE__ */ new Map();
+  for (const [name, { marker }] of states) {
+    if (marker !== void 0) found.set(name, marker);
+  }
+  return found;
+}
+async function readStates(client, names, concurrency) {
   const writable = names.filter((name) => OWN_NAME.test(name));
-  const markers = await mapPool(
+  const states = await mapPool(
     writable,
     concurrency,
-    (name) => client.markerOf(name)
+    (name) => client.stateOf(name)
   );
   const found = /* @__PURE__ */ new Map();
   writable.forEach((name, i2) => {
-    const marker = markers[i2];
-    if (marker !== void 0) found.set(name, marker);
+    const state = states[i2];
+    if (state !== void 0) found.set(name, state);
   });
   return found;
 }
@@ -36236,11 +36524,12 @@ function markerToWrite(fingerprint2, remote, settings2, substituted = []) {
   const { id, name } = settings2.repository;
   const stored = remote?.marker;
   const storedId = !id && stored?.repository === name ? stored.repositoryId : void 0;
+  const zip = stored?.fingerprint === fingerprint2 ? stored.zip : void 0;
   return markerFor(
     { id: id ?? storedId, name },
     fingerprint2,
     settings2.scope,
-    settings2.record,
+    { ...settings2.record, zip },
     /* @__PURE__ */ new Date(),
     substituted
   );
@@ -36552,9 +36841,11 @@ async function sync(settings2, io) {
     const deletions = await pruneFunctions(planned.next, results, {
       dryRun,
       concurrency,
-      signal: io.signal
+      signal: io.signal,
+      forceDelete: settings2.forceDelete
     });
-    return finished(run2, [...results, ...deletions], false);
+    run2.warnings.push(...deletions.warnings);
+    return finished(run2, [...results, ...deletions.results], false);
   } finally {
     await closeRun(run2);
   }
@@ -36776,53 +37067,20 @@ function finished(run2, results, offline) {
   };
 }
 
-// src/report/function-list.ts
-function listedFunction(fn, rawMarker, serverUrl) {
-  const marker = rawMarker ? readMarker({ [MARKER_VARIABLE]: rawMarker }) : void 0;
-  const drift = driftOf(rawMarker, fn.updateTimestamp, marker);
-  if (!marker) return { ...fn, drift };
-  const valid = isRepositoryName(marker.repository);
-  const run2 = valid && marker.run;
-  return {
-    ...fn,
-    // As the marker holds it: escaped and cut where printed, once redacted
-    // (a cut here could split a secret and so hide it from the redaction).
-    repository: marker.repository,
-    ...marker.commit ? { commit: marker.commit } : {},
-    ...marker.at ? { deployedAt: marker.at } : {},
-    ...run2 ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run2}` } : {},
-    drift,
-    ...marker.verify ? { verify: marker.verify } : {}
-  };
-}
-var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
-var NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function isRepositoryName(text) {
-  const [owner = "", name = "", ...rest] = text.split("/");
-  return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
-}
-function serverOrigin(value) {
-  try {
-    const url = new URL(value ?? "");
-    if (url.protocol === "https:" || url.protocol === "http:") return url.origin;
-  } catch {
-  }
-  return "https://github.com";
-}
-
 // src/commands.ts
 async function list2(settings2, io) {
   const client = await connect(settings2, io);
   const functions2 = await client.listFunctions();
-  const markers = await readMarkers(
+  const states = await readStates(
     client,
     functions2.map((fn) => fn.name),
     readConcurrency(settings2.concurrency)
   );
   const server = serverOrigin(io.env.GITHUB_SERVER_URL);
-  const listed = functions2.map(
-    (fn) => listedFunction(fn, markers.get(fn.name), server)
-  );
+  const listed = functions2.map((fn) => {
+    const state = states.get(fn.name);
+    return listedFunction(fn, state?.marker, server, state?.enabled);
+  });
   for (const line of functionLines(listed)) io.info(line);
   return listed;
 }
@@ -36832,9 +37090,11 @@ function functionLines(functions2) {
     ...functions2.map(
       (fn) => [
         `  ${fn.name}`,
+        fn.enabled === false && "disabled",
         `drift: ${fn.drift}`,
         fn.verify === "failed" && "verify: failed",
         fn.repository && `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ""}`,
+        fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
         fn.description
       ].filter(Boolean).join(" \xB7 ")
@@ -36859,17 +37119,20 @@ async function remove(settings2, io) {
     ...found ? [exactName] : [],
     ...selected.targets.filter((name) => name !== exactName)
   ];
-  const results = await deleteFunctions(client, targets, {
+  const deleted = await deleteFunctions(client, targets, {
     dryRun: settings2.dryRun,
     concurrency: settings2.concurrency,
-    signal: io.signal
+    signal: io.signal,
+    forceDelete: settings2.forceDelete
   });
+  const { results } = deleted;
   if (exactName && !found) {
     results.unshift(deleteResult(exactName, "skipped", "not found"));
   }
   const warnings = [
     ...exactName && !found ? [`no function is named "${exactName}": nothing to delete`] : [],
-    ...selected.warnings
+    ...selected.warnings,
+    ...deleted.warnings
   ];
   return { results, warnings };
 }
@@ -37019,11 +37282,236 @@ function describeRun(settings2) {
   };
 }
 
+// src/report/report-files.ts
+var ACTION_VERSION = "1.0.0";
+var REPORT_VERSION = 1;
+function runFacts(env, startedAt, endedAt) {
+  const value = (name) => env[name]?.trim() || void 0;
+  const id = value("GITHUB_RUN_ID");
+  const repository = value("GITHUB_REPOSITORY");
+  const linkable = id && /^[0-9]{1,20}$/.test(id) && repository && isRepositoryName(repository);
+  return {
+    id,
+    attempt: value("GITHUB_RUN_ATTEMPT"),
+    url: linkable ? `${serverOrigin(env.GITHUB_SERVER_URL)}/${repository}/actions/runs/${id}` : void 0,
+    actor: value("GITHUB_ACTOR"),
+    event: value("GITHUB_EVENT_NAME"),
+    repository,
+    ref: value("GITHUB_REF"),
+    commit: value("GITHUB_SHA"),
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString()
+  };
+}
+function buildDeploymentReport(report, context) {
+  const isDelete = (r) => r.action === "delete";
+  return withoutUndefined({
+    reportVersion: REPORT_VERSION,
+    action: { name: "exh-tasks-action", version: ACTION_VERSION },
+    run: context.run,
+    command: report.command,
+    dryRun: report.dryRun,
+    offline: report.offline,
+    outcome: context.cancelled ? "cancelled" : hasFailed(report) ? "failed" : "succeeded",
+    host: report.hostMasked ? void 0 : report.host,
+    label: report.label,
+    pullRequest: context.pullRequest,
+    reviewedPlan: context.reviewedPlan ?? {
+      required: false,
+      failureReason: ""
+    },
+    tasks: report.results.filter((r) => !isDelete(r)).map(reportTask),
+    deletes: report.results.filter(isDelete).map((r) => ({
+      name: r.name,
+      status: r.status,
+      error: r.error
+    })),
+    functions: report.functions?.map((fn) => ({
+      name: fn.name,
+      repository: fn.repository,
+      commit: fn.commit,
+      deployedAt: fn.deployedAt,
+      zipSha256: fn.zipSha256,
+      drift: fn.drift,
+      verify: fn.verify
+    })),
+    totals: totals(report.results),
+    errors: report.errors,
+    warnings: report.warnings
+  });
+}
+function reportTask(result) {
+  return {
+    name: result.name,
+    config: result.config,
+    action: result.action,
+    status: result.status,
+    changes: result.changes,
+    fingerprint: result.fingerprint,
+    zipSha256: result.zipSha256,
+    verify: {
+      executed: result.verified !== void 0,
+      passed: result.verified,
+      ms: result.verifyMs
+    },
+    error: result.error
+  };
+}
+function totals(results) {
+  return {
+    create: countAction(results, "create"),
+    update: countAction(results, "update"),
+    unchanged: countAction(results, "unchanged"),
+    delete: countAction(results, "delete"),
+    validate: countAction(results, "validate"),
+    failed: countStatus(results, "failed"),
+    skipped: countStatus(results, "skipped")
+  };
+}
+function checksumsText(doc) {
+  return doc.tasks.filter((task) => task.zipSha256 !== void 0).map((task) => `${task.zipSha256 ?? ""}  ${task.name ?? "?"}.zip
+`).join("");
+}
+function withoutUndefined(value) {
+  return JSON.parse(JSON.stringify(value));
+}
+function renderReportMarkdown(doc) {
+  const label = doc.label ? ` (${markdownText(doc.label)})` : "";
+  const parts = [
+    `# Extra Horizon tasks: deployment report${label}`,
+    `**Outcome:** ${outcomeText(doc)} \xB7 exh-tasks-action ${markdownCode(doc.action.version)}`,
+    runTable(doc),
+    reviewSection(doc),
+    totalsLine2(doc)
+  ];
+  if (doc.tasks.length) parts.push(tasksTable(doc.tasks));
+  if (doc.deletes.length) parts.push(deletesTable(doc.deletes));
+  if (doc.functions) parts.push(functionsTable2(doc.functions));
+  if (doc.errors.length) parts.push(listSection("Errors", doc.errors));
+  if (doc.warnings.length) parts.push(listSection("Warnings", doc.warnings));
+  return parts.join("\n\n") + "\n";
+}
+function outcomeText(doc) {
+  const kind = doc.offline ? "offline dry run" : doc.dryRun ? "dry run" : `command ${doc.command}`;
+  return `${doc.outcome} (${kind})`;
+}
+function runTable(doc) {
+  const { run: run2 } = doc;
+  const code = (text2) => text2 === void 0 ? "" : markdownCode(text2);
+  const rows = [
+    ["Run", run2.url ? `[${code(run2.id)}](<${run2.url}>)` : code(run2.id)],
+    ["Attempt", code(run2.attempt)],
+    ["Repository", code(run2.repository)],
+    ["Ref", code(run2.ref)],
+    ["Commit", code(run2.commit)],
+    ["Event", code(run2.event)],
+    ["Actor", code(run2.actor)],
+    ["Started", code(run2.startedAt)],
+    ["Ended", code(run2.endedAt)],
+    ["Host", code(doc.host)]
+  ];
+  return [
+    "| | |",
+    "| --- | --- |",
+    ...rows.map(([key, value]) => `| ${key} | ${value} |`)
+  ].join("\n");
+}
+function reviewSection(doc) {
+  const { reviewedPlan: plan2, pullRequest: pr } = doc;
+  const lines2 = [
+    `**Reviewed plan:** ${plan2.required ? "required" : "not required"}` + (plan2.matched === void 0 ? "" : plan2.matched ? ", matched" : ", did not match") + (plan2.failureReason ? ` (${markdownCode(plan2.failureReason)})` : "")
+  ];
+  if (pr) {
+    lines2.push(
+      `**Pull request:** ${markdownCode(`#${pr.number}`)} ${markdownCode(pr.url)}, head ${markdownCode(pr.head)}`
+    );
+    for (const review of pr.approvals) {
+      lines2.push(
+        `- approved by ${markdownCode(review.user)} at ${markdownCode(review.submittedAt)} on ${markdownCode(review.commit)}`
+      );
+    }
+  }
+  return lines2.join("\n\n");
+}
+function totalsLine2(doc) {
+  const shown2 = Object.entries(doc.totals).filter(([, count2]) => count2 > 0).map(([key, count2]) => `${key} ${count2}`);
+  return `**Totals:** ${shown2.length ? shown2.join(", ") : "nothing"}`;
+}
+function tasksTable(tasks2) {
+  return [
+    "## Tasks",
+    "",
+    "| Task | Config | Action | Status | Changes | Fingerprint | Zip sha256 | Verify |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...tasks2.map(
+      (task) => `| ${markdownCodeCut(task.name ?? "?")} | ${task.config ? markdownCodeCut(task.config) : ""} | ${task.action ?? ""} | ${task.status} | ${(task.changes ?? []).map((field2) => markdownCodeCut(field2)).join(", ")} | ${task.fingerprint ? markdownCode(task.fingerprint) : ""} | ${task.zipSha256 ? markdownCode(task.zipSha256) : ""} | ${verifyText(task.verify)} |`
+    )
+  ].join("\n");
+}
+function verifyText(verify) {
+  if (!verify.executed) return "not executed";
+  return `${verify.passed ? "passed" : "failed"} (${verify.ms ?? 0} ms)`;
+}
+function deletesTable(deletes) {
+  return [
+    "## Deletes",
+    "",
+    "| Function | Status |",
+    "| --- | --- |",
+    ...deletes.map((d) => `| ${markdownCodeCut(d.name ?? "?")} | ${d.status} |`)
+  ].join("\n");
+}
+function functionsTable2(functions2) {
+  return [
+    "## Functions",
+    "",
+    "| Function | Repository | Commit | Deployed | Zip sha256 | Drift | Last verify |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...functions2.map(
+      (fn) => `| ${markdownCodeCut(fn.name)} | ${fn.repository ? markdownCodeCut(fn.repository) : ""} | ${fn.commit ? markdownCode(fn.commit) : ""} | ${fn.deployedAt ? markdownCode(fn.deployedAt) : ""} | ${fn.zipSha256 ? markdownCode(fn.zipSha256) : ""} | ${fn.drift} | ${fn.verify ?? ""} |`
+    )
+  ].join("\n");
+}
+function listSection(title, lines2) {
+  return [
+    `## ${title}`,
+    "",
+    ...lines2.map((line) => `- ${markdownCodeCut(line)}`)
+  ].join("\n");
+}
+var DIGEST_KEYS = /* @__PURE__ */ new Set(["fingerprint", "zipSha256", "commit", "head"]);
+function redactReport(doc, redact) {
+  return JSON.parse(
+    JSON.stringify(doc),
+    (key, value) => typeof value === "string" && !DIGEST_KEYS.has(key) ? redact(value) : value
+  );
+}
+
+// src/report/report-writer.ts
+import { mkdtemp as mkdtemp2, writeFile as writeFile2 } from "node:fs/promises";
+import { tmpdir as tmpdir2 } from "node:os";
+import * as path13 from "node:path";
+var REPORT_JSON = "exh-tasks-report.json";
+var REPORT_MARKDOWN = "exh-tasks-report.md";
+var CHECKSUMS = "exh-tasks-checksums.txt";
+async function writeReportFiles(doc, runnerTemp) {
+  const folder = await mkdtemp2(
+    path13.join(runnerTemp || tmpdir2(), "exh-tasks-report-")
+  );
+  const write = (name, text2) => writeFile2(path13.join(folder, name), text2, { mode: 384, flag: "wx" });
+  await write(REPORT_JSON, `${JSON.stringify(doc, null, 2)}
+`);
+  await write(REPORT_MARKDOWN, renderReportMarkdown(doc));
+  await write(CHECKSUMS, checksumsText(doc));
+  return { folder, checksums: path13.join(folder, CHECKSUMS) };
+}
+
 // src/main.ts
 var MAX_ANNOTATIONS = 9;
 var ANNOTATION_LIMIT = 4e3;
 async function run() {
   const started = performance.now();
+  const startedAt = /* @__PURE__ */ new Date();
   const secrets = new SecretRegistry();
   const log = safeLog(secrets);
   const cancel = cancelOnSignals(log);
@@ -37042,7 +37530,8 @@ async function run() {
   report.label ??= getInput("label").trim() || void 0;
   report.durationMs = Math.round(performance.now() - started);
   const comment = settings2 && commentTarget(settings2, report);
-  await publish(report, failures, comment, log);
+  const run2 = { startedAt, cancelled: cancel.signal.aborted };
+  await publish(report, failures, comment, log, run2);
 }
 function commentTarget(settings2, report) {
   if (!settings2.commentOnPr) return void 0;
@@ -37080,7 +37569,7 @@ function actionsIo(signal, mask, log) {
     )
   };
 }
-async function publish(raw, rawFailures, comment, log) {
+async function publish(raw, rawFailures, comment, log, run2) {
   const { redact } = log;
   const failures = rawFailures.map((failure) => ({
     ...failure,
@@ -37105,6 +37594,7 @@ async function publish(raw, rawFailures, comment, log) {
   for (const [name, value] of Object.entries(outputs)) {
     setOutput(name, value);
   }
+  await writeReport(report, run2, log);
   const markdown = renderSummary(report);
   if (process.env.GITHUB_STEP_SUMMARY) {
     await summary.addRaw(markdown).write();
@@ -37116,6 +37606,28 @@ async function publish(raw, rawFailures, comment, log) {
     await commentOnPullRequest(comment, renderSummary(withoutHost(report)), log);
   }
   if (hasFailed(report)) annotate(report, failures, log);
+}
+async function writeReport(report, run2, log) {
+  try {
+    const doc = buildDeploymentReport(report, {
+      run: runFacts(process.env, run2.startedAt, /* @__PURE__ */ new Date()),
+      cancelled: run2.cancelled,
+      ...reviewEvidence()
+    });
+    const written = await writeReportFiles(
+      redactReport(doc, log.redact),
+      process.env.RUNNER_TEMP
+    );
+    setOutput("report-path", written.folder);
+    setOutput("checksums-path", written.checksums);
+  } catch (error2) {
+    log.warning(
+      `report: could not write the report files (${describeError(error2)})`
+    );
+  }
+}
+function reviewEvidence() {
+  return { reviewedPlan: { required: false, failureReason: "" } };
 }
 function redactResult(result, redact) {
   return {

@@ -8,9 +8,13 @@ import { repositoryOf, type Settings } from './inputs.js'
 import { connect } from './plan/listing.js'
 import type { RunIo } from './run-io.js'
 import { deleteFunctions } from './apply/delete.js'
-import { isOwnFunction, keepOwned, readMarkers } from './plan/prune.js'
+import { isOwnFunction, keepOwned, readStates } from './plan/prune.js'
 import { readConcurrency } from './plan/remote.js'
-import { listedFunction, serverOrigin } from './report/function-list.js'
+import {
+  listedFunction,
+  serverOrigin,
+  shortZip
+} from './report/function-list.js'
 import type { ExhClient } from './exh/types.js'
 import { plural } from './words.js'
 import { shortCommit } from './plan/drift.js'
@@ -26,15 +30,16 @@ export async function list(
 ): Promise<RemoteFunctionRow[]> {
   const client = await connect(settings, io)
   const functions = await client.listFunctions()
-  const markers = await readMarkers(
+  const states = await readStates(
     client,
     functions.map(fn => fn.name),
     readConcurrency(settings.concurrency)
   )
   const server = serverOrigin(io.env.GITHUB_SERVER_URL)
-  const listed = functions.map(fn =>
-    listedFunction(fn, markers.get(fn.name), server)
-  )
+  const listed = functions.map(fn => {
+    const state = states.get(fn.name)
+    return listedFunction(fn, state?.marker, server, state?.enabled)
+  })
   for (const line of functionLines(listed)) io.info(line)
   return listed
 }
@@ -46,10 +51,12 @@ export function functionLines(functions: RemoteFunctionRow[]): string[] {
     ...functions.map(fn =>
       [
         `  ${fn.name}`,
+        fn.enabled === false && 'disabled',
         `drift: ${fn.drift}`,
         fn.verify === 'failed' && 'verify: failed',
         fn.repository &&
           `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ''}`,
+        fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
         fn.description
       ]
@@ -86,11 +93,13 @@ export async function remove(
     ...(found ? [exactName] : []),
     ...selected.targets.filter(name => name !== exactName)
   ]
-  const results = await deleteFunctions(client, targets, {
+  const deleted = await deleteFunctions(client, targets, {
     dryRun: settings.dryRun,
     concurrency: settings.concurrency,
-    signal: io.signal
+    signal: io.signal,
+    forceDelete: settings.forceDelete
   })
+  const { results } = deleted
   if (exactName && !found) {
     results.unshift(deleteResult(exactName, 'skipped', 'not found'))
   }
@@ -98,7 +107,8 @@ export async function remove(
     ...(exactName && !found
       ? [`no function is named "${exactName}": nothing to delete`]
       : []),
-    ...selected.warnings
+    ...selected.warnings,
+    ...deleted.warnings
   ]
   return { results, warnings }
 }

@@ -38,6 +38,8 @@ export interface Settings {
   skipUnchanged: boolean
   prune: boolean
   pruneScope: string
+  /** Delete (prune or `command: delete`) a function something still runs. */
+  forceDelete: boolean
   requestTimeoutMs: number
   buildCommand?: string
   githubToken?: string
@@ -217,6 +219,7 @@ function readRunOptions(
   | 'skipUnchanged'
   | 'prune'
   | 'pruneScope'
+  | 'forceDelete'
   | 'requestTimeoutMs'
   | 'buildCommand'
   | 'githubToken'
@@ -234,6 +237,7 @@ function readRunOptions(
     skipUnchanged: read.flag('skip-unchanged', true),
     prune: read.flag('prune', false),
     pruneScope: input('prune-scope') || defaultScope(pathInput, input('code')),
+    forceDelete: read.flag('force-delete', false),
     requestTimeoutMs: readTimeout(get('request-timeout'), fail) * 1000,
     buildCommand: input('build-command') || undefined,
     githubToken: read.secret('github-token'),

@@ -29,6 +29,13 @@ import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 import { runPipeline, type Failure } from './pipeline.js'
 import { plural } from './words.js'
+import {
+  buildDeploymentReport,
+  redactReport,
+  runFacts,
+  type ReportContext
+} from './report/report-files.js'
+import { writeReportFiles } from './report/report-writer.js'
 
 /**
  * GitHub shows at most 10 error annotations per step; the run's own failure
@@ -44,6 +51,7 @@ type CommentTarget = ({ token: string } & CommentKey) | undefined
 /** The runner's side of a run: inputs, masks, the log, then the report. */
 export async function run(): Promise<void> {
   const started = performance.now()
+  const startedAt = new Date()
   const secrets = new SecretRegistry()
   const log = safeLog(secrets)
   const cancel = cancelOnSignals(log)
@@ -63,7 +71,8 @@ export async function run(): Promise<void> {
   report.label ??= core.getInput('label').trim() || undefined
   report.durationMs = Math.round(performance.now() - started)
   const comment = settings && commentTarget(settings, report)
-  await publish(report, failures, comment, log)
+  const run = { startedAt, cancelled: cancel.signal.aborted }
+  await publish(report, failures, comment, log, run)
 }
 
 function commentTarget(settings: Settings, report: RunReport): CommentTarget {
@@ -119,7 +128,8 @@ async function publish(
   raw: RunReport,
   rawFailures: Failure[],
   comment: CommentTarget,
-  log: Log
+  log: Log,
+  run: RunTimes
 ): Promise<void> {
   const { redact } = log
   const failures = rawFailures.map(failure => ({
@@ -146,6 +156,7 @@ async function publish(
   for (const [name, value] of Object.entries(outputs)) {
     core.setOutput(name, value)
   }
+  await writeReport(report, run, log)
   const markdown = renderSummary(report)
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(markdown).write()
@@ -158,6 +169,50 @@ async function publish(
     await commentOnPullRequest(comment, renderSummary(withoutHost(report)), log)
   }
   if (hasFailed(report)) annotate(report, failures, log)
+}
+
+interface RunTimes {
+  startedAt: Date
+  cancelled: boolean
+}
+
+/**
+ * The report files (SPEC section 11) from the report the summary shows,
+ * every free text redacted once more; outputs `report-path` and
+ * `checksums-path`. A folder that cannot be written is a warning: the
+ * run's own outcome stands.
+ */
+async function writeReport(
+  report: RunReport,
+  run: RunTimes,
+  log: Log
+): Promise<void> {
+  try {
+    const doc = buildDeploymentReport(report, {
+      run: runFacts(process.env, run.startedAt, new Date()),
+      cancelled: run.cancelled,
+      ...reviewEvidence()
+    })
+    const written = await writeReportFiles(
+      redactReport(doc, log.redact),
+      process.env.RUNNER_TEMP
+    )
+    core.setOutput('report-path', written.folder)
+    core.setOutput('checksums-path', written.checksums)
+  } catch (error) {
+    log.warning(
+      `report: could not write the report files (${describeError(error)})`
+    )
+  }
+}
+
+/**
+ * Seam for the reviewed-plan check (issue 25, SPEC section 10): the pull
+ * request it found, its approving reviews and its verdict go into the
+ * report here. Until that check exists, no run requires a reviewed plan.
+ */
+function reviewEvidence(): Pick<ReportContext, 'pullRequest' | 'reviewedPlan'> {
+  return { reviewedPlan: { required: false, failureReason: '' } }
 }
 
 function redactResult(

@@ -16,9 +16,11 @@ import { MARKER_VARIABLE } from './task.js'
  *    "repository":"<owner/name>","scope":"<prune scope>",
  *    "commit":"<GITHUB_SHA>","ref":"<GITHUB_REF, ≤100>","run":"<GITHUB_RUN_ID>",
  *    "attempt":"<GITHUB_RUN_ATTEMPT>","at":"<time of the write, ISO, seconds>",
+ *    "zip":"<sha256 of the zip the function runs>",
  *    "substituted":["description"],"verify":"failed","rollback":"<sha>"}
  * `repositoryId` and the record's fields are absent when the run did not
- * know them. The record was added to version 2 without a new version: every
+ * know them; `zip` too, until a write of this action uploads the code (a
+ * write that uploads no code keeps the earlier marker's). The record was added to version 2 without a new version: every
  * release reads a version 2 marker and ignores fields it does not know, so
  * a rollback keeps ownership and prune. Version 1 (before the id was
  * recorded) is the same without `repositoryId`.
@@ -32,6 +34,8 @@ export interface Marker extends DeploymentRecord {
   scope: string
   /** When the function was written (ISO 8601, whole seconds). */
   at?: string
+  /** sha256 (hex) of the zip the function runs: the bytes the API received. */
+  zip?: string
   /**
    * The configured fields whose value came from `$VAR` (names only): a
    * plan never shows such a field's read-back value as its before.
@@ -95,7 +99,8 @@ const RECORD_FIELDS = {
   attempt: /^[0-9]{1,6}$/,
   at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
   verify: /^failed$/,
-  rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/
+  rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
+  zip: /^[0-9a-f]{64}$/
 } as const
 type RecordField = keyof typeof RECORD_FIELDS
 
@@ -139,7 +144,7 @@ export function markerFor(
   repository: Repository,
   fingerprint: string,
   scope: string,
-  record: DeploymentRecord = {},
+  record: DeploymentRecord & Pick<Marker, 'zip'> = {},
   now: Date = new Date(),
   substituted: readonly string[] = []
 ): Marker {
@@ -191,6 +196,16 @@ export function rollbackCommit(marker: Marker | undefined): string | undefined {
 export function restampMarker(raw: string, now: Date): string {
   const marker = readMarker({ [MARKER_VARIABLE]: raw })
   return marker ? encodeMarker({ ...marker, at: markerTime(now) }) : raw
+}
+
+/**
+ * An encoded marker that records `zip` as the code it goes with: set by
+ * the package stage once the zip to upload is written, before the
+ * environment-size check.
+ */
+export function withZipDigest(raw: string, zip: string): string {
+  const marker = readMarker({ [MARKER_VARIABLE]: raw })
+  return marker ? encodeMarker({ ...marker, zip }) : raw
 }
 
 /** What withMarker adds to a function as read (exh/types' RemoteFunction). */

@@ -92,9 +92,11 @@ export async function sync(
     const deletions = await pruneFunctions(planned.next, results, {
       dryRun,
       concurrency,
-      signal: io.signal
+      signal: io.signal,
+      forceDelete: settings.forceDelete
     })
-    return finished(run, [...results, ...deletions], false)
+    run.warnings.push(...deletions.warnings)
+    return finished(run, [...results, ...deletions.results], false)
   } finally {
     await closeRun(run)
   }

@@ -60,10 +60,17 @@ describe('readInputs', () => {
       concurrency: 4,
       failFast: false,
       skipUnchanged: true,
+      forceDelete: false,
       requestTimeoutMs: 60_000,
       credentials: { kind: 'token', token: 'tok', tokenSecret: 'ts' }
     })
     expect(masked).toEqual(expect.arrayContaining(['ck', 'cs', 'tok', 'ts']))
+  })
+
+  it('reads force-delete', () => {
+    expect(
+      read({ ...complete, 'force-delete': 'true' }).settings
+    ).toMatchObject({ forceDelete: true })
   })
 
   it.each([
@@ -159,6 +166,11 @@ describe('readInputs', () => {
       'boolean TRUE',
       { ...complete, prune: 'TRUE' },
       'prune: must be true or false'
+    ],
+    [
+      'force-delete yes',
+      { ...complete, 'force-delete': 'yes' },
+      'force-delete: must be true or false'
     ],
     [
       'IP host',

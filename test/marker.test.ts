@@ -10,6 +10,7 @@ import {
   recordFromEnv,
   restampMarker,
   rollbackCommit,
+  withZipDigest,
   type Marker,
   type Repository
 } from '../src/marker.js'
@@ -138,12 +139,37 @@ describe('marker format', () => {
     ['a time that is no date', { at: '2026-13-45T99:99:99Z' }],
     ['a ref with a newline', { ref: 'refs/heads/a\nb' }],
     ['a ref over 100 characters', { ref: 'r'.repeat(101) }],
-    ['a field of another type', { attempt: 2 }]
+    ['a field of another type', { attempt: 2 }],
+    ['a zip digest that is not sha256 hex', { zip: 'A'.repeat(64) }],
+    ['a short zip digest', { zip: 'a'.repeat(63) }],
+    ['a zip digest of another type', { zip: 1 }]
   ])('drops %s, and keeps the marker', (_label, field) => {
     const raw = JSON.stringify({ ...JSON.parse(PINNED), ...field })
     const marker = readMarker(stored(raw))
     expect(marker?.repository).toBe('org/a')
     expect(marker).not.toHaveProperty(Object.keys(field)[0] as string)
+  })
+
+  it('reads and writes the zip digest, and a digest added to a marker keeps the rest', () => {
+    const zip = 'c'.repeat(64)
+    const raw = JSON.stringify({ ...JSON.parse(PINNED), zip })
+    const read = readMarker(stored(raw))
+    expect(read?.zip).toBe(zip)
+    if (!read) return
+    expect(readMarker(stored(encodeMarker(read)))?.zip).toBe(zip)
+    const added = withZipDigest(PINNED, zip)
+    expect(readMarker(stored(added))).toEqual({
+      ...readMarker(stored(PINNED)),
+      zip
+    })
+    // The previous release reads it: ownership unchanged.
+    expect(previousReadMarker(stored(added))).toEqual(
+      previousReadMarker(stored(PINNED))
+    )
+    // Version 1 never had it.
+    expect(
+      readMarker(stored(JSON.stringify({ ...JSON.parse(v1('org/a')), zip })))
+    ).not.toHaveProperty('zip')
   })
 
   it('reads a version 2 marker written before the record existed: no record', () => {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { makeTree, tempDir } from './support/tree.js'
@@ -49,6 +49,12 @@ describe('spoolZip', () => {
     expect(existsSync(spooled.pkg.file)).toBe(true)
     expect(path.dirname(spooled.pkg.file)).toBe(spoolDir)
     expect(spooled.fingerprint).toBe((await scanCodeFolder(root)).fingerprint)
+    // The digest is of the file's bytes, hashed as they were written.
+    const bytes = await readFile(spooled.pkg.file)
+    expect(spooled.pkg.sha256).toBe(
+      createHash('sha256').update(bytes).digest('hex')
+    )
+    expect(spooled.pkg.bytes).toBe(bytes.length)
   })
 
   it.each([

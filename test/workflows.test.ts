@@ -153,3 +153,48 @@ describe('the release workflow', () => {
     expect(remote).toContain(`${release}\trefs/tags/v1.2\n`)
   })
 })
+
+describe("the README's release workflow with evidence", () => {
+  const readme = readFileSync(
+    fileURLToPath(new URL('../README.md', import.meta.url)),
+    'utf8'
+  )
+  const block = markdownWorkflows(readme).find(w =>
+    w.text.includes('actions/attest-build-provenance')
+  )
+  const text = block?.text ?? ''
+  /** Each job's lines, by the job's name. */
+  const jobs = new Map<string, string>()
+  const jobsText = text.slice(text.indexOf('\njobs:\n'))
+  for (const match of jobsText.matchAll(
+    /^ {2}([a-z-]+):\n((?: {4}.*\n|\n)*)/gm
+  )) {
+    jobs.set(match[1] ?? '', match[2] ?? '')
+  }
+
+  it('pins every other action by commit SHA with its version', () => {
+    expect(block).toBeDefined()
+    expect(projectRules(text, 'README.md')).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining(
+          'ExtraHorizon/exh-tasks-action@v1'
+        ) as unknown
+      })
+    ])
+  })
+
+  it('gives only the attest job an OIDC token and attestations, and it never the credentials', () => {
+    expect([...jobs.keys()]).toEqual(['deploy', 'release-assets', 'attest'])
+    for (const [name, job] of jobs) {
+      const attest = name === 'attest'
+      expect(job.includes('id-token: write'), name).toBe(attest)
+      expect(job.includes('attestations: write'), name).toBe(attest)
+      expect(job.includes('secrets.'), name).toBe(name === 'deploy')
+    }
+    expect(jobs.get('deploy')).toContain('retention-days:')
+    expect(jobs.get('attest')).toContain(
+      'subject-checksums: report/exh-tasks-checksums.txt'
+    )
+    expect(text).toMatch(/^permissions:\n {2}contents: read\n/m)
+  })
+})

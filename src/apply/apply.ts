@@ -141,7 +141,9 @@ async function applyTask(
     }
   }
   // Counted as written whatever follows (a role, a verify): it is live.
-  const wrote = environment ? { written: true } : {}
+  const wrote = environment
+    ? { written: true, ...uploadedZip(item.pkg, plan) }
+    : {}
   try {
     if (item.credentials && prepared) {
       await grantRole(client.users, item.credentials, prepared)
@@ -186,6 +188,16 @@ async function writeFunction(
       v.value
     ])
   )
+}
+
+/** The digest of the zip a write that succeeded sent, when it sent one. */
+function uploadedZip(
+  pkg: ReadyTask['pkg'],
+  plan: TaskPlan
+): Pick<TaskResult, 'zipSha256'> {
+  const sent =
+    plan.action === 'create' || (plan.action === 'update' && plan.uploadCode)
+  return sent && pkg ? { zipSha256: pkg.sha256 } : {}
 }
 
 /** Why a write failed, and what to do about a user it left registered. */
@@ -260,6 +272,9 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
     )
   }
   if (result.adoptedNote) lines.push(`note: ${result.adoptedNote}`)
+  if (result.disabled) {
+    lines.push('note: the function is disabled (the action never enables it)')
+  }
   if (result.driftNote) lines.push(`note: ${result.driftNote}`)
   if (result.verifiedAgain) {
     lines.push('verify: verified again (the last verify had failed)')

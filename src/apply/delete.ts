@@ -6,6 +6,20 @@ import { ExhApiError } from '../exh/failure.js'
 import { describeError } from '../errors.js'
 import { deleteResult, type TaskResult } from '../report/result.js'
 import { mapPool } from '../pool.js'
+import {
+  deleteDetail,
+  deleteWarning,
+  judgeDelete,
+  type DeleteVerdict
+} from '../plan/still-used.js'
+
+export interface DeleteOptions {
+  dryRun: boolean
+  concurrency: number
+  signal: AbortSignal
+  /** Delete a function that something still runs (SPEC section 12). */
+  forceDelete: boolean
+}
 
 /**
  * Prune's deletions come last, and only after every task synced: a
@@ -14,14 +28,15 @@ import { mapPool } from '../pool.js'
 export function pruneFunctions(
   { client, prune: names }: { client: ExhClient; prune: readonly string[] },
   results: readonly TaskResult[],
-  options: { dryRun: boolean; concurrency: number; signal: AbortSignal }
-): Promise<TaskResult[]> {
+  options: DeleteOptions
+): Promise<{ results: TaskResult[]; warnings: string[] }> {
   if (results.some(result => result.status === 'failed')) {
-    return Promise.resolve(
-      names.map(name =>
+    return Promise.resolve({
+      results: names.map(name =>
         deleteResult(name, 'skipped', 'not pruned: a task failed')
-      )
-    )
+      ),
+      warnings: []
+    })
   }
   return deleteFunctions(client, names, options)
 }
@@ -29,20 +44,27 @@ export function pruneFunctions(
 /**
  * Deletes functions (for `command: delete` and `prune`), each a result of
  * its own; one failing does not stop the others. Users and roles stay.
+ * What still runs them is read first, once, and only when there is
+ * something to delete; a dry run reads it too, to show a blocked delete.
  */
-export function deleteFunctions(
+export async function deleteFunctions(
   client: ExhClient,
   names: readonly string[],
-  options: { dryRun: boolean; concurrency: number; signal: AbortSignal }
-): Promise<TaskResult[]> {
-  return mapPool(
-    names,
+  options: DeleteOptions
+): Promise<{ results: TaskResult[]; warnings: string[] }> {
+  const found =
+    names.length && !options.signal.aborted
+      ? await client.references.readUses()
+      : { uses: [], unreadable: [] }
+  const verdicts = names.map(name =>
+    judgeDelete(name, found, options.forceDelete)
+  )
+  const results = await mapPool(
+    names.map((name, i) => ({ name, verdict: verdicts[i] as DeleteVerdict })),
     options.concurrency,
-    async name => {
+    async ({ name, verdict }) => {
       const started = performance.now()
-      const result = options.dryRun
-        ? deleteResult(name, 'planned')
-        : await deleteOne(client, name)
+      const result = await deleteChecked(client, name, verdict, options.dryRun)
       return {
         ...result,
         durationMs: Math.round(performance.now() - started)
@@ -50,9 +72,40 @@ export function deleteFunctions(
     },
     {
       canStart: () => !options.signal.aborted,
-      skip: name => deleteResult(name, 'skipped', 'not started: cancelled')
+      skip: ({ name }) =>
+        deleteResult(name, 'skipped', 'not started: cancelled')
     }
   )
+  // Only for a delete that went ahead (or is planned), in the names' order.
+  const warnings = names.flatMap((name, i) => {
+    const went = ['done', 'planned'].includes(results[i]?.status ?? '')
+    const warning =
+      went && deleteWarning(name, verdicts[i] as DeleteVerdict, options.dryRun)
+    return warning ? [warning] : []
+  })
+  return { results, warnings }
+}
+
+/** A dry run plans (a blocked delete noted); a run deletes what may go. */
+async function deleteChecked(
+  client: ExhClient,
+  name: string,
+  verdict: DeleteVerdict,
+  dryRun: boolean
+): Promise<TaskResult> {
+  if (dryRun) {
+    const detail = deleteDetail(verdict)
+    const planned = deleteResult(name, 'planned')
+    return detail ? { ...planned, details: [detail] } : planned
+  }
+  if (verdict.verdict === 'blocked') {
+    return deleteResult(name, 'failed', verdict.why)
+  }
+  const result = await deleteOne(client, name)
+  const detail = deleteDetail(verdict)
+  return detail && result.status === 'done'
+    ? { ...result, details: [detail] }
+    : result
 }
 
 /**

@@ -7,6 +7,7 @@ import { functionsApi } from './functions.js'
 import { createRequester, withDeadline, type Requester } from './request.js'
 import { usersApi } from './users.js'
 import { verifyApi } from './executions.js'
+import { referencesApi } from './references.js'
 import type { ExhClient, ExhClientOptions } from './types.js'
 
 /** What a refused login means, and what to do about it. */
@@ -30,7 +31,8 @@ export async function connectExh(
   return {
     ...functionsApi(sdk, call, options.mask),
     users: usersApi(sdk, call, options),
-    verify: verifyApi(sdk, call, options.requestTimeoutMs)
+    verify: verifyApi(sdk, call, options.requestTimeoutMs),
+    references: referencesApi(sdk, call)
   }
 }
 

@@ -47,6 +47,15 @@ export function functionsApi(
     // The marker is no secret: read without masking the other values.
     markerOf: async name =>
       (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
+    stateOf: async name => {
+      const details = await read(name)
+      if (!details) return undefined
+      const marker = details.environmentVariables?.[MARKER_VARIABLE]?.value
+      return {
+        ...(marker === undefined ? {} : { marker }),
+        ...enabledOf(details)
+      }
+    },
     updateFunction,
     createFunction: (body, code) =>
       createFunction(
@@ -223,6 +232,12 @@ function toIso(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
+/** `enabled` when the API said it (a boolean), left out otherwise. */
+function enabledOf(details: FunctionDetails): { enabled?: boolean } {
+  const { enabled } = details as { enabled?: unknown }
+  return typeof enabled === 'boolean' ? { enabled } : {}
+}
+
 /** Environment values read back may be secrets set elsewhere: mask them. */
 function toRemote(
   details: FunctionDetails,
@@ -249,6 +264,7 @@ function toRemote(
     environment,
     executionOptions: details.executionOptions,
     retryPolicy: details.retryPolicy,
-    updateTimestamp: toIso(details.updateTimestamp)
+    updateTimestamp: toIso(details.updateTimestamp),
+    ...enabledOf(details)
   })
 }

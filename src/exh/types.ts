@@ -39,6 +39,8 @@ export interface ExhClient extends ExhFunctionsApi {
   readonly users: ExhUsersApi
   /** `verify`: direct executions and task logs. */
   readonly verify: ExhVerifyApi
+  /** What still runs a function (read before a delete). */
+  readonly references: ExhReferencesApi
 }
 
 export interface ExhFunctionsApi {
@@ -53,6 +55,8 @@ export interface ExhFunctionsApi {
   ): Promise<RemoteFunction | undefined>
   /** The marker variable's value, read without masking anything; undefined without one (or no function). */
   markerOf(name: string): Promise<string | undefined>
+  /** The marker and `enabled` (for `list`), masking nothing; undefined without a function. */
+  stateOf(name: string): Promise<FunctionState | undefined>
   /** A create whose answer was lost, or that turns out to exist, becomes an update. */
   createFunction(body: FunctionBody, code: ZipUpload): Promise<void>
   /** Writes `body`'s fields, and the code when `code` is given. */
@@ -62,6 +66,12 @@ export interface ExhFunctionsApi {
     code?: ZipUpload
   ): Promise<void>
   deleteFunction(name: string): Promise<void>
+}
+
+/** What `list` shows of a function beyond the listing. */
+export interface FunctionState {
+  marker?: string
+  enabled?: boolean
 }
 
 /** One item of the function listing. */
@@ -129,6 +139,8 @@ export interface RemoteFunction {
   retryPolicy?: { enabled?: boolean; errorsToRetry?: string[] }
   /** When the API last changed it (ISO 8601), for the drift check. */
   updateTimestamp?: string
+  /** `false` for a disabled function: shown, never changed by the action. */
+  enabled?: boolean
   /**
    * Its marker, parsed once when the function is read (`withMarker`):
    * undefined when there is none or it cannot be read.
@@ -178,4 +190,40 @@ export interface Execution {
   result?: unknown
   /** A handler that threw, a module that did not load, a time-out (1406). */
   runtimeError?: { name?: string; message?: string }
+}
+
+/** One thing that starts a function, named as the message names it. */
+export type FunctionUser =
+  | { kind: 'schedule'; id: string }
+  | { kind: 'dispatcher'; name: string }
+  /** `transition` undefined: the creation transition, which has no name. */
+  | { kind: 'schema'; schema: string; transition?: string }
+
+/** A `task` action found somewhere: which function, started by what. */
+export interface FunctionUse {
+  functionName: string
+  by: FunctionUser
+}
+
+/** A list the token could not read: why, and the permission it lacks. */
+export interface UnreadableList {
+  list: 'schedules' | 'dispatchers' | 'schemas'
+  /** The permission named when the API answered NO_PERMISSION_EXCEPTION. */
+  permission?: string
+  /** What went wrong, in the action's words. */
+  error: string
+}
+
+/** Every use found, and the lists that could not be read. */
+export interface FunctionUses {
+  uses: FunctionUse[]
+  unreadable: UnreadableList[]
+}
+
+export interface ExhReferencesApi {
+  /**
+   * Reads the three lists (at once) the first time it is called; later
+   * calls get the same answer, so a run reads each list at most once.
+   */
+  readUses(): Promise<FunctionUses>
 }

@@ -40,13 +40,16 @@ export async function spoolZip(
   const { body } = options
   const file = spoolFile(options.spoolDir, task.name)
   try {
-    const { bytes, files, fingerprint } = await packageCodeFolder(folder, {
-      file,
-      hash: options.hash,
-      maxBytes: body === undefined ? MAX_ZIP_BYTES : maxZipBytes(body),
-      signal: options.signal
-    })
-    return { pkg: { file, bytes, files }, fingerprint }
+    const { bytes, files, fingerprint, sha256 } = await packageCodeFolder(
+      folder,
+      {
+        file,
+        hash: options.hash,
+        maxBytes: body === undefined ? MAX_ZIP_BYTES : maxZipBytes(body),
+        signal: options.signal
+      }
+    )
+    return { pkg: { file, bytes, files, sha256 }, fingerprint }
   } catch (error) {
     if (error instanceof ZipTooLarge) {
       const rule = abandonedZipMessage(body, error.passed)

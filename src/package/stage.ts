@@ -13,6 +13,7 @@ import type { PlannedTask } from '../plan/remote.js'
 import { mapPool } from '../pool.js'
 import { FOLDERS_AT_ONCE } from '../fingerprint/scan.js'
 import { pathProblem, spoolZip } from './spool.js'
+import { withZipDigest } from '../marker.js'
 
 export type { SpooledPackage } from './zip.js'
 
@@ -51,7 +52,10 @@ export async function packageUploads(
   }
 }
 
-/** One task: its environment checked, then its zip made (or reused) and checked. */
+/**
+ * One task: its zip made (or reused) and checked, its digest recorded in
+ * the marker, then the final environment checked.
+ */
 async function packageTask(
   item: PlannedTask,
   options: StageOptions,
@@ -59,13 +63,14 @@ async function packageTask(
 ): Promise<ReadyTask> {
   const started = performance.now()
   const body = bodyOf(item)
-  const environment = environmentProblem(item, body)
-  if (environment) problems.push(environment)
   const uploads =
     item.outcome === 'planned' &&
     (item.plan.action === 'create' ||
       (item.plan.action === 'update' && item.plan.uploadCode))
-  if (!uploads) return { ...item, packageMs: 0 }
+  if (!uploads) {
+    addEnvironmentProblem(problems, item, body)
+    return { ...item, packageMs: 0 }
+  }
   // Every zip is made before the first write; none is held in memory, as
   // the upload streams it from its spool file.
   const made = item.pkg
@@ -73,12 +78,38 @@ async function packageTask(
     : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} })
   const elapsed = { packageMs: performance.now() - started }
   if ('problem' in made) {
+    addEnvironmentProblem(problems, item, body)
     problems.push(made.problem)
     return { ...item, ...elapsed }
   }
-  const tooLarge = checkRequestSize(body ?? {}, made.pkg.bytes)
+  const stamped = withZipInMarker(item, made.pkg.sha256)
+  addEnvironmentProblem(problems, stamped, bodyOf(stamped))
+  const tooLarge = checkRequestSize(bodyOf(stamped) ?? {}, made.pkg.bytes)
   if (tooLarge) problems.push(pathProblem(item.task, tooLarge))
-  return { ...item, pkg: made.pkg, ...elapsed }
+  return { ...stamped, pkg: made.pkg, ...elapsed }
+}
+
+/** The plan's marker records the digest of the zip it uploads. */
+function withZipInMarker(item: PlannedTask, sha256: string): PlannedTask {
+  if (item.outcome !== 'planned' || item.plan.action === 'unchanged') {
+    return item
+  }
+  const variables = item.plan.body.environmentVariables
+  const marker = variables?.[MARKER_VARIABLE]
+  if (!variables || !marker) return item
+  const value = withZipDigest(marker.value, sha256)
+  const environmentVariables = { ...variables, [MARKER_VARIABLE]: { value } }
+  const body = { ...item.plan.body, environmentVariables }
+  return { ...item, plan: { ...item.plan, body } }
+}
+
+function addEnvironmentProblem(
+  problems: ConfigProblem[],
+  item: PlannedTask,
+  body: FunctionBody | undefined
+): void {
+  const problem = environmentProblem(item, body)
+  if (problem) problems.push(problem)
 }
 
 /** The final environment over the API's size limit, marker included. */

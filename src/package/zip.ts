@@ -10,6 +10,7 @@
 // fingerprint/zip-records.ts. adm-zip still reads zips back in the tests
 // and the fake API.
 
+import { createHash } from 'node:crypto'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import {
   readFolder,
@@ -29,6 +30,8 @@ export interface TaskPackage {
   files: number
   /** The code fingerprint, when asked for (`hash`): from the same read. */
   fingerprint?: string
+  /** sha256 (hex) of the zip's bytes, hashed as they were written. */
+  sha256: string
 }
 
 export interface PackageOptions {
@@ -48,6 +51,8 @@ export interface SpooledPackage {
   file: string
   bytes: number
   files: number
+  /** sha256 (hex) of the file's bytes: what an upload sends (report, marker). */
+  sha256: string
 }
 
 /** The zip passed `maxBytes` and was abandoned (nothing left on disk). */
@@ -84,7 +89,13 @@ export async function packageCodeFolder(
     const zip = new ZipWriter(sink, options.maxBytes ?? Infinity)
     const fingerprint = await writeEntries(folder, zip, options)
     const bytes = await zip.finish(folder.entries.length)
-    return { zip: await sink.close(), bytes, files: folder.files, fingerprint }
+    return {
+      zip: await sink.close(),
+      bytes,
+      files: folder.files,
+      fingerprint,
+      sha256: zip.sha256()
+    }
   } catch (error) {
     await sink.abandon()
     throw error
@@ -109,10 +120,13 @@ function writeEntries(
 
 /**
  * Local records as the segments come, the central directory last; the
- * records themselves are encoded by the workers (segment-codec.ts).
+ * records themselves are encoded by the workers (segment-codec.ts). The
+ * bytes are hashed on their way to the sink: the zip's sha256 costs no
+ * second read of the spool file (the upload sends the file as written).
  */
 class ZipWriter implements SegmentSink {
   private readonly central: Buffer[] = []
+  private readonly hash = createHash('sha256')
   private offset = 0
 
   constructor(
@@ -139,9 +153,16 @@ class ZipWriter implements SegmentSink {
     return this.offset
   }
 
+  /** The hex sha256 of every byte written; once, after `finish`. */
+  sha256(): string {
+    return this.hash.digest('hex')
+  }
+
   private async write(parts: Buffer[]): Promise<void> {
     for (const part of parts) this.offset += part.length
     if (this.offset > this.maxBytes) throw new ZipTooLarge(this.maxBytes)
+    // Before the sink: a flushed buffer goes back to the workers for reuse.
+    for (const part of parts) this.hash.update(part)
     await this.sink.write(parts)
   }
 }

@@ -2,7 +2,7 @@
 // scope, described by no config, inside the `tasks` filter).
 
 import { createTaskFilter } from '../config/task-filter.js'
-import type { ExhClient } from '../exh/types.js'
+import type { ExhClient, FunctionState } from '../exh/types.js'
 import { repositoryOf, type Settings } from '../inputs.js'
 import { isOwnMarker, readMarker, type Repository } from '../marker.js'
 import { mapPool } from '../pool.js'
@@ -115,14 +115,31 @@ export async function readMarkers(
   names: readonly string[],
   concurrency: number
 ): Promise<Map<string, string>> {
-  const writable = names.filter(name => OWN_NAME.test(name))
-  const markers = await mapPool(writable, concurrency, name =>
-    client.markerOf(name)
-  )
+  const states = await readStates(client, names, concurrency)
   const found = new Map<string, string>()
-  writable.forEach((name, i) => {
-    const marker = markers[i]
+  for (const [name, { marker }] of states) {
     if (marker !== undefined) found.set(name, marker)
+  }
+  return found
+}
+
+/**
+ * The marker and `enabled` of each of `names` that exists (as readMarkers
+ * reads them: a name this action could never have written is not read).
+ */
+export async function readStates(
+  client: ExhClient,
+  names: readonly string[],
+  concurrency: number
+): Promise<Map<string, FunctionState>> {
+  const writable = names.filter(name => OWN_NAME.test(name))
+  const states = await mapPool(writable, concurrency, name =>
+    client.stateOf(name)
+  )
+  const found = new Map<string, FunctionState>()
+  writable.forEach((name, i) => {
+    const state = states[i]
+    if (state !== undefined) found.set(name, state)
   })
   return found
 }

@@ -266,7 +266,9 @@ function mayAdopt(name: string, adopt: readonly string[]): boolean {
 
 /**
  * The marker this run writes: this repository's. A run that does not know
- * the repository id keeps the one already stored on its own function.
+ * the repository id keeps the one already stored on its own function. The
+ * stored zip digest is kept while the code is the same (a write that
+ * uploads no code); an upload replaces it (package stage, `withZipDigest`).
  */
 export function markerToWrite(
   fingerprint: string,
@@ -278,11 +280,12 @@ export function markerToWrite(
   const stored = remote?.marker
   const storedId =
     !id && stored?.repository === name ? stored.repositoryId : undefined
+  const zip = stored?.fingerprint === fingerprint ? stored.zip : undefined
   return markerFor(
     { id: id ?? storedId, name },
     fingerprint,
     settings.scope,
-    settings.record,
+    { ...settings.record, zip },
     new Date(),
     substituted
   )

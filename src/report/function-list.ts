@@ -1,5 +1,6 @@
 // `command: list`: each remote function with where its last deploy came
-// from (the marker's record) and whether it drifted since.
+// from (the marker's record), the digest of the zip it runs, and whether it
+// drifted since.
 
 import { MARKER_VARIABLE } from '../task.js'
 import { readMarker } from '../marker.js'
@@ -16,6 +17,10 @@ export interface ListedFunction extends RemoteFunctionSummary {
   deployedAt?: string
   /** The URL of the run that last wrote it. */
   run?: string
+  /** `false` for a disabled function; absent when it was not read. */
+  enabled?: boolean
+  /** sha256 of the zip it runs, as its last upload by the action recorded it. */
+  zipSha256?: string
   drift: Drift
   /** `failed` while its last verify failed (until one passes). */
   verify?: 'failed'
@@ -29,18 +34,20 @@ export interface ListedFunction extends RemoteFunctionSummary {
 export function listedFunction(
   fn: RemoteFunctionSummary,
   rawMarker: string | undefined,
-  serverUrl: string
+  serverUrl: string,
+  enabled?: boolean
 ): ListedFunction {
   const marker = rawMarker
     ? readMarker({ [MARKER_VARIABLE]: rawMarker })
     : undefined
   const drift = driftOf(rawMarker, fn.updateTimestamp, marker)
-  if (!marker) return { ...fn, drift }
+  const listed = { ...fn, ...(enabled === undefined ? {} : { enabled }) }
+  if (!marker) return { ...listed, drift }
   const valid = isRepositoryName(marker.repository)
   // The run id is digits (readMarker keeps nothing else).
   const run = valid && marker.run
   return {
-    ...fn,
+    ...listed,
     // As the marker holds it: escaped and cut where printed, once redacted
     // (a cut here could split a secret and so hide it from the redaction).
     repository: marker.repository,
@@ -49,6 +56,7 @@ export function listedFunction(
     ...(run
       ? { run: `${serverUrl}/${marker.repository}/actions/runs/${run}` }
       : {}),
+    ...(marker.zip ? { zipSha256: marker.zip } : {}),
     drift,
     ...(marker.verify ? { verify: marker.verify } : {})
   }
@@ -81,4 +89,9 @@ export function serverOrigin(value: string | undefined): string {
     // not a URL: the default
   }
   return 'https://github.com'
+}
+
+/** A zip digest as `list` shows it: `sha256:` and 12 hex digits. */
+export function shortZip(sha256: string): string {
+  return `sha256:${sha256.slice(0, 12)}`
 }

@@ -33,6 +33,11 @@ export interface TaskResult {
   files?: number
   fingerprint?: string
   durationMs?: number
+  /**
+   * sha256 of the zip this run uploaded for the task (the API accepted the
+   * write): for the report files only, not the `result` output.
+   */
+  zipSha256?: string
   /** `verify`: whether the execution passed; absent when not executed. */
   verified?: boolean
   /** How long the execution (and reading its log) took. */
@@ -65,6 +70,11 @@ export interface TaskResult {
   sets?: string[]
   /** The verify lines of the task's log group (log only, never an output). */
   verifyLog?: string[]
+  /**
+   * The remote function is disabled (`enabled: false`): for the log,
+   * summary and comment only. The action never enables or disables one.
+   */
+  disabled?: true
   /**
    * This run wrote the function, whatever failed after (a verify, a role):
    * it counts in `created`/`updated` (never an output key of its own).
@@ -137,6 +147,7 @@ export function taskResult(item: ReadyTask): TaskResult {
   return {
     ...common,
     ...(item.adopted ? { adoptedNote: item.adopted } : {}),
+    ...(item.remote?.enabled === false ? { disabled: true as const } : {}),
     action: plan.action,
     changes: plan.action === 'update' ? plan.changes : undefined,
     sets:

@@ -11,7 +11,7 @@ import {
   markdownTextCut
 } from '../safe-text.js'
 import { plural } from '../words.js'
-import type { ListedFunction } from './function-list.js'
+import { shortZip, type ListedFunction } from './function-list.js'
 import {
   FUTURE_RECORD_NOTE,
   isFutureRecord,
@@ -59,7 +59,7 @@ function counts(result: TaskResult): boolean {
 }
 
 /** Tasks with this action that count (see `counts`). */
-function countAction(results: TaskResult[], action: TaskAction): number {
+export function countAction(results: TaskResult[], action: TaskAction): number {
   return results.filter(r => r.action === action && counts(r)).length
 }
 
@@ -256,6 +256,7 @@ function detailsCell(result: TaskResult): string {
   }
   const note = [
     ...(result.adoptedNote ? [markdownText(result.adoptedNote)] : []),
+    ...(result.disabled ? ['⏸️ disabled'] : []),
     ...(result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : []),
     ...(result.verifiedAgain ? ['✅ verified again'] : [])
   ]
@@ -359,11 +360,11 @@ function short(value: string): string {
 
 function functionsTable(functions: RemoteFunctionRow[]): string {
   return [
-    '| Function | Description | Last updated | Repository | Commit | Deployed | Drift |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| Function | Description | Last updated | Repository | Commit | Zip | Deployed | Drift |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...functions.map(
       f =>
-        `| ${markdownCodeCut(f.name)} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${deployedCell(f)} | ${driftCell(f)} |`
+        `| ${markdownCodeCut(f.name)}${f.enabled === false ? ' ⏸️ disabled' : ''} | ${markdownTextCut(f.description ?? '')} | ${markdownTextCut(f.updateTimestamp ?? '')} | ${f.repository === undefined ? '' : markdownCodeCut(f.repository)} | ${f.commit ? markdownCode(shortCommit(f.commit)) : ''} | ${f.zipSha256 ? markdownCode(shortZip(f.zipSha256)) : ''} | ${deployedCell(f)} | ${driftCell(f)} |`
     )
   ].join('\n')
 }

@@ -68,7 +68,8 @@ export async function planPullRequest(
 
 /**
  * Fails when a secret, raw or URL-encoded, is in any channel: stdout (its
- * own `::add-mask::` lines aside), stderr, outputs, summary, comments.
+ * own `::add-mask::` lines aside), stderr, outputs, summary, comments, the
+ * report folder.
  */
 export function expectNowhere(
   run: ActionRun,
@@ -80,7 +81,11 @@ export function expectNowhere(
     stderr: run.stderr,
     outputs: JSON.stringify(run.outputs),
     summary: run.summary,
-    comment: (gh?.comments ?? []).map(c => c.body).join('\n')
+    comment: (gh?.comments ?? []).map(c => c.body).join('\n'),
+    // The deployment report's folder: the JSON, the Markdown, the checksums.
+    report: Object.values(run.report?.files ?? {})
+      .map(file => file.text)
+      .join('\n')
   }
   for (const secret of secrets) {
     for (const form of new Set([secret, encodeURIComponent(secret)])) {

@@ -29,3 +29,12 @@ export type {
 } from './state.js'
 export { exhErrorBody, knownErrors, type ExhErrorBody } from './errors.js'
 export { runtimes, maxEnvironmentBytes } from './functions.js'
+export type {
+  FakeAction,
+  FakeDispatcher,
+  FakeSchedule,
+  FakeSchema,
+  NewDispatcher,
+  NewSchedule,
+  NewSchema
+} from './references.js'

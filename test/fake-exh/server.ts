@@ -33,6 +33,16 @@ import {
   type ZipCheck
 } from './state.js'
 import { authRoutes, userRoutes } from './users.js'
+import {
+  referenceRoutes,
+  type FakeDispatcher,
+  type FakeReferences,
+  type FakeSchedule,
+  type FakeSchema,
+  type NewDispatcher,
+  type NewSchedule,
+  type NewSchema
+} from './references.js'
 
 export interface FakeExhOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -104,6 +114,13 @@ export interface FakeExh extends AsyncDisposable {
     code?: Buffer
   ): StoredFunction
   addUser(user: NewUser): FakeUser
+  /** Schedules, dispatchers and data schemas (what may run a function). */
+  references: FakeReferences
+  seedSchedule(schedule: NewSchedule): FakeSchedule
+  seedDispatcher(dispatcher: NewDispatcher): FakeDispatcher
+  seedSchema(schema: NewSchema): FakeSchema
+  /** Takes a permission from the admin's role (a token that may not do it). */
+  revokeAdminPermission(permission: string): void
   addRole(name: string, description?: string, permissions?: string[]): FakeRole
   /** A new token pair for a user, valid for signing at once. */
   mintToken(userId: string): FakeToken
@@ -123,7 +140,8 @@ const routes: Route[] = [
   ...authRoutes,
   ...functionRoutes,
   ...executeRoutes,
-  ...userRoutes
+  ...userRoutes,
+  ...referenceRoutes
 ]
 const adminPermissions = [
   'VIEW_TASK_FUNCTIONS',
@@ -137,7 +155,10 @@ const adminPermissions = [
   'CREATE_ROLE',
   'ADD_ROLE_PERMISSION',
   'REMOVE_ROLE_PERMISSION',
-  'ADD_ROLE_TO_USER'
+  'ADD_ROLE_TO_USER',
+  // What still runs a function, read before a delete.
+  'VIEW_TASK_SCHEDULES',
+  'VIEW_DISPATCHERS'
 ]
 
 export async function startFakeExh(
@@ -398,6 +419,15 @@ export async function startFakeExh(
       return fn
     },
     addUser: user => state.addUser(user),
+    references: state.references,
+    seedSchedule: schedule => state.references.addSchedule(schedule),
+    seedDispatcher: dispatcher => state.references.addDispatcher(dispatcher),
+    seedSchema: schema => state.references.addSchema(schema),
+    revokeAdminPermission: permission => {
+      adminRole.permissions = adminRole.permissions.filter(
+        p => p !== permission
+      )
+    },
     addRole: (name, description, permissions) =>
       state.addRole(name, description, permissions),
     mintToken: userId => state.mintToken(userId),

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { FakeReferences } from './references.js'
 
 export type PermissionMode = 'permissionRequired' | 'allUsers' | 'public'
 
@@ -96,6 +97,8 @@ export class FakeState {
   readonly mfaTokens = new Map<string, string>()
   /** Handlers running now (direct executions), killed when the fake closes. */
   readonly executions = new Set<ChildProcess>()
+  /** Schedules, dispatchers and data schemas: what may run a function. */
+  readonly references = new FakeReferences()
   /** Log lines of each directly executed task, by task id. */
   readonly taskLogs = new Map<string, string[]>()
   /** Successful logins (tokens minted by the login endpoints). */

@@ -1,5 +1,6 @@
 // The deployment record (SPEC section 9): what the marker records of each
 // deploy, `command: list` with drift, and a dry run's drift note.
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { taskConfig } from '../support/workspace.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
@@ -81,10 +82,15 @@ describe('the deployment record', () => {
       name: 'kept',
       description: 'The kept task',
       updateTimestamp: expect.any(String) as unknown,
+      enabled: true,
       repository: 'org/tasks-repo',
       commit: SHA,
       deployedAt: storedMarker(fake, 'kept')?.at,
       run: 'https://github.com/org/tasks-repo/actions/runs/4242',
+      // The sha256 of the zip the function runs: the bytes the fake received.
+      zipSha256: createHash('sha256')
+        .update(fake.functions.get('kept')?.code ?? '')
+        .digest('hex'),
       drift: 'none'
     })
     expect(byName.get('drifted')).toMatchObject({
@@ -94,11 +100,12 @@ describe('the deployment record', () => {
     expect(byName.get('by-hand')).toEqual({
       name: 'by-hand',
       updateTimestamp: expect.any(String) as unknown,
+      enabled: true,
       drift: 'unmanaged'
     })
     expect(run.summary).toContain('| `kept` | The kept task |')
     expect(run.summary).toMatch(
-      /\| `kept` \|.* \| `org\/tasks-repo` \| `a1b2c3d` \| \S+ \(\[run\]\(https:\/\/github\.com\/org\/tasks-repo\/actions\/runs\/4242\)\) \| ✅ none \|/
+      /\| `kept` \|.* \| `org\/tasks-repo` \| `a1b2c3d` \| `sha256:[0-9a-f]{12}` \| \S+ \(\[run\]\(https:\/\/github\.com\/org\/tasks-repo\/actions\/runs\/4242\)\) \| ✅ none \|/
     )
     expect(run.summary).toMatch(/`drifted` .*⚠️ changed outside \|/)
     expect(run.summary).toMatch(/`by-hand` .*➖ unmanaged \|/)
@@ -219,5 +226,49 @@ describe('the deployment record', () => {
       JSON.parse(list.outputs.functions ?? '[]') as { drift: string }[]
     ).map(f => f.drift)
     expect(drift).toEqual(['unknown', 'unknown'])
+  })
+
+  it('records the digest of each zip uploaded: replaced by new code, kept by a write without code', async () => {
+    await using ctx = await fakeWithWorkspace(twoTasks())
+    const { fake, ws } = ctx
+    const digestOf = (name: string): string =>
+      createHash('sha256')
+        .update(fake.functions.get(name)?.code ?? '')
+        .digest('hex')
+    // A function last synced by the CLI (no marker): its code is uploaded.
+    fake.seedFunction({ name: 'kept' })
+    const deploy = await syncInProcess(fake, ws.dir, {}, { env: runner() })
+    expect(deploy.exitCode, deploy.log).toBe(0)
+    const first = digestOf('kept')
+    expect(storedMarker(fake, 'kept')?.zip).toBe(first)
+    expect(storedMarker(fake, 'drifted')?.zip).toBe(digestOf('drifted'))
+
+    await ws.write({
+      'tasks/kept/build/index.js': 'exports.handler = () => 3\n',
+      'tasks/drifted/task-config.json': taskConfig('drifted', {
+        timeLimit: 120
+      })
+    })
+    const next = await syncInProcess(
+      fake,
+      ws.dir,
+      {},
+      { env: runner(NEXT_SHA) }
+    )
+    expect(next.exitCode, next.log).toBe(0)
+    expect(next.result.map(r => [r.name, r.changes])).toEqual([
+      ['drifted', ['timeLimit']],
+      ['kept', ['code']]
+    ])
+    expect(digestOf('kept')).not.toBe(first)
+    expect(storedMarker(fake, 'kept')).toMatchObject({
+      commit: NEXT_SHA,
+      zip: digestOf('kept')
+    })
+    // No code sent: the digest of the code it still runs.
+    expect(storedMarker(fake, 'drifted')).toMatchObject({
+      commit: NEXT_SHA,
+      zip: digestOf('drifted')
+    })
   })
 })

@@ -1,5 +1,12 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import {
+  mkdtemp,
+  readFile,
+  readdir,
+  rm,
+  stat,
+  writeFile
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,6 +29,16 @@ export interface ActionRun {
   exitAfterSignalMs?: number
   /** Spawn to close of the process. */
   wallMs: number
+  /** The folder of output `report-path`, read before RUNNER_TEMP is removed. */
+  report?: ReportFolder
+}
+
+/** The deployment report's folder: its mode and every file in it. */
+export interface ReportFolder {
+  folder: string
+  /** Permission bits (`0o700`). */
+  mode: number
+  files: Record<string, { text: string; mode: number }>
 }
 
 export interface ResultEntry {
@@ -135,11 +152,28 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
         : [],
       exitAfterSignalMs:
         signalledAt === undefined ? undefined : closedAt - signalledAt,
-      wallMs: closedAt - started
+      wallMs: closedAt - started,
+      report: await readReportFolder(outputs['report-path'])
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** Every file of the report folder, when the run named one. */
+async function readReportFolder(
+  folder: string | undefined
+): Promise<ReportFolder | undefined> {
+  if (!folder) return undefined
+  const files: ReportFolder['files'] = {}
+  for (const name of await readdir(folder)) {
+    const file = path.join(folder, name)
+    files[name] = {
+      text: await readFile(file, 'utf8'),
+      mode: (await stat(file)).mode & 0o777
+    }
+  }
+  return { folder, mode: (await stat(folder)).mode & 0o777, files }
 }
 
 /** The `name<<delimiter` format that @actions/core writes to GITHUB_OUTPUT. */
