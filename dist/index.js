@@ -4663,7 +4663,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text3, msg) => text3 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -6975,7 +6975,7 @@ var require_utils2 = __commonJS({
     function isNumber(val) {
       return typeof val === "number";
     }
-    function isObject2(val) {
+    function isObject3(val) {
       return val !== null && typeof val === "object";
     }
     function isPlainObject(val) {
@@ -7004,13 +7004,13 @@ var require_utils2 = __commonJS({
       return toString.call(val) === "[object Function]";
     }
     function isStream(val) {
-      return isObject2(val) && isFunction(val.pipe);
+      return isObject3(val) && isFunction(val.pipe);
     }
     function isFormData(thing) {
       var pattern = "[object FormData]";
       if (!thing) return false;
       if (typeof FormData === "function" && thing instanceof FormData) return true;
-      if (!isObject2(thing)) return false;
+      if (!isObject3(thing)) return false;
       var proto = Object.getPrototypeOf(thing);
       if (!proto || proto === Object.prototype) return false;
       if (!isFunction(thing.append)) return false;
@@ -7170,7 +7170,7 @@ var require_utils2 = __commonJS({
       isArrayBufferView,
       isString,
       isNumber,
-      isObject: isObject2,
+      isObject: isObject3,
       isPlainObject,
       isEmptyObject,
       isUndefined,
@@ -23851,10 +23851,10 @@ var require_higher_order_decoders = __commonJS({
       return exports.union(primitive_decoders_1.nil, decoder);
     };
     exports.nullable = nullable;
-    var optional = function(decoder) {
+    var optional2 = function(decoder) {
       return exports.union(primitive_decoders_1.undef, decoder);
     };
-    exports.optional = optional;
+    exports.optional = optional2;
     function array(decoder) {
       return function(xs) {
         pojo_1.assert_is_pojo(xs);
@@ -24245,8 +24245,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text2, addEOL = false) {
-    this._buffer += text2;
+  addRaw(text3, addEOL = false) {
+    this._buffer += text3;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -24342,10 +24342,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text2, level) {
+  addHeading(text3, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text2);
+    const element = this.wrap(allowedTag, text3);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24374,9 +24374,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text2, cite) {
+  addQuote(text3, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text2, attrs);
+    const element = this.wrap("blockquote", text3, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -24387,8 +24387,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text2, href) {
-    const element = this.wrap("a", text2, { href });
+  addLink(text3, href) {
+    const element = this.wrap("a", text3, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -24596,8 +24596,8 @@ function apiErrorFacts(error2) {
   const unanswered = name === "HttpError" && fields.response === void 0;
   const status = unanswered ? void 0 : typeof fields.status === "number" ? fields.status : typeof fields.response?.status === "number" ? fields.response.status : bare && 401;
   const apiCode = typeof fields.response?.code === "number" ? fields.response.code : bare?.code;
-  const text2 = error2 instanceof Error ? firstLine(error2.message) : "";
-  const message = SDK_BOILERPLATE.test(text2) ? bare?.message ?? "" : text2;
+  const text3 = error2 instanceof Error ? firstLine(error2.message) : "";
+  const message = SDK_BOILERPLATE.test(text3) ? bare?.message ?? "" : text3;
   return { status, apiCode, apiName, message };
 }
 function describeError(error2) {
@@ -24608,11 +24608,11 @@ function describeError(error2) {
   if (!label) return message || "unknown error";
   return message ? `${label}: ${message}` : label;
 }
-function firstLine(text2) {
-  return text2.split("\n", 1)[0]?.trim() ?? "";
+function firstLine(text3) {
+  return text3.split("\n", 1)[0]?.trim() ?? "";
 }
-function scrubHost(text2, host) {
-  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text2);
+function scrubHost(text3, host) {
+  return hostForms(host).filter((form) => form.length > 0).reduce((out, form) => out.split(form).join("<host>"), text3);
 }
 
 // schema/task-config.schema.json
@@ -24788,7 +24788,7 @@ var RECORD_FIELDS = {
   run: /^[0-9]{1,20}$/,
   attempt: /^[0-9]{1,6}$/,
   at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
-  verify: /^failed$/,
+  verify: /^(?:failed|pending)$/,
   rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
   zip: /^[0-9a-f]{64}$/
 };
@@ -24830,19 +24830,25 @@ function markerFor(repository, fingerprint2, scope, record2 = {}, now = /* @__PU
     ...substituted.length ? { substituted: [...substituted] } : {}
   };
 }
-function flaggedMarker(marker, rollback, now) {
+function flaggedMarker(marker, rollback, now, flag = "failed") {
   const rest = { ...marker };
   delete rest.rollback;
   return {
     ...rest,
-    verify: "failed",
+    verify: flag,
     ...rollback ? { rollback } : {},
     at: markerTime(now)
   };
 }
+function clearedMarker(marker, now) {
+  const fresh = { ...marker, at: markerTime(now) };
+  delete fresh.verify;
+  delete fresh.rollback;
+  return fresh;
+}
 function rollbackCommit(marker) {
   if (!marker) return void 0;
-  return marker.verify === "failed" ? marker.rollback : marker.commit;
+  return marker.verify ? marker.rollback : marker.commit;
 }
 function restampMarker(raw, now) {
   const marker = readMarker({ [MARKER_VARIABLE]: raw });
@@ -24906,6 +24912,13 @@ function markerUpToDate(stored, wanted) {
 }
 
 // src/inputs.ts
+var PLAN_INPUTS = [
+  "tasks",
+  "prune",
+  "prune-scope",
+  "adopt",
+  "force-delete"
+];
 var DEFAULT_CONCURRENCY = 4;
 function inputReader(get, env, mask, problems) {
   const fail = (field2, rule) => {
@@ -24949,7 +24962,8 @@ function readInputs(get, env, mask) {
     repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || void 0,
     record: recordFromEnv(env),
     adopt: lines(get("adopt")),
-    overrides: readOverrides(get, workspace, read.fail)
+    overrides: readOverrides(get, workspace, read.fail),
+    ...readReviewedPlan(read)
   };
   const missing = settings2.missingCredentials;
   if (!settings2.dryRun || settings2.command !== "sync") {
@@ -25019,6 +25033,18 @@ function readRunOptions(read, pathInput) {
     commentOnPr: read.flag("comment-on-pr", false),
     label: input("label"),
     verify: readVerify(input("verify"), fail)
+  };
+}
+function readReviewedPlan(read) {
+  const raw = read.input("reviewed-plan");
+  const mode = oneOf(raw || "off", ["off", "required"]);
+  if (!mode) read.fail("reviewed-plan", `must be off or required, not "${raw}"`);
+  return {
+    reviewedPlan: mode ?? "off",
+    requireApproval: read.flag("require-approval", false),
+    planInputs: Object.fromEntries(
+      PLAN_INPUTS.map((name) => [name, lines(read.get(name)).join("\n")])
+    )
   };
 }
 function readVerify(raw, fail) {
@@ -25110,26 +25136,26 @@ function readTimeout(raw, fail) {
   return 60;
 }
 function readOverrides(get, workspace, fail) {
-  const text2 = (name) => get(name).trim() || void 0;
+  const text3 = (name) => get(name).trim() || void 0;
   const overrides = {};
   const assign = (key, value) => {
     if (value !== void 0) overrides[key] = value;
   };
-  assign("name", text2("name"));
-  const code = text2("code");
+  assign("name", text3("name"));
+  const code = text3("code");
   assign("code", code && path.resolve(workspace, code));
-  assign("entryPoint", text2("entry-point"));
-  const runtime = text2("runtime");
+  assign("entryPoint", text3("entry-point"));
+  const runtime = text3("runtime");
   if (runtime && !RUNTIMES.includes(runtime)) {
     fail("runtime", `must be one of the runtimes: ${RUNTIMES.join(", ")}`);
   } else {
     assign("runtime", runtime);
   }
-  assign("description", text2("description"));
+  assign("description", text3("description"));
   assign("timeLimit", parseInteger("time-limit", get("time-limit"), fail));
   assign("memoryLimit", parseInteger("memory-limit", get("memory-limit"), fail));
   assign("environment", parseEnvLines(get("env"), fail));
-  const permission = text2("execution-permission");
+  const permission = text3("execution-permission");
   if (permission) {
     const mode = oneOf(permission, [
       "permissionRequired",
@@ -25193,25 +25219,32 @@ function escapeCodePoint(char) {
   const code = char.codePointAt(0) ?? 0;
   return code > 65535 ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
-function escapeFormat(text2, keepMentionJoiner = false) {
-  return text2.replace(
+function escapeFormat(text3, keepMentionJoiner = false) {
+  return text3.replace(
     FORMAT,
-    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text2[offset - 1] === "@" ? char : escapeCodePoint(char)
+    (char, offset) => keepMentionJoiner && char === WORD_JOINER && text3[offset - 1] === "@" ? char : escapeCodePoint(char)
   );
 }
-function forLog(text2) {
-  const line = escapeFormat(text2.replace(CONTROL, escapeControl), true).replace(
+function forLog(text3) {
+  const line = escapeFormat(text3.replace(CONTROL, escapeControl), true).replace(
     /##\[/g,
     "##\\u005b"
   );
   const indent = /^\s*/.exec(line)?.[0] ?? "";
   return line.startsWith("::", indent.length) ? `${indent}\\u003a${line.slice(indent.length + 1)}` : line;
 }
-function breakMentions(text2) {
-  return text2.replace(/@/g, `@${WORD_JOINER}`);
+function forLogCut(text3, limit) {
+  const { head, more } = cutText(forLog(text3), limit);
+  if (!more) return head;
+  const whole = head.replace(/\\(?:u[0-9a-fA-F]{0,3}|x[0-9a-fA-F]?)?$/, "");
+  const left = more + Array.from(head).length - Array.from(whole).length;
+  return `${whole} \u2026 (${left} more characters)`;
 }
-function markdownCode(text2) {
-  const line = breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(
+function breakMentions(text3) {
+  return text3.replace(/@/g, `@${WORD_JOINER}`);
+}
+function markdownCode(text3) {
+  const line = breakMentions(escapeFormat(text3.replace(CONTROL, " "))).replace(
     /\|/g,
     "\\|"
   );
@@ -25223,25 +25256,25 @@ function markdownCode(text2) {
   const pad = line.startsWith("`") || line.endsWith("`") ? " " : "";
   return `${fence}${pad}${line}${pad}${fence}`;
 }
-function markdownText(text2) {
-  return breakMentions(escapeFormat(text2.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
+function markdownText(text3) {
+  return breakMentions(escapeFormat(text3.replace(CONTROL, " "))).replace(/[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g, (char) => `\\${char}`).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\:\\\/\\\//g, `\\:${WORD_JOINER}\\/\\/`).replace(/www\\\./gi, (match) => `${match.slice(0, 3)}${WORD_JOINER}\\.`);
 }
 var CELL_LIMIT = 300;
-function cutText(text2, limit = CELL_LIMIT) {
-  if (text2.length <= limit) return { head: text2, more: 0 };
-  const chars = Array.from(text2);
-  if (chars.length <= limit) return { head: text2, more: 0 };
+function cutText(text3, limit = CELL_LIMIT) {
+  if (text3.length <= limit) return { head: text3, more: 0 };
+  const chars = Array.from(text3);
+  if (chars.length <= limit) return { head: text3, more: 0 };
   return { head: chars.slice(0, limit).join(""), more: chars.length - limit };
 }
 function moreCharacters(more) {
   return more ? ` \u2026 (${more} more character${more === 1 ? "" : "s"})` : "";
 }
-function markdownCodeCut(text2, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text2, limit);
+function markdownCodeCut(text3, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text3, limit);
   return `${markdownCode(head)}${moreCharacters(more)}`;
 }
-function markdownTextCut(text2, limit = CELL_LIMIT) {
-  const { head, more } = cutText(text2, limit);
+function markdownTextCut(text3, limit = CELL_LIMIT) {
+  const { head, more } = cutText(text3, limit);
   return `${markdownText(head)}${moreCharacters(more)}`;
 }
 
@@ -25931,11 +25964,11 @@ function plannedResult(item) {
 }
 function invalidConfigResult(at, problems) {
   const fileOf = (p) => p.file && p.file !== at.config ? path2.posix.basename(p.file) : void 0;
-  const text2 = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
+  const text3 = problems.map((p) => [fileOf(p), p.field, p.rule].filter(Boolean).join(": ")).join("; ");
   return {
     ...at,
     status: "failed",
-    error: `${plural(problems.length, "problem")}: ${text2}`,
+    error: `${plural(problems.length, "problem")}: ${text3}`,
     problems: problems.length
   };
 }
@@ -25944,8 +25977,8 @@ function invalidConfigResult(at, problems) {
 var OUTPUT_ERROR_LIMIT = 1e3;
 var OUTPUT_LIMIT = 1e6;
 var TEXT_LIMITS = [OUTPUT_ERROR_LIMIT, 200, 40, 0];
-function boundText(text2, limit) {
-  const { head, more } = cutText(text2, limit);
+function boundText(text3, limit) {
+  const { head, more } = cutText(text3, limit);
   return more ? `${head}\u2026 (${more} more characters)` : head;
 }
 function resultOutput(results) {
@@ -25995,8 +26028,8 @@ function listedFunction(fn, rawMarker, serverUrl, enabled) {
 }
 var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
 var NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function isRepositoryName(text2) {
-  const [owner = "", name = "", ...rest] = text2.split("/");
+function isRepositoryName(text3) {
+  const [owner = "", name = "", ...rest] = text3.split("/");
   return rest.length === 0 && OWNER.test(owner) && NAME.test(name) && name !== "." && name !== "..";
 }
 function serverOrigin(value) {
@@ -26033,7 +26066,8 @@ function computeOutputs(report) {
     unchanged: String(counted("unchanged")),
     deleted: String(counted("delete")),
     failed: String(countStatus(report.results, "failed")),
-    changed: report.offline ? "" : String(isChanged(report.results))
+    changed: report.offline ? "" : String(isChanged(report.results)),
+    "failure-reason": report.reviewedPlan?.failureReason ?? ""
   };
   if (report.functions) outputs.functions = functionsOutput(report.functions);
   return outputs;
@@ -26060,6 +26094,7 @@ function renderSummary(report) {
 > No request was made: ${report.missingCredentials.join(", ")} missing, so the remote functions were not compared. The configs were validated and packaged offline.`
     );
   }
+  if (report.reviewedPlan) parts.push(reviewedPlanLine(report.reviewedPlan));
   if (report.functions) parts.push(functionsTable(report.functions));
   if (report.results.length) parts.push(resultsTable(report.results));
   if (report.errors.length) {
@@ -26080,23 +26115,36 @@ function renderSummary(report) {
   const markdown = parts.join("\n\n") + "\n";
   return Buffer.byteLength(markdown) > SUMMARY_LIMIT ? cutToBytes(markdown, SUMMARY_LIMIT) + "\n\n\u2026 (summary cut at the size limit)\n" : markdown;
 }
-function cutToBytes(text2, bytes) {
-  const head = Buffer.from(text2).subarray(0, bytes).toString("utf8");
+function cutToBytes(text3, bytes) {
+  const head = Buffer.from(text3).subarray(0, bytes).toString("utf8");
   return head.slice(0, Math.max(0, head.lastIndexOf("\n")));
 }
 function outcome(report) {
-  const failed2 = countStatus(report.results, "failed");
+  const failed3 = countStatus(report.results, "failed");
   if (hasFailed(report)) {
-    return failed2 ? `\u274C failed (${failed2} of ${report.results.length} tasks)` : "\u274C failed";
+    return failed3 ? `\u274C failed (${failed3} of ${report.results.length} tasks)` : "\u274C failed";
   }
   if (report.offline) return "\u{1F50D} validated offline";
   if (report.dryRun) return "\u{1F4DD} plan (dry run)";
   if (report.command === "list") return "\u{1F4CB} functions";
   return "\u2705 done";
 }
+function reviewedPlanLine(outcome2) {
+  const pull = outcome2.pullRequest;
+  const where = pull ? ` on pull request #${pull.number} at ${markdownCode(pull.head.slice(0, 7))}` : "";
+  if (!outcome2.matched) {
+    const reason = outcome2.failureReason ? ` (${markdownCode(outcome2.failureReason)})` : "";
+    return `Reviewed plan${where}: not deployed${reason}; nothing was written.`;
+  }
+  const approvers = (pull?.approvals ?? []).map(
+    (review) => markdownCode(review.user)
+  );
+  const approved = approvers.length ? `, approved by ${approvers.join(", ")}` : "";
+  return `Reviewed plan: deploys the plan reviewed${where}${approved}.`;
+}
 function totalsLine(report) {
   const count2 = (action) => countAction(report.results, action);
-  const failed2 = countStatus(report.results, "failed");
+  const failed3 = countStatus(report.results, "failed");
   const skipped = countStatus(report.results, "skipped");
   const seconds2 = `${(report.durationMs / 1e3).toFixed(1)} s`;
   const shown2 = report.hostMasked ? void 0 : report.host;
@@ -26105,7 +26153,7 @@ function totalsLine(report) {
     return `${plural(report.functions?.length ?? 0, "function")}${host}.`;
   }
   if (report.offline) {
-    return `${count2("validate")} valid, ${failed2} invalid, ${skipped} skipped (${seconds2}).`;
+    return `${count2("validate")} valid, ${failed3} invalid, ${skipped} skipped (${seconds2}).`;
   }
   const pieces = report.dryRun ? [
     `${count2("create")} to create`,
@@ -26119,7 +26167,7 @@ function totalsLine(report) {
     ...count2("delete") ? [`${count2("delete")} deleted`] : []
   ];
   const failedVerify = countFailedVerify(report.results);
-  if (failed2 > failedVerify) pieces.push(`${failed2 - failedVerify} failed`);
+  if (failed3 > failedVerify) pieces.push(`${failed3 - failedVerify} failed`);
   if (failedVerify) pieces.push(`${failedVerify} failed verify`);
   if (skipped) pieces.push(`${skipped} skipped`);
   return `**${report.dryRun ? "Plan" : "Totals"}**${host}: ${pieces.join(", ")} (${seconds2}).`;
@@ -26250,7 +26298,7 @@ function driftCell(f) {
   const future = f.drift === "unknown" && isFutureRecord(f.deployedAt, f.updateTimestamp);
   return [
     driftLabel(f.drift) + (future ? ` (${FUTURE_RECORD_NOTE})` : ""),
-    ...f.verify === "failed" ? ["\u274C verify: failed"] : []
+    ...f.verify ? [`\u274C verify: ${f.verify}`] : []
   ].join("<br>");
 }
 function driftLabel(drift) {
@@ -26309,10 +26357,10 @@ var SecretRegistry = class {
   holds(value) {
     return this.parts.has(value);
   }
-  redact(text2) {
+  redact(text3) {
     return this.ordered.reduce(
       (out, secret) => out.split(secret).join("***"),
-      text2
+      text3
     );
   }
 };
@@ -26356,8 +26404,9 @@ function commentLinks(env, payload) {
     commit: commit ? commit.slice(0, 7) : void 0
   };
 }
-function renderComment(summary2, key, links) {
-  const marker = commentMarker(key);
+function renderComment(summary2, key, links, record2) {
+  const marker = record2 ? `${commentMarker(key)}
+${record2}` : commentMarker(key);
   const [title = "", ...rest] = summary2.split("\n");
   const about = [
     links.runUrl && `[View the run](<${encodeURI(links.runUrl)}>)`,
@@ -26389,24 +26438,28 @@ var loadGitHub = () => import("./github-MV6UUXIK.js");
 async function eventPayload() {
   return (await loadGitHub()).context.payload;
 }
-async function upsertPullRequestComment(token, body, key) {
+async function githubFor(token) {
   const github = await loadGitHub();
-  const { context } = github;
-  const pullRequest = context.payload.pull_request;
-  if (!pullRequest) return "not a pull request event: no comment posted";
-  const octokit = github.getOctokit(token);
-  const { owner, repo } = context.repo;
-  const issue_number = pullRequest.number;
+  return { octokit: github.getOctokit(token), ...github.context.repo };
+}
+async function findOwnComment(octokit, where, key) {
   const login2 = await tokenLogin(octokit);
   const comments2 = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner,
-    repo,
-    issue_number,
+    ...where,
     per_page: 100
   });
   const ours = comments2.find(
     (comment) => comment.user?.login === login2 && hasMarker(comment.body ?? "", key)
   );
+  return ours && { id: ours.id, body: ours.body ?? "" };
+}
+async function upsertPullRequestComment(token, body, key) {
+  const github = await loadGitHub();
+  const pullRequest = github.context.payload.pull_request;
+  if (!pullRequest) return "not a pull request event: no comment posted";
+  const { octokit, owner, repo } = await githubFor(token);
+  const issue_number = pullRequest.number;
+  const ours = await findOwnComment(octokit, { owner, repo, issue_number }, key);
   if (ours) {
     await octokit.rest.issues.updateComment({
       owner,
@@ -26421,20 +26474,23 @@ async function upsertPullRequestComment(token, body, key) {
 }
 
 // src/name-refs.ts
-function replaceNames(text2, refs) {
+function replaceNames(text3, refs) {
   const pairs = Object.entries(refs).sort(([a], [b]) => b.length - a.length);
-  return pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text2);
+  return pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text3);
 }
-function replaceWord(text2, word, by) {
-  if (!word || !text2.includes(word)) return text2;
+function replaceWord(text3, word, by) {
+  if (!word || !text3.toLowerCase().includes(word.toLowerCase())) return text3;
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, "g");
-  return text2.replace(pattern, () => by);
+  const pattern = new RegExp(
+    `(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`,
+    "gi"
+  );
+  return text3.replace(pattern, () => by);
 }
 
 // src/report/shown-texts.ts
 function mapTexts(report, change) {
-  const maybe = (text2) => text2 === void 0 ? void 0 : change(text2);
+  const maybe = (text3) => text3 === void 0 ? void 0 : change(text3);
   return {
     ...report,
     results: report.results.map((result) => ({
@@ -26460,12 +26516,12 @@ function mapTexts(report, change) {
 function withNameRefs(report) {
   const refs = report.nameRefs ?? {};
   if (!Object.keys(refs).length) return report;
-  return mapTexts(report, (text2) => replaceNames(text2, refs));
+  return mapTexts(report, (text3) => replaceNames(text3, refs));
 }
 function withoutHost(report) {
   const { host } = report;
   if (!host) return report;
-  return { ...mapTexts(report, (text2) => scrubHost(text2, host)), host: void 0 };
+  return { ...mapTexts(report, (text3) => scrubHost(text3, host)), host: void 0 };
 }
 
 // src/build.ts
@@ -26507,8 +26563,8 @@ var OutputTail = class {
     const decoder = new StringDecoder("utf8");
     let partial = "";
     let dropping = false;
-    const take = (text2) => {
-      const parts = (partial + text2).split("\n");
+    const take = (text3) => {
+      const parts = (partial + text3).split("\n");
       partial = parts.pop() ?? "";
       for (const line of parts) {
         if (dropping) dropping = false;
@@ -26531,13 +26587,13 @@ var OutputTail = class {
     };
   }
   keep(line) {
-    const text2 = line.trim();
-    if (!text2) return;
-    if (!this.firstError && ERROR_LINE.test(text2)) {
-      this.firstError = { line: text2, index: this.seen };
+    const text3 = line.trim();
+    if (!text3) return;
+    if (!this.firstError && ERROR_LINE.test(text3)) {
+      this.firstError = { line: text3, index: this.seen };
     }
     this.seen++;
-    this.kept.push(text2);
+    this.kept.push(text3);
     if (this.kept.length > this.count) this.kept.shift();
   }
 };
@@ -26919,11 +26975,7 @@ function stepDebugging() {
 var LOG_LINE_LIMIT = 16384;
 function safeLog(secrets) {
   let names = {};
-  const line = (text2) => {
-    const shown2 = secrets.redact(replaceNames(text2, names));
-    const { head, more } = cutText(shown2, LOG_LINE_LIMIT);
-    return forLog(head) + (more ? ` \u2026 (${more} more characters)` : "");
-  };
+  const line = (text3) => forLogCut(secrets.redact(replaceNames(text3, names)), LOG_LINE_LIMIT);
   return {
     info: (message) => {
       info(line(message));
@@ -26937,11 +26989,11 @@ function safeLog(secrets) {
     } : void 0,
     group: (title, lines2) => {
       startGroup(line(title));
-      for (const text2 of lines2) info(line(text2));
+      for (const text3 of lines2) info(line(text3));
       endGroup();
     },
     groupAround: (title, work) => group(line(title), work),
-    redact: (text2) => secrets.redact(replaceNames(text2, names)),
+    redact: (text3) => secrets.redact(replaceNames(text3, names)),
     holds: (value) => secrets.holds(value),
     referNames: (refs) => {
       names = { ...names, ...refs };
@@ -27043,14 +27095,14 @@ import { constants as constants3 } from "node:fs";
 import { open as open2, stat as stat3 } from "node:fs/promises";
 
 // node_modules/jsonc-parser/lib/esm/impl/scanner.js
-function createScanner(text2, ignoreTrivia = false) {
-  const len = text2.length;
+function createScanner(text3, ignoreTrivia = false) {
+  const len = text3.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
   function scanHexDigits(count2, exact) {
     let digits = 0;
     let value2 = 0;
     while (digits < count2 || !exact) {
-      let ch = text2.charCodeAt(pos);
+      let ch = text3.charCodeAt(pos);
       if (ch >= 48 && ch <= 57) {
         value2 = value2 * 16 + ch - 48;
       } else if (ch >= 65 && ch <= 70) {
@@ -27077,35 +27129,35 @@ function createScanner(text2, ignoreTrivia = false) {
   }
   function scanNumber() {
     let start = pos;
-    if (text2.charCodeAt(pos) === 48) {
+    if (text3.charCodeAt(pos) === 48) {
       pos++;
     } else {
       pos++;
-      while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      while (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
         pos++;
       }
     }
-    if (pos < text2.length && text2.charCodeAt(pos) === 46) {
+    if (pos < text3.length && text3.charCodeAt(pos) === 46) {
       pos++;
-      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      if (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
         pos++;
-        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+        while (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
           pos++;
         }
       } else {
         scanError = 3;
-        return text2.substring(start, pos);
+        return text3.substring(start, pos);
       }
     }
     let end = pos;
-    if (pos < text2.length && (text2.charCodeAt(pos) === 69 || text2.charCodeAt(pos) === 101)) {
+    if (pos < text3.length && (text3.charCodeAt(pos) === 69 || text3.charCodeAt(pos) === 101)) {
       pos++;
-      if (pos < text2.length && text2.charCodeAt(pos) === 43 || text2.charCodeAt(pos) === 45) {
+      if (pos < text3.length && text3.charCodeAt(pos) === 43 || text3.charCodeAt(pos) === 45) {
         pos++;
       }
-      if (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+      if (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
         pos++;
-        while (pos < text2.length && isDigit(text2.charCodeAt(pos))) {
+        while (pos < text3.length && isDigit(text3.charCodeAt(pos))) {
           pos++;
         }
         end = pos;
@@ -27113,30 +27165,30 @@ function createScanner(text2, ignoreTrivia = false) {
         scanError = 3;
       }
     }
-    return text2.substring(start, end);
+    return text3.substring(start, end);
   }
   function scanString() {
     let result = "", start = pos;
     while (true) {
       if (pos >= len) {
-        result += text2.substring(start, pos);
+        result += text3.substring(start, pos);
         scanError = 2;
         break;
       }
-      const ch = text2.charCodeAt(pos);
+      const ch = text3.charCodeAt(pos);
       if (ch === 34) {
-        result += text2.substring(start, pos);
+        result += text3.substring(start, pos);
         pos++;
         break;
       }
       if (ch === 92) {
-        result += text2.substring(start, pos);
+        result += text3.substring(start, pos);
         pos++;
         if (pos >= len) {
           scanError = 2;
           break;
         }
-        const ch2 = text2.charCodeAt(pos++);
+        const ch2 = text3.charCodeAt(pos++);
         switch (ch2) {
           case 34:
             result += '"';
@@ -27178,7 +27230,7 @@ function createScanner(text2, ignoreTrivia = false) {
       }
       if (ch >= 0 && ch <= 31) {
         if (isLineBreak(ch)) {
-          result += text2.substring(start, pos);
+          result += text3.substring(start, pos);
           scanError = 2;
           break;
         } else {
@@ -27199,19 +27251,19 @@ function createScanner(text2, ignoreTrivia = false) {
       tokenOffset = len;
       return token = 17;
     }
-    let code = text2.charCodeAt(pos);
+    let code = text3.charCodeAt(pos);
     if (isWhiteSpace(code)) {
       do {
         pos++;
         value += String.fromCharCode(code);
-        code = text2.charCodeAt(pos);
+        code = text3.charCodeAt(pos);
       } while (isWhiteSpace(code));
       return token = 15;
     }
     if (isLineBreak(code)) {
       pos++;
       value += String.fromCharCode(code);
-      if (code === 13 && text2.charCodeAt(pos) === 10) {
+      if (code === 13 && text3.charCodeAt(pos) === 10) {
         pos++;
         value += "\n";
       }
@@ -27247,31 +27299,31 @@ function createScanner(text2, ignoreTrivia = false) {
       // comments
       case 47:
         const start = pos - 1;
-        if (text2.charCodeAt(pos + 1) === 47) {
+        if (text3.charCodeAt(pos + 1) === 47) {
           pos += 2;
           while (pos < len) {
-            if (isLineBreak(text2.charCodeAt(pos))) {
+            if (isLineBreak(text3.charCodeAt(pos))) {
               break;
             }
             pos++;
           }
-          value = text2.substring(start, pos);
+          value = text3.substring(start, pos);
           return token = 12;
         }
-        if (text2.charCodeAt(pos + 1) === 42) {
+        if (text3.charCodeAt(pos + 1) === 42) {
           pos += 2;
           const safeLength = len - 1;
           let commentClosed = false;
           while (pos < safeLength) {
-            const ch = text2.charCodeAt(pos);
-            if (ch === 42 && text2.charCodeAt(pos + 1) === 47) {
+            const ch = text3.charCodeAt(pos);
+            if (ch === 42 && text3.charCodeAt(pos + 1) === 47) {
               pos += 2;
               commentClosed = true;
               break;
             }
             pos++;
             if (isLineBreak(ch)) {
-              if (ch === 13 && text2.charCodeAt(pos) === 10) {
+              if (ch === 13 && text3.charCodeAt(pos) === 10) {
                 pos++;
               }
               lineNumber++;
@@ -27282,7 +27334,7 @@ function createScanner(text2, ignoreTrivia = false) {
             pos++;
             scanError = 1;
           }
-          value = text2.substring(start, pos);
+          value = text3.substring(start, pos);
           return token = 13;
         }
         value += String.fromCharCode(code);
@@ -27292,7 +27344,7 @@ function createScanner(text2, ignoreTrivia = false) {
       case 45:
         value += String.fromCharCode(code);
         pos++;
-        if (pos === len || !isDigit(text2.charCodeAt(pos))) {
+        if (pos === len || !isDigit(text3.charCodeAt(pos))) {
           return token = 16;
         }
       // found a minus, followed by a number so
@@ -27314,10 +27366,10 @@ function createScanner(text2, ignoreTrivia = false) {
       default:
         while (pos < len && isUnknownContentCharacter(code)) {
           pos++;
-          code = text2.charCodeAt(pos);
+          code = text3.charCodeAt(pos);
         }
         if (tokenOffset !== pos) {
-          value = text2.substring(tokenOffset, pos);
+          value = text3.substring(tokenOffset, pos);
           switch (value) {
             case "true":
               return token = 8;
@@ -27500,7 +27552,7 @@ var ParseOptions;
     allowTrailingComma: false
   };
 })(ParseOptions || (ParseOptions = {}));
-function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
+function parseTree(text3, errors = [], options = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -27551,15 +27603,15 @@ function parseTree(text2, errors = [], options = ParseOptions.DEFAULT) {
       errors.push({ error: error2, offset, length });
     }
   };
-  visit(text2, visitor, options);
+  visit(text3, visitor, options);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
   }
   return result;
 }
-function visit(text2, visitor, options = ParseOptions.DEFAULT) {
-  const _scanner = createScanner(text2, false);
+function visit(text3, visitor, options = ParseOptions.DEFAULT) {
+  const _scanner = createScanner(text3, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
   function toNoArgVisit(visitFunction) {
@@ -27977,12 +28029,12 @@ function printParseErrorCode(code) {
 // src/config/json-locations.ts
 var MAX_JSON_DEPTH = 64;
 function parseJson(source) {
-  const text2 = source.startsWith("\uFEFF") ? source.slice(1) : source;
-  const position = positionFinder(text2);
-  if (text2.trim() === "") {
+  const text3 = source.startsWith("\uFEFF") ? source.slice(1) : source;
+  const position = positionFinder(text3);
+  if (text3.trim() === "") {
     return { ok: false, position: position(0), message: "the file is empty" };
   }
-  const tooDeep = tooDeepAt(text2, MAX_JSON_DEPTH);
+  const tooDeep = tooDeepAt(text3, MAX_JSON_DEPTH);
   if (tooDeep !== void 0) {
     return {
       ok: false,
@@ -27991,7 +28043,7 @@ function parseJson(source) {
     };
   }
   const errors = [];
-  const tree = parseTree2(text2, errors, {
+  const tree = parseTree2(text3, errors, {
     disallowComments: true,
     allowTrailingComma: false,
     allowEmptyContent: false
@@ -28001,12 +28053,12 @@ function parseJson(source) {
     return {
       ok: false,
       position: position(first?.offset ?? 0),
-      message: !first ? "not a JSON value" : first.offset >= text2.trimEnd().length ? "the file ends too early (something is not closed)" : describeParseError(first)
+      message: !first ? "not a JSON value" : first.offset >= text3.trimEnd().length ? "the file ends too early (something is not closed)" : describeParseError(first)
     };
   }
   let value;
   try {
-    value = JSON.parse(text2);
+    value = JSON.parse(text3);
   } catch (error2) {
     return { ok: false, message: error2.message };
   }
@@ -28022,8 +28074,8 @@ function parseJson(source) {
     }
   };
 }
-function tooDeepAt(text2, limit) {
-  const scanner = createScanner2(text2, false);
+function tooDeepAt(text3, limit) {
+  const scanner = createScanner2(text3, false);
   const open5 = [];
   for (let token = scanner.scan(); token !== EOF; token = scanner.scan()) {
     if (token === OPEN_BRACE || token === OPEN_BRACKET) {
@@ -28067,10 +28119,10 @@ function keyOf(node) {
   const parent = node.parent;
   return parent?.type === "property" ? parent.children?.[0] : void 0;
 }
-function positionFinder(text2) {
+function positionFinder(text3) {
   const lineStarts = [0];
-  for (let i2 = 0; i2 < text2.length; i2++) {
-    if (text2[i2] === "\n") lineStarts.push(i2 + 1);
+  for (let i2 = 0; i2 < text3.length; i2++) {
+    if (text3[i2] === "\n") lineStarts.push(i2 + 1);
   }
   return (offset) => {
     let line = 0;
@@ -28150,8 +28202,8 @@ async function readBounded(file, signal) {
     }
     if (stats.size > MAX_CONFIG_BYTES) return tooBig(stats.size);
     signal?.throwIfAborted();
-    const text2 = await readAtMost(file, stats.size + 1);
-    return text2.bytes > MAX_CONFIG_BYTES ? tooBig(text2.bytes) : text2.text;
+    const text3 = await readAtMost(file, stats.size + 1);
+    return text3.bytes > MAX_CONFIG_BYTES ? tooBig(text3.bytes) : text3.text;
   } catch (error2) {
     if (signal?.aborted) throw error2;
     const code = error2.code ?? String(error2);
@@ -28446,8 +28498,8 @@ function executionFailure(execution, expected) {
   return firstDifference(expected.value, execution.result);
 }
 var MAX_RESULT_DEPTH = 64;
-function firstLine2(text2) {
-  return text2.split(/\r?\n|\r/, 1)[0] ?? "";
+function firstLine2(text3) {
+  return text3.split(/\r?\n|\r/, 1)[0] ?? "";
 }
 function nestedDeeperThan(value, limit) {
   const stack = [{ value, depth: 1 }];
@@ -28566,7 +28618,16 @@ function logError(error2) {
 
 // src/apply/verify-gate.ts
 function isFlagged(item) {
-  return item.outcome === "planned" && item.remote?.marker?.verify === "failed";
+  return item.outcome === "planned" && item.remote?.marker?.verify !== void 0;
+}
+function verifiesAfterWrite(item, mode) {
+  if (item.outcome !== "planned" || item.plan.action === "unchanged") {
+    return false;
+  }
+  return shouldVerify(mode, item.plan.action, item.task.verify, isFlagged(item));
+}
+function pendingMarker(item, marker) {
+  return flaggedMarker(marker, previousCommit(item), /* @__PURE__ */ new Date(), "pending");
 }
 async function verifyApplied(client, item, written, options) {
   const { result } = written;
@@ -28616,25 +28677,25 @@ function previousCommit(item) {
 async function recordOutcome(client, item, written, result, signal) {
   if (item.outcome !== "planned" || signal.aborted) return result;
   const flagged = isFlagged(item);
-  const wrote = written.environment !== void 0;
+  const sent = written.environment && readMarker(written.environment);
+  const stored = sent ? written.environment : item.remote?.environment;
   if (result.verified === true) {
+    if (!flagged && !sent) return result;
+    const fresh = sent ? clearedMarker(sent, /* @__PURE__ */ new Date()) : { ...item.marker, at: markerTime(/* @__PURE__ */ new Date()) };
+    const cleared = await writeMarker(client, item, stored, fresh);
+    if (cleared) {
+      return {
+        ...result,
+        status: "failed",
+        error: `verified, but the record could not be written (${cleared}): the next run executes it again`
+      };
+    }
     if (!flagged) return result;
-    if (wrote) return { ...result, verifiedAgain: true };
-    const again = await writeMarker(client, item, item.remote?.environment, {
-      ...item.marker,
-      at: markerTime(/* @__PURE__ */ new Date())
-    });
-    return again ? {
-      ...result,
-      status: "failed",
-      error: `verified again, but the record could not be written: ${again}`
-    } : { ...result, action: "update", changes: [], verifiedAgain: true };
+    return sent ? { ...result, verifiedAgain: true } : { ...result, action: "update", changes: [], verifiedAgain: true };
   }
-  if (flagged && !wrote) return result;
-  const stored = wrote ? written.environment : item.remote?.environment;
-  const current = wrote ? item.marker : item.remote?.marker;
-  if (!current) return result;
-  const rollback = wrote ? previousCommit(item) : current.rollback;
+  const current = sent ?? item.remote?.marker;
+  if (!current || !sent && current.verify === "failed") return result;
+  const rollback = sent ? previousCommit(item) : current.rollback;
   const failure = await writeMarker(
     client,
     item,
@@ -28668,7 +28729,8 @@ async function applyPlans(client, ready, options) {
     ready,
     options.concurrency,
     async (item) => {
-      const written = await applyTask(client, item, options.mask);
+      const pending = verifiesAfterWrite(item, options.verify);
+      const written = await applyTask(client, item, options.mask, pending);
       const result = await verifyApplied(client, item, written, options).catch(
         (error2) => ({
           // Nothing one task's verify does may take the report with it.
@@ -28707,7 +28769,7 @@ function printResult(print, item, result) {
   const action = result.action === void 0 ? "" : ` ${result.action}`;
   print(`${item.task.name}:${action} ${result.status}`, taskLog(item, result));
 }
-async function applyTask(client, item, mask) {
+async function applyTask(client, item, mask, pending) {
   const started = performance.now();
   const base = taskResult(item);
   const finish = (result) => ({
@@ -28732,11 +28794,11 @@ async function applyTask(client, item, mask) {
         mask
       );
     }
-    environment = await writeFunction(client, item, plan2, prepared?.tokens);
+    environment = await writeFunction(client, item, prepared?.tokens, pending);
   } catch (error2) {
-    const failed2 = { status: "failed" };
+    const failed3 = { status: "failed" };
     return {
-      result: finish({ ...failed2, error: writeFailure(error2, prepared) })
+      result: finish({ ...failed3, error: writeFailure(error2, prepared) })
     };
   }
   const wrote = environment ? { written: true, ...uploadedZip(item.pkg, plan2) } : {};
@@ -28754,11 +28816,13 @@ async function applyTask(client, item, mask) {
     return { result, environment };
   }
 }
-async function writeFunction(client, item, plan2, tokens2) {
+async function writeFunction(client, item, tokens2, pending) {
+  const { plan: plan2 } = item;
   if (plan2.action === "unchanged" || !writesFunction(plan2)) return void 0;
   const body = withWriteTime(
     tokens2 ? withTokens(plan2.body, tokens2) : plan2.body,
-    /* @__PURE__ */ new Date()
+    /* @__PURE__ */ new Date(),
+    pending ? (marker) => pendingMarker(item, marker) : void 0
   );
   if (plan2.action === "create") {
     if (!item.pkg) throw new Error("internal: create without code");
@@ -28803,14 +28867,16 @@ function withTokens(body, tokens2) {
     }
   };
 }
-function withWriteTime(body, now) {
+function withWriteTime(body, now, flag) {
   const marker = body.environmentVariables?.[MARKER_VARIABLE];
   if (!body.environmentVariables || !marker) return body;
+  const stamped = restampMarker(marker.value, now);
+  const read = flag && readMarker({ [MARKER_VARIABLE]: stamped });
   return {
     ...body,
     environmentVariables: {
       ...body.environmentVariables,
-      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
+      [MARKER_VARIABLE]: { value: read ? encodeMarker(flag(read)) : stamped }
     }
   };
 }
@@ -29278,9 +29344,9 @@ async function loadTaskConfigs(found, options) {
     })
   );
   problems.push(...checks.flatMap((checked) => checked.problems));
-  const failed2 = new Set(problems.map((problem) => problem.file));
+  const failed3 = new Set(problems.map((problem) => problem.file));
   const tasks2 = checks.flatMap(
-    ({ task }) => task && !failed2.has(task.configFile) ? [task] : []
+    ({ task }) => task && !failed3.has(task.configFile) ? [task] : []
   );
   const names = parsed.flatMap((config) => config.name ? [config.name] : []);
   return {
@@ -29382,6 +29448,7 @@ async function checkSelected(config, options, overrides, roots) {
       name: value.name,
       nameRef: config.nameRef,
       config: value,
+      asWritten: asWritten(config, overrides, configDir),
       configFile: config.file,
       deployerKeys: deployerKeys.length ? deployerKeys : void 0,
       ...substitutedFields2(substituted.sources, overrides),
@@ -29395,6 +29462,16 @@ async function checkSelected(config, options, overrides, roots) {
       }
     }
   };
+}
+function asWritten(config, overrides, configDir) {
+  const raw = isObject(config.document.value) ? config.document.value : {};
+  const fields = overrideFields(overrides ?? {}, configDir);
+  if (overrides?.environment) {
+    fields.environment = Object.fromEntries(
+      Object.keys(overrides.environment).map((key) => [key, "(env input)"])
+    );
+  }
+  return { ...raw, ...fields };
 }
 var VALUE_FIELDS = /* @__PURE__ */ new Set([
   "description",
@@ -29500,8 +29577,8 @@ function createTaskFilter(patterns) {
     unmatched: (names) => compiled.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
   };
 }
-function escapeRegExp(text2) {
-  return text2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegExp(text3) {
+  return text3.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 // src/config/load.ts
@@ -30233,8 +30310,8 @@ var FileSink = class _FileSink {
   }
 };
 function requestBodyBytes(body) {
-  const text2 = JSON.stringify(body);
-  return text2 === void 0 ? 0 : Buffer.byteLength(text2, "utf8");
+  const text3 = JSON.stringify(body);
+  return text3 === void 0 ? 0 : Buffer.byteLength(text3, "utf8");
 }
 function checkRequestSize(body, zipBytes) {
   const others = requestBodyBytes(withEmptyCode(body));
@@ -34102,9 +34179,9 @@ var files = (client, httpAuth) => ({
   async findAll(options) {
     return await findAllGeneric(this.find, options);
   },
-  async createFromText(text2, options) {
+  async createFromText(text3, options) {
     const boundary = generateBoundary();
-    const formData = createCustomFormData(text2, boundary);
+    const formData = createCustomFormData(text3, boundary);
     const config = {
       headers: {}
     };
@@ -36217,19 +36294,19 @@ async function readAll(sdk, call) {
     {
       list: "schedules",
       read: () => call("listing schedules", (o) => sdk.tasks.schedules.findAll(o)).then(
-        schedulesUses
+        (answer) => schedulesUses(wholeList(answer))
       )
     },
     {
       list: "dispatchers",
       read: () => call("listing dispatchers", (o) => sdk.dispatchers.findAll(o)).then(
-        dispatcherUses
+        (answer) => dispatcherUses(wholeList(answer))
       )
     },
     {
       list: "schemas",
       read: () => call("listing data schemas", (o) => sdk.data.schemas.findAll(o)).then(
-        schemaUses
+        (answer) => schemaUses(wholeList(answer))
       )
     }
   ];
@@ -36250,6 +36327,12 @@ function unreadable(list3, error2) {
     ...permission ? { permission } : {},
     error: describeError(error2)
   };
+}
+function wholeList(answer) {
+  if (!Array.isArray(answer)) {
+    throw new Error("the API did not answer with a list");
+  }
+  return answer;
 }
 var text = (value) => typeof value === "string" ? value : void 0;
 var records = (value) => Array.isArray(value) ? value.filter((item) => typeof item === "object" && !!item) : [];
@@ -36798,10 +36881,11 @@ async function isFile(file) {
 function lastFailedWarnings(tasks2, mode) {
   const warnings = [];
   for (const { name, marker, hasVerify } of tasks2) {
-    if (marker?.verify !== "failed") continue;
+    if (!marker?.verify) continue;
     if (mode === "false") {
       const at = marker.commit ? ` (${marker.commit.slice(0, 7)})` : "";
-      warnings.push(`${name}: last verify failed${at}`);
+      const what = marker.verify === "failed" ? "failed" : "did not finish";
+      warnings.push(`${name}: last verify ${what}${at}`);
     } else if (!hasVerify) {
       warnings.push(`${name}: last verify failed; nothing to verify it with`);
     }
@@ -36820,6 +36904,142 @@ function flaggedTasks(tasks2) {
   );
 }
 
+// src/reviewed-plan/digest.ts
+import { createHash as createHash4 } from "node:crypto";
+function canonicalJson(value) {
+  return JSON.stringify(sortKeys(value));
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object") return value;
+  const object = value;
+  return Object.fromEntries(
+    Object.keys(object).sort().map((key) => [key, sortKeys(object[key])])
+  );
+}
+function saltedDigest(salt, text3) {
+  return createHash4("sha256").update(`${salt.length}:${salt}
+`).update(text3).digest("hex");
+}
+function isReference(value) {
+  return typeof value === "string" && value.startsWith("$");
+}
+function holdsReference(value) {
+  if (isReference(value)) return true;
+  if (Array.isArray(value)) return value.some(holdsReference);
+  if (value !== null && typeof value === "object") {
+    return Object.values(value).some(holdsReference);
+  }
+  return false;
+}
+function referencedFields(written) {
+  const fields = [];
+  for (const [key, value] of Object.entries(written)) {
+    if (key === "environment" && value !== null && typeof value === "object") {
+      for (const [name, item] of Object.entries(value)) {
+        if (isReference(item)) fields.push(`environment.${name}`);
+      }
+    } else if (key === "executionCredentials") {
+      const permissions = value?.permissions;
+      if (holdsReference(permissions)) {
+        fields.push("executionCredentials.permissions");
+      }
+    } else if (holdsReference(value)) {
+      fields.push(key);
+    }
+  }
+  return fields.sort();
+}
+
+// src/reviewed-plan/fresh-plan.ts
+function freshPlan(settings2, ready, deletes) {
+  const tasks2 = ready.map((item) => {
+    const written = writtenConfig(item.task);
+    const planned = item.outcome === "planned" ? item.plan : void 0;
+    return {
+      name: item.task.nameRef ?? item.task.name,
+      action: planned?.action ?? "refused",
+      changes: [...planned?.changes ?? []],
+      desired: desiredState(written, item.folder.fingerprint),
+      referenced: referencedFields(written),
+      ...outsideOf(item)
+    };
+  });
+  for (const name of deletes) {
+    tasks2.push({
+      name,
+      action: "delete",
+      changes: [],
+      desired: canonicalJson({ delete: name }),
+      referenced: []
+    });
+  }
+  return {
+    host: settings2.host ?? "",
+    inputs: canonicalJson(settings2.planInputs),
+    tasks: tasks2
+  };
+}
+function outsideOf(item) {
+  const remote = item.outcome === "planned" ? item.remote : void 0;
+  if (!remote?.marker || !remote.updateTimestamp) return {};
+  const drift = markerDrift(remote.marker, remote.updateTimestamp);
+  return drift === "changed outside" ? { outside: remote.updateTimestamp } : {};
+}
+function desiredState(written, fingerprint2) {
+  const credentials = written.executionCredentials;
+  const permissions = Array.isArray(credentials?.permissions) ? credentials.permissions.map(String).sort() : void 0;
+  return canonicalJson({ config: written, fingerprint: fingerprint2, permissions });
+}
+function writtenConfig(task) {
+  if (task.asWritten) return task.asWritten;
+  const { environment, ...rest } = task.config;
+  return environment ? {
+    ...rest,
+    environment: Object.fromEntries(
+      Object.keys(environment).map((key) => [key, "(env input)"])
+    )
+  } : { ...rest };
+}
+
+// src/reviewed-plan/gate.ts
+async function reviewedPlanGate(settings2, check, ready, deletes) {
+  const plan2 = freshPlan(settings2, ready, deletes);
+  if (settings2.dryRun || settings2.reviewedPlan !== "required") return { plan: plan2 };
+  if (!check) {
+    return {
+      plan: plan2,
+      outcome: {
+        matched: false,
+        lines: ["reviewed-plan: required, but GitHub cannot be read here"]
+      }
+    };
+  }
+  try {
+    return { plan: plan2, outcome: await check(plan2, settings2) };
+  } catch (error2) {
+    return {
+      plan: plan2,
+      outcome: {
+        matched: false,
+        lines: [
+          `reviewed-plan: the pull request could not be read from GitHub (${describeError(error2)})`
+        ]
+      }
+    };
+  }
+}
+function refusalReason(outcome2) {
+  return `the reviewed-plan check failed${outcome2.failureReason ? ` (${outcome2.failureReason})` : ""}`;
+}
+function matchedLine(outcome2) {
+  const pull = outcome2.pullRequest;
+  if (!pull) return "reviewed-plan: the plan matches the one reviewed";
+  const approvers = pull.approvals.map((review) => review.user);
+  const approved = approvers.length ? `, approved by ${approvers.join(", ")}` : "";
+  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${pull.head.slice(0, 7)}${approved}`;
+}
+
 // src/sync.ts
 async function sync(settings2, io) {
   const clock = new StageClock();
@@ -36836,6 +37056,8 @@ async function sync(settings2, io) {
     if ("stop" in planned) return planned.stop;
     const packaged = await packageStage(run2, planned.next.tasks);
     if ("stop" in packaged) return packaged.stop;
+    const reviewed = await reviewGate(run2, packaged.next, planned.next.prune);
+    if ("stop" in reviewed) return reviewed.stop;
     const results = await apply(run2, planned.next, packaged.next);
     const { dryRun, concurrency } = settings2;
     const deletions = await pruneFunctions(planned.next, results, {
@@ -36845,7 +37067,10 @@ async function sync(settings2, io) {
       forceDelete: settings2.forceDelete
     });
     run2.warnings.push(...deletions.warnings);
-    return finished(run2, [...results, ...deletions.results], false);
+    return {
+      ...finished(run2, [...results, ...deletions.results], false),
+      ...reviewed.next
+    };
   } finally {
     await closeRun(run2);
   }
@@ -36887,11 +37112,11 @@ async function buildAfterConnect(run2, connecting) {
   if (settings2.buildCommand) {
     const connected = await connecting;
     if (connected && "error" in connected) {
-      const { failed: failed3, error: error2 } = connected;
+      const { failed: failed4, error: error2 } = connected;
       const context = { ...run2, warnings: loaded.warnings };
-      return { stop: notStarted(context, loaded.tasks, failed3, error2) };
+      return { stop: notStarted(context, loaded.tasks, failed4, error2) };
     }
-    const failed2 = await run2.clock.time(
+    const failed3 = await run2.clock.time(
       "build",
       buildTasks(
         loaded.tasks,
@@ -36902,7 +37127,7 @@ async function buildAfterConnect(run2, connecting) {
       )
     );
     if (io.signal.aborted) return { stop: cancelledBeforeSync(run2) };
-    if (failed2.length) return { stop: invalidRun(run2, failed2) };
+    if (failed3.length) return { stop: invalidRun(run2, failed3) };
   }
   loaded.warnings.push(
     ...await entryPointWarnings(loaded.tasks, settings2.workspace)
@@ -37036,6 +37261,17 @@ async function packageStage(run2, planned) {
   }
   return { next: packaged.ready };
 }
+async function reviewGate(run2, ready, deletes) {
+  const { settings: settings2, io } = run2;
+  const gate = await reviewedPlanGate(settings2, io.reviewedPlan, ready, deletes);
+  const { outcome: outcome2 } = gate;
+  if (outcome2?.matched) io.info(matchedLine(outcome2));
+  if (!outcome2 || outcome2.matched) {
+    return { next: { plan: gate.plan, reviewedPlan: outcome2 } };
+  }
+  const stop = notStarted(run2, run2.scanned, refusalReason(outcome2));
+  return { stop: { ...stop, plan: gate.plan, reviewedPlan: outcome2 } };
+}
 async function apply(run2, planned, ready) {
   const { settings: settings2, io } = run2;
   if (settings2.dryRun && planned.tasks.some((item) => item.task.deployerKeys)) {
@@ -37092,7 +37328,7 @@ function functionLines(functions2) {
         `  ${fn.name}`,
         fn.enabled === false && "disabled",
         `drift: ${fn.drift}`,
-        fn.verify === "failed" && "verify: failed",
+        fn.verify && `verify: ${fn.verify}`,
         fn.repository && `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ""}`,
         fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,
         fn.updateTimestamp && `updated ${fn.updateTimestamp}`,
@@ -37157,11 +37393,12 @@ async function runPipeline(readSettings, io) {
   const report = emptyReport();
   const failures = [];
   let settings2;
+  let plan2;
   try {
     settings2 = readSettings();
     Object.assign(report, describeRun(settings2));
     report.warnings.push(...settings2.warnings);
-    await runCommand(
+    plan2 = await runCommand(
       settings2,
       hostWatched(io, settings2, report),
       report,
@@ -37176,7 +37413,7 @@ async function runPipeline(readSettings, io) {
       title: failedTitle(report.command)
     });
   }
-  return { report, failures, settings: settings2 };
+  return { report, failures, settings: settings2, plan: plan2 };
 }
 function hostWatched(io, settings2, report) {
   return {
@@ -37260,6 +37497,16 @@ async function runCommand(settings2, io, report, failures) {
   if (!outcome2.problems.length) {
     addFailedTasks(failures, outcome2.results, "Sync failed");
   }
+  recordReviewedPlan(report, failures, outcome2.reviewedPlan);
+  return outcome2.plan;
+}
+function recordReviewedPlan(report, failures, outcome2) {
+  if (!outcome2) return;
+  const { matched, failureReason, lines: lines2, pullRequest } = outcome2;
+  report.reviewedPlan = { matched, failureReason, lines: lines2, pullRequest };
+  for (const line of outcome2.lines) {
+    failures.push({ text: line, title: "Sync failed" });
+  }
 }
 function addFailedTasks(failures, results, title) {
   for (const result of results) {
@@ -37278,8 +37525,388 @@ function describeRun(settings2) {
     offline: isOfflineDryRun(settings2),
     missingCredentials: settings2.missingCredentials,
     label: settings2.label || void 0,
+    reviewedPlanRequired: settings2.command === "sync" && !settings2.dryRun && settings2.reviewedPlan === "required",
     host: settings2.host ? hostNameOf(settings2.host) : void 0
   };
+}
+
+// src/reviewed-plan/compare.ts
+function describe(task) {
+  return task.changes.length ? `${task.action} [${task.changes.join(", ")}]` : task.action;
+}
+function compared(task, referenced) {
+  const changes = task.changes.filter((field2) => !referenced.has(field2));
+  const action = task.action === "update" && task.changes.length && !changes.length ? "unchanged" : task.action;
+  return { action, changes: [...changes].sort() };
+}
+function comparePlans(reviewed, fresh, referenced, resumed = false) {
+  const lines2 = [];
+  if (reviewed.host !== fresh.host) {
+    lines2.push("the host differs from the reviewed plan's");
+  }
+  if (reviewed.inputs !== fresh.inputs) {
+    lines2.push("the inputs that choose the tasks differ");
+  }
+  const before = new Map(reviewed.tasks.map((task) => [task.name, task]));
+  for (const task of fresh.tasks) {
+    const old = before.get(task.name);
+    before.delete(task.name);
+    if (!old) {
+      lines2.push(`${task.name}: not in the reviewed plan`);
+      continue;
+    }
+    if (changedOutsideSince(old, task)) {
+      lines2.push(`${task.name}: changed outside since the review`);
+      continue;
+    }
+    if (resumed && alreadyWritten(old, task)) continue;
+    const line = taskDifference(
+      old,
+      task,
+      new Set(referenced.get(task.name) ?? [])
+    );
+    if (line) lines2.push(`${task.name}: ${line}`);
+  }
+  for (const old of before.values()) {
+    if (resumed && old.action === "delete") continue;
+    lines2.push(`${old.name}: reviewed ${describe(old)}; now not in the plan`);
+  }
+  return lines2;
+}
+function changedOutsideSince(old, now) {
+  return now.outside !== void 0 && now.outside !== old.outside;
+}
+function alreadyWritten(old, now) {
+  return (old.action === "create" || old.action === "update") && now.action === "unchanged" && old.desired === now.desired;
+}
+function taskDifference(old, now, referenced) {
+  const a = compared(old, referenced);
+  const b = compared(now, referenced);
+  const sameSteps = a.action === b.action && a.changes.join("\n") === b.changes.join("\n");
+  if (sameSteps && old.desired === now.desired) return void 0;
+  const words = `reviewed ${describe(old)}; now ${describe(now)}`;
+  return old.desired === now.desired ? words : `${words} (its config or code is not the one reviewed)`;
+}
+
+// src/reviewed-plan/record.ts
+var RECORD_VERSION = 1;
+var PREFIX = "<!-- exh-tasks-action plan ";
+var SUFFIX = " -->";
+var MAX_RECORD_LINE = 4e4;
+function makeRecord(plan2, about) {
+  const digest = (text3) => saltedDigest(about.salt, text3);
+  return {
+    v: RECORD_VERSION,
+    head: about.head,
+    label: about.label,
+    scope: about.scope,
+    host: digest(plan2.host),
+    inputs: digest(plan2.inputs),
+    tasks: plan2.tasks.map((task) => ({
+      name: task.name,
+      action: task.action,
+      changes: task.changes,
+      desired: digest(task.desired),
+      ...task.outside ? { outside: digest(task.outside) } : {}
+    }))
+  };
+}
+function recordLine(record2) {
+  const json = JSON.stringify(record2).replace(
+    /[-<>&]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+  return `${PREFIX}${json}${SUFFIX}`;
+}
+function findRecord(body) {
+  const [, line = ""] = body.slice(0, MAX_RECORD_LINE + 1024).split("\n", 2);
+  return parseRecordLine(line);
+}
+function replaceRecord(body, record2) {
+  const lines2 = body.split("\n");
+  if (!parseRecordLine(lines2[1] ?? "")) return body;
+  lines2[1] = recordLine(record2);
+  return lines2.join("\n");
+}
+function parseRecordLine(line) {
+  if (line.length > MAX_RECORD_LINE) return void 0;
+  if (!line.startsWith(PREFIX) || !line.endsWith(SUFFIX)) return void 0;
+  let value;
+  try {
+    value = JSON.parse(line.slice(PREFIX.length, -SUFFIX.length));
+  } catch {
+    return void 0;
+  }
+  return asRecord(value);
+}
+var HEX64 = /^[0-9a-f]{64}$/;
+var ACTIONS = ["create", "update", "unchanged", "delete", "refused"];
+var isText = (value, max = 1e3) => typeof value === "string" && value.length <= max;
+function asRecord(value) {
+  if (!isObject2(value) || value.v !== RECORD_VERSION) return void 0;
+  const { head, label, scope, host, inputs, tasks: tasks2, applied } = value;
+  if (!isText(head, 64) || !/^[0-9a-f]{7,64}$/.test(head)) return void 0;
+  if (!isText(label) || !isText(scope)) return void 0;
+  if (!isText(host) || !HEX64.test(host)) return void 0;
+  if (!isText(inputs) || !HEX64.test(inputs)) return void 0;
+  if (!Array.isArray(tasks2)) return void 0;
+  const parsed = tasks2.map(asTask);
+  if (parsed.some((task) => task === void 0)) return void 0;
+  const record2 = {
+    v: RECORD_VERSION,
+    head,
+    label,
+    scope,
+    host,
+    inputs,
+    tasks: parsed
+  };
+  if (applied !== void 0) {
+    if (!isObject2(applied) || !isText(applied.run, 40)) return void 0;
+    record2.applied = { run: applied.run };
+  }
+  return record2;
+}
+function asTask(value) {
+  if (!isObject2(value)) return void 0;
+  const { name, action, changes, desired, outside } = value;
+  if (!isText(name, 300) || !isText(action) || !ACTIONS.includes(action)) {
+    return void 0;
+  }
+  if (!isText(desired) || !HEX64.test(desired)) return void 0;
+  if (!Array.isArray(changes) || !changes.every((c) => isText(c, 300))) {
+    return void 0;
+  }
+  if (outside === void 0) return { name, action, changes, desired };
+  if (!isText(outside) || !HEX64.test(outside)) return void 0;
+  return { name, action, changes, desired, outside };
+}
+function isObject2(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+// src/reviewed-plan/check.ts
+var APPROVING_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR"];
+var failed2 = (failureReason, lines2, pull) => ({
+  matched: false,
+  failureReason,
+  lines: lines2,
+  pullRequest: pull && {
+    number: pull.number,
+    url: pull.url,
+    head: pull.head,
+    approvals: []
+  }
+});
+async function checkReviewedPlan(source, fresh, context) {
+  if (context.event !== "push") {
+    return failed2("plan-missing", [
+      `reviewed-plan: required needs a push that merges a pull request; this run is a ${context.event || "run without an event"}`
+    ]);
+  }
+  const merged = mergedPull(await source.pullsOf(context.sha), context);
+  if ("failure" in merged) return failed2("plan-missing", [merged.failure]);
+  const { pull } = merged;
+  const comment = await source.ourComment(pull.number);
+  const record2 = comment && findRecord(comment.body);
+  const problem = recordProblem(record2, pull, context);
+  if (problem) return failed2(problem.reason, [problem.text], pull);
+  const found = record2;
+  const now = makeRecord(fresh, { ...context, salt: pull.url, head: pull.head });
+  const referenced = new Map(fresh.tasks.map((t) => [t.name, t.referenced]));
+  const resumed = found.applied?.run === context.runId;
+  const differences = comparePlans(found, now, referenced, resumed);
+  if (differences.length) {
+    return failed2(
+      "plan-changed",
+      [
+        `the plan differs from the one reviewed on pull request #${pull.number}:`,
+        ...differences
+      ],
+      pull
+    );
+  }
+  const approvals = approvalsOf(await source.reviews(pull.number), pull);
+  const outcome2 = {
+    matched: true,
+    lines: [],
+    pullRequest: {
+      number: pull.number,
+      url: pull.url,
+      head: pull.head,
+      approvals
+    },
+    comment: comment && { ...comment, record: found }
+  };
+  if (context.requireApproval && !approvals.length) {
+    return {
+      ...outcome2,
+      matched: false,
+      failureReason: "not-approved",
+      lines: [
+        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${pull.head.slice(0, 7)}`
+      ],
+      comment: void 0
+    };
+  }
+  return outcome2;
+}
+function mergedPull(pulls, context) {
+  const branch = context.ref.replace(/^refs\/heads\//, "");
+  const merged = pulls.filter(
+    (pull) => pull.mergedAt !== void 0 && pull.mergeCommit === context.sha && pull.base === branch
+  );
+  if (merged.length === 1) return { pull: merged[0] };
+  if (!merged.length) {
+    return {
+      failure: `no pull request merged into ${branch} has ${context.sha.slice(0, 7)} as its merge commit: was it pushed directly?`
+    };
+  }
+  return {
+    failure: `several pull requests were merged as ${context.sha.slice(0, 7)}: ${merged.map((p) => `#${p.number}`).join(", ")}`
+  };
+}
+function recordProblem(record2, pull, context) {
+  const where = `pull request #${pull.number}`;
+  if (!record2) {
+    return {
+      reason: "plan-missing",
+      text: `${where} has no plan record of this action for this label and scope among the token's own comments (a plan is a dry run with comment-on-pr)`
+    };
+  }
+  if (record2.label !== context.label || record2.scope !== context.scope) {
+    return {
+      reason: "plan-missing",
+      text: `the plan record on ${where} is for another label or scope`
+    };
+  }
+  if (record2.applied && record2.applied.run !== context.runId) {
+    return {
+      reason: "plan-missing",
+      text: `the plan of ${where} was deployed already, by run ${record2.applied.run}`
+    };
+  }
+  if (record2.head !== pull.head) {
+    return {
+      reason: "plan-stale",
+      text: `the plan on ${where} was made on ${record2.head.slice(0, 7)}, not on its last commit ${pull.head.slice(0, 7)}`
+    };
+  }
+  return void 0;
+}
+function approvalsOf(reviews, pull) {
+  const last = /* @__PURE__ */ new Map();
+  for (const review of reviews) {
+    if (["APPROVED", "CHANGES_REQUESTED", "DISMISSED"].includes(review.state)) {
+      last.set(review.user, review);
+    }
+  }
+  return [...last.values()].filter(
+    (review) => review.state === "APPROVED" && review.user !== pull.author && APPROVING_ASSOCIATIONS.includes(review.association) && review.commit === pull.head
+  );
+}
+
+// src/github/reviewed-plan.ts
+var text2 = (value) => typeof value === "string" ? value : "";
+var optional = (value) => typeof value === "string" && value ? value : void 0;
+async function gitHubReviewSource(token, key) {
+  const { octokit, owner, repo } = await githubFor(token);
+  return {
+    async pullsOf(sha) {
+      const pulls = await octokit.paginate(
+        octokit.rest.repos.listPullRequestsAssociatedWithCommit,
+        { owner, repo, commit_sha: sha, per_page: 100 }
+      );
+      return pulls.map(pullFacts);
+    },
+    ourComment: (pull) => findOwnComment(octokit, { owner, repo, issue_number: pull }, key),
+    async reviews(pull) {
+      const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
+        owner,
+        repo,
+        pull_number: pull,
+        per_page: 100
+      });
+      return reviews.map((review) => ({
+        user: text2(review.user?.login),
+        state: text2(review.state),
+        commit: text2(review.commit_id),
+        submittedAt: optional(review.submitted_at),
+        association: text2(review.author_association)
+      }));
+    }
+  };
+}
+function pullFacts(pull) {
+  return {
+    number: typeof pull.number === "number" ? pull.number : 0,
+    url: text2(pull.html_url),
+    head: text2(pull.head?.sha),
+    author: text2(pull.user?.login),
+    base: text2(pull.base?.ref),
+    mergedAt: optional(pull.merged_at),
+    mergeCommit: optional(pull.merge_commit_sha)
+  };
+}
+function deployedBody(body, record2, deployed) {
+  const withRecord = replaceRecord(body, {
+    ...record2,
+    applied: { run: deployed.runId }
+  });
+  const run2 = deployed.runUrl ? `[run ${deployed.runId}](<${encodeURI(deployed.runUrl)}>)` : `run ${deployed.runId}`;
+  const verb = deployed.failed ? "Deploy failed" : "Deployed";
+  const line = `${verb} in ${run2} at ${markdownCode(deployed.sha.slice(0, 7))}`;
+  const lines2 = withRecord.split("\n");
+  const title = lines2.findIndex((item) => item.startsWith("## "));
+  lines2.splice(title < 0 ? lines2.length : title + 1, 0, "", line);
+  return lines2.join("\n");
+}
+async function markPlanDeployed(token, comment, deployed) {
+  const { octokit, owner, repo } = await githubFor(token);
+  await octokit.rest.issues.updateComment({
+    owner,
+    repo,
+    comment_id: comment.id,
+    body: deployedBody(comment.body, comment.record, deployed)
+  });
+  return `marked the reviewed plan deployed by run ${deployed.runId}`;
+}
+function runnerPlanCheck(env) {
+  let matched;
+  return {
+    async check(fresh, settings2) {
+      const key = { label: settings2.label, scope: settings2.pruneScope };
+      if (!settings2.githubToken) {
+        return {
+          matched: false,
+          lines: ["reviewed-plan: required needs the github-token input"]
+        };
+      }
+      const outcome2 = await checkReviewedPlan(
+        await gitHubReviewSource(settings2.githubToken, key),
+        fresh,
+        {
+          ...key,
+          event: env.GITHUB_EVENT_NAME ?? "",
+          sha: env.GITHUB_SHA ?? "",
+          ref: env.GITHUB_REF ?? "",
+          runId: env.GITHUB_RUN_ID ?? "",
+          requireApproval: settings2.requireApproval
+        }
+      );
+      if (outcome2.matched) matched = outcome2.comment;
+      return outcome2;
+    },
+    matched: () => matched
+  };
+}
+function planRecordLine(plan2, key, payload) {
+  const pull = payload.pull_request;
+  const head = pull?.head?.sha;
+  const url = pull?.html_url;
+  if (!plan2 || typeof head !== "string" || typeof url !== "string") return;
+  const line = recordLine(makeRecord(plan2, { ...key, salt: url, head }));
+  return line.length <= MAX_RECORD_LINE ? line : void 0;
 }
 
 // src/report/report-files.ts
@@ -37324,7 +37951,7 @@ function buildDeploymentReport(report, context) {
     deletes: report.results.filter(isDelete).map((r) => ({
       name: r.name,
       status: r.status,
-      error: r.error
+      error: bounded(r.error)
     })),
     functions: report.functions?.map((fn) => ({
       name: fn.name,
@@ -37336,9 +37963,13 @@ function buildDeploymentReport(report, context) {
       verify: fn.verify
     })),
     totals: totals(report.results),
-    errors: report.errors,
-    warnings: report.warnings
+    // A function's error or result may be megabytes: cut like the outputs.
+    errors: report.errors.map((text3) => boundText(text3, OUTPUT_ERROR_LIMIT)),
+    warnings: report.warnings.map((text3) => boundText(text3, OUTPUT_ERROR_LIMIT))
   });
+}
+function bounded(text3) {
+  return text3 === void 0 ? void 0 : boundText(text3, OUTPUT_ERROR_LIMIT);
 }
 function reportTask(result) {
   return {
@@ -37354,7 +37985,7 @@ function reportTask(result) {
       passed: result.verified,
       ms: result.verifyMs
     },
-    error: result.error
+    error: bounded(result.error)
   };
 }
 function totals(results) {
@@ -37397,7 +38028,7 @@ function outcomeText(doc) {
 }
 function runTable(doc) {
   const { run: run2 } = doc;
-  const code = (text2) => text2 === void 0 ? "" : markdownCode(text2);
+  const code = (text3) => text3 === void 0 ? "" : markdownCode(text3);
   const rows = [
     ["Run", run2.url ? `[${code(run2.id)}](<${run2.url}>)` : code(run2.id)],
     ["Attempt", code(run2.attempt)],
@@ -37498,7 +38129,7 @@ async function writeReportFiles(doc, runnerTemp) {
   const folder = await mkdtemp2(
     path13.join(runnerTemp || tmpdir2(), "exh-tasks-report-")
   );
-  const write = (name, text2) => writeFile2(path13.join(folder, name), text2, { mode: 384, flag: "wx" });
+  const write = (name, text3) => writeFile2(path13.join(folder, name), text3, { mode: 384, flag: "wx" });
   await write(REPORT_JSON, `${JSON.stringify(doc, null, 2)}
 `);
   await write(REPORT_MARKDOWN, renderReportMarkdown(doc));
@@ -37518,20 +38149,48 @@ async function run() {
   const mask = (secret) => {
     for (const part of secrets.add(secret)) setSecret(part);
   };
-  const { report, failures, settings: settings2 } = await runPipeline(
+  const planCheck = runnerPlanCheck(process.env);
+  const { report, failures, settings: settings2, plan: plan2 } = await runPipeline(
     () => {
       const refusal = unsupportedPlatform(process.platform);
       if (refusal) throw new Error(refusal);
       return readInputs((name) => getInput(name), process.env, mask);
     },
-    actionsIo(cancel.signal, mask, log)
+    { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck.check }
   );
   cancel.dispose();
   report.label ??= getInput("label").trim() || void 0;
   report.durationMs = Math.round(performance.now() - started);
   const comment = settings2 && commentTarget(settings2, report);
+  const recorded = settings2?.dryRun && !failures.length ? plan2 : void 0;
   const run2 = { startedAt, cancelled: cancel.signal.aborted };
-  await publish(report, failures, comment, log, run2);
+  await publish(
+    report,
+    failures,
+    comment && { ...comment, plan: recorded },
+    log,
+    run2
+  );
+  await markDeployed(planCheck, settings2?.githubToken, failures.length > 0, log);
+}
+async function markDeployed(planCheck, token, failed3, log) {
+  const matched = planCheck.matched();
+  if (!matched || !token) return;
+  try {
+    const { runUrl } = commentLinks(process.env, {});
+    log.info(
+      `reviewed-plan: ${await markPlanDeployed(token, matched, {
+        runId: process.env.GITHUB_RUN_ID ?? "",
+        runUrl,
+        sha: process.env.GITHUB_SHA ?? "",
+        failed: failed3
+      })}`
+    );
+  } catch (error2) {
+    log.warning(
+      `reviewed-plan: could not mark the plan deployed (${describeError(error2)})`
+    );
+  }
 }
 function commentTarget(settings2, report) {
   if (!settings2.commentOnPr) return void 0;
@@ -37612,7 +38271,7 @@ async function writeReport(report, run2, log) {
     const doc = buildDeploymentReport(report, {
       run: runFacts(process.env, run2.startedAt, /* @__PURE__ */ new Date()),
       cancelled: run2.cancelled,
-      ...reviewEvidence()
+      ...reviewEvidence(report)
     });
     const written = await writeReportFiles(
       redactReport(doc, log.redact),
@@ -37626,8 +38285,26 @@ async function writeReport(report, run2, log) {
     );
   }
 }
-function reviewEvidence() {
-  return { reviewedPlan: { required: false, failureReason: "" } };
+function reviewEvidence(report) {
+  const checked = report.reviewedPlan;
+  const pull = checked?.pullRequest;
+  return {
+    pullRequest: pull && {
+      number: pull.number,
+      url: pull.url,
+      head: pull.head,
+      approvals: pull.approvals.map((review) => ({
+        user: review.user,
+        submittedAt: review.submittedAt ?? "",
+        commit: review.commit
+      }))
+    },
+    reviewedPlan: {
+      required: report.reviewedPlanRequired === true,
+      matched: checked?.matched,
+      failureReason: checked?.failureReason ?? ""
+    }
+  };
 }
 function redactResult(result, redact) {
   return {
@@ -37657,7 +38334,7 @@ function annotate(report, failures, log) {
     const pointable = failure.file !== void 0 && forLog(failure.file) === failure.file;
     const message = (pointable ? failure.annotation : void 0) ?? failure.logText ?? failure.text;
     error(
-      forLog(boundText(message, ANNOTATION_LIMIT)),
+      forLogCut(message, ANNOTATION_LIMIT),
       pointable ? {
         title: failure.title,
         file: failure.file,
@@ -37666,8 +38343,8 @@ function annotate(report, failures, log) {
       } : { title: failure.title }
     );
   }
-  const failed2 = countStatus(report.results, "failed");
-  const headline = failed2 ? `exh-tasks-action: ${failed2} task(s) failed` : "exh-tasks-action failed";
+  const failed3 = countStatus(report.results, "failed");
+  const headline = failed3 ? `exh-tasks-action: ${failed3} task(s) failed` : "exh-tasks-action failed";
   const rest = failures.length - shown2.length;
   setFailed(
     rest ? `${headline}; ${plural(rest, "more problem")} not annotated, listed under Errors above` : headline
@@ -37676,13 +38353,16 @@ function annotate(report, failures, log) {
 async function commentOnPullRequest(comment, summary2, log) {
   const key = { label: comment.label, scope: comment.scope };
   try {
+    const payload = await eventPayload();
+    const record2 = planRecordLine(comment.plan, key, payload);
+    if (comment.plan && payload.pull_request && !record2) {
+      log.warning(
+        "comment-on-pr: the plan could not be recorded in the comment (too large, or the event names no pull request head); a deploy with reviewed-plan: required will not find it"
+      );
+    }
     const outcome2 = await upsertPullRequestComment(
       comment.token,
-      renderComment(
-        summary2,
-        key,
-        commentLinks(process.env, await eventPayload())
-      ),
+      renderComment(summary2, key, commentLinks(process.env, payload), record2),
       key
     );
     log.info(`comment-on-pr: ${outcome2}`);

@@ -53,7 +53,7 @@ export function functionLines(functions: RemoteFunctionRow[]): string[] {
         `  ${fn.name}`,
         fn.enabled === false && 'disabled',
         `drift: ${fn.drift}`,
-        fn.verify === 'failed' && 'verify: failed',
+        fn.verify && `verify: ${fn.verify}`,
         fn.repository &&
           `${fn.repository}${fn.commit ? `@${shortCommit(fn.commit)}` : ''}`,
         fn.zipSha256 && `zip ${shortZip(fn.zipSha256)}`,

@@ -59,7 +59,25 @@ export interface Settings {
   overrides?: TaskOverrides
   /** About inputs that work but not as they may look (a token and a password). */
   warnings: string[]
+  /** `reviewed-plan`: deploy only the plan a pull request's comment recorded (SPEC section 10). */
+  reviewedPlan: 'off' | 'required'
+  /** `require-approval`: the reviewed plan also needs an approval on its head. */
+  requireApproval: boolean
+  /** The inputs that choose what is deployed, as written (`PLAN_INPUTS`). */
+  planInputs: Record<string, string>
 }
+
+/**
+ * The inputs that choose what is deployed: a plan reviewed with other
+ * values is not the plan deployed. Adding an input is adding its name.
+ */
+export const PLAN_INPUTS = [
+  'tasks',
+  'prune',
+  'prune-scope',
+  'adopt',
+  'force-delete'
+] as const
 
 /** Reads one input: `(name) => value`, '' when unset (as `core.getInput`). */
 export type InputGetter = (name: string) => string
@@ -137,7 +155,8 @@ export function readInputs(
     repositoryId: env.GITHUB_REPOSITORY_ID?.trim() || undefined,
     record: recordFromEnv(env),
     adopt: lines(get('adopt')),
-    overrides: readOverrides(get, workspace, read.fail)
+    overrides: readOverrides(get, workspace, read.fail),
+    ...readReviewedPlan(read)
   }
   const missing = settings.missingCredentials
   // A dry-run of sync can still validate and package offline; nothing else can.
@@ -244,6 +263,22 @@ function readRunOptions(
     commentOnPr: read.flag('comment-on-pr', false),
     label: input('label'),
     verify: readVerify(input('verify'), fail)
+  }
+}
+
+/** SPEC section 10's inputs, and what they are checked against. */
+function readReviewedPlan(
+  read: InputReader
+): Pick<Settings, 'reviewedPlan' | 'requireApproval' | 'planInputs'> {
+  const raw = read.input('reviewed-plan')
+  const mode = oneOf(raw || 'off', ['off', 'required'] as const)
+  if (!mode) read.fail('reviewed-plan', `must be off or required, not "${raw}"`)
+  return {
+    reviewedPlan: mode ?? 'off',
+    requireApproval: read.flag('require-approval', false),
+    planInputs: Object.fromEntries(
+      PLAN_INPUTS.map(name => [name, lines(read.get(name)).join('\n')])
+    )
   }
 }
 

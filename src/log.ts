@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
-import { cutText, forLog } from './safe-text.js'
+import { forLogCut } from './safe-text.js'
 import type { SecretRegistry } from './secrets.js'
 import { replaceNames } from './name-refs.js'
 
@@ -44,11 +44,8 @@ export function safeLog(secrets: SecretRegistry): Log {
   let names: Readonly<Record<string, string>> = {}
   // Cut once redacted: a cut first could split a secret and so hide it
   // from the redaction, printing its first characters.
-  const line = (text: string): string => {
-    const shown = secrets.redact(replaceNames(text, names))
-    const { head, more } = cutText(shown, LOG_LINE_LIMIT)
-    return forLog(head) + (more ? ` … (${more} more characters)` : '')
-  }
+  const line = (text: string): string =>
+    forLogCut(secrets.redact(replaceNames(text, names)), LOG_LINE_LIMIT)
   return {
     info: message => {
       core.info(line(message))

@@ -22,13 +22,19 @@ import {
   upsertPullRequestComment,
   type CommentKey
 } from './report/pr-comment.js'
-import { forLog } from './safe-text.js'
-import { boundText } from './report/output-limits.js'
+import { forLog, forLogCut } from './safe-text.js'
 import { withNameRefs, withoutHost } from './report/shown-texts.js'
 import { buildEnvironment, runShell } from './build.js'
 import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 import { runPipeline, type Failure } from './pipeline.js'
 import { plural } from './words.js'
+import {
+  markPlanDeployed,
+  planRecordLine,
+  runnerPlanCheck,
+  type RunnerPlanCheck
+} from './github/reviewed-plan.js'
+import type { FreshPlan } from './reviewed-plan/fresh-plan.js'
 import {
   buildDeploymentReport,
   redactReport,
@@ -46,7 +52,8 @@ const MAX_ANNOTATIONS = 9
 /** An annotation's most characters (cut after redaction): a function's error may be megabytes. */
 const ANNOTATION_LIMIT = 4_000
 
-type CommentTarget = ({ token: string } & CommentKey) | undefined
+type CommentTarget =
+  ({ token: string; plan?: FreshPlan } & CommentKey) | undefined
 
 /** The runner's side of a run: inputs, masks, the log, then the report. */
 export async function run(): Promise<void> {
@@ -58,21 +65,57 @@ export async function run(): Promise<void> {
   const mask = (secret: string): void => {
     for (const part of secrets.add(secret)) core.setSecret(part)
   }
-  const { report, failures, settings } = await runPipeline(
+  const planCheck = runnerPlanCheck(process.env)
+  const { report, failures, settings, plan } = await runPipeline(
     () => {
       const refusal = unsupportedPlatform(process.platform)
       if (refusal) throw new Error(refusal)
       return readInputs(name => core.getInput(name), process.env, mask)
     },
-    actionsIo(cancel.signal, mask, log)
+    { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck.check }
   )
   cancel.dispose()
   // Refused inputs leave no settings: the title still names the target.
   report.label ??= core.getInput('label').trim() || undefined
   report.durationMs = Math.round(performance.now() - started)
   const comment = settings && commentTarget(settings, report)
+  // Only a dry run that planned without a failure records a plan to deploy.
+  const recorded = settings?.dryRun && !failures.length ? plan : undefined
   const run = { startedAt, cancelled: cancel.signal.aborted }
-  await publish(report, failures, comment, log, run)
+  await publish(
+    report,
+    failures,
+    comment && { ...comment, plan: recorded },
+    log,
+    run
+  )
+  await markDeployed(planCheck, settings?.githubToken, failures.length > 0, log)
+}
+
+/** After a deploy that matched its reviewed plan, its comment says so (SPEC section 10). */
+async function markDeployed(
+  planCheck: RunnerPlanCheck,
+  token: string | undefined,
+  failed: boolean,
+  log: Log
+): Promise<void> {
+  const matched = planCheck.matched()
+  if (!matched || !token) return
+  try {
+    const { runUrl } = commentLinks(process.env, {})
+    log.info(
+      `reviewed-plan: ${await markPlanDeployed(token, matched, {
+        runId: process.env.GITHUB_RUN_ID ?? '',
+        runUrl,
+        sha: process.env.GITHUB_SHA ?? '',
+        failed
+      })}`
+    )
+  } catch (error) {
+    log.warning(
+      `reviewed-plan: could not mark the plan deployed (${describeError(error)})`
+    )
+  }
 }
 
 function commentTarget(settings: Settings, report: RunReport): CommentTarget {
@@ -191,7 +234,7 @@ async function writeReport(
     const doc = buildDeploymentReport(report, {
       run: runFacts(process.env, run.startedAt, new Date()),
       cancelled: run.cancelled,
-      ...reviewEvidence()
+      ...reviewEvidence(report)
     })
     const written = await writeReportFiles(
       redactReport(doc, log.redact),
@@ -207,12 +250,31 @@ async function writeReport(
 }
 
 /**
- * Seam for the reviewed-plan check (issue 25, SPEC section 10): the pull
- * request it found, its approving reviews and its verdict go into the
- * report here. Until that check exists, no run requires a reviewed plan.
+ * The reviewed-plan check's evidence (SPEC sections 10 and 11): the pull
+ * request it found, its approving reviews and its verdict.
  */
-function reviewEvidence(): Pick<ReportContext, 'pullRequest' | 'reviewedPlan'> {
-  return { reviewedPlan: { required: false, failureReason: '' } }
+function reviewEvidence(
+  report: RunReport
+): Pick<ReportContext, 'pullRequest' | 'reviewedPlan'> {
+  const checked = report.reviewedPlan
+  const pull = checked?.pullRequest
+  return {
+    pullRequest: pull && {
+      number: pull.number,
+      url: pull.url,
+      head: pull.head,
+      approvals: pull.approvals.map(review => ({
+        user: review.user,
+        submittedAt: review.submittedAt ?? '',
+        commit: review.commit
+      }))
+    },
+    reviewedPlan: {
+      required: report.reviewedPlanRequired === true,
+      matched: checked?.matched,
+      failureReason: checked?.failureReason ?? ''
+    }
+  }
 }
 
 function redactResult(
@@ -260,7 +322,7 @@ function annotate(report: RunReport, failures: Failure[], log: Log): void {
       failure.logText ??
       failure.text
     core.error(
-      forLog(boundText(message, ANNOTATION_LIMIT)),
+      forLogCut(message, ANNOTATION_LIMIT),
       pointable
         ? {
             title: failure.title,
@@ -285,19 +347,22 @@ function annotate(report: RunReport, failures: Failure[], log: Log): void {
 
 /** A comment that cannot be posted (a fork's read-only token) only warns. */
 async function commentOnPullRequest(
-  comment: { token: string } & CommentKey,
+  comment: NonNullable<CommentTarget>,
   summary: string,
   log: Log
 ): Promise<void> {
   const key = { label: comment.label, scope: comment.scope }
   try {
+    const payload = await eventPayload()
+    const record = planRecordLine(comment.plan, key, payload)
+    if (comment.plan && payload.pull_request && !record) {
+      log.warning(
+        'comment-on-pr: the plan could not be recorded in the comment (too large, or the event names no pull request head); a deploy with reviewed-plan: required will not find it'
+      )
+    }
     const outcome = await upsertPullRequestComment(
       comment.token,
-      renderComment(
-        summary,
-        key,
-        commentLinks(process.env, await eventPayload())
-      ),
+      renderComment(summary, key, commentLinks(process.env, payload), record),
       key
     )
     log.info(`comment-on-pr: ${outcome}`)

@@ -43,12 +43,17 @@ export interface Marker extends DeploymentRecord {
   substituted?: string[]
   /**
    * `failed`: the last verify of this function failed, and it stays
-   * flagged until a verify passes (a re-run must not turn green).
+   * flagged until a verify passes (a re-run must not turn green);
+   * `pending`: written with a verify to follow that has not ended (a
+   * cancel or a killed runner), counted as failed.
    */
-  verify?: 'failed'
-  /** With `verify: "failed"`: the commit of the deploy before, to redeploy. */
+  verify?: VerifyFlag
+  /** With a `verify` flag: the commit of the deploy before, to redeploy. */
   rollback?: string
 }
+
+/** A verify that failed, or one that has not ended since its write. */
+export type VerifyFlag = 'failed' | 'pending'
 
 /** Where a write came from: the runner's `GITHUB_*` values. */
 export interface DeploymentRecord {
@@ -98,7 +103,7 @@ const RECORD_FIELDS = {
   run: /^[0-9]{1,20}$/,
   attempt: /^[0-9]{1,6}$/,
   at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/,
-  verify: /^failed$/,
+  verify: /^(?:failed|pending)$/,
   rollback: /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/,
   zip: /^[0-9a-f]{64}$/
 } as const
@@ -127,7 +132,7 @@ function recordFields(
     if (key === 'at' && Number.isNaN(Date.parse(value))) continue
     fields[key] = value
   }
-  // `verify` passed its pattern: it is `failed`.
+  // `verify` passed its pattern: it is a VerifyFlag.
   return fields as Partial<Pick<Marker, RecordField>>
 }
 
@@ -170,22 +175,31 @@ export function markerFor(
 export function flaggedMarker(
   marker: Marker,
   rollback: string | undefined,
-  now: Date
+  now: Date,
+  flag: VerifyFlag = 'failed'
 ): Marker {
   const rest = { ...marker }
   delete rest.rollback
   return {
     ...rest,
-    verify: 'failed',
+    verify: flag,
     ...(rollback ? { rollback } : {}),
     at: markerTime(now)
   }
 }
 
+/** The marker after a verify passed: no flag, no commit to redeploy. */
+export function clearedMarker(marker: Marker, now: Date): Marker {
+  const fresh = { ...marker, at: markerTime(now) }
+  delete fresh.verify
+  delete fresh.rollback
+  return fresh
+}
+
 /** The commit to redeploy when a verify fails: the deploy before this one. */
 export function rollbackCommit(marker: Marker | undefined): string | undefined {
   if (!marker) return undefined
-  return marker.verify === 'failed' ? marker.rollback : marker.commit
+  return marker.verify ? marker.rollback : marker.commit
 }
 
 /**

@@ -15,11 +15,15 @@ export function replaceNames(
 
 /**
  * `word` replaced only as a whole function name (`[A-Za-z0-9-]` around it),
- * so `api` never changes `api-gateway`.
+ * so `api` never changes `api-gateway`; in any case, since the name also
+ * appears lower-cased (the default executionCredentials email).
  */
 function replaceWord(text: string, word: string, by: string): string {
-  if (!word || !text.includes(word)) return text
+  if (!word || !text.toLowerCase().includes(word.toLowerCase())) return text
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const pattern = new RegExp(`(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`, 'g')
+  const pattern = new RegExp(
+    `(?<![A-Za-z0-9-])${escaped}(?![A-Za-z0-9-])`,
+    'gi'
+  )
   return text.replace(pattern, () => by)
 }

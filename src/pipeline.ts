@@ -5,13 +5,14 @@
 
 import type { Settings } from './inputs.js'
 import { hostNameOf } from './host.js'
-import type { RunIo } from './run-io.js'
+import type { RunIo, SyncOutcome } from './run-io.js'
 import { sync } from './sync.js'
 import { list, remove } from './commands.js'
 import { ValidationError, describeError } from './errors.js'
 import type { RunReport } from './report/summary.js'
 import { formatProblem, type ConfigProblem } from './task.js'
 import { isOfflineDryRun } from './config/load.js'
+import type { FreshPlan } from './reviewed-plan/fresh-plan.js'
 
 /** What failed, as the annotation's title says it. */
 export type FailureTitle =
@@ -41,6 +42,8 @@ export interface RunOutcome {
   failures: Failure[]
   /** Undefined when the inputs themselves were refused. */
   settings?: Settings
+  /** The plan compared with the remote: a pull request's plan record. */
+  plan?: FreshPlan
 }
 
 /**
@@ -54,11 +57,12 @@ export async function runPipeline(
   const report = emptyReport()
   const failures: Failure[] = []
   let settings: Settings | undefined
+  let plan: FreshPlan | undefined
   try {
     settings = readSettings()
     Object.assign(report, describeRun(settings))
     report.warnings.push(...settings.warnings)
-    await runCommand(
+    plan = await runCommand(
       settings,
       hostWatched(io, settings, report),
       report,
@@ -74,7 +78,7 @@ export async function runPipeline(
       title: failedTitle(report.command)
     })
   }
-  return { report, failures, settings }
+  return { report, failures, settings, plan }
 }
 
 /**
@@ -146,12 +150,13 @@ function problemFailure(problem: ConfigProblem): Failure {
   }
 }
 
+/** Carries out the command; a sync gives back the plan it made. */
 async function runCommand(
   settings: Settings,
   io: RunIo,
   report: RunReport,
   failures: Failure[]
-): Promise<void> {
+): Promise<FreshPlan | undefined> {
   if (settings.command === 'list') {
     report.functions = await list(settings, io)
     return
@@ -193,6 +198,22 @@ async function runCommand(
   if (!outcome.problems.length) {
     addFailedTasks(failures, outcome.results, 'Sync failed')
   }
+  recordReviewedPlan(report, failures, outcome.reviewedPlan)
+  return outcome.plan
+}
+
+/** The check's outcome in the report (its comment stays with the runner); its lines as failures. */
+function recordReviewedPlan(
+  report: RunReport,
+  failures: Failure[],
+  outcome: SyncOutcome['reviewedPlan']
+): void {
+  if (!outcome) return
+  const { matched, failureReason, lines, pullRequest } = outcome
+  report.reviewedPlan = { matched, failureReason, lines, pullRequest }
+  for (const line of outcome.lines) {
+    failures.push({ text: line, title: 'Sync failed' })
+  }
 }
 
 /** Each failed task is one failure, annotated at its config. */
@@ -218,6 +239,10 @@ function describeRun(settings: Settings): Partial<RunReport> {
     offline: isOfflineDryRun(settings),
     missingCredentials: settings.missingCredentials,
     label: settings.label || undefined,
+    reviewedPlanRequired:
+      settings.command === 'sync' &&
+      !settings.dryRun &&
+      settings.reviewedPlan === 'required',
     host: settings.host ? hostNameOf(settings.host) : undefined
   }
 }

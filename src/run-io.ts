@@ -5,6 +5,9 @@ import type { RunCommand } from './build.js'
 import type { RetryOptions } from './retry.js'
 import type { TaskResult } from './report/result.js'
 import type { ConfigProblem } from './task.js'
+import type { ReviewedPlanCheck } from './reviewed-plan/gate.js'
+import type { FreshPlan } from './reviewed-plan/fresh-plan.js'
+import type { ReviewedPlanOutcome } from './reviewed-plan/check.js'
 
 /** The side effects the pipeline needs, passed in so it runs without @actions/*. */
 export interface RunIo {
@@ -26,6 +29,8 @@ export interface RunIo {
    * tests' business).
    */
   retry?: RetryOptions
+  /** `reviewed-plan: required`: the GitHub side of the check (SPEC section 10). */
+  reviewedPlan?: ReviewedPlanCheck
 }
 
 export interface SyncOutcome {
@@ -39,6 +44,10 @@ export interface SyncOutcome {
   stages: Partial<Record<Stage, number>>
   /** Names substituted from `$VAR`: value → `$VAR`, for the report's edge. */
   nameRefs?: Record<string, string>
+  /** The plan compared with the remote, for a pull request's plan record. */
+  plan?: FreshPlan
+  /** The reviewed-plan check, when it ran. */
+  reviewedPlan?: ReviewedPlanOutcome
 }
 
 export type Stage =

@@ -62,6 +62,19 @@ export function forLog(text: string): string {
     : line
 }
 
+/**
+ * `forLog`, then at most `limit` characters: cut after escaping (an escape
+ * is several characters, so a cut before it could print far more), never
+ * in the middle of an escape.
+ */
+export function forLogCut(text: string, limit: number): string {
+  const { head, more } = cutText(forLog(text), limit)
+  if (!more) return head
+  const whole = head.replace(/\\(?:u[0-9a-fA-F]{0,3}|x[0-9a-fA-F]?)?$/, '')
+  const left = more + Array.from(head).length - Array.from(whole).length
+  return `${whole} … (${left} more characters)`
+}
+
 /** Breaks `@mention`s: GitHub ignores a backslash before `@`, not a word joiner. */
 function breakMentions(text: string): string {
   return text.replace(/@/g, `@${WORD_JOINER}`)

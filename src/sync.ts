@@ -36,6 +36,11 @@ import {
 import type { TaskDefinition } from './task.js'
 import { entryPointWarnings } from './verify/entry-point.js'
 import { flaggedTasks, lastFailedWarnings } from './verify/last-failed.js'
+import {
+  matchedLine,
+  refusalReason,
+  reviewedPlanGate
+} from './reviewed-plan/gate.js'
 
 // Kept here too: RunIo and SyncOutcome were sync's before run-io.ts held them.
 export type { RunIo, SyncOutcome } from './run-io.js'
@@ -87,6 +92,8 @@ export async function sync(
     if ('stop' in planned) return planned.stop
     const packaged = await packageStage(run, planned.next.tasks)
     if ('stop' in packaged) return packaged.stop
+    const reviewed = await reviewGate(run, packaged.next, planned.next.prune)
+    if ('stop' in reviewed) return reviewed.stop
     const results = await apply(run, planned.next, packaged.next)
     const { dryRun, concurrency } = settings
     const deletions = await pruneFunctions(planned.next, results, {
@@ -96,7 +103,10 @@ export async function sync(
       forceDelete: settings.forceDelete
     })
     run.warnings.push(...deletions.warnings)
-    return finished(run, [...results, ...deletions.results], false)
+    return {
+      ...finished(run, [...results, ...deletions.results], false),
+      ...reviewed.next
+    }
   } finally {
     await closeRun(run)
   }
@@ -349,6 +359,27 @@ async function packageStage(
     return { stop: invalidRun(run, packaged.problems) }
   }
   return { next: packaged.ready }
+}
+
+/**
+ * Between package and apply: the plan just made (a pull request's record),
+ * and with `reviewed-plan: required` the check before the first write; a
+ * plan that does not match writes nothing (SPEC section 10).
+ */
+async function reviewGate(
+  run: SyncRun,
+  ready: ReadyTask[],
+  deletes: string[]
+): Promise<Step<Pick<SyncOutcome, 'plan' | 'reviewedPlan'>>> {
+  const { settings, io } = run
+  const gate = await reviewedPlanGate(settings, io.reviewedPlan, ready, deletes)
+  const { outcome } = gate
+  if (outcome?.matched) io.info(matchedLine(outcome))
+  if (!outcome || outcome.matched) {
+    return { next: { plan: gate.plan, reviewedPlan: outcome } }
+  }
+  const stop = notStarted(run, run.scanned, refusalReason(outcome))
+  return { stop: { ...stop, plan: gate.plan, reviewedPlan: outcome } }
 }
 
 /** Stage 7: the writes (a dry run prints its plan instead). */

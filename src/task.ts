@@ -44,6 +44,12 @@ export interface TaskDefinition {
    * variable, so the summary and comment show this instead of the value.
    */
   nameRef?: string
+  /**
+   * The config's fields as written, each `$NAME` still its reference, the
+   * single-task inputs applied (an `env` input's values left out: they may
+   * be secrets): what a reviewed plan's digest covers (SPEC section 10).
+   */
+  asWritten?: Record<string, unknown>
   /** Environment keys whose values are the deploying credentials (`$API_*`). */
   deployerKeys?: string[]
   /** Configured fields whose value came from `$VAR` (recorded in the marker). */

@@ -129,6 +129,8 @@ describe('loadTaskConfigs: a valid config', () => {
       {
         name: 'my-task',
         config: FULL,
+        // No `$NAME` in it: the config as written is the config.
+        asWritten: FULL,
         configFile: FILE,
         codeDir: path.join(workspace, 'tasks/a/build'),
         searchRoot: found.root,
@@ -1075,6 +1077,16 @@ describe('loadTaskConfigs: single-task inputs as overrides', () => {
           path: '../../dist/my-task',
           timeLimit: 120,
           environment: { C: '3' },
+          executionPermission: 'public',
+          defaultPriority: 0
+        },
+        // The `env` input's values may be secrets: never digested.
+        asWritten: {
+          ...BASE,
+          name: 'renamed',
+          path: '../../dist/my-task',
+          timeLimit: 120,
+          environment: { C: '(env input)' },
           executionPermission: 'public',
           defaultPriority: 0
         },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readInputs } from '../src/inputs.js'
+import { readInputs, type Settings } from '../src/inputs.js'
 import { ValidationError } from '../src/errors.js'
 
 const complete = {
@@ -284,6 +284,45 @@ describe('readInputs', () => {
     ['all', 'all']
   ])('reads verify %j as %s', (given, mode) => {
     expect(read({ ...complete, verify: given }).settings.verify).toBe(mode)
+  })
+
+  it.each<[Record<string, string>, Partial<Settings>]>([
+    [{}, { reviewedPlan: 'off', requireApproval: false }],
+    [
+      { 'reviewed-plan': 'required', 'require-approval': 'true' },
+      { reviewedPlan: 'required', requireApproval: true }
+    ]
+  ])('reads the reviewed-plan inputs %j', (given, expected) => {
+    expect(read({ ...complete, ...given }).settings).toMatchObject(expected)
+  })
+
+  it.each([
+    [
+      { 'reviewed-plan': 'on' },
+      'reviewed-plan: must be off or required, not "on"'
+    ],
+    [
+      { 'require-approval': 'yes' },
+      'require-approval: must be true or false, not "yes"'
+    ]
+  ])('refuses %j, naming the input', (given, problem) => {
+    expect(problemsOf({ ...complete, ...given })).toContain(problem)
+  })
+
+  it('keeps the inputs that choose the tasks as written, one line each', () => {
+    const { planInputs } = read({
+      ...complete,
+      tasks: ' b \n\na*',
+      prune: 'true',
+      adopt: 'x'
+    }).settings
+    expect(planInputs).toMatchObject({
+      tasks: 'b\na*',
+      prune: 'true',
+      'prune-scope': '',
+      adopt: 'x',
+      'force-delete': ''
+    })
   })
 
   it('refuses another verify value, naming the input', () => {

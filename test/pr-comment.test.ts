@@ -116,4 +116,12 @@ describe('renderComment', () => {
       /\| row \|\n\n… \(cut; the job's summary has it all\)$/
     )
   })
+  it('keeps the plan record whole as its second line when the rest is cut', () => {
+    const record = `<!-- exh-tasks-action plan {"pad":"${'x'.repeat(30_000)}"} -->`
+    const summary = `## title\n${'| row |\n'.repeat(20_000)}`
+    const body = renderComment(summary, { label: '', scope: 's' }, {}, record)
+    expect(body.length).toBeLessThan(65_536)
+    expect(body.split('\n')[1]).toBe(record)
+    expect(body).toContain("(cut; the job's summary has it all)")
+  })
 })

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { forLogCut } from '../src/safe-text.js'
+import { replaceNames } from '../src/name-refs.js'
 import {
   cutText,
   forLog,
@@ -127,5 +129,35 @@ describe('cutting a cell', () => {
     expect(markdownCodeCut(text)).toBe(
       `\`\` ${'a'.repeat(299)}\` \`\` … (2002 more characters)`
     )
+  })
+})
+
+describe('forLogCut', () => {
+  it.each<[string, string, number, string]>([
+    ['short text, whole', 'abc', 10, 'abc'],
+    [
+      'cut after escaping',
+      '\u0001'.repeat(4),
+      12,
+      '\\u0001\\u0001 … (12 more characters)'
+    ],
+    ['never inside an escape', `ab\u0001`, 5, 'ab … (6 more characters)'],
+    ['plain text cut', 'x'.repeat(20), 5, 'xxxxx … (15 more characters)']
+  ])('%s', (_label, text, limit, shown) => {
+    expect(forLogCut(text, limit)).toBe(shown)
+  })
+})
+
+describe('replaceNames', () => {
+  it.each<[string, string, string]>([
+    ['a whole name', 'deploying Tok3n-x now', 'deploying $TASK now'],
+    [
+      'in any case (an email lower-cases it)',
+      'exh.tasks+tok3n-x@extrahorizon.com',
+      'exh.tasks+$TASK@extrahorizon.com'
+    ],
+    ['never inside a longer name', 'Tok3n-x-2 stays', 'Tok3n-x-2 stays']
+  ])('%s', (_label, text, shown) => {
+    expect(replaceNames(text, { 'Tok3n-x': '$TASK' })).toBe(shown)
   })
 })

@@ -17,11 +17,21 @@ import {
 } from '../plan/credentials.js'
 import type { FunctionBody, OAuthTokens } from '../exh/types.js'
 import { changeText, writesFunction, type TaskPlan } from '../plan/decide.js'
-import { restampMarker } from '../marker.js'
+import {
+  encodeMarker,
+  readMarker,
+  restampMarker,
+  type Marker
+} from '../marker.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { plural } from '../words.js'
 import type { VerifyMode } from '../inputs.js'
-import { verifyApplied, type Written } from './verify-gate.js'
+import {
+  pendingMarker,
+  verifiesAfterWrite,
+  verifyApplied,
+  type Written
+} from './verify-gate.js'
 
 export interface ApplyOptions {
   concurrency: number
@@ -49,7 +59,8 @@ export async function applyPlans(
     ready,
     options.concurrency,
     async item => {
-      const written = await applyTask(client, item, options.mask)
+      const pending = verifiesAfterWrite(item, options.verify)
+      const written = await applyTask(client, item, options.mask, pending)
       const result = await verifyApplied(client, item, written, options).catch(
         (error: unknown): TaskResult => ({
           // Nothing one task's verify does may take the report with it.
@@ -107,7 +118,9 @@ export function printResult(
 async function applyTask(
   client: ExhClient,
   item: ReadyTask,
-  mask: (secret: string) => void
+  mask: (secret: string) => void,
+  /** A verify follows the write: its marker says `pending` until it passes. */
+  pending: boolean
 ): Promise<Written> {
   const started = performance.now()
   const base = taskResult(item)
@@ -133,7 +146,7 @@ async function applyTask(
         mask
       )
     }
-    environment = await writeFunction(client, item, plan, prepared?.tokens)
+    environment = await writeFunction(client, item, prepared?.tokens, pending)
   } catch (error) {
     const failed = { status: 'failed' as const }
     return {
@@ -166,14 +179,16 @@ async function applyTask(
  */
 async function writeFunction(
   client: ExhClient,
-  item: ReadyTask,
-  plan: TaskPlan,
-  tokens: OAuthTokens | undefined
+  item: ReadyTask & { outcome: 'planned' },
+  tokens: OAuthTokens | undefined,
+  pending: boolean
 ): Promise<Record<string, string> | undefined> {
+  const { plan } = item
   if (plan.action === 'unchanged' || !writesFunction(plan)) return undefined
   const body = withWriteTime(
     tokens ? withTokens(plan.body, tokens) : plan.body,
-    new Date()
+    new Date(),
+    pending ? marker => pendingMarker(item, marker) : undefined
   )
   if (plan.action === 'create') {
     if (!item.pkg) throw new Error('internal: create without code')
@@ -240,14 +255,20 @@ function withTokens(body: FunctionBody, tokens: OAuthTokens): FunctionBody {
  * was written, not planned (the drift check compares it with the API's
  * `updateTimestamp`).
  */
-function withWriteTime(body: FunctionBody, now: Date): FunctionBody {
+function withWriteTime(
+  body: FunctionBody,
+  now: Date,
+  flag?: (marker: Marker) => Marker
+): FunctionBody {
   const marker = body.environmentVariables?.[MARKER_VARIABLE]
   if (!body.environmentVariables || !marker) return body
+  const stamped = restampMarker(marker.value, now)
+  const read = flag && readMarker({ [MARKER_VARIABLE]: stamped })
   return {
     ...body,
     environmentVariables: {
       ...body.environmentVariables,
-      [MARKER_VARIABLE]: { value: restampMarker(marker.value, now) }
+      [MARKER_VARIABLE]: { value: read ? encodeMarker(flag(read)) : stamped }
     }
   }
 }

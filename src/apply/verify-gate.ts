@@ -9,9 +9,11 @@ import type { TaskResult } from '../report/result.js'
 import type { ReadyTask } from '../package/stage.js'
 import type { VerifyMode } from '../inputs.js'
 import {
+  clearedMarker,
   encodeMarker,
   flaggedMarker,
   markerTime,
+  readMarker,
   rollbackCommit,
   type Marker
 } from '../marker.js'
@@ -30,9 +32,26 @@ export interface Written {
   environment?: Record<string, string>
 }
 
-/** Whether the function's marker says its last verify failed. */
+/** Whether the function's marker says its last verify failed (or never ended). */
 export function isFlagged(item: ReadyTask): boolean {
-  return item.outcome === 'planned' && item.remote?.marker?.verify === 'failed'
+  return item.outcome === 'planned' && item.remote?.marker?.verify !== undefined
+}
+
+/**
+ * Whether this task's write is followed by a verify: its marker is then
+ * written `pending` (a cancel or a killed runner must not leave a write
+ * that no verify passed looking clean), and the verify's outcome decides.
+ */
+export function verifiesAfterWrite(item: ReadyTask, mode: VerifyMode): boolean {
+  if (item.outcome !== 'planned' || item.plan.action === 'unchanged') {
+    return false
+  }
+  return shouldVerify(mode, item.plan.action, item.task.verify, isFlagged(item))
+}
+
+/** The marker a write followed by a verify stores: `pending`, naming the commit to redeploy. */
+export function pendingMarker(item: ReadyTask, marker: Marker): Marker {
+  return flaggedMarker(marker, previousCommit(item), new Date(), 'pending')
 }
 
 /**
@@ -96,9 +115,9 @@ function previousCommit(item: ReadyTask): string | undefined {
 }
 
 /**
- * The verify outcome in the marker: a failure flags it (unless it already
- * is and this run wrote nothing); a pass on a flagged function that this
- * run did not write gives it a fresh marker without the flag.
+ * The verify outcome in the marker: a failure flags it `failed` (unless it
+ * already is and this run wrote nothing); a pass clears the `pending` this
+ * run wrote, or the flag of a function that failed before.
  */
 async function recordOutcome(
   client: ExhClient,
@@ -110,27 +129,32 @@ async function recordOutcome(
   // A cancelled execution's outcome is unknown: nothing to record.
   if (item.outcome !== 'planned' || signal.aborted) return result
   const flagged = isFlagged(item)
-  const wrote = written.environment !== undefined
+  // The marker as this run stored it (the zip's digest included), else as read.
+  const sent = written.environment && readMarker(written.environment)
+  const stored = sent ? written.environment : item.remote?.environment
   if (result.verified === true) {
+    if (!flagged && !sent) return result
+    // This run's write said `pending`, or the function was flagged before:
+    // a fresh marker without the flag either way.
+    const fresh = sent
+      ? clearedMarker(sent, new Date())
+      : { ...item.marker, at: markerTime(new Date()) }
+    const cleared = await writeMarker(client, item, stored, fresh)
+    if (cleared) {
+      return {
+        ...result,
+        status: 'failed',
+        error: `verified, but the record could not be written (${cleared}): the next run executes it again`
+      }
+    }
     if (!flagged) return result
-    if (wrote) return { ...result, verifiedAgain: true }
-    const again = await writeMarker(client, item, item.remote?.environment, {
-      ...item.marker,
-      at: markerTime(new Date())
-    })
-    return again
-      ? {
-          ...result,
-          status: 'failed',
-          error: `verified again, but the record could not be written: ${again}`
-        }
+    return sent
+      ? { ...result, verifiedAgain: true }
       : { ...result, action: 'update', changes: [], verifiedAgain: true }
   }
-  if (flagged && !wrote) return result
-  const stored = wrote ? written.environment : item.remote?.environment
-  const current = wrote ? item.marker : item.remote?.marker
-  if (!current) return result
-  const rollback = wrote ? previousCommit(item) : current.rollback
+  const current = sent ?? item.remote?.marker
+  if (!current || (!sent && current.verify === 'failed')) return result
+  const rollback = sent ? previousCommit(item) : current.rollback
   const failure = await writeMarker(
     client,
     item,

@@ -266,6 +266,7 @@ async function checkSelected(
       name: value.name as string,
       nameRef: config.nameRef,
       config: value as unknown as TaskConfig,
+      asWritten: asWritten(config, overrides, configDir),
       configFile: config.file,
       deployerKeys: deployerKeys.length ? deployerKeys : undefined,
       ...substitutedFields(substituted.sources, overrides),
@@ -279,6 +280,27 @@ async function checkSelected(
       }
     }
   }
+}
+
+/**
+ * The config before substitution, with the single-task inputs over it; the
+ * `env` input's values stand as `(env input)`: a workflow may pass a secret
+ * there, and a digest of a short secret salted with a public URL could be
+ * guessed.
+ */
+function asWritten(
+  config: ParsedConfig,
+  overrides: TaskOverrides | undefined,
+  configDir: string
+): Record<string, unknown> {
+  const raw = isObject(config.document.value) ? config.document.value : {}
+  const fields = overrideFields(overrides ?? {}, configDir)
+  if (overrides?.environment) {
+    fields.environment = Object.fromEntries(
+      Object.keys(overrides.environment).map(key => [key, '(env input)'])
+    )
+  }
+  return { ...raw, ...fields }
 }
 
 /** Fields whose before → after shows values (environment keys never do). */

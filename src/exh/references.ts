@@ -40,21 +40,21 @@ async function readAll(sdk: OAuth1Client, call: Call): Promise<FunctionUses> {
       list: 'schedules' as const,
       read: () =>
         call('listing schedules', o => sdk.tasks.schedules.findAll(o)).then(
-          schedulesUses
+          answer => schedulesUses(wholeList(answer))
         )
     },
     {
       list: 'dispatchers' as const,
       read: () =>
         call('listing dispatchers', o => sdk.dispatchers.findAll(o)).then(
-          dispatcherUses
+          answer => dispatcherUses(wholeList(answer))
         )
     },
     {
       list: 'schemas' as const,
       read: () =>
         call('listing data schemas', o => sdk.data.schemas.findAll(o)).then(
-          schemaUses
+          answer => schemaUses(wholeList(answer))
         )
     }
   ]
@@ -80,6 +80,17 @@ function unreadable(
     ...(permission ? { permission } : {}),
     error: describeError(error)
   }
+}
+
+/**
+ * The listing as a list: any other answer cannot say that nothing uses a
+ * function, so it fails the lookup (the delete then fails, unless forced).
+ */
+function wholeList(answer: unknown): unknown[] {
+  if (!Array.isArray(answer)) {
+    throw new Error('the API did not answer with a list')
+  }
+  return answer
 }
 
 // The readers below take API answers without trusting their shape: a

@@ -3,7 +3,7 @@
 // drifted since.
 
 import { MARKER_VARIABLE } from '../task.js'
-import { readMarker } from '../marker.js'
+import { readMarker, type VerifyFlag } from '../marker.js'
 import { driftOf, type Drift } from '../plan/drift.js'
 import type { RemoteFunctionSummary } from '../exh/types.js'
 
@@ -23,7 +23,7 @@ export interface ListedFunction extends RemoteFunctionSummary {
   zipSha256?: string
   drift: Drift
   /** `failed` while its last verify failed (until one passes). */
-  verify?: 'failed'
+  verify?: VerifyFlag
 }
 
 /**

@@ -74,9 +74,13 @@ export function commentLinks(
 export function renderComment(
   summary: string,
   key: CommentKey,
-  links: CommentLinks
+  links: CommentLinks,
+  /** The plan record's line (SPEC section 10): second, never cut. */
+  record?: string
 ): string {
-  const marker = commentMarker(key)
+  const marker = record
+    ? `${commentMarker(key)}\n${record}`
+    : commentMarker(key)
   const [title = '', ...rest] = summary.split('\n')
   const about = [
     links.runUrl && `[View the run](<${encodeURI(links.runUrl)}>)`,
@@ -92,7 +96,7 @@ export function renderComment(
   return `${marker}\n${cut}`
 }
 
-type Octokit = ReturnType<typeof GitHub.getOctokit>
+export type Octokit = ReturnType<typeof GitHub.getOctokit>
 
 /**
  * The login the token acts as: `GET /user` where the token may call it (a
@@ -120,11 +124,40 @@ export async function eventPayload(): Promise<typeof GitHub.context.payload> {
   return (await loadGitHub()).context.payload
 }
 
+/** An octokit for the token, and the repository of the run. */
+export async function githubFor(
+  token: string
+): Promise<{ octokit: Octokit; owner: string; repo: string }> {
+  const github = await loadGitHub()
+  return { octokit: github.getOctokit(token), ...github.context.repo }
+}
+
+/**
+ * This action's comment for the key on an issue or pull request, among the
+ * comments the token's own identity wrote: anyone can write our marker,
+ * and a comment by anyone else is never ours.
+ */
+export async function findOwnComment(
+  octokit: Octokit,
+  where: { owner: string; repo: string; issue_number: number },
+  key: CommentKey
+): Promise<{ id: number; body: string } | undefined> {
+  const login = await tokenLogin(octokit)
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    ...where,
+    per_page: 100
+  })
+  const ours = comments.find(
+    comment =>
+      comment.user?.login === login && hasMarker(comment.body ?? '', key)
+  )
+  return ours && { id: ours.id, body: ours.body ?? '' }
+}
+
 /**
  * Posts the comment on the pull request, or updates the one this action left
- * there before for the same label and scope. Only comments written by the
- * token's own identity are candidates: anyone can write our marker, and a
- * comment by anyone else is never edited. Returns what happened, for the log.
+ * there before for the same label and scope (`findOwnComment`). Returns
+ * what happened, for the log.
  */
 export async function upsertPullRequestComment(
   token: string,
@@ -132,23 +165,11 @@ export async function upsertPullRequestComment(
   key: CommentKey
 ): Promise<string> {
   const github = await loadGitHub()
-  const { context } = github
-  const pullRequest = context.payload.pull_request
+  const pullRequest = github.context.payload.pull_request
   if (!pullRequest) return 'not a pull request event: no comment posted'
-  const octokit = github.getOctokit(token)
-  const { owner, repo } = context.repo
+  const { octokit, owner, repo } = await githubFor(token)
   const issue_number = pullRequest.number
-  const login = await tokenLogin(octokit)
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner,
-    repo,
-    issue_number,
-    per_page: 100
-  })
-  const ours = comments.find(
-    comment =>
-      comment.user?.login === login && hasMarker(comment.body ?? '', key)
-  )
+  const ours = await findOwnComment(octokit, { owner, repo, issue_number }, key)
   if (ours) {
     await octokit.rest.issues.updateComment({
       owner,

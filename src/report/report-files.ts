@@ -13,6 +13,7 @@ import {
 import type { TaskResult } from './result.js'
 import { isRepositoryName, serverOrigin } from './function-list.js'
 import { markdownCode, markdownCodeCut, markdownText } from '../safe-text.js'
+import { OUTPUT_ERROR_LIMIT, boundText } from './output-limits.js'
 
 /** The action's version, kept equal to package.json's by a test. */
 export const ACTION_VERSION = '1.0.0'
@@ -76,7 +77,7 @@ export interface ReportFunction {
   zipSha256?: string
   drift: string
   /** `failed` while its last verify failed. */
-  verify?: 'failed'
+  verify?: 'failed' | 'pending'
 }
 
 /** The JSON file: exh-tasks-report.json. */
@@ -179,7 +180,7 @@ export function buildDeploymentReport(
     deletes: report.results.filter(isDelete).map(r => ({
       name: r.name,
       status: r.status,
-      error: r.error
+      error: bounded(r.error)
     })),
     functions: report.functions?.map(fn => ({
       name: fn.name,
@@ -191,9 +192,14 @@ export function buildDeploymentReport(
       verify: fn.verify
     })),
     totals: totals(report.results),
-    errors: report.errors,
-    warnings: report.warnings
+    // A function's error or result may be megabytes: cut like the outputs.
+    errors: report.errors.map(text => boundText(text, OUTPUT_ERROR_LIMIT)),
+    warnings: report.warnings.map(text => boundText(text, OUTPUT_ERROR_LIMIT))
   })
+}
+
+function bounded(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : boundText(text, OUTPUT_ERROR_LIMIT)
 }
 
 function reportTask(result: TaskResult): ReportTask {
@@ -210,7 +216,7 @@ function reportTask(result: TaskResult): ReportTask {
       passed: result.verified,
       ms: result.verifyMs
     },
-    error: result.error
+    error: bounded(result.error)
   }
 }
 

@@ -18,6 +18,7 @@ import {
   shortCommit,
   type Drift
 } from '../plan/drift.js'
+import type { ReviewedPlanOutcome } from '../reviewed-plan/check.js'
 
 /** Everything the report stage needs: pure data, no secrets. */
 export interface RunReport {
@@ -41,6 +42,10 @@ export interface RunReport {
   functions?: RemoteFunctionRow[]
   /** Names substituted from `$VAR`: value → `$VAR` (see `report/shown-texts.ts`). */
   nameRefs?: Record<string, string>
+  /** `reviewed-plan: required` on a sync that writes: the check is due. */
+  reviewedPlanRequired?: boolean
+  /** `reviewed-plan: required` on a deploy: the check's outcome (SPEC section 10). */
+  reviewedPlan?: Omit<ReviewedPlanOutcome, 'comment'>
 }
 
 /** One remote function, as `command: list` reports it. */
@@ -87,7 +92,8 @@ export function computeOutputs(report: RunReport): Record<string, string> {
     unchanged: String(counted('unchanged')),
     deleted: String(counted('delete')),
     failed: String(countStatus(report.results, 'failed')),
-    changed: report.offline ? '' : String(isChanged(report.results))
+    changed: report.offline ? '' : String(isChanged(report.results)),
+    'failure-reason': report.reviewedPlan?.failureReason ?? ''
   }
   if (report.functions) outputs.functions = functionsOutput(report.functions)
   return outputs
@@ -126,6 +132,7 @@ export function renderSummary(report: RunReport): string {
       `> [!WARNING]\n> No request was made: ${report.missingCredentials.join(', ')} missing, so the remote functions were not compared. The configs were validated and packaged offline.`
     )
   }
+  if (report.reviewedPlan) parts.push(reviewedPlanLine(report.reviewedPlan))
   if (report.functions) parts.push(functionsTable(report.functions))
   if (report.results.length) parts.push(resultsTable(report.results))
   if (report.errors.length) {
@@ -174,6 +181,29 @@ function outcome(report: RunReport): string {
   if (report.dryRun) return '📝 plan (dry run)'
   if (report.command === 'list') return '📋 functions'
   return '✅ done'
+}
+
+/** What the reviewed-plan check found (SPEC section 10); its lines are under Errors. */
+function reviewedPlanLine(
+  outcome: NonNullable<RunReport['reviewedPlan']>
+): string {
+  const pull = outcome.pullRequest
+  const where = pull
+    ? ` on pull request #${pull.number} at ${markdownCode(pull.head.slice(0, 7))}`
+    : ''
+  if (!outcome.matched) {
+    const reason = outcome.failureReason
+      ? ` (${markdownCode(outcome.failureReason)})`
+      : ''
+    return `Reviewed plan${where}: not deployed${reason}; nothing was written.`
+  }
+  const approvers = (pull?.approvals ?? []).map(review =>
+    markdownCode(review.user)
+  )
+  const approved = approvers.length
+    ? `, approved by ${approvers.join(', ')}`
+    : ''
+  return `Reviewed plan: deploys the plan reviewed${where}${approved}.`
 }
 
 function totalsLine(report: RunReport): string {
@@ -385,7 +415,7 @@ function driftCell(f: RemoteFunctionRow): string {
     f.drift === 'unknown' && isFutureRecord(f.deployedAt, f.updateTimestamp)
   return [
     driftLabel(f.drift) + (future ? ` (${FUTURE_RECORD_NOTE})` : ''),
-    ...(f.verify === 'failed' ? ['❌ verify: failed'] : [])
+    ...(f.verify ? [`❌ verify: ${f.verify}`] : [])
   ].join('<br>')
 }
 

@@ -1,5 +1,6 @@
-// What a plan says of a function whose last verify failed (its marker says
-// `verify: "failed"`) when this run will not execute it again.
+// What a plan says of a function whose last verify failed or never ended
+// (its marker says `verify: "failed"` or `"pending"`) when this run will not
+// execute it again.
 
 import type { VerifyMode } from '../inputs.js'
 import type { Marker } from '../marker.js'
@@ -23,10 +24,12 @@ export function lastFailedWarnings(
 ): string[] {
   const warnings: string[] = []
   for (const { name, marker, hasVerify } of tasks) {
-    if (marker?.verify !== 'failed') continue
+    if (!marker?.verify) continue
     if (mode === 'false') {
       const at = marker.commit ? ` (${marker.commit.slice(0, 7)})` : ''
-      warnings.push(`${name}: last verify failed${at}`)
+      // A verify that never ended (a cancel, a killed runner) is no pass.
+      const what = marker.verify === 'failed' ? 'failed' : 'did not finish'
+      warnings.push(`${name}: last verify ${what}${at}`)
     } else if (!hasVerify) {
       warnings.push(`${name}: last verify failed; nothing to verify it with`)
     }

@@ -3,7 +3,7 @@
 
 import { writeFile } from 'node:fs/promises'
 import { expect } from 'vitest'
-import type { FakeGitHub } from '../support/fake-github.js'
+import { pullUrl, type FakeGitHub } from '../support/fake-github.js'
 import type { FakeExh } from '../fake-exh/index.js'
 import type { Workspace } from '../support/workspace.js'
 import {
@@ -37,12 +37,38 @@ export async function pullRequestEnv(
   const event = ws.path('event.json')
   await writeFile(
     event,
-    JSON.stringify({ pull_request: { number, head: { sha: headSha } } })
+    JSON.stringify({
+      pull_request: {
+        number,
+        html_url: pullUrl('org', 'tasks-repo', number),
+        head: { sha: headSha }
+      }
+    })
   )
   return {
     GITHUB_API_URL: apiUrl,
     GITHUB_EVENT_NAME: 'pull_request',
     GITHUB_EVENT_PATH: event
+  }
+}
+
+/** The runner's environment for a push of `sha` to main (a merge, say). */
+export async function pushEnv(
+  ws: Workspace,
+  apiUrl: string,
+  sha: string,
+  runId = '5001'
+): Promise<Record<string, string>> {
+  const event = ws.path('push-event.json')
+  await writeFile(event, JSON.stringify({ ref: 'refs/heads/main', after: sha }))
+  return {
+    GITHUB_API_URL: apiUrl,
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_EVENT_PATH: event,
+    GITHUB_SHA: sha,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_RUN_ID: runId,
+    GITHUB_SERVER_URL: 'https://github.com'
   }
 }
 

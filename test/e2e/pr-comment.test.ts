@@ -187,10 +187,10 @@ describe('comment-on-pr identity and content', () => {
     }
     expect(gh.comments).toHaveLength(2)
     expect(gh.comments[0]?.body).toMatch(
-      /^<!--.*-->\n## Extra Horizon tasks \(staging\): /
+      /^<!--.*-->\n<!-- exh-tasks-action plan .*-->\n## Extra Horizon tasks \(staging\): /
     )
     expect(gh.comments[1]?.body).toMatch(
-      /^<!--.*-->\n## Extra Horizon tasks \(production\): /
+      /^<!--.*-->\n<!-- exh-tasks-action plan .*-->\n## Extra Horizon tasks \(production\): /
     )
   })
 
@@ -238,6 +238,8 @@ describe('comment-on-pr identity and content', () => {
     expect(run.exitCode).toBe(1)
     const body = gh.comments[0]?.body ?? ''
     expect(body).toContain('❌ failed')
+    // A failed plan records nothing a deploy could take for a reviewed plan.
+    expect(body).not.toContain('exh-tasks-action plan')
     for (const text of [body, run.summary]) {
       const outsideCode = text.replace(/(`+)[^`]*?\1/g, '')
       expect(outsideCode).not.toMatch(/\]\(https/)

@@ -63,6 +63,32 @@ describe('text the function controls (bundle)', () => {
     }
     expect(run.summary).toContain('2 created')
     expect(run.summary).toContain('2 failed verify')
+    // The report files cut the function's texts as the outputs do.
+    for (const [name, file] of Object.entries(run.report?.files ?? {})) {
+      expect(file.text.length, name).toBeLessThan(20_000)
+    }
+  })
+
+  it('stays bounded when escaping makes it longer: control characters in the log and the error', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      verifiedTask(
+        'noisy',
+        [
+          'exports.handler = async () => {',
+          "  console.log('\\u0001'.repeat(20000))",
+          "  throw new Error('\\u0002'.repeat(20000))",
+          '}'
+        ].join('\n')
+      )
+    )
+    const run = await syncWith(fake, ws.dir, { path: 'tasks', verify: 'true' })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('\\u0001')
+    for (const line of run.stdout.split('\n')) {
+      const limit = line.startsWith('::error') ? 4_200 : 16_600
+      expect(line.length).toBeLessThan(limit)
+    }
   })
 })
 
@@ -72,23 +98,35 @@ describe('a name taken from $VAR (bundle)', () => {
     // A value that is a valid function name: any such secret would do.
     const secretName = 'Tok3n-s3cr3t-v4lue'
     await using ws = await makeWorkspace({
-      'tasks/a/task-config.json': taskConfig('$TASK_NAME'),
+      'tasks/a/task-config.json': taskConfig('$TASK_NAME', {
+        executionCredentials: { permissions: ['VIEW_DOCUMENTS'] }
+      }),
       'tasks/a/build/index.js': 'exports.handler = async () => 1\n'
     })
     const run = await syncWith(
       fake,
       ws.dir,
       { path: 'tasks' },
-      { env: { TASK_NAME: secretName } }
+      // Debug lines name the task user, whose email is the name lower-cased.
+      { env: { TASK_NAME: secretName, RUNNER_DEBUG: '1' } }
     )
     expect(run.exitCode, run.log).toBe(0)
     expect(fake.functions.has(secretName)).toBe(true)
     expect(run.result).toMatchObject([
       { name: '$TASK_NAME', action: 'create', status: 'done' }
     ])
-    expect(JSON.stringify(run.outputs)).not.toContain(secretName)
-    expect(run.stdout).not.toContain(secretName)
-    expect(run.summary).not.toContain(secretName)
+    const report = Object.values(run.report?.files ?? {})
+      .map(file => file.text)
+      .join('\n')
+    for (const text of [
+      JSON.stringify(run.outputs),
+      run.stdout.replace(/^::add-mask::.*$/gm, ''),
+      run.summary,
+      report
+    ]) {
+      expect(text).not.toContain(secretName)
+      expect(text).not.toContain(secretName.toLowerCase())
+    }
     expect(run.stdout).toContain('$TASK_NAME: create done')
   })
 })

@@ -193,4 +193,26 @@ describe('the lookups before a delete', () => {
     ])
     expect(fake.functions.has('x')).toBe(true)
   })
+
+  it('fail a delete when a listing answers with no list: an odd answer never means that nothing uses the function', async () => {
+    await using ctx = await fakeWithWorkspace({})
+    const { fake, ws } = ctx
+    fake.seedFunction({ name: 'x' })
+    fake.fault({
+      method: 'GET',
+      path: '/tasks/v1/schedules',
+      status: 200,
+      body: {
+        data: { functionName: 'x' },
+        page: { total: 1, offset: 0, limit: 50 }
+      }
+    })
+    const run = await syncInProcess(fake, ws.dir, {
+      command: 'delete',
+      name: 'x'
+    })
+    expect(run.result).toMatchObject([{ name: 'x', status: 'failed' }])
+    expect(run.result[0]?.error).toMatch(/^could not check what still uses it/)
+    expect(fake.functions.has('x')).toBe(true)
+  })
 })

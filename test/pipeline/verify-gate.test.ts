@@ -153,6 +153,57 @@ describe('a failed verify is recorded, and holds', () => {
     expect(markerOf(fake, 'a')?.verify).toBe('failed')
   })
 
+  it('leaves a write whose verify a cancel cut short pending: the re-run executes it again and stays red', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      verifiedTask(
+        'a',
+        'exports.handler = async () => { await new Promise(r => setTimeout(r, 2000)); return { ok: false } }\n',
+        { verify: expectOk(true) }
+      )
+    )
+    const inputs = { path: 'tasks', verify: 'true' }
+    const first = await syncInProcess(fake, ws.dir, inputs, {
+      ...sha('b'),
+      // Once the function is written: its verify (2 s) has not ended.
+      interruptWhen: () => fake.functions.has('a')
+    })
+    expect(first.exitCode).toBe(1)
+    // Written with the verify to follow: pending, never clean.
+    expect(markerOf(fake, 'a')?.verify).toBe('pending')
+    const list = await syncInProcess(fake, ws.dir, { command: 'list' })
+    expect(list.log).toContain('verify: pending')
+    const again = await syncInProcess(fake, ws.dir, inputs, sha('b'))
+    expect(again.exitCode).toBe(1)
+    expect(again.result).toMatchObject([
+      { action: 'unchanged', status: 'failed', verified: false }
+    ])
+    expect(markerOf(fake, 'a')?.verify).toBe('failed')
+    const off = await syncInProcess(fake, ws.dir, { path: 'tasks' }, sha('b'))
+    expect(off.report.warnings).toContain('a: last verify failed (bbbbbbb)')
+  })
+
+  it('clears the pending mark once a written task passes its verify', async () => {
+    await using fake = await startFakeExh()
+    await using ws = await makeWorkspace(
+      verifiedTask('a', passing, { verify: expectOk(true) })
+    )
+    const run = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true'
+    })
+    expect(run.exitCode, run.log).toBe(0)
+    const stored = markerOf(fake, 'a')
+    expect(stored?.verify).toBeUndefined()
+    // The clearing write keeps what the upload recorded.
+    expect(stored?.zip).toMatch(/^[0-9a-f]{64}$/)
+    expect(functionCalls(fake)).toEqual([
+      'POST /tasks/v1/functions/',
+      'POST /tasks/v1/functions/a/execute',
+      'PUT /tasks/v1/functions/a'
+    ])
+  })
+
   it('keeps the report and the other tasks whole when a result is nested 6,000 levels deep', async () => {
     await using fake = await startFakeExh()
     await using ws = await makeWorkspace({

@@ -54,6 +54,8 @@ export interface PipelineOptions {
   cancelledBeforeStart?: boolean
   /** The action's own back-off, waited for real (the timing project only). */
   realWaits?: boolean
+  /** The GitHub side of `reviewed-plan: required`, as main.ts passes it. */
+  reviewedPlan?: RunIo['reviewedPlan']
 }
 
 /**
@@ -108,7 +110,8 @@ export async function runInProcess(
     printTaskLog: (title, group) => lines.push(title, ...group),
     runCommand: (command, cwd) =>
       runShell(command, { cwd, env: buildEnvironment(env), signal }),
-    retry: options.realWaits ? undefined : QUICK_RETRY
+    retry: options.realWaits ? undefined : QUICK_RETRY,
+    reviewedPlan: options.reviewedPlan
   }
   try {
     const { report, failures } = await runPipeline(
