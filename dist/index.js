@@ -29437,13 +29437,10 @@ async function checkSelected(config, options, overrides, roots) {
   for (const problem of problems) {
     if (!problem.file) problem.config = config.file;
   }
-  if (problems.length || codeDir === void 0) {
-    return { problems, warnings, offlineRefs };
-  }
+  const notes = { problems, warnings, offlineRefs };
+  if (problems.length || codeDir === void 0) return notes;
   return {
-    problems,
-    warnings,
-    offlineRefs,
+    ...notes,
     task: {
       name: value.name,
       nameRef: config.nameRef,

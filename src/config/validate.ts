@@ -255,13 +255,10 @@ async function checkSelected(
   for (const problem of problems) {
     if (!problem.file) problem.config = config.file
   }
-  if (problems.length || codeDir === undefined) {
-    return { problems, warnings, offlineRefs }
-  }
+  const notes = { problems, warnings, offlineRefs }
+  if (problems.length || codeDir === undefined) return notes
   return {
-    problems,
-    warnings,
-    offlineRefs,
+    ...notes,
     task: {
       name: value.name as string,
       nameRef: config.nameRef,
