@@ -26530,6 +26530,10 @@ import { spawn } from "node:child_process";
 // src/output-tail.ts
 import { StringDecoder } from "node:string_decoder";
 var ERROR_LINE = /error|ERR!/i;
+var CAUSELESS = /^(?:npm )?(?:error|ERR!)(?:\s+code\s+\S+)?\s*$/i;
+function namesCause(text3) {
+  return ERROR_LINE.test(text3) && !CAUSELESS.test(text3);
+}
 var OutputTail = class {
   /**
    * @param count how many non-blank lines to keep
@@ -26589,7 +26593,7 @@ var OutputTail = class {
   keep(line) {
     const text3 = line.trim();
     if (!text3) return;
-    if (!this.firstError && ERROR_LINE.test(text3)) {
+    if (!this.firstError && namesCause(text3)) {
       this.firstError = { line: text3, index: this.seen };
     }
     this.seen++;

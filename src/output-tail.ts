@@ -16,6 +16,17 @@ export interface TailStream {
 
 /** A line that names the failure: `npm ERR! …`, `Error: …`, `error TS2307: …`. */
 const ERROR_LINE = /error|ERR!/i
+/**
+ * An error line that says nothing of the cause: npm 10 opens with
+ * `npm error code EUSAGE` and blank `npm error` lines before the sentence
+ * that says what went wrong.
+ */
+const CAUSELESS = /^(?:npm )?(?:error|ERR!)(?:\s+code\s+\S+)?\s*$/i
+
+/** Whether a line says `error` or `ERR!` and more than an error code. */
+function namesCause(text: string): boolean {
+  return ERROR_LINE.test(text) && !CAUSELESS.test(text)
+}
 
 export class OutputTail {
   private readonly kept: string[] = []
@@ -80,7 +91,7 @@ export class OutputTail {
   private keep(line: string): void {
     const text = line.trim()
     if (!text) return
-    if (!this.firstError && ERROR_LINE.test(text)) {
+    if (!this.firstError && namesCause(text)) {
       this.firstError = { line: text, index: this.seen }
     }
     this.seen++

@@ -66,7 +66,17 @@ describe('OutputTail: the first error line, when it is not in the tail', () => {
     [
       "npm's cause at the top, its advice at the end",
       'npm ERR! code EUSAGE\nnpm ERR! can only install with an existing package-lock.json\na\nb\nc\n',
-      'npm ERR! code EUSAGE'
+      'npm ERR! can only install with an existing package-lock.json'
+    ],
+    [
+      "npm 10's cause after its code and a blank error line",
+      'npm error code EUSAGE\nnpm error\nnpm error The `npm ci` command can only install with an existing package-lock.json\na\nb\nc\n',
+      'npm error The `npm ci` command can only install with an existing package-lock.json'
+    ],
+    [
+      'a code alone when nothing else says error',
+      'x\nerror code E42\na\nb\nc\n',
+      undefined
     ],
     ['any case', 'x\nTypeError: boom\na\nb\nc\n', 'TypeError: boom'],
     ['none that says error', 'x\ny\na\nb\nc\n', undefined],

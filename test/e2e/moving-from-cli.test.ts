@@ -164,12 +164,12 @@ describe('moving from the CLI: the messages', () => {
       line.includes('title=Build failed')
     )
     expect(annotation).toContain(
-      'exited with code 1 in tasks/a; its first error: npm ERR! code EUSAGE; its last output: two | three | four | five | six'
+      'exited with code 1 in tasks/a; its first error: npm ERR! The `npm ci` command can only install with an existing package-lock.json; its last output: two | three | four | five | six'
     )
     expect(annotation).not.toContain('one |')
     expect(run.summary).toContain('exited with code 1 in tasks/a')
-    expect(run.summary).not.toContain('EUSAGE')
+    expect(run.summary).not.toContain('package-lock')
     expect(run.summary).not.toContain('six')
-    expect(JSON.stringify(run.outputs)).not.toContain('EUSAGE')
+    expect(JSON.stringify(run.outputs)).not.toContain('package-lock')
   })
 })

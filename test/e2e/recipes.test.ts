@@ -192,7 +192,7 @@ describe('README recipes, deployed through the bundle', () => {
     const [refused] = await runSteps(steps, ws, fake)
     expect(refused?.exitCode).toBe(1)
     expect(refused?.stdout).toMatch(
-      /::error title=Build failed,file=tasks\/picture-analysis\/task-config\.json::.*its first error: npm (error|ERR!) code EUSAGE/
+      /::error title=Build failed,file=tasks\/picture-analysis\/task-config\.json::.*its first error: npm (error|ERR!) .*can only install with an existing package-lock\.json/
     )
   })
 
