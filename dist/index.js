@@ -24966,25 +24966,40 @@ function readInputs(get, env, mask) {
     ...readReviewedPlan(read)
   };
   const missing = settings2.missingCredentials;
-  if (missing.length && (!settings2.dryRun || settings2.command !== "sync")) {
-    read.fail(
-      missing.join(", "),
-      "is required (give the inputs, or the API_* environment variables)"
-    );
+  if (!settings2.dryRun || settings2.command !== "sync") {
+    const when = settings2.command === "sync" ? "outside a dry run" : `for command: ${settings2.command}`;
+    for (const name of missing) {
+      const fallback = CREDENTIAL_VARIABLES2[name];
+      const input = fallback ? `${name} (or ${fallback})` : name;
+      problems.push({ rule: `${input} is required ${when}` });
+    }
   }
   if (problems.length) throw new ValidationError(problems);
   return settings2;
 }
+var CREDENTIAL_VARIABLES2 = {
+  host: "API_HOST",
+  "consumer-key": "API_OAUTH_CONSUMER_KEY",
+  "consumer-secret": "API_OAUTH_CONSUMER_SECRET",
+  token: "API_OAUTH_TOKEN",
+  "token-secret": "API_OAUTH_TOKEN_SECRET"
+};
 function readConnection(read) {
   const rawHost = read.input("host") || read.env.API_HOST?.trim() || "";
   const host = parseHost(rawHost, read.fail);
-  const consumerKey = read.secret("consumer-key", "API_OAUTH_CONSUMER_KEY");
+  const consumerKey = read.secret(
+    "consumer-key",
+    CREDENTIAL_VARIABLES2["consumer-key"]
+  );
   const consumerSecret = read.secret(
     "consumer-secret",
-    "API_OAUTH_CONSUMER_SECRET"
+    CREDENTIAL_VARIABLES2["consumer-secret"]
   );
-  const token = read.secret("token", "API_OAUTH_TOKEN");
-  const tokenSecret = read.secret("token-secret", "API_OAUTH_TOKEN_SECRET");
+  const token = read.secret("token", CREDENTIAL_VARIABLES2["token"]);
+  const tokenSecret = read.secret(
+    "token-secret",
+    CREDENTIAL_VARIABLES2["token-secret"]
+  );
   const email = read.input("email") || void 0;
   const password = read.secret("password");
   const { credentials, missing } = pickCredentials({
@@ -25911,6 +25926,7 @@ function taskResult(item) {
   const credentials = item.credentials && summarizeCredentials(item.credentials);
   return {
     ...common,
+    ...item.adopted ? { adoptedNote: item.adopted } : {},
     ...item.remote?.enabled === false ? { disabled: true } : {},
     action: plan2.action,
     changes: plan2.action === "update" ? plan2.changes : void 0,
@@ -26191,6 +26207,7 @@ function detailsCell(result) {
     return result.error ? `error: ${markdownCodeCut(result.error)}` : "";
   }
   const note = [
+    ...result.adoptedNote ? [markdownText(result.adoptedNote)] : [],
     ...result.disabled ? ["\u23F8\uFE0F disabled"] : [],
     ...result.driftNote ? [`\u26A0\uFE0F ${markdownText(result.driftNote)}`] : [],
     ...result.verifiedAgain ? ["\u2705 verified again"] : []
@@ -26512,6 +26529,11 @@ import { spawn } from "node:child_process";
 
 // src/output-tail.ts
 import { StringDecoder } from "node:string_decoder";
+var ERROR_LINE = /error|ERR!/i;
+var CAUSELESS = /^(?:npm )?(?:error|ERR!)(?:\s+code\s+\S+)?\s*$/i;
+function namesCause(text3) {
+  return ERROR_LINE.test(text3) && !CAUSELESS.test(text3);
+}
 var OutputTail = class {
   /**
    * @param count how many non-blank lines to keep
@@ -26524,9 +26546,22 @@ var OutputTail = class {
   count;
   longest;
   kept = [];
+  /** Lines kept so far, to tell whether the first error is still in the tail. */
+  seen = 0;
+  firstError;
   /** The last non-blank lines, trimmed, in the order they ended. */
   lines() {
     return [...this.kept];
+  }
+  /**
+   * The first line that says `error` or `ERR!` (any case), when it is not
+   * among the last lines: npm prints the cause at the top (`can only
+   * install with an existing package-lock.json`) and its advice at the end.
+   */
+  firstErrorBeforeTail() {
+    const first = this.firstError;
+    if (!first || first.index >= this.seen - this.kept.length) return void 0;
+    return first.line;
   }
   stream() {
     const decoder = new StringDecoder("utf8");
@@ -26558,6 +26593,10 @@ var OutputTail = class {
   keep(line) {
     const text3 = line.trim();
     if (!text3) return;
+    if (!this.firstError && namesCause(text3)) {
+      this.firstError = { line: text3, index: this.seen };
+    }
+    this.seen++;
     this.kept.push(text3);
     if (this.kept.length > this.count) this.kept.shift();
   }
@@ -26829,7 +26868,7 @@ function buildEnvironment(env) {
   );
 }
 var KEPT_OUTPUT = 4096;
-var QUOTED_LINES = 3;
+var QUOTED_LINES = 5;
 var OUTPUT_GRACE_MS = 500;
 function runShell(command, options) {
   return new Promise((resolve4, reject) => {
@@ -26864,7 +26903,7 @@ function runShell(command, options) {
         clearTimeout(grace);
         resolve4({
           code: code ?? 128 + signalNumber(signal),
-          lastLines: output.lastLines()
+          ...output.quoted()
         });
       };
       const grace = setTimeout(() => {
@@ -26889,7 +26928,12 @@ function passThrough(child) {
     });
     from.on("end", stream.end);
   }
-  return { lastLines: () => tail.lines() };
+  return {
+    quoted: () => ({
+      lastLines: tail.lines(),
+      firstError: tail.firstErrorBeforeTail()
+    })
+  };
 }
 function signalNumber(signal) {
   return signal === "SIGKILL" ? 9 : signal === "SIGINT" ? 2 : 15;
@@ -26900,16 +26944,16 @@ async function buildTasks(tasks2, command, workspace, run2, signal) {
   for (const task of tasks2) {
     if (cancelled()) break;
     const cwd = task.configFile ? path5.join(workspace, path5.dirname(task.configFile)) : workspace;
-    const { code, lastLines } = await run2(command, cwd, `build ${task.name}`);
+    const exit = await run2(command, cwd, `build ${task.name}`);
     if (cancelled()) break;
-    if (code !== 0) {
+    if (exit.code !== 0) {
       problems.push({
         file: task.configFile,
         field: "build-command",
-        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
+        rule: `exited with code ${exit.code} in ${posixRelative(workspace, cwd)}`,
         // The build's output may hold a value of the step's environment
         // that only the runner knows to mask: the log and annotations only.
-        logDetail: lastLines.length ? `its last output: ${lastLines.join(" | ")}` : void 0,
+        logDetail: quotedOutput(exit),
         task: task.name
       });
       continue;
@@ -26918,6 +26962,13 @@ async function buildTasks(tasks2, command, workspace, run2, signal) {
     if (missing) problems.push(missing);
   }
   return problems;
+}
+function quotedOutput(exit) {
+  const parts = [
+    ...exit.firstError ? [`its first error: ${exit.firstError}`] : [],
+    ...exit.lastLines.length ? [`its last output: ${exit.lastLines.join(" | ")}`] : []
+  ];
+  return parts.length ? parts.join("; ") : void 0;
 }
 
 // src/log.ts
@@ -28852,6 +28903,7 @@ function taskLog(item, result) {
       `package: ${plural(item.pkg.files, "file")}, ${plural(item.pkg.bytes, "byte")}`
     );
   }
+  if (result.adoptedNote) lines2.push(`note: ${result.adoptedNote}`);
   if (result.disabled) {
     lines2.push("note: the function is disabled (the action never enables it)");
   }
@@ -29168,22 +29220,30 @@ function substituteSelected(config, options) {
     warnings,
     unresolved,
     sources,
-    deployerKeys: substituted.deployer.map(({ path: at }) => at[1])
+    deployerKeys: substituted.deployer.map(({ path: at }) => at[1]),
+    offlineRefs: unknown.offlineRefs
   };
+}
+function offlineCredentialsWarning(refs) {
+  if (!refs.length) return [];
+  return [
+    `${plural(refs.length, "$API_* reference")} not resolved in this offline dry run (the deploying credentials, unknown without them): ${refs.join(", ")}; counted as empty, so the environment-size check is incomplete`
+  ];
 }
 function unknownDeployerValues(config, found, options) {
   const result = {
     problems: [],
     warnings: [],
-    unresolved: []
+    unresolved: [],
+    offlineRefs: []
   };
   const deployer = options.deployer;
   for (const item of found) {
     if (item.known) continue;
     const where = fileProblem(config, item.path);
     if (!deployer || options.unsetVariablesWarn) {
-      const rule2 = `$${item.variable} is the deploying credentials, unknown in this offline dry run; counted as empty, so the environment-size check is incomplete`;
-      result.warnings.push(formatProblem({ ...where, rule: rule2 }));
+      const line = where.line ? `:${where.line}` : "";
+      result.offlineRefs.push(`${config.file}${line} $${item.variable}`);
       continue;
     }
     const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`;
@@ -29302,7 +29362,12 @@ async function loadTaskConfigs(found, options) {
         (config) => config.name && config.nameRef ? [[config.name, config.nameRef]] : []
       )
     ),
-    warnings: checks.flatMap((checked) => checked.warnings ?? [])
+    warnings: [
+      ...checks.flatMap((checked) => checked.warnings ?? []),
+      ...offlineCredentialsWarning(
+        checks.flatMap((checked) => checked.offlineRefs ?? [])
+      )
+    ]
   };
 }
 async function taskFromInputs(overrides, options) {
@@ -29353,7 +29418,8 @@ function checkUnselected(config) {
   ).map((issue2) => issueProblem(config, issue2));
 }
 async function checkSelected(config, options, overrides, roots) {
-  const { problems, warnings, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
+  const { problems, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
+  const { warnings, offlineRefs } = substituted;
   const configDir = path8.dirname(config.found.file);
   const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
   if (isObject(value) && value.description === "") delete value.description;
@@ -29363,7 +29429,7 @@ async function checkSelected(config, options, overrides, roots) {
       sources: substituted.sources
     })
   );
-  if (!isObject(value)) return { problems, warnings };
+  if (!isObject(value)) return { problems, warnings, offlineRefs };
   const code = await codeFolderOf(config, value, overrides, {
     unresolved,
     allowed: await roots(config.found.root),
@@ -29375,10 +29441,10 @@ async function checkSelected(config, options, overrides, roots) {
   for (const problem of problems) {
     if (!problem.file) problem.config = config.file;
   }
-  if (problems.length || codeDir === void 0) return { problems, warnings };
+  const notes = { problems, warnings, offlineRefs };
+  if (problems.length || codeDir === void 0) return notes;
   return {
-    problems,
-    warnings,
+    ...notes,
     task: {
       name: value.name,
       nameRef: config.nameRef,
@@ -36478,6 +36544,7 @@ async function planAgainstRemote(client, scanned, remoteNames, settings2, reads 
       return {
         ...item,
         ...planOne(item, remote, credentials, settings2),
+        adopted: adoptedNote(task.name, remote, settings2),
         planMs: performance.now() - started
       };
     } catch (error2) {
@@ -36523,6 +36590,14 @@ function ownershipRefusal(name, remote, settings2) {
   const id = owner.repositoryId ? ` (id ${owner.repositoryId})` : "";
   return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`;
 }
+function adoptedNote(name, remote, settings2) {
+  if (!remote || !mayAdopt(name, settings2.adopt)) return void 0;
+  if (remote.marker && !foreignOwner(remote.marker, settings2.repository)) {
+    return void 0;
+  }
+  const owner = remote.marker?.repository;
+  return owner ? `adopted from ${owner}` : "adopted (no owner)";
+}
 function hasUnreadableMarker(remote) {
   return Boolean(remote.environment[MARKER_VARIABLE]) && remote.marker === void 0;
 }
@@ -36550,9 +36625,17 @@ function planText(item) {
 }
 
 // src/plan/listing.ts
-function startListing(settings2, io, tasks2) {
+function startConnect(settings2, io) {
   return connect(settings2, io).then(
-    (client) => client.listFunctions().then(
+    (client) => ({ client }),
+    (error2) => ({ error: error2, failed: connectFailure(settings2, error2) })
+  );
+}
+function startListing(connecting, settings2, tasks2) {
+  return connecting.then((connected) => {
+    if ("error" in connected) return Promise.resolve(connected);
+    const { client } = connected;
+    return client.listFunctions().then(
       (functions2) => {
         const names = functions2.map((fn) => fn.name).sort();
         const reads = readRemoteFunctions(
@@ -36567,9 +36650,8 @@ function startListing(settings2, io, tasks2) {
         error: error2,
         failed: "listing failed"
       })
-    ),
-    (error2) => ({ error: error2, failed: connectFailure(settings2, error2) })
-  );
+    );
+  });
 }
 function connectFailure(settings2, error2) {
   if (settings2.credentials?.kind === "password") return "login failed";
@@ -37014,7 +37096,27 @@ async function load(settings2, io, clock) {
 async function build(run2) {
   const { settings: settings2, io, loaded } = run2;
   if (loaded.problems.length) return { stop: invalidRun(run2, loaded.problems) };
+  const remote = connectFirst(settings2, io);
+  const built = await buildAfterConnect(run2, remote.connecting);
+  if ("stop" in built) remote.stopReads.abort();
+  return "stop" in built ? built : { next: { ...run2, ...remote } };
+}
+function connectFirst(settings2, io) {
+  const stopReads = new AbortController();
+  const signal = AbortSignal.any([io.signal, stopReads.signal]);
+  setMaxListeners(0, signal);
+  const connecting = settings2.host && settings2.credentials ? startConnect(settings2, { ...io, signal }) : void 0;
+  return { stopReads, connecting };
+}
+async function buildAfterConnect(run2, connecting) {
+  const { settings: settings2, io, loaded } = run2;
   if (settings2.buildCommand) {
+    const connected = await connecting;
+    if (connected && "error" in connected) {
+      const { failed: failed4, error: error2 } = connected;
+      const context = { ...run2, warnings: loaded.warnings };
+      return { stop: notStarted(context, loaded.tasks, failed4, error2) };
+    }
     const failed3 = await run2.clock.time(
       "build",
       buildTasks(
@@ -37031,17 +37133,14 @@ async function build(run2) {
   loaded.warnings.push(
     ...await entryPointWarnings(loaded.tasks, settings2.workspace)
   );
-  return { next: run2 };
+  return { next: void 0 };
 }
 async function openRun(run2) {
-  const { settings: settings2, io, loaded } = run2;
+  const { settings: settings2, io, loaded, connecting, stopReads } = run2;
   const spoolDir = await mkdtemp(
     path12.join(io.env.RUNNER_TEMP || tmpdir(), "exh-tasks-")
   );
-  const stopReads = new AbortController();
-  const signal = AbortSignal.any([io.signal, stopReads.signal]);
-  setMaxListeners(0, signal);
-  const listing = settings2.host && settings2.credentials ? startListing(settings2, { ...io, signal }, loaded.tasks) : void 0;
+  const listing = connecting && startListing(connecting, settings2, loaded.tasks);
   return {
     ...run2,
     spoolDir,
@@ -38061,6 +38160,7 @@ async function run() {
     { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck.check }
   );
   cancel.dispose();
+  report.label ??= getInput("label").trim() || void 0;
   report.durationMs = Math.round(performance.now() - started);
   const comment = settings2 && commentTarget(settings2, report);
   const recorded = settings2?.dryRun && !failures.length ? plan2 : void 0;

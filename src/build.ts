@@ -10,10 +10,12 @@ import { checkTaskCodeFolder } from './config/code-folder-rules.js'
 import { isCredentialVariable } from './config/substitute.js'
 import { posixRelative } from './paths.js'
 
-/** How a build ended: its exit code and the last lines it printed. */
+/** How a build ended: its exit code and the lines of its output worth quoting. */
 export interface BuildExit {
   code: number
   lastLines: string[]
+  /** The first line saying `error` or `ERR!`, when not among `lastLines`. */
+  firstError?: string
 }
 
 /** Runs a shell command in a folder. */
@@ -48,7 +50,7 @@ export function buildEnvironment(
 /** The longest line of a build's output an error quotes. */
 const KEPT_OUTPUT = 4096
 /** Lines of it quoted in a failed build's error. */
-const QUOTED_LINES = 3
+const QUOTED_LINES = 5
 /** After the shell exits, how long a process that escaped its group may hold the output open. */
 const OUTPUT_GRACE_MS = 500
 
@@ -98,7 +100,7 @@ export function runShell(
         clearTimeout(grace)
         resolve({
           code: code ?? 128 + signalNumber(signal),
-          lastLines: output.lastLines()
+          ...output.quoted()
         })
       }
       // One that left the group (setsid) may hold the pipes: stop reading.
@@ -117,7 +119,7 @@ export function runShell(
  * the error (a line longer than KEPT_OUTPUT is left out).
  */
 function passThrough(child: ChildProcessByStdio<null, Readable, Readable>): {
-  lastLines: () => string[]
+  quoted: () => Pick<BuildExit, 'lastLines' | 'firstError'>
 } {
   const tail = new OutputTail(QUOTED_LINES, KEPT_OUTPUT)
   for (const [from, to] of [
@@ -131,7 +133,12 @@ function passThrough(child: ChildProcessByStdio<null, Readable, Readable>): {
     })
     from.on('end', stream.end)
   }
-  return { lastLines: () => tail.lines() }
+  return {
+    quoted: () => ({
+      lastLines: tail.lines(),
+      firstError: tail.firstErrorBeforeTail()
+    })
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
@@ -160,18 +167,16 @@ export async function buildTasks(
     const cwd = task.configFile
       ? path.join(workspace, path.dirname(task.configFile))
       : workspace
-    const { code, lastLines } = await run(command, cwd, `build ${task.name}`)
+    const exit = await run(command, cwd, `build ${task.name}`)
     if (cancelled()) break
-    if (code !== 0) {
+    if (exit.code !== 0) {
       problems.push({
         file: task.configFile,
         field: 'build-command',
-        rule: `exited with code ${code} in ${posixRelative(workspace, cwd)}`,
+        rule: `exited with code ${exit.code} in ${posixRelative(workspace, cwd)}`,
         // The build's output may hold a value of the step's environment
         // that only the runner knows to mask: the log and annotations only.
-        logDetail: lastLines.length
-          ? `its last output: ${lastLines.join(' | ')}`
-          : undefined,
+        logDetail: quotedOutput(exit),
         task: task.name
       })
       continue
@@ -181,4 +186,15 @@ export async function buildTasks(
     if (missing) problems.push(missing)
   }
   return problems
+}
+
+/** A failed build's output as its error quotes it: the first error line, then the last lines. */
+function quotedOutput(exit: BuildExit): string | undefined {
+  const parts = [
+    ...(exit.firstError ? [`its first error: ${exit.firstError}`] : []),
+    ...(exit.lastLines.length
+      ? [`its last output: ${exit.lastLines.join(' | ')}`]
+      : [])
+  ]
+  return parts.length ? parts.join('; ') : undefined
 }

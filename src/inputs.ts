@@ -160,14 +160,29 @@ export function readInputs(
   }
   const missing = settings.missingCredentials
   // A dry-run of sync can still validate and package offline; nothing else can.
-  if (missing.length && (!settings.dryRun || settings.command !== 'sync')) {
-    read.fail(
-      missing.join(', '),
-      'is required (give the inputs, or the API_* environment variables)'
-    )
+  if (!settings.dryRun || settings.command !== 'sync') {
+    // Named with the variable the CLI reads, which a CLI user already has.
+    const when =
+      settings.command === 'sync'
+        ? 'outside a dry run'
+        : `for command: ${settings.command}`
+    for (const name of missing) {
+      const fallback = CREDENTIAL_VARIABLES[name]
+      const input = fallback ? `${name} (or ${fallback})` : name
+      problems.push({ rule: `${input} is required ${when}` })
+    }
   }
   if (problems.length) throw new ValidationError(problems)
   return settings
+}
+
+/** Each credential input's environment fallback, as the CLI names it. */
+const CREDENTIAL_VARIABLES: Readonly<Record<string, string>> = {
+  host: 'API_HOST',
+  'consumer-key': 'API_OAUTH_CONSUMER_KEY',
+  'consumer-secret': 'API_OAUTH_CONSUMER_SECRET',
+  token: 'API_OAUTH_TOKEN',
+  'token-secret': 'API_OAUTH_TOKEN_SECRET'
 }
 
 /** Where to connect and as whom. */
@@ -176,13 +191,19 @@ function readConnection(
 ): Pick<Settings, 'host' | 'credentials' | 'missingCredentials' | 'warnings'> {
   const rawHost = read.input('host') || read.env.API_HOST?.trim() || ''
   const host = parseHost(rawHost, read.fail)
-  const consumerKey = read.secret('consumer-key', 'API_OAUTH_CONSUMER_KEY')
+  const consumerKey = read.secret(
+    'consumer-key',
+    CREDENTIAL_VARIABLES['consumer-key']
+  )
   const consumerSecret = read.secret(
     'consumer-secret',
-    'API_OAUTH_CONSUMER_SECRET'
+    CREDENTIAL_VARIABLES['consumer-secret']
   )
-  const token = read.secret('token', 'API_OAUTH_TOKEN')
-  const tokenSecret = read.secret('token-secret', 'API_OAUTH_TOKEN_SECRET')
+  const token = read.secret('token', CREDENTIAL_VARIABLES['token'])
+  const tokenSecret = read.secret(
+    'token-secret',
+    CREDENTIAL_VARIABLES['token-secret']
+  )
   const email = read.input('email') || undefined
   const password = read.secret('password')
   const { credentials, missing } = pickCredentials({

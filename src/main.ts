@@ -75,6 +75,8 @@ export async function run(): Promise<void> {
     { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck.check }
   )
   cancel.dispose()
+  // Refused inputs leave no settings: the title still names the target.
+  report.label ??= core.getInput('label').trim() || undefined
   report.durationMs = Math.round(performance.now() - started)
   const comment = settings && commentTarget(settings, report)
   // Only a dry run that planned without a failure records a plan to deploy.

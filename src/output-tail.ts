@@ -14,8 +14,25 @@ export interface TailStream {
   end: () => void
 }
 
+/** A line that names the failure: `npm ERR! …`, `Error: …`, `error TS2307: …`. */
+const ERROR_LINE = /error|ERR!/i
+/**
+ * An error line that says nothing of the cause: npm 10 opens with
+ * `npm error code EUSAGE` and blank `npm error` lines before the sentence
+ * that says what went wrong.
+ */
+const CAUSELESS = /^(?:npm )?(?:error|ERR!)(?:\s+code\s+\S+)?\s*$/i
+
+/** Whether a line says `error` or `ERR!` and more than an error code. */
+function namesCause(text: string): boolean {
+  return ERROR_LINE.test(text) && !CAUSELESS.test(text)
+}
+
 export class OutputTail {
   private readonly kept: string[] = []
+  /** Lines kept so far, to tell whether the first error is still in the tail. */
+  private seen = 0
+  private firstError: { line: string; index: number } | undefined
 
   /**
    * @param count how many non-blank lines to keep
@@ -29,6 +46,17 @@ export class OutputTail {
   /** The last non-blank lines, trimmed, in the order they ended. */
   lines(): string[] {
     return [...this.kept]
+  }
+
+  /**
+   * The first line that says `error` or `ERR!` (any case), when it is not
+   * among the last lines: npm prints the cause at the top (`can only
+   * install with an existing package-lock.json`) and its advice at the end.
+   */
+  firstErrorBeforeTail(): string | undefined {
+    const first = this.firstError
+    if (!first || first.index >= this.seen - this.kept.length) return undefined
+    return first.line
   }
 
   stream(): TailStream {
@@ -63,6 +91,10 @@ export class OutputTail {
   private keep(line: string): void {
     const text = line.trim()
     if (!text) return
+    if (!this.firstError && namesCause(text)) {
+      this.firstError = { line: text, index: this.seen }
+    }
+    this.seen++
     this.kept.push(text)
     if (this.kept.length > this.count) this.kept.shift()
   }

@@ -17,7 +17,9 @@ import { packageUploads, type ReadyTask } from './package/stage.js'
 import {
   certainUpload,
   planListed,
+  startConnect,
   startListing,
+  type Connecting,
   type Listing,
   type Planned
 } from './plan/listing.js'
@@ -45,6 +47,14 @@ export type { RunIo, SyncOutcome } from './run-io.js'
 
 /** A stage's answer: carry on with its result, or stop with the run's outcome. */
 type Step<T> = { next: T } | { stop: SyncOutcome }
+
+/** The credentials check, started before the build; the reads it leads to. */
+interface RemoteStart {
+  /** Stops the remote reads of a run that ends before planning. */
+  stopReads: AbortController
+  /** The token check or login; undefined offline. */
+  connecting: Connecting | undefined
+}
 
 /** The run once its tasks are loaded and built: what stages 4–8 share. */
 interface SyncRun extends StopContext {
@@ -127,11 +137,50 @@ async function load(
   }
 }
 
-/** A config's problems stop the run; then `build-command`, then the entry-point warnings. */
-async function build(run: StopContext): Promise<Step<StopContext>> {
+/**
+ * A config's problems stop the run; then the credentials are checked, then
+ * `build-command`, then the entry-point warnings.
+ */
+async function build(
+  run: StopContext
+): Promise<Step<StopContext & RemoteStart>> {
   const { settings, io, loaded } = run
   if (loaded.problems.length) return { stop: invalidRun(run, loaded.problems) }
+  const remote = connectFirst(settings, io)
+  const built = await buildAfterConnect(run, remote.connecting)
+  if ('stop' in built) remote.stopReads.abort()
+  return 'stop' in built ? built : { next: { ...run, ...remote } }
+}
+
+/**
+ * The credentials checked as soon as the configs are valid: a rejected
+ * token fails in seconds, before any build (SPEC section 13). A run that
+ * stops before planning (a folder that cannot be packaged, a cancel) stops
+ * the reads it started rather than leave them running past its report.
+ */
+function connectFirst(settings: Settings, io: RunIo): RemoteStart {
+  const stopReads = new AbortController()
+  const signal = AbortSignal.any([io.signal, stopReads.signal])
+  setMaxListeners(0, signal)
+  const connecting =
+    settings.host && settings.credentials
+      ? startConnect(settings, { ...io, signal })
+      : undefined
+  return { stopReads, connecting }
+}
+
+async function buildAfterConnect(
+  run: StopContext,
+  connecting: Connecting | undefined
+): Promise<Step<undefined>> {
+  const { settings, io, loaded } = run
   if (settings.buildCommand) {
+    const connected = await connecting
+    if (connected && 'error' in connected) {
+      const { failed, error } = connected
+      const context = { ...run, warnings: loaded.warnings }
+      return { stop: notStarted(context, loaded.tasks, failed, error) }
+    }
     const failed = await run.clock.time(
       'build',
       buildTasks(
@@ -149,27 +198,20 @@ async function build(run: StopContext): Promise<Step<StopContext>> {
   loaded.warnings.push(
     ...(await entryPointWarnings(loaded.tasks, settings.workspace))
   )
-  return { next: run }
+  return { next: undefined }
 }
 
 /**
- * The spool folder, and the login and listing started so they overlap the
- * fingerprints. A run that stops before planning (a folder that cannot be
- * packaged, a cancel) stops the reads it started rather than leave them
- * running past its report; after a full run there is nothing left to stop.
+ * The spool folder, and the listing started once the credentials are
+ * checked, so it overlaps the fingerprints; after a full run there is
+ * nothing left to stop.
  */
-async function openRun(run: StopContext): Promise<SyncRun> {
-  const { settings, io, loaded } = run
+async function openRun(run: StopContext & RemoteStart): Promise<SyncRun> {
+  const { settings, io, loaded, connecting, stopReads } = run
   const spoolDir = await mkdtemp(
     path.join(io.env.RUNNER_TEMP || tmpdir(), 'exh-tasks-')
   )
-  const stopReads = new AbortController()
-  const signal = AbortSignal.any([io.signal, stopReads.signal])
-  setMaxListeners(0, signal)
-  const listing =
-    settings.host && settings.credentials
-      ? startListing(settings, { ...io, signal }, loaded.tasks)
-      : undefined
+  const listing = connecting && startListing(connecting, settings, loaded.tasks)
   return {
     ...run,
     spoolDir,

@@ -135,7 +135,17 @@ describe('readInputs', () => {
     [
       'missing credentials',
       { host: 'h.example.com' },
-      'consumer-key, consumer-secret, token, token-secret: is required'
+      'consumer-key (or API_OAUTH_CONSUMER_KEY) is required outside a dry run'
+    ],
+    [
+      'a missing token for command: list, where a dry run does not help',
+      { ...complete, command: 'list', token: '' },
+      'token (or API_OAUTH_TOKEN) is required for command: list'
+    ],
+    [
+      'a missing password for a login (no variable for it)',
+      { ...complete, token: '', 'token-secret': '', email: 'a@example.com' },
+      'password is required outside a dry run'
     ],
     [
       'zero concurrency',

@@ -60,3 +60,41 @@ describe('OutputTail: the last lines a command printed', () => {
     expect(tailOf(chunks)).toEqual(lines)
   })
 })
+
+describe('OutputTail: the first error line, when it is not in the tail', () => {
+  it.each<[string, string, string | undefined]>([
+    [
+      "npm's cause at the top, its advice at the end",
+      'npm ERR! code EUSAGE\nnpm ERR! can only install with an existing package-lock.json\na\nb\nc\n',
+      'npm ERR! can only install with an existing package-lock.json'
+    ],
+    [
+      "npm 10's cause after its code and a blank error line",
+      'npm error code EUSAGE\nnpm error\nnpm error The `npm ci` command can only install with an existing package-lock.json\na\nb\nc\n',
+      'npm error The `npm ci` command can only install with an existing package-lock.json'
+    ],
+    [
+      'a code alone when nothing else says error',
+      'x\nerror code E42\na\nb\nc\n',
+      undefined
+    ],
+    ['any case', 'x\nTypeError: boom\na\nb\nc\n', 'TypeError: boom'],
+    ['none that says error', 'x\ny\na\nb\nc\n', undefined],
+    [
+      'the error already among the last lines',
+      'x\na\nerror: b\nc\n',
+      undefined
+    ],
+    [
+      'only the first of several',
+      'error one\nerror two\na\nb\nc\n',
+      'error one'
+    ]
+  ])('%s', (_label, output, first) => {
+    const tail = new OutputTail(3, 100)
+    const stream = tail.stream()
+    stream.write(Buffer.from(output))
+    stream.end()
+    expect(tail.firstErrorBeforeTail()).toBe(first)
+  })
+})

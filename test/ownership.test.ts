@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { markerToWrite, ownershipRefusal } from '../src/plan/remote.js'
+import {
+  adoptedNote,
+  markerToWrite,
+  ownershipRefusal
+} from '../src/plan/remote.js'
 import { planTask } from '../src/plan/decide.js'
 import type { RemoteFunction } from '../src/exh/types.js'
 import { encodeMarker, withMarker, type Marker } from '../src/marker.js'
@@ -243,5 +247,44 @@ describe('the marker a run writes', () => {
     expect(markerToWrite('f2', remote, { repository, scope: 'tasks' })).toEqual(
       { ...expected, at: expect.stringMatching(/^\d{4}-.*Z$/) as unknown }
     )
+  })
+})
+
+describe('what a run that adopts says (SPEC section 13)', () => {
+  it.each<[string, RemoteFunction | undefined, string[], string | undefined]>([
+    ['a new function', undefined, ['report'], undefined],
+    [
+      'a function of another repository, adopted',
+      remoteMarked({ repository: 'org/a', repositoryId: '7' }),
+      ['rep*'],
+      'adopted from org/a'
+    ],
+    [
+      'the same, not named by adopt',
+      remoteMarked({ repository: 'org/a', repositoryId: '7' }),
+      ['other'],
+      undefined
+    ],
+    [
+      "this repository's own function",
+      remoteMarked({ repository: 'org/b', repositoryId: '42' }),
+      ['report'],
+      undefined
+    ],
+    ['no marker', remoteMarked(), ['report'], 'adopted (no owner)'],
+    [
+      'an unreadable marker',
+      remoteMarked('v9;?'),
+      ['report'],
+      'adopted (no owner)'
+    ],
+    [
+      'a marker without a repository',
+      remoteMarked({ repository: '' }),
+      ['report'],
+      'adopted (no owner)'
+    ]
+  ])('%s', (_label, remote, adopt, note) => {
+    expect(adoptedNote('report', remote, { ...self, adopt })).toBe(note)
   })
 })

@@ -292,6 +292,7 @@ function taskLog(item: ReadyTask, result: TaskResult): string[] {
       `package: ${plural(item.pkg.files, 'file')}, ${plural(item.pkg.bytes, 'byte')}`
     )
   }
+  if (result.adoptedNote) lines.push(`note: ${result.adoptedNote}`)
   if (result.disabled) {
     lines.push('note: the function is disabled (the action never enables it)')
   }

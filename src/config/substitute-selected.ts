@@ -14,6 +14,7 @@ import { formatProblem, type ConfigProblem } from '../task.js'
 import type { ParsedConfig } from './read.js'
 import { dotted, fileProblem } from './problems.js'
 import { valueAt } from './schema-wording.js'
+import { plural } from '../words.js'
 
 /** What substitution needs of the load options. */
 export interface SubstitutionOptions {
@@ -48,6 +49,11 @@ export interface Substituted {
   sources: Map<string, string>
   /** Environment keys holding the deploying credentials. */
   deployerKeys: string[]
+  /**
+   * `$API_*` references an offline dry run cannot resolve (`file:line
+   * $API_HOST`): one warning names them all (`offlineCredentialsWarning`).
+   */
+  offlineRefs: string[]
 }
 
 /**
@@ -104,8 +110,20 @@ export function substituteSelected(
     warnings,
     unresolved,
     sources,
-    deployerKeys: substituted.deployer.map(({ path: at }) => at[1] as string)
+    deployerKeys: substituted.deployer.map(({ path: at }) => at[1] as string),
+    offlineRefs: unknown.offlineRefs
   }
+}
+
+/**
+ * A fork's plan has no secrets, so every `$API_*` reference is unknown: one
+ * warning for them all rather than one per reference, each placed.
+ */
+export function offlineCredentialsWarning(refs: string[]): string[] {
+  if (!refs.length) return []
+  return [
+    `${plural(refs.length, '$API_* reference')} not resolved in this offline dry run (the deploying credentials, unknown without them): ${refs.join(', ')}; counted as empty, so the environment-size check is incomplete`
+  ]
 }
 
 /**
@@ -117,19 +135,25 @@ function unknownDeployerValues(
   config: ParsedConfig,
   found: SubstitutionResult['deployer'],
   options: SubstitutionOptions
-): { problems: ConfigProblem[]; warnings: string[]; unresolved: typeof found } {
+): {
+  problems: ConfigProblem[]
+  warnings: string[]
+  unresolved: typeof found
+  offlineRefs: string[]
+} {
   const result = {
     problems: [] as ConfigProblem[],
     warnings: [] as string[],
-    unresolved: [] as typeof found
+    unresolved: [] as typeof found,
+    offlineRefs: [] as string[]
   }
   const deployer = options.deployer
   for (const item of found) {
     if (item.known) continue
     const where = fileProblem(config, item.path)
     if (!deployer || options.unsetVariablesWarn) {
-      const rule = `$${item.variable} is the deploying credentials, unknown in this offline dry run; counted as empty, so the environment-size check is incomplete`
-      result.warnings.push(formatProblem({ ...where, rule }))
+      const line = where.line ? `:${where.line}` : ''
+      result.offlineRefs.push(`${config.file}${line} $${item.variable}`)
       continue
     }
     const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`

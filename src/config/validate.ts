@@ -38,6 +38,7 @@ import {
 } from './code-folder-rules.js'
 import {
   deniedVariables,
+  offlineCredentialsWarning,
   substituteSelected,
   type Substituted,
   type SubstitutionOptions
@@ -86,6 +87,8 @@ const taskSchemaIssues = (value: unknown) => schemaIssues(value, validateSchema)
 interface Checked {
   problems: ConfigProblem[]
   warnings?: string[]
+  /** `$API_*` references an offline dry run could not resolve. */
+  offlineRefs?: string[]
   task?: TaskDefinition
 }
 
@@ -138,7 +141,12 @@ export async function loadTaskConfigs(
         config.name && config.nameRef ? [[config.name, config.nameRef]] : []
       )
     ),
-    warnings: checks.flatMap(checked => checked.warnings ?? [])
+    warnings: [
+      ...checks.flatMap(checked => checked.warnings ?? []),
+      ...offlineCredentialsWarning(
+        checks.flatMap(checked => checked.offlineRefs ?? [])
+      )
+    ]
   }
 }
 
@@ -218,8 +226,9 @@ async function checkSelected(
   overrides: TaskOverrides | undefined,
   roots: (root: string) => Promise<string[]>
 ): Promise<Checked> {
-  const { problems, warnings, unresolved, deployerKeys, ...substituted } =
+  const { problems, unresolved, deployerKeys, ...substituted } =
     substituteSelected(config, options)
+  const { warnings, offlineRefs } = substituted
   const configDir = path.dirname(config.found.file)
   const value = isObject(substituted.value)
     ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) }
@@ -232,7 +241,7 @@ async function checkSelected(
       sources: substituted.sources
     })
   )
-  if (!isObject(value)) return { problems, warnings }
+  if (!isObject(value)) return { problems, warnings, offlineRefs }
 
   const code = await codeFolderOf(config, value, overrides, {
     unresolved,
@@ -246,10 +255,10 @@ async function checkSelected(
   for (const problem of problems) {
     if (!problem.file) problem.config = config.file
   }
-  if (problems.length || codeDir === undefined) return { problems, warnings }
+  const notes = { problems, warnings, offlineRefs }
+  if (problems.length || codeDir === undefined) return notes
   return {
-    problems,
-    warnings,
+    ...notes,
     task: {
       name: value.name as string,
       nameRef: config.nameRef,

@@ -51,32 +51,48 @@ export type Listing = Promise<
 export type ConnectFailure =
   'login failed' | 'credentials rejected' | 'the token could not be checked'
 
-export function startListing(
-  settings: Settings,
-  io: ConnectIo,
-  tasks: TaskDefinition[]
-): Listing {
+/** The credentials checked (a token check or a login); never rejects. */
+export type Connecting = Promise<
+  { client: ExhClient } | { error: unknown; failed: ConnectFailure }
+>
+
+/**
+ * Started before `build-command`, which waits for it: a rejected token
+ * fails the run in seconds, not after minutes of `npm ci` (SPEC section 13).
+ */
+export function startConnect(settings: Settings, io: ConnectIo): Connecting {
   return connect(settings, io).then(
-    client =>
-      client.listFunctions().then(
-        functions => {
-          // Sorted: what is reported (prune) never depends on creation order.
-          const names = functions.map(fn => fn.name).sort()
-          const reads = readRemoteFunctions(
-            client,
-            tasks,
-            names,
-            settings.concurrency
-          )
-          return { client, names, reads }
-        },
-        (error: unknown) => ({
-          error,
-          failed: 'listing failed' as const
-        })
-      ),
+    client => ({ client }),
     (error: unknown) => ({ error, failed: connectFailure(settings, error) })
   )
+}
+
+export function startListing(
+  connecting: Connecting,
+  settings: Settings,
+  tasks: TaskDefinition[]
+): Listing {
+  return connecting.then((connected): Listing => {
+    if ('error' in connected) return Promise.resolve(connected)
+    const { client } = connected
+    return client.listFunctions().then(
+      functions => {
+        // Sorted: what is reported (prune) never depends on creation order.
+        const names = functions.map(fn => fn.name).sort()
+        const reads = readRemoteFunctions(
+          client,
+          tasks,
+          names,
+          settings.concurrency
+        )
+        return { client, names, reads }
+      },
+      (error: unknown) => ({
+        error,
+        failed: 'listing failed' as const
+      })
+    )
+  })
 }
 
 /**

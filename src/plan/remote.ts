@@ -45,6 +45,8 @@ export type PlannedTask =
       remote?: RemoteFunction
       /** The role and user to sync, for a task with executionCredentials. */
       credentials?: CredentialPlan
+      /** `adopted from <owner/name>`: this run takes the function over with `adopt`. */
+      adopted?: string
     })
   | (PlanReads & { outcome: 'refused'; error: string })
 
@@ -146,6 +148,7 @@ export async function planAgainstRemote(
       return {
         ...item,
         ...planOne(item, remote, credentials, settings),
+        adopted: adoptedNote(task.name, remote, settings),
         planMs: performance.now() - started
       }
     } catch (error) {
@@ -225,6 +228,24 @@ export function ownershipRefusal(
   const repository = owner.repository
   const id = owner.repositoryId ? ` (id ${owner.repositoryId})` : ''
   return `function ${name} is managed by the repository ${repository}${id}, so it is not updated: to move it to this repository, set "adopt: ${name}" in this workflow (and remove its config from ${repository}); to leave it there, remove this config`
+}
+
+/**
+ * Whose function `adopt` lets this run take over, said in the plan, the log
+ * and the summary (SPEC section 13): the repository its marker names, or
+ * none (no marker, an unreadable one, or one without a repository).
+ */
+export function adoptedNote(
+  name: string,
+  remote: RemoteFunction | undefined,
+  settings: Pick<PlanSettings, 'repository' | 'adopt'>
+): string | undefined {
+  if (!remote || !mayAdopt(name, settings.adopt)) return undefined
+  if (remote.marker && !foreignOwner(remote.marker, settings.repository)) {
+    return undefined
+  }
+  const owner = remote.marker?.repository
+  return owner ? `adopted from ${owner}` : 'adopted (no owner)'
 }
 
 /**

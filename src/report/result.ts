@@ -54,6 +54,11 @@ export interface TaskResult {
    */
   driftNote?: string
   /**
+   * `adopted from <owner/name>` or `adopted (no owner)`: whose function this
+   * run took over with `adopt`, for the log, summary and comment only.
+   */
+  adoptedNote?: string
+  /**
    * For a config that failed validation: how many problems. The summary and
    * the task's log group count them; the list is printed once, under Errors.
    */
@@ -141,6 +146,7 @@ export function taskResult(item: ReadyTask): TaskResult {
   const credentials = item.credentials && summarizeCredentials(item.credentials)
   return {
     ...common,
+    ...(item.adopted ? { adoptedNote: item.adopted } : {}),
     ...(item.remote?.enabled === false ? { disabled: true as const } : {}),
     action: plan.action,
     changes: plan.action === 'update' ? plan.changes : undefined,

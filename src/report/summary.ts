@@ -285,6 +285,7 @@ function detailsCell(result: TaskResult): string {
     return result.error ? `error: ${markdownCodeCut(result.error)}` : ''
   }
   const note = [
+    ...(result.adoptedNote ? [markdownText(result.adoptedNote)] : []),
     ...(result.disabled ? ['⏸️ disabled'] : []),
     ...(result.driftNote ? [`⚠️ ${markdownText(result.driftNote)}`] : []),
     ...(result.verifiedAgain ? ['✅ verified again'] : [])

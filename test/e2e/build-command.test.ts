@@ -50,7 +50,10 @@ describe('build-command', () => {
     expect(run.log).toMatch(
       /tasks\/b\/task-config\.json: build-command: exited with code 127 in tasks\/b; its last output: .*yarn-is-not-installed: not found/
     )
-    expect(fake.requests).toEqual([])
+    // Only the credentials check, made before any build (SPEC section 13).
+    expect(fake.requests.map(r => `${r.method} ${r.path}`)).toEqual([
+      'GET /users/v1/me'
+    ])
     expect(run.result.map(r => [r.config, r.status])).toEqual([
       ['tasks/a/task-config.json', 'skipped'],
       ['tasks/b/task-config.json', 'failed']
@@ -68,7 +71,9 @@ describe('build-command', () => {
     expect(run.log).toMatch(
       /tasks\/a\/task-config\.json:\d+: path: code folder tasks\/a\/build not found/
     )
-    expect(fake.requests).toEqual([])
+    expect(fake.requests.map(r => `${r.method} ${r.path}`)).toEqual([
+      'GET /users/v1/me'
+    ])
   })
 
   it('gives the build none of the credentials or runner tokens, but the step env', async () => {
