@@ -30476,6 +30476,7 @@ function addEnvironmentProblem(problems, item, body) {
   const problem = environmentProblem(item, body);
   if (problem) problems.push(problem);
 }
+var VERIFY_FLAG_BYTES = 97;
 function environmentProblem(item, body) {
   const variables = body?.environmentVariables;
   if (!variables) return void 0;
@@ -30483,14 +30484,14 @@ function environmentProblem(item, body) {
     Object.fromEntries(
       Object.entries(variables).map(([key, { value }]) => [key, value])
     )
-  );
+  ) + (item.task.verify ? VERIFY_FLAG_BYTES : 0);
   if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
   return {
     file: item.task.configFile,
     task: item.task.name,
     ...item.task.locations?.environment,
     field: "environment",
-    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included${item.task.verify ? ", with the verify flag it may carry" : ""}), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
   };
 }
 function bodyOf(item) {

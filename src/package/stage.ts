@@ -112,6 +112,13 @@ function addEnvironmentProblem(
   if (problem) problems.push(problem)
 }
 
+/**
+ * A write that a verify follows stores its marker flagged
+ * (`,"verify":"pending","rollback":"<sha256>"`, at most 97 bytes more),
+ * and a failure is recorded the same way: counted before any write.
+ */
+const VERIFY_FLAG_BYTES = 97
+
 /** The final environment over the API's size limit, marker included. */
 function environmentProblem(
   item: PlannedTask,
@@ -119,18 +126,19 @@ function environmentProblem(
 ): ConfigProblem | undefined {
   const variables = body?.environmentVariables
   if (!variables) return undefined
-  const bytes = environmentBytes(
-    Object.fromEntries(
-      Object.entries(variables).map(([key, { value }]) => [key, value])
-    )
-  )
+  const bytes =
+    environmentBytes(
+      Object.fromEntries(
+        Object.entries(variables).map(([key, { value }]) => [key, value])
+      )
+    ) + (item.task.verify ? VERIFY_FLAG_BYTES : 0)
   if (bytes <= MAX_ENVIRONMENT_BYTES) return undefined
   return {
     file: item.task.configFile,
     task: item.task.name,
     ...item.task.locations?.environment,
     field: 'environment',
-    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included${item.task.verify ? ', with the verify flag it may carry' : ''}), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
   }
 }
 

@@ -350,3 +350,38 @@ describe('the record says only what it can prove', () => {
     expect(fake.writeRequests()).toEqual([])
   })
 })
+
+describe('the room the verify flag takes', () => {
+  it('is counted in the environment-size check before any write, only when a verify may follow', async () => {
+    await using fake = await startFakeExh()
+    const files = (big: number) => ({
+      'tasks/a/task-config.json': taskConfig('a', {
+        environment: { BIG: 'x'.repeat(big) }
+      }),
+      'tasks/a/build/index.js': passing,
+      'tasks/a/task-verify.json': expectOk(true)
+    })
+    await using ws = await makeWorkspace(files(3_000))
+    expect(
+      (await syncInProcess(fake, ws.dir, { path: 'tasks' })).exitCode
+    ).toBe(0)
+    const stored = Object.entries(storedVariables(fake, 'a')).reduce(
+      (bytes, [key, value]) =>
+        bytes + Buffer.byteLength(key) + Buffer.byteLength(value),
+      0
+    )
+    // 50 bytes under the limit as stored: room for no flag (up to 97).
+    await ws.write(files(3_000 + 4_096 - stored - 50))
+    fake.clearLog()
+    const verified = await syncInProcess(fake, ws.dir, {
+      path: 'tasks',
+      verify: 'true'
+    })
+    expect(verified.exitCode).toBe(1)
+    expect(verified.errors).toContain('with the verify flag it may carry')
+    expect(fake.writeRequests()).toEqual([])
+    const plain = await syncInProcess(fake, ws.dir, { path: 'tasks' })
+    expect(plain.exitCode, plain.log).toBe(0)
+    expect(plain.result).toMatchObject([{ action: 'update', status: 'done' }])
+  })
+})
