@@ -25449,6 +25449,11 @@ function toVariables(environment) {
     Object.entries(environment).map(([key, value]) => [key, { value }])
   );
 }
+function fromVariables(variables) {
+  return Object.fromEntries(
+    Object.entries(variables).map(([key, { value }]) => [key, value])
+  );
+}
 function sameRecord(a, b) {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
@@ -28716,9 +28721,7 @@ async function writeMarker(client, item, environment, marker) {
   const variables = { ...environment, [MARKER_VARIABLE]: encodeMarker(marker) };
   try {
     await client.updateFunction(item.task.name, {
-      environmentVariables: Object.fromEntries(
-        Object.entries(variables).map(([key, value]) => [key, { value }])
-      )
+      environmentVariables: toVariables(variables)
     });
     return void 0;
   } catch (error2) {
@@ -28835,12 +28838,7 @@ async function writeFunction(client, item, tokens2, pending) {
     const code = plan2.uploadCode ? item.pkg : void 0;
     await client.updateFunction(item.task.name, body, code);
   }
-  return Object.fromEntries(
-    Object.entries(body.environmentVariables ?? {}).map(([key, v]) => [
-      key,
-      v.value
-    ])
-  );
+  return fromVariables(body.environmentVariables ?? {});
 }
 function uploadedZip(pkg, plan2) {
   const sent = plan2.action === "create" || plan2.action === "update" && plan2.uploadCode;
@@ -30480,11 +30478,7 @@ var VERIFY_FLAG_BYTES = 97;
 function environmentProblem(item, body) {
   const variables = body?.environmentVariables;
   if (!variables) return void 0;
-  const bytes = environmentBytes(
-    Object.fromEntries(
-      Object.entries(variables).map(([key, { value }]) => [key, value])
-    )
-  ) + (item.task.verify ? VERIFY_FLAG_BYTES : 0);
+  const bytes = environmentBytes(fromVariables(variables)) + (item.task.verify ? VERIFY_FLAG_BYTES : 0);
   if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
   return {
     file: item.task.configFile,

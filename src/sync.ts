@@ -42,9 +42,6 @@ import {
   reviewedPlanGate
 } from './reviewed-plan/gate.js'
 
-// Kept here too: RunIo and SyncOutcome were sync's before run-io.ts held them.
-export type { RunIo, SyncOutcome } from './run-io.js'
-
 /** A stage's answer: carry on with its result, or stop with the run's outcome. */
 type Step<T> = { next: T } | { stop: SyncOutcome }
 

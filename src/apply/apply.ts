@@ -16,7 +16,12 @@ import {
   type PreparedCredentials
 } from '../plan/credentials.js'
 import type { FunctionBody, OAuthTokens } from '../exh/types.js'
-import { changeText, writesFunction, type TaskPlan } from '../plan/decide.js'
+import {
+  changeText,
+  fromVariables,
+  writesFunction,
+  type TaskPlan
+} from '../plan/decide.js'
 import {
   encodeMarker,
   readMarker,
@@ -197,12 +202,7 @@ async function writeFunction(
     const code = plan.uploadCode ? item.pkg : undefined
     await client.updateFunction(item.task.name, body, code)
   }
-  return Object.fromEntries(
-    Object.entries(body.environmentVariables ?? {}).map(([key, v]) => [
-      key,
-      v.value
-    ])
-  )
+  return fromVariables(body.environmentVariables ?? {})
 }
 
 /** The digest of the zip a write that succeeded sent, when it sent one. */

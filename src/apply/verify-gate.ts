@@ -18,6 +18,7 @@ import {
   type Marker
 } from '../marker.js'
 import { MARKER_VARIABLE } from '../task.js'
+import { toVariables } from '../plan/decide.js'
 import { executionTimeLimit, shouldVerify, verifyTask } from '../verify/run.js'
 
 export interface VerifyGateOptions {
@@ -183,9 +184,7 @@ async function writeMarker(
   const variables = { ...environment, [MARKER_VARIABLE]: encodeMarker(marker) }
   try {
     await client.updateFunction(item.task.name, {
-      environmentVariables: Object.fromEntries(
-        Object.entries(variables).map(([key, value]) => [key, { value }])
-      )
+      environmentVariables: toVariables(variables)
     })
     return undefined
   } catch (error) {

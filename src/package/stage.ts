@@ -14,6 +14,7 @@ import { mapPool } from '../pool.js'
 import { FOLDERS_AT_ONCE } from '../fingerprint/scan.js'
 import { pathProblem, spoolZip } from './spool.js'
 import { withZipDigest } from '../marker.js'
+import { fromVariables } from '../plan/decide.js'
 
 export type { SpooledPackage } from './zip.js'
 
@@ -127,11 +128,8 @@ function environmentProblem(
   const variables = body?.environmentVariables
   if (!variables) return undefined
   const bytes =
-    environmentBytes(
-      Object.fromEntries(
-        Object.entries(variables).map(([key, { value }]) => [key, value])
-      )
-    ) + (item.task.verify ? VERIFY_FLAG_BYTES : 0)
+    environmentBytes(fromVariables(variables)) +
+    (item.task.verify ? VERIFY_FLAG_BYTES : 0)
   if (bytes <= MAX_ENVIRONMENT_BYTES) return undefined
   return {
     file: item.task.configFile,

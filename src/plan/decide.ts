@@ -300,11 +300,21 @@ export function desiredEnvironment(input: PlanInput): Record<string, string> {
   }
 }
 
-function toVariables(
+/** An environment as a write's body holds it (`{KEY: {value}}`). */
+export function toVariables(
   environment: Record<string, string>
 ): Record<string, { value: string }> {
   return Object.fromEntries(
     Object.entries(environment).map(([key, value]) => [key, { value }])
+  )
+}
+
+/** A write's `environmentVariables` as plain values. */
+export function fromVariables(
+  variables: Readonly<Record<string, { value: string }>>
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(variables).map(([key, { value }]) => [key, value])
   )
 }
 
