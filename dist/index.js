@@ -6975,7 +6975,7 @@ var require_utils2 = __commonJS({
     function isNumber(val) {
       return typeof val === "number";
     }
-    function isObject3(val) {
+    function isObject2(val) {
       return val !== null && typeof val === "object";
     }
     function isPlainObject(val) {
@@ -7004,13 +7004,13 @@ var require_utils2 = __commonJS({
       return toString.call(val) === "[object Function]";
     }
     function isStream(val) {
-      return isObject3(val) && isFunction(val.pipe);
+      return isObject2(val) && isFunction(val.pipe);
     }
     function isFormData(thing) {
       var pattern = "[object FormData]";
       if (!thing) return false;
       if (typeof FormData === "function" && thing instanceof FormData) return true;
-      if (!isObject3(thing)) return false;
+      if (!isObject2(thing)) return false;
       var proto = Object.getPrototypeOf(thing);
       if (!proto || proto === Object.prototype) return false;
       if (!isFunction(thing.append)) return false;
@@ -7170,7 +7170,7 @@ var require_utils2 = __commonJS({
       isArrayBufferView,
       isString,
       isNumber,
-      isObject: isObject3,
+      isObject: isObject2,
       isPlainObject,
       isEmptyObject,
       isUndefined,
@@ -25205,6 +25205,14 @@ function repositoryOf(settings2) {
   return { id: settings2.repositoryId, name: settings2.repository };
 }
 
+// src/helpers.ts
+function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function shortCommit(commit) {
+  return commit.slice(0, 7);
+}
+
 // src/safe-text.ts
 var WORD_JOINER = "\u2060";
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
@@ -25868,9 +25876,6 @@ function isFutureRecord(at, updateTimestamp) {
   const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN;
   return written - updated > DRIFT_TOLERANCE_MS;
 }
-function shortCommit(commit) {
-  return commit.slice(0, 7);
-}
 function driftNote(marker, updateTimestamp) {
   if (marker && isFutureRecord(marker.at, updateTimestamp)) {
     return `drift unknown: ${FUTURE_RECORD_NOTE}`;
@@ -26136,7 +26141,7 @@ function outcome(report) {
 }
 function reviewedPlanLine(outcome2) {
   const pull = outcome2.pullRequest;
-  const where = pull ? ` on pull request #${pull.number} at ${markdownCode(pull.head.slice(0, 7))}` : "";
+  const where = pull ? ` on pull request #${pull.number} at ${markdownCode(shortCommit(pull.head))}` : "";
   if (!outcome2.matched) {
     const reason = outcome2.failureReason ? ` (${markdownCode(outcome2.failureReason)})` : "";
     return `Reviewed plan${where}: not deployed${reason}; nothing was written.`;
@@ -26406,7 +26411,7 @@ function commentLinks(env, payload) {
   const commit = typeof head === "string" && head ? head : env.GITHUB_SHA;
   return {
     runUrl: GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL || "https://github.com"}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : void 0,
-    commit: commit ? commit.slice(0, 7) : void 0
+    commit: commit ? shortCommit(commit) : void 0
   };
 }
 function renderComment(summary2, key, links, record2) {
@@ -26625,11 +26630,6 @@ function toPosix(p) {
 }
 function posixRelative(from, to) {
   return toPosix(path3.relative(from, to)) || ".";
-}
-
-// src/helpers.ts
-function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // src/config/substitute.ts
@@ -28588,7 +28588,7 @@ function failed(target, reason, verifyMs, log) {
 }
 function verifyError(reason, context) {
   if (!context.written) return `verify: ${reason}`;
-  const rollback = context.previousCommit ? `; to roll back, redeploy commit ${context.previousCommit.slice(0, 7)}` : "";
+  const rollback = context.previousCommit ? `; to roll back, redeploy commit ${shortCommit(context.previousCommit)}` : "";
   return `verify: ${reason} (the function stays deployed${rollback})`;
 }
 function executeError(error2) {
@@ -36331,7 +36331,7 @@ function wholeList(answer) {
   return answer;
 }
 var text = (value) => typeof value === "string" ? value : void 0;
-var records = (value) => Array.isArray(value) ? value.filter((item) => typeof item === "object" && !!item) : [];
+var records = (value) => Array.isArray(value) ? value.filter(isObject) : [];
 function schedulesUses(schedules2) {
   return records(schedules2).flatMap((schedule) => {
     const functionName = text(schedule.functionName);
@@ -36879,7 +36879,7 @@ function lastFailedWarnings(tasks2, mode) {
   for (const { name, marker, hasVerify } of tasks2) {
     if (!marker?.verify) continue;
     if (mode === "false") {
-      const at = marker.commit ? ` (${marker.commit.slice(0, 7)})` : "";
+      const at = marker.commit ? ` (${shortCommit(marker.commit)})` : "";
       const what = marker.verify === "failed" ? "failed" : "did not finish";
       warnings.push(`${name}: last verify ${what}${at}`);
     } else if (!hasVerify) {
@@ -37033,7 +37033,7 @@ function matchedLine(outcome2) {
   if (!pull) return "reviewed-plan: the plan matches the one reviewed";
   const approvers = pull.approvals.map((review) => review.user);
   const approved = approvers.length ? `, approved by ${approvers.join(", ")}` : "";
-  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${pull.head.slice(0, 7)}${approved}`;
+  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${shortCommit(pull.head)}${approved}`;
 }
 
 // src/sync.ts
@@ -37639,7 +37639,7 @@ var HEX64 = /^[0-9a-f]{64}$/;
 var ACTIONS = ["create", "update", "unchanged", "delete", "refused"];
 var isText = (value, max = 1e3) => typeof value === "string" && value.length <= max;
 function asRecord(value) {
-  if (!isObject2(value) || value.v !== RECORD_VERSION) return void 0;
+  if (!isObject(value) || value.v !== RECORD_VERSION) return void 0;
   const { head, label, scope, host, inputs, tasks: tasks2, applied } = value;
   if (!isText(head, 64) || !/^[0-9a-f]{7,64}$/.test(head)) return void 0;
   if (!isText(label) || !isText(scope)) return void 0;
@@ -37658,13 +37658,13 @@ function asRecord(value) {
     tasks: parsed
   };
   if (applied !== void 0) {
-    if (!isObject2(applied) || !isText(applied.run, 40)) return void 0;
+    if (!isObject(applied) || !isText(applied.run, 40)) return void 0;
     record2.applied = { run: applied.run };
   }
   return record2;
 }
 function asTask(value) {
-  if (!isObject2(value)) return void 0;
+  if (!isObject(value)) return void 0;
   const { name, action, changes, desired, outside } = value;
   if (!isText(name, 300) || !isText(action) || !ACTIONS.includes(action)) {
     return void 0;
@@ -37676,9 +37676,6 @@ function asTask(value) {
   if (outside === void 0) return { name, action, changes, desired };
   if (!isText(outside) || !HEX64.test(outside)) return void 0;
   return { name, action, changes, desired, outside };
-}
-function isObject2(value) {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 // src/reviewed-plan/check.ts
@@ -37740,7 +37737,7 @@ async function checkReviewedPlan(source, fresh, context) {
       matched: false,
       failureReason: "not-approved",
       lines: [
-        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${pull.head.slice(0, 7)}`
+        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${shortCommit(pull.head)}`
       ],
       comment: void 0
     };
@@ -37755,11 +37752,11 @@ function mergedPull(pulls, context) {
   if (merged.length === 1) return { pull: merged[0] };
   if (!merged.length) {
     return {
-      failure: `no pull request merged into ${branch} has ${context.sha.slice(0, 7)} as its merge commit: was it pushed directly?`
+      failure: `no pull request merged into ${branch} has ${shortCommit(context.sha)} as its merge commit: was it pushed directly?`
     };
   }
   return {
-    failure: `several pull requests were merged as ${context.sha.slice(0, 7)}: ${merged.map((p) => `#${p.number}`).join(", ")}`
+    failure: `several pull requests were merged as ${shortCommit(context.sha)}: ${merged.map((p) => `#${p.number}`).join(", ")}`
   };
 }
 function recordProblem(record2, pull, context) {
@@ -37785,7 +37782,7 @@ function recordProblem(record2, pull, context) {
   if (record2.head !== pull.head) {
     return {
       reason: "plan-stale",
-      text: `the plan on ${where} was made on ${record2.head.slice(0, 7)}, not on its last commit ${pull.head.slice(0, 7)}`
+      text: `the plan on ${where} was made on ${shortCommit(record2.head)}, not on its last commit ${shortCommit(pull.head)}`
     };
   }
   return void 0;
@@ -37851,7 +37848,7 @@ function deployedBody(body, record2, deployed) {
   });
   const run2 = deployed.runUrl ? `[run ${deployed.runId}](<${encodeURI(deployed.runUrl)}>)` : `run ${deployed.runId}`;
   const verb = deployed.failed ? "Deploy failed" : "Deployed";
-  const line = `${verb} in ${run2} at ${markdownCode(deployed.sha.slice(0, 7))}`;
+  const line = `${verb} in ${run2} at ${markdownCode(shortCommit(deployed.sha))}`;
   const lines2 = withRecord.split("\n");
   const title = lines2.findIndex((item) => item.startsWith("## "));
   lines2.splice(title < 0 ? lines2.length : title + 1, 0, "", line);

@@ -17,7 +17,7 @@ import {
 } from './report/function-list.js'
 import type { ExhClient } from './exh/types.js'
 import { plural } from './words.js'
-import { shortCommit } from './plan/drift.js'
+import { shortCommit } from './helpers.js'
 
 /**
  * `command: list`: the remote functions, each with its deployment record

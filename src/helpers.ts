@@ -5,3 +5,8 @@
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
+
+/** A commit as people quote it: its first 7 characters. */
+export function shortCommit(commit: string): string {
+  return commit.slice(0, 7)
+}

@@ -71,7 +71,7 @@ export interface Settings {
  * The inputs that choose what is deployed: a plan reviewed with other
  * values is not the plan deployed. Adding an input is adding its name.
  */
-export const PLAN_INPUTS = [
+const PLAN_INPUTS = [
   'tasks',
   'prune',
   'prune-scope',

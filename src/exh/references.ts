@@ -2,6 +2,7 @@
 // schemas' task (after-)actions, each list read whole through the SDK's
 // paging, once per run, and only when something is about to be deleted.
 
+import { isObject } from '../helpers.js'
 import type { OAuth1Client } from '@extrahorizon/javascript-sdk'
 import { describeError } from '../errors.js'
 import { ExhApiError } from './failure.js'
@@ -102,9 +103,7 @@ const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : undefined
 
 const records = (value: unknown): Loose[] =>
-  Array.isArray(value)
-    ? value.filter((item): item is Loose => typeof item === 'object' && !!item)
-    : []
+  Array.isArray(value) ? value.filter(isObject) : []
 
 function schedulesUses(schedules: unknown): FunctionUse[] {
   return records(schedules).flatMap(schedule => {

@@ -4,6 +4,7 @@
 // module that loads @actions/github; GitHub's answers are read field by
 // field, as untrusted data.
 
+import { shortCommit } from '../helpers.js'
 import {
   findOwnComment,
   githubFor,
@@ -33,7 +34,7 @@ const optional = (value: unknown): string | undefined =>
   typeof value === 'string' && value ? value : undefined
 
 /** `ReviewSource` over GitHub's REST API, with the run's token. */
-export async function gitHubReviewSource(
+async function gitHubReviewSource(
   token: string,
   key: CommentKey
 ): Promise<ReviewSource> {
@@ -105,7 +106,7 @@ export function deployedBody(
     ? `[run ${deployed.runId}](<${encodeURI(deployed.runUrl)}>)`
     : `run ${deployed.runId}`
   const verb = deployed.failed ? 'Deploy failed' : 'Deployed'
-  const line = `${verb} in ${run} at ${markdownCode(deployed.sha.slice(0, 7))}`
+  const line = `${verb} in ${run} at ${markdownCode(shortCommit(deployed.sha))}`
   const lines = withRecord.split('\n')
   // Marker, record, title: the line goes under the title, never past a cut.
   const title = lines.findIndex(item => item.startsWith('## '))

@@ -1,6 +1,7 @@
 // Drift: a function changed since its last deploy (command list, a dry
 // run's note).
 
+import { shortCommit } from '../helpers.js'
 import { MARKER_VARIABLE } from '../task.js'
 import { readMarker, type Marker } from '../marker.js'
 
@@ -60,11 +61,6 @@ export function isFutureRecord(
   const written = at ? Date.parse(at) : NaN
   const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN
   return written - updated > DRIFT_TOLERANCE_MS
-}
-
-/** A commit as people quote it. */
-export function shortCommit(commit: string): string {
-  return commit.slice(0, 7)
 }
 
 /**

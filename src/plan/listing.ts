@@ -18,7 +18,7 @@ import {
 } from './remote.js'
 
 /** What connecting needs of the run's side effects (a RunIo has them). */
-export interface ConnectIo {
+interface ConnectIo {
   signal: AbortSignal
   mask: (secret: string) => void
   info: (message: string) => void
@@ -27,7 +27,7 @@ export interface ConnectIo {
 }
 
 /** The listing as it came: the client, the sorted names, the reads started. */
-export interface Listed {
+interface Listed {
   client: ExhClient
   names: string[]
   reads: RemoteReads

@@ -10,7 +10,7 @@ import type {
 } from '../exh/types.js'
 
 /** At most this many users are named; the rest are counted. */
-export const MAX_NAMED_USERS = 5
+const MAX_NAMED_USERS = 5
 
 /** What to do with one delete, and why. */
 export type DeleteVerdict =
@@ -65,7 +65,7 @@ export function stillUsedText(users: readonly string[]): string {
  * to list schedules (NO_PERMISSION_EXCEPTION)`: the permission when the API
  * answered that one is missing, the failure otherwise.
  */
-export function uncheckedText(unreadable: readonly UnreadableList[]): string {
+function uncheckedText(unreadable: readonly UnreadableList[]): string {
   const parts = unreadable.map(list =>
     list.permission
       ? `the token lacks ${list.permission} to list ${list.list} (NO_PERMISSION_EXCEPTION)`

@@ -1,5 +1,6 @@
 // Loaded when a comment is posted: octokit is a large part of the bundle,
 // and most runs never comment. The one module that imports @actions/github.
+import { shortCommit } from '../helpers.js'
 import type * as GitHub from '@actions/github'
 import { markdownCode } from '../safe-text.js'
 
@@ -62,7 +63,7 @@ export function commentLinks(
       GITHUB_REPOSITORY && GITHUB_RUN_ID
         ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
         : undefined,
-    commit: commit ? commit.slice(0, 7) : undefined
+    commit: commit ? shortCommit(commit) : undefined
   }
 }
 

@@ -1,5 +1,6 @@
 // Stage 8: the action's outputs and the step summary.
 
+import { shortCommit } from '../helpers.js'
 import type { TaskAction, TaskResult } from './result.js'
 import { functionsOutput, resultOutput } from './output-limits.js'
 import { changeText, type ChangeDetail } from '../plan/decide.js'
@@ -15,7 +16,6 @@ import { shortZip, type ListedFunction } from './function-list.js'
 import {
   FUTURE_RECORD_NOTE,
   isFutureRecord,
-  shortCommit,
   type Drift
 } from '../plan/drift.js'
 import type { ReviewedPlanOutcome } from '../reviewed-plan/check.js'
@@ -189,7 +189,7 @@ function reviewedPlanLine(
 ): string {
   const pull = outcome.pullRequest
   const where = pull
-    ? ` on pull request #${pull.number} at ${markdownCode(pull.head.slice(0, 7))}`
+    ? ` on pull request #${pull.number} at ${markdownCode(shortCommit(pull.head))}`
     : ''
   if (!outcome.matched) {
     const reason = outcome.failureReason

@@ -4,6 +4,7 @@
 // GitHub reads come through `ReviewSource` (`src/github/reviewed-plan.ts`);
 // every judgement here is pure.
 
+import { shortCommit } from '../helpers.js'
 import type { FreshPlan } from './fresh-plan.js'
 import { comparePlans } from './compare.js'
 import { findRecord, makeRecord, type PlanRecord } from './record.js'
@@ -144,7 +145,7 @@ export async function checkReviewedPlan(
       matched: false,
       failureReason: 'not-approved',
       lines: [
-        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${pull.head.slice(0, 7)}`
+        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${shortCommit(pull.head)}`
       ],
       comment: undefined
     }
@@ -167,11 +168,11 @@ export function mergedPull(
   if (merged.length === 1) return { pull: merged[0] as PullFacts }
   if (!merged.length) {
     return {
-      failure: `no pull request merged into ${branch} has ${context.sha.slice(0, 7)} as its merge commit: was it pushed directly?`
+      failure: `no pull request merged into ${branch} has ${shortCommit(context.sha)} as its merge commit: was it pushed directly?`
     }
   }
   return {
-    failure: `several pull requests were merged as ${context.sha.slice(0, 7)}: ${merged.map(p => `#${p.number}`).join(', ')}`
+    failure: `several pull requests were merged as ${shortCommit(context.sha)}: ${merged.map(p => `#${p.number}`).join(', ')}`
   }
 }
 
@@ -203,7 +204,7 @@ function recordProblem(
   if (record.head !== pull.head) {
     return {
       reason: 'plan-stale',
-      text: `the plan on ${where} was made on ${record.head.slice(0, 7)}, not on its last commit ${pull.head.slice(0, 7)}`
+      text: `the plan on ${where} was made on ${shortCommit(record.head)}, not on its last commit ${shortCommit(pull.head)}`
     }
   }
   return undefined

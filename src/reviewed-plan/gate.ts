@@ -3,6 +3,7 @@
 // side is passed in through `RunIo.reviewedPlan`, so the pipeline runs
 // without it.
 
+import { shortCommit } from '../helpers.js'
 import type { Settings } from '../inputs.js'
 import type { ReadyTask } from '../package/stage.js'
 import { describeError } from '../errors.js'
@@ -67,5 +68,5 @@ export function matchedLine(outcome: ReviewedPlanOutcome): string {
   const approved = approvers.length
     ? `, approved by ${approvers.join(', ')}`
     : ''
-  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${pull.head.slice(0, 7)}${approved}`
+  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${shortCommit(pull.head)}${approved}`
 }

@@ -4,10 +4,11 @@
 // comment; only the token's own are read, and still parsed as untrusted).
 // Pure.
 
+import { isObject } from '../helpers.js'
 import { saltedDigest } from './digest.js'
 import type { FreshPlan } from './fresh-plan.js'
 
-export const RECORD_VERSION = 1
+const RECORD_VERSION = 1
 
 export interface RecordedTask {
   name: string
@@ -151,8 +152,4 @@ function asTask(value: unknown): RecordedTask | undefined {
   if (outside === undefined) return { name, action, changes, desired }
   if (!isText(outside) || !HEX64.test(outside)) return undefined
   return { name, action, changes, desired, outside }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }

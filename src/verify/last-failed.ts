@@ -2,6 +2,7 @@
 // (its marker says `verify: "failed"` or `"pending"`) when this run will not
 // execute it again.
 
+import { shortCommit } from '../helpers.js'
 import type { VerifyMode } from '../inputs.js'
 import type { Marker } from '../marker.js'
 import type { PlannedTask } from '../plan/remote.js'
@@ -26,7 +27,7 @@ export function lastFailedWarnings(
   for (const { name, marker, hasVerify } of tasks) {
     if (!marker?.verify) continue
     if (mode === 'false') {
-      const at = marker.commit ? ` (${marker.commit.slice(0, 7)})` : ''
+      const at = marker.commit ? ` (${shortCommit(marker.commit)})` : ''
       // A verify that never ended (a cancel, a killed runner) is no pass.
       const what = marker.verify === 'failed' ? 'failed' : 'did not finish'
       warnings.push(`${name}: last verify ${what}${at}`)

@@ -1,6 +1,7 @@
 // `verify` for one task: execute it once, judge the answer, and on a
 // failure read the function's log for the task's log group.
 
+import { shortCommit } from '../helpers.js'
 import { describeError } from '../errors.js'
 import { ExhApiError } from '../exh/failure.js'
 import type { Execution, ExhVerifyApi } from '../exh/types.js'
@@ -114,7 +115,7 @@ export function verifyError(
 ): string {
   if (!context.written) return `verify: ${reason}`
   const rollback = context.previousCommit
-    ? `; to roll back, redeploy commit ${context.previousCommit.slice(0, 7)}`
+    ? `; to roll back, redeploy commit ${shortCommit(context.previousCommit)}`
     : ''
   return `verify: ${reason} (the function stays deployed${rollback})`
 }
