@@ -10,8 +10,7 @@ const CHECKS = [
   'lint',
   'typecheck',
   'lint:workflows',
-  'check-dist',
-  'long-functions'
+  'check-dist'
 ]
 
 const JOBS = [

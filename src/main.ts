@@ -53,7 +53,8 @@ const MAX_ANNOTATIONS = 9
 const ANNOTATION_LIMIT = 4_000
 
 type CommentTarget =
-  ({ token: string; plan?: FreshPlan } & CommentKey) | undefined
+  | ({ token: string; plan?: FreshPlan } & CommentKey)
+  | undefined
 
 /** The runner's side of a run: inputs, masks, the log, then the report. */
 export async function run(): Promise<void> {

@@ -34,7 +34,8 @@ export interface FailedAttempt {
 }
 
 export type RetryVerdict =
-  { retry: true; delayMs: number } | { retry: false; reason?: string }
+  | { retry: true; delayMs: number }
+  | { retry: false; reason?: string }
 
 /** Login throttled (one login per second per user): wait at least 1 s. */
 const LOGIN_TOO_FAST = 211

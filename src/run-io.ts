@@ -51,7 +51,12 @@ export interface SyncOutcome {
 }
 
 export type Stage =
-  'load' | 'build' | 'fingerprint' | 'plan' | 'package' | 'apply'
+  | 'load'
+  | 'build'
+  | 'fingerprint'
+  | 'plan'
+  | 'package'
+  | 'apply'
 
 /** Wall time per stage, for the log line and the benchmark. */
 export class StageClock {

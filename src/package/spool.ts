@@ -29,7 +29,8 @@ export interface SpoolOptions {
 }
 
 export type Spooled =
-  { pkg: SpooledPackage; fingerprint?: string } | { problem: ConfigProblem }
+  | { pkg: SpooledPackage; fingerprint?: string }
+  | { problem: ConfigProblem }
 
 /** Zips `folder` to the task's spool file, or says why it cannot be sent. */
 export async function spoolZip(

@@ -49,7 +49,9 @@ export type Listing = Promise<
 >
 
 export type ConnectFailure =
-  'login failed' | 'credentials rejected' | 'the token could not be checked'
+  | 'login failed'
+  | 'credentials rejected'
+  | 'the token could not be checked'
 
 /** The credentials checked (a token check or a login); never rejects. */
 export type Connecting = Promise<

@@ -15,7 +15,11 @@ import type { ConfigProblem } from '../task.js'
 
 /** What happened to one task: one entry of the `result` output. */
 export type TaskAction =
-  'create' | 'update' | 'unchanged' | 'delete' | 'validate'
+  | 'create'
+  | 'update'
+  | 'unchanged'
+  | 'delete'
+  | 'validate'
 export type TaskStatus = 'done' | 'planned' | 'failed' | 'skipped'
 
 export interface TaskResult {

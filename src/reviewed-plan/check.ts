@@ -10,7 +10,10 @@ import { comparePlans } from './compare.js'
 import { findRecord, makeRecord, type PlanRecord } from './record.js'
 
 export type FailureReason =
-  'plan-missing' | 'plan-stale' | 'plan-changed' | 'not-approved'
+  | 'plan-missing'
+  | 'plan-stale'
+  | 'plan-changed'
+  | 'not-approved'
 
 /** A pull request as the check reads it (GitHub's fields, renamed). */
 export interface PullFacts {

@@ -89,7 +89,8 @@ export function desiredState(
   fingerprint: string
 ): string {
   const credentials = written.executionCredentials as
-    { permissions?: unknown } | undefined
+    | { permissions?: unknown }
+    | undefined
   const permissions = Array.isArray(credentials?.permissions)
     ? credentials.permissions.map(String).sort()
     : undefined

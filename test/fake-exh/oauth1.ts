@@ -63,7 +63,9 @@ export interface OAuthCredentials {
 
 /** Who signed a request: the consumer only, or the consumer and a token. */
 export type OAuthIdentity =
-  { kind: 'none' } | { kind: 'consumer' } | { kind: 'token'; token: string }
+  | { kind: 'none' }
+  | { kind: 'consumer' }
+  | { kind: 'token'; token: string }
 
 /**
  * Verifies the OAuth1 header of a request. Throws the EXH error the real

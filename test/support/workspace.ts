@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 
 export type FileSpec =
-  string | { content: string | Buffer; mode?: number } | { symlink: string }
+  | string
+  | { content: string | Buffer; mode?: number }
+  | { symlink: string }
 
 export interface Workspace extends AsyncDisposable {
   dir: string
