@@ -7,7 +7,8 @@ import {
   TOO_LARGE,
   endRecord,
   field,
-  rebaseCentral
+  rebaseCentral,
+  segmentEncoder
 } from "./chunk-75EVL624.js";
 import {
   __commonJS,
@@ -29062,6 +29063,10 @@ var FileWorkers = class {
   slots = [];
   queue = [];
   nextId = 0;
+  /** Whether a worker is running (started and not yet closed). */
+  get started() {
+    return this.slots.length > 0;
+  }
   /**
    * Encodes a segment. Aborting `signal` drops a queued job and stops a
    * running one at once (its worker is ended; a new one starts on demand).
@@ -29191,11 +29196,24 @@ function releaseToWorkers(parts) {
   shared?.release([...buffers]);
 }
 var shared;
+var INLINE_BYTES = 1024 * 1024;
+var inlineLeft = INLINE_BYTES;
+var inlineEncoder;
+function encodeSegmentJob(job, signal) {
+  const bytes = job.entries.reduce((sum, entry) => sum + entry.size, 0);
+  if (shared?.started || bytes > inlineLeft) {
+    return fileWorkers().run(job, signal);
+  }
+  inlineLeft -= bytes;
+  inlineEncoder ??= segmentEncoder({ reuseBytes: INLINE_BYTES });
+  return inlineEncoder.encodeSegment(job);
+}
 function fileWorkers() {
   shared ??= new FileWorkers(Math.max(1, availableParallelism()));
   return shared;
 }
 async function closeFileWorkers() {
+  inlineLeft = INLINE_BYTES;
   await shared?.close();
 }
 
@@ -29255,7 +29273,7 @@ async function* readSegments(folder, options) {
         level: options.level,
         maxBytes: options.maxBytes
       };
-      const started = fileWorkers().run(job, stop.signal);
+      const started = encodeSegmentJob(job, stop.signal);
       started.catch(() => void 0);
       running.push(started);
     }

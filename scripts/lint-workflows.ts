@@ -69,7 +69,7 @@ export function markdownWorkflows(
   return blocks
 }
 
-export async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
+async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
   const actionlint = async (
     text: string,
     file: string

@@ -2,11 +2,14 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
+  INLINE_BYTES,
   closeFileWorkers,
+  encodeSegmentJob,
   fileWorkers,
   releaseToWorkers,
   reuseBytesPerWorker
 } from '../src/fingerprint/file-workers.js'
+import type { EncodedSegment } from '../src/fingerprint/segment-codec.js'
 import { tempDir } from './support/tree.js'
 
 afterAll(async () => {
@@ -21,6 +24,60 @@ async function encodedSegment() {
   ]
   return fileWorkers().run({ root, entries, hash: true, level: 6 })
 }
+
+/** A job of one file of `size` bytes, and the file. */
+async function oneFileJob(size: number) {
+  const root = await tempDir()
+  await writeFile(path.join(root, 'a.js'), 'x'.repeat(size))
+  const entries = [{ path: 'a.js', type: 'file' as const, mode: 0o644, size }]
+  return { root, entries, hash: true, level: 6 }
+}
+
+/** Whether a segment's bytes came from a worker: only those are handed back. */
+function fromAWorker(segment: EncodedSegment): boolean {
+  const { local } = segment
+  releaseToWorkers(local ? [local] : [])
+  return local?.buffer.byteLength === 0
+}
+
+const hex = (segment: EncodedSegment) =>
+  [segment.feed, segment.local, segment.central].map(bytes =>
+    Buffer.from(bytes ?? []).toString('hex')
+  )
+
+describe('encodeSegmentJob', () => {
+  it("encodes a run's first megabyte here, then on the pool", async () => {
+    await closeFileWorkers()
+    const small = await oneFileJob(INLINE_BYTES / 2)
+    expect(fromAWorker(await encodeSegmentJob(small))).toBe(false)
+    expect(fromAWorker(await encodeSegmentJob(small))).toBe(false)
+    // The run's inline bytes are spent: even a small job goes to a worker.
+    expect(fromAWorker(await encodeSegmentJob(await oneFileJob(10)))).toBe(true)
+    // A worker runs: everything goes to the pool until the run ends.
+    expect(fromAWorker(await encodeSegmentJob(await oneFileJob(10)))).toBe(true)
+    await closeFileWorkers()
+    expect(fromAWorker(await encodeSegmentJob(small))).toBe(false)
+    await closeFileWorkers()
+  })
+
+  it('sends a job larger than the inline start to the pool at once', async () => {
+    await closeFileWorkers()
+    const large = await oneFileJob(INLINE_BYTES + 1)
+    expect(fromAWorker(await encodeSegmentJob(large))).toBe(true)
+    await closeFileWorkers()
+  })
+
+  it('gives the same bytes on this thread as on a worker', async () => {
+    await closeFileWorkers()
+    const job = await oneFileJob(5_000)
+    const here = await encodeSegmentJob(job)
+    expect(fromAWorker(here)).toBe(false)
+    const there = await fileWorkers().run(job)
+    expect(fromAWorker(there)).toBe(true)
+    expect(hex(here)).toEqual(hex(await fileWorkers().run(job)))
+    await closeFileWorkers()
+  })
+})
 
 describe('releaseToWorkers', () => {
   it('hands back the buffers a worker sent, freeing them here', async () => {

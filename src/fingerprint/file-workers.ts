@@ -3,13 +3,19 @@
 // segment-codec.ts) and returns its fingerprint input and zip records as a
 // few transferred buffers, so the main thread handles a segment, not a
 // file. One worker per core keeps every core busy while the main thread
-// walks folders and writes zips.
+// walks folders and writes zips. A run's first megabyte is encoded on the
+// main thread instead: most tasks' code is smaller than what starting a
+// worker costs.
 
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import type { EncodedSegment, SegmentJob } from './segment-codec.js'
+import {
+  segmentEncoder,
+  type EncodedSegment,
+  type SegmentJob
+} from './segment-codec.js'
 import type { WorkerData } from './file-worker.js'
 
 /**
@@ -55,6 +61,11 @@ class FileWorkers {
   private nextId = 0
 
   constructor(private readonly size: number) {}
+
+  /** Whether a worker is running (started and not yet closed). */
+  get started(): boolean {
+    return this.slots.length > 0
+  }
 
   /**
    * Encodes a segment. Aborting `signal` drops a queued job and stops a
@@ -212,13 +223,47 @@ export function releaseToWorkers(parts: readonly Uint8Array[]): void {
 
 let shared: FileWorkers | undefined
 
+/**
+ * File bytes a run encodes on the main thread before its first worker
+ * starts. A worker costs about 75 ms of CPU and 30 ms to start (measured
+ * on the bundle), more than reading, hashing and deflating this much here;
+ * past it, or once a worker runs, every segment goes to the pool.
+ */
+export const INLINE_BYTES = 1024 * 1024
+
+let inlineLeft = INLINE_BYTES
+let inlineEncoder: ReturnType<typeof segmentEncoder> | undefined
+
+/**
+ * Encodes `job` on this thread while the run's small start allows (see
+ * INLINE_BYTES), else on the pool. Either gives the same bytes: both run
+ * segment-codec.ts. An inline segment is at most 1 MiB, so a cancel waits
+ * for it no longer than for a worker's reply.
+ */
+export function encodeSegmentJob(
+  job: SegmentJob,
+  signal?: AbortSignal
+): Promise<EncodedSegment> {
+  const bytes = job.entries.reduce((sum, entry) => sum + entry.size, 0)
+  if (shared?.started || bytes > inlineLeft) {
+    return fileWorkers().run(job, signal)
+  }
+  inlineLeft -= bytes
+  inlineEncoder ??= segmentEncoder({ reuseBytes: INLINE_BYTES })
+  return inlineEncoder.encodeSegment(job)
+}
+
 /** The run's pool, started on first use: one worker per core. */
 export function fileWorkers(): FileWorkers {
   shared ??= new FileWorkers(Math.max(1, availableParallelism()))
   return shared
 }
 
-/** Stops the pool's idle workers (they are started again if needed). */
+/**
+ * Ends a run's use of the pool: stops its idle workers (started again if
+ * needed) and gives the next run its inline start again.
+ */
 export async function closeFileWorkers(): Promise<void> {
+  inlineLeft = INLINE_BYTES
   await shared?.close()
 }

@@ -1,9 +1,10 @@
 // One read of every entry of a code folder, in the folder's sorted order:
-// runs of entries (segments) encoded on the worker pool, a few ahead of the
-// one being consumed, so reads, hashing and deflate overlap on every core
-// while the bytes in flight stay bounded whatever the files.
+// runs of entries (segments) encoded on the worker pool (a run's first
+// megabyte on this thread), a few ahead of the one being consumed, so
+// reads, hashing and deflate overlap on every core while the bytes in
+// flight stay bounded whatever the files.
 
-import { fileWorkers } from './file-workers.js'
+import { encodeSegmentJob } from './file-workers.js'
 import { STREAM_THRESHOLD } from './file-read.js'
 import type { EncodedSegment } from './segment-codec.js'
 import type { CodeEntry, WalkedFolder } from './entries.js'
@@ -89,7 +90,7 @@ export async function* readSegments(
         level: options.level,
         maxBytes: options.maxBytes
       }
-      const started = fileWorkers().run(job, stop.signal)
+      const started = encodeSegmentJob(job, stop.signal)
       started.catch(() => undefined)
       running.push(started)
     }
