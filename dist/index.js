@@ -17772,7 +17772,7 @@ var require_toFormData = __commonJS({
         convertValue,
         isVisitable
       });
-      function build2(value, path14, depth) {
+      function build(value, path14, depth) {
         if (utils.isUndefined(value)) return;
         depth = depth || 0;
         if (depth > maxDepth) {
@@ -17794,7 +17794,7 @@ var require_toFormData = __commonJS({
             exposedHelpers
           );
           if (result === true) {
-            build2(el, path14 ? path14.concat(key) : [key], depth + 1);
+            build(el, path14 ? path14.concat(key) : [key], depth + 1);
           }
         });
         stack.pop();
@@ -17802,7 +17802,7 @@ var require_toFormData = __commonJS({
       if (!utils.isObject(obj)) {
         throw new TypeError("data must be an object");
       }
-      build2(obj, null, 0);
+      build(obj, null, 0);
       return formData;
     }
     module.exports = toFormData;
@@ -26373,7 +26373,6 @@ async function withoutWorkflowCommands(work) {
 }
 
 // src/sync.ts
-import { setMaxListeners } from "node:events";
 import { mkdtemp, rm as rm3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path12 from "node:path";
@@ -28118,7 +28117,13 @@ async function applyPlans(client, ready, options) {
     }
   );
 }
-function planOnly(ready, printTaskLog) {
+function planOnly(ready, io) {
+  const { printTaskLog } = io;
+  if (ready.some((item) => item.task.deployerKeys)) {
+    io.info(
+      "Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)"
+    );
+  }
   return ready.map((item) => {
     const result = plannedResult(item);
     printResult(printTaskLog, item, result);
@@ -28382,1492 +28387,15 @@ async function deleteOne(client, name) {
   }
 }
 
-// src/config/load.ts
-import { stat as stat5 } from "node:fs/promises";
-
-// src/config/discover.ts
-import { readdir as readdir2, realpath as realpath3, stat as stat4 } from "node:fs/promises";
-import * as path7 from "node:path";
-var CONFIG_FILE_NAME = "task-config.json";
-var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
-async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
-  const state = {
-    workspace,
-    realWorkspace: await realpath3(workspace).catch(() => workspace),
-    realRoots: [],
-    visited: /* @__PURE__ */ new Set(),
-    codeFolders: /* @__PURE__ */ new Set(),
-    found: /* @__PURE__ */ new Map(),
-    result: { configs: [], unreadable: [], warnings: [] },
-    readFolder: readFolder2,
-    signal
-  };
-  const problems = [];
-  for (const searched of paths) {
-    const problem = await searchPath(searched, state);
-    if (problem) problems.push(problem);
-  }
-  if (problems.length) {
-    throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
-  }
-  if (state.found.size === 0) {
-    const where = paths.map((p) => relative4(workspace, p)).join(", ");
-    const unread = state.result.unreadable.map(
-      ({ folder, code }) => `${relative4(workspace, folder)} (${code})`
-    );
-    const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
-    throw new ValidationError([
-      {
-        field: "path",
-        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
-      }
-    ]);
-  }
-  const configs = [...state.found.values()].sort(
-    (a, b) => compare2(a.file, b.file)
-  );
-  return { ...state.result, configs };
-}
-function patternHint(workspace, searched) {
-  const shown2 = relative4(workspace, searched);
-  const at = shown2.search(/[*?[]/);
-  if (at < 0) return "";
-  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
-  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`;
-}
-async function searchPath(searched, state) {
-  const shown2 = relative4(state.workspace, searched);
-  const stats = await stat4(searched).catch(() => void 0);
-  if (!stats)
-    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
-  const real = await realpath3(searched);
-  if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
-    return `${shown2} is a symlink to a target outside the workspace`;
-  }
-  if (!isInside(state.realWorkspace, real)) state.realRoots.push(real);
-  if (stats.isDirectory()) {
-    await walk(searched, real, searched, state);
-  } else if (stats.isFile()) {
-    await addConfig(searched, real, path7.dirname(searched), state);
-  } else {
-    return `${shown2} is neither a file nor a folder`;
-  }
-  return void 0;
-}
-async function walk(folder, real, root, state) {
-  if (state.visited.has(real)) return;
-  state.signal?.throwIfAborted();
-  state.visited.add(real);
-  let entries;
-  try {
-    entries = await state.readFolder(folder);
-  } catch (error2) {
-    const code = error2.code ?? "error";
-    state.result.unreadable.push({ folder, code });
-    return;
-  }
-  entries.sort((a, b) => compare2(a.name, b.name));
-  const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
-  if (config && !config.isDirectory()) {
-    const target = await followed(path7.join(folder, config.name), state);
-    if (target && !target.isDirectory) {
-      await addConfig(path7.join(folder, config.name), target.real, root, state);
-    }
-  }
-  for (const entry of entries) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    if (entry === config) continue;
-    const full = path7.join(folder, entry.name);
-    const target = entry.isDirectory() ? { real: path7.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
-    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
-    await walk(full, target.real, root, state);
-  }
-}
-async function followed(file, state) {
-  const stats = await stat4(file).catch(() => void 0);
-  if (!stats) return void 0;
-  const real = await realpath3(file);
-  const allowed = [state.realWorkspace, ...state.realRoots];
-  if (!allowed.some((root) => isInside(root, real))) {
-    state.result.warnings.push(
-      `skipped ${relative4(state.workspace, file)}: a symlink to a target outside the workspace`
-    );
-    return void 0;
-  }
-  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
-}
-async function addConfig(file, real, root, state) {
-  if (state.found.has(real)) return;
-  const read = await readConfigFile(file, state.signal);
-  state.found.set(real, { file, root, read });
-  const codeFolder = read.ok ? await codeFolderBelow(file, read.document.value) : void 0;
-  if (codeFolder) state.codeFolders.add(codeFolder);
-}
-async function codeFolderBelow(file, config) {
-  const value = config?.path;
-  if (typeof value !== "string" || value.startsWith("$")) return void 0;
-  const folder = path7.dirname(file);
-  const codeFolder = codeFolderPath(file, value);
-  if (codeFolder === void 0 || codeFolder === folder) return void 0;
-  if (!isInside(folder, codeFolder)) return void 0;
-  return realpath3(codeFolder).catch(() => void 0);
-}
-function unreadableWarnings(unreadable2, codeFolders, workspace) {
-  const used = new Set(codeFolders.map((folder) => path7.resolve(folder)));
-  return unreadable2.filter(({ folder }) => !used.has(path7.resolve(folder))).map(
-    ({ folder, code }) => `skipped folder ${relative4(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
-  );
-}
-function relative4(workspace, file) {
-  return posixRelative(workspace, file);
-}
-function compare2(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// src/config/validate.ts
-import * as path8 from "node:path";
-
-// src/config/substitute-selected.ts
-function substituteSelected(config, options) {
-  const problems = [];
-  const warnings = [];
-  const sources = /* @__PURE__ */ new Map();
-  const unsetAsEmpty = options.unsetVariablesWarn === true;
-  const substituted = substitute(config.document.value, {
-    env: options.env,
-    deployer: options.deployer?.values,
-    unsetAsEmpty,
-    onSubstituted: (secret, at, variable) => {
-      sources.set(at.join("/"), String(valueAt(config.document.value, at)));
-      const shown2 = at.join(".") === "name" || variable === "API_HOST";
-      if (!shown2 && worthMasking(secret)) {
-        options.mask?.(secret);
-      }
-    }
-  });
-  for (const { path: at, variable } of substituted.missing) {
-    if (unsetAsEmpty) warnings.push(unsetVariableWarning(config, at, variable));
-    else {
-      problems.push({
-        ...fileProblem(config, at),
-        rule: `variable ${variable} is not set (or empty) in the environment`
-      });
-    }
-  }
-  const unknown = unknownDeployerValues(config, substituted.deployer, options);
-  problems.push(...unknown.problems);
-  warnings.push(...unknown.warnings);
-  const unresolved = new Set(
-    [
-      ...unsetAsEmpty ? [] : substituted.missing,
-      ...substituted.denied,
-      ...unknown.unresolved
-    ].map(({ path: at }) => at.join("/"))
-  );
-  return {
-    value: substituted.value,
-    problems,
-    warnings,
-    unresolved,
-    sources,
-    deployerKeys: substituted.deployer.map(({ path: at }) => at[1]),
-    offlineRefs: unknown.offlineRefs
-  };
-}
-function offlineCredentialsWarning(refs) {
-  if (!refs.length) return [];
-  return [
-    `${plural(refs.length, "$API_* reference")} not resolved in this offline dry run (the deploying credentials, unknown without them): ${refs.join(", ")}; counted as empty, so the environment-size check is incomplete`
-  ];
-}
-function unknownDeployerValues(config, found, options) {
-  const result = {
-    problems: [],
-    warnings: [],
-    unresolved: [],
-    offlineRefs: []
-  };
-  const deployer = options.deployer;
-  for (const item of found) {
-    if (item.known) continue;
-    const where = fileProblem(config, item.path);
-    if (!deployer || options.unsetVariablesWarn) {
-      const line = where.line ? `:${where.line}` : "";
-      result.offlineRefs.push(`${config.file}${line} $${item.variable}`);
-      continue;
-    }
-    const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`;
-    if (deployer.dryRun) {
-      result.warnings.push(
-        `${formatProblem({ ...where, rule })}; counted as unchanged in this plan`
-      );
-    } else {
-      result.problems.push({ ...where, rule });
-      result.unresolved.push(item);
-    }
-  }
-  return result;
-}
-function deniedVariables(config) {
-  return deniedPlaceholders(config.document.value).map(
-    ({ path: at, variable, reason }) => ({
-      ...fileProblem(config, at),
-      rule: `$${variable} is never substituted here: it ${reason}`
-    })
-  );
-}
-function unsetVariableWarning(config, at, variable) {
-  const where = config.document.locate(at);
-  const line = where.line ? `:${where.line}` : "";
-  return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
-}
-
-// src/config/across-configs.ts
-function duplicateNames(configs) {
-  return duplicates(configs, (config) => config.name).map(
-    ({ config, others }) => ({
-      ...fileProblem(config, ["name"]),
-      rule: `duplicate task name: also in ${others.map((other) => other.file).join(", ")}`
-    })
-  );
-}
-function sharedEmails(configs, env) {
-  return duplicates(configs, (config) => credentialsEmail(config, env)).map(
-    ({ config, others }) => {
-      const credentials = config.document.value.executionCredentials;
-      const field2 = credentials.email === void 0 ? ["executionCredentials"] : ["executionCredentials", "email"];
-      const tasks2 = others.map(
-        (other) => `${knownName(other) ?? "?"} (${other.file})`
-      );
-      return {
-        ...fileProblem(config, field2),
-        rule: `the same execution user's email as task ${tasks2.join(", ")}; each task needs its own`
-      };
-    }
-  );
-}
-function credentialsEmail(config, env) {
-  const value = config.document.value;
-  if (!isObject(value) || !isObject(value.executionCredentials)) return;
-  const { email } = value.executionCredentials;
-  if (typeof email === "string") {
-    return taskUserEmail(config.name ?? "", substituteLeniently(email, env));
-  }
-  if (email !== void 0 || config.name === void 0) return;
-  return taskUserEmail(config.name);
-}
-function duplicates(configs, keyOf2) {
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const config of configs) {
-    const key = keyOf2(config);
-    if (key !== void 0) groups2.set(key, [...groups2.get(key) ?? [], config]);
-  }
-  return [...groups2.values()].filter((group2) => group2.length > 1).flatMap(
-    (group2) => group2.map((config) => ({
-      config,
-      others: group2.filter((other) => other !== config)
-    }))
-  );
-}
-
-// src/config/validate.ts
-var validateSchema = schemaValidator(task_config_schema_default);
-var taskSchemaIssues = (value) => schemaIssues(value, validateSchema);
-async function loadTaskConfigs(found, options) {
-  const problems = [];
-  const overrides = found.length === 1 ? options.overrides : void 0;
-  const parsed = [];
-  const reads = await Promise.all(
-    found.map((config) => readConfig(config, options.workspace, options.signal))
-  );
-  for (const read of reads) {
-    if ("rule" in read) problems.push(read);
-    else parsed.push(read);
-  }
-  for (const config of parsed) {
-    config.name = overrides?.name ?? nameOf(config.document.value, options.env);
-    config.nameRef = overrides?.name ? void 0 : nameRefOf(config);
-  }
-  problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
-  problems.push(...parsed.flatMap(deniedVariables));
-  const roots = rootResolver(options.workspace);
-  const checks = await Promise.all(
-    parsed.map(async (config) => {
-      const selected = config.name !== void 0 && options.isSelected(config.name);
-      return selected ? checkSelected(config, options, overrides, roots) : { problems: checkUnselected(config) };
-    })
-  );
-  problems.push(...checks.flatMap((checked) => checked.problems));
-  const failed3 = new Set(problems.map((problem) => problem.file));
-  const tasks2 = checks.flatMap(
-    ({ task }) => task && !failed3.has(task.configFile) ? [task] : []
-  );
-  const names = parsed.flatMap((config) => config.name ? [config.name] : []);
-  return {
-    tasks: tasks2,
-    problems: sortProblems(problems),
-    names: [...new Set(names)],
-    nameRefs: Object.fromEntries(
-      parsed.flatMap(
-        (config) => config.name && config.nameRef ? [[config.name, config.nameRef]] : []
-      )
-    ),
-    warnings: [
-      ...checks.flatMap((checked) => checked.warnings ?? []),
-      ...offlineCredentialsWarning(
-        checks.flatMap((checked) => checked.offlineRefs ?? [])
-      )
-    ]
-  };
-}
-async function taskFromInputs(overrides, options) {
-  const task = overrides.name;
-  const problems = [];
-  for (const field2 of ["name", "path", "entryPoint", "runtime"]) {
-    const given = field2 === "path" ? overrides.code : overrides[field2];
-    if (given === void 0) {
-      problems.push({
-        field: inputName(field2),
-        rule: "is required when no task-config.json is given",
-        task
-      });
-    }
-  }
-  const config = overrideFields(overrides, options.workspace);
-  for (const issue2 of taskSchemaIssues(config)) {
-    if (issue2.keyword !== "required") problems.push(inputProblem(issue2, task));
-  }
-  for (const { key, rule } of reservedKeys(config.environment, false)) {
-    problems.push({ field: "env", rule: `${key} ${rule}`, task });
-  }
-  if (overrides.code !== void 0) {
-    const rule = await checkCodeFolder(overrides.code, options.workspace, [
-      await realOrSame(options.workspace)
-    ]);
-    if (rule) problems.push({ field: "code", rule, task });
-  }
-  if (problems.length || overrides.code === void 0) return problems;
-  return {
-    name: config.name,
-    config,
-    codeDir: overrides.code
-  };
-}
-function nameOf(value, env) {
-  return isObject(value) && typeof value.name === "string" ? substituteLeniently(value.name, env) : void 0;
-}
-function nameRefOf(config) {
-  const value = config.document.value;
-  if (!isObject(value) || typeof value.name !== "string") return void 0;
-  return config.name !== value.name ? value.name : void 0;
-}
-function checkUnselected(config) {
-  const value = config.document.value;
-  return taskSchemaIssues(value).filter(
-    (issue2) => placeholderName(valueAt(value, issue2.instance)) === void 0
-  ).map((issue2) => issueProblem(config, issue2));
-}
-async function checkSelected(config, options, overrides, roots) {
-  const { problems, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
-  const { warnings, offlineRefs } = substituted;
-  const configDir = path8.dirname(config.found.file);
-  const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
-  if (isObject(value) && value.description === "") delete value.description;
-  problems.push(
-    ...fieldProblems(config, value, overrides, {
-      unresolved,
-      sources: substituted.sources
-    })
-  );
-  if (!isObject(value)) return { problems, warnings, offlineRefs };
-  const code = await codeFolderOf(config, value, overrides, {
-    unresolved,
-    allowed: await roots(config.found.root),
-    workspace: options.workspace,
-    builtLater: options.codeFoldersBuiltLater === true
-  });
-  problems.push(...code.problems);
-  const { codeDir } = code;
-  for (const problem of problems) {
-    if (!problem.file) problem.config = config.file;
-  }
-  const notes = { problems, warnings, offlineRefs };
-  if (problems.length || codeDir === void 0) return notes;
-  return {
-    ...notes,
-    task: {
-      name: value.name,
-      nameRef: config.nameRef,
-      config: value,
-      asWritten: asWritten(config, overrides, configDir),
-      configFile: config.file,
-      deployerKeys: deployerKeys.length ? deployerKeys : void 0,
-      ...substitutedFields2(substituted.sources, overrides),
-      codeDir,
-      searchRoot: config.found.root,
-      locations: {
-        path: config.document.locate(["path"]),
-        environment: config.document.locate(["environment"]),
-        entryPoint: config.document.locate(["entryPoint"]),
-        timeLimit: config.document.locate(["timeLimit"])
-      }
-    }
-  };
-}
-function asWritten(config, overrides, configDir) {
-  const raw = isObject(config.document.value) ? config.document.value : {};
-  const fields = overrideFields(overrides ?? {}, configDir);
-  if (overrides?.environment) {
-    fields.environment = Object.fromEntries(
-      Object.keys(overrides.environment).map((key) => [key, "(env input)"])
-    );
-  }
-  return { ...raw, ...fields };
-}
-var VALUE_FIELDS = /* @__PURE__ */ new Set([
-  "description",
-  "entryPoint",
-  "runtime",
-  "timeLimit",
-  "memoryLimit",
-  "executionPermission",
-  "defaultPriority",
-  "retryPolicy"
-]);
-function substitutedFields2(sources, overrides) {
-  const fields = /* @__PURE__ */ new Set();
-  for (const place of sources.keys()) {
-    const [top = ""] = place.split("/");
-    if (VALUE_FIELDS.has(top) && !isOverridden(overrides, top)) fields.add(top);
-  }
-  return fields.size ? { substituted: [...fields].sort() } : {};
-}
-function fieldProblems(config, value, overrides, substituted) {
-  const problems = [];
-  for (const issue2 of taskSchemaIssues(value)) {
-    if (substituted.unresolved.has(issue2.instance.join("/"))) continue;
-    const source = substituted.sources.get(issue2.instance.join("/"));
-    const [top = ""] = issue2.path;
-    const problem = isOverridden(overrides, top) ? inputProblem(issue2, knownName(config)) : issueProblem(config, issue2);
-    if (source) problem.rule += ` (the value of ${source})`;
-    problems.push(problem);
-  }
-  if (!isObject(value)) return problems;
-  const badEmail = invalidCredentialsEmail(value);
-  if (badEmail) {
-    problems.push({
-      ...fileProblem(config, ["executionCredentials", "email"]),
-      rule: badEmail
-    });
-  }
-  const fromInput = overrides?.environment !== void 0;
-  for (const { key, rule } of reservedKeys(
-    value.environment,
-    value.executionCredentials !== void 0
-  )) {
-    problems.push(
-      fromInput ? { field: "env", rule: `${key} ${rule}`, task: knownName(config) } : { ...fileProblem(config, ["environment", key], true), rule }
-    );
-  }
-  return problems;
-}
-function invalidCredentialsEmail(config) {
-  const credentials = config.executionCredentials;
-  if (!isObject(credentials) || typeof credentials.email !== "string") return;
-  const email = credentials.email;
-  if (email.startsWith("$")) return;
-  if (email.length < 3 || email.length > 256) {
-    return "must be an email address of 3 to 256 characters";
-  }
-  if (!/.+@.+\..+/.test(email))
-    return "must be an email address (name@domain.tld)";
-  return void 0;
-}
-function reservedKeys(environment, hasCredentials) {
-  if (!isObject(environment)) return [];
-  const reserved = [];
-  for (const key of Object.keys(environment)) {
-    if (key === MARKER_VARIABLE) {
-      reserved.push({
-        key,
-        rule: "is reserved: this action stores its marker there"
-      });
-    } else if (hasCredentials && CREDENTIAL_VARIABLES.includes(key)) {
-      reserved.push({
-        key,
-        rule: "is set by executionCredentials (the task user's own credentials): remove it from environment"
-      });
-    }
-  }
-  return reserved;
-}
-function overrideFields(overrides, base) {
-  const { code, ...fields } = overrides;
-  const all = {
-    ...fields,
-    path: code === void 0 ? void 0 : posixRelative(base, code)
-  };
-  return Object.fromEntries(
-    Object.entries(all).filter(([, value]) => value !== void 0)
-  );
-}
-function isOverridden(overrides, field2) {
-  if (!overrides) return false;
-  const key = field2 === "path" ? "code" : field2;
-  return overrides[key] !== void 0;
-}
-
-// src/config/task-filter.ts
-function createTaskFilter(patterns) {
-  const compiled = patterns.map((pattern) => ({
-    pattern,
-    regex: new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`)
-  }));
-  return {
-    matches: (name) => compiled.length === 0 || compiled.some(({ regex }) => regex.test(name)),
-    unmatched: (names) => compiled.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
-  };
-}
-function escapeRegExp(text3) {
-  return text3.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-// src/config/load.ts
-async function loadTasks(settings2, env, mask, signal) {
-  const { overrides } = settings2;
-  if (!settings2.pathInput.length && overrides?.code) {
-    return loadFromInputs(overrides, settings2.workspace);
-  }
-  const discovery = await findTaskConfigs(
-    settings2.paths,
-    settings2.workspace,
-    void 0,
-    signal
-  );
-  const found = discovery.configs;
-  const problems = await overridesProblems(settings2, found);
-  const filter = createTaskFilter(settings2.tasks);
-  const loaded = await loadTaskConfigs(found, {
-    workspace: settings2.workspace,
-    env,
-    isSelected: filter.matches,
-    overrides,
-    mask,
-    codeFoldersBuiltLater: settings2.buildCommand !== void 0,
-    unsetVariablesWarn: isOfflineDryRun(settings2),
-    deployer: deployerOf(settings2),
-    signal
-  });
-  problems.push(...loaded.problems);
-  const verified = settings2.verify === "false" ? { tasks: loaded.tasks, problems: [] } : await loadVerifySpecs(loaded.tasks, settings2.workspace, signal);
-  problems.push(...verified.problems, ...unmatchedProblems(filter, loaded));
-  const warnings = [
-    ...discovery.warnings,
-    ...loaded.warnings,
-    ...unreadableWarnings(
-      discovery.unreadable,
-      loaded.tasks.map((task) => task.codeDir),
-      settings2.workspace
-    )
-  ];
-  return {
-    found,
-    tasks: verified.tasks,
-    names: loaded.names,
-    nameRefs: loaded.nameRefs,
-    problems,
-    warnings
-  };
-}
-async function overridesProblems(settings2, found) {
-  const { overrides } = settings2;
-  if (!overrides || await namesOneFile(settings2, found)) return [];
-  return [
-    {
-      field: Object.keys(overrides).map((key) => inputName(key === "code" ? "path" : key)).join(", "),
-      rule: "single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks"
-    }
-  ];
-}
-function unmatchedProblems(filter, loaded) {
-  const unmatched = filter.unmatched(loaded.names);
-  if (!unmatched.length) return [];
-  const known = loaded.names.map((name) => shownName(name, loaded.nameRefs));
-  return [
-    {
-      field: "tasks",
-      rule: `matched no task: ${unmatched.join(", ")} (known: ${known.join(", ") || "none"})`
-    }
-  ];
-}
-function shownName(name, refs) {
-  const ref = refs[name];
-  return ref && !isFunctionName(name) ? ref : name;
-}
-async function loadFromInputs(overrides, workspace) {
-  const task = await taskFromInputs(overrides, { workspace });
-  const none = { found: [], problems: [], warnings: [], nameRefs: {} };
-  return Array.isArray(task) ? { ...none, tasks: [], names: [], problems: task } : { ...none, tasks: [task], names: [task.name] };
-}
-function deployerOf(settings2) {
-  const { host, credentials } = settings2;
-  if (!host || !credentials || isOfflineDryRun(settings2)) return void 0;
-  const token = credentials.kind === "token" ? {
-    API_OAUTH_TOKEN: credentials.token,
-    API_OAUTH_TOKEN_SECRET: credentials.tokenSecret
-  } : {};
-  return {
-    values: {
-      API_HOST: host,
-      API_OAUTH_CONSUMER_KEY: credentials.consumerKey,
-      API_OAUTH_CONSUMER_SECRET: credentials.consumerSecret,
-      ...token
-    },
-    dryRun: settings2.dryRun
-  };
-}
-function isOfflineDryRun(settings2) {
-  return settings2.dryRun && settings2.missingCredentials.length > 0;
-}
-async function namesOneFile(settings2, found) {
-  const [only] = settings2.paths;
-  if (settings2.paths.length !== 1 || !only || found.length !== 1) return false;
-  const stats = await stat5(only);
-  return !stats.isDirectory();
-}
-
-// src/fingerprint/file-workers.ts
-import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
-function workerModule() {
-  if (!import.meta.url.endsWith(".ts")) {
-    return new URL("./file-worker.js", import.meta.url);
-  }
-  const load2 = createRequire(import.meta.url);
-  const { workerFromSource } = load2("../../scripts/worker-from-source.cjs");
-  const entry = fileURLToPath(new URL("./file-worker.ts", import.meta.url));
-  return pathToFileURL(workerFromSource(entry));
-}
-function abortReason(signal) {
-  const reason = signal?.reason;
-  return reason instanceof Error ? reason : new Error("aborted");
-}
-var FileWorkers = class {
-  constructor(size) {
-    this.size = size;
-  }
-  size;
-  slots = [];
-  queue = [];
-  nextId = 0;
-  /** Whether a worker is running (started and not yet closed). */
-  get started() {
-    return this.slots.length > 0;
-  }
-  /**
-   * Encodes a segment. Aborting `signal` drops a queued job and stops a
-   * running one at once (its worker is ended; a new one starts on demand).
-   */
-  run(job, signal) {
-    return new Promise((resolve4, reject) => {
-      if (signal?.aborted) {
-        reject(abortReason(signal));
-        return;
-      }
-      const queued = { id: this.nextId++, job, signal, resolve: resolve4, reject };
-      const abort = () => {
-        this.abort(queued);
-      };
-      signal?.addEventListener("abort", abort, { once: true });
-      const settle = () => signal?.removeEventListener("abort", abort);
-      queued.resolve = (result) => {
-        settle();
-        resolve4(result);
-      };
-      queued.reject = (error2) => {
-        settle();
-        reject(error2);
-      };
-      this.queue.push(queued);
-      this.dispatch();
-    });
-  }
-  /** Stops the idle workers; a busy one may serve another run in this process. */
-  async close() {
-    const idle = this.slots.filter((slot) => !slot.busy);
-    this.slots.splice(0, this.slots.length, ...this.slots.filter((s) => s.busy));
-    await Promise.all(idle.map((slot) => slot.worker.terminate()));
-  }
-  abort(queued) {
-    const reason = abortReason(queued.signal);
-    const waiting = this.queue.indexOf(queued);
-    if (waiting >= 0) {
-      this.queue.splice(waiting, 1);
-      queued.reject(reason);
-      return;
-    }
-    const slot = this.slots.find((s) => s.busy === queued);
-    if (!slot) return;
-    this.remove(slot);
-    slot.busy = void 0;
-    queued.reject(reason);
-    void slot.worker.terminate();
-    this.dispatch();
-  }
-  dispatch() {
-    while (this.queue.length > 0) {
-      const slot = this.slots.find((s) => !s.busy) ?? this.spawn();
-      if (!slot) return;
-      const next = this.queue.shift();
-      slot.busy = next;
-      slot.worker.ref();
-      slot.worker.postMessage({ id: next.id, job: next.job });
-    }
-  }
-  spawn() {
-    if (this.slots.length >= this.size) return void 0;
-    const workerData = {
-      reuseBytes: reuseBytesPerWorker(this.size)
-    };
-    const slot = {
-      worker: new Worker(workerModule(), {
-        workerData,
-        // File bytes live outside the heap; a small young generation keeps
-        // each worker's resident memory small.
-        resourceLimits: { maxYoungGenerationSizeMb: 4 }
-      })
-    };
-    slot.worker.on("message", (message) => {
-      const { feed, local, central } = message.result;
-      for (const bytes of [feed, local, central]) {
-        if (bytes) fromWorkers.add(bytes.buffer);
-      }
-      const done = slot.busy;
-      slot.busy = void 0;
-      slot.worker.unref();
-      done?.resolve(message.result);
-      this.dispatch();
-    });
-    slot.worker.on("error", (error2) => {
-      this.fail(slot, error2);
-    });
-    slot.worker.on("exit", () => {
-      this.fail(slot, new Error("worker exited"));
-    });
-    this.slots.push(slot);
-    return slot;
-  }
-  /** Hands buffers a worker sent back to one (see releaseToWorkers). */
-  release(buffers) {
-    const worker = this.slots[0]?.worker;
-    if (worker && buffers.length) worker.postMessage({ release: true }, buffers);
-  }
-  remove(slot) {
-    const index = this.slots.indexOf(slot);
-    if (index >= 0) this.slots.splice(index, 1);
-  }
-  fail(slot, error2) {
-    this.remove(slot);
-    const busy = slot.busy;
-    slot.busy = void 0;
-    busy?.reject(error2);
-    this.dispatch();
-  }
-};
-var REUSE_BYTES = 8 * 1024 * 1024;
-var REUSE_BYTES_TOTAL = 64 * 1024 * 1024;
-function reuseBytesPerWorker(workers) {
-  const share = Math.floor(REUSE_BYTES_TOTAL / workers);
-  return Math.min(REUSE_BYTES, Math.max(4 * 1024 * 1024, share));
-}
-var fromWorkers = /* @__PURE__ */ new WeakSet();
-function releaseToWorkers(parts) {
-  const buffers = /* @__PURE__ */ new Set();
-  for (const part of parts) {
-    const { buffer } = part;
-    if (fromWorkers.has(buffer) && buffer instanceof ArrayBuffer) {
-      fromWorkers.delete(buffer);
-      buffers.add(buffer);
-    }
-  }
-  shared?.release([...buffers]);
-}
-var shared;
-var INLINE_BYTES = 1024 * 1024;
-var inlineLeft = INLINE_BYTES;
-var inlineEncoder;
-function encodeSegmentJob(job, signal) {
-  const bytes = job.entries.reduce((sum, entry) => sum + entry.size, 0);
-  if (shared?.started || bytes > inlineLeft) {
-    return fileWorkers().run(job, signal);
-  }
-  inlineLeft -= bytes;
-  inlineEncoder ??= segmentEncoder({ reuseBytes: INLINE_BYTES });
-  return inlineEncoder.encodeSegment(job);
-}
-function fileWorkers() {
-  shared ??= new FileWorkers(Math.max(1, availableParallelism()));
-  return shared;
-}
-async function closeFileWorkers() {
-  inlineLeft = INLINE_BYTES;
-  await shared?.close();
-}
-
-// src/fingerprint/walk.ts
-import { createHash } from "node:crypto";
-import { lstatSync, readdirSync } from "node:fs";
-import { readlink as readlink2, realpath as realpath4, stat as stat6 } from "node:fs/promises";
-import path9 from "node:path";
-
-// src/fingerprint/read-pass.ts
-var SEGMENT_ENTRIES = 128;
-var SEGMENT_BYTES = 1024 * 1024;
-var SEGMENTS_AHEAD = 4;
-function planSegments(entries, maxEntries = SEGMENT_ENTRIES) {
-  const ranges = [];
-  let start = 0;
-  let bytes = 0;
-  const close = (end) => {
-    if (end > start) ranges.push([start, end]);
-    start = end;
-    bytes = 0;
-  };
-  entries.forEach((entry, index) => {
-    if (entry.type === "file" && entry.size > STREAM_THRESHOLD) {
-      close(index);
-      close(index + 1);
-      return;
-    }
-    bytes += entry.size;
-    if (index + 1 - start >= maxEntries || bytes >= SEGMENT_BYTES) {
-      close(index + 1);
-    }
-  });
-  close(entries.length);
-  return ranges;
-}
-async function* readSegments(folder, options) {
-  const { jobsAhead, segmentEntries } = options.split ?? {
-    jobsAhead: SEGMENTS_AHEAD,
-    segmentEntries: SEGMENT_ENTRIES
-  };
-  const ranges = planSegments(folder.entries, segmentEntries);
-  const stop = new AbortController();
-  const cancel = () => {
-    stop.abort(options.signal?.reason);
-  };
-  options.signal?.addEventListener("abort", cancel, { once: true });
-  const running = [];
-  let next = 0;
-  const launch = () => {
-    while (next < ranges.length && running.length < jobsAhead) {
-      const [start, end] = ranges[next++];
-      const job = {
-        root: folder.root,
-        entries: folder.entries.slice(start, end),
-        hash: options.hash,
-        level: options.level,
-        maxBytes: options.maxBytes
-      };
-      const started = encodeSegmentJob(job, stop.signal);
-      started.catch(() => void 0);
-      running.push(started);
-    }
-  };
-  try {
-    for (const [first] of ranges) {
-      options.signal?.throwIfAborted();
-      launch();
-      const segment = await running.shift();
-      options.signal?.throwIfAborted();
-      yield { first, segment };
-    }
-  } finally {
-    options.signal?.removeEventListener("abort", cancel);
-    stop.abort();
-  }
-}
-
-// src/fingerprint/walk.ts
-var CodeFolderError = class extends Error {
-  constructor(folder, entry, rule) {
-    super(`${entry ? path9.join(folder, entry) : folder}: ${rule}`);
-    this.folder = folder;
-    this.entry = entry;
-    this.rule = rule;
-    this.name = "CodeFolderError";
-  }
-  folder;
-  entry;
-  rule;
-};
-var EXCLUDED_NAME = ".git";
-var METADATA_CONCURRENCY = 16;
-var MAX_ENTRIES = 65535;
-var MAX_FILE_BYTES = 4294967294;
-var FINGERPRINT_VERSION = "exh-tasks-action code v1";
-async function walkCodeFolder(root) {
-  const folder = path9.resolve(root);
-  await checkRoot(folder);
-  const found = await walk2(folder);
-  const context = {
-    root: folder,
-    realRoot: await realpath4(folder),
-    warnings: []
-  };
-  const entries = sortByPath(
-    await mapPool(found, METADATA_CONCURRENCY, (item) => toEntry(context, item))
-  );
-  const warnings = context.warnings.sort();
-  const files2 = entries.filter((entry) => entry.type !== "directory").length;
-  if (files2 === 0) {
-    throw new CodeFolderError(
-      folder,
-      void 0,
-      "holds no files: the API refuses a function without code"
-    );
-  }
-  if (entries.length > MAX_ENTRIES) {
-    throw new CodeFolderError(
-      folder,
-      void 0,
-      `holds ${entries.length} files and folders, more than a zip without ZIP64 can hold (${MAX_ENTRIES})`
-    );
-  }
-  return { root: folder, entries, files: files2, warnings };
-}
-async function checkRoot(folder) {
-  const stats = await guard(folder, void 0, () => stat6(folder));
-  if (!stats.isDirectory()) {
-    throw new CodeFolderError(folder, void 0, "is not a folder");
-  }
-}
-async function walk2(root) {
-  const found = [];
-  const dirs = [""];
-  for (let dir = dirs.pop(); dir !== void 0; dir = dirs.pop()) {
-    for (const rel of list(root, dir)) {
-      const stats = guardSync(root, rel, () => lstatSync(path9.join(root, rel)));
-      const { mode, size } = stats;
-      found.push({ path: rel, kind: kindOf(stats), mode, size });
-      if (stats.isDirectory()) dirs.push(rel);
-    }
-    await yieldToEventLoop();
-  }
-  return found;
-}
-function list(root, dir) {
-  const names = guardSync(
-    root,
-    dir || void 0,
-    () => readdirSync(path9.join(root, dir))
-  );
-  return names.filter((name) => name !== EXCLUDED_NAME).map((name) => {
-    const rel = dir ? `${dir}/${name}` : name;
-    checkName(root, rel, name);
-    return rel;
-  });
-}
-function checkName(root, rel, name) {
-  if (name.includes("\\")) {
-    throw new CodeFolderError(
-      root,
-      rel,
-      "has a `\\` in its name, which zip tools read as a folder separator"
-    );
-  }
-}
-async function toEntry(context, { path: rel, kind, size, ...found }) {
-  const { root } = context;
-  const mode = found.mode & 4095;
-  if (kind === "file") {
-    if (size > MAX_FILE_BYTES) {
-      throw new CodeFolderError(
-        root,
-        rel,
-        "is larger than a zip without ZIP64 can hold (4 GiB)"
-      );
-    }
-    return { path: rel, type: "file", mode, size };
-  }
-  if (kind === "directory")
-    return { path: rel, type: "directory", mode, size: 0 };
-  if (kind === "symlink") {
-    const linkTarget = await checkLink(context, rel);
-    return {
-      path: rel,
-      type: "symlink",
-      mode: 511,
-      size: Buffer.byteLength(linkTarget),
-      linkTarget
-    };
-  }
-  throw new CodeFolderError(
-    root,
-    rel,
-    `is a ${kind.special}; only files, folders and symlinks can be packaged`
-  );
-}
-function kindOf(stats) {
-  if (stats.isFile()) return "file";
-  if (stats.isDirectory()) return "directory";
-  if (stats.isSymbolicLink()) return "symlink";
-  if (stats.isFIFO()) return { special: "named pipe (fifo)" };
-  if (stats.isSocket()) return { special: "socket" };
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
-    return { special: "device" };
-  }
-  return { special: "special file" };
-}
-async function checkLink(context, rel) {
-  const { root, realRoot, warnings } = context;
-  const target = await guard(root, rel, () => readlink2(path9.join(root, rel)));
-  const outside = () => new CodeFolderError(
-    root,
-    rel,
-    `is a symlink to ${target}, which points outside the code folder`
-  );
-  const parent = path9.dirname(rel);
-  const stored = path9.isAbsolute(target) ? relativeInside([root, realRoot], parent, path9.normalize(target)) : isInside(root, path9.resolve(root, parent, target)) ? target : void 0;
-  if (stored === void 0) throw outside();
-  const real = await realTarget(path9.join(root, rel));
-  if (real === void 0) {
-    warnings.push(
-      `${rel} (in the code folder): symlink to ${target} is dangling (its target does not exist); kept as a link`
-    );
-  } else {
-    if (!isInside(realRoot, real)) throw outside();
-    if (path9.relative(realRoot, real).split(path9.sep).includes(EXCLUDED_NAME)) {
-      warnings.push(
-        `${rel} (in the code folder): symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`
-      );
-    }
-  }
-  return stored;
-}
-function relativeInside(bases, parent, target) {
-  for (const base of bases) {
-    if (isInside(base, target)) {
-      return posixRelative(path9.join(base, parent), target);
-    }
-  }
-  return void 0;
-}
-async function realTarget(link) {
-  try {
-    await stat6(link);
-    return await realpath4(link);
-  } catch {
-    return void 0;
-  }
-}
-function sortByPath(entries) {
-  return entries.map((entry) => ({ entry, key: Buffer.from(entry.path) })).sort((a, b) => Buffer.compare(a.key, b.key)).map(({ entry }) => entry);
-}
-var Fingerprint = class {
-  hash = createHash("sha256");
-  constructor() {
-    this.hash.update(field(FINGERPRINT_VERSION));
-  }
-  /** Hashes a segment's feed, then hands it back to the workers (hashed: not needed here). */
-  add(feed) {
-    if (!feed) return;
-    this.hash.update(feed);
-    releaseToWorkers([feed]);
-  }
-  digest() {
-    return this.hash.digest("hex");
-  }
-};
-async function fingerprintFolder(folder, signal) {
-  return { ...folder, fingerprint: await fingerprintOf(folder, signal) };
-}
-async function fingerprintOf(folder, signal) {
-  return await readFolder(folder, { hash: true, signal }) ?? "";
-}
-async function readFolder(folder, options, sink) {
-  const fingerprint2 = options.hash ? new Fingerprint() : void 0;
-  for await (const { first, segment } of readSegments(folder, options)) {
-    if (sink && segment.failure?.code === TOO_LARGE) throw sink.tooLarge();
-    throwFailure(folder, first, segment);
-    fingerprint2?.add(segment.feed);
-    await sink?.add(segment);
-  }
-  return fingerprint2?.digest();
-}
-function throwFailure(folder, first, segment) {
-  const { failure } = segment;
-  if (!failure) return;
-  const entry = folder.entries[first + failure.index];
-  const rule = failure.code === SIZE_CHANGED ? "changed while it was read (its size differs from the listing); did a build run at the same time?" : failure.code === NOT_A_FILE ? "is no longer a regular file (it was replaced after the folder was listed); did a build run at the same time?" : `cannot be read (${failure.code})`;
-  throw new CodeFolderError(folder.root, entry.path, rule);
-}
-function yieldToEventLoop() {
-  return new Promise((resolve4) => setImmediate(resolve4));
-}
-function guardSync(root, entry, call) {
-  try {
-    return call();
-  } catch (error2) {
-    if (error2 instanceof CodeFolderError) throw error2;
-    throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error2)})`);
-  }
-}
-async function guard(root, entry, call) {
-  try {
-    return await call();
-  } catch (error2) {
-    if (error2 instanceof CodeFolderError) throw error2;
-    throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error2)})`);
-  }
-}
-function codeOf(error2) {
-  if (error2 instanceof Error) {
-    const code = error2.code;
-    return code ?? error2.message;
-  }
-  return String(error2);
-}
-
-// src/package/spool.ts
-import { createHash as createHash3 } from "node:crypto";
-import * as path10 from "node:path";
-
-// src/package/zip.ts
-import { createHash as createHash2 } from "node:crypto";
-import { open as open3, rm as rm2 } from "node:fs/promises";
-var ZipTooLarge = class extends Error {
-  constructor(passed) {
-    super(`the zip passed ${passed} bytes`);
-    this.passed = passed;
-    this.name = "ZipTooLarge";
-  }
-  passed;
-};
-var MAX_REQUEST_BYTES = 1e7;
-var MAX_ZIP_BYTES = Math.floor(MAX_REQUEST_BYTES / 4) * 3;
-var MAX_ENVIRONMENT_BYTES = 4096;
-var COMPRESSION_LEVEL = 6;
-async function packageCodeFolder(folder, options = {}) {
-  const sink = options.file ? await FileSink.open(options.file) : new MemorySink();
-  try {
-    const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
-    const fingerprint2 = await writeEntries(folder, zip, options);
-    const bytes = await zip.finish(folder.entries.length);
-    return {
-      zip: await sink.close(),
-      bytes,
-      files: folder.files,
-      fingerprint: fingerprint2,
-      sha256: zip.sha256()
-    };
-  } catch (error2) {
-    await sink.abandon();
-    throw error2;
-  }
-}
-function writeEntries(folder, zip, options) {
-  const read = {
-    hash: Boolean(options.hash),
-    level: COMPRESSION_LEVEL,
-    signal: options.signal,
-    maxBytes: options.maxBytes,
-    split: options.split
-  };
-  return readFolder(folder, read, zip);
-}
-var ZipWriter = class {
-  constructor(sink, maxBytes) {
-    this.sink = sink;
-    this.maxBytes = maxBytes;
-  }
-  sink;
-  maxBytes;
-  central = [];
-  hash = createHash2("sha256");
-  offset = 0;
-  async add(segment) {
-    if (segment.central) {
-      this.central.push(rebaseCentral(segment.central, this.offset));
-    }
-    if (segment.local) await this.write([toBuffer(segment.local)]);
-  }
-  tooLarge() {
-    return new ZipTooLarge(this.maxBytes);
-  }
-  /** Writes the central directory; returns the zip's size. */
-  async finish(entries) {
-    const start = this.offset;
-    await this.write(this.central);
-    await this.write([endRecord(entries, this.offset - start, start)]);
-    return this.offset;
-  }
-  /** The hex sha256 of every byte written; once, after `finish`. */
-  sha256() {
-    return this.hash.digest("hex");
-  }
-  async write(parts) {
-    for (const part of parts) this.offset += part.length;
-    if (this.offset > this.maxBytes) throw new ZipTooLarge(this.maxBytes);
-    for (const part of parts) this.hash.update(part);
-    await this.sink.write(parts);
-  }
-};
-function toBuffer(bytes) {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-var MemorySink = class {
-  parts = [];
-  write(parts) {
-    this.parts.push(...parts);
-    return Promise.resolve();
-  }
-  close() {
-    return Promise.resolve(Buffer.concat(this.parts));
-  }
-  abandon() {
-    this.parts.length = 0;
-    return Promise.resolve();
-  }
-};
-var FileSink = class _FileSink {
-  constructor(file, handle) {
-    this.file = file;
-    this.handle = handle;
-  }
-  file;
-  handle;
-  pending = [];
-  pendingBytes = 0;
-  static async open(file) {
-    return new _FileSink(file, await open3(file, "wx", 384));
-  }
-  async write(parts) {
-    for (const part of parts) {
-      this.pending.push(part);
-      this.pendingBytes += part.length;
-    }
-    if (this.pendingBytes >= 1024 * 1024) await this.flush();
-  }
-  async close() {
-    await this.flush();
-    await this.handle.close();
-    return void 0;
-  }
-  async abandon() {
-    this.pending = [];
-    await this.handle.close().catch(() => void 0);
-    await rm2(this.file, { force: true });
-  }
-  async flush() {
-    const parts = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (!parts.length) return;
-    const { bytesWritten } = await this.handle.writev(parts);
-    const expected = parts.reduce((sum, part) => sum + part.length, 0);
-    if (bytesWritten !== expected) {
-      throw new Error(
-        `${this.file}: wrote ${bytesWritten} of ${expected} bytes; is the runner's disk full?`
-      );
-    }
-    releaseToWorkers(parts);
-  }
-};
-function requestBodyBytes(body) {
-  const text3 = JSON.stringify(body);
-  return text3 === void 0 ? 0 : Buffer.byteLength(text3, "utf8");
-}
-function checkRequestSize(body, zipBytes) {
-  const others = requestBodyBytes(withEmptyCode(body));
-  const total = others + 4 * Math.ceil(zipBytes / 3);
-  if (total <= MAX_REQUEST_BYTES) return void 0;
-  const maxZip = Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
-  return `the request would be ${count(total)} bytes (a ${count(zipBytes)}-byte zip, base64-encoded, plus the other fields), over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; with this config the zip may be at most ${count(maxZip)} bytes`;
-}
-function maxZipBytes(body) {
-  const others = requestBodyBytes(withEmptyCode(body));
-  return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
-}
-function abandonedZipMessage(body, passed) {
-  const tooLarge = checkRequestSize(body ?? {}, passed + 1) ?? "";
-  return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`;
-}
-function withEmptyCode(body) {
-  return typeof body === "object" && body !== null && !Array.isArray(body) ? { ...body, code: "" } : body;
-}
-function count(value) {
-  return value.toLocaleString("en-US");
-}
-function environmentBytes(env) {
-  return Object.entries(env).reduce(
-    (sum, [key, value]) => sum + Buffer.byteLength(key, "utf8") + Buffer.byteLength(value, "utf8"),
-    0
-  );
-}
-
-// src/package/spool.ts
-async function spoolZip(task, folder, options) {
-  const { body } = options;
-  const file = spoolFile(options.spoolDir, task.name);
-  try {
-    const { bytes, files: files2, fingerprint: fingerprint2, sha256 } = await packageCodeFolder(
-      folder,
-      {
-        file,
-        hash: options.hash,
-        maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
-        signal: options.signal
-      }
-    );
-    return { pkg: { file, bytes, files: files2, sha256 }, fingerprint: fingerprint2 };
-  } catch (error2) {
-    if (error2 instanceof ZipTooLarge) {
-      const rule = abandonedZipMessage(body, error2.passed);
-      return { problem: pathProblem(task, rule) };
-    }
-    if (!(error2 instanceof CodeFolderError)) throw error2;
-    return { problem: codeFolderProblem(task, error2) };
-  }
-}
-function spoolFile(spoolDir, taskName) {
-  const digest = createHash3("sha256").update(taskName).digest("hex");
-  return path10.join(spoolDir, `${digest.slice(0, 32)}.zip`);
-}
-function pathProblem(task, rule) {
-  return {
-    file: task.configFile,
-    ...task.locations?.path,
-    field: "path",
-    rule,
-    task: task.name
-  };
-}
-function codeFolderProblem(task, error2) {
-  const folder = task.configFile ? path10.posix.join(path10.posix.dirname(task.configFile), task.config.path) : void 0;
-  const entry = error2.entry && folder ? path10.posix.join(folder, error2.entry) : error2.entry;
-  return pathProblem(task, entry ? `${entry}: ${error2.rule}` : error2.rule);
-}
-
-// src/fingerprint/scan.ts
-var FOLDERS_AT_ONCE = 2;
-async function scanTasks(tasks2, options) {
-  const problems = [];
-  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-  const scanned = await mapPool(tasks2, folders, async (task) => {
-    try {
-      const scan = await scanTask(task, options);
-      if ("task" in scan) return scan;
-      problems.push(scan.problem);
-    } catch (error2) {
-      if (!(error2 instanceof CodeFolderError)) throw error2;
-      problems.push(codeFolderProblem(task, error2));
-    }
-    return void 0;
-  });
-  return {
-    scanned: scanned.filter((item) => Boolean(item)),
-    problems: inTaskOrder(problems, tasks2)
-  };
-}
-async function scanTask(task, options) {
-  const walked = await walkCodeFolder(task.codeDir);
-  options.signal?.throwIfAborted();
-  if (!await options.certainUpload(task)) {
-    return { task, folder: await fingerprintFolder(walked, options.signal) };
-  }
-  const spooled = await spoolZip(task, walked, {
-    spoolDir: options.spoolDir,
-    hash: true,
-    signal: options.signal
-  });
-  if ("problem" in spooled) return spooled;
-  const fingerprint2 = spooled.fingerprint ?? "";
-  return { task, folder: { ...walked, fingerprint: fingerprint2 }, pkg: spooled.pkg };
-}
-
-// src/package/stage.ts
-async function packageUploads(planned, options) {
-  const problems = [];
-  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
-  const ready = await mapPool(
-    planned,
-    folders,
-    (item) => packageTask(item, options, problems)
-  );
-  return {
-    ready,
-    problems: inTaskOrder(
-      problems,
-      planned.map((item) => item.task)
-    )
-  };
-}
-async function packageTask(item, options, problems) {
-  const started = performance.now();
-  const body = bodyOf(item);
-  const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
-  if (!uploads) {
-    addEnvironmentProblem(problems, item, body);
-    return { ...item, packageMs: 0 };
-  }
-  const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
-  const elapsed = { packageMs: performance.now() - started };
-  if ("problem" in made) {
-    addEnvironmentProblem(problems, item, body);
-    problems.push(made.problem);
-    return { ...item, ...elapsed };
-  }
-  const stamped = withZipInMarker(item, made.pkg.sha256);
-  addEnvironmentProblem(problems, stamped, bodyOf(stamped));
-  const tooLarge = checkRequestSize(bodyOf(stamped) ?? {}, made.pkg.bytes);
-  if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
-  return { ...stamped, pkg: made.pkg, ...elapsed };
-}
-function withZipInMarker(item, sha256) {
-  if (item.outcome !== "planned" || item.plan.action === "unchanged") {
-    return item;
-  }
-  const variables = item.plan.body.environmentVariables;
-  const marker = variables?.[MARKER_VARIABLE];
-  if (!variables || !marker) return item;
-  const value = withZipDigest(marker.value, sha256);
-  const environmentVariables = { ...variables, [MARKER_VARIABLE]: { value } };
-  const body = { ...item.plan.body, environmentVariables };
-  return { ...item, plan: { ...item.plan, body } };
-}
-function addEnvironmentProblem(problems, item, body) {
-  const problem = environmentProblem(item, body);
-  if (problem) problems.push(problem);
-}
-var VERIFY_FLAG_BYTES = 97;
-function environmentProblem(item, body) {
-  const variables = body?.environmentVariables;
-  if (!variables) return void 0;
-  const bytes = environmentBytes(fromVariables(variables)) + (item.task.verify ? VERIFY_FLAG_BYTES : 0);
-  if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
-  return {
-    file: item.task.configFile,
-    task: item.task.name,
-    ...item.task.locations?.environment,
-    field: "environment",
-    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included${item.task.verify ? ", with the verify flag it may carry" : ""}), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
-  };
-}
-function bodyOf(item) {
-  return item.outcome === "planned" && item.plan.action !== "unchanged" ? item.plan.body : void 0;
-}
+// src/plan/listing.ts
+import { setMaxListeners } from "node:events";
 
 // src/exh/functions.ts
 import http from "node:http";
 import https from "node:https";
 
 // src/exh/function-body.ts
-import { open as open4 } from "node:fs/promises";
+import { open as open3 } from "node:fs/promises";
 import { Readable } from "node:stream";
 var CHUNK_BYTES = 3 * 64 * 1024;
 function functionRequestBody(body, zip) {
@@ -29899,7 +28427,7 @@ async function* chunks(head, zip, tail) {
   yield tail;
 }
 async function readAt(file, target, position) {
-  const handle = await open4(file, "r");
+  const handle = await open3(file, "r");
   try {
     let filled = 0;
     while (filled < target.length) {
@@ -31791,7 +30319,7 @@ function generateSignature(httpMethod, baseUri, params, consumerSecret, tokenSec
   return HmacSHA1(key, base);
 }
 function generateBase(httpMethod, baseUri, params) {
-  const normalized = map(params).map((p) => [percentEncode(p[0]), percentEncode(p[1] || "")]).sort((a, b) => compare3(a[0], b[0]) || compare3(a[1], b[1])).map((p) => p.join("=")).join("&");
+  const normalized = map(params).map((p) => [percentEncode(p[0]), percentEncode(p[1] || "")]).sort((a, b) => compare2(a[0], b[0]) || compare2(a[1], b[1])).map((p) => p.join("=")).join("&");
   const base = [
     percentEncode(httpMethod ? httpMethod.toUpperCase() : "GET"),
     percentEncode(baseUri),
@@ -31830,7 +30358,7 @@ function percentEncode(str) {
 function getTimeStamp() {
   return Math.floor(Date.now() / 1e3);
 }
-function compare3(a, b) {
+function compare2(a, b) {
   if (a > b) {
     return 1;
   }
@@ -35798,6 +34326,21 @@ async function checkCredentials({ sdk, call }, options) {
   }
 }
 
+// src/config/task-filter.ts
+function createTaskFilter(patterns) {
+  const compiled = patterns.map((pattern) => ({
+    pattern,
+    regex: new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`)
+  }));
+  return {
+    matches: (name) => compiled.length === 0 || compiled.some(({ regex }) => regex.test(name)),
+    unmatched: (names) => compiled.filter(({ regex }) => !names.some((name) => regex.test(name))).map(({ pattern }) => pattern)
+  };
+}
+function escapeRegExp(text3) {
+  return text3.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 // src/plan/prune.ts
 async function pruneList(client, remoteNames, run2) {
   const { settings: settings2, configNames } = run2;
@@ -35996,6 +34539,13 @@ function startConnect(settings2, io) {
     (error2) => ({ error: error2, failed: connectFailure(settings2, error2) })
   );
 }
+function connectEarly(settings2, io) {
+  const stopReads = new AbortController();
+  const signal = AbortSignal.any([io.signal, stopReads.signal]);
+  setMaxListeners(0, signal);
+  const connecting = settings2.host && settings2.credentials ? startConnect(settings2, { ...io, signal }) : void 0;
+  return { stopReads, connecting };
+}
 function startListing(connecting, settings2, tasks2) {
   return connecting.then((connected) => {
     if ("error" in connected) return Promise.resolve(connected);
@@ -36073,53 +34623,145 @@ async function planListed(settings2, scanned, listed, run2) {
   return { client, tasks: tasks2, prune };
 }
 
-// src/plan/offline.ts
-function planOffline(scanned, settings2) {
-  return scanned.map((item) => {
-    const marker = markerFor(
-      repositoryOf(settings2),
-      item.folder.fingerprint,
-      settings2.pruneScope,
-      settings2.record,
-      /* @__PURE__ */ new Date(),
-      item.task.substituted
-    );
-    return planOfflineTask(item, marker, settings2);
-  });
-}
-function planOfflineTask(item, marker, settings2) {
-  return {
-    ...item,
-    outcome: "planned",
-    marker,
-    plan: planTask({
-      config: item.task.config,
-      marker,
-      skipUnchanged: settings2.skipUnchanged,
-      // Offline the tokens are unknown: stand-ins of the same size keep the
-      // environment size check honest.
-      injected: item.task.config.executionCredentials ? credentialVariables({
-        host: settings2.host ?? "",
-        consumerKey: PENDING_TOKEN,
-        consumerSecret: PENDING_TOKEN
-      }) : void 0
-    }),
-    planMs: 0
+// src/config/discover.ts
+import { readdir as readdir2, realpath as realpath3, stat as stat4 } from "node:fs/promises";
+import * as path7 from "node:path";
+var CONFIG_FILE_NAME = "task-config.json";
+var defaultReadFolder = (folder) => readdir2(folder, { withFileTypes: true });
+async function findTaskConfigs(paths, workspace, readFolder2 = defaultReadFolder, signal) {
+  const state = {
+    workspace,
+    realWorkspace: await realpath3(workspace).catch(() => workspace),
+    realRoots: [],
+    visited: /* @__PURE__ */ new Set(),
+    codeFolders: /* @__PURE__ */ new Set(),
+    found: /* @__PURE__ */ new Map(),
+    result: { configs: [], unreadable: [], warnings: [] },
+    readFolder: readFolder2,
+    signal
   };
+  const problems = [];
+  for (const searched of paths) {
+    const problem = await searchPath(searched, state);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length) {
+    throw new ValidationError(problems.map((rule) => ({ field: "path", rule })));
+  }
+  if (state.found.size === 0) {
+    const where = paths.map((p) => relative4(workspace, p)).join(", ");
+    const unread = state.result.unreadable.map(
+      ({ folder, code }) => `${relative4(workspace, folder)} (${code})`
+    );
+    const skipped = unread.length ? `; could not read ${unread.join(", ")}` : "";
+    throw new ValidationError([
+      {
+        field: "path",
+        rule: `no ${CONFIG_FILE_NAME} found in ${where} (searched recursively, skipping node_modules and dot-folders${skipped})`
+      }
+    ]);
+  }
+  const configs = [...state.found.values()].sort(
+    (a, b) => compare3(a.file, b.file)
+  );
+  return { ...state.result, configs };
 }
-
-// src/run-io.ts
-var StageClock = class {
-  stages = {};
-  async time(stage, work) {
-    const started = performance.now();
-    try {
-      return await work;
-    } finally {
-      this.stages[stage] = Math.round(performance.now() - started);
+function patternHint(workspace, searched) {
+  const shown2 = relative4(workspace, searched);
+  const at = shown2.search(/[*?[]/);
+  if (at < 0) return "";
+  const folder = shown2.slice(0, at).replace(/\/?[^/]*$/, "") || ".";
+  return `: path takes files and folders, not patterns, and a folder is searched recursively (path: ${folder})`;
+}
+async function searchPath(searched, state) {
+  const shown2 = relative4(state.workspace, searched);
+  const stats = await stat4(searched).catch(() => void 0);
+  if (!stats)
+    return `${shown2} does not exist${patternHint(state.workspace, searched)}`;
+  const real = await realpath3(searched);
+  if (isInside(state.workspace, searched) && !isInside(state.realWorkspace, real)) {
+    return `${shown2} is a symlink to a target outside the workspace`;
+  }
+  if (!isInside(state.realWorkspace, real)) state.realRoots.push(real);
+  if (stats.isDirectory()) {
+    await walk(searched, real, searched, state);
+  } else if (stats.isFile()) {
+    await addConfig(searched, real, path7.dirname(searched), state);
+  } else {
+    return `${shown2} is neither a file nor a folder`;
+  }
+  return void 0;
+}
+async function walk(folder, real, root, state) {
+  if (state.visited.has(real)) return;
+  state.signal?.throwIfAborted();
+  state.visited.add(real);
+  let entries;
+  try {
+    entries = await state.readFolder(folder);
+  } catch (error2) {
+    const code = error2.code ?? "error";
+    state.result.unreadable.push({ folder, code });
+    return;
+  }
+  entries.sort((a, b) => compare3(a.name, b.name));
+  const config = entries.find((entry) => entry.name === CONFIG_FILE_NAME);
+  if (config && !config.isDirectory()) {
+    const target = await followed(path7.join(folder, config.name), state);
+    if (target && !target.isDirectory) {
+      await addConfig(path7.join(folder, config.name), target.real, root, state);
     }
   }
-};
+  for (const entry of entries) {
+    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+    if (entry === config) continue;
+    const full = path7.join(folder, entry.name);
+    const target = entry.isDirectory() ? { real: path7.join(real, entry.name), isDirectory: true } : entry.isSymbolicLink() ? await followed(full, state) : void 0;
+    if (!target?.isDirectory || state.codeFolders.has(target.real)) continue;
+    await walk(full, target.real, root, state);
+  }
+}
+async function followed(file, state) {
+  const stats = await stat4(file).catch(() => void 0);
+  if (!stats) return void 0;
+  const real = await realpath3(file);
+  const allowed = [state.realWorkspace, ...state.realRoots];
+  if (!allowed.some((root) => isInside(root, real))) {
+    state.result.warnings.push(
+      `skipped ${relative4(state.workspace, file)}: a symlink to a target outside the workspace`
+    );
+    return void 0;
+  }
+  return { real, isFile: stats.isFile(), isDirectory: stats.isDirectory() };
+}
+async function addConfig(file, real, root, state) {
+  if (state.found.has(real)) return;
+  const read = await readConfigFile(file, state.signal);
+  state.found.set(real, { file, root, read });
+  const codeFolder = read.ok ? await codeFolderBelow(file, read.document.value) : void 0;
+  if (codeFolder) state.codeFolders.add(codeFolder);
+}
+async function codeFolderBelow(file, config) {
+  const value = config?.path;
+  if (typeof value !== "string" || value.startsWith("$")) return void 0;
+  const folder = path7.dirname(file);
+  const codeFolder = codeFolderPath(file, value);
+  if (codeFolder === void 0 || codeFolder === folder) return void 0;
+  if (!isInside(folder, codeFolder)) return void 0;
+  return realpath3(codeFolder).catch(() => void 0);
+}
+function unreadableWarnings(unreadable2, codeFolders, workspace) {
+  const used = new Set(codeFolders.map((folder) => path7.resolve(folder)));
+  return unreadable2.filter(({ folder }) => !used.has(path7.resolve(folder))).map(
+    ({ folder, code }) => `skipped folder ${relative4(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
+  );
+}
+function relative4(workspace, file) {
+  return posixRelative(workspace, file);
+}
+function compare3(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 // src/sync-stops.ts
 function invalidRun(run2, problems) {
@@ -36196,8 +34838,8 @@ function printUnplanned(io, results) {
 }
 
 // src/verify/entry-point.ts
-import { stat as stat7 } from "node:fs/promises";
-import * as path11 from "node:path";
+import { stat as stat5 } from "node:fs/promises";
+import * as path8 from "node:path";
 var MODULE_EXTENSIONS = [".js", ".mjs", ".cjs"];
 function entryPointFiles(entryPoint) {
   const dot = entryPoint.lastIndexOf(".");
@@ -36226,7 +34868,7 @@ async function entryPointWarnings(tasks2, workspace) {
       const found = new Set(
         (await Promise.all(
           files2.map(
-            async (file) => await isFile(path11.join(task.codeDir, file)) ? [file] : []
+            async (file) => await isFile(path8.join(task.codeDir, file)) ? [file] : []
           )
         )).flat()
       );
@@ -36237,11 +34879,1421 @@ async function entryPointWarnings(tasks2, workspace) {
   return warnings.flat();
 }
 async function isFile(file) {
-  return stat7(file).then(
+  return stat5(file).then(
     (stats) => stats.isFile(),
     () => false
   );
 }
+
+// src/build-stage.ts
+async function buildStage(run2) {
+  const { settings: settings2, io, loaded } = run2;
+  if (loaded.problems.length) return { stop: invalidRun(run2, loaded.problems) };
+  const remote = connectEarly(settings2, io);
+  const built = await buildAfterConnect(run2, remote.connecting);
+  if ("stop" in built) remote.stopReads.abort();
+  return "stop" in built ? built : { next: { ...run2, ...remote } };
+}
+async function buildAfterConnect(run2, connecting) {
+  const { settings: settings2, io, loaded } = run2;
+  if (settings2.buildCommand) {
+    const connected = await connecting;
+    if (connected && "error" in connected) {
+      const { failed: failed4, error: error2 } = connected;
+      const context = { ...run2, warnings: loaded.warnings };
+      return { stop: notStarted(context, loaded.tasks, failed4, error2) };
+    }
+    const failed3 = await run2.clock.time(
+      "build",
+      buildTasks(
+        loaded.tasks,
+        settings2.buildCommand,
+        settings2.workspace,
+        io.runCommand,
+        io.signal
+      )
+    );
+    if (io.signal.aborted) return { stop: cancelledBeforeSync(run2) };
+    if (failed3.length) return { stop: invalidRun(run2, failed3) };
+  }
+  loaded.warnings.push(
+    ...await entryPointWarnings(loaded.tasks, settings2.workspace)
+  );
+  return { next: void 0 };
+}
+
+// src/config/load.ts
+import { stat as stat6 } from "node:fs/promises";
+
+// src/config/validate.ts
+import * as path9 from "node:path";
+
+// src/config/substitute-selected.ts
+function substituteSelected(config, options) {
+  const problems = [];
+  const warnings = [];
+  const sources = /* @__PURE__ */ new Map();
+  const unsetAsEmpty = options.unsetVariablesWarn === true;
+  const substituted = substitute(config.document.value, {
+    env: options.env,
+    deployer: options.deployer?.values,
+    unsetAsEmpty,
+    onSubstituted: (secret, at, variable) => {
+      sources.set(at.join("/"), String(valueAt(config.document.value, at)));
+      const shown2 = at.join(".") === "name" || variable === "API_HOST";
+      if (!shown2 && worthMasking(secret)) {
+        options.mask?.(secret);
+      }
+    }
+  });
+  for (const { path: at, variable } of substituted.missing) {
+    if (unsetAsEmpty) warnings.push(unsetVariableWarning(config, at, variable));
+    else {
+      problems.push({
+        ...fileProblem(config, at),
+        rule: `variable ${variable} is not set (or empty) in the environment`
+      });
+    }
+  }
+  const unknown = unknownDeployerValues(config, substituted.deployer, options);
+  problems.push(...unknown.problems);
+  warnings.push(...unknown.warnings);
+  const unresolved = new Set(
+    [
+      ...unsetAsEmpty ? [] : substituted.missing,
+      ...substituted.denied,
+      ...unknown.unresolved
+    ].map(({ path: at }) => at.join("/"))
+  );
+  return {
+    value: substituted.value,
+    problems,
+    warnings,
+    unresolved,
+    sources,
+    deployerKeys: substituted.deployer.map(({ path: at }) => at[1]),
+    offlineRefs: unknown.offlineRefs
+  };
+}
+function offlineCredentialsWarning(refs) {
+  if (!refs.length) return [];
+  return [
+    `${plural(refs.length, "$API_* reference")} not resolved in this offline dry run (the deploying credentials, unknown without them): ${refs.join(", ")}; counted as empty, so the environment-size check is incomplete`
+  ];
+}
+function unknownDeployerValues(config, found, options) {
+  const result = {
+    problems: [],
+    warnings: [],
+    unresolved: [],
+    offlineRefs: []
+  };
+  const deployer = options.deployer;
+  for (const item of found) {
+    if (item.known) continue;
+    const where = fileProblem(config, item.path);
+    if (!deployer || options.unsetVariablesWarn) {
+      const line = where.line ? `:${where.line}` : "";
+      result.offlineRefs.push(`${config.file}${line} $${item.variable}`);
+      continue;
+    }
+    const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`;
+    if (deployer.dryRun) {
+      result.warnings.push(
+        `${formatProblem({ ...where, rule })}; counted as unchanged in this plan`
+      );
+    } else {
+      result.problems.push({ ...where, rule });
+      result.unresolved.push(item);
+    }
+  }
+  return result;
+}
+function deniedVariables(config) {
+  return deniedPlaceholders(config.document.value).map(
+    ({ path: at, variable, reason }) => ({
+      ...fileProblem(config, at),
+      rule: `$${variable} is never substituted here: it ${reason}`
+    })
+  );
+}
+function unsetVariableWarning(config, at, variable) {
+  const where = config.document.locate(at);
+  const line = where.line ? `:${where.line}` : "";
+  return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
+}
+
+// src/config/across-configs.ts
+function duplicateNames(configs) {
+  return duplicates(configs, (config) => config.name).map(
+    ({ config, others }) => ({
+      ...fileProblem(config, ["name"]),
+      rule: `duplicate task name: also in ${others.map((other) => other.file).join(", ")}`
+    })
+  );
+}
+function sharedEmails(configs, env) {
+  return duplicates(configs, (config) => credentialsEmail(config, env)).map(
+    ({ config, others }) => {
+      const credentials = config.document.value.executionCredentials;
+      const field2 = credentials.email === void 0 ? ["executionCredentials"] : ["executionCredentials", "email"];
+      const tasks2 = others.map(
+        (other) => `${knownName(other) ?? "?"} (${other.file})`
+      );
+      return {
+        ...fileProblem(config, field2),
+        rule: `the same execution user's email as task ${tasks2.join(", ")}; each task needs its own`
+      };
+    }
+  );
+}
+function credentialsEmail(config, env) {
+  const value = config.document.value;
+  if (!isObject(value) || !isObject(value.executionCredentials)) return;
+  const { email } = value.executionCredentials;
+  if (typeof email === "string") {
+    return taskUserEmail(config.name ?? "", substituteLeniently(email, env));
+  }
+  if (email !== void 0 || config.name === void 0) return;
+  return taskUserEmail(config.name);
+}
+function duplicates(configs, keyOf2) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const config of configs) {
+    const key = keyOf2(config);
+    if (key !== void 0) groups2.set(key, [...groups2.get(key) ?? [], config]);
+  }
+  return [...groups2.values()].filter((group2) => group2.length > 1).flatMap(
+    (group2) => group2.map((config) => ({
+      config,
+      others: group2.filter((other) => other !== config)
+    }))
+  );
+}
+
+// src/config/validate.ts
+var validateSchema = schemaValidator(task_config_schema_default);
+var taskSchemaIssues = (value) => schemaIssues(value, validateSchema);
+async function loadTaskConfigs(found, options) {
+  const problems = [];
+  const overrides = found.length === 1 ? options.overrides : void 0;
+  const parsed = [];
+  const reads = await Promise.all(
+    found.map((config) => readConfig(config, options.workspace, options.signal))
+  );
+  for (const read of reads) {
+    if ("rule" in read) problems.push(read);
+    else parsed.push(read);
+  }
+  for (const config of parsed) {
+    config.name = overrides?.name ?? nameOf(config.document.value, options.env);
+    config.nameRef = overrides?.name ? void 0 : nameRefOf(config);
+  }
+  problems.push(...duplicateNames(parsed), ...sharedEmails(parsed, options.env));
+  problems.push(...parsed.flatMap(deniedVariables));
+  const roots = rootResolver(options.workspace);
+  const checks = await Promise.all(
+    parsed.map(async (config) => {
+      const selected = config.name !== void 0 && options.isSelected(config.name);
+      return selected ? checkSelected(config, options, overrides, roots) : { problems: checkUnselected(config) };
+    })
+  );
+  problems.push(...checks.flatMap((checked) => checked.problems));
+  const failed3 = new Set(problems.map((problem) => problem.file));
+  const tasks2 = checks.flatMap(
+    ({ task }) => task && !failed3.has(task.configFile) ? [task] : []
+  );
+  const names = parsed.flatMap((config) => config.name ? [config.name] : []);
+  return {
+    tasks: tasks2,
+    problems: sortProblems(problems),
+    names: [...new Set(names)],
+    nameRefs: Object.fromEntries(
+      parsed.flatMap(
+        (config) => config.name && config.nameRef ? [[config.name, config.nameRef]] : []
+      )
+    ),
+    warnings: [
+      ...checks.flatMap((checked) => checked.warnings ?? []),
+      ...offlineCredentialsWarning(
+        checks.flatMap((checked) => checked.offlineRefs ?? [])
+      )
+    ]
+  };
+}
+async function taskFromInputs(overrides, options) {
+  const task = overrides.name;
+  const problems = [];
+  for (const field2 of ["name", "path", "entryPoint", "runtime"]) {
+    const given = field2 === "path" ? overrides.code : overrides[field2];
+    if (given === void 0) {
+      problems.push({
+        field: inputName(field2),
+        rule: "is required when no task-config.json is given",
+        task
+      });
+    }
+  }
+  const config = overrideFields(overrides, options.workspace);
+  for (const issue2 of taskSchemaIssues(config)) {
+    if (issue2.keyword !== "required") problems.push(inputProblem(issue2, task));
+  }
+  for (const { key, rule } of reservedKeys(config.environment, false)) {
+    problems.push({ field: "env", rule: `${key} ${rule}`, task });
+  }
+  if (overrides.code !== void 0) {
+    const rule = await checkCodeFolder(overrides.code, options.workspace, [
+      await realOrSame(options.workspace)
+    ]);
+    if (rule) problems.push({ field: "code", rule, task });
+  }
+  if (problems.length || overrides.code === void 0) return problems;
+  return {
+    name: config.name,
+    config,
+    codeDir: overrides.code
+  };
+}
+function nameOf(value, env) {
+  return isObject(value) && typeof value.name === "string" ? substituteLeniently(value.name, env) : void 0;
+}
+function nameRefOf(config) {
+  const value = config.document.value;
+  if (!isObject(value) || typeof value.name !== "string") return void 0;
+  return config.name !== value.name ? value.name : void 0;
+}
+function checkUnselected(config) {
+  const value = config.document.value;
+  return taskSchemaIssues(value).filter(
+    (issue2) => placeholderName(valueAt(value, issue2.instance)) === void 0
+  ).map((issue2) => issueProblem(config, issue2));
+}
+async function checkSelected(config, options, overrides, roots) {
+  const { problems, unresolved, deployerKeys, ...substituted } = substituteSelected(config, options);
+  const { warnings, offlineRefs } = substituted;
+  const configDir = path9.dirname(config.found.file);
+  const value = isObject(substituted.value) ? { ...substituted.value, ...overrideFields(overrides ?? {}, configDir) } : substituted.value;
+  if (isObject(value) && value.description === "") delete value.description;
+  problems.push(
+    ...fieldProblems(config, value, overrides, {
+      unresolved,
+      sources: substituted.sources
+    })
+  );
+  if (!isObject(value)) return { problems, warnings, offlineRefs };
+  const code = await codeFolderOf(config, value, overrides, {
+    unresolved,
+    allowed: await roots(config.found.root),
+    workspace: options.workspace,
+    builtLater: options.codeFoldersBuiltLater === true
+  });
+  problems.push(...code.problems);
+  const { codeDir } = code;
+  for (const problem of problems) {
+    if (!problem.file) problem.config = config.file;
+  }
+  const notes = { problems, warnings, offlineRefs };
+  if (problems.length || codeDir === void 0) return notes;
+  return {
+    ...notes,
+    task: {
+      name: value.name,
+      nameRef: config.nameRef,
+      config: value,
+      asWritten: asWritten(config, overrides, configDir),
+      configFile: config.file,
+      deployerKeys: deployerKeys.length ? deployerKeys : void 0,
+      ...substitutedFields2(substituted.sources, overrides),
+      codeDir,
+      searchRoot: config.found.root,
+      locations: {
+        path: config.document.locate(["path"]),
+        environment: config.document.locate(["environment"]),
+        entryPoint: config.document.locate(["entryPoint"]),
+        timeLimit: config.document.locate(["timeLimit"])
+      }
+    }
+  };
+}
+function asWritten(config, overrides, configDir) {
+  const raw = isObject(config.document.value) ? config.document.value : {};
+  const fields = overrideFields(overrides ?? {}, configDir);
+  if (overrides?.environment) {
+    fields.environment = Object.fromEntries(
+      Object.keys(overrides.environment).map((key) => [key, "(env input)"])
+    );
+  }
+  return { ...raw, ...fields };
+}
+var VALUE_FIELDS = /* @__PURE__ */ new Set([
+  "description",
+  "entryPoint",
+  "runtime",
+  "timeLimit",
+  "memoryLimit",
+  "executionPermission",
+  "defaultPriority",
+  "retryPolicy"
+]);
+function substitutedFields2(sources, overrides) {
+  const fields = /* @__PURE__ */ new Set();
+  for (const place of sources.keys()) {
+    const [top = ""] = place.split("/");
+    if (VALUE_FIELDS.has(top) && !isOverridden(overrides, top)) fields.add(top);
+  }
+  return fields.size ? { substituted: [...fields].sort() } : {};
+}
+function fieldProblems(config, value, overrides, substituted) {
+  const problems = [];
+  for (const issue2 of taskSchemaIssues(value)) {
+    if (substituted.unresolved.has(issue2.instance.join("/"))) continue;
+    const source = substituted.sources.get(issue2.instance.join("/"));
+    const [top = ""] = issue2.path;
+    const problem = isOverridden(overrides, top) ? inputProblem(issue2, knownName(config)) : issueProblem(config, issue2);
+    if (source) problem.rule += ` (the value of ${source})`;
+    problems.push(problem);
+  }
+  if (!isObject(value)) return problems;
+  const badEmail = invalidCredentialsEmail(value);
+  if (badEmail) {
+    problems.push({
+      ...fileProblem(config, ["executionCredentials", "email"]),
+      rule: badEmail
+    });
+  }
+  const fromInput = overrides?.environment !== void 0;
+  for (const { key, rule } of reservedKeys(
+    value.environment,
+    value.executionCredentials !== void 0
+  )) {
+    problems.push(
+      fromInput ? { field: "env", rule: `${key} ${rule}`, task: knownName(config) } : { ...fileProblem(config, ["environment", key], true), rule }
+    );
+  }
+  return problems;
+}
+function invalidCredentialsEmail(config) {
+  const credentials = config.executionCredentials;
+  if (!isObject(credentials) || typeof credentials.email !== "string") return;
+  const email = credentials.email;
+  if (email.startsWith("$")) return;
+  if (email.length < 3 || email.length > 256) {
+    return "must be an email address of 3 to 256 characters";
+  }
+  if (!/.+@.+\..+/.test(email))
+    return "must be an email address (name@domain.tld)";
+  return void 0;
+}
+function reservedKeys(environment, hasCredentials) {
+  if (!isObject(environment)) return [];
+  const reserved = [];
+  for (const key of Object.keys(environment)) {
+    if (key === MARKER_VARIABLE) {
+      reserved.push({
+        key,
+        rule: "is reserved: this action stores its marker there"
+      });
+    } else if (hasCredentials && CREDENTIAL_VARIABLES.includes(key)) {
+      reserved.push({
+        key,
+        rule: "is set by executionCredentials (the task user's own credentials): remove it from environment"
+      });
+    }
+  }
+  return reserved;
+}
+function overrideFields(overrides, base) {
+  const { code, ...fields } = overrides;
+  const all = {
+    ...fields,
+    path: code === void 0 ? void 0 : posixRelative(base, code)
+  };
+  return Object.fromEntries(
+    Object.entries(all).filter(([, value]) => value !== void 0)
+  );
+}
+function isOverridden(overrides, field2) {
+  if (!overrides) return false;
+  const key = field2 === "path" ? "code" : field2;
+  return overrides[key] !== void 0;
+}
+
+// src/config/load.ts
+async function loadTasks(settings2, env, mask, signal) {
+  const { overrides } = settings2;
+  if (!settings2.pathInput.length && overrides?.code) {
+    return loadFromInputs(overrides, settings2.workspace);
+  }
+  const discovery = await findTaskConfigs(
+    settings2.paths,
+    settings2.workspace,
+    void 0,
+    signal
+  );
+  const found = discovery.configs;
+  const problems = await overridesProblems(settings2, found);
+  const filter = createTaskFilter(settings2.tasks);
+  const loaded = await loadTaskConfigs(found, {
+    workspace: settings2.workspace,
+    env,
+    isSelected: filter.matches,
+    overrides,
+    mask,
+    codeFoldersBuiltLater: settings2.buildCommand !== void 0,
+    unsetVariablesWarn: isOfflineDryRun(settings2),
+    deployer: deployerOf(settings2),
+    signal
+  });
+  problems.push(...loaded.problems);
+  const verified = settings2.verify === "false" ? { tasks: loaded.tasks, problems: [] } : await loadVerifySpecs(loaded.tasks, settings2.workspace, signal);
+  problems.push(...verified.problems, ...unmatchedProblems(filter, loaded));
+  const warnings = [
+    ...discovery.warnings,
+    ...loaded.warnings,
+    ...unreadableWarnings(
+      discovery.unreadable,
+      loaded.tasks.map((task) => task.codeDir),
+      settings2.workspace
+    )
+  ];
+  return {
+    found,
+    tasks: verified.tasks,
+    names: loaded.names,
+    nameRefs: loaded.nameRefs,
+    problems,
+    warnings
+  };
+}
+async function overridesProblems(settings2, found) {
+  const { overrides } = settings2;
+  if (!overrides || await namesOneFile(settings2, found)) return [];
+  return [
+    {
+      field: Object.keys(overrides).map((key) => inputName(key === "code" ? "path" : key)).join(", "),
+      rule: "single-task inputs need `path` to name one task-config.json file (or no `path` and a `code` input), not a folder of tasks"
+    }
+  ];
+}
+function unmatchedProblems(filter, loaded) {
+  const unmatched = filter.unmatched(loaded.names);
+  if (!unmatched.length) return [];
+  const known = loaded.names.map((name) => shownName(name, loaded.nameRefs));
+  return [
+    {
+      field: "tasks",
+      rule: `matched no task: ${unmatched.join(", ")} (known: ${known.join(", ") || "none"})`
+    }
+  ];
+}
+function shownName(name, refs) {
+  const ref = refs[name];
+  return ref && !isFunctionName(name) ? ref : name;
+}
+async function loadFromInputs(overrides, workspace) {
+  const task = await taskFromInputs(overrides, { workspace });
+  const none = { found: [], problems: [], warnings: [], nameRefs: {} };
+  return Array.isArray(task) ? { ...none, tasks: [], names: [], problems: task } : { ...none, tasks: [task], names: [task.name] };
+}
+function deployerOf(settings2) {
+  const { host, credentials } = settings2;
+  if (!host || !credentials || isOfflineDryRun(settings2)) return void 0;
+  const token = credentials.kind === "token" ? {
+    API_OAUTH_TOKEN: credentials.token,
+    API_OAUTH_TOKEN_SECRET: credentials.tokenSecret
+  } : {};
+  return {
+    values: {
+      API_HOST: host,
+      API_OAUTH_CONSUMER_KEY: credentials.consumerKey,
+      API_OAUTH_CONSUMER_SECRET: credentials.consumerSecret,
+      ...token
+    },
+    dryRun: settings2.dryRun
+  };
+}
+function isOfflineDryRun(settings2) {
+  return settings2.dryRun && settings2.missingCredentials.length > 0;
+}
+async function namesOneFile(settings2, found) {
+  const [only] = settings2.paths;
+  if (settings2.paths.length !== 1 || !only || found.length !== 1) return false;
+  const stats = await stat6(only);
+  return !stats.isDirectory();
+}
+
+// src/fingerprint/file-workers.ts
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+function workerModule() {
+  if (!import.meta.url.endsWith(".ts")) {
+    return new URL("./file-worker.js", import.meta.url);
+  }
+  const load2 = createRequire(import.meta.url);
+  const { workerFromSource } = load2("../../scripts/worker-from-source.cjs");
+  const entry = fileURLToPath(new URL("./file-worker.ts", import.meta.url));
+  return pathToFileURL(workerFromSource(entry));
+}
+function abortReason(signal) {
+  const reason = signal?.reason;
+  return reason instanceof Error ? reason : new Error("aborted");
+}
+var FileWorkers = class {
+  constructor(size) {
+    this.size = size;
+  }
+  size;
+  slots = [];
+  queue = [];
+  nextId = 0;
+  /** Whether a worker is running (started and not yet closed). */
+  get started() {
+    return this.slots.length > 0;
+  }
+  /**
+   * Encodes a segment. Aborting `signal` drops a queued job and stops a
+   * running one at once (its worker is ended; a new one starts on demand).
+   */
+  run(job, signal) {
+    return new Promise((resolve4, reject) => {
+      if (signal?.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+      const queued = { id: this.nextId++, job, signal, resolve: resolve4, reject };
+      const abort = () => {
+        this.abort(queued);
+      };
+      signal?.addEventListener("abort", abort, { once: true });
+      const settle = () => signal?.removeEventListener("abort", abort);
+      queued.resolve = (result) => {
+        settle();
+        resolve4(result);
+      };
+      queued.reject = (error2) => {
+        settle();
+        reject(error2);
+      };
+      this.queue.push(queued);
+      this.dispatch();
+    });
+  }
+  /** Stops the idle workers; a busy one may serve another run in this process. */
+  async close() {
+    const idle = this.slots.filter((slot) => !slot.busy);
+    this.slots.splice(0, this.slots.length, ...this.slots.filter((s) => s.busy));
+    await Promise.all(idle.map((slot) => slot.worker.terminate()));
+  }
+  abort(queued) {
+    const reason = abortReason(queued.signal);
+    const waiting = this.queue.indexOf(queued);
+    if (waiting >= 0) {
+      this.queue.splice(waiting, 1);
+      queued.reject(reason);
+      return;
+    }
+    const slot = this.slots.find((s) => s.busy === queued);
+    if (!slot) return;
+    this.remove(slot);
+    slot.busy = void 0;
+    queued.reject(reason);
+    void slot.worker.terminate();
+    this.dispatch();
+  }
+  dispatch() {
+    while (this.queue.length > 0) {
+      const slot = this.slots.find((s) => !s.busy) ?? this.spawn();
+      if (!slot) return;
+      const next = this.queue.shift();
+      slot.busy = next;
+      slot.worker.ref();
+      slot.worker.postMessage({ id: next.id, job: next.job });
+    }
+  }
+  spawn() {
+    if (this.slots.length >= this.size) return void 0;
+    const workerData = {
+      reuseBytes: reuseBytesPerWorker(this.size)
+    };
+    const slot = {
+      worker: new Worker(workerModule(), {
+        workerData,
+        // File bytes live outside the heap; a small young generation keeps
+        // each worker's resident memory small.
+        resourceLimits: { maxYoungGenerationSizeMb: 4 }
+      })
+    };
+    slot.worker.on("message", (message) => {
+      const { feed, local, central } = message.result;
+      for (const bytes of [feed, local, central]) {
+        if (bytes) fromWorkers.add(bytes.buffer);
+      }
+      const done = slot.busy;
+      slot.busy = void 0;
+      slot.worker.unref();
+      done?.resolve(message.result);
+      this.dispatch();
+    });
+    slot.worker.on("error", (error2) => {
+      this.fail(slot, error2);
+    });
+    slot.worker.on("exit", () => {
+      this.fail(slot, new Error("worker exited"));
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+  /** Hands buffers a worker sent back to one (see releaseToWorkers). */
+  release(buffers) {
+    const worker = this.slots[0]?.worker;
+    if (worker && buffers.length) worker.postMessage({ release: true }, buffers);
+  }
+  remove(slot) {
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+  }
+  fail(slot, error2) {
+    this.remove(slot);
+    const busy = slot.busy;
+    slot.busy = void 0;
+    busy?.reject(error2);
+    this.dispatch();
+  }
+};
+var REUSE_BYTES = 8 * 1024 * 1024;
+var REUSE_BYTES_TOTAL = 64 * 1024 * 1024;
+function reuseBytesPerWorker(workers) {
+  const share = Math.floor(REUSE_BYTES_TOTAL / workers);
+  return Math.min(REUSE_BYTES, Math.max(4 * 1024 * 1024, share));
+}
+var fromWorkers = /* @__PURE__ */ new WeakSet();
+function releaseToWorkers(parts) {
+  const buffers = /* @__PURE__ */ new Set();
+  for (const part of parts) {
+    const { buffer } = part;
+    if (fromWorkers.has(buffer) && buffer instanceof ArrayBuffer) {
+      fromWorkers.delete(buffer);
+      buffers.add(buffer);
+    }
+  }
+  shared?.release([...buffers]);
+}
+var shared;
+var INLINE_BYTES = 1024 * 1024;
+var inlineLeft = INLINE_BYTES;
+var inlineEncoder;
+function encodeSegmentJob(job, signal) {
+  const bytes = job.entries.reduce((sum, entry) => sum + entry.size, 0);
+  if (shared?.started || bytes > inlineLeft) {
+    return fileWorkers().run(job, signal);
+  }
+  inlineLeft -= bytes;
+  inlineEncoder ??= segmentEncoder({ reuseBytes: INLINE_BYTES });
+  return inlineEncoder.encodeSegment(job);
+}
+function fileWorkers() {
+  shared ??= new FileWorkers(Math.max(1, availableParallelism()));
+  return shared;
+}
+async function closeFileWorkers() {
+  inlineLeft = INLINE_BYTES;
+  await shared?.close();
+}
+
+// src/fingerprint/walk.ts
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync } from "node:fs";
+import { readlink as readlink2, realpath as realpath4, stat as stat7 } from "node:fs/promises";
+import path10 from "node:path";
+
+// src/fingerprint/read-pass.ts
+var SEGMENT_ENTRIES = 128;
+var SEGMENT_BYTES = 1024 * 1024;
+var SEGMENTS_AHEAD = 4;
+function planSegments(entries, maxEntries = SEGMENT_ENTRIES) {
+  const ranges = [];
+  let start = 0;
+  let bytes = 0;
+  const close = (end) => {
+    if (end > start) ranges.push([start, end]);
+    start = end;
+    bytes = 0;
+  };
+  entries.forEach((entry, index) => {
+    if (entry.type === "file" && entry.size > STREAM_THRESHOLD) {
+      close(index);
+      close(index + 1);
+      return;
+    }
+    bytes += entry.size;
+    if (index + 1 - start >= maxEntries || bytes >= SEGMENT_BYTES) {
+      close(index + 1);
+    }
+  });
+  close(entries.length);
+  return ranges;
+}
+async function* readSegments(folder, options) {
+  const { jobsAhead, segmentEntries } = options.split ?? {
+    jobsAhead: SEGMENTS_AHEAD,
+    segmentEntries: SEGMENT_ENTRIES
+  };
+  const ranges = planSegments(folder.entries, segmentEntries);
+  const stop = new AbortController();
+  const cancel = () => {
+    stop.abort(options.signal?.reason);
+  };
+  options.signal?.addEventListener("abort", cancel, { once: true });
+  const running = [];
+  let next = 0;
+  const launch = () => {
+    while (next < ranges.length && running.length < jobsAhead) {
+      const [start, end] = ranges[next++];
+      const job = {
+        root: folder.root,
+        entries: folder.entries.slice(start, end),
+        hash: options.hash,
+        level: options.level,
+        maxBytes: options.maxBytes
+      };
+      const started = encodeSegmentJob(job, stop.signal);
+      started.catch(() => void 0);
+      running.push(started);
+    }
+  };
+  try {
+    for (const [first] of ranges) {
+      options.signal?.throwIfAborted();
+      launch();
+      const segment = await running.shift();
+      options.signal?.throwIfAborted();
+      yield { first, segment };
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", cancel);
+    stop.abort();
+  }
+}
+
+// src/fingerprint/walk.ts
+var CodeFolderError = class extends Error {
+  constructor(folder, entry, rule) {
+    super(`${entry ? path10.join(folder, entry) : folder}: ${rule}`);
+    this.folder = folder;
+    this.entry = entry;
+    this.rule = rule;
+    this.name = "CodeFolderError";
+  }
+  folder;
+  entry;
+  rule;
+};
+var EXCLUDED_NAME = ".git";
+var METADATA_CONCURRENCY = 16;
+var MAX_ENTRIES = 65535;
+var MAX_FILE_BYTES = 4294967294;
+var FINGERPRINT_VERSION = "exh-tasks-action code v1";
+async function walkCodeFolder(root) {
+  const folder = path10.resolve(root);
+  await checkRoot(folder);
+  const found = await walk2(folder);
+  const context = {
+    root: folder,
+    realRoot: await realpath4(folder),
+    warnings: []
+  };
+  const entries = sortByPath(
+    await mapPool(found, METADATA_CONCURRENCY, (item) => toEntry(context, item))
+  );
+  const warnings = context.warnings.sort();
+  const files2 = entries.filter((entry) => entry.type !== "directory").length;
+  if (files2 === 0) {
+    throw new CodeFolderError(
+      folder,
+      void 0,
+      "holds no files: the API refuses a function without code"
+    );
+  }
+  if (entries.length > MAX_ENTRIES) {
+    throw new CodeFolderError(
+      folder,
+      void 0,
+      `holds ${entries.length} files and folders, more than a zip without ZIP64 can hold (${MAX_ENTRIES})`
+    );
+  }
+  return { root: folder, entries, files: files2, warnings };
+}
+async function checkRoot(folder) {
+  const stats = await guard(folder, void 0, () => stat7(folder));
+  if (!stats.isDirectory()) {
+    throw new CodeFolderError(folder, void 0, "is not a folder");
+  }
+}
+async function walk2(root) {
+  const found = [];
+  const dirs = [""];
+  for (let dir = dirs.pop(); dir !== void 0; dir = dirs.pop()) {
+    for (const rel of list(root, dir)) {
+      const stats = guardSync(root, rel, () => lstatSync(path10.join(root, rel)));
+      const { mode, size } = stats;
+      found.push({ path: rel, kind: kindOf(stats), mode, size });
+      if (stats.isDirectory()) dirs.push(rel);
+    }
+    await yieldToEventLoop();
+  }
+  return found;
+}
+function list(root, dir) {
+  const names = guardSync(
+    root,
+    dir || void 0,
+    () => readdirSync(path10.join(root, dir))
+  );
+  return names.filter((name) => name !== EXCLUDED_NAME).map((name) => {
+    const rel = dir ? `${dir}/${name}` : name;
+    checkName(root, rel, name);
+    return rel;
+  });
+}
+function checkName(root, rel, name) {
+  if (name.includes("\\")) {
+    throw new CodeFolderError(
+      root,
+      rel,
+      "has a `\\` in its name, which zip tools read as a folder separator"
+    );
+  }
+}
+async function toEntry(context, { path: rel, kind, size, ...found }) {
+  const { root } = context;
+  const mode = found.mode & 4095;
+  if (kind === "file") {
+    if (size > MAX_FILE_BYTES) {
+      throw new CodeFolderError(
+        root,
+        rel,
+        "is larger than a zip without ZIP64 can hold (4 GiB)"
+      );
+    }
+    return { path: rel, type: "file", mode, size };
+  }
+  if (kind === "directory")
+    return { path: rel, type: "directory", mode, size: 0 };
+  if (kind === "symlink") {
+    const linkTarget = await checkLink(context, rel);
+    return {
+      path: rel,
+      type: "symlink",
+      mode: 511,
+      size: Buffer.byteLength(linkTarget),
+      linkTarget
+    };
+  }
+  throw new CodeFolderError(
+    root,
+    rel,
+    `is a ${kind.special}; only files, folders and symlinks can be packaged`
+  );
+}
+function kindOf(stats) {
+  if (stats.isFile()) return "file";
+  if (stats.isDirectory()) return "directory";
+  if (stats.isSymbolicLink()) return "symlink";
+  if (stats.isFIFO()) return { special: "named pipe (fifo)" };
+  if (stats.isSocket()) return { special: "socket" };
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+    return { special: "device" };
+  }
+  return { special: "special file" };
+}
+async function checkLink(context, rel) {
+  const { root, realRoot, warnings } = context;
+  const target = await guard(root, rel, () => readlink2(path10.join(root, rel)));
+  const outside = () => new CodeFolderError(
+    root,
+    rel,
+    `is a symlink to ${target}, which points outside the code folder`
+  );
+  const parent = path10.dirname(rel);
+  const stored = path10.isAbsolute(target) ? relativeInside([root, realRoot], parent, path10.normalize(target)) : isInside(root, path10.resolve(root, parent, target)) ? target : void 0;
+  if (stored === void 0) throw outside();
+  const real = await realTarget(path10.join(root, rel));
+  if (real === void 0) {
+    warnings.push(
+      `${rel} (in the code folder): symlink to ${target} is dangling (its target does not exist); kept as a link`
+    );
+  } else {
+    if (!isInside(realRoot, real)) throw outside();
+    if (path10.relative(realRoot, real).split(path10.sep).includes(EXCLUDED_NAME)) {
+      warnings.push(
+        `${rel} (in the code folder): symlink to ${target} points into ${EXCLUDED_NAME}, which is left out; it will dangle`
+      );
+    }
+  }
+  return stored;
+}
+function relativeInside(bases, parent, target) {
+  for (const base of bases) {
+    if (isInside(base, target)) {
+      return posixRelative(path10.join(base, parent), target);
+    }
+  }
+  return void 0;
+}
+async function realTarget(link) {
+  try {
+    await stat7(link);
+    return await realpath4(link);
+  } catch {
+    return void 0;
+  }
+}
+function sortByPath(entries) {
+  return entries.map((entry) => ({ entry, key: Buffer.from(entry.path) })).sort((a, b) => Buffer.compare(a.key, b.key)).map(({ entry }) => entry);
+}
+var Fingerprint = class {
+  hash = createHash("sha256");
+  constructor() {
+    this.hash.update(field(FINGERPRINT_VERSION));
+  }
+  /** Hashes a segment's feed, then hands it back to the workers (hashed: not needed here). */
+  add(feed) {
+    if (!feed) return;
+    this.hash.update(feed);
+    releaseToWorkers([feed]);
+  }
+  digest() {
+    return this.hash.digest("hex");
+  }
+};
+async function fingerprintFolder(folder, signal) {
+  return { ...folder, fingerprint: await fingerprintOf(folder, signal) };
+}
+async function fingerprintOf(folder, signal) {
+  return await readFolder(folder, { hash: true, signal }) ?? "";
+}
+async function readFolder(folder, options, sink) {
+  const fingerprint2 = options.hash ? new Fingerprint() : void 0;
+  for await (const { first, segment } of readSegments(folder, options)) {
+    if (sink && segment.failure?.code === TOO_LARGE) throw sink.tooLarge();
+    throwFailure(folder, first, segment);
+    fingerprint2?.add(segment.feed);
+    await sink?.add(segment);
+  }
+  return fingerprint2?.digest();
+}
+function throwFailure(folder, first, segment) {
+  const { failure } = segment;
+  if (!failure) return;
+  const entry = folder.entries[first + failure.index];
+  const rule = failure.code === SIZE_CHANGED ? "changed while it was read (its size differs from the listing); did a build run at the same time?" : failure.code === NOT_A_FILE ? "is no longer a regular file (it was replaced after the folder was listed); did a build run at the same time?" : `cannot be read (${failure.code})`;
+  throw new CodeFolderError(folder.root, entry.path, rule);
+}
+function yieldToEventLoop() {
+  return new Promise((resolve4) => setImmediate(resolve4));
+}
+function guardSync(root, entry, call) {
+  try {
+    return call();
+  } catch (error2) {
+    if (error2 instanceof CodeFolderError) throw error2;
+    throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error2)})`);
+  }
+}
+async function guard(root, entry, call) {
+  try {
+    return await call();
+  } catch (error2) {
+    if (error2 instanceof CodeFolderError) throw error2;
+    throw new CodeFolderError(root, entry, `cannot be read (${codeOf(error2)})`);
+  }
+}
+function codeOf(error2) {
+  if (error2 instanceof Error) {
+    const code = error2.code;
+    return code ?? error2.message;
+  }
+  return String(error2);
+}
+
+// src/package/spool.ts
+import { createHash as createHash3 } from "node:crypto";
+import * as path11 from "node:path";
+
+// src/package/zip.ts
+import { createHash as createHash2 } from "node:crypto";
+import { open as open4, rm as rm2 } from "node:fs/promises";
+var ZipTooLarge = class extends Error {
+  constructor(passed) {
+    super(`the zip passed ${passed} bytes`);
+    this.passed = passed;
+    this.name = "ZipTooLarge";
+  }
+  passed;
+};
+var MAX_REQUEST_BYTES = 1e7;
+var MAX_ZIP_BYTES = Math.floor(MAX_REQUEST_BYTES / 4) * 3;
+var MAX_ENVIRONMENT_BYTES = 4096;
+var COMPRESSION_LEVEL = 6;
+async function packageCodeFolder(folder, options = {}) {
+  const sink = options.file ? await FileSink.open(options.file) : new MemorySink();
+  try {
+    const zip = new ZipWriter(sink, options.maxBytes ?? Infinity);
+    const fingerprint2 = await writeEntries(folder, zip, options);
+    const bytes = await zip.finish(folder.entries.length);
+    return {
+      zip: await sink.close(),
+      bytes,
+      files: folder.files,
+      fingerprint: fingerprint2,
+      sha256: zip.sha256()
+    };
+  } catch (error2) {
+    await sink.abandon();
+    throw error2;
+  }
+}
+function writeEntries(folder, zip, options) {
+  const read = {
+    hash: Boolean(options.hash),
+    level: COMPRESSION_LEVEL,
+    signal: options.signal,
+    maxBytes: options.maxBytes,
+    split: options.split
+  };
+  return readFolder(folder, read, zip);
+}
+var ZipWriter = class {
+  constructor(sink, maxBytes) {
+    this.sink = sink;
+    this.maxBytes = maxBytes;
+  }
+  sink;
+  maxBytes;
+  central = [];
+  hash = createHash2("sha256");
+  offset = 0;
+  async add(segment) {
+    if (segment.central) {
+      this.central.push(rebaseCentral(segment.central, this.offset));
+    }
+    if (segment.local) await this.write([toBuffer(segment.local)]);
+  }
+  tooLarge() {
+    return new ZipTooLarge(this.maxBytes);
+  }
+  /** Writes the central directory; returns the zip's size. */
+  async finish(entries) {
+    const start = this.offset;
+    await this.write(this.central);
+    await this.write([endRecord(entries, this.offset - start, start)]);
+    return this.offset;
+  }
+  /** The hex sha256 of every byte written; once, after `finish`. */
+  sha256() {
+    return this.hash.digest("hex");
+  }
+  async write(parts) {
+    for (const part of parts) this.offset += part.length;
+    if (this.offset > this.maxBytes) throw new ZipTooLarge(this.maxBytes);
+    for (const part of parts) this.hash.update(part);
+    await this.sink.write(parts);
+  }
+};
+function toBuffer(bytes) {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+var MemorySink = class {
+  parts = [];
+  write(parts) {
+    this.parts.push(...parts);
+    return Promise.resolve();
+  }
+  close() {
+    return Promise.resolve(Buffer.concat(this.parts));
+  }
+  abandon() {
+    this.parts.length = 0;
+    return Promise.resolve();
+  }
+};
+var FileSink = class _FileSink {
+  constructor(file, handle) {
+    this.file = file;
+    this.handle = handle;
+  }
+  file;
+  handle;
+  pending = [];
+  pendingBytes = 0;
+  static async open(file) {
+    return new _FileSink(file, await open4(file, "wx", 384));
+  }
+  async write(parts) {
+    for (const part of parts) {
+      this.pending.push(part);
+      this.pendingBytes += part.length;
+    }
+    if (this.pendingBytes >= 1024 * 1024) await this.flush();
+  }
+  async close() {
+    await this.flush();
+    await this.handle.close();
+    return void 0;
+  }
+  async abandon() {
+    this.pending = [];
+    await this.handle.close().catch(() => void 0);
+    await rm2(this.file, { force: true });
+  }
+  async flush() {
+    const parts = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!parts.length) return;
+    const { bytesWritten } = await this.handle.writev(parts);
+    const expected = parts.reduce((sum, part) => sum + part.length, 0);
+    if (bytesWritten !== expected) {
+      throw new Error(
+        `${this.file}: wrote ${bytesWritten} of ${expected} bytes; is the runner's disk full?`
+      );
+    }
+    releaseToWorkers(parts);
+  }
+};
+function requestBodyBytes(body) {
+  const text3 = JSON.stringify(body);
+  return text3 === void 0 ? 0 : Buffer.byteLength(text3, "utf8");
+}
+function checkRequestSize(body, zipBytes) {
+  const others = requestBodyBytes(withEmptyCode(body));
+  const total = others + 4 * Math.ceil(zipBytes / 3);
+  if (total <= MAX_REQUEST_BYTES) return void 0;
+  const maxZip = Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
+  return `the request would be ${count(total)} bytes (a ${count(zipBytes)}-byte zip, base64-encoded, plus the other fields), over the API's limit of ${count(MAX_REQUEST_BYTES)} bytes per request; with this config the zip may be at most ${count(maxZip)} bytes`;
+}
+function maxZipBytes(body) {
+  const others = requestBodyBytes(withEmptyCode(body));
+  return Math.max(0, Math.floor((MAX_REQUEST_BYTES - others) / 4) * 3);
+}
+function abandonedZipMessage(body, passed) {
+  const tooLarge = checkRequestSize(body ?? {}, passed + 1) ?? "";
+  return `${tooLarge}; the zip was abandoned as it passed ${count(passed)} bytes, so the whole zip is larger still`;
+}
+function withEmptyCode(body) {
+  return typeof body === "object" && body !== null && !Array.isArray(body) ? { ...body, code: "" } : body;
+}
+function count(value) {
+  return value.toLocaleString("en-US");
+}
+function environmentBytes(env) {
+  return Object.entries(env).reduce(
+    (sum, [key, value]) => sum + Buffer.byteLength(key, "utf8") + Buffer.byteLength(value, "utf8"),
+    0
+  );
+}
+
+// src/package/spool.ts
+async function spoolZip(task, folder, options) {
+  const { body } = options;
+  const file = spoolFile(options.spoolDir, task.name);
+  try {
+    const { bytes, files: files2, fingerprint: fingerprint2, sha256 } = await packageCodeFolder(
+      folder,
+      {
+        file,
+        hash: options.hash,
+        maxBytes: body === void 0 ? MAX_ZIP_BYTES : maxZipBytes(body),
+        signal: options.signal
+      }
+    );
+    return { pkg: { file, bytes, files: files2, sha256 }, fingerprint: fingerprint2 };
+  } catch (error2) {
+    if (error2 instanceof ZipTooLarge) {
+      const rule = abandonedZipMessage(body, error2.passed);
+      return { problem: pathProblem(task, rule) };
+    }
+    if (!(error2 instanceof CodeFolderError)) throw error2;
+    return { problem: codeFolderProblem(task, error2) };
+  }
+}
+function spoolFile(spoolDir, taskName) {
+  const digest = createHash3("sha256").update(taskName).digest("hex");
+  return path11.join(spoolDir, `${digest.slice(0, 32)}.zip`);
+}
+function pathProblem(task, rule) {
+  return {
+    file: task.configFile,
+    ...task.locations?.path,
+    field: "path",
+    rule,
+    task: task.name
+  };
+}
+function codeFolderProblem(task, error2) {
+  const folder = task.configFile ? path11.posix.join(path11.posix.dirname(task.configFile), task.config.path) : void 0;
+  const entry = error2.entry && folder ? path11.posix.join(folder, error2.entry) : error2.entry;
+  return pathProblem(task, entry ? `${entry}: ${error2.rule}` : error2.rule);
+}
+
+// src/fingerprint/scan.ts
+var FOLDERS_AT_ONCE = 2;
+async function scanTasks(tasks2, options) {
+  const problems = [];
+  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+  const scanned = await mapPool(tasks2, folders, async (task) => {
+    try {
+      const scan = await scanTask(task, options);
+      if ("task" in scan) return scan;
+      problems.push(scan.problem);
+    } catch (error2) {
+      if (!(error2 instanceof CodeFolderError)) throw error2;
+      problems.push(codeFolderProblem(task, error2));
+    }
+    return void 0;
+  });
+  return {
+    scanned: scanned.filter((item) => Boolean(item)),
+    problems: inTaskOrder(problems, tasks2)
+  };
+}
+async function scanTask(task, options) {
+  const walked = await walkCodeFolder(task.codeDir);
+  options.signal?.throwIfAborted();
+  if (!await options.certainUpload(task)) {
+    return { task, folder: await fingerprintFolder(walked, options.signal) };
+  }
+  const spooled = await spoolZip(task, walked, {
+    spoolDir: options.spoolDir,
+    hash: true,
+    signal: options.signal
+  });
+  if ("problem" in spooled) return spooled;
+  const fingerprint2 = spooled.fingerprint ?? "";
+  return { task, folder: { ...walked, fingerprint: fingerprint2 }, pkg: spooled.pkg };
+}
+
+// src/package/stage.ts
+async function packageUploads(planned, options) {
+  const problems = [];
+  const folders = Math.min(options.concurrency, FOLDERS_AT_ONCE);
+  const ready = await mapPool(
+    planned,
+    folders,
+    (item) => packageTask(item, options, problems)
+  );
+  return {
+    ready,
+    problems: inTaskOrder(
+      problems,
+      planned.map((item) => item.task)
+    )
+  };
+}
+async function packageTask(item, options, problems) {
+  const started = performance.now();
+  const body = bodyOf(item);
+  const uploads = item.outcome === "planned" && (item.plan.action === "create" || item.plan.action === "update" && item.plan.uploadCode);
+  if (!uploads) {
+    addEnvironmentProblem(problems, item, body);
+    return { ...item, packageMs: 0 };
+  }
+  const made = item.pkg ? { pkg: item.pkg } : await spoolZip(item.task, item.folder, { ...options, body: body ?? {} });
+  const elapsed = { packageMs: performance.now() - started };
+  if ("problem" in made) {
+    addEnvironmentProblem(problems, item, body);
+    problems.push(made.problem);
+    return { ...item, ...elapsed };
+  }
+  const stamped = withZipInMarker(item, made.pkg.sha256);
+  addEnvironmentProblem(problems, stamped, bodyOf(stamped));
+  const tooLarge = checkRequestSize(bodyOf(stamped) ?? {}, made.pkg.bytes);
+  if (tooLarge) problems.push(pathProblem(item.task, tooLarge));
+  return { ...stamped, pkg: made.pkg, ...elapsed };
+}
+function withZipInMarker(item, sha256) {
+  if (item.outcome !== "planned" || item.plan.action === "unchanged") {
+    return item;
+  }
+  const variables = item.plan.body.environmentVariables;
+  const marker = variables?.[MARKER_VARIABLE];
+  if (!variables || !marker) return item;
+  const value = withZipDigest(marker.value, sha256);
+  const environmentVariables = { ...variables, [MARKER_VARIABLE]: { value } };
+  const body = { ...item.plan.body, environmentVariables };
+  return { ...item, plan: { ...item.plan, body } };
+}
+function addEnvironmentProblem(problems, item, body) {
+  const problem = environmentProblem(item, body);
+  if (problem) problems.push(problem);
+}
+var VERIFY_FLAG_BYTES = 97;
+function environmentProblem(item, body) {
+  const variables = body?.environmentVariables;
+  if (!variables) return void 0;
+  const bytes = environmentBytes(fromVariables(variables)) + (item.task.verify ? VERIFY_FLAG_BYTES : 0);
+  if (bytes <= MAX_ENVIRONMENT_BYTES) return void 0;
+  return {
+    file: item.task.configFile,
+    task: item.task.name,
+    ...item.task.locations?.environment,
+    field: "environment",
+    rule: `the final environment is ${bytes} bytes (keys and values, ${MARKER_VARIABLE} included${item.task.verify ? ", with the verify flag it may carry" : ""}), over the API's limit of ${MAX_ENVIRONMENT_BYTES}`
+  };
+}
+function bodyOf(item) {
+  return item.outcome === "planned" && item.plan.action !== "unchanged" ? item.plan.body : void 0;
+}
+
+// src/plan/offline.ts
+function planOffline(scanned, settings2) {
+  return scanned.map((item) => {
+    const marker = markerFor(
+      repositoryOf(settings2),
+      item.folder.fingerprint,
+      settings2.pruneScope,
+      settings2.record,
+      /* @__PURE__ */ new Date(),
+      item.task.substituted
+    );
+    return planOfflineTask(item, marker, settings2);
+  });
+}
+function planOfflineTask(item, marker, settings2) {
+  return {
+    ...item,
+    outcome: "planned",
+    marker,
+    plan: planTask({
+      config: item.task.config,
+      marker,
+      skipUnchanged: settings2.skipUnchanged,
+      // Offline the tokens are unknown: stand-ins of the same size keep the
+      // environment size check honest.
+      injected: item.task.config.executionCredentials ? credentialVariables({
+        host: settings2.host ?? "",
+        consumerKey: PENDING_TOKEN,
+        consumerSecret: PENDING_TOKEN
+      }) : void 0
+    }),
+    planMs: 0
+  };
+}
+
+// src/run-io.ts
+var StageClock = class {
+  stages = {};
+  async time(stage, work) {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      this.stages[stage] = Math.round(performance.now() - started);
+    }
+  }
+};
 
 // src/verify/last-failed.ts
 function lastFailedWarnings(tasks2, mode) {
@@ -36411,7 +36463,7 @@ async function sync(settings2, io) {
   const clock = new StageClock();
   const loaded = await load(settings2, io, clock);
   if ("stop" in loaded) return loaded.stop;
-  const built = await build({ settings: settings2, io, clock, loaded: loaded.next });
+  const built = await buildStage({ settings: settings2, io, clock, loaded: loaded.next });
   if ("stop" in built) return built.stop;
   const run2 = await openRun(built.next);
   try {
@@ -36425,12 +36477,9 @@ async function sync(settings2, io) {
     const reviewed = await reviewGate(run2, packaged.next, planned.next.prune);
     if ("stop" in reviewed) return reviewed.stop;
     const results = await apply(run2, planned.next, packaged.next);
-    const { dryRun, concurrency } = settings2;
     const deletions = await pruneFunctions(planned.next, results, {
-      dryRun,
-      concurrency,
-      signal: io.signal,
-      forceDelete: settings2.forceDelete
+      ...settings2,
+      signal: io.signal
     });
     run2.warnings.push(...deletions.warnings);
     return {
@@ -36457,48 +36506,6 @@ async function load(settings2, io, clock) {
     const none = { results: [], problems: [], warnings: [] };
     return { stop: { ...none, offline: false, stages: clock.stages } };
   }
-}
-async function build(run2) {
-  const { settings: settings2, io, loaded } = run2;
-  if (loaded.problems.length) return { stop: invalidRun(run2, loaded.problems) };
-  const remote = connectFirst(settings2, io);
-  const built = await buildAfterConnect(run2, remote.connecting);
-  if ("stop" in built) remote.stopReads.abort();
-  return "stop" in built ? built : { next: { ...run2, ...remote } };
-}
-function connectFirst(settings2, io) {
-  const stopReads = new AbortController();
-  const signal = AbortSignal.any([io.signal, stopReads.signal]);
-  setMaxListeners(0, signal);
-  const connecting = settings2.host && settings2.credentials ? startConnect(settings2, { ...io, signal }) : void 0;
-  return { stopReads, connecting };
-}
-async function buildAfterConnect(run2, connecting) {
-  const { settings: settings2, io, loaded } = run2;
-  if (settings2.buildCommand) {
-    const connected = await connecting;
-    if (connected && "error" in connected) {
-      const { failed: failed4, error: error2 } = connected;
-      const context = { ...run2, warnings: loaded.warnings };
-      return { stop: notStarted(context, loaded.tasks, failed4, error2) };
-    }
-    const failed3 = await run2.clock.time(
-      "build",
-      buildTasks(
-        loaded.tasks,
-        settings2.buildCommand,
-        settings2.workspace,
-        io.runCommand,
-        io.signal
-      )
-    );
-    if (io.signal.aborted) return { stop: cancelledBeforeSync(run2) };
-    if (failed3.length) return { stop: invalidRun(run2, failed3) };
-  }
-  loaded.warnings.push(
-    ...await entryPointWarnings(loaded.tasks, settings2.workspace)
-  );
-  return { next: void 0 };
 }
 async function openRun(run2) {
   const { settings: settings2, io, loaded, connecting, stopReads } = run2;
@@ -36640,12 +36647,7 @@ async function reviewGate(run2, ready, deletes) {
 }
 async function apply(run2, planned, ready) {
   const { settings: settings2, io } = run2;
-  if (settings2.dryRun && planned.tasks.some((item) => item.task.deployerKeys)) {
-    io.info(
-      "Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)"
-    );
-  }
-  if (settings2.dryRun) return planOnly(ready, io.printTaskLog);
+  if (settings2.dryRun) return planOnly(ready, io);
   return await run2.clock.time(
     "apply",
     applyPlans(planned.client, ready, {

@@ -15,6 +15,9 @@ import type { RunIo, StageClock, SyncOutcome } from './run-io.js'
 import type { ConfigProblem, TaskDefinition } from './task.js'
 import { plural } from './words.js'
 
+/** A stage's answer: carry on with its result, or stop with the run's outcome. */
+export type Step<T> = { next: T } | { stop: SyncOutcome }
+
 /** What every stop needs: the run as far as it got. */
 export interface StopContext {
   settings: Settings

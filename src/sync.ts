@@ -2,13 +2,12 @@
 // each stage gives its result or stops the run with its outcome. Every check
 // that can fail a task runs before the first write: if one fails, none is made.
 
-import { setMaxListeners } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { applyPlans, planOnly, printResult } from './apply/apply.js'
 import { pruneFunctions } from './apply/delete.js'
-import { buildTasks } from './build.js'
+import { buildStage } from './build-stage.js'
 import { loadTasks, type LoadedTasks } from './config/load.js'
 import { closeFileWorkers } from './fingerprint/file-workers.js'
 import { scanTasks, type ScannedTask } from './fingerprint/scan.js'
@@ -17,41 +16,28 @@ import { packageUploads, type ReadyTask } from './package/stage.js'
 import {
   certainUpload,
   planListed,
-  startConnect,
   startListing,
-  type Connecting,
   type Listing,
-  type Planned
+  type Planned,
+  type RemoteStart
 } from './plan/listing.js'
 import { planOffline } from './plan/offline.js'
 import { planText, type PlannedTask } from './plan/remote.js'
 import { taskResult, type TaskResult } from './report/result.js'
 import { StageClock, type RunIo, type SyncOutcome } from './run-io.js'
 import {
-  cancelledBeforeSync,
   invalidRun,
   notStarted,
+  type Step,
   type StopContext
 } from './sync-stops.js'
 import type { TaskDefinition } from './task.js'
-import { entryPointWarnings } from './verify/entry-point.js'
 import { flaggedTasks, lastFailedWarnings } from './verify/last-failed.js'
 import {
   matchedLine,
   refusalReason,
   reviewedPlanGate
 } from './reviewed-plan/gate.js'
-
-/** A stage's answer: carry on with its result, or stop with the run's outcome. */
-type Step<T> = { next: T } | { stop: SyncOutcome }
-
-/** The credentials check, started before the build; the reads it leads to. */
-interface RemoteStart {
-  /** Stops the remote reads of a run that ends before planning. */
-  stopReads: AbortController
-  /** The token check or login; undefined offline. */
-  connecting: Connecting | undefined
-}
 
 /** The run once its tasks are loaded and built: what stages 4–8 share. */
 interface SyncRun extends StopContext {
@@ -78,7 +64,7 @@ export async function sync(
   const clock = new StageClock()
   const loaded = await load(settings, io, clock)
   if ('stop' in loaded) return loaded.stop
-  const built = await build({ settings, io, clock, loaded: loaded.next })
+  const built = await buildStage({ settings, io, clock, loaded: loaded.next })
   if ('stop' in built) return built.stop
   const run = await openRun(built.next)
   try {
@@ -92,12 +78,9 @@ export async function sync(
     const reviewed = await reviewGate(run, packaged.next, planned.next.prune)
     if ('stop' in reviewed) return reviewed.stop
     const results = await apply(run, planned.next, packaged.next)
-    const { dryRun, concurrency } = settings
     const deletions = await pruneFunctions(planned.next, results, {
-      dryRun,
-      concurrency,
-      signal: io.signal,
-      forceDelete: settings.forceDelete
+      ...settings,
+      signal: io.signal
     })
     run.warnings.push(...deletions.warnings)
     return {
@@ -132,70 +115,6 @@ async function load(
     const none = { results: [], problems: [], warnings: [] }
     return { stop: { ...none, offline: false, stages: clock.stages } }
   }
-}
-
-/**
- * A config's problems stop the run; then the credentials are checked, then
- * `build-command`, then the entry-point warnings.
- */
-async function build(
-  run: StopContext
-): Promise<Step<StopContext & RemoteStart>> {
-  const { settings, io, loaded } = run
-  if (loaded.problems.length) return { stop: invalidRun(run, loaded.problems) }
-  const remote = connectFirst(settings, io)
-  const built = await buildAfterConnect(run, remote.connecting)
-  if ('stop' in built) remote.stopReads.abort()
-  return 'stop' in built ? built : { next: { ...run, ...remote } }
-}
-
-/**
- * The credentials checked as soon as the configs are valid: a rejected
- * token fails in seconds, before any build (SPEC section 13). A run that
- * stops before planning (a folder that cannot be packaged, a cancel) stops
- * the reads it started rather than leave them running past its report.
- */
-function connectFirst(settings: Settings, io: RunIo): RemoteStart {
-  const stopReads = new AbortController()
-  const signal = AbortSignal.any([io.signal, stopReads.signal])
-  setMaxListeners(0, signal)
-  const connecting =
-    settings.host && settings.credentials
-      ? startConnect(settings, { ...io, signal })
-      : undefined
-  return { stopReads, connecting }
-}
-
-async function buildAfterConnect(
-  run: StopContext,
-  connecting: Connecting | undefined
-): Promise<Step<undefined>> {
-  const { settings, io, loaded } = run
-  if (settings.buildCommand) {
-    const connected = await connecting
-    if (connected && 'error' in connected) {
-      const { failed, error } = connected
-      const context = { ...run, warnings: loaded.warnings }
-      return { stop: notStarted(context, loaded.tasks, failed, error) }
-    }
-    const failed = await run.clock.time(
-      'build',
-      buildTasks(
-        loaded.tasks,
-        settings.buildCommand,
-        settings.workspace,
-        io.runCommand,
-        io.signal
-      )
-    )
-    if (io.signal.aborted) return { stop: cancelledBeforeSync(run) }
-    if (failed.length) return { stop: invalidRun(run, failed) }
-  }
-  // After the build, which may create the code folders.
-  loaded.warnings.push(
-    ...(await entryPointWarnings(loaded.tasks, settings.workspace))
-  )
-  return { next: undefined }
 }
 
 /**
@@ -386,12 +305,7 @@ async function apply(
   ready: ReadyTask[]
 ): Promise<TaskResult[]> {
   const { settings, io } = run
-  if (settings.dryRun && planned.tasks.some(item => item.task.deployerKeys)) {
-    io.info(
-      'Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)'
-    )
-  }
-  if (settings.dryRun) return planOnly(ready, io.printTaskLog)
+  if (settings.dryRun) return planOnly(ready, io)
   return await run.clock.time(
     'apply',
     applyPlans(planned.client, ready, {

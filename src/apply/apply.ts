@@ -98,12 +98,17 @@ export async function applyPlans(
   )
 }
 
-/** One task's log group: its plan or outcome, before → after, why it failed. */
 /** A dry run: each task's plan printed and reported, nothing written. */
 export function planOnly(
   ready: ReadyTask[],
-  printTaskLog: ApplyOptions['printTaskLog']
+  io: Pick<ApplyOptions, 'printTaskLog'> & { info: (line: string) => void }
 ): TaskResult[] {
+  const { printTaskLog } = io
+  if (ready.some(item => item.task.deployerKeys)) {
+    io.info(
+      'Environment values from $API_* follow the deploying credentials: this plan counts them as unchanged where the function already holds the key (a plan may run with other credentials than the deploy)'
+    )
+  }
   return ready.map(item => {
     const result = plannedResult(item)
     printResult(printTaskLog, item, result)

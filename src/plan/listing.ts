@@ -1,6 +1,7 @@
 // Login and the listing of remote functions, started before fingerprinting
 // so they overlap it; then each listed task's function read (plan/remote).
 
+import { setMaxListeners } from 'node:events'
 import { connectExh } from '../exh/client.js'
 import { isRefusal } from '../exh/failure.js'
 import type { ExhClient } from '../exh/types.js'
@@ -67,6 +68,31 @@ export function startConnect(settings: Settings, io: ConnectIo): Connecting {
     client => ({ client }),
     (error: unknown) => ({ error, failed: connectFailure(settings, error) })
   )
+}
+
+/** The credentials check, started before the build; the reads it leads to. */
+export interface RemoteStart {
+  /** Stops the remote reads of a run that ends before planning. */
+  stopReads: AbortController
+  /** The token check or login; undefined offline. */
+  connecting: Connecting | undefined
+}
+
+/**
+ * The credentials checked as soon as the configs are valid: a rejected
+ * token fails in seconds, before any build (SPEC section 13). A run that
+ * stops before planning (a folder that cannot be packaged, a cancel) stops
+ * the reads it started rather than leave them running past its report.
+ */
+export function connectEarly(settings: Settings, io: ConnectIo): RemoteStart {
+  const stopReads = new AbortController()
+  const signal = AbortSignal.any([io.signal, stopReads.signal])
+  setMaxListeners(0, signal)
+  const connecting =
+    settings.host && settings.credentials
+      ? startConnect(settings, { ...io, signal })
+      : undefined
+  return { stopReads, connecting }
 }
 
 export function startListing(
