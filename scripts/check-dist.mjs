@@ -1,11 +1,21 @@
 // Fails when dist/ is not the bundle of src/: rebuilds into a temporary
 // folder and compares it file by file with the committed dist/. Every file
 // counts (index.js, the file worker, the chunks, licenses.txt): one that
-// differs, is missing, or is left over from an earlier build is stale.
+// differs, is missing, or is left over from an earlier build is stale. The
+// schemas compiled into src/ (scripts/compile-schemas.mjs) are checked first.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
+import { COMPILED, compiledSchemas } from './compile-schemas.mjs'
+
+if (readFileSync(COMPILED, 'utf8') !== compiledSchemas()) {
+  console.error(
+    `${relative('.', COMPILED)} is stale (differs from the schemas in schema/).`
+  )
+  console.error('Run `npm run build` and commit it with dist/.')
+  process.exit(1)
+}
 
 const out = mkdtempSync(join(tmpdir(), 'exh-dist-'))
 try {

@@ -2,7 +2,7 @@
 // sentence (did-you-mean, edit distance, the rule a pattern stands for).
 // Any shipped schema uses it: task-config.json's and task-verify.json's.
 
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import type { ErrorObject, ValidateFunction } from 'ajv'
 import type { JsonPath } from './json-locations.js'
 import { isObject } from '../helpers.js'
 
@@ -10,23 +10,12 @@ import { isObject } from '../helpers.js'
 export type SchemaValidator = (value: unknown) => readonly ErrorObject[]
 
 /**
- * A schema's validator, compiled on first use: compiling is most of the
- * action's start-up otherwise. The shipped schemas are not checked against
- * the meta-schema at run time (`validateSchema`, `meta`): a test does that.
- * verbose: an error then carries its schema, whose known property names
- * give "did you mean" for an unknown one.
+ * A shipped schema's validator, compiled at build time (compiled-schemas.js,
+ * by scripts/compile-schemas.mjs, verbose: an error carries its schema,
+ * whose known property names give "did you mean" for an unknown one).
  */
-export function schemaValidator(shipped: object): SchemaValidator {
-  let compiled: ValidateFunction | undefined
-  return value => {
-    compiled ??= new Ajv({
-      allErrors: true,
-      verbose: true,
-      validateSchema: false,
-      meta: false
-    }).compile(shipped)
-    return compiled(value) ? [] : (compiled.errors ?? [])
-  }
+export function schemaValidator(compiled: ValidateFunction): SchemaValidator {
+  return value => (compiled(value) ? [] : (compiled.errors ?? []))
 }
 
 /** The schema's patterns, said in words (its file is not in the user's repository). */

@@ -4,7 +4,6 @@
 // problem is collected. Each job is a module beside this one.
 
 import * as path from 'node:path'
-import schema from '../../schema/task-config.schema.json' with { type: 'json' }
 import { isObject } from '../helpers.js'
 import {
   placeholderName,
@@ -21,6 +20,7 @@ import {
 } from '../task.js'
 import { posixRelative } from '../paths.js'
 import { schemaIssues, schemaValidator, valueAt } from './schema-wording.js'
+import { validateTaskConfig } from './compiled-schemas.js'
 import { readConfig, type FoundConfig, type ParsedConfig } from './read.js'
 import {
   fileProblem,
@@ -79,7 +79,7 @@ export interface InputTaskOptions {
   workspace: string
 }
 
-const validateSchema = schemaValidator(schema)
+const validateSchema = schemaValidator(validateTaskConfig)
 
 /** Every violation of task-config.json's schema, in words. */
 const taskSchemaIssues = (value: unknown) => schemaIssues(value, validateSchema)

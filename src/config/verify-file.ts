@@ -5,12 +5,12 @@
 
 import { realpath } from 'node:fs/promises'
 import * as path from 'node:path'
-import schema from '../../schema/task-verify.schema.json' with { type: 'json' }
 import { inGitFolder, rootResolver } from './code-folder-rules.js'
 import type { JsonDocument } from './json-locations.js'
 import { readConfigFile, type ConfigRead } from './read.js'
 import { isInside } from '../paths.js'
 import { schemaIssues, schemaValidator } from './schema-wording.js'
+import { validateTaskVerify } from './compiled-schemas.js'
 import { isObject } from '../helpers.js'
 import type { ConfigProblem, TaskDefinition, VerifySpec } from '../task.js'
 
@@ -21,7 +21,7 @@ export const MAX_VERIFY_TIME_LIMIT = 30
 /** The API's timeLimit when a config sets none. */
 export const DEFAULT_TIME_LIMIT = 30
 
-const validateVerify = schemaValidator(schema)
+const validateVerify = schemaValidator(validateTaskVerify)
 
 export interface LoadedVerify {
   /** The same tasks, each with its `verify` when it has a task-verify.json. */
