@@ -7,11 +7,6 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Transformed modules kept for re-runs, beside the other tools' caches.
-    experimental: {
-      fsModuleCache: true,
-      fsModuleCachePath: 'node_modules/.cache/vitest'
-    },
     // Bundle tests mostly wait on child processes and the fake API, so
     // three workers keep 2 cores busy (the default would be one worker).
     maxWorkers: 3,
