@@ -2,7 +2,7 @@ import { createRequire as __createRequire } from 'node:module'
 const require = __createRequire(import.meta.url)
 import {
   segmentEncoder
-} from "./chunk-75EVL624.js";
+} from "./chunk-TYXKQS37.js";
 import "./chunk-YVJ3UYDI.js";
 
 // src/fingerprint/file-worker.ts

@@ -9,7 +9,7 @@ import {
   field,
   rebaseCentral,
   segmentEncoder
-} from "./chunk-75EVL624.js";
+} from "./chunk-TYXKQS37.js";
 import {
   __commonJS,
   __require,
@@ -29154,14 +29154,20 @@ function releaseToWorkers(parts) {
 }
 var shared;
 var INLINE_BYTES = 1024 * 1024;
+var INLINE_ENTRY_COST = 4096;
 var inlineLeft = INLINE_BYTES;
 var inlineEncoder;
-function encodeSegmentJob(job, signal) {
-  const bytes = job.entries.reduce((sum, entry) => sum + entry.size, 0);
-  if (shared?.started || bytes > inlineLeft) {
+async function encodeSegmentJob(job, signal) {
+  const cost = job.entries.reduce(
+    (sum, entry) => sum + entry.size + INLINE_ENTRY_COST,
+    0
+  );
+  if (shared?.started || cost > inlineLeft) {
     return fileWorkers().run(job, signal);
   }
-  inlineLeft -= bytes;
+  inlineLeft -= cost;
+  await new Promise(setImmediate);
+  signal?.throwIfAborted();
   inlineEncoder ??= segmentEncoder({ reuseBytes: INLINE_BYTES });
   return inlineEncoder.encodeSegment(job);
 }
@@ -30049,8 +30055,11 @@ async function sync(settings2, io) {
     const reviewed = await reviewGate(run2, packaged.next, planned.next.prune);
     if ("stop" in reviewed) return reviewed.stop;
     const results = await apply(run2, planned.next, packaged.next);
+    const { dryRun, concurrency, forceDelete } = settings2;
     const deletions = await pruneFunctions(planned.next, results, {
-      ...settings2,
+      dryRun,
+      concurrency,
+      forceDelete,
       signal: io.signal
     });
     run2.warnings.push(...deletions.warnings);

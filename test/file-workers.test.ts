@@ -3,6 +3,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   INLINE_BYTES,
+  INLINE_ENTRY_COST,
   closeFileWorkers,
   encodeSegmentJob,
   fileWorkers,
@@ -25,13 +26,21 @@ async function encodedSegment() {
   return fileWorkers().run({ root, entries, hash: true, level: 6 })
 }
 
-/** A job of one file of `size` bytes, and the file. */
-async function oneFileJob(size: number) {
+/** A job of `count` files of `size` bytes each, and the files. */
+async function filesJob(size: number, count = 1) {
   const root = await tempDir()
-  await writeFile(path.join(root, 'a.js'), 'x'.repeat(size))
-  const entries = [{ path: 'a.js', type: 'file' as const, mode: 0o644, size }]
+  const entries = Array.from({ length: count }, (_, i) => ({
+    path: `f${i}.js`,
+    type: 'file' as const,
+    mode: 0o644,
+    size
+  }))
+  for (const entry of entries) {
+    await writeFile(path.join(root, entry.path), 'x'.repeat(size))
+  }
   return { root, entries, hash: true, level: 6 }
 }
+const oneFileJob = (size: number) => filesJob(size)
 
 /** Whether a segment's bytes came from a worker: only those are handed back. */
 function fromAWorker(segment: EncodedSegment): boolean {
@@ -48,7 +57,7 @@ const hex = (segment: EncodedSegment) =>
 describe('encodeSegmentJob', () => {
   it("encodes a run's first megabyte here, then on the pool", async () => {
     await closeFileWorkers()
-    const small = await oneFileJob(INLINE_BYTES / 2)
+    const small = await oneFileJob(INLINE_BYTES / 2 - INLINE_ENTRY_COST)
     expect(fromAWorker(await encodeSegmentJob(small))).toBe(false)
     expect(fromAWorker(await encodeSegmentJob(small))).toBe(false)
     // The run's inline bytes are spent: even a small job goes to a worker.
@@ -64,6 +73,22 @@ describe('encodeSegmentJob', () => {
     await closeFileWorkers()
     const large = await oneFileJob(INLINE_BYTES + 1)
     expect(fromAWorker(await encodeSegmentJob(large))).toBe(true)
+    await closeFileWorkers()
+  })
+
+  it('counts entries, not only bytes: many empty files go to the pool', async () => {
+    await closeFileWorkers()
+    const empties = await filesJob(0, INLINE_BYTES / INLINE_ENTRY_COST + 1)
+    expect(fromAWorker(await encodeSegmentJob(empties))).toBe(true)
+    await closeFileWorkers()
+  })
+
+  it('lets a cancel through before an inline segment', async () => {
+    await closeFileWorkers()
+    const stop = new AbortController()
+    const encoding = encodeSegmentJob(await oneFileJob(10), stop.signal)
+    stop.abort(new Error('cancelled'))
+    await expect(encoding).rejects.toThrow('cancelled')
     await closeFileWorkers()
   })
 

@@ -94,6 +94,16 @@ describe('encodeSegment', () => {
       failure: { index: 0, code: 'NOT_A_FILE' }
     },
     {
+      name: 'a file replaced by a symlink (its target is not read)',
+      entries: [file('swapped.js', 3)],
+      failure: { index: 0, code: 'NOT_A_FILE' }
+    },
+    {
+      name: 'a large file replaced by a symlink',
+      entries: [file('swapped.bin', 2 * MiB)],
+      failure: { index: 0, code: 'NOT_A_FILE' }
+    },
+    {
       name: 'a large file deflating past the limit',
       entries: [file('random.bin', 2 * MiB)],
       maxBytes: 100_000,
@@ -102,7 +112,10 @@ describe('encodeSegment', () => {
   ])('reports $name', async ({ entries, maxBytes, failure }) => {
     const root = await makeTree({
       'a.js': 'abc',
-      'random.bin': { content: crypto.randomBytes(2 * MiB) }
+      'random.bin': { content: crypto.randomBytes(2 * MiB) },
+      // Listed as files of the target's size, then swapped for links.
+      'swapped.js': { symlink: 'a.js' },
+      'swapped.bin': { symlink: 'random.bin' }
     })
     execFileSync('mkfifo', [path.join(root, 'pipe')])
     const encoded = await fresh().encodeSegment({

@@ -141,10 +141,21 @@ export class FileReader {
 /**
  * Opens a file that must still be a regular file. Non-blocking: a file
  * swapped for a named pipe after the walk would otherwise block the
- * worker in `open` where no cancel can reach it.
+ * worker in `open` where no cancel can reach it. Not through a symlink: a
+ * file swapped for a link after the walk must not put the target's bytes
+ * (a file outside the folder) in the zip.
  */
 function openRegular(file: string): number {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
+  let fd: number
+  try {
+    fd = openSync(
+      file,
+      constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW
+    )
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ELOOP') throw error
+    throw Object.assign(new Error(NOT_A_FILE), { code: NOT_A_FILE })
+  }
   if (fstatSync(fd).isFile()) return fd
   closeSync(fd)
   throw Object.assign(new Error(NOT_A_FILE), { code: NOT_A_FILE })

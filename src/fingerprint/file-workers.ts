@@ -224,12 +224,18 @@ export function releaseToWorkers(parts: readonly Uint8Array[]): void {
 let shared: FileWorkers | undefined
 
 /**
- * File bytes a run encodes on the main thread before its first worker
- * starts. A worker costs about 75 ms of CPU and 30 ms to start (measured
- * on the bundle), more than reading, hashing and deflating this much here;
- * past it, or once a worker runs, every segment goes to the pool.
+ * Work a run does on the main thread before its first worker starts, in
+ * file bytes plus INLINE_ENTRY_COST per entry. A worker costs about 75 ms
+ * of CPU and 30 ms to start (measured on the bundle), more than reading,
+ * hashing and deflating this much here; past it, or once a worker runs,
+ * every segment goes to the pool.
  */
 export const INLINE_BYTES = 1024 * 1024
+/**
+ * An entry's open, stat, read and hash, as bytes of the budget: a folder
+ * of thousands of empty files spends it too (at most 256 entries inline).
+ */
+export const INLINE_ENTRY_COST = 4096
 
 let inlineLeft = INLINE_BYTES
 let inlineEncoder: ReturnType<typeof segmentEncoder> | undefined
@@ -237,18 +243,23 @@ let inlineEncoder: ReturnType<typeof segmentEncoder> | undefined
 /**
  * Encodes `job` on this thread while the run's small start allows (see
  * INLINE_BYTES), else on the pool. Either gives the same bytes: both run
- * segment-codec.ts. An inline segment is at most 1 MiB, so a cancel waits
- * for it no longer than for a worker's reply.
+ * segment-codec.ts. An inline segment first lets the event loop turn (a
+ * cancel, an API answer) and is then a few milliseconds of work.
  */
-export function encodeSegmentJob(
+export async function encodeSegmentJob(
   job: SegmentJob,
   signal?: AbortSignal
 ): Promise<EncodedSegment> {
-  const bytes = job.entries.reduce((sum, entry) => sum + entry.size, 0)
-  if (shared?.started || bytes > inlineLeft) {
+  const cost = job.entries.reduce(
+    (sum, entry) => sum + entry.size + INLINE_ENTRY_COST,
+    0
+  )
+  if (shared?.started || cost > inlineLeft) {
     return fileWorkers().run(job, signal)
   }
-  inlineLeft -= bytes
+  inlineLeft -= cost
+  await new Promise(setImmediate)
+  signal?.throwIfAborted()
   inlineEncoder ??= segmentEncoder({ reuseBytes: INLINE_BYTES })
   return inlineEncoder.encodeSegment(job)
 }
