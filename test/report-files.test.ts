@@ -17,6 +17,8 @@ import {
 import type { RunReport } from '../src/report/summary.js'
 import type { TaskResult } from '../src/report/result.js'
 
+import { runReport as sharedRunReport } from './support/run-report.js'
+
 const schema = JSON.parse(
   readFileSync(
     new URL('../schema/deployment-report.schema.json', import.meta.url),
@@ -29,6 +31,23 @@ function expectValid(doc: DeploymentReport): void {
   const valid = validate(doc)
   expect(validate.errors ?? []).toEqual([])
   expect(valid).toBe(true)
+}
+
+/** A matched check's evidence: the report keeps it as given. */
+const REVIEWED = {
+  pullRequest: {
+    number: 7,
+    url: 'https://github.com/acme/tasks/pull/7',
+    head: 'e'.repeat(40),
+    approvals: [
+      {
+        user: 'reviewer',
+        submittedAt: '2026-12-07T15:00:00Z',
+        commit: 'e'.repeat(40)
+      }
+    ]
+  },
+  reviewedPlan: { required: true, matched: true, failureReason: '' }
 }
 
 const SHA_A = 'a'.repeat(64)
@@ -51,18 +70,11 @@ function runReport(
   results: TaskResult[],
   fields: Partial<RunReport> = {}
 ): RunReport {
-  return {
-    command: 'sync',
-    dryRun: false,
-    offline: false,
-    missingCredentials: [],
-    results,
-    errors: [],
-    warnings: [],
+  return sharedRunReport(results, {
     durationMs: 1,
     host: 'api.example.com',
     ...fields
-  }
+  })
 }
 
 function context(fields: Partial<ReportContext> = {}): ReportContext {
@@ -190,36 +202,8 @@ describe('buildDeploymentReport', () => {
     [
       'the reviewed-plan check and its pull request (issue 25 fills them)',
       runReport([created]),
-      {
-        pullRequest: {
-          number: 7,
-          url: 'https://github.com/acme/tasks/pull/7',
-          head: 'e'.repeat(40),
-          approvals: [
-            {
-              user: 'reviewer',
-              submittedAt: '2026-12-07T15:00:00Z',
-              commit: 'e'.repeat(40)
-            }
-          ]
-        },
-        reviewedPlan: { required: true, matched: true, failureReason: '' }
-      },
-      {
-        pullRequest: {
-          number: 7,
-          url: 'https://github.com/acme/tasks/pull/7',
-          head: 'e'.repeat(40),
-          approvals: [
-            {
-              user: 'reviewer',
-              submittedAt: '2026-12-07T15:00:00Z',
-              commit: 'e'.repeat(40)
-            }
-          ]
-        },
-        reviewedPlan: { required: true, matched: true, failureReason: '' }
-      }
+      REVIEWED,
+      REVIEWED
     ],
     [
       'command list (the functions and the digests they run)',

@@ -5,24 +5,9 @@ import {
   type RunReport
 } from '../src/report/summary.js'
 import type { TaskResult } from '../src/report/result.js'
+import { runReport } from './support/run-report.js'
 
-function report(
-  results: TaskResult[],
-  fields: Partial<RunReport> = {}
-): RunReport {
-  return {
-    command: 'sync',
-    dryRun: false,
-    offline: false,
-    missingCredentials: [],
-    results,
-    errors: [],
-    warnings: [],
-    durationMs: 1234,
-    host: 'api.sandbox.example.com',
-    ...fields
-  }
-}
+const report = runReport
 
 const created: TaskResult = {
   name: 'a',

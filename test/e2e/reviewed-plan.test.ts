@@ -60,6 +60,14 @@ async function planOn(
   return run
 }
 
+/** A deploy before the pull request, with the secret's first value. */
+async function deployedBefore(fake: FakeExh, ws: Workspace): Promise<void> {
+  const first = await syncWith(fake, ws.dir, base, {
+    env: { MY_SECRET: SECRET }
+  })
+  expect(first.exitCode, first.log).toBe(0)
+}
+
 async function deployOn(
   fake: FakeExh,
   ws: Workspace,
@@ -174,10 +182,7 @@ describe('reviewed-plan: required', () => {
     await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
     await using ws = await makeWorkspace(files)
     // Deployed before, with the old value: the plan is `unchanged`.
-    const first = await syncWith(fake, ws.dir, base, {
-      env: { MY_SECRET: SECRET }
-    })
-    expect(first.exitCode, first.log).toBe(0)
+    await deployedBefore(fake, ws)
     await planOn(fake, ws, gh)
     expect(gh.comments[0]?.body).toContain('"action":"unchanged"')
     gh.merge(MERGE)
@@ -195,10 +200,7 @@ describe('reviewed-plan: required', () => {
     await using fake = await startFakeExh()
     await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
     await using ws = await makeWorkspace(files)
-    const first = await syncWith(fake, ws.dir, base, {
-      env: { MY_SECRET: SECRET }
-    })
-    expect(first.exitCode, first.log).toBe(0)
+    await deployedBefore(fake, ws)
     await planOn(fake, ws, gh)
     gh.merge(MERGE)
     const stored = fake.functions.get('a')
@@ -215,10 +217,7 @@ describe('reviewed-plan: required', () => {
     await using fake = await startFakeExh()
     await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
     await using ws = await makeWorkspace(files)
-    const first = await syncWith(fake, ws.dir, base, {
-      env: { MY_SECRET: SECRET }
-    })
-    expect(first.exitCode, first.log).toBe(0)
+    await deployedBefore(fake, ws)
     await planOn(fake, ws, gh)
     gh.merge(MERGE)
     // A code-only upload by someone else with the API: the variables, and
@@ -242,10 +241,7 @@ describe('reviewed-plan: required', () => {
     await using fake = await startFakeExh()
     await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
     await using ws = await makeWorkspace(files)
-    const first = await syncWith(fake, ws.dir, base, {
-      env: { MY_SECRET: SECRET }
-    })
-    expect(first.exitCode, first.log).toBe(0)
+    await deployedBefore(fake, ws)
     const stored = fake.functions.get('a')
     if (!stored) throw new Error('no function a')
     stored.updateTimestamp = new Date(Date.now() + 60 * 60 * 1000).toISOString()
