@@ -16,7 +16,6 @@ import {
 } from '../src/report/report-files.js'
 import type { RunReport } from '../src/report/summary.js'
 import type { TaskResult } from '../src/report/result.js'
-
 import { runReport as sharedRunReport } from './support/run-report.js'
 
 const schema = JSON.parse(

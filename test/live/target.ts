@@ -1,14 +1,10 @@
 // Where the contract suite runs: the five variables a CLI user already has
 // (`exh login` writes them), and EXH_LIVE=1 to say a real account is meant.
 
-/** The variables the suite reads, in the CLI's order. */
-export const LIVE_VARIABLES = [
-  'API_HOST',
-  'API_OAUTH_CONSUMER_KEY',
-  'API_OAUTH_CONSUMER_SECRET',
-  'API_OAUTH_TOKEN',
-  'API_OAUTH_TOKEN_SECRET'
-] as const
+import { CREDENTIAL_VARIABLES } from '../../src/task.js'
+
+/** The variables the suite reads: the CLI's, the same a task's credentials get. */
+export const LIVE_VARIABLES = CREDENTIAL_VARIABLES
 
 /** An Extra Horizon account reached with an OAuth1 token. */
 export interface LiveTarget {
