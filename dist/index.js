@@ -17218,6 +17218,7 @@ var task_config_schema_default = {
 var RUNTIMES = task_config_schema_default.properties.runtime.enum;
 
 // src/marker.ts
+var VERIFY_FLAG_BYTES = JSON.stringify({ verify: "pending", rollback: "0".repeat(64) }).length - 1;
 function recordFromEnv(env) {
   const value = (name) => env[name]?.trim() || void 0;
   return {
@@ -17417,7 +17418,7 @@ function readInputs(get, env, mask) {
   if (!settings2.dryRun || settings2.command !== "sync") {
     const when = settings2.command === "sync" ? "outside a dry run" : `for command: ${settings2.command}`;
     for (const name of missing) {
-      const fallback = CREDENTIAL_VARIABLES2[name];
+      const fallback = CREDENTIAL_FALLBACKS[name];
       const input = fallback ? `${name} (or ${fallback})` : name;
       problems.push({ rule: `${input} is required ${when}` });
     }
@@ -17425,7 +17426,7 @@ function readInputs(get, env, mask) {
   if (problems.length) throw new ValidationError(problems);
   return settings2;
 }
-var CREDENTIAL_VARIABLES2 = {
+var CREDENTIAL_FALLBACKS = {
   host: "API_HOST",
   "consumer-key": "API_OAUTH_CONSUMER_KEY",
   "consumer-secret": "API_OAUTH_CONSUMER_SECRET",
@@ -17437,16 +17438,16 @@ function readConnection(read) {
   const host = parseHost(rawHost, read.fail);
   const consumerKey = read.secret(
     "consumer-key",
-    CREDENTIAL_VARIABLES2["consumer-key"]
+    CREDENTIAL_FALLBACKS["consumer-key"]
   );
   const consumerSecret = read.secret(
     "consumer-secret",
-    CREDENTIAL_VARIABLES2["consumer-secret"]
+    CREDENTIAL_FALLBACKS["consumer-secret"]
   );
-  const token = read.secret("token", CREDENTIAL_VARIABLES2["token"]);
+  const token = read.secret("token", CREDENTIAL_FALLBACKS["token"]);
   const tokenSecret = read.secret(
     "token-secret",
-    CREDENTIAL_VARIABLES2["token-secret"]
+    CREDENTIAL_FALLBACKS["token-secret"]
   );
   const email = read.input("email") || void 0;
   const password = read.secret("password");
@@ -18315,7 +18316,7 @@ function markerDrift(marker, updateTimestamp) {
   const written = marker.at ? Date.parse(marker.at) : NaN;
   const updated = updateTimestamp ? Date.parse(updateTimestamp) : NaN;
   if (Number.isNaN(written) || Number.isNaN(updated)) return "unknown";
-  if (written - updated > DRIFT_TOLERANCE_MS) return "unknown";
+  if (isFutureRecord(marker.at, updateTimestamp)) return "unknown";
   return updated - written > DRIFT_TOLERANCE_MS ? "changed outside" : "none";
 }
 var FUTURE_RECORD_NOTE = "the record's time is later than the function's last change";
@@ -22030,7 +22031,6 @@ function functionsApi(sdk, call, mask) {
       return details && toRemote(details, mask, committed);
     },
     // The marker is no secret: read without masking the other values.
-    markerOf: async (name) => (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
     stateOf: async (name) => {
       const details = await read(name);
       if (!details) return void 0;
@@ -29807,7 +29807,6 @@ function addEnvironmentProblem(problems, item, body) {
   const problem = environmentProblem(item, body);
   if (problem) problems.push(problem);
 }
-var VERIFY_FLAG_BYTES = 97;
 function environmentProblem(item, body) {
   const variables = body?.environmentVariables;
   if (!variables) return void 0;

@@ -3,7 +3,11 @@
 
 import * as path from 'node:path'
 import { hostProblem } from './host.js'
-import type { ConfigProblem, TaskOverrides } from './task.js'
+import type {
+  ConfigProblem,
+  CredentialVariable,
+  TaskOverrides
+} from './task.js'
 import { ValidationError } from './errors.js'
 import type { Credentials } from './exh/types.js'
 import { RUNTIMES } from './runtimes.js'
@@ -167,7 +171,7 @@ export function readInputs(
         ? 'outside a dry run'
         : `for command: ${settings.command}`
     for (const name of missing) {
-      const fallback = CREDENTIAL_VARIABLES[name]
+      const fallback = CREDENTIAL_FALLBACKS[name]
       const input = fallback ? `${name} (or ${fallback})` : name
       problems.push({ rule: `${input} is required ${when}` })
     }
@@ -177,7 +181,7 @@ export function readInputs(
 }
 
 /** Each credential input's environment fallback, as the CLI names it. */
-const CREDENTIAL_VARIABLES: Readonly<Record<string, string>> = {
+const CREDENTIAL_FALLBACKS: Readonly<Record<string, CredentialVariable>> = {
   host: 'API_HOST',
   'consumer-key': 'API_OAUTH_CONSUMER_KEY',
   'consumer-secret': 'API_OAUTH_CONSUMER_SECRET',
@@ -193,16 +197,16 @@ function readConnection(
   const host = parseHost(rawHost, read.fail)
   const consumerKey = read.secret(
     'consumer-key',
-    CREDENTIAL_VARIABLES['consumer-key']
+    CREDENTIAL_FALLBACKS['consumer-key']
   )
   const consumerSecret = read.secret(
     'consumer-secret',
-    CREDENTIAL_VARIABLES['consumer-secret']
+    CREDENTIAL_FALLBACKS['consumer-secret']
   )
-  const token = read.secret('token', CREDENTIAL_VARIABLES['token'])
+  const token = read.secret('token', CREDENTIAL_FALLBACKS['token'])
   const tokenSecret = read.secret(
     'token-secret',
-    CREDENTIAL_VARIABLES['token-secret']
+    CREDENTIAL_FALLBACKS['token-secret']
   )
   const email = read.input('email') || undefined
   const password = read.secret('password')

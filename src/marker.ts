@@ -55,6 +55,14 @@ export interface Marker extends DeploymentRecord {
 /** A verify that failed, or one that has not ended since its write. */
 export type VerifyFlag = 'failed' | 'pending'
 
+/**
+ * Bytes a verify flag can add to an encoded marker
+ * (`,"verify":"pending","rollback":"<sha256>"`), so a size check can count
+ * them before any write.
+ */
+export const VERIFY_FLAG_BYTES =
+  JSON.stringify({ verify: 'pending', rollback: '0'.repeat(64) }).length - 1
+
 /** Where a write came from: the runner's `GITHUB_*` values. */
 export interface DeploymentRecord {
   /** `GITHUB_SHA`: hex. */

@@ -45,8 +45,6 @@ export function functionsApi(
       return details && toRemote(details, mask, committed)
     },
     // The marker is no secret: read without masking the other values.
-    markerOf: async name =>
-      (await read(name))?.environmentVariables?.[MARKER_VARIABLE]?.value,
     stateOf: async name => {
       const details = await read(name)
       if (!details) return undefined

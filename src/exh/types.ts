@@ -53,8 +53,6 @@ export interface ExhFunctionsApi {
     name: string,
     committed?: ReadonlySet<string>
   ): Promise<RemoteFunction | undefined>
-  /** The marker variable's value, read without masking anything; undefined without one (or no function). */
-  markerOf(name: string): Promise<string | undefined>
   /** The marker and `enabled` (for `list`), masking nothing; undefined without a function. */
   stateOf(name: string): Promise<FunctionState | undefined>
   /** A create whose answer was lost, or that turns out to exist, becomes an update. */

@@ -143,7 +143,9 @@ export class FileReader {
  * swapped for a named pipe after the walk would otherwise block the
  * worker in `open` where no cancel can reach it. Not through a symlink: a
  * file swapped for a link after the walk must not put the target's bytes
- * (a file outside the folder) in the zip.
+ * (a file outside the folder) in the zip. Only the file's own name is
+ * guarded: a parent folder swapped for a link is not (that needs a walk
+ * by directory handles, which Node does not offer).
  */
 function openRegular(file: string): number {
   let fd: number

@@ -13,7 +13,7 @@ import type { PlannedTask } from '../plan/remote.js'
 import { mapPool } from '../pool.js'
 import { FOLDERS_AT_ONCE } from '../fingerprint/scan.js'
 import { pathProblem, spoolZip } from './spool.js'
-import { withZipDigest } from '../marker.js'
+import { VERIFY_FLAG_BYTES, withZipDigest } from '../marker.js'
 import { fromVariables } from '../plan/decide.js'
 
 export type { SpooledPackage } from './zip.js'
@@ -112,13 +112,6 @@ function addEnvironmentProblem(
   const problem = environmentProblem(item, body)
   if (problem) problems.push(problem)
 }
-
-/**
- * A write that a verify follows stores its marker flagged
- * (`,"verify":"pending","rollback":"<sha256>"`, at most 97 bytes more),
- * and a failure is recorded the same way: counted before any write.
- */
-const VERIFY_FLAG_BYTES = 97
 
 /** The final environment over the API's size limit, marker included. */
 function environmentProblem(

@@ -45,7 +45,7 @@ export function markerDrift(
   // A record dated after the function's last change was not written by
   // that change: anyone who may update the function can write one, and a
   // time in the future would otherwise say `none` forever.
-  if (written - updated > DRIFT_TOLERANCE_MS) return 'unknown'
+  if (isFutureRecord(marker.at, updateTimestamp)) return 'unknown'
   return updated - written > DRIFT_TOLERANCE_MS ? 'changed outside' : 'none'
 }
 

@@ -63,7 +63,7 @@ export type Connecting = Promise<
  * Started before `build-command`, which waits for it: a rejected token
  * fails the run in seconds, not after minutes of `npm ci` (SPEC section 13).
  */
-export function startConnect(settings: Settings, io: ConnectIo): Connecting {
+function startConnect(settings: Settings, io: ConnectIo): Connecting {
   return connect(settings, io).then(
     client => ({ client }),
     (error: unknown) => ({ error, failed: connectFailure(settings, error) })
