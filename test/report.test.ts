@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  computeOutputs,
-  renderSummary,
-  type RunReport
-} from '../src/report/summary.js'
+import { computeOutputs, renderSummary } from '../src/report/summary.js'
 import type { TaskResult } from '../src/report/result.js'
 import { runReport } from './support/run-report.js'
 
