@@ -3,14 +3,29 @@
 // environment, a secret too (SPEC section 8). One replacement for every
 // channel: the log, the outputs, the summary and the comment.
 
-/** `text` with each whole-word `name` of `refs` (value → `$VAR`) replaced. */
+/** A `$VAR` reference in a text: already a reference, never a name. */
+const REFERENCE = /(\$[A-Za-z_][A-Za-z0-9_]*)/
+
+/**
+ * `text` with each whole-word `name` of `refs` (value → `$VAR`) replaced,
+ * outside the `$VAR` references it holds: replacing twice (the log's
+ * redaction, then the report's) changes nothing more.
+ */
 export function replaceNames(
   text: string,
   refs: Readonly<Record<string, string>>
 ): string {
   // Longest first: a name holding another is replaced whole.
   const pairs = Object.entries(refs).sort(([a], [b]) => b.length - a.length)
-  return pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text)
+  if (!pairs.length) return text
+  return text
+    .split(REFERENCE)
+    .map((part, index) =>
+      index % 2
+        ? part
+        : pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), part)
+    )
+    .join('')
 }
 
 /**

@@ -160,4 +160,11 @@ describe('replaceNames', () => {
   ])('%s', (_label, text, shown) => {
     expect(replaceNames(text, { 'Tok3n-x': '$TASK' })).toBe(shown)
   })
+
+  it('changes nothing more when run twice (a reference is never a name)', () => {
+    const refs = { billing: '$BILLING', reports: '$REPORTS_FN' }
+    const once = replaceNames('task billing failed; reports ok', refs)
+    expect(once).toBe('task $BILLING failed; $REPORTS_FN ok')
+    expect(replaceNames(once, refs)).toBe(once)
+  })
 })
