@@ -17412,7 +17412,7 @@ function readInputs(get, env, mask) {
     record: recordFromEnv(env),
     adopt: lines(get("adopt")),
     overrides: readOverrides(get, workspace, read.fail),
-    ...readReviewedPlan(read)
+    ...readReviewedPlan(read, command)
   };
   const missing = settings2.missingCredentials;
   if (!settings2.dryRun || settings2.command !== "sync") {
@@ -17484,10 +17484,16 @@ function readRunOptions(read, pathInput) {
     verify: readVerify(input("verify"), fail)
   };
 }
-function readReviewedPlan(read) {
+function readReviewedPlan(read, command) {
   const raw = read.input("reviewed-plan");
   const mode = oneOf(raw || "off", ["off", "required"]);
   if (!mode) read.fail("reviewed-plan", `must be off or required, not "${raw}"`);
+  if (mode === "required" && command === "delete") {
+    read.fail(
+      "reviewed-plan",
+      "required checks the plan of command: sync; command: delete has no reviewed plan (set reviewed-plan: off for it)"
+    );
+  }
   return {
     reviewedPlan: mode ?? "off",
     requireApproval: read.flag("require-approval", false),
@@ -18933,9 +18939,13 @@ async function upsertPullRequestComment(token, body, key) {
 }
 
 // src/name-refs.ts
+var REFERENCE = /(\$[A-Za-z_][A-Za-z0-9_]*)/;
 function replaceNames(text3, refs) {
   const pairs = Object.entries(refs).sort(([a], [b]) => b.length - a.length);
-  return pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), text3);
+  if (!pairs.length) return text3;
+  return text3.split(REFERENCE).map(
+    (part, index) => index % 2 ? part : pairs.reduce((out, [name, ref]) => replaceWord(out, name, ref), part)
+  ).join("");
 }
 function replaceWord(text3, word, by) {
   if (!word || !text3.toLowerCase().includes(word.toLowerCase())) return text3;

@@ -160,7 +160,7 @@ export function readInputs(
     record: recordFromEnv(env),
     adopt: lines(get('adopt')),
     overrides: readOverrides(get, workspace, read.fail),
-    ...readReviewedPlan(read)
+    ...readReviewedPlan(read, command)
   }
   const missing = settings.missingCredentials
   // A dry-run of sync can still validate and package offline; nothing else can.
@@ -272,11 +272,20 @@ function readRunOptions(
 
 /** SPEC section 10's inputs, and what they are checked against. */
 function readReviewedPlan(
-  read: InputReader
+  read: InputReader,
+  command: Settings['command'] | undefined
 ): Pick<Settings, 'reviewedPlan' | 'requireApproval' | 'planInputs'> {
   const raw = read.input('reviewed-plan')
   const mode = oneOf(raw || 'off', ['off', 'required'] as const)
   if (!mode) read.fail('reviewed-plan', `must be off or required, not "${raw}"`)
+  // The check compares a sync's plan; a delete has none, and would
+  // otherwise delete unchecked under a setting that promises a check.
+  if (mode === 'required' && command === 'delete') {
+    read.fail(
+      'reviewed-plan',
+      'required checks the plan of command: sync; command: delete has no reviewed plan (set reviewed-plan: off for it)'
+    )
+  }
   return {
     reviewedPlan: mode ?? 'off',
     requireApproval: read.flag('require-approval', false),

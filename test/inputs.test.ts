@@ -304,6 +304,10 @@ describe('readInputs', () => {
     [
       { 'require-approval': 'yes' },
       'require-approval: must be true or false, not "yes"'
+    ],
+    [
+      { 'reviewed-plan': 'required', command: 'delete', tasks: 'a' },
+      'reviewed-plan: required checks the plan of command: sync; command: delete has no reviewed plan (set reviewed-plan: off for it)'
     ]
   ])('refuses %j, naming the input', (given, problem) => {
     expect(problemsOf({ ...complete, ...given })).toContain(problem)
