@@ -17000,6 +17000,12 @@ function formatProblem(problem) {
 }
 var MAX_CONFIG_BYTES = 1048576;
 var MARKER_VARIABLE = "EXH_TASKS_ACTION_MARKER";
+var ENV_INPUT_VALUE = "(env input)";
+function envInputValues(environment) {
+  return Object.fromEntries(
+    Object.keys(environment).map((key) => [key, ENV_INPUT_VALUE])
+  );
+}
 var CREDENTIAL_VARIABLES = [
   "API_HOST",
   "API_OAUTH_CONSUMER_KEY",
@@ -28730,9 +28736,14 @@ async function taskFromInputs(overrides, options) {
     if (rule) problems.push({ field: "code", rule, task });
   }
   if (problems.length || overrides.code === void 0) return problems;
+  const { environment, ...rest } = config;
   return {
     name: config.name,
     config,
+    asWritten: isObject(environment) ? {
+      ...rest,
+      environment: envInputValues(environment)
+    } : rest,
     codeDir: overrides.code
   };
 }
@@ -28801,9 +28812,7 @@ function asWritten(config, overrides, configDir) {
   const raw = isObject(config.document.value) ? config.document.value : {};
   const fields = overrideFields(overrides ?? {}, configDir);
   if (overrides?.environment) {
-    fields.environment = Object.fromEntries(
-      Object.keys(overrides.environment).map((key) => [key, "(env input)"])
-    );
+    fields.environment = envInputValues(overrides.environment);
   }
   return { ...raw, ...fields };
 }
@@ -29942,7 +29951,9 @@ function referencedFields(written) {
   for (const [key, value] of Object.entries(written)) {
     if (key === "environment" && value !== null && typeof value === "object") {
       for (const [name, item] of Object.entries(value)) {
-        if (isReference(item)) fields.push(`environment.${name}`);
+        if (isReference(item) || item === ENV_INPUT_VALUE) {
+          fields.push(`environment.${name}`);
+        }
       }
     } else if (key === "executionCredentials") {
       const permissions = value?.permissions;
@@ -29959,7 +29970,7 @@ function referencedFields(written) {
 // src/reviewed-plan/fresh-plan.ts
 function freshPlan(settings2, ready, deletes) {
   const tasks2 = ready.map((item) => {
-    const written = writtenConfig(item.task);
+    const written = item.task.asWritten;
     const planned = item.outcome === "planned" ? item.plan : void 0;
     return {
       name: item.task.nameRef ?? item.task.name,
@@ -29995,16 +30006,6 @@ function desiredState(written, fingerprint2) {
   const credentials = written.executionCredentials;
   const permissions = Array.isArray(credentials?.permissions) ? credentials.permissions.map(String).sort() : void 0;
   return canonicalJson({ config: written, fingerprint: fingerprint2, permissions });
-}
-function writtenConfig(task) {
-  if (task.asWritten) return task.asWritten;
-  const { environment, ...rest } = task.config;
-  return environment ? {
-    ...rest,
-    environment: Object.fromEntries(
-      Object.keys(environment).map((key) => [key, "(env input)"])
-    )
-  } : { ...rest };
 }
 
 // src/reviewed-plan/gate.ts

@@ -49,7 +49,7 @@ export interface TaskDefinition {
    * single-task inputs applied (an `env` input's values left out: they may
    * be secrets): what a reviewed plan's digest covers (SPEC section 10).
    */
-  asWritten?: Record<string, unknown>
+  asWritten: Record<string, unknown>
   /** Environment keys whose values are the deploying credentials (`$API_*`). */
   deployerKeys?: string[]
   /** Configured fields whose value came from `$VAR` (recorded in the marker). */
@@ -136,6 +136,22 @@ export const MAX_CONFIG_BYTES = 1_048_576
 
 /** The reserved environment variable this action stores on every function it writes. */
 export const MARKER_VARIABLE = 'EXH_TASKS_ACTION_MARKER'
+
+/**
+ * An `env` input's value in `asWritten`: it may be a secret, so it stands
+ * there as a reference does, and a new value alone (a rotated secret) is
+ * no difference from a reviewed plan.
+ */
+export const ENV_INPUT_VALUE = '(env input)'
+
+/** An environment's values as `asWritten` shows `env` input values. */
+export function envInputValues(
+  environment: Record<string, string>
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(environment).map(key => [key, ENV_INPUT_VALUE])
+  )
+}
 
 /** Injected by executionCredentials; a config may not set them itself then. */
 export const CREDENTIAL_VARIABLES = [

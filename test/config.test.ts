@@ -1202,6 +1202,15 @@ describe('taskFromInputs', () => {
         memoryLimit: 256,
         environment: { A: '1' }
       },
+      // As the reviewed plan's digest sees it: the env input's value left out.
+      asWritten: {
+        name: 'from-inputs',
+        path: 'build',
+        entryPoint: 'index.handler',
+        runtime: 'nodejs20.x',
+        memoryLimit: 256,
+        environment: { A: '(env input)' }
+      },
       codeDir: code
     })
   })

@@ -17,6 +17,7 @@ function task(name: string, email?: string): TaskDefinition {
   return {
     name,
     codeDir: '/code',
+    asWritten: {},
     config: {
       name,
       path: 'build',

@@ -72,7 +72,9 @@ describe('digests', () => {
       ['executionCredentials.permissions']
     ],
     [{ executionCredentials: { email: '$EMAIL', permissions: [] } }, []],
-    [{ description: 'costs $5' }, []]
+    [{ description: 'costs $5' }, []],
+    // An `env` input's value may be a secret too: rotating it is no change.
+    [{ environment: { KEY: '(env input)', B: 'literal' } }, ['environment.KEY']]
   ])('referenced fields of %j: %j', (written, fields) => {
     expect(referencedFields(written)).toEqual(fields)
   })

@@ -17,6 +17,7 @@ function task(codeDir: string): TaskDefinition {
   return {
     name: 'a',
     codeDir,
+    asWritten: {},
     configFile: 'tasks/a/task-config.json',
     locations: { path: { line: 3, column: 11 } },
     config: {

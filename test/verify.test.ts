@@ -169,6 +169,7 @@ function task(
 ): TaskDefinition {
   return {
     name: 'a',
+    asWritten: {},
     config: {
       name: 'a',
       path: 'build',

@@ -12,6 +12,7 @@ import {
 } from './substitute.js'
 import {
   CREDENTIAL_VARIABLES,
+  envInputValues,
   MARKER_VARIABLE,
   type ConfigProblem,
   type TaskConfig,
@@ -185,9 +186,16 @@ export async function taskFromInputs(
     if (rule) problems.push({ field: 'code', rule, task })
   }
   if (problems.length || overrides.code === undefined) return problems
+  const { environment, ...rest } = config
   return {
     name: config.name as string,
     config: config as unknown as TaskConfig,
+    asWritten: isObject(environment)
+      ? {
+          ...rest,
+          environment: envInputValues(environment as Record<string, string>)
+        }
+      : rest,
     codeDir: overrides.code
   }
 }
@@ -293,9 +301,7 @@ function asWritten(
   const raw = isObject(config.document.value) ? config.document.value : {}
   const fields = overrideFields(overrides ?? {}, configDir)
   if (overrides?.environment) {
-    fields.environment = Object.fromEntries(
-      Object.keys(overrides.environment).map(key => [key, '(env input)'])
-    )
+    fields.environment = envInputValues(overrides.environment)
   }
   return { ...raw, ...fields }
 }

@@ -3,6 +3,7 @@
 // hold a `$NAME` reference. Pure.
 
 import { createHash } from 'node:crypto'
+import { ENV_INPUT_VALUE } from '../task.js'
 
 /** JSON with object keys sorted at every level: one text for one value. */
 export function canonicalJson(value: unknown): string {
@@ -56,7 +57,9 @@ export function referencedFields(written: Record<string, unknown>): string[] {
   for (const [key, value] of Object.entries(written)) {
     if (key === 'environment' && value !== null && typeof value === 'object') {
       for (const [name, item] of Object.entries(value)) {
-        if (isReference(item)) fields.push(`environment.${name}`)
+        if (isReference(item) || item === ENV_INPUT_VALUE) {
+          fields.push(`environment.${name}`)
+        }
       }
     } else if (key === 'executionCredentials') {
       const permissions = (value as { permissions?: unknown } | null)

@@ -6,7 +6,6 @@
 
 import type { Settings } from '../inputs.js'
 import type { ReadyTask } from '../package/stage.js'
-import type { TaskDefinition } from '../task.js'
 import { markerDrift } from '../plan/drift.js'
 import { canonicalJson, referencedFields } from './digest.js'
 
@@ -45,7 +44,7 @@ export function freshPlan(
   deletes: readonly string[]
 ): FreshPlan {
   const tasks = ready.map(item => {
-    const written = writtenConfig(item.task)
+    const written = item.task.asWritten
     const planned = item.outcome === 'planned' ? item.plan : undefined
     return {
       name: item.task.nameRef ?? item.task.name,
@@ -95,18 +94,4 @@ export function desiredState(
     ? credentials.permissions.map(String).sort()
     : undefined
   return canonicalJson({ config: written, fingerprint, permissions })
-}
-
-/** A task given by the single-task inputs alone: its `env` values are input. */
-function writtenConfig(task: TaskDefinition): Record<string, unknown> {
-  if (task.asWritten) return task.asWritten
-  const { environment, ...rest } = task.config
-  return environment
-    ? {
-        ...rest,
-        environment: Object.fromEntries(
-          Object.keys(environment).map(key => [key, '(env input)'])
-        )
-      }
-    : { ...rest }
 }
