@@ -9,7 +9,7 @@ import {
   field,
   rebaseCentral,
   segmentEncoder
-} from "./chunk-TYXKQS37.js";
+} from "./chunk-RBKANL5X.js";
 import {
   __commonJS,
   __require,
@@ -29043,9 +29043,14 @@ var FileWorkers = class {
   get started() {
     return this.slots.length > 0;
   }
+  /** The workers' thread ids: a cancel keeps its worker (see abort). */
+  get threadIds() {
+    return this.slots.map((slot) => slot.worker.threadId);
+  }
   /**
-   * Encodes a segment. Aborting `signal` drops a queued job and stops a
-   * running one at once (its worker is ended; a new one starts on demand).
+   * Encodes a segment. Aborting `signal` drops a queued job, and fails a
+   * running one at once: its worker stops at its next entry, then serves
+   * the next job.
    */
   run(job, signal) {
     return new Promise((resolve4, reject) => {
@@ -29087,11 +29092,9 @@ var FileWorkers = class {
     }
     const slot = this.slots.find((s) => s.busy === queued);
     if (!slot) return;
-    this.remove(slot);
-    slot.busy = void 0;
+    slot.busy = { ...queued, resolve: () => void 0, reject: () => void 0 };
+    slot.worker.postMessage({ stop: queued.id });
     queued.reject(reason);
-    void slot.worker.terminate();
-    this.dispatch();
   }
   dispatch() {
     while (this.queue.length > 0) {
@@ -29116,15 +29119,14 @@ var FileWorkers = class {
         resourceLimits: { maxYoungGenerationSizeMb: 4 }
       })
     };
-    slot.worker.on("message", (message) => {
-      const { feed, local, central } = message.result;
-      for (const bytes of [feed, local, central]) {
+    slot.worker.on("message", ({ result }) => {
+      for (const bytes of [result?.feed, result?.local, result?.central]) {
         if (bytes) fromWorkers.add(bytes.buffer);
       }
       const done = slot.busy;
       slot.busy = void 0;
       slot.worker.unref();
-      done?.resolve(message.result);
+      if (result) done?.resolve(result);
       this.dispatch();
     });
     slot.worker.on("error", (error2) => {

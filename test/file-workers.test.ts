@@ -104,6 +104,28 @@ describe('encodeSegmentJob', () => {
   })
 })
 
+describe('a cancel of a job a worker is running', () => {
+  it('fails the job at once; its worker stops early, is never ended mid-deflate, and serves the next job', async () => {
+    await closeFileWorkers()
+    const pool = fileWorkers()
+    // About 25 MB to deflate: still running when the cancel comes.
+    const stop = new AbortController()
+    const running = pool.run(await filesJob(64 * 1024, 400), stop.signal)
+    const [worker] = pool.threadIds
+    stop.abort(new Error('cancelled'))
+    await expect(running).rejects.toThrow('cancelled')
+    // Ended, it would leave the pool (and could abort this process).
+    expect(pool.threadIds).toContain(worker)
+    const small = await oneFileJob(10)
+    const [a, b] = await Promise.all([pool.run(small), pool.run(small)])
+    expect(a.local?.byteLength).toBeGreaterThan(0)
+    expect(hex(b)).toEqual(hex(a))
+    expect(pool.threadIds).toContain(worker)
+    expect(pool.threadIds.length).toBeLessThanOrEqual(2)
+    await closeFileWorkers()
+  })
+})
+
 describe('releaseToWorkers', () => {
   it('hands back the buffers a worker sent, freeing them here', async () => {
     const { feed, local, central } = await encodedSegment()

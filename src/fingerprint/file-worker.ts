@@ -14,17 +14,36 @@ const port = parentPort
 if (!port) throw new Error('file-worker.ts runs only as a worker thread')
 const encoder = segmentEncoder(workerData as WorkerData)
 
-/** Encodes one job and transfers its bytes back to the pool. */
+/** The job running, to stop when asked (one at a time per worker). */
+const running = new Map<number, AbortController>()
+
+/**
+ * Encodes one job and transfers its bytes back to the pool; a job stopped
+ * by the pool answers with its id alone.
+ */
 async function encode(port: MessagePort, id: number, job: SegmentJob) {
-  const result = await encoder.encodeSegment(job)
-  const transfer = [result.feed, result.local, result.central]
-    .filter(bytes => bytes !== undefined)
-    .map(bytes => bytes.buffer as ArrayBuffer)
-  port.postMessage({ id, result }, transfer)
+  const stop = new AbortController()
+  running.set(id, stop)
+  try {
+    const result = await encoder.encodeSegment(job, stop.signal)
+    const transfer = [result.feed, result.local, result.central]
+      .filter(bytes => bytes !== undefined)
+      .map(bytes => bytes.buffer as ArrayBuffer)
+    port.postMessage({ id, result }, transfer)
+  } catch (error) {
+    // A failed encode (never expected) fails the worker, and so its job.
+    if (!stop.signal.aborted) throw error
+    port.postMessage({ id })
+  } finally {
+    running.delete(id)
+  }
 }
 
-port.on('message', ({ id, job }: { id: number; job?: SegmentJob }) => {
-  // Buffers handed back (releaseToWorkers) just become garbage here. A
-  // failed encode (never expected) fails the worker, and so its job.
-  if (job) void encode(port, id, job)
-})
+port.on(
+  'message',
+  ({ id, job, stop }: { id: number; job?: SegmentJob; stop?: number }) => {
+    // Buffers handed back (releaseToWorkers) just become garbage here.
+    if (stop !== undefined) running.get(stop)?.abort()
+    else if (job) void encode(port, id, job)
+  }
+)

@@ -67,9 +67,15 @@ class FileWorkers {
     return this.slots.length > 0
   }
 
+  /** The workers' thread ids: a cancel keeps its worker (see abort). */
+  get threadIds(): number[] {
+    return this.slots.map(slot => slot.worker.threadId)
+  }
+
   /**
-   * Encodes a segment. Aborting `signal` drops a queued job and stops a
-   * running one at once (its worker is ended; a new one starts on demand).
+   * Encodes a segment. Aborting `signal` drops a queued job, and fails a
+   * running one at once: its worker stops at its next entry, then serves
+   * the next job.
    */
   run(job: SegmentJob, signal?: AbortSignal): Promise<EncodedSegment> {
     return new Promise((resolve, reject) => {
@@ -113,11 +119,12 @@ class FileWorkers {
     }
     const slot = this.slots.find(s => s.busy === queued)
     if (!slot) return
-    this.remove(slot)
-    slot.busy = undefined
+    // Not terminate(): a worker ended while it starts a deflate stream
+    // aborts the whole process (Node 20: zlib's "close before init"). The
+    // slot stays busy, its answer ignored, until the worker has stopped.
+    slot.busy = { ...queued, resolve: () => undefined, reject: () => undefined }
+    slot.worker.postMessage({ stop: queued.id })
     queued.reject(reason)
-    void slot.worker.terminate()
-    this.dispatch()
   }
 
   private dispatch(): void {
@@ -145,15 +152,15 @@ class FileWorkers {
         resourceLimits: { maxYoungGenerationSizeMb: 4 }
       })
     }
-    slot.worker.on('message', (message: { result: EncodedSegment }) => {
-      const { feed, local, central } = message.result
-      for (const bytes of [feed, local, central]) {
+    slot.worker.on('message', ({ result }: { result?: EncodedSegment }) => {
+      for (const bytes of [result?.feed, result?.local, result?.central]) {
         if (bytes) fromWorkers.add(bytes.buffer)
       }
       const done = slot.busy
       slot.busy = undefined
       slot.worker.unref()
-      done?.resolve(message.result)
+      // No result: the job was stopped, and has failed already.
+      if (result) done?.resolve(result)
       this.dispatch()
     })
     slot.worker.on('error', error => {

@@ -64,16 +64,21 @@ function joined(parts: Uint8Array[]): Uint8Array {
   return out
 }
 
-/** Encodes `job.entries` in order: fingerprint input and zip records. */
+/**
+ * Encodes `job.entries` in order: fingerprint input and zip records.
+ * `stop` is checked before each entry (a file worker asked to stop).
+ */
 export async function encodeSegment(
   job: SegmentJob,
-  reader: FileReader
+  reader: FileReader,
+  stop?: AbortSignal
 ): Promise<EncodedSegment> {
   const feed: Uint8Array[] = []
   const local: Uint8Array[] = []
   const central: Uint8Array[] = []
   let offset = 0
   for (const [index, entry] of job.entries.entries()) {
+    stop?.throwIfAborted()
     const read =
       entry.type === 'file' ? await reader.read(entry, job) : undefined
     if (typeof read === 'string') return { failure: { index, code: read } }
@@ -95,6 +100,7 @@ export async function encodeSegment(
 export function segmentEncoder(options: { reuseBytes?: number } = {}) {
   const reader = new FileReader(options.reuseBytes)
   return {
-    encodeSegment: (job: SegmentJob) => encodeSegment(job, reader)
+    encodeSegment: (job: SegmentJob, stop?: AbortSignal) =>
+      encodeSegment(job, reader, stop)
   }
 }
