@@ -30767,8 +30767,7 @@ function approvalsOf(reviews, pull) {
 // src/github/reviewed-plan.ts
 var text2 = (value) => typeof value === "string" ? value : "";
 var optional = (value) => typeof value === "string" && value ? value : void 0;
-async function gitHubReviewSource(token, key) {
-  const { octokit, owner, repo } = await githubFor(token);
+function gitHubReviewSource({ octokit, owner, repo }, key) {
   return {
     async pullsOf(sha) {
       const pulls = await octokit.paginate(
@@ -30806,6 +30805,7 @@ function pullFacts(pull) {
     mergeCommit: optional(pull.merge_commit_sha)
   };
 }
+var DEPLOYED_LINE = /^(Deployed|Deploy failed) in /;
 function deployedBody(body, record2, deployed) {
   const withRecord = replaceRecord(body, {
     ...record2,
@@ -30816,20 +30816,29 @@ function deployedBody(body, record2, deployed) {
   const line = `${verb} in ${run2} at ${markdownCode(shortCommit(deployed.sha))}`;
   const lines2 = withRecord.split("\n");
   const title = lines2.findIndex((item) => item.startsWith("## "));
-  lines2.splice(title < 0 ? lines2.length : title + 1, 0, "", line);
+  const at = title < 0 ? lines2.length : title + 1;
+  const before = lines2[at + 1];
+  if (lines2[at] === "" && before !== void 0 && DEPLOYED_LINE.test(before)) {
+    lines2[at + 1] = line;
+  } else {
+    lines2.splice(at, 0, "", line);
+  }
   return lines2.join("\n");
 }
-async function markPlanDeployed(token, comment, deployed) {
-  const { octokit, owner, repo } = await githubFor(token);
+async function claimRecord({ octokit, owner, repo }, comment, runId) {
+  if (comment.record.applied?.run === runId) return comment;
+  const record2 = { ...comment.record, applied: { run: runId } };
+  const body = replaceRecord(comment.body, record2);
   await octokit.rest.issues.updateComment({
     owner,
     repo,
     comment_id: comment.id,
-    body: deployedBody(comment.body, comment.record, deployed)
+    body
   });
-  return `marked the reviewed plan deployed by run ${deployed.runId}`;
+  return { ...comment, body, record: record2 };
 }
 function runnerPlanCheck(env) {
+  const runId = env.GITHUB_RUN_ID ?? "";
   let matched;
   return {
     async check(fresh, settings2) {
@@ -30840,22 +30849,46 @@ function runnerPlanCheck(env) {
           lines: ["reviewed-plan: required needs the github-token input"]
         };
       }
+      const github = await githubFor(settings2.githubToken);
       const outcome2 = await checkReviewedPlan(
-        await gitHubReviewSource(settings2.githubToken, key),
+        gitHubReviewSource(github, key),
         fresh,
         {
           ...key,
           event: env.GITHUB_EVENT_NAME ?? "",
           sha: env.GITHUB_SHA ?? "",
           ref: env.GITHUB_REF ?? "",
-          runId: env.GITHUB_RUN_ID ?? "",
+          runId,
           requireApproval: settings2.requireApproval
         }
       );
-      if (outcome2.matched) matched = outcome2.comment;
-      return outcome2;
+      if (!outcome2.matched || !outcome2.comment) return outcome2;
+      try {
+        const comment = await claimRecord(github, outcome2.comment, runId);
+        matched = { github, comment };
+        return { ...outcome2, comment };
+      } catch (error2) {
+        return {
+          ...outcome2,
+          matched: false,
+          comment: void 0,
+          lines: [
+            `reviewed-plan: could not mark the plan of pull request #${outcome2.pullRequest?.number ?? 0} as deployed by run ${runId} before the first write (${describeError(error2)})`
+          ]
+        };
+      }
     },
-    matched: () => matched
+    async markDeployed(deployed) {
+      if (!matched) return void 0;
+      const { github, comment } = matched;
+      await github.octokit.rest.issues.updateComment({
+        owner: github.owner,
+        repo: github.repo,
+        comment_id: comment.id,
+        body: deployedBody(comment.body, comment.record, { ...deployed, runId })
+      });
+      return `marked the reviewed plan deployed by run ${runId}`;
+    }
   };
 }
 function planRecordLine(plan2, key, payload) {
@@ -31129,21 +31162,17 @@ async function run() {
     log,
     run2
   );
-  await markDeployed(planCheck, settings2?.githubToken, failures.length > 0, log);
+  await markDeployed(planCheck, failures.length > 0, log);
 }
-async function markDeployed(planCheck, token, failed3, log) {
-  const matched = planCheck.matched();
-  if (!matched || !token) return;
+async function markDeployed(planCheck, failed3, log) {
   try {
     const { runUrl } = commentLinks(process.env, {});
-    log.info(
-      `reviewed-plan: ${await markPlanDeployed(token, matched, {
-        runId: process.env.GITHUB_RUN_ID ?? "",
-        runUrl,
-        sha: process.env.GITHUB_SHA ?? "",
-        failed: failed3
-      })}`
-    );
+    const done = await planCheck.markDeployed({
+      runUrl,
+      sha: process.env.GITHUB_SHA ?? "",
+      failed: failed3
+    });
+    if (done) log.info(`reviewed-plan: ${done}`);
   } catch (error2) {
     log.warning(
       `reviewed-plan: could not mark the plan deployed (${describeError(error2)})`

@@ -29,7 +29,6 @@ import { safeLog, withoutWorkflowCommands, type Log } from './log.js'
 import { runPipeline, type Failure } from './pipeline.js'
 import { plural } from './words.js'
 import {
-  markPlanDeployed,
   planRecordLine,
   runnerPlanCheck,
   type RunnerPlanCheck
@@ -90,28 +89,23 @@ export async function run(): Promise<void> {
     log,
     run
   )
-  await markDeployed(planCheck, settings?.githubToken, failures.length > 0, log)
+  await markDeployed(planCheck, failures.length > 0, log)
 }
 
 /** After a deploy that matched its reviewed plan, its comment says so (SPEC section 10). */
 async function markDeployed(
   planCheck: RunnerPlanCheck,
-  token: string | undefined,
   failed: boolean,
   log: Log
 ): Promise<void> {
-  const matched = planCheck.matched()
-  if (!matched || !token) return
   try {
     const { runUrl } = commentLinks(process.env, {})
-    log.info(
-      `reviewed-plan: ${await markPlanDeployed(token, matched, {
-        runId: process.env.GITHUB_RUN_ID ?? '',
-        runUrl,
-        sha: process.env.GITHUB_SHA ?? '',
-        failed
-      })}`
-    )
+    const done = await planCheck.markDeployed({
+      runUrl,
+      sha: process.env.GITHUB_SHA ?? '',
+      failed
+    })
+    if (done) log.info(`reviewed-plan: ${done}`)
   } catch (error) {
     log.warning(
       `reviewed-plan: could not mark the plan deployed (${describeError(error)})`

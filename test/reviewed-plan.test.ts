@@ -527,4 +527,21 @@ describe('the comment after a deploy', () => {
       'Deployed in [run 42](<https://github.com/o/r/actions/runs/42>) at `abcdef1`'
     ])
   })
+
+  it("replaces a re-run attempt's line, and leaves other lines under the title", () => {
+    const record = makeRecord(fresh, about)
+    const deployed = { runId: '42', sha: 'abcdef1234567890' }
+    const body = `<!-- m -->\n${recordLine(record)}\n## title\n\nDeployed by hand\n\nrows`
+    const failed = deployedBody(body, record, { ...deployed, failed: true })
+    const again = deployedBody(failed, record, { ...deployed, failed: false })
+    expect(again.split('\n').slice(2)).toEqual([
+      '## title',
+      '',
+      'Deployed in run 42 at `abcdef1`',
+      '',
+      'Deployed by hand',
+      '',
+      'rows'
+    ])
+  })
 })

@@ -26,6 +26,7 @@ import {
 } from '../reviewed-plan/record.js'
 import type { ReviewedPlanCheck } from '../reviewed-plan/gate.js'
 import type { FreshPlan } from '../reviewed-plan/fresh-plan.js'
+import { describeError } from '../errors.js'
 import { markdownCode } from '../safe-text.js'
 
 const text = (value: unknown): string =>
@@ -33,12 +34,14 @@ const text = (value: unknown): string =>
 const optional = (value: unknown): string | undefined =>
   typeof value === 'string' && value ? value : undefined
 
+/** An octokit for the run's token, and the run's repository. */
+type GitHubRepo = Awaited<ReturnType<typeof githubFor>>
+
 /** `ReviewSource` over GitHub's REST API, with the run's token. */
-async function gitHubReviewSource(
-  token: string,
+function gitHubReviewSource(
+  { octokit, owner, repo }: GitHubRepo,
   key: CommentKey
-): Promise<ReviewSource> {
-  const { octokit, owner, repo } = await githubFor(token)
+): ReviewSource {
   return {
     async pullsOf(sha) {
       const pulls = await octokit.paginate(
@@ -88,10 +91,17 @@ function pullFacts(pull: {
   }
 }
 
+/** The comment whose record matched, as the check found it. */
+type MatchedComment = NonNullable<ReviewedPlanOutcome['comment']>
+
+/** What a deploy says of itself under the comment's title. */
+const DEPLOYED_LINE = /^(Deployed|Deploy failed) in /
+
 /**
  * The comment after a deploy that matched: its record applied by this run
  * (a re-run attempt may deploy it again, no other run), and a line naming
- * the run and the deployed commit under the title.
+ * the run and the deployed commit under the title; a re-run attempt's
+ * line replaces the one before it.
  */
 export function deployedBody(
   body: string,
@@ -110,41 +120,59 @@ export function deployedBody(
   const lines = withRecord.split('\n')
   // Marker, record, title: the line goes under the title, never past a cut.
   const title = lines.findIndex(item => item.startsWith('## '))
-  lines.splice(title < 0 ? lines.length : title + 1, 0, '', line)
+  const at = title < 0 ? lines.length : title + 1
+  const before = lines[at + 1]
+  if (lines[at] === '' && before !== undefined && DEPLOYED_LINE.test(before)) {
+    lines[at + 1] = line
+  } else {
+    lines.splice(at, 0, '', line)
+  }
   return lines.join('\n')
 }
 
 /**
- * After a deploy that matched: the comment says so and its record is
- * applied by this run. Returns what happened, for the log.
+ * Marks the matched record applied by this run before its first write, so
+ * that a re-run attempt resumes a deploy whose runner died before the end,
+ * and no other run deploys the plan meanwhile. A record this run applied
+ * already (a re-run attempt) is left as it is.
  */
-export async function markPlanDeployed(
-  token: string,
-  comment: NonNullable<ReviewedPlanOutcome['comment']>,
-  deployed: { runId: string; runUrl?: string; sha: string; failed: boolean }
-): Promise<string> {
-  const { octokit, owner, repo } = await githubFor(token)
+async function claimRecord(
+  { octokit, owner, repo }: GitHubRepo,
+  comment: MatchedComment,
+  runId: string
+): Promise<MatchedComment> {
+  if (comment.record.applied?.run === runId) return comment
+  const record = { ...comment.record, applied: { run: runId } }
+  const body = replaceRecord(comment.body, record)
   await octokit.rest.issues.updateComment({
     owner,
     repo,
     comment_id: comment.id,
-    body: deployedBody(comment.body, comment.record, deployed)
+    body
   })
-  return `marked the reviewed plan deployed by run ${deployed.runId}`
+  return { ...comment, body, record }
 }
 
-/** The check as the runner runs it, and the comment it matched, for after the deploy. */
+/** The check as the runner runs it, then the mark after the deploy. */
 export interface RunnerPlanCheck {
   check: ReviewedPlanCheck
-  /** The comment whose record matched, once the check passed. */
-  matched(): ReviewedPlanOutcome['comment']
+  /**
+   * After a deploy whose plan matched: its comment says so. Returns what
+   * happened, for the log; undefined when no plan matched.
+   */
+  markDeployed(deployed: {
+    runUrl?: string
+    sha: string
+    failed: boolean
+  }): Promise<string | undefined>
 }
 
 /** `RunIo.reviewedPlan` over GitHub, with the run's environment. */
 export function runnerPlanCheck(
   env: Record<string, string | undefined>
 ): RunnerPlanCheck {
-  let matched: ReviewedPlanOutcome['comment']
+  const runId = env.GITHUB_RUN_ID ?? ''
+  let matched: { github: GitHubRepo; comment: MatchedComment } | undefined
   return {
     async check(fresh, settings) {
       const key = { label: settings.label, scope: settings.pruneScope }
@@ -154,22 +182,46 @@ export function runnerPlanCheck(
           lines: ['reviewed-plan: required needs the github-token input']
         }
       }
+      const github = await githubFor(settings.githubToken)
       const outcome = await checkReviewedPlan(
-        await gitHubReviewSource(settings.githubToken, key),
+        gitHubReviewSource(github, key),
         fresh,
         {
           ...key,
           event: env.GITHUB_EVENT_NAME ?? '',
           sha: env.GITHUB_SHA ?? '',
           ref: env.GITHUB_REF ?? '',
-          runId: env.GITHUB_RUN_ID ?? '',
+          runId,
           requireApproval: settings.requireApproval
         }
       )
-      if (outcome.matched) matched = outcome.comment
-      return outcome
+      if (!outcome.matched || !outcome.comment) return outcome
+      try {
+        const comment = await claimRecord(github, outcome.comment, runId)
+        matched = { github, comment }
+        return { ...outcome, comment }
+      } catch (error) {
+        return {
+          ...outcome,
+          matched: false,
+          comment: undefined,
+          lines: [
+            `reviewed-plan: could not mark the plan of pull request #${outcome.pullRequest?.number ?? 0} as deployed by run ${runId} before the first write (${describeError(error)})`
+          ]
+        }
+      }
     },
-    matched: () => matched
+    async markDeployed(deployed) {
+      if (!matched) return undefined
+      const { github, comment } = matched
+      await github.octokit.rest.issues.updateComment({
+        owner: github.owner,
+        repo: github.repo,
+        comment_id: comment.id,
+        body: deployedBody(comment.body, comment.record, { ...deployed, runId })
+      })
+      return `marked the reviewed plan deployed by run ${runId}`
+    }
   }
 }
 

@@ -41,7 +41,9 @@ export interface ReviewFacts {
  * The associations whose approval counts: the repository's owner, a member
  * of its organisation, an invited collaborator. On a public repository
  * anyone can submit an `APPROVED` review; `CONTRIBUTOR`, `FIRST_TIMER`,
- * `NONE` and the like have no write access.
+ * `NONE` and the like have no standing. Standing is not write access (a
+ * member or collaborator may only read): branch protection's required
+ * reviews, which count writers only, are what ensure that.
  */
 const APPROVING_ASSOCIATIONS = ['OWNER', 'MEMBER', 'COLLABORATOR']
 

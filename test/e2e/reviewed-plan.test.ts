@@ -2,7 +2,7 @@
 // request planned, approved and merged deploys; every way the plan can go
 // wrong fails before any write, with its `failure-reason`.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startFakeExh, type FakeExh } from '../fake-exh/index.js'
 import {
   makeWorkspace,
@@ -11,7 +11,7 @@ import {
 } from '../support/workspace.js'
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js'
 import { expectNowhere, pullRequestEnv, pushEnv, syncWith } from './harness.js'
-import type { ActionRun } from '../support/run-action.js'
+import type { ActionRun, RunOptions } from '../support/run-action.js'
 
 const TOKEN = 'ghs_fake_github_token_0123456789'
 const HEAD = 'feedc0de'.repeat(5)
@@ -77,6 +77,8 @@ async function deployOn(
     env?: Record<string, string>
     sha?: string
     runId?: string
+    /** How the runner runs it (an interrupt, say). */
+    run?: Partial<RunOptions>
   } = {}
 ): Promise<ActionRun> {
   return syncWith(
@@ -84,6 +86,7 @@ async function deployOn(
     ws.dir,
     { ...deploy, ...options.inputs },
     {
+      ...options.run,
       env: {
         MY_SECRET: SECRET,
         ...(await pushEnv(ws, gh.url, options.sha ?? MERGE, options.runId)),
@@ -174,7 +177,66 @@ describe('reviewed-plan: required', () => {
       ['a', 'create', 'done'],
       ['b', 'unchanged', 'done']
     ])
-    expect(gh.comments[0]?.body).toContain('Deployed in [run 6001]')
+    const comment = gh.comments[0]?.body ?? ''
+    expect(comment).toContain('Deployed in [run 6001]')
+    // The re-run's line replaces the first attempt's.
+    expect(comment).not.toContain('Deploy failed')
+  })
+
+  it('lets a re-run attempt finish a deploy whose runner died after its first write', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    await planOn(fake, ws, gh)
+    gh.merge(MERGE)
+    // The create is held until the runner is killed, then acts: the
+    // function is written, and the run never learns it.
+    let release = (): void => {}
+    fake.fault({
+      method: 'POST',
+      path: '/tasks/v1/functions/',
+      hold: new Promise<void>(resolve => (release = resolve))
+    })
+    const died = await deployOn(fake, ws, gh, {
+      runId: '7001',
+      run: {
+        interruptWhen: () => fake.pendingFaults().length === 0,
+        interruptSignal: 'SIGKILL'
+      }
+    })
+    release()
+    expect(died.exitCode).toBe(null)
+    await vi.waitFor(() => expect(fake.functions.has('a')).toBe(true))
+    // The record was marked applied by run 7001 before the create.
+    expect(gh.comments[0]?.body.split('\n')[1]).toContain(
+      '"applied":{"run":"7001"}'
+    )
+    const rerun = await deployOn(fake, ws, gh, { runId: '7001' })
+    expect(rerun.exitCode, rerun.log).toBe(0)
+    expect(rerun.result.map(r => [r.name, r.action, r.status])).toEqual([
+      ['a', 'unchanged', 'done']
+    ])
+    expect(gh.comments[0]?.body).toContain('Deployed in [run 7001]')
+  })
+
+  it('writes nothing when it cannot mark the plan as being deployed', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    await planOn(fake, ws, gh)
+    gh.merge(MERGE)
+    gh.failWrites(1)
+    fake.clearLog()
+    const run = await deployOn(fake, ws, gh, { runId: '8001' })
+    expect(run.exitCode).toBe(1)
+    expect(run.log).toContain(
+      'reviewed-plan: could not mark the plan of pull request #7 as deployed by run 8001 before the first write'
+    )
+    expect(run.outputs['failure-reason']).toBe('')
+    expect(fake.writeRequests()).toEqual([])
+    // Nothing claimed: the next run may deploy it.
+    const next = await deployOn(fake, ws, gh, { runId: '8002' })
+    expect(next.exitCode, next.log).toBe(0)
   })
 
   it('deploys when a secret was rotated between review and merge', async () => {

@@ -77,6 +77,8 @@ export interface FakeGitHub extends AsyncDisposable {
   addPull(number: number, head: string): FakePull
   /** Requests other than GET, to check a run wrote nothing to GitHub. */
   writes: string[]
+  /** The next `count` writes answer 502, as GitHub does when it is down. */
+  failWrites(count: number): void
 }
 
 /**
@@ -114,6 +116,7 @@ export async function startFakeGitHub(
   const authorizations: string[] = []
   const refusedEdits: number[] = []
   let nextId = 100
+  let failingWrites = 0
   const addComment = (author: string, body: string): FakeComment => {
     const comment = { id: nextId++, body, user: { login: author } }
     comments.push(comment)
@@ -131,6 +134,11 @@ export async function startFakeGitHub(
       const send = (status: number, body: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' })
         res.end(JSON.stringify(body))
+      }
+      if (req.method !== 'GET' && failingWrites > 0) {
+        failingWrites--
+        send(502, { message: 'Server Error' })
+        return
       }
       if (req.method === 'GET' && url.pathname === '/user') {
         if (options.userEndpoint) send(200, { login })
@@ -179,6 +187,9 @@ export async function startFakeGitHub(
     pulls,
     reviews,
     writes,
+    failWrites(count) {
+      failingWrites = count
+    },
     addPull,
     addReview(author, state, commit, association = 'MEMBER') {
       reviews.push({

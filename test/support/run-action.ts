@@ -65,6 +65,8 @@ export interface RunOptions {
   interruptAfterMs?: number
   /** Send SIGINT as soon as this returns true (polled every 10 ms). */
   interruptWhen?: () => boolean
+  /** The signal the interrupt sends: SIGKILL for a runner that dies. */
+  interruptSignal?: NodeJS.Signals
   /** The bundle to run; `dist/index.js` by default. */
   script?: string
   /** Wraps the node command (the benchmark runs it under /usr/bin/time). */
@@ -117,7 +119,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     let signalledAt: number | undefined
     const interrupt = (): void => {
       signalledAt ??= performance.now()
-      child.kill('SIGINT')
+      child.kill(options.interruptSignal ?? 'SIGINT')
     }
     const timers: NodeJS.Timeout[] = []
     if (options.interruptAfterMs !== undefined) {
