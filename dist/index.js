@@ -17673,6 +17673,7 @@ function isObject(value) {
 function shortCommit(commit) {
   return commit.slice(0, 7);
 }
+var MAX_JSON_DEPTH = 64;
 
 // src/safe-text.ts
 var WORD_JOINER = "\u2060";
@@ -17707,7 +17708,7 @@ function forLogCut(text3, limit) {
   if (!more) return head;
   const whole = head.replace(/\\(?:u[0-9a-fA-F]{0,3}|x[0-9a-fA-F]?)?$/, "");
   const left = more + Array.from(head).length - Array.from(whole).length;
-  return `${whole} \u2026 (${left} more characters)`;
+  return `${whole}${moreCharacters(left)}`;
 }
 function breakMentions(text3) {
   return text3.replace(/@/g, `@${WORD_JOINER}`);
@@ -18450,7 +18451,7 @@ var OUTPUT_LIMIT = 1e6;
 var TEXT_LIMITS = [OUTPUT_ERROR_LIMIT, 200, 40, 0];
 function boundText(text3, limit) {
   const { head, more } = cutText(text3, limit);
-  return more ? `${head}\u2026 (${more} more characters)` : head;
+  return `${head}${moreCharacters(more)}`;
 }
 function resultOutput(results) {
   return fitted(
@@ -20471,7 +20472,6 @@ function printParseErrorCode(code) {
 }
 
 // src/config/json-locations.ts
-var MAX_JSON_DEPTH = 64;
 function parseJson(source) {
   const text3 = source.startsWith("\uFEFF") ? source.slice(1) : source;
   const position = positionFinder(text3);
@@ -21441,13 +21441,12 @@ function executionFailure(execution, expected) {
   if (execution.status !== "complete") {
     return `the execution ended ${JSON.stringify(firstLine2(String(execution.status ?? null)))}, not "complete"`;
   }
-  if (nestedDeeperThan(execution.result, MAX_RESULT_DEPTH)) {
-    return `result: nested too deep (more than ${MAX_RESULT_DEPTH} levels), not compared`;
+  if (nestedDeeperThan(execution.result, MAX_JSON_DEPTH)) {
+    return `result: nested too deep (more than ${MAX_JSON_DEPTH} levels), not compared`;
   }
   if (!expected) return void 0;
   return firstDifference(expected.value, execution.result);
 }
-var MAX_RESULT_DEPTH = 64;
 function firstLine2(text3) {
   return text3.split(/\r?\n|\r/, 1)[0] ?? "";
 }

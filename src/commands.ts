@@ -45,7 +45,7 @@ export async function list(
 }
 
 /** The summary's table as log lines: name, drift, last deploy, description. */
-export function functionLines(functions: RemoteFunctionRow[]): string[] {
+function functionLines(functions: RemoteFunctionRow[]): string[] {
   return [
     `${plural(functions.length, 'function')}${functions.length ? ':' : '.'}`,
     ...functions.map(fn =>

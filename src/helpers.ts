@@ -10,3 +10,10 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 export function shortCommit(commit: string): string {
   return commit.slice(0, 7)
 }
+
+/**
+ * The deepest JSON the action reads, a config or an API answer (objects
+ * and arrays; the top-level value is level 1): the recursive parsers and
+ * comparisons past it could overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 64

@@ -87,7 +87,7 @@ const PLAN_INPUTS = [
 export type InputGetter = (name: string) => string
 type Env = Record<string, string | undefined>
 
-export const DEFAULT_CONCURRENCY = 4
+const DEFAULT_CONCURRENCY = 4
 
 /** The raw inputs, read one way: trimmed, secrets masked, problems collected. */
 interface InputReader {
@@ -359,7 +359,7 @@ function pickCredentials(given: {
 }
 
 /** The `host` input, or undefined (reported by `fail`) when it is refused. */
-export function parseHost(
+function parseHost(
   raw: string,
   fail: (field: string, rule: string) => undefined
 ): string | undefined {
@@ -374,7 +374,7 @@ export function parseHost(
   return raw
 }
 
-export function parseBoolean(
+function parseBoolean(
   name: string,
   raw: string,
   fallback: boolean,
@@ -388,7 +388,7 @@ export function parseBoolean(
   return fallback
 }
 
-export function parsePositiveInteger(
+function parsePositiveInteger(
   name: string,
   raw: string,
   fail: (field: string, rule: string) => undefined

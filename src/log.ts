@@ -38,7 +38,7 @@ function stepDebugging(): boolean {
  * A log line's most characters: any message of the action's fits whole; an
  * API answer quoted in one (an execution's result) cannot flood the log.
  */
-export const LOG_LINE_LIMIT = 16_384
+const LOG_LINE_LIMIT = 16_384
 
 export function safeLog(secrets: SecretRegistry): Log {
   let names: Readonly<Record<string, string>> = {}

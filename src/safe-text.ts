@@ -72,7 +72,7 @@ export function forLogCut(text: string, limit: number): string {
   if (!more) return head
   const whole = head.replace(/\\(?:u[0-9a-fA-F]{0,3}|x[0-9a-fA-F]?)?$/, '')
   const left = more + Array.from(head).length - Array.from(whole).length
-  return `${whole} … (${left} more characters)`
+  return `${whole}${moreCharacters(left)}`
 }
 
 /** Breaks `@mention`s: GitHub ignores a backslash before `@`, not a word joiner. */
@@ -133,8 +133,8 @@ export function cutText(
   return { head: chars.slice(0, limit).join(''), more: chars.length - limit }
 }
 
-/** `… (N more characters)`, or nothing when nothing was cut. */
-function moreCharacters(more: number): string {
+/** ` … (N more characters)`: what every cut text ends with; nothing when nothing was cut. */
+export function moreCharacters(more: number): string {
   return more ? ` … (${more} more character${more === 1 ? '' : 's'})` : ''
 }
 

@@ -81,7 +81,7 @@ function encodedForms(value: string): string[] {
  * its lines worth masking: the log is masked line by line, and an error's
  * first line may hold only part of it.
  */
-export function secretParts(value: string): string[] {
+function secretParts(value: string): string[] {
   if (!value) return []
   const lines = value.split(/\r?\n/).filter(line => worthMasking(line.trim()))
   return lines.length > 1 ? [value, ...lines] : [value]

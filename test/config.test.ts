@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { closestName } from '../src/config/schema-wording.js'
+import { MAX_JSON_DEPTH } from '../src/helpers.js'
 import { createScanner } from 'jsonc-parser'
 import {
   CLOSE_BRACE,
   CLOSE_BRACKET,
   EOF,
-  MAX_JSON_DEPTH,
   OPEN_BRACE,
   OPEN_BRACKET,
   parseJson,

@@ -34,7 +34,7 @@ export interface Written {
 }
 
 /** Whether the function's marker says its last verify failed (or never ended). */
-export function isFlagged(item: ReadyTask): boolean {
+function isFlagged(item: ReadyTask): boolean {
   return item.outcome === 'planned' && item.remote?.marker?.verify !== undefined
 }
 

@@ -10,7 +10,7 @@ import { codeFolderPath } from './code-folder-rules.js'
 import { ValidationError } from '../errors.js'
 import { isInside, posixRelative } from '../paths.js'
 
-export const CONFIG_FILE_NAME = 'task-config.json'
+const CONFIG_FILE_NAME = 'task-config.json'
 
 /** Reads a folder's entries; injectable so tests can simulate EACCES as root. */
 export type ReadFolder = (folder: string) => Promise<Dirent[]>

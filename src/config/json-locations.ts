@@ -8,6 +8,7 @@ import {
   type Node,
   type ParseError
 } from 'jsonc-parser'
+import { MAX_JSON_DEPTH } from '../helpers.js'
 import type { SourcePosition } from '../task.js'
 
 /** A path into a JSON value: property names, and array indices as strings (as in a JSON Pointer). */
@@ -28,9 +29,6 @@ export interface JsonDocument {
 export type ParseOutcome =
   | { ok: true; document: JsonDocument }
   | { ok: false; position?: Position; message: string }
-
-/** The deepest nesting a config may have; the top-level object is level 1. */
-export const MAX_JSON_DEPTH = 64
 
 /**
  * Parses JSON as strictly as JSON.parse (no comments, no trailing commas),

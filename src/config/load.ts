@@ -146,7 +146,7 @@ async function loadFromInputs(
  * The credentials this run deploys with, for `$API_*` environment values,
  * as the CLI hands its own to a function; unknown offline.
  */
-export function deployerOf(settings: Settings): Deployer | undefined {
+function deployerOf(settings: Settings): Deployer | undefined {
   const { host, credentials } = settings
   if (!host || !credentials || isOfflineDryRun(settings)) return undefined
   const token =

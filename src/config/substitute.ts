@@ -42,7 +42,7 @@ export interface SubstitutionResult {
 }
 
 /** The variables a build never gets either (SPEC section 8). */
-export const RUNNER_TOKENS = [
+const RUNNER_TOKENS = [
   'GITHUB_TOKEN',
   'ACTIONS_RUNTIME_TOKEN',
   'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
@@ -86,7 +86,7 @@ export function placeholderName(value: unknown): string | undefined {
 }
 
 /** `$API_HOST` and the four `$API_OAUTH_*`: the deploying credentials. */
-export function isDeployerVariable(name: string): name is CredentialVariable {
+function isDeployerVariable(name: string): name is CredentialVariable {
   return (CREDENTIAL_VARIABLES as readonly string[]).includes(name)
 }
 

@@ -14,10 +14,10 @@ import { validateTaskVerify } from './compiled-schemas.js'
 import { isObject } from '../helpers.js'
 import type { ConfigProblem, TaskDefinition, VerifySpec } from '../task.js'
 
-export const VERIFY_FILE = 'task-verify.json'
+const VERIFY_FILE = 'task-verify.json'
 
 /** The API executes a function directly only up to this timeLimit (else 1404). */
-export const MAX_VERIFY_TIME_LIMIT = 30
+const MAX_VERIFY_TIME_LIMIT = 30
 /** The API's timeLimit when a config sets none. */
 export const DEFAULT_TIME_LIMIT = 30
 

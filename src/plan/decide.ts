@@ -66,7 +66,7 @@ export function followingDeployer(
 }
 
 /** The CLI sends this when a config has no description, on create only. */
-export const DEFAULT_DESCRIPTION = 'none'
+const DEFAULT_DESCRIPTION = 'none'
 
 /**
  * Decides what to do with one task, and the exact request for it. Only fields
@@ -289,7 +289,7 @@ function environmentChanges(
  * the whole set; without one the function's existing variables are kept
  * (unlike the CLI, which would wipe them).
  */
-export function desiredEnvironment(input: PlanInput): Record<string, string> {
+function desiredEnvironment(input: PlanInput): Record<string, string> {
   const base =
     input.config.environment ??
     userVariables(input.remote?.environment ?? {}, input.injected)
@@ -443,7 +443,7 @@ export function describeChanges(
 }
 
 /** What a plan shows instead of a value that was deployed from `$VAR`. */
-export const SUBSTITUTED_VALUE = '(a substituted value)'
+const SUBSTITUTED_VALUE = '(a substituted value)'
 
 function codeChange(
   remote: RemoteFunction | undefined,

@@ -19,7 +19,7 @@ export type Drift = 'none' | 'changed outside' | 'unmanaged' | 'unknown'
  * (`Retry-After` up to 60 s each) and clock skew between the runner and
  * the API all fit well inside ten minutes.
  */
-export const DRIFT_TOLERANCE_MS = 10 * 60 * 1000
+const DRIFT_TOLERANCE_MS = 10 * 60 * 1000
 
 /**
  * The drift of a function from its raw marker value and `updateTimestamp`

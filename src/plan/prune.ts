@@ -65,7 +65,7 @@ export async function pruneList(
  * scope. A function without the marker (made by hand or by the CLI) or of
  * another repository is never touched.
  */
-export function findPrunable(
+function findPrunable(
   client: ExhClient,
   remoteNames: readonly string[],
   scope: PruneScope
@@ -110,7 +110,7 @@ export async function keepOwned(
  * most `concurrency` at once: the listing holds no environment), by name.
  * A name this action could never have written is not read.
  */
-export async function readMarkers(
+async function readMarkers(
   client: ExhClient,
   names: readonly string[],
   concurrency: number

@@ -2,20 +2,20 @@
 // reads an output over 1 MB fails, so texts are cut (after redaction) and
 // every task's entry is kept.
 
-import { cutText } from '../safe-text.js'
+import { cutText, moreCharacters } from '../safe-text.js'
 import { orderResult, type TaskResult } from './result.js'
 
 /** A `result` entry's `error`: at most this many characters. */
 export const OUTPUT_ERROR_LIMIT = 1_000
 /** GitHub's limit for one output is 1 MB. */
-export const OUTPUT_LIMIT = 1_000_000
+const OUTPUT_LIMIT = 1_000_000
 /** Shorter and shorter texts, tried in turn until the whole output fits. */
 const TEXT_LIMITS = [OUTPUT_ERROR_LIMIT, 200, 40, 0]
 
 /** `text` cut to `limit` characters with `… (N more characters)`. */
 export function boundText(text: string, limit: number): string {
   const { head, more } = cutText(text, limit)
-  return more ? `${head}… (${more} more characters)` : head
+  return `${head}${moreCharacters(more)}`
 }
 
 /** The `result` output: every entry, each text cut until the whole fits. */

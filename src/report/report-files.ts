@@ -18,7 +18,7 @@ import { OUTPUT_ERROR_LIMIT, boundText } from './output-limits.js'
 /** The action's version, kept equal to package.json's by a test. */
 export const ACTION_VERSION = '1.0.0'
 /** Bumped when a field changes meaning or goes away; added fields keep it. */
-export const REPORT_VERSION = 1
+const REPORT_VERSION = 1
 
 /** The run, from the runner's `GITHUB_*` variables. */
 export interface RunFacts {

@@ -12,9 +12,9 @@ import {
   type DeploymentReport
 } from './report-files.js'
 
-export const REPORT_JSON = 'exh-tasks-report.json'
-export const REPORT_MARKDOWN = 'exh-tasks-report.md'
-export const CHECKSUMS = 'exh-tasks-checksums.txt'
+const REPORT_JSON = 'exh-tasks-report.json'
+const REPORT_MARKDOWN = 'exh-tasks-report.md'
+const CHECKSUMS = 'exh-tasks-checksums.txt'
 
 export interface WrittenReport {
   /** The folder: output `report-path`. */

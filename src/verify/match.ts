@@ -1,7 +1,7 @@
 // Whether an execution passed, in words: the pure half of `verify`.
 
 import { isDeepStrictEqual } from 'node:util'
-import { isObject } from '../helpers.js'
+import { isObject, MAX_JSON_DEPTH } from '../helpers.js'
 import type { Execution } from '../exh/types.js'
 import type { VerifySpec } from '../task.js'
 
@@ -22,22 +22,19 @@ export function executionFailure(
   }
   // An API answer: nothing deeper is compared or printed (recursion on it
   // could overflow the stack), whatever `expect` lists.
-  if (nestedDeeperThan(execution.result, MAX_RESULT_DEPTH)) {
-    return `result: nested too deep (more than ${MAX_RESULT_DEPTH} levels), not compared`
+  if (nestedDeeperThan(execution.result, MAX_JSON_DEPTH)) {
+    return `result: nested too deep (more than ${MAX_JSON_DEPTH} levels), not compared`
   }
   if (!expected) return undefined
   return firstDifference(expected.value, execution.result)
 }
-
-/** The deepest result compared or printed; the top-level value is level 1. */
-export const MAX_RESULT_DEPTH = 64
 
 function firstLine(text: string): string {
   return text.split(/\r?\n|\r/, 1)[0] ?? ''
 }
 
 /** Whether `value` nests objects or arrays deeper than `limit`, without recursion. */
-export function nestedDeeperThan(value: unknown, limit: number): boolean {
+function nestedDeeperThan(value: unknown, limit: number): boolean {
   const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }]
   while (stack.length) {
     const { value: next, depth } = stack.pop() as (typeof stack)[number]

@@ -206,7 +206,9 @@ describe('reviewed-plan: required', () => {
     })
     release()
     expect(died.exitCode).toBe(null)
-    await vi.waitFor(() => expect(fake.functions.has('a')).toBe(true))
+    await vi.waitFor(() => {
+      expect(fake.functions.has('a')).toBe(true)
+    })
     // The record was marked applied by run 7001 before the create.
     expect(gh.comments[0]?.body.split('\n')[1]).toContain(
       '"applied":{"run":"7001"}'
