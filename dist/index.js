@@ -21889,8 +21889,8 @@ function stillUsedText(users2) {
   const more = distinct.length - MAX_NAMED_USERS;
   return `still used by ${named}${more > 0 ? ` and ${more} more` : ""}`;
 }
-function uncheckedText(unreadable2) {
-  const parts = unreadable2.map(
+function uncheckedText(unreadable3) {
+  const parts = unreadable3.map(
     (list3) => list3.permission ? `the token lacks ${list3.permission} to list ${list3.list} (NO_PERMISSION_EXCEPTION)` : list3.error
   );
   return `could not check what still uses it: ${parts.join("; ")}`;
@@ -28337,9 +28337,9 @@ async function codeFolderBelow(file, config) {
   if (!isInside(folder, codeFolder)) return void 0;
   return realpath3(codeFolder).catch(() => void 0);
 }
-function unreadableWarnings(unreadable2, codeFolders, workspace) {
+function unreadableWarnings(unreadable3, codeFolders, workspace) {
   const used = new Set(codeFolders.map((folder) => path7.resolve(folder)));
-  return unreadable2.filter(({ folder }) => !used.has(path7.resolve(folder))).map(
+  return unreadable3.filter(({ folder }) => !used.has(path7.resolve(folder))).map(
     ({ folder, code }) => `skipped folder ${relative4(workspace, folder)}: it cannot be read (${code}); check its permissions, or leave it out of \`path\``
   );
 }
@@ -28472,24 +28472,166 @@ async function isFile(file) {
   );
 }
 
+// src/reviewed-plan/digest.ts
+import { createHash } from "node:crypto";
+function canonicalJson(value) {
+  return JSON.stringify(sortKeys(value));
+}
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object") return value;
+  const object = value;
+  return Object.fromEntries(
+    Object.keys(object).sort().map((key) => [key, sortKeys(object[key])])
+  );
+}
+function saltedDigest(salt, text3) {
+  return createHash("sha256").update(`${salt.length}:${salt}
+`).update(text3).digest("hex");
+}
+function isReference(value) {
+  return typeof value === "string" && value.startsWith("$");
+}
+function holdsReference(value) {
+  if (isReference(value)) return true;
+  if (Array.isArray(value)) return value.some(holdsReference);
+  if (value !== null && typeof value === "object") {
+    return Object.values(value).some(holdsReference);
+  }
+  return false;
+}
+function referencedFields(written) {
+  const fields = [];
+  for (const [key, value] of Object.entries(written)) {
+    if (key === "environment" && value !== null && typeof value === "object") {
+      for (const [name, item] of Object.entries(value)) {
+        if (isReference(item) || item === ENV_INPUT_VALUE) {
+          fields.push(`environment.${name}`);
+        }
+      }
+    } else if (key === "executionCredentials") {
+      const permissions = value?.permissions;
+      if (holdsReference(permissions)) {
+        fields.push("executionCredentials.permissions");
+      }
+    } else if (holdsReference(value)) {
+      fields.push(key);
+    }
+  }
+  return fields.sort();
+}
+
+// src/reviewed-plan/fresh-plan.ts
+function freshPlan(settings2, ready, deletes) {
+  const tasks2 = ready.map((item) => {
+    const written = item.task.asWritten;
+    const planned = item.outcome === "planned" ? item.plan : void 0;
+    return {
+      name: item.task.nameRef ?? item.task.name,
+      action: planned?.action ?? "refused",
+      changes: [...planned?.changes ?? []],
+      desired: desiredState(written, item.folder.fingerprint),
+      referenced: referencedFields(written),
+      ...outsideOf(item)
+    };
+  });
+  for (const name of deletes) {
+    tasks2.push({
+      name,
+      action: "delete",
+      changes: [],
+      desired: canonicalJson({ delete: name }),
+      referenced: []
+    });
+  }
+  return {
+    host: settings2.host ?? "",
+    inputs: canonicalJson(settings2.planInputs),
+    tasks: tasks2
+  };
+}
+function outsideOf(item) {
+  const remote = item.outcome === "planned" ? item.remote : void 0;
+  if (!remote?.marker || !remote.updateTimestamp) return {};
+  const drift = markerDrift(remote.marker, remote.updateTimestamp);
+  return drift === "changed outside" ? { outside: remote.updateTimestamp } : {};
+}
+function desiredState(written, fingerprint2) {
+  const credentials = written.executionCredentials;
+  const permissions = Array.isArray(credentials?.permissions) ? credentials.permissions.map(String).sort() : void 0;
+  return canonicalJson({ config: written, fingerprint: fingerprint2, permissions });
+}
+
+// src/reviewed-plan/gate.ts
+var NO_GITHUB = {
+  matched: false,
+  lines: ["reviewed-plan: required, but GitHub cannot be read here"]
+};
+function unreadable2(error2) {
+  return {
+    matched: false,
+    lines: [
+      `reviewed-plan: the pull request could not be read from GitHub (${describeError(error2)})`
+    ]
+  };
+}
+function checksPlan(settings2) {
+  return !settings2.dryRun && settings2.reviewedPlan === "required";
+}
+async function reviewedPlanStart(settings2, check) {
+  if (!checksPlan(settings2)) return void 0;
+  if (!check) return NO_GITHUB;
+  try {
+    return await check.start(settings2);
+  } catch (error2) {
+    return unreadable2(error2);
+  }
+}
+async function reviewedPlanGate(settings2, check, ready, deletes) {
+  const plan2 = freshPlan(settings2, ready, deletes);
+  if (!checksPlan(settings2)) return { plan: plan2 };
+  if (!check) return { plan: plan2, outcome: NO_GITHUB };
+  try {
+    return { plan: plan2, outcome: await check.check(plan2, settings2) };
+  } catch (error2) {
+    return { plan: plan2, outcome: unreadable2(error2) };
+  }
+}
+function refusalReason(outcome2) {
+  return `the reviewed-plan check failed${outcome2.failureReason ? ` (${outcome2.failureReason})` : ""}`;
+}
+function matchedLine(outcome2) {
+  const pull = outcome2.pullRequest;
+  if (!pull) return "reviewed-plan: the plan matches the one reviewed";
+  const approvers = pull.approvals.map((review) => review.user);
+  const approved = approvers.length ? `, approved by ${approvers.join(", ")}` : "";
+  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${shortCommit(pull.head)}${approved}`;
+}
+
 // src/build-stage.ts
 async function buildStage(run2) {
   const { settings: settings2, io, loaded } = run2;
   if (loaded.problems.length) return { stop: invalidRun(run2, loaded.problems) };
   const remote = connectEarly(settings2, io);
-  const built = await buildAfterConnect(run2, remote.connecting);
+  const review = reviewedPlanStart(settings2, io.reviewedPlan);
+  const built = await buildAfterConnect(run2, remote.connecting, review);
   if ("stop" in built) remote.stopReads.abort();
   return "stop" in built ? built : { next: { ...run2, ...remote } };
 }
-async function buildAfterConnect(run2, connecting) {
+async function buildAfterConnect(run2, connecting, review) {
   const { settings: settings2, io, loaded } = run2;
+  const context = { ...run2, warnings: loaded.warnings };
+  const connected = settings2.buildCommand ? await connecting : void 0;
+  if (connected && "error" in connected) {
+    const { failed: failed3, error: error2 } = connected;
+    return { stop: notStarted(context, loaded.tasks, failed3, error2) };
+  }
+  const refused2 = await review;
+  if (refused2) {
+    const stop = notStarted(context, loaded.tasks, refusalReason(refused2));
+    return { stop: { ...stop, reviewedPlan: refused2 } };
+  }
   if (settings2.buildCommand) {
-    const connected = await connecting;
-    if (connected && "error" in connected) {
-      const { failed: failed4, error: error2 } = connected;
-      const context = { ...run2, warnings: loaded.warnings };
-      return { stop: notStarted(context, loaded.tasks, failed4, error2) };
-    }
     const failed3 = await run2.clock.time(
       "build",
       buildTasks(
@@ -29201,7 +29343,7 @@ async function closeFileWorkers() {
 }
 
 // src/fingerprint/walk.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
 import { readlink as readlink2, realpath as realpath4, stat as stat7 } from "node:fs/promises";
 import path10 from "node:path";
@@ -29452,7 +29594,7 @@ function sortByPath(entries) {
   return entries.map((entry) => ({ entry, key: Buffer.from(entry.path) })).sort((a, b) => Buffer.compare(a.key, b.key)).map(({ entry }) => entry);
 }
 var Fingerprint = class {
-  hash = createHash("sha256");
+  hash = createHash2("sha256");
   constructor() {
     this.hash.update(field(FINGERPRINT_VERSION));
   }
@@ -29517,11 +29659,11 @@ function codeOf(error2) {
 }
 
 // src/package/spool.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import * as path11 from "node:path";
 
 // src/package/zip.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { open as open4, rm as rm2 } from "node:fs/promises";
 var ZipTooLarge = class extends Error {
   constructor(passed) {
@@ -29571,7 +29713,7 @@ var ZipWriter = class {
   sink;
   maxBytes;
   central = [];
-  hash = createHash2("sha256");
+  hash = createHash3("sha256");
   offset = 0;
   async add(segment) {
     if (segment.central) {
@@ -29718,7 +29860,7 @@ async function spoolZip(task, folder, options) {
   }
 }
 function spoolFile(spoolDir, taskName) {
-  const digest = createHash3("sha256").update(taskName).digest("hex");
+  const digest = createHash4("sha256").update(taskName).digest("hex");
   return path11.join(spoolDir, `${digest.slice(0, 32)}.zip`);
 }
 function pathProblem(task, rule) {
@@ -29917,134 +30059,6 @@ function flaggedTasks(tasks2) {
       }
     ] : []
   );
-}
-
-// src/reviewed-plan/digest.ts
-import { createHash as createHash4 } from "node:crypto";
-function canonicalJson(value) {
-  return JSON.stringify(sortKeys(value));
-}
-function sortKeys(value) {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object") return value;
-  const object = value;
-  return Object.fromEntries(
-    Object.keys(object).sort().map((key) => [key, sortKeys(object[key])])
-  );
-}
-function saltedDigest(salt, text3) {
-  return createHash4("sha256").update(`${salt.length}:${salt}
-`).update(text3).digest("hex");
-}
-function isReference(value) {
-  return typeof value === "string" && value.startsWith("$");
-}
-function holdsReference(value) {
-  if (isReference(value)) return true;
-  if (Array.isArray(value)) return value.some(holdsReference);
-  if (value !== null && typeof value === "object") {
-    return Object.values(value).some(holdsReference);
-  }
-  return false;
-}
-function referencedFields(written) {
-  const fields = [];
-  for (const [key, value] of Object.entries(written)) {
-    if (key === "environment" && value !== null && typeof value === "object") {
-      for (const [name, item] of Object.entries(value)) {
-        if (isReference(item) || item === ENV_INPUT_VALUE) {
-          fields.push(`environment.${name}`);
-        }
-      }
-    } else if (key === "executionCredentials") {
-      const permissions = value?.permissions;
-      if (holdsReference(permissions)) {
-        fields.push("executionCredentials.permissions");
-      }
-    } else if (holdsReference(value)) {
-      fields.push(key);
-    }
-  }
-  return fields.sort();
-}
-
-// src/reviewed-plan/fresh-plan.ts
-function freshPlan(settings2, ready, deletes) {
-  const tasks2 = ready.map((item) => {
-    const written = item.task.asWritten;
-    const planned = item.outcome === "planned" ? item.plan : void 0;
-    return {
-      name: item.task.nameRef ?? item.task.name,
-      action: planned?.action ?? "refused",
-      changes: [...planned?.changes ?? []],
-      desired: desiredState(written, item.folder.fingerprint),
-      referenced: referencedFields(written),
-      ...outsideOf(item)
-    };
-  });
-  for (const name of deletes) {
-    tasks2.push({
-      name,
-      action: "delete",
-      changes: [],
-      desired: canonicalJson({ delete: name }),
-      referenced: []
-    });
-  }
-  return {
-    host: settings2.host ?? "",
-    inputs: canonicalJson(settings2.planInputs),
-    tasks: tasks2
-  };
-}
-function outsideOf(item) {
-  const remote = item.outcome === "planned" ? item.remote : void 0;
-  if (!remote?.marker || !remote.updateTimestamp) return {};
-  const drift = markerDrift(remote.marker, remote.updateTimestamp);
-  return drift === "changed outside" ? { outside: remote.updateTimestamp } : {};
-}
-function desiredState(written, fingerprint2) {
-  const credentials = written.executionCredentials;
-  const permissions = Array.isArray(credentials?.permissions) ? credentials.permissions.map(String).sort() : void 0;
-  return canonicalJson({ config: written, fingerprint: fingerprint2, permissions });
-}
-
-// src/reviewed-plan/gate.ts
-async function reviewedPlanGate(settings2, check, ready, deletes) {
-  const plan2 = freshPlan(settings2, ready, deletes);
-  if (settings2.dryRun || settings2.reviewedPlan !== "required") return { plan: plan2 };
-  if (!check) {
-    return {
-      plan: plan2,
-      outcome: {
-        matched: false,
-        lines: ["reviewed-plan: required, but GitHub cannot be read here"]
-      }
-    };
-  }
-  try {
-    return { plan: plan2, outcome: await check(plan2, settings2) };
-  } catch (error2) {
-    return {
-      plan: plan2,
-      outcome: {
-        matched: false,
-        lines: [
-          `reviewed-plan: the pull request could not be read from GitHub (${describeError(error2)})`
-        ]
-      }
-    };
-  }
-}
-function refusalReason(outcome2) {
-  return `the reviewed-plan check failed${outcome2.failureReason ? ` (${outcome2.failureReason})` : ""}`;
-}
-function matchedLine(outcome2) {
-  const pull = outcome2.pullRequest;
-  if (!pull) return "reviewed-plan: the plan matches the one reviewed";
-  const approvers = pull.approvals.map((review) => review.user);
-  const approved = approvers.length ? `, approved by ${approvers.join(", ")}` : "";
-  return `reviewed-plan: the plan matches the one reviewed on pull request #${pull.number} at ${shortCommit(pull.head)}${approved}`;
 }
 
 // src/sync.ts
@@ -30648,31 +30662,58 @@ var failed2 = (failureReason, lines2, pull) => ({
   matched: false,
   failureReason,
   lines: lines2,
-  pullRequest: pull && {
-    number: pull.number,
-    url: pull.url,
-    head: pull.head,
-    approvals: []
-  }
+  pullRequest: pull && evidence(pull, [])
 });
-async function checkReviewedPlan(source, fresh, context) {
+async function findReviewedPlan(source, context) {
   if (context.event !== "push") {
-    return failed2("plan-missing", [
-      `reviewed-plan: required needs a push that merges a pull request; this run is a ${context.event || "run without an event"}`
-    ]);
+    return {
+      refused: failed2("plan-missing", [
+        `reviewed-plan: required needs a push that merges a pull request; this run is a ${context.event || "run without an event"}`
+      ])
+    };
   }
   const merged = mergedPull(await source.pullsOf(context.sha), context);
-  if ("failure" in merged) return failed2("plan-missing", [merged.failure]);
+  if ("failure" in merged) {
+    return { refused: failed2("plan-missing", [merged.failure]) };
+  }
   const { pull } = merged;
   const comment = await source.ourComment(pull.number);
   const record2 = comment && findRecord(comment.body);
+  if (!comment || !record2) {
+    return {
+      refused: failed2(
+        "plan-missing",
+        [
+          `pull request #${pull.number} has no plan record of this action for this label and scope among the token's own comments (a plan is a dry run with comment-on-pr)`
+        ],
+        pull
+      )
+    };
+  }
   const problem = recordProblem(record2, pull, context);
-  if (problem) return failed2(problem.reason, [problem.text], pull);
-  const found = record2;
+  if (problem) return { refused: failed2(problem.reason, [problem.text], pull) };
+  const approvals = approvalsOf(await source.reviews(pull.number), pull);
+  if (context.requireApproval && !approvals.length) {
+    return {
+      refused: {
+        ...failed2(
+          "not-approved",
+          [
+            `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${shortCommit(pull.head)}`
+          ],
+          pull
+        ),
+        pullRequest: evidence(pull, approvals)
+      }
+    };
+  }
+  return { found: { pull, comment, record: record2, approvals } };
+}
+function compareWithReviewed({ pull, comment, record: record2, approvals }, fresh, context) {
   const now = makeRecord(fresh, { ...context, salt: pull.url, head: pull.head });
   const referenced = new Map(fresh.tasks.map((t) => [t.name, t.referenced]));
-  const resumed = found.applied?.run === context.runId;
-  const differences = comparePlans(found, now, referenced, resumed);
+  const resumed = record2.applied?.run === context.runId;
+  const differences = comparePlans(record2, now, referenced, resumed);
   if (differences.length) {
     return failed2(
       "plan-changed",
@@ -30683,30 +30724,15 @@ async function checkReviewedPlan(source, fresh, context) {
       pull
     );
   }
-  const approvals = approvalsOf(await source.reviews(pull.number), pull);
-  const outcome2 = {
+  return {
     matched: true,
     lines: [],
-    pullRequest: {
-      number: pull.number,
-      url: pull.url,
-      head: pull.head,
-      approvals
-    },
-    comment: comment && { ...comment, record: found }
+    pullRequest: evidence(pull, approvals),
+    comment: { ...comment, record: record2 }
   };
-  if (context.requireApproval && !approvals.length) {
-    return {
-      ...outcome2,
-      matched: false,
-      failureReason: "not-approved",
-      lines: [
-        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${shortCommit(pull.head)}`
-      ],
-      comment: void 0
-    };
-  }
-  return outcome2;
+}
+function evidence(pull, approvals) {
+  return { number: pull.number, url: pull.url, head: pull.head, approvals };
 }
 function mergedPull(pulls, context) {
   const branch = context.ref.replace(/^refs\/heads\//, "");
@@ -30725,12 +30751,6 @@ function mergedPull(pulls, context) {
 }
 function recordProblem(record2, pull, context) {
   const where = `pull request #${pull.number}`;
-  if (!record2) {
-    return {
-      reason: "plan-missing",
-      text: `${where} has no plan record of this action for this label and scope among the token's own comments (a plan is a dry run with comment-on-pr)`
-    };
-  }
   if (record2.label !== context.label || record2.scope !== context.scope) {
     return {
       reason: "plan-missing",
@@ -30836,12 +30856,37 @@ async function claimRecord({ octokit, owner, repo }, comment, runId) {
   });
   return { ...comment, body, record: record2 };
 }
+async function claimed(github, outcome2, runId) {
+  if (!outcome2.matched || !outcome2.comment) return outcome2;
+  try {
+    const comment = await claimRecord(github, outcome2.comment, runId);
+    return { ...outcome2, comment };
+  } catch (error2) {
+    return {
+      ...outcome2,
+      matched: false,
+      comment: void 0,
+      lines: [
+        `reviewed-plan: could not mark the plan of pull request #${outcome2.pullRequest?.number ?? 0} as deployed by run ${runId} before the first write (${describeError(error2)})`
+      ]
+    };
+  }
+}
 function runnerPlanCheck(env) {
   const runId = env.GITHUB_RUN_ID ?? "";
+  const contextOf = (settings2) => ({
+    label: settings2.label,
+    scope: settings2.pruneScope,
+    event: env.GITHUB_EVENT_NAME ?? "",
+    sha: env.GITHUB_SHA ?? "",
+    ref: env.GITHUB_REF ?? "",
+    runId,
+    requireApproval: settings2.requireApproval
+  });
+  let started;
   let matched;
   return {
-    async check(fresh, settings2) {
-      const key = { label: settings2.label, scope: settings2.pruneScope };
+    async start(settings2) {
       if (!settings2.githubToken) {
         return {
           matched: false,
@@ -30849,33 +30894,24 @@ function runnerPlanCheck(env) {
         };
       }
       const github = await githubFor(settings2.githubToken);
-      const outcome2 = await checkReviewedPlan(
+      const key = { label: settings2.label, scope: settings2.pruneScope };
+      const search = await findReviewedPlan(
         gitHubReviewSource(github, key),
-        fresh,
-        {
-          ...key,
-          event: env.GITHUB_EVENT_NAME ?? "",
-          sha: env.GITHUB_SHA ?? "",
-          ref: env.GITHUB_REF ?? "",
-          runId,
-          requireApproval: settings2.requireApproval
-        }
+        contextOf(settings2)
       );
-      if (!outcome2.matched || !outcome2.comment) return outcome2;
-      try {
-        const comment = await claimRecord(github, outcome2.comment, runId);
-        matched = { github, comment };
-        return { ...outcome2, comment };
-      } catch (error2) {
-        return {
-          ...outcome2,
-          matched: false,
-          comment: void 0,
-          lines: [
-            `reviewed-plan: could not mark the plan of pull request #${outcome2.pullRequest?.number ?? 0} as deployed by run ${runId} before the first write (${describeError(error2)})`
-          ]
-        };
+      if ("refused" in search) return search.refused;
+      started = { github, found: search.found };
+      return void 0;
+    },
+    async check(fresh, settings2) {
+      if (!started) throw new Error("the check was not started");
+      const { github, found } = started;
+      const compared2 = compareWithReviewed(found, fresh, contextOf(settings2));
+      const outcome2 = await claimed(github, compared2, runId);
+      if (outcome2.matched && outcome2.comment) {
+        matched = { github, comment: outcome2.comment };
       }
+      return outcome2;
     },
     async markDeployed(deployed) {
       if (!matched) return void 0;
@@ -31146,7 +31182,7 @@ async function run() {
       if (refusal) throw new Error(refusal);
       return readInputs((name) => getInput(name), process.env, mask);
     },
-    { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck.check }
+    { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck }
   );
   cancel.dispose();
   report.label ??= getInput("label").trim() || void 0;

@@ -72,7 +72,7 @@ export async function run(): Promise<void> {
       if (refusal) throw new Error(refusal)
       return readInputs(name => core.getInput(name), process.env, mask)
     },
-    { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck.check }
+    { ...actionsIo(cancel.signal, mask, log), reviewedPlan: planCheck }
   )
   cancel.dispose()
   // Refused inputs leave no settings: the title still names the target.

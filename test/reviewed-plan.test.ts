@@ -24,7 +24,8 @@ import {
 import { comparePlans } from '../src/reviewed-plan/compare.js'
 import {
   approvalsOf,
-  checkReviewedPlan,
+  compareWithReviewed,
+  findReviewedPlan,
   mergedPull,
   type PullFacts,
   type ReviewFacts,
@@ -503,7 +504,11 @@ describe('an applied record', () => {
     ['applied by another run', '99', false]
   ])('%s', async (_, run, matched) => {
     const body = `<!-- m -->\n${recordLine(record(run))}\n## title`
-    const outcome = await checkReviewedPlan(source(body), freshPlan, context)
+    const search = await findReviewedPlan(source(body), context)
+    const outcome =
+      'refused' in search
+        ? search.refused
+        : compareWithReviewed(search.found, freshPlan, context)
     expect(outcome.matched).toBe(matched)
     if (!matched) expect(outcome.failureReason).toBe('plan-missing')
   })

@@ -11,12 +11,16 @@ import {
   type CommentKey
 } from '../report/pr-comment.js'
 import {
-  checkReviewedPlan,
+  compareWithReviewed,
+  findReviewedPlan,
+  type CheckContext,
+  type FoundPlan,
   type PullFacts,
   type ReviewedPlanOutcome,
   type ReviewFacts,
   type ReviewSource
 } from '../reviewed-plan/check.js'
+import type { Settings } from '../inputs.js'
 import {
   makeRecord,
   MAX_RECORD_LINE,
@@ -153,9 +157,30 @@ async function claimRecord(
   return { ...comment, body, record }
 }
 
+/** A matched outcome with its record claimed (`claimRecord`), or a refusal when it could not be. */
+async function claimed(
+  github: GitHubRepo,
+  outcome: ReviewedPlanOutcome,
+  runId: string
+): Promise<ReviewedPlanOutcome> {
+  if (!outcome.matched || !outcome.comment) return outcome
+  try {
+    const comment = await claimRecord(github, outcome.comment, runId)
+    return { ...outcome, comment }
+  } catch (error) {
+    return {
+      ...outcome,
+      matched: false,
+      comment: undefined,
+      lines: [
+        `reviewed-plan: could not mark the plan of pull request #${outcome.pullRequest?.number ?? 0} as deployed by run ${runId} before the first write (${describeError(error)})`
+      ]
+    }
+  }
+}
+
 /** The check as the runner runs it, then the mark after the deploy. */
-export interface RunnerPlanCheck {
-  check: ReviewedPlanCheck
+export interface RunnerPlanCheck extends ReviewedPlanCheck {
   /**
    * After a deploy whose plan matched: its comment says so. Returns what
    * happened, for the log; undefined when no plan matched.
@@ -172,10 +197,19 @@ export function runnerPlanCheck(
   env: Record<string, string | undefined>
 ): RunnerPlanCheck {
   const runId = env.GITHUB_RUN_ID ?? ''
+  const contextOf = (settings: Settings): CheckContext => ({
+    label: settings.label,
+    scope: settings.pruneScope,
+    event: env.GITHUB_EVENT_NAME ?? '',
+    sha: env.GITHUB_SHA ?? '',
+    ref: env.GITHUB_REF ?? '',
+    runId,
+    requireApproval: settings.requireApproval
+  })
+  let started: { github: GitHubRepo; found: FoundPlan } | undefined
   let matched: { github: GitHubRepo; comment: MatchedComment } | undefined
   return {
-    async check(fresh, settings) {
-      const key = { label: settings.label, scope: settings.pruneScope }
+    async start(settings) {
       if (!settings.githubToken) {
         return {
           matched: false,
@@ -183,33 +217,24 @@ export function runnerPlanCheck(
         }
       }
       const github = await githubFor(settings.githubToken)
-      const outcome = await checkReviewedPlan(
+      const key = { label: settings.label, scope: settings.pruneScope }
+      const search = await findReviewedPlan(
         gitHubReviewSource(github, key),
-        fresh,
-        {
-          ...key,
-          event: env.GITHUB_EVENT_NAME ?? '',
-          sha: env.GITHUB_SHA ?? '',
-          ref: env.GITHUB_REF ?? '',
-          runId,
-          requireApproval: settings.requireApproval
-        }
+        contextOf(settings)
       )
-      if (!outcome.matched || !outcome.comment) return outcome
-      try {
-        const comment = await claimRecord(github, outcome.comment, runId)
-        matched = { github, comment }
-        return { ...outcome, comment }
-      } catch (error) {
-        return {
-          ...outcome,
-          matched: false,
-          comment: undefined,
-          lines: [
-            `reviewed-plan: could not mark the plan of pull request #${outcome.pullRequest?.number ?? 0} as deployed by run ${runId} before the first write (${describeError(error)})`
-          ]
-        }
+      if ('refused' in search) return search.refused
+      started = { github, found: search.found }
+      return undefined
+    },
+    async check(fresh, settings) {
+      if (!started) throw new Error('the check was not started')
+      const { github, found } = started
+      const compared = compareWithReviewed(found, fresh, contextOf(settings))
+      const outcome = await claimed(github, compared, runId)
+      if (outcome.matched && outcome.comment) {
+        matched = { github, comment: outcome.comment }
       }
+      return outcome
     },
     async markDeployed(deployed) {
       if (!matched) return undefined

@@ -1,8 +1,9 @@
-// The reviewed-plan check of a deploy (SPEC section 10), in order: the
-// pull request this push merged, the action's comment on it and its
-// record, the record's head, the fresh plan against it, the approval. The
-// GitHub reads come through `ReviewSource` (`src/github/reviewed-plan.ts`);
-// every judgement here is pure.
+// The reviewed-plan check of a deploy (SPEC section 10), in two halves.
+// Before any build: the pull request this push merged, the action's comment
+// on it and its record, the record's head, the approval. Before the first
+// write: the fresh plan against the record. The GitHub reads come through
+// `ReviewSource` (`src/github/reviewed-plan.ts`); every judgement here is
+// pure.
 
 import { shortCommit } from '../helpers.js'
 import type { FreshPlan } from './fresh-plan.js'
@@ -90,38 +91,86 @@ const failed = (
   matched: false,
   failureReason,
   lines,
-  pullRequest: pull && {
-    number: pull.number,
-    url: pull.url,
-    head: pull.head,
-    approvals: []
-  }
+  pullRequest: pull && evidence(pull, [])
 })
 
-/** The whole check; the first failure ends it. */
-export async function checkReviewedPlan(
+/** What the first half of the check found on GitHub, for the second. */
+export interface FoundPlan {
+  pull: PullFacts
+  /** The comment that holds the record. */
+  comment: { id: number; body: string }
+  record: PlanRecord
+  approvals: ReviewFacts[]
+}
+
+/**
+ * The check's first half, before any build: what GitHub alone can refuse
+ * (the event, the pull request this push merged, its record and its head,
+ * the approval). The first failure ends it.
+ */
+export async function findReviewedPlan(
   source: ReviewSource,
-  fresh: FreshPlan,
   context: CheckContext
-): Promise<ReviewedPlanOutcome> {
+): Promise<{ found: FoundPlan } | { refused: ReviewedPlanOutcome }> {
   if (context.event !== 'push') {
-    return failed('plan-missing', [
-      `reviewed-plan: required needs a push that merges a pull request; this run is a ${context.event || 'run without an event'}`
-    ])
+    return {
+      refused: failed('plan-missing', [
+        `reviewed-plan: required needs a push that merges a pull request; this run is a ${context.event || 'run without an event'}`
+      ])
+    }
   }
   const merged = mergedPull(await source.pullsOf(context.sha), context)
-  if ('failure' in merged) return failed('plan-missing', [merged.failure])
+  if ('failure' in merged) {
+    return { refused: failed('plan-missing', [merged.failure]) }
+  }
   const { pull } = merged
   const comment = await source.ourComment(pull.number)
   const record = comment && findRecord(comment.body)
+  if (!comment || !record) {
+    return {
+      refused: failed(
+        'plan-missing',
+        [
+          `pull request #${pull.number} has no plan record of this action for this label and scope among the token's own comments (a plan is a dry run with comment-on-pr)`
+        ],
+        pull
+      )
+    }
+  }
   const problem = recordProblem(record, pull, context)
-  if (problem) return failed(problem.reason, [problem.text], pull)
-  const found = record as PlanRecord
+  if (problem) return { refused: failed(problem.reason, [problem.text], pull) }
+  const approvals = approvalsOf(await source.reviews(pull.number), pull)
+  if (context.requireApproval && !approvals.length) {
+    return {
+      refused: {
+        ...failed(
+          'not-approved',
+          [
+            `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${shortCommit(pull.head)}`
+          ],
+          pull
+        ),
+        pullRequest: evidence(pull, approvals)
+      }
+    }
+  }
+  return { found: { pull, comment, record, approvals } }
+}
+
+/**
+ * The check's second half, before the first write: the fresh plan against
+ * the record found, task by task (SPEC section 10).
+ */
+export function compareWithReviewed(
+  { pull, comment, record, approvals }: FoundPlan,
+  fresh: FreshPlan,
+  context: CheckContext
+): ReviewedPlanOutcome {
   const now = makeRecord(fresh, { ...context, salt: pull.url, head: pull.head })
   const referenced = new Map(fresh.tasks.map(t => [t.name, t.referenced]))
   // A re-run attempt of the run that applied it finishes what it started.
-  const resumed = found.applied?.run === context.runId
-  const differences = comparePlans(found, now, referenced, resumed)
+  const resumed = record.applied?.run === context.runId
+  const differences = comparePlans(record, now, referenced, resumed)
   if (differences.length) {
     return failed(
       'plan-changed',
@@ -132,30 +181,19 @@ export async function checkReviewedPlan(
       pull
     )
   }
-  const approvals = approvalsOf(await source.reviews(pull.number), pull)
-  const outcome: ReviewedPlanOutcome = {
+  return {
     matched: true,
     lines: [],
-    pullRequest: {
-      number: pull.number,
-      url: pull.url,
-      head: pull.head,
-      approvals
-    },
-    comment: comment && { ...comment, record: found }
+    pullRequest: evidence(pull, approvals),
+    comment: { ...comment, record }
   }
-  if (context.requireApproval && !approvals.length) {
-    return {
-      ...outcome,
-      matched: false,
-      failureReason: 'not-approved',
-      lines: [
-        `pull request #${pull.number} has no approving review by an owner, member or collaborator other than its author on its head commit ${shortCommit(pull.head)}`
-      ],
-      comment: undefined
-    }
-  }
-  return outcome
+}
+
+function evidence(
+  pull: PullFacts,
+  approvals: ReviewFacts[]
+): ReviewedPlanOutcome['pullRequest'] {
+  return { number: pull.number, url: pull.url, head: pull.head, approvals }
 }
 
 /** The one pull request merged into the pushed branch as this very commit. */
@@ -183,17 +221,11 @@ export function mergedPull(
 
 /** Why the record found cannot be the reviewed plan, if it cannot. */
 function recordProblem(
-  record: PlanRecord | undefined,
+  record: PlanRecord,
   pull: PullFacts,
   context: CheckContext
 ): { reason: FailureReason; text: string } | undefined {
   const where = `pull request #${pull.number}`
-  if (!record) {
-    return {
-      reason: 'plan-missing',
-      text: `${where} has no plan record of this action for this label and scope among the token's own comments (a plan is a dry run with comment-on-pr)`
-    }
-  }
   if (record.label !== context.label || record.scope !== context.scope) {
     return {
       reason: 'plan-missing',

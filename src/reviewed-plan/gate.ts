@@ -1,7 +1,7 @@
-// Where the pipeline meets the reviewed-plan check: after the fresh plan
-// and its packages, before the first write (SPEC section 10). The GitHub
-// side is passed in through `RunIo.reviewedPlan`, so the pipeline runs
-// without it.
+// Where the pipeline meets the reviewed-plan check (SPEC section 10): its
+// first half before any build, its second after the fresh plan and its
+// packages, before the first write. The GitHub side is passed in through
+// `RunIo.reviewedPlan`, so the pipeline runs without it.
 
 import { shortCommit } from '../helpers.js'
 import type { Settings } from '../inputs.js'
@@ -10,11 +10,53 @@ import { describeError } from '../errors.js'
 import { freshPlan, type FreshPlan } from './fresh-plan.js'
 import type { ReviewedPlanOutcome } from './check.js'
 
-/** The runner's check: the pull request, its comment and reviews. */
-export type ReviewedPlanCheck = (
-  fresh: FreshPlan,
-  settings: Settings
-) => Promise<ReviewedPlanOutcome>
+/**
+ * The runner's check, in two halves (`check.ts`): `start`, before any
+ * build, gives a refusal or nothing; `check` then compares the fresh plan.
+ */
+export interface ReviewedPlanCheck {
+  start(settings: Settings): Promise<ReviewedPlanOutcome | undefined>
+  check(fresh: FreshPlan, settings: Settings): Promise<ReviewedPlanOutcome>
+}
+
+const NO_GITHUB: ReviewedPlanOutcome = {
+  matched: false,
+  lines: ['reviewed-plan: required, but GitHub cannot be read here']
+}
+
+/** Not a verdict on the plan (GitHub could not answer): no reason. */
+function unreadable(error: unknown): ReviewedPlanOutcome {
+  return {
+    matched: false,
+    lines: [
+      `reviewed-plan: the pull request could not be read from GitHub (${describeError(error)})`
+    ]
+  }
+}
+
+/** Whether this run checks its plan: a deploy with `reviewed-plan: required`. */
+function checksPlan(settings: Settings): boolean {
+  // A dry run is what makes the record: the check is for deploys.
+  return !settings.dryRun && settings.reviewedPlan === 'required'
+}
+
+/**
+ * The check's first half, started with the build stage: a refusal GitHub
+ * alone can give (not a push, no merged pull request, no record, a stale
+ * plan, no approval) comes before any build. Undefined: nothing refused.
+ */
+export async function reviewedPlanStart(
+  settings: Settings,
+  check: ReviewedPlanCheck | undefined
+): Promise<ReviewedPlanOutcome | undefined> {
+  if (!checksPlan(settings)) return undefined
+  if (!check) return NO_GITHUB
+  try {
+    return await check.start(settings)
+  } catch (error) {
+    return unreadable(error)
+  }
+}
 
 /**
  * The plan just made (for a dry run's record), and with `reviewed-plan:
@@ -28,30 +70,12 @@ export async function reviewedPlanGate(
   deletes: readonly string[]
 ): Promise<{ plan: FreshPlan; outcome?: ReviewedPlanOutcome }> {
   const plan = freshPlan(settings, ready, deletes)
-  // A dry run is what makes the record: the check is for deploys.
-  if (settings.dryRun || settings.reviewedPlan !== 'required') return { plan }
-  if (!check) {
-    return {
-      plan,
-      outcome: {
-        matched: false,
-        lines: ['reviewed-plan: required, but GitHub cannot be read here']
-      }
-    }
-  }
+  if (!checksPlan(settings)) return { plan }
+  if (!check) return { plan, outcome: NO_GITHUB }
   try {
-    return { plan, outcome: await check(plan, settings) }
+    return { plan, outcome: await check.check(plan, settings) }
   } catch (error) {
-    // Not a verdict on the plan (GitHub could not answer): no reason.
-    return {
-      plan,
-      outcome: {
-        matched: false,
-        lines: [
-          `reviewed-plan: the pull request could not be read from GitHub (${describeError(error)})`
-        ]
-      }
-    }
+    return { plan, outcome: unreadable(error) }
   }
 }
 

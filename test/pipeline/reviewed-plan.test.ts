@@ -1,7 +1,9 @@
-// Where the pipeline asks the reviewed-plan check (SPEC section 10): after
-// the fresh plan and its packages, before the first write; only on a
-// deploy with `reviewed-plan: required`. The GitHub side is passed in here
+// Where the pipeline asks the reviewed-plan check (SPEC section 10): its
+// first half before any build, its second after the fresh plan and its
+// packages, before the first write; only on a deploy with `reviewed-plan:
+// required`. The GitHub side is passed in here
 // (the bundle tests in test/e2e/reviewed-plan.test.ts run it over HTTP).
+import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { taskConfig } from '../support/workspace.js'
 import { fakeWithWorkspace } from '../support/with-fake.js'
@@ -34,9 +36,12 @@ describe('the reviewed-plan check in the pipeline', () => {
       { path: 'tasks', 'reviewed-plan': 'required' },
       {
         env,
-        reviewedPlan: fresh => {
-          asked.push(fresh)
-          return Promise.resolve(refusal)
+        reviewedPlan: {
+          start: () => Promise.resolve(undefined),
+          check: fresh => {
+            asked.push(fresh)
+            return Promise.resolve(refusal)
+          }
         }
       }
     )
@@ -66,9 +71,15 @@ describe('the reviewed-plan check in the pipeline', () => {
   it('lets a matched plan deploy, and is not asked in a dry run or with off', async () => {
     await using setup = await fakeWithWorkspace(files)
     let asked = 0
-    const check = () => {
-      asked++
-      return Promise.resolve({ matched: true, lines: [] })
+    const check = {
+      start: () => {
+        asked++
+        return Promise.resolve(undefined)
+      },
+      check: () => {
+        asked++
+        return Promise.resolve({ matched: true, lines: [] })
+      }
     }
     for (const inputs of <Record<string, string>[]>[
       { 'dry-run': 'true', 'reviewed-plan': 'required' },
@@ -90,7 +101,48 @@ describe('the reviewed-plan check in the pipeline', () => {
       { env, reviewedPlan: check }
     )
     expect(run.exitCode, run.log).toBe(0)
-    expect(asked).toBe(1)
+    expect(asked).toBe(2)
     expect(run.outputs['failure-reason']).toBe('')
+  })
+
+  it('refuses what GitHub alone can refuse before any build, and never compares', async () => {
+    await using setup = await fakeWithWorkspace(files)
+    let compared = 0
+    const run = await syncInProcess(
+      setup.fake,
+      setup.ws.dir,
+      {
+        path: 'tasks',
+        'reviewed-plan': 'required',
+        'build-command': 'echo built > built.txt'
+      },
+      {
+        env,
+        reviewedPlan: {
+          start: () =>
+            Promise.resolve({
+              matched: false,
+              failureReason: 'plan-missing',
+              lines: ['no pull request merged: was it pushed directly?']
+            }),
+          check: () => {
+            compared++
+            return Promise.resolve({ matched: true, lines: [] })
+          }
+        }
+      }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs['failure-reason']).toBe('plan-missing')
+    expect(run.errors).toContain('was it pushed directly?')
+    expect(run.result).toEqual([
+      expect.objectContaining({
+        status: 'skipped',
+        error: 'not started: the reviewed-plan check failed (plan-missing)'
+      })
+    ])
+    expect(compared).toBe(0)
+    expect(existsSync(setup.ws.path('tasks/a/built.txt'))).toBe(false)
+    expect(setup.fake.writeRequests()).toEqual([])
   })
 })
