@@ -30846,30 +30846,36 @@ function deployedBody(body, record2, deployed) {
 }
 async function claimRecord({ octokit, owner, repo }, comment, runId) {
   if (comment.record.applied?.run === runId) return comment;
+  const where = { owner, repo, comment_id: comment.id };
+  const { data } = await octokit.rest.issues.getComment(where);
+  if (data.body !== comment.body) return void 0;
   const record2 = { ...comment.record, applied: { run: runId } };
   const body = replaceRecord(comment.body, record2);
-  await octokit.rest.issues.updateComment({
-    owner,
-    repo,
-    comment_id: comment.id,
-    body
-  });
+  await octokit.rest.issues.updateComment({ ...where, body });
   return { ...comment, body, record: record2 };
 }
 async function claimed(github, outcome2, runId) {
   if (!outcome2.matched || !outcome2.comment) return outcome2;
+  const pull = `pull request #${outcome2.pullRequest?.number ?? 0}`;
+  const refused2 = (line) => ({
+    ...outcome2,
+    matched: false,
+    comment: void 0,
+    lines: [line]
+  });
   try {
     const comment = await claimRecord(github, outcome2.comment, runId);
-    return { ...outcome2, comment };
-  } catch (error2) {
+    if (comment) return { ...outcome2, comment };
     return {
-      ...outcome2,
-      matched: false,
-      comment: void 0,
-      lines: [
-        `reviewed-plan: could not mark the plan of pull request #${outcome2.pullRequest?.number ?? 0} as deployed by run ${runId} before the first write (${describeError(error2)})`
-      ]
+      ...refused2(
+        `the plan's comment on ${pull} changed during this run (another run deployed it, or it was planned again)`
+      ),
+      failureReason: "plan-missing"
     };
+  } catch (error2) {
+    return refused2(
+      `reviewed-plan: could not mark the plan of ${pull} as deployed by run ${runId} before the first write (${describeError(error2)})`
+    );
   }
 }
 function runnerPlanCheck(env) {

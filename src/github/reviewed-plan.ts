@@ -138,22 +138,22 @@ export function deployedBody(
  * Marks the matched record applied by this run before its first write, so
  * that a re-run attempt resumes a deploy whose runner died before the end,
  * and no other run deploys the plan meanwhile. A record this run applied
- * already (a re-run attempt) is left as it is.
+ * already (a re-run attempt) is left as it is. The comment is read again
+ * first: a build may take minutes since the check found it, and another
+ * run may have claimed it meanwhile. Undefined: it changed.
  */
 async function claimRecord(
   { octokit, owner, repo }: GitHubRepo,
   comment: MatchedComment,
   runId: string
-): Promise<MatchedComment> {
+): Promise<MatchedComment | undefined> {
   if (comment.record.applied?.run === runId) return comment
+  const where = { owner, repo, comment_id: comment.id }
+  const { data } = await octokit.rest.issues.getComment(where)
+  if (data.body !== comment.body) return undefined
   const record = { ...comment.record, applied: { run: runId } }
   const body = replaceRecord(comment.body, record)
-  await octokit.rest.issues.updateComment({
-    owner,
-    repo,
-    comment_id: comment.id,
-    body
-  })
+  await octokit.rest.issues.updateComment({ ...where, body })
   return { ...comment, body, record }
 }
 
@@ -164,18 +164,26 @@ async function claimed(
   runId: string
 ): Promise<ReviewedPlanOutcome> {
   if (!outcome.matched || !outcome.comment) return outcome
+  const pull = `pull request #${outcome.pullRequest?.number ?? 0}`
+  const refused = (line: string): ReviewedPlanOutcome => ({
+    ...outcome,
+    matched: false,
+    comment: undefined,
+    lines: [line]
+  })
   try {
     const comment = await claimRecord(github, outcome.comment, runId)
-    return { ...outcome, comment }
-  } catch (error) {
+    if (comment) return { ...outcome, comment }
     return {
-      ...outcome,
-      matched: false,
-      comment: undefined,
-      lines: [
-        `reviewed-plan: could not mark the plan of pull request #${outcome.pullRequest?.number ?? 0} as deployed by run ${runId} before the first write (${describeError(error)})`
-      ]
+      ...refused(
+        `the plan's comment on ${pull} changed during this run (another run deployed it, or it was planned again)`
+      ),
+      failureReason: 'plan-missing'
     }
+  } catch (error) {
+    return refused(
+      `reviewed-plan: could not mark the plan of ${pull} as deployed by run ${runId} before the first write (${describeError(error)})`
+    )
   }
 }
 

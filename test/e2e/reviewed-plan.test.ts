@@ -12,6 +12,7 @@ import {
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js'
 import { expectNowhere, pullRequestEnv, pushEnv, syncWith } from './harness.js'
 import type { ActionRun, RunOptions } from '../support/run-action.js'
+import { findRecord } from '../../src/reviewed-plan/record.js'
 
 const TOKEN = 'ghs_fake_github_token_0123456789'
 const HEAD = 'feedc0de'.repeat(5)
@@ -239,6 +240,33 @@ describe('reviewed-plan: required', () => {
     // Nothing claimed: the next run may deploy it.
     const next = await deployOn(fake, ws, gh, { runId: '8002' })
     expect(next.exitCode, next.log).toBe(0)
+  })
+
+  it('writes nothing when another run claimed the plan while this one built it', async () => {
+    await using fake = await startFakeExh()
+    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
+    await using ws = await makeWorkspace(files)
+    await planOn(fake, ws, gh)
+    gh.merge(MERGE)
+    // Read again just before the claim: another run marked it meanwhile.
+    gh.onCommentRead = comment => {
+      // The record's JSON ends at the first `} -->` (the marker line has none).
+      comment.body = comment.body.replace(
+        '} -->',
+        ',"applied":{"run":"9999"}} -->'
+      )
+      expect(findRecord(comment.body)?.applied).toEqual({ run: '9999' })
+    }
+    fake.clearLog()
+    const run = await deployOn(fake, ws, gh, { runId: '9001' })
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs['failure-reason']).toBe('plan-missing')
+    expect(run.log).toContain(
+      "the plan's comment on pull request #7 changed during this run"
+    )
+    expect(fake.writeRequests()).toEqual([])
+    expect(gh.comments[0]?.body).toContain('"applied":{"run":"9999"}')
+    expect(gh.comments[0]?.body).not.toContain('9001')
   })
 
   it('deploys when a secret was rotated between review and merge', async () => {

@@ -79,11 +79,13 @@ export interface FakeGitHub extends AsyncDisposable {
   writes: string[]
   /** The next `count` writes answer 502, as GitHub does when it is down. */
   failWrites(count: number): void
+  /** Called as a comment is read by its id, before the answer (another run's edit, say). */
+  onCommentRead?: (comment: FakeComment) => void
 }
 
 /**
- * The REST calls the pull-request comment makes (who am I, list, create,
- * update issue comments), on 127.0.0.1, reached as GITHUB_API_URL. Like
+ * The REST calls the pull-request comment makes (who am I, list, get,
+ * create, update issue comments), on 127.0.0.1, reached as GITHUB_API_URL. Like
  * GitHub, it refuses (403) an edit of a comment the token's user did not write.
  */
 export async function startFakeGitHub(
@@ -150,6 +152,12 @@ export async function startFakeGitHub(
           200,
           pulls.filter(p => p.head.sha === sha || p.merge_commit_sha === sha)
         )
+      } else if (req.method === 'GET' && one.test(url.pathname)) {
+        const id = Number(one.exec(url.pathname)?.[1])
+        const comment = comments.find(c => c.id === id)
+        if (comment) fake.onCommentRead?.(comment)
+        if (comment) send(200, comment)
+        else send(404, { message: 'Not Found' })
       } else if (req.method === 'GET' && url.pathname === reviewList) {
         send(200, reviews)
       } else if (req.method === 'GET' && url.pathname === list) {
@@ -178,7 +186,7 @@ export async function startFakeGitHub(
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  return {
+  const fake: FakeGitHub = {
     url: `http://localhost:${port}`,
     comments,
     authorizations,
@@ -214,6 +222,7 @@ export async function startFakeGitHub(
       await new Promise(resolve => server.close(resolve))
     }
   }
+  return fake
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
