@@ -2,7 +2,7 @@ import { createRequire as __createRequire } from 'node:module'
 const require = __createRequire(import.meta.url)
 import {
   segmentEncoder
-} from "./chunk-RBKANL5X.js";
+} from "./chunk-SHKQIFSB.js";
 import "./chunk-YVJ3UYDI.js";
 
 // src/fingerprint/file-worker.ts

@@ -9,7 +9,7 @@ import {
   field,
   rebaseCentral,
   segmentEncoder
-} from "./chunk-RBKANL5X.js";
+} from "./chunk-SHKQIFSB.js";
 import {
   __commonJS,
   __require,
@@ -30847,15 +30847,17 @@ function deployedBody(body, record2, deployed) {
 async function claimRecord({ octokit, owner, repo }, comment, runId) {
   if (comment.record.applied?.run === runId) return comment;
   const where = { owner, repo, comment_id: comment.id };
-  const { data } = await octokit.rest.issues.getComment(where);
-  if (data.body !== comment.body) return void 0;
+  const before = await octokit.rest.issues.getComment(where);
+  if (before.data.body !== comment.body) return void 0;
   const record2 = { ...comment.record, applied: { run: runId } };
   const body = replaceRecord(comment.body, record2);
   await octokit.rest.issues.updateComment({ ...where, body });
+  const after = await octokit.rest.issues.getComment(where);
+  if (after.data.body !== body) return void 0;
   return { ...comment, body, record: record2 };
 }
 async function claimed(github, outcome2, runId) {
-  if (!outcome2.matched || !outcome2.comment) return outcome2;
+  if (!outcome2.matched) return outcome2;
   const pull = `pull request #${outcome2.pullRequest?.number ?? 0}`;
   const refused2 = (line) => ({
     ...outcome2,
@@ -30863,12 +30865,13 @@ async function claimed(github, outcome2, runId) {
     comment: void 0,
     lines: [line]
   });
+  if (!outcome2.comment) return refused2(`the plan of ${pull} cannot be marked`);
   try {
     const comment = await claimRecord(github, outcome2.comment, runId);
     if (comment) return { ...outcome2, comment };
     return {
       ...refused2(
-        `the plan's comment on ${pull} changed during this run (another run deployed it, or it was planned again)`
+        `the plan's comment on ${pull} changed during this run (another run is deploying it, or it was planned again)`
       ),
       failureReason: "plan-missing"
     };
@@ -30878,6 +30881,10 @@ async function claimed(github, outcome2, runId) {
     );
   }
 }
+var needs = (what) => ({
+  matched: false,
+  lines: [`reviewed-plan: required needs ${what}`]
+});
 function runnerPlanCheck(env) {
   const runId = env.GITHUB_RUN_ID ?? "";
   const contextOf = (settings2) => ({
@@ -30893,13 +30900,13 @@ function runnerPlanCheck(env) {
   let matched;
   return {
     async start(settings2) {
-      if (!settings2.githubToken) {
-        return {
-          matched: false,
-          lines: ["reviewed-plan: required needs the github-token input"]
-        };
+      const token = settings2.githubToken;
+      if (!token || !runId) {
+        return needs(
+          token ? "the run id GITHUB_RUN_ID, which the runner sets" : "the github-token input"
+        );
       }
-      const github = await githubFor(settings2.githubToken);
+      const github = await githubFor(token);
       const key = { label: settings2.label, scope: settings2.pruneScope };
       const search = await findReviewedPlan(
         gitHubReviewSource(github, key),
@@ -30919,18 +30926,18 @@ function runnerPlanCheck(env) {
       }
       return outcome2;
     },
-    async markDeployed(deployed) {
-      if (!matched) return void 0;
-      const { github, comment } = matched;
-      await github.octokit.rest.issues.updateComment({
-        owner: github.owner,
-        repo: github.repo,
-        comment_id: comment.id,
-        body: deployedBody(comment.body, comment.record, { ...deployed, runId })
-      });
-      return `marked the reviewed plan deployed by run ${runId}`;
-    }
+    markDeployed: async (deployed) => matched && await markDeployed(matched, { ...deployed, runId })
   };
+}
+async function markDeployed({ github, comment }, deployed) {
+  await github.octokit.rest.issues.updateComment({
+    owner: github.owner,
+    repo: github.repo,
+    comment_id: comment.id,
+    body: deployedBody(comment.body, comment.record, deployed)
+  });
+  const run2 = `run ${deployed.runId}`;
+  return deployed.failed ? `marked the reviewed plan's deploy failed in ${run2}: the plan is this run's, and only a re-run of it (Re-run jobs) deploys it` : `marked the reviewed plan deployed by ${run2}`;
 }
 function planRecordLine(plan2, key, payload) {
   const pull = payload.pull_request;
@@ -31203,9 +31210,9 @@ async function run() {
     log,
     run2
   );
-  await markDeployed(planCheck, failures.length > 0, log);
+  await markDeployed2(planCheck, failures.length > 0, log);
 }
-async function markDeployed(planCheck, failed3, log) {
+async function markDeployed2(planCheck, failed3, log) {
   try {
     const { runUrl } = commentLinks(process.env, {});
     const done = await planCheck.markDeployed({

@@ -128,6 +128,39 @@ describe('encodeSegment', () => {
     expect(encoded.failure).toEqual(failure)
   })
 
+  it.each([
+    {
+      name: 'between small files (read and deflated without waiting)',
+      tree: Object.fromEntries(
+        Array.from({ length: 400 }, (_, i) => [`f${i}.js`, 'x'.repeat(65_536)])
+      ),
+      entries: Array.from({ length: 400 }, (_, i) => file(`f${i}.js`, 65_536))
+    },
+    {
+      name: 'inside a large file, between its chunks',
+      tree: { 'big.bin': 'x'.repeat(40 * MiB) },
+      entries: [file('big.bin', 40 * MiB)]
+    },
+    {
+      name: 'inside a large file only hashed (no deflate to wait for)',
+      tree: { 'big.bin': 'x'.repeat(40 * MiB) },
+      entries: [file('big.bin', 40 * MiB)],
+      level: null
+    }
+  ])('lets a stop end it $name', async ({ tree, entries, level }) => {
+    const root = await makeTree(tree)
+    const stop = new AbortController()
+    const encoding = fresh().encodeSegment(
+      { root, entries, hash: true, level: level === null ? undefined : 6 },
+      stop.signal
+    )
+    // As a worker's message would: only once its event loop turns.
+    setImmediate(() => {
+      stop.abort(new Error('stopped'))
+    })
+    await expect(encoding).rejects.toThrow('stopped')
+  })
+
   it('gives the same bytes for a content met again as for its first time', async () => {
     const same = 'module.exports = 1\n'.repeat(200)
     const root = await makeTree({ 'a.js': same, 'b.js': same, 'c.txt': 'x' })

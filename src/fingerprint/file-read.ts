@@ -34,6 +34,34 @@ export interface FileRead extends FileData {
   sha?: Buffer
 }
 
+/** The most work, in ms, between two turns of a worker's event loop. */
+const TURN_MS = 5
+
+/**
+ * Where a long encode lets a stop through: a worker reads its messages
+ * (a `stop`) only when its event loop turns, and reading and deflating a
+ * small file never waits. Without a signal, nothing is checked.
+ */
+export class StopPoints {
+  private last = performance.now()
+
+  constructor(private readonly signal?: AbortSignal) {}
+
+  get stopped(): boolean {
+    return this.signal?.aborted === true
+  }
+
+  /** Throws once stopped; lets the loop turn after TURN_MS of work. */
+  async check(): Promise<void> {
+    if (!this.signal) return
+    if (performance.now() - this.last >= TURN_MS) {
+      await new Promise(setImmediate)
+      this.last = performance.now()
+    }
+    this.signal.throwIfAborted()
+  }
+}
+
 /** What a kept content costs besides its bytes (key, slot, object), measured. */
 const ENTRY_OVERHEAD = 640
 
@@ -57,16 +85,21 @@ export class FileReader {
   /** `reuseBytes`: bytes of deflated contents kept for reuse. */
   constructor(private readonly reuseBytes = 16 * 1024 * 1024) {}
 
-  /** Reads a file entry; a string is a failure code. */
-  async read(entry: CodeEntry, job: ReadJob): Promise<FileRead | string> {
+  /** Reads a file entry; a string is a failure code. A stop throws. */
+  async read(
+    entry: CodeEntry,
+    job: ReadJob,
+    stops = new StopPoints()
+  ): Promise<FileRead | string> {
     const file = `${job.root}/${entry.path}`
     let read: FileRead | string
     try {
       read =
         entry.size > STREAM_THRESHOLD
-          ? await largeFile(file, entry.size, job)
+          ? await largeFile(file, entry.size, job, stops)
           : this.smallFile(file, entry.size, job)
     } catch (error) {
+      if (stops.stopped) throw error
       const code = (error as { code?: unknown }).code
       return typeof code === 'string' ? code : String(error)
     }
@@ -170,7 +203,8 @@ function openRegular(file: string): number {
 async function largeFile(
   file: string,
   expected: number,
-  job: ReadJob
+  job: ReadJob,
+  stops: StopPoints
 ): Promise<FileRead | string> {
   const fd = openRegular(file)
   const hash = job.hash ? createHash('sha256') : undefined
@@ -182,6 +216,7 @@ async function largeFile(
   const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES)
   try {
     for (;;) {
+      await stops.check()
       const read = readSync(fd, chunk, 0, CHUNK_BYTES, null)
       if (read === 0) break
       const bytes = chunk.subarray(0, read)

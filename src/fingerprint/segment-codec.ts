@@ -3,7 +3,12 @@
 // The fingerprint's per-entry layout is defined here (`feedOf`), the zip's
 // in zip-records.ts; the main thread imports the same modules.
 
-import { FileReader, type FileRead, type ReadJob } from './file-read.js'
+import {
+  FileReader,
+  StopPoints,
+  type FileRead,
+  type ReadJob
+} from './file-read.js'
 import {
   LOCAL_HEADER,
   centralRecord,
@@ -66,7 +71,8 @@ function joined(parts: Uint8Array[]): Uint8Array {
 
 /**
  * Encodes `job.entries` in order: fingerprint input and zip records.
- * `stop` is checked before each entry (a file worker asked to stop).
+ * `stop` (a file worker asked to stop) ends it between files and between
+ * a large file's chunks, with the signal's reason.
  */
 export async function encodeSegment(
   job: SegmentJob,
@@ -77,10 +83,11 @@ export async function encodeSegment(
   const local: Uint8Array[] = []
   const central: Uint8Array[] = []
   let offset = 0
+  const stops = new StopPoints(stop)
   for (const [index, entry] of job.entries.entries()) {
-    stop?.throwIfAborted()
+    await stops.check()
     const read =
-      entry.type === 'file' ? await reader.read(entry, job) : undefined
+      entry.type === 'file' ? await reader.read(entry, job, stops) : undefined
     if (typeof read === 'string') return { failure: { index, code: read } }
     if (job.hash) feed.push(feedOf(entry, read))
     if (job.level === undefined) continue

@@ -138,9 +138,12 @@ export function deployedBody(
  * Marks the matched record applied by this run before its first write, so
  * that a re-run attempt resumes a deploy whose runner died before the end,
  * and no other run deploys the plan meanwhile. A record this run applied
- * already (a re-run attempt) is left as it is. The comment is read again
- * first: a build may take minutes since the check found it, and another
- * run may have claimed it meanwhile. Undefined: it changed.
+ * already (a re-run attempt) is left as it is. The comment is read before
+ * (a build may take minutes since the check found it, and another run may
+ * have claimed it meanwhile) and after the write (two runs that read it at
+ * once both write; the last one holds it). Undefined: another run has it.
+ * GitHub cannot make this read-write-read atomic; the deploy workflow's
+ * `concurrency` group is what keeps two deploys apart.
  */
 async function claimRecord(
   { octokit, owner, repo }: GitHubRepo,
@@ -149,11 +152,13 @@ async function claimRecord(
 ): Promise<MatchedComment | undefined> {
   if (comment.record.applied?.run === runId) return comment
   const where = { owner, repo, comment_id: comment.id }
-  const { data } = await octokit.rest.issues.getComment(where)
-  if (data.body !== comment.body) return undefined
+  const before = await octokit.rest.issues.getComment(where)
+  if (before.data.body !== comment.body) return undefined
   const record = { ...comment.record, applied: { run: runId } }
   const body = replaceRecord(comment.body, record)
   await octokit.rest.issues.updateComment({ ...where, body })
+  const after = await octokit.rest.issues.getComment(where)
+  if (after.data.body !== body) return undefined
   return { ...comment, body, record }
 }
 
@@ -163,7 +168,7 @@ async function claimed(
   outcome: ReviewedPlanOutcome,
   runId: string
 ): Promise<ReviewedPlanOutcome> {
-  if (!outcome.matched || !outcome.comment) return outcome
+  if (!outcome.matched) return outcome
   const pull = `pull request #${outcome.pullRequest?.number ?? 0}`
   const refused = (line: string): ReviewedPlanOutcome => ({
     ...outcome,
@@ -171,12 +176,14 @@ async function claimed(
     comment: undefined,
     lines: [line]
   })
+  // Never deployed unclaimed, even if a match ever came without its comment.
+  if (!outcome.comment) return refused(`the plan of ${pull} cannot be marked`)
   try {
     const comment = await claimRecord(github, outcome.comment, runId)
     if (comment) return { ...outcome, comment }
     return {
       ...refused(
-        `the plan's comment on ${pull} changed during this run (another run deployed it, or it was planned again)`
+        `the plan's comment on ${pull} changed during this run (another run is deploying it, or it was planned again)`
       ),
       failureReason: 'plan-missing'
     }
@@ -186,6 +193,11 @@ async function claimed(
     )
   }
 }
+
+const needs = (what: string): ReviewedPlanOutcome => ({
+  matched: false,
+  lines: [`reviewed-plan: required needs ${what}`]
+})
 
 /** The check as the runner runs it, then the mark after the deploy. */
 export interface RunnerPlanCheck extends ReviewedPlanCheck {
@@ -218,13 +230,16 @@ export function runnerPlanCheck(
   let matched: { github: GitHubRepo; comment: MatchedComment } | undefined
   return {
     async start(settings) {
-      if (!settings.githubToken) {
-        return {
-          matched: false,
-          lines: ['reviewed-plan: required needs the github-token input']
-        }
+      const token = settings.githubToken
+      // The run id tells a re-run attempt from another run (`applied`).
+      if (!token || !runId) {
+        return needs(
+          token
+            ? 'the run id GITHUB_RUN_ID, which the runner sets'
+            : 'the github-token input'
+        )
       }
-      const github = await githubFor(settings.githubToken)
+      const github = await githubFor(token)
       const key = { label: settings.label, scope: settings.pruneScope }
       const search = await findReviewedPlan(
         gitHubReviewSource(github, key),
@@ -244,18 +259,26 @@ export function runnerPlanCheck(
       }
       return outcome
     },
-    async markDeployed(deployed) {
-      if (!matched) return undefined
-      const { github, comment } = matched
-      await github.octokit.rest.issues.updateComment({
-        owner: github.owner,
-        repo: github.repo,
-        comment_id: comment.id,
-        body: deployedBody(comment.body, comment.record, { ...deployed, runId })
-      })
-      return `marked the reviewed plan deployed by run ${runId}`
-    }
+    markDeployed: async deployed =>
+      matched && (await markDeployed(matched, { ...deployed, runId }))
   }
+}
+
+/** The claimed comment after the deploy: its line, and what happened, for the log. */
+async function markDeployed(
+  { github, comment }: { github: GitHubRepo; comment: MatchedComment },
+  deployed: Parameters<typeof deployedBody>[2]
+): Promise<string> {
+  await github.octokit.rest.issues.updateComment({
+    owner: github.owner,
+    repo: github.repo,
+    comment_id: comment.id,
+    body: deployedBody(comment.body, comment.record, deployed)
+  })
+  const run = `run ${deployed.runId}`
+  return deployed.failed
+    ? `marked the reviewed plan's deploy failed in ${run}: the plan is this run's, and only a re-run of it (Re-run jobs) deploys it`
+    : `marked the reviewed plan deployed by ${run}`
 }
 
 /**

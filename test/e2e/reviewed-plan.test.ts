@@ -172,6 +172,9 @@ describe('reviewed-plan: required', () => {
       ['b', 'done']
     ])
     expect(gh.comments[0]?.body).toContain('Deploy failed in [run 6001]')
+    expect(failed.log).toContain(
+      "the plan is this run's, and only a re-run of it (Re-run jobs) deploys it"
+    )
     const rerun = await deployOn(fake, ws, gh, { inputs, runId: '6001' })
     expect(rerun.exitCode, rerun.log).toBe(0)
     expect(rerun.result.map(r => [r.name, r.action, r.status])).toEqual([
@@ -242,19 +245,23 @@ describe('reviewed-plan: required', () => {
     expect(next.exitCode, next.log).toBe(0)
   })
 
-  it('writes nothing when another run claimed the plan while this one built it', async () => {
+  it.each([
+    ['before this one marked it (its first read)', 1],
+    ['at once, writing last (read again after the write)', 2]
+  ])('writes nothing when another run claimed the plan %s', async (_, read) => {
     await using fake = await startFakeExh()
     await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
     await using ws = await makeWorkspace(files)
     await planOn(fake, ws, gh)
     gh.merge(MERGE)
-    // Read again just before the claim: another run marked it meanwhile.
+    let reads = 0
     gh.onCommentRead = comment => {
-      // The record's JSON ends at the first `} -->` (the marker line has none).
-      comment.body = comment.body.replace(
-        '} -->',
-        ',"applied":{"run":"9999"}} -->'
-      )
+      if (++reads !== read) return
+      // Another run's claim. The record's JSON ends at the first `} -->`
+      // (the marker line has none).
+      comment.body = comment.body
+        .replace(/,"applied":\{"run":"\d+"\}/, '')
+        .replace('} -->', ',"applied":{"run":"9999"}} -->')
       expect(findRecord(comment.body)?.applied).toEqual({ run: '9999' })
     }
     fake.clearLog()
@@ -265,6 +272,7 @@ describe('reviewed-plan: required', () => {
       "the plan's comment on pull request #7 changed during this run"
     )
     expect(fake.writeRequests()).toEqual([])
+    expect(reads).toBe(read)
     expect(gh.comments[0]?.body).toContain('"applied":{"run":"9999"}')
     expect(gh.comments[0]?.body).not.toContain('9001')
   })
@@ -492,6 +500,13 @@ describe('reviewed-plan: required refuses before any write', () => {
       inputs: { label: 'staging' }
     })
     expect(run.outputs['failure-reason']).toBe('plan-missing')
+  })
+
+  it('a run without GITHUB_RUN_ID (no re-run could be told from another run)', async () => {
+    const run = await refused(nothing, nothing, { runId: '' })
+    expect(run.log).toContain(
+      'reviewed-plan: required needs the run id GITHUB_RUN_ID'
+    )
   })
 
   it('an event other than push', async () => {
