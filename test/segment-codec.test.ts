@@ -128,30 +128,39 @@ describe('encodeSegment', () => {
     expect(encoded.failure).toEqual(failure)
   })
 
+  // Random bytes deflate slowly: each encode takes far longer than the
+  // 5 ms between two turns of the event loop, on any machine.
   it.each([
     {
       name: 'between small files (read and deflated without waiting)',
       tree: Object.fromEntries(
-        Array.from({ length: 400 }, (_, i) => [`f${i}.js`, 'x'.repeat(65_536)])
+        Array.from({ length: 100 }, (_, i) => [
+          `f${i}.bin`,
+          { content: crypto.randomBytes(32 * 1024) }
+        ])
       ),
-      entries: Array.from({ length: 400 }, (_, i) => file(`f${i}.js`, 65_536))
+      entries: Array.from({ length: 100 }, (_, i) =>
+        file(`f${i}.bin`, 32 * 1024)
+      ),
+      level: 6
     },
     {
       name: 'inside a large file, between its chunks',
-      tree: { 'big.bin': 'x'.repeat(40 * MiB) },
-      entries: [file('big.bin', 40 * MiB)]
+      tree: { 'big.bin': { content: crypto.randomBytes(4 * MiB) } },
+      entries: [file('big.bin', 4 * MiB)],
+      level: 6
     },
     {
       name: 'inside a large file only hashed (no deflate to wait for)',
-      tree: { 'big.bin': 'x'.repeat(40 * MiB) },
-      entries: [file('big.bin', 40 * MiB)],
-      level: null
+      tree: { 'big.bin': { content: Buffer.alloc(24 * MiB, 1) } },
+      entries: [file('big.bin', 24 * MiB)],
+      level: undefined
     }
   ])('lets a stop end it $name', async ({ tree, entries, level }) => {
     const root = await makeTree(tree)
     const stop = new AbortController()
     const encoding = fresh().encodeSegment(
-      { root, entries, hash: true, level: level === null ? undefined : 6 },
+      { root, entries, hash: true, level },
       stop.signal
     )
     // As a worker's message would: only once its event loop turns.
