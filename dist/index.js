@@ -30760,7 +30760,8 @@ function recordProblem(record2, pull, context) {
   if (record2.applied && record2.applied.run !== context.runId) {
     return {
       reason: "plan-missing",
-      text: `the plan of ${where} was deployed already, by run ${record2.applied.run}`
+      // Claimed before its first write: that run may also have failed.
+      text: `the plan of ${where} was deployed already, by run ${record2.applied.run} (or that run took it and failed: only a re-run of it deploys the plan)`
     };
   }
   if (record2.head !== pull.head) {

@@ -235,7 +235,8 @@ function recordProblem(
   if (record.applied && record.applied.run !== context.runId) {
     return {
       reason: 'plan-missing',
-      text: `the plan of ${where} was deployed already, by run ${record.applied.run}`
+      // Claimed before its first write: that run may also have failed.
+      text: `the plan of ${where} was deployed already, by run ${record.applied.run} (or that run took it and failed: only a re-run of it deploys the plan)`
     }
   }
   if (record.head !== pull.head) {
