@@ -11,6 +11,7 @@ import {
 } from '../support/workspace.js'
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js'
 import { expectNowhere, pullRequestEnv, pushEnv, syncWith } from './harness.js'
+import { fakeWithWorkspace } from '../support/with-fake.js'
 import type { ActionRun, RunOptions } from '../support/run-action.js'
 import { findRecord } from '../../src/reviewed-plan/record.js'
 
@@ -67,6 +68,28 @@ async function deployedBefore(fake: FakeExh, ws: Workspace): Promise<void> {
     env: { MY_SECRET: SECRET }
   })
   expect(first.exitCode, first.log).toBe(0)
+}
+
+/**
+ * The pull request planned on `files` (its tasks deployed before, when
+ * asked) and merged as MERGE: what most deploys here start from.
+ */
+async function mergedPlan(options: { deployedFirst?: boolean } = {}) {
+  const setup = await fakeWithWorkspace(files)
+  const gh = await startFakeGitHub('org', 'tasks-repo', 7)
+  const dispose = async (): Promise<void> => {
+    await gh[Symbol.asyncDispose]()
+    await setup[Symbol.asyncDispose]()
+  }
+  try {
+    if (options.deployedFirst) await deployedBefore(setup.fake, setup.ws)
+    await planOn(setup.fake, setup.ws, gh)
+  } catch (error) {
+    await dispose()
+    throw error
+  }
+  gh.merge(MERGE)
+  return { fake: setup.fake, ws: setup.ws, gh, [Symbol.asyncDispose]: dispose }
 }
 
 async function deployOn(
@@ -149,6 +172,7 @@ describe('reviewed-plan: required', () => {
     expect(again.exitCode).toBe(1)
     expect(again.outputs['failure-reason']).toBe('plan-missing')
     expect(again.log).toContain('was deployed already, by run 5001')
+    expect(again.log).toContain('only a re-run of it deploys the plan')
     expect(fake.writeRequests()).toEqual([])
   })
 
@@ -188,11 +212,8 @@ describe('reviewed-plan: required', () => {
   })
 
   it('lets a re-run attempt finish a deploy whose runner died after its first write', async () => {
-    await using fake = await startFakeExh()
-    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
-    await using ws = await makeWorkspace(files)
-    await planOn(fake, ws, gh)
-    gh.merge(MERGE)
+    await using setup = await mergedPlan()
+    const { fake, gh, ws } = setup
     // The create is held until the runner is killed, then acts: the
     // function is written, and the run never learns it.
     let release = (): void => {}
@@ -226,11 +247,8 @@ describe('reviewed-plan: required', () => {
   })
 
   it('writes nothing when it cannot mark the plan as being deployed', async () => {
-    await using fake = await startFakeExh()
-    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
-    await using ws = await makeWorkspace(files)
-    await planOn(fake, ws, gh)
-    gh.merge(MERGE)
+    await using setup = await mergedPlan()
+    const { fake, gh, ws } = setup
     gh.failWrites(1)
     fake.clearLog()
     const run = await deployOn(fake, ws, gh, { runId: '8001' })
@@ -249,11 +267,8 @@ describe('reviewed-plan: required', () => {
     ['before this one marked it (its first read)', 1],
     ['at once, writing last (read again after the write)', 2]
   ])('writes nothing when another run claimed the plan %s', async (_, read) => {
-    await using fake = await startFakeExh()
-    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
-    await using ws = await makeWorkspace(files)
-    await planOn(fake, ws, gh)
-    gh.merge(MERGE)
+    await using setup = await mergedPlan()
+    const { fake, gh, ws } = setup
     let reads = 0
     gh.onCommentRead = comment => {
       if (++reads !== read) return
@@ -297,12 +312,8 @@ describe('reviewed-plan: required', () => {
   })
 
   it('fails as plan-changed when the function was changed outside since the review', async () => {
-    await using fake = await startFakeExh()
-    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
-    await using ws = await makeWorkspace(files)
-    await deployedBefore(fake, ws)
-    await planOn(fake, ws, gh)
-    gh.merge(MERGE)
+    await using setup = await mergedPlan({ deployedFirst: true })
+    const { fake, gh, ws } = setup
     const stored = fake.functions.get('a')
     if (stored) stored.description = 'edited by hand'
     fake.clearLog()
@@ -314,12 +325,8 @@ describe('reviewed-plan: required', () => {
   })
 
   it('fails as plan-changed when only the code was replaced outside since the review, its marker kept', async () => {
-    await using fake = await startFakeExh()
-    await using gh = await startFakeGitHub('org', 'tasks-repo', 7)
-    await using ws = await makeWorkspace(files)
-    await deployedBefore(fake, ws)
-    await planOn(fake, ws, gh)
-    gh.merge(MERGE)
+    await using setup = await mergedPlan({ deployedFirst: true })
+    const { fake, gh, ws } = setup
     // A code-only upload by someone else with the API: the variables, and
     // so the marker and its fingerprint, stay; only the time moves on.
     const stored = fake.functions.get('a')
