@@ -28500,12 +28500,12 @@ function holdsReference(value) {
   }
   return false;
 }
-function referencedFields(written) {
+function referencedFields(written, envInputKeys = []) {
   const fields = [];
   for (const [key, value] of Object.entries(written)) {
     if (key === "environment" && value !== null && typeof value === "object") {
       for (const [name, item] of Object.entries(value)) {
-        if (isReference(item) || item === ENV_INPUT_VALUE) {
+        if (isReference(item) || envInputKeys.includes(name)) {
           fields.push(`environment.${name}`);
         }
       }
@@ -28531,7 +28531,7 @@ function freshPlan(settings2, ready, deletes) {
       action: planned?.action ?? "refused",
       changes: [...planned?.changes ?? []],
       desired: desiredState(written, item.folder.fingerprint),
-      referenced: referencedFields(written),
+      referenced: referencedFields(written, item.task.envInputKeys),
       ...outsideOf(item)
     };
   });
@@ -28881,10 +28881,13 @@ async function taskFromInputs(overrides, options) {
   return {
     name: config.name,
     config,
-    asWritten: isObject(environment) ? {
-      ...rest,
-      environment: envInputValues(environment)
-    } : rest,
+    ...isObject(environment) ? {
+      asWritten: {
+        ...rest,
+        environment: envInputValues(environment)
+      },
+      envInputKeys: Object.keys(environment)
+    } : { asWritten: rest },
     codeDir: overrides.code
   };
 }
@@ -28934,7 +28937,7 @@ async function checkSelected(config, options, overrides, roots) {
       name: value.name,
       nameRef: config.nameRef,
       config: value,
-      asWritten: asWritten(config, overrides, configDir),
+      ...asWritten(config, overrides, configDir),
       configFile: config.file,
       deployerKeys: deployerKeys.length ? deployerKeys : void 0,
       ...substitutedFields2(substituted.sources, overrides),
@@ -28952,10 +28955,15 @@ async function checkSelected(config, options, overrides, roots) {
 function asWritten(config, overrides, configDir) {
   const raw = isObject(config.document.value) ? config.document.value : {};
   const fields = overrideFields(overrides ?? {}, configDir);
-  if (overrides?.environment) {
-    fields.environment = envInputValues(overrides.environment);
-  }
-  return { ...raw, ...fields };
+  if (!overrides?.environment) return { asWritten: { ...raw, ...fields } };
+  return {
+    asWritten: {
+      ...raw,
+      ...fields,
+      environment: envInputValues(overrides.environment)
+    },
+    envInputKeys: Object.keys(overrides.environment)
+  };
 }
 var VALUE_FIELDS = /* @__PURE__ */ new Set([
   "description",

@@ -50,6 +50,11 @@ export interface TaskDefinition {
    * be secrets): what a reviewed plan's digest covers (SPEC section 10).
    */
   asWritten: Record<string, unknown>
+  /**
+   * Environment keys set by the `env` input: their values may be secrets,
+   * so a reviewed plan compares them by key, as it does a `$NAME`.
+   */
+  envInputKeys?: string[]
   /** Environment keys whose values are the deploying credentials (`$API_*`). */
   deployerKeys?: string[]
   /** Configured fields whose value came from `$VAR` (recorded in the marker). */
@@ -138,11 +143,10 @@ export const MAX_CONFIG_BYTES = 1_048_576
 export const MARKER_VARIABLE = 'EXH_TASKS_ACTION_MARKER'
 
 /**
- * An `env` input's value in `asWritten`: it may be a secret, so it stands
- * there as a reference does, and a new value alone (a rotated secret) is
- * no difference from a reviewed plan.
+ * An `env` input's value in `asWritten`: it may be a secret, so only that
+ * it comes from the input is digested (see `envInputKeys`).
  */
-export const ENV_INPUT_VALUE = '(env input)'
+const ENV_INPUT_VALUE = '(env input)'
 
 /** An environment's values as `asWritten` shows `env` input values. */
 export function envInputValues(

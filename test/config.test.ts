@@ -1090,6 +1090,8 @@ describe('loadTaskConfigs: single-task inputs as overrides', () => {
           executionPermission: 'public',
           defaultPriority: 0
         },
+        // Compared by key in a reviewed plan, as a `$NAME` is.
+        envInputKeys: ['C'],
         configFile: FILE,
         codeDir: code,
         searchRoot: found.root,
@@ -1211,6 +1213,7 @@ describe('taskFromInputs', () => {
         memoryLimit: 256,
         environment: { A: '(env input)' }
       },
+      envInputKeys: ['A'],
       codeDir: code
     })
   })

@@ -75,9 +75,15 @@ describe('digests', () => {
     [{ executionCredentials: { email: '$EMAIL', permissions: [] } }, []],
     [{ description: 'costs $5' }, []],
     // An `env` input's value may be a secret too: rotating it is no change.
-    [{ environment: { KEY: '(env input)', B: 'literal' } }, ['environment.KEY']]
-  ])('referenced fields of %j: %j', (written, fields) => {
-    expect(referencedFields(written)).toEqual(fields)
+    [
+      { environment: { KEY: '(env input)', B: 'literal' } },
+      ['environment.KEY'],
+      ['KEY']
+    ],
+    // The same text written in a config is a value like any other.
+    [{ environment: { KEY: '(env input)' } }, [], []]
+  ])('referenced fields of %j: %j', (written, fields, envInputKeys = []) => {
+    expect(referencedFields(written, envInputKeys)).toEqual(fields)
   })
 })
 

@@ -190,12 +190,15 @@ export async function taskFromInputs(
   return {
     name: config.name as string,
     config: config as unknown as TaskConfig,
-    asWritten: isObject(environment)
+    ...(isObject(environment)
       ? {
-          ...rest,
-          environment: envInputValues(environment as Record<string, string>)
+          asWritten: {
+            ...rest,
+            environment: envInputValues(environment as Record<string, string>)
+          },
+          envInputKeys: Object.keys(environment)
         }
-      : rest,
+      : { asWritten: rest }),
     codeDir: overrides.code
   }
 }
@@ -271,7 +274,7 @@ async function checkSelected(
       name: value.name as string,
       nameRef: config.nameRef,
       config: value as unknown as TaskConfig,
-      asWritten: asWritten(config, overrides, configDir),
+      ...asWritten(config, overrides, configDir),
       configFile: config.file,
       deployerKeys: deployerKeys.length ? deployerKeys : undefined,
       ...substitutedFields(substituted.sources, overrides),
@@ -297,13 +300,18 @@ function asWritten(
   config: ParsedConfig,
   overrides: TaskOverrides | undefined,
   configDir: string
-): Record<string, unknown> {
+): Pick<TaskDefinition, 'asWritten' | 'envInputKeys'> {
   const raw = isObject(config.document.value) ? config.document.value : {}
   const fields = overrideFields(overrides ?? {}, configDir)
-  if (overrides?.environment) {
-    fields.environment = envInputValues(overrides.environment)
+  if (!overrides?.environment) return { asWritten: { ...raw, ...fields } }
+  return {
+    asWritten: {
+      ...raw,
+      ...fields,
+      environment: envInputValues(overrides.environment)
+    },
+    envInputKeys: Object.keys(overrides.environment)
   }
-  return { ...raw, ...fields }
 }
 
 /** Fields whose before → after shows values (environment keys never do). */

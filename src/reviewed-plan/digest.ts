@@ -3,7 +3,6 @@
 // hold a `$NAME` reference. Pure.
 
 import { createHash } from 'node:crypto'
-import { ENV_INPUT_VALUE } from '../task.js'
 
 /** JSON with object keys sorted at every level: one text for one value. */
 export function canonicalJson(value: unknown): string {
@@ -49,15 +48,19 @@ function holdsReference(value: unknown): boolean {
 
 /**
  * The change names (as `changes` spells them) whose configured value is or
- * holds a `$NAME` reference: a change of such a value alone (a rotated
- * secret) is no difference from the reviewed plan.
+ * holds a `$NAME` reference, or comes from the `env` input
+ * (`envInputKeys`): a change of such a value alone (a rotated secret) is no
+ * difference from the reviewed plan.
  */
-export function referencedFields(written: Record<string, unknown>): string[] {
+export function referencedFields(
+  written: Record<string, unknown>,
+  envInputKeys: readonly string[] = []
+): string[] {
   const fields: string[] = []
   for (const [key, value] of Object.entries(written)) {
     if (key === 'environment' && value !== null && typeof value === 'object') {
       for (const [name, item] of Object.entries(value)) {
-        if (isReference(item) || item === ENV_INPUT_VALUE) {
+        if (isReference(item) || envInputKeys.includes(name)) {
           fields.push(`environment.${name}`)
         }
       }

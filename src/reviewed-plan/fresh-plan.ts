@@ -51,7 +51,7 @@ export function freshPlan(
       action: planned?.action ?? 'refused',
       changes: [...(planned?.changes ?? [])],
       desired: desiredState(written, item.folder.fingerprint),
-      referenced: referencedFields(written),
+      referenced: referencedFields(written, item.task.envInputKeys),
       ...outsideOf(item)
     }
   })
