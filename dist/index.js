@@ -19202,6 +19202,10 @@ function knownName(config) {
   }
   return placeholderName(config.name) === void 0 ? config.name : void 0;
 }
+function fileLine(config, at) {
+  const { line } = config.document.locate(at);
+  return line ? `${config.file}:${line}` : config.file;
+}
 function fileProblem(config, at, key = false) {
   return {
     file: config.file,
@@ -28720,12 +28724,13 @@ function unknownDeployerValues(config, found, options) {
   const deployer = options.deployer;
   for (const item of found) {
     if (item.known) continue;
-    const where = fileProblem(config, item.path);
     if (!deployer || options.unsetVariablesWarn) {
-      const line = where.line ? `:${where.line}` : "";
-      result.offlineRefs.push(`${config.file}${line} $${item.variable}`);
+      result.offlineRefs.push(
+        `${fileLine(config, item.path)} $${item.variable}`
+      );
       continue;
     }
+    const where = fileProblem(config, item.path);
     const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`;
     if (deployer.dryRun) {
       result.warnings.push(
@@ -28747,9 +28752,7 @@ function deniedVariables(config) {
   );
 }
 function unsetVariableWarning(config, at, variable) {
-  const where = config.document.locate(at);
-  const line = where.line ? `:${where.line}` : "";
-  return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
+  return `${fileLine(config, at)}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`;
 }
 
 // src/config/across-configs.ts

@@ -33,6 +33,12 @@ export function knownName(config: ParsedConfig): string | undefined {
   return placeholderName(config.name) === undefined ? config.name : undefined
 }
 
+/** `file:line` of a place in a config (the file alone when the line is unknown). */
+export function fileLine(config: ParsedConfig, at: JsonPath): string {
+  const { line } = config.document.locate(at)
+  return line ? `${config.file}:${line}` : config.file
+}
+
 export function fileProblem(
   config: ParsedConfig,
   at: JsonPath,

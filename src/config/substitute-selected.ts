@@ -12,7 +12,7 @@ import {
 } from './substitute.js'
 import { formatProblem, type ConfigProblem } from '../task.js'
 import type { ParsedConfig } from './read.js'
-import { dotted, fileProblem } from './problems.js'
+import { dotted, fileLine, fileProblem } from './problems.js'
 import { valueAt } from './schema-wording.js'
 import { plural } from '../words.js'
 
@@ -150,12 +150,13 @@ function unknownDeployerValues(
   const deployer = options.deployer
   for (const item of found) {
     if (item.known) continue
-    const where = fileProblem(config, item.path)
     if (!deployer || options.unsetVariablesWarn) {
-      const line = where.line ? `:${where.line}` : ''
-      result.offlineRefs.push(`${config.file}${line} $${item.variable}`)
+      result.offlineRefs.push(
+        `${fileLine(config, item.path)} $${item.variable}`
+      )
       continue
     }
+    const where = fileProblem(config, item.path)
     const rule = `$${item.variable} needs the token and token-secret inputs: a login with email and password mints a new token every run (or give the function a user of its own with executionCredentials)`
     if (deployer.dryRun) {
       result.warnings.push(
@@ -185,7 +186,5 @@ function unsetVariableWarning(
   at: JsonPath,
   variable: string
 ): string {
-  const where = config.document.locate(at)
-  const line = where.line ? `:${where.line}` : ''
-  return `${config.file}${line}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`
+  return `${fileLine(config, at)}: ${dotted(at)}: variable ${variable} is not set (or empty); counted as empty in this offline dry run, so the environment-size check is incomplete`
 }
