@@ -17440,7 +17440,7 @@ var CREDENTIAL_FALLBACKS = {
   "token-secret": "API_OAUTH_TOKEN_SECRET"
 };
 function readConnection(read) {
-  const rawHost = read.input("host") || read.env.API_HOST?.trim() || "";
+  const rawHost = read.input("host") || read.env[CREDENTIAL_FALLBACKS["host"]]?.trim() || "";
   const host = parseHost(rawHost, read.fail);
   const consumerKey = read.secret(
     "consumer-key",

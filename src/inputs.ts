@@ -193,7 +193,10 @@ const CREDENTIAL_FALLBACKS: Readonly<Record<string, CredentialVariable>> = {
 function readConnection(
   read: InputReader
 ): Pick<Settings, 'host' | 'credentials' | 'missingCredentials' | 'warnings'> {
-  const rawHost = read.input('host') || read.env.API_HOST?.trim() || ''
+  const rawHost =
+    read.input('host') ||
+    read.env[CREDENTIAL_FALLBACKS['host'] as string]?.trim() ||
+    ''
   const host = parseHost(rawHost, read.fail)
   const consumerKey = read.secret(
     'consumer-key',
